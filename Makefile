@@ -1,0 +1,144 @@
+# shoal — one non-recursive Makefile.
+#   make [MODE=release|debug|sanitize]   build build/$(MODE)/shoal and libshoal.a
+#   make test        unit, language and end-to-end tests (prints "N passed, N failed")
+#   make sanitize    the whole test suite under AddressSanitizer + UBSan
+#   make fuzz        libFuzzer harnesses for every parser (FUZZ_SECONDS each)
+#   make demo        deps, build, generate demo data, ingest it, print a summary
+#   make bench       figures against DuckDB and SQLite (bench/run)
+#   make deps        install missing Debian packages (apt-get, as root)
+
+MODE ?= release
+BUILD := build/$(MODE)
+CC ?= cc
+
+CSTD := -std=c11 -D_DEFAULT_SOURCE
+WARN := -Wall -Wextra -Werror
+ifeq ($(MODE),debug)
+  OPT := -O0 -g3
+else ifeq ($(MODE),sanitize)
+  OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  SAN_LDFLAGS := -fsanitize=address,undefined
+else
+  OPT := -O2 -g
+endif
+
+CPPFLAGS := -Iengine -Iingest -Iquery -I$(BUILD)/gen
+CFLAGS := $(CSTD) $(WARN) $(OPT) -MMD -MP
+LDFLAGS := $(SAN_LDFLAGS)
+LDLIBS := -llmdb -lxxhash -lreadline -lm
+
+# ---------------------------------------------------------------- sources
+
+LIB_SRC := $(wildcard engine/*.c ingest/*.c query/*.c)
+LEX_SRC := $(wildcard query/lexer.l)
+YACC_SRC := $(wildcard query/parser.y)
+GEN_C := $(if $(YACC_SRC),$(BUILD)/gen/parser.c) $(if $(LEX_SRC),$(BUILD)/gen/lexer.c)
+GEN_H := $(if $(YACC_SRC),$(BUILD)/gen/parser.h) $(if $(LEX_SRC),$(BUILD)/gen/lexer.h)
+CLI_SRC := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_C:%.c=%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+LIB := $(BUILD)/libshoal.a
+BIN := $(BUILD)/shoal
+
+.PHONY: all test sanitize fuzz demo bench deps clean
+.DEFAULT_GOAL := all
+
+all: $(BIN) $(LIB)
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+# Objects depend on the generated headers so that the parser exists before anything
+# that includes it is compiled.
+$(BUILD)/%.o: %.c | $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Generated sources: flex/bison output is not ours to keep warning-free.
+GEN_CFLAGS := $(CSTD) -Wall -Wextra -Werror -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter $(OPT) -MMD -MP
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
+	$(CC) $(CPPFLAGS) $(GEN_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h: query/parser.y
+	@mkdir -p $(dir $@)
+	bison -Wall -Werror -d -o $(BUILD)/gen/parser.c $<
+
+$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h: query/lexer.l $(BUILD)/gen/parser.h
+	@mkdir -p $(dir $@)
+	flex --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# ---------------------------------------------------------------- tests
+
+test: $(BIN) $(UNIT_BIN)
+	SHOAL=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) bash tests/run
+
+sanitize:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(MAKE) MODE=sanitize test
+
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 2; }
+	$(MAKE) MODE=fuzz CC=clang OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+	    SAN_LDFLAGS="-fsanitize=address,undefined" build/fuzz/libshoal.a
+	@mkdir -p build/fuzz/bin build/fuzz/corpus
+	@set -e; for f in $(FUZZ_SRC); do \
+	    n=$$(basename $$f .c); \
+	    clang $(CPPFLAGS) -Ibuild/fuzz/gen $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined \
+	        -o build/fuzz/bin/$$n $$f build/fuzz/libshoal.a $(LDLIBS); \
+	    mkdir -p build/fuzz/corpus/$$n; \
+	    seeds=tests/fuzz/seeds/$$n; [ -d $$seeds ] || seeds=; \
+	    echo "== $$n for $(FUZZ_SECONDS)s"; \
+	    build/fuzz/bin/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	        build/fuzz/corpus/$$n $$seeds 2>&1 | tail -n 3; \
+	done
+
+# ---------------------------------------------------------------- demo, bench
+
+DEMO_EVENTS ?= 200000
+demo: deps all
+	@mkdir -p build/demo
+	$(BIN) gen --events $(DEMO_EVENTS) --seed 7 > build/demo/events.ndjson
+	@rm -rf build/demo/shoal.db
+	$(BIN) --db build/demo/shoal.db ingest build/demo/events.ndjson
+	$(BIN) --db build/demo/shoal.db stats
+	@echo
+	@echo "The demo database is build/demo/shoal.db; try:"
+	@echo "  $(BIN) --db build/demo/shoal.db log --limit 5"
+
+bench: all
+	bash bench/run $(BENCH_SIZES)
+
+# ---------------------------------------------------------------- deps
+
+DEB_PKGS := liblmdb-dev flex bison libxxhash-dev libreadline-dev
+deps:
+	@missing=""; \
+	[ -f /usr/include/lmdb.h ] || missing="$$missing liblmdb-dev"; \
+	[ -f /usr/include/xxhash.h ] || missing="$$missing libxxhash-dev"; \
+	[ -f /usr/include/readline/readline.h ] || missing="$$missing libreadline-dev"; \
+	command -v flex >/dev/null || missing="$$missing flex"; \
+	command -v bison >/dev/null || missing="$$missing bison"; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+clean:
+	rm -rf build

@@ -1,0 +1,317 @@
+/* shoal.h — the public API of the shoal engine (libshoal.a).
+ *
+ * shoal keeps community events in an append-only log inside one LMDB environment
+ * (a directory). This header is all that cli/ and embedding programs use: open a
+ * database, append batches of events, read the log back through snapshots, look up
+ * interned strings, and check consistency. Library code never prints or exits.
+ *
+ * Threading: a shoal_db and everything opened from it is used by one thread at a
+ * time. Several processes may open the same database: LMDB serialises writers and
+ * readers never block them.
+ */
+#ifndef SHOAL_H
+#define SHOAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHOAL_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- errors */
+
+/* Return codes. Every fallible function returns 0 or one of these (negative). */
+enum {
+    SHOAL_OK = 0,
+    SHOAL_ESYNTAX = -1,    /* malformed query text */
+    SHOAL_ESEMANTIC = -2,  /* well-formed but meaningless (unknown name, bad type) */
+    SHOAL_ENOMEM = -3,     /* allocation failed */
+    SHOAL_EIO = -4,        /* operating system I/O error; err->sys holds errno */
+    SHOAL_ESTORE = -5,     /* LMDB error; err->sys holds the LMDB rc */
+    SHOAL_EFORMAT = -6,    /* malformed input record (ingest) */
+    SHOAL_ECANCEL = -7,    /* cancelled by the caller (Ctrl-C) */
+    SHOAL_EVERSION = -8,   /* database written by a newer, incompatible shoal */
+    SHOAL_ENOTFOUND = -9,  /* no such database, string, record or setting */
+    SHOAL_EINVAL = -10,    /* invalid argument */
+    SHOAL_ECORRUPT = -11,  /* stored data is inconsistent (shoal_db_check) */
+    SHOAL_ERANGE = -12     /* value out of the supported range */
+};
+
+/* Details of the first error. Callers provide it (or NULL when they only want rc).
+ * off/len is the byte span in the source text the error is about, -1 when none.
+ * msg never contains a position: renderers add it. */
+typedef struct shoal_err {
+    int code;
+    int sys;
+    int off, len;
+    char msg[256];
+} shoal_err;
+
+/* Returns a static string that starts with the code's name, e.g. "SHOAL_ESTORE: ...". */
+const char *shoal_strerror(int rc);
+
+/* Resets err to "no error". err may be NULL. */
+void shoal_err_clear(shoal_err *err);
+
+/* Records an error unless err already holds one (first error wins).
+ * Returns: code, so that `return shoal_err_set(...)` reads naturally. */
+int shoal_err_set(shoal_err *err, int code, int off, int len, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* Renders err as "NAME:LINE:COL: error: MSG\n<source line>\n<caret>\n" when it has a
+ * position inside src, or "NAME: error: MSG\n" otherwise, into buf (always NUL-terminated,
+ * truncated to n). src may be NULL. Returns: the length that was needed. */
+size_t shoal_err_render(const shoal_err *err, const char *name, const char *src, size_t n_src,
+                        char *buf, size_t n);
+
+/* ---------------------------------------------------------------- memory */
+
+/* The one allocation choke point. Tests may install a failing allocator. */
+void *shoal_malloc(size_t n);
+void *shoal_realloc(void *p, size_t n);
+void shoal_free(void *p);
+
+/* Bump-pointer arena: everything allocated from it is freed at once by
+ * shoal_arena_reset or shoal_arena_free, never one by one. */
+typedef struct shoal_arena shoal_arena;
+shoal_arena *shoal_arena_new(void);                 /* returns owned; free with shoal_arena_free */
+void shoal_arena_free(shoal_arena *a);
+void shoal_arena_reset(shoal_arena *a);             /* keeps the first chunk for reuse */
+void *shoal_arena_alloc(shoal_arena *a, size_t n);  /* 16-byte aligned; NULL on ENOMEM */
+char *shoal_arena_strndup(shoal_arena *a, const char *s, size_t n); /* NUL-terminated copy */
+size_t shoal_arena_used(const shoal_arena *a);      /* bytes handed out since the last reset */
+
+/* ---------------------------------------------------------------- events */
+
+/* A string slice: not NUL-terminated; ptr may be NULL when len is 0. */
+typedef struct shoal_str {
+    const char *ptr;
+    uint32_t len;
+} shoal_str;
+
+/* Kinds of property values. */
+enum {
+    SHOAL_VAL_BOOL = 1,
+    SHOAL_VAL_INT = 2,  /* int64; integral JSON numbers, including 2.0 */
+    SHOAL_VAL_NUM = 3,  /* finite double that is not integral */
+    SHOAL_VAL_STR = 4
+};
+
+typedef struct shoal_prop {
+    shoal_str key;
+    int kind;
+    union {
+        int b;
+        int64_t i;
+        double d;
+        shoal_str s;
+    } v;
+} shoal_prop;
+
+/* One event in string form: what readers produce and what shoal_append takes.
+ * has_id == 0 means the event carries no id; its idempotency key is then a hash of
+ * the canonical event. group.ptr == NULL means no group. */
+typedef struct shoal_event {
+    int has_id;
+    shoal_str id;
+    int64_t ts;        /* event time, Unix epoch milliseconds, UTC */
+    shoal_str member;
+    shoal_str type;
+    shoal_str group;
+    uint32_t n_props;
+    shoal_prop *props;
+} shoal_event;
+
+/* Limits on event fields, enforced by shoal_event_check. */
+#define SHOAL_MAX_NAME 255          /* bytes in a member, type, group or property name */
+#define SHOAL_MAX_ID 255            /* bytes in an event id */
+#define SHOAL_MAX_PROPS 64          /* properties per event */
+#define SHOAL_MAX_STRVAL 65536      /* bytes in a string property value */
+#define SHOAL_INLINE_STRVAL 64      /* longer string values are stored inline, not interned */
+#define SHOAL_TS_MIN (-2208988800000LL) /* 1900-01-01T00:00:00Z */
+#define SHOAL_TS_MAX (7258118400000LL)  /* 2200-01-01T00:00:00Z (exclusive) */
+
+/* Checks an event against the limits above and the field rules (non-empty member and
+ * type, valid UTF-8 in every string, no duplicate or reserved property names).
+ * Returns: SHOAL_OK or SHOAL_EFORMAT with err->msg saying what is wrong. */
+int shoal_event_check(const shoal_event *ev, shoal_err *err);
+
+/* Parses an ISO-8601 timestamp ("2025-03-04T09:00:12+08:00", "...Z", optional fraction,
+ * "T" or " " between date and time) or a plain date ("2025-03-04", midnight UTC) into
+ * epoch ms. Returns: SHOAL_OK, SHOAL_EFORMAT (bad syntax) or SHOAL_ERANGE. */
+int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err);
+
+/* Formats epoch ms as "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (fraction only when non-zero).
+ * buf needs 32 bytes. Returns: the length written. */
+size_t shoal_ts_format(int64_t ms, char *buf);
+
+/* ---------------------------------------------------------------- database */
+
+typedef struct shoal_db shoal_db;
+
+#define SHOAL_OPEN_RDONLY 0x1  /* read only; never creates */
+#define SHOAL_OPEN_CREATE 0x2  /* create the directory and database when missing */
+#define SHOAL_OPEN_NOSYNC 0x4  /* do not fsync at commit: fast bulk loads, not crash-durable */
+
+/* Opens (or creates) the database in directory path.
+ * [in]  map_size  initial LMDB map size in bytes, 0 for the default (1 GiB); the map
+ *                 grows by itself when full.
+ * [out] out       the handle; returns owned, close with shoal_db_close.
+ * Returns: SHOAL_OK, SHOAL_ENOTFOUND (no database and no CREATE), SHOAL_EVERSION (a newer
+ * format), SHOAL_EIO, SHOAL_ESTORE. */
+int shoal_db_open(const char *path, unsigned flags, size_t map_size, shoal_db **out, shoal_err *err);
+
+/* Closes the handle. Open readers must be closed first. db may be NULL. */
+void shoal_db_close(shoal_db *db);
+
+/* The database's directory, as given to shoal_db_open. Valid until close. */
+const char *shoal_db_path(const shoal_db *db);
+
+/* Current size of the LMDB map (the address space reserved, not the file size). */
+size_t shoal_db_map_size(const shoal_db *db);
+
+/* Bytes the database's files occupy on disk. */
+int shoal_db_disk_size(const shoal_db *db, uint64_t *out, shoal_err *err);
+
+/* Settings kept in meta, as strings. Known keys: "timezone" (IANA name, default "UTC").
+ * shoal_db_setting_get copies the value into buf (NUL-terminated) and returns
+ * SHOAL_ENOTFOUND when unset. shoal_db_setting_set commits in its own transaction. */
+int shoal_db_setting_get(shoal_db *db, const char *key, char *buf, size_t n, shoal_err *err);
+int shoal_db_setting_set(shoal_db *db, const char *key, const char *val, shoal_err *err);
+
+/* ---------------------------------------------------------------- append */
+
+typedef struct shoal_append_stats {
+    uint64_t n_added;    /* new events appended */
+    uint64_t n_dup;      /* events skipped because their key was already in the log */
+    uint64_t first_seq;  /* sequence of the first appended event, 0 when none */
+    uint64_t last_seq;   /* sequence of the last event in the log after the batch */
+} shoal_append_stats;
+
+/* Appends a batch of events in one write transaction: log records, id index, new
+ * dictionary entries and (later) every view update commit together or not at all.
+ * When the call returns SHOAL_OK the batch is durable (unless SHOAL_OPEN_NOSYNC) and
+ * acknowledged. Events must have passed shoal_event_check. Events whose key is already
+ * in the log, or repeats a key earlier in the same batch, are counted in n_dup.
+ * When the map is full it is grown and the batch retried; nothing is lost.
+ * [in]  evs, n   borrowed for the duration of the call.
+ * [out] st       may be NULL; counts are for this batch.
+ * Returns: SHOAL_OK, SHOAL_EINVAL (an event fails shoal_event_check), SHOAL_ESTORE,
+ * SHOAL_ENOMEM. On error nothing of the batch is stored. */
+int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_stats *st, shoal_err *err);
+
+/* The idempotency key of an event: xxh3-128 of its id, or of its canonical form when
+ * it has none. out receives 16 bytes. */
+void shoal_event_key(const shoal_event *ev, unsigned char out[16]);
+
+/* ---------------------------------------------------------------- reading */
+
+/* A reader is a consistent snapshot (an LMDB read transaction): it sees the log as it
+ * stood when opened, whatever is appended meanwhile, and never blocks writers.
+ * Keep readers short-lived: an open reader keeps old pages from being reused. */
+typedef struct shoal_reader shoal_reader;
+
+int shoal_reader_open(shoal_db *db, shoal_reader **out, shoal_err *err); /* close with shoal_reader_close */
+void shoal_reader_close(shoal_reader *r);
+
+/* Sequence of the last record in the snapshot; 0 when the log is empty. Sequences
+ * start at 1 and are dense. */
+uint64_t shoal_reader_last_seq(const shoal_reader *r);
+
+/* Interned string namespaces. Ids are dense from 1 within each; 0 means none. */
+enum {
+    SHOAL_NS_MEMBER = 1,
+    SHOAL_NS_TYPE = 2,
+    SHOAL_NS_GROUP = 3,
+    SHOAL_NS_PROP = 4,   /* property names */
+    SHOAL_NS_STR = 5,    /* string property values up to SHOAL_INLINE_STRVAL bytes */
+    SHOAL_NS_COUNT = 6
+};
+
+/* Number of strings interned in namespace ns in the snapshot (the largest id). */
+uint32_t shoal_dict_count(const shoal_reader *r, int ns);
+
+/* The string with id in ns. out is valid until the database is closed.
+ * Returns: SHOAL_OK, SHOAL_ENOTFOUND, SHOAL_ESTORE. */
+int shoal_dict_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err);
+
+/* The id of string s in ns. Returns: SHOAL_OK, SHOAL_ENOTFOUND, SHOAL_ESTORE. */
+int shoal_dict_id(shoal_reader *r, int ns, const char *s, size_t len, uint32_t *out, shoal_err *err);
+
+/* A decoded property of a stored record. String values are interned (str_id != 0)
+ * or inline (str_id == 0, s points into the record). */
+typedef struct shoal_rprop {
+    uint32_t key;   /* SHOAL_NS_PROP id */
+    int kind;       /* SHOAL_VAL_* */
+    union {
+        int b;
+        int64_t i;
+        double d;
+        struct { uint32_t id; shoal_str inl; } s;
+    } v;
+} shoal_rprop;
+
+/* A stored record, decoded lazily: the header fields always, properties on request
+ * with shoal_rec_props. Pointers are valid until the next shoal_logcur_next or until
+ * the reader is closed. */
+typedef struct shoal_rec {
+    uint64_t seq;
+    int64_t ts;
+    uint32_t member, type, group;  /* dictionary ids; group 0 = none */
+    int has_id;
+    shoal_str id;
+    const unsigned char *props;    /* encoded properties (opaque) */
+    const unsigned char *end;
+} shoal_rec;
+
+/* A cursor over the log of a reader, in sequence order. */
+typedef struct shoal_logcur shoal_logcur;
+
+/* Opens a cursor positioned before from_seq (1 = the start).
+ * Returns owned; close with shoal_logcur_close before the reader. */
+int shoal_logcur_open(shoal_reader *r, uint64_t from_seq, shoal_logcur **out, shoal_err *err);
+void shoal_logcur_close(shoal_logcur *c);
+
+/* Moves to the next record and decodes its header into rec.
+ * Returns: 1 with a record, 0 at the end, or SHOAL_ESTORE/SHOAL_ECORRUPT. */
+int shoal_logcur_next(shoal_logcur *c, shoal_rec *rec, shoal_err *err);
+
+/* Reads one record by sequence. Returns SHOAL_ENOTFOUND when out of range. */
+int shoal_log_get(shoal_reader *r, uint64_t seq, shoal_rec *rec, shoal_err *err);
+
+/* Decodes up to max properties of rec into out (in stored order, which is sorted by
+ * property id). Returns: the number of properties (which may exceed max: call again
+ * with a larger array), or SHOAL_ECORRUPT. */
+int shoal_rec_props(const shoal_rec *rec, shoal_rprop *out, int max);
+
+/* Finds the property with id key in rec. Returns 1 and fills out, 0 when absent,
+ * or SHOAL_ECORRUPT. */
+int shoal_rec_prop(const shoal_rec *rec, uint32_t key, shoal_rprop *out);
+
+/* Turns a stored record back into string form (the inverse of append), with strings
+ * borrowed from the dictionary and props stored in arena a.
+ * Returns: SHOAL_OK, SHOAL_ENOMEM, SHOAL_ECORRUPT, SHOAL_ESTORE. */
+int shoal_rec_event(shoal_reader *r, const shoal_rec *rec, shoal_arena *a, shoal_event *out, shoal_err *err);
+
+/* Looks up the sequence of the event with this key. Returns SHOAL_OK, SHOAL_ENOTFOUND. */
+int shoal_ids_get(shoal_reader *r, const unsigned char key[16], uint64_t *seq, shoal_err *err);
+
+/* ---------------------------------------------------------------- check */
+
+typedef struct shoal_check_report {
+    uint64_t n_records;   /* records in the log */
+    uint64_t n_ids;       /* entries in the id index */
+    uint32_t n_strings[SHOAL_NS_COUNT];
+    uint64_t n_problems;  /* inconsistencies found; 0 means the database is sound */
+    char first_problem[256];
+} shoal_check_report;
+
+/* Verifies that log, ids and dict agree: sequences are dense, every record decodes,
+ * every id entry maps to a record carrying that key and every record's key maps back,
+ * both directions of the dictionary match and every interned id resolves.
+ * Returns: SHOAL_OK (see rep->n_problems), or a store error. */
+int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err);
+
+#endif /* SHOAL_H */

@@ -1,0 +1,43 @@
+# tests/lib.sh — helpers for end-to-end scripts: each check prints "ok NAME" or
+# "FAIL NAME" (with what went wrong) and tests/run counts them.
+# Every script gets a fresh scratch directory $T, removed on exit.
+set -u
+T=$(mktemp -d "${TMPDIR:-/tmp}/shoal-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+: "${SHOAL:?}"
+export SHOAL_DB="$T/db"
+
+ok()   { echo "ok $1"; }
+fail() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '  %s\n' "$@"; return 0; }
+
+# check NAME COMMAND...: passes when the command exits 0.
+check() {
+    local name=$1; shift
+    local out
+    if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "command: $*" "$out"; fi
+}
+
+# check_eq NAME GOT WANT
+check_eq() {
+    if [ "$2" == "$3" ]; then ok "$1"; else fail "$1" "got:  $2" "want: $3"; fi
+}
+
+# check_status NAME WANT COMMAND...: passes when the command exits with status WANT.
+check_status() {
+    local name=$1 want=$2; shift 2
+    local out rc
+    out=$("$@" 2>&1); rc=$?
+    if [ "$rc" -eq "$want" ]; then ok "$name"; else fail "$name" "exit $rc, want $want: $*" "$out"; fi
+}
+
+# check_grep NAME PATTERN FILE-OR-TEXT: passes when the text matches (grep -E).
+check_grep() {
+    if printf '%s\n' "$3" | grep -Eq -- "$2"; then ok "$1"; else fail "$1" "no match for /$2/ in:" "$3"; fi
+}
+
+# shared_data NAME: the path of ../shared/data/NAME beside the repository, or empty.
+shared_data() {
+    local d
+    d=$(cd "$SHOAL_TESTS/../.." 2>/dev/null && pwd)/shared/data/$1
+    [ -d "$d" ] && echo "$d"
+}

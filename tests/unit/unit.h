@@ -1,0 +1,53 @@
+/* unit.h — the unit test harness: each test_<module>.c defines TEST(name) functions and
+ * lists them in main with RUN(name). A test passes when none of its CHECKs failed.
+ * Output is one "ok NAME" or "FAIL NAME" line per test, which tests/run counts; a failed
+ * CHECK prints "file:line: expr" before it. */
+#ifndef SHOAL_UNIT_H
+#define SHOAL_UNIT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shoal.h"
+
+static int unit_failed_checks;
+static int unit_n_fail;
+
+#define CHECK(expr)                                                          \
+    do {                                                                     \
+        if (!(expr)) {                                                       \
+            fprintf(stdout, "%s:%d: %s\n", __FILE__, __LINE__, #expr);       \
+            unit_failed_checks++;                                            \
+        }                                                                    \
+    } while (0)
+
+/* CHECK_RC(rc_expr, want): compares return codes and names them. */
+#define CHECK_RC(expr, want)                                                 \
+    do {                                                                     \
+        int unit_rc_ = (expr);                                               \
+        if (unit_rc_ != (want)) {                                            \
+            fprintf(stdout, "%s:%d: %s: got %s, want %s\n", __FILE__, __LINE__, \
+                    #expr, shoal_strerror(unit_rc_), shoal_strerror(want));  \
+            unit_failed_checks++;                                            \
+        }                                                                    \
+    } while (0)
+
+#define TEST(name) static void test_##name(void)
+
+#define RUN(name)                                                            \
+    do {                                                                     \
+        int before_ = unit_failed_checks;                                    \
+        test_##name();                                                       \
+        if (unit_failed_checks == before_) {                                 \
+            printf("ok %s\n", #name);                                        \
+        } else {                                                             \
+            printf("FAIL %s\n", #name);                                      \
+            unit_n_fail++;                                                   \
+        }                                                                    \
+        fflush(stdout);                                                      \
+    } while (0)
+
+#define UNIT_EXIT() return unit_n_fail ? 1 : 0
+
+#endif
