@@ -357,7 +357,7 @@ int shoal_ndjson_number(const char *p, size_t n, int *kind, int64_t *i, double *
     return rc;
 }
 
-/* Reads the number at ps->p into *kind/*iv/*dv, with the error for a bad one. */
+/* Reads the number at ps->p into kind, iv or dv, with the error for a bad one. */
 static int read_number(parser *ps, int *kind, int64_t *iv, double *dv)
 {
     const unsigned char *s = ps->p, *q;
