@@ -227,11 +227,17 @@ fail:
 
 int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_stats *st, shoal_err *err)
 {
+    return shoal_log_append(db, evs, n, false, st, err);
+}
+
+int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, shoal_append_stats *st,
+                     shoal_err *err)
+{
     if (st) memset(st, 0, sizeof *st);
     if (db->flags & SHOAL_OPEN_RDONLY)
         return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
     if (n > UINT32_MAX) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "batch too large");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !checked; i++) {
         int rc = shoal_event_check(&evs[i], err);
         if (rc) {
             if (err) err->code = SHOAL_EINVAL;
