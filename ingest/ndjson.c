@@ -400,7 +400,7 @@ static int literal(parser *ps)
     return v;
 }
 
-static const char *const src_name[] = {"the top level", "\"props\"", "\"properties\""};
+static const char *const src_name[] = {"at the top level", "in \"props\"", "in \"properties\""};
 
 /* Adds property key (claimed) with the value at ps->p; src says where it stands. */
 static int read_prop(parser *ps, shoal_str key, int src)
@@ -453,7 +453,7 @@ static int read_prop(parser *ps, shoal_str key, int src)
     for (uint32_t k = 0; k < ps->n_props; k++) {
         if (ps->props[k].key.len == key.len && !memcmp(ps->props[k].key.ptr, key.ptr, key.len)) {
             if (ps->src[k] == src) return fail(ps, at, 0, "duplicate key \"%s\"", qk);
-            return fail(ps, at, 0, "property \"%s\" appears both in %s and in %s", qk, src_name[ps->src[k]],
+            return fail(ps, at, 0, "property \"%s\" appears both %s and %s", qk, src_name[ps->src[k]],
                         src_name[src]);
         }
     }
@@ -513,7 +513,7 @@ static int read_nested(parser *ps, int src)
         if ((rc = read_str(ps, &key, &dec))) return rc;
         if (field_of(key)) {
             char qk[200];
-            return fail(ps, at, (size_t)(ps->p - at), "reserved key \"%s\" inside %s",
+            return fail(ps, at, (size_t)(ps->p - at), "reserved key \"%s\" %s",
                         shoal_input_quote(qk, sizeof qk, key.ptr, key.len), src_name[src]);
         }
         key = keep(ps, key, dec);
