@@ -87,7 +87,11 @@ static const char *quote(char *buf, size_t n_buf, const char *s, size_t len)
 }
 
 /* Reads exactly k ASCII digits at s[*i]. Returns -1 when they are not there. */
-static int digits(const char *s, size_t len, size_t *i, int k)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int
+digits(const char *s, size_t len, size_t *i, int k)
 {
     int v = 0;
     if (*i + (size_t)k > len) return -1;
