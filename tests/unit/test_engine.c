@@ -119,27 +119,30 @@ TEST(event_check)
 
 TEST(keys)
 {
-    unsigned char k1[16], k2[16];
+    unsigned char k1[SHOAL_MAX_KEY], k2[SHOAL_MAX_KEY];
     shoal_prop pa[2] = {{.key = S("a"), .kind = SHOAL_VAL_INT, .v.i = 2}, {.key = S("b"), .kind = SHOAL_VAL_BOOL, .v.b = 1}};
     shoal_prop pb[2] = {{.key = S("b"), .kind = SHOAL_VAL_BOOL, .v.b = 1}, {.key = S("a"), .kind = SHOAL_VAL_NUM, .v.d = 2.0}};
     shoal_event a = mk(NULL, 5, "m", "t"), b = mk(NULL, 5, "m", "t");
     a.props = pa, a.n_props = 2;
     b.props = pb, b.n_props = 2;
-    shoal_event_key(&a, k1);
-    shoal_event_key(&b, k2);
-    CHECK(memcmp(k1, k2, 16) == 0);   /* order of props and 2 vs 2.0 do not matter */
+    CHECK(shoal_event_key(&a, k1) == 25 && shoal_event_key(&b, k2) == 25);
+    CHECK(memcmp(k1, k2, 25) == 0);   /* order of props and 2 vs 2.0 do not matter */
     pb[1].v.d = 2.5;
     shoal_event_key(&b, k2);
-    CHECK(memcmp(k1, k2, 16) != 0);
+    CHECK(memcmp(k1, k2, 25) != 0);
+    /* Keys of id-less events sort by time, negative times first. */
+    shoal_event early = mk(NULL, -5, "m", "t"), late = mk(NULL, 6, "m", "t");
+    shoal_event_key(&early, k1);
+    shoal_event_key(&late, k2);
+    CHECK(memcmp(k1, k2, 25) < 0);
     /* Field boundaries are part of the key: "ab"+"c" differs from "a"+"bc". */
     shoal_event x = mk(NULL, 5, "ab", "c"), y = mk(NULL, 5, "a", "bc");
     shoal_event_key(&x, k1);
     shoal_event_key(&y, k2);
-    CHECK(memcmp(k1, k2, 16) != 0);
+    CHECK(memcmp(k1, k2, 25) != 0);
     shoal_event i1 = mk("e-1", 5, "m", "t"), i2 = mk("e-1", 6, "other", "x");
-    shoal_event_key(&i1, k1);
-    shoal_event_key(&i2, k2);
-    CHECK(memcmp(k1, k2, 16) == 0);   /* an id is the whole key */
+    CHECK(shoal_event_key(&i1, k1) == 4 && shoal_event_key(&i2, k2) == 4);
+    CHECK(memcmp(k1, k2, 4) == 0);   /* an id is the whole key */
 }
 
 static uint64_t count_log(shoal_db *db)
@@ -186,10 +189,9 @@ TEST(append_and_read)
     CHECK_RC(shoal_rec_event(r, &rec, a, &back, NULL), SHOAL_OK);
     CHECK(back.member.len == 3 && memcmp(back.member.ptr, "m-1", 3) == 0);
     CHECK(back.n_props == 3);
-    unsigned char k1[16], k2[16];
-    shoal_event_key(&evs[1], k1);
-    shoal_event_key(&back, k2);
-    CHECK(memcmp(k1, k2, 16) == 0);
+    unsigned char k1[SHOAL_MAX_KEY], k2[SHOAL_MAX_KEY];
+    size_t l1 = shoal_event_key(&evs[1], k1), l2 = shoal_event_key(&back, k2);
+    CHECK(l1 == l2 && memcmp(k1, k2, l1) == 0);
     uint32_t id;
     CHECK_RC(shoal_dict_id(r, SHOAL_NS_TYPE, "post", 4, &id, NULL), SHOAL_OK);
     CHECK(id == rec.type);
@@ -265,9 +267,8 @@ TEST(check_detects_damage)
     /* Remove one id index entry behind the engine's back. */
     MDB_txn *txn;
     CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
-    unsigned char key[16];
-    shoal_event_key(&evs[1], key);
-    MDB_val k = {16, key};
+    unsigned char key[SHOAL_MAX_KEY];
+    MDB_val k = {shoal_event_key(&evs[1], key), key};
     CHECK(mdb_del(txn, db->dbi_ids, &k, NULL) == 0);
     CHECK(mdb_txn_commit(txn) == 0);
     shoal_check_report rep;
