@@ -1,7 +1,8 @@
-/* bench_ndjson.c — figures for the first ingest stage: ns per NDJSON line for
- * shoal_ndjson_parse alone and through shoal_input (framing + parse), on typical
- * 120-byte events like the DESIGN.md example. Prints figures; never asserts.
- * Build: cc -O2 -Iengine -Iingest bench/bench_ndjson.c build/release/libshoal.a -llmdb -lxxhash -lm */
+/* bench_readers.c — figures for the first ingest stage: ns per record for
+ * shoal_ndjson_parse alone, and through shoal_input (framing + parse) for NDJSON and
+ * for the same events as CSV; typical ~125-byte events like the DESIGN.md example.
+ * Prints figures; never asserts. Usage: bench_readers [LINES [ROUNDS]]
+ * Build: cc -O2 -Iengine -Iingest bench/bench_readers.c build/release/libshoal.a -llmdb -lxxhash -lm */
 #include "input.h"
 
 #include <stdio.h>
@@ -67,6 +68,34 @@ int main(int argc, char **argv)
     }
     printf("shoal_input_next (frame + parse): %.1f ns/line, %.0f MB/s (best of %d)\n", best * 1e9 / (double)n,
            (double)o / best / 1e6, rounds);
+
+    /* The same events as CSV. */
+    char *csv = malloc(n * 200);
+    size_t c = (size_t)sprintf(csv, "id,ts,member,type,group,original,words\n");
+    x = 12345;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1103515245 + 12345;
+        c += (size_t)sprintf(csv + c, "e-%zu,2025-03-%02uT%02u:%02u:12+08:00,m-%u,%s,g-%u,%s,%u\n", i,
+                             1 + (x >> 8) % 28, (x >> 4) % 24, (x >> 12) % 60, (x >> 10) % 100000,
+                             types[(x >> 20) % 6], (x >> 16) % 50, (x >> 3) & 1 ? "true" : "false", (x >> 7) % 2000);
+    }
+    best = 1e9;
+    for (int r = 0; r < rounds; r++) {
+        shoal_input *in;
+        double t0 = now();
+        if (shoal_input_open_mem("b.csv", csv, c, SHOAL_FMT_CSV, 0, &in, NULL)) return 1;
+        size_t k = 0;
+        while (shoal_input_next(in, a, &ev, NULL) == 1)
+            if ((++k & 16383) == 0) shoal_arena_reset(a);
+        shoal_input_close(in);
+        double dt = now() - t0;
+        if (dt < best) best = dt;
+        shoal_arena_reset(a);
+    }
+    printf("shoal_input_next, CSV (%.1f bytes per record): %.1f ns/record, %.0f MB/s (best of %d)\n",
+           (double)c / (double)n, best * 1e9 / (double)n, (double)c / best / 1e6, rounds);
+    free(csv);
+
     shoal_arena_free(a);
     free(text);
     free(off);
