@@ -43,29 +43,6 @@ struct shoal_input {
     shoal_csv *csv;
 };
 
-const char *shoal_input_quote(char *buf, size_t n_buf, const char *s, size_t len)
-{
-    size_t o = 0, i;
-    size_t lim = len > 40 ? 40 : len;
-    for (i = 0; i < lim && o + 8 < n_buf; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            buf[o++] = '\\';
-            buf[o++] = (char)c;
-        } else if (c >= 0x20 && c < 0x7f) {
-            buf[o++] = (char)c;
-        } else {
-            o += (size_t)snprintf(buf + o, n_buf - o, "\\x%02x", c);
-        }
-    }
-    if (i < len && o + 4 <= n_buf) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = 0;
-    return buf;
-}
-
 /* Reads more bytes at buf[len..]. Returns the count, 0 at the end, or SHOAL_EIO. */
 static int fill(shoal_input *in, shoal_err *err)
 {

@@ -76,7 +76,7 @@ static const char *found(char *buf, size_t n, const unsigned char *p, const unsi
 {
     char q[200];
     if (p >= end) return "end of line";
-    snprintf(buf, n, "\"%s\"", shoal_input_quote(q, sizeof q, (const char *)p, token_len(p, end)));
+    snprintf(buf, n, "\"%s\"", shoal_err_quote(q, sizeof q, (const char *)p, token_len(p, end)));
     return buf;
 }
 
@@ -173,7 +173,7 @@ read_str_slow(parser *ps, const unsigned char *q, uint64_t hi, shoal_str *out, i
             char qb[200];
             if (!hex4(q + 2, end, &cp))
                 return fail(ps, q, (size_t)(end - q < 6 ? end - q : 6), "invalid escape \"%s\" in string",
-                            shoal_input_quote(qb, sizeof qb, (const char *)q, (size_t)(end - q < 6 ? end - q : 6)));
+                            shoal_err_quote(qb, sizeof qb, (const char *)q, (size_t)(end - q < 6 ? end - q : 6)));
             if (cp >= 0xd800 && cp <= 0xdbff) {
                 /* A high surrogate must be followed by an escaped low one: JSON text
                  * carries astral characters as UTF-16 pairs. */
@@ -183,11 +183,11 @@ read_str_slow(parser *ps, const unsigned char *q, uint64_t hi, shoal_str *out, i
                     q += 6;
                 } else {
                     return fail(ps, q, 6, "invalid escape \"%s\" in string: unpaired surrogate",
-                                shoal_input_quote(qb, sizeof qb, (const char *)q, 6));
+                                shoal_err_quote(qb, sizeof qb, (const char *)q, 6));
                 }
             } else if (cp >= 0xdc00 && cp <= 0xdfff) {
                 return fail(ps, q, 6, "invalid escape \"%s\" in string: unpaired surrogate",
-                            shoal_input_quote(qb, sizeof qb, (const char *)q, 6));
+                            shoal_err_quote(qb, sizeof qb, (const char *)q, 6));
             } else if (cp == 0) {
                 /* Names end up in C strings and terminals downstream; a NUL there
                  * would silently truncate them. */
@@ -200,7 +200,7 @@ read_str_slow(parser *ps, const unsigned char *q, uint64_t hi, shoal_str *out, i
         default: {
             char qb[200];
             return fail(ps, q, 2, "invalid escape \"%s\" in string",
-                        shoal_input_quote(qb, sizeof qb, (const char *)q, 2));
+                        shoal_err_quote(qb, sizeof qb, (const char *)q, 2));
         }
         }
         q += 2;
@@ -410,12 +410,12 @@ static int read_number(parser *ps, int *kind, int64_t *iv, double *dv)
     if (rc == 0) {
         size_t n = token_len(s, ps->end);
         if ((size_t)(q - s) > n) n = (size_t)(q - s);
-        return fail(ps, s, n, "invalid number \"%s\"", shoal_input_quote(qb, sizeof qb, (const char *)s, n));
+        return fail(ps, s, n, "invalid number \"%s\"", shoal_err_quote(qb, sizeof qb, (const char *)s, n));
     }
     if (rc == SHOAL_ENOMEM) return shoal_err_set(ps->err, SHOAL_ENOMEM, -1, -1, "out of memory");
     if (rc == SHOAL_ERANGE)
         return fail(ps, s, (size_t)(q - s), "number \"%s\" is out of range",
-                    shoal_input_quote(qb, sizeof qb, (const char *)s, (size_t)(q - s)));
+                    shoal_err_quote(qb, sizeof qb, (const char *)s, (size_t)(q - s)));
     ps->p = q;
     return 0;
 }
@@ -445,7 +445,7 @@ static const char *const src_name[] = {"at the top level", "in \"props\"", "in \
 static int read_prop(parser *ps, shoal_str key, int src)
 {
     /* The quoted key is built only for a message: quoting is not free. */
-#define QK shoal_input_quote(qk, sizeof qk, key.ptr, key.len)
+#define QK shoal_err_quote(qk, sizeof qk, key.ptr, key.len)
     char qk[200], qb[220];
     const unsigned char *at = ps->p;
     shoal_prop pr;
@@ -555,7 +555,7 @@ static int read_nested(parser *ps, int src)
         if (field_of(key)) {
             char qk[200];
             return fail(ps, at, (size_t)(ps->p - at), "reserved key \"%s\" %s",
-                        shoal_input_quote(qk, sizeof qk, key.ptr, key.len), src_name[src]);
+                        shoal_err_quote(qk, sizeof qk, key.ptr, key.len), src_name[src]);
         }
         key = keep(ps, key, dec);
         SKIP_WS(ps);
@@ -608,10 +608,10 @@ static int read_field(parser *ps, unsigned f, shoal_event *ev)
             if ((rc = read_number(ps, &kind, &iv, &dv))) return rc;
             if (kind != SHOAL_VAL_INT)
                 return fail(ps, at, (size_t)(ps->p - at), "\"ts\" must be whole epoch milliseconds, not \"%s\"",
-                            shoal_input_quote(qb, sizeof qb, (const char *)at, (size_t)(ps->p - at)));
+                            shoal_err_quote(qb, sizeof qb, (const char *)at, (size_t)(ps->p - at)));
             if (iv < SHOAL_TS_MIN || iv >= SHOAL_TS_MAX)
                 return fail(ps, at, (size_t)(ps->p - at), "timestamp out of range: \"%s\"",
-                            shoal_input_quote(qb, sizeof qb, (const char *)at, (size_t)(ps->p - at)));
+                            shoal_err_quote(qb, sizeof qb, (const char *)at, (size_t)(ps->p - at)));
             ev->ts = iv;
             return 0;
         }
@@ -725,7 +725,7 @@ int shoal_ndjson_parse(const char *p, size_t n, shoal_arena *a, shoal_event *ev,
         char qb[200];
         size_t k = (size_t)(ps.end - ps.p);
         return fail(&ps, ps.p, k, "trailing characters after the object: \"%s\"",
-                    shoal_input_quote(qb, sizeof qb, (const char *)ps.p, k));
+                    shoal_err_quote(qb, sizeof qb, (const char *)ps.p, k));
     }
 
     if (!(ps.seen & F_TS)) return fail(&ps, ps.base, n, "missing \"ts\"");
