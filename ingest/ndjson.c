@@ -225,7 +225,9 @@ static inline int read_str(parser *ps, shoal_str *out, int *dec)
     uint64_t hi = 0;
     /* Eight bytes at a time while none is a quote, a backslash or a control byte (the
      * has-zero-byte and has-less-than tests on a 64-bit word). Their borrows can only
-     * flag bytes above a true hit, so the lowest flagged byte is the exact stop. */
+     * flag bytes above a true hit, so the lowest flagged byte is the exact stop.
+     * "Lowest" is the first in memory on little-endian machines only. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     while (end - q >= 8) {
         uint64_t w, qt, bs, t;
         memcpy(&w, q, 8);
@@ -242,8 +244,11 @@ static inline int read_str(parser *ps, shoal_str *out, int *dec)
         hi |= w;
         q += 8;
     }
+#endif
     while (q < end && !str_stop[*q]) hi |= *q++;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 stop:
+#endif
     if (q < end && *q == '"' && !(hi & 0x8080808080808080ull)) {
         out->ptr = (const char *)s;
         out->len = (uint32_t)(q - s);
