@@ -284,14 +284,15 @@ int shoal_csv_parse(shoal_csv *c, const char *p, size_t n, int at_eof, shoal_are
     if ((rc = split(p, n, at_eof, o, c->f, c->n_cols, &n_f, err))) return rc;
     if (n_f != c->n_cols) return fail(err, p, NULL, 0, "expected %u fields but found %u", c->n_cols, n_f);
 
+    /* The quoted name of column k, built only for a message. */
+#define COL_NAME shoal_err_quote(qb, sizeof qb, c->name[k].ptr, c->name[k].len)
     int have_ts = 0;
     for (uint32_t k = 0; k < n_f; k++) {
         shoal_str v = c->f[k];
-/* The quoted column name, built only for a message. */
-#define COL_NAME shoal_err_quote(qb, sizeof qb, c->name[k].ptr, c->name[k].len)
         if (v.len == 0) continue;  /* empty = absent */
         /* Field errors carry no offset: v is the unescaped copy, not the record. */
-        if (!shoal_utf8_valid(v.ptr, v.len)) return fail(err, NULL, NULL, 0, "invalid UTF-8 in column \"%s\"", COL_NAME);
+        if (!shoal_utf8_valid(v.ptr, v.len))
+            return fail(err, NULL, NULL, 0, "invalid UTF-8 in column \"%s\"", COL_NAME);
         switch (c->role[k]) {
         case COL_TS:
             if ((rc = parse_ts(v, &ev->ts, err))) return rc;
