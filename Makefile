@@ -25,7 +25,7 @@ endif
 CPPFLAGS := -Iengine -Iingest -Iquery -I$(BUILD)/gen
 CFLAGS := $(CSTD) $(WARN) $(OPT) -MMD -MP
 LDFLAGS := $(SAN_LDFLAGS)
-LDLIBS := -llmdb -lxxhash -lreadline -lm
+LDLIBS := -llmdb -lxxhash -lreadline -lexpat -lm
 
 # ---------------------------------------------------------------- sources
 
@@ -126,12 +126,13 @@ bench: all
 
 # ---------------------------------------------------------------- deps
 
-DEB_PKGS := liblmdb-dev flex bison libxxhash-dev libreadline-dev
+DEB_PKGS := liblmdb-dev flex bison libxxhash-dev libreadline-dev libexpat1-dev
 deps:
 	@missing=""; \
 	[ -f /usr/include/lmdb.h ] || missing="$$missing liblmdb-dev"; \
 	[ -f /usr/include/xxhash.h ] || missing="$$missing libxxhash-dev"; \
 	[ -f /usr/include/readline/readline.h ] || missing="$$missing libreadline-dev"; \
+	[ -f /usr/include/expat.h ] || missing="$$missing libexpat1-dev"; \
 	command -v flex >/dev/null || missing="$$missing flex"; \
 	command -v bison >/dev/null || missing="$$missing bison"; \
 	if [ -n "$$missing" ]; then \
