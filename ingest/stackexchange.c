@@ -557,7 +557,12 @@ static int on_post(imp *m, const row *r)
     post *p = post_get(m, id);
     if (!p || p->ts != ts) return reject(m, r, "post %lld: repeated Id", (long long)id);
     const char *no = no_owner(p);
-    if (no) return reject(m, r, "%s %lld %s", post_kind(p), (long long)id, no);
+    if (no) {
+        /* The acceptance still features the answer's owner. */
+        rc = reject(m, r, "%s %lld %s", post_kind(p), (long long)id, no);
+        if (!rc && type == 1 && p->accepted != NONE) rc = emit_essence(m, r, p);
+        return rc;
+    }
     shoal_event *ev;
     if ((rc = ev_begin(m, "post", id, ts, p->owner, type == 1 ? "post" : "reply", &ev))) return rc;
     if ((rc = set_group(m, ev, p))) return rc;
@@ -623,6 +628,9 @@ static int on_vote(imp *m, const row *r)
         return reject(m, r, "vote %lld: VoteTypeId %lld is not mapped", (long long)id, (long long)type);
     const char *no = no_owner(p);
     if (no) return reject(m, r, "vote %lld: post %lld %s", (long long)id, (long long)pid, no);
+    /* Votes carry their day only; one cast on the day the post was created is placed
+     * at the post's creation, since it cannot precede it. */
+    if (ts < p->ts) ts = p->ts;
     shoal_event *ev;
     if ((rc = ev_begin(m, "vote", id, ts, p->owner, map[k].type, &ev))) return rc;
     if ((rc = set_group(m, ev, p))) return rc;
