@@ -117,7 +117,8 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
     int rc = shoal_import_stackexchange(db, dir, &opts, &st, &err);
     double el = now_s() - t0;
     sigaction(SIGINT, &old, NULL);
-    if (rc && rc != SHOAL_ECANCEL) shoal_cli_error(&err, rc);
+    if (rc && rc != SHOAL_ECANCEL)
+        fprintf(stderr, "shoal import: error: %s\n", err.msg[0] ? err.msg : shoal_strerror(rc));
     if (!quiet && (rc == SHOAL_OK || st.n_records)) {
         printf("%s: %llu rows read, %llu events added, %llu duplicates, %llu rows rejected", dir,
                (unsigned long long)st.n_records, (unsigned long long)st.n_added, (unsigned long long)st.n_dup,
@@ -130,7 +131,7 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
     if (rc == SHOAL_ECANCEL && !quiet)
         fprintf(stderr, "shoal import: interrupted: run it again to add the rest\n");
     else if (rc && st.n_added)
-        fprintf(stderr, "shoal import: what was read before the error is committed; run it again to add the rest\n");
+        fprintf(stderr, "shoal import: the rows read before the error are committed; a re-run skips them\n");
     shoal_db_close(db);
     if (rc == SHOAL_ECANCEL) return 130;
     if (rc) return 2;
