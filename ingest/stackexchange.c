@@ -785,6 +785,10 @@ static int read_xml(imp *m, int fd, row_fn fn)
                 rc = m->rc;
                 break;
             }
+            if (XML_GetErrorCode(m->xp) == XML_ERROR_NO_MEMORY) {
+                rc = nomem(m);
+                break;
+            }
             uint64_t line = (uint64_t)XML_GetCurrentLineNumber(m->xp);
             const char *msg = XML_ErrorString(XML_GetErrorCode(m->xp));
             if (m->counting) {
