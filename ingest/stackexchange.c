@@ -261,7 +261,7 @@ static int reject_field(imp *m, const row *r, const char *what, const char *fiel
 {
     char q[200];
     if (!v.ptr) return reject(m, r, "%s: missing %s", what, field);
-    return reject(m, r, "%s: %s \"%s\" is not an integer", what, field, shoal_input_quote(q, sizeof q, v.ptr, v.len));
+    return reject(m, r, "%s: %s \"%s\" is not an integer", what, field, shoal_err_quote(q, sizeof q, v.ptr, v.len));
 }
 
 static int get_int(const row *r, const char *field, int64_t *out) { return parse_int(row_get(r, field), out); }
@@ -656,7 +656,7 @@ static int on_comment(imp *m, const row *r)
         shoal_str u = row_get(r, "UserId"), dn = row_get(r, "UserDisplayName");
         if (u.ptr) return reject_field(m, r, "comment", "UserId", u);
         return reject(m, r, "comment %lld has no UserId (deleted account \"%s\")", (long long)id,
-                      shoal_input_quote(q, sizeof q, dn.ptr ? dn.ptr : "", dn.len));
+                      shoal_err_quote(q, sizeof q, dn.ptr ? dn.ptr : "", dn.len));
     }
     if (uid == COMMUNITY)
         return reject(m, r, "comment %lld is by the Community bot, which is not a member", (long long)id);
