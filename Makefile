@@ -6,6 +6,7 @@
 #   make demo        deps, build, generate demo data, ingest it, print a summary
 #   make bench       figures against DuckDB and SQLite (bench/run)
 #   make deps        install missing Debian packages (apt-get, as root)
+#   make case-study  rerun docs/CASE-STUDY.md's statements and paste their outputs
 
 MODE ?= release
 BUILD := build/$(MODE)
@@ -44,7 +45,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB := $(BUILD)/libshoal.a
 BIN := $(BUILD)/shoal
 
-.PHONY: all test sanitize fuzz demo bench deps clean
+.PHONY: all test sanitize fuzz demo bench deps clean case-study
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(LIB)
@@ -123,6 +124,11 @@ demo: deps all
 
 bench: all
 	bash bench/run $(BENCH_SIZES)
+
+# Reruns the statements of docs/CASE-STUDY.md over the History Meta dump and pastes
+# their outputs (needs ../shared/data/history-meta-stackexchange and `shoal query`).
+case-study: all
+	CASE_STUDY_UPDATE=1 SHOAL=$(abspath $(BIN)) SHOAL_TESTS=$(abspath tests) bash tests/e2e/case_study.sh
 
 # ---------------------------------------------------------------- deps
 
