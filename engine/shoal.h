@@ -298,6 +298,52 @@ int shoal_rec_event(shoal_reader *r, const shoal_rec *rec, shoal_arena *a, shoal
 /* Looks up the sequence of the event with this key. Returns SHOAL_OK, SHOAL_ENOTFOUND. */
 int shoal_ids_get(shoal_reader *r, const unsigned char key[16], uint64_t *seq, shoal_err *err);
 
+/* ---------------------------------------------------------------- ingest */
+
+/* Input formats. */
+enum {
+    SHOAL_FMT_AUTO = 0,   /* by name: "*.csv" is CSV, anything else (and "-") NDJSON */
+    SHOAL_FMT_NDJSON = 1,
+    SHOAL_FMT_CSV = 2
+};
+
+typedef struct shoal_ingest_stats {
+    uint64_t n_records;    /* records read: accepted, duplicate or rejected */
+    uint64_t n_added;      /* new events appended */
+    uint64_t n_dup;        /* events already in the log (or repeated in the input) */
+    uint64_t n_rejected;   /* records rejected (written to the reject file) */
+    uint64_t bytes;        /* input bytes consumed */
+    uint64_t acked_line;   /* every record up to this input line is committed */
+    uint64_t last_seq;     /* last sequence in the log after the last commit */
+    uint64_t n_batches;    /* write transactions committed */
+} shoal_ingest_stats;
+
+typedef struct shoal_ingest_opts {
+    int format;                 /* SHOAL_FMT_* */
+    const char *rejects_path;   /* NULL: "<input>.rejects", or "stdin.rejects" for "-" */
+    size_t batch;               /* events per write transaction; 0 = 16384 */
+    /* Called after each committed batch (st is cumulative for this input). */
+    void (*on_commit)(void *ctx, const shoal_ingest_stats *st);
+    /* Called for each rejected record: input name, line, reason. */
+    void (*on_reject)(void *ctx, const char *name, uint64_t line, const char *reason);
+    void *ctx;
+    /* When it becomes non-zero, the records read so far are committed and ingest
+     * stops with SHOAL_ECANCEL. */
+    volatile int *cancel;
+} shoal_ingest_opts;
+
+/* Reads path ("-" for standard input) and appends its events in batches. A bad record
+ * goes to the reject file ("file:line: reason" then the record) and the rest go in; the
+ * reject file is created (truncated) only when there is a reject.
+ * [in]  opts  may be NULL for defaults; borrowed.
+ * [out] st    cumulative counts for this input; acked_line tells what is committed even
+ *             when an error stops the ingest.
+ * Returns: SHOAL_OK (rejects are counted, not errors), SHOAL_EIO (input unreadable or
+ * reject file unwritable), SHOAL_ECANCEL, SHOAL_ESTORE, SHOAL_ENOMEM, SHOAL_EFORMAT (a CSV
+ * header that cannot be used). */
+int shoal_ingest_file(shoal_db *db, const char *path, const shoal_ingest_opts *opts, shoal_ingest_stats *st,
+                      shoal_err *err);
+
 /* ---------------------------------------------------------------- check */
 
 typedef struct shoal_check_report {

@@ -109,6 +109,10 @@ int shoal_codec_decode(const unsigned char *p, size_t n, shoal_rec *rec);
 /* True when an integral double must be stored as SHOAL_VAL_INT (canonical numbers). */
 bool shoal_num_is_int(double d, int64_t *out);
 
+/* Makes the allocation after the next n fail (n = 0: the very next); -1 disables.
+ * For tests only (mem.c). */
+void shoal_mem_fail_after(long n);
+
 /* ================================================================ utf-8 (event.c) */
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */

@@ -12,11 +12,7 @@
 
 #include "shoal.h"
 
-enum {
-    SHOAL_FMT_AUTO = 0,   /* by name: "*.csv" is CSV, anything else (and "-") NDJSON */
-    SHOAL_FMT_NDJSON = 1,
-    SHOAL_FMT_CSV = 2
-};
+/* Formats are SHOAL_FMT_* in shoal.h. */
 
 /* Largest record accepted, in bytes; a longer one is rejected as oversized and
  * skipped without being held in memory. */

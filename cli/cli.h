@@ -1,0 +1,36 @@
+/* cli.h — what the shoal command's files share: the subcommand signature, opening
+ * the database the user named, and output helpers. Only cli/ prints or exits. */
+#ifndef SHOAL_CLI_H
+#define SHOAL_CLI_H
+
+#include <stdio.h>
+
+#include "shoal.h"
+
+/* A subcommand: db_path is the database chosen by --db, SHOAL_DB or the default;
+ * argv[0] is the subcommand's name. Returns the process exit status. */
+typedef int (*shoal_cmd_fn)(const char *db_path, int argc, char **argv);
+
+int shoal_cmd_ingest(const char *db_path, int argc, char **argv);
+int shoal_cmd_stats(const char *db_path, int argc, char **argv);
+int shoal_cmd_log(const char *db_path, int argc, char **argv);
+int shoal_cmd_check(const char *db_path, int argc, char **argv);
+extern const char shoal_cmd_ingest_usage[], shoal_cmd_stats_usage[], shoal_cmd_log_usage[],
+    shoal_cmd_check_usage[];
+
+/* Opens db_path, printing "shoal: error: …" on failure. Returns 0 or exit status 2. */
+int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_db **out);
+
+/* Prints "shoal: error: MSG" for err (or rc when err has no message) to stderr. */
+void shoal_cli_error(const shoal_err *err, int rc);
+
+/* True when the argument is -h or --help. */
+int shoal_cli_is_help(const char *arg);
+
+/* Writes s as a JSON string literal (quotes included) to f. */
+void shoal_cli_json_str(FILE *f, const char *s, size_t n);
+
+/* Writes a finite double in the shortest form that reads back to the same value. */
+void shoal_cli_num(FILE *f, double d);
+
+#endif

@@ -1,0 +1,222 @@
+/* cmd_ingest.c — `shoal ingest FILE…`: append events, report what went in.
+ *
+ * Exit status: 0 all accepted, 1 some records rejected, 2 something could not be done
+ * at all (unreadable input, database error), 130 interrupted. What was committed
+ * before an error or Ctrl-C stays committed, and the summary says up to which line.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+const char shoal_cmd_ingest_usage[] =
+    "usage: shoal ingest [OPTIONS] FILE…    (FILE may be - for standard input)\n"
+    "\n"
+    "Appends the events in each FILE (NDJSON, or CSV with a header) to the log. Events\n"
+    "whose id is already in the log are skipped and counted as duplicates, so ingesting\n"
+    "a file twice adds nothing. Bad records are written with their line number and\n"
+    "reason to FILE.rejects, and the rest still go in.\n"
+    "\n"
+    "options:\n"
+    "  --format ndjson|csv   input format (default: by file name, *.csv is CSV)\n"
+    "  --rejects FILE        where rejected records go (default FILE.rejects;\n"
+    "                        stdin.rejects for -)\n"
+    "  --nosync              do not fsync each batch: much faster bulk loads, but a\n"
+    "                        power loss or OS crash may lose the last batches\n"
+    "                        (a killed process loses nothing)\n"
+    "  --batch N             events per transaction (default 16384)\n"
+    "  --map-size BYTES      initial map size of a new database (grows when full)\n"
+    "  -v, --verbose         print a line for every committed batch\n"
+    "  -q, --quiet           print nothing but errors\n"
+    "\n"
+    "exit status: 0 all accepted, 1 some rejected, 2 failed, 130 interrupted\n";
+
+static volatile int cancelled;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    cancelled = 1;
+}
+
+typedef struct progress {
+    int verbose, quiet, tty;
+    double t0, last;
+    uint64_t base_records, base_bytes;   /* totals of earlier files */
+    unsigned n_shown_rejects;
+} progress;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_commit(void *ctx, const shoal_ingest_stats *st)
+{
+    progress *p = ctx;
+    if (p->verbose)
+        fprintf(stderr, "committed through line %llu: %llu added, %llu duplicates, %llu rejected, last seq %llu\n",
+                (unsigned long long)st->acked_line, (unsigned long long)st->n_added,
+                (unsigned long long)st->n_dup, (unsigned long long)st->n_rejected,
+                (unsigned long long)st->last_seq);
+    if (p->tty && !p->quiet) {
+        double t = now_s();
+        if (t - p->last < 0.25) return;
+        p->last = t;
+        double el = t - p->t0;
+        uint64_t recs = p->base_records + st->n_records;
+        fprintf(stderr, "\r%.2fM events, %.0f MB, %.2fM events/s   ", (double)recs / 1e6,
+                (double)(p->base_bytes + st->bytes) / 1e6, el > 0 ? (double)recs / el / 1e6 : 0.0);
+    }
+}
+
+/* The first rejects go to stderr as they happen; the rest only to the reject file. */
+#define SHOWN_REJECTS 5
+
+static void on_reject(void *ctx, const char *name, uint64_t line, const char *reason)
+{
+    progress *p = ctx;
+    if (p->quiet || p->n_shown_rejects++ >= SHOWN_REJECTS) return;
+    if (p->tty) fputs("\r\033[K", stderr);
+    fprintf(stderr, "%s:%llu: %s\n", name, (unsigned long long)line, reason);
+}
+
+int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, 0, 'f'}, {"rejects", required_argument, 0, 'r'},
+        {"nosync", no_argument, 0, 's'},       {"batch", required_argument, 0, 'b'},
+        {"map-size", required_argument, 0, 'm'}, {"verbose", no_argument, 0, 'v'},
+        {"quiet", no_argument, 0, 'q'},        {0, 0, 0, 0}};
+    shoal_ingest_opts opts = {0};
+    progress prog = {0};
+    unsigned flags = SHOAL_OPEN_CREATE;
+    size_t map_size = 0;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "vq", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'f':
+            if (strcmp(optarg, "ndjson") == 0 || strcmp(optarg, "json") == 0) opts.format = SHOAL_FMT_NDJSON;
+            else if (strcmp(optarg, "csv") == 0) opts.format = SHOAL_FMT_CSV;
+            else {
+                fprintf(stderr, "shoal ingest: error: unknown format \"%s\" (ndjson or csv)\n", optarg);
+                return 2;
+            }
+            break;
+        case 'r': opts.rejects_path = optarg; break;
+        case 's': flags |= SHOAL_OPEN_NOSYNC; break;
+        case 'b':
+            opts.batch = strtoul(optarg, &end, 10);
+            if (*end || opts.batch == 0 || opts.batch > 10000000) {
+                fprintf(stderr, "shoal ingest: error: --batch takes a count from 1 to 10000000\n");
+                return 2;
+            }
+            break;
+        case 'm':
+            map_size = strtoull(optarg, &end, 10);
+            if (*end || map_size < 65536) {
+                fprintf(stderr, "shoal ingest: error: --map-size takes a byte count of at least 65536\n");
+                return 2;
+            }
+            break;
+        case 'v': prog.verbose = 1; break;
+        case 'q': prog.quiet = 1; break;
+        default:
+            fprintf(stderr, "shoal ingest: error: unknown option \"%s\"\n%s", argv[optind - 1],
+                    shoal_cmd_ingest_usage);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "shoal ingest: error: no input files\n%s", shoal_cmd_ingest_usage);
+        return 2;
+    }
+    if (opts.rejects_path && argc - optind > 1) {
+        fprintf(stderr, "shoal ingest: error: --rejects names one file, so give one input\n");
+        return 2;
+    }
+    shoal_db *db;
+    int status = shoal_cli_open(db_path, flags, map_size, &db);
+    if (status) return status;
+    if ((flags & SHOAL_OPEN_NOSYNC) && !prog.quiet)
+        fprintf(stderr, "shoal ingest: --nosync: batches are not fsynced; a power loss may lose the last ones\n");
+
+    prog.tty = isatty(2);
+    prog.t0 = now_s();
+    opts.on_commit = on_commit;
+    opts.on_reject = on_reject;
+    opts.ctx = &prog;
+    opts.cancel = &cancelled;
+    struct sigaction sa = {0}, old;
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &old);
+
+    shoal_ingest_stats tot = {0};
+    int any_failed = 0, any_rejected = 0, interrupted = 0;
+    for (int i = optind; i < argc && !interrupted; i++) {
+        shoal_ingest_stats st;
+        shoal_err err;
+        shoal_err_clear(&err);
+        int rc = shoal_ingest_file(db, argv[i], &opts, &st, &err);
+        if (prog.tty && !prog.quiet) fputs("\r\033[K", stderr);
+        const char *name = strcmp(argv[i], "-") == 0 ? "<stdin>" : argv[i];
+        if (rc == SHOAL_ECANCEL) interrupted = 1;
+        else if (rc) {
+            any_failed = 1;
+            fprintf(stderr, "shoal ingest: error: %s: %s\n", name, err.msg[0] ? err.msg : shoal_strerror(rc));
+            if (st.n_records)
+                fprintf(stderr, "shoal ingest: %s: lines up to %llu are committed\n", name,
+                        (unsigned long long)st.acked_line);
+        }
+        if (st.n_rejected) any_rejected = 1;
+        if (!prog.quiet && (rc == SHOAL_OK || rc == SHOAL_ECANCEL || st.n_records)) {
+            printf("%s: %llu read, %llu added, %llu duplicates, %llu rejected", name,
+                   (unsigned long long)st.n_records, (unsigned long long)st.n_added,
+                   (unsigned long long)st.n_dup, (unsigned long long)st.n_rejected);
+            if (st.n_rejected) {
+                const char *rp = opts.rejects_path;
+                char buf[4200];
+                if (!rp) {
+                    snprintf(buf, sizeof buf, "%s.rejects", strcmp(argv[i], "-") == 0 ? "stdin" : argv[i]);
+                    rp = buf;
+                }
+                printf(" (see %s)", rp);
+            }
+            putchar('\n');
+        }
+        if (interrupted && !prog.quiet)
+            fprintf(stderr, "shoal ingest: interrupted: %s is committed up to line %llu\n", name,
+                    (unsigned long long)st.acked_line);
+        tot.n_records += st.n_records;
+        tot.n_added += st.n_added;
+        tot.n_dup += st.n_dup;
+        tot.n_rejected += st.n_rejected;
+        tot.bytes += st.bytes;
+        prog.base_records += st.n_records;
+        prog.base_bytes += st.bytes;
+        if (st.last_seq) tot.last_seq = st.last_seq;
+    }
+    sigaction(SIGINT, &old, NULL);
+    double el = now_s() - prog.t0;
+    if (!prog.quiet) {
+        if (argc - optind > 1)
+            printf("total: %llu read, %llu added, %llu duplicates, %llu rejected\n",
+                   (unsigned long long)tot.n_records, (unsigned long long)tot.n_added,
+                   (unsigned long long)tot.n_dup, (unsigned long long)tot.n_rejected);
+        fprintf(stderr, "%.2f s, %.0f events/s, %.1f MB/s; the log now holds %llu events\n", el,
+                el > 0 ? (double)tot.n_records / el : 0.0, el > 0 ? (double)tot.bytes / el / 1e6 : 0.0,
+                (unsigned long long)tot.last_seq);
+    }
+    shoal_db_close(db);
+    if (interrupted) return 130;
+    if (any_failed) return 2;
+    return any_rejected ? 1 : 0;
+}

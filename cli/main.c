@@ -1,0 +1,116 @@
+/* main.c — the shoal command: global options, then one subcommand from a table.
+ *
+ * The database is chosen by --db DIR (anywhere before "--"), else $SHOAL_DB, else
+ * ./shoal.db. Every subcommand is a function in cmd_<name>.c with its usage text.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct command {
+    const char *name;
+    shoal_cmd_fn fn;
+    const char *usage;
+    const char *summary;
+} command;
+
+static int cmd_help(const char *db_path, int argc, char **argv);
+
+static const command commands[] = {
+    {"ingest", shoal_cmd_ingest, shoal_cmd_ingest_usage, "append events from NDJSON or CSV files"},
+    {"stats", shoal_cmd_stats, shoal_cmd_stats_usage, "events, members, types and time range"},
+    {"log", shoal_cmd_log, shoal_cmd_log_usage, "print events back out as NDJSON"},
+    {"check", shoal_cmd_check, shoal_cmd_check_usage, "verify that the log, id index and dictionary agree"},
+    {"help", cmd_help, "usage: shoal help [COMMAND]\n", "show help for shoal or a command"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_usage(FILE *f)
+{
+    fprintf(f,
+            "shoal %s — an event-sourced analytics engine for community operations\n\n"
+            "usage: shoal [--db DIR] COMMAND [ARGS…]\n\n"
+            "commands:\n",
+            SHOAL_VERSION);
+    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\noptions:\n"
+            "  --db DIR      the database directory (default: $SHOAL_DB, else ./shoal.db)\n"
+            "  --version     print the version\n"
+            "  -h, --help    this help; `shoal help COMMAND` for a command's\n");
+}
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    return NULL;
+}
+
+static int cmd_help(const char *db_path, int argc, char **argv)
+{
+    (void)db_path;
+    if (argc < 2) {
+        print_usage(stdout);
+        return 0;
+    }
+    const command *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "shoal: error: unknown command \"%s\" (see `shoal help`)\n", argv[1]);
+        return 2;
+    }
+    fputs(c->usage, stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *db_path = getenv("SHOAL_DB");
+    if (!db_path || !*db_path) db_path = "shoal.db";
+    /* Take --db out of argv wherever it stands, so that it works before or after the
+     * command's name. */
+    int n = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < argc) argv[n++] = argv[i++];
+            break;
+        }
+        if (strcmp(argv[i], "--db") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "shoal: error: --db needs a directory\n");
+                return 2;
+            }
+            db_path = argv[++i];
+        } else if (strncmp(argv[i], "--db=", 5) == 0) {
+            db_path = argv[i] + 5;
+        } else {
+            argv[n++] = argv[i];
+        }
+    }
+    argc = n;
+    argv[argc] = NULL;
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("shoal %s\n", SHOAL_VERSION);
+        return 0;
+    }
+    if (shoal_cli_is_help(argv[1])) {
+        print_usage(stdout);
+        return 0;
+    }
+    const command *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "shoal: error: unknown command \"%s\" (see `shoal help`)\n", argv[1]);
+        return 2;
+    }
+    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (shoal_cli_is_help(argv[i])) {
+            fputs(c->usage, stdout);
+            return 0;
+        }
+    return c->fn(db_path, argc - 1, argv + 1);
+}

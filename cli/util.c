@@ -1,0 +1,69 @@
+/* util.c — small pieces the subcommands share: opening the database with a clear
+ * message, error printing, and JSON value writers. */
+#include "cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int shoal_cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
+
+void shoal_cli_error(const shoal_err *err, int rc)
+{
+    fprintf(stderr, "shoal: error: %s\n", err && err->msg[0] ? err->msg : shoal_strerror(rc));
+}
+
+int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_db **out)
+{
+    shoal_err err;
+    shoal_err_clear(&err);
+    int rc = shoal_db_open(db_path, flags, map_size, out, &err);
+    if (rc == SHOAL_ENOTFOUND && !(flags & SHOAL_OPEN_CREATE)) {
+        fprintf(stderr, "shoal: error: %s (ingest events to create it, or choose one with --db DIR)\n", err.msg);
+        return 2;
+    }
+    if (rc) {
+        shoal_cli_error(&err, rc);
+        return 2;
+    }
+    return 0;
+}
+
+void shoal_cli_json_str(FILE *f, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    putc('"', f);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        fwrite(s + run, 1, i - run, f);
+        run = i + 1;
+        switch (c) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        default:
+            fputs("\\u00", f);
+            putc(hex[c >> 4], f);
+            putc(hex[c & 15], f);
+        }
+    }
+    fwrite(s + run, 1, n - run, f);
+    putc('"', f);
+}
+
+void shoal_cli_num(FILE *f, double d)
+{
+    char buf[40];
+    /* The shortest of %.15g..%.17g that reads back exactly: 0.1 prints as 0.1. */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d) break;
+    }
+    fputs(buf, f);
+}

@@ -1,0 +1,168 @@
+/* check.c — proves that the log, the id index and the dictionary agree.
+ *
+ * Reads one snapshot and recomputes every derived fact from the log: each record's
+ * key must map back to its own sequence in the id index (so keys are unique and the
+ * index has no entry for a missing record once the counts match), every id a record
+ * uses must resolve, and both directions of the dictionary must mirror each other.
+ * Later stages add their views here: incremental state must equal a rebuild.
+ */
+#include "shoal_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static void problem(shoal_check_report *rep, const char *fmt, ...)
+{
+    if (rep->n_problems++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(rep->first_problem, sizeof rep->first_problem, fmt, ap);
+        va_end(ap);
+    }
+}
+
+static int check_log(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
+{
+    shoal_logcur *c;
+    int rc = shoal_logcur_open(r, 1, &c, err);
+    if (rc) return rc;
+    shoal_arena *a = shoal_arena_new();
+    if (!a) {
+        shoal_logcur_close(c);
+        return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    }
+    uint64_t want = 1;
+    shoal_rec rec;
+    for (;;) {
+        shoal_err e;
+        shoal_err_clear(&e);
+        rc = shoal_logcur_next(c, &rec, &e);
+        if (rc == 0) break;
+        if (rc < 0) {
+            if (rc != SHOAL_ECORRUPT) {
+                shoal_err_set(err, e.code, -1, -1, "%s", e.msg);
+                break;
+            }
+            problem(rep, "%s", e.msg);
+            rc = 0;
+            break;
+        }
+        rc = 0;
+        rep->n_records++;
+        if (rec.seq != want) {
+            problem(rep, "log sequence jumps from %llu to %llu", (unsigned long long)(want - 1),
+                    (unsigned long long)rec.seq);
+            want = rec.seq;
+        }
+        want++;
+        shoal_event ev;
+        shoal_err_clear(&e);
+        if ((rc = shoal_rec_event(r, &rec, a, &ev, &e))) {
+            if (rc != SHOAL_ECORRUPT) {
+                shoal_err_set(err, e.code, -1, -1, "%s", e.msg);
+                break;
+            }
+            problem(rep, "%s", e.msg);
+            rc = 0;
+            continue;
+        }
+        unsigned char key[16];
+        shoal_event_key(&ev, key);
+        uint64_t seq;
+        rc = shoal_ids_get(r, key, &seq, NULL);
+        if (rc == SHOAL_ENOTFOUND) {
+            problem(rep, "log record %llu has no entry in the id index", (unsigned long long)rec.seq);
+        } else if (rc) {
+            shoal_err_set(err, rc, -1, -1, "cannot read the id index");
+            break;
+        } else if (seq != rec.seq) {
+            problem(rep, "log record %llu's key maps to record %llu", (unsigned long long)rec.seq,
+                    (unsigned long long)seq);
+        }
+        rc = 0;
+        if (shoal_arena_used(a) > ((size_t)1 << 20)) shoal_arena_reset(a);
+    }
+    shoal_arena_free(a);
+    shoal_logcur_close(c);
+    if (!rc && r->last_seq != rep->n_records && rep->n_problems == 0)
+        problem(rep, "the log holds %llu records but ends at sequence %llu", (unsigned long long)rep->n_records,
+                (unsigned long long)r->last_seq);
+    return rc;
+}
+
+static int check_ids(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
+{
+    MDB_stat st;
+    int rc = mdb_stat(r->txn, r->db->dbi_ids, &st);
+    if (rc) return shoal_store_err(err, rc, "cannot read the id index");
+    rep->n_ids = st.ms_entries;
+    if (rep->n_ids != rep->n_records)
+        problem(rep, "the id index has %llu entries for %llu log records", (unsigned long long)rep->n_ids,
+                (unsigned long long)rep->n_records);
+    return SHOAL_OK;
+}
+
+static int check_dict(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(r->txn, r->db->dbi_dict, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot read the dictionary");
+    uint32_t fwd[SHOAL_NS_COUNT] = {0}, rev[SHOAL_NS_COUNT] = {0};
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        int ns = k.mv_size ? kp[0] & ~SHOAL_DICT_REV : 0;
+        if (ns <= 0 || ns >= SHOAL_NS_COUNT) {
+            problem(rep, "dictionary key with unknown namespace %d", ns);
+            continue;
+        }
+        if (kp[0] & SHOAL_DICT_REV) {
+            rev[ns]++;
+            if (k.mv_size != 5) {
+                problem(rep, "reverse dictionary key has a bad size");
+                continue;
+            }
+            uint32_t id = (uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4];
+            if (id == 0 || id > r->counts[ns]) problem(rep, "dictionary id %u in namespace %d is out of range", id, ns);
+            uint32_t back;
+            int lrc = shoal_dict_lookup_id(r->db, r->txn, ns, v.mv_data, v.mv_size, &back, NULL);
+            if (lrc || back != id)
+                problem(rep, "dictionary string %u in namespace %d does not map back to its id", id, ns);
+        } else {
+            fwd[ns]++;
+            if (v.mv_size != 4) {
+                problem(rep, "dictionary value has a bad size");
+                continue;
+            }
+            const unsigned char *vp = v.mv_data;
+            uint32_t id = (uint32_t)vp[0] << 24 | (uint32_t)vp[1] << 16 | (uint32_t)vp[2] << 8 | vp[3];
+            shoal_str s;
+            int lrc = shoal_dict_lookup_str(r->db, r->txn, ns, id, &s, NULL);
+            if (lrc || s.len != k.mv_size - 1 || memcmp(s.ptr, kp + 1, s.len) != 0)
+                problem(rep, "dictionary id %u in namespace %d does not map back to its string", id, ns);
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the dictionary");
+    for (int ns = 1; ns < SHOAL_NS_COUNT; ns++) {
+        rep->n_strings[ns] = r->counts[ns];
+        if (fwd[ns] != r->counts[ns] || rev[ns] != r->counts[ns])
+            problem(rep, "namespace %d has %u strings, %u ids and a count of %u", ns, fwd[ns], rev[ns],
+                    r->counts[ns]);
+    }
+    return SHOAL_OK;
+}
+
+int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err)
+{
+    memset(rep, 0, sizeof *rep);
+    shoal_reader *r;
+    int rc = shoal_reader_open(db, &r, err);
+    if (rc) return rc;
+    /* Lookups below must come from this snapshot, not from a cache that could mask
+     * a missing entry. */
+    shoal_dict_cache_clear(db->dict);
+    if (!(rc = check_dict(r, rep, err)) && !(rc = check_log(r, rep, err))) rc = check_ids(r, rep, err);
+    shoal_reader_close(r);
+    return rc;
+}

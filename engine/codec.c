@@ -1,0 +1,178 @@
+/* codec.c — the packed form of a log record, and its lazy decoder.
+ *
+ * A record is: flags byte; zigzag varint ts; varint member, type, [group];
+ * [varint id length, id bytes]; then properties to the end, each a varint
+ * (key_id << 3 | tag) followed by its value, sorted by key id. Header decoding is all
+ * a scan pays for; properties are decoded only when a query asks for one.
+ */
+#include "shoal_int.h"
+
+size_t shoal_codec_bound(const shoal_ievent *ev)
+{
+    size_t n = 1 + 10 + 5 * 3 + 5 + ev->id.len;
+    for (uint32_t i = 0; i < ev->n_props; i++) {
+        const shoal_rprop *p = &ev->props[i];
+        n += 10 + 10;
+        if (p->kind == SHOAL_VAL_STR && p->v.s.id == 0) n += p->v.s.inl.len;
+    }
+    return n;
+}
+
+size_t shoal_codec_encode(const shoal_ievent *ev, unsigned char *p)
+{
+    unsigned char *s = p;
+    *p++ = (unsigned char)((ev->has_id ? SHOAL_REC_HAS_ID : 0) | (ev->group ? SHOAL_REC_HAS_GROUP : 0));
+    p += shoal_varint_put(p, shoal_zigzag(ev->ts));
+    p += shoal_varint_put(p, ev->member);
+    p += shoal_varint_put(p, ev->type);
+    if (ev->group) p += shoal_varint_put(p, ev->group);
+    if (ev->has_id) {
+        p += shoal_varint_put(p, ev->id.len);
+        memcpy(p, ev->id.ptr, ev->id.len);
+        p += ev->id.len;
+    }
+    for (uint32_t i = 0; i < ev->n_props; i++) {
+        const shoal_rprop *q = &ev->props[i];
+        uint64_t key = (uint64_t)q->key << 3;
+        switch (q->kind) {
+        case SHOAL_VAL_BOOL:
+            p += shoal_varint_put(p, key | (q->v.b ? SHOAL_TAG_TRUE : SHOAL_TAG_FALSE));
+            break;
+        case SHOAL_VAL_INT:
+            p += shoal_varint_put(p, key | SHOAL_TAG_INT);
+            p += shoal_varint_put(p, shoal_zigzag(q->v.i));
+            break;
+        case SHOAL_VAL_NUM:
+            p += shoal_varint_put(p, key | SHOAL_TAG_NUM);
+            memcpy(p, &q->v.d, 8);
+            p += 8;
+            break;
+        default:
+            if (q->v.s.id) {
+                p += shoal_varint_put(p, key | SHOAL_TAG_STRID);
+                p += shoal_varint_put(p, q->v.s.id);
+            } else {
+                p += shoal_varint_put(p, key | SHOAL_TAG_STRINL);
+                p += shoal_varint_put(p, q->v.s.inl.len);
+                memcpy(p, q->v.s.inl.ptr, q->v.s.inl.len);
+                p += q->v.s.inl.len;
+            }
+            break;
+        }
+    }
+    return (size_t)(p - s);
+}
+
+int shoal_codec_decode(const unsigned char *p, size_t n, shoal_rec *rec)
+{
+    const unsigned char *end = p + n;
+    uint64_t v;
+    size_t k;
+    if (n < 4) return SHOAL_ECORRUPT;
+    unsigned flags = *p++;
+    if (flags & ~(unsigned)(SHOAL_REC_HAS_ID | SHOAL_REC_HAS_GROUP)) return SHOAL_ECORRUPT;
+    if (!(k = shoal_varint_get(p, end, &v))) return SHOAL_ECORRUPT;
+    p += k;
+    rec->ts = shoal_unzigzag(v);
+    if (!(k = shoal_varint_get(p, end, &v)) || v == 0 || v > UINT32_MAX) return SHOAL_ECORRUPT;
+    p += k;
+    rec->member = (uint32_t)v;
+    if (!(k = shoal_varint_get(p, end, &v)) || v == 0 || v > UINT32_MAX) return SHOAL_ECORRUPT;
+    p += k;
+    rec->type = (uint32_t)v;
+    rec->group = 0;
+    if (flags & SHOAL_REC_HAS_GROUP) {
+        if (!(k = shoal_varint_get(p, end, &v)) || v == 0 || v > UINT32_MAX) return SHOAL_ECORRUPT;
+        p += k;
+        rec->group = (uint32_t)v;
+    }
+    rec->has_id = (flags & SHOAL_REC_HAS_ID) != 0;
+    rec->id.ptr = NULL;
+    rec->id.len = 0;
+    if (rec->has_id) {
+        if (!(k = shoal_varint_get(p, end, &v)) || v > (uint64_t)(end - p - k)) return SHOAL_ECORRUPT;
+        p += k;
+        rec->id.ptr = (const char *)p;
+        rec->id.len = (uint32_t)v;
+        p += v;
+    }
+    rec->props = p;
+    rec->end = end;
+    return SHOAL_OK;
+}
+
+/* Decodes the property at *pp; returns false when the record is malformed. */
+static bool next_prop(const unsigned char **pp, const unsigned char *end, shoal_rprop *out)
+{
+    const unsigned char *p = *pp;
+    uint64_t v, w;
+    size_t k;
+    if (!(k = shoal_varint_get(p, end, &v))) return false;
+    p += k;
+    uint64_t key = v >> 3;
+    if (key == 0 || key > UINT32_MAX) return false;
+    out->key = (uint32_t)key;
+    switch (v & 7) {
+    case SHOAL_TAG_FALSE:
+    case SHOAL_TAG_TRUE:
+        out->kind = SHOAL_VAL_BOOL;
+        out->v.b = (v & 7) == SHOAL_TAG_TRUE;
+        break;
+    case SHOAL_TAG_INT:
+        if (!(k = shoal_varint_get(p, end, &w))) return false;
+        p += k;
+        out->kind = SHOAL_VAL_INT;
+        out->v.i = shoal_unzigzag(w);
+        break;
+    case SHOAL_TAG_NUM:
+        if (end - p < 8) return false;
+        out->kind = SHOAL_VAL_NUM;
+        memcpy(&out->v.d, p, 8);
+        p += 8;
+        break;
+    case SHOAL_TAG_STRID:
+        if (!(k = shoal_varint_get(p, end, &w)) || w == 0 || w > UINT32_MAX) return false;
+        p += k;
+        out->kind = SHOAL_VAL_STR;
+        out->v.s.id = (uint32_t)w;
+        out->v.s.inl.ptr = NULL;
+        out->v.s.inl.len = 0;
+        break;
+    case SHOAL_TAG_STRINL:
+        if (!(k = shoal_varint_get(p, end, &w)) || w > (uint64_t)(end - p - k)) return false;
+        p += k;
+        out->kind = SHOAL_VAL_STR;
+        out->v.s.id = 0;
+        out->v.s.inl.ptr = (const char *)p;
+        out->v.s.inl.len = (uint32_t)w;
+        p += w;
+        break;
+    default:
+        return false;
+    }
+    *pp = p;
+    return true;
+}
+
+int shoal_rec_props(const shoal_rec *rec, shoal_rprop *out, int max)
+{
+    const unsigned char *p = rec->props;
+    int n = 0;
+    while (p < rec->end) {
+        shoal_rprop tmp;
+        if (!next_prop(&p, rec->end, n < max ? &out[n] : &tmp)) return SHOAL_ECORRUPT;
+        n++;
+    }
+    return n;
+}
+
+int shoal_rec_prop(const shoal_rec *rec, uint32_t key, shoal_rprop *out)
+{
+    const unsigned char *p = rec->props;
+    while (p < rec->end) {
+        if (!next_prop(&p, rec->end, out)) return SHOAL_ECORRUPT;
+        if (out->key == key) return 1;
+        if (out->key > key) return 0;   /* sorted by key id */
+    }
+    return 0;
+}

@@ -1,0 +1,279 @@
+/* dict.c — interning of members, types, groups, property names and short string
+ * values, with an in-memory cache in front of the dict table.
+ *
+ * The dict table holds both directions: [ns][bytes] -> BE u32 id and
+ * [ns|0x80][BE u32 id] -> bytes. Ids are dense per namespace, so later stages index
+ * arrays by member id. The next id of each namespace is kept in meta ("dict_n") and
+ * committed with the batch that used it.
+ *
+ * The cache is what keeps ingest off LMDB for strings it has seen: a hash of
+ * (ns, bytes) -> id and per-namespace arrays id -> bytes, both filled on demand.
+ * Committed entries never change, so the cache can only go wrong in two ways, each
+ * handled: a write transaction that aborts after adding entries (the caller clears
+ * the cache), and another process adding strings (shoal_dict_sync compares the
+ * committed counts with the cache's at the start of every write transaction).
+ */
+#include "shoal_int.h"
+
+typedef struct slot {
+    const char *ptr;   /* in the pool; NULL = empty slot */
+    uint32_t len;
+    uint32_t id;
+    uint32_t hash;
+    uint32_t ns;
+} slot;
+
+struct shoal_dict {
+    slot *tab;
+    size_t cap, used;
+    shoal_str *rev[SHOAL_NS_COUNT];     /* id -> string, ptr NULL when not cached */
+    size_t n_rev[SHOAL_NS_COUNT];
+    shoal_arena *pool;                  /* the cached strings' bytes */
+    uint32_t counts[SHOAL_NS_COUNT];    /* largest id per namespace, as the cache knows */
+    uint32_t saved[SHOAL_NS_COUNT];     /* counts as last committed */
+    bool loaded;                        /* counts reflect meta */
+};
+
+/* Past this many cached strings the cache is dropped and refilled on demand, so a
+ * stream of unique values cannot grow memory without bound. */
+#define MAX_CACHED (1u << 22)
+
+int shoal_dict_new(shoal_dict **out)
+{
+    shoal_dict *d = shoal_malloc(sizeof *d);
+    if (!d) return SHOAL_ENOMEM;
+    memset(d, 0, sizeof *d);
+    if (!(d->pool = shoal_arena_new())) {
+        shoal_free(d);
+        return SHOAL_ENOMEM;
+    }
+    *out = d;
+    return SHOAL_OK;
+}
+
+void shoal_dict_free(shoal_dict *d)
+{
+    if (!d) return;
+    shoal_free(d->tab);
+    for (int i = 0; i < SHOAL_NS_COUNT; i++) shoal_free(d->rev[i]);
+    shoal_arena_free(d->pool);
+    shoal_free(d);
+}
+
+void shoal_dict_cache_clear(shoal_dict *d)
+{
+    shoal_free(d->tab);
+    d->tab = NULL;
+    d->cap = d->used = 0;
+    for (int i = 0; i < SHOAL_NS_COUNT; i++) {
+        shoal_free(d->rev[i]);
+        d->rev[i] = NULL;
+        d->n_rev[i] = 0;
+    }
+    shoal_arena_reset(d->pool);
+    d->loaded = false;
+}
+
+static uint32_t hash_bytes(int ns, const char *s, size_t n)
+{
+    /* FNV-1a: strings here are short (ids, names), where it beats heavier hashes. */
+    uint32_t h = 2166136261u ^ (uint32_t)ns;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static slot *find(shoal_dict *d, int ns, const char *s, size_t n, uint32_t h)
+{
+    if (!d->cap) return NULL;
+    size_t mask = d->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        slot *e = &d->tab[i];
+        if (!e->ptr) return e;
+        if (e->hash == h && e->ns == (uint32_t)ns && e->len == n && memcmp(e->ptr, s, n) == 0) return e;
+    }
+}
+
+static int grow_tab(shoal_dict *d)
+{
+    size_t cap = d->cap ? d->cap * 2 : 4096;
+    slot *tab = shoal_malloc(cap * sizeof *tab);
+    if (!tab) return SHOAL_ENOMEM;
+    memset(tab, 0, cap * sizeof *tab);
+    for (size_t i = 0; i < d->cap; i++) {
+        slot *e = &d->tab[i];
+        if (!e->ptr) continue;
+        size_t j = e->hash & (cap - 1);
+        while (tab[j].ptr) j = (j + 1) & (cap - 1);
+        tab[j] = *e;
+    }
+    shoal_free(d->tab);
+    d->tab = tab;
+    d->cap = cap;
+    return SHOAL_OK;
+}
+
+static int rev_put(shoal_dict *d, int ns, uint32_t id, const char *p, uint32_t n)
+{
+    if (id >= d->n_rev[ns]) {
+        size_t cap = d->n_rev[ns] ? d->n_rev[ns] : 1024;
+        while (cap <= id) cap *= 2;
+        shoal_str *r = shoal_realloc(d->rev[ns], cap * sizeof *r);
+        if (!r) return SHOAL_ENOMEM;
+        memset(r + d->n_rev[ns], 0, (cap - d->n_rev[ns]) * sizeof *r);
+        d->rev[ns] = r;
+        d->n_rev[ns] = cap;
+    }
+    d->rev[ns][id].ptr = p;
+    d->rev[ns][id].len = n;
+    return SHOAL_OK;
+}
+
+/* Adds (ns, s) -> id to both directions of the cache. Returns the cached copy. */
+static int cache_add(shoal_dict *d, int ns, const char *s, size_t n, uint32_t id, uint32_t h, const char **copy)
+{
+    if (d->used >= MAX_CACHED) {
+        bool loaded = d->loaded;
+        shoal_dict_cache_clear(d);
+        d->loaded = loaded;   /* the counts stay right: only the cache goes */
+    }
+    if ((d->used + 1) * 2 > d->cap && grow_tab(d)) return SHOAL_ENOMEM;
+    char *p = shoal_arena_strndup(d->pool, s, n);
+    if (!p) return SHOAL_ENOMEM;
+    slot *e = find(d, ns, s, n, h);
+    if (!e->ptr) {
+        e->ptr = p;
+        e->len = (uint32_t)n;
+        e->id = id;
+        e->hash = h;
+        e->ns = (uint32_t)ns;
+        d->used++;
+    }
+    if (rev_put(d, ns, id, p, (uint32_t)n)) return SHOAL_ENOMEM;
+    if (copy) *copy = p;
+    return SHOAL_OK;
+}
+
+static void be32_put(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static uint32_t be32_get(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int shoal_dict_counts_load(shoal_db *db, MDB_txn *txn, uint32_t *counts, shoal_err *err)
+{
+    MDB_val v;
+    int rc = shoal_meta_get(db, txn, "dict_n", &v);
+    memset(counts, 0, SHOAL_NS_COUNT * sizeof *counts);
+    if (rc == MDB_NOTFOUND) return SHOAL_OK;
+    if (rc) return shoal_store_err(err, rc, "cannot read dictionary counts");
+    if (v.mv_size != SHOAL_NS_COUNT * 4)
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "dictionary counts have a bad size (%zu)", v.mv_size);
+    for (int i = 0; i < SHOAL_NS_COUNT; i++) counts[i] = be32_get((const unsigned char *)v.mv_data + 4 * i);
+    return SHOAL_OK;
+}
+
+int shoal_dict_counts_save(shoal_db *db, MDB_txn *txn, shoal_err *err)
+{
+    shoal_dict *d = db->dict;
+    if (memcmp(d->counts, d->saved, sizeof d->counts) == 0) return SHOAL_OK;
+    unsigned char buf[SHOAL_NS_COUNT * 4];
+    for (int i = 0; i < SHOAL_NS_COUNT; i++) be32_put(buf + 4 * i, d->counts[i]);
+    int rc = shoal_meta_put(db, txn, "dict_n", buf, sizeof buf, err);
+    if (!rc) memcpy(d->saved, d->counts, sizeof d->counts);
+    return rc;
+}
+
+int shoal_dict_sync(shoal_db *db, MDB_txn *txn, shoal_err *err)
+{
+    shoal_dict *d = db->dict;
+    uint32_t counts[SHOAL_NS_COUNT];
+    int rc = shoal_dict_counts_load(db, txn, counts, err);
+    if (rc) return rc;
+    if (!d->loaded || memcmp(counts, d->counts, sizeof counts) != 0) {
+        /* Another process (or an aborted transaction of ours) changed what is
+         * committed: forward entries the cache holds could be missing ids. */
+        if (d->loaded) shoal_dict_cache_clear(d);
+        memcpy(d->counts, counts, sizeof counts);
+        memcpy(d->saved, counts, sizeof counts);
+        d->loaded = true;
+    }
+    return SHOAL_OK;
+}
+
+int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *out,
+                         shoal_err *err)
+{
+    shoal_dict *d = db->dict;
+    if (len > 510) return SHOAL_ENOTFOUND;   /* longer than any LMDB key: never interned */
+    uint32_t h = hash_bytes(ns, s, len);
+    slot *e = find(d, ns, s, len, h);
+    if (e && e->ptr) {
+        *out = e->id;
+        return SHOAL_OK;
+    }
+    unsigned char key[512];
+    key[0] = (unsigned char)ns;
+    memcpy(key + 1, s, len);
+    MDB_val k = {len + 1, key}, v;
+    int rc = mdb_get(txn, db->dbi_dict, &k, &v);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot read the dictionary");
+    if (v.mv_size != 4) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "dictionary entry has a bad size");
+    *out = be32_get(v.mv_data);
+    if (cache_add(d, ns, s, len, *out, h, NULL)) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    return SHOAL_OK;
+}
+
+int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err)
+{
+    shoal_dict *d = db->dict;
+    if (ns <= 0 || ns >= SHOAL_NS_COUNT || id == 0) return SHOAL_ENOTFOUND;
+    if (id < d->n_rev[ns] && d->rev[ns][id].ptr) {
+        *out = d->rev[ns][id];
+        return SHOAL_OK;
+    }
+    unsigned char key[5];
+    key[0] = (unsigned char)(ns | SHOAL_DICT_REV);
+    be32_put(key + 1, id);
+    MDB_val k = {5, key}, v;
+    int rc = mdb_get(txn, db->dbi_dict, &k, &v);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot read the dictionary");
+    const char *copy;
+    if (cache_add(d, ns, v.mv_data, v.mv_size, id, hash_bytes(ns, v.mv_data, v.mv_size), &copy))
+        return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    out->ptr = copy;
+    out->len = (uint32_t)v.mv_size;
+    return SHOAL_OK;
+}
+
+int shoal_dict_intern(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *id, shoal_err *err)
+{
+    shoal_dict *d = db->dict;
+    int rc = shoal_dict_lookup_id(db, txn, ns, s, len, id, err);
+    if (rc != SHOAL_ENOTFOUND) return rc;
+    uint32_t nid = d->counts[ns] + 1;
+    unsigned char key[512], rkey[5];
+    key[0] = (unsigned char)ns;
+    memcpy(key + 1, s, len);
+    unsigned char val[4];
+    be32_put(val, nid);
+    MDB_val k = {len + 1, key}, v = {4, val};
+    if ((rc = mdb_put(txn, db->dbi_dict, &k, &v, MDB_NOOVERWRITE))) return shoal_store_err(err, rc, "cannot intern");
+    rkey[0] = (unsigned char)(ns | SHOAL_DICT_REV);
+    be32_put(rkey + 1, nid);
+    MDB_val rk = {5, rkey}, rv = {len, (void *)s};
+    if ((rc = mdb_put(txn, db->dbi_dict, &rk, &rv, MDB_NOOVERWRITE))) return shoal_store_err(err, rc, "cannot intern");
+    d->counts[ns] = nid;
+    if (cache_add(d, ns, s, len, nid, hash_bytes(ns, s, len), NULL))
+        return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    *id = nid;
+    return SHOAL_OK;
+}

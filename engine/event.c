@@ -1,0 +1,212 @@
+/* event.c — rules every event obeys before it may enter the log, and its key.
+ *
+ * Readers produce events in string form; shoal_event_check is the one gate that
+ * enforces the limits and field rules, whatever the input format, and
+ * shoal_event_key gives the idempotency key that the id index stores.
+ */
+#include "shoal_int.h"
+
+#include <math.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+bool shoal_utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str, *end = s + n;
+    while (s < end) {
+        /* ASCII runs are the common case: take them 8 bytes at a time. */
+        while (end - s >= 8) {
+            uint64_t w;
+            memcpy(&w, s, 8);
+            if (w & 0x8080808080808080ULL) break;
+            s += 8;
+        }
+        if (s >= end) break;
+        unsigned c = *s;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp, min;
+        if (c >= 0xC2 && c <= 0xDF) {
+            k = 1; cp = c & 0x1F; min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2; cp = c & 0x0F; min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3; cp = c & 0x07; min = 0x10000;
+        } else {
+            return false;
+        }
+        if ((size_t)(end - s) <= k) return false;
+        for (size_t i = 1; i <= k; i++) {
+            if ((s[i] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        s += k + 1;
+    }
+    return true;
+}
+
+bool shoal_num_is_int(double d, int64_t *out)
+{
+    /* 2^63 itself does not fit; every integral double below it in magnitude does. */
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return false;
+    if (d != floor(d)) return false;
+    *out = (int64_t)d;
+    return true;
+}
+
+static const char *const reserved[] = {"id", "ts", "member", "type", "group", "props", "properties"};
+
+static bool is_reserved(shoal_str k)
+{
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strlen(reserved[i]) == k.len && memcmp(reserved[i], k.ptr, k.len) == 0) return true;
+    return false;
+}
+
+static int check_name(const char *what, shoal_str s, shoal_err *err)
+{
+    if (s.len == 0) return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "empty \"%s\"", what);
+    if (s.len > SHOAL_MAX_NAME)
+        return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "\"%s\" is longer than %d bytes", what, SHOAL_MAX_NAME);
+    if (!shoal_utf8_valid(s.ptr, s.len))
+        return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "invalid UTF-8 in \"%s\"", what);
+    return SHOAL_OK;
+}
+
+int shoal_event_check(const shoal_event *ev, shoal_err *err)
+{
+    int rc;
+    if (ev->has_id) {
+        if (ev->id.len == 0) return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "empty \"id\"");
+        if (ev->id.len > SHOAL_MAX_ID)
+            return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "\"id\" is longer than %d bytes", SHOAL_MAX_ID);
+        if (!shoal_utf8_valid(ev->id.ptr, ev->id.len))
+            return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "invalid UTF-8 in \"id\"");
+    }
+    if (ev->ts < SHOAL_TS_MIN || ev->ts >= SHOAL_TS_MAX)
+        return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "timestamp out of range (1900 to 2199)");
+    if ((rc = check_name("member", ev->member, err))) return rc;
+    if ((rc = check_name("type", ev->type, err))) return rc;
+    if (ev->group.ptr && (rc = check_name("group", ev->group, err))) return rc;
+    if (ev->n_props > SHOAL_MAX_PROPS)
+        return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "too many properties (%u, at most %d)", ev->n_props,
+                             SHOAL_MAX_PROPS);
+    for (uint32_t i = 0; i < ev->n_props; i++) {
+        const shoal_prop *p = &ev->props[i];
+        if ((rc = check_name("property name", p->key, err))) return rc;
+        if (is_reserved(p->key))
+            return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "property \"%.*s\" is a reserved name", (int)p->key.len,
+                                 p->key.ptr);
+        for (uint32_t j = 0; j < i; j++)
+            if (ev->props[j].key.len == p->key.len && memcmp(ev->props[j].key.ptr, p->key.ptr, p->key.len) == 0)
+                return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "duplicate property \"%.*s\"", (int)p->key.len,
+                                     p->key.ptr);
+        switch (p->kind) {
+        case SHOAL_VAL_BOOL:
+        case SHOAL_VAL_INT:
+            break;
+        case SHOAL_VAL_NUM:
+            if (!isfinite(p->v.d))
+                return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "property \"%.*s\" is not a finite number",
+                                     (int)p->key.len, p->key.ptr);
+            break;
+        case SHOAL_VAL_STR:
+            if (p->v.s.len > SHOAL_MAX_STRVAL)
+                return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "property \"%.*s\" is longer than %d bytes",
+                                     (int)p->key.len, p->key.ptr, SHOAL_MAX_STRVAL);
+            if (!shoal_utf8_valid(p->v.s.ptr, p->v.s.len))
+                return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "invalid UTF-8 in property \"%.*s\"",
+                                     (int)p->key.len, p->key.ptr);
+            break;
+        default:
+            return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "property \"%.*s\" has an unknown kind %d",
+                                 (int)p->key.len, p->key.ptr, p->kind);
+        }
+    }
+    return SHOAL_OK;
+}
+
+static int cmp_str(shoal_str a, shoal_str b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+    return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+static void hash_str(XXH3_state_t *st, shoal_str s)
+{
+    uint32_t n = s.len;
+    XXH3_128bits_update(st, &n, sizeof n);
+    if (n) XXH3_128bits_update(st, s.ptr, n);
+}
+
+/* The canonical form hashed for an event without id: every field length-prefixed,
+ * properties sorted by name and numbers canonical (2.0 hashes as the integer 2),
+ * so that the same event read from NDJSON, CSV or `shoal log` has the same key. */
+void shoal_event_key(const shoal_event *ev, unsigned char out[16])
+{
+    XXH128_hash_t h;
+    if (ev->has_id) {
+        h = XXH3_128bits_withSeed(ev->id.ptr, ev->id.len, 0x5ea1);
+    } else {
+        XXH3_state_t st;
+        XXH3_INITSTATE(&st);
+        XXH3_128bits_reset(&st);
+        XXH3_128bits_update(&st, &ev->ts, sizeof ev->ts);
+        hash_str(&st, ev->member);
+        hash_str(&st, ev->type);
+        unsigned char g = ev->group.ptr != NULL;
+        XXH3_128bits_update(&st, &g, 1);
+        if (g) hash_str(&st, ev->group);
+        const shoal_prop *order[SHOAL_MAX_PROPS];
+        uint32_t n = ev->n_props < SHOAL_MAX_PROPS ? ev->n_props : SHOAL_MAX_PROPS;
+        for (uint32_t i = 0; i < n; i++) {
+            const shoal_prop *p = &ev->props[i];
+            uint32_t j = i;
+            while (j > 0 && cmp_str(order[j - 1]->key, p->key) > 0) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = p;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            const shoal_prop *p = order[i];
+            hash_str(&st, p->key);
+            unsigned char tag;
+            int64_t iv;
+            switch (p->kind) {
+            case SHOAL_VAL_BOOL:
+                tag = p->v.b ? SHOAL_TAG_TRUE : SHOAL_TAG_FALSE;
+                XXH3_128bits_update(&st, &tag, 1);
+                break;
+            case SHOAL_VAL_INT:
+            case SHOAL_VAL_NUM:
+                if (p->kind == SHOAL_VAL_INT || shoal_num_is_int(p->v.d, &iv)) {
+                    if (p->kind == SHOAL_VAL_INT) iv = p->v.i;
+                    tag = SHOAL_TAG_INT;
+                    XXH3_128bits_update(&st, &tag, 1);
+                    XXH3_128bits_update(&st, &iv, sizeof iv);
+                } else {
+                    tag = SHOAL_TAG_NUM;
+                    XXH3_128bits_update(&st, &tag, 1);
+                    XXH3_128bits_update(&st, &p->v.d, sizeof p->v.d);
+                }
+                break;
+            default:
+                tag = SHOAL_TAG_STRINL;
+                XXH3_128bits_update(&st, &tag, 1);
+                hash_str(&st, p->v.s);
+                break;
+            }
+        }
+        h = XXH3_128bits_digest(&st);
+    }
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, h);
+    memcpy(out, c.digest, 16);
+}

@@ -1,0 +1,435 @@
+/* log.c — the append-only event log: batches in, records out.
+ *
+ * An append is one LMDB write transaction holding the batch's log records (big-endian
+ * sequence keys, written with MDB_APPEND), its id index entries, the dictionary
+ * entries it created and the new dictionary counts. LMDB commits all of it atomically
+ * or none of it, so after a crash at any moment the log holds whole batches only and
+ * the index, dictionary and log agree; a batch is acknowledged exactly when its commit
+ * returns. When the map fills mid-batch the transaction is aborted, the map doubled
+ * and the batch replayed from the caller's events, which the caller keeps until we
+ * return: MDB_MAP_FULL costs time, never events.
+ *
+ * Duplicates are found by looking every key of the batch up in sorted order (so the
+ * B-tree pages are visited once, in order), and the index is written in sorted order
+ * for the same reason; the log itself is written in input order.
+ */
+#include "shoal_int.h"
+
+#include <stdlib.h>
+
+typedef struct keyed {
+    unsigned char key[16];
+    uint32_t idx;     /* position in the batch */
+    uint32_t dup;     /* 1 when already stored or earlier in the batch */
+    uint64_t seq;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    int c = memcmp(x->key, y->key, 16);
+    if (c) return c;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+int shoal_log_last_seq(shoal_db *db, MDB_txn *txn, uint64_t *out, shoal_err *err)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, db->dbi_log, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot open a log cursor");
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND) {
+        *out = 0;
+        return SHOAL_OK;
+    }
+    if (rc) return shoal_store_err(err, rc, "cannot read the end of the log");
+    if (k.mv_size != 8) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log key has a bad size");
+    *out = shoal_be64_get(k.mv_data);
+    return SHOAL_OK;
+}
+
+static int scratch_reserve(shoal_db *db, size_t n)
+{
+    if (db->n_scratch >= n) return SHOAL_OK;
+    size_t cap = db->n_scratch ? db->n_scratch : 4096;
+    while (cap < n) cap *= 2;
+    unsigned char *p = shoal_realloc(db->scratch, cap);
+    if (!p) return SHOAL_ENOMEM;
+    db->scratch = p;
+    db->n_scratch = cap;
+    return SHOAL_OK;
+}
+
+/* Resolves an event's strings to ids inside txn. props must have room for n_props. */
+static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, shoal_ievent *out, shoal_rprop *props,
+                        shoal_err *err)
+{
+    int rc;
+    out->ts = ev->ts;
+    out->has_id = ev->has_id;
+    out->id = ev->id;
+    out->group = 0;
+    if ((rc = shoal_dict_intern(db, txn, SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len, &out->member, err))) return rc;
+    if ((rc = shoal_dict_intern(db, txn, SHOAL_NS_TYPE, ev->type.ptr, ev->type.len, &out->type, err))) return rc;
+    if (ev->group.ptr &&
+        (rc = shoal_dict_intern(db, txn, SHOAL_NS_GROUP, ev->group.ptr, ev->group.len, &out->group, err)))
+        return rc;
+    for (uint32_t i = 0; i < ev->n_props; i++) {
+        const shoal_prop *p = &ev->props[i];
+        shoal_rprop q;
+        if ((rc = shoal_dict_intern(db, txn, SHOAL_NS_PROP, p->key.ptr, p->key.len, &q.key, err))) return rc;
+        q.kind = p->kind;
+        switch (p->kind) {
+        case SHOAL_VAL_BOOL:
+            q.v.b = p->v.b != 0;
+            break;
+        case SHOAL_VAL_INT:
+            q.v.i = p->v.i;
+            break;
+        case SHOAL_VAL_NUM:
+            if (shoal_num_is_int(p->v.d, &q.v.i)) q.kind = SHOAL_VAL_INT;
+            else q.v.d = p->v.d;
+            break;
+        default:
+            q.v.s.id = 0;
+            q.v.s.inl = p->v.s;
+            if (p->v.s.len <= SHOAL_INLINE_STRVAL &&
+                (rc = shoal_dict_intern(db, txn, SHOAL_NS_STR, p->v.s.ptr, p->v.s.len, &q.v.s.id, err)))
+                return rc;
+            break;
+        }
+        /* Keep props sorted by key id: lookups in a record can then stop early. */
+        uint32_t j = i;
+        while (j > 0 && props[j - 1].key > q.key) {
+            props[j] = props[j - 1];
+            j--;
+        }
+        props[j] = q;
+    }
+    out->n_props = ev->n_props;
+    out->props = props;
+    return SHOAL_OK;
+}
+
+/* One attempt at the batch. Returns SHOAL_OK (committed), or an error with the
+ * transaction aborted; err->sys == MDB_MAP_FULL asks the caller to grow and retry. */
+static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks, shoal_append_stats *st,
+                       shoal_err *err)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *ids = NULL, *log = NULL;
+    int rc;
+    if ((rc = shoal_db_txn_begin(db, 0, &txn, err))) return rc;
+    if ((rc = shoal_dict_sync(db, txn, err))) goto fail;
+    uint64_t seq;
+    if ((rc = shoal_log_last_seq(db, txn, &seq, err))) goto fail;
+    if ((rc = mdb_cursor_open(txn, db->dbi_ids, &ids)) || (rc = mdb_cursor_open(txn, db->dbi_log, &log))) {
+        rc = shoal_store_err(err, rc, "cannot open cursors");
+        goto fail;
+    }
+
+    /* Pass 1, in key order: which events are already stored or repeated. */
+    for (size_t i = 0; i < n; i++) {
+        keyed *k = &ks[i];
+        k->dup = 0;
+        if (i > 0 && memcmp(ks[i - 1].key, k->key, 16) == 0) {
+            k->dup = 1;
+            continue;
+        }
+        MDB_val kv = {16, k->key}, vv;
+        rc = mdb_cursor_get(ids, &kv, &vv, MDB_SET);
+        if (rc == 0) k->dup = 1;
+        else if (rc != MDB_NOTFOUND) {
+            rc = shoal_store_err(err, rc, "cannot read the id index");
+            goto fail;
+        }
+    }
+
+    /* Pass 2, in input order: sequences, interning, log records. */
+    uint64_t *seqs = shoal_malloc(n * sizeof *seqs);
+    if (!seqs) {
+        rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) seqs[ks[i].idx] = ks[i].dup ? 0 : 1;
+    uint64_t first = 0, added = 0;
+    shoal_rprop props[SHOAL_MAX_PROPS];
+    for (size_t i = 0; i < n; i++) {
+        if (!seqs[i]) continue;
+        shoal_ievent iev;
+        if ((rc = intern_event(db, txn, &evs[i], &iev, props, err))) break;
+        if ((rc = scratch_reserve(db, shoal_codec_bound(&iev)))) {
+            rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+            break;
+        }
+        size_t len = shoal_codec_encode(&iev, db->scratch);
+        unsigned char kb[8];
+        shoal_be64_put(kb, ++seq);
+        MDB_val kv = {8, kb}, vv = {len, db->scratch};
+        if ((rc = mdb_cursor_put(log, &kv, &vv, MDB_APPEND))) {
+            rc = shoal_store_err(err, rc, "cannot append to the log");
+            break;
+        }
+        seqs[i] = seq;
+        if (!first) first = seq;
+        added++;
+    }
+    if (rc) {
+        shoal_free(seqs);
+        goto fail;
+    }
+
+    /* Pass 3, in key order: the id index. */
+    for (size_t i = 0; i < n; i++) {
+        keyed *k = &ks[i];
+        if (k->dup) continue;
+        unsigned char sb[8];
+        shoal_be64_put(sb, seqs[k->idx]);
+        MDB_val kv = {16, k->key}, vv = {8, sb};
+        if ((rc = mdb_cursor_put(ids, &kv, &vv, MDB_NOOVERWRITE))) {
+            rc = shoal_store_err(err, rc, "cannot write the id index");
+            break;
+        }
+    }
+    shoal_free(seqs);
+    if (rc) goto fail;
+    if ((rc = shoal_dict_counts_save(db, txn, err))) goto fail;
+    mdb_cursor_close(ids);
+    mdb_cursor_close(log);
+    ids = log = NULL;
+    if ((rc = mdb_txn_commit(txn))) {
+        txn = NULL;
+        rc = shoal_store_err(err, rc, "cannot commit the batch");
+        goto fail;
+    }
+    if (st) {
+        st->n_added = added;
+        st->n_dup = n - added;
+        st->first_seq = first;
+        st->last_seq = seq;
+    }
+    return SHOAL_OK;
+fail:
+    if (ids) mdb_cursor_close(ids);
+    if (log) mdb_cursor_close(log);
+    if (txn) mdb_txn_abort(txn);
+    /* Whatever the batch interned is gone with the transaction. */
+    shoal_dict_cache_clear(db->dict);
+    return rc;
+}
+
+int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_stats *st, shoal_err *err)
+{
+    if (st) memset(st, 0, sizeof *st);
+    if (db->flags & SHOAL_OPEN_RDONLY)
+        return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
+    if (n > UINT32_MAX) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "batch too large");
+    for (size_t i = 0; i < n; i++) {
+        int rc = shoal_event_check(&evs[i], err);
+        if (rc) {
+            if (err) err->code = SHOAL_EINVAL;
+            return SHOAL_EINVAL;
+        }
+    }
+    if (n == 0) return SHOAL_OK;
+    keyed *ks = shoal_malloc(n * sizeof *ks);
+    if (!ks) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        shoal_event_key(&evs[i], ks[i].key);
+        ks[i].idx = (uint32_t)i;
+    }
+    qsort(ks, n, sizeof *ks, cmp_keyed);
+    int rc;
+    for (;;) {
+        shoal_err tmp;
+        shoal_err_clear(&tmp);
+        rc = append_once(db, evs, n, ks, st, &tmp);
+        if (rc == SHOAL_ESTORE && tmp.sys == MDB_MAP_FULL) {
+            if ((rc = shoal_db_grow(db, err))) break;
+            continue;
+        }
+        if (rc && err) shoal_err_set(err, tmp.code, tmp.off, tmp.len, "%s", tmp.msg), err->sys = tmp.sys;
+        break;
+    }
+    shoal_free(ks);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+int shoal_reader_open(shoal_db *db, shoal_reader **out, shoal_err *err)
+{
+    *out = NULL;
+    shoal_reader *r = shoal_malloc(sizeof *r);
+    if (!r) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    r->db = db;
+    int rc = shoal_db_txn_begin(db, MDB_RDONLY, &r->txn, err);
+    if (rc) {
+        shoal_free(r);
+        return rc;
+    }
+    if ((rc = shoal_log_last_seq(db, r->txn, &r->last_seq, err)) ||
+        (rc = shoal_dict_counts_load(db, r->txn, r->counts, err))) {
+        shoal_reader_close(r);
+        return rc;
+    }
+    *out = r;
+    return SHOAL_OK;
+}
+
+void shoal_reader_close(shoal_reader *r)
+{
+    if (!r) return;
+    mdb_txn_abort(r->txn);
+    shoal_free(r);
+}
+
+uint64_t shoal_reader_last_seq(const shoal_reader *r) { return r->last_seq; }
+
+uint32_t shoal_dict_count(const shoal_reader *r, int ns)
+{
+    return ns > 0 && ns < SHOAL_NS_COUNT ? r->counts[ns] : 0;
+}
+
+int shoal_dict_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err)
+{
+    return shoal_dict_lookup_str(r->db, r->txn, ns, id, out, err);
+}
+
+int shoal_dict_id(shoal_reader *r, int ns, const char *s, size_t len, uint32_t *out, shoal_err *err)
+{
+    int rc = shoal_dict_lookup_id(r->db, r->txn, ns, s, len, out, err);
+    /* An id interned after this snapshot was taken does not exist for it. */
+    if (rc == SHOAL_OK && (ns <= 0 || ns >= SHOAL_NS_COUNT || *out > r->counts[ns])) return SHOAL_ENOTFOUND;
+    return rc;
+}
+
+struct shoal_logcur {
+    shoal_reader *r;
+    MDB_cursor *cur;
+    uint64_t from;
+    bool started;
+};
+
+int shoal_logcur_open(shoal_reader *r, uint64_t from_seq, shoal_logcur **out, shoal_err *err)
+{
+    *out = NULL;
+    shoal_logcur *c = shoal_malloc(sizeof *c);
+    if (!c) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    int rc = mdb_cursor_open(r->txn, r->db->dbi_log, &c->cur);
+    if (rc) {
+        shoal_free(c);
+        return shoal_store_err(err, rc, "cannot open a log cursor");
+    }
+    c->r = r;
+    c->from = from_seq ? from_seq : 1;
+    c->started = false;
+    *out = c;
+    return SHOAL_OK;
+}
+
+void shoal_logcur_close(shoal_logcur *c)
+{
+    if (!c) return;
+    mdb_cursor_close(c->cur);
+    shoal_free(c);
+}
+
+static int decode_kv(const MDB_val *k, const MDB_val *v, shoal_rec *rec, shoal_err *err)
+{
+    if (k->mv_size != 8) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log key has a bad size");
+    rec->seq = shoal_be64_get(k->mv_data);
+    if (shoal_codec_decode(v->mv_data, v->mv_size, rec))
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log record %llu does not decode",
+                             (unsigned long long)rec->seq);
+    return SHOAL_OK;
+}
+
+int shoal_logcur_next(shoal_logcur *c, shoal_rec *rec, shoal_err *err)
+{
+    MDB_val k, v;
+    int rc;
+    if (!c->started) {
+        unsigned char kb[8];
+        shoal_be64_put(kb, c->from);
+        k.mv_size = 8;
+        k.mv_data = kb;
+        rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_RANGE);
+        c->started = true;
+    } else {
+        rc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
+    }
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return shoal_store_err(err, rc, "cannot read the log");
+    if ((rc = decode_kv(&k, &v, rec, err))) return rc;
+    return 1;
+}
+
+int shoal_log_get(shoal_reader *r, uint64_t seq, shoal_rec *rec, shoal_err *err)
+{
+    unsigned char kb[8];
+    shoal_be64_put(kb, seq);
+    MDB_val k = {8, kb}, v;
+    int rc = mdb_get(r->txn, r->db->dbi_log, &k, &v);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot read the log");
+    return decode_kv(&k, &v, rec, err);
+}
+
+int shoal_ids_get(shoal_reader *r, const unsigned char key[16], uint64_t *seq, shoal_err *err)
+{
+    MDB_val k = {16, (void *)key}, v;
+    int rc = mdb_get(r->txn, r->db->dbi_ids, &k, &v);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot read the id index");
+    if (v.mv_size != 8) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry has a bad size");
+    *seq = shoal_be64_get(v.mv_data);
+    return SHOAL_OK;
+}
+
+int shoal_rec_event(shoal_reader *r, const shoal_rec *rec, shoal_arena *a, shoal_event *out, shoal_err *err)
+{
+    int rc;
+    memset(out, 0, sizeof *out);
+    out->ts = rec->ts;
+    out->has_id = rec->has_id;
+    out->id = rec->id;
+    if ((rc = shoal_dict_str(r, SHOAL_NS_MEMBER, rec->member, &out->member, err)) ||
+        (rc = shoal_dict_str(r, SHOAL_NS_TYPE, rec->type, &out->type, err)) ||
+        (rec->group && (rc = shoal_dict_str(r, SHOAL_NS_GROUP, rec->group, &out->group, err))))
+        goto fail;
+    shoal_rprop rp[SHOAL_MAX_PROPS];
+    int n = shoal_rec_props(rec, rp, SHOAL_MAX_PROPS);
+    if (n < 0 || n > SHOAL_MAX_PROPS) {
+        rc = SHOAL_ECORRUPT;
+        goto fail;
+    }
+    out->props = shoal_arena_alloc(a, (size_t)(n ? n : 1) * sizeof *out->props);
+    if (!out->props) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    out->n_props = (uint32_t)n;
+    for (int i = 0; i < n; i++) {
+        shoal_prop *p = &out->props[i];
+        if ((rc = shoal_dict_str(r, SHOAL_NS_PROP, rp[i].key, &p->key, err))) goto fail;
+        p->kind = rp[i].kind;
+        switch (rp[i].kind) {
+        case SHOAL_VAL_BOOL: p->v.b = rp[i].v.b; break;
+        case SHOAL_VAL_INT: p->v.i = rp[i].v.i; break;
+        case SHOAL_VAL_NUM: p->v.d = rp[i].v.d; break;
+        default:
+            if (rp[i].v.s.id) {
+                if ((rc = shoal_dict_str(r, SHOAL_NS_STR, rp[i].v.s.id, &p->v.s, err))) goto fail;
+            } else {
+                p->v.s = rp[i].v.s.inl;
+            }
+        }
+    }
+    return SHOAL_OK;
+fail:
+    if (rc == SHOAL_ENOTFOUND || rc == SHOAL_ECORRUPT) {
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log record %llu refers to a string that does not exist",
+                             (unsigned long long)rec->seq);
+    }
+    return rc;
+}
