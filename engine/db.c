@@ -62,7 +62,9 @@ static int open_dbis(shoal_db *db, bool create, shoal_err *err)
                                  db->path, version, SHOAL_VERSION, SHOAL_FORMAT_VERSION);
         }
     }
-    rc = create ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), 0);
+    /* Commit even a read-only transaction: LMDB closes the handles opened in one that
+     * is aborted. */
+    rc = mdb_txn_commit(txn);
     if (rc) return shoal_store_err(err, rc, "cannot commit the database's tables");
     return SHOAL_OK;
 }

@@ -1,0 +1,393 @@
+/* test_engine.c — the engine below the readers: codec, keys, append, dedup,
+ * dictionary, map growth, read-only opens, check, allocation failures. */
+#include "unit.h"
+#include "shoal_int.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static void fresh_dir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/shoal-unit-XXXXXX");
+    if (!mkdtemp(tmpdir)) abort();
+}
+
+static void rm_dir(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0) abort();
+}
+
+static shoal_str S(const char *s) { return (shoal_str){s, (uint32_t)strlen(s)}; }
+
+static shoal_event mk(const char *id, int64_t ts, const char *member, const char *type)
+{
+    shoal_event e = {0};
+    if (id) {
+        e.has_id = 1;
+        e.id = S(id);
+    }
+    e.ts = ts;
+    e.member = S(member);
+    e.type = S(type);
+    return e;
+}
+
+TEST(varints)
+{
+    uint64_t vals[] = {0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX, UINT64_MAX};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        unsigned char buf[10];
+        size_t n = shoal_varint_put(buf, vals[i]);
+        uint64_t back = 0;
+        CHECK(shoal_varint_get(buf, buf + n, &back) == n);
+        CHECK(back == vals[i]);
+        CHECK(n == 0 || shoal_varint_get(buf, buf + n - 1, &back) == 0 || n == 1);
+    }
+    int64_t svals[] = {0, -1, 1, INT64_MIN, INT64_MAX, -1741050012000LL};
+    for (size_t i = 0; i < sizeof svals / sizeof svals[0]; i++) CHECK(shoal_unzigzag(shoal_zigzag(svals[i])) == svals[i]);
+}
+
+TEST(codec_roundtrip)
+{
+    shoal_rprop props[4] = {
+        {.key = 1, .kind = SHOAL_VAL_BOOL, .v.b = 1},
+        {.key = 2, .kind = SHOAL_VAL_INT, .v.i = -640},
+        {.key = 3, .kind = SHOAL_VAL_NUM, .v.d = 0.1},
+        {.key = 5, .kind = SHOAL_VAL_STR, .v.s = {.id = 0, .inl = {"hello", 5}}},
+    };
+    shoal_ievent ev = {.ts = 1741050012000LL, .member = 77, .type = 3, .group = 9, .has_id = 1,
+                       .id = {"e-1009", 6}, .n_props = 4, .props = props};
+    unsigned char buf[256];
+    CHECK(shoal_codec_bound(&ev) <= sizeof buf);
+    size_t n = shoal_codec_encode(&ev, buf);
+    shoal_rec rec;
+    CHECK_RC(shoal_codec_decode(buf, n, &rec), SHOAL_OK);
+    CHECK(rec.ts == ev.ts && rec.member == 77 && rec.type == 3 && rec.group == 9);
+    CHECK(rec.has_id && rec.id.len == 6 && memcmp(rec.id.ptr, "e-1009", 6) == 0);
+    shoal_rprop out[8];
+    CHECK(shoal_rec_props(&rec, out, 8) == 4);
+    CHECK(out[1].kind == SHOAL_VAL_INT && out[1].v.i == -640);
+    CHECK(out[2].kind == SHOAL_VAL_NUM && out[2].v.d == 0.1);
+    CHECK(out[3].v.s.id == 0 && out[3].v.s.inl.len == 5 && memcmp(out[3].v.s.inl.ptr, "hello", 5) == 0);
+    shoal_rprop one;
+    CHECK(shoal_rec_prop(&rec, 3, &one) == 1 && one.v.d == 0.1);
+    CHECK(shoal_rec_prop(&rec, 4, &one) == 0);
+    /* Every truncation is either a valid shorter record or detected, never a crash. */
+    for (size_t cut = 0; cut < n; cut++) {
+        shoal_rec r2;
+        if (shoal_codec_decode(buf, cut, &r2) == SHOAL_OK) CHECK(shoal_rec_props(&r2, out, 8) <= 4);
+    }
+}
+
+TEST(event_check)
+{
+    shoal_err err;
+    shoal_event e = mk("e-1", 0, "m-1", "post");
+    CHECK_RC(shoal_event_check(&e, NULL), SHOAL_OK);
+    e.member = S("");
+    shoal_err_clear(&err);
+    CHECK_RC(shoal_event_check(&e, &err), SHOAL_EFORMAT);
+    CHECK(strcmp(err.msg, "empty \"member\"") == 0);
+    e = mk("e-1", SHOAL_TS_MAX, "m-1", "post");
+    CHECK_RC(shoal_event_check(&e, NULL), SHOAL_EFORMAT);
+    e = mk(NULL, 0, "m-\xff", "post");
+    shoal_err_clear(&err);
+    CHECK_RC(shoal_event_check(&e, &err), SHOAL_EFORMAT);
+    CHECK(strstr(err.msg, "UTF-8") != NULL);
+    shoal_prop p[2] = {{.key = S("to"), .kind = SHOAL_VAL_STR, .v.s = S("m-2")},
+                       {.key = S("to"), .kind = SHOAL_VAL_INT, .v.i = 1}};
+    e = mk(NULL, 0, "m-1", "reply");
+    e.props = p;
+    e.n_props = 2;
+    shoal_err_clear(&err);
+    CHECK_RC(shoal_event_check(&e, &err), SHOAL_EFORMAT);
+    CHECK(strcmp(err.msg, "duplicate property \"to\"") == 0);
+    p[1].key = S("ts");
+    shoal_err_clear(&err);
+    CHECK_RC(shoal_event_check(&e, &err), SHOAL_EFORMAT);
+    CHECK(strcmp(err.msg, "property \"ts\" is a reserved name") == 0);
+    CHECK(shoal_utf8_valid("\xe4\xb8\xad\xf0\x9f\x90\x9f", 7));
+    CHECK(!shoal_utf8_valid("\xed\xa0\x80", 3));    /* a surrogate */
+    CHECK(!shoal_utf8_valid("\xc0\xaf", 2));        /* overlong */
+    CHECK(!shoal_utf8_valid("abc\xe4\xb8", 5));     /* truncated */
+}
+
+TEST(keys)
+{
+    unsigned char k1[SHOAL_MAX_KEY], k2[SHOAL_MAX_KEY];
+    shoal_prop pa[2] = {{.key = S("a"), .kind = SHOAL_VAL_INT, .v.i = 2}, {.key = S("b"), .kind = SHOAL_VAL_BOOL, .v.b = 1}};
+    shoal_prop pb[2] = {{.key = S("b"), .kind = SHOAL_VAL_BOOL, .v.b = 1}, {.key = S("a"), .kind = SHOAL_VAL_NUM, .v.d = 2.0}};
+    shoal_event a = mk(NULL, 5, "m", "t"), b = mk(NULL, 5, "m", "t");
+    a.props = pa, a.n_props = 2;
+    b.props = pb, b.n_props = 2;
+    CHECK(shoal_event_key(&a, k1) == 25 && shoal_event_key(&b, k2) == 25);
+    CHECK(memcmp(k1, k2, 25) == 0);   /* order of props and 2 vs 2.0 do not matter */
+    pb[1].v.d = 2.5;
+    shoal_event_key(&b, k2);
+    CHECK(memcmp(k1, k2, 25) != 0);
+    /* Keys of id-less events sort by time, negative times first. */
+    shoal_event early = mk(NULL, -5, "m", "t"), late = mk(NULL, 6, "m", "t");
+    shoal_event_key(&early, k1);
+    shoal_event_key(&late, k2);
+    CHECK(memcmp(k1, k2, 25) < 0);
+    /* Field boundaries are part of the key: "ab"+"c" differs from "a"+"bc". */
+    shoal_event x = mk(NULL, 5, "ab", "c"), y = mk(NULL, 5, "a", "bc");
+    shoal_event_key(&x, k1);
+    shoal_event_key(&y, k2);
+    CHECK(memcmp(k1, k2, 25) != 0);
+    shoal_event i1 = mk("e-1", 5, "m", "t"), i2 = mk("e-1", 6, "other", "x");
+    CHECK(shoal_event_key(&i1, k1) == 4 && shoal_event_key(&i2, k2) == 4);
+    CHECK(memcmp(k1, k2, 4) == 0);   /* an id is the whole key */
+}
+
+static uint64_t count_log(shoal_db *db)
+{
+    shoal_reader *r;
+    if (shoal_reader_open(db, &r, NULL)) return UINT64_MAX;
+    uint64_t n = shoal_reader_last_seq(r);
+    shoal_reader_close(r);
+    return n;
+}
+
+TEST(append_and_read)
+{
+    fresh_dir();
+    shoal_db *db;
+    shoal_err err;
+    shoal_err_clear(&err);
+    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_RDONLY, 0, &db, &err), SHOAL_ENOTFOUND);
+    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
+    shoal_prop p[3] = {{.key = S("words"), .kind = SHOAL_VAL_INT, .v.i = 640},
+                       {.key = S("original"), .kind = SHOAL_VAL_BOOL, .v.b = 1},
+                       {.key = S("title"), .kind = SHOAL_VAL_STR, .v.s = S("hi")}};
+    shoal_event evs[4] = {mk("e-1", 1000, "m-1", "join"), mk("e-2", 2000, "m-1", "post"),
+                          mk("e-1", 3000, "m-2", "join"), mk(NULL, 4000, "m-2", "like")};
+    evs[1].props = p;
+    evs[1].n_props = 3;
+    evs[1].group = S("g-1");
+    shoal_append_stats st;
+    CHECK_RC(shoal_append(db, evs, 4, &st, NULL), SHOAL_OK);
+    CHECK(st.n_added == 3 && st.n_dup == 1 && st.first_seq == 1 && st.last_seq == 3);
+    CHECK_RC(shoal_append(db, evs, 4, &st, NULL), SHOAL_OK);
+    CHECK(st.n_added == 0 && st.n_dup == 4 && st.last_seq == 3);
+    CHECK(count_log(db) == 3);
+
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK(shoal_dict_count(r, SHOAL_NS_MEMBER) == 2);
+    CHECK(shoal_dict_count(r, SHOAL_NS_TYPE) == 3);
+    shoal_rec rec;
+    CHECK_RC(shoal_log_get(r, 2, &rec, NULL), SHOAL_OK);
+    CHECK(rec.ts == 2000 && rec.group == 1);
+    shoal_arena *a = shoal_arena_new();
+    shoal_event back;
+    CHECK_RC(shoal_rec_event(r, &rec, a, &back, NULL), SHOAL_OK);
+    CHECK(back.member.len == 3 && memcmp(back.member.ptr, "m-1", 3) == 0);
+    CHECK(back.n_props == 3);
+    unsigned char k1[SHOAL_MAX_KEY], k2[SHOAL_MAX_KEY];
+    size_t l1 = shoal_event_key(&evs[1], k1), l2 = shoal_event_key(&back, k2);
+    CHECK(l1 == l2 && memcmp(k1, k2, l1) == 0);
+    uint32_t id;
+    CHECK_RC(shoal_dict_id(r, SHOAL_NS_TYPE, "post", 4, &id, NULL), SHOAL_OK);
+    CHECK(id == rec.type);
+    CHECK_RC(shoal_dict_id(r, SHOAL_NS_TYPE, "nope", 4, &id, NULL), SHOAL_ENOTFOUND);
+    CHECK_RC(shoal_log_get(r, 4, &rec, NULL), SHOAL_ENOTFOUND);
+
+    /* A snapshot does not see what is appended after it was taken. */
+    shoal_event more = mk("e-9", 9000, "m-3", "join");
+    CHECK_RC(shoal_append(db, &more, 1, NULL, NULL), SHOAL_OK);
+    CHECK(shoal_reader_last_seq(r) == 3);
+    CHECK_RC(shoal_dict_id(r, SHOAL_NS_MEMBER, "m-3", 3, &id, NULL), SHOAL_ENOTFOUND);
+    shoal_logcur *c;
+    CHECK_RC(shoal_logcur_open(r, 2, &c, NULL), SHOAL_OK);
+    int n = 0;
+    while (shoal_logcur_next(c, &rec, NULL) == 1) n++;
+    CHECK(n == 2);
+    shoal_logcur_close(c);
+    shoal_reader_close(r);
+    shoal_arena_free(a);
+
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0 && rep.n_records == 4 && rep.n_ids == 4);
+    shoal_db_close(db);
+
+    /* Reopen read-only: appends are refused, data is there. */
+    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_RDONLY, 0, &db, NULL), SHOAL_OK);
+    CHECK(count_log(db) == 4);
+    CHECK_RC(shoal_append(db, &more, 1, NULL, NULL), SHOAL_EINVAL);
+    shoal_db_close(db);
+    rm_dir();
+}
+
+TEST(map_grows)
+{
+    fresh_dir();
+    shoal_db *db;
+    /* 64 KiB of map holds a few pages: the batches below must grow it many times. */
+    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 65536, &db, NULL), SHOAL_OK);
+    size_t before = shoal_db_map_size(db);
+    enum { N = 20000 };
+    static char ids[N][16], members[N][16];
+    shoal_event *evs = malloc(N * sizeof *evs);
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], 16, "e-%d", i);
+        snprintf(members[i], 16, "m-%d", i % 5000);
+        evs[i] = mk(ids[i], 1000 + i, members[i], i % 3 ? "like" : "post");
+    }
+    shoal_append_stats st;
+    for (int b = 0; b < N; b += 5000) {
+        shoal_err err;
+        shoal_err_clear(&err);
+        CHECK_RC(shoal_append(db, evs + b, 5000, &st, &err), SHOAL_OK);
+        CHECK(st.n_added == 5000);
+    }
+    CHECK(shoal_db_map_size(db) > before);
+    CHECK(count_log(db) == N);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0 && rep.n_strings[SHOAL_NS_MEMBER] == 5000);
+    shoal_db_close(db);
+    free(evs);
+    rm_dir();
+}
+
+TEST(check_detects_damage)
+{
+    fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
+    shoal_event evs[2] = {mk("e-1", 1000, "m-1", "join"), mk("e-2", 2000, "m-2", "join")};
+    CHECK_RC(shoal_append(db, evs, 2, NULL, NULL), SHOAL_OK);
+    /* Remove one id index entry behind the engine's back. */
+    MDB_txn *txn;
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    unsigned char key[SHOAL_MAX_KEY];
+    MDB_val k = {shoal_event_key(&evs[1], key), key};
+    CHECK(mdb_del(txn, db->dbi_ids, &k, NULL) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 1);
+    CHECK(strstr(rep.first_problem, "record 2") != NULL);
+    shoal_db_close(db);
+    rm_dir();
+}
+
+TEST(format_version)
+{
+    fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
+    MDB_txn *txn;
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK(shoal_meta_put(db, txn, "format", "99", 2, NULL) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+    shoal_db_close(db);
+    shoal_err err;
+    shoal_err_clear(&err);
+    CHECK_RC(shoal_db_open(tmpdir, 0, 0, &db, &err), SHOAL_EVERSION);
+    CHECK(strstr(err.msg, "format version 99") != NULL);
+    rm_dir();
+}
+
+TEST(settings)
+{
+    fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
+    char buf[64];
+    CHECK_RC(shoal_db_setting_get(db, "timezone", buf, sizeof buf, NULL), SHOAL_ENOTFOUND);
+    CHECK_RC(shoal_db_setting_set(db, "timezone", "Asia/Shanghai", NULL), SHOAL_OK);
+    shoal_db_close(db);
+    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_RDONLY, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_setting_get(db, "timezone", buf, sizeof buf, NULL), SHOAL_OK);
+    CHECK(strcmp(buf, "Asia/Shanghai") == 0);
+    CHECK_RC(shoal_db_setting_get(db, "timezone", buf, 4, NULL), SHOAL_ERANGE);
+    shoal_db_close(db);
+    rm_dir();
+}
+
+TEST(alloc_failures)
+{
+    /* Fail each allocation of an append in turn: every failure is an error code, the
+     * log is unchanged by a failed batch, and a later append succeeds. */
+    fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    shoal_event evs[3] = {mk("e-1", 1000, "m-1", "join"), mk("e-2", 2000, "m-2", "join"), mk(NULL, 3000, "m-1", "post")};
+    int failures = 0;
+    for (long k = 0; k < 50; k++) {
+        uint64_t before = count_log(db);
+        shoal_mem_fail_after(k);
+        int rc = shoal_append(db, evs, 3, NULL, NULL);
+        shoal_mem_fail_after(-1);
+        if (rc == SHOAL_OK) break;
+        failures++;
+        CHECK_RC(rc, SHOAL_ENOMEM);
+        CHECK(count_log(db) == before);
+    }
+    CHECK(failures > 0);
+    CHECK(count_log(db) == 3);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    shoal_db_close(db);
+    rm_dir();
+}
+
+TEST(err_render)
+{
+    shoal_err err;
+    shoal_err_clear(&err);
+    const char *src = "SELECT member\nFROM membres;";
+    shoal_err_set(&err, SHOAL_ESEMANTIC, 19, 7, "unknown table \"%s\"", "membres");
+    shoal_err_set(&err, SHOAL_ESYNTAX, 0, 1, "second error is ignored");
+    char buf[256];
+    shoal_err_render(&err, "query", src, strlen(src), buf, sizeof buf);
+    CHECK(strcmp(buf, "query:2:6: error: unknown table \"membres\"\nFROM membres;\n     ^~~~~~~\n") == 0);
+    shoal_err_clear(&err);
+    shoal_err_set(&err, SHOAL_EIO, -1, -1, "cannot read");
+    shoal_err_render(&err, "shoal", NULL, 0, buf, sizeof buf);
+    CHECK(strcmp(buf, "shoal: error: cannot read\n") == 0);
+    CHECK(strncmp(shoal_strerror(SHOAL_ESTORE), "SHOAL_ESTORE", 12) == 0);
+    char small[8];
+    size_t need = shoal_err_render(&err, "shoal", NULL, 0, small, sizeof small);
+    CHECK(need == strlen("shoal: error: cannot read\n") && strlen(small) == 7);
+}
+
+TEST(arena)
+{
+    shoal_arena *a = shoal_arena_new();
+    char *p = shoal_arena_alloc(a, 10), *q = shoal_arena_alloc(a, 1 << 20);
+    CHECK(p && q && ((uintptr_t)p & 15) == 0 && ((uintptr_t)q & 15) == 0);
+    memset(q, 1, 1 << 20);
+    CHECK(shoal_arena_used(a) >= (1u << 20));
+    shoal_arena_reset(a);
+    CHECK(shoal_arena_used(a) == 0);
+    char *s = shoal_arena_strndup(a, "abcdef", 3);
+    CHECK(strcmp(s, "abc") == 0);
+    shoal_arena_free(a);
+}
+
+int main(void)
+{
+    RUN(varints);
+    RUN(codec_roundtrip);
+    RUN(event_check);
+    RUN(keys);
+    RUN(append_and_read);
+    RUN(map_grows);
+    RUN(check_detects_damage);
+    RUN(format_version);
+    RUN(settings);
+    RUN(alloc_failures);
+    RUN(err_render);
+    RUN(arena);
+    UNIT_EXIT();
+}
