@@ -283,15 +283,17 @@ int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
         for (int i = 0; i < nc; i++) {
             w[i] = cell_width(f->names[i], md);
             if (md && w[i] < 3) w[i] = 3;
-            right[i] = f->n_rows > 0;
+            right[i] = 0;
         }
         for (uint64_t r = 0; r < f->n_rows; r++)
             for (int i = 0; i < nc; i++) {
                 size_t k = r * (size_t)nc + (size_t)i;
                 size_t cw = cell_width(f->cells[k], md);
                 if (cw > w[i]) w[i] = cw;
-                if (f->kinds[k] != 2 && f->kinds[k] != 0) right[i] = 0;
+                if (f->kinds[k] == 2 && right[i] == 0) right[i] = 1;
+                if (f->kinds[k] != 2 && f->kinds[k] != 0) right[i] = -1;
             }
+        for (int i = 0; i < nc; i++) right[i] = right[i] > 0;
         const char *sep = md ? " | " : " | ";
         if (md) outs(f, "| ");
         for (int i = 0; i < nc; i++) {
