@@ -147,6 +147,7 @@ typedef struct shoal_parse_ctx {
 /* The scanner's extra state (yyextra). */
 struct shoal_lex {
     int off;                   /* byte offset of the next token */
+    int comment_off;           /* where the open comment began */
     shoal_parse_ctx *ctx;
 };
 

@@ -623,6 +623,7 @@ static int scan_log(run *g, int members)
             uint32_t m = rec.member, t = rec.type;
             if (m == 0 || m > n_members || t > n_types) continue;
             seen[m >> 3] |= (uint8_t)(1u << (m & 7));
+            if (!p->tl_start) continue;
             for (uint32_t j = p->tl_start[t], e = p->tl_start[t + 1]; j < e; j++) {
                 magg *a = &p->maggs[p->tl[j]];
                 if (a->has_win && (ts < a->win.lo || ts >= a->win.hi)) continue;

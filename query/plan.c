@@ -29,6 +29,7 @@ typedef struct cctx {
     plan *p;
     const shoal_stmt *st;
     const char *clause;   /* for "… not allowed in WHERE" */
+    int depth;            /* aliases expanded inside aliases */
 } cctx;
 
 static cx *compile(cctx *c, const shoal_node *n, int mode);
@@ -163,7 +164,10 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
         out->hi = now + 1;
         return 0;
     }
-    if (!strcasecmp(word, "today")) {
+    if (!strcasecmp(word, "all_time")) {
+        out->lo = INT64_MIN;
+        out->hi = INT64_MAX;
+    } else if (!strcasecmp(word, "today")) {
         out->lo = day_start(x, today);
         out->hi = day_start(x, today + 1);
     } else if (!strcasecmp(word, "yesterday")) {
@@ -190,7 +194,7 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
     } else {
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->word_off, w->word_len,
                              "unknown window \"%s\" (expected today, yesterday, this_week, last_week, "
-                             "this_month, last_month, this_year, last_year, last N DAYS or BETWEEN)",
+                             "this_month, last_month, this_year, last_year, all_time, last N DAYS or BETWEEN)",
                              word);
     }
     return 0;
@@ -293,7 +297,10 @@ static int is_member_agg(cctx *c, const shoal_node *n)
     const shoal_node *a = n->list->head;
     uint32_t id;
     if (a->kind == SHOAL_AST_DOT) return 1;
-    if (a->kind == SHOAL_AST_NAME && strcasecmp(a->s, "member") && is_type(c, a->s, &id)) return 1;
+    /* A bare name that is not a member column is meant as an event type (and is reported
+     * as an unknown one if it is not). */
+    if (a->kind == SHOAL_AST_NAME && strcasecmp(a->s, "member")) return 1;
+    (void)id;
     return 0;
 }
 
@@ -510,8 +517,27 @@ static cx *compile_against(cctx *c, const cx *col, const shoal_node *n, int mode
 
 static cx *compile_name(cctx *c, const shoal_node *n, int mode)
 {
-    if (mode == M_POST)
+    /* A select item's alias may be used in WHERE, GROUP BY, HAVING and ORDER BY when no
+     * column has that name (a common extension of SQL). */
+    if (!event_column(n->s) || mode == M_MEMBER)
+        for (const shoal_item *it = c->st->cols; it && c->depth < 8; it = it->next)
+            if (it->alias && !strcasecmp(it->alias, n->s) && it->expr->kind != SHOAL_AST_STAR &&
+                !(it->expr->kind == SHOAL_AST_NAME && !strcasecmp(it->expr->s, n->s))) {
+                uint32_t pid;
+                if (mode == M_EVENT && lookup(c->x, SHOAL_NS_PROP, n->s, &pid) == 1) break;
+                c->depth++;
+                cx *e = compile(c, it->expr, mode);
+                c->depth--;
+                return e;
+            }
+    if (mode == M_POST) {
+        if (c->p->src == SRC_MEMBERS && !c->st->group)
+            return fail(c, n->off, n->len,
+                        "column \"%s\" must appear in GROUP BY or inside an aggregate (over members, count(*) "
+                        "counts members: count a member's events with count(*) DURING all_time or count(TYPE))",
+                        n->s);
         return fail(c, n->off, n->len, "column \"%s\" must appear in GROUP BY or inside an aggregate", n->s);
+    }
     int col = event_column(n->s);
     if (mode == M_MEMBER) {
         if (col == X_MEMBER) {
@@ -791,7 +817,7 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
 {
     plan *p = zalloc(x, sizeof *p);
     if (!p) return SHOAL_ENOMEM;
-    cctx cc = {x, p, st, NULL};
+    cctx cc = {x, p, st, NULL, 0};
     cctx *c = &cc;
     x->p = p;
     p->limit = -1;
