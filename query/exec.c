@@ -565,7 +565,8 @@ static int process(run *g, const rowctx *r)
     if (!p->grouped) return emit(g, r);
     qval *keys = g->keybuf;
     for (int i = 0; i < p->n_keys; i++) shoal_exec_eval(x, p->keys[i], &keys[i]);
-    group *q = find_group(g, keys);
+    /* Without GROUP BY there is one group: no hashing per row. */
+    group *q = p->n_keys == 0 && g->n_list ? g->list[0] : find_group(g, keys);
     if (!q) return nomem(x);
     return accumulate(g, q);
 }
@@ -593,8 +594,8 @@ static int scan_log(run *g, int members)
 {
     exec *x = g->x;
     plan *p = g->p;
-    shoal_logcur *cur = NULL;
-    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
+    shoal_scan *cur = NULL;
+    int rc = shoal_scan_open(x->r, 1, &cur, x->err);
     if (rc) return rc;
     shoal_rec rec;
     rowctx row = {0};
@@ -611,7 +612,7 @@ static int scan_log(run *g, int members)
     int64_t lo = p->has_range ? p->range.lo : INT64_MIN, hi = p->has_range ? p->range.hi : INT64_MAX;
     const uint8_t *tf = p->type_filter;
     uint64_t n = 0;
-    while ((rc = shoal_logcur_next(cur, &rec, x->err)) == 1) {
+    while ((rc = shoal_scan_next(cur, &rec, x->err)) == 1) {
         if (rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
@@ -674,7 +675,7 @@ static int scan_log(run *g, int members)
     rc = 0;
     x->n_scanned = n;
     if (members) {
-        shoal_logcur_close(cur);
+        shoal_scan_close(cur);
         cur = NULL;
         row.rec = NULL;
         for (uint32_t m = 1; m <= n_members && !g->stop; m++) {
@@ -684,7 +685,7 @@ static int scan_log(run *g, int members)
         }
     }
 fail:
-    shoal_logcur_close(cur);
+    shoal_scan_close(cur);
     return rc;
 }
 
