@@ -766,6 +766,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
             g.n_emitted++;
         }
     }
+    if (x->cancel && *x->cancel) rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
 fail:
     for (int i = 0; i < p->n_maggs; i++) {
         shoal_free(p->maggs[i].n);

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "plan.h"
 
@@ -141,6 +142,18 @@ static void f_round(exec *x, qval *a, int n, qval *out)
     out->u.d = round(a[0].u.d * p) / p;
 }
 
+/* sleep(seconds): waits, in steps short enough that Ctrl-C cancels it at once.
+ * For demonstrations and for the tests of cancellation. */
+static void f_sleep(exec *x, qval *a, int n, qval *out)
+{
+    (void)n;
+    double secs = a[0].t == V_NUM ? a[0].u.d : a[0].t == V_INT ? (double)a[0].u.i : 0;
+    if (secs > 3600) secs = 3600;
+    struct timespec step = {0, 10 * 1000 * 1000};
+    for (double t = 0; t < secs && !(x->cancel && *x->cancel); t += 0.01) nanosleep(&step, NULL);
+    out->t = V_NULL;
+}
+
 static void f_coalesce(exec *x, qval *a, int n, qval *out)
 {
     (void)x;
@@ -165,6 +178,7 @@ static const func funcs[] = {
     {"month", 0, 1, 1, f_month, V_MONTH},
     {"now", 0, 0, 0, f_now, V_TS},
     {"round", 0, 1, 2, f_round, -1},
+    {"sleep", 0, 1, 1, f_sleep, -1},
     {"sum", F_SUM, 1, 1, NULL, -1},
     {"upper", 0, 1, 1, f_upper, V_STR},
     {"week", 0, 1, 1, f_week, V_DATE},
@@ -173,7 +187,7 @@ static const func funcs[] = {
 
 const char *const shoal_func_names[] = {
     "abs", "avg", "coalesce", "count", "day", "first", "hour", "last", "length", "lower", "max",
-    "min", "month", "now", "round", "sum", "upper", "week", "year", NULL,
+    "min", "month", "now", "round", "sleep", "sum", "upper", "week", "year", NULL,
 };
 
 const func *shoal_func_find(const char *name)
