@@ -118,11 +118,28 @@ int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *o
         }
     }
     if (h > 23 || mi > 59 || se > 60) return -1;
+    int64_t local = day * DAY_MS + h * 3600000LL + mi * 60000LL + se * 1000LL + ms;
     if (i == n) {
-        *out = shoal_tz_to_utc(x->tz, day * DAY_MS + h * 3600000LL + mi * 60000LL + se * 1000LL + ms);
+        *out = shoal_tz_to_utc(x->tz, local);
         return 0;
     }
-    if (shoal_ts_parse(s, n, out, NULL) != SHOAL_OK) return -1;
+    /* An explicit zone: Z, +HH, +HHMM or +HH:MM. */
+    int oh = 0, om = 0;
+    if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
+        *out = local;
+        return 0;
+    }
+    if (s[i] != '+' && s[i] != '-') return -1;
+    int sign = s[i] == '-' ? -1 : 1;
+    i++;
+    if (n < i + 2 || !digits(s + i, 2, &oh)) return -1;
+    i += 2;
+    if (i < n && s[i] == ':') i++;
+    if (i < n) {
+        if (n != i + 2 || !digits(s + i, 2, &om)) return -1;
+    }
+    if (oh > 23 || om > 59) return -1;
+    *out = local - sign * (oh * 3600000LL + om * 60000LL);
     return 0;
 }
 

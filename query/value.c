@@ -249,7 +249,7 @@ int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *k
         int64_t ms = v->u.i < 0 ? -v->u.i : v->u.i;
         int64_t days = ms / 86400000;
         ms %= 86400000;
-        return put(x, out, n, "%s%" PRId64 " days %02d:%02d:%02d", v->u.i < 0 ? "-" : "", days,
+        return put(x, out, n, "%s%" PRId64 " day%s %02d:%02d:%02d", v->u.i < 0 ? "-" : "", days, days == 1 ? "" : "s",
                    (int)(ms / 3600000), (int)(ms / 60000 % 60), (int)(ms / 1000 % 60));
     }
     }
