@@ -305,6 +305,7 @@ typedef struct dset {     /* (group, value) pairs seen by one count(DISTINCT …
 typedef struct orow {
     qval *cols;
     qval *keys;
+    uint64_t n;        /* production order: ties keep it */
 } orow;
 
 typedef struct run {
@@ -320,6 +321,8 @@ typedef struct run {
     /* rows */
     orow *rows;
     size_t n_rows, cap_rows;
+    uint64_t n_made;
+    shoal_arena *rows_a;   /* the kept rows' values; replaced when a top-K compacts */
     int64_t n_emitted, n_skipped;
     int stop;
     cell *cells;
@@ -505,6 +508,51 @@ static int write_row(run *g, const qval *cols)
     return 0;
 }
 
+static int keep_in(exec *x, shoal_arena *a, qval *v)
+{
+    if (v->t != V_STR || v->n == 0) return 0;
+    char *p = shoal_arena_strndup(a, v->u.s, v->n);
+    if (!p) return nomem(x);
+    v->u.s = p;
+    return 0;
+}
+
+static int row_cmp(const void *a, const void *b, void *ctx);
+
+/* ORDER BY … LIMIT k keeps only the best k rows (plus OFFSET): when twice that many
+ * have piled up, sort, keep the first k and move them to a fresh arena, so memory
+ * stays proportional to k and not to the rows scanned. */
+static int compact(run *g)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    size_t k = (size_t)(p->limit + p->offset);
+    qsort_r(g->rows, g->n_rows, sizeof *g->rows, row_cmp, g);
+    shoal_arena *na = shoal_arena_new();
+    if (!na) return nomem(x);
+    for (size_t i = 0; i < k && i < g->n_rows; i++) {
+        orow *o = &g->rows[i];
+        qval *cols = shoal_arena_alloc(na, sizeof(qval) * (size_t)(p->n_cols + 1));
+        qval *keys = shoal_arena_alloc(na, sizeof(qval) * (size_t)(p->n_order + 1));
+        if (!cols || !keys) {
+            shoal_arena_free(na);
+            return nomem(x);
+        }
+        memcpy(cols, o->cols, sizeof(qval) * (size_t)p->n_cols);
+        memcpy(keys, o->keys, sizeof(qval) * (size_t)p->n_order);
+        for (int j = 0; j < p->n_cols; j++)
+            if (keep_in(x, na, &cols[j])) return shoal_arena_free(na), x->err->code;
+        for (int j = 0; j < p->n_order; j++)
+            if (keep_in(x, na, &keys[j])) return shoal_arena_free(na), x->err->code;
+        o->cols = cols;
+        o->keys = keys;
+    }
+    if (g->n_rows > k) g->n_rows = k;
+    shoal_arena_free(g->rows_a);
+    g->rows_a = na;
+    return 0;
+}
+
 /* A finished output row: stream it when nothing sorts, else keep it for the sort. */
 static int emit(run *g, const rowctx *r)
 {
@@ -537,20 +585,23 @@ static int emit(run *g, const rowctx *r)
         g->rows = rows;
         g->cap_rows = nc;
     }
+    if (!g->rows_a && !(g->rows_a = shoal_arena_new())) return nomem(x);
     orow *o = &g->rows[g->n_rows];
-    o->cols = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)p->n_cols);
-    o->keys = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)p->n_order);
+    o->cols = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)p->n_cols);
+    o->keys = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)p->n_order);
     if (!o->cols || !o->keys) return nomem(x);
+    o->n = g->n_made++;
     for (int i = 0; i < p->n_order; i++) {
         shoal_exec_eval(x, p->order[i], &o->keys[i]);
-        if (shoal_val_keep(x, &o->keys[i])) return x->err->code;
+        if (keep_in(x, g->rows_a, &o->keys[i])) return x->err->code;
     }
     for (int i = 0; i < p->n_cols; i++) {
         o->cols[i] = cols[i];
-        if (shoal_val_keep(x, &o->cols[i])) return x->err->code;
+        if (keep_in(x, g->rows_a, &o->cols[i])) return x->err->code;
     }
     g->n_rows++;
     x->row = (rowctx *)r;
+    if (p->limit >= 0 && g->n_rows >= 2 * (size_t)(p->limit + p->offset) + 1024) return compact(g);
     return 0;
 }
 
@@ -585,7 +636,7 @@ static int row_cmp(const void *a, const void *b, void *ctx)
         if (c) return sort_p->desc[i] ? -c : c;
     }
     /* Ties keep the order rows were produced in. */
-    return ra < rb ? -1 : ra > rb;
+    return ra->n < rb->n ? -1 : ra->n > rb->n;
 }
 
 /* ---------------------------------------------------------------- sources */
@@ -631,7 +682,9 @@ static int scan_log(run *g, int members)
                 if (a->filter) {
                     row.rec = &rec;
                     x->row = &row;
-                    if (!truthy(x, a->filter)) continue;
+                    int keep = truthy(x, a->filter);
+                    if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+                    if (!keep) continue;
                 }
                 switch (a->fn) {
                 case F_COUNT: a->n[m]++; break;
@@ -783,5 +836,6 @@ fail:
     shoal_free(g.table);
     shoal_free(g.list);
     shoal_free(g.rows);
+    shoal_arena_free(g.rows_a);
     return rc;
 }

@@ -43,6 +43,8 @@ int shoal_yylex(SHOAL_YYSTYPE *yylval, shoal_loc *yylloc, yyscan_t scanner);
 static void shoal_yyerror(shoal_loc *loc, yyscan_t scanner, shoal_parse_ctx *ctx, const char *msg)
 {
     (void)scanner;
+    /* bison's only other message: its stack (YYMAXDEPTH) is full. */
+    if (!strcmp(msg, "memory exhausted")) msg = "the statement is nested too deeply";
     shoal_err_set(ctx->err, SHOAL_ESYNTAX, loc->off, loc->len, "%s", msg);
 }
 
