@@ -11,7 +11,11 @@
  *
  * Duplicates are found by looking every key of the batch up in sorted order (so the
  * B-tree pages are visited once, in order), and the index is written in sorted order
- * for the same reason; the log itself is written in input order. Keys are the ids
+ * for the same reason; the log itself is written in input order. Most batches hold no
+ * duplicate at all, so the lookup pass is first skipped: the index writes use
+ * MDB_NOOVERWRITE, and the first key found to exist aborts the attempt, which is then
+ * redone with the lookups (and the next batch starts with them, since duplicates come
+ * in runs, as when a file is ingested again). Keys are the ids
  * themselves (see shoal_event_key), so a batch of mostly sequential ids dirties a few
  * neighbouring index pages instead of one page per event.
  */
@@ -118,10 +122,14 @@ static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, shoal
     return SHOAL_OK;
 }
 
-/* One attempt at the batch. Returns SHOAL_OK (committed), or an error with the
- * transaction aborted; err->sys == MDB_MAP_FULL asks the caller to grow and retry. */
-static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks, shoal_append_stats *st,
-                       shoal_err *err)
+/* Returned by an optimistic attempt that met a duplicate: redo with lookups. */
+#define RETRY_WITH_LOOKUPS 1
+
+/* One attempt at the batch. Returns SHOAL_OK (committed), RETRY_WITH_LOOKUPS, or an
+ * error with the transaction aborted; err->sys == MDB_MAP_FULL asks the caller to
+ * grow and retry. optimistic skips the lookups (ks must hold no repeated key). */
+static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks, bool optimistic,
+                       shoal_append_stats *st, shoal_err *err)
 {
     MDB_txn *txn = NULL;
     MDB_cursor *ids = NULL, *log = NULL;
@@ -139,6 +147,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
     for (size_t i = 0; i < n; i++) {
         keyed *k = &ks[i];
         k->dup = 0;
+        if (optimistic) continue;
         if (i > 0 && ks[i - 1].len == k->len && memcmp(ks[i - 1].key, k->key, k->len) == 0) {
             k->dup = 1;
             continue;
@@ -194,7 +203,8 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
         shoal_be64_put(sb, seqs[k->idx]);
         MDB_val kv = {k->len, (void *)k->key}, vv = {8, sb};
         if ((rc = mdb_cursor_put(ids, &kv, &vv, MDB_NOOVERWRITE))) {
-            rc = shoal_store_err(err, rc, "cannot write the id index");
+            if (rc == MDB_KEYEXIST && optimistic) rc = RETRY_WITH_LOOKUPS;
+            else rc = shoal_store_err(err, rc, "cannot write the id index");
             break;
         }
     }
@@ -233,7 +243,9 @@ int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_st
 int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, shoal_append_stats *st,
                      shoal_err *err)
 {
-    if (st) memset(st, 0, sizeof *st);
+    shoal_append_stats local;
+    if (!st) st = &local;
+    memset(st, 0, sizeof *st);
     if (db->flags & SHOAL_OPEN_RDONLY)
         return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
     if (n > UINT32_MAX) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "batch too large");
@@ -262,15 +274,23 @@ int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checke
         ks[i].idx = (uint32_t)i;
     }
     qsort(ks, n, sizeof *ks, cmp_keyed);
+    bool optimistic = !db->saw_dups;
+    for (size_t i = 1; i < n && optimistic; i++)
+        if (ks[i - 1].len == ks[i].len && memcmp(ks[i - 1].key, ks[i].key, ks[i].len) == 0) optimistic = false;
     int rc;
     for (;;) {
         shoal_err tmp;
         shoal_err_clear(&tmp);
-        rc = append_once(db, evs, n, ks, st, &tmp);
+        rc = append_once(db, evs, n, ks, optimistic, st, &tmp);
+        if (rc == RETRY_WITH_LOOKUPS) {
+            optimistic = false;
+            continue;
+        }
         if (rc == SHOAL_ESTORE && tmp.sys == MDB_MAP_FULL) {
             if ((rc = shoal_db_grow(db, err))) break;
             continue;
         }
+        if (rc == SHOAL_OK) db->saw_dups = st->n_dup > 0;
         if (rc && err) shoal_err_set(err, tmp.code, tmp.off, tmp.len, "%s", tmp.msg), err->sys = tmp.sys;
         break;
     }

@@ -60,6 +60,11 @@ int shoal_err_set(shoal_err *err, int code, int off, int len, const char *fmt, .
 #endif
     ;
 
+/* Quotes at most 40 bytes of s[0..len) into buf for an error message: printable ASCII
+ * as is, '"' and '\\' escaped, anything else as \xHH, "..." when cut. buf needs 200
+ * bytes. Returns: buf. */
+const char *shoal_err_quote(char *buf, size_t n_buf, const char *s, size_t len);
+
 /* Renders err as "NAME:LINE:COL: error: MSG\n<source line>\n<caret>\n" when it has a
  * position inside src, or "NAME: error: MSG\n" otherwise, into buf (always NUL-terminated,
  * truncated to n). src may be NULL. Returns: the length that was needed. */

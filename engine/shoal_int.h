@@ -159,6 +159,7 @@ struct shoal_db {
     size_t map_size;
     shoal_dict *dict;
     unsigned char *scratch;   /* encode buffer for appends, grown as needed */
+    bool saw_dups;            /* the last batch had duplicates: look keys up first */
     size_t n_scratch;
 };
 

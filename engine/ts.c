@@ -60,32 +60,6 @@ unsigned shoal_cal_weekday(int64_t z)
 
 /* ---------------------------------------------------------------- parse */
 
-/* Quotes at most 40 bytes of s into buf for a message, escaping anything that is not
- * printable ASCII, so that a hostile timestamp cannot garble a terminal. */
-static const char *quote(char *buf, size_t n_buf, const char *s, size_t len)
-{
-    size_t o = 0, i;
-    size_t lim = len > 40 ? 40 : len;
-    for (i = 0; i < lim && o + 8 < n_buf; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            buf[o++] = '\\';
-            buf[o++] = (char)c;
-        } else if (c >= 0x20 && c < 0x7f) {
-            buf[o++] = (char)c;
-        } else {
-            o += (size_t)snprintf(buf + o, n_buf - o, "\\x%02x", c);
-        }
-    }
-    if (i < len) {
-        buf[o++] = '.';
-        buf[o++] = '.';
-        buf[o++] = '.';
-    }
-    buf[o] = 0;
-    return buf;
-}
-
 /* Reads exactly k ASCII digits at s[*i]. Returns -1 when they are not there. */
 static int digits(const char *s, size_t len, size_t *i, int k)
 {
@@ -116,11 +90,11 @@ int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err)
     if (d < 0) goto syntax;
     if (mo < 1 || mo > 12)
         return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len, "invalid timestamp \"%s\": month %02d out of range",
-                             quote(q, sizeof q, s, len), mo);
+                             shoal_err_quote(q, sizeof q, s, len), mo);
     if (d < 1 || (unsigned)d > shoal_cal_days_in_month(y, (unsigned)mo))
         return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len,
                              "invalid timestamp \"%s\": day %02d out of range for %04d-%02d",
-                             quote(q, sizeof q, s, len), d, y, mo);
+                             shoal_err_quote(q, sizeof q, s, len), d, y, mo);
     if (i < len) {
         if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') goto syntax;
         i++;
@@ -157,7 +131,7 @@ int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err)
                 if (oh > 23 || om > 59)
                     return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len,
                                          "invalid timestamp \"%s\": offset out of range",
-                                         quote(q, sizeof q, s, len));
+                                         shoal_err_quote(q, sizeof q, s, len));
                 off_min = (oh * 60 + om) * (c == '-' ? -1 : 1);
             } else {
                 goto syntax;
@@ -166,13 +140,13 @@ int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err)
         }
         if (h > 23)
             return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len, "invalid timestamp \"%s\": hour %02d out of range",
-                                 quote(q, sizeof q, s, len), h);
+                                 shoal_err_quote(q, sizeof q, s, len), h);
         if (mi > 59)
             return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len,
-                                 "invalid timestamp \"%s\": minute %02d out of range", quote(q, sizeof q, s, len), mi);
+                                 "invalid timestamp \"%s\": minute %02d out of range", shoal_err_quote(q, sizeof q, s, len), mi);
         if (sec > 59)
             return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len,
-                                 "invalid timestamp \"%s\": second %02d out of range", quote(q, sizeof q, s, len), sec);
+                                 "invalid timestamp \"%s\": second %02d out of range", shoal_err_quote(q, sizeof q, s, len), sec);
     }
 
     int64_t t = shoal_cal_days_from_civil(y, (unsigned)mo, (unsigned)d) * SHOAL_MS_PER_DAY +
@@ -180,12 +154,12 @@ int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err)
                 (int64_t)off_min * 60000;
     if (t < SHOAL_TS_MIN || t >= SHOAL_TS_MAX)
         return shoal_err_set(err, SHOAL_ERANGE, 0, (int)len, "timestamp out of range: \"%s\"",
-                             quote(q, sizeof q, s, len));
+                             shoal_err_quote(q, sizeof q, s, len));
     *out_ms = t;
     return SHOAL_OK;
 
 syntax:
-    return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len, TS_SYNTAX, quote(q, sizeof q, s, len));
+    return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len, TS_SYNTAX, shoal_err_quote(q, sizeof q, s, len));
 }
 
 /* ---------------------------------------------------------------- format */

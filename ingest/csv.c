@@ -119,7 +119,7 @@ static int split(const char *p, size_t n, int at_eof, char *o, shoal_str *f, uin
             if (i < n && p[i] != ',') {
                 size_t m = n - i < 16 ? n - i : 16;
                 return fail(err, p, p + i, 1, "field %u: unexpected \"%s\" after the closing quote", k + 1,
-                            shoal_input_quote(qb, sizeof qb, p + i, m));
+                            shoal_err_quote(qb, sizeof qb, p + i, m));
             }
         } else {
             const char *c = memchr(p + i, ',', n - i);
@@ -192,13 +192,13 @@ int shoal_csv_new(const char *p, size_t n, shoal_csv **out, shoal_err *err)
         }
         if (s.len > SHOAL_MAX_NAME) {
             rc = fail(err, p, NULL, 0, "column name \"%s\" is longer than %d bytes",
-                      shoal_input_quote(qb, sizeof qb, s.ptr, s.len), SHOAL_MAX_NAME);
+                      shoal_err_quote(qb, sizeof qb, s.ptr, s.len), SHOAL_MAX_NAME);
             goto fail;
         }
         for (uint32_t j = 0; j < k; j++) {
             if (c->name[j].len == s.len && !memcmp(c->name[j].ptr, s.ptr, s.len)) {
                 rc = fail(err, p, NULL, 0, "duplicate column \"%s\" in header",
-                          shoal_input_quote(qb, sizeof qb, s.ptr, s.len));
+                          shoal_err_quote(qb, sizeof qb, s.ptr, s.len));
                 goto fail;
             }
         }
@@ -261,7 +261,7 @@ static int parse_ts(shoal_str s, int64_t *out, shoal_err *err)
         }
         if (rc == 1 || rc == SHOAL_ERANGE)
             return fail(err, NULL, NULL, 0, "timestamp out of range: \"%s\"",
-                        shoal_input_quote(qb, sizeof qb, s.ptr, s.len));
+                        shoal_err_quote(qb, sizeof qb, s.ptr, s.len));
         /* "-0123" and other non-JSON integers: let the ISO parser explain. */
     }
     shoal_err e;
@@ -287,7 +287,7 @@ int shoal_csv_parse(shoal_csv *c, const char *p, size_t n, int at_eof, shoal_are
     int have_ts = 0;
     for (uint32_t k = 0; k < n_f; k++) {
         shoal_str v = c->f[k];
-        const char *cn = shoal_input_quote(qb, sizeof qb, c->name[k].ptr, c->name[k].len);
+        const char *cn = shoal_err_quote(qb, sizeof qb, c->name[k].ptr, c->name[k].len);
         if (v.len == 0) continue;  /* empty = absent */
         /* Field errors carry no offset: v is the unescaped copy, not the record. */
         if (!shoal_utf8_valid(v.ptr, v.len)) return fail(err, NULL, NULL, 0, "invalid UTF-8 in column \"%s\"", cn);
@@ -325,7 +325,7 @@ int shoal_csv_parse(shoal_csv *c, const char *p, size_t n, int at_eof, shoal_are
                 rc = shoal_ndjson_number(v.ptr, v.len, &pr->kind, &pr->v.i, &pr->v.d);
                 if (rc == SHOAL_ERANGE)
                     return fail(err, p, NULL, 0, "column \"%s\": number \"%s\" is out of range", cn,
-                                shoal_input_quote(qb + 100, 100, v.ptr, v.len));
+                                shoal_err_quote(qb + 100, 100, v.ptr, v.len));
                 if (rc == SHOAL_ENOMEM) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
                 if (rc == 0) {
                     if (v.len > SHOAL_MAX_STRVAL)

@@ -63,11 +63,6 @@ int shoal_ndjson_parse(const char *p, size_t n, shoal_arena *a, shoal_event *ev,
 int shoal_input_open_mem(const char *name, const void *p, size_t n, int format, size_t chunk,
                          shoal_input **out, shoal_err *err);
 
-/* Quotes at most 40 bytes of s[0..len) into buf for an error message: printable ASCII
- * as is, '"' and '\\' escaped, anything else as \xHH, "..." when cut. buf needs 200
- * bytes. Returns: buf. */
-const char *shoal_input_quote(char *buf, size_t n_buf, const char *s, size_t len);
-
 /* Parses p[0..n) as exactly one JSON number. Integers that fit int64 and integral
  * doubles (2.0, 1e3) give SHOAL_VAL_INT, other finite values SHOAL_VAL_NUM, written to
  * *kind and *i or *d. Returns: 1 for a number, 0 when the text is not a JSON number,

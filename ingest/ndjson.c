@@ -76,7 +76,7 @@ static const char *found(char *buf, size_t n, const unsigned char *p, const unsi
 {
     char q[200];
     if (p >= end) return "end of line";
-    snprintf(buf, n, "\"%s\"", shoal_input_quote(q, sizeof q, (const char *)p, token_len(p, end)));
+    snprintf(buf, n, "\"%s\"", shoal_err_quote(q, sizeof q, (const char *)p, token_len(p, end)));
     return buf;
 }
 
@@ -174,7 +174,7 @@ static int read_str(parser *ps, shoal_str *out, int *dec)
             char qb[200];
             if (!hex4(q + 2, end, &cp))
                 return fail(ps, q, (size_t)(end - q < 6 ? end - q : 6), "invalid escape \"%s\" in string",
-                            shoal_input_quote(qb, sizeof qb, (const char *)q, (size_t)(end - q < 6 ? end - q : 6)));
+                            shoal_err_quote(qb, sizeof qb, (const char *)q, (size_t)(end - q < 6 ? end - q : 6)));
             if (cp >= 0xd800 && cp <= 0xdbff) {
                 /* A high surrogate must be followed by an escaped low one: JSON text
                  * carries astral characters as UTF-16 pairs. */
@@ -184,11 +184,11 @@ static int read_str(parser *ps, shoal_str *out, int *dec)
                     q += 6;
                 } else {
                     return fail(ps, q, 6, "invalid escape \"%s\" in string: unpaired surrogate",
-                                shoal_input_quote(qb, sizeof qb, (const char *)q, 6));
+                                shoal_err_quote(qb, sizeof qb, (const char *)q, 6));
                 }
             } else if (cp >= 0xdc00 && cp <= 0xdfff) {
                 return fail(ps, q, 6, "invalid escape \"%s\" in string: unpaired surrogate",
-                            shoal_input_quote(qb, sizeof qb, (const char *)q, 6));
+                            shoal_err_quote(qb, sizeof qb, (const char *)q, 6));
             } else if (cp == 0) {
                 /* Names end up in C strings and terminals downstream; a NUL there
                  * would silently truncate them. */
@@ -201,7 +201,7 @@ static int read_str(parser *ps, shoal_str *out, int *dec)
         default: {
             char qb[200];
             return fail(ps, q, 2, "invalid escape \"%s\" in string",
-                        shoal_input_quote(qb, sizeof qb, (const char *)q, 2));
+                        shoal_err_quote(qb, sizeof qb, (const char *)q, 2));
         }
         }
         q += 2;
@@ -371,12 +371,12 @@ static int read_number(parser *ps, int *kind, int64_t *iv, double *dv)
     if (rc == 0) {
         size_t n = token_len(s, ps->end);
         if ((size_t)(q - s) > n) n = (size_t)(q - s);
-        return fail(ps, s, n, "invalid number \"%s\"", shoal_input_quote(qb, sizeof qb, (const char *)s, n));
+        return fail(ps, s, n, "invalid number \"%s\"", shoal_err_quote(qb, sizeof qb, (const char *)s, n));
     }
     if (rc == SHOAL_ENOMEM) return shoal_err_set(ps->err, SHOAL_ENOMEM, -1, -1, "out of memory");
     if (rc == SHOAL_ERANGE)
         return fail(ps, s, (size_t)(q - s), "number \"%s\" is out of range",
-                    shoal_input_quote(qb, sizeof qb, (const char *)s, (size_t)(q - s)));
+                    shoal_err_quote(qb, sizeof qb, (const char *)s, (size_t)(q - s)));
     ps->p = q;
     return 0;
 }
@@ -412,8 +412,8 @@ static int read_prop(parser *ps, shoal_str key, int src)
     if (key.len == 0) return fail(ps, at, 0, "empty property name");
     if (key.len > SHOAL_MAX_NAME)
         return fail(ps, at, 0, "property name \"%s\" is longer than %d bytes",
-                    shoal_input_quote(qk, sizeof qk, key.ptr, key.len), SHOAL_MAX_NAME);
-    shoal_input_quote(qk, sizeof qk, key.ptr, key.len);
+                    shoal_err_quote(qk, sizeof qk, key.ptr, key.len), SHOAL_MAX_NAME);
+    shoal_err_quote(qk, sizeof qk, key.ptr, key.len);
     if (at >= ps->end) return fail(ps, at, 0, "property \"%s\": expected a value but found end of line", qk);
 
     pr.key = key;
@@ -514,7 +514,7 @@ static int read_nested(parser *ps, int src)
         if (field_of(key)) {
             char qk[200];
             return fail(ps, at, (size_t)(ps->p - at), "reserved key \"%s\" inside %s",
-                        shoal_input_quote(qk, sizeof qk, key.ptr, key.len), src_name[src]);
+                        shoal_err_quote(qk, sizeof qk, key.ptr, key.len), src_name[src]);
         }
         key = keep(ps, key, dec);
         SKIP_WS(ps);
@@ -567,10 +567,10 @@ static int read_field(parser *ps, unsigned f, shoal_event *ev)
             if ((rc = read_number(ps, &kind, &iv, &dv))) return rc;
             if (kind != SHOAL_VAL_INT)
                 return fail(ps, at, (size_t)(ps->p - at), "\"ts\" must be whole epoch milliseconds, not \"%s\"",
-                            shoal_input_quote(qb, sizeof qb, (const char *)at, (size_t)(ps->p - at)));
+                            shoal_err_quote(qb, sizeof qb, (const char *)at, (size_t)(ps->p - at)));
             if (iv < SHOAL_TS_MIN || iv >= SHOAL_TS_MAX)
                 return fail(ps, at, (size_t)(ps->p - at), "timestamp out of range: \"%s\"",
-                            shoal_input_quote(qb, sizeof qb, (const char *)at, (size_t)(ps->p - at)));
+                            shoal_err_quote(qb, sizeof qb, (const char *)at, (size_t)(ps->p - at)));
             ev->ts = iv;
             return 0;
         }
@@ -684,7 +684,7 @@ int shoal_ndjson_parse(const char *p, size_t n, shoal_arena *a, shoal_event *ev,
         char qb[200];
         size_t k = (size_t)(ps.end - ps.p);
         return fail(&ps, ps.p, k, "trailing characters after the object: \"%s\"",
-                    shoal_input_quote(qb, sizeof qb, (const char *)ps.p, k));
+                    shoal_err_quote(qb, sizeof qb, (const char *)ps.p, k));
     }
 
     if (!(ps.seen & F_TS)) return fail(&ps, ps.base, n, "missing \"ts\"");

@@ -75,3 +75,11 @@ check_grep "help lists the commands" "ingest.*stats|stats" "$("$SHOAL" help)"
 check_grep "help COMMAND shows its usage" "usage: shoal ingest" "$("$SHOAL" help ingest)"
 check_grep "--version" "^shoal [0-9]+\.[0-9]+" "$("$SHOAL" --version)"
 check_grep "SHOAL_DB chooses the database" "events +4" "$(SHOAL_DB="$T/db" "$SHOAL" stats)"
+
+# Progress on a terminal only: under a pty (script) a progress line appears, without
+# one it does not.
+"$SHOAL" gen --events 50000 --seed 3 > "$T/p.ndjson"
+script -qec "\"$SHOAL\" --db \"$T/dbp\" ingest --nosync --batch 1000 \"$T/p.ndjson\"" /dev/null > "$T/pty.out" 2>&1
+check_grep "progress line on a terminal" "M events, [0-9]+ MB, [0-9.]+M events/s" "$(tr '\r' '\n' < "$T/pty.out")"
+"$SHOAL" --db "$T/dbq" ingest --nosync --batch 1000 "$T/p.ndjson" > "$T/nopty.out" 2>&1
+if grep -q "events/s   " "$T/nopty.out"; then fail "no progress line without a terminal" "$(cat "$T/nopty.out")"; else ok "no progress line without a terminal"; fi

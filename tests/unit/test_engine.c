@@ -225,6 +225,40 @@ TEST(append_and_read)
     rm_dir();
 }
 
+TEST(dup_after_clean_batch)
+{
+    /* The first batch has no duplicates, so the second is tried without lookups; its
+     * one existing key must send it back to the lookups with nothing half-written. */
+    fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    shoal_event a[2] = {mk("a", 1, "m-1", "join"), mk("b", 2, "m-2", "join")};
+    shoal_event b[3] = {mk("c", 3, "m-3", "join"), mk("a", 1, "m-1", "join"), mk("d", 4, "m-4", "join")};
+    shoal_append_stats st;
+    CHECK_RC(shoal_append(db, a, 2, &st, NULL), SHOAL_OK);
+    CHECK(st.n_added == 2 && st.n_dup == 0);
+    CHECK_RC(shoal_append(db, b, 3, &st, NULL), SHOAL_OK);
+    CHECK(st.n_added == 2 && st.n_dup == 1 && st.first_seq == 3 && st.last_seq == 4);
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    shoal_rec rec;
+    CHECK_RC(shoal_log_get(r, 3, &rec, NULL), SHOAL_OK);
+    CHECK(rec.id.len == 1 && rec.id.ptr[0] == 'c');
+    CHECK_RC(shoal_log_get(r, 4, &rec, NULL), SHOAL_OK);
+    CHECK(rec.id.len == 1 && rec.id.ptr[0] == 'd');
+    CHECK(shoal_dict_count(r, SHOAL_NS_MEMBER) == 4);
+    shoal_reader_close(r);
+    /* After a batch with duplicates, a clean one still goes in whole. */
+    shoal_event c[1] = {mk("e", 5, "m-5", "join")};
+    CHECK_RC(shoal_append(db, c, 1, &st, NULL), SHOAL_OK);
+    CHECK(st.n_added == 1 && st.last_seq == 5);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0 && rep.n_records == 5);
+    shoal_db_close(db);
+    rm_dir();
+}
+
 TEST(map_grows)
 {
     fresh_dir();
@@ -382,6 +416,7 @@ int main(void)
     RUN(event_check);
     RUN(keys);
     RUN(append_and_read);
+    RUN(dup_after_clean_batch);
     RUN(map_grows);
     RUN(check_detects_damage);
     RUN(format_version);
