@@ -273,6 +273,9 @@ primary:
     literal                             { $$ = $1; }
   | IDENT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
   | GROUP                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, "group", 5, @1)); }
+    /* "like" is an event type of the demo vocabulary as well as an operator: where an
+     * operand is expected it can only be the name. */
+  | LIKE                                { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, "like", 4, @1)); }
   | IDENT '.' IDENT                     { CK($$ = shoal_ast_str(ctx, SHOAL_AST_DOT, $1.s, $1.n, @$));
                                           $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len; }
   | IDENT '.' GROUP                     { CK($$ = shoal_ast_str(ctx, SHOAL_AST_DOT, $1.s, $1.n, @$));
@@ -335,7 +338,7 @@ static int has_text(yysymbol_kind_t k)
 static int starts_expr(yysymbol_kind_t k)
 {
     return has_text(k) || k == YYSYMBOL_TRUE_ || k == YYSYMBOL_FALSE_ || k == YYSYMBOL_NULL_
-           || k == YYSYMBOL_CASE || k == YYSYMBOL_NOT || k == YYSYMBOL_GROUP
+           || k == YYSYMBOL_CASE || k == YYSYMBOL_NOT || k == YYSYMBOL_GROUP || k == YYSYMBOL_LIKE
            || !strcmp(yysymbol_name(k), "'('") || !strcmp(yysymbol_name(k), "'-'");
 }
 

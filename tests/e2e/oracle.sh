@@ -107,3 +107,12 @@ same oracle-case-arith \
 same oracle-rows-over-members \
     "SELECT count(post) AS posts, count(*) AS members FROM members GROUP BY posts ORDER BY posts LIMIT 10" \
     "SELECT p, count(*) FROM (SELECT member, sum(type = 'post') AS p FROM ev GROUP BY member) GROUP BY p ORDER BY p LIMIT 10"
+
+# ORDER BY … LIMIT over many rows goes through the bounded top-k buffer.
+same oracle-top-k \
+    "SELECT seq, member, ts FROM events WHERE type IN (like, post) ORDER BY ts DESC, seq LIMIT 7 OFFSET 3" \
+    "SELECT seq, member, ts FROM ev WHERE type IN ('like', 'post') ORDER BY ts DESC, seq LIMIT 7 OFFSET 3"
+
+same oracle-top-k-ties \
+    "SELECT type, member, seq FROM events ORDER BY type, member LIMIT 40 OFFSET 1000" \
+    "SELECT type, member, seq FROM ev ORDER BY type, member, seq LIMIT 40 OFFSET 1000"
