@@ -746,14 +746,17 @@ static int alloc_maggs(exec *x, plan *p)
 {
     size_t n = (size_t)p->n_members + 1;
     for (int i = 0; i < p->n_maggs; i++) {
+        /* Only the arrays the function needs: a count costs 8 bytes per member. */
         magg *g = &p->maggs[i];
+        int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_MIN || g->fn == F_MAX;
+        int need_i = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_FIRST || g->fn == F_LAST;
         g->n = shoal_malloc(n * sizeof *g->n);
-        g->d = shoal_malloc(n * sizeof *g->d);
-        g->i = shoal_malloc(n * sizeof *g->i);
-        if (!g->n || !g->d || !g->i) return nomem(x);
+        g->d = need_d ? shoal_malloc(n * sizeof *g->d) : NULL;
+        g->i = need_i ? shoal_malloc(n * sizeof *g->i) : NULL;
+        if (!g->n || (need_d && !g->d) || (need_i && !g->i)) return nomem(x);
         memset(g->n, 0, n * sizeof *g->n);
-        memset(g->d, 0, n * sizeof *g->d);
-        memset(g->i, 0, n * sizeof *g->i);
+        if (need_d) memset(g->d, 0, n * sizeof *g->d);
+        if (need_i) memset(g->i, 0, n * sizeof *g->i);
     }
     return 0;
 }
