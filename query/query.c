@@ -288,7 +288,13 @@ static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, sho
         rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
         goto fail;
     }
-    if ((rc = load_tz(s, err))) goto fail;
+    if ((rc = load_tz(s, err))) {
+        /* A zone that no longer loads must not stop SET TIMEZONE from replacing it. */
+        if (st->kind != SHOAL_STMT_SET) goto fail;
+        shoal_err_clear(err);
+        shoal_tz_free(s->tz);
+        if ((rc = shoal_tz_new("UTC", NULL, &s->tz, err))) goto fail;
+    }
     x.tz = s->tz;
     x.now = s->has_now ? s->now : (int64_t)now_ms(CLOCK_REALTIME);
     switch (st->kind) {
