@@ -4,7 +4,8 @@
  * key must map back to its own sequence in the id index (so keys are unique and the
  * index has no entry for a missing record once the counts match), every id a record
  * uses must resolve, and both directions of the dictionary must mirror each other.
- * Later stages add their views here: incremental state must equal a rebuild.
+ * Then every view is rebuilt from the same snapshot into scratch memory and compared
+ * with its stored (incremental) state (view.c).
  */
 #include "shoal_int.h"
 
@@ -153,6 +154,8 @@ static int check_dict(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
     return SHOAL_OK;
 }
 
+static void view_problem(void *ctx, const char *msg) { problem(ctx, "%s", msg); }
+
 int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err)
 {
     memset(rep, 0, sizeof *rep);
@@ -162,7 +165,8 @@ int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err)
     /* Lookups below must come from this snapshot, not from a cache that could mask
      * a missing entry. */
     shoal_dict_cache_clear(db->dict);
-    if (!(rc = check_dict(r, rep, err)) && !(rc = check_log(r, rep, err))) rc = check_ids(r, rep, err);
+    if (!(rc = check_dict(r, rep, err)) && !(rc = check_log(r, rep, err)) && !(rc = check_ids(r, rep, err)))
+        rc = shoal_view_check(r, view_problem, rep, &rep->n_views, err);
     shoal_reader_close(r);
     return rc;
 }

@@ -15,7 +15,8 @@
  * duplicate at all, so the lookup pass is first skipped: the index writes use
  * MDB_NOOVERWRITE, and the first key found to exist aborts the attempt, which is then
  * redone with the lookups (and the next batch starts with them, since duplicates come
- * in runs, as when a file is ingested again). Keys are the ids
+ * in runs, as when a file is ingested again). Every view is updated in the same
+ * transaction (view.c: begin, apply per appended event, end before commit). Keys are the ids
  * themselves (see shoal_event_key), so a batch of mostly sequential ids dirties a few
  * neighbouring index pages instead of one page per event.
  */
@@ -136,6 +137,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
     int rc;
     if ((rc = shoal_db_txn_begin(db, 0, &txn, err))) return rc;
     if ((rc = shoal_dict_sync(db, txn, err))) goto fail;
+    if ((rc = shoal_view_begin(db, txn, err))) goto fail;
     uint64_t seq;
     if ((rc = shoal_log_last_seq(db, txn, &seq, err))) goto fail;
     if ((rc = mdb_cursor_open(txn, db->dbi_ids, &ids)) || (rc = mdb_cursor_open(txn, db->dbi_log, &log))) {
@@ -186,6 +188,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
             rc = shoal_store_err(err, rc, "cannot append to the log");
             break;
         }
+        if ((rc = shoal_view_apply(db, txn, &iev, err))) break;
         seqs[i] = seq;
         if (!first) first = seq;
         added++;
@@ -210,6 +213,9 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
     }
     shoal_free(seqs);
     if (rc) goto fail;
+    /* The views' writes join the batch's transaction: they commit with the log records
+     * or not at all, so a view is never ahead of or behind the log. */
+    if ((rc = shoal_view_end(db, txn, seq, err))) goto fail;
     if ((rc = shoal_dict_counts_save(db, txn, err))) goto fail;
     mdb_cursor_close(ids);
     mdb_cursor_close(log);
@@ -230,8 +236,10 @@ fail:
     if (ids) mdb_cursor_close(ids);
     if (log) mdb_cursor_close(log);
     if (txn) mdb_txn_abort(txn);
-    /* Whatever the batch interned is gone with the transaction. */
+    /* Whatever the batch interned is gone with the transaction, and so is what it
+     * did to the views' in-memory state. */
     shoal_dict_cache_clear(db->dict);
+    shoal_view_abort(db);
     return rc;
 }
 

@@ -376,19 +376,33 @@ int shoal_ingest_file(shoal_db *db, const char *path, const shoal_ingest_opts *o
 int shoal_import_stackexchange(shoal_db *db, const char *dir, const shoal_ingest_opts *opts, shoal_ingest_stats *st,
                                shoal_err *err);
 
+/* ---------------------------------------------------------------- views */
+
+/* Rebuilds view name (NULL: every view) from the log: replays it into memory from a
+ * snapshot, then swaps the result in with the events appended meanwhile, in one write
+ * transaction (docs/ARCHITECTURE.md, "Views"). Views are created and dropped through the
+ * query language (CREATE COUNTERS, CREATE SCORE, DROP VIEW).
+ * [out] n_views  how many were rebuilt.
+ * Returns: SHOAL_OK, SHOAL_ENOTFOUND (no such view), SHOAL_EINVAL (read-only),
+ * SHOAL_ESTORE, SHOAL_ENOMEM. */
+int shoal_view_rebuild(shoal_db *db, const char *name, uint64_t *n_views, shoal_err *err);
+
 /* ---------------------------------------------------------------- check */
 
 typedef struct shoal_check_report {
     uint64_t n_records;   /* records in the log */
     uint64_t n_ids;       /* entries in the id index */
     uint32_t n_strings[SHOAL_NS_COUNT];
+    uint64_t n_views;     /* views rebuilt in memory and compared with their stored state */
     uint64_t n_problems;  /* inconsistencies found; 0 means the database is sound */
     char first_problem[256];
 } shoal_check_report;
 
 /* Verifies that log, ids and dict agree: sequences are dense, every record decodes,
  * every id entry maps to a record carrying that key and every record's key maps back,
- * both directions of the dictionary match and every interned id resolves.
+ * both directions of the dictionary match and every interned id resolves; and that
+ * every view, rebuilt from the log into scratch memory, equals its stored state and
+ * reflects the log's last sequence.
  * Returns: SHOAL_OK (see rep->n_problems), or a store error. */
 int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err);
 

@@ -161,6 +161,7 @@ struct shoal_db {
     unsigned char *scratch;   /* encode buffer for appends, grown as needed */
     bool saw_dups;            /* the last batch had duplicates: look keys up first */
     size_t n_scratch;
+    struct shoal_views *views; /* the view registry (view.c), loaded at the first append */
 };
 
 struct shoal_reader {
@@ -190,5 +191,175 @@ int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checke
 
 /* Last sequence in the log as seen by txn (0 when empty). */
 int shoal_log_last_seq(shoal_db *db, MDB_txn *txn, uint64_t *out, shoal_err *err);
+
+/* ================================================================ views (view.c) */
+
+/* A view is derived state kept in the same write transaction as the log records that
+ * change it (docs/ARCHITECTURE.md, "Views"). Its definition is engine data: the query
+ * layer compiles CREATE … into a shoal_viewdef, and the engine alone (ingest has no
+ * query layer) maintains the view from it. Each kind is one file, view_<kind>.c, with
+ * one shoal_view_kind table, like Redis's t_*.c. */
+enum { SHOAL_VIEW_COUNTERS = 1, SHOAL_VIEW_SCORE = 2, SHOAL_VIEW_NKINDS = 3 };
+
+/* At most this many series per view: a record's matches are one 64-bit mask. */
+#define SHOAL_VIEW_MAX_SERIES 64
+
+/* One series of a view: events of some types (none listed: every type) that pass a
+ * filter, counted, optionally summing one numeric property; for a score, weighted. */
+typedef struct shoal_vseries {
+    uint32_t n_types;
+    shoal_str *types;     /* type names: resolved against the dictionary as ids appear */
+    shoal_str filter;     /* a predicate program (SHOAL_VP_*), len 0 when none */
+    shoal_str sum_prop;   /* property summed, len 0 when none */
+    double weight;        /* score: the term's weight */
+} shoal_vseries;
+
+typedef struct shoal_viewdef {
+    int kind;             /* SHOAL_VIEW_* */
+    shoal_str name;
+    shoal_str text;       /* the statement, for SHOW VIEWS */
+    shoal_str tz;         /* the time zone its day buckets are in */
+    int64_t half_life_ms; /* score */
+    uint32_t n_series;
+    shoal_vseries *series;
+} shoal_viewdef;
+
+/* The predicate program of a series filter: postfix over a stack of values, with SQL's
+ * three-valued logic and the query language's comparison rules (query/value.c), so a
+ * view and a log scan agree on every event. */
+enum {
+    SHOAL_VP_PROP = 'p',    /* varint length, name: push the property (NULL when absent) */
+    SHOAL_VP_NULL = '0',    /* push NULL */
+    SHOAL_VP_BOOL = 'b',    /* u8: push a bool */
+    SHOAL_VP_INT = 'i',     /* zigzag varint: push an integer */
+    SHOAL_VP_NUM = 'd',     /* 8 bytes LE: push a double */
+    SHOAL_VP_STR = 's',     /* varint length, bytes: push a string */
+    SHOAL_VP_CMP = 'c',     /* u8 SHOAL_OP_EQ..GE of query/ast.h (6..11): pop b, a; push a op b */
+    SHOAL_VP_AND = '&',
+    SHOAL_VP_OR = '|',
+    SHOAL_VP_NOT = '!',
+    SHOAL_VP_ISNULL = 'n'   /* u8 negate: pop a; push a IS [NOT] NULL */
+};
+enum { SHOAL_VP_EQ = 6, SHOAL_VP_NE, SHOAL_VP_LT, SHOAL_VP_LE, SHOAL_VP_GT, SHOAL_VP_GE };
+
+/* Serialises def (which borrows its strings) into a; parses it back, borrowing from
+ * buf. Returns SHOAL_OK, SHOAL_ENOMEM, SHOAL_ECORRUPT. */
+int shoal_viewdef_encode(const shoal_viewdef *def, shoal_arena *a, shoal_str *out, shoal_err *err);
+int shoal_viewdef_decode(const void *buf, size_t n, shoal_arena *a, shoal_viewdef *out, shoal_err *err);
+
+/* Day number of instant ts in a zone (UTC offset in force at ts). */
+struct shoal_tz;
+int64_t shoal_view_day(const struct shoal_tz *tz, int64_t ts);
+
+/* Hooks in the append transaction (log.c). begin syncs the registry with meta (another
+ * process may have created or dropped a view, or appended); apply feeds one appended
+ * event; end writes what the batch dirtied, in key order, and each view's sequence;
+ * abort forgets what an aborted transaction did to in-memory state. */
+int shoal_view_begin(shoal_db *db, MDB_txn *txn, shoal_err *err);
+int shoal_view_apply(shoal_db *db, MDB_txn *txn, const shoal_ievent *ev, shoal_err *err);
+int shoal_view_end(shoal_db *db, MDB_txn *txn, uint64_t last_seq, shoal_err *err);
+void shoal_view_abort(shoal_db *db);
+void shoal_view_registry_free(shoal_db *db);
+
+/* Creates a view from def: back-fills it from a read snapshot, then in one write
+ * transaction catches up on the events appended meanwhile and swaps it in (see
+ * view.c). Returns SHOAL_OK, SHOAL_ESEMANTIC (a view of that name exists), store errors. */
+int shoal_view_create(shoal_db *db, const shoal_viewdef *def, shoal_err *err);
+/* Drops view name (its table and definition). Returns SHOAL_ENOTFOUND when none. */
+int shoal_view_drop(shoal_db *db, const char *name, shoal_err *err);
+
+/* What SHOW VIEWS lists. Strings live in a. */
+typedef struct shoal_viewinfo {
+    shoal_viewdef def;
+    uint64_t seq;        /* the log sequence it reflects */
+    uint64_t bytes;      /* table size: pages in use × page size */
+    uint64_t entries;
+    int64_t t0, max_ts;  /* score: the epoch of its values; latest event time */
+} shoal_viewinfo;
+int shoal_view_list(shoal_reader *r, shoal_arena *a, shoal_viewinfo **out, int *n, shoal_err *err);
+/* One view by name; SHOAL_ENOTFOUND when none. */
+int shoal_view_info(shoal_reader *r, shoal_arena *a, const char *name, shoal_viewinfo *out, shoal_err *err);
+
+/* Reads of view state in a reader's snapshot, for the planner.
+ * counters: adds series s over local days [day_lo, day_hi) into arrays indexed by
+ * member id (n_members + 1 long): events, values summed, integer and double sums
+ * (*num set when a double part exists). */
+int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
+                             uint32_t n_members, uint64_t *count, uint64_t *n_vals, int64_t *isum, double *dsum,
+                             int *num, shoal_err *err);
+/* score: raw[m] = Σ w·2^((t−t0)/h) over member m's events (n_members + 1 long). */
+int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members, double *raw, int64_t *t0,
+                          shoal_err *err);
+
+/* Rebuilds every view into scratch memory and compares it with the stored state
+ * (check.c): differences are reported through problem(ctx, message). */
+int shoal_view_check(shoal_reader *r, void (*problem)(void *ctx, const char *msg), void *ctx, uint64_t *n_views,
+                     shoal_err *err);
+
+/* ---------------------------------------------------------------- the kind interface */
+
+typedef struct shoal_view shoal_view;
+
+/* How a kind's state is used: hot (maintained per batch in the write transaction) or
+ * built (back-fill, rebuild, check: everything in memory, written or compared once). */
+typedef struct shoal_view_kind {
+    const char *name;
+    /* state for v; returns owned state, freed with free_state */
+    int (*new_state)(shoal_view *v, void **out);
+    void (*free_state)(void *st);
+    /* forget everything cached (abort, or another writer moved the table on) */
+    void (*reset)(void *st);
+    /* hot: load what the kind keeps in memory from the table */
+    int (*load)(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err);
+    /* one event and the mask of the series it matches (never 0) */
+    int (*apply)(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err *err);
+    /* hot: write what the batch dirtied; built (all): write the whole state */
+    int (*flush)(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err);
+    /* built: compare the whole state with the table, calling problem for differences */
+    int (*compare)(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(void *, const char *), void *ctx,
+                   shoal_err *err);
+} shoal_view_kind;
+
+extern const shoal_view_kind shoal_view_counters;
+extern const shoal_view_kind shoal_view_score;
+
+/* A live view: definition, resolved ids, the kind's state. */
+struct shoal_view {
+    shoal_viewdef def;
+    shoal_arena *a;            /* the definition's strings */
+    const shoal_view_kind *kind;
+    void *st;
+    struct shoal_tz *tz;
+    char dbname[80];           /* "v." + name */
+    uint64_t seq;              /* the log sequence the in-memory state reflects */
+    int64_t t0, max_ts;        /* header fields kinds may use */
+    int loaded;                /* hot state matches the table at seq */
+    int built;                 /* built mode (back-fill, rebuild, check), else hot */
+    shoal_db *db;
+    /* per-batch classification of type and property ids (reset every batch, so ids
+     * interned by an aborted transaction are never trusted) */
+    uint64_t *type_mask;       /* by type id */
+    uint8_t *type_known;
+    uint32_t n_type_cache;
+    int16_t *prop_slot;        /* by property id: index into prop_names, -1 none, -2 unknown */
+    uint32_t n_prop_cache;
+    shoal_str *prop_names;     /* every property a filter or sum names */
+    uint32_t n_prop_names;
+    int32_t *sum_slot;         /* per series: prop_names index of sum_prop, -1 none */
+    MDB_txn *txn;              /* for dictionary lookups while classifying */
+    void *extra;               /* view.c's compiled filters */
+};
+
+/* The header every view table holds under key SHOAL_VIEW_HDR: format u8, seq BE u64,
+ * t0 and max_ts BE u64 (sign-flipped). */
+#define SHOAL_VIEW_HDR 0xFF
+#define SHOAL_VIEW_HDR_LEN 25
+
+/* The value of series s's summed property in ev, when it has a numeric one. Returns 1
+ * with the value (is_num: not integral), else 0. */
+int shoal_view_sum_value(shoal_view *v, uint32_t s, const shoal_ievent *ev, int64_t *i, double *d, int *is_num);
+
+/* Counters table keys: [series u8][day BE u32, sign flipped]. */
+#define SHOAL_COUNTERS_KEY 5
 
 #endif /* SHOAL_INT_H */

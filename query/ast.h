@@ -93,7 +93,9 @@ enum {
     SHOAL_STMT_SELECT = 1,
     SHOAL_STMT_EXPLAIN,
     SHOAL_STMT_SET,
-    SHOAL_STMT_SHOW
+    SHOAL_STMT_SHOW,
+    SHOAL_STMT_CREATE,   /* name: the kind word; vname; cols: the definition; opt/value: HALF_LIFE … */
+    SHOAL_STMT_DROP      /* name: VIEW, COUNTERS or SCORE; vname */
 };
 
 typedef struct shoal_stmt shoal_stmt;
@@ -130,6 +132,11 @@ struct shoal_stmt {
     const char *name;
     int name_off, name_len;
     shoal_node *value;
+    /* CREATE, DROP */
+    const char *vname;
+    int vname_off, vname_len;
+    const char *opt;
+    int opt_off, opt_len;
     shoal_stmt *next;
 };
 

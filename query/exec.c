@@ -64,6 +64,7 @@ static void magg_val(const magg *g, uint32_t m, qval *out)
     case F_LAST:
         if (n) { out->t = V_TS; out->u.i = g->i[m]; }
         break;
+    case F_SCORE: out->t = V_NUM; out->u.d = g->d[m]; break;
     }
 }
 
@@ -694,6 +695,13 @@ static int scan_log(run *g, int members)
                 case F_LAST:
                     if (!a->n[m]++ || ts > a->i[m]) a->i[m] = ts;
                     break;
+                case F_SCORE:
+                    /* The score as of now: events after it are not seen. */
+                    if (ts <= p->now) {
+                        a->d[m] += a->w[t] * exp2((double)(ts - p->now) / (double)a->half_life);
+                        a->n[m]++;
+                    }
+                    break;
                 default: {
                     shoal_rprop rp;
                     if (shoal_rec_prop(&rec, a->arg->key, &rp) != 1) break;
@@ -742,13 +750,57 @@ fail:
     return rc;
 }
 
+/* Every per-member aggregate from its view (plan.c chose them): the same arrays a scan
+ * fills, then one row per member. Every interned member has at least one event (the
+ * dictionary and the log commit together), so the members are 1..n. */
+static int read_views(run *g)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    size_t nm = (size_t)p->n_members + 1;
+    uint64_t *tmp = NULL;
+    int rc = 0;
+    for (int i = 0; i < p->n_maggs && !rc; i++) {
+        magg *a = &p->maggs[i];
+        if (a->fn == F_SCORE) {
+            int64_t t0;
+            if ((rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, x->err))) break;
+            double f = t0 == INT64_MIN ? 0 : exp2((double)(t0 - p->now) / (double)a->half_life);
+            for (size_t m = 0; m < nm; m++) a->d[m] *= f;
+            continue;
+        }
+        if (a->fn == F_COUNT) {
+            rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->n, NULL,
+                                          NULL, NULL, NULL, x->err);
+            continue;
+        }
+        if (!tmp && !(tmp = shoal_malloc(nm * sizeof *tmp))) {
+            rc = nomem(x);
+            break;
+        }
+        memset(tmp, 0, nm * sizeof *tmp);
+        double *d = a->d;
+        rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, tmp, a->n, a->i,
+                                      d, &a->num, x->err);
+    }
+    shoal_free(tmp);
+    if (rc) return rc;
+    rowctx row = {0};
+    for (uint32_t m = 1; m <= p->n_members && !g->stop; m++) {
+        if (x->cancel && *x->cancel) return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+        row.member = m;
+        if ((rc = process(g, &row))) return rc;
+    }
+    return 0;
+}
+
 static int alloc_maggs(exec *x, plan *p)
 {
     size_t n = (size_t)p->n_members + 1;
     for (int i = 0; i < p->n_maggs; i++) {
         /* Only the arrays the function needs: a count costs 8 bytes per member. */
         magg *g = &p->maggs[i];
-        int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_MIN || g->fn == F_MAX;
+        int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_MIN || g->fn == F_MAX || g->fn == F_SCORE;
         int need_i = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_FIRST || g->fn == F_LAST;
         g->n = shoal_malloc(n * sizeof *g->n);
         g->d = need_d ? shoal_malloc(n * sizeof *g->d) : NULL;
@@ -786,6 +838,8 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     if (p->src == SRC_NONE) {
         rowctx row = {0};
         rc = process(&g, &row);
+    } else if (p->from_views) {
+        rc = read_views(&g);
     } else {
         rc = scan_log(&g, p->src == SRC_MEMBERS);
     }

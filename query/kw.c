@@ -18,17 +18,17 @@ typedef struct kw {
 /* Sorted by name for bsearch. */
 static const kw kws[] = {
     {"AND", AND}, {"AS", AS}, {"ASC", ASC}, {"BETWEEN", BETWEEN}, {"BY", BY},
-    {"CASE", CASE}, {"DESC", DESC}, {"DISTINCT", DISTINCT}, {"DURING", DURING},
+    {"CASE", CASE}, {"CREATE", CREATE}, {"DESC", DESC}, {"DISTINCT", DISTINCT}, {"DROP", DROP}, {"DURING", DURING},
     {"ELSE", ELSE}, {"END", END}, {"EXPLAIN", EXPLAIN}, {"FALSE", FALSE_},
-    {"FROM", FROM}, {"GROUP", GROUP}, {"HAVING", HAVING}, {"IN", IN}, {"IS", IS},
+    {"FROM", FROM}, {"GROUP", GROUP}, {"HALF_LIFE", HALF_LIFE}, {"HAVING", HAVING}, {"IN", IN}, {"IS", IS},
     {"LIKE", LIKE}, {"LIMIT", LIMIT}, {"NOT", NOT}, {"NULL", NULL_}, {"OF", OF},
     {"OFFSET", OFFSET}, {"OR", OR}, {"ORDER", ORDER}, {"SELECT", SELECT}, {"SET", SET},
     {"SHOW", SHOW}, {"THEN", THEN}, {"TRUE", TRUE_}, {"WHEN", WHEN}, {"WHERE", WHERE},
 };
 
 const char *const shoal_kw_names[] = {
-    "AND", "AS", "ASC", "BETWEEN", "BY", "CASE", "DESC", "DISTINCT", "DURING", "ELSE",
-    "END", "EXPLAIN", "FALSE", "FROM", "GROUP", "HAVING", "IN", "IS", "LIKE", "LIMIT",
+    "AND", "AS", "ASC", "BETWEEN", "BY", "CASE", "CREATE", "DESC", "DISTINCT", "DROP", "DURING", "ELSE",
+    "END", "EXPLAIN", "FALSE", "FROM", "GROUP", "HALF_LIFE", "HAVING", "IN", "IS", "LIKE", "LIMIT",
     "NOT", "NULL", "OF", "OFFSET", "OR", "ORDER", "SELECT", "SET", "SHOW", "THEN", "TRUE",
     "WHEN", "WHERE", NULL,
 };

@@ -68,7 +68,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 }
 
 %token <tok> IDENT "name" STRING "string" INT "integer" NUM "number" TSLIT "date"
-%token <tok> AND "AND" AS "AS" ASC "ASC" BETWEEN "BETWEEN" BY "BY" CASE "CASE"
+%token <tok> AND "AND" AS "AS" ASC "ASC" BETWEEN "BETWEEN" BY "BY" CASE "CASE" CREATE "CREATE" DROP "DROP" HALF_LIFE "HALF_LIFE"
 %token <tok> DESC "DESC" DISTINCT "DISTINCT" DURING "DURING" ELSE "ELSE" END "END"
 %token <tok> EXPLAIN "EXPLAIN" FALSE_ "FALSE" FROM "FROM" GROUP "GROUP" HAVING "HAVING"
 %token <tok> IN "IN" IS "IS" LIKE "LIKE" LIMIT "LIMIT" NOT "NOT" NULL_ "NULL" OF "OF"
@@ -115,6 +115,21 @@ stmt:
                                           $$->value = $4; }
   | SHOW IDENT                          { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SHOW, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len; }
+    /* CREATE COUNTERS name AS count(post), … and CREATE SCORE name AS 1*like + … HALF_LIFE 30 DAYS:
+     * the kind is a word, checked by query.c, so later kinds need no grammar. */
+  | CREATE IDENT IDENT AS items         { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$));
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
+                                          $$->cols = $5; }
+  | CREATE IDENT IDENT AS items HALF_LIFE primary
+                                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$));
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
+                                          $$->cols = $5;
+                                          $$->opt = "half_life"; $$->opt_off = @6.off; $$->opt_len = @6.len; $$->value = $7; }
+  | DROP IDENT IDENT                    { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_DROP, @$));
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len; }
     ;
 
 set_value:

@@ -415,6 +415,55 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
     return e;
 }
 
+/* A score view used as a column: a per-member aggregate that either reads the view or
+ * computes the same decayed sum from the log. */
+static cx *score_magg(cctx *c, const shoal_node *n, const shoal_viewinfo *vi)
+{
+    plan *p = c->p;
+    for (int i = 0; i < p->n_maggs; i++)
+        if (p->maggs[i].fn == F_SCORE && !strcmp(p->maggs[i].vname, n->s)) {
+            cx *e = newx(c, X_MAGG, n);
+            if (!e) return NULL;
+            e->slot = i;
+            e->rt = V_NUM;
+            return e;
+        }
+    magg g;
+    memset(&g, 0, sizeof g);
+    g.fn = F_SCORE;
+    g.node = n;
+    g.half_life = vi->def.half_life_ms;
+    g.vname = shoal_arena_strndup(c->x->a, n->s, strlen(n->s));
+    uint32_t n_types = shoal_dict_count(c->x->r, SHOAL_NS_TYPE);
+    g.types = zalloc(c->x, n_types / 8 + 1);
+    g.w = zalloc(c->x, sizeof(double) * (n_types + 1));
+    if (!g.types || !g.w || !g.vname) return NULL;
+    for (uint32_t s = 0; s < vi->def.n_series; s++) {
+        const shoal_vseries *se = &vi->def.series[s];
+        for (uint32_t j = 0; j < se->n_types; j++) {
+            char name[SHOAL_MAX_NAME + 1];
+            snprintf(name, sizeof name, "%.*s", (int)se->types[j].len, se->types[j].ptr);
+            uint32_t id;
+            int r = lookup(c->x, SHOAL_NS_TYPE, name, &id);
+            if (r < 0) return NULL;
+            if (r == 0) continue;   /* no such events yet */
+            g.types[id >> 3] |= (uint8_t)(1u << (id & 7));
+            g.w[id] += se->weight;
+        }
+    }
+    snprintf(g.desc, sizeof g.desc, "%s", n->s);
+    magg *m = shoal_arena_alloc(c->x->a, (size_t)(p->n_maggs + 1) * sizeof *m);
+    if (!m) return fail(c, -1, -1, "%s", "out of memory");
+    if (p->n_maggs) memcpy(m, p->maggs, (size_t)p->n_maggs * sizeof *m);
+    m[p->n_maggs] = g;
+    p->maggs = m;
+    cx *e = newx(c, X_MAGG, n);
+    if (!e) return NULL;
+    e->slot = p->n_maggs++;
+    e->rt = V_NUM;
+    return e;
+}
+
 static cx *compile_ragg(cctx *c, const shoal_node *n)
 {
     plan *p = c->p;
@@ -563,6 +612,10 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
             return e;
         }
         uint32_t id;
+        shoal_viewinfo vi;
+        int k = shoal_views_score(c->x, n->s, &vi);
+        if (k < 0) return NULL;
+        if (k == 1) return score_magg(c, n, &vi);
         if (is_type(c, n->s, &id))
             return fail(c, n->off, n->len, "\"%s\" is an event type: count it with count(...) over members", n->s);
         return fail(c, n->off, n->len, "unknown column \"%s\" (members have: member and per-member aggregates)", n->s);
@@ -1012,6 +1065,9 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     if (st->limit) p->limit = st->limit->i;
     if (st->offset) p->offset = st->offset->i;
 
+    /* Views answer the per-member aggregates they cover (views.c). */
+    if (shoal_views_plan(x, p)) return x->err->code ? x->err->code : SHOAL_ESTORE;
+
     /* Which aggregates each event type feeds (CSR over type ids), so the scan touches
      * only what a record's type needs. */
     if (p->n_maggs) {
@@ -1093,8 +1149,11 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
     if (p->src == SRC_NONE) {
         rc |= add_line(x, lines, &n, &cap, "no source: one row");
     } else {
-        rc |= add_line(x, lines, &n, &cap, "scan log: seq 1..%" PRIu64 " (%" PRIu64 " records), one pass, no view covers this query",
-                       p->max_seq, p->max_seq);
+        if (p->from_views)
+            rc |= add_line(x, lines, &n, &cap, "views: every per-member aggregate is read from a view, no log scan");
+        else
+            rc |= add_line(x, lines, &n, &cap, "scan log: seq 1..%" PRIu64 " (%" PRIu64 " records), one pass, %s",
+                           p->max_seq, p->max_seq, p->why);
         if (p->cut_ts != INT64_MAX) {
             fmt_ts(x, p->cut_ts, a, sizeof a);
             rc |= add_line(x, lines, &n, &cap, "  as of %s: later events are not seen", a);
@@ -1121,6 +1180,10 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
             }
             if (g->types) type_names(x, g->types, p->n_types, tl, sizeof tl);
             else snprintf(tl, sizeof tl, "all");
+            if (p->from_views) {
+                rc |= add_line(x, lines, &n, &cap, "  #%d %s: %s", i + 1, g->desc, g->vdesc);
+                continue;
+            }
             rc |= add_line(x, lines, &n, &cap, "  #%d %s: types {%s}%s%s", i + 1, g->desc, tl, w, g->filter ? ", with an event filter" : "");
         }
         rc |= add_line(x, lines, &n, &cap, "then rows: one per member seen (%" PRIu32 " at most)", p->n_members);

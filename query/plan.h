@@ -8,6 +8,7 @@
 #include "ast.h"
 #include "query.h"
 #include "tz.h"
+#include "shoal_int.h"
 
 /* Value types. IDs are interned strings, compared by id and shown through the
  * dictionary; TS is epoch ms; DATE is a local civil day (days since 1970-01-01);
@@ -60,7 +61,7 @@ struct cx {
 };
 
 /* Aggregate functions. */
-enum { F_COUNT = 1, F_SUM, F_AVG, F_MIN, F_MAX, F_FIRST, F_LAST };
+enum { F_COUNT = 1, F_SUM, F_AVG, F_MIN, F_MAX, F_FIRST, F_LAST, F_SCORE };
 
 /* A builtin function (func.c). */
 typedef struct func {
@@ -94,6 +95,14 @@ typedef struct magg {
     int64_t *i;         /* int sum; first/last ts */
     int num;            /* a non-integral value was seen: sums are doubles */
     char desc[160];     /* for EXPLAIN */
+    /* F_SCORE: weight per type id, half-life */
+    double *w;
+    int64_t half_life;
+    /* answered from a view (views.c): which, and the local days [day_lo, day_hi) */
+    const char *vname;
+    uint32_t vseries;
+    int64_t day_lo, day_hi;
+    char vdesc[200];    /* for EXPLAIN */
 } magg;
 
 /* A row aggregate (per group): count(*), count(DISTINCT x), sum(x)…. */
@@ -148,6 +157,10 @@ typedef struct plan {
     int64_t limit, offset;   /* limit < 0: none */
     int star_props;          /* SELECT * over events: property columns follow */
     uint32_t n_members;
+    /* views (views.c) */
+    int from_views;          /* every per-member aggregate comes from a view: no scan */
+    int n_views;             /* views that exist */
+    char why[240];           /* why the log is scanned, for EXPLAIN */
 } plan;
 
 struct rowctx {
@@ -173,6 +186,7 @@ struct exec {
     const char *src;
     uint64_t n_scanned;
     uint64_t n_decoded;
+    int no_views;           /* SET VIEWS = off: always scan the log */
 };
 
 /* value.c */
@@ -214,6 +228,14 @@ typedef struct shoal_scan shoal_scan;
 int shoal_scan_open(shoal_reader *r, uint64_t from_seq, shoal_scan **out, shoal_err *err);
 int shoal_scan_next(shoal_scan *s, shoal_rec *rec, shoal_err *err);
 void shoal_scan_close(shoal_scan *s);
+
+/* views.c: CREATE, DROP and SHOW VIEWS, and the planner's choice of views. */
+int shoal_views_create(exec *x, const shoal_stmt *st);
+int shoal_views_drop(exec *x, const shoal_stmt *st);
+int shoal_views_show(exec *x, shoal_fmt *f);
+int shoal_views_plan(exec *x, plan *p);
+/* 1 when name is a score view (its info in out, strings in x->a), 0 when not, or < 0. */
+int shoal_views_score(exec *x, const char *name, shoal_viewinfo *out);
 
 /* exec.c: runs a planned SELECT, sending rows to f. */
 int shoal_exec_select(exec *x, plan *p, shoal_fmt *f);

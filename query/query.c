@@ -21,6 +21,7 @@ struct shoal_session {
     shoal_write_fn fn;
     void *ctx;
     shoal_tz *tz;
+    int no_views;       /* SET VIEWS = off: every query scans the log */
 };
 
 int shoal_session_new(shoal_db *db, shoal_session **out, shoal_err *err)
@@ -199,20 +200,23 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
         } else {
             snprintf(nowbuf, sizeof nowbuf, "wall clock");
         }
-        const char *rows[4][3] = {
+        const char *rows[5][3] = {
             {"timezone", shoal_tz_name(s->tz), "database"},
             {"now", nowbuf, "session"},
             {"format", shoal_query_format_name(s->format), "session"},
             {"timing", s->timing ? "on" : "off", "session"},
+            {"views", s->no_views ? "off" : "on", "session"},
         };
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 5; i++) {
             cell c[3];
             for (int j = 0; j < 3; j++) c[j] = (cell){rows[i][j], strlen(rows[i][j]), 3};
             if ((rc = shoal_fmt_row(f, c))) goto io;
         }
+    } else if (!strcasecmp(st->name, "views")) {
+        if ((rc = shoal_views_show(x, f))) goto fail;
     } else {
         rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                           "unknown SHOW \"%s\" (expected TYPES, PROPERTIES or SETTINGS)", st->name);
+                           "unknown SHOW \"%s\" (expected TYPES, PROPERTIES, SETTINGS or VIEWS)", st->name);
         goto fail;
     }
     if ((rc = shoal_fmt_end(f, s->timing, now_ms(CLOCK_MONOTONIC) - t0))) goto io;
@@ -269,8 +273,16 @@ static int run_set(shoal_session *s, exec *x, const shoal_stmt *st)
         }
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s", "expected ON or OFF");
     }
+    if (!strcasecmp(st->name, "views")) {
+        /* off makes every query scan the log: the tests run view-backed queries both ways. */
+        if (v->kind != SHOAL_AST_INT && (!strcasecmp(val, "on") || !strcasecmp(val, "off"))) {
+            s->no_views = !strcasecmp(val, "off");
+            return 0;
+        }
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s", "expected ON or OFF");
+    }
     return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                         "unknown setting \"%s\" (expected TIMEZONE, NOW, FORMAT or TIMING)", st->name);
+                         "unknown setting \"%s\" (expected TIMEZONE, NOW, FORMAT, TIMING or VIEWS)", st->name);
 }
 
 static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, shoal_err *err)
@@ -296,11 +308,14 @@ static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, sho
         if ((rc = shoal_tz_new("UTC", NULL, &s->tz, err))) goto fail;
     }
     x.tz = s->tz;
+    x.no_views = s->no_views;
     x.now = s->has_now ? s->now : (int64_t)now_ms(CLOCK_REALTIME);
     switch (st->kind) {
     case SHOAL_STMT_SELECT: rc = run_select(s, &x, st, 0); break;
     case SHOAL_STMT_EXPLAIN: rc = run_select(s, &x, st, 1); break;
     case SHOAL_STMT_SET: rc = run_set(s, &x, st); break;
+    case SHOAL_STMT_CREATE: rc = shoal_views_create(&x, st); break;
+    case SHOAL_STMT_DROP: rc = shoal_views_drop(&x, st); break;
     default: rc = run_show(s, &x, st); break;
     }
 fail:

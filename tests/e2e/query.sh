@@ -32,7 +32,7 @@ check_eq query-file-status "$rc" 1
 out=$(printf 'SELECT 1 AS a;\nSELECT 2 AS b\n' | "$SHOAL" query -f - 2>&1)
 check_eq query-file-stdin "$out" $'a\n1\nb\n2'
 out=$(printf 'SELECT 1 AS a;\nSELEC 2\n' | "$SHOAL" query -f - 2>&1)
-check_eq query-syntax-error-runs-nothing "$out" $'<stdin>:2:1: error: expected "EXPLAIN", "SELECT", "SET", "SHOW", \';\' or end of input but found "SELEC"\nSELEC 2\n^~~~~'
+check_eq query-syntax-error-runs-nothing "$out" $'<stdin>:2:1: error: expected "CREATE", "DROP", "EXPLAIN", "SELECT", "SET", "SHOW", \';\' or end of input but found "SELEC"\nSELEC 2\n^~~~~'
 check_status query-missing-file 2 "$SHOAL" query -f "$T/nope.shoal"
 
 # SET TIMEZONE persists in the database; SET NOW lasts for the session (one run).

@@ -1,0 +1,1148 @@
+/* view.c — the view registry: definitions in meta, one LMDB table per view, and the
+ * hooks that keep every view in the append transaction (log.c calls begin, apply per
+ * appended event, end before commit, abort on failure), plus create (back-fill),
+ * drop, rebuild, list and check. Each kind (view_<kind>.c) implements shoal_view_kind;
+ * this file classifies events (which series of a view an event feeds) and owns the
+ * table header (the log sequence the view reflects).
+ *
+ * Invariant: after every commit, each view's header sequence equals the log's last
+ * sequence and its state equals a replay of the log (shoal check proves both).
+ */
+#include "shoal_int.h"
+#include "caltime.h"
+#include "tz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Meta keys: "view.<name>" holds a definition, "views.gen" a counter bumped by every
+ * create and drop, which each append compares with the registry it holds. */
+#define META_PREFIX "view."
+#define META_GEN "views.gen"
+
+typedef struct shoal_views {
+    uint64_t gen;
+    int n;
+    shoal_view **v;
+} shoal_views;
+
+static const shoal_view_kind *const kinds[SHOAL_VIEW_NKINDS] = {NULL, &shoal_view_counters, &shoal_view_score};
+
+static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
+
+/* ---------------------------------------------------------------- definitions */
+
+typedef struct wbuf {
+    shoal_arena *a;
+    unsigned char *p;
+    size_t n, cap;
+    int oom;
+} wbuf;
+
+static void w_bytes(wbuf *w, const void *s, size_t n)
+{
+    if (w->oom) return;
+    if (w->n + n > w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 256;
+        while (cap < w->n + n) cap *= 2;
+        unsigned char *q = shoal_arena_alloc(w->a, cap);
+        if (!q) {
+            w->oom = 1;
+            return;
+        }
+        if (w->n) memcpy(q, w->p, w->n);
+        w->p = q;
+        w->cap = cap;
+    }
+    if (n) memcpy(w->p + w->n, s, n);
+    w->n += n;
+}
+
+static void w_varint(wbuf *w, uint64_t v)
+{
+    unsigned char b[10];
+    w_bytes(w, b, shoal_varint_put(b, v));
+}
+
+static void w_str(wbuf *w, shoal_str s)
+{
+    w_varint(w, s.len);
+    w_bytes(w, s.ptr, s.len);
+}
+
+static void w_f64(wbuf *w, double d)
+{
+    unsigned char b[8];
+    memcpy(b, &d, 8);   /* little-endian hosts only, as the record codec */
+    w_bytes(w, b, 8);
+}
+
+/* Definition format 1: version, kind, name, text, tz, half_life (zigzag), n_series,
+ * then per series: n_types, type names, filter, sum_prop, weight (8 bytes). */
+int shoal_viewdef_encode(const shoal_viewdef *def, shoal_arena *a, shoal_str *out, shoal_err *err)
+{
+    wbuf w = {a, NULL, 0, 0, 0};
+    unsigned char hdr[2] = {1, (unsigned char)def->kind};
+    w_bytes(&w, hdr, 2);
+    w_str(&w, def->name);
+    w_str(&w, def->text);
+    w_str(&w, def->tz);
+    w_varint(&w, shoal_zigzag(def->half_life_ms));
+    w_varint(&w, def->n_series);
+    for (uint32_t i = 0; i < def->n_series; i++) {
+        const shoal_vseries *s = &def->series[i];
+        w_varint(&w, s->n_types);
+        for (uint32_t j = 0; j < s->n_types; j++) w_str(&w, s->types[j]);
+        w_str(&w, s->filter);
+        w_str(&w, s->sum_prop);
+        w_f64(&w, s->weight);
+    }
+    if (w.oom) return nomem(err);
+    out->ptr = (const char *)w.p;
+    out->len = (uint32_t)w.n;
+    return SHOAL_OK;
+}
+
+typedef struct rbuf {
+    const unsigned char *p, *end;
+    int bad;
+} rbuf;
+
+static uint64_t r_varint(rbuf *r)
+{
+    uint64_t v = 0;
+    size_t k = r->bad ? 0 : shoal_varint_get(r->p, r->end, &v);
+    if (!k) r->bad = 1;
+    else r->p += k;
+    return v;
+}
+
+static shoal_str r_str(rbuf *r)
+{
+    shoal_str s = {NULL, 0};
+    uint64_t n = r_varint(r);
+    if (r->bad || n > (uint64_t)(r->end - r->p)) {
+        r->bad = 1;
+        return s;
+    }
+    s.ptr = (const char *)r->p;
+    s.len = (uint32_t)n;
+    r->p += n;
+    return s;
+}
+
+int shoal_viewdef_decode(const void *buf, size_t n, shoal_arena *a, shoal_viewdef *out, shoal_err *err)
+{
+    rbuf r = {buf, (const unsigned char *)buf + n, 0};
+    memset(out, 0, sizeof *out);
+    if (n < 2 || r.p[0] != 1 || r.p[1] == 0 || r.p[1] >= SHOAL_VIEW_NKINDS) goto bad;
+    out->kind = r.p[1];
+    r.p += 2;
+    out->name = r_str(&r);
+    out->text = r_str(&r);
+    out->tz = r_str(&r);
+    out->half_life_ms = shoal_unzigzag(r_varint(&r));
+    uint64_t ns = r_varint(&r);
+    if (r.bad || ns > SHOAL_VIEW_MAX_SERIES) goto bad;
+    out->n_series = (uint32_t)ns;
+    out->series = shoal_arena_alloc(a, sizeof *out->series * (ns ? ns : 1));
+    if (!out->series) return nomem(err);
+    for (uint32_t i = 0; i < out->n_series; i++) {
+        shoal_vseries *s = &out->series[i];
+        uint64_t nt = r_varint(&r);
+        if (r.bad || nt > 4096) goto bad;
+        s->n_types = (uint32_t)nt;
+        s->types = shoal_arena_alloc(a, sizeof *s->types * (nt ? nt : 1));
+        if (!s->types) return nomem(err);
+        for (uint32_t j = 0; j < s->n_types; j++) s->types[j] = r_str(&r);
+        s->filter = r_str(&r);
+        s->sum_prop = r_str(&r);
+        if (r.bad || r.end - r.p < 8) goto bad;
+        memcpy(&s->weight, r.p, 8);
+        r.p += 8;
+    }
+    if (r.bad) goto bad;
+    return SHOAL_OK;
+bad:
+    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a view definition does not decode");
+}
+
+/* ---------------------------------------------------------------- time */
+
+int64_t shoal_view_day(const shoal_tz *tz, int64_t ts)
+{
+    int64_t l = ts + (int64_t)shoal_tz_offset(tz, ts) * 1000;
+    return l / SHOAL_MS_PER_DAY - (l % SHOAL_MS_PER_DAY < 0);
+}
+
+/* ---------------------------------------------------------------- filters */
+
+/* A filter program, compiled once per view: ops with their property slots. */
+typedef struct vop {
+    uint8_t op, sub;
+    int32_t slot;       /* PROP: index into the view's prop_names */
+    int64_t i;
+    double d;
+    shoal_str s;
+} vop;
+
+typedef struct vprog {
+    vop *ops;
+    uint32_t n;
+} vprog;
+
+/* A value on the evaluation stack: query/value.c's rules on a smaller set of types. */
+enum { PV_NULL = 0, PV_BOOL, PV_INT, PV_NUM, PV_STR };
+typedef struct pv {
+    int t;
+    int interned;       /* a string from the dictionary: true whatever its length */
+    int64_t i;
+    double d;
+    const char *s;
+    uint32_t n;
+} pv;
+
+static int pv_truthy(const pv *v)
+{
+    switch (v->t) {
+    case PV_BOOL:
+    case PV_INT: return v->i != 0;
+    case PV_NUM: return v->d != 0;
+    case PV_STR: return v->interned || v->n != 0;
+    default: return 0;
+    }
+}
+
+static int pv_cmp(const pv *a, const pv *b)
+{
+    int na = a->t != PV_STR, nb = b->t != PV_STR;
+    if (na && nb) {
+        if (a->t != PV_NUM && b->t != PV_NUM) return a->i < b->i ? -1 : a->i > b->i;
+        double x = a->t == PV_NUM ? a->d : (double)a->i, y = b->t == PV_NUM ? b->d : (double)b->i;
+        return x < y ? -1 : x > y;
+    }
+    if (!na && !nb) {
+        uint32_t n = a->n < b->n ? a->n : b->n;
+        int c = n ? memcmp(a->s, b->s, n) : 0;
+        if (c) return c < 0 ? -1 : 1;
+        return a->n < b->n ? -1 : a->n > b->n;
+    }
+    return na ? -1 : 1;   /* numbers sort before text */
+}
+
+static int compile_prog(shoal_view *v, shoal_str src, vprog *out, shoal_err *err)
+{
+    rbuf r = {(const unsigned char *)src.ptr, (const unsigned char *)src.ptr + src.len, 0};
+    out->ops = shoal_arena_alloc(v->a, sizeof(vop) * (src.len + 1));
+    out->n = 0;
+    if (!out->ops) return nomem(err);
+    int depth = 0;
+    while (r.p < r.end && !r.bad) {
+        vop *o = &out->ops[out->n++];
+        memset(o, 0, sizeof *o);
+        o->op = *r.p++;
+        switch (o->op) {
+        case SHOAL_VP_PROP: {
+            shoal_str name = r_str(&r);
+            uint32_t k = 0;
+            while (k < v->n_prop_names && !(v->prop_names[k].len == name.len &&
+                                            memcmp(v->prop_names[k].ptr, name.ptr, name.len) == 0))
+                k++;
+            if (k == v->n_prop_names) v->prop_names[v->n_prop_names++] = name;
+            o->slot = (int32_t)k;
+            depth++;
+            break;
+        }
+        case SHOAL_VP_NULL: depth++; break;
+        case SHOAL_VP_BOOL:
+            if (r.p >= r.end) r.bad = 1;
+            else o->i = *r.p++ != 0;
+            depth++;
+            break;
+        case SHOAL_VP_INT: o->i = shoal_unzigzag(r_varint(&r)); depth++; break;
+        case SHOAL_VP_NUM:
+            if (r.end - r.p < 8) r.bad = 1;
+            else memcpy(&o->d, r.p, 8), r.p += 8;
+            depth++;
+            break;
+        case SHOAL_VP_STR: o->s = r_str(&r); depth++; break;
+        case SHOAL_VP_CMP:
+        case SHOAL_VP_ISNULL:
+            if (r.p >= r.end) r.bad = 1;
+            else o->sub = *r.p++;
+            if (o->op == SHOAL_VP_CMP) depth--;
+            if (o->op == SHOAL_VP_CMP && (o->sub < SHOAL_VP_EQ || o->sub > SHOAL_VP_GE)) r.bad = 1;
+            break;
+        case SHOAL_VP_AND:
+        case SHOAL_VP_OR: depth--; break;
+        case SHOAL_VP_NOT: break;
+        default: r.bad = 1;
+        }
+        if (depth < 1 || depth > 32) r.bad = 1;
+    }
+    if (r.bad || depth != 1) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a view filter does not decode");
+    return SHOAL_OK;
+}
+
+/* The property slot of id key (lazily classified by name). */
+static int prop_slot(shoal_view *v, uint32_t key, shoal_err *err)
+{
+    if (key >= v->n_prop_cache) {
+        uint32_t n = key * 2 + 16;
+        int16_t *p = shoal_realloc(v->prop_slot, n * sizeof *p);
+        if (!p) return nomem(err);
+        for (uint32_t i = v->n_prop_cache; i < n; i++) p[i] = -2;
+        v->prop_slot = p;
+        v->n_prop_cache = n;
+    }
+    if (v->prop_slot[key] == -2) {
+        shoal_str s;
+        int rc = shoal_dict_lookup_str(v->db, v->txn, SHOAL_NS_PROP, key, &s, err);
+        if (rc) return rc;
+        v->prop_slot[key] = -1;
+        for (uint32_t k = 0; k < v->n_prop_names; k++)
+            if (v->prop_names[k].len == s.len && memcmp(v->prop_names[k].ptr, s.ptr, s.len) == 0)
+                v->prop_slot[key] = (int16_t)k;
+    }
+    return v->prop_slot[key];
+}
+
+static int prop_value(shoal_view *v, const shoal_rprop *p, pv *out, shoal_err *err)
+{
+    memset(out, 0, sizeof *out);
+    switch (p->kind) {
+    case SHOAL_VAL_BOOL: out->t = PV_BOOL; out->i = p->v.b; break;
+    case SHOAL_VAL_INT: out->t = PV_INT; out->i = p->v.i; break;
+    case SHOAL_VAL_NUM: out->t = PV_NUM; out->d = p->v.d; break;
+    default:
+        out->t = PV_STR;
+        if (p->v.s.id) {
+            out->interned = 1;
+            shoal_str s = p->v.s.inl;
+            if (!s.ptr && s.len == 0) {
+                int rc = shoal_dict_lookup_str(v->db, v->txn, SHOAL_NS_STR, p->v.s.id, &s, err);
+                if (rc) return rc;
+            }
+            out->s = s.ptr ? s.ptr : "";
+            out->n = s.len;
+        } else {
+            out->s = p->v.s.inl.ptr ? p->v.s.inl.ptr : "";
+            out->n = p->v.s.inl.len;
+        }
+    }
+    return 0;
+}
+
+/* Evaluates prog over ev. Returns 1 (passes), 0, or an error. */
+static int eval_prog(shoal_view *v, const vprog *pg, const shoal_ievent *ev, shoal_err *err)
+{
+    pv st[34];
+    int sp = 0, rc;
+    for (uint32_t k = 0; k < pg->n; k++) {
+        const vop *o = &pg->ops[k];
+        pv *a, *b;
+        switch (o->op) {
+        case SHOAL_VP_PROP:
+            memset(&st[sp], 0, sizeof st[sp]);
+            for (uint32_t j = 0; j < ev->n_props; j++) {
+                if ((rc = prop_slot(v, ev->props[j].key, err)) < -1) return rc;
+                if (rc == o->slot) {
+                    if ((rc = prop_value(v, &ev->props[j], &st[sp], err))) return rc;
+                    break;
+                }
+            }
+            sp++;
+            break;
+        case SHOAL_VP_NULL: memset(&st[sp++], 0, sizeof(pv)); break;
+        case SHOAL_VP_BOOL: st[sp] = (pv){.t = PV_BOOL, .i = o->i}; sp++; break;
+        case SHOAL_VP_INT: st[sp] = (pv){.t = PV_INT, .i = o->i}; sp++; break;
+        case SHOAL_VP_NUM: st[sp] = (pv){.t = PV_NUM, .d = o->d}; sp++; break;
+        case SHOAL_VP_STR: st[sp] = (pv){.t = PV_STR, .s = o->s.ptr ? o->s.ptr : "", .n = o->s.len}; sp++; break;
+        case SHOAL_VP_CMP: {
+            b = &st[--sp];
+            a = &st[sp - 1];
+            if (a->t == PV_NULL || b->t == PV_NULL) {
+                a->t = PV_NULL;
+                break;
+            }
+            int r;
+            if (o->sub == SHOAL_VP_EQ || o->sub == SHOAL_VP_NE) {
+                int eq = ((a->t == PV_STR) == (b->t == PV_STR)) && pv_cmp(a, b) == 0;
+                r = o->sub == SHOAL_VP_EQ ? eq : !eq;
+            } else {
+                int c = pv_cmp(a, b);
+                r = o->sub == SHOAL_VP_LT ? c < 0 : o->sub == SHOAL_VP_LE ? c <= 0 : o->sub == SHOAL_VP_GT ? c > 0 : c >= 0;
+            }
+            *a = (pv){.t = PV_BOOL, .i = r};
+            break;
+        }
+        case SHOAL_VP_AND:
+        case SHOAL_VP_OR: {
+            b = &st[--sp];
+            a = &st[sp - 1];
+            int want = o->op == SHOAL_VP_OR;   /* the value that decides */
+            int an = a->t == PV_NULL, bn = b->t == PV_NULL;
+            if ((!an && pv_truthy(a) == want) || (!bn && pv_truthy(b) == want)) *a = (pv){.t = PV_BOOL, .i = want};
+            else if (an || bn) a->t = PV_NULL;
+            else *a = (pv){.t = PV_BOOL, .i = !want};
+            break;
+        }
+        case SHOAL_VP_NOT:
+            a = &st[sp - 1];
+            if (a->t != PV_NULL) *a = (pv){.t = PV_BOOL, .i = !pv_truthy(a)};
+            break;
+        case SHOAL_VP_ISNULL:
+            a = &st[sp - 1];
+            *a = (pv){.t = PV_BOOL, .i = (a->t == PV_NULL) != (o->sub != 0)};
+            break;
+        }
+    }
+    return st[0].t != PV_NULL && pv_truthy(&st[0]);
+}
+
+int shoal_view_sum_value(shoal_view *v, uint32_t s, const shoal_ievent *ev, int64_t *i, double *d, int *is_num)
+{
+    int32_t want = v->sum_slot[s];
+    if (want < 0) return 0;
+    for (uint32_t j = 0; j < ev->n_props; j++) {
+        const shoal_rprop *p = &ev->props[j];
+        /* classified already by classify(), which runs first for every event */
+        if (p->key >= v->n_prop_cache || v->prop_slot[p->key] != want) continue;
+        switch (p->kind) {
+        case SHOAL_VAL_BOOL: *i = p->v.b; *d = (double)p->v.b; *is_num = 0; return 1;
+        case SHOAL_VAL_INT: *i = p->v.i; *d = (double)p->v.i; *is_num = 0; return 1;
+        case SHOAL_VAL_NUM: *i = 0; *d = p->v.d; *is_num = 1; return 1;
+        default: return 0;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- view objects */
+
+typedef struct vextra {
+    vprog *progs;   /* per series; n == 0: no filter */
+} vextra;
+
+static void view_free(shoal_view *v)
+{
+    if (!v) return;
+    if (v->st) v->kind->free_state(v->st);
+    shoal_tz_free(v->tz);
+    shoal_free(v->type_mask);
+    shoal_free(v->type_known);
+    shoal_free(v->prop_slot);
+    shoal_arena_free(v->a);
+    shoal_free(v);
+}
+
+/* A view object from def (copied into its own arena), in hot or built mode. */
+static int view_new(shoal_db *db, const shoal_viewdef *def, int built, shoal_view **out, shoal_err *err)
+{
+    *out = NULL;
+    if (def->kind <= 0 || def->kind >= SHOAL_VIEW_NKINDS || def->n_series > SHOAL_VIEW_MAX_SERIES)
+        return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "invalid view definition");
+    shoal_view *v = shoal_malloc(sizeof *v);
+    if (!v) return nomem(err);
+    memset(v, 0, sizeof *v);
+    v->db = db;
+    v->built = built;
+    v->kind = kinds[def->kind];
+    v->t0 = INT64_MIN;
+    v->max_ts = INT64_MIN;
+    int rc;
+    shoal_str enc;
+    if (!(v->a = shoal_arena_new())) {
+        rc = nomem(err);
+        goto fail;
+    }
+    /* Copy through the encoding: one place knows every field. */
+    if ((rc = shoal_viewdef_encode(def, v->a, &enc, err)) || (rc = shoal_viewdef_decode(enc.ptr, enc.len, v->a, &v->def, err)))
+        goto fail;
+    snprintf(v->dbname, sizeof v->dbname, "v.%.*s", (int)v->def.name.len, v->def.name.ptr);
+    char tzname[128];
+    snprintf(tzname, sizeof tzname, "%.*s", (int)v->def.tz.len, v->def.tz.ptr ? v->def.tz.ptr : "UTC");
+    if ((rc = shoal_tz_new(tzname, NULL, &v->tz, err))) goto fail;
+    uint32_t max_names = 1;
+    for (uint32_t s = 0; s < v->def.n_series; s++) max_names += v->def.series[s].filter.len + 1;
+    v->prop_names = shoal_arena_alloc(v->a, sizeof(shoal_str) * max_names);
+    v->sum_slot = shoal_arena_alloc(v->a, sizeof(int32_t) * (v->def.n_series + 1));
+    vextra *x = shoal_arena_alloc(v->a, sizeof *x);
+    if (!v->prop_names || !v->sum_slot || !x || !(x->progs = shoal_arena_alloc(v->a, sizeof(vprog) * (v->def.n_series + 1)))) {
+        rc = nomem(err);
+        goto fail;
+    }
+    for (uint32_t s = 0; s < v->def.n_series; s++) {
+        const shoal_vseries *se = &v->def.series[s];
+        x->progs[s].n = 0;
+        if (se->filter.len && (rc = compile_prog(v, se->filter, &x->progs[s], err))) goto fail;
+        v->sum_slot[s] = -1;
+        if (se->sum_prop.len) {
+            uint32_t k = 0;
+            while (k < v->n_prop_names && !(v->prop_names[k].len == se->sum_prop.len &&
+                                            memcmp(v->prop_names[k].ptr, se->sum_prop.ptr, se->sum_prop.len) == 0))
+                k++;
+            if (k == v->n_prop_names) v->prop_names[v->n_prop_names++] = se->sum_prop;
+            v->sum_slot[s] = (int32_t)k;
+        }
+    }
+    v->st = NULL;
+    if ((rc = v->kind->new_state(v, &v->st))) goto fail;
+    v->extra = x;
+    *out = v;
+    return SHOAL_OK;
+fail:
+    view_free(v);
+    return rc;
+}
+
+/* Forgets the per-batch classification: ids interned by an aborted transaction may be
+ * reused for other strings. */
+static void classify_reset(shoal_view *v)
+{
+    if (v->type_known) memset(v->type_known, 0, v->n_type_cache);
+    for (uint32_t i = 0; i < v->n_prop_cache; i++) v->prop_slot[i] = -2;
+}
+
+/* The series of v that ev feeds, as a mask. Returns 0 or an error (negative). */
+static int classify(shoal_view *v, const shoal_ievent *ev, uint64_t *mask, shoal_err *err)
+{
+    uint32_t t = ev->type;
+    int rc;
+    *mask = 0;
+    if (t >= v->n_type_cache) {
+        uint32_t n = t * 2 + 16;
+        uint64_t *m = shoal_realloc(v->type_mask, n * sizeof *m);
+        if (!m) return nomem(err);
+        v->type_mask = m;
+        uint8_t *k = shoal_realloc(v->type_known, n);
+        if (!k) return nomem(err);
+        v->type_known = k;
+        memset(k + v->n_type_cache, 0, n - v->n_type_cache);
+        v->n_type_cache = n;
+    }
+    if (!v->type_known[t]) {
+        shoal_str s;
+        if ((rc = shoal_dict_lookup_str(v->db, v->txn, SHOAL_NS_TYPE, t, &s, err))) return rc;
+        uint64_t m = 0;
+        for (uint32_t i = 0; i < v->def.n_series; i++) {
+            const shoal_vseries *se = &v->def.series[i];
+            int hit = se->n_types == 0;
+            for (uint32_t j = 0; j < se->n_types && !hit; j++)
+                hit = se->types[j].len == s.len && memcmp(se->types[j].ptr, s.ptr, s.len) == 0;
+            if (hit) m |= 1ULL << i;
+        }
+        v->type_mask[t] = m;
+        v->type_known[t] = 1;
+    }
+    uint64_t m = v->type_mask[t];
+    if (!m) return 0;
+    /* Classify every property id once, so sums can read slots directly. */
+    if (v->n_prop_names)
+        for (uint32_t j = 0; j < ev->n_props; j++)
+            if ((rc = prop_slot(v, ev->props[j].key, err)) < -1) return rc;
+    const vextra *x = v->extra;
+    for (uint32_t i = 0; i < v->def.n_series; i++) {
+        if (!(m >> i & 1) || !x->progs[i].n) continue;
+        if ((rc = eval_prog(v, &x->progs[i], ev, err)) < 0) return rc;
+        if (!rc) m &= ~(1ULL << i);
+    }
+    *mask = m;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static int open_table(MDB_txn *txn, const char *name, int create, MDB_dbi *out, shoal_err *err)
+{
+    int rc = mdb_dbi_open(txn, name, create ? MDB_CREATE : 0, out);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot open a view's table");
+    return SHOAL_OK;
+}
+
+static uint64_t flip(int64_t v) { return (uint64_t)v ^ (1ULL << 63); }
+static int64_t unflip(uint64_t v) { return (int64_t)(v ^ (1ULL << 63)); }
+
+static int hdr_read(MDB_txn *txn, MDB_dbi dbi, uint64_t *seq, int64_t *t0, int64_t *max_ts, shoal_err *err)
+{
+    unsigned char k = SHOAL_VIEW_HDR;
+    MDB_val kv = {1, &k}, vv;
+    int rc = mdb_get(txn, dbi, &kv, &vv);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's header");
+    if (vv.mv_size != SHOAL_VIEW_HDR_LEN || ((unsigned char *)vv.mv_data)[0] != 1)
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a view's header has a bad size");
+    const unsigned char *p = vv.mv_data;
+    *seq = shoal_be64_get(p + 1);
+    *t0 = unflip(shoal_be64_get(p + 9));
+    *max_ts = unflip(shoal_be64_get(p + 17));
+    return SHOAL_OK;
+}
+
+static int hdr_write(MDB_txn *txn, MDB_dbi dbi, const shoal_view *v, uint64_t seq, shoal_err *err)
+{
+    unsigned char k = SHOAL_VIEW_HDR, b[SHOAL_VIEW_HDR_LEN];
+    b[0] = 1;
+    shoal_be64_put(b + 1, seq);
+    shoal_be64_put(b + 9, flip(v->t0));
+    shoal_be64_put(b + 17, flip(v->max_ts));
+    MDB_val kv = {1, &k}, vv = {sizeof b, b};
+    int rc = mdb_put(txn, dbi, &kv, &vv, 0);
+    if (rc) return shoal_store_err(err, rc, "cannot write a view's header");
+    return SHOAL_OK;
+}
+
+static int meta_key(const char *name, size_t n, char *buf, size_t cap)
+{
+    return snprintf(buf, cap, META_PREFIX "%.*s", (int)n, name) < (int)cap ? 0 : -1;
+}
+
+static int gen_read(shoal_db *db, MDB_txn *txn, uint64_t *gen, shoal_err *err)
+{
+    MDB_val v;
+    int rc = shoal_meta_get(db, txn, META_GEN, &v);
+    if (rc == MDB_NOTFOUND) {
+        *gen = 0;
+        return SHOAL_OK;
+    }
+    if (rc) return shoal_store_err(err, rc, "cannot read meta");
+    if (v.mv_size != 8) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "views.gen has a bad size");
+    *gen = shoal_be64_get(v.mv_data);
+    return SHOAL_OK;
+}
+
+static int gen_bump(shoal_db *db, MDB_txn *txn, shoal_err *err)
+{
+    uint64_t g;
+    int rc = gen_read(db, txn, &g, err);
+    if (rc) return rc;
+    unsigned char b[8];
+    shoal_be64_put(b, g + 1);
+    return shoal_meta_put(db, txn, META_GEN, b, 8, err);
+}
+
+/* Calls fn for every definition in meta, decoded into a (strings borrowed from a). */
+static int each_def(shoal_db *db, MDB_txn *txn, shoal_arena *a, int (*fn)(void *ctx, const shoal_viewdef *def),
+                    void *ctx, shoal_err *err)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, db->dbi_meta, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot read meta");
+    size_t plen = strlen(META_PREFIX);
+    MDB_val k = {plen, (void *)META_PREFIX}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < plen || memcmp(k.mv_data, META_PREFIX, plen) != 0) break;
+        void *copy = shoal_arena_alloc(a, v.mv_size);
+        if (!copy) {
+            mdb_cursor_close(cur);
+            return nomem(err);
+        }
+        memcpy(copy, v.mv_data, v.mv_size);
+        shoal_viewdef def;
+        if ((rc = shoal_viewdef_decode(copy, v.mv_size, a, &def, err)) || (rc = fn(ctx, &def))) {
+            mdb_cursor_close(cur);
+            return rc;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND && rc < 0) return rc;
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read meta");
+    return SHOAL_OK;
+}
+
+/* ---------------------------------------------------------------- the append hooks */
+
+typedef struct load_ctx {
+    shoal_db *db;
+    shoal_views *reg;
+    shoal_err *err;
+} load_ctx;
+
+static int load_one(void *ctx, const shoal_viewdef *def)
+{
+    load_ctx *c = ctx;
+    shoal_view *v;
+    int rc = view_new(c->db, def, 0, &v, c->err);
+    if (rc) return rc;
+    shoal_view **l = shoal_realloc(c->reg->v, sizeof *l * (size_t)(c->reg->n + 1));
+    if (!l) {
+        view_free(v);
+        return nomem(c->err);
+    }
+    c->reg->v = l;
+    l[c->reg->n++] = v;
+    return 0;
+}
+
+void shoal_view_registry_free(shoal_db *db)
+{
+    shoal_views *reg = db->views;
+    if (!reg) return;
+    for (int i = 0; i < reg->n; i++) view_free(reg->v[i]);
+    shoal_free(reg->v);
+    shoal_free(reg);
+    db->views = NULL;
+}
+
+int shoal_view_begin(shoal_db *db, MDB_txn *txn, shoal_err *err)
+{
+    uint64_t gen;
+    int rc = gen_read(db, txn, &gen, err);
+    if (rc) return rc;
+    if (db->views && db->views->gen != gen) shoal_view_registry_free(db);
+    if (!db->views) {
+        if (gen == 0) return SHOAL_OK;   /* no view was ever created: nothing to keep */
+        shoal_views *reg = shoal_malloc(sizeof *reg);
+        if (!reg) return nomem(err);
+        memset(reg, 0, sizeof *reg);
+        reg->gen = gen;
+        db->views = reg;
+        shoal_arena *a = shoal_arena_new();
+        if (!a) return nomem(err);
+        load_ctx c = {db, reg, err};
+        rc = each_def(db, txn, a, load_one, &c, err);
+        shoal_arena_free(a);
+        if (rc) {
+            shoal_view_registry_free(db);
+            return rc;
+        }
+    }
+    for (int i = 0; i < db->views->n; i++) {
+        shoal_view *v = db->views->v[i];
+        MDB_dbi dbi;
+        uint64_t seq;
+        int64_t t0, max_ts;
+        v->txn = txn;
+        classify_reset(v);
+        if ((rc = open_table(txn, v->dbname, 0, &dbi, err)) ||
+            (rc = hdr_read(txn, dbi, &seq, &t0, &max_ts, err))) {
+            if (rc == SHOAL_ENOTFOUND)
+                rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\" has no table", v->dbname + 2);
+            return rc;
+        }
+        if (!v->loaded || seq != v->seq) {
+            /* Another process appended since, or our last attempt aborted. */
+            v->kind->reset(v->st);
+            v->seq = seq;
+            v->t0 = t0;
+            v->max_ts = max_ts;
+            if ((rc = v->kind->load(v, txn, dbi, err))) return rc;
+            v->loaded = 1;
+        }
+    }
+    return SHOAL_OK;
+}
+
+int shoal_view_apply(shoal_db *db, MDB_txn *txn, const shoal_ievent *ev, shoal_err *err)
+{
+    (void)txn;
+    if (!db->views) return SHOAL_OK;
+    for (int i = 0; i < db->views->n; i++) {
+        shoal_view *v = db->views->v[i];
+        uint64_t mask;
+        int rc = classify(v, ev, &mask, err);
+        if (rc) return rc;
+        if (mask && (rc = v->kind->apply(v, ev, mask, err))) return rc;
+    }
+    return SHOAL_OK;
+}
+
+int shoal_view_end(shoal_db *db, MDB_txn *txn, uint64_t last_seq, shoal_err *err)
+{
+    if (!db->views) return SHOAL_OK;
+    for (int i = 0; i < db->views->n; i++) {
+        shoal_view *v = db->views->v[i];
+        MDB_dbi dbi;
+        int rc;
+        if ((rc = open_table(txn, v->dbname, 0, &dbi, err)) || (rc = v->kind->flush(v, txn, dbi, 0, err)) ||
+            (rc = hdr_write(txn, dbi, v, last_seq, err)))
+            return rc;
+        v->seq = last_seq;
+    }
+    return SHOAL_OK;
+}
+
+void shoal_view_abort(shoal_db *db)
+{
+    if (!db->views) return;
+    for (int i = 0; i < db->views->n; i++) {
+        shoal_view *v = db->views->v[i];
+        v->kind->reset(v->st);
+        v->loaded = 0;
+    }
+}
+
+/* ---------------------------------------------------------------- replay */
+
+/* Feeds records from..to of r's snapshot into v (built mode). */
+static int replay(shoal_view *v, shoal_reader *r, uint64_t from, uint64_t to, shoal_err *err)
+{
+    if (from > to) return SHOAL_OK;
+    shoal_logcur *c;
+    int rc = shoal_logcur_open(r, from, &c, err);
+    if (rc) return rc;
+    v->txn = r->txn;
+    classify_reset(v);
+    shoal_rec rec;
+    shoal_rprop props[SHOAL_MAX_PROPS];
+    uint64_t n = 0;
+    while ((rc = shoal_logcur_next(c, &rec, err)) == 1) {
+        if (rec.seq > to) break;
+        shoal_ievent ev;
+        memset(&ev, 0, sizeof ev);
+        ev.ts = rec.ts;
+        ev.member = rec.member;
+        ev.type = rec.type;
+        ev.group = rec.group;
+        int np = shoal_rec_props(&rec, props, SHOAL_MAX_PROPS);
+        if (np < 0 || np > SHOAL_MAX_PROPS) {
+            rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log record %llu does not decode", (unsigned long long)rec.seq);
+            break;
+        }
+        ev.n_props = (uint32_t)np;
+        ev.props = props;
+        uint64_t mask;
+        if ((rc = classify(v, &ev, &mask, err))) break;
+        if (mask && (rc = v->kind->apply(v, &ev, mask, err))) break;
+        /* Fold what accumulated into the kind's compact form now and then, so memory
+         * follows the view's size and not the log's. */
+        if ((++n & 65535) == 0 && (rc = v->kind->flush(v, NULL, 0, 0, err))) break;
+    }
+    shoal_logcur_close(c);
+    if (rc < 0) return rc;
+    return v->kind->flush(v, NULL, 0, 0, err);
+}
+
+/* ---------------------------------------------------------------- create, rebuild, drop */
+
+static int name_ok(shoal_str n)
+{
+    if (n.len == 0 || n.len > 64) return 0;
+    for (uint32_t i = 0; i < n.len; i++) {
+        char c = n.ptr[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return 0;
+    }
+    return 1;
+}
+
+/* Back-fill and swap-in, shared by create and rebuild.
+ *
+ * The replay runs over a read snapshot (seq 1..S) without holding the writer lock, so
+ * ingest goes on meanwhile. Then one write transaction replays S+1..L, the events that
+ * were committed since (LMDB has one writer, so nothing can be appended between the
+ * moment this transaction reads L and its commit), writes the whole state, the header
+ * (L) and the definition, and commits: the view enters the registry at exactly the
+ * sequence it reflects, so no event is missed or counted twice. A full map aborts the
+ * transaction; the in-memory state already holds S+1..L, so the whole thing starts
+ * over after growing the map. */
+static int install(shoal_db *db, const shoal_viewdef *def, int replace, shoal_err *err)
+{
+    for (;;) {
+        shoal_view *v = NULL;
+        shoal_reader *r = NULL;
+        MDB_txn *txn = NULL;
+        shoal_arena *a = NULL;
+        char mk[128];
+        MDB_val mv;
+        int rc;
+        if (meta_key(def->name.ptr, def->name.len, mk, sizeof mk))
+            return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "view name too long");
+        if ((rc = view_new(db, def, 1, &v, err))) return rc;
+        if ((rc = shoal_reader_open(db, &r, err))) goto fail;
+        rc = shoal_meta_get(db, r->txn, mk, &mv);
+        if (rc == 0 && !replace) {
+            rc = shoal_err_set(err, SHOAL_ESEMANTIC, -1, -1, "view \"%.*s\" already exists", (int)def->name.len, def->name.ptr);
+            goto fail;
+        }
+        uint64_t s = r->last_seq;
+        if ((rc = replay(v, r, 1, s, err))) goto fail;
+        shoal_reader_close(r);
+        r = NULL;
+
+        if ((rc = shoal_db_txn_begin(db, 0, &txn, err))) goto fail;
+        rc = shoal_meta_get(db, txn, mk, &mv);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            rc = shoal_store_err(err, rc, "cannot read meta");
+            goto fail;
+        }
+        if ((rc == 0) != (replace != 0)) {
+            rc = shoal_err_set(err, replace ? SHOAL_ENOTFOUND : SHOAL_ESEMANTIC, -1, -1, "view \"%.*s\" %s",
+                               (int)def->name.len, def->name.ptr, replace ? "was dropped meanwhile" : "already exists");
+            goto fail;
+        }
+        shoal_reader fake;
+        memset(&fake, 0, sizeof fake);
+        fake.db = db;
+        fake.txn = txn;
+        if ((rc = shoal_log_last_seq(db, txn, &fake.last_seq, err))) goto fail;
+        if ((rc = replay(v, &fake, s + 1, fake.last_seq, err))) goto fail;
+        MDB_dbi dbi;
+        if ((rc = open_table(txn, v->dbname, 1, &dbi, err))) goto fail;
+        if ((rc = mdb_drop(txn, dbi, 0))) {
+            rc = shoal_store_err(err, rc, "cannot empty a view's table");
+            goto fail;
+        }
+        if ((rc = v->kind->flush(v, txn, dbi, 1, err)) || (rc = hdr_write(txn, dbi, v, fake.last_seq, err))) goto fail;
+        shoal_str enc;
+        if (!(a = shoal_arena_new())) {
+            rc = nomem(err);
+            goto fail;
+        }
+        if ((rc = shoal_viewdef_encode(&v->def, a, &enc, err)) ||
+            (rc = shoal_meta_put(db, txn, mk, enc.ptr, enc.len, err)) || (rc = gen_bump(db, txn, err)))
+            goto fail;
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+        if (rc) {
+            rc = shoal_store_err(err, rc, "cannot commit the view");
+            goto fail;
+        }
+        shoal_view_registry_free(db);
+        view_free(v);
+        shoal_arena_free(a);
+        return SHOAL_OK;
+    fail:
+        if (txn) mdb_txn_abort(txn);
+        shoal_reader_close(r);
+        view_free(v);
+        shoal_arena_free(a);
+        shoal_dict_cache_clear(db->dict);
+        shoal_view_registry_free(db);
+        if (rc == SHOAL_ESTORE && err && err->sys == MDB_MAP_FULL) {
+            err->code = 0;
+            err->msg[0] = 0;
+            err->sys = 0;
+            if ((rc = shoal_db_grow(db, err))) return rc;
+            continue;
+        }
+        return rc;
+    }
+}
+
+int shoal_view_create(shoal_db *db, const shoal_viewdef *def, shoal_err *err)
+{
+    if (db->flags & SHOAL_OPEN_RDONLY) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
+    if (!name_ok(def->name))
+        return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "invalid view name (letters, digits and _, at most 64)");
+    return install(db, def, 0, err);
+}
+
+typedef struct defs {
+    shoal_viewdef *d;
+    int n, cap;
+    shoal_arena *a;
+    shoal_err *err;
+} defs;
+
+static int collect(void *ctx, const shoal_viewdef *def)
+{
+    defs *c = ctx;
+    if (c->n == c->cap) {
+        int cap = c->cap ? c->cap * 2 : 8;
+        shoal_viewdef *d = shoal_arena_alloc(c->a, sizeof *d * (size_t)cap);
+        if (!d) return nomem(c->err);
+        if (c->n) memcpy(d, c->d, sizeof *d * (size_t)c->n);
+        c->d = d;
+        c->cap = cap;
+    }
+    c->d[c->n++] = *def;
+    return 0;
+}
+
+int shoal_view_rebuild(shoal_db *db, const char *name, uint64_t *n_views, shoal_err *err)
+{
+    *n_views = 0;
+    if (db->flags & SHOAL_OPEN_RDONLY) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
+    defs c = {NULL, 0, 0, shoal_arena_new(), err};
+    if (!c.a) return nomem(err);
+    shoal_reader *r;
+    int rc = shoal_reader_open(db, &r, err);
+    if (!rc) {
+        rc = each_def(db, r->txn, c.a, collect, &c, err);
+        shoal_reader_close(r);
+    }
+    int found = 0;
+    for (int i = 0; !rc && i < c.n; i++) {
+        if (name && (strlen(name) != c.d[i].name.len || memcmp(name, c.d[i].name.ptr, c.d[i].name.len))) continue;
+        found = 1;
+        if (!(rc = install(db, &c.d[i], 1, err))) (*n_views)++;
+    }
+    if (!rc && name && !found) rc = shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "no view named \"%s\"", name);
+    shoal_arena_free(c.a);
+    return rc;
+}
+
+int shoal_view_drop(shoal_db *db, const char *name, shoal_err *err)
+{
+    if (db->flags & SHOAL_OPEN_RDONLY) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
+    char mk[128], dbname[80];
+    size_t n = strlen(name);
+    if (meta_key(name, n, mk, sizeof mk) || n > 64) return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "no view named \"%s\"", name);
+    snprintf(dbname, sizeof dbname, "v.%s", name);
+    for (;;) {
+        MDB_txn *txn;
+        int rc = shoal_db_txn_begin(db, 0, &txn, err);
+        if (rc) return rc;
+        MDB_val k = {strlen(mk), mk}, v;
+        rc = mdb_get(txn, db->dbi_meta, &k, &v);
+        if (rc == MDB_NOTFOUND) {
+            mdb_txn_abort(txn);
+            return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "no view named \"%s\"", name);
+        }
+        MDB_dbi dbi;
+        if (!rc) rc = mdb_del(txn, db->dbi_meta, &k, NULL);
+        if (!rc) {
+            rc = mdb_dbi_open(txn, dbname, 0, &dbi);
+            if (!rc) rc = mdb_drop(txn, dbi, 1);
+            else if (rc == MDB_NOTFOUND) rc = 0;
+        }
+        if (rc) {
+            mdb_txn_abort(txn);
+            return shoal_store_err(err, rc, "cannot drop the view");
+        }
+        if ((rc = gen_bump(db, txn, err))) {
+            mdb_txn_abort(txn);
+            if (err && err->sys == MDB_MAP_FULL) {
+                shoal_err_clear(err);
+                if ((rc = shoal_db_grow(db, err))) return rc;
+                continue;
+            }
+            return rc;
+        }
+        rc = mdb_txn_commit(txn);
+        shoal_view_registry_free(db);
+        if (rc) return shoal_store_err(err, rc, "cannot commit the drop");
+        return SHOAL_OK;
+    }
+}
+
+/* ---------------------------------------------------------------- list, check */
+
+static int fill_info(shoal_reader *r, const shoal_viewdef *def, shoal_viewinfo *out, shoal_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->def = *def;
+    out->t0 = out->max_ts = INT64_MIN;
+    char dbname[80];
+    snprintf(dbname, sizeof dbname, "v.%.*s", (int)def->name.len, def->name.ptr);
+    MDB_dbi dbi;
+    int rc = open_table(r->txn, dbname, 0, &dbi, err);
+    if (rc == SHOAL_ENOTFOUND) return SHOAL_OK;
+    if (rc) return rc;
+    rc = hdr_read(r->txn, dbi, &out->seq, &out->t0, &out->max_ts, err);
+    if (rc && rc != SHOAL_ENOTFOUND) return rc;
+    MDB_stat st;
+    if ((rc = mdb_stat(r->txn, dbi, &st))) return shoal_store_err(err, rc, "cannot read a view's table");
+    out->bytes = (uint64_t)st.ms_psize * (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
+    out->entries = st.ms_entries;
+    return SHOAL_OK;
+}
+
+typedef struct list_ctx {
+    shoal_reader *r;
+    shoal_arena *a;
+    shoal_viewinfo *v;
+    int n, cap;
+    shoal_err *err;
+} list_ctx;
+
+static int list_one(void *ctx, const shoal_viewdef *def)
+{
+    list_ctx *c = ctx;
+    if (c->n == c->cap) {
+        int cap = c->cap ? c->cap * 2 : 8;
+        shoal_viewinfo *v = shoal_arena_alloc(c->a, sizeof *v * (size_t)cap);
+        if (!v) return nomem(c->err);
+        if (c->n) memcpy(v, c->v, sizeof *v * (size_t)c->n);
+        c->v = v;
+        c->cap = cap;
+    }
+    return fill_info(c->r, def, &c->v[c->n++], c->err);
+}
+
+int shoal_view_list(shoal_reader *r, shoal_arena *a, shoal_viewinfo **out, int *n, shoal_err *err)
+{
+    list_ctx c = {r, a, NULL, 0, 0, err};
+    int rc = each_def(r->db, r->txn, a, list_one, &c, err);
+    *out = c.v;
+    *n = c.n;
+    return rc;
+}
+
+int shoal_view_info(shoal_reader *r, shoal_arena *a, const char *name, shoal_viewinfo *out, shoal_err *err)
+{
+    char mk[128];
+    size_t n = strlen(name);
+    if (n > 64 || meta_key(name, n, mk, sizeof mk)) return SHOAL_ENOTFOUND;
+    MDB_val v;
+    int rc = shoal_meta_get(r->db, r->txn, mk, &v);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot read meta");
+    void *copy = shoal_arena_alloc(a, v.mv_size);
+    if (!copy) return nomem(err);
+    memcpy(copy, v.mv_data, v.mv_size);
+    shoal_viewdef def;
+    if ((rc = shoal_viewdef_decode(copy, v.mv_size, a, &def, err))) return rc;
+    return fill_info(r, &def, out, err);
+}
+
+typedef struct check_ctx {
+    shoal_reader *r;
+    void (*problem)(void *, const char *);
+    void *pctx;
+    uint64_t n;
+    shoal_err *err;
+} check_ctx;
+
+static int check_one(void *ctx, const shoal_viewdef *def)
+{
+    check_ctx *c = ctx;
+    shoal_view *v;
+    char msg[256];
+    int rc = view_new(c->r->db, def, 1, &v, c->err);
+    if (rc) return rc;
+    c->n++;
+    MDB_dbi dbi;
+    uint64_t seq;
+    int64_t t0, max_ts;
+    rc = open_table(c->r->txn, v->dbname, 0, &dbi, c->err);
+    if (rc == SHOAL_ENOTFOUND) {
+        snprintf(msg, sizeof msg, "view \"%s\" has no table", v->dbname + 2);
+        c->problem(c->pctx, msg);
+        view_free(v);
+        return 0;
+    }
+    if (!rc) rc = hdr_read(c->r->txn, dbi, &seq, &t0, &max_ts, c->err);
+    if (rc == SHOAL_ENOTFOUND || rc == SHOAL_ECORRUPT) {
+        snprintf(msg, sizeof msg, "view \"%s\" has no readable header", v->dbname + 2);
+        c->problem(c->pctx, msg);
+        view_free(v);
+        return 0;
+    }
+    if (!rc && seq != c->r->last_seq) {
+        snprintf(msg, sizeof msg, "view \"%s\" reflects sequence %llu but the log ends at %llu", v->dbname + 2,
+                 (unsigned long long)seq, (unsigned long long)c->r->last_seq);
+        c->problem(c->pctx, msg);
+    }
+    if (!rc) rc = replay(v, c->r, 1, c->r->last_seq, c->err);
+    if (!rc && (t0 != v->t0 || max_ts != v->max_ts)) {
+        snprintf(msg, sizeof msg, "view \"%s\": header (epoch, latest event) differs from a rebuild", v->dbname + 2);
+        c->problem(c->pctx, msg);
+    }
+    if (!rc) rc = v->kind->compare(v, c->r->txn, dbi, c->problem, c->pctx, c->err);
+    view_free(v);
+    return rc;
+}
+
+int shoal_view_check(shoal_reader *r, void (*problem)(void *ctx, const char *msg), void *ctx, uint64_t *n_views,
+                     shoal_err *err)
+{
+    check_ctx c = {r, problem, ctx, 0, err};
+    shoal_arena *a = shoal_arena_new();
+    if (!a) return nomem(err);
+    int rc = each_def(r->db, r->txn, a, check_one, &c, err);
+    shoal_arena_free(a);
+    *n_views = c.n;
+    return rc;
+}

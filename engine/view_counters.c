@@ -1,0 +1,538 @@
+/* view_counters.c — the counters kind: per member, per series (types + filter), per
+ * local day, the number of events and, for a series that sums a property, the values
+ * seen and their sum. Any window made of whole days is then a few buckets per series.
+ *
+ * Table: key [series u8][day BE u32, sign flipped] → a bucket: flag byte (1: sums
+ * follow), then per member in ascending id: varint member delta, varint count, and with
+ * sums varint values, zigzag varint integer sum, u8 has-double, [f64 double sum].
+ * Late events land in their own day's bucket. Hot state is only the batch's deltas:
+ * end of batch folds them into the buckets they dirtied (one get and one put per
+ * bucket, in key order); a log-ordered batch touches one or two days per series.
+ */
+#include "shoal_int.h"
+#include "tz.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct cdelta {
+    uint64_t sd;        /* series << 32 | flipped day: the bucket's key order */
+    uint32_t member;
+    uint32_t used;
+    uint64_t count, nv;
+    int64_t isum;
+    double dsum;
+    int hasd;
+} cdelta;
+
+typedef struct cbucket {
+    uint64_t sd;
+    unsigned char *p;
+    size_t n;
+    int used, dirty;
+} cbucket;
+
+typedef struct cstate {
+    shoal_view *v;
+    cdelta *d;
+    size_t dcap, dn;
+    cbucket *b;
+    size_t bcap, bn;
+} cstate;
+
+typedef struct centry {
+    uint32_t member;
+    uint64_t count, nv;
+    int64_t isum;
+    double dsum;
+    int hasd;
+} centry;
+
+static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
+
+static uint64_t hash2(uint64_t a, uint32_t b)
+{
+    uint64_t h = (a ^ ((uint64_t)b << 21) ^ b) * 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 31);
+}
+
+static int new_state(shoal_view *v, void **out)
+{
+    cstate *s = shoal_malloc(sizeof *s);
+    if (!s) return SHOAL_ENOMEM;
+    memset(s, 0, sizeof *s);
+    s->v = v;
+    *out = s;
+    return SHOAL_OK;
+}
+
+static void clear_buckets(cstate *s)
+{
+    for (size_t i = 0; i < s->bcap; i++)
+        if (s->b[i].used) shoal_free(s->b[i].p);
+    shoal_free(s->b);
+    s->b = NULL;
+    s->bcap = s->bn = 0;
+}
+
+static void reset(void *st)
+{
+    cstate *s = st;
+    shoal_free(s->d);
+    s->d = NULL;
+    s->dcap = s->dn = 0;
+    clear_buckets(s);
+}
+
+static void free_state(void *st)
+{
+    if (!st) return;
+    reset(st);
+    shoal_free(st);
+}
+
+static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
+{
+    (void)v, (void)txn, (void)dbi, (void)err;
+    return SHOAL_OK;   /* nothing is kept across batches */
+}
+
+static cdelta *delta_at(cstate *s, uint64_t sd, uint32_t m)
+{
+    if ((s->dn + 1) * 2 > s->dcap) {
+        size_t nc = s->dcap ? s->dcap * 2 : 4096;
+        cdelta *t = shoal_malloc(nc * sizeof *t);
+        if (!t) return NULL;
+        memset(t, 0, nc * sizeof *t);
+        for (size_t i = 0; i < s->dcap; i++)
+            if (s->d[i].used) {
+                size_t j = hash2(s->d[i].sd, s->d[i].member) & (nc - 1);
+                while (t[j].used) j = (j + 1) & (nc - 1);
+                t[j] = s->d[i];
+            }
+        shoal_free(s->d);
+        s->d = t;
+        s->dcap = nc;
+    }
+    size_t j = hash2(sd, m) & (s->dcap - 1);
+    while (s->d[j].used) {
+        if (s->d[j].sd == sd && s->d[j].member == m) return &s->d[j];
+        j = (j + 1) & (s->dcap - 1);
+    }
+    cdelta *e = &s->d[j];
+    memset(e, 0, sizeof *e);
+    e->used = 1;
+    e->sd = sd;
+    e->member = m;
+    s->dn++;
+    return e;
+}
+
+static void add_int(int64_t *isum, double *dsum, int *hasd, int64_t v)
+{
+    if (__builtin_add_overflow(*isum, v, isum)) {
+        *dsum += (double)v;
+        *hasd = 1;
+    }
+}
+
+static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err *err)
+{
+    cstate *s = v->st;
+    int64_t day = shoal_view_day(v->tz, ev->ts);
+    uint32_t fday = (uint32_t)((uint64_t)day ^ (1ULL << 31));
+    for (uint32_t i = 0; mask; i++, mask >>= 1) {
+        if (!(mask & 1)) continue;
+        cdelta *d = delta_at(s, (uint64_t)i << 32 | fday, ev->member);
+        if (!d) return nomem(err);
+        d->count++;
+        int64_t iv;
+        double dv;
+        int is_num;
+        if (v->def.series[i].sum_prop.len && shoal_view_sum_value(v, i, ev, &iv, &dv, &is_num)) {
+            d->nv++;
+            if (is_num) {
+                d->dsum += dv;
+                d->hasd = 1;
+            } else {
+                add_int(&d->isum, &d->dsum, &d->hasd, iv);
+            }
+        }
+    }
+    return SHOAL_OK;
+}
+
+/* ---------------------------------------------------------------- buckets */
+
+static cbucket *bucket_at(cstate *s, uint64_t sd, int *fresh)
+{
+    if ((s->bn + 1) * 2 > s->bcap) {
+        size_t nc = s->bcap ? s->bcap * 2 : 256;
+        cbucket *t = shoal_malloc(nc * sizeof *t);
+        if (!t) return NULL;
+        memset(t, 0, nc * sizeof *t);
+        for (size_t i = 0; i < s->bcap; i++)
+            if (s->b[i].used) {
+                size_t j = hash2(s->b[i].sd, 0) & (nc - 1);
+                while (t[j].used) j = (j + 1) & (nc - 1);
+                t[j] = s->b[i];
+            }
+        shoal_free(s->b);
+        s->b = t;
+        s->bcap = nc;
+    }
+    size_t j = hash2(sd, 0) & (s->bcap - 1);
+    while (s->b[j].used) {
+        if (s->b[j].sd == sd) {
+            *fresh = 0;
+            return &s->b[j];
+        }
+        j = (j + 1) & (s->bcap - 1);
+    }
+    cbucket *b = &s->b[j];
+    memset(b, 0, sizeof *b);
+    b->used = 1;
+    b->sd = sd;
+    s->bn++;
+    *fresh = 1;
+    return b;
+}
+
+/* Decodes one entry; returns the next position or NULL when malformed. */
+static const unsigned char *dec_entry(const unsigned char *p, const unsigned char *end, int sums, uint32_t *prev,
+                                      centry *e)
+{
+    uint64_t dm, c, nv = 0, zs = 0;
+    size_t k;
+    memset(e, 0, sizeof *e);
+    if (!(k = shoal_varint_get(p, end, &dm))) return NULL;
+    p += k;
+    if (!(k = shoal_varint_get(p, end, &c))) return NULL;
+    p += k;
+    if (sums) {
+        if (!(k = shoal_varint_get(p, end, &nv))) return NULL;
+        p += k;
+        if (!(k = shoal_varint_get(p, end, &zs))) return NULL;
+        p += k;
+        if (p >= end) return NULL;
+        e->hasd = *p++;
+        if (e->hasd) {
+            if (end - p < 8) return NULL;
+            memcpy(&e->dsum, p, 8);
+            p += 8;
+        }
+    }
+    if (dm > UINT32_MAX - *prev) return NULL;
+    *prev += (uint32_t)dm;
+    e->member = *prev;
+    e->count = c;
+    e->nv = nv;
+    e->isum = shoal_unzigzag(zs);
+    return p;
+}
+
+static size_t enc_entry(unsigned char *p, int sums, uint32_t prev, const centry *e)
+{
+    size_t n = shoal_varint_put(p, e->member - prev);
+    n += shoal_varint_put(p + n, e->count);
+    if (sums) {
+        n += shoal_varint_put(p + n, e->nv);
+        n += shoal_varint_put(p + n, shoal_zigzag(e->isum));
+        p[n++] = (unsigned char)(e->hasd != 0);
+        if (e->hasd) {
+            memcpy(p + n, &e->dsum, 8);
+            n += 8;
+        }
+    }
+    return n;
+}
+
+#define ENTRY_MAX (5 + 10 + 10 + 10 + 1 + 8)
+
+static int cmp_delta(const void *a, const void *b)
+{
+    const cdelta *x = *(const cdelta *const *)a, *y = *(const cdelta *const *)b;
+    if (x->sd != y->sd) return x->sd < y->sd ? -1 : 1;
+    return (x->member > y->member) - (x->member < y->member);
+}
+
+/* Merges the sorted deltas d[0..n) into bucket b. */
+static int merge(cbucket *b, int sums, cdelta **d, size_t n, shoal_err *err)
+{
+    size_t cap = b->n + n * ENTRY_MAX + 1;
+    unsigned char *out = shoal_malloc(cap), *q = out;
+    if (!out) return nomem(err);
+    const unsigned char *p = b->p, *end = b->p + b->n;
+    if (p && p < end) p++;   /* the old flag byte */
+    *q++ = (unsigned char)sums;
+    uint32_t prev_in = 0, prev_out = 0;
+    centry e;
+    int have = 0;
+    size_t i = 0;
+    for (;;) {
+        if (!have && p && p < end) {
+            if (!(p = dec_entry(p, end, sums, &prev_in, &e))) {
+                shoal_free(out);
+                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket does not decode");
+            }
+            have = 1;
+        }
+        if (!have && i == n) break;
+        centry o;
+        if (have && (i == n || e.member < d[i]->member)) {
+            o = e;
+            have = 0;
+        } else {
+            const cdelta *x = d[i++];
+            memset(&o, 0, sizeof o);
+            if (have && e.member == x->member) {
+                o = e;
+                have = 0;
+            }
+            o.member = x->member;
+            o.count += x->count;
+            o.nv += x->nv;
+            add_int(&o.isum, &o.dsum, &o.hasd, x->isum);
+            if (x->hasd) {
+                o.dsum += x->dsum;
+                o.hasd = 1;
+            }
+        }
+        q += enc_entry(q, sums, prev_out, &o);
+        prev_out = o.member;
+    }
+    shoal_free(b->p);
+    b->p = out;
+    b->n = (size_t)(q - out);
+    b->dirty = 1;
+    return SHOAL_OK;
+}
+
+static void sd_key(uint64_t sd, unsigned char *k)
+{
+    k[0] = (unsigned char)(sd >> 32);
+    k[1] = (unsigned char)(sd >> 24);
+    k[2] = (unsigned char)(sd >> 16);
+    k[3] = (unsigned char)(sd >> 8);
+    k[4] = (unsigned char)sd;
+}
+
+static int cmp_bucket(const void *a, const void *b)
+{
+    const cbucket *x = *(const cbucket *const *)a, *y = *(const cbucket *const *)b;
+    return (x->sd > y->sd) - (x->sd < y->sd);
+}
+
+static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
+{
+    cstate *s = v->st;
+    int rc = SHOAL_OK;
+    /* Fold the deltas into their buckets, in key order. */
+    if (s->dn) {
+        cdelta **l = shoal_malloc(s->dn * sizeof *l);
+        if (!l) return nomem(err);
+        size_t n = 0;
+        for (size_t i = 0; i < s->dcap; i++)
+            if (s->d[i].used) l[n++] = &s->d[i];
+        qsort(l, n, sizeof *l, cmp_delta);
+        for (size_t i = 0; i < n && !rc;) {
+            size_t j = i;
+            while (j < n && l[j]->sd == l[i]->sd) j++;
+            int fresh;
+            cbucket *b = bucket_at(s, l[i]->sd, &fresh);
+            if (!b) {
+                rc = nomem(err);
+                break;
+            }
+            if (fresh && !v->built && txn) {
+                unsigned char k[SHOAL_COUNTERS_KEY];
+                sd_key(b->sd, k);
+                MDB_val kv = {sizeof k, k}, vv;
+                int lrc = mdb_get(txn, dbi, &kv, &vv);
+                if (lrc == 0) {
+                    if (!(b->p = shoal_malloc(vv.mv_size ? vv.mv_size : 1))) {
+                        rc = nomem(err);
+                        break;
+                    }
+                    memcpy(b->p, vv.mv_data, vv.mv_size);
+                    b->n = vv.mv_size;
+                } else if (lrc != MDB_NOTFOUND) {
+                    rc = shoal_store_err(err, lrc, "cannot read a counters bucket");
+                    break;
+                }
+            }
+            rc = merge(b, v->def.series[l[i]->sd >> 32].sum_prop.len != 0, l + i, j - i, err);
+            i = j;
+        }
+        shoal_free(l);
+        shoal_free(s->d);
+        s->d = NULL;
+        s->dcap = s->dn = 0;
+        if (rc) return rc;
+    }
+    if (!txn) return SHOAL_OK;
+    /* Write the dirty buckets (every bucket when all), in key order. */
+    cbucket **l = shoal_malloc((s->bn + 1) * sizeof *l);
+    if (!l) return nomem(err);
+    size_t n = 0;
+    for (size_t i = 0; i < s->bcap; i++)
+        if (s->b[i].used && (all || s->b[i].dirty)) l[n++] = &s->b[i];
+    qsort(l, n, sizeof *l, cmp_bucket);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char k[SHOAL_COUNTERS_KEY];
+        sd_key(l[i]->sd, k);
+        MDB_val kv = {sizeof k, k}, vv = {l[i]->n, l[i]->p};
+        if ((rc = mdb_put(txn, dbi, &kv, &vv, 0))) {
+            rc = shoal_store_err(err, rc, "cannot write a counters bucket");
+            break;
+        }
+        l[i]->dirty = 0;
+    }
+    shoal_free(l);
+    /* Hot state ends with the batch: the next one reads what it needs. */
+    if (!v->built) clear_buckets(s);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- check */
+
+static int same_entry(const centry *a, const centry *b)
+{
+    if (a->member != b->member || a->count != b->count || a->nv != b->nv) return 0;
+    /* Integer parts are exact; double parts may be added in another grouping. */
+    double x = a->dsum + (double)a->isum, y = b->dsum + (double)b->isum;
+    if (!a->hasd && !b->hasd) return a->isum == b->isum;
+    double m = fabs(y) > 1 ? fabs(y) : 1;
+    return fabs(x - y) <= 1e-9 * m;
+}
+
+static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(void *, const char *), void *ctx,
+                   shoal_err *err)
+{
+    cstate *s = v->st;
+    char msg[256];
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    for (size_t i = 0; i < s->bcap; i++) s->b[i].dirty = 0;   /* dirty = seen below */
+    MDB_val k, val;
+    const char *name = v->dbname + 2;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        if (k.mv_size == 1 && kp[0] == SHOAL_VIEW_HDR) continue;
+        if (k.mv_size != SHOAL_COUNTERS_KEY || kp[0] >= v->def.n_series) {
+            snprintf(msg, sizeof msg, "view \"%s\" has a key that is not a bucket", name);
+            problem(ctx, msg);
+            continue;
+        }
+        uint64_t sd = (uint64_t)kp[0] << 32 | (uint64_t)kp[1] << 24 | (uint64_t)kp[2] << 16 | (uint64_t)kp[3] << 8 | kp[4];
+        int64_t day = (int32_t)((uint32_t)sd ^ (1u << 31)), y;
+        int mo, d;
+        shoal_tz_civil_from_days(day, &y, &mo, &d);
+        int fresh;
+        cbucket *b = bucket_at(s, sd, &fresh);
+        if (!b) {
+            mdb_cursor_close(cur);
+            return nomem(err);
+        }
+        b->dirty = 1;
+        if (fresh) {
+            snprintf(msg, sizeof msg, "view \"%s\": series %u, day %04lld-%02d-%02d is stored but a rebuild has no such bucket",
+                     name, kp[0], (long long)y, mo, d);
+            problem(ctx, msg);
+            continue;
+        }
+        int sums = v->def.series[kp[0]].sum_prop.len != 0;
+        const unsigned char *p = val.mv_data, *end = p + val.mv_size, *q = b->p + 1, *qend = b->p + b->n;
+        if (val.mv_size == 0 || p[0] != sums) {
+            snprintf(msg, sizeof msg, "view \"%s\": series %u, day %04lld-%02d-%02d has a bad bucket header", name,
+                     kp[0], (long long)y, mo, d);
+            problem(ctx, msg);
+            continue;
+        }
+        p++;
+        uint32_t pp = 0, pq = 0;
+        while (p < end || q < qend) {
+            centry a, c;
+            memset(&a, 0, sizeof a);
+            memset(&c, 0, sizeof c);
+            const unsigned char *np = p < end ? dec_entry(p, end, sums, &pp, &a) : NULL;
+            const unsigned char *nq = q < qend ? dec_entry(q, qend, sums, &pq, &c) : NULL;
+            if ((p < end && !np) || !np || !nq || !same_entry(&a, &c)) {
+                uint32_t m = np ? a.member : nq ? c.member : 0;
+                snprintf(msg, sizeof msg,
+                         "view \"%s\": series %u, day %04lld-%02d-%02d, member id %u: stored %llu events, a rebuild "
+                         "counts %llu",
+                         name, kp[0], (long long)y, mo, d, m, np ? (unsigned long long)a.count : 0ULL,
+                         nq && (!np || c.member == m) ? (unsigned long long)c.count : 0ULL);
+                problem(ctx, msg);
+                break;
+            }
+            p = np;
+            q = nq;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    for (size_t i = 0; i < s->bcap; i++)
+        if (s->b[i].used && !s->b[i].dirty) {
+            snprintf(msg, sizeof msg, "view \"%s\": series %u is missing a bucket that a rebuild has", name,
+                     (unsigned)(s->b[i].sd >> 32));
+            problem(ctx, msg);
+        }
+    return SHOAL_OK;
+}
+
+const shoal_view_kind shoal_view_counters = {"counters", new_state, free_state, reset, load, apply, flush, compare};
+
+/* ---------------------------------------------------------------- reads */
+
+int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
+                             uint32_t n_members, uint64_t *count, uint64_t *n_vals, int64_t *isum, double *dsum,
+                             int *num, shoal_err *err)
+{
+    char dbname[80];
+    snprintf(dbname, sizeof dbname, "v.%s", name);
+    MDB_dbi dbi;
+    int rc = mdb_dbi_open(r->txn, dbname, 0, &dbi);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot open a view's table");
+    if (day_lo < INT32_MIN) day_lo = INT32_MIN;
+    if (day_hi > (int64_t)INT32_MAX + 1) day_hi = (int64_t)INT32_MAX + 1;
+    if (day_lo >= day_hi) return SHOAL_OK;
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
+    unsigned char kb[SHOAL_COUNTERS_KEY];
+    sd_key((uint64_t)s << 32 | (uint32_t)((uint64_t)day_lo ^ (1ULL << 31)), kb);
+    MDB_val k = {sizeof kb, kb}, val;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        if (k.mv_size != SHOAL_COUNTERS_KEY || kp[0] != s) break;
+        int64_t day = (int32_t)(((uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4]) ^ (1u << 31));
+        if (day >= day_hi) break;
+        const unsigned char *p = val.mv_data, *end = p + val.mv_size;
+        if (p == end) continue;
+        int sums = *p++;
+        uint32_t prev = 0;
+        centry e;
+        while (p < end) {
+            if (!(p = dec_entry(p, end, sums, &prev, &e))) {
+                mdb_cursor_close(cur);
+                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+            }
+            if (e.member > n_members) break;   /* a member after this snapshot's dictionary */
+            count[e.member] += e.count;
+            if (n_vals) n_vals[e.member] += e.nv;
+            if (isum) {
+                int hd = 0;
+                add_int(&isum[e.member], &dsum[e.member], &hd, e.isum);
+                if (e.hasd) dsum[e.member] += e.dsum;
+                if ((hd || e.hasd) && num) *num = 1;
+            }
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    return SHOAL_OK;
+}

@@ -1,0 +1,463 @@
+/* views.c — the query layer's side of views: CREATE COUNTERS / CREATE SCORE compile a
+ * statement into the engine's shoal_viewdef (type names, a filter program, summed
+ * properties, weights), DROP and SHOW VIEWS, and the planner's choice: a per-member
+ * aggregate is answered from a counters view when a series has the same types and
+ * filter and the window is made of whole local days in the view's zone.
+ *
+ * Filters are compiled from the syntax tree, not through the dictionary, so a view can
+ * be created before any event exists, and a query's filter matches a series exactly
+ * when it compiles to the same program.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plan.h"
+
+static int sem(exec *x, int off, int len, const char *msg)
+{
+    return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "%s", msg);
+}
+
+/* ---------------------------------------------------------------- filter programs */
+
+typedef struct pbuf {
+    unsigned char *p;
+    size_t n, cap;
+    exec *x;
+} pbuf;
+
+static int put(pbuf *b, const void *s, size_t n)
+{
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        while (cap < b->n + n) cap *= 2;
+        unsigned char *q = shoal_arena_alloc(b->x->a, cap);
+        if (!q) return shoal_err_set(b->x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+        if (b->n) memcpy(q, b->p, b->n);
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    return 0;
+}
+
+static int put_op(pbuf *b, int op) { unsigned char c = (unsigned char)op; return put(b, &c, 1); }
+
+static int put_str(pbuf *b, int op, const char *s, size_t n)
+{
+    unsigned char v[11];
+    v[0] = (unsigned char)op;
+    size_t k = 1 + shoal_varint_put(v + 1, n);
+    return put(b, v, k) || put(b, s, n);
+}
+
+static int is_event_column(const char *s)
+{
+    return !strcasecmp(s, "seq") || !strcasecmp(s, "ts") || !strcasecmp(s, "member") || !strcasecmp(s, "type") ||
+           !strcasecmp(s, "group");
+}
+
+/* The program of a filter; its semantics are query/exec.c's over the same tree. */
+static int prog(pbuf *b, const shoal_node *n)
+{
+    exec *x = b->x;
+    unsigned char v[12];
+    switch (n->kind) {
+    case SHOAL_AST_NAME:
+        if (is_event_column(n->s))
+            return sem(x, n->off, n->len, "a view's filter reads event properties only, not the event's columns");
+        return put_str(b, SHOAL_VP_PROP, n->s, (size_t)n->n);
+    case SHOAL_AST_INT:
+        v[0] = SHOAL_VP_INT;
+        return put(b, v, 1 + shoal_varint_put(v + 1, shoal_zigzag(n->i)));
+    case SHOAL_AST_NUM:
+        v[0] = SHOAL_VP_NUM;
+        memcpy(v + 1, &n->d, 8);
+        return put(b, v, 9);
+    case SHOAL_AST_BOOL:
+        v[0] = SHOAL_VP_BOOL;
+        v[1] = (unsigned char)(n->i != 0);
+        return put(b, v, 2);
+    case SHOAL_AST_NULL: return put_op(b, SHOAL_VP_NULL);
+    case SHOAL_AST_STR: return put_str(b, SHOAL_VP_STR, n->s, (size_t)n->n);
+    case SHOAL_AST_NOT: return prog(b, n->a) || put_op(b, SHOAL_VP_NOT);
+    case SHOAL_AST_ISNULL:
+        v[0] = SHOAL_VP_ISNULL;
+        v[1] = (unsigned char)((n->flags & SHOAL_AST_F_NOT) != 0);
+        return prog(b, n->a) || put(b, v, 2);
+    case SHOAL_AST_IN: {
+        /* a IN (c1, c2) is a = c1 OR a = c2 under three-valued logic; NOT IN its negation. */
+        int first = 1;
+        for (const shoal_node *c = n->list->head; c; c = c->next) {
+            v[0] = SHOAL_VP_CMP;
+            v[1] = SHOAL_VP_EQ;
+            if (prog(b, n->a) || prog(b, c) || put(b, v, 2)) return -1;
+            if (!first && put_op(b, SHOAL_VP_OR)) return -1;
+            first = 0;
+        }
+        return (n->flags & SHOAL_AST_F_NOT) ? put_op(b, SHOAL_VP_NOT) : 0;
+    }
+    case SHOAL_AST_BINOP:
+        if (n->op == SHOAL_OP_AND || n->op == SHOAL_OP_OR)
+            return prog(b, n->a) || prog(b, n->b) || put_op(b, n->op == SHOAL_OP_AND ? SHOAL_VP_AND : SHOAL_VP_OR);
+        if (n->op >= SHOAL_OP_EQ && n->op <= SHOAL_OP_GE) {
+            v[0] = SHOAL_VP_CMP;
+            v[1] = (unsigned char)(SHOAL_VP_EQ + (n->op - SHOAL_OP_EQ));
+            return prog(b, n->a) || prog(b, n->b) || put(b, v, 2);
+        }
+        break;
+    default: break;
+    }
+    return sem(x, n->off, n->len,
+               "a view's filter may only compare properties with constants (=, !=, <, <=, >, >=, IN, IS NULL, AND, OR, NOT)");
+}
+
+/* ---------------------------------------------------------------- series */
+
+/* The series a per-member aggregate call reads: count(T, … [WHERE f]), count(* [WHERE
+ * f]), sum(T.p) or avg(T.p) [WHERE f]. */
+static int series_of(exec *x, const shoal_node *n, shoal_vseries *s, int *fn)
+{
+    memset(s, 0, sizeof *s);
+    const func *f = shoal_func_find(n->s);
+    if (n->kind != SHOAL_AST_CALL || !f || !f->agg) return sem(x, n->off, n->len, "expected count(…), sum(…) or avg(…)");
+    *fn = f->agg;
+    if (n->flags & SHOAL_AST_F_DISTINCT) return sem(x, n->off, n->len, "DISTINCT is not kept by a view");
+    if (f->agg == F_COUNT) {
+        if (!(n->flags & SHOAL_AST_F_STAR)) {
+            if (!n->list) return sem(x, n->off, n->len, "count() needs an event type or *");
+            s->types = shoal_arena_alloc(x->a, sizeof(shoal_str) * (size_t)n->list->n);
+            if (!s->types) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+            for (const shoal_node *a = n->list->head; a; a = a->next) {
+                if (a->kind != SHOAL_AST_NAME) return sem(x, a->off, a->len, "expected an event type");
+                s->types[s->n_types++] = (shoal_str){a->s, (uint32_t)a->n};
+            }
+        }
+    } else if (f->agg == F_SUM || f->agg == F_AVG) {
+        const shoal_node *a = n->list ? n->list->head : NULL;
+        if (!a || n->list->n != 1 || a->kind != SHOAL_AST_DOT)
+            return sem(x, n->off, n->len, "sum() and avg() take TYPE.property, e.g. sum(purchase.amount)");
+        s->types = shoal_arena_alloc(x->a, sizeof(shoal_str));
+        if (!s->types) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+        s->types[0] = (shoal_str){a->s, (uint32_t)strlen(a->s)};
+        s->n_types = 1;
+        s->sum_prop = (shoal_str){a->s2, (uint32_t)strlen(a->s2)};
+    } else {
+        return sem(x, n->off, n->len, "a view keeps count, sum and avg (min, max, first and last scan the log)");
+    }
+    if (n->filter) {
+        pbuf b = {NULL, 0, 0, x};
+        if (prog(&b, n->filter)) return -1;
+        s->filter = (shoal_str){(const char *)b.p, (uint32_t)b.n};
+    }
+    return 0;
+}
+
+static int same_str(shoal_str a, shoal_str b) { return a.len == b.len && (!a.len || memcmp(a.ptr, b.ptr, a.len) == 0); }
+
+static int has_type(const shoal_vseries *s, shoal_str t)
+{
+    for (uint32_t i = 0; i < s->n_types; i++)
+        if (same_str(s->types[i], t)) return 1;
+    return 0;
+}
+
+/* Same events: the same set of types and the same filter program. */
+static int same_events(const shoal_vseries *a, const shoal_vseries *b)
+{
+    if ((a->n_types == 0) != (b->n_types == 0) || !same_str(a->filter, b->filter)) return 0;
+    for (uint32_t i = 0; i < a->n_types; i++)
+        if (!has_type(b, a->types[i])) return 0;
+    for (uint32_t i = 0; i < b->n_types; i++)
+        if (!has_type(a, b->types[i])) return 0;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- CREATE, DROP */
+
+static int create_counters(exec *x, const shoal_stmt *st, shoal_viewdef *def)
+{
+    int n = 0;
+    for (const shoal_item *it = st->cols; it; it = it->next) n++;
+    if (n > SHOAL_VIEW_MAX_SERIES) return sem(x, st->cols->expr->off, st->cols->expr->len, "a view keeps at most 64 series");
+    def->series = shoal_arena_alloc(x->a, sizeof(shoal_vseries) * (size_t)(n ? n : 1));
+    if (!def->series) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    for (const shoal_item *it = st->cols; it; it = it->next) {
+        const shoal_node *e = it->expr;
+        if (e->kind != SHOAL_AST_CALL) return sem(x, e->off, e->len, "expected count(…), sum(…) or avg(…)");
+        if (e->win)
+            return sem(x, e->win->off, e->win->len, "a counters view keeps every day: give the window in the query, not here");
+        shoal_vseries s;
+        int fn;
+        if (series_of(x, e, &s, &fn)) return -1;
+        /* count(post) is already in sum(post.words) and avg needs what sum keeps. */
+        int dup = 0;
+        for (uint32_t i = 0; i < def->n_series && !dup; i++) {
+            shoal_vseries *o = &def->series[i];
+            if (!same_events(o, &s)) continue;
+            if (same_str(o->sum_prop, s.sum_prop) || !s.sum_prop.len) dup = 1;
+            else if (!o->sum_prop.len) o->sum_prop = s.sum_prop, dup = 1;
+        }
+        if (!dup) def->series[def->n_series++] = s;
+    }
+    return 0;
+}
+
+/* w1*type1 + w2*type2 + …: a weight times a type (either order), or a type alone. */
+static int score_terms(exec *x, const shoal_node *n, shoal_viewdef *def, int cap)
+{
+    if (n->kind == SHOAL_AST_BINOP && n->op == SHOAL_OP_ADD)
+        return score_terms(x, n->a, def, cap) || score_terms(x, n->b, def, cap);
+    double w = 1;
+    const shoal_node *t = n;
+    if (n->kind == SHOAL_AST_BINOP && n->op == SHOAL_OP_MUL) {
+        const shoal_node *k = n->a->kind == SHOAL_AST_NAME ? n->b : n->a;
+        t = n->a->kind == SHOAL_AST_NAME ? n->a : n->b;
+        if (k->kind == SHOAL_AST_INT) w = (double)k->i;
+        else if (k->kind == SHOAL_AST_NUM) w = k->d;
+        else t = NULL;
+    }
+    if (!t || t->kind != SHOAL_AST_NAME)
+        return sem(x, n->off, n->len, "a score is a sum of terms WEIGHT*TYPE, e.g. 1*checkin + 5*post");
+    if ((int)def->n_series >= cap) return sem(x, n->off, n->len, "a score has at most 64 terms");
+    shoal_vseries *s = &def->series[def->n_series++];
+    memset(s, 0, sizeof *s);
+    s->types = shoal_arena_alloc(x->a, sizeof(shoal_str));
+    if (!s->types) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    s->types[0] = (shoal_str){t->s, (uint32_t)t->n};
+    s->n_types = 1;
+    s->weight = w;
+    return 0;
+}
+
+static int create_score(exec *x, const shoal_stmt *st, shoal_viewdef *def)
+{
+    if (st->cols->next || st->cols->alias)
+        return sem(x, st->cols->expr->off, st->cols->expr->len, "a score is one sum of weighted types");
+    if (!st->value) return sem(x, st->off, st->len, "a score needs HALF_LIFE n DAYS");
+    const shoal_node *h = st->value;
+    int64_t unit = 0;
+    if (h->kind == SHOAL_AST_DURATION) {
+        const char *u = h->s;
+        if (!strcasecmp(u, "day") || !strcasecmp(u, "days")) unit = 86400000LL;
+        else if (!strcasecmp(u, "week") || !strcasecmp(u, "weeks")) unit = 7 * 86400000LL;
+        else if (!strcasecmp(u, "hour") || !strcasecmp(u, "hours")) unit = 3600000LL;
+    }
+    if (!unit || h->i <= 0 || h->i > 100000)
+        return sem(x, h->off, h->len, "expected a half-life such as 30 DAYS (DAYS, WEEKS or HOURS)");
+    def->half_life_ms = h->i * unit;
+    def->series = shoal_arena_alloc(x->a, sizeof(shoal_vseries) * SHOAL_VIEW_MAX_SERIES);
+    if (!def->series) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    return score_terms(x, st->cols->expr, def, SHOAL_VIEW_MAX_SERIES);
+}
+
+int shoal_views_create(exec *x, const shoal_stmt *st)
+{
+    shoal_viewdef def;
+    memset(&def, 0, sizeof def);
+    if (!strcasecmp(st->name, "counters")) def.kind = SHOAL_VIEW_COUNTERS;
+    else if (!strcasecmp(st->name, "score")) def.kind = SHOAL_VIEW_SCORE;
+    else
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
+                             "unknown kind of view \"%s\" (expected COUNTERS or SCORE)", st->name);
+    if (def.kind == SHOAL_VIEW_COUNTERS && st->value)
+        return sem(x, st->value->off, st->value->len, "HALF_LIFE belongs to CREATE SCORE");
+    if (is_event_column(st->vname) || !strcasecmp(st->vname, "count"))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a reserved name", st->vname);
+    def.name = (shoal_str){st->vname, (uint32_t)strlen(st->vname)};
+    def.text = (shoal_str){x->src + st->off, (uint32_t)st->len};
+    const char *tz = shoal_tz_name(x->tz);
+    def.tz = (shoal_str){tz, (uint32_t)strlen(tz)};
+    if (def.kind == SHOAL_VIEW_COUNTERS ? create_counters(x, st, &def) : create_score(x, st, &def)) return x->err->code;
+    shoal_err e;
+    shoal_err_clear(&e);
+    int rc = shoal_view_create(x->db, &def, &e);
+    if (rc == SHOAL_ESEMANTIC || rc == SHOAL_EINVAL)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "%s", e.msg);
+    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    return 0;
+}
+
+int shoal_views_drop(exec *x, const shoal_stmt *st)
+{
+    int want = 0;
+    if (!strcasecmp(st->name, "counters")) want = SHOAL_VIEW_COUNTERS;
+    else if (!strcasecmp(st->name, "score")) want = SHOAL_VIEW_SCORE;
+    else if (strcasecmp(st->name, "view"))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
+                             "expected DROP VIEW, DROP COUNTERS or DROP SCORE but found \"%s\"", st->name);
+    shoal_reader *r;
+    int rc = shoal_reader_open(x->db, &r, x->err);
+    if (rc) return rc;
+    shoal_viewinfo vi;
+    rc = shoal_view_info(r, x->a, st->vname, &vi, x->err);
+    shoal_reader_close(r);
+    if (rc == SHOAL_ENOTFOUND)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "no view named \"%s\"", st->vname);
+    if (rc) return rc;
+    if (want && vi.def.kind != want)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is not a %s view", st->vname,
+                             want == SHOAL_VIEW_SCORE ? "score" : "counters");
+    shoal_err e;
+    shoal_err_clear(&e);
+    if ((rc = shoal_view_drop(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- SHOW VIEWS */
+
+int shoal_views_show(exec *x, shoal_fmt *f)
+{
+    shoal_viewinfo *v;
+    int n, rc;
+    if ((rc = shoal_view_list(x->r, x->a, &v, &n, x->err))) return rc;
+    static const char *const names[] = {"name", "kind", "definition", "bytes", "seq", "behind"};
+    if (shoal_fmt_begin(f, names, 6)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+    uint64_t last = shoal_reader_last_seq(x->r);
+    for (int i = 0; i < n; i++) {
+        char bytes[32], seq[32], behind[32];
+        snprintf(bytes, sizeof bytes, "%" PRIu64, v[i].bytes);
+        snprintf(seq, sizeof seq, "%" PRIu64, v[i].seq);
+        snprintf(behind, sizeof behind, "%" PRIu64, last - v[i].seq);
+        const char *kind = v[i].def.kind == SHOAL_VIEW_SCORE ? "score" : "counters";
+        cell c[6] = {{v[i].def.name.ptr, v[i].def.name.len, 3}, {kind, strlen(kind), 3},
+                     {v[i].def.text.ptr, v[i].def.text.len, 3}, {bytes, strlen(bytes), 2},
+                     {seq, strlen(seq), 2}, {behind, strlen(behind), 2}};
+        if (shoal_fmt_row(f, c)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+    }
+    return 0;
+}
+
+int shoal_views_score(exec *x, const char *name, shoal_viewinfo *out)
+{
+    int rc = shoal_view_info(x->r, x->a, name, out, x->err);
+    if (rc == SHOAL_ENOTFOUND) return 0;
+    if (rc) return -1;
+    return out->def.kind == SHOAL_VIEW_SCORE;
+}
+
+/* ---------------------------------------------------------------- the planner */
+
+/* Local midnight in tz? Then the day it starts. */
+static int day_edge(const shoal_tz *tz, int64_t t, int64_t *day)
+{
+    int64_t l = t + (int64_t)shoal_tz_offset(tz, t) * 1000;
+    if (l % 86400000LL != 0) return 0;
+    *day = shoal_view_day(tz, t);
+    return 1;
+}
+
+static void fmt_day(int64_t day, char *buf, size_t n)
+{
+    int64_t y;
+    int m, d;
+    shoal_tz_civil_from_days(day, &y, &m, &d);
+    snprintf(buf, n, "%04lld-%02d-%02d", (long long)y, m, d);
+}
+
+/* Finds a series of a counters view that answers g; 1 when found (g's view fields
+ * set), 0 with the reason in why. */
+static int cover(exec *x, plan *p, magg *g, shoal_viewinfo *v, int n, char *why, size_t n_why)
+{
+    shoal_vseries want;
+    int fn;
+    shoal_err *saved = x->err, quiet;
+    shoal_err_clear(&quiet);
+    x->err = &quiet;
+    int bad = series_of(x, g->node, &want, &fn);
+    x->err = saved;
+    if (bad) {
+        snprintf(why, n_why, "%.60s is not kept by views (%.100s)", g->desc, quiet.msg);
+        return 0;
+    }
+    int64_t lo = g->has_win ? g->win.lo : INT64_MIN, hi = g->has_win ? g->win.hi : INT64_MAX;
+    if (p->cut_ts != INT64_MAX && p->cut_ts + 1 < hi) hi = p->cut_ts + 1;
+    snprintf(why, n_why, "no counters view has a series for %.100s", g->desc);
+    for (int i = 0; i < n; i++) {
+        if (v[i].def.kind != SHOAL_VIEW_COUNTERS) continue;
+        for (uint32_t s = 0; s < v[i].def.n_series; s++) {
+            const shoal_vseries *se = &v[i].def.series[s];
+            if (!same_events(se, &want) || (want.sum_prop.len && !same_str(se->sum_prop, want.sum_prop))) continue;
+            char tzname[128];
+            snprintf(tzname, sizeof tzname, "%.*s", (int)v[i].def.tz.len, v[i].def.tz.ptr);
+            shoal_tz *tz = NULL;
+            if (strcmp(tzname, shoal_tz_name(x->tz)) && shoal_tz_new(tzname, NULL, &tz, NULL)) continue;
+            const shoal_tz *z = tz ? tz : x->tz;
+            int64_t dlo = INT32_MIN, dhi = (int64_t)INT32_MAX + 1;
+            int ok = (lo == INT64_MIN || day_edge(z, lo, &dlo)) && (hi == INT64_MAX || day_edge(z, hi, &dhi));
+            shoal_tz_free(tz);
+            if (!ok) {
+                snprintf(why, n_why, "the window of %.60s is not whole days in %.40s, the zone of view %.*s",
+                         g->desc, tzname, (int)(v[i].def.name.len > 40 ? 40 : v[i].def.name.len), v[i].def.name.ptr);
+                continue;
+            }
+            g->vname = shoal_arena_strndup(x->a, v[i].def.name.ptr, v[i].def.name.len);
+            if (!g->vname) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"), 0;
+            g->vseries = s;
+            g->day_lo = dlo;
+            g->day_hi = dhi;
+            char a[16], b[16];
+            if (dlo == INT32_MIN && dhi == (int64_t)INT32_MAX + 1) {
+                snprintf(g->vdesc, sizeof g->vdesc, "counters %s, series %u, every day", g->vname, s + 1);
+            } else {
+                fmt_day(dlo, a, sizeof a);
+                fmt_day(dhi - 1, b, sizeof b);
+                snprintf(g->vdesc, sizeof g->vdesc, "counters %s, series %u, days %s..%s", g->vname, s + 1,
+                         dlo == INT32_MIN ? "start" : a, dhi == (int64_t)INT32_MAX + 1 ? "end" : b);
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int shoal_views_plan(exec *x, plan *p)
+{
+    snprintf(p->why, sizeof p->why, "no view covers this query");
+    if (p->src != SRC_MEMBERS || !p->n_maggs) return 0;
+    shoal_viewinfo *v;
+    int n, rc;
+    if ((rc = shoal_view_list(x->r, x->a, &v, &n, x->err))) return rc;
+    p->n_views = n;
+    if (!n) return 0;
+    if (x->no_views) {
+        snprintf(p->why, sizeof p->why, "views are off (SET VIEWS = off)");
+        return 0;
+    }
+    if (p->max_seq != shoal_reader_last_seq(x->r)) {
+        snprintf(p->why, sizeof p->why, "views reflect the whole log, not AS OF SEQ");
+        return 0;
+    }
+    if (p->cut_ts != INT64_MAX) {
+        /* Which members had an event by then is a question for the log. */
+        snprintf(p->why, sizeof p->why, "AS OF a date: which members existed then is read from the log");
+        return 0;
+    }
+    int all = 1;
+    for (int i = 0; i < p->n_maggs && all; i++) {
+        magg *g = &p->maggs[i];
+        if (g->fn == F_SCORE) {
+            shoal_viewinfo vi;
+            int k = shoal_views_score(x, g->vname, &vi);
+            if (k < 0) return x->err->code;
+            if (vi.max_ts != INT64_MIN && vi.max_ts > p->now) {
+                snprintf(p->why, sizeof p->why, "score %.64s has events after now, which a score as of now leaves out", g->vname);
+                all = 0;
+            } else {
+                snprintf(g->vdesc, sizeof g->vdesc, "score %.64s, decayed to now", g->vname);
+            }
+            continue;
+        }
+        char why[200];
+        if (!cover(x, p, g, v, n, why, sizeof why)) {
+            if (x->err->code) return x->err->code;
+            snprintf(p->why, sizeof p->why, "%.200s", why);
+            all = 0;
+        }
+    }
+    p->from_views = all;
+    return 0;
+}
