@@ -8,8 +8,9 @@ const char shoal_cmd_check_usage[] =
     "\n"
     "Verifies that the log, the id index and the dictionary agree: sequences are\n"
     "dense, every record decodes, every event's key maps back to it, and every\n"
-    "interned string resolves both ways. Exit status 0 when sound, 1 when a problem is\n"
-    "found, 2 when the check could not run.\n";
+    "interned string resolves both ways; then rebuilds every view from the log in\n"
+    "memory and compares it with the view's stored state. Exit status 0 when sound, 1\n"
+    "when a problem is found, 2 when the check could not run.\n";
 
 int shoal_cmd_check(const char *db_path, int argc, char **argv)
 {
@@ -30,10 +31,10 @@ int shoal_cmd_check(const char *db_path, int argc, char **argv)
         return 2;
     }
     printf("log %llu records, ids %llu entries, dictionary %u members, %u types, %u groups, %u properties, "
-           "%u strings\n",
+           "%u strings, %llu views\n",
            (unsigned long long)rep.n_records, (unsigned long long)rep.n_ids, rep.n_strings[SHOAL_NS_MEMBER],
            rep.n_strings[SHOAL_NS_TYPE], rep.n_strings[SHOAL_NS_GROUP], rep.n_strings[SHOAL_NS_PROP],
-           rep.n_strings[SHOAL_NS_STR]);
+           rep.n_strings[SHOAL_NS_STR], (unsigned long long)rep.n_views);
     if (rep.n_problems) {
         printf("FAILED: %llu problems; the first: %s\n", (unsigned long long)rep.n_problems, rep.first_problem);
         return 1;

@@ -32,7 +32,8 @@ static const command commands[] = {
     {"query", shoal_cmd_query, shoal_cmd_query_usage, "run statements of the query language"},
     {"repl", shoal_cmd_repl, shoal_cmd_repl_usage, "ask questions interactively"},
     {"gen", cmd_gen, shoal_cmd_gen_usage, "generate realistic, deterministic community events"},
-    {"check", shoal_cmd_check, shoal_cmd_check_usage, "verify that the log, id index and dictionary agree"},
+    {"check", shoal_cmd_check, shoal_cmd_check_usage, "verify that the log, id index, dictionary and views agree"},
+    {"rebuild", shoal_cmd_rebuild, shoal_cmd_rebuild_usage, "rebuild views from the log"},
     {"help", cmd_help, "usage: shoal help [COMMAND]\n", "show help for shoal or a command"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

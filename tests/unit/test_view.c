@@ -1,0 +1,183 @@
+/* test_view.c — the view framework: incremental state equals a rebuild across batches,
+ * late events, a back-fill and map growth (aborted, retried transactions); and
+ * `shoal check` finds a view damaged behind the engine's back. */
+#include "query.h"
+#include "shoal_int.h"
+#include "unit.h"
+
+#define S(s) ((shoal_str){s, (uint32_t)sizeof(s) - 1})
+
+static const char *const types[] = {"post", "like", "comment", "essence", "checkin"};
+
+/* n events from offset base: mostly in time order, every seventh three days late. */
+static void make_events(shoal_event *evs, shoal_prop *props, char (*ids)[16], char (*members)[16], int base, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int k = base + i;
+        snprintf(ids[i], 16, "e-%d", k);
+        snprintf(members[i], 16, "m-%d", (k * 7919) % 300);
+        int64_t ts = 1735689600000LL + (int64_t)k * 600000;   /* 2025-01-01, one every 10 minutes */
+        if (k % 7 == 0) ts -= 3 * 86400000LL;
+        memset(&evs[i], 0, sizeof evs[i]);
+        evs[i].has_id = 1;
+        evs[i].id = (shoal_str){ids[i], (uint32_t)strlen(ids[i])};
+        evs[i].ts = ts;
+        evs[i].member = (shoal_str){members[i], (uint32_t)strlen(members[i])};
+        const char *t = types[k % 5];
+        evs[i].type = (shoal_str){t, (uint32_t)strlen(t)};
+        if (k % 5 == 0) {
+            /* original: true, false or absent; words an int, or a fraction */
+            shoal_prop *p = &props[2 * i];
+            int np = 0;
+            if (k % 3) p[np++] = (shoal_prop){.key = S("original"), .kind = SHOAL_VAL_BOOL, .v.b = k % 3 == 1};
+            if (k % 4) p[np++] = (shoal_prop){.key = S("words"), .kind = SHOAL_VAL_INT, .v.i = k % 1000};
+            else p[np++] = (shoal_prop){.key = S("words"), .kind = SHOAL_VAL_NUM, .v.d = 0.25 + k % 10};
+            evs[i].props = p;
+            evs[i].n_props = (uint32_t)np;
+        }
+    }
+}
+
+static int append_range(shoal_db *db, int base, int n, int batch)
+{
+    shoal_event *evs = malloc(sizeof *evs * (size_t)n);
+    shoal_prop *props = malloc(sizeof *props * 2 * (size_t)n);
+    char (*ids)[16] = malloc(16 * (size_t)n), (*members)[16] = malloc(16 * (size_t)n);
+    make_events(evs, props, ids, members, base, n);
+    int rc = 0;
+    for (int b = 0; b < n && !rc; b += batch) rc = shoal_append(db, evs + b, (size_t)(n - b < batch ? n - b : batch), NULL, NULL);
+    free(evs), free(props), free(ids), free(members);
+    return rc;
+}
+
+static int run(shoal_db *db, const char *q)
+{
+    shoal_session *s;
+    if (shoal_session_new(db, &s, NULL)) return -1;
+    shoal_err err;
+    shoal_err_clear(&err);
+    int rc = shoal_query_run(s, q, strlen(q), &err);
+    if (rc) printf("query: %s\n", err.msg);
+    shoal_session_free(s);
+    return rc;
+}
+
+static const char *const create =
+    "CREATE COUNTERS c AS count(post), count(post WHERE original), count(post WHERE NOT original), "
+    "sum(post.words), count(*), count(like, comment);"
+    "CREATE SCORE e AS 1*like + 3*comment + 5*post HALF_LIFE 7 DAYS";
+
+TEST(incremental_equals_rebuild)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(append_range(db, 0, 3000, 1000), SHOAL_OK);
+    CHECK_RC(run(db, create), SHOAL_OK);   /* back-filled over 3000 events */
+    CHECK_RC(append_range(db, 3000, 4000, 700), SHOAL_OK);
+    CHECK_RC(append_range(db, 1500, 3000, 999), SHOAL_OK);   /* half of it duplicates */
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_views == 2);
+    CHECK(rep.n_problems == 0);
+    if (rep.n_problems) printf("%s\n", rep.first_problem);
+    uint64_t n;
+    CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
+    CHECK(n == 2);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    CHECK_RC(run(db, "DROP SCORE e"), SHOAL_OK);
+    CHECK_RC(append_range(db, 7000, 500, 100), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_views == 1 && rep.n_problems == 0);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
+TEST(map_growth_keeps_views)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    /* A 64 KiB map: batches abort on MDB_MAP_FULL and are replayed, views included. */
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 65536, &db, NULL), SHOAL_OK);
+    CHECK_RC(run(db, create), SHOAL_OK);
+    CHECK_RC(append_range(db, 0, 6000, 1500), SHOAL_OK);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_views == 2 && rep.n_problems == 0);
+    if (rep.n_problems) printf("%s\n", rep.first_problem);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
+/* Writes value under key in view name's table, behind the engine's back. */
+static void poke(shoal_db *db, const char *name, const unsigned char *key, size_t klen, const void *val, size_t n)
+{
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK(mdb_dbi_open(txn, name, 0, &dbi) == 0);
+    MDB_val k = {klen, (void *)key}, v = {n, (void *)val};
+    CHECK(mdb_put(txn, dbi, &k, &v, 0) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+}
+
+TEST(check_detects_damaged_views)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(run(db, create), SHOAL_OK);
+    CHECK_RC(append_range(db, 0, 2000, 500), SHOAL_OK);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+
+    /* A counters bucket (series 0, 2025-01-01) that says member 1 posted 99 times. */
+    unsigned char key[5] = {0, 0x80, 0, 0x4e, 0x79};   /* day 20089 = 2025-01-01, sign flipped */
+    unsigned char bad[] = {0, 1, 99};
+    poke(db, "v.c", key, 5, bad, sizeof bad);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 1);
+    CHECK(strstr(rep.first_problem, "view \"c\"") != NULL);
+    uint64_t n;
+    CHECK_RC(shoal_view_rebuild(db, "c", &n, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+
+    /* A score chunk with one value changed. */
+    double chunk[1024] = {0};
+    chunk[1] = 12345.0;
+    unsigned char ckey[5] = {0, 0, 0, 0, 0};
+    poke(db, "v.e", ckey, 5, chunk, sizeof chunk);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 1);
+    CHECK(strstr(rep.first_problem, "view \"e\"") != NULL);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
+TEST(definitions_roundtrip)
+{
+    shoal_arena *a = shoal_arena_new();
+    shoal_str types2[2] = {S("post"), S("reply")};
+    shoal_vseries s[2] = {{2, types2, S("poriginal"), S(""), 0}, {1, types2, S(""), S("words"), 2.5}};
+    shoal_viewdef d = {SHOAL_VIEW_COUNTERS, S("v1"), S("CREATE …"), S("UTC"), 0, 2, s}, back;
+    shoal_str enc;
+    CHECK_RC(shoal_viewdef_encode(&d, a, &enc, NULL), SHOAL_OK);
+    CHECK_RC(shoal_viewdef_decode(enc.ptr, enc.len, a, &back, NULL), SHOAL_OK);
+    CHECK(back.kind == SHOAL_VIEW_COUNTERS && back.n_series == 2 && back.series[1].weight == 2.5);
+    CHECK(back.series[0].n_types == 2 && back.series[0].types[1].len == 5);
+    for (uint32_t cut = 0; cut < enc.len; cut++)
+        CHECK(shoal_viewdef_decode(enc.ptr, cut, a, &back, NULL) == SHOAL_ECORRUPT);
+    shoal_arena_free(a);
+}
+
+int main(void)
+{
+    RUN(definitions_roundtrip);
+    RUN(incremental_equals_rebuild);
+    RUN(map_growth_keeps_views);
+    RUN(check_detects_damaged_views);
+    UNIT_EXIT();
+}
