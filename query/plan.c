@@ -316,7 +316,11 @@ static int is_member_agg(cctx *c, const shoal_node *n)
     if (a->kind == SHOAL_AST_DOT) return 1;
     /* A bare name that is not a member column is meant as an event type (and is reported
      * as an unknown one if it is not). */
-    if (a->kind == SHOAL_AST_NAME && strcasecmp(a->s, "member")) return 1;
+    if (a->kind == SHOAL_AST_NAME && strcasecmp(a->s, "member")) {
+        /* sum(engagement): a score is a member's column, aggregated over rows. */
+        shoal_viewinfo vi;
+        return shoal_views_score(c->x, a->s, &vi) != 1;
+    }
     (void)id;
     return 0;
 }

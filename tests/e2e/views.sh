@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# tests/e2e/views.sh — counters and score views end to end, on generated data with late
+# and duplicate events: a view created on a non-empty log is back-filled, then kept by
+# several ingests; `shoal check` (incremental == rebuild) passes after each; every
+# view-backed query gives the same rows with views off (SET VIEWS = off scans the log);
+# answers equal a sqlite3 oracle; EXPLAIN says which path; rebuild, DROP, SHOW VIEWS.
+. "$(dirname "$0")/../lib.sh"
+
+"$SHOAL" gen --events 40000 --seed 5 --late 0.05 --dup 0.02 > "$T/ev.ndjson" 2>/dev/null || { fail views-gen; exit 0; }
+n=$(wc -l < "$T/ev.ndjson")
+head -n 15000 "$T/ev.ndjson" > "$T/a.ndjson"
+sed -n "15001,30000p" "$T/ev.ndjson" > "$T/b.ndjson"
+tail -n +30001 "$T/ev.ndjson" > "$T/c.ndjson"
+[ "$(cat "$T/a.ndjson" "$T/b.ndjson" "$T/c.ndjson" | wc -l)" -eq "$n" ] || fail views-split
+
+"$SHOAL" ingest -q "$T/a.ndjson" || fail views-ingest-a
+
+COUNTERS="CREATE COUNTERS activity AS count(post), count(post WHERE original), count(post WHERE NOT original),
+  sum(post.words), count(essence), count(*), count(comment, reply), count(like WHERE to IS NOT NULL),
+  sum(purchase.amount)"
+SCORE="CREATE SCORE engagement AS 1*checkin + 2*like + 3*comment + 4*reply + 5*post + 20*essence HALF_LIFE 30 DAYS"
+check "views: create on a non-empty log (back-fill)" "$SHOAL" query "$COUNTERS; $SCORE"
+check "views: check after back-fill" "$SHOAL" check
+check_status "views: a second view of the same name is refused" 1 "$SHOAL" query "CREATE SCORE engagement AS 1*like HALF_LIFE 1 DAYS"
+"$SHOAL" ingest -q "$T/b.ndjson" || fail views-ingest-b
+check "views: check after an incremental ingest" "$SHOAL" check
+# A view in another time zone, created between two ingests.
+check "views: create a Shanghai counters view" "$SHOAL" query "SET TIMEZONE = 'Asia/Shanghai'; CREATE COUNTERS sh AS count(post WHERE original), count(essence); SET TIMEZONE = 'UTC'"
+"$SHOAL" ingest -q "$T/c.ndjson" || fail views-ingest-c
+"$SHOAL" ingest -q "$T/a.ndjson" || fail views-ingest-a-again   # every line a duplicate
+out=$("$SHOAL" check)
+check_grep "views: check after late and duplicate events" "3 views" "$out"
+check_grep "views: check says ok" "^ok$" "$out"
+
+show=$("$SHOAL" query --format csv "SHOW VIEWS")
+check_grep "views: SHOW VIEWS lists each view, its sequence and lag" "^engagement,score,CREATE SCORE engagement AS .*HALF_LIFE 30 DAYS,[0-9]+,[0-9]+,0$" "$show"
+check_grep "views: SHOW VIEWS lists counters" "^activity,counters," "$show"
+
+# both NAME STATEMENTS: the same output with views on and off, and EXPLAIN says views.
+both() {
+    local name=$1 q=$2 a b e
+    a=$("$SHOAL" query --format csv "$q" 2>&1)
+    b=$("$SHOAL" query --format csv "SET VIEWS = off; $q" 2>&1)
+    if [ "$a" == "$b" ] && [ -n "$a" ]; then ok "$name: views == scan"; else fail "$name: views == scan" "views:" "$(printf '%s\n' "$a" | head -5)" "scan:" "$(printf '%s\n' "$b" | head -5)"; fi
+    e=$("$SHOAL" query --format csv "${q%%SELECT*}EXPLAIN SELECT${q#*SELECT}" 2>&1)
+    check_grep "$name: EXPLAIN reads views" "views: every per-member aggregate is read from a view" "$e"
+}
+
+NOW="SET NOW = '2025-06-15';"
+both views-core-creator "$NOW SELECT member, count(post WHERE original) DURING this_month AS originals, count(essence) AS essence FROM members WHERE count(post WHERE original) DURING this_month >= 2 OR count(essence) >= 3 ORDER BY originals DESC, member"
+both views-windows "$NOW SELECT member, count(*) DURING today AS d, count(*) DURING this_week AS w, count(*) DURING last_week AS lw, count(*) DURING last_month AS lm, count(*) DURING this_year AS y, count(*) DURING all_time AS n FROM members ORDER BY member"
+both views-between "SELECT member, count(comment, reply) DURING BETWEEN '2025-02-01' AND '2025-03-15' AS c FROM members WHERE c > 0 ORDER BY c DESC, member LIMIT 30"
+both views-sums "SELECT member, count(post) AS p, sum(post.words) AS w, avg(post.words) AS aw, sum(purchase.amount) AS amt, avg(purchase.amount) AS aamt FROM members ORDER BY member"
+both views-filters "SELECT member, count(post WHERE NOT original) AS copies, count(like WHERE to IS NOT NULL) AS directed FROM members ORDER BY member"
+both views-rows-over-members "$NOW SELECT count(post) AS posts, count(*) AS members FROM members GROUP BY posts ORDER BY posts"
+both views-score-top "SET NOW = '2025-07-01'; SELECT member, round(engagement, 6) AS e FROM members ORDER BY engagement DESC, member LIMIT 20"
+both views-score-where "SET NOW = '2025-07-01'; SELECT count(*) AS n, round(sum(engagement), 4) AS total FROM members WHERE engagement > 1"
+both views-shanghai "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '2025-05-20'; SELECT member, count(post WHERE original) DURING this_month AS o FROM members WHERE o >= 1 ORDER BY o DESC, member; SET TIMEZONE = 'UTC'"
+
+# Queries no view covers scan the log and say why.
+e=$("$SHOAL" query --format csv "EXPLAIN SELECT member, count(poll_vote) AS v FROM members")
+check_grep "views: an uncovered aggregate scans the log" "scan log: .*no counters view has a series for count\(poll_vote\)" "$e"
+e=$("$SHOAL" query --format csv "SET NOW = '2025-06-15T12:00:00Z'; EXPLAIN SELECT member, count(post) DURING last 7 days AS v FROM members")
+check_grep "views: a window of partial days scans the log" "scan log: .*not whole days" "$e"
+e=$("$SHOAL" query --format csv "SET NOW = '2025-06-15'; EXPLAIN SELECT member, engagement FROM members")
+check_grep "views: a score as of a time before later events scans the log" "scan log: .*events after now" "$e"
+a=$("$SHOAL" query --format csv "SET NOW = '2025-06-15'; SELECT member, round(engagement, 6) AS e FROM members ORDER BY engagement DESC, member LIMIT 5")
+check_grep "views: a score as of a past time" "^m-[0-9]+,[0-9.]+$" "$a"
+
+# The oracle: the same file in sqlite3, first copy of each id only.
+if command -v sqlite3 >/dev/null; then
+    {
+        echo "BEGIN; CREATE TABLE raw(j TEXT);"
+        awk "{ gsub(/'/, \"''\"); print \"INSERT INTO raw VALUES('\" \$0 \"');\" }" "$T/ev.ndjson"
+        cat <<'SQL'
+COMMIT;
+CREATE TABLE ev AS SELECT json_extract(j, '$.ts') AS ts, json_extract(j, '$.member') AS member,
+    json_extract(j, '$.type') AS type, json_extract(j, '$.original') AS original,
+    json_extract(j, '$.words') AS words FROM raw
+    WHERE rowid IN (SELECT min(rowid) FROM raw GROUP BY json_extract(j, '$.id'));
+SQL
+    } | sqlite3 "$T/oracle.db" || fail views-oracle-load
+    oracle() {
+        local name=$1 q=$2 sql=$3 a b
+        a=$("$SHOAL" query --format csv "$q" 2>&1 | tail -n +2)
+        b=$(sqlite3 -csv "$T/oracle.db" "$sql" 2>&1)
+        if [ "$a" == "$b" ] && [ -n "$b" ]; then ok "$name"; else fail "$name" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
+    }
+    oracle views-oracle-core-creator \
+        "$NOW SELECT member, count(post WHERE original) DURING this_month AS o, count(essence) AS e FROM members WHERE o >= 2 OR e >= 3 ORDER BY o DESC, member" \
+        "SELECT member, sum(type = 'post' AND original = 1 AND ts >= '2025-06-01' AND ts < '2025-07-01') AS o, sum(type = 'essence') AS e FROM ev GROUP BY member HAVING o >= 2 OR e >= 3 ORDER BY o DESC, member"
+    oracle views-oracle-words \
+        "SELECT member, count(post) AS p, sum(post.words) AS w FROM members WHERE p > 0 ORDER BY member" \
+        "SELECT member, count(*), sum(words) FROM ev WHERE type = 'post' GROUP BY member ORDER BY member"
+    oracle views-oracle-score \
+        "SET NOW = '2025-07-01'; SELECT member, round(engagement, 3) AS e FROM members ORDER BY engagement DESC, member LIMIT 10" \
+        "SELECT member, rtrim(rtrim(printf('%.3f', e), '0'), '.') FROM (SELECT member, sum(CASE type WHEN 'checkin' THEN 1 WHEN 'like' THEN 2 WHEN 'comment' THEN 3 WHEN 'reply' THEN 4 WHEN 'post' THEN 5 WHEN 'essence' THEN 20 ELSE 0 END * power(2, (julianday(ts) - julianday('2025-07-01')) / 30)) AS e FROM ev GROUP BY member) ORDER BY e DESC, member LIMIT 10"
+else
+    fail views-oracle "sqlite3 is not installed (apt-get install sqlite3)"
+fi
+
+out=$("$SHOAL" rebuild)
+check_grep "views: rebuild every view" "^rebuilt 3 views" "$out"
+check "views: check after rebuild" "$SHOAL" check
+check "views: rebuild one view" "$SHOAL" rebuild engagement
+check_status "views: rebuild an unknown view" 2 "$SHOAL" rebuild nosuch
+check_status "views: DROP SCORE of a counters view is refused" 1 "$SHOAL" query "DROP SCORE activity"
+check "views: DROP VIEW" "$SHOAL" query "DROP VIEW sh; DROP SCORE engagement"
+show=$("$SHOAL" query --format csv 'SHOW VIEWS')
+if printf '%s\n' "$show" | grep -q '^activity,' && ! printf '%s\n' "$show" | grep -Eq '^(engagement|sh),'; then ok "views: SHOW VIEWS after DROP"
+else fail "views: SHOW VIEWS after DROP" "$show"; fi
+e=$("$SHOAL" query --format csv "SET NOW = '2025-06-15'; EXPLAIN SELECT member, engagement FROM members" 2>&1)
+check_grep "views: a dropped score is no column" "unknown column \"engagement\"" "$e"
+"$SHOAL" ingest -q "$T/b.ndjson"
+check "views: check after DROP and ingest" "$SHOAL" check
+
+# A filter a view cannot keep is refused with a pointer at it.
+e=$("$SHOAL" query "CREATE COUNTERS bad AS count(post WHERE group = 'g-1')" 2>&1)
+check_grep "views: a filter on event columns is refused" "reads event properties only" "$e"
