@@ -1129,7 +1129,7 @@ static void fmt_ts(exec *x, int64_t t, char *buf, size_t n)
     const char *s;
     size_t len;
     int kind;
-    if (t == INT64_MAX || shoal_val_render(x, &v, &s, &len, &kind)) snprintf(buf, n, "-");
+    if (t == INT64_MAX || t == INT64_MIN || shoal_val_render(x, &v, &s, &len, &kind)) snprintf(buf, n, "-");
     else snprintf(buf, n, "%.*s", (int)len, s);
 }
 
