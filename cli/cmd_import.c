@@ -41,21 +41,39 @@ static void on_sigint(int sig)
     cancelled = 1;
 }
 
-/* The first rejects go to stderr as they happen; the rest only to the reject file. */
-#define SHOWN_REJECTS 5
-
-static void on_reject(void *ctx, const char *name, uint64_t line, const char *reason)
-{
-    unsigned *n_shown = ctx;
-    if ((*n_shown)++ >= SHOWN_REJECTS) return;
-    fprintf(stderr, "%s:%llu: %s\n", name, (unsigned long long)line, reason);
-}
+typedef struct progress {
+    int tty;
+    unsigned n_shown;
+    double last;
+} progress;
 
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The first rejects go to stderr as they happen; the rest only to the reject file. */
+#define SHOWN_REJECTS 5
+
+static void on_reject(void *ctx, const char *name, uint64_t line, const char *reason)
+{
+    progress *p = ctx;
+    if (p->n_shown++ >= SHOWN_REJECTS) return;
+    if (p->tty) fputs("\r\033[K", stderr);
+    fprintf(stderr, "%s:%llu: %s\n", name, (unsigned long long)line, reason);
+}
+
+/* A big dump takes minutes: on a terminal, say how far it is, four times a second. */
+static void on_commit(void *ctx, const shoal_ingest_stats *st)
+{
+    progress *p = ctx;
+    double t = now_s();
+    if (!p->tty || t - p->last < 0.25) return;
+    p->last = t;
+    fprintf(stderr, "\r%.2fM rows, %.0f MB, %.2fM events added   ", (double)st->n_records / 1e6,
+            (double)st->bytes / 1e6, (double)st->n_added / 1e6);
 }
 
 int shoal_cmd_import(const char *db_path, int argc, char **argv)
@@ -65,7 +83,8 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
                                              {"quiet", no_argument, 0, 'q'},
                                              {0, 0, 0, 0}};
     shoal_ingest_opts opts = {0};
-    unsigned flags = SHOAL_OPEN_CREATE, n_shown = 0;
+    unsigned flags = SHOAL_OPEN_CREATE;
+    progress prog = {0};
     int quiet = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
@@ -103,8 +122,12 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
         while (s > 0 && dir[s - 1] != '/') s--;
         snprintf(rejects, sizeof rejects, "%.*s.rejects", (int)(n - s), dir + s);
     }
-    if (!quiet) opts.on_reject = on_reject;
-    opts.ctx = &n_shown;
+    if (!quiet) {
+        opts.on_reject = on_reject;
+        opts.on_commit = on_commit;
+        prog.tty = isatty(2);
+    }
+    opts.ctx = &prog;
     opts.cancel = &cancelled;
     struct sigaction sa = {0}, old;
     sa.sa_handler = on_sigint;
@@ -116,6 +139,7 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
     shoal_err_clear(&err);
     int rc = shoal_import_stackexchange(db, dir, &opts, &st, &err);
     double el = now_s() - t0;
+    if (prog.tty) fputs("\r\033[K", stderr);
     sigaction(SIGINT, &old, NULL);
     if (rc && rc != SHOAL_ECANCEL)
         fprintf(stderr, "shoal import: error: %s\n", err.msg[0] ? err.msg : shoal_strerror(rc));
