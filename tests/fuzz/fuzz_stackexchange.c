@@ -28,6 +28,14 @@ static void put(const char *name, const uint8_t *p, size_t n)
     close(fd);
 }
 
+static void cleanup(void)
+{
+    char cmd[200];
+    shoal_db_close(db);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, dbdir);
+    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s and %s\n", dir, dbdir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const names[] = {"Users.xml", "Posts", "Votes.xml", "Comments.xml", "Badges.xml",
@@ -37,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(dbdir, sizeof dbdir, "/tmp/shoal-fuzz-db-XXXXXX");
         FUZZ_REQUIRE(mkdtemp(dir) && mkdtemp(dbdir));
         FUZZ_REQUIRE(shoal_db_open(dbdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL) == 0);
+        atexit(cleanup);
     }
     const uint8_t *p = data, *end = data + size;
     for (size_t k = 0; k < 6; k++) {
