@@ -9,9 +9,7 @@
 #include "cli.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 const char shoal_cmd_import_usage[] =
@@ -33,49 +31,6 @@ const char shoal_cmd_import_usage[] =
     "\n"
     "exit status: 0 all accepted, 1 some rejected, 2 failed, 130 interrupted\n";
 
-static volatile int cancelled;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    cancelled = 1;
-}
-
-typedef struct progress {
-    int tty;
-    unsigned n_shown;
-    double last;
-} progress;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The first rejects go to stderr as they happen; the rest only to the reject file. */
-#define SHOWN_REJECTS 5
-
-static void on_reject(void *ctx, const char *name, uint64_t line, const char *reason)
-{
-    progress *p = ctx;
-    if (p->n_shown++ >= SHOWN_REJECTS) return;
-    if (p->tty) fputs("\r\033[K", stderr);
-    fprintf(stderr, "%s:%llu: %s\n", name, (unsigned long long)line, reason);
-}
-
-/* A big dump takes minutes: on a terminal, say how far it is, four times a second. */
-static void on_commit(void *ctx, const shoal_ingest_stats *st)
-{
-    progress *p = ctx;
-    double t = now_s();
-    if (!p->tty || t - p->last < 0.25) return;
-    p->last = t;
-    fprintf(stderr, "\r%.2fM rows, %.0f MB, %.2fM events added   ", (double)st->n_records / 1e6,
-            (double)st->bytes / 1e6, (double)st->n_added / 1e6);
-}
-
 int shoal_cmd_import(const char *db_path, int argc, char **argv)
 {
     static const struct option longopts[] = {{"rejects", required_argument, 0, 'r'},
@@ -84,14 +39,14 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
                                              {0, 0, 0, 0}};
     shoal_ingest_opts opts = {0};
     unsigned flags = SHOAL_OPEN_CREATE;
-    progress prog = {0};
-    int quiet = 0, c;
+    shoal_cli_feedback fb = {0};
+    int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
         switch (c) {
         case 'r': opts.rejects_path = optarg; break;
         case 's': flags |= SHOAL_OPEN_NOSYNC; break;
-        case 'q': quiet = 1; break;
+        case 'q': fb.quiet = 1; break;
         default:
             fprintf(stderr, "shoal import: error: unknown option \"%s\"\n%s", argv[optind - 1],
                     shoal_cmd_import_usage);
@@ -122,28 +77,16 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
         while (s > 0 && dir[s - 1] != '/') s--;
         snprintf(rejects, sizeof rejects, "%.*s.rejects", (int)(n - s), dir + s);
     }
-    if (!quiet) {
-        opts.on_reject = on_reject;
-        opts.on_commit = on_commit;
-        prog.tty = isatty(2);
-    }
-    opts.ctx = &prog;
-    opts.cancel = &cancelled;
-    struct sigaction sa = {0}, old;
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, &old);
-
-    double t0 = now_s();
+    shoal_cli_feedback_start(&fb, &opts);
     shoal_ingest_stats st;
     shoal_err err;
     shoal_err_clear(&err);
     int rc = shoal_import_stackexchange(db, dir, &opts, &st, &err);
-    double el = now_s() - t0;
-    if (prog.tty) fputs("\r\033[K", stderr);
-    sigaction(SIGINT, &old, NULL);
+    shoal_cli_feedback_input_done(&fb, &st);
+    double el = shoal_cli_feedback_stop(&fb);
     if (rc && rc != SHOAL_ECANCEL)
         fprintf(stderr, "shoal import: error: %s\n", err.msg[0] ? err.msg : shoal_strerror(rc));
-    if (!quiet && (rc == SHOAL_OK || st.n_records)) {
+    if (!fb.quiet && (rc == SHOAL_OK || st.n_records)) {
         printf("%s: %llu rows read, %llu events added, %llu duplicates, %llu rows rejected", dir,
                (unsigned long long)st.n_records, (unsigned long long)st.n_added, (unsigned long long)st.n_dup,
                (unsigned long long)st.n_rejected);
@@ -152,7 +95,7 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
         fprintf(stderr, "%.2f s, %.1f MB/s; the log now holds %llu events\n", el,
                 el > 0 ? (double)st.bytes / el / 1e6 : 0.0, (unsigned long long)st.last_seq);
     }
-    if (rc == SHOAL_ECANCEL && !quiet)
+    if (rc == SHOAL_ECANCEL && !fb.quiet)
         fprintf(stderr, "shoal import: interrupted: run it again to add the rest\n");
     else if (rc && st.n_added)
         fprintf(stderr, "shoal import: the rows read before the error are committed; a re-run skips them\n");

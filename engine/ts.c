@@ -61,7 +61,11 @@ unsigned shoal_cal_weekday(int64_t z)
 /* ---------------------------------------------------------------- parse */
 
 /* Reads exactly k ASCII digits at s[*i]. Returns -1 when they are not there. */
-static int digits(const char *s, size_t len, size_t *i, int k)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int
+digits(const char *s, size_t len, size_t *i, int k)
 {
     int v = 0;
     if (*i + (size_t)k > len) return -1;
@@ -74,7 +78,7 @@ static int digits(const char *s, size_t len, size_t *i, int k)
     return v;
 }
 
-#define TS_SYNTAX "invalid timestamp \"%s\" (expected YYYY-MM-DD[THH:MM:SS[.fff]][Z|+HH:MM])"
+#define TS_SYNTAX "invalid timestamp \"%s\" (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff] with Z or +HH:MM)"
 
 int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err)
 {
@@ -116,7 +120,14 @@ int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err)
             }
             if (i == f0) goto syntax;
         }
-        if (i < len) {
+        if (i == len) {
+            /* A time without a zone is ambiguous by hours (a Shanghai community's
+             * 09:00 is 01:00Z): refuse to guess. A plain date is midnight UTC. */
+            return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len,
+                                 "invalid timestamp \"%s\": no time zone (add Z or an offset such as +08:00)",
+                                 shoal_err_quote(q, sizeof q, s, len));
+        }
+        {
             char c = s[i++];
             if (c == 'Z' || c == 'z') {
                 /* UTC */

@@ -282,7 +282,7 @@ static int parse_ts(shoal_str s, int64_t *out, shoal_err *err)
 int shoal_csv_parse(shoal_csv *c, const char *p, size_t n, int at_eof, shoal_arena *a, shoal_event *ev,
                     shoal_err *err)
 {
-    char qb[200];
+    char qb[200], qv[200];
     uint32_t n_f = 0, n_props = 0;
     shoal_prop props[SHOAL_MAX_PROPS];
     int rc;
@@ -293,13 +293,15 @@ int shoal_csv_parse(shoal_csv *c, const char *p, size_t n, int at_eof, shoal_are
     if ((rc = split(p, n, at_eof, o, c->f, c->n_cols, &n_f, err))) return rc;
     if (n_f != c->n_cols) return fail(err, p, NULL, 0, "expected %u fields but found %u", c->n_cols, n_f);
 
+    /* The quoted name of column k, built only for a message. */
+#define COL_NAME shoal_err_quote(qb, sizeof qb, c->name[k].ptr, c->name[k].len)
     int have_ts = 0;
     for (uint32_t k = 0; k < n_f; k++) {
         shoal_str v = c->f[k];
-        const char *cn = shoal_err_quote(qb, sizeof qb, c->name[k].ptr, c->name[k].len);
         if (v.len == 0) continue;  /* empty = absent */
         /* Field errors carry no offset: v is the unescaped copy, not the record. */
-        if (!shoal_utf8_valid(v.ptr, v.len)) return fail(err, NULL, NULL, 0, "invalid UTF-8 in column \"%s\"", cn);
+        if (!shoal_utf8_valid(v.ptr, v.len))
+            return fail(err, NULL, NULL, 0, "invalid UTF-8 in column \"%s\"", COL_NAME);
         switch (c->role[k]) {
         case COL_TS:
             if ((rc = parse_ts(v, &ev->ts, err))) return rc;
@@ -314,7 +316,7 @@ int shoal_csv_parse(shoal_csv *c, const char *p, size_t n, int at_eof, shoal_are
         case COL_TYPE:
         case COL_GROUP:
             if (v.len > SHOAL_MAX_NAME)
-                return fail(err, p, NULL, 0, "\"%s\" is longer than %d bytes", cn, SHOAL_MAX_NAME);
+                return fail(err, p, NULL, 0, "\"%s\" is longer than %d bytes", COL_NAME, SHOAL_MAX_NAME);
             if (c->role[k] == COL_MEMBER) ev->member = v;
             else if (c->role[k] == COL_TYPE) ev->type = v;
             else ev->group = v;
@@ -333,12 +335,12 @@ int shoal_csv_parse(shoal_csv *c, const char *p, size_t n, int at_eof, shoal_are
             } else {
                 rc = shoal_ndjson_number(v.ptr, v.len, &pr->kind, &pr->v.i, &pr->v.d);
                 if (rc == SHOAL_ERANGE)
-                    return fail(err, p, NULL, 0, "column \"%s\": number \"%s\" is out of range", cn,
-                                shoal_err_quote(qb + 100, 100, v.ptr, v.len));
+                    return fail(err, p, NULL, 0, "column \"%s\": number \"%s\" is out of range", COL_NAME,
+                                shoal_err_quote(qv, sizeof qv, v.ptr, v.len));
                 if (rc == SHOAL_ENOMEM) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
                 if (rc == 0) {
                     if (v.len > SHOAL_MAX_STRVAL)
-                        return fail(err, p, NULL, 0, "column \"%s\": string longer than %d bytes", cn,
+                        return fail(err, p, NULL, 0, "column \"%s\": string longer than %d bytes", COL_NAME,
                                     SHOAL_MAX_STRVAL);
                     pr->kind = SHOAL_VAL_STR;
                     pr->v.s = v;
@@ -349,6 +351,7 @@ int shoal_csv_parse(shoal_csv *c, const char *p, size_t n, int at_eof, shoal_are
         }
         }
     }
+#undef COL_NAME
     if (!have_ts) return fail(err, p, NULL, 0, "missing \"ts\"");
     if (!ev->member.ptr) return fail(err, p, NULL, 0, "missing \"member\"");
     if (!ev->type.ptr) return fail(err, p, NULL, 0, "missing \"type\"");

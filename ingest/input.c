@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* 1 MiB reads: large enough that syscalls cost nothing per record, small enough that
@@ -43,7 +44,6 @@ struct shoal_input {
     shoal_str raw;
     shoal_csv *csv;
 };
-
 
 /* Reads more bytes at buf[len..]. Returns the count, 0 at the end, or SHOAL_EIO. */
 static int fill(shoal_input *in, shoal_err *err)
@@ -196,7 +196,7 @@ static int open_common(shoal_input *in, const char *name, int format, shoal_inpu
     size_t n = strlen(name);
 
     if (format == SHOAL_FMT_AUTO)
-        format = n >= 4 && !strcmp(name + n - 4, ".csv") ? SHOAL_FMT_CSV : SHOAL_FMT_NDJSON;
+        format = n >= 4 && !strcasecmp(name + n - 4, ".csv") ? SHOAL_FMT_CSV : SHOAL_FMT_NDJSON;
     in->format = format;
     in->line = 1;
     in->name = shoal_malloc(n + 1);

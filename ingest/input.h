@@ -33,7 +33,8 @@ void shoal_input_close(shoal_input *in);
  * valid until a is reset.
  * Returns: 1 with an event; 0 at the end of input; SHOAL_EFORMAT when this record is
  * rejected (err->msg gives the reason; the caller may go on calling next);
- * SHOAL_EIO on a read error (stop); SHOAL_ENOMEM. Blank lines are skipped. */
+ * SHOAL_EIO on a read error (stop); SHOAL_ENOMEM. Blank lines are skipped. err (may be
+ * NULL) is cleared first, so that it describes this call only. */
 int shoal_input_next(shoal_input *in, shoal_arena *a, shoal_event *ev, shoal_err *err);
 
 /* Reads the next record of a SHOAL_FMT_CSV_FIELDS input (the header row too: it is

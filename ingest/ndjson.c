@@ -124,18 +124,17 @@ static char *put_utf8(char *o, unsigned cp)
     return o;
 }
 
-/* Reads the string whose opening quote is at ps->p and leaves ps->p after the closing
- * one. *out is a slice of the line when the string has no escapes (*dec = 0), or the
- * unescaped text written at ps->o (*dec = 1) but not yet claimed: keep() claims it.
- * Unescaped output is never longer than the escaped input (\uXXXX is 6 bytes for at
- * most 3, a surrogate pair 12 for 4), which is what bounds the string block. */
-static int read_str(parser *ps, shoal_str *out, int *dec)
+/* The rest of read_str, out of line so that the common case stays small: the string
+ * has escapes, non-ASCII bytes or is broken, and q is where the fast scan stopped. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int
+read_str_slow(parser *ps, const unsigned char *q, uint64_t hi, shoal_str *out, int *dec)
 {
-    const unsigned char *open = ps->p, *s = open + 1, *q = s, *end = ps->end;
-    unsigned hi = 0;
-    while (q < end && !str_stop[*q]) hi |= *q++;
+    const unsigned char *open = ps->p, *s = open + 1, *end = ps->end;
     if (q < end && *q == '"') {
-        if ((hi & 0x80) && !shoal_utf8_valid((const char *)s, (size_t)(q - s)))
+        if (!shoal_utf8_valid((const char *)s, (size_t)(q - s)))
             return fail(ps, open, (size_t)(q + 1 - open), "invalid UTF-8 in string");
         out->ptr = (const char *)s;
         out->len = (uint32_t)(q - s);
@@ -206,7 +205,7 @@ static int read_str(parser *ps, shoal_str *out, int *dec)
         }
         q += 2;
     }
-    if ((hi & 0x80) && !shoal_utf8_valid((const char *)s, (size_t)(q - s)))
+    if ((hi & 0x8080808080808080ull) && !shoal_utf8_valid((const char *)s, (size_t)(q - s)))
         return fail(ps, open, (size_t)(q + 1 - open), "invalid UTF-8 in string");
     out->ptr = ps->o;
     out->len = (uint32_t)(o - ps->o);
@@ -215,13 +214,79 @@ static int read_str(parser *ps, shoal_str *out, int *dec)
     return 0;
 }
 
+/* Reads the string whose opening quote is at ps->p and leaves ps->p after the closing
+ * one. *out is a slice of the line when the string has no escapes (*dec = 0), or the
+ * unescaped text written at ps->o (*dec = 1) but not yet claimed: keep() claims it.
+ * Unescaped output is never longer than the escaped input (\uXXXX is 6 bytes for at
+ * most 3, a surrogate pair 12 for 4), which is what bounds the string block. */
+static inline int read_str(parser *ps, shoal_str *out, int *dec)
+{
+    const unsigned char *s = ps->p + 1, *q = s, *end = ps->end;
+    uint64_t hi = 0;
+    /* Eight bytes at a time while none is a quote, a backslash or a control byte (the
+     * has-zero-byte and has-less-than tests on a 64-bit word). Their borrows can only
+     * flag bytes above a true hit, so the lowest flagged byte is the exact stop.
+     * "Lowest" is the first in memory on little-endian machines only. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - q >= 8) {
+        uint64_t w, qt, bs, t;
+        memcpy(&w, q, 8);
+        qt = w ^ 0x2222222222222222ull;
+        bs = w ^ 0x5c5c5c5c5c5c5c5cull;
+        t = (((qt - 0x0101010101010101ull) & ~qt) | ((bs - 0x0101010101010101ull) & ~bs) |
+             ((w - 0x2020202020202020ull) & ~w)) & 0x8080808080808080ull;
+        if (t) {
+            unsigned k = (unsigned)__builtin_ctzll(t) >> 3;
+            hi |= w & ((1ull << (8 * k)) - 1);
+            q += k;
+            goto stop;
+        }
+        hi |= w;
+        q += 8;
+    }
+#endif
+    while (q < end && !str_stop[*q]) hi |= *q++;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+stop:
+#endif
+    if (q < end && *q == '"' && !(hi & 0x8080808080808080ull)) {
+        out->ptr = (const char *)s;
+        out->len = (uint32_t)(q - s);
+        *dec = 0;
+        ps->p = q + 1;
+        return 0;
+    }
+    return read_str_slow(ps, q, hi, out, dec);
+}
+
 /* Claims a string from read_str as part of the event: copies a slice of the line
  * into the block, or takes the already-unescaped text where it stands. */
-static shoal_str keep(parser *ps, shoal_str s, int dec)
+static inline shoal_str keep(parser *ps, shoal_str s, int dec)
 {
     if (!dec) {
-        memcpy(ps->o, s.ptr, s.len);
-        s.ptr = ps->o;
+        /* Most names and values are short: two overlapping fixed-size copies, which
+         * never read outside the string, beat a call to memcpy. */
+        char *o = ps->o;
+        const char *p = s.ptr;
+        uint32_t n = s.len;
+        if (n >= 8 && n <= 16) {
+            uint64_t x, y;
+            memcpy(&x, p, 8);
+            memcpy(&y, p + n - 8, 8);
+            memcpy(o, &x, 8);
+            memcpy(o + n - 8, &y, 8);
+        } else if (n >= 4 && n < 8) {
+            uint32_t x, y;
+            memcpy(&x, p, 4);
+            memcpy(&y, p + n - 4, 4);
+            memcpy(o, &x, 4);
+            memcpy(o + n - 4, &y, 4);
+        } else if (n < 4) {
+            for (uint32_t i = 0; i < n; i++) o[i] = p[i];
+        } else {
+            memcpy(o, p, n);
+        }
+        s.ptr = o;
     }
     ps->o += s.len;
     return s;
@@ -400,11 +465,13 @@ static int literal(parser *ps)
     return v;
 }
 
-static const char *const src_name[] = {"the top level", "\"props\"", "\"properties\""};
+static const char *const src_name[] = {"at the top level", "in \"props\"", "in \"properties\""};
 
 /* Adds property key (claimed) with the value at ps->p; src says where it stands. */
 static int read_prop(parser *ps, shoal_str key, int src)
 {
+    /* The quoted key is built only for a message: quoting is not free. */
+#define QK shoal_err_quote(qk, sizeof qk, key.ptr, key.len)
     char qk[200], qb[220];
     const unsigned char *at = ps->p;
     shoal_prop pr;
@@ -412,9 +479,8 @@ static int read_prop(parser *ps, shoal_str key, int src)
     if (key.len == 0) return fail(ps, at, 0, "empty property name");
     if (key.len > SHOAL_MAX_NAME)
         return fail(ps, at, 0, "property name \"%s\" is longer than %d bytes",
-                    shoal_err_quote(qk, sizeof qk, key.ptr, key.len), SHOAL_MAX_NAME);
-    shoal_err_quote(qk, sizeof qk, key.ptr, key.len);
-    if (at >= ps->end) return fail(ps, at, 0, "property \"%s\": expected a value but found end of line", qk);
+                    QK, SHOAL_MAX_NAME);
+    if (at >= ps->end) return fail(ps, at, 0, "property \"%s\": expected a value but found end of line", QK);
 
     pr.key = key;
     switch (*at) {
@@ -422,16 +488,16 @@ static int read_prop(parser *ps, shoal_str key, int src)
         int dec, rc = read_str(ps, &pr.v.s, &dec);
         if (rc) return rc;
         if (pr.v.s.len > SHOAL_MAX_STRVAL)
-            return fail(ps, at, (size_t)(ps->p - at), "property \"%s\": string longer than %d bytes", qk,
+            return fail(ps, at, (size_t)(ps->p - at), "property \"%s\": string longer than %d bytes", QK,
                         SHOAL_MAX_STRVAL);
         pr.v.s = keep(ps, pr.v.s, dec);
         pr.kind = SHOAL_VAL_STR;
         break;
     }
     case '[':
-        return fail(ps, at, 1, "property \"%s\": arrays are not supported", qk);
+        return fail(ps, at, 1, "property \"%s\": arrays are not supported", QK);
     case '{':
-        return fail(ps, at, 1, "property \"%s\": nested objects are not supported", qk);
+        return fail(ps, at, 1, "property \"%s\": nested objects are not supported", QK);
     case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
         int rc = read_number(ps, &pr.kind, &pr.v.i, &pr.v.d);
         if (rc) return rc;
@@ -440,7 +506,7 @@ static int read_prop(parser *ps, shoal_str key, int src)
     default: {
         int v = literal(ps);
         if (v == -2)
-            return fail(ps, at, token_len(at, ps->end), "property \"%s\": invalid value %s", qk,
+            return fail(ps, at, token_len(at, ps->end), "property \"%s\": invalid value %s", QK,
                         found(qb, sizeof qb, at, ps->end));
         if (v == -1) return 0;  /* null: the property is absent */
         pr.kind = SHOAL_VAL_BOOL;
@@ -452,8 +518,8 @@ static int read_prop(parser *ps, shoal_str key, int src)
     /* At most 64 properties, so a linear scan beats hashing. */
     for (uint32_t k = 0; k < ps->n_props; k++) {
         if (ps->props[k].key.len == key.len && !memcmp(ps->props[k].key.ptr, key.ptr, key.len)) {
-            if (ps->src[k] == src) return fail(ps, at, 0, "duplicate key \"%s\"", qk);
-            return fail(ps, at, 0, "property \"%s\" appears both in %s and in %s", qk, src_name[ps->src[k]],
+            if (ps->src[k] == src) return fail(ps, at, 0, "duplicate key \"%s\"", QK);
+            return fail(ps, at, 0, "property \"%s\" appears both %s and %s", QK, src_name[ps->src[k]],
                         src_name[src]);
         }
     }
@@ -463,6 +529,7 @@ static int read_prop(parser *ps, shoal_str key, int src)
     ps->props[ps->n_props++] = pr;
     return 0;
 }
+#undef QK
 
 /* The field a top-level key names, or 0 for a property. */
 static unsigned field_of(shoal_str k)
@@ -513,7 +580,7 @@ static int read_nested(parser *ps, int src)
         if ((rc = read_str(ps, &key, &dec))) return rc;
         if (field_of(key)) {
             char qk[200];
-            return fail(ps, at, (size_t)(ps->p - at), "reserved key \"%s\" inside %s",
+            return fail(ps, at, (size_t)(ps->p - at), "reserved key \"%s\" %s",
                         shoal_err_quote(qk, sizeof qk, key.ptr, key.len), src_name[src]);
         }
         key = keep(ps, key, dec);

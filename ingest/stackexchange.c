@@ -275,8 +275,15 @@ static int get_ts(const row *r, const char *field, int64_t *out, shoal_err *why)
         shoal_err_set(why, SHOAL_EFORMAT, -1, -1, "missing %s", field);
         return 0;
     }
-    /* Dump times carry no offset and are UTC, which is what shoal_ts_parse assumes. */
-    return shoal_ts_parse(s.ptr, s.len, out, why) == SHOAL_OK;
+    /* Dump times carry no offset and are UTC by the dump's definition; shoal_ts_parse
+     * refuses to guess a zone, so when that is its only complaint, say it: append Z. */
+    if (shoal_ts_parse(s.ptr, s.len, out, why) == SHOAL_OK) return 1;
+    char buf[64];
+    if (!strstr(why->msg, "no time zone") || s.len >= sizeof buf) return 0;
+    memcpy(buf, s.ptr, s.len);
+    buf[s.len] = 'Z';
+    shoal_err_clear(why);
+    return shoal_ts_parse(buf, s.len + 1, out, why) == SHOAL_OK;
 }
 
 /* ---------------------------------------------------------------- events */

@@ -192,6 +192,14 @@ TEST(csv_file)
         CHECK(strstr(E.msg, "expected a JSON object"));
         shoal_input_close(in);
     }
+    /* The suffix is matched in any case. */
+    p = write_file("EV.CSV", text, sizeof text - 1);
+    in = open_path(p, SHOAL_FMT_AUTO);
+    if (in) {
+        CHECK_RC(next(in, &ev), 1);
+        CHECK(eq(ev.id, "e1"));
+        shoal_input_close(in);
+    }
     /* A bad header fails the open. */
     p = write_file("bad.csv", "ts,member\n0,m\n", 14);
     shoal_input *bad = NULL;

@@ -438,11 +438,11 @@ TEST(props_flattening)
     CHECK_RC(parse("{\"props\":{\"a\":1}," BASE "}", &ev), SHOAL_OK);
     CHECK(ev.n_props == 1);
 
-    CHECK(rejects("{" BASE ",\"x\":1,\"props\":{\"x\":2}}", "property \"x\" appears both in the top level and in \"props\""));
-    CHECK(rejects("{" BASE ",\"props\":{\"x\":2},\"x\":1}", "property \"x\" appears both in \"props\" and in the top level"));
+    CHECK(rejects("{" BASE ",\"x\":1,\"props\":{\"x\":2}}", "property \"x\" appears both at the top level and in \"props\""));
+    CHECK(rejects("{" BASE ",\"props\":{\"x\":2},\"x\":1}", "property \"x\" appears both in \"props\" and at the top level"));
     CHECK(rejects("{" BASE ",\"props\":{\"x\":2},\"properties\":{\"x\":1}}", "appears both in \"props\" and in \"properties\""));
-    CHECK(rejects("{" BASE ",\"props\":{\"member\":\"z\"}}", "reserved key \"member\" inside \"props\""));
-    CHECK(rejects("{" BASE ",\"properties\":{\"props\":{}}}", "reserved key \"props\" inside \"properties\""));
+    CHECK(rejects("{" BASE ",\"props\":{\"member\":\"z\"}}", "reserved key \"member\" in \"props\""));
+    CHECK(rejects("{" BASE ",\"properties\":{\"props\":{}}}", "reserved key \"props\" in \"properties\""));
     CHECK(rejects("{" BASE ",\"props\":5}", "\"props\" must be an object"));
     CHECK(rejects("{" BASE ",\"properties\":\"a\"}", "\"properties\" must be an object"));
     CHECK(rejects("{" BASE ",\"props\":[]}", "\"props\" must be an object"));

@@ -39,8 +39,7 @@ TEST(iso_with_offsets)
     CHECK(ms_of("2025-03-04T09:00:12+08", &rc) == 1741050012000LL && rc == 0);
     CHECK(ms_of("2025-03-03T20:00:12-05:00", &rc) == 1741050012000LL && rc == 0);
     CHECK(ms_of("2025-03-04T06:30:12+05:30", &rc) == 1741050012000LL && rc == 0);
-    /* No offset at all: UTC, like a plain date. */
-    CHECK(ms_of("2025-03-04T01:00:12", &rc) == 1741050012000LL && rc == 0);
+    CHECK(ms_of("2025-03-04T01:00:12.5-00:00", &rc) == 1741050012500LL && rc == 0);
 }
 
 TEST(fractions_and_dates)
@@ -73,6 +72,15 @@ TEST(calendar_rejections)
     CHECK(rejects("2025-03-04T23:59:60Z", SHOAL_EFORMAT, "second 60 out of range"));
     CHECK(rejects("2025-03-04T23:59:59+24:00", SHOAL_EFORMAT, "offset out of range"));
     CHECK(rejects("2025-03-04T23:59:59+01:60", SHOAL_EFORMAT, "offset out of range"));
+}
+
+TEST(naive_times_rejected)
+{
+    /* A date and time without a zone is refused, not guessed; a date alone is UTC. */
+    CHECK(rejects("2025-03-04T01:00:12", SHOAL_EFORMAT,
+                  "invalid timestamp \"2025-03-04T01:00:12\": no time zone (add Z or an offset such as +08:00)"));
+    CHECK(rejects("2025-03-04 01:00:12.250", SHOAL_EFORMAT, "no time zone"));
+    CHECK(rejects("2025-03-04T25:00:12", SHOAL_EFORMAT, "no time zone"));
 }
 
 TEST(syntax_rejections)
@@ -182,6 +190,7 @@ int main(void)
     RUN(iso_with_offsets);
     RUN(fractions_and_dates);
     RUN(calendar_rejections);
+    RUN(naive_times_rejected);
     RUN(syntax_rejections);
     RUN(range);
     RUN(format);
