@@ -55,7 +55,9 @@ static size_t imap_slot(const imap *h, int64_t k)
 
 static uint32_t *imap_get(const imap *h, int64_t k)
 {
-    if (!h->cap) return NULL;
+    /* NONE is the key of every empty slot: looking it up (an answer without a
+     * ParentId) must find nothing, not an empty slot's garbage value. */
+    if (!h->cap || k == NONE) return NULL;
     size_t i = imap_slot(h, k);
     return h->keys[i] == k ? &h->vals[i] : NULL;
 }
@@ -590,7 +592,7 @@ static int on_post(imp *m, const row *r)
         }
     } else {
         post *q = post_get(m, p->parent);
-        prop_int(ev, "question", p->parent);
+        if (p->parent != NONE) prop_int(ev, "question", p->parent);
         if (q && q->owner != NONE && q->owner != COMMUNITY) {
             if ((rc = prop_member(m, ev, "to", q->owner))) return rc;
             prop_bool(ev, "to_newcomer", is_newcomer(m, q));
