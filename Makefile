@@ -63,16 +63,17 @@ $(BUILD)/%.o: %.c | $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-# Generated sources: flex/bison output is not ours to keep warning-free.
+# Generated sources: flex/bison output is not ours to keep warning-free. The rules
+# below have two outputs each, hence grouped targets (&:), so -j runs them once.
 GEN_CFLAGS := $(CSTD) -Wall -Wextra -Werror -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter $(OPT) -MMD -MP
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
 	$(CC) $(CPPFLAGS) $(GEN_CFLAGS) -c -o $@ $<
 
-$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h: query/parser.y
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h &: query/parser.y
 	@mkdir -p $(dir $@)
 	bison -Wall -Werror -d -o $(BUILD)/gen/parser.c $<
 
-$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h: query/lexer.l $(BUILD)/gen/parser.h
+$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h &: query/lexer.l $(BUILD)/gen/parser.h
 	@mkdir -p $(dir $@)
 	flex --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
 
