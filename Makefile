@@ -6,6 +6,7 @@
 #   make demo        deps, build, generate demo data, ingest it, print a summary
 #   make bench       figures against DuckDB and SQLite (bench/run)
 #   make deps        install missing Debian packages (apt-get, as root)
+#   make case-study  rerun docs/CASE-STUDY.md's statements and paste their outputs
 
 MODE ?= release
 BUILD := build/$(MODE)
@@ -25,7 +26,7 @@ endif
 CPPFLAGS := -Iengine -Iingest -Iquery -I$(BUILD)/gen
 CFLAGS := $(CSTD) $(WARN) $(OPT) -MMD -MP
 LDFLAGS := $(SAN_LDFLAGS)
-LDLIBS := -llmdb -lxxhash -lreadline -lm
+LDLIBS := -llmdb -lxxhash -lreadline -lexpat -lm
 
 # ---------------------------------------------------------------- sources
 
@@ -44,7 +45,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB := $(BUILD)/libshoal.a
 BIN := $(BUILD)/shoal
 
-.PHONY: all test sanitize fuzz demo bench deps clean
+.PHONY: all test sanitize fuzz demo bench deps clean case-study
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(LIB)
@@ -124,14 +125,20 @@ demo: deps all
 bench: all
 	bash bench/run $(BENCH_SIZES)
 
+# Reruns the statements of docs/CASE-STUDY.md over the History Meta dump and pastes
+# their outputs (needs ../shared/data/history-meta-stackexchange and `shoal query`).
+case-study: all
+	CASE_STUDY_UPDATE=1 SHOAL=$(abspath $(BIN)) SHOAL_TESTS=$(abspath tests) bash tests/e2e/case_study.sh
+
 # ---------------------------------------------------------------- deps
 
-DEB_PKGS := liblmdb-dev flex bison libxxhash-dev libreadline-dev
+DEB_PKGS := liblmdb-dev flex bison libxxhash-dev libreadline-dev libexpat1-dev
 deps:
 	@missing=""; \
 	[ -f /usr/include/lmdb.h ] || missing="$$missing liblmdb-dev"; \
 	[ -f /usr/include/xxhash.h ] || missing="$$missing libxxhash-dev"; \
 	[ -f /usr/include/readline/readline.h ] || missing="$$missing libreadline-dev"; \
+	[ -f /usr/include/expat.h ] || missing="$$missing libexpat1-dev"; \
 	command -v flex >/dev/null || missing="$$missing flex"; \
 	command -v bison >/dev/null || missing="$$missing bison"; \
 	if [ -n "$$missing" ]; then \

@@ -27,6 +27,7 @@ static const command commands[] = {
     {"ingest", shoal_cmd_ingest, shoal_cmd_ingest_usage, "append events from NDJSON or CSV files"},
     {"stats", shoal_cmd_stats, shoal_cmd_stats_usage, "events, members, types and time range"},
     {"log", shoal_cmd_log, shoal_cmd_log_usage, "print events back out as NDJSON"},
+    {"import", shoal_cmd_import, shoal_cmd_import_usage, "import a data dump (stackexchange DIR)"},
     {"gen", cmd_gen, shoal_cmd_gen_usage, "generate realistic, deterministic community events"},
     {"check", shoal_cmd_check, shoal_cmd_check_usage, "verify that the log, id index and dictionary agree"},
     {"help", cmd_help, "usage: shoal help [COMMAND]\n", "show help for shoal or a command"},
