@@ -113,15 +113,28 @@ fuzz:
 # ---------------------------------------------------------------- demo, bench
 
 DEMO_EVENTS ?= 200000
+DEMO_DB := build/demo/shoal.db
+DEMO_NOW := SET NOW = '2025-06-30T12:00:00Z';
 demo: deps all
 	@mkdir -p build/demo
 	$(BIN) gen --events $(DEMO_EVENTS) --seed 7 > build/demo/events.ndjson
-	@rm -rf build/demo/shoal.db
-	$(BIN) --db build/demo/shoal.db ingest build/demo/events.ndjson
-	$(BIN) --db build/demo/shoal.db stats
+	@rm -rf $(DEMO_DB)
+	$(BIN) --db $(DEMO_DB) ingest build/demo/events.ndjson
+	$(BIN) --db $(DEMO_DB) stats
 	@echo
-	@echo "The demo database is build/demo/shoal.db; try:"
-	@echo "  $(BIN) --db build/demo/shoal.db log --limit 5"
+	@echo "-- members eligible for core creator this month (3+ original posts, or 100+ essence)"
+	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT member, \
+	    count(post WHERE original) DURING this_month AS originals, count(essence) AS essence \
+	    FROM members WHERE count(post WHERE original) DURING this_month >= 3 OR count(essence) >= 100 \
+	    ORDER BY originals DESC LIMIT 10"
+	@echo "-- the liveliest groups of the last 30 days"
+	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT group, \
+	    count(DISTINCT member) AS speakers, count(*) AS messages FROM events \
+	    WHERE type IN (post, comment, reply) DURING last 30 days \
+	    GROUP BY group ORDER BY speakers DESC LIMIT 5"
+	@echo
+	@echo "The demo database is $(DEMO_DB); ask it more with"
+	@echo "  $(BIN) --db $(DEMO_DB) repl"
 
 bench: all
 	bash bench/run $(BENCH_SIZES)

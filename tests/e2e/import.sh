@@ -84,6 +84,13 @@ edit("Votes.xml", 10, b'CreationDate="2011-10-11T00:00:00.000"', b'CreationDate=
 edit("Badges.xml", 20, b'Class="3"', b'Class="7"')
 edit("Users.xml", 30, b'<row Id="', b'<row Id="x')
 edit("Votes.xml", 40, b'VoteTypeId="2"', b'VoteTypeId="99"')
+# An answer that lost its ParentId (found by fuzzing): a reply with no question.
+import csv
+rows = list(csv.reader(open("%s/Posts.csv" % d, newline="", encoding="utf-8")))
+h = rows[0]
+a = next(r for r in rows[1:] if r[h.index("PostTypeId")] == "2")
+a[h.index("ParentId")] = ""
+csv.writer(open("%s/Posts.csv" % d, "w", newline="", encoding="utf-8"), lineterminator="\r\n").writerows(rows)
 X
 out=$("$SHOAL" --db "$T/b.db" import stackexchange --rejects "$T/b.rej" "$T/b" 2>/dev/null); rc=$?
 check_eq "broken rows: exit 1" "$rc" 1
@@ -94,6 +101,7 @@ check_grep "broken rows: a bad user id is rejected with its line" "^$T/b/Users.x
 check_grep "broken rows: an unknown vote type is rejected with its line" "^$T/b/Votes.xml:40: vote [0-9]+: VoteTypeId 99 is not mapped" "$rej"
 check_grep "broken rows: the rest goes in" "1080 rows read, 1055 events added, 0 duplicates, 24 rows rejected" "$out"
 compare broken "$T/b" "$T/b.db"
+check_grep "broken rows: an answer without a question is a reply without \"to\"" '"id":"se-post-2",.*"type":"reply",.*"post":2,"score":26}' "$("$SHOAL" --db "$T/b.db" log)"
 
 # A file that is not well-formed: the import stops there, keeps what it read.
 mkdir -p "$T/nw"

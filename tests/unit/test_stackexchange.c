@@ -2,6 +2,7 @@
  * sample dump's counts, idempotence, and allocation failures at every point of an
  * import (expat allocates through shoal_malloc too). */
 #include "unit.h"
+#include "input.h"
 #include "shoal_int.h"
 
 #include <unistd.h>
@@ -73,10 +74,44 @@ TEST(alloc_failures)
     unit_rm_dir();
 }
 
+TEST(csv_fields)
+{
+    /* Posts.csv records through the CSV reader's framing, at every chunk size: quoted
+     * fields with commas, doubled quotes and newlines; line numbers; a bad record is
+     * rejected and reading goes on. */
+    static const char csv[] = "Id,Body,Title\r\n"
+                              "1,\"<p>a, \"\"b\"\"\n\nc</p>\",T1\r\n"
+                              "\r\n"
+                              "2,x\"y,T2\r\n"
+                              "3,,\"T\n3\"\r\n";
+    for (size_t chunk = 1; chunk <= sizeof csv; chunk++) {
+        shoal_input *in;
+        shoal_arena *a = shoal_arena_new();
+        shoal_str f[4];
+        uint32_t n_f;
+        shoal_err e;
+        CHECK_RC(shoal_input_open_mem("Posts.csv", csv, sizeof csv - 1, SHOAL_FMT_CSV_FIELDS, chunk, &in, NULL),
+                 SHOAL_OK);
+        CHECK(shoal_input_next_fields(in, a, f, 4, &n_f, &e) == 1);
+        CHECK(n_f == 3 && f[2].len == 5 && !memcmp(f[2].ptr, "Title", 5) && shoal_input_line(in) == 1);
+        CHECK(shoal_input_next_fields(in, a, f, 4, &n_f, &e) == 1);
+        CHECK(n_f == 3 && f[1].len == 16 && !memcmp(f[1].ptr, "<p>a, \"b\"\n\nc</p>", 16));
+        CHECK(shoal_input_line(in) == 2);
+        CHECK_RC(shoal_input_next_fields(in, a, f, 4, &n_f, &e), SHOAL_EFORMAT);
+        CHECK(shoal_input_line(in) == 6 && strstr(e.msg, "quote") != NULL);
+        CHECK(shoal_input_next_fields(in, a, f, 4, &n_f, &e) == 1);
+        CHECK(n_f == 3 && f[1].len == 0 && f[2].len == 3 && shoal_input_line(in) == 7);
+        CHECK(shoal_input_next_fields(in, a, f, 2, &n_f, &e) == 0);
+        shoal_input_close(in);
+        shoal_arena_free(a);
+    }
+}
+
 int main(void)
 {
     const char *t = getenv("SHOAL_TESTS");
     snprintf(sample, sizeof sample, "%s/data/se-sample", t ? t : "tests");
+    RUN(csv_fields);
     RUN(sample_counts);
     RUN(alloc_failures);
     UNIT_EXIT();
