@@ -326,6 +326,8 @@ typedef struct run {
     shoal_arena *rows_a;   /* the kept rows' values; replaced when a top-K compacts */
     int64_t n_emitted, n_skipped;
     int stop;
+    int cut;           /* ORDER BY … LIMIT k: rows[k-1] is the worst row kept (after a compaction) */
+    qval *keytmp;      /* a new row's sort keys, before it is kept */
     cell *cells;
     qval *colbuf, *keybuf;
 } run;
@@ -549,6 +551,7 @@ static int compact(run *g)
         o->keys = keys;
     }
     if (g->n_rows > k) g->n_rows = k;
+    g->cut = k > 0 && g->n_rows == k;
     shoal_arena_free(g->rows_a);
     g->rows_a = na;
     return 0;
@@ -587,6 +590,17 @@ static int emit(run *g, const rowctx *r)
         g->cap_rows = nc;
     }
     if (!g->rows_a && !(g->rows_a = shoal_arena_new())) return nomem(x);
+    if (g->cut) {
+        /* A row that does not beat the k-th best kept row can never be output: drop it
+         * before it costs memory and sorting (ties lose: they were produced later). */
+        if (!g->keytmp && !(g->keytmp = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)p->n_order))) return nomem(x);
+        for (int i = 0; i < p->n_order; i++) shoal_exec_eval(x, p->order[i], &g->keytmp[i]);
+        orow probe = {NULL, g->keytmp, g->n_made};
+        if (row_cmp(&probe, &g->rows[p->limit + p->offset - 1], g) >= 0) {
+            x->row = (rowctx *)r;
+            return 0;
+        }
+    }
     orow *o = &g->rows[g->n_rows];
     o->cols = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)p->n_cols);
     o->keys = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)p->n_order);
