@@ -117,3 +117,20 @@ check "views: check after DROP and ingest" "$SHOAL" check
 # A filter a view cannot keep is refused with a pointer at it.
 e=$("$SHOAL" query "CREATE COUNTERS bad AS count(post WHERE group = 'g-1')" 2>&1)
 check_grep "views: a filter on event columns is refused" "reads event properties only" "$e"
+
+# A one-hour half-life over a year of events moves the score's epoch forward many times
+# (every 512 half-lives): still equal to a rebuild and to the log scan.
+check "views: a score with a short half-life" "$SHOAL" query "CREATE SCORE quick AS 1*like + 5*post HALF_LIFE 1 HOURS"
+"$SHOAL" ingest -q "$T/c.ndjson"
+check "views: check with a rescaled score" "$SHOAL" check
+both views-score-rescaled "SET NOW = '2025-07-01'; SELECT member, round(quick * 1000000, 6) AS q FROM members ORDER BY quick DESC, member LIMIT 10"
+
+# Two processes appending at once, each keeping the views (LMDB serialises them; each
+# notices the other's batches through the view headers).
+"$SHOAL" gen --events 20000 --seed 6 --late 0.1 2>/dev/null | sed 's/"id":"e-/"id":"x-/' > "$T/x.ndjson"
+"$SHOAL" gen --events 20000 --seed 7 --late 0.1 2>/dev/null | sed 's/"id":"e-/"id":"y-/' > "$T/y.ndjson"
+"$SHOAL" ingest -q --batch 1000 "$T/x.ndjson" & pid=$!
+"$SHOAL" ingest -q --batch 1500 "$T/y.ndjson"
+wait $pid
+out=$("$SHOAL" check)
+check_grep "views: check after concurrent ingests" "^ok$" "$out"
