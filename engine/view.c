@@ -836,9 +836,29 @@ static int name_ok(shoal_str n)
  * sequence it reflects, so no event is missed or counted twice. A full map aborts the
  * transaction; the in-memory state already holds S+1..L, so the whole thing starts
  * over after growing the map. */
+static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, shoal_err *err);
+
 static int install(shoal_db *db, const shoal_viewdef *def, int replace, shoal_err *err)
 {
     for (;;) {
+        shoal_err tmp;
+        shoal_err_clear(&tmp);
+        int rc = install_once(db, def, replace, &tmp);
+        if (rc == SHOAL_ESTORE && tmp.sys == MDB_MAP_FULL) {
+            if ((rc = shoal_db_grow(db, err))) return rc;
+            continue;
+        }
+        if (rc && err) {
+            shoal_err_set(err, tmp.code, tmp.off, tmp.len, "%s", tmp.msg);
+            err->sys = tmp.sys;
+        }
+        return rc;
+    }
+}
+
+static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, shoal_err *err)
+{
+    {
         shoal_view *v = NULL;
         shoal_reader *r = NULL;
         MDB_txn *txn = NULL;
@@ -909,13 +929,6 @@ static int install(shoal_db *db, const shoal_viewdef *def, int replace, shoal_er
         shoal_arena_free(a);
         shoal_dict_cache_clear(db->dict);
         shoal_view_registry_free(db);
-        if (rc == SHOAL_ESTORE && err && err->sys == MDB_MAP_FULL) {
-            err->code = 0;
-            err->msg[0] = 0;
-            err->sys = 0;
-            if ((rc = shoal_db_grow(db, err))) return rc;
-            continue;
-        }
         return rc;
     }
 }
@@ -1001,14 +1014,15 @@ int shoal_view_drop(shoal_db *db, const char *name, shoal_err *err)
             mdb_txn_abort(txn);
             return shoal_store_err(err, rc, "cannot drop the view");
         }
-        if ((rc = gen_bump(db, txn, err))) {
+        shoal_err tmp;
+        shoal_err_clear(&tmp);
+        if ((rc = gen_bump(db, txn, &tmp))) {
             mdb_txn_abort(txn);
-            if (err && err->sys == MDB_MAP_FULL) {
-                shoal_err_clear(err);
+            if (tmp.sys == MDB_MAP_FULL) {
                 if ((rc = shoal_db_grow(db, err))) return rc;
                 continue;
             }
-            return rc;
+            return shoal_err_set(err, rc, -1, -1, "%s", tmp.msg);
         }
         rc = mdb_txn_commit(txn);
         shoal_view_registry_free(db);

@@ -314,18 +314,20 @@ int shoal_views_show(exec *x, shoal_fmt *f)
     shoal_viewinfo *v;
     int n, rc;
     if ((rc = shoal_view_list(x->r, x->a, &v, &n, x->err))) return rc;
-    static const char *const names[] = {"name", "kind", "definition", "bytes", "seq", "behind"};
-    if (shoal_fmt_begin(f, names, 6)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+    static const char *const names[] = {"name", "kind", "definition", "bytes", "per_member", "seq", "behind"};
+    if (shoal_fmt_begin(f, names, 7)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
     uint64_t last = shoal_reader_last_seq(x->r);
+    uint32_t members = shoal_dict_count(x->r, SHOAL_NS_MEMBER);
     for (int i = 0; i < n; i++) {
-        char bytes[32], seq[32], behind[32];
+        char bytes[32], seq[32], behind[32], per[32];
         snprintf(bytes, sizeof bytes, "%" PRIu64, v[i].bytes);
+        snprintf(per, sizeof per, "%.1f", members ? (double)v[i].bytes / members : 0.0);
         snprintf(seq, sizeof seq, "%" PRIu64, v[i].seq);
         snprintf(behind, sizeof behind, "%" PRIu64, last - v[i].seq);
         const char *kind = v[i].def.kind == SHOAL_VIEW_SCORE ? "score" : "counters";
-        cell c[6] = {{v[i].def.name.ptr, v[i].def.name.len, 3}, {kind, strlen(kind), 3},
+        cell c[7] = {{v[i].def.name.ptr, v[i].def.name.len, 3}, {kind, strlen(kind), 3},
                      {v[i].def.text.ptr, v[i].def.text.len, 3}, {bytes, strlen(bytes), 2},
-                     {seq, strlen(seq), 2}, {behind, strlen(behind), 2}};
+                     {per, strlen(per), 2}, {seq, strlen(seq), 2}, {behind, strlen(behind), 2}};
         if (shoal_fmt_row(f, c)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
     }
     return 0;

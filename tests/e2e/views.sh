@@ -33,7 +33,7 @@ check_grep "views: check after late and duplicate events" "3 views" "$out"
 check_grep "views: check says ok" "^ok$" "$out"
 
 show=$("$SHOAL" query --format csv "SHOW VIEWS")
-check_grep "views: SHOW VIEWS lists each view, its sequence and lag" "^engagement,score,CREATE SCORE engagement AS .*HALF_LIFE 30 DAYS,[0-9]+,[0-9]+,0$" "$show"
+check_grep "views: SHOW VIEWS lists each view, its sequence and lag" "^engagement,score,CREATE SCORE engagement AS .*HALF_LIFE 30 DAYS,[0-9]+,[0-9.]+,[0-9]+,0$" "$show"
 check_grep "views: SHOW VIEWS lists counters" "^activity,counters," "$show"
 
 # both NAME STATEMENTS: the same output with views on and off, and EXPLAIN says views.

@@ -102,9 +102,16 @@ TEST(map_growth_keeps_views)
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 65536, &db, NULL), SHOAL_OK);
     CHECK_RC(run(db, create), SHOAL_OK);
     CHECK_RC(append_range(db, 0, 6000, 1500), SHOAL_OK);
+    /* A back-fill whose swap-in meets a full map: grown and redone. */
+    size_t before = shoal_db_map_size(db);
+    char q[4096];
+    size_t off = (size_t)snprintf(q, sizeof q, "CREATE COUNTERS wide AS count(*)");
+    for (int k = 1; k < 64; k++) off += (size_t)snprintf(q + off, sizeof q - off, ", count(* WHERE %d != 0)", k);
+    CHECK_RC(run(db, q), SHOAL_OK);
+    CHECK(shoal_db_map_size(db) > before);
     shoal_check_report rep;
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
-    CHECK(rep.n_views == 2 && rep.n_problems == 0);
+    CHECK(rep.n_views == 3 && rep.n_problems == 0);
     if (rep.n_problems) printf("%s\n", rep.first_problem);
     shoal_db_close(db);
     unit_rm_dir();
