@@ -17,7 +17,10 @@
 
 /* Version of the on-disk format, kept in meta under "format". A database with a larger
  * number is refused; a smaller one would be upgraded here when there is one. */
-#define SHOAL_FORMAT_VERSION 1
+#define SHOAL_FORMAT_VERSION 2
+/* Format 2 adds views (view.c): a database gets it when its first view is created, so
+ * that a shoal of format 1, which would append without updating the views, refuses it. */
+#define SHOAL_FORMAT_VIEWS 2
 
 /* Default initial map size; the map doubles whenever a batch finds it full. */
 #define SHOAL_DEFAULT_MAP_SIZE ((size_t)1 << 30)

@@ -622,6 +622,17 @@ static int gen_bump(shoal_db *db, MDB_txn *txn, shoal_err *err)
     return shoal_meta_put(db, txn, META_GEN, b, 8, err);
 }
 
+/* Marks the database as holding views (format 2), so older shoals refuse it. */
+static int format_raise(shoal_db *db, MDB_txn *txn, shoal_err *err)
+{
+    MDB_val v;
+    int rc = shoal_meta_get(db, txn, "format", &v);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read meta");
+    if (!rc && v.mv_size == 1 && ((const char *)v.mv_data)[0] >= '0' + SHOAL_FORMAT_VIEWS) return SHOAL_OK;
+    char b[2] = {'0' + SHOAL_FORMAT_VIEWS, 0};
+    return shoal_meta_put(db, txn, "format", b, 1, err);
+}
+
 /* Calls fn for every definition in meta, decoded into a (strings borrowed from a). */
 static int each_def(shoal_db *db, MDB_txn *txn, shoal_arena *a, int (*fn)(void *ctx, const shoal_viewdef *def),
                     void *ctx, shoal_err *err)
@@ -910,7 +921,8 @@ static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, sho
             goto fail;
         }
         if ((rc = shoal_viewdef_encode(&v->def, a, &enc, err)) ||
-            (rc = shoal_meta_put(db, txn, mk, enc.ptr, enc.len, err)) || (rc = gen_bump(db, txn, err)))
+            (rc = shoal_meta_put(db, txn, mk, enc.ptr, enc.len, err)) || (rc = gen_bump(db, txn, err)) ||
+            (rc = format_raise(db, txn, err)))
             goto fail;
         rc = mdb_txn_commit(txn);
         txn = NULL;

@@ -74,6 +74,14 @@ TEST(incremental_equals_rebuild)
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
     CHECK_RC(append_range(db, 0, 3000, 1000), SHOAL_OK);
     CHECK_RC(run(db, create), SHOAL_OK);   /* back-filled over 3000 events */
+    {
+        /* The database now says it holds views: a shoal of format 1 refuses it. */
+        MDB_txn *txn;
+        MDB_val v;
+        CHECK(mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn) == 0);
+        CHECK(shoal_meta_get(db, txn, "format", &v) == 0 && v.mv_size == 1 && ((char *)v.mv_data)[0] == '2');
+        mdb_txn_abort(txn);
+    }
     CHECK_RC(append_range(db, 3000, 4000, 700), SHOAL_OK);
     CHECK_RC(append_range(db, 1500, 3000, 999), SHOAL_OK);   /* half of it duplicates */
     shoal_check_report rep;
