@@ -764,6 +764,22 @@ fail:
     return rc;
 }
 
+/* True when e depends on nothing but per-member aggregates and constants. */
+static int maggs_only(const cx *e)
+{
+    if (!e) return 1;
+    switch (e->op) {
+    case X_CONST: case X_MAGG: break;
+    case X_ARITH: case X_CMP: case X_AND: case X_OR: case X_NOT: case X_NEG: case X_BETWEEN: case X_ISNULL: case X_IN:
+        break;
+    default: return 0;
+    }
+    if (!maggs_only(e->a) || !maggs_only(e->b) || !maggs_only(e->c)) return 0;
+    for (int i = 0; e->op == X_IN && i < e->n; i++)
+        if (!maggs_only(e->v[i])) return 0;
+    return 1;
+}
+
 /* Every per-member aggregate from its view (plan.c chose them): the same arrays a scan
  * fills, then one row per member. Every interned member has at least one event (the
  * dictionary and the log commit together), so the members are 1..n. */
@@ -800,8 +816,25 @@ static int read_views(run *g)
     shoal_free(tmp);
     if (rc) return rc;
     rowctx row = {0};
+    /* When WHERE reads only per-member aggregates and rejects a member whose every
+     * aggregate is empty (member id 0 has no events: it stands for such a member),
+     * only members with some value need a row; the others are skipped unseen. */
+    int skip_empty = 0;
+    if (p->where && maggs_only(p->where)) {
+        if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+        x->row = &row;
+        skip_empty = !truthy(x, p->where);
+    }
     for (uint32_t m = 1; m <= p->n_members && !g->stop; m++) {
-        if (x->cancel && *x->cancel) return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+        if ((m & 65535) == 0 && x->cancel && *x->cancel) return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+        if (skip_empty) {
+            int any = 0;
+            for (int i = 0; i < p->n_maggs && !any; i++) {
+                const magg *a = &p->maggs[i];
+                any = a->n[m] != 0 || (a->d && a->d[m] != 0) || (a->i && a->i[m] != 0);
+            }
+            if (!any) continue;
+        }
         row.member = m;
         if ((rc = process(g, &row))) return rc;
     }
