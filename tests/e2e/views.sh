@@ -52,6 +52,8 @@ both views-windows "$NOW SELECT member, count(*) DURING today AS d, count(*) DUR
 both views-between "SELECT member, count(comment, reply) DURING BETWEEN '2025-02-01' AND '2025-03-15' AS c FROM members WHERE c > 0 ORDER BY c DESC, member LIMIT 30"
 both views-sums "SELECT member, count(post) AS p, sum(post.words) AS w, avg(post.words) AS aw, sum(purchase.amount) AS amt, avg(purchase.amount) AS aamt FROM members ORDER BY member"
 both views-filters "SELECT member, count(post WHERE NOT original) AS copies, count(like WHERE to IS NOT NULL) AS directed FROM members ORDER BY member"
+both views-where-accepts-empty "$NOW SELECT count(*) AS n, sum(count(post)) AS p FROM members WHERE count(essence) = 0 OR count(post) DURING this_month > 3"
+both views-where-avg-null "SELECT member, avg(post.words) AS a FROM members WHERE avg(post.words) IS NULL OR avg(post.words) > 500 ORDER BY member LIMIT 50"
 both views-rows-over-members "$NOW SELECT count(post) AS posts, count(*) AS members FROM members GROUP BY posts ORDER BY posts"
 both views-score-top "SET NOW = '2025-07-01'; SELECT member, round(engagement, 6) AS e FROM members ORDER BY engagement DESC, member LIMIT 20"
 both views-score-where "SET NOW = '2025-07-01'; SELECT count(*) AS n, round(sum(engagement), 4) AS total FROM members WHERE engagement > 1"
