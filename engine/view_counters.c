@@ -250,11 +250,37 @@ static size_t enc_entry(unsigned char *p, int sums, uint32_t prev, const centry 
 
 #define ENTRY_MAX (5 + 10 + 10 + 10 + 1 + 8)
 
-static int cmp_delta(const void *a, const void *b)
+/* The batch's deltas in (bucket, member) order: an LSD radix sort, by member then
+ * stably by bucket, one byte per pass, skipping the bytes on which every key agrees
+ * (most of them: a batch holds few buckets and member ids use three bytes). It
+ * replaced a comparison sort that cost as much as the rest of the counters' apply. */
+typedef struct dref {
+    uint64_t sd;
+    uint32_t m;
+    cdelta *p;
+} dref;
+
+static dref *radix_sort(dref *a, dref *b, size_t n)
 {
-    const cdelta *x = *(const cdelta *const *)a, *y = *(const cdelta *const *)b;
-    if (x->sd != y->sd) return x->sd < y->sd ? -1 : 1;
-    return (x->member > y->member) - (x->member < y->member);
+    for (int pass = 0; pass < 9; pass++) {
+        size_t cnt[256] = {0};
+        int shift = pass < 4 ? pass * 8 : (pass - 4) * 8;
+        for (size_t i = 0; i < n; i++) cnt[(pass < 4 ? a[i].m >> shift : a[i].sd >> shift) & 255]++;
+        int one = 0;
+        for (int k = 0; k < 256 && !one; k++) one = cnt[k] == n;
+        if (one) continue;
+        size_t sum = 0;
+        for (int k = 0; k < 256; k++) {
+            size_t c = cnt[k];
+            cnt[k] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) b[cnt[(pass < 4 ? a[i].m >> shift : a[i].sd >> shift) & 255]++] = a[i];
+        dref *t = a;
+        a = b;
+        b = t;
+    }
+    return a;
 }
 
 /* Merges the sorted deltas d[0..n) into bucket b. */
@@ -331,11 +357,18 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     /* Fold the deltas into their buckets, in key order. */
     if (s->dn) {
         cdelta **l = shoal_malloc(s->dn * sizeof *l);
-        if (!l) return nomem(err);
+        dref *ra = shoal_malloc(s->dn * sizeof *ra), *rb = shoal_malloc(s->dn * sizeof *rb);
+        if (!l || !ra || !rb) {
+            shoal_free(l), shoal_free(ra), shoal_free(rb);
+            return nomem(err);
+        }
         size_t n = 0;
         for (size_t i = 0; i < s->dcap; i++)
-            if (s->d[i].used) l[n++] = &s->d[i];
-        qsort(l, n, sizeof *l, cmp_delta);
+            if (s->d[i].used) ra[n++] = (dref){s->d[i].sd, s->d[i].member, &s->d[i]};
+        dref *sorted = radix_sort(ra, rb, n);
+        for (size_t i = 0; i < n; i++) l[i] = sorted[i].p;
+        shoal_free(ra);
+        shoal_free(rb);
         for (size_t i = 0; i < n && !rc;) {
             size_t j = i;
             while (j < n && l[j]->sd == l[i]->sd) j++;
