@@ -15,6 +15,10 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv);
 int shoal_cmd_stats(const char *db_path, int argc, char **argv);
 int shoal_cmd_log(const char *db_path, int argc, char **argv);
 int shoal_cmd_check(const char *db_path, int argc, char **argv);
+/* cmd_gen.c predates the db argument: it needs no database. */
+int shoal_cmd_gen(int argc, char **argv);
+extern const char shoal_cmd_gen_usage[];
+
 extern const char shoal_cmd_ingest_usage[], shoal_cmd_stats_usage[], shoal_cmd_log_usage[],
     shoal_cmd_check_usage[];
 

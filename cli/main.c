@@ -17,10 +17,17 @@ typedef struct command {
 
 static int cmd_help(const char *db_path, int argc, char **argv);
 
+static int cmd_gen(const char *db_path, int argc, char **argv)
+{
+    (void)db_path;
+    return shoal_cmd_gen(argc, argv);
+}
+
 static const command commands[] = {
     {"ingest", shoal_cmd_ingest, shoal_cmd_ingest_usage, "append events from NDJSON or CSV files"},
     {"stats", shoal_cmd_stats, shoal_cmd_stats_usage, "events, members, types and time range"},
     {"log", shoal_cmd_log, shoal_cmd_log_usage, "print events back out as NDJSON"},
+    {"gen", cmd_gen, shoal_cmd_gen_usage, "generate realistic, deterministic community events"},
     {"check", shoal_cmd_check, shoal_cmd_check_usage, "verify that the log, id index and dictionary agree"},
     {"help", cmd_help, "usage: shoal help [COMMAND]\n", "show help for shoal or a command"},
 };
@@ -41,10 +48,12 @@ static void print_usage(FILE *f)
             "  -h, --help    this help; `shoal help COMMAND` for a command's\n");
 }
 
+/* The command called name, or NULL after saying on stderr that there is none. */
 static const command *find_command(const char *name)
 {
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    fprintf(stderr, "shoal: error: unknown command \"%s\" (see `shoal help`)\n", name);
     return NULL;
 }
 
@@ -56,10 +65,7 @@ static int cmd_help(const char *db_path, int argc, char **argv)
         return 0;
     }
     const command *c = find_command(argv[1]);
-    if (!c) {
-        fprintf(stderr, "shoal: error: unknown command \"%s\" (see `shoal help`)\n", argv[1]);
-        return 2;
-    }
+    if (!c) return 2;
     fputs(c->usage, stdout);
     return 0;
 }
@@ -103,10 +109,7 @@ int main(int argc, char **argv)
         return 0;
     }
     const command *c = find_command(argv[1]);
-    if (!c) {
-        fprintf(stderr, "shoal: error: unknown command \"%s\" (see `shoal help`)\n", argv[1]);
-        return 2;
-    }
+    if (!c) return 2;
     for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (shoal_cli_is_help(argv[i])) {
             fputs(c->usage, stdout);

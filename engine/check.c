@@ -66,10 +66,10 @@ static int check_log(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
             rc = 0;
             continue;
         }
-        unsigned char key[16];
-        shoal_event_key(&ev, key);
+        unsigned char key[SHOAL_MAX_KEY];
+        size_t klen = shoal_event_key(&ev, key);
         uint64_t seq;
-        rc = shoal_ids_get(r, key, &seq, NULL);
+        rc = shoal_ids_get(r, key, klen, &seq, NULL);
         if (rc == SHOAL_ENOTFOUND) {
             problem(rep, "log record %llu has no entry in the id index", (unsigned long long)rec.seq);
         } else if (rc) {

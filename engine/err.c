@@ -56,6 +56,31 @@ int shoal_err_set(shoal_err *err, int code, int off, int len, const char *fmt, .
     return code;
 }
 
+/* Escapes anything but printable ASCII, so that hostile input cannot garble a
+ * terminal, and cuts long text with "...". */
+const char *shoal_err_quote(char *buf, size_t n_buf, const char *s, size_t len)
+{
+    size_t o = 0, i;
+    size_t lim = len > 40 ? 40 : len;
+    for (i = 0; i < lim && o + 8 < n_buf; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char)c;
+        } else if (c >= 0x20 && c < 0x7f) {
+            buf[o++] = (char)c;
+        } else {
+            o += (size_t)snprintf(buf + o, n_buf - o, "\\x%02x", c);
+        }
+    }
+    if (i < len && o + 4 <= n_buf) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    buf[o] = 0;
+    return buf;
+}
+
 int shoal_store_err(shoal_err *err, int rc, const char *what)
 {
     if (err && err->code == SHOAL_OK) err->sys = rc;

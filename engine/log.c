@@ -11,14 +11,21 @@
  *
  * Duplicates are found by looking every key of the batch up in sorted order (so the
  * B-tree pages are visited once, in order), and the index is written in sorted order
- * for the same reason; the log itself is written in input order.
+ * for the same reason; the log itself is written in input order. Most batches hold no
+ * duplicate at all, so the lookup pass is first skipped: the index writes use
+ * MDB_NOOVERWRITE, and the first key found to exist aborts the attempt, which is then
+ * redone with the lookups (and the next batch starts with them, since duplicates come
+ * in runs, as when a file is ingested again). Keys are the ids
+ * themselves (see shoal_event_key), so a batch of mostly sequential ids dirties a few
+ * neighbouring index pages instead of one page per event.
  */
 #include "shoal_int.h"
 
 #include <stdlib.h>
 
 typedef struct keyed {
-    unsigned char key[16];
+    const unsigned char *key;   /* in the batch's key buffer */
+    uint32_t len;
     uint32_t idx;     /* position in the batch */
     uint32_t dup;     /* 1 when already stored or earlier in the batch */
     uint64_t seq;
@@ -27,8 +34,10 @@ typedef struct keyed {
 static int cmp_keyed(const void *a, const void *b)
 {
     const keyed *x = a, *y = b;
-    int c = memcmp(x->key, y->key, 16);
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
     if (c) return c;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
@@ -113,10 +122,14 @@ static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, shoal
     return SHOAL_OK;
 }
 
-/* One attempt at the batch. Returns SHOAL_OK (committed), or an error with the
- * transaction aborted; err->sys == MDB_MAP_FULL asks the caller to grow and retry. */
-static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks, shoal_append_stats *st,
-                       shoal_err *err)
+/* Returned by an optimistic attempt that met a duplicate: redo with lookups. */
+#define RETRY_WITH_LOOKUPS 1
+
+/* One attempt at the batch. Returns SHOAL_OK (committed), RETRY_WITH_LOOKUPS, or an
+ * error with the transaction aborted; err->sys == MDB_MAP_FULL asks the caller to
+ * grow and retry. optimistic skips the lookups (ks must hold no repeated key). */
+static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks, bool optimistic,
+                       shoal_append_stats *st, shoal_err *err)
 {
     MDB_txn *txn = NULL;
     MDB_cursor *ids = NULL, *log = NULL;
@@ -134,11 +147,12 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
     for (size_t i = 0; i < n; i++) {
         keyed *k = &ks[i];
         k->dup = 0;
-        if (i > 0 && memcmp(ks[i - 1].key, k->key, 16) == 0) {
+        if (optimistic) continue;
+        if (i > 0 && ks[i - 1].len == k->len && memcmp(ks[i - 1].key, k->key, k->len) == 0) {
             k->dup = 1;
             continue;
         }
-        MDB_val kv = {16, k->key}, vv;
+        MDB_val kv = {k->len, (void *)k->key}, vv;
         rc = mdb_cursor_get(ids, &kv, &vv, MDB_SET);
         if (rc == 0) k->dup = 1;
         else if (rc != MDB_NOTFOUND) {
@@ -187,9 +201,10 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
         if (k->dup) continue;
         unsigned char sb[8];
         shoal_be64_put(sb, seqs[k->idx]);
-        MDB_val kv = {16, k->key}, vv = {8, sb};
+        MDB_val kv = {k->len, (void *)k->key}, vv = {8, sb};
         if ((rc = mdb_cursor_put(ids, &kv, &vv, MDB_NOOVERWRITE))) {
-            rc = shoal_store_err(err, rc, "cannot write the id index");
+            if (rc == MDB_KEYEXIST && optimistic) rc = RETRY_WITH_LOOKUPS;
+            else rc = shoal_store_err(err, rc, "cannot write the id index");
             break;
         }
     }
@@ -222,11 +237,19 @@ fail:
 
 int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_stats *st, shoal_err *err)
 {
-    if (st) memset(st, 0, sizeof *st);
+    return shoal_log_append(db, evs, n, false, st, err);
+}
+
+int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, shoal_append_stats *st,
+                     shoal_err *err)
+{
+    shoal_append_stats local;
+    if (!st) st = &local;
+    memset(st, 0, sizeof *st);
     if (db->flags & SHOAL_OPEN_RDONLY)
         return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
     if (n > UINT32_MAX) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "batch too large");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !checked; i++) {
         int rc = shoal_event_check(&evs[i], err);
         if (rc) {
             if (err) err->code = SHOAL_EINVAL;
@@ -234,26 +257,45 @@ int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_st
         }
     }
     if (n == 0) return SHOAL_OK;
+    size_t n_keybytes = 0;
+    for (size_t i = 0; i < n; i++) n_keybytes += evs[i].has_id ? 1 + evs[i].id.len : 25;
     keyed *ks = shoal_malloc(n * sizeof *ks);
-    if (!ks) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    unsigned char *kbuf = shoal_malloc(n_keybytes);
+    if (!ks || !kbuf) {
+        shoal_free(ks);
+        shoal_free(kbuf);
+        return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    }
+    unsigned char *kp = kbuf;
     for (size_t i = 0; i < n; i++) {
-        shoal_event_key(&evs[i], ks[i].key);
+        ks[i].key = kp;
+        ks[i].len = (uint32_t)shoal_event_key(&evs[i], kp);
+        kp += ks[i].len;
         ks[i].idx = (uint32_t)i;
     }
     qsort(ks, n, sizeof *ks, cmp_keyed);
+    bool optimistic = !db->saw_dups;
+    for (size_t i = 1; i < n && optimistic; i++)
+        if (ks[i - 1].len == ks[i].len && memcmp(ks[i - 1].key, ks[i].key, ks[i].len) == 0) optimistic = false;
     int rc;
     for (;;) {
         shoal_err tmp;
         shoal_err_clear(&tmp);
-        rc = append_once(db, evs, n, ks, st, &tmp);
+        rc = append_once(db, evs, n, ks, optimistic, st, &tmp);
+        if (rc == RETRY_WITH_LOOKUPS) {
+            optimistic = false;
+            continue;
+        }
         if (rc == SHOAL_ESTORE && tmp.sys == MDB_MAP_FULL) {
             if ((rc = shoal_db_grow(db, err))) break;
             continue;
         }
+        if (rc == SHOAL_OK) db->saw_dups = st->n_dup > 0;
         if (rc && err) shoal_err_set(err, tmp.code, tmp.off, tmp.len, "%s", tmp.msg), err->sys = tmp.sys;
         break;
     }
     shoal_free(ks);
+    shoal_free(kbuf);
     return rc;
 }
 
@@ -378,9 +420,9 @@ int shoal_log_get(shoal_reader *r, uint64_t seq, shoal_rec *rec, shoal_err *err)
     return decode_kv(&k, &v, rec, err);
 }
 
-int shoal_ids_get(shoal_reader *r, const unsigned char key[16], uint64_t *seq, shoal_err *err)
+int shoal_ids_get(shoal_reader *r, const unsigned char *key, size_t len, uint64_t *seq, shoal_err *err)
 {
-    MDB_val k = {16, (void *)key}, v;
+    MDB_val k = {len, (void *)key}, v;
     int rc = mdb_get(r->txn, r->db->dbi_ids, &k, &v);
     if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
     if (rc) return shoal_store_err(err, rc, "cannot read the id index");

@@ -60,6 +60,11 @@ int shoal_err_set(shoal_err *err, int code, int off, int len, const char *fmt, .
 #endif
     ;
 
+/* Quotes at most 40 bytes of s[0..len) into buf for an error message: printable ASCII
+ * as is, '"' and '\\' escaped, anything else as \xHH, "..." when cut. buf needs 200
+ * bytes. Returns: buf. */
+const char *shoal_err_quote(char *buf, size_t n_buf, const char *s, size_t len);
+
 /* Renders err as "NAME:LINE:COL: error: MSG\n<source line>\n<caret>\n" when it has a
  * position inside src, or "NAME: error: MSG\n" otherwise, into buf (always NUL-terminated,
  * truncated to n). src may be NULL. Returns: the length that was needed. */
@@ -202,9 +207,16 @@ typedef struct shoal_append_stats {
  * SHOAL_ENOMEM. On error nothing of the batch is stored. */
 int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_stats *st, shoal_err *err);
 
-/* The idempotency key of an event: xxh3-128 of its id, or of its canonical form when
- * it has none. out receives 16 bytes. */
-void shoal_event_key(const shoal_event *ev, unsigned char out[16]);
+/* Longest idempotency key, in bytes. */
+#define SHOAL_MAX_KEY (1 + SHOAL_MAX_ID)
+
+/* The idempotency key of an event: 'i' and its id's bytes, or, when it has no id, 'h',
+ * its timestamp (big-endian) and the xxh3-128 of its canonical form. Both sort in the
+ * order events usually arrive (ids are mostly sequential or time-ordered), which keeps
+ * the id index's writes local; see docs/ARCHITECTURE.md.
+ * [out] out  at least SHOAL_MAX_KEY bytes.
+ * Returns: the key's length. */
+size_t shoal_event_key(const shoal_event *ev, unsigned char *out);
 
 /* ---------------------------------------------------------------- reading */
 
@@ -296,7 +308,7 @@ int shoal_rec_prop(const shoal_rec *rec, uint32_t key, shoal_rprop *out);
 int shoal_rec_event(shoal_reader *r, const shoal_rec *rec, shoal_arena *a, shoal_event *out, shoal_err *err);
 
 /* Looks up the sequence of the event with this key. Returns SHOAL_OK, SHOAL_ENOTFOUND. */
-int shoal_ids_get(shoal_reader *r, const unsigned char key[16], uint64_t *seq, shoal_err *err);
+int shoal_ids_get(shoal_reader *r, const unsigned char *key, size_t len, uint64_t *seq, shoal_err *err);
 
 /* ---------------------------------------------------------------- ingest */
 

@@ -159,6 +159,7 @@ struct shoal_db {
     size_t map_size;
     shoal_dict *dict;
     unsigned char *scratch;   /* encode buffer for appends, grown as needed */
+    bool saw_dups;            /* the last batch had duplicates: look keys up first */
     size_t n_scratch;
 };
 
@@ -181,6 +182,11 @@ int shoal_db_grow(shoal_db *db, shoal_err *err);
 /* meta access inside a transaction. */
 int shoal_meta_get(shoal_db *db, MDB_txn *txn, const char *key, MDB_val *out);
 int shoal_meta_put(shoal_db *db, MDB_txn *txn, const char *key, const void *val, size_t n, shoal_err *err);
+
+/* shoal_append for callers that have already passed every event through
+ * shoal_event_check (the ingest driver), so the batch is not validated twice. */
+int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, shoal_append_stats *st,
+                     shoal_err *err);
 
 /* Last sequence in the log as seen by txn (0 when empty). */
 int shoal_log_last_seq(shoal_db *db, MDB_txn *txn, uint64_t *out, shoal_err *err);

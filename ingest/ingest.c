@@ -60,7 +60,7 @@ static int write_reject(ingest *g, shoal_input *in, const char *reason, shoal_er
 static int flush(ingest *g, shoal_arena *a, shoal_err *err)
 {
     shoal_append_stats as;
-    int rc = shoal_append(g->db, g->evs, g->n, &as, err);
+    int rc = shoal_log_append(g->db, g->evs, g->n, true, &as, err);
     if (rc) return rc;
     g->st->n_added += as.n_added;
     g->st->n_dup += as.n_dup;

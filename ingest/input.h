@@ -30,7 +30,8 @@ void shoal_input_close(shoal_input *in);
  * valid until a is reset.
  * Returns: 1 with an event; 0 at the end of input; SHOAL_EFORMAT when this record is
  * rejected (err->msg gives the reason; the caller may go on calling next);
- * SHOAL_EIO on a read error (stop); SHOAL_ENOMEM. Blank lines are skipped. */
+ * SHOAL_EIO on a read error (stop); SHOAL_ENOMEM. Blank lines are skipped. err (may be
+ * NULL) is cleared first, so that it describes this call only. */
 int shoal_input_next(shoal_input *in, shoal_arena *a, shoal_event *ev, shoal_err *err);
 
 /* The raw text of the record last returned or rejected, without its line terminator;
@@ -47,8 +48,49 @@ uint64_t shoal_input_bytes(const shoal_input *in);
 const char *shoal_input_name(const shoal_input *in);
 
 /* Parses one NDJSON line (without its newline) into ev, strings copied into a.
- * Returns: SHOAL_OK or SHOAL_EFORMAT with the reason. Used by the input and by tests
- * and the fuzzer. */
+ * Returns: SHOAL_OK or SHOAL_EFORMAT with the reason (a timestamp out of range is
+ * EFORMAT too: the record is rejected either way), or SHOAL_ENOMEM. Used by the input
+ * and by tests and the fuzzer. */
 int shoal_ndjson_parse(const char *p, size_t n, shoal_arena *a, shoal_event *ev, shoal_err *err);
+
+/* ---------------------------------------------------------------- internals
+ * Shared by input.c, ndjson.c, csv.c, the unit tests and the fuzzers; cli/ uses only
+ * the functions above. */
+
+/* Opens an input over the bytes p[0..n), borrowed until close. name is reported by
+ * shoal_input_name. The bytes reach the framer in pieces of at most chunk bytes
+ * (0 = the 1 MiB used for files), so that tests and fuzzers can put a chunk boundary
+ * anywhere. Returns: as shoal_input_open. */
+int shoal_input_open_mem(const char *name, const void *p, size_t n, int format, size_t chunk,
+                         shoal_input **out, shoal_err *err);
+
+/* Parses p[0..n) as exactly one JSON number. Integers that fit int64 and integral
+ * doubles (2.0, 1e3) give SHOAL_VAL_INT, other finite values SHOAL_VAL_NUM, written to
+ * *kind and *i or *d. Returns: 1 for a number, 0 when the text is not a JSON number,
+ * SHOAL_ERANGE when it overflows a double. Used by CSV type inference. */
+int shoal_ndjson_number(const char *p, size_t n, int *kind, int64_t *i, double *d);
+
+/* CSV (csv.c): a parsed header row maps columns to event fields. */
+typedef struct shoal_csv shoal_csv;
+
+/* Parses the header record p[0..n) (without its line terminator).
+ * Returns owned; free with shoal_csv_free. Returns: SHOAL_OK, SHOAL_EFORMAT (missing
+ * "ts", "member" or "type" column, duplicate or empty column name, bad quoting),
+ * SHOAL_ENOMEM. */
+int shoal_csv_new(const char *p, size_t n, shoal_csv **out, shoal_err *err);
+void shoal_csv_free(shoal_csv *c);
+
+/* Parses one data record p[0..n) (without its terminator; may contain newlines inside
+ * quotes) into ev, strings copied into a. at_eof says the input ended inside this
+ * record, so an open quote is "unterminated at end of file".
+ * Returns: SHOAL_OK, SHOAL_EFORMAT, SHOAL_ENOMEM. */
+int shoal_csv_parse(shoal_csv *c, const char *p, size_t n, int at_eof, shoal_arena *a, shoal_event *ev,
+                    shoal_err *err);
+
+/* Record framing: scans p[0..n) with the quote state *st (0 at the start of a record)
+ * and returns the offset of the '\n' that ends the record, or n when it does not end
+ * there (call again with more bytes and the same *st). Adds to *n_nl the newlines that
+ * sit inside quotes, so that line numbers stay right. */
+size_t shoal_csv_frame(const char *p, size_t n, int *st, uint64_t *n_nl);
 
 #endif /* SHOAL_INPUT_H */

@@ -119,27 +119,30 @@ TEST(event_check)
 
 TEST(keys)
 {
-    unsigned char k1[16], k2[16];
+    unsigned char k1[SHOAL_MAX_KEY], k2[SHOAL_MAX_KEY];
     shoal_prop pa[2] = {{.key = S("a"), .kind = SHOAL_VAL_INT, .v.i = 2}, {.key = S("b"), .kind = SHOAL_VAL_BOOL, .v.b = 1}};
     shoal_prop pb[2] = {{.key = S("b"), .kind = SHOAL_VAL_BOOL, .v.b = 1}, {.key = S("a"), .kind = SHOAL_VAL_NUM, .v.d = 2.0}};
     shoal_event a = mk(NULL, 5, "m", "t"), b = mk(NULL, 5, "m", "t");
     a.props = pa, a.n_props = 2;
     b.props = pb, b.n_props = 2;
-    shoal_event_key(&a, k1);
-    shoal_event_key(&b, k2);
-    CHECK(memcmp(k1, k2, 16) == 0);   /* order of props and 2 vs 2.0 do not matter */
+    CHECK(shoal_event_key(&a, k1) == 25 && shoal_event_key(&b, k2) == 25);
+    CHECK(memcmp(k1, k2, 25) == 0);   /* order of props and 2 vs 2.0 do not matter */
     pb[1].v.d = 2.5;
     shoal_event_key(&b, k2);
-    CHECK(memcmp(k1, k2, 16) != 0);
+    CHECK(memcmp(k1, k2, 25) != 0);
+    /* Keys of id-less events sort by time, negative times first. */
+    shoal_event early = mk(NULL, -5, "m", "t"), late = mk(NULL, 6, "m", "t");
+    shoal_event_key(&early, k1);
+    shoal_event_key(&late, k2);
+    CHECK(memcmp(k1, k2, 25) < 0);
     /* Field boundaries are part of the key: "ab"+"c" differs from "a"+"bc". */
     shoal_event x = mk(NULL, 5, "ab", "c"), y = mk(NULL, 5, "a", "bc");
     shoal_event_key(&x, k1);
     shoal_event_key(&y, k2);
-    CHECK(memcmp(k1, k2, 16) != 0);
+    CHECK(memcmp(k1, k2, 25) != 0);
     shoal_event i1 = mk("e-1", 5, "m", "t"), i2 = mk("e-1", 6, "other", "x");
-    shoal_event_key(&i1, k1);
-    shoal_event_key(&i2, k2);
-    CHECK(memcmp(k1, k2, 16) == 0);   /* an id is the whole key */
+    CHECK(shoal_event_key(&i1, k1) == 4 && shoal_event_key(&i2, k2) == 4);
+    CHECK(memcmp(k1, k2, 4) == 0);   /* an id is the whole key */
 }
 
 static uint64_t count_log(shoal_db *db)
@@ -186,10 +189,9 @@ TEST(append_and_read)
     CHECK_RC(shoal_rec_event(r, &rec, a, &back, NULL), SHOAL_OK);
     CHECK(back.member.len == 3 && memcmp(back.member.ptr, "m-1", 3) == 0);
     CHECK(back.n_props == 3);
-    unsigned char k1[16], k2[16];
-    shoal_event_key(&evs[1], k1);
-    shoal_event_key(&back, k2);
-    CHECK(memcmp(k1, k2, 16) == 0);
+    unsigned char k1[SHOAL_MAX_KEY], k2[SHOAL_MAX_KEY];
+    size_t l1 = shoal_event_key(&evs[1], k1), l2 = shoal_event_key(&back, k2);
+    CHECK(l1 == l2 && memcmp(k1, k2, l1) == 0);
     uint32_t id;
     CHECK_RC(shoal_dict_id(r, SHOAL_NS_TYPE, "post", 4, &id, NULL), SHOAL_OK);
     CHECK(id == rec.type);
@@ -219,6 +221,40 @@ TEST(append_and_read)
     CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_RDONLY, 0, &db, NULL), SHOAL_OK);
     CHECK(count_log(db) == 4);
     CHECK_RC(shoal_append(db, &more, 1, NULL, NULL), SHOAL_EINVAL);
+    shoal_db_close(db);
+    rm_dir();
+}
+
+TEST(dup_after_clean_batch)
+{
+    /* The first batch has no duplicates, so the second is tried without lookups; its
+     * one existing key must send it back to the lookups with nothing half-written. */
+    fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    shoal_event a[2] = {mk("a", 1, "m-1", "join"), mk("b", 2, "m-2", "join")};
+    shoal_event b[3] = {mk("c", 3, "m-3", "join"), mk("a", 1, "m-1", "join"), mk("d", 4, "m-4", "join")};
+    shoal_append_stats st;
+    CHECK_RC(shoal_append(db, a, 2, &st, NULL), SHOAL_OK);
+    CHECK(st.n_added == 2 && st.n_dup == 0);
+    CHECK_RC(shoal_append(db, b, 3, &st, NULL), SHOAL_OK);
+    CHECK(st.n_added == 2 && st.n_dup == 1 && st.first_seq == 3 && st.last_seq == 4);
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    shoal_rec rec;
+    CHECK_RC(shoal_log_get(r, 3, &rec, NULL), SHOAL_OK);
+    CHECK(rec.id.len == 1 && rec.id.ptr[0] == 'c');
+    CHECK_RC(shoal_log_get(r, 4, &rec, NULL), SHOAL_OK);
+    CHECK(rec.id.len == 1 && rec.id.ptr[0] == 'd');
+    CHECK(shoal_dict_count(r, SHOAL_NS_MEMBER) == 4);
+    shoal_reader_close(r);
+    /* After a batch with duplicates, a clean one still goes in whole. */
+    shoal_event c[1] = {mk("e", 5, "m-5", "join")};
+    CHECK_RC(shoal_append(db, c, 1, &st, NULL), SHOAL_OK);
+    CHECK(st.n_added == 1 && st.last_seq == 5);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0 && rep.n_records == 5);
     shoal_db_close(db);
     rm_dir();
 }
@@ -265,9 +301,8 @@ TEST(check_detects_damage)
     /* Remove one id index entry behind the engine's back. */
     MDB_txn *txn;
     CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
-    unsigned char key[16];
-    shoal_event_key(&evs[1], key);
-    MDB_val k = {16, key};
+    unsigned char key[SHOAL_MAX_KEY];
+    MDB_val k = {shoal_event_key(&evs[1], key), key};
     CHECK(mdb_del(txn, db->dbi_ids, &k, NULL) == 0);
     CHECK(mdb_txn_commit(txn) == 0);
     shoal_check_report rep;
@@ -381,6 +416,7 @@ int main(void)
     RUN(event_check);
     RUN(keys);
     RUN(append_and_read);
+    RUN(dup_after_clean_batch);
     RUN(map_grows);
     RUN(check_detects_damage);
     RUN(format_version);

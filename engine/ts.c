@@ -1,0 +1,225 @@
+/* ts.c — event timestamps: ISO-8601 text <-> Unix epoch milliseconds (UTC).
+ *
+ * Readers (ingest/) call shoal_ts_parse for every event, so it is a hand-rolled
+ * fixed-layout scanner, not strptime: no locale, no libc time zone, no allocation.
+ * Calendar arithmetic is days-from-civil (caltime.h), exact over the proleptic
+ * Gregorian calendar. Accepted range: SHOAL_TS_MIN <= ms < SHOAL_TS_MAX.
+ */
+#include "caltime.h"
+#include "shoal.h"
+
+#include <stdio.h>
+
+/* ---------------------------------------------------------------- calendar */
+
+int64_t shoal_cal_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    /* Hinnant: shift the year to start in March so the leap day is the last day of
+     * the (shifted) year; then a 400-year era has a fixed 146097 days. */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned mp = m > 2 ? m - 3 : m + 9;
+    unsigned doy = (153 * mp + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+void shoal_cal_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+int shoal_cal_is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+unsigned shoal_cal_days_in_month(int64_t y, unsigned m)
+{
+    static const unsigned char days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12) return 0;
+    return days[m - 1] + (m == 2 && shoal_cal_is_leap(y));
+}
+
+unsigned shoal_cal_weekday(int64_t z)
+{
+    /* 1970-01-01 was a Thursday (ISO 4). */
+    int64_t w = (z + 3) % 7;
+    if (w < 0) w += 7;
+    return (unsigned)w + 1;
+}
+
+/* ---------------------------------------------------------------- parse */
+
+/* Reads exactly k ASCII digits at s[*i]. Returns -1 when they are not there. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int
+digits(const char *s, size_t len, size_t *i, int k)
+{
+    int v = 0;
+    if (*i + (size_t)k > len) return -1;
+    for (int j = 0; j < k; j++) {
+        unsigned c = (unsigned char)s[*i + (size_t)j] - '0';
+        if (c > 9) return -1;
+        v = v * 10 + (int)c;
+    }
+    *i += (size_t)k;
+    return v;
+}
+
+#define TS_SYNTAX "invalid timestamp \"%s\" (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff] with Z or +HH:MM)"
+
+int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err)
+{
+    char q[200];
+    size_t i = 0;
+    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, off_min = 0;
+
+    y = digits(s, len, &i, 4);
+    if (y < 0 || i >= len || s[i++] != '-') goto syntax;
+    mo = digits(s, len, &i, 2);
+    if (mo < 0 || i >= len || s[i++] != '-') goto syntax;
+    d = digits(s, len, &i, 2);
+    if (d < 0) goto syntax;
+    if (mo < 1 || mo > 12)
+        return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len, "invalid timestamp \"%s\": month %02d out of range",
+                             shoal_err_quote(q, sizeof q, s, len), mo);
+    if (d < 1 || (unsigned)d > shoal_cal_days_in_month(y, (unsigned)mo))
+        return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len,
+                             "invalid timestamp \"%s\": day %02d out of range for %04d-%02d",
+                             shoal_err_quote(q, sizeof q, s, len), d, y, mo);
+    if (i < len) {
+        if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') goto syntax;
+        i++;
+        h = digits(s, len, &i, 2);
+        if (h < 0 || i >= len || s[i++] != ':') goto syntax;
+        mi = digits(s, len, &i, 2);
+        if (mi < 0 || i >= len || s[i++] != ':') goto syntax;
+        sec = digits(s, len, &i, 2);
+        if (sec < 0) goto syntax;
+        if (i < len && (s[i] == '.' || s[i] == ',')) {
+            /* Any number of fraction digits; the instant is truncated to the
+             * millisecond, which is the floor because offsets are whole minutes. */
+            size_t f0 = ++i;
+            int scale = 100;
+            while (i < len && (unsigned)((unsigned char)s[i] - '0') <= 9) {
+                ms += (s[i] - '0') * scale;
+                scale /= 10;
+                i++;
+            }
+            if (i == f0) goto syntax;
+        }
+        if (i == len) {
+            /* A time without a zone is ambiguous by hours (a Shanghai community's
+             * 09:00 is 01:00Z): refuse to guess. A plain date is midnight UTC. */
+            return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len,
+                                 "invalid timestamp \"%s\": no time zone (add Z or an offset such as +08:00)",
+                                 shoal_err_quote(q, sizeof q, s, len));
+        }
+        {
+            char c = s[i++];
+            if (c == 'Z' || c == 'z') {
+                /* UTC */
+            } else if (c == '+' || c == '-') {
+                int oh = digits(s, len, &i, 2), om = 0;
+                if (oh < 0) goto syntax;
+                if (i < len) {
+                    if (s[i] == ':') i++;
+                    om = digits(s, len, &i, 2);
+                    if (om < 0) goto syntax;
+                }
+                if (oh > 23 || om > 59)
+                    return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len,
+                                         "invalid timestamp \"%s\": offset out of range",
+                                         shoal_err_quote(q, sizeof q, s, len));
+                off_min = (oh * 60 + om) * (c == '-' ? -1 : 1);
+            } else {
+                goto syntax;
+            }
+            if (i != len) goto syntax;
+        }
+        if (h > 23)
+            return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len, "invalid timestamp \"%s\": hour %02d out of range",
+                                 shoal_err_quote(q, sizeof q, s, len), h);
+        if (mi > 59)
+            return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len,
+                                 "invalid timestamp \"%s\": minute %02d out of range", shoal_err_quote(q, sizeof q, s, len), mi);
+        if (sec > 59)
+            return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len,
+                                 "invalid timestamp \"%s\": second %02d out of range", shoal_err_quote(q, sizeof q, s, len), sec);
+    }
+
+    int64_t t = shoal_cal_days_from_civil(y, (unsigned)mo, (unsigned)d) * SHOAL_MS_PER_DAY +
+                (int64_t)h * 3600000 + (int64_t)mi * 60000 + (int64_t)sec * 1000 + ms -
+                (int64_t)off_min * 60000;
+    if (t < SHOAL_TS_MIN || t >= SHOAL_TS_MAX)
+        return shoal_err_set(err, SHOAL_ERANGE, 0, (int)len, "timestamp out of range: \"%s\"",
+                             shoal_err_quote(q, sizeof q, s, len));
+    *out_ms = t;
+    return SHOAL_OK;
+
+syntax:
+    return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len, TS_SYNTAX, shoal_err_quote(q, sizeof q, s, len));
+}
+
+/* ---------------------------------------------------------------- format */
+
+static char *put2(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+size_t shoal_ts_format(int64_t ms, char *buf)
+{
+    /* Floor division, so that instants before 1970 get a positive time of day. */
+    int64_t days = ms / SHOAL_MS_PER_DAY, rem = ms % SHOAL_MS_PER_DAY;
+    if (rem < 0) {
+        rem += SHOAL_MS_PER_DAY;
+        days--;
+    }
+    int64_t y;
+    unsigned mo, d;
+    shoal_cal_civil_from_days(days, &y, &mo, &d);
+    unsigned tod = (unsigned)(rem / 1000), frac = (unsigned)(rem % 1000);
+    char *p = buf;
+    if (y >= 0 && y <= 9999) {
+        unsigned uy = (unsigned)y;
+        p = put2(p, uy / 100);
+        p = put2(p, uy % 100);
+    } else {
+        /* Outside the four-digit years only for ms far beyond SHOAL_TS_MAX; still
+         * printable so that a corrupt value can be shown. At most 10 characters. */
+        p += snprintf(p, 16, "%lld", (long long)y);
+    }
+    *p++ = '-';
+    p = put2(p, mo);
+    *p++ = '-';
+    p = put2(p, d);
+    *p++ = 'T';
+    p = put2(p, tod / 3600);
+    *p++ = ':';
+    p = put2(p, tod / 60 % 60);
+    *p++ = ':';
+    p = put2(p, tod % 60);
+    if (frac) {
+        *p++ = '.';
+        *p++ = (char)('0' + frac / 100);
+        p = put2(p, frac % 100);
+    }
+    *p++ = 'Z';
+    *p = 0;
+    return (size_t)(p - buf);
+}
