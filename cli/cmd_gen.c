@@ -6,7 +6,7 @@
  * drawn in a fixed order; no wall clock, no locale, no hash-table iteration order).
  * It sits outside the pipeline: it only writes text that `shoal ingest` later reads.
  */
-#include "shoal.h"
+#include "cli.h"
 
 #include <assert.h>
 #include <errno.h>
