@@ -271,7 +271,7 @@ static int plan_joins(gen *g)
     cdf[0] = 0;
     for (int64_t d = 0; d < days; d++) {
         double x = ((double)d + 0.5) / (double)days;
-        double f = pow(x, 1.3) * pow(1.0 - x, 2.2) * 12.0 + 0.08;
+        double f = pow(x, 1.3) * pow(1.0 - x, 2.2) * 12.0 + 0.25;
         /* 1970-01-01 was a Thursday, so day numbers 2 and 3 mod 7 are Saturday and Sunday. */
         int64_t wd = ((g->o.start_ms / DAY_MS + d) % 7 + 7) % 7;
         if (wd == 2 || wd == 3)
