@@ -6,6 +6,7 @@
 #   make demo        deps, build, generate demo data, ingest it, print a summary
 #   make bench       figures against DuckDB and SQLite (bench/run)
 #   make deps        install missing Debian packages (apt-get, as root)
+#   make case-study  rerun docs/CASE-STUDY.md's statements and paste their outputs
 
 MODE ?= release
 BUILD := build/$(MODE)
@@ -25,7 +26,7 @@ endif
 CPPFLAGS := -Iengine -Iingest -Iquery -I$(BUILD)/gen
 CFLAGS := $(CSTD) $(WARN) $(OPT) -MMD -MP
 LDFLAGS := $(SAN_LDFLAGS)
-LDLIBS := -llmdb -lxxhash -lreadline -lm
+LDLIBS := -llmdb -lxxhash -lreadline -lexpat -lm
 
 # ---------------------------------------------------------------- sources
 
@@ -44,7 +45,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB := $(BUILD)/libshoal.a
 BIN := $(BUILD)/shoal
 
-.PHONY: all test sanitize fuzz demo bench deps clean
+.PHONY: all test sanitize fuzz demo bench deps clean case-study
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(LIB)
@@ -62,16 +63,17 @@ $(BUILD)/%.o: %.c | $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-# Generated sources: flex/bison output is not ours to keep warning-free.
+# Generated sources: flex/bison output is not ours to keep warning-free. The rules
+# below have two outputs each, hence grouped targets (&:), so -j runs them once.
 GEN_CFLAGS := $(CSTD) -Wall -Wextra -Werror -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter $(OPT) -MMD -MP
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
 	$(CC) $(CPPFLAGS) $(GEN_CFLAGS) -c -o $@ $<
 
-$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h: query/parser.y
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h &: query/parser.y
 	@mkdir -p $(dir $@)
 	bison -Wall -Werror -d -o $(BUILD)/gen/parser.c $<
 
-$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h: query/lexer.l $(BUILD)/gen/parser.h
+$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h &: query/lexer.l $(BUILD)/gen/parser.h
 	@mkdir -p $(dir $@)
 	flex --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
 
@@ -111,27 +113,46 @@ fuzz:
 # ---------------------------------------------------------------- demo, bench
 
 DEMO_EVENTS ?= 200000
+DEMO_DB := build/demo/shoal.db
+DEMO_NOW := SET NOW = '2025-06-30T12:00:00Z';
 demo: deps all
 	@mkdir -p build/demo
 	$(BIN) gen --events $(DEMO_EVENTS) --seed 7 > build/demo/events.ndjson
-	@rm -rf build/demo/shoal.db
-	$(BIN) --db build/demo/shoal.db ingest build/demo/events.ndjson
-	$(BIN) --db build/demo/shoal.db stats
+	@rm -rf $(DEMO_DB)
+	$(BIN) --db $(DEMO_DB) ingest build/demo/events.ndjson
+	$(BIN) --db $(DEMO_DB) stats
 	@echo
-	@echo "The demo database is build/demo/shoal.db; try:"
-	@echo "  $(BIN) --db build/demo/shoal.db log --limit 5"
+	@echo "-- members eligible for core creator this month (3+ original posts, or 100+ essence)"
+	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT member, \
+	    count(post WHERE original) DURING this_month AS originals, count(essence) AS essence \
+	    FROM members WHERE count(post WHERE original) DURING this_month >= 3 OR count(essence) >= 100 \
+	    ORDER BY originals DESC LIMIT 10"
+	@echo "-- the liveliest groups of the last 30 days"
+	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT group, \
+	    count(DISTINCT member) AS speakers, count(*) AS messages FROM events \
+	    WHERE type IN (post, comment, reply) DURING last 30 days \
+	    GROUP BY group ORDER BY speakers DESC LIMIT 5"
+	@echo
+	@echo "The demo database is $(DEMO_DB); ask it more with"
+	@echo "  $(BIN) --db $(DEMO_DB) repl"
 
 bench: all
 	bash bench/run $(BENCH_SIZES)
 
+# Reruns the statements of docs/CASE-STUDY.md over the History Meta dump and pastes
+# their outputs (needs ../shared/data/history-meta-stackexchange and `shoal query`).
+case-study: all
+	CASE_STUDY_UPDATE=1 SHOAL=$(abspath $(BIN)) SHOAL_TESTS=$(abspath tests) bash tests/e2e/case_study.sh
+
 # ---------------------------------------------------------------- deps
 
-DEB_PKGS := liblmdb-dev flex bison libxxhash-dev libreadline-dev
+DEB_PKGS := liblmdb-dev flex bison libxxhash-dev libreadline-dev libexpat1-dev
 deps:
 	@missing=""; \
 	[ -f /usr/include/lmdb.h ] || missing="$$missing liblmdb-dev"; \
 	[ -f /usr/include/xxhash.h ] || missing="$$missing libxxhash-dev"; \
 	[ -f /usr/include/readline/readline.h ] || missing="$$missing libreadline-dev"; \
+	[ -f /usr/include/expat.h ] || missing="$$missing libexpat1-dev"; \
 	command -v flex >/dev/null || missing="$$missing flex"; \
 	command -v bison >/dev/null || missing="$$missing bison"; \
 	if [ -n "$$missing" ]; then \

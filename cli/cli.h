@@ -3,6 +3,7 @@
 #ifndef SHOAL_CLI_H
 #define SHOAL_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "shoal.h"
@@ -15,6 +16,8 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv);
 int shoal_cmd_stats(const char *db_path, int argc, char **argv);
 int shoal_cmd_log(const char *db_path, int argc, char **argv);
 int shoal_cmd_check(const char *db_path, int argc, char **argv);
+int shoal_cmd_import(const char *db_path, int argc, char **argv);
+extern const char shoal_cmd_import_usage[];
 /* cmd_gen.c predates the db argument: it needs no database. */
 int shoal_cmd_gen(int argc, char **argv);
 extern const char shoal_cmd_gen_usage[];
@@ -30,6 +33,26 @@ void shoal_cli_error(const shoal_err *err, int rc);
 
 /* True when the argument is -h or --help. */
 int shoal_cli_is_help(const char *arg);
+
+/* Seconds on a monotonic clock. */
+double shoal_cli_now(void);
+
+/* Feedback while events go in (feedback.c): set verbose and quiet, then start, which
+ * fills opts' callbacks and cancel flag and makes Ctrl-C stop the ingest cleanly. */
+typedef struct shoal_cli_feedback {
+    int verbose, quiet;   /* set by the caller */
+    int tty;
+    double t0, last;
+    uint64_t base_records, base_bytes;   /* totals of the inputs already done */
+    unsigned n_shown_rejects;
+    struct sigaction old_sigint;
+} shoal_cli_feedback;
+
+void shoal_cli_feedback_start(shoal_cli_feedback *f, shoal_ingest_opts *opts);
+/* Clears the progress line and adds st to the totals, after each input. */
+void shoal_cli_feedback_input_done(shoal_cli_feedback *f, const shoal_ingest_stats *st);
+/* Restores Ctrl-C. Returns the seconds since start. */
+double shoal_cli_feedback_stop(shoal_cli_feedback *f);
 
 /* Writes s as a JSON string literal (quotes included) to f. */
 void shoal_cli_json_str(FILE *f, const char *s, size_t n);

@@ -7,11 +7,8 @@
 #include "cli.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 const char shoal_cmd_ingest_usage[] =
     "usage: shoal ingest [OPTIONS] FILE…    (FILE may be - for standard input)\n"
@@ -35,58 +32,6 @@ const char shoal_cmd_ingest_usage[] =
     "\n"
     "exit status: 0 all accepted, 1 some rejected, 2 failed, 130 interrupted\n";
 
-static volatile int cancelled;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    cancelled = 1;
-}
-
-typedef struct progress {
-    int verbose, quiet, tty;
-    double t0, last;
-    uint64_t base_records, base_bytes;   /* totals of earlier files */
-    unsigned n_shown_rejects;
-} progress;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void on_commit(void *ctx, const shoal_ingest_stats *st)
-{
-    progress *p = ctx;
-    if (p->verbose)
-        fprintf(stderr, "committed through line %llu: %llu added, %llu duplicates, %llu rejected, last seq %llu\n",
-                (unsigned long long)st->acked_line, (unsigned long long)st->n_added,
-                (unsigned long long)st->n_dup, (unsigned long long)st->n_rejected,
-                (unsigned long long)st->last_seq);
-    if (p->tty && !p->quiet) {
-        double t = now_s();
-        if (t - p->last < 0.25) return;
-        p->last = t;
-        double el = t - p->t0;
-        uint64_t recs = p->base_records + st->n_records;
-        fprintf(stderr, "\r%.2fM events, %.0f MB, %.2fM events/s   ", (double)recs / 1e6,
-                (double)(p->base_bytes + st->bytes) / 1e6, el > 0 ? (double)recs / el / 1e6 : 0.0);
-    }
-}
-
-/* The first rejects go to stderr as they happen; the rest only to the reject file. */
-#define SHOWN_REJECTS 5
-
-static void on_reject(void *ctx, const char *name, uint64_t line, const char *reason)
-{
-    progress *p = ctx;
-    if (p->quiet || p->n_shown_rejects++ >= SHOWN_REJECTS) return;
-    if (p->tty) fputs("\r\033[K", stderr);
-    fprintf(stderr, "%s:%llu: %s\n", name, (unsigned long long)line, reason);
-}
-
 int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -95,7 +40,7 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
         {"map-size", required_argument, 0, 'm'}, {"verbose", no_argument, 0, 'v'},
         {"quiet", no_argument, 0, 'q'},        {0, 0, 0, 0}};
     shoal_ingest_opts opts = {0};
-    progress prog = {0};
+    shoal_cli_feedback prog = {0};
     unsigned flags = SHOAL_OPEN_CREATE;
     size_t map_size = 0;
     int c;
@@ -149,15 +94,7 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
     if ((flags & SHOAL_OPEN_NOSYNC) && !prog.quiet)
         fprintf(stderr, "shoal ingest: --nosync: batches are not fsynced; a power loss may lose the last ones\n");
 
-    prog.tty = isatty(2);
-    prog.t0 = now_s();
-    opts.on_commit = on_commit;
-    opts.on_reject = on_reject;
-    opts.ctx = &prog;
-    opts.cancel = &cancelled;
-    struct sigaction sa = {0}, old;
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, &old);
+    shoal_cli_feedback_start(&prog, &opts);
 
     shoal_ingest_stats tot = {0};
     int any_failed = 0, any_rejected = 0, interrupted = 0;
@@ -166,7 +103,7 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
         shoal_err err;
         shoal_err_clear(&err);
         int rc = shoal_ingest_file(db, argv[i], &opts, &st, &err);
-        if (prog.tty && !prog.quiet) fputs("\r\033[K", stderr);
+        shoal_cli_feedback_input_done(&prog, &st);
         const char *name = strcmp(argv[i], "-") == 0 ? "<stdin>" : argv[i];
         if (rc == SHOAL_ECANCEL) interrupted = 1;
         else if (rc) {
@@ -200,12 +137,9 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
         tot.n_dup += st.n_dup;
         tot.n_rejected += st.n_rejected;
         tot.bytes += st.bytes;
-        prog.base_records += st.n_records;
-        prog.base_bytes += st.bytes;
         if (st.last_seq) tot.last_seq = st.last_seq;
     }
-    sigaction(SIGINT, &old, NULL);
-    double el = now_s() - prog.t0;
+    double el = shoal_cli_feedback_stop(&prog);
     if (!prog.quiet) {
         if (argc - optind > 1)
             printf("total: %llu read, %llu added, %llu duplicates, %llu rejected\n",

@@ -4,6 +4,7 @@
  * ./shoal.db. Every subcommand is a function in cmd_<name>.c with its usage text.
  */
 #include "cli.h"
+#include "query_cmds.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,9 @@ static const command commands[] = {
     {"ingest", shoal_cmd_ingest, shoal_cmd_ingest_usage, "append events from NDJSON or CSV files"},
     {"stats", shoal_cmd_stats, shoal_cmd_stats_usage, "events, members, types and time range"},
     {"log", shoal_cmd_log, shoal_cmd_log_usage, "print events back out as NDJSON"},
+    {"import", shoal_cmd_import, shoal_cmd_import_usage, "import a data dump (stackexchange DIR)"},
+    {"query", shoal_cmd_query, shoal_cmd_query_usage, "run statements of the query language"},
+    {"repl", shoal_cmd_repl, shoal_cmd_repl_usage, "ask questions interactively"},
     {"gen", cmd_gen, shoal_cmd_gen_usage, "generate realistic, deterministic community events"},
     {"check", shoal_cmd_check, shoal_cmd_check_usage, "verify that the log, id index and dictionary agree"},
     {"help", cmd_help, "usage: shoal help [COMMAND]\n", "show help for shoal or a command"},

@@ -356,6 +356,26 @@ typedef struct shoal_ingest_opts {
 int shoal_ingest_file(shoal_db *db, const char *path, const shoal_ingest_opts *opts, shoal_ingest_stats *st,
                       shoal_err *err);
 
+/* Imports a Stack Exchange data dump: the directory dir holding Users.xml and Posts.xml
+ * (or Posts.csv, a CSV conversion with the dump's column names), and, when present,
+ * Votes.xml, Comments.xml, Badges.xml and PostLinks.xml. Rows become join, post, reply,
+ * comment, essence, like_received, dislike_received, moderation, achievement and link
+ * events with ids derived from the dump's ids ("se-post-123"), so importing twice adds
+ * nothing; docs/FORMATS.md gives the mapping. A row that is malformed or cannot be
+ * placed (no member, a post not in the dump) goes to the reject file ("file:line:
+ * reason" then the row) and the rest go in; opts->rejects_path NULL means
+ * "<basename of dir>.rejects" in the current directory. opts->format is ignored.
+ * [in]  opts  may be NULL for defaults; borrowed.
+ * [out] st    n_records counts source rows read (each file once), bytes their size;
+ *             acked_line is a line of whichever file was being read, so after an
+ *             error re-run the import instead: what is in is skipped.
+ * Returns: SHOAL_OK (rejects are counted, not errors), SHOAL_ENOTFOUND (no such
+ * directory, or no Users or Posts file), SHOAL_EIO, SHOAL_EFORMAT (an XML file that is
+ * not well-formed, or an unusable CSV header; what was read before is committed),
+ * SHOAL_ECANCEL, SHOAL_ESTORE, SHOAL_ENOMEM. */
+int shoal_import_stackexchange(shoal_db *db, const char *dir, const shoal_ingest_opts *opts, shoal_ingest_stats *st,
+                               shoal_err *err);
+
 /* ---------------------------------------------------------------- check */
 
 typedef struct shoal_check_report {

@@ -140,6 +140,15 @@ static int split(const char *p, size_t n, int at_eof, char *o, shoal_str *f, uin
     return 0;
 }
 
+int shoal_csv_fields(const char *p, size_t n, int at_eof, shoal_arena *a, shoal_str *f, uint32_t max,
+                     uint32_t *n_f, shoal_err *err)
+{
+    char *o = shoal_arena_alloc(a, n + 1);
+    *n_f = 0;
+    if (!o) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    return split(p, n, at_eof, o, f, max, n_f, err);
+}
+
 void shoal_csv_free(shoal_csv *c)
 {
     if (!c) return;

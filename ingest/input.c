@@ -10,6 +10,7 @@
 #include "input.h"
 #include "shoal_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -84,7 +85,7 @@ static int fill(shoal_input *in, shoal_err *err)
 /* Offset of the terminator of the record at buf[pos] in buf[scan..len), or len. */
 static size_t frame(shoal_input *in)
 {
-    if (in->format == SHOAL_FMT_CSV)
+    if (in->format == SHOAL_FMT_CSV || in->format == SHOAL_FMT_CSV_FIELDS)
         return in->scan + shoal_csv_frame(in->buf + in->scan, in->len - in->scan, &in->fst, &in->fnl);
     const char *nl = memchr(in->buf + in->scan, '\n', in->len - in->scan);
     return nl ? (size_t)(nl - in->buf) : in->len;
@@ -186,7 +187,7 @@ static int is_blank(shoal_str s)
 static int oversized(shoal_input *in, shoal_err *err)
 {
     return shoal_err_set(err, SHOAL_EFORMAT, -1, -1, "%s too long (more than %u bytes)",
-                         in->format == SHOAL_FMT_CSV ? "record" : "line", SHOAL_MAX_RECORD);
+                         in->format != SHOAL_FMT_NDJSON ? "record" : "line", SHOAL_MAX_RECORD);
 }
 
 static int open_common(shoal_input *in, const char *name, int format, shoal_input **out, shoal_err *err)
@@ -304,6 +305,23 @@ int shoal_input_next(shoal_input *in, shoal_arena *a, shoal_event *ev, shoal_err
         } else {
             rc = shoal_ndjson_parse(in->raw.ptr, in->raw.len, a, ev, err);
         }
+        return rc ? rc : 1;
+    }
+}
+
+int shoal_input_next_fields(shoal_input *in, shoal_arena *a, shoal_str *f, uint32_t max, uint32_t *n_f,
+                            shoal_err *err)
+{
+    int rc, at_eof;
+
+    assert(in->format == SHOAL_FMT_CSV_FIELDS);
+    shoal_err_clear(err);
+    for (;;) {
+        rc = next_record(in, &at_eof, err);
+        if (rc <= 0) return rc;
+        if (rc == 2) return oversized(in, err);
+        if (is_blank(in->raw)) continue;
+        rc = shoal_csv_fields(in->raw.ptr, in->raw.len, at_eof, a, f, max, n_f, err);
         return rc ? rc : 1;
     }
 }

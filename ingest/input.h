@@ -12,7 +12,10 @@
 
 #include "shoal.h"
 
-/* Formats are SHOAL_FMT_* in shoal.h. */
+/* Formats are SHOAL_FMT_* in shoal.h, and one internal to ingest/: CSV records framed
+ * and split into fields but not read as events (no header roles), for adapters that
+ * map the columns themselves; read it with shoal_input_next_fields. */
+#define SHOAL_FMT_CSV_FIELDS 100
 
 /* Largest record accepted, in bytes; a longer one is rejected as oversized and
  * skipped without being held in memory. */
@@ -33,6 +36,15 @@ void shoal_input_close(shoal_input *in);
  * SHOAL_EIO on a read error (stop); SHOAL_ENOMEM. Blank lines are skipped. err (may be
  * NULL) is cleared first, so that it describes this call only. */
 int shoal_input_next(shoal_input *in, shoal_arena *a, shoal_event *ev, shoal_err *err);
+
+/* Reads the next record of a SHOAL_FMT_CSV_FIELDS input (the header row too: it is
+ * the first record) as fields, unescaped into a and valid until a is reset. Stores the
+ * first max fields in f and the count of all of them in *n_f.
+ * Returns: 1 with a record; 0 at the end of input; SHOAL_EFORMAT when this record is
+ * rejected (bad quoting, oversized; the caller may go on); SHOAL_EIO; SHOAL_ENOMEM.
+ * Blank lines are skipped. */
+int shoal_input_next_fields(shoal_input *in, shoal_arena *a, shoal_str *f, uint32_t max, uint32_t *n_f,
+                            shoal_err *err);
 
 /* The raw text of the record last returned or rejected, without its line terminator;
  * an oversized record is cut at SHOAL_MAX_RECORD. Valid until the next call to next. */
@@ -86,6 +98,13 @@ void shoal_csv_free(shoal_csv *c);
  * Returns: SHOAL_OK, SHOAL_EFORMAT, SHOAL_ENOMEM. */
 int shoal_csv_parse(shoal_csv *c, const char *p, size_t n, int at_eof, shoal_arena *a, shoal_event *ev,
                     shoal_err *err);
+
+/* Splits one record p[0..n) (without its terminator; may contain newlines inside
+ * quotes) into fields, unescaped into a (valid until a is reset). Stores the first max
+ * fields in f and the count of all of them in *n_f. at_eof as for shoal_csv_parse.
+ * Returns: SHOAL_OK, SHOAL_EFORMAT (bad quoting), SHOAL_ENOMEM. */
+int shoal_csv_fields(const char *p, size_t n, int at_eof, shoal_arena *a, shoal_str *f, uint32_t max,
+                     uint32_t *n_f, shoal_err *err);
 
 /* Record framing: scans p[0..n) with the quote state *st (0 at the start of a record)
  * and returns the offset of the '\n' that ends the record, or n when it does not end

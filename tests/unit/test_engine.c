@@ -7,21 +7,6 @@
 #include <stdint.h>
 #include <unistd.h>
 
-static char tmpdir[256];
-
-static void fresh_dir(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/shoal-unit-XXXXXX");
-    if (!mkdtemp(tmpdir)) abort();
-}
-
-static void rm_dir(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0) abort();
-}
-
 static shoal_str S(const char *s) { return (shoal_str){s, (uint32_t)strlen(s)}; }
 
 static shoal_event mk(const char *id, int64_t ts, const char *member, const char *type)
@@ -145,23 +130,14 @@ TEST(keys)
     CHECK(memcmp(k1, k2, 4) == 0);   /* an id is the whole key */
 }
 
-static uint64_t count_log(shoal_db *db)
-{
-    shoal_reader *r;
-    if (shoal_reader_open(db, &r, NULL)) return UINT64_MAX;
-    uint64_t n = shoal_reader_last_seq(r);
-    shoal_reader_close(r);
-    return n;
-}
-
 TEST(append_and_read)
 {
-    fresh_dir();
+    unit_fresh_dir();
     shoal_db *db;
     shoal_err err;
     shoal_err_clear(&err);
-    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_RDONLY, 0, &db, &err), SHOAL_ENOTFOUND);
-    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_RDONLY, 0, &db, &err), SHOAL_ENOTFOUND);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
     shoal_prop p[3] = {{.key = S("words"), .kind = SHOAL_VAL_INT, .v.i = 640},
                        {.key = S("original"), .kind = SHOAL_VAL_BOOL, .v.b = 1},
                        {.key = S("title"), .kind = SHOAL_VAL_STR, .v.s = S("hi")}};
@@ -175,7 +151,7 @@ TEST(append_and_read)
     CHECK(st.n_added == 3 && st.n_dup == 1 && st.first_seq == 1 && st.last_seq == 3);
     CHECK_RC(shoal_append(db, evs, 4, &st, NULL), SHOAL_OK);
     CHECK(st.n_added == 0 && st.n_dup == 4 && st.last_seq == 3);
-    CHECK(count_log(db) == 3);
+    CHECK(unit_n_events(db) == 3);
 
     shoal_reader *r;
     CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
@@ -218,20 +194,20 @@ TEST(append_and_read)
     shoal_db_close(db);
 
     /* Reopen read-only: appends are refused, data is there. */
-    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_RDONLY, 0, &db, NULL), SHOAL_OK);
-    CHECK(count_log(db) == 4);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_RDONLY, 0, &db, NULL), SHOAL_OK);
+    CHECK(unit_n_events(db) == 4);
     CHECK_RC(shoal_append(db, &more, 1, NULL, NULL), SHOAL_EINVAL);
     shoal_db_close(db);
-    rm_dir();
+    unit_rm_dir();
 }
 
 TEST(dup_after_clean_batch)
 {
     /* The first batch has no duplicates, so the second is tried without lookups; its
      * one existing key must send it back to the lookups with nothing half-written. */
-    fresh_dir();
+    unit_fresh_dir();
     shoal_db *db;
-    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
     shoal_event a[2] = {mk("a", 1, "m-1", "join"), mk("b", 2, "m-2", "join")};
     shoal_event b[3] = {mk("c", 3, "m-3", "join"), mk("a", 1, "m-1", "join"), mk("d", 4, "m-4", "join")};
     shoal_append_stats st;
@@ -256,15 +232,15 @@ TEST(dup_after_clean_batch)
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0 && rep.n_records == 5);
     shoal_db_close(db);
-    rm_dir();
+    unit_rm_dir();
 }
 
 TEST(map_grows)
 {
-    fresh_dir();
+    unit_fresh_dir();
     shoal_db *db;
     /* 64 KiB of map holds a few pages: the batches below must grow it many times. */
-    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 65536, &db, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 65536, &db, NULL), SHOAL_OK);
     size_t before = shoal_db_map_size(db);
     enum { N = 20000 };
     static char ids[N][16], members[N][16];
@@ -282,20 +258,20 @@ TEST(map_grows)
         CHECK(st.n_added == 5000);
     }
     CHECK(shoal_db_map_size(db) > before);
-    CHECK(count_log(db) == N);
+    CHECK(unit_n_events(db) == N);
     shoal_check_report rep;
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0 && rep.n_strings[SHOAL_NS_MEMBER] == 5000);
     shoal_db_close(db);
     free(evs);
-    rm_dir();
+    unit_rm_dir();
 }
 
 TEST(check_detects_damage)
 {
-    fresh_dir();
+    unit_fresh_dir();
     shoal_db *db;
-    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
     shoal_event evs[2] = {mk("e-1", 1000, "m-1", "join"), mk("e-2", 2000, "m-2", "join")};
     CHECK_RC(shoal_append(db, evs, 2, NULL, NULL), SHOAL_OK);
     /* Remove one id index entry behind the engine's back. */
@@ -310,14 +286,14 @@ TEST(check_detects_damage)
     CHECK(rep.n_problems >= 1);
     CHECK(strstr(rep.first_problem, "record 2") != NULL);
     shoal_db_close(db);
-    rm_dir();
+    unit_rm_dir();
 }
 
 TEST(format_version)
 {
-    fresh_dir();
+    unit_fresh_dir();
     shoal_db *db;
-    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
     MDB_txn *txn;
     CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
     CHECK(shoal_meta_put(db, txn, "format", "99", 2, NULL) == 0);
@@ -325,54 +301,54 @@ TEST(format_version)
     shoal_db_close(db);
     shoal_err err;
     shoal_err_clear(&err);
-    CHECK_RC(shoal_db_open(tmpdir, 0, 0, &db, &err), SHOAL_EVERSION);
+    CHECK_RC(shoal_db_open(unit_tmpdir, 0, 0, &db, &err), SHOAL_EVERSION);
     CHECK(strstr(err.msg, "format version 99") != NULL);
-    rm_dir();
+    unit_rm_dir();
 }
 
 TEST(settings)
 {
-    fresh_dir();
+    unit_fresh_dir();
     shoal_db *db;
-    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
     char buf[64];
     CHECK_RC(shoal_db_setting_get(db, "timezone", buf, sizeof buf, NULL), SHOAL_ENOTFOUND);
     CHECK_RC(shoal_db_setting_set(db, "timezone", "Asia/Shanghai", NULL), SHOAL_OK);
     shoal_db_close(db);
-    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_RDONLY, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_RDONLY, 0, &db, NULL), SHOAL_OK);
     CHECK_RC(shoal_db_setting_get(db, "timezone", buf, sizeof buf, NULL), SHOAL_OK);
     CHECK(strcmp(buf, "Asia/Shanghai") == 0);
     CHECK_RC(shoal_db_setting_get(db, "timezone", buf, 4, NULL), SHOAL_ERANGE);
     shoal_db_close(db);
-    rm_dir();
+    unit_rm_dir();
 }
 
 TEST(alloc_failures)
 {
     /* Fail each allocation of an append in turn: every failure is an error code, the
      * log is unchanged by a failed batch, and a later append succeeds. */
-    fresh_dir();
+    unit_fresh_dir();
     shoal_db *db;
-    CHECK_RC(shoal_db_open(tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
     shoal_event evs[3] = {mk("e-1", 1000, "m-1", "join"), mk("e-2", 2000, "m-2", "join"), mk(NULL, 3000, "m-1", "post")};
     int failures = 0;
     for (long k = 0; k < 50; k++) {
-        uint64_t before = count_log(db);
+        uint64_t before = unit_n_events(db);
         shoal_mem_fail_after(k);
         int rc = shoal_append(db, evs, 3, NULL, NULL);
         shoal_mem_fail_after(-1);
         if (rc == SHOAL_OK) break;
         failures++;
         CHECK_RC(rc, SHOAL_ENOMEM);
-        CHECK(count_log(db) == before);
+        CHECK(unit_n_events(db) == before);
     }
     CHECK(failures > 0);
-    CHECK(count_log(db) == 3);
+    CHECK(unit_n_events(db) == 3);
     shoal_check_report rep;
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0);
     shoal_db_close(db);
-    rm_dir();
+    unit_rm_dir();
 }
 
 TEST(err_render)

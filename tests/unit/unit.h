@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "shoal.h"
@@ -49,5 +50,32 @@ static int unit_n_fail;
     } while (0)
 
 #define UNIT_EXIT() return unit_n_fail ? 1 : 0
+
+/* A scratch directory per test: unit_fresh_dir makes a new one in unit_tmpdir,
+ * unit_rm_dir removes it. */
+static char unit_tmpdir[256];
+
+static inline void unit_fresh_dir(void)
+{
+    snprintf(unit_tmpdir, sizeof unit_tmpdir, "/tmp/shoal-unit-XXXXXX");
+    if (!mkdtemp(unit_tmpdir)) abort();
+}
+
+static inline void unit_rm_dir(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", unit_tmpdir);
+    if (system(cmd) != 0) abort();
+}
+
+/* Number of events in db's log, UINT64_MAX when it cannot be read. */
+static inline uint64_t unit_n_events(shoal_db *db)
+{
+    shoal_reader *r;
+    if (shoal_reader_open(db, &r, NULL)) return UINT64_MAX;
+    uint64_t n = shoal_reader_last_seq(r);
+    shoal_reader_close(r);
+    return n;
+}
 
 #endif

@@ -1,0 +1,82 @@
+/* feedback.c — what a user sees while events go in, for `ingest` and `import` alike:
+ * a progress line on a terminal, the first rejects echoed to stderr, a line per
+ * committed batch with --verbose, and Ctrl-C turned into a clean stop (what was read
+ * is committed, then the command says up to where). */
+#include "cli.h"
+
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile int cancelled;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    cancelled = 1;
+}
+
+double shoal_cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_commit(void *ctx, const shoal_ingest_stats *st)
+{
+    shoal_cli_feedback *f = ctx;
+    if (f->verbose)
+        fprintf(stderr, "committed through line %llu: %llu added, %llu duplicates, %llu rejected, last seq %llu\n",
+                (unsigned long long)st->acked_line, (unsigned long long)st->n_added,
+                (unsigned long long)st->n_dup, (unsigned long long)st->n_rejected,
+                (unsigned long long)st->last_seq);
+    if (!f->tty || f->quiet) return;
+    double t = shoal_cli_now();
+    if (t - f->last < 0.25) return;
+    f->last = t;
+    double el = t - f->t0;
+    uint64_t recs = f->base_records + st->n_records;
+    fprintf(stderr, "\r%.2fM events, %.0f MB, %.2fM events/s   ", (double)recs / 1e6,
+            (double)(f->base_bytes + st->bytes) / 1e6, el > 0 ? (double)recs / el / 1e6 : 0.0);
+}
+
+/* The first rejects go to stderr as they happen; the rest only to the reject file. */
+#define SHOWN_REJECTS 5
+
+static void on_reject(void *ctx, const char *name, uint64_t line, const char *reason)
+{
+    shoal_cli_feedback *f = ctx;
+    if (f->quiet || f->n_shown_rejects++ >= SHOWN_REJECTS) return;
+    if (f->tty) fputs("\r\033[K", stderr);
+    fprintf(stderr, "%s:%llu: %s\n", name, (unsigned long long)line, reason);
+}
+
+void shoal_cli_feedback_start(shoal_cli_feedback *f, shoal_ingest_opts *opts)
+{
+    f->tty = isatty(2);
+    f->t0 = shoal_cli_now();
+    f->last = 0;
+    f->base_records = f->base_bytes = 0;
+    f->n_shown_rejects = 0;
+    opts->on_commit = on_commit;
+    opts->on_reject = on_reject;
+    opts->ctx = f;
+    opts->cancel = &cancelled;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &f->old_sigint);
+}
+
+void shoal_cli_feedback_input_done(shoal_cli_feedback *f, const shoal_ingest_stats *st)
+{
+    if (f->tty && !f->quiet) fputs("\r\033[K", stderr);
+    f->base_records += st->n_records;
+    f->base_bytes += st->bytes;
+}
+
+double shoal_cli_feedback_stop(shoal_cli_feedback *f)
+{
+    sigaction(SIGINT, &f->old_sigint, NULL);
+    return shoal_cli_now() - f->t0;
+}

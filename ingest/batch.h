@@ -1,0 +1,62 @@
+/* ingest/batch.h — the one batching and reject mechanism of ingest, shared by the
+ * file driver (ingest.c) and the dump adapters (stackexchange.c).
+ *
+ * A reader fills the event slot the batcher hands out, with strings in the batcher's
+ * arena, and adds it: the event is checked with shoal_event_check, kept, and the
+ * batch appended in one write transaction when it is full. Bad records go to the
+ * reject file ("name:line: reason", then the record) as they come. The arena is reset
+ * only after its batch commits: until then the events are what shoal_append replays
+ * when it has to grow the map. Internal to ingest/: cli/ uses shoal.h only.
+ */
+#ifndef SHOAL_BATCH_H
+#define SHOAL_BATCH_H
+
+#include "shoal.h"
+
+typedef struct shoal_batch shoal_batch;
+
+/* Creates a batcher appending to db.
+ * [in]  opts          borrowed until free; batch size, callbacks (may not be NULL).
+ * [in]  rejects_path  copied; the file is created (truncated) at the first reject.
+ * [out] st            borrowed until free; n_added, n_dup, n_rejected, acked_line,
+ *                     last_seq and n_batches are kept up to date here (the caller
+ *                     counts n_records and bytes).
+ * Returns owned; free with shoal_batch_free. Returns: SHOAL_OK, SHOAL_ENOMEM. */
+int shoal_batch_new(shoal_db *db, const shoal_ingest_opts *opts, const char *rejects_path, shoal_ingest_stats *st,
+                    shoal_batch **out, shoal_err *err);
+
+/* Frees the batcher, dropping (not appending) pending events and closing the reject
+ * file without reporting. Call shoal_batch_finish first to keep them. b may be NULL. */
+void shoal_batch_free(shoal_batch *b);
+
+/* The arena for the strings of pending events; reset after each commit, so anything
+ * allocated in it is valid until the next shoal_batch_add or shoal_batch_commit. */
+shoal_arena *shoal_batch_arena(shoal_batch *b);
+
+/* The slot for the next event: fill it, then call shoal_batch_add. Valid until then. */
+shoal_event *shoal_batch_slot(shoal_batch *b);
+
+/* Checks the event in the slot, read at input line `line`. A good event is kept and
+ * the batch committed when full (a record count or an arena size); a bad one is not
+ * kept and why->msg says what is wrong: the caller passes it to shoal_batch_reject
+ * with the record's text.
+ * Returns: 0 kept, 1 refused, or a commit error (SHOAL_ESTORE, SHOAL_ENOMEM) after
+ * which the batcher must not be used except to free it. */
+int shoal_batch_add(shoal_batch *b, uint64_t line, shoal_err *why, shoal_err *err);
+
+/* Writes a reject: "name:line: reason", then raw and a newline, to the reject file,
+ * counts it and calls opts->on_reject. raw is borrowed for the call.
+ * Returns: SHOAL_OK, SHOAL_EIO (the reject file cannot be written). */
+int shoal_batch_reject(shoal_batch *b, const char *name, uint64_t line, const char *reason, shoal_str raw,
+                       shoal_err *err);
+
+/* Appends the pending events now (nothing when there are none) and resets the arena.
+ * After it, acked_line is the line of the last record added or rejected.
+ * Returns: SHOAL_OK, SHOAL_ESTORE, SHOAL_ENOMEM. */
+int shoal_batch_commit(shoal_batch *b, shoal_err *err);
+
+/* Commits what is pending and closes the reject file, reporting a failed close.
+ * Returns: as shoal_batch_commit, or SHOAL_EIO. */
+int shoal_batch_finish(shoal_batch *b, shoal_err *err);
+
+#endif /* SHOAL_BATCH_H */

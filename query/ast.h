@@ -1,0 +1,181 @@
+/* ast.h — the syntax tree of the query language, built by parser.y in the statement's
+ * arena, and the internal interfaces between the query stages (parse → resolve/plan →
+ * exec → format). Every node keeps the byte span of the text it came from, so later
+ * stages can point at it in an error. Nothing here is freed on its own: the arena is.
+ */
+#ifndef SHOAL_AST_H
+#define SHOAL_AST_H
+
+#include "shoal.h"
+
+/* A byte span in the source text: bison's location type. */
+typedef struct shoal_loc {
+    int off, len;
+} shoal_loc;
+
+/* Expression node kinds. */
+enum {
+    SHOAL_AST_INT = 1,   /* i */
+    SHOAL_AST_NUM,       /* d */
+    SHOAL_AST_STR,       /* s, n (unescaped) */
+    SHOAL_AST_TSLIT,     /* s: a bare 2025-03-04[T…] literal, converted by resolve */
+    SHOAL_AST_BOOL,      /* i */
+    SHOAL_AST_NULL,
+    SHOAL_AST_NAME,      /* s: a column, property, event type or alias */
+    SHOAL_AST_DOT,       /* s . s2: TYPE.prop */
+    SHOAL_AST_STAR,      /* * */
+    SHOAL_AST_DURATION,  /* i units of s (unit word) */
+    SHOAL_AST_BINOP,     /* op, a, b */
+    SHOAL_AST_NOT,       /* a */
+    SHOAL_AST_NEG,       /* a */
+    SHOAL_AST_IN,        /* a IN (list); flags & SHOAL_AST_F_NOT */
+    SHOAL_AST_BETWEEN,   /* a BETWEEN b AND c */
+    SHOAL_AST_LIKE,      /* a LIKE b */
+    SHOAL_AST_ISNULL,    /* a IS [NOT] NULL */
+    SHOAL_AST_CASE,      /* a (operand or NULL), list (WHEN pairs: a=cond, b=result), c (ELSE) */
+    SHOAL_AST_WHEN,
+    SHOAL_AST_CALL       /* s(list) [WHERE filter] [DURING win]; flags STAR/DISTINCT */
+};
+
+/* Binary operators (node->op). */
+enum {
+    SHOAL_OP_ADD = 1, SHOAL_OP_SUB, SHOAL_OP_MUL, SHOAL_OP_DIV, SHOAL_OP_MOD,
+    SHOAL_OP_EQ, SHOAL_OP_NE, SHOAL_OP_LT, SHOAL_OP_LE, SHOAL_OP_GT, SHOAL_OP_GE,
+    SHOAL_OP_AND, SHOAL_OP_OR
+};
+
+#define SHOAL_AST_F_NOT 0x1       /* NOT IN, NOT BETWEEN, NOT LIKE, IS NOT NULL */
+#define SHOAL_AST_F_STAR 0x2      /* count(*) */
+#define SHOAL_AST_F_DISTINCT 0x4  /* count(DISTINCT x) */
+#define SHOAL_AST_F_DESC 0x8      /* ORDER BY … DESC */
+
+typedef struct shoal_node shoal_node;
+typedef struct shoal_nlist shoal_nlist;
+typedef struct shoal_window shoal_window;
+
+/* A window: DURING today | this_week | … | last N DAYS | BETWEEN 'd1' AND 'd2'. */
+struct shoal_window {
+    int off, len;
+    const char *word;       /* today, this_week, …, or "last" */
+    int word_off, word_len;
+    int64_t n;              /* last N … */
+    const char *unit;       /* days, weeks, … */
+    int unit_off, unit_len;
+    const char *d1, *d2;    /* BETWEEN (NULL otherwise) */
+    int d1_off, d1_len, d2_off, d2_len;
+};
+
+struct shoal_node {
+    int kind;
+    int op;
+    unsigned flags;
+    int off, len;
+    const char *s;        /* NUL-terminated */
+    int n;                /* bytes in s */
+    const char *s2;       /* DOT: the property */
+    int s2_off, s2_len;
+    int64_t i;
+    double d;
+    shoal_node *a, *b, *c;
+    shoal_nlist *list;
+    shoal_node *filter;   /* CALL: count(x WHERE filter) */
+    shoal_window *win;    /* CALL: … DURING win */
+    shoal_node *next;     /* in a list */
+};
+
+struct shoal_nlist {
+    shoal_node *head, *tail;
+    int n;
+};
+
+/* Statements. */
+enum {
+    SHOAL_STMT_SELECT = 1,
+    SHOAL_STMT_EXPLAIN,
+    SHOAL_STMT_SET,
+    SHOAL_STMT_SHOW
+};
+
+typedef struct shoal_stmt shoal_stmt;
+
+/* A select item, an ORDER BY item and a GROUP BY item are nodes too; a select item's
+ * alias sits in a node of kind NAME hung on ->b of the item wrapper below. */
+typedef struct shoal_item {
+    shoal_node *expr;
+    const char *alias;   /* NULL when none */
+    int alias_off, alias_len;
+    int desc;            /* ORDER BY */
+    struct shoal_item *next;
+} shoal_item;
+
+struct shoal_stmt {
+    int kind;
+    int off, len;
+    /* SELECT */
+    shoal_item *cols;
+    int n_cols;
+    const char *from;          /* NULL: no FROM */
+    int from_off, from_len;
+    shoal_node *where, *having;
+    shoal_window *during;
+    shoal_item *group;
+    shoal_item *order;
+    shoal_node *limit, *offset;
+    shoal_node *asof_date;     /* STR or TSLIT */
+    shoal_node *asof_seq;      /* INT */
+    int asof_off, asof_len;
+    /* EXPLAIN */
+    shoal_stmt *inner;
+    /* SET, SHOW: name (and value for SET) */
+    const char *name;
+    int name_off, name_len;
+    shoal_node *value;
+    shoal_stmt *next;
+};
+
+/* What the parser needs: the arena everything goes into, the first error, and the
+ * text (for quoting tokens in messages). */
+typedef struct shoal_parse_ctx {
+    shoal_arena *arena;
+    shoal_err *err;
+    const char *src;
+    size_t n_src;
+    shoal_stmt *head, *tail;   /* the statements, in order */
+    int n_stmts;
+} shoal_parse_ctx;
+
+/* The scanner's extra state (yyextra). */
+struct shoal_lex {
+    int off;                   /* byte offset of the next token */
+    int comment_off;           /* where the open comment began */
+    shoal_parse_ctx *ctx;
+};
+
+/* ---------------------------------------------------------------- ast.c */
+
+shoal_node *shoal_ast_node(shoal_parse_ctx *c, int kind, shoal_loc loc);
+shoal_node *shoal_ast_binop(shoal_parse_ctx *c, int op, shoal_node *a, shoal_node *b, shoal_loc loc);
+shoal_node *shoal_ast_unop(shoal_parse_ctx *c, int kind, shoal_node *a, shoal_loc loc);
+shoal_node *shoal_ast_str(shoal_parse_ctx *c, int kind, const char *s, int n, shoal_loc loc);
+shoal_nlist *shoal_ast_list(shoal_parse_ctx *c, shoal_nlist *l, shoal_node *x);
+shoal_item *shoal_ast_item(shoal_parse_ctx *c, shoal_node *e, const char *alias, shoal_loc aloc);
+shoal_item *shoal_ast_items(shoal_item *l, shoal_item *x);
+shoal_window *shoal_ast_window(shoal_parse_ctx *c, shoal_loc loc);
+shoal_stmt *shoal_ast_stmt(shoal_parse_ctx *c, int kind, shoal_loc loc);
+void shoal_ast_add_stmt(shoal_parse_ctx *c, shoal_stmt *s);
+/* Lexer helpers: copy a token's text into the arena, unescaping '' in strings. */
+char *shoal_ast_strdup(shoal_parse_ctx *c, const char *s, size_t n);
+char *shoal_ast_unquote(shoal_parse_ctx *c, const char *s, size_t n, char q, int *out_n);
+
+/* Parses src into c->head… (all statements). Returns SHOAL_OK, SHOAL_ESYNTAX or
+ * SHOAL_ENOMEM with the first error in c->err. */
+int shoal_ast_parse(shoal_parse_ctx *c);
+
+/* ---------------------------------------------------------------- kw.c */
+
+/* Looks up a word case-insensitively. Returns the parser's token number, or 0. */
+int shoal_kw_lookup(const char *s, size_t n);
+/* The keywords, for completion: NULL-terminated, upper case. */
+extern const char *const shoal_kw_names[];
+
+#endif

@@ -1,0 +1,844 @@
+/* exec.c — runs a planned SELECT: one pass over the log in sequence order, decoding a
+ * record's properties only when an expression asks for one; per-member aggregates
+ * accumulate in dense arrays indexed by member id (memory is members × aggregates,
+ * never events); row aggregates accumulate per group in a hash table; rows are then
+ * filtered, sorted, cut by LIMIT/OFFSET and sent to the output format. Rows that need no
+ * sort stream straight out, and a LIMIT without ORDER BY stops the scan early.
+ */
+#define _GNU_SOURCE   /* qsort_r: the sort's context without a global */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+
+/* How often the scan looks at the cancel flag: a power of two, about a millisecond. */
+#define CANCEL_EVERY 65536
+
+/* ---------------------------------------------------------------- eval */
+
+static void prop_val(const shoal_rprop *rp, qval *out)
+{
+    switch (rp->kind) {
+    case SHOAL_VAL_BOOL: out->t = V_BOOL; out->u.i = rp->v.b; break;
+    case SHOAL_VAL_INT: out->t = V_INT; out->u.i = rp->v.i; break;
+    case SHOAL_VAL_NUM: out->t = V_NUM; out->u.d = rp->v.d; break;
+    case SHOAL_VAL_STR:
+        if (rp->v.s.id) {
+            out->t = V_ID;
+            out->ns = SHOAL_NS_STR;
+            out->u.i = rp->v.s.id;
+        } else {
+            out->t = V_STR;
+            out->u.s = rp->v.s.inl.ptr ? rp->v.s.inl.ptr : "";
+            out->n = rp->v.s.inl.len;
+        }
+        break;
+    default: out->t = V_NULL;
+    }
+}
+
+static void magg_val(const magg *g, uint32_t m, qval *out)
+{
+    out->t = V_NULL;
+    uint64_t n = g->n[m];
+    switch (g->fn) {
+    case F_COUNT: out->t = V_INT; out->u.i = (int64_t)n; break;
+    case F_SUM:
+        if (g->num) { out->t = V_NUM; out->u.d = g->d[m] + (double)g->i[m]; }
+        else { out->t = V_INT; out->u.i = g->i[m]; }
+        break;
+    case F_AVG:
+        if (n) { out->t = V_NUM; out->u.d = (g->d[m] + (double)g->i[m]) / (double)n; }
+        break;
+    case F_MIN:
+    case F_MAX:
+        if (n) {
+            double d = g->d[m];
+            if (!g->num && d >= -9007199254740992.0 && d <= 9007199254740992.0) { out->t = V_INT; out->u.i = (int64_t)d; }
+            else { out->t = V_NUM; out->u.d = d; }
+        }
+        break;
+    case F_FIRST:
+    case F_LAST:
+        if (n) { out->t = V_TS; out->u.i = g->i[m]; }
+        break;
+    }
+}
+
+static int num_of(const qval *v, double *d, int64_t *i)
+{
+    switch (v->t) {
+    case V_BOOL: case V_INT: case V_TS: case V_DATE: case V_MONTH: case V_DUR:
+        *i = v->u.i; *d = (double)v->u.i; return 1;
+    case V_NUM: *d = v->u.d; return 2;
+    default: return 0;
+    }
+}
+
+static void arith(int op, const qval *a, const qval *b, qval *out)
+{
+    double da = 0, db = 0;
+    int64_t ia = 0, ib = 0;
+    int ka = num_of(a, &da, &ia), kb = num_of(b, &db, &ib);
+    out->t = V_NULL;
+    if (!ka || !kb) return;
+    /* Instants and durations: ts ± duration, ts - ts. */
+    int rt = V_INT;
+    if (a->t == V_TS && b->t == V_DUR && (op == SHOAL_OP_ADD || op == SHOAL_OP_SUB)) rt = V_TS;
+    else if (a->t == V_DUR && b->t == V_TS && op == SHOAL_OP_ADD) rt = V_TS;
+    else if (a->t == V_TS && b->t == V_TS && op == SHOAL_OP_SUB) rt = V_DUR;
+    else if (a->t == V_DUR && b->t == V_DUR && (op == SHOAL_OP_ADD || op == SHOAL_OP_SUB)) rt = V_DUR;
+    else if (a->t == V_DATE && (b->t == V_INT) && (op == SHOAL_OP_ADD || op == SHOAL_OP_SUB)) rt = V_DATE;
+    if (op == SHOAL_OP_DIV) {
+        if (db == 0) return;
+        out->t = V_NUM;
+        out->u.d = da / db;
+        return;
+    }
+    if (ka == 1 && kb == 1) {
+        int64_t r;
+        int ovf = 0;
+        switch (op) {
+        case SHOAL_OP_ADD: ovf = __builtin_add_overflow(ia, ib, &r); break;
+        case SHOAL_OP_SUB: ovf = __builtin_sub_overflow(ia, ib, &r); break;
+        case SHOAL_OP_MUL: ovf = __builtin_mul_overflow(ia, ib, &r); break;
+        default:
+            if (ib == 0 || (ia == INT64_MIN && ib == -1)) return;
+            r = ia % ib;
+        }
+        if (!ovf) {
+            out->t = (uint8_t)rt;
+            out->u.i = r;
+            return;
+        }
+    }
+    double r;
+    switch (op) {
+    case SHOAL_OP_ADD: r = da + db; break;
+    case SHOAL_OP_SUB: r = da - db; break;
+    case SHOAL_OP_MUL: r = da * db; break;
+    default:
+        if (db == 0) return;
+        r = fmod(da, db);
+    }
+    out->t = V_NUM;
+    out->u.d = r;
+}
+
+static int cmp_op(int op, int c)
+{
+    switch (op) {
+    case SHOAL_OP_EQ: return c == 0;
+    case SHOAL_OP_NE: return c != 0;
+    case SHOAL_OP_LT: return c < 0;
+    case SHOAL_OP_LE: return c <= 0;
+    case SHOAL_OP_GT: return c > 0;
+    default: return c >= 0;
+    }
+}
+
+static void set_bool(qval *out, int b)
+{
+    out->t = V_BOOL;
+    out->u.i = b;
+}
+
+void shoal_exec_eval(exec *x, const cx *e, qval *out)
+{
+    const rowctx *r = x->row;
+    qval a, b, c;
+    out->t = V_NULL;
+    switch (e->op) {
+    case X_CONST: *out = e->k; return;
+    case X_SEQ: if (r->rec) { out->t = V_INT; out->u.i = (int64_t)r->rec->seq; } return;
+    case X_TS: if (r->rec) { out->t = V_TS; out->u.i = r->rec->ts; } return;
+    case X_MEMBER:
+        out->t = V_ID;
+        out->ns = SHOAL_NS_MEMBER;
+        out->u.i = r->rec ? r->rec->member : r->member;
+        if (!out->u.i) out->t = V_NULL;
+        return;
+    case X_TYPE: if (r->rec) { out->t = V_ID; out->ns = SHOAL_NS_TYPE; out->u.i = r->rec->type; } return;
+    case X_GROUP:
+        if (r->rec && r->rec->group) { out->t = V_ID; out->ns = SHOAL_NS_GROUP; out->u.i = r->rec->group; }
+        return;
+    case X_PROP: {
+        if (!r->rec) return;
+        shoal_rprop rp;
+        if (shoal_rec_prop(r->rec, e->key, &rp) == 1) prop_val(&rp, out);
+        return;
+    }
+    case X_MAGG: magg_val(&x->p->maggs[e->slot], r->member, out); return;
+    case X_KEY: *out = r->keys[e->slot]; return;
+    case X_AGG: *out = r->aggs[e->slot]; return;
+    case X_COL: *out = r->cols[e->slot]; return;
+    case X_ARITH:
+        shoal_exec_eval(x, e->a, &a);
+        shoal_exec_eval(x, e->b, &b);
+        arith(e->sub, &a, &b, out);
+        return;
+    case X_CMP: {
+        shoal_exec_eval(x, e->a, &a);
+        shoal_exec_eval(x, e->b, &b);
+        int k;
+        if (e->sub == SHOAL_OP_EQ || e->sub == SHOAL_OP_NE) {
+            int eq = shoal_val_eq(x, &a, &b);
+            if (eq >= 0) set_bool(out, e->sub == SHOAL_OP_EQ ? eq : !eq);
+            return;
+        }
+        if (shoal_val_cmp(x, &a, &b, &k) == 0) set_bool(out, cmp_op(e->sub, k));
+        return;
+    }
+    case X_AND:
+        shoal_exec_eval(x, e->a, &a);
+        if (a.t != V_NULL && !shoal_val_truthy(&a)) { set_bool(out, 0); return; }
+        shoal_exec_eval(x, e->b, &b);
+        if (b.t != V_NULL && !shoal_val_truthy(&b)) { set_bool(out, 0); return; }
+        if (a.t == V_NULL || b.t == V_NULL) return;
+        set_bool(out, 1);
+        return;
+    case X_OR:
+        shoal_exec_eval(x, e->a, &a);
+        if (a.t != V_NULL && shoal_val_truthy(&a)) { set_bool(out, 1); return; }
+        shoal_exec_eval(x, e->b, &b);
+        if (b.t != V_NULL && shoal_val_truthy(&b)) { set_bool(out, 1); return; }
+        if (a.t == V_NULL || b.t == V_NULL) return;
+        set_bool(out, 0);
+        return;
+    case X_NOT:
+        shoal_exec_eval(x, e->a, &a);
+        if (a.t != V_NULL) set_bool(out, !shoal_val_truthy(&a));
+        return;
+    case X_NEG:
+        shoal_exec_eval(x, e->a, &a);
+        if (a.t == V_NUM) { out->t = V_NUM; out->u.d = -a.u.d; }
+        else if ((a.t == V_INT || a.t == V_DUR) && a.u.i != INT64_MIN) { out->t = a.t; out->u.i = -a.u.i; }
+        return;
+    case X_INSET:
+        shoal_exec_eval(x, e->a, &a);
+        if (a.t != V_ID) return;
+        set_bool(out, ((uint64_t)a.u.i < e->n_bits && (e->bits[a.u.i >> 3] >> (a.u.i & 7) & 1)) != e->sub);
+        return;
+    case X_IN: {
+        shoal_exec_eval(x, e->a, &a);
+        if (a.t == V_NULL) return;
+        int saw_null = 0;
+        for (int i = 0; i < e->n; i++) {
+            shoal_exec_eval(x, e->v[i], &b);
+            int eq = shoal_val_eq(x, &a, &b);
+            if (eq > 0) { set_bool(out, !e->sub); return; }
+            if (eq < 0) saw_null = 1;
+        }
+        if (!saw_null) set_bool(out, e->sub);
+        return;
+    }
+    case X_BETWEEN: {
+        shoal_exec_eval(x, e->a, &a);
+        shoal_exec_eval(x, e->b, &b);
+        shoal_exec_eval(x, e->c, &c);
+        int k1, k2;
+        if (shoal_val_cmp(x, &a, &b, &k1) || shoal_val_cmp(x, &a, &c, &k2)) return;
+        set_bool(out, (k1 >= 0 && k2 <= 0) != e->sub);
+        return;
+    }
+    case X_LIKE: {
+        shoal_exec_eval(x, e->a, &a);
+        shoal_exec_eval(x, e->b, &b);
+        const char *s, *p;
+        uint32_t sn, pn;
+        if (shoal_val_str(x, &a, &s, &sn) || shoal_val_str(x, &b, &p, &pn)) return;
+        set_bool(out, shoal_val_like(s, sn, p, pn) != e->sub);
+        return;
+    }
+    case X_ISNULL:
+        shoal_exec_eval(x, e->a, &a);
+        set_bool(out, (a.t == V_NULL) != e->sub);
+        return;
+    case X_CASE:
+        if (e->a) shoal_exec_eval(x, e->a, &a);
+        for (int i = 0; i < e->n; i += 2) {
+            shoal_exec_eval(x, e->v[i], &b);
+            int hit = e->a ? shoal_val_eq(x, &a, &b) > 0 : shoal_val_truthy(&b);
+            if (hit) {
+                shoal_exec_eval(x, e->v[i + 1], out);
+                return;
+            }
+        }
+        if (e->c) shoal_exec_eval(x, e->c, out);
+        return;
+    case X_FUNC: {
+        qval args[16];
+        int n = e->n < 16 ? e->n : 16;
+        for (int i = 0; i < n; i++) shoal_exec_eval(x, e->v[i], &args[i]);
+        e->fn(x, args, n, out);
+        return;
+    }
+    }
+}
+
+static int truthy(exec *x, const cx *e)
+{
+    qval v;
+    shoal_exec_eval(x, e, &v);
+    return v.t != V_NULL && shoal_val_truthy(&v);
+}
+
+/* ---------------------------------------------------------------- groups */
+
+typedef struct group {
+    uint64_t hash;
+    qval *keys;
+    acc *accs;
+    uint32_t id;
+} group;
+
+typedef struct dset {     /* (group, value) pairs seen by one count(DISTINCT …) */
+    uint64_t *hash;
+    uint32_t *gid;
+    qval *val;
+    uint8_t *used;
+    size_t cap, n;
+} dset;
+
+typedef struct orow {
+    qval *cols;
+    qval *keys;
+    uint64_t n;        /* production order: ties keep it */
+} orow;
+
+typedef struct run {
+    exec *x;
+    plan *p;
+    shoal_fmt *f;
+    /* groups */
+    group **table;
+    size_t cap, n_groups;
+    group **list;
+    size_t n_list, cap_list;
+    dset *dsets;
+    /* rows */
+    orow *rows;
+    size_t n_rows, cap_rows;
+    uint64_t n_made;
+    shoal_arena *rows_a;   /* the kept rows' values; replaced when a top-K compacts */
+    int64_t n_emitted, n_skipped;
+    int stop;
+    cell *cells;
+    qval *colbuf, *keybuf;
+} run;
+
+static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
+
+static int dset_add(exec *x, dset *s, uint32_t gid, qval *v)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 1024;
+        dset ns = {shoal_malloc(nc * 8), shoal_malloc(nc * 4), shoal_malloc(nc * sizeof(qval)), shoal_malloc(nc), nc, s->n};
+        if (!ns.hash || !ns.gid || !ns.val || !ns.used) {
+            shoal_free(ns.hash), shoal_free(ns.gid), shoal_free(ns.val), shoal_free(ns.used);
+            return -1;
+        }
+        memset(ns.used, 0, nc);
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->used[i]) {
+                size_t j = s->hash[i] & (nc - 1);
+                while (ns.used[j]) j = (j + 1) & (nc - 1);
+                ns.used[j] = 1;
+                ns.hash[j] = s->hash[i];
+                ns.gid[j] = s->gid[i];
+                ns.val[j] = s->val[i];
+            }
+        shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
+        *s = ns;
+    }
+    uint64_t h = shoal_val_hash(v) ^ ((uint64_t)gid * 0x9E3779B97F4A7C15ULL);
+    size_t j = h & (s->cap - 1);
+    while (s->used[j]) {
+        if (s->hash[j] == h && s->gid[j] == gid && shoal_val_same(&s->val[j], v)) return 0;
+        j = (j + 1) & (s->cap - 1);
+    }
+    if (shoal_val_keep(x, v)) return -1;
+    s->used[j] = 1;
+    s->hash[j] = h;
+    s->gid[j] = gid;
+    s->val[j] = *v;
+    s->n++;
+    return 1;
+}
+
+static group *find_group(run *g, const qval *keys)
+{
+    exec *x = g->x;
+    int nk = g->p->n_keys;
+    uint64_t h = 0x12345;
+    for (int i = 0; i < nk; i++) h = (h ^ shoal_val_hash(&keys[i])) * 0x100000001B3ULL;
+    if ((g->n_groups + 1) * 2 > g->cap) {
+        size_t nc = g->cap ? g->cap * 2 : 64;
+        group **t = shoal_malloc(nc * sizeof *t);
+        if (!t) return NULL;
+        memset(t, 0, nc * sizeof *t);
+        for (size_t i = 0; i < g->cap; i++)
+            if (g->table[i]) {
+                size_t j = g->table[i]->hash & (nc - 1);
+                while (t[j]) j = (j + 1) & (nc - 1);
+                t[j] = g->table[i];
+            }
+        shoal_free(g->table);
+        g->table = t;
+        g->cap = nc;
+    }
+    size_t j = h & (g->cap - 1);
+    for (; g->table[j]; j = (j + 1) & (g->cap - 1)) {
+        group *q = g->table[j];
+        if (q->hash != h) continue;
+        int same = 1;
+        for (int i = 0; i < nk && same; i++) same = shoal_val_same(&q->keys[i], &keys[i]);
+        if (same) return q;
+    }
+    group *q = shoal_arena_alloc(x->a, sizeof *q);
+    if (!q) return NULL;
+    q->hash = h;
+    q->keys = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(nk ? nk : 1));
+    q->accs = shoal_arena_alloc(x->a, sizeof(acc) * (size_t)(g->p->n_raggs ? g->p->n_raggs : 1));
+    if (!q->keys || !q->accs) return NULL;
+    for (int i = 0; i < nk; i++) {
+        q->keys[i] = keys[i];
+        if (shoal_val_keep(x, &q->keys[i])) return NULL;
+    }
+    memset(q->accs, 0, sizeof(acc) * (size_t)g->p->n_raggs);
+    q->id = (uint32_t)g->n_list;
+    g->table[j] = q;
+    g->n_groups++;
+    if (g->n_list == g->cap_list) {
+        size_t nc = g->cap_list ? g->cap_list * 2 : 64;
+        group **l = shoal_realloc(g->list, nc * sizeof *l);
+        if (!l) return NULL;
+        g->list = l;
+        g->cap_list = nc;
+    }
+    g->list[g->n_list++] = q;
+    return q;
+}
+
+static int accumulate(run *g, group *q)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    for (int k = 0; k < p->n_raggs; k++) {
+        const ragg *ra = &p->raggs[k];
+        acc *a = &q->accs[k];
+        if (ra->star) {
+            a->n++;
+            continue;
+        }
+        qval v;
+        shoal_exec_eval(x, ra->arg, &v);
+        if (v.t == V_NULL) continue;
+        if (ra->distinct) {
+            int r = dset_add(x, &g->dsets[k], q->id, &v);
+            if (r < 0) return nomem(x);
+            if (r == 0) continue;
+        }
+        double d;
+        int64_t i;
+        int kind;
+        switch (ra->fn) {
+        case F_COUNT: a->n++; break;
+        case F_SUM:
+        case F_AVG:
+            kind = num_of(&v, &d, &i);
+            if (!kind) break;
+            a->n++;
+            if (kind == 1 && !__builtin_add_overflow(a->isum, i, &a->isum)) break;
+            a->dsum += d;
+            a->num = 1;
+            break;
+        case F_MIN:
+        case F_MAX: {
+            int c;
+            if (a->n == 0 || (shoal_val_cmp(x, &v, &a->v, &c) == 0 && (ra->fn == F_MIN ? c < 0 : c > 0))) {
+                if (shoal_val_keep(x, &v)) return nomem(x);
+                a->v = v;
+            }
+            a->n++;
+            break;
+        }
+        case F_FIRST:
+        case F_LAST:
+            if (a->n == 0 || ra->fn == F_LAST) {
+                if (shoal_val_keep(x, &v)) return nomem(x);
+                a->v = v;
+            }
+            a->n++;
+            break;
+        }
+    }
+    return 0;
+}
+
+static void acc_val(const ragg *ra, const acc *a, qval *out)
+{
+    out->t = V_NULL;
+    switch (ra->fn) {
+    case F_COUNT: out->t = V_INT; out->u.i = a->n; break;
+    case F_SUM:
+        if (!a->n) break;
+        if (a->num) { out->t = V_NUM; out->u.d = a->dsum + (double)a->isum; }
+        else { out->t = V_INT; out->u.i = a->isum; }
+        break;
+    case F_AVG:
+        if (a->n) { out->t = V_NUM; out->u.d = (a->dsum + (double)a->isum) / (double)a->n; }
+        break;
+    default:
+        if (a->n) *out = a->v;
+    }
+}
+
+/* ---------------------------------------------------------------- rows out */
+
+static int write_row(run *g, const qval *cols)
+{
+    exec *x = g->x;
+    for (int i = 0; i < g->p->n_cols; i++)
+        if (shoal_val_render(x, &cols[i], &g->cells[i].s, &g->cells[i].n, &g->cells[i].kind)) return x->err->code;
+    if (shoal_fmt_row(g->f, g->cells)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+    if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+    return 0;
+}
+
+static int keep_in(exec *x, shoal_arena *a, qval *v)
+{
+    if (v->t != V_STR || v->n == 0) return 0;
+    char *p = shoal_arena_strndup(a, v->u.s, v->n);
+    if (!p) return nomem(x);
+    v->u.s = p;
+    return 0;
+}
+
+static int row_cmp(const void *a, const void *b, void *ctx);
+
+/* ORDER BY … LIMIT k keeps only the best k rows (plus OFFSET): when twice that many
+ * have piled up, sort, keep the first k and move them to a fresh arena, so memory
+ * stays proportional to k and not to the rows scanned. */
+static int compact(run *g)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    size_t k = (size_t)(p->limit + p->offset);
+    qsort_r(g->rows, g->n_rows, sizeof *g->rows, row_cmp, g);
+    shoal_arena *na = shoal_arena_new();
+    if (!na) return nomem(x);
+    for (size_t i = 0; i < k && i < g->n_rows; i++) {
+        orow *o = &g->rows[i];
+        qval *cols = shoal_arena_alloc(na, sizeof(qval) * (size_t)(p->n_cols + 1));
+        qval *keys = shoal_arena_alloc(na, sizeof(qval) * (size_t)(p->n_order + 1));
+        if (!cols || !keys) {
+            shoal_arena_free(na);
+            return nomem(x);
+        }
+        memcpy(cols, o->cols, sizeof(qval) * (size_t)p->n_cols);
+        memcpy(keys, o->keys, sizeof(qval) * (size_t)p->n_order);
+        for (int j = 0; j < p->n_cols; j++)
+            if (keep_in(x, na, &cols[j])) return shoal_arena_free(na), x->err->code;
+        for (int j = 0; j < p->n_order; j++)
+            if (keep_in(x, na, &keys[j])) return shoal_arena_free(na), x->err->code;
+        o->cols = cols;
+        o->keys = keys;
+    }
+    if (g->n_rows > k) g->n_rows = k;
+    shoal_arena_free(g->rows_a);
+    g->rows_a = na;
+    return 0;
+}
+
+/* A finished output row: stream it when nothing sorts, else keep it for the sort. */
+static int emit(run *g, const rowctx *r)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    qval *cols = g->colbuf;
+    x->row = (rowctx *)r;
+    for (int i = 0; i < p->n_cols; i++) shoal_exec_eval(x, p->cols[i], &cols[i]);
+    if (!p->n_order) {
+        if (g->n_skipped < p->offset) {
+            g->n_skipped++;
+            return 0;
+        }
+        if (p->limit >= 0 && g->n_emitted >= p->limit) {
+            g->stop = 1;
+            return 0;
+        }
+        g->n_emitted++;
+        int rc = write_row(g, cols);
+        if (p->limit >= 0 && g->n_emitted >= p->limit) g->stop = 1;
+        return rc;
+    }
+    rowctx r2 = *r;
+    r2.cols = cols;
+    x->row = &r2;
+    if (g->n_rows == g->cap_rows) {
+        size_t nc = g->cap_rows ? g->cap_rows * 2 : 256;
+        orow *rows = shoal_realloc(g->rows, nc * sizeof *rows);
+        if (!rows) return nomem(x);
+        g->rows = rows;
+        g->cap_rows = nc;
+    }
+    if (!g->rows_a && !(g->rows_a = shoal_arena_new())) return nomem(x);
+    orow *o = &g->rows[g->n_rows];
+    o->cols = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)p->n_cols);
+    o->keys = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)p->n_order);
+    if (!o->cols || !o->keys) return nomem(x);
+    o->n = g->n_made++;
+    for (int i = 0; i < p->n_order; i++) {
+        shoal_exec_eval(x, p->order[i], &o->keys[i]);
+        if (keep_in(x, g->rows_a, &o->keys[i])) return x->err->code;
+    }
+    for (int i = 0; i < p->n_cols; i++) {
+        o->cols[i] = cols[i];
+        if (keep_in(x, g->rows_a, &o->cols[i])) return x->err->code;
+    }
+    g->n_rows++;
+    x->row = (rowctx *)r;
+    if (p->limit >= 0 && g->n_rows >= 2 * (size_t)(p->limit + p->offset) + 1024) return compact(g);
+    return 0;
+}
+
+/* A row from the source: filter, then group or emit. */
+static int process(run *g, const rowctx *r)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+    x->row = (rowctx *)r;
+    if (p->where && !truthy(x, p->where)) return 0;
+    if (!p->grouped) return emit(g, r);
+    qval *keys = g->keybuf;
+    for (int i = 0; i < p->n_keys; i++) shoal_exec_eval(x, p->keys[i], &keys[i]);
+    /* Without GROUP BY there is one group: no hashing per row. */
+    group *q = p->n_keys == 0 && g->n_list ? g->list[0] : find_group(g, keys);
+    if (!q) return nomem(x);
+    return accumulate(g, q);
+}
+
+static int row_cmp(const void *a, const void *b, void *ctx)
+{
+    const run *g = ctx;
+    const plan *sort_p = g->p;
+    exec *sort_x = g->x;
+    const orow *ra = a, *rb = b;
+    for (int i = 0; i < sort_p->n_order; i++) {
+        const qval *va = &ra->keys[i], *vb = &rb->keys[i];
+        int c;
+        if (va->t == V_NULL || vb->t == V_NULL) c = (va->t != V_NULL) - (vb->t != V_NULL);
+        else shoal_val_cmp(sort_x, va, vb, &c);
+        if (c) return sort_p->desc[i] ? -c : c;
+    }
+    /* Ties keep the order rows were produced in. */
+    return ra->n < rb->n ? -1 : ra->n > rb->n;
+}
+
+/* ---------------------------------------------------------------- sources */
+
+static int scan_log(run *g, int members)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    shoal_scan *cur = NULL;
+    int rc = shoal_scan_open(x->r, 1, &cur, x->err);
+    if (rc) return rc;
+    shoal_rec rec;
+    rowctx row = {0};
+    uint32_t n_members = p->n_members, n_types = p->n_types;
+    uint8_t *seen = NULL;
+    if (members) {
+        seen = shoal_arena_alloc(x->a, n_members / 8 + 1);
+        if (!seen) {
+            rc = nomem(x);
+            goto fail;
+        }
+        memset(seen, 0, n_members / 8 + 1);
+    }
+    int64_t lo = p->has_range ? p->range.lo : INT64_MIN, hi = p->has_range ? p->range.hi : INT64_MAX;
+    const uint8_t *tf = p->type_filter;
+    uint64_t n = 0;
+    while ((rc = shoal_scan_next(cur, &rec, x->err)) == 1) {
+        if (rec.seq > p->max_seq) break;
+        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto fail;
+        }
+        int64_t ts = rec.ts;
+        if (ts > p->cut_ts) continue;
+        if (members) {
+            uint32_t m = rec.member, t = rec.type;
+            if (m == 0 || m > n_members || t > n_types) continue;
+            seen[m >> 3] |= (uint8_t)(1u << (m & 7));
+            if (!p->tl_start) continue;
+            for (uint32_t j = p->tl_start[t], e = p->tl_start[t + 1]; j < e; j++) {
+                magg *a = &p->maggs[p->tl[j]];
+                if (a->has_win && (ts < a->win.lo || ts >= a->win.hi)) continue;
+                if (a->filter) {
+                    row.rec = &rec;
+                    x->row = &row;
+                    int keep = truthy(x, a->filter);
+                    if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+                    if (!keep) continue;
+                }
+                switch (a->fn) {
+                case F_COUNT: a->n[m]++; break;
+                case F_FIRST:
+                    if (!a->n[m]++ || ts < a->i[m]) a->i[m] = ts;
+                    break;
+                case F_LAST:
+                    if (!a->n[m]++ || ts > a->i[m]) a->i[m] = ts;
+                    break;
+                default: {
+                    shoal_rprop rp;
+                    if (shoal_rec_prop(&rec, a->arg->key, &rp) != 1) break;
+                    double d;
+                    int64_t iv = 0;
+                    if (rp.kind == SHOAL_VAL_INT) d = (double)(iv = rp.v.i);
+                    else if (rp.kind == SHOAL_VAL_BOOL) d = (double)(iv = rp.v.b);
+                    else if (rp.kind == SHOAL_VAL_NUM) d = rp.v.d, a->num = 1;
+                    else break;
+                    if (a->fn == F_SUM || a->fn == F_AVG) {
+                        if (rp.kind != SHOAL_VAL_NUM && !__builtin_add_overflow(a->i[m], iv, &a->i[m])) {
+                        } else {
+                            a->d[m] += d;
+                            a->num = 1;
+                        }
+                    } else if (!a->n[m] || (a->fn == F_MIN ? d < a->d[m] : d > a->d[m])) {
+                        a->d[m] = d;
+                    }
+                    a->n[m]++;
+                }
+                }
+            }
+            continue;
+        }
+        if (ts < lo || ts >= hi) continue;
+        if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
+        row.rec = &rec;
+        if ((rc = process(g, &row))) goto fail;
+        if (g->stop) break;
+    }
+    if (rc < 0) goto fail;
+    rc = 0;
+    x->n_scanned = n;
+    if (members) {
+        shoal_scan_close(cur);
+        cur = NULL;
+        row.rec = NULL;
+        for (uint32_t m = 1; m <= n_members && !g->stop; m++) {
+            if (!(seen[m >> 3] >> (m & 7) & 1)) continue;
+            row.member = m;
+            if ((rc = process(g, &row))) goto fail;
+        }
+    }
+fail:
+    shoal_scan_close(cur);
+    return rc;
+}
+
+static int alloc_maggs(exec *x, plan *p)
+{
+    size_t n = (size_t)p->n_members + 1;
+    for (int i = 0; i < p->n_maggs; i++) {
+        /* Only the arrays the function needs: a count costs 8 bytes per member. */
+        magg *g = &p->maggs[i];
+        int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_MIN || g->fn == F_MAX;
+        int need_i = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_FIRST || g->fn == F_LAST;
+        g->n = shoal_malloc(n * sizeof *g->n);
+        g->d = need_d ? shoal_malloc(n * sizeof *g->d) : NULL;
+        g->i = need_i ? shoal_malloc(n * sizeof *g->i) : NULL;
+        if (!g->n || (need_d && !g->d) || (need_i && !g->i)) return nomem(x);
+        memset(g->n, 0, n * sizeof *g->n);
+        if (need_d) memset(g->d, 0, n * sizeof *g->d);
+        if (need_i) memset(g->i, 0, n * sizeof *g->i);
+    }
+    return 0;
+}
+
+int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
+{
+    run g;
+    memset(&g, 0, sizeof g);
+    g.x = x;
+    g.p = p;
+    g.f = f;
+    int rc = 0;
+    g.cells = shoal_arena_alloc(x->a, sizeof(cell) * (size_t)(p->n_cols + 1));
+    g.colbuf = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_cols + 1));
+    g.keybuf = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_keys + 1));
+    g.dsets = shoal_arena_alloc(x->a, sizeof(dset) * (size_t)(p->n_raggs + 1));
+    if (!g.cells || !g.colbuf || !g.keybuf || !g.dsets) {
+        rc = nomem(x);
+        goto fail;
+    }
+    memset(g.dsets, 0, sizeof(dset) * (size_t)(p->n_raggs + 1));
+    if ((rc = shoal_fmt_begin(f, p->names, p->n_cols))) {
+        rc = shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+        goto fail;
+    }
+    if ((rc = alloc_maggs(x, p))) goto fail;
+    if (p->src == SRC_NONE) {
+        rowctx row = {0};
+        rc = process(&g, &row);
+    } else {
+        rc = scan_log(&g, p->src == SRC_MEMBERS);
+    }
+    if (rc) goto fail;
+    if (p->grouped) {
+        /* Without GROUP BY an aggregate query has exactly one group, even over nothing. */
+        if (p->n_keys == 0 && g.n_list == 0 && !find_group(&g, g.keybuf)) {
+            rc = nomem(x);
+            goto fail;
+        }
+        qval *aggs = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_raggs + 1));
+        if (!aggs) {
+            rc = nomem(x);
+            goto fail;
+        }
+        for (size_t i = 0; i < g.n_list && !g.stop; i++) {
+            group *q = g.list[i];
+            for (int k = 0; k < p->n_raggs; k++) acc_val(&p->raggs[k], &q->accs[k], &aggs[k]);
+            rowctx row = {0};
+            row.keys = q->keys;
+            row.aggs = aggs;
+            x->row = &row;
+            if (p->having && !truthy(x, p->having)) continue;
+            if ((rc = emit(&g, &row))) goto fail;
+        }
+    }
+    if (p->n_order) {
+        if (g.n_rows > 1) qsort_r(g.rows, g.n_rows, sizeof *g.rows, row_cmp, &g);
+        size_t start = (size_t)p->offset < g.n_rows ? (size_t)p->offset : g.n_rows;
+        size_t end = g.n_rows;
+        if (p->limit >= 0 && start + (size_t)p->limit < end) end = start + (size_t)p->limit;
+        for (size_t i = start; i < end; i++) {
+            if ((rc = write_row(&g, g.rows[i].cols))) goto fail;
+            g.n_emitted++;
+        }
+    }
+    if (x->cancel && *x->cancel) rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+fail:
+    for (int i = 0; i < p->n_maggs; i++) {
+        shoal_free(p->maggs[i].n);
+        shoal_free(p->maggs[i].d);
+        shoal_free(p->maggs[i].i);
+        p->maggs[i].n = NULL;
+        p->maggs[i].d = NULL;
+        p->maggs[i].i = NULL;
+    }
+    for (int i = 0; i < p->n_raggs && g.dsets; i++) {
+        dset *s = &g.dsets[i];
+        shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
+    }
+    shoal_free(g.table);
+    shoal_free(g.list);
+    shoal_free(g.rows);
+    shoal_arena_free(g.rows_a);
+    return rc;
+}

@@ -1,0 +1,54 @@
+/* kw.c — the keyword table of the query language. The lexer matches one identifier
+ * rule and looks the word up here, case-insensitively (PostgreSQL's kwlist.h). Words
+ * that are not listed stay identifiers: source names (members, events), window words
+ * (this_month, last), setting names and time units are resolved by name later, which
+ * keeps the reserved set small and lets columns be called "type" or "member".
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "ast.h"
+#include "parser.h"
+
+typedef struct kw {
+    const char *name;
+    int tok;
+} kw;
+
+/* Sorted by name for bsearch. */
+static const kw kws[] = {
+    {"AND", AND}, {"AS", AS}, {"ASC", ASC}, {"BETWEEN", BETWEEN}, {"BY", BY},
+    {"CASE", CASE}, {"DESC", DESC}, {"DISTINCT", DISTINCT}, {"DURING", DURING},
+    {"ELSE", ELSE}, {"END", END}, {"EXPLAIN", EXPLAIN}, {"FALSE", FALSE_},
+    {"FROM", FROM}, {"GROUP", GROUP}, {"HAVING", HAVING}, {"IN", IN}, {"IS", IS},
+    {"LIKE", LIKE}, {"LIMIT", LIMIT}, {"NOT", NOT}, {"NULL", NULL_}, {"OF", OF},
+    {"OFFSET", OFFSET}, {"OR", OR}, {"ORDER", ORDER}, {"SELECT", SELECT}, {"SET", SET},
+    {"SHOW", SHOW}, {"THEN", THEN}, {"TRUE", TRUE_}, {"WHEN", WHEN}, {"WHERE", WHERE},
+};
+
+const char *const shoal_kw_names[] = {
+    "AND", "AS", "ASC", "BETWEEN", "BY", "CASE", "DESC", "DISTINCT", "DURING", "ELSE",
+    "END", "EXPLAIN", "FALSE", "FROM", "GROUP", "HAVING", "IN", "IS", "LIKE", "LIMIT",
+    "NOT", "NULL", "OF", "OFFSET", "OR", "ORDER", "SELECT", "SET", "SHOW", "THEN", "TRUE",
+    "WHEN", "WHERE", NULL,
+};
+
+int shoal_kw_lookup(const char *s, size_t n)
+{
+    char buf[16];
+    if (n == 0 || n >= sizeof buf) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        buf[i] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
+    }
+    buf[n] = 0;
+    size_t lo = 0, hi = sizeof kws / sizeof kws[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(buf, kws[mid].name);
+        if (c == 0) return kws[mid].tok;
+        if (c < 0) hi = mid;
+        else lo = mid + 1;
+    }
+    return 0;
+}

@@ -1,0 +1,433 @@
+/* parser.y — the grammar of the query language: a pure bison parser over the reentrant
+ * scanner in lexer.l, building the syntax tree of ast.h in the statement's arena.
+ * Actions only call shoal_ast_* constructors with the rule's byte span; all meaning
+ * (names, types, windows, settings) is checked later by resolve.c. The first error
+ * wins and parsing stops there: there are no error-recovery rules.
+ */
+%require "3.6"
+%define api.pure full
+%define api.prefix {shoal_yy}
+%define api.location.type {shoal_loc}
+%define parse.error custom
+%define parse.lac full
+%locations
+%expect 0
+
+%code requires {
+#include "ast.h"
+typedef void *yyscan_t;
+/* A nonterminal spans from its first to its last symbol; an empty one sits, with
+ * length 0, right after what precedes it. */
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                               \
+    do {                                                                          \
+        if (N) {                                                                  \
+            (Cur).off = YYRHSLOC(Rhs, 1).off;                                     \
+            (Cur).len = YYRHSLOC(Rhs, N).off + YYRHSLOC(Rhs, N).len - (Cur).off;  \
+        } else {                                                                  \
+            (Cur).off = YYRHSLOC(Rhs, 0).off + YYRHSLOC(Rhs, 0).len;              \
+            (Cur).len = 0;                                                        \
+        }                                                                         \
+    } while (0)
+}
+
+%code provides {
+int shoal_yylex(SHOAL_YYSTYPE *yylval, shoal_loc *yylloc, yyscan_t scanner);
+}
+
+%code {
+#include <stdio.h>
+#include <string.h>
+
+#define CK(e) do { if (!(e)) YYNOMEM; } while (0)
+
+static void shoal_yyerror(shoal_loc *loc, yyscan_t scanner, shoal_parse_ctx *ctx, const char *msg)
+{
+    (void)scanner;
+    /* bison's only other message: its stack (YYMAXDEPTH) is full. */
+    if (!strcmp(msg, "memory exhausted")) msg = "the statement is nested too deeply";
+    shoal_err_set(ctx->err, SHOAL_ESYNTAX, loc->off, loc->len, "%s", msg);
+}
+
+static shoal_loc loc_of(shoal_loc a, shoal_loc b)
+{
+    shoal_loc l = {a.off, b.off + b.len - a.off};
+    return l;
+}
+}
+
+%param {yyscan_t scanner}
+%parse-param {shoal_parse_ctx *ctx}
+
+%union {
+    struct { const char *s; int n; int64_t i; double d; } tok;
+    shoal_node *node;
+    shoal_nlist *list;
+    shoal_window *win;
+    shoal_stmt *stmt;
+    shoal_item *item;
+}
+
+%token <tok> IDENT "name" STRING "string" INT "integer" NUM "number" TSLIT "date"
+%token <tok> AND "AND" AS "AS" ASC "ASC" BETWEEN "BETWEEN" BY "BY" CASE "CASE"
+%token <tok> DESC "DESC" DISTINCT "DISTINCT" DURING "DURING" ELSE "ELSE" END "END"
+%token <tok> EXPLAIN "EXPLAIN" FALSE_ "FALSE" FROM "FROM" GROUP "GROUP" HAVING "HAVING"
+%token <tok> IN "IN" IS "IS" LIKE "LIKE" LIMIT "LIMIT" NOT "NOT" NULL_ "NULL" OF "OF"
+%token <tok> OFFSET "OFFSET" OR "OR" ORDER "ORDER" SELECT "SELECT" SET "SET" SHOW "SHOW"
+%token <tok> THEN "THEN" TRUE_ "TRUE" WHEN "WHEN" WHERE "WHERE"
+%token <tok> LE "<=" GE ">=" NE "!="
+
+%type <node> expr pred aexpr primary call literal set_value datelit limit_opt
+%type <list> expr_list when_list
+%type <win> window during_opt
+%type <stmt> stmt select
+%type <item> items item group_opt group_list order_opt order_list order_item
+
+%precedence LOWER_THAN_DURING
+%precedence DURING
+%left OR
+%left AND
+%precedence NOT
+%left '+' '-'
+%left '*' '/' '%'
+%precedence UMINUS
+
+%%
+
+script:
+    stmt_list
+    ;
+
+stmt_list:
+    opt_stmt
+  | stmt_list ';' opt_stmt
+    ;
+
+opt_stmt:
+    %empty
+  | stmt                                { shoal_ast_add_stmt(ctx, $1); }
+    ;
+
+stmt:
+    select                              { $$ = $1; }
+  | EXPLAIN select                      { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN, @$)); $$->inner = $2; }
+  | SET IDENT '=' set_value             { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SET, @$));
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          $$->value = $4; }
+  | SHOW IDENT                          { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SHOW, @$));
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len; }
+    ;
+
+set_value:
+    STRING                              { CK($$ = shoal_ast_str(ctx, SHOAL_AST_STR, $1.s, $1.n, @1)); }
+  | TSLIT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_TSLIT, $1.s, $1.n, @1)); }
+  | IDENT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
+  | INT                                 { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @1)); $$->i = $1.i; }
+    ;
+
+select:
+    SELECT items                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$)); $$->cols = $2; }
+  | SELECT items FROM IDENT where_having[w] during_opt group_opt having_opt order_opt limit_opt asof_opt
+        {
+            CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$));
+            $$->cols = $2;
+            $$->from = $4.s; $$->from_off = @4.off; $$->from_len = @4.len;
+            $$->where = $<node>w;
+            $$->during = $6;
+            $$->group = $7;
+            $$->having = $<node>8;
+            $$->order = $9;
+            $$->limit = $10;
+            $$->offset = $<node>10 ? $<node>10->next : NULL;
+            if ($<node>11) {
+                shoal_node *a = $<node>11;
+                if (a->kind == SHOAL_AST_INT) $$->asof_seq = a; else $$->asof_date = a;
+                $$->asof_off = @11.off; $$->asof_len = @11.len;
+            }
+        }
+    ;
+
+where_having:
+    %empty                              { $<node>$ = NULL; }
+  | WHERE expr                          { $<node>$ = $2; }
+    ;
+
+during_opt:
+    %empty                              { $$ = NULL; }
+  | DURING window                       { $$ = $2; }
+    ;
+
+group_opt:
+    %empty                              { $$ = NULL; }
+  | GROUP BY group_list                 { $$ = $3; }
+    ;
+
+group_list:
+    expr                                { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); }
+  | group_list ',' expr                 { shoal_item *it; CK(it = shoal_ast_item(ctx, $3, NULL, @3)); $$ = shoal_ast_items($1, it); }
+    ;
+
+having_opt:
+    %empty                              { $<node>$ = NULL; }
+  | HAVING expr                         { $<node>$ = $2; }
+    ;
+
+order_opt:
+    %empty                              { $$ = NULL; }
+  | ORDER BY order_list                 { $$ = $3; }
+    ;
+
+order_list:
+    order_item                          { $$ = $1; }
+  | order_list ',' order_item           { $$ = shoal_ast_items($1, $3); }
+    ;
+
+order_item:
+    expr                                { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); }
+  | expr ASC                            { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); }
+  | expr DESC                           { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); $$->desc = 1; }
+    ;
+
+limit_opt:
+    %empty                              { $$ = NULL; }
+  | LIMIT INT                           { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @2)); $$->i = $2.i; }
+  | LIMIT INT OFFSET INT                { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @2)); $$->i = $2.i;
+                                          CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @4)); $$->next->i = $4.i; }
+    ;
+
+asof_opt:
+    %empty                              { $<node>$ = NULL; }
+  | AS OF datelit                       { $<node>$ = $3; }
+  | AS OF IDENT INT                     { CK($<node>$ = shoal_ast_node(ctx, SHOAL_AST_INT, @4)); $<node>$->i = $4.i;
+                                          $<node>$->s = $3.s; $<node>$->s2_off = @3.off; $<node>$->s2_len = @3.len; }
+    ;
+
+datelit:
+    STRING                              { CK($$ = shoal_ast_str(ctx, SHOAL_AST_STR, $1.s, $1.n, @1)); }
+  | TSLIT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_TSLIT, $1.s, $1.n, @1)); }
+    ;
+
+items:
+    item                                { $$ = $1; }
+  | items ',' item                      { $$ = shoal_ast_items($1, $3); }
+    ;
+
+item:
+    expr                                { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); }
+  | expr AS IDENT                       { CK($$ = shoal_ast_item(ctx, $1, $3.s, @3)); }
+  | '*'                                 { shoal_node *n; CK(n = shoal_ast_node(ctx, SHOAL_AST_STAR, @1));
+                                          CK($$ = shoal_ast_item(ctx, n, NULL, @1)); }
+    ;
+
+window:
+    IDENT                               { CK($$ = shoal_ast_window(ctx, @$));
+                                          $$->word = $1.s; $$->word_off = @1.off; $$->word_len = @1.len; }
+  | IDENT INT IDENT                     { CK($$ = shoal_ast_window(ctx, @$));
+                                          $$->word = $1.s; $$->word_off = @1.off; $$->word_len = @1.len;
+                                          $$->n = $2.i;
+                                          $$->unit = $3.s; $$->unit_off = @3.off; $$->unit_len = @3.len; }
+  | BETWEEN datelit AND datelit         { CK($$ = shoal_ast_window(ctx, @$));
+                                          $$->word = "between"; $$->word_off = @1.off; $$->word_len = @1.len;
+                                          $$->d1 = $2->s; $$->d1_off = @2.off; $$->d1_len = @2.len;
+                                          $$->d2 = $4->s; $$->d2_off = @4.off; $$->d2_len = @4.len; }
+    ;
+
+expr:
+    expr OR expr                        { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_OR, $1, $3, @$)); }
+  | expr AND expr                       { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_AND, $1, $3, @$)); }
+  | NOT expr                            { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_NOT, $2, @$)); }
+  | pred                                { $$ = $1; }
+    ;
+
+pred:
+    aexpr                               { $$ = $1; }
+  | aexpr '=' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_EQ, $1, $3, @$)); }
+  | aexpr NE aexpr                      { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_NE, $1, $3, @$)); }
+  | aexpr '<' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_LT, $1, $3, @$)); }
+  | aexpr LE aexpr                      { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_LE, $1, $3, @$)); }
+  | aexpr '>' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_GT, $1, $3, @$)); }
+  | aexpr GE aexpr                      { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_GE, $1, $3, @$)); }
+  | aexpr IN '(' expr_list ')'          { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_IN, $1, @$)); $$->list = $4; }
+  | aexpr NOT IN '(' expr_list ')'      { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_IN, $1, @$)); $$->list = $5;
+                                          $$->flags |= SHOAL_AST_F_NOT; }
+  | aexpr BETWEEN aexpr AND aexpr       { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_BETWEEN, $1, @$)); $$->b = $3; $$->c = $5; }
+  | aexpr NOT BETWEEN aexpr AND aexpr   { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_BETWEEN, $1, @$)); $$->b = $4; $$->c = $6;
+                                          $$->flags |= SHOAL_AST_F_NOT; }
+  | aexpr LIKE aexpr                    { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_LIKE, $1, @$)); $$->b = $3; }
+  | aexpr NOT LIKE aexpr                { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_LIKE, $1, @$)); $$->b = $4;
+                                          $$->flags |= SHOAL_AST_F_NOT; }
+  | aexpr IS NULL_                      { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_ISNULL, $1, @$)); }
+  | aexpr IS NOT NULL_                  { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_ISNULL, $1, @$)); $$->flags |= SHOAL_AST_F_NOT; }
+    ;
+
+aexpr:
+    aexpr '+' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_ADD, $1, $3, @$)); }
+  | aexpr '-' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_SUB, $1, $3, @$)); }
+  | aexpr '*' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_MUL, $1, $3, @$)); }
+  | aexpr '/' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_DIV, $1, $3, @$)); }
+  | aexpr '%' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_MOD, $1, $3, @$)); }
+  | '-' aexpr %prec UMINUS              { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_NEG, $2, @$)); }
+  | primary                             { $$ = $1; }
+    ;
+
+primary:
+    literal                             { $$ = $1; }
+  | IDENT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
+  | GROUP                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, "group", 5, @1)); }
+    /* "like" is an event type of the demo vocabulary as well as an operator: where an
+     * operand is expected it can only be the name. */
+  | LIKE                                { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, "like", 4, @1)); }
+  | IDENT '.' IDENT                     { CK($$ = shoal_ast_str(ctx, SHOAL_AST_DOT, $1.s, $1.n, @$));
+                                          $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len; }
+  | IDENT '.' GROUP                     { CK($$ = shoal_ast_str(ctx, SHOAL_AST_DOT, $1.s, $1.n, @$));
+                                          $$->s2 = "group"; $$->s2_off = @3.off; $$->s2_len = @3.len; }
+  | INT IDENT                           { CK($$ = shoal_ast_str(ctx, SHOAL_AST_DURATION, $2.s, $2.n, @$)); $$->i = $1.i;
+                                          $$->s2_off = @2.off; $$->s2_len = @2.len; }
+  | '(' expr ')'                        { $$ = $2; }
+  | call %prec LOWER_THAN_DURING        { $$ = $1; }
+  | call DURING window                  { $$ = $1; $$->win = $3; $$->len = @$.len; }
+  | CASE when_list END                  { CK($$ = shoal_ast_node(ctx, SHOAL_AST_CASE, @$)); $$->list = $2; }
+  | CASE when_list ELSE expr END        { CK($$ = shoal_ast_node(ctx, SHOAL_AST_CASE, @$)); $$->list = $2; $$->c = $4; }
+  | CASE aexpr when_list END            { CK($$ = shoal_ast_node(ctx, SHOAL_AST_CASE, @$)); $$->a = $2; $$->list = $3; }
+  | CASE aexpr when_list ELSE expr END  { CK($$ = shoal_ast_node(ctx, SHOAL_AST_CASE, @$)); $$->a = $2; $$->list = $3; $$->c = $5; }
+    ;
+
+when_list:
+    WHEN expr THEN expr                 { shoal_node *w; CK(w = shoal_ast_binop(ctx, 0, $2, $4, @$)); w->kind = SHOAL_AST_WHEN;
+                                          CK($$ = shoal_ast_list(ctx, NULL, w)); }
+  | when_list WHEN expr THEN expr       { shoal_node *w; CK(w = shoal_ast_binop(ctx, 0, $3, $5, loc_of(@2, @5))); w->kind = SHOAL_AST_WHEN;
+                                          CK($$ = shoal_ast_list(ctx, $1, w)); }
+    ;
+
+call:
+    IDENT '(' ')'                       { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$)); }
+  | IDENT '(' '*' ')'                   { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$)); $$->flags |= SHOAL_AST_F_STAR; }
+  | IDENT '(' '*' WHERE expr ')'        { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$)); $$->flags |= SHOAL_AST_F_STAR;
+                                          $$->filter = $5; }
+  | IDENT '(' DISTINCT expr ')'         { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$)); $$->flags |= SHOAL_AST_F_DISTINCT;
+                                          CK($$->list = shoal_ast_list(ctx, NULL, $4)); }
+  | IDENT '(' expr_list ')'             { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$)); $$->list = $3; }
+  | IDENT '(' expr_list WHERE expr ')'  { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$)); $$->list = $3; $$->filter = $5; }
+    ;
+
+expr_list:
+    expr                                { CK($$ = shoal_ast_list(ctx, NULL, $1)); }
+  | expr_list ',' expr                  { CK($$ = shoal_ast_list(ctx, $1, $3)); }
+    ;
+
+literal:
+    INT                                 { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @1)); $$->i = $1.i; }
+  | NUM                                 { CK($$ = shoal_ast_node(ctx, SHOAL_AST_NUM, @1)); $$->d = $1.d; }
+  | STRING                              { CK($$ = shoal_ast_str(ctx, SHOAL_AST_STR, $1.s, $1.n, @1)); }
+  | TSLIT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_TSLIT, $1.s, $1.n, @1)); }
+  | TRUE_                               { CK($$ = shoal_ast_node(ctx, SHOAL_AST_BOOL, @1)); $$->i = 1; }
+  | FALSE_                              { CK($$ = shoal_ast_node(ctx, SHOAL_AST_BOOL, @1)); $$->i = 0; }
+  | NULL_                               { CK($$ = shoal_ast_node(ctx, SHOAL_AST_NULL, @1)); }
+    ;
+
+%%
+
+/* Token kinds that carry text: a message quotes what the user wrote. */
+static int has_text(yysymbol_kind_t k)
+{
+    return k == YYSYMBOL_IDENT || k == YYSYMBOL_STRING || k == YYSYMBOL_INT || k == YYSYMBOL_NUM
+           || k == YYSYMBOL_TSLIT;
+}
+
+/* Tokens that can start an expression; when most of them are expected the message
+ * says "an expression" instead of listing them all. */
+static int starts_expr(yysymbol_kind_t k)
+{
+    return has_text(k) || k == YYSYMBOL_TRUE_ || k == YYSYMBOL_FALSE_ || k == YYSYMBOL_NULL_
+           || k == YYSYMBOL_CASE || k == YYSYMBOL_NOT || k == YYSYMBOL_GROUP || k == YYSYMBOL_LIKE
+           || !strcmp(yysymbol_name(k), "'('") || !strcmp(yysymbol_name(k), "'-'");
+}
+
+/* Operators that may continue an expression: left out of the expected list when
+ * something else is expected too, so that "(1 + 2" says it wants ')'. */
+static int continues_expr(yysymbol_kind_t k)
+{
+    static const char *const ops[] = {"'+'", "'-'", "'*'", "'/'", "'%'", "'='", "'<'", "'>'",
+                                      "\"<=\"", "\">=\"", "\"!=\"", "AND", "OR", "IN", "IS",
+                                      "LIKE", "BETWEEN", "NOT", "DURING", "'.'", "'('",
+                                      "\"AND\"", "\"OR\"", "\"IN\"", "\"IS\"", "\"LIKE\"",
+                                      "\"BETWEEN\"", "\"NOT\"", "\"DURING\"", "<=", ">=", "!="};
+    const char *n = yysymbol_name(k);
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (!strcmp(n, ops[i])) return 1;
+    return 0;
+}
+
+/* The name of a token in a message: words and operators in double quotes, single
+ * characters in single quotes (as bison spells them), classes of tokens in words. */
+static const char *token_name(yysymbol_kind_t k, char *buf, size_t n)
+{
+    switch (k) {
+    case YYSYMBOL_IDENT: return "a name";
+    case YYSYMBOL_STRING: return "a string";
+    case YYSYMBOL_INT: return "an integer";
+    case YYSYMBOL_NUM: return "a number";
+    case YYSYMBOL_TSLIT: return "a date";
+    case YYSYMBOL_YYEOF: return "end of input";
+    default: break;
+    }
+    const char *s = yysymbol_name(k);
+    if (s[0] == '\'' || s[0] == '"') return s;
+    snprintf(buf, n, "\"%s\"", s);
+    return buf;
+}
+
+/* Builds "expected A, B or C but found X" (the message style of STYLE.md). */
+static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, shoal_parse_ctx *ctx)
+{
+    (void)scanner;
+    enum { MAX_EXP = 48 };
+    yysymbol_kind_t exp[MAX_EXP];
+    int n = yypcontext_expected_tokens(pctx, exp, MAX_EXP);
+    if (n < 0) n = 0;
+    yysymbol_kind_t tok = yypcontext_token(pctx);
+    const shoal_loc *loc = yypcontext_location(pctx);
+    char found[80];
+    if (tok == YYSYMBOL_YYEOF) {
+        snprintf(found, sizeof found, "end of input");
+    } else if (has_text(tok) && loc->off >= 0 && (size_t)loc->off + (size_t)loc->len <= ctx->n_src) {
+        int len = loc->len > 40 ? 40 : loc->len;
+        const char *p = ctx->src + loc->off;
+        if (tok == YYSYMBOL_STRING) snprintf(found, sizeof found, "%.*s%s", len, p, len < loc->len ? "…" : "");
+        else snprintf(found, sizeof found, "\"%.*s%s\"", len, p, len < loc->len ? "…" : "");
+    } else {
+        char tmp[40];
+        snprintf(found, sizeof found, "%s", token_name(tok, tmp, sizeof tmp));
+    }
+
+    int n_expr = 0;
+    for (int i = 0; i < n; i++) n_expr += starts_expr(exp[i]);
+    /* In the middle of an expression (few expression starts expected), list only what
+     * would end or continue the clause, not every operator that could extend it. */
+    int n_other = 0;
+    for (int i = 0; i < n; i++) n_other += !continues_expr(exp[i]) && !starts_expr(exp[i]);
+    const char *names[MAX_EXP + 1];
+    char bufs[MAX_EXP][24];
+    int k = 0, has_eof = 0;
+    if (n_expr >= 5) names[k++] = "an expression";
+    for (int i = 0; i < n; i++) {
+        if (n_expr >= 5 && starts_expr(exp[i])) continue;
+        if (n_expr < 5 && n_other > 0 && (continues_expr(exp[i]) || starts_expr(exp[i]))) continue;
+        if (exp[i] == YYSYMBOL_YYEOF) { has_eof = 1; continue; }
+        names[k++] = token_name(exp[i], bufs[i], sizeof bufs[i]);
+    }
+    if (has_eof) names[k++] = "end of input";
+
+    char msg[256];
+    if (k == 0 || k > 8) {
+        snprintf(msg, sizeof msg, "unexpected %s", found);
+    } else {
+        size_t off = (size_t)snprintf(msg, sizeof msg, "expected ");
+        for (int i = 0; i < k && off < sizeof msg; i++) {
+            const char *sep = i == 0 ? "" : (i == k - 1 ? " or " : ", ");
+            off += (size_t)snprintf(msg + off, sizeof msg - off, "%s%s", sep, names[i]);
+        }
+        if (off < sizeof msg) snprintf(msg + off, sizeof msg - off, " but found %s", found);
+    }
+    shoal_err_set(ctx->err, SHOAL_ESYNTAX, loc->off, loc->len, "%s", msg);
+    return 0;
+}

@@ -1,0 +1,1138 @@
+/* plan.c — resolve and plan a SELECT: names become column readers, property ids and
+ * event type ids (looked up once, here, never per record); aggregates are split into
+ * per-member event aggregates (dense arrays over member ids, filled by one log scan)
+ * and row aggregates (per GROUP BY group); windows become [lo, hi) instants in the
+ * database's time zone relative to "now". Every semantic error points at the node
+ * it is about. The plan (plan.h) is general on purpose: views will plug in as other
+ * sources of the same rows.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plan.h"
+
+#define DAY_MS 86400000LL
+
+/* Expression contexts. */
+enum {
+    M_EVENT = 1,  /* over one event record */
+    M_MEMBER,     /* over one member row (per-member aggregates are columns) */
+    M_POST        /* after grouping: GROUP BY keys and row aggregates only */
+};
+
+typedef struct cctx {
+    exec *x;
+    plan *p;
+    const shoal_stmt *st;
+    const char *clause;   /* for "… not allowed in WHERE" */
+    int depth;            /* aliases expanded inside aliases */
+} cctx;
+
+static cx *compile(cctx *c, const shoal_node *n, int mode);
+
+static void *zalloc(exec *x, size_t n)
+{
+    void *p = shoal_arena_alloc(x->a, n ? n : 1);
+    if (p) memset(p, 0, n ? n : 1);
+    else shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    return p;
+}
+
+static cx *newx(cctx *c, int op, const shoal_node *n)
+{
+    cx *e = zalloc(c->x, sizeof *e);
+    if (!e) return NULL;
+    e->op = op;
+    e->rt = -1;
+    if (n) {
+        e->off = n->off;
+        e->len = n->len;
+    }
+    return e;
+}
+
+static cx *fail(cctx *c, int off, int len, const char *fmt, const char *a)
+{
+    shoal_err_set(c->x->err, SHOAL_ESEMANTIC, off, len, fmt, a);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- time */
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+static int64_t local_day(exec *x, int64_t ts) { return floor_div(ts + (int64_t)shoal_tz_offset(x->tz, ts) * 1000, DAY_MS); }
+
+static int64_t day_start(exec *x, int64_t day) { return shoal_tz_to_utc(x->tz, day * DAY_MS); }
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* Parses a date or time given in a query: "2025-03-04" is that local day's midnight
+ * (or its last millisecond with end_of_day), "2025-03-04T09:00[:12[.345]]" (T or space)
+ * is a local time, and one with "Z" or an offset is that instant. */
+int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *out)
+{
+    int y, mo, d, h = 0, mi = 0, se = 0, ms = 0;
+    if (n < 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
+    int64_t day = shoal_tz_days_from_civil(y, mo, d);
+    int64_t cy;
+    int cm, cd;
+    shoal_tz_civil_from_days(day, &cy, &cm, &cd);
+    if (cm != mo || cd != d) return -1;
+    if (n == 10) {
+        *out = end_of_day ? day_start(x, day + 1) - 1 : day_start(x, day);
+        return 0;
+    }
+    if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return -1;
+    size_t i = 11;
+    if (n < i + 5 || !digits(s + i, 2, &h) || s[i + 2] != ':' || !digits(s + i + 3, 2, &mi)) return -1;
+    i += 5;
+    if (i < n && s[i] == ':') {
+        if (n < i + 3 || !digits(s + i + 1, 2, &se)) return -1;
+        i += 3;
+        if (i < n && s[i] == '.') {
+            i++;
+            int k = 0;
+            while (i < n && s[i] >= '0' && s[i] <= '9') {
+                if (k < 3) ms = ms * 10 + (s[i] - '0');
+                k++;
+                i++;
+            }
+            if (k == 0) return -1;
+            while (k++ < 3) ms *= 10;
+        }
+    }
+    if (h > 23 || mi > 59 || se > 60) return -1;
+    int64_t local = day * DAY_MS + h * 3600000LL + mi * 60000LL + se * 1000LL + ms;
+    if (i == n) {
+        *out = shoal_tz_to_utc(x->tz, local);
+        return 0;
+    }
+    /* An explicit zone: Z, +HH, +HHMM or +HH:MM. */
+    int oh = 0, om = 0;
+    if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
+        *out = local;
+        return 0;
+    }
+    if (s[i] != '+' && s[i] != '-') return -1;
+    int sign = s[i] == '-' ? -1 : 1;
+    i++;
+    if (n < i + 2 || !digits(s + i, 2, &oh)) return -1;
+    i += 2;
+    if (i < n && s[i] == ':') i++;
+    if (i < n) {
+        if (n != i + 2 || !digits(s + i, 2, &om)) return -1;
+    }
+    if (oh > 23 || om > 59) return -1;
+    *out = local - sign * (oh * 3600000LL + om * 60000LL);
+    return 0;
+}
+
+static int window_range(cctx *c, const shoal_window *w, trange *out)
+{
+    exec *x = c->x;
+    int64_t now = x->now, today = local_day(x, now);
+    const char *word = w->word;
+    int64_t y;
+    int m, d;
+    shoal_tz_civil_from_days(today, &y, &m, &d);
+    int64_t wd = ((today % 7) + 10) % 7;   /* Monday = 0 */
+    if (w->d1) {
+        int64_t lo, hi;
+        if (shoal_plan_time(x, w->d1, strlen(w->d1), 0, &lo))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->d1_off, w->d1_len, "invalid date \"%s\"", w->d1);
+        if (shoal_plan_time(x, w->d2, strlen(w->d2), 1, &hi))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->d2_off, w->d2_len, "invalid date \"%s\"", w->d2);
+        out->lo = lo;
+        out->hi = hi + 1;
+        return 0;
+    }
+    if (w->unit) {
+        if (strcasecmp(word, "last"))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->word_off, w->word_len,
+                                 "expected \"last\" before a count but found \"%s\"", word);
+        int64_t unit = 0;
+        const char *u = w->unit;
+        if (!strcasecmp(u, "day") || !strcasecmp(u, "days")) unit = DAY_MS;
+        else if (!strcasecmp(u, "week") || !strcasecmp(u, "weeks")) unit = 7 * DAY_MS;
+        else if (!strcasecmp(u, "hour") || !strcasecmp(u, "hours")) unit = 3600000;
+        else if (!strcasecmp(u, "minute") || !strcasecmp(u, "minutes")) unit = 60000;
+        else
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->unit_off, w->unit_len,
+                                 "unknown time unit \"%s\" (expected DAYS, WEEKS, HOURS or MINUTES)", u);
+        if (w->n > 100000 * (DAY_MS / unit))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->off, w->len, "window \"last %" PRId64 " %s\" is too long", w->n, u);
+        out->lo = now - w->n * unit;
+        out->hi = now + 1;
+        return 0;
+    }
+    if (!strcasecmp(word, "all_time")) {
+        out->lo = INT64_MIN;
+        out->hi = INT64_MAX;
+    } else if (!strcasecmp(word, "today")) {
+        out->lo = day_start(x, today);
+        out->hi = day_start(x, today + 1);
+    } else if (!strcasecmp(word, "yesterday")) {
+        out->lo = day_start(x, today - 1);
+        out->hi = day_start(x, today);
+    } else if (!strcasecmp(word, "this_week")) {
+        out->lo = day_start(x, today - wd);
+        out->hi = day_start(x, today - wd + 7);
+    } else if (!strcasecmp(word, "last_week")) {
+        out->lo = day_start(x, today - wd - 7);
+        out->hi = day_start(x, today - wd);
+    } else if (!strcasecmp(word, "this_month")) {
+        out->lo = day_start(x, shoal_tz_days_from_civil(y, m, 1));
+        out->hi = day_start(x, shoal_tz_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1));
+    } else if (!strcasecmp(word, "last_month")) {
+        out->lo = day_start(x, shoal_tz_days_from_civil(m == 1 ? y - 1 : y, m == 1 ? 12 : m - 1, 1));
+        out->hi = day_start(x, shoal_tz_days_from_civil(y, m, 1));
+    } else if (!strcasecmp(word, "this_year")) {
+        out->lo = day_start(x, shoal_tz_days_from_civil(y, 1, 1));
+        out->hi = day_start(x, shoal_tz_days_from_civil(y + 1, 1, 1));
+    } else if (!strcasecmp(word, "last_year")) {
+        out->lo = day_start(x, shoal_tz_days_from_civil(y - 1, 1, 1));
+        out->hi = day_start(x, shoal_tz_days_from_civil(y, 1, 1));
+    } else {
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->word_off, w->word_len,
+                             "unknown window \"%s\" (expected today, yesterday, this_week, last_week, "
+                             "this_month, last_month, this_year, last_year, all_time, last N DAYS or BETWEEN)",
+                             word);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- names */
+
+static int lookup(exec *x, int ns, const char *s, uint32_t *id)
+{
+    shoal_err e;
+    shoal_err_clear(&e);
+    int rc = shoal_dict_id(x->r, ns, s, strlen(s), id, &e);
+    if (rc == SHOAL_OK && *id <= shoal_dict_count(x->r, ns)) return 1;
+    if (rc != SHOAL_OK && rc != SHOAL_ENOTFOUND) {
+        shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int is_type(cctx *c, const char *s, uint32_t *id) { return lookup(c->x, SHOAL_NS_TYPE, s, id) == 1; }
+
+/* The reserved event columns. */
+static int event_column(const char *s)
+{
+    if (!strcasecmp(s, "seq")) return X_SEQ;
+    if (!strcasecmp(s, "ts")) return X_TS;
+    if (!strcasecmp(s, "member")) return X_MEMBER;
+    if (!strcasecmp(s, "type")) return X_TYPE;
+    if (!strcasecmp(s, "group")) return X_GROUP;
+    return 0;
+}
+
+static void set_rt(cx *e)
+{
+    switch (e->op) {
+    case X_SEQ: e->rt = V_INT; break;
+    case X_TS: e->rt = V_TS; break;
+    case X_MEMBER: e->rt = V_ID; e->rns = SHOAL_NS_MEMBER; break;
+    case X_TYPE: e->rt = V_ID; e->rns = SHOAL_NS_TYPE; break;
+    case X_GROUP: e->rt = V_ID; e->rns = SHOAL_NS_GROUP; break;
+    default: break;
+    }
+}
+
+/* ---------------------------------------------------------------- AST equality */
+
+static int streq_ci(const char *a, const char *b)
+{
+    if (!a || !b) return a == b;
+    return !strcasecmp(a, b);
+}
+
+static int win_equal(const shoal_window *a, const shoal_window *b)
+{
+    if (!a || !b) return a == b;
+    return streq_ci(a->word, b->word) && a->n == b->n && streq_ci(a->unit, b->unit) && streq_ci(a->d1, b->d1) &&
+           streq_ci(a->d2, b->d2);
+}
+
+static int ast_equal(const shoal_node *a, const shoal_node *b)
+{
+    if (!a || !b) return a == b;
+    if (a->kind != b->kind || a->op != b->op || a->flags != b->flags || a->i != b->i || a->d != b->d) return 0;
+    if (a->kind == SHOAL_AST_STR) {
+        if (a->n != b->n || memcmp(a->s, b->s, (size_t)a->n)) return 0;
+    } else if (!streq_ci(a->s, b->s)) {
+        return 0;
+    }
+    if (!streq_ci(a->s2, b->s2)) return 0;
+    if (!ast_equal(a->a, b->a) || !ast_equal(a->b, b->b) || !ast_equal(a->c, b->c)) return 0;
+    if (!ast_equal(a->filter, b->filter) || !win_equal(a->win, b->win)) return 0;
+    int na = a->list ? a->list->n : 0, nb = b->list ? b->list->n : 0;
+    if (na != nb) return 0;
+    if (na) {
+        for (shoal_node *p = a->list->head, *q = b->list->head; p; p = p->next, q = q->next)
+            if (!ast_equal(p, q)) return 0;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- aggregates */
+
+static int agg_kind(const shoal_node *n)
+{
+    if (n->kind != SHOAL_AST_CALL) return 0;
+    const func *f = shoal_func_find(n->s);
+    return f ? f->agg : 0;
+}
+
+/* Over members, an aggregate whose argument names an event type (count(post),
+ * sum(post.words), first(join)) or that carries a window or an event filter is a
+ * per-member event aggregate; count(*), avg(count(post)) and the like aggregate rows. */
+static int is_member_agg(cctx *c, const shoal_node *n)
+{
+    if (c->p->src != SRC_MEMBERS || !agg_kind(n)) return 0;
+    if (n->win || n->filter) return 1;
+    if (n->flags & SHOAL_AST_F_DISTINCT) return 0;
+    if (!n->list) return 0;
+    const shoal_node *a = n->list->head;
+    uint32_t id;
+    if (a->kind == SHOAL_AST_DOT) return 1;
+    /* A bare name that is not a member column is meant as an event type (and is reported
+     * as an unknown one if it is not). */
+    if (a->kind == SHOAL_AST_NAME && strcasecmp(a->s, "member")) return 1;
+    (void)id;
+    return 0;
+}
+
+static int has_row_agg(cctx *c, const shoal_node *n)
+{
+    if (!n) return 0;
+    if (n->kind == SHOAL_AST_CALL && agg_kind(n) && !is_member_agg(c, n)) return 1;
+    if (has_row_agg(c, n->a) || has_row_agg(c, n->b) || has_row_agg(c, n->c)) return 1;
+    if (n->list)
+        for (shoal_node *p = n->list->head; p; p = p->next)
+            if (has_row_agg(c, p)) return 1;
+    return 0;
+}
+
+static int type_bitmap(cctx *c, const shoal_node *arg, uint8_t *bits)
+{
+    uint32_t id;
+    if (arg->kind != SHOAL_AST_NAME)
+        return fail(c, arg->off, arg->len, "expected an event type but found \"%s\"", "an expression"), -1;
+    if (!is_type(c, arg->s, &id)) {
+        if (c->x->err && c->x->err->code) return -1;
+        fail(c, arg->off, arg->len, "unknown event type \"%s\"", arg->s);
+        return -1;
+    }
+    bits[id >> 3] |= (uint8_t)(1u << (id & 7));
+    return 0;
+}
+
+static cx *compile_magg(cctx *c, const shoal_node *n)
+{
+    plan *p = c->p;
+    const func *f = shoal_func_find(n->s);
+    const shoal_window *w = n->win ? n->win : c->st->during;
+    for (int i = 0; i < p->n_maggs; i++)
+        if (ast_equal(p->maggs[i].node, n) && win_equal(n->win ? n->win : c->st->during, p->maggs[i].has_win ? w : NULL)) {
+            cx *e = newx(c, X_MAGG, n);
+            if (!e) return NULL;
+            e->slot = i;
+            e->rt = (f->agg == F_FIRST || f->agg == F_LAST) ? V_TS : f->agg == F_COUNT ? V_INT : -1;
+            if (f->agg == F_AVG) e->rt = V_NUM;
+            return e;
+        }
+    if (n->flags & SHOAL_AST_F_DISTINCT)
+        return fail(c, n->off, n->len, "%s(DISTINCT …) is not available per member", n->s);
+    magg g;
+    memset(&g, 0, sizeof g);
+    g.fn = f->agg;
+    g.node = n;
+    uint32_t n_types = shoal_dict_count(c->x->r, SHOAL_NS_TYPE);
+    if (!(n->flags & SHOAL_AST_F_STAR)) {
+        g.types = zalloc(c->x, n_types / 8 + 1);
+        if (!g.types) return NULL;
+    }
+    if (g.fn == F_COUNT || g.fn == F_FIRST || g.fn == F_LAST) {
+        if (n->list)
+            for (shoal_node *a = n->list->head; a; a = a->next)
+                if (type_bitmap(c, a, g.types)) return NULL;
+        if (!n->list && !(n->flags & SHOAL_AST_F_STAR))
+            return fail(c, n->off, n->len, "%s() needs an event type or *", n->s);
+    } else {
+        const shoal_node *a = n->list ? n->list->head : NULL;
+        if (!a || n->list->n != 1 || a->kind != SHOAL_AST_DOT)
+            return fail(c, a ? a->off : n->off, a ? a->len : n->len,
+                        "%s() over members takes TYPE.property, e.g. sum(purchase.amount)", n->s);
+        uint32_t tid, pid;
+        if (!is_type(c, a->s, &tid)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
+        g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));
+        if (lookup(c->x, SHOAL_NS_PROP, a->s2, &pid) != 1)
+            return fail(c, a->s2_off, a->s2_len, "unknown property \"%s\"", a->s2);
+        g.arg = newx(c, X_PROP, a);
+        if (!g.arg) return NULL;
+        g.arg->key = pid;
+    }
+    if (n->filter) {
+        const char *saved = c->clause;
+        c->clause = "an event filter";
+        g.filter = compile(c, n->filter, M_EVENT);
+        c->clause = saved;
+        if (!g.filter) return NULL;
+    }
+    if (w) {
+        g.has_win = 1;
+        if (window_range(c, w, &g.win)) return NULL;
+    }
+    snprintf(g.desc, sizeof g.desc, "%.*s", n->len, c->x->src + n->off);
+    magg *m = shoal_arena_alloc(c->x->a, (size_t)(p->n_maggs + 1) * sizeof *m);
+    if (!m) return fail(c, -1, -1, "%s", "out of memory");
+    if (p->n_maggs) memcpy(m, p->maggs, (size_t)p->n_maggs * sizeof *m);
+    m[p->n_maggs] = g;
+    p->maggs = m;
+    cx *e = newx(c, X_MAGG, n);
+    if (!e) return NULL;
+    e->slot = p->n_maggs++;
+    e->rt = (g.fn == F_FIRST || g.fn == F_LAST) ? V_TS : g.fn == F_COUNT ? V_INT : g.fn == F_AVG ? V_NUM : -1;
+    return e;
+}
+
+static cx *compile_ragg(cctx *c, const shoal_node *n)
+{
+    plan *p = c->p;
+    const func *f = shoal_func_find(n->s);
+    for (int i = 0; i < p->n_raggs; i++)
+        if (ast_equal(p->raggs[i].node, n)) {
+            cx *e = newx(c, X_AGG, n);
+            if (!e) return NULL;
+            e->slot = i;
+            e->rt = p->raggs[i].fn == F_COUNT ? V_INT : p->raggs[i].fn == F_AVG ? V_NUM : p->raggs[i].arg ? p->raggs[i].arg->rt : -1;
+            e->rns = p->raggs[i].arg ? p->raggs[i].arg->rns : 0;
+            return e;
+        }
+    if (n->win || n->filter)
+        return fail(c, n->off, n->len, "%s", "DURING and WHERE inside an aggregate apply to per-member aggregates (FROM members)");
+    ragg g;
+    memset(&g, 0, sizeof g);
+    g.fn = f->agg;
+    g.node = n;
+    g.star = !!(n->flags & SHOAL_AST_F_STAR);
+    g.distinct = !!(n->flags & SHOAL_AST_F_DISTINCT);
+    if (g.star && g.fn != F_COUNT) return fail(c, n->off, n->len, "%s(*) is not defined: only count(*)", n->s);
+    if (!g.star) {
+        if (!n->list || n->list->n != 1)
+            return fail(c, n->off, n->len, "%s() takes one argument here", n->s);
+        const char *saved = c->clause;
+        c->clause = "an aggregate's argument";
+        g.arg = compile(c, n->list->head, p->src == SRC_MEMBERS ? M_MEMBER : M_EVENT);
+        c->clause = saved;
+        if (!g.arg) return NULL;
+    }
+    ragg *r = shoal_arena_alloc(c->x->a, (size_t)(p->n_raggs + 1) * sizeof *r);
+    if (!r) return fail(c, -1, -1, "%s", "out of memory");
+    if (p->n_raggs) memcpy(r, p->raggs, (size_t)p->n_raggs * sizeof *r);
+    r[p->n_raggs] = g;
+    p->raggs = r;
+    cx *e = newx(c, X_AGG, n);
+    if (!e) return NULL;
+    e->slot = p->n_raggs++;
+    e->rt = g.fn == F_COUNT ? V_INT : g.fn == F_AVG ? V_NUM : g.arg ? g.arg->rt : -1;
+    e->rns = g.arg ? g.arg->rns : 0;
+    return e;
+}
+
+/* ---------------------------------------------------------------- expressions */
+
+static int is_const(const cx *e) { return e && e->op == X_CONST; }
+
+/* Converts a constant compared with a column of known type: text to an interned id,
+ * text to an instant or a day. */
+static int coerce(cctx *c, const cx *col, cx *k)
+{
+    if (!is_const(k) || col->rt < 0) return 0;
+    if (col->rt == V_ID && k->k.t == V_STR) {
+        uint32_t id;
+        int r = lookup(c->x, col->rns, k->k.u.s, &id);
+        if (r < 0) return -1;
+        if (r == 1) {
+            k->k.t = V_ID;
+            k->k.ns = col->rns;
+            k->k.u.i = id;
+        } else if (col->rns == SHOAL_NS_TYPE) {
+            fail(c, k->off, k->len, "unknown event type \"%s\"", k->k.u.s);
+            return -1;
+        }
+        return 0;
+    }
+    if ((col->rt == V_TS || col->rt == V_DATE || col->rt == V_MONTH) && k->k.t == V_STR) {
+        int64_t t;
+        if (shoal_plan_time(c->x, k->k.u.s, k->k.n, 0, &t)) {
+            fail(c, k->off, k->len, "invalid date \"%s\"", k->k.u.s);
+            return -1;
+        }
+        if (col->rt == V_TS) {
+            k->k.t = V_TS;
+            k->k.u.i = t;
+        } else {
+            int64_t day = local_day(c->x, t), y;
+            int m, d;
+            k->k.t = V_DATE;
+            k->k.u.i = day;
+            if (col->rt == V_MONTH) {
+                shoal_tz_civil_from_days(day, &y, &m, &d);
+                k->k.t = V_MONTH;
+                k->k.u.i = y * 12 + m - 1;
+            }
+        }
+        k->rt = k->k.t;
+    }
+    return 0;
+}
+
+/* Compiles n where it is compared with col: a bare name that is not a column but an
+ * event type stands for that type when col is the type column. */
+static cx *compile_against(cctx *c, const cx *col, const shoal_node *n, int mode)
+{
+    if (col && col->rt == V_ID && col->rns == SHOAL_NS_TYPE && n->kind == SHOAL_AST_NAME && !event_column(n->s)) {
+        uint32_t id;
+        if (is_type(c, n->s, &id)) {
+            cx *e = newx(c, X_CONST, n);
+            if (!e) return NULL;
+            e->k.t = V_ID;
+            e->k.ns = SHOAL_NS_TYPE;
+            e->k.u.i = id;
+            e->rt = V_ID;
+            e->rns = SHOAL_NS_TYPE;
+            return e;
+        }
+        uint32_t pid;
+        if (mode == M_EVENT && lookup(c->x, SHOAL_NS_PROP, n->s, &pid) == 1) return compile(c, n, mode);
+        return fail(c, n->off, n->len, "unknown event type \"%s\"", n->s);
+    }
+    cx *e = compile(c, n, mode);
+    if (e && col && coerce(c, col, e)) return NULL;
+    return e;
+}
+
+static cx *compile_name(cctx *c, const shoal_node *n, int mode)
+{
+    /* A select item's alias may be used in WHERE, GROUP BY, HAVING and ORDER BY when no
+     * column has that name (a common extension of SQL). */
+    if (!event_column(n->s) || mode == M_MEMBER)
+        for (const shoal_item *it = c->st->cols; it && c->depth < 8; it = it->next)
+            if (it->alias && !strcasecmp(it->alias, n->s) && it->expr->kind != SHOAL_AST_STAR &&
+                !(it->expr->kind == SHOAL_AST_NAME && !strcasecmp(it->expr->s, n->s))) {
+                uint32_t pid;
+                if (mode == M_EVENT && lookup(c->x, SHOAL_NS_PROP, n->s, &pid) == 1) break;
+                c->depth++;
+                cx *e = compile(c, it->expr, mode);
+                c->depth--;
+                return e;
+            }
+    if (mode == M_POST) {
+        if (c->p->src == SRC_MEMBERS && !c->st->group)
+            return fail(c, n->off, n->len,
+                        "column \"%s\" must appear in GROUP BY or inside an aggregate (over members, count(*) "
+                        "counts members: count a member's events with count(*) DURING all_time or count(TYPE))",
+                        n->s);
+        return fail(c, n->off, n->len, "column \"%s\" must appear in GROUP BY or inside an aggregate", n->s);
+    }
+    int col = event_column(n->s);
+    if (mode == M_MEMBER) {
+        if (col == X_MEMBER) {
+            cx *e = newx(c, X_MEMBER, n);
+            if (e) set_rt(e);
+            return e;
+        }
+        uint32_t id;
+        if (is_type(c, n->s, &id))
+            return fail(c, n->off, n->len, "\"%s\" is an event type: count it with count(...) over members", n->s);
+        return fail(c, n->off, n->len, "unknown column \"%s\" (members have: member and per-member aggregates)", n->s);
+    }
+    if (col) {
+        cx *e = newx(c, col, n);
+        if (e) set_rt(e);
+        return e;
+    }
+    uint32_t pid;
+    int r = lookup(c->x, SHOAL_NS_PROP, n->s, &pid);
+    if (r < 0) return NULL;
+    if (r == 0) return fail(c, n->off, n->len, "unknown column \"%s\"", n->s);
+    cx *e = newx(c, X_PROP, n);
+    if (e) e->key = pid;
+    return e;
+}
+
+static cx *compile_call(cctx *c, const shoal_node *n, int mode)
+{
+    const func *f = shoal_func_find(n->s);
+    if (!f) return fail(c, n->off, (int)strlen(n->s), "unknown function \"%s\"", n->s);
+    int nargs = n->list ? n->list->n : 0;
+    if (f->agg) {
+        if (is_member_agg(c, n)) {
+            if (mode == M_POST)
+                return fail(c, n->off, n->len, "per-member aggregate \"%s\" must appear in GROUP BY or inside an aggregate", n->s);
+            return compile_magg(c, n);
+        }
+        if (mode != M_POST) {
+            if (c->p->src == SRC_MEMBERS && n->list && n->list->head->kind == SHOAL_AST_NAME && agg_kind(n) &&
+                !(n->flags & SHOAL_AST_F_DISTINCT)) {
+                const shoal_node *a = n->list->head;
+                if (!event_column(a->s)) return fail(c, a->off, a->len, "unknown event type \"%s\"", a->s);
+            }
+            shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "aggregate \"%s\" is not allowed in %s", n->s,
+                          c->clause ? c->clause : "this clause");
+            return NULL;
+        }
+        return compile_ragg(c, n);
+    }
+    if (n->win) return fail(c, n->win->off, n->win->len, "DURING applies to aggregates, not to \"%s\"", n->s);
+    if (n->filter || (n->flags & (SHOAL_AST_F_STAR | SHOAL_AST_F_DISTINCT)))
+        return fail(c, n->off, n->len, "\"%s\" is not an aggregate", n->s);
+    if (nargs < f->min_args || nargs > f->max_args)
+        return fail(c, n->off, n->len, "wrong number of arguments to \"%s\"", n->s);
+    cx *e = newx(c, X_FUNC, n);
+    if (!e) return NULL;
+    e->fn = f->eval;
+    e->rt = f->rt;
+    e->n = nargs;
+    e->v = zalloc(c->x, sizeof(cx *) * (size_t)(nargs ? nargs : 1));
+    if (!e->v) return NULL;
+    int i = 0;
+    for (shoal_node *a = n->list ? n->list->head : NULL; a; a = a->next) {
+        if (!(e->v[i++] = compile(c, a, mode))) return NULL;
+    }
+    if (e->rt < 0 && nargs) e->rt = e->v[0]->rt;
+    if (!strcasecmp(f->name, "day") || !strcasecmp(f->name, "week") || !strcasecmp(f->name, "month") ||
+        !strcasecmp(f->name, "year") || !strcasecmp(f->name, "hour")) {
+        if (e->v[0]->rt >= 0 && e->v[0]->rt != V_TS && e->v[0]->rt != V_DATE)
+            return fail(c, n->list->head->off, n->list->head->len, "%s() takes a timestamp such as ts", f->name);
+    }
+    return e;
+}
+
+static cx *compile(cctx *c, const shoal_node *n, int mode)
+{
+    if (c->x->err && c->x->err->code) return NULL;
+    /* After grouping, an expression that is a GROUP BY key reads the key. */
+    if (mode == M_POST && c->p->keys) {
+        int i = 0;
+        for (const shoal_item *g = c->st->group; g; g = g->next, i++) {
+            const shoal_node *kn = g->expr;
+            /* GROUP BY an alias or a position means that select item. */
+            if (kn->kind == SHOAL_AST_NAME || kn->kind == SHOAL_AST_INT) {
+                int j = 1;
+                for (const shoal_item *s = c->st->cols; s; s = s->next, j++)
+                    if ((kn->kind == SHOAL_AST_NAME && s->alias && !strcasecmp(s->alias, kn->s)) ||
+                        (kn->kind == SHOAL_AST_INT && kn->i == j)) {
+                        kn = s->expr;
+                        break;
+                    }
+            }
+            if (ast_equal(kn, n)) {
+                cx *e = newx(c, X_KEY, n);
+                if (!e) return NULL;
+                e->slot = i;
+                e->rt = c->p->keys[i]->rt;
+                e->rns = c->p->keys[i]->rns;
+                return e;
+            }
+        }
+    }
+    cx *e = NULL;
+    switch (n->kind) {
+    case SHOAL_AST_INT:
+        if ((e = newx(c, X_CONST, n))) { e->k.t = V_INT; e->k.u.i = n->i; e->rt = V_INT; }
+        return e;
+    case SHOAL_AST_NUM:
+        if ((e = newx(c, X_CONST, n))) { e->k.t = V_NUM; e->k.u.d = n->d; e->rt = V_NUM; }
+        return e;
+    case SHOAL_AST_BOOL:
+        if ((e = newx(c, X_CONST, n))) { e->k.t = V_BOOL; e->k.u.i = n->i; e->rt = V_BOOL; }
+        return e;
+    case SHOAL_AST_NULL:
+        if ((e = newx(c, X_CONST, n))) e->k.t = V_NULL;
+        return e;
+    case SHOAL_AST_STR:
+        if ((e = newx(c, X_CONST, n))) { e->k.t = V_STR; e->k.u.s = n->s; e->k.n = (uint32_t)n->n; e->rt = V_STR; }
+        return e;
+    case SHOAL_AST_TSLIT: {
+        int64_t t;
+        if (shoal_plan_time(c->x, n->s, (size_t)n->n, 0, &t)) return fail(c, n->off, n->len, "invalid date \"%s\"", n->s);
+        if ((e = newx(c, X_CONST, n))) { e->k.t = V_TS; e->k.u.i = t; e->rt = V_TS; }
+        return e;
+    }
+    case SHOAL_AST_DURATION: {
+        int64_t unit = 0;
+        const char *u = n->s;
+        if (!strcasecmp(u, "day") || !strcasecmp(u, "days")) unit = DAY_MS;
+        else if (!strcasecmp(u, "week") || !strcasecmp(u, "weeks")) unit = 7 * DAY_MS;
+        else if (!strcasecmp(u, "hour") || !strcasecmp(u, "hours")) unit = 3600000;
+        else if (!strcasecmp(u, "minute") || !strcasecmp(u, "minutes")) unit = 60000;
+        else if (!strcasecmp(u, "second") || !strcasecmp(u, "seconds")) unit = 1000;
+        else return fail(c, n->s2_off, n->s2_len, "unknown time unit \"%s\" (expected DAYS, WEEKS, HOURS, MINUTES or SECONDS)", u);
+        if (n->i > INT64_MAX / unit / 4) return fail(c, n->off, n->len, "duration \"%s\" is too long", u);
+        if ((e = newx(c, X_CONST, n))) { e->k.t = V_DUR; e->k.u.i = n->i * unit; e->rt = V_DUR; }
+        return e;
+    }
+    case SHOAL_AST_NAME: return compile_name(c, n, mode);
+    case SHOAL_AST_DOT:
+        return fail(c, n->off, n->len, "TYPE.property (\"%s\") is only meaningful inside sum, avg, min or max over members", n->s);
+    case SHOAL_AST_STAR: return fail(c, n->off, n->len, "%s", "\"*\" is only allowed as a select item or in count(*)");
+    case SHOAL_AST_CALL: return compile_call(c, n, mode);
+    case SHOAL_AST_NOT:
+    case SHOAL_AST_NEG:
+        if (!(e = newx(c, n->kind == SHOAL_AST_NOT ? X_NOT : X_NEG, n))) return NULL;
+        if (!(e->a = compile(c, n->a, mode))) return NULL;
+        e->rt = n->kind == SHOAL_AST_NOT ? V_BOOL : e->a->rt;
+        return e;
+    case SHOAL_AST_BINOP: {
+        int op = n->op;
+        if (op == SHOAL_OP_AND || op == SHOAL_OP_OR) {
+            if (!(e = newx(c, op == SHOAL_OP_AND ? X_AND : X_OR, n))) return NULL;
+            if (!(e->a = compile(c, n->a, mode)) || !(e->b = compile(c, n->b, mode))) return NULL;
+            e->rt = V_BOOL;
+            return e;
+        }
+        if (!(e = newx(c, op >= SHOAL_OP_EQ ? X_CMP : X_ARITH, n))) return NULL;
+        e->sub = op;
+        if (op >= SHOAL_OP_EQ) {
+            /* Compile the column side first so the other side can be read in its terms. */
+            if (n->b->kind == SHOAL_AST_NAME && n->a->kind != SHOAL_AST_NAME) {
+                if (!(e->b = compile(c, n->b, mode)) || !(e->a = compile_against(c, e->b, n->a, mode))) return NULL;
+            } else {
+                if (!(e->a = compile(c, n->a, mode)) || !(e->b = compile_against(c, e->a, n->b, mode))) return NULL;
+                if (coerce(c, e->b, e->a)) return NULL;
+            }
+            e->rt = V_BOOL;
+            return e;
+        }
+        if (!(e->a = compile(c, n->a, mode)) || !(e->b = compile(c, n->b, mode))) return NULL;
+        int ta = e->a->rt, tb = e->b->rt;
+        if (ta == V_TS && (tb == V_DUR) && (op == SHOAL_OP_ADD || op == SHOAL_OP_SUB)) e->rt = V_TS;
+        else if (ta == V_TS && tb == V_TS && op == SHOAL_OP_SUB) e->rt = V_DUR;
+        else if (op == SHOAL_OP_DIV) e->rt = V_NUM;
+        else if (ta == V_INT && tb == V_INT) e->rt = V_INT;
+        return e;
+    }
+    case SHOAL_AST_IN: {
+        if (!(e = newx(c, X_IN, n))) return NULL;
+        e->sub = !!(n->flags & SHOAL_AST_F_NOT);
+        if (!(e->a = compile(c, n->a, mode))) return NULL;
+        e->n = n->list->n;
+        if (!(e->v = zalloc(c->x, sizeof(cx *) * (size_t)e->n))) return NULL;
+        int i = 0, all_ids = e->a->rt == V_ID;
+        for (shoal_node *p = n->list->head; p; p = p->next, i++) {
+            if (!(e->v[i] = compile_against(c, e->a, p, mode))) return NULL;
+            if (!(is_const(e->v[i]) && e->v[i]->k.t == V_ID && e->v[i]->k.ns == e->a->rns)) all_ids = 0;
+        }
+        e->rt = V_BOOL;
+        if (all_ids && (e->a->op == X_TYPE || e->a->op == X_MEMBER || e->a->op == X_GROUP)) {
+            /* A set of interned ids: one bit per id, tested without the dictionary. */
+            e->n_bits = shoal_dict_count(c->x->r, e->a->rns) + 1;
+            if (!(e->bits = zalloc(c->x, e->n_bits / 8 + 1))) return NULL;
+            for (i = 0; i < e->n; i++) {
+                uint32_t id = (uint32_t)e->v[i]->k.u.i;
+                if (id < e->n_bits) e->bits[id >> 3] |= (uint8_t)(1u << (id & 7));
+            }
+            e->op = X_INSET;
+        }
+        return e;
+    }
+    case SHOAL_AST_BETWEEN:
+        if (!(e = newx(c, X_BETWEEN, n))) return NULL;
+        e->sub = !!(n->flags & SHOAL_AST_F_NOT);
+        if (!(e->a = compile(c, n->a, mode))) return NULL;
+        if (!(e->b = compile_against(c, e->a, n->b, mode)) || !(e->c = compile_against(c, e->a, n->c, mode))) return NULL;
+        e->rt = V_BOOL;
+        return e;
+    case SHOAL_AST_LIKE:
+        if (!(e = newx(c, X_LIKE, n))) return NULL;
+        e->sub = !!(n->flags & SHOAL_AST_F_NOT);
+        if (!(e->a = compile(c, n->a, mode)) || !(e->b = compile(c, n->b, mode))) return NULL;
+        e->rt = V_BOOL;
+        return e;
+    case SHOAL_AST_ISNULL:
+        if (!(e = newx(c, X_ISNULL, n))) return NULL;
+        e->sub = !!(n->flags & SHOAL_AST_F_NOT);
+        if (!(e->a = compile(c, n->a, mode))) return NULL;
+        e->rt = V_BOOL;
+        return e;
+    case SHOAL_AST_CASE: {
+        if (!(e = newx(c, X_CASE, n))) return NULL;
+        if (n->a && !(e->a = compile(c, n->a, mode))) return NULL;
+        if (n->c && !(e->c = compile(c, n->c, mode))) return NULL;
+        e->n = n->list->n * 2;
+        if (!(e->v = zalloc(c->x, sizeof(cx *) * (size_t)e->n))) return NULL;
+        int i = 0;
+        for (shoal_node *w = n->list->head; w; w = w->next) {
+            if (!(e->v[i++] = e->a ? compile_against(c, e->a, w->a, mode) : compile(c, w->a, mode))) return NULL;
+            if (!(e->v[i++] = compile(c, w->b, mode))) return NULL;
+        }
+        e->rt = e->v[1]->rt;
+        return e;
+    }
+    default:
+        return fail(c, n->off, n->len, "%s", "unsupported expression");
+    }
+}
+
+/* ---------------------------------------------------------------- SELECT */
+
+/* Types that WHERE can accept, from its top-level AND conjuncts of the form
+ * type = X or type IN (…): records of other types are skipped before their
+ * properties are decoded. */
+static void type_filter(plan *p, const cx *w, uint8_t *bits, int *any)
+{
+    if (!w) return;
+    if (w->op == X_AND) {
+        type_filter(p, w->a, bits, any);
+        type_filter(p, w->b, bits, any);
+        return;
+    }
+    uint8_t one[1];
+    (void)one;
+    if (w->op == X_INSET && w->a->op == X_TYPE && !w->sub) {
+        for (uint32_t i = 0; i <= p->n_types; i++)
+            if (!(i < w->n_bits && (w->bits[i >> 3] >> (i & 7) & 1))) bits[i >> 3] &= (uint8_t) ~(1u << (i & 7));
+        *any = 1;
+    } else if (w->op == X_CMP && w->sub == SHOAL_OP_EQ && w->a->op == X_TYPE && is_const(w->b) && w->b->k.t == V_ID) {
+        for (uint32_t i = 0; i <= p->n_types; i++)
+            if (i != w->b->k.u.i) bits[i >> 3] &= (uint8_t) ~(1u << (i & 7));
+        *any = 1;
+    }
+}
+
+static const char *item_name(cctx *c, const shoal_item *it)
+{
+    if (it->alias) return it->alias;
+    const shoal_node *n = it->expr;
+    if (n->kind == SHOAL_AST_NAME) return n->s;
+    char *s = shoal_arena_strndup(c->x->a, c->x->src + n->off, (size_t)n->len);
+    return s ? s : "?";
+}
+
+int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
+{
+    plan *p = zalloc(x, sizeof *p);
+    if (!p) return SHOAL_ENOMEM;
+    cctx cc = {x, p, st, NULL, 0};
+    cctx *c = &cc;
+    x->p = p;
+    p->limit = -1;
+    p->cut_ts = INT64_MAX;
+    p->max_seq = shoal_reader_last_seq(x->r);
+    p->n_types = shoal_dict_count(x->r, SHOAL_NS_TYPE);
+    p->n_members = shoal_dict_count(x->r, SHOAL_NS_MEMBER);
+    if (!st->from) p->src = SRC_NONE;
+    else if (!strcasecmp(st->from, "events")) p->src = SRC_EVENTS;
+    else if (!strcasecmp(st->from, "members")) p->src = SRC_MEMBERS;
+    else
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len,
+                             "unknown source \"%s\" (expected events or members)", st->from);
+
+    /* AS OF first: it fixes "now" for every window below. */
+    if (st->asof_seq) {
+        if (!st->asof_seq->s || strcasecmp(st->asof_seq->s, "seq"))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->asof_seq->s2_off, st->asof_seq->s2_len,
+                                 "expected SEQ or a date after AS OF but found \"%s\"", st->asof_seq->s ? st->asof_seq->s : "");
+        if ((uint64_t)st->asof_seq->i < p->max_seq) p->max_seq = (uint64_t)st->asof_seq->i;
+    }
+    if (st->asof_date) {
+        int64_t t;
+        const shoal_node *d = st->asof_date;
+        if (shoal_plan_time(x, d->s, (size_t)d->n, 1, &t))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, d->off, d->len, "invalid date \"%s\"", d->s);
+        p->cut_ts = t;
+        x->now = t;
+    }
+    p->now = x->now;
+
+    if (p->src == SRC_EVENTS && st->during) {
+        p->has_range = 1;
+        if (window_range(c, st->during, &p->range)) return x->err->code;
+    }
+    int row_mode = p->src == SRC_MEMBERS ? M_MEMBER : M_EVENT;
+    if (p->src == SRC_NONE) row_mode = M_EVENT;
+
+    /* Is this an aggregate query? */
+    p->grouped = st->group != NULL || st->having != NULL;
+    for (const shoal_item *it = st->cols; it; it = it->next) p->grouped |= has_row_agg(c, it->expr);
+    for (const shoal_item *it = st->order; it; it = it->next) p->grouped |= has_row_agg(c, it->expr);
+
+    if (st->where) {
+        c->clause = "WHERE";
+        if (!(p->where = compile(c, st->where, row_mode))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
+        c->clause = NULL;
+    }
+    if (p->src == SRC_EVENTS && p->where) {
+        uint8_t *bits = zalloc(x, p->n_types / 8 + 1);
+        if (!bits) return SHOAL_ENOMEM;
+        memset(bits, 0xff, p->n_types / 8 + 1);
+        int any = 0;
+        type_filter(p, p->where, bits, &any);
+        if (any) p->type_filter = bits;
+    }
+
+    int n_group = 0;
+    for (const shoal_item *g = st->group; g; g = g->next) n_group++;
+    if (n_group) {
+        p->keys = zalloc(x, sizeof(cx *) * (size_t)n_group);
+        if (!p->keys) return SHOAL_ENOMEM;
+        c->clause = "GROUP BY";
+        for (const shoal_item *g = st->group; g; g = g->next) {
+            const shoal_node *kn = g->expr;
+            int j = 1;
+            if (kn->kind == SHOAL_AST_INT) {
+                const shoal_item *s = st->cols;
+                for (; s && j < kn->i; s = s->next) j++;
+                if (!s || kn->i < 1)
+                    return shoal_err_set(x->err, SHOAL_ESEMANTIC, kn->off, kn->len, "GROUP BY position %" PRId64 " is not a select item", kn->i);
+                kn = s->expr;
+            } else if (kn->kind == SHOAL_AST_NAME) {
+                for (const shoal_item *s = st->cols; s; s = s->next)
+                    if (s->alias && !strcasecmp(s->alias, kn->s)) {
+                        kn = s->expr;
+                        break;
+                    }
+            }
+            if (!(p->keys[p->n_keys] = compile(c, kn, row_mode))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
+            p->n_keys++;
+        }
+        c->clause = NULL;
+    }
+    int out_mode = p->grouped ? M_POST : row_mode;
+
+    /* Select items; * expands to the source's columns. */
+    int cap = 0;
+    for (const shoal_item *it = st->cols; it; it = it->next) cap += it->expr->kind == SHOAL_AST_STAR ? 5 : 1;
+    uint32_t n_props = shoal_dict_count(x->r, SHOAL_NS_PROP);
+    int has_star = 0;
+    for (const shoal_item *it = st->cols; it; it = it->next) has_star |= it->expr->kind == SHOAL_AST_STAR;
+    if (has_star && p->src == SRC_EVENTS) cap += (int)n_props;
+    p->cols = zalloc(x, sizeof(cx *) * (size_t)(cap + 1));
+    p->names = zalloc(x, sizeof(char *) * (size_t)(cap + 1));
+    if (!p->cols || !p->names) return SHOAL_ENOMEM;
+    c->clause = "the select list";
+    for (const shoal_item *it = st->cols; it; it = it->next) {
+        if (it->expr->kind == SHOAL_AST_STAR) {
+            if (p->grouped)
+                return shoal_err_set(x->err, SHOAL_ESEMANTIC, it->expr->off, it->expr->len, "\"*\" cannot be used with aggregates or GROUP BY");
+            if (p->src == SRC_NONE)
+                return shoal_err_set(x->err, SHOAL_ESEMANTIC, it->expr->off, it->expr->len, "\"*\" needs FROM events or FROM members");
+            static const char *const ev_cols[] = {"seq", "ts", "member", "type", "group"};
+            static const int ev_ops[] = {X_SEQ, X_TS, X_MEMBER, X_TYPE, X_GROUP};
+            int k = p->src == SRC_EVENTS ? 5 : 1;
+            for (int i = 0; i < k; i++) {
+                cx *e = newx(c, p->src == SRC_EVENTS ? ev_ops[i] : X_MEMBER, it->expr);
+                if (!e) return SHOAL_ENOMEM;
+                set_rt(e);
+                p->names[p->n_cols] = p->src == SRC_EVENTS ? ev_cols[i] : "member";
+                p->cols[p->n_cols++] = e;
+            }
+            if (p->src == SRC_EVENTS)
+                for (uint32_t id = 1; id <= n_props; id++) {
+                    shoal_str s;
+                    if (shoal_dict_str(x->r, SHOAL_NS_PROP, id, &s, x->err)) return x->err->code;
+                    cx *e = newx(c, X_PROP, it->expr);
+                    if (!e) return SHOAL_ENOMEM;
+                    e->key = id;
+                    p->names[p->n_cols] = shoal_arena_strndup(x->a, s.ptr ? s.ptr : "", s.len);
+                    p->cols[p->n_cols++] = e;
+                }
+            continue;
+        }
+        if (!(p->cols[p->n_cols] = compile(c, it->expr, out_mode))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
+        p->names[p->n_cols++] = item_name(c, it);
+    }
+    if (p->src == SRC_NONE && (p->n_maggs || st->where))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->off, 6, "%s", "this SELECT needs FROM events or FROM members");
+    if (st->having) {
+        c->clause = "HAVING";
+        if (!(p->having = compile(c, st->having, M_POST))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
+    }
+    int n_order = 0;
+    for (const shoal_item *o = st->order; o; o = o->next) n_order++;
+    if (n_order) {
+        p->order = zalloc(x, sizeof(cx *) * (size_t)n_order);
+        p->desc = zalloc(x, sizeof(int) * (size_t)n_order);
+        if (!p->order || !p->desc) return SHOAL_ENOMEM;
+        c->clause = "ORDER BY";
+        for (const shoal_item *o = st->order; o; o = o->next) {
+            const shoal_node *on = o->expr;
+            cx *e = NULL;
+            if (on->kind == SHOAL_AST_INT) {
+                if (on->i < 1 || on->i > p->n_cols)
+                    return shoal_err_set(x->err, SHOAL_ESEMANTIC, on->off, on->len, "ORDER BY position %" PRId64 " is not a select item", on->i);
+                if (!(e = newx(c, X_COL, on))) return SHOAL_ENOMEM;
+                e->slot = (int)on->i - 1;
+            } else if (on->kind == SHOAL_AST_NAME) {
+                int j = 0;
+                for (const shoal_item *s = st->cols; s; s = s->next, j++)
+                    if (s->alias && !strcasecmp(s->alias, on->s)) {
+                        if (!(e = newx(c, X_COL, on))) return SHOAL_ENOMEM;
+                        e->slot = j;
+                        break;
+                    }
+                if (has_star) e = NULL;
+            }
+            if (!e) {
+                /* An expression equal to a select item sorts by that column. */
+                int j = 0;
+                for (const shoal_item *s = st->cols; s && !has_star; s = s->next, j++)
+                    if (ast_equal(s->expr, on)) {
+                        if (!(e = newx(c, X_COL, on))) return SHOAL_ENOMEM;
+                        e->slot = j;
+                        break;
+                    }
+            }
+            if (!e && !(e = compile(c, on, out_mode))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
+            p->order[p->n_order] = e;
+            p->desc[p->n_order++] = o->desc;
+        }
+    }
+    if (st->limit) p->limit = st->limit->i;
+    if (st->offset) p->offset = st->offset->i;
+
+    /* Which aggregates each event type feeds (CSR over type ids), so the scan touches
+     * only what a record's type needs. */
+    if (p->n_maggs) {
+        uint32_t nt = p->n_types + 1;
+        p->tl_start = zalloc(x, sizeof(uint32_t) * (nt + 1));
+        if (!p->tl_start) return SHOAL_ENOMEM;
+        uint32_t total = 0;
+        for (uint32_t t = 0; t < nt; t++) {
+            p->tl_start[t] = total;
+            for (int i = 0; i < p->n_maggs; i++) {
+                const uint8_t *b = p->maggs[i].types;
+                if (t > 0 && (!b || (b[t >> 3] >> (t & 7) & 1))) total++;
+            }
+        }
+        p->tl_start[nt] = total;
+        p->tl = zalloc(x, sizeof(uint32_t) * (total + 1));
+        if (!p->tl) return SHOAL_ENOMEM;
+        uint32_t k = 0;
+        for (uint32_t t = 1; t < nt; t++)
+            for (int i = 0; i < p->n_maggs; i++) {
+                const uint8_t *b = p->maggs[i].types;
+                if (!b || (b[t >> 3] >> (t & 7) & 1)) p->tl[k++] = (uint32_t)i;
+            }
+    }
+    *out = p;
+    return SHOAL_OK;
+}
+
+/* ---------------------------------------------------------------- EXPLAIN */
+
+static int add_line(exec *x, char ***lines, int *n, int *cap, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int add_line(exec *x, char ***lines, int *n, int *cap, const char *fmt, ...)
+{
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 16;
+        char **l = shoal_arena_alloc(x->a, sizeof(char *) * (size_t)nc);
+        if (!l) return SHOAL_ENOMEM;
+        if (*n) memcpy(l, *lines, sizeof(char *) * (size_t)*n);
+        *lines = l;
+        *cap = nc;
+    }
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    (*lines)[(*n)++] = shoal_arena_strndup(x->a, buf, strlen(buf));
+    return (*lines)[*n - 1] ? 0 : SHOAL_ENOMEM;
+}
+
+static void fmt_ts(exec *x, int64_t t, char *buf, size_t n)
+{
+    qval v = {.t = V_TS, .u.i = t};
+    const char *s;
+    size_t len;
+    int kind;
+    if (t == INT64_MAX || shoal_val_render(x, &v, &s, &len, &kind)) snprintf(buf, n, "-");
+    else snprintf(buf, n, "%.*s", (int)len, s);
+}
+
+static void type_names(exec *x, const uint8_t *bits, uint32_t n_types, char *buf, size_t n)
+{
+    size_t off = 0;
+    buf[0] = 0;
+    for (uint32_t t = 1; t <= n_types && off < n; t++)
+        if (bits[t >> 3] >> (t & 7) & 1) {
+            shoal_str s;
+            if (shoal_dict_str(x->r, SHOAL_NS_TYPE, t, &s, NULL)) continue;
+            off += (size_t)snprintf(buf + off, n - off, "%s%.*s", off ? ", " : "", (int)s.len, s.ptr);
+        }
+}
+
+int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lines, int *n_lines)
+{
+    (void)st;
+    int n = 0, cap = 0, rc = 0;
+    char a[64], b[64], tl[300];
+    if (p->src == SRC_NONE) {
+        rc |= add_line(x, lines, &n, &cap, "no source: one row");
+    } else {
+        rc |= add_line(x, lines, &n, &cap, "scan log: seq 1..%" PRIu64 " (%" PRIu64 " records), one pass, no view covers this query",
+                       p->max_seq, p->max_seq);
+        if (p->cut_ts != INT64_MAX) {
+            fmt_ts(x, p->cut_ts, a, sizeof a);
+            rc |= add_line(x, lines, &n, &cap, "  as of %s: later events are not seen", a);
+        }
+        if (p->has_range) {
+            fmt_ts(x, p->range.lo, a, sizeof a);
+            fmt_ts(x, p->range.hi, b, sizeof b);
+            rc |= add_line(x, lines, &n, &cap, "  events in [%s, %s)", a, b);
+        }
+        if (p->type_filter) {
+            type_names(x, p->type_filter, p->n_types, tl, sizeof tl);
+            rc |= add_line(x, lines, &n, &cap, "  only types {%s}: others skipped before decoding properties", tl);
+        }
+    }
+    if (p->src == SRC_MEMBERS) {
+        rc |= add_line(x, lines, &n, &cap, "per-member aggregates: %d, dense arrays over %" PRIu32 " members", p->n_maggs, p->n_members);
+        for (int i = 0; i < p->n_maggs; i++) {
+            const magg *g = &p->maggs[i];
+            char w[140] = "";
+            if (g->has_win) {
+                fmt_ts(x, g->win.lo, a, sizeof a);
+                fmt_ts(x, g->win.hi, b, sizeof b);
+                snprintf(w, sizeof w, " in [%s, %s)", a, b);
+            }
+            if (g->types) type_names(x, g->types, p->n_types, tl, sizeof tl);
+            else snprintf(tl, sizeof tl, "all");
+            rc |= add_line(x, lines, &n, &cap, "  #%d %s: types {%s}%s%s", i + 1, g->desc, tl, w, g->filter ? ", with an event filter" : "");
+        }
+        rc |= add_line(x, lines, &n, &cap, "then rows: one per member seen (%" PRIu32 " at most)", p->n_members);
+    }
+    if (p->where) rc |= add_line(x, lines, &n, &cap, "filter: WHERE, compiled, per %s", p->src == SRC_MEMBERS ? "member" : "event");
+    if (p->grouped)
+        rc |= add_line(x, lines, &n, &cap, "aggregate: %d key%s, %d aggregate%s, hash table of groups", p->n_keys,
+                       p->n_keys == 1 ? "" : "s", p->n_raggs, p->n_raggs == 1 ? "" : "s");
+    if (p->having) rc |= add_line(x, lines, &n, &cap, "filter: HAVING, per group");
+    if (p->n_order) rc |= add_line(x, lines, &n, &cap, "sort: %d key%s", p->n_order, p->n_order == 1 ? "" : "s");
+    if (p->limit >= 0) rc |= add_line(x, lines, &n, &cap, "limit %" PRId64 " offset %" PRId64, p->limit, p->offset);
+    rc |= add_line(x, lines, &n, &cap, "output: %d column%s", p->n_cols, p->n_cols == 1 ? "" : "s");
+    *n_lines = n;
+    return rc ? shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory") : 0;
+}

@@ -1,0 +1,221 @@
+/* plan.h — what resolve/plan (plan.c) hands the executor (exec.c): compiled
+ * expressions, per-member aggregates in dense arrays, row aggregates per group, and
+ * the values that flow between them. Internal to query/.
+ */
+#ifndef SHOAL_PLAN_H
+#define SHOAL_PLAN_H
+
+#include "ast.h"
+#include "query.h"
+#include "tz.h"
+
+/* Value types. IDs are interned strings, compared by id and shown through the
+ * dictionary; TS is epoch ms; DATE is a local civil day (days since 1970-01-01);
+ * MONTH is year*12 + month-1; DUR is milliseconds. */
+enum { V_NULL = 0, V_BOOL, V_INT, V_NUM, V_STR, V_ID, V_TS, V_DATE, V_MONTH, V_DUR };
+
+typedef struct qval {
+    uint8_t t;
+    uint8_t ns;    /* V_ID: SHOAL_NS_* */
+    uint32_t n;    /* V_STR: length */
+    union {
+        int64_t i;
+        double d;
+        const char *s;
+    } u;
+} qval;
+
+/* Compiled expression operators. */
+enum {
+    X_CONST = 1, X_SEQ, X_TS, X_MEMBER, X_TYPE, X_GROUP, X_PROP,
+    X_MAGG,    /* per-member aggregate: slot */
+    X_KEY,     /* GROUP BY key: slot */
+    X_AGG,     /* row aggregate result: slot */
+    X_COL,     /* an output column (ORDER BY alias): slot */
+    X_ARITH, X_CMP, X_AND, X_OR, X_NOT, X_NEG, X_IN, X_INSET, X_BETWEEN, X_LIKE, X_ISNULL,
+    X_CASE, X_FUNC
+};
+
+typedef struct cx cx;
+typedef struct exec exec;
+typedef struct rowctx rowctx;
+
+typedef void (*func_eval)(exec *x, qval *args, int n, qval *out);
+
+struct cx {
+    int op;
+    int sub;           /* SHOAL_OP_* for ARITH/CMP; NOT flag for IN/BETWEEN/LIKE/ISNULL */
+    int off, len;
+    int rt;            /* static type when known (V_*), else -1 */
+    uint8_t rns;       /* static namespace for V_ID */
+    qval k;            /* CONST */
+    uint32_t key;      /* PROP: property id */
+    int slot;
+    cx *a, *b, *c;
+    cx **v;            /* IN list, CASE (cond, result pairs), FUNC args */
+    int n;
+    uint8_t *bits;     /* INSET: bitmap over ids of a->rns */
+    uint32_t n_bits;
+    func_eval fn;
+};
+
+/* Aggregate functions. */
+enum { F_COUNT = 1, F_SUM, F_AVG, F_MIN, F_MAX, F_FIRST, F_LAST };
+
+/* A builtin function (func.c). */
+typedef struct func {
+    const char *name;
+    int agg;           /* F_* for aggregates, 0 for scalars */
+    int min_args, max_args;
+    func_eval eval;
+    int rt;            /* result type, -1 when it depends on the arguments */
+} func;
+
+const func *shoal_func_find(const char *name);
+extern const char *const shoal_func_names[];
+
+/* A time range [lo, hi) in epoch ms. */
+typedef struct trange {
+    int64_t lo, hi;
+} trange;
+
+/* A per-member event aggregate: count(post WHERE original) DURING this_month. The
+ * accumulators are dense arrays indexed by member id. */
+typedef struct magg {
+    int fn;             /* F_* */
+    const shoal_node *node;
+    uint8_t *types;     /* bitmap over type ids; NULL: every type */
+    cx *arg;            /* value for sum/avg/min/max; NULL for count/first/last */
+    cx *filter;
+    int has_win;
+    trange win;
+    uint64_t *n;        /* events counted / values seen */
+    double *d;          /* sum, min, max as double */
+    int64_t *i;         /* int sum; first/last ts */
+    int num;            /* a non-integral value was seen: sums are doubles */
+    char desc[160];     /* for EXPLAIN */
+} magg;
+
+/* A row aggregate (per group): count(*), count(DISTINCT x), sum(x)…. */
+typedef struct ragg {
+    int fn;
+    int star, distinct;
+    const shoal_node *node;
+    cx *arg;
+} ragg;
+
+/* Per group accumulator of one row aggregate. */
+typedef struct acc {
+    int64_t n;
+    int64_t isum;
+    double dsum;
+    int num;
+    qval v;            /* min, max, first, last */
+} acc;
+
+enum { SRC_NONE = 0, SRC_EVENTS, SRC_MEMBERS };
+
+/* The plan of one SELECT. */
+typedef struct plan {
+    int src;
+    /* the scan */
+    uint64_t max_seq;        /* AS OF SEQ, else the snapshot's last */
+    int64_t cut_ts;          /* AS OF 'date': events after it are not seen; INT64_MAX */
+    int64_t now;
+    int has_range;           /* events: statement DURING */
+    trange range;
+    uint8_t *type_filter;    /* events: types WHERE can accept; NULL = all */
+    uint32_t n_types;
+    cx *where;
+    /* per-member aggregates */
+    magg *maggs;
+    int n_maggs;
+    uint32_t *tl_start, *tl;  /* CSR: aggregates per type id */
+    /* grouping */
+    int grouped;
+    cx **keys;
+    int n_keys;
+    ragg *raggs;
+    int n_raggs;
+    cx *having;
+    /* output */
+    int n_cols;
+    cx **cols;
+    const char **names;
+    cx **order;
+    int *desc;
+    int n_order;
+    int64_t limit, offset;   /* limit < 0: none */
+    int star_props;          /* SELECT * over events: property columns follow */
+    uint32_t n_members;
+} plan;
+
+struct rowctx {
+    const shoal_rec *rec;
+    uint32_t member;
+    const qval *keys;
+    const qval *aggs;
+    const qval *cols;
+};
+
+/* The execution state shared by compile and run. */
+struct exec {
+    shoal_arena *a;
+    shoal_arena *scratch;   /* per-row temporaries (rendered cells, function results) */
+    shoal_err *err;
+    shoal_reader *r;
+    shoal_db *db;
+    shoal_tz *tz;
+    int64_t now;
+    volatile int *cancel;
+    plan *p;
+    rowctx *row;
+    const char *src;
+    uint64_t n_scanned;
+    uint64_t n_decoded;
+};
+
+/* value.c */
+int shoal_val_truthy(const qval *v);
+int shoal_val_cmp(exec *x, const qval *a, const qval *b, int *out);   /* 0 ok, -1 NULL */
+int shoal_val_eq(exec *x, const qval *a, const qval *b);               /* 1, 0, -1 NULL */
+int shoal_val_str(exec *x, const qval *v, const char **s, uint32_t *n); /* string form of STR/ID */
+/* Renders v for output into a (kind: 0 null, 1 bool, 2 number, 3 string). */
+int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *kind);
+int shoal_val_keep(exec *x, qval *v);   /* copies a borrowed V_STR into the arena */
+uint64_t shoal_val_hash(const qval *v);
+int shoal_val_same(const qval *a, const qval *b);   /* identical (for grouping) */
+int shoal_val_like(const char *s, size_t n, const char *p, size_t pn);
+
+/* exec.c */
+void shoal_exec_eval(exec *x, const cx *e, qval *out);
+
+/* plan.c: time helpers shared with query.c */
+int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *out);
+int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out);
+int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lines, int *n_lines);
+
+/* Output sink (format.c). */
+typedef struct shoal_fmt shoal_fmt;
+typedef struct cell {
+    const char *s;
+    size_t n;
+    int kind;   /* 0 null, 1 bool, 2 number, 3 string */
+} cell;
+int shoal_fmt_new(int format, shoal_write_fn fn, void *ctx, shoal_fmt **out);
+void shoal_fmt_free(shoal_fmt *f);
+int shoal_fmt_begin(shoal_fmt *f, const char *const *names, int n);
+int shoal_fmt_row(shoal_fmt *f, const cell *cells);
+int shoal_fmt_end(shoal_fmt *f, int timing, double ms);
+int shoal_fmt_text(shoal_fmt *f, const char *s, size_t n);  /* a message line (SET) */
+
+/* scan.c: the executor's log cursor (shoal_logcur's records, decoded inline). */
+typedef struct shoal_scan shoal_scan;
+int shoal_scan_open(shoal_reader *r, uint64_t from_seq, shoal_scan **out, shoal_err *err);
+int shoal_scan_next(shoal_scan *s, shoal_rec *rec, shoal_err *err);
+void shoal_scan_close(shoal_scan *s);
+
+/* exec.c: runs a planned SELECT, sending rows to f. */
+int shoal_exec_select(exec *x, plan *p, shoal_fmt *f);
+
+#endif

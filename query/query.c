@@ -1,0 +1,353 @@
+/* query.c — the entry point of the query layer (query.h): sessions, and
+ * shoal_query_run, which parses a text of statements and runs them one by one, each in
+ * its own arena: SELECT and EXPLAIN go through plan.c and exec.c, SET and SHOW are
+ * handled here. The REPL, `shoal query` and batch jobs all come through here (clox's
+ * interpret()).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "plan.h"
+
+struct shoal_session {
+    shoal_db *db;
+    int format;
+    int timing;
+    int has_now;
+    int64_t now;
+    volatile int *cancel;
+    shoal_write_fn fn;
+    void *ctx;
+    shoal_tz *tz;
+};
+
+int shoal_session_new(shoal_db *db, shoal_session **out, shoal_err *err)
+{
+    shoal_session *s = shoal_malloc(sizeof *s);
+    if (!s) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    memset(s, 0, sizeof *s);
+    s->db = db;
+    s->format = SHOAL_OUT_TABLE;
+    *out = s;
+    return SHOAL_OK;
+}
+
+void shoal_session_free(shoal_session *s)
+{
+    if (!s) return;
+    shoal_tz_free(s->tz);
+    shoal_free(s);
+}
+
+void shoal_session_set_output(shoal_session *s, shoal_write_fn fn, void *ctx)
+{
+    s->fn = fn;
+    s->ctx = ctx;
+}
+void shoal_session_set_format(shoal_session *s, int format) { s->format = format; }
+int shoal_session_format(const shoal_session *s) { return s->format; }
+void shoal_session_set_timing(shoal_session *s, int on) { s->timing = on; }
+int shoal_session_timing(const shoal_session *s) { return s->timing; }
+void shoal_session_set_cancel(shoal_session *s, volatile int *flag) { s->cancel = flag; }
+
+static const char *const format_names[] = {NULL, "table", "csv", "json", "ndjson", "markdown"};
+
+int shoal_query_format_parse(const char *name)
+{
+    for (int i = 1; i <= SHOAL_OUT_MARKDOWN; i++)
+        if (!strcasecmp(name, format_names[i])) return i;
+    if (!strcasecmp(name, "md")) return SHOAL_OUT_MARKDOWN;
+    return 0;
+}
+
+const char *shoal_query_format_name(int format)
+{
+    return format >= 1 && format <= SHOAL_OUT_MARKDOWN ? format_names[format] : "?";
+}
+
+const char *const *shoal_query_keywords(void) { return shoal_kw_names; }
+const char *const *shoal_query_functions(void) { return shoal_func_names; }
+
+static double now_ms(int clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The database's time zone, reloaded when the setting changed (another process may
+ * have set it). */
+static int load_tz(shoal_session *s, shoal_err *err)
+{
+    char name[128];
+    shoal_err e;
+    shoal_err_clear(&e);
+    int rc = shoal_db_setting_get(s->db, "timezone", name, sizeof name, &e);
+    if (rc == SHOAL_ENOTFOUND) snprintf(name, sizeof name, "UTC");
+    else if (rc) return shoal_err_set(err, rc, -1, -1, "%s", e.msg);
+    if (s->tz && !strcmp(shoal_tz_name(s->tz), name)) return 0;
+    shoal_tz *tz;
+    if ((rc = shoal_tz_new(name, NULL, &tz, &e))) return shoal_err_set(err, rc, -1, -1, "database time zone: %s", e.msg);
+    shoal_tz_free(s->tz);
+    s->tz = tz;
+    return 0;
+}
+
+static int run_select(shoal_session *s, exec *x, const shoal_stmt *st, int explain)
+{
+    plan *p;
+    shoal_fmt *f = NULL;
+    int rc = shoal_reader_open(s->db, &x->r, x->err);
+    if (rc) return rc;
+    double t0 = now_ms(CLOCK_MONOTONIC);
+    if ((rc = shoal_plan_select(x, explain ? st->inner : st, &p))) goto fail;
+    if ((rc = shoal_fmt_new(s->format, s->fn, s->ctx, &f))) {
+        rc = shoal_err_set(x->err, rc, -1, -1, "out of memory");
+        goto fail;
+    }
+    if (explain) {
+        char **lines;
+        int n;
+        if ((rc = shoal_plan_explain(x, st->inner, p, &lines, &n))) goto fail;
+        static const char *const names[] = {"plan"};
+        if ((rc = shoal_fmt_begin(f, names, 1))) goto io;
+        for (int i = 0; i < n; i++) {
+            cell c = {lines[i], strlen(lines[i]), 3};
+            if ((rc = shoal_fmt_row(f, &c))) goto io;
+        }
+    } else {
+        if ((rc = shoal_exec_select(x, p, f))) goto fail;
+    }
+    if ((rc = shoal_fmt_end(f, s->timing, now_ms(CLOCK_MONOTONIC) - t0))) goto io;
+    goto fail;
+io:
+    rc = shoal_err_set(x->err, rc == SHOAL_ENOMEM ? SHOAL_ENOMEM : SHOAL_EIO, -1, -1,
+                       rc == SHOAL_ENOMEM ? "out of memory" : "cannot write the output");
+fail:
+    shoal_fmt_free(f);
+    shoal_reader_close(x->r);
+    x->r = NULL;
+    return rc;
+}
+
+/* A one-column or two-column listing (SHOW). */
+static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
+{
+    shoal_fmt *f = NULL;
+    int rc = shoal_reader_open(s->db, &x->r, x->err);
+    if (rc) return rc;
+    double t0 = now_ms(CLOCK_MONOTONIC);
+    if ((rc = shoal_fmt_new(s->format, s->fn, s->ctx, &f))) {
+        rc = shoal_err_set(x->err, rc, -1, -1, "out of memory");
+        goto fail;
+    }
+    if (!strcasecmp(st->name, "types")) {
+        /* With each type's number of events: one pass over the record headers. */
+        uint32_t n = shoal_dict_count(x->r, SHOAL_NS_TYPE);
+        uint64_t *counts = shoal_arena_alloc(x->a, sizeof(uint64_t) * (n + 1));
+        if (!counts) {
+            rc = shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+            goto fail;
+        }
+        memset(counts, 0, sizeof(uint64_t) * (n + 1));
+        shoal_logcur *cur;
+        shoal_rec rec;
+        if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) goto fail;
+        uint64_t k = 0;
+        while ((rc = shoal_logcur_next(cur, &rec, x->err)) == 1) {
+            if (rec.type <= n) counts[rec.type]++;
+            if ((++k & 65535) == 0 && x->cancel && *x->cancel) {
+                rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+                break;
+            }
+        }
+        shoal_logcur_close(cur);
+        if (rc < 0) goto fail;
+        static const char *const names[] = {"type", "events"};
+        if ((rc = shoal_fmt_begin(f, names, 2))) goto io;
+        for (uint32_t id = 1; id <= n; id++) {
+            shoal_str str;
+            if ((rc = shoal_dict_str(x->r, SHOAL_NS_TYPE, id, &str, x->err))) goto fail;
+            char num[32];
+            snprintf(num, sizeof num, "%llu", (unsigned long long)counts[id]);
+            cell c[2] = {{str.ptr ? str.ptr : "", str.len, 3}, {num, strlen(num), 2}};
+            if ((rc = shoal_fmt_row(f, c))) goto io;
+        }
+    } else if (!strcasecmp(st->name, "properties")) {
+        static const char *const names[] = {"property"};
+        if ((rc = shoal_fmt_begin(f, names, 1))) goto io;
+        uint32_t n = shoal_dict_count(x->r, SHOAL_NS_PROP);
+        for (uint32_t id = 1; id <= n; id++) {
+            shoal_str str;
+            if ((rc = shoal_dict_str(x->r, SHOAL_NS_PROP, id, &str, x->err))) goto fail;
+            cell c = {str.ptr ? str.ptr : "", str.len, 3};
+            if ((rc = shoal_fmt_row(f, &c))) goto io;
+        }
+    } else if (!strcasecmp(st->name, "settings")) {
+        static const char *const names[] = {"setting", "value", "scope"};
+        if ((rc = shoal_fmt_begin(f, names, 3))) goto io;
+        char nowbuf[64];
+        if (s->has_now) {
+            qval v = {.t = V_TS, .u.i = s->now};
+            const char *str;
+            size_t len;
+            int kind;
+            shoal_val_render(x, &v, &str, &len, &kind);
+            snprintf(nowbuf, sizeof nowbuf, "%.*s", (int)len, str);
+        } else {
+            snprintf(nowbuf, sizeof nowbuf, "wall clock");
+        }
+        const char *rows[4][3] = {
+            {"timezone", shoal_tz_name(s->tz), "database"},
+            {"now", nowbuf, "session"},
+            {"format", shoal_query_format_name(s->format), "session"},
+            {"timing", s->timing ? "on" : "off", "session"},
+        };
+        for (int i = 0; i < 4; i++) {
+            cell c[3];
+            for (int j = 0; j < 3; j++) c[j] = (cell){rows[i][j], strlen(rows[i][j]), 3};
+            if ((rc = shoal_fmt_row(f, c))) goto io;
+        }
+    } else {
+        rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
+                           "unknown SHOW \"%s\" (expected TYPES, PROPERTIES or SETTINGS)", st->name);
+        goto fail;
+    }
+    if ((rc = shoal_fmt_end(f, s->timing, now_ms(CLOCK_MONOTONIC) - t0))) goto io;
+    goto fail;
+io:
+    rc = shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+fail:
+    shoal_fmt_free(f);
+    shoal_reader_close(x->r);
+    x->r = NULL;
+    return rc;
+}
+
+static int run_set(shoal_session *s, exec *x, const shoal_stmt *st)
+{
+    const shoal_node *v = st->value;
+    const char *val = v->kind == SHOAL_AST_INT ? "" : v->s;
+    if (!strcasecmp(st->name, "timezone") || !strcasecmp(st->name, "time_zone")) {
+        if (v->kind == SHOAL_AST_INT || v->kind == SHOAL_AST_TSLIT)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s", "expected a time zone name such as 'Asia/Shanghai'");
+        shoal_tz *tz;
+        shoal_err e;
+        shoal_err_clear(&e);
+        int rc = shoal_tz_new(val, NULL, &tz, &e);
+        if (rc) return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s", e.msg);
+        shoal_tz_free(tz);
+        return shoal_db_setting_set(s->db, "timezone", val, x->err);
+    }
+    if (!strcasecmp(st->name, "now")) {
+        if (v->kind == SHOAL_AST_NAME && !strcasecmp(val, "default")) {
+            s->has_now = 0;
+            return 0;
+        }
+        int64_t t;
+        if (v->kind == SHOAL_AST_INT || shoal_plan_time(x, val, strlen(val), 0, &t))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s",
+                                 "expected a date or time such as '2025-03-04' or '2025-03-04T09:00:00+08:00', or DEFAULT");
+        s->has_now = 1;
+        s->now = t;
+        return 0;
+    }
+    if (!strcasecmp(st->name, "format")) {
+        int fmt = v->kind == SHOAL_AST_INT ? 0 : shoal_query_format_parse(val);
+        if (!fmt)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s",
+                                 "unknown format (expected table, csv, json, ndjson or markdown)");
+        s->format = fmt;
+        return 0;
+    }
+    if (!strcasecmp(st->name, "timing")) {
+        if (v->kind != SHOAL_AST_INT && (!strcasecmp(val, "on") || !strcasecmp(val, "off"))) {
+            s->timing = !strcasecmp(val, "on");
+            return 0;
+        }
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s", "expected ON or OFF");
+    }
+    return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
+                         "unknown setting \"%s\" (expected TIMEZONE, NOW, FORMAT or TIMING)", st->name);
+}
+
+static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, shoal_err *err)
+{
+    exec x;
+    memset(&x, 0, sizeof x);
+    x.err = err;
+    x.db = s->db;
+    x.cancel = s->cancel;
+    x.src = src;
+    x.a = shoal_arena_new();
+    x.scratch = shoal_arena_new();
+    int rc;
+    if (!x.a || !x.scratch) {
+        rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+        goto fail;
+    }
+    if ((rc = load_tz(s, err))) {
+        /* A zone that no longer loads must not stop SET TIMEZONE from replacing it. */
+        if (st->kind != SHOAL_STMT_SET) goto fail;
+        shoal_err_clear(err);
+        shoal_tz_free(s->tz);
+        if ((rc = shoal_tz_new("UTC", NULL, &s->tz, err))) goto fail;
+    }
+    x.tz = s->tz;
+    x.now = s->has_now ? s->now : (int64_t)now_ms(CLOCK_REALTIME);
+    switch (st->kind) {
+    case SHOAL_STMT_SELECT: rc = run_select(s, &x, st, 0); break;
+    case SHOAL_STMT_EXPLAIN: rc = run_select(s, &x, st, 1); break;
+    case SHOAL_STMT_SET: rc = run_set(s, &x, st); break;
+    default: rc = run_show(s, &x, st); break;
+    }
+fail:
+    shoal_arena_free(x.a);
+    shoal_arena_free(x.scratch);
+    return rc;
+}
+
+int shoal_query_run(shoal_session *s, const char *src, size_t n, shoal_err *err)
+{
+    if (n > (1u << 30)) return shoal_err_set(err, SHOAL_ERANGE, -1, -1, "query text is too long");
+    shoal_parse_ctx c;
+    memset(&c, 0, sizeof c);
+    c.arena = shoal_arena_new();
+    if (!c.arena) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    c.err = err;
+    c.src = src;
+    c.n_src = n;
+    int rc = shoal_ast_parse(&c);
+    for (const shoal_stmt *st = c.head; !rc && st; st = st->next) rc = run_stmt(s, st, src, err);
+    shoal_arena_free(c.arena);
+    return rc;
+}
+
+int shoal_query_complete(const char *src, size_t n)
+{
+    int done = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = src[i];
+        if (ch == '\'' || ch == '"') {
+            size_t j = i + 1;
+            while (j < n && src[j] != ch) j++;
+            if (j >= n) return 0;
+            i = j;
+            done = 0;
+        } else if (ch == '-' && i + 1 < n && src[i + 1] == '-') {
+            while (i < n && src[i] != '\n') i++;
+        } else if (ch == '/' && i + 1 < n && src[i + 1] == '*') {
+            size_t j = i + 2;
+            while (j + 1 < n && !(src[j] == '*' && src[j + 1] == '/')) j++;
+            if (j + 1 >= n) return 0;
+            i = j + 1;
+        } else if (ch == ';') {
+            done = 1;
+        } else if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
+            done = 0;
+        }
+    }
+    return done;
+}

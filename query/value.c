@@ -1,0 +1,259 @@
+/* value.c — the values that flow through a query (plan.h's qval): truth, comparison,
+ * hashing for GROUP BY, LIKE, and rendering for output. Interned strings (V_ID) compare
+ * by id when both sides are interned in the same namespace and fall back to their text
+ * through the dictionary otherwise; the dictionary is only touched off the hot path.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+
+int shoal_val_truthy(const qval *v)
+{
+    switch (v->t) {
+    case V_BOOL:
+    case V_INT:
+    case V_TS:
+    case V_DATE:
+    case V_MONTH:
+    case V_DUR: return v->u.i != 0;
+    case V_NUM: return v->u.d != 0;
+    case V_STR: return v->n != 0;
+    case V_ID: return 1;
+    default: return 0;
+    }
+}
+
+int shoal_val_str(exec *x, const qval *v, const char **s, uint32_t *n)
+{
+    if (v->t == V_STR) {
+        *s = v->u.s;
+        *n = v->n;
+        return 0;
+    }
+    if (v->t == V_ID) {
+        shoal_str out;
+        if (shoal_dict_str(x->r, v->ns, (uint32_t)v->u.i, &out, NULL) != SHOAL_OK) {
+            *s = "";
+            *n = 0;
+            return 0;
+        }
+        *s = out.ptr ? out.ptr : "";
+        *n = out.len;
+        return 0;
+    }
+    return -1;
+}
+
+static int is_num(int t) { return t == V_BOOL || t == V_INT || t == V_NUM; }
+static int is_text(int t) { return t == V_STR || t == V_ID; }
+
+/* Rank of a type family when kinds differ, so that ORDER BY is total (SQLite's order:
+ * NULL, numbers, text). */
+static int family(int t)
+{
+    if (t == V_NULL) return 0;
+    if (is_text(t)) return 3;
+    return 1;
+}
+
+static int cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    if (c) return c < 0 ? -1 : 1;
+    return an < bn ? -1 : an > bn;
+}
+
+int shoal_val_cmp(exec *x, const qval *a, const qval *b, int *out)
+{
+    if (a->t == V_NULL || b->t == V_NULL) return -1;
+    if (is_num(a->t) && is_num(b->t)) {
+        if (a->t != V_NUM && b->t != V_NUM) *out = a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+        else {
+            double da = a->t == V_NUM ? a->u.d : (double)a->u.i, db = b->t == V_NUM ? b->u.d : (double)b->u.i;
+            *out = da < db ? -1 : da > db;
+        }
+        return 0;
+    }
+    if (is_text(a->t) && is_text(b->t)) {
+        if (a->t == V_ID && b->t == V_ID && a->ns == b->ns && a->u.i == b->u.i) {
+            *out = 0;
+            return 0;
+        }
+        const char *sa, *sb;
+        uint32_t na, nb;
+        shoal_val_str(x, a, &sa, &na);
+        shoal_val_str(x, b, &sb, &nb);
+        *out = cmp_bytes(sa, na, sb, nb);
+        return 0;
+    }
+    if (a->t == b->t || (!is_text(a->t) && !is_text(b->t))) {
+        /* TS, DATE, MONTH, DUR among themselves or with numbers: by the number. */
+        double da = a->t == V_NUM ? a->u.d : (double)a->u.i, db = b->t == V_NUM ? b->u.d : (double)b->u.i;
+        *out = da < db ? -1 : da > db;
+        return 0;
+    }
+    int fa = family(a->t), fb = family(b->t);
+    *out = fa < fb ? -1 : fa > fb;
+    return 0;
+}
+
+int shoal_val_eq(exec *x, const qval *a, const qval *b)
+{
+    if (a->t == V_NULL || b->t == V_NULL) return -1;
+    if (a->t == V_ID && b->t == V_ID && a->ns == b->ns) return a->u.i == b->u.i;
+    /* A string interned in one namespace and given as text: only equal when the text
+     * is equal, which the dictionary settles. */
+    int c;
+    if (shoal_val_cmp(x, a, b, &c)) return -1;
+    if (is_text(a->t) != is_text(b->t)) return 0;
+    return c == 0;
+}
+
+int shoal_val_keep(exec *x, qval *v)
+{
+    if (v->t != V_STR || v->n == 0) return 0;
+    char *p = shoal_arena_strndup(x->a, v->u.s, v->n);
+    if (!p) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    v->u.s = p;
+    return 0;
+}
+
+uint64_t shoal_val_hash(const qval *v)
+{
+    uint64_t h = 1469598103934665603ULL ^ v->t;
+    if (v->t == V_STR) {
+        for (uint32_t i = 0; i < v->n; i++) h = (h ^ (unsigned char)v->u.s[i]) * 1099511628211ULL;
+    } else if (v->t == V_NUM) {
+        uint64_t bits;
+        double d = v->u.d == 0 ? 0 : v->u.d;
+        memcpy(&bits, &d, 8);
+        h = (h ^ bits) * 1099511628211ULL;
+    } else if (v->t != V_NULL) {
+        h = (h ^ ((uint64_t)v->u.i + ((uint64_t)v->ns << 56))) * 0x9E3779B97F4A7C15ULL;
+    }
+    h ^= h >> 29;
+    return h * 0xBF58476D1CE4E5B9ULL;
+}
+
+int shoal_val_same(const qval *a, const qval *b)
+{
+    if (a->t != b->t) return 0;
+    switch (a->t) {
+    case V_NULL: return 1;
+    case V_STR: return a->n == b->n && memcmp(a->u.s, b->u.s, a->n) == 0;
+    case V_NUM: return a->u.d == b->u.d;
+    case V_ID: return a->ns == b->ns && a->u.i == b->u.i;
+    default: return a->u.i == b->u.i;
+    }
+}
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* SQL LIKE: % any run, _ one byte; ASCII case-insensitive like SQLite's default. */
+int shoal_val_like(const char *s, size_t n, const char *p, size_t pn)
+{
+    size_t i = 0, j = 0, star_j = (size_t)-1, star_i = 0;
+    while (i < n) {
+        if (j < pn && p[j] == '%') {
+            star_j = j++;
+            star_i = i;
+        } else if (j < pn && (p[j] == '_' || lower((unsigned char)p[j]) == lower((unsigned char)s[i]))) {
+            i++;
+            j++;
+        } else if (star_j != (size_t)-1) {
+            j = star_j + 1;
+            i = ++star_i;
+        } else {
+            return 0;
+        }
+    }
+    while (j < pn && p[j] == '%') j++;
+    return j == pn;
+}
+
+static int put(exec *x, const char **out, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int put(exec *x, const char **out, size_t *n, const char *fmt, ...)
+{
+    char buf[96];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (k < 0) k = 0;
+    if ((size_t)k >= sizeof buf) k = sizeof buf - 1;
+    char *p = shoal_arena_strndup(x->scratch, buf, (size_t)k);
+    if (!p) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    *out = p;
+    *n = (size_t)k;
+    return 0;
+}
+
+static int render_num(exec *x, double d, const char **out, size_t *n)
+{
+    if (!isfinite(d)) return put(x, out, n, "%s", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+    /* The shortest of %.15g..%.17g that reads back to the same double. */
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d) break;
+    }
+    return put(x, out, n, "%s", buf);
+}
+
+int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *kind)
+{
+    int64_t y;
+    int m, d;
+    *kind = 3;
+    switch (v->t) {
+    case V_NULL: *kind = 0; *out = ""; *n = 0; return 0;
+    case V_BOOL: *kind = 1; *out = v->u.i ? "true" : "false"; *n = strlen(*out); return 0;
+    case V_INT: *kind = 2; return put(x, out, n, "%" PRId64, v->u.i);
+    case V_NUM: *kind = 2; return render_num(x, v->u.d, out, n);
+    case V_STR: *out = v->u.s; *n = v->n; return 0;
+    case V_ID: {
+        uint32_t k;
+        shoal_val_str(x, v, out, &k);
+        *n = k;
+        return 0;
+    }
+    case V_TS: {
+        int32_t off = x->tz ? shoal_tz_offset(x->tz, v->u.i) : 0;
+        int64_t local = v->u.i + (int64_t)off * 1000;
+        int64_t days = local >= 0 ? local / 86400000 : -((-local + 86399999) / 86400000);
+        int64_t ms = local - days * 86400000;
+        shoal_tz_civil_from_days(days, &y, &m, &d);
+        char zone[16];
+        if (off == 0 && (!x->tz || !strcmp(shoal_tz_name(x->tz), "UTC"))) snprintf(zone, sizeof zone, "Z");
+        else snprintf(zone, sizeof zone, "%c%02d:%02d", off < 0 ? '-' : '+', (off < 0 ? -off : off) / 3600,
+                      ((off < 0 ? -off : off) / 60) % 60);
+        int hh = (int)(ms / 3600000), mi = (int)(ms / 60000 % 60), ss = (int)(ms / 1000 % 60), ff = (int)(ms % 1000);
+        if (ff) return put(x, out, n, "%04" PRId64 "-%02d-%02dT%02d:%02d:%02d.%03d%s", y, m, d, hh, mi, ss, ff, zone);
+        return put(x, out, n, "%04" PRId64 "-%02d-%02dT%02d:%02d:%02d%s", y, m, d, hh, mi, ss, zone);
+    }
+    case V_DATE:
+        shoal_tz_civil_from_days(v->u.i, &y, &m, &d);
+        return put(x, out, n, "%04" PRId64 "-%02d-%02d", y, m, d);
+    case V_MONTH: {
+        int64_t yy = v->u.i >= 0 ? v->u.i / 12 : -((-v->u.i + 11) / 12);
+        return put(x, out, n, "%04" PRId64 "-%02d", yy, (int)(v->u.i - yy * 12) + 1);
+    }
+    case V_DUR: {
+        int64_t ms = v->u.i < 0 ? -v->u.i : v->u.i;
+        int64_t days = ms / 86400000;
+        ms %= 86400000;
+        return put(x, out, n, "%s%" PRId64 " day%s %02d:%02d:%02d", v->u.i < 0 ? "-" : "", days, days == 1 ? "" : "s",
+                   (int)(ms / 3600000), (int)(ms / 60000 % 60), (int)(ms / 1000 % 60));
+    }
+    }
+    *out = "";
+    *n = 0;
+    return 0;
+}

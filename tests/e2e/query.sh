@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# tests/e2e/query.sh — `shoal query`: inline text, -f files (several statements, stop at
+# the first error with its position), formats, exit statuses.
+. "$(dirname "$0")/../lib.sh"
+
+printf '%s\n' '{"ts":"2025-03-03T09:00:00Z","member":"alice","type":"post","words":10}' \
+              '{"ts":"2025-03-04T09:00:00Z","member":"bob","type":"post","words":30}' > "$T/ev.ndjson"
+check_status query-no-database 2 "$SHOAL" query 'SELECT 1'
+"$SHOAL" ingest "$T/ev.ndjson" >/dev/null 2>&1
+
+check_eq query-inline "$("$SHOAL" query 'SELECT count(*) AS n, sum(words) AS w FROM events')" $'n,w\n2,40'
+check_eq query-format-ndjson "$("$SHOAL" query --format ndjson 'SELECT member FROM members ORDER BY member')" \
+    $'{"member":"alice"}\n{"member":"bob"}'
+check_eq query-format-equals "$("$SHOAL" query --format=markdown 'SELECT 1 AS one')" $'| one |\n| --: |\n|   1 |'
+check_grep query-timing 'Time: [0-9.]+ ms' "$("$SHOAL" query --format table --timing 'SELECT 1')"
+check_status query-bad-format 2 "$SHOAL" query --format yaml 'SELECT 1'
+check_status query-no-text 2 "$SHOAL" query
+check_grep query-help 'usage: shoal query' "$("$SHOAL" query --help 2>&1)"
+
+cat > "$T/report.shoal" <<'SHOAL'
+-- a report: two statements, then a mistake, then one that must not run
+SELECT count(*) AS posts FROM events WHERE type = post;
+SELECT member FROM members ORDER BY member LIMIT 1;
+SELECT member FROM events
+WHERE wrods > 3;
+SELECT 'not reached' AS x;
+SHOAL
+out=$("$SHOAL" query -f "$T/report.shoal" 2>"$T/err"); rc=$?
+check_eq query-file-output "$out" $'posts\n2\nmember\nalice'
+check_eq query-file-error "$(cat "$T/err")" "$T/report.shoal:5:7: error: unknown column \"wrods\""$'\nWHERE wrods > 3;\n      ^~~~~'
+check_eq query-file-status "$rc" 1
+out=$(printf 'SELECT 1 AS a;\nSELECT 2 AS b\n' | "$SHOAL" query -f - 2>&1)
+check_eq query-file-stdin "$out" $'a\n1\nb\n2'
+out=$(printf 'SELECT 1 AS a;\nSELEC 2\n' | "$SHOAL" query -f - 2>&1)
+check_eq query-syntax-error-runs-nothing "$out" $'<stdin>:2:1: error: expected "EXPLAIN", "SELECT", "SET", "SHOW", \';\' or end of input but found "SELEC"\nSELEC 2\n^~~~~'
+check_status query-missing-file 2 "$SHOAL" query -f "$T/nope.shoal"
+
+# SET TIMEZONE persists in the database; SET NOW lasts for the session (one run).
+"$SHOAL" query "SET TIMEZONE = 'Europe/Berlin'" >/dev/null
+check_eq query-timezone-persists "$("$SHOAL" query 'SELECT ts FROM events WHERE seq = 1')" $'ts\n2025-03-03T10:00:00+01:00'
+check_eq query-timezone-dst "$("$SHOAL" query "SELECT 2025-07-01T12:00 AS t")" $'t\n2025-07-01T12:00:00+02:00'
+check_grep query-now-is-session 'wall clock' "$("$SHOAL" query 'SHOW SETTINGS')"
+"$SHOAL" query "SET TIMEZONE = 'UTC'" >/dev/null

@@ -1,0 +1,98 @@
+/* test_tz.c — time zones from TZif files and the calendar arithmetic (engine/tz.c). */
+#include "tz.h"
+#include "unit.h"
+
+static int64_t at(int y, int m, int d, int hh, int mm, int ss)
+{
+    return (shoal_tz_days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss) * 1000LL;
+}
+
+TEST(utc)
+{
+    shoal_tz *tz;
+    CHECK_RC(shoal_tz_new("UTC", NULL, &tz, NULL), SHOAL_OK);
+    CHECK(shoal_tz_offset(tz, at(2025, 3, 16, 0, 0, 0)) == 0);
+    CHECK(shoal_tz_to_utc(tz, 12345) == 12345);
+    shoal_tz_free(tz);
+}
+
+TEST(shanghai)
+{
+    shoal_tz *tz;
+    CHECK_RC(shoal_tz_new("Asia/Shanghai", NULL, &tz, NULL), SHOAL_OK);
+    CHECK(shoal_tz_offset(tz, at(2025, 3, 16, 0, 0, 0)) == 28800);
+    CHECK(shoal_tz_to_utc(tz, at(2025, 3, 16, 0, 0, 0)) == at(2025, 3, 15, 16, 0, 0));
+    shoal_tz_free(tz);
+}
+
+TEST(berlin_dst)
+{
+    shoal_tz *tz;
+    CHECK_RC(shoal_tz_new("Europe/Berlin", NULL, &tz, NULL), SHOAL_OK);
+    CHECK(shoal_tz_offset(tz, at(2025, 3, 30, 0, 59, 59)) == 3600);
+    CHECK(shoal_tz_offset(tz, at(2025, 3, 30, 1, 0, 0)) == 7200);
+    CHECK(shoal_tz_offset(tz, at(2025, 10, 26, 0, 59, 59)) == 7200);
+    CHECK(shoal_tz_offset(tz, at(2025, 10, 26, 1, 0, 0)) == 3600);
+    /* Beyond the listed transitions the footer's POSIX rule decides. */
+    CHECK(shoal_tz_offset(tz, at(2100, 7, 1, 12, 0, 0)) == 7200);
+    CHECK(shoal_tz_offset(tz, at(2100, 12, 1, 12, 0, 0)) == 3600);
+    CHECK(shoal_tz_offset(tz, at(2100, 3, 28, 0, 59, 59)) == 3600);
+    CHECK(shoal_tz_offset(tz, at(2100, 3, 28, 1, 0, 0)) == 7200);
+    CHECK(shoal_tz_to_utc(tz, at(2025, 7, 1, 0, 0, 0)) == at(2025, 6, 30, 22, 0, 0));
+    shoal_tz_free(tz);
+}
+
+TEST(new_york_rule)
+{
+    shoal_tz *tz;
+    CHECK_RC(shoal_tz_new("America/New_York", NULL, &tz, NULL), SHOAL_OK);
+    CHECK(shoal_tz_offset(tz, at(2060, 11, 7, 5, 59, 59)) == -14400);
+    CHECK(shoal_tz_offset(tz, at(2060, 11, 7, 6, 0, 0)) == -18000);
+    CHECK(shoal_tz_offset(tz, at(2025, 1, 1, 0, 0, 0)) == -18000);
+    shoal_tz_free(tz);
+}
+
+TEST(sydney_southern)
+{
+    shoal_tz *tz;
+    CHECK_RC(shoal_tz_new("Australia/Sydney", NULL, &tz, NULL), SHOAL_OK);
+    CHECK(shoal_tz_offset(tz, at(2050, 1, 1, 0, 0, 0)) == 39600);
+    CHECK(shoal_tz_offset(tz, at(2050, 7, 1, 0, 0, 0)) == 36000);
+    shoal_tz_free(tz);
+}
+
+TEST(bad_names)
+{
+    shoal_tz *tz;
+    shoal_err err;
+    shoal_err_clear(&err);
+    CHECK_RC(shoal_tz_new("../etc/passwd", NULL, &tz, &err), SHOAL_EINVAL);
+    CHECK(tz == NULL);
+    CHECK_RC(shoal_tz_new("Nowhere/Zone", NULL, &tz, NULL), SHOAL_ENOTFOUND);
+    CHECK_RC(shoal_tz_new("", NULL, &tz, NULL), SHOAL_EINVAL);
+    CHECK_RC(shoal_tz_new("zone.tab", NULL, &tz, NULL), SHOAL_EFORMAT);
+}
+
+TEST(civil)
+{
+    for (int64_t d = -800000; d < 800000; d += 97) {
+        int64_t y;
+        int m, dd;
+        shoal_tz_civil_from_days(d, &y, &m, &dd);
+        CHECK(shoal_tz_days_from_civil(y, m, dd) == d);
+    }
+    CHECK(shoal_tz_days_from_civil(1970, 1, 1) == 0);
+    CHECK(shoal_tz_days_from_civil(2000, 3, 1) == 11017);
+}
+
+int main(void)
+{
+    RUN(utc);
+    RUN(shanghai);
+    RUN(berlin_dst);
+    RUN(new_york_rule);
+    RUN(sydney_southern);
+    RUN(bad_names);
+    RUN(civil);
+    UNIT_EXIT();
+}
