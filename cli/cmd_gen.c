@@ -320,8 +320,9 @@ static int plan_members(gen *g)
     for (uint64_t i = 0; i < n; i++) {
         member *m = &g->m[i];
         m->flags = 0;
-        /* Pareto with alpha 1.15 (the "80/20" shape), capped so that the heaviest member
-         * stays human: about a hundred events a day at 10M events. */
+        /* Pareto with alpha 1.3: with the creators' post-heavy mix, the top 1% of members
+         * write about 80% of the posts (the "90-9-1" shape of online communities). Capped
+         * so that the heaviest member stays human: some 50 events a day at 1M events. */
         double w = pow(1.0 - rng_unit(&g->r), -1.0 / 1.3);
         if (w > 1000)
             w = 1000;
@@ -880,7 +881,8 @@ static int emit(gen *g)
     uint64_t mask = ((uint64_t)1 << g->idx_bits) - 1;
     uint32_t next_id = 1;
     /* Events sit in member order and leave in time order: every line is a cache and
-     * TLB miss unless fetched ahead. 16 lines ahead measured best (1.9x at 10M). */
+     * TLB miss unless fetched ahead. Fetching 16 lines ahead took 10M events from
+     * 4.9 s to 2.4 s (to /dev/null). */
     enum { AHEAD = 16 };
     for (uint64_t s = 0; s < g->n_e && !o.err; s++) {
         if (s + AHEAD < g->n_e)
