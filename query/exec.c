@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "plan.h"
+#include "scan.h"
 
 /* How often the scan looks at the cancel flag: a power of two, about a millisecond. */
 #define CANCEL_EVERY 65536
@@ -663,7 +664,9 @@ static int scan_log(run *g, int members)
     int64_t lo = p->has_range ? p->range.lo : INT64_MIN, hi = p->has_range ? p->range.hi : INT64_MAX;
     const uint8_t *tf = p->type_filter;
     uint64_t n = 0;
-    while ((rc = shoal_scan_next(cur, &rec, x->err)) == 1) {
+    MDB_cursor *mc = shoal_scan_cursor(cur);
+    MDB_cursor_op op = MDB_FIRST;
+    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
         if (rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
