@@ -319,6 +319,8 @@ typedef struct run {
     group **list;
     size_t n_list, cap_list;
     dset *dsets;
+    group **by_id;        /* GROUP BY one interned column: groups indexed by its id */
+    uint32_t n_by_id;
     /* rows */
     orow *rows;
     size_t n_rows, cap_rows;
@@ -617,8 +619,17 @@ static int process(run *g, const rowctx *r)
     if (!p->grouped) return emit(g, r);
     qval *keys = g->keybuf;
     for (int i = 0; i < p->n_keys; i++) shoal_exec_eval(x, p->keys[i], &keys[i]);
-    /* Without GROUP BY there is one group: no hashing per row. */
-    group *q = p->n_keys == 0 && g->n_list ? g->list[0] : find_group(g, keys);
+    /* Without GROUP BY there is one group, and GROUP BY type, group or member indexes
+     * groups by the dictionary id: no hashing per row in either case. */
+    group *q;
+    if (p->n_keys == 0 && g->n_list) {
+        q = g->list[0];
+    } else if (g->by_id) {
+        uint32_t id = keys[0].t == V_ID && keys[0].u.i < g->n_by_id ? (uint32_t)keys[0].u.i : 0;
+        if (!(q = g->by_id[id]) && (q = find_group(g, keys))) g->by_id[id] = q;
+    } else {
+        q = find_group(g, keys);
+    }
     if (!q) return nomem(x);
     return accumulate(g, q);
 }
@@ -786,6 +797,15 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         goto fail;
     }
     if ((rc = alloc_maggs(x, p))) goto fail;
+    if (p->grouped && p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER)) {
+        g.n_by_id = shoal_dict_count(x->r, p->keys[0]->rns) + 1;
+        g.by_id = shoal_malloc(sizeof(group *) * g.n_by_id);
+        if (!g.by_id) {
+            rc = nomem(x);
+            goto fail;
+        }
+        memset(g.by_id, 0, sizeof(group *) * g.n_by_id);
+    }
     if (p->src == SRC_NONE) {
         rowctx row = {0};
         rc = process(&g, &row);
@@ -840,6 +860,7 @@ fail:
         shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
     }
     shoal_free(g.table);
+    shoal_free(g.by_id);
     shoal_free(g.list);
     shoal_free(g.rows);
     shoal_arena_free(g.rows_a);
