@@ -506,7 +506,9 @@ static int write_row(run *g, const qval *cols)
     exec *x = g->x;
     for (int i = 0; i < g->p->n_cols; i++)
         if (shoal_val_render(x, &cols[i], &g->cells[i].s, &g->cells[i].n, &g->cells[i].kind)) return x->err->code;
-    if (shoal_fmt_row(g->f, g->cells)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+    int frc = shoal_fmt_row(g->f, g->cells);
+    if (frc == SHOAL_ENOMEM) return nomem(x);
+    if (frc) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
     if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
     return 0;
 }
@@ -564,6 +566,7 @@ static int emit(run *g, const rowctx *r)
     qval *cols = g->colbuf;
     x->row = (rowctx *)r;
     for (int i = 0; i < p->n_cols; i++) shoal_exec_eval(x, p->cols[i], &cols[i]);
+    if (x->err->code) return x->err->code;
     if (!p->n_order) {
         if (g->n_skipped < p->offset) {
             g->n_skipped++;
@@ -615,7 +618,7 @@ static int process(run *g, const rowctx *r)
     plan *p = g->p;
     if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
     x->row = (rowctx *)r;
-    if (p->where && !truthy(x, p->where)) return 0;
+    if (p->where && !truthy(x, p->where)) return x->err->code;
     if (!p->grouped) return emit(g, r);
     qval *keys = g->keybuf;
     for (int i = 0; i < p->n_keys; i++) shoal_exec_eval(x, p->keys[i], &keys[i]);
@@ -631,7 +634,8 @@ static int process(run *g, const rowctx *r)
         q = find_group(g, keys);
     }
     if (!q) return nomem(x);
-    return accumulate(g, q);
+    int rc = accumulate(g, q);
+    return rc ? rc : x->err->code;
 }
 
 static int row_cmp(const void *a, const void *b, void *ctx)
@@ -793,7 +797,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     }
     memset(g.dsets, 0, sizeof(dset) * (size_t)(p->n_raggs + 1));
     if ((rc = shoal_fmt_begin(f, p->names, p->n_cols))) {
-        rc = shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+        rc = rc == SHOAL_ENOMEM ? nomem(x) : shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
         goto fail;
     }
     if ((rc = alloc_maggs(x, p))) goto fail;
