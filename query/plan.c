@@ -305,20 +305,17 @@ static int agg_kind(const shoal_node *n)
 /* Over members, an aggregate whose argument names an event type (count(post),
  * sum(post.words), first(join)) or that carries a window or an event filter is a
  * per-member event aggregate; count(*), avg(count(post)) and the like aggregate rows. */
-static int is_member_agg(cctx *c, const shoal_node *n)
+static int is_member_agg(const cctx *c, const shoal_node *n)
 {
     if (c->p->src != SRC_MEMBERS || !agg_kind(n)) return 0;
     if (n->win || n->filter) return 1;
     if (n->flags & SHOAL_AST_F_DISTINCT) return 0;
     if (!n->list) return 0;
     const shoal_node *a = n->list->head;
-    uint32_t id;
     if (a->kind == SHOAL_AST_DOT) return 1;
     /* A bare name that is not a member column is meant as an event type (and is reported
      * as an unknown one if it is not). */
-    if (a->kind == SHOAL_AST_NAME && strcasecmp(a->s, "member")) return 1;
-    (void)id;
-    return 0;
+    return a->kind == SHOAL_AST_NAME && strcasecmp(a->s, "member") != 0;
 }
 
 static int has_row_agg(cctx *c, const shoal_node *n)
