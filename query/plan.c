@@ -305,20 +305,17 @@ static int agg_kind(const shoal_node *n)
 /* Over members, an aggregate whose argument names an event type (count(post),
  * sum(post.words), first(join)) or that carries a window or an event filter is a
  * per-member event aggregate; count(*), avg(count(post)) and the like aggregate rows. */
-static int is_member_agg(cctx *c, const shoal_node *n)
+static int is_member_agg(const cctx *c, const shoal_node *n)
 {
     if (c->p->src != SRC_MEMBERS || !agg_kind(n)) return 0;
     if (n->win || n->filter) return 1;
     if (n->flags & SHOAL_AST_F_DISTINCT) return 0;
     if (!n->list) return 0;
     const shoal_node *a = n->list->head;
-    uint32_t id;
     if (a->kind == SHOAL_AST_DOT) return 1;
     /* A bare name that is not a member column is meant as an event type (and is reported
      * as an unknown one if it is not). */
-    if (a->kind == SHOAL_AST_NAME && strcasecmp(a->s, "member")) return 1;
-    (void)id;
-    return 0;
+    return a->kind == SHOAL_AST_NAME && strcasecmp(a->s, "member") != 0;
 }
 
 static int has_row_agg(cctx *c, const shoal_node *n)
@@ -800,25 +797,31 @@ static cx *compile(cctx *c, const shoal_node *n, int mode)
 /* Types that WHERE can accept, from its top-level AND conjuncts of the form
  * type = X or type IN (…): records of other types are skipped before their
  * properties are decoded. */
-static void type_filter(plan *p, const cx *w, uint8_t *bits, int *any)
+static cx *type_filter(plan *p, cx *w, uint8_t *bits, int *any)
 {
-    if (!w) return;
+    if (!w) return NULL;
     if (w->op == X_AND) {
-        type_filter(p, w->a, bits, any);
-        type_filter(p, w->b, bits, any);
-        return;
+        /* Conjuncts the bitmap decides are dropped from WHERE: it is not tested twice. */
+        cx *a = type_filter(p, w->a, bits, any), *b = type_filter(p, w->b, bits, any);
+        if (!a) return b;
+        if (!b) return a;
+        w->a = a;
+        w->b = b;
+        return w;
     }
-    uint8_t one[1];
-    (void)one;
     if (w->op == X_INSET && w->a->op == X_TYPE && !w->sub) {
         for (uint32_t i = 0; i <= p->n_types; i++)
             if (!(i < w->n_bits && (w->bits[i >> 3] >> (i & 7) & 1))) bits[i >> 3] &= (uint8_t) ~(1u << (i & 7));
         *any = 1;
-    } else if (w->op == X_CMP && w->sub == SHOAL_OP_EQ && w->a->op == X_TYPE && is_const(w->b) && w->b->k.t == V_ID) {
+        return NULL;
+    }
+    if (w->op == X_CMP && w->sub == SHOAL_OP_EQ && w->a->op == X_TYPE && is_const(w->b) && w->b->k.t == V_ID) {
         for (uint32_t i = 0; i <= p->n_types; i++)
             if (i != w->b->k.u.i) bits[i >> 3] &= (uint8_t) ~(1u << (i & 7));
         *any = 1;
+        return NULL;
     }
+    return w;
 }
 
 static const char *item_name(cctx *c, const shoal_item *it)
@@ -888,8 +891,11 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
         if (!bits) return SHOAL_ENOMEM;
         memset(bits, 0xff, p->n_types / 8 + 1);
         int any = 0;
-        type_filter(p, p->where, bits, &any);
-        if (any) p->type_filter = bits;
+        cx *rest = type_filter(p, p->where, bits, &any);
+        if (any) {
+            p->type_filter = bits;
+            p->where = rest;
+        }
     }
 
     int n_group = 0;
@@ -1126,9 +1132,12 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         rc |= add_line(x, lines, &n, &cap, "then rows: one per member seen (%" PRIu32 " at most)", p->n_members);
     }
     if (p->where) rc |= add_line(x, lines, &n, &cap, "filter: WHERE, compiled, per %s", p->src == SRC_MEMBERS ? "member" : "event");
-    if (p->grouped)
-        rc |= add_line(x, lines, &n, &cap, "aggregate: %d key%s, %d aggregate%s, hash table of groups", p->n_keys,
-                       p->n_keys == 1 ? "" : "s", p->n_raggs, p->n_raggs == 1 ? "" : "s");
+    if (p->grouped) {
+        int dense = p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER);
+        rc |= add_line(x, lines, &n, &cap, "aggregate: %d key%s, %d aggregate%s, %s", p->n_keys, p->n_keys == 1 ? "" : "s",
+                       p->n_raggs, p->n_raggs == 1 ? "" : "s",
+                       p->n_keys == 0 ? "one group" : dense ? "groups in an array indexed by dictionary id" : "hash table of groups");
+    }
     if (p->having) rc |= add_line(x, lines, &n, &cap, "filter: HAVING, per group");
     if (p->n_order) rc |= add_line(x, lines, &n, &cap, "sort: %d key%s", p->n_order, p->n_order == 1 ? "" : "s");
     if (p->limit >= 0) rc |= add_line(x, lines, &n, &cap, "limit %" PRId64 " offset %" PRId64, p->limit, p->offset);
