@@ -52,11 +52,11 @@ static void f_month(exec *x, qval *a, int n, qval *out)
 {
     (void)n;
     int64_t d, y;
-    int m, dd;
+    unsigned m, dd;
     if (a[0].t == V_DATE) d = a[0].u.i;
     else if (a[0].t == V_TS) d = local_days(x, a[0].u.i);
     else { out->t = V_NULL; return; }
-    shoal_tz_civil_from_days(d, &y, &m, &dd);
+    shoal_cal_civil_from_days(d, &y, &m, &dd);
     out->t = V_MONTH;
     out->u.i = y * 12 + m - 1;
 }
@@ -65,11 +65,11 @@ static void f_year(exec *x, qval *a, int n, qval *out)
 {
     (void)n;
     int64_t d, y;
-    int m, dd;
+    unsigned m, dd;
     if (a[0].t == V_DATE) d = a[0].u.i;
     else if (a[0].t == V_TS) d = local_days(x, a[0].u.i);
     else { out->t = V_NULL; return; }
-    shoal_tz_civil_from_days(d, &y, &m, &dd);
+    shoal_cal_civil_from_days(d, &y, &m, &dd);
     out->t = V_INT;
     out->u.i = y;
 }

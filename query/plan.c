@@ -89,11 +89,11 @@ int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *o
     if (n < 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d))
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
-    int64_t day = shoal_tz_days_from_civil(y, mo, d);
+    int64_t day = shoal_cal_days_from_civil(y, (unsigned)mo, (unsigned)d);
     int64_t cy;
-    int cm, cd;
-    shoal_tz_civil_from_days(day, &cy, &cm, &cd);
-    if (cm != mo || cd != d) return -1;
+    unsigned cm, cd;
+    shoal_cal_civil_from_days(day, &cy, &cm, &cd);
+    if ((int)cm != mo || (int)cd != d) return -1;
     if (n == 10) {
         *out = end_of_day ? day_start(x, day + 1) - 1 : day_start(x, day);
         return 0;
@@ -149,8 +149,8 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
     int64_t now = x->now, today = local_day(x, now);
     const char *word = w->word;
     int64_t y;
-    int m, d;
-    shoal_tz_civil_from_days(today, &y, &m, &d);
+    unsigned m, d;
+    shoal_cal_civil_from_days(today, &y, &m, &d);
     int64_t wd = ((today % 7) + 10) % 7;   /* Monday = 0 */
     if (w->d1) {
         int64_t lo, hi;
@@ -197,17 +197,17 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
         out->lo = day_start(x, today - wd - 7);
         out->hi = day_start(x, today - wd);
     } else if (!strcasecmp(word, "this_month")) {
-        out->lo = day_start(x, shoal_tz_days_from_civil(y, m, 1));
-        out->hi = day_start(x, shoal_tz_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1));
+        out->lo = day_start(x, shoal_cal_days_from_civil(y, m, 1));
+        out->hi = day_start(x, shoal_cal_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1));
     } else if (!strcasecmp(word, "last_month")) {
-        out->lo = day_start(x, shoal_tz_days_from_civil(m == 1 ? y - 1 : y, m == 1 ? 12 : m - 1, 1));
-        out->hi = day_start(x, shoal_tz_days_from_civil(y, m, 1));
+        out->lo = day_start(x, shoal_cal_days_from_civil(m == 1 ? y - 1 : y, m == 1 ? 12 : m - 1, 1));
+        out->hi = day_start(x, shoal_cal_days_from_civil(y, m, 1));
     } else if (!strcasecmp(word, "this_year")) {
-        out->lo = day_start(x, shoal_tz_days_from_civil(y, 1, 1));
-        out->hi = day_start(x, shoal_tz_days_from_civil(y + 1, 1, 1));
+        out->lo = day_start(x, shoal_cal_days_from_civil(y, 1, 1));
+        out->hi = day_start(x, shoal_cal_days_from_civil(y + 1, 1, 1));
     } else if (!strcasecmp(word, "last_year")) {
-        out->lo = day_start(x, shoal_tz_days_from_civil(y - 1, 1, 1));
-        out->hi = day_start(x, shoal_tz_days_from_civil(y, 1, 1));
+        out->lo = day_start(x, shoal_cal_days_from_civil(y - 1, 1, 1));
+        out->hi = day_start(x, shoal_cal_days_from_civil(y, 1, 1));
     } else {
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->word_off, w->word_len,
                              "unknown window \"%s\" (expected today, yesterday, this_week, last_week, "
@@ -490,11 +490,11 @@ static int coerce(cctx *c, const cx *col, cx *k)
             k->k.u.i = t;
         } else {
             int64_t day = local_day(c->x, t), y;
-            int m, d;
+            unsigned m, d;
             k->k.t = V_DATE;
             k->k.u.i = day;
             if (col->rt == V_MONTH) {
-                shoal_tz_civil_from_days(day, &y, &m, &d);
+                shoal_cal_civil_from_days(day, &y, &m, &d);
                 k->k.t = V_MONTH;
                 k->k.u.i = y * 12 + m - 1;
             }
