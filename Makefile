@@ -147,7 +147,6 @@ case-study: all
 
 # ---------------------------------------------------------------- deps
 
-DEB_PKGS := liblmdb-dev flex bison libxxhash-dev libreadline-dev libexpat1-dev
 deps:
 	@missing=""; \
 	[ -f /usr/include/lmdb.h ] || missing="$$missing liblmdb-dev"; \
