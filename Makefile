@@ -5,7 +5,8 @@
 #   make fuzz        libFuzzer harnesses for every parser (FUZZ_SECONDS each)
 #   make demo        deps, build, generate demo data, ingest it, print a summary
 #   make bench       figures against DuckDB and SQLite (bench/run)
-#   make deps        install missing Debian packages (apt-get, as root)
+#   make deps        install missing Debian packages (apt-get, as root): the build's
+#                    libraries and tools, and sqlite3, python3 and script for the tests
 #   make case-study  rerun docs/CASE-STUDY.md's statements and paste their outputs
 
 MODE ?= release
@@ -146,7 +147,6 @@ case-study: all
 
 # ---------------------------------------------------------------- deps
 
-DEB_PKGS := liblmdb-dev flex bison libxxhash-dev libreadline-dev libexpat1-dev
 deps:
 	@missing=""; \
 	[ -f /usr/include/lmdb.h ] || missing="$$missing liblmdb-dev"; \
@@ -155,6 +155,9 @@ deps:
 	[ -f /usr/include/expat.h ] || missing="$$missing libexpat1-dev"; \
 	command -v flex >/dev/null || missing="$$missing flex"; \
 	command -v bison >/dev/null || missing="$$missing bison"; \
+	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
+	command -v script >/dev/null || missing="$$missing bsdutils"; \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
 	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -63,44 +63,6 @@ size_t shoal_codec_encode(const shoal_ievent *ev, unsigned char *p)
     return (size_t)(p - s);
 }
 
-int shoal_codec_decode(const unsigned char *p, size_t n, shoal_rec *rec)
-{
-    const unsigned char *end = p + n;
-    uint64_t v;
-    size_t k;
-    if (n < 4) return SHOAL_ECORRUPT;
-    unsigned flags = *p++;
-    if (flags & ~(unsigned)(SHOAL_REC_HAS_ID | SHOAL_REC_HAS_GROUP)) return SHOAL_ECORRUPT;
-    if (!(k = shoal_varint_get(p, end, &v))) return SHOAL_ECORRUPT;
-    p += k;
-    rec->ts = shoal_unzigzag(v);
-    if (!(k = shoal_varint_get(p, end, &v)) || v == 0 || v > UINT32_MAX) return SHOAL_ECORRUPT;
-    p += k;
-    rec->member = (uint32_t)v;
-    if (!(k = shoal_varint_get(p, end, &v)) || v == 0 || v > UINT32_MAX) return SHOAL_ECORRUPT;
-    p += k;
-    rec->type = (uint32_t)v;
-    rec->group = 0;
-    if (flags & SHOAL_REC_HAS_GROUP) {
-        if (!(k = shoal_varint_get(p, end, &v)) || v == 0 || v > UINT32_MAX) return SHOAL_ECORRUPT;
-        p += k;
-        rec->group = (uint32_t)v;
-    }
-    rec->has_id = (flags & SHOAL_REC_HAS_ID) != 0;
-    rec->id.ptr = NULL;
-    rec->id.len = 0;
-    if (rec->has_id) {
-        if (!(k = shoal_varint_get(p, end, &v)) || v > (uint64_t)(end - p - k)) return SHOAL_ECORRUPT;
-        p += k;
-        rec->id.ptr = (const char *)p;
-        rec->id.len = (uint32_t)v;
-        p += v;
-    }
-    rec->props = p;
-    rec->end = end;
-    return SHOAL_OK;
-}
-
 /* Decodes the property at *pp; returns false when the record is malformed. */
 static bool next_prop(const unsigned char **pp, const unsigned char *end, shoal_rprop *out)
 {

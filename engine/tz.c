@@ -34,31 +34,6 @@ struct shoal_tz {
     rule_date start, end;
 };
 
-int64_t shoal_tz_days_from_civil(int64_t y, int m, int d)
-{
-    /* Howard Hinnant's days_from_civil. */
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-void shoal_tz_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yy + (*m <= 2);
-}
-
 static int is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 static int64_t floordiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
@@ -149,10 +124,10 @@ static int64_t rule_day(const rule_date *r, int64_t y)
     if (r->kind == 'J') {
         int n = r->n;
         if (is_leap(y) && n >= 60) n++;   /* Jn never counts February 29 */
-        return shoal_tz_days_from_civil(y, 1, 1) + n - 1;
+        return shoal_cal_days_from_civil(y, 1, 1) + n - 1;
     }
-    if (r->kind == 'N') return shoal_tz_days_from_civil(y, 1, 1) + r->n;
-    int64_t first = shoal_tz_days_from_civil(y, r->m, 1);
+    if (r->kind == 'N') return shoal_cal_days_from_civil(y, 1, 1) + r->n;
+    int64_t first = shoal_cal_days_from_civil(y, (unsigned)r->m, 1);
     int wd = (int)((first % 7 + 11) % 7);   /* 1970-01-01 was a Thursday: Sunday = 0 */
     int64_t day = first + (r->d - wd + 7) % 7 + (int64_t)(r->w - 1) * 7;
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -165,8 +140,8 @@ static int32_t rule_offset(const shoal_tz *tz, int64_t t)
 {
     if (!tz->has_dst) return tz->std_off;
     int64_t y;
-    int m, d;
-    shoal_tz_civil_from_days(floordiv(t + tz->std_off, 86400), &y, &m, &d);
+    unsigned m, d;
+    shoal_cal_civil_from_days(floordiv(t + tz->std_off, 86400), &y, &m, &d);
     /* Start is given in standard time, end in daylight time. */
     int64_t start = rule_day(&tz->start, y) * 86400 + tz->start.secs - tz->std_off;
     int64_t end = rule_day(&tz->end, y) * 86400 + tz->end.secs - tz->dst_off;

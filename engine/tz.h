@@ -28,8 +28,7 @@ int32_t shoal_tz_offset(const shoal_tz *tz, int64_t utc_ms);
  * were UTC). A time skipped by a DST gap maps forward; an ambiguous one to the first. */
 int64_t shoal_tz_to_utc(const shoal_tz *tz, int64_t local_ms);
 
-/* Days since 1970-01-01 of a civil date (month 1..12), and back. */
-int64_t shoal_tz_days_from_civil(int64_t y, int m, int d);
-void shoal_tz_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+/* Civil dates and day numbers: shoal_cal_days_from_civil and back (caltime.h). */
+#include "caltime.h"
 
 #endif

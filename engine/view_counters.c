@@ -10,6 +10,7 @@
  * bucket, in key order); a log-ordered batch touches one or two days per series.
  */
 #include "shoal_int.h"
+#include "caltime.h"
 #include "tz.h"
 
 #include <math.h>
@@ -461,8 +462,8 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         }
         uint64_t sd = (uint64_t)kp[0] << 32 | (uint64_t)kp[1] << 24 | (uint64_t)kp[2] << 16 | (uint64_t)kp[3] << 8 | kp[4];
         int64_t day = (int32_t)((uint32_t)sd ^ (1u << 31)), y;
-        int mo, d;
-        shoal_tz_civil_from_days(day, &y, &mo, &d);
+        unsigned mo, d;
+        shoal_cal_civil_from_days(day, &y, &mo, &d);
         int fresh;
         cbucket *b = bucket_at(s, sd, &fresh);
         if (!b) {
@@ -471,7 +472,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         }
         b->dirty = 1;
         if (fresh) {
-            snprintf(msg, sizeof msg, "view \"%s\": series %u, day %04lld-%02d-%02d is stored but a rebuild has no such bucket",
+            snprintf(msg, sizeof msg, "view \"%s\": series %u, day %04lld-%02u-%02u is stored but a rebuild has no such bucket",
                      name, kp[0], (long long)y, mo, d);
             problem(ctx, msg);
             continue;
@@ -479,7 +480,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         int sums = v->def.series[kp[0]].sum_prop.len != 0;
         const unsigned char *p = val.mv_data, *end = p + val.mv_size, *q = b->p + 1, *qend = b->p + b->n;
         if (val.mv_size == 0 || p[0] != sums) {
-            snprintf(msg, sizeof msg, "view \"%s\": series %u, day %04lld-%02d-%02d has a bad bucket header", name,
+            snprintf(msg, sizeof msg, "view \"%s\": series %u, day %04lld-%02u-%02u has a bad bucket header", name,
                      kp[0], (long long)y, mo, d);
             problem(ctx, msg);
             continue;
@@ -495,7 +496,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             if ((p < end && !np) || !np || !nq || !same_entry(&a, &c)) {
                 uint32_t m = np ? a.member : nq ? c.member : 0;
                 snprintf(msg, sizeof msg,
-                         "view \"%s\": series %u, day %04lld-%02d-%02d, member id %u: stored %llu events, a rebuild "
+                         "view \"%s\": series %u, day %04lld-%02u-%02u, member id %u: stored %llu events, a rebuild "
                          "counts %llu",
                          name, kp[0], (long long)y, mo, d, m, np ? (unsigned long long)a.count : 0ULL,
                          nq && (!np || c.member == m) ? (unsigned long long)c.count : 0ULL);

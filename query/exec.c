@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "plan.h"
+#include "scan.h"
 
 /* How often the scan looks at the cancel flag: a power of two, about a millisecond. */
 #define CANCEL_EVERY 65536
@@ -319,6 +320,8 @@ typedef struct run {
     group **list;
     size_t n_list, cap_list;
     dset *dsets;
+    group **by_id;        /* GROUP BY one interned column: groups indexed by its id */
+    uint32_t n_by_id;
     /* rows */
     orow *rows;
     size_t n_rows, cap_rows;
@@ -506,7 +509,9 @@ static int write_row(run *g, const qval *cols)
     exec *x = g->x;
     for (int i = 0; i < g->p->n_cols; i++)
         if (shoal_val_render(x, &cols[i], &g->cells[i].s, &g->cells[i].n, &g->cells[i].kind)) return x->err->code;
-    if (shoal_fmt_row(g->f, g->cells)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+    int frc = shoal_fmt_row(g->f, g->cells);
+    if (frc == SHOAL_ENOMEM) return nomem(x);
+    if (frc) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
     if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
     return 0;
 }
@@ -565,6 +570,7 @@ static int emit(run *g, const rowctx *r)
     qval *cols = g->colbuf;
     x->row = (rowctx *)r;
     for (int i = 0; i < p->n_cols; i++) shoal_exec_eval(x, p->cols[i], &cols[i]);
+    if (x->err->code) return x->err->code;
     if (!p->n_order) {
         if (g->n_skipped < p->offset) {
             g->n_skipped++;
@@ -627,14 +633,24 @@ static int process(run *g, const rowctx *r)
     plan *p = g->p;
     if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
     x->row = (rowctx *)r;
-    if (p->where && !truthy(x, p->where)) return 0;
+    if (p->where && !truthy(x, p->where)) return x->err->code;
     if (!p->grouped) return emit(g, r);
     qval *keys = g->keybuf;
     for (int i = 0; i < p->n_keys; i++) shoal_exec_eval(x, p->keys[i], &keys[i]);
-    /* Without GROUP BY there is one group: no hashing per row. */
-    group *q = p->n_keys == 0 && g->n_list ? g->list[0] : find_group(g, keys);
+    /* Without GROUP BY there is one group, and GROUP BY type, group or member indexes
+     * groups by the dictionary id: no hashing per row in either case. */
+    group *q;
+    if (p->n_keys == 0 && g->n_list) {
+        q = g->list[0];
+    } else if (g->by_id) {
+        uint32_t id = keys[0].t == V_ID && keys[0].u.i < g->n_by_id ? (uint32_t)keys[0].u.i : 0;
+        if (!(q = g->by_id[id]) && (q = find_group(g, keys))) g->by_id[id] = q;
+    } else {
+        q = find_group(g, keys);
+    }
     if (!q) return nomem(x);
-    return accumulate(g, q);
+    int rc = accumulate(g, q);
+    return rc ? rc : x->err->code;
 }
 
 static int row_cmp(const void *a, const void *b, void *ctx)
@@ -678,7 +694,9 @@ static int scan_log(run *g, int members)
     int64_t lo = p->has_range ? p->range.lo : INT64_MIN, hi = p->has_range ? p->range.hi : INT64_MAX;
     const uint8_t *tf = p->type_filter;
     uint64_t n = 0;
-    while ((rc = shoal_scan_next(cur, &rec, x->err)) == 1) {
+    MDB_cursor *mc = shoal_scan_cursor(cur);
+    MDB_cursor_op op = MDB_FIRST;
+    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
         if (rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
@@ -878,10 +896,19 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     }
     memset(g.dsets, 0, sizeof(dset) * (size_t)(p->n_raggs + 1));
     if ((rc = shoal_fmt_begin(f, p->names, p->n_cols))) {
-        rc = shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+        rc = rc == SHOAL_ENOMEM ? nomem(x) : shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
         goto fail;
     }
     if ((rc = alloc_maggs(x, p))) goto fail;
+    if (p->grouped && p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER)) {
+        g.n_by_id = shoal_dict_count(x->r, p->keys[0]->rns) + 1;
+        g.by_id = shoal_malloc(sizeof(group *) * g.n_by_id);
+        if (!g.by_id) {
+            rc = nomem(x);
+            goto fail;
+        }
+        memset(g.by_id, 0, sizeof(group *) * g.n_by_id);
+    }
     if (p->src == SRC_NONE) {
         rowctx row = {0};
         rc = process(&g, &row);
@@ -938,6 +965,7 @@ fail:
         shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
     }
     shoal_free(g.table);
+    shoal_free(g.by_id);
     shoal_free(g.list);
     shoal_free(g.rows);
     shoal_arena_free(g.rows_a);

@@ -52,11 +52,11 @@ static void f_month(exec *x, qval *a, int n, qval *out)
 {
     (void)n;
     int64_t d, y;
-    int m, dd;
+    unsigned m, dd;
     if (a[0].t == V_DATE) d = a[0].u.i;
     else if (a[0].t == V_TS) d = local_days(x, a[0].u.i);
     else { out->t = V_NULL; return; }
-    shoal_tz_civil_from_days(d, &y, &m, &dd);
+    shoal_cal_civil_from_days(d, &y, &m, &dd);
     out->t = V_MONTH;
     out->u.i = y * 12 + m - 1;
 }
@@ -65,11 +65,11 @@ static void f_year(exec *x, qval *a, int n, qval *out)
 {
     (void)n;
     int64_t d, y;
-    int m, dd;
+    unsigned m, dd;
     if (a[0].t == V_DATE) d = a[0].u.i;
     else if (a[0].t == V_TS) d = local_days(x, a[0].u.i);
     else { out->t = V_NULL; return; }
-    shoal_tz_civil_from_days(d, &y, &m, &dd);
+    shoal_cal_civil_from_days(d, &y, &m, &dd);
     out->t = V_INT;
     out->u.i = y;
 }
@@ -100,7 +100,12 @@ static void f_case(exec *x, qval *a, int n, qval *out, int up)
     uint32_t len;
     if (shoal_val_str(x, &a[0], &s, &len)) { *out = a[0]; return; }
     char *p = shoal_arena_alloc(x->scratch, len + 1);
-    if (!p) { out->t = V_NULL; return; }
+    if (!p) {
+        /* Evaluation has no return code: the error is recorded and the row loop stops. */
+        shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+        out->t = V_NULL;
+        return;
+    }
     for (uint32_t i = 0; i < len; i++) p[i] = (char)(up ? toupper((unsigned char)s[i]) : tolower((unsigned char)s[i]));
     p[len] = 0;
     out->t = V_STR;

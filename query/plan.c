@@ -89,11 +89,11 @@ int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *o
     if (n < 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d))
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
-    int64_t day = shoal_tz_days_from_civil(y, mo, d);
+    int64_t day = shoal_cal_days_from_civil(y, (unsigned)mo, (unsigned)d);
     int64_t cy;
-    int cm, cd;
-    shoal_tz_civil_from_days(day, &cy, &cm, &cd);
-    if (cm != mo || cd != d) return -1;
+    unsigned cm, cd;
+    shoal_cal_civil_from_days(day, &cy, &cm, &cd);
+    if ((int)cm != mo || (int)cd != d) return -1;
     if (n == 10) {
         *out = end_of_day ? day_start(x, day + 1) - 1 : day_start(x, day);
         return 0;
@@ -149,8 +149,8 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
     int64_t now = x->now, today = local_day(x, now);
     const char *word = w->word;
     int64_t y;
-    int m, d;
-    shoal_tz_civil_from_days(today, &y, &m, &d);
+    unsigned m, d;
+    shoal_cal_civil_from_days(today, &y, &m, &d);
     int64_t wd = ((today % 7) + 10) % 7;   /* Monday = 0 */
     if (w->d1) {
         int64_t lo, hi;
@@ -197,17 +197,17 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
         out->lo = day_start(x, today - wd - 7);
         out->hi = day_start(x, today - wd);
     } else if (!strcasecmp(word, "this_month")) {
-        out->lo = day_start(x, shoal_tz_days_from_civil(y, m, 1));
-        out->hi = day_start(x, shoal_tz_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1));
+        out->lo = day_start(x, shoal_cal_days_from_civil(y, m, 1));
+        out->hi = day_start(x, shoal_cal_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1));
     } else if (!strcasecmp(word, "last_month")) {
-        out->lo = day_start(x, shoal_tz_days_from_civil(m == 1 ? y - 1 : y, m == 1 ? 12 : m - 1, 1));
-        out->hi = day_start(x, shoal_tz_days_from_civil(y, m, 1));
+        out->lo = day_start(x, shoal_cal_days_from_civil(m == 1 ? y - 1 : y, m == 1 ? 12 : m - 1, 1));
+        out->hi = day_start(x, shoal_cal_days_from_civil(y, m, 1));
     } else if (!strcasecmp(word, "this_year")) {
-        out->lo = day_start(x, shoal_tz_days_from_civil(y, 1, 1));
-        out->hi = day_start(x, shoal_tz_days_from_civil(y + 1, 1, 1));
+        out->lo = day_start(x, shoal_cal_days_from_civil(y, 1, 1));
+        out->hi = day_start(x, shoal_cal_days_from_civil(y + 1, 1, 1));
     } else if (!strcasecmp(word, "last_year")) {
-        out->lo = day_start(x, shoal_tz_days_from_civil(y - 1, 1, 1));
-        out->hi = day_start(x, shoal_tz_days_from_civil(y, 1, 1));
+        out->lo = day_start(x, shoal_cal_days_from_civil(y - 1, 1, 1));
+        out->hi = day_start(x, shoal_cal_days_from_civil(y, 1, 1));
     } else {
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->word_off, w->word_len,
                              "unknown window \"%s\" (expected today, yesterday, this_week, last_week, "
@@ -305,14 +305,13 @@ static int agg_kind(const shoal_node *n)
 /* Over members, an aggregate whose argument names an event type (count(post),
  * sum(post.words), first(join)) or that carries a window or an event filter is a
  * per-member event aggregate; count(*), avg(count(post)) and the like aggregate rows. */
-static int is_member_agg(cctx *c, const shoal_node *n)
+static int is_member_agg(const cctx *c, const shoal_node *n)
 {
     if (c->p->src != SRC_MEMBERS || !agg_kind(n)) return 0;
     if (n->win || n->filter) return 1;
     if (n->flags & SHOAL_AST_F_DISTINCT) return 0;
     if (!n->list) return 0;
     const shoal_node *a = n->list->head;
-    uint32_t id;
     if (a->kind == SHOAL_AST_DOT) return 1;
     /* A bare name that is not a member column is meant as an event type (and is reported
      * as an unknown one if it is not). */
@@ -321,7 +320,6 @@ static int is_member_agg(cctx *c, const shoal_node *n)
         shoal_viewinfo vi;
         return shoal_views_score(c->x, a->s, &vi) != 1;
     }
-    (void)id;
     return 0;
 }
 
@@ -546,11 +544,11 @@ static int coerce(cctx *c, const cx *col, cx *k)
             k->k.u.i = t;
         } else {
             int64_t day = local_day(c->x, t), y;
-            int m, d;
+            unsigned m, d;
             k->k.t = V_DATE;
             k->k.u.i = day;
             if (col->rt == V_MONTH) {
-                shoal_tz_civil_from_days(day, &y, &m, &d);
+                shoal_cal_civil_from_days(day, &y, &m, &d);
                 k->k.t = V_MONTH;
                 k->k.u.i = y * 12 + m - 1;
             }
@@ -857,25 +855,31 @@ static cx *compile(cctx *c, const shoal_node *n, int mode)
 /* Types that WHERE can accept, from its top-level AND conjuncts of the form
  * type = X or type IN (…): records of other types are skipped before their
  * properties are decoded. */
-static void type_filter(plan *p, const cx *w, uint8_t *bits, int *any)
+static cx *type_filter(plan *p, cx *w, uint8_t *bits, int *any)
 {
-    if (!w) return;
+    if (!w) return NULL;
     if (w->op == X_AND) {
-        type_filter(p, w->a, bits, any);
-        type_filter(p, w->b, bits, any);
-        return;
+        /* Conjuncts the bitmap decides are dropped from WHERE: it is not tested twice. */
+        cx *a = type_filter(p, w->a, bits, any), *b = type_filter(p, w->b, bits, any);
+        if (!a) return b;
+        if (!b) return a;
+        w->a = a;
+        w->b = b;
+        return w;
     }
-    uint8_t one[1];
-    (void)one;
     if (w->op == X_INSET && w->a->op == X_TYPE && !w->sub) {
         for (uint32_t i = 0; i <= p->n_types; i++)
             if (!(i < w->n_bits && (w->bits[i >> 3] >> (i & 7) & 1))) bits[i >> 3] &= (uint8_t) ~(1u << (i & 7));
         *any = 1;
-    } else if (w->op == X_CMP && w->sub == SHOAL_OP_EQ && w->a->op == X_TYPE && is_const(w->b) && w->b->k.t == V_ID) {
+        return NULL;
+    }
+    if (w->op == X_CMP && w->sub == SHOAL_OP_EQ && w->a->op == X_TYPE && is_const(w->b) && w->b->k.t == V_ID) {
         for (uint32_t i = 0; i <= p->n_types; i++)
             if (i != w->b->k.u.i) bits[i >> 3] &= (uint8_t) ~(1u << (i & 7));
         *any = 1;
+        return NULL;
     }
+    return w;
 }
 
 static const char *item_name(cctx *c, const shoal_item *it)
@@ -945,8 +949,11 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
         if (!bits) return SHOAL_ENOMEM;
         memset(bits, 0xff, p->n_types / 8 + 1);
         int any = 0;
-        type_filter(p, p->where, bits, &any);
-        if (any) p->type_filter = bits;
+        cx *rest = type_filter(p, p->where, bits, &any);
+        if (any) {
+            p->type_filter = bits;
+            p->where = rest;
+        }
     }
 
     int n_group = 0;
@@ -1193,9 +1200,12 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         rc |= add_line(x, lines, &n, &cap, "then rows: one per member seen (%" PRIu32 " at most)", p->n_members);
     }
     if (p->where) rc |= add_line(x, lines, &n, &cap, "filter: WHERE, compiled, per %s", p->src == SRC_MEMBERS ? "member" : "event");
-    if (p->grouped)
-        rc |= add_line(x, lines, &n, &cap, "aggregate: %d key%s, %d aggregate%s, hash table of groups", p->n_keys,
-                       p->n_keys == 1 ? "" : "s", p->n_raggs, p->n_raggs == 1 ? "" : "s");
+    if (p->grouped) {
+        int dense = p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER);
+        rc |= add_line(x, lines, &n, &cap, "aggregate: %d key%s, %d aggregate%s, %s", p->n_keys, p->n_keys == 1 ? "" : "s",
+                       p->n_raggs, p->n_raggs == 1 ? "" : "s",
+                       p->n_keys == 0 ? "one group" : dense ? "groups in an array indexed by dictionary id" : "hash table of groups");
+    }
     if (p->having) rc |= add_line(x, lines, &n, &cap, "filter: HAVING, per group");
     if (p->n_order) rc |= add_line(x, lines, &n, &cap, "sort: %d key%s", p->n_order, p->n_order == 1 ? "" : "s");
     if (p->limit >= 0) rc |= add_line(x, lines, &n, &cap, "limit %" PRId64 " offset %" PRId64, p->limit, p->offset);

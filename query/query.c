@@ -222,7 +222,8 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
     if ((rc = shoal_fmt_end(f, s->timing, now_ms(CLOCK_MONOTONIC) - t0))) goto io;
     goto fail;
 io:
-    rc = shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+    rc = shoal_err_set(x->err, rc == SHOAL_ENOMEM ? SHOAL_ENOMEM : SHOAL_EIO, -1, -1,
+                       rc == SHOAL_ENOMEM ? "out of memory" : "cannot write the output");
 fail:
     shoal_fmt_free(f);
     shoal_reader_close(x->r);
@@ -326,6 +327,12 @@ fail:
 
 int shoal_query_run(shoal_session *s, const char *src, size_t n, shoal_err *err)
 {
+    /* The stages read err->code to stop at the first error, so there always is one. */
+    shoal_err local;
+    if (!err) {
+        shoal_err_clear(&local);
+        err = &local;
+    }
     if (n > (1u << 30)) return shoal_err_set(err, SHOAL_ERANGE, -1, -1, "query text is too long");
     shoal_parse_ctx c;
     memset(&c, 0, sizeof c);

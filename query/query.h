@@ -49,7 +49,7 @@ const char *shoal_query_format_name(int format);
 
 /* Runs every statement of src[0..n) (';'-separated) in order, stopping at the first
  * error. The whole text is parsed first, so a syntax error anywhere runs nothing.
- * err->off/len point into src. Returns: SHOAL_OK, SHOAL_ESYNTAX, SHOAL_ESEMANTIC,
+ * err (may be NULL) gets the first error; err->off/len point into src. Returns: SHOAL_OK, SHOAL_ESYNTAX, SHOAL_ESEMANTIC,
  * SHOAL_ECANCEL, SHOAL_ENOMEM, SHOAL_ESTORE, SHOAL_EIO (the write callback failed). */
 int shoal_query_run(shoal_session *s, const char *src, size_t n, shoal_err *err);
 

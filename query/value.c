@@ -210,7 +210,7 @@ static int render_num(exec *x, double d, const char **out, size_t *n)
 int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *kind)
 {
     int64_t y;
-    int m, d;
+    unsigned m, d;
     *kind = 3;
     switch (v->t) {
     case V_NULL: *kind = 0; *out = ""; *n = 0; return 0;
@@ -229,18 +229,18 @@ int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *k
         int64_t local = v->u.i + (int64_t)off * 1000;
         int64_t days = local >= 0 ? local / 86400000 : -((-local + 86399999) / 86400000);
         int64_t ms = local - days * 86400000;
-        shoal_tz_civil_from_days(days, &y, &m, &d);
+        shoal_cal_civil_from_days(days, &y, &m, &d);
         char zone[16];
         if (off == 0 && (!x->tz || !strcmp(shoal_tz_name(x->tz), "UTC"))) snprintf(zone, sizeof zone, "Z");
         else snprintf(zone, sizeof zone, "%c%02d:%02d", off < 0 ? '-' : '+', (off < 0 ? -off : off) / 3600,
                       ((off < 0 ? -off : off) / 60) % 60);
         int hh = (int)(ms / 3600000), mi = (int)(ms / 60000 % 60), ss = (int)(ms / 1000 % 60), ff = (int)(ms % 1000);
-        if (ff) return put(x, out, n, "%04" PRId64 "-%02d-%02dT%02d:%02d:%02d.%03d%s", y, m, d, hh, mi, ss, ff, zone);
-        return put(x, out, n, "%04" PRId64 "-%02d-%02dT%02d:%02d:%02d%s", y, m, d, hh, mi, ss, zone);
+        if (ff) return put(x, out, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%03d%s", y, m, d, hh, mi, ss, ff, zone);
+        return put(x, out, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d%s", y, m, d, hh, mi, ss, zone);
     }
     case V_DATE:
-        shoal_tz_civil_from_days(v->u.i, &y, &m, &d);
-        return put(x, out, n, "%04" PRId64 "-%02d-%02d", y, m, d);
+        shoal_cal_civil_from_days(v->u.i, &y, &m, &d);
+        return put(x, out, n, "%04" PRId64 "-%02u-%02u", y, m, d);
     case V_MONTH: {
         int64_t yy = v->u.i >= 0 ? v->u.i / 12 : -((-v->u.i + 11) / 12);
         return put(x, out, n, "%04" PRId64 "-%02d", yy, (int)(v->u.i - yy * 12) + 1);

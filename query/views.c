@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "caltime.h"
 #include "plan.h"
 
 static int sem(exec *x, int off, int len, const char *msg)
@@ -355,9 +356,9 @@ static int day_edge(const shoal_tz *tz, int64_t t, int64_t *day)
 static void fmt_day(int64_t day, char *buf, size_t n)
 {
     int64_t y;
-    int m, d;
-    shoal_tz_civil_from_days(day, &y, &m, &d);
-    snprintf(buf, n, "%04lld-%02d-%02d", (long long)y, m, d);
+    unsigned m, d;
+    shoal_cal_civil_from_days(day, &y, &m, &d);
+    snprintf(buf, n, "%04lld-%02u-%02u", (long long)y, m, d);
 }
 
 /* Finds a series of a counters view that answers g; 1 when found (g's view fields

@@ -9,7 +9,7 @@ joined AS (
     SELECT MONTH_OF(t0) AS cohort, COUNT(*) AS n FROM j GROUP BY 1
 ),
 d AS (
-    SELECT MONTH_OF(j.t0) AS cohort, (p.t1 - j.t0) / 86400000.0 AS days
+    SELECT MONTH_OF(j.t0) AS cohort, (p.t1 - j.t0) / 8.64e7 AS days
     FROM j JOIN p ON p.member = j.member
     WHERE p.t1 >= j.t0
 ),

@@ -2,7 +2,7 @@
 SELECT member,
        SUM(CASE type WHEN 'checkin' THEN 1 WHEN 'like' THEN 2 WHEN 'comment' THEN 3
                      WHEN 'reply' THEN 4 WHEN 'post' THEN 5 WHEN 'essence' THEN 20 ELSE 0 END
-           * exp(-0.6931471805599453 * (:NOW_MS - ts) / 2592000000.0)) AS engagement
+           * exp(-6.931471805599453e-1 * (:NOW_MS - ts) / 2.592e9)) AS engagement
 FROM events
 WHERE type IN ('checkin', 'like', 'comment', 'reply', 'post', 'essence') AND ts <= :NOW_MS
 GROUP BY member

@@ -25,6 +25,7 @@ bad = 0; first = {}; posts = collections.Counter(); ids = set(); n = 0
 exposure = {}; arm = {}; joined = {}; spoke = set(); late = 0; last = None
 shape = 0
 rows = []
+group_members = collections.Counter(); group_speech = collections.Counter()
 for line in open(sys.argv[1]):
     n += 1
     try:
@@ -57,6 +58,12 @@ for line in open(sys.argv[1]):
         exposure[m] = when; arm[m] = e.get("arm")
     if t == "post":
         rows.append((m, when))
+    if t == "join":
+        group_members[e["group"]] += 1
+    if t in ("post", "comment", "reply"):
+        group_speech[e.get("group")] += 1
+# A zombie group: among the five biggest, one where members almost never speak.
+zombie = int(any(group_speech[g] * 10 < n for g, n in group_members.most_common(5)))
 print("bad_json", bad)
 print("bad_shape", shape)
 print("distinct_ids", len(ids))
@@ -74,6 +81,13 @@ for m, when in rows:
 rate = {a: sum(1 for m in arm if arm[m] == a and m in spoke) / max(1, n_arm[a]) for a in n_arm}
 print("ritual_posts_more", int(rate.get("ritual", 0) > rate.get("control", 1)))
 print("some_late", int(late > 0))
+# Arrivals grow, peak, then decline: the busiest month is neither the first nor the last.
+months = collections.Counter(joined[m].strftime("%Y-%m") for m in joined)
+by_month = [months[k] for k in sorted(months)]
+peak = by_month.index(max(by_month))
+print("growth_then_decline", int(0 < peak < len(by_month) - 1 and by_month[0] * 2 < max(by_month)
+                                  and by_month[-1] * 2 < max(by_month)))
+print("zombie_group", zombie)
 EOF
 )
 fact() { printf '%s\n' "$facts" | sed -n "s/^$1 //p"; }
@@ -87,6 +101,8 @@ check_eq exposure_arms "$(fact arms)" "control ritual"
 check_eq exposure_arms_balanced "$(fact arms_balanced)" 1
 check_eq ritual_arm_posts_more "$(fact ritual_posts_more)" 1
 check_eq late_events_present "$(fact some_late)" 1
+check_eq arrivals_grow_then_decline "$(fact growth_then_decline)" 1
+check_eq zombie_group_present "$(fact zombie_group)" 1
 
 # --late 0: strictly in time order.
 inorder=$("$SHOAL" gen --events 5000 --late 0 --ts ms | python3 -c '

@@ -50,7 +50,9 @@ NOW="SET NOW = '2025-06-15';"
 both views-core-creator "$NOW SELECT member, count(post WHERE original) DURING this_month AS originals, count(essence) AS essence FROM members WHERE count(post WHERE original) DURING this_month >= 2 OR count(essence) >= 3 ORDER BY originals DESC, member"
 both views-windows "$NOW SELECT member, count(*) DURING today AS d, count(*) DURING this_week AS w, count(*) DURING last_week AS lw, count(*) DURING last_month AS lm, count(*) DURING this_year AS y, count(*) DURING all_time AS n FROM members ORDER BY member"
 both views-between "SELECT member, count(comment, reply) DURING BETWEEN '2025-02-01' AND '2025-03-15' AS c FROM members WHERE c > 0 ORDER BY c DESC, member LIMIT 30"
-both views-sums "SELECT member, count(post) AS p, sum(post.words) AS w, avg(post.words) AS aw, sum(purchase.amount) AS amt, avg(purchase.amount) AS aamt FROM members ORDER BY member"
+# Sums of non-integral values are added in another order (per day, then the days),
+# so they may differ in the last bits: compared to 9 decimals.
+both views-sums "SELECT member, count(post) AS p, sum(post.words) AS w, avg(post.words) AS aw, round(sum(purchase.amount), 9) AS amt, round(avg(purchase.amount), 9) AS aamt FROM members ORDER BY member"
 both views-filters "SELECT member, count(post WHERE NOT original) AS copies, count(like WHERE to IS NOT NULL) AS directed FROM members ORDER BY member"
 both views-where-accepts-empty "$NOW SELECT count(*) AS n, sum(count(post)) AS p FROM members WHERE count(essence) = 0 OR count(post) DURING this_month > 3"
 both views-where-avg-null "SELECT member, avg(post.words) AS a FROM members WHERE avg(post.words) IS NULL OR avg(post.words) > 500 ORDER BY member LIMIT 50"
