@@ -471,6 +471,20 @@ static int accumulate(run *g, group *q)
             a->n++;
             break;
         }
+        case F_MEDIAN:
+            if (!num_of(&v, &d, &i)) break;
+            if (a->n_vals == a->cap_vals) {
+                /* Grows by doubling inside the arena: at most twice the values' size. */
+                uint32_t cap = a->cap_vals ? a->cap_vals * 2 : 16;
+                double *nv = shoal_arena_alloc(x->a, sizeof *nv * cap);
+                if (!nv) return nomem(x);
+                if (a->n_vals) memcpy(nv, a->vals, sizeof *nv * a->n_vals);
+                a->vals = nv;
+                a->cap_vals = cap;
+            }
+            a->vals[a->n_vals++] = d;
+            a->n++;
+            break;
         case F_FIRST:
         case F_LAST:
             if (a->n == 0 || ra->fn == F_LAST) {
@@ -482,6 +496,12 @@ static int accumulate(run *g, group *q)
         }
     }
     return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 static void acc_val(const ragg *ra, const acc *a, qval *out)
@@ -496,6 +516,14 @@ static void acc_val(const ragg *ra, const acc *a, qval *out)
         break;
     case F_AVG:
         if (a->n) { out->t = V_NUM; out->u.d = (a->dsum + (double)a->isum) / (double)a->n; }
+        break;
+    case F_MEDIAN:
+        /* The middle value, or the mean of the two middle ones (SQL's median). */
+        if (!a->n_vals) break;
+        qsort(a->vals, a->n_vals, sizeof *a->vals, cmp_double);
+        out->t = V_NUM;
+        out->u.d = a->n_vals % 2 ? a->vals[a->n_vals / 2]
+                                 : (a->vals[a->n_vals / 2 - 1] + a->vals[a->n_vals / 2]) / 2;
         break;
     default:
         if (a->n) *out = a->v;

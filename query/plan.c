@@ -308,6 +308,7 @@ static int agg_kind(const shoal_node *n)
 static int is_member_agg(const cctx *c, const shoal_node *n)
 {
     if (c->p->src != SRC_MEMBERS || !agg_kind(n)) return 0;
+    if (agg_kind(n) == F_MEDIAN) return 0;   /* a row aggregate only: it needs every value */
     if (n->win || n->filter) return 1;
     if (n->flags & SHOAL_AST_F_DISTINCT) return 0;
     if (!n->list) return 0;
@@ -413,7 +414,7 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
     cx *e = newx(c, X_MAGG, n);
     if (!e) return NULL;
     e->slot = p->n_maggs++;
-    e->rt = (g.fn == F_FIRST || g.fn == F_LAST) ? V_TS : g.fn == F_COUNT ? V_INT : g.fn == F_AVG ? V_NUM : -1;
+    e->rt = (g.fn == F_FIRST || g.fn == F_LAST) ? V_TS : g.fn == F_COUNT ? V_INT : (g.fn == F_AVG || g.fn == F_MEDIAN) ? V_NUM : -1;
     return e;
 }
 
@@ -475,7 +476,7 @@ static cx *compile_ragg(cctx *c, const shoal_node *n)
             cx *e = newx(c, X_AGG, n);
             if (!e) return NULL;
             e->slot = i;
-            e->rt = p->raggs[i].fn == F_COUNT ? V_INT : p->raggs[i].fn == F_AVG ? V_NUM : p->raggs[i].arg ? p->raggs[i].arg->rt : -1;
+            e->rt = p->raggs[i].fn == F_COUNT ? V_INT : (p->raggs[i].fn == F_AVG || p->raggs[i].fn == F_MEDIAN) ? V_NUM : p->raggs[i].arg ? p->raggs[i].arg->rt : -1;
             e->rns = p->raggs[i].arg ? p->raggs[i].arg->rns : 0;
             return e;
         }
@@ -505,7 +506,7 @@ static cx *compile_ragg(cctx *c, const shoal_node *n)
     cx *e = newx(c, X_AGG, n);
     if (!e) return NULL;
     e->slot = p->n_raggs++;
-    e->rt = g.fn == F_COUNT ? V_INT : g.fn == F_AVG ? V_NUM : g.arg ? g.arg->rt : -1;
+    e->rt = g.fn == F_COUNT ? V_INT : (g.fn == F_AVG || g.fn == F_MEDIAN) ? V_NUM : g.arg ? g.arg->rt : -1;
     e->rns = g.arg ? g.arg->rns : 0;
     return e;
 }

@@ -61,7 +61,7 @@ struct cx {
 };
 
 /* Aggregate functions. */
-enum { F_COUNT = 1, F_SUM, F_AVG, F_MIN, F_MAX, F_FIRST, F_LAST, F_SCORE };
+enum { F_COUNT = 1, F_SUM, F_AVG, F_MIN, F_MAX, F_FIRST, F_LAST, F_SCORE, F_MEDIAN };
 
 /* A builtin function (func.c). */
 typedef struct func {
@@ -120,6 +120,8 @@ typedef struct acc {
     double dsum;
     int num;
     qval v;            /* min, max, first, last */
+    double *vals;      /* median: the values seen, in the statement's arena */
+    uint32_t n_vals, cap_vals;
 } acc;
 
 enum { SRC_NONE = 0, SRC_EVENTS, SRC_MEMBERS };
