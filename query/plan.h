@@ -6,7 +6,7 @@
 #define SHOAL_PLAN_H
 
 #include "ast.h"
-#include "query.h"
+#include "shoal.h"
 #include "tz.h"
 #include "shoal_int.h"
 

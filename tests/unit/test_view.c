@@ -1,7 +1,7 @@
 /* test_view.c — the view framework: incremental state equals a rebuild across batches,
  * late events, a back-fill and map growth (aborted, retried transactions); and
  * `shoal check` finds a view damaged behind the engine's back. */
-#include "query.h"
+#include "shoal.h"
 #include "shoal_int.h"
 #include "unit.h"
 
