@@ -724,7 +724,21 @@ static int scan_log(run *g, int members)
     uint64_t n = 0;
     MDB_cursor *mc = shoal_scan_cursor(cur);
     MDB_cursor_op op = MDB_FIRST;
+    /* A time-restricted scan over events consults the zone map at each block and jumps
+     * over the blocks whose span of times cannot meet the range (engine/zone.c). Over
+     * members it may not: every member's events decide who the members are. */
+    int zoned = !members && p->has_range;
+    uint64_t zone_end = 0;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if (zoned && rec.seq > zone_end) {
+            uint64_t next;
+            if ((rc = shoal_zone_skip(x->r, rec.seq, lo, hi, &next, x->err))) goto fail;
+            if (next > rec.seq) {
+                x->n_skipped += next - rec.seq;
+                if ((rc = scan_seek(mc, next, &rec, x->err)) != 1) break;
+            }
+            zone_end = ((rec.seq - 1) / SHOAL_ZONE_BLOCK + 1) * SHOAL_ZONE_BLOCK;
+        }
         if (rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");

@@ -1174,6 +1174,10 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
             fmt_ts(x, p->range.lo, a, sizeof a);
             fmt_ts(x, p->range.hi, b, sizeof b);
             rc |= add_line(x, lines, &n, &cap, "  events in [%s, %s)", a, b);
+            if (p->src == SRC_EVENTS)
+                rc |= add_line(x, lines, &n, &cap,
+                               "  zone map: blocks of %d records whose times miss the range are jumped over",
+                               SHOAL_ZONE_BLOCK);
         }
         if (p->type_filter) {
             type_names(x, p->type_filter, p->n_types, tl, sizeof tl);

@@ -187,6 +187,7 @@ struct exec {
     rowctx *row;
     const char *src;
     uint64_t n_scanned;
+    uint64_t n_skipped;     /* records jumped over by the zone map */
     uint64_t n_decoded;
     int no_views;           /* SET VIEWS = off: always scan the log */
 };
