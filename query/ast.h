@@ -34,7 +34,8 @@ enum {
     SHOAL_AST_ISNULL,    /* a IS [NOT] NULL */
     SHOAL_AST_CASE,      /* a (operand or NULL), list (WHEN pairs: a=cond, b=result), c (ELSE) */
     SHOAL_AST_WHEN,
-    SHOAL_AST_CALL       /* s(list) [WHERE filter] [DURING win]; flags STAR/DISTINCT */
+    SHOAL_AST_CALL,      /* s(list) [WHERE filter] [DURING win]; flags STAR/DISTINCT */
+    SHOAL_AST_INLAYER    /* a IN s (a layer's name at s2_off, s2_len); flags & SHOAL_AST_F_NOT */
 };
 
 /* Binary operators (node->op). */
@@ -95,7 +96,8 @@ enum {
     SHOAL_STMT_SET,
     SHOAL_STMT_SHOW,
     SHOAL_STMT_CREATE,   /* name: the kind word; vname; cols: the definition; opt/value: HALF_LIFE … */
-    SHOAL_STMT_DROP      /* name: VIEW, COUNTERS or SCORE; vname */
+    SHOAL_STMT_DROP,     /* name: VIEW, COUNTERS, SCORE or LAYER; vname */
+    SHOAL_STMT_EXPLAIN_MEMBER   /* EXPLAIN MEMBER 'm' IN layer: name: the word MEMBER; value: STR; vname */
 };
 
 typedef struct shoal_stmt shoal_stmt;

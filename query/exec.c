@@ -507,6 +507,7 @@ static void acc_val(const ragg *ra, const acc *a, qval *out)
 static int write_row(run *g, const qval *cols)
 {
     exec *x = g->x;
+    if (x->on_row) return x->on_row(x, cols, g->p->n_cols, x->row_ctx);
     for (int i = 0; i < g->p->n_cols; i++)
         if (shoal_val_render(x, &cols[i], &g->cells[i].s, &g->cells[i].n, &g->cells[i].kind)) return x->err->code;
     int frc = shoal_fmt_row(g->f, g->cells);
@@ -895,7 +896,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         goto fail;
     }
     memset(g.dsets, 0, sizeof(dset) * (size_t)(p->n_raggs + 1));
-    if ((rc = shoal_fmt_begin(f, p->names, p->n_cols))) {
+    if (f && (rc = shoal_fmt_begin(f, p->names, p->n_cols))) {
         rc = rc == SHOAL_ENOMEM ? nomem(x) : shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
         goto fail;
     }

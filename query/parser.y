@@ -110,6 +110,11 @@ opt_stmt:
 stmt:
     select                              { $$ = $1; }
   | EXPLAIN select                      { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN, @$)); $$->inner = $2; }
+    /* EXPLAIN MEMBER 'm-77' IN core_creator: MEMBER is a word, checked by query.c. */
+  | EXPLAIN IDENT STRING IN IDENT       { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN_MEMBER, @$));
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          CK($$->value = shoal_ast_str(ctx, SHOAL_AST_STR, $3.s, $3.n, @3));
+                                          $$->vname = $5.s; $$->vname_off = @5.off; $$->vname_len = @5.len; }
   | SET IDENT '=' set_value             { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SET, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->value = $4; }
@@ -263,6 +268,11 @@ pred:
   | aexpr GE aexpr                      { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_GE, $1, $3, @$)); }
   | aexpr IN '(' expr_list ')'          { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_IN, $1, @$)); $$->list = $4; }
   | aexpr NOT IN '(' expr_list ')'      { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_IN, $1, @$)); $$->list = $5;
+                                          $$->flags |= SHOAL_AST_F_NOT; }
+  | aexpr IN IDENT                      { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_INLAYER, $1, @$));
+                                          $$->s = $3.s; $$->n = $3.n; $$->s2_off = @3.off; $$->s2_len = @3.len; }
+  | aexpr NOT IN IDENT                  { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_INLAYER, $1, @$));
+                                          $$->s = $4.s; $$->n = $4.n; $$->s2_off = @4.off; $$->s2_len = @4.len;
                                           $$->flags |= SHOAL_AST_F_NOT; }
   | aexpr BETWEEN aexpr AND aexpr       { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_BETWEEN, $1, @$)); $$->b = $3; $$->c = $5; }
   | aexpr NOT BETWEEN aexpr AND aexpr   { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_BETWEEN, $1, @$)); $$->b = $4; $$->c = $6;

@@ -30,9 +30,15 @@ typedef struct cctx {
     const shoal_stmt *st;
     const char *clause;   /* for "… not allowed in WHERE" */
     int depth;            /* aliases expanded inside aliases */
+    int layers;           /* layers compiled inside layers */
 } cctx;
 
+/* A layer nested deeper than this is taken for a cycle (a layer dropped and created
+ * again can name one that names it). */
+#define MAX_LAYER_DEPTH 16
+
 static cx *compile(cctx *c, const shoal_node *n, int mode);
+static cx *compile_layer(cctx *c, const shoal_node *n, int mode);
 
 static void *zalloc(exec *x, size_t n)
 {
@@ -354,7 +360,7 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
     const func *f = shoal_func_find(n->s);
     const shoal_window *w = n->win ? n->win : c->st->during;
     for (int i = 0; i < p->n_maggs; i++)
-        if (ast_equal(p->maggs[i].node, n) && win_equal(n->win ? n->win : c->st->during, p->maggs[i].has_win ? w : NULL)) {
+        if (ast_equal(p->maggs[i].node, n) && win_equal(w, p->maggs[i].wnode)) {
             cx *e = newx(c, X_MAGG, n);
             if (!e) return NULL;
             e->slot = i;
@@ -400,6 +406,7 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
         c->clause = saved;
         if (!g.filter) return NULL;
     }
+    g.wnode = w;
     if (w) {
         g.has_win = 1;
         if (window_range(c, w, &g.win)) return NULL;
@@ -684,6 +691,115 @@ static cx *compile_call(cctx *c, const shoal_node *n, int mode)
     return e;
 }
 
+/* ---------------------------------------------------------------- layers */
+
+int shoal_plan_layer_parse(exec *x, const char *name, const shoal_node **pred, const char **text, shoal_err *err)
+{
+    shoal_namedef d;
+    int rc = shoal_view_def(x->r, x->a, name, &d, err);
+    if (rc) return rc;
+    if (d.kind.len != 5 || memcmp(d.kind.ptr, "layer", 5)) return SHOAL_ENOTFOUND;
+    shoal_parse_ctx pc;
+    memset(&pc, 0, sizeof pc);
+    pc.arena = x->a;
+    pc.err = err;
+    pc.src = d.text.ptr;
+    pc.n_src = d.text.len;
+    if ((rc = shoal_ast_parse(&pc))) return rc;
+    if (!pc.head || pc.head->kind != SHOAL_STMT_CREATE || !pc.head->cols)
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "the definition of layer \"%s\" is not a CREATE LAYER", name);
+    *pred = pc.head->cols->expr;
+    *text = d.text.ptr;
+    return 0;
+}
+
+/* member IN layer: the layer's predicate, compiled here as if written in place, so its
+ * per-member aggregates join the plan's (and are read from views or the log like any
+ * other). Its nodes' offsets refer to the layer's text, so the source is swapped while
+ * it compiles, and an error in it is reported at the IN. A member is in the layer when
+ * the predicate is TRUE (NULL is not in), so the result is never NULL. */
+static cx *compile_layer(cctx *c, const shoal_node *n, int mode)
+{
+    exec *x = c->x;
+    if (mode != M_MEMBER)
+        return fail(c, n->off, n->len, "%s", "member IN layer is a condition over members (FROM members)");
+    if (n->a->kind != SHOAL_AST_NAME || strcasecmp(n->a->s, "member"))
+        return fail(c, n->a->off, n->a->len, "%s", "only member can be IN a layer");
+    if (c->layers >= MAX_LAYER_DEPTH)
+        return fail(c, n->s2_off, n->s2_len, "layers nest more than 16 deep at \"%s\" (a cycle?)", n->s);
+    const shoal_node *pred;
+    const char *text;
+    shoal_err quiet, *saved = x->err;
+    shoal_err_clear(&quiet);
+    int rc = shoal_plan_layer_parse(x, n->s, &pred, &text, &quiet);
+    if (rc == SHOAL_ENOTFOUND) {
+        shoal_viewinfo vi;
+        shoal_err_clear(&quiet);
+        if (shoal_view_info(x->r, x->a, n->s, &vi, &quiet) == 0)
+            return fail(c, n->s2_off, n->s2_len, "\"%s\" is a view, not a layer", n->s);
+        return fail(c, n->s2_off, n->s2_len, "unknown layer \"%s\"", n->s);
+    }
+    if (rc) {
+        shoal_err_set(x->err, rc, n->s2_off, n->s2_len, "layer \"%s\": %s", n->s, quiet.msg);
+        return NULL;
+    }
+    cctx sub = *c;
+    shoal_stmt st;
+    memset(&st, 0, sizeof st);
+    sub.st = &st;
+    sub.depth = 0;
+    sub.layers = c->layers + 1;
+    const char *src = x->src;
+    x->src = text;
+    x->err = &quiet;
+    cx *pc = compile(&sub, pred, M_MEMBER);
+    x->src = src;
+    x->err = saved;
+    if (!pc) {
+        shoal_err_set(x->err, quiet.code ? quiet.code : SHOAL_ESEMANTIC, n->s2_off, n->s2_len, "layer \"%s\": %s", n->s,
+                      quiet.msg);
+        return NULL;
+    }
+    cx *e = newx(c, X_CASE, n);
+    cx *t = newx(c, X_CONST, n), *f = newx(c, X_CONST, n);
+    if (!e || !t || !f || !(e->v = zalloc(x, 2 * sizeof(cx *)))) return NULL;
+    int neg = !!(n->flags & SHOAL_AST_F_NOT);
+    t->k.t = f->k.t = V_BOOL;
+    t->rt = f->rt = V_BOOL;
+    t->k.u.i = !neg;
+    f->k.u.i = neg;
+    e->n = 2;
+    e->v[0] = pc;
+    e->v[1] = t;
+    e->c = f;
+    e->rt = V_BOOL;
+    return e;
+}
+
+int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred)
+{
+    plan *p = zalloc(x, sizeof *p);
+    if (!p) return SHOAL_ENOMEM;
+    shoal_stmt q;
+    memset(&q, 0, sizeof q);
+    q.kind = SHOAL_STMT_SELECT;
+    q.cols = st->cols;
+    cctx cc = {x, p, &q, "a layer", 0, 0};
+    x->p = p;
+    p->src = SRC_MEMBERS;
+    p->cut_ts = INT64_MAX;
+    p->max_seq = shoal_reader_last_seq(x->r);
+    p->n_types = shoal_dict_count(x->r, SHOAL_NS_TYPE);
+    p->n_members = shoal_dict_count(x->r, SHOAL_NS_MEMBER);
+    p->now = x->now;
+    cx *e = compile(&cc, pred, M_MEMBER);
+    if (!e) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
+    if (e->rt >= 0 && e->rt != V_BOOL)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, pred->off, pred->len, "%s",
+                             "a layer is a condition, e.g. count(post) DURING this_month >= 3");
+    return 0;
+}
+
 static cx *compile(cctx *c, const shoal_node *n, int mode)
 {
     if (c->x->err && c->x->err->code) return NULL;
@@ -812,6 +928,7 @@ static cx *compile(cctx *c, const shoal_node *n, int mode)
         }
         return e;
     }
+    case SHOAL_AST_INLAYER: return compile_layer(c, n, mode);
     case SHOAL_AST_BETWEEN:
         if (!(e = newx(c, X_BETWEEN, n))) return NULL;
         e->sub = !!(n->flags & SHOAL_AST_F_NOT);
@@ -895,7 +1012,7 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
 {
     plan *p = zalloc(x, sizeof *p);
     if (!p) return SHOAL_ENOMEM;
-    cctx cc = {x, p, st, NULL, 0};
+    cctx cc = {x, p, st, NULL, 0, 0};
     cctx *c = &cc;
     x->p = p;
     p->limit = -1;

@@ -90,6 +90,7 @@ typedef struct magg {
     cx *filter;
     int has_win;
     trange win;
+    const shoal_window *wnode;   /* the window it was planned with (its own or the statement's) */
     uint64_t *n;        /* events counted / values seen */
     double *d;          /* sum, min, max as double */
     int64_t *i;         /* int sum; first/last ts */
@@ -187,6 +188,9 @@ struct exec {
     uint64_t n_scanned;
     uint64_t n_decoded;
     int no_views;           /* SET VIEWS = off: always scan the log */
+    /* when set, a SELECT's rows go here instead of to the output (EXPLAIN MEMBER) */
+    int (*on_row)(exec *x, const qval *cols, int n, void *ctx);
+    void *row_ctx;
 };
 
 /* value.c */
@@ -208,6 +212,14 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out);
 int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *out);
 int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out);
 int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lines, int *n_lines);
+/* Layers (a named predicate over members, kept in meta as its CREATE LAYER text).
+ * layer_check compiles pred as the WHERE of a SELECT over members (x->r open), so a
+ * CREATE LAYER fails with the same errors, at the same positions, as the query would.
+ * layer_parse reads layer name's definition in x->r and parses it into x->a: its
+ * predicate and text (the source its node offsets refer to). 0, SHOAL_ENOTFOUND or an
+ * error (in err). */
+int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred);
+int shoal_plan_layer_parse(exec *x, const char *name, const shoal_node **pred, const char **text, shoal_err *err);
 
 /* Output sink (format.c). */
 typedef struct shoal_fmt shoal_fmt;

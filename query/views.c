@@ -255,15 +255,45 @@ static int create_score(exec *x, const shoal_stmt *st, shoal_viewdef *def)
     return score_terms(x, st->cols->expr, def, SHOAL_VIEW_MAX_SERIES);
 }
 
+/* CREATE LAYER name AS predicate: checked by compiling it as a query would (unknown
+ * types, row aggregates, non-conditions fail here, at their positions), then kept as
+ * its text; queries compile it again where they name it (plan.c, compile_layer). */
+static int create_layer(exec *x, const shoal_stmt *st)
+{
+    if (st->value) return sem(x, st->opt_off, st->opt_len, "HALF_LIFE belongs to CREATE SCORE");
+    if (st->cols->next) return sem(x, st->cols->next->expr->off, st->cols->next->expr->len, "a layer is one condition");
+    if (st->cols->alias) return sem(x, st->cols->alias_off, st->cols->alias_len, "a layer's condition takes no alias");
+    if (st->cols->expr->kind == SHOAL_AST_STAR) return sem(x, st->cols->expr->off, st->cols->expr->len, "a layer is a condition, e.g. count(post) DURING this_month >= 3");
+    int rc = shoal_reader_open(x->db, &x->r, x->err);
+    if (rc) return rc;
+    rc = shoal_plan_layer_check(x, st, st->cols->expr);
+    shoal_reader_close(x->r);
+    x->r = NULL;
+    if (rc) return rc;
+    shoal_namedef d = {{"layer", 5}, {st->vname, (uint32_t)strlen(st->vname)}, {x->src + st->off, (uint32_t)st->len}};
+    shoal_err e;
+    shoal_err_clear(&e);
+    rc = shoal_view_define(x->db, &d, &e);
+    if (rc == SHOAL_ESEMANTIC || rc == SHOAL_EINVAL)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "%s", e.msg);
+    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    return 0;
+}
+
 int shoal_views_create(exec *x, const shoal_stmt *st)
 {
     shoal_viewdef def;
     memset(&def, 0, sizeof def);
+    if (!strcasecmp(st->name, "layer")) {
+        if (is_event_column(st->vname) || !strcasecmp(st->vname, "count"))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a reserved name", st->vname);
+        return create_layer(x, st);
+    }
     if (!strcasecmp(st->name, "counters")) def.kind = SHOAL_VIEW_COUNTERS;
     else if (!strcasecmp(st->name, "score")) def.kind = SHOAL_VIEW_SCORE;
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "unknown kind of view \"%s\" (expected COUNTERS or SCORE)", st->name);
+                             "unknown kind of view \"%s\" (expected COUNTERS, SCORE or LAYER)", st->name);
     if (def.kind == SHOAL_VIEW_COUNTERS && st->value)
         return sem(x, st->value->off, st->value->len, "HALF_LIFE belongs to CREATE SCORE");
     if (is_event_column(st->vname) || !strcasecmp(st->vname, "count"))
@@ -287,23 +317,40 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     int want = 0;
     if (!strcasecmp(st->name, "counters")) want = SHOAL_VIEW_COUNTERS;
     else if (!strcasecmp(st->name, "score")) want = SHOAL_VIEW_SCORE;
+    else if (!strcasecmp(st->name, "layer")) want = -1;
     else if (strcasecmp(st->name, "view"))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "expected DROP VIEW, DROP COUNTERS or DROP SCORE but found \"%s\"", st->name);
+                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE or DROP LAYER but found \"%s\"", st->name);
     shoal_reader *r;
     int rc = shoal_reader_open(x->db, &r, x->err);
     if (rc) return rc;
     shoal_viewinfo vi;
+    shoal_namedef nd;
     rc = shoal_view_info(r, x->a, st->vname, &vi, x->err);
+    int layer = 0;
+    if (rc == SHOAL_ENOTFOUND) {
+        rc = shoal_view_def(r, x->a, st->vname, &nd, x->err);
+        layer = rc == 0;
+    }
     shoal_reader_close(r);
     if (rc == SHOAL_ENOTFOUND)
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "no view named \"%s\"", st->vname);
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "no %s named \"%s\"",
+                             want < 0 ? "layer" : "view", st->vname);
     if (rc) return rc;
+    shoal_err e;
+    shoal_err_clear(&e);
+    if (layer) {
+        if (want > 0)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a layer, not a %s view",
+                                 st->vname, want == SHOAL_VIEW_SCORE ? "score" : "counters");
+        if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+        return 0;
+    }
+    if (want < 0)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a view, not a layer", st->vname);
     if (want && vi.def.kind != want)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is not a %s view", st->vname,
                              want == SHOAL_VIEW_SCORE ? "score" : "counters");
-    shoal_err e;
-    shoal_err_clear(&e);
     if ((rc = shoal_view_drop(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
     return 0;
 }
@@ -329,6 +376,14 @@ int shoal_views_show(exec *x, shoal_fmt *f)
         cell c[7] = {{v[i].def.name.ptr, v[i].def.name.len, 3}, {kind, strlen(kind), 3},
                      {v[i].def.text.ptr, v[i].def.text.len, 3}, {bytes, strlen(bytes), 2},
                      {per, strlen(per), 2}, {seq, strlen(seq), 2}, {behind, strlen(behind), 2}};
+        if (shoal_fmt_row(f, c)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+    }
+    /* Layers keep no state: no bytes, and they reflect whatever their aggregates do. */
+    shoal_namedef *d;
+    if ((rc = shoal_view_defs(x->r, x->a, &d, &n, x->err))) return rc;
+    for (int i = 0; i < n; i++) {
+        cell c[7] = {{d[i].name.ptr, d[i].name.len, 3}, {d[i].kind.ptr, d[i].kind.len, 3},
+                     {d[i].text.ptr, d[i].text.len, 3}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}};
         if (shoal_fmt_row(f, c)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
     }
     return 0;
