@@ -760,6 +760,14 @@ static cx *compile_layer(cctx *c, const shoal_node *n, int mode)
                       quiet.msg);
         return NULL;
     }
+    /* For EXPLAIN: each layer once, in the order met. */
+    char *l = c->p->layers;
+    size_t used = strlen(l), k = strlen(n->s);
+    int seen = 0;
+    for (const char *q = l; *q && !seen; q += strcspn(q, ",") + (q[strcspn(q, ",")] ? 2 : 0))
+        seen = strncmp(q, n->s, k) == 0 && (q[k] == ',' || q[k] == 0);
+    if (!seen && used + k + 3 < sizeof c->p->layers)
+        snprintf(l + used, sizeof c->p->layers - used, "%s%s", used ? ", " : "", n->s);
     cx *e = newx(c, X_CASE, n);
     cx *t = newx(c, X_CONST, n), *f = newx(c, X_CONST, n);
     if (!e || !t || !f || !(e->v = zalloc(x, 2 * sizeof(cx *)))) return NULL;
@@ -1317,6 +1325,7 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         rc |= add_line(x, lines, &n, &cap, "then rows: one per member seen (%" PRIu32 " at most)", p->n_members);
     }
     if (p->where) rc |= add_line(x, lines, &n, &cap, "filter: WHERE, compiled, per %s", p->src == SRC_MEMBERS ? "member" : "event");
+    if (p->layers[0]) rc |= add_line(x, lines, &n, &cap, "layers: %s (each predicate compiled into the per-member aggregates)", p->layers);
     if (p->grouped) {
         int dense = p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER);
         rc |= add_line(x, lines, &n, &cap, "aggregate: %d key%s, %d aggregate%s, %s", p->n_keys, p->n_keys == 1 ? "" : "s",

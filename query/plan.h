@@ -162,6 +162,7 @@ typedef struct plan {
     int from_views;          /* every per-member aggregate comes from a view: no scan */
     int n_views;             /* views that exist */
     char why[240];           /* why the log is scanned, for EXPLAIN */
+    char layers[200];        /* the layers compiled in, for EXPLAIN */
 } plan;
 
 struct rowctx {

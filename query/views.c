@@ -378,12 +378,15 @@ int shoal_views_show(exec *x, shoal_fmt *f)
                      {per, strlen(per), 2}, {seq, strlen(seq), 2}, {behind, strlen(behind), 2}};
         if (shoal_fmt_row(f, c)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
     }
-    /* Layers keep no state: no bytes, and they reflect whatever their aggregates do. */
+    /* Layers keep no state (no bytes), and read the views and the log at the snapshot:
+     * they reflect the whole log. */
     shoal_namedef *d;
     if ((rc = shoal_view_defs(x->r, x->a, &d, &n, x->err))) return rc;
+    char seq[32];
+    snprintf(seq, sizeof seq, "%" PRIu64, last);
     for (int i = 0; i < n; i++) {
         cell c[7] = {{d[i].name.ptr, d[i].name.len, 3}, {d[i].kind.ptr, d[i].kind.len, 3},
-                     {d[i].text.ptr, d[i].text.len, 3}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}};
+                     {d[i].text.ptr, d[i].text.len, 3}, {"0", 1, 2}, {"0.0", 3, 2}, {seq, strlen(seq), 2}, {"0", 1, 2}};
         if (shoal_fmt_row(f, c)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
     }
     return 0;
