@@ -790,11 +790,12 @@ static int maggs_only(const cx *e)
     switch (e->op) {
     case X_CONST: case X_MAGG: break;
     case X_ARITH: case X_CMP: case X_AND: case X_OR: case X_NOT: case X_NEG: case X_BETWEEN: case X_ISNULL: case X_IN:
+    case X_CASE:   /* member IN layer */
         break;
     default: return 0;
     }
     if (!maggs_only(e->a) || !maggs_only(e->b) || !maggs_only(e->c)) return 0;
-    for (int i = 0; e->op == X_IN && i < e->n; i++)
+    for (int i = 0; (e->op == X_IN || e->op == X_CASE) && i < e->n; i++)
         if (!maggs_only(e->v[i])) return 0;
     return 1;
 }
