@@ -1197,9 +1197,11 @@ static int named_free(shoal_db *db, MDB_txn *txn, shoal_str name, shoal_err *err
     for (int i = 0; i < 2; i++) {
         MDB_val v;
         int rc = shoal_meta_get(db, txn, keys[i], &v);
-        if (rc == 0)
-            return shoal_err_set(err, SHOAL_ESEMANTIC, -1, -1, "%s \"%.*s\" already exists", i ? "a layer" : "a view",
-                                 (int)name.len, name.ptr);
+        if (rc == 0) {
+            /* a definition's value starts with its kind word */
+            const char *what = !i ? "a view" : v.mv_size > 5 && !memcmp(v.mv_data, "tiers", 6) ? "tiers" : "a layer";
+            return shoal_err_set(err, SHOAL_ESEMANTIC, -1, -1, "%s \"%.*s\" already exists", what, (int)name.len, name.ptr);
+        }
         if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read meta");
     }
     return SHOAL_OK;

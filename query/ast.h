@@ -95,7 +95,8 @@ enum {
     SHOAL_STMT_EXPLAIN,
     SHOAL_STMT_SET,
     SHOAL_STMT_SHOW,
-    SHOAL_STMT_CREATE,   /* name: the kind word; vname; cols: the definition; opt/value: HALF_LIFE … */
+    SHOAL_STMT_CREATE,   /* name: the kind word; vname; cols: the definition (CREATE TIERS: one
+                          * item per tier, alias the tier, expr its condition); opt/value: HALF_LIFE … */
     SHOAL_STMT_DROP,     /* name: VIEW, COUNTERS, SCORE or LAYER; vname */
     SHOAL_STMT_EXPLAIN_MEMBER   /* EXPLAIN MEMBER 'm' IN layer: name: the word MEMBER; value: STR; vname */
 };
@@ -109,6 +110,7 @@ typedef struct shoal_item {
     const char *alias;   /* NULL when none */
     int alias_off, alias_len;
     int desc;            /* ORDER BY */
+    int word;            /* CREATE TIERS: "name WORD" (OTHERWISE): the word is expr, a NAME */
     struct shoal_item *next;
 } shoal_item;
 
@@ -120,6 +122,8 @@ struct shoal_stmt {
     int n_cols;
     const char *from;          /* NULL: no FROM */
     int from_off, from_len;
+    const char *from_arg;      /* FROM tiers(name): name, else NULL */
+    int from_arg_off, from_arg_len;
     shoal_node *where, *having;
     shoal_window *during;
     shoal_item *group;

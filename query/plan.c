@@ -39,6 +39,7 @@ typedef struct cctx {
 
 static cx *compile(cctx *c, const shoal_node *n, int mode);
 static cx *compile_layer(cctx *c, const shoal_node *n, int mode);
+static cx *compile_foreign(cctx *c, const shoal_node *pred, const char *text, const char *what, int off, int len);
 
 static void *zalloc(exec *x, size_t n)
 {
@@ -590,6 +591,35 @@ static cx *compile_against(cctx *c, const cx *col, const shoal_node *n, int mode
     return e;
 }
 
+/* The column tier of FROM tiers(name): CASE WHEN cond1 THEN 'tier1' … [ELSE 'last']
+ * END over the definition's conditions, first match wins. */
+static cx *compile_tier(cctx *c, const shoal_node *n)
+{
+    plan *p = c->p;
+    int k = 0;
+    for (const shoal_item *it = p->tiers_def->cols; it; it = it->next) k += !it->word;
+    cx *e = newx(c, X_CASE, n);
+    if (!e || !(e->v = zalloc(c->x, sizeof(cx *) * (size_t)(2 * k + 1)))) return NULL;
+    char what[96];
+    snprintf(what, sizeof what, "tiers \"%.64s\"", p->tiers);
+    for (const shoal_item *it = p->tiers_def->cols; it; it = it->next) {
+        cx *t = newx(c, X_CONST, n);
+        if (!t) return NULL;
+        t->k.t = V_STR;
+        t->k.u.s = it->alias;
+        t->k.n = (uint32_t)strlen(it->alias);
+        t->rt = V_STR;
+        if (it->word) {
+            e->c = t;
+            continue;
+        }
+        if (!(e->v[e->n++] = compile_foreign(c, it->expr, p->tiers_text, what, n->off, n->len))) return NULL;
+        e->v[e->n++] = t;
+    }
+    e->rt = V_STR;
+    return e;
+}
+
 static cx *compile_name(cctx *c, const shoal_node *n, int mode)
 {
     /* A select item's alias may be used in WHERE, GROUP BY, HAVING and ORDER BY when no
@@ -615,6 +645,7 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
     }
     int col = event_column(n->s);
     if (mode == M_MEMBER) {
+        if (c->p->tiers && !strcasecmp(n->s, "tier")) return compile_tier(c, n);
         if (col == X_MEMBER) {
             cx *e = newx(c, X_MEMBER, n);
             if (e) set_rt(e);
@@ -693,12 +724,13 @@ static cx *compile_call(cctx *c, const shoal_node *n, int mode)
 
 /* ---------------------------------------------------------------- layers */
 
-int shoal_plan_layer_parse(exec *x, const char *name, const shoal_node **pred, const char **text, shoal_err *err)
+int shoal_plan_def_parse(exec *x, const char *name, const char *kind, const shoal_stmt **def, const char **text,
+                         shoal_err *err)
 {
     shoal_namedef d;
     int rc = shoal_view_def(x->r, x->a, name, &d, err);
     if (rc) return rc;
-    if (d.kind.len != 5 || memcmp(d.kind.ptr, "layer", 5)) return SHOAL_ENOTFOUND;
+    if (d.kind.len != strlen(kind) || memcmp(d.kind.ptr, kind, d.kind.len)) return SHOAL_ENOTFOUND;
     shoal_parse_ctx pc;
     memset(&pc, 0, sizeof pc);
     pc.arena = x->a;
@@ -707,10 +739,34 @@ int shoal_plan_layer_parse(exec *x, const char *name, const shoal_node **pred, c
     pc.n_src = d.text.len;
     if ((rc = shoal_ast_parse(&pc))) return rc;
     if (!pc.head || pc.head->kind != SHOAL_STMT_CREATE || !pc.head->cols)
-        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "the definition of layer \"%s\" is not a CREATE LAYER", name);
-    *pred = pc.head->cols->expr;
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "the definition of \"%s\" is not a CREATE statement", name);
+    *def = pc.head;
     *text = d.text.ptr;
     return 0;
+}
+
+/* Compiles pred, a node of another text (a layer's or tiers' definition), over
+ * members: the source is swapped while it compiles, and an error in it is reported
+ * at [off, len) of the statement, prefixed with what it is in. */
+static cx *compile_foreign(cctx *c, const shoal_node *pred, const char *text, const char *what, int off, int len)
+{
+    exec *x = c->x;
+    cctx sub = *c;
+    shoal_stmt st;
+    memset(&st, 0, sizeof st);
+    sub.st = &st;
+    sub.depth = 0;
+    sub.layers = c->layers + 1;
+    shoal_err quiet, *saved = x->err;
+    shoal_err_clear(&quiet);
+    const char *src = x->src;
+    x->src = text;
+    x->err = &quiet;
+    cx *e = compile(&sub, pred, M_MEMBER);
+    x->src = src;
+    x->err = saved;
+    if (!e) shoal_err_set(x->err, quiet.code ? quiet.code : SHOAL_ESEMANTIC, off, len, "%s: %s", what, quiet.msg);
+    return e;
 }
 
 /* member IN layer: the layer's predicate, compiled here as if written in place, so its
@@ -727,11 +783,11 @@ static cx *compile_layer(cctx *c, const shoal_node *n, int mode)
         return fail(c, n->a->off, n->a->len, "%s", "only member can be IN a layer");
     if (c->layers >= MAX_LAYER_DEPTH)
         return fail(c, n->s2_off, n->s2_len, "layers nest more than 16 deep at \"%s\" (a cycle?)", n->s);
-    const shoal_node *pred;
+    const shoal_stmt *def;
     const char *text;
-    shoal_err quiet, *saved = x->err;
+    shoal_err quiet;
     shoal_err_clear(&quiet);
-    int rc = shoal_plan_layer_parse(x, n->s, &pred, &text, &quiet);
+    int rc = shoal_plan_def_parse(x, n->s, "layer", &def, &text, &quiet);
     if (rc == SHOAL_ENOTFOUND) {
         shoal_viewinfo vi;
         shoal_err_clear(&quiet);
@@ -743,23 +799,10 @@ static cx *compile_layer(cctx *c, const shoal_node *n, int mode)
         shoal_err_set(x->err, rc, n->s2_off, n->s2_len, "layer \"%s\": %s", n->s, quiet.msg);
         return NULL;
     }
-    cctx sub = *c;
-    shoal_stmt st;
-    memset(&st, 0, sizeof st);
-    sub.st = &st;
-    sub.depth = 0;
-    sub.layers = c->layers + 1;
-    const char *src = x->src;
-    x->src = text;
-    x->err = &quiet;
-    cx *pc = compile(&sub, pred, M_MEMBER);
-    x->src = src;
-    x->err = saved;
-    if (!pc) {
-        shoal_err_set(x->err, quiet.code ? quiet.code : SHOAL_ESEMANTIC, n->s2_off, n->s2_len, "layer \"%s\": %s", n->s,
-                      quiet.msg);
-        return NULL;
-    }
+    char what[96];
+    snprintf(what, sizeof what, "layer \"%.64s\"", n->s);
+    cx *pc = compile_foreign(c, def->cols->expr, text, what, n->s2_off, n->s2_len);
+    if (!pc) return NULL;
     /* For EXPLAIN: each layer once, in the order met. */
     char *l = c->p->layers;
     size_t used = strlen(l), k = strlen(n->s);
@@ -791,8 +834,8 @@ int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred
     shoal_stmt q;
     memset(&q, 0, sizeof q);
     q.kind = SHOAL_STMT_SELECT;
-    q.cols = st->cols;
-    cctx cc = {x, p, &q, "a layer", 0, 0};
+    (void)st;
+    cctx cc = {x, p, &q, st->cols->alias ? "a tier's condition" : "a layer", 0, 0};
     x->p = p;
     p->src = SRC_MEMBERS;
     p->cut_ts = INT64_MAX;
@@ -1031,9 +1074,27 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     if (!st->from) p->src = SRC_NONE;
     else if (!strcasecmp(st->from, "events")) p->src = SRC_EVENTS;
     else if (!strcasecmp(st->from, "members")) p->src = SRC_MEMBERS;
+    else if (!strcasecmp(st->from, "tiers")) p->src = SRC_MEMBERS;
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len,
                              "unknown source \"%s\" (expected events or members)", st->from);
+
+    /* FROM tiers(name): members, with the column tier. */
+    if (st->from && !strcasecmp(st->from, "tiers")) {
+        if (!st->from_arg)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len, "%s", "expected FROM tiers(name)");
+        shoal_err quiet;
+        shoal_err_clear(&quiet);
+        int rc = shoal_plan_def_parse(x, st->from_arg, "tiers", &p->tiers_def, &p->tiers_text, &quiet);
+        if (rc == SHOAL_ENOTFOUND)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_arg_off, st->from_arg_len, "unknown tiers \"%s\"",
+                                 st->from_arg);
+        if (rc) return shoal_err_set(x->err, rc, st->from_arg_off, st->from_arg_len, "tiers \"%s\": %s", st->from_arg, quiet.msg);
+        p->tiers = st->from_arg;
+    } else if (st->from_arg) {
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_arg_off, st->from_arg_len,
+                             "only tiers(name) takes a name, not %s", st->from);
+    }
 
     /* AS OF first: it fixes "now" for every window below. */
     if (st->asof_seq) {
@@ -1325,6 +1386,7 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         rc |= add_line(x, lines, &n, &cap, "then rows: one per member seen (%" PRIu32 " at most)", p->n_members);
     }
     if (p->where) rc |= add_line(x, lines, &n, &cap, "filter: WHERE, compiled, per %s", p->src == SRC_MEMBERS ? "member" : "event");
+    if (p->tiers) rc |= add_line(x, lines, &n, &cap, "tiers: %s (first match wins; each condition compiled into the per-member aggregates)", p->tiers);
     if (p->layers[0]) rc |= add_line(x, lines, &n, &cap, "layers: %s (each predicate compiled into the per-member aggregates)", p->layers);
     if (p->grouped) {
         int dense = p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER);

@@ -163,6 +163,10 @@ typedef struct plan {
     int n_views;             /* views that exist */
     char why[240];           /* why the log is scanned, for EXPLAIN */
     char layers[200];        /* the layers compiled in, for EXPLAIN */
+    /* FROM tiers(name): its definition (items: tier name, condition) and text */
+    const char *tiers;
+    const shoal_stmt *tiers_def;
+    const char *tiers_text;
 } plan;
 
 struct rowctx {
@@ -213,14 +217,15 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out);
 int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *out);
 int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out);
 int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lines, int *n_lines);
-/* Layers (a named predicate over members, kept in meta as its CREATE LAYER text).
- * layer_check compiles pred as the WHERE of a SELECT over members (x->r open), so a
- * CREATE LAYER fails with the same errors, at the same positions, as the query would.
- * layer_parse reads layer name's definition in x->r and parses it into x->a: its
- * predicate and text (the source its node offsets refer to). 0, SHOAL_ENOTFOUND or an
- * error (in err). */
+/* Layers and tiers (named conditions over members, kept in meta as their CREATE
+ * text). layer_check compiles pred as the WHERE of a SELECT over members (x->r open),
+ * so a CREATE LAYER or TIERS fails with the same errors, at the same positions, as the
+ * query would. def_parse reads definition name of kind ("layer", "tiers") in x->r and
+ * parses it into x->a: its CREATE statement and text (the source its node offsets
+ * refer to). 0, SHOAL_ENOTFOUND (none of that kind) or an error (in err). */
 int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred);
-int shoal_plan_layer_parse(exec *x, const char *name, const shoal_node **pred, const char **text, shoal_err *err);
+int shoal_plan_def_parse(exec *x, const char *name, const char *kind, const shoal_stmt **def, const char **text,
+                         shoal_err *err);
 
 /* Output sink (format.c). */
 typedef struct shoal_fmt shoal_fmt;

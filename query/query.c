@@ -321,11 +321,12 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
     int rc = shoal_reader_open(s->db, &x->r, x->err);
     if (rc) return rc;
     double t0 = now_ms(CLOCK_MONOTONIC);
-    const shoal_node *pred;
+    const shoal_stmt *def;
     const char *text;
     shoal_err quiet;
     shoal_err_clear(&quiet);
-    rc = shoal_plan_layer_parse(x, st->vname, &pred, &text, &quiet);
+    rc = shoal_plan_def_parse(x, st->vname, "layer", &def, &text, &quiet);
+    const shoal_node *pred = rc ? NULL : def->cols->expr;
     if (rc == SHOAL_ENOTFOUND) {
         rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "unknown layer \"%s\"", st->vname);
         goto fail;

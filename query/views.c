@@ -280,20 +280,69 @@ static int create_layer(exec *x, const shoal_stmt *st)
     return 0;
 }
 
+/* The tiers form, "(name WHEN cond, …)": each item's name comes before its condition. */
+static int tiers_form(const shoal_stmt *st)
+{
+    return st->cols->alias && st->cols->alias_off < st->cols->expr->off;
+}
+
+/* CREATE TIERS name (core WHEN cond, backbone WHEN cond, …, base OTHERWISE): an
+ * ordered classification, first match wins, kept like a layer as its text; FROM
+ * tiers(name) compiles it into a CASE (plan.c, compile_tier). */
+static int create_tiers(exec *x, const shoal_stmt *st)
+{
+    if (!tiers_form(st))
+        return sem(x, st->cols->expr->off, st->cols->expr->len,
+                   "expected CREATE TIERS name (tier WHEN condition, …, tier OTHERWISE)");
+    int n_when = 0, rc;
+    if ((rc = shoal_reader_open(x->db, &x->r, x->err))) return rc;
+    for (const shoal_item *it = st->cols; it && !rc; it = it->next) {
+        for (const shoal_item *o = st->cols; o != it && !rc; o = o->next)
+            if (!strcasecmp(o->alias, it->alias))
+                rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, it->alias_off, it->alias_len, "tier \"%s\" is named twice", it->alias);
+        if (rc) break;
+        if (it->word) {
+            if (strcasecmp(it->expr->s, "otherwise"))
+                rc = shoal_err_set(x->err, SHOAL_ESYNTAX, it->expr->off, it->expr->len,
+                                   "expected WHEN or OTHERWISE but found \"%s\"", it->expr->s);
+            else if (it->next)
+                rc = sem(x, it->expr->off, it->expr->len, "OTHERWISE is the last tier");
+        } else {
+            n_when++;
+            rc = shoal_plan_layer_check(x, st, it->expr);
+        }
+    }
+    shoal_reader_close(x->r);
+    x->r = NULL;
+    if (rc) return rc;
+    if (!n_when) return sem(x, st->cols->alias_off, st->cols->alias_len, "tiers need at least one tier WHEN condition");
+    shoal_namedef d = {{"tiers", 5}, {st->vname, (uint32_t)strlen(st->vname)}, {x->src + st->off, (uint32_t)st->len}};
+    shoal_err e;
+    shoal_err_clear(&e);
+    rc = shoal_view_define(x->db, &d, &e);
+    if (rc == SHOAL_ESEMANTIC || rc == SHOAL_EINVAL)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "%s", e.msg);
+    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    return 0;
+}
+
 int shoal_views_create(exec *x, const shoal_stmt *st)
 {
     shoal_viewdef def;
     memset(&def, 0, sizeof def);
-    if (!strcasecmp(st->name, "layer")) {
-        if (is_event_column(st->vname) || !strcasecmp(st->vname, "count"))
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a reserved name", st->vname);
-        return create_layer(x, st);
-    }
+    int named = !strcasecmp(st->name, "layer") || !strcasecmp(st->name, "tiers");
+    if (named && (is_event_column(st->vname) || !strcasecmp(st->vname, "count") || !strcasecmp(st->vname, "tier")))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a reserved name", st->vname);
+    if (!strcasecmp(st->name, "tiers")) return create_tiers(x, st);
+    if (tiers_form(st))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
+                             "only CREATE TIERS takes (tier WHEN condition, …): expected %s name AS …", st->name);
+    if (!strcasecmp(st->name, "layer")) return create_layer(x, st);
     if (!strcasecmp(st->name, "counters")) def.kind = SHOAL_VIEW_COUNTERS;
     else if (!strcasecmp(st->name, "score")) def.kind = SHOAL_VIEW_SCORE;
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "unknown kind of view \"%s\" (expected COUNTERS, SCORE or LAYER)", st->name);
+                             "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER or TIERS)", st->name);
     if (def.kind == SHOAL_VIEW_COUNTERS && st->value)
         return sem(x, st->value->off, st->value->len, "HALF_LIFE belongs to CREATE SCORE");
     if (is_event_column(st->vname) || !strcasecmp(st->vname, "count"))
@@ -318,9 +367,11 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     if (!strcasecmp(st->name, "counters")) want = SHOAL_VIEW_COUNTERS;
     else if (!strcasecmp(st->name, "score")) want = SHOAL_VIEW_SCORE;
     else if (!strcasecmp(st->name, "layer")) want = -1;
+    else if (!strcasecmp(st->name, "tiers")) want = -2;
     else if (strcasecmp(st->name, "view"))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE or DROP LAYER but found \"%s\"", st->name);
+                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER or DROP TIERS but found \"%s\"", st->name);
+    const char *want_word = want == -1 ? "layer" : want == -2 ? "tiers" : NULL;
     shoal_reader *r;
     int rc = shoal_reader_open(x->db, &r, x->err);
     if (rc) return rc;
@@ -335,19 +386,23 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     shoal_reader_close(r);
     if (rc == SHOAL_ENOTFOUND)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "no %s named \"%s\"",
-                             want < 0 ? "layer" : "view", st->vname);
+                             want_word ? want_word : "view", st->vname);
     if (rc) return rc;
     shoal_err e;
     shoal_err_clear(&e);
     if (layer) {
-        if (want > 0)
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a layer, not a %s view",
-                                 st->vname, want == SHOAL_VIEW_SCORE ? "score" : "counters");
+        const char *kind = nd.kind.len == 5 && !memcmp(nd.kind.ptr, "tiers", 5) ? "tiers" : "layer";
+        if (want > 0 || (want_word && strcmp(want_word, kind)))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s",
+                                 st->vname, !strcmp(kind, "tiers") ? "tiers" : "a layer",
+                                 want == SHOAL_VIEW_SCORE ? "a score view" : want == SHOAL_VIEW_COUNTERS ? "a counters view"
+                                 : want == -1 ? "a layer" : "tiers");
         if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
         return 0;
     }
     if (want < 0)
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a view, not a layer", st->vname);
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a view, not %s", st->vname,
+                             want == -1 ? "a layer" : "tiers");
     if (want && vi.def.kind != want)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is not a %s view", st->vname,
                              want == SHOAL_VIEW_SCORE ? "score" : "counters");
