@@ -36,6 +36,12 @@ same() {
     if [ "$a" == "$b" ] && [ "$(printf '%s\n' "$a" | wc -l)" -gt 2 ]; then ok "$name"
     else fail "$name" "A:" "$(printf '%s\n' "$a" | head -5)" "B:" "$(printf '%s\n' "$b" | head -5)"; fi
 }
+# err NAME STATEMENT WANT: the statement fails with exactly this rendered error.
+err() {
+    local name=$1 q=$2 want=$3 got
+    got=$("$SHOAL" query "$q" 2>&1)
+    check_eq "layers: error: $name" "$got" "$want"
+}
 NOW="SET NOW = '2025-06-15';"
 same "layers: core_creator == its predicate inline" \
     "$NOW SELECT member FROM members WHERE member IN core_creator ORDER BY member" \
@@ -113,6 +119,48 @@ else
     fail layers-oracle "sqlite3 is not installed (apt-get install sqlite3)"
 fi
 
+# Tiers: first match wins; the same counts as a CASE written inline, views on and off,
+# and sqlite3.
+PYRAMID="CREATE TIERS pyramid (core WHEN member IN core_creator, backbone WHEN count(*) DURING this_month >= 10,
+  base WHEN count(*) DURING this_month >= 1, silent OTHERWISE)"
+check "tiers: CREATE TIERS" "$SHOAL" query "$PYRAMID"
+same "tiers: tier counts == CASE inline" \
+    "$NOW SELECT tier, count(*) FROM tiers(pyramid) GROUP BY tier ORDER BY tier" \
+    "$NOW SELECT CASE WHEN $CORE THEN 'core' WHEN count(*) DURING this_month >= 10 THEN 'backbone' WHEN count(*) DURING this_month >= 1 THEN 'base' ELSE 'silent' END AS tier, count(*) FROM members GROUP BY tier ORDER BY tier"
+both tiers-counts "$NOW SELECT tier, count(*) AS members FROM tiers(pyramid) GROUP BY tier ORDER BY tier"
+both tiers-members "$NOW SELECT member, tier FROM tiers(pyramid) WHERE tier != 'silent' ORDER BY member"
+e=$("$SHOAL" query --format csv "$NOW EXPLAIN SELECT tier, count(*) FROM tiers(pyramid) GROUP BY tier" 2>&1)
+check_grep "tiers: EXPLAIN names the tiers" "^tiers: pyramid \(first match wins" "$e"
+show=$("$SHOAL" query --format csv "SHOW VIEWS")
+check_grep "tiers: SHOW VIEWS lists tiers" "^pyramid,tiers,\"CREATE TIERS pyramid \(core WHEN" "$show"
+if command -v sqlite3 >/dev/null; then
+    oracle "tiers: tier counts == sqlite3" \
+        "$NOW SELECT tier, count(*) FROM tiers(pyramid) GROUP BY tier ORDER BY tier" \
+        "SELECT CASE WHEN o >= 2 OR e >= 3 THEN 'core' WHEN m >= 10 THEN 'backbone' WHEN m >= 1 THEN 'base' ELSE 'silent' END AS tier, count(*) FROM (SELECT member, sum(type = 'post' AND original = 1 AND ts >= '2025-06-01' AND ts < '2025-07-01') AS o, sum(type = 'essence') AS e, sum(ts >= '2025-06-01' AND ts < '2025-07-01') AS m FROM ev GROUP BY member) GROUP BY tier ORDER BY tier"
+fi
+err "tiers: OTHERWISE not last" "CREATE TIERS t (a OTHERWISE, b WHEN count(post) > 1)" 'query:1:19: error: OTHERWISE is the last tier
+CREATE TIERS t (a OTHERWISE, b WHEN count(post) > 1)
+                  ^~~~~~~~~'
+err "tiers: a tier named twice" "CREATE TIERS t (a WHEN count(post) > 1, a OTHERWISE)" 'query:1:41: error: tier "a" is named twice
+CREATE TIERS t (a WHEN count(post) > 1, a OTHERWISE)
+                                        ^'
+err "tiers: an unknown type in a condition" "CREATE TIERS t (a WHEN count(posts) > 1, b OTHERWISE)" 'query:1:30: error: unknown event type "posts"
+CREATE TIERS t (a WHEN count(posts) > 1, b OTHERWISE)
+                             ^~~~~'
+err "tiers: neither WHEN nor OTHERWISE" "CREATE TIERS t (a WHEN count(post) > 1, b ELSEWHERE)" 'query:1:43: error: expected WHEN or OTHERWISE but found "ELSEWHERE"
+CREATE TIERS t (a WHEN count(post) > 1, b ELSEWHERE)
+                                          ^~~~~~~~~'
+err "tiers: unknown tiers" "SELECT tier FROM tiers(nosuch)" 'query:1:24: error: unknown tiers "nosuch"
+SELECT tier FROM tiers(nosuch)
+                       ^~~~~~'
+err "tiers: a layer is not tiers" "SELECT tier FROM tiers(quiet)" 'query:1:24: error: unknown tiers "quiet"
+SELECT tier FROM tiers(quiet)
+                       ^~~~~'
+err "tiers: DROP LAYER of tiers" "DROP LAYER pyramid" 'query:1:12: error: "pyramid" is tiers, not a layer
+DROP LAYER pyramid
+           ^~~~~~~'
+check "tiers: DROP TIERS" "$SHOAL" query "DROP TIERS pyramid"
+
 # EXPLAIN MEMBER: every clause with the member's values, equal to the aggregates.
 for m in $("$SHOAL" query --format csv "$NOW SELECT member FROM members WHERE member IN core_creator ORDER BY member LIMIT 2" | tail -n +2) \
          $("$SHOAL" query --format csv "$NOW SELECT member FROM members WHERE member NOT IN core_creator ORDER BY member LIMIT 2" | tail -n +2); do
@@ -133,11 +181,6 @@ e=$("$SHOAL" query --format json "$NOW EXPLAIN MEMBER 'm-1' IN core_creator" 2>&
 check_grep "layers: EXPLAIN MEMBER in another format" '"clause": ?"verdict"' "$e"
 
 # Errors, rendered with their positions.
-err() {
-    local name=$1 q=$2 want=$3 got
-    got=$("$SHOAL" query "$q" 2>&1)
-    check_eq "layers: error: $name" "$got" "$want"
-}
 err "an unknown type" "CREATE LAYER x AS count(nosuch) >= 1" 'query:1:25: error: unknown event type "nosuch"
 CREATE LAYER x AS count(nosuch) >= 1
                         ^~~~~~'
