@@ -111,10 +111,16 @@ stmt:
     select                              { $$ = $1; }
   | EXPLAIN select                      { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN, @$)); $$->inner = $2; }
     /* EXPLAIN MEMBER 'm-77' IN core_creator: MEMBER is a word, checked by query.c. */
-  | EXPLAIN IDENT STRING IN IDENT       { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN_MEMBER, @$));
+  | EXPLAIN IDENT STRING IN IDENT asof_opt
+                                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN_MEMBER, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           CK($$->value = shoal_ast_str(ctx, SHOAL_AST_STR, $3.s, $3.n, @3));
-                                          $$->vname = $5.s; $$->vname_off = @5.off; $$->vname_len = @5.len; }
+                                          $$->vname = $5.s; $$->vname_off = @5.off; $$->vname_len = @5.len;
+                                          if ($<node>6) {
+                                              shoal_node *a = $<node>6;
+                                              if (a->kind == SHOAL_AST_INT) $$->asof_seq = a; else $$->asof_date = a;
+                                              $$->asof_off = @6.off; $$->asof_len = @6.len;
+                                          } }
   | SET IDENT '=' set_value             { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SET, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->value = $4; }

@@ -347,6 +347,18 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
         rc = shoal_err_set(x->err, rc, -1, -1, "%s", quiet.msg);
         goto fail;
     }
+    /* AS OF is checked here, where its positions are in this statement's text. */
+    if (st->asof_seq && (!st->asof_seq->s || strcasecmp(st->asof_seq->s, "seq"))) {
+        rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, st->asof_seq->s2_off, st->asof_seq->s2_len,
+                           "expected SEQ or a date after AS OF but found \"%s\"", st->asof_seq->s ? st->asof_seq->s : "");
+        goto fail;
+    }
+    int64_t t;
+    if (st->asof_date && shoal_plan_time(x, st->asof_date->s, (size_t)st->asof_date->n, 1, &t)) {
+        rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, st->asof_date->off, st->asof_date->len, "invalid date \"%s\"",
+                           st->asof_date->s);
+        goto fail;
+    }
     why w;
     memset(&w, 0, sizeof w);
     if ((rc = why_collect(x, &w, pred, 0))) goto fail;
@@ -371,6 +383,8 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
     q->cols = w.head;
     q->from = "members";
     q->where = eq;
+    q->asof_date = st->asof_date;
+    q->asof_seq = st->asof_seq;
     plan *p;
     shoal_err *saved = x->err;
     x->src = text;
@@ -388,7 +402,7 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
         goto fail;
     }
     if (!w.got) {
-        rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, m->off, m->len, "no member \"%s\" in the log", m->s);
+        rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, m->off, m->len, "member \"%s\" has no events as of then", m->s);
         goto fail;
     }
     if ((rc = shoal_fmt_new(s->format, s->fn, s->ctx, &f))) {

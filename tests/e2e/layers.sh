@@ -175,6 +175,16 @@ count(post WHERE original) DURING this_month >= 2 OR count(essence) >= 3,,$([ "$
 verdict,$verdict,$([ "$verdict" == in ] && echo true || echo false)"
     check_eq "layers: EXPLAIN MEMBER '$m' (${verdict})" "$e" "$want"
 done
+# AS OF: the values as of that date, as the aggregates give them.
+m=$("$SHOAL" query --format csv "SELECT member FROM members WHERE member IN core_creator ORDER BY member LIMIT 1 AS OF '2025-03-20'" | tail -1)
+v=$("$SHOAL" query --format csv "SELECT count(post WHERE original) DURING this_month, count(essence) FROM members WHERE member = '$m' AS OF '2025-03-20'" | tail -1)
+e=$("$SHOAL" query --format csv "EXPLAIN MEMBER '$m' IN core_creator AS OF '2025-03-20'" 2>&1 | sed -n '3p;4p' | cut -d, -f2 | paste -sd,)
+check_eq "layers: EXPLAIN MEMBER '$m' AS OF a date" "$e" "$v"
+e=$("$SHOAL" query --format csv "EXPLAIN MEMBER '$m' IN core_creator AS OF '2025-03-20'" 2>&1 | tail -1)
+check_eq "layers: EXPLAIN MEMBER AS OF: the verdict as of then" "$e" "verdict,in,true"
+err "EXPLAIN MEMBER AS OF a bad date" "EXPLAIN MEMBER 'm-1' IN core_creator AS OF 'soon'" 'query:1:44: error: invalid date "soon"
+EXPLAIN MEMBER '"'m-1'"' IN core_creator AS OF '"'soon'"'
+                                           ^~~~~~'
 e=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; EXPLAIN MEMBER 'm-1' IN core_or_engaged" 2>&1)
 check_grep "layers: EXPLAIN MEMBER over a layer of layers" "^  member IN engaged,,(true|false)$" "$e"
 e=$("$SHOAL" query --format json "$NOW EXPLAIN MEMBER 'm-1' IN core_creator" 2>&1)
