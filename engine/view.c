@@ -1219,17 +1219,19 @@ int shoal_view_define(shoal_db *db, const shoal_namedef *def, shoal_err *err)
     memcpy(buf, def->kind.ptr, def->kind.len);
     buf[def->kind.len] = 0;
     memcpy(buf + def->kind.len + 1, def->text.ptr, def->text.len);
+    int rc;
     for (;;) {
         MDB_txn *txn;
         shoal_err tmp;
         shoal_err_clear(&tmp);
-        int rc = shoal_db_txn_begin(db, 0, &txn, err);
-        if (rc) break;
+        if ((rc = shoal_db_txn_begin(db, 0, &txn, err))) break;
         if (!(rc = named_free(db, txn, def->name, &tmp)) && !(rc = shoal_meta_put(db, txn, dk, buf, n, &tmp))) {
             if ((rc = mdb_txn_commit(txn))) rc = shoal_store_err(&tmp, rc, "cannot commit the definition");
         } else {
             mdb_txn_abort(txn);
         }
+        /* A full map: grow it and write again (the definition is small, but the map may
+         * be full to the page). */
         if (rc == SHOAL_ESTORE && tmp.sys == MDB_MAP_FULL) {
             if ((rc = shoal_db_grow(db, err))) break;
             continue;
@@ -1238,11 +1240,10 @@ int shoal_view_define(shoal_db *db, const shoal_namedef *def, shoal_err *err)
             shoal_err_set(err, tmp.code, tmp.off, tmp.len, "%s", tmp.msg);
             if (err) err->sys = tmp.sys;
         }
-        shoal_free(buf);
-        return rc;
+        break;
     }
     shoal_free(buf);
-    return err ? err->code : SHOAL_ESTORE;
+    return rc;
 }
 
 int shoal_view_undefine(shoal_db *db, const char *name, shoal_err *err)

@@ -2,8 +2,9 @@
  * event type ids (looked up once, here, never per record); aggregates are split into
  * per-member event aggregates (dense arrays over member ids, filled by one log scan)
  * and row aggregates (per GROUP BY group); windows become [lo, hi) instants in the
- * database's time zone relative to "now". Every semantic error points at the node
- * it is about. The plan (plan.h) is general on purpose: views will plug in as other
+ * database's time zone relative to "now"; a layer (member IN name) or tiers (FROM
+ * tiers(name)) are compiled in from their stored text. Every semantic error points at
+ * the node it is about. The plan (plan.h) is general on purpose: views will plug in as other
  * sources of the same rows.
  */
 #include <inttypes.h>

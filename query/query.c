@@ -1,7 +1,7 @@
 /* query.c — the entry point of the query layer (query.h): sessions, and
  * shoal_query_run, which parses a text of statements and runs them one by one, each in
- * its own arena: SELECT and EXPLAIN go through plan.c and exec.c, SET and SHOW are
- * handled here. The REPL, `shoal query` and batch jobs all come through here (clox's
+ * its own arena: SELECT and EXPLAIN go through plan.c and exec.c, SET, SHOW and
+ * EXPLAIN MEMBER (one SELECT whose row is taken apart) are handled here. The REPL, `shoal query` and batch jobs all come through here (clox's
  * interpret()).
  */
 #include <stdio.h>

@@ -2,7 +2,9 @@
  * statement into the engine's shoal_viewdef (type names, a filter program, summed
  * properties, weights), DROP and SHOW VIEWS, and the planner's choice: a per-member
  * aggregate is answered from a counters view when a series has the same types and
- * filter and the window is made of whole local days in the view's zone.
+ * filter and the window is made of whole local days in the view's zone. CREATE LAYER
+ * and CREATE TIERS are checked here and kept as their text (shoal_view_define); plan.c
+ * compiles them where a query names them.
  *
  * Filters are compiled from the syntax tree, not through the dictionary, so a view can
  * be created before any event exists, and a query's filter matches a series exactly
