@@ -123,11 +123,18 @@ demo: deps all
 	$(BIN) --db $(DEMO_DB) ingest build/demo/events.ndjson
 	$(BIN) --db $(DEMO_DB) stats
 	@echo
+	@echo "-- views, kept by every later ingest in the same transaction as the events"
+	$(BIN) --db $(DEMO_DB) query "CREATE COUNTERS activity AS count(post WHERE original), count(essence); \
+	    CREATE SCORE engagement AS 1*checkin + 2*like + 3*comment + 4*reply + 5*post + 20*essence HALF_LIFE 30 DAYS"
+	$(BIN) --db $(DEMO_DB) query --format table "SHOW VIEWS"
 	@echo "-- members eligible for core creator this month (3+ original posts, or 100+ essence)"
 	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT member, \
 	    count(post WHERE original) DURING this_month AS originals, count(essence) AS essence \
 	    FROM members WHERE count(post WHERE original) DURING this_month >= 3 OR count(essence) >= 100 \
 	    ORDER BY originals DESC LIMIT 10"
+	@echo "-- this season's most engaged members (decayed score, from the view)"
+	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT member, round(engagement, 1) AS engagement \
+	    FROM members ORDER BY engagement DESC LIMIT 5"
 	@echo "-- the liveliest groups of the last 30 days"
 	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT group, \
 	    count(DISTINCT member) AS speakers, count(*) AS messages FROM events \

@@ -13,19 +13,34 @@
 typedef int (*shoal_cmd_fn)(const char *db_path, int argc, char **argv);
 
 int shoal_cmd_ingest(const char *db_path, int argc, char **argv);
+int shoal_cmd_import(const char *db_path, int argc, char **argv);
 int shoal_cmd_stats(const char *db_path, int argc, char **argv);
 int shoal_cmd_log(const char *db_path, int argc, char **argv);
 int shoal_cmd_check(const char *db_path, int argc, char **argv);
-int shoal_cmd_import(const char *db_path, int argc, char **argv);
 int shoal_cmd_rebuild(const char *db_path, int argc, char **argv);
-extern const char shoal_cmd_rebuild_usage[];
-extern const char shoal_cmd_import_usage[];
-/* cmd_gen.c predates the db argument: it needs no database. */
+int shoal_cmd_query(const char *db_path, int argc, char **argv);
+int shoal_cmd_repl(const char *db_path, int argc, char **argv);
+extern const char shoal_cmd_ingest_usage[], shoal_cmd_import_usage[], shoal_cmd_stats_usage[],
+    shoal_cmd_log_usage[], shoal_cmd_check_usage[], shoal_cmd_rebuild_usage[], shoal_cmd_query_usage[],
+    shoal_cmd_repl_usage[];
+
+/* cmd_gen.c needs no database. */
 int shoal_cmd_gen(int argc, char **argv);
 extern const char shoal_cmd_gen_usage[];
 
-extern const char shoal_cmd_ingest_usage[], shoal_cmd_stats_usage[], shoal_cmd_log_usage[],
-    shoal_cmd_check_usage[];
+/* Shared by the query commands (cmd_query.c, repl.c): opens the database and a session writing to stdout with the format
+ * named by --format (or the default: table on a terminal, csv otherwise). */
+typedef struct shoal_cli_query {
+    shoal_db *db;
+    shoal_session *s;
+    int any_error;
+} shoal_cli_query;
+/* Set to 1 by a SIGINT handler to cancel the running statement. */
+extern volatile int shoal_cli_cancel;
+int shoal_cli_query_open(const char *db_path, int format, shoal_cli_query *q);
+void shoal_cli_query_close(shoal_cli_query *q);
+/* Runs src, printing a rendered error (named name) to stderr. Returns the rc. */
+int shoal_cli_query_exec(shoal_cli_query *q, const char *name, const char *src, size_t n);
 
 /* Opens db_path, printing "shoal: error: …" on failure. Returns 0 or exit status 2. */
 int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_db **out);

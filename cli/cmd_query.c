@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "query_cmds.h"
 
 const char shoal_cmd_query_usage[] =
     "usage: shoal query [--format F] [--timing] 'STATEMENT; …'\n"

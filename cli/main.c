@@ -4,7 +4,6 @@
  * ./shoal.db. Every subcommand is a function in cmd_<name>.c with its usage text.
  */
 #include "cli.h"
-#include "query_cmds.h"
 
 #include <stdlib.h>
 #include <string.h>

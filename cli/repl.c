@@ -20,7 +20,6 @@
 #include <readline/readline.h>
 
 #include "cli.h"
-#include "query_cmds.h"
 
 const char shoal_cmd_repl_usage[] =
     "usage: shoal repl [--format F] [--timing]\n"

@@ -156,6 +156,45 @@ static int check_dict(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
 
 static void view_problem(void *ctx, const char *msg) { problem(ctx, "%s", msg); }
 
+/* The zone map must be what the log gives, block for block: a block whose stored span
+ * is too narrow would make a time-restricted scan skip events. */
+static int check_zones(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
+{
+    if (!r->db->has_zones) return SHOAL_OK;
+    uint64_t n;
+    int64_t *lo, *hi;
+    int rc = shoal_zone_compute(r->db, r->txn, &n, &lo, &hi, err);
+    if (rc) return rc;
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(r->txn, r->db->dbi_zones, &cur))) {
+        shoal_free(lo);
+        shoal_free(hi);
+        return shoal_store_err(err, rc, "cannot read the zone map");
+    }
+    uint64_t n_stored = 0;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        n_stored++;
+        uint64_t b = k.mv_size == 8 ? shoal_be64_get(k.mv_data) : UINT64_MAX;
+        if (b >= n || v.mv_size != 16) {
+            problem(rep, "zone map entry for block %llu has no block in the log", (unsigned long long)b);
+            continue;
+        }
+        int64_t m0 = (int64_t)shoal_be64_get(v.mv_data), m1 = (int64_t)shoal_be64_get((unsigned char *)v.mv_data + 8);
+        if (m0 != lo[b] || m1 != hi[b])
+            problem(rep, "zone map block %llu spans %lld..%lld but its records span %lld..%lld", (unsigned long long)b,
+                    (long long)m0, (long long)m1, (long long)lo[b], (long long)hi[b]);
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND) rc = SHOAL_OK;
+    else rc = shoal_store_err(err, rc, "cannot read the zone map");
+    if (!rc && n_stored != n)
+        problem(rep, "the zone map has %llu blocks for a log of %llu", (unsigned long long)n_stored, (unsigned long long)n);
+    shoal_free(lo);
+    shoal_free(hi);
+    return rc;
+}
+
 int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err)
 {
     memset(rep, 0, sizeof *rep);
@@ -165,7 +204,8 @@ int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err)
     /* Lookups below must come from this snapshot, not from a cache that could mask
      * a missing entry. */
     shoal_dict_cache_clear(db->dict);
-    if (!(rc = check_dict(r, rep, err)) && !(rc = check_log(r, rep, err)) && !(rc = check_ids(r, rep, err)))
+    if (!(rc = check_dict(r, rep, err)) && !(rc = check_log(r, rep, err)) && !(rc = check_ids(r, rep, err)) &&
+        !(rc = check_zones(r, rep, err)))
         rc = shoal_view_check(r, view_problem, rep, &rep->n_views, err);
     shoal_reader_close(r);
     return rc;

@@ -36,6 +36,22 @@ static int open_dbis(shoal_db *db, bool create, shoal_err *err)
             return shoal_store_err(err, rc, "cannot open the database's tables");
         }
     }
+    /* The zone map came after the first databases: a read-only open does without it,
+     * a writable one creates it and fills it from the log once. */
+    rc = mdb_dbi_open(txn, "zones", dflags, &db->dbi_zones);
+    if (rc == 0) {
+        db->has_zones = true;
+        MDB_stat zs;
+        uint64_t last = 0;
+        if (create && mdb_stat(txn, db->dbi_zones, &zs) == 0 && zs.ms_entries == 0 &&
+            shoal_log_last_seq(db, txn, &last, NULL) == 0 && last > 0 && (rc = shoal_zone_rebuild(db, txn, err))) {
+            mdb_txn_abort(txn);
+            return rc;
+        }
+    } else if (rc != MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return shoal_store_err(err, rc, "cannot open the zone map");
+    }
     MDB_val v;
     rc = shoal_meta_get(db, txn, "format", &v);
     if (rc == MDB_NOTFOUND) {

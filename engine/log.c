@@ -134,12 +134,17 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
 {
     MDB_txn *txn = NULL;
     MDB_cursor *ids = NULL, *log = NULL;
+    shoal_zacc *zones = NULL;
     int rc;
     if ((rc = shoal_db_txn_begin(db, 0, &txn, err))) return rc;
     if ((rc = shoal_dict_sync(db, txn, err))) goto fail;
     if ((rc = shoal_view_begin(db, txn, err))) goto fail;
     uint64_t seq;
     if ((rc = shoal_log_last_seq(db, txn, &seq, err))) goto fail;
+    if (shoal_zacc_new(seq + 1, n, &zones)) {
+        rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+        goto fail;
+    }
     if ((rc = mdb_cursor_open(txn, db->dbi_ids, &ids)) || (rc = mdb_cursor_open(txn, db->dbi_log, &log))) {
         rc = shoal_store_err(err, rc, "cannot open cursors");
         goto fail;
@@ -189,6 +194,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
             break;
         }
         if ((rc = shoal_view_apply(db, txn, &iev, err))) break;
+        shoal_zacc_note(zones, seq, iev.ts);
         seqs[i] = seq;
         if (!first) first = seq;
         added++;
@@ -216,6 +222,9 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
     /* The views' writes join the batch's transaction: they commit with the log records
      * or not at all, so a view is never ahead of or behind the log. */
     if ((rc = shoal_view_end(db, txn, seq, err))) goto fail;
+    if ((rc = shoal_zacc_flush(db, txn, zones, err))) goto fail;
+    shoal_zacc_free(zones);
+    zones = NULL;
     if ((rc = shoal_dict_counts_save(db, txn, err))) goto fail;
     mdb_cursor_close(ids);
     mdb_cursor_close(log);
@@ -233,6 +242,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
     }
     return SHOAL_OK;
 fail:
+    shoal_zacc_free(zones);
     if (ids) mdb_cursor_close(ids);
     if (log) mdb_cursor_close(log);
     if (txn) mdb_txn_abort(txn);

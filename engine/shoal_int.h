@@ -225,7 +225,8 @@ int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size
 
 struct shoal_db {
     MDB_env *env;
-    MDB_dbi dbi_log, dbi_ids, dbi_dict, dbi_meta;
+    MDB_dbi dbi_log, dbi_ids, dbi_dict, dbi_meta, dbi_zones;
+    bool has_zones;           /* false only for a read-only open of a database without them */
     char *path;
     unsigned flags;
     size_t map_size;
@@ -260,6 +261,32 @@ int shoal_meta_put(shoal_db *db, MDB_txn *txn, const char *key, const void *val,
  * shoal_event_check (the ingest driver), so the batch is not validated twice. */
 int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, shoal_append_stats *st,
                      shoal_err *err);
+
+/* ================================================================ zone map (zone.c) */
+
+/* Records per zone: 4096 records of about 45 bytes are some 180 KiB of log, small
+ * enough to skip finely, large enough that the map (16 bytes a block) stays tiny. */
+#define SHOAL_ZONE_BLOCK 4096
+
+/* A batch's zone accumulator: note each appended record, then flush in the batch's
+ * transaction (merging with the stored span of a block the batch continues). */
+typedef struct shoal_zacc shoal_zacc;
+int shoal_zacc_new(uint64_t first_seq, size_t n_records, shoal_zacc **out);
+void shoal_zacc_free(shoal_zacc *z);
+void shoal_zacc_note(shoal_zacc *z, uint64_t seq, int64_t ts);
+int shoal_zacc_flush(shoal_db *db, MDB_txn *txn, shoal_zacc *z, shoal_err *err);
+
+/* The zone map recomputed from the log: per block, min and max ts (min > max for a
+ * block without records). Returns owned arrays; free with shoal_free. */
+int shoal_zone_compute(shoal_db *db, MDB_txn *txn, uint64_t *n_blocks, int64_t **min, int64_t **max,
+                       shoal_err *err);
+/* Rewrites the zone map from the log inside write transaction txn. */
+int shoal_zone_rebuild(shoal_db *db, MDB_txn *txn, shoal_err *err);
+
+/* Where a scan for events with ts in [lo, hi) should go on from seq: *next is seq
+ * itself, or the first sequence of a later block that may hold a match (past the
+ * snapshot's end when none can). */
+int shoal_zone_skip(shoal_reader *r, uint64_t seq, int64_t lo, int64_t hi, uint64_t *next, shoal_err *err);
 
 /* Last sequence in the log as seen by txn (0 when empty). */
 int shoal_log_last_seq(shoal_db *db, MDB_txn *txn, uint64_t *out, shoal_err *err);

@@ -471,6 +471,20 @@ static int accumulate(run *g, group *q)
             a->n++;
             break;
         }
+        case F_MEDIAN:
+            if (!num_of(&v, &d, &i)) break;
+            if (a->n_vals == a->cap_vals) {
+                /* Grows by doubling inside the arena: at most twice the values' size. */
+                uint32_t cap = a->cap_vals ? a->cap_vals * 2 : 16;
+                double *nv = shoal_arena_alloc(x->a, sizeof *nv * cap);
+                if (!nv) return nomem(x);
+                if (a->n_vals) memcpy(nv, a->vals, sizeof *nv * a->n_vals);
+                a->vals = nv;
+                a->cap_vals = cap;
+            }
+            a->vals[a->n_vals++] = d;
+            a->n++;
+            break;
         case F_FIRST:
         case F_LAST:
             if (a->n == 0 || ra->fn == F_LAST) {
@@ -482,6 +496,12 @@ static int accumulate(run *g, group *q)
         }
     }
     return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 static void acc_val(const ragg *ra, const acc *a, qval *out)
@@ -496,6 +516,14 @@ static void acc_val(const ragg *ra, const acc *a, qval *out)
         break;
     case F_AVG:
         if (a->n) { out->t = V_NUM; out->u.d = (a->dsum + (double)a->isum) / (double)a->n; }
+        break;
+    case F_MEDIAN:
+        /* The middle value, or the mean of the two middle ones (SQL's median). */
+        if (!a->n_vals) break;
+        qsort(a->vals, a->n_vals, sizeof *a->vals, cmp_double);
+        out->t = V_NUM;
+        out->u.d = a->n_vals % 2 ? a->vals[a->n_vals / 2]
+                                 : (a->vals[a->n_vals / 2 - 1] + a->vals[a->n_vals / 2]) / 2;
         break;
     default:
         if (a->n) *out = a->v;
@@ -697,7 +725,21 @@ static int scan_log(run *g, int members)
     uint64_t n = 0;
     MDB_cursor *mc = shoal_scan_cursor(cur);
     MDB_cursor_op op = MDB_FIRST;
+    /* A time-restricted scan over events consults the zone map at each block and jumps
+     * over the blocks whose span of times cannot meet the range (engine/zone.c). Over
+     * members it may not: every member's events decide who the members are. */
+    int zoned = !members && p->has_range;
+    uint64_t zone_end = 0;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if (zoned && rec.seq > zone_end) {
+            uint64_t next;
+            if ((rc = shoal_zone_skip(x->r, rec.seq, lo, hi, &next, x->err))) goto fail;
+            if (next > rec.seq) {
+                x->n_skipped += next - rec.seq;
+                if ((rc = scan_seek(mc, next, &rec, x->err)) != 1) break;
+            }
+            zone_end = ((rec.seq - 1) / SHOAL_ZONE_BLOCK + 1) * SHOAL_ZONE_BLOCK;
+        }
         if (rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");

@@ -179,6 +179,7 @@ static const func funcs[] = {
     {"length", 0, 1, 1, f_length, V_INT},
     {"lower", 0, 1, 1, f_lower, V_STR},
     {"max", F_MAX, 1, 1, NULL, -1},
+    {"median", F_MEDIAN, 1, 1, NULL, V_NUM},
     {"min", F_MIN, 1, 1, NULL, -1},
     {"month", 0, 1, 1, f_month, V_MONTH},
     {"now", 0, 0, 0, f_now, V_TS},
@@ -192,7 +193,7 @@ static const func funcs[] = {
 
 const char *const shoal_func_names[] = {
     "abs", "avg", "coalesce", "count", "day", "first", "hour", "last", "length", "lower", "max",
-    "min", "month", "now", "round", "sleep", "sum", "upper", "week", "year", NULL,
+    "median", "min", "month", "now", "round", "sleep", "sum", "upper", "week", "year", NULL,
 };
 
 const func *shoal_func_find(const char *name)

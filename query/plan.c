@@ -316,6 +316,7 @@ static int agg_kind(const shoal_node *n)
 static int is_member_agg(const cctx *c, const shoal_node *n)
 {
     if (c->p->src != SRC_MEMBERS || !agg_kind(n)) return 0;
+    if (agg_kind(n) == F_MEDIAN) return 0;   /* a row aggregate only: it needs every value */
     if (n->win || n->filter) return 1;
     if (n->flags & SHOAL_AST_F_DISTINCT) return 0;
     if (!n->list) return 0;
@@ -422,7 +423,7 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
     cx *e = newx(c, X_MAGG, n);
     if (!e) return NULL;
     e->slot = p->n_maggs++;
-    e->rt = (g.fn == F_FIRST || g.fn == F_LAST) ? V_TS : g.fn == F_COUNT ? V_INT : g.fn == F_AVG ? V_NUM : -1;
+    e->rt = (g.fn == F_FIRST || g.fn == F_LAST) ? V_TS : g.fn == F_COUNT ? V_INT : (g.fn == F_AVG || g.fn == F_MEDIAN) ? V_NUM : -1;
     return e;
 }
 
@@ -484,7 +485,7 @@ static cx *compile_ragg(cctx *c, const shoal_node *n)
             cx *e = newx(c, X_AGG, n);
             if (!e) return NULL;
             e->slot = i;
-            e->rt = p->raggs[i].fn == F_COUNT ? V_INT : p->raggs[i].fn == F_AVG ? V_NUM : p->raggs[i].arg ? p->raggs[i].arg->rt : -1;
+            e->rt = p->raggs[i].fn == F_COUNT ? V_INT : (p->raggs[i].fn == F_AVG || p->raggs[i].fn == F_MEDIAN) ? V_NUM : p->raggs[i].arg ? p->raggs[i].arg->rt : -1;
             e->rns = p->raggs[i].arg ? p->raggs[i].arg->rns : 0;
             return e;
         }
@@ -514,7 +515,7 @@ static cx *compile_ragg(cctx *c, const shoal_node *n)
     cx *e = newx(c, X_AGG, n);
     if (!e) return NULL;
     e->slot = p->n_raggs++;
-    e->rt = g.fn == F_COUNT ? V_INT : g.fn == F_AVG ? V_NUM : g.arg ? g.arg->rt : -1;
+    e->rt = g.fn == F_COUNT ? V_INT : (g.fn == F_AVG || g.fn == F_MEDIAN) ? V_NUM : g.arg ? g.arg->rt : -1;
     e->rns = g.arg ? g.arg->rns : 0;
     return e;
 }
@@ -1360,6 +1361,10 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
             fmt_ts(x, p->range.lo, a, sizeof a);
             fmt_ts(x, p->range.hi, b, sizeof b);
             rc |= add_line(x, lines, &n, &cap, "  events in [%s, %s)", a, b);
+            if (p->src == SRC_EVENTS)
+                rc |= add_line(x, lines, &n, &cap,
+                               "  zone map: blocks of %d records whose times miss the range are jumped over",
+                               SHOAL_ZONE_BLOCK);
         }
         if (p->type_filter) {
             type_names(x, p->type_filter, p->n_types, tl, sizeof tl);

@@ -6,7 +6,7 @@
 #define SHOAL_PLAN_H
 
 #include "ast.h"
-#include "query.h"
+#include "shoal.h"
 #include "tz.h"
 #include "shoal_int.h"
 
@@ -61,7 +61,7 @@ struct cx {
 };
 
 /* Aggregate functions. */
-enum { F_COUNT = 1, F_SUM, F_AVG, F_MIN, F_MAX, F_FIRST, F_LAST, F_SCORE };
+enum { F_COUNT = 1, F_SUM, F_AVG, F_MIN, F_MAX, F_FIRST, F_LAST, F_SCORE, F_MEDIAN };
 
 /* A builtin function (func.c). */
 typedef struct func {
@@ -121,6 +121,8 @@ typedef struct acc {
     double dsum;
     int num;
     qval v;            /* min, max, first, last */
+    double *vals;      /* median: the values seen, in the statement's arena */
+    uint32_t n_vals, cap_vals;
 } acc;
 
 enum { SRC_NONE = 0, SRC_EVENTS, SRC_MEMBERS };
@@ -191,6 +193,7 @@ struct exec {
     rowctx *row;
     const char *src;
     uint64_t n_scanned;
+    uint64_t n_skipped;     /* records jumped over by the zone map */
     uint64_t n_decoded;
     int no_views;           /* SET VIEWS = off: always scan the log */
     /* when set, a SELECT's rows go here instead of to the output (EXPLAIN MEMBER) */

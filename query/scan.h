@@ -36,4 +36,17 @@ static inline int scan_next(MDB_cursor *mc, MDB_cursor_op *op, shoal_rec *rec, s
     return scan_decode(&k, &v, rec, err);
 }
 
+/* Positions mc at the first record with sequence >= seq and decodes it into rec.
+ * Returns 1, 0 when there is none, or a negative SHOAL_E*. */
+static inline int scan_seek(MDB_cursor *mc, uint64_t seq, shoal_rec *rec, shoal_err *err)
+{
+    unsigned char kb[8];
+    shoal_be64_put(kb, seq);
+    MDB_val k = {8, kb}, v;
+    int rc = mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return shoal_store_err(err, rc, "cannot read the log");
+    return scan_decode(&k, &v, rec, err);
+}
+
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "query.h"
+#include "shoal.h"
 
 static shoal_db *db;
 static shoal_session *session;

@@ -235,6 +235,72 @@ TEST(dup_after_clean_batch)
     unit_rm_dir();
 }
 
+TEST(zone_map)
+{
+    /* Three blocks of events one second apart, in time order, except for one late
+     * event in the second block dated before everything. */
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    enum { N = SHOAL_ZONE_BLOCK * 2 + 100 };
+    static char ids[N][16];
+    shoal_event *evs = malloc(N * sizeof *evs);
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], 16, "z-%d", i);
+        evs[i] = mk(ids[i], 1000000 + (int64_t)i * 1000, "m-1", "like");
+    }
+    evs[SHOAL_ZONE_BLOCK + 5].ts = 5;   /* late: lands in block 1 */
+    /* Uneven batches, so that blocks are continued across transactions. */
+    CHECK_RC(shoal_append(db, evs, 3000, NULL, NULL), SHOAL_OK);
+    CHECK_RC(shoal_append(db, evs + 3000, N - 3000, NULL, NULL), SHOAL_OK);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    uint64_t next;
+    int64_t t2 = 1000000 + (int64_t)(SHOAL_ZONE_BLOCK * 2 + 10) * 1000;   /* inside block 2 only */
+    CHECK_RC(shoal_zone_skip(r, 1, t2, t2 + 1, &next, NULL), SHOAL_OK);
+    CHECK(next == 2 * SHOAL_ZONE_BLOCK + 1);
+    /* The late event widens block 1: a range before all on-time events skips block 0
+     * (which starts at 1000000) but not block 1. */
+    CHECK_RC(shoal_zone_skip(r, 1, 0, 10, &next, NULL), SHOAL_OK);
+    CHECK(next == SHOAL_ZONE_BLOCK + 1);
+    /* A range after everything skips to the end of the snapshot. */
+    CHECK_RC(shoal_zone_skip(r, 1, INT64_MAX - 1, INT64_MAX, &next, NULL), SHOAL_OK);
+    CHECK(next == N + 1);
+    /* A range that block 0 meets: no skip. */
+    CHECK_RC(shoal_zone_skip(r, 7, 1000000, 1000001, &next, NULL), SHOAL_OK);
+    CHECK(next == 7);
+    shoal_reader_close(r);
+
+    /* A zone narrowed behind the engine's back is found by check. */
+    MDB_txn *txn;
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    unsigned char kb[8], vb[16];
+    shoal_be64_put(kb, 1);
+    shoal_be64_put(vb, (uint64_t)2000000);
+    shoal_be64_put(vb + 8, (uint64_t)2000001);
+    MDB_val k = {8, kb}, v = {16, vb};
+    CHECK(mdb_put(txn, db->dbi_zones, &k, &v, 0) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 1 && strstr(rep.first_problem, "zone map block 1") != NULL);
+
+    /* A database without a zone map (written before it existed) gets one from the log
+     * at its next writable open. */
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK(mdb_drop(txn, db->dbi_zones, 0) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+    shoal_db_close(db);
+    CHECK_RC(shoal_db_open(unit_tmpdir, 0, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    shoal_db_close(db);
+    free(evs);
+    unit_rm_dir();
+}
+
 TEST(map_grows)
 {
     unit_fresh_dir();
@@ -393,6 +459,7 @@ int main(void)
     RUN(keys);
     RUN(append_and_read);
     RUN(dup_after_clean_batch);
+    RUN(zone_map);
     RUN(map_grows);
     RUN(check_detects_damage);
     RUN(format_version);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "query.h"
+#include "shoal.h"
 #include "shoal_int.h"
 #include "unit.h"
 

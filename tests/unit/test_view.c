@@ -2,7 +2,7 @@
  * late events, a back-fill and map growth (aborted, retried transactions); and
  * `shoal check` finds a view damaged behind the engine's back; named definitions
  * (layers, tiers) share the views' names and stay out of appends and check. */
-#include "query.h"
+#include "shoal.h"
 #include "shoal_int.h"
 #include "unit.h"
 
