@@ -367,6 +367,26 @@ int shoal_view_create(shoal_db *db, const shoal_viewdef *def, shoal_err *err);
 /* Drops view name (its table and definition). Returns SHOAL_ENOTFOUND when none. */
 int shoal_view_drop(shoal_db *db, const char *name, shoal_err *err);
 
+/* Named definitions without state (layers, and later tiers): a name, a kind word and
+ * the statement text, kept in meta under "def.<name>". The engine stores them and
+ * keeps their names apart from the views' (one namespace), but never evaluates them:
+ * the query layer compiles a layer's predicate into the per-member aggregates it
+ * already answers from views or the log. */
+typedef struct shoal_namedef {
+    shoal_str kind;    /* "layer" */
+    shoal_str name;
+    shoal_str text;    /* the CREATE statement */
+} shoal_namedef;
+/* Stores def. Returns SHOAL_OK, SHOAL_ESEMANTIC (a view or definition of that name
+ * exists), SHOAL_EINVAL (bad name), store errors. */
+int shoal_view_define(shoal_db *db, const shoal_namedef *def, shoal_err *err);
+/* Removes definition name. Returns SHOAL_ENOTFOUND when none. */
+int shoal_view_undefine(shoal_db *db, const char *name, shoal_err *err);
+/* Every definition, or one by name (SHOAL_ENOTFOUND when none), in the reader's
+ * snapshot; strings live in a. */
+int shoal_view_defs(shoal_reader *r, shoal_arena *a, shoal_namedef **out, int *n, shoal_err *err);
+int shoal_view_def(shoal_reader *r, shoal_arena *a, const char *name, shoal_namedef *out, shoal_err *err);
+
 /* What SHOW VIEWS lists. Strings live in a. */
 typedef struct shoal_viewinfo {
     shoal_viewdef def;

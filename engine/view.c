@@ -848,6 +848,7 @@ static int name_ok(shoal_str n)
  * transaction; the in-memory state already holds S+1..L, so the whole thing starts
  * over after growing the map. */
 static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, shoal_err *err);
+static int named_free(shoal_db *db, MDB_txn *txn, shoal_str name, shoal_err *err);
 
 static int install(shoal_db *db, const shoal_viewdef *def, int replace, shoal_err *err)
 {
@@ -902,6 +903,7 @@ static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, sho
                                (int)def->name.len, def->name.ptr, replace ? "was dropped meanwhile" : "already exists");
             goto fail;
         }
+        if (!replace && (rc = named_free(db, txn, def->name, err))) goto fail;
         shoal_reader fake;
         memset(&fake, 0, sizeof fake);
         fake.db = db;
@@ -1171,4 +1173,158 @@ int shoal_view_check(shoal_reader *r, void (*problem)(void *ctx, const char *msg
     shoal_arena_free(a);
     *n_views = c.n;
     return rc;
+}
+
+/* ---------------------------------------------------------------- named definitions */
+
+/* Layers are predicates, not state: meta "def.<name>" holds kind NUL text, and no
+ * table, header or registry entry exists for them, so appends never see them. Views
+ * and definitions share one namespace (a query names either). */
+#define DEF_PREFIX "def."
+
+static int def_key(shoal_str name, char *buf, size_t cap)
+{
+    return snprintf(buf, cap, DEF_PREFIX "%.*s", (int)name.len, name.ptr) < (int)cap ? 0 : -1;
+}
+
+/* SHOAL_OK when no view and no definition is called name (in txn). */
+static int named_free(shoal_db *db, MDB_txn *txn, shoal_str name, shoal_err *err)
+{
+    char vk[128], dk[128];
+    if (meta_key(name.ptr, name.len, vk, sizeof vk) || def_key(name, dk, sizeof dk))
+        return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "name too long");
+    const char *keys[2] = {vk, dk};
+    for (int i = 0; i < 2; i++) {
+        MDB_val v;
+        int rc = shoal_meta_get(db, txn, keys[i], &v);
+        if (rc == 0) {
+            /* a definition's value starts with its kind word */
+            const char *what = !i ? "a view" : v.mv_size > 5 && !memcmp(v.mv_data, "tiers", 6) ? "tiers" : "a layer";
+            return shoal_err_set(err, SHOAL_ESEMANTIC, -1, -1, "%s \"%.*s\" already exists", what, (int)name.len, name.ptr);
+        }
+        if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read meta");
+    }
+    return SHOAL_OK;
+}
+
+int shoal_view_define(shoal_db *db, const shoal_namedef *def, shoal_err *err)
+{
+    if (db->flags & SHOAL_OPEN_RDONLY) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
+    if (!name_ok(def->name)) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "invalid name (letters, digits and _, at most 64)");
+    char dk[128];
+    def_key(def->name, dk, sizeof dk);
+    size_t n = def->kind.len + 1 + def->text.len;
+    char *buf = shoal_malloc(n);
+    if (!buf) return nomem(err);
+    memcpy(buf, def->kind.ptr, def->kind.len);
+    buf[def->kind.len] = 0;
+    memcpy(buf + def->kind.len + 1, def->text.ptr, def->text.len);
+    int rc;
+    for (;;) {
+        MDB_txn *txn;
+        shoal_err tmp;
+        shoal_err_clear(&tmp);
+        if ((rc = shoal_db_txn_begin(db, 0, &txn, err))) break;
+        if (!(rc = named_free(db, txn, def->name, &tmp)) && !(rc = shoal_meta_put(db, txn, dk, buf, n, &tmp))) {
+            if ((rc = mdb_txn_commit(txn))) rc = shoal_store_err(&tmp, rc, "cannot commit the definition");
+        } else {
+            mdb_txn_abort(txn);
+        }
+        /* A full map: grow it and write again (the definition is small, but the map may
+         * be full to the page). */
+        if (rc == SHOAL_ESTORE && tmp.sys == MDB_MAP_FULL) {
+            if ((rc = shoal_db_grow(db, err))) break;
+            continue;
+        }
+        if (rc) {
+            shoal_err_set(err, tmp.code, tmp.off, tmp.len, "%s", tmp.msg);
+            if (err) err->sys = tmp.sys;
+        }
+        break;
+    }
+    shoal_free(buf);
+    return rc;
+}
+
+int shoal_view_undefine(shoal_db *db, const char *name, shoal_err *err)
+{
+    if (db->flags & SHOAL_OPEN_RDONLY) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
+    char dk[128];
+    if (def_key((shoal_str){name, (uint32_t)strlen(name)}, dk, sizeof dk))
+        return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "nothing named \"%s\"", name);
+    MDB_txn *txn;
+    int rc = shoal_db_txn_begin(db, 0, &txn, err);
+    if (rc) return rc;
+    MDB_val k = {strlen(dk), dk};
+    rc = mdb_del(txn, db->dbi_meta, &k, NULL);
+    if (rc == MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "nothing named \"%s\"", name);
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return shoal_store_err(err, rc, "cannot drop the definition");
+    }
+    if ((rc = mdb_txn_commit(txn))) return shoal_store_err(err, rc, "cannot commit the drop");
+    return SHOAL_OK;
+}
+
+static int def_decode(const MDB_val *k, const MDB_val *v, shoal_arena *a, shoal_namedef *out, shoal_err *err)
+{
+    size_t plen = strlen(DEF_PREFIX);
+    char *kc = shoal_arena_alloc(a, k->mv_size + v->mv_size + 2);
+    if (!kc) return nomem(err);
+    memcpy(kc, (const char *)k->mv_data + plen, k->mv_size - plen);
+    kc[k->mv_size - plen] = 0;
+    char *vc = kc + k->mv_size - plen + 1;
+    memcpy(vc, v->mv_data, v->mv_size);
+    vc[v->mv_size] = 0;
+    size_t kl = strlen(vc);
+    if (kl >= v->mv_size) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a definition in meta has no text");
+    out->name = (shoal_str){kc, (uint32_t)(k->mv_size - plen)};
+    out->kind = (shoal_str){vc, (uint32_t)kl};
+    out->text = (shoal_str){vc + kl + 1, (uint32_t)(v->mv_size - kl - 1)};
+    return SHOAL_OK;
+}
+
+int shoal_view_defs(shoal_reader *r, shoal_arena *a, shoal_namedef **out, int *n, shoal_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(r->txn, r->db->dbi_meta, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot read meta");
+    size_t plen = strlen(DEF_PREFIX);
+    int cap = 0;
+    MDB_val k = {plen, (void *)DEF_PREFIX}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size <= plen || memcmp(k.mv_data, DEF_PREFIX, plen) != 0) break;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            shoal_namedef *d = shoal_arena_alloc(a, sizeof *d * (size_t)cap);
+            if (!d) {
+                rc = nomem(err);
+                break;
+            }
+            if (*n) memcpy(d, *out, sizeof *d * (size_t)*n);
+            *out = d;
+        }
+        if ((rc = def_decode(&k, &v, a, &(*out)[*n], err))) break;
+        (*n)++;
+    }
+    mdb_cursor_close(cur);
+    if (rc < 0) return rc;
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read meta");
+    return SHOAL_OK;
+}
+
+int shoal_view_def(shoal_reader *r, shoal_arena *a, const char *name, shoal_namedef *out, shoal_err *err)
+{
+    char dk[128];
+    if (def_key((shoal_str){name, (uint32_t)strlen(name)}, dk, sizeof dk)) return SHOAL_ENOTFOUND;
+    MDB_val k = {strlen(dk), dk}, v;
+    int rc = mdb_get(r->txn, r->db->dbi_meta, &k, &v);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot read meta");
+    return def_decode(&k, &v, a, out, err);
 }

@@ -34,7 +34,8 @@ enum {
     SHOAL_AST_ISNULL,    /* a IS [NOT] NULL */
     SHOAL_AST_CASE,      /* a (operand or NULL), list (WHEN pairs: a=cond, b=result), c (ELSE) */
     SHOAL_AST_WHEN,
-    SHOAL_AST_CALL       /* s(list) [WHERE filter] [DURING win]; flags STAR/DISTINCT */
+    SHOAL_AST_CALL,      /* s(list) [WHERE filter] [DURING win]; flags STAR/DISTINCT */
+    SHOAL_AST_INLAYER    /* a IN s (a layer's name at s2_off, s2_len); flags & SHOAL_AST_F_NOT */
 };
 
 /* Binary operators (node->op). */
@@ -94,8 +95,10 @@ enum {
     SHOAL_STMT_EXPLAIN,
     SHOAL_STMT_SET,
     SHOAL_STMT_SHOW,
-    SHOAL_STMT_CREATE,   /* name: the kind word; vname; cols: the definition; opt/value: HALF_LIFE … */
-    SHOAL_STMT_DROP      /* name: VIEW, COUNTERS or SCORE; vname */
+    SHOAL_STMT_CREATE,   /* name: the kind word; vname; cols: the definition (CREATE TIERS: one
+                          * item per tier, alias the tier, expr its condition); opt/value: HALF_LIFE … */
+    SHOAL_STMT_DROP,     /* name: VIEW, COUNTERS, SCORE or LAYER; vname */
+    SHOAL_STMT_EXPLAIN_MEMBER   /* EXPLAIN MEMBER 'm' IN layer: name: the word MEMBER; value: STR; vname */
 };
 
 typedef struct shoal_stmt shoal_stmt;
@@ -107,6 +110,7 @@ typedef struct shoal_item {
     const char *alias;   /* NULL when none */
     int alias_off, alias_len;
     int desc;            /* ORDER BY */
+    int word;            /* CREATE TIERS: "name WORD" (OTHERWISE): the word is expr, a NAME */
     struct shoal_item *next;
 } shoal_item;
 
@@ -118,6 +122,8 @@ struct shoal_stmt {
     int n_cols;
     const char *from;          /* NULL: no FROM */
     int from_off, from_len;
+    const char *from_arg;      /* FROM tiers(name): name, else NULL */
+    int from_arg_off, from_arg_len;
     shoal_node *where, *having;
     shoal_window *during;
     shoal_item *group;

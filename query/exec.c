@@ -535,6 +535,7 @@ static void acc_val(const ragg *ra, const acc *a, qval *out)
 static int write_row(run *g, const qval *cols)
 {
     exec *x = g->x;
+    if (x->on_row) return x->on_row(x, cols, g->p->n_cols, x->row_ctx);
     for (int i = 0; i < g->p->n_cols; i++)
         if (shoal_val_render(x, &cols[i], &g->cells[i].s, &g->cells[i].n, &g->cells[i].kind)) return x->err->code;
     int frc = shoal_fmt_row(g->f, g->cells);
@@ -831,11 +832,12 @@ static int maggs_only(const cx *e)
     switch (e->op) {
     case X_CONST: case X_MAGG: break;
     case X_ARITH: case X_CMP: case X_AND: case X_OR: case X_NOT: case X_NEG: case X_BETWEEN: case X_ISNULL: case X_IN:
+    case X_CASE:   /* member IN layer */
         break;
     default: return 0;
     }
     if (!maggs_only(e->a) || !maggs_only(e->b) || !maggs_only(e->c)) return 0;
-    for (int i = 0; e->op == X_IN && i < e->n; i++)
+    for (int i = 0; (e->op == X_IN || e->op == X_CASE) && i < e->n; i++)
         if (!maggs_only(e->v[i])) return 0;
     return 1;
 }
@@ -937,7 +939,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         goto fail;
     }
     memset(g.dsets, 0, sizeof(dset) * (size_t)(p->n_raggs + 1));
-    if ((rc = shoal_fmt_begin(f, p->names, p->n_cols))) {
+    if (f && (rc = shoal_fmt_begin(f, p->names, p->n_cols))) {
         rc = rc == SHOAL_ENOMEM ? nomem(x) : shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
         goto fail;
     }

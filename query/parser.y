@@ -76,11 +76,11 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %token <tok> THEN "THEN" TRUE_ "TRUE" WHEN "WHEN" WHERE "WHERE"
 %token <tok> LE "<=" GE ">=" NE "!="
 
-%type <node> expr pred aexpr primary call literal set_value datelit limit_opt
+%type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
 %type <list> expr_list when_list
 %type <win> window during_opt
 %type <stmt> stmt select
-%type <item> items item group_opt group_list order_opt order_list order_item
+%type <item> items item group_opt group_list order_opt order_list order_item tiers tier
 
 %precedence LOWER_THAN_DURING
 %precedence DURING
@@ -110,6 +110,17 @@ opt_stmt:
 stmt:
     select                              { $$ = $1; }
   | EXPLAIN select                      { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN, @$)); $$->inner = $2; }
+    /* EXPLAIN MEMBER 'm-77' IN core_creator: MEMBER is a word, checked by query.c. */
+  | EXPLAIN IDENT STRING IN IDENT asof_opt
+                                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN_MEMBER, @$));
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          CK($$->value = shoal_ast_str(ctx, SHOAL_AST_STR, $3.s, $3.n, @3));
+                                          $$->vname = $5.s; $$->vname_off = @5.off; $$->vname_len = @5.len;
+                                          if ($<node>6) {
+                                              shoal_node *a = $<node>6;
+                                              if (a->kind == SHOAL_AST_INT) $$->asof_seq = a; else $$->asof_date = a;
+                                              $$->asof_off = @6.off; $$->asof_len = @6.len;
+                                          } }
   | SET IDENT '=' set_value             { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SET, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->value = $4; }
@@ -127,9 +138,31 @@ stmt:
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
                                           $$->cols = $5;
                                           $$->opt = "half_life"; $$->opt_off = @6.off; $$->opt_len = @6.len; $$->value = $7; }
+    /* CREATE TIERS name (core WHEN cond, …, base OTHERWISE) */
+  | CREATE IDENT IDENT '(' tiers ')'    { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$));
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
+                                          $$->cols = $5; }
   | DROP IDENT IDENT                    { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_DROP, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len; }
+    ;
+
+tiers:
+    tier                                { $$ = $1; }
+  | tiers ',' tier                      { $$ = shoal_ast_items($1, $3); }
+    ;
+
+tier:
+    IDENT WHEN expr                     { CK($$ = shoal_ast_item(ctx, $3, $1.s, @1)); }
+  | IDENT IDENT                         { shoal_node *w; CK(w = shoal_ast_str(ctx, SHOAL_AST_NAME, $2.s, $2.n, @2));
+                                          CK($$ = shoal_ast_item(ctx, w, $1.s, @1)); $$->word = 1; }
+    ;
+
+source:
+    IDENT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
+  | IDENT '(' IDENT ')'                 { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
+                                          $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len; }
     ;
 
 set_value:
@@ -141,11 +174,12 @@ set_value:
 
 select:
     SELECT items                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$)); $$->cols = $2; }
-  | SELECT items FROM IDENT where_having[w] during_opt group_opt having_opt order_opt limit_opt asof_opt
+  | SELECT items FROM source where_having[w] during_opt group_opt having_opt order_opt limit_opt asof_opt
         {
             CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$));
             $$->cols = $2;
-            $$->from = $4.s; $$->from_off = @4.off; $$->from_len = @4.len;
+            $$->from = $4->s; $$->from_off = $4->off; $$->from_len = $4->len;
+            $$->from_arg = $4->s2; $$->from_arg_off = $4->s2_off; $$->from_arg_len = $4->s2_len;
             $$->where = $<node>w;
             $$->during = $6;
             $$->group = $7;
@@ -263,6 +297,11 @@ pred:
   | aexpr GE aexpr                      { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_GE, $1, $3, @$)); }
   | aexpr IN '(' expr_list ')'          { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_IN, $1, @$)); $$->list = $4; }
   | aexpr NOT IN '(' expr_list ')'      { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_IN, $1, @$)); $$->list = $5;
+                                          $$->flags |= SHOAL_AST_F_NOT; }
+  | aexpr IN IDENT                      { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_INLAYER, $1, @$));
+                                          $$->s = $3.s; $$->n = $3.n; $$->s2_off = @3.off; $$->s2_len = @3.len; }
+  | aexpr NOT IN IDENT                  { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_INLAYER, $1, @$));
+                                          $$->s = $4.s; $$->n = $4.n; $$->s2_off = @4.off; $$->s2_len = @4.len;
                                           $$->flags |= SHOAL_AST_F_NOT; }
   | aexpr BETWEEN aexpr AND aexpr       { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_BETWEEN, $1, @$)); $$->b = $3; $$->c = $5; }
   | aexpr NOT BETWEEN aexpr AND aexpr   { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_BETWEEN, $1, @$)); $$->b = $4; $$->c = $6;

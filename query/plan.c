@@ -2,8 +2,9 @@
  * event type ids (looked up once, here, never per record); aggregates are split into
  * per-member event aggregates (dense arrays over member ids, filled by one log scan)
  * and row aggregates (per GROUP BY group); windows become [lo, hi) instants in the
- * database's time zone relative to "now". Every semantic error points at the node
- * it is about. The plan (plan.h) is general on purpose: views will plug in as other
+ * database's time zone relative to "now"; a layer (member IN name) or tiers (FROM
+ * tiers(name)) are compiled in from their stored text. Every semantic error points at
+ * the node it is about. The plan (plan.h) is general on purpose: views will plug in as other
  * sources of the same rows.
  */
 #include <inttypes.h>
@@ -30,9 +31,16 @@ typedef struct cctx {
     const shoal_stmt *st;
     const char *clause;   /* for "… not allowed in WHERE" */
     int depth;            /* aliases expanded inside aliases */
+    int layers;           /* layers compiled inside layers */
 } cctx;
 
+/* A layer nested deeper than this is taken for a cycle (a layer dropped and created
+ * again can name one that names it). */
+#define MAX_LAYER_DEPTH 16
+
 static cx *compile(cctx *c, const shoal_node *n, int mode);
+static cx *compile_layer(cctx *c, const shoal_node *n, int mode);
+static cx *compile_foreign(cctx *c, const shoal_node *pred, const char *text, const char *what, int off, int len);
 
 static void *zalloc(exec *x, size_t n)
 {
@@ -355,7 +363,7 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
     const func *f = shoal_func_find(n->s);
     const shoal_window *w = n->win ? n->win : c->st->during;
     for (int i = 0; i < p->n_maggs; i++)
-        if (ast_equal(p->maggs[i].node, n) && win_equal(n->win ? n->win : c->st->during, p->maggs[i].has_win ? w : NULL)) {
+        if (ast_equal(p->maggs[i].node, n) && win_equal(w, p->maggs[i].wnode)) {
             cx *e = newx(c, X_MAGG, n);
             if (!e) return NULL;
             e->slot = i;
@@ -401,6 +409,7 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
         c->clause = saved;
         if (!g.filter) return NULL;
     }
+    g.wnode = w;
     if (w) {
         g.has_win = 1;
         if (window_range(c, w, &g.win)) return NULL;
@@ -584,6 +593,35 @@ static cx *compile_against(cctx *c, const cx *col, const shoal_node *n, int mode
     return e;
 }
 
+/* The column tier of FROM tiers(name): CASE WHEN cond1 THEN 'tier1' … [ELSE 'last']
+ * END over the definition's conditions, first match wins. */
+static cx *compile_tier(cctx *c, const shoal_node *n)
+{
+    plan *p = c->p;
+    int k = 0;
+    for (const shoal_item *it = p->tiers_def->cols; it; it = it->next) k += !it->word;
+    cx *e = newx(c, X_CASE, n);
+    if (!e || !(e->v = zalloc(c->x, sizeof(cx *) * (size_t)(2 * k + 1)))) return NULL;
+    char what[96];
+    snprintf(what, sizeof what, "tiers \"%.64s\"", p->tiers);
+    for (const shoal_item *it = p->tiers_def->cols; it; it = it->next) {
+        cx *t = newx(c, X_CONST, n);
+        if (!t) return NULL;
+        t->k.t = V_STR;
+        t->k.u.s = it->alias;
+        t->k.n = (uint32_t)strlen(it->alias);
+        t->rt = V_STR;
+        if (it->word) {
+            e->c = t;
+            continue;
+        }
+        if (!(e->v[e->n++] = compile_foreign(c, it->expr, p->tiers_text, what, n->off, n->len))) return NULL;
+        e->v[e->n++] = t;
+    }
+    e->rt = V_STR;
+    return e;
+}
+
 static cx *compile_name(cctx *c, const shoal_node *n, int mode)
 {
     /* A select item's alias may be used in WHERE, GROUP BY, HAVING and ORDER BY when no
@@ -609,6 +647,7 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
     }
     int col = event_column(n->s);
     if (mode == M_MEMBER) {
+        if (c->p->tiers && !strcasecmp(n->s, "tier")) return compile_tier(c, n);
         if (col == X_MEMBER) {
             cx *e = newx(c, X_MEMBER, n);
             if (e) set_rt(e);
@@ -683,6 +722,135 @@ static cx *compile_call(cctx *c, const shoal_node *n, int mode)
             return fail(c, n->list->head->off, n->list->head->len, "%s() takes a timestamp such as ts", f->name);
     }
     return e;
+}
+
+/* ---------------------------------------------------------------- layers */
+
+int shoal_plan_def_parse(exec *x, const char *name, const char *kind, const shoal_stmt **def, const char **text,
+                         shoal_err *err)
+{
+    shoal_namedef d;
+    int rc = shoal_view_def(x->r, x->a, name, &d, err);
+    if (rc) return rc;
+    if (d.kind.len != strlen(kind) || memcmp(d.kind.ptr, kind, d.kind.len)) return SHOAL_ENOTFOUND;
+    shoal_parse_ctx pc;
+    memset(&pc, 0, sizeof pc);
+    pc.arena = x->a;
+    pc.err = err;
+    pc.src = d.text.ptr;
+    pc.n_src = d.text.len;
+    if ((rc = shoal_ast_parse(&pc))) return rc;
+    if (!pc.head || pc.head->kind != SHOAL_STMT_CREATE || !pc.head->cols)
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "the definition of \"%s\" is not a CREATE statement", name);
+    *def = pc.head;
+    *text = d.text.ptr;
+    return 0;
+}
+
+/* Compiles pred, a node of another text (a layer's or tiers' definition), over
+ * members: the source is swapped while it compiles, and an error in it is reported
+ * at [off, len) of the statement, prefixed with what it is in. */
+static cx *compile_foreign(cctx *c, const shoal_node *pred, const char *text, const char *what, int off, int len)
+{
+    exec *x = c->x;
+    cctx sub = *c;
+    shoal_stmt st;
+    memset(&st, 0, sizeof st);
+    sub.st = &st;
+    sub.depth = 0;
+    sub.layers = c->layers + 1;
+    shoal_err quiet, *saved = x->err;
+    shoal_err_clear(&quiet);
+    const char *src = x->src;
+    x->src = text;
+    x->err = &quiet;
+    cx *e = compile(&sub, pred, M_MEMBER);
+    x->src = src;
+    x->err = saved;
+    if (!e) shoal_err_set(x->err, quiet.code ? quiet.code : SHOAL_ESEMANTIC, off, len, "%s: %s", what, quiet.msg);
+    return e;
+}
+
+/* member IN layer: the layer's predicate, compiled here as if written in place, so its
+ * per-member aggregates join the plan's (and are read from views or the log like any
+ * other). Its nodes' offsets refer to the layer's text, so the source is swapped while
+ * it compiles, and an error in it is reported at the IN. A member is in the layer when
+ * the predicate is TRUE (NULL is not in), so the result is never NULL. */
+static cx *compile_layer(cctx *c, const shoal_node *n, int mode)
+{
+    exec *x = c->x;
+    if (mode != M_MEMBER)
+        return fail(c, n->off, n->len, "%s", "member IN layer is a condition over members (FROM members)");
+    if (n->a->kind != SHOAL_AST_NAME || strcasecmp(n->a->s, "member"))
+        return fail(c, n->a->off, n->a->len, "%s", "only member can be IN a layer");
+    if (c->layers >= MAX_LAYER_DEPTH)
+        return fail(c, n->s2_off, n->s2_len, "layers nest more than 16 deep at \"%s\" (a cycle?)", n->s);
+    const shoal_stmt *def;
+    const char *text;
+    shoal_err quiet;
+    shoal_err_clear(&quiet);
+    int rc = shoal_plan_def_parse(x, n->s, "layer", &def, &text, &quiet);
+    if (rc == SHOAL_ENOTFOUND) {
+        shoal_viewinfo vi;
+        shoal_err_clear(&quiet);
+        if (shoal_view_info(x->r, x->a, n->s, &vi, &quiet) == 0)
+            return fail(c, n->s2_off, n->s2_len, "\"%s\" is a view, not a layer", n->s);
+        return fail(c, n->s2_off, n->s2_len, "unknown layer \"%s\"", n->s);
+    }
+    if (rc) {
+        shoal_err_set(x->err, rc, n->s2_off, n->s2_len, "layer \"%s\": %s", n->s, quiet.msg);
+        return NULL;
+    }
+    char what[96];
+    snprintf(what, sizeof what, "layer \"%.64s\"", n->s);
+    cx *pc = compile_foreign(c, def->cols->expr, text, what, n->s2_off, n->s2_len);
+    if (!pc) return NULL;
+    /* For EXPLAIN: each layer once, in the order met. */
+    char *l = c->p->layers;
+    size_t used = strlen(l), k = strlen(n->s);
+    int seen = 0;
+    for (const char *q = l; *q && !seen; q += strcspn(q, ",") + (q[strcspn(q, ",")] ? 2 : 0))
+        seen = strncmp(q, n->s, k) == 0 && (q[k] == ',' || q[k] == 0);
+    if (!seen && used + k + 3 < sizeof c->p->layers)
+        snprintf(l + used, sizeof c->p->layers - used, "%s%s", used ? ", " : "", n->s);
+    cx *e = newx(c, X_CASE, n);
+    cx *t = newx(c, X_CONST, n), *f = newx(c, X_CONST, n);
+    if (!e || !t || !f || !(e->v = zalloc(x, 2 * sizeof(cx *)))) return NULL;
+    int neg = !!(n->flags & SHOAL_AST_F_NOT);
+    t->k.t = f->k.t = V_BOOL;
+    t->rt = f->rt = V_BOOL;
+    t->k.u.i = !neg;
+    f->k.u.i = neg;
+    e->n = 2;
+    e->v[0] = pc;
+    e->v[1] = t;
+    e->c = f;
+    e->rt = V_BOOL;
+    return e;
+}
+
+int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred)
+{
+    plan *p = zalloc(x, sizeof *p);
+    if (!p) return SHOAL_ENOMEM;
+    shoal_stmt q;
+    memset(&q, 0, sizeof q);
+    q.kind = SHOAL_STMT_SELECT;
+    (void)st;
+    cctx cc = {x, p, &q, st->cols->alias ? "a tier's condition" : "a layer", 0, 0};
+    x->p = p;
+    p->src = SRC_MEMBERS;
+    p->cut_ts = INT64_MAX;
+    p->max_seq = shoal_reader_last_seq(x->r);
+    p->n_types = shoal_dict_count(x->r, SHOAL_NS_TYPE);
+    p->n_members = shoal_dict_count(x->r, SHOAL_NS_MEMBER);
+    p->now = x->now;
+    cx *e = compile(&cc, pred, M_MEMBER);
+    if (!e) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
+    if (e->rt >= 0 && e->rt != V_BOOL)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, pred->off, pred->len, "%s",
+                             "a layer is a condition, e.g. count(post) DURING this_month >= 3");
+    return 0;
 }
 
 static cx *compile(cctx *c, const shoal_node *n, int mode)
@@ -813,6 +981,7 @@ static cx *compile(cctx *c, const shoal_node *n, int mode)
         }
         return e;
     }
+    case SHOAL_AST_INLAYER: return compile_layer(c, n, mode);
     case SHOAL_AST_BETWEEN:
         if (!(e = newx(c, X_BETWEEN, n))) return NULL;
         e->sub = !!(n->flags & SHOAL_AST_F_NOT);
@@ -896,7 +1065,7 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
 {
     plan *p = zalloc(x, sizeof *p);
     if (!p) return SHOAL_ENOMEM;
-    cctx cc = {x, p, st, NULL, 0};
+    cctx cc = {x, p, st, NULL, 0, 0};
     cctx *c = &cc;
     x->p = p;
     p->limit = -1;
@@ -907,9 +1076,27 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     if (!st->from) p->src = SRC_NONE;
     else if (!strcasecmp(st->from, "events")) p->src = SRC_EVENTS;
     else if (!strcasecmp(st->from, "members")) p->src = SRC_MEMBERS;
+    else if (!strcasecmp(st->from, "tiers")) p->src = SRC_MEMBERS;
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len,
                              "unknown source \"%s\" (expected events or members)", st->from);
+
+    /* FROM tiers(name): members, with the column tier. */
+    if (st->from && !strcasecmp(st->from, "tiers")) {
+        if (!st->from_arg)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len, "%s", "expected FROM tiers(name)");
+        shoal_err quiet;
+        shoal_err_clear(&quiet);
+        int rc = shoal_plan_def_parse(x, st->from_arg, "tiers", &p->tiers_def, &p->tiers_text, &quiet);
+        if (rc == SHOAL_ENOTFOUND)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_arg_off, st->from_arg_len, "unknown tiers \"%s\"",
+                                 st->from_arg);
+        if (rc) return shoal_err_set(x->err, rc, st->from_arg_off, st->from_arg_len, "tiers \"%s\": %s", st->from_arg, quiet.msg);
+        p->tiers = st->from_arg;
+    } else if (st->from_arg) {
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_arg_off, st->from_arg_len,
+                             "only tiers(name) takes a name, not %s", st->from);
+    }
 
     /* AS OF first: it fixes "now" for every window below. */
     if (st->asof_seq) {
@@ -1205,6 +1392,8 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         rc |= add_line(x, lines, &n, &cap, "then rows: one per member seen (%" PRIu32 " at most)", p->n_members);
     }
     if (p->where) rc |= add_line(x, lines, &n, &cap, "filter: WHERE, compiled, per %s", p->src == SRC_MEMBERS ? "member" : "event");
+    if (p->tiers) rc |= add_line(x, lines, &n, &cap, "tiers: %s (first match wins; each condition compiled into the per-member aggregates)", p->tiers);
+    if (p->layers[0]) rc |= add_line(x, lines, &n, &cap, "layers: %s (each predicate compiled into the per-member aggregates)", p->layers);
     if (p->grouped) {
         int dense = p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER);
         rc |= add_line(x, lines, &n, &cap, "aggregate: %d key%s, %d aggregate%s, %s", p->n_keys, p->n_keys == 1 ? "" : "s",

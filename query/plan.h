@@ -90,6 +90,7 @@ typedef struct magg {
     cx *filter;
     int has_win;
     trange win;
+    const shoal_window *wnode;   /* the window it was planned with (its own or the statement's) */
     uint64_t *n;        /* events counted / values seen */
     double *d;          /* sum, min, max as double */
     int64_t *i;         /* int sum; first/last ts */
@@ -163,6 +164,11 @@ typedef struct plan {
     int from_views;          /* every per-member aggregate comes from a view: no scan */
     int n_views;             /* views that exist */
     char why[240];           /* why the log is scanned, for EXPLAIN */
+    char layers[200];        /* the layers compiled in, for EXPLAIN */
+    /* FROM tiers(name): its definition (items: tier name, condition) and text */
+    const char *tiers;
+    const shoal_stmt *tiers_def;
+    const char *tiers_text;
 } plan;
 
 struct rowctx {
@@ -190,6 +196,9 @@ struct exec {
     uint64_t n_skipped;     /* records jumped over by the zone map */
     uint64_t n_decoded;
     int no_views;           /* SET VIEWS = off: always scan the log */
+    /* when set, a SELECT's rows go here instead of to the output (EXPLAIN MEMBER) */
+    int (*on_row)(exec *x, const qval *cols, int n, void *ctx);
+    void *row_ctx;
 };
 
 /* value.c */
@@ -211,6 +220,15 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out);
 int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *out);
 int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out);
 int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lines, int *n_lines);
+/* Layers and tiers (named conditions over members, kept in meta as their CREATE
+ * text). layer_check compiles pred as the WHERE of a SELECT over members (x->r open),
+ * so a CREATE LAYER or TIERS fails with the same errors, at the same positions, as the
+ * query would. def_parse reads definition name of kind ("layer", "tiers") in x->r and
+ * parses it into x->a: its CREATE statement and text (the source its node offsets
+ * refer to). 0, SHOAL_ENOTFOUND (none of that kind) or an error (in err). */
+int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred);
+int shoal_plan_def_parse(exec *x, const char *name, const char *kind, const shoal_stmt **def, const char **text,
+                         shoal_err *err);
 
 /* Output sink (format.c). */
 typedef struct shoal_fmt shoal_fmt;

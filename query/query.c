@@ -1,7 +1,7 @@
 /* query.c — the entry point of the query layer (query.h): sessions, and
  * shoal_query_run, which parses a text of statements and runs them one by one, each in
- * its own arena: SELECT and EXPLAIN go through plan.c and exec.c, SET and SHOW are
- * handled here. The REPL, `shoal query` and batch jobs all come through here (clox's
+ * its own arena: SELECT and EXPLAIN go through plan.c and exec.c, SET, SHOW and
+ * EXPLAIN MEMBER (one SELECT whose row is taken apart) are handled here. The REPL, `shoal query` and batch jobs all come through here (clox's
  * interpret()).
  */
 #include <stdio.h>
@@ -231,6 +231,219 @@ fail:
     return rc;
 }
 
+/* ---------------------------------------------------------------- EXPLAIN MEMBER */
+
+/* EXPLAIN MEMBER 'm' IN layer: the layer's predicate taken apart into its clauses
+ * (each AND, OR and NOT node and each leaf, in reading order), each with the member's
+ * value (a comparison's left side) and whether it holds, then the verdict. It runs as
+ * one SELECT over members WHERE member = 'm', whose select list is every clause and
+ * every left side, so the values are exactly the ones membership is decided on. */
+
+typedef struct clause {
+    const shoal_node *node;
+    int depth;
+    int value;    /* the slot of its left side's value, -1 when none */
+    int holds;    /* the slot of its truth value */
+} clause;
+
+typedef struct why {
+    clause *c;
+    int n, cap, n_items;
+    shoal_item *head, *tail;
+    qval *vals;   /* the row, kept in x->a */
+    int got;
+} why;
+
+static int why_item(exec *x, why *w, shoal_node *e)
+{
+    shoal_item *it = shoal_arena_alloc(x->a, sizeof *it);
+    if (!it) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    memset(it, 0, sizeof *it);
+    it->expr = e;
+    if (w->tail) w->tail->next = it;
+    else w->head = it;
+    w->tail = it;
+    return w->n_items++;
+}
+
+static int why_collect(exec *x, why *w, const shoal_node *n, int depth)
+{
+    if (w->n == w->cap) {
+        int cap = w->cap ? w->cap * 2 : 16;
+        clause *c = shoal_arena_alloc(x->a, sizeof *c * (size_t)cap);
+        if (!c) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+        if (w->n) memcpy(c, w->c, sizeof *c * (size_t)w->n);
+        w->c = c;
+        w->cap = cap;
+    }
+    int k = w->n++;
+    clause *c = &w->c[k];
+    c->node = n;
+    c->depth = depth;
+    c->value = -1;
+    int logic = n->kind == SHOAL_AST_NOT || (n->kind == SHOAL_AST_BINOP && (n->op == SHOAL_OP_AND || n->op == SHOAL_OP_OR));
+    int leftside = !logic && n->a &&
+                   (n->kind == SHOAL_AST_BINOP || n->kind == SHOAL_AST_IN || n->kind == SHOAL_AST_BETWEEN ||
+                    n->kind == SHOAL_AST_LIKE || n->kind == SHOAL_AST_ISNULL);
+    int rc;
+    if (leftside) {
+        if ((rc = why_item(x, w, n->a)) < 0) return rc;
+        w->c[k].value = rc;
+    }
+    if ((rc = why_item(x, w, (shoal_node *)n)) < 0) return rc;
+    w->c[k].holds = rc;
+    if (logic) {
+        if ((rc = why_collect(x, w, n->a, depth + 1))) return rc;
+        if (n->b && (rc = why_collect(x, w, n->b, depth + 1))) return rc;
+    }
+    return 0;
+}
+
+static int why_row(exec *x, const qval *cols, int n, void *ctx)
+{
+    why *w = ctx;
+    w->vals = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)n);
+    if (!w->vals) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    memcpy(w->vals, cols, sizeof(qval) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        if (shoal_val_keep(x, &w->vals[i])) return x->err->code;
+    w->got = 1;
+    return 0;
+}
+
+static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
+{
+    shoal_fmt *f = NULL;
+    const char *src = x->src;
+    if (strcasecmp(st->name, "member"))
+        return shoal_err_set(x->err, SHOAL_ESYNTAX, st->name_off, st->name_len,
+                             "expected EXPLAIN SELECT … or EXPLAIN MEMBER 'name' IN layer but found \"%s\"", st->name);
+    int rc = shoal_reader_open(s->db, &x->r, x->err);
+    if (rc) return rc;
+    double t0 = now_ms(CLOCK_MONOTONIC);
+    const shoal_stmt *def;
+    const char *text;
+    shoal_err quiet;
+    shoal_err_clear(&quiet);
+    rc = shoal_plan_def_parse(x, st->vname, "layer", &def, &text, &quiet);
+    const shoal_node *pred = rc ? NULL : def->cols->expr;
+    if (rc == SHOAL_ENOTFOUND) {
+        rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "unknown layer \"%s\"", st->vname);
+        goto fail;
+    }
+    if (rc) {
+        rc = shoal_err_set(x->err, rc, st->vname_off, st->vname_len, "layer \"%s\": %s", st->vname, quiet.msg);
+        goto fail;
+    }
+    const shoal_node *m = st->value;
+    uint32_t id;
+    shoal_err_clear(&quiet);
+    rc = shoal_dict_id(x->r, SHOAL_NS_MEMBER, m->s, (size_t)m->n, &id, &quiet);
+    if (rc == SHOAL_ENOTFOUND) {
+        rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, m->off, m->len, "no member \"%s\" in the log", m->s);
+        goto fail;
+    }
+    if (rc) {
+        rc = shoal_err_set(x->err, rc, -1, -1, "%s", quiet.msg);
+        goto fail;
+    }
+    /* AS OF is checked here, where its positions are in this statement's text. */
+    if (st->asof_seq && (!st->asof_seq->s || strcasecmp(st->asof_seq->s, "seq"))) {
+        rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, st->asof_seq->s2_off, st->asof_seq->s2_len,
+                           "expected SEQ or a date after AS OF but found \"%s\"", st->asof_seq->s ? st->asof_seq->s : "");
+        goto fail;
+    }
+    int64_t t;
+    if (st->asof_date && shoal_plan_time(x, st->asof_date->s, (size_t)st->asof_date->n, 1, &t)) {
+        rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, st->asof_date->off, st->asof_date->len, "invalid date \"%s\"",
+                           st->asof_date->s);
+        goto fail;
+    }
+    why w;
+    memset(&w, 0, sizeof w);
+    if ((rc = why_collect(x, &w, pred, 0))) goto fail;
+    /* SELECT <clauses> FROM members WHERE member = 'm', planned over the layer's text. */
+    shoal_node *col = shoal_arena_alloc(x->a, sizeof *col), *eq = shoal_arena_alloc(x->a, sizeof *eq);
+    shoal_stmt *q = shoal_arena_alloc(x->a, sizeof *q);
+    if (!col || !eq || !q) {
+        rc = shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+        goto fail;
+    }
+    memset(col, 0, sizeof *col);
+    memset(eq, 0, sizeof *eq);
+    memset(q, 0, sizeof *q);
+    col->kind = SHOAL_AST_NAME;
+    col->s = "member";
+    col->n = 6;
+    eq->kind = SHOAL_AST_BINOP;
+    eq->op = SHOAL_OP_EQ;
+    eq->a = col;
+    eq->b = (shoal_node *)m;
+    q->kind = SHOAL_STMT_SELECT;
+    q->cols = w.head;
+    q->from = "members";
+    q->where = eq;
+    q->asof_date = st->asof_date;
+    q->asof_seq = st->asof_seq;
+    plan *p;
+    shoal_err *saved = x->err;
+    x->src = text;
+    x->err = &quiet;
+    shoal_err_clear(&quiet);
+    x->on_row = why_row;
+    x->row_ctx = &w;
+    rc = shoal_plan_select(x, q, &p);
+    if (!rc) rc = shoal_exec_select(x, p, NULL);
+    x->on_row = NULL;
+    x->src = src;
+    x->err = saved;
+    if (rc) {
+        rc = shoal_err_set(x->err, rc, st->vname_off, st->vname_len, "layer \"%s\": %s", st->vname, quiet.msg);
+        goto fail;
+    }
+    if (!w.got) {
+        rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, m->off, m->len, "member \"%s\" has no events as of then", m->s);
+        goto fail;
+    }
+    if ((rc = shoal_fmt_new(s->format, s->fn, s->ctx, &f))) {
+        rc = shoal_err_set(x->err, rc, -1, -1, "out of memory");
+        goto fail;
+    }
+    static const char *const names[] = {"clause", "value", "holds"};
+    if ((rc = shoal_fmt_begin(f, names, 3))) goto io;
+    for (int i = 0; i < w.n; i++) {
+        const clause *c = &w.c[i];
+        int ind = 2 * c->depth;
+        char *txt = shoal_arena_alloc(x->a, (size_t)(ind + c->node->len + 1));
+        if (!txt) {
+            rc = shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+            goto fail;
+        }
+        memset(txt, ' ', (size_t)ind);
+        memcpy(txt + ind, text + c->node->off, (size_t)c->node->len);
+        cell cl[3] = {{txt, (size_t)(ind + c->node->len), 3}, {"", 0, 0}, {"", 0, 0}};
+        if (c->value >= 0 && (rc = shoal_val_render(x, &w.vals[c->value], &cl[1].s, &cl[1].n, &cl[1].kind))) goto fail;
+        if ((rc = shoal_val_render(x, &w.vals[c->holds], &cl[2].s, &cl[2].n, &cl[2].kind))) goto fail;
+        if ((rc = shoal_fmt_row(f, cl))) goto io;
+    }
+    /* In the layer when the predicate is TRUE; NULL (an unknown) is not in. */
+    const qval *root = &w.vals[w.c[0].holds];
+    int in = root->t != V_NULL && shoal_val_truthy(root);
+    const char *verdict = in ? "in" : "not in";
+    cell cl[3] = {{"verdict", 7, 3}, {verdict, strlen(verdict), 3}, {in ? "true" : "false", in ? 4 : 5, 1}};
+    if ((rc = shoal_fmt_row(f, cl))) goto io;
+    if ((rc = shoal_fmt_end(f, s->timing, now_ms(CLOCK_MONOTONIC) - t0))) goto io;
+    goto fail;
+io:
+    rc = shoal_err_set(x->err, rc == SHOAL_ENOMEM ? SHOAL_ENOMEM : SHOAL_EIO, -1, -1,
+                       rc == SHOAL_ENOMEM ? "out of memory" : "cannot write the output");
+fail:
+    shoal_fmt_free(f);
+    shoal_reader_close(x->r);
+    x->r = NULL;
+    return rc;
+}
+
 static int run_set(shoal_session *s, exec *x, const shoal_stmt *st)
 {
     const shoal_node *v = st->value;
@@ -317,6 +530,7 @@ static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, sho
     case SHOAL_STMT_SET: rc = run_set(s, &x, st); break;
     case SHOAL_STMT_CREATE: rc = shoal_views_create(&x, st); break;
     case SHOAL_STMT_DROP: rc = shoal_views_drop(&x, st); break;
+    case SHOAL_STMT_EXPLAIN_MEMBER: rc = explain_member(s, &x, st); break;
     default: rc = run_show(s, &x, st); break;
     }
 fail:

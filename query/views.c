@@ -2,7 +2,9 @@
  * statement into the engine's shoal_viewdef (type names, a filter program, summed
  * properties, weights), DROP and SHOW VIEWS, and the planner's choice: a per-member
  * aggregate is answered from a counters view when a series has the same types and
- * filter and the window is made of whole local days in the view's zone.
+ * filter and the window is made of whole local days in the view's zone. CREATE LAYER
+ * and CREATE TIERS are checked here and kept as their text (shoal_view_define); plan.c
+ * compiles them where a query names them.
  *
  * Filters are compiled from the syntax tree, not through the dictionary, so a view can
  * be created before any event exists, and a query's filter matches a series exactly
@@ -255,15 +257,94 @@ static int create_score(exec *x, const shoal_stmt *st, shoal_viewdef *def)
     return score_terms(x, st->cols->expr, def, SHOAL_VIEW_MAX_SERIES);
 }
 
+/* CREATE LAYER name AS predicate: checked by compiling it as a query would (unknown
+ * types, row aggregates, non-conditions fail here, at their positions), then kept as
+ * its text; queries compile it again where they name it (plan.c, compile_layer). */
+static int create_layer(exec *x, const shoal_stmt *st)
+{
+    if (st->value) return sem(x, st->opt_off, st->opt_len, "HALF_LIFE belongs to CREATE SCORE");
+    if (st->cols->next) return sem(x, st->cols->next->expr->off, st->cols->next->expr->len, "a layer is one condition");
+    if (st->cols->alias) return sem(x, st->cols->alias_off, st->cols->alias_len, "a layer's condition takes no alias");
+    if (st->cols->expr->kind == SHOAL_AST_STAR) return sem(x, st->cols->expr->off, st->cols->expr->len, "a layer is a condition, e.g. count(post) DURING this_month >= 3");
+    int rc = shoal_reader_open(x->db, &x->r, x->err);
+    if (rc) return rc;
+    rc = shoal_plan_layer_check(x, st, st->cols->expr);
+    shoal_reader_close(x->r);
+    x->r = NULL;
+    if (rc) return rc;
+    shoal_namedef d = {{"layer", 5}, {st->vname, (uint32_t)strlen(st->vname)}, {x->src + st->off, (uint32_t)st->len}};
+    shoal_err e;
+    shoal_err_clear(&e);
+    rc = shoal_view_define(x->db, &d, &e);
+    if (rc == SHOAL_ESEMANTIC || rc == SHOAL_EINVAL)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "%s", e.msg);
+    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    return 0;
+}
+
+/* The tiers form, "(name WHEN cond, …)": each item's name comes before its condition. */
+static int tiers_form(const shoal_stmt *st)
+{
+    return st->cols->alias && st->cols->alias_off < st->cols->expr->off;
+}
+
+/* CREATE TIERS name (core WHEN cond, backbone WHEN cond, …, base OTHERWISE): an
+ * ordered classification, first match wins, kept like a layer as its text; FROM
+ * tiers(name) compiles it into a CASE (plan.c, compile_tier). */
+static int create_tiers(exec *x, const shoal_stmt *st)
+{
+    if (!tiers_form(st))
+        return sem(x, st->cols->expr->off, st->cols->expr->len,
+                   "expected CREATE TIERS name (tier WHEN condition, …, tier OTHERWISE)");
+    int n_when = 0, rc;
+    if ((rc = shoal_reader_open(x->db, &x->r, x->err))) return rc;
+    for (const shoal_item *it = st->cols; it && !rc; it = it->next) {
+        for (const shoal_item *o = st->cols; o != it && !rc; o = o->next)
+            if (!strcasecmp(o->alias, it->alias))
+                rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, it->alias_off, it->alias_len, "tier \"%s\" is named twice", it->alias);
+        if (rc) break;
+        if (it->word) {
+            if (strcasecmp(it->expr->s, "otherwise"))
+                rc = shoal_err_set(x->err, SHOAL_ESYNTAX, it->expr->off, it->expr->len,
+                                   "expected WHEN or OTHERWISE but found \"%s\"", it->expr->s);
+            else if (it->next)
+                rc = sem(x, it->expr->off, it->expr->len, "OTHERWISE is the last tier");
+        } else {
+            n_when++;
+            rc = shoal_plan_layer_check(x, st, it->expr);
+        }
+    }
+    shoal_reader_close(x->r);
+    x->r = NULL;
+    if (rc) return rc;
+    if (!n_when) return sem(x, st->cols->alias_off, st->cols->alias_len, "tiers need at least one tier WHEN condition");
+    shoal_namedef d = {{"tiers", 5}, {st->vname, (uint32_t)strlen(st->vname)}, {x->src + st->off, (uint32_t)st->len}};
+    shoal_err e;
+    shoal_err_clear(&e);
+    rc = shoal_view_define(x->db, &d, &e);
+    if (rc == SHOAL_ESEMANTIC || rc == SHOAL_EINVAL)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "%s", e.msg);
+    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    return 0;
+}
+
 int shoal_views_create(exec *x, const shoal_stmt *st)
 {
     shoal_viewdef def;
     memset(&def, 0, sizeof def);
+    int named = !strcasecmp(st->name, "layer") || !strcasecmp(st->name, "tiers");
+    if (named && (is_event_column(st->vname) || !strcasecmp(st->vname, "count") || !strcasecmp(st->vname, "tier")))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a reserved name", st->vname);
+    if (!strcasecmp(st->name, "tiers")) return create_tiers(x, st);
+    if (tiers_form(st))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
+                             "only CREATE TIERS takes (tier WHEN condition, …): expected %s name AS …", st->name);
+    if (!strcasecmp(st->name, "layer")) return create_layer(x, st);
     if (!strcasecmp(st->name, "counters")) def.kind = SHOAL_VIEW_COUNTERS;
     else if (!strcasecmp(st->name, "score")) def.kind = SHOAL_VIEW_SCORE;
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "unknown kind of view \"%s\" (expected COUNTERS or SCORE)", st->name);
+                             "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER or TIERS)", st->name);
     if (def.kind == SHOAL_VIEW_COUNTERS && st->value)
         return sem(x, st->value->off, st->value->len, "HALF_LIFE belongs to CREATE SCORE");
     if (is_event_column(st->vname) || !strcasecmp(st->vname, "count"))
@@ -287,23 +368,46 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     int want = 0;
     if (!strcasecmp(st->name, "counters")) want = SHOAL_VIEW_COUNTERS;
     else if (!strcasecmp(st->name, "score")) want = SHOAL_VIEW_SCORE;
+    else if (!strcasecmp(st->name, "layer")) want = -1;
+    else if (!strcasecmp(st->name, "tiers")) want = -2;
     else if (strcasecmp(st->name, "view"))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "expected DROP VIEW, DROP COUNTERS or DROP SCORE but found \"%s\"", st->name);
+                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER or DROP TIERS but found \"%s\"", st->name);
+    const char *want_word = want == -1 ? "layer" : want == -2 ? "tiers" : NULL;
     shoal_reader *r;
     int rc = shoal_reader_open(x->db, &r, x->err);
     if (rc) return rc;
     shoal_viewinfo vi;
+    shoal_namedef nd;
     rc = shoal_view_info(r, x->a, st->vname, &vi, x->err);
+    int layer = 0;
+    if (rc == SHOAL_ENOTFOUND) {
+        rc = shoal_view_def(r, x->a, st->vname, &nd, x->err);
+        layer = rc == 0;
+    }
     shoal_reader_close(r);
     if (rc == SHOAL_ENOTFOUND)
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "no view named \"%s\"", st->vname);
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "no %s named \"%s\"",
+                             want_word ? want_word : "view", st->vname);
     if (rc) return rc;
+    shoal_err e;
+    shoal_err_clear(&e);
+    if (layer) {
+        const char *kind = nd.kind.len == 5 && !memcmp(nd.kind.ptr, "tiers", 5) ? "tiers" : "layer";
+        if (want > 0 || (want_word && strcmp(want_word, kind)))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s",
+                                 st->vname, !strcmp(kind, "tiers") ? "tiers" : "a layer",
+                                 want == SHOAL_VIEW_SCORE ? "a score view" : want == SHOAL_VIEW_COUNTERS ? "a counters view"
+                                 : want == -1 ? "a layer" : "tiers");
+        if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+        return 0;
+    }
+    if (want < 0)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a view, not %s", st->vname,
+                             want == -1 ? "a layer" : "tiers");
     if (want && vi.def.kind != want)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is not a %s view", st->vname,
                              want == SHOAL_VIEW_SCORE ? "score" : "counters");
-    shoal_err e;
-    shoal_err_clear(&e);
     if ((rc = shoal_view_drop(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
     return 0;
 }
@@ -329,6 +433,17 @@ int shoal_views_show(exec *x, shoal_fmt *f)
         cell c[7] = {{v[i].def.name.ptr, v[i].def.name.len, 3}, {kind, strlen(kind), 3},
                      {v[i].def.text.ptr, v[i].def.text.len, 3}, {bytes, strlen(bytes), 2},
                      {per, strlen(per), 2}, {seq, strlen(seq), 2}, {behind, strlen(behind), 2}};
+        if (shoal_fmt_row(f, c)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+    }
+    /* Layers keep no state (no bytes), and read the views and the log at the snapshot:
+     * they reflect the whole log. */
+    shoal_namedef *d;
+    if ((rc = shoal_view_defs(x->r, x->a, &d, &n, x->err))) return rc;
+    char seq[32];
+    snprintf(seq, sizeof seq, "%" PRIu64, last);
+    for (int i = 0; i < n; i++) {
+        cell c[7] = {{d[i].name.ptr, d[i].name.len, 3}, {d[i].kind.ptr, d[i].kind.len, 3},
+                     {d[i].text.ptr, d[i].text.len, 3}, {"0", 1, 2}, {"0.0", 3, 2}, {seq, strlen(seq), 2}, {"0", 1, 2}};
         if (shoal_fmt_row(f, c)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
     }
     return 0;

@@ -1,6 +1,7 @@
 /* test_view.c — the view framework: incremental state equals a rebuild across batches,
  * late events, a back-fill and map growth (aborted, retried transactions); and
- * `shoal check` finds a view damaged behind the engine's back. */
+ * `shoal check` finds a view damaged behind the engine's back; named definitions
+ * (layers, tiers) share the views' names and stay out of appends and check. */
 #include "shoal.h"
 #include "shoal_int.h"
 #include "unit.h"
@@ -188,9 +189,53 @@ TEST(definitions_roundtrip)
     shoal_arena_free(a);
 }
 
+/* Named definitions (layers, tiers): stored and listed as given, one namespace with the
+ * views, invisible to appends and to check. */
+TEST(named_definitions)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(append_range(db, 0, 500, 250), SHOAL_OK);
+    CHECK_RC(run(db, "CREATE COUNTERS c AS count(post)"), SHOAL_OK);
+    shoal_namedef d = {S("layer"), S("core"), S("CREATE LAYER core AS count(post) >= 2")};
+    CHECK_RC(shoal_view_define(db, &d, NULL), SHOAL_OK);
+    CHECK_RC(shoal_view_define(db, &d, NULL), SHOAL_ESEMANTIC);   /* the name is taken */
+    shoal_namedef clash = {S("layer"), S("c"), S("CREATE LAYER c AS count(post) >= 2")};
+    CHECK_RC(shoal_view_define(db, &clash, NULL), SHOAL_ESEMANTIC);   /* by a view */
+    shoal_namedef bad = {S("layer"), S("no-dash"), S("x")};
+    CHECK_RC(shoal_view_define(db, &bad, NULL), SHOAL_EINVAL);
+    CHECK(run(db, "CREATE COUNTERS core AS count(like)") != SHOAL_OK);   /* a view cannot take it */
+    CHECK_RC(append_range(db, 500, 500, 250), SHOAL_OK);
+    shoal_reader *r;
+    shoal_arena *a = shoal_arena_new();
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    shoal_namedef *all, one;
+    int n;
+    CHECK_RC(shoal_view_defs(r, a, &all, &n, NULL), SHOAL_OK);
+    CHECK(n == 1 && all[0].name.len == 4 && !memcmp(all[0].name.ptr, "core", 4) && all[0].kind.len == 5);
+    CHECK(all[0].text.len == d.text.len && !memcmp(all[0].text.ptr, d.text.ptr, d.text.len));
+    CHECK_RC(shoal_view_def(r, a, "core", &one, NULL), SHOAL_OK);
+    CHECK_RC(shoal_view_def(r, a, "c", &one, NULL), SHOAL_ENOTFOUND);   /* a view, not a definition */
+    shoal_reader_close(r);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_views == 1 && rep.n_problems == 0);
+    CHECK_RC(shoal_view_undefine(db, "core", NULL), SHOAL_OK);
+    CHECK_RC(shoal_view_undefine(db, "core", NULL), SHOAL_ENOTFOUND);
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK_RC(shoal_view_defs(r, a, &all, &n, NULL), SHOAL_OK);
+    CHECK(n == 0);
+    shoal_reader_close(r);
+    shoal_arena_free(a);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
 int main(void)
 {
     RUN(definitions_roundtrip);
+    RUN(named_definitions);
     RUN(incremental_equals_rebuild);
     RUN(map_growth_keeps_views);
     RUN(check_detects_damaged_views);

@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# tests/e2e/layers.sh — layers end to end on generated data with late and duplicate
+# events: membership (`member IN layer`) equals the same predicate written inline,
+# equals a sqlite3 oracle, is the same with views on and off, and AS OF a date; EXPLAIN
+# MEMBER's values equal the per-member aggregates; CREATE/DROP LAYER, SHOW VIEWS, and
+# the errors, with their exact positions.
+. "$(dirname "$0")/../lib.sh"
+
+"$SHOAL" gen --events 40000 --seed 5 --late 0.05 --dup 0.02 > "$T/ev.ndjson" 2>/dev/null || { fail layers-gen; exit 0; }
+head -n 20000 "$T/ev.ndjson" > "$T/a.ndjson"
+tail -n +20001 "$T/ev.ndjson" > "$T/b.ndjson"
+"$SHOAL" ingest -q "$T/a.ndjson" || fail layers-ingest-a
+
+CORE="count(post WHERE original) DURING this_month >= 2 OR count(essence) >= 3"
+ENGAGED="engagement > 20 AND count(*) DURING last_month > 0"
+QUIET="count(post, comment, reply) = 0 AND count(*) DURING last_month > 0"
+check "layers: views the layers read" "$SHOAL" query "CREATE COUNTERS activity AS count(post WHERE original), count(essence), count(*), count(post, comment, reply);
+  CREATE SCORE engagement AS 1*checkin + 2*like + 3*comment + 4*reply + 5*post + 20*essence HALF_LIFE 30 DAYS"
+check "layers: CREATE LAYER" "$SHOAL" query "CREATE LAYER core_creator AS $CORE;
+  CREATE LAYER engaged AS $ENGAGED; CREATE LAYER quiet AS $QUIET;
+  CREATE LAYER core_or_engaged AS member IN core_creator OR member IN engaged"
+"$SHOAL" ingest -q "$T/b.ndjson" || fail layers-ingest-b
+"$SHOAL" ingest -q "$T/a.ndjson" || fail layers-ingest-a-again   # every line a duplicate
+out=$("$SHOAL" check)
+check_grep "layers: check passes with layers defined (they keep no state)" "^ok$" "$out"
+
+show=$("$SHOAL" query --format csv "SHOW VIEWS")
+check_grep "layers: SHOW VIEWS lists a layer with its statement" "^core_creator,layer,CREATE LAYER core_creator AS count\(post WHERE original\) DURING this_month >= 2 OR count\(essence\) >= 3,0,0.0,[0-9]+,0$" "$show"
+check_grep "layers: SHOW VIEWS lists every layer" "^core_or_engaged,layer," "$show"
+
+# same NAME A B: identical non-empty csv output.
+same() {
+    local name=$1 a b
+    a=$("$SHOAL" query --format csv "$2" 2>&1)
+    b=$("$SHOAL" query --format csv "$3" 2>&1)
+    if [ "$a" == "$b" ] && [ "$(printf '%s\n' "$a" | wc -l)" -gt 2 ]; then ok "$name"
+    else fail "$name" "A:" "$(printf '%s\n' "$a" | head -5)" "B:" "$(printf '%s\n' "$b" | head -5)"; fi
+}
+# err NAME STATEMENT WANT: the statement fails with exactly this rendered error.
+err() {
+    local name=$1 q=$2 want=$3 got
+    got=$("$SHOAL" query "$q" 2>&1)
+    check_eq "layers: error: $name" "$got" "$want"
+}
+NOW="SET NOW = '2025-06-15';"
+same "layers: core_creator == its predicate inline" \
+    "$NOW SELECT member FROM members WHERE member IN core_creator ORDER BY member" \
+    "$NOW SELECT member FROM members WHERE $CORE ORDER BY member"
+same "layers: engaged (a score) == its predicate inline" \
+    "SET NOW = '2025-07-01'; SELECT member FROM members WHERE member IN engaged ORDER BY member" \
+    "SET NOW = '2025-07-01'; SELECT member FROM members WHERE $ENGAGED ORDER BY member"
+same "layers: quiet == its predicate inline" \
+    "SET NOW = '2025-07-01'; SELECT member FROM members WHERE member IN quiet ORDER BY member" \
+    "SET NOW = '2025-07-01'; SELECT member FROM members WHERE $QUIET ORDER BY member"
+same "layers: a layer of layers == the predicates inline" \
+    "SET NOW = '2025-07-01'; SELECT member FROM members WHERE member IN core_or_engaged ORDER BY member" \
+    "SET NOW = '2025-07-01'; SELECT member FROM members WHERE ($CORE) OR ($ENGAGED) ORDER BY member"
+same "layers: NOT IN == NOT (predicate) IS TRUE" \
+    "$NOW SELECT member FROM members WHERE member NOT IN core_creator ORDER BY member LIMIT 300" \
+    "$NOW SELECT member FROM members WHERE NOT (CASE WHEN $CORE THEN TRUE ELSE FALSE END) ORDER BY member LIMIT 300"
+same "layers: membership as a column, overlapping layers" \
+    "SET NOW = '2025-07-01'; SELECT member IN core_creator AS core, member IN engaged AS engaged, count(*) AS n FROM members GROUP BY core, engaged ORDER BY core, engaged" \
+    "SET NOW = '2025-07-01'; SELECT CASE WHEN $CORE THEN TRUE ELSE FALSE END AS core, CASE WHEN $ENGAGED THEN TRUE ELSE FALSE END AS engaged, count(*) AS n FROM members GROUP BY core, engaged ORDER BY core, engaged"
+a=$("$SHOAL" query --format csv "$NOW SELECT count(*) FROM members WHERE member IN core_creator" | tail -1)
+b=$("$SHOAL" query --format csv "$NOW SELECT count(*) FROM members WHERE member NOT IN core_creator" | tail -1)
+c=$("$SHOAL" query --format csv "SELECT count(*) FROM members" | tail -1)
+check_eq "layers: IN + NOT IN = every member" "$((a + b))" "$c"
+[ "$a" -gt 5 ] && ok "layers: core_creator is not trivial ($a members)" || fail "layers: core_creator is not trivial" "$a"
+
+# AS OF a date: windows relative to that date, later events unseen.
+same "layers: AS OF a date == the predicate inline AS OF" \
+    "SELECT member FROM members WHERE member IN core_creator ORDER BY member AS OF '2025-03-20'" \
+    "SELECT member FROM members WHERE $CORE ORDER BY member AS OF '2025-03-20'"
+x=$("$SHOAL" query --format csv "SELECT count(*) FROM members WHERE member IN core_creator AS OF '2025-03-20'" | tail -1)
+[ "$x" != "$a" ] && ok "layers: AS OF gives another membership" || fail "layers: AS OF gives another membership" "$x == $a"
+
+# Views on and off give the same members, and EXPLAIN reads the views.
+both() {
+    local name=$1 q=$2 a b e
+    a=$("$SHOAL" query --format csv "$q" 2>&1)
+    b=$("$SHOAL" query --format csv "SET VIEWS = off; $q" 2>&1)
+    if [ "$a" == "$b" ] && [ -n "$a" ]; then ok "$name: views == scan"; else fail "$name: views == scan" "views:" "$(printf '%s\n' "$a" | head -5)" "scan:" "$(printf '%s\n' "$b" | head -5)"; fi
+    e=$("$SHOAL" query --format csv "${q%%SELECT*}EXPLAIN SELECT${q#*SELECT}" 2>&1)
+    check_grep "$name: EXPLAIN reads views" "views: every per-member aggregate is read from a view" "$e"
+}
+both layers-core "$NOW SELECT member FROM members WHERE member IN core_creator ORDER BY member"
+both layers-count "$NOW SELECT count(*) FROM members WHERE member IN core_creator"
+both layers-nested "SET NOW = '2025-07-01'; SELECT member FROM members WHERE member IN core_or_engaged AND member NOT IN quiet ORDER BY member"
+both layers-quiet "SET NOW = '2025-07-01'; SELECT count(*) FROM members WHERE member IN quiet"
+
+# The oracle: the same file in sqlite3, first copy of each id only.
+if command -v sqlite3 >/dev/null; then
+    {
+        echo "BEGIN; CREATE TABLE raw(j TEXT);"
+        awk "{ gsub(/'/, \"''\"); print \"INSERT INTO raw VALUES('\" \$0 \"');\" }" "$T/ev.ndjson"
+        cat <<'SQL'
+COMMIT;
+CREATE TABLE ev AS SELECT json_extract(j, '$.ts') AS ts, json_extract(j, '$.member') AS member,
+    json_extract(j, '$.type') AS type, json_extract(j, '$.original') AS original FROM raw
+    WHERE rowid IN (SELECT min(rowid) FROM raw GROUP BY json_extract(j, '$.id'));
+SQL
+    } | sqlite3 "$T/oracle.db" || fail layers-oracle-load
+    oracle() {
+        local name=$1 q=$2 sql=$3 a b
+        a=$("$SHOAL" query --format csv "$q" 2>&1 | tail -n +2)
+        b=$(sqlite3 -csv "$T/oracle.db" "$sql" 2>&1)
+        if [ "$a" == "$b" ] && [ -n "$b" ]; then ok "$name"; else fail "$name" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
+    }
+    oracle "layers: core_creator == sqlite3" \
+        "$NOW SELECT member FROM members WHERE member IN core_creator ORDER BY member" \
+        "SELECT member FROM ev GROUP BY member HAVING sum(type = 'post' AND original = 1 AND ts >= '2025-06-01' AND ts < '2025-07-01') >= 2 OR sum(type = 'essence') >= 3 ORDER BY member"
+    oracle "layers: core_creator AS OF a date == sqlite3" \
+        "SELECT member FROM members WHERE member IN core_creator ORDER BY member AS OF '2025-03-20'" \
+        "SELECT member FROM ev WHERE ts < '2025-03-21' GROUP BY member HAVING sum(type = 'post' AND original = 1 AND ts >= '2025-03-01' AND ts < '2025-04-01') >= 2 OR sum(type = 'essence') >= 3 ORDER BY member"
+    oracle "layers: count in quiet == sqlite3" \
+        "SET NOW = '2025-07-01'; SELECT count(*) FROM members WHERE member IN quiet" \
+        "SELECT count(*) FROM (SELECT member FROM ev GROUP BY member HAVING sum(type IN ('post', 'comment', 'reply')) = 0 AND sum(ts >= '2025-06-01' AND ts < '2025-07-01') > 0)"
+else
+    fail layers-oracle "sqlite3 is not installed (apt-get install sqlite3)"
+fi
+
+# Tiers: first match wins; the same counts as a CASE written inline, views on and off,
+# and sqlite3.
+PYRAMID="CREATE TIERS pyramid (core WHEN member IN core_creator, backbone WHEN count(*) DURING this_month >= 10,
+  base WHEN count(*) DURING this_month >= 1, silent OTHERWISE)"
+check "tiers: CREATE TIERS" "$SHOAL" query "$PYRAMID"
+same "tiers: tier counts == CASE inline" \
+    "$NOW SELECT tier, count(*) FROM tiers(pyramid) GROUP BY tier ORDER BY tier" \
+    "$NOW SELECT CASE WHEN $CORE THEN 'core' WHEN count(*) DURING this_month >= 10 THEN 'backbone' WHEN count(*) DURING this_month >= 1 THEN 'base' ELSE 'silent' END AS tier, count(*) FROM members GROUP BY tier ORDER BY tier"
+both tiers-counts "$NOW SELECT tier, count(*) AS members FROM tiers(pyramid) GROUP BY tier ORDER BY tier"
+both tiers-members "$NOW SELECT member, tier FROM tiers(pyramid) WHERE tier != 'silent' ORDER BY member"
+e=$("$SHOAL" query --format csv "$NOW EXPLAIN SELECT tier, count(*) FROM tiers(pyramid) GROUP BY tier" 2>&1)
+check_grep "tiers: EXPLAIN names the tiers" "^tiers: pyramid \(first match wins" "$e"
+show=$("$SHOAL" query --format csv "SHOW VIEWS")
+check_grep "tiers: SHOW VIEWS lists tiers" "^pyramid,tiers,\"CREATE TIERS pyramid \(core WHEN" "$show"
+if command -v sqlite3 >/dev/null; then
+    oracle "tiers: tier counts == sqlite3" \
+        "$NOW SELECT tier, count(*) FROM tiers(pyramid) GROUP BY tier ORDER BY tier" \
+        "SELECT CASE WHEN o >= 2 OR e >= 3 THEN 'core' WHEN m >= 10 THEN 'backbone' WHEN m >= 1 THEN 'base' ELSE 'silent' END AS tier, count(*) FROM (SELECT member, sum(type = 'post' AND original = 1 AND ts >= '2025-06-01' AND ts < '2025-07-01') AS o, sum(type = 'essence') AS e, sum(ts >= '2025-06-01' AND ts < '2025-07-01') AS m FROM ev GROUP BY member) GROUP BY tier ORDER BY tier"
+fi
+err "tiers: OTHERWISE not last" "CREATE TIERS t (a OTHERWISE, b WHEN count(post) > 1)" 'query:1:19: error: OTHERWISE is the last tier
+CREATE TIERS t (a OTHERWISE, b WHEN count(post) > 1)
+                  ^~~~~~~~~'
+err "tiers: a tier named twice" "CREATE TIERS t (a WHEN count(post) > 1, a OTHERWISE)" 'query:1:41: error: tier "a" is named twice
+CREATE TIERS t (a WHEN count(post) > 1, a OTHERWISE)
+                                        ^'
+err "tiers: an unknown type in a condition" "CREATE TIERS t (a WHEN count(posts) > 1, b OTHERWISE)" 'query:1:30: error: unknown event type "posts"
+CREATE TIERS t (a WHEN count(posts) > 1, b OTHERWISE)
+                             ^~~~~'
+err "tiers: neither WHEN nor OTHERWISE" "CREATE TIERS t (a WHEN count(post) > 1, b ELSEWHERE)" 'query:1:43: error: expected WHEN or OTHERWISE but found "ELSEWHERE"
+CREATE TIERS t (a WHEN count(post) > 1, b ELSEWHERE)
+                                          ^~~~~~~~~'
+err "tiers: unknown tiers" "SELECT tier FROM tiers(nosuch)" 'query:1:24: error: unknown tiers "nosuch"
+SELECT tier FROM tiers(nosuch)
+                       ^~~~~~'
+err "tiers: a layer is not tiers" "SELECT tier FROM tiers(quiet)" 'query:1:24: error: unknown tiers "quiet"
+SELECT tier FROM tiers(quiet)
+                       ^~~~~'
+err "tiers: DROP LAYER of tiers" "DROP LAYER pyramid" 'query:1:12: error: "pyramid" is tiers, not a layer
+DROP LAYER pyramid
+           ^~~~~~~'
+check "tiers: DROP TIERS" "$SHOAL" query "DROP TIERS pyramid"
+
+# EXPLAIN MEMBER: every clause with the member's values, equal to the aggregates.
+for m in $("$SHOAL" query --format csv "$NOW SELECT member FROM members WHERE member IN core_creator ORDER BY member LIMIT 2" | tail -n +2) \
+         $("$SHOAL" query --format csv "$NOW SELECT member FROM members WHERE member NOT IN core_creator ORDER BY member LIMIT 2" | tail -n +2); do
+    e=$("$SHOAL" query --format csv "$NOW EXPLAIN MEMBER '$m' IN core_creator" 2>&1)
+    v=$("$SHOAL" query --format csv "$NOW SELECT count(post WHERE original) DURING this_month AS o, count(essence) AS e,
+          CASE WHEN member IN core_creator THEN 'in' ELSE 'not in' END AS verdict FROM members WHERE member = '$m'" | tail -1)
+    IFS=, read -r o es verdict <<< "$v"
+    want="clause,value,holds
+count(post WHERE original) DURING this_month >= 2 OR count(essence) >= 3,,$([ "$verdict" == in ] && echo true || echo false)
+  count(post WHERE original) DURING this_month >= 2,$o,$([ "$o" -ge 2 ] && echo true || echo false)
+  count(essence) >= 3,$es,$([ "$es" -ge 3 ] && echo true || echo false)
+verdict,$verdict,$([ "$verdict" == in ] && echo true || echo false)"
+    check_eq "layers: EXPLAIN MEMBER '$m' (${verdict})" "$e" "$want"
+done
+# AS OF: the values as of that date, as the aggregates give them.
+m=$("$SHOAL" query --format csv "SELECT member FROM members WHERE member IN core_creator ORDER BY member LIMIT 1 AS OF '2025-03-20'" | tail -1)
+v=$("$SHOAL" query --format csv "SELECT count(post WHERE original) DURING this_month, count(essence) FROM members WHERE member = '$m' AS OF '2025-03-20'" | tail -1)
+e=$("$SHOAL" query --format csv "EXPLAIN MEMBER '$m' IN core_creator AS OF '2025-03-20'" 2>&1 | sed -n '3p;4p' | cut -d, -f2 | paste -sd,)
+check_eq "layers: EXPLAIN MEMBER '$m' AS OF a date" "$e" "$v"
+e=$("$SHOAL" query --format csv "EXPLAIN MEMBER '$m' IN core_creator AS OF '2025-03-20'" 2>&1 | tail -1)
+check_eq "layers: EXPLAIN MEMBER AS OF: the verdict as of then" "$e" "verdict,in,true"
+err "EXPLAIN MEMBER AS OF a bad date" "EXPLAIN MEMBER 'm-1' IN core_creator AS OF 'soon'" 'query:1:44: error: invalid date "soon"
+EXPLAIN MEMBER '"'m-1'"' IN core_creator AS OF '"'soon'"'
+                                           ^~~~~~'
+e=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; EXPLAIN MEMBER 'm-1' IN core_or_engaged" 2>&1)
+check_grep "layers: EXPLAIN MEMBER over a layer of layers" "^  member IN engaged,,(true|false)$" "$e"
+e=$("$SHOAL" query --format json "$NOW EXPLAIN MEMBER 'm-1' IN core_creator" 2>&1)
+check_grep "layers: EXPLAIN MEMBER in another format" '"clause": ?"verdict"' "$e"
+
+# Errors, rendered with their positions.
+err "an unknown type" "CREATE LAYER x AS count(nosuch) >= 1" 'query:1:25: error: unknown event type "nosuch"
+CREATE LAYER x AS count(nosuch) >= 1
+                        ^~~~~~'
+err "a row aggregate" "CREATE LAYER x AS count(*) > 3" 'query:1:19: error: aggregate "count" is not allowed in a layer
+CREATE LAYER x AS count(*) > 3
+                  ^~~~~~~~'
+err "not a condition" "CREATE LAYER x AS count(post)" 'query:1:19: error: a layer is a condition, e.g. count(post) DURING this_month >= 3
+CREATE LAYER x AS count(post)
+                  ^~~~~~~~~~~'
+err "two conditions" "CREATE LAYER x AS count(post) > 1, count(like) > 2" 'query:1:36: error: a layer is one condition
+CREATE LAYER x AS count(post) > 1, count(like) > 2
+                                   ^~~~~~~~~~~~~~~'
+err "a name in use" "CREATE LAYER activity AS count(post) > 1" 'query:1:14: error: a view "activity" already exists
+CREATE LAYER activity AS count(post) > 1
+             ^~~~~~~~'
+err "a view named like a layer" "CREATE COUNTERS quiet AS count(post)" 'query:1:17: error: a layer "quiet" already exists
+CREATE COUNTERS quiet AS count(post)
+                ^~~~~'
+err "an unknown layer" "SELECT member FROM members WHERE member IN nolayer" 'query:1:44: error: unknown layer "nolayer"
+SELECT member FROM members WHERE member IN nolayer
+                                           ^~~~~~~'
+err "a view is no layer" "SELECT member FROM members WHERE member IN activity" 'query:1:44: error: "activity" is a view, not a layer
+SELECT member FROM members WHERE member IN activity
+                                           ^~~~~~~~'
+err "over events" "SELECT count(*) FROM events WHERE member IN quiet" 'query:1:35: error: member IN layer is a condition over members (FROM members)
+SELECT count(*) FROM events WHERE member IN quiet
+                                  ^~~~~~~~~~~~~~~'
+err "not a member" "SELECT member FROM members WHERE 'a' IN quiet" "query:1:34: error: only member can be IN a layer
+SELECT member FROM members WHERE 'a' IN quiet
+                                 ^~~"
+err "an unknown member" "EXPLAIN MEMBER 'nobody' IN quiet" 'query:1:16: error: no member "nobody" in the log
+EXPLAIN MEMBER '"'nobody'"' IN quiet
+               ^~~~~~~~'
+err "DROP SCORE of a layer" "DROP SCORE quiet" 'query:1:12: error: "quiet" is a layer, not a score view
+DROP SCORE quiet
+           ^~~~~'
+err "DROP LAYER of a view" "DROP LAYER activity" 'query:1:12: error: "activity" is a view, not a layer
+DROP LAYER activity
+           ^~~~~~~~'
+
+# DROP LAYER, and a layer that names a dropped one.
+check "layers: DROP LAYER" "$SHOAL" query "DROP LAYER engaged"
+show=$("$SHOAL" query --format csv "SHOW VIEWS")
+if ! printf '%s\n' "$show" | grep -q '^engaged,' && printf '%s\n' "$show" | grep -q '^quiet,'; then ok "layers: SHOW VIEWS after DROP LAYER"
+else fail "layers: SHOW VIEWS after DROP LAYER" "$show"; fi
+err "a layer naming a dropped one" "SELECT count(*) FROM members WHERE member IN core_or_engaged" 'query:1:46: error: layer "core_or_engaged": unknown layer "engaged"
+SELECT count(*) FROM members WHERE member IN core_or_engaged
+                                             ^~~~~~~~~~~~~~~'
+# A cycle cannot be made: A names B, B is dropped, and B created again naming A is
+# checked by compiling A, which names the B that does not exist yet.
+err "a cycle" "CREATE LAYER engaged AS member IN core_or_engaged" 'query:1:35: error: layer "core_or_engaged": unknown layer "engaged"
+CREATE LAYER engaged AS member IN core_or_engaged
+                                  ^~~~~~~~~~~~~~~'
+check "layers: DROP VIEW drops a layer too" "$SHOAL" query "DROP VIEW core_or_engaged; DROP LAYER quiet"
+show=$("$SHOAL" query --format csv "SHOW VIEWS")
+if printf '%s\n' "$show" | grep -q '^core_creator,' && ! printf '%s\n' "$show" | grep -Eq '^(quiet|core_or_engaged),'; then ok "layers: SHOW VIEWS after DROP VIEW"
+else fail "layers: SHOW VIEWS after DROP VIEW" "$show"; fi
