@@ -132,6 +132,11 @@ demo: deps all
 	    count(post WHERE original) DURING this_month AS originals, count(essence) AS essence \
 	    FROM members WHERE count(post WHERE original) DURING this_month >= 3 OR count(essence) >= 100 \
 	    ORDER BY originals DESC LIMIT 10"
+	@echo "-- the same rule as a named layer, and why one member is in it"
+	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) CREATE LAYER core_creator AS \
+	    count(post WHERE original) DURING this_month >= 3 OR count(essence) >= 100; \
+	    SELECT count(*) AS core_creators FROM members WHERE member IN core_creator; \
+	    EXPLAIN MEMBER 'm-82' IN core_creator"
 	@echo "-- this season's most engaged members (decayed score, from the view)"
 	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT member, round(engagement, 1) AS engagement \
 	    FROM members ORDER BY engagement DESC LIMIT 5"
