@@ -25,6 +25,15 @@ static int ts_arg(const qval *a, int64_t *ts)
     return 0;
 }
 
+/* The local day of a date or an instant argument; 0 for anything else (NULL). */
+static int day_arg(exec *x, const qval *a, int64_t *d)
+{
+    if (a->t == V_DATE) *d = a->u.i;
+    else if (a->t == V_TS) *d = local_days(x, a->u.i);
+    else return 0;
+    return 1;
+}
+
 static void f_day(exec *x, qval *a, int n, qval *out)
 {
     (void)n;
@@ -39,9 +48,7 @@ static void f_week(exec *x, qval *a, int n, qval *out)
 {
     (void)n;
     int64_t d;
-    if (a[0].t == V_DATE) d = a[0].u.i;
-    else if (a[0].t == V_TS) d = local_days(x, a[0].u.i);
-    else { out->t = V_NULL; return; }
+    if (!day_arg(x, &a[0], &d)) { out->t = V_NULL; return; }
     /* 1970-01-01 was a Thursday; weeks start on Monday. */
     int64_t wd = ((d % 7) + 10) % 7;   /* Monday = 0 */
     out->t = V_DATE;
@@ -53,9 +60,7 @@ static void f_month(exec *x, qval *a, int n, qval *out)
     (void)n;
     int64_t d, y;
     unsigned m, dd;
-    if (a[0].t == V_DATE) d = a[0].u.i;
-    else if (a[0].t == V_TS) d = local_days(x, a[0].u.i);
-    else { out->t = V_NULL; return; }
+    if (!day_arg(x, &a[0], &d)) { out->t = V_NULL; return; }
     shoal_cal_civil_from_days(d, &y, &m, &dd);
     out->t = V_MONTH;
     out->u.i = y * 12 + m - 1;
@@ -66,9 +71,7 @@ static void f_year(exec *x, qval *a, int n, qval *out)
     (void)n;
     int64_t d, y;
     unsigned m, dd;
-    if (a[0].t == V_DATE) d = a[0].u.i;
-    else if (a[0].t == V_TS) d = local_days(x, a[0].u.i);
-    else { out->t = V_NULL; return; }
+    if (!day_arg(x, &a[0], &d)) { out->t = V_NULL; return; }
     shoal_cal_civil_from_days(d, &y, &m, &dd);
     out->t = V_INT;
     out->u.i = y;

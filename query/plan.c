@@ -357,6 +357,33 @@ static int type_bitmap(cctx *c, const shoal_node *arg, uint8_t *bits)
     return 0;
 }
 
+/* The static type of an aggregate's value, given its argument's (-1 when unknown):
+ * counts are integers, means and scores numbers, the rest keep their argument's type
+ * (a per-member first/last passes V_TS: its value is an instant). */
+static int agg_rt(int fn, int arg_rt)
+{
+    switch (fn) {
+    case F_COUNT: return V_INT;
+    case F_AVG: case F_MEDIAN: case F_SCORE: return V_NUM;
+    default: return arg_rt;
+    }
+}
+
+/* Adds per-member aggregate g to the plan and returns the expression that reads it. */
+static cx *add_magg(cctx *c, const shoal_node *n, const magg *g, int rt)
+{
+    plan *p = c->p;
+    magg *m = shoal_arena_alloc(c->x->a, (size_t)(p->n_maggs + 1) * sizeof *m);
+    if (!m) return fail(c, -1, -1, "%s", "out of memory");
+    if (p->n_maggs) memcpy(m, p->maggs, (size_t)p->n_maggs * sizeof *m);
+    m[p->n_maggs] = *g;
+    p->maggs = m;
+    cx *e = newx(c, X_MAGG, n);
+    if (!e) return NULL;
+    e->slot = p->n_maggs++;
+    e->rt = rt;
+    return e;
+}
 static cx *compile_magg(cctx *c, const shoal_node *n)
 {
     plan *p = c->p;
@@ -415,16 +442,7 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
         if (window_range(c, w, &g.win)) return NULL;
     }
     snprintf(g.desc, sizeof g.desc, "%.*s", n->len, c->x->src + n->off);
-    magg *m = shoal_arena_alloc(c->x->a, (size_t)(p->n_maggs + 1) * sizeof *m);
-    if (!m) return fail(c, -1, -1, "%s", "out of memory");
-    if (p->n_maggs) memcpy(m, p->maggs, (size_t)p->n_maggs * sizeof *m);
-    m[p->n_maggs] = g;
-    p->maggs = m;
-    cx *e = newx(c, X_MAGG, n);
-    if (!e) return NULL;
-    e->slot = p->n_maggs++;
-    e->rt = (g.fn == F_FIRST || g.fn == F_LAST) ? V_TS : g.fn == F_COUNT ? V_INT : (g.fn == F_AVG || g.fn == F_MEDIAN) ? V_NUM : -1;
-    return e;
+    return add_magg(c, n, &g, agg_rt(g.fn, g.fn == F_FIRST || g.fn == F_LAST ? V_TS : -1));
 }
 
 /* A score view used as a column: a per-member aggregate that either reads the view or
@@ -464,16 +482,7 @@ static cx *score_magg(cctx *c, const shoal_node *n, const shoal_viewinfo *vi)
         }
     }
     snprintf(g.desc, sizeof g.desc, "%s", n->s);
-    magg *m = shoal_arena_alloc(c->x->a, (size_t)(p->n_maggs + 1) * sizeof *m);
-    if (!m) return fail(c, -1, -1, "%s", "out of memory");
-    if (p->n_maggs) memcpy(m, p->maggs, (size_t)p->n_maggs * sizeof *m);
-    m[p->n_maggs] = g;
-    p->maggs = m;
-    cx *e = newx(c, X_MAGG, n);
-    if (!e) return NULL;
-    e->slot = p->n_maggs++;
-    e->rt = V_NUM;
-    return e;
+    return add_magg(c, n, &g, V_NUM);
 }
 
 static cx *compile_ragg(cctx *c, const shoal_node *n)
@@ -485,7 +494,7 @@ static cx *compile_ragg(cctx *c, const shoal_node *n)
             cx *e = newx(c, X_AGG, n);
             if (!e) return NULL;
             e->slot = i;
-            e->rt = p->raggs[i].fn == F_COUNT ? V_INT : (p->raggs[i].fn == F_AVG || p->raggs[i].fn == F_MEDIAN) ? V_NUM : p->raggs[i].arg ? p->raggs[i].arg->rt : -1;
+            e->rt = agg_rt(p->raggs[i].fn, p->raggs[i].arg ? p->raggs[i].arg->rt : -1);
             e->rns = p->raggs[i].arg ? p->raggs[i].arg->rns : 0;
             return e;
         }
@@ -515,7 +524,7 @@ static cx *compile_ragg(cctx *c, const shoal_node *n)
     cx *e = newx(c, X_AGG, n);
     if (!e) return NULL;
     e->slot = p->n_raggs++;
-    e->rt = g.fn == F_COUNT ? V_INT : (g.fn == F_AVG || g.fn == F_MEDIAN) ? V_NUM : g.arg ? g.arg->rt : -1;
+    e->rt = agg_rt(g.fn, g.arg ? g.arg->rt : -1);
     e->rns = g.arg ? g.arg->rns : 0;
     return e;
 }

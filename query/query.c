@@ -96,6 +96,22 @@ static int load_tz(shoal_session *s, shoal_err *err)
     return 0;
 }
 
+/* A formatter's failure as the statement's error: no memory, or output that could not
+ * be written. */
+static int output_error(exec *x, int rc)
+{
+    return shoal_err_set(x->err, rc == SHOAL_ENOMEM ? SHOAL_ENOMEM : SHOAL_EIO, -1, -1,
+                         rc == SHOAL_ENOMEM ? "out of memory" : "cannot write the output");
+}
+
+/* The end of every statement that reads: the formatter goes, then the snapshot. */
+static int finish(exec *x, shoal_fmt *f, int rc)
+{
+    shoal_fmt_free(f);
+    shoal_reader_close(x->r);
+    x->r = NULL;
+    return rc;
+}
 static int run_select(shoal_session *s, exec *x, const shoal_stmt *st, int explain)
 {
     plan *p;
@@ -124,13 +140,9 @@ static int run_select(shoal_session *s, exec *x, const shoal_stmt *st, int expla
     if ((rc = shoal_fmt_end(f, s->timing, now_ms(CLOCK_MONOTONIC) - t0))) goto io;
     goto fail;
 io:
-    rc = shoal_err_set(x->err, rc == SHOAL_ENOMEM ? SHOAL_ENOMEM : SHOAL_EIO, -1, -1,
-                       rc == SHOAL_ENOMEM ? "out of memory" : "cannot write the output");
+    rc = output_error(x, rc);
 fail:
-    shoal_fmt_free(f);
-    shoal_reader_close(x->r);
-    x->r = NULL;
-    return rc;
+    return finish(x, f, rc);
 }
 
 /* A one-column or two-column listing (SHOW). */
@@ -222,13 +234,9 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
     if ((rc = shoal_fmt_end(f, s->timing, now_ms(CLOCK_MONOTONIC) - t0))) goto io;
     goto fail;
 io:
-    rc = shoal_err_set(x->err, rc == SHOAL_ENOMEM ? SHOAL_ENOMEM : SHOAL_EIO, -1, -1,
-                       rc == SHOAL_ENOMEM ? "out of memory" : "cannot write the output");
+    rc = output_error(x, rc);
 fail:
-    shoal_fmt_free(f);
-    shoal_reader_close(x->r);
-    x->r = NULL;
-    return rc;
+    return finish(x, f, rc);
 }
 
 /* ---------------------------------------------------------------- EXPLAIN MEMBER */
@@ -435,13 +443,9 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
     if ((rc = shoal_fmt_end(f, s->timing, now_ms(CLOCK_MONOTONIC) - t0))) goto io;
     goto fail;
 io:
-    rc = shoal_err_set(x->err, rc == SHOAL_ENOMEM ? SHOAL_ENOMEM : SHOAL_EIO, -1, -1,
-                       rc == SHOAL_ENOMEM ? "out of memory" : "cannot write the output");
+    rc = output_error(x, rc);
 fail:
-    shoal_fmt_free(f);
-    shoal_reader_close(x->r);
-    x->r = NULL;
-    return rc;
+    return finish(x, f, rc);
 }
 
 static int run_set(shoal_session *s, exec *x, const shoal_stmt *st)
