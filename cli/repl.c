@@ -174,14 +174,18 @@ static void add_name(repl *r, const char *s, size_t n)
     r->names[r->n_names++] = c;
 }
 
-/* Event types and properties from the dictionary, refreshed after each statement
- * (an ingest may have added some), plus the fixed words of the language. */
+static void add_view_name(void *ctx, const char *name, size_t n) { add_name(ctx, name, n); }
+
+/* Event types and properties from the dictionary and the names of views, layers and
+ * tiers, refreshed after each statement (an ingest or a CREATE may have added some),
+ * plus the fixed words of the language. */
 static void load_names(repl *r)
 {
     static const char *const words[] = {"members", "events", "today", "yesterday", "this_week", "last_week",
                                         "this_month", "last_month", "this_year", "last_year", "last", "days",
                                         "weeks", "hours", "seq", "ts", "member", "type", "types", "properties",
-                                        "settings", "timezone", "now", "format", "timing", NULL};
+                                        "settings", "timezone", "now", "format", "timing", "views", "layer",
+                                        "tiers", "counters", "score", "half_life", "otherwise", NULL};
     free_names(r);
     for (const char *const *w = words; *w; w++) add_name(r, *w, strlen(*w));
     for (const char *const *f = shoal_query_functions(); *f; f++) add_name(r, *f, strlen(*f));
@@ -195,6 +199,7 @@ static void load_names(repl *r)
             if (shoal_dict_str(rd, nss[k], id, &s, NULL) == SHOAL_OK && s.ptr) add_name(r, s.ptr, s.len);
         }
     }
+    shoal_view_names(rd, add_view_name, r, NULL);
     shoal_reader_close(rd);
 }
 

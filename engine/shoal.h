@@ -387,6 +387,12 @@ int shoal_import_stackexchange(shoal_db *db, const char *dir, const shoal_ingest
  * SHOAL_ESTORE, SHOAL_ENOMEM. */
 int shoal_view_rebuild(shoal_db *db, const char *name, uint64_t *n_views, shoal_err *err);
 
+/* Calls fn with the name of every view, layer and tiers of the snapshot (for listings
+ * and completion), views first, each group in name order; name is valid for the call.
+ * Returns: SHOAL_OK, SHOAL_ESTORE. */
+int shoal_view_names(shoal_reader *r, void (*fn)(void *ctx, const char *name, size_t n), void *ctx,
+                     shoal_err *err);
+
 /* ---------------------------------------------------------------- check */
 
 typedef struct shoal_check_report {

@@ -1328,3 +1328,28 @@ int shoal_view_def(shoal_reader *r, shoal_arena *a, const char *name, shoal_name
     if (rc) return shoal_store_err(err, rc, "cannot read meta");
     return def_decode(&k, &v, a, out, err);
 }
+
+/* Both kinds of definitions live in meta under a prefix each, so one cursor walk per
+ * prefix lists them. */
+int shoal_view_names(shoal_reader *r, void (*fn)(void *ctx, const char *name, size_t n), void *ctx,
+                     shoal_err *err)
+{
+    static const char *const prefixes[] = {META_PREFIX, DEF_PREFIX};
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(r->txn, r->db->dbi_meta, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot read meta");
+    for (size_t i = 0; i < 2; i++) {
+        size_t plen = strlen(prefixes[i]);
+        MDB_val k = {plen, (void *)prefixes[i]}, v;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size <= plen || memcmp(k.mv_data, prefixes[i], plen) != 0) break;
+            fn(ctx, (const char *)k.mv_data + plen, k.mv_size - plen);
+        }
+        if (rc && rc != MDB_NOTFOUND) {
+            mdb_cursor_close(cur);
+            return shoal_store_err(err, rc, "cannot read meta");
+        }
+    }
+    mdb_cursor_close(cur);
+    return SHOAL_OK;
+}

@@ -38,6 +38,10 @@ if command -v script >/dev/null; then
     out=$(pty "printf 'SELECT member FROM members WHERE count(po\\t) > 0;\\n'; sleep 1; printf '\\\\q\\n'; sleep 0.5")
     check_grep repl-tty-complete-type 'count\(post \) > 0' "$out"
 
+    "$SHOAL" query "CREATE LAYER posters_layer AS count(post) > 0" > /dev/null
+    out=$(pty "printf 'SELECT count(*) AS n FROM members WHERE member IN posters_l\\t;\\n'; sleep 1; printf '\\\\q\\n'; sleep 0.5")
+    check_grep repl-tty-complete-layer 'member IN posters_layer ;' "$out"
+
     start=$(date +%s)
     out=$(pty "printf 'SELECT sleep(10);\\n'; sleep 1; printf '\\003'; sleep 0.5; printf 'SELECT 1\\n'; sleep 0.3; printf '\\003'; sleep 0.3; printf 'SELECT 2 AS two;\\n'; sleep 0.8; printf '\\\\q\\n'; sleep 0.3")
     took=$(( $(date +%s) - start ))
