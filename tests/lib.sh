@@ -41,3 +41,12 @@ shared_data() {
     d=$(cd "$SHOAL_TESTS/../.." 2>/dev/null && pwd)/shared/data/$1
     [ -d "$d" ] && echo "$d"
 }
+
+# oracle NAME QUERY SQL: shoal's CSV answer to QUERY (header dropped) equals, and is not
+# empty like, sqlite3's answer to SQL over the oracle database $T/oracle.db.
+oracle() {
+    local name=$1 q=$2 sql=$3 a b
+    a=$("$SHOAL" query --format csv "$q" 2>&1 | tail -n +2)
+    b=$(sqlite3 -csv "$T/oracle.db" "$sql" 2>&1)
+    if [ "$a" == "$b" ] && [ -n "$b" ]; then ok "$name"; else fail "$name" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
+}

@@ -100,12 +100,6 @@ CREATE TABLE ev AS SELECT json_extract(j, '$.ts') AS ts, json_extract(j, '$.memb
     WHERE rowid IN (SELECT min(rowid) FROM raw GROUP BY json_extract(j, '$.id'));
 SQL
     } | sqlite3 "$T/oracle.db" || fail layers-oracle-load
-    oracle() {
-        local name=$1 q=$2 sql=$3 a b
-        a=$("$SHOAL" query --format csv "$q" 2>&1 | tail -n +2)
-        b=$(sqlite3 -csv "$T/oracle.db" "$sql" 2>&1)
-        if [ "$a" == "$b" ] && [ -n "$b" ]; then ok "$name"; else fail "$name" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
-    }
     oracle "layers: core_creator == sqlite3" \
         "$NOW SELECT member FROM members WHERE member IN core_creator ORDER BY member" \
         "SELECT member FROM ev GROUP BY member HAVING sum(type = 'post' AND original = 1 AND ts >= '2025-06-01' AND ts < '2025-07-01') >= 2 OR sum(type = 'essence') >= 3 ORDER BY member"

@@ -84,12 +84,6 @@ CREATE TABLE ev AS SELECT json_extract(j, '$.ts') AS ts, json_extract(j, '$.memb
     WHERE rowid IN (SELECT min(rowid) FROM raw GROUP BY json_extract(j, '$.id'));
 SQL
     } | sqlite3 "$T/oracle.db" || fail views-oracle-load
-    oracle() {
-        local name=$1 q=$2 sql=$3 a b
-        a=$("$SHOAL" query --format csv "$q" 2>&1 | tail -n +2)
-        b=$(sqlite3 -csv "$T/oracle.db" "$sql" 2>&1)
-        if [ "$a" == "$b" ] && [ -n "$b" ]; then ok "$name"; else fail "$name" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
-    }
     oracle views-oracle-core-creator \
         "$NOW SELECT member, count(post WHERE original) DURING this_month AS o, count(essence) AS e FROM members WHERE o >= 2 OR e >= 3 ORDER BY o DESC, member" \
         "SELECT member, sum(type = 'post' AND original = 1 AND ts >= '2025-06-01' AND ts < '2025-07-01') AS o, sum(type = 'essence') AS e FROM ev GROUP BY member HAVING o >= 2 OR e >= 3 ORDER BY o DESC, member"
