@@ -8,6 +8,7 @@ trap 'rm -rf "$T"' EXIT
 export SHOAL_DB="$T/db"
 
 ok()   { echo "ok $1"; }
+skip() { echo "skip $1"; }   # a check that cannot run here, with why; counted apart
 fail() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '  %s\n' "$@"; return 0; }
 
 # check NAME COMMAND...: passes when the command exits 0.

@@ -10,11 +10,11 @@ DOC="$SHOAL_TESTS/../docs/CASE-STUDY.md"
 QSHOAL=${QSHOAL:-$SHOAL}
 REAL=$(shared_data history-meta-stackexchange)
 if [ -z "$REAL" ]; then
-    ok "case study skipped: ../shared/data/history-meta-stackexchange is not present"
+    skip "case study: ../shared/data/history-meta-stackexchange is not present"
     exit 0
 fi
 if ! "$QSHOAL" help query >/dev/null 2>&1; then
-    ok "case study skipped: this shoal has no query command (the language is not merged yet)"
+    skip "case study: this shoal has no query command"
     exit 0
 fi
 "$SHOAL" --db "$T/cs.db" import stackexchange -q --nosync --rejects "$T/cs.rej" "$REAL" >/dev/null 2>&1

@@ -134,7 +134,7 @@ check_grep "help import" "usage: shoal import stackexchange" "$("$SHOAL" help im
 
 REAL=$(shared_data history-meta-stackexchange)
 if [ -z "$REAL" ]; then
-    ok "real dump skipped: ../shared/data/history-meta-stackexchange is not present"
+    skip "real dump: ../shared/data/history-meta-stackexchange is not present"
 else
     t0=$(date +%s.%N)
     out=$("$SHOAL" --db "$T/r.db" import stackexchange --nosync --rejects "$T/r.rej" "$REAL" 2>/dev/null); rc=$?
