@@ -71,6 +71,9 @@ void shoal_cli_feedback_input_done(shoal_cli_feedback *f, const shoal_ingest_sta
 /* Restores Ctrl-C. Returns the seconds since start. */
 double shoal_cli_feedback_stop(shoal_cli_feedback *f);
 
+/* Shows the progress of views' back-fills and rebuilds on stderr when it is a terminal. */
+void shoal_cli_progress_on_tty(shoal_db *db);
+
 /* Writes s as a JSON string literal (quotes included) to f. */
 void shoal_cli_json_str(FILE *f, const char *s, size_t n);
 

@@ -42,6 +42,7 @@ int shoal_cli_query_open(const char *db_path, int format, shoal_cli_query *q)
     memset(q, 0, sizeof *q);
     int rc = shoal_cli_open(db_path, 0, 0, &q->db);
     if (rc) return rc;
+    shoal_cli_progress_on_tty(q->db);
     shoal_err err;
     shoal_err_clear(&err);
     if (shoal_session_new(q->db, &q->s, &err)) {

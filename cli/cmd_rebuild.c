@@ -20,6 +20,7 @@ int shoal_cmd_rebuild(const char *db_path, int argc, char **argv)
     shoal_db *db;
     int status = shoal_cli_open(db_path, 0, 0, &db);
     if (status) return status;
+    shoal_cli_progress_on_tty(db);
     shoal_err err;
     shoal_err_clear(&err);
     uint64_t n = 0;

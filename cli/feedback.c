@@ -1,7 +1,8 @@
-/* feedback.c — what a user sees while events go in, for `ingest` and `import` alike:
- * a progress line on a terminal, the first rejects echoed to stderr, a line per
- * committed batch with --verbose, and Ctrl-C turned into a clean stop (what was read
- * is committed, then the command says up to where). */
+/* feedback.c — what a user sees while long work runs: for `ingest` and `import`, a
+ * progress line on a terminal, the first rejects echoed to stderr, a line per committed
+ * batch with --verbose, and Ctrl-C turned into a clean stop (what was read is
+ * committed, then the command says up to where); for a view's back-fill or rebuild, a
+ * progress line on a terminal. */
 #include "cli.h"
 
 #include <signal.h>
@@ -79,4 +80,22 @@ double shoal_cli_feedback_stop(shoal_cli_feedback *f)
 {
     sigaction(SIGINT, &f->old_sigint, NULL);
     return shoal_cli_now() - f->t0;
+}
+
+/* A view's back-fill or rebuild, on a terminal: one line rewritten in place, cleared
+ * at the end. */
+static void on_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    if (done >= total) {
+        fputs("\r\033[K", stderr);
+        return;
+    }
+    fprintf(stderr, "\r%s: %.0f%% (%.1fM of %.1fM events)   ", what, total ? 100.0 * (double)done / (double)total : 0.0,
+            (double)done / 1e6, (double)total / 1e6);
+}
+
+void shoal_cli_progress_on_tty(shoal_db *db)
+{
+    if (isatty(2)) shoal_db_set_progress(db, on_progress, NULL);
 }

@@ -160,6 +160,12 @@ void shoal_db_close(shoal_db *db)
 
 const char *shoal_db_path(const shoal_db *db) { return db->path; }
 
+void shoal_db_set_progress(shoal_db *db, shoal_progress_fn fn, void *ctx)
+{
+    db->progress = fn;
+    db->progress_ctx = ctx;
+}
+
 size_t shoal_db_map_size(const shoal_db *db) { return db->map_size; }
 
 int shoal_db_disk_size(const shoal_db *db, uint64_t *out, shoal_err *err)

@@ -171,6 +171,13 @@ int shoal_db_open(const char *path, unsigned flags, size_t map_size, shoal_db **
 /* Closes the handle. Open readers must be closed first. db may be NULL. */
 void shoal_db_close(shoal_db *db);
 
+/* Progress of long operations (a view's back-fill or rebuild): fn is called from the
+ * calling thread now and then, and once at the end, with what is being done (the view's
+ * name, valid for the call), the records done and the records in all. NULL turns it off.
+ * The library prints nothing itself; a program shows it where it likes. */
+typedef void (*shoal_progress_fn)(void *ctx, const char *what, uint64_t done, uint64_t total);
+void shoal_db_set_progress(shoal_db *db, shoal_progress_fn fn, void *ctx);
+
 /* The database's directory, as given to shoal_db_open. Valid until close. */
 const char *shoal_db_path(const shoal_db *db);
 

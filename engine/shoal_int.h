@@ -233,6 +233,8 @@ struct shoal_db {
     shoal_dict *dict;
     unsigned char *scratch;   /* encode buffer for appends, grown as needed */
     bool saw_dups;            /* the last batch had duplicates: look keys up first */
+    shoal_progress_fn progress;   /* shoal_db_set_progress */
+    void *progress_ctx;
     size_t n_scratch;
     struct shoal_views *views; /* the view registry (view.c), loaded at the first append */
 };

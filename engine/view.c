@@ -817,11 +817,15 @@ static int replay(shoal_view *v, shoal_reader *r, uint64_t from, uint64_t to, sh
         if ((rc = classify(v, &ev, &mask, err))) break;
         if (mask && (rc = v->kind->apply(v, &ev, mask, err))) break;
         /* Fold what accumulated into the kind's compact form now and then, so memory
-         * follows the view's size and not the log's. */
-        if ((++n & 65535) == 0 && (rc = v->kind->flush(v, NULL, 0, 0, err))) break;
+         * follows the view's size and not the log's; say how far it got. */
+        if ((++n & 65535) == 0) {
+            if ((rc = v->kind->flush(v, NULL, 0, 0, err))) break;
+            if (v->db->progress) v->db->progress(v->db->progress_ctx, v->dbname + 2, n, to - from + 1);
+        }
     }
     shoal_logcur_close(c);
     if (rc < 0) return rc;
+    if (v->db->progress && n >= 65536) v->db->progress(v->db->progress_ctx, v->dbname + 2, n, n);
     return v->kind->flush(v, NULL, 0, 0, err);
 }
 

@@ -132,3 +132,11 @@ both views-score-rescaled "SET NOW = '2025-07-01'; SELECT member, round(quick * 
 wait $pid
 out=$("$SHOAL" check)
 check_grep "views: check after concurrent ingests" "^ok$" "$out"
+
+# Back-fill progress: a line on a terminal (under script), nothing on stderr otherwise.
+"$SHOAL" gen --events 200000 --seed 9 > "$T/p.ndjson"
+"$SHOAL" --db "$T/pdb" ingest -q --nosync "$T/p.ndjson"
+script -qec "\"$SHOAL\" --db \"$T/pdb\" query \"CREATE COUNTERS progress_a AS count(post)\"" /dev/null > "$T/pty.out" 2>&1
+check_grep "views: back-fill progress on a terminal" "progress_a: [0-9]+% \(0\.[0-9]M of 0\.2M events\)" "$(tr '\r' '\n' < "$T/pty.out")"
+err=$("$SHOAL" --db "$T/pdb" query "CREATE COUNTERS progress_b AS count(post)" 2>&1 >/dev/null)
+check_eq "views: no progress without a terminal" "$err" ""
