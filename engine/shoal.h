@@ -148,6 +148,17 @@ int shoal_event_check(const shoal_event *ev, shoal_err *err);
  * epoch ms. Returns: SHOAL_OK, SHOAL_EFORMAT (bad syntax) or SHOAL_ERANGE. */
 int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err);
 
+/* Flags of shoal_ts_parse_ex. */
+#define SHOAL_TS_NAIVE 0x1  /* accept a date-time without zone: its wall-clock time, read as UTC */
+#define SHOAL_TS_HHMM 0x2   /* the seconds may be left out ("2025-03-04 09:00") */
+
+/* shoal_ts_parse with options, for readers of zone-less sources and for the language.
+ * [out] zoned  may be NULL; 1 when the text named Z or an offset, 0 for a plain date or
+ *              a naive date-time (whose value is then its wall-clock time as if UTC, for
+ *              the caller to place in a time zone).
+ * Returns: as shoal_ts_parse. */
+int shoal_ts_parse_ex(const char *s, size_t len, unsigned flags, int64_t *out_ms, int *zoned, shoal_err *err);
+
 /* Formats epoch ms as "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (fraction only when non-zero).
  * buf needs 32 bytes. Returns: the length written. */
 size_t shoal_ts_format(int64_t ms, char *buf);

@@ -82,9 +82,14 @@ digits(const char *s, size_t len, size_t *i, int k)
 
 int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err)
 {
+    return shoal_ts_parse_ex(s, len, 0, out_ms, NULL, err);
+}
+
+int shoal_ts_parse_ex(const char *s, size_t len, unsigned flags, int64_t *out_ms, int *zoned, shoal_err *err)
+{
     char q[200];
     size_t i = 0;
-    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, off_min = 0;
+    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, off_min = 0, has_zone = 0;
 
     y = digits(s, len, &i, 4);
     if (y < 0 || i >= len || s[i++] != '-') goto syntax;
@@ -105,7 +110,9 @@ int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err)
         h = digits(s, len, &i, 2);
         if (h < 0 || i >= len || s[i++] != ':') goto syntax;
         mi = digits(s, len, &i, 2);
-        if (mi < 0 || i >= len || s[i++] != ':') goto syntax;
+        if (mi < 0) goto syntax;
+        if ((flags & SHOAL_TS_HHMM) && (i == len || s[i] != ':')) goto zone;
+        if (i >= len || s[i++] != ':') goto syntax;
         sec = digits(s, len, &i, 2);
         if (sec < 0) goto syntax;
         if (i < len && (s[i] == '.' || s[i] == ',')) {
@@ -120,14 +127,17 @@ int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err)
             }
             if (i == f0) goto syntax;
         }
+    zone:
         if (i == len) {
             /* A time without a zone is ambiguous by hours (a Shanghai community's
-             * 09:00 is 01:00Z): refuse to guess. A plain date is midnight UTC. */
-            return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len,
-                                 "invalid timestamp \"%s\": no time zone (add Z or an offset such as +08:00)",
-                                 shoal_err_quote(q, sizeof q, s, len));
-        }
-        {
+             * 09:00 is 01:00Z): refuse to guess, unless the caller knows the zone. A
+             * plain date is midnight UTC. */
+            if (!(flags & SHOAL_TS_NAIVE))
+                return shoal_err_set(err, SHOAL_EFORMAT, 0, (int)len,
+                                     "invalid timestamp \"%s\": no time zone (add Z or an offset such as +08:00)",
+                                     shoal_err_quote(q, sizeof q, s, len));
+        } else {
+            has_zone = 1;
             char c = s[i++];
             if (c == 'Z' || c == 'z') {
                 /* UTC */
@@ -167,6 +177,7 @@ int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err)
         return shoal_err_set(err, SHOAL_ERANGE, 0, (int)len, "timestamp out of range: \"%s\"",
                              shoal_err_quote(q, sizeof q, s, len));
     *out_ms = t;
+    if (zoned) *zoned = has_zone;
     return SHOAL_OK;
 
 syntax:

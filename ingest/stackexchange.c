@@ -268,15 +268,6 @@ static int reject_field(imp *m, const row *r, const char *what, const char *fiel
 
 static int get_int(const row *r, const char *field, int64_t *out) { return parse_int(row_get(r, field), out); }
 
-/* True for "YYYY-MM-DDTHH:MM…" ending in a digit with no offset after the date. */
-static int has_no_zone(shoal_str s)
-{
-    if (s.len < 16 || s.ptr[10] != 'T' || s.ptr[s.len - 1] < '0' || s.ptr[s.len - 1] > '9') return 0;
-    for (uint32_t i = 11; i < s.len; i++)
-        if (s.ptr[i] == '+' || s.ptr[i] == '-' || s.ptr[i] == 'Z') return 0;
-    return 1;
-}
-
 /* Parses the row's timestamp field; 0 when absent or bad, with the reason in why. */
 static int get_ts(const row *r, const char *field, int64_t *out, shoal_err *why)
 {
@@ -286,15 +277,8 @@ static int get_ts(const row *r, const char *field, int64_t *out, shoal_err *why)
         shoal_err_set(why, SHOAL_EFORMAT, -1, -1, "missing %s", field);
         return 0;
     }
-    /* Dump times carry no offset and are UTC by the dump's definition; shoal_ts_parse
-     * refuses to guess a zone, so a date-time without one gets its Z here. Anything
-     * else goes to the parser as it is, so that its errors quote the dump's text. */
-    char buf[64];
-    if (!has_no_zone(s) || s.len >= sizeof buf) return shoal_ts_parse(s.ptr, s.len, out, why) == SHOAL_OK;
-    memcpy(buf, s.ptr, s.len);
-    buf[s.len] = 'Z';
-    if (shoal_ts_parse(buf, s.len + 1, out, NULL) == SHOAL_OK) return 1;
-    return shoal_ts_parse(s.ptr, s.len, out, why) == SHOAL_OK;   /* for its message */
+    /* Dump times carry no offset and are UTC by the dump's definition. */
+    return shoal_ts_parse_ex(s.ptr, s.len, SHOAL_TS_NAIVE, out, NULL, why) == SHOAL_OK;
 }
 
 /* ---------------------------------------------------------------- events */

@@ -77,77 +77,25 @@ static int64_t local_day(exec *x, int64_t ts) { return floor_div(ts + (int64_t)s
 
 static int64_t day_start(exec *x, int64_t day) { return shoal_tz_to_utc(x->tz, day * DAY_MS); }
 
-static int digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return 0;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 1;
-}
-
 /* Parses a date or time given in a query: "2025-03-04" is that local day's midnight
  * (or its last millisecond with end_of_day), "2025-03-04T09:00[:12[.345]]" (T or space)
  * is a local time, and one with "Z" or an offset is that instant. */
 int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *out)
 {
-    int y, mo, d, h = 0, mi = 0, se = 0, ms = 0;
-    if (n < 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
-    int64_t day = shoal_cal_days_from_civil(y, (unsigned)mo, (unsigned)d);
-    int64_t cy;
-    unsigned cm, cd;
-    shoal_cal_civil_from_days(day, &cy, &cm, &cd);
-    if ((int)cm != mo || (int)cd != d) return -1;
+    int64_t t;
+    int zoned;
+    if (shoal_ts_parse_ex(s, n, SHOAL_TS_NAIVE | SHOAL_TS_HHMM, &t, &zoned, NULL)) return -1;
+    if (zoned) {
+        *out = t;
+        return 0;
+    }
+    /* A date or a date-time without zone is local: t is its wall-clock time as if UTC. */
     if (n == 10) {
+        int64_t day = t / DAY_MS;
         *out = end_of_day ? day_start(x, day + 1) - 1 : day_start(x, day);
         return 0;
     }
-    if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return -1;
-    size_t i = 11;
-    if (n < i + 5 || !digits(s + i, 2, &h) || s[i + 2] != ':' || !digits(s + i + 3, 2, &mi)) return -1;
-    i += 5;
-    if (i < n && s[i] == ':') {
-        if (n < i + 3 || !digits(s + i + 1, 2, &se)) return -1;
-        i += 3;
-        if (i < n && s[i] == '.') {
-            i++;
-            int k = 0;
-            while (i < n && s[i] >= '0' && s[i] <= '9') {
-                if (k < 3) ms = ms * 10 + (s[i] - '0');
-                k++;
-                i++;
-            }
-            if (k == 0) return -1;
-            while (k++ < 3) ms *= 10;
-        }
-    }
-    if (h > 23 || mi > 59 || se > 60) return -1;
-    int64_t local = day * DAY_MS + h * 3600000LL + mi * 60000LL + se * 1000LL + ms;
-    if (i == n) {
-        *out = shoal_tz_to_utc(x->tz, local);
-        return 0;
-    }
-    /* An explicit zone: Z, +HH, +HHMM or +HH:MM. */
-    int oh = 0, om = 0;
-    if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
-        *out = local;
-        return 0;
-    }
-    if (s[i] != '+' && s[i] != '-') return -1;
-    int sign = s[i] == '-' ? -1 : 1;
-    i++;
-    if (n < i + 2 || !digits(s + i, 2, &oh)) return -1;
-    i += 2;
-    if (i < n && s[i] == ':') i++;
-    if (i < n) {
-        if (n != i + 2 || !digits(s + i, 2, &om)) return -1;
-    }
-    if (oh > 23 || om > 59) return -1;
-    *out = local - sign * (oh * 3600000LL + om * 60000LL);
+    *out = shoal_tz_to_utc(x->tz, t);
     return 0;
 }
 

@@ -83,6 +83,29 @@ TEST(naive_times_rejected)
     CHECK(rejects("2025-03-04T25:00:12", SHOAL_EFORMAT, "no time zone"));
 }
 
+TEST(parse_ex_flags)
+{
+    int64_t t, u;
+    int zoned = -1;
+    /* NAIVE: a zone-less date-time is its wall-clock time read as UTC, and says so. */
+    CHECK_RC(shoal_ts_parse_ex("2025-03-04T09:00:12", 19, SHOAL_TS_NAIVE, &t, &zoned, NULL), SHOAL_OK);
+    CHECK_RC(shoal_ts_parse("2025-03-04T09:00:12Z", 20, &u, NULL), SHOAL_OK);
+    CHECK(t == u && zoned == 0);
+    CHECK_RC(shoal_ts_parse_ex("2025-03-04T09:00:12+08:00", 25, SHOAL_TS_NAIVE, &t, &zoned, NULL), SHOAL_OK);
+    CHECK(t == u - 8 * 3600000LL && zoned == 1);
+    CHECK_RC(shoal_ts_parse_ex("2025-03-04", 10, 0, &t, &zoned, NULL), SHOAL_OK);
+    CHECK(zoned == 0);
+    /* HHMM: the seconds may be left out, with or without a zone, but only when asked. */
+    CHECK_RC(shoal_ts_parse_ex("2025-03-04 09:00", 16, SHOAL_TS_NAIVE | SHOAL_TS_HHMM, &t, &zoned, NULL), SHOAL_OK);
+    CHECK(t == u - 12000 && zoned == 0);
+    CHECK_RC(shoal_ts_parse_ex("2025-03-04T09:00Z", 17, SHOAL_TS_HHMM, &t, &zoned, NULL), SHOAL_OK);
+    CHECK(t == u - 12000 && zoned == 1);
+    CHECK_RC(shoal_ts_parse_ex("2025-03-04T09:00Z", 17, 0, &t, NULL, NULL), SHOAL_EFORMAT);
+    /* Without NAIVE, HHMM does not lift the zone rule. */
+    CHECK_RC(shoal_ts_parse_ex("2025-03-04 09:00", 16, SHOAL_TS_HHMM, &t, NULL, NULL), SHOAL_EFORMAT);
+    CHECK_RC(shoal_ts_parse_ex("2025-03-04 09:0", 15, SHOAL_TS_NAIVE | SHOAL_TS_HHMM, &t, NULL, NULL), SHOAL_EFORMAT);
+}
+
 TEST(syntax_rejections)
 {
     static const char *bad[] = {
@@ -191,6 +214,7 @@ int main(void)
     RUN(fractions_and_dates);
     RUN(calendar_rejections);
     RUN(naive_times_rejected);
+    RUN(parse_ex_flags);
     RUN(syntax_rejections);
     RUN(range);
     RUN(format);
