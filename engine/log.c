@@ -397,15 +397,7 @@ void shoal_logcur_close(shoal_logcur *c)
     shoal_free(c);
 }
 
-static int decode_kv(const MDB_val *k, const MDB_val *v, shoal_rec *rec, shoal_err *err)
-{
-    if (k->mv_size != 8) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log key has a bad size");
-    rec->seq = shoal_be64_get(k->mv_data);
-    if (shoal_codec_decode(v->mv_data, v->mv_size, rec))
-        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log record %llu does not decode",
-                             (unsigned long long)rec->seq);
-    return SHOAL_OK;
-}
+MDB_cursor *shoal_logcur_mdb(shoal_logcur *c) { return c->cur; }
 
 int shoal_logcur_next(shoal_logcur *c, shoal_rec *rec, shoal_err *err)
 {
@@ -423,7 +415,7 @@ int shoal_logcur_next(shoal_logcur *c, shoal_rec *rec, shoal_err *err)
     }
     if (rc == MDB_NOTFOUND) return 0;
     if (rc) return shoal_store_err(err, rc, "cannot read the log");
-    if ((rc = decode_kv(&k, &v, rec, err))) return rc;
+    if ((rc = shoal_log_decode(&k, &v, rec, err))) return rc;
     return 1;
 }
 
@@ -435,7 +427,7 @@ int shoal_log_get(shoal_reader *r, uint64_t seq, shoal_rec *rec, shoal_err *err)
     int rc = mdb_get(r->txn, r->db->dbi_log, &k, &v);
     if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
     if (rc) return shoal_store_err(err, rc, "cannot read the log");
-    return decode_kv(&k, &v, rec, err);
+    return shoal_log_decode(&k, &v, rec, err);
 }
 
 int shoal_ids_get(shoal_reader *r, const unsigned char *key, size_t len, uint64_t *seq, shoal_err *err)

@@ -178,6 +178,18 @@ static inline int shoal_codec_decode(const unsigned char *p, size_t n, shoal_rec
     return SHOAL_OK;
 }
 
+/* Decodes the log entry k -> v (big-endian sequence, packed record) into rec.
+ * Returns SHOAL_OK or SHOAL_ECORRUPT with a message naming the record. */
+static inline int shoal_log_decode(const MDB_val *k, const MDB_val *v, shoal_rec *rec, shoal_err *err)
+{
+    if (k->mv_size != 8) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log key has a bad size");
+    rec->seq = shoal_be64_get(k->mv_data);
+    if (shoal_codec_decode(v->mv_data, v->mv_size, rec))
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log record %llu does not decode",
+                             (unsigned long long)rec->seq);
+    return SHOAL_OK;
+}
+
 /* True when an integral double must be stored as SHOAL_VAL_INT (canonical numbers). */
 bool shoal_num_is_int(double d, int64_t *out);
 
@@ -289,6 +301,10 @@ int shoal_zone_rebuild(shoal_db *db, MDB_txn *txn, shoal_err *err);
  * itself, or the first sequence of a later block that may hold a match (past the
  * snapshot's end when none can). */
 int shoal_zone_skip(shoal_reader *r, uint64_t seq, int64_t lo, int64_t hi, uint64_t *next, shoal_err *err);
+
+/* The LMDB cursor under a log cursor, for scan loops that step and decode inline
+ * (query/scan.h). Valid until the log cursor is closed. */
+MDB_cursor *shoal_logcur_mdb(shoal_logcur *c);
 
 /* Last sequence in the log as seen by txn (0 when empty). */
 int shoal_log_last_seq(shoal_db *db, MDB_txn *txn, uint64_t *out, shoal_err *err);

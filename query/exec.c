@@ -705,8 +705,8 @@ static int scan_log(run *g, int members)
 {
     exec *x = g->x;
     plan *p = g->p;
-    shoal_scan *cur = NULL;
-    int rc = shoal_scan_open(x->r, 1, &cur, x->err);
+    shoal_logcur *cur = NULL;
+    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
     if (rc) return rc;
     shoal_rec rec;
     rowctx row = {0};
@@ -723,7 +723,7 @@ static int scan_log(run *g, int members)
     int64_t lo = p->has_range ? p->range.lo : INT64_MIN, hi = p->has_range ? p->range.hi : INT64_MAX;
     const uint8_t *tf = p->type_filter;
     uint64_t n = 0;
-    MDB_cursor *mc = shoal_scan_cursor(cur);
+    MDB_cursor *mc = shoal_logcur_mdb(cur);
     MDB_cursor_op op = MDB_FIRST;
     /* A time-restricted scan over events consults the zone map at each block and jumps
      * over the blocks whose span of times cannot meet the range (engine/zone.c). Over
@@ -811,7 +811,7 @@ static int scan_log(run *g, int members)
     rc = 0;
     x->n_scanned = n;
     if (members) {
-        shoal_scan_close(cur);
+        shoal_logcur_close(cur);
         cur = NULL;
         row.rec = NULL;
         for (uint32_t m = 1; m <= n_members && !g->stop; m++) {
@@ -821,7 +821,7 @@ static int scan_log(run *g, int members)
         }
     }
 fail:
-    shoal_scan_close(cur);
+    shoal_logcur_close(cur);
     return rc;
 }
 

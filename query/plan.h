@@ -245,10 +245,6 @@ int shoal_fmt_end(shoal_fmt *f, int timing, double ms);
 int shoal_fmt_text(shoal_fmt *f, const char *s, size_t n);  /* a message line (SET) */
 
 /* scan.c: the executor's log cursor (shoal_logcur's records, decoded inline). */
-typedef struct shoal_scan shoal_scan;
-int shoal_scan_open(shoal_reader *r, uint64_t from_seq, shoal_scan **out, shoal_err *err);
-int shoal_scan_next(shoal_scan *s, shoal_rec *rec, shoal_err *err);
-void shoal_scan_close(shoal_scan *s);
 
 /* views.c: CREATE, DROP and SHOW VIEWS, and the planner's choice of views. */
 int shoal_views_create(exec *x, const shoal_stmt *st);

@@ -1,10 +1,10 @@
-/* test_scan.c — the executor's inline log cursor (query/scan.c) must decode every record
+/* test_scan.c — the executor's inline scan step (query/scan.h) must decode every record
  * exactly as the engine's shoal_logcur_next does: timestamps across the whole range
  * (1- to 9-byte varints), ids, groups, properties. */
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "plan.h"
+#include "scan.h"
 #include "unit.h"
 
 TEST(scan_matches_logcur)
@@ -41,14 +41,15 @@ TEST(scan_matches_logcur)
     CHECK_RC(shoal_append(db, ev, N, NULL, NULL), SHOAL_OK);
     shoal_reader *r;
     CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
-    shoal_logcur *c;
-    shoal_scan *s;
+    shoal_logcur *c, *s;
     CHECK_RC(shoal_logcur_open(r, 1, &c, NULL), SHOAL_OK);
-    CHECK_RC(shoal_scan_open(r, 1, &s, NULL), SHOAL_OK);
+    CHECK_RC(shoal_logcur_open(r, 1, &s, NULL), SHOAL_OK);
+    MDB_cursor *mc = shoal_logcur_mdb(s);
+    MDB_cursor_op op = MDB_FIRST;
     shoal_rec a, b;
     int n = 0, ra, rb;
     while ((ra = shoal_logcur_next(c, &a, NULL)) == 1) {
-        rb = shoal_scan_next(s, &b, NULL);
+        rb = scan_next(mc, &op, &b, NULL);
         CHECK(rb == 1);
         if (rb != 1) break;
         CHECK(a.seq == b.seq && a.ts == b.ts && a.member == b.member && a.type == b.type && a.group == b.group);
@@ -56,9 +57,9 @@ TEST(scan_matches_logcur)
         n++;
     }
     CHECK(ra == 0);
-    CHECK(shoal_scan_next(s, &b, NULL) == 0);
+    CHECK(scan_next(mc, &op, &b, NULL) == 0);
     CHECK(n == N);
-    shoal_scan_close(s);
+    shoal_logcur_close(s);
     shoal_logcur_close(c);
     shoal_reader_close(r);
     shoal_db_close(db);
