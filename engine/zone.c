@@ -160,6 +160,12 @@ done:
 
 int shoal_zone_skip(shoal_reader *r, uint64_t seq, int64_t lo, int64_t hi, uint64_t *next, shoal_err *err)
 {
+    int64_t range[2] = {lo, hi};
+    return shoal_zone_skip_any(r, seq, range, 1, next, err);
+}
+
+int shoal_zone_skip_any(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next, shoal_err *err)
+{
     *next = seq;
     if (!r->db->has_zones || seq == 0 || seq > r->last_seq) return SHOAL_OK;
     MDB_cursor *cur;
@@ -185,7 +191,9 @@ int shoal_zone_skip(shoal_reader *r, uint64_t seq, int64_t lo, int64_t hi, uint6
         uint64_t kbk = shoal_be64_get(k.mv_data);
         if (kbk != b || v.mv_size != 16) break;   /* a block without entry: scan it */
         int64_t m0 = (int64_t)shoal_be64_get(v.mv_data), m1 = (int64_t)shoal_be64_get((unsigned char *)v.mv_data + 8);
-        if (m1 >= lo && m0 < hi) break;          /* may hold a match */
+        int hit = 0;
+        for (int i = 0; i < n && !hit; i++) hit = m1 >= ranges[2 * i] && m0 < ranges[2 * i + 1];
+        if (hit) break;                          /* may hold a match */
         b++;
         uint64_t start = b * SHOAL_ZONE_BLOCK + 1;
         *next = start > r->last_seq ? r->last_seq + 1 : start;

@@ -712,7 +712,7 @@ static int scan_log(run *g, int members)
     rowctx row = {0};
     uint32_t n_members = p->n_members, n_types = p->n_types;
     uint8_t *seen = NULL;
-    if (members) {
+    if (members && !p->members_all) {
         seen = shoal_arena_alloc(x->a, n_members / 8 + 1);
         if (!seen) {
             rc = nomem(x);
@@ -725,15 +725,19 @@ static int scan_log(run *g, int members)
     uint64_t n = 0;
     MDB_cursor *mc = shoal_logcur_mdb(cur);
     MDB_cursor_op op = MDB_FIRST;
-    /* A time-restricted scan over events consults the zone map at each block and jumps
-     * over the blocks whose span of times cannot meet the range (engine/zone.c). Over
-     * members it may not: every member's events decide who the members are. */
-    int zoned = !members && p->has_range;
+    /* A time-restricted scan consults the zone map at each block and jumps over the
+     * blocks whose span of times cannot meet the range (engine/zone.c): over events, the
+     * statement's DURING; over members, the windows of the aggregates the scan feeds,
+     * when the members are known without it (p->members_all: otherwise every member's
+     * events decide who the members are). */
+    int64_t range[2] = {lo, hi};
+    const int64_t *zr = members ? p->zr : range;
+    int n_zr = members ? (p->members_all ? p->n_zr : 0) : p->has_range;
     uint64_t zone_end = 0;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if (zoned && rec.seq > zone_end) {
+        if (n_zr && rec.seq > zone_end) {
             uint64_t next;
-            if ((rc = shoal_zone_skip(x->r, rec.seq, lo, hi, &next, x->err))) goto fail;
+            if ((rc = shoal_zone_skip_any(x->r, rec.seq, zr, n_zr, &next, x->err))) goto fail;
             if (next > rec.seq) {
                 x->n_skipped += next - rec.seq;
                 if ((rc = scan_seek(mc, next, &rec, x->err)) != 1) break;
@@ -750,11 +754,12 @@ static int scan_log(run *g, int members)
         if (members) {
             uint32_t m = rec.member, t = rec.type;
             if (m == 0 || m > n_members || t > n_types) continue;
-            seen[m >> 3] |= (uint8_t)(1u << (m & 7));
+            if (seen) seen[m >> 3] |= (uint8_t)(1u << (m & 7));
             if (!p->tl_start) continue;
             for (uint32_t j = p->tl_start[t], e = p->tl_start[t + 1]; j < e; j++) {
                 magg *a = &p->maggs[p->tl[j]];
-                if (a->has_win && (ts < a->win.lo || ts >= a->win.hi)) continue;
+                /* MG_EDGE: the hole is the whole days a view answered */
+                if (a->has_win && (ts < a->win.lo || ts >= a->win.hi || (ts >= a->hole.lo && ts < a->hole.hi))) continue;
                 if (a->filter) {
                     row.rec = &rec;
                     x->row = &row;
@@ -810,7 +815,7 @@ static int scan_log(run *g, int members)
     if (rc < 0) goto fail;
     rc = 0;
     x->n_scanned = n;
-    if (members) {
+    if (seen) {
         shoal_logcur_close(cur);
         cur = NULL;
         row.rec = NULL;
@@ -842,9 +847,9 @@ static int maggs_only(const cx *e)
     return 1;
 }
 
-/* Every per-member aggregate from its view (plan.c chose them): the same arrays a scan
- * fills, then one row per member. Every interned member has at least one event (the
- * dictionary and the log commit together), so the members are 1..n. */
+/* The per-member aggregates that views answer (views.c chose them), into the same
+ * arrays a scan fills; an MG_EDGE aggregate then gets the rest of its window from the
+ * scan. */
 static int read_views(run *g)
 {
     exec *x = g->x;
@@ -854,6 +859,7 @@ static int read_views(run *g)
     int rc = 0;
     for (int i = 0; i < p->n_maggs && !rc; i++) {
         magg *a = &p->maggs[i];
+        if (a->src == MG_SCAN) continue;
         if (a->fn == F_SCORE) {
             int64_t t0;
             if ((rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, x->err))) break;
@@ -876,7 +882,17 @@ static int read_views(run *g)
                                       d, &a->num, x->err);
     }
     shoal_free(tmp);
-    if (rc) return rc;
+    return rc;
+}
+
+/* One row per member, 1..n: every interned member has at least one event (the
+ * dictionary and the log commit together), so as of the whole log these are the
+ * members. */
+static int member_rows(run *g)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    int rc;
     rowctx row = {0};
     /* When WHERE reads only per-member aggregates and rejects a member whose every
      * aggregate is empty (member id 0 has no events: it stands for such a member),
@@ -956,10 +972,11 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     if (p->src == SRC_NONE) {
         rowctx row = {0};
         rc = process(&g, &row);
-    } else if (p->from_views) {
-        rc = read_views(&g);
+    } else if (p->src == SRC_EVENTS) {
+        rc = scan_log(&g, 0);
     } else {
-        rc = scan_log(&g, p->src == SRC_MEMBERS);
+        if (!(rc = read_views(&g)) && !p->from_views) rc = scan_log(&g, 1);
+        if (!rc && p->members_all) rc = member_rows(&g);
     }
     if (rc) goto fail;
     if (p->grouped) {

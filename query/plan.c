@@ -1225,8 +1225,8 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     if (shoal_views_plan(x, p)) return x->err->code ? x->err->code : SHOAL_ESTORE;
 
     /* Which aggregates each event type feeds (CSR over type ids), so the scan touches
-     * only what a record's type needs. */
-    if (p->n_maggs) {
+     * only what a record's type needs; those that views answer whole are left out. */
+    if (p->n_maggs && !p->from_views) {
         uint32_t nt = p->n_types + 1;
         p->tl_start = zalloc(x, sizeof(uint32_t) * (nt + 1));
         if (!p->tl_start) return SHOAL_ENOMEM;
@@ -1235,7 +1235,7 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
             p->tl_start[t] = total;
             for (int i = 0; i < p->n_maggs; i++) {
                 const uint8_t *b = p->maggs[i].types;
-                if (t > 0 && (!b || (b[t >> 3] >> (t & 7) & 1))) total++;
+                if (t > 0 && p->maggs[i].src != MG_VIEW && (!b || (b[t >> 3] >> (t & 7) & 1))) total++;
             }
         }
         p->tl_start[nt] = total;
@@ -1245,7 +1245,7 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
         for (uint32_t t = 1; t < nt; t++)
             for (int i = 0; i < p->n_maggs; i++) {
                 const uint8_t *b = p->maggs[i].types;
-                if (!b || (b[t >> 3] >> (t & 7) & 1)) p->tl[k++] = (uint32_t)i;
+                if (p->maggs[i].src != MG_VIEW && (!b || (b[t >> 3] >> (t & 7) & 1))) p->tl[k++] = (uint32_t)i;
             }
     }
     *out = p;
@@ -1305,7 +1305,9 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
     if (p->src == SRC_NONE) {
         rc |= add_line(x, lines, &n, &cap, "no source: one row");
     } else {
-        if (p->from_views)
+        if (p->from_views && !p->n_maggs)
+            rc |= add_line(x, lines, &n, &cap, "no log scan: no per-member aggregate, the members are the dictionary's");
+        else if (p->from_views)
             rc |= add_line(x, lines, &n, &cap, "views: every per-member aggregate is read from a view, no log scan");
         else
             rc |= add_line(x, lines, &n, &cap, "scan log: seq 1..%" PRIu64 " (%" PRIu64 " records), one pass, %s",
@@ -1323,6 +1325,10 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
                                "  zone map: blocks of %d records whose times miss the range are jumped over",
                                SHOAL_ZONE_BLOCK);
         }
+        if (p->src == SRC_MEMBERS && !p->from_views && p->n_zr)
+            rc |= add_line(x, lines, &n, &cap,
+                           "  zone map: blocks of %d records whose times miss the %d time range%s the scan feeds are jumped over",
+                           SHOAL_ZONE_BLOCK, p->n_zr, p->n_zr == 1 ? "" : "s");
         if (p->type_filter) {
             type_names(x, p->type_filter, p->n_types, tl, sizeof tl);
             rc |= add_line(x, lines, &n, &cap, "  only types {%s}: others skipped before decoding properties", tl);
@@ -1340,13 +1346,16 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
             }
             if (g->types) type_names(x, g->types, p->n_types, tl, sizeof tl);
             else snprintf(tl, sizeof tl, "all");
-            if (p->from_views) {
+            if (g->src != MG_SCAN) {
                 rc |= add_line(x, lines, &n, &cap, "  #%d %s: %s", i + 1, g->desc, g->vdesc);
                 continue;
             }
             rc |= add_line(x, lines, &n, &cap, "  #%d %s: types {%s}%s%s", i + 1, g->desc, tl, w, g->filter ? ", with an event filter" : "");
         }
-        rc |= add_line(x, lines, &n, &cap, "then rows: one per member seen (%" PRIu32 " at most)", p->n_members);
+        if (p->members_all)
+            rc |= add_line(x, lines, &n, &cap, "then rows: one per member (%" PRIu32 ")", p->n_members);
+        else
+            rc |= add_line(x, lines, &n, &cap, "then rows: one per member seen (%" PRIu32 " at most)", p->n_members);
     }
     if (p->where) rc |= add_line(x, lines, &n, &cap, "filter: WHERE, compiled, per %s", p->src == SRC_MEMBERS ? "member" : "event");
     if (p->tiers) rc |= add_line(x, lines, &n, &cap, "tiers: %s (first match wins; each condition compiled into the per-member aggregates)", p->tiers);

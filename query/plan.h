@@ -103,8 +103,15 @@ typedef struct magg {
     const char *vname;
     uint32_t vseries;
     int64_t day_lo, day_hi;
-    char vdesc[200];    /* for EXPLAIN */
+    char vdesc[240];    /* for EXPLAIN */
+    /* Where its values come from (views.c): MG_SCAN the log; MG_VIEW a view; MG_EDGE a
+     * view for the whole local days of its window, [hole.lo, hole.hi), and the log for
+     * the part of the window before and after them. */
+    int src;
+    trange hole;
 } magg;
+
+enum { MG_SCAN = 0, MG_VIEW, MG_EDGE };
 
 /* A row aggregate (per group): count(*), count(DISTINCT x), sum(x)…. */
 typedef struct ragg {
@@ -162,6 +169,9 @@ typedef struct plan {
     uint32_t n_members;
     /* views (views.c) */
     int from_views;          /* every per-member aggregate comes from a view: no scan */
+    int members_all;         /* over members, as of the whole log: the members are 1..n_members */
+    int n_zr;                /* a members scan reads only these time ranges (zone map); 0: all */
+    int64_t *zr;             /* n_zr pairs [lo, hi) */
     int n_views;             /* views that exist */
     char why[240];           /* why the log is scanned, for EXPLAIN */
     char layers[200];        /* the layers compiled in, for EXPLAIN */

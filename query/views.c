@@ -459,13 +459,22 @@ int shoal_views_score(exec *x, const char *name, shoal_viewinfo *out)
 
 /* ---------------------------------------------------------------- the planner */
 
-/* Local midnight in tz? Then the day it starts. */
-static int day_edge(const shoal_tz *tz, int64_t t, int64_t *day)
+/* The first local day that starts at or after t (ceil) or at or before t (floor), and
+ * the instant it starts. */
+static int64_t day_start(const shoal_tz *tz, int64_t day) { return shoal_tz_to_utc(tz, day * 86400000LL); }
+
+static int64_t day_ceil(const shoal_tz *tz, int64_t t, int64_t *start)
 {
-    int64_t l = t + (int64_t)shoal_tz_offset(tz, t) * 1000;
-    if (l % 86400000LL != 0) return 0;
-    *day = shoal_view_day(tz, t);
-    return 1;
+    int64_t d = shoal_view_day(tz, t);
+    if ((*start = day_start(tz, d)) < t) *start = day_start(tz, ++d);
+    return d;
+}
+
+static int64_t day_floor(const shoal_tz *tz, int64_t t, int64_t *start)
+{
+    int64_t d = shoal_view_day(tz, t);
+    if ((*start = day_start(tz, d)) > t) *start = day_start(tz, --d);
+    return d;
 }
 
 static void fmt_day(int64_t day, char *buf, size_t n)
@@ -477,7 +486,10 @@ static void fmt_day(int64_t day, char *buf, size_t n)
 }
 
 /* Finds a series of a counters view that answers g; 1 when found (g's view fields
- * set), 0 with the reason in why. */
+ * set), 0 with the reason in why. A view answers the whole local days of the window
+ * (in the view's zone); what the window holds before the first and after the last of
+ * them (last 7 DAYS ends at now, mid-day) is left to the log (MG_EDGE), whose scan the
+ * zone map narrows to those hours. */
 static int cover(exec *x, plan *p, magg *g, shoal_viewinfo *v, int n, char *why, size_t n_why)
 {
     shoal_vseries want;
@@ -494,6 +506,11 @@ static int cover(exec *x, plan *p, magg *g, shoal_viewinfo *v, int n, char *why,
     int64_t lo = g->has_win ? g->win.lo : INT64_MIN, hi = g->has_win ? g->win.hi : INT64_MAX;
     if (p->cut_ts != INT64_MAX && p->cut_ts + 1 < hi) hi = p->cut_ts + 1;
     snprintf(why, n_why, "no counters view has a series for %.100s", g->desc);
+    /* A series that answers the whole window wins; else the one with the most whole
+     * days in it. */
+    int best = -1;
+    uint32_t best_s = 0;
+    int64_t bdlo = 0, bdhi = 0, bslo = 0, bshi = 0;
     for (int i = 0; i < n; i++) {
         if (v[i].def.kind != SHOAL_VIEW_COUNTERS) continue;
         for (uint32_t s = 0; s < v[i].def.n_series; s++) {
@@ -504,78 +521,139 @@ static int cover(exec *x, plan *p, magg *g, shoal_viewinfo *v, int n, char *why,
             shoal_tz *tz = NULL;
             if (strcmp(tzname, shoal_tz_name(x->tz)) && shoal_tz_new(tzname, NULL, &tz, NULL)) continue;
             const shoal_tz *z = tz ? tz : x->tz;
-            int64_t dlo = INT32_MIN, dhi = (int64_t)INT32_MAX + 1;
-            int ok = (lo == INT64_MIN || day_edge(z, lo, &dlo)) && (hi == INT64_MAX || day_edge(z, hi, &dhi));
+            int64_t dlo = INT32_MIN, dhi = (int64_t)INT32_MAX + 1, slo = INT64_MIN, shi = INT64_MAX;
+            if (lo != INT64_MIN) dlo = day_ceil(z, lo, &slo);
+            if (hi != INT64_MAX) dhi = day_floor(z, hi, &shi);
             shoal_tz_free(tz);
-            if (!ok) {
-                snprintf(why, n_why, "the window of %.60s is not whole days in %.40s, the zone of view %.*s",
-                         g->desc, tzname, (int)(v[i].def.name.len > 40 ? 40 : v[i].def.name.len), v[i].def.name.ptr);
+            if (dlo >= dhi) {
+                if (best < 0)
+                    snprintf(why, n_why, "the window of %.60s holds no whole day in %.40s, the zone of view %.*s",
+                             g->desc, tzname, (int)(v[i].def.name.len > 40 ? 40 : v[i].def.name.len), v[i].def.name.ptr);
                 continue;
             }
-            g->vname = shoal_arena_strndup(x->a, v[i].def.name.ptr, v[i].def.name.len);
-            if (!g->vname) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"), 0;
-            g->vseries = s;
-            g->day_lo = dlo;
-            g->day_hi = dhi;
-            char a[16], b[16];
-            if (dlo == INT32_MIN && dhi == (int64_t)INT32_MAX + 1) {
-                snprintf(g->vdesc, sizeof g->vdesc, "counters %s, series %u, every day", g->vname, s + 1);
-            } else {
-                fmt_day(dlo, a, sizeof a);
-                fmt_day(dhi - 1, b, sizeof b);
-                snprintf(g->vdesc, sizeof g->vdesc, "counters %s, series %u, days %s..%s", g->vname, s + 1,
-                         dlo == INT32_MIN ? "start" : a, dhi == (int64_t)INT32_MAX + 1 ? "end" : b);
+            int whole = slo == lo && shi == hi;
+            if (best < 0 || whole || dhi - dlo > bdhi - bdlo) {
+                best = i, best_s = s, bdlo = dlo, bdhi = dhi, bslo = slo, bshi = shi;
+                if (whole) goto found;
             }
-            return 1;
         }
     }
+    if (best < 0) return 0;
+found:
+    g->vname = shoal_arena_strndup(x->a, v[best].def.name.ptr, v[best].def.name.len);
+    if (!g->vname) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"), 0;
+    g->vseries = best_s;
+    g->day_lo = bdlo;
+    g->day_hi = bdhi;
+    g->src = bslo != lo || bshi != hi ? MG_EDGE : MG_VIEW;
+    g->hole.lo = bslo;
+    g->hole.hi = bshi;
+    char a[16], b[16];
+    int k;
+    if (bdlo == INT32_MIN && bdhi == (int64_t)INT32_MAX + 1) {
+        k = snprintf(g->vdesc, sizeof g->vdesc, "counters %s, series %u, every day", g->vname, best_s + 1);
+    } else {
+        fmt_day(bdlo, a, sizeof a);
+        fmt_day(bdhi - 1, b, sizeof b);
+        k = snprintf(g->vdesc, sizeof g->vdesc, "counters %s, series %u, days %s..%s", g->vname, best_s + 1,
+                     bdlo == INT32_MIN ? "start" : a, bdhi == (int64_t)INT32_MAX + 1 ? "end" : b);
+    }
+    if (g->src == MG_EDGE && k > 0 && (size_t)k < sizeof g->vdesc)
+        snprintf(g->vdesc + k, sizeof g->vdesc - (size_t)k, ", and the log for the rest of the window");
+    return 1;
+}
+
+/* The time ranges a members scan must read: the windows of the aggregates it feeds,
+ * less what views answer. None (n_zr 0) when one of them is unbounded. */
+static int scan_ranges(exec *x, plan *p)
+{
+    int k = 0;
+    for (int i = 0; i < p->n_maggs; i++) {
+        const magg *g = &p->maggs[i];
+        if (g->src == MG_VIEW) continue;
+        if (!g->has_win) return 0;
+        k += g->src == MG_EDGE ? 2 : 1;
+    }
+    if (!(p->zr = shoal_arena_alloc(x->a, sizeof *p->zr * (size_t)(2 * k + 2))))
+        return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    int n = 0;
+    for (int i = 0; i < p->n_maggs; i++) {
+        const magg *g = &p->maggs[i];
+        int64_t r[4];
+        int k2 = 0;
+        if (g->src == MG_SCAN) {
+            r[k2++] = g->win.lo, r[k2++] = g->win.hi;
+        } else if (g->src == MG_EDGE) {
+            if (g->win.lo < g->hole.lo) r[k2++] = g->win.lo, r[k2++] = g->hole.lo;
+            if (g->hole.hi < g->win.hi) r[k2++] = g->hole.hi, r[k2++] = g->win.hi;
+        }
+        memcpy(p->zr + 2 * n, r, sizeof r[0] * (size_t)k2);
+        n += k2 / 2;
+    }
+    /* Every window empty: one empty range, so that the scan reads nothing. */
+    if (!n) p->zr[0] = p->zr[1] = 0, n = 1;
+    p->n_zr = n;
     return 0;
 }
 
 int shoal_views_plan(exec *x, plan *p)
 {
     snprintf(p->why, sizeof p->why, "no view covers this query");
-    if (p->src != SRC_MEMBERS || !p->n_maggs) return 0;
+    if (p->src != SRC_MEMBERS) return 0;
+    /* As of the whole log, the members are the dictionary's: every interned member has
+     * at least one event (they commit together), so rows need no scan to be found. */
+    p->members_all = p->max_seq == shoal_reader_last_seq(x->r) && p->cut_ts == INT64_MAX;
+    if (!p->n_maggs) {
+        p->from_views = p->members_all;
+        return 0;
+    }
     shoal_viewinfo *v;
     int n, rc;
     if ((rc = shoal_view_list(x->r, x->a, &v, &n, x->err))) return rc;
     p->n_views = n;
-    if (!n) return 0;
+    if (!n) goto scan;
     if (x->no_views) {
         snprintf(p->why, sizeof p->why, "views are off (SET VIEWS = off)");
-        return 0;
+        goto scan;
     }
     if (p->max_seq != shoal_reader_last_seq(x->r)) {
         snprintf(p->why, sizeof p->why, "views reflect the whole log, not AS OF SEQ");
-        return 0;
+        goto scan;
     }
     if (p->cut_ts != INT64_MAX) {
         /* Which members had an event by then is a question for the log. */
         snprintf(p->why, sizeof p->why, "AS OF a date: which members existed then is read from the log");
-        return 0;
+        goto scan;
     }
-    int all = 1;
-    for (int i = 0; i < p->n_maggs && all; i++) {
+    int n_scan = 0, n_edge = 0;
+    char why[200], first[200];
+    for (int i = 0; i < p->n_maggs; i++) {
         magg *g = &p->maggs[i];
+        g->src = MG_SCAN;
         if (g->fn == F_SCORE) {
             shoal_viewinfo vi;
             int k = shoal_views_score(x, g->vname, &vi);
             if (k < 0) return x->err->code;
             if (vi.max_ts != INT64_MIN && vi.max_ts > p->now) {
-                snprintf(p->why, sizeof p->why, "score %.64s has events after now, which a score as of now leaves out", g->vname);
-                all = 0;
+                snprintf(why, sizeof why, "score %.64s has events after now, which a score as of now leaves out", g->vname);
             } else {
                 snprintf(g->vdesc, sizeof g->vdesc, "score %.64s, decayed to now", g->vname);
+                g->src = MG_VIEW;
             }
-            continue;
+        } else if (!cover(x, p, g, v, n, why, sizeof why) && x->err->code) {
+            return x->err->code;
         }
-        char why[200];
-        if (!cover(x, p, g, v, n, why, sizeof why)) {
-            if (x->err->code) return x->err->code;
-            snprintf(p->why, sizeof p->why, "%.200s", why);
-            all = 0;
-        }
+        if (g->src == MG_SCAN && !n_scan++) snprintf(first, sizeof first, "%s", why);
+        n_edge += g->src == MG_EDGE;
     }
-    p->from_views = all;
-    return 0;
+    p->from_views = !n_scan && !n_edge;
+    if (p->from_views) return 0;
+    if (!n_scan)
+        snprintf(p->why, sizeof p->why, "for the part of a window outside the whole days that views answer");
+    else if (n_scan < p->n_maggs)
+        snprintf(p->why, sizeof p->why, "views answer the rest; %s", first);
+    else
+        snprintf(p->why, sizeof p->why, "%s", first);
+scan:
+    return p->members_all ? scan_ranges(x, p) : 0;
 }
