@@ -888,12 +888,61 @@ static int read_views(run *g)
 /* One row per member, 1..n: every interned member has at least one event (the
  * dictionary and the log commit together), so as of the whole log these are the
  * members. */
+/* ORDER BY a count or score LIMIT k, with no WHERE or grouping to drop rows: the k-th
+ * best value of that aggregate, found with a heap of k over the dense array, bounds the
+ * members worth a row (ties included, so the output is the same); 0 when it does not
+ * apply. */
+static double magg_num(const magg *a, uint32_t m) { return a->fn == F_COUNT ? (double)a->n[m] : a->d[m]; }
+
+static int top_bound(run *g, const magg **key, double *bound)
+{
+    plan *p = g->p;
+    if (!p->n_order || p->limit < 0 || p->where || p->grouped || p->limit + p->offset > 65536) return 0;
+    const cx *e = p->order[0];
+    if (e->op == X_COL) e = p->cols[e->slot];
+    if (e->op != X_MAGG) return 0;
+    const magg *a = &p->maggs[e->slot];
+    if (a->fn != F_COUNT && a->fn != F_SCORE) return 0;
+    size_t k = (size_t)(p->limit + p->offset), n = 0;
+    if (k == 0 || k >= p->n_members) return 0;
+    double *h = shoal_malloc(k * sizeof *h);
+    if (!h) return nomem(g->x);
+    /* a min-heap of the k largest (DESC), or a max-heap of the k smallest (ASC) */
+    double sg = p->desc[0] ? 1 : -1;
+    for (uint32_t m = 1; m <= p->n_members; m++) {
+        double v = sg * magg_num(a, m);
+        if (n < k) {
+            size_t i = n++;
+            for (; i && h[(i - 1) / 2] > v; i = (i - 1) / 2) h[i] = h[(i - 1) / 2];
+            h[i] = v;
+        } else if (v > h[0]) {
+            size_t i = 0;
+            for (;;) {
+                size_t c = 2 * i + 1;
+                if (c >= k) break;
+                if (c + 1 < k && h[c + 1] < h[c]) c++;
+                if (h[c] >= v) break;
+                h[i] = h[c];
+                i = c;
+            }
+            h[i] = v;
+        }
+    }
+    *bound = h[0];
+    *key = a;
+    shoal_free(h);
+    return 1;
+}
+
 static int member_rows(run *g)
 {
     exec *x = g->x;
     plan *p = g->p;
     int rc;
     rowctx row = {0};
+    const magg *key = NULL;
+    double bound = 0, sg = p->n_order && p->desc[0] ? 1 : -1;
+    if ((rc = top_bound(g, &key, &bound)) < 0) return rc;
     /* When WHERE reads only per-member aggregates and rejects a member whose every
      * aggregate is empty (member id 0 has no events: it stands for such a member),
      * only members with some value need a row; the others are skipped unseen. */
@@ -905,6 +954,7 @@ static int member_rows(run *g)
     }
     for (uint32_t m = 1; m <= p->n_members && !g->stop; m++) {
         if ((m & 65535) == 0 && x->cancel && *x->cancel) return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+        if (key && sg * magg_num(key, m) < bound) continue;
         if (skip_empty) {
             int any = 0;
             for (int i = 0; i < p->n_maggs && !any; i++) {
