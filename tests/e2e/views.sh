@@ -74,6 +74,17 @@ both views-partial-days "SET NOW = '2025-06-15T12:00:00Z'; SELECT member, count(
     "scan log: .*outside the whole days that views answer"
 both views-partial-days-mixed "SET NOW = '2025-06-15T12:00:00Z'; SELECT member, count(post) DURING last 7 days AS p, count(poll_vote) AS v, count(*) DURING last 36 hours AS h FROM members WHERE p + v + h > 1 ORDER BY member" \
     "scan log: .*views answer the rest; no counters view has a series for count\\(poll_vote\\)"
+# ORDER BY a count or score LIMIT k reads only the members that can make the cut: the
+# rows must be those of the whole sorted list (ties at the cut included), either way.
+for q in "count(post) AS c FROM members ORDER BY c, member LIMIT 7 OFFSET 30" \
+         "count(post) AS c FROM members ORDER BY count(post) DESC LIMIT 25" \
+         "round(engagement, 6) AS e FROM members ORDER BY engagement, member LIMIT 12 OFFSET 5"; do
+    body=${q%% LIMIT*}; lim=${q##* LIMIT }; k=${lim%% OFFSET*}; off=0
+    [ "$lim" != "$k" ] && off=${lim##*OFFSET }
+    want=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; SELECT member, $body" | tail -n +2 | sed -n "$((off + 1)),$((off + k))p")
+    got=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; SELECT member, $q" | tail -n +2)
+    check_eq "views: top k by an aggregate ($q)" "$got" "$want"
+done
 e=$("$SHOAL" query --format csv "SET NOW = '2025-06-15T12:00:00Z'; EXPLAIN SELECT member, count(post) DURING last 12 hours AS v FROM members")
 check_grep "views: a window without a whole day scans the log" "scan log: .*holds no whole day" "$e"
 e=$("$SHOAL" query --format csv "SET NOW = '2025-06-15'; EXPLAIN SELECT member, engagement FROM members")
