@@ -910,6 +910,7 @@ static int top_bound(run *g, const magg **key, double *bound)
     /* a min-heap of the k largest (DESC), or a max-heap of the k smallest (ASC) */
     double sg = p->desc[0] ? 1 : -1;
     for (uint32_t m = 1; m <= p->n_members; m++) {
+        if (p->exist && !p->maggs[p->exist - 1].n[m]) continue;
         double v = sg * magg_num(a, m);
         if (n < k) {
             size_t i = n++;
@@ -954,6 +955,7 @@ static int member_rows(run *g)
     }
     for (uint32_t m = 1; m <= p->n_members && !g->stop; m++) {
         if ((m & 65535) == 0 && x->cancel && *x->cancel) return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+        if (p->exist && !p->maggs[p->exist - 1].n[m]) continue;
         if (key && sg * magg_num(key, m) < bound) continue;
         if (skip_empty) {
             int any = 0;

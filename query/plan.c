@@ -1352,7 +1352,10 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
             }
             rc |= add_line(x, lines, &n, &cap, "  #%d %s: types {%s}%s%s", i + 1, g->desc, tl, w, g->filter ? ", with an event filter" : "");
         }
-        if (p->members_all)
+        if (p->exist)
+            rc |= add_line(x, lines, &n, &cap, "then rows: one per member with an event by then (#%d; %" PRIu32 " at most)",
+                           p->exist, p->n_members);
+        else if (p->members_all)
             rc |= add_line(x, lines, &n, &cap, "then rows: one per member (%" PRIu32 ")", p->n_members);
         else
             rc |= add_line(x, lines, &n, &cap, "then rows: one per member seen (%" PRIu32 " at most)", p->n_members);

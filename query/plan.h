@@ -169,7 +169,8 @@ typedef struct plan {
     uint32_t n_members;
     /* views (views.c) */
     int from_views;          /* every per-member aggregate comes from a view: no scan */
-    int members_all;         /* over members, as of the whole log: the members are 1..n_members */
+    int members_all;         /* over members: the rows are 1..n_members (as of the whole log) */
+    int exist;               /* … less those for whom aggregate exist-1 is 0 (AS OF a date) */
     int n_zr;                /* a members scan reads only these time ranges (zone map); 0: all */
     int64_t *zr;             /* n_zr pairs [lo, hi) */
     int n_views;             /* views that exist */

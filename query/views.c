@@ -582,7 +582,7 @@ static int scan_ranges(exec *x, plan *p)
         int64_t r[4];
         int k2 = 0;
         if (g->src == MG_SCAN) {
-            r[k2++] = g->win.lo, r[k2++] = g->win.hi;
+            r[k2++] = g->win.lo, r[k2++] = p->cut_ts != INT64_MAX && p->cut_ts + 1 < g->win.hi ? p->cut_ts + 1 : g->win.hi;
         } else if (g->src == MG_EDGE) {
             if (g->win.lo < g->hole.lo) r[k2++] = g->win.lo, r[k2++] = g->hole.lo;
             if (g->hole.hi < g->win.hi) r[k2++] = g->hole.hi, r[k2++] = g->win.hi;
@@ -603,7 +603,8 @@ int shoal_views_plan(exec *x, plan *p)
     /* As of the whole log, the members are the dictionary's: every interned member has
      * at least one event (they commit together), so rows need no scan to be found. */
     p->members_all = p->max_seq == shoal_reader_last_seq(x->r) && p->cut_ts == INT64_MAX;
-    if (!p->n_maggs) {
+    p->exist = 0;
+    if (!p->n_maggs && p->cut_ts == INT64_MAX) {
         p->from_views = p->members_all;
         return 0;
     }
@@ -621,9 +622,22 @@ int shoal_views_plan(exec *x, plan *p)
         goto scan;
     }
     if (p->cut_ts != INT64_MAX) {
-        /* Which members had an event by then is a question for the log. */
-        snprintf(p->why, sizeof p->why, "AS OF a date: which members existed then is read from the log");
-        goto scan;
+        /* AS OF a date: the members then are those with an event by then, which one more
+         * aggregate tells, count(*) up to the cut (views answer it when one keeps
+         * count(*)); the rows are the members for whom it is not 0. */
+        static const shoal_node star = {.kind = SHOAL_AST_CALL, .flags = SHOAL_AST_F_STAR, .s = "count", .n = 5};
+        magg *m = shoal_arena_alloc(x->a, (size_t)(p->n_maggs + 1) * sizeof *m);
+        if (!m) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+        memcpy(m, p->maggs, (size_t)p->n_maggs * sizeof *m);
+        memset(&m[p->n_maggs], 0, sizeof *m);
+        m[p->n_maggs].fn = F_COUNT;
+        m[p->n_maggs].node = &star;
+        m[p->n_maggs].has_win = 1;
+        m[p->n_maggs].win = (trange){INT64_MIN, p->cut_ts + 1};
+        snprintf(m[p->n_maggs].desc, sizeof m->desc, "count(*) as of then (who the members were)");
+        p->maggs = m;
+        p->exist = ++p->n_maggs;
+        p->members_all = 1;
     }
     int n_scan = 0, n_edge = 0;
     char why[200], first[200];

@@ -74,6 +74,17 @@ both views-partial-days "SET NOW = '2025-06-15T12:00:00Z'; SELECT member, count(
     "scan log: .*outside the whole days that views answer"
 both views-partial-days-mixed "SET NOW = '2025-06-15T12:00:00Z'; SELECT member, count(post) DURING last 7 days AS p, count(poll_vote) AS v, count(*) DURING last 36 hours AS h FROM members WHERE p + v + h > 1 ORDER BY member" \
     "scan log: .*views answer the rest; no counters view has a series for count\\(poll_vote\\)"
+# AS OF a date from views: who the members were is count(*) up to that date, which the
+# views answer too; the edges of a mid-day date come from the log. The same answers as
+# a scan, which finds the members by reading the log up to the date.
+both views-as-of-date "SELECT member, count(post) AS p, count(*) DURING this_month AS m, sum(post.words) AS w FROM members ORDER BY member AS OF '2025-03-20'"
+both views-as-of-date-count "SELECT count(*) AS members, sum(count(essence)) AS e FROM members AS OF '2025-02-10'"
+both views-as-of-time "SELECT member, count(post WHERE original) DURING this_week AS o, count(*) DURING all_time AS n FROM members WHERE n > 3 ORDER BY member AS OF '2025-04-02T13:30:00Z'" \
+    "scan log: .*outside the whole days that views answer"
+both views-as-of-top "SELECT member, count(*) DURING all_time AS n FROM members ORDER BY n DESC, member LIMIT 15 AS OF '2025-05-01'"
+e=$("$SHOAL" query --format csv "EXPLAIN SELECT count(*) FROM members AS OF '2025-03-20'")
+check_grep "views: AS OF a date reads who the members were from a view" "count\(\*\) as of then \(who the members were\): counters activity" "$e"
+check_grep "views: ... and says so" "then rows: one per member with an event by then" "$e"
 # ORDER BY a count or score LIMIT k reads only the members that can make the cut: the
 # rows must be those of the whole sorted list (ties at the cut included), either way.
 for q in "count(post) AS c FROM members ORDER BY c, member LIMIT 7 OFFSET 30" \
