@@ -66,6 +66,7 @@ static void magg_val(const magg *g, uint32_t m, qval *out)
         if (n) { out->t = V_TS; out->u.i = g->i[m]; }
         break;
     case F_SCORE: out->t = V_NUM; out->u.d = g->d[m]; break;
+    case F_RISE: out->t = V_NUM; out->u.d = g->d[m] - g->d2[m]; break;
     }
 }
 
@@ -782,6 +783,16 @@ static int scan_log(run *g, int members)
                         a->n[m]++;
                     }
                     break;
+                case F_RISE: {
+                    /* Each event's share of the score at both instants, each taken
+                     * from the event's own time: the same whatever order events
+                     * arrive in. */
+                    double h = (double)a->half_life;
+                    if (ts < a->b_hi) a->d[m] += a->w[t] * exp2((double)(ts - a->t_hi) / h);
+                    if (ts < a->b_lo) a->d2[m] += a->w[t] * exp2((double)(ts - a->t_lo) / h);
+                    a->n[m]++;
+                    break;
+                }
                 default: {
                     shoal_rprop rp;
                     if (shoal_rec_prop(&rec, a->arg->key, &rp) != 1) break;
@@ -847,6 +858,79 @@ static int maggs_only(const cx *e)
     return 1;
 }
 
+/* rise from a score view. The view keeps per member raw = Σ w·2^((t−t0)/h) over all its
+ * events, so the score at T of the events before B is (raw − the share of the events
+ * from B on)·2^((t0−T)/h): only the events from the earlier bound on are read, from
+ * the log, where the zone map jumps over the blocks that hold none (events arrive
+ * mostly in time order, so that is the log's tail). The subtraction loses about
+ * (events)·2^-53 of raw, which the factor 2^((t0−T)/h) magnifies by up to
+ * 2^((latest−T)/h): views.c serves rise only when that is at most RISE_MAX_HALF_LIVES
+ * half-lives. A remainder within 2^-44 of raw is rounding, not events (weights are
+ * not negative), and is taken as 0, so a member with no event before B scores 0 there
+ * as the scan says. */
+static int read_rise(exec *x, plan *p, magg *a)
+{
+    size_t nm = (size_t)p->n_members + 1;
+    int64_t t0;
+    int rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, x->err);
+    if (rc) return rc;
+    if (t0 == INT64_MIN) {   /* an empty view */
+        memset(a->d, 0, nm * sizeof *a->d);
+        return 0;
+    }
+    double *raw = NULL, h = (double)a->half_life;
+    shoal_logcur *cur = NULL;
+    if (a->tail) {
+        int64_t from = a->t_lo == INT64_MIN ? a->b_hi : a->b_lo;
+        if (!(raw = shoal_malloc(nm * sizeof *raw))) return nomem(x);
+        memcpy(raw, a->d, nm * sizeof *raw);
+        memcpy(a->d2, a->d, nm * sizeof *a->d2);
+        if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) goto fail;
+        MDB_cursor *mc = shoal_logcur_mdb(cur);
+        MDB_cursor_op op = MDB_FIRST;
+        shoal_rec rec;
+        uint64_t zone_end = 0, n = 0;
+        while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+            if (rec.seq > zone_end) {
+                uint64_t next;
+                if ((rc = shoal_zone_skip(x->r, rec.seq, from, INT64_MAX, &next, x->err))) goto fail;
+                if (next > rec.seq) {
+                    x->n_skipped += next - rec.seq;
+                    if ((rc = scan_seek(mc, next, &rec, x->err)) != 1) break;
+                }
+                zone_end = ((rec.seq - 1) / SHOAL_ZONE_BLOCK + 1) * SHOAL_ZONE_BLOCK;
+            }
+            if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+                rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+                goto fail;
+            }
+            uint32_t m = rec.member, t = rec.type;
+            if (rec.ts < from || m == 0 || m > p->n_members || t > p->n_types || a->w[t] == 0) continue;
+            double share = a->w[t] * exp2((double)(rec.ts - t0) / h);
+            if (rec.ts >= a->b_lo) a->d2[m] -= share;
+            if (rec.ts >= a->b_hi) a->d[m] -= share;
+        }
+        if (rc < 0) goto fail;
+        rc = 0;
+        x->n_scanned += n;
+        for (size_t m = 0; m < nm; m++) {
+            if (a->d[m] <= raw[m] * 0x1p-44) a->d[m] = 0;
+            if (a->d2[m] <= raw[m] * 0x1p-44) a->d2[m] = 0;
+        }
+    } else {
+        memcpy(a->d2, a->d, nm * sizeof *a->d2);
+    }
+    double f_hi = exp2((double)(t0 - a->t_hi) / h), f_lo = a->t_lo == INT64_MIN ? 0 : exp2((double)(t0 - a->t_lo) / h);
+    for (size_t m = 0; m < nm; m++) {
+        a->d[m] *= f_hi;
+        a->d2[m] = f_lo ? a->d2[m] * f_lo : 0;
+    }
+fail:
+    shoal_logcur_close(cur);
+    shoal_free(raw);
+    return rc;
+}
+
 /* The per-member aggregates that views answer (views.c chose them), into the same
  * arrays a scan fills; an MG_EDGE aggregate then gets the rest of its window from the
  * scan. */
@@ -860,6 +944,10 @@ static int read_views(run *g)
     for (int i = 0; i < p->n_maggs && !rc; i++) {
         magg *a = &p->maggs[i];
         if (a->src == MG_SCAN) continue;
+        if (a->fn == F_RISE) {
+            rc = read_rise(x, p, a);
+            continue;
+        }
         if (a->fn == F_SCORE) {
             int64_t t0;
             if ((rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, x->err))) break;
@@ -977,7 +1065,8 @@ static int alloc_maggs(exec *x, plan *p)
     for (int i = 0; i < p->n_maggs; i++) {
         /* Only the arrays the function needs: a count costs 8 bytes per member. */
         magg *g = &p->maggs[i];
-        int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_MIN || g->fn == F_MAX || g->fn == F_SCORE;
+        int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_MIN || g->fn == F_MAX || g->fn == F_SCORE ||
+                     g->fn == F_RISE;
         int need_i = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_FIRST || g->fn == F_LAST;
         g->n = shoal_malloc(n * sizeof *g->n);
         g->d = need_d ? shoal_malloc(n * sizeof *g->d) : NULL;
@@ -985,6 +1074,10 @@ static int alloc_maggs(exec *x, plan *p)
         if (!g->n || (need_d && !g->d) || (need_i && !g->i)) return nomem(x);
         memset(g->n, 0, n * sizeof *g->n);
         if (need_d) memset(g->d, 0, n * sizeof *g->d);
+        if (g->fn == F_RISE) {
+            if (!(g->d2 = shoal_malloc(n * sizeof *g->d2))) return nomem(x);
+            memset(g->d2, 0, n * sizeof *g->d2);
+        }
         if (need_i) memset(g->i, 0, n * sizeof *g->i);
     }
     return 0;
@@ -1069,6 +1162,8 @@ fail:
         shoal_free(p->maggs[i].n);
         shoal_free(p->maggs[i].d);
         shoal_free(p->maggs[i].i);
+        shoal_free(p->maggs[i].d2);
+        p->maggs[i].d2 = NULL;
         p->maggs[i].n = NULL;
         p->maggs[i].d = NULL;
         p->maggs[i].i = NULL;

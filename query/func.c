@@ -186,6 +186,7 @@ static const func funcs[] = {
     {"min", F_MIN, 1, 1, NULL, -1},
     {"month", 0, 1, 1, f_month, V_MONTH},
     {"now", 0, 0, 0, f_now, V_TS},
+    {"rise", F_RISE, 1, 1, NULL, V_NUM},
     {"round", 0, 1, 2, f_round, -1},
     {"sleep", 0, 1, 1, f_sleep, -1},
     {"sum", F_SUM, 1, 1, NULL, -1},
@@ -196,7 +197,7 @@ static const func funcs[] = {
 
 const char *const shoal_func_names[] = {
     "abs", "avg", "coalesce", "count", "day", "first", "hour", "last", "length", "lower", "max",
-    "median", "min", "month", "now", "round", "sleep", "sum", "upper", "week", "year", NULL,
+    "median", "min", "month", "now", "rise", "round", "sleep", "sum", "upper", "week", "year", NULL,
 };
 
 const func *shoal_func_find(const char *name)

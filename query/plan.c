@@ -264,6 +264,7 @@ static int agg_kind(const shoal_node *n)
 static int is_member_agg(const cctx *c, const shoal_node *n)
 {
     if (c->p->src != SRC_MEMBERS || !agg_kind(n)) return 0;
+    if (agg_kind(n) == F_RISE) return 1;     /* only per member: a score is a member's */
     if (agg_kind(n) == F_MEDIAN) return 0;   /* a row aggregate only: it needs every value */
     if (n->win || n->filter) return 1;
     if (n->flags & SHOAL_AST_F_DISTINCT) return 0;
@@ -312,7 +313,7 @@ static int agg_rt(int fn, int arg_rt)
 {
     switch (fn) {
     case F_COUNT: return V_INT;
-    case F_AVG: case F_MEDIAN: case F_SCORE: return V_NUM;
+    case F_AVG: case F_MEDIAN: case F_SCORE: case F_RISE: return V_NUM;
     default: return arg_rt;
     }
 }
@@ -332,11 +333,14 @@ static cx *add_magg(cctx *c, const shoal_node *n, const magg *g, int rt)
     e->rt = rt;
     return e;
 }
+static cx *compile_rise(cctx *c, const shoal_node *n, const shoal_window *w);
+
 static cx *compile_magg(cctx *c, const shoal_node *n)
 {
     plan *p = c->p;
     const func *f = shoal_func_find(n->s);
     const shoal_window *w = n->win ? n->win : c->st->during;
+    if (f->agg == F_RISE) return compile_rise(c, n, w);
     for (int i = 0; i < p->n_maggs; i++)
         if (ast_equal(p->maggs[i].node, n) && win_equal(w, p->maggs[i].wnode)) {
             cx *e = newx(c, X_MAGG, n);
@@ -393,6 +397,31 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
     return add_magg(c, n, &g, agg_rt(g.fn, g.fn == F_FIRST || g.fn == F_LAST ? V_TS : -1));
 }
 
+/* Score name's weights into g: per type id, and the types with one. */
+static int score_weights(cctx *c, const char *name, const shoal_viewinfo *vi, magg *g)
+{
+    g->half_life = vi->def.half_life_ms;
+    g->vname = shoal_arena_strndup(c->x->a, name, strlen(name));
+    uint32_t n_types = shoal_dict_count(c->x->r, SHOAL_NS_TYPE);
+    g->types = zalloc(c->x, n_types / 8 + 1);
+    g->w = zalloc(c->x, sizeof(double) * (n_types + 1));
+    if (!g->types || !g->w || !g->vname) return -1;
+    for (uint32_t s = 0; s < vi->def.n_series; s++) {
+        const shoal_vseries *se = &vi->def.series[s];
+        for (uint32_t j = 0; j < se->n_types; j++) {
+            char tname[SHOAL_MAX_NAME + 1];
+            snprintf(tname, sizeof tname, "%.*s", (int)se->types[j].len, se->types[j].ptr);
+            uint32_t id;
+            int r = lookup(c->x, SHOAL_NS_TYPE, tname, &id);
+            if (r < 0) return -1;
+            if (r == 0) continue;   /* no such events yet */
+            g->types[id >> 3] |= (uint8_t)(1u << (id & 7));
+            g->w[id] += se->weight;
+        }
+    }
+    return 0;
+}
+
 /* A score view used as a column: a per-member aggregate that either reads the view or
  * computes the same decayed sum from the log. */
 static cx *score_magg(cctx *c, const shoal_node *n, const shoal_viewinfo *vi)
@@ -410,26 +439,62 @@ static cx *score_magg(cctx *c, const shoal_node *n, const shoal_viewinfo *vi)
     memset(&g, 0, sizeof g);
     g.fn = F_SCORE;
     g.node = n;
-    g.half_life = vi->def.half_life_ms;
-    g.vname = shoal_arena_strndup(c->x->a, n->s, strlen(n->s));
-    uint32_t n_types = shoal_dict_count(c->x->r, SHOAL_NS_TYPE);
-    g.types = zalloc(c->x, n_types / 8 + 1);
-    g.w = zalloc(c->x, sizeof(double) * (n_types + 1));
-    if (!g.types || !g.w || !g.vname) return NULL;
-    for (uint32_t s = 0; s < vi->def.n_series; s++) {
-        const shoal_vseries *se = &vi->def.series[s];
-        for (uint32_t j = 0; j < se->n_types; j++) {
-            char name[SHOAL_MAX_NAME + 1];
-            snprintf(name, sizeof name, "%.*s", (int)se->types[j].len, se->types[j].ptr);
-            uint32_t id;
-            int r = lookup(c->x, SHOAL_NS_TYPE, name, &id);
-            if (r < 0) return NULL;
-            if (r == 0) continue;   /* no such events yet */
-            g.types[id >> 3] |= (uint8_t)(1u << (id & 7));
-            g.w[id] += se->weight;
-        }
-    }
+    if (score_weights(c, n->s, vi, &g)) return NULL;
     snprintf(g.desc, sizeof g.desc, "%s", n->s);
+    return add_magg(c, n, &g, V_NUM);
+}
+
+/* rise(SCORE) DURING window [lo, hi): the score at the window's end minus the score at
+ * its start, where the score at an instant T counts the events before T, decayed to T.
+ * A window not over yet (hi > now) ends now, with the events up to now: the score
+ * column. So the difference adds exactly the window's events that have happened, and
+ * a window without a start (all_time) starts from 0. */
+static cx *compile_rise(cctx *c, const shoal_node *n, const shoal_window *w)
+{
+    plan *p = c->p;
+    for (int i = 0; i < p->n_maggs; i++)
+        if (p->maggs[i].fn == F_RISE && ast_equal(p->maggs[i].node, n) && win_equal(w, p->maggs[i].wnode)) {
+            cx *e = newx(c, X_MAGG, n);
+            if (!e) return NULL;
+            e->slot = i;
+            e->rt = V_NUM;
+            return e;
+        }
+    const shoal_node *a = n->list && n->list->n == 1 ? n->list->head : NULL;
+    if (!a || a->kind != SHOAL_AST_NAME || (n->flags & (SHOAL_AST_F_STAR | SHOAL_AST_F_DISTINCT)))
+        return fail(c, a ? a->off : n->off, a ? a->len : n->len, "%s() takes the name of a score view, e.g. rise(engagement)",
+                    n->s);
+    if (n->filter)
+        return fail(c, n->filter->off, n->filter->len, "%s() takes no WHERE: the score's weights choose its events", n->s);
+    shoal_viewinfo vi;
+    memset(&vi, 0, sizeof vi);
+    int k = shoal_views_score(c->x, a->s, &vi);
+    if (k < 0) return NULL;
+    if (k == 0 && vi.def.kind == SHOAL_VIEW_COUNTERS)
+        return fail(c, a->off, a->len, "\"%s\" is a counters view, not a score", a->s);
+    if (k == 0) return fail(c, a->off, a->len, "unknown score \"%s\" (rise() takes a score made by CREATE SCORE)", a->s);
+    if (!w) {
+        shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "rise needs a window: rise(%s) DURING this_week", a->s);
+        return NULL;
+    }
+    magg g;
+    memset(&g, 0, sizeof g);
+    g.fn = F_RISE;
+    g.node = n;
+    g.wnode = w;
+    trange r;
+    if (window_range(c, w, &r)) return NULL;
+    /* g.win is kept for EXPLAIN, but has_win stays 0: every event before the window
+     * counts too (decayed), so the scan must not leave them out. */
+    g.win = r;
+    int64_t now = c->x->now;
+    if (r.lo > r.hi) r.lo = r.hi;   /* BETWEEN backwards: an empty window */
+    g.t_hi = r.hi > now ? now : r.hi;
+    g.b_hi = r.hi > now ? now + 1 : r.hi;
+    g.t_lo = r.lo == INT64_MIN ? INT64_MIN : r.lo > now ? now : r.lo;
+    g.b_lo = r.lo == INT64_MIN ? INT64_MIN : r.lo > now ? now + 1 : r.lo;
+    if (score_weights(c, a->s, &vi, &g)) return NULL;
+    snprintf(g.desc, sizeof g.desc, "%.*s", n->len, c->x->src + n->off);
     return add_magg(c, n, &g, V_NUM);
 }
 
@@ -639,6 +704,8 @@ static cx *compile_call(cctx *c, const shoal_node *n, int mode)
     if (!f) return fail(c, n->off, (int)strlen(n->s), "unknown function \"%s\"", n->s);
     int nargs = n->list ? n->list->n : 0;
     if (f->agg) {
+        if (f->agg == F_RISE && c->p->src != SRC_MEMBERS)
+            return fail(c, n->off, n->len, "%s() is a per-member aggregate: use it over members (FROM members)", n->s);
         if (is_member_agg(c, n)) {
             if (mode == M_POST)
                 return fail(c, n->off, n->len, "per-member aggregate \"%s\" must appear in GROUP BY or inside an aggregate", n->s);
@@ -1305,9 +1372,20 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
     if (p->src == SRC_NONE) {
         rc |= add_line(x, lines, &n, &cap, "no source: one row");
     } else {
+        int64_t tail = INT64_MAX;   /* rise from a view: the log is read from this on */
+        for (int i = 0; p->from_views && i < p->n_maggs; i++) {
+            const magg *g = &p->maggs[i];
+            int64_t t = g->t_lo == INT64_MIN ? g->b_hi : g->b_lo;
+            if (g->fn == F_RISE && g->tail && t < tail) tail = t;
+        }
         if (p->from_views && !p->n_maggs)
             rc |= add_line(x, lines, &n, &cap, "no log scan: no per-member aggregate, the members are the dictionary's");
-        else if (p->from_views)
+        else if (tail != INT64_MAX) {
+            fmt_ts(x, tail, a, sizeof a);
+            rc |= add_line(x, lines, &n, &cap,
+                           "views: every per-member aggregate is read from a view; rise takes out the log's events "
+                           "from %s on (zone map)", a);
+        } else if (p->from_views)
             rc |= add_line(x, lines, &n, &cap, "views: every per-member aggregate is read from a view, no log scan");
         else
             rc |= add_line(x, lines, &n, &cap, "scan log: seq 1..%" PRIu64 " (%" PRIu64 " records), one pass, %s",
@@ -1338,14 +1416,24 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         rc |= add_line(x, lines, &n, &cap, "per-member aggregates: %d, dense arrays over %" PRIu32 " members", p->n_maggs, p->n_members);
         for (int i = 0; i < p->n_maggs; i++) {
             const magg *g = &p->maggs[i];
-            char w[140] = "";
+            char w[220] = "";
             if (g->has_win) {
                 fmt_ts(x, g->win.lo, a, sizeof a);
                 fmt_ts(x, g->win.hi, b, sizeof b);
                 snprintf(w, sizeof w, " in [%s, %s)", a, b);
             }
+            if (g->fn == F_RISE) {
+                fmt_ts(x, g->t_hi, a, sizeof a);
+                fmt_ts(x, g->t_lo, b, sizeof b);
+                if (g->t_lo == INT64_MIN) snprintf(w, sizeof w, ", score %s at %s", g->vname, a);
+                else snprintf(w, sizeof w, ", score %s at %s minus at %s", g->vname, a, b);
+            }
             if (g->types) type_names(x, g->types, p->n_types, tl, sizeof tl);
             else snprintf(tl, sizeof tl, "all");
+            if (g->src == MG_VIEW && g->fn == F_RISE) {
+                rc |= add_line(x, lines, &n, &cap, "  #%d %s: %s, %s", i + 1, g->desc, w + 2, g->vdesc);
+                continue;
+            }
             if (g->src != MG_SCAN) {
                 rc |= add_line(x, lines, &n, &cap, "  #%d %s: %s", i + 1, g->desc, g->vdesc);
                 continue;

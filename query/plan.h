@@ -61,7 +61,7 @@ struct cx {
 };
 
 /* Aggregate functions. */
-enum { F_COUNT = 1, F_SUM, F_AVG, F_MIN, F_MAX, F_FIRST, F_LAST, F_SCORE, F_MEDIAN };
+enum { F_COUNT = 1, F_SUM, F_AVG, F_MIN, F_MAX, F_FIRST, F_LAST, F_SCORE, F_MEDIAN, F_RISE };
 
 /* A builtin function (func.c). */
 typedef struct func {
@@ -96,9 +96,16 @@ typedef struct magg {
     int64_t *i;         /* int sum; first/last ts */
     int num;            /* a non-integral value was seen: sums are doubles */
     char desc[160];     /* for EXPLAIN */
-    /* F_SCORE: weight per type id, half-life */
+    /* F_SCORE, F_RISE: weight per type id, half-life */
     double *w;
     int64_t half_life;
+    /* F_RISE: the score at instant t_hi of the events before b_hi (in d) minus the
+     * score at t_lo of the events before b_lo (in d2; t_lo is INT64_MIN when the window
+     * has no start, and that score is 0). From a view, tail is set when the log's
+     * events from b_lo (or b_hi) on are read to take them out. */
+    int64_t t_lo, t_hi, b_lo, b_hi;
+    double *d2;
+    int tail;
     /* answered from a view (views.c): which, and the local days [day_lo, day_hi) */
     const char *vname;
     uint32_t vseries;

@@ -596,6 +596,32 @@ static int scan_ranges(exec *x, plan *p)
     return 0;
 }
 
+/* rise from its score view: the view gives the score at any instant of the events
+ * before a bound no event is at or after; for an earlier bound the events from it on
+ * are read from the log and taken out (exec.c read_rise). Their share is subtracted from the view's sum, and the
+ * remainder scaled up by 2 per half-life between the instant and the latest event:
+ * beyond this many half-lives the rounding of the subtraction (about 2^-53 of the sum
+ * per event) could show in the ninth decimal, so the log is scanned instead. */
+#define RISE_MAX_HALF_LIVES 10
+
+static int cover_rise(exec *x, magg *g, char *why, size_t n_why)
+{
+    shoal_viewinfo vi;
+    int k = shoal_views_score(x, g->vname, &vi);
+    if (k < 0) return -1;
+    int64_t from = g->t_lo == INT64_MIN ? g->b_hi : g->b_lo;
+    g->tail = vi.max_ts != INT64_MIN && vi.max_ts >= from;
+    if (g->tail && (double)(vi.max_ts - from) > RISE_MAX_HALF_LIVES * (double)g->half_life) {
+        snprintf(why, n_why, "%.60s starts more than %d half-lives before the latest event, too far to take from view %.40s",
+                 g->desc, RISE_MAX_HALF_LIVES, g->vname);
+        g->tail = 0;
+        return 0;
+    }
+    snprintf(g->vdesc, sizeof g->vdesc, "%s", g->tail ? "from its view less the log's events from the earlier bound on"
+                                                       : "from its view (no event is at or after either bound)");
+    return 1;
+}
+
 int shoal_views_plan(exec *x, plan *p)
 {
     snprintf(p->why, sizeof p->why, "no view covers this query");
@@ -654,6 +680,10 @@ int shoal_views_plan(exec *x, plan *p)
                 snprintf(g->vdesc, sizeof g->vdesc, "score %.64s, decayed to now", g->vname);
                 g->src = MG_VIEW;
             }
+        } else if (g->fn == F_RISE) {
+            int k = cover_rise(x, g, why, sizeof why);
+            if (k < 0) return x->err->code;
+            if (k) g->src = MG_VIEW;
         } else if (!cover(x, p, g, v, n, why, sizeof why) && x->err->code) {
             return x->err->code;
         }
