@@ -1049,7 +1049,7 @@ static int member_rows(run *g)
             int any = 0;
             for (int i = 0; i < p->n_maggs && !any; i++) {
                 const magg *a = &p->maggs[i];
-                any = a->n[m] != 0 || (a->d && a->d[m] != 0) || (a->i && a->i[m] != 0);
+                any = a->n[m] != 0 || (a->d && a->d[m] != 0) || (a->i && a->i[m] != 0) || (a->d2 && a->d2[m] != 0);
             }
             if (!any) continue;
         }
