@@ -980,7 +980,10 @@ static int read_views(run *g)
  * best value of that aggregate, found with a heap of k over the dense array, bounds the
  * members worth a row (ties included, so the output is the same); 0 when it does not
  * apply. */
-static double magg_num(const magg *a, uint32_t m) { return a->fn == F_COUNT ? (double)a->n[m] : a->d[m]; }
+static double magg_num(const magg *a, uint32_t m)
+{
+    return a->fn == F_COUNT ? (double)a->n[m] : a->fn == F_RISE ? a->d[m] - a->d2[m] : a->d[m];
+}
 
 static int top_bound(run *g, const magg **key, double *bound)
 {
@@ -990,7 +993,7 @@ static int top_bound(run *g, const magg **key, double *bound)
     if (e->op == X_COL) e = p->cols[e->slot];
     if (e->op != X_MAGG) return 0;
     const magg *a = &p->maggs[e->slot];
-    if (a->fn != F_COUNT && a->fn != F_SCORE) return 0;
+    if (a->fn != F_COUNT && a->fn != F_SCORE && a->fn != F_RISE) return 0;
     size_t k = (size_t)(p->limit + p->offset), n = 0;
     if (k == 0 || k >= p->n_members) return 0;
     double *h = shoal_malloc(k * sizeof *h);

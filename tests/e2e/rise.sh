@@ -65,6 +65,15 @@ views "in WHERE and ORDER BY, by its alias" \
      WHERE rise(eng) DURING last 7 days > 0 ORDER BY rise DESC, member LIMIT 2" "member,rise
 bob,0.5
 alice,0.049"
+# ORDER BY rise LIMIT k, without WHERE: the top-k bound over the dense array.
+views "top 2 and bottom 2" \
+    "SET NOW = '2025-03-10'; SELECT member, rise(eng) DURING last 7 days AS r FROM members ORDER BY r DESC LIMIT 2;
+     SELECT member, rise(eng) DURING last 7 days AS r FROM members ORDER BY rise(eng) DURING last 7 days LIMIT 2" "member,r
+bob,0.5
+alice,0.048828125
+member,r
+erin,-0.49609375
+frank,-0.1240234375"
 views "inside a row aggregate" \
     "SET NOW = '2025-03-10'; SELECT count(*) AS n, sum(rise(eng) DURING last 7 days) AS total FROM members" "n,total
 6,-0.06341552734375"
