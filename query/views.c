@@ -598,10 +598,11 @@ static int scan_ranges(exec *x, plan *p)
 
 /* rise from its score view: the view gives the score at any instant of the events
  * before a bound no event is at or after; for an earlier bound the events from it on
- * are read from the log and taken out (exec.c read_rise). Their share is subtracted from the view's sum, and the
- * remainder scaled up by 2 per half-life between the instant and the latest event:
- * beyond this many half-lives the rounding of the subtraction (about 2^-53 of the sum
- * per event) could show in the ninth decimal, so the log is scanned instead. */
+ * are read from the log and taken out (exec.c read_rise). Their share is subtracted
+ * from the view's sum, and the remainder scaled up by 2 per half-life between the
+ * instant and the latest event: beyond this many half-lives the rounding of the
+ * subtraction (about 2^-53 of the sum per event) could show in the ninth decimal, so
+ * the log is scanned instead. */
 #define RISE_MAX_HALF_LIVES 10
 
 static int cover_rise(exec *x, magg *g, char *why, size_t n_why)

@@ -98,6 +98,17 @@ views "AS OF a date" \
      ORDER BY member AS OF '2025-03-06T00:00:00Z'" "member,r
 alice,0.78125
 carol,-0.1240234375"
+# AS OF 03-09T00:00 within reach of the view: last 2 days is [03-07, 03-09]; the view
+# takes out every event from 03-07 on, the hidden ones (after the date) included.
+# alice 2^-8+2^-5+2^-4+2^-1 minus 2^-6+2^-3+2^-2; bob's like at the date itself counts.
+AS_OF_VIEW="SELECT member, rise(eng) DURING last 2 days AS r FROM members WHERE member IN ('alice', 'bob', 'carol')
+     ORDER BY member AS OF '2025-03-09T00:00:00Z'"
+views "AS OF a date, from the view" "$AS_OF_VIEW" "member,r
+alice,0.20703125
+bob,1
+carol,-0.0003662109375"
+e=$("$SHOAL" query --format csv "EXPLAIN $AS_OF_VIEW" | tr -d '"')
+check_grep "rise: EXPLAIN, AS OF a date from the view" "^  #1 rise\(eng\) DURING last 2 days: score eng at 2025-03-09T00:00:00Z minus at 2025-03-07T00:00:00Z, from its view less" "$e"
 
 e=$("$SHOAL" query --format csv "SET NOW = '2025-03-12T12:00:00Z'; EXPLAIN SELECT member, rise(eng) DURING last_week AS r FROM members" | tr -d '"')
 check_grep "rise: EXPLAIN, from the view less the log's tail" "^views: every per-member aggregate is read from a view; rise takes out the log's events from 2025-03-03T00:00:00Z on \(zone map\)$" "$e"
