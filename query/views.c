@@ -655,7 +655,7 @@ int shoal_views_plan(exec *x, plan *p)
         static const shoal_node star = {.kind = SHOAL_AST_CALL, .flags = SHOAL_AST_F_STAR, .s = "count", .n = 5};
         magg *m = shoal_arena_alloc(x->a, (size_t)(p->n_maggs + 1) * sizeof *m);
         if (!m) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
-        memcpy(m, p->maggs, (size_t)p->n_maggs * sizeof *m);
+        if (p->n_maggs) memcpy(m, p->maggs, (size_t)p->n_maggs * sizeof *m);   /* maggs is NULL when none */
         memset(&m[p->n_maggs], 0, sizeof *m);
         m[p->n_maggs].fn = F_COUNT;
         m[p->n_maggs].node = &star;
