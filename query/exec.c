@@ -944,7 +944,7 @@ static int read_views(run *g)
     for (int i = 0; i < p->n_maggs && !rc; i++) {
         magg *a = &p->maggs[i];
         if (a->src == MG_SCAN) continue;
-        if (a->fn == F_RISE) {
+        if (a->fn == F_RISE || a->tail) {
             rc = read_rise(x, p, a);
             continue;
         }
@@ -1077,7 +1077,7 @@ static int alloc_maggs(exec *x, plan *p)
         if (!g->n || (need_d && !g->d) || (need_i && !g->i)) return nomem(x);
         memset(g->n, 0, n * sizeof *g->n);
         if (need_d) memset(g->d, 0, n * sizeof *g->d);
-        if (g->fn == F_RISE) {
+        if (g->fn == F_RISE || g->tail) {
             if (!(g->d2 = shoal_malloc(n * sizeof *g->d2))) return nomem(x);
             memset(g->d2, 0, n * sizeof *g->d2);
         }

@@ -676,7 +676,23 @@ int shoal_views_plan(exec *x, plan *p)
             int k = shoal_views_score(x, g->vname, &vi);
             if (k < 0) return x->err->code;
             if (vi.max_ts != INT64_MIN && vi.max_ts > p->now) {
-                snprintf(why, sizeof why, "score %.64s has events after now, which a score as of now leaves out", g->vname);
+                /* Events after now (or AS OF a date): the score at now of the events up
+                 * to now is a rise over all time, read as rise reads it from the view,
+                 * the events after now taken out. */
+                g->t_lo = g->b_lo = INT64_MIN;
+                g->t_hi = p->now;
+                g->b_hi = p->now + 1;
+                int k = cover_rise(x, g, why, sizeof why);
+                if (k < 0) return x->err->code;
+                if (k) {
+                    snprintf(g->vdesc, sizeof g->vdesc, "score %.64s as of now, from its view less the log's later events",
+                             g->vname);
+                    g->src = MG_VIEW;
+                } else {
+                    g->tail = 0;
+                    snprintf(why, sizeof why, "score %.64s as of now is more than %d half-lives before its latest event",
+                             g->vname, RISE_MAX_HALF_LIVES);
+                }
             } else {
                 snprintf(g->vdesc, sizeof g->vdesc, "score %.64s, decayed to now", g->vname);
                 g->src = MG_VIEW;

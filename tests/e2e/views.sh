@@ -98,8 +98,13 @@ for q in "count(post) AS c FROM members ORDER BY c, member LIMIT 7 OFFSET 30" \
 done
 e=$("$SHOAL" query --format csv "SET NOW = '2025-06-15T12:00:00Z'; EXPLAIN SELECT member, count(post) DURING last 12 hours AS v FROM members")
 check_grep "views: a window without a whole day scans the log" "scan log: .*holds no whole day" "$e"
+# A score as of a time before later events: the view less those events (zone map).
 e=$("$SHOAL" query --format csv "SET NOW = '2025-06-15'; EXPLAIN SELECT member, engagement FROM members")
-check_grep "views: a score as of a time before later events scans the log" "scan log: .*events after now" "$e"
+check_grep "views: a score as of a time before later events reads the view less them" "engagement: score engagement as of now, from its view less the log's later events" "$e"
+both views-score-past "SET NOW = '2025-06-15'; SELECT member, round(engagement, 6) AS e FROM members ORDER BY engagement DESC, member LIMIT 40"
+both views-score-as-of "SELECT member, round(engagement, 6) AS e, count(*) DURING all_time AS n FROM members WHERE engagement > 5 ORDER BY member AS OF '2025-04-30'"
+e=$("$SHOAL" query --format csv "SET NOW = '2024-01-15'; EXPLAIN SELECT member, engagement FROM members")
+check_grep "views: a score long before the latest event scans the log" "scan log: .*more than 10 half-lives before its latest event" "$e"
 a=$("$SHOAL" query --format csv "SET NOW = '2025-06-15'; SELECT member, round(engagement, 6) AS e FROM members ORDER BY engagement DESC, member LIMIT 5")
 check_grep "views: a score as of a past time" "^m-[0-9]+,[0-9.]+$" "$a"
 
