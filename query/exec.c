@@ -176,6 +176,7 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
     case X_KEY: *out = r->keys[e->slot]; return;
     case X_AGG: *out = r->aggs[e->slot]; return;
     case X_COL: *out = r->cols[e->slot]; return;
+    case X_SRCCOL: if (r->src) *out = r->src[e->slot]; return;
     case X_ARITH:
         shoal_exec_eval(x, e->a, &a);
         shoal_exec_eval(x, e->b, &b);
@@ -825,6 +826,16 @@ fail:
     return rc;
 }
 
+/* A row source (SRC_ROWS) pushes its rows here, one at a time. */
+int shoal_exec_sink_push(shoal_rowsink *g, const qval *row)
+{
+    rowctx r = {0};
+    r.src = row;
+    return process(g, &r);
+}
+
+int shoal_exec_sink_full(const shoal_rowsink *g) { return g->stop; }
+
 /* True when e depends on nothing but per-member aggregates and constants. */
 static int maggs_only(const cx *e)
 {
@@ -956,6 +967,8 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     if (p->src == SRC_NONE) {
         rowctx row = {0};
         rc = process(&g, &row);
+    } else if (p->src == SRC_ROWS) {
+        rc = shoal_flow_rows(x, p, &g);
     } else if (p->from_views) {
         rc = read_views(&g);
     } else {
