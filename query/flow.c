@@ -494,7 +494,7 @@ int shoal_flow_explain(exec *x, const plan *p, char ***lines, int *n_lines)
          "and of the one before, %s (%" PRId64 " before the first event need none)",
          evals, evals == 1 ? "" : "s", fl->name, a, fl->n_periods + 1 - evals);
     LINE("  consecutive evaluations compared in two arrays of %" PRIu32 " members: %s", p->n_members,
-         fl->kind == FLOW_MATRIX ? "one row per period, from_tier and to_tier with members"
+         fl->kind == FLOW_MATRIX ? "one row per (period, from_tier, to_tier) with members"
                                  : "one row per member whose tier changed");
     qval tv = {.t = V_TS, .u.i = t_last};
     render(x, &tv, a, sizeof a);
