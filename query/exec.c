@@ -728,13 +728,22 @@ static int scan_log(run *g, int members)
     MDB_cursor_op op = MDB_FIRST;
     /* A time-restricted scan over events consults the zone map at each block and jumps
      * over the blocks whose span of times cannot meet the range (engine/zone.c). Over
-     * members it may not: every member's events decide who the members are. */
+     * members it may not: every member's events decide who the members are; but AS OF
+     * a date, events after it are not seen, and neither are the members that have
+     * only such events, so the blocks wholly after it can go (flow.c's evaluations as
+     * of each period's end read only the log up to it). */
     int zoned = !members && p->has_range;
+    int64_t zlo = lo, zhi = hi;
+    if (members && p->cut_ts != INT64_MAX) {
+        zoned = 1;
+        zlo = INT64_MIN;
+        zhi = p->cut_ts + 1;
+    }
     uint64_t zone_end = 0;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
         if (zoned && rec.seq > zone_end) {
             uint64_t next;
-            if ((rc = shoal_zone_skip(x->r, rec.seq, lo, hi, &next, x->err))) goto fail;
+            if ((rc = shoal_zone_skip(x->r, rec.seq, zlo, zhi, &next, x->err))) goto fail;
             if (next > rec.seq) {
                 x->n_skipped += next - rec.seq;
                 if ((rc = scan_seek(mc, next, &rec, x->err)) != 1) break;
