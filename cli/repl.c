@@ -185,7 +185,9 @@ static void load_names(repl *r)
                                         "this_month", "last_month", "this_year", "last_year", "last", "days",
                                         "weeks", "hours", "seq", "ts", "member", "type", "types", "properties",
                                         "settings", "timezone", "now", "format", "timing", "views", "layer",
-                                        "tiers", "counters", "score", "half_life", "otherwise", NULL};
+                                        "tiers", "counters", "score", "half_life", "otherwise", "flow",
+                                        "transitions", "period", "from_tier",
+                                        "to_tier", "move", NULL};
     free_names(r);
     for (const char *const *w = words; *w; w++) add_name(r, *w, strlen(*w));
     for (const char *const *f = shoal_query_functions(); *f; f++) add_name(r, *f, strlen(*f));

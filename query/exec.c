@@ -177,6 +177,7 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
     case X_KEY: *out = r->keys[e->slot]; return;
     case X_AGG: *out = r->aggs[e->slot]; return;
     case X_COL: *out = r->cols[e->slot]; return;
+    case X_SRCCOL: if (r->src) *out = r->src[e->slot]; return;
     case X_ARITH:
         shoal_exec_eval(x, e->a, &a);
         shoal_exec_eval(x, e->b, &b);
@@ -730,10 +731,15 @@ static int scan_log(run *g, int members)
      * blocks whose span of times cannot meet the range (engine/zone.c): over events, the
      * statement's DURING; over members, the windows of the aggregates the scan feeds,
      * when the members are known without it (p->members_all: otherwise every member's
-     * events decide who the members are). */
-    int64_t range[2] = {lo, hi};
-    const int64_t *zr = members ? p->zr : range;
-    int n_zr = members ? (p->members_all ? p->n_zr : 0) : p->has_range;
+     * events decide who the members are). AS OF a date, events after it are not seen,
+     * and neither are the members that have only such events, so the blocks wholly
+     * after it can go in any case (flow.c's evaluations as of each period's end read
+     * only the log up to it). */
+    int64_t range[2] = {lo, hi}, upto[2] = {INT64_MIN, p->cut_ts == INT64_MAX ? INT64_MAX : p->cut_ts + 1};
+    const int64_t *zr = range;
+    int n_zr = !members && p->has_range;
+    if (members && p->members_all && p->n_zr) zr = p->zr, n_zr = p->n_zr;
+    else if (members && p->cut_ts != INT64_MAX) zr = upto, n_zr = 1;
     uint64_t zone_end = 0;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
         if (n_zr && rec.seq > zone_end) {
@@ -840,6 +846,16 @@ fail:
     shoal_logcur_close(cur);
     return rc;
 }
+
+/* A row source (SRC_ROWS) pushes its rows here, one at a time. */
+int shoal_exec_sink_push(shoal_rowsink *g, const qval *row)
+{
+    rowctx r = {0};
+    r.src = row;
+    return process(g, &r);
+}
+
+int shoal_exec_sink_full(const shoal_rowsink *g) { return g->stop; }
 
 /* True when e depends on nothing but per-member aggregates and constants. */
 static int maggs_only(const cx *e)
@@ -1120,6 +1136,8 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     if (p->src == SRC_NONE) {
         rowctx row = {0};
         rc = process(&g, &row);
+    } else if (p->src == SRC_ROWS) {
+        rc = shoal_flow_rows(x, p, &g);
     } else if (p->src == SRC_EVENTS) {
         rc = scan_log(&g, 0);
     } else {

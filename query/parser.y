@@ -72,7 +72,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %token <tok> DESC "DESC" DISTINCT "DISTINCT" DURING "DURING" ELSE "ELSE" END "END"
 %token <tok> EXPLAIN "EXPLAIN" FALSE_ "FALSE" FROM "FROM" GROUP "GROUP" HAVING "HAVING"
 %token <tok> IN "IN" IS "IS" LIKE "LIKE" LIMIT "LIMIT" NOT "NOT" NULL_ "NULL" OF "OF"
-%token <tok> OFFSET "OFFSET" OR "OR" ORDER "ORDER" SELECT "SELECT" SET "SET" SHOW "SHOW"
+%token <tok> OFFSET "OFFSET" OR "OR" ORDER "ORDER" PER "PER" SELECT "SELECT" SET "SET" SHOW "SHOW"
 %token <tok> THEN "THEN" TRUE_ "TRUE" WHEN "WHEN" WHERE "WHERE"
 %token <tok> LE "<=" GE ">=" NE "!="
 
@@ -174,25 +174,32 @@ set_value:
 
 select:
     SELECT items                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$)); $$->cols = $2; }
-  | SELECT items FROM source where_having[w] during_opt group_opt having_opt order_opt limit_opt asof_opt
+  | SELECT items FROM source per_opt where_having[w] during_opt group_opt having_opt order_opt limit_opt asof_opt
         {
             CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$));
             $$->cols = $2;
             $$->from = $4->s; $$->from_off = $4->off; $$->from_len = $4->len;
             $$->from_arg = $4->s2; $$->from_arg_off = $4->s2_off; $$->from_arg_len = $4->s2_len;
+            if ($<node>5) { $$->per = $<node>5->s; $$->per_off = $<node>5->off; $$->per_len = $<node>5->len; }
             $$->where = $<node>w;
-            $$->during = $6;
-            $$->group = $7;
-            $$->having = $<node>8;
-            $$->order = $9;
-            $$->limit = $10;
-            $$->offset = $<node>10 ? $<node>10->next : NULL;
-            if ($<node>11) {
-                shoal_node *a = $<node>11;
+            $$->during = $7;
+            $$->group = $8;
+            $$->having = $<node>9;
+            $$->order = $10;
+            $$->limit = $11;
+            $$->offset = $<node>11 ? $<node>11->next : NULL;
+            if ($<node>12) {
+                shoal_node *a = $<node>12;
                 if (a->kind == SHOAL_AST_INT) $$->asof_seq = a; else $$->asof_date = a;
-                $$->asof_off = @11.off; $$->asof_len = @11.len;
+                $$->asof_off = @12.off; $$->asof_len = @12.len;
             }
         }
+    ;
+
+    /* FROM flow(name) PER MONTH: the unit is a word, checked by flow.c. */
+per_opt:
+    %empty                              { $<node>$ = NULL; }
+  | PER IDENT                           { CK($<node>$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $2.s, $2.n, @2)); }
     ;
 
 where_having:

@@ -173,6 +173,21 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
     return 0;
 }
 
+/* For flow.c: the same windows and days the planner uses. */
+int shoal_plan_window(exec *x, const shoal_window *w, int64_t *lo, int64_t *hi)
+{
+    cctx c = {x, NULL, NULL, NULL, 0, 0};
+    trange r;
+    if (window_range(&c, w, &r)) return x->err->code;
+    *lo = r.lo;
+    *hi = r.hi;
+    return 0;
+}
+
+int64_t shoal_plan_local_day(exec *x, int64_t ts) { return local_day(x, ts); }
+
+int64_t shoal_plan_day_start(exec *x, int64_t day) { return day_start(x, day); }
+
 /* ---------------------------------------------------------------- names */
 
 static int lookup(exec *x, int ns, const char *s, uint32_t *id)
@@ -667,6 +682,25 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
                         n->s);
         return fail(c, n->off, n->len, "column \"%s\" must appear in GROUP BY or inside an aggregate", n->s);
     }
+    if (c->p->src == SRC_ROWS) {
+        for (int i = 0; i < c->p->n_src; i++)
+            if (!strcasecmp(n->s, c->p->src_names[i])) {
+                cx *e = newx(c, X_SRCCOL, n);
+                if (!e) return NULL;
+                e->slot = i;
+                e->rt = c->p->src_rt[i];
+                e->rns = c->p->src_ns[i];
+                return e;
+            }
+        char cols[160];
+        size_t off = 0;
+        cols[0] = 0;
+        for (int i = 0; i < c->p->n_src && off < sizeof cols; i++)
+            off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s", i ? ", " : "", c->p->src_names[i]);
+        shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "unknown column \"%s\" (%s has: %s)", n->s,
+                      c->st->from, cols);
+        return NULL;
+    }
     int col = event_column(n->s);
     if (mode == M_MEMBER) {
         if (c->p->tiers && !strcasecmp(n->s, "tier")) return compile_tier(c, n);
@@ -1101,9 +1135,13 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     else if (!strcasecmp(st->from, "events")) p->src = SRC_EVENTS;
     else if (!strcasecmp(st->from, "members")) p->src = SRC_MEMBERS;
     else if (!strcasecmp(st->from, "tiers")) p->src = SRC_MEMBERS;
+    else if (!strcasecmp(st->from, "flow") || !strcasecmp(st->from, "transitions")) p->src = SRC_ROWS;
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len,
                              "unknown source \"%s\" (expected events or members)", st->from);
+    if (st->per && p->src != SRC_ROWS)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->per_off, st->per_len, "%s",
+                             "PER applies to flow(name) and transitions(name)");
 
     /* FROM tiers(name): members, with the column tier. */
     if (st->from && !strcasecmp(st->from, "tiers")) {
@@ -1117,7 +1155,7 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
                                  st->from_arg);
         if (rc) return shoal_err_set(x->err, rc, st->from_arg_off, st->from_arg_len, "tiers \"%s\": %s", st->from_arg, quiet.msg);
         p->tiers = st->from_arg;
-    } else if (st->from_arg) {
+    } else if (st->from_arg && p->src != SRC_ROWS) {
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_arg_off, st->from_arg_len,
                              "only tiers(name) takes a name, not %s", st->from);
     }
@@ -1138,6 +1176,11 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
         x->now = t;
     }
     p->now = x->now;
+    /* flow(name), transitions(name): tiers compared period by period (flow.c). */
+    if (p->src == SRC_ROWS) {
+        int rc = shoal_flow_plan(x, st, p);
+        if (rc) return rc;
+    }
 
     if (p->src == SRC_EVENTS && st->during) {
         p->has_range = 1;
@@ -1199,7 +1242,7 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
 
     /* Select items; * expands to the source's columns. */
     int cap = 0;
-    for (const shoal_item *it = st->cols; it; it = it->next) cap += it->expr->kind == SHOAL_AST_STAR ? 5 : 1;
+    for (const shoal_item *it = st->cols; it; it = it->next) cap += it->expr->kind == SHOAL_AST_STAR ? 5 + p->n_src : 1;
     uint32_t n_props = shoal_dict_count(x->r, SHOAL_NS_PROP);
     int has_star = 0;
     for (const shoal_item *it = st->cols; it; it = it->next) has_star |= it->expr->kind == SHOAL_AST_STAR;
@@ -1214,6 +1257,18 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
                 return shoal_err_set(x->err, SHOAL_ESEMANTIC, it->expr->off, it->expr->len, "\"*\" cannot be used with aggregates or GROUP BY");
             if (p->src == SRC_NONE)
                 return shoal_err_set(x->err, SHOAL_ESEMANTIC, it->expr->off, it->expr->len, "\"*\" needs FROM events or FROM members");
+            if (p->src == SRC_ROWS) {
+                for (int i = 0; i < p->n_src; i++) {
+                    cx *e = newx(c, X_SRCCOL, it->expr);
+                    if (!e) return SHOAL_ENOMEM;
+                    e->slot = i;
+                    e->rt = p->src_rt[i];
+                    e->rns = p->src_ns[i];
+                    p->names[p->n_cols] = p->src_names[i];
+                    p->cols[p->n_cols++] = e;
+                }
+                continue;
+            }
             static const char *const ev_cols[] = {"seq", "ts", "member", "type", "group"};
             static const int ev_ops[] = {X_SEQ, X_TS, X_MEMBER, X_TYPE, X_GROUP};
             int k = p->src == SRC_EVENTS ? 5 : 1;
@@ -1371,6 +1426,11 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
     char a[64], b[64], tl[300];
     if (p->src == SRC_NONE) {
         rc |= add_line(x, lines, &n, &cap, "no source: one row");
+    } else if (p->src == SRC_ROWS) {
+        char **fl;
+        int n_fl;
+        if ((rc = shoal_flow_explain(x, p, &fl, &n_fl))) return rc;
+        for (int i = 0; i < n_fl; i++) rc |= add_line(x, lines, &n, &cap, "%s", fl[i]);
     } else {
         int64_t tail = INT64_MAX;   /* rise from a view: the log is read from this on */
         for (int i = 0; p->from_views && i < p->n_maggs; i++) {
@@ -1448,7 +1508,8 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         else
             rc |= add_line(x, lines, &n, &cap, "then rows: one per member seen (%" PRIu32 " at most)", p->n_members);
     }
-    if (p->where) rc |= add_line(x, lines, &n, &cap, "filter: WHERE, compiled, per %s", p->src == SRC_MEMBERS ? "member" : "event");
+    if (p->where) rc |= add_line(x, lines, &n, &cap, "filter: WHERE, compiled, per %s",
+                                  p->src == SRC_MEMBERS ? "member" : p->src == SRC_ROWS ? "row" : "event");
     if (p->tiers) rc |= add_line(x, lines, &n, &cap, "tiers: %s (first match wins; each condition compiled into the per-member aggregates)", p->tiers);
     if (p->layers[0]) rc |= add_line(x, lines, &n, &cap, "layers: %s (each predicate compiled into the per-member aggregates)", p->layers);
     if (p->grouped) {

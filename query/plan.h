@@ -34,7 +34,8 @@ enum {
     X_AGG,     /* row aggregate result: slot */
     X_COL,     /* an output column (ORDER BY alias): slot */
     X_ARITH, X_CMP, X_AND, X_OR, X_NOT, X_NEG, X_IN, X_INSET, X_BETWEEN, X_LIKE, X_ISNULL,
-    X_CASE, X_FUNC
+    X_CASE, X_FUNC,
+    X_SRCCOL   /* a column of a row source (FROM flow(name)): slot */
 };
 
 typedef struct cx cx;
@@ -139,7 +140,11 @@ typedef struct acc {
     uint32_t n_vals, cap_vals;
 } acc;
 
-enum { SRC_NONE = 0, SRC_EVENTS, SRC_MEMBERS };
+enum { SRC_NONE = 0, SRC_EVENTS, SRC_MEMBERS, SRC_ROWS };
+
+/* A row source's rows go to the executor through this sink (exec.c's run). */
+typedef struct run shoal_rowsink;
+typedef struct shoal_flow shoal_flow;
 
 /* The plan of one SELECT. */
 typedef struct plan {
@@ -187,6 +192,13 @@ typedef struct plan {
     const char *tiers;
     const shoal_stmt *tiers_def;
     const char *tiers_text;
+    /* SRC_ROWS (FROM flow(name), transitions(name)): the columns of the rows it makes,
+     * and the flow that makes them (flow.c) */
+    int n_src;
+    const char *const *src_names;
+    const int *src_rt;
+    const uint8_t *src_ns;
+    shoal_flow *flow;
 } plan;
 
 struct rowctx {
@@ -195,6 +207,7 @@ struct rowctx {
     const qval *keys;
     const qval *aggs;
     const qval *cols;
+    const qval *src;   /* SRC_ROWS: the source row */
 };
 
 /* The execution state shared by compile and run. */
@@ -237,6 +250,11 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out);
 /* plan.c: time helpers shared with query.c */
 int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *out);
 int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out);
+/* A window as [lo, hi) instants relative to x->now; local day numbers and their starts
+ * in the database's time zone (for flow.c's periods). */
+int shoal_plan_window(exec *x, const shoal_window *w, int64_t *lo, int64_t *hi);
+int64_t shoal_plan_local_day(exec *x, int64_t ts);
+int64_t shoal_plan_day_start(exec *x, int64_t day);
 int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lines, int *n_lines);
 /* Layers and tiers (named conditions over members, kept in meta as their CREATE
  * text). layer_check compiles pred as the WHERE of a SELECT over members (x->r open),
@@ -274,5 +292,18 @@ int shoal_views_score(exec *x, const char *name, shoal_viewinfo *out);
 
 /* exec.c: runs a planned SELECT, sending rows to f. */
 int shoal_exec_select(exec *x, plan *p, shoal_fmt *f);
+/* exec.c: a SRC_ROWS source hands each of its rows (p->n_src values, borrowed for the
+ * call) to the SELECT over it: WHERE, grouping, sorting, output. 0 or an error (in
+ * x->err); shoal_exec_sink_full is 1 once a LIMIT needs no more rows. */
+int shoal_exec_sink_push(shoal_rowsink *s, const qval *row);
+int shoal_exec_sink_full(const shoal_rowsink *s);
+
+/* flow.c: FROM flow(name) PER unit and FROM transitions(name) [PER unit] — tiers
+ * evaluated at the end of each period and compared. plan sets p's source columns and
+ * checks the names and the unit (st's positions); rows runs the evaluations (x->r
+ * open) and pushes the rows; explain says what rows will evaluate. */
+int shoal_flow_plan(exec *x, const shoal_stmt *st, plan *p);
+int shoal_flow_rows(exec *x, plan *p, shoal_rowsink *sink);
+int shoal_flow_explain(exec *x, const plan *p, char ***lines, int *n_lines);
 
 #endif
