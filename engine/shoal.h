@@ -77,6 +77,10 @@ size_t shoal_err_render(const shoal_err *err, const char *name, const char *src,
 void *shoal_malloc(size_t n);
 void *shoal_realloc(void *p, size_t n);
 void shoal_free(void *p);
+/* A zeroed array of n bytes for large dense state (huge pages where the system has
+ * them); freed with shoal_free_big only. */
+void *shoal_zalloc_big(size_t n);
+void shoal_free_big(void *p);
 
 /* Bump-pointer arena: everything allocated from it is freed at once by
  * shoal_arena_reset or shoal_arena_free, never one by one. */

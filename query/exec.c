@@ -43,7 +43,7 @@ static void prop_val(const shoal_rprop *rp, qval *out)
 static void magg_val(const magg *g, uint32_t m, qval *out)
 {
     out->t = V_NULL;
-    uint64_t n = g->n[m];
+    uint64_t n = g->n ? g->n[m] : 0;
     switch (g->fn) {
     case F_COUNT: out->t = V_INT; out->u.i = (int64_t)n; break;
     case F_SUM:
@@ -989,14 +989,11 @@ static int read_views(run *g)
     return rc;
 }
 
-/* One row per member, 1..n: every interned member has at least one event (the
- * dictionary and the log commit together), so as of the whole log these are the
- * members. */
 /* ORDER BY a count or score LIMIT k, with no WHERE or grouping to drop rows: the k-th
  * best value of that aggregate, found with a heap of k over the dense array, bounds the
  * members worth a row (ties included, so the output is the same); 0 when it does not
  * apply. */
-static double magg_num(const magg *a, uint32_t m)
+static inline double magg_num(const magg *a, uint32_t m)
 {
     return a->fn == F_COUNT ? (double)a->n[m] : a->fn == F_RISE ? a->d[m] - a->d2[m] : a->d[m];
 }
@@ -1042,6 +1039,9 @@ static int top_bound(run *g, const magg **key, double *bound)
     return 1;
 }
 
+/* One row per member, 1..n: every interned member has at least one event (the
+ * dictionary and the log commit together), so as of the whole log these are the
+ * members. */
 static int member_rows(run *g)
 {
     exec *x = g->x;
@@ -1068,7 +1068,7 @@ static int member_rows(run *g)
             int any = 0;
             for (int i = 0; i < p->n_maggs && !any; i++) {
                 const magg *a = &p->maggs[i];
-                any = a->n[m] != 0 || (a->d && a->d[m] != 0) || (a->i && a->i[m] != 0) || (a->d2 && a->d2[m] != 0);
+                any = (a->n && a->n[m] != 0) || (a->d && a->d[m] != 0) || (a->i && a->i[m] != 0) || (a->d2 && a->d2[m] != 0);
             }
             if (!any) continue;
         }
@@ -1082,22 +1082,19 @@ static int alloc_maggs(exec *x, plan *p)
 {
     size_t n = (size_t)p->n_members + 1;
     for (int i = 0; i < p->n_maggs; i++) {
-        /* Only the arrays the function needs: a count costs 8 bytes per member. */
+        /* Only the arrays the function needs: a count costs 8 bytes per member, a score
+         * from its view (its values only) as many. Zeroed by the allocator. */
         magg *g = &p->maggs[i];
         int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_MIN || g->fn == F_MAX || g->fn == F_SCORE ||
                      g->fn == F_RISE;
         int need_i = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_FIRST || g->fn == F_LAST;
-        g->n = shoal_malloc(n * sizeof *g->n);
-        g->d = need_d ? shoal_malloc(n * sizeof *g->d) : NULL;
-        g->i = need_i ? shoal_malloc(n * sizeof *g->i) : NULL;
-        if (!g->n || (need_d && !g->d) || (need_i && !g->i)) return nomem(x);
-        memset(g->n, 0, n * sizeof *g->n);
-        if (need_d) memset(g->d, 0, n * sizeof *g->d);
-        if (g->fn == F_RISE || g->tail) {
-            if (!(g->d2 = shoal_malloc(n * sizeof *g->d2))) return nomem(x);
-            memset(g->d2, 0, n * sizeof *g->d2);
-        }
-        if (need_i) memset(g->i, 0, n * sizeof *g->i);
+        int need_n = !((g->fn == F_SCORE || g->fn == F_RISE) && g->src == MG_VIEW);
+        int need_d2 = g->fn == F_RISE || g->tail;
+        if ((need_n && !(g->n = shoal_zalloc_big(n * sizeof *g->n))) ||
+            (need_d && !(g->d = shoal_zalloc_big(n * sizeof *g->d))) ||
+            (need_i && !(g->i = shoal_zalloc_big(n * sizeof *g->i))) ||
+            (need_d2 && !(g->d2 = shoal_zalloc_big(n * sizeof *g->d2))))
+            return nomem(x);
     }
     return 0;
 }
@@ -1180,10 +1177,10 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     if (x->cancel && *x->cancel) rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
 fail:
     for (int i = 0; i < p->n_maggs; i++) {
-        shoal_free(p->maggs[i].n);
-        shoal_free(p->maggs[i].d);
-        shoal_free(p->maggs[i].i);
-        shoal_free(p->maggs[i].d2);
+        shoal_free_big(p->maggs[i].n);
+        shoal_free_big(p->maggs[i].d);
+        shoal_free_big(p->maggs[i].i);
+        shoal_free_big(p->maggs[i].d2);
         p->maggs[i].d2 = NULL;
         p->maggs[i].n = NULL;
         p->maggs[i].d = NULL;
