@@ -140,6 +140,20 @@ demo: deps all
 	@echo "-- this season's most engaged members (decayed score, from the view)"
 	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT member, round(engagement, 1) AS engagement \
 	    FROM members ORDER BY engagement DESC LIMIT 5"
+	@echo "-- the community pyramid: tiers, first match wins"
+	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) CREATE TIERS pyramid (core WHEN member IN core_creator \
+	    OR engagement >= 200, backbone WHEN count(*) DURING last 30 days >= 10, \
+	    base WHEN count(*) DURING last 30 days >= 1, silent OTHERWISE); \
+	    SELECT tier, count(*) AS members FROM tiers(pyramid) GROUP BY tier ORDER BY members"
+	@echo "-- how members moved between tiers, month over month (the last two months)"
+	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT period, move, sum(members) AS members \
+	    FROM flow(pyramid) PER MONTH DURING BETWEEN '2025-05-01' AND '2025-06-30' GROUP BY period, move ORDER BY period, move"
+	@echo "-- who became core this month"
+	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT member, period AS since, from_tier \
+	    FROM transitions(pyramid) PER DAY WHERE to_tier = 'core' DURING this_month ORDER BY since, member LIMIT 5"
+	@echo "-- this week's rising stars: the largest rise of the engagement score"
+	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT member, round(rise(engagement) DURING last 7 days, 1) AS rise, \
+	    round(engagement, 1) AS engagement FROM members ORDER BY rise DESC LIMIT 5"
 	@echo "-- the liveliest groups of the last 30 days"
 	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) SELECT group, \
 	    count(DISTINCT member) AS speakers, count(*) AS messages FROM events \

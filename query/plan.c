@@ -659,11 +659,20 @@ static cx *compile_tier(cctx *c, const shoal_node *n)
     return e;
 }
 
+/* Is name a column of a row source (FROM flow(…), transitions(…))? */
+static int src_column(const cctx *c, const char *name)
+{
+    if (c->p->src != SRC_ROWS) return 0;
+    for (int i = 0; i < c->p->n_src; i++)
+        if (!strcasecmp(name, c->p->src_names[i])) return 1;
+    return 0;
+}
+
 static cx *compile_name(cctx *c, const shoal_node *n, int mode)
 {
     /* A select item's alias may be used in WHERE, GROUP BY, HAVING and ORDER BY when no
      * column has that name (a common extension of SQL). */
-    if (!event_column(n->s) || mode == M_MEMBER)
+    if ((!event_column(n->s) || mode == M_MEMBER) && (mode == M_POST || !src_column(c, n->s)))
         for (const shoal_item *it = c->st->cols; it && c->depth < 8; it = it->next)
             if (it->alias && !strcasecmp(it->alias, n->s) && it->expr->kind != SHOAL_AST_STAR &&
                 !(it->expr->kind == SHOAL_AST_NAME && !strcasecmp(it->expr->s, n->s))) {

@@ -95,6 +95,14 @@ new,5
 down,3
 up,3
 stay,1"
+# An alias may repeat a column's name: inside the select list and WHERE the name is the
+# column, after grouping (ORDER BY) the alias.
+got=$(q "SELECT move, sum(members) AS members FROM flow(lvl) PER MONTH WHERE members > 0 GROUP BY move ORDER BY members DESC, move AS OF '2025-03-31'")
+check_eq "flow: sum(members) AS members" "$got" "move,members
+new,5
+down,3
+up,3
+stay,1"
 got=$(q "SELECT period, members FROM flow(lvl) PER MONTH WHERE move = 'new' ORDER BY members DESC, period LIMIT 2 AS OF '2025-03-31'")
 check_eq "flow: WHERE, ORDER BY, LIMIT" "$got" "period,members
 2025-01,2
