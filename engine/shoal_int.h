@@ -422,10 +422,11 @@ int shoal_view_info(shoal_reader *r, shoal_arena *a, const char *name, shoal_vie
 /* Reads of view state in a reader's snapshot, for the planner.
  * counters: adds series s over local days [day_lo, day_hi) into arrays indexed by
  * member id (n_members + 1 long): events, values summed, integer and double sums
- * (*num set when a double part exists). */
+ * (*num set when a double part exists); with touched, sets the bit of every member it
+ * adds to. */
 int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                              uint32_t n_members, uint64_t *count, uint64_t *n_vals, int64_t *isum, double *dsum,
-                             int *num, shoal_err *err);
+                             int *num, uint64_t *touched, shoal_err *err);
 /* score: raw[m] = Σ w·2^((t−t0)/h) over member m's events (n_members + 1 long). */
 int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members, double *raw, int64_t *t0,
                           shoal_err *err);

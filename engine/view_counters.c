@@ -8,6 +8,14 @@
  * Late events land in their own day's bucket. Hot state is only the batch's deltas:
  * end of batch folds them into the buckets they dirtied (one get and one put per
  * bucket, in key order); a log-ordered batch touches one or two days per series.
+ *
+ * Month rollups: key [series | 0x80][month BE u32, sign flipped] (month = year·12 +
+ * month − 1 of the local day) holds the same entries summed over the month, so a
+ * window's whole months are one bucket each (all_time over a year: 12 reads instead of
+ * 365, and a member active on many days is one entry, not many). A batch folds its
+ * day deltas into month deltas as well: one more bucket per series per batch. The key
+ * [0xFE] marks a table built with rollups; a table without it (made before them) is
+ * read, kept and checked by days only until `shoal rebuild`.
  */
 #include "shoal_int.h"
 #include "caltime.h"
@@ -34,8 +42,12 @@ typedef struct cbucket {
     int used, dirty;
 } cbucket;
 
+#define MONTHS 0x80         /* series byte flag of a month bucket */
+#define MARK 0xFE           /* the key that says month buckets are kept */
+
 typedef struct cstate {
     shoal_view *v;
+    int months;             /* month buckets are kept (MARK is in the table) */
     cdelta *d;
     size_t dcap, dn;
     cbucket *b;
@@ -64,8 +76,34 @@ static int new_state(shoal_view *v, void **out)
     if (!s) return SHOAL_ENOMEM;
     memset(s, 0, sizeof *s);
     s->v = v;
+    s->months = 1;   /* a view being built writes them (and MARK); load reads MARK */
     *out = s;
     return SHOAL_OK;
+}
+
+/* Is the month-rollup mark in the table? 1, 0, or an error. */
+static int has_mark(MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
+{
+    unsigned char k = MARK;
+    MDB_val kv = {1, &k}, vv;
+    int rc = mdb_get(txn, dbi, &kv, &vv);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    return 1;
+}
+
+static int64_t month_of_day(int64_t day)
+{
+    int64_t y;
+    unsigned m, d;
+    shoal_cal_civil_from_days(day, &y, &m, &d);
+    return y * 12 + (int64_t)m - 1;
+}
+
+static int64_t month_start(int64_t month)
+{
+    int64_t y = month >= 0 ? month / 12 : -((-month + 11) / 12);
+    return shoal_cal_days_from_civil(y, (unsigned)(month - y * 12) + 1, 1);
 }
 
 static void clear_buckets(cstate *s)
@@ -95,8 +133,12 @@ static void free_state(void *st)
 
 static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
 {
-    (void)v, (void)txn, (void)dbi, (void)err;
-    return SHOAL_OK;   /* nothing is kept across batches */
+    /* Nothing is kept across batches but whether month buckets are. */
+    cstate *s = v->st;
+    int rc = has_mark(txn, dbi, err);
+    if (rc < 0) return rc;
+    s->months = rc;
+    return SHOAL_OK;
 }
 
 static cdelta *delta_at(cstate *s, uint64_t sd, uint32_t m)
@@ -355,6 +397,32 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
 {
     cstate *s = v->st;
     int rc = SHOAL_OK;
+    /* Each day delta also counts in its month's bucket. */
+    if (s->dn && s->months) {
+        cdelta *days = shoal_malloc(s->dn * sizeof *days);
+        if (!days) return nomem(err);
+        size_t n = 0;
+        for (size_t i = 0; i < s->dcap; i++)
+            if (s->d[i].used && !(s->d[i].sd >> 32 & MONTHS)) days[n++] = s->d[i];
+        for (size_t i = 0; i < n; i++) {
+            const cdelta *x = &days[i];
+            int64_t day = (int32_t)((uint32_t)x->sd ^ (1u << 31));
+            uint32_t fm = (uint32_t)((uint64_t)month_of_day(day) ^ (1ULL << 31));
+            cdelta *m = delta_at(s, ((x->sd >> 32) | MONTHS) << 32 | fm, x->member);
+            if (!m) {
+                shoal_free(days);
+                return nomem(err);
+            }
+            m->count += x->count;
+            m->nv += x->nv;
+            add_int(&m->isum, &m->dsum, &m->hasd, x->isum);
+            if (x->hasd) {
+                m->dsum += x->dsum;
+                m->hasd = 1;
+            }
+        }
+        shoal_free(days);
+    }
     /* Fold the deltas into their buckets, in key order. */
     if (s->dn) {
         cdelta **l = shoal_malloc(s->dn * sizeof *l);
@@ -396,7 +464,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
                     break;
                 }
             }
-            rc = merge(b, v->def.series[l[i]->sd >> 32].sum_prop.len != 0, l + i, j - i, err);
+            rc = merge(b, v->def.series[l[i]->sd >> 32 & ~(uint64_t)MONTHS].sum_prop.len != 0, l + i, j - i, err);
             i = j;
         }
         shoal_free(l);
@@ -424,6 +492,11 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         l[i]->dirty = 0;
     }
     shoal_free(l);
+    if (!rc && all && s->months) {
+        unsigned char k = MARK, one = 1;
+        MDB_val kv = {1, &k}, vv = {1, &one};
+        if ((rc = mdb_put(txn, dbi, &kv, &vv, 0))) rc = shoal_store_err(err, rc, "cannot write a counters view");
+    }
     /* Hot state ends with the batch: the next one reads what it needs. */
     if (!v->built) clear_buckets(s);
     return rc;
@@ -449,21 +522,32 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
-    for (size_t i = 0; i < s->bcap; i++) s->b[i].dirty = 0;   /* dirty = seen below */
+    /* A table made before month rollups has none: its months are not compared. */
+    int mark = has_mark(txn, dbi, err);
+    if (mark < 0) {
+        mdb_cursor_close(cur);
+        return mark;
+    }
+    for (size_t i = 0; i < s->bcap; i++) s->b[i].dirty = !mark && (s->b[i].sd >> 32 & MONTHS);   /* dirty = seen below */
     MDB_val k, val;
     const char *name = v->dbname + 2;
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;
-        if (k.mv_size == 1 && kp[0] == SHOAL_VIEW_HDR) continue;
-        if (k.mv_size != SHOAL_COUNTERS_KEY || kp[0] >= v->def.n_series) {
+        if (k.mv_size == 1 && (kp[0] == SHOAL_VIEW_HDR || kp[0] == MARK)) continue;
+        unsigned series = kp[0] & ~MONTHS;
+        int is_month = (kp[0] & MONTHS) != 0;
+        if (k.mv_size != SHOAL_COUNTERS_KEY || series >= v->def.n_series || (is_month && !mark)) {
             snprintf(msg, sizeof msg, "view \"%s\" has a key that is not a bucket", name);
             problem(ctx, msg);
             continue;
         }
         uint64_t sd = (uint64_t)kp[0] << 32 | (uint64_t)kp[1] << 24 | (uint64_t)kp[2] << 16 | (uint64_t)kp[3] << 8 | kp[4];
-        int64_t day = (int32_t)((uint32_t)sd ^ (1u << 31)), y;
+        int64_t pos = (int32_t)((uint32_t)sd ^ (1u << 31)), y;
         unsigned mo, d;
-        shoal_cal_civil_from_days(day, &y, &mo, &d);
+        shoal_cal_civil_from_days(is_month ? month_start(pos) : pos, &y, &mo, &d);
+        char when[32];
+        if (is_month) snprintf(when, sizeof when, "month %04lld-%02u", (long long)y, mo);
+        else snprintf(when, sizeof when, "day %04lld-%02u-%02u", (long long)y, mo, d);
         int fresh;
         cbucket *b = bucket_at(s, sd, &fresh);
         if (!b) {
@@ -472,16 +556,15 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         }
         b->dirty = 1;
         if (fresh) {
-            snprintf(msg, sizeof msg, "view \"%s\": series %u, day %04lld-%02u-%02u is stored but a rebuild has no such bucket",
-                     name, kp[0], (long long)y, mo, d);
+            snprintf(msg, sizeof msg, "view \"%s\": series %u, %s is stored but a rebuild has no such bucket", name,
+                     series, when);
             problem(ctx, msg);
             continue;
         }
-        int sums = v->def.series[kp[0]].sum_prop.len != 0;
+        int sums = v->def.series[series].sum_prop.len != 0;
         const unsigned char *p = val.mv_data, *end = p + val.mv_size, *q = b->p + 1, *qend = b->p + b->n;
         if (val.mv_size == 0 || p[0] != sums) {
-            snprintf(msg, sizeof msg, "view \"%s\": series %u, day %04lld-%02u-%02u has a bad bucket header", name,
-                     kp[0], (long long)y, mo, d);
+            snprintf(msg, sizeof msg, "view \"%s\": series %u, %s has a bad bucket header", name, series, when);
             problem(ctx, msg);
             continue;
         }
@@ -496,9 +579,8 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             if ((p < end && !np) || !np || !nq || !same_entry(&a, &c)) {
                 uint32_t m = np ? a.member : nq ? c.member : 0;
                 snprintf(msg, sizeof msg,
-                         "view \"%s\": series %u, day %04lld-%02u-%02u, member id %u: stored %llu events, a rebuild "
-                         "counts %llu",
-                         name, kp[0], (long long)y, mo, d, m, np ? (unsigned long long)a.count : 0ULL,
+                         "view \"%s\": series %u, %s, member id %u: stored %llu events, a rebuild counts %llu",
+                         name, series, when, m, np ? (unsigned long long)a.count : 0ULL,
                          nq && (!np || c.member == m) ? (unsigned long long)c.count : 0ULL);
                 problem(ctx, msg);
                 break;
@@ -511,8 +593,8 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
     for (size_t i = 0; i < s->bcap; i++)
         if (s->b[i].used && !s->b[i].dirty) {
-            snprintf(msg, sizeof msg, "view \"%s\": series %u is missing a bucket that a rebuild has", name,
-                     (unsigned)(s->b[i].sd >> 32));
+            snprintf(msg, sizeof msg, "view \"%s\": series %u is missing a %s bucket that a rebuild has", name,
+                     (unsigned)(s->b[i].sd >> 32 & ~(uint64_t)MONTHS), s->b[i].sd >> 32 & MONTHS ? "month" : "day");
             problem(ctx, msg);
         }
     return SHOAL_OK;
@@ -522,9 +604,59 @@ const shoal_view_kind shoal_view_counters = {"counters", new_state, free_state, 
 
 /* ---------------------------------------------------------------- reads */
 
+/* Adds the buckets of series byte sb at positions [lo, hi) (days, or months with the
+ * MONTHS flag) into the arrays. */
+typedef struct rdst {
+    uint32_t n_members;
+    uint64_t *count, *n_vals;
+    int64_t *isum;
+    double *dsum;
+    int *num;
+    uint64_t *touched;
+} rdst;
+
+static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo, int64_t hi, const rdst *o,
+                     shoal_err *err)
+{
+    if (lo < INT32_MIN) lo = INT32_MIN;
+    if (hi > (int64_t)INT32_MAX + 1) hi = (int64_t)INT32_MAX + 1;
+    if (lo >= hi) return SHOAL_OK;
+    unsigned char kb[SHOAL_COUNTERS_KEY];
+    sd_key((uint64_t)sb << 32 | (uint32_t)((uint64_t)lo ^ (1ULL << 31)), kb);
+    MDB_val k = {sizeof kb, kb}, val;
+    int rc;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        if (k.mv_size != SHOAL_COUNTERS_KEY || kp[0] != sb) break;
+        int64_t pos = (int32_t)(((uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4]) ^ (1u << 31));
+        if (pos >= hi) break;
+        const unsigned char *p = val.mv_data, *end = p + val.mv_size;
+        if (p == end) continue;
+        int sums = *p++;
+        uint32_t prev = 0;
+        centry e;
+        while (p < end) {
+            if (!(p = dec_entry(p, end, sums, &prev, &e)))
+                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+            if (e.member > o->n_members) break;   /* a member after this snapshot's dictionary */
+            o->count[e.member] += e.count;
+            if (o->touched) o->touched[e.member >> 6] |= (uint64_t)1 << (e.member & 63);
+            if (o->n_vals) o->n_vals[e.member] += e.nv;
+            if (o->isum) {
+                int hd = 0;
+                add_int(&o->isum[e.member], &o->dsum[e.member], &hd, e.isum);
+                if (e.hasd) o->dsum[e.member] += e.dsum;
+                if ((hd || e.hasd) && o->num) *o->num = 1;
+            }
+        }
+    }
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    return SHOAL_OK;
+}
+
 int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                              uint32_t n_members, uint64_t *count, uint64_t *n_vals, int64_t *isum, double *dsum,
-                             int *num, shoal_err *err)
+                             int *num, uint64_t *touched, shoal_err *err)
 {
     char dbname[80];
     snprintf(dbname, sizeof dbname, "v.%s", name);
@@ -535,38 +667,29 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
     if (day_lo < INT32_MIN) day_lo = INT32_MIN;
     if (day_hi > (int64_t)INT32_MAX + 1) day_hi = (int64_t)INT32_MAX + 1;
     if (day_lo >= day_hi) return SHOAL_OK;
+    int months = has_mark(r->txn, dbi, err);
+    if (months < 0) return months;
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
-    unsigned char kb[SHOAL_COUNTERS_KEY];
-    sd_key((uint64_t)s << 32 | (uint32_t)((uint64_t)day_lo ^ (1ULL << 31)), kb);
-    MDB_val k = {sizeof kb, kb}, val;
-    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
-        const unsigned char *kp = k.mv_data;
-        if (k.mv_size != SHOAL_COUNTERS_KEY || kp[0] != s) break;
-        int64_t day = (int32_t)(((uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4]) ^ (1u << 31));
-        if (day >= day_hi) break;
-        const unsigned char *p = val.mv_data, *end = p + val.mv_size;
-        if (p == end) continue;
-        int sums = *p++;
-        uint32_t prev = 0;
-        centry e;
-        while (p < end) {
-            if (!(p = dec_entry(p, end, sums, &prev, &e))) {
-                mdb_cursor_close(cur);
-                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-            }
-            if (e.member > n_members) break;   /* a member after this snapshot's dictionary */
-            count[e.member] += e.count;
-            if (n_vals) n_vals[e.member] += e.nv;
-            if (isum) {
-                int hd = 0;
-                add_int(&isum[e.member], &dsum[e.member], &hd, e.isum);
-                if (e.hasd) dsum[e.member] += e.dsum;
-                if ((hd || e.hasd) && num) *num = 1;
-            }
+    rdst o = {n_members, count, n_vals, isum, dsum, num, touched};
+    /* The whole months of the window from month buckets, the days around them from
+     * day buckets. An unbounded side is whole months as far as it goes. */
+    int64_t m_lo = 0, m_hi = 0, d_mid_lo = day_hi, d_mid_hi = day_hi;
+    if (months) {
+        m_lo = day_lo == INT32_MIN ? INT32_MIN : month_of_day(day_lo) + (month_start(month_of_day(day_lo)) < day_lo);
+        m_hi = day_hi == (int64_t)INT32_MAX + 1 ? (int64_t)INT32_MAX + 1 : month_of_day(day_hi);
+        if (m_lo < m_hi) {
+            d_mid_lo = m_lo == INT32_MIN ? day_lo : month_start(m_lo);
+            d_mid_hi = m_hi == (int64_t)INT32_MAX + 1 ? day_hi : month_start(m_hi);
         }
     }
+    if (d_mid_lo < d_mid_hi) {
+        rc = read_keys(cur, name, s, day_lo, d_mid_lo, &o, err);
+        if (!rc) rc = read_keys(cur, name, s | MONTHS, m_lo, m_hi, &o, err);
+        if (!rc) rc = read_keys(cur, name, s, d_mid_hi, day_hi, &o, err);
+    } else {
+        rc = read_keys(cur, name, s, day_lo, day_hi, &o, err);
+    }
     mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
-    return SHOAL_OK;
+    return rc;
 }

@@ -335,6 +335,10 @@ typedef struct run {
     qval *keytmp;      /* a new row's sort keys, before it is kept */
     cell *cells;
     qval *colbuf, *keybuf;
+    /* over members, when WHERE rejects a member without values: a bit for every member
+     * some aggregate got a value for (a superset of those with a value), set by the
+     * view reads and the scan, so that rows are made for those only */
+    uint64_t *live;
 } run;
 
 static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
@@ -774,6 +778,7 @@ static int scan_log(run *g, int members)
                     if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
                     if (!keep) continue;
                 }
+                if (g->live) g->live[m >> 6] |= (uint64_t)1 << (m & 63);
                 switch (a->fn) {
                 case F_COUNT: a->n[m]++; break;
                 case F_FIRST:
@@ -874,6 +879,28 @@ static int maggs_only(const cx *e)
     return 1;
 }
 
+/* bits |= (a[m] != 0) for m in [0, n): 64 members a word, so that the member loop
+ * visits only the members with a value (a tight loop the compiler vectorizes). */
+static void or_nonzero_u64(uint64_t *bits, const uint64_t *a, size_t n)
+{
+    for (size_t w = 0; w * 64 < n; w++) {
+        uint64_t x = 0;
+        size_t e = n - w * 64 < 64 ? n - w * 64 : 64;
+        for (size_t j = 0; j < e; j++) x |= (uint64_t)(a[w * 64 + j] != 0) << j;
+        bits[w] |= x;
+    }
+}
+
+static void or_nonzero_f64(uint64_t *bits, const double *a, size_t n)
+{
+    for (size_t w = 0; w * 64 < n; w++) {
+        uint64_t x = 0;
+        size_t e = n - w * 64 < 64 ? n - w * 64 : 64;
+        for (size_t j = 0; j < e; j++) x |= (uint64_t)(a[w * 64 + j] != 0) << j;
+        bits[w] |= x;
+    }
+}
+
 /* rise from a score view. The view keeps per member raw = Σ w·2^((t−t0)/h) over all its
  * events, so the score at T of the events before B is (raw − the share of the events
  * from B on)·2^((t0−T)/h): only the events from the earlier bound on are read, from
@@ -962,6 +989,10 @@ static int read_views(run *g)
         if (a->src == MG_SCAN) continue;
         if (a->fn == F_RISE || a->tail) {
             rc = read_rise(x, p, a);
+            if (!rc && g->live) {
+                or_nonzero_f64(g->live, a->d, nm);
+                if (a->d2) or_nonzero_f64(g->live, a->d2, nm);
+            }
             continue;
         }
         if (a->fn == F_SCORE) {
@@ -969,11 +1000,12 @@ static int read_views(run *g)
             if ((rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, x->err))) break;
             double f = t0 == INT64_MIN ? 0 : exp2((double)(t0 - p->now) / (double)a->half_life);
             for (size_t m = 0; m < nm; m++) a->d[m] *= f;
+            if (g->live) or_nonzero_f64(g->live, a->d, nm);
             continue;
         }
         if (a->fn == F_COUNT) {
             rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->n, NULL,
-                                          NULL, NULL, NULL, x->err);
+                                          NULL, NULL, NULL, g->live, x->err);
             continue;
         }
         if (!tmp && !(tmp = shoal_malloc(nm * sizeof *tmp))) {
@@ -983,7 +1015,7 @@ static int read_views(run *g)
         memset(tmp, 0, nm * sizeof *tmp);
         double *d = a->d;
         rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, tmp, a->n, a->i,
-                                      d, &a->num, x->err);
+                                      d, &a->num, g->live, x->err);
     }
     shoal_free(tmp);
     return rc;
@@ -1051,31 +1083,46 @@ static int member_rows(run *g)
     const magg *key = NULL;
     double bound = 0, sg = p->n_order && p->desc[0] ? 1 : -1;
     if ((rc = top_bound(g, &key, &bound)) < 0) return rc;
+    rc = 0;
     /* When WHERE reads only per-member aggregates and rejects a member whose every
      * aggregate is empty (member id 0 has no events: it stands for such a member),
      * only members with some value need a row; the others are skipped unseen. */
-    int skip_empty = 0;
-    if (p->where && maggs_only(p->where)) {
-        if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
-        x->row = &row;
-        skip_empty = !truthy(x, p->where);
+    /* The members worth a row, as bits: those some aggregate got a value for, when
+     * WHERE rejects the others (g->live, filled by the sources); of those (or of all)
+     * the ones with an event by then (AS OF a date); else every member. */
+    size_t nm = (size_t)p->n_members + 1, nw = nm / 64 + 1;
+    uint64_t *live = g->live;
+    if (p->exist) {
+        uint64_t *e = shoal_zalloc_big(nw * sizeof *e);
+        if (!e) return nomem(x);
+        or_nonzero_u64(e, p->maggs[p->exist - 1].n, nm);
+        if (live)
+            for (size_t w = 0; w < nw; w++) e[w] &= live[w];
+        shoal_free_big(g->live);
+        g->live = live = e;
     }
+    if (live) live[0] &= ~(uint64_t)1;   /* member id 0 is no member */
+    uint32_t visits = 0;
     for (uint32_t m = 1; m <= p->n_members && !g->stop; m++) {
-        if ((m & 65535) == 0 && x->cancel && *x->cancel) return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-        if (p->exist && !p->maggs[p->exist - 1].n[m]) continue;
-        if (key && sg * magg_num(key, m) < bound) continue;
-        if (skip_empty) {
-            int any = 0;
-            for (int i = 0; i < p->n_maggs && !any; i++) {
-                const magg *a = &p->maggs[i];
-                any = (a->n && a->n[m] != 0) || (a->d && a->d[m] != 0) || (a->i && a->i[m] != 0) || (a->d2 && a->d2[m] != 0);
-            }
-            if (!any) continue;
+        if ((++visits & 65535) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            break;
         }
+        if (live) {
+            /* on to the next member with its bit set */
+            uint64_t w = live[m >> 6] >> (m & 63);
+            if (!w) {
+                m |= 63;
+                continue;
+            }
+            m += (uint32_t)__builtin_ctzll(w);
+            if (m > p->n_members) break;
+        }
+        if (key && sg * magg_num(key, m) < bound) continue;
         row.member = m;
-        if ((rc = process(g, &row))) return rc;
+        if ((rc = process(g, &row))) break;
     }
-    return 0;
+    return rc;
 }
 
 static int alloc_maggs(exec *x, plan *p)
@@ -1138,6 +1185,19 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     } else if (p->src == SRC_EVENTS) {
         rc = scan_log(&g, 0);
     } else {
+        /* When WHERE reads only per-member aggregates and rejects a member whose every
+         * aggregate is empty (member id 0 has no events: it stands for such a member),
+         * only members with some value need a row (g.live). */
+        if (p->members_all && p->where && maggs_only(p->where)) {
+            rowctx empty = {0};
+            if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+            x->row = &empty;
+            if (!truthy(x, p->where) &&
+                !(g.live = shoal_zalloc_big(((size_t)p->n_members / 64 + 1) * sizeof *g.live))) {
+                rc = nomem(x);
+                goto fail;
+            }
+        }
         if (!(rc = read_views(&g)) && !p->from_views) rc = scan_log(&g, 1);
         if (!rc && p->members_all) rc = member_rows(&g);
     }
@@ -1190,6 +1250,7 @@ fail:
         dset *s = &g.dsets[i];
         shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
     }
+    shoal_free_big(g.live);
     shoal_free(g.table);
     shoal_free(g.by_id);
     shoal_free(g.list);

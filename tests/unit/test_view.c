@@ -161,6 +161,48 @@ TEST(check_detects_damaged_views)
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0);
 
+    /* A month bucket (series 0, 2025-01) that disagrees with its days. */
+    unsigned char mkey[5] = {0x80, 0x80, 0, 0x5e, 0xec};   /* month 2025·12 + 0 = 24300, sign flipped */
+    poke(db, "v.c", mkey, 5, bad, sizeof bad);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 1);
+    CHECK(strstr(rep.first_problem, "month 2025-01") != NULL);
+    CHECK_RC(shoal_view_rebuild(db, "c", &n, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+
+    /* A table made before month rollups (no mark, no month buckets) is kept by days and
+     * checks clean, before and after more events. */
+    {
+        MDB_txn *txn;
+        MDB_dbi dbi;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+        CHECK(mdb_dbi_open(txn, "v.c", 0, &dbi) == 0);
+        CHECK(mdb_cursor_open(txn, dbi, &cur) == 0);
+        int months = 0, marks = 0;
+        while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+            const unsigned char *kp = k.mv_data;
+            if ((k.mv_size == 5 && (kp[0] & 0x80)) || (k.mv_size == 1 && kp[0] == 0xFE)) {
+                months += k.mv_size == 5;
+                marks += k.mv_size == 1;
+                CHECK(mdb_cursor_del(cur, 0) == 0);
+            }
+        }
+        mdb_cursor_close(cur);
+        CHECK(mdb_txn_commit(txn) == 0);
+        CHECK(months > 0 && marks == 1);
+    }
+    shoal_db_close(db);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    CHECK_RC(append_range(db, 2000, 1000, 500), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    if (rep.n_problems) printf("%s\n", rep.first_problem);
+
     /* A score chunk with one value changed. */
     double chunk[1024] = {0};
     chunk[1] = 12345.0;
