@@ -187,6 +187,19 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
         shoal_exec_eval(x, e->a, &a);
         shoal_exec_eval(x, e->b, &b);
         int k;
+        /* the common case first: two integers, or two numbers (a count against a
+         * threshold, a score against one) */
+        if ((a.t == V_INT || a.t == V_NUM) && (b.t == V_INT || b.t == V_NUM)) {
+            if (a.t == V_INT && b.t == V_INT) {
+                set_bool(out, cmp_op(e->sub, (a.u.i > b.u.i) - (a.u.i < b.u.i)));
+                return;
+            }
+            double da = a.t == V_NUM ? a.u.d : (double)a.u.i, db = b.t == V_NUM ? b.u.d : (double)b.u.i;
+            if (da == da && db == db) {   /* NaN goes the general way */
+                set_bool(out, cmp_op(e->sub, (da > db) - (da < db)));
+                return;
+            }
+        }
         if (e->sub == SHOAL_OP_EQ || e->sub == SHOAL_OP_NE) {
             int eq = shoal_val_eq(x, &a, &b);
             if (eq >= 0) set_bool(out, e->sub == SHOAL_OP_EQ ? eq : !eq);
