@@ -419,6 +419,9 @@ int shoal_view_list(shoal_reader *r, shoal_arena *a, shoal_viewinfo **out, int *
 /* One view by name; SHOAL_ENOTFOUND when none. */
 int shoal_view_info(shoal_reader *r, shoal_arena *a, const char *name, shoal_viewinfo *out, shoal_err *err);
 
+/* View name's table in r's snapshot; SHOAL_ENOTFOUND when there is none. */
+int shoal_view_table(shoal_reader *r, const char *name, MDB_dbi *dbi, shoal_err *err);
+
 /* Reads of view state in a reader's snapshot, for the planner.
  * counters: adds series s over local days [day_lo, day_hi) into arrays indexed by
  * member id (n_members + 1 long): events, values summed, integer and double sums

@@ -1357,3 +1357,13 @@ int shoal_view_names(shoal_reader *r, void (*fn)(void *ctx, const char *name, si
     mdb_cursor_close(cur);
     return SHOAL_OK;
 }
+
+int shoal_view_table(shoal_reader *r, const char *name, MDB_dbi *dbi, shoal_err *err)
+{
+    char dbname[80];
+    snprintf(dbname, sizeof dbname, "v.%s", name);
+    int rc = mdb_dbi_open(r->txn, dbname, 0, dbi);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot open a view's table");
+    return SHOAL_OK;
+}

@@ -658,12 +658,9 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
                              uint32_t n_members, uint64_t *count, uint64_t *n_vals, int64_t *isum, double *dsum,
                              int *num, uint64_t *touched, shoal_err *err)
 {
-    char dbname[80];
-    snprintf(dbname, sizeof dbname, "v.%s", name);
     MDB_dbi dbi;
-    int rc = mdb_dbi_open(r->txn, dbname, 0, &dbi);
-    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
-    if (rc) return shoal_store_err(err, rc, "cannot open a view's table");
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
     if (day_lo < INT32_MIN) day_lo = INT32_MIN;
     if (day_hi > (int64_t)INT32_MAX + 1) day_hi = (int64_t)INT32_MAX + 1;
     if (day_lo >= day_hi) return SHOAL_OK;

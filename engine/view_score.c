@@ -218,12 +218,9 @@ const shoal_view_kind shoal_view_score = {"score", new_state, free_state, reset,
 int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members, double *raw, int64_t *t0,
                           shoal_err *err)
 {
-    char dbname[80];
-    snprintf(dbname, sizeof dbname, "v.%s", name);
     MDB_dbi dbi;
-    int rc = mdb_dbi_open(r->txn, dbname, 0, &dbi);
-    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
-    if (rc) return shoal_store_err(err, rc, "cannot open a view's table");
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
     MDB_val k, val;

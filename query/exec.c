@@ -892,24 +892,20 @@ static int maggs_only(const cx *e)
     return 1;
 }
 
-/* bits |= (a[m] != 0) for m in [0, n): 64 members a word, so that the member loop
- * visits only the members with a value (a tight loop the compiler vectorizes). */
-static void or_nonzero_u64(uint64_t *bits, const uint64_t *a, size_t n)
+/* bits |= (a[m] != 0) for the 8-byte values a[0..n) (counts, sums, times, doubles; a
+ * double -0.0 counts as non-zero, which only adds a member to look at), 64 members a
+ * word, so that the member loop visits only the members with a value. */
+static void or_nonzero(uint64_t *bits, const void *a, size_t n)
 {
+    const unsigned char *p = a;
     for (size_t w = 0; w * 64 < n; w++) {
         uint64_t x = 0;
         size_t e = n - w * 64 < 64 ? n - w * 64 : 64;
-        for (size_t j = 0; j < e; j++) x |= (uint64_t)(a[w * 64 + j] != 0) << j;
-        bits[w] |= x;
-    }
-}
-
-static void or_nonzero_f64(uint64_t *bits, const double *a, size_t n)
-{
-    for (size_t w = 0; w * 64 < n; w++) {
-        uint64_t x = 0;
-        size_t e = n - w * 64 < 64 ? n - w * 64 : 64;
-        for (size_t j = 0; j < e; j++) x |= (uint64_t)(a[w * 64 + j] != 0) << j;
+        for (size_t j = 0; j < e; j++) {
+            uint64_t v;
+            memcpy(&v, p + 8 * (w * 64 + j), 8);
+            x |= (uint64_t)(v != 0) << j;
+        }
         bits[w] |= x;
     }
 }
@@ -1003,8 +999,8 @@ static int read_views(run *g)
         if (a->fn == F_RISE || a->tail) {
             rc = read_rise(x, p, a);
             if (!rc && g->live) {
-                or_nonzero_f64(g->live, a->d, nm);
-                if (a->d2) or_nonzero_f64(g->live, a->d2, nm);
+                or_nonzero(g->live, a->d, nm);
+                if (a->d2) or_nonzero(g->live, a->d2, nm);
             }
             continue;
         }
@@ -1013,7 +1009,7 @@ static int read_views(run *g)
             if ((rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, x->err))) break;
             double f = t0 == INT64_MIN ? 0 : exp2((double)(t0 - p->now) / (double)a->half_life);
             for (size_t m = 0; m < nm; m++) a->d[m] *= f;
-            if (g->live) or_nonzero_f64(g->live, a->d, nm);
+            if (g->live) or_nonzero(g->live, a->d, nm);
             continue;
         }
         if (a->fn == F_COUNT) {
@@ -1108,7 +1104,7 @@ static int member_rows(run *g)
     if (p->exist) {
         uint64_t *e = shoal_zalloc_big(nw * sizeof *e);
         if (!e) return nomem(x);
-        or_nonzero_u64(e, p->maggs[p->exist - 1].n, nm);
+        or_nonzero(e, p->maggs[p->exist - 1].n, nm);
         if (live)
             for (size_t w = 0; w < nw; w++) e[w] &= live[w];
         shoal_free_big(g->live);

@@ -16,7 +16,7 @@
 
 #define DAY_MS 86400000LL
 
-/* More periods than this is a mistake (PER DAY over decades): each costs a log scan. */
+/* More periods than this is a mistake (PER DAY over decades): each is an evaluation. */
 #define MAX_PERIODS 20000
 
 enum { FLOW_MATRIX = 1, FLOW_TRANSITIONS };

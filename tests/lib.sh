@@ -43,6 +43,25 @@ shared_data() {
     [ -d "$d" ] && echo "$d"
 }
 
+# rows_close A B: the CSV rows A and B are the same, numbers within 1e-9 relative (sums
+# of non-integral values and scores are added in other orders by other engines).
+rows_close() {
+    awk -v A="$1" -v B="$2" 'BEGIN {
+        na = split(A, la, "\n"); nb = split(B, lb, "\n"); if (na != nb) exit 1
+        for (i = 1; i <= na; i++) {
+            nf = split(la[i], fa, ","); ng = split(lb[i], fb, ","); if (nf != ng) exit 1
+            for (k = 1; k <= nf; k++) {
+                if (fa[k] == fb[k]) continue
+                if (fa[k] ~ /^-?[0-9.eE+-]+$/ && fb[k] ~ /^-?[0-9.eE+-]+$/) {
+                    d = fa[k] - fb[k]; if (d < 0) d = -d; m = fb[k] < 0 ? -fb[k] : fb[k]
+                    if (d <= 1e-9 * (m > 1 ? m : 1)) continue
+                }
+                exit 1
+            }
+        }
+    }'
+}
+
 # oracle NAME QUERY SQL: shoal's CSV answer to QUERY (header dropped) equals, and is not
 # empty like, sqlite3's answer to SQL over the oracle database $T/oracle.db.
 oracle() {

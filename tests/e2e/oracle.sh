@@ -32,20 +32,7 @@ same() {
     a=$("$SHOAL" query --format csv "$q" 2>&1 | tail -n +2 | sed 's/\.000Z/Z/g')
     b=$(sqlite3 -csv "$T/oracle.db" "$sql" 2>&1 | sed 's/\.000Z/Z/g')
     if [ -z "$b" ]; then fail "$name" "the oracle returned nothing: $sql"; return; fi
-    if awk -v A="$a" -v B="$b" 'BEGIN {
-            na = split(A, la, "\n"); nb = split(B, lb, "\n"); if (na != nb) exit 1
-            for (i = 1; i <= na; i++) {
-                nf = split(la[i], fa, ","); ng = split(lb[i], fb, ","); if (nf != ng) exit 1
-                for (k = 1; k <= nf; k++) {
-                    if (fa[k] == fb[k]) continue
-                    if (fa[k] ~ /^-?[0-9.eE+-]+$/ && fb[k] ~ /^-?[0-9.eE+-]+$/) {
-                        d = fa[k] - fb[k]; if (d < 0) d = -d; m = fb[k] < 0 ? -fb[k] : fb[k]
-                        if (d <= 1e-9 * (m > 1 ? m : 1)) continue
-                    }
-                    exit 1
-                }
-            }
-        }'; then ok "$name"; else fail "$name" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
+    if rows_close "$a" "$b"; then ok "$name"; else fail "$name" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
 }
 
 same oracle-types \

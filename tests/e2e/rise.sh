@@ -187,20 +187,7 @@ same() {
     b=$(sqlite3 -csv "$T/oracle.db" "$sql" 2>&1)
     for v in on off; do
         a=$("$SHOAL" query --format csv "SET VIEWS = $v; $q" 2>&1 | tail -n +2)
-        if [ -n "$b" ] && awk -v A="$a" -v B="$b" 'BEGIN {
-                na = split(A, la, "\n"); nb = split(B, lb, "\n"); if (na != nb) exit 1
-                for (i = 1; i <= na; i++) {
-                    nf = split(la[i], fa, ","); ng = split(lb[i], fb, ","); if (nf != ng) exit 1
-                    for (k = 1; k <= nf; k++) {
-                        if (fa[k] == fb[k]) continue
-                        if (fa[k] ~ /^-?[0-9.eE+-]+$/ && fb[k] ~ /^-?[0-9.eE+-]+$/) {
-                            d = fa[k] - fb[k]; if (d < 0) d = -d; m = fb[k] < 0 ? -fb[k] : fb[k]
-                            if (d <= 1e-9 * (m > 1 ? m : 1)) continue
-                        }
-                        exit 1
-                    }
-                }
-            }'; then ok "rise: oracle: $name (views $v)"; else fail "rise: oracle: $name (views $v)" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
+        if [ -n "$b" ] && rows_close "$a" "$b"; then ok "rise: oracle: $name (views $v)"; else fail "rise: oracle: $name (views $v)" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
     done
 }
 # 2025-06-20T12:00Z = 1750420800000: events after it exist, which rise leaves out.
