@@ -16,6 +16,21 @@ static int64_t local_days(exec *x, int64_t ts)
     return local >= 0 ? local / 86400000 : -((-local + 86399999) / 86400000);
 }
 
+/* The civil date of a local day, remembering the last one: a scan meets the same day
+ * over and over (events come in time order), and the conversion was a tenth of a full
+ * scan grouped by month. */
+static void civil(exec *x, int64_t d, int64_t *y, unsigned *m)
+{
+    if (!x->civ_ok || x->civ_day != d) {
+        unsigned dd;
+        shoal_cal_civil_from_days(d, &x->civ_y, &x->civ_m, &dd);
+        x->civ_day = d;
+        x->civ_ok = 1;
+    }
+    *y = x->civ_y;
+    *m = x->civ_m;
+}
+
 static int ts_arg(const qval *a, int64_t *ts)
 {
     if (a->t == V_TS) {
@@ -59,9 +74,9 @@ static void f_month(exec *x, qval *a, int n, qval *out)
 {
     (void)n;
     int64_t d, y;
-    unsigned m, dd;
+    unsigned m;
     if (!day_arg(x, &a[0], &d)) { out->t = V_NULL; return; }
-    shoal_cal_civil_from_days(d, &y, &m, &dd);
+    civil(x, d, &y, &m);
     out->t = V_MONTH;
     out->u.i = y * 12 + m - 1;
 }
@@ -70,9 +85,9 @@ static void f_year(exec *x, qval *a, int n, qval *out)
 {
     (void)n;
     int64_t d, y;
-    unsigned m, dd;
+    unsigned m;
     if (!day_arg(x, &a[0], &d)) { out->t = V_NULL; return; }
-    shoal_cal_civil_from_days(d, &y, &m, &dd);
+    civil(x, d, &y, &m);
     out->t = V_INT;
     out->u.i = y;
 }

@@ -227,6 +227,9 @@ struct exec {
     uint64_t n_skipped;     /* records jumped over by the zone map */
     uint64_t n_decoded;
     int no_views;           /* SET VIEWS = off: always scan the log */
+    int civ_ok;             /* func.c: the last local day converted to a civil date */
+    int64_t civ_day, civ_y;
+    unsigned civ_m;
     /* when set, a SELECT's rows go here instead of to the output (EXPLAIN MEMBER) */
     int (*on_row)(exec *x, const qval *cols, int n, void *ctx);
     void *row_ctx;
