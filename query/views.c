@@ -461,7 +461,21 @@ int shoal_views_score(exec *x, const char *name, shoal_viewinfo *out)
 
 /* The first local day that starts at or after t (ceil) or at or before t (floor), and
  * the instant it starts. */
-static int64_t day_start(const shoal_tz *tz, int64_t day) { return shoal_tz_to_utc(tz, day * 86400000LL); }
+static int64_t day_start(const shoal_tz *tz, int64_t day)
+{
+    /* Local midnight, when it exists; where a zone skips it (America/Santiago moves its
+     * clocks at 24:00), the first instant the view counts in that day: the bounds of
+     * the days a view answers must be exactly where shoal_view_day changes. */
+    int64_t t = shoal_tz_to_utc(tz, day * 86400000LL);
+    if (shoal_view_day(tz, t) == day && shoal_view_day(tz, t - 1) < day) return t;
+    int64_t lo = t - 86400000LL, hi = t + 86400000LL;   /* day(lo) < day <= day(hi) */
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (shoal_view_day(tz, mid) >= day) hi = mid;
+        else lo = mid;
+    }
+    return hi;
+}
 
 static int64_t day_ceil(const shoal_tz *tz, int64_t t, int64_t *start)
 {

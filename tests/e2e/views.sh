@@ -85,6 +85,33 @@ both views-as-of-top "SELECT member, count(*) DURING all_time AS n FROM members 
 e=$("$SHOAL" query --format csv "EXPLAIN SELECT count(*) FROM members AS OF '2025-03-20'")
 check_grep "views: AS OF a date reads who the members were from a view" "count\(\*\) as of then \(who the members were\): counters activity" "$e"
 check_grep "views: ... and says so" "then rows: one per member with an event by then" "$e"
+# A zone that skips midnight (America/Santiago moved its clocks at 24:00 on 2024-09-08:
+# 2024-09-08T04:00Z is its first instant, and 03:30Z still 2024-09-07 23:30): the days a
+# view answers end exactly where its days change, so the edges read from the log
+# neither miss nor repeat an event. A database of its own, in that zone.
+cat > "$T/dst.ndjson" <<'EOF'
+{"id":"d1","ts":"2024-09-07T12:00:00Z","member":"ana","type":"checkin"}
+{"id":"d2","ts":"2024-09-08T03:30:00Z","member":"ana","type":"checkin"}
+{"id":"d3","ts":"2024-09-08T04:30:00Z","member":"ana","type":"checkin"}
+{"id":"d4","ts":"2024-09-08T03:59:59.999Z","member":"ben","type":"checkin"}
+{"id":"d5","ts":"2024-09-08T04:00:00Z","member":"ben","type":"checkin"}
+{"id":"d6","ts":"2024-09-09T02:00:00Z","member":"ben","type":"checkin"}
+{"id":"d7","ts":"2024-08-10T03:30:00Z","member":"cai","type":"checkin"}
+{"id":"d8","ts":"2024-08-10T04:30:00Z","member":"cai","type":"checkin"}
+EOF
+D="$T/dst.db"
+"$SHOAL" --db "$D" ingest -q "$T/dst.ndjson" || fail views-dst-ingest
+check "views: a counters view in America/Santiago" "$SHOAL" --db "$D" query "SET TIMEZONE = 'America/Santiago'; CREATE COUNTERS cl AS count(checkin)"
+for now in 2024-09-08T03:30:00Z 2024-09-08T15:00:00Z 2024-09-09T03:30:00Z; do
+    for w in "last 30 days" "last 36 hours" "today" "yesterday" "BETWEEN '2024-09-07' AND '2024-09-08'"; do
+        q="SET NOW = '$now'; SELECT member, count(checkin) DURING $w AS n FROM members ORDER BY member"
+        a=$("$SHOAL" --db "$D" query --format csv "$q" 2>&1); b=$("$SHOAL" --db "$D" query --format csv "SET VIEWS = off; $q" 2>&1)
+        check_eq "views: Santiago, $w at $now: views == scan" "$a" "$b"
+    done
+done
+e=$("$SHOAL" --db "$D" query --format csv "SET NOW = '2024-09-08T15:00:00Z'; EXPLAIN SELECT member, count(checkin) DURING last 30 days AS n FROM members")
+check_grep "views: ... read from the Santiago view" "counters cl, series 1, days 2024-08-10..2024-09-07, and the log" "$e"
+
 # ORDER BY a count or score LIMIT k reads only the members that can make the cut: the
 # rows must be those of the whole sorted list (ties at the cut included), either way.
 for q in "count(post) AS c FROM members ORDER BY c, member LIMIT 7 OFFSET 30" \
