@@ -293,12 +293,19 @@ int32_t shoal_tz_offset(const shoal_tz *tz, int64_t utc_ms)
 
 int64_t shoal_tz_to_utc(const shoal_tz *tz, int64_t local_ms)
 {
-    int64_t guess = local_ms - (int64_t)shoal_tz_offset(tz, local_ms) * 1000;
-    int64_t u = local_ms - (int64_t)shoal_tz_offset(tz, guess) * 1000;
-    if ((int64_t)shoal_tz_offset(tz, u) * 1000 + u != local_ms) {
-        /* In a gap or an overlap: prefer the earlier consistent reading. */
-        int64_t u2 = local_ms - (int64_t)shoal_tz_offset(tz, u) * 1000;
-        if ((int64_t)shoal_tz_offset(tz, u2) * 1000 + u2 == local_ms) u = u2;
-    }
-    return u;
+    /* The readings of local_ms with the offsets in force a day before and a day after
+     * it (zones change their offset at most once in such a span): in an overlap (a
+     * repeated hour) both are consistent and the earlier wins; in a gap (a local time
+     * that never shows, as 2024-09-08 00:00 in America/Santiago) neither is, and the
+     * later one, the instant the clocks jumped, moves the time on by the gap (as
+     * java.time does), so a day that skips its midnight starts where its first local
+     * time does. */
+    int64_t c1 = local_ms - (int64_t)shoal_tz_offset(tz, local_ms - 86400000LL) * 1000;
+    int64_t c2 = local_ms - (int64_t)shoal_tz_offset(tz, local_ms + 86400000LL) * 1000;
+    int ok1 = (int64_t)shoal_tz_offset(tz, c1) * 1000 + c1 == local_ms;
+    int ok2 = (int64_t)shoal_tz_offset(tz, c2) * 1000 + c2 == local_ms;
+    if (ok1 && ok2) return c1 < c2 ? c1 : c2;
+    if (ok1) return c1;
+    if (ok2) return c2;
+    return c1 > c2 ? c1 : c2;
 }

@@ -40,6 +40,23 @@ TEST(berlin_dst)
     CHECK(shoal_tz_offset(tz, at(2100, 3, 28, 0, 59, 59)) == 3600);
     CHECK(shoal_tz_offset(tz, at(2100, 3, 28, 1, 0, 0)) == 7200);
     CHECK(shoal_tz_to_utc(tz, at(2025, 7, 1, 0, 0, 0)) == at(2025, 6, 30, 22, 0, 0));
+    /* 02:30 on 2025-03-30 never shows in Berlin: the clocks jumped at 01:00Z. The
+     * repeated 02:30 of 2025-10-26 is its first reading (summer time). */
+    CHECK(shoal_tz_to_utc(tz, at(2025, 3, 30, 2, 30, 0)) == at(2025, 3, 30, 1, 0, 0) + 30 * 60 * 1000);
+    CHECK(shoal_tz_to_utc(tz, at(2025, 10, 26, 2, 30, 0)) == at(2025, 10, 26, 0, 30, 0));
+    shoal_tz_free(tz);
+}
+
+TEST(gap_at_midnight)
+{
+    /* America/Santiago skipped 2024-09-08 00:00-01:00 (clocks from -04 to -03 at
+     * 04:00Z): that day's local midnight is the jump itself, not an instant of the
+     * day before. */
+    shoal_tz *tz;
+    CHECK_RC(shoal_tz_new("America/Santiago", NULL, &tz, NULL), SHOAL_OK);
+    CHECK(shoal_tz_to_utc(tz, at(2024, 9, 8, 0, 0, 0)) == at(2024, 9, 8, 4, 0, 0));
+    CHECK(shoal_tz_to_utc(tz, at(2024, 9, 8, 1, 0, 0)) == at(2024, 9, 8, 4, 0, 0));
+    CHECK(shoal_tz_to_utc(tz, at(2024, 9, 7, 23, 59, 59)) == at(2024, 9, 8, 3, 59, 59));
     shoal_tz_free(tz);
 }
 
@@ -79,6 +96,7 @@ int main(void)
     RUN(utc);
     RUN(shanghai);
     RUN(berlin_dst);
+    RUN(gap_at_midnight);
     RUN(new_york_rule);
     RUN(sydney_southern);
     RUN(bad_names);
