@@ -202,3 +202,24 @@ int shoal_zone_skip_any(shoal_reader *r, uint64_t seq, const int64_t *ranges, in
     mdb_cursor_close(cur);
     return SHOAL_OK;
 }
+
+int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err)
+{
+    *out = INT64_MAX;
+    if (!r->db->has_zones) return SHOAL_ENOTFOUND;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(r->txn, r->db->dbi_zones, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot read the zone map");
+    uint64_t n = 0, want = (r->last_seq + SHOAL_ZONE_BLOCK - 1) / SHOAL_ZONE_BLOCK;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 8 || v.mv_size != 16 || shoal_be64_get(k.mv_data) >= want) continue;
+        int64_t m0 = (int64_t)shoal_be64_get(v.mv_data);
+        if (m0 < *out) *out = m0;
+        n++;
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the zone map");
+    /* Blocks without an entry (a map still being filled) leave the answer open. */
+    return n == want ? SHOAL_OK : SHOAL_ENOTFOUND;
+}

@@ -101,13 +101,24 @@ static void render(exec *x, const qval *v, char *buf, size_t n)
 
 static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
-/* The earliest event time the statement can see (late events may come anywhere in the
- * log, so every header is read; about the cost of one evaluation). */
+/* The earliest event time the statement can see: from the zone map when the whole log
+ * is seen (each block's earliest time is exact), else by reading every header (late
+ * events may come anywhere in the log). */
 static int first_event(exec *x, uint64_t max_seq, int64_t cut, int64_t *out)
 {
     shoal_logcur *cur;
     shoal_rec rec;
-    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
+    int rc;
+    if (max_seq == shoal_reader_last_seq(x->r)) {
+        int64_t t;
+        rc = shoal_zone_earliest(x->r, &t, x->err);
+        if (rc == SHOAL_OK) {
+            *out = t <= cut ? t : INT64_MAX;
+            return 0;
+        }
+        if (rc != SHOAL_ENOTFOUND) return rc;
+    }
+    rc = shoal_logcur_open(x->r, 1, &cur, x->err);
     if (rc) return rc;
     int64_t t = INT64_MAX;
     uint64_t k = 0;
