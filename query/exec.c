@@ -1030,16 +1030,52 @@ static int read_views(run *g)
     return rc;
 }
 
-/* ORDER BY a count or score LIMIT k, with no WHERE or grouping to drop rows: the k-th
- * best value of that aggregate, found with a heap of k over the dense array, bounds the
- * members worth a row (ties included, so the output is the same); 0 when it does not
- * apply. */
-static inline double magg_num(const magg *a, uint32_t m)
+/* ORDER BY a count, score or rise LIMIT k, with no WHERE or grouping to drop rows: the
+ * k-th best value of that aggregate, found with a heap of k over the dense array,
+ * bounds the members worth a row (ties included, so the output is the same). Leaves
+ * the bits of those members in *out (within live, when given); 0 when it does not
+ * apply, 1 when it did. */
+typedef struct topk {
+    double *h;
+    size_t n, k;
+} topk;
+
+/* a min-heap of the k largest values seen */
+static inline void topk_push(topk *t, double v)
 {
-    return a->fn == F_COUNT ? (double)a->n[m] : a->fn == F_RISE ? a->d[m] - a->d2[m] : a->d[m];
+    double *h = t->h;
+    size_t k = t->k;
+    if (t->n < k) {
+        size_t i = t->n++;
+        for (; i && h[(i - 1) / 2] > v; i = (i - 1) / 2) h[i] = h[(i - 1) / 2];
+        h[i] = v;
+    } else if (v > h[0]) {
+        size_t i = 0;
+        for (;;) {
+            size_t c = 2 * i + 1;
+            if (c >= k) break;
+            if (c + 1 < k && h[c + 1] < h[c]) c++;
+            if (h[c] >= v) break;
+            h[i] = h[c];
+            i = c;
+        }
+        h[i] = v;
+    }
 }
 
-static int top_bound(run *g, const magg **key, double *bound)
+static inline int in_live(const uint64_t *live, uint32_t m) { return !live || (live[m >> 6] >> (m & 63) & 1); }
+
+/* The value the heap orders: sg·value, with sg −1 for ASC (a max-heap of the smallest). */
+#define TOPK_PASS(VALUE)                                                                  \
+    do {                                                                                  \
+        for (uint32_t m = 1; m <= nmem; m++)                                              \
+            if (in_live(live, m)) topk_push(&t, sg * (VALUE));                            \
+        bound = t.h[0];                                                                   \
+        for (uint32_t m = 1; m <= nmem; m++)                                              \
+            if (in_live(live, m) && sg * (VALUE) >= bound) out[m >> 6] |= (uint64_t)1 << (m & 63); \
+    } while (0)
+
+static int top_bound(run *g, const uint64_t *live, uint64_t **res)
 {
     plan *p = g->p;
     if (!p->n_order || p->limit < 0 || p->where || p->grouped || p->limit + p->offset > 65536) return 0;
@@ -1048,35 +1084,22 @@ static int top_bound(run *g, const magg **key, double *bound)
     if (e->op != X_MAGG) return 0;
     const magg *a = &p->maggs[e->slot];
     if (a->fn != F_COUNT && a->fn != F_SCORE && a->fn != F_RISE) return 0;
-    size_t k = (size_t)(p->limit + p->offset), n = 0;
-    if (k == 0 || k >= p->n_members) return 0;
-    double *h = shoal_malloc(k * sizeof *h);
-    if (!h) return nomem(g->x);
-    /* a min-heap of the k largest (DESC), or a max-heap of the k smallest (ASC) */
-    double sg = p->desc[0] ? 1 : -1;
-    for (uint32_t m = 1; m <= p->n_members; m++) {
-        if (p->exist && !p->maggs[p->exist - 1].n[m]) continue;
-        double v = sg * magg_num(a, m);
-        if (n < k) {
-            size_t i = n++;
-            for (; i && h[(i - 1) / 2] > v; i = (i - 1) / 2) h[i] = h[(i - 1) / 2];
-            h[i] = v;
-        } else if (v > h[0]) {
-            size_t i = 0;
-            for (;;) {
-                size_t c = 2 * i + 1;
-                if (c >= k) break;
-                if (c + 1 < k && h[c + 1] < h[c]) c++;
-                if (h[c] >= v) break;
-                h[i] = h[c];
-                i = c;
-            }
-            h[i] = v;
-        }
+    uint32_t nmem = p->n_members;
+    topk t = {NULL, 0, (size_t)(p->limit + p->offset)};
+    if (t.k == 0 || t.k >= nmem) return 0;
+    uint64_t *out = shoal_zalloc_big(((size_t)nmem / 64 + 1) * sizeof *out);
+    if (!out || !(t.h = shoal_malloc(t.k * sizeof *t.h))) {
+        shoal_free_big(out);
+        return nomem(g->x);
     }
-    *bound = h[0];
-    *key = a;
-    shoal_free(h);
+    double sg = p->desc[0] ? 1 : -1, bound;
+    const uint64_t *n = a->n;
+    const double *d = a->d, *d2 = a->d2;
+    if (a->fn == F_COUNT) TOPK_PASS((double)n[m]);
+    else if (a->fn == F_RISE) TOPK_PASS(d[m] - d2[m]);
+    else TOPK_PASS(d[m]);
+    shoal_free(t.h);
+    *res = out;
     return 1;
 }
 
@@ -1087,18 +1110,12 @@ static int member_rows(run *g)
 {
     exec *x = g->x;
     plan *p = g->p;
-    int rc;
+    int rc = 0;
     rowctx row = {0};
-    const magg *key = NULL;
-    double bound = 0, sg = p->n_order && p->desc[0] ? 1 : -1;
-    if ((rc = top_bound(g, &key, &bound)) < 0) return rc;
-    rc = 0;
-    /* When WHERE reads only per-member aggregates and rejects a member whose every
-     * aggregate is empty (member id 0 has no events: it stands for such a member),
-     * only members with some value need a row; the others are skipped unseen. */
     /* The members worth a row, as bits: those some aggregate got a value for, when
      * WHERE rejects the others (g->live, filled by the sources); of those (or of all)
-     * the ones with an event by then (AS OF a date); else every member. */
+     * the ones with an event by then (AS OF a date); of those the ones that can make an
+     * ORDER BY … LIMIT (top_bound); else every member. */
     size_t nm = (size_t)p->n_members + 1, nw = nm / 64 + 1;
     uint64_t *live = g->live;
     if (p->exist) {
@@ -1110,6 +1127,13 @@ static int member_rows(run *g)
         shoal_free_big(g->live);
         g->live = live = e;
     }
+    uint64_t *top = NULL;
+    if ((rc = top_bound(g, live, &top)) < 0) return rc;
+    if (rc) {
+        shoal_free_big(g->live);
+        g->live = live = top;
+    }
+    rc = 0;
     if (live) live[0] &= ~(uint64_t)1;   /* member id 0 is no member */
     uint32_t visits = 0;
     for (uint32_t m = 1; m <= p->n_members && !g->stop; m++) {
@@ -1127,7 +1151,6 @@ static int member_rows(run *g)
             m += (uint32_t)__builtin_ctzll(w);
             if (m > p->n_members) break;
         }
-        if (key && sg * magg_num(key, m) < bound) continue;
         row.member = m;
         if ((rc = process(g, &row))) break;
     }
