@@ -216,28 +216,31 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
 const shoal_view_kind shoal_view_score = {"score", new_state, free_state, reset, load, apply, flush, compare};
 
 int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members, double *raw, int64_t *t0,
-                          shoal_err *err)
+                          int64_t now, int64_t half_life, shoal_err *err)
 {
     MDB_dbi dbi;
     int rc = shoal_view_table(r, name, &dbi, err);
     if (rc) return rc;
+    /* The header first: the epoch, and so the factor to now. */
+    unsigned char hk = SHOAL_VIEW_HDR;
+    MDB_val k = {1, &hk}, val;
+    *t0 = INT64_MIN;
+    rc = mdb_get(r->txn, dbi, &k, &val);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (!rc && val.mv_size == SHOAL_VIEW_HDR_LEN)
+        *t0 = (int64_t)(shoal_be64_get((const unsigned char *)val.mv_data + 9) ^ (1ULL << 63));
+    double f = half_life <= 0 ? 1 : *t0 == INT64_MIN ? 0 : exp2((double)(*t0 - now) / (double)half_life);
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
-    MDB_val k, val;
-    *t0 = INT64_MIN;
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
-        const unsigned char *kp = k.mv_data;
-        if (k.mv_size == 1 && kp[0] == SHOAL_VIEW_HDR) {
-            if (val.mv_size == SHOAL_VIEW_HDR_LEN) *t0 = (int64_t)(shoal_be64_get((const unsigned char *)val.mv_data + 9) ^ (1ULL << 63));
-            continue;
-        }
         uint32_t c;
         if (chunk_key(&k, &c) || val.mv_size != CHUNK * sizeof(double)) continue;
-        for (uint32_t i = 0; i < CHUNK; i++) {
-            uint64_t m = (uint64_t)c * CHUNK + i;
-            if (m > n_members) break;
-            memcpy(&raw[m], (const unsigned char *)val.mv_data + i * sizeof(double), sizeof(double));
-        }
+        uint64_t first = (uint64_t)c * CHUNK;
+        if (first > n_members) break;
+        size_t n = n_members + 1 - first < CHUNK ? (size_t)(n_members + 1 - first) : CHUNK;
+        memcpy(&raw[first], val.mv_data, n * sizeof(double));
+        if (f != 1)
+            for (size_t i = 0; i < n; i++) raw[first + i] *= f;
     }
     mdb_cursor_close(cur);
     if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");

@@ -924,7 +924,7 @@ static int read_rise(exec *x, plan *p, magg *a)
 {
     size_t nm = (size_t)p->n_members + 1;
     int64_t t0;
-    int rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, x->err);
+    int rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, 0, 0, x->err);
     if (rc) return rc;
     if (t0 == INT64_MIN) {   /* an empty view */
         memset(a->d, 0, nm * sizeof *a->d);
@@ -1006,9 +1006,7 @@ static int read_views(run *g)
         }
         if (a->fn == F_SCORE) {
             int64_t t0;
-            if ((rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, x->err))) break;
-            double f = t0 == INT64_MIN ? 0 : exp2((double)(t0 - p->now) / (double)a->half_life);
-            for (size_t m = 0; m < nm; m++) a->d[m] *= f;
+            if ((rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, p->now, a->half_life, x->err))) break;
             if (g->live) or_nonzero(g->live, a->d, nm);
             continue;
         }
@@ -1068,11 +1066,19 @@ static inline int in_live(const uint64_t *live, uint32_t m) { return !live || (l
 /* The value the heap orders: sg·value, with sg −1 for ASC (a max-heap of the smallest). */
 #define TOPK_PASS(VALUE)                                                                  \
     do {                                                                                  \
-        for (uint32_t m = 1; m <= nmem; m++)                                              \
-            if (in_live(live, m)) topk_push(&t, sg * (VALUE));                            \
+        if (live) {                                                                       \
+            for (uint32_t m = 1; m <= nmem; m++)                                          \
+                if (in_live(live, m)) topk_push(&t, sg * (VALUE));                        \
+        } else {                                                                          \
+            for (uint32_t m = 1; m <= nmem; m++) {                                        \
+                double v_ = sg * (VALUE);                                                 \
+                if (t.n == t.k && v_ <= t.h[0]) continue;                                 \
+                topk_push(&t, v_);                                                        \
+            }                                                                             \
+        }                                                                                 \
         bound = t.h[0];                                                                   \
         for (uint32_t m = 1; m <= nmem; m++)                                              \
-            if (in_live(live, m) && sg * (VALUE) >= bound) out[m >> 6] |= (uint64_t)1 << (m & 63); \
+            if (sg * (VALUE) >= bound && in_live(live, m)) out[m >> 6] |= (uint64_t)1 << (m & 63); \
     } while (0)
 
 static int top_bound(run *g, const uint64_t *live, uint64_t **res)
