@@ -352,6 +352,7 @@ typedef struct run {
      * some aggregate got a value for (a superset of those with a value), set by the
      * view reads and the scan, so that rows are made for those only */
     uint64_t *live;
+    group *last;           /* the group the last row went to */
 } run;
 
 static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
@@ -397,6 +398,13 @@ static group *find_group(run *g, const qval *keys)
 {
     exec *x = g->x;
     int nk = g->p->n_keys;
+    /* Rows in a run often share their keys (a tier over members, a month over the log):
+     * the last group found is tried first. */
+    if (g->last) {
+        int same = 1;
+        for (int i = 0; i < nk && same; i++) same = shoal_val_same(&g->last->keys[i], &keys[i]);
+        if (same) return g->last;
+    }
     uint64_t h = 0x12345;
     for (int i = 0; i < nk; i++) h = (h ^ shoal_val_hash(&keys[i])) * 0x100000001B3ULL;
     if ((g->n_groups + 1) * 2 > g->cap) {
@@ -420,7 +428,7 @@ static group *find_group(run *g, const qval *keys)
         if (q->hash != h) continue;
         int same = 1;
         for (int i = 0; i < nk && same; i++) same = shoal_val_same(&q->keys[i], &keys[i]);
-        if (same) return q;
+        if (same) return g->last = q;
     }
     group *q = shoal_arena_alloc(x->a, sizeof *q);
     if (!q) return NULL;
@@ -435,6 +443,7 @@ static group *find_group(run *g, const qval *keys)
     memset(q->accs, 0, sizeof(acc) * (size_t)g->p->n_raggs);
     q->id = (uint32_t)g->n_list;
     g->table[j] = q;
+    g->last = q;
     g->n_groups++;
     if (g->n_list == g->cap_list) {
         size_t nc = g->cap_list ? g->cap_list * 2 : 64;
