@@ -184,6 +184,24 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
         arith(e->sub, &a, &b, out);
         return;
     case X_CMP: {
+        /* A count or a score against a number (the stuff of layers and tiers): read
+         * straight from the array. */
+        if (e->a->op == X_MAGG && e->b->op == X_CONST && (e->b->k.t == V_INT || e->b->k.t == V_NUM)) {
+            const magg *g = &x->p->maggs[e->a->slot];
+            if (g->fn == F_COUNT && e->b->k.t == V_INT) {
+                int64_t v = (int64_t)g->n[r->member], c = e->b->k.u.i;
+                set_bool(out, cmp_op(e->sub, (v > c) - (v < c)));
+                return;
+            }
+            if (g->fn == F_SCORE || g->fn == F_COUNT) {
+                double v = g->fn == F_SCORE ? g->d[r->member] : (double)g->n[r->member];
+                double c = e->b->k.t == V_NUM ? e->b->k.u.d : (double)e->b->k.u.i;
+                if (v == v && c == c) {
+                    set_bool(out, cmp_op(e->sub, (v > c) - (v < c)));
+                    return;
+                }
+            }
+        }
         shoal_exec_eval(x, e->a, &a);
         shoal_exec_eval(x, e->b, &b);
         int k;
