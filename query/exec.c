@@ -130,7 +130,7 @@ static void arith(int op, const qval *a, const qval *b, qval *out)
     out->u.d = r;
 }
 
-static int cmp_op(int op, int c)
+static inline int cmp_op(int op, int c)
 {
     switch (op) {
     case SHOAL_OP_EQ: return c == 0;
@@ -147,6 +147,9 @@ static void set_bool(qval *out, int b)
     out->t = V_BOOL;
     out->u.i = b;
 }
+
+/* shoal_val_truthy, with the boolean case in line (conditions are mostly booleans) */
+static inline int truth(const qval *v) { return v->t == V_BOOL ? v->u.i != 0 : shoal_val_truthy(v); }
 
 void shoal_exec_eval(exec *x, const cx *e, qval *out)
 {
@@ -228,23 +231,23 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
     }
     case X_AND:
         shoal_exec_eval(x, e->a, &a);
-        if (a.t != V_NULL && !shoal_val_truthy(&a)) { set_bool(out, 0); return; }
+        if (a.t != V_NULL && !truth(&a)) { set_bool(out, 0); return; }
         shoal_exec_eval(x, e->b, &b);
-        if (b.t != V_NULL && !shoal_val_truthy(&b)) { set_bool(out, 0); return; }
+        if (b.t != V_NULL && !truth(&b)) { set_bool(out, 0); return; }
         if (a.t == V_NULL || b.t == V_NULL) return;
         set_bool(out, 1);
         return;
     case X_OR:
         shoal_exec_eval(x, e->a, &a);
-        if (a.t != V_NULL && shoal_val_truthy(&a)) { set_bool(out, 1); return; }
+        if (a.t != V_NULL && truth(&a)) { set_bool(out, 1); return; }
         shoal_exec_eval(x, e->b, &b);
-        if (b.t != V_NULL && shoal_val_truthy(&b)) { set_bool(out, 1); return; }
+        if (b.t != V_NULL && truth(&b)) { set_bool(out, 1); return; }
         if (a.t == V_NULL || b.t == V_NULL) return;
         set_bool(out, 0);
         return;
     case X_NOT:
         shoal_exec_eval(x, e->a, &a);
-        if (a.t != V_NULL) set_bool(out, !shoal_val_truthy(&a));
+        if (a.t != V_NULL) set_bool(out, !truth(&a));
         return;
     case X_NEG:
         shoal_exec_eval(x, e->a, &a);
@@ -295,7 +298,7 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
         if (e->a) shoal_exec_eval(x, e->a, &a);
         for (int i = 0; i < e->n; i += 2) {
             shoal_exec_eval(x, e->v[i], &b);
-            int hit = e->a ? shoal_val_eq(x, &a, &b) > 0 : shoal_val_truthy(&b);
+            int hit = e->a ? shoal_val_eq(x, &a, &b) > 0 : truth(&b);
             if (hit) {
                 shoal_exec_eval(x, e->v[i + 1], out);
                 return;
@@ -317,7 +320,7 @@ static int truthy(exec *x, const cx *e)
 {
     qval v;
     shoal_exec_eval(x, e, &v);
-    return v.t != V_NULL && shoal_val_truthy(&v);
+    return v.t != V_NULL && truth(&v);
 }
 
 /* ---------------------------------------------------------------- groups */
