@@ -142,7 +142,7 @@ static inline int cmp_op(int op, int c)
     }
 }
 
-static void set_bool(qval *out, int b)
+static inline void set_bool(qval *out, int b)
 {
     out->t = V_BOOL;
     out->u.i = b;
@@ -150,6 +150,46 @@ static void set_bool(qval *out, int b)
 
 /* shoal_val_truthy, with the boolean case in line (conditions are mostly booleans) */
 static inline int truth(const qval *v) { return v->t == V_BOOL ? v->u.i != 0 : shoal_val_truthy(v); }
+
+/* a <op> b for comparison operator op (three-valued: NULL when either is NULL) */
+static inline void compare(exec *x, int op, const qval *a, const qval *b, qval *out)
+{
+    out->t = V_NULL;
+    /* the common case first: two integers, or two numbers (a count against a
+     * threshold, a score against one) */
+    if ((a->t == V_INT || a->t == V_NUM) && (b->t == V_INT || b->t == V_NUM)) {
+        if (a->t == V_INT && b->t == V_INT) {
+            set_bool(out, cmp_op(op, (a->u.i > b->u.i) - (a->u.i < b->u.i)));
+            return;
+        }
+        double da = a->t == V_NUM ? a->u.d : (double)a->u.i, db = b->t == V_NUM ? b->u.d : (double)b->u.i;
+        if (da == da && db == db) {   /* NaN goes the general way */
+            set_bool(out, cmp_op(op, (da > db) - (da < db)));
+            return;
+        }
+    }
+    int k;
+    if (op == SHOAL_OP_EQ || op == SHOAL_OP_NE) {
+        int eq = shoal_val_eq(x, a, b);
+        if (eq >= 0) set_bool(out, op == SHOAL_OP_EQ ? eq : !eq);
+        return;
+    }
+    if (shoal_val_cmp(x, a, b, &k) == 0) set_bool(out, cmp_op(op, k));
+}
+
+/* SQL's three-valued AND and OR of a and b, once both are known */
+static void and_or(int is_and, const qval *a, const qval *b, qval *out)
+{
+    out->t = V_NULL;
+    int ka = a->t == V_NULL ? -1 : truth(a), kb = b->t == V_NULL ? -1 : truth(b);
+    if (is_and) {
+        if (ka == 0 || kb == 0) set_bool(out, 0);
+        else if (ka == 1 && kb == 1) set_bool(out, 1);
+    } else {
+        if (ka == 1 || kb == 1) set_bool(out, 1);
+        else if (ka == 0 && kb == 0) set_bool(out, 0);
+    }
+}
 
 void shoal_exec_eval(exec *x, const cx *e, qval *out)
 {
@@ -207,26 +247,7 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
         }
         shoal_exec_eval(x, e->a, &a);
         shoal_exec_eval(x, e->b, &b);
-        int k;
-        /* the common case first: two integers, or two numbers (a count against a
-         * threshold, a score against one) */
-        if ((a.t == V_INT || a.t == V_NUM) && (b.t == V_INT || b.t == V_NUM)) {
-            if (a.t == V_INT && b.t == V_INT) {
-                set_bool(out, cmp_op(e->sub, (a.u.i > b.u.i) - (a.u.i < b.u.i)));
-                return;
-            }
-            double da = a.t == V_NUM ? a.u.d : (double)a.u.i, db = b.t == V_NUM ? b.u.d : (double)b.u.i;
-            if (da == da && db == db) {   /* NaN goes the general way */
-                set_bool(out, cmp_op(e->sub, (da > db) - (da < db)));
-                return;
-            }
-        }
-        if (e->sub == SHOAL_OP_EQ || e->sub == SHOAL_OP_NE) {
-            int eq = shoal_val_eq(x, &a, &b);
-            if (eq >= 0) set_bool(out, e->sub == SHOAL_OP_EQ ? eq : !eq);
-            return;
-        }
-        if (shoal_val_cmp(x, &a, &b, &k) == 0) set_bool(out, cmp_op(e->sub, k));
+        compare(x, e->sub, &a, &b, out);
         return;
     }
     case X_AND:
@@ -704,6 +725,8 @@ static int emit(run *g, const rowctx *r)
     return 0;
 }
 
+static int group_row(run *g, const qval *keys);
+
 /* A row from the source: filter, then group or emit. */
 static int process(run *g, const rowctx *r)
 {
@@ -715,6 +738,14 @@ static int process(run *g, const rowctx *r)
     if (!p->grouped) return emit(g, r);
     qval *keys = g->keybuf;
     for (int i = 0; i < p->n_keys; i++) shoal_exec_eval(x, p->keys[i], &keys[i]);
+    return group_row(g, keys);
+}
+
+/* A row (x->row) whose GROUP BY keys are known: into its group. */
+static int group_row(run *g, const qval *keys)
+{
+    exec *x = g->x;
+    plan *p = g->p;
     /* Without GROUP BY there is one group, and GROUP BY type, group or member indexes
      * groups by the dictionary id: no hashing per row in either case. */
     group *q;
@@ -1139,6 +1170,188 @@ static int top_bound(run *g, const uint64_t *live, uint64_t **res)
     return 1;
 }
 
+/* ---------------------------------------------------------------- members in blocks */
+
+/* Over members, WHERE and the GROUP BY keys are usually conditions over per-member
+ * aggregates (layers, tiers). They are evaluated a block of members at a time, node by
+ * node, so that the interpreter's dispatch is paid once a block instead of once a
+ * member: the same values as shoal_exec_eval, from the same helpers. Only nodes
+ * without side effects qualify (vec_ok): a block evaluates both sides of AND and OR,
+ * where a member at a time stops early. */
+#define VBLOCK 256
+
+static int vec_ok(const cx *e)
+{
+    if (!e) return 1;
+    switch (e->op) {
+    case X_CONST: case X_MAGG: case X_MEMBER: return 1;
+    case X_CMP: case X_AND: case X_OR: return vec_ok(e->a) && vec_ok(e->b);
+    case X_NOT: case X_ISNULL: return vec_ok(e->a);
+    case X_CASE:
+        if (e->a || !vec_ok(e->c)) return 0;
+        for (int i = 0; i < e->n; i++)
+            if (!vec_ok(e->v[i])) return 0;
+        return 1;
+    default: return 0;
+    }
+}
+
+/* e for members ms[0..n), into out[0..n); temporaries from a (reset by the caller). */
+static int veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n, qval *out)
+{
+    qval *va = NULL, *vb = NULL;
+    /* A count or a score against a number, straight from the array (as in
+     * shoal_exec_eval). */
+    if (e->op == X_CMP && e->a->op == X_MAGG && e->b->op == X_CONST && (e->b->k.t == V_INT || e->b->k.t == V_NUM)) {
+        const magg *g = &x->p->maggs[e->a->slot];
+        if (g->fn == F_COUNT && e->b->k.t == V_INT) {
+            int64_t c = e->b->k.u.i;
+            for (int i = 0; i < n; i++) {
+                int64_t v = (int64_t)g->n[ms[i]];
+                set_bool(&out[i], cmp_op(e->sub, (v > c) - (v < c)));
+            }
+            return 0;
+        }
+        double c = e->b->k.t == V_NUM ? e->b->k.u.d : (double)e->b->k.u.i;
+        if ((g->fn == F_SCORE || g->fn == F_COUNT) && c == c) {
+            for (int i = 0; i < n; i++) {
+                double v = g->fn == F_SCORE ? g->d[ms[i]] : (double)g->n[ms[i]];
+                if (v == v) {
+                    set_bool(&out[i], cmp_op(e->sub, (v > c) - (v < c)));
+                } else {
+                    qval qa;
+                    magg_val(g, ms[i], &qa);
+                    compare(x, e->sub, &qa, &e->b->k, &out[i]);
+                }
+            }
+            return 0;
+        }
+    }
+    if (e->op == X_CMP || e->op == X_AND || e->op == X_OR || e->op == X_NOT || e->op == X_ISNULL) {
+        if (!(va = shoal_arena_alloc(a, sizeof *va * (size_t)n))) return nomem(x);
+        if (e->b && !(vb = shoal_arena_alloc(a, sizeof *vb * (size_t)n))) return nomem(x);
+        int rc = veval(x, a, e->a, ms, n, va);
+        if (!rc && e->b) rc = veval(x, a, e->b, ms, n, vb);
+        if (rc) return rc;
+    }
+    switch (e->op) {
+    case X_CONST:
+        for (int i = 0; i < n; i++) out[i] = e->k;
+        return 0;
+    case X_MAGG: {
+        const magg *g = &x->p->maggs[e->slot];
+        for (int i = 0; i < n; i++) magg_val(g, ms[i], &out[i]);
+        return 0;
+    }
+    case X_MEMBER:
+        for (int i = 0; i < n; i++) {
+            out[i].t = V_ID;
+            out[i].ns = SHOAL_NS_MEMBER;
+            out[i].u.i = ms[i];
+        }
+        return 0;
+    case X_CMP:
+        for (int i = 0; i < n; i++) compare(x, e->sub, &va[i], &vb[i], &out[i]);
+        return 0;
+    case X_AND:
+    case X_OR:
+        for (int i = 0; i < n; i++) and_or(e->op == X_AND, &va[i], &vb[i], &out[i]);
+        return 0;
+    case X_NOT:
+        for (int i = 0; i < n; i++) {
+            out[i].t = V_NULL;
+            if (va[i].t != V_NULL) set_bool(&out[i], !truth(&va[i]));
+        }
+        return 0;
+    case X_ISNULL:
+        for (int i = 0; i < n; i++) set_bool(&out[i], (va[i].t == V_NULL) != e->sub);
+        return 0;
+    case X_CASE: {
+        /* CASE WHEN c1 THEN v1 … ELSE d END: each condition over the members still
+         * undecided, each value over those it picked */
+        uint32_t *left = shoal_arena_alloc(a, sizeof *left * (size_t)n), *pick = shoal_arena_alloc(a, sizeof *pick * (size_t)n);
+        int *lpos = shoal_arena_alloc(a, sizeof *lpos * (size_t)n), *ppos = shoal_arena_alloc(a, sizeof *ppos * (size_t)n);
+        qval *c = shoal_arena_alloc(a, sizeof *c * (size_t)n), *v = shoal_arena_alloc(a, sizeof *v * (size_t)n);
+        if (!left || !pick || !lpos || !ppos || !c || !v) return nomem(x);
+        int nl = n, rc;
+        for (int i = 0; i < n; i++) left[i] = ms[i], lpos[i] = i;
+        for (int b = 0; b < e->n && nl; b += 2) {
+            if ((rc = veval(x, a, e->v[b], left, nl, c))) return rc;
+            int np = 0, keep = 0;
+            for (int i = 0; i < nl; i++) {
+                if (truth(&c[i]) && c[i].t != V_NULL) pick[np] = left[i], ppos[np++] = lpos[i];
+                else left[keep] = left[i], lpos[keep++] = lpos[i];
+            }
+            nl = keep;
+            if (!np) continue;
+            if ((rc = veval(x, a, e->v[b + 1], pick, np, v))) return rc;
+            for (int i = 0; i < np; i++) out[ppos[i]] = v[i];
+        }
+        if (nl && e->c) {
+            if ((rc = veval(x, a, e->c, left, nl, v))) return rc;
+            for (int i = 0; i < nl; i++) out[lpos[i]] = v[i];
+        } else {
+            for (int i = 0; i < nl; i++) out[lpos[i]].t = V_NULL;
+        }
+        return 0;
+    }
+    default:
+        return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: node %d is not evaluated in blocks", e->op);
+    }
+}
+
+/* A block of members ms[0..n): WHERE and the keys evaluated in blocks where they
+ * qualify, then each member's row as process() would make it. */
+static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int vwhere, int vkeys)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    int rc;
+    shoal_arena_reset(a);
+    qval *w = NULL, *k = NULL;
+    if (vwhere) {
+        if (!(w = shoal_arena_alloc(a, sizeof *w * (size_t)n))) return nomem(x);
+        if ((rc = veval(x, a, p->where, ms, n, w))) return rc;
+    }
+    if (vkeys) {
+        if (!(k = shoal_arena_alloc(a, sizeof *k * (size_t)n * (size_t)p->n_keys))) return nomem(x);
+        for (int j = 0; j < p->n_keys; j++) {
+            qval *col = shoal_arena_alloc(a, sizeof *col * (size_t)n);
+            if (!col) return nomem(x);
+            if ((rc = veval(x, a, p->keys[j], ms, n, col))) return rc;
+            for (int i = 0; i < n; i++) k[(size_t)i * (size_t)p->n_keys + (size_t)j] = col[i];
+        }
+    }
+    rowctx row = {0};
+    for (int i = 0; i < n && !g->stop; i++) {
+        row.member = ms[i];
+        if (!vwhere && !vkeys) {
+            if ((rc = process(g, &row))) return rc;
+            continue;
+        }
+        if (w && (w[i].t == V_NULL || !truth(&w[i]))) continue;
+        if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+        x->row = &row;
+        if (!vwhere && p->where && !truthy(x, p->where)) {
+            if (x->err->code) return x->err->code;
+            continue;
+        }
+        if (!p->grouped) {
+            if ((rc = emit(g, &row))) return rc;
+            continue;
+        }
+        if (vkeys) {
+            rc = group_row(g, &k[(size_t)i * (size_t)p->n_keys]);
+        } else {
+            qval *keys = g->keybuf;
+            for (int j = 0; j < p->n_keys; j++) shoal_exec_eval(x, p->keys[j], &keys[j]);
+            rc = group_row(g, keys);
+        }
+        if (rc) return rc;
+    }
+    return x->err->code;
+}
+
 /* One row per member, 1..n: every interned member has at least one event (the
  * dictionary and the log commit together), so as of the whole log these are the
  * members. */
@@ -1171,6 +1384,12 @@ static int member_rows(run *g)
     }
     rc = 0;
     if (live) live[0] &= ~(uint64_t)1;   /* member id 0 is no member */
+    int vwhere = p->where && vec_ok(p->where), vkeys = p->grouped && p->n_keys > 0;
+    for (int j = 0; j < p->n_keys && vkeys; j++) vkeys = vec_ok(p->keys[j]);
+    uint32_t ms[VBLOCK];
+    int nb = 0;
+    shoal_arena *a = NULL;
+    if ((vwhere || vkeys) && !(a = shoal_arena_new())) return nomem(x);
     uint32_t visits = 0;
     for (uint32_t m = 1; m <= p->n_members && !g->stop; m++) {
         if ((++visits & 65535) == 0 && x->cancel && *x->cancel) {
@@ -1187,9 +1406,19 @@ static int member_rows(run *g)
             m += (uint32_t)__builtin_ctzll(w);
             if (m > p->n_members) break;
         }
-        row.member = m;
-        if ((rc = process(g, &row))) break;
+        if (!a) {
+            row.member = m;
+            if ((rc = process(g, &row))) break;
+            continue;
+        }
+        ms[nb++] = m;
+        if (nb == VBLOCK) {
+            if ((rc = member_block(g, a, ms, nb, vwhere, vkeys))) break;
+            nb = 0;
+        }
     }
+    if (!rc && nb && !g->stop) rc = member_block(g, a, ms, nb, vwhere, vkeys);
+    shoal_arena_free(a);
     return rc;
 }
 

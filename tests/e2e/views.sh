@@ -112,6 +112,18 @@ done
 e=$("$SHOAL" --db "$D" query --format csv "SET NOW = '2024-09-08T15:00:00Z'; EXPLAIN SELECT member, count(checkin) DURING last 30 days AS n FROM members")
 check_grep "views: ... read from the Santiago view" "counters cl, series 1, days 2024-08-10..2024-09-07, and the log" "$e"
 
+# Over members, WHERE and GROUP BY keys made of aggregates, comparisons, AND/OR/NOT,
+# IS NULL and CASE are evaluated a block of members at a time; wrapped in a function
+# they are evaluated a member at a time. Both give the same rows, NULLs included.
+K="CASE WHEN avg(post.words) IS NULL THEN 'none' WHEN avg(post.words) > 300 THEN 'long' WHEN count(like) >= 3 AND NOT count(essence) = 0 THEN 'liker' ELSE 'short' END"
+W="avg(post.words) > 100 OR count(like) >= 3 AND NOT (count(comment) < 2) OR avg(purchase.amount) IS NOT NULL"
+a=$("$SHOAL" query --format csv "SELECT $K AS k, count(*) AS n, sum(count(post)) AS p FROM members WHERE $W GROUP BY k ORDER BY k")
+b=$("$SHOAL" query --format csv "SELECT lower($K) AS k, count(*) AS n, sum(count(post)) AS p FROM members WHERE coalesce($W, FALSE) GROUP BY k ORDER BY k")
+check_eq "views: conditions over members in blocks == one member at a time" "$a" "$b"
+check_grep "views: ... over several groups" "^short," "$a"
+a=$("$SHOAL" query --format csv "SELECT member, $K AS k FROM members WHERE NOT ($W) ORDER BY member")
+b=$("$SHOAL" query --format csv "SELECT member, lower($K) AS k FROM members WHERE coalesce(NOT ($W), FALSE) ORDER BY member")
+check_eq "views: NOT of a condition with NULLs, in blocks == one at a time" "$a" "$b"
 # ORDER BY a count or score LIMIT k reads only the members that can make the cut: the
 # rows must be those of the whole sorted list (ties at the cut included), either way.
 for q in "count(post) AS c FROM members ORDER BY c, member LIMIT 7 OFFSET 30" \
