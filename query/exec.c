@@ -712,8 +712,19 @@ static int emit(run *g, const rowctx *r)
     if (!o->cols || !o->keys) return nomem(x);
     o->n = g->n_made++;
     for (int i = 0; i < p->n_order; i++) {
-        shoal_exec_eval(x, p->order[i], &o->keys[i]);
-        if (keep_in(x, g->rows_a, &o->keys[i])) return x->err->code;
+        qval *k = &o->keys[i];
+        shoal_exec_eval(x, p->order[i], k);
+        if (keep_in(x, g->rows_a, k)) return x->err->code;
+        /* A name sorts by its string: looked up once here, not at every comparison
+         * (dictionary strings live as long as the database is open). */
+        if (k->t == V_ID) {
+            const char *str;
+            uint32_t len;
+            shoal_val_str(x, k, &str, &len);
+            k->t = V_STR;
+            k->u.s = str;
+            k->n = len;
+        }
     }
     for (int i = 0; i < p->n_cols; i++) {
         o->cols[i] = cols[i];
