@@ -297,15 +297,13 @@ int shoal_zone_compute(shoal_db *db, MDB_txn *txn, uint64_t *n_blocks, int64_t *
 /* Rewrites the zone map from the log inside write transaction txn. */
 int shoal_zone_rebuild(shoal_db *db, MDB_txn *txn, shoal_err *err);
 
-/* Where a scan for events with ts in [lo, hi) should go on from seq: *next is seq
- * itself, or the first sequence of a later block that may hold a match (past the
- * snapshot's end when none can). */
-int shoal_zone_skip(shoal_reader *r, uint64_t seq, int64_t lo, int64_t hi, uint64_t *next, shoal_err *err);
+/* Where a scan for events with ts in any of n ranges (pairs [lo, hi) in ranges) should
+ * go on from seq: *next is seq itself, or the first sequence of a later block that may
+ * hold a match (past the snapshot's end when none can). */
+int shoal_zone_skip(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next, shoal_err *err);
 /* The earliest event time of r's snapshot from the zone map (a read per 4096 records);
  * SHOAL_ENOTFOUND when the map does not cover every block. */
 int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err);
-/* The same for events in any of n ranges: ranges holds n pairs [lo, hi). */
-int shoal_zone_skip_any(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next, shoal_err *err);
 
 /* The LMDB cursor under a log cursor, for scan loops that step and decode inline
  * (query/scan.h). Valid until the log cursor is closed. */

@@ -2,7 +2,7 @@
  * and latest event time in it, in the table "zones" (big-endian block number → two
  * int64), written in the same write transaction as the block's records.
  *
- * A scan restricted to a time range asks shoal_zone_skip where the next block that can
+ * A scan restricted to time ranges asks shoal_zone_skip where the next block that can
  * hold a matching event starts, and jumps there. Events arrive mostly in time order, so
  * blocks span narrow, ordered stretches of time; a late event widens its block's span,
  * which only makes that block scanned more often, never wrongly skipped. A block with
@@ -158,13 +158,7 @@ done:
     return rc;
 }
 
-int shoal_zone_skip(shoal_reader *r, uint64_t seq, int64_t lo, int64_t hi, uint64_t *next, shoal_err *err)
-{
-    int64_t range[2] = {lo, hi};
-    return shoal_zone_skip_any(r, seq, range, 1, next, err);
-}
-
-int shoal_zone_skip_any(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next, shoal_err *err)
+int shoal_zone_skip(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next, shoal_err *err)
 {
     *next = seq;
     if (!r->db->has_zones || seq == 0 || seq > r->last_seq) return SHOAL_OK;

@@ -831,15 +831,7 @@ static int scan_log(run *g, int members)
     else if (members && p->cut_ts != INT64_MAX) zr = upto, n_zr = 1;
     uint64_t zone_end = 0;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if (n_zr && rec.seq > zone_end) {
-            uint64_t next;
-            if ((rc = shoal_zone_skip_any(x->r, rec.seq, zr, n_zr, &next, x->err))) goto fail;
-            if (next > rec.seq) {
-                x->n_skipped += next - rec.seq;
-                if ((rc = scan_seek(mc, next, &rec, x->err)) != 1) break;
-            }
-            zone_end = ((rec.seq - 1) / SHOAL_ZONE_BLOCK + 1) * SHOAL_ZONE_BLOCK;
-        }
+        if ((rc = scan_zone(x->r, mc, &rec, zr, n_zr, &zone_end, &x->n_skipped, x->err)) != 1) break;
         if (rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
@@ -1014,16 +1006,9 @@ static int read_rise(exec *x, plan *p, magg *a)
         MDB_cursor_op op = MDB_FIRST;
         shoal_rec rec;
         uint64_t zone_end = 0, n = 0;
+        int64_t after[2] = {from, INT64_MAX};
         while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-            if (rec.seq > zone_end) {
-                uint64_t next;
-                if ((rc = shoal_zone_skip(x->r, rec.seq, from, INT64_MAX, &next, x->err))) goto fail;
-                if (next > rec.seq) {
-                    x->n_skipped += next - rec.seq;
-                    if ((rc = scan_seek(mc, next, &rec, x->err)) != 1) break;
-                }
-                zone_end = ((rec.seq - 1) / SHOAL_ZONE_BLOCK + 1) * SHOAL_ZONE_BLOCK;
-            }
+            if ((rc = scan_zone(x->r, mc, &rec, after, 1, &zone_end, &x->n_skipped, x->err)) != 1) break;
             if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
                 rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
                 goto fail;

@@ -36,4 +36,24 @@ static inline int scan_seek(MDB_cursor *mc, uint64_t seq, shoal_rec *rec, shoal_
     return rc ? rc : 1;
 }
 
+/* The zone map's part of a time-restricted scan: at the first record of a block
+ * (rec->seq past *zone_end), jumps to the next block whose span of times can meet one
+ * of the n ranges (pairs [lo, hi) in zr), counting the records jumped over in
+ * *skipped. Returns 1 with rec on a record to look at, 0 at the end, or a negative
+ * SHOAL_E*. With n 0, nothing is skipped. */
+static inline int scan_zone(shoal_reader *r, MDB_cursor *mc, shoal_rec *rec, const int64_t *zr, int n,
+                            uint64_t *zone_end, uint64_t *skipped, shoal_err *err)
+{
+    if (!n || rec->seq <= *zone_end) return 1;
+    uint64_t next;
+    int rc = shoal_zone_skip(r, rec->seq, zr, n, &next, err);
+    if (rc) return rc;
+    if (next > rec->seq) {
+        *skipped += next - rec->seq;
+        if ((rc = scan_seek(mc, next, rec, err)) != 1) return rc;
+    }
+    *zone_end = ((rec->seq - 1) / SHOAL_ZONE_BLOCK + 1) * SHOAL_ZONE_BLOCK;
+    return 1;
+}
+
 #endif

@@ -235,6 +235,13 @@ TEST(dup_after_clean_batch)
     unit_rm_dir();
 }
 
+/* shoal_zone_skip over the one range [lo, hi). */
+static int skip1(shoal_reader *r, uint64_t seq, int64_t lo, int64_t hi, uint64_t *next)
+{
+    int64_t range[2] = {lo, hi};
+    return shoal_zone_skip(r, seq, range, 1, next, NULL);
+}
+
 TEST(zone_map)
 {
     /* Three blocks of events one second apart, in time order, except for one late
@@ -260,18 +267,22 @@ TEST(zone_map)
     CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
     uint64_t next;
     int64_t t2 = 1000000 + (int64_t)(SHOAL_ZONE_BLOCK * 2 + 10) * 1000;   /* inside block 2 only */
-    CHECK_RC(shoal_zone_skip(r, 1, t2, t2 + 1, &next, NULL), SHOAL_OK);
+    CHECK_RC(skip1(r, 1, t2, t2 + 1, &next), SHOAL_OK);
     CHECK(next == 2 * SHOAL_ZONE_BLOCK + 1);
     /* The late event widens block 1: a range before all on-time events skips block 0
      * (which starts at 1000000) but not block 1. */
-    CHECK_RC(shoal_zone_skip(r, 1, 0, 10, &next, NULL), SHOAL_OK);
+    CHECK_RC(skip1(r, 1, 0, 10, &next), SHOAL_OK);
     CHECK(next == SHOAL_ZONE_BLOCK + 1);
     /* A range after everything skips to the end of the snapshot. */
-    CHECK_RC(shoal_zone_skip(r, 1, INT64_MAX - 1, INT64_MAX, &next, NULL), SHOAL_OK);
+    CHECK_RC(skip1(r, 1, INT64_MAX - 1, INT64_MAX, &next), SHOAL_OK);
     CHECK(next == N + 1);
     /* A range that block 0 meets: no skip. */
-    CHECK_RC(shoal_zone_skip(r, 7, 1000000, 1000001, &next, NULL), SHOAL_OK);
+    CHECK_RC(skip1(r, 7, 1000000, 1000001, &next), SHOAL_OK);
     CHECK(next == 7);
+    /* Two ranges: the first block either can meet. */
+    int64_t two[4] = {INT64_MAX - 1, INT64_MAX, t2, t2 + 1};
+    CHECK_RC(shoal_zone_skip(r, 1, two, 2, &next, NULL), SHOAL_OK);
+    CHECK(next == 2 * SHOAL_ZONE_BLOCK + 1);
     shoal_reader_close(r);
 
     /* A zone narrowed behind the engine's back is found by check. */
