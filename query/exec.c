@@ -177,6 +177,26 @@ static inline void compare(exec *x, int op, const qval *a, const qval *b, qval *
     if (shoal_val_cmp(x, a, b, &k) == 0) set_bool(out, cmp_op(op, k));
 }
 
+/* Comparison e when it is a count or a score against a number (the stuff of layers and
+ * tiers), for member m, read straight from the array: 1 with out set, 0 when e is not
+ * of that shape or the value is NaN (then the general way decides). */
+static inline int magg_cmp(exec *x, const cx *e, uint32_t m, qval *out)
+{
+    if (e->a->op != X_MAGG || e->b->op != X_CONST || (e->b->k.t != V_INT && e->b->k.t != V_NUM)) return 0;
+    const magg *g = &x->p->maggs[e->a->slot];
+    if (g->fn == F_COUNT && e->b->k.t == V_INT) {
+        int64_t v = (int64_t)g->n[m], c = e->b->k.u.i;
+        set_bool(out, cmp_op(e->sub, (v > c) - (v < c)));
+        return 1;
+    }
+    if (g->fn != F_SCORE && g->fn != F_COUNT) return 0;
+    double v = g->fn == F_SCORE ? g->d[m] : (double)g->n[m];
+    double c = e->b->k.t == V_NUM ? e->b->k.u.d : (double)e->b->k.u.i;
+    if (v != v || c != c) return 0;
+    set_bool(out, cmp_op(e->sub, (v > c) - (v < c)));
+    return 1;
+}
+
 /* SQL's three-valued AND and OR of a and b, once both are known */
 static void and_or(int is_and, const qval *a, const qval *b, qval *out)
 {
@@ -227,24 +247,7 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
         arith(e->sub, &a, &b, out);
         return;
     case X_CMP: {
-        /* A count or a score against a number (the stuff of layers and tiers): read
-         * straight from the array. */
-        if (e->a->op == X_MAGG && e->b->op == X_CONST && (e->b->k.t == V_INT || e->b->k.t == V_NUM)) {
-            const magg *g = &x->p->maggs[e->a->slot];
-            if (g->fn == F_COUNT && e->b->k.t == V_INT) {
-                int64_t v = (int64_t)g->n[r->member], c = e->b->k.u.i;
-                set_bool(out, cmp_op(e->sub, (v > c) - (v < c)));
-                return;
-            }
-            if (g->fn == F_SCORE || g->fn == F_COUNT) {
-                double v = g->fn == F_SCORE ? g->d[r->member] : (double)g->n[r->member];
-                double c = e->b->k.t == V_NUM ? e->b->k.u.d : (double)e->b->k.u.i;
-                if (v == v && c == c) {
-                    set_bool(out, cmp_op(e->sub, (v > c) - (v < c)));
-                    return;
-                }
-            }
-        }
+        if (magg_cmp(x, e, r->member, out)) return;
         shoal_exec_eval(x, e->a, &a);
         shoal_exec_eval(x, e->b, &b);
         compare(x, e->sub, &a, &b, out);
@@ -736,27 +739,22 @@ static int emit(run *g, const rowctx *r)
     return 0;
 }
 
-static int group_row(run *g, const qval *keys);
-
-/* A row from the source: filter, then group or emit. */
-static int process(run *g, const rowctx *r)
+/* A row from the source: filter, then group or emit. WHERE's value and the GROUP BY
+ * keys come evaluated already when where and keys are given (a block of members),
+ * else they are evaluated here. */
+static int process_row(run *g, const rowctx *r, const qval *where, const qval *keys)
 {
     exec *x = g->x;
     plan *p = g->p;
     if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
     x->row = (rowctx *)r;
-    if (p->where && !truthy(x, p->where)) return x->err->code;
+    if (where ? where->t == V_NULL || !truth(where) : p->where && !truthy(x, p->where)) return x->err->code;
     if (!p->grouped) return emit(g, r);
-    qval *keys = g->keybuf;
-    for (int i = 0; i < p->n_keys; i++) shoal_exec_eval(x, p->keys[i], &keys[i]);
-    return group_row(g, keys);
-}
-
-/* A row (x->row) whose GROUP BY keys are known: into its group. */
-static int group_row(run *g, const qval *keys)
-{
-    exec *x = g->x;
-    plan *p = g->p;
+    if (!keys) {
+        qval *k = g->keybuf;
+        for (int i = 0; i < p->n_keys; i++) shoal_exec_eval(x, p->keys[i], &k[i]);
+        keys = k;
+    }
     /* Without GROUP BY there is one group, and GROUP BY type, group or member indexes
      * groups by the dictionary id: no hashing per row in either case. */
     group *q;
@@ -772,6 +770,8 @@ static int group_row(run *g, const qval *keys)
     int rc = accumulate(g, q);
     return rc ? rc : x->err->code;
 }
+
+static int process(run *g, const rowctx *r) { return process_row(g, r, NULL, NULL); }
 
 static int row_cmp(const void *a, const void *b, void *ctx)
 {
@@ -1196,32 +1196,16 @@ static int vec_ok(const cx *e)
 static int veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n, qval *out)
 {
     qval *va = NULL, *vb = NULL;
-    /* A count or a score against a number, straight from the array (as in
-     * shoal_exec_eval). */
-    if (e->op == X_CMP && e->a->op == X_MAGG && e->b->op == X_CONST && (e->b->k.t == V_INT || e->b->k.t == V_NUM)) {
-        const magg *g = &x->p->maggs[e->a->slot];
-        if (g->fn == F_COUNT && e->b->k.t == V_INT) {
-            int64_t c = e->b->k.u.i;
-            for (int i = 0; i < n; i++) {
-                int64_t v = (int64_t)g->n[ms[i]];
-                set_bool(&out[i], cmp_op(e->sub, (v > c) - (v < c)));
-            }
-            return 0;
+    /* A count or a score against a number: member by member from the array, any the
+     * shortcut declines (a NaN) the general way. */
+    if (e->op == X_CMP && n > 0 && magg_cmp(x, e, ms[0], &out[0])) {
+        for (int i = 1; i < n; i++) {
+            if (magg_cmp(x, e, ms[i], &out[i])) continue;
+            qval qa;
+            magg_val(&x->p->maggs[e->a->slot], ms[i], &qa);
+            compare(x, e->sub, &qa, &e->b->k, &out[i]);
         }
-        double c = e->b->k.t == V_NUM ? e->b->k.u.d : (double)e->b->k.u.i;
-        if ((g->fn == F_SCORE || g->fn == F_COUNT) && c == c) {
-            for (int i = 0; i < n; i++) {
-                double v = g->fn == F_SCORE ? g->d[ms[i]] : (double)g->n[ms[i]];
-                if (v == v) {
-                    set_bool(&out[i], cmp_op(e->sub, (v > c) - (v < c)));
-                } else {
-                    qval qa;
-                    magg_val(g, ms[i], &qa);
-                    compare(x, e->sub, &qa, &e->b->k, &out[i]);
-                }
-            }
-            return 0;
-        }
+        return 0;
     }
     if (e->op == X_CMP || e->op == X_AND || e->op == X_OR || e->op == X_NOT || e->op == X_ISNULL) {
         if (!(va = shoal_arena_alloc(a, sizeof *va * (size_t)n))) return nomem(x);
@@ -1302,7 +1286,7 @@ static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int v
 {
     exec *x = g->x;
     plan *p = g->p;
-    int rc;
+    int rc, nk = p->n_keys;
     shoal_arena_reset(a);
     qval *w = NULL, *k = NULL;
     if (vwhere) {
@@ -1310,42 +1294,19 @@ static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int v
         if ((rc = veval(x, a, p->where, ms, n, w))) return rc;
     }
     if (vkeys) {
-        if (!(k = shoal_arena_alloc(a, sizeof *k * (size_t)n * (size_t)p->n_keys))) return nomem(x);
-        for (int j = 0; j < p->n_keys; j++) {
-            qval *col = shoal_arena_alloc(a, sizeof *col * (size_t)n);
-            if (!col) return nomem(x);
+        qval *col = shoal_arena_alloc(a, sizeof *col * (size_t)n);
+        if (!col || !(k = shoal_arena_alloc(a, sizeof *k * (size_t)n * (size_t)nk))) return nomem(x);
+        for (int j = 0; j < nk; j++) {
             if ((rc = veval(x, a, p->keys[j], ms, n, col))) return rc;
-            for (int i = 0; i < n; i++) k[(size_t)i * (size_t)p->n_keys + (size_t)j] = col[i];
+            for (int i = 0; i < n; i++) k[(size_t)i * (size_t)nk + (size_t)j] = col[i];
         }
     }
     rowctx row = {0};
     for (int i = 0; i < n && !g->stop; i++) {
         row.member = ms[i];
-        if (!vwhere && !vkeys) {
-            if ((rc = process(g, &row))) return rc;
-            continue;
-        }
-        if (w && (w[i].t == V_NULL || !truth(&w[i]))) continue;
-        if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
-        x->row = &row;
-        if (!vwhere && p->where && !truthy(x, p->where)) {
-            if (x->err->code) return x->err->code;
-            continue;
-        }
-        if (!p->grouped) {
-            if ((rc = emit(g, &row))) return rc;
-            continue;
-        }
-        if (vkeys) {
-            rc = group_row(g, &k[(size_t)i * (size_t)p->n_keys]);
-        } else {
-            qval *keys = g->keybuf;
-            for (int j = 0; j < p->n_keys; j++) shoal_exec_eval(x, p->keys[j], &keys[j]);
-            rc = group_row(g, keys);
-        }
-        if (rc) return rc;
+        if ((rc = process_row(g, &row, w ? &w[i] : NULL, k ? &k[(size_t)i * (size_t)nk] : NULL))) return rc;
     }
-    return x->err->code;
+    return 0;
 }
 
 /* One row per member, 1..n: every interned member has at least one event (the
