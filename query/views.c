@@ -257,6 +257,21 @@ static int create_score(exec *x, const shoal_stmt *st, shoal_viewdef *def)
     return score_terms(x, st->cols->expr, def, SHOAL_VIEW_MAX_SERIES);
 }
 
+/* Keeps a checked named definition (kind "layer" or "tiers") as its statement text; a
+ * name taken by a view or another definition is an error at the name. */
+static int define(exec *x, const shoal_stmt *st, const char *kind)
+{
+    shoal_namedef d = {{kind, (uint32_t)strlen(kind)}, {st->vname, (uint32_t)strlen(st->vname)},
+                       {x->src + st->off, (uint32_t)st->len}};
+    shoal_err e;
+    shoal_err_clear(&e);
+    int rc = shoal_view_define(x->db, &d, &e);
+    if (rc == SHOAL_ESEMANTIC || rc == SHOAL_EINVAL)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "%s", e.msg);
+    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    return 0;
+}
+
 /* CREATE LAYER name AS predicate: checked by compiling it as a query would (unknown
  * types, row aggregates, non-conditions fail here, at their positions), then kept as
  * its text; queries compile it again where they name it (plan.c, compile_layer). */
@@ -272,14 +287,7 @@ static int create_layer(exec *x, const shoal_stmt *st)
     shoal_reader_close(x->r);
     x->r = NULL;
     if (rc) return rc;
-    shoal_namedef d = {{"layer", 5}, {st->vname, (uint32_t)strlen(st->vname)}, {x->src + st->off, (uint32_t)st->len}};
-    shoal_err e;
-    shoal_err_clear(&e);
-    rc = shoal_view_define(x->db, &d, &e);
-    if (rc == SHOAL_ESEMANTIC || rc == SHOAL_EINVAL)
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "%s", e.msg);
-    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
-    return 0;
+    return define(x, st, "layer");
 }
 
 /* The tiers form, "(name WHEN cond, …)": each item's name comes before its condition. */
@@ -318,14 +326,7 @@ static int create_tiers(exec *x, const shoal_stmt *st)
     x->r = NULL;
     if (rc) return rc;
     if (!n_when) return sem(x, st->cols->alias_off, st->cols->alias_len, "tiers need at least one tier WHEN condition");
-    shoal_namedef d = {{"tiers", 5}, {st->vname, (uint32_t)strlen(st->vname)}, {x->src + st->off, (uint32_t)st->len}};
-    shoal_err e;
-    shoal_err_clear(&e);
-    rc = shoal_view_define(x->db, &d, &e);
-    if (rc == SHOAL_ESEMANTIC || rc == SHOAL_EINVAL)
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "%s", e.msg);
-    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
-    return 0;
+    return define(x, st, "tiers");
 }
 
 int shoal_views_create(exec *x, const shoal_stmt *st)
@@ -461,21 +462,9 @@ int shoal_views_score(exec *x, const char *name, shoal_viewinfo *out)
 
 /* The first local day that starts at or after t (ceil) or at or before t (floor), and
  * the instant it starts. */
-static int64_t day_start(const shoal_tz *tz, int64_t day)
-{
-    /* Local midnight, when it exists; where a zone skips it (America/Santiago moves its
-     * clocks at 24:00), the first instant the view counts in that day: the bounds of
-     * the days a view answers must be exactly where shoal_view_day changes. */
-    int64_t t = shoal_tz_to_utc(tz, day * 86400000LL);
-    if (shoal_view_day(tz, t) == day && shoal_view_day(tz, t - 1) < day) return t;
-    int64_t lo = t - 86400000LL, hi = t + 86400000LL;   /* day(lo) < day <= day(hi) */
-    while (hi - lo > 1) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (shoal_view_day(tz, mid) >= day) hi = mid;
-        else lo = mid;
-    }
-    return hi;
-}
+/* Where local day `day` starts: its midnight, or, where a zone skips midnight, the
+ * instant the clocks jumped (shoal_tz_to_utc), which is where shoal_view_day changes. */
+static int64_t day_start(const shoal_tz *tz, int64_t day) { return shoal_tz_to_utc(tz, day * 86400000LL); }
 
 static int64_t day_ceil(const shoal_tz *tz, int64_t t, int64_t *start)
 {
