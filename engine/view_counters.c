@@ -141,12 +141,14 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     return SHOAL_OK;
 }
 
-static cdelta *delta_at(cstate *s, uint64_t sd, uint32_t m)
+/* Room for n deltas in all (the table stays at most half full). 0, or -1 when out of
+ * memory. */
+static int reserve(cstate *s, size_t n)
 {
-    if ((s->dn + 1) * 2 > s->dcap) {
+    while (n * 2 > s->dcap) {
         size_t nc = s->dcap ? s->dcap * 2 : 4096;
         cdelta *t = shoal_malloc(nc * sizeof *t);
-        if (!t) return NULL;
+        if (!t) return -1;
         memset(t, 0, nc * sizeof *t);
         for (size_t i = 0; i < s->dcap; i++)
             if (s->d[i].used) {
@@ -158,6 +160,12 @@ static cdelta *delta_at(cstate *s, uint64_t sd, uint32_t m)
         s->d = t;
         s->dcap = nc;
     }
+    return 0;
+}
+
+static cdelta *delta_at(cstate *s, uint64_t sd, uint32_t m)
+{
+    if (reserve(s, s->dn + 1)) return NULL;
     size_t j = hash2(sd, m) & (s->dcap - 1);
     while (s->d[j].used) {
         if (s->d[j].sd == sd && s->d[j].member == m) return &s->d[j];
@@ -397,22 +405,20 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
 {
     cstate *s = v->st;
     int rc = SHOAL_OK;
-    /* Each day delta also counts in its month's bucket. */
+    /* Each day delta also counts in its month's bucket. With room for a month delta per
+     * day delta made first, the table is not rebuilt while it is walked: the month
+     * deltas it gains along the way are passed over by their flag. */
     if (s->dn && s->months) {
-        cdelta *days = shoal_malloc(s->dn * sizeof *days);
-        if (!days) return nomem(err);
-        size_t n = 0;
-        for (size_t i = 0; i < s->dcap; i++)
-            if (s->d[i].used && !(s->d[i].sd >> 32 & MONTHS)) days[n++] = s->d[i];
-        for (size_t i = 0; i < n; i++) {
-            const cdelta *x = &days[i];
+        if (reserve(s, 2 * s->dn)) return nomem(err);
+        int64_t last_day = INT64_MIN;
+        uint32_t fm = 0;
+        for (size_t i = 0; i < s->dcap; i++) {
+            const cdelta *x = &s->d[i];
+            if (!x->used || (x->sd >> 32 & MONTHS)) continue;
             int64_t day = (int32_t)((uint32_t)x->sd ^ (1u << 31));
-            uint32_t fm = (uint32_t)((uint64_t)month_of_day(day) ^ (1ULL << 31));
+            if (day != last_day) fm = (uint32_t)((uint64_t)month_of_day(last_day = day) ^ (1ULL << 31));
             cdelta *m = delta_at(s, ((x->sd >> 32) | MONTHS) << 32 | fm, x->member);
-            if (!m) {
-                shoal_free(days);
-                return nomem(err);
-            }
+            if (!m) return nomem(err);
             m->count += x->count;
             m->nv += x->nv;
             add_int(&m->isum, &m->dsum, &m->hasd, x->isum);
@@ -421,7 +427,6 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
                 m->hasd = 1;
             }
         }
-        shoal_free(days);
     }
     /* Fold the deltas into their buckets, in key order. */
     if (s->dn) {
