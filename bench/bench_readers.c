@@ -17,6 +17,27 @@ static double now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/* The best time of `rounds` reads of text[0..len) through shoal_input as fmt; -1 when
+ * the input cannot be opened. */
+static double time_input(const char *name, const char *text, size_t len, int fmt, int rounds, shoal_arena *a)
+{
+    shoal_event ev;
+    double best = 1e9;
+    for (int r = 0; r < rounds; r++) {
+        shoal_input *in;
+        double t0 = now();
+        if (shoal_input_open_mem(name, text, len, fmt, 0, &in, NULL)) return -1;
+        size_t k = 0;
+        while (shoal_input_next(in, a, &ev, NULL) == 1)
+            if ((++k & 16383) == 0) shoal_arena_reset(a);
+        shoal_input_close(in);
+        double dt = now() - t0;
+        if (dt < best) best = dt;
+        shoal_arena_reset(a);
+    }
+    return best;
+}
+
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)atol(argv[1]) : 200000;
@@ -53,19 +74,7 @@ int main(int argc, char **argv)
     printf("shoal_ndjson_parse: %.1f ns/line, %.0f MB/s (best of %d)\n", best * 1e9 / (double)n,
            (double)o / best / 1e6, rounds);
 
-    best = 1e9;
-    for (int r = 0; r < rounds; r++) {
-        shoal_input *in;
-        double t0 = now();
-        if (shoal_input_open_mem("b.ndjson", text, o, SHOAL_FMT_NDJSON, 0, &in, NULL)) return 1;
-        size_t k = 0;
-        while (shoal_input_next(in, a, &ev, NULL) == 1)
-            if ((++k & 16383) == 0) shoal_arena_reset(a);
-        shoal_input_close(in);
-        double dt = now() - t0;
-        if (dt < best) best = dt;
-        shoal_arena_reset(a);
-    }
+    if ((best = time_input("b.ndjson", text, o, SHOAL_FMT_NDJSON, rounds, a)) < 0) return 1;
     printf("shoal_input_next (frame + parse): %.1f ns/line, %.0f MB/s (best of %d)\n", best * 1e9 / (double)n,
            (double)o / best / 1e6, rounds);
 
@@ -79,19 +88,7 @@ int main(int argc, char **argv)
                              1 + (x >> 8) % 28, (x >> 4) % 24, (x >> 12) % 60, (x >> 10) % 100000,
                              types[(x >> 20) % 6], (x >> 16) % 50, (x >> 3) & 1 ? "true" : "false", (x >> 7) % 2000);
     }
-    best = 1e9;
-    for (int r = 0; r < rounds; r++) {
-        shoal_input *in;
-        double t0 = now();
-        if (shoal_input_open_mem("b.csv", csv, c, SHOAL_FMT_CSV, 0, &in, NULL)) return 1;
-        size_t k = 0;
-        while (shoal_input_next(in, a, &ev, NULL) == 1)
-            if ((++k & 16383) == 0) shoal_arena_reset(a);
-        shoal_input_close(in);
-        double dt = now() - t0;
-        if (dt < best) best = dt;
-        shoal_arena_reset(a);
-    }
+    if ((best = time_input("b.csv", csv, c, SHOAL_FMT_CSV, rounds, a)) < 0) return 1;
     printf("shoal_input_next, CSV (%.1f bytes per record): %.1f ns/record, %.0f MB/s (best of %d)\n",
            (double)c / (double)n, best * 1e9 / (double)n, (double)c / best / 1e6, rounds);
     free(csv);
