@@ -62,6 +62,18 @@ rows_close() {
     }'
 }
 
+# oracle_load FILE: loads FILE's lines into table raw(j) of the oracle database
+# $T/oracle.db, one row each in file order (rowid = line number), then runs the SQL on
+# standard input, which defines what the test queries. Fails as sqlite3 does.
+oracle_load() {
+    {
+        echo "BEGIN; CREATE TABLE raw(j TEXT);"
+        awk "{ gsub(/'/, \"''\"); print \"INSERT INTO raw VALUES('\" \$0 \"');\" }" "$1"
+        echo "COMMIT;"
+        cat
+    } | sqlite3 "$T/oracle.db"
+}
+
 # oracle NAME QUERY SQL: shoal's CSV answer to QUERY (header dropped) equals, and is not
 # empty like, sqlite3's answer to SQL over the oracle database $T/oracle.db.
 oracle() {

@@ -90,16 +90,11 @@ both layers-quiet "SET NOW = '2025-07-01'; SELECT count(*) FROM members WHERE me
 
 # The oracle: the same file in sqlite3, first copy of each id only.
 if command -v sqlite3 >/dev/null; then
-    {
-        echo "BEGIN; CREATE TABLE raw(j TEXT);"
-        awk "{ gsub(/'/, \"''\"); print \"INSERT INTO raw VALUES('\" \$0 \"');\" }" "$T/ev.ndjson"
-        cat <<'SQL'
-COMMIT;
+    oracle_load "$T/ev.ndjson" <<'SQL' || fail layers-oracle-load
 CREATE TABLE ev AS SELECT json_extract(j, '$.ts') AS ts, json_extract(j, '$.member') AS member,
     json_extract(j, '$.type') AS type, json_extract(j, '$.original') AS original FROM raw
     WHERE rowid IN (SELECT min(rowid) FROM raw GROUP BY json_extract(j, '$.id'));
 SQL
-    } | sqlite3 "$T/oracle.db" || fail layers-oracle-load
     oracle "layers: core_creator == sqlite3" \
         "$NOW SELECT member FROM members WHERE member IN core_creator ORDER BY member" \
         "SELECT member FROM ev GROUP BY member HAVING sum(type = 'post' AND original = 1 AND ts >= '2025-06-01' AND ts < '2025-07-01') >= 2 OR sum(type = 'essence') >= 3 ORDER BY member"

@@ -13,17 +13,12 @@ fi
 "$SHOAL" ingest "$T/ev.ndjson" >/dev/null 2>&1 || { fail oracle-ingest; exit 0; }
 
 # One row per line, in file order, so rowid = seq.
-{
-    echo "BEGIN; CREATE TABLE raw(j TEXT);"
-    awk "{ gsub(/'/, \"''\"); print \"INSERT INTO raw VALUES('\" \$0 \"');\" }" "$T/ev.ndjson"
-    cat <<'SQL'
-COMMIT;
+oracle_load "$T/ev.ndjson" <<'SQL' || { fail oracle-load; exit 0; }
 CREATE VIEW ev AS SELECT rowid AS seq, json_extract(j, '$.ts') AS ts, json_extract(j, '$.member') AS member,
     json_extract(j, '$.type') AS type, json_extract(j, '$.group') AS grp,
     json_extract(j, '$.original') AS original, json_extract(j, '$.words') AS words,
     json_extract(j, '$.to') AS "to", json_extract(j, '$.amount') AS amount FROM raw;
 SQL
-} | sqlite3 "$T/oracle.db" || { fail oracle-load; exit 0; }
 
 # same NAME SHOAL-STATEMENTS SQLITE-SELECT: the rows (shoal's csv without its header line)
 # must match sqlite3's csv output.

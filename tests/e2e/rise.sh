@@ -162,17 +162,12 @@ tail -n +12001 "$T/ev.ndjson" > "$T/g2.ndjson"
 "$SHOAL" ingest -q "$T/g1.ndjson" || fail rise-gen-ingest-1
 check "rise: oracle score" "$SHOAL" query "CREATE SCORE engagement AS 1*checkin + 2*like + 3*comment + 4*reply + 5*post + 20*essence HALF_LIFE 30 DAYS"
 "$SHOAL" ingest -q "$T/g2.ndjson" || fail rise-gen-ingest-2
-{
-    echo "BEGIN; CREATE TABLE raw(j TEXT);"
-    awk "{ gsub(/'/, \"''\"); print \"INSERT INTO raw VALUES('\" \$0 \"');\" }" "$T/ev.ndjson"
-    cat <<'SQL'
-COMMIT;
+oracle_load "$T/ev.ndjson" <<'SQL' || { fail rise-oracle-load; exit 0; }
 CREATE VIEW ev AS SELECT json_extract(j, '$.member') AS member,
     CAST(round((julianday(json_extract(j, '$.ts')) - 2440587.5) * 86400000) AS INTEGER) AS ms,
     CASE json_extract(j, '$.type') WHEN 'checkin' THEN 1 WHEN 'like' THEN 2 WHEN 'comment' THEN 3 WHEN 'reply' THEN 4
         WHEN 'post' THEN 5 WHEN 'essence' THEN 20 ELSE 0 END AS w FROM raw;
 SQL
-} | sqlite3 "$T/oracle.db" || { fail rise-oracle-load; exit 0; }
 H=2592000000   # 30 days in ms
 # rise_sql T_HI B_HI T_LO B_LO: per member, the score at T_HI of the events before B_HI
 # minus the score at T_LO of the events before B_LO (instants in epoch ms).

@@ -149,17 +149,12 @@ check_grep "views: a score as of a past time" "^m-[0-9]+,[0-9.]+$" "$a"
 
 # The oracle: the same file in sqlite3, first copy of each id only.
 if command -v sqlite3 >/dev/null; then
-    {
-        echo "BEGIN; CREATE TABLE raw(j TEXT);"
-        awk "{ gsub(/'/, \"''\"); print \"INSERT INTO raw VALUES('\" \$0 \"');\" }" "$T/ev.ndjson"
-        cat <<'SQL'
-COMMIT;
+    oracle_load "$T/ev.ndjson" <<'SQL' || fail views-oracle-load
 CREATE TABLE ev AS SELECT json_extract(j, '$.ts') AS ts, json_extract(j, '$.member') AS member,
     json_extract(j, '$.type') AS type, json_extract(j, '$.original') AS original,
     json_extract(j, '$.words') AS words FROM raw
     WHERE rowid IN (SELECT min(rowid) FROM raw GROUP BY json_extract(j, '$.id'));
 SQL
-    } | sqlite3 "$T/oracle.db" || fail views-oracle-load
     oracle views-oracle-core-creator \
         "$NOW SELECT member, count(post WHERE original) DURING this_month AS o, count(essence) AS e FROM members WHERE o >= 2 OR e >= 3 ORDER BY o DESC, member" \
         "SELECT member, sum(type = 'post' AND original = 1 AND ts >= '2025-06-01' AND ts < '2025-07-01') AS o, sum(type = 'essence') AS e FROM ev GROUP BY member HAVING o >= 2 OR e >= 3 ORDER BY o DESC, member"
