@@ -134,7 +134,10 @@ uint64_t shoal_val_hash(const qval *v)
         memcpy(&bits, &d, 8);
         h = (h ^ bits) * 1099511628211ULL;
     } else if (v->t != V_NULL) {
-        h = (h ^ ((uint64_t)v->u.i + ((uint64_t)v->ns << 56))) * 0x9E3779B97F4A7C15ULL;
+        /* the namespace tells ids apart only (shoal_val_same reads it for V_ID alone;
+         * in other values it is not set) */
+        uint64_t ns = v->t == V_ID ? (uint64_t)v->ns << 56 : 0;
+        h = (h ^ ((uint64_t)v->u.i + ns)) * 0x9E3779B97F4A7C15ULL;
     }
     h ^= h >> 29;
     return h * 0xBF58476D1CE4E5B9ULL;

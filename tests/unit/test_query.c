@@ -8,6 +8,7 @@
 
 #include "shoal.h"
 #include "shoal_int.h"
+#include "plan.h"
 #include "unit.h"
 
 typedef struct buf {
@@ -134,8 +135,29 @@ TEST(allocation_failures)
     unit_rm_dir();
 }
 
+/* Grouping hashes values: equal values hash alike whatever lies in the fields their type
+ * does not use (a count's namespace byte is never set), and ids of two namespaces
+ * apart. */
+TEST(value_hash)
+{
+    qval a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0xbe, sizeof b);
+    a.t = b.t = V_INT;
+    a.u.i = b.u.i = 0;
+    CHECK(shoal_val_same(&a, &b) && shoal_val_hash(&a) == shoal_val_hash(&b));
+    a.t = b.t = V_ID;
+    a.u.i = b.u.i = 7;
+    a.ns = SHOAL_NS_MEMBER;
+    b.ns = SHOAL_NS_GROUP;
+    CHECK(!shoal_val_same(&a, &b) && shoal_val_hash(&a) != shoal_val_hash(&b));
+    b.ns = SHOAL_NS_MEMBER;
+    CHECK(shoal_val_same(&a, &b) && shoal_val_hash(&a) == shoal_val_hash(&b));
+}
+
 int main(void)
 {
+    RUN(value_hash);
     RUN(allocation_failures);
     UNIT_EXIT();
 }
