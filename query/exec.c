@@ -177,23 +177,41 @@ static inline void compare(exec *x, int op, const qval *a, const qval *b, qval *
     if (shoal_val_cmp(x, a, b, &k) == 0) set_bool(out, cmp_op(op, k));
 }
 
-/* Comparison e when it is a count or a score against a number (the stuff of layers and
- * tiers), for member m, read straight from the array: 1 with out set, 0 when e is not
- * of that shape or the value is NaN (then the general way decides). */
-static inline int magg_cmp(exec *x, const cx *e, uint32_t m, qval *out)
+/* A comparison of a count or a score with a number (the stuff of layers and tiers),
+ * read straight from the aggregate's array: mcmp_of says whether e is one (and takes
+ * what it needs out of e, so that a loop over members keeps it in registers);
+ * mcmp_at compares for member m, 1 with out set, 0 for a NaN (the general way then
+ * decides). */
+typedef struct mcmp {
+    const magg *g;
+    int sub, ints;        /* ints: a count against an integer, compared as integers */
+    int64_t ci;
+    double cd;
+} mcmp;
+
+static inline int mcmp_of(exec *x, const cx *e, mcmp *c)
 {
-    if (e->a->op != X_MAGG || e->b->op != X_CONST || (e->b->k.t != V_INT && e->b->k.t != V_NUM)) return 0;
-    const magg *g = &x->p->maggs[e->a->slot];
-    if (g->fn == F_COUNT && e->b->k.t == V_INT) {
-        int64_t v = (int64_t)g->n[m], c = e->b->k.u.i;
-        set_bool(out, cmp_op(e->sub, (v > c) - (v < c)));
+    if (e->op != X_CMP || e->a->op != X_MAGG || e->b->op != X_CONST || (e->b->k.t != V_INT && e->b->k.t != V_NUM))
+        return 0;
+    c->g = &x->p->maggs[e->a->slot];
+    if (c->g->fn != F_COUNT && c->g->fn != F_SCORE) return 0;
+    c->sub = e->sub;
+    c->ints = c->g->fn == F_COUNT && e->b->k.t == V_INT;
+    c->ci = e->b->k.u.i;
+    c->cd = e->b->k.t == V_NUM ? e->b->k.u.d : (double)e->b->k.u.i;
+    return c->cd == c->cd;
+}
+
+static inline int mcmp_at(const mcmp *c, uint32_t m, qval *out)
+{
+    if (c->ints) {
+        int64_t v = (int64_t)c->g->n[m];
+        set_bool(out, cmp_op(c->sub, (v > c->ci) - (v < c->ci)));
         return 1;
     }
-    if (g->fn != F_SCORE && g->fn != F_COUNT) return 0;
-    double v = g->fn == F_SCORE ? g->d[m] : (double)g->n[m];
-    double c = e->b->k.t == V_NUM ? e->b->k.u.d : (double)e->b->k.u.i;
-    if (v != v || c != c) return 0;
-    set_bool(out, cmp_op(e->sub, (v > c) - (v < c)));
+    double v = c->g->fn == F_SCORE ? c->g->d[m] : (double)c->g->n[m];
+    if (v != v) return 0;
+    set_bool(out, cmp_op(c->sub, (v > c->cd) - (v < c->cd)));
     return 1;
 }
 
@@ -247,7 +265,8 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
         arith(e->sub, &a, &b, out);
         return;
     case X_CMP: {
-        if (magg_cmp(x, e, r->member, out)) return;
+        mcmp mc;
+        if (mcmp_of(x, e, &mc) && mcmp_at(&mc, r->member, out)) return;
         shoal_exec_eval(x, e->a, &a);
         shoal_exec_eval(x, e->b, &b);
         compare(x, e->sub, &a, &b, out);
@@ -742,7 +761,7 @@ static int emit(run *g, const rowctx *r)
 /* A row from the source: filter, then group or emit. WHERE's value and the GROUP BY
  * keys come evaluated already when where and keys are given (a block of members),
  * else they are evaluated here. */
-static int process_row(run *g, const rowctx *r, const qval *where, const qval *keys)
+static inline int process_row(run *g, const rowctx *r, const qval *where, const qval *keys)
 {
     exec *x = g->x;
     plan *p = g->p;
@@ -1198,11 +1217,13 @@ static int veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n
     qval *va = NULL, *vb = NULL;
     /* A count or a score against a number: member by member from the array, any the
      * shortcut declines (a NaN) the general way. */
-    if (e->op == X_CMP && n > 0 && magg_cmp(x, e, ms[0], &out[0])) {
-        for (int i = 1; i < n; i++) {
-            if (magg_cmp(x, e, ms[i], &out[i])) continue;
+    mcmp mc;
+    if (mcmp_of(x, e, &mc)) {
+        const mcmp c = mc;
+        for (int i = 0; i < n; i++) {
+            if (mcmp_at(&c, ms[i], &out[i])) continue;
             qval qa;
-            magg_val(&x->p->maggs[e->a->slot], ms[i], &qa);
+            magg_val(c.g, ms[i], &qa);
             compare(x, e->sub, &qa, &e->b->k, &out[i]);
         }
         return 0;
