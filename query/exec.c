@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "plan.h"
 #include "scan.h"
 
@@ -416,6 +420,7 @@ typedef struct run {
      * some aggregate got a value for (a superset of those with a value), set by the
      * view reads and the scan, so that rows are made for those only */
     uint64_t *live;
+    int alike;             /* the members without values are one weighted row (alike_ok) */
     group *last;           /* the group the last row went to */
 } run;
 
@@ -520,7 +525,10 @@ static group *find_group(run *g, const qval *keys)
     return q;
 }
 
-static int accumulate(run *g, group *q)
+/* The row in x->row into group q, w times over (w > 1 only for the alike members'
+ * row, whose aggregates alike_ok allows: count, sum, avg, min and max, where w equal
+ * rows are one row weighed; a DISTINCT one sees the value once, as it would). */
+static int accumulate(run *g, group *q, int64_t w)
 {
     exec *x = g->x;
     plan *p = g->p;
@@ -528,29 +536,35 @@ static int accumulate(run *g, group *q)
         const ragg *ra = &p->raggs[k];
         acc *a = &q->accs[k];
         if (ra->star) {
-            a->n++;
+            a->n += w;
             continue;
         }
         qval v;
         shoal_exec_eval(x, ra->arg, &v);
         if (v.t == V_NULL) continue;
+        int64_t wk = w;
         if (ra->distinct) {
             int r = dset_add(x, &g->dsets[k], q->id, &v);
             if (r < 0) return nomem(x);
             if (r == 0) continue;
+            wk = 1;
         }
         double d;
-        int64_t i;
+        int64_t i, wi, is;
         int kind;
         switch (ra->fn) {
-        case F_COUNT: a->n++; break;
+        case F_COUNT: a->n += wk; break;
         case F_SUM:
         case F_AVG:
             kind = num_of(&v, &d, &i);
             if (!kind) break;
-            a->n++;
-            if (kind == 1 && !__builtin_add_overflow(a->isum, i, &a->isum)) break;
-            a->dsum += d;
+            a->n += wk;
+            /* an integer sum stays exact until it would overflow; then the rest is a double */
+            if (kind == 1 && !__builtin_mul_overflow(i, wk, &wi) && !__builtin_add_overflow(a->isum, wi, &is)) {
+                a->isum = is;
+                break;
+            }
+            a->dsum += d * (double)wk;
             a->num = 1;
             break;
         case F_MIN:
@@ -560,7 +574,7 @@ static int accumulate(run *g, group *q)
                 if (shoal_val_keep(x, &v)) return nomem(x);
                 a->v = v;
             }
-            a->n++;
+            a->n += wk;
             break;
         }
         case F_MEDIAN:
@@ -760,8 +774,9 @@ static int emit(run *g, const rowctx *r)
 
 /* A row from the source: filter, then group or emit. WHERE's value and the GROUP BY
  * keys come evaluated already when where and keys are given (a block of members),
- * else they are evaluated here. */
-static inline int process_row(run *g, const rowctx *r, const qval *where, const qval *keys)
+ * else they are evaluated here. w: how many equal rows this one stands for (1 but for
+ * the alike members' row, which is grouped). */
+static inline int process_row(run *g, const rowctx *r, const qval *where, const qval *keys, int64_t w)
 {
     exec *x = g->x;
     plan *p = g->p;
@@ -786,11 +801,11 @@ static inline int process_row(run *g, const rowctx *r, const qval *where, const 
         q = find_group(g, keys);
     }
     if (!q) return nomem(x);
-    int rc = accumulate(g, q);
+    int rc = accumulate(g, q, w);
     return rc ? rc : x->err->code;
 }
 
-static int process(run *g, const rowctx *r) { return process_row(g, r, NULL, NULL); }
+static int process(run *g, const rowctx *r) { return process_row(g, r, NULL, NULL, 1); }
 
 static int row_cmp(const void *a, const void *b, void *ctx)
 {
@@ -874,7 +889,7 @@ static int scan_log(run *g, int members)
                     if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
                     if (!keep) continue;
                 }
-                if (g->live) g->live[m >> 6] |= (uint64_t)1 << (m & 63);
+                if (g->live && p->tl[j] != (uint32_t)(p->exist - 1)) g->live[m >> 6] |= (uint64_t)1 << (m & 63);
                 switch (a->fn) {
                 case F_COUNT: a->n[m]++; break;
                 case F_FIRST:
@@ -975,6 +990,28 @@ static int maggs_only(const cx *e)
     return 1;
 }
 
+/* Over members, a grouped statement whose rows depend on nothing but per-member
+ * aggregates (WHERE, the keys and the row aggregates' arguments: no member name) makes
+ * the same row for every member none of whose aggregates has a value. When its row
+ * aggregates can take w equal rows at once (count, sum, avg, min, max: not median,
+ * whose values are kept, nor first and last, which depend on the order), those members
+ * are one row, weighed by their number (member_rows), and only the members with a
+ * value get rows of their own: a tier count over 300k members evaluates the 50k
+ * active ones. */
+int shoal_exec_alike(const plan *p)
+{
+    if (p->src != SRC_MEMBERS || !p->members_all || !p->grouped || !maggs_only(p->where)) return 0;
+    for (int i = 0; i < p->n_keys; i++)
+        if (!maggs_only(p->keys[i])) return 0;
+    for (int i = 0; i < p->n_raggs; i++) {
+        const ragg *ra = &p->raggs[i];
+        if (ra->star) continue;
+        if (ra->fn != F_COUNT && ra->fn != F_SUM && ra->fn != F_AVG && ra->fn != F_MIN && ra->fn != F_MAX) return 0;
+        if (!maggs_only(ra->arg)) return 0;
+    }
+    return 1;
+}
+
 /* bits |= (a[m] != 0) for the 8-byte values a[0..n) (counts, sums, times, doubles; a
  * double -0.0 counts as non-zero, which only adds a member to look at), 64 members a
  * word, so that the member loop visits only the members with a value. */
@@ -991,6 +1028,62 @@ static void or_nonzero(uint64_t *bits, const void *a, size_t n)
         }
         bits[w] |= x;
     }
+}
+
+/* The values of score or rise slot that e treats as it treats 0, an empty member's:
+ * narrows the open interval (*lo, *hi) around 0 to the thresholds it is compared with
+ * (a value between the same thresholds as 0 compares as 0 does with each); any other
+ * use leaves 0 alone (*lo = *hi = 0). */
+static void cell_of(const cx *e, int slot, double *lo, double *hi)
+{
+    if (!e) return;
+    if (e->op == X_MAGG && e->slot == slot) {
+        *lo = *hi = 0;
+        return;
+    }
+    if (e->op == X_CMP) {
+        const cx *m = e->a, *c = e->b;
+        if (c->op == X_MAGG) m = e->b, c = e->a;
+        if (m->op == X_MAGG && m->slot == slot && c->op == X_CONST && (c->k.t == V_INT || c->k.t == V_NUM)) {
+            double t = c->k.t == V_NUM ? c->k.u.d : (double)c->k.u.i;
+            if (t > 0) *hi = t < *hi ? t : *hi;
+            else if (t < 0) *lo = t > *lo ? t : *lo;
+            else *lo = *hi = 0;   /* 0 itself, or NaN */
+            return;
+        }
+    }
+    cell_of(e->a, slot, lo, hi);
+    cell_of(e->b, slot, lo, hi);
+    cell_of(e->c, slot, lo, hi);
+    for (int i = 0; e->v && i < e->n; i++) cell_of(e->v[i], slot, lo, hi);
+}
+
+/* bits |= the members whose score (d) or rise (d − d2) is not 0 and lies outside
+ * (lo, hi): those it can set apart from an empty member (a NaN included). */
+static inline int outside(double v, double lo, double hi) { return (v != 0) & !((lo < v) & (v < hi)); }
+
+static void or_outside(uint64_t *bits, const double *d, const double *d2, size_t n, double lo, double hi)
+{
+    size_t m = 0;
+#ifdef __SSE2__
+    /* A score over every member: two at a time, a word of bits per 64 members, without
+     * branches (a bit is as likely set as not). The same test as outside(): a NaN is
+     * unequal to 0 and not between anything. */
+    if (!d2) {
+        const __m128d zero = _mm_setzero_pd(), vlo = _mm_set1_pd(lo), vhi = _mm_set1_pd(hi);
+        for (; m + 64 <= n; m += 64) {
+            uint64_t x = 0;
+            for (size_t j = 0; j < 64; j += 2) {
+                __m128d v = _mm_loadu_pd(&d[m + j]);
+                __m128d in = _mm_and_pd(_mm_cmplt_pd(vlo, v), _mm_cmplt_pd(v, vhi));
+                x |= (uint64_t)_mm_movemask_pd(_mm_andnot_pd(in, _mm_cmpneq_pd(v, zero))) << j;
+            }
+            bits[m >> 6] |= x;
+        }
+    }
+#endif
+    for (; m < n; m++)
+        if (outside(d2 ? d[m] - d2[m] : d[m], lo, hi)) bits[m >> 6] |= (uint64_t)1 << (m & 63);
 }
 
 /* rise from a score view. The view keeps per member raw = Σ w·2^((t−t0)/h) over all its
@@ -1074,21 +1167,20 @@ static int read_views(run *g)
         if (a->src == MG_SCAN) continue;
         if (a->fn == F_RISE || a->tail) {
             rc = read_rise(x, p, a);
-            if (!rc && g->live) {
-                or_nonzero(g->live, a->d, nm);
-                if (a->d2) or_nonzero(g->live, a->d2, nm);
-            }
+            if (!rc && g->live) or_outside(g->live, a->d, a->fn == F_RISE ? a->d2 : NULL, nm, a->live_lo, a->live_hi);
             continue;
         }
         if (a->fn == F_SCORE) {
             int64_t t0;
             if ((rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, p->now, a->half_life, x->err))) break;
-            if (g->live) or_nonzero(g->live, a->d, nm);
+            if (g->live) or_outside(g->live, a->d, NULL, nm, a->live_lo, a->live_hi);
             continue;
         }
         if (a->fn == F_COUNT) {
+            /* who existed AS OF a date is not a value rows show: member_rows reads it */
+            uint64_t *live = i == p->exist - 1 ? NULL : g->live;
             rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->n, NULL,
-                                          NULL, NULL, NULL, g->live, x->err);
+                                          NULL, NULL, NULL, live, x->err);
             continue;
         }
         if (!tmp && !(tmp = shoal_malloc(nm * sizeof *tmp))) {
@@ -1325,9 +1417,36 @@ static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int v
     rowctx row = {0};
     for (int i = 0; i < n && !g->stop; i++) {
         row.member = ms[i];
-        if ((rc = process_row(g, &row, w ? &w[i] : NULL, k ? &k[(size_t)i * (size_t)nk] : NULL))) return rc;
+        if ((rc = process_row(g, &row, w ? &w[i] : NULL, k ? &k[(size_t)i * (size_t)nk] : NULL, 1))) return rc;
     }
     return 0;
+}
+
+/* Members 1..n in have (every one when NULL) and not in t: how many, and the first. */
+static int64_t alike_count(const uint64_t *have, const uint64_t *t, uint32_t n, uint32_t *first)
+{
+    int64_t c = 0;
+    *first = 0;
+    size_t last = n / 64;
+    for (size_t w = 0; w <= last; w++) {
+        uint64_t b = (have ? have[w] : ~(uint64_t)0) & ~t[w];
+        if (w == 0) b &= ~(uint64_t)1;   /* member id 0 is no member */
+        if (w == last && n % 64 != 63) b &= ((uint64_t)1 << (n % 64 + 1)) - 1;
+        if (b && !*first) *first = (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(b));
+        c += __builtin_popcountll(b);
+    }
+    return c;
+}
+
+/* The alike members' row, after the members before them (the block so far): member
+ * 0's, which has no events, counted n times. */
+static int alike_row(run *g, shoal_arena *a, const uint32_t *ms, int *nb, int vwhere, int vkeys, int64_t n)
+{
+    int rc;
+    if (*nb && (rc = member_block(g, a, ms, *nb, vwhere, vkeys))) return rc;
+    *nb = 0;
+    rowctx row = {0};
+    return process_row(g, &row, NULL, NULL, n);
 }
 
 /* One row per member, 1..n: every interned member has at least one event (the
@@ -1345,14 +1464,22 @@ static int member_rows(run *g)
      * ORDER BY … LIMIT (top_bound); else every member. */
     size_t nm = (size_t)p->n_members + 1, nw = nm / 64 + 1;
     uint64_t *live = g->live;
+    /* The alike members (g->alike): those without a value (not in live) that exist,
+     * one row weighed by their number, made where the first of them would have made
+     * its own, so that groups come in the same order. */
+    int64_t n_alike = 0;
+    uint32_t alike_at = 0;
     if (p->exist) {
         uint64_t *e = shoal_zalloc_big(nw * sizeof *e);
         if (!e) return nomem(x);
         or_nonzero(e, p->maggs[p->exist - 1].n, nm);
+        if (g->alike) n_alike = alike_count(e, live, p->n_members, &alike_at);
         if (live)
             for (size_t w = 0; w < nw; w++) e[w] &= live[w];
         shoal_free_big(g->live);
         g->live = live = e;
+    } else if (g->alike) {
+        n_alike = alike_count(NULL, live, p->n_members, &alike_at);
     }
     uint64_t *top = NULL;
     if ((rc = top_bound(g, live, &top)) < 0) return rc;
@@ -1384,6 +1511,10 @@ static int member_rows(run *g)
             m += (uint32_t)__builtin_ctzll(w);
             if (m > p->n_members) break;
         }
+        if (alike_at && m > alike_at) {
+            if ((rc = alike_row(g, a, ms, &nb, vwhere, vkeys, n_alike))) break;
+            alike_at = 0;
+        }
         if (!a) {
             row.member = m;
             if ((rc = process(g, &row))) break;
@@ -1395,6 +1526,7 @@ static int member_rows(run *g)
             nb = 0;
         }
     }
+    if (!rc && alike_at) rc = alike_row(g, a, ms, &nb, vwhere, vkeys, n_alike);
     if (!rc && nb && !g->stop) rc = member_block(g, a, ms, nb, vwhere, vkeys);
     shoal_arena_free(a);
     return rc;
@@ -1462,15 +1594,31 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     } else {
         /* When WHERE reads only per-member aggregates and rejects a member whose every
          * aggregate is empty (member id 0 has no events: it stands for such a member),
-         * only members with some value need a row (g.live). */
+         * only members with some value need a row (g.live); when such members' rows are
+         * alike (shoal_exec_alike), the others are one row. A score or a rise sets a
+         * member apart only beyond the thresholds it is compared with (cell_of) in
+         * what decides: WHERE when it rejects, else every per-member expression. */
+        int rejects = 0;
         if (p->members_all && p->where && maggs_only(p->where)) {
             rowctx empty = {0};
             if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
             x->row = &empty;
-            if (!truthy(x, p->where) &&
-                !(g.live = shoal_zalloc_big(((size_t)p->n_members / 64 + 1) * sizeof *g.live))) {
+            rejects = !truthy(x, p->where);
+        }
+        g.alike = shoal_exec_alike(p);   /* (when WHERE rejects, their row adds nothing) */
+        if (rejects || g.alike) {
+            if (!(g.live = shoal_zalloc_big(((size_t)p->n_members / 64 + 1) * sizeof *g.live))) {
                 rc = nomem(x);
                 goto fail;
+            }
+            for (int i = 0; i < p->n_maggs; i++) {
+                magg *a = &p->maggs[i];
+                if (a->fn != F_SCORE && a->fn != F_RISE) continue;
+                a->live_lo = -INFINITY;
+                a->live_hi = INFINITY;
+                cell_of(p->where, i, &a->live_lo, &a->live_hi);
+                for (int k = 0; !rejects && k < p->n_keys; k++) cell_of(p->keys[k], i, &a->live_lo, &a->live_hi);
+                for (int k = 0; !rejects && k < p->n_raggs; k++) cell_of(p->raggs[k].arg, i, &a->live_lo, &a->live_hi);
             }
         }
         if (!(rc = read_views(&g)) && !p->from_views) rc = scan_log(&g, 1);

@@ -1509,7 +1509,15 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
             }
             rc |= add_line(x, lines, &n, &cap, "  #%d %s: types {%s}%s%s", i + 1, g->desc, tl, w, g->filter ? ", with an event filter" : "");
         }
-        if (p->exist)
+        if (shoal_exec_alike(p) && p->n_maggs == (p->exist ? 1 : 0))
+            rc |= add_line(x, lines, &n, &cap, "then rows: one, weighed, for all the members%s (%" PRIu32 "%s): without "
+                           "per-member values their rows are alike", p->exist ? " with an event by then" : "",
+                           p->n_members, p->exist ? " at most" : "");
+        else if (shoal_exec_alike(p))
+            rc |= add_line(x, lines, &n, &cap, "then rows: one per member with %sa value (%" PRIu32 " at most), and one, "
+                           "weighed, for those without: their rows are alike", p->exist ? "an event by then and " : "",
+                           p->n_members);
+        else if (p->exist)
             rc |= add_line(x, lines, &n, &cap, "then rows: one per member with an event by then (#%d; %" PRIu32 " at most)",
                            p->exist, p->n_members);
         else if (p->members_all)

@@ -117,6 +117,10 @@ typedef struct magg {
      * the part of the window before and after them. */
     int src;
     trange hole;
+    /* F_SCORE, F_RISE with rows only for some members (exec.c): a member whose value
+     * lies in the open interval (live_lo, live_hi) around 0 needs no row of its own
+     * for it (every use treats that value as it treats 0) */
+    double live_lo, live_hi;
 } magg;
 
 enum { MG_SCAN = 0, MG_VIEW, MG_EDGE };
@@ -295,6 +299,9 @@ int shoal_views_score(exec *x, const char *name, shoal_viewinfo *out);
 
 /* exec.c: runs a planned SELECT, sending rows to f. */
 int shoal_exec_select(exec *x, plan *p, shoal_fmt *f);
+/* exec.c: 1 when the members without any per-member value make one weighed row (a
+ * grouped statement over members whose rows depend on per-member aggregates only). */
+int shoal_exec_alike(const plan *p);
 /* exec.c: a SRC_ROWS source hands each of its rows (p->n_src values, borrowed for the
  * call) to the SELECT over it: WHERE, grouping, sorting, output. 0 or an error (in
  * x->err); shoal_exec_sink_full is 1 once a LIMIT needs no more rows. */

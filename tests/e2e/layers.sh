@@ -127,6 +127,39 @@ if command -v sqlite3 >/dev/null; then
         "$NOW SELECT tier, count(*) FROM tiers(pyramid) GROUP BY tier ORDER BY tier" \
         "SELECT CASE WHEN o >= 2 OR e >= 3 THEN 'core' WHEN m >= 10 THEN 'backbone' WHEN m >= 1 THEN 'base' ELSE 'silent' END AS tier, count(*) FROM (SELECT member, sum(type = 'post' AND original = 1 AND ts >= '2025-06-01' AND ts < '2025-07-01') AS o, sum(type = 'essence') AS e, sum(ts >= '2025-06-01' AND ts < '2025-07-01') AS m FROM ev GROUP BY member) GROUP BY tier ORDER BY tier"
 fi
+# Members alike: a grouped statement over members whose rows depend on their aggregates
+# only makes one weighed row for every member without a value, and a score compared
+# with thresholds sets a member apart only beyond them. Its groups must be those of one
+# row per member, which a statement naming the member makes (rows of their own, never
+# alike), grouped by sqlite3: views on and off, AS OF a date.
+K="CASE WHEN engagement >= 40 THEN 'hi' WHEN engagement > 5 OR count(*) DURING last 30 days >= 3 THEN 'mid' WHEN count(essence) > 0 THEN 'ess' ELSE 'lo' END"
+alike() {
+    local name=$1 pre=$2 post=$3 a b
+    "$SHOAL" query --format csv "$pre SELECT member, $K AS k, engagement AS e, count(essence) AS c, count(*) DURING last 30 days AS l FROM members $post" | tail -n +2 > "$T/per.csv"
+    for aggs in "count(*) AS n" "count(*) AS n, sum(engagement) AS s, min(engagement) AS lo, max(engagement) AS hi, avg(engagement) AS av, count(DISTINCT engagement > 5) AS d, sum(count(essence)) AS se, avg(count(*) DURING last 30 days) AS al"; do
+        a=$("$SHOAL" query --format csv "$pre SELECT $K AS k, $aggs FROM members GROUP BY k ORDER BY k $post" 2>&1 | tail -n +2)
+        b=$(sqlite3 -csv :memory: <<SQL
+CREATE TABLE r(member TEXT, k TEXT, e REAL, c INTEGER, l INTEGER);
+.import $T/per.csv r
+SELECT k, count(*)$([ "${aggs#*, }" != "$aggs" ] && echo ", sum(e), min(e), max(e), avg(e), count(DISTINCT e > 5), sum(c), avg(l)") FROM r GROUP BY k ORDER BY k;
+SQL
+)
+        if [ "$(printf '%s\n' "$a" | wc -l)" -ge 3 ] && rows_close "$a" "$b"; then ok "alike: $name: $aggs"
+        else fail "alike: $name: $aggs" "grouped:" "$a" "per member:" "$b"; fi
+    done
+}
+if command -v sqlite3 >/dev/null; then
+    alike "views" "SET NOW = '2025-07-01';" ""
+    alike "scan" "SET VIEWS = off; SET NOW = '2025-07-01';" ""
+    alike "AS OF a date" "" "AS OF '2025-03-20'"
+else
+    fail alike "sqlite3 is not installed (apt-get install sqlite3)"
+fi
+e=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; EXPLAIN SELECT $K AS k, count(*) FROM members GROUP BY k")
+check_grep "alike: EXPLAIN says the members without a value are one row" "and one, weighed, for those without: their rows are alike" "$e"
+e=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; EXPLAIN SELECT $K AS k, count(DISTINCT member) FROM members GROUP BY k")
+check_grep "alike: not when a row names its member" "^\"?then rows: one per member \(" "$e"
+
 err "tiers: OTHERWISE not last" "CREATE TIERS t (a OTHERWISE, b WHEN count(post) > 1)" 'query:1:19: error: OTHERWISE is the last tier
 CREATE TIERS t (a OTHERWISE, b WHEN count(post) > 1)
                   ^~~~~~~~~'

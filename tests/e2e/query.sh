@@ -9,6 +9,11 @@ check_status query-no-database 2 "$SHOAL" query 'SELECT 1'
 "$SHOAL" ingest "$T/ev.ndjson" >/dev/null 2>&1
 
 check_eq query-inline "$("$SHOAL" query 'SELECT count(*) AS n, sum(words) AS w FROM events')" $'n,w\n2,40'
+# An integer sum that would pass 2^63 goes on as a double, not wrapped (three times 2^62).
+for d in 1 2 3; do printf '{"ts":"2025-03-0%sT09:00:00Z","member":"a","type":"t","v":4611686018427387904}\n' $d; done > "$T/big.ndjson"
+"$SHOAL" --db "$T/big" ingest -q "$T/big.ndjson" || fail query-sum-overflow-ingest
+check_eq query-sum-overflow "$("$SHOAL" --db "$T/big" query 'SELECT sum(v) AS s, avg(v) AS a FROM events')" \
+    $'s,a\n1.3835058055282164e+19,4.611686018427388e+18'
 check_eq query-format-ndjson "$("$SHOAL" query --format ndjson 'SELECT member FROM members ORDER BY member')" \
     $'{"member":"alice"}\n{"member":"bob"}'
 check_eq query-format-equals "$("$SHOAL" query --format=markdown 'SELECT 1 AS one')" $'| one |\n| --: |\n|   1 |'

@@ -84,7 +84,7 @@ both views-as-of-time "SELECT member, count(post WHERE original) DURING this_wee
 both views-as-of-top "SELECT member, count(*) DURING all_time AS n FROM members ORDER BY n DESC, member LIMIT 15 AS OF '2025-05-01'"
 e=$("$SHOAL" query --format csv "EXPLAIN SELECT count(*) FROM members AS OF '2025-03-20'")
 check_grep "views: AS OF a date reads who the members were from a view" "count\(\*\) as of then \(who the members were\): counters activity" "$e"
-check_grep "views: ... and says so" "then rows: one per member with an event by then" "$e"
+check_grep "views: ... and says so" "then rows: .*members with an event by then" "$e"
 # A zone that skips midnight (America/Santiago moved its clocks at 24:00 on 2024-09-08:
 # 2024-09-08T04:00Z is its first instant, and 03:30Z still 2024-09-07 23:30): the days a
 # view answers end exactly where its days change, so the edges read from the log
