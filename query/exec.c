@@ -662,6 +662,17 @@ static int keep_in(exec *x, shoal_arena *a, qval *v)
 
 static int row_cmp(const void *a, const void *b, void *ctx);
 
+/* An id as its string, borrowed from the dictionary. */
+static void name_of(exec *x, qval *v)
+{
+    const char *str;
+    uint32_t len;
+    shoal_val_str(x, v, &str, &len);
+    v->t = V_STR;
+    v->u.s = str;
+    v->n = len;
+}
+
 /* ORDER BY … LIMIT k keeps only the best k rows (plus OFFSET): when twice that many
  * have piled up, sort, keep the first k and move them to a fresh arena, so memory
  * stays proportional to k and not to the rows scanned. */
@@ -747,24 +758,24 @@ static int emit(run *g, const rowctx *r)
     o->keys = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)p->n_order);
     if (!o->cols || !o->keys) return nomem(x);
     o->n = g->n_made++;
-    for (int i = 0; i < p->n_order; i++) {
-        qval *k = &o->keys[i];
-        shoal_exec_eval(x, p->order[i], k);
-        if (keep_in(x, g->rows_a, k)) return x->err->code;
-        /* A name sorts by its string: looked up once here, not at every comparison
-         * (dictionary strings live as long as the database is open). */
-        if (k->t == V_ID) {
-            const char *str;
-            uint32_t len;
-            shoal_val_str(x, k, &str, &len);
-            k->t = V_STR;
-            k->u.s = str;
-            k->n = len;
-        }
-    }
+    /* A name sorts and prints as its string: looked up once here, not at every
+     * comparison and again for the output (dictionary strings live as long as the
+     * database is open); a sort key that is an output column is that column. Rows
+     * that go to on_row keep their ids. */
     for (int i = 0; i < p->n_cols; i++) {
         o->cols[i] = cols[i];
         if (keep_in(x, g->rows_a, &o->cols[i])) return x->err->code;
+        if (o->cols[i].t == V_ID && !x->on_row) name_of(x, &o->cols[i]);
+    }
+    for (int i = 0; i < p->n_order; i++) {
+        qval *k = &o->keys[i];
+        if (p->order[i]->op == X_COL && !x->on_row) {
+            *k = o->cols[p->order[i]->slot];
+            continue;
+        }
+        shoal_exec_eval(x, p->order[i], k);
+        if (keep_in(x, g->rows_a, k)) return x->err->code;
+        if (k->t == V_ID) name_of(x, k);
     }
     g->n_rows++;
     x->row = (rowctx *)r;

@@ -21,8 +21,11 @@ struct shoal_fmt {
     int n_cols;
     const char *const *names;
     uint64_t n_rows;
-    /* table and markdown: every cell kept */
-    char **cells;          /* n_rows * n_cols, each NUL-terminated copy */
+    /* table and markdown: every cell kept, the texts one after another in one buffer */
+    char *text;            /* each cell's text, NUL-terminated */
+    size_t n_text, cap_text;
+    size_t *off;           /* n_rows * n_cols: where a cell's text starts */
+    size_t *wid;           /* its width on screen */
     int *kinds;
     size_t cap_rows;
 };
@@ -117,13 +120,14 @@ int shoal_fmt_new(int format, shoal_write_fn fn, void *ctx, shoal_fmt **outp)
 
 static void drop_cells(shoal_fmt *f)
 {
-    if (f->cells)
-        for (size_t i = 0; i < f->n_rows * (size_t)f->n_cols; i++) shoal_free(f->cells[i]);
-    shoal_free(f->cells);
+    shoal_free(f->text);
+    shoal_free(f->off);
+    shoal_free(f->wid);
     shoal_free(f->kinds);
-    f->cells = NULL;
+    f->text = NULL;
+    f->off = f->wid = NULL;
     f->kinds = NULL;
-    f->cap_rows = 0;
+    f->n_text = f->cap_text = f->cap_rows = 0;
 }
 
 void shoal_fmt_free(shoal_fmt *f)
@@ -169,6 +173,41 @@ static void out_object(shoal_fmt *f, const cell *c)
     out(f, "}", 1);
 }
 
+/* Display width: characters, not bytes (wide CJK glyphs count as two). */
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        int len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        uint32_t cp = c;
+        if (len == 3 && p[1] && p[2]) cp = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        w += (len == 3 && cp >= 0x1100 && (cp <= 0x115F || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+                                            (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF00 && cp <= 0xFF60)))
+                 ? 2
+                 : 1;
+        for (int i = 0; i < len && *p; i++) p++;
+    }
+    return w;
+}
+
+static size_t cell_width(const char *s, int md)
+{
+    /* plain ASCII without a newline or '|' (most cells): a character a byte */
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+        if (*p >= 0x80 || *p == '\n' || *p == '|') goto slow;
+    return n;
+slow:;
+    size_t w = width(s);
+    for (const char *p = s; *p; p++) {
+        if (*p == '\n') w += md ? 3 : 1;
+        if (*p == '|' && md) w += 1;
+    }
+    return w;
+}
+
 int shoal_fmt_row(shoal_fmt *f, const cell *c)
 {
     switch (f->format) {
@@ -189,50 +228,40 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
         break;
     default: {
         if (f->n_rows == f->cap_rows) {
-            size_t nc = f->cap_rows ? f->cap_rows * 2 : 64;
-            char **cells = shoal_realloc(f->cells, nc * (size_t)f->n_cols * sizeof *cells);
-            if (!cells) return SHOAL_ENOMEM;
-            f->cells = cells;
-            int *kinds = shoal_realloc(f->kinds, nc * (size_t)f->n_cols * sizeof *kinds);
-            if (!kinds) return SHOAL_ENOMEM;
-            f->kinds = kinds;
+            size_t nc = f->cap_rows ? f->cap_rows * 2 : 64, nk = nc * (size_t)f->n_cols;
+            size_t *off = shoal_realloc(f->off, nk * sizeof *off);
+            if (off) f->off = off;
+            size_t *wid = shoal_realloc(f->wid, nk * sizeof *wid);
+            if (wid) f->wid = wid;
+            int *kinds = shoal_realloc(f->kinds, nk * sizeof *kinds);
+            if (kinds) f->kinds = kinds;
+            if (!off || !wid || !kinds) return SHOAL_ENOMEM;
             f->cap_rows = nc;
+        }
+        size_t need = 0;
+        for (int i = 0; i < f->n_cols; i++) need += c[i].n + 1;
+        if (f->n_text + need > f->cap_text) {
+            size_t nc = f->cap_text ? f->cap_text : 65536;
+            while (nc < f->n_text + need) nc *= 2;
+            char *t = shoal_realloc(f->text, nc);
+            if (!t) return SHOAL_ENOMEM;
+            f->text = t;
+            f->cap_text = nc;
         }
         size_t base = f->n_rows * (size_t)f->n_cols;
         for (int i = 0; i < f->n_cols; i++) {
-            char *s = shoal_malloc(c[i].n + 1);
-            if (!s) {
-                for (int k = 0; k < i; k++) shoal_free(f->cells[base + (size_t)k]);
-                return SHOAL_ENOMEM;
-            }
-            memcpy(s, c[i].s, c[i].n);
-            s[c[i].n] = 0;
-            f->cells[base + (size_t)i] = s;
+            char *t = f->text + f->n_text;
+            memcpy(t, c[i].s, c[i].n);
+            t[c[i].n] = 0;
+            f->off[base + (size_t)i] = f->n_text;
+            f->wid[base + (size_t)i] = cell_width(t, f->format == SHOAL_OUT_MARKDOWN);
             f->kinds[base + (size_t)i] = c[i].kind;
+            f->n_text += c[i].n + 1;
         }
     }
     }
     f->n_rows++;
     return f->failed ? SHOAL_EIO : 0;
-}
-
-/* Display width: characters, not bytes (wide CJK glyphs count as two). */
-static size_t width(const char *s)
-{
-    size_t w = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p;
-        int len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-        uint32_t cp = c;
-        if (len == 3 && p[1] && p[2]) cp = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-        w += (len == 3 && cp >= 0x1100 && (cp <= 0x115F || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
-                                            (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF00 && cp <= 0xFF60)))
-                 ? 2
-                 : 1;
-        for (int i = 0; i < len && *p; i++) p++;
-    }
-    return w;
 }
 
 static void pad(shoal_fmt *f, size_t n)
@@ -248,21 +277,14 @@ static void pad(shoal_fmt *f, size_t n)
 static void out_cell_text(shoal_fmt *f, const char *s, int md)
 {
     /* A newline or a '|' would break the table's lines. */
-    for (const char *p = s; *p; p++) {
-        if (*p == '\n') outs(f, md ? "<br>" : "\\n");
-        else if (*p == '|' && md) outs(f, "\\|");
-        else out(f, p, 1);
+    const char *run = s, *p = s;
+    for (; *p; p++) {
+        if (*p != '\n' && (*p != '|' || !md)) continue;
+        out(f, run, (size_t)(p - run));
+        outs(f, *p == '\n' ? (md ? "<br>" : "\\n") : "\\|");
+        run = p + 1;
     }
-}
-
-static size_t cell_width(const char *s, int md)
-{
-    size_t w = width(s);
-    for (const char *p = s; *p; p++) {
-        if (*p == '\n') w += md ? 3 : 1;
-        if (*p == '|' && md) w += 1;
-    }
-    return w;
+    out(f, run, (size_t)(p - run));
 }
 
 int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
@@ -288,7 +310,7 @@ int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
         for (uint64_t r = 0; r < f->n_rows; r++)
             for (int i = 0; i < nc; i++) {
                 size_t k = r * (size_t)nc + (size_t)i;
-                size_t cw = cell_width(f->cells[k], md);
+                size_t cw = f->wid[k];
                 if (cw > w[i]) w[i] = cw;
                 if (f->kinds[k] == 2 && right[i] == 0) right[i] = 1;
                 if (f->kinds[k] != 2 && f->kinds[k] != 0) right[i] = -1;
@@ -319,9 +341,9 @@ int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
             for (int i = 0; i < nc; i++) {
                 size_t k = r * (size_t)nc + (size_t)i;
                 if (i) outs(f, sep);
-                size_t cw = cell_width(f->cells[k], md);
+                size_t cw = f->wid[k];
                 if (right[i]) pad(f, w[i] - cw);
-                out_cell_text(f, f->cells[k], md);
+                out_cell_text(f, f->text + f->off[k], md);
                 if (!right[i] && (i < nc - 1 || md)) pad(f, w[i] - cw);
             }
             outs(f, md ? " |\n" : "\n");

@@ -210,6 +210,21 @@ static int render_num(exec *x, double d, const char **out, size_t *n)
     return put(x, out, n, "%s", buf);
 }
 
+/* An integer's digits without printf: results are mostly counts, a column of them a row. */
+static int put_int(exec *x, const char **out, size_t *n, int64_t i)
+{
+    char buf[24], *e = buf + sizeof buf, *p = e;
+    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    do *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (i < 0) *--p = '-';
+    char *s = shoal_arena_strndup(x->scratch, p, (size_t)(e - p));
+    if (!s) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    *out = s;
+    *n = (size_t)(e - p);
+    return 0;
+}
+
 int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *kind)
 {
     int64_t y;
@@ -218,7 +233,7 @@ int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *k
     switch (v->t) {
     case V_NULL: *kind = 0; *out = ""; *n = 0; return 0;
     case V_BOOL: *kind = 1; *out = v->u.i ? "true" : "false"; *n = strlen(*out); return 0;
-    case V_INT: *kind = 2; return put(x, out, n, "%" PRId64, v->u.i);
+    case V_INT: *kind = 2; return put_int(x, out, n, v->u.i);
     case V_NUM: *kind = 2; return render_num(x, v->u.d, out, n);
     case V_STR: *out = v->u.s; *n = v->n; return 0;
     case V_ID: {
