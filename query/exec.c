@@ -193,11 +193,11 @@ typedef struct mcmp {
     double cd;
 } mcmp;
 
-static inline int mcmp_of(exec *x, const cx *e, mcmp *c)
+static inline int mcmp_of(const plan *p, const cx *e, mcmp *c)
 {
     if (e->op != X_CMP || e->a->op != X_MAGG || e->b->op != X_CONST || (e->b->k.t != V_INT && e->b->k.t != V_NUM))
         return 0;
-    c->g = &x->p->maggs[e->a->slot];
+    c->g = &p->maggs[e->a->slot];
     if (c->g->fn != F_COUNT && c->g->fn != F_SCORE) return 0;
     c->sub = e->sub;
     c->ints = c->g->fn == F_COUNT && e->b->k.t == V_INT;
@@ -270,7 +270,7 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
         return;
     case X_CMP: {
         mcmp mc;
-        if (mcmp_of(x, e, &mc) && mcmp_at(&mc, r->member, out)) return;
+        if (mcmp_of(x->p, e, &mc) && mcmp_at(&mc, r->member, out)) return;
         shoal_exec_eval(x, e->a, &a);
         shoal_exec_eval(x, e->b, &b);
         compare(x, e->sub, &a, &b, out);
@@ -421,6 +421,10 @@ typedef struct run {
      * view reads and the scan, so that rows are made for those only */
     uint64_t *live;
     int alike;             /* the members without values are one weighted row (alike_ok) */
+    /* … and when every per-member value is only compared with numbers, each member's
+     * row is decided by which comparisons hold: its code, a bit each (tests) */
+    int n_tests;
+    mcmp tests[64];
     group *last;           /* the group the last row went to */
 } run;
 
@@ -1321,7 +1325,7 @@ static int veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n
     /* A count or a score against a number: member by member from the array, any the
      * shortcut declines (a NaN) the general way. */
     mcmp mc;
-    if (mcmp_of(x, e, &mc)) {
+    if (mcmp_of(x->p, e, &mc)) {
         const mcmp c = mc;
         for (int i = 0; i < n; i++) {
             if (mcmp_at(&c, ms[i], &out[i])) continue;
@@ -1460,6 +1464,171 @@ static int alike_row(run *g, shoal_arena *a, const uint32_t *ms, int *nb, int vw
     return process_row(g, &row, NULL, NULL, n);
 }
 
+/* The comparisons of counts and scores with numbers in e, into t[*n] (each once); 0
+ * when e reads a per-member aggregate any other way, or there are more than 64. */
+static int find_tests(const plan *p, const cx *e, mcmp *t, int *n)
+{
+    if (!e) return 1;
+    mcmp c;
+    if (mcmp_of(p, e, &c)) {
+        for (int i = 0; i < *n; i++)
+            if (t[i].g == c.g && t[i].sub == c.sub && t[i].ints == c.ints && t[i].ci == c.ci && t[i].cd == c.cd) return 1;
+        if (*n == 64) return 0;
+        t[(*n)++] = c;
+        return 1;
+    }
+    if (e->op == X_MAGG) return 0;
+    if (!find_tests(p, e->a, t, n) || !find_tests(p, e->b, t, n) || !find_tests(p, e->c, t, n)) return 0;
+    for (int i = 0; e->v && i < e->n; i++)
+        if (!find_tests(p, e->v[i], t, n)) return 0;
+    return 1;
+}
+
+/* Members alike (shoal_exec_alike) whose every per-member value is only compared with
+ * numbers (counts and scores, as layers and tiers do): how many comparisons decide a
+ * member's row, into t (64 at most); 0 when that is not so. */
+static int class_tests(const plan *p, mcmp *t)
+{
+    int n = 0, ok = shoal_exec_alike(p) && find_tests(p, p->where, t, &n);
+    for (int k = 0; ok && k < p->n_keys; k++) ok = find_tests(p, p->keys[k], t, &n);
+    for (int k = 0; ok && k < p->n_raggs; k++) ok = find_tests(p, p->raggs[k].arg, t, &n);
+    return ok ? n : 0;
+}
+
+int shoal_exec_classes(const plan *p)
+{
+    mcmp t[64];
+    return class_tests(p, t);
+}
+
+/* A class of members whose comparisons all come out the same: their rows are alike. */
+typedef struct mclass {
+    uint64_t code;
+    uint32_t rep, first;   /* a member of it, and the first (rows go in this order) */
+    int64_t n;
+} mclass;
+
+static int class_first(const void *a, const void *b)
+{
+    uint32_t x = ((const mclass *)a)->first, y = ((const mclass *)b)->first;
+    return (x > y) - (x < y);
+}
+
+/* m's code into *code; 0 when a comparison is no plain true or false (a NaN score). */
+static inline int member_code(const run *g, uint32_t m, uint64_t *code)
+{
+    uint64_t c = 0;
+    qval v;
+    for (int j = 0; j < g->n_tests; j++) {
+        if (!mcmp_at(&g->tests[j], m, &v)) return 0;
+        c |= (uint64_t)(v.u.i != 0) << j;
+    }
+    *code = c;
+    return 1;
+}
+
+/* The rows of members by classes (g->n_tests): the members with a value (live) get
+ * their code, those without (n_alike of them, the first at alike_at) have member 0's;
+ * each class is one row, its representative's, weighed by its size, in the order of
+ * its first member, so that groups come in the order one row per member gives them.
+ * A member with a comparison that is neither true nor false is a class of its own. */
+static int member_classes(run *g, const uint64_t *live, int64_t n_alike, uint32_t alike_at)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    size_t cap = 64, n = 0, n_odd = 0, cap_odd = 0;
+    mclass *t = shoal_malloc(cap * sizeof *t), *odd = NULL;
+    uint8_t *used = shoal_malloc(cap);
+    int rc = 0;
+    if (!t || !used) goto oom;
+    memset(used, 0, cap);
+    for (uint32_t m = 0; m <= p->n_members; m++) {
+        int64_t w = 1;
+        uint32_t first = m;
+        if (m == 0) {
+            /* member 0 stands for the members without a value */
+            if (!n_alike) continue;
+            w = n_alike;
+            first = alike_at;
+        } else {
+            uint64_t bits = live[m >> 6] >> (m & 63);
+            if (!bits) {
+                m |= 63;
+                continue;
+            }
+            m += (uint32_t)__builtin_ctzll(bits);
+            if (m > p->n_members) break;
+        }
+        uint64_t code;
+        if (!member_code(g, m, &code)) {
+            if (n_odd == cap_odd) {
+                size_t nc = cap_odd ? cap_odd * 2 : 64;
+                mclass *o = shoal_realloc(odd, nc * sizeof *o);
+                if (!o) goto oom;
+                odd = o;
+                cap_odd = nc;
+            }
+            odd[n_odd++] = (mclass){0, m, m, 1};
+            continue;
+        }
+        if ((n + 1) * 2 > cap) {
+            size_t nc = cap * 2;
+            mclass *nt = shoal_malloc(nc * sizeof *nt);
+            uint8_t *nu = shoal_malloc(nc);
+            if (!nt || !nu) {
+                shoal_free(nt);
+                shoal_free(nu);
+                goto oom;
+            }
+            memset(nu, 0, nc);
+            for (size_t i = 0; i < cap; i++) {
+                if (!used[i]) continue;
+                size_t j = (t[i].code * 0x9E3779B97F4A7C15ULL) >> 7 & (nc - 1);
+                while (nu[j]) j = (j + 1) & (nc - 1);
+                nu[j] = 1;
+                nt[j] = t[i];
+            }
+            shoal_free(t);
+            shoal_free(used);
+            t = nt, used = nu, cap = nc;
+        }
+        size_t j = (code * 0x9E3779B97F4A7C15ULL) >> 7 & (cap - 1);
+        while (used[j] && t[j].code != code) j = (j + 1) & (cap - 1);
+        if (!used[j]) {
+            used[j] = 1;
+            t[j] = (mclass){code, m, first, 0};
+            n++;
+        }
+        t[j].n += w;
+        if (first < t[j].first) t[j].first = first;
+    }
+    /* the classes, then the odd members, in the order of their first members */
+    size_t k = 0;
+    for (size_t i = 0; i < cap; i++)
+        if (used[i]) t[k++] = t[i];
+    if (n_odd) {
+        mclass *all = shoal_realloc(t, (k + n_odd) * sizeof *all);
+        if (!all) goto oom;
+        t = all;
+        memcpy(t + k, odd, n_odd * sizeof *odd);
+        k += n_odd;
+    }
+    qsort(t, k, sizeof *t, class_first);
+    rowctx row = {0};
+    for (size_t i = 0; i < k && !rc; i++) {
+        row.member = t[i].rep;
+        rc = process_row(g, &row, NULL, NULL, t[i].n);
+    }
+    goto done;
+oom:
+    rc = nomem(x);
+done:
+    shoal_free(t);
+    shoal_free(used);
+    shoal_free(odd);
+    return rc;
+}
+
 /* One row per member, 1..n: every interned member has at least one event (the
  * dictionary and the log commit together), so as of the whole log these are the
  * members. */
@@ -1492,6 +1661,7 @@ static int member_rows(run *g)
     } else if (g->alike) {
         n_alike = alike_count(NULL, live, p->n_members, &alike_at);
     }
+    if (g->n_tests) return member_classes(g, live, n_alike, alike_at);
     uint64_t *top = NULL;
     if ((rc = top_bound(g, live, &top)) < 0) return rc;
     if (rc) {
@@ -1617,6 +1787,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
             rejects = !truthy(x, p->where);
         }
         g.alike = shoal_exec_alike(p);   /* (when WHERE rejects, their row adds nothing) */
+        g.n_tests = class_tests(p, g.tests);
         if (rejects || g.alike) {
             if (!(g.live = shoal_zalloc_big(((size_t)p->n_members / 64 + 1) * sizeof *g.live))) {
                 rc = nomem(x);

@@ -1513,6 +1513,11 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
             rc |= add_line(x, lines, &n, &cap, "then rows: one, weighed, for all the members%s (%" PRIu32 "%s): without "
                            "per-member values their rows are alike", p->exist ? " with an event by then" : "",
                            p->n_members, p->exist ? " at most" : "");
+        else if (shoal_exec_classes(p))
+            rc |= add_line(x, lines, &n, &cap, "then rows: one, weighed, per class of members%s whose %d comparisons of "
+                           "counts and scores come out the same: their rows are alike (%" PRIu32 " members%s)",
+                           p->exist ? " with an event by then" : "", shoal_exec_classes(p), p->n_members,
+                           p->exist ? " at most" : "");
         else if (shoal_exec_alike(p))
             rc |= add_line(x, lines, &n, &cap, "then rows: one per member with %sa value (%" PRIu32 " at most), and one, "
                            "weighed, for those without: their rows are alike", p->exist ? "an event by then and " : "",

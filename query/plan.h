@@ -302,6 +302,9 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f);
 /* exec.c: 1 when the members without any per-member value make one weighed row (a
  * grouped statement over members whose rows depend on per-member aggregates only). */
 int shoal_exec_alike(const plan *p);
+/* exec.c: when those rows depend only on comparisons of counts and scores with numbers,
+ * how many comparisons (a member's row is decided by which of them hold), else 0. */
+int shoal_exec_classes(const plan *p);
 /* exec.c: a SRC_ROWS source hands each of its rows (p->n_src values, borrowed for the
  * call) to the SELECT over it: WHERE, grouping, sorting, output. 0 or an error (in
  * x->err); shoal_exec_sink_full is 1 once a LIMIT needs no more rows. */

@@ -155,7 +155,14 @@ if command -v sqlite3 >/dev/null; then
 else
     fail alike "sqlite3 is not installed (apt-get install sqlite3)"
 fi
+# Without ORDER BY, groups come in the order of their first members, as when each
+# member makes its own row (a member name among the aggregates forces that).
+a=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; SELECT $K AS k, count(*) AS n FROM members GROUP BY k")
+b=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; SELECT $K AS k, count(*) AS n, min(member) AS m FROM members GROUP BY k" | cut -d, -f1,2)
+check_eq "alike: groups in the order of their first members" "$a" "$b"
 e=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; EXPLAIN SELECT $K AS k, count(*) FROM members GROUP BY k")
+check_grep "alike: EXPLAIN says a class of members whose comparisons agree is one row" "one, weighed, per class of members whose 4 comparisons of counts and scores come out the same" "$e"
+e=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; EXPLAIN SELECT $K AS k, sum(engagement) FROM members GROUP BY k")
 check_grep "alike: EXPLAIN says the members without a value are one row" "and one, weighed, for those without: their rows are alike" "$e"
 e=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; EXPLAIN SELECT $K AS k, count(DISTINCT member) FROM members GROUP BY k")
 check_grep "alike: not when a row names its member" "^\"?then rows: one per member \(" "$e"
