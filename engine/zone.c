@@ -102,7 +102,7 @@ static bool meets(const shoal_zone *z, int64_t lo, int64_t hi)
     if (z->max < lo || z->min >= hi) return false;
     if (!z->exact) return true;
     int64_t a = lo > z->min ? lo : z->min, b = hi - 1 < z->max ? hi - 1 : z->max;
-    if (a > b) return false;
+    if (a > b) return false;   /* [lo, hi) is empty */
     uint64_t base = flip(z->min) >> z->k, sa = (flip(a) >> z->k) - base, sb = (flip(b) >> z->k) - base;
     return (z->bits >> sa) & (UINT64_MAX >> (63 - (sb - sa)));
 }
