@@ -157,18 +157,19 @@ static int check_dict(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
 static void view_problem(void *ctx, const char *msg) { problem(ctx, "%s", msg); }
 
 /* The zone map must be what the log gives, block for block: a block whose stored span
- * is too narrow would make a time-restricted scan skip events. */
+ * is too narrow, or whose bitmap misses an occupied slot, would make a time-restricted
+ * scan skip events. A 16-byte entry (written before the bitmap) has only its span to
+ * compare. */
 static int check_zones(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
 {
     if (!r->db->has_zones) return SHOAL_OK;
     uint64_t n;
-    int64_t *lo, *hi;
-    int rc = shoal_zone_compute(r->db, r->txn, &n, &lo, &hi, err);
+    shoal_zone *zs;
+    int rc = shoal_zone_compute(r->db, r->txn, &n, &zs, err);
     if (rc) return rc;
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, r->db->dbi_zones, &cur))) {
-        shoal_free(lo);
-        shoal_free(hi);
+        shoal_free(zs);
         return shoal_store_err(err, rc, "cannot read the zone map");
     }
     uint64_t n_stored = 0;
@@ -176,22 +177,30 @@ static int check_zones(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         n_stored++;
         uint64_t b = k.mv_size == 8 ? shoal_be64_get(k.mv_data) : UINT64_MAX;
-        if (b >= n || v.mv_size != 16) {
+        shoal_zone z;
+        if (b >= n) {
             problem(rep, "zone map entry for block %llu has no block in the log", (unsigned long long)b);
             continue;
         }
-        int64_t m0 = (int64_t)shoal_be64_get(v.mv_data), m1 = (int64_t)shoal_be64_get((unsigned char *)v.mv_data + 8);
-        if (m0 != lo[b] || m1 != hi[b])
+        if (shoal_zone_decode(&v, &z)) {
+            problem(rep, "zone map entry for block %llu is %zu bytes (expected 16 or 25)", (unsigned long long)b,
+                    v.mv_size);
+            continue;
+        }
+        const shoal_zone *want = &zs[b];
+        if (z.min != want->min || z.max != want->max)
             problem(rep, "zone map block %llu spans %lld..%lld but its records span %lld..%lld", (unsigned long long)b,
-                    (long long)m0, (long long)m1, (long long)lo[b], (long long)hi[b]);
+                    (long long)z.min, (long long)z.max, (long long)want->min, (long long)want->max);
+        else if (z.exact && (z.bits != want->bits || z.k != want->k))
+            problem(rep, "zone map block %llu marks slots %016llx of 2^%u ms but its records occupy %016llx of 2^%u ms",
+                    (unsigned long long)b, (unsigned long long)z.bits, z.k, (unsigned long long)want->bits, want->k);
     }
     mdb_cursor_close(cur);
     if (rc == MDB_NOTFOUND) rc = SHOAL_OK;
     else rc = shoal_store_err(err, rc, "cannot read the zone map");
     if (!rc && n_stored != n)
         problem(rep, "the zone map has %llu blocks for a log of %llu", (unsigned long long)n_stored, (unsigned long long)n);
-    shoal_free(lo);
-    shoal_free(hi);
+    shoal_free(zs);
     return rc;
 }
 

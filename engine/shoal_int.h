@@ -279,21 +279,33 @@ int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checke
 /* ================================================================ zone map (zone.c) */
 
 /* Records per zone: 4096 records of about 45 bytes are some 180 KiB of log, small
- * enough to skip finely, large enough that the map (16 bytes a block) stays tiny. */
+ * enough to skip finely, large enough that the map (25 bytes a block) stays tiny. */
 #define SHOAL_ZONE_BLOCK 4096
 
+/* One block's entry: its span of event times and which of 64 equal slots over that
+ * span hold an event (zone.c says how the slots are placed). */
+typedef struct shoal_zone {
+    int64_t min, max;   /* earliest and latest event time; min > max: no records */
+    uint64_t bits;      /* bit i: some event lies in slot i (slot 0 holds min) */
+    unsigned k;         /* slots are 2^k ms wide */
+    bool exact;         /* false for a 16-byte entry from before the bitmap: every slot may hold one */
+} shoal_zone;
+
+/* Reads a stored value into *z. Returns 0, or -1 for a value of neither 16 nor 25
+ * bytes (an entry nobody can trust). */
+int shoal_zone_decode(const MDB_val *v, shoal_zone *z);
+
 /* A batch's zone accumulator: note each appended record, then flush in the batch's
- * transaction (merging with the stored span of a block the batch continues). */
+ * transaction (merging with the stored entry of a block the batch continues). */
 typedef struct shoal_zacc shoal_zacc;
 int shoal_zacc_new(uint64_t first_seq, size_t n_records, shoal_zacc **out);
 void shoal_zacc_free(shoal_zacc *z);
 void shoal_zacc_note(shoal_zacc *z, uint64_t seq, int64_t ts);
 int shoal_zacc_flush(shoal_db *db, MDB_txn *txn, shoal_zacc *z, shoal_err *err);
 
-/* The zone map recomputed from the log: per block, min and max ts (min > max for a
- * block without records). Returns owned arrays; free with shoal_free. */
-int shoal_zone_compute(shoal_db *db, MDB_txn *txn, uint64_t *n_blocks, int64_t **min, int64_t **max,
-                       shoal_err *err);
+/* The zone map recomputed from the log: per block, its entry (min > max for a block
+ * without records; exact always). Returns an owned array; free with shoal_free. */
+int shoal_zone_compute(shoal_db *db, MDB_txn *txn, uint64_t *n_blocks, shoal_zone **zones, shoal_err *err);
 /* Rewrites the zone map from the log inside write transaction txn. */
 int shoal_zone_rebuild(shoal_db *db, MDB_txn *txn, shoal_err *err);
 

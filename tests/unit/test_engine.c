@@ -312,6 +312,272 @@ TEST(zone_map)
     unit_rm_dir();
 }
 
+/* The slot of time t in a block whose earliest time is min, with slots of 2^k ms. */
+static uint64_t zone_slot(int64_t t, int64_t min, unsigned k)
+{
+    return (((uint64_t)t ^ (1ULL << 63)) >> k) - (((uint64_t)min ^ (1ULL << 63)) >> k);
+}
+
+/* The stored entry of a block holding the n times ts, worked out from its definition
+ * (zone.c's header) and not by zone.c's incremental re-mapping: an entry kept up batch
+ * by batch must come out byte for byte the same. */
+static void zone_canon(const int64_t *ts, int n, unsigned char out[25])
+{
+    uint64_t umin = UINT64_MAX, umax = 0, bits = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t u = (uint64_t)ts[i] ^ (1ULL << 63);
+        if (u < umin) umin = u;
+        if (u > umax) umax = u;
+    }
+    unsigned k = 0;
+    while ((umax >> k) - (umin >> k) >= 64) k++;
+    for (int i = 0; i < n; i++) bits |= 1ULL << zone_slot(ts[i], (int64_t)(umin ^ (1ULL << 63)), k);
+    shoal_be64_put(out, umin ^ (1ULL << 63));
+    shoal_be64_put(out + 8, umax ^ (1ULL << 63));
+    shoal_be64_put(out + 16, bits);
+    out[24] = (unsigned char)k;
+}
+
+/* Block b's stored value into out (up to 32 bytes); its size, 0 when it has none. */
+static size_t zone_get(shoal_db *db, uint64_t b, unsigned char *out)
+{
+    MDB_txn *txn;
+    unsigned char kb[8];
+    shoal_be64_put(kb, b);
+    MDB_val k = {8, kb}, v = {0, NULL};
+    if (mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) return 0;
+    if (mdb_get(txn, db->dbi_zones, &k, &v) || v.mv_size > 32) v.mv_size = 0;
+    memcpy(out, v.mv_data, v.mv_size);
+    mdb_txn_abort(txn);
+    return v.mv_size;
+}
+
+static void zone_put(shoal_db *db, uint64_t b, const unsigned char *val, size_t n)
+{
+    MDB_txn *txn;
+    unsigned char kb[8];
+    shoal_be64_put(kb, b);
+    MDB_val k = {8, kb}, v = {n, (void *)val};
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK(mdb_put(txn, db->dbi_zones, &k, &v, 0) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+}
+
+/* Appends the n times ts as one batch of events with ids "<tag>-<i>". */
+static int zone_append(shoal_db *db, const char *tag, const int64_t *ts, int n)
+{
+    static char ids[4200][24];
+    static shoal_event evs[4200];
+    for (int i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof ids[i], "%s-%d", tag, i);
+        evs[i] = mk(ids[i], ts[i], "m-1", "like");
+    }
+    return shoal_append(db, evs, (size_t)n, NULL, NULL);
+}
+
+static int n_problems(shoal_db *db, const char *want)
+{
+    shoal_check_report rep;
+    if (shoal_db_check(db, &rep, NULL)) return -1;
+    if (want && (rep.n_problems == 0 || !strstr(rep.first_problem, want))) return -1;
+    return (int)rep.n_problems;
+}
+
+TEST(zone_bitmap)
+{
+    /* One block with events at two times ten days apart: a range between them meets
+     * its span, and only the bitmap can tell that nothing is there. */
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    const int64_t t0 = 1700000000000LL, t1 = t0 + 10 * 86400000LL;
+    int64_t ts[4200];
+    for (int i = 0; i < 100; i++) ts[i] = i < 50 ? t0 + i : t1 + i;
+    /* and a few in between, so that a range can span them from empty slot to empty slot */
+    const int64_t tc = t0 + 5 * 86400000LL / 2;
+    for (int i = 0; i < 10; i++) ts[40 + i] = tc + i;
+    CHECK_RC(zone_append(db, "a", ts, 100), SHOAL_OK);
+    unsigned char got[32], want[25];
+    zone_canon(ts, 100, want);
+    CHECK(zone_get(db, 0, got) == 25 && memcmp(got, want, 25) == 0);
+    CHECK(n_problems(db, NULL) == 0);
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    uint64_t next;
+    const int64_t mid = t0 + 5 * 86400000LL;
+    CHECK_RC(skip1(r, 1, mid, mid + 1, &next), SHOAL_OK);
+    CHECK(next == 101);   /* inside the span, but on empty slots */
+    CHECK_RC(skip1(r, 1, t1 + 60, t1 + 61, &next), SHOAL_OK);
+    CHECK(next == 1);     /* an event's own millisecond */
+    CHECK_RC(skip1(r, 1, mid, t1 + 51, &next), SHOAL_OK);
+    CHECK(next == 1);     /* empty slots up to the last, which is occupied */
+    /* Every probe, against the definition: skipped exactly when the slots of the range's
+     * part inside the span are all empty, and never over an event in the range. */
+    uint64_t bits = shoal_be64_get(want + 16);
+    unsigned k = want[24];
+    int n_skipped = 0, n_between = 0;
+    for (int64_t lo = t0 - 86400000LL; lo < t1 + 86400000LL; lo += 7777777) {
+        for (int64_t w = 1; w < 400000000; w *= 13) {
+            int64_t a = lo > t0 ? lo : t0, b = lo + w - 1 < t1 + 99 ? lo + w - 1 : t1 + 99;
+            int occupied = 0, inside = 0;
+            for (int64_t s = a; s <= b && !occupied; s += (int64_t)1 << k) occupied = bits >> zone_slot(s, t0, k) & 1;
+            if (a <= b) occupied |= bits >> zone_slot(b, t0, k) & 1;
+            for (int i = 0; i < 100; i++) inside |= ts[i] >= lo && ts[i] < lo + w;
+            CHECK_RC(skip1(r, 1, lo, lo + w, &next), SHOAL_OK);
+            CHECK(next == (occupied ? 1 : 101));
+            CHECK(!inside || next == 1);
+            n_skipped += next == 101 && a <= b;
+            n_between += a <= b && occupied && !(bits >> zone_slot(a, t0, k) & 1) && !(bits >> zone_slot(b, t0, k) & 1);
+        }
+    }
+    /* Many probes met the span and were skipped all the same; some began and ended on
+     * empty slots with an occupied one between. */
+    CHECK(n_skipped > 100 && n_between > 0);
+    shoal_reader_close(r);
+
+    /* A 16-byte entry (from before the bitmap) has only its span: a range inside it is
+     * never skipped, check accepts it, and a batch into its block keeps it 16 bytes. */
+    unsigned char legacy[16];
+    memcpy(legacy, want, 16);
+    zone_put(db, 0, legacy, 16);
+    CHECK(n_problems(db, NULL) == 0);
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK_RC(skip1(r, 1, mid, mid + 1, &next), SHOAL_OK);
+    CHECK(next == 1);
+    CHECK_RC(skip1(r, 1, t1 + 100, t1 + 200, &next), SHOAL_OK);
+    CHECK(next == 101);   /* past its span it is skipped as before */
+    int64_t earliest;
+    CHECK_RC(shoal_zone_earliest(r, &earliest, NULL), SHOAL_OK);
+    CHECK(earliest == t0);
+    shoal_reader_close(r);
+    ts[100] = t0 - 86400000LL;
+    CHECK_RC(zone_append(db, "b", ts + 100, 1), SHOAL_OK);
+    CHECK(zone_get(db, 0, got) == 16 && (int64_t)shoal_be64_get(got) == ts[100] &&
+          (int64_t)shoal_be64_get(got + 8) == t1 + 99);
+    CHECK(n_problems(db, NULL) == 0);
+    /* A rebuilt map has the bitmap again. */
+    MDB_txn *txn;
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK_RC(shoal_zone_rebuild(db, txn, NULL), SHOAL_OK);
+    CHECK(mdb_txn_commit(txn) == 0);
+    zone_canon(ts, 101, want);
+    CHECK(zone_get(db, 0, got) == 25 && memcmp(got, want, 25) == 0);
+    shoal_db_close(db);
+    unit_rm_dir();
+
+    /* A block filled over several batches, late events and all, is stored as if
+     * computed from scratch after each: same slots (the base moving down at the same
+     * width, 2^11 ms), wider slots (a later event, then an earlier one), then a block
+     * that spills into the next. */
+    unit_fresh_dir();
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    int n = 0, k_first = -1;
+    for (int i = 0; i < 100; i++) ts[n++] = t0 + i * 1000;
+    for (int i = 0; i < 20; i++) ts[n++] = i % 2 ? t0 + i * 333 : t0 - 5000 + i * 10;
+    ts[n++] = t0 + 3 * 86400000LL;
+    ts[n++] = t0 + 17;
+    ts[n++] = t0 - 40 * 86400000LL;
+    for (int i = 0; i < 4096 - 123 + 10; i++) ts[n++] = t0 + 4 * 86400000LL + i * 50 - (i % 97 == 0) * 86400000LL;
+    const int at[] = {100, 120, 122, 123, n};
+    for (int step = 0, from = 0; step < 5; from = at[step++]) {
+        char tag[8];
+        snprintf(tag, sizeof tag, "c%d", step);
+        CHECK_RC(zone_append(db, tag, ts + from, at[step] - from), SHOAL_OK);
+        zone_canon(ts, at[step] < 4096 ? at[step] : 4096, want);
+        CHECK(zone_get(db, 0, got) == 25 && memcmp(got, want, 25) == 0);
+        CHECK(n_problems(db, NULL) == 0);
+        if (step == 0) k_first = got[24];
+        if (step == 1) CHECK(got[24] == k_first && k_first == 11);
+        if (step == 2) CHECK(got[24] > k_first);
+    }
+    zone_canon(ts + 4096, n - 4096, want);
+    CHECK(zone_get(db, 1, got) == 25 && memcmp(got, want, 25) == 0);
+    /* shoal_zone_compute agrees. */
+    uint64_t n_blocks;
+    shoal_zone *zs;
+    CHECK(mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn) == 0);
+    CHECK_RC(shoal_zone_compute(db, txn, &n_blocks, &zs, NULL), SHOAL_OK);
+    mdb_txn_abort(txn);
+    CHECK(n_blocks == 2);
+    CHECK(zs[1].exact && zs[1].min == (int64_t)shoal_be64_get(want) && zs[1].max == (int64_t)shoal_be64_get(want + 8) &&
+          zs[1].bits == shoal_be64_get(want + 16) && zs[1].k == want[24]);
+    shoal_free(zs);
+
+    /* Damage, found by check: an occupied slot cleared (which would skip its events),
+     * the slot width changed (to another, to an impossible 2^200 ms), a value of the
+     * wrong size. A block whose entry cannot be believed is scanned. */
+    unsigned char good[25], bad[25];
+    CHECK(zone_get(db, 0, good) == 25);
+    const int64_t gap = t0 - 20 * 86400000LL;   /* in block 0's span, between its events */
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK_RC(skip1(r, 1, gap, gap + 1, &next), SHOAL_OK);
+    CHECK(next == (uint64_t)n + 1);
+    shoal_reader_close(r);
+    uint64_t gb = shoal_be64_get(good + 16);
+    int top = 63 - __builtin_clzll(gb), mid_bit = 0;
+    for (int i = 1; i < top && !mid_bit; i++)
+        if (gb >> i & 1) mid_bit = i;
+    CHECK(mid_bit > 0);
+    memcpy(bad, good, 25);
+    shoal_be64_put(bad + 16, gb & ~(1ULL << mid_bit));
+    zone_put(db, 0, bad, 25);
+    CHECK(n_problems(db, "zone map block 0 marks slots") == 1);
+    memcpy(bad, good, 25);
+    bad[24]++;
+    zone_put(db, 0, bad, 25);
+    CHECK(n_problems(db, "zone map block 0 marks slots") == 1);
+    memcpy(bad, good, 25);
+    bad[24] = 200;
+    zone_put(db, 0, bad, 25);
+    CHECK(n_problems(db, "zone map block 0 marks slots") == 1);
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK_RC(skip1(r, 1, gap, gap + 1, &next), SHOAL_OK);
+    CHECK(next == 1);
+    shoal_reader_close(r);
+    zone_put(db, 0, good, 20);
+    CHECK(n_problems(db, "zone map entry for block 0 is 20 bytes") == 1);
+    zone_put(db, 0, good, 25);
+    CHECK(n_problems(db, NULL) == 0);
+    /* A batch into a block whose entry cannot be believed (slots past its span, slots
+     * of 2^200 ms) leaves it as it is, for check to report (its span now short of the
+     * new event). */
+    for (int damage = 0; damage < 2; damage++) {
+        CHECK(zone_get(db, 1, good) == 25);
+        memcpy(bad, good, 25);
+        if (damage == 0) bad[16] |= 0x80;   /* bit 63: the span has fewer slots */
+        else bad[24] = 200;
+        CHECK(memcmp(bad, good, 25) != 0);
+        zone_put(db, 1, bad, 25);
+        ts[n] = t0 + (5 + damage) * 86400000LL;
+        CHECK_RC(zone_append(db, damage ? "d1" : "d0", ts + n, 1), SHOAL_OK);
+        n++;
+        CHECK(zone_get(db, 1, got) == 25 && memcmp(got, bad, 25) == 0);
+        CHECK(n_problems(db, "zone map block 1 spans") == 1);
+        zone_canon(ts + 4096, n - 4096, want);
+        zone_put(db, 1, want, 25);
+        CHECK(n_problems(db, NULL) == 0);
+    }
+    shoal_db_close(db);
+    unit_rm_dir();
+
+    /* The width is the smallest that fits: 64 slots of 1 ms hold t0 .. t0 + 63 (t0 a
+     * multiple of 64), one more millisecond either way needs 2 ms slots. */
+    unit_fresh_dir();
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK(t0 % 64 == 0);
+    int64_t edge[] = {t0 + 63, t0, t0 + 64, t0 - 1};
+    CHECK_RC(zone_append(db, "e1", edge, 2), SHOAL_OK);
+    CHECK(zone_get(db, 0, got) == 25 && got[24] == 0 && shoal_be64_get(got + 16) == (1ULL | 1ULL << 63));
+    CHECK_RC(zone_append(db, "e2", edge + 2, 1), SHOAL_OK);
+    CHECK(zone_get(db, 0, got) == 25 && got[24] == 1 && shoal_be64_get(got + 16) == (1ULL | 1ULL << 31 | 1ULL << 32));
+    CHECK_RC(zone_append(db, "e3", edge + 3, 1), SHOAL_OK);
+    zone_canon(edge, 4, want);
+    CHECK(zone_get(db, 0, got) == 25 && memcmp(got, want, 25) == 0 && got[24] == 1);
+    CHECK(n_problems(db, NULL) == 0);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
 TEST(map_grows)
 {
     unit_fresh_dir();
@@ -471,6 +737,7 @@ int main(void)
     RUN(append_and_read);
     RUN(dup_after_clean_batch);
     RUN(zone_map);
+    RUN(zone_bitmap);
     RUN(map_grows);
     RUN(check_detects_damage);
     RUN(format_version);
