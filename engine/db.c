@@ -37,13 +37,14 @@ static int open_dbis(shoal_db *db, bool create, shoal_err *err)
         }
     }
     /* The zone map came after the first databases: a read-only open does without it,
-     * a writable one creates it and fills it from the log once. */
+     * a writable one creates it and fills it from the log once; likewise a map from
+     * before the blocks' bitmaps (its entries of 16 bytes still hold, but skip less). */
     rc = mdb_dbi_open(txn, "zones", dflags, &db->dbi_zones);
     if (rc == 0) {
         db->has_zones = true;
         MDB_stat zs;
         uint64_t last = 0;
-        if (create && mdb_stat(txn, db->dbi_zones, &zs) == 0 && zs.ms_entries == 0 &&
+        if (create && mdb_stat(txn, db->dbi_zones, &zs) == 0 && (zs.ms_entries == 0 || shoal_zone_legacy(db, txn)) &&
             shoal_log_last_seq(db, txn, &last, NULL) == 0 && last > 0 && (rc = shoal_zone_rebuild(db, txn, err))) {
             mdb_txn_abort(txn);
             return rc;

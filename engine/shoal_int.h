@@ -294,6 +294,9 @@ typedef struct shoal_zone {
 /* Reads a stored value into *z. Returns 0, or -1 for a value of neither 16 nor 25
  * bytes (an entry nobody can trust). */
 int shoal_zone_decode(const MDB_val *v, shoal_zone *z);
+/* 1 when the map's first entry is of the 16-byte form, from before the bitmaps: a
+ * writable open then rebuilds the map (db.c). */
+int shoal_zone_legacy(shoal_db *db, MDB_txn *txn);
 
 /* A batch's zone accumulator: note each appended record, then flush in the batch's
  * transaction (merging with the stored entry of a block the batch continues). */

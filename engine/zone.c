@@ -117,6 +117,16 @@ static size_t encode(unsigned char v[25], const shoal_zone *z)
     return 25;
 }
 
+int shoal_zone_legacy(shoal_db *db, MDB_txn *txn)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (mdb_cursor_open(txn, db->dbi_zones, &cur)) return 0;
+    int old = mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && v.mv_size == 16;
+    mdb_cursor_close(cur);
+    return old;
+}
+
 int shoal_zone_decode(const MDB_val *v, shoal_zone *z)
 {
     if (v->mv_size != 16 && v->mv_size != 25) return -1;

@@ -462,6 +462,15 @@ TEST(zone_bitmap)
     CHECK(mdb_txn_commit(txn) == 0);
     zone_canon(ts, 101, want);
     CHECK(zone_get(db, 0, got) == 25 && memcmp(got, want, 25) == 0);
+    /* So does a database whose map is of the 16-byte form at its next writable open;
+     * a read-only open leaves it. */
+    zone_put(db, 0, legacy, 16);
+    shoal_db_close(db);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_RDONLY, 0, &db, NULL), SHOAL_OK);
+    CHECK(zone_get(db, 0, got) == 16);
+    shoal_db_close(db);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK(zone_get(db, 0, got) == 25 && memcmp(got, want, 25) == 0);
     shoal_db_close(db);
     unit_rm_dir();
 
