@@ -78,3 +78,59 @@ void shoal_free_big(void *p)
     if (len) munmap(a, len);
     else free(a);
 }
+
+/* The cache: a few arrays of the mapped kind (the small ones go back to malloc), at
+ * most CACHE_BYTES in all, handed out again for a request they fit without wasting more
+ * than half. */
+#define CACHE_SLOTS 16
+#define CACHE_BYTES ((size_t)256 << 20)
+
+struct shoal_bigcache {
+    void *p[CACHE_SLOTS];
+    size_t cap[CACHE_SLOTS];
+    size_t bytes;
+};
+
+shoal_bigcache *shoal_bigcache_new(void)
+{
+    shoal_bigcache *c = shoal_malloc(sizeof *c);
+    if (c) memset(c, 0, sizeof *c);
+    return c;
+}
+
+void shoal_bigcache_free(shoal_bigcache *c)
+{
+    if (!c) return;
+    for (int i = 0; i < CACHE_SLOTS; i++) shoal_free_big(c->p[i]);
+    shoal_free(c);
+}
+
+void *shoal_bigcache_zalloc(shoal_bigcache *c, size_t n)
+{
+    int best = -1;
+    for (int i = 0; c && n >= BIG && i < CACHE_SLOTS; i++)
+        if (c->p[i] && c->cap[i] >= n && c->cap[i] / 2 <= n && (best < 0 || c->cap[i] < c->cap[best])) best = i;
+    if (best < 0) return shoal_zalloc_big(n);
+    if (should_fail()) return NULL;
+    void *p = c->p[best];
+    c->p[best] = NULL;
+    c->bytes -= c->cap[best];
+    memset(p, 0, n);
+    return p;
+}
+
+void shoal_bigcache_put(shoal_bigcache *c, void *p)
+{
+    if (!p) return;
+    size_t len;
+    memcpy(&len, (char *)p - HDR, sizeof len);
+    if (c && len && c->bytes + (len - HDR) <= CACHE_BYTES)
+        for (int i = 0; i < CACHE_SLOTS; i++)
+            if (!c->p[i]) {
+                c->p[i] = p;
+                c->cap[i] = len - HDR;
+                c->bytes += len - HDR;
+                return;
+            }
+    shoal_free_big(p);
+}

@@ -81,6 +81,15 @@ void shoal_free(void *p);
  * them); freed with shoal_free_big only. */
 void *shoal_zalloc_big(size_t n);
 void shoal_free_big(void *p);
+/* Big arrays kept from one statement for the next (a session's): a reused one costs a
+ * memset, a fresh one a page fault and the kernel's zeroing per page, which were a
+ * sixth of a view-backed query over 300k members. Both calls take a NULL cache (then
+ * they are shoal_zalloc_big and shoal_free_big). */
+typedef struct shoal_bigcache shoal_bigcache;
+shoal_bigcache *shoal_bigcache_new(void);           /* NULL when out of memory */
+void shoal_bigcache_free(shoal_bigcache *c);        /* gives every kept array back */
+void *shoal_bigcache_zalloc(shoal_bigcache *c, size_t n);
+void shoal_bigcache_put(shoal_bigcache *c, void *p);   /* p from either; NULL is nothing */
 
 /* Bump-pointer arena: everything allocated from it is freed at once by
  * shoal_arena_reset or shoal_arena_free, never one by one. */

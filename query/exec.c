@@ -1276,9 +1276,9 @@ static int top_bound(run *g, const uint64_t *live, uint64_t **res)
     uint32_t nmem = p->n_members;
     topk t = {NULL, 0, (size_t)(p->limit + p->offset)};
     if (t.k == 0 || t.k >= nmem) return 0;
-    uint64_t *out = shoal_zalloc_big(((size_t)nmem / 64 + 1) * sizeof *out);
+    uint64_t *out = shoal_bigcache_zalloc(g->x->cache, ((size_t)nmem / 64 + 1) * sizeof *out);
     if (!out || !(t.h = shoal_malloc(t.k * sizeof *t.h))) {
-        shoal_free_big(out);
+        shoal_bigcache_put(g->x->cache, out);
         return nomem(g->x);
     }
     double sg = p->desc[0] ? 1 : -1, bound;
@@ -1650,13 +1650,13 @@ static int member_rows(run *g)
     int64_t n_alike = 0;
     uint32_t alike_at = 0;
     if (p->exist) {
-        uint64_t *e = shoal_zalloc_big(nw * sizeof *e);
+        uint64_t *e = shoal_bigcache_zalloc(x->cache, nw * sizeof *e);
         if (!e) return nomem(x);
         or_nonzero(e, p->maggs[p->exist - 1].n, nm);
         if (g->alike) n_alike = alike_count(e, live, p->n_members, &alike_at);
         if (live)
             for (size_t w = 0; w < nw; w++) e[w] &= live[w];
-        shoal_free_big(g->live);
+        shoal_bigcache_put(x->cache, g->live);
         g->live = live = e;
     } else if (g->alike) {
         n_alike = alike_count(NULL, live, p->n_members, &alike_at);
@@ -1665,7 +1665,7 @@ static int member_rows(run *g)
     uint64_t *top = NULL;
     if ((rc = top_bound(g, live, &top)) < 0) return rc;
     if (rc) {
-        shoal_free_big(g->live);
+        shoal_bigcache_put(x->cache, g->live);
         g->live = live = top;
     }
     rc = 0;
@@ -1725,10 +1725,10 @@ static int alloc_maggs(exec *x, plan *p)
         int need_i = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_FIRST || g->fn == F_LAST;
         int need_n = !((g->fn == F_SCORE || g->fn == F_RISE) && g->src == MG_VIEW);
         int need_d2 = g->fn == F_RISE || g->tail;
-        if ((need_n && !(g->n = shoal_zalloc_big(n * sizeof *g->n))) ||
-            (need_d && !(g->d = shoal_zalloc_big(n * sizeof *g->d))) ||
-            (need_i && !(g->i = shoal_zalloc_big(n * sizeof *g->i))) ||
-            (need_d2 && !(g->d2 = shoal_zalloc_big(n * sizeof *g->d2))))
+        if ((need_n && !(g->n = shoal_bigcache_zalloc(x->cache, n * sizeof *g->n))) ||
+            (need_d && !(g->d = shoal_bigcache_zalloc(x->cache, n * sizeof *g->d))) ||
+            (need_i && !(g->i = shoal_bigcache_zalloc(x->cache, n * sizeof *g->i))) ||
+            (need_d2 && !(g->d2 = shoal_bigcache_zalloc(x->cache, n * sizeof *g->d2))))
             return nomem(x);
     }
     return 0;
@@ -1789,7 +1789,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         g.alike = shoal_exec_alike(p);   /* (when WHERE rejects, their row adds nothing) */
         g.n_tests = class_tests(p, g.tests);
         if (rejects || g.alike) {
-            if (!(g.live = shoal_zalloc_big(((size_t)p->n_members / 64 + 1) * sizeof *g.live))) {
+            if (!(g.live = shoal_bigcache_zalloc(x->cache, ((size_t)p->n_members / 64 + 1) * sizeof *g.live))) {
                 rc = nomem(x);
                 goto fail;
             }
@@ -1842,10 +1842,10 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     if (x->cancel && *x->cancel) rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
 fail:
     for (int i = 0; i < p->n_maggs; i++) {
-        shoal_free_big(p->maggs[i].n);
-        shoal_free_big(p->maggs[i].d);
-        shoal_free_big(p->maggs[i].i);
-        shoal_free_big(p->maggs[i].d2);
+        shoal_bigcache_put(x->cache, p->maggs[i].n);
+        shoal_bigcache_put(x->cache, p->maggs[i].d);
+        shoal_bigcache_put(x->cache, p->maggs[i].i);
+        shoal_bigcache_put(x->cache, p->maggs[i].d2);
         p->maggs[i].d2 = NULL;
         p->maggs[i].n = NULL;
         p->maggs[i].d = NULL;
@@ -1855,7 +1855,7 @@ fail:
         dset *s = &g.dsets[i];
         shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
     }
-    shoal_free_big(g.live);
+    shoal_bigcache_put(x->cache, g.live);
     shoal_free(g.table);
     shoal_free(g.by_id);
     shoal_free(g.list);

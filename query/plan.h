@@ -231,6 +231,7 @@ struct exec {
     uint64_t n_skipped;     /* records jumped over by the zone map */
     uint64_t n_decoded;
     int no_views;           /* SET VIEWS = off: always scan the log */
+    shoal_bigcache *cache;  /* the session's kept big arrays (NULL: none) */
     int civ_ok;             /* func.c: the last local day converted to a civil date */
     int64_t civ_day, civ_y;
     unsigned civ_m;

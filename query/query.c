@@ -22,6 +22,7 @@ struct shoal_session {
     void *ctx;
     shoal_tz *tz;
     int no_views;       /* SET VIEWS = off: every query scans the log */
+    shoal_bigcache *cache;   /* dense per-member arrays kept for the next statement */
 };
 
 int shoal_session_new(shoal_db *db, shoal_session **out, shoal_err *err)
@@ -31,6 +32,10 @@ int shoal_session_new(shoal_db *db, shoal_session **out, shoal_err *err)
     memset(s, 0, sizeof *s);
     s->db = db;
     s->format = SHOAL_OUT_TABLE;
+    if (!(s->cache = shoal_bigcache_new())) {
+        shoal_free(s);
+        return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    }
     *out = s;
     return SHOAL_OK;
 }
@@ -38,6 +43,7 @@ int shoal_session_new(shoal_db *db, shoal_session **out, shoal_err *err)
 void shoal_session_free(shoal_session *s)
 {
     if (!s) return;
+    shoal_bigcache_free(s->cache);
     shoal_tz_free(s->tz);
     shoal_free(s);
 }
@@ -527,6 +533,7 @@ static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, sho
     }
     x.tz = s->tz;
     x.no_views = s->no_views;
+    x.cache = s->cache;
     x.now = s->has_now ? s->now : (int64_t)now_ms(CLOCK_REALTIME);
     switch (st->kind) {
     case SHOAL_STMT_SELECT: rc = run_select(s, &x, st, 0); break;
