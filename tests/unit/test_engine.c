@@ -675,6 +675,40 @@ TEST(settings)
     unit_rm_dir();
 }
 
+TEST(bigcache)
+{
+    /* An array given back is handed out again for a request it fits, zeroed over the
+     * request; a much smaller request gets a fresh one; an injected failure still fails;
+     * without a cache the calls are plain. */
+    shoal_bigcache *c = shoal_bigcache_new();
+    CHECK(c != NULL);
+    size_t n = (size_t)3 << 20;
+    unsigned char *a = shoal_bigcache_zalloc(c, n);
+    CHECK(a != NULL);
+    memset(a, 0xAB, n);
+    shoal_bigcache_put(c, a);
+    unsigned char *b = shoal_bigcache_zalloc(c, n - 4096);
+    CHECK(b == a);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < n - 4096; i++) nonzero += b[i] != 0;
+    CHECK(nonzero == 0);
+    shoal_bigcache_put(c, b);
+    unsigned char *small = shoal_bigcache_zalloc(c, (size_t)1 << 20);
+    CHECK(small != NULL && small != a);
+    shoal_mem_fail_after(0);
+    CHECK(shoal_bigcache_zalloc(c, n) == NULL);
+    shoal_mem_fail_after(-1);
+    unsigned char *again = shoal_bigcache_zalloc(c, n);
+    CHECK(again == a && again[n - 4097] == 0);
+    shoal_bigcache_put(c, small);
+    shoal_bigcache_put(c, again);
+    shoal_bigcache_put(c, NULL);
+    shoal_bigcache_free(c);
+    unsigned char *plain = shoal_bigcache_zalloc(NULL, n);
+    CHECK(plain != NULL && plain[n - 1] == 0);
+    shoal_bigcache_put(NULL, plain);
+}
+
 TEST(alloc_failures)
 {
     /* Fail each allocation of an append in turn: every failure is an error code, the
@@ -751,6 +785,7 @@ int main(void)
     RUN(check_detects_damage);
     RUN(format_version);
     RUN(settings);
+    RUN(bigcache);
     RUN(alloc_failures);
     RUN(err_render);
     RUN(arena);
