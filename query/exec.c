@@ -832,7 +832,15 @@ static int row_cmp(const void *a, const void *b, void *ctx)
         const qval *va = &ra->keys[i], *vb = &rb->keys[i];
         int c;
         if (va->t == V_NULL || vb->t == V_NULL) c = (va->t != V_NULL) - (vb->t != V_NULL);
-        else shoal_val_cmp(sort_x, va, vb, &c);
+        else if (va->t == V_STR && vb->t == V_STR) {
+            /* names (looked up once, in emit) are most sort keys: shoal_val_cmp's order,
+             * bytes then length, without its call */
+            uint32_t n = va->n < vb->n ? va->n : vb->n;
+            c = n ? memcmp(va->u.s, vb->u.s, n) : 0;
+            c = c ? (c > 0) - (c < 0) : (va->n > vb->n) - (va->n < vb->n);
+        } else {
+            shoal_val_cmp(sort_x, va, vb, &c);
+        }
         if (c) return sort_p->desc[i] ? -c : c;
     }
     /* Ties keep the order rows were produced in. */
