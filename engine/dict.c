@@ -254,6 +254,16 @@ int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal
     return SHOAL_OK;
 }
 
+void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id)
+{
+    shoal_dict *d = db->dict;
+    if (ns > 0 && ns < SHOAL_NS_COUNT && id < d->n_rev[ns]) {
+        const shoal_str *e = &d->rev[ns][id];
+        __builtin_prefetch(e);
+        if (e->ptr) __builtin_prefetch(e->ptr);
+    }
+}
+
 int shoal_dict_intern(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *id, shoal_err *err)
 {
     shoal_dict *d = db->dict;

@@ -1437,6 +1437,11 @@ static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int v
             for (int i = 0; i < n; i++) k[(size_t)i * (size_t)nk + (size_t)j] = col[i];
         }
     }
+    /* Rows that list members look their names up: the block's are asked for at once,
+     * so that the lookups' waits for memory overlap. */
+    if (w && !p->grouped)
+        for (int i = 0; i < n; i++)
+            if (w[i].t == V_BOOL && w[i].u.i) shoal_dict_prefetch_str(x->r, SHOAL_NS_MEMBER, ms[i]);
     rowctx row = {0};
     for (int i = 0; i < n && !g->stop; i++) {
         row.member = ms[i];
