@@ -127,6 +127,19 @@ if command -v sqlite3 >/dev/null; then
         "$NOW SELECT tier, count(*) FROM tiers(pyramid) GROUP BY tier ORDER BY tier" \
         "SELECT CASE WHEN o >= 2 OR e >= 3 THEN 'core' WHEN m >= 10 THEN 'backbone' WHEN m >= 1 THEN 'base' ELSE 'silent' END AS tier, count(*) FROM (SELECT member, sum(type = 'post' AND original = 1 AND ts >= '2025-06-01' AND ts < '2025-07-01') AS o, sum(type = 'essence') AS e, sum(ts >= '2025-06-01' AND ts < '2025-07-01') AS m FROM ev GROUP BY member) GROUP BY tier ORDER BY tier"
 fi
+# Sorting by a string: names in memcmp's order either way, and ties in the order the
+# rows were made (the scan's: by sequence).
+a=$("$SHOAL" query --format csv "SELECT member FROM members ORDER BY member DESC" | tail -n +2)
+b=$("$SHOAL" query --format csv "SELECT member FROM members ORDER BY member" | tail -n +2 | tac)
+[ "$(printf '%s\n' "$a" | wc -l)" -gt 1000 ] && check_eq "sort: DESC by name is ASC reversed" "$a" "$b" || fail "sort: DESC by name is ASC reversed" "too few rows"
+check_eq "sort: ASC by name is byte order" "$b" "$(printf '%s\n' "$b" | LC_ALL=C sort -r)"
+a=$("$SHOAL" query --format csv "SELECT type, seq FROM events ORDER BY type")
+b=$("$SHOAL" query --format csv "SELECT type, seq FROM events ORDER BY type, seq")
+check_eq "sort: ties keep the order rows were made in" "$a" "$b"
+a=$("$SHOAL" query --format csv "SELECT type, seq FROM events ORDER BY type DESC")
+b=$("$SHOAL" query --format csv "SELECT type, seq FROM events ORDER BY type DESC, seq")
+check_eq "sort: ties keep the order rows were made in, DESC" "$a" "$b"
+
 # Members alike: a grouped statement over members whose rows depend on their aggregates
 # only makes one weighed row for every member without a value, and a score compared
 # with thresholds sets a member apart only beyond them. Its groups must be those of one

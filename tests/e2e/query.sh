@@ -14,6 +14,13 @@ for d in 1 2 3; do printf '{"ts":"2025-03-0%sT09:00:00Z","member":"a","type":"t"
 "$SHOAL" --db "$T/big" ingest -q "$T/big.ndjson" || fail query-sum-overflow-ingest
 check_eq query-sum-overflow "$("$SHOAL" --db "$T/big" query 'SELECT sum(v) AS s, avg(v) AS a FROM events')" \
     $'s,a\n1.3835058055282164e+19,4.611686018427388e+18'
+# Names that share their first 8 bytes sort by the rest (100 members, made in an order
+# unlike theirs).
+for i in $(seq 100); do printf '{"ts":"2025-03-01T09:00:00Z","member":"member-long-%03d","type":"t","id":"x%d"}\n' $(( (i * 37) % 100 )) $i; done > "$T/long.ndjson"
+"$SHOAL" --db "$T/long" ingest -q "$T/long.ndjson" || fail query-sort-long-ingest
+a=$("$SHOAL" --db "$T/long" query 'SELECT member FROM members ORDER BY member' | tail -n +2)
+check_eq query-sort-shared-prefix "$a" "$(printf '%s\n' "$a" | LC_ALL=C sort)"
+check_eq query-sort-shared-prefix-desc "$("$SHOAL" --db "$T/long" query 'SELECT member FROM members ORDER BY member DESC' | tail -n +2)" "$(printf '%s\n' "$a" | tac)"
 check_eq query-format-ndjson "$("$SHOAL" query --format ndjson 'SELECT member FROM members ORDER BY member')" \
     $'{"member":"alice"}\n{"member":"bob"}'
 check_eq query-format-equals "$("$SHOAL" query --format=markdown 'SELECT 1 AS one')" $'| one |\n| --: |\n|   1 |'
