@@ -1391,6 +1391,25 @@ static int veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n
         }
         return 0;
     }
+    /* … and two of those joined by AND or OR (a layer's condition), in one pass. */
+    mcmp mb;
+    if ((e->op == X_AND || e->op == X_OR) && mcmp_of(x->p, e->a, &mc) && mcmp_of(x->p, e->b, &mb)) {
+        const mcmp c1 = mc, c2 = mb;
+        int is_and = e->op == X_AND;
+        for (int i = 0; i < n; i++) {
+            qval q1, q2;
+            if (mcmp_at(&c1, ms[i], &q1) && mcmp_at(&c2, ms[i], &q2)) {
+                set_bool(&out[i], is_and ? q1.u.i && q2.u.i : q1.u.i || q2.u.i);
+                continue;
+            }
+            rowctx row = {0}, *was = x->row;   /* a NaN: this member the general way */
+            row.member = ms[i];
+            x->row = &row;
+            shoal_exec_eval(x, e, &out[i]);
+            x->row = was;
+        }
+        return 0;
+    }
     if (e->op == X_CMP || e->op == X_AND || e->op == X_OR || e->op == X_NOT || e->op == X_ISNULL) {
         if (!(va = shoal_arena_alloc(a, sizeof *va * (size_t)n))) return nomem(x);
         if (e->b && !(vb = shoal_arena_alloc(a, sizeof *vb * (size_t)n))) return nomem(x);
@@ -1737,35 +1756,32 @@ static int member_rows(run *g)
     int nb = 0;
     shoal_arena *a = NULL;
     if ((vwhere || vkeys) && !(a = shoal_arena_new())) return nomem(x);
-    uint32_t visits = 0;
-    for (uint32_t m = 1; m <= p->n_members && !g->stop; m++) {
-        if ((++visits & 65535) == 0 && x->cancel && *x->cancel) {
+    /* the members, a word of bits at a time (every member when there is no live) */
+    uint32_t last = p->n_members;
+    for (size_t wd = 0; wd <= last / 64 && !rc && !g->stop; wd++) {
+        if ((wd & 1023) == 1023 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             break;
         }
-        if (live) {
-            /* on to the next member with its bit set */
-            uint64_t w = live[m >> 6] >> (m & 63);
-            if (!w) {
-                m |= 63;
+        uint64_t bits = live ? live[wd] : ~(uint64_t)0;
+        if (wd == 0) bits &= ~(uint64_t)1;   /* member id 0 is no member */
+        if (wd == last / 64 && last % 64 != 63) bits &= ((uint64_t)1 << (last % 64 + 1)) - 1;
+        for (; bits && !g->stop; bits &= bits - 1) {
+            uint32_t m = (uint32_t)(wd * 64 + (size_t)__builtin_ctzll(bits));
+            if (alike_at && m > alike_at) {
+                if ((rc = alike_row(g, a, ms, &nb, vwhere, vkeys, n_alike))) break;
+                alike_at = 0;
+            }
+            if (!a) {
+                row.member = m;
+                if ((rc = process(g, &row))) break;
                 continue;
             }
-            m += (uint32_t)__builtin_ctzll(w);
-            if (m > p->n_members) break;
-        }
-        if (alike_at && m > alike_at) {
-            if ((rc = alike_row(g, a, ms, &nb, vwhere, vkeys, n_alike))) break;
-            alike_at = 0;
-        }
-        if (!a) {
-            row.member = m;
-            if ((rc = process(g, &row))) break;
-            continue;
-        }
-        ms[nb++] = m;
-        if (nb == VBLOCK) {
-            if ((rc = member_block(g, a, ms, nb, vwhere, vkeys))) break;
-            nb = 0;
+            ms[nb++] = m;
+            if (nb == VBLOCK) {
+                if ((rc = member_block(g, a, ms, nb, vwhere, vkeys))) break;
+                nb = 0;
+            }
         }
     }
     if (!rc && alike_at) rc = alike_row(g, a, ms, &nb, vwhere, vkeys, n_alike);
