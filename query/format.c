@@ -36,7 +36,7 @@ static void flush(shoal_fmt *f)
     f->n_buf = 0;
 }
 
-static void out(shoal_fmt *f, const char *s, size_t n)
+static void out_slow(shoal_fmt *f, const char *s, size_t n)
 {
     while (n) {
         size_t k = OUT_BLOCK - f->n_buf;
@@ -47,6 +47,17 @@ static void out(shoal_fmt *f, const char *s, size_t n)
         n -= k;
         if (f->n_buf == OUT_BLOCK) flush(f);
     }
+}
+
+/* Most pieces fit in the block: copied in line. */
+static inline void out(shoal_fmt *f, const char *s, size_t n)
+{
+    if (f->n_buf + n < OUT_BLOCK) {
+        memcpy(f->buf + f->n_buf, s, n);
+        f->n_buf += n;
+        return;
+    }
+    out_slow(f, s, n);
 }
 
 static void outs(shoal_fmt *f, const char *s) { out(f, s, strlen(s)); }
@@ -266,6 +277,11 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
 
 static void pad(shoal_fmt *f, size_t n)
 {
+    if (f->n_buf + n < OUT_BLOCK) {
+        memset(f->buf + f->n_buf, ' ', n);
+        f->n_buf += n;
+        return;
+    }
     static const char sp[] = "                                ";
     while (n) {
         size_t k = n < 32 ? n : 32;
