@@ -133,7 +133,8 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
                                  "unknown time unit \"%s\" (expected DAYS, WEEKS, HOURS or MINUTES)", u);
         if (w->n > 100000 * (DAY_MS / unit))
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->off, w->len, "window \"last %" PRId64 " %s\" is too long", w->n, u);
-        out->lo = now - w->n * unit;
+        /* exactly N units long, ending with now: (now − N units, now] */
+        out->lo = now - w->n * unit + 1;
         out->hi = now + 1;
         return 0;
     }
@@ -506,7 +507,11 @@ static cx *compile_rise(cctx *c, const shoal_node *n, const shoal_window *w)
     if (r.lo > r.hi) r.lo = r.hi;   /* BETWEEN backwards: an empty window */
     g.t_hi = r.hi > now ? now : r.hi;
     g.b_hi = r.hi > now ? now + 1 : r.hi;
-    g.t_lo = r.lo == INT64_MIN ? INT64_MIN : r.lo > now ? now : r.lo;
+    /* The score at the window's start: of the events before it, at its first instant; a
+     * window of the last N units, (now − N, now], starts at now − N, the instant before
+     * its first (the score there counts an event at now − N, which the window does not). */
+    int64_t start = r.lo != INT64_MIN && w->unit ? r.lo - 1 : r.lo;
+    g.t_lo = r.lo == INT64_MIN ? INT64_MIN : start > now ? now : start;
     g.b_lo = r.lo == INT64_MIN ? INT64_MIN : r.lo > now ? now + 1 : r.lo;
     if (score_weights(c, a->s, &vi, &g)) return NULL;
     snprintf(g.desc, sizeof g.desc, "%.*s", n->len, c->x->src + n->off);

@@ -21,6 +21,18 @@ for i in $(seq 100); do printf '{"ts":"2025-03-01T09:00:00Z","member":"member-lo
 a=$("$SHOAL" --db "$T/long" query 'SELECT member FROM members ORDER BY member' | tail -n +2)
 check_eq query-sort-shared-prefix "$a" "$(printf '%s\n' "$a" | LC_ALL=C sort)"
 check_eq query-sort-shared-prefix-desc "$("$SHOAL" --db "$T/long" query 'SELECT member FROM members ORDER BY member DESC' | tail -n +2)" "$(printf '%s\n' "$a" | tac)"
+# last N DAYS is (now - N days, now]: an event at exactly now - 7 days is out, one a
+# millisecond later is in, one at now is in, one after now is out; the same from a view.
+printf '%s\n' '{"id":"a","ts":"2025-03-03T12:00:00.000Z","member":"w","type":"t"}' \
+              '{"id":"b","ts":"2025-03-03T12:00:00.001Z","member":"w","type":"t"}' \
+              '{"id":"c","ts":"2025-03-10T12:00:00.000Z","member":"w","type":"t"}' \
+              '{"id":"d","ts":"2025-03-10T12:00:00.001Z","member":"w","type":"t"}' > "$T/edge.ndjson"
+"$SHOAL" --db "$T/edge" ingest -q "$T/edge.ndjson" || fail query-last-n-ingest
+W="SET NOW = '2025-03-10T12:00:00Z'; SELECT count(*) DURING last 7 days AS n FROM members"
+check_eq query-last-n-days-bounds "$("$SHOAL" --db "$T/edge" query "$W")" $'n\n2'
+check_eq query-last-n-days-events "$("$SHOAL" --db "$T/edge" query "SET NOW = '2025-03-10T12:00:00Z'; SELECT count(*) AS n FROM events DURING last 7 days")" $'n\n2'
+"$SHOAL" --db "$T/edge" query "CREATE COUNTERS c AS count(*)" >/dev/null || fail query-last-n-view
+check_eq query-last-n-days-bounds-view "$("$SHOAL" --db "$T/edge" query "$W")" $'n\n2'
 check_eq query-format-ndjson "$("$SHOAL" query --format ndjson 'SELECT member FROM members ORDER BY member')" \
     $'{"member":"alice"}\n{"member":"bob"}'
 check_eq query-format-equals "$("$SHOAL" query --format=markdown 'SELECT 1 AS one')" $'| one |\n| --: |\n|   1 |'
