@@ -415,6 +415,7 @@ typedef struct run {
     int cut;           /* ORDER BY … LIMIT k: rows[k-1] is the worst row kept (after a compaction) */
     qval *keytmp;      /* a new row's sort keys, before it is kept */
     cell *cells;
+    char *digits;      /* 24 bytes a column: an integer cell's text */
     qval *colbuf, *keybuf;
     /* over members, when WHERE rejects a member without values: a bit for every member
      * some aggregate got a value for (a superset of those with a value), set by the
@@ -646,8 +647,14 @@ static int write_row(run *g, const qval *cols)
 {
     exec *x = g->x;
     if (x->on_row) return x->on_row(x, cols, g->p->n_cols, x->row_ctx);
-    for (int i = 0; i < g->p->n_cols; i++)
+    for (int i = 0; i < g->p->n_cols; i++) {
+        if (cols[i].t == V_INT) {   /* most numbers: digits in the row's own buffer */
+            g->cells[i].s = shoal_val_int_text(cols[i].u.i, g->digits + 24 * i, &g->cells[i].n);
+            g->cells[i].kind = 2;
+            continue;
+        }
         if (shoal_val_render(x, &cols[i], &g->cells[i].s, &g->cells[i].n, &g->cells[i].kind)) return x->err->code;
+    }
     int frc = shoal_fmt_row(g->f, g->cells);
     if (frc == SHOAL_ENOMEM) return nomem(x);
     if (frc) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
@@ -1517,6 +1524,15 @@ static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int v
     return 0;
 }
 
+/* Bits set in x, in line (without -mpopcnt the builtin is a library call per word). */
+static inline int popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
 /* Members 1..n in have (every one when NULL) and not in t: how many, and the first. */
 static int64_t alike_count(const uint64_t *have, const uint64_t *t, uint32_t n, uint32_t *first)
 {
@@ -1528,7 +1544,7 @@ static int64_t alike_count(const uint64_t *have, const uint64_t *t, uint32_t n, 
         if (w == 0) b &= ~(uint64_t)1;   /* member id 0 is no member */
         if (w == last && n % 64 != 63) b &= ((uint64_t)1 << (n % 64 + 1)) - 1;
         if (b && !*first) *first = (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(b));
-        c += __builtin_popcountll(b);
+        c += popcount64(b);
     }
     return c;
 }
@@ -1820,10 +1836,11 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     g.f = f;
     int rc = 0;
     g.cells = shoal_arena_alloc(x->a, sizeof(cell) * (size_t)(p->n_cols + 1));
+    g.digits = shoal_arena_alloc(x->a, 24 * (size_t)(p->n_cols + 1));
     g.colbuf = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_cols + 1));
     g.keybuf = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_keys + 1));
     g.dsets = shoal_arena_alloc(x->a, sizeof(dset) * (size_t)(p->n_raggs + 1));
-    if (!g.cells || !g.colbuf || !g.keybuf || !g.dsets) {
+    if (!g.cells || !g.digits || !g.colbuf || !g.keybuf || !g.dsets) {
         rc = nomem(x);
         goto fail;
     }

@@ -247,6 +247,8 @@ int shoal_val_eq(exec *x, const qval *a, const qval *b);               /* 1, 0, 
 int shoal_val_str(exec *x, const qval *v, const char **s, uint32_t *n); /* string form of STR/ID */
 /* Renders v for output into a (kind: 0 null, 1 bool, 2 number, 3 string). */
 int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *kind);
+/* An integer's decimal digits, at the end of buf: returns where they start. */
+const char *shoal_val_int_text(int64_t i, char buf[24], size_t *n);
 int shoal_val_keep(exec *x, qval *v);   /* copies a borrowed V_STR into the arena */
 uint64_t shoal_val_hash(const qval *v);
 int shoal_val_same(const qval *a, const qval *b);   /* identical (for grouping) */

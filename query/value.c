@@ -210,18 +210,27 @@ static int render_num(exec *x, double d, const char **out, size_t *n)
     return put(x, out, n, "%s", buf);
 }
 
-/* An integer's digits without printf: results are mostly counts, a column of them a row. */
-static int put_int(exec *x, const char **out, size_t *n, int64_t i)
+const char *shoal_val_int_text(int64_t i, char buf[24], size_t *n)
 {
-    char buf[24], *e = buf + sizeof buf, *p = e;
+    char *e = buf + 24, *p = e;
     uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
     do *--p = (char)('0' + u % 10);
     while (u /= 10);
     if (i < 0) *--p = '-';
-    char *s = shoal_arena_strndup(x->scratch, p, (size_t)(e - p));
+    *n = (size_t)(e - p);
+    return p;
+}
+
+/* An integer's digits without printf: results are mostly counts, a column of them a row. */
+static int put_int(exec *x, const char **out, size_t *n, int64_t i)
+{
+    char buf[24];
+    size_t k;
+    const char *p = shoal_val_int_text(i, buf, &k);
+    char *s = shoal_arena_strndup(x->scratch, p, k);
     if (!s) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
     *out = s;
-    *n = (size_t)(e - p);
+    *n = k;
     return 0;
 }
 
