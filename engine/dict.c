@@ -254,13 +254,13 @@ int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal
     return SHOAL_OK;
 }
 
-void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id)
+void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text)
 {
     shoal_dict *d = db->dict;
     if (ns > 0 && ns < SHOAL_NS_COUNT && id < d->n_rev[ns]) {
         const shoal_str *e = &d->rev[ns][id];
-        __builtin_prefetch(e);
-        if (e->ptr) __builtin_prefetch(e->ptr);
+        if (!text) __builtin_prefetch(e);
+        else if (e->ptr) __builtin_prefetch(e->ptr);
     }
 }
 

@@ -280,8 +280,9 @@ uint32_t shoal_dict_count(const shoal_reader *r, int ns);
  * Returns: SHOAL_OK, SHOAL_ENOTFOUND, SHOAL_ESTORE. */
 int shoal_dict_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err);
 /* A hint that shoal_dict_str(r, ns, id) comes soon: starts loading what it reads, so
- * that a run of lookups waits for memory once, not once each. */
-void shoal_dict_prefetch_str(shoal_reader *r, int ns, uint32_t id);
+ * that a run of lookups waits for memory once, not once each. In two rounds over the
+ * ids: text 0 fetches the entry, then text 1 the string it points to. */
+void shoal_dict_prefetch_str(shoal_reader *r, int ns, uint32_t id, int text);
 
 /* The id of string s in ns. Returns: SHOAL_OK, SHOAL_ENOTFOUND, SHOAL_ESTORE. */
 int shoal_dict_id(shoal_reader *r, int ns, const char *s, size_t len, uint32_t *out, shoal_err *err);

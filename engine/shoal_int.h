@@ -227,7 +227,7 @@ int shoal_dict_sync(shoal_db *db, MDB_txn *txn, shoal_err *err);
 
 /* Lookups through the cache within any transaction. */
 int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err);
-void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id);
+void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text);
 int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *out, shoal_err *err);
 
 /* Dictionary keys in the dict database: forward [ns][string] -> BE u32 id, reverse

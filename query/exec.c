@@ -1514,8 +1514,9 @@ static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int v
     /* Rows that list members look their names up: the block's are asked for at once,
      * so that the lookups' waits for memory overlap. */
     if (w && !p->grouped)
-        for (int i = 0; i < n; i++)
-            if (w[i].t == V_BOOL && w[i].u.i) shoal_dict_prefetch_str(x->r, SHOAL_NS_MEMBER, ms[i]);
+        for (int text = 0; text < 2; text++)
+            for (int i = 0; i < n; i++)
+                if (w[i].t == V_BOOL && w[i].u.i) shoal_dict_prefetch_str(x->r, SHOAL_NS_MEMBER, ms[i], text);
     rowctx row = {0};
     for (int i = 0; i < n && !g->stop; i++) {
         row.member = ms[i];
