@@ -5,6 +5,8 @@
 #ifndef SHOAL_PLAN_H
 #define SHOAL_PLAN_H
 
+#include <string.h>
+
 #include "ast.h"
 #include "shoal.h"
 #include "tz.h"
@@ -250,8 +252,41 @@ int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *k
 /* An integer's decimal digits, at the end of buf: returns where they start. */
 const char *shoal_val_int_text(int64_t i, char buf[24], size_t *n);
 int shoal_val_keep(exec *x, qval *v);   /* copies a borrowed V_STR into the arena */
-uint64_t shoal_val_hash(const qval *v);
-int shoal_val_same(const qval *a, const qval *b);   /* identical (for grouping) */
+/* A value's hash and identity for grouping: in line, since every row of a GROUP BY pays
+ * them for each key. */
+static inline uint64_t shoal_val_hash(const qval *v)
+{
+    uint64_t h = 1469598103934665603ULL ^ v->t;
+    if (v->t == V_STR) {
+        for (uint32_t i = 0; i < v->n; i++) h = (h ^ (unsigned char)v->u.s[i]) * 1099511628211ULL;
+    } else if (v->t == V_NUM) {
+        uint64_t bits;
+        double d = v->u.d == 0 ? 0 : v->u.d;
+        memcpy(&bits, &d, 8);
+        h = (h ^ bits) * 1099511628211ULL;
+    } else if (v->t != V_NULL) {
+        /* the namespace tells ids apart only (shoal_val_same reads it for V_ID alone;
+         * in other values it is not set) */
+        uint64_t ns = v->t == V_ID ? (uint64_t)v->ns << 56 : 0;
+        h = (h ^ ((uint64_t)v->u.i + ns)) * 0x9E3779B97F4A7C15ULL;
+    }
+    h ^= h >> 29;
+    return h * 0xBF58476D1CE4E5B9ULL;
+}
+
+/* identical (for grouping) */
+static inline int shoal_val_same(const qval *a, const qval *b)
+{
+    if (a->t != b->t) return 0;
+    switch (a->t) {
+    case V_NULL: return 1;
+    case V_STR: return a->n == b->n && memcmp(a->u.s, b->u.s, a->n) == 0;
+    case V_NUM: return a->u.d == b->u.d;
+    case V_ID: return a->ns == b->ns && a->u.i == b->u.i;
+    default: return a->u.i == b->u.i;
+    }
+}
+
 int shoal_val_like(const char *s, size_t n, const char *p, size_t pn);
 
 /* exec.c */

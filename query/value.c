@@ -123,38 +123,6 @@ int shoal_val_keep(exec *x, qval *v)
     return 0;
 }
 
-uint64_t shoal_val_hash(const qval *v)
-{
-    uint64_t h = 1469598103934665603ULL ^ v->t;
-    if (v->t == V_STR) {
-        for (uint32_t i = 0; i < v->n; i++) h = (h ^ (unsigned char)v->u.s[i]) * 1099511628211ULL;
-    } else if (v->t == V_NUM) {
-        uint64_t bits;
-        double d = v->u.d == 0 ? 0 : v->u.d;
-        memcpy(&bits, &d, 8);
-        h = (h ^ bits) * 1099511628211ULL;
-    } else if (v->t != V_NULL) {
-        /* the namespace tells ids apart only (shoal_val_same reads it for V_ID alone;
-         * in other values it is not set) */
-        uint64_t ns = v->t == V_ID ? (uint64_t)v->ns << 56 : 0;
-        h = (h ^ ((uint64_t)v->u.i + ns)) * 0x9E3779B97F4A7C15ULL;
-    }
-    h ^= h >> 29;
-    return h * 0xBF58476D1CE4E5B9ULL;
-}
-
-int shoal_val_same(const qval *a, const qval *b)
-{
-    if (a->t != b->t) return 0;
-    switch (a->t) {
-    case V_NULL: return 1;
-    case V_STR: return a->n == b->n && memcmp(a->u.s, b->u.s, a->n) == 0;
-    case V_NUM: return a->u.d == b->u.d;
-    case V_ID: return a->ns == b->ns && a->u.i == b->u.i;
-    default: return a->u.i == b->u.i;
-    }
-}
-
 static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
 /* SQL LIKE: % any run, _ one byte; ASCII case-insensitive like SQLite's default. */
