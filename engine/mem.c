@@ -105,7 +105,12 @@ void shoal_bigcache_free(shoal_bigcache *c)
     shoal_free(c);
 }
 
-void *shoal_bigcache_zalloc(shoal_bigcache *c, size_t n)
+static void *take(shoal_bigcache *c, size_t n, int zero);
+
+void *shoal_bigcache_zalloc(shoal_bigcache *c, size_t n) { return take(c, n, 1); }
+void *shoal_bigcache_alloc(shoal_bigcache *c, size_t n) { return take(c, n, 0); }
+
+static void *take(shoal_bigcache *c, size_t n, int zero)
 {
     int best = -1;
     for (int i = 0; c && n >= BIG && i < CACHE_SLOTS; i++)
@@ -115,7 +120,7 @@ void *shoal_bigcache_zalloc(shoal_bigcache *c, size_t n)
     void *p = c->p[best];
     c->p[best] = NULL;
     c->bytes -= c->cap[best];
-    memset(p, 0, n);
+    if (zero) memset(p, 0, n);
     return p;
 }
 

@@ -89,6 +89,8 @@ typedef struct shoal_bigcache shoal_bigcache;
 shoal_bigcache *shoal_bigcache_new(void);           /* NULL when out of memory */
 void shoal_bigcache_free(shoal_bigcache *c);        /* gives every kept array back */
 void *shoal_bigcache_zalloc(shoal_bigcache *c, size_t n);
+/* … not zeroed, for an array its filler writes whole (a score read from its view). */
+void *shoal_bigcache_alloc(shoal_bigcache *c, size_t n);
 void shoal_bigcache_put(shoal_bigcache *c, void *p);   /* p from either; NULL is nothing */
 
 /* Bump-pointer arena: everything allocated from it is freed at once by

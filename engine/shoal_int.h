@@ -448,7 +448,8 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
                              uint32_t n_members, uint64_t *count, uint64_t *n_vals, int64_t *isum, double *dsum,
                              int *num, uint64_t *touched, shoal_err *err);
 /* score: raw[m] = Σ w·2^((t−t0)/h) over member m's events (n_members + 1 long), or,
- * with half_life > 0 (the view's), the score as of now: raw·2^((t0−now)/half_life). */
+ * with half_life > 0 (the view's), the score as of now: raw·2^((t0−now)/half_life).
+ * Every entry is written (0 for members without a kept chunk). */
 int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members, double *raw, int64_t *t0,
                           int64_t now, int64_t half_life, shoal_err *err);
 

@@ -232,17 +232,23 @@ int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members,
     double f = half_life <= 0 ? 1 : *t0 == INT64_MIN ? 0 : exp2((double)(*t0 - now) / (double)half_life);
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
+    /* Every entry of raw is written, 0 where no chunk is kept: the caller need not
+     * zero it first. */
+    uint64_t next = 0;   /* raw[0, next) is written */
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         uint32_t c;
         if (chunk_key(&k, &c) || val.mv_size != CHUNK * sizeof(double)) continue;
         uint64_t first = (uint64_t)c * CHUNK;
         if (first > n_members) break;
+        if (first > next) memset(&raw[next], 0, (size_t)(first - next) * sizeof(double));
         size_t n = n_members + 1 - first < CHUNK ? (size_t)(n_members + 1 - first) : CHUNK;
         memcpy(&raw[first], val.mv_data, n * sizeof(double));
         if (f != 1)
             for (size_t i = 0; i < n; i++) raw[first + i] *= f;
+        next = first + n;
     }
     mdb_cursor_close(cur);
     if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (next < (uint64_t)n_members + 1) memset(&raw[next], 0, (size_t)((uint64_t)n_members + 1 - next) * sizeof(double));
     return SHOAL_OK;
 }

@@ -1182,6 +1182,7 @@ static int read_rise(exec *x, plan *p, magg *a)
     if (rc) return rc;
     if (t0 == INT64_MIN) {   /* an empty view */
         memset(a->d, 0, nm * sizeof *a->d);
+        if (a->d2) memset(a->d2, 0, nm * sizeof *a->d2);
         return 0;
     }
     double *raw = NULL, h = (double)a->half_life;
@@ -1812,17 +1813,23 @@ static int alloc_maggs(exec *x, plan *p)
     size_t n = (size_t)p->n_members + 1;
     for (int i = 0; i < p->n_maggs; i++) {
         /* Only the arrays the function needs: a count costs 8 bytes per member, a score
-         * from its view (its values only) as many. Zeroed by the allocator. */
+         * from its view (its values only) as many. Zeroed by the allocator, but for
+         * those that a view read writes whole. */
         magg *g = &p->maggs[i];
         int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_MIN || g->fn == F_MAX || g->fn == F_SCORE ||
                      g->fn == F_RISE;
         int need_i = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_FIRST || g->fn == F_LAST;
         int need_n = !((g->fn == F_SCORE || g->fn == F_RISE) && g->src == MG_VIEW);
         int need_d2 = g->fn == F_RISE || g->tail;
+        /* A score or rise from its view is written whole by the read (read_views,
+         * read_rise): no zeroing. */
+        int whole = (g->fn == F_SCORE || g->fn == F_RISE) && g->src != MG_SCAN;
         if ((need_n && !(g->n = shoal_bigcache_zalloc(x->cache, n * sizeof *g->n))) ||
-            (need_d && !(g->d = shoal_bigcache_zalloc(x->cache, n * sizeof *g->d))) ||
+            (need_d && !(g->d = whole ? shoal_bigcache_alloc(x->cache, n * sizeof *g->d)
+                                      : shoal_bigcache_zalloc(x->cache, n * sizeof *g->d))) ||
             (need_i && !(g->i = shoal_bigcache_zalloc(x->cache, n * sizeof *g->i))) ||
-            (need_d2 && !(g->d2 = shoal_bigcache_zalloc(x->cache, n * sizeof *g->d2))))
+            (need_d2 && !(g->d2 = whole ? shoal_bigcache_alloc(x->cache, n * sizeof *g->d2)
+                                        : shoal_bigcache_zalloc(x->cache, n * sizeof *g->d2))))
             return nomem(x);
     }
     return 0;

@@ -138,6 +138,61 @@ static void poke(shoal_db *db, const char *name, const unsigned char *key, size_
     CHECK(mdb_txn_commit(txn) == 0);
 }
 
+TEST(score_read_writes_every_entry)
+{
+    /* A score table without some chunks (here taken out behind the engine's back: the
+     * second of four, and the last, so that members past the kept chunks exist too): a
+     * read into an array full of NaNs leaves no NaN, 0 where no chunk is kept, the
+     * decayed sums elsewhere, 0 for member 0. The query engine relies on it to skip
+     * zeroing the array. */
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    enum { N = 3100 };
+    shoal_event *evs = calloc(N, sizeof *evs);
+    char (*names)[16] = malloc(16 * (size_t)N);
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], 16, "m-%d", i + 1);
+        evs[i].ts = 1735689600000LL + i;
+        evs[i].member = (shoal_str){names[i], (uint32_t)strlen(names[i])};
+        evs[i].type = S("like");
+    }
+    CHECK_RC(shoal_append(db, evs, N, NULL, NULL), SHOAL_OK);
+    CHECK(run(db, "CREATE SCORE e AS 2*like HALF_LIFE 7 DAYS") == 0);
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK(mdb_dbi_open(txn, "v.e", 0, &dbi) == 0);
+    for (unsigned char c = 1; c <= 3; c += 2) {
+        unsigned char key[5] = {0, 0, 0, 0, c};
+        MDB_val k = {5, key};
+        CHECK(mdb_del(txn, dbi, &k, NULL) == 0);
+    }
+    CHECK(mdb_txn_commit(txn) == 0);
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    uint32_t nm = shoal_dict_count(r, SHOAL_NS_MEMBER);
+    CHECK(nm == N);
+    double *raw = malloc(sizeof *raw * (nm + 1));
+    memset(raw, 0xFF, sizeof *raw * (nm + 1));
+    int64_t t0;
+    CHECK_RC(shoal_view_score_read(r, "e", nm, raw, &t0, 1735689600000LL + N, 7 * 86400000LL, NULL), SHOAL_OK);
+    int nan = 0, gone = 1, kept = 1;
+    for (uint32_t m = 0; m <= nm; m++) nan += raw[m] != raw[m];
+    for (uint32_t m = 0; m <= nm; m++) {
+        int c = (int)(m / 1024);
+        if (m && (c == 0 || c == 2)) kept &= raw[m] > 1.99 && raw[m] <= 2;
+        else gone &= raw[m] == 0;
+    }
+    CHECK(nan == 0 && raw[0] == 0 && gone && kept);
+    free(raw);
+    shoal_reader_close(r);
+    free(evs);
+    free(names);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
 TEST(check_detects_damaged_views)
 {
     unit_fresh_dir();
@@ -280,6 +335,7 @@ int main(void)
     RUN(named_definitions);
     RUN(incremental_equals_rebuild);
     RUN(map_growth_keeps_views);
+    RUN(score_read_writes_every_entry);
     RUN(check_detects_damaged_views);
     UNIT_EXIT();
 }
