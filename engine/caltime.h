@@ -27,4 +27,14 @@ unsigned shoal_cal_days_in_month(int64_t y, unsigned m);
 /* ISO weekday of day number z: 1 = Monday .. 7 = Sunday (weeks start on Monday). */
 unsigned shoal_cal_weekday(int64_t z);
 
+/* The Monday that starts the week of day number z. */
+int64_t shoal_cal_week_start(int64_t z);
+
+/* Months as one number, year * 12 + month - 1 (the query language's MONTH values, the
+ * counters' month buckets): the month of day number z, the year and month (1..12) of
+ * month number mo, and its first day. */
+int64_t shoal_cal_month_of_day(int64_t z);
+void shoal_cal_month_split(int64_t mo, int64_t *y, unsigned *m);
+int64_t shoal_cal_month_start(int64_t mo);
+
 #endif /* SHOAL_CALTIME_H */

@@ -58,6 +58,30 @@ unsigned shoal_cal_weekday(int64_t z)
     return (unsigned)w + 1;
 }
 
+int64_t shoal_cal_week_start(int64_t z) { return z - (int64_t)(shoal_cal_weekday(z) - 1); }
+
+int64_t shoal_cal_month_of_day(int64_t z)
+{
+    int64_t y;
+    unsigned m, d;
+    shoal_cal_civil_from_days(z, &y, &m, &d);
+    return y * 12 + (int64_t)m - 1;
+}
+
+void shoal_cal_month_split(int64_t mo, int64_t *y, unsigned *m)
+{
+    *y = mo >= 0 ? mo / 12 : -((-mo + 11) / 12);
+    *m = (unsigned)(mo - *y * 12) + 1;
+}
+
+int64_t shoal_cal_month_start(int64_t mo)
+{
+    int64_t y;
+    unsigned m;
+    shoal_cal_month_split(mo, &y, &m);
+    return shoal_cal_days_from_civil(y, m, 1);
+}
+
 /* ---------------------------------------------------------------- parse */
 
 /* Reads exactly k ASCII digits at s[*i]. Returns -1 when they are not there. */

@@ -92,20 +92,6 @@ static int has_mark(MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     return 1;
 }
 
-static int64_t month_of_day(int64_t day)
-{
-    int64_t y;
-    unsigned m, d;
-    shoal_cal_civil_from_days(day, &y, &m, &d);
-    return y * 12 + (int64_t)m - 1;
-}
-
-static int64_t month_start(int64_t month)
-{
-    int64_t y = month >= 0 ? month / 12 : -((-month + 11) / 12);
-    return shoal_cal_days_from_civil(y, (unsigned)(month - y * 12) + 1, 1);
-}
-
 static void clear_buckets(cstate *s)
 {
     for (size_t i = 0; i < s->bcap; i++)
@@ -416,7 +402,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
             const cdelta *x = &s->d[i];
             if (!x->used || (x->sd >> 32 & MONTHS)) continue;
             int64_t day = (int32_t)((uint32_t)x->sd ^ (1u << 31));
-            if (day != last_day) fm = (uint32_t)((uint64_t)month_of_day(last_day = day) ^ (1ULL << 31));
+            if (day != last_day) fm = (uint32_t)((uint64_t)shoal_cal_month_of_day(last_day = day) ^ (1ULL << 31));
             cdelta *m = delta_at(s, ((x->sd >> 32) | MONTHS) << 32 | fm, x->member);
             if (!m) return nomem(err);
             m->count += x->count;
@@ -549,7 +535,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         uint64_t sd = (uint64_t)kp[0] << 32 | (uint64_t)kp[1] << 24 | (uint64_t)kp[2] << 16 | (uint64_t)kp[3] << 8 | kp[4];
         int64_t pos = (int32_t)((uint32_t)sd ^ (1u << 31)), y;
         unsigned mo, d;
-        shoal_cal_civil_from_days(is_month ? month_start(pos) : pos, &y, &mo, &d);
+        shoal_cal_civil_from_days(is_month ? shoal_cal_month_start(pos) : pos, &y, &mo, &d);
         char when[32];
         if (is_month) snprintf(when, sizeof when, "month %04lld-%02u", (long long)y, mo);
         else snprintf(when, sizeof when, "day %04lld-%02u-%02u", (long long)y, mo, d);
@@ -700,11 +686,11 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
      * day buckets. An unbounded side is whole months as far as it goes. */
     int64_t m_lo = 0, m_hi = 0, d_mid_lo = day_hi, d_mid_hi = day_hi;
     if (months) {
-        m_lo = day_lo == INT32_MIN ? INT32_MIN : month_of_day(day_lo) + (month_start(month_of_day(day_lo)) < day_lo);
-        m_hi = day_hi == (int64_t)INT32_MAX + 1 ? (int64_t)INT32_MAX + 1 : month_of_day(day_hi);
+        m_lo = day_lo == INT32_MIN ? INT32_MIN : shoal_cal_month_of_day(day_lo) + (shoal_cal_month_start(shoal_cal_month_of_day(day_lo)) < day_lo);
+        m_hi = day_hi == (int64_t)INT32_MAX + 1 ? (int64_t)INT32_MAX + 1 : shoal_cal_month_of_day(day_hi);
         if (m_lo < m_hi) {
-            d_mid_lo = m_lo == INT32_MIN ? day_lo : month_start(m_lo);
-            d_mid_hi = m_hi == (int64_t)INT32_MAX + 1 ? day_hi : month_start(m_hi);
+            d_mid_lo = m_lo == INT32_MIN ? day_lo : shoal_cal_month_start(m_lo);
+            d_mid_hi = m_hi == (int64_t)INT32_MAX + 1 ? day_hi : shoal_cal_month_start(m_hi);
         }
     }
     if (d_mid_lo < d_mid_hi) {

@@ -51,14 +51,10 @@ static const char *const move_names[] = {"up", "down", "stay", "new"};
  * year * 12 + month - 1 for MONTH (the values of day(), week() and month()). */
 static int64_t period_of(const shoal_flow *fl, int64_t day)
 {
-    int64_t y;
-    unsigned m, d;
     switch (fl->unit) {
     case PER_DAY: return day;
-    case PER_WEEK: return day - ((day % 7) + 10) % 7;   /* 1970-01-01 was a Thursday */
-    default:
-        shoal_cal_civil_from_days(day, &y, &m, &d);
-        return y * 12 + m - 1;
+    case PER_WEEK: return shoal_cal_week_start(day);
+    default: return shoal_cal_month_of_day(day);
     }
 }
 
@@ -68,9 +64,7 @@ static int64_t period_prev(const shoal_flow *fl, int64_t p) { return fl->unit ==
 
 static int64_t period_first_day(const shoal_flow *fl, int64_t p)
 {
-    if (fl->unit != PER_MONTH) return p;
-    int64_t y = p >= 0 ? p / 12 : -((-p + 11) / 12);
-    return shoal_cal_days_from_civil(y, (unsigned)(p - y * 12 + 1), 1);
+    return fl->unit == PER_MONTH ? shoal_cal_month_start(p) : p;
 }
 
 /* The period's last instant (its last millisecond), or now when that is earlier: a

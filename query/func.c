@@ -64,10 +64,8 @@ static void f_week(exec *x, qval *a, int n, qval *out)
     (void)n;
     int64_t d;
     if (!day_arg(x, &a[0], &d)) { out->t = V_NULL; return; }
-    /* 1970-01-01 was a Thursday; weeks start on Monday. */
-    int64_t wd = ((d % 7) + 10) % 7;   /* Monday = 0 */
     out->t = V_DATE;
-    out->u.i = d - wd;
+    out->u.i = shoal_cal_week_start(d);
 }
 
 static void f_month(exec *x, qval *a, int n, qval *out)

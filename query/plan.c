@@ -107,7 +107,7 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
     int64_t y;
     unsigned m, d;
     shoal_cal_civil_from_days(today, &y, &m, &d);
-    int64_t wd = ((today % 7) + 10) % 7;   /* Monday = 0 */
+    int64_t monday = shoal_cal_week_start(today);
     if (w->d1) {
         int64_t lo, hi;
         if (shoal_plan_time(x, w->d1, strlen(w->d1), 0, &lo))
@@ -148,11 +148,11 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
         out->lo = day_start(x, today - 1);
         out->hi = day_start(x, today);
     } else if (!strcasecmp(word, "this_week")) {
-        out->lo = day_start(x, today - wd);
-        out->hi = day_start(x, today - wd + 7);
+        out->lo = day_start(x, monday);
+        out->hi = day_start(x, monday + 7);
     } else if (!strcasecmp(word, "last_week")) {
-        out->lo = day_start(x, today - wd - 7);
-        out->hi = day_start(x, today - wd);
+        out->lo = day_start(x, monday - 7);
+        out->hi = day_start(x, monday);
     } else if (!strcasecmp(word, "this_month")) {
         out->lo = day_start(x, shoal_cal_days_from_civil(y, m, 1));
         out->hi = day_start(x, shoal_cal_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1));
@@ -595,14 +595,12 @@ static int coerce(cctx *c, const cx *col, cx *k)
             k->k.t = V_TS;
             k->k.u.i = t;
         } else {
-            int64_t day = local_day(c->x, t), y;
-            unsigned m, d;
+            int64_t day = local_day(c->x, t);
             k->k.t = V_DATE;
             k->k.u.i = day;
             if (col->rt == V_MONTH) {
-                shoal_cal_civil_from_days(day, &y, &m, &d);
                 k->k.t = V_MONTH;
-                k->k.u.i = y * 12 + m - 1;
+                k->k.u.i = shoal_cal_month_of_day(day);
             }
         }
         k->rt = k->k.t;

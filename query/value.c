@@ -236,10 +236,9 @@ int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *k
     case V_DATE:
         shoal_cal_civil_from_days(v->u.i, &y, &m, &d);
         return put(x, out, n, "%04" PRId64 "-%02u-%02u", y, m, d);
-    case V_MONTH: {
-        int64_t yy = v->u.i >= 0 ? v->u.i / 12 : -((-v->u.i + 11) / 12);
-        return put(x, out, n, "%04" PRId64 "-%02d", yy, (int)(v->u.i - yy * 12) + 1);
-    }
+    case V_MONTH:
+        shoal_cal_month_split(v->u.i, &y, &m);
+        return put(x, out, n, "%04" PRId64 "-%02u", y, m);
     case V_DUR: {
         int64_t ms = v->u.i < 0 ? -v->u.i : v->u.i;
         int64_t days = ms / 86400000;

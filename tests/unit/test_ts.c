@@ -198,6 +198,14 @@ TEST(calendar_matches_libc)
             shoal_cal_civil_from_days(z, &yy, &mm, &dd);
             if (yy != y || mm != m || dd != dim) bad++;
             if (shoal_cal_weekday(z) != (unsigned)(tm.tm_wday == 0 ? 7 : tm.tm_wday)) bad++;
+            /* months as one number, both ways, and the week's Monday */
+            int64_t mo = shoal_cal_month_of_day(z), my;
+            unsigned mm2;
+            shoal_cal_month_split(mo, &my, &mm2);
+            if (mo != (int64_t)y * 12 + m - 1 || my != y || mm2 != m) bad++;
+            if (shoal_cal_month_start(mo) != shoal_cal_days_from_civil(y, m, 1)) bad++;
+            int64_t mon = shoal_cal_week_start(z);
+            if (shoal_cal_weekday(mon) != 1 || mon > z || z - mon > 6) bad++;
         }
     }
     CHECK(bad == 0);
