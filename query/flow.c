@@ -135,22 +135,8 @@ static int load_tiers(exec *x, const shoal_stmt *st, shoal_flow *fl)
 {
     const shoal_stmt *def;
     const char *text;
-    shoal_err quiet;
-    shoal_err_clear(&quiet);
-    int rc = shoal_plan_def_parse(x, fl->name, "tiers", &def, &text, &quiet);
-    if (rc == SHOAL_ENOTFOUND) {
-        shoal_viewinfo vi;
-        shoal_err_clear(&quiet);
-        if (shoal_plan_def_parse(x, fl->name, "layer", &def, &text, &quiet) == 0)
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, fl->name_off, fl->name_len, "\"%s\" is a layer, not tiers",
-                                 fl->name);
-        shoal_err_clear(&quiet);
-        if (shoal_view_info(x->r, x->a, fl->name, &vi, &quiet) == 0)
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, fl->name_off, fl->name_len, "\"%s\" is a view, not tiers",
-                                 fl->name);
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, fl->name_off, fl->name_len, "unknown tiers \"%s\"", fl->name);
-    }
-    if (rc) return shoal_err_set(x->err, rc, fl->name_off, fl->name_len, "tiers \"%s\": %s", fl->name, quiet.msg);
+    int rc = shoal_plan_def_find(x, fl->name, "tiers", fl->name_off, fl->name_len, &def, &text);
+    if (rc) return rc;
     (void)st;
     for (const shoal_item *it = def->cols; it; it = it->next) fl->n_tiers++;
     /* Codes are 16-bit per member; a definition has far fewer tiers than that. */

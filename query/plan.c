@@ -796,8 +796,10 @@ static cx *compile_call(cctx *c, const shoal_node *n, int mode)
 
 /* ---------------------------------------------------------------- layers */
 
-int shoal_plan_def_parse(exec *x, const char *name, const char *kind, const shoal_stmt **def, const char **text,
-                         shoal_err *err)
+/* The definition name of kind, parsed: 0, SHOAL_ENOTFOUND (none of that kind) or an
+ * error (in err). */
+static int def_parse(exec *x, const char *name, const char *kind, const shoal_stmt **def, const char **text,
+                     shoal_err *err)
 {
     shoal_namedef d;
     int rc = shoal_view_def(x->r, x->a, name, &d, err);
@@ -814,6 +816,31 @@ int shoal_plan_def_parse(exec *x, const char *name, const char *kind, const shoa
         return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "the definition of \"%s\" is not a CREATE statement", name);
     *def = pc.head;
     *text = d.text.ptr;
+    return 0;
+}
+
+int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, int len, const shoal_stmt **def,
+                        const char **text)
+{
+    int layer = !strcmp(kind, "layer");
+    const char *what = layer ? "a layer" : "tiers";
+    shoal_err quiet;
+    shoal_err_clear(&quiet);
+    int rc = def_parse(x, name, kind, def, text, &quiet);
+    if (rc == SHOAL_ENOTFOUND) {
+        const shoal_stmt *other;
+        const char *other_text;
+        shoal_viewinfo vi;
+        shoal_err_clear(&quiet);
+        if (def_parse(x, name, layer ? "tiers" : "layer", &other, &other_text, &quiet) == 0)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "\"%s\" is %s, not %s", name,
+                                 layer ? "tiers" : "a layer", what);
+        shoal_err_clear(&quiet);
+        if (shoal_view_info(x->r, x->a, name, &vi, &quiet) == 0)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "\"%s\" is a view, not %s", name, what);
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "unknown %s \"%s\"", kind, name);
+    }
+    if (rc) return shoal_err_set(x->err, rc, off, len, "%s \"%s\": %s", kind, name, quiet.msg);
     return 0;
 }
 
@@ -857,20 +884,7 @@ static cx *compile_layer(cctx *c, const shoal_node *n, int mode)
         return fail(c, n->s2_off, n->s2_len, "layers nest more than 16 deep at \"%s\" (a cycle?)", n->s);
     const shoal_stmt *def;
     const char *text;
-    shoal_err quiet;
-    shoal_err_clear(&quiet);
-    int rc = shoal_plan_def_parse(x, n->s, "layer", &def, &text, &quiet);
-    if (rc == SHOAL_ENOTFOUND) {
-        shoal_viewinfo vi;
-        shoal_err_clear(&quiet);
-        if (shoal_view_info(x->r, x->a, n->s, &vi, &quiet) == 0)
-            return fail(c, n->s2_off, n->s2_len, "\"%s\" is a view, not a layer", n->s);
-        return fail(c, n->s2_off, n->s2_len, "unknown layer \"%s\"", n->s);
-    }
-    if (rc) {
-        shoal_err_set(x->err, rc, n->s2_off, n->s2_len, "layer \"%s\": %s", n->s, quiet.msg);
-        return NULL;
-    }
+    if (shoal_plan_def_find(x, n->s, "layer", n->s2_off, n->s2_len, &def, &text)) return NULL;
     char what[96];
     snprintf(what, sizeof what, "layer \"%.64s\"", n->s);
     cx *pc = compile_foreign(c, def->cols->expr, text, what, n->s2_off, n->s2_len);
@@ -1159,13 +1173,9 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     if (st->from && !strcasecmp(st->from, "tiers")) {
         if (!st->from_arg)
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len, "%s", "expected FROM tiers(name)");
-        shoal_err quiet;
-        shoal_err_clear(&quiet);
-        int rc = shoal_plan_def_parse(x, st->from_arg, "tiers", &p->tiers_def, &p->tiers_text, &quiet);
-        if (rc == SHOAL_ENOTFOUND)
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_arg_off, st->from_arg_len, "unknown tiers \"%s\"",
-                                 st->from_arg);
-        if (rc) return shoal_err_set(x->err, rc, st->from_arg_off, st->from_arg_len, "tiers \"%s\": %s", st->from_arg, quiet.msg);
+        int rc = shoal_plan_def_find(x, st->from_arg, "tiers", st->from_arg_off, st->from_arg_len, &p->tiers_def,
+                                     &p->tiers_text);
+        if (rc) return rc;
         p->tiers = st->from_arg;
     } else if (st->from_arg && p->src != SRC_ROWS) {
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_arg_off, st->from_arg_len,

@@ -304,12 +304,14 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
 /* Layers and tiers (named conditions over members, kept in meta as their CREATE
  * text). layer_check compiles pred as the WHERE of a SELECT over members (x->r open),
  * so a CREATE LAYER or TIERS fails with the same errors, at the same positions, as the
- * query would. def_parse reads definition name of kind ("layer", "tiers") in x->r and
+ * query would. def_find reads definition name of kind ("layer", "tiers") in x->r and
  * parses it into x->a: its CREATE statement and text (the source its node offsets
- * refer to). 0, SHOAL_ENOTFOUND (none of that kind) or an error (in err). */
+ * refer to), for a statement that names it at [off, len); anything but a definition
+ * of that kind is an error there in x->err (unknown, one of the other kind, a view,
+ * one that does not parse). 0 or the error's code. */
 int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred);
-int shoal_plan_def_parse(exec *x, const char *name, const char *kind, const shoal_stmt **def, const char **text,
-                         shoal_err *err);
+int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, int len, const shoal_stmt **def,
+                        const char **text);
 
 /* Output sink (format.c). */
 typedef struct shoal_fmt shoal_fmt;

@@ -337,18 +337,9 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
     double t0 = now_ms(CLOCK_MONOTONIC);
     const shoal_stmt *def;
     const char *text;
+    if ((rc = shoal_plan_def_find(x, st->vname, "layer", st->vname_off, st->vname_len, &def, &text))) goto fail;
+    const shoal_node *pred = def->cols->expr;
     shoal_err quiet;
-    shoal_err_clear(&quiet);
-    rc = shoal_plan_def_parse(x, st->vname, "layer", &def, &text, &quiet);
-    const shoal_node *pred = rc ? NULL : def->cols->expr;
-    if (rc == SHOAL_ENOTFOUND) {
-        rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "unknown layer \"%s\"", st->vname);
-        goto fail;
-    }
-    if (rc) {
-        rc = shoal_err_set(x->err, rc, st->vname_off, st->vname_len, "layer \"%s\": %s", st->vname, quiet.msg);
-        goto fail;
-    }
     const shoal_node *m = st->value;
     uint32_t id;
     shoal_err_clear(&quiet);

@@ -195,9 +195,15 @@ CREATE TIERS t (a WHEN count(post) > 1, b ELSEWHERE)
 err "tiers: unknown tiers" "SELECT tier FROM tiers(nosuch)" 'query:1:24: error: unknown tiers "nosuch"
 SELECT tier FROM tiers(nosuch)
                        ^~~~~~'
-err "tiers: a layer is not tiers" "SELECT tier FROM tiers(quiet)" 'query:1:24: error: unknown tiers "quiet"
+err "tiers: a layer is not tiers" "SELECT tier FROM tiers(quiet)" 'query:1:24: error: "quiet" is a layer, not tiers
 SELECT tier FROM tiers(quiet)
                        ^~~~~'
+err "tiers: tiers are not a layer" "SELECT member FROM members WHERE member IN pyramid" 'query:1:44: error: "pyramid" is tiers, not a layer
+SELECT member FROM members WHERE member IN pyramid
+                                           ^~~~~~~'
+err "tiers: EXPLAIN MEMBER in a view" "EXPLAIN MEMBER 'm-1' IN activity" 'query:1:25: error: "activity" is a view, not a layer
+EXPLAIN MEMBER '"'"'m-1'"'"' IN activity
+                        ^~~~~~~~'
 err "tiers: DROP LAYER of tiers" "DROP LAYER pyramid" 'query:1:12: error: "pyramid" is tiers, not a layer
 DROP LAYER pyramid
            ^~~~~~~'
