@@ -257,6 +257,16 @@ static int create_score(exec *x, const shoal_stmt *st, shoal_viewdef *def)
     return score_terms(x, st->cols->expr, def, SHOAL_VIEW_MAX_SERIES);
 }
 
+/* The engine's answer rc (details in e) to a CREATE: a name it refuses (taken, or not
+ * allowed) is an error at the statement's name, anything else as it is. */
+static int at_name(exec *x, const shoal_stmt *st, int rc, const shoal_err *e)
+{
+    if (rc == SHOAL_ESEMANTIC || rc == SHOAL_EINVAL)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "%s", e->msg);
+    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", e->msg);
+    return 0;
+}
+
 /* Keeps a checked named definition (kind "layer" or "tiers") as its statement text; a
  * name taken by a view or another definition is an error at the name. */
 static int define(exec *x, const shoal_stmt *st, const char *kind)
@@ -265,11 +275,7 @@ static int define(exec *x, const shoal_stmt *st, const char *kind)
                        {x->src + st->off, (uint32_t)st->len}};
     shoal_err e;
     shoal_err_clear(&e);
-    int rc = shoal_view_define(x->db, &d, &e);
-    if (rc == SHOAL_ESEMANTIC || rc == SHOAL_EINVAL)
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "%s", e.msg);
-    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
-    return 0;
+    return at_name(x, st, shoal_view_define(x->db, &d, &e), &e);
 }
 
 /* CREATE LAYER name AS predicate: checked by compiling it as a query would (unknown
@@ -357,11 +363,7 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
     if (def.kind == SHOAL_VIEW_COUNTERS ? create_counters(x, st, &def) : create_score(x, st, &def)) return x->err->code;
     shoal_err e;
     shoal_err_clear(&e);
-    int rc = shoal_view_create(x->db, &def, &e);
-    if (rc == SHOAL_ESEMANTIC || rc == SHOAL_EINVAL)
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "%s", e.msg);
-    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
-    return 0;
+    return at_name(x, st, shoal_view_create(x->db, &def, &e), &e);
 }
 
 int shoal_views_drop(exec *x, const shoal_stmt *st)
