@@ -417,11 +417,12 @@ typedef struct run {
     cell *cells;
     char *digits;      /* 24 bytes a column: an integer cell's text */
     qval *colbuf, *keybuf;
-    /* over members, when WHERE rejects a member without values: a bit for every member
-     * some aggregate got a value for (a superset of those with a value), set by the
-     * view reads and the scan, so that rows are made for those only */
+    /* over members, when WHERE rejects a member without values or such members are
+     * alike: a bit for every member some aggregate got a value for (a superset of those
+     * with a value), set by the view reads and the scan, so that rows are made for
+     * those only */
     uint64_t *live;
-    int alike;             /* the members without values are one weighted row (alike_ok) */
+    int alike;             /* the members without values are one weighed row (shoal_exec_alike) */
     /* … and when every per-member value is only compared with numbers, each member's
      * row is decided by which comparisons hold: its code, a bit each (tests) */
     int n_tests;
@@ -531,7 +532,7 @@ static group *find_group(run *g, const qval *keys)
 }
 
 /* The row in x->row into group q, w times over (w > 1 only for the alike members'
- * row, whose aggregates alike_ok allows: count, sum, avg, min and max, where w equal
+ * row, whose aggregates shoal_exec_alike allows: count, sum, avg, min and max, where w equal
  * rows are one row weighed; a DISTINCT one sees the value once, as it would). */
 static int accumulate(run *g, group *q, int64_t w)
 {
@@ -887,15 +888,9 @@ static int row_cmp(const void *a, const void *b, void *ctx)
         const qval *va = &ra->keys[i], *vb = &rb->keys[i];
         int c;
         if (va->t == V_NULL || vb->t == V_NULL) c = (va->t != V_NULL) - (vb->t != V_NULL);
-        else if (va->t == V_STR && vb->t == V_STR) {
-            /* names (looked up once, in emit) are most sort keys: shoal_val_cmp's order,
-             * bytes then length, without its call */
-            uint32_t n = va->n < vb->n ? va->n : vb->n;
-            c = n ? memcmp(va->u.s, vb->u.s, n) : 0;
-            c = c ? (c > 0) - (c < 0) : (va->n > vb->n) - (va->n < vb->n);
-        } else {
-            shoal_val_cmp(sort_x, va, vb, &c);
-        }
+        /* names (looked up once, in emit) are most sort keys: compared in line */
+        else if (va->t == V_STR && vb->t == V_STR) c = shoal_bytes_cmp(va->u.s, va->n, vb->u.s, vb->n);
+        else shoal_val_cmp(sort_x, va, vb, &c);
         if (c) return sort_p->desc[i] ? -c : c;
     }
     /* Ties keep the order rows were produced in. */
@@ -1625,6 +1620,49 @@ static inline int member_code(const run *g, uint32_t m, uint64_t *code)
     return 1;
 }
 
+/* Classes by code, in an open-addressing table that stays at most half full. */
+typedef struct ctable {
+    mclass *t;
+    uint8_t *used;
+    size_t cap, n;
+} ctable;
+
+/* Member m (weight w, first member first) into its class; 0 or -1 when out of memory. */
+static int class_add(ctable *c, uint64_t code, uint32_t m, uint32_t first, int64_t w)
+{
+    if ((c->n + 1) * 2 > c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 64;
+        mclass *nt = shoal_malloc(nc * sizeof *nt);
+        uint8_t *nu = shoal_malloc(nc);
+        if (!nt || !nu) {
+            shoal_free(nt);
+            shoal_free(nu);
+            return -1;
+        }
+        memset(nu, 0, nc);
+        for (size_t i = 0; i < c->cap; i++) {
+            if (!c->used[i]) continue;
+            size_t j = (c->t[i].code * 0x9E3779B97F4A7C15ULL) >> 7 & (nc - 1);
+            while (nu[j]) j = (j + 1) & (nc - 1);
+            nu[j] = 1;
+            nt[j] = c->t[i];
+        }
+        shoal_free(c->t);
+        shoal_free(c->used);
+        c->t = nt, c->used = nu, c->cap = nc;
+    }
+    size_t j = (code * 0x9E3779B97F4A7C15ULL) >> 7 & (c->cap - 1);
+    while (c->used[j] && c->t[j].code != code) j = (j + 1) & (c->cap - 1);
+    if (!c->used[j]) {
+        c->used[j] = 1;
+        c->t[j] = (mclass){code, m, first, 0};
+        c->n++;
+    }
+    c->t[j].n += w;
+    if (first < c->t[j].first) c->t[j].first = first;
+    return 0;
+}
+
 /* The rows of members by classes (g->n_tests): the members with a value (live) get
  * their code, those without (n_alike of them, the first at alike_at) have member 0's;
  * each class is one row, its representative's, weighed by its size, in the order of
@@ -1632,97 +1670,53 @@ static inline int member_code(const run *g, uint32_t m, uint64_t *code)
  * A member with a comparison that is neither true nor false is a class of its own. */
 static int member_classes(run *g, const uint64_t *live, int64_t n_alike, uint32_t alike_at)
 {
-    exec *x = g->x;
     plan *p = g->p;
-    size_t cap = 64, n = 0, n_odd = 0, cap_odd = 0;
-    mclass *t = shoal_malloc(cap * sizeof *t), *odd = NULL;
-    uint8_t *used = shoal_malloc(cap);
+    ctable c = {0};
+    mclass *odd = NULL;
+    size_t n_odd = 0, cap_odd = 0;
     int rc = 0;
-    if (!t || !used) goto oom;
-    memset(used, 0, cap);
-    for (uint32_t m = 0; m <= p->n_members; m++) {
-        int64_t w = 1;
-        uint32_t first = m;
-        if (m == 0) {
-            /* member 0 stands for the members without a value */
-            if (!n_alike) continue;
-            w = n_alike;
-            first = alike_at;
-        } else {
-            uint64_t bits = live[m >> 6] >> (m & 63);
-            if (!bits) {
-                m |= 63;
+    /* member 0 first: it stands for the members without a value */
+    for (size_t w = 0; w <= p->n_members / 64; w++)
+        for (uint64_t bits = w ? live[w] : (live[0] & ~(uint64_t)1) | (n_alike > 0); bits; bits &= bits - 1) {
+            uint32_t m = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits)), first = m ? m : alike_at;
+            int64_t weight = m ? 1 : n_alike;
+            uint64_t code;
+            if (m > p->n_members) break;
+            if (member_code(g, m, &code)) {
+                if (class_add(&c, code, m, first, weight)) goto oom;
                 continue;
             }
-            m += (uint32_t)__builtin_ctzll(bits);
-            if (m > p->n_members) break;
-        }
-        uint64_t code;
-        if (!member_code(g, m, &code)) {
             if (n_odd == cap_odd) {
                 size_t nc = cap_odd ? cap_odd * 2 : 64;
                 mclass *o = shoal_realloc(odd, nc * sizeof *o);
                 if (!o) goto oom;
-                odd = o;
-                cap_odd = nc;
+                odd = o, cap_odd = nc;
             }
-            odd[n_odd++] = (mclass){0, m, m, 1};
-            continue;
+            odd[n_odd++] = (mclass){0, m, first, weight};
         }
-        if ((n + 1) * 2 > cap) {
-            size_t nc = cap * 2;
-            mclass *nt = shoal_malloc(nc * sizeof *nt);
-            uint8_t *nu = shoal_malloc(nc);
-            if (!nt || !nu) {
-                shoal_free(nt);
-                shoal_free(nu);
-                goto oom;
-            }
-            memset(nu, 0, nc);
-            for (size_t i = 0; i < cap; i++) {
-                if (!used[i]) continue;
-                size_t j = (t[i].code * 0x9E3779B97F4A7C15ULL) >> 7 & (nc - 1);
-                while (nu[j]) j = (j + 1) & (nc - 1);
-                nu[j] = 1;
-                nt[j] = t[i];
-            }
-            shoal_free(t);
-            shoal_free(used);
-            t = nt, used = nu, cap = nc;
-        }
-        size_t j = (code * 0x9E3779B97F4A7C15ULL) >> 7 & (cap - 1);
-        while (used[j] && t[j].code != code) j = (j + 1) & (cap - 1);
-        if (!used[j]) {
-            used[j] = 1;
-            t[j] = (mclass){code, m, first, 0};
-            n++;
-        }
-        t[j].n += w;
-        if (first < t[j].first) t[j].first = first;
-    }
     /* the classes, then the odd members, in the order of their first members */
     size_t k = 0;
-    for (size_t i = 0; i < cap; i++)
-        if (used[i]) t[k++] = t[i];
+    for (size_t i = 0; i < c.cap; i++)
+        if (c.used[i]) c.t[k++] = c.t[i];
     if (n_odd) {
-        mclass *all = shoal_realloc(t, (k + n_odd) * sizeof *all);
+        mclass *all = shoal_realloc(c.t, (k + n_odd) * sizeof *all);
         if (!all) goto oom;
-        t = all;
-        memcpy(t + k, odd, n_odd * sizeof *odd);
+        c.t = all;
+        memcpy(c.t + k, odd, n_odd * sizeof *odd);
         k += n_odd;
     }
-    qsort(t, k, sizeof *t, class_first);
+    if (k) qsort(c.t, k, sizeof *c.t, class_first);
     rowctx row = {0};
     for (size_t i = 0; i < k && !rc; i++) {
-        row.member = t[i].rep;
-        rc = process_row(g, &row, NULL, NULL, t[i].n);
+        row.member = c.t[i].rep;
+        rc = process_row(g, &row, NULL, NULL, c.t[i].n);
     }
     goto done;
 oom:
-    rc = nomem(x);
+    rc = nomem(g->x);
 done:
-    shoal_free(t);
-    shoal_free(used);
+    shoal_free(c.t);
+    shoal_free(c.used);
     shoal_free(odd);
     return rc;
 }
@@ -1767,7 +1761,6 @@ static int member_rows(run *g)
         g->live = live = top;
     }
     rc = 0;
-    if (live) live[0] &= ~(uint64_t)1;   /* member id 0 is no member */
     int vwhere = p->where && vec_ok(p->where), vkeys = p->grouped && p->n_keys > 0;
     for (int j = 0; j < p->n_keys && vkeys; j++) vkeys = vec_ok(p->keys[j]);
     uint32_t ms[VBLOCK];
@@ -1819,11 +1812,10 @@ static int alloc_maggs(exec *x, plan *p)
         int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_MIN || g->fn == F_MAX || g->fn == F_SCORE ||
                      g->fn == F_RISE;
         int need_i = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_FIRST || g->fn == F_LAST;
-        int need_n = !((g->fn == F_SCORE || g->fn == F_RISE) && g->src == MG_VIEW);
         int need_d2 = g->fn == F_RISE || g->tail;
         /* A score or rise from its view is written whole by the read (read_views,
-         * read_rise): no zeroing. */
-        int whole = (g->fn == F_SCORE || g->fn == F_RISE) && g->src != MG_SCAN;
+         * read_rise): no zeroing, and no count. */
+        int whole = (g->fn == F_SCORE || g->fn == F_RISE) && g->src != MG_SCAN, need_n = !whole;
         if ((need_n && !(g->n = shoal_bigcache_zalloc(x->cache, n * sizeof *g->n))) ||
             (need_d && !(g->d = whole ? shoal_bigcache_alloc(x->cache, n * sizeof *g->d)
                                       : shoal_bigcache_zalloc(x->cache, n * sizeof *g->d))) ||

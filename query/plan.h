@@ -252,6 +252,15 @@ int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *k
 /* An integer's decimal digits, at the end of buf: returns where they start. */
 const char *shoal_val_int_text(int64_t i, char buf[24], size_t *n);
 int shoal_val_keep(exec *x, qval *v);   /* copies a borrowed V_STR into the arena */
+/* Strings in byte order, a prefix first: -1, 0 or 1 (text comparisons and sorting). */
+static inline int shoal_bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c) return c < 0 ? -1 : 1;
+    return an < bn ? -1 : an > bn;
+}
+
 /* A value's hash and identity for grouping: in line, since every row of a GROUP BY pays
  * them for each key. */
 static inline uint64_t shoal_val_hash(const qval *v)

@@ -61,13 +61,6 @@ static int family(int t)
     return 1;
 }
 
-static int cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
-{
-    int c = memcmp(a, b, an < bn ? an : bn);
-    if (c) return c < 0 ? -1 : 1;
-    return an < bn ? -1 : an > bn;
-}
-
 int shoal_val_cmp(exec *x, const qval *a, const qval *b, int *out)
 {
     if (a->t == V_NULL || b->t == V_NULL) return -1;
@@ -88,7 +81,7 @@ int shoal_val_cmp(exec *x, const qval *a, const qval *b, int *out)
         uint32_t na, nb;
         shoal_val_str(x, a, &sa, &na);
         shoal_val_str(x, b, &sb, &nb);
-        *out = cmp_bytes(sa, na, sb, nb);
+        *out = shoal_bytes_cmp(sa, na, sb, nb);
         return 0;
     }
     if (a->t == b->t || (!is_text(a->t) && !is_text(b->t))) {
