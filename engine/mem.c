@@ -105,11 +105,6 @@ void shoal_bigcache_free(shoal_bigcache *c)
     shoal_free(c);
 }
 
-static void *take(shoal_bigcache *c, size_t n, int zero);
-
-void *shoal_bigcache_zalloc(shoal_bigcache *c, size_t n) { return take(c, n, 1); }
-void *shoal_bigcache_alloc(shoal_bigcache *c, size_t n) { return take(c, n, 0); }
-
 static void *take(shoal_bigcache *c, size_t n, int zero)
 {
     int best = -1;
@@ -123,6 +118,9 @@ static void *take(shoal_bigcache *c, size_t n, int zero)
     if (zero) memset(p, 0, n);
     return p;
 }
+
+void *shoal_bigcache_zalloc(shoal_bigcache *c, size_t n) { return take(c, n, 1); }
+void *shoal_bigcache_alloc(shoal_bigcache *c, size_t n) { return take(c, n, 0); }
 
 void shoal_bigcache_put(shoal_bigcache *c, void *p)
 {
