@@ -383,9 +383,12 @@ enum { SHOAL_VP_EQ = 6, SHOAL_VP_NE, SHOAL_VP_LT, SHOAL_VP_LE, SHOAL_VP_GT, SHOA
 int shoal_viewdef_encode(const shoal_viewdef *def, shoal_arena *a, shoal_str *out, shoal_err *err);
 int shoal_viewdef_decode(const void *buf, size_t n, shoal_arena *a, shoal_viewdef *out, shoal_err *err);
 
-/* Day number of instant ts in a zone (UTC offset in force at ts). */
+/* Day number of instant ts in a zone (UTC offset in force at ts), and where local day
+ * `day` starts: its midnight, or, where the zone skips midnight, the instant the clocks
+ * jumped (shoal_tz_to_utc), which is where shoal_view_day changes. */
 struct shoal_tz;
 int64_t shoal_view_day(const struct shoal_tz *tz, int64_t ts);
+int64_t shoal_view_day_start(const struct shoal_tz *tz, int64_t day);
 
 /* Hooks in the append transaction (log.c). begin syncs the registry with meta (another
  * process may have created or dropped a view, or appended); apply feeds one appended

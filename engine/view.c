@@ -175,6 +175,8 @@ int64_t shoal_view_day(const shoal_tz *tz, int64_t ts)
     return l / SHOAL_MS_PER_DAY - (l % SHOAL_MS_PER_DAY < 0);
 }
 
+int64_t shoal_view_day_start(const shoal_tz *tz, int64_t day) { return shoal_tz_to_utc(tz, day * SHOAL_MS_PER_DAY); }
+
 /* ---------------------------------------------------------------- filters */
 
 /* A filter program, compiled once per view: ops with their property slots. */

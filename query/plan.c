@@ -71,11 +71,9 @@ static cx *fail(cctx *c, int off, int len, const char *fmt, const char *a)
 
 /* ---------------------------------------------------------------- time */
 
-static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+static int64_t local_day(exec *x, int64_t ts) { return shoal_view_day(x->tz, ts); }
 
-static int64_t local_day(exec *x, int64_t ts) { return floor_div(ts + (int64_t)shoal_tz_offset(x->tz, ts) * 1000, DAY_MS); }
-
-static int64_t day_start(exec *x, int64_t day) { return shoal_tz_to_utc(x->tz, day * DAY_MS); }
+static int64_t day_start(exec *x, int64_t day) { return shoal_view_day_start(x->tz, day); }
 
 /* Parses a date or time given in a query: "2025-03-04" is that local day's midnight
  * (or its last millisecond with end_of_day), "2025-03-04T09:00[:12[.345]]" (T or space)

@@ -464,21 +464,17 @@ int shoal_views_score(exec *x, const char *name, shoal_viewinfo *out)
 
 /* The first local day that starts at or after t (ceil) or at or before t (floor), and
  * the instant it starts. */
-/* Where local day `day` starts: its midnight, or, where a zone skips midnight, the
- * instant the clocks jumped (shoal_tz_to_utc), which is where shoal_view_day changes. */
-static int64_t day_start(const shoal_tz *tz, int64_t day) { return shoal_tz_to_utc(tz, day * 86400000LL); }
-
 static int64_t day_ceil(const shoal_tz *tz, int64_t t, int64_t *start)
 {
     int64_t d = shoal_view_day(tz, t);
-    if ((*start = day_start(tz, d)) < t) *start = day_start(tz, ++d);
+    if ((*start = shoal_view_day_start(tz, d)) < t) *start = shoal_view_day_start(tz, ++d);
     return d;
 }
 
 static int64_t day_floor(const shoal_tz *tz, int64_t t, int64_t *start)
 {
     int64_t d = shoal_view_day(tz, t);
-    if ((*start = day_start(tz, d)) > t) *start = day_start(tz, --d);
+    if ((*start = shoal_view_day_start(tz, d)) > t) *start = shoal_view_day_start(tz, --d);
     return d;
 }
 
