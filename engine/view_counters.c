@@ -237,16 +237,33 @@ static cbucket *bucket_at(cstate *s, uint64_t sd, int *fresh)
 }
 
 /* Decodes one entry; returns the next position or NULL when malformed. */
+/* An entry's member (the delta from *prev, which becomes it) and count: two varints,
+ * mostly a byte each, so that pair is read at once when it can be. The rest of the
+ * entry, if any, follows at the returned pointer; NULL when it does not decode. */
+static inline const unsigned char *dec_head(const unsigned char *p, const unsigned char *end, uint32_t *prev,
+                                            uint64_t *count)
+{
+    uint64_t dm;
+    if (end - p >= 2 && !((p[0] | p[1]) & 0x80)) {
+        dm = p[0], *count = p[1];
+        p += 2;
+    } else {
+        size_t k1 = shoal_varint_get(p, end, &dm), k2 = k1 ? shoal_varint_get(p + k1, end, count) : 0;
+        if (!k2) return NULL;
+        p += k1 + k2;
+    }
+    if (dm > UINT32_MAX - *prev) return NULL;
+    *prev += (uint32_t)dm;
+    return p;
+}
+
 static const unsigned char *dec_entry(const unsigned char *p, const unsigned char *end, int sums, uint32_t *prev,
                                       centry *e)
 {
-    uint64_t dm, c, nv = 0, zs = 0;
+    uint64_t c, nv = 0, zs = 0;
     size_t k;
     memset(e, 0, sizeof *e);
-    if (!(k = shoal_varint_get(p, end, &dm))) return NULL;
-    p += k;
-    if (!(k = shoal_varint_get(p, end, &c))) return NULL;
-    p += k;
+    if (!(p = dec_head(p, end, prev, &c))) return NULL;
     if (sums) {
         if (!(k = shoal_varint_get(p, end, &nv))) return NULL;
         p += k;
@@ -260,8 +277,6 @@ static const unsigned char *dec_entry(const unsigned char *p, const unsigned cha
             p += 8;
         }
     }
-    if (dm > UINT32_MAX - *prev) return NULL;
-    *prev += (uint32_t)dm;
     e->member = *prev;
     e->count = c;
     e->nv = nv;
@@ -626,25 +641,15 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
         int sums = *p++;
         uint32_t prev = 0;
         if (!sums) {
-            /* counts only (what most reads are): two varints an entry, mostly a byte each */
-            int bad = 0;
+            /* counts only (what most reads are): the head is the whole entry */
+            uint64_t c;
             while (p < end) {
-                uint64_t dm, c;
-                if (end - p >= 2 && !((p[0] | p[1]) & 0x80)) {
-                    dm = p[0], c = p[1];
-                    p += 2;
-                } else {
-                    size_t k1 = shoal_varint_get(p, end, &dm), k2 = k1 ? shoal_varint_get(p + k1, end, &c) : 0;
-                    if ((bad = !k2)) break;
-                    p += k1 + k2;
-                }
-                if ((bad = dm > UINT32_MAX - prev)) break;
-                prev += (uint32_t)dm;
+                if (!(p = dec_head(p, end, &prev, &c)))
+                    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
                 if (prev > o->n_members) break;   /* a member after this snapshot's dictionary */
                 o->count[prev] += c;
                 if (o->touched) o->touched[prev >> 6] |= (uint64_t)1 << (prev & 63);
             }
-            if (bad) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
             continue;
         }
         centry e;
