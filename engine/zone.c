@@ -7,7 +7,7 @@
  * hold a matching event starts, and jumps there. Events arrive mostly in time order, so
  * blocks span narrow, ordered stretches of time; a late event widens its block's span,
  * which only makes that block scanned more often, never wrongly skipped. A block with
- * no entry (a database written before zones existed, until its first write rebuilds
+ * no entry (a database written before zones existed, until a writable open builds
  * them) is never skipped. shoal_db_check recomputes the map from the log.
  *
  * The occupancy bitmap. A span alone is a poor guide once late events come: on
@@ -25,7 +25,8 @@
  *
  * Value: BE i64 min, BE i64 max, BE u64 bits, u8 k. A 16-byte value (min and max) was
  * written before the bitmap: every slot counts as occupied, and a batch that continues
- * its block keeps it at 16 bytes, since nothing tells the slots of its older events.
+ * its block keeps it at 16 bytes, since nothing tells the slots of its older events; a
+ * writable open that finds the map in that form rebuilds it (shoal_zone_legacy).
  */
 #include "shoal_int.h"
 
