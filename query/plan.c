@@ -172,6 +172,14 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
     return 0;
 }
 
+/* The instant window w (its range r) starts at: the first instant of [lo, hi), but for
+ * the last N units, (now − N, now], the instant now − N just before it. A score at a
+ * window's start (rise) is read there. */
+static int64_t window_start(const shoal_window *w, const trange *r)
+{
+    return r->lo != INT64_MIN && w->unit ? r->lo - 1 : r->lo;
+}
+
 /* For flow.c: the same windows and days the planner uses. */
 int shoal_plan_window(exec *x, const shoal_window *w, int64_t *lo, int64_t *hi)
 {
@@ -505,10 +513,10 @@ static cx *compile_rise(cctx *c, const shoal_node *n, const shoal_window *w)
     if (r.lo > r.hi) r.lo = r.hi;   /* BETWEEN backwards: an empty window */
     g.t_hi = r.hi > now ? now : r.hi;
     g.b_hi = r.hi > now ? now + 1 : r.hi;
-    /* The score at the window's start: of the events before it, at its first instant; a
-     * window of the last N units, (now − N, now], starts at now − N, the instant before
-     * its first (the score there counts an event at now − N, which the window does not). */
-    int64_t start = r.lo != INT64_MIN && w->unit ? r.lo - 1 : r.lo;
+    /* The score at the window's start: of the events before its first instant, read
+     * at the instant it starts (for last N DAYS, now − N: an event there counts in the
+     * score, not in the window). */
+    int64_t start = window_start(w, &r);
     g.t_lo = r.lo == INT64_MIN ? INT64_MIN : start > now ? now : start;
     g.b_lo = r.lo == INT64_MIN ? INT64_MIN : r.lo > now ? now + 1 : r.lo;
     if (score_weights(c, a->s, &vi, &g)) return NULL;
