@@ -450,11 +450,21 @@ int shoal_view_table(shoal_reader *r, const char *name, MDB_dbi *dbi, shoal_err 
 int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                              uint32_t n_members, uint64_t *count, uint64_t *n_vals, int64_t *isum, double *dsum,
                              int *num, uint64_t *touched, shoal_err *err);
+/* counters, counts only, into bytes that stop at cap (1..255): sat[m] = min(sat[m] +
+ * count, cap), which compares with any number below cap as the count itself does. */
+int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
+                                 uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err);
 /* score: raw[m] = Σ w·2^((t−t0)/h) over member m's events (n_members + 1 long), or,
  * with half_life > 0 (the view's), the score as of now: raw·2^((t0−now)/half_life).
  * Every entry is written (0 for members without a kept chunk). */
 int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members, double *raw, int64_t *t0,
                           int64_t now, int64_t half_life, shoal_err *err);
+/* The same, handed to fn a run of members at a time instead of into an array: the
+ * members first.. first + n − 1 (in order, at most 1024 at once) have the values
+ * raw[i]·f (raw: the view's own bytes, not aligned, valid during the call). */
+typedef void (*shoal_score_fn)(void *ctx, uint32_t first, const double *raw, size_t n, double f);
+int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members, int64_t *t0, int64_t now,
+                          int64_t half_life, shoal_score_fn fn, void *ctx, shoal_err *err);
 
 /* Rebuilds every view into scratch memory and compares it with the stored state
  * (check.c): differences are reported through problem(ctx, message). */

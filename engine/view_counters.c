@@ -615,6 +615,8 @@ const shoal_view_kind shoal_view_counters = {"counters", new_state, free_state, 
 typedef struct rdst {
     uint32_t n_members;
     uint64_t *count, *n_vals;
+    uint8_t *sat;        /* instead of count: counts that stop at cap (1..255) */
+    unsigned cap;
     int64_t *isum;
     double *dsum;
     int *num;
@@ -647,7 +649,12 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
                 if (!(p = dec_head(p, end, &prev, &c)))
                     return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
                 if (prev > o->n_members) break;   /* a member after this snapshot's dictionary */
-                o->count[prev] += c;
+                if (o->sat) {
+                    uint64_t v = o->sat[prev] + c;
+                    o->sat[prev] = (uint8_t)(v < o->cap ? v : o->cap);
+                } else {
+                    o->count[prev] += c;
+                }
                 if (o->touched) o->touched[prev >> 6] |= (uint64_t)1 << (prev & 63);
             }
             continue;
@@ -657,7 +664,12 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
             if (!(p = dec_entry(p, end, sums, &prev, &e)))
                 return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
             if (e.member > o->n_members) break;   /* a member after this snapshot's dictionary */
-            o->count[e.member] += e.count;
+            if (o->sat) {
+                uint64_t v = o->sat[e.member] + e.count;
+                o->sat[e.member] = (uint8_t)(v < o->cap ? v : o->cap);
+            } else {
+                o->count[e.member] += e.count;
+            }
             if (o->touched) o->touched[e.member >> 6] |= (uint64_t)1 << (e.member & 63);
             if (o->n_vals) o->n_vals[e.member] += e.nv;
             if (o->isum) {
@@ -672,9 +684,10 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
     return SHOAL_OK;
 }
 
-int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                             uint32_t n_members, uint64_t *count, uint64_t *n_vals, int64_t *isum, double *dsum,
-                             int *num, uint64_t *touched, shoal_err *err)
+/* Series s over local days [day_lo, day_hi) into o: the whole months of the window
+ * from month buckets, the days around them from day buckets. */
+static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi, const rdst *o,
+                       shoal_err *err)
 {
     MDB_dbi dbi;
     int rc = shoal_view_table(r, name, &dbi, err);
@@ -686,9 +699,7 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
     if (months < 0) return months;
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
-    rdst o = {n_members, count, n_vals, isum, dsum, num, touched};
-    /* The whole months of the window from month buckets, the days around them from
-     * day buckets. An unbounded side is whole months as far as it goes. */
+    /* An unbounded side is whole months as far as it goes. */
     int64_t m_lo = 0, m_hi = 0, d_mid_lo = day_hi, d_mid_hi = day_hi;
     if (months) {
         m_lo = day_lo == INT32_MIN ? INT32_MIN : shoal_cal_month_of_day(day_lo) + (shoal_cal_month_start(shoal_cal_month_of_day(day_lo)) < day_lo);
@@ -699,12 +710,27 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
         }
     }
     if (d_mid_lo < d_mid_hi) {
-        rc = read_keys(cur, name, s, day_lo, d_mid_lo, &o, err);
-        if (!rc) rc = read_keys(cur, name, s | MONTHS, m_lo, m_hi, &o, err);
-        if (!rc) rc = read_keys(cur, name, s, d_mid_hi, day_hi, &o, err);
+        rc = read_keys(cur, name, s, day_lo, d_mid_lo, o, err);
+        if (!rc) rc = read_keys(cur, name, s | MONTHS, m_lo, m_hi, o, err);
+        if (!rc) rc = read_keys(cur, name, s, d_mid_hi, day_hi, o, err);
     } else {
-        rc = read_keys(cur, name, s, day_lo, day_hi, &o, err);
+        rc = read_keys(cur, name, s, day_lo, day_hi, o, err);
     }
     mdb_cursor_close(cur);
     return rc;
+}
+
+int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
+                             uint32_t n_members, uint64_t *count, uint64_t *n_vals, int64_t *isum, double *dsum,
+                             int *num, uint64_t *touched, shoal_err *err)
+{
+    rdst o = {n_members, count, n_vals, NULL, 0, isum, dsum, num, touched};
+    return read_window(r, name, s, day_lo, day_hi, &o, err);
+}
+
+int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
+                                 uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err)
+{
+    rdst o = {n_members, NULL, NULL, sat, cap < 1 ? 1 : cap > 255 ? 255 : cap, NULL, NULL, NULL, touched};
+    return read_window(r, name, s, day_lo, day_hi, &o, err);
 }

@@ -44,9 +44,24 @@ static void prop_val(const shoal_rprop *rp, qval *out)
     }
 }
 
+/* A value in narrow cell k of g (plan.h): one that compares as the member's own does. */
+static double cell_value(const magg *g, unsigned k)
+{
+    int j = (int)(k / 2);
+    if (k == 255) return NAN;
+    if (k & 1) return g->cuts[j];
+    if (j == 0) return nextafter(g->cuts[0], -INFINITY);
+    return nextafter(g->cuts[j - 1], INFINITY);   /* below cuts[j] when the cell holds anything */
+}
+
 static void magg_val(const magg *g, uint32_t m, qval *out)
 {
     out->t = V_NULL;
+    if (g->narrow) {
+        if (g->fn == F_COUNT) out->t = V_INT, out->u.i = g->c8[m];
+        else out->t = V_NUM, out->u.d = cell_value(g, g->c8[m]);
+        return;
+    }
     uint64_t n = g->n ? g->n[m] : 0;
     switch (g->fn) {
     case F_COUNT: out->t = V_INT; out->u.i = (int64_t)n; break;
@@ -203,11 +218,34 @@ static inline int mcmp_of(const plan *p, const cx *e, mcmp *c)
     c->ints = c->g->fn == F_COUNT && e->b->k.t == V_INT;
     c->ci = e->b->k.u.i;
     c->cd = e->b->k.t == V_NUM ? e->b->k.u.d : (double)e->b->k.u.i;
+    if (c->g->narrow && c->g->fn == F_SCORE) {
+        /* the threshold's own cell, which the member's is compared with */
+        int j = 0;
+        while (j < c->g->n_cuts && c->g->cuts[j] != c->cd) j++;
+        if (j == c->g->n_cuts) return 0;
+        c->ints = 1;
+        c->ci = 2 * j + 1;
+    }
     return c->cd == c->cd;
+}
+
+/* A comparison of a narrow aggregate (plan.h) whose byte is v: 1 or 0, or -1 for
+ * neither (a NaN score). */
+static inline int mcmp_byte(const mcmp *c, int64_t v)
+{
+    if (v == 255 && c->g->fn == F_SCORE) return -1;
+    if (c->ints) return cmp_op(c->sub, (v > c->ci) - (v < c->ci));
+    return cmp_op(c->sub, ((double)v > c->cd) - ((double)v < c->cd));
 }
 
 static inline int mcmp_at(const mcmp *c, uint32_t m, qval *out)
 {
+    if (c->g->narrow) {
+        int r = mcmp_byte(c, c->g->c8[m]);
+        if (r < 0) return 0;
+        set_bool(out, r);
+        return 1;
+    }
     if (c->ints) {
         int64_t v = (int64_t)c->g->n[m];
         set_bool(out, cmp_op(c->sub, (v > c->ci) - (v < c->ci)));
@@ -427,6 +465,12 @@ typedef struct run {
      * row is decided by which comparisons hold: its code, a bit each (tests) */
     int n_tests;
     mcmp tests[64];
+    /* … of which those on narrow aggregates are decided by their bytes: a table per
+     * such aggregate gives the bits of a byte value's code (bit 63: no code, a NaN) */
+    int n_nar;
+    const uint8_t *nar_c8[64];
+    uint64_t *nar_tab[64];
+    uint64_t wide;         /* the tests that read the value itself */
     group *last;           /* the group the last row went to */
 } run;
 
@@ -1226,6 +1270,63 @@ fail:
     return rc;
 }
 
+/* A narrow score (plan.h): each value's cell among the cuts, and with live, the bit of
+ * each member whose value lies outside (lo, hi) (or_outside's rule). c8 is filled
+ * with the cell of 0 beforehand: only the values outside it, (lo0, hi0) (a point
+ * when 0 is a cut), are written. */
+typedef struct cellctx {
+    uint8_t *c8;
+    uint64_t *live;
+    const double *cuts;
+    int n;
+    double lo, hi, lo0, hi0;
+} cellctx;
+
+static inline uint8_t cell_at(const double *cuts, int n, double d)
+{
+    unsigned k = 0;
+    for (int j = 0; j < n; j++) k += 2u * (d > cuts[j]) + (d == cuts[j]);
+    return d != d ? 255 : (uint8_t)k;
+}
+
+static void to_cells(void *ctx, uint32_t first, const double *raw, size_t n, double f)
+{
+    const cellctx *c = ctx;
+    const double lo = c->lo, hi = c->hi, lo0 = c->lo0, hi0 = c->hi0;
+    const int same = lo == lo0 && hi == hi0;
+    size_t i = 0;
+#ifdef __SSE2__
+    /* Two at a time, a word of bits per 64 members (runs start at multiples of 1024),
+     * as or_outside does */
+    if ((first & 63) == 0) {
+        const __m128d zero = _mm_setzero_pd(), vf = _mm_set1_pd(f), vlo = _mm_set1_pd(lo), vhi = _mm_set1_pd(hi),
+                      vlo0 = _mm_set1_pd(lo0), vhi0 = _mm_set1_pd(hi0);
+        for (; i + 64 <= n; i += 64) {
+            uint64_t x = 0, x0 = 0;
+            for (size_t j = 0; j < 64; j += 2) {
+                __m128d d = _mm_mul_pd(_mm_loadu_pd(&raw[i + j]), vf), nz = _mm_cmpneq_pd(d, zero);
+                __m128d in = _mm_and_pd(_mm_cmplt_pd(vlo, d), _mm_cmplt_pd(d, vhi));
+                x |= (uint64_t)_mm_movemask_pd(_mm_andnot_pd(in, nz)) << j;
+                if (!same) {
+                    in = _mm_and_pd(_mm_cmplt_pd(vlo0, d), _mm_cmplt_pd(d, vhi0));
+                    x0 |= (uint64_t)_mm_movemask_pd(_mm_andnot_pd(in, nz)) << j;
+                }
+            }
+            if (c->live) c->live[(first + i) >> 6] |= x;
+            for (uint64_t b = same ? x : x0; b; b &= b - 1) {
+                size_t k = i + (size_t)__builtin_ctzll(b);
+                c->c8[first + k] = cell_at(c->cuts, c->n, raw[k] * f);
+            }
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        double d = raw[i] * f;
+        if (c->live && outside(d, lo, hi)) c->live[(first + i) >> 6] |= (uint64_t)1 << ((first + i) & 63);
+        if (outside(d, lo0, hi0)) c->c8[first + i] = cell_at(c->cuts, c->n, d);
+    }
+}
+
 /* The per-member aggregates that views answer (views.c chose them), into the same
  * arrays a scan fills; an MG_EDGE aggregate then gets the rest of its window from the
  * scan. */
@@ -1242,6 +1343,24 @@ static int read_views(run *g)
         if (a->fn == F_RISE || a->tail) {
             rc = read_rise(x, p, a);
             if (!rc && g->live) or_outside(g->live, a->d, a->fn == F_RISE ? a->d2 : NULL, nm, a->live_lo, a->live_hi);
+            continue;
+        }
+        if (a->narrow && a->fn == F_SCORE) {
+            int64_t t0;
+            cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY};
+            for (int j = 0; j < a->n_cuts; j++) {
+                if (a->cuts[j] < 0) c.lo0 = a->cuts[j];
+                else if (a->cuts[j] > 0 && c.hi0 == INFINITY) c.hi0 = a->cuts[j];
+                else if (a->cuts[j] == 0) c.lo0 = c.hi0 = 0;
+            }
+            memset(a->c8, cell_at(a->cuts, a->n_cuts, 0), (size_t)p->n_members + 1);
+            if ((rc = shoal_view_score_each(x->r, a->vname, p->n_members, &t0, p->now, a->half_life, to_cells, &c, x->err)))
+                break;
+            continue;
+        }
+        if (a->narrow) {
+            rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->c8,
+                                              a->cap, g->live, x->err);
             continue;
         }
         if (a->fn == F_SCORE) {
@@ -1594,6 +1713,63 @@ int shoal_exec_classes(const plan *p)
     return class_tests(p, t);
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether classes can read aggregate i narrow (plan.h), given the tests t[n]: one a
+ * view answers whole, that nothing but the tests reads (in classes, nothing else
+ * reads any; who existed AS OF a date is read apart): a count compared with numbers
+ * below 254 only (*cap: the least integer above them all, at least 1), or a score
+ * (at most 63 thresholds: 127 cells, and bit 63 of a code free). */
+static int can_narrow(const plan *p, const mcmp *t, int n, int i, unsigned *cap)
+{
+    const magg *a = &p->maggs[i];
+    if (!n || n == 64 || a->src != MG_VIEW || a->tail || i == p->exist - 1 || (a->fn != F_COUNT && a->fn != F_SCORE))
+        return 0;
+    double top = -INFINITY;
+    for (int j = 0; j < n; j++)
+        if (t[j].g == a && t[j].cd > top) top = t[j].cd;
+    if (a->fn == F_SCORE) return 1;
+    if (top >= 254) return 0;
+    *cap = top < 0 ? 1 : (unsigned)floor(top) + 1;
+    return 1;
+}
+
+int shoal_exec_narrow(const plan *p)
+{
+    mcmp t[64];
+    int n = class_tests(p, t), k = 0;
+    unsigned cap;
+    for (int i = 0; n && i < p->n_maggs; i++) k += can_narrow(p, t, n, i, &cap);
+    return k;
+}
+
+/* The aggregates classes read narrow, with their caps and cuts; then the tests
+ * again, which compare a score's cell. */
+static int narrow_maggs(run *g)
+{
+    plan *p = g->p;
+    for (int i = 0; i < p->n_maggs; i++) {
+        magg *a = &p->maggs[i];
+        a->narrow = can_narrow(p, g->tests, g->n_tests, i, &a->cap);
+        if (!a->narrow || a->fn != F_SCORE) continue;
+        if (!(a->cuts = shoal_arena_alloc(g->x->a, sizeof(double) * (size_t)g->n_tests))) return nomem(g->x);
+        int k = 0;
+        for (int j = 0; j < g->n_tests; j++)
+            if (g->tests[j].g == a) a->cuts[k++] = g->tests[j].cd;
+        qsort(a->cuts, (size_t)k, sizeof *a->cuts, cmp_dbl);
+        int u = 0;
+        for (int j = 0; j < k; j++)
+            if (!u || a->cuts[j] != a->cuts[u - 1]) a->cuts[u++] = a->cuts[j];
+        a->n_cuts = u;
+    }
+    g->n_tests = class_tests(p, g->tests);
+    return 0;
+}
+
 /* A class of members whose comparisons all come out the same: their rows are alike. */
 typedef struct mclass {
     uint64_t code;
@@ -1607,12 +1783,42 @@ static int class_first(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The narrow aggregates' tables (run: nar_*), and which tests are left. */
+static int code_tables(run *g)
+{
+    plan *p = g->p;
+    g->n_nar = 0;
+    g->wide = 0;
+    for (int j = 0; j < g->n_tests; j++)
+        if (!g->tests[j].g->narrow) g->wide |= (uint64_t)1 << j;
+    for (int i = 0; i < p->n_maggs; i++) {
+        const magg *a = &p->maggs[i];
+        if (!a->narrow) continue;
+        uint64_t *t = shoal_arena_alloc(g->x->a, 256 * sizeof *t);
+        if (!t) return nomem(g->x);
+        for (int v = 0; v < 256; v++) {
+            t[v] = 0;
+            for (int j = 0; j < g->n_tests; j++) {
+                if (g->tests[j].g != a) continue;
+                int r = mcmp_byte(&g->tests[j], v);
+                t[v] |= r < 0 ? (uint64_t)1 << 63 : (uint64_t)r << j;
+            }
+        }
+        g->nar_c8[g->n_nar] = a->c8;
+        g->nar_tab[g->n_nar++] = t;
+    }
+    return 0;
+}
+
 /* m's code into *code; 0 when a comparison is no plain true or false (a NaN score). */
 static inline int member_code(const run *g, uint32_t m, uint64_t *code)
 {
     uint64_t c = 0;
+    for (int k = 0; k < g->n_nar; k++) c |= g->nar_tab[k][g->nar_c8[k][m]];
+    if (g->n_nar && c >> 63) return 0;   /* (with narrow tests there are 63 at most) */
     qval v;
-    for (int j = 0; j < g->n_tests; j++) {
+    for (uint64_t w = g->wide; w; w &= w - 1) {
+        int j = __builtin_ctzll(w);
         if (!mcmp_at(&g->tests[j], m, &v)) return 0;
         c |= (uint64_t)(v.u.i != 0) << j;
     }
@@ -1620,16 +1826,37 @@ static inline int member_code(const run *g, uint32_t m, uint64_t *code)
     return 1;
 }
 
-/* Classes by code, in an open-addressing table that stays at most half full. */
+/* Classes by code, in an open-addressing table that stays at most half full; or,
+ * with few tests (direct), in t[0..n) found by direct[code] − 1. */
 typedef struct ctable {
     mclass *t;
     uint8_t *used;
     size_t cap, n;
+    uint32_t *direct;
 } ctable;
+
+#define DIRECT_TESTS 12
 
 /* Member m (weight w, first member first) into its class; 0 or -1 when out of memory. */
 static int class_add(ctable *c, uint64_t code, uint32_t m, uint32_t first, int64_t w)
 {
+    if (c->direct) {
+        uint32_t j = c->direct[code];
+        if (!j) {
+            if (c->n == c->cap) {
+                size_t nc = c->cap ? c->cap * 2 : 64;
+                mclass *nt = shoal_realloc(c->t, nc * sizeof *nt);
+                if (!nt) return -1;
+                c->t = nt, c->cap = nc;
+            }
+            c->t[c->n] = (mclass){code, m, first, 0};
+            j = c->direct[code] = (uint32_t)++c->n;
+        }
+        mclass *k = &c->t[j - 1];
+        k->n += w;
+        if (first < k->first) k->first = first;
+        return 0;
+    }
     if ((c->n + 1) * 2 > c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 64;
         mclass *nt = shoal_malloc(nc * sizeof *nt);
@@ -1668,35 +1895,81 @@ static int class_add(ctable *c, uint64_t code, uint32_t m, uint32_t first, int64
  * each class is one row, its representative's, weighed by its size, in the order of
  * its first member, so that groups come in the order one row per member gives them.
  * A member with a comparison that is neither true nor false is a class of its own. */
+static int odd_add(mclass **odd, size_t *n, size_t *cap, uint32_t m, uint32_t first, int64_t w)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        mclass *o = shoal_realloc(*odd, nc * sizeof *o);
+        if (!o) return -1;
+        *odd = o, *cap = nc;
+    }
+    (*odd)[(*n)++] = (mclass){0, m, first, w};
+    return 0;
+}
+
 static int member_classes(run *g, const uint64_t *live, int64_t n_alike, uint32_t alike_at)
 {
     plan *p = g->p;
     ctable c = {0};
     mclass *odd = NULL;
     size_t n_odd = 0, cap_odd = 0;
-    int rc = 0;
-    /* member 0 first: it stands for the members without a value */
-    for (size_t w = 0; w <= p->n_members / 64; w++)
-        for (uint64_t bits = w ? live[w] : (live[0] & ~(uint64_t)1) | (n_alike > 0); bits; bits &= bits - 1) {
-            uint32_t m = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits)), first = m ? m : alike_at;
-            int64_t weight = m ? 1 : n_alike;
-            uint64_t code;
-            if (m > p->n_members) break;
-            if (member_code(g, m, &code)) {
-                if (class_add(&c, code, m, first, weight)) goto oom;
-                continue;
+    int rc = code_tables(g);
+    if (rc) return rc;
+    if (g->n_tests <= DIRECT_TESTS) {
+        if (!(c.direct = shoal_malloc(sizeof *c.direct << g->n_tests))) return nomem(g->x);
+        memset(c.direct, 0, sizeof *c.direct << g->n_tests);
+    }
+    /* The members with a value, in order (so a class's first member is the one that
+     * makes it), then member 0 for those without. With only narrow tests and few of
+     * them (the usual layers and tiers), a code is a table look-up per aggregate and
+     * its class an index, in a loop of its own. */
+    uint32_t last = p->n_members;
+    if (c.direct && !g->wide && g->n_nar <= 8) {
+        const int nn = g->n_nar;
+        const uint8_t *c8[8];
+        const uint64_t *tab[8];
+        for (int k = 0; k < nn; k++) c8[k] = g->nar_c8[k], tab[k] = g->nar_tab[k];
+        uint32_t *dir = c.direct;
+        for (size_t w = 0; w <= last / 64; w++) {
+            uint64_t bits = live[w] & (w ? ~(uint64_t)0 : ~(uint64_t)1);
+            if (w == last / 64 && last % 64 != 63) bits &= ((uint64_t)1 << (last % 64 + 1)) - 1;
+            for (; bits; bits &= bits - 1) {
+                uint32_t m = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+                uint64_t code = 0;
+                for (int k = 0; k < nn; k++) code |= tab[k][c8[k][m]];
+                if (code >> 63) {
+                    if (odd_add(&odd, &n_odd, &cap_odd, m, m, 1)) goto oom;
+                    continue;
+                }
+                uint32_t j = dir[code];
+                if (!j) {
+                    if (class_add(&c, code, m, m, 1)) goto oom;
+                    continue;
+                }
+                c.t[j - 1].n++;
             }
-            if (n_odd == cap_odd) {
-                size_t nc = cap_odd ? cap_odd * 2 : 64;
-                mclass *o = shoal_realloc(odd, nc * sizeof *o);
-                if (!o) goto oom;
-                odd = o, cap_odd = nc;
-            }
-            odd[n_odd++] = (mclass){0, m, first, weight};
         }
+    } else {
+        for (size_t w = 0; w <= last / 64; w++) {
+            uint64_t bits = live[w] & (w ? ~(uint64_t)0 : ~(uint64_t)1);
+            if (w == last / 64 && last % 64 != 63) bits &= ((uint64_t)1 << (last % 64 + 1)) - 1;
+            for (; bits; bits &= bits - 1) {
+                uint32_t m = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+                uint64_t code;
+                if (member_code(g, m, &code) ? class_add(&c, code, m, m, 1) : odd_add(&odd, &n_odd, &cap_odd, m, m, 1))
+                    goto oom;
+            }
+        }
+    }
+    if (n_alike > 0) {
+        uint64_t code;
+        if (member_code(g, 0, &code) ? class_add(&c, code, 0, alike_at, n_alike)
+                                     : odd_add(&odd, &n_odd, &cap_odd, 0, alike_at, n_alike))
+            goto oom;
+    }
     /* the classes, then the odd members, in the order of their first members */
-    size_t k = 0;
-    for (size_t i = 0; i < c.cap; i++)
+    size_t k = c.direct ? c.n : 0;
+    for (size_t i = 0; !c.direct && i < c.cap; i++)
         if (c.used[i]) c.t[k++] = c.t[i];
     if (n_odd) {
         mclass *all = shoal_realloc(c.t, (k + n_odd) * sizeof *all);
@@ -1717,6 +1990,7 @@ oom:
 done:
     shoal_free(c.t);
     shoal_free(c.used);
+    shoal_free(c.direct);
     shoal_free(odd);
     return rc;
 }
@@ -1809,6 +2083,12 @@ static int alloc_maggs(exec *x, plan *p)
          * from its view (its values only) as many. Zeroed by the allocator, but for
          * those that a view read writes whole. */
         magg *g = &p->maggs[i];
+        if (g->narrow) {
+            /* a score's cells are written whole; counts add up from 0 */
+            if (!(g->c8 = g->fn == F_SCORE ? shoal_bigcache_alloc(x->cache, n) : shoal_bigcache_zalloc(x->cache, n)))
+                return nomem(x);
+            continue;
+        }
         int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_MIN || g->fn == F_MAX || g->fn == F_SCORE ||
                      g->fn == F_RISE;
         int need_i = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_FIRST || g->fn == F_LAST;
@@ -1849,6 +2129,8 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         rc = rc == SHOAL_ENOMEM ? nomem(x) : shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
         goto fail;
     }
+    /* over members, with classes: which aggregates can be read narrow */
+    if (p->src == SRC_MEMBERS && (g.n_tests = class_tests(p, g.tests)) && (rc = narrow_maggs(&g))) goto fail;
     if ((rc = alloc_maggs(x, p))) goto fail;
     if (p->grouped && p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER)) {
         g.n_by_id = shoal_dict_count(x->r, p->keys[0]->rns) + 1;
@@ -1881,7 +2163,6 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
             rejects = !truthy(x, p->where);
         }
         g.alike = shoal_exec_alike(p);   /* (when WHERE rejects, their row adds nothing) */
-        g.n_tests = class_tests(p, g.tests);
         if (rejects || g.alike) {
             if (!(g.live = shoal_bigcache_zalloc(x->cache, ((size_t)p->n_members / 64 + 1) * sizeof *g.live))) {
                 rc = nomem(x);
@@ -1940,6 +2221,9 @@ fail:
         shoal_bigcache_put(x->cache, p->maggs[i].d);
         shoal_bigcache_put(x->cache, p->maggs[i].i);
         shoal_bigcache_put(x->cache, p->maggs[i].d2);
+        shoal_bigcache_put(x->cache, p->maggs[i].c8);
+        p->maggs[i].c8 = NULL;
+        p->maggs[i].narrow = 0;
         p->maggs[i].d2 = NULL;
         p->maggs[i].n = NULL;
         p->maggs[i].d = NULL;

@@ -1533,11 +1533,16 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
             rc |= add_line(x, lines, &n, &cap, "then rows: one, weighed, for all the members%s (%" PRIu32 "%s): without "
                            "per-member values their rows are alike", p->exist ? " with an event by then" : "",
                            p->n_members, p->exist ? " at most" : "");
-        else if (classes)
+        else if (classes) {
+            int narrow = shoal_exec_narrow(p);
             rc |= add_line(x, lines, &n, &cap, "then rows: one, weighed, per class of members%s whose %d comparisons of "
                            "counts and scores come out the same: their rows are alike (%" PRIu32 " members%s)",
                            p->exist ? " with an event by then" : "", classes, p->n_members,
                            p->exist ? " at most" : "");
+            if (narrow)
+                rc |= add_line(x, lines, &n, &cap, "  %d of the aggregates read as a byte per member that decides their "
+                               "comparisons (a count that stops above its thresholds, a score's cell among them)", narrow);
+        }
         else if (alike)
             rc |= add_line(x, lines, &n, &cap, "then rows: one per member with %sa value (%" PRIu32 " at most), and one, "
                            "weighed, for those without: their rows are alike", p->exist ? "an event by then and " : "",

@@ -123,6 +123,15 @@ typedef struct magg {
      * lies in the open interval (live_lo, live_hi) around 0 needs no row of its own
      * for it (every use treats that value as it treats 0) */
     double live_lo, live_hi;
+    /* Read narrow (exec.c, for classes of members): a byte per member that decides
+     * every comparison the statement makes of the value. A count stops at cap; a
+     * score is its cell among the thresholds it is compared with (cuts, ascending): 2j
+     * below cuts[j] and above the one before, 2j + 1 at cuts[j], 255 for a NaN. */
+    int narrow;
+    uint8_t *c8;
+    unsigned cap;
+    double *cuts;
+    int n_cuts;
 } magg;
 
 enum { MG_SCAN = 0, MG_VIEW, MG_EDGE };
@@ -354,6 +363,9 @@ int shoal_exec_alike(const plan *p);
 /* exec.c: when those rows depend only on comparisons of counts and scores with numbers,
  * how many comparisons (a member's row is decided by which of them hold), else 0. */
 int shoal_exec_classes(const plan *p);
+/* exec.c: how many of the aggregates those comparisons read are read narrow, a byte
+ * per member that decides them (magg.narrow). */
+int shoal_exec_narrow(const plan *p);
 /* exec.c: a SRC_ROWS source hands each of its rows (p->n_src values, borrowed for the
  * call) to the SELECT over it: WHERE, grouping, sorting, output. 0 or an error (in
  * x->err); shoal_exec_sink_full is 1 once a LIMIT needs no more rows. */

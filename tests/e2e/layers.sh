@@ -168,6 +168,22 @@ if command -v sqlite3 >/dev/null; then
 else
     fail alike "sqlite3 is not installed (apt-get install sqlite3)"
 fi
+# Classes read narrow: a count compared only with numbers below 254 is read as a byte
+# that stops above them, a score as its cell among its thresholds (0, negative, equal,
+# between); a count compared with 300 is not, and mixes with them. Every comparison
+# must come out as on the values: the groups equal one row per member's, grouped by
+# sqlite3, views on and off.
+K2="CASE WHEN count(*) DURING all_time >= 300 THEN 'big' WHEN engagement < 0 THEN 'neg' WHEN count(post, comment, reply) = 2 AND engagement > 0 THEN 'p2' WHEN count(post, comment, reply) > 2.5 THEN 'p3' WHEN count(post, comment, reply) != 1 AND engagement <= 10 THEN 'n1' WHEN engagement >= 10 AND engagement < 30 THEN 'mid' WHEN count(*) DURING last_month >= 253 THEN 'odd' ELSE 'other' END"
+for pre in "SET NOW = '2025-07-01';" "SET VIEWS = off; SET NOW = '2025-07-01';" "SET NOW = '2025-04-17T12:00:00';"; do
+    "$SHOAL" query --format csv "$pre SELECT member, $K2 AS k FROM members" | tail -n +2 > "$T/per2.csv"
+    a=$("$SHOAL" query --format csv "$pre SELECT $K2 AS k, count(*) AS n FROM members GROUP BY k ORDER BY k" | tail -n +2)
+    b=$(printf 'CREATE TABLE r(member TEXT, k TEXT);\n.import %s r\nSELECT k, count(*) FROM r GROUP BY k ORDER BY k;\n' "$T/per2.csv" | sqlite3 -csv :memory:)
+    if [ "$(printf '%s\n' "$a" | wc -l)" -ge 5 ]; then check_eq "classes: narrow reads decide as the values do: $pre" "$b" "$a"
+    else fail "classes: narrow reads decide as the values do: $pre" "too few groups:" "$a"; fi
+done
+e=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; EXPLAIN SELECT $K2 AS k, count(*) FROM members GROUP BY k")
+check_grep "classes: EXPLAIN says which aggregates are read narrow (not the count compared with 300)" "3 of the aggregates read as a byte per member" "$e"
+
 # Without ORDER BY, groups come in the order of their first members, as when each
 # member makes its own row (a member name among the aggregates forces that).
 a=$("$SHOAL" query --format csv "SET NOW = '2025-07-01'; SELECT $K AS k, count(*) AS n FROM members GROUP BY k")
