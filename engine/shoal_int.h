@@ -448,7 +448,7 @@ int shoal_view_table(shoal_reader *r, const char *name, MDB_dbi *dbi, shoal_err 
  * (*num set when a double part exists); with touched, sets the bit of every member it
  * adds to. */
 int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                             uint32_t n_members, uint64_t *count, uint64_t *n_vals, int64_t *isum, double *dsum,
+                             uint32_t n_members, uint32_t *count, uint32_t *n_vals, int64_t *isum, double *dsum,
                              int *num, uint64_t *touched, shoal_err *err);
 /* counters, counts only, into bytes that stop at cap (1..255): sat[m] = min(sat[m] +
  * count, cap), which compares with any number below cap as the count itself does. */

@@ -614,7 +614,7 @@ const shoal_view_kind shoal_view_counters = {"counters", new_state, free_state, 
  * MONTHS flag) into the arrays. */
 typedef struct rdst {
     uint32_t n_members;
-    uint64_t *count, *n_vals;
+    uint32_t *count, *n_vals;   /* (the caller has fewer than 2^32 events to count) */
     uint8_t *sat;        /* instead of count: counts that stop at cap (1..255) */
     unsigned cap;
     int64_t *isum;
@@ -653,7 +653,7 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
                     uint64_t v = o->sat[prev] + c;
                     o->sat[prev] = (uint8_t)(v < o->cap ? v : o->cap);
                 } else {
-                    o->count[prev] += c;
+                    o->count[prev] += (uint32_t)c;
                 }
                 if (o->touched) o->touched[prev >> 6] |= (uint64_t)1 << (prev & 63);
             }
@@ -668,10 +668,10 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
                 uint64_t v = o->sat[e.member] + e.count;
                 o->sat[e.member] = (uint8_t)(v < o->cap ? v : o->cap);
             } else {
-                o->count[e.member] += e.count;
+                o->count[e.member] += (uint32_t)e.count;
             }
             if (o->touched) o->touched[e.member >> 6] |= (uint64_t)1 << (e.member & 63);
-            if (o->n_vals) o->n_vals[e.member] += e.nv;
+            if (o->n_vals) o->n_vals[e.member] += (uint32_t)e.nv;
             if (o->isum) {
                 int hd = 0;
                 add_int(&o->isum[e.member], &o->dsum[e.member], &hd, e.isum);
@@ -721,7 +721,7 @@ static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t da
 }
 
 int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                             uint32_t n_members, uint64_t *count, uint64_t *n_vals, int64_t *isum, double *dsum,
+                             uint32_t n_members, uint32_t *count, uint32_t *n_vals, int64_t *isum, double *dsum,
                              int *num, uint64_t *touched, shoal_err *err)
 {
     rdst o = {n_members, count, n_vals, NULL, 0, isum, dsum, num, touched};

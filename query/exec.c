@@ -238,7 +238,7 @@ static inline int mcmp_byte(const mcmp *c, int64_t v)
     return cmp_op(c->sub, ((double)v > c->cd) - ((double)v < c->cd));
 }
 
-static inline int mcmp_at(const mcmp *c, uint32_t m, qval *out)
+static inline __attribute__((always_inline)) int mcmp_at(const mcmp *c, uint32_t m, qval *out)
 {
     if (c->g->narrow) {
         int r = mcmp_byte(c, c->g->c8[m]);
@@ -1129,20 +1129,14 @@ int shoal_exec_alike(const plan *p)
     return 1;
 }
 
-/* bits |= (a[m] != 0) for the 8-byte values a[0..n) (counts, sums, times, doubles; a
- * double -0.0 counts as non-zero, which only adds a member to look at), 64 members a
- * word, so that the member loop visits only the members with a value. */
-static void or_nonzero(uint64_t *bits, const void *a, size_t n)
+/* bits |= (a[m] != 0) for the counts a[0..n), 64 members a word, so that the member
+ * loop visits only the members with a value. */
+static void or_nonzero(uint64_t *bits, const uint32_t *a, size_t n)
 {
-    const unsigned char *p = a;
     for (size_t w = 0; w * 64 < n; w++) {
         uint64_t x = 0;
         size_t e = n - w * 64 < 64 ? n - w * 64 : 64;
-        for (size_t j = 0; j < e; j++) {
-            uint64_t v;
-            memcpy(&v, p + 8 * (w * 64 + j), 8);
-            x |= (uint64_t)(v != 0) << j;
-        }
+        for (size_t j = 0; j < e; j++) x |= (uint64_t)(a[w * 64 + j] != 0) << j;
         bits[w] |= x;
     }
 }
@@ -1335,7 +1329,7 @@ static int read_views(run *g)
     exec *x = g->x;
     plan *p = g->p;
     size_t nm = (size_t)p->n_members + 1;
-    uint64_t *tmp = NULL;
+    uint32_t *tmp = NULL;
     int rc = 0;
     for (int i = 0; i < p->n_maggs && !rc; i++) {
         magg *a = &p->maggs[i];
@@ -1460,7 +1454,7 @@ static int top_bound(run *g, const uint64_t *live, uint64_t **res)
         return nomem(g->x);
     }
     double sg = p->desc[0] ? 1 : -1, bound;
-    const uint64_t *n = a->n;
+    const uint32_t *n = a->n;
     const double *d = a->d, *d2 = a->d2;
     if (a->fn == F_COUNT) TOPK_PASS((double)n[m]);
     else if (a->fn == F_RISE) TOPK_PASS(d[m] - d2[m]);
@@ -2078,6 +2072,11 @@ static int member_rows(run *g)
 static int alloc_maggs(exec *x, plan *p)
 {
     size_t n = (size_t)p->n_members + 1;
+    /* Per-member counts are 32-bit: a member has at most as many events as the log. */
+    uint64_t last = shoal_reader_last_seq(x->r);
+    if (p->n_maggs && last > UINT32_MAX)
+        return shoal_err_set(x->err, SHOAL_ERANGE, -1, -1, "the log holds %" PRIu64 " events; per-member aggregates "
+                             "count in 32 bits, so they need fewer than 4294967296", last);
     for (int i = 0; i < p->n_maggs; i++) {
         /* Only the arrays the function needs: a count costs 8 bytes per member, a score
          * from its view (its values only) as many. Zeroed by the allocator, but for

@@ -94,7 +94,7 @@ typedef struct magg {
     int has_win;
     trange win;
     const shoal_window *wnode;   /* the window it was planned with (its own or the statement's) */
-    uint64_t *n;        /* events counted / values seen */
+    uint32_t *n;        /* events counted / values seen (a log holds fewer than 2^32 events: exec.c) */
     double *d;          /* sum, min, max as double */
     int64_t *i;         /* int sum; first/last ts */
     int num;            /* a non-integral value was seen: sums are doubles */
