@@ -1989,6 +1989,73 @@ done:
     return rc;
 }
 
+/* WHERE as bits (where_bits): when it is AND, OR and NOT of counts compared with
+ * integers, which come out plain true or false for every member (no NULL, no NaN),
+ * it is worked out a word of 64 members at a time, each comparison over the word's
+ * members with a value, as a small program in postfix order. (Over every member of
+ * a word, four at an SSE2 step, it cost more: most words have few members with a
+ * value.) */
+typedef struct wnode {
+    int op;        /* X_AND, X_OR, X_NOT, or X_CMP with c */
+    mcmp c;
+} wnode;
+
+static int where_prog(const plan *p, const cx *e, wnode *prog, int *n)
+{
+    if (*n == 32) return 0;
+    if (e->op == X_AND || e->op == X_OR) {
+        if (!where_prog(p, e->a, prog, n) || !where_prog(p, e->b, prog, n) || *n == 32) return 0;
+        prog[(*n)++].op = e->op;
+        return 1;
+    }
+    if (e->op == X_NOT) {
+        if (!where_prog(p, e->a, prog, n) || *n == 32) return 0;
+        prog[(*n)++].op = X_NOT;
+        return 1;
+    }
+    mcmp c;
+    if (!mcmp_of(p, e, &c) || !c.ints || c.g->fn != F_COUNT || c.g->narrow || !c.g->n) return 0;
+    prog[*n].op = X_CMP;
+    prog[(*n)++].c = c;
+    return 1;
+}
+
+/* live &= the members for which WHERE e holds, when it can be had as bits. */
+static void where_bits(const plan *p, const cx *e, uint64_t *live)
+{
+    wnode prog[32];
+    int n = 0;
+    if (!where_prog(p, e, prog, &n)) return;
+    size_t nw = (size_t)p->n_members / 64 + 1;
+    for (size_t w = 0; w < nw; w++) {
+        if (!live[w]) continue;
+        uint64_t st[32];
+        int sp = 0;
+        for (int i = 0; i < n; i++) {
+            const wnode *q = &prog[i];
+            if (q->op == X_CMP) {
+                /* the members of this word with a value, a comparison at a time */
+                const uint32_t *a = q->c.g->n + w * 64;
+                const int64_t k = q->c.ci;
+                const int lt = cmp_op(q->c.sub, -1), eq = cmp_op(q->c.sub, 0), gt = cmp_op(q->c.sub, 1);
+                uint64_t r = 0;
+                for (uint64_t bits = live[w]; bits; bits &= bits - 1) {
+                    int j = __builtin_ctzll(bits);
+                    int64_t v = a[j];
+                    r |= (uint64_t)(((v < k) & lt) | ((v == k) & eq) | ((v > k) & gt)) << j;
+                }
+                st[sp++] = r;
+            } else if (q->op == X_NOT) {
+                st[sp - 1] = ~st[sp - 1];
+            } else {
+                sp--;
+                st[sp - 1] = q->op == X_AND ? st[sp - 1] & st[sp] : st[sp - 1] | st[sp];
+            }
+        }
+        live[w] &= st[0];
+    }
+}
+
 /* One row per member, 1..n: every interned member has at least one event (the
  * dictionary and the log commit together), so as of the whole log these are the
  * members. */
@@ -2022,6 +2089,9 @@ static int member_rows(run *g)
         n_alike = alike_count(NULL, live, p->n_members, &alike_at);
     }
     if (g->n_tests) return member_classes(g, live, n_alike, alike_at);
+    /* WHERE, when it can be, as bits over the members with a value: only those it
+     * keeps are visited (it is evaluated again for them, which is cheap). */
+    if (live && p->where) where_bits(p, p->where, live);
     uint64_t *top = NULL;
     if ((rc = top_bound(g, live, &top)) < 0) return rc;
     if (rc) {
