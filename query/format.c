@@ -265,7 +265,8 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
             memcpy(t, c[i].s, c[i].n);
             t[c[i].n] = 0;
             f->off[base + (size_t)i] = f->n_text;
-            f->wid[base + (size_t)i] = cell_width(t, f->format == SHOAL_OUT_MARKDOWN);
+            /* a number (kind 2) is ASCII digits and signs: a character a byte */
+            f->wid[base + (size_t)i] = c[i].kind == 2 ? c[i].n : cell_width(t, f->format == SHOAL_OUT_MARKDOWN);
             f->kinds[base + (size_t)i] = c[i].kind;
             f->n_text += c[i].n + 1;
         }
@@ -359,7 +360,8 @@ int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
                 if (i) outs(f, sep);
                 size_t cw = f->wid[k];
                 if (right[i]) pad(f, w[i] - cw);
-                out_cell_text(f, f->text + f->off[k], md);
+                if (f->kinds[k] == 2) out(f, f->text + f->off[k], cw);
+                else out_cell_text(f, f->text + f->off[k], md);
                 if (!right[i] && (i < nc - 1 || md)) pad(f, w[i] - cw);
             }
             outs(f, md ? " |\n" : "\n");
