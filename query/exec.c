@@ -472,6 +472,10 @@ typedef struct run {
     uint64_t *nar_tab[64];
     uint64_t wide;         /* the tests that read the value itself */
     group *last;           /* the group the last row went to */
+    /* ORDER BY a score LIMIT k (top_bound): the members that can make the cut, found
+     * while the score's view is read (top_target, read_views) */
+    int top_slot;
+    uint64_t *top_out;
 } run;
 
 static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
@@ -1264,6 +1268,165 @@ fail:
     return rc;
 }
 
+/* ORDER BY a count, score or rise LIMIT k, with no WHERE or grouping to drop rows: the
+ * k-th best value of that aggregate, found with a heap of k over the dense array,
+ * bounds the members worth a row (ties included, so the output is the same). Leaves
+ * the bits of those members in *out (within live, when given); 0 when it does not
+ * apply, 1 when it did. */
+typedef struct topk {
+    double *h;
+    size_t n, k;
+} topk;
+
+/* a min-heap of the k largest values seen */
+static inline void topk_push(topk *t, double v)
+{
+    double *h = t->h;
+    size_t k = t->k;
+    if (t->n < k) {
+        size_t i = t->n++;
+        for (; i && h[(i - 1) / 2] > v; i = (i - 1) / 2) h[i] = h[(i - 1) / 2];
+        h[i] = v;
+    } else if (v > h[0]) {
+        size_t i = 0;
+        for (;;) {
+            size_t c = 2 * i + 1;
+            if (c >= k) break;
+            if (c + 1 < k && h[c + 1] < h[c]) c++;
+            if (h[c] >= v) break;
+            h[i] = h[c];
+            i = c;
+        }
+        h[i] = v;
+    }
+}
+
+static inline int in_live(const uint64_t *live, uint32_t m) { return !live || (live[m >> 6] >> (m & 63) & 1); }
+
+/* The value the heap orders: sg·value, with sg −1 for ASC (a max-heap of the smallest). */
+#define TOPK_PASS(VALUE)                                                                  \
+    do {                                                                                  \
+        if (live) {                                                                       \
+            for (uint32_t m = 1; m <= nmem; m++)                                          \
+                if (in_live(live, m)) topk_push(&t, sg * (VALUE));                        \
+        } else {                                                                          \
+            for (uint32_t m = 1; m <= nmem; m++) {                                        \
+                double v_ = sg * (VALUE);                                                 \
+                if (t.n == t.k && v_ <= t.h[0]) continue;                                 \
+                topk_push(&t, v_);                                                        \
+            }                                                                             \
+        }                                                                                 \
+        bound = t.h[0];                                                                   \
+        for (uint32_t m = 1; m <= nmem; m++)                                              \
+            if (sg * (VALUE) >= bound && in_live(live, m)) out[m >> 6] |= (uint64_t)1 << (m & 63); \
+    } while (0)
+
+/* The aggregate whose k best values bound the rows (its slot), or -1. */
+static int top_target(const plan *p, size_t *k)
+{
+    if (!p->n_order || p->limit < 0 || p->where || p->grouped || p->limit + p->offset > 65536) return -1;
+    const cx *e = p->order[0];
+    if (e->op == X_COL) e = p->cols[e->slot];
+    if (e->op != X_MAGG) return -1;
+    const magg *a = &p->maggs[e->slot];
+    if (a->fn != F_COUNT && a->fn != F_SCORE && a->fn != F_RISE) return -1;
+    *k = (size_t)(p->limit + p->offset);
+    return *k == 0 || *k >= p->n_members ? -1 : e->slot;
+}
+
+/* A score read into its array that finds, on the way, the members top_bound would:
+ * each chunk is scaled into d and, while in cache, offered to the heap; a member is a
+ * candidate when it was not below the heap's least (so every member at or above the
+ * final bound is one), and the candidates at or above it are the answer. */
+typedef struct topread {
+    double *d, sg;
+    topk t;
+    uint32_t *cand;
+    size_t n_cand, cap_cand;
+    int oom;
+} topread;
+
+static void into_array_top(void *ctx, uint32_t first, const double *raw, size_t n, double f)
+{
+    topread *r = ctx;
+    double *d = r->d + first;
+    memcpy(d, raw, n * sizeof *d);
+    if (f != 1)
+        for (size_t i = 0; i < n; i++) d[i] *= f;
+    for (size_t i = first ? 0 : 1; i < n; i++) {   /* (member 0 is no member) */
+        double v = r->sg * d[i];
+        if (r->t.n == r->t.k && v < r->t.h[0]) continue;
+        if (r->n_cand == r->cap_cand) {
+            size_t nc = r->cap_cand ? r->cap_cand * 2 : 1024;
+            uint32_t *c = shoal_realloc(r->cand, nc * sizeof *c);
+            if (!c) {
+                r->oom = 1;
+                return;
+            }
+            r->cand = c, r->cap_cand = nc;
+        }
+        r->cand[r->n_cand++] = first + (uint32_t)i;
+        if (r->t.n < r->t.k || v > r->t.h[0]) topk_push(&r->t, v);
+    }
+}
+
+static int read_score_top(run *g, magg *a, size_t k)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    topread r = {a->d, p->desc[0] ? 1 : -1, {NULL, 0, k}, NULL, 0, 0, 0};
+    uint64_t *out = shoal_bigcache_zalloc(x->cache, ((size_t)p->n_members / 64 + 1) * sizeof *out);
+    if (!out || !(r.t.h = shoal_malloc(k * sizeof *r.t.h))) {
+        shoal_bigcache_put(x->cache, out);
+        return nomem(x);
+    }
+    int64_t t0;
+    int rc = shoal_view_score_each(x->r, a->vname, p->n_members, &t0, p->now, a->half_life, into_array_top, &r, x->err);
+    if (!rc && r.oom) rc = nomem(x);
+    if (!rc && r.t.n == k) {
+        double bound = r.t.h[0];
+        for (size_t i = 0; i < r.n_cand; i++) {
+            uint32_t m = r.cand[i];
+            if (r.sg * a->d[m] >= bound) out[m >> 6] |= (uint64_t)1 << (m & 63);
+        }
+        g->top_out = out;
+        out = NULL;
+    }
+    shoal_bigcache_put(x->cache, out);
+    shoal_free(r.t.h);
+    shoal_free(r.cand);
+    return rc;
+}
+
+static int top_bound(run *g, const uint64_t *live, uint64_t **res)
+{
+    plan *p = g->p;
+    topk t = {NULL, 0, 0};
+    int slot = top_target(p, &t.k);
+    if (slot < 0) return 0;
+    if (g->top_out && !live) {   /* found by the score's read */
+        *res = g->top_out;
+        g->top_out = NULL;
+        return 1;
+    }
+    const magg *a = &p->maggs[slot];
+    uint32_t nmem = p->n_members;
+    uint64_t *out = shoal_bigcache_zalloc(g->x->cache, ((size_t)nmem / 64 + 1) * sizeof *out);
+    if (!out || !(t.h = shoal_malloc(t.k * sizeof *t.h))) {
+        shoal_bigcache_put(g->x->cache, out);
+        return nomem(g->x);
+    }
+    double sg = p->desc[0] ? 1 : -1, bound;
+    const uint32_t *n = a->n;
+    const double *d = a->d, *d2 = a->d2;
+    if (a->fn == F_COUNT) TOPK_PASS((double)n[m]);
+    else if (a->fn == F_RISE) TOPK_PASS(d[m] - d2[m]);
+    else TOPK_PASS(d[m]);
+    shoal_free(t.h);
+    *res = out;
+    return 1;
+}
+
 /* A narrow score (plan.h): each value's cell among the cuts, and with live, the bit of
  * each member whose value lies outside (lo, hi) (or_outside's rule). c8 is filled
  * with the cell of 0 beforehand: only the values outside it, (lo0, hi0) (a point
@@ -1357,6 +1520,12 @@ static int read_views(run *g)
                                               a->cap, g->live, x->err);
             continue;
         }
+        if (a->fn == F_SCORE && i == g->top_slot && !g->live) {
+            size_t k;
+            top_target(p, &k);
+            if ((rc = read_score_top(g, a, k))) break;
+            continue;
+        }
         if (a->fn == F_SCORE) {
             int64_t t0;
             if ((rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, p->now, a->half_life, x->err))) break;
@@ -1381,87 +1550,6 @@ static int read_views(run *g)
     }
     shoal_free(tmp);
     return rc;
-}
-
-/* ORDER BY a count, score or rise LIMIT k, with no WHERE or grouping to drop rows: the
- * k-th best value of that aggregate, found with a heap of k over the dense array,
- * bounds the members worth a row (ties included, so the output is the same). Leaves
- * the bits of those members in *out (within live, when given); 0 when it does not
- * apply, 1 when it did. */
-typedef struct topk {
-    double *h;
-    size_t n, k;
-} topk;
-
-/* a min-heap of the k largest values seen */
-static inline void topk_push(topk *t, double v)
-{
-    double *h = t->h;
-    size_t k = t->k;
-    if (t->n < k) {
-        size_t i = t->n++;
-        for (; i && h[(i - 1) / 2] > v; i = (i - 1) / 2) h[i] = h[(i - 1) / 2];
-        h[i] = v;
-    } else if (v > h[0]) {
-        size_t i = 0;
-        for (;;) {
-            size_t c = 2 * i + 1;
-            if (c >= k) break;
-            if (c + 1 < k && h[c + 1] < h[c]) c++;
-            if (h[c] >= v) break;
-            h[i] = h[c];
-            i = c;
-        }
-        h[i] = v;
-    }
-}
-
-static inline int in_live(const uint64_t *live, uint32_t m) { return !live || (live[m >> 6] >> (m & 63) & 1); }
-
-/* The value the heap orders: sg·value, with sg −1 for ASC (a max-heap of the smallest). */
-#define TOPK_PASS(VALUE)                                                                  \
-    do {                                                                                  \
-        if (live) {                                                                       \
-            for (uint32_t m = 1; m <= nmem; m++)                                          \
-                if (in_live(live, m)) topk_push(&t, sg * (VALUE));                        \
-        } else {                                                                          \
-            for (uint32_t m = 1; m <= nmem; m++) {                                        \
-                double v_ = sg * (VALUE);                                                 \
-                if (t.n == t.k && v_ <= t.h[0]) continue;                                 \
-                topk_push(&t, v_);                                                        \
-            }                                                                             \
-        }                                                                                 \
-        bound = t.h[0];                                                                   \
-        for (uint32_t m = 1; m <= nmem; m++)                                              \
-            if (sg * (VALUE) >= bound && in_live(live, m)) out[m >> 6] |= (uint64_t)1 << (m & 63); \
-    } while (0)
-
-static int top_bound(run *g, const uint64_t *live, uint64_t **res)
-{
-    plan *p = g->p;
-    if (!p->n_order || p->limit < 0 || p->where || p->grouped || p->limit + p->offset > 65536) return 0;
-    const cx *e = p->order[0];
-    if (e->op == X_COL) e = p->cols[e->slot];
-    if (e->op != X_MAGG) return 0;
-    const magg *a = &p->maggs[e->slot];
-    if (a->fn != F_COUNT && a->fn != F_SCORE && a->fn != F_RISE) return 0;
-    uint32_t nmem = p->n_members;
-    topk t = {NULL, 0, (size_t)(p->limit + p->offset)};
-    if (t.k == 0 || t.k >= nmem) return 0;
-    uint64_t *out = shoal_bigcache_zalloc(g->x->cache, ((size_t)nmem / 64 + 1) * sizeof *out);
-    if (!out || !(t.h = shoal_malloc(t.k * sizeof *t.h))) {
-        shoal_bigcache_put(g->x->cache, out);
-        return nomem(g->x);
-    }
-    double sg = p->desc[0] ? 1 : -1, bound;
-    const uint32_t *n = a->n;
-    const double *d = a->d, *d2 = a->d2;
-    if (a->fn == F_COUNT) TOPK_PASS((double)n[m]);
-    else if (a->fn == F_RISE) TOPK_PASS(d[m] - d2[m]);
-    else TOPK_PASS(d[m]);
-    shoal_free(t.h);
-    *res = out;
-    return 1;
 }
 
 /* ---------------------------------------------------------------- members in blocks */
@@ -2200,6 +2288,8 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     }
     /* over members, with classes: which aggregates can be read narrow */
     if (p->src == SRC_MEMBERS && (g.n_tests = class_tests(p, g.tests)) && (rc = narrow_maggs(&g))) goto fail;
+    size_t top_k;
+    g.top_slot = p->src == SRC_MEMBERS && !p->exist ? top_target(p, &top_k) : -1;
     if ((rc = alloc_maggs(x, p))) goto fail;
     if (p->grouped && p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER)) {
         g.n_by_id = shoal_dict_count(x->r, p->keys[0]->rns) + 1;
@@ -2303,6 +2393,7 @@ fail:
         shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
     }
     shoal_bigcache_put(x->cache, g.live);
+    shoal_bigcache_put(x->cache, g.top_out);
     shoal_free(g.table);
     shoal_free(g.by_id);
     shoal_free(g.list);
