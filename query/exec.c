@@ -699,7 +699,7 @@ static int write_row(run *g, const qval *cols)
     for (int i = 0; i < g->p->n_cols; i++) {
         if (cols[i].t == V_INT) {   /* most numbers: digits in the row's own buffer */
             g->cells[i].s = shoal_val_int_text(cols[i].u.i, g->digits + 24 * i, &g->cells[i].n);
-            g->cells[i].kind = 2;
+            g->cells[i].kind = CELL_NUM;
             continue;
         }
         if (shoal_val_render(x, &cols[i], &g->cells[i].s, &g->cells[i].n, &g->cells[i].kind)) return x->err->code;

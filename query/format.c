@@ -174,11 +174,11 @@ static void out_object(shoal_fmt *f, const cell *c)
         if (i) out(f, ",", 1);
         out_json_str(f, f->names[i], strlen(f->names[i]));
         out(f, ":", 1);
-        if (c[i].kind == 0) outs(f, "null");
-        else if (c[i].kind == 3) out_json_str(f, c[i].s, c[i].n);
-        else if (c[i].kind == 2 && (c[i].n == 0 || strchr("NI-", c[i].s[0]) == NULL || (c[i].s[0] == '-' && c[i].n > 1 && c[i].s[1] != 'I')))
+        if (c[i].kind == CELL_NULL) outs(f, "null");
+        else if (c[i].kind == CELL_STR) out_json_str(f, c[i].s, c[i].n);
+        else if (c[i].kind == CELL_NUM && (c[i].n == 0 || strchr("NI-", c[i].s[0]) == NULL || (c[i].s[0] == '-' && c[i].n > 1 && c[i].s[1] != 'I')))
             out(f, c[i].s, c[i].n);
-        else if (c[i].kind == 2) outs(f, "null");   /* NaN and infinities are not JSON */
+        else if (c[i].kind == CELL_NUM) outs(f, "null");   /* NaN and infinities are not JSON */
         else out(f, c[i].s, c[i].n);
     }
     out(f, "}", 1);
@@ -265,8 +265,8 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
             memcpy(t, c[i].s, c[i].n);
             t[c[i].n] = 0;
             f->off[base + (size_t)i] = f->n_text;
-            /* a number (kind 2) is ASCII digits and signs: a character a byte */
-            f->wid[base + (size_t)i] = c[i].kind == 2 ? c[i].n : cell_width(t, f->format == SHOAL_OUT_MARKDOWN);
+            /* a number is ASCII digits and signs: a character a byte */
+            f->wid[base + (size_t)i] = c[i].kind == CELL_NUM ? c[i].n : cell_width(t, f->format == SHOAL_OUT_MARKDOWN);
             f->kinds[base + (size_t)i] = c[i].kind;
             f->n_text += c[i].n + 1;
         }
@@ -329,8 +329,8 @@ int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
                 size_t k = r * (size_t)nc + (size_t)i;
                 size_t cw = f->wid[k];
                 if (cw > w[i]) w[i] = cw;
-                if (f->kinds[k] == 2 && right[i] == 0) right[i] = 1;
-                if (f->kinds[k] != 2 && f->kinds[k] != 0) right[i] = -1;
+                if (f->kinds[k] == CELL_NUM && right[i] == 0) right[i] = 1;
+                if (f->kinds[k] != CELL_NUM && f->kinds[k] != CELL_NULL) right[i] = -1;
             }
         for (int i = 0; i < nc; i++) right[i] = right[i] > 0;
         const char *sep = md ? " | " : " | ";
@@ -360,7 +360,7 @@ int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
                 if (i) outs(f, sep);
                 size_t cw = f->wid[k];
                 if (right[i]) pad(f, w[i] - cw);
-                if (f->kinds[k] == 2) out(f, f->text + f->off[k], cw);
+                if (f->kinds[k] == CELL_NUM) out(f, f->text + f->off[k], cw);
                 else out_cell_text(f, f->text + f->off[k], md);
                 if (!right[i] && (i < nc - 1 || md)) pad(f, w[i] - cw);
             }

@@ -256,7 +256,9 @@ int shoal_val_truthy(const qval *v);
 int shoal_val_cmp(exec *x, const qval *a, const qval *b, int *out);   /* 0 ok, -1 NULL */
 int shoal_val_eq(exec *x, const qval *a, const qval *b);               /* 1, 0, -1 NULL */
 int shoal_val_str(exec *x, const qval *v, const char **s, uint32_t *n); /* string form of STR/ID */
-/* Renders v for output into a (kind: 0 null, 1 bool, 2 number, 3 string). */
+/* What an output cell holds, which formats align and quote by. */
+enum { CELL_NULL = 0, CELL_BOOL, CELL_NUM, CELL_STR };
+/* Renders v for output into a (kind: CELL_*). */
 int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *kind);
 /* An integer's decimal digits, at the end of buf: returns where they start. */
 const char *shoal_val_int_text(int64_t i, char buf[24], size_t *n);
@@ -336,7 +338,7 @@ typedef struct shoal_fmt shoal_fmt;
 typedef struct cell {
     const char *s;
     size_t n;
-    int kind;   /* 0 null, 1 bool, 2 number, 3 string */
+    int kind;   /* CELL_* */
 } cell;
 int shoal_fmt_new(int format, shoal_write_fn fn, void *ctx, shoal_fmt **out);
 void shoal_fmt_free(shoal_fmt *f);

@@ -199,12 +199,12 @@ int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *k
 {
     int64_t y;
     unsigned m, d;
-    *kind = 3;
+    *kind = CELL_STR;
     switch (v->t) {
-    case V_NULL: *kind = 0; *out = ""; *n = 0; return 0;
-    case V_BOOL: *kind = 1; *out = v->u.i ? "true" : "false"; *n = strlen(*out); return 0;
-    case V_INT: *kind = 2; return put_int(x, out, n, v->u.i);
-    case V_NUM: *kind = 2; return render_num(x, v->u.d, out, n);
+    case V_NULL: *kind = CELL_NULL; *out = ""; *n = 0; return 0;
+    case V_BOOL: *kind = CELL_BOOL; *out = v->u.i ? "true" : "false"; *n = strlen(*out); return 0;
+    case V_INT: *kind = CELL_NUM; return put_int(x, out, n, v->u.i);
+    case V_NUM: *kind = CELL_NUM; return render_num(x, v->u.d, out, n);
     case V_STR: *out = v->u.s; *n = v->n; return 0;
     case V_ID: {
         uint32_t k;
