@@ -137,7 +137,7 @@ static int run_select(shoal_session *s, exec *x, const shoal_stmt *st, int expla
         static const char *const names[] = {"plan"};
         if ((rc = shoal_fmt_begin(f, names, 1))) goto io;
         for (int i = 0; i < n; i++) {
-            cell c = {lines[i], strlen(lines[i]), 3};
+            cell c = {lines[i], strlen(lines[i]), CELL_STR};
             if ((rc = shoal_fmt_row(f, &c))) goto io;
         }
     } else {
@@ -191,7 +191,7 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
             if ((rc = shoal_dict_str(x->r, SHOAL_NS_TYPE, id, &str, x->err))) goto fail;
             char num[32];
             snprintf(num, sizeof num, "%llu", (unsigned long long)counts[id]);
-            cell c[2] = {{str.ptr ? str.ptr : "", str.len, 3}, {num, strlen(num), 2}};
+            cell c[2] = {{str.ptr ? str.ptr : "", str.len, CELL_STR}, {num, strlen(num), CELL_NUM}};
             if ((rc = shoal_fmt_row(f, c))) goto io;
         }
     } else if (!strcasecmp(st->name, "properties")) {
@@ -201,7 +201,7 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
         for (uint32_t id = 1; id <= n; id++) {
             shoal_str str;
             if ((rc = shoal_dict_str(x->r, SHOAL_NS_PROP, id, &str, x->err))) goto fail;
-            cell c = {str.ptr ? str.ptr : "", str.len, 3};
+            cell c = {str.ptr ? str.ptr : "", str.len, CELL_STR};
             if ((rc = shoal_fmt_row(f, &c))) goto io;
         }
     } else if (!strcasecmp(st->name, "settings")) {
@@ -227,7 +227,7 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
         };
         for (int i = 0; i < 5; i++) {
             cell c[3];
-            for (int j = 0; j < 3; j++) c[j] = (cell){rows[i][j], strlen(rows[i][j]), 3};
+            for (int j = 0; j < 3; j++) c[j] = (cell){rows[i][j], strlen(rows[i][j]), CELL_STR};
             if ((rc = shoal_fmt_row(f, c))) goto io;
         }
     } else if (!strcasecmp(st->name, "views")) {
@@ -426,7 +426,7 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
         }
         memset(txt, ' ', (size_t)ind);
         memcpy(txt + ind, text + c->node->off, (size_t)c->node->len);
-        cell cl[3] = {{txt, (size_t)(ind + c->node->len), 3}, {"", 0, 0}, {"", 0, 0}};
+        cell cl[3] = {{txt, (size_t)(ind + c->node->len), CELL_STR}, {"", 0, CELL_NULL}, {"", 0, CELL_NULL}};
         if (c->value >= 0 && (rc = shoal_val_render(x, &w.vals[c->value], &cl[1].s, &cl[1].n, &cl[1].kind))) goto fail;
         if ((rc = shoal_val_render(x, &w.vals[c->holds], &cl[2].s, &cl[2].n, &cl[2].kind))) goto fail;
         if ((rc = shoal_fmt_row(f, cl))) goto io;
@@ -435,7 +435,7 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
     const qval *root = &w.vals[w.c[0].holds];
     int in = root->t != V_NULL && shoal_val_truthy(root);
     const char *verdict = in ? "in" : "not in";
-    cell cl[3] = {{"verdict", 7, 3}, {verdict, strlen(verdict), 3}, {in ? "true" : "false", in ? 4 : 5, 1}};
+    cell cl[3] = {{"verdict", 7, CELL_STR}, {verdict, strlen(verdict), CELL_STR}, {in ? "true" : "false", in ? 4 : 5, CELL_BOOL}};
     if ((rc = shoal_fmt_row(f, cl))) goto io;
     if ((rc = shoal_fmt_end(f, s->timing, now_ms(CLOCK_MONOTONIC) - t0))) goto io;
     goto fail;
