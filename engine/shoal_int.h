@@ -465,6 +465,9 @@ int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members,
 typedef void (*shoal_score_fn)(void *ctx, uint32_t first, const double *raw, size_t n, double f);
 int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members, int64_t *t0, int64_t now,
                           int64_t half_life, shoal_score_fn fn, void *ctx, shoal_err *err);
+/* The fn of shoal_view_score_read: the values into the array ctx (for an fn that
+ * does more with each run). */
+void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t n, double f);
 
 /* Rebuilds every view into scratch memory and compares it with the stored state
  * (check.c): differences are reported through problem(ctx, message). */

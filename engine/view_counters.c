@@ -623,6 +623,18 @@ typedef struct rdst {
     uint64_t *touched;
 } rdst;
 
+/* Member m's count c into o: added, or (sat) added up to the cap. */
+static inline void add_count(const rdst *o, uint32_t m, uint64_t c)
+{
+    if (o->sat) {
+        uint64_t v = o->sat[m] + c;
+        o->sat[m] = (uint8_t)(v < o->cap ? v : o->cap);
+    } else {
+        o->count[m] += (uint32_t)c;
+    }
+    if (o->touched) o->touched[m >> 6] |= (uint64_t)1 << (m & 63);
+}
+
 static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo, int64_t hi, const rdst *o,
                      shoal_err *err)
 {
@@ -649,13 +661,7 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
                 if (!(p = dec_head(p, end, &prev, &c)))
                     return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
                 if (prev > o->n_members) break;   /* a member after this snapshot's dictionary */
-                if (o->sat) {
-                    uint64_t v = o->sat[prev] + c;
-                    o->sat[prev] = (uint8_t)(v < o->cap ? v : o->cap);
-                } else {
-                    o->count[prev] += (uint32_t)c;
-                }
-                if (o->touched) o->touched[prev >> 6] |= (uint64_t)1 << (prev & 63);
+                add_count(o, prev, c);
             }
             continue;
         }
@@ -664,13 +670,7 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
             if (!(p = dec_entry(p, end, sums, &prev, &e)))
                 return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
             if (e.member > o->n_members) break;   /* a member after this snapshot's dictionary */
-            if (o->sat) {
-                uint64_t v = o->sat[e.member] + e.count;
-                o->sat[e.member] = (uint8_t)(v < o->cap ? v : o->cap);
-            } else {
-                o->count[e.member] += (uint32_t)e.count;
-            }
-            if (o->touched) o->touched[e.member >> 6] |= (uint64_t)1 << (e.member & 63);
+            add_count(o, e.member, e.count);
             if (o->n_vals) o->n_vals[e.member] += (uint32_t)e.nv;
             if (o->isum) {
                 int hd = 0;

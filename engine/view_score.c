@@ -215,6 +215,13 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
 
 const shoal_view_kind shoal_view_score = {"score", new_state, free_state, reset, load, apply, flush, compare};
 
+/* Members [from, to) without a kept chunk: zeros, a chunk at a time. */
+static void zero_runs(shoal_score_fn fn, void *ctx, uint64_t from, uint64_t to)
+{
+    static const double zeros[CHUNK];
+    for (; from < to; from += CHUNK) fn(ctx, (uint32_t)from, zeros, (size_t)(to - from < CHUNK ? to - from : CHUNK), 1);
+}
+
 int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members, int64_t *t0, int64_t now,
                           int64_t half_life, shoal_score_fn fn, void *ctx, shoal_err *err)
 {
@@ -232,29 +239,25 @@ int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members,
     double f = half_life <= 0 ? 1 : *t0 == INT64_MIN ? 0 : exp2((double)(*t0 - now) / (double)half_life);
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
-    /* Members 0..n_members in order, a chunk at a time; a run without a kept chunk
-     * is zeros. */
-    static const double zeros[CHUNK];
+    /* Members 0..n_members in order, a chunk at a time. */
     uint64_t next = 0, end = (uint64_t)n_members + 1;   /* [0, next) is done */
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         uint32_t c;
         if (chunk_key(&k, &c) || val.mv_size != CHUNK * sizeof(double)) continue;
         uint64_t first = (uint64_t)c * CHUNK;
         if (first >= end) break;
-        for (; next < first; next += CHUNK)
-            fn(ctx, (uint32_t)next, zeros, (size_t)(first - next < CHUNK ? first - next : CHUNK), 1);
+        zero_runs(fn, ctx, next, first);
         size_t n = end - first < CHUNK ? (size_t)(end - first) : CHUNK;
         fn(ctx, (uint32_t)first, val.mv_data, n, f);
         next = first + n;
     }
     mdb_cursor_close(cur);
     if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
-    for (; next < end; next += CHUNK)
-        fn(ctx, (uint32_t)next, zeros, (size_t)(end - next < CHUNK ? end - next : CHUNK), 1);
+    zero_runs(fn, ctx, next, end);
     return SHOAL_OK;
 }
 
-static void into_array(void *ctx, uint32_t first, const double *raw, size_t n, double f)
+void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t n, double f)
 {
     double *d = (double *)ctx + first;
     memcpy(d, raw, n * sizeof *d);
@@ -265,5 +268,5 @@ static void into_array(void *ctx, uint32_t first, const double *raw, size_t n, d
 int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members, double *raw, int64_t *t0,
                           int64_t now, int64_t half_life, shoal_err *err)
 {
-    return shoal_view_score_each(r, name, n_members, t0, now, half_life, into_array, raw, err);
+    return shoal_view_score_each(r, name, n_members, t0, now, half_life, shoal_view_score_into, raw, err);
 }

@@ -1349,10 +1349,8 @@ typedef struct topread {
 static void into_array_top(void *ctx, uint32_t first, const double *raw, size_t n, double f)
 {
     topread *r = ctx;
-    double *d = r->d + first;
-    memcpy(d, raw, n * sizeof *d);
-    if (f != 1)
-        for (size_t i = 0; i < n; i++) d[i] *= f;
+    shoal_view_score_into(r->d, first, raw, n, f);
+    const double *d = r->d + first;
     for (size_t i = first ? 0 : 1; i < n; i++) {   /* (member 0 is no member) */
         double v = r->sg * d[i];
         if (r->t.n == r->t.k && v < r->t.h[0]) continue;
