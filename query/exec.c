@@ -1269,16 +1269,27 @@ fail:
 }
 
 /* ORDER BY a count, score or rise LIMIT k, with no WHERE or grouping to drop rows: the
- * k-th best value of that aggregate, found with a heap of k over the dense array,
- * bounds the members worth a row (ties included, so the output is the same). Leaves
- * the bits of those members in *out (within live, when given); 0 when it does not
- * apply, 1 when it did. */
+ * k-th best value of that aggregate, found with a heap of k, bounds the members worth
+ * a row (ties included, so the output is the same). Each member's value is offered
+ * once; a member not below the heap's least when offered is a candidate, so every
+ * member at or above the final bound is one, and those candidates are the answer:
+ * one pass over the values, which a score's view read can make itself
+ * (read_score_top, with each chunk still in cache). */
+typedef struct tcand {
+    uint32_t m;
+    double v;
+} tcand;
+
 typedef struct topk {
-    double *h;
+    double *h;     /* a min-heap of the k largest values offered */
     size_t n, k;
+    double sg;     /* the value the heap orders is sg·value: −1 for ASC */
+    int slot;      /* the aggregate's */
+    tcand *cand;
+    size_t n_cand, cap_cand;
+    int oom;
 } topk;
 
-/* a min-heap of the k largest values seen */
 static inline void topk_push(topk *t, double v)
 {
     double *h = t->h;
@@ -1301,25 +1312,41 @@ static inline void topk_push(topk *t, double v)
     }
 }
 
-static inline int in_live(const uint64_t *live, uint32_t m) { return !live || (live[m >> 6] >> (m & 63) & 1); }
+/* a candidate (the rarer case: apart, so that top_offer stays small) */
+static void top_keep(topk *t, uint32_t m, double v)
+{
+    if (t->n_cand == t->cap_cand) {
+        size_t nc = t->cap_cand ? t->cap_cand * 2 : 1024;
+        tcand *c = shoal_realloc(t->cand, nc * sizeof *c);
+        if (!c) {
+            t->oom = 1;
+            return;
+        }
+        t->cand = c, t->cap_cand = nc;
+    }
+    t->cand[t->n_cand++] = (tcand){m, v};
+    if (t->n < t->k || v > t->h[0]) topk_push(t, v);
+}
 
-/* The value the heap orders: sg·value, with sg −1 for ASC (a max-heap of the smallest). */
-#define TOPK_PASS(VALUE)                                                                  \
-    do {                                                                                  \
-        if (live) {                                                                       \
-            for (uint32_t m = 1; m <= nmem; m++)                                          \
-                if (in_live(live, m)) topk_push(&t, sg * (VALUE));                        \
-        } else {                                                                          \
-            for (uint32_t m = 1; m <= nmem; m++) {                                        \
-                double v_ = sg * (VALUE);                                                 \
-                if (t.n == t.k && v_ <= t.h[0]) continue;                                 \
-                topk_push(&t, v_);                                                        \
-            }                                                                             \
-        }                                                                                 \
-        bound = t.h[0];                                                                   \
-        for (uint32_t m = 1; m <= nmem; m++)                                              \
-            if (sg * (VALUE) >= bound && in_live(live, m)) out[m >> 6] |= (uint64_t)1 << (m & 63); \
-    } while (0)
+static inline void top_offer(topk *t, uint32_t m, double value)
+{
+    double v = t->sg * value;
+    if (t->n == t->k && v < t->h[0]) return;
+    top_keep(t, m, v);
+}
+
+/* top_offer for members first.. with the values d[0..n), the heap's least in a register */
+static void top_offer_run(topk *t, uint32_t first, const double *d, size_t n)
+{
+    const double sg = t->sg;
+    double least = t->n == t->k ? t->h[0] : -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double v = sg * d[i];
+        if (v < least) continue;
+        top_keep(t, first + (uint32_t)i, v);
+        least = t->n == t->k ? t->h[0] : -INFINITY;
+    }
+}
 
 /* The aggregate whose k best values bound the rows (its slot), or -1. */
 static int top_target(const plan *p, size_t *k)
@@ -1334,95 +1361,84 @@ static int top_target(const plan *p, size_t *k)
     return *k == 0 || *k >= p->n_members ? -1 : e->slot;
 }
 
-/* A score read into its array that finds, on the way, the members top_bound would:
- * each chunk is scaled into d and, while in cache, offered to the heap; a member is a
- * candidate when it was not below the heap's least (so every member at or above the
- * final bound is one), and the candidates at or above it are the answer. */
+static int top_begin(run *g, topk *t)
+{
+    memset(t, 0, sizeof *t);
+    if ((t->slot = top_target(g->p, &t->k)) < 0) return 0;
+    t->sg = g->p->desc[0] ? 1 : -1;
+    return (t->h = shoal_malloc(t->k * sizeof *t->h)) ? 1 : nomem(g->x);
+}
+
+/* The bits of the members at or above the k-th best into *out (NULL when fewer than
+ * k were offered); the heap and candidates freed. 0 or out of memory. */
+static int top_end(run *g, topk *t, uint64_t **out)
+{
+    int rc = 0;
+    *out = NULL;
+    if (t->oom) rc = nomem(g->x);
+    else if (t->n == t->k) {
+        if (!(*out = shoal_bigcache_zalloc(g->x->cache, ((size_t)g->p->n_members / 64 + 1) * sizeof **out))) {
+            rc = nomem(g->x);
+        } else {
+            double bound = t->h[0];
+            for (size_t i = 0; i < t->n_cand; i++)
+                if (t->cand[i].v >= bound) (*out)[t->cand[i].m >> 6] |= (uint64_t)1 << (t->cand[i].m & 63);
+        }
+    }
+    shoal_free(t->h);
+    shoal_free(t->cand);
+    return rc;
+}
+
+/* A score's view read into its array, each run offered to the heap while in cache. */
 typedef struct topread {
-    double *d, sg;
-    topk t;
-    uint32_t *cand;
-    size_t n_cand, cap_cand;
-    int oom;
+    double *d;
+    topk *t;
 } topread;
 
 static void into_array_top(void *ctx, uint32_t first, const double *raw, size_t n, double f)
 {
     topread *r = ctx;
     shoal_view_score_into(r->d, first, raw, n, f);
-    const double *d = r->d + first;
-    for (size_t i = first ? 0 : 1; i < n; i++) {   /* (member 0 is no member) */
-        double v = r->sg * d[i];
-        if (r->t.n == r->t.k && v < r->t.h[0]) continue;
-        if (r->n_cand == r->cap_cand) {
-            size_t nc = r->cap_cand ? r->cap_cand * 2 : 1024;
-            uint32_t *c = shoal_realloc(r->cand, nc * sizeof *c);
-            if (!c) {
-                r->oom = 1;
-                return;
-            }
-            r->cand = c, r->cap_cand = nc;
-        }
-        r->cand[r->n_cand++] = first + (uint32_t)i;
-        if (r->t.n < r->t.k || v > r->t.h[0]) topk_push(&r->t, v);
-    }
+    size_t skip = first ? 0 : 1;   /* member 0 is none */
+    top_offer_run(r->t, first + (uint32_t)skip, r->d + first + skip, n - skip);
 }
 
-static int read_score_top(run *g, magg *a, size_t k)
+static int read_score_top(run *g, magg *a)
 {
-    exec *x = g->x;
-    plan *p = g->p;
-    topread r = {a->d, p->desc[0] ? 1 : -1, {NULL, 0, k}, NULL, 0, 0, 0};
-    uint64_t *out = shoal_bigcache_zalloc(x->cache, ((size_t)p->n_members / 64 + 1) * sizeof *out);
-    if (!out || !(r.t.h = shoal_malloc(k * sizeof *r.t.h))) {
-        shoal_bigcache_put(x->cache, out);
-        return nomem(x);
-    }
+    topk t;
+    int rc = top_begin(g, &t);
+    if (rc <= 0) return rc;
+    topread r = {a->d, &t};
     int64_t t0;
-    int rc = shoal_view_score_each(x->r, a->vname, p->n_members, &t0, p->now, a->half_life, into_array_top, &r, x->err);
-    if (!rc && r.oom) rc = nomem(x);
-    if (!rc && r.t.n == k) {
-        double bound = r.t.h[0];
-        for (size_t i = 0; i < r.n_cand; i++) {
-            uint32_t m = r.cand[i];
-            if (r.sg * a->d[m] >= bound) out[m >> 6] |= (uint64_t)1 << (m & 63);
-        }
-        g->top_out = out;
-        out = NULL;
-    }
-    shoal_bigcache_put(x->cache, out);
-    shoal_free(r.t.h);
-    shoal_free(r.cand);
-    return rc;
+    rc = shoal_view_score_each(g->x->r, a->vname, g->p->n_members, &t0, g->p->now, a->half_life, into_array_top, &r,
+                               g->x->err);
+    int rc2 = top_end(g, &t, &g->top_out);
+    return rc ? rc : rc2;
 }
 
+/* Leaves the bits of the members worth a row in *res (within live, when given): 1, or
+ * 0 when it does not apply (or fewer than k members are offered). */
 static int top_bound(run *g, const uint64_t *live, uint64_t **res)
 {
     plan *p = g->p;
-    topk t = {NULL, 0, 0};
-    int slot = top_target(p, &t.k);
-    if (slot < 0) return 0;
     if (g->top_out && !live) {   /* found by the score's read */
         *res = g->top_out;
         g->top_out = NULL;
         return 1;
     }
-    const magg *a = &p->maggs[slot];
-    uint32_t nmem = p->n_members;
-    uint64_t *out = shoal_bigcache_zalloc(g->x->cache, ((size_t)nmem / 64 + 1) * sizeof *out);
-    if (!out || !(t.h = shoal_malloc(t.k * sizeof *t.h))) {
-        shoal_bigcache_put(g->x->cache, out);
-        return nomem(g->x);
-    }
-    double sg = p->desc[0] ? 1 : -1, bound;
-    const uint32_t *n = a->n;
-    const double *d = a->d, *d2 = a->d2;
-    if (a->fn == F_COUNT) TOPK_PASS((double)n[m]);
-    else if (a->fn == F_RISE) TOPK_PASS(d[m] - d2[m]);
-    else TOPK_PASS(d[m]);
-    shoal_free(t.h);
-    *res = out;
-    return 1;
+    topk t;
+    int rc = top_begin(g, &t);
+    if (rc <= 0) return rc;
+    const magg *a = &p->maggs[t.slot];
+    if (!live && a->fn == F_SCORE) top_offer_run(&t, 1, a->d + 1, p->n_members);
+    else
+        for (uint32_t m = 1; m <= p->n_members; m++) {
+            if (live && !(live[m >> 6] >> (m & 63) & 1)) continue;
+            top_offer(&t, m, a->fn == F_COUNT ? (double)a->n[m] : a->fn == F_RISE ? a->d[m] - a->d2[m] : a->d[m]);
+        }
+    if ((rc = top_end(g, &t, res))) return rc;
+    return *res != NULL;
 }
 
 /* A narrow score (plan.h): each value's cell among the cuts, and with live, the bit of
@@ -1519,9 +1535,7 @@ static int read_views(run *g)
             continue;
         }
         if (a->fn == F_SCORE && i == g->top_slot && !g->live) {
-            size_t k;
-            top_target(p, &k);
-            if ((rc = read_score_top(g, a, k))) break;
+            if ((rc = read_score_top(g, a))) break;
             continue;
         }
         if (a->fn == F_SCORE) {
