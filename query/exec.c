@@ -1735,6 +1735,16 @@ static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int v
 }
 
 /* Bits set in x, in line (without -mpopcnt the builtin is a library call per word). */
+/* Word w of bits (every member when NULL), less member 0, which is none, and the bits
+ * past member last. */
+static inline uint64_t word_members(const uint64_t *bits, size_t w, uint32_t last)
+{
+    uint64_t b = bits ? bits[w] : ~(uint64_t)0;
+    if (w == 0) b &= ~(uint64_t)1;
+    if (w == last / 64 && last % 64 != 63) b &= ((uint64_t)1 << (last % 64 + 1)) - 1;
+    return b;
+}
+
 static inline int popcount64(uint64_t x)
 {
     x -= (x >> 1) & 0x5555555555555555ULL;
@@ -1748,11 +1758,8 @@ static int64_t alike_count(const uint64_t *have, const uint64_t *t, uint32_t n, 
 {
     int64_t c = 0;
     *first = 0;
-    size_t last = n / 64;
-    for (size_t w = 0; w <= last; w++) {
-        uint64_t b = (have ? have[w] : ~(uint64_t)0) & ~t[w];
-        if (w == 0) b &= ~(uint64_t)1;   /* member id 0 is no member */
-        if (w == last && n % 64 != 63) b &= ((uint64_t)1 << (n % 64 + 1)) - 1;
+    for (size_t w = 0; w <= n / 64; w++) {
+        uint64_t b = word_members(have, w, n) & ~t[w];
         if (b && !*first) *first = (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(b));
         c += popcount64(b);
     }
@@ -1905,7 +1912,7 @@ static int code_tables(run *g)
 }
 
 /* m's code into *code; 0 when a comparison is no plain true or false (a NaN score). */
-static inline int member_code(const run *g, uint32_t m, uint64_t *code)
+static inline __attribute__((always_inline)) int member_code(const run *g, uint32_t m, uint64_t *code)
 {
     uint64_t c = 0;
     for (int k = 0; k < g->n_nar; k++) c |= g->nar_tab[k][g->nar_c8[k][m]];
@@ -1931,24 +1938,18 @@ typedef struct ctable {
 
 #define DIRECT_TESTS 12
 
-/* Member m (weight w, first member first) into its class; 0 or -1 when out of memory. */
-static int class_add(ctable *c, uint64_t code, uint32_t m, uint32_t first, int64_t w)
+/* class_add's rest: a class new to the direct table, or any with the hash table */
+static int class_find(ctable *c, uint64_t code, uint32_t m, uint32_t first, int64_t w)
 {
     if (c->direct) {
-        uint32_t j = c->direct[code];
-        if (!j) {
-            if (c->n == c->cap) {
-                size_t nc = c->cap ? c->cap * 2 : 64;
-                mclass *nt = shoal_realloc(c->t, nc * sizeof *nt);
-                if (!nt) return -1;
-                c->t = nt, c->cap = nc;
-            }
-            c->t[c->n] = (mclass){code, m, first, 0};
-            j = c->direct[code] = (uint32_t)++c->n;
+        if (c->n == c->cap) {
+            size_t nc = c->cap ? c->cap * 2 : 64;
+            mclass *nt = shoal_realloc(c->t, nc * sizeof *nt);
+            if (!nt) return -1;
+            c->t = nt, c->cap = nc;
         }
-        mclass *k = &c->t[j - 1];
-        k->n += w;
-        if (first < k->first) k->first = first;
+        c->t[c->n] = (mclass){code, m, first, w};
+        c->direct[code] = (uint32_t)++c->n;
         return 0;
     }
     if ((c->n + 1) * 2 > c->cap) {
@@ -1984,6 +1985,19 @@ static int class_add(ctable *c, uint64_t code, uint32_t m, uint32_t first, int64
     return 0;
 }
 
+/* Member m (weight w, first member first) into its class; 0 or -1 when out of memory. */
+static inline int class_add(ctable *c, uint64_t code, uint32_t m, uint32_t first, int64_t w)
+{
+    uint32_t j;
+    if (c->direct && (j = c->direct[code])) {
+        mclass *k = &c->t[j - 1];
+        k->n += w;
+        if (first < k->first) k->first = first;
+        return 0;
+    }
+    return class_find(c, code, m, first, w);
+}
+
 /* The rows of members by classes (g->n_tests): the members with a value (live) get
  * their code, those without (n_alike of them, the first at alike_at) have member 0's;
  * each class is one row, its representative's, weighed by its size, in the order of
@@ -2014,47 +2028,15 @@ static int member_classes(run *g, const uint64_t *live, int64_t n_alike, uint32_
         memset(c.direct, 0, sizeof *c.direct << g->n_tests);
     }
     /* The members with a value, in order (so a class's first member is the one that
-     * makes it), then member 0 for those without. With only narrow tests and few of
-     * them (the usual layers and tiers), a code is a table look-up per aggregate and
-     * its class an index, in a loop of its own. */
+     * makes it), then member 0 for those without. */
     uint32_t last = p->n_members;
-    if (c.direct && !g->wide && g->n_nar <= 8) {
-        const int nn = g->n_nar;
-        const uint8_t *c8[8];
-        const uint64_t *tab[8];
-        for (int k = 0; k < nn; k++) c8[k] = g->nar_c8[k], tab[k] = g->nar_tab[k];
-        uint32_t *dir = c.direct;
-        for (size_t w = 0; w <= last / 64; w++) {
-            uint64_t bits = live[w] & (w ? ~(uint64_t)0 : ~(uint64_t)1);
-            if (w == last / 64 && last % 64 != 63) bits &= ((uint64_t)1 << (last % 64 + 1)) - 1;
-            for (; bits; bits &= bits - 1) {
-                uint32_t m = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
-                uint64_t code = 0;
-                for (int k = 0; k < nn; k++) code |= tab[k][c8[k][m]];
-                if (code >> 63) {
-                    if (odd_add(&odd, &n_odd, &cap_odd, m, m, 1)) goto oom;
-                    continue;
-                }
-                uint32_t j = dir[code];
-                if (!j) {
-                    if (class_add(&c, code, m, m, 1)) goto oom;
-                    continue;
-                }
-                c.t[j - 1].n++;
-            }
+    for (size_t w = 0; w <= last / 64; w++)
+        for (uint64_t bits = word_members(live, w, last); bits; bits &= bits - 1) {
+            uint32_t m = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+            uint64_t code;
+            if (member_code(g, m, &code) ? class_add(&c, code, m, m, 1) : odd_add(&odd, &n_odd, &cap_odd, m, m, 1))
+                goto oom;
         }
-    } else {
-        for (size_t w = 0; w <= last / 64; w++) {
-            uint64_t bits = live[w] & (w ? ~(uint64_t)0 : ~(uint64_t)1);
-            if (w == last / 64 && last % 64 != 63) bits &= ((uint64_t)1 << (last % 64 + 1)) - 1;
-            for (; bits; bits &= bits - 1) {
-                uint32_t m = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
-                uint64_t code;
-                if (member_code(g, m, &code) ? class_add(&c, code, m, m, 1) : odd_add(&odd, &n_odd, &cap_odd, m, m, 1))
-                    goto oom;
-            }
-        }
-    }
     if (n_alike > 0) {
         uint64_t code;
         if (member_code(g, 0, &code) ? class_add(&c, code, 0, alike_at, n_alike)
@@ -2212,9 +2194,7 @@ static int member_rows(run *g)
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             break;
         }
-        uint64_t bits = live ? live[wd] : ~(uint64_t)0;
-        if (wd == 0) bits &= ~(uint64_t)1;   /* member id 0 is no member */
-        if (wd == last / 64 && last % 64 != 63) bits &= ((uint64_t)1 << (last % 64 + 1)) - 1;
+        uint64_t bits = word_members(live, wd, last);
         for (; bits && !g->stop; bits &= bits - 1) {
             uint32_t m = (uint32_t)(wd * 64 + (size_t)__builtin_ctzll(bits));
             if (alike_at && m > alike_at) {
