@@ -1498,6 +1498,20 @@ static void to_cells(void *ctx, uint32_t first, const double *raw, size_t n, dou
     }
 }
 
+/* A narrow score's cells from its view: the cell of 0 everywhere, then the others. */
+static int read_score_cells(run *g, magg *a)
+{
+    cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY};
+    for (int j = 0; j < a->n_cuts; j++) {   /* the cell of 0: between the cuts around it, or 0 itself */
+        if (a->cuts[j] < 0) c.lo0 = a->cuts[j];
+        else if (a->cuts[j] > 0 && c.hi0 == INFINITY) c.hi0 = a->cuts[j];
+        else if (a->cuts[j] == 0) c.lo0 = c.hi0 = 0;
+    }
+    memset(a->c8, cell_at(a->cuts, a->n_cuts, 0), (size_t)g->p->n_members + 1);
+    int64_t t0;
+    return shoal_view_score_each(g->x->r, a->vname, g->p->n_members, &t0, g->p->now, a->half_life, to_cells, &c, g->x->err);
+}
+
 /* The per-member aggregates that views answer (views.c chose them), into the same
  * arrays a scan fills; an MG_EDGE aggregate then gets the rest of its window from the
  * scan. */
@@ -1517,16 +1531,7 @@ static int read_views(run *g)
             continue;
         }
         if (a->narrow && a->fn == F_SCORE) {
-            int64_t t0;
-            cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY};
-            for (int j = 0; j < a->n_cuts; j++) {
-                if (a->cuts[j] < 0) c.lo0 = a->cuts[j];
-                else if (a->cuts[j] > 0 && c.hi0 == INFINITY) c.hi0 = a->cuts[j];
-                else if (a->cuts[j] == 0) c.lo0 = c.hi0 = 0;
-            }
-            memset(a->c8, cell_at(a->cuts, a->n_cuts, 0), (size_t)p->n_members + 1);
-            if ((rc = shoal_view_score_each(x->r, a->vname, p->n_members, &t0, p->now, a->half_life, to_cells, &c, x->err)))
-                break;
+            rc = read_score_cells(g, a);
             continue;
         }
         if (a->narrow) {
@@ -2228,9 +2233,9 @@ static int alloc_maggs(exec *x, plan *p)
         return shoal_err_set(x->err, SHOAL_ERANGE, -1, -1, "the log holds %" PRIu64 " events; per-member aggregates "
                              "count in 32 bits, so they need fewer than 4294967296", last);
     for (int i = 0; i < p->n_maggs; i++) {
-        /* Only the arrays the function needs: a count costs 8 bytes per member, a score
-         * from its view (its values only) as many. Zeroed by the allocator, but for
-         * those that a view read writes whole. */
+        /* Only the arrays the function needs: a count costs 4 bytes per member, a score
+         * from its view (its values only) 8, one read narrow 1. Zeroed by the
+         * allocator, but for those that a view read writes whole. */
         magg *g = &p->maggs[i];
         if (g->narrow) {
             /* a score's cells are written whole; counts add up from 0 */
