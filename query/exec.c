@@ -1706,6 +1706,10 @@ static int veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n
 
 /* A block of members ms[0..n): WHERE and the keys evaluated in blocks where they
  * qualify, then each member's row as process() would make it. */
+/* How member_block has WHERE: per member by process_row, for the block by veval, or
+ * known to hold (where_bits kept only such members). */
+enum { WHERE_EACH = 0, WHERE_BLOCK, WHERE_HOLDS };
+
 static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int vwhere, int vkeys)
 {
     exec *x = g->x;
@@ -1715,7 +1719,10 @@ static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int v
     qval *w = NULL, *k = NULL;
     if (vwhere) {
         if (!(w = shoal_arena_alloc(a, sizeof *w * (size_t)n))) return nomem(x);
-        if ((rc = veval(x, a, p->where, ms, n, w))) return rc;
+        if (vwhere == WHERE_HOLDS)
+            for (int i = 0; i < n; i++) set_bool(&w[i], 1);
+        else if ((rc = veval(x, a, p->where, ms, n, w)))
+            return rc;
     }
     if (vkeys) {
         qval *col = shoal_arena_alloc(a, sizeof *col * (size_t)n);
@@ -2107,12 +2114,12 @@ static int where_prog(const plan *p, const cx *e, wnode *prog, int *n)
     return 1;
 }
 
-/* live &= the members for which WHERE e holds, when it can be had as bits. */
-static void where_bits(const plan *p, const cx *e, uint64_t *live)
+/* live &= the members for which WHERE e holds, when it can be had as bits: 1 then. */
+static int where_bits(const plan *p, const cx *e, uint64_t *live)
 {
     wnode prog[32];
     int n = 0;
-    if (!where_prog(p, e, prog, &n)) return;
+    if (!where_prog(p, e, prog, &n)) return 0;
     size_t nw = (size_t)p->n_members / 64 + 1;
     for (size_t w = 0; w < nw; w++) {
         if (!live[w]) continue;
@@ -2141,6 +2148,7 @@ static void where_bits(const plan *p, const cx *e, uint64_t *live)
         }
         live[w] &= st[0];
     }
+    return 1;
 }
 
 /* One row per member, 1..n: every interned member has at least one event (the
@@ -2177,8 +2185,8 @@ static int member_rows(run *g)
     }
     if (g->n_tests) return member_classes(g, live, n_alike, alike_at);
     /* WHERE, when it can be, as bits over the members with a value: only those it
-     * keeps are visited (it is evaluated again for them, which is cheap). */
-    if (live && p->where) where_bits(p, p->where, live);
+     * keeps are visited, and it holds for each of them. */
+    int where_held = live && p->where && where_bits(p, p->where, live);
     uint64_t *top = NULL;
     if ((rc = top_bound(g, live, &top)) < 0) return rc;
     if (rc) {
@@ -2186,7 +2194,8 @@ static int member_rows(run *g)
         g->live = live = top;
     }
     rc = 0;
-    int vwhere = p->where && vec_ok(p->where), vkeys = p->grouped && p->n_keys > 0;
+    int vwhere = !p->where ? WHERE_EACH : where_held ? WHERE_HOLDS : vec_ok(p->where) ? WHERE_BLOCK : WHERE_EACH;
+    int vkeys = p->grouped && p->n_keys > 0;
     for (int j = 0; j < p->n_keys && vkeys; j++) vkeys = vec_ok(p->keys[j]);
     uint32_t ms[VBLOCK];
     int nb = 0;
