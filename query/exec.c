@@ -18,8 +18,10 @@
 #include "plan.h"
 #include "scan.h"
 
-/* How often the scan looks at the cancel flag: a power of two, about a millisecond. */
-#define CANCEL_EVERY 65536
+/* How often long loops look at the cancel flag: a power of two. A record costs some
+ * 15 ns, but one with a heavy WHERE (an IN list of thousands) costs microseconds, and
+ * every 65536 records was then seconds between looks; a look is one load. */
+#define CANCEL_EVERY 1024
 
 /* ---------------------------------------------------------------- eval */
 
@@ -781,6 +783,24 @@ static void name_of(exec *x, qval *v)
     v->n = len;
 }
 
+/* How many rows ORDER BY … LIMIT keeps: LIMIT + OFFSET, saturated (LIMIT
+ * 9223372036854775807 OFFSET 5 must not wrap to a small number, which made every row
+ * re-sort the rows kept); SIZE_MAX without a LIMIT. */
+static size_t rows_kept(const plan *p)
+{
+    if (p->limit < 0) return SIZE_MAX;
+    uint64_t k = (uint64_t)p->limit + (uint64_t)(p->offset > 0 ? p->offset : 0);   /* < 2^64: both < 2^63 */
+    return k > SIZE_MAX ? SIZE_MAX : (size_t)k;
+}
+
+/* When the rows kept for ORDER BY … LIMIT are compacted: at twice the rows kept, plus
+ * some, and never when that passes what memory can hold anyway. */
+static size_t compact_at(const plan *p)
+{
+    size_t k = rows_kept(p);
+    return k < (SIZE_MAX - 1024) / 2 ? 2 * k + 1024 : SIZE_MAX;
+}
+
 /* ORDER BY … LIMIT k keeps only the best k rows (plus OFFSET): when twice that many
  * have piled up, sort, keep the first k and move them to a fresh arena, so memory
  * stays proportional to k and not to the rows scanned. */
@@ -788,7 +808,7 @@ static int compact(run *g)
 {
     exec *x = g->x;
     plan *p = g->p;
-    size_t k = (size_t)(p->limit + p->offset);
+    size_t k = rows_kept(p);
     sort_rows(g);
     shoal_arena *na = shoal_arena_new();
     if (!na) return nomem(x);
@@ -856,7 +876,7 @@ static int emit(run *g, const rowctx *r)
         if (!g->keytmp && !(g->keytmp = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)p->n_order))) return nomem(x);
         for (int i = 0; i < p->n_order; i++) shoal_exec_eval(x, p->order[i], &g->keytmp[i]);
         orow probe = {NULL, g->keytmp, g->n_made};
-        if (row_cmp(&probe, &g->rows[p->limit + p->offset - 1], g) >= 0) {
+        if (row_cmp(&probe, &g->rows[rows_kept(p) - 1], g) >= 0) {
             x->row = (rowctx *)r;
             return 0;
         }
@@ -887,7 +907,7 @@ static int emit(run *g, const rowctx *r)
     }
     g->n_rows++;
     x->row = (rowctx *)r;
-    if (p->limit >= 0 && g->n_rows >= 2 * (size_t)(p->limit + p->offset) + 1024) return compact(g);
+    if (g->n_rows >= compact_at(p)) return compact(g);
     return 0;
 }
 
@@ -932,6 +952,9 @@ static int row_cmp(const void *a, const void *b, void *ctx)
     const plan *sort_p = g->p;
     exec *sort_x = g->x;
     const orow *ra = a, *rb = b;
+    /* Cancelled: every row ties, so the sort runs out at once (its result is not used;
+     * "equal" keeps the order consistent, which the sort's loops rely on). */
+    if (sort_x->cancel && *sort_x->cancel) return 0;
     for (int i = 0; i < sort_p->n_order; i++) {
         const qval *va = &ra->keys[i], *vb = &rb->keys[i];
         int c;
@@ -1074,6 +1097,10 @@ static int scan_log(run *g, int members)
         cur = NULL;
         row.rec = NULL;
         for (uint32_t m = 1; m <= n_members && !g->stop; m++) {
+            if ((m & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+                rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+                goto fail;
+            }
             if (!(seen[m >> 3] >> (m & 7) & 1)) continue;
             row.member = m;
             if ((rc = process(g, &row))) goto fail;
@@ -1351,13 +1378,13 @@ static void top_offer_run(topk *t, uint32_t first, const double *d, size_t n)
 /* The aggregate whose k best values bound the rows (its slot), or -1. */
 static int top_target(const plan *p, size_t *k)
 {
-    if (!p->n_order || p->limit < 0 || p->where || p->grouped || p->limit + p->offset > 65536) return -1;
+    if (!p->n_order || p->limit < 0 || p->where || p->grouped || rows_kept(p) > 65536) return -1;
     const cx *e = p->order[0];
     if (e->op == X_COL) e = p->cols[e->slot];
     if (e->op != X_MAGG) return -1;
     const magg *a = &p->maggs[e->slot];
     if (a->fn != F_COUNT && a->fn != F_SCORE && a->fn != F_RISE) return -1;
-    *k = (size_t)(p->limit + p->offset);
+    *k = rows_kept(p);
     return *k == 0 || *k >= p->n_members ? -1 : e->slot;
 }
 
@@ -2359,6 +2386,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
             goto fail;
         }
         for (size_t i = 0; i < g.n_list && !g.stop; i++) {
+            if ((i & (CANCEL_EVERY - 1)) == CANCEL_EVERY - 1 && x->cancel && *x->cancel) break;
             group *q = g.list[i];
             for (int k = 0; k < p->n_raggs; k++) acc_val(&p->raggs[k], &q->accs[k], &aggs[k]);
             rowctx row = {0};
@@ -2369,12 +2397,12 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
             if ((rc = emit(&g, &row))) goto fail;
         }
     }
-    if (p->n_order) {
+    if (p->n_order && !(x->cancel && *x->cancel)) {
         sort_rows(&g);
         size_t start = (size_t)p->offset < g.n_rows ? (size_t)p->offset : g.n_rows;
         size_t end = g.n_rows;
-        if (p->limit >= 0 && start + (size_t)p->limit < end) end = start + (size_t)p->limit;
-        for (size_t i = start; i < end; i++) {
+        if (p->limit >= 0 && (uint64_t)p->limit < end - start) end = start + (size_t)p->limit;
+        for (size_t i = start; i < end && !(x->cancel && *x->cancel); i++) {
             if ((rc = write_row(&g, g.rows[i].cols))) goto fail;
             g.n_emitted++;
         }

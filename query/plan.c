@@ -32,11 +32,17 @@ typedef struct cctx {
     const char *clause;   /* for "… not allowed in WHERE" */
     int depth;            /* aliases expanded inside aliases */
     int layers;           /* layers compiled inside layers */
+    int nest;             /* compile() calls open: the depth of the expression being made */
 } cctx;
 
 /* A layer nested deeper than this is taken for a cycle (a layer dropped and created
  * again can name one that names it). */
 #define MAX_LAYER_DEPTH 16
+
+/* A text's expressions are at most SHOAL_AST_MAX_DEPTH deep (the parser sees to it), but
+ * aliases and layers are compiled in place, so the compiled expression can be deeper:
+ * evaluation recurses over it, so past this it is refused as the parser refuses. */
+#define MAX_COMPILE_DEPTH (2 * SHOAL_AST_MAX_DEPTH)
 
 static cx *compile(cctx *c, const shoal_node *n, int mode);
 static cx *compile_layer(cctx *c, const shoal_node *n, int mode);
@@ -183,7 +189,7 @@ static int64_t window_start(const shoal_window *w, const trange *r)
 /* For flow.c: the same windows and days the planner uses. */
 int shoal_plan_window(exec *x, const shoal_window *w, int64_t *lo, int64_t *hi)
 {
-    cctx c = {x, NULL, NULL, NULL, 0, 0};
+    cctx c = {x, NULL, NULL, NULL, 0, 0, 0};
     trange r;
     if (window_range(&c, w, &r)) return x->err->code;
     *lo = r.lo;
@@ -927,7 +933,7 @@ int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred
     memset(&q, 0, sizeof q);
     q.kind = SHOAL_STMT_SELECT;
     (void)st;
-    cctx cc = {x, p, &q, st->cols->alias ? "a tier's condition" : "a layer", 0, 0};
+    cctx cc = {x, p, &q, st->cols->alias ? "a tier's condition" : "a layer", 0, 0, 0};
     x->p = p;
     p->src = SRC_MEMBERS;
     p->cut_ts = INT64_MAX;
@@ -943,7 +949,18 @@ int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred
     return 0;
 }
 
+static cx *compile_node(cctx *c, const shoal_node *n, int mode);
+
 static cx *compile(cctx *c, const shoal_node *n, int mode)
+{
+    if (c->nest >= MAX_COMPILE_DEPTH) return fail(c, n->off, n->len, "%s", "the statement is nested too deeply");
+    c->nest++;
+    cx *e = compile_node(c, n, mode);
+    c->nest--;
+    return e;
+}
+
+static cx *compile_node(cctx *c, const shoal_node *n, int mode)
 {
     if (c->x->err && c->x->err->code) return NULL;
     /* After grouping, an expression that is a GROUP BY key reads the key. */
@@ -1155,7 +1172,7 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
 {
     plan *p = zalloc(x, sizeof *p);
     if (!p) return SHOAL_ENOMEM;
-    cctx cc = {x, p, st, NULL, 0, 0};
+    cctx cc = {x, p, st, NULL, 0, 0, 0};
     cctx *c = &cc;
     x->p = p;
     p->limit = -1;

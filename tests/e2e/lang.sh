@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# tests/e2e/lang.sh — the language's edges on real databases: LIMIT arithmetic that must
+# not wrap, cancellation of a long statement, expressions too deep to evaluate, and the
+# types of dates, durations and comparisons, checked against sqlite3 where it can say.
+. "$(dirname "$0")/../lib.sh"
+
+"$SHOAL" gen --events 30000 --seed 3 > "$T/ev.ndjson" 2>/dev/null || { fail lang-gen; exit 0; }
+"$SHOAL" ingest -q "$T/ev.ndjson" || { fail lang-ingest; exit 0; }
+
+# ---------------------------------------------------------------- LIMIT and OFFSET
+# LIMIT + OFFSET saturates: a LIMIT of 2^63-1 once wrapped the rows kept to a small
+# number, and every row re-sorted them (minutes on 30k events, Ctrl-C ignored).
+out=$(timeout 20 "$SHOAL" query "SELECT seq FROM events ORDER BY seq DESC LIMIT 9223372036854775807"); rc=$?
+check_eq lang-limit-max-status "$rc" 0
+check_eq lang-limit-max-rows "$(printf '%s\n' "$out" | tail -n +2)" "$(seq 30000 -1 1)"
+out=$(timeout 20 "$SHOAL" query "SELECT seq FROM events ORDER BY seq LIMIT 2 OFFSET 9223372036854775806"); rc=$?
+check_eq lang-limit-offset-max "$rc:$out" "0:seq"
+out=$(timeout 20 "$SHOAL" query "SELECT seq FROM events ORDER BY seq LIMIT 9223372036854775807 OFFSET 29998"); rc=$?
+check_eq lang-limit-max-offset "$rc:$(printf '%s' "$out" | tr '\n' ' ')" "0:seq 29999 30000"
+out=$(timeout 20 "$SHOAL" query "SELECT member, count(*) DURING all_time AS n FROM members ORDER BY n DESC, member LIMIT 9223372036854775807 OFFSET 9223372036854775807"); rc=$?
+check_eq lang-limit-members-max "$rc:$out" "0:member,n"
+
+# SIGINT ends a long statement with the cancel error (a scan whose WHERE tests each
+# event against 3000 values: seconds of work)
+"$SHOAL" gen --events 300000 --seed 5 > "$T/big.ndjson" 2>/dev/null
+"$SHOAL" --db "$T/big" ingest -q "$T/big.ndjson" || fail lang-big-ingest
+list=$(seq -s, -3000 -1)
+start=$(date +%s%N)
+"$SHOAL" --db "$T/big" query "SELECT count(*) AS n FROM events WHERE seq IN ($list)" >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 1
+kill -INT $pid
+( sleep 20; kill -KILL $pid 2>/dev/null ) &
+killer=$!
+wait $pid; rc=$?
+kill $killer 2>/dev/null; wait $killer 2>/dev/null
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+check_eq lang-sigint-status "$rc" 130
+check_eq lang-sigint-message "$(cat "$T/err")" "cancelled"
+if grep -q '^[0-9]' "$T/out"; then fail lang-sigint-no-rows "$(cat "$T/out")"; else ok lang-sigint-no-rows; fi
+if [ "$took" -lt 4000 ]; then ok lang-sigint-prompt; else fail lang-sigint-prompt "took ${took} ms"; fi
+
+# ---------------------------------------------------------------- depth
+# Every expression gets an answer or "nested too deeply" at the operator that passed
+# the limit (1000 levels), never a crash: a chain of 30,000 '+' or OR, from a file
+# and in the REPL.
+python3 -c "print('SELECT 1' + ' + 1' * 30000 + ' AS x')" > "$T/plus.shoal"
+"$SHOAL" query -f "$T/plus.shoal" >/dev/null 2>"$T/err"; rc=$?
+check_eq lang-deep-plus "$rc:$(head -1 "$T/err")" "1:$T/plus.shoal:1:4006: error: the statement is nested too deeply"
+python3 -c "print('SELECT count(*) AS n FROM events WHERE ' + ' OR '.join('seq = %d' % i for i in range(30000)))" > "$T/or.shoal"
+"$SHOAL" query -f "$T/or.shoal" >/dev/null 2>"$T/err"; rc=$?
+check_eq lang-deep-or "$rc:$(head -1 "$T/err")" "1:$T/or.shoal:1:12914: error: the statement is nested too deeply"
+out=$("$SHOAL" repl < "$T/or.shoal" 2>&1 | head -1)
+check_eq lang-deep-or-repl "$out" "query:1:12914: error: the statement is nested too deeply"
+python3 -c "print('SELECT ' + 'NOT ' * 30000 + 'TRUE AS x')" > "$T/not.shoal"
+check_grep lang-deep-not 'nested too deeply' "$("$SHOAL" query -f "$T/not.shoal" 2>&1 | head -1)"
+python3 -c "print('SELECT ' + '- ' * 30000 + '1 AS x')" > "$T/neg.shoal"
+check_grep lang-deep-neg 'nested too deeply' "$("$SHOAL" query -f "$T/neg.shoal" 2>&1 | head -1)"
+# … and just under the limit, the answer (999 '+', 999 OR)
+python3 -c "print('SELECT 1' + ' + 1' * 998 + ' AS x')" > "$T/plus999.shoal"
+check_eq lang-deep-plus-999 "$("$SHOAL" query -f "$T/plus999.shoal" 2>&1)" $'x\n999'
+python3 -c "print('SELECT count(*) AS n FROM events WHERE ' + ' OR '.join('seq = %d' % i for i in range(1, 1000)))" > "$T/or999.shoal"
+check_eq lang-deep-or-999 "$("$SHOAL" query -f "$T/or999.shoal" 2>&1)" $'n\n999'
+# layers compile in place: a layer of 989 ORs named by another, as deep as they add up
+python3 -c "print('CREATE LAYER wide AS ' + ' OR '.join('count(post) = %d' % i for i in range(1, 990)))" > "$T/wide.shoal"
+check lang-deep-layer-create "$SHOAL" query -f "$T/wide.shoal"
+python3 -c "print('SELECT count(*) AS n FROM members WHERE ' + ' OR '.join(['member IN wide'] * 990))" > "$T/wide2.shoal"
+check_eq lang-deep-layer-use "$("$SHOAL" query -f "$T/wide2.shoal" 2>&1)" \
+    "$("$SHOAL" query 'SELECT count(*) AS n FROM members WHERE count(post) BETWEEN 1 AND 989')"
+python3 -c "print('CREATE LAYER wider AS ' + ' OR '.join(['member IN wide'] * 990))" > "$T/wider.shoal"
+check lang-deep-layer-create-2 "$SHOAL" query -f "$T/wider.shoal"
+python3 -c "print('SELECT count(*) AS n FROM members WHERE ' + ' OR '.join(['member IN wider'] * 30))" > "$T/wider2.shoal"
+check_eq lang-deep-layer-too-deep "$("$SHOAL" query -f "$T/wider2.shoal" 2>&1 | head -1)" \
+    "$T/wider2.shoal:1:51: error: layer \"wider\": layer \"wide\": the statement is nested too deeply"
