@@ -7,6 +7,38 @@
 "$SHOAL" gen --events 30000 --seed 3 > "$T/ev.ndjson" 2>/dev/null || { fail lang-gen; exit 0; }
 "$SHOAL" ingest -q "$T/ev.ndjson" || { fail lang-ingest; exit 0; }
 
+have_sqlite=1
+command -v sqlite3 >/dev/null || { have_sqlite=0; fail lang-sqlite3 "sqlite3 is not installed (apt-get install sqlite3)"; }
+[ $have_sqlite = 1 ] && oracle_load "$T/ev.ndjson" <<'SQL'
+CREATE VIEW ev AS SELECT rowid AS seq, json_extract(j, '$.ts') AS ts, json_extract(j, '$.member') AS member,
+    json_extract(j, '$.type') AS type, json_extract(j, '$.original') AS original,
+    json_extract(j, '$.words') AS words FROM raw;
+SQL
+# same NAME SHOAL SQLITE: shoal's rows (CSV, header dropped) equal sqlite3's, not empty
+same() {
+    [ $have_sqlite = 1 ] || return 0
+    local a b
+    a=$("$SHOAL" query --format csv "$2" 2>&1 | tail -n +2)
+    b=$(sqlite3 -csv "$T/oracle.db" "$3" 2>&1)
+    if [ -n "$b" ] && rows_close "$a" "$b"; then ok "$1"; else fail "$1" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
+}
+
+# ---------------------------------------------------------------- windows
+# last N WEEKS is N times 7 days (its bound was 0 weeks: always "too long")
+NOW="SET NOW = '2025-06-20T00:00:00Z';"
+same lang-last-weeks-events "$NOW SELECT type, count(*) FROM events DURING last 3 WEEKS GROUP BY type ORDER BY type" \
+    "SELECT type, count(*) FROM ev WHERE ts > '2025-05-30T00:00:00.000Z' AND ts <= '2025-06-20T00:00:00.000Z' GROUP BY type ORDER BY type"
+W="$NOW SELECT member, count(*) DURING last 2 WEEKS AS n, count(post) DURING last 1 WEEK AS p FROM members WHERE count(*) DURING last 2 WEEKS > 0 ORDER BY member"
+same lang-last-weeks-members "$W" \
+    "SELECT member, sum(ts > '2025-06-06T00:00:00.000Z'), sum(type = 'post' AND ts > '2025-06-13T00:00:00.000Z') FROM ev WHERE ts <= '2025-06-20T00:00:00.000Z' GROUP BY member HAVING sum(ts > '2025-06-06T00:00:00.000Z') > 0 ORDER BY member"
+check_eq lang-last-weeks-is-days "$("$SHOAL" query "$W")" "$("$SHOAL" query "${W//2 WEEKS/14 DAYS}" | sed 's/14 DAYS/2 WEEKS/')"
+"$SHOAL" --db "$T/wk" ingest -q "$T/ev.ndjson" && "$SHOAL" --db "$T/wk" query "CREATE COUNTERS c AS count(*), count(post)" >/dev/null
+check_eq lang-last-weeks-view "$("$SHOAL" --db "$T/wk" query "$W")" "$("$SHOAL" query "$W")"
+check_grep lang-last-weeks-view-used 'view' "$("$SHOAL" --db "$T/wk" query "$NOW EXPLAIN ${W#"$NOW"}")"
+check_eq lang-last-weeks-too-long "$("$SHOAL" query "SELECT count(*) FROM events DURING last 14286 WEEKS" 2>&1 | head -1)" \
+    'query:1:36: error: window "last 14286 WEEKS" is too long'
+check_eq lang-last-weeks-longest "$("$SHOAL" query "SELECT count(*) AS n FROM events DURING last 14285 WEEKS" 2>&1)" $'n\n30000'
+
 # ---------------------------------------------------------------- LIMIT and OFFSET
 # LIMIT + OFFSET saturates: a LIMIT of 2^63-1 once wrapped the rows kept to a small
 # number, and every row re-sorted them (minutes on 30k events, Ctrl-C ignored).
