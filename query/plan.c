@@ -766,6 +766,16 @@ static cx *compile_call(cctx *c, const shoal_node *n, int mode)
         if (f->agg == F_RISE && c->p->src != SRC_MEMBERS)
             return fail(c, n->off, n->len, "%s() is a per-member aggregate: use it over members (FROM members)", n->s);
         if (is_member_agg(c, n)) {
+            /* Over members an event filter is the only thing compiled per event: there
+             * the member's aggregates have no value yet (they are being accumulated). */
+            if (mode == M_EVENT) {
+                int k = n->len > 60 ? 60 : n->len;
+                shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len,
+                              "per-member aggregate \"%.*s%s\" cannot be used inside an event filter: the filter is "
+                              "tested event by event, before a member's aggregates are known",
+                              k, c->x->src + n->off, k < n->len ? "…" : "");
+                return NULL;
+            }
             if (mode == M_POST)
                 return fail(c, n->off, n->len, "per-member aggregate \"%s\" must appear in GROUP BY or inside an aggregate", n->s);
             return compile_magg(c, n);

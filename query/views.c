@@ -112,6 +112,19 @@ static int prog(pbuf *b, const shoal_node *n)
             return prog(b, n->a) || prog(b, n->b) || put(b, v, 2);
         }
         break;
+    case SHOAL_AST_CALL: {
+        /* as plan.c says it of an event filter in a query */
+        const func *f = shoal_func_find(n->s);
+        if (f && f->agg) {
+            int k = n->len > 60 ? 60 : n->len;
+            shoal_err_set(x->err, SHOAL_ESEMANTIC, n->off, n->len,
+                          "per-member aggregate \"%.*s%s\" cannot be used inside an event filter: the filter is "
+                          "tested event by event, before a member's aggregates are known",
+                          k, x->src + n->off, k < n->len ? "…" : "");
+            return -1;
+        }
+        break;
+    }
     default: break;
     }
     return sem(x, n->off, n->len,
