@@ -101,20 +101,76 @@ static int num_of(const qval *v, double *d, int64_t *i)
     }
 }
 
-static void arith(int op, const qval *a, const qval *b, qval *out)
+/* A duration of ms milliseconds (a double: a duration times or over a number), or NULL
+ * when it does not fit. */
+static void dur_of(double ms, qval *out)
 {
+    if (!(ms > -9.2e18 && ms < 9.2e18)) return;
+    out->t = V_DUR;
+    out->u.i = llround(ms);
+}
+
+/* a <op> b, typed as shoal_val_arith_type says (the planner refuses what it does not
+ * define when it knows the types; a property's value that is not a number is NULL) */
+static void arith(exec *x, int op, const qval *a, const qval *b, qval *out)
+{
+    out->t = V_NULL;
+    if (a->t == V_NULL || b->t == V_NULL) return;
+    int rt = shoal_val_arith_type(op, a->t, b->t);
+    if (rt < 0) return;
     double da = 0, db = 0;
     int64_t ia = 0, ib = 0;
     int ka = num_of(a, &da, &ia), kb = num_of(b, &db, &ib);
-    out->t = V_NULL;
-    if (!ka || !kb) return;
-    /* Instants and durations: ts ± duration, ts - ts. */
-    int rt = V_INT;
-    if (a->t == V_TS && b->t == V_DUR && (op == SHOAL_OP_ADD || op == SHOAL_OP_SUB)) rt = V_TS;
-    else if (a->t == V_DUR && b->t == V_TS && op == SHOAL_OP_ADD) rt = V_TS;
-    else if (a->t == V_TS && b->t == V_TS && op == SHOAL_OP_SUB) rt = V_DUR;
-    else if (a->t == V_DUR && b->t == V_DUR && (op == SHOAL_OP_ADD || op == SHOAL_OP_SUB)) rt = V_DUR;
-    else if (a->t == V_DATE && (b->t == V_INT) && (op == SHOAL_OP_ADD || op == SHOAL_OP_SUB)) rt = V_DATE;
+    if (rt == V_NUM || rt == V_INT) {
+        if (a->t == V_DUR) {   /* duration / duration */
+            if (ib == 0) return;
+            out->t = V_NUM;
+            out->u.d = (double)ia / (double)ib;
+            return;
+        }
+    } else if (rt == V_DUR && (op == SHOAL_OP_MUL || op == SHOAL_OP_DIV)) {
+        /* a duration times or over a number: whole milliseconds */
+        const qval *dur = a->t == V_DUR ? a : b;
+        int kn = a->t == V_DUR ? kb : ka;
+        int64_t in = a->t == V_DUR ? ib : ia, r;
+        double dn = a->t == V_DUR ? db : da;
+        if (op == SHOAL_OP_DIV) {
+            if (dn == 0) return;
+            if (kn == 1 && dur->u.i % in == 0) {
+                out->t = V_DUR;
+                out->u.i = in == -1 ? -dur->u.i : dur->u.i / in;   /* INT64_MIN / -1 is out of range */
+                if (in == -1 && dur->u.i == INT64_MIN) out->t = V_NULL;
+                return;
+            }
+            dur_of((double)dur->u.i / dn, out);
+            return;
+        }
+        if (kn == 1) {
+            if (!__builtin_mul_overflow(dur->u.i, in, &r)) out->t = V_DUR, out->u.i = r;
+            return;
+        }
+        dur_of((double)dur->u.i * dn, out);
+        return;
+    } else {
+        /* times and durations: whole milliseconds, days or months; a day or a month with
+         * an instant or a duration is its first instant */
+        qval pa = *a, pb = *b;
+        shoal_val_promote(x, &pa, &pb);
+        int64_t r;
+        int ovf;
+        switch (op) {
+        case SHOAL_OP_ADD: ovf = __builtin_add_overflow(pa.u.i, pb.u.i, &r); break;
+        case SHOAL_OP_SUB: ovf = __builtin_sub_overflow(pa.u.i, pb.u.i, &r); break;
+        default:
+            if (pb.u.i == 0 || (pa.u.i == INT64_MIN && pb.u.i == -1)) return;
+            r = pa.u.i % pb.u.i;
+            ovf = 0;
+        }
+        if (ovf) return;
+        out->t = (uint8_t)rt;
+        out->u.i = r;
+        return;
+    }
     if (op == SHOAL_OP_DIV) {
         if (db == 0) return;
         out->t = V_NUM;
@@ -133,7 +189,7 @@ static void arith(int op, const qval *a, const qval *b, qval *out)
             r = ia % ib;
         }
         if (!ovf) {
-            out->t = (uint8_t)rt;
+            out->t = V_INT;
             out->u.i = r;
             return;
         }
@@ -306,7 +362,7 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
     case X_ARITH:
         shoal_exec_eval(x, e->a, &a);
         shoal_exec_eval(x, e->b, &b);
-        arith(e->sub, &a, &b, out);
+        arith(x, e->sub, &a, &b, out);
         return;
     case X_CMP: {
         mcmp mc;
@@ -614,6 +670,8 @@ static int accumulate(run *g, group *q, int64_t w)
         case F_AVG:
             kind = num_of(&v, &d, &i);
             if (!kind) break;
+            /* the values' one type (a sum or a mean of durations is a duration), or NULL */
+            a->v.t = a->n == 0 || a->v.t == v.t ? v.t : V_NULL;
             a->n += wk;
             /* an integer sum stays exact until it would overflow; then the rest is a double */
             if (kind == 1 && !__builtin_mul_overflow(i, wk, &wi) && !__builtin_add_overflow(a->isum, wi, &is)) {
@@ -635,6 +693,7 @@ static int accumulate(run *g, group *q, int64_t w)
         }
         case F_MEDIAN:
             if (!num_of(&v, &d, &i)) break;
+            a->v.t = a->n == 0 || a->v.t == v.t ? v.t : V_NULL;
             if (a->n_vals == a->cap_vals) {
                 /* Grows by doubling inside the arena: at most twice the values' size. */
                 uint32_t cap = a->cap_vals ? a->cap_vals * 2 : 16;
@@ -666,6 +725,18 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* A sum, mean or median d of values that were all durations (or, but for a sum, all
+ * instants) is one too, in whole milliseconds. */
+static void as_kind(const acc *a, int fn, qval *out)
+{
+    if (out->t == V_NULL || !(a->v.t == V_DUR || (a->v.t == V_TS && fn != F_SUM))) return;
+    double d = out->t == V_NUM ? out->u.d : (double)out->u.i;
+    out->t = V_NULL;
+    if (!(d > -9.2e18 && d < 9.2e18)) return;
+    out->t = a->v.t;
+    out->u.i = llround(d);
+}
+
 static void acc_val(const ragg *ra, const acc *a, qval *out)
 {
     out->t = V_NULL;
@@ -675,9 +746,11 @@ static void acc_val(const ragg *ra, const acc *a, qval *out)
         if (!a->n) break;
         if (a->num) { out->t = V_NUM; out->u.d = a->dsum + (double)a->isum; }
         else { out->t = V_INT; out->u.i = a->isum; }
+        as_kind(a, ra->fn, out);
         break;
     case F_AVG:
         if (a->n) { out->t = V_NUM; out->u.d = (a->dsum + (double)a->isum) / (double)a->n; }
+        as_kind(a, ra->fn, out);
         break;
     case F_MEDIAN:
         /* The middle value, or the mean of the two middle ones (SQL's median). */
@@ -686,6 +759,7 @@ static void acc_val(const ragg *ra, const acc *a, qval *out)
         out->t = V_NUM;
         out->u.d = a->n_vals % 2 ? a->vals[a->n_vals / 2]
                                  : (a->vals[a->n_vals / 2 - 1] + a->vals[a->n_vals / 2]) / 2;
+        as_kind(a, ra->fn, out);
         break;
     default:
         if (a->n) *out = a->v;

@@ -64,6 +64,35 @@ static int is_event_column(const char *s)
 }
 
 /* The program of a filter; its semantics are query/exec.c's over the same tree. */
+static int prog(pbuf *b, const shoal_node *n);
+
+/* A text constant compared for equality with a property also matches the boolean or
+ * number it spells (plan.c's spelled: newcomer = 'true' is newcomer IN ('true', TRUE)),
+ * so a view decides events as the scan does: a = c, then OR a = the spelled value. */
+static int prog_eq(pbuf *b, const shoal_node *a, const shoal_node *c)
+{
+    unsigned char v[12] = {SHOAL_VP_CMP, SHOAL_VP_EQ};
+    if (prog(b, a) || prog(b, c) || put(b, v, 2)) return -1;
+    qval sp;
+    if (c->kind != SHOAL_AST_STR || !shoal_val_spell(c->s, (uint32_t)c->n, &sp)) return 0;
+    if (prog(b, a)) return -1;
+    if (sp.t == V_BOOL) {
+        v[0] = SHOAL_VP_BOOL;
+        v[1] = (unsigned char)(sp.u.i != 0);
+        if (put(b, v, 2)) return -1;
+    } else if (sp.t == V_INT) {
+        v[0] = SHOAL_VP_INT;
+        if (put(b, v, 1 + shoal_varint_put(v + 1, shoal_zigzag(sp.u.i)))) return -1;
+    } else {
+        v[0] = SHOAL_VP_NUM;
+        memcpy(v + 1, &sp.u.d, 8);
+        if (put(b, v, 9)) return -1;
+    }
+    v[0] = SHOAL_VP_CMP;
+    v[1] = SHOAL_VP_EQ;
+    return put(b, v, 2) || put_op(b, SHOAL_VP_OR);
+}
+
 static int prog(pbuf *b, const shoal_node *n)
 {
     exec *x = b->x;
@@ -95,9 +124,7 @@ static int prog(pbuf *b, const shoal_node *n)
         /* a IN (c1, c2) is a = c1 OR a = c2 under three-valued logic; NOT IN its negation. */
         int first = 1;
         for (const shoal_node *c = n->list->head; c; c = c->next) {
-            v[0] = SHOAL_VP_CMP;
-            v[1] = SHOAL_VP_EQ;
-            if (prog(b, n->a) || prog(b, c) || put(b, v, 2)) return -1;
+            if (prog_eq(b, n->a, c)) return -1;
             if (!first && put_op(b, SHOAL_VP_OR)) return -1;
             first = 0;
         }
@@ -106,6 +133,12 @@ static int prog(pbuf *b, const shoal_node *n)
     case SHOAL_AST_BINOP:
         if (n->op == SHOAL_OP_AND || n->op == SHOAL_OP_OR)
             return prog(b, n->a) || prog(b, n->b) || put_op(b, n->op == SHOAL_OP_AND ? SHOAL_VP_AND : SHOAL_VP_OR);
+        if (n->op == SHOAL_OP_EQ || n->op == SHOAL_OP_NE) {
+            /* the property on either side; a constant on the left spelled like one on the right */
+            const shoal_node *k = n->a->kind == SHOAL_AST_STR ? n->a : n->b, *a = k == n->a ? n->b : n->a;
+            if (prog_eq(b, a, k)) return -1;
+            return n->op == SHOAL_OP_NE ? put_op(b, SHOAL_VP_NOT) : 0;
+        }
         if (n->op >= SHOAL_OP_EQ && n->op <= SHOAL_OP_GE) {
             v[0] = SHOAL_VP_CMP;
             v[1] = (unsigned char)(SHOAL_VP_EQ + (n->op - SHOAL_OP_EQ));
