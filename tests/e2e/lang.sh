@@ -39,6 +39,62 @@ check_eq lang-last-weeks-too-long "$("$SHOAL" query "SELECT count(*) FROM events
     'query:1:36: error: window "last 14286 WEEKS" is too long'
 check_eq lang-last-weeks-longest "$("$SHOAL" query "SELECT count(*) AS n FROM events DURING last 14285 WEEKS" 2>&1)" $'n\n30000'
 
+# ---------------------------------------------------------------- dates, days, weeks, months
+# A date compared with day(), week() or month() is a day (it was an instant, and matched
+# nothing); '2025-06' is a month; a day minus a date counts days.
+same lang-day-eq-date "SELECT count(*) FROM events WHERE day(ts) = 2025-06-01" \
+    "SELECT count(*) FROM ev WHERE date(ts) = '2025-06-01'"
+same lang-day-eq-text "SELECT count(*) FROM events WHERE day(ts) = '2025-06-01'" \
+    "SELECT count(*) FROM ev WHERE date(ts) = '2025-06-01'"
+same lang-day-order "SELECT count(*) FROM events WHERE day(ts) >= 2025-06-01 AND day(ts) < 2025-06-08" \
+    "SELECT count(*) FROM ev WHERE date(ts) >= '2025-06-01' AND date(ts) < '2025-06-08'"
+same lang-week-eq-date "SELECT count(*) FROM events WHERE week(ts) = 2025-06-02" \
+    "SELECT count(*) FROM ev WHERE date(ts, '-6 days', 'weekday 1') = '2025-06-02'"
+same lang-month-eq-text "SELECT count(*) FROM events WHERE month(ts) = '2025-05'" \
+    "SELECT count(*) FROM ev WHERE strftime('%Y-%m', ts) = '2025-05'"
+same lang-month-eq-date "SELECT count(*) FROM events WHERE month(ts) = 2025-05-01" \
+    "SELECT count(*) FROM ev WHERE strftime('%Y-%m', ts) = '2025-05'"
+same lang-month-between "SELECT month(ts) AS m, count(*) FROM events WHERE month(ts) BETWEEN '2024-11' AND '2025-01' GROUP BY m ORDER BY m" \
+    "SELECT strftime('%Y-%m', ts) AS m, count(*) FROM ev WHERE m BETWEEN '2024-11' AND '2025-01' GROUP BY m ORDER BY m"
+same lang-day-minus-date "SELECT day(ts) - 2025-06-01 AS d, count(*) FROM events WHERE ts >= '2025-05-25' GROUP BY d ORDER BY d" \
+    "SELECT CAST(julianday(date(ts)) - julianday('2025-06-01') AS INTEGER) AS d, count(*) FROM ev WHERE ts >= '2025-05-25' GROUP BY d ORDER BY d"
+same lang-month-minus-month "SELECT month(ts) - month(2024-07-15) AS d, count(*) FROM events GROUP BY d ORDER BY d" \
+    "SELECT (CAST(strftime('%Y', ts) AS INTEGER) - 2024) * 12 + CAST(strftime('%m', ts) AS INTEGER) - 7 AS d, count(*) FROM ev GROUP BY d ORDER BY d"
+same lang-day-vs-instant "SELECT count(*) FROM events WHERE day(ts) < 2025-06-01T00:00:01Z AND ts >= '2025-05-31'" \
+    "SELECT count(*) FROM ev WHERE date(ts) <= '2025-06-01' AND ts >= '2025-05-31'"
+same lang-day-plus-days "SELECT day(ts) + 3 AS d, count(*) FROM events WHERE month(ts) = '2025-02' GROUP BY d ORDER BY d" \
+    "SELECT date(ts, '+3 days') AS d, count(*) FROM ev WHERE strftime('%Y-%m', ts) = '2025-02' GROUP BY d ORDER BY d"
+
+# ---------------------------------------------------------------- durations
+# means, medians and sums of durations are durations; a duration over a duration is a number
+same lang-dur-avg-ratio "SELECT round(avg(first(post) - first(join)) / 1 SECONDS, 3) AS a FROM members WHERE count(post) > 0 AND count(join) > 0" \
+    "SELECT round(avg(p - j) / 1000.0, 3) FROM (SELECT member, min(CASE WHEN type = 'post' THEN julianday(ts) END) * 86400000 AS p, min(CASE WHEN type = 'join' THEN julianday(ts) END) * 86400000 AS j FROM ev GROUP BY member) WHERE p IS NOT NULL AND j IS NOT NULL"
+same lang-dur-sum-ratio "SELECT sum(first(post) - first(join)) / 1 DAYS AS s FROM members" \
+    "SELECT round(sum(p - j), 0) / 86400000.0 FROM (SELECT member, min(CASE WHEN type = 'post' THEN julianday(ts) END) * 86400000 AS p, min(CASE WHEN type = 'join' THEN julianday(ts) END) * 86400000 AS j FROM ev GROUP BY member) WHERE p IS NOT NULL AND j IS NOT NULL"
+check_grep lang-dur-median-is-duration '^[0-9]+ days? [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]+ days? [0-9]{2}:[0-9]{2}:[0-9]{2}$' \
+    "$("$SHOAL" query "SELECT median(first(post) - first(join)) AS m, avg(first(post) - first(join)) AS a FROM members" | tail -1)"
+# per member, the median of one duration is that duration (min keeps its type too)
+out=$("$SHOAL" query "SELECT member, median(first(post) - first(join)) = min(first(post) - first(join)) AS same FROM members WHERE count(post) > 0 AND count(join) > 0 GROUP BY member" | tail -n +2)
+check_eq lang-dur-median-vs-min "$(printf '%s\n' "$out" | cut -d, -f2 | sort -u)" "true"
+
+# ---------------------------------------------------------------- comparisons across types
+# text that spells what it is compared with is read as it: '2025' as a number, 'true'
+# as a boolean (for a property too, whose values have no type before they are read)
+same lang-year-eq-text "SELECT count(*) FROM events WHERE year(ts) = '2025'" \
+    "SELECT count(*) FROM ev WHERE strftime('%Y', ts) = '2025'"
+same lang-prop-eq-true-text "SELECT count(*) FROM events WHERE original = 'true'" \
+    "SELECT count(*) FROM ev WHERE original = 1"
+same lang-prop-ne-false-text "SELECT count(*) FROM events WHERE original != 'FALSE'" \
+    "SELECT count(*) FROM ev WHERE original = 1"
+same lang-prop-in-number-text "SELECT count(*) FROM events WHERE words IN ('10', '20.0', 30)" \
+    "SELECT count(*) FROM ev WHERE words IN (10, 20, 30)"
+same lang-prop-view-spelled "SELECT sum(count(post WHERE original = 'true')) AS n FROM members" \
+    "SELECT count(*) FROM ev WHERE type = 'post' AND original = 1"
+"$SHOAL" --db "$T/wk" query "CREATE COUNTERS spelled AS count(post WHERE original = 'true')" >/dev/null
+check_eq lang-prop-view-spelled-view "$("$SHOAL" --db "$T/wk" query "SELECT sum(count(post WHERE original = 'true')) AS n FROM members")" \
+    "$("$SHOAL" query "SELECT sum(count(post WHERE original = 'true')) AS n FROM members")"
+check_grep lang-prop-view-spelled-used 'counters spelled' "$("$SHOAL" --db "$T/wk" query "EXPLAIN SELECT sum(count(post WHERE original = 'true')) AS n FROM members")"
+
 # ---------------------------------------------------------------- LIMIT and OFFSET
 # LIMIT + OFFSET saturates: a LIMIT of 2^63-1 once wrapped the rows kept to a small
 # number, and every row re-sorted them (minutes on 30k events, Ctrl-C ignored).
