@@ -76,11 +76,7 @@ static void magg_val(const magg *g, uint32_t m, qval *out)
         break;
     case F_MIN:
     case F_MAX:
-        if (n) {
-            double d = g->d[m];
-            if (!g->num && d >= -9007199254740992.0 && d <= 9007199254740992.0) { out->t = V_INT; out->u.i = (int64_t)d; }
-            else { out->t = V_NUM; out->u.d = d; }
-        }
+        if (n) *out = g->v[m];
         break;
     case F_FIRST:
     case F_LAST:
@@ -637,6 +633,18 @@ static group *find_group(run *g, const qval *keys)
     return q;
 }
 
+/* sum, avg or median (node) of text: an error at it, as per member (text_in_sum) */
+static int text_in_agg(exec *x, const shoal_node *node, const qval *v)
+{
+    const char *s;
+    uint32_t n;
+    if (shoal_val_str(x, v, &s, &n)) s = "", n = 0;
+    int k = node->len > 60 ? 60 : node->len;
+    return shoal_err_set(x->err, SHOAL_ESEMANTIC, node->off, node->len,
+                         "%.*s%s takes numbers, but its argument is text here (\"%.*s%s\")", k, x->src + node->off,
+                         k < node->len ? "…" : "", n > 40 ? 40 : (int)n, s, n > 40 ? "…" : "");
+}
+
 /* The row in x->row into group q, w times over (w > 1 only for the alike members'
  * row, whose aggregates shoal_exec_alike allows: count, sum, avg, min and max, where w equal
  * rows are one row weighed; a DISTINCT one sees the value once, as it would). */
@@ -669,7 +677,7 @@ static int accumulate(run *g, group *q, int64_t w)
         case F_SUM:
         case F_AVG:
             kind = num_of(&v, &d, &i);
-            if (!kind) break;
+            if (!kind) return text_in_agg(x, ra->node, &v);
             /* the values' one type (a sum or a mean of durations is a duration), or NULL */
             a->v.t = a->n == 0 || a->v.t == v.t ? v.t : V_NULL;
             a->n += wk;
@@ -692,7 +700,7 @@ static int accumulate(run *g, group *q, int64_t w)
             break;
         }
         case F_MEDIAN:
-            if (!num_of(&v, &d, &i)) break;
+            if (!num_of(&v, &d, &i)) return text_in_agg(x, ra->node, &v);
             a->v.t = a->n == 0 || a->v.t == v.t ? v.t : V_NULL;
             if (a->n_vals == a->cap_vals) {
                 /* Grows by doubling inside the arena: at most twice the values' size. */
@@ -1044,6 +1052,46 @@ static int row_cmp(const void *a, const void *b, void *ctx)
 
 /* ---------------------------------------------------------------- sources */
 
+/* A per-member min or max of a property (plan.h's magg.v): its values as they are
+ * (numbers, booleans, text), ordered as over events (shoal_val_cmp: numbers before
+ * text). Text inline in the record is copied, since the record goes with the step. */
+static int magg_minmax(exec *x, magg *a, uint32_t m, const shoal_rprop *rp)
+{
+    qval v;
+    prop_val(rp, &v);
+    qval *cur = &a->v[m];
+    if (a->n[m]++) {
+        int c;
+        if ((v.t == V_INT || v.t == V_NUM) && (cur->t == V_INT || cur->t == V_NUM)) {
+            double dv = v.t == V_NUM ? v.u.d : (double)v.u.i, dc = cur->t == V_NUM ? cur->u.d : (double)cur->u.i;
+            c = v.t == V_INT && cur->t == V_INT ? (v.u.i > cur->u.i) - (v.u.i < cur->u.i) : (dv > dc) - (dv < dc);
+        } else if (shoal_val_cmp(x, &v, cur, &c)) {
+            return 0;
+        }
+        if (a->fn == F_MIN ? c >= 0 : c <= 0) return 0;
+    }
+    if (shoal_val_keep(x, &v)) return x->err->code;
+    *cur = v;
+    return 0;
+}
+
+/* sum or avg (aggregate node, its text desc) met text: an error at the aggregate (when
+ * its node is in the statement's text: a layer's is in the layer's) rather than a sum
+ * that leaves the text out unseen. */
+static int text_in_sum(exec *x, const shoal_node *node, const char *desc, const shoal_rprop *rp)
+{
+    qval v;
+    const char *s;
+    uint32_t n;
+    prop_val(rp, &v);
+    if (shoal_val_str(x, &v, &s, &n)) s = "", n = 0;
+    size_t k = strlen(desc);
+    int here = node && node->off >= 0 && (size_t)node->len == k && !strncmp(x->src + node->off, desc, k);
+    return shoal_err_set(x->err, SHOAL_ESEMANTIC, here ? node->off : -1, here ? node->len : -1,
+                         "%s takes numbers, but its property holds text here (\"%.*s%s\")", desc, n > 40 ? 40 : (int)n, s,
+                         n > 40 ? "…" : "");
+}
+
 static int scan_log(run *g, int members)
 {
     exec *x = g->x;
@@ -1136,20 +1184,23 @@ static int scan_log(run *g, int members)
                 default: {
                     shoal_rprop rp;
                     if (shoal_rec_prop(&rec, a->arg->key, &rp) != 1) break;
+                    if (a->fn == F_MIN || a->fn == F_MAX) {
+                        if ((rc = magg_minmax(x, a, m, &rp))) goto fail;
+                        break;
+                    }
                     double d;
                     int64_t iv = 0;
                     if (rp.kind == SHOAL_VAL_INT) d = (double)(iv = rp.v.i);
                     else if (rp.kind == SHOAL_VAL_BOOL) d = (double)(iv = rp.v.b);
                     else if (rp.kind == SHOAL_VAL_NUM) d = rp.v.d, a->num = 1;
-                    else break;
-                    if (a->fn == F_SUM || a->fn == F_AVG) {
-                        if (rp.kind != SHOAL_VAL_NUM && !__builtin_add_overflow(a->i[m], iv, &a->i[m])) {
-                        } else {
-                            a->d[m] += d;
-                            a->num = 1;
-                        }
-                    } else if (!a->n[m] || (a->fn == F_MIN ? d < a->d[m] : d > a->d[m])) {
-                        a->d[m] = d;
+                    else {
+                        rc = text_in_sum(x, a->node, a->desc, &rp);
+                        goto fail;
+                    }
+                    /* sum, avg */
+                    if (rp.kind == SHOAL_VAL_NUM || __builtin_add_overflow(a->i[m], iv, &a->i[m])) {
+                        a->d[m] += d;
+                        a->num = 1;
                     }
                     a->n[m]++;
                 }
@@ -2353,7 +2404,9 @@ static int alloc_maggs(exec *x, plan *p)
                 return nomem(x);
             continue;
         }
-        int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_MIN || g->fn == F_MAX || g->fn == F_SCORE ||
+        if ((g->fn == F_MIN || g->fn == F_MAX) && !(g->v = shoal_bigcache_zalloc(x->cache, n * sizeof *g->v)))
+            return nomem(x);
+        int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_SCORE ||
                      g->fn == F_RISE;
         int need_i = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_FIRST || g->fn == F_LAST;
         int need_d2 = g->fn == F_RISE || g->tail;
@@ -2489,6 +2542,8 @@ fail:
         shoal_bigcache_put(x->cache, p->maggs[i].i);
         shoal_bigcache_put(x->cache, p->maggs[i].d2);
         shoal_bigcache_put(x->cache, p->maggs[i].c8);
+        shoal_bigcache_put(x->cache, p->maggs[i].v);
+        p->maggs[i].v = NULL;
         p->maggs[i].c8 = NULL;
         p->maggs[i].narrow = 0;
         p->maggs[i].d2 = NULL;

@@ -97,6 +97,7 @@ typedef struct magg {
     uint32_t *n;        /* events counted / values seen (a log holds fewer than 2^32 events: exec.c) */
     double *d;          /* sum, min, max as double */
     int64_t *i;         /* int sum; first/last ts */
+    qval *v;            /* min, max: the value itself (a number, a boolean, text) */
     int num;            /* a non-integral value was seen: sums are doubles */
     char desc[160];     /* for EXPLAIN */
     /* F_SCORE, F_RISE: weight per type id, half-life */

@@ -95,6 +95,28 @@ check_eq lang-prop-view-spelled-view "$("$SHOAL" --db "$T/wk" query "SELECT sum(
     "$("$SHOAL" query "SELECT sum(count(post WHERE original = 'true')) AS n FROM members")"
 check_grep lang-prop-view-spelled-used 'counters spelled' "$("$SHOAL" --db "$T/wk" query "EXPLAIN SELECT sum(count(post WHERE original = 'true')) AS n FROM members")"
 
+# ---------------------------------------------------------------- min and max per member
+# of text and booleans: as over events (they were NULL per member), from a scan even
+# when a view keeps the member's other aggregates
+M="SELECT member, min(reply.to) AS lo, max(reply.to) AS hi, min(post.original) AS o1, max(post.original) AS o2 FROM members WHERE count(reply) > 0 AND count(post) > 0 ORDER BY member"
+E="SELECT member, min(CASE WHEN type = reply THEN to END) AS lo, max(CASE WHEN type = reply THEN to END) AS hi, min(CASE WHEN type = post THEN original END) AS o1, max(CASE WHEN type = post THEN original END) AS o2 FROM events GROUP BY member HAVING count(CASE WHEN type = reply THEN 1 END) > 0 AND count(CASE WHEN type = post THEN 1 END) > 0 ORDER BY member"
+out=$("$SHOAL" query "$M")
+check_eq lang-minmax-text-members-vs-events "$out" "$("$SHOAL" query "$E")"
+check_grep lang-minmax-text-not-null '^m-[0-9]+,m-[0-9]+,m-[0-9]+,(true|false),(true|false)$' "$(printf '%s\n' "$out" | sed -n 2p)"
+same lang-minmax-text-sqlite "SELECT member, min(reply.to), max(reply.to) FROM members WHERE count(reply) > 0 ORDER BY member" \
+    "SELECT member, min(json_extract(j, '$.to')), max(json_extract(j, '$.to')) FROM raw JOIN ev ON ev.seq = raw.rowid WHERE type = 'reply' GROUP BY member ORDER BY member"
+check_eq lang-minmax-text-view "$("$SHOAL" --db "$T/wk" query "$M")" "$out"
+check_grep lang-minmax-text-explain '#[0-9] min\(reply.to\): types \{reply\}' "$("$SHOAL" --db "$T/wk" query "EXPLAIN $M")"
+check_grep lang-minmax-text-explain-why 'scan log: .*min\(reply.to\) is not kept by views' \
+    "$("$SHOAL" --db "$T/wk" query "EXPLAIN SELECT member, min(reply.to) AS lo FROM members")"
+# a sum or an avg of text is an error, per member, over events, and at CREATE COUNTERS
+check_grep lang-sum-text-members 'error: sum\(reply.to\) takes numbers, but its property holds text here' \
+    "$("$SHOAL" query "SELECT member, sum(reply.to) AS s FROM members" 2>&1 | head -1)"
+check_grep lang-sum-text-events 'error: avg\(to\) takes numbers, but its argument is text here' \
+    "$("$SHOAL" query "SELECT avg(to) AS s FROM events" 2>&1 | head -1)"
+check_grep lang-sum-text-view 'error: sum\(reply.to\) takes numbers' \
+    "$("$SHOAL" --db "$T/wk" query "CREATE COUNTERS bad AS count(post), sum(reply.to)" 2>&1 | head -1)"
+
 # ---------------------------------------------------------------- LIMIT and OFFSET
 # LIMIT + OFFSET saturates: a LIMIT of 2^63-1 once wrapped the rows kept to a small
 # number, and every row re-sorted them (minutes on 30k events, Ctrl-C ignored).
