@@ -393,33 +393,33 @@ static int discard_row(exec *x, const qval *cols, int n, void *ctx)
  * left out by the view unseen: docs/LANGUAGE.md says so.) */
 static int check_sums(exec *x, const shoal_stmt *st)
 {
-    shoal_stmt q;
-    memset(&q, 0, sizeof q);
-    q.kind = SHOAL_STMT_SELECT;
-    q.from = "members";
-    shoal_item *last = NULL;
-    for (const shoal_item *it = st->cols; it; it = it->next) {
-        const func *f = it->expr->kind == SHOAL_AST_CALL ? shoal_func_find(it->expr->s) : NULL;
-        if (!f || (f->agg != F_SUM && f->agg != F_AVG)) continue;
-        shoal_item *c = shoal_arena_alloc(x->a, sizeof *c);
-        if (!c) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
-        memset(c, 0, sizeof *c);
-        c->expr = it->expr;
-        c->alias = "s";
-        if (last) last->next = c;
-        else q.cols = c;
-        last = c;
-        q.n_cols++;
-    }
-    if (!q.cols) return 0;
     int rc = shoal_reader_open(x->db, &x->r, x->err);
     if (rc) return rc;
     int no_views = x->no_views;
     int (*on_row)(exec *, const qval *, int, void *) = x->on_row;
     x->no_views = 1;
     x->on_row = discard_row;
-    plan *p;
-    if (!(rc = shoal_plan_select(x, &q, &p))) rc = shoal_exec_select(x, p, NULL);
+    for (const shoal_item *it = st->cols; it && !rc; it = it->next) {
+        const func *f = it->expr->kind == SHOAL_AST_CALL ? shoal_func_find(it->expr->s) : NULL;
+        if (!f || (f->agg != F_SUM && f->agg != F_AVG)) continue;
+        shoal_item c;
+        memset(&c, 0, sizeof c);
+        c.expr = it->expr;
+        shoal_stmt q;
+        memset(&q, 0, sizeof q);
+        q.kind = SHOAL_STMT_SELECT;
+        q.from = "members";
+        q.cols = &c;
+        q.n_cols = 1;
+        /* a type or a property not seen yet (a view may come first) has no text to refuse */
+        shoal_err quiet, *err = x->err;
+        shoal_err_clear(&quiet);
+        x->err = &quiet;
+        plan *p;
+        int bad = shoal_plan_select(x, &q, &p);
+        x->err = err;
+        if (!bad) rc = shoal_exec_select(x, p, NULL);
+    }
     x->no_views = no_views;
     x->on_row = on_row;
     shoal_reader_close(x->r);
