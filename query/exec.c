@@ -727,8 +727,11 @@ static int accumulate(run *g, group *q, int64_t w)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* a median's values in order; cancelled, all tie, so the sort runs out (row_cmp) */
+static int cmp_double(const void *a, const void *b, void *ctx)
 {
+    const exec *e = ctx;
+    if (e->cancel && *e->cancel) return 0;
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
@@ -745,7 +748,7 @@ static void as_kind(const acc *a, int fn, qval *out)
     out->u.i = llround(d);
 }
 
-static void acc_val(const ragg *ra, const acc *a, qval *out)
+static void acc_val(exec *x, const ragg *ra, const acc *a, qval *out)
 {
     out->t = V_NULL;
     switch (ra->fn) {
@@ -763,7 +766,7 @@ static void acc_val(const ragg *ra, const acc *a, qval *out)
     case F_MEDIAN:
         /* The middle value, or the mean of the two middle ones (SQL's median). */
         if (!a->n_vals) break;
-        qsort(a->vals, a->n_vals, sizeof *a->vals, cmp_double);
+        qsort_r(a->vals, a->n_vals, sizeof *a->vals, cmp_double, x);
         out->t = V_NUM;
         out->u.d = a->n_vals % 2 ? a->vals[a->n_vals / 2]
                                  : (a->vals[a->n_vals / 2 - 1] + a->vals[a->n_vals / 2]) / 2;
@@ -2515,7 +2518,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         for (size_t i = 0; i < g.n_list && !g.stop; i++) {
             if ((i & (CANCEL_EVERY - 1)) == CANCEL_EVERY - 1 && x->cancel && *x->cancel) break;
             group *q = g.list[i];
-            for (int k = 0; k < p->n_raggs; k++) acc_val(&p->raggs[k], &q->accs[k], &aggs[k]);
+            for (int k = 0; k < p->n_raggs; k++) acc_val(x, &p->raggs[k], &q->accs[k], &aggs[k]);
             rowctx row = {0};
             row.keys = q->keys;
             row.aggs = aggs;
