@@ -95,9 +95,7 @@ static int bs_tz(repl *r, const char *arg)
 {
     char stmt[256];
     if (!*arg) {
-        char name[128];
-        if (shoal_db_setting_get(r->q.db, "timezone", name, sizeof name, NULL) != SHOAL_OK) snprintf(name, sizeof name, "UTC");
-        printf("time zone is %s\n", name);
+        printf("time zone is %s\n", shoal_session_timezone(r->q.s));
         return 0;
     }
     snprintf(stmt, sizeof stmt, "SET TIMEZONE = '%s'", arg);
@@ -105,8 +103,12 @@ static int bs_tz(repl *r, const char *arg)
         fprintf(stderr, "\\tz: invalid time zone name\n");
         return 1;
     }
-    if (shoal_cli_query_exec(&r->q, "query", stmt, strlen(stmt))) return 1;
-    printf("time zone is %s\n", arg);
+    int quiet = r->q.quiet;
+    r->q.quiet = 1;   /* the line below says it */
+    int rc = shoal_cli_query_exec(&r->q, "query", stmt, strlen(stmt));
+    r->q.quiet = quiet;
+    if (rc) return 1;
+    printf("time zone is %s\n", shoal_session_timezone(r->q.s));
     return 0;
 }
 
@@ -117,7 +119,7 @@ static const bs_cmd bs_cmds[] = {
     {"quit", bs_quit, "leave the shell"},
     {"timing", bs_timing, "on|off: print each statement's time"},
     {"format", bs_format, "table|csv|json|ndjson|markdown: the output format"},
-    {"tz", bs_tz, "[Area/City]: show or set the database's time zone"},
+    {"tz", bs_tz, "[Area/City]: show or set this session's time zone"},
 };
 
 static int bs_help(repl *r, const char *arg)

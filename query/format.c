@@ -304,7 +304,7 @@ static void out_cell_text(shoal_fmt *f, const char *s, int md)
     out(f, run, (size_t)(p - run));
 }
 
-int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
+int shoal_fmt_end(shoal_fmt *f)
 {
     char line[96];
     if (f->format == SHOAL_OUT_JSON) {
@@ -373,10 +373,6 @@ int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
             outs(f, line);
         }
         drop_cells(f);
-    }
-    if (timing && f->format == SHOAL_OUT_TABLE) {
-        snprintf(line, sizeof line, "Time: %.3f ms\n", ms);
-        outs(f, line);
     }
     flush(f);
     return f->failed ? SHOAL_EIO : 0;

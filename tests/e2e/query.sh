@@ -59,9 +59,24 @@ out=$(printf 'SELECT 1 AS a;\nSELEC 2\n' | "$SHOAL" query -f - 2>&1)
 check_eq query-syntax-error-runs-nothing "$out" $'<stdin>:2:1: error: expected "CREATE", "DROP", "EXPLAIN", "SELECT", "SET", "SHOW", \';\' or end of input but found "SELEC"\nSELEC 2\n^~~~~'
 check_status query-missing-file 2 "$SHOAL" query -f "$T/nope.shoal"
 
-# SET TIMEZONE persists in the database; SET NOW lasts for the session (one run).
-"$SHOAL" query "SET TIMEZONE = 'Europe/Berlin'" >/dev/null
+# SET TIMEZONE and SET NOW last for the session (one run); SET DATABASE TIMEZONE is the
+# default of every later session that sets none.
+check_eq query-timezone-session "$("$SHOAL" query "SET TIMEZONE = 'Asia/Shanghai'; SELECT ts FROM events WHERE seq = 1")" \
+    $'ts\n2025-03-03T17:00:00+08:00'
+check_eq query-timezone-not-persisted "$("$SHOAL" query 'SELECT ts FROM events WHERE seq = 1')" $'ts\n2025-03-03T09:00:00Z'
+"$SHOAL" query "SET DATABASE TIMEZONE = 'Europe/Berlin'" >/dev/null
 check_eq query-timezone-persists "$("$SHOAL" query 'SELECT ts FROM events WHERE seq = 1')" $'ts\n2025-03-03T10:00:00+01:00'
 check_eq query-timezone-dst "$("$SHOAL" query "SELECT 2025-07-01T12:00 AS t")" $'t\n2025-07-01T12:00:00+02:00'
+check_eq query-timezone-session-over-database "$("$SHOAL" query "SET TIMEZONE = 'UTC'; SELECT ts FROM events WHERE seq = 1; SHOW SETTINGS" | head -3)" \
+    $'ts\n2025-03-03T09:00:00Z\nsetting,value,scope'
+check_grep query-timezone-scope-session '^timezone,UTC,session$' "$("$SHOAL" query "SET TIMEZONE = 'UTC'; SHOW SETTINGS")"
+check_grep query-timezone-scope-database '^timezone,Europe/Berlin,database$' "$("$SHOAL" query "SHOW SETTINGS")"
+check_eq query-timezone-default "$("$SHOAL" query "SET TIMEZONE = 'UTC'; SET TIMEZONE = DEFAULT; SELECT ts FROM events WHERE seq = 1")" \
+    $'ts\n2025-03-03T10:00:00+01:00'
+e=$("$SHOAL" query "SET DATABASE NOW = '2025-01-01'" 2>&1)
+check_grep query-database-setting-only-timezone 'query:1:14: error: the database keeps only TIMEZONE' "$e"
+e=$("$SHOAL" query "SET DATA TIMEZONE = 'UTC'" 2>&1)
+check_grep query-database-word 'query:1:5: error: expected a setting or DATABASE after SET but found "DATA"' "$e"
 check_grep query-now-is-session 'wall clock' "$("$SHOAL" query 'SHOW SETTINGS')"
-"$SHOAL" query "SET TIMEZONE = 'UTC'" >/dev/null
+"$SHOAL" query "SET DATABASE TIMEZONE = 'UTC'" >/dev/null
+check_eq query-timezone-database-back "$("$SHOAL" query 'SELECT ts FROM events WHERE seq = 1')" $'ts\n2025-03-03T09:00:00Z'
