@@ -313,7 +313,7 @@ static void on_line(repl *r, const char *line)
         if (!*p) return;
     }
     if (append(r, line)) {
-        fprintf(stderr, "shoal: error: out of memory\n");
+        shoal_cli_fail("out of memory");
         reset_buf(r);
         return;
     }
@@ -419,7 +419,7 @@ int shoal_cmd_repl(const char *db_path, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "--format") || !strcmp(argv[i], "-F")) && i + 1 < argc) {
             if (!(format = shoal_query_format_parse(argv[++i]))) {
-                fprintf(stderr, "shoal repl: --format needs table, csv, json, ndjson or markdown\n");
+                shoal_cli_fail("--format needs table, csv, json, ndjson or markdown");
                 return 2;
             }
         } else if (!strcmp(argv[i], "--timing")) {
