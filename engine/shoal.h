@@ -483,6 +483,10 @@ void shoal_session_free(shoal_session *s);
 void shoal_session_set_output(shoal_session *s, shoal_write_fn fn, void *ctx);
 /* SHOAL_OUT_*. */
 void shoal_session_set_format(shoal_session *s, int format);
+/* Table format only: shows the first n rows of a result (0, the default: all) and
+ * then "… N more rows (hint)", keeping only those n rows in memory. hint is copied. */
+void shoal_session_set_max_rows(shoal_session *s, uint64_t n, const char *hint);
+uint64_t shoal_session_max_rows(const shoal_session *s);
 int shoal_session_format(const shoal_session *s);
 /* The name of the time zone statements run in: the session's (SET TIMEZONE), else the
  * database's default (SET DATABASE TIMEZONE), else "UTC". Static or session-owned:

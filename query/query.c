@@ -25,6 +25,8 @@ struct shoal_session {
     shoal_tz *tz;       /* the zone statements run in: the session's, else the database's */
     int tz_session;     /* SET TIMEZONE chose tz for this session */
     int no_views;       /* SET VIEWS = off: every query scans the log */
+    uint64_t max_rows;  /* table format: rows shown (0: all) */
+    char *max_rows_hint;
     shoal_bigcache *cache;   /* dense per-member arrays kept for the next statement */
 };
 
@@ -48,6 +50,7 @@ void shoal_session_free(shoal_session *s)
     if (!s) return;
     shoal_bigcache_free(s->cache);
     shoal_tz_free(s->tz);
+    shoal_free(s->max_rows_hint);
     shoal_free(s);
 }
 
@@ -62,6 +65,14 @@ void shoal_session_set_status(shoal_session *s, shoal_status_fn fn, void *ctx)
     s->status_ctx = ctx;
 }
 void shoal_session_set_format(shoal_session *s, int format) { s->format = format; }
+void shoal_session_set_max_rows(shoal_session *s, uint64_t n, const char *hint)
+{
+    s->max_rows = n;
+    shoal_free(s->max_rows_hint);
+    s->max_rows_hint = NULL;
+    if (hint && (s->max_rows_hint = shoal_malloc(strlen(hint) + 1))) strcpy(s->max_rows_hint, hint);
+}
+uint64_t shoal_session_max_rows(const shoal_session *s) { return s->max_rows; }
 int shoal_session_format(const shoal_session *s) { return s->format; }
 void shoal_session_set_timing(shoal_session *s, int on) { s->timing = on; }
 int shoal_session_timing(const shoal_session *s) { return s->timing; }
@@ -139,6 +150,7 @@ static int run_select(shoal_session *s, exec *x, const shoal_stmt *st, int expla
         rc = shoal_err_set(x->err, rc, -1, -1, "out of memory");
         goto fail;
     }
+    shoal_fmt_set_max_rows(f, s->max_rows, s->max_rows_hint);
     if (explain) {
         char **lines;
         int n;
@@ -170,6 +182,7 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
         rc = shoal_err_set(x->err, rc, -1, -1, "out of memory");
         goto fail;
     }
+    shoal_fmt_set_max_rows(f, s->max_rows, s->max_rows_hint);
     if (!strcasecmp(st->name, "types")) {
         /* With each type's number of events: one pass over the record headers. */
         uint32_t n = shoal_dict_count(x->r, SHOAL_NS_TYPE);
@@ -421,6 +434,7 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
         rc = shoal_err_set(x->err, rc, -1, -1, "out of memory");
         goto fail;
     }
+    shoal_fmt_set_max_rows(f, s->max_rows, s->max_rows_hint);
     static const char *const names[] = {"clause", "value", "holds"};
     if ((rc = shoal_fmt_begin(f, names, 3))) goto io;
     for (int i = 0; i < w.n; i++) {

@@ -168,3 +168,27 @@ check_grep help-lists-commands '^  query +run statements' "$("$SHOAL" help)"
 # Every "error:" line of cli/ has the command's prefix.
 bad=$(grep -n '"shoal: error\|fprintf(stderr, "shoal [a-z]*: [^e]' "$SHOAL_TESTS"/../cli/*.c | grep -v 'interrupted\|nosync\|committed\|lines up to\|the rows read' || true)
 check_eq cli-one-prefix "$bad" ""
+
+# ---------------------------------------------------------------- what the table shows
+# Control characters from the data never reach the terminal raw in table and markdown
+# output (escaped as \x1b, \r, \n, \t, \u0085); CSV and JSON keep the data exactly.
+printf '%s\n' '{"ts":"2025-03-05T09:00:00Z","member":"m1","type":"t","s":"a\u001b[31mred\u0007\r\nb\tc\u007f|\u0085"}' \
+              '{"ts":"2025-03-05T09:00:00Z","member":"中文名字","type":"t","s":""}' \
+              '{"ts":"2025-03-05T09:00:00Z","member":"x🎉y","type":"t"}' \
+              '{"ts":"2025-03-05T09:00:00Z","member":"e\u0301cole","type":"t","s":"ok"}' > "$T/ctl.ndjson"
+"$SHOAL" --db "$T/ctl" ingest -q "$T/ctl.ndjson"
+out=$("$SHOAL" --db "$T/ctl" query --format table 'SELECT member, s FROM events ORDER BY seq')
+check_eq query-table-escapes-and-widths "$out" $'member   | s\n---------+------------------------------------\nm1       | a\\x1b[31mred\\x07\\r\\nb\\tc\\x7f|\\u0085\n中文名字 | \nx🎉y     | NULL\ne\xcc\x81cole    | ok\n(4 rows)'
+if printf '%s' "$out" | LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]\|\xc2[\x80-\x9f]'; then fail query-table-no-raw-controls "$out"; else ok query-table-no-raw-controls; fi
+out=$("$SHOAL" --db "$T/ctl" query --format markdown 'SELECT member, s FROM events ORDER BY seq')
+check_eq query-markdown-escapes "$out" $'| member   | s                                      |\n| -------- | -------------------------------------- |\n| m1       | a\\x1b[31mred\\x07\\r<br>b\\tc\\x7f\\|\\u0085 |\n| 中文名字 |                                        |\n| x🎉y     | NULL                                   |\n| e\xcc\x81cole    | ok                                     |'
+check_eq query-csv-keeps-data "$("$SHOAL" --db "$T/ctl" query --format csv 'SELECT s FROM events WHERE seq = 1' | od -An -c | tr -s ' ')" \
+    "$(printf 's\n"a\033[31mred\a\r\nb\tc\177|\302\205"\n' | od -An -c | tr -s ' ')"
+check_eq query-json-escapes "$("$SHOAL" --db "$T/ctl" query --format ndjson 'SELECT s FROM events WHERE seq = 1')" \
+    '{"s":"a\u001b[31mred\u0007\r\nb\tc'$'\x7f''|'$'\xc2\x85''"}'
+# NULL and '' read apart: NULL in the table, an empty field in CSV against "" for ''.
+check_eq query-csv-null-and-empty "$("$SHOAL" --db "$T/ctl" query --format csv 'SELECT member, s FROM events WHERE seq IN (2, 3) ORDER BY seq')" \
+    $'member,s\n中文名字,""\nx🎉y,'
+check_eq query-json-null-and-empty "$("$SHOAL" --db "$T/ctl" query --format ndjson 'SELECT s FROM events WHERE seq IN (2, 3) ORDER BY seq')" \
+    $'{"s":""}\n{"s":null}'
+check_eq query-table-null-number "$("$SHOAL" --db "$T/ctl" query --format table 'SELECT 1 / 0 AS d, 12345 AS n')" $'d    | n\n-----+------\nNULL | 12345\n(1 row)'
