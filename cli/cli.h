@@ -35,6 +35,7 @@ typedef struct shoal_cli_query {
     shoal_session *s;
     int any_error;
     int quiet;   /* no status lines from CREATE, DROP and SET (timing still shows) */
+    FILE *out;   /* where results go: NULL for stdout (the REPL's \o FILE) */
 } shoal_cli_query;
 /* Set to 1 by a SIGINT handler to cancel the running statement. */
 extern volatile int shoal_cli_cancel;

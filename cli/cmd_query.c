@@ -25,7 +25,8 @@ const char shoal_cmd_query_usage[] =
     "               terminal, csv otherwise)\n"
     "  --timing     print each statement's time (\"Time: 1.234 ms\") on stderr, or\n"
     "               after its table in table format\n"
-    "  -q, --quiet  do not print what CREATE, DROP and SET did\n";
+    "  -q, --quiet  do not print what CREATE, DROP and SET did (table format)\n"
+    "  --maxrows N  rows a table shows on a terminal (default 40; 0: all)\n";
 
 /* Set by SIGINT handlers (here and in repl.c); the running statement sees it. */
 volatile int shoal_cli_cancel;
@@ -36,10 +37,10 @@ static void on_sigint(int sig)
     shoal_cli_cancel = 1;
 }
 
-static int write_stdout(void *ctx, const char *buf, size_t n)
+static int write_out(void *ctx, const char *buf, size_t n)
 {
-    (void)ctx;
-    return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
+    shoal_cli_query *q = ctx;
+    return fwrite(buf, 1, n, q->out ? q->out : stdout) == n ? 0 : -1;
 }
 
 /* A statement's status line: beside a table it reads like psql's command tags and
@@ -53,7 +54,7 @@ static void on_status(void *ctx, int kind, const char *line)
      * CSV or JSON (often with 2>&1) gets its data and nothing else. */
     if (kind == SHOAL_STATUS_TAG && (q->quiet || !table)) return;
     if (table) {
-        fprintf(stdout, "%s\n", line);
+        fprintf(q->out ? q->out : stdout, "%s\n", line);
         return;
     }
     fflush(stdout);
@@ -74,7 +75,7 @@ int shoal_cli_query_open(const char *db_path, int format, shoal_cli_query *q)
         shoal_db_close(q->db);
         return 2;
     }
-    shoal_session_set_output(q->s, write_stdout, NULL);
+    shoal_session_set_output(q->s, write_out, q);
     shoal_session_set_status(q->s, on_status, q);
     shoal_session_set_format(q->s, format ? format : isatty(1) ? SHOAL_OUT_TABLE : SHOAL_OUT_CSV);
     shoal_session_set_cancel(q->s, &shoal_cli_cancel);
@@ -93,6 +94,7 @@ int shoal_cli_query_exec(shoal_cli_query *q, const char *name, const char *src, 
     shoal_err_clear(&err);
     shoal_cli_cancel = 0;
     int rc = shoal_query_run(q->s, src, n, &err);
+    if (q->out) fflush(q->out);
     fflush(stdout);
     if (rc) {
         q->any_error = 1;
@@ -152,6 +154,7 @@ static int blank(const char *s, size_t n)
 int shoal_cmd_query(const char *db_path, int argc, char **argv)
 {
     int format = 0, timing = 0, quiet = 0;
+    long long max_rows = 40;
     const char *file = NULL, *text = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -167,6 +170,13 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
             }
         } else if (!strcmp(a, "--timing")) {
             timing = 1;
+        } else if (!strcmp(a, "--maxrows")) {
+            char *end = NULL;
+            if (i + 1 < argc) max_rows = strtoll(argv[++i], &end, 10);
+            if (!end || *end || max_rows < 0) {
+                shoal_cli_fail("--maxrows takes a number of rows (0: all)");
+                return 2;
+            }
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = 1;
         } else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
@@ -220,6 +230,9 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
     }
     q.quiet = quiet;
     shoal_session_set_timing(q.s, timing);
+    /* A screenful of a table on a terminal, as the DuckDB shell shows: a result of
+     * millions of rows would otherwise be held whole to size its columns. */
+    if (isatty(1)) shoal_session_set_max_rows(q.s, (uint64_t)max_rows, "--maxrows N shows more, --maxrows 0 all; or LIMIT");
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
