@@ -51,6 +51,11 @@ check_eq repl-pipe-i-status "$rc" 1
 out=$(printf '%s\n' '\maxrows 1' 'SELECT member FROM members ORDER BY member;' 'SET FORMAT = csv;' 'SELECT member FROM members ORDER BY member;' | "$SHOAL" repl --format table 2>&1)
 check_eq repl-pipe-maxrows "$out" $'tables show up to 1 row\nmember\n------\nalice\n… 1 more row (\\maxrows N shows more, \\maxrows 0 all; or LIMIT)\n(2 rows)\nmember\nalice\nbob'
 
+# \tz sets this session's zone only: the next session is in the database's again.
+out=$(printf '%s\n' '\tz Asia/Shanghai' 'SELECT ts FROM events WHERE seq = 1;' '\tz' | "$SHOAL" repl 2>&1)
+check_eq repl-pipe-tz-session "$out" $'time zone is Asia/Shanghai\nts\n2025-03-03T17:00:00+08:00\ntime zone is Asia/Shanghai'
+check_eq repl-pipe-tz-not-kept "$(printf '%s\n' '\tz' 'SELECT ts FROM events WHERE seq = 1;' | "$SHOAL" repl 2>&1)" $'time zone is UTC\nts\n2025-03-03T09:00:00Z'
+
 # ---------------------------------------------------------------- under a terminal
 pty() {   # pty SCRIPT-OF-INPUT: runs the repl under `script`, input written with delays
     local input=$1
