@@ -305,9 +305,9 @@ static int lookup(exec *x, const char *name, shoal_viewinfo *vi, shoal_namedef *
  * REPLACE finds its views unchanged. */
 static shoal_str after_create(shoal_str t)
 {
-    static const char *const words[] = {"create", "or", "replace", "counters", "score"};
+    static const char *const words[] = {"create", "or", "replace", "counters", "score", "layer", "tiers"};
     const char *p = t.ptr, *end = t.ptr + t.len;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 7; i++) {
         const char *q = p;
         while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
         size_t n = strlen(words[i]);
@@ -332,10 +332,10 @@ static const char *kind_phrase(int is_view, const shoal_viewinfo *vi, const shoa
     return nd->kind.len == 5 && !memcmp(nd->kind.ptr, "tiers", 5) ? "tiers" : "a layer";
 }
 
-/* CREATE OR REPLACE LAYER / TIERS: the old definition goes first, so that the new one is
- * checked without it (a condition that names it, directly or through another layer,
- * fails as a cycle would, at its position); when the new one fails, the old one is put
- * back. */
+/* CREATE OR REPLACE LAYER / TIERS: the same statement is the same definition, kept;
+ * otherwise the old definition goes first, so that the new one is checked without it
+ * (a condition that names it, directly or through another layer, fails as a cycle
+ * would, at its position); when the new one fails, the old one is put back. */
 static int replace_def(exec *x, const shoal_stmt *st, const char *kind, int (*create)(exec *x, const shoal_stmt *st))
 {
     shoal_viewinfo vi;
@@ -348,6 +348,11 @@ static int replace_def(exec *x, const shoal_stmt *st, const char *kind, int (*cr
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s", st->vname,
                              kind_phrase(is_view, &vi, &nd), !strcmp(kind, "tiers") ? "tiers" : "a layer");
     if (!is_def) return create(x, st);
+    shoal_str text = {x->src + st->off, (uint32_t)st->len};
+    if (same_text(nd.text, text)) {
+        snprintf(x->tag, sizeof x->tag, "CREATE %s %s (unchanged)", !strcmp(kind, "tiers") ? "TIERS" : "LAYER", st->vname);
+        return 0;
+    }
     shoal_err e;
     shoal_err_clear(&e);
     if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);

@@ -126,7 +126,10 @@ SHOAL
 out=$("$SHOAL" --db "$T/tags" query --format table -f "$T/defs.shoal" 2>&1)
 check_eq query-defs-first "$out" $'DROP LAYER gone (none existed)\nCREATE COUNTERS act (back-filled 2 events)\nCREATE SCORE heat (back-filled 2 events)\nCREATE LAYER posters\nCREATE TIERS t'
 out=$("$SHOAL" --db "$T/tags" query --format table -f "$T/defs.shoal" 2>&1)
-check_eq query-defs-again "$out" $'DROP LAYER gone (none existed)\nCREATE COUNTERS act (unchanged)\nCREATE SCORE heat (unchanged)\nCREATE LAYER posters (replaced)\nCREATE TIERS t (replaced)'
+check_eq query-defs-again "$out" $'DROP LAYER gone (none existed)\nCREATE COUNTERS act (unchanged)\nCREATE SCORE heat (unchanged)\nCREATE LAYER posters (unchanged)\nCREATE TIERS t (unchanged)'
+out=$("$SHOAL" --db "$T/tags" query --format table "CREATE OR REPLACE LAYER posters AS count(post) >= 1; CREATE OR REPLACE TIERS t (hi WHEN count(post) >= 1, lo OTHERWISE)" 2>&1)
+check_eq query-defs-replaced "$out" $'CREATE LAYER posters (replaced)\nCREATE TIERS t (replaced)'
+check_eq query-defs-replaced-answers "$("$SHOAL" --db "$T/tags" query "SELECT tier, count(*) AS n FROM tiers(t) GROUP BY tier")" $'tier,n\nhi,2'
 out=$("$SHOAL" --db "$T/tags" query --format table "CREATE OR REPLACE COUNTERS act AS count(post)" 2>&1)
 check_eq query-replace-changed "$out" 'CREATE COUNTERS act (replaced; back-filled 2 events)'
 check_grep query-replace-changed-shows "create or replace counters act as count\(post\)" \
