@@ -26,7 +26,7 @@ const char shoal_cmd_query_usage[] =
     "  --timing     print each statement's time (\"Time: 1.234 ms\") on stderr, or\n"
     "               after its table in table format\n"
     "  -q, --quiet  do not print what CREATE, DROP and SET did (table format)\n"
-    "  --maxrows N  rows a table shows on a terminal (default 40; 0: all)\n";
+    "  --maxrows N  rows a table shows (default: 40 on a terminal, else all; 0: all)\n";
 
 /* Set by SIGINT handlers (here and in repl.c); the running statement sees it. */
 volatile int shoal_cli_cancel;
@@ -154,7 +154,7 @@ static int blank(const char *s, size_t n)
 int shoal_cmd_query(const char *db_path, int argc, char **argv)
 {
     int format = 0, timing = 0, quiet = 0;
-    long long max_rows = 40;
+    long long max_rows = -1;   /* -1: 40 on a terminal, else all */
     const char *file = NULL, *text = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -173,7 +173,7 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
         } else if (!strcmp(a, "--maxrows")) {
             char *end = NULL;
             if (i + 1 < argc) max_rows = strtoll(argv[++i], &end, 10);
-            if (!end || *end || max_rows < 0) {
+            if (!end || *end || end == argv[i] || max_rows < 0) {
                 shoal_cli_fail("--maxrows takes a number of rows (0: all)");
                 return 2;
             }
@@ -232,7 +232,8 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
     shoal_session_set_timing(q.s, timing);
     /* A screenful of a table on a terminal, as the DuckDB shell shows: a result of
      * millions of rows would otherwise be held whole to size its columns. */
-    if (isatty(1)) shoal_session_set_max_rows(q.s, (uint64_t)max_rows, "--maxrows N shows more, --maxrows 0 all; or LIMIT");
+    if (max_rows < 0) max_rows = isatty(1) ? 40 : 0;
+    shoal_session_set_max_rows(q.s, (uint64_t)max_rows, "--maxrows N shows more, --maxrows 0 all; or LIMIT");
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;

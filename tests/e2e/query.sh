@@ -195,3 +195,20 @@ check_eq query-csv-null-and-empty "$("$SHOAL" --db "$T/ctl" query --format csv '
 check_eq query-json-null-and-empty "$("$SHOAL" --db "$T/ctl" query --format ndjson 'SELECT s FROM events WHERE seq IN (2, 3) ORDER BY seq')" \
     $'{"s":""}\n{"s":null}'
 check_eq query-table-null-number "$("$SHOAL" --db "$T/ctl" query --format table 'SELECT 1 / 0 AS d, 12345 AS n')" $'d    | n\n-----+------\nNULL | 12345\n(1 row)'
+
+# ---------------------------------------------------------------- the row cap
+# A capped table keeps only the rows it shows: memory does not grow with the result
+# (100k rows: the uncapped table holds every cell to size its columns).
+"$SHOAL" gen --events 100000 --seed 3 > "$T/gen.ndjson"
+"$SHOAL" --db "$T/gen" ingest -q "$T/gen.ndjson"
+out=$("$SHOAL" --db "$T/gen" query --format table --maxrows 3 'SELECT seq FROM events')
+check_eq query-maxrows "$out" $'seq\n---\n  1\n  2\n  3\n… 99997 more rows (--maxrows N shows more, --maxrows 0 all; or LIMIT)\n(100000 rows)'
+check_eq query-maxrows-not-csv "$("$SHOAL" --db "$T/gen" query --format csv --maxrows 3 'SELECT seq FROM events' | wc -l)" 100001
+check_eq query-maxrows-default-pipe "$("$SHOAL" --db "$T/gen" query --format table 'SELECT seq FROM events' | wc -l)" 100003
+if [ -x /usr/bin/time ]; then
+    capped=$(/usr/bin/time -f %M "$SHOAL" --db "$T/gen" query --format table --maxrows 40 'SELECT * FROM events' 2>&1 >/dev/null | tail -1)
+    whole=$(/usr/bin/time -f %M "$SHOAL" --db "$T/gen" query --format table --maxrows 0 'SELECT * FROM events' 2>&1 >/dev/null | tail -1)
+    if [ $((capped * 2)) -lt "$whole" ]; then ok query-maxrows-memory; else fail query-maxrows-memory "capped ${capped} KB, whole ${whole} KB"; fi
+else
+    skip "query-maxrows-memory: /usr/bin/time is not installed"
+fi
