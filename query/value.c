@@ -7,7 +7,7 @@
  * Types come in families: numbers (booleans are 0 and 1 among them), text, times and
  * durations. Times are instants (TS), local days (DATE) and months (MONTH): a day
  * stands for its first instant and a month for its first day when they meet a finer
- * time, in the database's time zone. Values of one family compare by value; values of
+ * time, in the session's time zone. Values of one family compare by value; values of
  * different families are never equal, and sort NULL, numbers, durations, times, text.
  */
 #include <ctype.h>
@@ -88,7 +88,7 @@ const char *shoal_val_type_name(int t)
     }
 }
 
-/* A time as an instant (a day's or a month's first, in the database's zone), or as a
+/* A time as an instant (a day's or a month's first, in the session's zone), or as a
  * day (a month's first): the finer of two times' kinds, to compare them in. */
 static int64_t as_instant(exec *x, const qval *v)
 {
