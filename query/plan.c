@@ -719,8 +719,8 @@ static int check_cmp(cctx *c, const shoal_node *n, const cx *a, const cx *b)
 
 /* A property's value has no type before it is read: text compared with it for
  * equality (=, !=, IN) matches its text, and the boolean or the number the text spells
- * too (newcomer = 'true' is newcomer IN ('true', TRUE)). The alternative for constant
- * k, when it has one, or NULL. */
+ * too (newcomer = 'true' is newcomer IN ('true', TRUE)); in an order (<, BETWEEN) it is
+ * that boolean or number. The alternative for constant k, when it has one, or NULL. */
 static cx *spelled(cctx *c, const cx *col, const cx *k)
 {
     qval v;
@@ -1221,6 +1221,13 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
                 if ((alt = spelled(c, e->a, e->b))) col = e->a, k = e->b;
                 else if ((alt = spelled(c, e->b, e->a))) col = e->b, k = e->a;
             }
+            if (!alt && op != SHOAL_OP_EQ && op != SHOAL_OP_NE) {
+                /* words > '100': ordered as the number it spells (as text it would sort
+                 * after every number) */
+                cx *k1 = spelled(c, e->a, e->b), *k2 = k1 ? NULL : spelled(c, e->b, e->a);
+                if (k1) e->b = k1;
+                if (k2) e->a = k2;
+            }
             if (alt) {
                 e->op = X_IN;
                 e->sub = op == SHOAL_OP_NE;
@@ -1291,6 +1298,11 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         if (!(e->a = compile(c, n->a, mode))) return NULL;
         if (!(e->b = compile_against(c, e->a, n->b, mode)) || !(e->c = compile_against(c, e->a, n->c, mode))) return NULL;
         if (check_cmp(c, n, e->a, e->b) || check_cmp(c, n, e->a, e->c)) return NULL;
+        {
+            cx *k;
+            if ((k = spelled(c, e->a, e->b))) e->b = k;   /* as for words > '100' */
+            if ((k = spelled(c, e->a, e->c))) e->c = k;
+        }
         e->rt = V_BOOL;
         return e;
     case SHOAL_AST_LIKE:

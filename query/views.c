@@ -66,6 +66,24 @@ static int is_event_column(const char *s)
 /* The program of a filter; its semantics are query/exec.c's over the same tree. */
 static int prog(pbuf *b, const shoal_node *n);
 
+/* A boolean or a number as a constant of the program. */
+static int put_value(pbuf *b, const qval *sp)
+{
+    unsigned char v[12];
+    if (sp->t == V_BOOL) {
+        v[0] = SHOAL_VP_BOOL;
+        v[1] = (unsigned char)(sp->u.i != 0);
+        return put(b, v, 2);
+    }
+    if (sp->t == V_INT) {
+        v[0] = SHOAL_VP_INT;
+        return put(b, v, 1 + shoal_varint_put(v + 1, shoal_zigzag(sp->u.i)));
+    }
+    v[0] = SHOAL_VP_NUM;
+    memcpy(v + 1, &sp->u.d, 8);
+    return put(b, v, 9);
+}
+
 /* A text constant compared for equality with a property also matches the boolean or
  * number it spells (plan.c's spelled: newcomer = 'true' is newcomer IN ('true', TRUE)),
  * so a view decides events as the scan does: a = c, then OR a = the spelled value. */
@@ -75,22 +93,19 @@ static int prog_eq(pbuf *b, const shoal_node *a, const shoal_node *c)
     if (prog(b, a) || prog(b, c) || put(b, v, 2)) return -1;
     qval sp;
     if (c->kind != SHOAL_AST_STR || !shoal_val_spell(c->s, (uint32_t)c->n, &sp)) return 0;
-    if (prog(b, a)) return -1;
-    if (sp.t == V_BOOL) {
-        v[0] = SHOAL_VP_BOOL;
-        v[1] = (unsigned char)(sp.u.i != 0);
-        if (put(b, v, 2)) return -1;
-    } else if (sp.t == V_INT) {
-        v[0] = SHOAL_VP_INT;
-        if (put(b, v, 1 + shoal_varint_put(v + 1, shoal_zigzag(sp.u.i)))) return -1;
-    } else {
-        v[0] = SHOAL_VP_NUM;
-        memcpy(v + 1, &sp.u.d, 8);
-        if (put(b, v, 9)) return -1;
-    }
+    if (prog(b, a) || put_value(b, &sp)) return -1;
     v[0] = SHOAL_VP_CMP;
     v[1] = SHOAL_VP_EQ;
     return put(b, v, 2) || put_op(b, SHOAL_VP_OR);
+}
+
+/* A constant in an order (words > '100'): text that spells a boolean or a number is
+ * that value (plan.c's spelled), as the scan orders it. */
+static int prog_ordered(pbuf *b, const shoal_node *n)
+{
+    qval sp;
+    if (n->kind != SHOAL_AST_STR || !shoal_val_spell(n->s, (uint32_t)n->n, &sp)) return prog(b, n);
+    return put_value(b, &sp);
 }
 
 static int prog(pbuf *b, const shoal_node *n)
@@ -142,7 +157,7 @@ static int prog(pbuf *b, const shoal_node *n)
         if (n->op >= SHOAL_OP_EQ && n->op <= SHOAL_OP_GE) {
             v[0] = SHOAL_VP_CMP;
             v[1] = (unsigned char)(SHOAL_VP_EQ + (n->op - SHOAL_OP_EQ));
-            return prog(b, n->a) || prog(b, n->b) || put(b, v, 2);
+            return prog_ordered(b, n->a) || prog_ordered(b, n->b) || put(b, v, 2);
         }
         break;
     case SHOAL_AST_CALL: {

@@ -88,11 +88,20 @@ same lang-prop-ne-false-text "SELECT count(*) FROM events WHERE original != 'FAL
     "SELECT count(*) FROM ev WHERE original = 1"
 same lang-prop-in-number-text "SELECT count(*) FROM events WHERE words IN ('10', '20.0', 30)" \
     "SELECT count(*) FROM ev WHERE words IN (10, 20, 30)"
+# … and in an order, text that spells a number is that number (as text it sorted after
+# every number: words > '100' matched nothing)
+same lang-prop-order-text "SELECT count(*) FROM events WHERE words > '100' AND words <= '300.5'" \
+    "SELECT count(*) FROM ev WHERE words > 100 AND words <= 300.5"
+same lang-prop-between-text "SELECT count(*) FROM events WHERE words BETWEEN '10' AND '20'" \
+    "SELECT count(*) FROM ev WHERE words BETWEEN 10 AND 20"
 same lang-prop-view-spelled "SELECT sum(count(post WHERE original = 'true')) AS n FROM members" \
     "SELECT count(*) FROM ev WHERE type = 'post' AND original = 1"
 "$SHOAL" --db "$T/wk" query "CREATE COUNTERS spelled AS count(post WHERE original = 'true')" >/dev/null
 check_eq lang-prop-view-spelled-view "$("$SHOAL" --db "$T/wk" query "SELECT sum(count(post WHERE original = 'true')) AS n FROM members")" \
     "$("$SHOAL" query "SELECT sum(count(post WHERE original = 'true')) AS n FROM members")"
+"$SHOAL" --db "$T/wk" query "CREATE COUNTERS ordered AS count(post WHERE words > '100')" >/dev/null
+check_eq lang-prop-view-ordered-view "$("$SHOAL" --db "$T/wk" query "SELECT sum(count(post WHERE words > '100')) AS n FROM members")" \
+    "$("$SHOAL" query "SELECT sum(count(post WHERE words > 100)) AS n FROM members")"
 check_grep lang-prop-view-spelled-used 'counters spelled' "$("$SHOAL" --db "$T/wk" query "EXPLAIN SELECT sum(count(post WHERE original = 'true')) AS n FROM members")"
 
 # ---------------------------------------------------------------- min and max per member
