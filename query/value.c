@@ -148,7 +148,9 @@ int shoal_val_spell(const char *s, uint32_t n, qval *out)
         out->u.i = buf[0] == 't' || buf[0] == 'T';
         return 1;
     }
-    if (buf[0] == ' ' || buf[0] == '\t' || buf[n - 1] == ' ') return 0;
+    /* decimal only: strtod would read hexadecimal, "inf" and "nan" too */
+    for (uint32_t i = 0; i < n; i++)
+        if (!strchr("0123456789+-.eE", buf[i])) return 0;
     char *end;
     errno = 0;
     long long i = strtoll(buf, &end, 10);
