@@ -113,41 +113,48 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
                 fprintf(stderr, "shoal ingest: %s: lines up to %llu are committed\n", name,
                         (unsigned long long)st.acked_line);
         }
-        if (st.n_rejected) any_rejected = 1;
+        if (st.n_rejected || st.n_conflict) any_rejected = 1;
         if (!prog.quiet && (rc == SHOAL_OK || rc == SHOAL_ECANCEL || st.n_records)) {
-            printf("%s: %llu read, %llu added, %llu duplicates, %llu rejected", name,
-                   (unsigned long long)st.n_records, (unsigned long long)st.n_added,
-                   (unsigned long long)st.n_dup, (unsigned long long)st.n_rejected);
-            if (st.n_rejected) {
-                const char *rp = opts.rejects_path;
-                char buf[4200];
-                if (!rp) {
-                    snprintf(buf, sizeof buf, "%s.rejects", strcmp(argv[i], "-") == 0 ? "stdin" : argv[i]);
-                    rp = buf;
-                }
-                printf(" (see %s)", rp);
+            printf("%s: %llu read, %llu added, %llu duplicates, ", name, (unsigned long long)st.n_records,
+                   (unsigned long long)st.n_added, (unsigned long long)st.n_dup);
+            if (st.n_conflict)
+                printf("%llu conflicting (same id, different content), ", (unsigned long long)st.n_conflict);
+            printf("%llu rejected", (unsigned long long)st.n_rejected);
+            /* After a failure of the reject file itself, it holds only the rejects of
+             * the committed lines: the error said so, the summary does not point there. */
+            if ((st.n_rejected || st.n_conflict) && st.rejects_path[0] && !(rc && err.code == SHOAL_EIO)) {
+                char def[4200];
+                snprintf(def, sizeof def, "%s.rejects", strcmp(argv[i], "-") == 0 ? "stdin" : argv[i]);
+                if (!opts.rejects_path && strcmp(def, st.rejects_path) != 0)
+                    printf(" (see %s in the working directory: \"%s\" cannot be written)", st.rejects_path, def);
+                else
+                    printf(" (see %s)", st.rejects_path);
             }
             putchar('\n');
         }
-        if (interrupted && !prog.quiet)
-            fprintf(stderr, "shoal ingest: interrupted: %s is committed up to line %llu\n", name,
-                    (unsigned long long)st.acked_line);
         tot.n_records += st.n_records;
         tot.n_added += st.n_added;
         tot.n_dup += st.n_dup;
         tot.n_rejected += st.n_rejected;
+        tot.n_conflict += st.n_conflict;
         tot.bytes += st.bytes;
-        if (st.last_seq) tot.last_seq = st.last_seq;
     }
     double el = shoal_cli_feedback_stop(&prog);
     if (!prog.quiet) {
-        if (argc - optind > 1)
-            printf("total: %llu read, %llu added, %llu duplicates, %llu rejected\n",
-                   (unsigned long long)tot.n_records, (unsigned long long)tot.n_added,
-                   (unsigned long long)tot.n_dup, (unsigned long long)tot.n_rejected);
-        fprintf(stderr, "%.2f s, %.0f events/s, %.1f MB/s; the log now holds %llu events\n", el,
-                el > 0 ? (double)tot.n_records / el : 0.0, el > 0 ? (double)tot.bytes / el / 1e6 : 0.0,
-                (unsigned long long)tot.last_seq);
+        if (argc - optind > 1) {
+            printf("total: %llu read, %llu added, %llu duplicates, ", (unsigned long long)tot.n_records,
+                   (unsigned long long)tot.n_added, (unsigned long long)tot.n_dup);
+            if (tot.n_conflict)
+                printf("%llu conflicting (same id, different content), ", (unsigned long long)tot.n_conflict);
+            printf("%llu rejected\n", (unsigned long long)tot.n_rejected);
+        }
+        fprintf(stderr, "%.2f s, %.0f events/s, %.1f MB/s; ", el, el > 0 ? (double)tot.n_records / el : 0.0,
+                el > 0 ? (double)tot.bytes / el / 1e6 : 0.0);
+        uint64_t n_log = 0;
+        if (shoal_cli_log_count(db, &n_log) == 0)
+            fprintf(stderr, "the log now holds %llu events\n", (unsigned long long)n_log);
+        else
+            fputc('\n', stderr);
     }
     shoal_db_close(db);
     if (interrupted) return 130;

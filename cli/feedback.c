@@ -24,6 +24,16 @@ double shoal_cli_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+int shoal_cli_log_count(shoal_db *db, uint64_t *n)
+{
+    shoal_reader *r;
+    int rc = shoal_reader_open(db, &r, NULL);
+    if (rc) return rc;
+    *n = shoal_reader_last_seq(r);
+    shoal_reader_close(r);
+    return 0;
+}
+
 static void on_commit(void *ctx, const shoal_ingest_stats *st)
 {
     shoal_cli_feedback *f = ctx;

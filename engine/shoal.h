@@ -365,6 +365,8 @@ typedef struct shoal_ingest_stats {
     uint64_t acked_line;   /* every record up to this input line is committed */
     uint64_t last_seq;     /* last sequence in the log after the last commit */
     uint64_t n_batches;    /* write transactions committed */
+    uint64_t n_conflict;   /* events whose id is in the log with different content */
+    char rejects_path[4096];   /* the reject file written, "" when none was opened */
 } shoal_ingest_stats;
 
 typedef struct shoal_ingest_opts {

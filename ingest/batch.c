@@ -2,15 +2,24 @@
  * transactions, bad records written to the reject file (see batch.h).
  *
  * A batch ends at a record count or at an arena size, whichever comes first, so
- * memory stays flat for any input. Rejects are flushed to disk before the commit
- * that acknowledges their lines is reported, so a caller that says "committed up to
- * line N" never loses the reasons for lines before N.
+ * memory stays flat for any input.
+ *
+ * What is acknowledged. The lines of a batch, good and rejected, are acknowledged
+ * together when the batch's commit returns (acked_line). The rejects of those lines
+ * are written, flushed and (unless the database is open with SHOAL_OPEN_NOSYNC)
+ * fsynced before that commit is attempted, so "committed up to line N" always implies
+ * "the reasons for every rejected line before N are on disk". When the reject file
+ * cannot be opened, written, flushed or synced (a full disk, /dev/full, a read-only
+ * directory), the batch in progress is not committed: some of its rejects may be
+ * missing from the file, so its good lines cannot be acknowledged either. The error
+ * names the reject file and the system's reason, and acked_line still says what is in.
  */
 #include "batch.h"
 #include "shoal_int.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 /* 16384 events amortise the commit (an fsync) to well under a microsecond each while
  * keeping a batch's memory around 8 MiB for typical events. */
@@ -23,7 +32,10 @@ struct shoal_batch {
     const shoal_ingest_opts *opts;
     shoal_ingest_stats *st;
     char rejects_path[4096];
+    char fallback_path[4096];   /* tried when rejects_path's directory is not writable */
     FILE *rejects;
+    bool rejects_dirty;   /* rejects written since the last flush */
+    bool rejects_failed;  /* the reject file failed: nothing more may be committed */
     shoal_arena *a;
     shoal_event *evs;
     size_t n, cap;
@@ -59,18 +71,53 @@ void shoal_batch_free(shoal_batch *b)
     shoal_free(b);
 }
 
+void shoal_batch_set_fallback(shoal_batch *b, const char *path)
+{
+    snprintf(b->fallback_path, sizeof b->fallback_path, "%s", path ? path : "");
+}
+
 shoal_arena *shoal_batch_arena(shoal_batch *b) { return b->a; }
+
+/* The reject file failed with errno e: remember it (the batch in progress must not
+ * be committed) and say which file and why. */
+static int rejects_error(shoal_batch *b, int e, shoal_err *err)
+{
+    b->rejects_failed = true;
+    const char *path = b->st->rejects_path[0] ? b->st->rejects_path : b->rejects_path;
+    int had = err && err->code;
+    shoal_err_set(err, SHOAL_EIO, -1, -1, "cannot write rejects to \"%s\": %s", path, strerror(e ? e : EIO));
+    if (err && !had) err->sys = e ? e : EIO;
+    return SHOAL_EIO;
+}
+
+/* Puts the rejects written so far on disk: flushed, and fsynced like the commit they
+ * precede (not with SHOAL_OPEN_NOSYNC; not for a pipe or a device, which cannot). */
+static int rejects_sync(shoal_batch *b, shoal_err *err)
+{
+    if (b->rejects_failed) return rejects_error(b, EIO, err);
+    if (!b->rejects || !b->rejects_dirty) return SHOAL_OK;
+    errno = 0;
+    if (fflush(b->rejects) != 0 || ferror(b->rejects)) return rejects_error(b, errno, err);
+    if (!(b->db->flags & SHOAL_OPEN_NOSYNC) && fsync(fileno(b->rejects)) != 0 && errno != EINVAL &&
+        errno != EROFS && errno != ENOTSUP)
+        return rejects_error(b, errno, err);
+    b->rejects_dirty = false;
+    return SHOAL_OK;
+}
 
 shoal_event *shoal_batch_slot(shoal_batch *b) { return &b->evs[b->n]; }
 
 int shoal_batch_commit(shoal_batch *b, shoal_err *err)
 {
+    /* The rejects of the lines this commit acknowledges go to disk first. */
+    int rc = rejects_sync(b, err);
+    if (rc) return rc;
     if (b->n == 0) {
         b->st->acked_line = b->last_line;
         return SHOAL_OK;
     }
     shoal_append_stats as;
-    int rc = shoal_log_append(b->db, b->evs, b->n, true, &as, err);
+    rc = shoal_log_append(b->db, b->evs, b->n, true, &as, err);
     if (rc) return rc;
     b->st->n_added += as.n_added;
     b->st->n_dup += as.n_dup;
@@ -79,8 +126,6 @@ int shoal_batch_commit(shoal_batch *b, shoal_err *err)
     b->st->n_batches++;
     b->n = 0;
     shoal_arena_reset(b->a);
-    /* Rejects of acknowledged lines are on disk before we say so. */
-    if (b->rejects) fflush(b->rejects);
     if (b->opts->on_commit) b->opts->on_commit(b->opts->ctx, b->st);
     return SHOAL_OK;
 }
@@ -99,22 +144,37 @@ int shoal_batch_reject(shoal_batch *b, const char *name, uint64_t line, const ch
 {
     b->last_line = line;
     b->st->n_rejected++;
+    if (b->rejects_failed) return rejects_error(b, EIO, err);
     if (!b->rejects) {
-        b->rejects = fopen(b->rejects_path, "w");
-        if (!b->rejects) {
-            int e = errno;
-            shoal_err_set(err, SHOAL_EIO, -1, -1, "cannot write rejects to \"%s\": %s", b->rejects_path, strerror(e));
-            if (err) err->sys = e;
-            return SHOAL_EIO;
+        const char *path = b->rejects_path;
+        b->rejects = fopen(path, "w");
+        int e = errno;
+        /* The default beside the input, in a directory we may not write: the fallback
+         * the caller chose (the working directory), said in the summary. */
+        if (!b->rejects && b->fallback_path[0] && (e == EACCES || e == EPERM || e == EROFS)) {
+            path = b->fallback_path;
+            b->rejects = fopen(path, "w");
+            if (!b->rejects) {
+                snprintf(b->st->rejects_path, sizeof b->st->rejects_path, "%s", b->rejects_path);
+                int e2 = errno;
+                b->rejects_failed = true;
+                int had = err && err->code;
+                shoal_err_set(err, SHOAL_EIO, -1, -1,
+                              "cannot write rejects to \"%s\": %s, nor to \"%s\": %s (pass --rejects FILE)",
+                              b->rejects_path, strerror(e), b->fallback_path, strerror(e2));
+                if (err && !had) err->sys = e;
+                return SHOAL_EIO;
+            }
         }
+        snprintf(b->st->rejects_path, sizeof b->st->rejects_path, "%s", path);
+        if (!b->rejects) return rejects_error(b, e, err);
     }
+    errno = 0;
     fprintf(b->rejects, "%s:%llu: %s\n", name, (unsigned long long)line, reason);
     fwrite(raw.ptr ? raw.ptr : "", 1, raw.len, b->rejects);
     fputc('\n', b->rejects);
-    if (ferror(b->rejects)) {
-        shoal_err_set(err, SHOAL_EIO, -1, -1, "cannot write rejects to \"%s\"", b->rejects_path);
-        return SHOAL_EIO;
-    }
+    b->rejects_dirty = true;
+    if (ferror(b->rejects)) return rejects_error(b, errno, err);
     if (b->opts->on_reject) b->opts->on_reject(b->opts->ctx, name, line, reason);
     return SHOAL_OK;
 }
@@ -124,7 +184,7 @@ int shoal_batch_finish(shoal_batch *b, shoal_err *err)
     int rc = shoal_batch_commit(b, err);
     FILE *f = b->rejects;
     b->rejects = NULL;
-    if (f && fclose(f) != 0 && rc == SHOAL_OK)
-        rc = shoal_err_set(err, SHOAL_EIO, -1, -1, "cannot write rejects to \"%s\"", b->rejects_path);
+    errno = 0;
+    if (f && fclose(f) != 0 && rc == SHOAL_OK) rc = rejects_error(b, errno, err);
     return rc;
 }

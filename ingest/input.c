@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* 1 MiB reads: large enough that syscalls cost nothing per record, small enough that
@@ -333,3 +334,10 @@ uint64_t shoal_input_line(const shoal_input *in) { return in->rec_line; }
 uint64_t shoal_input_bytes(const shoal_input *in) { return in->n_read - (in->len - in->pos); }
 
 const char *shoal_input_name(const shoal_input *in) { return in->name; }
+
+int shoal_input_is_file(const shoal_input *in, const char *path)
+{
+    struct stat a, b;
+    if (in->mem || in->fd < 0 || fstat(in->fd, &a) != 0 || stat(path, &b) != 0) return 0;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}

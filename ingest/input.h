@@ -56,6 +56,10 @@ uint64_t shoal_input_line(const shoal_input *in);
 /* Bytes of input consumed so far. */
 uint64_t shoal_input_bytes(const shoal_input *in);
 
+/* 1 when path names the file the input reads (same device and inode, so through
+ * symbolic and hard links too), 0 otherwise (no such file, or a memory input). */
+int shoal_input_is_file(const shoal_input *in, const char *path);
+
 /* The name given to open ("-" is reported as "<stdin>"). */
 const char *shoal_input_name(const shoal_input *in);
 
