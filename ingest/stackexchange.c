@@ -924,6 +924,21 @@ int shoal_import_stackexchange(shoal_db *db, const char *dir, const shoal_ingest
         snprintf(rejects_path, sizeof rejects_path, "%.*s.rejects", (int)(n - s), dir + s);
     }
 
+    /* The reject file is created (truncated) at the first reject: it must not be one
+     * of the files read, whatever name or link leads to it. */
+    static const char *const inputs[] = {"Users.xml", "Posts.xml", "Posts.csv", "Votes.xml",
+                                         "Comments.xml", "Badges.xml", "PostLinks.xml"};
+    struct stat rs;
+    if (stat(rejects_path, &rs) == 0) {
+        for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+            char p[4200];
+            snprintf(p, sizeof p, "%s/%s", dir, inputs[i]);
+            if (stat(p, &sb) == 0 && sb.st_dev == rs.st_dev && sb.st_ino == rs.st_ino)
+                return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the reject file \"%s\" is the input \"%s\"",
+                                     rejects_path, p);
+        }
+    }
+
     imp m = {.db = db, .opts = opts, .st = st, .err = err};
     if ((rc = shoal_batch_new(db, opts, rejects_path, st, &m.b, err))) return rc;
     /* Users first (join times for the newcomer rule), then an index of Posts (owners,

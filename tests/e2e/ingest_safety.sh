@@ -71,3 +71,11 @@ echo bad > "$T/allbad.ndjson"; : > "$T/empty.ndjson"
 check_grep "all lines rejected: the log still holds 7" "the log now holds 7 events" "$(cd "$T" && "$SHOAL" --db "$T/d7" ingest "$T/allbad.ndjson" 2>&1)"
 check_grep "empty file: the log still holds 7" "the log now holds 7 events" "$("$SHOAL" --db "$T/d7" ingest "$T/empty.ndjson" 2>&1)"
 check_grep "all duplicates: the log still holds 7" "the log now holds 7 events" "$("$SHOAL" --db "$T/d7" ingest "$T/seven.ndjson" 2>&1)"
+
+# 2 for import: the reject file may not be one of the dump's files either.
+cp -r "$SHOAL_TESTS/data/se-sample" "$T/se"
+n=$(wc -l < "$T/se/Votes.xml")
+out=$("$SHOAL" --db "$T/dse" import stackexchange --rejects "$T/se/Votes.xml" "$T/se" 2>&1); rc=$?
+check_eq "import --rejects = a dump file: exit 2" "$rc" 2
+check_grep "import --rejects = a dump file: said" "the reject file \"$T/se/Votes.xml\" is the input" "$out"
+check_eq "import --rejects = a dump file: file intact" "$(wc -l < "$T/se/Votes.xml")" "$n"
