@@ -22,7 +22,10 @@
  */
 #include "shoal_int.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/statvfs.h>
 
 typedef struct keyed {
     const unsigned char *key;   /* in the batch's key buffer */
@@ -253,6 +256,30 @@ fail:
     return rc;
 }
 
+/* Below this much free space, an I/O error while writing is taken for a full disk:
+ * LMDB reports a short write (what a full disk gives) as EIO, and a batch writes a few
+ * MiB at a time, so a genuine EIO with more room than that is something else. */
+#define DISK_FULL_BELOW ((uint64_t)64 << 20)
+
+/* A write that failed with ENOSPC, or with EIO on a file system with almost no room
+ * left, says that the disk is full and where, instead of "Input/output error". */
+static void disk_full_msg(shoal_db *db, shoal_err *e)
+{
+    struct statvfs vs;
+    if (e->code != SHOAL_ESTORE || (e->sys != EIO && e->sys != ENOSPC) || !db->path) return;
+    if (statvfs(db->path, &vs) != 0) return;
+    uint64_t avail = (uint64_t)vs.f_bavail * vs.f_frsize;
+    if (e->sys == EIO && avail >= DISK_FULL_BELOW) return;
+    /* "cannot commit the batch: Input/output error": the cause replaces the symptom. */
+    char *colon = strrchr(e->msg, ':');
+    if (colon && strcmp(colon + 1 + (colon[1] == ' '), mdb_strerror(e->sys)) == 0) *colon = 0;
+    char msg[sizeof e->msg];
+    snprintf(msg, sizeof msg, "%.100s: no space left on the device holding \"%.60s\" (%llu KiB free)", e->msg,
+             db->path, (unsigned long long)(avail >> 10));
+    memcpy(e->msg, msg, sizeof msg);
+    e->sys = ENOSPC;
+}
+
 int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_stats *st, shoal_err *err)
 {
     return shoal_log_append(db, evs, n, false, st, err);
@@ -308,8 +335,11 @@ int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checke
             if ((rc = shoal_db_grow(db, err))) break;
             continue;
         }
-        if (rc == SHOAL_OK) db->saw_dups = st->n_dup > 0;
-        if (rc && err) shoal_err_set(err, tmp.code, tmp.off, tmp.len, "%s", tmp.msg), err->sys = tmp.sys;
+        if (rc == SHOAL_OK) db->saw_dups = st->n_dup + st->n_conflict > 0;
+        if (rc && err) {
+            disk_full_msg(db, &tmp);
+            shoal_err_set(err, tmp.code, tmp.off, tmp.len, "%s", tmp.msg), err->sys = tmp.sys;
+        }
         break;
     }
     shoal_free(ks);

@@ -223,7 +223,9 @@ int shoal_db_setting_set(shoal_db *db, const char *key, const char *val, shoal_e
 
 typedef struct shoal_append_stats {
     uint64_t n_added;    /* new events appended */
-    uint64_t n_dup;      /* events skipped because their key was already in the log */
+    uint64_t n_dup;      /* events skipped because the same event is already in the log */
+    uint64_t n_conflict; /* events skipped because their id is in the log (or earlier in
+                            the batch) with different content: a producer's bug */
     uint64_t first_seq;  /* sequence of the first appended event, 0 when none */
     uint64_t last_seq;   /* sequence of the last event in the log after the batch */
 } shoal_append_stats;

@@ -79,3 +79,17 @@ out=$("$SHOAL" --db "$T/dse" import stackexchange --rejects "$T/se/Votes.xml" "$
 check_eq "import --rejects = a dump file: exit 2" "$rc" 2
 check_grep "import --rejects = a dump file: said" "the reject file \"$T/se/Votes.xml\" is the input" "$out"
 check_eq "import --rejects = a dump file: file intact" "$(wc -l < "$T/se/Votes.xml")" "$n"
+
+# 4. The database's disk fills up: the error says so, and where (LMDB reports the
+# short write as "Input/output error"). Needs a small tmpfs, so root.
+mkdir "$T/small"
+if [ "$(id -u)" -ne 0 ] || ! mount -t tmpfs -o size=2m shoal-test "$T/small" 2>/dev/null; then
+    skip "disk full: cannot mount a small tmpfs here (needs root)"
+else
+    "$SHOAL" gen --events 40000 --seed 3 > "$T/big.ndjson"
+    out=$("$SHOAL" --db "$T/small/db" ingest "$T/big.ndjson" 2>&1); rc=$?
+    umount "$T/small"
+    check_eq "disk full: exit 2" "$rc" 2
+    check_grep "disk full: says the disk is full, and which" "no space left on the device holding \"$T/small/db\"" "$out"
+    if printf '%s\n' "$out" | grep -q "Input/output error"; then fail "disk full: not reported as an I/O error" "$out"; else ok "disk full: not reported as an I/O error"; fi
+fi
