@@ -72,6 +72,8 @@ size_t shoal_csv_frame(const char *p, size_t n, int *st, uint64_t *n_nl)
     return n;
 }
 
+int shoal_csv_frame_quoted(int st) { return st == ST_QUOTED; }
+
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
@@ -104,7 +106,10 @@ static int split(const char *p, size_t n, int at_eof, char *o, shoal_str *f, uin
                 const char *q = memchr(p + i, '"', n - i);
                 if (!q)
                     return fail(err, p, p + open, n - open, "unterminated quoted field%s",
-                                at_eof ? " at end of file" : "");
+                                at_eof == SHOAL_CSV_CUT ? " (no closing quote before the end of file or within "
+                                                          "1 MiB): this line alone is rejected"
+                                : at_eof ? " at end of file"
+                                         : "");
                 size_t j = (size_t)(q - p);
                 memcpy(o, p + i, j - i);
                 o += j - i;

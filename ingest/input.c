@@ -151,6 +151,20 @@ static int skip(shoal_input *in, shoal_err *err)
     }
 }
 
+/* A CSV record that runs past the end of input or past SHOAL_MAX_RECORD with a
+ * quoted field open across lines is almost always a stray opening quote, which would
+ * otherwise swallow the rest of the file into one reject. Such a record is cut at the
+ * end of its first line, which is rejected alone (its quote is unterminated there:
+ * *at_eof = SHOAL_CSV_CUT says so), and framing resumes at the next line. */
+static int cut_first_line(shoal_input *in, int *at_eof)
+{
+    const char *nl = memchr(in->buf + in->pos, '\n', in->len - in->pos);
+    assert(nl);
+    in->fnl = 0;
+    *at_eof = SHOAL_CSV_CUT;
+    return take(in, (size_t)(nl - in->buf), 1);
+}
+
 /* Frames the next record into raw. Returns 1, 2 (oversized), 0 at the end of input,
  * or SHOAL_EIO. at_eof is set when the record was ended by the end of input. */
 static int next_record(shoal_input *in, int *at_eof, shoal_err *err)
@@ -162,11 +176,15 @@ static int next_record(shoal_input *in, int *at_eof, shoal_err *err)
         in->scan = in->len;
         if (in->eof) {
             if (in->pos == in->len) return 0;
+            if (in->fnl > 0 && shoal_csv_frame_quoted(in->fst)) return cut_first_line(in, at_eof);
             *at_eof = 1;
             return take(in, in->len, 0);
         }
         /* + 1 leaves room for the '\r' of a CRLF record of exactly the limit. */
-        if (in->len - in->pos > (size_t)SHOAL_MAX_RECORD + 1) return skip(in, err);
+        if (in->len - in->pos > (size_t)SHOAL_MAX_RECORD + 1) {
+            if (in->fnl > 0) return cut_first_line(in, at_eof);
+            return skip(in, err);
+        }
         if (in->pos > 0) {
             memmove(in->buf, in->buf + in->pos, in->len - in->pos);
             in->len -= in->pos;

@@ -116,4 +116,12 @@ int shoal_csv_fields(const char *p, size_t n, int at_eof, shoal_arena *a, shoal_
  * sit inside quotes, so that line numbers stay right. */
 size_t shoal_csv_frame(const char *p, size_t n, int *st, uint64_t *n_nl);
 
+/* 1 when the framing state st is inside a quoted field. */
+int shoal_csv_frame_quoted(int st);
+
+/* The at_eof of a record cut at the end of its first line because a quoted field
+ * opened there never closed (input.c): the reason says that this line alone is
+ * rejected. */
+#define SHOAL_CSV_CUT 2
+
 #endif /* SHOAL_INPUT_H */

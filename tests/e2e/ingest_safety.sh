@@ -93,3 +93,15 @@ else
     check_grep "disk full: says the disk is full, and which" "no space left on the device holding \"$T/small/db\"" "$out"
     if printf '%s\n' "$out" | grep -q "Input/output error"; then fail "disk full: not reported as an I/O error" "$out"; else ok "disk full: not reported as an I/O error"; fi
 fi
+
+# 5. One stray opening quote in a CSV file: that line alone is rejected (file:line)
+# and the rest goes in, whether the file ends before the 1 MiB record limit or not.
+for n in 2000 60000; do
+    awk -v n=$n 'BEGIN { print "id,ts,member,type,title"
+        for (i = 1; i <= n; i++) printf "c-%d,2025-01-01T00:00:00Z,m-%d,post,%s\n", i, i % 7, (i == 5 ? "\"stray" : "plain title") }' > "$T/stray$n.csv"
+    out=$("$SHOAL" --db "$T/d5-$n" ingest "$T/stray$n.csv" 2>/dev/null); rc=$?
+    check_eq "stray quote ($n lines): exit 1" "$rc" 1
+    check_grep "stray quote ($n lines): one reject, the rest added" "$n read, $((n - 1)) added, 0 duplicates, 1 rejected" "$out"
+    check_grep "stray quote ($n lines): the reject names file:line" "^$T/stray$n.csv:6: unterminated quoted field" "$(head -1 "$T/stray$n.csv.rejects" 2>/dev/null)"
+    check_eq "stray quote ($n lines): the reject holds that line only" "$(sed -n 2p "$T/stray$n.csv.rejects" 2>/dev/null)" 'c-5,2025-01-01T00:00:00Z,m-5,post,"stray'
+done
