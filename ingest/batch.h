@@ -30,6 +30,13 @@ int shoal_batch_new(shoal_db *db, const shoal_ingest_opts *opts, const char *rej
  * Whichever is written is named in st->rejects_path. */
 void shoal_batch_set_fallback(shoal_batch *b, const char *path);
 
+/* The input name that the events added from now on are reported under when they
+ * turn out to conflict with the log (same id, different content): such an event goes
+ * to the reject file as "name:line: conflicting duplicate: …", then the event as
+ * NDJSON (its text is not kept), just before the commit that skips it, and is counted
+ * in st->n_conflict. name is copied. */
+void shoal_batch_set_name(shoal_batch *b, const char *name);
+
 /* Frees the batcher, dropping (not appending) pending events and closing the reject
  * file without reporting. Call shoal_batch_finish first to keep them. b may be NULL. */
 void shoal_batch_free(shoal_batch *b);

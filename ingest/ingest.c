@@ -45,6 +45,7 @@ int shoal_ingest_file(shoal_db *db, const char *path, const shoal_ingest_opts *o
     }
     if ((rc = shoal_batch_new(db, opts, rejects_path, st, &b, err))) goto done;
     shoal_batch_set_fallback(b, fallback);
+    shoal_batch_set_name(b, name);
     for (;;) {
         if (opts->cancel && *opts->cancel) {
             rc = shoal_batch_commit(b, err);

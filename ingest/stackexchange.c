@@ -869,6 +869,7 @@ done:
 static int read_file(imp *m, const char *dir, const char *file, int optional, int counting, row_fn fn)
 {
     snprintf(m->name, sizeof m->name, "%s/%s", dir, file);
+    shoal_batch_set_name(m->b, m->name);
     m->counting = counting;
     size_t n = strlen(file);
     if (n > 4 && !strcmp(file + n - 4, ".csv")) return read_csv(m, fn);

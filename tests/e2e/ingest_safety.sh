@@ -105,3 +105,34 @@ for n in 2000 60000; do
     check_grep "stray quote ($n lines): the reject names file:line" "^$T/stray$n.csv:6: unterminated quoted field" "$(head -1 "$T/stray$n.csv.rejects" 2>/dev/null)"
     check_eq "stray quote ($n lines): the reject holds that line only" "$(sed -n 2p "$T/stray$n.csv.rejects" 2>/dev/null)" 'c-5,2025-01-01T00:00:00Z,m-5,post,"stray'
 done
+
+# 6. Conflicting duplicates (same id, different content) are counted apart from true
+# duplicates, each goes to the reject file with file:line, and the exit status is 1.
+# Numbers compare canonically (2 and 2.0 are the same), property order does not matter.
+cat > "$T/c1.ndjson" <<'X'
+{"id":"a","ts":0,"member":"m","type":"join","n":2,"s":"x"}
+{"id":"b","ts":0,"member":"m","type":"join","x":"hello"}
+{"id":"c","ts":0,"member":"m","type":"post","group":"g"}
+X
+cat > "$T/c2.ndjson" <<'X'
+{"id":"a","ts":0,"member":"m","type":"join","s":"x","n":2.0}
+{"id":"b","ts":0,"member":"m","type":"join","x":"hellO"}
+{"id":"c","ts":0,"member":"m","type":"post"}
+{"id":"d","ts":0,"member":"m","type":"post"}
+{"id":"d","ts":0,"member":"m","type":"post","q":true}
+{"id":"d","ts":0,"member":"m","type":"post"}
+X
+"$SHOAL" --db "$T/d6" ingest "$T/c1.ndjson" >/dev/null 2>&1
+out=$("$SHOAL" --db "$T/d6" ingest "$T/c2.ndjson" 2>"$T/c2.err"); rc=$?
+check_eq "conflicts: exit 1" "$rc" 1
+check_grep "conflicts: counted apart from duplicates" "6 read, 1 added, 2 duplicates, 3 conflicting \(same id, different content\), 0 rejected \(see $T/c2.ndjson.rejects\)" "$out"
+rej=$(cat "$T/c2.ndjson.rejects" 2>/dev/null)
+check_eq "conflicts: the reject file names each line" "$(grep -o '^[^ ]*ndjson:[0-9]*: conflicting duplicate' <<<"$rej" | sed 's/.*ndjson://; s/:.*//' | tr '\n' ' ')" "2 3 5 "
+check_grep "conflicts: the reason names the id and the stored event" "c2.ndjson:2: conflicting duplicate: id \"b\" is in the log \(seq 2\) with different content" "$rej"
+check_grep "conflicts: the event follows, as NDJSON" '^\{"id":"b","ts":"1970-01-01T00:00:00Z","member":"m","type":"join","x":"hellO"\}$' "$rej"
+check_grep "conflicts: echoed to stderr with file:line" "c2.ndjson:5: conflicting duplicate: id \"d\"" "$(cat "$T/c2.err")"
+check_eq "conflicts: the log keeps the first version" "$("$SHOAL" --db "$T/d6" log | grep '"id":"b"' | grep -c hello)" 1
+check "conflicts: check passes" "$SHOAL" --db "$T/d6" check
+# The same file again: its conflicts again, and its own repeats as duplicates.
+out=$("$SHOAL" --db "$T/d6" ingest "$T/c2.ndjson" 2>/dev/null); rc=$?
+check_grep "conflicts, again" "6 read, 0 added, 3 duplicates, 3 conflicting" "$out"

@@ -148,9 +148,10 @@ TEST(append_and_read)
     evs[1].group = S("g-1");
     shoal_append_stats st;
     CHECK_RC(shoal_append(db, evs, 4, &st, NULL), SHOAL_OK);
-    CHECK(st.n_added == 3 && st.n_dup == 1 && st.first_seq == 1 && st.last_seq == 3);
+    /* The second e-1 differs from the first: a conflict, not a duplicate. */
+    CHECK(st.n_added == 3 && st.n_dup == 0 && st.n_conflict == 1 && st.first_seq == 1 && st.last_seq == 3);
     CHECK_RC(shoal_append(db, evs, 4, &st, NULL), SHOAL_OK);
-    CHECK(st.n_added == 0 && st.n_dup == 4 && st.last_seq == 3);
+    CHECK(st.n_added == 0 && st.n_dup == 3 && st.n_conflict == 1 && st.last_seq == 3);
     CHECK(unit_n_events(db) == 3);
 
     shoal_reader *r;
