@@ -136,3 +136,20 @@ check "conflicts: check passes" "$SHOAL" --db "$T/d6" check
 # The same file again: its conflicts again, and its own repeats as duplicates.
 out=$("$SHOAL" --db "$T/d6" ingest "$T/c2.ndjson" 2>/dev/null); rc=$?
 check_grep "conflicts, again" "6 read, 0 added, 3 duplicates, 3 conflicting" "$out"
+
+# 8. shoal log with a member, type or group the log has never seen: an error naming it
+# (exit 2, nothing on stdout), with the close name when there is one.
+cat > "$T/l.ndjson" <<'X'
+{"id":"l1","ts":0,"member":"m-77","type":"post","group":"g-3"}
+{"id":"l2","ts":1,"member":"m-8","type":"like"}
+X
+"$SHOAL" --db "$T/d8" ingest "$T/l.ndjson" >/dev/null 2>&1
+for a in "--type posts:event type \"posts\".*did you mean \"post\"" "--member m-78:member \"m-78\".*did you mean \"m-77\"" "--group g-4:group \"g-4\".*did you mean \"g-3\"" "--type zzzzzzzz:event type \"zzzzzzzz\" in the log$"; do
+    opt=${a%%:*}; want=${a#*:}
+    out=$("$SHOAL" --db "$T/d8" log $opt 2>"$T/l.err"); rc=$?
+    check_eq "log $opt: exit 2" "$rc" 2
+    check_eq "log $opt: nothing on stdout" "$out" ""
+    check_grep "log $opt: says so" "^shoal log: error: ${opt%% *}: no $want" "$(cat "$T/l.err")"
+done
+check_eq "log --group filters" "$("$SHOAL" --db "$T/d8" log --group g-3 | grep -c '"id":"l1"')" 1
+check_eq "log --type known still prints" "$("$SHOAL" --db "$T/d8" log --type like | wc -l)" 1
