@@ -193,6 +193,10 @@ static inline int shoal_log_decode(const MDB_val *k, const MDB_val *v, shoal_rec
 /* True when an integral double must be stored as SHOAL_VAL_INT (canonical numbers). */
 bool shoal_num_is_int(double d, int64_t *out);
 
+/* Whether s[0..n) may not name a property: "id", "props", "properties", and "seq",
+ * "ts", "member", "type", "group" in any case (the language's event columns). */
+bool shoal_prop_reserved(const char *s, size_t n);
+
 /* Makes the allocation after the next n fail (n = 0: the very next); -1 disables.
  * For tests only (mem.c). */
 void shoal_mem_fail_after(long n);

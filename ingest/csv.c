@@ -216,16 +216,17 @@ int shoal_csv_new(const char *p, size_t n, shoal_csv **out, shoal_err *err)
                 goto fail;
             }
         }
-        if ((s.len == 5 && !memcmp(s.ptr, "props", 5)) || (s.len == 10 && !memcmp(s.ptr, "properties", 10))) {
-            /* Reserved property names: every row would be rejected for it. */
-            rc = fail(err, p, NULL, 0, "column name \"%.*s\" is reserved", (int)s.len, s.ptr);
-            goto fail;
-        }
         for (size_t j = 0; j < sizeof fields / sizeof fields[0]; j++) {
             if (strlen(fields[j].name) == s.len && !memcmp(fields[j].name, s.ptr, s.len)) {
                 c->role[k] = (unsigned char)fields[j].role;
                 have |= 1u << fields[j].role;
             }
+        }
+        if (c->role[k] == COL_PROP && shoal_prop_reserved(s.ptr, s.len)) {
+            /* A reserved property name: every row would be rejected for it. */
+            rc = fail(err, p, NULL, 0, "column name \"%s\" is reserved",
+                      shoal_err_quote(qb, sizeof qb, s.ptr, s.len));
+            goto fail;
         }
     }
     if (!(have & 1u << COL_TS)) {

@@ -153,3 +153,18 @@ for a in "--type posts:event type \"posts\".*did you mean \"post\"" "--member m-
 done
 check_eq "log --group filters" "$("$SHOAL" --db "$T/d8" log --group g-3 | grep -c '"id":"l1"')" 1
 check_eq "log --type known still prints" "$("$SHOAL" --db "$T/d8" log --type like | wc -l)" 1
+
+# 9. Property names the language could never read back are refused at ingest, with
+# file:line: seq (the log sequence), and ts, member, type, group in any case.
+printf '%s\n' '{"id":"r1","ts":0,"member":"m","type":"t","seq":5}' '{"id":"r2","ts":0,"member":"m","type":"t","Type":"x"}' \
+    '{"id":"r3","ts":0,"member":"m","type":"t","props":{"SEQ":1}}' '{"id":"r4","ts":0,"member":"m","type":"t","sequence":1}' > "$T/r.ndjson"
+out=$("$SHOAL" --db "$T/d9" ingest "$T/r.ndjson" 2>/dev/null); rc=$?
+check_eq "reserved names: exit 1" "$rc" 1
+check_grep "reserved names: three rejected, sequence is fine" "4 read, 1 added, 0 duplicates, 3 rejected" "$out"
+rej=$(cat "$T/r.ndjson.rejects" 2>/dev/null)
+check_grep "reserved names: seq, with file:line" "r.ndjson:1: property \"seq\" is a reserved name" "$rej"
+check_grep "reserved names: Type (any case)" "r.ndjson:2: property \"Type\" is a reserved name" "$rej"
+check_grep "reserved names: SEQ inside props" "r.ndjson:3: property \"SEQ\" is a reserved name" "$rej"
+check_eq "reserved names: a property that is not reserved reads back" "$("$SHOAL" --db "$T/d9" query --format csv "SELECT sequence FROM events" | tail -1)" 1
+printf 'ts,member,type,Seq\n0,m,t,1\n' > "$T/r.csv"
+check_grep "reserved names: a CSV column is refused at the header" 'column name "Seq" is reserved' "$("$SHOAL" --db "$T/d9" ingest "$T/r.csv" 2>&1)"
