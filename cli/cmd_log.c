@@ -193,10 +193,6 @@ done:
     shoal_arena_free(a);
     shoal_db_close(db);
     if (status) return status;
-    if (fflush(stdout) != 0 && !rc) {
-        fprintf(stderr, "shoal log: error: cannot write the output\n");
-        return 2;
-    }
     if (rc < 0) {
         shoal_cli_error(&err, rc);
         return 2;

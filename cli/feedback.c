@@ -5,7 +5,9 @@
  * progress line on a terminal. */
 #include "cli.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,21 @@ double shoal_cli_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Registered with atexit by main: every command's results go to stdout, so a write
+ * that failed there (a full disk, /dev/full) fails the command, whatever status it
+ * returned; stdio keeps the error until the stream is closed, so closing it here
+ * catches every write of the run (gnulib's close_stdout). _exit is how an exit
+ * handler sets the status. */
+void shoal_cli_close_stdout(void)
+{
+    errno = 0;
+    int e = fflush(stdout) != 0 ? errno : 0;
+    if (e || ferror(stdout) || (fclose(stdout) != 0 && errno != EBADF && (e = errno))) {
+        fprintf(stderr, "shoal: error: cannot write the output%s%s\n", e ? ": " : "", e ? strerror(e) : "");
+        _exit(2);
+    }
 }
 
 int shoal_cli_log_count(shoal_db *db, uint64_t *n)

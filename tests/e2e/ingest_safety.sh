@@ -168,3 +168,19 @@ check_grep "reserved names: SEQ inside props" "r.ndjson:3: property \"SEQ\" is a
 check_eq "reserved names: a property that is not reserved reads back" "$("$SHOAL" --db "$T/d9" query --format csv "SELECT sequence FROM events" | tail -1)" 1
 printf 'ts,member,type,Seq\n0,m,t,1\n' > "$T/r.csv"
 check_grep "reserved names: a CSV column is refused at the header" 'column name "Seq" is reserved' "$("$SHOAL" --db "$T/d9" ingest "$T/r.csv" 2>&1)"
+
+# 10. Output that cannot be written (a full disk: /dev/full) fails the command, with a
+# message, whatever the command is.
+if [ -w /dev/full ]; then
+    for cmd in "stats" "stats --json" "log" "help" "help ingest" "--version" "ingest $T/seven.ndjson"; do
+        out=$("$SHOAL" --db "$T/d7" $cmd 2>&1 >/dev/full); rc=$?
+        check_eq "$cmd > /dev/full: exit 2" "$rc" 2
+        check_grep "$cmd > /dev/full: says so" "cannot write the output" "$out"
+    done
+    out=$("$SHOAL" --db "$T/d7" query "SELECT count(*) FROM events" 2>&1 >/dev/full); rc=$?
+    check_eq "query > /dev/full: exit 2" "$rc" 2
+    check_grep "query > /dev/full: says so" "cannot write the output" "$out"
+else
+    skip "output to a full disk: no /dev/full here"
+fi
+check_status "stats to a working stdout still exits 0" 0 "$SHOAL" --db "$T/d7" stats
