@@ -15,13 +15,18 @@ const char shoal_cmd_ingest_usage[] =
     "\n"
     "Appends the events in each FILE (NDJSON, or CSV with a header) to the log. Events\n"
     "whose id is already in the log are skipped and counted as duplicates, so ingesting\n"
-    "a file twice adds nothing. Bad records are written with their line number and\n"
-    "reason to FILE.rejects, and the rest still go in.\n"
+    "a file twice adds nothing; an id that is in the log with different content is a\n"
+    "conflict (a producer's bug): skipped, counted apart and reported like a reject.\n"
+    "Bad records are written with their line number and reason to FILE.rejects, and\n"
+    "the rest still go in. A batch's rejects are on disk before its lines are\n"
+    "committed: if the reject file cannot be written, ingest stops (exit 2) without\n"
+    "committing that batch, and says up to which line the input is in.\n"
     "\n"
     "options:\n"
     "  --format ndjson|csv   input format (default: by file name, *.csv is CSV)\n"
-    "  --rejects FILE        where rejected records go (default FILE.rejects;\n"
-    "                        stdin.rejects for -)\n"
+    "  --rejects FILE        where rejected records go (default FILE.rejects, or the\n"
+    "                        same name in the working directory when FILE's directory\n"
+    "                        cannot be written; stdin.rejects for -); never the input\n"
     "  --nosync              do not fsync each batch: much faster bulk loads, but a\n"
     "                        power loss or OS crash may lose the last batches\n"
     "                        (a killed process loses nothing)\n"
@@ -30,7 +35,8 @@ const char shoal_cmd_ingest_usage[] =
     "  -v, --verbose         print a line for every committed batch\n"
     "  -q, --quiet           print nothing but errors\n"
     "\n"
-    "exit status: 0 all accepted, 1 some rejected, 2 failed, 130 interrupted\n";
+    "exit status: 0 all accepted, 1 some rejected or conflicting, 2 failed, 130 interrupted\n"
+    "(docs/FORMATS.md: the formats, every reject reason, the reject file)\n";
 
 int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
 {
