@@ -81,7 +81,7 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
                (unsigned long long)st.n_rejected);
         if (st.n_conflict)
             printf(", %llu conflicting (same id, different content)", (unsigned long long)st.n_conflict);
-        if ((st.n_rejected || st.n_conflict) && st.rejects_path[0] && !(rc && err.code == SHOAL_EIO))
+        if ((st.n_rejected || st.n_conflict) && st.rejects_path[0] && !(rc && strncmp(err.msg, "cannot write rejects", 20) == 0))
             printf(" (see %s)", st.rejects_path);
         putchar('\n');
         uint64_t n_log = 0;

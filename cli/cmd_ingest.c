@@ -128,7 +128,7 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
             printf("%llu rejected", (unsigned long long)st.n_rejected);
             /* After a failure of the reject file itself, it holds only the rejects of
              * the committed lines: the error said so, the summary does not point there. */
-            if ((st.n_rejected || st.n_conflict) && st.rejects_path[0] && !(rc && err.code == SHOAL_EIO)) {
+            if ((st.n_rejected || st.n_conflict) && st.rejects_path[0] && !(rc && strncmp(err.msg, "cannot write rejects", 20) == 0)) {
                 char def[4200];
                 snprintf(def, sizeof def, "%s.rejects", strcmp(argv[i], "-") == 0 ? "stdin" : argv[i]);
                 if (!opts.rejects_path && strcmp(def, st.rejects_path) != 0)
