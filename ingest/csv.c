@@ -74,6 +74,33 @@ size_t shoal_csv_frame(const char *p, size_t n, int *st, uint64_t *n_nl)
 
 int shoal_csv_frame_quoted(int st) { return st == ST_QUOTED; }
 
+int shoal_csv_quoting_ok(const char *p, size_t n)
+{
+    size_t i = 0;
+    for (;;) {
+        if (i < n && p[i] == '"') {
+            for (i++;;) {
+                const char *q = memchr(p + i, '"', n - i);
+                if (!q) return 0;
+                i = (size_t)(q - p) + 1;
+                if (i < n && p[i] == '"') {
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            if (i < n && p[i] != ',') return 0;
+        } else {
+            const char *c = memchr(p + i, ',', n - i);
+            size_t j = c ? (size_t)(c - p) : n;
+            if (memchr(p + i, '"', j - i)) return 0;
+            i = j;
+        }
+        if (i >= n) return 1;
+        i++;
+    }
+}
+
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
@@ -106,8 +133,8 @@ static int split(const char *p, size_t n, int at_eof, char *o, shoal_str *f, uin
                 const char *q = memchr(p + i, '"', n - i);
                 if (!q)
                     return fail(err, p, p + open, n - open, "unterminated quoted field%s",
-                                at_eof == SHOAL_CSV_CUT ? " (no closing quote before the end of file or within "
-                                                          "1 MiB): this line alone is rejected"
+                                at_eof == SHOAL_CSV_CUT ? ": this line alone is rejected, and reading resumes at "
+                                                          "the next line"
                                 : at_eof ? " at end of file"
                                          : "");
                 size_t j = (size_t)(q - p);

@@ -151,11 +151,13 @@ static int skip(shoal_input *in, shoal_err *err)
     }
 }
 
-/* A CSV record that runs past the end of input or past SHOAL_MAX_RECORD with a
- * quoted field open across lines is almost always a stray opening quote, which would
- * otherwise swallow the rest of the file into one reject. Such a record is cut at the
- * end of its first line, which is rejected alone (its quote is unterminated there:
- * *at_eof = SHOAL_CSV_CUT says so), and framing resumes at the next line. */
+/* A CSV record whose quoted field crosses a line end and then runs past the end of
+ * input or past SHOAL_MAX_RECORD, or closes into a malformed record (a quote that
+ * closes a stray one is followed by more text), is almost always a stray opening
+ * quote, which would otherwise swallow the lines after it, up to the rest of the file,
+ * into one reject. Such a record is cut at the end of its first line, which is
+ * rejected alone (its quote is unterminated there: *at_eof = SHOAL_CSV_CUT says so),
+ * and framing resumes at the next line. */
 static int cut_first_line(shoal_input *in, int *at_eof)
 {
     const char *nl = memchr(in->buf + in->pos, '\n', in->len - in->pos);
@@ -165,6 +167,20 @@ static int cut_first_line(shoal_input *in, int *at_eof)
     return take(in, (size_t)(nl - in->buf), 1);
 }
 
+/* The record just taken (rc from take) spans lines and is badly quoted: taken again,
+ * cut at its first line. The record is still where it lay in the buffer. */
+static int recut(shoal_input *in, int rc, int *at_eof)
+{
+    if (rc != 1 || (in->format != SHOAL_FMT_CSV && in->format != SHOAL_FMT_CSV_FIELDS) ||
+        !memchr(in->raw.ptr, '\n', in->raw.len) || shoal_csv_quoting_ok(in->raw.ptr, in->raw.len))
+        return rc;
+    in->pos = in->scan = (size_t)(in->raw.ptr - in->buf);
+    in->line = in->rec_line;
+    in->fst = 0;
+    in->fnl = 0;
+    return cut_first_line(in, at_eof);
+}
+
 /* Frames the next record into raw. Returns 1, 2 (oversized), 0 at the end of input,
  * or SHOAL_EIO. at_eof is set when the record was ended by the end of input. */
 static int next_record(shoal_input *in, int *at_eof, shoal_err *err)
@@ -172,13 +188,13 @@ static int next_record(shoal_input *in, int *at_eof, shoal_err *err)
     *at_eof = 0;
     for (;;) {
         size_t e = frame(in);
-        if (e < in->len) return take(in, e, 1);
+        if (e < in->len) return recut(in, take(in, e, 1), at_eof);
         in->scan = in->len;
         if (in->eof) {
             if (in->pos == in->len) return 0;
             if (in->fnl > 0 && shoal_csv_frame_quoted(in->fst)) return cut_first_line(in, at_eof);
             *at_eof = 1;
-            return take(in, in->len, 0);
+            return recut(in, take(in, in->len, 0), at_eof);
         }
         /* + 1 leaves room for the '\r' of a CRLF record of exactly the limit. */
         if (in->len - in->pos > (size_t)SHOAL_MAX_RECORD + 1) {

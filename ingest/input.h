@@ -119,9 +119,13 @@ size_t shoal_csv_frame(const char *p, size_t n, int *st, uint64_t *n_nl);
 /* 1 when the framing state st is inside a quoted field. */
 int shoal_csv_frame_quoted(int st);
 
+/* 1 when the record p[0..n) is well quoted: every quoted field closes and is followed
+ * by a comma or the end, and no unquoted field holds a quote. */
+int shoal_csv_quoting_ok(const char *p, size_t n);
+
 /* The at_eof of a record cut at the end of its first line because a quoted field
- * opened there never closed (input.c): the reason says that this line alone is
- * rejected. */
+ * opened there never closed properly (input.c): the reason says that this line alone
+ * is rejected. */
 #define SHOAL_CSV_CUT 2
 
 #endif /* SHOAL_INPUT_H */

@@ -105,6 +105,12 @@ for n in 2000 60000; do
     check_grep "stray quote ($n lines): the reject names file:line" "^$T/stray$n.csv:6: unterminated quoted field" "$(head -1 "$T/stray$n.csv.rejects" 2>/dev/null)"
     check_eq "stray quote ($n lines): the reject holds that line only" "$(sed -n 2p "$T/stray$n.csv.rejects" 2>/dev/null)" 'c-5,2025-01-01T00:00:00Z,m-5,post,"stray'
 done
+# A stray quote that a later quoted field closes: only its own line is lost.
+awk 'BEGIN { print "id,ts,member,type,title"
+    for (i = 1; i <= 20; i++) printf "c-%d,2025-01-01T00:00:00Z,m-%d,post,%s\n", i, i % 7, (i == 5 ? "\"stray" : i == 9 ? "\"quoted, fine\"" : "plain") }' > "$T/stray_mid.csv"
+out=$("$SHOAL" --db "$T/d5m" ingest "$T/stray_mid.csv" 2>/dev/null)
+check_grep "stray quote closed later: one reject, the rest added" "20 read, 19 added, 0 duplicates, 1 rejected" "$out"
+check_grep "stray quote closed later: the reject names its line" "^$T/stray_mid.csv:6: unterminated quoted field: this line alone is rejected" "$(head -1 "$T/stray_mid.csv.rejects" 2>/dev/null)"
 
 # 6. Conflicting duplicates (same id, different content) are counted apart from true
 # duplicates, each goes to the reject file with file:line, and the exit status is 1.
