@@ -171,8 +171,7 @@ static int cut_first_line(shoal_input *in, int *at_eof)
  * cut at its first line. The record is still where it lay in the buffer. */
 static int recut(shoal_input *in, int rc, int *at_eof)
 {
-    if (rc != 1 || (in->format != SHOAL_FMT_CSV && in->format != SHOAL_FMT_CSV_FIELDS) ||
-        !memchr(in->raw.ptr, '\n', in->raw.len) || shoal_csv_quoting_ok(in->raw.ptr, in->raw.len))
+    if (rc != 1 || !memchr(in->raw.ptr, '\n', in->raw.len) || shoal_csv_quoting_ok(in->raw.ptr, in->raw.len))
         return rc;
     in->pos = in->scan = (size_t)(in->raw.ptr - in->buf);
     in->line = in->rec_line;
@@ -188,13 +187,15 @@ static int next_record(shoal_input *in, int *at_eof, shoal_err *err)
     *at_eof = 0;
     for (;;) {
         size_t e = frame(in);
-        if (e < in->len) return recut(in, take(in, e, 1), at_eof);
+        /* Only CSV counts newlines inside quotes: a record across lines. */
+        int spans = in->fnl > 0;
+        if (e < in->len) return spans ? recut(in, take(in, e, 1), at_eof) : take(in, e, 1);
         in->scan = in->len;
         if (in->eof) {
             if (in->pos == in->len) return 0;
-            if (in->fnl > 0 && shoal_csv_frame_quoted(in->fst)) return cut_first_line(in, at_eof);
+            if (spans && shoal_csv_frame_quoted(in->fst)) return cut_first_line(in, at_eof);
             *at_eof = 1;
-            return recut(in, take(in, in->len, 0), at_eof);
+            return spans ? recut(in, take(in, in->len, 0), at_eof) : take(in, in->len, 0);
         }
         /* + 1 leaves room for the '\r' of a CRLF record of exactly the limit. */
         if (in->len - in->pos > (size_t)SHOAL_MAX_RECORD + 1) {
