@@ -55,10 +55,12 @@ static void on_commit(void *ctx, const shoal_ingest_stats *st)
 {
     shoal_cli_feedback *f = ctx;
     if (f->verbose)
-        fprintf(stderr, "committed through line %llu: %llu added, %llu duplicates, %llu rejected, last seq %llu\n",
+        fprintf(stderr,
+                "committed through line %llu: %llu added, %llu duplicates, %llu conflicting, %llu rejected, "
+                "last seq %llu\n",
                 (unsigned long long)st->acked_line, (unsigned long long)st->n_added,
-                (unsigned long long)st->n_dup, (unsigned long long)st->n_rejected,
-                (unsigned long long)st->last_seq);
+                (unsigned long long)st->n_dup, (unsigned long long)st->n_conflict,
+                (unsigned long long)st->n_rejected, (unsigned long long)st->last_seq);
     if (!f->tty || f->quiet) return;
     double t = shoal_cli_now();
     if (t - f->last < 0.25) return;

@@ -156,6 +156,14 @@ static int rejects_open(shoal_batch *b, shoal_err *err)
             }
         }
         snprintf(b->st->rejects_path, sizeof b->st->rejects_path, "%s", path);
+        if (!b->rejects && (e == EACCES || e == EPERM || e == EROFS)) {
+            b->rejects_failed = true;
+            int had = err && err->code;
+            shoal_err_set(err, SHOAL_EIO, -1, -1, "cannot write rejects to \"%s\": %s (pass --rejects FILE)", path,
+                          strerror(e));
+            if (err && !had) err->sys = e;
+            return SHOAL_EIO;
+        }
         if (!b->rejects) return rejects_error(b, e, err);
     }
     return SHOAL_OK;

@@ -61,6 +61,9 @@ else
     out=$(cd "$T/wd" && nobody "$SHOAL" --db "$T/wd/db" ingest "$T/ro/in.ndjson" 2>&1); rc=$?
     check_eq "no writable place for rejects: exit 2" "$rc" 2
     check_grep "no writable place for rejects: says what to pass" "Permission denied.*pass --rejects FILE" "$out"
+    out=$(cd "$T/wd" && nobody "$SHOAL" --db "$T/wd/db" ingest - < "$T/ro/in.ndjson" 2>&1); rc=$?
+    check_eq "stdin, working directory read-only: exit 2" "$rc" 2
+    check_grep "stdin, working directory read-only: says what to pass" 'rejects to "stdin.rejects": Permission denied \(pass --rejects FILE\)' "$out"
     chmod 755 "$T/ro" "$T/wd"
 fi
 
