@@ -79,9 +79,10 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
         printf("%s: %llu rows read, %llu events added, %llu duplicates, %llu rows rejected", dir,
                (unsigned long long)st.n_records, (unsigned long long)st.n_added, (unsigned long long)st.n_dup,
                (unsigned long long)st.n_rejected);
+        int rejects_failed = rc && strncmp(err.msg, "cannot write rejects", 20) == 0;
         if (st.n_conflict)
             printf(", %llu conflicting (same id, different content)", (unsigned long long)st.n_conflict);
-        if ((st.n_rejected || st.n_conflict) && st.rejects_path[0] && !(rc && strncmp(err.msg, "cannot write rejects", 20) == 0))
+        if ((st.n_rejected || st.n_conflict) && st.rejects_path[0] && !rejects_failed)
             printf(" (see %s)", st.rejects_path);
         putchar('\n');
         uint64_t n_log = 0;

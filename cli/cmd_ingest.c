@@ -120,15 +120,16 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
                         (unsigned long long)st.acked_line);
         }
         if (st.n_rejected || st.n_conflict) any_rejected = 1;
+        /* After a failure of the reject file itself, it holds only the rejects of the
+         * committed lines: the error said so, the summary does not point there. */
+        int rejects_failed = rc && strncmp(err.msg, "cannot write rejects", 20) == 0;
         if (!prog.quiet && (rc == SHOAL_OK || rc == SHOAL_ECANCEL || st.n_records)) {
             printf("%s: %llu read, %llu added, %llu duplicates, ", name, (unsigned long long)st.n_records,
                    (unsigned long long)st.n_added, (unsigned long long)st.n_dup);
             if (st.n_conflict)
                 printf("%llu conflicting (same id, different content), ", (unsigned long long)st.n_conflict);
             printf("%llu rejected", (unsigned long long)st.n_rejected);
-            /* After a failure of the reject file itself, it holds only the rejects of
-             * the committed lines: the error said so, the summary does not point there. */
-            if ((st.n_rejected || st.n_conflict) && st.rejects_path[0] && !(rc && strncmp(err.msg, "cannot write rejects", 20) == 0)) {
+            if ((st.n_rejected || st.n_conflict) && st.rejects_path[0] && !rejects_failed) {
                 char def[4200];
                 snprintf(def, sizeof def, "%s.rejects", strcmp(argv[i], "-") == 0 ? "stdin" : argv[i]);
                 if (!opts.rejects_path && strcmp(def, st.rejects_path) != 0)

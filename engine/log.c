@@ -140,11 +140,15 @@ static bool same_value(const shoal_prop *a, const shoal_rprop *b, shoal_str bstr
         return a->kind == SHOAL_VAL_NUM && shoal_num_is_int(a->v.d, &ai) && ai == b->v.i;
     case SHOAL_VAL_NUM: return a->kind == SHOAL_VAL_NUM && a->v.d == b->v.d;
     default:
-        return a->kind == SHOAL_VAL_STR && a->v.s.len == bstr.len && (bstr.len == 0 || !memcmp(a->v.s.ptr, bstr.ptr, bstr.len));
+        return a->kind == SHOAL_VAL_STR && a->v.s.len == bstr.len &&
+               (bstr.len == 0 || !memcmp(a->v.s.ptr, bstr.ptr, bstr.len));
     }
 }
 
-static bool same_str(shoal_str a, shoal_str b) { return a.len == b.len && (a.len == 0 || !memcmp(a.ptr, b.ptr, a.len)); }
+static bool same_str(shoal_str a, shoal_str b)
+{
+    return a.len == b.len && (a.len == 0 || !memcmp(a.ptr, b.ptr, a.len));
+}
 
 /* Whether ev has the content of the event stored at seq (its id is the same by
  * construction). Each string is compared as soon as it is looked up, so that no
@@ -162,13 +166,16 @@ static int same_as_stored(shoal_db *db, MDB_txn *txn, uint64_t seq, const shoal_
     if ((rc = shoal_log_decode(&k, &v, &rec, err))) return rc;
     *same = false;
     if (rec.ts != ev->ts || (rec.group != 0) != (ev->group.ptr != NULL)) return SHOAL_OK;
-    if ((rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_MEMBER, rec.member, &s, err)) || !same_str(s, ev->member)) goto out;
+    if ((rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_MEMBER, rec.member, &s, err)) || !same_str(s, ev->member))
+        goto out;
     if ((rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_TYPE, rec.type, &s, err)) || !same_str(s, ev->type)) goto out;
-    if (rec.group && ((rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_GROUP, rec.group, &s, err)) || !same_str(s, ev->group)))
+    if (rec.group &&
+        ((rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_GROUP, rec.group, &s, err)) || !same_str(s, ev->group)))
         goto out;
     shoal_rprop rp[SHOAL_MAX_PROPS];
     int n = shoal_rec_props(&rec, rp, SHOAL_MAX_PROPS);
-    if (n < 0 || n > SHOAL_MAX_PROPS) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log record %llu is corrupt", (unsigned long long)seq);
+    if (n < 0 || n > SHOAL_MAX_PROPS)
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log record %llu is corrupt", (unsigned long long)seq);
     if ((uint32_t)n != ev->n_props) return SHOAL_OK;
     for (int i = 0; i < n; i++) {
         if ((rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_PROP, rp[i].key, &s, err))) goto out;

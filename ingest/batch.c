@@ -219,9 +219,9 @@ static int on_conflict(void *ctx, size_t idx, uint64_t seq, shoal_err *err)
     shoal_batch *b = ctx;
     const shoal_event *ev = &b->evs[idx];
     if (b->rejects_failed) return rejects_error(b, EIO, err);
-    char reason[400];
-    snprintf(reason, sizeof reason, "conflicting duplicate: id \"%.*s\" is in the log (seq %llu) with different content",
-             (int)(ev->id.len > 200 ? 200 : ev->id.len), ev->id.ptr, (unsigned long long)seq);
+    char reason[400], qb[200];
+    snprintf(reason, sizeof reason, "conflicting duplicate: id \"%s\" is in the log (seq %llu) with different content",
+             shoal_err_quote(qb, sizeof qb, ev->id.ptr, ev->id.len), (unsigned long long)seq);
     int rc = rejects_open(b, err);
     if (rc) return rc;
     const char *name = b->names[b->srcs[idx]];
