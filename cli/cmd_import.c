@@ -18,7 +18,9 @@ const char shoal_cmd_import_usage[] =
     "Imports a Stack Exchange data dump: DIR holds Users.xml and Posts.xml (or a\n"
     "Posts.csv conversion with the dump's column names), and, when present, Votes.xml,\n"
     "Comments.xml, Badges.xml and PostLinks.xml. Members are \"u-<user id>\"; event ids\n"
-    "come from the dump's ids, so importing twice adds nothing. Rows that are malformed\n"
+    "come from the dump's ids, so importing twice adds nothing (an id whose content\n"
+    "changed since, as in a newer dump, is counted as conflicting and reported like a\n"
+    "reject; the log keeps the first version). Rows that are malformed\n"
     "or cannot be placed (a deleted author, a post not in the dump) are written with\n"
     "file:line and the reason to the reject file; the rest go in. docs/FORMATS.md\n"
     "describes the mapping.\n"
@@ -29,7 +31,7 @@ const char shoal_cmd_import_usage[] =
     "                   crash may lose the last batches (a killed process loses nothing)\n"
     "  -q, --quiet      print nothing but errors\n"
     "\n"
-    "exit status: 0 all accepted, 1 some rejected, 2 failed, 130 interrupted\n";
+    "exit status: 0 all accepted, 1 some rejected or conflicting, 2 failed, 130 interrupted\n";
 
 int shoal_cmd_import(const char *db_path, int argc, char **argv)
 {
