@@ -1,6 +1,9 @@
 # ingest_safety.sh — what ingest promises when things go wrong around it: the reject
-# file cannot be written (full disk, /dev/full, a read-only directory), names the
-# input itself, the database's disk fills up; and the counts it reports.
+# file cannot be written (full disk, /dev/full, a read-only directory) or names the
+# input itself, the database's disk fills up, a CSV quote is stray, an id comes back
+# with different content, a property name could never be read back; the counts it
+# reports; and, for every command, output that cannot be written. Numbered as the
+# items of issue 12 they test.
 . "$SHOAL_TESTS/lib.sh"
 
 good() { printf '{"id":"%s","ts":0,"member":"m","type":"join"}\n' "$1"; }
