@@ -74,4 +74,8 @@ int shoal_batch_commit(shoal_batch *b, shoal_err *err);
  * Returns: as shoal_batch_commit, or SHOAL_EIO. */
 int shoal_batch_finish(shoal_batch *b, shoal_err *err);
 
+/* 1 when path names one of the database's own files (data.mdb, lock.mdb), by any name
+ * or link: a reject file there would overwrite the database. */
+int shoal_ingest_is_db_file(shoal_db *db, const char *path);
+
 #endif /* SHOAL_BATCH_H */

@@ -940,6 +940,10 @@ int shoal_import_stackexchange(shoal_db *db, const char *dir, const shoal_ingest
         }
     }
 
+    if (shoal_ingest_is_db_file(db, rejects_path))
+        return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the reject file \"%s\" is a file of the database",
+                             rejects_path);
+
     imp m = {.db = db, .opts = opts, .st = st, .err = err};
     if ((rc = shoal_batch_new(db, opts, rejects_path, st, &m.b, err))) return rc;
     /* Users first (join times for the newcomer rule), then an index of Posts (owners,

@@ -196,3 +196,17 @@ else
     skip "output to a full disk: no /dev/full here"
 fi
 check_status "stats to a working stdout still exits 0" 0 "$SHOAL" --db "$T/d7" stats
+
+# 2, the database's side: a reject file that is one of the database's own files would
+# overwrite it (data.mdb truncated: the database is gone). Refused, database intact.
+{ good z1; echo bad; } > "$T/z.ndjson"
+"$SHOAL" --db "$T/dz" ingest "$T/seven.ndjson" >/dev/null 2>&1
+for f in data.mdb lock.mdb; do
+    out=$("$SHOAL" --db "$T/dz" ingest --rejects "$T/dz/$f" "$T/z.ndjson" 2>&1); rc=$?
+    check_eq "--rejects DB/$f: exit 2" "$rc" 2
+    check_grep "--rejects DB/$f: said" "the reject file \"$T/dz/$f\" is a file of the database" "$out"
+done
+ln -s "$T/dz/data.mdb" "$T/dz.link"
+check_status "--rejects a link to data.mdb: exit 2" 2 "$SHOAL" --db "$T/dz" ingest --rejects "$T/dz.link" "$T/z.ndjson"
+check_status "--rejects data.mdb: import refuses too" 2 "$SHOAL" --db "$T/dz" import stackexchange --rejects "$T/dz/data.mdb" "$T/se"
+check "--rejects data.mdb: the database is intact" "$SHOAL" --db "$T/dz" check
