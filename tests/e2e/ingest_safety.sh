@@ -22,9 +22,29 @@ check_grep "rejects to /dev/full: says what is committed" "lines up to 0 are com
 out=$("$SHOAL" --db "$T/d1" ingest --rejects /dev/full "$T/many.ndjson" 2>&1); rc=$?
 check_eq "many rejects to /dev/full: exit 2" "$rc" 2
 check_grep "many rejects to /dev/full: the reason" 'cannot write rejects to "/dev/full": No space left on device' "$out"
-# A batch committed before the failure keeps its rejects on disk: batches of 2, a
-# writable reject file that is then made to fail is hard to arrange portably, so
-# check the positive half: rejects are on disk once their batch is committed.
+# The reject file fills up mid-way (a 64 KiB tmpfs, so root): every line up to the
+# one said to be committed is in the log or has its reason in the reject file, and
+# nothing after it is in the log.
+mkdir "$T/tiny"
+if [ "$(id -u)" -ne 0 ] || ! mount -t tmpfs -o size=64k shoal-test "$T/tiny" 2>/dev/null; then
+    skip "reject file filling up: cannot mount a small tmpfs here (needs root)"
+else
+    awk 'BEGIN { pad = sprintf("%1000s", ""); gsub(/ /, "x", pad)
+        for (i = 1; i <= 200; i++) if (i % 3 == 0) print "bad " i " " pad
+        else printf "{\"id\":\"e%d\",\"ts\":0,\"member\":\"m\",\"type\":\"t\"}\n", i }' > "$T/fill.ndjson"
+    out=$("$SHOAL" --db "$T/dfill" ingest --batch 4 --rejects "$T/tiny/rej" "$T/fill.ndjson" 2>&1); rc=$?
+    acked=$(grep -o 'lines up to [0-9]* are committed' <<<"$out" | grep -o '[0-9][0-9]*')
+    rejected=$(grep -o '^[^ ]*fill.ndjson:[0-9]*: ' "$T/tiny/rej" | sed 's/.*ndjson://; s/: //' | awk -v a="${acked:-0}" '$1 <= a' | wc -l)
+    logged=$("$SHOAL" --db "$T/dfill" log | wc -l)
+    last=$("$SHOAL" --db "$T/dfill" log | tail -1 | grep -o '"id":"e[0-9]*"' | grep -o '[0-9][0-9]*')
+    umount "$T/tiny"
+    check_eq "reject file fills up: exit 2" "$rc" 2
+    check_grep "reject file fills up: the reason" 'cannot write rejects to ".*tiny/rej": No space left on device' "$out"
+    check_eq "reject file fills up: some batches went in before" "$([ "${acked:-0}" -gt 0 ] && echo yes)" yes
+    check_eq "reject file fills up: every committed line is logged or its reject on disk" "$((logged + rejected))" "${acked:-x}"
+    check_eq "reject file fills up: nothing after the committed line is logged" "$([ "${last:-0}" -le "${acked:-0}" ] && echo yes)" yes
+fi
+# Rejects are in the file once their batch is committed.
 { good p; echo bad1; good q; good r; echo bad2; } > "$T/sync.ndjson"
 "$SHOAL" --db "$T/d1s" ingest --batch 2 --rejects "$T/sync.rejects" "$T/sync.ndjson" >/dev/null 2>&1
 check_eq "rejects of committed batches are in the file" "$(grep -c '^.*sync.ndjson:[0-9]*: ' "$T/sync.rejects")" 2
