@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char shoal_cmd_ingest_usage[] =
     "usage: shoal ingest [OPTIONS] FILE…    (FILE may be - for standard input)\n"
@@ -93,6 +94,17 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
     if (opts.rejects_path && argc - optind > 1) {
         fprintf(stderr, "shoal ingest: error: --rejects names one file, so give one input\n");
         return 2;
+    }
+    /* The library refuses a reject file that is the input too; here it is refused
+     * before the database is opened (or created) for writing. */
+    if (opts.rejects_path) {
+        struct stat in_st, rej_st;
+        int fd_ok = strcmp(argv[optind], "-") == 0 ? fstat(0, &in_st) == 0 : stat(argv[optind], &in_st) == 0;
+        if (fd_ok && stat(opts.rejects_path, &rej_st) == 0 && in_st.st_dev == rej_st.st_dev &&
+            in_st.st_ino == rej_st.st_ino) {
+            fprintf(stderr, "shoal ingest: error: the reject file \"%s\" is the input itself\n", opts.rejects_path);
+            return 2;
+        }
     }
     shoal_db *db;
     int status = shoal_cli_open(db_path, flags, map_size, &db);

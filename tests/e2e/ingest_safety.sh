@@ -59,6 +59,7 @@ for r in "$T/self.ndjson" "$T/self.sym" "$T/self.hard"; do
     check_grep "--rejects $(basename "$r") = the input: said" "the reject file \"$r\" is the input itself" "$out"
     check_eq "--rejects $(basename "$r") = the input: input intact" "$(wc -l < "$T/self.ndjson")" 51
 done
+check_eq "--rejects = the input: no database created" "$([ -e "$T/d2" ] && echo created)" ""
 out=$("$SHOAL" --db "$T/d2" ingest --rejects "$T/self.ndjson" - < "$T/self.ndjson" 2>&1); rc=$?
 check_eq "--rejects = standard input's file: exit 2" "$rc" 2
 check_eq "--rejects = standard input's file: input intact" "$(wc -l < "$T/self.ndjson")" 51
