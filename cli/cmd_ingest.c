@@ -102,7 +102,7 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
         int fd_ok = strcmp(argv[optind], "-") == 0 ? fstat(0, &in_st) == 0 : stat(argv[optind], &in_st) == 0;
         if (fd_ok && stat(opts.rejects_path, &rej_st) == 0 && in_st.st_dev == rej_st.st_dev &&
             in_st.st_ino == rej_st.st_ino) {
-            fprintf(stderr, "shoal ingest: error: the reject file \"%s\" is the input itself\n", opts.rejects_path);
+            shoal_cli_fail("the reject file \"%s\" is the input itself", opts.rejects_path);
             return 2;
         }
     }

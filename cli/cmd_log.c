@@ -65,9 +65,8 @@ static int unknown_name(shoal_reader *r, int ns, const char *what, const char *o
             if (d == 1) break;
         }
     }
-    fprintf(stderr, "shoal log: error: %s: no %s \"%s\" in the log", opt, what, name);
-    if (found.ptr) fprintf(stderr, " (did you mean \"%s\"?)", found.ptr);
-    fputc('\n', stderr);
+    if (found.ptr) shoal_cli_fail("%s: no %s \"%s\" in the log (did you mean \"%s\"?)", opt, what, name, found.ptr);
+    else shoal_cli_fail("%s: no %s \"%s\" in the log", opt, what, name);
     return 2;
 }
 

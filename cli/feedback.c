@@ -36,7 +36,9 @@ void shoal_cli_close_stdout(void)
     errno = 0;
     int e = fflush(stdout) != 0 ? errno : 0;
     if (e || ferror(stdout) || (fclose(stdout) != 0 && errno != EBADF && (e = errno))) {
-        fprintf(stderr, "shoal: error: cannot write the output%s%s\n", e ? ": " : "", e ? strerror(e) : "");
+        /* Not shoal_cli_fail: it flushes stdout, which may be closed by now. */
+        fprintf(stderr, "%s: error: cannot write the output%s%s\n", shoal_cli_name, e ? ": " : "",
+                e ? strerror(e) : "");
         _exit(2);
     }
 }
