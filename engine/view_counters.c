@@ -352,7 +352,8 @@ static int merge(cbucket *b, int sums, cdelta **d, size_t n, shoal_err *err)
     size_t cap = b->n + n * ENTRY_MAX + 1;
     unsigned char *out = shoal_malloc(cap), *q = out;
     if (!out) return nomem(err);
-    const unsigned char *p = b->p, *end = b->p + b->n;
+    /* a fresh bucket has no bytes (p NULL): no pointer arithmetic on it */
+    const unsigned char *p = b->p, *end = p ? p + b->n : NULL;
     if (p && p < end) p++;   /* the old flag byte */
     *q++ = (unsigned char)sums;
     uint32_t prev_in = 0, prev_out = 0;

@@ -2383,6 +2383,7 @@ fail:
         shoal_bigcache_put(x->cache, p->maggs[i].n);
         shoal_bigcache_put(x->cache, p->maggs[i].d);
         shoal_bigcache_put(x->cache, p->maggs[i].i);
+        shoal_bigcache_put(x->cache, p->maggs[i].x);
         shoal_bigcache_put(x->cache, p->maggs[i].d2);
         shoal_bigcache_put(x->cache, p->maggs[i].c8);
         p->maggs[i].c8 = NULL;
@@ -2391,6 +2392,7 @@ fail:
         p->maggs[i].n = NULL;
         p->maggs[i].d = NULL;
         p->maggs[i].i = NULL;
+        p->maggs[i].x = NULL;
     }
     for (int i = 0; i < p->n_raggs && g.dsets; i++) {
         dset *s = &g.dsets[i];
