@@ -352,6 +352,8 @@ int shoal_zone_skip(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n,
 /* The earliest event time of r's snapshot from the zone map (a read per 4096 records);
  * SHOAL_ENOTFOUND when the map does not cover every block. */
 int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err);
+/* The latest event time of r's snapshot, the same way (INT64_MIN for an empty log). */
+int shoal_zone_latest(shoal_reader *r, int64_t *out, shoal_err *err);
 
 /* The LMDB cursor under a log cursor, for scan loops that step and decode inline
  * (query/scan.h). Valid until the log cursor is closed. */

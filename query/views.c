@@ -590,6 +590,25 @@ static int scan_ranges(exec *x, plan *p)
         memcpy(p->zr + 2 * n, r, sizeof r[0] * (size_t)k2);
         n += k2 / 2;
     }
+    /* In order of their starts, those that meet or touch merged: the edges of several
+     * aggregates at the same cut (AS OF, now) are one range. */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && p->zr[2 * j] < p->zr[2 * j - 2]; j--) {
+            int64_t t0 = p->zr[2 * j], t1 = p->zr[2 * j + 1];
+            p->zr[2 * j] = p->zr[2 * j - 2], p->zr[2 * j + 1] = p->zr[2 * j - 1];
+            p->zr[2 * j - 2] = t0, p->zr[2 * j - 1] = t1;
+        }
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (p->zr[2 * i] >= p->zr[2 * i + 1]) continue;   /* empty */
+        if (m && p->zr[2 * i] <= p->zr[2 * m - 1]) {
+            if (p->zr[2 * i + 1] > p->zr[2 * m - 1]) p->zr[2 * m - 1] = p->zr[2 * i + 1];
+            continue;
+        }
+        p->zr[2 * m] = p->zr[2 * i], p->zr[2 * m + 1] = p->zr[2 * i + 1];
+        m++;
+    }
+    n = m;
     /* Every window empty: one empty range, so that the scan reads nothing. */
     if (!n) p->zr[0] = p->zr[1] = 0, n = 1;
     p->n_zr = n;

@@ -10,12 +10,17 @@ preceded by a marker row `SELECT 'q<i>' AS q` so that a difference can be traced
 statement. The same file is run with views on and with SET VIEWS = off; the rows must
 be identical.
 
-usage: differential.py SEED N
+With a third argument `asof`, each statement under SET NOW = T is written instead as
+the same statement AS OF T (a bare date as its midnight, which is what SET NOW takes it
+for): "now" hides the later events, so both forms must give the same rows.
+
+usage: differential.py SEED N [asof]
 """
 import random
 import sys
 
 SEED, N = int(sys.argv[1]), int(sys.argv[2])
+ASOF = len(sys.argv) > 3 and sys.argv[3] == "asof"
 R = random.Random(SEED)
 
 ZONES = ["UTC", "Asia/Shanghai", "America/New_York", "Europe/London", "America/Santiago"]
@@ -115,7 +120,12 @@ for i in range(N):
         s += " AS OF '%s'" % rand_instant()
         pre += "SET NOW = DEFAULT; "
     elif k < 0.9:
-        pre += "SET NOW = '%s'; " % rand_instant()
+        t = rand_instant()
+        if ASOF:
+            s += " AS OF '%s'" % (t + "T00:00:00" if len(t) == 10 else t)
+            pre += "SET NOW = DEFAULT; "
+        else:
+            pre += "SET NOW = '%s'; " % t
     else:
         pre += "SET NOW = DEFAULT; "
     out.append("SELECT 'q%d' AS q;\n%s\n%s;" % (i, pre, s))

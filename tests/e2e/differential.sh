@@ -36,7 +36,7 @@ check "differential: check" "$SHOAL" check
 
 # run SEED N: the statements of SEED, views on and off, compared statement by statement.
 run() {
-    local seed=$1 n=$2 on off bad
+    local seed=$1 n=$2 on off asof bad
     python3 "$here/differential.py" "$seed" "$n" > "$T/q$seed.shoal"
     { echo "SET VIEWS = off;"; cat "$T/q$seed.shoal"; } > "$T/q$seed-off.shoal"
     on=$("$SHOAL" query --format csv -f "$T/q$seed.shoal" 2>&1) || { fail "differential: seed $seed runs (views on)" "$(printf '%s\n' "$on" | tail -5)"; return; }
@@ -52,6 +52,18 @@ run() {
             "$(grep -A1 "^SELECT '$q' AS q;" "$T/q$seed.shoal" | tail -1 | cut -c1-400)" \
             "$(grep -A2 "'$q'" "$T/q$seed.shoal" | tail -1 | cut -c1-400)" \
             "$(diff <(printf '%s\n' "$on") <(printf '%s\n' "$off") | head -8)"
+    fi
+    # "Now" hides the later events: SET NOW = T and AS OF T give the same rows.
+    python3 "$here/differential.py" "$seed" "$n" asof > "$T/q$seed-asof.shoal"
+    asof=$("$SHOAL" query --format csv -f "$T/q$seed-asof.shoal" 2>&1)
+    if [ "$on" == "$asof" ]; then
+        ok "differential: seed $seed: SET NOW = T == AS OF T"
+    else
+        bad=$(diff <(printf '%s\n' "$on") <(printf '%s\n' "$asof") | head -1 | sed 's/^\([0-9]*\).*/\1/')
+        q=$(printf '%s\n' "$on" | head -n "$bad" | grep -E '^q[0-9]+$' | tail -1)
+        fail "differential: seed $seed: SET NOW = T == AS OF T" "first difference in $q:" \
+            "$(grep -A2 "^SELECT '$q' AS q;" "$T/q$seed.shoal" | tail -2 | cut -c1-400)" \
+            "$(diff <(printf '%s\n' "$on") <(printf '%s\n' "$asof") | head -8)"
     fi
     # Not vacuous: most statements give rows.
     local rows
