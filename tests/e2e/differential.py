@@ -42,6 +42,13 @@ def rand_instant():
     """A time in the data's span (2024-07 .. 2025-07): a bare date (its end under AS OF,
     its midnight under SET NOW), a local midnight, a day's last millisecond, or any
     millisecond."""
+    if R.random() < 0.08:
+        # around daylight-saving changes: New York (2024-11-03, 2025-03-09), London
+        # (2025-03-30), Santiago (2024-09-08 at midnight, 2025-04-06)
+        return R.choice(["2024-11-03", "2025-03-09", "2025-03-30", "2024-09-08", "2025-04-06",
+                         "2024-11-03T01:30:00-04:00", "2024-11-03T01:30:00-05:00",
+                         "2025-03-09T03:00:00-04:00", "2025-03-09T01:59:59.999-05:00",
+                         "2025-03-30T01:00:00Z", "2024-09-08T04:00:00Z", "2025-04-06T02:30:00Z"])
     y, m = R.choice([(2024, 7), (2024, 8), (2024, 10), (2024, 11), (2025, 1), (2025, 2),
                      (2025, 3), (2025, 4), (2025, 5), (2025, 6), (2025, 6), (2025, 6), (2025, 7)])
     d = R.randint(1, 28)
