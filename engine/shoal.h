@@ -460,7 +460,7 @@ int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err);
 
 /* Output formats. */
 enum {
-    SHOAL_OUT_TABLE = 1,     /* aligned columns with a row count (and timing when on) */
+    SHOAL_OUT_TABLE = 1,     /* aligned columns with a row count */
     SHOAL_OUT_CSV = 2,       /* RFC 4180 with a header row */
     SHOAL_OUT_JSON = 3,      /* one JSON array of objects */
     SHOAL_OUT_NDJSON = 4,    /* one JSON object per line */
@@ -483,10 +483,27 @@ void shoal_session_free(shoal_session *s);
 void shoal_session_set_output(shoal_session *s, shoal_write_fn fn, void *ctx);
 /* SHOAL_OUT_*. */
 void shoal_session_set_format(shoal_session *s, int format);
+/* Table format only: shows the first n rows of a result (0, the default: all) and
+ * then "… N more rows (hint)", keeping only those n rows in memory. hint is copied. */
+void shoal_session_set_max_rows(shoal_session *s, uint64_t n, const char *hint);
+uint64_t shoal_session_max_rows(const shoal_session *s);
 int shoal_session_format(const shoal_session *s);
-/* Prints "Time: N ms" after each statement's output when on (table format). */
+/* The name of the time zone statements run in: the session's (SET TIMEZONE), else the
+ * database's default (SET DATABASE TIMEZONE), else "UTC". Static or session-owned:
+ * valid until the next statement. */
+const char *shoal_session_timezone(shoal_session *s);
+/* Reports each statement's time through the status callback when on. */
 void shoal_session_set_timing(shoal_session *s, int on);
 int shoal_session_timing(const shoal_session *s);
+/* Status lines, never part of the formatted output: what a CREATE, DROP or SET did
+ * (SHOAL_STATUS_TAG: "CREATE COUNTERS activity (back-filled 40000 events)",
+ * "DROP VIEW engagement", "SET TIMEZONE = 'Asia/Shanghai'", like psql's command tags)
+ * and, with timing on, each statement's time (SHOAL_STATUS_TIME: "Time: 1.234 ms"),
+ * after the statement's output. line has no newline and lives for the call. */
+enum { SHOAL_STATUS_TAG = 1, SHOAL_STATUS_TIME = 2 };
+typedef void (*shoal_status_fn)(void *ctx, int kind, const char *line);
+/* Where status lines go (default: nowhere). */
+void shoal_session_set_status(shoal_session *s, shoal_status_fn fn, void *ctx);
 /* While *flag is non-zero the running statement stops with SHOAL_ECANCEL. Borrowed. */
 void shoal_session_set_cancel(shoal_session *s, volatile int *flag);
 
