@@ -63,6 +63,14 @@ int shoal_cli_is_help(const char *arg);
 /* Seconds on a monotonic clock. */
 double shoal_cli_now(void);
 
+/* The number of events in the log now (its last sequence), read in a snapshot of its
+ * own, for the closing line of ingest and import. Returns 0, or an SHOAL_E* code. */
+int shoal_cli_log_count(shoal_db *db, uint64_t *n);
+
+/* For atexit: flushes and closes stdout and, when any write to it failed, says so
+ * and ends the process with status 2. */
+void shoal_cli_close_stdout(void);
+
 /* Feedback while events go in (feedback.c): set verbose and quiet, then start, which
  * fills opts' callbacks and cancel flag and makes Ctrl-C stop the ingest cleanly. */
 typedef struct shoal_cli_feedback {

@@ -98,6 +98,7 @@ static void keep_heap(void)
 
 int main(int argc, char **argv)
 {
+    atexit(shoal_cli_close_stdout);
     const char *db_path = getenv("SHOAL_DB");
     if (!db_path || !*db_path) db_path = "shoal.db";
     /* Take --db out of argv wherever it stands, so that it works before or after the
