@@ -11,8 +11,9 @@
 
 /* ---------------------------------------------------------------- distributions
  * Each returns NAN for arguments outside its domain (df <= 0, p outside [0, 1]).
- * Accuracy: about 1e-13 relative for the CDFs (erfc, continued fractions run to
- * convergence), 1e-12 for the quantiles (refined by Halley/Newton on the CDF). */
+ * Accuracy (relative, checked against 50-digit mpmath): normal and chi-square about
+ * 1e-14; Student t below 1e-12 for df <= 1e4 and below 1e-10 for any df >= 1,
+ * non-integer df included; quantiles invert their CDF to 1e-12. */
 
 /* Standard normal CDF Φ(x). */
 double shoal_stats_norm_cdf(double x);
