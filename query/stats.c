@@ -653,3 +653,78 @@ int shoal_stats_small(const shoal_stats_moments *m, int proportion)
     if (!(m->n >= 2) || var_of(m->n, m->sx, m->sxx) == 0) w |= SHOAL_STATS_WARN_NO_VARIANCE;
     return w;
 }
+
+/* ---------------------------------------------------------------- one metric, all arms */
+
+static int arm_of(int kind, const shoal_stats_moments *m, shoal_stats_arm *out)
+{
+    switch (kind) {
+    case SHOAL_STATS_PROPORTION: return shoal_stats_arm_proportion(m, out);
+    case SHOAL_STATS_RATIO: return shoal_stats_arm_ratio(m, out);
+    case SHOAL_STATS_CLUSTER: return shoal_stats_arm_cluster(m, out);
+    default: return shoal_stats_arm_mean(m, out);
+    }
+}
+
+int shoal_stats_evaluate(size_t k, const shoal_stats_moments *arms, const double *weights,
+                         const shoal_stats_options *opt, shoal_stats_arm_eval *out,
+                         double *srm_p)
+{
+    *srm_p = NAN;
+    double level = opt->level == 0 ? 0.95 : opt->level;
+    if (k < 2 || k > SHOAL_STATS_MAX_TESTS) return SHOAL_EINVAL;
+    if (opt->kind < SHOAL_STATS_MEAN || opt->kind > SHOAL_STATS_CLUSTER) return SHOAL_EINVAL;
+    if (opt->cuped && opt->kind != SHOAL_STATS_MEAN && opt->kind != SHOAL_STATS_PROPORTION)
+        return SHOAL_EINVAL;
+    if (opt->correction != 0 && opt->correction != SHOAL_STATS_HOLM && opt->correction != SHOAL_STATS_BH)
+        return SHOAL_EINVAL;
+    if (!(opt->seq_tuning >= 0) || check_level_alt(level, opt->alt) ||
+        (opt->scale != SHOAL_STATS_ABSOLUTE && opt->scale != SHOAL_STATS_RELATIVE))
+        return SHOAL_EINVAL;
+    if (opt->prior && opt->prior->proper && !(opt->prior->var > 0)) return SHOAL_EINVAL;
+    double p[SHOAL_STATS_MAX_TESTS];
+    if (weights) {
+        for (size_t i = 0; i < k; i++) {
+            if (!(weights[i] > 0) || !isfinite(weights[i])) return SHOAL_EINVAL;
+            p[i] = arms[i].n;
+        }
+        double chi2;
+        if (shoal_stats_srm(k, p, weights, &chi2, srm_p)) *srm_p = NAN; /* no units yet */
+    }
+    for (size_t i = 0; i < k; i++) {
+        shoal_stats_arm_eval *e = &out[i];
+        result_nan(&e->freq);
+        result_nan(&e->seq);
+        e->bayes = (shoal_stats_bayes){ NAN, NAN, NAN, NAN, NAN, NAN, NAN };
+        e->p_adjusted = NAN;
+        e->theta = 0;
+        e->cuped_reduction = NAN;
+        e->warnings = shoal_stats_small(&arms[i], opt->kind == SHOAL_STATS_PROPORTION);
+        e->rc = arm_of(opt->kind, &arms[i], &e->arm);
+    }
+    for (size_t i = 1; i < k; i++) {
+        shoal_stats_arm_eval *e = &out[i];
+        shoal_stats_arm a = out[0].arm;
+        p[i - 1] = 1;
+        if (out[0].rc) e->rc = out[0].rc;
+        if (e->rc) continue;
+        if (opt->cuped) {
+            /* θ pooled over the pair compared, as gbstats' compute_theta */
+            shoal_stats_moments pair[2] = { arms[0], arms[i] };
+            e->theta = shoal_stats_cuped_theta(pair, 2);
+            shoal_stats_arm_cuped(&arms[0], e->theta, &a);
+            shoal_stats_arm_cuped(&arms[i], e->theta, &e->arm);
+            e->cuped_reduction = shoal_stats_cuped_reduction(&arms[0], &arms[i], e->theta);
+        }
+        e->rc = shoal_stats_welch(&a, &e->arm, opt->scale, opt->alt, level, &e->freq);
+        if (e->rc) continue;
+        p[i - 1] = e->freq.p;
+        shoal_stats_bayes_effect(&a, &e->arm, opt->scale, opt->prior, level, &e->bayes);
+        if (opt->seq_tuning > 0)
+            shoal_stats_sequential(&a, &e->arm, opt->scale, opt->seq_tuning, level, &e->seq);
+    }
+    if (opt->correction) shoal_stats_adjust(opt->correction, k - 1, p, p);
+    for (size_t i = 1; i < k; i++)
+        if (!out[i].rc) out[i].p_adjusted = p[i - 1];
+    return SHOAL_OK;
+}

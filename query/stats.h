@@ -216,4 +216,56 @@ enum {
  * proportion says the metric is 0/1 (sx counts successes). */
 int shoal_stats_small(const shoal_stats_moments *m, int proportion);
 
+/* ---------------------------------------------------------------- one metric, all arms */
+
+/* What a metric's per-unit value is, which picks the arm constructor. */
+enum {
+    SHOAL_STATS_MEAN = 0,       /* shoal_stats_arm_mean (counts, sums) */
+    SHOAL_STATS_PROPORTION = 1, /* shoal_stats_arm_proportion (0/1 conversions) */
+    SHOAL_STATS_RATIO = 2,      /* shoal_stats_arm_ratio (a sum over a sum) */
+    SHOAL_STATS_CLUSTER = 3,    /* shoal_stats_arm_cluster (group-randomized units) */
+};
+
+/* How to evaluate. Zero-initialized it is: MEAN, ABSOLUTE, two-sided, no CUPED, no
+ * correction, no sequential CI, flat prior; level 0 means 0.95. */
+typedef struct shoal_stats_options {
+    int kind;                       /* SHOAL_STATS_MEAN/PROPORTION/RATIO/CLUSTER */
+    int scale;                      /* SHOAL_STATS_ABSOLUTE or RELATIVE */
+    int alt;                        /* SHOAL_STATS_TWO_SIDED/GREATER/LESS */
+    double level;                   /* confidence level of every interval (0: 0.95) */
+    int cuped;                      /* adjust by the covariate (MEAN and PROPORTION) */
+    int correction;                 /* 0, SHOAL_STATS_HOLM or SHOAL_STATS_BH */
+    double seq_tuning;              /* > 0: also the sequential CI with this tuning */
+    const shoal_stats_prior *prior; /* NULL: flat; borrowed for the call */
+} shoal_stats_options;
+
+/* One arm's evaluation against control (arm 0). For arm 0 itself only arm (never
+ * CUPED-adjusted: θ belongs to each pair), warnings and rc are meaningful; its
+ * comparisons hold NAN. */
+typedef struct shoal_stats_arm_eval {
+    shoal_stats_arm arm;       /* its estimate (for CUPED, adjusted with this pair's θ) */
+    int rc;                    /* SHOAL_OK, or why it has no comparison (as _welch) */
+    int warnings;              /* shoal_stats_small's bits */
+    double theta;              /* CUPED's θ, pooled over control and this arm (0: none) */
+    double cuped_reduction;    /* the variance reduction achieved (NAN without CUPED) */
+    shoal_stats_result freq;   /* Welch (proportions: also Welch, as gbstats) */
+    double p_adjusted;         /* freq.p after the correction (= freq.p without one) */
+    shoal_stats_result seq;    /* the sequential CI and p (NAN unless seq_tuning > 0) */
+    shoal_stats_bayes bayes;   /* chance to beat control, risks */
+} shoal_stats_arm_eval;
+
+/* Evaluates one metric over k >= 2 arms, arm 0 the control: every arm against
+ * control on the options' scale, the correction across those k - 1 comparisons (a
+ * family across metrics is the caller's: collect freq.p, call shoal_stats_adjust),
+ * and, when weights is not NULL, the sample-ratio-mismatch check of the arms' n
+ * against them into *srm_p (NAN otherwise; decision-ready when >= SHOAL_STATS_SRM_P).
+ * out has k entries. An arm that cannot be compared gets its rc and NAN results; the
+ * others are still evaluated, and its p counts as 1 in the correction.
+ * Returns SHOAL_OK; SHOAL_EINVAL for k < 2 or k > SHOAL_STATS_MAX_TESTS, bad options
+ * (CUPED with a ratio or cluster metric, an improper level, a proper prior without
+ * variance), or a weight that is not positive. */
+int shoal_stats_evaluate(size_t k, const shoal_stats_moments *arms, const double *weights,
+                         const shoal_stats_options *opt, shoal_stats_arm_eval *out,
+                         double *srm_p);
+
 #endif

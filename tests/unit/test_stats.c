@@ -616,6 +616,83 @@ TEST(small)
     CHECK(shoal_stats_small(&none, 0) == (SHOAL_STATS_WARN_FEW_UNITS | SHOAL_STATS_WARN_NO_VARIANCE));
 }
 
+/* ---------------------------------------------------------------- one metric, all arms */
+
+/* shoal_stats_evaluate is the pieces above put together: each arm's comparison is the
+ * same as calling them one by one, the correction runs over the k - 1 comparisons,
+ * CUPED's θ is pooled per pair, and one arm that cannot be compared leaves the others
+ * alone. */
+TEST(evaluate)
+{
+    shoal_stats_moments m[4] = {
+        { .n = 100, .sx = 270, .sxx = 848.79, .sc = 250, .scc = 800, .sxc = 780 },
+        { .n = 120, .sx = 300, .sxx = 869, .sc = 290, .scc = 850, .sxc = 820 },
+        { .n = 110, .sx = 340, .sxx = 1300, .sc = 280, .scc = 900, .sxc = 950 },
+        { .n = 1, .sx = 3, .sxx = 9, .sc = 2, .scc = 4, .sxc = 6 },
+    };
+    double weights[] = { 1, 1, 1, 1 };
+    shoal_stats_options opt = { .scale = SHOAL_STATS_RELATIVE, .correction = SHOAL_STATS_HOLM, .seq_tuning = 5000 };
+    shoal_stats_arm_eval e[4];
+    double srm_p;
+    CHECK_RC(shoal_stats_evaluate(4, m, weights, &opt, e, &srm_p), SHOAL_OK);
+    double obs[] = { 100, 120, 110, 1 }, chi2, want_srm;
+    shoal_stats_srm(4, obs, weights, &chi2, &want_srm);
+    NEAR(srm_p, want_srm, 0);
+    CHECK(srm_p < SHOAL_STATS_SRM_P); /* the one-unit arm */
+    CHECK_RC(e[3].rc, SHOAL_EINVAL);
+    CHECK(isnan(e[3].freq.p) && isnan(e[3].p_adjusted));
+    CHECK(e[3].warnings & SHOAL_STATS_WARN_FEW_UNITS);
+    double ps[3];
+    for (int i = 1; i <= 2; i++) {
+        shoal_stats_arm a, b;
+        shoal_stats_result r, s;
+        shoal_stats_bayes z;
+        shoal_stats_arm_mean(&m[0], &a);
+        shoal_stats_arm_mean(&m[i], &b);
+        shoal_stats_welch(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, 0.95, &r);
+        shoal_stats_sequential(&a, &b, SHOAL_STATS_RELATIVE, 5000, 0.95, &s);
+        shoal_stats_bayes_effect(&a, &b, SHOAL_STATS_RELATIVE, NULL, 0.95, &z);
+        CHECK_RC(e[i].rc, SHOAL_OK);
+        NEAR(e[i].freq.p, r.p, 0);
+        NEAR(e[i].freq.ci_lo, r.ci_lo, 0);
+        NEAR(e[i].seq.ci_hi, s.ci_hi, 0);
+        NEAR(e[i].bayes.chance_to_win, z.chance_to_win, 0);
+        CHECK(isnan(e[i].cuped_reduction));
+        ps[i - 1] = r.p;
+    }
+    ps[2] = 1; /* the arm without a comparison */
+    shoal_stats_adjust(SHOAL_STATS_HOLM, 3, ps, ps);
+    NEAR(e[1].p_adjusted, ps[0], 0);
+    NEAR(e[2].p_adjusted, ps[1], 0);
+    CHECK(e[1].p_adjusted >= e[1].freq.p);
+    CHECK(isnan(e[0].freq.p));
+    NEAR(e[0].arm.mean, 2.7, 1e-12);
+
+    /* CUPED: θ pooled over control and each arm, the reduction reported. */
+    opt.cuped = 1;
+    CHECK_RC(shoal_stats_evaluate(3, m, NULL, &opt, e, &srm_p), SHOAL_OK);
+    CHECK(isnan(srm_p));
+    for (int i = 1; i <= 2; i++) {
+        shoal_stats_moments pair[2] = { m[0], m[i] };
+        double theta = shoal_stats_cuped_theta(pair, 2);
+        NEAR(e[i].theta, theta, 0);
+        NEAR(e[i].cuped_reduction, shoal_stats_cuped_reduction(&m[0], &m[i], theta), 0);
+        shoal_stats_arm a, b;
+        shoal_stats_result r;
+        shoal_stats_arm_cuped(&m[0], theta, &a);
+        shoal_stats_arm_cuped(&m[i], theta, &b);
+        shoal_stats_welch(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, 0.95, &r);
+        NEAR(e[i].freq.estimate, r.estimate, 0);
+        NEAR(e[i].freq.se, r.se, 0);
+    }
+    opt.kind = SHOAL_STATS_RATIO;
+    CHECK_RC(shoal_stats_evaluate(3, m, NULL, &opt, e, &srm_p), SHOAL_EINVAL);
+    opt.kind = SHOAL_STATS_MEAN;
+    weights[1] = 0;
+    CHECK_RC(shoal_stats_evaluate(3, m, weights, &opt, e, &srm_p), SHOAL_EINVAL);
+    CHECK_RC(shoal_stats_evaluate(1, m, NULL, &opt, e, &srm_p), SHOAL_EINVAL);
+}
+
 int main(void)
 {
     RUN(distribution_tables);
@@ -636,5 +713,6 @@ int main(void)
     RUN(sequential_gbstats);
     RUN(sequential_properties);
     RUN(small);
+    RUN(evaluate);
     UNIT_EXIT();
 }
