@@ -266,8 +266,8 @@ double shoal_stats_chi2_sf(double x, double df)
 
 static void arm_nan(shoal_stats_arm *out)
 {
-    *out = (shoal_stats_arm){ .n = NAN, .mean = NAN, .var = NAN, .base = NAN,
-                              .theta = 0, .var_post = NAN, .var_pre = NAN, .cov_post_pre = NAN };
+    *out = (shoal_stats_arm){ .n = NAN, .mean = NAN, .var = NAN, .base = NAN, .theta = 0,
+                              .var_post = NAN, .var_pre = NAN, .cov_post_pre = NAN, .ratio_cuped = 0 };
 }
 
 /* Sample (co)variance from sums, n - 1 denominator; never below 0 for a variance
@@ -361,15 +361,77 @@ double shoal_stats_cuped_theta(const shoal_stats_moments *arms, size_t n_arms)
     return co_var(n, sx, sc, sxc) / vc;
 }
 
-double shoal_stats_cuped_reduction(const shoal_stats_moments *a, const shoal_stats_moments *b,
-                                   double theta)
+double shoal_stats_cuped_reduction(const shoal_stats_arm *a, const shoal_stats_arm *b)
 {
-    shoal_stats_arm aa, ab;
-    if (shoal_stats_arm_cuped(a, theta, &aa) || shoal_stats_arm_cuped(b, theta, &ab)) return NAN;
-    double before = aa.var_post / aa.n + ab.var_post / ab.n;
-    double after = aa.var / aa.n + ab.var / ab.n;
-    if (!(before > 0)) return NAN;
+    double before = a->var_post / a->n + b->var_post / b->n;
+    double after = a->var / a->n + b->var / b->n;
+    if (!(before > 0) || isnan(after)) return NAN;
     return 1 - after / before;
+}
+
+/* The post ratio m/d and pre ratio m0/d0 of an arm: their per-unit variances and
+ * covariance by the delta method, u = ∇(m/d), g = ∇(m0/d0) over the means
+ * (m, d, m0, d0), and Λ their sample covariance matrix. */
+static int ratio_parts(const shoal_stats_ratio_moments *r, double *post, double *pre,
+                       double *v_post, double *v_pre, double *c)
+{
+    double n = r->n;
+    if (!(n >= 2) || r->d == 0 || r->d0 == 0) return SHOAL_EINVAL;
+    double mean[4] = { r->m / n, r->d / n, r->m0 / n, r->d0 / n };
+    double s[4] = { r->m, r->d, r->m0, r->d0 };
+    double sq[4][4] = {
+        { r->mm, r->md, r->mm0, r->md0 },
+        { r->md, r->dd, r->dm0, r->dd0 },
+        { r->mm0, r->dm0, r->m0m0, r->m0d0 },
+        { r->md0, r->dd0, r->m0d0, r->d0d0 },
+    };
+    double lam[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) lam[i][j] = co_var(n, s[i], s[j], sq[i][j]);
+    double u[4] = { 1 / mean[1], -mean[0] / (mean[1] * mean[1]), 0, 0 };
+    double g[4] = { 0, 0, 1 / mean[3], -mean[2] / (mean[3] * mean[3]) };
+    double uu = 0, gg = 0, ug = 0;
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            uu += u[i] * lam[i][j] * u[j];
+            gg += g[i] * lam[i][j] * g[j];
+            ug += u[i] * lam[i][j] * g[j];
+        }
+    *post = r->m / r->d;
+    *pre = r->m0 / r->d0;
+    *v_post = uu;
+    *v_pre = gg;
+    *c = ug;
+    return SHOAL_OK;
+}
+
+int shoal_stats_arm_ratio_cuped(const shoal_stats_ratio_moments *r, double theta,
+                                shoal_stats_arm *out)
+{
+    arm_nan(out);
+    double post, pre, vp, v0, c;
+    if (!isfinite(theta) || ratio_parts(r, &post, &pre, &vp, &v0, &c)) return SHOAL_EINVAL;
+    double v = vp + theta * theta * v0 - 2 * theta * c;
+    out->n = r->n;
+    out->base = post;
+    out->mean = post - theta * pre;
+    out->var = v > 0 ? v : 0;
+    out->theta = theta;
+    out->var_post = vp;
+    out->var_pre = v0;
+    out->cov_post_pre = c;
+    out->ratio_cuped = 1;
+    return SHOAL_OK;
+}
+
+double shoal_stats_ratio_cuped_theta(const shoal_stats_ratio_moments *a,
+                                     const shoal_stats_ratio_moments *b)
+{
+    double pa, qa, vpa, v0a, ca, pb, qb, vpb, v0b, cb;
+    if (ratio_parts(a, &pa, &qa, &vpa, &v0a, &ca) || ratio_parts(b, &pb, &qb, &vpb, &v0b, &cb))
+        return 0;
+    if (!(v0a + v0b > 0)) return 0;
+    return (ca + cb) / (v0a + v0b);
 }
 
 /* ---------------------------------------------------------------- effects */
@@ -397,7 +459,15 @@ static int effect(const shoal_stats_arm *a, const shoal_stats_arm *b, int scale,
         if (ma == 0) return SHOAL_ERANGE;
         *est = (b->mean - a->mean) / ma;
         if (a->theta != 0 || b->theta != 0) {
+            /* The two gbstats formulas differ in one factor, the numerator the
+             * control's terms are scaled by: the treatment's unadjusted mean for
+             * means, the control's base plus the adjusted difference for ratios
+             * (frequentist_variance_relative_cuped_ratio, with |base|). */
             double th = a->theta, mb = b->base;
+            if (a->ratio_cuped) {
+                ma = fabs(ma);
+                mb = ma + (b->mean - a->mean);
+            }
             double v_trt = b->var / (b->n * ma * ma);
             double v_ctrl = (a->var_post * mb * mb / (ma * ma) - 2 * th * a->cov_post_pre * mb / ma +
                              th * th * a->var_pre) / (a->n * ma * ma);
@@ -714,7 +784,7 @@ int shoal_stats_evaluate(size_t k, const shoal_stats_moments *arms, const double
             e->theta = shoal_stats_cuped_theta(pair, 2);
             shoal_stats_arm_cuped(&arms[0], e->theta, &a);
             shoal_stats_arm_cuped(&arms[i], e->theta, &e->arm);
-            e->cuped_reduction = shoal_stats_cuped_reduction(&arms[0], &arms[i], e->theta);
+            e->cuped_reduction = shoal_stats_cuped_reduction(&a, &e->arm);
         }
         e->rc = shoal_stats_welch(&a, &e->arm, opt->scale, opt->alt, level, &e->freq);
         if (e->rc) continue;

@@ -55,8 +55,11 @@ typedef struct shoal_stats_arm {
     double mean;  /* the arm's estimate: sample mean, ratio, or CUPED-adjusted mean */
     double var;   /* per-unit variance of mean (sample variance, n - 1 denominator) */
     double base;  /* the unadjusted mean: the denominator of relative lift */
-    /* CUPED only (theta != 0): the pieces the relative lift's delta method needs */
+    /* CUPED only (theta != 0): the pieces the relative lift's delta method needs,
+     * per unit: the variance of the unadjusted estimate, of the covariate's, and
+     * their covariance (so var = var_post + θ² var_pre - 2θ cov_post_pre) */
     double theta, var_post, var_pre, cov_post_pre;
+    int ratio_cuped; /* made by shoal_stats_arm_ratio_cuped */
 } shoal_stats_arm;
 
 /* Constructors. Each fills *out and returns SHOAL_OK, or SHOAL_EINVAL when the arm
@@ -84,11 +87,34 @@ int shoal_stats_arm_cuped(const shoal_stats_moments *m, double theta, shoal_stat
  * Returns 0 when the pooled covariate or metric has no variance (no adjustment). */
 double shoal_stats_cuped_theta(const shoal_stats_moments *arms, size_t n_arms);
 
-/* The variance reduction CUPED achieved for the comparison of a and b with θ:
- * 1 - Var(adjusted difference) / Var(unadjusted difference), in [.., 1]; NAN when
- * either arm has n < 2 or the unadjusted variance is 0. */
-double shoal_stats_cuped_reduction(const shoal_stats_moments *a, const shoal_stats_moments *b,
-                                   double theta);
+/* The variance reduction CUPED achieved for the comparison of arms a and b (made by
+ * shoal_stats_arm_cuped or _ratio_cuped with the same θ): 1 - Var(adjusted
+ * difference) / Var(unadjusted difference), at most 1 (negative when θ hurts); NAN
+ * when the unadjusted variance is 0 or an arm is not estimated. */
+double shoal_stats_cuped_reduction(const shoal_stats_arm *a, const shoal_stats_arm *b);
+
+/* A ratio metric with CUPED needs the sums of both ratios' parts after (m, d) and
+ * before (m0, d0) exposure and all their cross products. Every field is a sum over
+ * the arm's units: m is Σm, mm is Σm², md is Σm·d, m0d0 is Σm0·d0, and so on. */
+typedef struct shoal_stats_ratio_moments {
+    double n;
+    double m, mm, d, dd;         /* the metric's numerator and denominator */
+    double m0, m0m0, d0, d0d0;   /* the same over the covariate's window */
+    double md, mm0, md0, dm0, dd0, m0d0;
+} shoal_stats_ratio_moments;
+
+/* gbstats' RegressionAdjustedRatioStatistic: the estimate Σm/Σd - θ Σm0/Σd0 with the
+ * delta-method variance ∇ᵀΛ∇ over the four means (Λ their sample covariance, ∇ the
+ * gradient of the estimate). Returns SHOAL_OK or SHOAL_EINVAL (n < 2, Σd or Σd0 0). */
+int shoal_stats_arm_ratio_cuped(const shoal_stats_ratio_moments *r, double theta,
+                                shoal_stats_arm *out);
+
+/* θ for a ratio metric over control a and treatment b, as gbstats'
+ * compute_theta_regression_adjusted_ratio: the sum over the two arms of the per-unit
+ * covariance of the post and pre ratios over the sum of the pre ratio's variances.
+ * Returns 0 when the pre ratios have no variance or an arm cannot be estimated. */
+double shoal_stats_ratio_cuped_theta(const shoal_stats_ratio_moments *a,
+                                     const shoal_stats_ratio_moments *b);
 
 /* ---------------------------------------------------------------- frequentist tests */
 
@@ -108,7 +134,8 @@ typedef struct shoal_stats_result {
 /* Welch's t test of b against control a, as R's t.test(var.equal = FALSE) for
  * ABSOLUTE and as GrowthBook's TwoSidedTTest for both scales: se² = va/na + vb/nb,
  * df by Welch–Satterthwaite; RELATIVE uses the delta method for (b - a)/a (for CUPED
- * arms GrowthBook's frequentist_variance_relative_cuped) with the same df.
+ * arms GrowthBook's frequentist_variance_relative_cuped, or _cuped_ratio) with the
+ * same df.
  * level is the CI's confidence level, e.g. 0.95; alt a SHOAL_STATS_TWO_SIDED/GREATER/
  * LESS (GREATER: H1 is b > a).
  * Returns SHOAL_OK; SHOAL_EINVAL for a bad level or alt, or an arm with n < 2;

@@ -375,12 +375,16 @@ TEST(cuped_gbstats)
     shoal_stats_arm_mean(&m[1], &pb);
     CHECK_RC(shoal_stats_welch(&pa, &pb, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 0.95, &plain), SHOAL_OK);
     CHECK_RC(shoal_stats_welch(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 0.95, &r), SHOAL_OK);
-    double red = shoal_stats_cuped_reduction(&m[0], &m[1], theta);
+    double red = shoal_stats_cuped_reduction(&a, &b);
     CHECK(red > 0 && red < 1);
     NEAR(r.se * r.se, plain.se * plain.se * (1 - red), 1e-15);
     /* θ is the least-squares slope, so it is the θ of greatest reduction. */
-    CHECK(shoal_stats_cuped_reduction(&m[0], &m[1], theta * 1.1) < red);
-    CHECK(shoal_stats_cuped_reduction(&m[0], &m[1], theta * 0.9) < red);
+    for (double f = 0.9; f < 1.2; f += 0.2) {
+        shoal_stats_arm fa, fb;
+        shoal_stats_arm_cuped(&m[0], theta * f, &fa);
+        shoal_stats_arm_cuped(&m[1], theta * f, &fb);
+        CHECK(shoal_stats_cuped_reduction(&fa, &fb) < red);
+    }
     /* θ = 0 is no adjustment: the plain analysis exactly. */
     CHECK_RC(shoal_stats_arm_cuped(&m[0], 0, &a), SHOAL_OK);
     CHECK_RC(shoal_stats_arm_cuped(&m[1], 0, &b), SHOAL_OK);
@@ -391,6 +395,58 @@ TEST(cuped_gbstats)
     shoal_stats_moments flat[2] = { m[0], m[1] };
     flat[0].sc = flat[0].scc = flat[1].sc = flat[1].scc = 0;
     CHECK(shoal_stats_cuped_theta(flat, 2) == 0);
+}
+
+/* gbstats tests/frequentist/test_tests.py, test_two_sided_ttest_test_runs_ratio_ra
+ * (RegressionAdjustedRatioStatistic, θ computed): relative expected -0.0007,
+ * ci (-0.00841, 0.00700), stddev 0.00391, pValue 0.85771; and
+ * test_sequential_test_runs_ratio_ra (default tuning): ci (-0.02063, 0.01923). */
+TEST(ratio_cuped_gbstats)
+{
+    shoal_stats_ratio_moments a = {
+        .n = 100, .m = 485.112236689623, .mm = 2715.484666118136,
+        .d = 679.9093275844917, .dd = 4939.424001640236,
+        .m0 = 192.59138069991536, .m0m0 = 460.076026390857,
+        .d0 = 290.1398399750233, .d0d0 = 920.9461385038898,
+        .mm0 = 1113.6215759318352, .dd0 = 2130.9404074446747, .m0d0 = 634.239482353647,
+        .md = 3602.146836776702, .md0 = 1559.2878434944676, .dm0 = 1460.3181079276983,
+    };
+    shoal_stats_ratio_moments b = {
+        .n = 100, .m = 514.7757826608777, .mm = 2994.897482705013,
+        .d = 705.4090874383759, .dd = 5291.36604146392,
+        .m0 = 206.94157227402536, .m0m0 = 514.2903702246757,
+        .d0 = 302.54389139107326, .d0d0 = 994.4506208125663,
+        .mm0 = 1237.0953021125997, .dd0 = 2292.081739775257, .m0d0 = 698.4173425817908,
+        .md = 3918.1561431600717, .md0 = 1701.0287270040265, .dm0 = 1604.0759503266522,
+    };
+    double theta = shoal_stats_ratio_cuped_theta(&a, &b);
+    CHECK(theta > 0);
+    shoal_stats_arm aa, ab;
+    CHECK_RC(shoal_stats_arm_ratio_cuped(&a, theta, &aa), SHOAL_OK);
+    CHECK_RC(shoal_stats_arm_ratio_cuped(&b, theta, &ab), SHOAL_OK);
+    shoal_stats_result r;
+    CHECK_RC(shoal_stats_welch(&aa, &ab, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, 0.95, &r), SHOAL_OK);
+    NEAR(r.estimate, -0.0007, 5e-6);
+    NEAR(r.ci_lo, -0.00841, 5e-6);
+    NEAR(r.ci_hi, 0.00700, 5e-6);
+    NEAR(r.se, 0.00391, 5e-6);
+    NEAR(r.p, 0.85771, 5e-6);
+    CHECK_RC(shoal_stats_sequential(&aa, &ab, SHOAL_STATS_RELATIVE, SHOAL_STATS_SEQ_TUNING, 0.95, &r), SHOAL_OK);
+    NEAR(r.ci_lo, -0.02063, 5e-6);
+    NEAR(r.ci_hi, 0.01923, 5e-6);
+    /* θ = 0 is the plain ratio metric. */
+    shoal_stats_moments pa = { .n = a.n, .sx = a.m, .sxx = a.mm, .sy = a.d, .syy = a.dd, .sxy = a.md };
+    shoal_stats_arm ra, r0;
+    CHECK_RC(shoal_stats_arm_ratio(&pa, &ra), SHOAL_OK);
+    CHECK_RC(shoal_stats_arm_ratio_cuped(&a, 0, &r0), SHOAL_OK);
+    NEAR(r0.mean, ra.mean, 1e-15);
+    NEAR(r0.var, ra.var, 1e-12 * ra.var);
+    /* The covariate earns its keep: a reduction between 0 and 1. */
+    double red = shoal_stats_cuped_reduction(&aa, &ab);
+    CHECK(red > 0 && red < 1);
+    a.d0 = 0;
+    CHECK_RC(shoal_stats_arm_ratio_cuped(&a, theta, &aa), SHOAL_EINVAL);
+    CHECK(shoal_stats_ratio_cuped_theta(&a, &b) == 0);
 }
 
 /* ---------------------------------------------------------------- SRM */
@@ -681,11 +737,11 @@ TEST(evaluate)
         shoal_stats_moments pair[2] = { m[0], m[i] };
         double theta = shoal_stats_cuped_theta(pair, 2);
         NEAR(e[i].theta, theta, 0);
-        NEAR(e[i].cuped_reduction, shoal_stats_cuped_reduction(&m[0], &m[i], theta), 0);
         shoal_stats_arm a, b;
         shoal_stats_result r;
         shoal_stats_arm_cuped(&m[0], theta, &a);
         shoal_stats_arm_cuped(&m[i], theta, &b);
+        NEAR(e[i].cuped_reduction, shoal_stats_cuped_reduction(&a, &b), 0);
         shoal_stats_welch(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, 0.95, &r);
         NEAR(e[i].freq.estimate, r.estimate, 0);
         NEAR(e[i].freq.se, r.se, 0);
@@ -712,6 +768,7 @@ int main(void)
     RUN(ratio_gbstats);
     RUN(cluster);
     RUN(cuped_gbstats);
+    RUN(ratio_cuped_gbstats);
     RUN(srm);
     RUN(adjust);
     RUN(bayes_gbstats);
