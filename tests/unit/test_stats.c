@@ -677,6 +677,103 @@ TEST(small)
     CHECK(shoal_stats_small(&none, 0) == (SHOAL_STATS_WARN_FEW_UNITS | SHOAL_STATS_WARN_NO_VARIANCE));
 }
 
+/* ---------------------------------------------------------------- calibration */
+
+/* A fixed-seed generator (xorshift64*, Box–Muller), so these simulations give the
+ * same numbers on every run: they check calibration, not luck. */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static double rng_uniform(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return ((rng_state * 0x2545F4914F6CDD1Dull) >> 11) * (1.0 / 9007199254740992.0) + 0x1p-54;
+}
+static double rng_normal(void)
+{
+    return sqrt(-2 * log(rng_uniform())) * cos(2 * M_PI * rng_uniform());
+}
+
+/* Under no effect the tests reject about 5% of the time; with a planted effect the
+ * CIs cover it about 95% of the time. 4000 experiments: the rate's standard error is
+ * 0.0034, so the bounds are about ±3 of them. */
+TEST(calibration_fixed)
+{
+    int n_sim = 4000, fp_welch = 0, fp_prop = 0, cover_rel = 0;
+    for (int s = 0; s < n_sim; s++) {
+        shoal_stats_moments a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 }, e = { 0 }, f = { 0 };
+        /* Same means, unequal sizes and variances, the small arm the noisy one:
+         * where a pooled-variance t rejects far too often and Welch's does not. */
+        for (int i = 0; i < 120; i++) {
+            double x = 1 + rng_normal();
+            a.n++, a.sx += x, a.sxx += x * x;
+        }
+        for (int i = 0; i < 20; i++) {
+            double y = 1 + 4 * rng_normal();
+            b.n++, b.sx += y, b.sxx += y * y;
+        }
+        for (int i = 0; i < 400; i++) {
+            double u = rng_uniform() < 0.3, v = rng_uniform() < 0.3;
+            c.n++, c.sx += u;
+            d.n++, d.sx += v;
+            /* a 10% lift on a mean of 10 */
+            double p = 10 + 3 * rng_normal(), q = 11 + 3 * rng_normal();
+            e.n++, e.sx += p, e.sxx += p * p;
+            f.n++, f.sx += q, f.sxx += q * q;
+        }
+        shoal_stats_arm aa, ab, ae, af;
+        shoal_stats_result r;
+        shoal_stats_arm_mean(&a, &aa);
+        shoal_stats_arm_mean(&b, &ab);
+        if (shoal_stats_welch(&aa, &ab, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 0.95, &r) == SHOAL_OK && r.p < 0.05)
+            fp_welch++;
+        if (shoal_stats_prop_test(c.sx, c.n, d.sx, d.n, SHOAL_STATS_TWO_SIDED, 0.95, &r) == SHOAL_OK && r.p < 0.05)
+            fp_prop++;
+        shoal_stats_arm_mean(&e, &ae);
+        shoal_stats_arm_mean(&f, &af);
+        if (shoal_stats_welch(&ae, &af, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, 0.95, &r) == SHOAL_OK &&
+            r.ci_lo <= 0.1 && r.ci_hi >= 0.1)
+            cover_rel++;
+    }
+    double fw = (double)fp_welch / n_sim, fp = (double)fp_prop / n_sim, cr = (double)cover_rel / n_sim;
+    printf("# calibration: welch fp %.4f, prop fp %.4f, relative coverage %.4f\n", fw, fp, cr);
+    CHECK(fw > 0.035 && fw < 0.065);
+    CHECK(fp > 0.035 && fp < 0.065);
+    CHECK(cr > 0.935 && cr < 0.965);
+}
+
+/* Looked at after every 100 units per arm up to 2000, a fixed-n test declares a
+ * difference that is not there far more often than 5%; the sequential CI, valid
+ * however often it is looked at, stays under 5%. */
+TEST(calibration_peeking)
+{
+    int n_sim = 1000, fp_fixed = 0, fp_seq = 0;
+    for (int s = 0; s < n_sim; s++) {
+        shoal_stats_moments a = { 0 }, b = { 0 };
+        int hit_fixed = 0, hit_seq = 0;
+        for (int i = 1; i <= 2000; i++) {
+            double x = rng_normal(), y = rng_normal();
+            a.n++, a.sx += x, a.sxx += x * x;
+            b.n++, b.sx += y, b.sxx += y * y;
+            if (i % 100) continue;
+            shoal_stats_arm aa, ab;
+            shoal_stats_result r;
+            shoal_stats_arm_mean(&a, &aa);
+            shoal_stats_arm_mean(&b, &ab);
+            shoal_stats_welch(&aa, &ab, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 0.95, &r);
+            hit_fixed |= r.p < 0.05;
+            shoal_stats_sequential(&aa, &ab, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_SEQ_TUNING, 0.95, &r);
+            hit_seq |= r.ci_lo > 0 || r.ci_hi < 0;
+        }
+        fp_fixed += hit_fixed;
+        fp_seq += hit_seq;
+    }
+    double ff = (double)fp_fixed / n_sim, fs = (double)fp_seq / n_sim;
+    printf("# peeking 20 times: fixed-n fp %.3f, sequential fp %.3f\n", ff, fs);
+    CHECK(ff > 0.15);
+    CHECK(fs < 0.05);
+}
+
 /* ---------------------------------------------------------------- one metric, all arms */
 
 /* shoal_stats_evaluate is the pieces above put together: each arm's comparison is the
@@ -776,5 +873,7 @@ int main(void)
     RUN(sequential_properties);
     RUN(small);
     RUN(evaluate);
+    RUN(calibration_fixed);
+    RUN(calibration_peeking);
     UNIT_EXIT();
 }
