@@ -53,7 +53,7 @@ typedef struct shoal_stats_moments {
 typedef struct shoal_stats_arm {
     double n;     /* units */
     double mean;  /* the arm's estimate: sample mean, ratio, or CUPED-adjusted mean */
-    double var;   /* per-unit variance of mean (sample variance, n - 1 denominator) */
+    double var;   /* per-unit variance: Var(mean) = var / n */
     double base;  /* the unadjusted mean: the denominator of relative lift */
     /* CUPED only (theta != 0): the pieces the relative lift's delta method needs,
      * per unit: the variance of the unadjusted estimate, of the covariate's, and
@@ -71,9 +71,11 @@ typedef struct shoal_stats_arm {
  *   binomial variance, as GrowthBook's ProportionStatistic).
  * shoal_stats_arm_ratio: Σx/Σy per arm with the delta-method variance
  *   var = s²x/ȳ² - 2 sxy x̄/ȳ³ + x̄² s²y/ȳ⁴ (sample (co)variances).
- * shoal_stats_arm_cluster: the same as _ratio, for group-randomized experiments: m
- *   holds one row per cluster (x = the cluster's metric total, y = its units), so the
- *   per-unit mean Σx/Σy gets a cluster-robust variance. n counts clusters.
+ * shoal_stats_arm_cluster: the same as _ratio, for group-randomized experiments:
+ *   m's sums run over clusters (x = a cluster's metric total, y = its units, n the
+ *   clusters), so the per-unit mean Σx/Σy gets the delta-method cluster-robust
+ *   variance; treating a cluster's members as independent units would understate it
+ *   by the design effect.
  * shoal_stats_arm_cuped: x̄ - θ c̄ with var = s²x + θ² s²c - 2θ sxc; θ from
  *   shoal_stats_cuped_theta over the arms compared. */
 int shoal_stats_arm_mean(const shoal_stats_moments *m, shoal_stats_arm *out);
@@ -277,7 +279,8 @@ typedef struct shoal_stats_arm_eval {
     double cuped_reduction;    /* the variance reduction achieved (NAN without CUPED) */
     shoal_stats_result freq;   /* Welch (proportions: also Welch, as gbstats) */
     double p_adjusted;         /* freq.p after the correction (= freq.p without one) */
-    shoal_stats_result seq;    /* the sequential CI and p (NAN unless seq_tuning > 0) */
+    shoal_stats_result seq;    /* the sequential CI and p, two-sided whatever alt says
+                                * (NAN unless seq_tuning > 0) */
     shoal_stats_bayes bayes;   /* chance to beat control, risks */
 } shoal_stats_arm_eval;
 
