@@ -684,31 +684,45 @@ int shoal_stats_bayes_effect(const shoal_stats_arm *a, const shoal_stats_arm *b,
 /* ---------------------------------------------------------------- sequential */
 
 int shoal_stats_sequential(const shoal_stats_arm *a, const shoal_stats_arm *b, int scale,
-                           double tuning, double level, shoal_stats_result *out)
+                           int alt, double tuning, double level, shoal_stats_result *out)
 {
     result_nan(out);
-    if (!(level > 0 && level < 1) || !(tuning > 0) || !isfinite(tuning)) return SHOAL_EINVAL;
+    if (check_level_alt(level, alt) || !(tuning > 0) || !isfinite(tuning)) return SHOAL_EINVAL;
     double est, se, df;
     int rc = effect(a, b, scale, &est, &se, &df);
     if (rc) return rc;
-    double alpha = 1 - level, n = a->n + b->n;
+    double alpha = 1 - level, n = a->n + b->n, z = est / se;
     /* ρ² tunes the normal mixture so the sequence is tightest at n = tuning
-     * (Howard et al. 2021, eq. 161; GrowthBook's rho); nr2 = N ρ². */
-    double rho2 = (-2 * log(alpha) + log(-2 * log(alpha) + 1)) / tuning;
-    double nr2 = n * rho2;
-    double w = se * sqrt(2 * (nr2 + 1) / nr2 * log(sqrt(nr2 + 1) / alpha));
-    double z = est / se;
+     * (Howard et al. 2021, eq. 161; GrowthBook's sequentialRho, which takes 2α for
+     * the one-sided boundary); nr2 = N ρ². */
+    double a2 = alt == SHOAL_STATS_TWO_SIDED ? alpha : 2 * alpha;
+    double nr2 = n * (-2 * log(a2) + log(-2 * log(a2) + 1)) / tuning;
     out->estimate = est;
     out->se = se;
     out->df = INFINITY;
     out->stat = z;
-    out->ci_lo = est - w;
-    out->ci_hi = est + w;
-    /* The mixture likelihood ratio is exp(z² Nρ² / (2(1 + Nρ²))) / sqrt(1 + Nρ²);
-     * its reciprocal, capped at 1, is the always-valid p-value, and p < α exactly
-     * when the interval above excludes 0. */
-    double lp = 0.5 * log1p(nr2) - z * z * nr2 / (2 * (1 + nr2));
-    out->p = lp >= 0 ? 1 : exp(lp);
+    double l = z * z * nr2 / (2 * (1 + nr2)); /* log of the mixture's likelihood ratio, less its
+                                               * normalizer sqrt(1 + Nρ²) */
+    if (alt == SHOAL_STATS_TWO_SIDED) {
+        double w = se * sqrt(2 * (nr2 + 1) / nr2 * log(sqrt(nr2 + 1) / alpha));
+        out->ci_lo = est - w;
+        out->ci_hi = est + w;
+        /* The reciprocal of the likelihood ratio exp(l) / sqrt(1 + Nρ²), capped at 1:
+         * p < α exactly when the interval above excludes 0. */
+        double lp = 0.5 * log1p(nr2) - l;
+        out->p = lp >= 0 ? 1 : exp(lp);
+    } else {
+        /* GrowthBook's one-sided boundary: w² = se² · 2(Nρ²+1)/(Nρ²) ·
+         * ln(1 + sqrt(Nρ²+1)/(2α)). Its p-value, which GrowthBook finds by bisection,
+         * in closed form: the α at which the bound reaches 0, sqrt(Nρ²+1)/(2(e^l - 1)),
+         * when the estimate points the way H1 does, else 1. */
+        double w = se * sqrt(2 * (nr2 + 1) / nr2 * log1p(sqrt(nr2 + 1) / (2 * alpha)));
+        int greater = alt == SHOAL_STATS_GREATER;
+        out->ci_lo = greater ? est - w : -INFINITY;
+        out->ci_hi = greater ? INFINITY : est + w;
+        double p = (greater ? z > 0 : z < 0) ? sqrt(nr2 + 1) / (2 * expm1(l)) : 1;
+        out->p = p < 1 ? p : 1;
+    }
     return SHOAL_OK;
 }
 
@@ -791,7 +805,7 @@ int shoal_stats_evaluate(size_t k, const shoal_stats_moments *arms, const double
         p[i - 1] = e->freq.p;
         shoal_stats_bayes_effect(&a, &e->arm, opt->scale, opt->prior, level, &e->bayes);
         if (opt->seq_tuning > 0)
-            shoal_stats_sequential(&a, &e->arm, opt->scale, opt->seq_tuning, level, &e->seq);
+            shoal_stats_sequential(&a, &e->arm, opt->scale, opt->alt, opt->seq_tuning, level, &e->seq);
     }
     if (opt->correction) shoal_stats_adjust(opt->correction, k - 1, p, p);
     for (size_t i = 1; i < k; i++)

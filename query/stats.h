@@ -219,14 +219,15 @@ int shoal_stats_bayes_effect(const shoal_stats_arm *a, const shoal_stats_arm *b,
  * confidence sequence is tightest. */
 #define SHOAL_STATS_SEQ_TUNING 5000.0
 
-/* An anytime-valid two-sided CI (the asymptotic confidence sequence of Howard et al.,
- * as GrowthBook's SequentialTwoSidedTTest) and the always-valid p-value of the same
- * normal-mixture SPRT, so p < 1 - level exactly when the CI excludes 0. Valid however
- * often it is looked at. tuning > 0 is GrowthBook's sequential tuning parameter
+/* An anytime-valid CI (the asymptotic confidence sequence of Howard et al., as
+ * GrowthBook's SequentialTwoSidedTTest, or its one-sided SequentialOneSidedTreatment-
+ * Greater/LesserTTest for alt GREATER/LESS) and the always-valid p-value of the same
+ * boundary, so p < 1 - level exactly when the CI excludes 0. Valid however often it is
+ * looked at. tuning > 0 is GrowthBook's sequential tuning parameter
  * (SHOAL_STATS_SEQ_TUNING by default). df is INFINITY.
  * Returns SHOAL_OK, SHOAL_EINVAL or SHOAL_ERANGE as shoal_stats_welch. */
 int shoal_stats_sequential(const shoal_stats_arm *a, const shoal_stats_arm *b, int scale,
-                           double tuning, double level, shoal_stats_result *out);
+                           int alt, double tuning, double level, shoal_stats_result *out);
 
 /* ---------------------------------------------------------------- small samples */
 
@@ -279,8 +280,7 @@ typedef struct shoal_stats_arm_eval {
     double cuped_reduction;    /* the variance reduction achieved (NAN without CUPED) */
     shoal_stats_result freq;   /* Welch (proportions: also Welch, as gbstats) */
     double p_adjusted;         /* freq.p after the correction (= freq.p without one) */
-    shoal_stats_result seq;    /* the sequential CI and p, two-sided whatever alt says
-                                * (NAN unless seq_tuning > 0) */
+    shoal_stats_result seq;    /* the sequential CI and p (NAN unless seq_tuning > 0) */
     shoal_stats_bayes bayes;   /* chance to beat control, risks */
 } shoal_stats_arm_eval;
 

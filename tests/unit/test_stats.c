@@ -431,7 +431,7 @@ TEST(ratio_cuped_gbstats)
     NEAR(r.ci_hi, 0.00700, 5e-6);
     NEAR(r.se, 0.00391, 5e-6);
     NEAR(r.p, 0.85771, 5e-6);
-    CHECK_RC(shoal_stats_sequential(&aa, &ab, SHOAL_STATS_RELATIVE, SHOAL_STATS_SEQ_TUNING, 0.95, &r), SHOAL_OK);
+    CHECK_RC(shoal_stats_sequential(&aa, &ab, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, SHOAL_STATS_SEQ_TUNING, 0.95, &r), SHOAL_OK);
     NEAR(r.ci_lo, -0.02063, 5e-6);
     NEAR(r.ci_hi, 0.01923, 5e-6);
     /* θ = 0 is the plain ratio metric. */
@@ -596,7 +596,7 @@ TEST(sequential_gbstats)
     shoal_stats_result r;
     /* test_sequential_test_runs, tuning 1000: expected 0.50336, ci (-0.55844, 1.56516),
      * stddev 0.33341, pValue 1 (not significant) */
-    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_RELATIVE, 1000, 0.95, &r), SHOAL_OK);
+    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, 1000, 0.95, &r), SHOAL_OK);
     NEAR(r.estimate, 0.50336, 5e-6);
     NEAR(r.ci_lo, -0.55844, 5e-6);
     NEAR(r.ci_hi, 1.56516, 5e-6);
@@ -608,7 +608,7 @@ TEST(sequential_gbstats)
     shoal_stats_moments pa = { .n = 3000, .sx = 1396 }, pb = { .n = 3461, .sx = 2422 };
     shoal_stats_arm_proportion(&pa, &a);
     shoal_stats_arm_proportion(&pb, &b);
-    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_SEQ_TUNING, 0.95, &r), SHOAL_OK);
+    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, SHOAL_STATS_SEQ_TUNING, 0.95, &r), SHOAL_OK);
     NEAR(r.estimate, 0.50386, 5e-6);
     NEAR(r.ci_lo, 0.40098, 5e-6);
     NEAR(r.ci_hi, 0.60675, 5e-6);
@@ -624,7 +624,7 @@ TEST(sequential_gbstats)
     double theta = shoal_stats_cuped_theta(c, 2);
     shoal_stats_arm_cuped(&c[0], theta, &a);
     shoal_stats_arm_cuped(&c[1], theta, &b);
-    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_SEQ_TUNING, 0.95, &r), SHOAL_OK);
+    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, SHOAL_STATS_SEQ_TUNING, 0.95, &r), SHOAL_OK);
     NEAR(r.estimate, 0.50338, 5e-6);
     NEAR(r.ci_lo, -0.50969, 5e-6);
     NEAR(r.ci_hi, 1.51646, 5e-6);
@@ -641,20 +641,55 @@ TEST(sequential_properties)
     shoal_stats_arm_mean(&mb, &b);
     shoal_stats_result fixed, below, near, above;
     shoal_stats_welch(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 0.95, &fixed);
-    shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, 10, 0.95, &below);
-    shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, 6461, 0.95, &near);
-    shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, 10000, 0.95, &above);
+    shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 10, 0.95, &below);
+    shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 6461, 0.95, &near);
+    shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 10000, 0.95, &above);
     CHECK(below.ci_lo < above.ci_lo && below.ci_hi > above.ci_hi);
     CHECK(below.ci_lo < near.ci_lo && below.ci_hi > near.ci_hi);
     CHECK(above.ci_lo < near.ci_lo && above.ci_hi > near.ci_hi);
     CHECK(near.ci_lo < fixed.ci_lo && near.ci_hi > fixed.ci_hi);
     for (double level = 0.5; level < 0.999; level += 0.01) {
         shoal_stats_result r;
-        CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, 5000, level, &r), SHOAL_OK);
+        CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 5000, level, &r), SHOAL_OK);
         CHECK((r.p < 1 - level) == (r.ci_lo > 0 || r.ci_hi < 0));
     }
     shoal_stats_result r;
-    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, 0, 0.95, &r), SHOAL_EINVAL);
+    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 0, 0.95, &r), SHOAL_EINVAL);
+    /* One-sided, the same agreement between p and the bound. */
+    for (double level = 0.5; level < 0.999; level += 0.01) {
+        CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_GREATER, 5000, level, &r), SHOAL_OK);
+        CHECK((r.p < 1 - level) == (r.ci_lo > 0));
+    }
+    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_LESS, 5000, 0.95, &r), SHOAL_OK);
+    CHECK(r.p == 1); /* the estimate points the other way */
+}
+
+/* gbstats tests/frequentist/test_tests.py, TestSequentialOneSidedGreaterTTest and
+ * ...LesserTTest (default tuning 5000), the arms of TestOneSidedGreaterTTest:
+ * greater relative ci (-0.42356454602790883, inf), pValue 0.4999 (their bisection's
+ * cap: not significant at any α it tries); absolute ci (-0.12656844172804982, inf),
+ * pValue 0.46316491943359384; lesser relative ci (-inf, 1.4302867177403806), absolute
+ * (-inf, 0.5953217750613832). gbstats bisects α until the bound is within 1e-6 of 0;
+ * the closed form here is exact, so the p-value agrees to that bisection's 2e-4. */
+TEST(sequential_one_sided_gbstats)
+{
+    shoal_stats_moments ma = of_sums(3000, 1396.87, 52377.9767), mb = of_sums(3461, 2422.7, 134698.29);
+    shoal_stats_arm a, b;
+    shoal_stats_arm_mean(&ma, &a);
+    shoal_stats_arm_mean(&mb, &b);
+    shoal_stats_result r;
+    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_GREATER, SHOAL_STATS_SEQ_TUNING, 0.95, &r), SHOAL_OK);
+    NEAR(r.ci_lo, -0.42356454602790883, 1e-9);
+    CHECK(r.ci_hi == INFINITY);
+    CHECK(r.p > 0.4999);
+    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_GREATER, SHOAL_STATS_SEQ_TUNING, 0.95, &r), SHOAL_OK);
+    NEAR(r.ci_lo, -0.12656844172804982, 1e-9);
+    NEAR(r.p, 0.46316491943359384, 2e-4);
+    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_LESS, SHOAL_STATS_SEQ_TUNING, 0.95, &r), SHOAL_OK);
+    NEAR(r.ci_hi, 1.4302867177403806, 1e-9);
+    CHECK(r.ci_lo == -INFINITY);
+    CHECK_RC(shoal_stats_sequential(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_LESS, SHOAL_STATS_SEQ_TUNING, 0.95, &r), SHOAL_OK);
+    NEAR(r.ci_hi, 0.5953217750613832, 1e-9);
 }
 
 /* ---------------------------------------------------------------- small samples */
@@ -762,7 +797,7 @@ TEST(calibration_peeking)
             shoal_stats_arm_mean(&b, &ab);
             shoal_stats_welch(&aa, &ab, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 0.95, &r);
             hit_fixed |= r.p < 0.05;
-            shoal_stats_sequential(&aa, &ab, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_SEQ_TUNING, 0.95, &r);
+            shoal_stats_sequential(&aa, &ab, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, SHOAL_STATS_SEQ_TUNING, 0.95, &r);
             hit_seq |= r.ci_lo > 0 || r.ci_hi < 0;
         }
         fp_fixed += hit_fixed;
@@ -808,7 +843,7 @@ TEST(evaluate)
         shoal_stats_arm_mean(&m[0], &a);
         shoal_stats_arm_mean(&m[i], &b);
         shoal_stats_welch(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, 0.95, &r);
-        shoal_stats_sequential(&a, &b, SHOAL_STATS_RELATIVE, 5000, 0.95, &s);
+        shoal_stats_sequential(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, 5000, 0.95, &s);
         shoal_stats_bayes_effect(&a, &b, SHOAL_STATS_RELATIVE, NULL, 0.95, &z);
         CHECK_RC(e[i].rc, SHOAL_OK);
         NEAR(e[i].freq.p, r.p, 0);
@@ -871,6 +906,7 @@ int main(void)
     RUN(bayes_gbstats);
     RUN(sequential_gbstats);
     RUN(sequential_properties);
+    RUN(sequential_one_sided_gbstats);
     RUN(small);
     RUN(evaluate);
     RUN(calibration_fixed);
