@@ -663,8 +663,15 @@ int shoal_stats_bayes_effect(const shoal_stats_arm *a, const shoal_stats_arm *b,
     if (rc) return rc;
     double prec = 1 / (se * se), mean = est;
     if (prior && prior->proper) {
-        mean = (est * prec + prior->mean / prior->var) / (prec + 1 / prior->var);
-        prec += 1 / prior->var;
+        double pm = prior->mean, pv = prior->var, m = a->base;
+        if (prior->scale != scale) {
+            if (m == 0 || !isfinite(m)) return SHOAL_ERANGE;
+            double f = scale == SHOAL_STATS_ABSOLUTE ? fabs(m) : 1 / fabs(m);
+            pm *= f;
+            pv *= f * f;
+        }
+        mean = (est * prec + pm / pv) / (prec + 1 / pv);
+        prec += 1 / pv;
     }
     double sd = 1 / sqrt(prec), z = mean / sd;
     double w = shoal_stats_norm_quantile(1 - (1 - level) / 2) * sd;

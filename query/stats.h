@@ -190,11 +190,15 @@ int shoal_stats_adjust(int method, size_t k, const double *p, double *adj);
 
 /* ---------------------------------------------------------------- Bayesian */
 
-/* A Gaussian prior on the effect (on the scale compared). proper = 0 is the flat,
- * improper prior: the posterior is then N(estimate, se²). */
+/* A Gaussian prior on the effect. proper = 0 is the flat, improper prior: the
+ * posterior is then N(estimate, se²). scale is the scale mean and var are stated on;
+ * on the other scale than the comparison's they are rescaled by the control's
+ * unadjusted mean m (relative to absolute: mean·|m|, var·m²), as gbstats does for
+ * its prior_type. */
 typedef struct shoal_stats_prior {
     double mean, var;
     int proper;
+    int scale; /* SHOAL_STATS_ABSOLUTE or SHOAL_STATS_RELATIVE */
 } shoal_stats_prior;
 
 typedef struct shoal_stats_bayes {
@@ -208,7 +212,8 @@ typedef struct shoal_stats_bayes {
 /* GrowthBook's EffectBayesianABTest: the effect's likelihood N(estimate, se²) from the
  * frequentist delta method (ABSOLUTE or RELATIVE), times the prior (NULL: flat),
  * gives a Gaussian posterior; chance to win and both risks are closed forms of it
- * (no simulation). Returns SHOAL_OK, SHOAL_EINVAL or SHOAL_ERANGE as shoal_stats_welch. */
+ * (no simulation). Returns SHOAL_OK, SHOAL_EINVAL or SHOAL_ERANGE as shoal_stats_welch
+ * (also ERANGE for a proper prior to rescale over a control mean of 0). */
 int shoal_stats_bayes_effect(const shoal_stats_arm *a, const shoal_stats_arm *b, int scale,
                              const shoal_stats_prior *prior, double level,
                              shoal_stats_bayes *out);

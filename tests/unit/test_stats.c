@@ -573,13 +573,36 @@ TEST(bayes_gbstats)
     /* A proper prior shrinks toward its mean by precision weights; a very wide one
      * is the flat prior. */
     shoal_stats_bayes flat = z, tight, wide;
-    shoal_stats_prior p0 = { .mean = 0, .var = flat.sd * flat.sd, .proper = 1 };
+    shoal_stats_prior p0 = { .mean = 0, .var = flat.sd * flat.sd, .proper = 1, .scale = SHOAL_STATS_RELATIVE };
     CHECK_RC(shoal_stats_bayes_effect(&a, &b, SHOAL_STATS_RELATIVE, &p0, 0.95, &tight), SHOAL_OK);
     NEAR(tight.mean, flat.mean / 2, 1e-12);
     NEAR(tight.sd, flat.sd / sqrt(2), 1e-12);
-    shoal_stats_prior p1 = { .mean = 0, .var = 1e12, .proper = 1 };
+    shoal_stats_prior p1 = { .mean = 0, .var = 1e12, .proper = 1, .scale = SHOAL_STATS_RELATIVE };
     CHECK_RC(shoal_stats_bayes_effect(&a, &b, SHOAL_STATS_RELATIVE, &p1, 0.95, &wide), SHOAL_OK);
     NEAR(wide.chance_to_win, flat.chance_to_win, 1e-9);
+    /* tests/bayesian/test_tests.py, TestGaussianEffectRelativeAbsolutePriors:
+     * control (n 100, sum 1000, sum_squares 200000), treatment (100, 1100, 200005), a
+     * relative prior N(1, 1): on the absolute scale, rescaled by the control mean, the
+     * chance to win agrees with the relative scale's to 2 places. */
+    shoal_stats_moments rc = of_sums(100, 1000, 200000), rt = of_sums(100, 1100, 200005);
+    shoal_stats_prior rel = { .mean = 1, .var = 1, .proper = 1, .scale = SHOAL_STATS_RELATIVE };
+    shoal_stats_bayes zr, za;
+    shoal_stats_arm_mean(&rc, &a);
+    shoal_stats_arm_mean(&rt, &b);
+    CHECK_RC(shoal_stats_bayes_effect(&a, &b, SHOAL_STATS_RELATIVE, &rel, 0.95, &zr), SHOAL_OK);
+    CHECK_RC(shoal_stats_bayes_effect(&a, &b, SHOAL_STATS_ABSOLUTE, &rel, 0.95, &za), SHOAL_OK);
+    NEAR(za.chance_to_win, zr.chance_to_win, 5e-3);
+    /* Stated on the absolute scale, the same prior is 10 times wider on the relative
+     * one: rescaling goes both ways and they meet. */
+    shoal_stats_prior abs10 = { .mean = 10, .var = 100, .proper = 1, .scale = SHOAL_STATS_ABSOLUTE };
+    CHECK_RC(shoal_stats_bayes_effect(&a, &b, SHOAL_STATS_RELATIVE, &abs10, 0.95, &za), SHOAL_OK);
+    NEAR(za.mean, zr.mean, 1e-12);
+    NEAR(za.sd, zr.sd, 1e-12);
+    shoal_stats_bayes unscaled;
+    shoal_stats_prior same = rel;
+    same.scale = SHOAL_STATS_ABSOLUTE; /* taken as absolute: a very different prior */
+    CHECK_RC(shoal_stats_bayes_effect(&a, &b, SHOAL_STATS_ABSOLUTE, &same, 0.95, &unscaled), SHOAL_OK);
+    CHECK(fabs(unscaled.mean - zr.mean * 10) > 1e-3);
     shoal_stats_prior bad = { .mean = 0, .var = 0, .proper = 1 };
     CHECK_RC(shoal_stats_bayes_effect(&a, &b, SHOAL_STATS_RELATIVE, &bad, 0.95, &z), SHOAL_EINVAL);
 }
