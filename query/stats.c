@@ -20,6 +20,14 @@
 
 /* ---------------------------------------------------------------- special functions */
 
+/* log Γ(x) for x > 0 through lgamma_r, which unlike lgamma leaves the global signgam
+ * alone, so that these functions keep no state and callers may run them at once. */
+static double lgam(double x)
+{
+    int sign;
+    return lgamma_r(x, &sign);
+}
+
 /* log Γ(x) - Stirling's approximation, for x >= 10: the first terms of the
  * asymptotic series, below 1e-15 there. Lets lbeta avoid subtracting large lgammas. */
 static double lgamma_corr(double x)
@@ -39,9 +47,9 @@ static double lbeta(double a, double b)
     }
     if (q >= 10) {
         double corr = lgamma_corr(q) - lgamma_corr(p + q);
-        return lgamma(p) + corr + p - p * log(p + q) + (q - 0.5) * log1p(-p / (p + q));
+        return lgam(p) + corr + p - p * log(p + q) + (q - 0.5) * log1p(-p / (p + q));
     }
-    return lgamma(p) + lgamma(q) - lgamma(p + q);
+    return lgam(p) + lgam(q) - lgam(p + q);
 }
 
 /* The continued fraction of I_x(a, b) (modified Lentz), for x < (a + 1)/(a + b + 2). */
@@ -98,7 +106,7 @@ static double gamma_inc_tail(double a, double x, int upper)
 {
     if (x <= 0) return upper ? 1 : 0;
     if (isinf(x)) return upper ? 0 : 1;
-    double lfront = -x + a * log(x) - lgamma(a);
+    double lfront = -x + a * log(x) - lgam(a);
     if (x < a + 1) {
         double ap = a, sum = 1 / a, del = sum;
         for (int n = 0; n < MAXIT; n++) {

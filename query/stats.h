@@ -1,8 +1,7 @@
 /* stats.h — the statistics of experiment evaluation (stats.c): distributions, and tests
  * over per-arm sufficient statistics (n, Σx, Σx², and for ratio metrics and CUPED the
  * sums and cross products they need), so that evaluation never revisits units. Pure
- * functions over doubles: no allocation, no I/O, no state of their own (libm's lgamma
- * sets the global signgam, so concurrent callers share that one harmless race).
+ * functions over doubles: no allocation, no I/O, no state; safe from any thread.
  * docs/ARCHITECTURE.md ("Experiment statistics") gives every formula and its source.
  */
 #ifndef SHOAL_STATS_H
