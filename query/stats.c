@@ -182,9 +182,14 @@ double shoal_stats_norm_quantile(double p)
 
 /* P(T > t) for t >= 0: I_{ν/(ν+t²)}(ν/2, 1/2) / 2, computed directly so that tiny
  * p-values keep their digits. */
+/* Past this df the t is the normal to double precision in the range that matters
+ * (the tails differ by a factor exp(t⁴/4ν)), and the beta's arguments would lose
+ * meaning. */
+#define DF_NORMAL 1e15
+
 static double t_sf_pos(double t, double df)
 {
-    if (isinf(df)) return norm_sf(t);
+    if (df > DF_NORMAL) return norm_sf(t);
     double t2 = t * t;
     double x = df / (df + t2), y = t2 / (df + t2);
     double lx = -log1p(t2 / df), ly = log(t2) - log(df + t2);
@@ -215,7 +220,7 @@ double shoal_stats_t_cdf(double t, double df)
 
 static double t_pdf(double t, double df)
 {
-    if (isinf(df)) return norm_pdf(t);
+    if (df > DF_NORMAL) return norm_pdf(t);
     return exp(-lbeta(0.5, df / 2) - 0.5 * log(df) - (df + 1) / 2 * log1p(t * t / df));
 }
 
@@ -228,7 +233,7 @@ double shoal_stats_t_quantile(double p, double df)
     if (p == 0) return -INFINITY;
     if (p == 1) return INFINITY;
     if (p == 0.5) return 0;
-    if (isinf(df)) return shoal_stats_norm_quantile(p);
+    if (df > DF_NORMAL) return shoal_stats_norm_quantile(p);
     if (p > 0.5) return -shoal_stats_t_quantile(1 - p, df);
     if (df == 1) return -1 / tan(M_PI * p); /* tan(π(p - 1/2)), exact near p = 0 too */
     if (df == 2) return (2 * p - 1) / sqrt(2 * p * (1 - p));
@@ -278,6 +283,19 @@ static void arm_nan(shoal_stats_arm *out)
                               .var_post = NAN, .var_pre = NAN, .cov_post_pre = NAN, .ratio_cuped = 0 };
 }
 
+/* Every constructor ends here: an arm whose sums overflow or are not numbers (a
+ * corrupt or absurd input) is refused rather than carried into the tests as
+ * infinities that would come out as NAN p-values under SHOAL_OK. */
+static int arm_done(shoal_stats_arm *out)
+{
+    if (isfinite(out->n) && isfinite(out->mean) && isfinite(out->var) && isfinite(out->base) &&
+        isfinite(out->theta) && (out->theta == 0 || (isfinite(out->var_post) && isfinite(out->var_pre) &&
+                                                     isfinite(out->cov_post_pre))))
+        return SHOAL_OK;
+    arm_nan(out);
+    return SHOAL_EINVAL;
+}
+
 /* Sample (co)variance from sums, n - 1 denominator; never below 0 for a variance
  * (rounding can make Σx² - (Σx)²/n slightly negative when all values are equal). */
 static double co_var(double n, double su, double sv, double suv)
@@ -298,7 +316,7 @@ int shoal_stats_arm_mean(const shoal_stats_moments *m, shoal_stats_arm *out)
     out->n = m->n;
     out->mean = out->base = m->sx / m->n;
     out->var = out->var_post = var_of(m->n, m->sx, m->sxx);
-    return SHOAL_OK;
+    return arm_done(out);
 }
 
 int shoal_stats_arm_proportion(const shoal_stats_moments *m, shoal_stats_arm *out)
@@ -309,7 +327,7 @@ int shoal_stats_arm_proportion(const shoal_stats_moments *m, shoal_stats_arm *ou
     out->n = m->n;
     out->mean = out->base = p;
     out->var = out->var_post = p * (1 - p);
-    return SHOAL_OK;
+    return arm_done(out);
 }
 
 int shoal_stats_arm_ratio(const shoal_stats_moments *m, shoal_stats_arm *out)
@@ -325,7 +343,7 @@ int shoal_stats_arm_ratio(const shoal_stats_moments *m, shoal_stats_arm *out)
     out->n = n;
     out->mean = out->base = mx / my;
     out->var = out->var_post = v > 0 ? v : 0;
-    return SHOAL_OK;
+    return arm_done(out);
 }
 
 int shoal_stats_arm_cluster(const shoal_stats_moments *m, shoal_stats_arm *out)
@@ -349,7 +367,7 @@ int shoal_stats_arm_cuped(const shoal_stats_moments *m, double theta, shoal_stat
     out->var_post = vx;
     out->var_pre = vc;
     out->cov_post_pre = cov;
-    return SHOAL_OK;
+    return arm_done(out);
 }
 
 double shoal_stats_cuped_theta(const shoal_stats_moments *arms, size_t n_arms)
@@ -366,7 +384,8 @@ double shoal_stats_cuped_theta(const shoal_stats_moments *arms, size_t n_arms)
     if (!(n >= 2)) return 0;
     double vc = var_of(n, sc, scc), vx = var_of(n, sx, sxx);
     if (vc == 0 || vx == 0) return 0;
-    return co_var(n, sx, sc, sxc) / vc;
+    double theta = co_var(n, sx, sc, sxc) / vc;
+    return isfinite(theta) ? theta : 0;
 }
 
 double shoal_stats_cuped_reduction(const shoal_stats_arm *a, const shoal_stats_arm *b)
@@ -429,7 +448,7 @@ int shoal_stats_arm_ratio_cuped(const shoal_stats_ratio_moments *r, double theta
     out->var_pre = v0;
     out->cov_post_pre = c;
     out->ratio_cuped = 1;
-    return SHOAL_OK;
+    return arm_done(out);
 }
 
 double shoal_stats_ratio_cuped_theta(const shoal_stats_ratio_moments *a,
@@ -439,7 +458,8 @@ double shoal_stats_ratio_cuped_theta(const shoal_stats_ratio_moments *a,
     if (ratio_parts(a, &pa, &qa, &vpa, &v0a, &ca) || ratio_parts(b, &pb, &qb, &vpb, &v0b, &cb))
         return 0;
     if (!(v0a + v0b > 0)) return 0;
-    return (ca + cb) / (v0a + v0b);
+    double theta = (ca + cb) / (v0a + v0b);
+    return isfinite(theta) ? theta : 0;
 }
 
 /* ---------------------------------------------------------------- effects */
@@ -455,9 +475,10 @@ static int effect(const shoal_stats_arm *a, const shoal_stats_arm *b, int scale,
     *est = *se = *df = NAN;
     if (scale != SHOAL_STATS_ABSOLUTE && scale != SHOAL_STATS_RELATIVE) return SHOAL_EINVAL;
     if (!(a->n >= 2) || !(b->n >= 2) || isnan(a->mean) || isnan(b->mean)) return SHOAL_EINVAL;
-    double va = a->var / a->n, vb = b->var / b->n;
-    double den = va * va / (a->n - 1) + vb * vb / (b->n - 1);
-    *df = den > 0 ? (va + vb) * (va + vb) / den : NAN;
+    double va = a->var / a->n, vb = b->var / b->n, sv = va + vb;
+    /* (va + vb)² / (va²/(na - 1) + vb²/(nb - 1)), scaled so that no square overflows */
+    double den = (va / sv) * (va / sv) / (a->n - 1) + (vb / sv) * (vb / sv) / (b->n - 1);
+    *df = sv > 0 && den > 0 ? 1 / den : NAN;
     double v;
     if (scale == SHOAL_STATS_ABSOLUTE) {
         *est = b->mean - a->mean;
@@ -485,7 +506,10 @@ static int effect(const shoal_stats_arm *a, const shoal_stats_arm *b, int scale,
             v = vb / (ma * ma) + va * mb * mb / (ma * ma * ma * ma);
         }
     }
-    if (!(v > 0) || !isfinite(v)) return SHOAL_ERANGE;
+    if (!(v > 0) || !isfinite(v) || !isfinite(*est) || !(*df > 0)) {
+        *est = *se = *df = NAN;
+        return SHOAL_ERANGE;
+    }
     *se = sqrt(v);
     return SHOAL_OK;
 }
@@ -594,16 +618,18 @@ int shoal_stats_srm(size_t k, const double *observed, const double *weights, dou
     if (k < 2) return SHOAL_EINVAL;
     double total = 0, wsum = 0;
     for (size_t i = 0; i < k; i++) {
-        if (!(observed[i] >= 0) || !(weights[i] > 0) || !isfinite(weights[i])) return SHOAL_EINVAL;
+        if (!(observed[i] >= 0) || !isfinite(observed[i]) || !(weights[i] > 0) || !isfinite(weights[i]))
+            return SHOAL_EINVAL;
         total += observed[i];
         wsum += weights[i];
     }
-    if (!(total > 0)) return SHOAL_EINVAL;
+    if (!(total > 0) || !isfinite(total) || !isfinite(wsum)) return SHOAL_EINVAL;
     double s = 0;
     for (size_t i = 0; i < k; i++) {
         double e = total * weights[i] / wsum, d = observed[i] - e;
         s += d * d / e;
     }
+    if (!isfinite(s)) return SHOAL_ERANGE;
     *chi2 = s;
     *p = shoal_stats_chi2_sf(s, (double)(k - 1));
     return SHOAL_OK;
@@ -691,8 +717,8 @@ int shoal_stats_bayes_effect(const shoal_stats_arm *a, const shoal_stats_arm *b,
     /* E[max(X, 0)] = μΦ(μ/σ) + σφ(μ/σ) and E[max(-X, 0)] = σφ(μ/σ) - μΦ(-μ/σ) for
      * X ~ N(μ, σ²): GrowthBook's get_risk, (1 - P(ctrl better))·E[X | X > 0] and
      * P(ctrl better)·-E[X | X < 0], in closed form. */
-    out->risk_control = mean * shoal_stats_norm_cdf(z) + sd * norm_pdf(z);
-    out->risk_treatment = sd * norm_pdf(z) - mean * norm_sf(z);
+    out->risk_control = fmax(0, mean * shoal_stats_norm_cdf(z) + sd * norm_pdf(z));
+    out->risk_treatment = fmax(0, sd * norm_pdf(z) - mean * norm_sf(z)); /* rounding aside */
     return SHOAL_OK;
 }
 

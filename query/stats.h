@@ -86,7 +86,8 @@ int shoal_stats_arm_cuped(const shoal_stats_moments *m, double theta, shoal_stat
 
 /* CUPED's θ = Cov(x, c) / Var(c) over the pooled units of the n_arms arms (pooled, so
  * that the same θ adjusts every arm and the adjusted difference stays unbiased).
- * Returns 0 when the pooled covariate or metric has no variance (no adjustment). */
+ * Returns 0 when the pooled covariate or metric has no variance (no adjustment), or
+ * when θ cannot be computed (sums that overflow; the constructors refuse those). */
 double shoal_stats_cuped_theta(const shoal_stats_moments *arms, size_t n_arms);
 
 /* The variance reduction CUPED achieved for the comparison of arms a and b (made by
@@ -148,7 +149,8 @@ int shoal_stats_welch(const shoal_stats_arm *a, const shoal_stats_arm *b, int sc
 
 /* Two proportions xa/na (control) and xb/nb, as R's prop.test(c(xb, xa), c(nb, na),
  * correct = FALSE): estimate pb - pa, stat the pooled z (its square is prop.test's
- * X-squared), p from the normal, and the unpooled Wald CI. df is INFINITY.
+ * X-squared), p from the normal, and the unpooled Wald CI. df is INFINITY. When each
+ * arm is all 0s or all 1s but they differ, se is 0 and the CI a point, as R's.
  * Returns SHOAL_OK, SHOAL_EINVAL (counts outside 0 <= x <= n, n = 0, bad level/alt) or
  * SHOAL_ERANGE (pooled proportion 0 or 1: no variance). */
 int shoal_stats_prop_test(double xa, double na, double xb, double nb, int alt, double level,
@@ -169,8 +171,8 @@ int shoal_stats_prop_chi2(size_t k, const double *x, const double *n, double *ch
  * declared weights (any positive scale; they are normalized), as R's
  * chisq.test(observed, p = weights, rescale.p = TRUE): df = k - 1.
  * *chi2 and *p get the statistic and its p-value; the result is decision-ready only
- * when *p >= SHOAL_STATS_SRM_P. Returns SHOAL_OK, or SHOAL_EINVAL (k < 2, a negative
- * count, a weight <= 0, no units at all). */
+ * when *p >= SHOAL_STATS_SRM_P. Returns SHOAL_OK, SHOAL_EINVAL (k < 2, a negative or
+ * infinite count, a weight <= 0, no units at all) or SHOAL_ERANGE (X² overflows). */
 int shoal_stats_srm(size_t k, const double *observed, const double *weights, double *chi2,
                     double *p);
 

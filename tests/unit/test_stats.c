@@ -832,6 +832,82 @@ TEST(calibration_peeking)
     CHECK(fs < 0.05);
 }
 
+/* Whatever the sums (empty arms, one unit, no variance, negative or huge values, NAN,
+ * infinities), every call either answers with finite, ordered results (0 <= p <= 1,
+ * ci_lo <= estimate <= ci_hi, 0 <= chance to win <= 1, risks >= 0) or says why not
+ * with NAN in the results: never a silent 0. */
+static double odd_value(void)
+{
+    static const double odd[] = { 0, 1, -1, 2, 1e-300, 1e300, -1e300, 0.5, 3, 1e9 };
+    double u = rng_uniform();
+    if (u < 0.02) return NAN;
+    if (u < 0.04) return INFINITY;
+    if (u < 0.3) return odd[(int)(rng_uniform() * 10)];
+    return (rng_uniform() - 0.3) * pow(10, (int)(rng_uniform() * 8) - 2);
+}
+
+static int result_sane(int rc, const shoal_stats_result *r)
+{
+    if (rc != SHOAL_OK) return isnan(r->p) && isnan(r->estimate);
+    return r->p >= 0 && r->p <= 1 && isfinite(r->estimate) && r->se >= 0 && r->ci_lo <= r->estimate &&
+           r->estimate <= r->ci_hi;
+}
+
+TEST(robustness)
+{
+    for (int it = 0; it < 20000; it++) {
+        shoal_stats_moments m[2];
+        for (int k = 0; k < 2; k++) {
+            double n = rng_uniform() < 0.2 ? odd_value() : (double)(int)(rng_uniform() * 50);
+            m[k] = (shoal_stats_moments){ n, odd_value(), odd_value(), odd_value(), odd_value(),
+                                          odd_value(), odd_value(), odd_value(), odd_value() };
+            if (rng_uniform() < 0.5) { /* a consistent arm now and then */
+                m[k].n = 2 + (int)(rng_uniform() * 40);
+                m[k].sx = m[k].n * rng_uniform();
+                m[k].sxx = m[k].sx * m[k].sx / m[k].n + rng_uniform() * 10;
+            }
+        }
+        shoal_stats_arm a, b;
+        int ra, rb;
+        int kind = (int)(rng_uniform() * 4);
+        if (kind == 0) ra = shoal_stats_arm_mean(&m[0], &a), rb = shoal_stats_arm_mean(&m[1], &b);
+        else if (kind == 1) ra = shoal_stats_arm_proportion(&m[0], &a), rb = shoal_stats_arm_proportion(&m[1], &b);
+        else if (kind == 2) ra = shoal_stats_arm_ratio(&m[0], &a), rb = shoal_stats_arm_ratio(&m[1], &b);
+        else {
+            double th = shoal_stats_cuped_theta(m, 2);
+            CHECK(isfinite(th));
+            ra = shoal_stats_arm_cuped(&m[0], th, &a), rb = shoal_stats_arm_cuped(&m[1], th, &b);
+        }
+        CHECK(ra == SHOAL_OK || isnan(a.mean));
+        CHECK(rb == SHOAL_OK || isnan(b.mean));
+        int scale = rng_uniform() < 0.5 ? SHOAL_STATS_ABSOLUTE : SHOAL_STATS_RELATIVE;
+        int alt = (int)(rng_uniform() * 3);
+        shoal_stats_result r;
+        int rc = shoal_stats_welch(&a, &b, scale, alt, 0.95, &r);
+        CHECK(result_sane(rc, &r) && (rc || r.se > 0));
+        rc = shoal_stats_sequential(&a, &b, scale, alt, 5000, 0.9, &r);
+        CHECK(result_sane(rc, &r) && (rc || r.se > 0));
+        shoal_stats_bayes z;
+        rc = shoal_stats_bayes_effect(&a, &b, scale, NULL, 0.95, &z);
+        CHECK(rc != SHOAL_OK ? isnan(z.chance_to_win)
+                             : z.chance_to_win >= 0 && z.chance_to_win <= 1 && z.risk_control >= 0 &&
+                                   z.risk_treatment >= 0 && z.ci_lo <= z.ci_hi);
+        /* (its Wald se is 0 when both arms are all 0s or all 1s: a point CI, as R's) */
+        rc = shoal_stats_prop_test(m[0].sx, m[0].n, m[1].sx, m[1].n, alt, 0.95, &r);
+        CHECK(result_sane(rc, &r));
+        double obs[2] = { m[0].n, m[1].n }, w[2] = { odd_value(), 1 }, chi2, p;
+        rc = shoal_stats_srm(2, obs, w, &chi2, &p);
+        CHECK(rc != SHOAL_OK ? isnan(p) : p >= 0 && p <= 1 && chi2 >= 0);
+        shoal_stats_arm_eval e[2];
+        shoal_stats_options opt = { .kind = kind < 3 ? kind : SHOAL_STATS_MEAN, .scale = scale, .alt = alt,
+                                    .cuped = kind == 3, .correction = SHOAL_STATS_BH, .seq_tuning = 100 };
+        rc = shoal_stats_evaluate(2, m, NULL, &opt, e, &p);
+        CHECK_RC(rc, SHOAL_OK);
+        CHECK(e[1].rc != SHOAL_OK ? isnan(e[1].p_adjusted)
+                                  : result_sane(SHOAL_OK, &e[1].freq) && e[1].p_adjusted == e[1].freq.p);
+    }
+}
+
 /* ---------------------------------------------------------------- one metric, all arms */
 
 /* shoal_stats_evaluate is the pieces above put together: each arm's comparison is the
@@ -934,5 +1010,6 @@ int main(void)
     RUN(evaluate);
     RUN(calibration_fixed);
     RUN(calibration_peeking);
+    RUN(robustness);
     UNIT_EXIT();
 }
