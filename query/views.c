@@ -63,7 +63,7 @@ static int is_event_column(const char *s)
            !strcasecmp(s, "group");
 }
 
-/* The program of a filter; its semantics are query/exec.c's over the same tree. */
+/* The program of a filter; its semantics are query/exec_eval.c's over the same tree. */
 static int prog(pbuf *b, const shoal_node *n);
 
 /* A boolean or a number as a constant of the program. */
@@ -493,7 +493,7 @@ static int discard_row(exec *x, const qval *cols, int n, void *ctx)
     return 0;
 }
 
-/* A sum or an avg over a property that holds text is an error in a query (exec.c), but
+/* A sum or an avg over a property that holds text is an error in a query (exec_group.c, exec_scan.c), but
  * a view adds the numbers it meets and cannot tell: so CREATE COUNTERS first asks the
  * query its sums answer, from the log, and fails as it would. (Text ingested later is
  * left out by the view unseen: docs/LANGUAGE.md says so.) */
@@ -867,7 +867,7 @@ static int scan_ranges(exec *x, plan *p)
 
 /* rise from its score view: the view gives the score at any instant of the events
  * before a bound no event is at or after; for an earlier bound the events from it on
- * are read from the log and taken out (exec.c read_rise). Their share is subtracted
+ * are read from the log and taken out (exec_views.c read_rise). Their share is subtracted
  * from the view's sum, and the remainder scaled up by 2 per half-life between the
  * instant and the latest event: beyond this many half-lives the rounding of the
  * subtraction (about 2^-53 of the sum per event) could show in the ninth decimal, so
