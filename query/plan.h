@@ -342,6 +342,8 @@ typedef struct cell {
 } cell;
 int shoal_fmt_new(int format, shoal_write_fn fn, void *ctx, shoal_fmt **out);
 void shoal_fmt_free(shoal_fmt *f);
+/* Gives tee (owned from now) every begin, row and end that f gets (a second format of the same rows). */
+void shoal_fmt_set_tee(shoal_fmt *f, shoal_fmt *tee);
 int shoal_fmt_begin(shoal_fmt *f, const char *const *names, int n);
 int shoal_fmt_row(shoal_fmt *f, const cell *cells);
 int shoal_fmt_end(shoal_fmt *f, int timing, double ms);
