@@ -146,15 +146,15 @@ static int parse_panel(job *j, directive *d, const char *p, const char *e)
     while (p < e && name_char(*p)) p++;
     if (p == nm || (p < e && *p != ':' && *p != ' ' && *p != '\t'))
         return directive_error(j, (size_t)(nm - s), (size_t)(p < e ? p - nm + 1 : p - nm),
-                               "expected a panel name of letters, digits, '_' and '-' but found %s", nm,
+                               "expected a panel name of letters, digits, '_' and '-' but found \"%s\"", nm,
                                (size_t)(p < e ? p - nm + 1 : p - nm));
     size_t nn = (size_t)(p - nm);
     if ((nn == 5 && !strncasecmp(nm, "index", 5)) || (nn == 8 && !strncasecmp(nm, "manifest", 8)))
-        return directive_error(j, (size_t)(nm - s), nn, "%s is a reserved panel name", nm, nn);
+        return directive_error(j, (size_t)(nm - s), nn, "\"%s\" is a reserved panel name", nm, nn);
     for (int i = 0; i < j->n_d; i++)
         if (&j->d[i] != d && j->d[i].kind == DIR_PANEL && j->d[i].p.name && strlen(j->d[i].p.name) == nn &&
             !strncasecmp(j->d[i].p.name, nm, nn))
-            return directive_error(j, (size_t)(nm - s), nn, "panel %s is named twice", nm, nn);
+            return directive_error(j, (size_t)(nm - s), nn, "panel \"%s\" is named twice", nm, nn);
     d->p.name = dup_n(nm, nn);
     /* The options: a [...] group that ends the line. */
     const char *end = e;
@@ -166,7 +166,7 @@ static int parse_panel(job *j, directive *d, const char *p, const char *e)
                 opt = q;
                 break;
             }
-        if (!opt) return directive_error(j, (size_t)(end - 1 - s), 1, "%s closes no options group", "]", 1);
+        if (!opt) return directive_error(j, (size_t)(end - 1 - s), 1, "\"%s\" closes no options group", "]", 1);
     }
     const char *te = opt ? opt - 1 : end;
     while (p < te && (*p == ' ' || *p == '\t')) p++;
@@ -177,7 +177,7 @@ static int parse_panel(job *j, directive *d, const char *p, const char *e)
         while (t1 > p && (t1[-1] == ' ' || t1[-1] == '\t')) t1--;
         if (t1 > p) d->p.title = dup_n(p, (size_t)(t1 - p));
     } else if (p < te) {
-        return directive_error(j, (size_t)(p - s), (size_t)(te - p), "expected ':' and a title or [options] but found %s", p,
+        return directive_error(j, (size_t)(p - s), (size_t)(te - p), "expected ':' and a title or [options] but found \"%s\"", p,
                                (size_t)(te - p));
     }
     if (!opt) return 0;
@@ -187,7 +187,7 @@ static int parse_panel(job *j, directive *d, const char *p, const char *e)
         const char *k = p;
         while (p < end - 1 && *p != '=' && *p != ' ') p++;
         if (p >= end - 1 || *p != '=')
-            return directive_error(j, (size_t)(k - s), (size_t)(p - k), "expected KEY=VALUE but found %s", k, (size_t)(p - k));
+            return directive_error(j, (size_t)(k - s), (size_t)(p - k), "expected KEY=VALUE but found \"%s\"", k, (size_t)(p - k));
         size_t kn = (size_t)(p - k);
         const char *v = ++p, *ve;
         if (p < end - 1 && *p == '"') {
@@ -204,7 +204,7 @@ static int parse_panel(job *j, directive *d, const char *p, const char *e)
             int c = shoal_dash_chart_parse(v, vn);
             if (c < 0)
                 return directive_error(j, (size_t)(v - s), vn,
-                                       "unknown chart %s (expected number, bar, line, table, heatmap, forest or auto)", v, vn);
+                                       "unknown chart \"%s\" (expected number, bar, line, table, heatmap, forest or auto)", v, vn);
             d->p.chart = c;
         } else if (kn == 4 && !strncmp(k, "unit", 4)) {
             d->p.unit = dup_n(v, vn);
@@ -213,7 +213,7 @@ static int parse_panel(job *j, directive *d, const char *p, const char *e)
         } else if (kn == 4 && !strncmp(k, "mark", 4)) {
             d->p.mark = dup_n(v, vn);
         } else {
-            return directive_error(j, (size_t)(k - s), kn, "unknown option %s (expected chart, unit, percent or mark)", k, kn);
+            return directive_error(j, (size_t)(k - s), kn, "unknown option \"%s\" (expected chart, unit, percent or mark)", k, kn);
         }
     }
     return 0;
@@ -252,7 +252,7 @@ static int parse_directives(job *j)
                     d->title = dup_n(p, (size_t)(t1 - p));
                 } else {
                     return directive_error(j, (size_t)(w - 1 - s), (size_t)(p - w + 1),
-                                           "unknown directive %s (expected @panel or @title)", w - 1, (size_t)(p - w + 1));
+                                           "unknown directive \"%s\" (expected @panel or @title)", w - 1, (size_t)(p - w + 1));
                 }
             }
         }
@@ -298,7 +298,7 @@ static int finish_statement(job *j)
         if (!j->csv.n) {
             char q[160];
             shoal_err_set(&j->err, SHOAL_ESEMANTIC, (int)d->off, (int)d->len,
-                          "panel %s names a statement without a result (a SELECT, SHOW or EXPLAIN)",
+                          "panel \"%s\" names a statement without a result (a SELECT, SHOW or EXPLAIN)",
                           shoal_err_quote(q, sizeof q, d->p.name, strlen(d->p.name)));
             return -1;
         }
@@ -338,7 +338,7 @@ static int on_statement(void *ctx, size_t off, size_t len)
         if (j->cur >= 0) {
             char q[160];
             directive *o = &j->d[j->cur];
-            shoal_err_set(&j->err, SHOAL_ESEMANTIC, (int)o->off, (int)o->len, "panel %s is followed by no statement",
+            shoal_err_set(&j->err, SHOAL_ESEMANTIC, (int)o->off, (int)o->len, "panel \"%s\" is followed by no statement",
                           shoal_err_quote(q, sizeof q, o->p.name, strlen(o->p.name)));
             return -1;
         }
@@ -660,7 +660,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
         for (int i = 0; i < j.n_d; i++)
             if (j.d[i].kind == DIR_PANEL && !j.d[i].used && j.d[i].off >= j.prev_end) {
                 char qb[160];
-                shoal_err_set(&j.err, SHOAL_ESEMANTIC, (int)j.d[i].off, (int)j.d[i].len, "panel %s is followed by no statement",
+                shoal_err_set(&j.err, SHOAL_ESEMANTIC, (int)j.d[i].off, (int)j.d[i].len, "panel \"%s\" is followed by no statement",
                               shoal_err_quote(qb, sizeof qb, j.d[i].p.name, strlen(j.d[i].p.name)));
                 rc = -1;
                 break;

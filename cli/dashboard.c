@@ -629,7 +629,8 @@ static void chart_bar(FILE *f, const shoal_dash_panel *p, const shape *sh)
         fmt_cell(sh->x[i], 0, b, sizeof b);
         if (strlen(b) > longest) longest = strlen(b);
     }
-    int upright = sh->n_x <= 14 && longest <= 16 && sh->n_x * sh->n_s <= 48;
+    /* upright when every label fits under its bar (6.2 px a character at 11 px) */
+    int upright = sh->n_x <= 14 && (double)longest * 6.2 <= (W - 76) / sh->n_x && sh->n_x * sh->n_s <= 48;
     const char *mark = col_index(&p->t, p->mark) >= 0 ? p->mark : NULL;
     int pct0 = sh->n_s ? sh->pct[0] : 0;
     if (upright) {
@@ -848,8 +849,8 @@ static void chart_forest(FILE *f, const shoal_dash_panel *p)
             fprintf(f, "<line class=\"ci\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", L + pw * (cl->v - s.lo) / (s.hi - s.lo),
                     L + pw * (ch->v - s.lo) / (s.hi - s.lo), y, y);
         if (ce->kind == SHOAL_DASH_NUM) {
-            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"><title>", L + pw * (ce->v - s.lo) / (s.hi - s.lo) - 4.5,
-                    y - 4.5, palette[0]);
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"11\" height=\"11\" fill=\"%s\"><title>", L + pw * (ce->v - s.lo) / (s.hi - s.lo) - 5.5,
+                    y - 5.5, palette[0]);
             out_esc(f, b);
             fprintf(f, ": %s (%s to %s)</title></rect>\n", e, l, h);
         }
@@ -933,7 +934,7 @@ static const char css[] =
     "svg .grid{stroke:#e6e8ec;stroke-width:1}\n"
     "svg .axis{stroke:#555e6e;stroke-width:1}\n"
     "svg .zero{stroke:#555e6e;stroke-dasharray:4 3}\n"
-    "svg .ci{stroke:#0072B2;stroke-width:2}\n"
+    "svg .ci{stroke:#0072B2;stroke-width:3}\n"
     "svg .ln{fill:none;stroke-width:2}\n"
     "svg .at{font-size:12px;fill:#555e6e}\n"
     "svg .vl{font-size:10.5px;fill:#333b4a}\n"
