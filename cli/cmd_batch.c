@@ -603,6 +603,11 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
     meta m;
     memset(&m, 0, sizeof m);
     buf man = {0};
+    shoal_dash_table tnow, tset, tviews;
+    memset(&tnow, 0, sizeof tnow);
+    memset(&tset, 0, sizeof tset);
+    memset(&tviews, 0, sizeof tviews);
+    defn *defs = NULL;
     char *page = NULL;
     size_t n_page = 0;
     FILE *pf = NULL;
@@ -700,7 +705,6 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
         goto done;
     }
     uint64_t seq = shoal_reader_last_seq(snap);
-    shoal_dash_table tnow, tset, tviews;
     if (shoal_dash_table_parse(m.csv[1].p, m.csv[1].n, m.json[1].p, m.json[1].n, &tnow) ||
         shoal_dash_table_parse(m.csv[2].p, m.csv[2].n, m.json[2].p, m.json[2].n, &tset) ||
         shoal_dash_table_parse(m.csv[3].p, m.csv[3].n, m.json[3].p, m.json[3].n, &tviews)) {
@@ -713,7 +717,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
         if (!strcmp(tset.cells[r * (size_t)tset.n_cols].s, "timezone")) tz = tset.cells[r * (size_t)tset.n_cols + 1].s;
     /* The definitions the script names, and those they name, to any depth. */
     size_t nv = tviews.n_rows;
-    defn *defs = calloc(nv + 1, sizeof *defs);
+    defs = calloc(nv + 1, sizeof *defs);
     if (!defs) {
         status = 2;
         goto done;
@@ -741,7 +745,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
         pf = NULL;
         fprintf(stderr, "shoal batch: error: cannot make the page\n");
         status = 2;
-        goto defs_done;
+        goto done;
     }
     pf = NULL;
 
@@ -805,7 +809,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
     if (mkdir(tmp, 0777) != 0) {
         fprintf(stderr, "shoal batch: error: cannot create %s: %s\n", tmp, strerror(errno));
         status = 2;
-        goto defs_done;
+        goto done;
     }
     int io = 0;
     for (int i = 0; i < j.n_panels && !io; i++) {
@@ -819,7 +823,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
         fprintf(stderr, "shoal batch: error: cannot write into %s: %s\n", tmp, strerror(errno));
         rm_flat(tmp);
         status = 2;
-        goto defs_done;
+        goto done;
     }
     if (!exists) {
         io = rename(tmp, outdir);
@@ -837,16 +841,11 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
         fprintf(stderr, "shoal batch: error: cannot rename %s to %s: %s\n", tmp, outdir, strerror(errno));
         rm_flat(tmp);
         status = 2;
-        goto defs_done;
+        goto done;
     }
     fsync_path(parent);
     if (timing) fprintf(stderr, "batch: total %.3f ms\n", (shoal_cli_now() - t_start) * 1000);
     if (!quiet) fprintf(stderr, "wrote %s/index.html (%d panel%s)\n", outdir, j.n_panels, j.n_panels == 1 ? "" : "s");
-defs_done:
-    free(defs);
-    shoal_dash_table_free(&tnow);
-    shoal_dash_table_free(&tset);
-    shoal_dash_table_free(&tviews);
     goto done;
 
 script_error: {
@@ -855,6 +854,10 @@ script_error: {
     fputs(msg, stderr);
 }
 done:
+    free(defs);
+    shoal_dash_table_free(&tnow);
+    shoal_dash_table_free(&tset);
+    shoal_dash_table_free(&tviews);
     if (opened) shoal_cli_query_close(&q);
     cancel_flag = NULL;
     for (int i = 0; i < 4; i++) free(m.csv[i].p), free(m.json[i].p);
