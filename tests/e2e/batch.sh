@@ -170,6 +170,22 @@ check_status batch-bad-as-of 2 "$SHOAL" batch "$T/s.shoal" --out "$T/x" --as-of 
 check_grep batch-help "^usage: shoal batch FILE.shoal --out DIR" "$("$SHOAL" help batch)"
 check_grep batch-in-command-list "^  batch " "$("$SHOAL" help)"
 
+# the bundled dashboard runs on the demo's definitions (the test's are the same)
+check_status batch-community-runs 0 "$SHOAL" batch "$SHOAL_TESTS/../dashboards/community.shoal" --out "$T/community" --as-of "$ASOF" --quiet
+check_eq batch-community-panels "$(grep -c '"rows":' "$T/community/manifest.json")" 9
+
+# progress on a terminal, none with --quiet or without a terminal
+if command -v script >/dev/null; then
+    tty_out=$(timeout 20 script -q -c "$SHOAL batch $T/s.shoal --out $T/tty --as-of $ASOF" /dev/null 2>&1)
+    check_grep batch-progress-on-tty "batch: line [0-9]+ of [0-9]+, tiers" "$tty_out"
+    check_grep batch-wrote-line "wrote $T/tty/index.html \(8 panels\)" "$tty_out"
+    tty_out=$(timeout 20 script -q -c "$SHOAL batch $T/s.shoal --out $T/tty --as-of $ASOF --quiet" /dev/null 2>&1)
+    check_eq batch-quiet-on-tty "$tty_out" ""
+else
+    skip "batch-progress: script(1) is not installed"
+fi
+check_eq batch-no-progress-off-tty "$("$SHOAL" batch "$T/s.shoal" --out "$T/tty" --as-of "$ASOF" 2>&1)" "wrote $T/tty/index.html (8 panels)"
+
 # ---------------------------------------------------------------- the page
 html=$(cat "$T/out/index.html")
 check_grep batch-html-csp "Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"" "$html"
