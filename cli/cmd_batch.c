@@ -528,17 +528,18 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
     if (!file || !out || !*out) goto usage;
 
     /* The output's place: DIR beside its temporary, which must not be another's. */
-    char outdir[4096], parent[4096], base[1024], tmp[4200];
-    snprintf(outdir, sizeof outdir, "%s", out);
+    char outdir[4096], parent[4096], base[4096], tmp[8300];
+    if (strlen(out) >= sizeof outdir) {
+        fprintf(stderr, "shoal batch: --out is too long\n");
+        return 2;
+    }
+    memcpy(outdir, out, strlen(out) + 1);
     for (size_t k = strlen(outdir); k > 1 && outdir[k - 1] == '/'; k--) outdir[k - 1] = 0;
     const char *slash = strrchr(outdir, '/');
-    if (slash) {
-        snprintf(parent, sizeof parent, "%.*s", slash == outdir ? 1 : (int)(slash - outdir), outdir);
-        snprintf(base, sizeof base, "%s", slash + 1);
-    } else {
-        snprintf(parent, sizeof parent, ".");
-        snprintf(base, sizeof base, "%s", outdir);
-    }
+    size_t np = slash ? (slash == outdir ? 1 : (size_t)(slash - outdir)) : 1;
+    memcpy(parent, slash ? outdir : ".", np);
+    parent[np] = 0;
+    memcpy(base, slash ? slash + 1 : outdir, strlen(slash ? slash + 1 : outdir) + 1);
     if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
         fprintf(stderr, "shoal batch: --out needs a directory name, not \"%s\"\n", out);
         return 2;

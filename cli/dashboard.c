@@ -334,7 +334,7 @@ static void fmt_pct(double v, char *buf, size_t n)
 {
     char num[64];
     fmt_num(v * 100, fabs(v) >= 0.1 ? 1 : 2, num, sizeof num);
-    snprintf(buf, n, "%s%%", num);
+    if (snprintf(buf, n, "%s%%", num) >= (int)n) buf[n - 1] = 0;   /* cut short: still a string */
 }
 
 static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
