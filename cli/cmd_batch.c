@@ -40,9 +40,9 @@ const char shoal_cmd_batch_usage[] =
     "\n"
     "KIND is number, bar, line, table, heatmap or forest (default: chosen by the\n"
     "result's shape). Other statements (SET, CREATE …) just run; CREATE, DROP and\n"
-    "SET TIMEZONE must come before the first query. DIR is replaced atomically: it\n"
-    "is written beside DIR and renamed into place, and a failing statement leaves\n"
-    "the previous DIR as it was. See docs/DASHBOARDS.md.\n"
+    "SET DATABASE TIMEZONE must come before the first query. DIR is replaced\n"
+    "atomically: it is written beside DIR and renamed into place, and a failing\n"
+    "statement leaves the previous DIR as it was. See docs/DASHBOARDS.md.\n"
     "\n"
     "  --out DIR      the output directory (created, or replaced when it holds a\n"
     "                 previous batch's output)\n"
@@ -516,12 +516,12 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
         } else if (!strcmp(a, "--timing")) {
             timing = 1;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "shoal batch: unknown option %s\n", a);
+            shoal_cli_fail("unknown option \"%s\"", a);
             goto usage;
         } else if (!file) {
             file = a;
         } else {
-            fprintf(stderr, "shoal batch: one script at a time\n");
+            shoal_cli_fail("one script at a time");
             goto usage;
         }
     }
@@ -530,7 +530,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
     /* The output's place: DIR beside its temporary, which must not be another's. */
     char outdir[4096], parent[4096], base[4096], tmp[8300];
     if (strlen(out) >= sizeof outdir) {
-        fprintf(stderr, "shoal batch: --out is too long\n");
+        shoal_cli_fail("--out is too long");
         return 2;
     }
     memcpy(outdir, out, strlen(out) + 1);
@@ -541,7 +541,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
     parent[np] = 0;
     memcpy(base, slash ? slash + 1 : outdir, strlen(slash ? slash + 1 : outdir) + 1);
     if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
-        fprintf(stderr, "shoal batch: --out needs a directory name, not \"%s\"\n", out);
+        shoal_cli_fail("--out needs a directory name, not \"%s\"", out);
         return 2;
     }
     struct stat st;
@@ -556,20 +556,20 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
             if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
         if (dh) closedir(dh);
         if (!S_ISDIR(st.st_mode) || (!empty && access(mf, F_OK) != 0)) {
-            fprintf(stderr, "shoal batch: error: %s exists and is not a batch's output (no manifest.json): choose another --out\n",
+            shoal_cli_fail("\"%s\" exists and is not a batch's output (no manifest.json): choose another --out",
                     outdir);
             return 2;
         }
     }
     if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp-%ld", parent, base, (long)getpid()) >= (int)sizeof tmp) {
-        fprintf(stderr, "shoal batch: --out is too long\n");
+        shoal_cli_fail("--out is too long");
         return 2;
     }
 
     /* The script. */
     FILE *sf = strcmp(file, "-") ? fopen(file, "rb") : stdin;
     if (!sf) {
-        fprintf(stderr, "shoal batch: error: cannot open %s: %s\n", file, strerror(errno));
+        shoal_cli_fail("cannot open \"%s\": %s", file, strerror(errno));
         return 2;
     }
     buf script = {0};
@@ -582,7 +582,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
     if (!bad && !script.p) bad = buf_add(&script, "", 0);
     if (bad || !script.p) {
         free(script.p);
-        fprintf(stderr, "shoal batch: error: cannot read %s\n", file);
+        shoal_cli_fail("cannot read \"%s\"", file);
         return 2;
     }
     const char *name = strcmp(file, "-") ? file : "<stdin>";
@@ -631,7 +631,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
     char nowlit[128];
     if (as_of) {
         if (strchr(as_of, '\'') || strlen(as_of) > 64) {
-            fprintf(stderr, "shoal batch: --as-of needs a date or time such as 2025-06-30 or 2025-06-30T12:00:00Z\n");
+            shoal_cli_fail("--as-of needs a date or time such as 2025-06-30 or 2025-06-30T12:00:00Z");
             status = 2;
             goto done;
         }
@@ -709,7 +709,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
     if (shoal_dash_table_parse(m.csv[1].p, m.csv[1].n, m.json[1].p, m.json[1].n, &tnow) ||
         shoal_dash_table_parse(m.csv[2].p, m.csv[2].n, m.json[2].p, m.json[2].n, &tset) ||
         shoal_dash_table_parse(m.csv[3].p, m.csv[3].n, m.json[3].p, m.json[3].n, &tviews)) {
-        fprintf(stderr, "shoal batch: error: cannot read the snapshot's settings back\n");
+        shoal_cli_fail("cannot read the snapshot's settings back");
         status = 2;
         goto done;
     }
@@ -744,7 +744,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
     shoal_dash_page pg = {title ? title : sbase, now_s, tz, seq, sbase, SHOAL_VERSION, j.panels, j.n_panels};
     if (!(pf = open_memstream(&page, &n_page)) || shoal_dash_write(pf, &pg) || fclose(pf)) {
         pf = NULL;
-        fprintf(stderr, "shoal batch: error: cannot make the page\n");
+        shoal_cli_fail("cannot make the page");
         status = 2;
         goto done;
     }
@@ -808,7 +808,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
     clean_stale(parent, base);
     rm_flat(tmp);
     if (mkdir(tmp, 0777) != 0) {
-        fprintf(stderr, "shoal batch: error: cannot create %s: %s\n", tmp, strerror(errno));
+        shoal_cli_fail("cannot create \"%s\": %s", tmp, strerror(errno));
         status = 2;
         goto done;
     }
@@ -821,7 +821,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
     io = io || put_file(tmp, "index", ".html", page, n_page) || put_file(tmp, "manifest", ".json", man.p, man.n) ||
          fsync_path(tmp);
     if (io) {
-        fprintf(stderr, "shoal batch: error: cannot write into %s: %s\n", tmp, strerror(errno));
+        shoal_cli_fail("cannot write into \"%s\": %s", tmp, strerror(errno));
         rm_flat(tmp);
         status = 2;
         goto done;
@@ -839,7 +839,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
         if (!io) rm_flat(old);
     }
     if (io) {
-        fprintf(stderr, "shoal batch: error: cannot rename %s to %s: %s\n", tmp, outdir, strerror(errno));
+        shoal_cli_fail("cannot rename \"%s\" to \"%s\": %s", tmp, outdir, strerror(errno));
         rm_flat(tmp);
         status = 2;
         goto done;

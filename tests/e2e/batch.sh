@@ -150,7 +150,7 @@ derr trailing $'SELECT 2 AS b;\n-- @panel y' \
 derr noresult $'-- @panel y\nSET NOW = \'2025-01-01\';\nSELECT 1 AS a;' \
     "$T/d.shoal:1:4: error: panel \"y\" names a statement without a result (a SELECT, SHOW or EXPLAIN)"
 derr write-after-read $'SELECT 1 AS a;\nCREATE LAYER late AS count(*) DURING all_time >= 1;' \
-    "$T/d.shoal:2:1: error: CREATE writes to the database after the session's snapshot was taken, which would not see it (put CREATE, DROP and SET TIMEZONE before the first query)"
+    "$T/d.shoal:2:1: error: CREATE writes to the database after the session's snapshot was taken, which would not see it (put CREATE, DROP and SET DATABASE TIMEZONE before the first query)"
 derr syntax $'SELECT 1 AS a;\nSELEC 2;' "$T/d.shoal:2:1: error: expected \"CREATE\", \"DROP\", \"EXPLAIN\", \"SELECT\", \"SET\", \"SHOW\", ';' or end of input but found \"SELEC\""
 check_eq batch-syntax-runs-nothing "$("$SHOAL" query --format csv "SHOW VIEWS" | grep -c '^late,')" 0
 
@@ -162,6 +162,8 @@ check_eq batch-write-before-read-seen "$(cat "$T/early/e.csv")" "$("$SHOAL" quer
 # usage and the output's place
 mkdir -p "$T/notmine" && echo keep > "$T/notmine/file"
 check_status batch-refuses-foreign-dir 2 "$SHOAL" batch "$T/s.shoal" --out "$T/notmine" --quiet
+check_grep batch-refuses-foreign-dir-says "^shoal batch: error: \"$T/notmine\" exists and is not a batch's output" \
+    "$("$SHOAL" batch "$T/s.shoal" --out "$T/notmine" 2>&1)"
 check_eq batch-foreign-dir-untouched "$(cat "$T/notmine/file")" keep
 check_status batch-usage-no-out 2 "$SHOAL" batch "$T/s.shoal"
 check_status batch-usage-bad-option 2 "$SHOAL" batch "$T/s.shoal" --out "$T/x" --colour

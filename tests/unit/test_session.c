@@ -94,8 +94,16 @@ TEST(pinned_snapshot)
     CHECK(err.off == 17 && err.len == 4);
     CHECK(strstr(err.msg, "DROP writes to the database after the session's snapshot was taken") != NULL);
     shoal_err_clear(&err);
-    q = "SET TIMEZONE = 'Asia/Shanghai'";
+    q = "SET DATABASE TIMEZONE = 'Asia/Shanghai'";
     CHECK_RC(shoal_query_run(s, q, strlen(q), &err), SHOAL_ESEMANTIC);
+    CHECK(err.off == 0 && err.len == 12);
+    /* the session's own zone is no write: it goes, and DEFAULT goes back to the database's */
+    shoal_err_clear(&err);
+    q = "SET TIMEZONE = 'Asia/Shanghai'; SELECT day(2025-03-01T20:00:00Z) AS d; SET TIMEZONE = DEFAULT; "
+        "SELECT day(2025-03-01T20:00:00Z) AS d";
+    b.n = 0;
+    CHECK_RC(shoal_query_run(s, q, strlen(q), &err), SHOAL_OK);
+    CHECK(b.p && !strcmp(b.p, "d\n2025-03-02\nd\n2025-03-01\n"));
     /* unpinned, each statement reads the log as it is */
     shoal_session_pin(s, 0);
     CHECK(!strcmp(run(s, &b, "SELECT count(*) AS n FROM events", &rc), "n\n10\n"));
