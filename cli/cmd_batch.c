@@ -302,23 +302,27 @@ static int finish_statement(job *j)
                           shoal_err_quote(q, sizeof q, d->p.name, strlen(d->p.name)));
             return -1;
         }
+        /* room first, so that a failure leaves every panel with its files */
         shoal_dash_panel *np = realloc(j->panels, sizeof *np * (size_t)(j->n_panels + 1));
         if (!np) return -1;
         j->panels = np;
-        shoal_dash_panel *p = &j->panels[j->n_panels++];
-        *p = d->p;
-        d->used = 1;
-        p->line = line_of(j, j->cur_off);
-        if (shoal_dash_table_parse(j->csv.p, j->csv.n, j->json.p ? j->json.p : "", j->json.n, &p->t)) {
+        buf *raw = realloc(j->raw, sizeof *raw * 2 * (size_t)(j->n_panels + 1));
+        if (!raw) return -1;
+        j->raw = raw;
+        shoal_dash_table t;
+        if (shoal_dash_table_parse(j->csv.p, j->csv.n, j->json.p ? j->json.p : "", j->json.n, &t)) {
             shoal_err_set(&j->err, SHOAL_EFORMAT, (int)j->cur_off, 1, "cannot read the result back for the dashboard");
             return -1;
         }
+        shoal_dash_panel *p = &j->panels[j->n_panels];
+        *p = d->p;
+        p->t = t;
+        p->line = line_of(j, j->cur_off);
+        d->used = 1;
         /* The files keep the bytes as the query wrote them; the table only reads them. */
-        buf *raw = realloc(j->raw, sizeof *raw * 2 * (size_t)j->n_panels);
-        if (!raw) return -1;
-        j->raw = raw;
-        raw[2 * (j->n_panels - 1)] = j->csv;
-        raw[2 * (j->n_panels - 1) + 1] = j->json;
+        raw[2 * j->n_panels] = j->csv;
+        raw[2 * j->n_panels + 1] = j->json;
+        j->n_panels++;
         memset(&j->csv, 0, sizeof j->csv);
         memset(&j->json, 0, sizeof j->json);
     }

@@ -72,9 +72,18 @@ static const char *json_str(const char *p, const char *end, char **out)
                 v = v * 16 + h;
             }
             p += 4;
-            /* format.c escapes only control characters this way */
-            if (v < 0x80) *o++ = (char)v;
-            else *o++ = '?';
+            /* format.c escapes control characters this way (C0, and C1 as U+0080…):
+             * UTF-8 again, never longer than the six bytes it came from */
+            if (v < 0x80) {
+                *o++ = (char)v;
+            } else if (v < 0x800) {
+                *o++ = (char)(0xC0 | (v >> 6));
+                *o++ = (char)(0x80 | (v & 0x3F));
+            } else {
+                *o++ = (char)(0xE0 | (v >> 12));
+                *o++ = (char)(0x80 | ((v >> 6) & 0x3F));
+                *o++ = (char)(0x80 | (v & 0x3F));
+            }
             break;
         }
         default: *o++ = c;
