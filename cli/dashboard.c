@@ -790,6 +790,11 @@ static void chart_heatmap(FILE *f, const shoal_dash_panel *p, const shape *sh)
         shoal_dash_cell c = {sh->s[k], SHOAL_DASH_STR, 0};
         out_xlabel(f, &c, 1, L + cw * (k + 0.5), T - 8, "middle");
     }
+    char xn[160];
+    fmt_name(sh->xname, xn, sizeof xn);
+    fprintf(f, "<text class=\"at\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", L - 6, T - 8);
+    out_esc(f, xn);
+    fputs(" ↓</text>\n", f);
     for (int i = 0; i < sh->n_x; i++) {
         char b[96];
         fmt_cell(sh->x[i], 0, b, sizeof b);
@@ -799,7 +804,10 @@ static void chart_heatmap(FILE *f, const shoal_dash_panel *p, const shape *sh)
         for (int k = 0; k < sh->n_s; k++) {
             double v = sh->v[k * sh->n_x + i];
             if (isnan(v)) continue;
+            /* counts by the square root of their share of the largest, so that 30 beside
+             * 4,652 still shows; fractions (retention) linearly */
             double a = (v - lo) / (hi - lo);
+            if (!sh->pct[k] && a > 0) a = sqrt(a);
             /* from near white to Okabe–Ito blue (0, 114, 178), a single-hue ramp */
             int r = (int)lround(240 - a * 240), g = (int)lround(246 - a * (246 - 114)), bl = (int)lround(251 - a * (251 - 178));
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#%02x%02x%02x\">", L + cw * k,

@@ -174,7 +174,7 @@ check_grep batch-in-command-list "^  batch " "$("$SHOAL" help)"
 
 # the bundled dashboard runs on the demo's definitions (the test's are the same)
 check_status batch-community-runs 0 "$SHOAL" batch "$SHOAL_TESTS/../dashboards/community.shoal" --out "$T/community" --as-of "$ASOF" --quiet
-check_eq batch-community-panels "$(grep -c '"rows":' "$T/community/manifest.json")" 9
+check_eq batch-community-panels "$(grep -c '"rows":' "$T/community/manifest.json")" 10
 
 # progress on a terminal, none with --quiet or without a terminal
 if command -v script >/dev/null; then
