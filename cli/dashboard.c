@@ -994,6 +994,7 @@ static void panel(FILE *f, const shoal_dash_panel *p)
 {
     int chart = shoal_dash_choose(p);
     shape sh;
+    memset(&sh, 0, sizeof sh);
     int have = 0;
     if (chart == SHOAL_DASH_BAR || chart == SHOAL_DASH_LINE || chart == SHOAL_DASH_HEATMAP) {
         have = make_shape(p, &sh) == 0 && sh.n_x > 0 && sh.n_s > 0;
@@ -1022,7 +1023,7 @@ static void panel(FILE *f, const shoal_dash_panel *p)
     case SHOAL_DASH_FOREST: chart_forest(f, p); break;
     default: chart_table(f, p);
     }
-    if (have) shape_free(&sh);
+    shape_free(&sh);   /* also a shape made but not drawn (no x or no series) */
     fputs("<p class=\"src\">data: <a href=\"", f);
     out_esc(f, p->name);
     fputs(".csv\">", f);

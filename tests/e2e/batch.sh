@@ -29,6 +29,7 @@ types||SELECT type, count(*) AS events, count(DISTINCT member) AS members FROM e
 groups|[mark=quiet unit=messages]|SELECT group, count(*) AS messages, count(*) < 1000 AS quiet FROM events WHERE group IS NOT NULL GROUP BY group ORDER BY messages DESC, group
 cohort|[chart=heatmap]|SELECT month(first(join)) AS cohort, CASE WHEN count(*) DURING this_month > 0 THEN 'active' ELSE 'idle' END AS now, count(*) AS members FROM members WHERE first(join) IS NOT NULL GROUP BY cohort, now ORDER BY cohort, now
 lift|[chart=forest percent=lift]|SELECT type AS arm, count(*) / 20000.0 - 0.1 AS lift, count(*) / 20000.0 - 0.12 AS low, count(*) / 20000.0 - 0.08 AS high, 'ok' AS srm FROM events GROUP BY type ORDER BY type LIMIT 4
+noseries|[chart=bar]|SELECT member, type FROM events ORDER BY seq LIMIT 3
 top||SELECT member, round(engagement, 2) AS engagement, count(*) DURING all_time AS events, first(join) AS joined FROM members ORDER BY engagement DESC, member LIMIT 12
 EOF
 script() {   # the script of the panels, with a SET and comments between
@@ -180,20 +181,20 @@ check_eq batch-community-panels "$(grep -c '"rows":' "$T/community/manifest.json
 if command -v script >/dev/null; then
     tty_out=$(timeout 20 script -q -c "$SHOAL batch $T/s.shoal --out $T/tty --as-of $ASOF" /dev/null 2>&1)
     check_grep batch-progress-on-tty "batch: line [0-9]+ of [0-9]+, tiers" "$tty_out"
-    check_grep batch-wrote-line "wrote $T/tty/index.html \(8 panels\)" "$tty_out"
+    check_grep batch-wrote-line "wrote $T/tty/index.html \(9 panels\)" "$tty_out"
     tty_out=$(timeout 20 script -q -c "$SHOAL batch $T/s.shoal --out $T/tty --as-of $ASOF --quiet" /dev/null 2>&1)
     check_eq batch-quiet-on-tty "$tty_out" ""
 else
     skip "batch-progress: script(1) is not installed"
 fi
-check_eq batch-no-progress-off-tty "$("$SHOAL" batch "$T/s.shoal" --out "$T/tty" --as-of "$ASOF" 2>&1)" "wrote $T/tty/index.html (8 panels)"
+check_eq batch-no-progress-off-tty "$("$SHOAL" batch "$T/s.shoal" --out "$T/tty" --as-of "$ASOF" 2>&1)" "wrote $T/tty/index.html (9 panels)"
 
 # ---------------------------------------------------------------- the page
 html=$(cat "$T/out/index.html")
 check_grep batch-html-csp "Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"" "$html"
 printf '%s\n' "$html" | grep -Eq '(src|href)="(https?:)?//|@import|url\(' && fail batch-html-no-remote "$(printf '%s\n' "$html" | grep -E '(src|href)="(https?:)?//|@import|url\(' | head -3)" || ok batch-html-no-remote
 check_grep batch-html-print-css "@media print" "$html"
-for c in number:head bar:tiers line:flow bar:types bar:groups heatmap:cohort forest:lift table:top; do
+for c in number:head bar:tiers line:flow bar:types bar:groups heatmap:cohort forest:lift table:noseries table:top; do
     check_grep "batch-html-chart-${c#*:}" "id=\"p-${c#*:}\" data-chart=\"${c%%:*}\"" "$html"
 done
 check_grep batch-html-hover "<rect [^>]*><title>[^<]+ · members: [0-9,]+ members</title>" "$html"
