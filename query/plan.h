@@ -96,7 +96,8 @@ typedef struct magg {
     const shoal_window *wnode;   /* the window it was planned with (its own or the statement's) */
     uint32_t *n;        /* events counted / values seen (a log holds fewer than 2^32 events: exec.c) */
     double *d;          /* sum, min, max as double */
-    int64_t *i;         /* int sum; first/last ts */
+    int64_t *i;         /* first/last ts */
+    shoal_xsum *x;      /* sum, avg: exact sums (engine/xsum.c), as a view keeps them */
     int num;            /* a non-integral value was seen: sums are doubles */
     char desc[160];     /* for EXPLAIN */
     /* F_SCORE, F_RISE: weight per type id, half-life */

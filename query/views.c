@@ -633,7 +633,7 @@ static void fmt_day(int64_t day, char *buf, size_t n)
  * (in the view's zone); what the window holds before the first and after the last of
  * them (last 7 DAYS ends at now, mid-day) is left to the log (MG_EDGE), whose scan the
  * zone map narrows to those hours. */
-static int cover(exec *x, plan *p, magg *g, shoal_viewinfo *v, int n, char *why, size_t n_why)
+static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, char *why, size_t n_why)
 {
     shoal_vseries want;
     int fn;
@@ -647,7 +647,6 @@ static int cover(exec *x, plan *p, magg *g, shoal_viewinfo *v, int n, char *why,
         return 0;
     }
     int64_t lo = g->has_win ? g->win.lo : INT64_MIN, hi = g->has_win ? g->win.hi : INT64_MAX;
-    if (p->cut_ts != INT64_MAX && p->cut_ts + 1 < hi) hi = p->cut_ts + 1;
     snprintf(why, n_why, "no counters view has a series for %.100s", g->desc);
     /* A series that answers the whole window wins; else the one with the most whole
      * days in it. */
@@ -733,6 +732,25 @@ static int scan_ranges(exec *x, plan *p)
         memcpy(p->zr + 2 * n, r, sizeof r[0] * (size_t)k2);
         n += k2 / 2;
     }
+    /* In order of their starts, those that meet or touch merged: the edges of several
+     * aggregates at the same cut (AS OF, now) are one range. */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && p->zr[2 * j] < p->zr[2 * j - 2]; j--) {
+            int64_t t0 = p->zr[2 * j], t1 = p->zr[2 * j + 1];
+            p->zr[2 * j] = p->zr[2 * j - 2], p->zr[2 * j + 1] = p->zr[2 * j - 1];
+            p->zr[2 * j - 2] = t0, p->zr[2 * j - 1] = t1;
+        }
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (p->zr[2 * i] >= p->zr[2 * i + 1]) continue;   /* empty */
+        if (m && p->zr[2 * i] <= p->zr[2 * m - 1]) {
+            if (p->zr[2 * i + 1] > p->zr[2 * m - 1]) p->zr[2 * m - 1] = p->zr[2 * i + 1];
+            continue;
+        }
+        p->zr[2 * m] = p->zr[2 * i], p->zr[2 * m + 1] = p->zr[2 * i + 1];
+        m++;
+    }
+    n = m;
     /* Every window empty: one empty range, so that the scan reads nothing. */
     if (!n) p->zr[0] = p->zr[1] = 0, n = 1;
     p->n_zr = n;
@@ -808,6 +826,20 @@ int shoal_views_plan(exec *x, plan *p)
         p->maggs = m;
         p->exist = ++p->n_maggs;
         p->members_all = 1;
+        /* Every window ends at the cut, written into the aggregate's own window (an
+         * aggregate without DURING gets one, [start, cut]): the view's whole days, the
+         * hole, and the scan's edge are then worked out from the same range. Left
+         * implicit, an aggregate without DURING had its view read up to the cut's day
+         * while the scan, which skips the hole only inside a window, added those days
+         * again. A score or rise has no window of events (every earlier event counts,
+         * decayed) and is cut by now. */
+        for (int i = 0; i < p->n_maggs; i++) {
+            magg *g = &p->maggs[i];
+            if (g->fn == F_SCORE || g->fn == F_RISE) continue;
+            if (!g->has_win) g->has_win = 1, g->win = (trange){INT64_MIN, INT64_MAX};
+            if (g->win.hi > p->cut_ts + 1) g->win.hi = p->cut_ts + 1;
+            if (g->win.hi < g->win.lo) g->win.hi = g->win.lo;
+        }
     }
     int n_scan = 0, n_edge = 0;
     char why[200], first[200];
@@ -844,7 +876,7 @@ int shoal_views_plan(exec *x, plan *p)
             int k = cover_rise(x, g, why, sizeof why);
             if (k < 0) return x->err->code;
             if (k) g->src = MG_VIEW;
-        } else if (!cover(x, p, g, v, n, why, sizeof why) && x->err->code) {
+        } else if (!cover(x, g, v, n, why, sizeof why) && x->err->code) {
             return x->err->code;
         }
         if (g->src == MG_SCAN && !n_scan++) snprintf(first, sizeof first, "%s", why);
