@@ -536,8 +536,9 @@ static void fmt_tick(double v, const scale *s, int pct, char *buf, size_t n)
 
 /* A short label for an x value under a chart: months as "Jun" (with the year under the
  * first and January), dates as "30 Jun". */
-static void out_xlabel(FILE *f, const shoal_dash_cell *c, int i, double x, double y, const char *anchor)
+static void out_xlabel(FILE *f, const shoal_dash_cell *c, int i, double x, double y, const char *anchor, int marked)
 {
+    const char *cls = marked ? " class=\"mk\"" : "";
     const char *s = c->s;
     char buf[96];
     if (c->kind == SHOAL_DASH_STR && is_when(s) && (s[7] == 0 || s[10] == 0)) {
@@ -545,7 +546,7 @@ static void out_xlabel(FILE *f, const shoal_dash_cell *c, int i, double x, doubl
         if (mo >= 1 && mo <= 12) {
             if (s[7] == 0) snprintf(buf, sizeof buf, "%s", months[mo - 1]);
             else snprintf(buf, sizeof buf, "%d %s", (s[8] - '0') * 10 + (s[9] - '0'), months[mo - 1]);
-            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s", x, y, anchor, buf);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\"%s>%s", x, y, anchor, cls, buf);
             if (i == 0 || mo == 1) fprintf(f, "<tspan x=\"%.1f\" dy=\"13\">%.4s</tspan>", x, s);
             fputs("</text>\n", f);
             return;
@@ -553,7 +554,7 @@ static void out_xlabel(FILE *f, const shoal_dash_cell *c, int i, double x, doubl
     }
     fmt_cell(c, 0, buf, sizeof buf);
     if (strlen(buf) > 18) memcpy(buf + 16, "…", 4);
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", x, y, anchor);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\"%s>", x, y, anchor, cls);
     out_esc(f, buf);
     fputs("</text>\n", f);
 }
@@ -673,7 +674,7 @@ static void chart_bar(FILE *f, const shoal_dash_panel *p, const shape *sh)
                             (v >= 0 ? y : y0) - 4, b);
                 }
             }
-            out_xlabel(f, sh->x[i], i, L + band * (i + 0.5), T + ph + 16, "middle");
+            out_xlabel(f, sh->x[i], i, L + band * (i + 0.5), T + ph + 16, "middle", mark && sh->marked[i]);
         }
         fprintf(f, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n", L, L + pw, y0, y0);
         out_axis_title(f, sh->xname, L + pw / 2, H - 6, 0);
@@ -747,7 +748,7 @@ static void chart_line(FILE *f, const shoal_dash_panel *p, const shape *sh)
     }
     double step = pw / sh->n_x;
     int every = (int)ceil(44.0 / step);
-    for (int i = 0; i < sh->n_x; i += every) out_xlabel(f, sh->x[i], i, L + step * (i + 0.5), T + ph + 16, "middle");
+    for (int i = 0; i < sh->n_x; i += every) out_xlabel(f, sh->x[i], i, L + step * (i + 0.5), T + ph + 16, "middle", 0);
     for (int k = 0; k < sh->n_s; k++) {
         fprintf(f, "<path class=\"ln\" stroke=\"%s\" d=\"", palette[k % N_PALETTE]);
         int pen = 0;
@@ -788,7 +789,7 @@ static void chart_heatmap(FILE *f, const shoal_dash_panel *p, const shape *sh)
     fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"heatmap\">\n", W, H);
     for (int k = 0; k < sh->n_s; k++) {
         shoal_dash_cell c = {sh->s[k], SHOAL_DASH_STR, 0};
-        out_xlabel(f, &c, 1, L + cw * (k + 0.5), T - 8, "middle");
+        out_xlabel(f, &c, 1, L + cw * (k + 0.5), T - 8, "middle", 0);
     }
     char xn[160];
     fmt_name(sh->xname, xn, sizeof xn);

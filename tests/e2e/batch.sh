@@ -198,6 +198,7 @@ for c in number:head bar:tiers line:flow bar:types bar:groups heatmap:cohort for
     check_grep "batch-html-chart-${c#*:}" "id=\"p-${c#*:}\" data-chart=\"${c%%:*}\"" "$html"
 done
 check_grep batch-html-hover "<rect [^>]*><title>[^<]+ · members: [0-9,]+ members</title>" "$html"
+check_grep batch-html-mark-label "text-anchor=\"middle\" class=\"mk\">g-1</text>" "$html"
 check_grep batch-html-mark "fill=\"#D55E00\"><title>[^<]*\(quiet\)</title>" "$html"
 check_grep batch-html-thousands "<text class=\"vl\" [^>]*>[0-9]{1,3},[0-9]{3}<" "$html"
 check_grep batch-html-percent "<div class=\"big\">[0-9.]+%</div>" "$html"
