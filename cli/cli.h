@@ -42,8 +42,21 @@ void shoal_cli_query_close(shoal_cli_query *q);
 /* Runs src, printing a rendered error (named name) to stderr. Returns the rc. */
 int shoal_cli_query_exec(shoal_cli_query *q, const char *name, const char *src, size_t n);
 
-/* Opens db_path, printing "shoal: error: …" on failure. Returns 0 or exit status 2. */
+/* Opens db_path, printing "shoal: error: …" on failure. Returns 0 or exit status 2.
+ * With --readonly (shoal_cli_readonly) a command that reads opens read-only, falling
+ * back to no locking when the lock file cannot be written (shoal_cli_open_flags), and
+ * a command that writes (flags without SHOAL_OPEN_RDONLY) is refused. */
 int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_db **out);
+/* --readonly (global option, main.c). */
+extern int shoal_cli_readonly;
+/* The flags --readonly adds: SHOAL_OPEN_RDONLY | SHOAL_OPEN_NOLOCK, or 0. */
+unsigned shoal_cli_open_flags(void);
+/* Prints the error of a failed shoal_db_open (with a hint when there is no database). */
+void shoal_cli_open_error(const shoal_err *err, int rc, unsigned flags);
+/* Makes a SIGBUS (a read past the end of a damaged data.mdb) print a clear message
+ * naming db_path and exit with shoal_cli_damage_status (2; check sets 1). */
+void shoal_cli_on_damage(const char *db_path);
+extern int shoal_cli_damage_status;
 
 /* Prints "shoal: error: MSG" for err (or rc when err has no message) to stderr. */
 void shoal_cli_error(const shoal_err *err, int rc);

@@ -9,8 +9,11 @@ const char shoal_cmd_check_usage[] =
     "Verifies that the log, the id index and the dictionary agree: sequences are\n"
     "dense, every record decodes, every event's key maps back to it, and every\n"
     "interned string resolves both ways; then rebuilds every view from the log in\n"
-    "memory and compares it with the view's stored state. Exit status 0 when sound, 1\n"
-    "when a problem is found, 2 when the check could not run.\n";
+    "memory and compares it with the view's stored state. Before that, the file is\n"
+    "checked against its meta page (truncation, a damaged meta page) and LMDB's pages\n"
+    "are accounted for (each page is a table's, free, or a meta page). Exit status 0\n"
+    "when sound, 1 when a problem or damage is found, 2 when the check could not run\n"
+    "(no database, no permission).\n";
 
 int shoal_cmd_check(const char *db_path, int argc, char **argv)
 {
@@ -19,13 +22,29 @@ int shoal_cmd_check(const char *db_path, int argc, char **argv)
         return 2;
     }
     shoal_db *db;
-    int status = shoal_cli_open(db_path, SHOAL_OPEN_RDONLY, 0, &db);
-    if (status) return status;
-    shoal_check_report rep;
     shoal_err err;
     shoal_err_clear(&err);
-    int rc = shoal_db_check(db, &rep, &err);
+    /* Damage is what check is for: it is reported as a problem found (exit 1), also
+     * when it stops the database from opening; a SIGBUS on a page past the end of the
+     * file exits 1 too (shoal_cli_on_damage). */
+    shoal_cli_damage_status = 1;
+    int rc = shoal_db_open(db_path, SHOAL_OPEN_RDONLY | shoal_cli_open_flags(), 0, &db, &err);
+    if (rc == SHOAL_ECORRUPT) {
+        printf("FAILED: %s\n", err.msg);
+        return 1;
+    }
+    if (rc) {
+        shoal_cli_open_error(&err, rc, SHOAL_OPEN_RDONLY);
+        return 2;
+    }
+    shoal_cli_on_damage(db_path);
+    shoal_check_report rep;
+    rc = shoal_db_check(db, &rep, &err);
     shoal_db_close(db);
+    if (rc == SHOAL_ECORRUPT) {
+        printf("FAILED: %s\n", err.msg);
+        return 1;
+    }
     if (rc) {
         shoal_cli_error(&err, rc);
         return 2;

@@ -40,7 +40,9 @@ static int write_stdout(void *ctx, const char *buf, size_t n)
 int shoal_cli_query_open(const char *db_path, int format, shoal_cli_query *q)
 {
     memset(q, 0, sizeof *q);
-    int rc = shoal_cli_open(db_path, 0, 0, &q->db);
+    /* With --readonly, statements that write (CREATE, DROP, SET TIMEZONE) are refused
+     * by the engine. */
+    int rc = shoal_cli_open(db_path, shoal_cli_readonly ? SHOAL_OPEN_RDONLY : 0, 0, &q->db);
     if (rc) return rc;
     shoal_cli_progress_on_tty(q->db);
     shoal_err err;

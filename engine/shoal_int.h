@@ -250,6 +250,8 @@ struct shoal_db {
     void *progress_ctx;
     size_t n_scratch;
     struct shoal_views *views; /* the view registry (view.c), loaded at the first append */
+    bool nolock;              /* opened with MDB_NOLOCK (SHOAL_OPEN_NOLOCK) */
+    unsigned reclaimed;       /* stale reader slots freed at open */
 };
 
 struct shoal_reader {
