@@ -481,8 +481,9 @@ int shoal_db_readers(shoal_db *db, shoal_readers *out, shoal_err *err)
     mdb_reader_list(db->env, reader_line, out);
     MDB_stat st;
     mdb_env_stat(db->env, &st);
-    /* The free pages (table 0) are keyed by the transaction that freed them; those
-     * freed by a transaction at or after a reader's snapshot stay until it ends. */
+    /* The free pages (table 0) are keyed by the transaction that freed them. The next
+     * write reuses those freed before the oldest snapshot in use, and never those of
+     * the last transaction: a reader of snapshot R keeps those of R up to the last. */
     MDB_cursor *cur;
     if (out->n && !(rc = mdb_cursor_open(txn, 0, &cur))) {
         MDB_val k, v;
@@ -491,7 +492,7 @@ int shoal_db_readers(shoal_db *db, shoal_readers *out, shoal_err *err)
             if (k.mv_size == sizeof(size_t)) t = *(const size_t *)k.mv_data;
             if (v.mv_size >= sizeof(size_t)) n = *(const size_t *)v.mv_data;
             for (int i = 0; i < out->n; i++)
-                if (t >= out->slot[i].txnid) out->slot[i].pinned_bytes += n * st.ms_psize;
+                if (t >= out->slot[i].txnid && t < out->last_txnid) out->slot[i].pinned_bytes += n * st.ms_psize;
         }
         mdb_cursor_close(cur);
         rc = rc == MDB_NOTFOUND ? 0 : rc;
