@@ -41,6 +41,12 @@ int shoal_cmd_check(const char *db_path, int argc, char **argv)
     shoal_check_report rep;
     rc = shoal_db_check(db, &rep, &err);
     shoal_db_close(db);
+    /* Damage met on the way stops the check: what it found is still the answer. */
+    if (rc && rep.n_problems) {
+        printf("FAILED: %llu problems before the check stopped (%s); the first: %s\n",
+               (unsigned long long)rep.n_problems, err.msg[0] ? err.msg : shoal_strerror(rc), rep.first_problem);
+        return 1;
+    }
     if (rc == SHOAL_ECORRUPT) {
         printf("FAILED: %s\n", err.msg);
         return 1;

@@ -69,10 +69,9 @@ static unsigned u16_at(const unsigned char *b, size_t off)
 
 /* 1 when the page at off is a meta page of LMDB's format 1, 0 when not, -1 when the
  * file ends before it. */
-static int meta_read(int fd, uint64_t off, lmeta *m)
+static int meta_read(int fd, uint64_t off, lmeta *m, unsigned char *b)
 {
-    unsigned char b[LM_SIZE];
-    if (pread(fd, b, sizeof b, (off_t)off) != (ssize_t)sizeof b) return -1;
+    if (pread(fd, b, LM_SIZE, (off_t)off) != LM_SIZE) return -1;
     if (!(u16_at(b, LM_FLAGS) & LM_P_META) || u32_at(b, LM_MAGIC) != LM_MAGIC_VALUE || u32_at(b, LM_VERSION) != 1)
         return 0;
     m->psize = u32_at(b, LM_FREE);
@@ -90,7 +89,7 @@ static int psize_ok(uint64_t p) { return p >= 512 && p <= 65536 && (p & (p - 1))
 /* Checks file (data.mdb) against the meta page LMDB will use: SHOAL_OK, SHOAL_ENOTFOUND
  * for an empty file (LMDB would make it a new environment), SHOAL_ECORRUPT with a
  * message naming the file. */
-static int meta_check_once(const char *file, shoal_err *err)
+static int meta_check_once(const char *file, unsigned char raw[2][LM_SIZE], shoal_err *err)
 {
     if (sizeof(size_t) != 8) return SHOAL_OK;   /* the layout above is the 64-bit one */
     int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -105,9 +104,9 @@ static int meta_check_once(const char *file, shoal_err *err)
         rc = SHOAL_ENOTFOUND;
         goto done;
     }
-    k0 = meta_read(fd, 0, &m[0]);
+    k0 = meta_read(fd, 0, &m[0], raw[0]);
     if (k0 == 1 && !psize_ok(m[0].psize)) k0 = 0;
-    if (k0 == 1) k1 = meta_read(fd, m[0].psize, &m[1]);
+    if (k0 == 1) k1 = meta_read(fd, m[0].psize, &m[1], raw[1]);
     if (k0 < 0 || k1 < 0) {
         need = 2 * (k0 == 1 ? m[0].psize : 4096);
         goto truncated;
@@ -142,16 +141,19 @@ done:
 }
 
 /* A writer may be writing a meta page while it is read: a torn read fails, and the
- * next one sees the page whole. Damage fails every time. */
+ * next one differs. Damage reads the same twice. */
 static int meta_check(const char *file, shoal_err *err)
 {
+    unsigned char raw[2][2][LM_SIZE];
+    memset(raw, 0, sizeof raw);
     int rc = SHOAL_OK;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 20; i++) {
         shoal_err e;
         shoal_err_clear(&e);
-        if ((rc = meta_check_once(file, &e)) != SHOAL_ECORRUPT) return rc;
-        if (i == 2) return shoal_err_set(err, rc, -1, -1, "%s", e.msg);
-        struct timespec ts = {0, 20 * 1000 * 1000};
+        if ((rc = meta_check_once(file, raw[i & 1], &e)) != SHOAL_ECORRUPT) return rc;
+        if (i == 19 || (i && !memcmp(raw[0], raw[1], sizeof raw[0]))) return shoal_err_set(err, rc, -1, -1, "%s", e.msg);
+        memset(raw[!(i & 1)], 0, sizeof raw[0]);
+        struct timespec ts = {0, 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     return rc;

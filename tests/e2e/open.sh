@@ -1,0 +1,191 @@
+# open.sh — opening what is not ours, read-only use, damaged files, stale readers
+# (docs/ARCHITECTURE.md, "Opening"). Every command on a damaged database gives a clear
+# error and an exit status, never a signal; `check` says FAILED with exit 1.
+. "$SHOAL_TESTS/lib.sh"
+
+# run_st NAME WANT PATTERN COMMAND...: the command exits with one of the statuses in
+# WANT (a list: "1" or "0 2"), not by a signal, and its output (both streams) matches
+# PATTERN (grep -E; "" for any).
+run_st() {
+    local name=$1 want=$2 pat=$3; shift 3
+    local out rc
+    out=$("$@" 2>&1); rc=$?
+    if [[ " $want " != *" $rc "* ]]; then fail "$name" "exit $rc, want one of $want: $*" "$(printf '%s\n' "$out" | head -5)"
+    elif [ -n "$pat" ] && ! printf '%s\n' "$out" | grep -Eq -- "$pat"; then fail "$name" "no match for /$pat/ in:" "$(printf '%s\n' "$out" | head -5)"
+    else ok "$name"; fi
+}
+
+# A tiny LMDB writer, to make environments that are not shoal's and to damage what
+# shoal keeps in meta: lmdbput DIR TABLE KEY VALUE ("-" is the main table; \xHH in
+# VALUE is a byte).
+cat > "$T/lmdbput.c" <<'EOF'
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv)
+{
+    if (argc != 5) return 2;
+    char *v = malloc(strlen(argv[4]) + 1), *s = argv[4];
+    size_t n = 0;
+    while (*s) {
+        if (s[0] == '\\' && s[1] == 'x' && s[2] && s[3]) {
+            char h[3] = {s[2], s[3], 0};
+            v[n++] = (char)strtol(h, NULL, 16);
+            s += 4;
+        } else v[n++] = *s++;
+    }
+    MDB_env *e;
+    MDB_txn *t;
+    MDB_dbi d;
+    MDB_val k = {strlen(argv[3]), argv[3]}, x = {n, v};
+    if (mdb_env_create(&e) || mdb_env_set_maxdbs(e, 64) || mdb_env_open(e, argv[1], 0, 0664)) return 1;
+    if (mdb_txn_begin(e, NULL, 0, &t) || mdb_dbi_open(t, strcmp(argv[2], "-") ? argv[2] : NULL, MDB_CREATE, &d) ||
+        mdb_put(t, d, &k, &x, 0) || mdb_txn_commit(t))
+        return 1;
+    mdb_env_close(e);
+    return 0;
+}
+EOF
+PUT=
+if ${CC:-cc} -o "$T/lmdbput" "$T/lmdbput.c" -llmdb 2>/dev/null; then PUT=$T/lmdbput; fi
+
+"$SHOAL" gen --events 3000 --seed 3 > "$T/ev.ndjson"
+"$SHOAL" gen --events 6000 --seed 4 | sed 's/"id":"/"id":"b/' > "$T/ev2.ndjson"
+"$SHOAL" --db "$T/base" ingest -q "$T/ev.ndjson"
+
+# ---------------------------------------------------------------- stale readers
+
+# A reader killed inside its transaction leaves its slot in LMDB's reader table for as
+# long as some process keeps the database open (the first to open it alone resets the
+# table). `shoal log` into a full pipe sits in its read transaction; an idle REPL keeps
+# the database open without one.
+mkfifo "$T/pipe" "$T/repl_in"
+exec 3<>"$T/pipe" 4<>"$T/repl_in"
+n_readers() { "$SHOAL" --db "$1" stats --json 2>/dev/null | grep -o '"pid"' | wc -l; }
+wait_readers() {   # DB N: until N other readers are open (at most 10 s)
+    for _ in $(seq 100); do [ "$(n_readers "$1")" -eq "$2" ] && return 0; sleep 0.1; done
+    return 1
+}
+cp -r "$T/base" "$T/r"
+"$SHOAL" --db "$T/r" repl < "$T/repl_in" > /dev/null 2>&1 &
+holder=$!
+stuck=1
+for round in 1 2 3; do
+    pids=()
+    for _ in $(seq 60); do "$SHOAL" --db "$T/r" log > "$T/pipe" 2>/dev/null & pids+=($!); done
+    wait_readers "$T/r" 60 || stuck=0
+    kill -9 "${pids[@]}" 2>/dev/null
+    wait "${pids[@]}" 2>/dev/null
+done
+if [ $stuck -eq 1 ]; then ok "60 readers at a time, three times over (180 killed in their transactions)"
+else fail "60 readers at a time, three times over" "some could not start: $("$SHOAL" --db "$T/r" stats 2>&1 | tail -2)"; fi
+out=$("$SHOAL" --db "$T/r" stats 2>&1)
+check_grep "stats reclaims the slots of killed readers and says so" '60 stale slots of killed readers reclaimed' "$out"
+check_grep "and lists no reader left" '^readers +0 other' "$out"
+check_eq "reads work after 180 killed readers" "$("$SHOAL" --db "$T/r" query --format csv 'SELECT count(*) FROM events' 2>&1)" $'count(*)\n3000'
+
+# A reader that stays (stuck in its transaction) while batches are written keeps the
+# pages they free: stats names it, how far behind it is and what it keeps.
+"$SHOAL" --db "$T/r" log > "$T/pipe" 2>/dev/null &
+old=$!
+wait_readers "$T/r" 1
+"$SHOAL" --db "$T/r" ingest -q --batch 100 "$T/ev2.ndjson"
+"$SHOAL" --db "$T/r" stats > "$T/stats.out" 2> "$T/stats.err"
+check_grep "stats lists the old reader, transactions behind" "pid +$old +[0-9]+ transactions behind, keeps [0-9.]+ [KM]iB from reuse" "$(cat "$T/stats.out")"
+check_grep "stats warns about the reader that pins pages" "warning: reader pid $old is [0-9]+ transactions behind and keeps" "$(cat "$T/stats.err")"
+behind=$("$SHOAL" --db "$T/r" stats --json 2>/dev/null | grep -o '"behind":[0-9]*' | grep -o '[0-9]*$')
+if [ "${behind:-0}" -ge 60 ]; then ok "stats --json: the reader is $behind transactions behind"; else fail "stats --json gives the reader's age" "behind: $behind"; fi
+kill -9 $old; wait $old 2>/dev/null
+
+# One killed reader, while another process keeps the database open: before the slots
+# were reclaimed, its snapshot pinned every page freed after it and the file grew.
+grow() {   # DB KILL: bytes of DB's data.mdb after ingesting ev2 in small batches
+    "$SHOAL" --db "$1" repl < "$T/repl_in" > /dev/null 2>&1 &
+    local h=$!
+    if [ "$2" = 1 ]; then
+        "$SHOAL" --db "$1" log > "$T/pipe" 2>/dev/null &
+        local p=$!
+        wait_readers "$1" 1
+        kill -9 $p; wait $p 2>/dev/null
+    fi
+    "$SHOAL" --db "$1" ingest -q --batch 100 "$T/ev2.ndjson"
+    kill $h; wait $h 2>/dev/null
+    stat -c %s "$1/data.mdb"
+}
+cp -r "$T/base" "$T/g1"; cp -r "$T/base" "$T/g2"
+a=$(grow "$T/g1" 1); b=$(grow "$T/g2" 0)
+if [ "$a" -le $((b + b / 10)) ]; then ok "a killed reader does not make the file grow ($a bytes, $b without it)"
+else fail "a killed reader does not make the file grow" "$a bytes with a killed reader, $b without"; fi
+kill $holder; wait $holder 2>/dev/null
+exec 3>&- 4>&-
+
+# ---------------------------------------------------------------- damaged files
+
+"$SHOAL" --db "$T/base" query "CREATE COUNTERS acts AS count(*); CREATE SCORE eng AS 1*join + 2*purchase HALF_LIFE 30 DAYS" > /dev/null
+size=$(stat -c %s "$T/base/data.mdb")
+# Truncated: LMDB maps the file and reads a page past its end as SIGBUS. Each
+# command refuses with the file's name; check says FAILED, exit 1.
+for cut in 100 5000 8192 $((size / 2)) $((size - 4096)) $((size - 1)); do
+    rm -rf "$T/d"; cp -r "$T/base" "$T/d"; truncate -s $cut "$T/d/data.mdb"
+    run_st "truncated to $cut: check finds it (exit 1)" 1 "FAILED: .*d/data.mdb\" is truncated: $cut bytes, the database needs at least" "$SHOAL" --db "$T/d" check
+    run_st "truncated to $cut: stats refuses, naming the file" 2 "error: .*d/data.mdb\" is truncated" "$SHOAL" --db "$T/d" stats
+    run_st "truncated to $cut: query refuses" 2 "is truncated" "$SHOAL" --db "$T/d" query 'SELECT count(*) FROM events'
+    run_st "truncated to $cut: ingest refuses" 2 "is truncated" "$SHOAL" --db "$T/d" ingest -q "$T/ev2.ndjson"
+done
+
+# One byte flipped in a meta page, at every byte of both: no signal ever; check
+# passes (the byte is one LMDB ignores, like the address) or says FAILED (exit 1); the
+# others run or refuse (exit 2, or 1 for a statement).
+flip() {   # DB OFFSET: flips the byte at OFFSET of DB/data.mdb
+    local b
+    b=$(od -An -tu1 -j "$2" -N1 "$1/data.mdb" | tr -d ' ')
+    printf "$(printf '\\x%02x' $((b ^ 255)))" | dd of="$1/data.mdb" bs=1 seek="$2" conv=notrunc status=none
+}
+psize=$(getconf PAGESIZE)
+for page in 0 1; do
+    bad=() n_failed=0
+    for off in $(seq 16 151); do
+        rm -rf "$T/d"; cp -r "$T/base" "$T/d"; flip "$T/d" $((page * psize + off))
+        out=$("$SHOAL" --db "$T/d" check 2>&1); rc=$?
+        [ $rc -eq 1 ] && n_failed=$((n_failed + 1))
+        if [ $rc -gt 1 ] || { [ $rc -eq 1 ] && ! grep -q '^FAILED: ' <<< "$out"; }; then bad+=("check@$off:$rc"); fi
+        "$SHOAL" --db "$T/d" query 'SELECT count(*), count(DISTINCT member) FROM events' > /dev/null 2>&1; rc=$?
+        [ $rc -gt 2 ] && bad+=("query@$off:$rc")
+    done
+    if [ ${#bad[@]} -eq 0 ]; then ok "meta page $page, each of its 136 bytes flipped: no signal, check exit 0 or 1 ($n_failed found)"
+    else fail "meta page $page flipped: no signal, check exit 0 or 1" "${bad[*]}"; fi
+done
+# Which meta page is the current one: the one with the greater transaction id.
+t0=$(od -An -tu8 -j 144 -N8 "$T/base/data.mdb" | tr -d ' '); t1=$(od -An -tu8 -j $((psize + 144)) -N8 "$T/base/data.mdb" | tr -d ' ')
+cur=$(( t1 > t0 ? psize : 0 ))
+rm -rf "$T/d"; cp -r "$T/base" "$T/d"; flip "$T/d" $((cur + 16))
+run_st "current meta's magic flipped: a clear message" 1 "FAILED: .*d/data.mdb\" is not an LMDB file, or its (first|second) meta page is damaged" "$SHOAL" --db "$T/d" check
+rm -rf "$T/d"; cp -r "$T/base" "$T/d"; flip "$T/d" $((cur + 138))
+run_st "current meta's last page flipped: the file is too short for it" 2 "d/data.mdb\" is truncated: $size bytes, the database needs at least" "$SHOAL" --db "$T/d" stats
+rm -rf "$T/d"; cp -r "$T/base" "$T/d"; flip "$T/d" $((cur + 43))
+run_st "current meta's page size flipped: refused" 2 "(meta page of .*d/data.mdb\" is damaged|d/data.mdb\" is not an LMDB file, or its first meta page is damaged)" "$SHOAL" --db "$T/d" log
+rm -rf "$T/d"; cp -r "$T/base" "$T/d"; flip "$T/d" $((cur + 44))
+run_st "current meta's free-page flags flipped: ingest refuses (LMDB asserted)" 2 "is damaged" "$SHOAL" --db "$T/d" ingest -q "$T/ev2.ndjson"
+rm -rf "$T/d"; cp -r "$T/base" "$T/d"; flip "$T/d" $((cur + 100))
+run_st "current meta's page count flipped: check finds the pages do not add up" 1 "FAILED: .*pages do not add up" "$SHOAL" --db "$T/d" check
+
+# Pages LMDB finds damaged (every page's flags flipped): a clear message, exit 1.
+rm -rf "$T/d"; cp -r "$T/base" "$T/d"
+for p in $(seq 2 $((size / psize - 1))); do flip "$T/d" $((p * psize + 10)); done
+run_st "damaged pages: check says the database is damaged" 1 "FAILED: .*the database is damaged \(MDB_(CORRUPTED|PAGE_NOTFOUND)" "$SHOAL" --db "$T/d" check
+run_st "damaged pages: query says so" "1 2" "the database is damaged" "$SHOAL" --db "$T/d" query 'SELECT count(*) FROM events'
+
+# A file cut while a command reads it: SIGBUS cannot be prevented, and is a message.
+rm -rf "$T/d"; cp -r "$T/base" "$T/d"
+exec 3<>"$T/pipe"
+"$SHOAL" --db "$T/d" log > "$T/pipe" 2> "$T/cut.err" &
+p=$!
+wait_readers "$T/d" 1
+truncate -s 8192 "$T/d/data.mdb"
+timeout 10 cat "$T/pipe" > /dev/null &
+c=$!
+wait $p; rc=$?
+kill $c 2>/dev/null; wait $c 2>/dev/null
+exec 3>&-
+if [ $rc -eq 2 ] && grep -q 'is damaged, or was cut while in use: a read went past the end of its data.mdb (SIGBUS)' "$T/cut.err"; then ok "a file cut under a reader: a message and exit 2, not SIGBUS"
+else fail "a file cut under a reader: a message and exit 2" "exit $rc" "$(cat "$T/cut.err")"; fi
