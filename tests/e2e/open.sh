@@ -189,3 +189,60 @@ kill $c 2>/dev/null; wait $c 2>/dev/null
 exec 3>&-
 if [ $rc -eq 2 ] && grep -q 'is damaged, or was cut while in use: a read went past the end of its data.mdb (SIGBUS)' "$T/cut.err"; then ok "a file cut under a reader: a message and exit 2, not SIGBUS"
 else fail "a file cut under a reader: a message and exit 2" "exit $rc" "$(cat "$T/cut.err")"; fi
+
+# ---------------------------------------------------------------- what is not ours
+
+mkdir "$T/other"; echo notes > "$T/other/README"
+run_st "ingest into a directory holding other files: refused, naming it" 2 "other\" is not empty and holds no shoal database" "$SHOAL" --db "$T/other" ingest -q "$T/ev.ndjson"
+check_eq "and nothing was created there" "$(ls "$T/other")" "README"
+run_st "a read-only command there: no database" 2 "no database at .*other\"" "$SHOAL" --db "$T/other" stats
+run_st "query there: no database" 2 "no database at .*other\"" "$SHOAL" --db "$T/other" query 'SELECT count(*) FROM events'
+check_eq "still nothing created" "$(ls "$T/other")" "README"
+run_st "--db naming a file: refused" 2 "other/README\" is not a directory" "$SHOAL" --db "$T/other/README" stats
+run_st "ingest with --db naming a file: refused" 2 "is not a directory" "$SHOAL" --db "$T/other/README" ingest -q "$T/ev.ndjson"
+mkdir "$T/empty"
+run_st "ingest into an empty directory creates the database" 0 "" "$SHOAL" --db "$T/empty" ingest -q "$T/ev.ndjson"
+run_st "ingest into a new directory creates it" 0 "" "$SHOAL" --db "$T/newdb" ingest -q "$T/ev.ndjson"
+run_st "ingest into an existing shoal database adds to it" 0 "" "$SHOAL" --db "$T/empty" ingest -q "$T/ev2.ndjson"
+check_eq "  which holds both" "$("$SHOAL" --db "$T/empty" query --format csv 'SELECT count(*) FROM events')" $'count(*)\n9000'
+
+if [ -n "$PUT" ]; then
+    # LMDB environments of someone else: one with a named table, one with keys in its
+    # main table. Nothing of shoal's is added to them; every command refuses.
+    mkdir "$T/foreign" "$T/plain"
+    "$PUT" "$T/foreign" things key value && "$PUT" "$T/plain" - key value || fail "lmdbput makes environments"
+    for env in foreign plain; do
+        sum=$(md5sum < "$T/$env/data.mdb")
+        run_st "$env LMDB environment: ingest refuses, naming it" 2 "$env\" holds an LMDB environment that is not a shoal database" "$SHOAL" --db "$T/$env" ingest -q "$T/ev.ndjson"
+        run_st "$env LMDB environment: query refuses (not 0 rows)" 2 "not a shoal database" "$SHOAL" --db "$T/$env" query 'SELECT count(*) FROM events'
+        run_st "$env LMDB environment: stats refuses" 2 "not a shoal database" "$SHOAL" --db "$T/$env" stats
+        run_st "$env LMDB environment: check says FAILED" 1 "FAILED: .*not a shoal database" "$SHOAL" --db "$T/$env" check
+        check_eq "$env LMDB environment: left as it was" "$(md5sum < "$T/$env/data.mdb")" "$sum"
+    done
+
+    # The format version is read strictly: garbage is damage, not an old format.
+    for bad in 2x ' 2' 02 '' 0 -1 1.5 '\x00'; do
+        rm -rf "$T/d"; cp -r "$T/base" "$T/d"; "$PUT" "$T/d" meta format "$bad"
+        run_st "format \"$bad\": refused as damaged" 2 "d\" has a damaged format version .* in its meta \(this shoal reads 1 to [0-9]+\)" "$SHOAL" --db "$T/d" query 'SELECT count(*) FROM events'
+        run_st "format \"$bad\": check says FAILED" 1 "FAILED: .*damaged format version" "$SHOAL" --db "$T/d" check
+    done
+    rm -rf "$T/d"; cp -r "$T/base" "$T/d"; "$PUT" "$T/d" meta format 99
+    run_st "format 99: a newer shoal's" 2 "has format version 99, newer than this shoal" "$SHOAL" --db "$T/d" stats
+
+    # A view definition that does not decode names its view; statements that do not need
+    # it run, SHOW VIEWS lists it as broken, check reports it, DROP VIEW removes it.
+    for bad in 'garbage\x00\x01' '\x01\x01\x03eng\x00\x00\x00\x00' '\x01\x09\x04acts'; do
+        rm -rf "$T/d"; cp -r "$T/base" "$T/d"; "$PUT" "$T/d" meta view.acts "$bad"
+        run_st "view definition \"$bad\": statements that do not need it run" 0 "^3000$" "$SHOAL" --db "$T/d" query --format csv 'SELECT count(*) AS n FROM events'
+        run_st "  a score from another view still reads" 0 "" "$SHOAL" --db "$T/d" query 'SELECT member, eng FROM members ORDER BY eng DESC LIMIT 3'
+        run_st "  SHOW VIEWS lists it as broken" 0 "^acts,broken,\(damaged: its definition does not decode\)" "$SHOAL" --db "$T/d" query --format csv 'SHOW VIEWS'
+        run_st "  check names it" 1 "FAILED: .*the definition of view \"acts\" does not decode \(damaged\); DROP VIEW acts removes it" "$SHOAL" --db "$T/d" check
+        run_st "  ingest refuses, naming it (the view would fall behind)" 2 "the definition of view \"acts\" does not decode" "$SHOAL" --db "$T/d" ingest -q "$T/ev2.ndjson"
+        run_st "  rebuild refuses, naming it" 2 "view \"acts\"" "$SHOAL" --db "$T/d" rebuild
+        run_st "  DROP VIEW removes it" 0 "" "$SHOAL" --db "$T/d" query 'DROP VIEW acts'
+        run_st "  then check passes" 0 "^ok$" "$SHOAL" --db "$T/d" check
+        run_st "  and ingest works" 0 "" "$SHOAL" --db "$T/d" ingest -q "$T/ev2.ndjson"
+    done
+else
+    skip "foreign environments, format and view definitions: no C compiler with lmdb.h to make them"
+fi
