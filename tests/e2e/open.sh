@@ -246,3 +246,38 @@ if [ -n "$PUT" ]; then
 else
     skip "foreign environments, format and view definitions: no C compiler with lmdb.h to make them"
 fi
+
+# ---------------------------------------------------------------- --readonly
+
+cp -r "$T/base" "$T/ro"
+run_st "--readonly: stats" 0 "^events +3000" "$SHOAL" --readonly --db "$T/ro" stats
+run_st "--readonly after the command: query" 0 "^3000$" "$SHOAL" --db "$T/ro" query --readonly --format csv 'SELECT count(*) AS n FROM events'
+for st in "CREATE COUNTERS c2 AS count(join)" "DROP VIEW acts" "SET TIMEZONE = 'Europe/Paris'" "CREATE LAYER l AS count(join) DURING all_time > 1"; do
+    run_st "--readonly: $st is refused" 1 "error: the database is open read-only" "$SHOAL" --readonly --db "$T/ro" query "$st"
+done
+run_st "--readonly: ingest is refused" 2 "this command writes to the database, which --readonly forbids" "$SHOAL" --readonly --db "$T/ro" ingest -q "$T/ev2.ndjson"
+run_st "--readonly: rebuild is refused" 2 "which --readonly forbids" "$SHOAL" --readonly --db "$T/ro" rebuild
+out=$("$SHOAL" --db "$T/ro" query --format csv "SELECT count(*) AS n FROM events; SHOW VIEWS" 2>&1 | grep -v '^n\|^name' | cut -d, -f1 | tr '\n' ',')
+check_eq "--readonly: nothing was written" "$out" "3000,acts,eng,"
+run_st "--readonly: no database is created" 2 "no database at" "$SHOAL" --readonly --db "$T/nothing" query 'SELECT count(*) FROM events'
+[ -e "$T/nothing" ] && fail "--readonly creates no directory" || ok "--readonly creates no directory"
+
+# A user who may read the database but not write its directory or lock file.
+as_other=()
+if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null && id nobody > /dev/null 2>&1; then
+    as_other=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups --)
+fi
+if [ ${#as_other[@]} -gt 0 ] && "${as_other[@]}" test -x "$SHOAL" && chmod 755 "$T" && "${as_other[@]}" test -r "$T/ro/data.mdb"; then
+    chmod 755 "$T/ro"; chmod 644 "$T/ro/data.mdb" "$T/ro/lock.mdb"
+    run_st "another user without --readonly: told to pass it" 2 "cannot open .*ro\": Permission denied \(to read a database you cannot write, pass --readonly\)" "${as_other[@]}" "$SHOAL" --db "$T/ro" stats
+    run_st "another user, --readonly: stats" 0 "^events +3000" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" stats
+    run_st "  stats says readers are unknown (no locks)" 0 "^readers +unknown" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" stats
+    run_st "  query, from the views" 0 "^3000$" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" query --format csv 'SELECT count(*) AS n FROM events'
+    run_st "  log" 0 "" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" log
+    run_st "  check" 0 "^ok$" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" check
+    run_st "  repl" 0 "^3000$" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" repl --format csv <<< 'SELECT count(*) AS n FROM events;'
+    run_st "  a write is refused" 1 "open read-only" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" query "SET TIMEZONE = 'UTC'"
+    run_st "  a damaged copy: still a clear message" 1 "FAILED: .*is truncated" sh -c "cp -r '$T/ro' '$T/ro2' && truncate -s 20000 '$T/ro2/data.mdb' && exec ${as_other[*]} '$SHOAL' --readonly --db '$T/ro2' check"
+else
+    skip "--readonly as a user who cannot write: needs root, setpriv and a user nobody who can reach the binary"
+fi
