@@ -10,8 +10,10 @@ run_st() {
     local name=$1 want=$2 pat=$3; shift 3
     local out rc
     out=$("$@" 2>&1); rc=$?
-    if [[ " $want " != *" $rc "* ]]; then fail "$name" "exit $rc, want one of $want: $*" "$(printf '%s\n' "$out" | head -5)"
-    elif [ -n "$pat" ] && ! printf '%s\n' "$out" | grep -Eq -- "$pat"; then fail "$name" "no match for /$pat/ in:" "$(printf '%s\n' "$out" | head -5)"
+    local shown
+    shown=$(printf '%s\n' "$out" | head -5 | sed '2,$s/^/  /')
+    if [[ " $want " != *" $rc "* ]]; then fail "$name" "exit $rc, want one of $want: $*" "$shown"
+    elif [ -n "$pat" ] && ! printf '%s\n' "$out" | grep -Eq -- "$pat"; then fail "$name" "no match for /$pat/ in:" "$shown"
     else ok "$name"; fi
 }
 
