@@ -140,6 +140,26 @@ done:
     return rc;
 }
 
+int shoal_db_meta(shoal_db *db, uint64_t txnid, shoal_lmdb_meta *out)
+{
+    char file[4096];
+    snprintf(file, sizeof file, "%s/data.mdb", db->path);
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    unsigned char raw[LM_SIZE];
+    lmeta m[2];
+    int found = -1;
+    if (sizeof(size_t) == 8 && meta_read(fd, 0, &m[0], raw) == 1 && psize_ok(m[0].psize) &&
+        meta_read(fd, m[0].psize, &m[1], raw) == 1)
+        for (int i = 0; i < 2; i++)
+            if (m[i].txnid == txnid && m[i].psize == m[0].psize) {
+                *out = (shoal_lmdb_meta){m[i].psize, m[i].last, m[i].txnid, m[i].free_root, m[i].main_root};
+                found = 0;
+            }
+    close(fd);
+    return found;
+}
+
 /* A writer may be writing a meta page while it is read: a torn read fails, and the
  * next one differs. Damage reads the same twice. */
 static int meta_check(const char *file, shoal_err *err)

@@ -261,7 +261,16 @@ struct shoal_reader {
     uint32_t counts[SHOAL_NS_COUNT];
 };
 
-/* Sets err from an LMDB rc: SHOAL_ESTORE with sys = rc and a message naming what. */
+/* LMDB's meta page of transaction txnid, read from data.mdb (db.c): -1 when neither
+ * meta page is of that transaction (another committed since) or the layout is not
+ * LMDB 0.9's 64-bit one. check.c walks the pages from it. */
+typedef struct shoal_lmdb_meta {
+    uint64_t psize, last, txnid, free_root, main_root;
+} shoal_lmdb_meta;
+int shoal_db_meta(shoal_db *db, uint64_t txnid, shoal_lmdb_meta *out);
+
+/* Sets err from an LMDB rc: SHOAL_ESTORE (SHOAL_ECORRUPT for MDB_CORRUPTED and
+ * MDB_PAGE_NOTFOUND) with sys = rc and a message naming what. */
 int shoal_store_err(shoal_err *err, int rc, const char *what);
 
 /* Begins a write transaction, handling MDB_MAP_RESIZED (another process grew the map). */
