@@ -10,10 +10,11 @@ const char shoal_cmd_check_usage[] =
     "dense, every record decodes, every event's key maps back to it, and every\n"
     "interned string resolves both ways; then rebuilds every view from the log in\n"
     "memory and compares it with the view's stored state. Before that, the file is\n"
-    "checked against its meta page (truncation, a damaged meta page) and LMDB's pages\n"
-    "are accounted for (each page is a table's, free, or a meta page). Exit status 0\n"
-    "when sound, 1 when a problem or damage is found, 2 when the check could not run\n"
-    "(no database, no permission).\n";
+    "checked against its meta page (truncation, a damaged meta page), LMDB's B-trees\n"
+    "are walked (each page read directly, so that damage inside one is found before\n"
+    "LMDB trips on it) and its pages accounted for (each is a table's, free, or a meta\n"
+    "page). Exit status 0 when sound, 1 when a problem or damage is found, 2 when the\n"
+    "check could not run (no database, no permission).\n";
 
 int shoal_cmd_check(const char *db_path, int argc, char **argv)
 {
@@ -55,7 +56,8 @@ int shoal_cmd_check(const char *db_path, int argc, char **argv)
         shoal_cli_error(&err, rc);
         return 2;
     }
-    printf("log %llu records, ids %llu entries, dictionary %u members, %u types, %u groups, %u properties, "
+    if (!rep.pages_damaged)
+        printf("log %llu records, ids %llu entries, dictionary %u members, %u types, %u groups, %u properties, "
            "%u strings, %llu views\n",
            (unsigned long long)rep.n_records, (unsigned long long)rep.n_ids, rep.n_strings[SHOAL_NS_MEMBER],
            rep.n_strings[SHOAL_NS_TYPE], rep.n_strings[SHOAL_NS_GROUP], rep.n_strings[SHOAL_NS_PROP],

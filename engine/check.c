@@ -402,6 +402,7 @@ int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err)
     /* LMDB reads nothing of a database whose pages are damaged: it would crash. */
     int bad;
     if ((rc = check_structure(r, rep, &bad, err)) || bad) {
+        rep->pages_damaged = bad;
         shoal_reader_close(r);
         return rc;
     }

@@ -467,9 +467,11 @@ typedef struct shoal_check_report {
     uint64_t n_views;     /* views rebuilt in memory and compared with their stored state */
     uint64_t n_problems;  /* inconsistencies found; 0 means the database is sound */
     char first_problem[256];
+    int pages_damaged;    /* LMDB's pages are damaged: nothing else was read (the counts are 0) */
 } shoal_check_report;
 
-/* Verifies that log, ids and dict agree: sequences are dense, every record decodes,
+/* Verifies first that LMDB's B-trees are sound (walked with pread, before LMDB reads
+ * them) and its pages add up; then that log, ids and dict agree: sequences are dense, every record decodes,
  * every id entry maps to a record carrying that key and every record's key maps back,
  * both directions of the dictionary match and every interned id resolves; and that
  * every view, rebuilt from the log into scratch memory, equals its stored state and
