@@ -390,6 +390,22 @@ static int check_pages(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
     return SHOAL_OK;
 }
 
+/* Layers and tiers keep only their statement text (view.c), which the query layer
+ * parses; a value without it is damaged (listed by SHOW VIEWS as broken). */
+static int check_defs(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
+{
+    shoal_arena *a = shoal_arena_new();
+    if (!a) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    shoal_namedef *d;
+    int n, rc = shoal_view_defs(r, a, &d, &n, err);
+    for (int i = 0; !rc && i < n; i++)
+        if (d[i].kind.len == 6 && !memcmp(d[i].kind.ptr, "broken", 6))
+            problem(rep, "the definition of \"%.*s\" does not decode (damaged); DROP VIEW %.*s removes it",
+                    (int)d[i].name.len, d[i].name.ptr, (int)d[i].name.len, d[i].name.ptr);
+    shoal_arena_free(a);
+    return rc;
+}
+
 int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err)
 {
     memset(rep, 0, sizeof *rep);
@@ -409,6 +425,7 @@ int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err)
     if (!(rc = check_pages(r, rep, err)) && !(rc = check_dict(r, rep, err)) && !(rc = check_log(r, rep, err)) && !(rc = check_ids(r, rep, err)) &&
         !(rc = check_zones(r, rep, err)))
         rc = shoal_view_check(r, view_problem, rep, &rep->n_views, err);
+    if (!rc) rc = check_defs(r, rep, err);
     shoal_reader_close(r);
     return rc;
 }

@@ -1352,8 +1352,15 @@ static int def_decode(const MDB_val *k, const MDB_val *v, shoal_arena *a, shoal_
     memcpy(vc, v->mv_data, v->mv_size);
     vc[v->mv_size] = 0;
     size_t kl = strlen(vc);
-    if (kl >= v->mv_size) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a definition in meta has no text");
     out->name = (shoal_str){kc, (uint32_t)(k->mv_size - plen)};
+    if (kl >= v->mv_size) {
+        /* Damaged (no kind word and text): listed as broken, used by no query (no
+         * layer or tiers has that kind), and DROP removes it. */
+        (void)err;
+        out->kind = (shoal_str){"broken", 6};
+        out->text = (shoal_str){"(damaged: its definition does not decode)", 41};
+        return SHOAL_OK;
+    }
     out->kind = (shoal_str){vc, (uint32_t)kl};
     out->text = (shoal_str){vc + kl + 1, (uint32_t)(v->mv_size - kl - 1)};
     return SHOAL_OK;

@@ -262,6 +262,17 @@ if [ -n "$PUT" ]; then
         run_st "  then check passes" 0 "^ok$" "$SHOAL" --db "$T/d" check
         run_st "  and ingest works" 0 "" "$SHOAL" --db "$T/d" ingest -q "$T/ev2.ndjson"
     done
+    # A layer's definition without its text: listed as broken, named by check, and
+    # DROP VIEW removes it; other statements run.
+    rm -rf "$T/d"; cp -r "$T/base" "$T/d"
+    "$SHOAL" --db "$T/d" query 'CREATE LAYER lay AS count(join) DURING all_time > 1' > /dev/null
+    "$PUT" "$T/d" meta def.lay 'layer'
+    run_st "damaged layer: SHOW VIEWS lists it as broken" 0 "^lay,broken,\(damaged: its definition does not decode\)" "$SHOAL" --db "$T/d" query --format csv 'SHOW VIEWS'
+    run_st "  other statements run" 0 "^3000$" "$SHOAL" --db "$T/d" query --format csv 'SELECT count(*) AS n FROM events'
+    run_st "  a query naming it: no such layer" 1 "unknown layer \"lay\"" "$SHOAL" --db "$T/d" query 'SELECT count(*) FROM members WHERE member IN lay'
+    run_st "  check names it" 1 "FAILED: .*the definition of \"lay\" does not decode \(damaged\); DROP VIEW lay removes it" "$SHOAL" --db "$T/d" check
+    run_st "  DROP VIEW removes it" 0 "" "$SHOAL" --db "$T/d" query 'DROP VIEW lay'
+    run_st "  then check passes" 0 "^ok$" "$SHOAL" --db "$T/d" check
 else
     skip "foreign environments, format and view definitions: no C compiler with lmdb.h to make them"
 fi
