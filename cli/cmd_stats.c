@@ -142,7 +142,7 @@ int shoal_cmd_stats(const char *db_path, int argc, char **argv)
             printf("%s{\"pid\":%ld,\"txnid\":%llu,\"behind\":%llu,\"pinned_bytes\":%llu}", i ? "," : "",
                    rd->slot[i].pid, (unsigned long long)rd->slot[i].txnid, (unsigned long long)rd->slot[i].behind,
                    (unsigned long long)rd->slot[i].pinned_bytes);
-        printf("],\"readers_reclaimed\":%u}\n", rd->reclaimed);
+        printf("],\"readers_reclaimed\":%u,\"readers_unknown\":%s}\n", rd->reclaimed, rd->nolock ? "true" : "false");
     } else {
         printf("database    %s (%s on disk)\n", db_path, dbuf);
         printf("events      %llu\n", (unsigned long long)n);

@@ -302,6 +302,7 @@ if [ ${#as_other[@]} -gt 0 ] && "${as_other[@]}" test -x "$SHOAL" && chmod 755 "
     run_st "another user without --readonly: told to pass it" 2 "cannot open .*ro\": Permission denied \(to read a database you cannot write, pass --readonly\)" "${as_other[@]}" "$SHOAL" --db "$T/ro" stats
     run_st "another user, --readonly: stats" 0 "^events +3000" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" stats
     run_st "  stats says readers are unknown (no locks)" 0 "^readers +unknown" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" stats
+    run_st "  stats --json too" 0 '"readers_unknown":true' "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" stats --json
     run_st "  query, from the views" 0 "^3000$" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" query --format csv 'SELECT count(*) AS n FROM events'
     run_st "  log" 0 "" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" log
     run_st "  check" 0 "^ok$" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" check
