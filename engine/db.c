@@ -214,11 +214,27 @@ static int format_parse(const MDB_val *v)
  * the same, and `shoal check` reports either as a problem found. */
 enum { ENV_EMPTY, ENV_SHOAL };
 
+static void first_problem(void *ctx, const char *msg)
+{
+    char *buf = ctx;
+    if (!buf[0]) snprintf(buf, 200, "%s", msg);
+}
+
 static int env_probe(shoal_db *db, int *what, shoal_err *err)
 {
     MDB_txn *txn;
     int rc = shoal_db_txn_begin(db, MDB_RDONLY, &txn, err);
     if (rc) return rc;
+    /* Everything an open reads through LMDB (the main table, meta) is walked first:
+     * a damaged page there would crash every command. */
+    static const char *const meta_only[] = {"meta", NULL};
+    char msg[200] = "";
+    int bad;
+    if ((rc = shoal_pages_walk(db, txn, meta_only, first_problem, msg, &bad, err)) || bad) {
+        mdb_txn_abort(txn);
+        if (rc) return rc;
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "\"%s\" is damaged: %s", db->path, msg);
+    }
     MDB_dbi main_dbi, meta;
     MDB_stat ms;
     MDB_val v;

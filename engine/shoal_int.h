@@ -269,6 +269,13 @@ typedef struct shoal_lmdb_meta {
 } shoal_lmdb_meta;
 int shoal_db_meta(shoal_db *db, uint64_t txnid, shoal_lmdb_meta *out);
 
+/* Walks LMDB's B-trees of txn's snapshot with pread (pages.c): the main table and the
+ * named tables in only (NULL-terminated; NULL: every table and the free pages). Each
+ * damaged page is reported to problem and sets *bad; nothing is read through LMDB.
+ * Skipped (SHOAL_OK, *bad 0) when the snapshot is no longer one of the meta pages. */
+int shoal_pages_walk(shoal_db *db, MDB_txn *txn, const char *const *only, void (*problem)(void *ctx, const char *msg),
+                     void *ctx, int *bad, shoal_err *err);
+
 /* Sets err from an LMDB rc: SHOAL_ESTORE (SHOAL_ECORRUPT for MDB_CORRUPTED and
  * MDB_PAGE_NOTFOUND) with sys = rc and a message naming what. */
 int shoal_store_err(shoal_err *err, int rc, const char *what);

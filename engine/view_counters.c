@@ -341,7 +341,7 @@ static int merge(cbucket *b, int sums, cdelta **d, size_t n, shoal_err *err)
     size_t cap = b->n + n * ENTRY_MAX + 1;
     unsigned char *out = shoal_malloc(cap), *q = out;
     if (!out) return nomem(err);
-    const unsigned char *p = b->p, *end = b->p + b->n;
+    const unsigned char *p = b->p, *end = p ? p + b->n : NULL;   /* no arithmetic on NULL (UB) */
     if (p && p < end) p++;   /* the old flag byte */
     *q++ = (unsigned char)sums;
     uint32_t prev_in = 0, prev_out = 0;
