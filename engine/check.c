@@ -279,19 +279,29 @@ static int check_defs(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
 int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err)
 {
     memset(rep, 0, sizeof *rep);
-    shoal_reader *r;
-    int rc = shoal_reader_open(db, &r, err);
-    if (rc) return rc;
-    /* Lookups below must come from this snapshot, not from a cache that could mask
-     * a missing entry. */
-    shoal_dict_cache_clear(db->dict);
-    /* LMDB reads nothing of a database whose pages are damaged: it would crash. */
+    /* The reader of shoal_reader_open, but LMDB reads nothing of a database whose pages
+     * are damaged (it would crash): the snapshot is walked before its last sequence and
+     * counts are read. */
+    shoal_reader *r = shoal_malloc(sizeof *r);
+    if (!r) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    memset(r, 0, sizeof *r);
+    r->db = db;
+    int rc = shoal_db_txn_begin(db, MDB_RDONLY, &r->txn, err);
+    if (rc) {
+        shoal_free(r);
+        return rc;
+    }
     int bad;
-    if ((rc = shoal_pages_walk(db, r->txn, NULL, page_problem, rep, &bad, err)) || bad) {
+    if ((rc = shoal_pages_walk(db, r->txn, NULL, page_problem, rep, &bad, err)) || bad ||
+        (rc = shoal_log_last_seq(db, r->txn, &r->last_seq, err)) ||
+        (rc = shoal_dict_counts_load(db, r->txn, r->counts, err))) {
         rep->pages_damaged = bad;
         shoal_reader_close(r);
         return rc;
     }
+    /* Lookups below must come from this snapshot, not from a cache that could mask
+     * a missing entry. */
+    shoal_dict_cache_clear(db->dict);
     if (!(rc = check_pages(r, rep, err)) && !(rc = check_dict(r, rep, err)) && !(rc = check_log(r, rep, err)))
         rc = check_ids(r, rep, err);
     /* The zone map and the views are recomputed from the log: from a damaged one (its
