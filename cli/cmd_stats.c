@@ -62,9 +62,9 @@ static void warn_readers(const shoal_readers *rd)
         char b[32];
         human_bytes(b, sizeof b, s->pinned_bytes);
         fprintf(stderr,
-                "shoal: warning: reader pid %ld is %llu transactions behind and keeps %s of freed pages from reuse: "
+                "%s: warning: reader pid %ld is %llu transactions behind and keeps %s of freed pages from reuse: "
                 "the database file grows while it lasts (a stuck or long-running reader?)\n",
-                s->pid, (unsigned long long)s->behind, b);
+                shoal_cli_name, s->pid, (unsigned long long)s->behind, b);
     }
 }
 

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,9 +14,22 @@ int shoal_cli_damage_status = 2;
 
 int shoal_cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
 
+const char *shoal_cli_name = "shoal";
+
+void shoal_cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);   /* what was printed before the error comes before it */
+    fprintf(stderr, "%s: error: ", shoal_cli_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 void shoal_cli_error(const shoal_err *err, int rc)
 {
-    fprintf(stderr, "shoal: error: %s\n", err && err->msg[0] ? err->msg : shoal_strerror(rc));
+    shoal_cli_fail("%s", err && err->msg[0] ? err->msg : shoal_strerror(rc));
 }
 
 unsigned shoal_cli_open_flags(void) { return shoal_cli_readonly ? SHOAL_OPEN_RDONLY | SHOAL_OPEN_NOLOCK : 0; }
@@ -37,9 +51,9 @@ static void on_sigbus(int sig)
 void shoal_cli_on_damage(const char *db_path)
 {
     int n = snprintf(damage_msg, sizeof damage_msg,
-                     "shoal: error: \"%s\" is damaged, or was cut while in use: a read went past the end of its "
+                     "%s: error: \"%s\" is damaged, or was cut while in use: a read went past the end of its "
                      "data.mdb (SIGBUS); run `shoal check`\n",
-                     db_path);
+                     shoal_cli_name, db_path);
     damage_len = n < 0 ? 0 : (size_t)n < sizeof damage_msg ? (size_t)n : sizeof damage_msg - 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -51,7 +65,7 @@ void shoal_cli_on_damage(const char *db_path)
 void shoal_cli_open_error(const shoal_err *err, int rc, unsigned flags)
 {
     if (rc == SHOAL_ENOTFOUND && !(flags & SHOAL_OPEN_CREATE))
-        fprintf(stderr, "shoal: error: %s (ingest events to create it, or choose one with --db DIR)\n", err->msg);
+        shoal_cli_fail("%s (ingest events to create it, or choose one with --db DIR)", err->msg);
     else
         shoal_cli_error(err, rc);
 }
@@ -60,7 +74,7 @@ int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_d
 {
     *out = NULL;
     if (shoal_cli_readonly && !(flags & SHOAL_OPEN_RDONLY)) {
-        fprintf(stderr, "shoal: error: this command writes to the database, which --readonly forbids\n");
+        shoal_cli_fail("this command writes to the database, which --readonly forbids");
         return 2;
     }
     shoal_err err;

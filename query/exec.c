@@ -66,11 +66,12 @@ static void magg_val(const magg *g, uint32_t m, qval *out)
     switch (g->fn) {
     case F_COUNT: out->t = V_INT; out->u.i = (int64_t)n; break;
     case F_SUM:
-        if (g->num) { out->t = V_NUM; out->u.d = g->d[m] + (double)g->i[m]; }
-        else { out->t = V_INT; out->u.i = g->i[m]; }
+        /* an integer sum beyond 64 bits is a double, as a non-integral one is */
+        if (g->num || !shoal_xsum_int(&g->x[m], &out->u.i)) { out->t = V_NUM; out->u.d = shoal_xsum_value(&g->x[m]); }
+        else out->t = V_INT;
         break;
     case F_AVG:
-        if (n) { out->t = V_NUM; out->u.d = (g->d[m] + (double)g->i[m]) / (double)n; }
+        if (n) { out->t = V_NUM; out->u.d = shoal_xsum_value(&g->x[m]) / (double)n; }
         break;
     case F_MIN:
     case F_MAX:
@@ -1046,11 +1047,9 @@ static int scan_log(run *g, int members)
                     else if (rp.kind == SHOAL_VAL_NUM) d = rp.v.d, a->num = 1;
                     else break;
                     if (a->fn == F_SUM || a->fn == F_AVG) {
-                        if (rp.kind != SHOAL_VAL_NUM && !__builtin_add_overflow(a->i[m], iv, &a->i[m])) {
-                        } else {
-                            a->d[m] += d;
-                            a->num = 1;
-                        }
+                        /* exact, so that any order of addition gives these bits (xsum.c) */
+                        if (rp.kind == SHOAL_VAL_NUM) shoal_xsum_add_double(&a->x[m], d);
+                        else shoal_xsum_add_int(&a->x[m], iv);
                     } else if (!a->n[m] || (a->fn == F_MIN ? d < a->d[m] : d > a->d[m])) {
                         a->d[m] = d;
                     }
@@ -1553,7 +1552,7 @@ static int read_views(run *g)
             /* who existed AS OF a date is not a value rows show: member_rows reads it */
             uint64_t *live = i == p->exist - 1 ? NULL : g->live;
             rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->n, NULL,
-                                          NULL, NULL, NULL, live, x->err);
+                                          NULL, NULL, live, x->err);
             continue;
         }
         if (!tmp && !(tmp = shoal_malloc(nm * sizeof *tmp))) {
@@ -1561,9 +1560,8 @@ static int read_views(run *g)
             break;
         }
         memset(tmp, 0, nm * sizeof *tmp);
-        double *d = a->d;
-        rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, tmp, a->n, a->i,
-                                      d, &a->num, g->live, x->err);
+        rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, tmp, a->n, a->x,
+                                      &a->num, g->live, x->err);
     }
     shoal_free(tmp);
     return rc;
@@ -2252,9 +2250,8 @@ static int alloc_maggs(exec *x, plan *p)
                 return nomem(x);
             continue;
         }
-        int need_d = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_MIN || g->fn == F_MAX || g->fn == F_SCORE ||
-                     g->fn == F_RISE;
-        int need_i = g->fn == F_SUM || g->fn == F_AVG || g->fn == F_FIRST || g->fn == F_LAST;
+        int need_d = g->fn == F_MIN || g->fn == F_MAX || g->fn == F_SCORE || g->fn == F_RISE;
+        int need_i = g->fn == F_FIRST || g->fn == F_LAST, need_x = g->fn == F_SUM || g->fn == F_AVG;
         int need_d2 = g->fn == F_RISE || g->tail;
         /* A score or rise from its view is written whole by the read (read_views,
          * read_rise): no zeroing, and no count. */
@@ -2263,6 +2260,7 @@ static int alloc_maggs(exec *x, plan *p)
             (need_d && !(g->d = whole ? shoal_bigcache_alloc(x->cache, n * sizeof *g->d)
                                       : shoal_bigcache_zalloc(x->cache, n * sizeof *g->d))) ||
             (need_i && !(g->i = shoal_bigcache_zalloc(x->cache, n * sizeof *g->i))) ||
+            (need_x && !(g->x = shoal_bigcache_zalloc(x->cache, n * sizeof *g->x))) ||
             (need_d2 && !(g->d2 = whole ? shoal_bigcache_alloc(x->cache, n * sizeof *g->d2)
                                         : shoal_bigcache_zalloc(x->cache, n * sizeof *g->d2))))
             return nomem(x);
@@ -2385,6 +2383,7 @@ fail:
         shoal_bigcache_put(x->cache, p->maggs[i].n);
         shoal_bigcache_put(x->cache, p->maggs[i].d);
         shoal_bigcache_put(x->cache, p->maggs[i].i);
+        shoal_bigcache_put(x->cache, p->maggs[i].x);
         shoal_bigcache_put(x->cache, p->maggs[i].d2);
         shoal_bigcache_put(x->cache, p->maggs[i].c8);
         p->maggs[i].c8 = NULL;
@@ -2393,6 +2392,7 @@ fail:
         p->maggs[i].n = NULL;
         p->maggs[i].d = NULL;
         p->maggs[i].i = NULL;
+        p->maggs[i].x = NULL;
     }
     for (int i = 0; i < p->n_raggs && g.dsets; i++) {
         dset *s = &g.dsets[i];

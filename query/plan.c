@@ -129,7 +129,7 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
         else
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->unit_off, w->unit_len,
                                  "unknown time unit \"%s\" (expected DAYS, WEEKS, HOURS or MINUTES)", u);
-        if (w->n > 100000 * (DAY_MS / unit))
+        if (w->n > 100000 * DAY_MS / unit)
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->off, w->len, "window \"last %" PRId64 " %s\" is too long", w->n, u);
         /* exactly N units long, ending with now: (now − N units, now] */
         out->lo = now - w->n * unit + 1;
@@ -1202,6 +1202,18 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, d->off, d->len, "invalid date \"%s\"", d->s);
         p->cut_ts = t;
         x->now = t;
+    } else if (p->src != SRC_ROWS && p->src != SRC_NONE) {
+        /* "Now" hides the events after it, whether it is the clock or SET NOW: the
+         * statement is as of now, as AS OF now would be (LANGUAGE.md, AS OF), so that a
+         * count, a sum, first/last, a score and who the members are all see the same
+         * events. When no event is later than now (the clock, usually), nothing is cut
+         * and the plan stays that of the whole log. A flow cuts each period itself; a
+         * SELECT without FROM reads no event. */
+        int64_t latest;
+        int rc = shoal_zone_latest(x->r, &latest, x->err);
+        if (rc == SHOAL_ENOTFOUND) latest = INT64_MAX;   /* a map still being filled: assume some are */
+        else if (rc) return rc;
+        if (latest > x->now) p->cut_ts = x->now;
     }
     p->now = x->now;
     /* flow(name), transitions(name): tiers compared period by period (flow.c). */

@@ -96,7 +96,8 @@ typedef struct magg {
     const shoal_window *wnode;   /* the window it was planned with (its own or the statement's) */
     uint32_t *n;        /* events counted / values seen (a log holds fewer than 2^32 events: exec.c) */
     double *d;          /* sum, min, max as double */
-    int64_t *i;         /* int sum; first/last ts */
+    int64_t *i;         /* first/last ts */
+    shoal_xsum *x;      /* sum, avg: exact sums (engine/xsum.c), as a view keeps them */
     int num;            /* a non-integral value was seen: sums are doubles */
     char desc[160];     /* for EXPLAIN */
     /* F_SCORE, F_RISE: weight per type id, half-life */
@@ -249,6 +250,7 @@ struct exec {
     /* when set, a SELECT's rows go here instead of to the output (EXPLAIN MEMBER) */
     int (*on_row)(exec *x, const qval *cols, int n, void *ctx);
     void *row_ctx;
+    char tag[256];          /* what a CREATE, DROP or SET did (its status line), or "" */
 };
 
 /* value.c */
@@ -342,9 +344,12 @@ typedef struct cell {
 } cell;
 int shoal_fmt_new(int format, shoal_write_fn fn, void *ctx, shoal_fmt **out);
 void shoal_fmt_free(shoal_fmt *f);
+/* Table format: the first n rows are shown (0: all), the others counted and said to
+ * be there, with hint (borrowed; NULL: none). Other formats write every row. */
+void shoal_fmt_set_max_rows(shoal_fmt *f, uint64_t n, const char *hint);
 int shoal_fmt_begin(shoal_fmt *f, const char *const *names, int n);
 int shoal_fmt_row(shoal_fmt *f, const cell *cells);
-int shoal_fmt_end(shoal_fmt *f, int timing, double ms);
+int shoal_fmt_end(shoal_fmt *f);
 int shoal_fmt_text(shoal_fmt *f, const char *s, size_t n);  /* a message line (SET) */
 
 /* scan.c: the executor's log cursor (shoal_logcur's records, decoded inline). */

@@ -275,7 +275,98 @@ static int define(exec *x, const shoal_stmt *st, const char *kind)
                        {x->src + st->off, (uint32_t)st->len}};
     shoal_err e;
     shoal_err_clear(&e);
-    return at_name(x, st, shoal_view_define(x->db, &d, &e), &e);
+    int rc = at_name(x, st, shoal_view_define(x->db, &d, &e), &e);
+    if (!rc) snprintf(x->tag, sizeof x->tag, "CREATE %s %s", !strcmp(kind, "tiers") ? "TIERS" : "LAYER", st->vname);
+    return rc;
+}
+
+/* What holds name now: a view (*vi), a definition (*nd), or neither (0 from both). */
+static int lookup(exec *x, const char *name, shoal_viewinfo *vi, shoal_namedef *nd, int *is_view, int *is_def)
+{
+    shoal_reader *r;
+    int rc = shoal_reader_open(x->db, &r, x->err);
+    if (rc) return rc;
+    *is_view = *is_def = 0;
+    rc = shoal_view_info(r, x->a, name, vi, x->err);
+    if (rc == SHOAL_ENOTFOUND) {
+        shoal_err_clear(x->err);
+        rc = shoal_view_def(r, x->a, name, nd, x->err);
+        if (rc == SHOAL_ENOTFOUND) shoal_err_clear(x->err), rc = 0;
+        else if (!rc) *is_def = 1;
+    } else if (!rc) {
+        *is_view = 1;
+    }
+    shoal_reader_close(r);
+    return rc;
+}
+
+/* A CREATE statement's text from its name on: "CREATE", "OR REPLACE" and the kind
+ * word (any case, any blanks) left out, so that a definitions file run again with OR
+ * REPLACE finds its views unchanged. */
+static shoal_str after_create(shoal_str t)
+{
+    static const char *const words[] = {"create", "or", "replace", "counters", "score", "layer", "tiers"};
+    const char *p = t.ptr, *end = t.ptr + t.len;
+    for (int i = 0; i < 7; i++) {
+        const char *q = p;
+        while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
+        size_t n = strlen(words[i]);
+        if ((size_t)(end - q) <= n || strncasecmp(q, words[i], n) || !strchr(" \t\n\r", q[n])) continue;
+        p = q + n;
+    }
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return (shoal_str){p, (uint32_t)(end - p)};
+}
+
+static int same_text(shoal_str a, shoal_str b)
+{
+    a = after_create(a);
+    b = after_create(b);
+    return a.len == b.len && !memcmp(a.ptr, b.ptr, a.len);
+}
+
+/* The kind of what holds a name, in a message: "a counters view", "a layer". */
+static const char *kind_phrase(int is_view, const shoal_viewinfo *vi, const shoal_namedef *nd)
+{
+    if (is_view) return vi->def.kind == SHOAL_VIEW_SCORE ? "a score view" : "a counters view";
+    return nd->kind.len == 5 && !memcmp(nd->kind.ptr, "tiers", 5) ? "tiers" : "a layer";
+}
+
+/* CREATE OR REPLACE LAYER / TIERS: the same statement is the same definition, kept;
+ * otherwise the old definition goes first, so that the new one is checked without it
+ * (a condition that names it, directly or through another layer, fails as a cycle
+ * would, at its position); when the new one fails, the old one is put back. */
+static int replace_def(exec *x, const shoal_stmt *st, const char *kind, int (*create)(exec *x, const shoal_stmt *st))
+{
+    shoal_viewinfo vi;
+    shoal_namedef nd;
+    int is_view, is_def;
+    int rc = lookup(x, st->vname, &vi, &nd, &is_view, &is_def);
+    if (rc) return rc;
+    int same = is_def && nd.kind.len == strlen(kind) && !memcmp(nd.kind.ptr, kind, nd.kind.len);
+    if (is_view || (is_def && !same))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s", st->vname,
+                             kind_phrase(is_view, &vi, &nd), !strcmp(kind, "tiers") ? "tiers" : "a layer");
+    if (!is_def) return create(x, st);
+    shoal_str text = {x->src + st->off, (uint32_t)st->len};
+    if (same_text(nd.text, text)) {
+        snprintf(x->tag, sizeof x->tag, "CREATE %s %s (unchanged)", !strcmp(kind, "tiers") ? "TIERS" : "LAYER", st->vname);
+        return 0;
+    }
+    shoal_err e;
+    shoal_err_clear(&e);
+    if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    if (!(rc = create(x, st))) {
+        strncat(x->tag, " (replaced)", sizeof x->tag - strlen(x->tag) - 1);
+        return 0;
+    }
+    shoal_err_clear(&e);
+    if (shoal_view_define(x->db, &nd, &e)) {
+        /* The old definition is lost: say so beside the error that caused it. */
+        size_t k = strlen(x->err->msg);
+        snprintf(x->err->msg + k, sizeof x->err->msg - k, " (and the old %s is lost: %.80s)", kind, e.msg);
+    }
+    return rc;
 }
 
 /* CREATE LAYER name AS predicate: checked by compiling it as a query would (unknown
@@ -339,14 +430,18 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
 {
     shoal_viewdef def;
     memset(&def, 0, sizeof def);
+    if (st->w1 && strcasecmp(st->w1, "replace"))
+        return shoal_err_set(x->err, SHOAL_ESYNTAX, st->w1_off, st->w1_len, "expected REPLACE after CREATE OR but found \"%s\"",
+                             st->w1);
+    int replace = st->w1 != NULL;
     int named = !strcasecmp(st->name, "layer") || !strcasecmp(st->name, "tiers");
     if (named && (is_event_column(st->vname) || !strcasecmp(st->vname, "count") || !strcasecmp(st->vname, "tier")))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a reserved name", st->vname);
-    if (!strcasecmp(st->name, "tiers")) return create_tiers(x, st);
+    if (!strcasecmp(st->name, "tiers")) return replace ? replace_def(x, st, "tiers", create_tiers) : create_tiers(x, st);
     if (tiers_form(st))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
                              "only CREATE TIERS takes (tier WHEN condition, …): expected %s name AS …", st->name);
-    if (!strcasecmp(st->name, "layer")) return create_layer(x, st);
+    if (!strcasecmp(st->name, "layer")) return replace ? replace_def(x, st, "layer", create_layer) : create_layer(x, st);
     if (!strcasecmp(st->name, "counters")) def.kind = SHOAL_VIEW_COUNTERS;
     else if (!strcasecmp(st->name, "score")) def.kind = SHOAL_VIEW_SCORE;
     else
@@ -361,9 +456,41 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
     const char *tz = shoal_tz_name(x->tz);
     def.tz = (shoal_str){tz, (uint32_t)strlen(tz)};
     if (def.kind == SHOAL_VIEW_COUNTERS ? create_counters(x, st, &def) : create_score(x, st, &def)) return x->err->code;
+    const char *kw = def.kind == SHOAL_VIEW_COUNTERS ? "COUNTERS" : "SCORE";
     shoal_err e;
     shoal_err_clear(&e);
-    return at_name(x, st, shoal_view_create(x->db, &def, &e), &e);
+    int rc, replaced = 0;
+    if (replace) {
+        /* OR REPLACE: the same statement in the same zone is the same view, kept as it
+         * is (a definitions file runs again without back-filling anything); another
+         * one replaces a view of its kind (dropped, then created: when the creation
+         * fails after the drop, the view is gone and the error says why). */
+        shoal_viewinfo vi;
+        shoal_namedef nd;
+        int is_view, is_def;
+        if ((rc = lookup(x, st->vname, &vi, &nd, &is_view, &is_def))) return rc;
+        if (is_def || (is_view && vi.def.kind != def.kind))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s", st->vname,
+                                 kind_phrase(is_view, &vi, &nd), def.kind == SHOAL_VIEW_SCORE ? "a score view" : "a counters view");
+        if (is_view && same_text(vi.def.text, def.text) && vi.def.tz.len == def.tz.len && !memcmp(vi.def.tz.ptr, def.tz.ptr, def.tz.len)) {
+            snprintf(x->tag, sizeof x->tag, "CREATE %s %s (unchanged)", kw, st->vname);
+            return 0;
+        }
+        if (is_view && (rc = shoal_view_drop(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+        replaced = is_view;
+    }
+    if ((rc = at_name(x, st, shoal_view_create(x->db, &def, &e), &e))) return rc;
+    /* The view reflects the log up to its header's sequence: that many events. */
+    shoal_reader *r;
+    shoal_viewinfo vi;
+    uint64_t n = 0;
+    if (shoal_reader_open(x->db, &r, NULL) == SHOAL_OK) {
+        if (shoal_view_info(r, x->a, st->vname, &vi, NULL) == SHOAL_OK) n = vi.seq;
+        shoal_reader_close(r);
+    }
+    snprintf(x->tag, sizeof x->tag, "CREATE %s %s (%sback-filled %" PRIu64 " event%s)", kw, st->vname,
+             replaced ? "replaced; " : "", n, n == 1 ? "" : "s");
+    return 0;
 }
 
 int shoal_views_drop(exec *x, const shoal_stmt *st)
@@ -376,7 +503,16 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     else if (strcasecmp(st->name, "view"))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
                              "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER or DROP TIERS but found \"%s\"", st->name);
+    if (st->w1 && (strcasecmp(st->w1, "if") || strcasecmp(st->w2, "exists"))) {
+        int bad2 = !strcasecmp(st->w1, "if");
+        return shoal_err_set(x->err, SHOAL_ESYNTAX, bad2 ? st->w2_off : st->w1_off, bad2 ? st->w2_len : st->w1_len,
+                             "expected IF EXISTS or a name after DROP %s but found \"%s\"", st->name, bad2 ? st->w2 : st->w1);
+    }
     const char *want_word = want == -1 ? "layer" : want == -2 ? "tiers" : NULL;
+    char word[16];
+    size_t k = 0;
+    for (; st->name[k] && k < sizeof word - 1; k++) word[k] = (char)(st->name[k] >= 'a' && st->name[k] <= 'z' ? st->name[k] - 32 : st->name[k]);
+    word[k] = 0;
     shoal_reader *r;
     int rc = shoal_reader_open(x->db, &r, x->err);
     if (rc) return rc;
@@ -389,6 +525,10 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
         layer = rc == 0;
     }
     shoal_reader_close(r);
+    if (rc == SHOAL_ENOTFOUND && st->w1) {
+        snprintf(x->tag, sizeof x->tag, "DROP %s %s (none existed)", word, st->vname);
+        return 0;
+    }
     if (rc == SHOAL_ENOTFOUND)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "no %s named \"%s\"",
                              want_word ? want_word : "view", st->vname);
@@ -403,6 +543,7 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
                                  want == SHOAL_VIEW_SCORE ? "a score view" : want == SHOAL_VIEW_COUNTERS ? "a counters view"
                                  : want == -1 ? "a layer" : "tiers");
         if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+        snprintf(x->tag, sizeof x->tag, "DROP %s %s", word, st->vname);
         return 0;
     }
     if (want < 0)
@@ -412,6 +553,7 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is not a %s view", st->vname,
                              want == SHOAL_VIEW_SCORE ? "score" : "counters");
     if ((rc = shoal_view_drop(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    snprintf(x->tag, sizeof x->tag, "DROP %s %s", word, st->vname);
     return 0;
 }
 
@@ -491,7 +633,7 @@ static void fmt_day(int64_t day, char *buf, size_t n)
  * (in the view's zone); what the window holds before the first and after the last of
  * them (last 7 DAYS ends at now, mid-day) is left to the log (MG_EDGE), whose scan the
  * zone map narrows to those hours. */
-static int cover(exec *x, plan *p, magg *g, shoal_viewinfo *v, int n, char *why, size_t n_why)
+static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, char *why, size_t n_why)
 {
     shoal_vseries want;
     int fn;
@@ -505,7 +647,6 @@ static int cover(exec *x, plan *p, magg *g, shoal_viewinfo *v, int n, char *why,
         return 0;
     }
     int64_t lo = g->has_win ? g->win.lo : INT64_MIN, hi = g->has_win ? g->win.hi : INT64_MAX;
-    if (p->cut_ts != INT64_MAX && p->cut_ts + 1 < hi) hi = p->cut_ts + 1;
     snprintf(why, n_why, "no counters view has a series for %.100s", g->desc);
     /* A series that answers the whole window wins; else the one with the most whole
      * days in it. */
@@ -591,6 +732,25 @@ static int scan_ranges(exec *x, plan *p)
         memcpy(p->zr + 2 * n, r, sizeof r[0] * (size_t)k2);
         n += k2 / 2;
     }
+    /* In order of their starts, those that meet or touch merged: the edges of several
+     * aggregates at the same cut (AS OF, now) are one range. */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && p->zr[2 * j] < p->zr[2 * j - 2]; j--) {
+            int64_t t0 = p->zr[2 * j], t1 = p->zr[2 * j + 1];
+            p->zr[2 * j] = p->zr[2 * j - 2], p->zr[2 * j + 1] = p->zr[2 * j - 1];
+            p->zr[2 * j - 2] = t0, p->zr[2 * j - 1] = t1;
+        }
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (p->zr[2 * i] >= p->zr[2 * i + 1]) continue;   /* empty */
+        if (m && p->zr[2 * i] <= p->zr[2 * m - 1]) {
+            if (p->zr[2 * i + 1] > p->zr[2 * m - 1]) p->zr[2 * m - 1] = p->zr[2 * i + 1];
+            continue;
+        }
+        p->zr[2 * m] = p->zr[2 * i], p->zr[2 * m + 1] = p->zr[2 * i + 1];
+        m++;
+    }
+    n = m;
     /* Every window empty: one empty range, so that the scan reads nothing. */
     if (!n) p->zr[0] = p->zr[1] = 0, n = 1;
     p->n_zr = n;
@@ -666,6 +826,20 @@ int shoal_views_plan(exec *x, plan *p)
         p->maggs = m;
         p->exist = ++p->n_maggs;
         p->members_all = 1;
+        /* Every window ends at the cut, written into the aggregate's own window (an
+         * aggregate without DURING gets one, [start, cut]): the view's whole days, the
+         * hole, and the scan's edge are then worked out from the same range. Left
+         * implicit, an aggregate without DURING had its view read up to the cut's day
+         * while the scan, which skips the hole only inside a window, added those days
+         * again. A score or rise has no window of events (every earlier event counts,
+         * decayed) and is cut by now. */
+        for (int i = 0; i < p->n_maggs; i++) {
+            magg *g = &p->maggs[i];
+            if (g->fn == F_SCORE || g->fn == F_RISE) continue;
+            if (!g->has_win) g->has_win = 1, g->win = (trange){INT64_MIN, INT64_MAX};
+            if (g->win.hi > p->cut_ts + 1) g->win.hi = p->cut_ts + 1;
+            if (g->win.hi < g->win.lo) g->win.hi = g->win.lo;
+        }
     }
     int n_scan = 0, n_edge = 0;
     char why[200], first[200];
@@ -702,7 +876,7 @@ int shoal_views_plan(exec *x, plan *p)
             int k = cover_rise(x, g, why, sizeof why);
             if (k < 0) return x->err->code;
             if (k) g->src = MG_VIEW;
-        } else if (!cover(x, p, g, v, n, why, sizeof why) && x->err->code) {
+        } else if (!cover(x, g, v, n, why, sizeof why) && x->err->code) {
             return x->err->code;
         }
         if (g->src == MG_SCAN && !n_scan++) snprintf(first, sizeof first, "%s", why);

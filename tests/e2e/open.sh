@@ -286,7 +286,7 @@ fi
 cp -r "$T/base" "$T/ro"
 run_st "--readonly: stats" 0 "^events +3000" "$SHOAL" --readonly --db "$T/ro" stats
 run_st "--readonly after the command: query" 0 "^3000$" "$SHOAL" --db "$T/ro" query --readonly --format csv 'SELECT count(*) AS n FROM events'
-for st in "CREATE COUNTERS c2 AS count(join)" "DROP VIEW acts" "SET TIMEZONE = 'Europe/Paris'" "CREATE LAYER l AS count(join) DURING all_time > 1"; do
+for st in "CREATE COUNTERS c2 AS count(join)" "DROP VIEW acts" "SET DATABASE TIMEZONE = 'Europe/Paris'" "CREATE LAYER l AS count(join) DURING all_time > 1"; do
     run_st "--readonly: $st is refused" 1 "error: the database is open read-only" "$SHOAL" --readonly --db "$T/ro" query "$st"
 done
 run_st "--readonly: ingest is refused" 2 "this command writes to the database, which --readonly forbids" "$SHOAL" --readonly --db "$T/ro" ingest -q "$T/ev2.ndjson"
@@ -311,7 +311,7 @@ if [ ${#as_other[@]} -gt 0 ] && "${as_other[@]}" test -x "$SHOAL" && chmod 755 "
     run_st "  log" 0 "" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" log
     run_st "  check" 0 "^ok$" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" check
     run_st "  repl" 0 "^3000$" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" repl --format csv <<< 'SELECT count(*) AS n FROM events;'
-    run_st "  a write is refused" 1 "open read-only" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" query "SET TIMEZONE = 'UTC'"
+    run_st "  a write is refused" 1 "open read-only" "${as_other[@]}" "$SHOAL" --readonly --db "$T/ro" query "SET DATABASE TIMEZONE = 'UTC'"
     run_st "  a damaged copy: still a clear message" 1 "FAILED: .*is truncated" sh -c "cp -r '$T/ro' '$T/ro2' && truncate -s 20000 '$T/ro2/data.mdb' && exec ${as_other[*]} '$SHOAL' --readonly --db '$T/ro2' check"
 else
     skip "--readonly as a user who cannot write: needs root, setpriv and a user nobody who can reach the binary"
