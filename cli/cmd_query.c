@@ -65,7 +65,9 @@ static void on_status(void *ctx, int kind, const char *line)
 int shoal_cli_query_open(const char *db_path, int format, shoal_cli_query *q)
 {
     memset(q, 0, sizeof *q);
-    int rc = shoal_cli_open(db_path, 0, 0, &q->db);
+    /* With --readonly, statements that write (CREATE, DROP, SET DATABASE TIMEZONE) are refused
+     * by the engine. */
+    int rc = shoal_cli_open(db_path, shoal_cli_readonly ? SHOAL_OPEN_RDONLY : 0, 0, &q->db);
     if (rc) return rc;
     shoal_cli_progress_on_tty(q->db);
     shoal_err err;

@@ -682,7 +682,7 @@ int shoal_views_show(exec *x, shoal_fmt *f)
         snprintf(per, sizeof per, "%.1f", members ? (double)v[i].bytes / members : 0.0);
         snprintf(seq, sizeof seq, "%" PRIu64, v[i].seq);
         snprintf(behind, sizeof behind, "%" PRIu64, last - v[i].seq);
-        const char *kind = v[i].def.kind == SHOAL_VIEW_SCORE ? "score" : "counters";
+        const char *kind = v[i].def.kind == SHOAL_VIEW_SCORE ? "score" : v[i].def.kind ? "counters" : "broken";
         cell c[7] = {{v[i].def.name.ptr, v[i].def.name.len, 3}, {kind, strlen(kind), 3},
                      {v[i].def.text.ptr, v[i].def.text.len, 3}, {bytes, strlen(bytes), 2},
                      {per, strlen(per), 2}, {seq, strlen(seq), 2}, {behind, strlen(behind), 2}};
