@@ -736,12 +736,37 @@ static void fmt_day(int64_t day, char *buf, size_t n)
     snprintf(buf, n, "%04lld-%02u-%02u", (long long)y, m, d);
 }
 
+/* Whether the log holds no event at or after t and before u, by the zone map (a read
+ * per block of 4096 records, from the first block that may hold one): 1 when none, 0
+ * when one may (or the map does not cover the log), -1 on an error. Its answers for one
+ * statement are kept in c, since a window's end is often shared (now). */
+typedef struct quiet {
+    int64_t t, u;
+    int none;
+} quiet;
+
+static int log_quiet(exec *x, quiet *c, int n_c, int64_t t, int64_t u)
+{
+    for (int i = 0; i < n_c && c[i].u; i++)
+        if (c[i].t == t && c[i].u == u) return c[i].none;
+    int64_t r[2] = {t, u};
+    uint64_t next;
+    if (shoal_zone_skip(x->r, 1, r, 1, &next, x->err)) return -1;
+    int none = next > shoal_reader_last_seq(x->r);
+    for (int i = 0; i < n_c; i++)
+        if (!c[i].u) {
+            c[i] = (quiet){t, u, none};
+            break;
+        }
+    return none;
+}
+
 /* Finds a series of a counters view that answers g; 1 when found (g's view fields
  * set), 0 with the reason in why. A view answers the whole local days of the window
  * (in the view's zone); what the window holds before the first and after the last of
  * them (last 7 DAYS ends at now, mid-day) is left to the log (MG_EDGE), whose scan the
  * zone map narrows to those hours. */
-static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, char *why, size_t n_why)
+static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, quiet *qc, int n_qc, char *why, size_t n_why)
 {
     shoal_vseries want;
     int fn;
@@ -760,7 +785,7 @@ static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, char *why, size_t n
      * days in it. */
     int best = -1;
     uint32_t best_s = 0;
-    int64_t bdlo = 0, bdhi = 0, bslo = 0, bshi = 0;
+    int64_t bdlo = 0, bdhi = 0, bslo = 0, bshi = 0, behi = 0;
     for (int i = 0; i < n; i++) {
         if (v[i].def.kind != SHOAL_VIEW_COUNTERS) continue;
         for (uint32_t s = 0; s < v[i].def.n_series; s++) {
@@ -772,8 +797,21 @@ static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, char *why, size_t n
             if (strcmp(tzname, shoal_tz_name(x->tz)) && shoal_tz_new(tzname, NULL, &tz, NULL)) continue;
             const shoal_tz *z = tz ? tz : x->tz;
             int64_t dlo = INT32_MIN, dhi = (int64_t)INT32_MAX + 1, slo = INT64_MIN, shi = INT64_MAX;
+            /* A window that ends mid-day (at now) when the log holds no event from its
+             * end to the end of that day is that whole day: the view answers it, and no
+             * log is read (now is the wall clock and the latest event came before it). */
+            int64_t ehi = hi, s_end;
+            if (hi != INT64_MAX && hi != INT64_MIN) {
+                day_ceil(z, hi, &s_end);
+                int k = s_end > hi ? log_quiet(x, qc, n_qc, hi, s_end) : 0;
+                if (k < 0) {
+                    shoal_tz_free(tz);
+                    return 0;
+                }
+                if (k) ehi = s_end;
+            }
             if (lo != INT64_MIN) dlo = day_ceil(z, lo, &slo);
-            if (hi != INT64_MAX) dhi = day_floor(z, hi, &shi);
+            if (ehi != INT64_MAX) dhi = day_floor(z, ehi, &shi);
             shoal_tz_free(tz);
             if (dlo >= dhi) {
                 if (best < 0)
@@ -781,9 +819,9 @@ static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, char *why, size_t n
                              g->desc, tzname, (int)(v[i].def.name.len > 40 ? 40 : v[i].def.name.len), v[i].def.name.ptr);
                 continue;
             }
-            int whole = slo == lo && shi == hi;
+            int whole = slo == lo && shi == ehi;
             if (best < 0 || whole || dhi - dlo > bdhi - bdlo) {
-                best = i, best_s = s, bdlo = dlo, bdhi = dhi, bslo = slo, bshi = shi;
+                best = i, best_s = s, bdlo = dlo, bdhi = dhi, bslo = slo, bshi = shi, behi = ehi;
                 if (whole) goto found;
             }
         }
@@ -795,7 +833,7 @@ found:
     g->vseries = best_s;
     g->day_lo = bdlo;
     g->day_hi = bdhi;
-    g->src = bslo != lo || bshi != hi ? MG_EDGE : MG_VIEW;
+    g->src = bslo != lo || bshi != behi ? MG_EDGE : MG_VIEW;
     g->hole.lo = bslo;
     g->hole.hi = bshi;
     char a[16], b[16];
@@ -951,6 +989,8 @@ int shoal_views_plan(exec *x, plan *p)
     }
     int n_scan = 0, n_edge = 0;
     char why[200], first[200];
+    quiet qc[8];
+    memset(qc, 0, sizeof qc);
     for (int i = 0; i < p->n_maggs; i++) {
         magg *g = &p->maggs[i];
         g->src = MG_SCAN;
@@ -984,7 +1024,7 @@ int shoal_views_plan(exec *x, plan *p)
             int k = cover_rise(x, g, why, sizeof why);
             if (k < 0) return x->err->code;
             if (k) g->src = MG_VIEW;
-        } else if (!cover(x, g, v, n, why, sizeof why) && x->err->code) {
+        } else if (!cover(x, g, v, n, qc, 8, why, sizeof why) && x->err->code) {
             return x->err->code;
         }
         if (g->src == MG_SCAN && !n_scan++) snprintf(first, sizeof first, "%s", why);
