@@ -193,7 +193,9 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
                 return 2;
             }
             file = "-";
-        } else if (a[0] == '-' && a[1] && strcmp(a, "--") != 0) {
+        } else if (a[0] == '-' && a[1] && strcmp(a, "--") != 0 && !strpbrk(a, " \t\r\n")) {
+            /* An option never holds white space; a text that does and starts with
+             * "--" is a statement opening with a comment. */
             shoal_cli_fail("unknown option \"%s\"\n%s", a, shoal_cmd_query_usage);
             return 2;
         } else if (!strcmp(a, "--")) {
