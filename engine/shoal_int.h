@@ -520,6 +520,11 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
  * count, cap), which compares with any number below cap as the count itself does. */
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                                  uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err);
+/* counters: *text = 1 when an event of series s over local days [day_lo, day_hi) held
+ * text in its summed property (the scan refuses to sum it: a sum or avg then reads the
+ * log, and gives its error), else 0. Reads the flag bytes of the same buckets. */
+int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi, int *text,
+                             shoal_err *err);
 /* score: raw[m] = Σ w·2^((t−t0)/h) over member m's events (n_members + 1 long), or,
  * with half_life > 0 (the view's), the score as of now: raw·2^((t0−now)/half_life).
  * Every entry is written (0 for members without a kept chunk). */
@@ -600,7 +605,7 @@ struct shoal_view {
 #define SHOAL_VIEW_HDR_LEN 25
 
 /* The value of series s's summed property in ev, when it has a numeric one. Returns 1
- * with the value (is_num: not integral), else 0. */
+ * with the value (is_num: not integral), 2 when it holds text, else 0. */
 int shoal_view_sum_value(shoal_view *v, uint32_t s, const shoal_ievent *ev, int64_t *i, double *d, int *is_num);
 
 /* Counters table keys: [series u8][day BE u32, sign flipped]. */

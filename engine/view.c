@@ -414,7 +414,7 @@ int shoal_view_sum_value(shoal_view *v, uint32_t s, const shoal_ievent *ev, int6
         case SHOAL_VAL_BOOL: *i = p->v.b; *d = (double)p->v.b; *is_num = 0; return 1;
         case SHOAL_VAL_INT: *i = p->v.i; *d = (double)p->v.i; *is_num = 0; return 1;
         case SHOAL_VAL_NUM: *i = 0; *d = p->v.d; *is_num = 1; return 1;
-        default: return 0;
+        default: return 2;   /* text: the scan refuses to sum it, the counters mark its bucket */
         }
     }
     return 0;

@@ -36,6 +36,7 @@ typedef struct cdelta {
     uint64_t count, nv;
     int64_t isum;
     int hasd;           /* xs is not empty */
+    int text;           /* an event held text in the summed property */
     shoal_xsum xs;
 } cdelta;
 
@@ -48,6 +49,8 @@ typedef struct cbucket {
 
 #define MONTHS 0x80         /* series byte flag of a month bucket */
 #define MARK 0xFE           /* the key that says month buckets are kept */
+#define F_SUMS 1            /* flag byte: sums follow */
+#define F_TEXT 2            /* flag byte: an event of the bucket held text in the summed property */
 
 typedef struct cstate {
     shoal_view *v;
@@ -191,8 +194,9 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
         d->count++;
         int64_t iv;
         double dv;
-        int is_num;
-        if (v->def.series[i].sum_prop.len && shoal_view_sum_value(v, i, ev, &iv, &dv, &is_num)) {
+        int is_num, k = v->def.series[i].sum_prop.len ? shoal_view_sum_value(v, i, ev, &iv, &dv, &is_num) : 0;
+        if (k == 2) d->text = 1;
+        if (k == 1) {
             d->nv++;
             if (is_num) {
                 shoal_xsum_add_double(&d->xs, dv);
@@ -354,8 +358,10 @@ static int merge(cbucket *b, int sums, cdelta **d, size_t n, shoal_err *err)
     if (!out) return nomem(err);
     /* a fresh bucket has no bytes (p NULL): no pointer arithmetic on it */
     const unsigned char *p = b->p, *end = p ? p + b->n : NULL;
+    int text = sums && p && p < end && (*p & F_TEXT);
     if (p && p < end) p++;   /* the old flag byte */
-    *q++ = (unsigned char)sums;
+    for (size_t j = 0; j < n && sums; j++) text |= d[j]->text;
+    *q++ = (unsigned char)(sums | (text ? F_TEXT : 0));
     uint32_t prev_in = 0, prev_out = 0;
     centry e;
     int have = 0;
@@ -434,6 +440,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
             if (!m) return nomem(err);
             m->count += x->count;
             m->nv += x->nv;
+            m->text |= x->text;
             add_int(&m->isum, &m->xs, &m->hasd, x->isum);
             if (x->hasd) {
                 shoal_xsum_merge(&m->xs, &x->xs);
@@ -585,8 +592,14 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         }
         int sums = v->def.series[series].sum_prop.len != 0;
         const unsigned char *p = val.mv_data, *end = p + val.mv_size, *q = b->p + 1, *qend = b->p + b->n;
-        if (val.mv_size == 0 || p[0] != sums) {
+        if (val.mv_size == 0 || (p[0] & F_SUMS) != sums || (p[0] & ~(F_SUMS | F_TEXT)) || (!sums && p[0] & F_TEXT)) {
             snprintf(msg, sizeof msg, "view \"%s\": series %u, %s has a bad bucket header", name, series, when);
+            problem(ctx, msg);
+            continue;
+        }
+        if ((p[0] & F_TEXT) != (b->p[0] & F_TEXT)) {
+            snprintf(msg, sizeof msg, "view \"%s\": series %u, %s: stored %s text in the summed property, a rebuild %s",
+                     name, series, when, p[0] & F_TEXT ? "with" : "without", b->p[0] & F_TEXT ? "sees some" : "sees none");
             problem(ctx, msg);
             continue;
         }
@@ -636,6 +649,7 @@ typedef struct rdst {
     shoal_xsum *sum;
     int *num;
     uint64_t *touched;
+    int *text;           /* instead of all the above: set when a bucket has F_TEXT */
 } rdst;
 
 /* Member m's count c into o: added, or (sat) added up to the cap. */
@@ -667,7 +681,14 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
         if (pos >= hi) break;
         const unsigned char *p = val.mv_data, *end = p + val.mv_size;
         if (p == end) continue;
-        int sums = *p++;
+        if (o->text) {
+            if (*p & F_TEXT) {
+                *o->text = 1;
+                break;
+            }
+            continue;
+        }
+        int sums = *p++ & F_SUMS;
         uint32_t prev = 0;
         if (!sums) {
             /* counts only (what most reads are): the head is the whole entry */
@@ -740,13 +761,21 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
                              uint32_t n_members, uint32_t *count, uint32_t *n_vals, shoal_xsum *sum, int *num,
                              uint64_t *touched, shoal_err *err)
 {
-    rdst o = {n_members, count, n_vals, NULL, 0, sum, num, touched};
+    rdst o = {n_members, count, n_vals, NULL, 0, sum, num, touched, NULL};
     return read_window(r, name, s, day_lo, day_hi, &o, err);
 }
 
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                                  uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err)
 {
-    rdst o = {n_members, NULL, NULL, sat, cap < 1 ? 1 : cap > 255 ? 255 : cap, NULL, NULL, touched};
+    rdst o = {n_members, NULL, NULL, sat, cap < 1 ? 1 : cap > 255 ? 255 : cap, NULL, NULL, touched, NULL};
+    return read_window(r, name, s, day_lo, day_hi, &o, err);
+}
+
+int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi, int *text,
+                             shoal_err *err)
+{
+    *text = 0;
+    rdst o = {0, NULL, NULL, NULL, 0, NULL, NULL, NULL, text};
     return read_window(r, name, s, day_lo, day_hi, &o, err);
 }

@@ -830,6 +830,17 @@ static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, quiet *qc, int n_qc
 found:
     g->vname = shoal_arena_strndup(x->a, v[best].def.name.ptr, v[best].def.name.len);
     if (!g->vname) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"), 0;
+    if (fn == F_SUM || fn == F_AVG) {
+        /* The scan refuses to sum text: when an event of these days held text in the
+         * property, the log is read, and its scan gives the error (or, for a member or
+         * an hour the statement leaves out, the answer) as it would with views off. */
+        int text;
+        if (shoal_view_counters_text(x->r, g->vname, best_s, bdlo, bdhi, &text, x->err)) return 0;
+        if (text) {
+            snprintf(why, n_why, "%.60s: view %.40s saw text in the property in this window", g->desc, g->vname);
+            return 0;
+        }
+    }
     g->vseries = best_s;
     g->day_lo = bdlo;
     g->day_hi = bdhi;
