@@ -2,8 +2,9 @@
  * local day, the number of events and, for a series that sums a property, the values
  * seen and their sum. Any window made of whole days is then a few buckets per series.
  *
- * Table: key [series u8][day BE u32, sign flipped] → a bucket: flag byte (1: sums
- * follow), then per member in ascending id: varint member delta, varint count, and with
+ * Table: key [series u8][day BE u32, sign flipped] → a bucket: flag byte (bit 0: sums
+ * follow; bit 1, F_TEXT: an event held text in the summed property, which the sums
+ * leave out and a sum or avg over the bucket then reads from the log), then per member in ascending id: varint member delta, varint count, and with
  * sums varint values, zigzag varint integer sum, u8 has-more, then with has-more 2 the
  * exact sum of what the integer sum does not hold (shoal_xsum_put: the non-integral
  * values and any integer overflow), or with has-more 1 (written before exact sums) an

@@ -398,6 +398,53 @@ TEST(named_definitions)
     unit_rm_dir();
 }
 
+/* Text in a summed property, appended after CREATE COUNTERS: the day's and the month's
+ * buckets carry the text bit (flag byte 3), which shoal_view_counters_text reports for
+ * a range that takes in that day and not for one that does not; check compares the bit
+ * with a rebuild's (cleared behind the engine's back: a problem). */
+TEST(text_bit)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    shoal_prop p1 = {.key = S("words"), .kind = SHOAL_VAL_INT, .v.i = 4};
+    shoal_event ev = {.ts = 1735732800000LL, .member = S("ann"), .type = S("post"), .props = &p1, .n_props = 1};
+    CHECK_RC(shoal_append(db, &ev, 1, NULL, NULL), SHOAL_OK);   /* 2025-01-01T12:00Z */
+    CHECK(run(db, "CREATE COUNTERS c AS sum(post.words)") == 0);
+    shoal_prop p2 = {.key = S("words"), .kind = SHOAL_VAL_STR, .v.s = S("many")};
+    shoal_event ev2 = {.ts = 1735732800000LL + 86400000, .member = S("ann"), .type = S("post"), .props = &p2, .n_props = 1};
+    CHECK_RC(shoal_append(db, &ev2, 1, NULL, NULL), SHOAL_OK);  /* 2025-01-02 */
+    int64_t day = 1735732800000LL / 86400000;
+    shoal_reader *r;
+    int text = -1;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK_RC(shoal_view_counters_text(r, "c", 0, day, day + 1, &text, NULL), SHOAL_OK);
+    CHECK(text == 0);
+    CHECK_RC(shoal_view_counters_text(r, "c", 0, day + 1, day + 2, &text, NULL), SHOAL_OK);
+    CHECK(text == 1);
+    CHECK_RC(shoal_view_counters_text(r, "c", 0, INT32_MIN, (int64_t)INT32_MAX + 1, &text, NULL), SHOAL_OK);
+    CHECK(text == 1);   /* from the month bucket */
+    shoal_reader_close(r);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_views == 1 && rep.n_problems == 0);
+    /* the day's bucket as it was before the text bit: flag 1, member +1, count 1,
+     * values 0, integer sum 0, has-more 0 */
+    unsigned char val[6] = {1, 1, 1, 0, 0, 0}, kd[5] = {0};
+    uint32_t fd = (uint32_t)((uint64_t)(day + 1) ^ (1ULL << 31));
+    for (int i = 0; i < 4; i++) kd[1 + i] = (unsigned char)(fd >> (24 - 8 * i));
+    poke(db, "v.c", kd, 5, val, sizeof val);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 1 && strstr(rep.first_problem, "text") != NULL);
+    if (rep.n_problems != 1) printf("%s\n", rep.first_problem);
+    val[0] = 3;   /* with the bit: clean again */
+    poke(db, "v.c", kd, 5, val, sizeof val);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
 int main(void)
 {
     RUN(definitions_roundtrip);
@@ -407,5 +454,6 @@ int main(void)
     RUN(score_read_writes_every_entry);
     RUN(check_detects_damaged_views);
     RUN(legacy_f64_buckets);
+    RUN(text_bit);
     UNIT_EXIT();
 }
