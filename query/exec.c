@@ -16,6 +16,7 @@
 #endif
 
 #include "plan.h"
+#include "rowsrc.h"
 #include "scan.h"
 
 /* How often the scan looks at the cancel flag: a power of two, about a millisecond. */
@@ -2310,7 +2311,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         rowctx row = {0};
         rc = process(&g, &row);
     } else if (p->src == SRC_ROWS) {
-        rc = shoal_flow_rows(x, p, &g);
+        rc = p->rsrc->rows(x, p, &g);
     } else if (p->src == SRC_EVENTS) {
         rc = scan_log(&g, 0);
     } else {

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "plan.h"
+#include "rowsrc.h"
 
 #define DAY_MS 86400000LL
 
@@ -27,7 +27,7 @@ enum { PER_DAY = 1, PER_WEEK, PER_MONTH };
 #define NOT_YET (-1)
 #define NO_TIER 0
 
-struct shoal_flow {
+typedef struct shoal_flow {
     int kind, unit;
     const char *name;            /* the tiers */
     int name_off, name_len;
@@ -38,7 +38,7 @@ struct shoal_flow {
     int64_t n_periods;
     int64_t last;                /* the last instant evaluated: now */
     const shoal_node *asof_seq;
-};
+} shoal_flow;
 
 static const char *const matrix_cols[] = {"period", "from_tier", "to_tier", "move", "members"};
 static const char *const trans_cols[] = {"member", "period", "from_tier", "to_tier", "move"};
@@ -220,7 +220,7 @@ int shoal_flow_plan(exec *x, const shoal_stmt *st, plan *p)
     p->src_names = fl->kind == FLOW_MATRIX ? matrix_cols : trans_cols;
     p->src_rt = rt;
     p->src_ns = fl->kind == FLOW_MATRIX ? matrix_ns : trans_ns;
-    p->flow = fl;
+    p->rs_state = fl;
     return 0;
 }
 
@@ -410,7 +410,7 @@ static int push_changes(exec *x, const shoal_flow *fl, int64_t per, const int16_
 
 int shoal_flow_rows(exec *x, plan *p, shoal_rowsink *sink)
 {
-    const shoal_flow *fl = p->flow;
+    const shoal_flow *fl = p->rs_state;
     if (fl->p_first > fl->p_last) return 0;
     uint32_t n = shoal_dict_count(x->r, SHOAL_NS_MEMBER);
     int w = fl->n_tiers + 2;
@@ -448,7 +448,7 @@ fail:
 
 int shoal_flow_explain(exec *x, const plan *p, char ***lines, int *n_lines)
 {
-    const shoal_flow *fl = p->flow;
+    const shoal_flow *fl = p->rs_state;
     static const char *const units[] = {NULL, "DAY", "WEEK", "MONTH"};
     char buf[600], a[40], b[40];
     char **l = shoal_arena_alloc(x->a, sizeof(char *) * 64);

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "plan.h"
+#include "rowsrc.h"
 
 #define DAY_MS 86400000LL
 
@@ -1167,7 +1168,7 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     else if (!strcasecmp(st->from, "events")) p->src = SRC_EVENTS;
     else if (!strcasecmp(st->from, "members")) p->src = SRC_MEMBERS;
     else if (!strcasecmp(st->from, "tiers")) p->src = SRC_MEMBERS;
-    else if (!strcasecmp(st->from, "flow") || !strcasecmp(st->from, "transitions")) p->src = SRC_ROWS;
+    else if ((p->rsrc = shoal_rowsrc_find(st->from))) p->src = SRC_ROWS;
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len,
                              "unknown source \"%s\" (expected events or members)", st->from);
@@ -1204,9 +1205,9 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
         x->now = t;
     }
     p->now = x->now;
-    /* flow(name), transitions(name): tiers compared period by period (flow.c). */
+    /* flow(name), retention(name) …: the source plans its rows (rowsrc.h). */
     if (p->src == SRC_ROWS) {
-        int rc = shoal_flow_plan(x, st, p);
+        int rc = p->rsrc->plan(x, st, p);
         if (rc) return rc;
     }
 
@@ -1457,7 +1458,7 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
     } else if (p->src == SRC_ROWS) {
         char **fl;
         int n_fl;
-        if ((rc = shoal_flow_explain(x, p, &fl, &n_fl))) return rc;
+        if ((rc = p->rsrc->explain(x, p, &fl, &n_fl))) return rc;
         for (int i = 0; i < n_fl; i++) rc |= add_line(x, lines, &n, &cap, "%s", fl[i]);
     } else {
         int64_t tail = INT64_MAX;   /* rise from a view: the log is read from this on */

@@ -157,9 +157,9 @@ typedef struct acc {
 
 enum { SRC_NONE = 0, SRC_EVENTS, SRC_MEMBERS, SRC_ROWS };
 
-/* A row source's rows go to the executor through this sink (exec.c's run). */
+/* A row source's rows go to the executor through this sink (exec.c's run; rowsrc.h). */
 typedef struct run shoal_rowsink;
-typedef struct shoal_flow shoal_flow;
+struct shoal_rowsrc;
 
 /* The plan of one SELECT. */
 typedef struct plan {
@@ -207,13 +207,14 @@ typedef struct plan {
     const char *tiers;
     const shoal_stmt *tiers_def;
     const char *tiers_text;
-    /* SRC_ROWS (FROM flow(name), transitions(name)): the columns of the rows it makes,
-     * and the flow that makes them (flow.c) */
+    /* SRC_ROWS (FROM flow(name), retention(name) …): the columns of the rows it makes,
+     * the source that makes them (rowsrc.h) and its state */
     int n_src;
     const char *const *src_names;
     const int *src_rt;
     const uint8_t *src_ns;
-    shoal_flow *flow;
+    const struct shoal_rowsrc *rsrc;
+    void *rs_state;
 } plan;
 
 struct rowctx {
@@ -368,18 +369,6 @@ int shoal_exec_classes(const plan *p);
 /* exec.c: how many of the aggregates those comparisons read are read narrow, a byte
  * per member that decides them (magg.narrow). */
 int shoal_exec_narrow(const plan *p);
-/* exec.c: a SRC_ROWS source hands each of its rows (p->n_src values, borrowed for the
- * call) to the SELECT over it: WHERE, grouping, sorting, output. 0 or an error (in
- * x->err); shoal_exec_sink_full is 1 once a LIMIT needs no more rows. */
-int shoal_exec_sink_push(shoal_rowsink *s, const qval *row);
-int shoal_exec_sink_full(const shoal_rowsink *s);
-
-/* flow.c: FROM flow(name) PER unit and FROM transitions(name) [PER unit] — tiers
- * evaluated at the end of each period and compared. plan sets p's source columns and
- * checks the names and the unit (st's positions); rows runs the evaluations (x->r
- * open) and pushes the rows; explain says what rows will evaluate. */
-int shoal_flow_plan(exec *x, const shoal_stmt *st, plan *p);
-int shoal_flow_rows(exec *x, plan *p, shoal_rowsink *sink);
-int shoal_flow_explain(exec *x, const plan *p, char ***lines, int *n_lines);
+/* Row sources (FROM flow(name), retention(name) …): rowsrc.h. */
 
 #endif

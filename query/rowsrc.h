@@ -1,0 +1,45 @@
+/* rowsrc.h — row sources: `FROM name(arg) [PER unit]` sources that make rows of their
+ * own (flow, transitions, retention), as opposed to scanning events or members. The
+ * planner finds a source by name in one table (rowsrc.c) and calls its plan, which
+ * checks the statement and declares the rows' columns; the executor calls its rows,
+ * which pushes each row into the common WHERE, grouping, ordering and output through
+ * the sink (exec.c). A new source is one file in query/ and one row in the table.
+ * Internal to query/.
+ */
+#ifndef SHOAL_ROWSRC_H
+#define SHOAL_ROWSRC_H
+
+#include "plan.h"
+
+typedef struct shoal_rowsrc {
+    const char *name;   /* the word after FROM, matched case-insensitively */
+    /* Checks the source's argument, PER and the rest of st (errors at st's positions,
+     * x->r open, the statement's AS OF already in p->max_seq, p->cut_ts and x->now),
+     * and sets the rows' columns (p->n_src, src_names, src_rt, src_ns) and its state
+     * (p->rs_state, in x->a). 0 or the error's code. */
+    int (*plan)(exec *x, const shoal_stmt *st, plan *p);
+    /* Makes the rows (x->r open) and hands each to shoal_exec_sink_push, stopping when
+     * shoal_exec_sink_full says so. Honours x->cancel. 0 or an error (in x->err). */
+    int (*rows)(exec *x, plan *p, shoal_rowsink *sink);
+    /* What rows will do, as lines in x->a, for EXPLAIN. */
+    int (*explain)(exec *x, const plan *p, char ***lines, int *n_lines);
+} shoal_rowsrc;
+
+/* The source called name, or NULL. */
+const shoal_rowsrc *shoal_rowsrc_find(const char *name);
+/* The sources' names, for messages: "flow, transitions, retention". */
+extern const char shoal_rowsrc_names[];
+
+/* exec.c: a row source hands each of its rows (p->n_src values, borrowed for the call)
+ * to the SELECT over it: WHERE, grouping, sorting, output. 0 or an error (in x->err);
+ * shoal_exec_sink_full is 1 once a LIMIT needs no more rows. */
+int shoal_exec_sink_push(shoal_rowsink *s, const qval *row);
+int shoal_exec_sink_full(const shoal_rowsink *s);
+
+/* flow.c: FROM flow(name) PER unit and FROM transitions(name) [PER unit] — tiers
+ * evaluated at the end of each period and compared. */
+int shoal_flow_plan(exec *x, const shoal_stmt *st, plan *p);
+int shoal_flow_rows(exec *x, plan *p, shoal_rowsink *sink);
+int shoal_flow_explain(exec *x, const plan *p, char ***lines, int *n_lines);
+
+#endif
