@@ -34,7 +34,7 @@ enum {
     SHOAL_AST_ISNULL,    /* a IS [NOT] NULL */
     SHOAL_AST_CASE,      /* a (operand or NULL), list (WHEN pairs: a=cond, b=result), c (ELSE) */
     SHOAL_AST_WHEN,
-    SHOAL_AST_CALL,      /* s(list) [WHERE filter] [DURING win]; flags STAR/DISTINCT */
+    SHOAL_AST_CALL,      /* s(list) [WHERE filter] [DURING win | WITHIN anc]; flags STAR/DISTINCT */
     SHOAL_AST_INLAYER    /* a IN s (a layer's name at s2_off, s2_len); flags & SHOAL_AST_F_NOT */
 };
 
@@ -53,6 +53,20 @@ enum {
 typedef struct shoal_node shoal_node;
 typedef struct shoal_nlist shoal_nlist;
 typedef struct shoal_window shoal_window;
+
+typedef struct shoal_anchor shoal_anchor;
+
+/* A window anchored on each member's own event: count(post) WITHIN 7 DAYS AFTER
+ * first(join). dir is the word between (AFTER, BEFORE or OF), call the anchor. */
+struct shoal_anchor {
+    int off, len;           /* from WITHIN to the anchor's end */
+    int64_t n;              /* 7 */
+    const char *unit;       /* DAYS, … */
+    int unit_off, unit_len;
+    const char *dir;        /* after, before, of */
+    int dir_off, dir_len;
+    shoal_node *call;       /* first(join WHERE …) */
+};
 
 /* A window: DURING today | this_week | … | last N DAYS | BETWEEN 'd1' AND 'd2'. */
 struct shoal_window {
@@ -81,6 +95,7 @@ struct shoal_node {
     shoal_nlist *list;
     shoal_node *filter;   /* CALL: count(x WHERE filter) */
     shoal_window *win;    /* CALL: … DURING win */
+    shoal_anchor *anc;    /* CALL: … WITHIN N UNIT AFTER|BEFORE|OF anchor */
     shoal_node *next;     /* in a list */
 };
 
@@ -176,6 +191,7 @@ shoal_nlist *shoal_ast_list(shoal_parse_ctx *c, shoal_nlist *l, shoal_node *x);
 shoal_item *shoal_ast_item(shoal_parse_ctx *c, shoal_node *e, const char *alias, shoal_loc aloc);
 shoal_item *shoal_ast_items(shoal_item *l, shoal_item *x);
 shoal_window *shoal_ast_window(shoal_parse_ctx *c, shoal_loc loc);
+shoal_anchor *shoal_ast_anchor(shoal_parse_ctx *c, shoal_loc loc);
 shoal_stmt *shoal_ast_stmt(shoal_parse_ctx *c, int kind, shoal_loc loc);
 void shoal_ast_add_stmt(shoal_parse_ctx *c, shoal_stmt *s);
 /* Lexer helpers: copy a token's text into the arena, unescaping '' in strings. */

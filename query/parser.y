@@ -73,7 +73,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %token <tok> EXPLAIN "EXPLAIN" FALSE_ "FALSE" FROM "FROM" GROUP "GROUP" HAVING "HAVING"
 %token <tok> IN "IN" IS "IS" LIKE "LIKE" LIMIT "LIMIT" NOT "NOT" NULL_ "NULL" OF "OF"
 %token <tok> OFFSET "OFFSET" OR "OR" ORDER "ORDER" PER "PER" SELECT "SELECT" SET "SET" SHOW "SHOW"
-%token <tok> THEN "THEN" TRUE_ "TRUE" WHEN "WHEN" WHERE "WHERE"
+%token <tok> THEN "THEN" TRUE_ "TRUE" WHEN "WHEN" WHERE "WHERE" WITHIN "WITHIN"
 %token <tok> LE "<=" GE ">=" NE "!="
 
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
@@ -346,6 +346,20 @@ primary:
   | '(' expr ')'                        { $$ = $2; }
   | call %prec LOWER_THAN_DURING        { $$ = $1; }
   | call DURING window                  { $$ = $1; $$->win = $3; $$->len = @$.len; }
+    /* count(post) WITHIN 7 DAYS AFTER first(join): AFTER and BEFORE are words (checked by
+     * plan.c), OF a keyword already. */
+  | call WITHIN INT IDENT IDENT call    { $$ = $1; $$->len = @$.len;
+                                          CK($$->anc = shoal_ast_anchor(ctx, loc_of(@2, @6)));
+                                          $$->anc->n = $3.i;
+                                          $$->anc->unit = $4.s; $$->anc->unit_off = @4.off; $$->anc->unit_len = @4.len;
+                                          $$->anc->dir = $5.s; $$->anc->dir_off = @5.off; $$->anc->dir_len = @5.len;
+                                          $$->anc->call = $6; }
+  | call WITHIN INT IDENT OF call       { $$ = $1; $$->len = @$.len;
+                                          CK($$->anc = shoal_ast_anchor(ctx, loc_of(@2, @6)));
+                                          $$->anc->n = $3.i;
+                                          $$->anc->unit = $4.s; $$->anc->unit_off = @4.off; $$->anc->unit_len = @4.len;
+                                          $$->anc->dir = "of"; $$->anc->dir_off = @5.off; $$->anc->dir_len = @5.len;
+                                          $$->anc->call = $6; }
   | CASE when_list END                  { CK($$ = shoal_ast_node(ctx, SHOAL_AST_CASE, @$)); $$->list = $2; }
   | CASE when_list ELSE expr END        { CK($$ = shoal_ast_node(ctx, SHOAL_AST_CASE, @$)); $$->list = $2; $$->c = $4; }
   | CASE aexpr when_list END            { CK($$ = shoal_ast_node(ctx, SHOAL_AST_CASE, @$)); $$->a = $2; $$->list = $3; }
@@ -409,9 +423,9 @@ static int continues_expr(yysymbol_kind_t k)
 {
     static const char *const ops[] = {"'+'", "'-'", "'*'", "'/'", "'%'", "'='", "'<'", "'>'",
                                       "\"<=\"", "\">=\"", "\"!=\"", "AND", "OR", "IN", "IS",
-                                      "LIKE", "BETWEEN", "NOT", "DURING", "'.'", "'('",
+                                      "LIKE", "BETWEEN", "NOT", "DURING", "WITHIN", "'.'", "'('",
                                       "\"AND\"", "\"OR\"", "\"IN\"", "\"IS\"", "\"LIKE\"",
-                                      "\"BETWEEN\"", "\"NOT\"", "\"DURING\"", "<=", ">=", "!="};
+                                      "\"BETWEEN\"", "\"NOT\"", "\"DURING\"", "\"WITHIN\"", "<=", ">=", "!="};
     const char *n = yysymbol_name(k);
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (!strcmp(n, ops[i])) return 1;

@@ -132,6 +132,14 @@ typedef struct magg {
     unsigned cap;
     double *cuts;
     int n_cuts;
+    /* A window anchored on the member's own event (… WITHIN 7 DAYS AFTER first(join)):
+     * anchor is the slot + 1 of the anchor's aggregate (a first or last), the window
+     * [its instant + alo, its instant + ahi). Read by a second pass over the log once
+     * the anchors are known (anchor.c); a member without the anchor has NULL, which
+     * magg_val reads in anchor_n (the anchor's counts, bound when the arrays are). */
+    int anchor;
+    int64_t alo, ahi;
+    const uint32_t *anchor_n;
 } magg;
 
 enum { MG_SCAN = 0, MG_VIEW, MG_EDGE };
@@ -176,7 +184,8 @@ typedef struct plan {
     /* per-member aggregates */
     magg *maggs;
     int n_maggs;
-    uint32_t *tl_start, *tl;  /* CSR: aggregates per type id */
+    uint32_t *tl_start, *tl;  /* CSR: aggregates per type id (but the anchored ones) */
+    int n_anchored;          /* aggregates over windows anchored on a member's event */
     /* grouping */
     int grouped;
     cx **keys;
@@ -370,5 +379,12 @@ int shoal_exec_classes(const plan *p);
  * per member that decides them (magg.narrow). */
 int shoal_exec_narrow(const plan *p);
 /* Row sources (FROM flow(name), retention(name) …): rowsrc.h. */
+
+/* anchor.c: the aggregates over windows anchored on each member's own event, in a
+ * second pass over the log (the anchors known from the first): every record up to
+ * p->max_seq and p->cut_ts, members' bits set in live (when not NULL) as the scan
+ * sets them. Binds anchor_n first (shoal_anchor_bind, once the arrays exist). */
+void shoal_anchor_bind(plan *p);
+int shoal_anchor_scan(exec *x, plan *p, uint64_t *live);
 
 #endif

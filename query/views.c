@@ -129,6 +129,8 @@ static int series_of(exec *x, const shoal_node *n, shoal_vseries *s, int *fn)
     if (n->kind != SHOAL_AST_CALL || !f || !f->agg) return sem(x, n->off, n->len, "expected count(…), sum(…) or avg(…)");
     *fn = f->agg;
     if (n->flags & SHOAL_AST_F_DISTINCT) return sem(x, n->off, n->len, "DISTINCT is not kept by a view");
+    if (n->anc)
+        return sem(x, n->anc->off, n->anc->len, "a window anchored on a member's event is not kept by a view (it is read from the log)");
     if (f->agg == F_COUNT) {
         if (!(n->flags & SHOAL_AST_F_STAR)) {
             if (!n->list) return sem(x, n->off, n->len, "count() needs an event type or *");
