@@ -118,6 +118,26 @@ enum {
 
 typedef struct shoal_stmt shoal_stmt;
 
+/* A word the grammar takes as a name, checked later (COHORT, ACTIVE, ON, …). */
+typedef struct shoal_word {
+    const char *s;
+    int off, len;
+} shoal_word;
+
+/* CREATE RETENTION name COHORT BY first(join [WHERE …]) PER WEEK ACTIVE ON post, …
+ * [UNBOUNDED] [AT LEAST n] [WHERE …]: the clauses after the name (the unit is the statement's per;
+ * the cohort call is also its one select item). retention.c checks the words. */
+typedef struct shoal_retention {
+    shoal_word cohort_w, active_w, on_w;   /* COHORT, ACTIVE, ON */
+    shoal_node *cohort;                    /* first(join [WHERE …]) */
+    shoal_nlist *types;                    /* ACTIVE ON post, comment */
+    shoal_node *where;                     /* … WHERE filter on the active events */
+    shoal_word mode;                       /* UNBOUNDED, BOUNDED (s NULL: none) */
+    shoal_word at_w, least_w;              /* AT LEAST (s NULL: none) */
+    int64_t least;                         /* n */
+    int least_off, least_len;
+} shoal_retention;
+
 /* A select item, an ORDER BY item and a GROUP BY item are nodes too; a select item's
  * alias sits in a node of kind NAME hung on ->b of the item wrapper below. */
 typedef struct shoal_item {
@@ -160,6 +180,7 @@ struct shoal_stmt {
     int vname_off, vname_len;
     const char *opt;
     int opt_off, opt_len;
+    shoal_retention *ret;      /* CREATE RETENTION: its clauses */
     shoal_stmt *next;
 };
 
@@ -192,6 +213,7 @@ shoal_item *shoal_ast_item(shoal_parse_ctx *c, shoal_node *e, const char *alias,
 shoal_item *shoal_ast_items(shoal_item *l, shoal_item *x);
 shoal_window *shoal_ast_window(shoal_parse_ctx *c, shoal_loc loc);
 shoal_anchor *shoal_ast_anchor(shoal_parse_ctx *c, shoal_loc loc);
+shoal_retention *shoal_ast_retention(shoal_parse_ctx *c);
 shoal_stmt *shoal_ast_stmt(shoal_parse_ctx *c, int kind, shoal_loc loc);
 void shoal_ast_add_stmt(shoal_parse_ctx *c, shoal_stmt *s);
 /* Lexer helpers: copy a token's text into the arena, unescaping '' in strings. */

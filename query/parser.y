@@ -65,6 +65,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
     shoal_window *win;
     shoal_stmt *stmt;
     shoal_item *item;
+    shoal_retention *ret;
 }
 
 %token <tok> IDENT "name" STRING "string" INT "integer" NUM "number" TSLIT "date"
@@ -77,10 +78,11 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %token <tok> LE "<=" GE ">=" NE "!="
 
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
-%type <list> expr_list when_list
+%type <list> expr_list when_list type_list
 %type <win> window during_opt
 %type <stmt> stmt select
 %type <item> items item group_opt group_list order_opt order_list order_item tiers tier
+%type <ret> ret_opts
 
 %precedence LOWER_THAN_DURING
 %precedence DURING
@@ -143,9 +145,52 @@ stmt:
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
                                           $$->cols = $5; }
+    /* CREATE RETENTION name COHORT BY first(join) PER WEEK ACTIVE ON post, comment
+     * [UNBOUNDED] [AT LEAST n] [WHERE …]: COHORT, ACTIVE, ON and the options are words, checked
+     * by retention.c, so that they stay usable as names. */
+  | CREATE IDENT IDENT IDENT BY call PER IDENT IDENT IDENT type_list ret_opts where_having[w]
+                                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$));
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
+                                          CK($$->cols = shoal_ast_item(ctx, $6, NULL, @6));
+                                          $$->per = $8.s; $$->per_off = @8.off; $$->per_len = @8.len;
+                                          $$->ret = $12;
+                                          $$->ret->cohort_w = (shoal_word){$4.s, @4.off, @4.len};
+                                          $$->ret->cohort = $6;
+                                          $$->ret->active_w = (shoal_word){$9.s, @9.off, @9.len};
+                                          $$->ret->on_w = (shoal_word){$10.s, @10.off, @10.len};
+                                          $$->ret->types = $11;
+                                          $$->ret->where = $<node>w; }
   | DROP IDENT IDENT                    { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_DROP, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len; }
+    ;
+
+    /* event type names: "like" is a keyword too */
+type_list:
+    IDENT                               { shoal_node *n; CK(n = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
+                                          CK($$ = shoal_ast_list(ctx, NULL, n)); }
+  | LIKE                                { shoal_node *n; CK(n = shoal_ast_str(ctx, SHOAL_AST_NAME, "like", 4, @1));
+                                          CK($$ = shoal_ast_list(ctx, NULL, n)); }
+  | type_list ',' IDENT                 { shoal_node *n; CK(n = shoal_ast_str(ctx, SHOAL_AST_NAME, $3.s, $3.n, @3));
+                                          CK($$ = shoal_ast_list(ctx, $1, n)); }
+  | type_list ',' LIKE                  { shoal_node *n; CK(n = shoal_ast_str(ctx, SHOAL_AST_NAME, "like", 4, @3));
+                                          CK($$ = shoal_ast_list(ctx, $1, n)); }
+    ;
+
+ret_opts:
+    %empty                              { CK($$ = shoal_ast_retention(ctx)); }
+  | IDENT                               { CK($$ = shoal_ast_retention(ctx)); $$->mode = (shoal_word){$1.s, @1.off, @1.len}; }
+  | IDENT IDENT INT                     { CK($$ = shoal_ast_retention(ctx));
+                                          $$->at_w = (shoal_word){$1.s, @1.off, @1.len}; $$->least_w = (shoal_word){$2.s, @2.off, @2.len};
+                                          $$->least = $3.i; $$->least_off = @3.off; $$->least_len = @3.len; }
+  | IDENT IDENT INT IDENT               { CK($$ = shoal_ast_retention(ctx));
+                                          $$->at_w = (shoal_word){$1.s, @1.off, @1.len}; $$->least_w = (shoal_word){$2.s, @2.off, @2.len};
+                                          $$->least = $3.i; $$->least_off = @3.off; $$->least_len = @3.len;
+                                          $$->mode = (shoal_word){$4.s, @4.off, @4.len}; }
+  | IDENT IDENT IDENT INT               { CK($$ = shoal_ast_retention(ctx)); $$->mode = (shoal_word){$1.s, @1.off, @1.len};
+                                          $$->at_w = (shoal_word){$2.s, @2.off, @2.len}; $$->least_w = (shoal_word){$3.s, @3.off, @3.len};
+                                          $$->least = $4.i; $$->least_off = @4.off; $$->least_len = @4.len; }
     ;
 
 tiers:

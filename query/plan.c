@@ -884,8 +884,12 @@ static int def_parse(exec *x, const char *name, const char *kind, const shoal_st
 int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, int len, const shoal_stmt **def,
                         const char **text)
 {
-    int layer = !strcmp(kind, "layer");
-    const char *what = layer ? "a layer" : "tiers";
+    /* the kinds of named definitions, and how a message names one */
+    static const char *const kinds[] = {"layer", "tiers", "retention"};
+    static const char *const whats[] = {"a layer", "tiers", "a retention"};
+    int k = 0;
+    while (k < 2 && strcmp(kind, kinds[k])) k++;
+    const char *what = whats[k];
     shoal_err quiet;
     shoal_err_clear(&quiet);
     int rc = def_parse(x, name, kind, def, text, &quiet);
@@ -893,10 +897,11 @@ int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, in
         const shoal_stmt *other;
         const char *other_text;
         shoal_viewinfo vi;
-        shoal_err_clear(&quiet);
-        if (def_parse(x, name, layer ? "tiers" : "layer", &other, &other_text, &quiet) == 0)
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "\"%s\" is %s, not %s", name,
-                                 layer ? "tiers" : "a layer", what);
+        for (int o = 0; o < 3; o++) {
+            shoal_err_clear(&quiet);
+            if (o != k && def_parse(x, name, kinds[o], &other, &other_text, &quiet) == 0)
+                return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "\"%s\" is %s, not %s", name, whats[o], what);
+        }
         shoal_err_clear(&quiet);
         if (shoal_view_info(x->r, x->a, name, &vi, &quiet) == 0)
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "\"%s\" is a view, not %s", name, what);

@@ -8,9 +8,10 @@
 static const shoal_rowsrc sources[] = {
     {"flow", shoal_flow_plan, shoal_flow_rows, shoal_flow_explain},
     {"transitions", shoal_flow_plan, shoal_flow_rows, shoal_flow_explain},
+    {"retention", shoal_retention_plan, shoal_retention_rows, shoal_retention_explain},
 };
 
-const char shoal_rowsrc_names[] = "flow, transitions";
+const char shoal_rowsrc_names[] = "flow, transitions, retention";
 
 const shoal_rowsrc *shoal_rowsrc_find(const char *name)
 {

@@ -42,4 +42,11 @@ int shoal_flow_plan(exec *x, const shoal_stmt *st, plan *p);
 int shoal_flow_rows(exec *x, plan *p, shoal_rowsink *sink);
 int shoal_flow_explain(exec *x, const plan *p, char ***lines, int *n_lines);
 
+/* retention.c: FROM retention(name) — cohorts by a first event, active members per
+ * period since; and CREATE RETENTION (checked, then kept as its text by views.c). */
+int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p);
+int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink);
+int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines);
+int shoal_retention_create(exec *x, const shoal_stmt *st);
+
 #endif

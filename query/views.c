@@ -17,6 +17,7 @@
 
 #include "caltime.h"
 #include "plan.h"
+#include "rowsrc.h"
 
 static int sem(exec *x, int off, int len, const char *msg)
 {
@@ -341,10 +342,21 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
 {
     shoal_viewdef def;
     memset(&def, 0, sizeof def);
-    int named = !strcasecmp(st->name, "layer") || !strcasecmp(st->name, "tiers");
+    int named = !strcasecmp(st->name, "layer") || !strcasecmp(st->name, "tiers") || !strcasecmp(st->name, "retention");
     if (named && (is_event_column(st->vname) || !strcasecmp(st->vname, "count") || !strcasecmp(st->vname, "tier")))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a reserved name", st->vname);
     if (!strcasecmp(st->name, "tiers")) return create_tiers(x, st);
+    if (st->ret) {
+        /* CREATE RETENTION … COHORT BY …: checked by retention.c, kept as its text */
+        if (strcasecmp(st->name, "retention"))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
+                                 "only CREATE RETENTION takes COHORT BY …: expected %s name AS …", st->name);
+        int rc = shoal_retention_create(x, st);
+        return rc ? rc : define(x, st, "retention");
+    }
+    if (!strcasecmp(st->name, "retention"))
+        return sem(x, st->vname_off + st->vname_len, 0,
+                   "expected CREATE RETENTION name COHORT BY first(TYPE) PER DAY|WEEK|MONTH ACTIVE ON TYPE, …");
     if (tiers_form(st))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
                              "only CREATE TIERS takes (tier WHEN condition, …): expected %s name AS …", st->name);
@@ -375,10 +387,13 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     else if (!strcasecmp(st->name, "score")) want = SHOAL_VIEW_SCORE;
     else if (!strcasecmp(st->name, "layer")) want = -1;
     else if (!strcasecmp(st->name, "tiers")) want = -2;
+    else if (!strcasecmp(st->name, "retention")) want = -3;
     else if (strcasecmp(st->name, "view"))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER or DROP TIERS but found \"%s\"", st->name);
-    const char *want_word = want == -1 ? "layer" : want == -2 ? "tiers" : NULL;
+                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER, DROP TIERS or DROP RETENTION but found \"%s\"", st->name);
+    static const char *const words[] = {NULL, "layer", "tiers", "retention"};
+    static const char *const whats[] = {NULL, "a layer", "tiers", "a retention"};
+    const char *want_word = want < 0 ? words[-want] : NULL;
     shoal_reader *r;
     int rc = shoal_reader_open(x->db, &r, x->err);
     if (rc) return rc;
@@ -398,18 +413,19 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     shoal_err e;
     shoal_err_clear(&e);
     if (layer) {
-        const char *kind = nd.kind.len == 5 && !memcmp(nd.kind.ptr, "tiers", 5) ? "tiers" : "layer";
+        int k = nd.kind.len == 5 && !memcmp(nd.kind.ptr, "tiers", 5) ? 2 : nd.kind.len == 9 && !memcmp(nd.kind.ptr, "retention", 9) ? 3 : 1;
+        const char *kind = words[k];
         if (want > 0 || (want_word && strcmp(want_word, kind)))
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s",
-                                 st->vname, !strcmp(kind, "tiers") ? "tiers" : "a layer",
+                                 st->vname, whats[k],
                                  want == SHOAL_VIEW_SCORE ? "a score view" : want == SHOAL_VIEW_COUNTERS ? "a counters view"
-                                 : want == -1 ? "a layer" : "tiers");
+                                 : whats[-want]);
         if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
         return 0;
     }
     if (want < 0)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a view, not %s", st->vname,
-                             want == -1 ? "a layer" : "tiers");
+                             whats[-want]);
     if (want && vi.def.kind != want)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is not a %s view", st->vname,
                              want == SHOAL_VIEW_SCORE ? "score" : "counters");
