@@ -1265,7 +1265,9 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
         x->now = t;
     }
     p->now = x->now;
-    /* flow(name), retention(name) …: the source plans its rows (rowsrc.h). */
+    /* flow(name), retention(name) …: the source plans its rows (rowsrc.h), and may take
+     * the part of WHERE that is about members for itself (p->where_ast). */
+    p->where_ast = st->where;
     if (p->src == SRC_ROWS) {
         int rc = p->rsrc->plan(x, st, p);
         if (rc) return rc;
@@ -1283,9 +1285,9 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     for (const shoal_item *it = st->cols; it; it = it->next) p->grouped |= has_row_agg(c, it->expr);
     for (const shoal_item *it = st->order; it; it = it->next) p->grouped |= has_row_agg(c, it->expr);
 
-    if (st->where) {
+    if (p->where_ast) {
         c->clause = "WHERE";
-        if (!(p->where = compile(c, st->where, row_mode))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
+        if (!(p->where = compile(c, p->where_ast, row_mode))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
         c->clause = NULL;
     }
     if (p->src == SRC_EVENTS && p->where) {

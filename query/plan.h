@@ -181,6 +181,7 @@ typedef struct plan {
     uint8_t *type_filter;    /* events: types WHERE can accept; NULL = all */
     uint32_t n_types;
     cx *where;
+    const shoal_node *where_ast;   /* the WHERE compiled: the statement's, less what a row source took */
     /* per-member aggregates */
     magg *maggs;
     int n_maggs;

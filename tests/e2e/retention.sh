@@ -109,6 +109,20 @@ same "retention: per week in Asia/Shanghai" \
     "$(ret_sql week '+8 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)"
 "$SHOAL" query "SET TIMEZONE = 'UTC'" >/dev/null
 
+# WHERE's conditions on members restrict the cohorts (a layer, an aggregate); the rest
+# filter the rows
+check "retention: a layer" "$SHOAL" query "CREATE LAYER talkers AS count(comment, like) >= 3"
+TALKERS="member IN (SELECT member FROM ev WHERE type IN ('comment', 'like') GROUP BY member HAVING count(*) >= 3)"
+same "retention: cohorts of the members in a layer" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly) WHERE member IN talkers AND k <= 3 ORDER BY cohort, k" \
+    "SELECT * FROM ($(ret_sql week '+0 hours' "$TALKERS" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)) WHERE k <= 3"
+same "retention: cohorts of the members outside a layer, by an aggregate, AS OF" \
+    "SELECT * FROM retention(weekly) WHERE k <= 3 AND member NOT IN talkers AND count(post) DURING all_time >= 1 ORDER BY cohort, k AS OF '$CUT'" \
+    "SELECT * FROM ($(ret_sql week '+0 hours' "member NOT IN (SELECT member FROM e WHERE type IN ('comment', 'like') GROUP BY member HAVING count(*) >= 3)
+       AND member IN (SELECT member FROM e WHERE type = 'post')" "'post', 'comment', 'like'" "$ALL" = 1 $CUT $CUT)) WHERE k <= 3"
+plan=$("$SHOAL" query "EXPLAIN SELECT * FROM retention(weekly) WHERE member IN talkers AND k <= 3")
+check_grep "retention: EXPLAIN shows the members' query" 'cohorts only of the members for whom member IN talkers holds' "$plan"
+
 # the late joins are in the data, and move members: the answer without them differs
 lates=$(sqlite3 "$T/oracle.db" "SELECT count(*) FROM ev WHERE type = 'join' AND seq > (SELECT max(seq) FROM ev WHERE type != 'join')")
 if [ "$lates" -gt 20 ]; then ok "retention: the data has late joins ($lates)"; else fail "retention: the data has late joins" "$lates"; fi
