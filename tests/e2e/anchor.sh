@@ -93,6 +93,13 @@ same "anchor: AS OF a date" \
      SELECT member, CASE WHEN j IS NOT NULL THEN (SELECT count(*) FROM ev WHERE ev.member = c.member AND type = 'post'
        AND ms >= j AND ms < j + 7*$D AND ms <= $CUTMS) END FROM c ORDER BY member"
 
+SEQ=$(( $(wc -l < "$T/ev.ndjson") - 40 ))
+same "anchor: AS OF SEQ (the last late joins unseen)" \
+    "SELECT member, count(post) WITHIN 7 DAYS AFTER first(join) AS p7 FROM members ORDER BY member AS OF SEQ $SEQ" \
+    "WITH c AS (SELECT member, min(CASE WHEN type = 'join' THEN ms END) AS j FROM ev WHERE seq <= $SEQ GROUP BY member)
+     SELECT member, CASE WHEN j IS NOT NULL THEN (SELECT count(*) FROM ev WHERE ev.member = c.member AND type = 'post'
+       AND ms >= j AND ms < j + 7*$D AND seq <= $SEQ) END FROM c ORDER BY member"
+
 # the late joins matter: the same question over the log without them differs
 lates=$(sqlite3 "$T/oracle.db" "SELECT count(*) FROM ev WHERE type = 'join' AND seq > (SELECT max(seq) FROM ev WHERE type != 'join')")
 if [ "$lates" -gt 20 ]; then ok "anchor: the data has late joins ($lates)"; else fail "anchor: the data has late joins" "$lates"; fi

@@ -96,6 +96,14 @@ CUT=2025-02-10T23:00:00.000Z
 same "retention: AS OF a date (later joins and activity unseen, periods up to its own)" \
     "SELECT * FROM retention(weekly) ORDER BY cohort, k AS OF '$CUT'" \
     "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $CUT $CUT)"
+same "retention: DURING keeps the cohorts whose period meets the window" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly) DURING BETWEEN '2025-01-15' AND '2025-02-03' ORDER BY cohort, k" \
+    "SELECT * FROM ($(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)) WHERE c BETWEEN '2025-01-13' AND '2025-02-03'"
+# AS OF SEQ: the records after it are not seen (the late joins are at the end)
+SEQ=$(( $(wc -l < "$T/ev.ndjson") - 60 ))
+same "retention: AS OF SEQ (the last late joins unseen)" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly) ORDER BY cohort, k AS OF SEQ $SEQ" \
+    "$(ret_sql week '+0 hours' "seq <= $SEQ" "'post', 'comment', 'like'" "seq <= $SEQ" = 1 $NOW 9999)"
 same "retention: WHERE, grouping and ordering over the rows" \
     "SET NOW = '$NOW'; SELECT k, sum(active) AS a, sum(cohort_size) AS n FROM retention(weekly) WHERE cohort >= '2025-01-13' AND k <= 4 GROUP BY k ORDER BY k" \
     "SELECT k, sum(act), sum(n) FROM ($(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)) WHERE c >= '2025-01-13' AND k <= 4 GROUP BY k ORDER BY k"
