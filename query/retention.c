@@ -42,6 +42,7 @@ typedef struct ret {
     const char *name;
     int name_off, name_len;
     int unit, unbounded;
+    int recurring;                 /* COHORT BY each(…): a cohort for every period with a start event */
     unsigned least;
     const magg *cohort, *active;   /* the definition's aggregates, compiled (types, filter) */
     int64_t p0, n_periods;         /* periods p0, p0 + 1 step, …: the earliest event's to now's */
@@ -103,9 +104,12 @@ static int check_words(exec *x, const shoal_stmt *st, ret *r)
     if (!(r->unit = unit_of(st->per)))
         return sem(x, st->per_off, st->per_len, "unknown period \"%s\" (expected DAY, WEEK or MONTH)", st->per);
     const shoal_node *c = d->cohort;
-    if (strcasecmp(c->s, "first"))
-        return sem(x, c->off, c->len, "%s", "a cohort is made by first(TYPE [WHERE …]), e.g. COHORT BY first(join)");
-    if (c->win || c->anc) return sem(x, c->off, c->len, "%s", "a cohort's first(…) takes no window");
+    r->recurring = !strcasecmp(c->s, "each");
+    if (strcasecmp(c->s, "first") && !r->recurring)
+        return sem(x, c->off, c->len, "%s",
+                   "a cohort is made by first(TYPE [WHERE …]) or each(TYPE [WHERE …]), e.g. COHORT BY first(join)");
+    if (c->win || c->anc || (c->flags & SHOAL_AST_F_DISTINCT) || (!c->list && !(c->flags & SHOAL_AST_F_STAR)))
+        return sem(x, c->off, c->len, "%s", "a cohort's first(…) takes event types, an optional WHERE and no window");
     if (d->mode.s) {
         if (!strcasecmp(d->mode.s, "unbounded")) r->unbounded = 1;
         else if (strcasecmp(d->mode.s, "bounded"))
@@ -146,6 +150,15 @@ static int compile_def(exec *x, const shoal_stmt *st, ret *r)
     const shoal_node *last = d->where ? d->where : d->types->tail;
     count->len = last->off + last->len - count->off;
     items[0].expr = d->cohort;
+    if (!strcasecmp(d->cohort->s, "each")) {
+        /* each(join WHERE …): its types and filter, compiled as a count's */
+        shoal_node *e = shoal_arena_alloc(x->a, sizeof *e);
+        if (!e) return nomem(x);
+        *e = *d->cohort;
+        e->s = "count";
+        e->n = 5;
+        items[0].expr = e;
+    }
     items[0].next = &items[1];
     items[1].expr = count;
     q->kind = SHOAL_STMT_SELECT;
@@ -402,6 +415,7 @@ int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
             }
         }
         size_t cells = (size_t)p->n_members + 1, per = r->least > 1 ? (size_t)r->n_periods : ((size_t)r->n_periods + 63) / 64 * 8;
+        if (r->recurring) per += ((size_t)r->n_periods + 63) / 64 * 8;
         if ((double)cells * (double)per > (double)MAX_CELLS_BYTES ||
             (double)r->n_periods * (double)r->n_periods * 4 > (double)MAX_CELLS_BYTES)
             return shoal_err_set(x->err, SHOAL_ERANGE, r->name_off, r->name_len,
@@ -444,10 +458,11 @@ static int holds(exec *x, const cx *filter, const shoal_rec *rec)
 static int has_type(const magg *g, uint32_t t) { return !g->types || (g->types[t >> 3] >> (t & 7) & 1); }
 
 /* One pass over the log: each member's first cohort event into first[] (have[] says
- * there is one), and their activity per period into cells (a bit per period, or with
- * AT LEAST n a byte per period that stops at n). */
-static int scan(exec *x, const plan *p, const ret *r, int64_t *first, uint8_t *have, uint64_t *bits, uint8_t *bytes,
-                size_t words)
+ * there is one), with each(…) every period they had one in starts (a bit per period),
+ * and their activity per period into cells (a bit per period, or with AT LEAST n a
+ * byte per period that stops at n). */
+static int scan(exec *x, const plan *p, const ret *r, int64_t *first, uint8_t *have, uint64_t *starts, uint64_t *bits,
+                uint8_t *bytes, size_t words)
 {
     shoal_logcur *cur;
     int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
@@ -466,7 +481,13 @@ static int scan(exec *x, const plan *p, const ret *r, int64_t *first, uint8_t *h
         }
         uint32_t m = rec.member, t = rec.type;
         if (rec.ts > p->cut_ts || m == 0 || m > n_members || t == 0 || t > n_types) continue;
-        if (has_type(r->cohort, t) && (!have[m] || rec.ts < first[m]) && holds(x, r->cohort->filter, &rec)) {
+        if (starts) {
+            if (has_type(r->cohort, t) && holds(x, r->cohort->filter, &rec)) {
+                int64_t q = period_index(r, period_of(r->unit, shoal_plan_local_day(x, rec.ts)));
+                if (q >= 0 && q < r->n_periods) starts[(size_t)m * words + (size_t)q / 64] |= (uint64_t)1 << (q & 63);
+                have[m] = 1;
+            }
+        } else if (has_type(r->cohort, t) && (!have[m] || rec.ts < first[m]) && holds(x, r->cohort->filter, &rec)) {
             first[m] = rec.ts;
             have[m] = 1;
         }
@@ -487,6 +508,26 @@ static int scan(exec *x, const plan *p, const ret *r, int64_t *first, uint8_t *h
     return rc < 0 ? rc : 0;
 }
 
+/* A member of cohort c (a period index) into the cohort's active counts a[k], from
+ * their activity: bits b (a bit per period) or bytes y (a count per period). */
+static void tally(const ret *r, int64_t c, int64_t np, const uint64_t *b, const uint8_t *y, int64_t *a)
+{
+#define ACTIVE(q) (b ? (b[(q) / 64] >> ((q) & 63) & 1) : y[q] >= r->least)
+    if (r->unbounded) {
+        /* active in period c + k or a later one: every k up to the last active period */
+        int64_t last = -1;
+        for (int64_t q = np - 1; q >= c; q--)
+            if (ACTIVE(q)) {
+                last = q;
+                break;
+            }
+        for (int64_t q = c; q <= last; q++) a[q - c]++;
+    } else {
+        for (int64_t q = c; q < np; q++) a[q - c] += ACTIVE(q);
+    }
+#undef ACTIVE
+}
+
 int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
 {
     const ret *r = p->rs_state;
@@ -496,13 +537,14 @@ int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
     uint8_t *have = shoal_malloc(nm);
     uint64_t *bits = r->least > 1 ? NULL : shoal_malloc(sizeof *bits * nm * words);
     uint8_t *bytes = r->least > 1 ? shoal_malloc(nm * np) : NULL;
+    uint64_t *starts = r->recurring ? shoal_malloc(sizeof *starts * nm * words) : NULL;
     /* the matrix: cohort c's counts for k = 0 .. np - 1 - c start at tri[c] */
     size_t *tri = shoal_malloc(sizeof *tri * (np + 1));
     int64_t *size = shoal_malloc(sizeof *size * np);
     int64_t *act = NULL;
     uint8_t *only = NULL;
     int rc = 0;
-    if (!first || !have || (!bits && !bytes) || !tri || !size) {
+    if (!first || !have || (!bits && !bytes) || (r->recurring && !starts) || !tri || !size) {
         rc = nomem(x);
         goto fail;
     }
@@ -510,6 +552,7 @@ int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
     memset(size, 0, sizeof *size * np);
     if (bits) memset(bits, 0, sizeof *bits * nm * words);
     if (bytes) memset(bytes, 0, nm * np);
+    if (starts) memset(starts, 0, sizeof *starts * nm * words);
     tri[0] = 0;
     for (size_t c = 0; c < np; c++) tri[c + 1] = tri[c] + (np - c);
     if (!(act = shoal_malloc(sizeof *act * (tri[np] + 1)))) {
@@ -517,7 +560,7 @@ int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
         goto fail;
     }
     memset(act, 0, sizeof *act * (tri[np] + 1));
-    if ((rc = scan(x, p, r, first, have, bits, bytes, words))) goto fail;
+    if ((rc = scan(x, p, r, first, have, starts, bits, bytes, words))) goto fail;
     if (r->members) {
         /* the members WHERE keeps: the others leave every cohort */
         if (!(only = shoal_malloc(nm / 8 + 1))) {
@@ -535,26 +578,22 @@ int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             goto fail;
         }
+        const uint64_t *b = bits ? bits + m * words : NULL;
+        const uint8_t *y = bytes ? bytes + m * np : NULL;
+        if (starts) {
+            /* each(…): in the cohort of every period with a start event */
+            const uint64_t *st = starts + m * words;
+            for (int64_t c = r->c_lo; c <= r->c_hi; c++)
+                if (st[c / 64] >> (c & 63) & 1) {
+                    size[c]++;
+                    tally(r, c, (int64_t)np, b, y, act + tri[c]);
+                }
+            continue;
+        }
         int64_t c = period_index(r, period_of(r->unit, shoal_plan_local_day(x, first[m])));
         if (c < r->c_lo || c > r->c_hi) continue;
         size[c]++;
-        int64_t *a = act + tri[c];
-        const uint64_t *b = bits ? bits + m * words : NULL;
-        const uint8_t *y = bytes ? bytes + m * np : NULL;
-#define ACTIVE(q) (b ? (b[(q) / 64] >> ((q) & 63) & 1) : y[q] >= r->least)
-        if (r->unbounded) {
-            /* active in period c + k or a later one: every k up to the last active period */
-            int64_t last = -1;
-            for (int64_t q = (int64_t)np - 1; q >= c; q--)
-                if (ACTIVE(q)) {
-                    last = q;
-                    break;
-                }
-            for (int64_t q = c; q <= last; q++) a[q - c]++;
-        } else {
-            for (int64_t q = c; q < (int64_t)np; q++) a[q - c] += ACTIVE(q);
-        }
-#undef ACTIVE
+        tally(r, c, (int64_t)np, b, y, act + tri[c]);
     }
 
     for (int64_t c = r->c_lo; c <= r->c_hi; c++) {
@@ -579,6 +618,7 @@ fail:
     shoal_free(have);
     shoal_free(bits);
     shoal_free(bytes);
+    shoal_free(starts);
     shoal_free(tri);
     shoal_free(size);
     shoal_free(act);
@@ -604,9 +644,9 @@ int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines)
     if (r->none) {
         LINE("retention %s PER %s: no event by now, no row", r->name, units[r->unit]);
     } else {
-        LINE("retention %s PER %s: %" PRId64 " period%s from the earliest event's to now's, cohorts by %s, "
+        LINE("retention %s PER %s: %" PRId64 " period%s from the earliest event's to now's, cohorts by %s%s, "
              "active on %s%s%s", r->name, units[r->unit], r->n_periods, r->n_periods == 1 ? "" : "s",
-             r->cohort->desc, r->active->desc, r->unbounded ? ", unbounded (in period k or later)" : "",
+             "", r->cohort->desc, r->active->desc, r->unbounded ? ", unbounded (in period k or later)" : "",
              r->least > 1 ? ", at least n actions a period" : "");
         LINE("  scan log: seq 1..%" PRIu64 ", one pass: each member's first cohort event and their active periods "
              "(%s per member and period, %.1f MiB)", p->max_seq, r->least > 1 ? "a byte" : "a bit",

@@ -20,11 +20,12 @@ SQL
 
 # The oracle's SQL for a retention. Times in the data all read YYYY-MM-DDTHH:MM:SS.sssZ,
 # so they compare as text.
-#   ret_sql UNIT OFFSET COHORT-WHERE TYPES ACTIVE-WHERE MODE LEAST NOW CUT
+#   ret_sql UNIT OFFSET COHORT-WHERE TYPES ACTIVE-WHERE MODE LEAST NOW CUT [each]
 # UNIT day|week|month; OFFSET the zone's ('+8 hours'); MODE = (bounded) or >= (unbounded);
-# NOW the instant now is; CUT the AS OF instant ('9999' for none).
+# NOW the instant now is; CUT the AS OF instant ('9999' for none); each: a cohort for every
+# period with a join (COHORT BY each(join)), else the first join's.
 ret_sql() {
-    local unit=$1 off=$2 cw=$3 types=$4 aw=$5 op=$6 least=$7 now=$8 cut=$9
+    local unit=$1 off=$2 cw=$3 types=$4 aw=$5 op=$6 least=$7 now=$8 cut=$9 each=${10:-}
     pexpr() {
         case $unit in
         day) echo "date($1, '$off')" ;;
@@ -39,12 +40,14 @@ ret_sql() {
         month) echo "strftime('%Y-%m', $1 || '-01', '+' || $2 || ' months')" ;;
         esac
     }
-    local nowp
+    local nowp jsql
     nowp=$(pexpr "'$now'")
+    jsql="SELECT member, $(pexpr 'min(ts)') AS c FROM e WHERE type = 'join' AND ($cw) GROUP BY member"
+    [ "$each" = each ] && jsql="SELECT DISTINCT member, $(pexpr ts) AS c FROM e WHERE type = 'join' AND ($cw)"
     cat <<SQL
 WITH RECURSIVE ks(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM ks WHERE k < 1000),
 e AS (SELECT * FROM ev WHERE ts <= '$cut'),
-j AS (SELECT member, $(pexpr 'min(ts)') AS c FROM e WHERE type = 'join' AND ($cw) GROUP BY member),
+j AS ($jsql),
 a AS (SELECT member, $(pexpr ts) AS p FROM e WHERE type IN ($types) AND ($aw) GROUP BY member, p
       HAVING count(*) >= $least AND p <= $nowp),
 sz AS (SELECT c, count(*) AS n FROM j WHERE c <= $nowp GROUP BY c),
@@ -70,7 +73,9 @@ check "retention: CREATE RETENTION, every form" "$SHOAL" query "
   CREATE RETENTION monthly COHORT BY first(join) PER MONTH ACTIVE ON post;
   CREATE RETENTION weekly_unbounded COHORT BY first(join) PER WEEK ACTIVE ON post, comment UNBOUNDED;
   CREATE RETENTION weekly_2 COHORT BY first(join WHERE group = 'g-1') PER WEEK ACTIVE ON post, like AT LEAST 2 WHERE member != 'm-3';
-  CREATE RETENTION monthly_u2 COHORT BY first(join) PER MONTH ACTIVE ON like, comment UNBOUNDED AT LEAST 3"
+  CREATE RETENTION monthly_u2 COHORT BY first(join) PER MONTH ACTIVE ON like, comment UNBOUNDED AT LEAST 3;
+  CREATE RETENTION weekly_each COHORT BY each(join) PER WEEK ACTIVE ON post, comment;
+  CREATE RETENTION daily_each_u COHORT BY each(join WHERE group != 'g-2') PER DAY ACTIVE ON like UNBOUNDED"
 
 NOW=2025-03-20T10:00:00.000Z
 ALL="1 = 1"
@@ -92,6 +97,12 @@ same "retention: AT LEAST 2, filters on the cohort's event and on the activity" 
 same "retention: unbounded AT LEAST 3" \
     "SET NOW = '$NOW'; SELECT * FROM retention(monthly_u2) ORDER BY cohort, k" \
     "$(ret_sql month '+0 hours' "$ALL" "'like', 'comment'" "$ALL" '>=' 3 $NOW 9999)"
+same "retention: recurring cohorts, each(join)" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly_each) ORDER BY cohort, k" \
+    "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment'" "$ALL" = 1 $NOW 9999 each)"
+same "retention: recurring cohorts per day, unbounded, with a filter, in Asia/Shanghai" \
+    "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM retention(daily_each_u) ORDER BY cohort, k; SET TIMEZONE = 'UTC'" \
+    "$(ret_sql day '+8 hours' "grp != 'g-2'" "'like'" "$ALL" '>=' 1 $NOW 9999 each)"
 CUT=2025-02-10T23:00:00.000Z
 same "retention: AS OF a date (later joins and activity unseen, periods up to its own)" \
     "SELECT * FROM retention(weekly) ORDER BY cohort, k AS OF '$CUT'" \
@@ -153,7 +164,7 @@ err() {
     check_eq "$name" "$got" "$want"
 }
 err "retention: COHORT BY takes first()" "CREATE RETENTION r COHORT BY last(join) PER WEEK ACTIVE ON post" \
-'query:1:30: error: a cohort is made by first(TYPE [WHERE …]), e.g. COHORT BY first(join)
+'query:1:30: error: a cohort is made by first(TYPE [WHERE …]) or each(TYPE [WHERE …]), e.g. COHORT BY first(join)
 CREATE RETENTION r COHORT BY last(join) PER WEEK ACTIVE ON post
                              ^~~~~~~~~~'
 err "retention: the unit" "CREATE RETENTION r COHORT BY first(join) PER YEAR ACTIVE ON post" \
