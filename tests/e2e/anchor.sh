@@ -93,6 +93,11 @@ same "anchor: AS OF a date" \
      SELECT member, CASE WHEN j IS NOT NULL THEN (SELECT count(*) FROM ev WHERE ev.member = c.member AND type = 'post'
        AND ms >= j AND ms < j + 7*$D AND ms <= $CUTMS) END FROM c ORDER BY member"
 
+same "anchor: AS OF a date, with a view keeping count(*) (who the members were then)" \
+    "CREATE COUNTERS seen AS count(*); SELECT member, count(post) WITHIN 7 DAYS AFTER first(join) AS p7 FROM members ORDER BY member AS OF '$CUT'; DROP COUNTERS seen" \
+    "WITH c AS (SELECT member, min(CASE WHEN type = 'join' THEN ms END) AS j FROM ev WHERE ms <= $CUTMS GROUP BY member)
+     SELECT member, CASE WHEN j IS NOT NULL THEN (SELECT count(*) FROM ev WHERE ev.member = c.member AND type = 'post'
+       AND ms >= j AND ms < j + 7*$D AND ms <= $CUTMS) END FROM c ORDER BY member"
 SEQ=$(( $(wc -l < "$T/ev.ndjson") - 40 ))
 same "anchor: AS OF SEQ (the last late joins unseen)" \
     "SELECT member, count(post) WITHIN 7 DAYS AFTER first(join) AS p7 FROM members ORDER BY member AS OF SEQ $SEQ" \
