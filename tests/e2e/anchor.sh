@@ -21,7 +21,8 @@ CREATE VIEW ev AS SELECT rowid AS seq, json_extract(j, '$.ts') AS ts,
     json_extract(j, '$.group') AS grp, json_extract(j, '$.words') AS words,
     json_extract(j, '$.original') AS original FROM raw;
 CREATE TABLE m AS SELECT member,
-    min(CASE WHEN type = 'join' THEN ms END) AS j1, max(CASE WHEN type = 'join' THEN ms END) AS jn
+    min(CASE WHEN type = 'join' THEN ms END) AS j1, max(CASE WHEN type = 'join' THEN ms END) AS jn,
+    min(CASE WHEN type = 'join' THEN ts END) AS j1ts
     FROM ev GROUP BY member;
 SQL
 
@@ -69,6 +70,21 @@ same "anchor: IS NULL picks the members without a join" \
 same "anchor: GROUP BY the anchored count (NULL for no join)" \
     "SELECT count(post) WITHIN 7 DAYS AFTER first(join) AS p, count(*) FROM members GROUP BY p ORDER BY p" \
     "SELECT CASE WHEN j1 IS NOT NULL THEN $P7 END AS p, count(*) FROM m GROUP BY p ORDER BY p"
+
+# the newcomers' question: per join cohort, the median time from the join to the first
+# word (within 30 days) and the share who spoke within 7 days
+same "anchor: newcomers per join week, median time to the first word, share who spoke" \
+    "SELECT week(first(join)) AS cohort, count(*) AS joined,
+            median(first(post, comment) WITHIN 30 DAYS AFTER first(join) - first(join)) AS to_first_word,
+            avg(CASE WHEN count(post, comment) WITHIN 7 DAYS AFTER first(join) > 0 THEN 1.0 ELSE 0 END) AS spoke_7d
+     FROM members WHERE first(join) IS NOT NULL GROUP BY cohort ORDER BY cohort" \
+    "WITH d AS (SELECT date(j1ts, '-6 days', 'weekday 1') AS c,
+                (SELECT min(ms) FROM ev WHERE ev.member = m.member AND type IN ('post', 'comment') AND ms >= j1 AND ms < j1 + 30*$D) - j1 AS dt,
+                (SELECT count(*) FROM ev WHERE ev.member = m.member AND type IN ('post', 'comment') AND ms >= j1 AND ms < j1 + 7*$D) > 0 AS spoke
+              FROM m WHERE j1 IS NOT NULL),
+     r AS (SELECT c, dt, row_number() OVER (PARTITION BY c ORDER BY dt) AS i, count(*) OVER (PARTITION BY c) AS n FROM d WHERE dt IS NOT NULL),
+     med AS (SELECT c, avg(dt) AS md FROM r WHERE i IN ((n + 1) / 2, (n + 2) / 2) GROUP BY c)
+     SELECT d.c, count(*), (SELECT md FROM med WHERE med.c = d.c), avg(spoke) FROM d GROUP BY d.c ORDER BY d.c"
 
 check "anchor: CREATE LAYER and TIERS over anchored windows" "$SHOAL" query \
     "CREATE LAYER quick_start AS count(post) WITHIN 7 DAYS AFTER first(join) >= 1;
