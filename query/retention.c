@@ -36,7 +36,6 @@
 /* AT LEAST n counts in a byte per member and period. */
 #define MAX_LEAST 255
 
-enum { UNIT_DAY = 1, UNIT_WEEK, UNIT_MONTH };
 
 typedef struct ret {
     const char *name;
@@ -66,24 +65,9 @@ static int sem(exec *x, int off, int len, const char *fmt, const char *a)
 
 /* ---------------------------------------------------------------- periods */
 
-/* A period is a number (the values of day(), week() and month()): the local day, the
- * Monday that starts the week, year * 12 + month - 1. */
-static int64_t period_of(int unit, int64_t day)
-{
-    return unit == UNIT_DAY ? day : unit == UNIT_WEEK ? shoal_cal_week_start(day) : shoal_cal_month_of_day(day);
-}
+static int64_t period_at(const ret *r, int64_t i) { return r->p0 + (r->unit == SHOAL_PER_WEEK ? 7 * i : i); }
 
-static int64_t period_at(const ret *r, int64_t i) { return r->p0 + (r->unit == UNIT_WEEK ? 7 * i : i); }
-
-static int64_t period_index(const ret *r, int64_t p) { return r->unit == UNIT_WEEK ? (p - r->p0) / 7 : p - r->p0; }
-
-static int unit_of(const char *s)
-{
-    if (!strcasecmp(s, "day")) return UNIT_DAY;
-    if (!strcasecmp(s, "week")) return UNIT_WEEK;
-    if (!strcasecmp(s, "month")) return UNIT_MONTH;
-    return 0;
-}
+static int64_t period_index(const ret *r, int64_t p) { return r->unit == SHOAL_PER_WEEK ? (p - r->p0) / 7 : p - r->p0; }
 
 /* ---------------------------------------------------------------- the definition */
 
@@ -101,7 +85,7 @@ static int check_words(exec *x, const shoal_stmt *st, ret *r)
     if ((rc = word_is(x, &d->cohort_w, "cohort", "COHORT"))) return rc;
     if ((rc = word_is(x, &d->active_w, "active", "ACTIVE"))) return rc;
     if ((rc = word_is(x, &d->on_w, "on", "ON"))) return rc;
-    if (!(r->unit = unit_of(st->per)))
+    if (!(r->unit = shoal_per_unit(st->per)))
         return sem(x, st->per_off, st->per_len, "unknown period \"%s\" (expected DAY, WEEK or MONTH)", st->per);
     const shoal_node *c = d->cohort;
     r->recurring = !strcasecmp(c->s, "each");
@@ -397,8 +381,8 @@ int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
     if (first == INT64_MAX || first > x->now) {
         r->none = 1;
     } else {
-        r->p0 = period_of(r->unit, shoal_plan_local_day(x, first));
-        r->n_periods = period_index(r, period_of(r->unit, shoal_plan_local_day(x, x->now))) + 1;
+        r->p0 = shoal_per_of(r->unit, shoal_plan_local_day(x, first));
+        r->n_periods = period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, x->now))) + 1;
         r->c_lo = 0;
         r->c_hi = r->n_periods - 1;
         /* DURING: the cohorts whose period meets the window */
@@ -408,8 +392,8 @@ int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
             if (lo > hi - 1) {
                 r->c_lo = 1, r->c_hi = 0;
             } else {
-                int64_t a = lo == INT64_MIN ? INT64_MIN : period_index(r, period_of(r->unit, shoal_plan_local_day(x, lo)));
-                int64_t b = hi == INT64_MAX ? INT64_MAX : period_index(r, period_of(r->unit, shoal_plan_local_day(x, hi - 1)));
+                int64_t a = lo == INT64_MIN ? INT64_MIN : period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, lo)));
+                int64_t b = hi == INT64_MAX ? INT64_MAX : period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, hi - 1)));
                 if (a > r->c_lo) r->c_lo = a;
                 if (b < r->c_hi) r->c_hi = b;
             }
@@ -435,7 +419,7 @@ int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
     static const uint8_t ns[] = {0, 0, 0, 0, 0};
     p->n_src = 5;
     p->src_names = cols;
-    p->src_rt = r->unit == UNIT_MONTH ? rt_month : rt_day;
+    p->src_rt = r->unit == SHOAL_PER_MONTH ? rt_month : rt_day;
     p->src_ns = ns;
     p->rs_state = r;
     return 0;
@@ -483,7 +467,7 @@ static int scan(exec *x, const plan *p, const ret *r, int64_t *first, uint8_t *h
         if (rec.ts > p->cut_ts || m == 0 || m > n_members || t == 0 || t > n_types) continue;
         if (starts) {
             if (has_type(r->cohort, t) && holds(x, r->cohort->filter, &rec)) {
-                int64_t q = period_index(r, period_of(r->unit, shoal_plan_local_day(x, rec.ts)));
+                int64_t q = period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, rec.ts)));
                 if (q >= 0 && q < r->n_periods) starts[(size_t)m * words + (size_t)q / 64] |= (uint64_t)1 << (q & 63);
                 have[m] = 1;
             }
@@ -492,7 +476,7 @@ static int scan(exec *x, const plan *p, const ret *r, int64_t *first, uint8_t *h
             have[m] = 1;
         }
         if (has_type(r->active, t) && holds(x, r->active->filter, &rec)) {
-            int64_t q = period_index(r, period_of(r->unit, shoal_plan_local_day(x, rec.ts)));
+            int64_t q = period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, rec.ts)));
             if (q < 0 || q >= r->n_periods) continue;   /* after now */
             if (bytes) {
                 uint8_t *c = &bytes[(size_t)m * (size_t)r->n_periods + (size_t)q];
@@ -590,7 +574,7 @@ int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
                 }
             continue;
         }
-        int64_t c = period_index(r, period_of(r->unit, shoal_plan_local_day(x, first[m])));
+        int64_t c = period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, first[m])));
         if (c < r->c_lo || c > r->c_hi) continue;
         size[c]++;
         tally(r, c, (int64_t)np, b, y, act + tri[c]);
@@ -605,7 +589,7 @@ int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
             }
             int64_t n_act = act[tri[c] + (size_t)k];
             qval row[5];
-            row[0] = (qval){.t = r->unit == UNIT_MONTH ? V_MONTH : V_DATE, .u.i = period_at(r, c)};
+            row[0] = (qval){.t = r->unit == SHOAL_PER_MONTH ? V_MONTH : V_DATE, .u.i = period_at(r, c)};
             row[1] = (qval){.t = V_INT, .u.i = size[c]};
             row[2] = (qval){.t = V_INT, .u.i = k};
             row[3] = (qval){.t = V_INT, .u.i = n_act};

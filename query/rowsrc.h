@@ -9,6 +9,9 @@
 #ifndef SHOAL_ROWSRC_H
 #define SHOAL_ROWSRC_H
 
+#include <strings.h>
+
+#include "caltime.h"
 #include "plan.h"
 
 typedef struct shoal_rowsrc {
@@ -24,6 +27,29 @@ typedef struct shoal_rowsrc {
     /* What rows will do, as lines in x->a, for EXPLAIN. */
     int (*explain)(exec *x, const plan *p, char ***lines, int *n_lines);
 } shoal_rowsrc;
+
+/* The periods of PER DAY|WEEK|MONTH. A period is a number, the value of day(), week()
+ * or month(): the local day, the Monday that starts the week, year * 12 + month - 1. */
+enum { SHOAL_PER_DAY = 1, SHOAL_PER_WEEK, SHOAL_PER_MONTH };
+
+/* The unit a word names (DAY, WEEK, MONTH), or 0. */
+static inline int shoal_per_unit(const char *s)
+{
+    if (!strcasecmp(s, "day")) return SHOAL_PER_DAY;
+    if (!strcasecmp(s, "week")) return SHOAL_PER_WEEK;
+    if (!strcasecmp(s, "month")) return SHOAL_PER_MONTH;
+    return 0;
+}
+
+/* The period of local day day. */
+static inline int64_t shoal_per_of(int unit, int64_t day)
+{
+    return unit == SHOAL_PER_DAY ? day : unit == SHOAL_PER_WEEK ? shoal_cal_week_start(day) : shoal_cal_month_of_day(day);
+}
+
+/* The first local day of period p, and the period after it. */
+static inline int64_t shoal_per_first_day(int unit, int64_t p) { return unit == SHOAL_PER_MONTH ? shoal_cal_month_start(p) : p; }
+static inline int64_t shoal_per_next(int unit, int64_t p) { return unit == SHOAL_PER_WEEK ? p + 7 : p + 1; }
 
 /* The source called name, or NULL. */
 const shoal_rowsrc *shoal_rowsrc_find(const char *name);
