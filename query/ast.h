@@ -180,7 +180,7 @@ struct shoal_stmt {
     int vname_off, vname_len;
     const char *opt;
     int opt_off, opt_len;
-    shoal_retention *ret;      /* CREATE RETENTION: its clauses */
+    shoal_retention *ret;      /* CREATE RETENTION, CREATE ACTIVITY (cohort NULL): the clauses */
     shoal_stmt *next;
 };
 

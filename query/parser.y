@@ -161,6 +161,16 @@ stmt:
                                           $$->ret->on_w = (shoal_word){$10.s, @10.off, @10.len};
                                           $$->ret->types = $11;
                                           $$->ret->where = $<node>w; }
+    /* CREATE ACTIVITY name ON post, comment [WHERE …]: ON is a word, checked by activity.c */
+  | CREATE IDENT IDENT IDENT type_list where_having[w]
+                                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$));
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
+                                          CK($$->cols = shoal_ast_item(ctx, $5->head, NULL, @5));
+                                          CK($$->ret = shoal_ast_retention(ctx));
+                                          $$->ret->on_w = (shoal_word){$4.s, @4.off, @4.len};
+                                          $$->ret->types = $5;
+                                          $$->ret->where = $<node>w; }
   | DROP IDENT IDENT                    { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_DROP, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len; }

@@ -885,10 +885,10 @@ int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, in
                         const char **text)
 {
     /* the kinds of named definitions, and how a message names one */
-    static const char *const kinds[] = {"layer", "tiers", "retention"};
-    static const char *const whats[] = {"a layer", "tiers", "a retention"};
+    static const char *const kinds[] = {"layer", "tiers", "retention", "activity"};
+    static const char *const whats[] = {"a layer", "tiers", "a retention", "an activity"};
     int k = 0;
-    while (k < 2 && strcmp(kind, kinds[k])) k++;
+    while (k < 3 && strcmp(kind, kinds[k])) k++;
     const char *what = whats[k];
     shoal_err quiet;
     shoal_err_clear(&quiet);
@@ -897,7 +897,7 @@ int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, in
         const shoal_stmt *other;
         const char *other_text;
         shoal_viewinfo vi;
-        for (int o = 0; o < 3; o++) {
+        for (int o = 0; o < 4; o++) {
             shoal_err_clear(&quiet);
             if (o != k && def_parse(x, name, kinds[o], &other, &other_text, &quiet) == 0)
                 return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "\"%s\" is %s, not %s", name, whats[o], what);

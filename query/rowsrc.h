@@ -75,4 +75,11 @@ int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink);
 int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines);
 int shoal_retention_create(exec *x, const shoal_stmt *st);
 
+/* activity.c: FROM activity(name) [PER unit] — members active per period, DAU, WAU,
+ * MAU and stickiness; and CREATE ACTIVITY (checked, then kept as its text). */
+int shoal_activity_plan(exec *x, const shoal_stmt *st, plan *p);
+int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink);
+int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines);
+int shoal_activity_create(exec *x, const shoal_stmt *st);
+
 #endif

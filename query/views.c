@@ -342,10 +342,22 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
 {
     shoal_viewdef def;
     memset(&def, 0, sizeof def);
-    int named = !strcasecmp(st->name, "layer") || !strcasecmp(st->name, "tiers") || !strcasecmp(st->name, "retention");
+    int named = !strcasecmp(st->name, "layer") || !strcasecmp(st->name, "tiers") || !strcasecmp(st->name, "retention") ||
+                !strcasecmp(st->name, "activity");
     if (named && (is_event_column(st->vname) || !strcasecmp(st->vname, "count") || !strcasecmp(st->vname, "tier")))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a reserved name", st->vname);
     if (!strcasecmp(st->name, "tiers")) return create_tiers(x, st);
+    if (st->ret && !st->ret->cohort) {
+        /* CREATE ACTIVITY … ON …: checked by activity.c, kept as its text */
+        if (strcasecmp(st->name, "activity"))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
+                                 "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER, TIERS, RETENTION or ACTIVITY)",
+                                 st->name);
+        int rc = shoal_activity_create(x, st);
+        return rc ? rc : define(x, st, "activity");
+    }
+    if (!strcasecmp(st->name, "activity"))
+        return sem(x, st->vname_off + st->vname_len, 0, "expected CREATE ACTIVITY name ON TYPE, … [WHERE …]");
     if (st->ret) {
         /* CREATE RETENTION … COHORT BY …: checked by retention.c, kept as its text */
         if (strcasecmp(st->name, "retention"))
@@ -365,7 +377,7 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
     else if (!strcasecmp(st->name, "score")) def.kind = SHOAL_VIEW_SCORE;
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER or TIERS)", st->name);
+                             "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER, TIERS, RETENTION or ACTIVITY)", st->name);
     if (def.kind == SHOAL_VIEW_COUNTERS && st->value)
         return sem(x, st->value->off, st->value->len, "HALF_LIFE belongs to CREATE SCORE");
     if (is_event_column(st->vname) || !strcasecmp(st->vname, "count"))
@@ -388,11 +400,12 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     else if (!strcasecmp(st->name, "layer")) want = -1;
     else if (!strcasecmp(st->name, "tiers")) want = -2;
     else if (!strcasecmp(st->name, "retention")) want = -3;
+    else if (!strcasecmp(st->name, "activity")) want = -4;
     else if (strcasecmp(st->name, "view"))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER, DROP TIERS or DROP RETENTION but found \"%s\"", st->name);
-    static const char *const words[] = {NULL, "layer", "tiers", "retention"};
-    static const char *const whats[] = {NULL, "a layer", "tiers", "a retention"};
+                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER, DROP TIERS, DROP RETENTION or DROP ACTIVITY but found \"%s\"", st->name);
+    static const char *const words[] = {NULL, "layer", "tiers", "retention", "activity"};
+    static const char *const whats[] = {NULL, "a layer", "tiers", "a retention", "an activity"};
     const char *want_word = want < 0 ? words[-want] : NULL;
     shoal_reader *r;
     int rc = shoal_reader_open(x->db, &r, x->err);
@@ -413,7 +426,8 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     shoal_err e;
     shoal_err_clear(&e);
     if (layer) {
-        int k = nd.kind.len == 5 && !memcmp(nd.kind.ptr, "tiers", 5) ? 2 : nd.kind.len == 9 && !memcmp(nd.kind.ptr, "retention", 9) ? 3 : 1;
+        int k = 1;
+        while (k < 4 && (nd.kind.len != strlen(words[k]) || memcmp(nd.kind.ptr, words[k], nd.kind.len))) k++;
         const char *kind = words[k];
         if (want > 0 || (want_word && strcmp(want_word, kind)))
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s",
