@@ -37,9 +37,11 @@ typedef struct act {
     int64_t d0, n_days;    /* the calendar's days: d0, d0 + 1, … (now's is the last) */
     int64_t p_lo, p_hi;    /* the periods shown (DURING) */
     int none;              /* no event by now */
+    int lifecycle;         /* FROM lifecycle(name): the members' states per period */
 } act;
 
 static const char *const cols[] = {"period", "active", "dau", "wau", "mau", "stickiness"};
+static const char *const lc_cols[] = {"period", "active", "new", "returning", "resurrecting", "dormant"};
 
 static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -133,14 +135,15 @@ static int earliest(exec *x, const plan *p, int64_t *out)
     return 0;
 }
 
-int shoal_activity_plan(exec *x, const shoal_stmt *st, plan *p)
+static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
 {
     if (!st->from_arg)
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len, "%s",
-                             "expected FROM activity(name), name being an activity");
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len, "expected FROM %s(name), name being an activity",
+                             lifecycle ? "lifecycle" : "activity");
     act *a = shoal_arena_alloc(x->a, sizeof *a);
     if (!a) return nomem(x);
     memset(a, 0, sizeof *a);
+    a->lifecycle = lifecycle;
     a->name = st->from_arg;
     a->name_off = st->from_arg_off;
     a->name_len = st->from_arg_len;
@@ -193,14 +196,20 @@ int shoal_activity_plan(exec *x, const shoal_stmt *st, plan *p)
     }
     static const int rt_day[] = {V_DATE, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
     static const int rt_month[] = {V_MONTH, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
+    static const int lc_day[] = {V_DATE, V_INT, V_INT, V_INT, V_INT, V_INT};
+    static const int lc_month[] = {V_MONTH, V_INT, V_INT, V_INT, V_INT, V_INT};
     static const uint8_t ns[] = {0, 0, 0, 0, 0, 0};
     p->n_src = 6;
-    p->src_names = cols;
-    p->src_rt = a->unit == SHOAL_PER_MONTH ? rt_month : rt_day;
+    p->src_names = lifecycle ? lc_cols : cols;
+    p->src_rt = a->unit == SHOAL_PER_MONTH ? (lifecycle ? lc_month : rt_month) : (lifecycle ? lc_day : rt_day);
     p->src_ns = ns;
     p->rs_state = a;
     return 0;
 }
+
+int shoal_activity_plan(exec *x, const shoal_stmt *st, plan *p) { return plan_source(x, st, p, 0); }
+
+int shoal_lifecycle_plan(exec *x, const shoal_stmt *st, plan *p) { return plan_source(x, st, p, 1); }
 
 /* ---------------------------------------------------------------- rows */
 
@@ -243,6 +252,68 @@ static int scan(exec *x, const plan *p, const act *a, uint64_t *cal, size_t word
     return rc < 0 ? rc : 0;
 }
 
+/* FROM lifecycle(name): per period, the members active in it, split by where they come
+ * from: new (their first active period), returning (active in the period before too),
+ * resurrecting (not in the period before, but some time earlier); and dormant, those
+ * active in the period before and not in this one. */
+enum { LC_NEW, LC_RETURNING, LC_RESURRECTING, LC_DORMANT, LC_N };
+
+static int lifecycle_rows(exec *x, const act *a, const uint64_t *cal, size_t words, const int64_t *per_of_day,
+                          int64_t n_per, shoal_rowsink *sink)
+{
+    size_t nm = (size_t)x->p->n_members + 1, nd = (size_t)a->n_days;
+    int64_t *n = shoal_malloc(sizeof *n * (size_t)(n_per + 1) * (LC_N + 1));
+    uint8_t *on = shoal_malloc((size_t)n_per + 1);
+    int rc = 0;
+    if (!n || !on) {
+        rc = nomem(x);
+        goto fail;
+    }
+    memset(n, 0, sizeof *n * (size_t)(n_per + 1) * (LC_N + 1));
+    for (size_t m = 1; m < nm; m++) {
+        if ((m & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto fail;
+        }
+        const uint64_t *b = cal + m * words;
+        int any = 0;
+        for (size_t w = 0; w < words && !any; w++) any = b[w] != 0;
+        if (!any) continue;
+        memset(on, 0, (size_t)n_per + 1);
+        for (size_t w = 0; w < words; w++)
+            for (uint64_t bits = b[w]; bits; bits &= bits - 1) {
+                size_t d = w * 64 + (size_t)__builtin_ctzll(bits);
+                if (d < nd) on[per_of_day[d]] = 1;
+            }
+        int ever = 0;
+        for (int64_t i = 0; i < n_per; i++) {
+            int prev = i > 0 && on[i - 1];
+            int64_t *c = n + (size_t)i * (LC_N + 1);
+            if (on[i]) {
+                c[LC_N]++;
+                c[!ever ? LC_NEW : prev ? LC_RETURNING : LC_RESURRECTING]++;
+                ever = 1;
+            } else if (prev) {
+                c[LC_DORMANT]++;
+            }
+        }
+    }
+    int64_t q = shoal_per_of(a->unit, a->d0);
+    for (int64_t i = 0; i < n_per; i++, q = shoal_per_next(a->unit, q)) {
+        if (q < a->p_lo || q > a->p_hi) continue;
+        const int64_t *c = n + (size_t)i * (LC_N + 1);
+        qval row[6];
+        row[0] = (qval){.t = a->unit == SHOAL_PER_MONTH ? V_MONTH : V_DATE, .u.i = q};
+        row[1] = (qval){.t = V_INT, .u.i = c[LC_N]};
+        for (int k = 0; k < LC_N; k++) row[2 + k] = (qval){.t = V_INT, .u.i = c[k]};
+        if ((rc = shoal_exec_sink_push(sink, row)) || shoal_exec_sink_full(sink)) break;
+    }
+fail:
+    shoal_free(n);
+    shoal_free(on);
+    return rc;
+}
+
 int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
 {
     const act *a = p->rs_state;
@@ -276,6 +347,10 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
         }
     }
     if ((rc = scan(x, p, a, cal, words))) goto fail;
+    if (a->lifecycle) {
+        rc = lifecycle_rows(x, a, cal, words, per_of_day, n_per, sink);
+        goto fail;
+    }
 
     /* Per member, one walk over the days: the last active day so far says whether they
      * count in the day's 7- and 30-day windows. */
@@ -342,15 +417,19 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
     int n = 0;
     char buf[600];
     if (a->none) {
-        snprintf(buf, sizeof buf, "activity %s PER %s: no event by now, no row", a->name, units[a->unit]);
+        snprintf(buf, sizeof buf, "%s %s PER %s: no event by now, no row", a->lifecycle ? "lifecycle" : "activity", a->name,
+                 units[a->unit]);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
     } else {
-        snprintf(buf, sizeof buf, "activity %s PER %s: active on %s, a calendar of %" PRId64 " local days (a bit per "
-                 "member and day, %.1f MiB) from one pass over the log, seq 1..%" PRIu64, a->name, units[a->unit],
+        snprintf(buf, sizeof buf, "%s %s PER %s: active on %s, a calendar of %" PRId64 " local days (a bit per "
+                 "member and day, %.1f MiB) from one pass over the log, seq 1..%" PRIu64, a->lifecycle ? "lifecycle" : "activity",
+                 a->name, units[a->unit],
                  a->active->desc, a->n_days,
                  (double)(p->n_members + 1) * (double)((a->n_days + 63) / 64 * 8) / 1048576.0, p->max_seq);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
-        snprintf(buf, sizeof buf, "  then rows: one per period, its dau, wau and mau the means over its days up to now's");
+        snprintf(buf, sizeof buf, a->lifecycle ? "  then rows: one per period, its members by state (new, returning, "
+                                                 "resurrecting, dormant) from their active periods"
+                                               : "  then rows: one per period, its dau, wau and mau the means over its days up to now's");
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
     }
     *lines = l;

@@ -81,5 +81,8 @@ int shoal_activity_plan(exec *x, const shoal_stmt *st, plan *p);
 int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink);
 int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines);
 int shoal_activity_create(exec *x, const shoal_stmt *st);
+/* activity.c: FROM lifecycle(name) [PER unit] — per period, the active members by
+ * state (new, returning, resurrecting) and the dormant ones, over an activity. */
+int shoal_lifecycle_plan(exec *x, const shoal_stmt *st, plan *p);
 
 #endif

@@ -40,6 +40,32 @@ FROM daily GROUP BY p ORDER BY p
 SQL
 }
 
+# lc_sql UNIT OFFSET TYPES NOW CUT: the oracle's lifecycle rows
+lc_sql() {
+    local unit=$1 off=$2 types=$3 now=$4 cut=$5 pd first
+    case $unit in
+    day) pd() { echo "$1"; }; first="date(min(ts), '$off')" ;;
+    week) pd() { echo "date($1, '-6 days', 'weekday 1')"; }; first="date(min(ts), '$off', '-6 days', 'weekday 1')" ;;
+    month) pd() { echo "strftime('%Y-%m', $1)"; }; first="date(min(ts), '$off', 'start of month')" ;;
+    esac
+    cat <<SQL
+WITH RECURSIVE
+f AS (SELECT $first AS d0, date('$now', '$off') AS dn FROM ev),
+days(d) AS (SELECT d0 FROM f UNION ALL SELECT date(d, '+1 day') FROM days, f WHERE d < f.dn),
+ps AS (SELECT DISTINCT $(pd d) AS p FROM days),
+pr AS (SELECT p, (SELECT max(q.p) FROM ps q WHERE q.p < ps.p) AS pp FROM ps),
+a AS (SELECT DISTINCT member, $(pd "date(ts, '$off')") AS p FROM ev, f WHERE type IN ($types) AND ts <= '$cut' AND date(ts, '$off') <= f.dn)
+SELECT p,
+  (SELECT count(*) FROM a WHERE a.p = pr.p),
+  (SELECT count(*) FROM a WHERE a.p = pr.p AND NOT EXISTS (SELECT 1 FROM a b WHERE b.member = a.member AND b.p < pr.p)),
+  (SELECT count(*) FROM a WHERE a.p = pr.p AND EXISTS (SELECT 1 FROM a b WHERE b.member = a.member AND b.p = pr.pp)),
+  (SELECT count(*) FROM a WHERE a.p = pr.p AND NOT EXISTS (SELECT 1 FROM a b WHERE b.member = a.member AND b.p = pr.pp)
+     AND EXISTS (SELECT 1 FROM a b WHERE b.member = a.member AND b.p < pr.p)),
+  (SELECT count(*) FROM a WHERE a.p = pr.pp AND NOT EXISTS (SELECT 1 FROM a b WHERE b.member = a.member AND b.p = pr.p))
+FROM pr ORDER BY p
+SQL
+}
+
 same() {
     local name=$1 q=$2 sql=$3 a b
     a=$("$SHOAL" query --format csv "$q" 2>&1 | tail -n +2)
@@ -74,6 +100,16 @@ same "activity: DURING, WHERE and ORDER BY over the rows" \
     "SET NOW = '$NOW'; SELECT period, active, stickiness FROM activity(speaking) PER DAY WHERE active > 3 DURING BETWEEN '2025-02-01' AND '2025-02-28' ORDER BY stickiness DESC, period" \
     "SELECT period, active, stick FROM ($(act_sql day '+0 hours' "'post', 'comment'" "1 = 1" $NOW 9999))
      WHERE period BETWEEN '2025-02-01' AND '2025-02-28' AND active > 3 ORDER BY stick DESC, period"
+
+same "lifecycle: per week, UTC" \
+    "SET NOW = '$NOW'; SELECT * FROM lifecycle(speaking) PER WEEK" \
+    "$(lc_sql week '+0 hours' "'post', 'comment'" $NOW 9999)"
+same "lifecycle: per day in Asia/Shanghai" \
+    "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM lifecycle(speaking); SET TIMEZONE = 'UTC'" \
+    "$(lc_sql day '+8 hours' "'post', 'comment'" $NOW 9999)"
+same "lifecycle: per month, AS OF a date" \
+    "SELECT * FROM lifecycle(speaking) PER MONTH AS OF '$CUT'" \
+    "$(lc_sql month '+0 hours' "'post', 'comment'" $CUT $CUT)"
 
 plan=$("$SHOAL" query "EXPLAIN SELECT * FROM activity(any_long) PER WEEK")
 check_grep "activity: EXPLAIN says what it reads" 'activity any_long PER WEEK: active on post, comment, like WHERE words IS NULL OR words > 100, a calendar of [0-9]+ local days' "$plan"
