@@ -36,7 +36,6 @@
 /* AT LEAST n counts in a byte per member and period. */
 #define MAX_LEAST 255
 
-
 typedef struct ret {
     const char *name;
     int name_off, name_len;
@@ -158,15 +157,19 @@ static int compile_def(exec *x, const shoal_stmt *st, ret *r)
     x->now = saved_now;
     x->row = saved_row;
     if (rc) return rc;
-    if (ip->n_maggs != 2) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a retention plans 2 aggregates");
-    /* for EXPLAIN: "post, comment WHERE …" without the options between them */
-    const shoal_node *h = d->types->head, *t = d->types->tail;
-    int n = snprintf(ip->maggs[1].desc, sizeof ip->maggs[1].desc, "%.*s", t->off + t->len - h->off, x->src + h->off);
-    if (d->where && n > 0 && (size_t)n < sizeof ip->maggs[1].desc)
-        snprintf(ip->maggs[1].desc + n, sizeof ip->maggs[1].desc - (size_t)n, " WHERE %.*s", d->where->len,
-                 x->src + d->where->off);
+    /* two aggregates, or one when each(…) names the same events as ACTIVE ON */
+    if (ip->n_maggs < 1 || ip->n_maggs > 2)
+        return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a retention plans 2 aggregates");
     r->cohort = &ip->maggs[0];
-    r->active = &ip->maggs[1];
+    r->active = &ip->maggs[ip->n_maggs - 1];
+    /* for EXPLAIN: "post, comment WHERE …" without the options between them */
+    if (ip->n_maggs == 2) {
+        const shoal_node *h = d->types->head, *t = d->types->tail;
+        magg *g = &ip->maggs[1];
+        int n = snprintf(g->desc, sizeof g->desc, "%.*s", t->off + t->len - h->off, x->src + h->off);
+        if (d->where && n > 0 && (size_t)n < sizeof g->desc)
+            snprintf(g->desc + n, sizeof g->desc - (size_t)n, " WHERE %.*s", d->where->len, x->src + d->where->off);
+    }
     return 0;
 }
 

@@ -75,7 +75,8 @@ check "retention: CREATE RETENTION, every form" "$SHOAL" query "
   CREATE RETENTION weekly_2 COHORT BY first(join WHERE group = 'g-1') PER WEEK ACTIVE ON post, like AT LEAST 2 WHERE member != 'm-3';
   CREATE RETENTION monthly_u2 COHORT BY first(join) PER MONTH ACTIVE ON like, comment UNBOUNDED AT LEAST 3;
   CREATE RETENTION weekly_each COHORT BY each(join) PER WEEK ACTIVE ON post, comment;
-  CREATE RETENTION daily_each_u COHORT BY each(join WHERE group != 'g-2') PER DAY ACTIVE ON like UNBOUNDED"
+  CREATE RETENTION daily_each_u COHORT BY each(join WHERE group != 'g-2') PER DAY ACTIVE ON like UNBOUNDED;
+  CREATE RETENTION posting_again COHORT BY each(post) PER WEEK ACTIVE ON post"
 
 NOW=2025-03-20T10:00:00.000Z
 ALL="1 = 1"
@@ -103,6 +104,10 @@ same "retention: recurring cohorts, each(join)" \
 same "retention: recurring cohorts per day, unbounded, with a filter, in Asia/Shanghai" \
     "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM retention(daily_each_u) ORDER BY cohort, k; SET TIMEZONE = 'UTC'" \
     "$(ret_sql day '+8 hours' "grp != 'g-2'" "'like'" "$ALL" '>=' 1 $NOW 9999 each)"
+# the same events start the cohorts and make them active (one aggregate in the plan)
+same "retention: recurring cohorts of posters, active on post" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(posting_again) ORDER BY cohort, k" \
+    "$(ret_sql week '+0 hours' "$ALL" "'post'" "$ALL" = 1 $NOW 9999 each | sed "s/type = 'join'/type = 'post'/")"
 CUT=2025-02-10T23:00:00.000Z
 same "retention: AS OF a date (later joins and activity unseen, periods up to its own)" \
     "SELECT * FROM retention(weekly) ORDER BY cohort, k AS OF '$CUT'" \
