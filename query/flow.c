@@ -20,7 +20,7 @@
 #define MAX_PERIODS 20000
 
 enum { FLOW_MATRIX = 1, FLOW_TRANSITIONS };
-enum { PER_DAY = 1, PER_WEEK, PER_MONTH };
+enum { PER_DAY = SHOAL_PER_DAY, PER_WEEK = SHOAL_PER_WEEK, PER_MONTH = SHOAL_PER_MONTH };
 
 /* A member's tier code at an instant: NOT_YET before its first event, NO_TIER when no
  * condition holds and there is no OTHERWISE tier, else 1.. in the definition's order. */
@@ -47,25 +47,15 @@ static const char *const move_names[] = {"up", "down", "stay", "new"};
 
 /* ---------------------------------------------------------------- periods */
 
-/* A period is a number: the local day for DAY, the Monday that starts it for WEEK,
- * year * 12 + month - 1 for MONTH (the values of day(), week() and month()). */
-static int64_t period_of(const shoal_flow *fl, int64_t day)
-{
-    switch (fl->unit) {
-    case PER_DAY: return day;
-    case PER_WEEK: return shoal_cal_week_start(day);
-    default: return shoal_cal_month_of_day(day);
-    }
-}
+/* Periods are the row sources' (rowsrc.h): the local day, the Monday that starts the
+ * week, year * 12 + month - 1. */
+static int64_t period_of(const shoal_flow *fl, int64_t day) { return shoal_per_of(fl->unit, day); }
 
-static int64_t period_next(const shoal_flow *fl, int64_t p) { return fl->unit == PER_WEEK ? p + 7 : p + 1; }
+static int64_t period_next(const shoal_flow *fl, int64_t p) { return shoal_per_next(fl->unit, p); }
 
 static int64_t period_prev(const shoal_flow *fl, int64_t p) { return fl->unit == PER_WEEK ? p - 7 : p - 1; }
 
-static int64_t period_first_day(const shoal_flow *fl, int64_t p)
-{
-    return fl->unit == PER_MONTH ? shoal_cal_month_start(p) : p;
-}
+static int64_t period_first_day(const shoal_flow *fl, int64_t p) { return shoal_per_first_day(fl->unit, p); }
 
 /* The period's last instant (its last millisecond), or now when that is earlier: a
  * period not over yet is taken as it stands. */
