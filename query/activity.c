@@ -38,6 +38,7 @@ typedef struct act {
     int64_t p_lo, p_hi;    /* the periods shown (DURING) */
     int none;              /* no event by now */
     int lifecycle;         /* FROM lifecycle(name): the members' states per period */
+    shoal_rowsrc_members members;   /* WHERE's conditions on members: only those members count */
 } act;
 
 static const char *const cols[] = {"period", "active", "dau", "wau", "mau", "stickiness"};
@@ -167,6 +168,8 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
         return shoal_err_set(x->err, rc, a->name_off, a->name_len, "activity \"%s\": %s", a->name,
                              def->ret ? quiet.msg : "its definition is not a CREATE ACTIVITY");
 
+    /* WHERE's conditions on members restrict who counts; the rest filter the rows */
+    if ((rc = shoal_rowsrc_members_plan(x, st, p, lifecycle ? lc_cols : cols, 6, &a->members))) return rc;
     int64_t first;
     if ((rc = earliest(x, p, &first))) return rc;
     if (first == INT64_MAX || first > x->now) {
@@ -328,6 +331,7 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
     int64_t *dau = shoal_malloc(sizeof *dau * (nd + 1)), *wau = shoal_malloc(sizeof *wau * (nd + 1)),
             *mau = shoal_malloc(sizeof *mau * (nd + 1)), *per = shoal_malloc(sizeof *per * (size_t)(n_per + 1));
     int64_t *per_of_day = shoal_malloc(sizeof *per_of_day * (nd + 1));
+    uint8_t *only = NULL;
     int rc = 0;
     if (!cal || !dau || !wau || !mau || !per || !per_of_day) {
         rc = nomem(x);
@@ -347,6 +351,17 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
         }
     }
     if ((rc = scan(x, p, a, cal, words))) goto fail;
+    if (a->members.plan) {
+        /* the members WHERE keeps: the others' calendars are emptied */
+        if (!(only = shoal_malloc(nm / 8 + 1))) {
+            rc = nomem(x);
+            goto fail;
+        }
+        memset(only, 0, nm / 8 + 1);
+        if ((rc = shoal_rowsrc_members_run(x, &a->members, only))) goto fail;
+        for (size_t m = 1; m < nm; m++)
+            if (!(only[m >> 3] >> (m & 7) & 1)) memset(cal + m * words, 0, sizeof *cal * words);
+    }
     if (a->lifecycle) {
         rc = lifecycle_rows(x, a, cal, words, per_of_day, n_per, sink);
         goto fail;
@@ -403,6 +418,7 @@ fail:
     shoal_free(mau);
     shoal_free(per);
     shoal_free(per_of_day);
+    shoal_free(only);
     return rc;
 }
 
@@ -434,5 +450,5 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
     }
     *lines = l;
     *n_lines = n;
-    return 0;
+    return shoal_rowsrc_members_explain(x, &a->members, "counting", lines, n_lines);
 }

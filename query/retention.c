@@ -49,8 +49,7 @@ typedef struct ret {
     /* WHERE's conditions on members (member IN layer, count(post) > 5 …): the cohorts
      * keep only the members for whom they hold, found by `SELECT member FROM members
      * WHERE <them>` (its plan), as of the statement's AS OF */
-    plan *members;
-    const shoal_node *member_where;
+    shoal_rowsrc_members members;
 } ret;
 
 static const char *const cols[] = {"cohort", "cohort_size", "k", "active", "rate"};
@@ -218,135 +217,6 @@ static int earliest(exec *x, const plan *p, int64_t *out)
     return 0;
 }
 
-/* ---------------------------------------------------------------- conditions on members */
-
-/* Does n name a column of the rows (or a select item's alias)? */
-static int names_row(const shoal_stmt *st, const shoal_node *n)
-{
-    if (!n) return 0;
-    if (n->kind == SHOAL_AST_NAME) {
-        for (int i = 0; i < 5; i++)
-            if (!strcasecmp(n->s, cols[i])) return 1;
-        for (const shoal_item *it = st->cols; it; it = it->next)
-            if (it->alias && !strcasecmp(it->alias, n->s)) return 1;
-    }
-    if (names_row(st, n->a) || names_row(st, n->b) || names_row(st, n->c)) return 1;
-    if (n->list)
-        for (const shoal_node *q = n->list->head; q; q = q->next)
-            if (names_row(st, q)) return 1;
-    return 0;
-}
-
-/* Is n about members: does it name `member`, a layer or an aggregate? */
-static int names_member(const shoal_node *n)
-{
-    if (!n) return 0;
-    if (n->kind == SHOAL_AST_NAME && !strcasecmp(n->s, "member")) return 1;
-    if (n->kind == SHOAL_AST_INLAYER || n->kind == SHOAL_AST_CALL) return 1;
-    if (names_member(n->a) || names_member(n->b) || names_member(n->c)) return 1;
-    if (n->list)
-        for (const shoal_node *q = n->list->head; q; q = q->next)
-            if (names_member(q)) return 1;
-    return 0;
-}
-
-/* l AND r, either of which may be NULL, in x->a */
-static shoal_node *and_of(exec *x, shoal_node *l, shoal_node *r)
-{
-    if (!l || !r) return l ? l : r;
-    shoal_node *n = shoal_arena_alloc(x->a, sizeof *n);
-    if (!n) return NULL;
-    memset(n, 0, sizeof *n);
-    n->kind = SHOAL_AST_BINOP;
-    n->op = SHOAL_OP_AND;
-    n->a = l;
-    n->b = r;
-    n->off = l->off;
-    n->len = r->off + r->len - l->off;
-    return n;
-}
-
-/* Splits WHERE's AND-ed conditions into those about members (*mem) and the rest
- * (*rows). 0 or out of memory. */
-static int split_where(exec *x, const shoal_stmt *st, shoal_node *w, shoal_node **mem, shoal_node **rows)
-{
-    if (!w) return 0;
-    if (w->kind == SHOAL_AST_BINOP && w->op == SHOAL_OP_AND)
-        return split_where(x, st, w->a, mem, rows) || split_where(x, st, w->b, mem, rows);
-    shoal_node **to = names_member(w) && !names_row(st, w) ? mem : rows;
-    shoal_node *n = and_of(x, *to, w);
-    if (!n) return nomem(x);
-    *to = n;
-    return 0;
-}
-
-/* SELECT member FROM members WHERE cond [AS OF …], planned in x->a over the statement's
- * text (errors at cond's positions). */
-static int plan_members(exec *x, const shoal_stmt *st, ret *r, shoal_node *cond)
-{
-    shoal_stmt *q = shoal_arena_alloc(x->a, sizeof *q);
-    shoal_item *item = shoal_arena_alloc(x->a, sizeof *item);
-    shoal_node *m = shoal_arena_alloc(x->a, sizeof *m);
-    if (!q || !item || !m) return nomem(x);
-    memset(q, 0, sizeof *q);
-    memset(item, 0, sizeof *item);
-    memset(m, 0, sizeof *m);
-    m->kind = SHOAL_AST_NAME;
-    m->s = "member";
-    m->n = 6;
-    m->off = cond->off;
-    m->len = cond->len;
-    item->expr = m;
-    q->kind = SHOAL_STMT_SELECT;
-    q->cols = item;
-    q->from = "members";
-    q->from_off = st->from_off;
-    q->from_len = st->from_len;
-    q->where = cond;
-    q->asof_date = st->asof_date;
-    q->asof_seq = st->asof_seq;
-    plan *saved_p = x->p;
-    int64_t saved_now = x->now;
-    rowctx *saved_row = x->row;
-    int rc = shoal_plan_select(x, q, &r->members);
-    x->p = saved_p;
-    x->now = saved_now;
-    x->row = saved_row;
-    r->member_where = cond;
-    return rc;
-}
-
-/* A row of the members query: its member's bit. */
-static int member_row(exec *x, const qval *c, int n, void *ctx)
-{
-    (void)x;
-    (void)n;
-    uint8_t *only = ctx;
-    if (c[0].t == V_ID && c[0].u.i > 0) only[c[0].u.i >> 3] |= (uint8_t)(1u << (c[0].u.i & 7));
-    return 0;
-}
-
-/* Runs the members query: the members it keeps, as bits in only. */
-static int run_members(exec *x, const ret *r, uint8_t *only)
-{
-    plan *saved_p = x->p;
-    int64_t saved_now = x->now;
-    int (*saved_on_row)(exec *, const qval *, int, void *) = x->on_row;
-    void *saved_ctx = x->row_ctx;
-    rowctx *saved_row = x->row;
-    x->on_row = member_row;
-    x->row_ctx = only;
-    x->now = r->members->now;
-    x->p = r->members;   /* the executor evaluates against x->p */
-    int rc = shoal_exec_select(x, r->members, NULL);
-    x->p = saved_p;
-    x->now = saved_now;
-    x->on_row = saved_on_row;
-    x->row_ctx = saved_ctx;
-    x->row = saved_row;
-    return rc;
-}
-
 int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
 {
     if (!st->from_arg)
@@ -412,10 +282,7 @@ int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
     }
 
     /* WHERE's conditions on members restrict the cohorts; the rest filter the rows */
-    shoal_node *mem = NULL, *rows = NULL;
-    if ((rc = split_where(x, st, st->where, &mem, &rows))) return rc;
-    if (mem && (rc = plan_members(x, st, r, mem))) return rc;
-    p->where_ast = rows;
+    if ((rc = shoal_rowsrc_members_plan(x, st, p, cols, 5, &r->members))) return rc;
 
     static const int rt_day[] = {V_DATE, V_INT, V_INT, V_INT, V_NUM};
     static const int rt_month[] = {V_MONTH, V_INT, V_INT, V_INT, V_NUM};
@@ -548,14 +415,14 @@ int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
     }
     memset(act, 0, sizeof *act * (tri[np] + 1));
     if ((rc = scan(x, p, r, first, have, starts, bits, bytes, words))) goto fail;
-    if (r->members) {
+    if (r->members.plan) {
         /* the members WHERE keeps: the others leave every cohort */
         if (!(only = shoal_malloc(nm / 8 + 1))) {
             rc = nomem(x);
             goto fail;
         }
         memset(only, 0, nm / 8 + 1);
-        if ((rc = run_members(x, r, only))) goto fail;
+        if ((rc = shoal_rowsrc_members_run(x, &r->members, only))) goto fail;
         for (size_t m = 1; m < nm; m++) have[m] &= only[m >> 3] >> (m & 7) & 1;
     }
 
@@ -640,24 +507,8 @@ int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines)
              (double)(p->n_members + 1) * (double)(r->least > 1 ? r->n_periods : (r->n_periods + 63) / 64 * 8) / 1048576.0);
         LINE("  then rows: one per cohort with members and period since it, k = 0 up to now's period");
     }
-    if (r->members) {
-        LINE("  cohorts only of the members for whom %.*s holds, found by SELECT member FROM members WHERE … :",
-             r->member_where->len, x->src + r->member_where->off);
-        char **il;
-        int n_il;
-        int rc = shoal_plan_explain(x, NULL, r->members, &il, &n_il);
-        if (rc) return rc;
-        char **l2 = shoal_arena_alloc(x->a, sizeof(char *) * (size_t)(n + n_il));
-        if (!l2) return nomem(x);
-        memcpy(l2, l, sizeof(char *) * (size_t)n);
-        for (int i = 0; i < n_il; i++) {
-            snprintf(buf, sizeof buf, "    %s", il[i]);
-            if (!(l2[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
-        }
-        l = l2;
-    }
 #undef LINE
     *lines = l;
     *n_lines = n;
-    return 0;
+    return shoal_rowsrc_members_explain(x, &r->members, "cohorts", lines, n_lines);
 }

@@ -56,6 +56,22 @@ const shoal_rowsrc *shoal_rowsrc_find(const char *name);
 /* The sources' names, for messages: "flow, transitions, retention". */
 extern const char shoal_rowsrc_names[];
 
+/* WHERE's conditions on members. A condition of a SELECT over a row source that is
+ * about members (it names `member`, a layer or a per-member aggregate, and none of the
+ * rows' columns names[0..n_names) nor a select alias), AND-ed with the rest, is taken
+ * by the source: plan splits st's WHERE, leaves the rest in p->where_ast and plans
+ * `SELECT member FROM members WHERE <them>` with st's AS OF (out->plan NULL when
+ * none); run gives the members it keeps as bits in only (n_members / 8 + 1 bytes,
+ * zeroed by the caller); explain appends its lines, saying what it restricts. */
+typedef struct shoal_rowsrc_members {
+    plan *plan;
+    const shoal_node *cond;
+} shoal_rowsrc_members;
+int shoal_rowsrc_members_plan(exec *x, const shoal_stmt *st, plan *p, const char *const *names, int n_names,
+                              shoal_rowsrc_members *out);
+int shoal_rowsrc_members_run(exec *x, const shoal_rowsrc_members *m, uint8_t *only);
+int shoal_rowsrc_members_explain(exec *x, const shoal_rowsrc_members *m, const char *what, char ***lines, int *n_lines);
+
 /* exec.c: a row source hands each of its rows (p->n_src values, borrowed for the call)
  * to the SELECT over it: WHERE, grouping, sorting, output. 0 or an error (in x->err);
  * shoal_exec_sink_full is 1 once a LIMIT needs no more rows. */

@@ -40,9 +40,9 @@ FROM daily GROUP BY p ORDER BY p
 SQL
 }
 
-# lc_sql UNIT OFFSET TYPES NOW CUT: the oracle's lifecycle rows
+# lc_sql UNIT OFFSET TYPES NOW CUT [MEMBER-WHERE]: the oracle's lifecycle rows
 lc_sql() {
-    local unit=$1 off=$2 types=$3 now=$4 cut=$5 pd first
+    local unit=$1 off=$2 types=$3 now=$4 cut=$5 mw=${6:-1 = 1} pd first
     case $unit in
     day) pd() { echo "$1"; }; first="date(min(ts), '$off')" ;;
     week) pd() { echo "date($1, '-6 days', 'weekday 1')"; }; first="date(min(ts), '$off', '-6 days', 'weekday 1')" ;;
@@ -54,7 +54,7 @@ f AS (SELECT $first AS d0, date('$now', '$off') AS dn FROM ev),
 days(d) AS (SELECT d0 FROM f UNION ALL SELECT date(d, '+1 day') FROM days, f WHERE d < f.dn),
 ps AS (SELECT DISTINCT $(pd d) AS p FROM days),
 pr AS (SELECT p, (SELECT max(q.p) FROM ps q WHERE q.p < ps.p) AS pp FROM ps),
-a AS (SELECT DISTINCT member, $(pd "date(ts, '$off')") AS p FROM ev, f WHERE type IN ($types) AND ts <= '$cut' AND date(ts, '$off') <= f.dn)
+a AS (SELECT DISTINCT member, $(pd "date(ts, '$off')") AS p FROM ev, f WHERE type IN ($types) AND ts <= '$cut' AND date(ts, '$off') <= f.dn AND ($mw))
 SELECT p,
   (SELECT count(*) FROM a WHERE a.p = pr.p),
   (SELECT count(*) FROM a WHERE a.p = pr.p AND NOT EXISTS (SELECT 1 FROM a b WHERE b.member = a.member AND b.p < pr.p)),
@@ -110,6 +110,18 @@ same "lifecycle: per day in Asia/Shanghai" \
 same "lifecycle: per month, AS OF a date" \
     "SELECT * FROM lifecycle(speaking) PER MONTH AS OF '$CUT'" \
     "$(lc_sql month '+0 hours' "'post', 'comment'" $CUT $CUT)"
+
+# WHERE's conditions on members: only those members count
+LIKERS="member IN (SELECT member FROM ev WHERE type = 'like' GROUP BY member HAVING count(*) >= 3)"
+check "activity: a layer" "$SHOAL" query "CREATE LAYER likers AS count(like) >= 3"
+same "activity: the members in a layer" \
+    "SET NOW = '$NOW'; SELECT * FROM activity(speaking) PER WEEK WHERE member IN likers AND period >= '2025-02-01'" \
+    "SELECT * FROM ($(act_sql week '+0 hours' "'post', 'comment'" "$LIKERS" $NOW 9999)) WHERE period >= '2025-02-01'"
+same "lifecycle: the members outside a layer, AS OF a date" \
+    "SELECT * FROM lifecycle(speaking) PER WEEK WHERE member NOT IN likers AS OF '$CUT'" \
+    "$(lc_sql week '+0 hours' "'post', 'comment'" $CUT $CUT "member NOT IN (SELECT member FROM ev WHERE type = 'like' AND ts <= '$CUT' GROUP BY member HAVING count(*) >= 3)")"
+plan=$("$SHOAL" query "EXPLAIN SELECT * FROM lifecycle(speaking) WHERE member IN likers")
+check_grep "lifecycle: EXPLAIN shows the members' query" 'counting only of the members for whom member IN likers holds' "$plan"
 
 plan=$("$SHOAL" query "EXPLAIN SELECT * FROM activity(any_long) PER WEEK")
 check_grep "activity: EXPLAIN says what it reads" 'activity any_long PER WEEK: active on post, comment, like WHERE words IS NULL OR words > 100, a calendar of [0-9]+ local days' "$plan"
