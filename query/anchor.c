@@ -22,7 +22,8 @@ void shoal_anchor_bind(plan *p)
 {
     for (int i = 0; i < p->n_maggs; i++) {
         magg *g = &p->maggs[i];
-        if (g->anchor) g->anchor_n = p->maggs[g->anchor - 1].n;
+        /* OF to: the anchor is another member's, and the value never NULL */
+        if (g->anchor && !g->of_key) g->anchor_n = p->maggs[g->anchor - 1].n;
     }
 }
 
@@ -62,6 +63,35 @@ static void add(magg *a, const shoal_rec *rec, uint32_t m)
     a->n[m]++;
 }
 
+/* The member that property key of rec names (OF to), into *out (0 when none): an
+ * interned string through tomem[string id] (0 not looked up yet, UINT32_MAX no such
+ * member), a long inline one by a dictionary lookup. 0 or an error. */
+static int named_member(exec *x, const shoal_rec *rec, uint32_t key, uint32_t *tomem, uint32_t n_str, uint32_t *out)
+{
+    shoal_rprop rp;
+    *out = 0;
+    if (shoal_rec_prop(rec, key, &rp) != 1 || rp.kind != SHOAL_VAL_STR) return 0;
+    shoal_str s = rp.v.s.inl;
+    uint32_t sid = rp.v.s.id;
+    if (sid && sid <= n_str && tomem[sid]) {
+        *out = tomem[sid] == UINT32_MAX ? 0 : tomem[sid];
+        return 0;
+    }
+    if (sid) {
+        int rc = shoal_dict_str(x->r, SHOAL_NS_STR, sid, &s, x->err);
+        if (rc) return rc;
+    }
+    uint32_t id = 0;
+    shoal_err e;
+    shoal_err_clear(&e);
+    int rc = shoal_dict_id(x->r, SHOAL_NS_MEMBER, s.ptr ? s.ptr : "", s.len, &id, &e);
+    if (rc < 0 && rc != SHOAL_ENOTFOUND) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    if (rc == SHOAL_ENOTFOUND || id > x->p->n_members) id = 0;
+    if (sid && sid <= n_str) tomem[sid] = id ? id : UINT32_MAX;
+    *out = id;
+    return 0;
+}
+
 int shoal_anchor_scan(exec *x, plan *p, uint64_t *live)
 {
     uint32_t n_members = p->n_members, n_types = p->n_types;
@@ -93,6 +123,13 @@ int shoal_anchor_scan(exec *x, plan *p, uint64_t *live)
     if (p->cut_ts != INT64_MAX && p->cut_ts + 1 < hi) hi = p->cut_ts + 1;
     if (lo >= hi) return 0;   /* no member has an anchor: nothing falls in a window */
 
+    /* OF to: the members the interned strings name, looked up once each */
+    uint32_t n_str = 0, *tomem = NULL;
+    for (int i = 0; i < p->n_maggs; i++)
+        if (p->maggs[i].of_key) n_str = shoal_dict_count(x->r, SHOAL_NS_STR);
+    if (n_str && !(tomem = shoal_arena_alloc(x->a, sizeof *tomem * ((size_t)n_str + 1)))) return nomem(x);
+    if (tomem) memset(tomem, 0, sizeof *tomem * ((size_t)n_str + 1));
+
     shoal_logcur *cur;
     int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
     if (rc) return rc;
@@ -115,7 +152,10 @@ int shoal_anchor_scan(exec *x, plan *p, uint64_t *live)
         for (uint32_t j = start[t], e = start[t + 1]; j < e; j++) {
             magg *a = &p->maggs[list[j]];
             const magg *an = &p->maggs[a->anchor - 1];
-            if (!an->n[m] || ts < an->i[m] + a->alo || ts >= an->i[m] + a->ahi) continue;
+            uint32_t who = m;   /* whose anchor: the event's member, or the one it names (OF to) */
+            if (a->of_key && (rc = named_member(x, &rec, a->of_key, tomem, n_str, &who)) < 0) break;
+            rc = 1;
+            if (!who || !an->n[who] || ts < an->i[who] + a->alo || ts >= an->i[who] + a->ahi) continue;
             if (a->filter) {
                 row.rec = &rec;
                 x->row = &row;
@@ -127,6 +167,7 @@ int shoal_anchor_scan(exec *x, plan *p, uint64_t *live)
             if (live) live[m >> 6] |= (uint64_t)1 << (m & 63);
             add(a, &rec, m);
         }
+        if (rc < 0) break;   /* a dictionary read failed (OF to) */
     }
     shoal_logcur_close(cur);
     x->n_scanned += n;

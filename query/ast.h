@@ -66,6 +66,8 @@ struct shoal_anchor {
     const char *dir;        /* after, before, of */
     int dir_off, dir_len;
     shoal_node *call;       /* first(join WHERE …) */
+    const char *of;         /* … OF to: the property naming the member whose anchor it is, else NULL */
+    int of_off, of_len;
 };
 
 /* A window: DURING today | this_week | … | last N DAYS | BETWEEN 'd1' AND 'd2'. */

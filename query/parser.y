@@ -409,6 +409,23 @@ primary:
                                           $$->anc->unit = $4.s; $$->anc->unit_off = @4.off; $$->anc->unit_len = @4.len;
                                           $$->anc->dir = $5.s; $$->anc->dir_off = @5.off; $$->anc->dir_len = @5.len;
                                           $$->anc->call = $6; }
+    /* … OF to: the anchor of the member the event's `to` names */
+  | call WITHIN INT IDENT IDENT call OF IDENT
+                                        { $$ = $1; $$->len = @$.len;
+                                          CK($$->anc = shoal_ast_anchor(ctx, loc_of(@2, @8)));
+                                          $$->anc->n = $3.i;
+                                          $$->anc->unit = $4.s; $$->anc->unit_off = @4.off; $$->anc->unit_len = @4.len;
+                                          $$->anc->dir = $5.s; $$->anc->dir_off = @5.off; $$->anc->dir_len = @5.len;
+                                          $$->anc->call = $6;
+                                          $$->anc->of = $8.s; $$->anc->of_off = @8.off; $$->anc->of_len = @8.len; }
+  | call WITHIN INT IDENT OF call OF IDENT
+                                        { $$ = $1; $$->len = @$.len;
+                                          CK($$->anc = shoal_ast_anchor(ctx, loc_of(@2, @8)));
+                                          $$->anc->n = $3.i;
+                                          $$->anc->unit = $4.s; $$->anc->unit_off = @4.off; $$->anc->unit_len = @4.len;
+                                          $$->anc->dir = "of"; $$->anc->dir_off = @5.off; $$->anc->dir_len = @5.len;
+                                          $$->anc->call = $6;
+                                          $$->anc->of = $8.s; $$->anc->of_off = @8.off; $$->anc->of_len = @8.len; }
   | call WITHIN INT IDENT OF call       { $$ = $1; $$->len = @$.len;
                                           CK($$->anc = shoal_ast_anchor(ctx, loc_of(@2, @6)));
                                           $$->anc->n = $3.i;

@@ -266,7 +266,8 @@ static int ast_equal(const shoal_node *a, const shoal_node *b)
     if (!ast_equal(a->filter, b->filter) || !win_equal(a->win, b->win)) return 0;
     if (!a->anc != !b->anc) return 0;
     if (a->anc && (a->anc->n != b->anc->n || !streq_ci(a->anc->unit, b->anc->unit) ||
-                   !streq_ci(a->anc->dir, b->anc->dir) || !ast_equal(a->anc->call, b->anc->call)))
+                   !streq_ci(a->anc->dir, b->anc->dir) || !ast_equal(a->anc->call, b->anc->call) ||
+                   !streq_ci(a->anc->of, b->anc->of)))
         return 0;
     int na = a->list ? a->list->n : 0, nb = b->list ? b->list->n : 0;
     if (na != nb) return 0;
@@ -467,6 +468,13 @@ static cx *compile_anchor(cctx *c, const shoal_node *n, magg *g)
     c->anchoring = saved;
     if (!e) return NULL;
     g->anchor = e->slot + 1;
+    if (an->of) {
+        uint32_t pid;
+        int r = lookup(c->x, SHOAL_NS_PROP, an->of, &pid);
+        if (r < 0) return NULL;
+        if (r == 0) return fail(c, an->of_off, an->of_len, "unknown property \"%s\"", an->of);
+        g->of_key = pid;
+    }
     g->alo = before ? -an->n * unit : 0;
     g->ahi = before ? 0 : an->n * unit;
     return e;

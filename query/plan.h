@@ -140,6 +140,9 @@ typedef struct magg {
     int anchor;
     int64_t alo, ahi;
     const uint32_t *anchor_n;
+    /* … OF to: the anchor is that of the member the event's property of_key names
+     * (0: the event's own member); the value is then never NULL */
+    uint32_t of_key;
 } magg;
 
 enum { MG_SCAN = 0, MG_VIEW, MG_EDGE };

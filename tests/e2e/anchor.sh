@@ -19,7 +19,7 @@ CREATE VIEW ev AS SELECT rowid AS seq, json_extract(j, '$.ts') AS ts,
     CAST(round((julianday(json_extract(j, '$.ts')) - 2440587.5) * 86400000) AS INTEGER) AS ms,
     json_extract(j, '$.member') AS member, json_extract(j, '$.type') AS type,
     json_extract(j, '$.group') AS grp, json_extract(j, '$.words') AS words,
-    json_extract(j, '$.original') AS original FROM raw;
+    json_extract(j, '$.original') AS original, json_extract(j, '$.to') AS "to" FROM raw;
 CREATE TABLE m AS SELECT member,
     min(CASE WHEN type = 'join' THEN ms END) AS j1, max(CASE WHEN type = 'join' THEN ms END) AS jn,
     min(CASE WHEN type = 'join' THEN ts END) AS j1ts
@@ -86,6 +86,21 @@ same "anchor: newcomers per join week, median time to the first word, share who 
      med AS (SELECT c, avg(dt) AS md FROM r WHERE i IN ((n + 1) / 2, (n + 2) / 2) GROUP BY c)
      SELECT d.c, count(*), (SELECT md FROM med WHERE med.c = d.c), avg(spoke) FROM d GROUP BY d.c ORDER BY d.c"
 
+# who answers newcomers: comments to a member within 7 days of that member's join
+# (OF to: the anchor of the member the event names), per commenting member
+same "anchor: OF to, the anchor of the member an event names" \
+    "SELECT member, count(comment) WITHIN 7 DAYS AFTER first(join) OF to AS welcomes,
+            count(comment) WITHIN 1 DAYS BEFORE first(join) OF to AS early FROM members ORDER BY member" \
+    "SELECT member, (SELECT count(*) FROM ev e JOIN m t ON t.member = e.\"to\" WHERE e.member = m.member AND e.type = 'comment'
+                     AND e.ms >= t.j1 AND e.ms < t.j1 + 7*$D),
+                    (SELECT count(*) FROM ev e JOIN m t ON t.member = e.\"to\" WHERE e.member = m.member AND e.type = 'comment'
+                     AND e.ms >= t.j1 - $D AND e.ms < t.j1) FROM m ORDER BY member"
+same "anchor: the connectors, top 10 by welcomes" \
+    "SELECT member, count(comment) WITHIN 7 DAYS AFTER first(join) OF to AS welcomes FROM members
+     WHERE count(comment) WITHIN 7 DAYS AFTER first(join) OF to > 0 ORDER BY welcomes DESC, member LIMIT 10" \
+    "SELECT member, w FROM (SELECT member, (SELECT count(*) FROM ev e JOIN m t ON t.member = e.\"to\" WHERE e.member = m.member
+       AND e.type = 'comment' AND e.ms >= t.j1 AND e.ms < t.j1 + 7*$D) AS w FROM m) WHERE w > 0 ORDER BY w DESC, member LIMIT 10"
+
 check "anchor: CREATE LAYER and TIERS over anchored windows" "$SHOAL" query \
     "CREATE LAYER quick_start AS count(post) WITHIN 7 DAYS AFTER first(join) >= 1;
      CREATE TIERS onboarding (fast WHEN count(post) WITHIN 1 DAYS AFTER first(join) >= 1,
@@ -146,6 +161,10 @@ err "anchor: over events, WITHIN is refused" "SELECT count(post) WITHIN 7 DAYS A
 'query:1:20: error: WITHIN applies to per-member aggregates (FROM members)
 SELECT count(post) WITHIN 7 DAYS AFTER first(join) FROM events
                    ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~'
+err "anchor: OF an unknown property" "SELECT count(comment) WITHIN 7 DAYS AFTER first(join) OF too FROM members" \
+'query:1:58: error: unknown property "too"
+SELECT count(comment) WITHIN 7 DAYS AFTER first(join) OF too FROM members
+                                                         ^~~'
 err "anchor: a view does not keep it" "CREATE COUNTERS bad AS count(post) WITHIN 7 DAYS AFTER first(join)" \
 'query:1:36: error: a window anchored on a member'"'"'s event is not kept by a view (it is read from the log)
 CREATE COUNTERS bad AS count(post) WITHIN 7 DAYS AFTER first(join)

@@ -5,7 +5,8 @@ catch what a one-pass or a UTC-only engine gets wrong: joins written late in the
 (after the member's activity, and after other members' later events), members with
 several joins, members who never join, activity before the join, events at exactly the
 edges of the windows (join + 7 days, join - 2 days), and times near local midnight in
-Asia/Shanghai (UTC+8), so that a local day or week differs from the UTC one.
+Asia/Shanghai (UTC+8), so that a local day or week differs from the UTC one. Comments
+name another member in `to` (a few a member who does not exist).
 Deterministic for a seed. Every event has an id, so a second ingest adds nothing.
 """
 import datetime as dt
@@ -56,6 +57,8 @@ for i in range(1, n + 1):
         if t == "post":
             props["words"] = rnd.randint(1, 400)
             props["original"] = rnd.random() < 0.4
+        if t == "comment":  # to another member (now and then one who does not exist)
+            props["to"] = "m-%d" % (rnd.randint(1, n) if rnd.random() < 0.95 else n + 1 + rnd.randint(0, 9))
         events.append(ev(ts, m, t, **props))
     for k, j in enumerate(joins):
         e = ev(j, m, "join", group="g-%d" % rnd.randint(1, 3))
