@@ -37,12 +37,15 @@ typedef struct act {
     int64_t d0, n_days;    /* the calendar's days: d0, d0 + 1, … (now's is the last) */
     int64_t p_lo, p_hi;    /* the periods shown (DURING) */
     int none;              /* no event by now */
-    int lifecycle;         /* FROM lifecycle(name): the members' states per period */
+    int lifecycle;         /* FROM lifecycle(name) (SRC_LIFECYCLE), stickiness(name) (SRC_STICKINESS), else 0 */
     shoal_rowsrc_members members;   /* WHERE's conditions on members: only those members count */
 } act;
 
 static const char *const cols[] = {"period", "active", "dau", "wau", "mau", "stickiness"};
 static const char *const lc_cols[] = {"period", "active", "new", "returning", "resurrecting", "dormant"};
+static const char *const st_cols[] = {"period", "days", "members"};
+enum { SRC_ACTIVITY = 0, SRC_LIFECYCLE, SRC_STICKINESS };
+static const char *const src_words[] = {"activity", "lifecycle", "stickiness"};
 
 static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -140,7 +143,7 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
 {
     if (!st->from_arg)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len, "expected FROM %s(name), name being an activity",
-                             lifecycle ? "lifecycle" : "activity");
+                             src_words[lifecycle]);
     act *a = shoal_arena_alloc(x->a, sizeof *a);
     if (!a) return nomem(x);
     memset(a, 0, sizeof *a);
@@ -169,7 +172,9 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
                              def->ret ? quiet.msg : "its definition is not a CREATE ACTIVITY");
 
     /* WHERE's conditions on members restrict who counts; the rest filter the rows */
-    if ((rc = shoal_rowsrc_members_plan(x, st, p, lifecycle ? lc_cols : cols, 6, &a->members))) return rc;
+    const char *const *names = lifecycle == SRC_LIFECYCLE ? lc_cols : lifecycle == SRC_STICKINESS ? st_cols : cols;
+    int n_names = lifecycle == SRC_STICKINESS ? 3 : 6;
+    if ((rc = shoal_rowsrc_members_plan(x, st, p, names, n_names, &a->members))) return rc;
     int64_t first;
     if ((rc = earliest(x, p, &first))) return rc;
     if (first == INT64_MAX || first > x->now) {
@@ -202,9 +207,13 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
     static const int lc_day[] = {V_DATE, V_INT, V_INT, V_INT, V_INT, V_INT};
     static const int lc_month[] = {V_MONTH, V_INT, V_INT, V_INT, V_INT, V_INT};
     static const uint8_t ns[] = {0, 0, 0, 0, 0, 0};
-    p->n_src = 6;
-    p->src_names = lifecycle ? lc_cols : cols;
-    p->src_rt = a->unit == SHOAL_PER_MONTH ? (lifecycle ? lc_month : rt_month) : (lifecycle ? lc_day : rt_day);
+    static const int st_day[] = {V_DATE, V_INT, V_INT};
+    static const int st_month[] = {V_MONTH, V_INT, V_INT};
+    int month = a->unit == SHOAL_PER_MONTH;
+    p->n_src = n_names;
+    p->src_names = names;
+    p->src_rt = lifecycle == SRC_LIFECYCLE ? (month ? lc_month : lc_day)
+                : lifecycle == SRC_STICKINESS ? (month ? st_month : st_day) : (month ? rt_month : rt_day);
     p->src_ns = ns;
     p->rs_state = a;
     return 0;
@@ -212,7 +221,9 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
 
 int shoal_activity_plan(exec *x, const shoal_stmt *st, plan *p) { return plan_source(x, st, p, 0); }
 
-int shoal_lifecycle_plan(exec *x, const shoal_stmt *st, plan *p) { return plan_source(x, st, p, 1); }
+int shoal_lifecycle_plan(exec *x, const shoal_stmt *st, plan *p) { return plan_source(x, st, p, SRC_LIFECYCLE); }
+
+int shoal_stickiness_plan(exec *x, const shoal_stmt *st, plan *p) { return plan_source(x, st, p, SRC_STICKINESS); }
 
 /* ---------------------------------------------------------------- rows */
 
@@ -317,6 +328,64 @@ fail:
     return rc;
 }
 
+/* FROM stickiness(name): per period, how many members were active on exactly d of its
+ * days, for d from 1 to the period's days up to now's. */
+static int stickiness_rows(exec *x, const act *a, const uint64_t *cal, size_t words, const int64_t *per_of_day,
+                           int64_t n_per, shoal_rowsink *sink)
+{
+    size_t nm = (size_t)x->p->n_members + 1, nd = (size_t)a->n_days;
+    /* the days of period i are [first[i], first[i + 1]) */
+    size_t *first = shoal_malloc(sizeof *first * (size_t)(n_per + 1));
+    int64_t *days = shoal_malloc(sizeof *days * (size_t)(n_per + 1));
+    int64_t *n = NULL;
+    int rc = 0;
+    if (!first || !days) {
+        rc = nomem(x);
+        goto fail;
+    }
+    for (size_t d = nd; d-- > 0;) first[per_of_day[d]] = d;
+    first[n_per] = nd;
+    /* counts[i][k]: members active on k days of period i, at offset first[i] + i */
+    if (!(n = shoal_malloc(sizeof *n * (nd + (size_t)n_per + 1)))) {
+        rc = nomem(x);
+        goto fail;
+    }
+    memset(n, 0, sizeof *n * (nd + (size_t)n_per + 1));
+    for (size_t m = 1; m < nm; m++) {
+        if ((m & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto fail;
+        }
+        const uint64_t *b = cal + m * words;
+        memset(days, 0, sizeof *days * (size_t)(n_per + 1));
+        int any = 0;
+        for (size_t w = 0; w < words; w++)
+            for (uint64_t bits = b[w]; bits; bits &= bits - 1) {
+                size_t d = w * 64 + (size_t)__builtin_ctzll(bits);
+                if (d < nd) days[per_of_day[d]]++, any = 1;
+            }
+        if (!any) continue;
+        for (int64_t i = 0; i < n_per; i++)
+            if (days[i]) n[first[i] + (size_t)i + (size_t)days[i]]++;
+    }
+    int64_t q = shoal_per_of(a->unit, a->d0);
+    for (int64_t i = 0; i < n_per && !rc; i++, q = shoal_per_next(a->unit, q)) {
+        if (q < a->p_lo || q > a->p_hi) continue;
+        for (size_t k = 1; k <= first[i + 1] - first[i]; k++) {
+            qval row[3];
+            row[0] = (qval){.t = a->unit == SHOAL_PER_MONTH ? V_MONTH : V_DATE, .u.i = q};
+            row[1] = (qval){.t = V_INT, .u.i = (int64_t)k};
+            row[2] = (qval){.t = V_INT, .u.i = n[first[i] + (size_t)i + k]};
+            if ((rc = shoal_exec_sink_push(sink, row)) || shoal_exec_sink_full(sink)) goto fail;
+        }
+    }
+fail:
+    shoal_free(first);
+    shoal_free(days);
+    shoal_free(n);
+    return rc;
+}
+
 int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
 {
     const act *a = p->rs_state;
@@ -363,7 +432,8 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
             if (!(only[m >> 3] >> (m & 7) & 1)) memset(cal + m * words, 0, sizeof *cal * words);
     }
     if (a->lifecycle) {
-        rc = lifecycle_rows(x, a, cal, words, per_of_day, n_per, sink);
+        rc = a->lifecycle == SRC_LIFECYCLE ? lifecycle_rows(x, a, cal, words, per_of_day, n_per, sink)
+                                           : stickiness_rows(x, a, cal, words, per_of_day, n_per, sink);
         goto fail;
     }
 
@@ -433,19 +503,21 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
     int n = 0;
     char buf[600];
     if (a->none) {
-        snprintf(buf, sizeof buf, "%s %s PER %s: no event by now, no row", a->lifecycle ? "lifecycle" : "activity", a->name,
+        snprintf(buf, sizeof buf, "%s %s PER %s: no event by now, no row", src_words[a->lifecycle], a->name,
                  units[a->unit]);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
     } else {
         snprintf(buf, sizeof buf, "%s %s PER %s: active on %s, a calendar of %" PRId64 " local days (a bit per "
-                 "member and day, %.1f MiB) from one pass over the log, seq 1..%" PRIu64, a->lifecycle ? "lifecycle" : "activity",
+                 "member and day, %.1f MiB) from one pass over the log, seq 1..%" PRIu64, src_words[a->lifecycle],
                  a->name, units[a->unit],
                  a->active->desc, a->n_days,
                  (double)(p->n_members + 1) * (double)((a->n_days + 63) / 64 * 8) / 1048576.0, p->max_seq);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
-        snprintf(buf, sizeof buf, a->lifecycle ? "  then rows: one per period, its members by state (new, returning, "
-                                                 "resurrecting, dormant) from their active periods"
-                                               : "  then rows: one per period, its dau, wau and mau the means over its days up to now's");
+        static const char *const then[] = {"one per period, its dau, wau and mau the means over its days up to now's",
+                                            "one per period, its members by state (new, returning, resurrecting, dormant) "
+                                            "from their active periods",
+                                            "one per period and number of active days, the members active on that many"};
+        snprintf(buf, sizeof buf, "  then rows: %s", then[a->lifecycle]);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
     }
     *lines = l;

@@ -13,9 +13,10 @@ static const shoal_rowsrc sources[] = {
     {"retention", shoal_retention_plan, shoal_retention_rows, shoal_retention_explain},
     {"activity", shoal_activity_plan, shoal_activity_rows, shoal_activity_explain},
     {"lifecycle", shoal_lifecycle_plan, shoal_activity_rows, shoal_activity_explain},
+    {"stickiness", shoal_stickiness_plan, shoal_activity_rows, shoal_activity_explain},
 };
 
-const char shoal_rowsrc_names[] = "flow, transitions, retention, activity, lifecycle";
+const char shoal_rowsrc_names[] = "flow, transitions, retention, activity, lifecycle, stickiness";
 
 const shoal_rowsrc *shoal_rowsrc_find(const char *name)
 {

@@ -100,5 +100,8 @@ int shoal_activity_create(exec *x, const shoal_stmt *st);
 /* activity.c: FROM lifecycle(name) [PER unit] — per period, the active members by
  * state (new, returning, resurrecting) and the dormant ones, over an activity. */
 int shoal_lifecycle_plan(exec *x, const shoal_stmt *st, plan *p);
+/* activity.c: FROM stickiness(name) [PER unit] — per period, the members active on
+ * exactly d of its days, for each d. */
+int shoal_stickiness_plan(exec *x, const shoal_stmt *st, plan *p);
 
 #endif

@@ -123,6 +123,27 @@ same "lifecycle: the members outside a layer, AS OF a date" \
 plan=$("$SHOAL" query "EXPLAIN SELECT * FROM lifecycle(speaking) WHERE member IN likers")
 check_grep "lifecycle: EXPLAIN shows the members' query" 'counting only of the members for whom member IN likers holds' "$plan"
 
+# stickiness(name): members by number of active days in the period
+st_sql() {
+    local unit=$1 off=$2 types=$3 now=$4 pd
+    case $unit in
+    week) pd="date(d, '-6 days', 'weekday 1')" ;;
+    month) pd="strftime('%Y-%m', d)" ;;
+    esac
+    echo "WITH a AS (SELECT DISTINCT member, date(ts, '$off') AS d FROM ev WHERE type IN ($types) AND date(ts, '$off') <= date('$now', '$off')),
+          c AS (SELECT member, $pd AS p, count(*) AS k FROM a GROUP BY member, p)
+          SELECT p, k, count(*) FROM c GROUP BY p, k ORDER BY p, k"
+}
+same "stickiness: members by active days per week, in Asia/Shanghai" \
+    "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM stickiness(speaking) PER WEEK WHERE members > 0 ORDER BY period, days; SET TIMEZONE = 'UTC'" \
+    "$(st_sql week '+8 hours' "'post', 'comment'" $NOW)"
+same "stickiness: per month, every number of days" \
+    "SET NOW = '$NOW'; SELECT period, count(*), sum(members), sum(days * members) FROM stickiness(any_long) PER MONTH GROUP BY period ORDER BY period" \
+    "WITH a AS (SELECT DISTINCT member, date(ts) AS d FROM ev WHERE type IN ('post', 'comment', 'like') AND (words IS NULL OR words > 100) AND date(ts) <= date('$NOW')),
+          days(d) AS (SELECT date((SELECT min(ts) FROM ev), 'start of month') UNION ALL SELECT date(d, '+1 day') FROM days WHERE d < date('$NOW'))
+     SELECT strftime('%Y-%m', days.d) AS p, count(*), (SELECT count(DISTINCT member) FROM a WHERE strftime('%Y-%m', a.d) = strftime('%Y-%m', days.d)),
+            (SELECT count(*) FROM a WHERE strftime('%Y-%m', a.d) = strftime('%Y-%m', days.d)) FROM days GROUP BY p ORDER BY p"
+
 plan=$("$SHOAL" query "EXPLAIN SELECT * FROM activity(any_long) PER WEEK")
 check_grep "activity: EXPLAIN says what it reads" 'activity any_long PER WEEK: active on post, comment, like WHERE words IS NULL OR words > 100, a calendar of [0-9]+ local days' "$plan"
 show=$("$SHOAL" query --format csv "SHOW VIEWS")
