@@ -514,8 +514,8 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
                  (double)(p->n_members + 1) * (double)((a->n_days + 63) / 64 * 8) / 1048576.0, p->max_seq);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
         static const char *const then[] = {"one per period, its dau, wau and mau the means over its days up to now's",
-                                            "one per period, its members by state (new, returning, resurrecting, dormant) "
-                                            "from their active periods",
+                                            ("one per period, its members by state (new, returning, resurrecting, "
+                                             "dormant) from their active periods"),
                                             "one per period and number of active days, the members active on that many"};
         snprintf(buf, sizeof buf, "  then rows: %s", then[a->lifecycle]);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
