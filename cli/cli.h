@@ -34,6 +34,8 @@ typedef struct shoal_cli_query {
     shoal_db *db;
     shoal_session *s;
     int any_error;
+    int quiet;   /* no status lines from CREATE, DROP and SET (timing still shows) */
+    FILE *out;   /* where results go: NULL for stdout (the REPL's \o FILE) */
 } shoal_cli_query;
 /* Set to 1 by a SIGINT handler to cancel the running statement. */
 extern volatile int shoal_cli_cancel;
@@ -42,10 +44,17 @@ void shoal_cli_query_close(shoal_cli_query *q);
 /* Runs src, printing a rendered error (named name) to stderr. Returns the rc. */
 int shoal_cli_query_exec(shoal_cli_query *q, const char *name, const char *src, size_t n);
 
-/* Opens db_path, printing "shoal: error: …" on failure. Returns 0 or exit status 2. */
+/* Every diagnostic of the command starts "shoal COMMAND: error: " (just "shoal: error: "
+ * before a command is known): main sets the name, "shoal query" and so on. */
+extern const char *shoal_cli_name;
+
+/* Prints "shoal COMMAND: error: " and the message (a newline added) to stderr. */
+void shoal_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Opens db_path, printing "shoal COMMAND: error: …" on failure. Returns 0 or exit status 2. */
 int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_db **out);
 
-/* Prints "shoal: error: MSG" for err (or rc when err has no message) to stderr. */
+/* Prints "shoal COMMAND: error: MSG" for err (or rc when err has no message) to stderr. */
 void shoal_cli_error(const shoal_err *err, int rc);
 
 /* True when the argument is -h or --help. */
@@ -53,6 +62,14 @@ int shoal_cli_is_help(const char *arg);
 
 /* Seconds on a monotonic clock. */
 double shoal_cli_now(void);
+
+/* The number of events in the log now (its last sequence), read in a snapshot of its
+ * own, for the closing line of ingest and import. Returns 0, or an SHOAL_E* code. */
+int shoal_cli_log_count(shoal_db *db, uint64_t *n);
+
+/* For atexit: flushes and closes stdout and, when any write to it failed, says so
+ * and ends the process with status 2. */
+void shoal_cli_close_stdout(void);
 
 /* Feedback while events go in (feedback.c): set verbose and quiet, then start, which
  * fills opts' callbacks and cancel flag and makes Ctrl-C stop the ingest cleanly. */

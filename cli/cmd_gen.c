@@ -911,7 +911,7 @@ static int emit(gen *g)
 
 static int usage_error(const char *fmt, const char *a, const char *b)
 {
-    fprintf(stderr, "shoal gen: ");
+    fprintf(stderr, "shoal gen: error: ");
     fprintf(stderr, fmt, a, b);
     fprintf(stderr, "\n(see: shoal gen --help)\n");
     return 2;
@@ -1105,7 +1105,7 @@ int shoal_cmd_gen(int argc, char **argv)
     if (rc == -1)
         goto nomem;
     if (rc == -2) {
-        fprintf(stderr, "shoal gen: too many events for so long a span (sort key exceeds 64 bits)\n");
+        fprintf(stderr, "shoal gen: error: too many events for so long a span (sort key exceeds 64 bits)\n");
         status = 2;
         goto done;
     }
@@ -1113,13 +1113,13 @@ int shoal_cmd_gen(int argc, char **argv)
     if (rc == ENOMEM)
         goto nomem;
     if (rc) {
-        fprintf(stderr, "shoal gen: write error: %s\n", strerror(rc));
+        fprintf(stderr, "shoal gen: error: cannot write: %s\n", strerror(rc));
         goto done;
     }
     status = 0;
     goto done;
 nomem:
-    fprintf(stderr, "shoal gen: out of memory for %llu events\n",
+    fprintf(stderr, "shoal gen: error: out of memory for %llu events\n",
             (unsigned long long)(g.o.n_events + n_dup));
 done:
     shoal_free(g.m);

@@ -18,7 +18,9 @@ const char shoal_cmd_import_usage[] =
     "Imports a Stack Exchange data dump: DIR holds Users.xml and Posts.xml (or a\n"
     "Posts.csv conversion with the dump's column names), and, when present, Votes.xml,\n"
     "Comments.xml, Badges.xml and PostLinks.xml. Members are \"u-<user id>\"; event ids\n"
-    "come from the dump's ids, so importing twice adds nothing. Rows that are malformed\n"
+    "come from the dump's ids, so importing twice adds nothing (an id whose content\n"
+    "changed since, as in a newer dump, is counted as conflicting and reported like a\n"
+    "reject; the log keeps the first version). Rows that are malformed\n"
     "or cannot be placed (a deleted author, a post not in the dump) are written with\n"
     "file:line and the reason to the reject file; the rest go in. docs/FORMATS.md\n"
     "describes the mapping.\n"
@@ -29,7 +31,7 @@ const char shoal_cmd_import_usage[] =
     "                   crash may lose the last batches (a killed process loses nothing)\n"
     "  -q, --quiet      print nothing but errors\n"
     "\n"
-    "exit status: 0 all accepted, 1 some rejected, 2 failed, 130 interrupted\n";
+    "exit status: 0 all accepted, 1 some rejected or conflicting, 2 failed, 130 interrupted\n";
 
 int shoal_cmd_import(const char *db_path, int argc, char **argv)
 {
@@ -66,17 +68,6 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
     int status = shoal_cli_open(db_path, flags, 0, &db);
     if (status) return status;
 
-    char rejects[4200];
-    if (opts.rejects_path) {
-        snprintf(rejects, sizeof rejects, "%s", opts.rejects_path);
-    } else {
-        /* The library's default, repeated here only to name it in the summary. */
-        size_t n = strlen(dir);
-        while (n > 1 && dir[n - 1] == '/') n--;
-        size_t s = n;
-        while (s > 0 && dir[s - 1] != '/') s--;
-        snprintf(rejects, sizeof rejects, "%.*s.rejects", (int)(n - s), dir + s);
-    }
     shoal_cli_feedback_start(&fb, &opts);
     shoal_ingest_stats st;
     shoal_err err;
@@ -90,10 +81,18 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
         printf("%s: %llu rows read, %llu events added, %llu duplicates, %llu rows rejected", dir,
                (unsigned long long)st.n_records, (unsigned long long)st.n_added, (unsigned long long)st.n_dup,
                (unsigned long long)st.n_rejected);
-        if (st.n_rejected) printf(" (see %s)", rejects);
+        int rejects_failed = rc && strncmp(err.msg, "cannot write rejects", 20) == 0;
+        if (st.n_conflict)
+            printf(", %llu conflicting (same id, different content)", (unsigned long long)st.n_conflict);
+        if ((st.n_rejected || st.n_conflict) && st.rejects_path[0] && !rejects_failed)
+            printf(" (see %s)", st.rejects_path);
         putchar('\n');
-        fprintf(stderr, "%.2f s, %.1f MB/s; the log now holds %llu events\n", el,
-                el > 0 ? (double)st.bytes / el / 1e6 : 0.0, (unsigned long long)st.last_seq);
+        uint64_t n_log = 0;
+        fprintf(stderr, "%.2f s, %.1f MB/s; ", el, el > 0 ? (double)st.bytes / el / 1e6 : 0.0);
+        if (shoal_cli_log_count(db, &n_log) == 0)
+            fprintf(stderr, "the log now holds %llu events\n", (unsigned long long)n_log);
+        else
+            fputc('\n', stderr);
     }
     if (rc == SHOAL_ECANCEL && !fb.quiet)
         fprintf(stderr, "shoal import: interrupted: run it again to add the rest\n");
@@ -102,5 +101,5 @@ int shoal_cmd_import(const char *db_path, int argc, char **argv)
     shoal_db_close(db);
     if (rc == SHOAL_ECANCEL) return 130;
     if (rc) return 2;
-    return st.n_rejected ? 1 : 0;
+    return st.n_rejected || st.n_conflict ? 1 : 0;
 }

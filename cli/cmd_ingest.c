@@ -9,19 +9,25 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char shoal_cmd_ingest_usage[] =
     "usage: shoal ingest [OPTIONS] FILE…    (FILE may be - for standard input)\n"
     "\n"
     "Appends the events in each FILE (NDJSON, or CSV with a header) to the log. Events\n"
     "whose id is already in the log are skipped and counted as duplicates, so ingesting\n"
-    "a file twice adds nothing. Bad records are written with their line number and\n"
-    "reason to FILE.rejects, and the rest still go in.\n"
+    "a file twice adds nothing; an id that is in the log with different content is a\n"
+    "conflict (a producer's bug): skipped, counted apart and reported like a reject.\n"
+    "Bad records are written with their line number and reason to FILE.rejects, and\n"
+    "the rest still go in. A batch's rejects are on disk before its lines are\n"
+    "committed: if the reject file cannot be written, ingest stops (exit 2) without\n"
+    "committing that batch, and says up to which line the input is in.\n"
     "\n"
     "options:\n"
     "  --format ndjson|csv   input format (default: by file name, *.csv is CSV)\n"
-    "  --rejects FILE        where rejected records go (default FILE.rejects;\n"
-    "                        stdin.rejects for -)\n"
+    "  --rejects FILE        where rejected records go (default FILE.rejects, or the\n"
+    "                        same name in the working directory when FILE's directory\n"
+    "                        cannot be written; stdin.rejects for -); never the input\n"
     "  --nosync              do not fsync each batch: much faster bulk loads, but a\n"
     "                        power loss or OS crash may lose the last batches\n"
     "                        (a killed process loses nothing)\n"
@@ -30,7 +36,8 @@ const char shoal_cmd_ingest_usage[] =
     "  -v, --verbose         print a line for every committed batch\n"
     "  -q, --quiet           print nothing but errors\n"
     "\n"
-    "exit status: 0 all accepted, 1 some rejected, 2 failed, 130 interrupted\n";
+    "exit status: 0 all accepted, 1 some rejected or conflicting, 2 failed, 130 interrupted\n"
+    "(docs/FORMATS.md: the formats, every reject reason, the reject file)\n";
 
 int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
 {
@@ -88,6 +95,17 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
         fprintf(stderr, "shoal ingest: error: --rejects names one file, so give one input\n");
         return 2;
     }
+    /* The library refuses a reject file that is the input too; here it is refused
+     * before the database is opened (or created) for writing. */
+    if (opts.rejects_path) {
+        struct stat in_st, rej_st;
+        int fd_ok = strcmp(argv[optind], "-") == 0 ? fstat(0, &in_st) == 0 : stat(argv[optind], &in_st) == 0;
+        if (fd_ok && stat(opts.rejects_path, &rej_st) == 0 && in_st.st_dev == rej_st.st_dev &&
+            in_st.st_ino == rej_st.st_ino) {
+            shoal_cli_fail("the reject file \"%s\" is the input itself", opts.rejects_path);
+            return 2;
+        }
+    }
     shoal_db *db;
     int status = shoal_cli_open(db_path, flags, map_size, &db);
     if (status) return status;
@@ -113,41 +131,49 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
                 fprintf(stderr, "shoal ingest: %s: lines up to %llu are committed\n", name,
                         (unsigned long long)st.acked_line);
         }
-        if (st.n_rejected) any_rejected = 1;
+        if (st.n_rejected || st.n_conflict) any_rejected = 1;
+        /* After a failure of the reject file itself, it holds only the rejects of the
+         * committed lines: the error said so, the summary does not point there. */
+        int rejects_failed = rc && strncmp(err.msg, "cannot write rejects", 20) == 0;
         if (!prog.quiet && (rc == SHOAL_OK || rc == SHOAL_ECANCEL || st.n_records)) {
-            printf("%s: %llu read, %llu added, %llu duplicates, %llu rejected", name,
-                   (unsigned long long)st.n_records, (unsigned long long)st.n_added,
-                   (unsigned long long)st.n_dup, (unsigned long long)st.n_rejected);
-            if (st.n_rejected) {
-                const char *rp = opts.rejects_path;
-                char buf[4200];
-                if (!rp) {
-                    snprintf(buf, sizeof buf, "%s.rejects", strcmp(argv[i], "-") == 0 ? "stdin" : argv[i]);
-                    rp = buf;
-                }
-                printf(" (see %s)", rp);
+            printf("%s: %llu read, %llu added, %llu duplicates, ", name, (unsigned long long)st.n_records,
+                   (unsigned long long)st.n_added, (unsigned long long)st.n_dup);
+            if (st.n_conflict)
+                printf("%llu conflicting (same id, different content), ", (unsigned long long)st.n_conflict);
+            printf("%llu rejected", (unsigned long long)st.n_rejected);
+            if ((st.n_rejected || st.n_conflict) && st.rejects_path[0] && !rejects_failed) {
+                char def[4200];
+                snprintf(def, sizeof def, "%s.rejects", strcmp(argv[i], "-") == 0 ? "stdin" : argv[i]);
+                if (!opts.rejects_path && strcmp(def, st.rejects_path) != 0)
+                    printf(" (see %s in the working directory: \"%s\" cannot be written)", st.rejects_path, def);
+                else
+                    printf(" (see %s)", st.rejects_path);
             }
             putchar('\n');
         }
-        if (interrupted && !prog.quiet)
-            fprintf(stderr, "shoal ingest: interrupted: %s is committed up to line %llu\n", name,
-                    (unsigned long long)st.acked_line);
         tot.n_records += st.n_records;
         tot.n_added += st.n_added;
         tot.n_dup += st.n_dup;
         tot.n_rejected += st.n_rejected;
+        tot.n_conflict += st.n_conflict;
         tot.bytes += st.bytes;
-        if (st.last_seq) tot.last_seq = st.last_seq;
     }
     double el = shoal_cli_feedback_stop(&prog);
     if (!prog.quiet) {
-        if (argc - optind > 1)
-            printf("total: %llu read, %llu added, %llu duplicates, %llu rejected\n",
-                   (unsigned long long)tot.n_records, (unsigned long long)tot.n_added,
-                   (unsigned long long)tot.n_dup, (unsigned long long)tot.n_rejected);
-        fprintf(stderr, "%.2f s, %.0f events/s, %.1f MB/s; the log now holds %llu events\n", el,
-                el > 0 ? (double)tot.n_records / el : 0.0, el > 0 ? (double)tot.bytes / el / 1e6 : 0.0,
-                (unsigned long long)tot.last_seq);
+        if (argc - optind > 1) {
+            printf("total: %llu read, %llu added, %llu duplicates, ", (unsigned long long)tot.n_records,
+                   (unsigned long long)tot.n_added, (unsigned long long)tot.n_dup);
+            if (tot.n_conflict)
+                printf("%llu conflicting (same id, different content), ", (unsigned long long)tot.n_conflict);
+            printf("%llu rejected\n", (unsigned long long)tot.n_rejected);
+        }
+        fprintf(stderr, "%.2f s, %.0f events/s, %.1f MB/s; ", el, el > 0 ? (double)tot.n_records / el : 0.0,
+                el > 0 ? (double)tot.bytes / el / 1e6 : 0.0);
+        uint64_t n_log = 0;
+        if (shoal_cli_log_count(db, &n_log) == 0)
+            fprintf(stderr, "the log now holds %llu events\n", (unsigned long long)n_log);
+        else
+            fputc('\n', stderr);
     }
     shoal_db_close(db);
     if (interrupted) return 130;

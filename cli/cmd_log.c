@@ -7,7 +7,7 @@
 #include <string.h>
 
 const char shoal_cmd_log_usage[] =
-    "usage: shoal log [--from SEQ] [--limit N] [--member M] [--type T] [--seq]\n"
+    "usage: shoal log [--from SEQ] [--limit N] [--member M] [--type T] [--group G] [--seq]\n"
     "\n"
     "Prints events as NDJSON in log order, in the form ingest reads.\n"
     "\n"
@@ -16,8 +16,59 @@ const char shoal_cmd_log_usage[] =
     "  --limit N     print at most N events\n"
     "  --member M    only the events of member M\n"
     "  --type T      only events of type T\n"
+    "  --group G     only events in group G\n"
     "  --seq         add each event's log sequence as \"seq\" (not ingestible as is:\n"
-    "                seq is a reserved name)\n";
+    "                seq is a reserved name)\n"
+    "\n"
+    "A member, type or group that the log has never seen is an error (exit status 2),\n"
+    "with the closest name the log has, if one is close.\n";
+
+/* Levenshtein distance of a and b, or more than max when it exceeds max. */
+static size_t distance(const char *a, size_t na, const char *b, size_t nb, size_t max)
+{
+    size_t row[256];
+    if (na > 255 || nb > 255) return max + 1;
+    if ((na > nb ? na - nb : nb - na) > max) return max + 1;
+    for (size_t j = 0; j <= nb; j++) row[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t diag = row[0], best = row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t up = row[j];
+            size_t v = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < v) v = up + 1;
+            if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
+            row[j] = v;
+            diag = up;
+            if (v < best) best = v;
+        }
+        if (best > max) return max + 1;
+    }
+    return row[nb];
+}
+
+/* Says that name is not in namespace ns, with the closest name that is (within a
+ * third of its length, at least one edit), if any. Returns 2, the exit status. */
+static int unknown_name(shoal_reader *r, int ns, const char *what, const char *opt, const char *name)
+{
+    size_t n = strlen(name), max = n / 3 > 0 ? n / 3 : 1, best = max + 1;
+    shoal_str s, found = {0};
+    uint32_t count = shoal_dict_count(r, ns);
+    char buf[256];
+    for (uint32_t id = 1; id <= count; id++) {
+        if (shoal_dict_str(r, ns, id, &s, NULL) != SHOAL_OK) continue;
+        size_t d = distance(name, n, s.ptr, s.len, best - 1 < max ? best - 1 : max);
+        if (d < best) {
+            best = d;
+            snprintf(buf, sizeof buf, "%.*s", (int)s.len, s.ptr);
+            found.ptr = buf;
+            found.len = s.len;
+            if (d == 1) break;
+        }
+    }
+    if (found.ptr) shoal_cli_fail("%s: no %s \"%s\" in the log (did you mean \"%s\"?)", opt, what, name, found.ptr);
+    else shoal_cli_fail("%s: no %s \"%s\" in the log", opt, what, name);
+    return 2;
+}
 
 static void print_event(FILE *f, const shoal_event *ev, uint64_t seq, int with_seq)
 {
@@ -72,10 +123,11 @@ int shoal_cmd_log(const char *db_path, int argc, char **argv)
                                              {"limit", required_argument, 0, 'l'},
                                              {"member", required_argument, 0, 'm'},
                                              {"type", required_argument, 0, 't'},
+                                             {"group", required_argument, 0, 'g'},
                                              {"seq", no_argument, 0, 's'},
                                              {0, 0, 0, 0}};
     uint64_t from = 1, limit = UINT64_MAX;
-    const char *member = NULL, *type = NULL;
+    const char *member = NULL, *type = NULL, *group = NULL;
     int with_seq = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -84,6 +136,7 @@ int shoal_cmd_log(const char *db_path, int argc, char **argv)
         case 'l': if (parse_u64("--limit", optarg, &limit)) return 2; break;
         case 'm': member = optarg; break;
         case 't': type = optarg; break;
+        case 'g': group = optarg; break;
         case 's': with_seq = 1; break;
         default:
             fprintf(stderr, "shoal log: error: unknown option \"%s\"\n%s", argv[optind - 1], shoal_cmd_log_usage);
@@ -104,16 +157,28 @@ int shoal_cmd_log(const char *db_path, int argc, char **argv)
     shoal_arena *a = shoal_arena_new();
     int rc = a ? shoal_reader_open(db, &r, &err) : shoal_err_set(&err, SHOAL_ENOMEM, -1, -1, "out of memory");
     if (rc) goto done;
-    uint32_t member_id = 0, type_id = 0;
-    /* A member or type that was never seen has no events: print nothing. */
-    if (member && shoal_dict_id(r, SHOAL_NS_MEMBER, member, strlen(member), &member_id, &err) == SHOAL_ENOTFOUND)
+    uint32_t member_id = 0, type_id = 0, group_id = 0;
+    /* A name the log has never seen is most likely a typo (the language refuses an
+     * unknown type too): say so rather than print nothing. */
+    if (member && shoal_dict_id(r, SHOAL_NS_MEMBER, member, strlen(member), &member_id, &err) == SHOAL_ENOTFOUND) {
+        status = unknown_name(r, SHOAL_NS_MEMBER, "member", "--member", member);
         goto done;
-    if (type && shoal_dict_id(r, SHOAL_NS_TYPE, type, strlen(type), &type_id, &err) == SHOAL_ENOTFOUND) goto done;
+    }
+    if (type && shoal_dict_id(r, SHOAL_NS_TYPE, type, strlen(type), &type_id, &err) == SHOAL_ENOTFOUND) {
+        status = unknown_name(r, SHOAL_NS_TYPE, "event type", "--type", type);
+        goto done;
+    }
+    if (group && shoal_dict_id(r, SHOAL_NS_GROUP, group, strlen(group), &group_id, &err) == SHOAL_ENOTFOUND) {
+        status = unknown_name(r, SHOAL_NS_GROUP, "group", "--group", group);
+        goto done;
+    }
     if ((rc = shoal_logcur_open(r, from, &cur, &err))) goto done;
     shoal_rec rec;
     uint64_t printed = 0;
     while (printed < limit && (rc = shoal_logcur_next(cur, &rec, &err)) == 1) {
-        if ((member_id && rec.member != member_id) || (type_id && rec.type != type_id)) continue;
+        if ((member_id && rec.member != member_id) || (type_id && rec.type != type_id) ||
+            (group_id && rec.group != group_id))
+            continue;
         shoal_event ev;
         if ((rc = shoal_rec_event(r, &rec, a, &ev, &err))) break;
         print_event(stdout, &ev, rec.seq, with_seq);
@@ -126,10 +191,7 @@ done:
     shoal_reader_close(r);
     shoal_arena_free(a);
     shoal_db_close(db);
-    if (fflush(stdout) != 0 && !rc) {
-        fprintf(stderr, "shoal log: error: cannot write the output\n");
-        return 2;
-    }
+    if (status) return status;
     if (rc < 0) {
         shoal_cli_error(&err, rc);
         return 2;

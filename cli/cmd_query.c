@@ -1,6 +1,7 @@
-/* cmd_query.c — `shoal query 'SELECT …'` and `shoal query -f file.shoal`: runs the
- * statements through shoal_query_run and prints rows to stdout, errors (with line,
- * column and caret) to stderr. Also the helpers the REPL shares.
+/* cmd_query.c — `shoal query 'SELECT …'`, `shoal query -f file.shoal` and `… | shoal
+ * query`: runs the statements through shoal_query_run and prints rows to stdout, errors
+ * (with line, column and caret) and status lines (what a CREATE did, timing) to stderr
+ * (status lines to stdout in table format). Also the helpers the REPL shares.
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,15 +13,20 @@
 #include "cli.h"
 
 const char shoal_cmd_query_usage[] =
-    "usage: shoal query [--format F] [--timing] 'STATEMENT; …'\n"
-    "       shoal query [--format F] [--timing] -f FILE.shoal   (FILE may be - for stdin)\n"
+    "usage: shoal query [OPTIONS] 'STATEMENT; …'\n"
+    "       shoal query [OPTIONS] -f FILE.shoal\n"
+    "       shoal query [OPTIONS] -             (or no statement, stdin not a terminal)\n"
     "\n"
     "Runs statements of the query language (see docs/LANGUAGE.md) and prints their\n"
     "results. Stops at the first error, printing where it is, with exit status 1.\n"
+    "`-` (or `-f -`) reads the statements from standard input.\n"
     "\n"
     "  --format F   table, csv, json, ndjson or markdown (default: table on a\n"
     "               terminal, csv otherwise)\n"
-    "  --timing     print each statement's time after its table\n";
+    "  --timing     print each statement's time (\"Time: 1.234 ms\") on stderr, or\n"
+    "               after its table in table format\n"
+    "  -q, --quiet  do not print what CREATE, DROP and SET did (table format)\n"
+    "  --maxrows N  rows a table shows (default: 40 on a terminal, else all; 0: all)\n";
 
 /* Set by SIGINT handlers (here and in repl.c); the running statement sees it. */
 volatile int shoal_cli_cancel;
@@ -31,10 +37,29 @@ static void on_sigint(int sig)
     shoal_cli_cancel = 1;
 }
 
-static int write_stdout(void *ctx, const char *buf, size_t n)
+static int write_out(void *ctx, const char *buf, size_t n)
 {
-    (void)ctx;
-    return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
+    shoal_cli_query *q = ctx;
+    return fwrite(buf, 1, n, q->out ? q->out : stdout) == n ? 0 : -1;
+}
+
+/* A statement's status line: beside a table it reads like psql's command tags and
+ * "Time:", so it goes after the table on stdout; every other format is data a program
+ * reads, so timing goes to stderr and never into it. */
+static void on_status(void *ctx, int kind, const char *line)
+{
+    shoal_cli_query *q = ctx;
+    int table = shoal_session_format(q->s) == SHOAL_OUT_TABLE;
+    /* What a CREATE, DROP or SET did shows beside tables only: a script that reads
+     * CSV or JSON (often with 2>&1) gets its data and nothing else. */
+    if (kind == SHOAL_STATUS_TAG && (q->quiet || !table)) return;
+    if (table) {
+        fprintf(q->out ? q->out : stdout, "%s\n", line);
+        return;
+    }
+    fflush(stdout);
+    fprintf(stderr, "%s\n", line);
+    fflush(stderr);
 }
 
 int shoal_cli_query_open(const char *db_path, int format, shoal_cli_query *q)
@@ -50,7 +75,8 @@ int shoal_cli_query_open(const char *db_path, int format, shoal_cli_query *q)
         shoal_db_close(q->db);
         return 2;
     }
-    shoal_session_set_output(q->s, write_stdout, NULL);
+    shoal_session_set_output(q->s, write_out, q);
+    shoal_session_set_status(q->s, on_status, q);
     shoal_session_set_format(q->s, format ? format : isatty(1) ? SHOAL_OUT_TABLE : SHOAL_OUT_CSV);
     shoal_session_set_cancel(q->s, &shoal_cli_cancel);
     return 0;
@@ -68,6 +94,7 @@ int shoal_cli_query_exec(shoal_cli_query *q, const char *name, const char *src, 
     shoal_err_clear(&err);
     shoal_cli_cancel = 0;
     int rc = shoal_query_run(q->s, src, n, &err);
+    if (q->out) fflush(q->out);
     fflush(stdout);
     if (rc) {
         q->any_error = 1;
@@ -87,7 +114,7 @@ static int read_all(const char *path, char **out, size_t *n)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "shoal: error: cannot open %s: %s\n", path, strerror(errno));
+        shoal_cli_fail("cannot open %s: %s", path, strerror(errno));
         return 2;
     }
     size_t cap = 4096, len = 0;
@@ -109,7 +136,7 @@ static int read_all(const char *path, char **out, size_t *n)
     if (f != stdin) fclose(f);
     if (!buf || bad) {
         free(buf);
-        fprintf(stderr, "shoal: error: cannot read %s\n", path);
+        shoal_cli_fail("cannot read %s", strcmp(path, "-") ? path : "standard input");
         return 2;
     }
     *out = buf;
@@ -117,42 +144,69 @@ static int read_all(const char *path, char **out, size_t *n)
     return 0;
 }
 
+static int blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') return 0;
+    return 1;
+}
+
 int shoal_cmd_query(const char *db_path, int argc, char **argv)
 {
-    int format = 0, timing = 0;
+    int format = 0, timing = 0, quiet = 0;
+    long long max_rows = -1;   /* -1: 40 on a terminal, else all */
     const char *file = NULL, *text = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--format") || !strcmp(a, "-F")) {
             if (i + 1 >= argc || !(format = shoal_query_format_parse(argv[++i]))) {
-                fprintf(stderr, "shoal query: --format needs table, csv, json, ndjson or markdown\n");
+                shoal_cli_fail("--format needs table, csv, json, ndjson or markdown");
                 return 2;
             }
         } else if (!strncmp(a, "--format=", 9)) {
             if (!(format = shoal_query_format_parse(a + 9))) {
-                fprintf(stderr, "shoal query: --format needs table, csv, json, ndjson or markdown\n");
+                shoal_cli_fail("--format needs table, csv, json, ndjson or markdown");
                 return 2;
             }
         } else if (!strcmp(a, "--timing")) {
             timing = 1;
+        } else if (!strcmp(a, "--maxrows")) {
+            char *end = NULL;
+            if (i + 1 < argc) max_rows = strtoll(argv[++i], &end, 10);
+            if (!end || *end || end == argv[i] || max_rows < 0) {
+                shoal_cli_fail("--maxrows takes a number of rows (0: all)");
+                return 2;
+            }
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = 1;
         } else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "shoal query: -f needs a file\n");
+                shoal_cli_fail("-f needs a file");
                 return 2;
             }
             file = argv[++i];
+        } else if (!strcmp(a, "-")) {
+            if (file || text) {
+                shoal_cli_fail("one query text at a time (quote it)");
+                return 2;
+            }
+            file = "-";
         } else if (a[0] == '-' && a[1] && strcmp(a, "--") != 0) {
-            fprintf(stderr, "shoal query: unknown option %s\n%s", a, shoal_cmd_query_usage);
+            shoal_cli_fail("unknown option \"%s\"\n%s", a, shoal_cmd_query_usage);
             return 2;
         } else if (!strcmp(a, "--")) {
             if (i + 1 < argc) text = argv[++i];
         } else if (!text) {
             text = a;
         } else {
-            fprintf(stderr, "shoal query: one query text at a time (quote it)\n");
+            shoal_cli_fail("one query text at a time (quote it)");
             return 2;
         }
     }
+    /* No statement and stdin not a terminal: the statements come from stdin, as with
+     * psql and sqlite3 (`echo 'SELECT 1' | shoal query`). */
+    int implicit = !file && !text && !isatty(0);
+    if (implicit) file = "-";
     if (!!file == !!text) {
         fputs(shoal_cmd_query_usage, stderr);
         return 2;
@@ -162,6 +216,11 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
     if (file) {
         int rc = read_all(file, &buf, &n);
         if (rc) return rc;
+        if (implicit && blank(buf, n)) {
+            free(buf);
+            shoal_cli_fail("no statement: give one as an argument, with -f FILE, or on standard input");
+            return 2;
+        }
     }
     shoal_cli_query q;
     int rc = shoal_cli_query_open(db_path, format, &q);
@@ -169,7 +228,12 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
         free(buf);
         return rc;
     }
+    q.quiet = quiet;
     shoal_session_set_timing(q.s, timing);
+    /* A screenful of a table on a terminal, as the DuckDB shell shows: a result of
+     * millions of rows would otherwise be held whole to size its columns. */
+    if (max_rows < 0) max_rows = isatty(1) ? 40 : 0;
+    shoal_session_set_max_rows(q.s, (uint64_t)max_rows, "--maxrows N shows more, --maxrows 0 all; or LIMIT");
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;

@@ -5,7 +5,9 @@
  * progress line on a terminal. */
 #include "cli.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,14 +26,43 @@ double shoal_cli_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Registered with atexit by main: every command's results go to stdout, so a write
+ * that failed there (a full disk, /dev/full) fails the command, whatever status it
+ * returned; stdio keeps the error until the stream is closed, so closing it here
+ * catches every write of the run (gnulib's close_stdout). _exit is how an exit
+ * handler sets the status. */
+void shoal_cli_close_stdout(void)
+{
+    errno = 0;
+    int e = fflush(stdout) != 0 ? errno : 0;
+    if (e || ferror(stdout) || (fclose(stdout) != 0 && errno != EBADF && (e = errno))) {
+        /* Not shoal_cli_fail: it flushes stdout, which may be closed by now. */
+        fprintf(stderr, "%s: error: cannot write the output%s%s\n", shoal_cli_name, e ? ": " : "",
+                e ? strerror(e) : "");
+        _exit(2);
+    }
+}
+
+int shoal_cli_log_count(shoal_db *db, uint64_t *n)
+{
+    shoal_reader *r;
+    int rc = shoal_reader_open(db, &r, NULL);
+    if (rc) return rc;
+    *n = shoal_reader_last_seq(r);
+    shoal_reader_close(r);
+    return 0;
+}
+
 static void on_commit(void *ctx, const shoal_ingest_stats *st)
 {
     shoal_cli_feedback *f = ctx;
     if (f->verbose)
-        fprintf(stderr, "committed through line %llu: %llu added, %llu duplicates, %llu rejected, last seq %llu\n",
+        fprintf(stderr,
+                "committed through line %llu: %llu added, %llu duplicates, %llu conflicting, %llu rejected, "
+                "last seq %llu\n",
                 (unsigned long long)st->acked_line, (unsigned long long)st->n_added,
-                (unsigned long long)st->n_dup, (unsigned long long)st->n_rejected,
-                (unsigned long long)st->last_seq);
+                (unsigned long long)st->n_dup, (unsigned long long)st->n_conflict,
+                (unsigned long long)st->n_rejected, (unsigned long long)st->last_seq);
     if (!f->tty || f->quiet) return;
     double t = shoal_cli_now();
     if (t - f->last < 0.25) return;

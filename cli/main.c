@@ -53,7 +53,9 @@ static void print_usage(FILE *f)
             "\noptions:\n"
             "  --db DIR      the database directory (default: $SHOAL_DB, else ./shoal.db)\n"
             "  --version     print the version\n"
-            "  -h, --help    this help; `shoal help COMMAND` for a command's\n");
+            "  -h, --help    this help\n"
+            "\n"
+            "`shoal help COMMAND` (or `shoal COMMAND --help`) shows a command's options.\n");
 }
 
 /* The command called name, or NULL after saying on stderr that there is none. */
@@ -61,7 +63,8 @@ static const command *find_command(const char *name)
 {
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcmp(commands[i].name, name) == 0) return &commands[i];
-    fprintf(stderr, "shoal: error: unknown command \"%s\" (see `shoal help`)\n", name);
+    if (name[0] == '-') shoal_cli_fail("unknown option \"%s\" (see `shoal help`)", name);
+    else shoal_cli_fail("unknown command \"%s\" (see `shoal help`)", name);
     return NULL;
 }
 
@@ -95,6 +98,7 @@ static void keep_heap(void)
 
 int main(int argc, char **argv)
 {
+    atexit(shoal_cli_close_stdout);
     const char *db_path = getenv("SHOAL_DB");
     if (!db_path || !*db_path) db_path = "shoal.db";
     /* Take --db out of argv wherever it stands, so that it works before or after the
@@ -107,7 +111,7 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[i], "--db") == 0) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "shoal: error: --db needs a directory\n");
+                shoal_cli_fail("--db needs a directory");
                 return 2;
             }
             db_path = argv[++i];
@@ -139,5 +143,8 @@ int main(int argc, char **argv)
             return 0;
         }
     if (c->statements) keep_heap();
+    static char name[32];
+    snprintf(name, sizeof name, "shoal %s", c->name);
+    shoal_cli_name = name;
     return c->fn(db_path, argc - 1, argv + 1);
 }

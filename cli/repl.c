@@ -1,11 +1,15 @@
-/* repl.c — `shoal repl`, the interactive query shell (after redis-cli): GNU readline
- * with history in ~/.shoal_history (only on a terminal), tab completion of keywords,
- * functions, event types, properties and window words, statements that run when a
- * line ends them with ';', and backslash commands from a table. Ctrl-C cancels the
- * running query (or the statement being typed) and keeps the session; errors never
- * end it. On a non-terminal stdin it reads statements without prompts, so
- * `echo 'SELECT …;' | shoal repl` works. Statements run through shoal_query_run,
- * like `shoal query`.
+/* repl.c — `shoal repl`, the interactive query shell (after redis-cli, psql and the
+ * DuckDB shell): GNU readline with history in ~/.shoal_history (only on a terminal; a
+ * statement of several lines is one entry, its newlines kept as \x01 in the file, as
+ * psql does), tab completion that knows where it is (event types after `type =` and
+ * `type IN (`, sources after FROM, else keywords, functions, types, properties and
+ * views), statements that run when a line ends them with ';', and backslash commands
+ * from a table (with psql's and DuckDB's words for leaving and help: quit, exit,
+ * .quit, \q, help, \?). A table on a terminal shows its first 40 rows (\maxrows).
+ * Ctrl-C cancels the running query (or the statement being typed) and keeps the
+ * session; errors never end it. On a non-terminal stdin it reads statements without
+ * prompts, so `echo 'SELECT …;' | shoal repl` works. Statements run through
+ * shoal_query_run, like `shoal query`.
  */
 #include <errno.h>
 #include <signal.h>
@@ -25,11 +29,18 @@ const char shoal_cmd_repl_usage[] =
     "usage: shoal repl [--format F] [--timing]\n"
     "\n"
     "An interactive shell for the query language. End a statement with ';'.\n"
-    "Type \\help for the backslash commands, \\q (or Ctrl-D) to leave. Ctrl-C\n"
-    "cancels the running query. Without a terminal, reads statements from stdin.\n";
+    "Type help (or \\?) for the backslash commands, quit (or \\q, Ctrl-D) to leave.\n"
+    "Ctrl-C cancels the running query. A table on a terminal shows its first 40\n"
+    "rows (\\maxrows N changes it). Without a terminal, reads statements from stdin.\n";
 
 #define HISTORY_FILE ".shoal_history"
 #define HISTORY_MAX 2000
+/* Rows a table shows on a terminal: a screenful, as the DuckDB shell shows. */
+#define MAX_ROWS 40
+#define MAX_ROWS_HINT "\\maxrows N shows more, \\maxrows 0 all; or LIMIT"
+/* A statement's newlines in the history file, which holds an entry a line (psql's
+ * NL_IN_HISTORY). */
+#define HISTORY_NL '\x01'
 
 typedef struct repl {
     shoal_cli_query q;
@@ -38,8 +49,12 @@ typedef struct repl {
     int quit;
     int tty;
     char *history_path;
-    char **names;       /* completion candidates besides keywords */
-    size_t n_names;
+    struct names {
+        char **v;
+        size_t n;
+    } names, types, views;   /* completion: everything besides keywords; event types
+                              * (after `type =`); views, layers and tiers (`tiers(`) */
+    uint64_t max_rows;  /* \maxrows: the cap while output goes to the terminal */
 } repl;
 
 static repl *the_repl;   /* for readline's callbacks, which take no context */
@@ -95,9 +110,7 @@ static int bs_tz(repl *r, const char *arg)
 {
     char stmt[256];
     if (!*arg) {
-        char name[128];
-        if (shoal_db_setting_get(r->q.db, "timezone", name, sizeof name, NULL) != SHOAL_OK) snprintf(name, sizeof name, "UTC");
-        printf("time zone is %s\n", name);
+        printf("time zone is %s\n", shoal_session_timezone(r->q.s));
         return 0;
     }
     snprintf(stmt, sizeof stmt, "SET TIMEZONE = '%s'", arg);
@@ -105,19 +118,105 @@ static int bs_tz(repl *r, const char *arg)
         fprintf(stderr, "\\tz: invalid time zone name\n");
         return 1;
     }
-    if (shoal_cli_query_exec(&r->q, "query", stmt, strlen(stmt))) return 1;
-    printf("time zone is %s\n", arg);
+    int quiet = r->q.quiet;
+    r->q.quiet = 1;   /* the line below says it */
+    int rc = shoal_cli_query_exec(&r->q, "query", stmt, strlen(stmt));
+    r->q.quiet = quiet;
+    if (rc) return 1;
+    printf("time zone is %s\n", shoal_session_timezone(r->q.s));
     return 0;
 }
 
+/* The cap on a table's rows (40 when stdout is a terminal, else none until \maxrows
+ * sets one) applies while output goes to stdout, not while \o writes a file. */
+static void apply_max_rows(repl *r)
+{
+    shoal_session_set_max_rows(r->q.s, r->q.out ? 0 : r->max_rows, MAX_ROWS_HINT);
+}
+
+static int bs_maxrows(repl *r, const char *arg)
+{
+    if (*arg) {
+        char *end;
+        unsigned long long n = strtoull(arg, &end, 10);
+        if (*end || arg[0] == '-') {
+            fprintf(stderr, "\\maxrows takes a number of rows (0: all)\n");
+            return 1;
+        }
+        r->max_rows = n;
+        apply_max_rows(r);
+    }
+    if (r->max_rows) printf("tables show up to %llu row%s\n", (unsigned long long)r->max_rows, r->max_rows == 1 ? "" : "s");
+    else printf("tables show every row\n");
+    return 0;
+}
+
+static int bs_output(repl *r, const char *arg)
+{
+    if (r->q.out) {
+        if (fclose(r->q.out)) fprintf(stderr, "\\o: cannot write the output file: %s\n", strerror(errno));
+        r->q.out = NULL;
+    }
+    if (*arg) {
+        if (!(r->q.out = fopen(arg, "w"))) {
+            fprintf(stderr, "\\o: cannot open %s: %s\n", arg, strerror(errno));
+            apply_max_rows(r);
+            return 1;
+        }
+    }
+    apply_max_rows(r);
+    return 0;
+}
+
+/* \i FILE: the file's statements, as `shoal query -f FILE` runs them (parsed whole
+ * first; an error is shown at its line and column in the file). */
+static int bs_include(repl *r, const char *arg)
+{
+    if (!*arg) {
+        fprintf(stderr, "\\i takes a file\n");
+        return 1;
+    }
+    FILE *f = fopen(arg, "rb");
+    if (!f) {
+        fprintf(stderr, "\\i: cannot open %s: %s\n", arg, strerror(errno));
+        return 1;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap) break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        fprintf(stderr, "\\i: cannot read %s\n", arg);
+        return 1;
+    }
+    int rc = shoal_cli_query_exec(&r->q, arg, buf, n);
+    free(buf);
+    return rc != 0;
+}
+
 static const bs_cmd bs_cmds[] = {
-    {"help", bs_help, "this list"},
+    {"help", bs_help, "this list (also: help)"},
     {"?", bs_help, "this list"},
-    {"q", bs_quit, "leave the shell"},
+    {"q", bs_quit, "leave the shell (also: quit, exit, .quit, Ctrl-D)"},
     {"quit", bs_quit, "leave the shell"},
     {"timing", bs_timing, "on|off: print each statement's time"},
     {"format", bs_format, "table|csv|json|ndjson|markdown: the output format"},
-    {"tz", bs_tz, "[Area/City]: show or set the database's time zone"},
+    {"tz", bs_tz, "[Area/City]: show or set this session's time zone"},
+    {"o", bs_output, "[FILE]: results to FILE; alone, back to the terminal"},
+    {"i", bs_include, "FILE: run the statements of FILE"},
+    {"maxrows", bs_maxrows, "[N]: rows a table shows on the terminal (0: all)"},
 };
 
 static int bs_help(repl *r, const char *arg)
@@ -154,27 +253,42 @@ static void run_backslash(repl *r, const char *line)
 
 /* ---------------------------------------------------------------- completion */
 
-static void free_names(repl *r)
+/* A list of names: what completion offers in one context. */
+typedef struct names names;
+
+static void names_free(names *l)
 {
-    for (size_t i = 0; i < r->n_names; i++) free(r->names[i]);
-    free(r->names);
-    r->names = NULL;
-    r->n_names = 0;
+    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
 }
 
-static void add_name(repl *r, const char *s, size_t n)
+static void names_add(names *l, const char *s, size_t n)
 {
-    char **nn = realloc(r->names, (r->n_names + 1) * sizeof *nn);
-    if (!nn) return;
-    r->names = nn;
+    char **nv = realloc(l->v, (l->n + 1) * sizeof *nv);
+    if (!nv) return;
+    l->v = nv;
     char *c = malloc(n + 1);
     if (!c) return;
     memcpy(c, s, n);
     c[n] = 0;
-    r->names[r->n_names++] = c;
+    l->v[l->n++] = c;
 }
 
-static void add_view_name(void *ctx, const char *name, size_t n) { add_name(ctx, name, n); }
+static void free_names(repl *r)
+{
+    names_free(&r->names);
+    names_free(&r->types);
+    names_free(&r->views);
+}
+
+static void add_view_name(void *ctx, const char *name, size_t n)
+{
+    repl *r = ctx;
+    names_add(&r->names, name, n);
+    names_add(&r->views, name, n);
+}
 
 /* Event types and properties from the dictionary and the names of views, layers and
  * tiers, refreshed after each statement (an ingest or a CREATE may have added some),
@@ -192,8 +306,8 @@ static void load_names(repl *r)
                                         "least", "dau", "wau", "mau", "stickiness", "returning", "resurrecting",
                                         "dormant", NULL};
     free_names(r);
-    for (const char *const *w = words; *w; w++) add_name(r, *w, strlen(*w));
-    for (const char *const *f = shoal_query_functions(); *f; f++) add_name(r, *f, strlen(*f));
+    for (const char *const *w = words; *w; w++) names_add(&r->names, *w, strlen(*w));
+    for (const char *const *f = shoal_query_functions(); *f; f++) names_add(&r->names, *f, strlen(*f));
     shoal_reader *rd;
     if (shoal_reader_open(r->q.db, &rd, NULL) != SHOAL_OK) return;
     static const int nss[] = {SHOAL_NS_TYPE, SHOAL_NS_PROP};
@@ -201,17 +315,79 @@ static void load_names(repl *r)
         uint32_t n = shoal_dict_count(rd, nss[k]);
         for (uint32_t id = 1; id <= n && id <= 10000; id++) {
             shoal_str s;
-            if (shoal_dict_str(rd, nss[k], id, &s, NULL) == SHOAL_OK && s.ptr) add_name(r, s.ptr, s.len);
+            if (shoal_dict_str(rd, nss[k], id, &s, NULL) == SHOAL_OK && s.ptr) {
+                names_add(&r->names, s.ptr, s.len);
+                if (nss[k] == SHOAL_NS_TYPE) names_add(&r->types, s.ptr, s.len);
+            }
         }
     }
     shoal_view_names(rd, add_view_name, r, NULL);
     shoal_reader_close(rd);
 }
 
+/* What may come at the cursor, from the words before it (rl_line_buffer[0..start)). */
+enum { CTX_ANY, CTX_TYPE, CTX_SOURCE, CTX_VIEW };
+
+static int word_char(char c)
+{
+    return c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* s[0..n) ends with the word w (any case), not with a longer word. */
+static int ends_with_word(const char *s, size_t n, const char *w)
+{
+    size_t k = strlen(w);
+    return n >= k && !strncasecmp(s + n - k, w, k) && (n == k || !word_char(s[n - k - 1]));
+}
+
+static size_t trim_blanks(const char *s, size_t n)
+{
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n')) n--;
+    return n;
+}
+
+static int completion_context(const char *line, size_t n)
+{
+    n = trim_blanks(line, n);
+    if (n && line[n - 1] == '\'') n = trim_blanks(line, n - 1);   /* type = 'po */
+    if (ends_with_word(line, n, "from")) return CTX_SOURCE;
+    if (n && line[n - 1] == '(') {
+        size_t k = trim_blanks(line, n - 1);
+        if (ends_with_word(line, k, "tiers") || ends_with_word(line, k, "flow") || ends_with_word(line, k, "transitions"))
+            return CTX_VIEW;
+    }
+    /* type = | type != | type IN ( | type IN ('a', | type NOT IN (… */
+    size_t k = n;
+    if (k && line[k - 1] == '=') {
+        k = trim_blanks(line, k - 1);
+        if (k && line[k - 1] == '!') k = trim_blanks(line, k - 1);
+        return ends_with_word(line, k, "type") ? CTX_TYPE : CTX_ANY;
+    }
+    if (k && (line[k - 1] == '(' || line[k - 1] == ',')) {
+        /* back to the open parenthesis, past quoted types and commas */
+        size_t j = k;
+        while (j && line[j - 1] != '(') {
+            char c = line[j - 1];
+            if (c == ')' || c == ';' || c == '=') return CTX_ANY;
+            j--;
+        }
+        if (!j) return CTX_ANY;
+        j = trim_blanks(line, j - 1);
+        if (!ends_with_word(line, j, "in")) return CTX_ANY;
+        j = trim_blanks(line, j - 2);
+        if (ends_with_word(line, j, "not")) j = trim_blanks(line, j - 3);
+        return ends_with_word(line, j, "type") ? CTX_TYPE : CTX_ANY;
+    }
+    return CTX_ANY;
+}
+
+static int complete_ctx;
+
 static char *complete_gen(const char *text, int state)
 {
     static size_t kw_i, name_i, bs_i;
     static size_t len;
+    static const char *const sources[] = {"members", "events", "tiers(", "flow(", "transitions(", NULL};
     repl *r = the_repl;
     if (!state) {
         kw_i = name_i = bs_i = 0;
@@ -228,6 +404,21 @@ static char *complete_gen(const char *text, int state)
         }
         return NULL;
     }
+    if (complete_ctx == CTX_SOURCE) {
+        while (sources[name_i]) {
+            const char *n = sources[name_i++];
+            if (!strncasecmp(n, text, len)) return strdup(n);
+        }
+        return NULL;
+    }
+    if (complete_ctx == CTX_TYPE || complete_ctx == CTX_VIEW) {
+        const names *l = complete_ctx == CTX_TYPE ? &r->types : &r->views;
+        while (name_i < l->n) {
+            const char *n = l->v[name_i++];
+            if (!strncmp(n, text, len)) return strdup(n);
+        }
+        return NULL;
+    }
     const char *const *kws = shoal_query_keywords();
     while (kws[kw_i]) {
         const char *k = kws[kw_i++];
@@ -239,8 +430,8 @@ static char *complete_gen(const char *text, int state)
             return s;
         }
     }
-    while (name_i < r->n_names) {
-        const char *n = r->names[name_i++];
+    while (name_i < r->names.n) {
+        const char *n = r->names.v[name_i++];
         if (!strncmp(n, text, len)) return strdup(n);
     }
     return NULL;
@@ -248,14 +439,46 @@ static char *complete_gen(const char *text, int state)
 
 static char **complete(const char *text, int start, int end)
 {
-    (void)start, (void)end;
+    (void)end;
     rl_attempted_completion_over = 1;
-    return rl_completion_matches(text, complete_gen);
+    complete_ctx = completion_context(rl_line_buffer, (size_t)start);
+    /* "tiers(" and the like go on without a space after them. */
+    if (complete_ctx == CTX_SOURCE) rl_completion_append_character = ' ';
+    char **m = rl_completion_matches(text, complete_gen);
+    if (complete_ctx == CTX_SOURCE && m && m[0] && !m[1] && m[0][strlen(m[0]) - 1] == '(') rl_completion_append_character = 0;
+    return m;
 }
 
 /* ---------------------------------------------------------------- lines */
 
 static void reset_buf(repl *r) { r->n = 0; }
+
+/* ---------------------------------------------------------------- history */
+
+/* Adds entry to the history and to the file, where it takes one line: its newlines
+ * are written as HISTORY_NL and turned back by load_history, so that a statement of
+ * several lines comes back as one entry after a restart. */
+static void remember(repl *r, const char *entry)
+{
+    add_history(entry);
+    if (!r->history_path) return;
+    FILE *f = fopen(r->history_path, "a");
+    if (!f) return;
+    for (const char *p = entry; *p; p++) putc(*p == '\n' ? HISTORY_NL : *p, f);
+    putc('\n', f);
+    fclose(f);
+}
+
+static void load_history(repl *r)
+{
+    read_history(r->history_path);
+    for (int i = 0; i < history_length; i++) {
+        HIST_ENTRY *h = history_get(history_base + i);
+        if (!h || !strchr(h->line, HISTORY_NL)) continue;
+        for (char *p = h->line; *p; p++)
+            if (*p == HISTORY_NL) *p = '\n';
+    }
+}
 
 static int append(repl *r, const char *line)
 {
@@ -287,34 +510,43 @@ static void run_buffer(repl *r)
         reset_buf(r);
         return;
     }
-    if (r->tty) {
-        add_history(r->buf);
-        if (r->history_path) append_history(1, r->history_path);
-    }
+    if (r->tty) remember(r, r->buf);
     shoal_cli_query_exec(&r->q, "query", r->buf, r->n);
     reset_buf(r);
     if (r->tty) load_names(r);
 }
 
-/* One line typed or read: a backslash command when nothing is pending, else part of
- * the statement, which runs once a ';' ends it. */
+/* The word that makes a whole line a shell command when nothing is pending, as in
+ * psql and the DuckDB shell: quit, exit, .quit, .exit (leave), help, .help (help);
+ * case and a trailing ';' do not matter. NULL when the line is something else. */
+static const char *shell_word(const char *p)
+{
+    static const char *const words[][2] = {{"quit", "\\q"}, {"exit", "\\q"}, {".quit", "\\q"}, {".exit", "\\q"},
+                                           {"help", "\\help"}, {".help", "\\help"}};
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == ';')) n--;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i][0]) == n && !strncasecmp(p, words[i][0], n)) return words[i][1];
+    return NULL;
+}
+
+/* One line typed or read: a backslash command (or quit, exit, help) when nothing is
+ * pending, else part of the statement, which runs once a ';' ends it. */
 static void on_line(repl *r, const char *line)
 {
     if (r->n == 0) {
         const char *p = line;
         while (*p == ' ' || *p == '\t') p++;
-        if (*p == '\\') {
-            if (r->tty) {
-                add_history(line);
-                if (r->history_path) append_history(1, r->history_path);
-            }
-            run_backslash(r, p);
+        const char *word = shell_word(p);
+        if (*p == '\\' || word) {
+            if (r->tty) remember(r, line);
+            run_backslash(r, word ? word : p);
             return;
         }
         if (!*p) return;
     }
     if (append(r, line)) {
-        fprintf(stderr, "shoal: error: out of memory\n");
+        shoal_cli_fail("out of memory");
         reset_buf(r);
         return;
     }
@@ -353,9 +585,7 @@ static int interactive(repl *r)
         r->history_path = malloc(n);
         if (r->history_path) {
             snprintf(r->history_path, n, "%s/%s", home, HISTORY_FILE);
-            read_history(r->history_path);
-            FILE *f = fopen(r->history_path, "a");   /* make sure it exists for append_history */
-            if (f) fclose(f);
+            load_history(r);
         }
     }
     stifle_history(HISTORY_MAX);
@@ -364,7 +594,7 @@ static int interactive(repl *r)
     rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{(,.)*+-/%";
     rl_catch_signals = 0;
     load_names(r);
-    printf("shoal %s — type \\help for help, \\q to quit; end statements with ';'\n", SHOAL_VERSION);
+    printf("shoal %s — type help (or \\?) for help, quit (or \\q) to leave; end statements with ';'\n", SHOAL_VERSION);
     rl_callback_handler_install(prompt(r), rl_on_line);
     while (!r->quit) {
         fd_set fds;
@@ -420,7 +650,7 @@ int shoal_cmd_repl(const char *db_path, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "--format") || !strcmp(argv[i], "-F")) && i + 1 < argc) {
             if (!(format = shoal_query_format_parse(argv[++i]))) {
-                fprintf(stderr, "shoal repl: --format needs table, csv, json, ndjson or markdown\n");
+                shoal_cli_fail("--format needs table, csv, json, ndjson or markdown");
                 return 2;
             }
         } else if (!strcmp(argv[i], "--timing")) {
@@ -436,6 +666,8 @@ int shoal_cmd_repl(const char *db_path, int argc, char **argv)
     int rc = shoal_cli_query_open(db_path, format ? format : r.tty ? SHOAL_OUT_TABLE : 0, &r.q);
     if (rc) return rc;
     shoal_session_set_timing(r.q.s, timing);
+    r.max_rows = isatty(1) ? MAX_ROWS : 0;
+    apply_max_rows(&r);
     the_repl = &r;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -444,6 +676,7 @@ int shoal_cmd_repl(const char *db_path, int argc, char **argv)
     rc = r.tty ? interactive(&r) : batch(&r);
     free_names(&r);
     free(r.buf);
+    if (r.q.out) fclose(r.q.out);
     shoal_cli_query_close(&r.q);
     the_repl = NULL;
     return rc;

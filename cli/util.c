@@ -3,14 +3,28 @@
 #include "cli.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 int shoal_cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
 
+const char *shoal_cli_name = "shoal";
+
+void shoal_cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);   /* what was printed before the error comes before it */
+    fprintf(stderr, "%s: error: ", shoal_cli_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 void shoal_cli_error(const shoal_err *err, int rc)
 {
-    fprintf(stderr, "shoal: error: %s\n", err && err->msg[0] ? err->msg : shoal_strerror(rc));
+    shoal_cli_fail("%s", err && err->msg[0] ? err->msg : shoal_strerror(rc));
 }
 
 int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_db **out)
@@ -19,7 +33,7 @@ int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_d
     shoal_err_clear(&err);
     int rc = shoal_db_open(db_path, flags, map_size, out, &err);
     if (rc == SHOAL_ENOTFOUND && !(flags & SHOAL_OPEN_CREATE)) {
-        fprintf(stderr, "shoal: error: %s (ingest events to create it, or choose one with --db DIR)\n", err.msg);
+        shoal_cli_fail("%s (ingest events to create it, or choose one with --db DIR)", err.msg);
         return 2;
     }
     if (rc) {

@@ -7,6 +7,7 @@
 #include "shoal_int.h"
 
 #include <math.h>
+#include <strings.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -59,14 +60,24 @@ bool shoal_num_is_int(double d, int64_t *out)
     return true;
 }
 
-static const char *const reserved[] = {"id", "ts", "member", "type", "group", "props", "properties"};
+/* Names an input record gives to event fields, and the columns the language reads
+ * from every event (query/plan.c, event_column: `seq` is the log sequence). The
+ * language matches its columns in any case, so a property "Type" or "SEQ" could be
+ * stored but never read back: all of these are refused as property names, the
+ * language's columns in any case. */
+static const char *const reserved_exact[] = {"id", "props", "properties"};
+static const char *const reserved_any_case[] = {"seq", "ts", "member", "type", "group"};
 
-static bool is_reserved(shoal_str k)
+bool shoal_prop_reserved(const char *s, size_t n)
 {
-    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-        if (strlen(reserved[i]) == k.len && memcmp(reserved[i], k.ptr, k.len) == 0) return true;
+    for (size_t i = 0; i < sizeof reserved_exact / sizeof reserved_exact[0]; i++)
+        if (strlen(reserved_exact[i]) == n && memcmp(reserved_exact[i], s, n) == 0) return true;
+    for (size_t i = 0; i < sizeof reserved_any_case / sizeof reserved_any_case[0]; i++)
+        if (strlen(reserved_any_case[i]) == n && strncasecmp(reserved_any_case[i], s, n) == 0) return true;
     return false;
 }
+
+static bool is_reserved(shoal_str k) { return shoal_prop_reserved(k.ptr, k.len); }
 
 static int check_name(const char *what, shoal_str s, shoal_err *err)
 {

@@ -22,15 +22,21 @@
  */
 #include "shoal_int.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/statvfs.h>
 
 typedef struct keyed {
     const unsigned char *key;   /* in the batch's key buffer */
     uint32_t len;
     uint32_t idx;     /* position in the batch */
-    uint32_t dup;     /* 1 when already stored or earlier in the batch */
-    uint64_t seq;
+    uint32_t dup;     /* DUP_SAME or DUP_CONFLICT when already stored or earlier in the batch */
+    uint32_t run;     /* index in ks of the first entry with this key */
+    uint64_t seq;     /* the stored event's sequence, or (after pass 3) the new one's */
 } keyed;
+
+enum { DUP_NONE = 0, DUP_SAME, DUP_CONFLICT };
 
 static int cmp_keyed(const void *a, const void *b)
 {
@@ -123,6 +129,101 @@ static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, shoal
     return SHOAL_OK;
 }
 
+/* Whether a and b hold the same value, numbers compared canonically (2.0 is 2). */
+static bool same_value(const shoal_prop *a, const shoal_rprop *b, shoal_str bstr)
+{
+    int64_t ai;
+    switch (b->kind) {
+    case SHOAL_VAL_BOOL: return a->kind == SHOAL_VAL_BOOL && (a->v.b != 0) == (b->v.b != 0);
+    case SHOAL_VAL_INT:
+        if (a->kind == SHOAL_VAL_INT) return a->v.i == b->v.i;
+        return a->kind == SHOAL_VAL_NUM && shoal_num_is_int(a->v.d, &ai) && ai == b->v.i;
+    case SHOAL_VAL_NUM: return a->kind == SHOAL_VAL_NUM && a->v.d == b->v.d;
+    default:
+        return a->kind == SHOAL_VAL_STR && a->v.s.len == bstr.len &&
+               (bstr.len == 0 || !memcmp(a->v.s.ptr, bstr.ptr, bstr.len));
+    }
+}
+
+static bool same_str(shoal_str a, shoal_str b)
+{
+    return a.len == b.len && (a.len == 0 || !memcmp(a.ptr, b.ptr, a.len));
+}
+
+/* Whether ev has the content of the event stored at seq (its id is the same by
+ * construction). Each string is compared as soon as it is looked up, so that no
+ * dictionary pointer is held across a lookup. Sets *same. Only duplicates pay for
+ * this: a new event's key is not found and never gets here. */
+static int same_as_stored(shoal_db *db, MDB_txn *txn, uint64_t seq, const shoal_event *ev, bool *same, shoal_err *err)
+{
+    unsigned char kb[8];
+    shoal_be64_put(kb, seq);
+    MDB_val k = {8, kb}, v;
+    shoal_rec rec;
+    shoal_str s;
+    int rc = mdb_get(txn, db->dbi_log, &k, &v);
+    if (rc) return shoal_store_err(err, rc, "cannot read the log");
+    if ((rc = shoal_log_decode(&k, &v, &rec, err))) return rc;
+    *same = false;
+    if (rec.ts != ev->ts || (rec.group != 0) != (ev->group.ptr != NULL)) return SHOAL_OK;
+    if ((rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_MEMBER, rec.member, &s, err)) || !same_str(s, ev->member))
+        goto out;
+    if ((rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_TYPE, rec.type, &s, err)) || !same_str(s, ev->type)) goto out;
+    if (rec.group &&
+        ((rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_GROUP, rec.group, &s, err)) || !same_str(s, ev->group)))
+        goto out;
+    shoal_rprop rp[SHOAL_MAX_PROPS];
+    int n = shoal_rec_props(&rec, rp, SHOAL_MAX_PROPS);
+    if (n < 0 || n > SHOAL_MAX_PROPS)
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log record %llu is corrupt", (unsigned long long)seq);
+    if ((uint32_t)n != ev->n_props) return SHOAL_OK;
+    for (int i = 0; i < n; i++) {
+        if ((rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_PROP, rp[i].key, &s, err))) goto out;
+        const shoal_prop *p = NULL;
+        for (uint32_t j = 0; j < ev->n_props && !p; j++)
+            if (same_str(ev->props[j].key, s)) p = &ev->props[j];
+        if (!p) return SHOAL_OK;
+        shoal_str val = {0};
+        if (rp[i].kind == SHOAL_VAL_STR) {
+            if (rp[i].v.s.id) {
+                if ((rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_STR, rp[i].v.s.id, &val, err))) goto out;
+            } else {
+                val = rp[i].v.s.inl;
+            }
+        }
+        if (!same_value(p, &rp[i], val)) return SHOAL_OK;
+    }
+    *same = true;
+out:
+    if (rc == SHOAL_ENOTFOUND)
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log record %llu refers to a string that does not exist",
+                             (unsigned long long)seq);
+    return rc;
+}
+
+/* Whether two events of a batch with the same id have the same content. */
+static bool same_event(const shoal_event *a, const shoal_event *b)
+{
+    if (a->ts != b->ts || !same_str(a->member, b->member) || !same_str(a->type, b->type) ||
+        (a->group.ptr != NULL) != (b->group.ptr != NULL) || (a->group.ptr && !same_str(a->group, b->group)) ||
+        a->n_props != b->n_props)
+        return false;
+    for (uint32_t i = 0; i < a->n_props; i++) {
+        const shoal_prop *p = NULL, *q = &a->props[i];
+        for (uint32_t j = 0; j < b->n_props && !p; j++)
+            if (same_str(b->props[j].key, q->key)) p = &b->props[j];
+        if (!p) return false;
+        shoal_rprop r = {.kind = q->kind};
+        int64_t qi;
+        if (q->kind == SHOAL_VAL_NUM && shoal_num_is_int(q->v.d, &qi)) r.kind = SHOAL_VAL_INT, r.v.i = qi;
+        else if (q->kind == SHOAL_VAL_INT) r.v.i = q->v.i;
+        else if (q->kind == SHOAL_VAL_NUM) r.v.d = q->v.d;
+        else if (q->kind == SHOAL_VAL_BOOL) r.v.b = q->v.b;
+        if (!same_value(p, &r, q->kind == SHOAL_VAL_STR ? q->v.s : (shoal_str){0})) return false;
+    }
+    return true;
+}
+
 /* Returned by an optimistic attempt that met a duplicate: redo with lookups. */
 #define RETRY_WITH_LOOKUPS 1
 
@@ -130,7 +231,7 @@ static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, shoal
  * error with the transaction aborted; err->sys == MDB_MAP_FULL asks the caller to
  * grow and retry. optimistic skips the lookups (ks must hold no repeated key). */
 static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks, bool optimistic,
-                       shoal_append_stats *st, shoal_err *err)
+                       const shoal_conflicts *cf, shoal_append_stats *st, shoal_err *err)
 {
     MDB_txn *txn = NULL;
     MDB_cursor *ids = NULL, *log = NULL;
@@ -150,22 +251,47 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
         goto fail;
     }
 
-    /* Pass 1, in key order: which events are already stored or repeated. */
+    /* Pass 1, in key order: which events are already stored or repeated, and which
+     * of those differ from the event their id names (a conflict). A key without id
+     * is a hash of the content, so only ids ('i' keys) can conflict. */
+    uint64_t n_same = 0, n_conflict = 0;
     for (size_t i = 0; i < n; i++) {
         keyed *k = &ks[i];
-        k->dup = 0;
+        k->dup = DUP_NONE;
+        k->run = (uint32_t)i;
+        k->seq = 0;
         if (optimistic) continue;
         if (i > 0 && ks[i - 1].len == k->len && memcmp(ks[i - 1].key, k->key, k->len) == 0) {
-            k->dup = 1;
+            keyed *r = &ks[ks[i - 1].run];
+            bool same = true;
+            k->run = ks[i - 1].run;
+            k->seq = r->seq;
+            if (k->key[0] != 'i') same = true;
+            else if (r->seq && (rc = same_as_stored(db, txn, r->seq, &evs[k->idx], &same, err))) goto fail;
+            else if (!r->seq) same = same_event(&evs[r->idx], &evs[k->idx]);
+            k->dup = same ? DUP_SAME : DUP_CONFLICT;
             continue;
         }
         MDB_val kv = {k->len, (void *)k->key}, vv;
         rc = mdb_cursor_get(ids, &kv, &vv, MDB_SET);
-        if (rc == 0) k->dup = 1;
-        else if (rc != MDB_NOTFOUND) {
+        if (rc == 0) {
+            bool same = true;
+            if (vv.mv_size != 8) {
+                rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry has a bad size");
+                goto fail;
+            }
+            k->seq = shoal_be64_get(vv.mv_data);
+            if (k->key[0] == 'i' && (rc = same_as_stored(db, txn, k->seq, &evs[k->idx], &same, err))) goto fail;
+            k->dup = same ? DUP_SAME : DUP_CONFLICT;
+        } else if (rc != MDB_NOTFOUND) {
             rc = shoal_store_err(err, rc, "cannot read the id index");
             goto fail;
         }
+        rc = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        n_same += ks[i].dup == DUP_SAME;
+        n_conflict += ks[i].dup == DUP_CONFLICT;
     }
 
     /* Pass 2, in input order: sequences, interning, log records. */
@@ -208,6 +334,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
     for (size_t i = 0; i < n; i++) {
         keyed *k = &ks[i];
         if (k->dup) continue;
+        k->seq = seqs[k->idx];
         unsigned char sb[8];
         shoal_be64_put(sb, seqs[k->idx]);
         MDB_val kv = {k->len, (void *)k->key}, vv = {8, sb};
@@ -226,6 +353,15 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
     shoal_zacc_free(zones);
     zones = NULL;
     if ((rc = shoal_dict_counts_save(db, txn, err))) goto fail;
+    /* Conflicts are reported last before the commit: nothing after this can make the
+     * batch replay (and report them twice), and a report that fails aborts it. */
+    for (size_t i = 0; i < n && cf && cf->fn; i++) {
+        keyed *k = &ks[i];
+        if (k->dup != DUP_CONFLICT) continue;
+        uint64_t with = k->seq ? k->seq : ks[k->run].seq;
+        if ((rc = cf->fn(cf->ctx, k->idx, with, err))) goto fail;
+    }
+    if (n_conflict && cf && cf->done && (rc = cf->done(cf->ctx, err))) goto fail;
     mdb_cursor_close(ids);
     mdb_cursor_close(log);
     ids = log = NULL;
@@ -236,7 +372,8 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
     }
     if (st) {
         st->n_added = added;
-        st->n_dup = n - added;
+        st->n_dup = n_same;
+        st->n_conflict = n_conflict;
         st->first_seq = first;
         st->last_seq = seq;
     }
@@ -253,13 +390,37 @@ fail:
     return rc;
 }
 
-int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_stats *st, shoal_err *err)
+/* Below this much free space, an I/O error while writing is taken for a full disk:
+ * LMDB reports a short write (what a full disk gives) as EIO, and a batch writes a few
+ * MiB at a time, so a genuine EIO with more room than that is something else. */
+#define DISK_FULL_BELOW ((uint64_t)64 << 20)
+
+/* A write that failed with ENOSPC, or with EIO on a file system with almost no room
+ * left, says that the disk is full and where, instead of "Input/output error". */
+static void disk_full_msg(shoal_db *db, shoal_err *e)
 {
-    return shoal_log_append(db, evs, n, false, st, err);
+    struct statvfs vs;
+    if (e->code != SHOAL_ESTORE || (e->sys != EIO && e->sys != ENOSPC) || !db->path) return;
+    if (statvfs(db->path, &vs) != 0) return;
+    uint64_t avail = (uint64_t)vs.f_bavail * vs.f_frsize;
+    if (e->sys == EIO && avail >= DISK_FULL_BELOW) return;
+    /* "cannot commit the batch: Input/output error": the cause replaces the symptom. */
+    char *colon = strrchr(e->msg, ':');
+    if (colon && strcmp(colon + 1 + (colon[1] == ' '), mdb_strerror(e->sys)) == 0) *colon = 0;
+    char msg[sizeof e->msg];
+    snprintf(msg, sizeof msg, "%.100s: no space left on the device holding \"%.60s\" (%llu KiB free)", e->msg,
+             db->path, (unsigned long long)(avail >> 10));
+    memcpy(e->msg, msg, sizeof msg);
+    e->sys = ENOSPC;
 }
 
-int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, shoal_append_stats *st,
-                     shoal_err *err)
+int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_stats *st, shoal_err *err)
+{
+    return shoal_log_append(db, evs, n, false, NULL, st, err);
+}
+
+int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, const shoal_conflicts *cf,
+                     shoal_append_stats *st, shoal_err *err)
 {
     shoal_append_stats local;
     if (!st) st = &local;
@@ -299,7 +460,7 @@ int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checke
     for (;;) {
         shoal_err tmp;
         shoal_err_clear(&tmp);
-        rc = append_once(db, evs, n, ks, optimistic, st, &tmp);
+        rc = append_once(db, evs, n, ks, optimistic, cf, st, &tmp);
         if (rc == RETRY_WITH_LOOKUPS) {
             optimistic = false;
             continue;
@@ -308,8 +469,11 @@ int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checke
             if ((rc = shoal_db_grow(db, err))) break;
             continue;
         }
-        if (rc == SHOAL_OK) db->saw_dups = st->n_dup > 0;
-        if (rc && err) shoal_err_set(err, tmp.code, tmp.off, tmp.len, "%s", tmp.msg), err->sys = tmp.sys;
+        if (rc == SHOAL_OK) db->saw_dups = st->n_dup + st->n_conflict > 0;
+        if (rc && err) {
+            disk_full_msg(db, &tmp);
+            shoal_err_set(err, tmp.code, tmp.off, tmp.len, "%s", tmp.msg), err->sys = tmp.sys;
+        }
         break;
     }
     shoal_free(ks);

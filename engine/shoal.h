@@ -223,7 +223,9 @@ int shoal_db_setting_set(shoal_db *db, const char *key, const char *val, shoal_e
 
 typedef struct shoal_append_stats {
     uint64_t n_added;    /* new events appended */
-    uint64_t n_dup;      /* events skipped because their key was already in the log */
+    uint64_t n_dup;      /* events skipped because the same event is already in the log */
+    uint64_t n_conflict; /* events skipped because their id is in the log (or earlier in
+                            the batch) with different content: a producer's bug */
     uint64_t first_seq;  /* sequence of the first appended event, 0 when none */
     uint64_t last_seq;   /* sequence of the last event in the log after the batch */
 } shoal_append_stats;
@@ -232,7 +234,9 @@ typedef struct shoal_append_stats {
  * dictionary entries and (later) every view update commit together or not at all.
  * When the call returns SHOAL_OK the batch is durable (unless SHOAL_OPEN_NOSYNC) and
  * acknowledged. Events must have passed shoal_event_check. Events whose key is already
- * in the log, or repeats a key earlier in the same batch, are counted in n_dup.
+ * in the log, or repeats a key earlier in the same batch, are not appended: counted in
+ * n_dup when the same event, in n_conflict when an id names different content (the
+ * log keeps the first; only a key found costs this comparison).
  * When the map is full it is grown and the batch retried; nothing is lost.
  * [in]  evs, n   borrowed for the duration of the call.
  * [out] st       may be NULL; counts are for this batch.
@@ -359,12 +363,15 @@ enum {
 typedef struct shoal_ingest_stats {
     uint64_t n_records;    /* records read: accepted, duplicate or rejected */
     uint64_t n_added;      /* new events appended */
-    uint64_t n_dup;        /* events already in the log (or repeated in the input) */
-    uint64_t n_rejected;   /* records rejected (written to the reject file) */
+    uint64_t n_dup;        /* events already in the log (or repeated in the input), the same */
+    uint64_t n_rejected;   /* records rejected (written to the reject file; conflicts,
+                              below, are written there too but not counted here) */
     uint64_t bytes;        /* input bytes consumed */
     uint64_t acked_line;   /* every record up to this input line is committed */
     uint64_t last_seq;     /* last sequence in the log after the last commit */
     uint64_t n_batches;    /* write transactions committed */
+    uint64_t n_conflict;   /* events whose id is in the log with different content */
+    char rejects_path[4096];   /* the reject file written, "" when none was opened */
 } shoal_ingest_stats;
 
 typedef struct shoal_ingest_opts {
@@ -387,9 +394,15 @@ typedef struct shoal_ingest_opts {
  * [in]  opts  may be NULL for defaults; borrowed.
  * [out] st    cumulative counts for this input; acked_line tells what is committed even
  *             when an error stops the ingest.
- * Returns: SHOAL_OK (rejects are counted, not errors), SHOAL_EIO (input unreadable or
- * reject file unwritable), SHOAL_ECANCEL, SHOAL_ESTORE, SHOAL_ENOMEM, SHOAL_EFORMAT (a CSV
- * header that cannot be used). */
+ * The rejects of a batch's lines are on disk (flushed, fsynced unless NOSYNC) before
+ * the batch commits; when the reject file cannot be written the batch in progress is
+ * not committed (docs/FORMATS.md, "The reject file"). The default reject file, when
+ * its directory cannot be written, is made in the working directory; st->rejects_path
+ * names the file written.
+ * Returns: SHOAL_OK (rejects and conflicts are counted, not errors), SHOAL_EIO (input
+ * unreadable or reject file unwritable), SHOAL_EINVAL (the reject file is the input,
+ * by any name or link: refused before anything is read), SHOAL_ECANCEL, SHOAL_ESTORE,
+ * SHOAL_ENOMEM, SHOAL_EFORMAT (a CSV header that cannot be used). */
 int shoal_ingest_file(shoal_db *db, const char *path, const shoal_ingest_opts *opts, shoal_ingest_stats *st,
                       shoal_err *err);
 
@@ -407,7 +420,8 @@ int shoal_ingest_file(shoal_db *db, const char *path, const shoal_ingest_opts *o
  *             acked_line is a line of whichever file was being read, so after an
  *             error re-run the import instead: what is in is skipped.
  * Returns: SHOAL_OK (rejects are counted, not errors), SHOAL_ENOTFOUND (no such
- * directory, or no Users or Posts file), SHOAL_EIO, SHOAL_EFORMAT (an XML file that is
+ * directory, or no Users or Posts file), SHOAL_EINVAL (the reject file is one of the
+ * dump's files), SHOAL_EIO, SHOAL_EFORMAT (an XML file that is
  * not well-formed, or an unusable CSV header; what was read before is committed),
  * SHOAL_ECANCEL, SHOAL_ESTORE, SHOAL_ENOMEM. */
 int shoal_import_stackexchange(shoal_db *db, const char *dir, const shoal_ingest_opts *opts, shoal_ingest_stats *st,
@@ -460,7 +474,7 @@ int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err);
 
 /* Output formats. */
 enum {
-    SHOAL_OUT_TABLE = 1,     /* aligned columns with a row count (and timing when on) */
+    SHOAL_OUT_TABLE = 1,     /* aligned columns with a row count */
     SHOAL_OUT_CSV = 2,       /* RFC 4180 with a header row */
     SHOAL_OUT_JSON = 3,      /* one JSON array of objects */
     SHOAL_OUT_NDJSON = 4,    /* one JSON object per line */
@@ -483,10 +497,27 @@ void shoal_session_free(shoal_session *s);
 void shoal_session_set_output(shoal_session *s, shoal_write_fn fn, void *ctx);
 /* SHOAL_OUT_*. */
 void shoal_session_set_format(shoal_session *s, int format);
+/* Table format only: shows the first n rows of a result (0, the default: all) and
+ * then "… N more rows (hint)", keeping only those n rows in memory. hint is copied. */
+void shoal_session_set_max_rows(shoal_session *s, uint64_t n, const char *hint);
+uint64_t shoal_session_max_rows(const shoal_session *s);
 int shoal_session_format(const shoal_session *s);
-/* Prints "Time: N ms" after each statement's output when on (table format). */
+/* The name of the time zone statements run in: the session's (SET TIMEZONE), else the
+ * database's default (SET DATABASE TIMEZONE), else "UTC". Static or session-owned:
+ * valid until the next statement. */
+const char *shoal_session_timezone(shoal_session *s);
+/* Reports each statement's time through the status callback when on. */
 void shoal_session_set_timing(shoal_session *s, int on);
 int shoal_session_timing(const shoal_session *s);
+/* Status lines, never part of the formatted output: what a CREATE, DROP or SET did
+ * (SHOAL_STATUS_TAG: "CREATE COUNTERS activity (back-filled 40000 events)",
+ * "DROP VIEW engagement", "SET TIMEZONE = 'Asia/Shanghai'", like psql's command tags)
+ * and, with timing on, each statement's time (SHOAL_STATUS_TIME: "Time: 1.234 ms"),
+ * after the statement's output. line has no newline and lives for the call. */
+enum { SHOAL_STATUS_TAG = 1, SHOAL_STATUS_TIME = 2 };
+typedef void (*shoal_status_fn)(void *ctx, int kind, const char *line);
+/* Where status lines go (default: nowhere). */
+void shoal_session_set_status(shoal_session *s, shoal_status_fn fn, void *ctx);
 /* While *flag is non-zero the running statement stops with SHOAL_ECANCEL. Borrowed. */
 void shoal_session_set_cancel(shoal_session *s, volatile int *flag);
 

@@ -193,6 +193,10 @@ static inline int shoal_log_decode(const MDB_val *k, const MDB_val *v, shoal_rec
 /* True when an integral double must be stored as SHOAL_VAL_INT (canonical numbers). */
 bool shoal_num_is_int(double d, int64_t *out);
 
+/* Whether s[0..n) may not name a property: "id", "props", "properties", and "seq",
+ * "ts", "member", "type", "group" in any case (the language's event columns). */
+bool shoal_prop_reserved(const char *s, size_t n);
+
 /* Makes the allocation after the next n fail (n = 0: the very next); -1 disables.
  * For tests only (mem.c). */
 void shoal_mem_fail_after(long n);
@@ -272,10 +276,21 @@ int shoal_db_grow(shoal_db *db, shoal_err *err);
 int shoal_meta_get(shoal_db *db, MDB_txn *txn, const char *key, MDB_val *out);
 int shoal_meta_put(shoal_db *db, MDB_txn *txn, const char *key, const void *val, size_t n, shoal_err *err);
 
+/* Told of each event whose id is already in the log (or earlier in the batch) with
+ * different content, inside the append's transaction just before it commits: idx is
+ * the event's position in the batch, seq the sequence of the event it conflicts with.
+ * A non-zero return (with err set) aborts the batch. */
+typedef struct shoal_conflicts {
+    int (*fn)(void *ctx, size_t idx, uint64_t seq, shoal_err *err);
+    int (*done)(void *ctx, shoal_err *err);   /* after the last fn of a batch that had any */
+    void *ctx;
+} shoal_conflicts;
+
 /* shoal_append for callers that have already passed every event through
- * shoal_event_check (the ingest driver), so the batch is not validated twice. */
-int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, shoal_append_stats *st,
-                     shoal_err *err);
+ * shoal_event_check (the ingest driver), so the batch is not validated twice, and
+ * that want each conflict (cf may be NULL). */
+int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, const shoal_conflicts *cf,
+                     shoal_append_stats *st, shoal_err *err);
 
 /* ================================================================ zone map (zone.c) */
 

@@ -25,6 +25,18 @@ typedef struct shoal_batch shoal_batch;
 int shoal_batch_new(shoal_db *db, const shoal_ingest_opts *opts, const char *rejects_path, shoal_ingest_stats *st,
                     shoal_batch **out, shoal_err *err);
 
+/* A second place for the reject file, tried when rejects_path cannot be created for
+ * lack of permission (EACCES, EPERM, EROFS). path is copied; NULL or "" for none.
+ * Whichever is written is named in st->rejects_path. */
+void shoal_batch_set_fallback(shoal_batch *b, const char *path);
+
+/* The input name that the events added from now on are reported under when they
+ * turn out to conflict with the log (same id, different content): such an event goes
+ * to the reject file as "name:line: conflicting duplicate: …", then the event as
+ * NDJSON (its text is not kept), just before the commit that skips it, and is counted
+ * in st->n_conflict. name is copied. */
+void shoal_batch_set_name(shoal_batch *b, const char *name);
+
 /* Frees the batcher, dropping (not appending) pending events and closing the reject
  * file without reporting. Call shoal_batch_finish first to keep them. b may be NULL. */
 void shoal_batch_free(shoal_batch *b);
@@ -46,17 +58,24 @@ int shoal_batch_add(shoal_batch *b, uint64_t line, shoal_err *why, shoal_err *er
 
 /* Writes a reject: "name:line: reason", then raw and a newline, to the reject file,
  * counts it and calls opts->on_reject. raw is borrowed for the call.
- * Returns: SHOAL_OK, SHOAL_EIO (the reject file cannot be written). */
+ * Returns: SHOAL_OK, SHOAL_EIO (the reject file cannot be written: err names it and
+ * the reason; the batch in progress will not be committed, see batch.c). */
 int shoal_batch_reject(shoal_batch *b, const char *name, uint64_t line, const char *reason, shoal_str raw,
                        shoal_err *err);
 
-/* Appends the pending events now (nothing when there are none) and resets the arena.
- * After it, acked_line is the line of the last record added or rejected.
- * Returns: SHOAL_OK, SHOAL_ESTORE, SHOAL_ENOMEM. */
+/* Puts the rejects written so far on disk (flush, fsync), then appends the pending
+ * events (nothing when there are none) and resets the arena. After it, acked_line is
+ * the line of the last record added or rejected.
+ * Returns: SHOAL_OK, SHOAL_EIO (the reject file cannot be written: nothing is
+ * committed), SHOAL_ESTORE, SHOAL_ENOMEM. */
 int shoal_batch_commit(shoal_batch *b, shoal_err *err);
 
 /* Commits what is pending and closes the reject file, reporting a failed close.
  * Returns: as shoal_batch_commit, or SHOAL_EIO. */
 int shoal_batch_finish(shoal_batch *b, shoal_err *err);
+
+/* 1 when path names one of the database's own files (data.mdb, lock.mdb), by any name
+ * or link: a reject file there would overwrite the database. */
+int shoal_ingest_is_db_file(shoal_db *db, const char *path);
 
 #endif /* SHOAL_BATCH_H */

@@ -72,6 +72,35 @@ size_t shoal_csv_frame(const char *p, size_t n, int *st, uint64_t *n_nl)
     return n;
 }
 
+int shoal_csv_frame_quoted(int st) { return st == ST_QUOTED; }
+
+int shoal_csv_quoting_ok(const char *p, size_t n)
+{
+    size_t i = 0;
+    for (;;) {
+        if (i < n && p[i] == '"') {
+            for (i++;;) {
+                const char *q = memchr(p + i, '"', n - i);
+                if (!q) return 0;
+                i = (size_t)(q - p) + 1;
+                if (i < n && p[i] == '"') {
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            if (i < n && p[i] != ',') return 0;
+        } else {
+            const char *c = memchr(p + i, ',', n - i);
+            size_t j = c ? (size_t)(c - p) : n;
+            if (memchr(p + i, '"', j - i)) return 0;
+            i = j;
+        }
+        if (i >= n) return 1;
+        i++;
+    }
+}
+
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
@@ -104,7 +133,10 @@ static int split(const char *p, size_t n, int at_eof, char *o, shoal_str *f, uin
                 const char *q = memchr(p + i, '"', n - i);
                 if (!q)
                     return fail(err, p, p + open, n - open, "unterminated quoted field%s",
-                                at_eof ? " at end of file" : "");
+                                at_eof == SHOAL_CSV_CUT ? ": this line alone is rejected, and reading resumes at "
+                                                          "the next line"
+                                : at_eof ? " at end of file"
+                                         : "");
                 size_t j = (size_t)(q - p);
                 memcpy(o, p + i, j - i);
                 o += j - i;
@@ -211,16 +243,17 @@ int shoal_csv_new(const char *p, size_t n, shoal_csv **out, shoal_err *err)
                 goto fail;
             }
         }
-        if ((s.len == 5 && !memcmp(s.ptr, "props", 5)) || (s.len == 10 && !memcmp(s.ptr, "properties", 10))) {
-            /* Reserved property names: every row would be rejected for it. */
-            rc = fail(err, p, NULL, 0, "column name \"%.*s\" is reserved", (int)s.len, s.ptr);
-            goto fail;
-        }
         for (size_t j = 0; j < sizeof fields / sizeof fields[0]; j++) {
             if (strlen(fields[j].name) == s.len && !memcmp(fields[j].name, s.ptr, s.len)) {
                 c->role[k] = (unsigned char)fields[j].role;
                 have |= 1u << fields[j].role;
             }
+        }
+        if (c->role[k] == COL_PROP && shoal_prop_reserved(s.ptr, s.len)) {
+            /* A reserved property name: every row would be rejected for it. */
+            rc = fail(err, p, NULL, 0, "column name \"%s\" is reserved",
+                      shoal_err_quote(qb, sizeof qb, s.ptr, s.len));
+            goto fail;
         }
     }
     if (!(have & 1u << COL_TS)) {

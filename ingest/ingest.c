@@ -11,6 +11,20 @@
 #include "input.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
+
+int shoal_ingest_is_db_file(shoal_db *db, const char *path)
+{
+    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    struct stat a, b;
+    if (stat(path, &a) != 0) return 0;
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", shoal_db_path(db), files[i]);
+        if (stat(p, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) return 1;
+    }
+    return 0;
+}
 
 int shoal_ingest_file(shoal_db *db, const char *path, const shoal_ingest_opts *opts, shoal_ingest_stats *st,
                       shoal_err *err)
@@ -21,17 +35,36 @@ int shoal_ingest_file(shoal_db *db, const char *path, const shoal_ingest_opts *o
     if (!opts) opts = &defaults;
     if (!st) st = &local;
     memset(st, 0, sizeof *st);
+    /* The default reject file sits beside the input; when that directory cannot be
+     * written, the same name in the working directory. */
+    char fallback[4096] = "";
     if (opts->rejects_path) {
         snprintf(rejects_path, sizeof rejects_path, "%s", opts->rejects_path);
     } else {
         snprintf(rejects_path, sizeof rejects_path, "%s.rejects", strcmp(path, "-") == 0 ? "stdin" : path);
+        const char *base = strrchr(rejects_path, '/');
+        if (base) snprintf(fallback, sizeof fallback, "%s", base + 1);
     }
     shoal_input *in = NULL;
     shoal_batch *b = NULL;
     int rc = shoal_input_open(path, opts->format, &in, err);
     if (rc) return rc;
     const char *name = shoal_input_name(in);
+    /* The reject file is created (truncated) at the first reject: it must not be the
+     * input, whatever name or link leads to it. */
+    if (shoal_input_is_file(in, rejects_path) || (fallback[0] && shoal_input_is_file(in, fallback))) {
+        rc = shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the reject file \"%s\" is the input itself",
+                           shoal_input_is_file(in, rejects_path) ? rejects_path : fallback);
+        goto done;
+    }
+    if (shoal_ingest_is_db_file(db, rejects_path)) {
+        rc = shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the reject file \"%s\" is a file of the database",
+                           rejects_path);
+        goto done;
+    }
     if ((rc = shoal_batch_new(db, opts, rejects_path, st, &b, err))) goto done;
+    shoal_batch_set_fallback(b, fallback);
+    shoal_batch_set_name(b, name);
     for (;;) {
         if (opts->cancel && *opts->cancel) {
             rc = shoal_batch_commit(b, err);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* 1 MiB reads: large enough that syscalls cost nothing per record, small enough that
@@ -150,6 +151,35 @@ static int skip(shoal_input *in, shoal_err *err)
     }
 }
 
+/* A CSV record whose quoted field crosses a line end and then runs past the end of
+ * input or past SHOAL_MAX_RECORD, or closes into a malformed record (a quote that
+ * closes a stray one is followed by more text), is almost always a stray opening
+ * quote, which would otherwise swallow the lines after it, up to the rest of the file,
+ * into one reject. Such a record is cut at the end of its first line, which is
+ * rejected alone (its quote is unterminated there: *at_eof = SHOAL_CSV_CUT says so),
+ * and framing resumes at the next line. */
+static int cut_first_line(shoal_input *in, int *at_eof)
+{
+    const char *nl = memchr(in->buf + in->pos, '\n', in->len - in->pos);
+    assert(nl);
+    in->fnl = 0;
+    *at_eof = SHOAL_CSV_CUT;
+    return take(in, (size_t)(nl - in->buf), 1);
+}
+
+/* The record just taken (rc from take) spans lines and is badly quoted: taken again,
+ * cut at its first line. The record is still where it lay in the buffer. */
+static int recut(shoal_input *in, int rc, int *at_eof)
+{
+    if (rc != 1 || !memchr(in->raw.ptr, '\n', in->raw.len) || shoal_csv_quoting_ok(in->raw.ptr, in->raw.len))
+        return rc;
+    in->pos = in->scan = (size_t)(in->raw.ptr - in->buf);
+    in->line = in->rec_line;
+    in->fst = 0;
+    in->fnl = 0;
+    return cut_first_line(in, at_eof);
+}
+
 /* Frames the next record into raw. Returns 1, 2 (oversized), 0 at the end of input,
  * or SHOAL_EIO. at_eof is set when the record was ended by the end of input. */
 static int next_record(shoal_input *in, int *at_eof, shoal_err *err)
@@ -157,15 +187,21 @@ static int next_record(shoal_input *in, int *at_eof, shoal_err *err)
     *at_eof = 0;
     for (;;) {
         size_t e = frame(in);
-        if (e < in->len) return take(in, e, 1);
+        /* Only CSV counts newlines inside quotes: a record across lines. */
+        int spans = in->fnl > 0;
+        if (e < in->len) return spans ? recut(in, take(in, e, 1), at_eof) : take(in, e, 1);
         in->scan = in->len;
         if (in->eof) {
             if (in->pos == in->len) return 0;
+            if (spans && shoal_csv_frame_quoted(in->fst)) return cut_first_line(in, at_eof);
             *at_eof = 1;
-            return take(in, in->len, 0);
+            return spans ? recut(in, take(in, in->len, 0), at_eof) : take(in, in->len, 0);
         }
         /* + 1 leaves room for the '\r' of a CRLF record of exactly the limit. */
-        if (in->len - in->pos > (size_t)SHOAL_MAX_RECORD + 1) return skip(in, err);
+        if (in->len - in->pos > (size_t)SHOAL_MAX_RECORD + 1) {
+            if (in->fnl > 0) return cut_first_line(in, at_eof);
+            return skip(in, err);
+        }
         if (in->pos > 0) {
             memmove(in->buf, in->buf + in->pos, in->len - in->pos);
             in->len -= in->pos;
@@ -333,3 +369,10 @@ uint64_t shoal_input_line(const shoal_input *in) { return in->rec_line; }
 uint64_t shoal_input_bytes(const shoal_input *in) { return in->n_read - (in->len - in->pos); }
 
 const char *shoal_input_name(const shoal_input *in) { return in->name; }
+
+int shoal_input_is_file(const shoal_input *in, const char *path)
+{
+    struct stat a, b;
+    if (in->mem || in->fd < 0 || fstat(in->fd, &a) != 0 || stat(path, &b) != 0) return 0;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}

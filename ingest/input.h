@@ -56,6 +56,10 @@ uint64_t shoal_input_line(const shoal_input *in);
 /* Bytes of input consumed so far. */
 uint64_t shoal_input_bytes(const shoal_input *in);
 
+/* 1 when path names the file the input reads (same device and inode, so through
+ * symbolic and hard links too), 0 otherwise (no such file, or a memory input). */
+int shoal_input_is_file(const shoal_input *in, const char *path);
+
 /* The name given to open ("-" is reported as "<stdin>"). */
 const char *shoal_input_name(const shoal_input *in);
 
@@ -111,5 +115,17 @@ int shoal_csv_fields(const char *p, size_t n, int at_eof, shoal_arena *a, shoal_
  * there (call again with more bytes and the same *st). Adds to *n_nl the newlines that
  * sit inside quotes, so that line numbers stay right. */
 size_t shoal_csv_frame(const char *p, size_t n, int *st, uint64_t *n_nl);
+
+/* 1 when the framing state st is inside a quoted field. */
+int shoal_csv_frame_quoted(int st);
+
+/* 1 when the record p[0..n) is well quoted: every quoted field closes and is followed
+ * by a comma or the end, and no unquoted field holds a quote. */
+int shoal_csv_quoting_ok(const char *p, size_t n);
+
+/* The at_eof of a record cut at the end of its first line because a quoted field
+ * opened there never closed properly (input.c): the reason says that this line alone
+ * is rejected. */
+#define SHOAL_CSV_CUT 2
 
 #endif /* SHOAL_INPUT_H */

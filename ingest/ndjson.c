@@ -515,6 +515,8 @@ static int read_prop(parser *ps, shoal_str key, int src)
     }
     }
 
+    /* What shoal_event_check would refuse, refused here with the record's position. */
+    if (shoal_prop_reserved(key.ptr, key.len)) return fail(ps, at, 0, "property \"%s\" is a reserved name", QK);
     /* At most 64 properties, so a linear scan beats hashing. */
     for (uint32_t k = 0; k < ps->n_props; k++) {
         if (ps->props[k].key.len == key.len && !memcmp(ps->props[k].key.ptr, key.ptr, key.len)) {

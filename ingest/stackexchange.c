@@ -869,6 +869,7 @@ done:
 static int read_file(imp *m, const char *dir, const char *file, int optional, int counting, row_fn fn)
 {
     snprintf(m->name, sizeof m->name, "%s/%s", dir, file);
+    shoal_batch_set_name(m->b, m->name);
     m->counting = counting;
     size_t n = strlen(file);
     if (n > 4 && !strcmp(file + n - 4, ".csv")) return read_csv(m, fn);
@@ -923,6 +924,25 @@ int shoal_import_stackexchange(shoal_db *db, const char *dir, const shoal_ingest
         while (s > 0 && dir[s - 1] != '/') s--;
         snprintf(rejects_path, sizeof rejects_path, "%.*s.rejects", (int)(n - s), dir + s);
     }
+
+    /* The reject file is created (truncated) at the first reject: it must not be one
+     * of the files read, whatever name or link leads to it. */
+    static const char *const inputs[] = {"Users.xml", "Posts.xml", "Posts.csv", "Votes.xml",
+                                         "Comments.xml", "Badges.xml", "PostLinks.xml"};
+    struct stat rs;
+    if (stat(rejects_path, &rs) == 0) {
+        for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+            char p[4200];
+            snprintf(p, sizeof p, "%s/%s", dir, inputs[i]);
+            if (stat(p, &sb) == 0 && sb.st_dev == rs.st_dev && sb.st_ino == rs.st_ino)
+                return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the reject file \"%s\" is the input \"%s\"",
+                                     rejects_path, p);
+        }
+    }
+
+    if (shoal_ingest_is_db_file(db, rejects_path))
+        return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the reject file \"%s\" is a file of the database",
+                             rejects_path);
 
     imp m = {.db = db, .opts = opts, .st = st, .err = err};
     if ((rc = shoal_batch_new(db, opts, rejects_path, st, &m.b, err))) return rc;

@@ -183,6 +183,11 @@ struct shoal_stmt {
     const char *opt;
     int opt_off, opt_len;
     shoal_retention *ret;      /* CREATE RETENTION, CREATE ACTIVITY (cohort NULL): the clauses */
+    /* Words the grammar takes as names, checked by query.c and views.c (NULL when
+     * none): CREATE OR w1 (REPLACE), DROP kind w1 w2 name (IF EXISTS), SET w1 name =
+     * value (DATABASE). */
+    const char *w1, *w2;
+    int w1_off, w1_len, w2_off, w2_len;
     shoal_stmt *next;
 };
 

@@ -1,8 +1,15 @@
 /* format.c — output formats for query results: aligned table, CSV, JSON array, NDJSON
  * and markdown. Rows arrive one at a time as rendered cells; streaming formats write
- * them at once, the table and markdown keep them (copied) to size their columns.
- * Output goes through the caller's write callback in 64 kB blocks: the library never
- * touches stdout.
+ * them at once, the table and markdown keep them (copied) to size their columns (with
+ * a row cap, only the rows shown: the rest are counted). Output goes through the
+ * caller's write callback in 64 kB blocks: the library never touches stdout.
+ *
+ * CSV and JSON keep the data exactly (JSON escapes as RFC 8259 says; in CSV a NULL is
+ * an empty field and an empty string is ""). The table and markdown are for a
+ * terminal: a control character in the data (ESC, BEL, CR, …) is shown escaped
+ * (\x1b, \r) so that it cannot move the cursor or recolour the screen, a NULL reads
+ * NULL, and columns are sized by display width (East Asian wide characters and emoji
+ * take two columns, combining marks none).
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +28,8 @@ struct shoal_fmt {
     int n_cols;
     const char *const *names;
     uint64_t n_rows;
+    uint64_t max_rows;     /* table: rows shown (0: all); the rest are only counted */
+    const char *hint;      /* after "… N more rows": how to see them (borrowed) */
     /* table and markdown: every cell kept, the texts one after another in one buffer */
     char *text;            /* each cell's text, NUL-terminated */
     size_t n_text, cap_text;
@@ -95,6 +104,7 @@ static void out_json_str(shoal_fmt *f, const char *s, size_t n)
 static void out_csv(shoal_fmt *f, const char *s, size_t n)
 {
     int quote = 0;
+    if (n == 0) return;
     for (size_t i = 0; i < n && !quote; i++) quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
     if (!quote) {
         out(f, s, n);
@@ -141,6 +151,13 @@ static void drop_cells(shoal_fmt *f)
     f->n_text = f->cap_text = f->cap_rows = 0;
 }
 
+void shoal_fmt_set_max_rows(shoal_fmt *f, uint64_t n, const char *hint)
+{
+    if (f->format != SHOAL_OUT_TABLE) return;
+    f->max_rows = n;
+    f->hint = hint;
+}
+
 void shoal_fmt_free(shoal_fmt *f)
 {
     if (!f) return;
@@ -184,40 +201,132 @@ static void out_object(shoal_fmt *f, const cell *c)
     out(f, "}", 1);
 }
 
-/* Display width: characters, not bytes (wide CJK glyphs count as two). */
-static size_t width(const char *s)
+/* ---------------------------------------------------------------- display width */
+
+/* Code points that take two columns on a terminal: East Asian Wide and Fullwidth
+ * (Unicode 15 EastAsianWidth.txt, W and F, merged into ranges) and the emoji that
+ * terminals draw wide (Emoji_Presentation). Sorted, for a binary search. */
+static const uint32_t wide[][2] = {
+    {0x1100, 0x115F}, {0x231A, 0x231B}, {0x2329, 0x232A}, {0x23E9, 0x23EC}, {0x23F0, 0x23F0},
+    {0x23F3, 0x23F3}, {0x25FD, 0x25FE}, {0x2614, 0x2615}, {0x2648, 0x2653}, {0x267F, 0x267F},
+    {0x2693, 0x2693}, {0x26A1, 0x26A1}, {0x26AA, 0x26AB}, {0x26BD, 0x26BE}, {0x26C4, 0x26C5},
+    {0x26CE, 0x26CE}, {0x26D4, 0x26D4}, {0x26EA, 0x26EA}, {0x26F2, 0x26F3}, {0x26F5, 0x26F5},
+    {0x26FA, 0x26FA}, {0x26FD, 0x26FD}, {0x2705, 0x2705}, {0x270A, 0x270B}, {0x2728, 0x2728},
+    {0x274C, 0x274C}, {0x274E, 0x274E}, {0x2753, 0x2755}, {0x2757, 0x2757}, {0x2795, 0x2797},
+    {0x27B0, 0x27B0}, {0x27BF, 0x27BF}, {0x2B1B, 0x2B1C}, {0x2B50, 0x2B50}, {0x2B55, 0x2B55},
+    {0x2E80, 0x303E}, {0x3041, 0x3247}, {0x3250, 0x33FF}, {0x3400, 0x4DBF}, {0x4E00, 0x9FFF},
+    {0xA000, 0xA4CF}, {0xA960, 0xA97F}, {0xAC00, 0xD7A3}, {0xF900, 0xFAFF}, {0xFE10, 0xFE19},
+    {0xFE30, 0xFE6F}, {0xFF00, 0xFF60}, {0xFFE0, 0xFFE6}, {0x16FE0, 0x16FE4}, {0x16FF0, 0x16FF1},
+    {0x17000, 0x18D08}, {0x1AFF0, 0x1B2FF}, {0x1F004, 0x1F004}, {0x1F0CF, 0x1F0CF}, {0x1F18E, 0x1F18E},
+    {0x1F191, 0x1F19A}, {0x1F200, 0x1F202}, {0x1F210, 0x1F23B}, {0x1F240, 0x1F248}, {0x1F250, 0x1F251},
+    {0x1F260, 0x1F265}, {0x1F300, 0x1F320}, {0x1F32D, 0x1F335}, {0x1F337, 0x1F37C}, {0x1F37E, 0x1F393},
+    {0x1F3A0, 0x1F3CA}, {0x1F3CF, 0x1F3D3}, {0x1F3E0, 0x1F3F0}, {0x1F3F4, 0x1F3F4}, {0x1F3F8, 0x1F43E},
+    {0x1F440, 0x1F440}, {0x1F442, 0x1F4FC}, {0x1F4FF, 0x1F53D}, {0x1F54B, 0x1F54E}, {0x1F550, 0x1F567},
+    {0x1F57A, 0x1F57A}, {0x1F595, 0x1F596}, {0x1F5A4, 0x1F5A4}, {0x1F5FB, 0x1F64F}, {0x1F680, 0x1F6C5},
+    {0x1F6CC, 0x1F6CC}, {0x1F6D0, 0x1F6D2}, {0x1F6D5, 0x1F6D7}, {0x1F6DC, 0x1F6DF}, {0x1F6EB, 0x1F6EC},
+    {0x1F6F4, 0x1F6FC}, {0x1F7E0, 0x1F7EB}, {0x1F7F0, 0x1F7F0}, {0x1F90C, 0x1F93A}, {0x1F93C, 0x1F945},
+    {0x1F947, 0x1F9FF}, {0x1FA70, 0x1FAFF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
+};
+
+/* Code points that take no column: combining marks, zero-width characters and joiners,
+ * variation selectors (a base and its marks are one glyph). */
+static const uint32_t zero[][2] = {
+    {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A}, {0x064B, 0x065F},
+    {0x0E31, 0x0E31}, {0x0E34, 0x0E3A}, {0x0E47, 0x0E4E}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF},
+    {0x200B, 0x200F}, {0x2028, 0x202E}, {0x2060, 0x2064}, {0x20D0, 0x20FF}, {0x302A, 0x302D},
+    {0x3099, 0x309A}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF}, {0x1F3FB, 0x1F3FF},
+    {0xE0000, 0xE0FFF},
+};
+
+static int in_ranges(uint32_t cp, const uint32_t (*r)[2], int n)
+{
+    int lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (cp < r[mid][0]) hi = mid - 1;
+        else if (cp > r[mid][1]) lo = mid + 1;
+        else return 1;
+    }
+    return 0;
+}
+
+/* The code point at p (len bytes of it in *len), or -1 and *len 1 for a byte that
+ * does not start a well-formed UTF-8 sequence. */
+static int32_t utf8_next(const unsigned char *p, int *len)
+{
+    unsigned c = p[0];
+    int n = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xF0 && c < 0xF5 ? 4 : 0;
+    *len = 1;
+    if (!n) return -1;
+    uint32_t cp = n == 1 ? c : n == 2 ? c & 0x1F : n == 3 ? c & 0x0F : c & 0x07;
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) return -1;   /* also stops at the NUL */
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return -1;
+    *len = n;
+    return (int32_t)cp;
+}
+
+/* How a character of a table or markdown cell is shown: NULL when as it is, else the
+ * escape that replaces it (into buf). A C0 control, DEL, a C1 control and a malformed
+ * byte would act on the terminal or garble it; a newline or '|' would break the
+ * table's lines. */
+static const char *cell_escape(int32_t cp, unsigned byte, int md, char buf[8])
+{
+    static const char hex[] = "0123456789abcdef";
+    if (cp == '\n') return md ? "<br>" : "\\n";
+    if (cp == '|') return md ? "\\|" : NULL;
+    if (cp == '\r') return "\\r";
+    if (cp == '\t') return "\\t";
+    if (cp >= 0 && cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp < 0xA0)) return NULL;
+    unsigned v = cp >= 0 ? (unsigned)cp : byte;
+    if (cp >= 0x80) {
+        memcpy(buf, "\\u00", 4);
+        buf[4] = hex[v >> 4];
+        buf[5] = hex[v & 15];
+        buf[6] = 0;
+    } else {
+        memcpy(buf, "\\x", 2);
+        buf[2] = hex[v >> 4];
+        buf[3] = hex[v & 15];
+        buf[4] = 0;
+    }
+    return buf;
+}
+
+/* The columns s takes as cell_text writes it. */
+static size_t width(const char *s, int md)
 {
     size_t w = 0;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        unsigned c = *p;
-        int len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-        uint32_t cp = c;
-        if (len == 3 && p[1] && p[2]) cp = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-        w += (len == 3 && cp >= 0x1100 && (cp <= 0x115F || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
-                                            (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF00 && cp <= 0xFF60)))
-                 ? 2
-                 : 1;
-        for (int i = 0; i < len && *p; i++) p++;
+        int len;
+        int32_t cp = utf8_next(p, &len);
+        char buf[8];
+        const char *esc = cell_escape(cp, *p, md, buf);
+        if (esc) w += strlen(esc);
+        else if (cp < 0x300) w += 1;
+        else if (in_ranges((uint32_t)cp, zero, (int)(sizeof zero / sizeof zero[0]))) w += 0;
+        else w += in_ranges((uint32_t)cp, wide, (int)(sizeof wide / sizeof wide[0])) ? 2 : 1;
+        p += len;
     }
     return w;
 }
 
 static size_t cell_width(const char *s, int md)
 {
-    /* plain ASCII without a newline or '|' (most cells): a character a byte */
+    /* printable ASCII without '|' (most cells): a column a byte */
     size_t n = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
-        if (*p >= 0x80 || *p == '\n' || *p == '|') goto slow;
+        if (*p >= 0x7F || *p < 0x20 || *p == '|') return width(s, md);
     return n;
-slow:;
-    size_t w = width(s);
-    for (const char *p = s; *p; p++) {
-        if (*p == '\n') w += md ? 3 : 1;
-        if (*p == '|' && md) w += 1;
-    }
-    return w;
 }
+
+/* The text NULL takes in a table: unlike an empty string, as psql's \pset null and
+ * DuckDB's shell show it. */
+#define NULL_TEXT "NULL"
 
 int shoal_fmt_row(shoal_fmt *f, const cell *c)
 {
@@ -225,7 +334,10 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
     case SHOAL_OUT_CSV:
         for (int i = 0; i < f->n_cols; i++) {
             if (i) out(f, ",", 1);
-            out_csv(f, c[i].s, c[i].n);
+            /* NULL is an empty field; an empty string is "" (as sqlite3 and PostgreSQL's
+             * COPY … CSV write them), so the two read back apart. */
+            if (c[i].n == 0 && c[i].kind != CELL_NULL) out(f, "\"\"", 2);
+            else out_csv(f, c[i].s, c[i].n);
         }
         out(f, "\n", 1);
         break;
@@ -238,6 +350,7 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
         out(f, "\n", 1);
         break;
     default: {
+        if (f->max_rows && f->n_rows >= f->max_rows) break;   /* only counted */
         if (f->n_rows == f->cap_rows) {
             size_t nc = f->cap_rows ? f->cap_rows * 2 : 64, nk = nc * (size_t)f->n_cols;
             size_t *off = shoal_realloc(f->off, nk * sizeof *off);
@@ -250,7 +363,7 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
             f->cap_rows = nc;
         }
         size_t need = 0;
-        for (int i = 0; i < f->n_cols; i++) need += c[i].n + 1;
+        for (int i = 0; i < f->n_cols; i++) need += (c[i].kind == CELL_NULL ? sizeof NULL_TEXT : c[i].n) + 1;
         if (f->n_text + need > f->cap_text) {
             size_t nc = f->cap_text ? f->cap_text : 65536;
             while (nc < f->n_text + need) nc *= 2;
@@ -262,13 +375,15 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
         size_t base = f->n_rows * (size_t)f->n_cols;
         for (int i = 0; i < f->n_cols; i++) {
             char *t = f->text + f->n_text;
-            memcpy(t, c[i].s, c[i].n);
-            t[c[i].n] = 0;
+            const char *src = c[i].kind == CELL_NULL ? NULL_TEXT : c[i].s;
+            size_t n = c[i].kind == CELL_NULL ? sizeof NULL_TEXT - 1 : c[i].n;
+            memcpy(t, src, n);
+            t[n] = 0;
             f->off[base + (size_t)i] = f->n_text;
             /* a number is ASCII digits and signs: a character a byte */
-            f->wid[base + (size_t)i] = c[i].kind == CELL_NUM ? c[i].n : cell_width(t, f->format == SHOAL_OUT_MARKDOWN);
+            f->wid[base + (size_t)i] = c[i].kind == CELL_NUM ? n : cell_width(t, f->format == SHOAL_OUT_MARKDOWN);
             f->kinds[base + (size_t)i] = c[i].kind;
-            f->n_text += c[i].n + 1;
+            f->n_text += n + 1;
         }
     }
     }
@@ -291,20 +406,31 @@ static void pad(shoal_fmt *f, size_t n)
     }
 }
 
+/* A cell's text, its control characters (and in markdown its '|') escaped. */
 static void out_cell_text(shoal_fmt *f, const char *s, int md)
 {
-    /* A newline or a '|' would break the table's lines. */
     const char *run = s, *p = s;
-    for (; *p; p++) {
-        if (*p != '\n' && (*p != '|' || !md)) continue;
-        out(f, run, (size_t)(p - run));
-        outs(f, *p == '\n' ? (md ? "<br>" : "\\n") : "\\|");
-        run = p + 1;
+    while (*p) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c < 0x7F && c != '|') {
+            p++;
+            continue;
+        }
+        int len;
+        int32_t cp = utf8_next((const unsigned char *)p, &len);
+        char buf[8];
+        const char *esc = cell_escape(cp, c, md, buf);
+        if (esc) {
+            out(f, run, (size_t)(p - run));
+            outs(f, esc);
+            run = p + len;
+        }
+        p += len;
     }
     out(f, run, (size_t)(p - run));
 }
 
-int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
+int shoal_fmt_end(shoal_fmt *f)
 {
     char line[96];
     if (f->format == SHOAL_OUT_JSON) {
@@ -324,7 +450,8 @@ int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
             if (md && w[i] < 3) w[i] = 3;
             right[i] = 0;
         }
-        for (uint64_t r = 0; r < f->n_rows; r++)
+        uint64_t shown = f->max_rows && f->n_rows > f->max_rows ? f->max_rows : f->n_rows;
+        for (uint64_t r = 0; r < shown; r++)
             for (int i = 0; i < nc; i++) {
                 size_t k = r * (size_t)nc + (size_t)i;
                 size_t cw = f->wid[k];
@@ -353,7 +480,7 @@ int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
             }
         }
         outs(f, "\n");
-        for (uint64_t r = 0; r < f->n_rows; r++) {
+        for (uint64_t r = 0; r < shown; r++) {
             if (md) outs(f, "| ");
             for (int i = 0; i < nc; i++) {
                 size_t k = r * (size_t)nc + (size_t)i;
@@ -368,15 +495,22 @@ int shoal_fmt_end(shoal_fmt *f, int timing, double ms)
         }
         shoal_free(w);
         shoal_free(right);
+        if (shown < f->n_rows) {
+            snprintf(line, sizeof line, "… %llu more row%s", (unsigned long long)(f->n_rows - shown),
+                     f->n_rows - shown == 1 ? "" : "s");
+            outs(f, line);
+            if (f->hint) {
+                outs(f, " (");
+                outs(f, f->hint);
+                outs(f, ")");
+            }
+            outs(f, "\n");
+        }
         if (!md) {
             snprintf(line, sizeof line, "(%llu row%s)\n", (unsigned long long)f->n_rows, f->n_rows == 1 ? "" : "s");
             outs(f, line);
         }
         drop_cells(f);
-    }
-    if (timing && f->format == SHOAL_OUT_TABLE) {
-        snprintf(line, sizeof line, "Time: %.3f ms\n", ms);
-        outs(f, line);
     }
     flush(f);
     return f->failed ? SHOAL_EIO : 0;

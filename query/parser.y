@@ -80,7 +80,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
 %type <list> expr_list when_list type_list
 %type <win> window during_opt
-%type <stmt> stmt select
+%type <stmt> stmt select create
 %type <item> items item group_opt group_list order_opt order_list order_item tiers tier
 %type <ret> ret_opts
 
@@ -126,30 +126,35 @@ stmt:
   | SET IDENT '=' set_value             { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SET, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->value = $4; }
+    /* SET DATABASE TIMEZONE = 'Asia/Shanghai': the word is checked by query.c. */
+  | SET IDENT IDENT '=' set_value       { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SET, @$));
+                                          $$->w1 = $2.s; $$->w1_off = @2.off; $$->w1_len = @2.len;
+                                          $$->name = $3.s; $$->name_off = @3.off; $$->name_len = @3.len;
+                                          $$->value = $5; }
   | SHOW IDENT                          { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SHOW, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len; }
     /* CREATE COUNTERS name AS count(post), … and CREATE SCORE name AS 1*like + … HALF_LIFE 30 DAYS:
      * the kind is a word, checked by query.c, so later kinds need no grammar. */
-  | CREATE IDENT IDENT AS items         { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$));
+  | create IDENT IDENT AS items         { $$ = $1;
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
-                                          $$->cols = $5; }
-  | CREATE IDENT IDENT AS items HALF_LIFE primary
-                                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$));
+                                          $$->cols = $5; $$->off = @$.off; $$->len = @$.len; }
+  | create IDENT IDENT AS items HALF_LIFE primary
+                                        { $$ = $1;
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
-                                          $$->cols = $5;
+                                          $$->cols = $5; $$->off = @$.off; $$->len = @$.len;
                                           $$->opt = "half_life"; $$->opt_off = @6.off; $$->opt_len = @6.len; $$->value = $7; }
     /* CREATE TIERS name (core WHEN cond, …, base OTHERWISE) */
-  | CREATE IDENT IDENT '(' tiers ')'    { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$));
+  | create IDENT IDENT '(' tiers ')'    { $$ = $1;
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
-                                          $$->cols = $5; }
+                                          $$->cols = $5; $$->off = @$.off; $$->len = @$.len; }
     /* CREATE RETENTION name COHORT BY first(join) PER WEEK ACTIVE ON post, comment
      * [UNBOUNDED] [AT LEAST n] [WHERE …]: COHORT, ACTIVE, ON and the options are words, checked
      * by retention.c, so that they stay usable as names. */
-  | CREATE IDENT IDENT IDENT BY call PER IDENT IDENT IDENT type_list ret_opts where_having[w]
-                                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$));
+  | create IDENT IDENT IDENT BY call PER IDENT IDENT IDENT type_list ret_opts where_having[w]
+                                        { $$ = $1; $$->off = @$.off; $$->len = @$.len;
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
                                           CK($$->cols = shoal_ast_item(ctx, $6, NULL, @6));
@@ -162,8 +167,8 @@ stmt:
                                           $$->ret->types = $11;
                                           $$->ret->where = $<node>w; }
     /* CREATE ACTIVITY name ON post, comment [WHERE …]: ON is a word, checked by activity.c */
-  | CREATE IDENT IDENT IDENT type_list where_having[w]
-                                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$));
+  | create IDENT IDENT IDENT type_list where_having[w]
+                                        { $$ = $1; $$->off = @$.off; $$->len = @$.len;
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
                                           CK($$->cols = shoal_ast_item(ctx, $5->head, NULL, @5));
@@ -174,6 +179,19 @@ stmt:
   | DROP IDENT IDENT                    { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_DROP, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len; }
+    /* DROP VIEW IF EXISTS name: the words are checked by views.c. */
+  | DROP IDENT IDENT IDENT IDENT        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_DROP, @$));
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          $$->w1 = $3.s; $$->w1_off = @3.off; $$->w1_len = @3.len;
+                                          $$->w2 = $4.s; $$->w2_off = @4.off; $$->w2_len = @4.len;
+                                          $$->vname = $5.s; $$->vname_off = @5.off; $$->vname_len = @5.len; }
+    ;
+
+    /* CREATE, or CREATE OR REPLACE (the word is checked by views.c) */
+create:
+    CREATE                              { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$)); }
+  | CREATE OR IDENT                     { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$));
+                                          $$->w1 = $3.s; $$->w1_off = @3.off; $$->w1_len = @3.len; }
     ;
 
     /* event type names: "like" is a keyword too */

@@ -263,6 +263,7 @@ struct exec {
     /* when set, a SELECT's rows go here instead of to the output (EXPLAIN MEMBER) */
     int (*on_row)(exec *x, const qval *cols, int n, void *ctx);
     void *row_ctx;
+    char tag[256];          /* what a CREATE, DROP or SET did (its status line), or "" */
 };
 
 /* value.c */
@@ -356,9 +357,12 @@ typedef struct cell {
 } cell;
 int shoal_fmt_new(int format, shoal_write_fn fn, void *ctx, shoal_fmt **out);
 void shoal_fmt_free(shoal_fmt *f);
+/* Table format: the first n rows are shown (0: all), the others counted and said to
+ * be there, with hint (borrowed; NULL: none). Other formats write every row. */
+void shoal_fmt_set_max_rows(shoal_fmt *f, uint64_t n, const char *hint);
 int shoal_fmt_begin(shoal_fmt *f, const char *const *names, int n);
 int shoal_fmt_row(shoal_fmt *f, const cell *cells);
-int shoal_fmt_end(shoal_fmt *f, int timing, double ms);
+int shoal_fmt_end(shoal_fmt *f);
 int shoal_fmt_text(shoal_fmt *f, const char *s, size_t n);  /* a message line (SET) */
 
 /* scan.c: the executor's log cursor (shoal_logcur's records, decoded inline). */

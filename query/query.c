@@ -20,8 +20,13 @@ struct shoal_session {
     volatile int *cancel;
     shoal_write_fn fn;
     void *ctx;
-    shoal_tz *tz;
+    shoal_status_fn status;
+    void *status_ctx;
+    shoal_tz *tz;       /* the zone statements run in: the session's, else the database's */
+    int tz_session;     /* SET TIMEZONE chose tz for this session */
     int no_views;       /* SET VIEWS = off: every query scans the log */
+    uint64_t max_rows;  /* table format: rows shown (0: all) */
+    char *max_rows_hint;
     shoal_bigcache *cache;   /* dense per-member arrays kept for the next statement */
 };
 
@@ -45,6 +50,7 @@ void shoal_session_free(shoal_session *s)
     if (!s) return;
     shoal_bigcache_free(s->cache);
     shoal_tz_free(s->tz);
+    shoal_free(s->max_rows_hint);
     shoal_free(s);
 }
 
@@ -53,7 +59,20 @@ void shoal_session_set_output(shoal_session *s, shoal_write_fn fn, void *ctx)
     s->fn = fn;
     s->ctx = ctx;
 }
+void shoal_session_set_status(shoal_session *s, shoal_status_fn fn, void *ctx)
+{
+    s->status = fn;
+    s->status_ctx = ctx;
+}
 void shoal_session_set_format(shoal_session *s, int format) { s->format = format; }
+void shoal_session_set_max_rows(shoal_session *s, uint64_t n, const char *hint)
+{
+    s->max_rows = n;
+    shoal_free(s->max_rows_hint);
+    s->max_rows_hint = NULL;
+    if (hint && (s->max_rows_hint = shoal_malloc(strlen(hint) + 1))) strcpy(s->max_rows_hint, hint);
+}
+uint64_t shoal_session_max_rows(const shoal_session *s) { return s->max_rows; }
 int shoal_session_format(const shoal_session *s) { return s->format; }
 void shoal_session_set_timing(shoal_session *s, int on) { s->timing = on; }
 int shoal_session_timing(const shoal_session *s) { return s->timing; }
@@ -84,10 +103,12 @@ static double now_ms(int clock)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-/* The database's time zone, reloaded when the setting changed (another process may
+/* The session's time zone: the one SET TIMEZONE chose, else the database's default
+ * (SET DATABASE TIMEZONE), reloaded when that setting changed (another process may
  * have set it). */
 static int load_tz(shoal_session *s, shoal_err *err)
 {
+    if (s->tz_session) return 0;
     char name[128];
     shoal_err e;
     shoal_err_clear(&e);
@@ -124,12 +145,12 @@ static int run_select(shoal_session *s, exec *x, const shoal_stmt *st, int expla
     shoal_fmt *f = NULL;
     int rc = shoal_reader_open(s->db, &x->r, x->err);
     if (rc) return rc;
-    double t0 = now_ms(CLOCK_MONOTONIC);
     if ((rc = shoal_plan_select(x, explain ? st->inner : st, &p))) goto fail;
     if ((rc = shoal_fmt_new(s->format, s->fn, s->ctx, &f))) {
         rc = shoal_err_set(x->err, rc, -1, -1, "out of memory");
         goto fail;
     }
+    shoal_fmt_set_max_rows(f, s->max_rows, s->max_rows_hint);
     if (explain) {
         char **lines;
         int n;
@@ -143,7 +164,7 @@ static int run_select(shoal_session *s, exec *x, const shoal_stmt *st, int expla
     } else {
         if ((rc = shoal_exec_select(x, p, f))) goto fail;
     }
-    if ((rc = shoal_fmt_end(f, s->timing, now_ms(CLOCK_MONOTONIC) - t0))) goto io;
+    if ((rc = shoal_fmt_end(f))) goto io;
     goto fail;
 io:
     rc = output_error(x, rc);
@@ -157,11 +178,11 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
     shoal_fmt *f = NULL;
     int rc = shoal_reader_open(s->db, &x->r, x->err);
     if (rc) return rc;
-    double t0 = now_ms(CLOCK_MONOTONIC);
     if ((rc = shoal_fmt_new(s->format, s->fn, s->ctx, &f))) {
         rc = shoal_err_set(x->err, rc, -1, -1, "out of memory");
         goto fail;
     }
+    shoal_fmt_set_max_rows(f, s->max_rows, s->max_rows_hint);
     if (!strcasecmp(st->name, "types")) {
         /* With each type's number of events: one pass over the record headers. */
         uint32_t n = shoal_dict_count(x->r, SHOAL_NS_TYPE);
@@ -219,7 +240,7 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
             snprintf(nowbuf, sizeof nowbuf, "wall clock");
         }
         const char *rows[5][3] = {
-            {"timezone", shoal_tz_name(s->tz), "database"},
+            {"timezone", shoal_tz_name(s->tz), s->tz_session ? "session" : "database"},
             {"now", nowbuf, "session"},
             {"format", shoal_query_format_name(s->format), "session"},
             {"timing", s->timing ? "on" : "off", "session"},
@@ -237,7 +258,7 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
                            "unknown SHOW \"%s\" (expected TYPES, PROPERTIES, SETTINGS or VIEWS)", st->name);
         goto fail;
     }
-    if ((rc = shoal_fmt_end(f, s->timing, now_ms(CLOCK_MONOTONIC) - t0))) goto io;
+    if ((rc = shoal_fmt_end(f))) goto io;
     goto fail;
 io:
     rc = output_error(x, rc);
@@ -334,7 +355,6 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
                              "expected EXPLAIN SELECT … or EXPLAIN MEMBER 'name' IN layer but found \"%s\"", st->name);
     int rc = shoal_reader_open(s->db, &x->r, x->err);
     if (rc) return rc;
-    double t0 = now_ms(CLOCK_MONOTONIC);
     const shoal_stmt *def;
     const char *text;
     if ((rc = shoal_plan_def_find(x, st->vname, "layer", st->vname_off, st->vname_len, &def, &text))) goto fail;
@@ -414,6 +434,7 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
         rc = shoal_err_set(x->err, rc, -1, -1, "out of memory");
         goto fail;
     }
+    shoal_fmt_set_max_rows(f, s->max_rows, s->max_rows_hint);
     static const char *const names[] = {"clause", "value", "holds"};
     if ((rc = shoal_fmt_begin(f, names, 3))) goto io;
     for (int i = 0; i < w.n; i++) {
@@ -437,7 +458,7 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
     const char *verdict = in ? "in" : "not in";
     cell cl[3] = {{"verdict", 7, CELL_STR}, {verdict, strlen(verdict), CELL_STR}, {in ? "true" : "false", in ? 4 : 5, CELL_BOOL}};
     if ((rc = shoal_fmt_row(f, cl))) goto io;
-    if ((rc = shoal_fmt_end(f, s->timing, now_ms(CLOCK_MONOTONIC) - t0))) goto io;
+    if ((rc = shoal_fmt_end(f))) goto io;
     goto fail;
 io:
     rc = output_error(x, rc);
@@ -445,24 +466,75 @@ fail:
     return finish(x, f, rc);
 }
 
+/* The status line of a SET: the setting as it now stands, e.g. SET TIMEZONE = 'UTC'. */
+static void set_tag(exec *x, const shoal_stmt *st, const char *name, const char *val, int quote)
+{
+    snprintf(x->tag, sizeof x->tag, "SET %s%s = %s%s%s", st->w1 ? "DATABASE " : "", name, quote ? "'" : "", val,
+             quote ? "'" : "");
+}
+
+/* SET TIMEZONE = 'Area/City' (this session; DEFAULT: back to the database's zone) and
+ * SET DATABASE TIMEZONE = 'Area/City' (the default of every session that sets none,
+ * kept in the database). */
+static int set_timezone(shoal_session *s, exec *x, const shoal_stmt *st)
+{
+    const shoal_node *v = st->value;
+    if (!st->w1 && v->kind == SHOAL_AST_NAME && !strcasecmp(v->s, "default")) {
+        s->tz_session = 0;
+        shoal_err e;
+        shoal_err_clear(&e);
+        if (load_tz(s, &e)) {
+            /* A database zone that no longer loads: UTC, as run_stmt does. */
+            shoal_tz_free(s->tz);
+            s->tz = NULL;
+            int rc = shoal_tz_new("UTC", NULL, &s->tz, x->err);
+            if (rc) return rc;
+        }
+        x->tz = s->tz;
+        set_tag(x, st, "TIMEZONE", "DEFAULT", 0);
+        return 0;
+    }
+    if (v->kind == SHOAL_AST_INT || v->kind == SHOAL_AST_TSLIT)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s", "expected a time zone name such as 'Asia/Shanghai'");
+    shoal_tz *tz;
+    shoal_err e;
+    shoal_err_clear(&e);
+    int rc = shoal_tz_new(v->s, NULL, &tz, &e);
+    if (rc) return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s", e.msg);
+    set_tag(x, st, "TIMEZONE", shoal_tz_name(tz), 1);
+    if (st->w1) {
+        shoal_tz_free(tz);
+        return shoal_db_setting_set(s->db, "timezone", v->s, x->err);
+    }
+    shoal_tz_free(s->tz);
+    s->tz = tz;
+    s->tz_session = 1;
+    x->tz = tz;
+    return 0;
+}
+
+const char *shoal_session_timezone(shoal_session *s)
+{
+    if (load_tz(s, NULL) || !s->tz) return "UTC";
+    return shoal_tz_name(s->tz);
+}
+
 static int run_set(shoal_session *s, exec *x, const shoal_stmt *st)
 {
     const shoal_node *v = st->value;
     const char *val = v->kind == SHOAL_AST_INT ? "" : v->s;
-    if (!strcasecmp(st->name, "timezone") || !strcasecmp(st->name, "time_zone")) {
-        if (v->kind == SHOAL_AST_INT || v->kind == SHOAL_AST_TSLIT)
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s", "expected a time zone name such as 'Asia/Shanghai'");
-        shoal_tz *tz;
-        shoal_err e;
-        shoal_err_clear(&e);
-        int rc = shoal_tz_new(val, NULL, &tz, &e);
-        if (rc) return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s", e.msg);
-        shoal_tz_free(tz);
-        return shoal_db_setting_set(s->db, "timezone", val, x->err);
-    }
+    int tz = !strcasecmp(st->name, "timezone") || !strcasecmp(st->name, "time_zone");
+    if (st->w1 && strcasecmp(st->w1, "database"))
+        return shoal_err_set(x->err, SHOAL_ESYNTAX, st->w1_off, st->w1_len,
+                             "expected a setting or DATABASE after SET but found \"%s\"", st->w1);
+    if (st->w1 && !tz)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
+                             "the database keeps only TIMEZONE (SET DATABASE TIMEZONE = 'Area/City'), not \"%s\"", st->name);
+    if (tz) return set_timezone(s, x, st);
     if (!strcasecmp(st->name, "now")) {
         if (v->kind == SHOAL_AST_NAME && !strcasecmp(val, "default")) {
             s->has_now = 0;
+            set_tag(x, st, "NOW", "DEFAULT", 0);
             return 0;
         }
         int64_t t;
@@ -471,6 +543,7 @@ static int run_set(shoal_session *s, exec *x, const shoal_stmt *st)
                                  "expected a date or time such as '2025-03-04' or '2025-03-04T09:00:00+08:00', or DEFAULT");
         s->has_now = 1;
         s->now = t;
+        set_tag(x, st, "NOW", val, 1);
         return 0;
     }
     if (!strcasecmp(st->name, "format")) {
@@ -479,11 +552,13 @@ static int run_set(shoal_session *s, exec *x, const shoal_stmt *st)
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s",
                                  "unknown format (expected table, csv, json, ndjson or markdown)");
         s->format = fmt;
+        set_tag(x, st, "FORMAT", shoal_query_format_name(fmt), 0);
         return 0;
     }
     if (!strcasecmp(st->name, "timing")) {
         if (v->kind != SHOAL_AST_INT && (!strcasecmp(val, "on") || !strcasecmp(val, "off"))) {
             s->timing = !strcasecmp(val, "on");
+            set_tag(x, st, "TIMING", s->timing ? "on" : "off", 0);
             return 0;
         }
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s", "expected ON or OFF");
@@ -492,6 +567,7 @@ static int run_set(shoal_session *s, exec *x, const shoal_stmt *st)
         /* off makes every query scan the log: the tests run view-backed queries both ways. */
         if (v->kind != SHOAL_AST_INT && (!strcasecmp(val, "on") || !strcasecmp(val, "off"))) {
             s->no_views = !strcasecmp(val, "off");
+            set_tag(x, st, "VIEWS", s->no_views ? "off" : "on", 0);
             return 0;
         }
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s", "expected ON or OFF");
@@ -526,6 +602,7 @@ static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, sho
     x.no_views = s->no_views;
     x.cache = s->cache;
     x.now = s->has_now ? s->now : (int64_t)now_ms(CLOCK_REALTIME);
+    double t0 = now_ms(CLOCK_MONOTONIC);
     switch (st->kind) {
     case SHOAL_STMT_SELECT: rc = run_select(s, &x, st, 0); break;
     case SHOAL_STMT_EXPLAIN: rc = run_select(s, &x, st, 1); break;
@@ -534,6 +611,14 @@ static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, sho
     case SHOAL_STMT_DROP: rc = shoal_views_drop(&x, st); break;
     case SHOAL_STMT_EXPLAIN_MEMBER: rc = explain_member(s, &x, st); break;
     default: rc = run_show(s, &x, st); break;
+    }
+    if (!rc && s->status) {
+        if (x.tag[0]) s->status(s->status_ctx, SHOAL_STATUS_TAG, x.tag);
+        if (s->timing) {
+            char line[64];
+            snprintf(line, sizeof line, "Time: %.3f ms", now_ms(CLOCK_MONOTONIC) - t0);
+            s->status(s->status_ctx, SHOAL_STATUS_TIME, line);
+        }
     }
 fail:
     shoal_arena_free(x.a);

@@ -270,15 +270,124 @@ static int at_name(exec *x, const shoal_stmt *st, int rc, const shoal_err *e)
     return 0;
 }
 
-/* Keeps a checked named definition (kind "layer" or "tiers") as its statement text; a
- * name taken by a view or another definition is an error at the name. */
+/* The kinds of named definitions: their word, their statement's word, and how a
+ * message names one. */
+static const char *const def_kinds[][3] = {{"layer", "LAYER", "a layer"}, {"tiers", "TIERS", "tiers"},
+                                           {"retention", "RETENTION", "a retention"}, {"activity", "ACTIVITY", "an activity"}};
+
+static int def_index(const char *kind, size_t len)
+{
+    for (int i = 0; i < 4; i++)
+        if (strlen(def_kinds[i][0]) == len && !memcmp(def_kinds[i][0], kind, len)) return i;
+    return 0;
+}
+
+static const char *def_word(const char *kind) { return def_kinds[def_index(kind, strlen(kind))][1]; }
+
+static const char *def_phrase(const char *kind, size_t len) { return def_kinds[def_index(kind, len)][2]; }
+
+/* Keeps a checked named definition (kind "layer", "tiers", "retention", "activity") as
+ * its statement text; a name taken by a view or another definition is an error at the
+ * name. */
 static int define(exec *x, const shoal_stmt *st, const char *kind)
 {
     shoal_namedef d = {{kind, (uint32_t)strlen(kind)}, {st->vname, (uint32_t)strlen(st->vname)},
                        {x->src + st->off, (uint32_t)st->len}};
     shoal_err e;
     shoal_err_clear(&e);
-    return at_name(x, st, shoal_view_define(x->db, &d, &e), &e);
+    int rc = at_name(x, st, shoal_view_define(x->db, &d, &e), &e);
+    if (!rc) snprintf(x->tag, sizeof x->tag, "CREATE %s %s", def_word(kind), st->vname);
+    return rc;
+}
+
+/* What holds name now: a view (*vi), a definition (*nd), or neither (0 from both). */
+static int lookup(exec *x, const char *name, shoal_viewinfo *vi, shoal_namedef *nd, int *is_view, int *is_def)
+{
+    shoal_reader *r;
+    int rc = shoal_reader_open(x->db, &r, x->err);
+    if (rc) return rc;
+    *is_view = *is_def = 0;
+    rc = shoal_view_info(r, x->a, name, vi, x->err);
+    if (rc == SHOAL_ENOTFOUND) {
+        shoal_err_clear(x->err);
+        rc = shoal_view_def(r, x->a, name, nd, x->err);
+        if (rc == SHOAL_ENOTFOUND) shoal_err_clear(x->err), rc = 0;
+        else if (!rc) *is_def = 1;
+    } else if (!rc) {
+        *is_view = 1;
+    }
+    shoal_reader_close(r);
+    return rc;
+}
+
+/* A CREATE statement's text from its name on: "CREATE", "OR REPLACE" and the kind
+ * word (any case, any blanks) left out, so that a definitions file run again with OR
+ * REPLACE finds its views unchanged. */
+static shoal_str after_create(shoal_str t)
+{
+    static const char *const words[] = {"create", "or", "replace", "counters", "score", "layer", "tiers", "retention",
+                                        "activity"};
+    const char *p = t.ptr, *end = t.ptr + t.len;
+    for (int i = 0; i < 9; i++) {
+        const char *q = p;
+        while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
+        size_t n = strlen(words[i]);
+        if ((size_t)(end - q) <= n || strncasecmp(q, words[i], n) || !strchr(" \t\n\r", q[n])) continue;
+        p = q + n;
+    }
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return (shoal_str){p, (uint32_t)(end - p)};
+}
+
+static int same_text(shoal_str a, shoal_str b)
+{
+    a = after_create(a);
+    b = after_create(b);
+    return a.len == b.len && !memcmp(a.ptr, b.ptr, a.len);
+}
+
+/* The kind of what holds a name, in a message: "a counters view", "a layer". */
+static const char *kind_phrase(int is_view, const shoal_viewinfo *vi, const shoal_namedef *nd)
+{
+    if (is_view) return vi->def.kind == SHOAL_VIEW_SCORE ? "a score view" : "a counters view";
+    return def_phrase(nd->kind.ptr, nd->kind.len);
+}
+
+/* CREATE OR REPLACE LAYER / TIERS: the same statement is the same definition, kept;
+ * otherwise the old definition goes first, so that the new one is checked without it
+ * (a condition that names it, directly or through another layer, fails as a cycle
+ * would, at its position); when the new one fails, the old one is put back. */
+static int replace_def(exec *x, const shoal_stmt *st, const char *kind, int (*create)(exec *x, const shoal_stmt *st))
+{
+    shoal_viewinfo vi;
+    shoal_namedef nd;
+    int is_view, is_def;
+    int rc = lookup(x, st->vname, &vi, &nd, &is_view, &is_def);
+    if (rc) return rc;
+    int same = is_def && nd.kind.len == strlen(kind) && !memcmp(nd.kind.ptr, kind, nd.kind.len);
+    if (is_view || (is_def && !same))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s", st->vname,
+                             kind_phrase(is_view, &vi, &nd), def_phrase(kind, strlen(kind)));
+    if (!is_def) return create(x, st);
+    shoal_str text = {x->src + st->off, (uint32_t)st->len};
+    if (same_text(nd.text, text)) {
+        snprintf(x->tag, sizeof x->tag, "CREATE %s %s (unchanged)", def_word(kind), st->vname);
+        return 0;
+    }
+    shoal_err e;
+    shoal_err_clear(&e);
+    if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    if (!(rc = create(x, st))) {
+        strncat(x->tag, " (replaced)", sizeof x->tag - strlen(x->tag) - 1);
+        return 0;
+    }
+    shoal_err_clear(&e);
+    if (shoal_view_define(x->db, &nd, &e)) {
+        /* The old definition is lost: say so beside the error that caused it. */
+        size_t k = strlen(x->err->msg);
+        snprintf(x->err->msg + k, sizeof x->err->msg - k, " (and the old %s is lost: %.80s)", kind, e.msg);
+    }
+    return rc;
 }
 
 /* CREATE LAYER name AS predicate: checked by compiling it as a query would (unknown
@@ -338,23 +447,39 @@ static int create_tiers(exec *x, const shoal_stmt *st)
     return define(x, st, "tiers");
 }
 
+/* CREATE RETENTION, CREATE ACTIVITY: checked by their row sources, kept as their text. */
+static int create_retention(exec *x, const shoal_stmt *st)
+{
+    int rc = shoal_retention_create(x, st);
+    return rc ? rc : define(x, st, "retention");
+}
+
+static int create_activity(exec *x, const shoal_stmt *st)
+{
+    int rc = shoal_activity_create(x, st);
+    return rc ? rc : define(x, st, "activity");
+}
+
 int shoal_views_create(exec *x, const shoal_stmt *st)
 {
     shoal_viewdef def;
     memset(&def, 0, sizeof def);
+    if (st->w1 && strcasecmp(st->w1, "replace"))
+        return shoal_err_set(x->err, SHOAL_ESYNTAX, st->w1_off, st->w1_len, "expected REPLACE after CREATE OR but found \"%s\"",
+                             st->w1);
+    int replace = st->w1 != NULL;
     int named = !strcasecmp(st->name, "layer") || !strcasecmp(st->name, "tiers") || !strcasecmp(st->name, "retention") ||
                 !strcasecmp(st->name, "activity");
     if (named && (is_event_column(st->vname) || !strcasecmp(st->vname, "count") || !strcasecmp(st->vname, "tier")))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a reserved name", st->vname);
-    if (!strcasecmp(st->name, "tiers")) return create_tiers(x, st);
+    if (!strcasecmp(st->name, "tiers")) return replace ? replace_def(x, st, "tiers", create_tiers) : create_tiers(x, st);
     if (st->ret && !st->ret->cohort) {
         /* CREATE ACTIVITY … ON …: checked by activity.c, kept as its text */
         if (strcasecmp(st->name, "activity"))
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
                                  "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER, TIERS, RETENTION or ACTIVITY)",
                                  st->name);
-        int rc = shoal_activity_create(x, st);
-        return rc ? rc : define(x, st, "activity");
+        return replace ? replace_def(x, st, "activity", create_activity) : create_activity(x, st);
     }
     if (!strcasecmp(st->name, "activity"))
         return sem(x, st->vname_off + st->vname_len, 0, "expected CREATE ACTIVITY name ON TYPE, … [WHERE …]");
@@ -363,8 +488,7 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
         if (strcasecmp(st->name, "retention"))
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
                                  "only CREATE RETENTION takes COHORT BY …: expected %s name AS …", st->name);
-        int rc = shoal_retention_create(x, st);
-        return rc ? rc : define(x, st, "retention");
+        return replace ? replace_def(x, st, "retention", create_retention) : create_retention(x, st);
     }
     if (!strcasecmp(st->name, "retention"))
         return sem(x, st->vname_off + st->vname_len, 0,
@@ -372,7 +496,7 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
     if (tiers_form(st))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
                              "only CREATE TIERS takes (tier WHEN condition, …): expected %s name AS …", st->name);
-    if (!strcasecmp(st->name, "layer")) return create_layer(x, st);
+    if (!strcasecmp(st->name, "layer")) return replace ? replace_def(x, st, "layer", create_layer) : create_layer(x, st);
     if (!strcasecmp(st->name, "counters")) def.kind = SHOAL_VIEW_COUNTERS;
     else if (!strcasecmp(st->name, "score")) def.kind = SHOAL_VIEW_SCORE;
     else
@@ -387,9 +511,41 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
     const char *tz = shoal_tz_name(x->tz);
     def.tz = (shoal_str){tz, (uint32_t)strlen(tz)};
     if (def.kind == SHOAL_VIEW_COUNTERS ? create_counters(x, st, &def) : create_score(x, st, &def)) return x->err->code;
+    const char *kw = def.kind == SHOAL_VIEW_COUNTERS ? "COUNTERS" : "SCORE";
     shoal_err e;
     shoal_err_clear(&e);
-    return at_name(x, st, shoal_view_create(x->db, &def, &e), &e);
+    int rc, replaced = 0;
+    if (replace) {
+        /* OR REPLACE: the same statement in the same zone is the same view, kept as it
+         * is (a definitions file runs again without back-filling anything); another
+         * one replaces a view of its kind (dropped, then created: when the creation
+         * fails after the drop, the view is gone and the error says why). */
+        shoal_viewinfo vi;
+        shoal_namedef nd;
+        int is_view, is_def;
+        if ((rc = lookup(x, st->vname, &vi, &nd, &is_view, &is_def))) return rc;
+        if (is_def || (is_view && vi.def.kind != def.kind))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s", st->vname,
+                                 kind_phrase(is_view, &vi, &nd), def.kind == SHOAL_VIEW_SCORE ? "a score view" : "a counters view");
+        if (is_view && same_text(vi.def.text, def.text) && vi.def.tz.len == def.tz.len && !memcmp(vi.def.tz.ptr, def.tz.ptr, def.tz.len)) {
+            snprintf(x->tag, sizeof x->tag, "CREATE %s %s (unchanged)", kw, st->vname);
+            return 0;
+        }
+        if (is_view && (rc = shoal_view_drop(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+        replaced = is_view;
+    }
+    if ((rc = at_name(x, st, shoal_view_create(x->db, &def, &e), &e))) return rc;
+    /* The view reflects the log up to its header's sequence: that many events. */
+    shoal_reader *r;
+    shoal_viewinfo vi;
+    uint64_t n = 0;
+    if (shoal_reader_open(x->db, &r, NULL) == SHOAL_OK) {
+        if (shoal_view_info(r, x->a, st->vname, &vi, NULL) == SHOAL_OK) n = vi.seq;
+        shoal_reader_close(r);
+    }
+    snprintf(x->tag, sizeof x->tag, "CREATE %s %s (%sback-filled %" PRIu64 " event%s)", kw, st->vname,
+             replaced ? "replaced; " : "", n, n == 1 ? "" : "s");
+    return 0;
 }
 
 int shoal_views_drop(exec *x, const shoal_stmt *st)
@@ -404,9 +560,18 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     else if (strcasecmp(st->name, "view"))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
                              "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER, DROP TIERS, DROP RETENTION or DROP ACTIVITY but found \"%s\"", st->name);
+    if (st->w1 && (strcasecmp(st->w1, "if") || strcasecmp(st->w2, "exists"))) {
+        int bad2 = !strcasecmp(st->w1, "if");
+        return shoal_err_set(x->err, SHOAL_ESYNTAX, bad2 ? st->w2_off : st->w1_off, bad2 ? st->w2_len : st->w1_len,
+                             "expected IF EXISTS or a name after DROP %s but found \"%s\"", st->name, bad2 ? st->w2 : st->w1);
+    }
     static const char *const words[] = {NULL, "layer", "tiers", "retention", "activity"};
     static const char *const whats[] = {NULL, "a layer", "tiers", "a retention", "an activity"};
     const char *want_word = want < 0 ? words[-want] : NULL;
+    char word[16];
+    size_t k = 0;
+    for (; st->name[k] && k < sizeof word - 1; k++) word[k] = (char)(st->name[k] >= 'a' && st->name[k] <= 'z' ? st->name[k] - 32 : st->name[k]);
+    word[k] = 0;
     shoal_reader *r;
     int rc = shoal_reader_open(x->db, &r, x->err);
     if (rc) return rc;
@@ -419,6 +584,10 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
         layer = rc == 0;
     }
     shoal_reader_close(r);
+    if (rc == SHOAL_ENOTFOUND && st->w1) {
+        snprintf(x->tag, sizeof x->tag, "DROP %s %s (none existed)", word, st->vname);
+        return 0;
+    }
     if (rc == SHOAL_ENOTFOUND)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "no %s named \"%s\"",
                              want_word ? want_word : "view", st->vname);
@@ -426,15 +595,16 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     shoal_err e;
     shoal_err_clear(&e);
     if (layer) {
-        int k = 1;
-        while (k < 4 && (nd.kind.len != strlen(words[k]) || memcmp(nd.kind.ptr, words[k], nd.kind.len))) k++;
-        const char *kind = words[k];
+        int dk = 1;
+        while (dk < 4 && (nd.kind.len != strlen(words[dk]) || memcmp(nd.kind.ptr, words[dk], nd.kind.len))) dk++;
+        const char *kind = words[dk];
         if (want > 0 || (want_word && strcmp(want_word, kind)))
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s",
-                                 st->vname, whats[k],
+                                 st->vname, whats[dk],
                                  want == SHOAL_VIEW_SCORE ? "a score view" : want == SHOAL_VIEW_COUNTERS ? "a counters view"
                                  : whats[-want]);
         if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+        snprintf(x->tag, sizeof x->tag, "DROP %s %s", word, st->vname);
         return 0;
     }
     if (want < 0)
@@ -444,6 +614,7 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is not a %s view", st->vname,
                              want == SHOAL_VIEW_SCORE ? "score" : "counters");
     if ((rc = shoal_view_drop(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    snprintf(x->tag, sizeof x->tag, "DROP %s %s", word, st->vname);
     return 0;
 }
 

@@ -32,7 +32,7 @@ out, pos, n = [], 0, 0
 for m in pat.finditer(text):
     n += 1
     sql, want = m.group(1), m.group(2)
-    r = subprocess.run([shoal, "--db", db, "query", "--format", "table", sql], capture_output=True, text=True)
+    r = subprocess.run([shoal, "--db", db, "query", "--format", "table", "--quiet", sql], capture_output=True, text=True)
     got = r.stdout + r.stderr
     first = sql.strip().splitlines()[-1][:60]
     if update:

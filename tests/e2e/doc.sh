@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/doc.sh — docs/LANGUAGE.md must not drift: every ```sql block that is
 # followed by a ```text block is run, in order, with `shoal query --format table` over
-# the fixture in the doc's <!-- fixture --> ```json block, and its output (or its error)
+# the fixture in the doc's <!-- fixture --> ```json block (--quiet: without the status lines
+# of SET and CREATE), and its output (or its error)
 # must equal the text block.
 . "$(dirname "$0")/../lib.sh"
 doc="$SHOAL_TESTS/../docs/LANGUAGE.md"
@@ -26,7 +27,7 @@ for q in $(ls "$T"/q* 2>/dev/null | sort -V); do
     i=${q##*/q}
     [ -f "$T/o$i" ] || continue
     n=$((n + 1))
-    got=$("$SHOAL" query --format table "$(cat "$q")" 2>&1)
+    got=$("$SHOAL" query --format table --quiet "$(cat "$q")" 2>&1)
     want=$(cat "$T/o$i")
     first=$(head -n 1 "$q" | cut -c1-50)
     if [ "$got" == "$want" ]; then ok "doc-example-$i"; else fail "doc-example-$i ($first)" "got:" "$got" "want:" "$want"; fi

@@ -160,4 +160,4 @@ check_status missing_value 2 "$SHOAL" gen --events
 check_status members_exceed_events 2 "$SHOAL" gen --events 10 --members 11
 check_status help_ok 0 "$SHOAL" gen --help
 msg=$("$SHOAL" gen --format xml 2>&1 >/dev/null)
-check_grep bad_option_message 'shoal gen: invalid value for --format: "xml"' "$msg"
+check_grep bad_option_message 'shoal gen: error: invalid value for --format: "xml"' "$msg"

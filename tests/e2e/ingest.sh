@@ -42,7 +42,7 @@ check_grep "log: props flattened, numbers kept" '"member":"m-8","type":"reply","
 check_grep "log: escapes decoded and re-encoded as UTF-8" '"note":"café 🐟"' "$log"
 check_eq "log --member" "$("$SHOAL" log --member m-77 | wc -l)" 2
 check_eq "log --from --limit" "$("$SHOAL" log --from 2 --limit 1 | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["id"])')" "e-2"
-check_eq "log --member unknown prints nothing" "$("$SHOAL" log --member nobody | wc -c)" 0
+check_status "log --member unknown is an error" 2 "$SHOAL" log --member nobody
 
 # Round trip: the log ingests into a fresh database and prints the same log.
 "$SHOAL" log > "$T/a.ndjson"

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static shoal_str S(const char *s) { return (shoal_str){s, (uint32_t)strlen(s)}; }
@@ -148,9 +149,10 @@ TEST(append_and_read)
     evs[1].group = S("g-1");
     shoal_append_stats st;
     CHECK_RC(shoal_append(db, evs, 4, &st, NULL), SHOAL_OK);
-    CHECK(st.n_added == 3 && st.n_dup == 1 && st.first_seq == 1 && st.last_seq == 3);
+    /* The second e-1 differs from the first: a conflict, not a duplicate. */
+    CHECK(st.n_added == 3 && st.n_dup == 0 && st.n_conflict == 1 && st.first_seq == 1 && st.last_seq == 3);
     CHECK_RC(shoal_append(db, evs, 4, &st, NULL), SHOAL_OK);
-    CHECK(st.n_added == 0 && st.n_dup == 4 && st.last_seq == 3);
+    CHECK(st.n_added == 0 && st.n_dup == 3 && st.n_conflict == 1 && st.last_seq == 3);
     CHECK(unit_n_events(db) == 3);
 
     shoal_reader *r;
@@ -231,6 +233,43 @@ TEST(dup_after_clean_batch)
     shoal_check_report rep;
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0 && rep.n_records == 5);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
+TEST(ingest_rejects_not_input)
+{
+    /* The library refuses a reject file that is the input (here through a hard link)
+     * or a file of the database, before reading: the input stays whole. */
+    unit_fresh_dir();
+    shoal_db *db;
+    char in[300], lnk[300], data[300];
+    snprintf(in, sizeof in, "%s/in.ndjson", unit_tmpdir);
+    snprintf(lnk, sizeof lnk, "%s/link", unit_tmpdir);
+    snprintf(data, sizeof data, "%s/db/data.mdb", unit_tmpdir);
+    FILE *f = fopen(in, "w");
+    if (!f) abort();
+    fputs("{\"id\":\"a\",\"ts\":0,\"member\":\"m\",\"type\":\"t\"}\nbad\n", f);
+    fclose(f);
+    CHECK(link(in, lnk) == 0);
+    char dbdir[300];
+    snprintf(dbdir, sizeof dbdir, "%s/db", unit_tmpdir);
+    CHECK_RC(shoal_db_open(dbdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    shoal_ingest_opts o = {.rejects_path = lnk};
+    shoal_ingest_stats st;
+    shoal_err err;
+    shoal_err_clear(&err);
+    CHECK_RC(shoal_ingest_file(db, in, &o, &st, &err), SHOAL_EINVAL);
+    CHECK(strstr(err.msg, "is the input itself") && st.n_records == 0);
+    struct stat sb;
+    CHECK(stat(in, &sb) == 0 && sb.st_size == 46);
+    o.rejects_path = data;
+    shoal_err_clear(&err);
+    CHECK_RC(shoal_ingest_file(db, in, &o, &st, &err), SHOAL_EINVAL);
+    CHECK(strstr(err.msg, "is a file of the database") != NULL);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0 && rep.n_records == 0);
     shoal_db_close(db);
     unit_rm_dir();
 }
@@ -779,6 +818,7 @@ int main(void)
     RUN(keys);
     RUN(append_and_read);
     RUN(dup_after_clean_batch);
+    RUN(ingest_rejects_not_input);
     RUN(zone_map);
     RUN(zone_bitmap);
     RUN(map_grows);
