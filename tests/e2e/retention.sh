@@ -209,6 +209,11 @@ err "retention: DROP LAYER of a retention" "DROP LAYER weekly" \
 'query:1:12: error: "weekly" is a retention, not a layer
 DROP LAYER weekly
            ^~~~~~'
+check "retention: CREATE OR REPLACE RETENTION" "$SHOAL" query "CREATE OR REPLACE RETENTION weekly_2 COHORT BY first(join) PER MONTH ACTIVE ON post"
+same "retention: the replaced definition answers" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly_2) ORDER BY cohort, k" \
+    "$(ret_sql month '+0 hours' "$ALL" "'post'" "$ALL" = 1 $NOW 9999)"
+check "retention: DROP RETENTION IF EXISTS of none" "$SHOAL" query "DROP RETENTION IF EXISTS nothing_here"
 check "retention: DROP RETENTION" "$SHOAL" query "DROP RETENTION weekly"
 err "retention: dropped" "SELECT * FROM retention(weekly)" \
 'query:1:25: error: unknown retention "weekly"
