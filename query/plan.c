@@ -131,7 +131,7 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
         else
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->unit_off, w->unit_len,
                                  "unknown time unit \"%s\" (expected DAYS, WEEKS, HOURS or MINUTES)", u);
-        if (w->n > 100000 * (DAY_MS / unit))
+        if (w->n > 100000 * DAY_MS / unit)
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->off, w->len, "window \"last %" PRId64 " %s\" is too long", w->n, u);
         /* exactly N units long, ending with now: (now − N units, now] */
         out->lo = now - w->n * unit + 1;
