@@ -165,6 +165,12 @@ err "anchor: OF an unknown property" "SELECT count(comment) WITHIN 7 DAYS AFTER 
 'query:1:58: error: unknown property "too"
 SELECT count(comment) WITHIN 7 DAYS AFTER first(join) OF too FROM members
                                                          ^~~'
+plan=$("$SHOAL" query "EXPLAIN SELECT member FROM members WHERE count(post) WITHIN 7 DAYS AFTER first(join) >= 2")
+check_grep "anchor: EXPLAIN says the second pass" '#2 count\(post\) WITHIN 7 DAYS AFTER first\(join\): types \{post\} in its window from #1, read by a second pass over the log once #1 is known' "$plan"
+err "anchor: rise takes DURING" "CREATE SCORE eng AS 1*post HALF_LIFE 7 DAYS; SELECT rise(eng) WITHIN 7 DAYS AFTER first(join) FROM members" \
+'query:1:63: error: rise() takes a DURING window, not WITHIN
+CREATE SCORE eng AS 1*post HALF_LIFE 7 DAYS; SELECT rise(eng) WITHIN 7 DAYS AFTER first(join) FROM members
+                                                              ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~'
 err "anchor: a view does not keep it" "CREATE COUNTERS bad AS count(post) WITHIN 7 DAYS AFTER first(join)" \
 'query:1:36: error: a window anchored on a member'"'"'s event is not kept by a view (it is read from the log)
 CREATE COUNTERS bad AS count(post) WITHIN 7 DAYS AFTER first(join)
