@@ -17,13 +17,45 @@
 
 /* Version of the on-disk format, kept in meta under "format". A database with a larger
  * number is refused; a smaller one would be upgraded here when there is one. */
-#define SHOAL_FORMAT_VERSION 2
-/* Format 2 adds views (view.c): a database gets it when its first view is created, so
- * that a shoal of format 1, which would append without updating the views, refuses it. */
-#define SHOAL_FORMAT_VIEWS 2
+#define SHOAL_FORMAT_VERSION 3
+/* Format 2 added views (view.c): a database gets it when its first view is created, so
+ * that a shoal of format 1, which would append without updating the views, refuses it.
+ * Format 3 keeps the counters' sums exact (xsum.c; a has-more byte of 2 in a bucket
+ * entry, which a shoal of format 2 cannot decode): a database with views gets it at the
+ * first create, rebuild or append with views, and its older buckets (f64 sums) are read
+ * as they are and rewritten exact as batches touch them (or all by `shoal rebuild`). */
+#define SHOAL_FORMAT_VIEWS 3
 
 /* Default initial map size; the map doubles whenever a batch finds it full. */
 #define SHOAL_DEFAULT_MAP_SIZE ((size_t)1 << 30)
+
+/* ================================================================ exact sums */
+
+/* An exact sum of integers and doubles (xsum.c): an integer part and a fraction in
+ * units of 2^-120, so that additions in any order or grouping give the same value to
+ * the last bit (a view adds per day, a scan in log order). `big` takes what does not
+ * fit (magnitudes of 2^94 or more, infinities, NaN) as a plain double. */
+__extension__ typedef __int128 shoal_i128;
+__extension__ typedef unsigned __int128 shoal_u128;
+typedef struct shoal_xsum {
+    shoal_i128 ip;      /* integer part */
+    shoal_u128 fp;      /* fraction, in units of 2^-120: [0, 2^120) */
+    double big;
+} shoal_xsum;
+#define SHOAL_XSUM_BYTES 47   /* shoal_xsum_put writes at most this many */
+
+static inline void shoal_xsum_add_int(shoal_xsum *s, int64_t v) { s->ip += v; }
+void shoal_xsum_add_double(shoal_xsum *s, double x);
+void shoal_xsum_merge(shoal_xsum *s, const shoal_xsum *o);
+/* The sum correctly rounded to a double (then plus big). */
+double shoal_xsum_value(const shoal_xsum *s);
+/* 1 with the sum in *out when it is an integer that fits in 64 bits. */
+int shoal_xsum_int(const shoal_xsum *s, int64_t *out);
+int shoal_xsum_eq(const shoal_xsum *a, const shoal_xsum *b);
+/* Encoding: a flag byte, then the parts that are not 0. get returns the bytes read, 0
+ * when malformed. */
+size_t shoal_xsum_put(unsigned char *p, const shoal_xsum *s);
+size_t shoal_xsum_get(const unsigned char *p, const unsigned char *end, shoal_xsum *s);
 
 /* ================================================================ varints */
 
@@ -335,6 +367,8 @@ int shoal_zone_skip(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n,
 /* The earliest event time of r's snapshot from the zone map (a read per 4096 records);
  * SHOAL_ENOTFOUND when the map does not cover every block. */
 int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err);
+/* The latest event time of r's snapshot, the same way (INT64_MIN for an empty log). */
+int shoal_zone_latest(shoal_reader *r, int64_t *out, shoal_err *err);
 
 /* The LMDB cursor under a log cursor, for scan loops that step and decode inline
  * (query/scan.h). Valid until the log cursor is closed. */
@@ -459,12 +493,11 @@ int shoal_view_table(shoal_reader *r, const char *name, MDB_dbi *dbi, shoal_err 
 
 /* Reads of view state in a reader's snapshot, for the planner.
  * counters: adds series s over local days [day_lo, day_hi) into arrays indexed by
- * member id (n_members + 1 long): events, values summed, integer and double sums
- * (*num set when a double part exists); with touched, sets the bit of every member it
- * adds to. */
+ * member id (n_members + 1 long): events, values summed, exact sums (*num set when a
+ * sum has a non-integral part); with touched, sets the bit of every member it adds to. */
 int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                             uint32_t n_members, uint32_t *count, uint32_t *n_vals, int64_t *isum, double *dsum,
-                             int *num, uint64_t *touched, shoal_err *err);
+                             uint32_t n_members, uint32_t *count, uint32_t *n_vals, shoal_xsum *sum, int *num,
+                             uint64_t *touched, shoal_err *err);
 /* counters, counts only, into bytes that stop at cap (1..255): sat[m] = min(sat[m] +
  * count, cap), which compares with any number below cap as the count itself does. */
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,

@@ -624,7 +624,7 @@ static int gen_bump(shoal_db *db, MDB_txn *txn, shoal_err *err)
     return shoal_meta_put(db, txn, META_GEN, b, 8, err);
 }
 
-/* Marks the database as holding views (format 2), so older shoals refuse it. */
+/* Marks the database as holding views (SHOAL_FORMAT_VIEWS), so older shoals refuse it. */
 static int format_raise(shoal_db *db, MDB_txn *txn, shoal_err *err)
 {
     MDB_val v;
@@ -764,10 +764,12 @@ int shoal_view_apply(shoal_db *db, MDB_txn *txn, const shoal_ievent *ev, shoal_e
 int shoal_view_end(shoal_db *db, MDB_txn *txn, uint64_t last_seq, shoal_err *err)
 {
     if (!db->views) return SHOAL_OK;
+    /* A database of format 2 with views gets buckets of exact sums from now on. */
+    int rc;
+    if (db->views->n && (rc = format_raise(db, txn, err))) return rc;
     for (int i = 0; i < db->views->n; i++) {
         shoal_view *v = db->views->v[i];
         MDB_dbi dbi;
-        int rc;
         if ((rc = open_table(txn, v->dbname, 0, &dbi, err)) || (rc = v->kind->flush(v, txn, dbi, 0, err)) ||
             (rc = hdr_write(txn, dbi, v, last_seq, err)))
             return rc;

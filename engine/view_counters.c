@@ -4,7 +4,11 @@
  *
  * Table: key [series u8][day BE u32, sign flipped] → a bucket: flag byte (1: sums
  * follow), then per member in ascending id: varint member delta, varint count, and with
- * sums varint values, zigzag varint integer sum, u8 has-double, [f64 double sum].
+ * sums varint values, zigzag varint integer sum, u8 has-more, then with has-more 2 the
+ * exact sum of what the integer sum does not hold (shoal_xsum_put: the non-integral
+ * values and any integer overflow), or with has-more 1 (written before exact sums) an
+ * f64 double sum, read as that double. Exact sums make a view's sums equal to a scan's
+ * to the last bit (xsum.c).
  * Late events land in their own day's bucket. Hot state is only the batch's deltas:
  * end of batch folds them into the buckets they dirtied (one get and one put per
  * bucket, in key order); a log-ordered batch touches one or two days per series.
@@ -31,8 +35,8 @@ typedef struct cdelta {
     uint32_t used;
     uint64_t count, nv;
     int64_t isum;
-    double dsum;
-    int hasd;
+    int hasd;           /* xs is not empty */
+    shoal_xsum xs;
 } cdelta;
 
 typedef struct cbucket {
@@ -58,8 +62,9 @@ typedef struct centry {
     uint32_t member;
     uint64_t count, nv;
     int64_t isum;
-    double dsum;
-    int hasd;
+    int hasd;           /* xs is not empty */
+    int legacy;         /* xs was read from an f64 (a bucket written before exact sums) */
+    shoal_xsum xs;
 } centry;
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
@@ -166,10 +171,10 @@ static cdelta *delta_at(cstate *s, uint64_t sd, uint32_t m)
     return e;
 }
 
-static void add_int(int64_t *isum, double *dsum, int *hasd, int64_t v)
+static void add_int(int64_t *isum, shoal_xsum *xs, int *hasd, int64_t v)
 {
     if (__builtin_add_overflow(*isum, v, isum)) {
-        *dsum += (double)v;
+        shoal_xsum_add_int(xs, v);
         *hasd = 1;
     }
 }
@@ -190,10 +195,10 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
         if (v->def.series[i].sum_prop.len && shoal_view_sum_value(v, i, ev, &iv, &dv, &is_num)) {
             d->nv++;
             if (is_num) {
-                d->dsum += dv;
+                shoal_xsum_add_double(&d->xs, dv);
                 d->hasd = 1;
             } else {
-                add_int(&d->isum, &d->dsum, &d->hasd, iv);
+                add_int(&d->isum, &d->xs, &d->hasd, iv);
             }
         }
     }
@@ -270,11 +275,20 @@ static const unsigned char *dec_entry(const unsigned char *p, const unsigned cha
         if (!(k = shoal_varint_get(p, end, &zs))) return NULL;
         p += k;
         if (p >= end) return NULL;
-        e->hasd = *p++;
-        if (e->hasd) {
+        int more = *p++;
+        if (more == 1) {
+            double d;
             if (end - p < 8) return NULL;
-            memcpy(&e->dsum, p, 8);
+            memcpy(&d, p, 8);
             p += 8;
+            shoal_xsum_add_double(&e->xs, d);
+            e->hasd = e->legacy = 1;
+        } else if (more == 2) {
+            if (!(k = shoal_xsum_get(p, end, &e->xs))) return NULL;
+            p += k;
+            e->hasd = 1;
+        } else if (more) {
+            return NULL;
         }
     }
     e->member = *prev;
@@ -291,16 +305,13 @@ static size_t enc_entry(unsigned char *p, int sums, uint32_t prev, const centry 
     if (sums) {
         n += shoal_varint_put(p + n, e->nv);
         n += shoal_varint_put(p + n, shoal_zigzag(e->isum));
-        p[n++] = (unsigned char)(e->hasd != 0);
-        if (e->hasd) {
-            memcpy(p + n, &e->dsum, 8);
-            n += 8;
-        }
+        p[n++] = (unsigned char)(e->hasd ? 2 : 0);
+        if (e->hasd) n += shoal_xsum_put(p + n, &e->xs);
     }
     return n;
 }
 
-#define ENTRY_MAX (5 + 10 + 10 + 10 + 1 + 8)
+#define ENTRY_MAX (5 + 10 + 10 + 10 + 1 + SHOAL_XSUM_BYTES)
 
 /* The batch's deltas in (bucket, member) order: an LSD radix sort, by member then
  * stably by bucket, one byte per pass, skipping the bytes on which every key agrees
@@ -341,7 +352,8 @@ static int merge(cbucket *b, int sums, cdelta **d, size_t n, shoal_err *err)
     size_t cap = b->n + n * ENTRY_MAX + 1;
     unsigned char *out = shoal_malloc(cap), *q = out;
     if (!out) return nomem(err);
-    const unsigned char *p = b->p, *end = b->p + b->n;
+    /* a fresh bucket has no bytes (p NULL): no pointer arithmetic on it */
+    const unsigned char *p = b->p, *end = p ? p + b->n : NULL;
     if (p && p < end) p++;   /* the old flag byte */
     *q++ = (unsigned char)sums;
     uint32_t prev_in = 0, prev_out = 0;
@@ -371,9 +383,9 @@ static int merge(cbucket *b, int sums, cdelta **d, size_t n, shoal_err *err)
             o.member = x->member;
             o.count += x->count;
             o.nv += x->nv;
-            add_int(&o.isum, &o.dsum, &o.hasd, x->isum);
+            add_int(&o.isum, &o.xs, &o.hasd, x->isum);
             if (x->hasd) {
-                o.dsum += x->dsum;
+                shoal_xsum_merge(&o.xs, &x->xs);
                 o.hasd = 1;
             }
         }
@@ -422,9 +434,9 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
             if (!m) return nomem(err);
             m->count += x->count;
             m->nv += x->nv;
-            add_int(&m->isum, &m->dsum, &m->hasd, x->isum);
+            add_int(&m->isum, &m->xs, &m->hasd, x->isum);
             if (x->hasd) {
-                m->dsum += x->dsum;
+                shoal_xsum_merge(&m->xs, &x->xs);
                 m->hasd = 1;
             }
         }
@@ -513,11 +525,15 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
 static int same_entry(const centry *a, const centry *b)
 {
     if (a->member != b->member || a->count != b->count || a->nv != b->nv) return 0;
-    /* Integer parts are exact; double parts may be added in another grouping. */
-    double x = a->dsum + (double)a->isum, y = b->dsum + (double)b->isum;
-    if (!a->hasd && !b->hasd) return a->isum == b->isum;
-    double m = fabs(y) > 1 ? fabs(y) : 1;
-    return fabs(x - y) <= 1e-9 * m;
+    /* Sums are exact (xsum.c), whatever the grouping of their additions: equal to the
+     * bit, but for a bucket written before exact sums (an f64, compared within 1e-9
+     * relative) and the part of a sum too large for them (big, a plain double). */
+    shoal_xsum x = a->xs, y = b->xs;
+    shoal_xsum_add_int(&x, a->isum);
+    shoal_xsum_add_int(&y, b->isum);
+    if (!a->legacy && !b->legacy && x.big == 0 && y.big == 0) return shoal_xsum_eq(&x, &y);
+    double dx = shoal_xsum_value(&x), dy = shoal_xsum_value(&y), m = fabs(dy) > 1 ? fabs(dy) : 1;
+    return fabs(dx - dy) <= 1e-9 * m;
 }
 
 static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(void *, const char *), void *ctx,
@@ -617,8 +633,7 @@ typedef struct rdst {
     uint32_t *count, *n_vals;   /* (the caller has fewer than 2^32 events to count) */
     uint8_t *sat;        /* instead of count: counts that stop at cap (1..255) */
     unsigned cap;
-    int64_t *isum;
-    double *dsum;
+    shoal_xsum *sum;
     int *num;
     uint64_t *touched;
 } rdst;
@@ -672,11 +687,12 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
             if (e.member > o->n_members) break;   /* a member after this snapshot's dictionary */
             add_count(o, e.member, e.count);
             if (o->n_vals) o->n_vals[e.member] += (uint32_t)e.nv;
-            if (o->isum) {
-                int hd = 0;
-                add_int(&o->isum[e.member], &o->dsum[e.member], &hd, e.isum);
-                if (e.hasd) o->dsum[e.member] += e.dsum;
-                if ((hd || e.hasd) && o->num) *o->num = 1;
+            if (o->sum) {
+                shoal_xsum_add_int(&o->sum[e.member], e.isum);
+                if (e.hasd) {
+                    shoal_xsum_merge(&o->sum[e.member], &e.xs);
+                    if (o->num) *o->num = 1;
+                }
             }
         }
     }
@@ -721,16 +737,16 @@ static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t da
 }
 
 int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                             uint32_t n_members, uint32_t *count, uint32_t *n_vals, int64_t *isum, double *dsum,
-                             int *num, uint64_t *touched, shoal_err *err)
+                             uint32_t n_members, uint32_t *count, uint32_t *n_vals, shoal_xsum *sum, int *num,
+                             uint64_t *touched, shoal_err *err)
 {
-    rdst o = {n_members, count, n_vals, NULL, 0, isum, dsum, num, touched};
+    rdst o = {n_members, count, n_vals, NULL, 0, sum, num, touched};
     return read_window(r, name, s, day_lo, day_hi, &o, err);
 }
 
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                                  uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err)
 {
-    rdst o = {n_members, NULL, NULL, sat, cap < 1 ? 1 : cap > 255 ? 255 : cap, NULL, NULL, NULL, touched};
+    rdst o = {n_members, NULL, NULL, sat, cap < 1 ? 1 : cap > 255 ? 255 : cap, NULL, NULL, touched};
     return read_window(r, name, s, day_lo, day_hi, &o, err);
 }

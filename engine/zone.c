@@ -295,9 +295,11 @@ int shoal_zone_skip(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n,
     return SHOAL_OK;
 }
 
-int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err)
+/* The earliest and latest event times of r's snapshot from the zone map (a read per
+ * 4096 records); SHOAL_ENOTFOUND when the map does not cover every block. */
+static int zone_span(shoal_reader *r, int64_t *lo, int64_t *hi, shoal_err *err)
 {
-    *out = INT64_MAX;
+    *lo = INT64_MAX, *hi = INT64_MIN;
     if (!r->db->has_zones) return SHOAL_ENOTFOUND;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(r->txn, r->db->dbi_zones, &cur);
@@ -307,11 +309,24 @@ int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err)
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         shoal_zone z;
         if (k.mv_size != 8 || shoal_zone_decode(&v, &z) || shoal_be64_get(k.mv_data) >= want) continue;
-        if (z.min < *out) *out = z.min;
+        if (z.min < *lo) *lo = z.min;
+        if (z.min <= z.max && z.max > *hi) *hi = z.max;
         n++;
     }
     mdb_cursor_close(cur);
     if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the zone map");
     /* Blocks without an entry (a map still being filled) leave the answer open. */
     return n == want ? SHOAL_OK : SHOAL_ENOTFOUND;
+}
+
+int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err)
+{
+    int64_t hi;
+    return zone_span(r, out, &hi, err);
+}
+
+int shoal_zone_latest(shoal_reader *r, int64_t *out, shoal_err *err)
+{
+    int64_t lo;
+    return zone_span(r, &lo, out, err);
 }

@@ -96,7 +96,9 @@ typedef struct magg {
     const shoal_window *wnode;   /* the window it was planned with (its own or the statement's) */
     uint32_t *n;        /* events counted / values seen (a log holds fewer than 2^32 events: exec.c) */
     double *d;          /* sum, min, max as double */
-    int64_t *i;         /* int sum; first/last ts */
+    int64_t *i;         /* first/last ts */
+    qval *v;            /* min, max: the value itself (a number, a boolean, text) */
+    shoal_xsum *x;      /* sum, avg: exact sums (engine/xsum.c), as a view keeps them */
     int num;            /* a non-integral value was seen: sums are doubles */
     char desc[160];     /* for EXPLAIN */
     /* F_SCORE, F_RISE: weight per type id, half-life */
@@ -161,7 +163,7 @@ typedef struct acc {
     int64_t isum;
     double dsum;
     int num;
-    qval v;            /* min, max, first, last */
+    qval v;            /* min, max, first, last; sum, avg, median: only its type, the values' one (or NULL) */
     double *vals;      /* median: the values seen, in the statement's arena */
     uint32_t n_vals, cap_vals;
 } acc;
@@ -278,6 +280,18 @@ int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *k
 /* An integer's decimal digits, at the end of buf: returns where they start. */
 const char *shoal_val_int_text(int64_t i, char buf[24], size_t *n);
 int shoal_val_keep(exec *x, qval *v);   /* copies a borrowed V_STR into the arena */
+/* Type families (value.c says how they compare): 0 NULL, 1 numbers and booleans, 2
+ * durations, 3 times (TS, DATE, MONTH), 4 text; -1 for a type it is not. */
+int shoal_val_family(int t);
+const char *shoal_val_type_name(int t);   /* "a number", "a date", … for messages */
+/* The type of a <op> b (SHOAL_OP_ADD … MOD) for values of types ta and tb, or -1 when
+ * that arithmetic is not defined (a duration plus a number, text, …). */
+int shoal_val_arith_type(int op, int ta, int tb);
+/* Two times of different kinds in the finer one (a day as its first instant…), and a
+ * day or a month beside a duration as its first instant. */
+void shoal_val_promote(exec *x, qval *a, qval *b);
+/* The boolean or number a text spells ("true", "2011", "2.5"): 1 with out set, or 0. */
+int shoal_val_spell(const char *s, uint32_t n, qval *out);
 /* Strings in byte order, a prefix first: -1, 0 or 1 (text comparisons and sorting). */
 static inline int shoal_bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
@@ -393,6 +407,9 @@ int shoal_exec_narrow(const plan *p);
  * p->max_seq and p->cut_ts, members' bits set in live (when not NULL) as the scan
  * sets them. Binds anchor_n first (shoal_anchor_bind, once the arrays exist). */
 void shoal_anchor_bind(plan *p);
+/* exec.c: one event's value into per-member aggregate a for member m, as the scan adds
+ * it (count, first, last, sum, avg, min, max). 0 or an error in x->err. */
+int shoal_exec_magg_add(exec *x, magg *a, uint32_t m, const shoal_rec *rec);
 int shoal_anchor_scan(exec *x, plan *p, uint64_t *live);
 
 #endif

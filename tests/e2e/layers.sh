@@ -42,7 +42,7 @@ err() {
     got=$("$SHOAL" query "$q" 2>&1)
     check_eq "layers: error: $name" "$got" "$want"
 }
-NOW="SET NOW = '2025-06-15';"
+NOW="SET NOW = '2025-06-30T23:59:59.999';"   # no event is later: nothing is hidden (LANGUAGE.md, AS OF)
 same "layers: core_creator == its predicate inline" \
     "$NOW SELECT member FROM members WHERE member IN core_creator ORDER BY member" \
     "$NOW SELECT member FROM members WHERE $CORE ORDER BY member"

@@ -49,11 +49,11 @@ same oracle-events-window-rows \
     "SELECT seq, member, type FROM ev WHERE ts >= '2024-12-24T00:00:00' AND ts < '2024-12-26T00:00:00' ORDER BY seq"
 
 same oracle-core-creator \
-    "SET NOW = '2025-06-15'; SELECT member, count(post WHERE original) DURING this_month AS originals, count(essence) AS essence FROM members WHERE count(post WHERE original) DURING this_month >= 3 OR count(essence) >= 5 ORDER BY originals DESC, member LIMIT 20" \
+    "SET NOW = '2025-06-30T23:59:59.999'; SELECT member, count(post WHERE original) DURING this_month AS originals, count(essence) AS essence FROM members WHERE count(post WHERE original) DURING this_month >= 3 OR count(essence) >= 5 ORDER BY originals DESC, member LIMIT 20" \
     "SELECT member, sum(type = 'post' AND original = 1 AND ts >= '2025-06-01' AND ts < '2025-07-01') AS o, sum(type = 'essence') AS e FROM ev GROUP BY member HAVING o >= 3 OR e >= 5 ORDER BY o DESC, member LIMIT 20"
 
 same oracle-core-creator-tz \
-    "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '2025-05-20'; SELECT member, count(post WHERE original) DURING this_month AS originals FROM members WHERE count(post WHERE original) DURING this_month >= 2 ORDER BY originals DESC, member; SET TIMEZONE = 'UTC'" \
+    "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '2025-05-31T23:59:59.999'; SELECT member, count(post WHERE original) DURING this_month AS originals FROM members WHERE count(post WHERE original) DURING this_month >= 2 ORDER BY originals DESC, member; SET TIMEZONE = 'UTC'" \
     "SELECT member, sum(type = 'post' AND original = 1 AND datetime(ts, '+8 hours') >= '2025-05-01' AND datetime(ts, '+8 hours') < '2025-06-01') AS o FROM ev GROUP BY member HAVING o >= 2 ORDER BY o DESC, member"
 
 same oracle-words-per-member \

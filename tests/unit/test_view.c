@@ -80,7 +80,7 @@ TEST(incremental_equals_rebuild)
         MDB_txn *txn;
         MDB_val v;
         CHECK(mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn) == 0);
-        CHECK(shoal_meta_get(db, txn, "format", &v) == 0 && v.mv_size == 1 && ((char *)v.mv_data)[0] == '2');
+        CHECK(shoal_meta_get(db, txn, "format", &v) == 0 && v.mv_size == 1 && ((char *)v.mv_data)[0] == '0' + SHOAL_FORMAT_VIEWS);
         mdb_txn_abort(txn);
     }
     CHECK_RC(append_range(db, 3000, 4000, 700), SHOAL_OK);
@@ -189,6 +189,75 @@ TEST(score_read_writes_every_entry)
     shoal_reader_close(r);
     free(evs);
     free(names);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
+/* A counters bucket written before exact sums (has-more 1, an f64) is read as that
+ * double, passes check against a rebuild (within 1e-9 relative, as before), and is
+ * rewritten exact by the next batch that touches it. */
+TEST(legacy_f64_buckets)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    shoal_prop p1 = {.key = S("words"), .kind = SHOAL_VAL_NUM, .v.d = 0.1};
+    shoal_event ev = {.ts = 1735732800000LL, .member = S("ann"), .type = S("post"), .props = &p1, .n_props = 1};
+    CHECK_RC(shoal_append(db, &ev, 1, NULL, NULL), SHOAL_OK);   /* 2025-01-01T12:00Z */
+    CHECK(run(db, "CREATE COUNTERS c AS sum(post.words)") == 0);
+    /* the day's and the month's buckets as a format-2 shoal wrote them: flag 1 (sums),
+     * member +1, count 1, values 1, integer sum 0, has-more 1, f64 0.1 */
+    unsigned char val[14] = {1, 1, 1, 1, 0, 1};
+    double d = 0.1;
+    memcpy(val + 6, &d, 8);
+    int64_t day = 1735732800000LL / 86400000, month = 2025 * 12;
+    unsigned char kd[5] = {0}, km[5] = {0x80};
+    uint32_t fd = (uint32_t)((uint64_t)day ^ (1ULL << 31)), fm = (uint32_t)((uint64_t)month ^ (1ULL << 31));
+    for (int i = 0; i < 4; i++) kd[1 + i] = (unsigned char)(fd >> (24 - 8 * i)), km[1 + i] = (unsigned char)(fm >> (24 - 8 * i));
+    poke(db, "v.c", kd, 5, val, sizeof val);
+    poke(db, "v.c", km, 5, val, sizeof val);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_views == 1 && rep.n_problems == 0);
+    if (rep.n_problems) printf("%s\n", rep.first_problem);
+    /* read from the view: the f64 */
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    uint32_t cnt[2] = {0}, nv[2] = {0};
+    shoal_xsum xs[2] = {{0}};
+    int num = 0;
+    CHECK_RC(shoal_view_counters_read(r, "c", 0, INT32_MIN, (int64_t)INT32_MAX + 1, 1, cnt, nv, xs, &num, NULL, NULL), SHOAL_OK);
+    CHECK(cnt[1] == 1 && nv[1] == 1 && num && shoal_xsum_value(&xs[1]) == 0.1);
+    shoal_reader_close(r);
+    /* a second value the same day: the bucket is rewritten, exact */
+    shoal_prop p2 = {.key = S("words"), .kind = SHOAL_VAL_NUM, .v.d = 0.2};
+    shoal_event ev2 = {.ts = 1735736400000LL, .member = S("ann"), .type = S("post"), .props = &p2, .n_props = 1};
+    CHECK_RC(shoal_append(db, &ev2, 1, NULL, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    memset(xs, 0, sizeof xs);
+    CHECK_RC(shoal_view_counters_read(r, "c", 0, INT32_MIN, (int64_t)INT32_MAX + 1, 1, cnt, nv, xs, &num, NULL, NULL), SHOAL_OK);
+    CHECK(shoal_xsum_value(&xs[1]) == 0.30000000000000004);
+    shoal_reader_close(r);
+    /* check compares exact sums exactly: 2^-100 off is a problem */
+    shoal_xsum off = {0};
+    shoal_xsum_add_double(&off, 0.1);
+    shoal_xsum_add_double(&off, 0.2);
+    shoal_xsum_add_double(&off, 0x1p-100);
+    unsigned char v2[6 + SHOAL_XSUM_BYTES] = {1, 1, 2, 2, 0, 2};
+    size_t n2 = 6 + shoal_xsum_put(v2 + 6, &off);
+    poke(db, "v.c", kd, 5, v2, n2);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 1);
+    {
+        /* and the database says format 3, so a shoal of format 2 refuses it */
+        MDB_txn *txn;
+        MDB_val v;
+        CHECK(mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn) == 0);
+        CHECK(shoal_meta_get(db, txn, "format", &v) == 0 && v.mv_size == 1 && ((char *)v.mv_data)[0] == '3');
+        mdb_txn_abort(txn);
+    }
     shoal_db_close(db);
     unit_rm_dir();
 }
@@ -337,5 +406,6 @@ int main(void)
     RUN(map_growth_keeps_views);
     RUN(score_read_writes_every_entry);
     RUN(check_detects_damaged_views);
+    RUN(legacy_f64_buckets);
     UNIT_EXIT();
 }

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""tests/e2e/differential.py — random statements over members for differential.sh.
+
+Writes to standard output, for a seed, N statements that views can answer (per-member
+counts, sums and averages of the series differential.sh's views keep, with every kind
+of window), mixed with what only the log answers (min, max, first, last, uncovered
+types), filters, layers, tiers, a score and rise, each under a random SET TIMEZONE and
+SET NOW or AS OF instant (whole days, day ends and mid-day instants). Each statement is
+preceded by a marker row `SELECT 'q<i>' AS q` so that a difference can be traced to its
+statement. The same file is run with views on and with SET VIEWS = off; the rows must
+be identical.
+
+With a third argument `asof`, each statement under SET NOW = T is written instead as
+the same statement AS OF T (a bare date as its midnight, which is what SET NOW takes it
+for): "now" hides the later events, so both forms must give the same rows.
+
+usage: differential.py SEED N [asof]
+"""
+import random
+import sys
+
+SEED, N = int(sys.argv[1]), int(sys.argv[2])
+ASOF = len(sys.argv) > 3 and sys.argv[3] == "asof"
+R = random.Random(SEED)
+
+ZONES = ["UTC", "Asia/Shanghai", "America/New_York", "Europe/London", "America/Santiago"]
+
+# Per-member aggregates the views keep (differential.sh's CREATE COUNTERS), and some
+# they do not.
+KEPT = ["count(post)", "count(post WHERE original)", "sum(post.words)", "avg(post.words)",
+        "count(essence)", "count(*)", "count(comment, reply)", "sum(purchase.amount)",
+        "avg(purchase.amount)", "count(reply WHERE to IS NOT NULL)", "count(checkin)",
+        "count(like)"]
+SCAN = ["count(poll_vote)", "min(post.words)", "max(purchase.amount)", "first(post)",
+        "last(comment, reply)", "count(post WHERE words > 300)", "min(purchase.amount)"]
+WINDOWS = ["", "", "today", "yesterday", "this_week", "last_week", "this_month",
+           "last_month", "this_year", "last_year", "all_time", "last 7 days", "last 30 days",
+           "last 1 days", "last 36 hours", "last 3 weeks", "last 90 minutes"]
+
+
+def rand_instant():
+    """A time in the data's span (2024-07 .. 2025-07): a bare date (its end under AS OF,
+    its midnight under SET NOW), a local midnight, a day's last millisecond, or any
+    millisecond."""
+    if R.random() < 0.08:
+        # around daylight-saving changes: New York (2024-11-03, 2025-03-09), London
+        # (2025-03-30), Santiago (2024-09-08 at midnight, 2025-04-06)
+        return R.choice(["2024-11-03", "2025-03-09", "2025-03-30", "2024-09-08", "2025-04-06",
+                         "2024-11-03T01:30:00-04:00", "2024-11-03T01:30:00-05:00",
+                         "2025-03-09T03:00:00-04:00", "2025-03-09T01:59:59.999-05:00",
+                         "2025-03-30T01:00:00Z", "2024-09-08T04:00:00Z", "2025-04-06T02:30:00Z"])
+    y, m = R.choice([(2024, 7), (2024, 8), (2024, 10), (2024, 11), (2025, 1), (2025, 2),
+                     (2025, 3), (2025, 4), (2025, 5), (2025, 6), (2025, 6), (2025, 6), (2025, 7)])
+    d = R.randint(1, 28)
+    k = R.random()
+    if k < 0.25:
+        return "%04d-%02d-%02d" % (y, m, d)
+    if k < 0.35:
+        return "%04d-%02d-%02dT00:00:00" % (y, m, d)
+    if k < 0.45:
+        return "%04d-%02d-%02dT23:59:59.999" % (y, m, d)
+    z = R.choice(["", "Z", "+08:00", "-05:00"])
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03d%s" % (y, m, d, R.randint(0, 23), R.randint(0, 59),
+                                                     R.randint(0, 59), R.randint(0, 999), z)
+
+
+def window():
+    w = R.choice(WINDOWS + ["between"])
+    if w == "between":
+        a, b = sorted([rand_instant()[:10], rand_instant()[:10]])
+        return " DURING BETWEEN '%s' AND '%s'" % (a, b)
+    return " DURING " + w if w else ""
+
+
+def magg(kept=0.8, number=False):
+    """number: one that is a number (first and last are times, which a number does not
+    compare with, nor sum adds)"""
+    a = R.choice(KEPT if R.random() < kept else SCAN)
+    while number and a.startswith(("first(", "last(")):
+        a = R.choice(SCAN)
+    w = window()
+    # count(*) without a window counts members (a row aggregate)
+    return a + (w or " DURING all_time" if a == "count(*)" else w)
+
+
+def cond():
+    """A WHERE over members: comparisons of aggregates, a layer, a score."""
+    k = R.random()
+    if k < 0.15:
+        return "member IN " + R.choice(["core", "active", "fans", "core_or_active"])
+    if k < 0.25:
+        return "engagement > %d" % R.choice([0, 1, 5, 20])
+    c = "%s %s %d" % (magg(number=True), R.choice([">", ">=", "=", "<", "!="]), R.choice([0, 1, 2, 3, 10, 100]))
+    if R.random() < 0.3:
+        c += " %s %s > %d" % (R.choice(["AND", "OR"]), magg(number=True), R.choice([0, 1, 5]))
+    return c
+
+
+def select():
+    k = R.random()
+    if k < 0.35:
+        cols = ", ".join("%s AS c%d" % (magg(), i) for i in range(R.randint(1, 4)))
+        w = " WHERE " + cond() if R.random() < 0.5 else ""
+        return "SELECT member, %s FROM members%s ORDER BY member" % (cols, w)
+    if k < 0.5:
+        a = magg(number=True)
+        w = " WHERE " + cond() if R.random() < 0.4 else ""
+        return "SELECT count(*) AS n, sum(%s) AS s, max(%s) AS m FROM members%s" % (a, magg(), w)
+    if k < 0.6:
+        return "SELECT %s AS k, count(*) AS n FROM members GROUP BY k ORDER BY k" % magg()
+    if k < 0.67:
+        return "SELECT member FROM members WHERE member IN %s ORDER BY member" % R.choice(
+            ["core", "active", "fans", "core_or_active"])
+    if k < 0.76:
+        return "SELECT tier, count(*) AS n, sum(count(post)) AS p FROM tiers(pyramid) GROUP BY tier ORDER BY tier"
+    if k < 0.86:
+        return ("SELECT member, round(engagement, 3) AS e, %s AS a FROM members WHERE engagement > 1 "
+                "ORDER BY engagement DESC, member LIMIT 20" % magg())
+    if k < 0.93:
+        return ("SELECT member, round(rise(engagement)%s, 3) AS r FROM members ORDER BY r DESC, member LIMIT 15"
+                % (window() or " DURING last 7 days"))
+    return "SELECT member, %s AS a FROM members ORDER BY a DESC, member LIMIT 10" % magg()
+
+
+out = []
+for i in range(N):
+    pre = "SET TIMEZONE = '%s'; " % R.choice(ZONES)
+    s = select()
+    k = R.random()
+    if k < 0.45:
+        s += " AS OF '%s'" % rand_instant()
+        pre += "SET NOW = DEFAULT; "
+    elif k < 0.9:
+        t = rand_instant()
+        if ASOF:
+            s += " AS OF '%s'" % (t + "T00:00:00" if len(t) == 10 else t)
+            pre += "SET NOW = DEFAULT; "
+        else:
+            pre += "SET NOW = '%s'; " % t
+    else:
+        pre += "SET NOW = DEFAULT; "
+    out.append("SELECT 'q%d' AS q;\n%s\n%s;" % (i, pre, s))
+print("\n".join(out))
