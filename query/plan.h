@@ -371,6 +371,8 @@ typedef struct cell {
 } cell;
 int shoal_fmt_new(int format, shoal_write_fn fn, void *ctx, shoal_fmt **out);
 void shoal_fmt_free(shoal_fmt *f);
+/* Gives tee (owned from now) every begin, row and end that f gets (a second format of the same rows). */
+void shoal_fmt_set_tee(shoal_fmt *f, shoal_fmt *tee);
 /* Table format: the first n rows are shown (0: all), the others counted and said to
  * be there, with hint (borrowed; NULL: none). Other formats write every row. */
 void shoal_fmt_set_max_rows(shoal_fmt *f, uint64_t n, const char *hint);
