@@ -6,6 +6,7 @@
  * executor's files share.
  */
 #include "exec_int.h"
+#include "rowsrc.h"
 
 /* A row source (SRC_ROWS) pushes its rows here, one at a time. */
 int shoal_exec_sink_push(shoal_rowsink *g, const qval *row)
@@ -83,6 +84,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     size_t top_k;
     g.top_slot = p->src == SRC_MEMBERS && !p->exist ? shoal_exec_top_target(p, &top_k) : -1;
     if ((rc = alloc_maggs(x, p))) goto fail;
+    shoal_anchor_bind(p);
     if (p->grouped && p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER)) {
         g.n_by_id = shoal_dict_count(x->r, p->keys[0]->rns) + 1;
         g.by_id = shoal_malloc(sizeof(group *) * g.n_by_id);
@@ -96,7 +98,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         rowctx row = {0};
         rc = process(&g, &row);
     } else if (p->src == SRC_ROWS) {
-        rc = shoal_flow_rows(x, p, &g);
+        rc = p->rsrc->rows(x, p, &g);
     } else if (p->src == SRC_EVENTS) {
         rc = shoal_exec_scan_log(&g, 0);
     } else {
@@ -183,6 +185,7 @@ fail:
         p->maggs[i].n = NULL;
         p->maggs[i].d = NULL;
         p->maggs[i].i = NULL;
+        p->maggs[i].anchor_n = NULL;
         p->maggs[i].x = NULL;
     }
     for (int i = 0; i < p->n_raggs && g.dsets; i++) {

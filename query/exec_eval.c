@@ -18,6 +18,7 @@ static double cell_value(const magg *g, unsigned k)
 static void magg_val(const magg *g, uint32_t m, qval *out)
 {
     out->t = V_NULL;
+    if (g->anchor_n && !g->anchor_n[m]) return;   /* no anchor, no window: NULL */
     if (g->narrow) {
         if (g->fn == F_COUNT) out->t = V_INT, out->u.i = g->c8[m];
         else out->t = V_NUM, out->u.d = cell_value(g, g->c8[m]);

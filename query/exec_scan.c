@@ -45,6 +45,33 @@ static int text_in_sum(exec *x, const shoal_node *node, const char *desc, const 
                          n > 40 ? "…" : "");
 }
 
+/* One event's value into per-member aggregate a (count, first, last, sum, avg, min,
+ * max) for member m, as shoal_exec_scan_log adds it: for the second pass of anchored
+ * windows (anchor.c), which cannot share the scan's loop. 0 or an error (text in a sum). */
+int shoal_exec_magg_add(exec *x, magg *a, uint32_t m, const shoal_rec *rec)
+{
+    int64_t ts = rec->ts;
+    switch (a->fn) {
+    case F_COUNT: a->n[m]++; return 0;
+    case F_FIRST:
+        if (!a->n[m]++ || ts < a->i[m]) a->i[m] = ts;
+        return 0;
+    case F_LAST:
+        if (!a->n[m]++ || ts > a->i[m]) a->i[m] = ts;
+        return 0;
+    default: break;
+    }
+    shoal_rprop rp;
+    if (shoal_rec_prop(rec, a->arg->key, &rp) != 1) return 0;
+    if (a->fn == F_MIN || a->fn == F_MAX) return magg_minmax(x, a, m, &rp);
+    if (rp.kind == SHOAL_VAL_INT) shoal_xsum_add_int(&a->x[m], rp.v.i);
+    else if (rp.kind == SHOAL_VAL_BOOL) shoal_xsum_add_int(&a->x[m], rp.v.b);
+    else if (rp.kind == SHOAL_VAL_NUM) shoal_xsum_add_double(&a->x[m], rp.v.d), a->num = 1;
+    else return text_in_sum(x, a->node, a->desc, &rp);
+    a->n[m]++;
+    return 0;
+}
+
 int shoal_exec_scan_log(run *g, int members)
 {
     exec *x = g->x;
@@ -168,6 +195,8 @@ int shoal_exec_scan_log(run *g, int members)
     if (rc < 0) goto fail;
     rc = 0;
     x->n_scanned = n;
+    /* windows anchored on each member's event, now that the anchors are known */
+    if (members && p->n_anchored && (rc = shoal_anchor_scan(x, p, g->live))) goto fail;
     if (seen) {
         shoal_logcur_close(cur);
         cur = NULL;

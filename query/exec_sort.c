@@ -333,7 +333,7 @@ int shoal_exec_top_target(const plan *p, size_t *k)
     if (e->op == X_COL) e = p->cols[e->slot];
     if (e->op != X_MAGG) return -1;
     const magg *a = &p->maggs[e->slot];
-    if (a->fn != F_COUNT && a->fn != F_SCORE && a->fn != F_RISE) return -1;
+    if ((a->fn != F_COUNT && a->fn != F_SCORE && a->fn != F_RISE) || a->anchor) return -1;
     *k = rows_kept(p);
     return *k == 0 || *k >= p->n_members ? -1 : e->slot;
 }
