@@ -162,7 +162,7 @@ demo: deps all
 	    GROUP BY group ORDER BY speakers DESC LIMIT 5"
 	@echo "-- retention by monthly join cohort, and active members per month"
 	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) CREATE RETENTION monthly_retention COHORT BY first(join) \
-	    PER MONTH ACTIVE ON post, comment, reply, checkin; CREATE ACTIVITY active ON post, comment, reply, checkin, like; \
+	    PER MONTH ACTIVE ON post, comment, reply, checkin; CREATE ACTIVITY daily_activity ON post, comment, reply, checkin, like; \
 	    SELECT cohort, cohort_size, k, active, round(rate, 3) AS rate FROM retention(monthly_retention) \
 	    WHERE cohort = '2025-01' ORDER BY k"
 	@echo "-- the community dashboard: dashboards/community.shoal run on one snapshot (shoal batch)"
