@@ -301,7 +301,10 @@ static void load_names(repl *r)
                                         "settings", "timezone", "now", "format", "timing", "views", "layer",
                                         "tiers", "counters", "score", "half_life", "otherwise", "flow",
                                         "transitions", "period", "from_tier",
-                                        "to_tier", "move", NULL};
+                                        "to_tier", "move", "retention", "activity", "lifecycle", "cohort",
+                                        "cohort_size", "active", "rate", "after", "before", "each", "unbounded",
+                                        "least", "dau", "wau", "mau", "stickiness", "returning", "resurrecting",
+                                        "dormant", NULL};
     free_names(r);
     for (const char *const *w = words; *w; w++) names_add(&r->names, *w, strlen(*w));
     for (const char *const *f = shoal_query_functions(); *f; f++) names_add(&r->names, *f, strlen(*f));

@@ -95,6 +95,17 @@ shoal_window *shoal_ast_window(shoal_parse_ctx *c, shoal_loc loc)
     return w;
 }
 
+shoal_anchor *shoal_ast_anchor(shoal_parse_ctx *c, shoal_loc loc)
+{
+    shoal_anchor *a = zalloc(c, sizeof *a);
+    if (!a) return NULL;
+    a->off = loc.off;
+    a->len = loc.len;
+    return a;
+}
+
+shoal_retention *shoal_ast_retention(shoal_parse_ctx *c) { return zalloc(c, sizeof(shoal_retention)); }
+
 shoal_stmt *shoal_ast_stmt(shoal_parse_ctx *c, int kind, shoal_loc loc)
 {
     shoal_stmt *s = zalloc(c, sizeof *s);

@@ -16,6 +16,7 @@
 #endif
 
 #include "plan.h"
+#include "rowsrc.h"
 #include "scan.h"
 
 /* How often the scan looks at the cancel flag: a power of two, about a millisecond. */
@@ -57,6 +58,7 @@ static double cell_value(const magg *g, unsigned k)
 static void magg_val(const magg *g, uint32_t m, qval *out)
 {
     out->t = V_NULL;
+    if (g->anchor_n && !g->anchor_n[m]) return;   /* no anchor, no window: NULL */
     if (g->narrow) {
         if (g->fn == F_COUNT) out->t = V_INT, out->u.i = g->c8[m];
         else out->t = V_NUM, out->u.d = cell_value(g, g->c8[m]);
@@ -214,7 +216,7 @@ static inline int mcmp_of(const plan *p, const cx *e, mcmp *c)
     if (e->op != X_CMP || e->a->op != X_MAGG || e->b->op != X_CONST || (e->b->k.t != V_INT && e->b->k.t != V_NUM))
         return 0;
     c->g = &p->maggs[e->a->slot];
-    if (c->g->fn != F_COUNT && c->g->fn != F_SCORE) return 0;
+    if ((c->g->fn != F_COUNT && c->g->fn != F_SCORE) || c->g->anchor) return 0;   /* anchored: may be NULL */
     c->sub = e->sub;
     c->ints = c->g->fn == F_COUNT && e->b->k.t == V_INT;
     c->ci = e->b->k.u.i;
@@ -1068,6 +1070,8 @@ static int scan_log(run *g, int members)
     if (rc < 0) goto fail;
     rc = 0;
     x->n_scanned = n;
+    /* windows anchored on each member's event, now that the anchors are known */
+    if (members && p->n_anchored && (rc = shoal_anchor_scan(x, p, g->live))) goto fail;
     if (seen) {
         shoal_logcur_close(cur);
         cur = NULL;
@@ -1355,7 +1359,7 @@ static int top_target(const plan *p, size_t *k)
     if (e->op == X_COL) e = p->cols[e->slot];
     if (e->op != X_MAGG) return -1;
     const magg *a = &p->maggs[e->slot];
-    if (a->fn != F_COUNT && a->fn != F_SCORE && a->fn != F_RISE) return -1;
+    if ((a->fn != F_COUNT && a->fn != F_SCORE && a->fn != F_RISE) || a->anchor) return -1;
     *k = (size_t)(p->limit + p->offset);
     return *k == 0 || *k >= p->n_members ? -1 : e->slot;
 }
@@ -2295,6 +2299,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     size_t top_k;
     g.top_slot = p->src == SRC_MEMBERS && !p->exist ? top_target(p, &top_k) : -1;
     if ((rc = alloc_maggs(x, p))) goto fail;
+    shoal_anchor_bind(p);
     if (p->grouped && p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER)) {
         g.n_by_id = shoal_dict_count(x->r, p->keys[0]->rns) + 1;
         g.by_id = shoal_malloc(sizeof(group *) * g.n_by_id);
@@ -2308,7 +2313,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         rowctx row = {0};
         rc = process(&g, &row);
     } else if (p->src == SRC_ROWS) {
-        rc = shoal_flow_rows(x, p, &g);
+        rc = p->rsrc->rows(x, p, &g);
     } else if (p->src == SRC_EVENTS) {
         rc = scan_log(&g, 0);
     } else {
@@ -2393,6 +2398,7 @@ fail:
         p->maggs[i].d = NULL;
         p->maggs[i].i = NULL;
         p->maggs[i].x = NULL;
+        p->maggs[i].anchor_n = NULL;
     }
     for (int i = 0; i < p->n_raggs && g.dsets; i++) {
         dset *s = &g.dsets[i];

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "plan.h"
+#include "rowsrc.h"
 
 #define DAY_MS 86400000LL
 
@@ -20,14 +20,14 @@
 #define MAX_PERIODS 20000
 
 enum { FLOW_MATRIX = 1, FLOW_TRANSITIONS };
-enum { PER_DAY = 1, PER_WEEK, PER_MONTH };
+enum { PER_DAY = SHOAL_PER_DAY, PER_WEEK = SHOAL_PER_WEEK, PER_MONTH = SHOAL_PER_MONTH };
 
 /* A member's tier code at an instant: NOT_YET before its first event, NO_TIER when no
  * condition holds and there is no OTHERWISE tier, else 1.. in the definition's order. */
 #define NOT_YET (-1)
 #define NO_TIER 0
 
-struct shoal_flow {
+typedef struct shoal_flow {
     int kind, unit;
     const char *name;            /* the tiers */
     int name_off, name_len;
@@ -38,7 +38,7 @@ struct shoal_flow {
     int64_t n_periods;
     int64_t last;                /* the last instant evaluated: now */
     const shoal_node *asof_seq;
-};
+} shoal_flow;
 
 static const char *const matrix_cols[] = {"period", "from_tier", "to_tier", "move", "members"};
 static const char *const trans_cols[] = {"member", "period", "from_tier", "to_tier", "move"};
@@ -47,25 +47,15 @@ static const char *const move_names[] = {"up", "down", "stay", "new"};
 
 /* ---------------------------------------------------------------- periods */
 
-/* A period is a number: the local day for DAY, the Monday that starts it for WEEK,
- * year * 12 + month - 1 for MONTH (the values of day(), week() and month()). */
-static int64_t period_of(const shoal_flow *fl, int64_t day)
-{
-    switch (fl->unit) {
-    case PER_DAY: return day;
-    case PER_WEEK: return shoal_cal_week_start(day);
-    default: return shoal_cal_month_of_day(day);
-    }
-}
+/* Periods are the row sources' (rowsrc.h): the local day, the Monday that starts the
+ * week, year * 12 + month - 1. */
+static int64_t period_of(const shoal_flow *fl, int64_t day) { return shoal_per_of(fl->unit, day); }
 
-static int64_t period_next(const shoal_flow *fl, int64_t p) { return fl->unit == PER_WEEK ? p + 7 : p + 1; }
+static int64_t period_next(const shoal_flow *fl, int64_t p) { return shoal_per_next(fl->unit, p); }
 
 static int64_t period_prev(const shoal_flow *fl, int64_t p) { return fl->unit == PER_WEEK ? p - 7 : p - 1; }
 
-static int64_t period_first_day(const shoal_flow *fl, int64_t p)
-{
-    return fl->unit == PER_MONTH ? shoal_cal_month_start(p) : p;
-}
+static int64_t period_first_day(const shoal_flow *fl, int64_t p) { return shoal_per_first_day(fl->unit, p); }
 
 /* The period's last instant (its last millisecond), or now when that is earlier: a
  * period not over yet is taken as it stands. */
@@ -220,7 +210,7 @@ int shoal_flow_plan(exec *x, const shoal_stmt *st, plan *p)
     p->src_names = fl->kind == FLOW_MATRIX ? matrix_cols : trans_cols;
     p->src_rt = rt;
     p->src_ns = fl->kind == FLOW_MATRIX ? matrix_ns : trans_ns;
-    p->flow = fl;
+    p->rs_state = fl;
     return 0;
 }
 
@@ -410,7 +400,7 @@ static int push_changes(exec *x, const shoal_flow *fl, int64_t per, const int16_
 
 int shoal_flow_rows(exec *x, plan *p, shoal_rowsink *sink)
 {
-    const shoal_flow *fl = p->flow;
+    const shoal_flow *fl = p->rs_state;
     if (fl->p_first > fl->p_last) return 0;
     uint32_t n = shoal_dict_count(x->r, SHOAL_NS_MEMBER);
     int w = fl->n_tiers + 2;
@@ -448,7 +438,7 @@ fail:
 
 int shoal_flow_explain(exec *x, const plan *p, char ***lines, int *n_lines)
 {
-    const shoal_flow *fl = p->flow;
+    const shoal_flow *fl = p->rs_state;
     static const char *const units[] = {NULL, "DAY", "WEEK", "MONTH"};
     char buf[600], a[40], b[40];
     char **l = shoal_arena_alloc(x->a, sizeof(char *) * 64);

@@ -65,6 +65,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
     shoal_window *win;
     shoal_stmt *stmt;
     shoal_item *item;
+    shoal_retention *ret;
 }
 
 %token <tok> IDENT "name" STRING "string" INT "integer" NUM "number" TSLIT "date"
@@ -73,14 +74,15 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %token <tok> EXPLAIN "EXPLAIN" FALSE_ "FALSE" FROM "FROM" GROUP "GROUP" HAVING "HAVING"
 %token <tok> IN "IN" IS "IS" LIKE "LIKE" LIMIT "LIMIT" NOT "NOT" NULL_ "NULL" OF "OF"
 %token <tok> OFFSET "OFFSET" OR "OR" ORDER "ORDER" PER "PER" SELECT "SELECT" SET "SET" SHOW "SHOW"
-%token <tok> THEN "THEN" TRUE_ "TRUE" WHEN "WHEN" WHERE "WHERE"
+%token <tok> THEN "THEN" TRUE_ "TRUE" WHEN "WHEN" WHERE "WHERE" WITHIN "WITHIN"
 %token <tok> LE "<=" GE ">=" NE "!="
 
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
-%type <list> expr_list when_list
+%type <list> expr_list when_list type_list
 %type <win> window during_opt
 %type <stmt> stmt select create
 %type <item> items item group_opt group_list order_opt order_list order_item tiers tier
+%type <ret> ret_opts
 
 %precedence LOWER_THAN_DURING
 %precedence DURING
@@ -148,6 +150,32 @@ stmt:
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
                                           $$->cols = $5; $$->off = @$.off; $$->len = @$.len; }
+    /* CREATE RETENTION name COHORT BY first(join) PER WEEK ACTIVE ON post, comment
+     * [UNBOUNDED] [AT LEAST n] [WHERE …]: COHORT, ACTIVE, ON and the options are words, checked
+     * by retention.c, so that they stay usable as names. */
+  | create IDENT IDENT IDENT BY call PER IDENT IDENT IDENT type_list ret_opts where_having[w]
+                                        { $$ = $1; $$->off = @$.off; $$->len = @$.len;
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
+                                          CK($$->cols = shoal_ast_item(ctx, $6, NULL, @6));
+                                          $$->per = $8.s; $$->per_off = @8.off; $$->per_len = @8.len;
+                                          $$->ret = $12;
+                                          $$->ret->cohort_w = (shoal_word){$4.s, @4.off, @4.len};
+                                          $$->ret->cohort = $6;
+                                          $$->ret->active_w = (shoal_word){$9.s, @9.off, @9.len};
+                                          $$->ret->on_w = (shoal_word){$10.s, @10.off, @10.len};
+                                          $$->ret->types = $11;
+                                          $$->ret->where = $<node>w; }
+    /* CREATE ACTIVITY name ON post, comment [WHERE …]: ON is a word, checked by activity.c */
+  | create IDENT IDENT IDENT type_list where_having[w]
+                                        { $$ = $1; $$->off = @$.off; $$->len = @$.len;
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
+                                          CK($$->cols = shoal_ast_item(ctx, $5->head, NULL, @5));
+                                          CK($$->ret = shoal_ast_retention(ctx));
+                                          $$->ret->on_w = (shoal_word){$4.s, @4.off, @4.len};
+                                          $$->ret->types = $5;
+                                          $$->ret->where = $<node>w; }
   | DROP IDENT IDENT                    { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_DROP, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len; }
@@ -164,6 +192,33 @@ create:
     CREATE                              { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$)); }
   | CREATE OR IDENT                     { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_CREATE, @$));
                                           $$->w1 = $3.s; $$->w1_off = @3.off; $$->w1_len = @3.len; }
+    ;
+
+    /* event type names: "like" is a keyword too */
+type_list:
+    IDENT                               { shoal_node *n; CK(n = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
+                                          CK($$ = shoal_ast_list(ctx, NULL, n)); }
+  | LIKE                                { shoal_node *n; CK(n = shoal_ast_str(ctx, SHOAL_AST_NAME, "like", 4, @1));
+                                          CK($$ = shoal_ast_list(ctx, NULL, n)); }
+  | type_list ',' IDENT                 { shoal_node *n; CK(n = shoal_ast_str(ctx, SHOAL_AST_NAME, $3.s, $3.n, @3));
+                                          CK($$ = shoal_ast_list(ctx, $1, n)); }
+  | type_list ',' LIKE                  { shoal_node *n; CK(n = shoal_ast_str(ctx, SHOAL_AST_NAME, "like", 4, @3));
+                                          CK($$ = shoal_ast_list(ctx, $1, n)); }
+    ;
+
+ret_opts:
+    %empty                              { CK($$ = shoal_ast_retention(ctx)); }
+  | IDENT                               { CK($$ = shoal_ast_retention(ctx)); $$->mode = (shoal_word){$1.s, @1.off, @1.len}; }
+  | IDENT IDENT INT                     { CK($$ = shoal_ast_retention(ctx));
+                                          $$->at_w = (shoal_word){$1.s, @1.off, @1.len}; $$->least_w = (shoal_word){$2.s, @2.off, @2.len};
+                                          $$->least = $3.i; $$->least_off = @3.off; $$->least_len = @3.len; }
+  | IDENT IDENT INT IDENT               { CK($$ = shoal_ast_retention(ctx));
+                                          $$->at_w = (shoal_word){$1.s, @1.off, @1.len}; $$->least_w = (shoal_word){$2.s, @2.off, @2.len};
+                                          $$->least = $3.i; $$->least_off = @3.off; $$->least_len = @3.len;
+                                          $$->mode = (shoal_word){$4.s, @4.off, @4.len}; }
+  | IDENT IDENT IDENT INT               { CK($$ = shoal_ast_retention(ctx)); $$->mode = (shoal_word){$1.s, @1.off, @1.len};
+                                          $$->at_w = (shoal_word){$2.s, @2.off, @2.len}; $$->least_w = (shoal_word){$3.s, @3.off, @3.len};
+                                          $$->least = $4.i; $$->least_off = @4.off; $$->least_len = @4.len; }
     ;
 
 tiers:
@@ -364,6 +419,37 @@ primary:
   | '(' expr ')'                        { $$ = $2; }
   | call %prec LOWER_THAN_DURING        { $$ = $1; }
   | call DURING window                  { $$ = $1; $$->win = $3; $$->len = @$.len; }
+    /* count(post) WITHIN 7 DAYS AFTER first(join): AFTER and BEFORE are words (checked by
+     * plan.c), OF a keyword already. */
+  | call WITHIN INT IDENT IDENT call    { $$ = $1; $$->len = @$.len;
+                                          CK($$->anc = shoal_ast_anchor(ctx, loc_of(@2, @6)));
+                                          $$->anc->n = $3.i;
+                                          $$->anc->unit = $4.s; $$->anc->unit_off = @4.off; $$->anc->unit_len = @4.len;
+                                          $$->anc->dir = $5.s; $$->anc->dir_off = @5.off; $$->anc->dir_len = @5.len;
+                                          $$->anc->call = $6; }
+    /* … OF to: the anchor of the member the event's `to` names */
+  | call WITHIN INT IDENT IDENT call OF IDENT
+                                        { $$ = $1; $$->len = @$.len;
+                                          CK($$->anc = shoal_ast_anchor(ctx, loc_of(@2, @8)));
+                                          $$->anc->n = $3.i;
+                                          $$->anc->unit = $4.s; $$->anc->unit_off = @4.off; $$->anc->unit_len = @4.len;
+                                          $$->anc->dir = $5.s; $$->anc->dir_off = @5.off; $$->anc->dir_len = @5.len;
+                                          $$->anc->call = $6;
+                                          $$->anc->of = $8.s; $$->anc->of_off = @8.off; $$->anc->of_len = @8.len; }
+  | call WITHIN INT IDENT OF call OF IDENT
+                                        { $$ = $1; $$->len = @$.len;
+                                          CK($$->anc = shoal_ast_anchor(ctx, loc_of(@2, @8)));
+                                          $$->anc->n = $3.i;
+                                          $$->anc->unit = $4.s; $$->anc->unit_off = @4.off; $$->anc->unit_len = @4.len;
+                                          $$->anc->dir = "of"; $$->anc->dir_off = @5.off; $$->anc->dir_len = @5.len;
+                                          $$->anc->call = $6;
+                                          $$->anc->of = $8.s; $$->anc->of_off = @8.off; $$->anc->of_len = @8.len; }
+  | call WITHIN INT IDENT OF call       { $$ = $1; $$->len = @$.len;
+                                          CK($$->anc = shoal_ast_anchor(ctx, loc_of(@2, @6)));
+                                          $$->anc->n = $3.i;
+                                          $$->anc->unit = $4.s; $$->anc->unit_off = @4.off; $$->anc->unit_len = @4.len;
+                                          $$->anc->dir = "of"; $$->anc->dir_off = @5.off; $$->anc->dir_len = @5.len;
+                                          $$->anc->call = $6; }
   | CASE when_list END                  { CK($$ = shoal_ast_node(ctx, SHOAL_AST_CASE, @$)); $$->list = $2; }
   | CASE when_list ELSE expr END        { CK($$ = shoal_ast_node(ctx, SHOAL_AST_CASE, @$)); $$->list = $2; $$->c = $4; }
   | CASE aexpr when_list END            { CK($$ = shoal_ast_node(ctx, SHOAL_AST_CASE, @$)); $$->a = $2; $$->list = $3; }
@@ -427,9 +513,9 @@ static int continues_expr(yysymbol_kind_t k)
 {
     static const char *const ops[] = {"'+'", "'-'", "'*'", "'/'", "'%'", "'='", "'<'", "'>'",
                                       "\"<=\"", "\">=\"", "\"!=\"", "AND", "OR", "IN", "IS",
-                                      "LIKE", "BETWEEN", "NOT", "DURING", "'.'", "'('",
+                                      "LIKE", "BETWEEN", "NOT", "DURING", "WITHIN", "'.'", "'('",
                                       "\"AND\"", "\"OR\"", "\"IN\"", "\"IS\"", "\"LIKE\"",
-                                      "\"BETWEEN\"", "\"NOT\"", "\"DURING\"", "<=", ">=", "!="};
+                                      "\"BETWEEN\"", "\"NOT\"", "\"DURING\"", "\"WITHIN\"", "<=", ">=", "!="};
     const char *n = yysymbol_name(k);
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (!strcmp(n, ops[i])) return 1;

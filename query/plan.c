@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "plan.h"
+#include "rowsrc.h"
 
 #define DAY_MS 86400000LL
 
@@ -32,6 +33,7 @@ typedef struct cctx {
     const char *clause;   /* for "… not allowed in WHERE" */
     int depth;            /* aliases expanded inside aliases */
     int layers;           /* layers compiled inside layers */
+    int anchoring;        /* compiling an anchor: the statement's DURING does not apply */
 } cctx;
 
 /* A layer nested deeper than this is taken for a cycle (a layer dropped and created
@@ -183,7 +185,7 @@ static int64_t window_start(const shoal_window *w, const trange *r)
 /* For flow.c: the same windows and days the planner uses. */
 int shoal_plan_window(exec *x, const shoal_window *w, int64_t *lo, int64_t *hi)
 {
-    cctx c = {x, NULL, NULL, NULL, 0, 0};
+    cctx c = {x, NULL, NULL, NULL, 0, 0, 0};
     trange r;
     if (window_range(&c, w, &r)) return x->err->code;
     *lo = r.lo;
@@ -262,6 +264,11 @@ static int ast_equal(const shoal_node *a, const shoal_node *b)
     if (!streq_ci(a->s2, b->s2)) return 0;
     if (!ast_equal(a->a, b->a) || !ast_equal(a->b, b->b) || !ast_equal(a->c, b->c)) return 0;
     if (!ast_equal(a->filter, b->filter) || !win_equal(a->win, b->win)) return 0;
+    if (!a->anc != !b->anc) return 0;
+    if (a->anc && (a->anc->n != b->anc->n || !streq_ci(a->anc->unit, b->anc->unit) ||
+                   !streq_ci(a->anc->dir, b->anc->dir) || !ast_equal(a->anc->call, b->anc->call) ||
+                   !streq_ci(a->anc->of, b->anc->of)))
+        return 0;
     int na = a->list ? a->list->n : 0, nb = b->list ? b->list->n : 0;
     if (na != nb) return 0;
     if (na) {
@@ -288,7 +295,7 @@ static int is_member_agg(const cctx *c, const shoal_node *n)
     if (c->p->src != SRC_MEMBERS || !agg_kind(n)) return 0;
     if (agg_kind(n) == F_RISE) return 1;     /* only per member: a score is a member's */
     if (agg_kind(n) == F_MEDIAN) return 0;   /* a row aggregate only: it needs every value */
-    if (n->win || n->filter) return 1;
+    if (n->win || n->filter || n->anc) return 1;
     if (n->flags & SHOAL_AST_F_DISTINCT) return 0;
     if (!n->list) return 0;
     const shoal_node *a = n->list->head;
@@ -357,11 +364,16 @@ static cx *add_magg(cctx *c, const shoal_node *n, const magg *g, int rt)
 }
 static cx *compile_rise(cctx *c, const shoal_node *n, const shoal_window *w);
 
+static cx *compile_anchor(cctx *c, const shoal_node *n, magg *g);
+
 static cx *compile_magg(cctx *c, const shoal_node *n)
 {
     plan *p = c->p;
     const func *f = shoal_func_find(n->s);
-    const shoal_window *w = n->win ? n->win : c->st->during;
+    /* An anchored window is the aggregate's own, and an anchor has none. */
+    const shoal_window *w = n->win ? n->win : n->anc || c->anchoring ? NULL : c->st->during;
+    if (f->agg == F_RISE && n->anc)
+        return fail(c, n->anc->off, n->anc->len, "%s", "rise() takes a DURING window, not WITHIN");
     if (f->agg == F_RISE) return compile_rise(c, n, w);
     for (int i = 0; i < p->n_maggs; i++)
         if (ast_equal(p->maggs[i].node, n) && win_equal(w, p->maggs[i].wnode)) {
@@ -415,8 +427,57 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
         g.has_win = 1;
         if (window_range(c, w, &g.win)) return NULL;
     }
+    if (n->anc && !compile_anchor(c, n, &g)) return NULL;
     snprintf(g.desc, sizeof g.desc, "%.*s", n->len, c->x->src + n->off);
-    return add_magg(c, n, &g, agg_rt(g.fn, g.fn == F_FIRST || g.fn == F_LAST ? V_TS : -1));
+    cx *e = add_magg(c, n, &g, agg_rt(g.fn, g.fn == F_FIRST || g.fn == F_LAST ? V_TS : -1));
+    if (e && n->anc) p->n_anchored++;
+    return e;
+}
+
+/* … WITHIN N UNIT AFTER|OF|BEFORE anchor: the anchor, first(TYPE [WHERE …]) or last(…)
+ * over the member's events with no window, is a per-member aggregate of its own; g's
+ * window is [its instant, + N units) after it, [− N units, its instant) before it. A
+ * unit is a fixed span (a day is 24 hours), counted from the anchor's instant. Returns
+ * the anchor's expression, or NULL with the error set. */
+static cx *compile_anchor(cctx *c, const shoal_node *n, magg *g)
+{
+    const shoal_anchor *an = n->anc;
+    const shoal_node *a = an->call;
+    if (n->win)
+        return fail(c, n->win->off, n->win->len, "%s", "an aggregate takes DURING or WITHIN, not both");
+    if (agg_kind(a) != F_FIRST && agg_kind(a) != F_LAST)
+        return fail(c, a->off, a->len, "%s", "WITHIN's anchor is first(TYPE [WHERE …]) or last(TYPE [WHERE …]), e.g. first(join)");
+    if (a->anc || a->win)
+        return fail(c, a->off, a->len, "%s", "an anchor takes no window of its own");
+    int64_t unit = 0;
+    const char *u = an->unit;
+    if (!strcasecmp(u, "day") || !strcasecmp(u, "days")) unit = DAY_MS;
+    else if (!strcasecmp(u, "week") || !strcasecmp(u, "weeks")) unit = 7 * DAY_MS;
+    else if (!strcasecmp(u, "hour") || !strcasecmp(u, "hours")) unit = 3600000;
+    else if (!strcasecmp(u, "minute") || !strcasecmp(u, "minutes")) unit = 60000;
+    else
+        return fail(c, an->unit_off, an->unit_len, "unknown time unit \"%s\" (expected DAYS, WEEKS, HOURS or MINUTES)", u);
+    if (an->n < 0 || an->n > 100000 * DAY_MS / unit)
+        return fail(c, an->off, an->len, "%s", "the window after WITHIN is too long");
+    int before = !strcasecmp(an->dir, "before");
+    if (!before && strcasecmp(an->dir, "after") && strcasecmp(an->dir, "of"))
+        return fail(c, an->dir_off, an->dir_len, "expected AFTER, BEFORE or OF but found \"%s\"", an->dir);
+    int saved = c->anchoring;
+    c->anchoring = 1;
+    cx *e = compile_magg(c, a);
+    c->anchoring = saved;
+    if (!e) return NULL;
+    g->anchor = e->slot + 1;
+    if (an->of) {
+        uint32_t pid;
+        int r = lookup(c->x, SHOAL_NS_PROP, an->of, &pid);
+        if (r < 0) return NULL;
+        if (r == 0) return fail(c, an->of_off, an->of_len, "unknown property \"%s\"", an->of);
+        g->of_key = pid;
+    }
+    g->alo = before ? -an->n * unit : 0;
+    g->ahi = before ? 0 : an->n * unit;
+    return e;
 }
 
 /* Score name's weights into g: per type id, and the types with one. */
@@ -537,6 +598,8 @@ static cx *compile_ragg(cctx *c, const shoal_node *n)
             e->rns = p->raggs[i].arg ? p->raggs[i].arg->rns : 0;
             return e;
         }
+    if (n->anc)
+        return fail(c, n->anc->off, n->anc->len, "%s", "WITHIN applies to per-member aggregates (FROM members)");
     if (n->win || n->filter)
         return fail(c, n->off, n->len, "%s", "DURING and WHERE inside an aggregate apply to per-member aggregates (FROM members)");
     ragg g;
@@ -776,6 +839,7 @@ static cx *compile_call(cctx *c, const shoal_node *n, int mode)
         return compile_ragg(c, n);
     }
     if (n->win) return fail(c, n->win->off, n->win->len, "DURING applies to aggregates, not to \"%s\"", n->s);
+    if (n->anc) return fail(c, n->anc->off, n->anc->len, "WITHIN applies to aggregates, not to \"%s\"", n->s);
     if (n->filter || (n->flags & (SHOAL_AST_F_STAR | SHOAL_AST_F_DISTINCT)))
         return fail(c, n->off, n->len, "\"%s\" is not an aggregate", n->s);
     if (nargs < f->min_args || nargs > f->max_args)
@@ -828,8 +892,12 @@ static int def_parse(exec *x, const char *name, const char *kind, const shoal_st
 int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, int len, const shoal_stmt **def,
                         const char **text)
 {
-    int layer = !strcmp(kind, "layer");
-    const char *what = layer ? "a layer" : "tiers";
+    /* the kinds of named definitions, and how a message names one */
+    static const char *const kinds[] = {"layer", "tiers", "retention", "activity"};
+    static const char *const whats[] = {"a layer", "tiers", "a retention", "an activity"};
+    int k = 0;
+    while (k < 3 && strcmp(kind, kinds[k])) k++;
+    const char *what = whats[k];
     shoal_err quiet;
     shoal_err_clear(&quiet);
     int rc = def_parse(x, name, kind, def, text, &quiet);
@@ -837,10 +905,11 @@ int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, in
         const shoal_stmt *other;
         const char *other_text;
         shoal_viewinfo vi;
-        shoal_err_clear(&quiet);
-        if (def_parse(x, name, layer ? "tiers" : "layer", &other, &other_text, &quiet) == 0)
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "\"%s\" is %s, not %s", name,
-                                 layer ? "tiers" : "a layer", what);
+        for (int o = 0; o < 4; o++) {
+            shoal_err_clear(&quiet);
+            if (o != k && def_parse(x, name, kinds[o], &other, &other_text, &quiet) == 0)
+                return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "\"%s\" is %s, not %s", name, whats[o], what);
+        }
         shoal_err_clear(&quiet);
         if (shoal_view_info(x->r, x->a, name, &vi, &quiet) == 0)
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "\"%s\" is a view, not %s", name, what);
@@ -927,7 +996,7 @@ int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred
     memset(&q, 0, sizeof q);
     q.kind = SHOAL_STMT_SELECT;
     (void)st;
-    cctx cc = {x, p, &q, st->cols->alias ? "a tier's condition" : "a layer", 0, 0};
+    cctx cc = {x, p, &q, st->cols->alias ? "a tier's condition" : "a layer", 0, 0, 0};
     x->p = p;
     p->src = SRC_MEMBERS;
     p->cut_ts = INT64_MAX;
@@ -1155,7 +1224,7 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
 {
     plan *p = zalloc(x, sizeof *p);
     if (!p) return SHOAL_ENOMEM;
-    cctx cc = {x, p, st, NULL, 0, 0};
+    cctx cc = {x, p, st, NULL, 0, 0, 0};
     cctx *c = &cc;
     x->p = p;
     p->limit = -1;
@@ -1167,7 +1236,7 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     else if (!strcasecmp(st->from, "events")) p->src = SRC_EVENTS;
     else if (!strcasecmp(st->from, "members")) p->src = SRC_MEMBERS;
     else if (!strcasecmp(st->from, "tiers")) p->src = SRC_MEMBERS;
-    else if (!strcasecmp(st->from, "flow") || !strcasecmp(st->from, "transitions")) p->src = SRC_ROWS;
+    else if ((p->rsrc = shoal_rowsrc_find(st->from))) p->src = SRC_ROWS;
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len,
                              "unknown source \"%s\" (expected events or members)", st->from);
@@ -1216,9 +1285,11 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
         if (latest > x->now) p->cut_ts = x->now;
     }
     p->now = x->now;
-    /* flow(name), transitions(name): tiers compared period by period (flow.c). */
+    /* flow(name), retention(name) …: the source plans its rows (rowsrc.h), and may take
+     * the part of WHERE that is about members for itself (p->where_ast). */
+    p->where_ast = st->where;
     if (p->src == SRC_ROWS) {
-        int rc = shoal_flow_plan(x, st, p);
+        int rc = p->rsrc->plan(x, st, p);
         if (rc) return rc;
     }
 
@@ -1234,9 +1305,9 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     for (const shoal_item *it = st->cols; it; it = it->next) p->grouped |= has_row_agg(c, it->expr);
     for (const shoal_item *it = st->order; it; it = it->next) p->grouped |= has_row_agg(c, it->expr);
 
-    if (st->where) {
+    if (p->where_ast) {
         c->clause = "WHERE";
-        if (!(p->where = compile(c, st->where, row_mode))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
+        if (!(p->where = compile(c, p->where_ast, row_mode))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
         c->clause = NULL;
     }
     if (p->src == SRC_EVENTS && p->where) {
@@ -1397,7 +1468,8 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
             p->tl_start[t] = total;
             for (int i = 0; i < p->n_maggs; i++) {
                 const uint8_t *b = p->maggs[i].types;
-                if (t > 0 && p->maggs[i].src != MG_VIEW && (!b || (b[t >> 3] >> (t & 7) & 1))) total++;
+                if (t > 0 && p->maggs[i].src != MG_VIEW && !p->maggs[i].anchor && (!b || (b[t >> 3] >> (t & 7) & 1)))
+                    total++;
             }
         }
         p->tl_start[nt] = total;
@@ -1407,7 +1479,8 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
         for (uint32_t t = 1; t < nt; t++)
             for (int i = 0; i < p->n_maggs; i++) {
                 const uint8_t *b = p->maggs[i].types;
-                if (p->maggs[i].src != MG_VIEW && (!b || (b[t >> 3] >> (t & 7) & 1))) p->tl[k++] = (uint32_t)i;
+                if (p->maggs[i].src != MG_VIEW && !p->maggs[i].anchor && (!b || (b[t >> 3] >> (t & 7) & 1)))
+                    p->tl[k++] = (uint32_t)i;
             }
     }
     *out = p;
@@ -1469,7 +1542,7 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
     } else if (p->src == SRC_ROWS) {
         char **fl;
         int n_fl;
-        if ((rc = shoal_flow_explain(x, p, &fl, &n_fl))) return rc;
+        if ((rc = p->rsrc->explain(x, p, &fl, &n_fl))) return rc;
         for (int i = 0; i < n_fl; i++) rc |= add_line(x, lines, &n, &cap, "%s", fl[i]);
     } else {
         int64_t tail = INT64_MAX;   /* rise from a view: the log is read from this on */
@@ -1528,6 +1601,9 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
                 if (g->t_lo == INT64_MIN) snprintf(w, sizeof w, ", score %s at %s", g->vname, a);
                 else snprintf(w, sizeof w, ", score %s at %s minus at %s", g->vname, a, b);
             }
+            if (g->anchor)
+                snprintf(w, sizeof w, " in its window from #%d, read by a second pass over the log once #%d is known",
+                         g->anchor, g->anchor);
             if (g->types) type_names(x, g->types, p->n_types, tl, sizeof tl);
             else snprintf(tl, sizeof tl, "all");
             if (g->src == MG_VIEW && g->fn == F_RISE) {

@@ -133,6 +133,17 @@ typedef struct magg {
     unsigned cap;
     double *cuts;
     int n_cuts;
+    /* A window anchored on the member's own event (… WITHIN 7 DAYS AFTER first(join)):
+     * anchor is the slot + 1 of the anchor's aggregate (a first or last), the window
+     * [its instant + alo, its instant + ahi). Read by a second pass over the log once
+     * the anchors are known (anchor.c); a member without the anchor has NULL, which
+     * magg_val reads in anchor_n (the anchor's counts, bound when the arrays are). */
+    int anchor;
+    int64_t alo, ahi;
+    const uint32_t *anchor_n;
+    /* … OF to: the anchor is that of the member the event's property of_key names
+     * (0: the event's own member); the value is then never NULL */
+    uint32_t of_key;
 } magg;
 
 enum { MG_SCAN = 0, MG_VIEW, MG_EDGE };
@@ -158,9 +169,9 @@ typedef struct acc {
 
 enum { SRC_NONE = 0, SRC_EVENTS, SRC_MEMBERS, SRC_ROWS };
 
-/* A row source's rows go to the executor through this sink (exec.c's run). */
+/* A row source's rows go to the executor through this sink (exec.c's run; rowsrc.h). */
 typedef struct run shoal_rowsink;
-typedef struct shoal_flow shoal_flow;
+struct shoal_rowsrc;
 
 /* The plan of one SELECT. */
 typedef struct plan {
@@ -174,10 +185,12 @@ typedef struct plan {
     uint8_t *type_filter;    /* events: types WHERE can accept; NULL = all */
     uint32_t n_types;
     cx *where;
+    const shoal_node *where_ast;   /* the WHERE compiled: the statement's, less what a row source took */
     /* per-member aggregates */
     magg *maggs;
     int n_maggs;
-    uint32_t *tl_start, *tl;  /* CSR: aggregates per type id */
+    uint32_t *tl_start, *tl;  /* CSR: aggregates per type id (but the anchored ones) */
+    int n_anchored;          /* aggregates over windows anchored on a member's event */
     /* grouping */
     int grouped;
     cx **keys;
@@ -208,13 +221,14 @@ typedef struct plan {
     const char *tiers;
     const shoal_stmt *tiers_def;
     const char *tiers_text;
-    /* SRC_ROWS (FROM flow(name), transitions(name)): the columns of the rows it makes,
-     * and the flow that makes them (flow.c) */
+    /* SRC_ROWS (FROM flow(name), retention(name) …): the columns of the rows it makes,
+     * the source that makes them (rowsrc.h) and its state */
     int n_src;
     const char *const *src_names;
     const int *src_rt;
     const uint8_t *src_ns;
-    shoal_flow *flow;
+    const struct shoal_rowsrc *rsrc;
+    void *rs_state;
 } plan;
 
 struct rowctx {
@@ -373,18 +387,13 @@ int shoal_exec_classes(const plan *p);
 /* exec.c: how many of the aggregates those comparisons read are read narrow, a byte
  * per member that decides them (magg.narrow). */
 int shoal_exec_narrow(const plan *p);
-/* exec.c: a SRC_ROWS source hands each of its rows (p->n_src values, borrowed for the
- * call) to the SELECT over it: WHERE, grouping, sorting, output. 0 or an error (in
- * x->err); shoal_exec_sink_full is 1 once a LIMIT needs no more rows. */
-int shoal_exec_sink_push(shoal_rowsink *s, const qval *row);
-int shoal_exec_sink_full(const shoal_rowsink *s);
+/* Row sources (FROM flow(name), retention(name) …): rowsrc.h. */
 
-/* flow.c: FROM flow(name) PER unit and FROM transitions(name) [PER unit] — tiers
- * evaluated at the end of each period and compared. plan sets p's source columns and
- * checks the names and the unit (st's positions); rows runs the evaluations (x->r
- * open) and pushes the rows; explain says what rows will evaluate. */
-int shoal_flow_plan(exec *x, const shoal_stmt *st, plan *p);
-int shoal_flow_rows(exec *x, plan *p, shoal_rowsink *sink);
-int shoal_flow_explain(exec *x, const plan *p, char ***lines, int *n_lines);
+/* anchor.c: the aggregates over windows anchored on each member's own event, in a
+ * second pass over the log (the anchors known from the first): every record up to
+ * p->max_seq and p->cut_ts, members' bits set in live (when not NULL) as the scan
+ * sets them. Binds anchor_n first (shoal_anchor_bind, once the arrays exist). */
+void shoal_anchor_bind(plan *p);
+int shoal_anchor_scan(exec *x, plan *p, uint64_t *live);
 
 #endif

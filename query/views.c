@@ -17,6 +17,7 @@
 
 #include "caltime.h"
 #include "plan.h"
+#include "rowsrc.h"
 
 static int sem(exec *x, int off, int len, const char *msg)
 {
@@ -129,6 +130,8 @@ static int series_of(exec *x, const shoal_node *n, shoal_vseries *s, int *fn)
     if (n->kind != SHOAL_AST_CALL || !f || !f->agg) return sem(x, n->off, n->len, "expected count(…), sum(…) or avg(…)");
     *fn = f->agg;
     if (n->flags & SHOAL_AST_F_DISTINCT) return sem(x, n->off, n->len, "DISTINCT is not kept by a view");
+    if (n->anc)
+        return sem(x, n->anc->off, n->anc->len, "a window anchored on a member's event is not kept by a view (it is read from the log)");
     if (f->agg == F_COUNT) {
         if (!(n->flags & SHOAL_AST_F_STAR)) {
             if (!n->list) return sem(x, n->off, n->len, "count() needs an event type or *");
@@ -267,8 +270,25 @@ static int at_name(exec *x, const shoal_stmt *st, int rc, const shoal_err *e)
     return 0;
 }
 
-/* Keeps a checked named definition (kind "layer" or "tiers") as its statement text; a
- * name taken by a view or another definition is an error at the name. */
+/* The kinds of named definitions: their word, their statement's word, and how a
+ * message names one. */
+static const char *const def_kinds[][3] = {{"layer", "LAYER", "a layer"}, {"tiers", "TIERS", "tiers"},
+                                           {"retention", "RETENTION", "a retention"}, {"activity", "ACTIVITY", "an activity"}};
+
+static int def_index(const char *kind, size_t len)
+{
+    for (int i = 0; i < 4; i++)
+        if (strlen(def_kinds[i][0]) == len && !memcmp(def_kinds[i][0], kind, len)) return i;
+    return 0;
+}
+
+static const char *def_word(const char *kind) { return def_kinds[def_index(kind, strlen(kind))][1]; }
+
+static const char *def_phrase(const char *kind, size_t len) { return def_kinds[def_index(kind, len)][2]; }
+
+/* Keeps a checked named definition (kind "layer", "tiers", "retention", "activity") as
+ * its statement text; a name taken by a view or another definition is an error at the
+ * name. */
 static int define(exec *x, const shoal_stmt *st, const char *kind)
 {
     shoal_namedef d = {{kind, (uint32_t)strlen(kind)}, {st->vname, (uint32_t)strlen(st->vname)},
@@ -276,7 +296,7 @@ static int define(exec *x, const shoal_stmt *st, const char *kind)
     shoal_err e;
     shoal_err_clear(&e);
     int rc = at_name(x, st, shoal_view_define(x->db, &d, &e), &e);
-    if (!rc) snprintf(x->tag, sizeof x->tag, "CREATE %s %s", !strcmp(kind, "tiers") ? "TIERS" : "LAYER", st->vname);
+    if (!rc) snprintf(x->tag, sizeof x->tag, "CREATE %s %s", def_word(kind), st->vname);
     return rc;
 }
 
@@ -305,9 +325,10 @@ static int lookup(exec *x, const char *name, shoal_viewinfo *vi, shoal_namedef *
  * REPLACE finds its views unchanged. */
 static shoal_str after_create(shoal_str t)
 {
-    static const char *const words[] = {"create", "or", "replace", "counters", "score", "layer", "tiers"};
+    static const char *const words[] = {"create", "or", "replace", "counters", "score", "layer", "tiers", "retention",
+                                        "activity"};
     const char *p = t.ptr, *end = t.ptr + t.len;
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 9; i++) {
         const char *q = p;
         while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
         size_t n = strlen(words[i]);
@@ -329,7 +350,7 @@ static int same_text(shoal_str a, shoal_str b)
 static const char *kind_phrase(int is_view, const shoal_viewinfo *vi, const shoal_namedef *nd)
 {
     if (is_view) return vi->def.kind == SHOAL_VIEW_SCORE ? "a score view" : "a counters view";
-    return nd->kind.len == 5 && !memcmp(nd->kind.ptr, "tiers", 5) ? "tiers" : "a layer";
+    return def_phrase(nd->kind.ptr, nd->kind.len);
 }
 
 /* CREATE OR REPLACE LAYER / TIERS: the same statement is the same definition, kept;
@@ -346,11 +367,11 @@ static int replace_def(exec *x, const shoal_stmt *st, const char *kind, int (*cr
     int same = is_def && nd.kind.len == strlen(kind) && !memcmp(nd.kind.ptr, kind, nd.kind.len);
     if (is_view || (is_def && !same))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s", st->vname,
-                             kind_phrase(is_view, &vi, &nd), !strcmp(kind, "tiers") ? "tiers" : "a layer");
+                             kind_phrase(is_view, &vi, &nd), def_phrase(kind, strlen(kind)));
     if (!is_def) return create(x, st);
     shoal_str text = {x->src + st->off, (uint32_t)st->len};
     if (same_text(nd.text, text)) {
-        snprintf(x->tag, sizeof x->tag, "CREATE %s %s (unchanged)", !strcmp(kind, "tiers") ? "TIERS" : "LAYER", st->vname);
+        snprintf(x->tag, sizeof x->tag, "CREATE %s %s (unchanged)", def_word(kind), st->vname);
         return 0;
     }
     shoal_err e;
@@ -426,6 +447,19 @@ static int create_tiers(exec *x, const shoal_stmt *st)
     return define(x, st, "tiers");
 }
 
+/* CREATE RETENTION, CREATE ACTIVITY: checked by their row sources, kept as their text. */
+static int create_retention(exec *x, const shoal_stmt *st)
+{
+    int rc = shoal_retention_create(x, st);
+    return rc ? rc : define(x, st, "retention");
+}
+
+static int create_activity(exec *x, const shoal_stmt *st)
+{
+    int rc = shoal_activity_create(x, st);
+    return rc ? rc : define(x, st, "activity");
+}
+
 int shoal_views_create(exec *x, const shoal_stmt *st)
 {
     shoal_viewdef def;
@@ -434,10 +468,31 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
         return shoal_err_set(x->err, SHOAL_ESYNTAX, st->w1_off, st->w1_len, "expected REPLACE after CREATE OR but found \"%s\"",
                              st->w1);
     int replace = st->w1 != NULL;
-    int named = !strcasecmp(st->name, "layer") || !strcasecmp(st->name, "tiers");
+    int named = !strcasecmp(st->name, "layer") || !strcasecmp(st->name, "tiers") || !strcasecmp(st->name, "retention") ||
+                !strcasecmp(st->name, "activity");
     if (named && (is_event_column(st->vname) || !strcasecmp(st->vname, "count") || !strcasecmp(st->vname, "tier")))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a reserved name", st->vname);
     if (!strcasecmp(st->name, "tiers")) return replace ? replace_def(x, st, "tiers", create_tiers) : create_tiers(x, st);
+    if (st->ret && !st->ret->cohort) {
+        /* CREATE ACTIVITY … ON …: checked by activity.c, kept as its text */
+        if (strcasecmp(st->name, "activity"))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
+                                 "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER, TIERS, RETENTION or ACTIVITY)",
+                                 st->name);
+        return replace ? replace_def(x, st, "activity", create_activity) : create_activity(x, st);
+    }
+    if (!strcasecmp(st->name, "activity"))
+        return sem(x, st->vname_off + st->vname_len, 0, "expected CREATE ACTIVITY name ON TYPE, … [WHERE …]");
+    if (st->ret) {
+        /* CREATE RETENTION … COHORT BY …: checked by retention.c, kept as its text */
+        if (strcasecmp(st->name, "retention"))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
+                                 "only CREATE RETENTION takes COHORT BY …: expected %s name AS …", st->name);
+        return replace ? replace_def(x, st, "retention", create_retention) : create_retention(x, st);
+    }
+    if (!strcasecmp(st->name, "retention"))
+        return sem(x, st->vname_off + st->vname_len, 0,
+                   "expected CREATE RETENTION name COHORT BY first(TYPE) PER DAY|WEEK|MONTH ACTIVE ON TYPE, …");
     if (tiers_form(st))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
                              "only CREATE TIERS takes (tier WHEN condition, …): expected %s name AS …", st->name);
@@ -446,7 +501,7 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
     else if (!strcasecmp(st->name, "score")) def.kind = SHOAL_VIEW_SCORE;
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER or TIERS)", st->name);
+                             "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER, TIERS, RETENTION or ACTIVITY)", st->name);
     if (def.kind == SHOAL_VIEW_COUNTERS && st->value)
         return sem(x, st->value->off, st->value->len, "HALF_LIFE belongs to CREATE SCORE");
     if (is_event_column(st->vname) || !strcasecmp(st->vname, "count"))
@@ -500,15 +555,19 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     else if (!strcasecmp(st->name, "score")) want = SHOAL_VIEW_SCORE;
     else if (!strcasecmp(st->name, "layer")) want = -1;
     else if (!strcasecmp(st->name, "tiers")) want = -2;
+    else if (!strcasecmp(st->name, "retention")) want = -3;
+    else if (!strcasecmp(st->name, "activity")) want = -4;
     else if (strcasecmp(st->name, "view"))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER or DROP TIERS but found \"%s\"", st->name);
+                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER, DROP TIERS, DROP RETENTION or DROP ACTIVITY but found \"%s\"", st->name);
     if (st->w1 && (strcasecmp(st->w1, "if") || strcasecmp(st->w2, "exists"))) {
         int bad2 = !strcasecmp(st->w1, "if");
         return shoal_err_set(x->err, SHOAL_ESYNTAX, bad2 ? st->w2_off : st->w1_off, bad2 ? st->w2_len : st->w1_len,
                              "expected IF EXISTS or a name after DROP %s but found \"%s\"", st->name, bad2 ? st->w2 : st->w1);
     }
-    const char *want_word = want == -1 ? "layer" : want == -2 ? "tiers" : NULL;
+    static const char *const words[] = {NULL, "layer", "tiers", "retention", "activity"};
+    static const char *const whats[] = {NULL, "a layer", "tiers", "a retention", "an activity"};
+    const char *want_word = want < 0 ? words[-want] : NULL;
     char word[16];
     size_t k = 0;
     for (; st->name[k] && k < sizeof word - 1; k++) word[k] = (char)(st->name[k] >= 'a' && st->name[k] <= 'z' ? st->name[k] - 32 : st->name[k]);
@@ -536,19 +595,21 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     shoal_err e;
     shoal_err_clear(&e);
     if (layer) {
-        const char *kind = nd.kind.len == 5 && !memcmp(nd.kind.ptr, "tiers", 5) ? "tiers" : "layer";
+        int dk = 1;
+        while (dk < 4 && (nd.kind.len != strlen(words[dk]) || memcmp(nd.kind.ptr, words[dk], nd.kind.len))) dk++;
+        const char *kind = words[dk];
         if (want > 0 || (want_word && strcmp(want_word, kind)))
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s",
-                                 st->vname, !strcmp(kind, "tiers") ? "tiers" : "a layer",
+                                 st->vname, whats[dk],
                                  want == SHOAL_VIEW_SCORE ? "a score view" : want == SHOAL_VIEW_COUNTERS ? "a counters view"
-                                 : want == -1 ? "a layer" : "tiers");
+                                 : whats[-want]);
         if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
         snprintf(x->tag, sizeof x->tag, "DROP %s %s", word, st->vname);
         return 0;
     }
     if (want < 0)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a view, not %s", st->vname,
-                             want == -1 ? "a layer" : "tiers");
+                             whats[-want]);
     if (want && vi.def.kind != want)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is not a %s view", st->vname,
                              want == SHOAL_VIEW_SCORE ? "score" : "counters");

@@ -108,3 +108,9 @@ same oracle-top-k \
 same oracle-top-k-ties \
     "SELECT type, member, seq FROM events ORDER BY type, member LIMIT 40 OFFSET 1000" \
     "SELECT type, member, seq FROM ev ORDER BY type, member, seq LIMIT 40 OFFSET 1000"
+
+# last N WEEKS: N weeks up to now, after now - N weeks (a window in weeks was refused as
+# "too long" whatever N: the bound divided a day by a week in integers)
+same oracle-last-weeks \
+    "SET NOW = '2025-06-20T00:00:00Z'; SELECT type, count(*) FROM events WHERE type IN (post, comment) DURING last 3 WEEKS GROUP BY type ORDER BY type" \
+    "SELECT type, count(*) FROM ev WHERE type IN ('post','comment') AND ts > '2025-05-30T00:00:00' AND ts <= '2025-06-20T00:00:00' GROUP BY type ORDER BY type"

@@ -1,0 +1,526 @@
+/* activity.c — CREATE ACTIVITY name ON TYPE, … [WHERE …] (what counts as being
+ * active) and FROM activity(name) [PER DAY|WEEK|MONTH], a row source (rowsrc.h) with
+ * one row per period: (period, active, dau, wau, mau, stickiness).
+ *
+ * A definition is kept like a retention's, as its statement text, and compiled at use:
+ * its event aggregate, count(types WHERE …), is planned as the select item of a SELECT
+ * over members (plan.c compiles the types and the filter) and read from that plan.
+ *
+ * The rows come from one pass over the log into a calendar: a bit per member and local
+ * day, from the first day of the earliest event's period to now's day, set when the
+ * member did an active event that day. Then, per member, one walk over the days gives
+ * each day's counts: active that day (DAU), in the 7 days ending that day (WAU), in
+ * the 30 days ending that day (MAU); and per period, the members active in it. A
+ * period's dau, wau and mau are the means over its days up to now's, and its
+ * stickiness is dau / mau. Members are counted once per day whatever their number of
+ * events, and the order in which events arrived does not matter.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rowsrc.h"
+#include "scan.h"
+
+#define CANCEL_EVERY 65536
+/* The calendar (members × days bits) is refused past this: a clear error beats an
+ * allocation that swaps. */
+#define MAX_BYTES ((size_t)1 << 30)
+
+typedef struct act {
+    const char *name;
+    int name_off, name_len;
+    int unit;
+    const magg *active;    /* the definition's count(types WHERE …), compiled */
+    int64_t d0, n_days;    /* the calendar's days: d0, d0 + 1, … (now's is the last) */
+    int64_t p_lo, p_hi;    /* the periods shown (DURING) */
+    int none;              /* no event by now */
+    int lifecycle;         /* FROM lifecycle(name) (SRC_LIFECYCLE), stickiness(name) (SRC_STICKINESS), else 0 */
+    shoal_rowsrc_members members;   /* WHERE's conditions on members: only those members count */
+} act;
+
+static const char *const cols[] = {"period", "active", "dau", "wau", "mau", "stickiness"};
+static const char *const lc_cols[] = {"period", "active", "new", "returning", "resurrecting", "dormant"};
+static const char *const st_cols[] = {"period", "days", "members"};
+enum { SRC_ACTIVITY = 0, SRC_LIFECYCLE, SRC_STICKINESS };
+static const char *const src_words[] = {"activity", "lifecycle", "stickiness"};
+
+static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
+
+/* ---------------------------------------------------------------- the definition */
+
+/* st's aggregate, planned as SELECT count(types WHERE …) FROM members (in x->a,
+ * positions in x->src), into a->active. The executor's state is put back. */
+static int compile_def(exec *x, const shoal_stmt *st, act *a)
+{
+    const shoal_retention *d = st->ret;
+    if (!d->on_w.s || strcasecmp(d->on_w.s, "on"))
+        return shoal_err_set(x->err, SHOAL_ESYNTAX, d->on_w.off, d->on_w.len, "expected ON but found \"%s\"",
+                             d->on_w.s ? d->on_w.s : "");
+    if (d->mode.s || d->at_w.s) {
+        const shoal_word *w = d->mode.s ? &d->mode : &d->at_w;
+        return shoal_err_set(x->err, SHOAL_ESYNTAX, w->off, w->len, "expected WHERE or end of input but found \"%s\"", w->s);
+    }
+    shoal_node *count = shoal_arena_alloc(x->a, sizeof *count);
+    shoal_item *item = shoal_arena_alloc(x->a, sizeof *item);
+    shoal_stmt *q = shoal_arena_alloc(x->a, sizeof *q);
+    if (!count || !item || !q) return nomem(x);
+    memset(count, 0, sizeof *count);
+    memset(item, 0, sizeof *item);
+    memset(q, 0, sizeof *q);
+    count->kind = SHOAL_AST_CALL;
+    count->s = "count";
+    count->n = 5;
+    count->list = d->types;
+    count->filter = d->where;
+    count->off = d->types->head->off;
+    const shoal_node *last = d->where ? d->where : d->types->tail;
+    count->len = last->off + last->len - count->off;
+    item->expr = count;
+    q->kind = SHOAL_STMT_SELECT;
+    q->cols = item;
+    q->from = "members";
+    q->from_off = st->off;
+    plan *saved_p = x->p, *ip;
+    int64_t saved_now = x->now;
+    rowctx *saved_row = x->row;
+    int rc = shoal_plan_select(x, q, &ip);
+    x->p = saved_p;
+    x->now = saved_now;
+    x->row = saved_row;
+    if (rc) return rc;
+    if (ip->n_maggs != 1) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: an activity plans 1 aggregate");
+    a->active = &ip->maggs[0];
+    return 0;
+}
+
+int shoal_activity_create(exec *x, const shoal_stmt *st)
+{
+    act a;
+    memset(&a, 0, sizeof a);
+    int rc = shoal_reader_open(x->db, &x->r, x->err);
+    if (rc) return rc;
+    rc = compile_def(x, st, &a);
+    shoal_reader_close(x->r);
+    x->r = NULL;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- plan */
+
+/* The earliest event time (the zone map's, else a read of every header), INT64_MAX
+ * when none. */
+static int earliest(exec *x, const plan *p, int64_t *out)
+{
+    int64_t t;
+    int rc = shoal_zone_earliest(x->r, &t, x->err);
+    if (rc == SHOAL_OK) {
+        *out = t;
+        return 0;
+    }
+    if (rc != SHOAL_ENOTFOUND) return rc;
+    shoal_logcur *cur;
+    shoal_rec rec;
+    if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) return rc;
+    t = INT64_MAX;
+    uint64_t k = 0;
+    while ((rc = shoal_logcur_next(cur, &rec, x->err)) == 1 && rec.seq <= p->max_seq) {
+        if (rec.ts < t && rec.ts <= p->cut_ts) t = rec.ts;
+        if ((++k & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            break;
+        }
+    }
+    shoal_logcur_close(cur);
+    if (rc < 0) return rc;
+    *out = t;
+    return 0;
+}
+
+static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
+{
+    if (!st->from_arg)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len, "expected FROM %s(name), name being an activity",
+                             src_words[lifecycle]);
+    act *a = shoal_arena_alloc(x->a, sizeof *a);
+    if (!a) return nomem(x);
+    memset(a, 0, sizeof *a);
+    a->lifecycle = lifecycle;
+    a->name = st->from_arg;
+    a->name_off = st->from_arg_off;
+    a->name_len = st->from_arg_len;
+    a->unit = SHOAL_PER_DAY;
+    if (st->per && !(a->unit = shoal_per_unit(st->per)))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->per_off, st->per_len,
+                             "unknown period \"%s\" (expected DAY, WEEK or MONTH)", st->per);
+    const shoal_stmt *def;
+    const char *text;
+    int rc = shoal_plan_def_find(x, a->name, "activity", a->name_off, a->name_len, &def, &text);
+    if (rc) return rc;
+    const char *saved_src = x->src;
+    shoal_err quiet, *saved_err = x->err;
+    shoal_err_clear(&quiet);
+    x->src = text;
+    x->err = &quiet;
+    rc = def->ret ? compile_def(x, def, a) : SHOAL_ECORRUPT;
+    x->src = saved_src;
+    x->err = saved_err;
+    if (rc)
+        return shoal_err_set(x->err, rc, a->name_off, a->name_len, "activity \"%s\": %s", a->name,
+                             def->ret ? quiet.msg : "its definition is not a CREATE ACTIVITY");
+
+    /* WHERE's conditions on members restrict who counts; the rest filter the rows */
+    const char *const *names = lifecycle == SRC_LIFECYCLE ? lc_cols : lifecycle == SRC_STICKINESS ? st_cols : cols;
+    int n_names = lifecycle == SRC_STICKINESS ? 3 : 6;
+    if ((rc = shoal_rowsrc_members_plan(x, st, p, names, n_names, &a->members))) return rc;
+    int64_t first;
+    if ((rc = earliest(x, p, &first))) return rc;
+    if (first == INT64_MAX || first > x->now) {
+        a->none = 1;
+    } else {
+        a->d0 = shoal_per_first_day(a->unit, shoal_per_of(a->unit, shoal_plan_local_day(x, first)));
+        a->n_days = shoal_plan_local_day(x, x->now) - a->d0 + 1;
+        a->p_lo = shoal_per_of(a->unit, a->d0);
+        a->p_hi = shoal_per_of(a->unit, a->d0 + a->n_days - 1);
+        if (st->during) {
+            int64_t lo, hi;
+            if ((rc = shoal_plan_window(x, st->during, &lo, &hi))) return rc;
+            if (lo > hi - 1) {
+                a->p_lo = 1, a->p_hi = 0;
+            } else {
+                if (lo != INT64_MIN && shoal_per_of(a->unit, shoal_plan_local_day(x, lo)) > a->p_lo)
+                    a->p_lo = shoal_per_of(a->unit, shoal_plan_local_day(x, lo));
+                if (hi != INT64_MAX && shoal_per_of(a->unit, shoal_plan_local_day(x, hi - 1)) < a->p_hi)
+                    a->p_hi = shoal_per_of(a->unit, shoal_plan_local_day(x, hi - 1));
+            }
+        }
+        if ((double)(p->n_members + 1) * (double)((a->n_days + 63) / 64 * 8) > (double)MAX_BYTES)
+            return shoal_err_set(x->err, SHOAL_ERANGE, a->name_off, a->name_len,
+                                 "activity \"%s\" over %" PRIu32 " members and %" PRId64 " days needs more than %zu MiB: "
+                                 "ask AS OF an earlier date",
+                                 a->name, p->n_members, a->n_days, MAX_BYTES >> 20);
+    }
+    static const int rt_day[] = {V_DATE, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
+    static const int rt_month[] = {V_MONTH, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
+    static const int lc_day[] = {V_DATE, V_INT, V_INT, V_INT, V_INT, V_INT};
+    static const int lc_month[] = {V_MONTH, V_INT, V_INT, V_INT, V_INT, V_INT};
+    static const uint8_t ns[] = {0, 0, 0, 0, 0, 0};
+    static const int st_day[] = {V_DATE, V_INT, V_INT};
+    static const int st_month[] = {V_MONTH, V_INT, V_INT};
+    int month = a->unit == SHOAL_PER_MONTH;
+    p->n_src = n_names;
+    p->src_names = names;
+    p->src_rt = lifecycle == SRC_LIFECYCLE ? (month ? lc_month : lc_day)
+                : lifecycle == SRC_STICKINESS ? (month ? st_month : st_day) : (month ? rt_month : rt_day);
+    p->src_ns = ns;
+    p->rs_state = a;
+    return 0;
+}
+
+int shoal_activity_plan(exec *x, const shoal_stmt *st, plan *p) { return plan_source(x, st, p, 0); }
+
+int shoal_lifecycle_plan(exec *x, const shoal_stmt *st, plan *p) { return plan_source(x, st, p, SRC_LIFECYCLE); }
+
+int shoal_stickiness_plan(exec *x, const shoal_stmt *st, plan *p) { return plan_source(x, st, p, SRC_STICKINESS); }
+
+/* ---------------------------------------------------------------- rows */
+
+/* The calendar: bit d of member m's words when they were active on day d0 + d. */
+static int scan(exec *x, const plan *p, const act *a, uint64_t *cal, size_t words)
+{
+    shoal_logcur *cur;
+    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
+    if (rc) return rc;
+    MDB_cursor *mc = shoal_logcur_mdb(cur);
+    MDB_cursor_op op = MDB_FIRST;
+    shoal_rec rec;
+    rowctx row = {0}, *saved_row = x->row;
+    const magg *g = a->active;
+    uint64_t n = 0;
+    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if (rec.seq > p->max_seq) break;
+        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            break;
+        }
+        uint32_t m = rec.member, t = rec.type;
+        if (rec.ts > p->cut_ts || m == 0 || m > p->n_members || t == 0 || t > p->n_types) continue;
+        if (g->types && !(g->types[t >> 3] >> (t & 7) & 1)) continue;
+        if (g->filter) {
+            row.rec = &rec;
+            x->row = &row;
+            qval v;
+            shoal_exec_eval(x, g->filter, &v);
+            if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+            if (v.t == V_NULL || !shoal_val_truthy(&v)) continue;
+        }
+        int64_t d = shoal_plan_local_day(x, rec.ts) - a->d0;
+        if (d < 0 || d >= a->n_days) continue;   /* after now */
+        cal[(size_t)m * words + (size_t)d / 64] |= (uint64_t)1 << (d & 63);
+    }
+    x->row = saved_row;
+    x->n_scanned += n;
+    shoal_logcur_close(cur);
+    return rc < 0 ? rc : 0;
+}
+
+/* FROM lifecycle(name): per period, the members active in it, split by where they come
+ * from: new (their first active period), returning (active in the period before too),
+ * resurrecting (not in the period before, but some time earlier); and dormant, those
+ * active in the period before and not in this one. */
+enum { LC_NEW, LC_RETURNING, LC_RESURRECTING, LC_DORMANT, LC_N };
+
+static int lifecycle_rows(exec *x, const act *a, const uint64_t *cal, size_t words, const int64_t *per_of_day,
+                          int64_t n_per, shoal_rowsink *sink)
+{
+    size_t nm = (size_t)x->p->n_members + 1, nd = (size_t)a->n_days;
+    int64_t *n = shoal_malloc(sizeof *n * (size_t)(n_per + 1) * (LC_N + 1));
+    uint8_t *on = shoal_malloc((size_t)n_per + 1);
+    int rc = 0;
+    if (!n || !on) {
+        rc = nomem(x);
+        goto fail;
+    }
+    memset(n, 0, sizeof *n * (size_t)(n_per + 1) * (LC_N + 1));
+    for (size_t m = 1; m < nm; m++) {
+        if ((m & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto fail;
+        }
+        const uint64_t *b = cal + m * words;
+        int any = 0;
+        for (size_t w = 0; w < words && !any; w++) any = b[w] != 0;
+        if (!any) continue;
+        memset(on, 0, (size_t)n_per + 1);
+        for (size_t w = 0; w < words; w++)
+            for (uint64_t bits = b[w]; bits; bits &= bits - 1) {
+                size_t d = w * 64 + (size_t)__builtin_ctzll(bits);
+                if (d < nd) on[per_of_day[d]] = 1;
+            }
+        int ever = 0;
+        for (int64_t i = 0; i < n_per; i++) {
+            int prev = i > 0 && on[i - 1];
+            int64_t *c = n + (size_t)i * (LC_N + 1);
+            if (on[i]) {
+                c[LC_N]++;
+                c[!ever ? LC_NEW : prev ? LC_RETURNING : LC_RESURRECTING]++;
+                ever = 1;
+            } else if (prev) {
+                c[LC_DORMANT]++;
+            }
+        }
+    }
+    int64_t q = shoal_per_of(a->unit, a->d0);
+    for (int64_t i = 0; i < n_per; i++, q = shoal_per_next(a->unit, q)) {
+        if (q < a->p_lo || q > a->p_hi) continue;
+        const int64_t *c = n + (size_t)i * (LC_N + 1);
+        qval row[6];
+        row[0] = (qval){.t = a->unit == SHOAL_PER_MONTH ? V_MONTH : V_DATE, .u.i = q};
+        row[1] = (qval){.t = V_INT, .u.i = c[LC_N]};
+        for (int k = 0; k < LC_N; k++) row[2 + k] = (qval){.t = V_INT, .u.i = c[k]};
+        if ((rc = shoal_exec_sink_push(sink, row)) || shoal_exec_sink_full(sink)) break;
+    }
+fail:
+    shoal_free(n);
+    shoal_free(on);
+    return rc;
+}
+
+/* FROM stickiness(name): per period, how many members were active on exactly d of its
+ * days, for d from 1 to the period's days up to now's. */
+static int stickiness_rows(exec *x, const act *a, const uint64_t *cal, size_t words, const int64_t *per_of_day,
+                           int64_t n_per, shoal_rowsink *sink)
+{
+    size_t nm = (size_t)x->p->n_members + 1, nd = (size_t)a->n_days;
+    /* the days of period i are [first[i], first[i + 1]) */
+    size_t *first = shoal_malloc(sizeof *first * (size_t)(n_per + 1));
+    int64_t *days = shoal_malloc(sizeof *days * (size_t)(n_per + 1));
+    int64_t *n = NULL;
+    int rc = 0;
+    if (!first || !days) {
+        rc = nomem(x);
+        goto fail;
+    }
+    for (size_t d = nd; d-- > 0;) first[per_of_day[d]] = d;
+    first[n_per] = nd;
+    /* counts[i][k]: members active on k days of period i, at offset first[i] + i */
+    if (!(n = shoal_malloc(sizeof *n * (nd + (size_t)n_per + 1)))) {
+        rc = nomem(x);
+        goto fail;
+    }
+    memset(n, 0, sizeof *n * (nd + (size_t)n_per + 1));
+    for (size_t m = 1; m < nm; m++) {
+        if ((m & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto fail;
+        }
+        const uint64_t *b = cal + m * words;
+        memset(days, 0, sizeof *days * (size_t)(n_per + 1));
+        int any = 0;
+        for (size_t w = 0; w < words; w++)
+            for (uint64_t bits = b[w]; bits; bits &= bits - 1) {
+                size_t d = w * 64 + (size_t)__builtin_ctzll(bits);
+                if (d < nd) days[per_of_day[d]]++, any = 1;
+            }
+        if (!any) continue;
+        for (int64_t i = 0; i < n_per; i++)
+            if (days[i]) n[first[i] + (size_t)i + (size_t)days[i]]++;
+    }
+    int64_t q = shoal_per_of(a->unit, a->d0);
+    for (int64_t i = 0; i < n_per && !rc; i++, q = shoal_per_next(a->unit, q)) {
+        if (q < a->p_lo || q > a->p_hi) continue;
+        for (size_t k = 1; k <= first[i + 1] - first[i]; k++) {
+            qval row[3];
+            row[0] = (qval){.t = a->unit == SHOAL_PER_MONTH ? V_MONTH : V_DATE, .u.i = q};
+            row[1] = (qval){.t = V_INT, .u.i = (int64_t)k};
+            row[2] = (qval){.t = V_INT, .u.i = n[first[i] + (size_t)i + k]};
+            if ((rc = shoal_exec_sink_push(sink, row)) || shoal_exec_sink_full(sink)) goto fail;
+        }
+    }
+fail:
+    shoal_free(first);
+    shoal_free(days);
+    shoal_free(n);
+    return rc;
+}
+
+int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
+{
+    const act *a = p->rs_state;
+    if (a->none || a->p_lo > a->p_hi) return 0;
+    size_t nm = (size_t)p->n_members + 1, nd = (size_t)a->n_days, words = (nd + 63) / 64;
+    /* the periods, as indexes from the first: per day, week or month */
+    int64_t n_per = 0;
+    for (int64_t q = shoal_per_of(a->unit, a->d0); q <= shoal_per_of(a->unit, a->d0 + a->n_days - 1);
+         q = shoal_per_next(a->unit, q))
+        n_per++;
+    uint64_t *cal = shoal_malloc(sizeof *cal * nm * words);
+    int64_t *dau = shoal_malloc(sizeof *dau * (nd + 1)), *wau = shoal_malloc(sizeof *wau * (nd + 1)),
+            *mau = shoal_malloc(sizeof *mau * (nd + 1)), *per = shoal_malloc(sizeof *per * (size_t)(n_per + 1));
+    int64_t *per_of_day = shoal_malloc(sizeof *per_of_day * (nd + 1));
+    uint8_t *only = NULL;
+    int rc = 0;
+    if (!cal || !dau || !wau || !mau || !per || !per_of_day) {
+        rc = nomem(x);
+        goto fail;
+    }
+    memset(cal, 0, sizeof *cal * nm * words);
+    memset(dau, 0, sizeof *dau * (nd + 1));
+    memset(wau, 0, sizeof *wau * (nd + 1));
+    memset(mau, 0, sizeof *mau * (nd + 1));
+    memset(per, 0, sizeof *per * (size_t)(n_per + 1));
+    {
+        int64_t i = 0, q = shoal_per_of(a->unit, a->d0);
+        for (size_t d = 0; d < nd; d++) {
+            int64_t qd = shoal_per_of(a->unit, a->d0 + (int64_t)d);
+            if (qd != q) q = qd, i++;
+            per_of_day[d] = i;
+        }
+    }
+    if ((rc = scan(x, p, a, cal, words))) goto fail;
+    if (a->members.plan) {
+        /* the members WHERE keeps: the others' calendars are emptied */
+        if (!(only = shoal_malloc(nm / 8 + 1))) {
+            rc = nomem(x);
+            goto fail;
+        }
+        memset(only, 0, nm / 8 + 1);
+        if ((rc = shoal_rowsrc_members_run(x, &a->members, only))) goto fail;
+        for (size_t m = 1; m < nm; m++)
+            if (!(only[m >> 3] >> (m & 7) & 1)) memset(cal + m * words, 0, sizeof *cal * words);
+    }
+    if (a->lifecycle) {
+        rc = a->lifecycle == SRC_LIFECYCLE ? lifecycle_rows(x, a, cal, words, per_of_day, n_per, sink)
+                                           : stickiness_rows(x, a, cal, words, per_of_day, n_per, sink);
+        goto fail;
+    }
+
+    /* Per member, one walk over the days: the last active day so far says whether they
+     * count in the day's 7- and 30-day windows. */
+    for (size_t m = 1; m < nm; m++) {
+        if ((m & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto fail;
+        }
+        const uint64_t *b = cal + m * words;
+        int any = 0;
+        for (size_t w = 0; w < words && !any; w++) any = b[w] != 0;
+        if (!any) continue;
+        int64_t last = INT64_MIN / 2, last_per = -1;
+        for (size_t d = 0; d < nd; d++) {
+            if (b[d / 64] >> (d & 63) & 1) {
+                last = (int64_t)d;
+                dau[d]++;
+                if (per_of_day[d] != last_per) per[last_per = per_of_day[d]]++;
+            }
+            wau[d] += (int64_t)d - last < 7;
+            mau[d] += (int64_t)d - last < 30;
+        }
+    }
+
+    int64_t i = 0, q = shoal_per_of(a->unit, a->d0);
+    for (size_t d0 = 0; d0 < nd; i++, q = shoal_per_next(a->unit, q)) {
+        size_t d1 = d0;
+        double sd = 0, sw = 0, sm = 0;
+        while (d1 < nd && per_of_day[d1] == i) sd += (double)dau[d1], sw += (double)wau[d1], sm += (double)mau[d1], d1++;
+        double n = (double)(d1 - d0);
+        d0 = d1;
+        if (q < a->p_lo || q > a->p_hi) continue;
+        if (x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto fail;
+        }
+        qval row[6];
+        row[0] = (qval){.t = a->unit == SHOAL_PER_MONTH ? V_MONTH : V_DATE, .u.i = q};
+        row[1] = (qval){.t = V_INT, .u.i = per[i]};
+        row[2] = (qval){.t = V_NUM, .u.d = sd / n};
+        row[3] = (qval){.t = V_NUM, .u.d = sw / n};
+        row[4] = (qval){.t = V_NUM, .u.d = sm / n};
+        row[5] = sm > 0 ? (qval){.t = V_NUM, .u.d = sd / sm} : (qval){.t = V_NULL};
+        if ((rc = shoal_exec_sink_push(sink, row)) || shoal_exec_sink_full(sink)) goto fail;
+    }
+fail:
+    shoal_free(cal);
+    shoal_free(dau);
+    shoal_free(wau);
+    shoal_free(mau);
+    shoal_free(per);
+    shoal_free(per_of_day);
+    shoal_free(only);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- EXPLAIN */
+
+int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
+{
+    const act *a = p->rs_state;
+    static const char *const units[] = {NULL, "DAY", "WEEK", "MONTH"};
+    char **l = shoal_arena_alloc(x->a, sizeof(char *) * 4);
+    if (!l) return nomem(x);
+    int n = 0;
+    char buf[600];
+    if (a->none) {
+        snprintf(buf, sizeof buf, "%s %s PER %s: no event by now, no row", src_words[a->lifecycle], a->name,
+                 units[a->unit]);
+        if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
+    } else {
+        snprintf(buf, sizeof buf, "%s %s PER %s: active on %s, a calendar of %" PRId64 " local days (a bit per "
+                 "member and day, %.1f MiB) from one pass over the log, seq 1..%" PRIu64, src_words[a->lifecycle],
+                 a->name, units[a->unit],
+                 a->active->desc, a->n_days,
+                 (double)(p->n_members + 1) * (double)((a->n_days + 63) / 64 * 8) / 1048576.0, p->max_seq);
+        if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
+        static const char *const then[] = {"one per period, its dau, wau and mau the means over its days up to now's",
+                                            ("one per period, its members by state (new, returning, resurrecting, "
+                                             "dormant) from their active periods"),
+                                            "one per period and number of active days, the members active on that many"};
+        snprintf(buf, sizeof buf, "  then rows: %s", then[a->lifecycle]);
+        if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
+    }
+    *lines = l;
+    *n_lines = n;
+    return shoal_rowsrc_members_explain(x, &a->members, "counting", lines, n_lines);
+}

@@ -1,0 +1,514 @@
+/* retention.c — CREATE RETENTION name COHORT BY first(TYPE [WHERE …]) PER DAY|WEEK|MONTH
+ * ACTIVE ON TYPE, … [UNBOUNDED] [AT LEAST n] [WHERE …], and FROM retention(name), a row
+ * source (rowsrc.h) with one row per cohort and period since: (cohort, cohort_size, k,
+ * active, rate).
+ *
+ * A definition is kept like a layer's, as its statement text (shoal_view_define, kind
+ * "retention"), and compiled at use: its two event aggregates, the cohort's first(…)
+ * and the activity's count(…), are planned as the select items of a SELECT over
+ * members (plan.c compiles their types and filters, with its errors and positions),
+ * and this file reads what the plan made of them.
+ *
+ * The rows come from one pass over the log: each member's first cohort event (the
+ * earliest, whatever the order of arrival: a join that comes late in the log moves
+ * the member to the right cohort) and, per member, which local periods they were
+ * active in, from the earliest event's period to now's — a bit per period, or a byte
+ * that counts up to n with AT LEAST n. Once the log is read, each member with a
+ * cohort event adds to their cohort's size and, for every k, to the active members of
+ * period k: bounded, active in the cohort's period + k; UNBOUNDED, in that period or a
+ * later one. A member with activity but no cohort event is in no cohort.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "caltime.h"
+#include "rowsrc.h"
+#include "scan.h"
+
+#define CANCEL_EVERY 65536
+/* The per-member activity cells, members × periods, and the cohort × k matrix are
+ * refused past this (PER DAY over decades of a big community): a clear error beats an
+ * allocation that swaps. */
+#define MAX_CELLS_BYTES ((size_t)1 << 30)
+/* AT LEAST n counts in a byte per member and period. */
+#define MAX_LEAST 255
+
+typedef struct ret {
+    const char *name;
+    int name_off, name_len;
+    int unit, unbounded;
+    int recurring;                 /* COHORT BY each(…): a cohort for every period with a start event */
+    unsigned least;
+    const magg *cohort, *active;   /* the definition's aggregates, compiled (types, filter) */
+    int64_t p0, n_periods;         /* periods p0, p0 + 1 step, …: the earliest event's to now's */
+    int64_t c_lo, c_hi;            /* the cohorts shown, as period indexes [c_lo, c_hi] (DURING) */
+    int none;                      /* no event: no period */
+    /* WHERE's conditions on members (member IN layer, count(post) > 5 …): the cohorts
+     * keep only the members for whom they hold, found by `SELECT member FROM members
+     * WHERE <them>` (its plan), as of the statement's AS OF */
+    shoal_rowsrc_members members;
+} ret;
+
+static const char *const cols[] = {"cohort", "cohort_size", "k", "active", "rate"};
+
+static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
+
+static int sem(exec *x, int off, int len, const char *fmt, const char *a)
+{
+    return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, fmt, a);
+}
+
+/* ---------------------------------------------------------------- periods */
+
+static int64_t period_at(const ret *r, int64_t i) { return r->p0 + (r->unit == SHOAL_PER_WEEK ? 7 * i : i); }
+
+static int64_t period_index(const ret *r, int64_t p) { return r->unit == SHOAL_PER_WEEK ? (p - r->p0) / 7 : p - r->p0; }
+
+/* ---------------------------------------------------------------- the definition */
+
+static int word_is(exec *x, const shoal_word *w, const char *want, const char *what)
+{
+    if (w->s && !strcasecmp(w->s, want)) return 0;
+    return shoal_err_set(x->err, SHOAL_ESYNTAX, w->off, w->len, "expected %s but found \"%s\"", what, w->s ? w->s : "");
+}
+
+/* The words and options of st (a CREATE RETENTION), into r. */
+static int check_words(exec *x, const shoal_stmt *st, ret *r)
+{
+    const shoal_retention *d = st->ret;
+    int rc;
+    if ((rc = word_is(x, &d->cohort_w, "cohort", "COHORT"))) return rc;
+    if ((rc = word_is(x, &d->active_w, "active", "ACTIVE"))) return rc;
+    if ((rc = word_is(x, &d->on_w, "on", "ON"))) return rc;
+    if (!(r->unit = shoal_per_unit(st->per)))
+        return sem(x, st->per_off, st->per_len, "unknown period \"%s\" (expected DAY, WEEK or MONTH)", st->per);
+    const shoal_node *c = d->cohort;
+    r->recurring = !strcasecmp(c->s, "each");
+    if (strcasecmp(c->s, "first") && !r->recurring)
+        return sem(x, c->off, c->len, "%s",
+                   "a cohort is made by first(TYPE [WHERE …]) or each(TYPE [WHERE …]), e.g. COHORT BY first(join)");
+    if (c->win || c->anc || (c->flags & SHOAL_AST_F_DISTINCT) || (!c->list && !(c->flags & SHOAL_AST_F_STAR)))
+        return sem(x, c->off, c->len, "%s", "a cohort's first(…) takes event types, an optional WHERE and no window");
+    if (d->mode.s) {
+        if (!strcasecmp(d->mode.s, "unbounded")) r->unbounded = 1;
+        else if (strcasecmp(d->mode.s, "bounded"))
+            return shoal_err_set(x->err, SHOAL_ESYNTAX, d->mode.off, d->mode.len,
+                                 "expected BOUNDED, UNBOUNDED or AT LEAST n but found \"%s\"", d->mode.s);
+    }
+    r->least = 1;
+    if (d->at_w.s) {
+        if ((rc = word_is(x, &d->at_w, "at", "AT LEAST"))) return rc;
+        if ((rc = word_is(x, &d->least_w, "least", "LEAST"))) return rc;
+        if (d->least < 1 || d->least > MAX_LEAST)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, d->least_off, d->least_len,
+                                 "AT LEAST takes 1 to %d actions", MAX_LEAST);
+        r->least = (unsigned)d->least;
+    }
+    return 0;
+}
+
+/* The definition's aggregates, planned as SELECT first(…), count(types WHERE …) FROM
+ * members (in x->a, positions in st's text, x->src): into r->cohort and r->active.
+ * The executor's state the caller relies on is put back. */
+static int compile_def(exec *x, const shoal_stmt *st, ret *r)
+{
+    const shoal_retention *d = st->ret;
+    shoal_node *count = shoal_arena_alloc(x->a, sizeof *count);
+    shoal_item *items = shoal_arena_alloc(x->a, 2 * sizeof *items);
+    shoal_stmt *q = shoal_arena_alloc(x->a, sizeof *q);
+    if (!count || !items || !q) return nomem(x);
+    memset(count, 0, sizeof *count);
+    memset(items, 0, 2 * sizeof *items);
+    memset(q, 0, sizeof *q);
+    count->kind = SHOAL_AST_CALL;
+    count->s = "count";
+    count->n = 5;
+    count->list = d->types;
+    count->filter = d->where;
+    count->off = d->types->head->off;
+    const shoal_node *last = d->where ? d->where : d->types->tail;
+    count->len = last->off + last->len - count->off;
+    items[0].expr = d->cohort;
+    if (!strcasecmp(d->cohort->s, "each")) {
+        /* each(join WHERE …): its types and filter, compiled as a count's */
+        shoal_node *e = shoal_arena_alloc(x->a, sizeof *e);
+        if (!e) return nomem(x);
+        *e = *d->cohort;
+        e->s = "count";
+        e->n = 5;
+        items[0].expr = e;
+    }
+    items[0].next = &items[1];
+    items[1].expr = count;
+    q->kind = SHOAL_STMT_SELECT;
+    q->cols = items;
+    q->from = "members";
+    q->from_off = st->off;
+    q->from_len = 0;
+    plan *saved_p = x->p, *ip;
+    int64_t saved_now = x->now;
+    rowctx *saved_row = x->row;
+    int rc = shoal_plan_select(x, q, &ip);
+    x->p = saved_p;
+    x->now = saved_now;
+    x->row = saved_row;
+    if (rc) return rc;
+    /* two aggregates, or one when each(…) names the same events as ACTIVE ON */
+    if (ip->n_maggs < 1 || ip->n_maggs > 2)
+        return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a retention plans 2 aggregates");
+    r->cohort = &ip->maggs[0];
+    r->active = &ip->maggs[ip->n_maggs - 1];
+    /* for EXPLAIN: "post, comment WHERE …" without the options between them */
+    if (ip->n_maggs == 2) {
+        const shoal_node *h = d->types->head, *t = d->types->tail;
+        magg *g = &ip->maggs[1];
+        int n = snprintf(g->desc, sizeof g->desc, "%.*s", t->off + t->len - h->off, x->src + h->off);
+        if (d->where && n > 0 && (size_t)n < sizeof g->desc)
+            snprintf(g->desc + n, sizeof g->desc - (size_t)n, " WHERE %.*s", d->where->len, x->src + d->where->off);
+    }
+    return 0;
+}
+
+int shoal_retention_create(exec *x, const shoal_stmt *st)
+{
+    ret r;
+    memset(&r, 0, sizeof r);
+    int rc = check_words(x, st, &r);
+    if (rc) return rc;
+    if ((rc = shoal_reader_open(x->db, &x->r, x->err))) return rc;
+    rc = compile_def(x, st, &r);
+    shoal_reader_close(x->r);
+    x->r = NULL;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- plan */
+
+/* The earliest event time the statement can see: from the zone map (the whole log's,
+ * an earlier bound than the statement's when AS OF hides events, which only adds
+ * empty periods), else by reading every header. INT64_MAX when none. */
+static int earliest(exec *x, const plan *p, int64_t *out)
+{
+    int64_t t;
+    int rc = shoal_zone_earliest(x->r, &t, x->err);
+    if (rc == SHOAL_OK) {
+        *out = t;
+        return 0;
+    }
+    if (rc != SHOAL_ENOTFOUND) return rc;
+    shoal_logcur *cur;
+    shoal_rec rec;
+    if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) return rc;
+    t = INT64_MAX;
+    uint64_t k = 0;
+    while ((rc = shoal_logcur_next(cur, &rec, x->err)) == 1 && rec.seq <= p->max_seq) {
+        if (rec.ts < t && rec.ts <= p->cut_ts) t = rec.ts;
+        if ((++k & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            break;
+        }
+    }
+    shoal_logcur_close(cur);
+    if (rc < 0) return rc;
+    *out = t;
+    return 0;
+}
+
+int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
+{
+    if (!st->from_arg)
+        return sem(x, st->from_off, st->from_len, "%s", "expected FROM retention(name), name being a retention");
+    if (st->per)
+        return sem(x, st->per_off, st->per_len, "%s", "retention(name) has its period in its definition: no PER here");
+    ret *r = shoal_arena_alloc(x->a, sizeof *r);
+    if (!r) return nomem(x);
+    memset(r, 0, sizeof *r);
+    r->name = st->from_arg;
+    r->name_off = st->from_arg_off;
+    r->name_len = st->from_arg_len;
+    const shoal_stmt *def;
+    const char *text;
+    int rc = shoal_plan_def_find(x, r->name, "retention", r->name_off, r->name_len, &def, &text);
+    if (rc) return rc;
+    /* The definition is compiled over its own text; an error in it (it was checked at
+     * CREATE, so only a broken store gives one) is reported at the name. */
+    const char *saved_src = x->src;
+    shoal_err quiet, *saved_err = x->err;
+    shoal_err_clear(&quiet);
+    x->src = text;
+    x->err = &quiet;
+    rc = def->ret ? check_words(x, def, r) : SHOAL_ECORRUPT;
+    if (!rc) rc = compile_def(x, def, r);
+    x->src = saved_src;
+    x->err = saved_err;
+    if (rc)
+        return shoal_err_set(x->err, rc, r->name_off, r->name_len, "retention \"%s\": %s", r->name,
+                             def->ret ? quiet.msg : "its definition is not a CREATE RETENTION");
+
+    /* The periods: from the earliest event's to now's. */
+    int64_t first;
+    if ((rc = earliest(x, p, &first))) return rc;
+    if (first == INT64_MAX || first > x->now) {
+        r->none = 1;
+    } else {
+        r->p0 = shoal_per_of(r->unit, shoal_plan_local_day(x, first));
+        r->n_periods = period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, x->now))) + 1;
+        r->c_lo = 0;
+        r->c_hi = r->n_periods - 1;
+        /* DURING: the cohorts whose period meets the window */
+        if (st->during) {
+            int64_t lo, hi;
+            if ((rc = shoal_plan_window(x, st->during, &lo, &hi))) return rc;
+            if (lo > hi - 1) {
+                r->c_lo = 1, r->c_hi = 0;
+            } else {
+                int64_t a = lo == INT64_MIN ? INT64_MIN : period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, lo)));
+                int64_t b = hi == INT64_MAX ? INT64_MAX : period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, hi - 1)));
+                if (a > r->c_lo) r->c_lo = a;
+                if (b < r->c_hi) r->c_hi = b;
+            }
+        }
+        size_t cells = (size_t)p->n_members + 1, per = r->least > 1 ? (size_t)r->n_periods : ((size_t)r->n_periods + 63) / 64 * 8;
+        if (r->recurring) per += ((size_t)r->n_periods + 63) / 64 * 8;
+        if ((double)cells * (double)per > (double)MAX_CELLS_BYTES ||
+            (double)r->n_periods * (double)r->n_periods * 4 > (double)MAX_CELLS_BYTES)
+            return shoal_err_set(x->err, SHOAL_ERANGE, r->name_off, r->name_len,
+                                 "retention \"%s\" over %" PRIu32 " members and %" PRId64 " periods needs more than %zu MiB: "
+                                 "define it PER WEEK or PER MONTH, or ask AS OF an earlier date",
+                                 r->name, p->n_members, r->n_periods, MAX_CELLS_BYTES >> 20);
+    }
+
+    /* WHERE's conditions on members restrict the cohorts; the rest filter the rows */
+    if ((rc = shoal_rowsrc_members_plan(x, st, p, cols, 5, &r->members))) return rc;
+
+    static const int rt_day[] = {V_DATE, V_INT, V_INT, V_INT, V_NUM};
+    static const int rt_month[] = {V_MONTH, V_INT, V_INT, V_INT, V_NUM};
+    static const uint8_t ns[] = {0, 0, 0, 0, 0};
+    p->n_src = 5;
+    p->src_names = cols;
+    p->src_rt = r->unit == SHOAL_PER_MONTH ? rt_month : rt_day;
+    p->src_ns = ns;
+    p->rs_state = r;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+static int holds(exec *x, const cx *filter, const shoal_rec *rec)
+{
+    if (!filter) return 1;
+    rowctx row = {0};
+    row.rec = rec;
+    x->row = &row;
+    qval v;
+    shoal_exec_eval(x, filter, &v);
+    if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+    return v.t != V_NULL && shoal_val_truthy(&v);
+}
+
+static int has_type(const magg *g, uint32_t t) { return !g->types || (g->types[t >> 3] >> (t & 7) & 1); }
+
+/* One pass over the log: each member's first cohort event into first[] (have[] says
+ * there is one), with each(…) every period they had one in starts (a bit per period),
+ * and their activity per period into cells (a bit per period, or with AT LEAST n a
+ * byte per period that stops at n). */
+static int scan(exec *x, const plan *p, const ret *r, int64_t *first, uint8_t *have, uint64_t *starts, uint64_t *bits,
+                uint8_t *bytes, size_t words)
+{
+    shoal_logcur *cur;
+    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
+    if (rc) return rc;
+    MDB_cursor *mc = shoal_logcur_mdb(cur);
+    MDB_cursor_op op = MDB_FIRST;
+    shoal_rec rec;
+    uint32_t n_members = p->n_members, n_types = p->n_types;
+    uint64_t n = 0;
+    rowctx *saved_row = x->row;
+    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if (rec.seq > p->max_seq) break;
+        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            break;
+        }
+        uint32_t m = rec.member, t = rec.type;
+        if (rec.ts > p->cut_ts || m == 0 || m > n_members || t == 0 || t > n_types) continue;
+        if (starts) {
+            if (has_type(r->cohort, t) && holds(x, r->cohort->filter, &rec)) {
+                int64_t q = period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, rec.ts)));
+                if (q >= 0 && q < r->n_periods) starts[(size_t)m * words + (size_t)q / 64] |= (uint64_t)1 << (q & 63);
+                have[m] = 1;
+            }
+        } else if (has_type(r->cohort, t) && (!have[m] || rec.ts < first[m]) && holds(x, r->cohort->filter, &rec)) {
+            first[m] = rec.ts;
+            have[m] = 1;
+        }
+        if (has_type(r->active, t) && holds(x, r->active->filter, &rec)) {
+            int64_t q = period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, rec.ts)));
+            if (q < 0 || q >= r->n_periods) continue;   /* after now */
+            if (bytes) {
+                uint8_t *c = &bytes[(size_t)m * (size_t)r->n_periods + (size_t)q];
+                if (*c < r->least) (*c)++;
+            } else {
+                bits[(size_t)m * words + (size_t)q / 64] |= (uint64_t)1 << (q & 63);
+            }
+        }
+    }
+    x->row = saved_row;
+    x->n_scanned += n;
+    shoal_logcur_close(cur);
+    return rc < 0 ? rc : 0;
+}
+
+/* A member of cohort c (a period index) into the cohort's active counts a[k], from
+ * their activity: bits b (a bit per period) or bytes y (a count per period). */
+static void tally(const ret *r, int64_t c, int64_t np, const uint64_t *b, const uint8_t *y, int64_t *a)
+{
+#define ACTIVE(q) (b ? (b[(q) / 64] >> ((q) & 63) & 1) : y[q] >= r->least)
+    if (r->unbounded) {
+        /* active in period c + k or a later one: every k up to the last active period */
+        int64_t last = -1;
+        for (int64_t q = np - 1; q >= c; q--)
+            if (ACTIVE(q)) {
+                last = q;
+                break;
+            }
+        for (int64_t q = c; q <= last; q++) a[q - c]++;
+    } else {
+        for (int64_t q = c; q < np; q++) a[q - c] += ACTIVE(q);
+    }
+#undef ACTIVE
+}
+
+int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
+{
+    const ret *r = p->rs_state;
+    if (r->none || r->c_lo > r->c_hi) return 0;
+    size_t nm = (size_t)p->n_members + 1, np = (size_t)r->n_periods, words = (np + 63) / 64;
+    int64_t *first = shoal_malloc(sizeof *first * nm);
+    uint8_t *have = shoal_malloc(nm);
+    uint64_t *bits = r->least > 1 ? NULL : shoal_malloc(sizeof *bits * nm * words);
+    uint8_t *bytes = r->least > 1 ? shoal_malloc(nm * np) : NULL;
+    uint64_t *starts = r->recurring ? shoal_malloc(sizeof *starts * nm * words) : NULL;
+    /* the matrix: cohort c's counts for k = 0 .. np - 1 - c start at tri[c] */
+    size_t *tri = shoal_malloc(sizeof *tri * (np + 1));
+    int64_t *size = shoal_malloc(sizeof *size * np);
+    int64_t *act = NULL;
+    uint8_t *only = NULL;
+    int rc = 0;
+    if (!first || !have || (!bits && !bytes) || (r->recurring && !starts) || !tri || !size) {
+        rc = nomem(x);
+        goto fail;
+    }
+    memset(have, 0, nm);
+    memset(size, 0, sizeof *size * np);
+    if (bits) memset(bits, 0, sizeof *bits * nm * words);
+    if (bytes) memset(bytes, 0, nm * np);
+    if (starts) memset(starts, 0, sizeof *starts * nm * words);
+    tri[0] = 0;
+    for (size_t c = 0; c < np; c++) tri[c + 1] = tri[c] + (np - c);
+    if (!(act = shoal_malloc(sizeof *act * (tri[np] + 1)))) {
+        rc = nomem(x);
+        goto fail;
+    }
+    memset(act, 0, sizeof *act * (tri[np] + 1));
+    if ((rc = scan(x, p, r, first, have, starts, bits, bytes, words))) goto fail;
+    if (r->members.plan) {
+        /* the members WHERE keeps: the others leave every cohort */
+        if (!(only = shoal_malloc(nm / 8 + 1))) {
+            rc = nomem(x);
+            goto fail;
+        }
+        memset(only, 0, nm / 8 + 1);
+        if ((rc = shoal_rowsrc_members_run(x, &r->members, only))) goto fail;
+        for (size_t m = 1; m < nm; m++) have[m] &= only[m >> 3] >> (m & 7) & 1;
+    }
+
+    for (size_t m = 1; m < nm; m++) {
+        if (!have[m]) continue;   /* active or not, no cohort event: in no cohort */
+        if ((m & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto fail;
+        }
+        const uint64_t *b = bits ? bits + m * words : NULL;
+        const uint8_t *y = bytes ? bytes + m * np : NULL;
+        if (starts) {
+            /* each(…): in the cohort of every period with a start event */
+            const uint64_t *st = starts + m * words;
+            for (int64_t c = r->c_lo; c <= r->c_hi; c++)
+                if (st[c / 64] >> (c & 63) & 1) {
+                    size[c]++;
+                    tally(r, c, (int64_t)np, b, y, act + tri[c]);
+                }
+            continue;
+        }
+        int64_t c = period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, first[m])));
+        if (c < r->c_lo || c > r->c_hi) continue;
+        size[c]++;
+        tally(r, c, (int64_t)np, b, y, act + tri[c]);
+    }
+
+    for (int64_t c = r->c_lo; c <= r->c_hi; c++) {
+        if (!size[c]) continue;
+        for (int64_t k = 0; k < (int64_t)np - c; k++) {
+            if (x->cancel && *x->cancel) {
+                rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+                goto fail;
+            }
+            int64_t n_act = act[tri[c] + (size_t)k];
+            qval row[5];
+            row[0] = (qval){.t = r->unit == SHOAL_PER_MONTH ? V_MONTH : V_DATE, .u.i = period_at(r, c)};
+            row[1] = (qval){.t = V_INT, .u.i = size[c]};
+            row[2] = (qval){.t = V_INT, .u.i = k};
+            row[3] = (qval){.t = V_INT, .u.i = n_act};
+            row[4] = (qval){.t = V_NUM, .u.d = (double)n_act / (double)size[c]};
+            if ((rc = shoal_exec_sink_push(sink, row)) || shoal_exec_sink_full(sink)) goto fail;
+        }
+    }
+fail:
+    shoal_free(first);
+    shoal_free(have);
+    shoal_free(bits);
+    shoal_free(bytes);
+    shoal_free(starts);
+    shoal_free(tri);
+    shoal_free(size);
+    shoal_free(act);
+    shoal_free(only);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- EXPLAIN */
+
+int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines)
+{
+    const ret *r = p->rs_state;
+    static const char *const units[] = {NULL, "DAY", "WEEK", "MONTH"};
+    char **l = shoal_arena_alloc(x->a, sizeof(char *) * 8);
+    if (!l) return nomem(x);
+    int n = 0;
+    char buf[600];
+#define LINE(...) \
+    do { \
+        snprintf(buf, sizeof buf, __VA_ARGS__); \
+        if (n < 8 && !(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x); \
+    } while (0)
+    if (r->none) {
+        LINE("retention %s PER %s: no event by now, no row", r->name, units[r->unit]);
+    } else {
+        LINE("retention %s PER %s: %" PRId64 " period%s from the earliest event's to now's, cohorts by %s%s, "
+             "active on %s%s%s", r->name, units[r->unit], r->n_periods, r->n_periods == 1 ? "" : "s",
+             "", r->cohort->desc, r->active->desc, r->unbounded ? ", unbounded (in period k or later)" : "",
+             r->least > 1 ? ", at least n actions a period" : "");
+        LINE("  scan log: seq 1..%" PRIu64 ", one pass: each member's first cohort event and their active periods "
+             "(%s per member and period, %.1f MiB)", p->max_seq, r->least > 1 ? "a byte" : "a bit",
+             (double)(p->n_members + 1) * (double)(r->least > 1 ? r->n_periods : (r->n_periods + 63) / 64 * 8) / 1048576.0);
+        LINE("  then rows: one per cohort with members and period since it, k = 0 up to now's period");
+    }
+#undef LINE
+    *lines = l;
+    *n_lines = n;
+    return shoal_rowsrc_members_explain(x, &r->members, "cohorts", lines, n_lines);
+}

@@ -1,0 +1,188 @@
+/* rowsrc.c — the table of row sources (rowsrc.h): FROM flow(name), transitions(name)
+ * and retention(name). Adding a source is adding its file and its row here.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rowsrc.h"
+
+static const shoal_rowsrc sources[] = {
+    {"flow", shoal_flow_plan, shoal_flow_rows, shoal_flow_explain},
+    {"transitions", shoal_flow_plan, shoal_flow_rows, shoal_flow_explain},
+    {"retention", shoal_retention_plan, shoal_retention_rows, shoal_retention_explain},
+    {"activity", shoal_activity_plan, shoal_activity_rows, shoal_activity_explain},
+    {"lifecycle", shoal_lifecycle_plan, shoal_activity_rows, shoal_activity_explain},
+    {"stickiness", shoal_stickiness_plan, shoal_activity_rows, shoal_activity_explain},
+};
+
+const char shoal_rowsrc_names[] = "flow, transitions, retention, activity, lifecycle, stickiness";
+
+const shoal_rowsrc *shoal_rowsrc_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++)
+        if (!strcasecmp(name, sources[i].name)) return &sources[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- conditions on members */
+
+/* Does n name one of the rows' columns (or a select item's alias)? */
+static int names_row(const shoal_stmt *st, const char *const *names, int n_names, const shoal_node *n)
+{
+    if (!n) return 0;
+    if (n->kind == SHOAL_AST_NAME) {
+        for (int i = 0; i < n_names; i++)
+            if (!strcasecmp(n->s, names[i])) return 1;
+        for (const shoal_item *it = st->cols; it; it = it->next)
+            if (it->alias && !strcasecmp(it->alias, n->s)) return 1;
+    }
+    if (names_row(st, names, n_names, n->a) || names_row(st, names, n_names, n->b) ||
+        names_row(st, names, n_names, n->c))
+        return 1;
+    if (n->list)
+        for (const shoal_node *q = n->list->head; q; q = q->next)
+            if (names_row(st, names, n_names, q)) return 1;
+    return 0;
+}
+
+/* Is n about members: does it name `member`, a layer or an aggregate? */
+static int names_member(const shoal_node *n)
+{
+    if (!n) return 0;
+    if (n->kind == SHOAL_AST_NAME && !strcasecmp(n->s, "member")) return 1;
+    if (n->kind == SHOAL_AST_INLAYER || n->kind == SHOAL_AST_CALL) return 1;
+    if (names_member(n->a) || names_member(n->b) || names_member(n->c)) return 1;
+    if (n->list)
+        for (const shoal_node *q = n->list->head; q; q = q->next)
+            if (names_member(q)) return 1;
+    return 0;
+}
+
+static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
+
+/* l AND r, either of which may be NULL, in x->a */
+static shoal_node *and_of(exec *x, shoal_node *l, shoal_node *r)
+{
+    if (!l || !r) return l ? l : r;
+    shoal_node *n = shoal_arena_alloc(x->a, sizeof *n);
+    if (!n) return NULL;
+    memset(n, 0, sizeof *n);
+    n->kind = SHOAL_AST_BINOP;
+    n->op = SHOAL_OP_AND;
+    n->a = l;
+    n->b = r;
+    n->off = l->off;
+    n->len = r->off + r->len - l->off;
+    return n;
+}
+
+/* Splits WHERE's AND-ed conditions into those about members (*mem) and the rest
+ * (*rows). 0 or out of memory. */
+static int split_where(exec *x, const shoal_stmt *st, const char *const *names, int n_names, shoal_node *w,
+                       shoal_node **mem, shoal_node **rows)
+{
+    if (!w) return 0;
+    if (w->kind == SHOAL_AST_BINOP && w->op == SHOAL_OP_AND)
+        return split_where(x, st, names, n_names, w->a, mem, rows) || split_where(x, st, names, n_names, w->b, mem, rows);
+    shoal_node **to = names_member(w) && !names_row(st, names, n_names, w) ? mem : rows;
+    shoal_node *n = and_of(x, *to, w);
+    if (!n) return nomem(x);
+    *to = n;
+    return 0;
+}
+
+int shoal_rowsrc_members_plan(exec *x, const shoal_stmt *st, plan *p, const char *const *names, int n_names,
+                              shoal_rowsrc_members *out)
+{
+    memset(out, 0, sizeof *out);
+    shoal_node *cond = NULL, *rows = NULL;
+    int rc = split_where(x, st, names, n_names, st->where, &cond, &rows);
+    if (rc) return rc;
+    p->where_ast = rows;
+    if (!cond) return 0;
+    /* SELECT member FROM members WHERE cond [AS OF …], over the statement's text */
+    shoal_stmt *q = shoal_arena_alloc(x->a, sizeof *q);
+    shoal_item *item = shoal_arena_alloc(x->a, sizeof *item);
+    shoal_node *m = shoal_arena_alloc(x->a, sizeof *m);
+    if (!q || !item || !m) return nomem(x);
+    memset(q, 0, sizeof *q);
+    memset(item, 0, sizeof *item);
+    memset(m, 0, sizeof *m);
+    m->kind = SHOAL_AST_NAME;
+    m->s = "member";
+    m->n = 6;
+    m->off = cond->off;
+    m->len = cond->len;
+    item->expr = m;
+    q->kind = SHOAL_STMT_SELECT;
+    q->cols = item;
+    q->from = "members";
+    q->from_off = st->from_off;
+    q->from_len = st->from_len;
+    q->where = cond;
+    q->asof_date = st->asof_date;
+    q->asof_seq = st->asof_seq;
+    plan *saved_p = x->p;
+    int64_t saved_now = x->now;
+    rowctx *saved_row = x->row;
+    rc = shoal_plan_select(x, q, &out->plan);
+    x->p = saved_p;
+    x->now = saved_now;
+    x->row = saved_row;
+    out->cond = cond;
+    return rc;
+}
+
+/* A row of the members query: its member's bit. */
+static int member_row(exec *x, const qval *c, int n, void *ctx)
+{
+    (void)x;
+    (void)n;
+    uint8_t *only = ctx;
+    if (c[0].t == V_ID && c[0].u.i > 0) only[c[0].u.i >> 3] |= (uint8_t)(1u << (c[0].u.i & 7));
+    return 0;
+}
+
+int shoal_rowsrc_members_run(exec *x, const shoal_rowsrc_members *m, uint8_t *only)
+{
+    plan *saved_p = x->p;
+    int64_t saved_now = x->now;
+    int (*saved_on_row)(exec *, const qval *, int, void *) = x->on_row;
+    void *saved_ctx = x->row_ctx;
+    rowctx *saved_row = x->row;
+    x->on_row = member_row;
+    x->row_ctx = only;
+    x->now = m->plan->now;
+    x->p = m->plan;   /* the executor evaluates against x->p */
+    int rc = shoal_exec_select(x, m->plan, NULL);
+    x->p = saved_p;
+    x->now = saved_now;
+    x->on_row = saved_on_row;
+    x->row_ctx = saved_ctx;
+    x->row = saved_row;
+    return rc;
+}
+
+int shoal_rowsrc_members_explain(exec *x, const shoal_rowsrc_members *m, const char *what, char ***lines, int *n_lines)
+{
+    char **il;
+    int n_il, rc;
+    if (!m->plan) return 0;
+    if ((rc = shoal_plan_explain(x, NULL, m->plan, &il, &n_il))) return rc;
+    char **l = shoal_arena_alloc(x->a, sizeof(char *) * (size_t)(*n_lines + n_il + 1));
+    if (!l) return nomem(x);
+    if (*n_lines) memcpy(l, *lines, sizeof(char *) * (size_t)*n_lines);
+    int n = *n_lines;
+    char buf[600];
+    snprintf(buf, sizeof buf, "  %s only of the members for whom %.*s holds, found by SELECT member FROM members WHERE … :",
+             what, m->cond->len, x->src + m->cond->off);
+    if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
+    for (int i = 0; i < n_il; i++) {
+        snprintf(buf, sizeof buf, "    %s", il[i]);
+        if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
+    }
+    *lines = l;
+    *n_lines = n;
+    return 0;
+}

@@ -1,0 +1,107 @@
+/* rowsrc.h — row sources: `FROM name(arg) [PER unit]` sources that make rows of their
+ * own (flow, transitions, retention), as opposed to scanning events or members. The
+ * planner finds a source by name in one table (rowsrc.c) and calls its plan, which
+ * checks the statement and declares the rows' columns; the executor calls its rows,
+ * which pushes each row into the common WHERE, grouping, ordering and output through
+ * the sink (exec.c). A new source is one file in query/ and one row in the table.
+ * Internal to query/.
+ */
+#ifndef SHOAL_ROWSRC_H
+#define SHOAL_ROWSRC_H
+
+#include <strings.h>
+
+#include "caltime.h"
+#include "plan.h"
+
+typedef struct shoal_rowsrc {
+    const char *name;   /* the word after FROM, matched case-insensitively */
+    /* Checks the source's argument, PER and the rest of st (errors at st's positions,
+     * x->r open, the statement's AS OF already in p->max_seq, p->cut_ts and x->now),
+     * and sets the rows' columns (p->n_src, src_names, src_rt, src_ns) and its state
+     * (p->rs_state, in x->a). 0 or the error's code. */
+    int (*plan)(exec *x, const shoal_stmt *st, plan *p);
+    /* Makes the rows (x->r open) and hands each to shoal_exec_sink_push, stopping when
+     * shoal_exec_sink_full says so. Honours x->cancel. 0 or an error (in x->err). */
+    int (*rows)(exec *x, plan *p, shoal_rowsink *sink);
+    /* What rows will do, as lines in x->a, for EXPLAIN. */
+    int (*explain)(exec *x, const plan *p, char ***lines, int *n_lines);
+} shoal_rowsrc;
+
+/* The periods of PER DAY|WEEK|MONTH. A period is a number, the value of day(), week()
+ * or month(): the local day, the Monday that starts the week, year * 12 + month - 1. */
+enum { SHOAL_PER_DAY = 1, SHOAL_PER_WEEK, SHOAL_PER_MONTH };
+
+/* The unit a word names (DAY, WEEK, MONTH), or 0. */
+static inline int shoal_per_unit(const char *s)
+{
+    if (!strcasecmp(s, "day")) return SHOAL_PER_DAY;
+    if (!strcasecmp(s, "week")) return SHOAL_PER_WEEK;
+    if (!strcasecmp(s, "month")) return SHOAL_PER_MONTH;
+    return 0;
+}
+
+/* The period of local day day. */
+static inline int64_t shoal_per_of(int unit, int64_t day)
+{
+    return unit == SHOAL_PER_DAY ? day : unit == SHOAL_PER_WEEK ? shoal_cal_week_start(day) : shoal_cal_month_of_day(day);
+}
+
+/* The first local day of period p, and the period after it. */
+static inline int64_t shoal_per_first_day(int unit, int64_t p) { return unit == SHOAL_PER_MONTH ? shoal_cal_month_start(p) : p; }
+static inline int64_t shoal_per_next(int unit, int64_t p) { return unit == SHOAL_PER_WEEK ? p + 7 : p + 1; }
+
+/* The source called name, or NULL. */
+const shoal_rowsrc *shoal_rowsrc_find(const char *name);
+/* The sources' names, for messages: "flow, transitions, retention". */
+extern const char shoal_rowsrc_names[];
+
+/* WHERE's conditions on members. A condition of a SELECT over a row source that is
+ * about members (it names `member`, a layer or a per-member aggregate, and none of the
+ * rows' columns names[0..n_names) nor a select alias), AND-ed with the rest, is taken
+ * by the source: plan splits st's WHERE, leaves the rest in p->where_ast and plans
+ * `SELECT member FROM members WHERE <them>` with st's AS OF (out->plan NULL when
+ * none); run gives the members it keeps as bits in only (n_members / 8 + 1 bytes,
+ * zeroed by the caller); explain appends its lines, saying what it restricts. */
+typedef struct shoal_rowsrc_members {
+    plan *plan;
+    const shoal_node *cond;
+} shoal_rowsrc_members;
+int shoal_rowsrc_members_plan(exec *x, const shoal_stmt *st, plan *p, const char *const *names, int n_names,
+                              shoal_rowsrc_members *out);
+int shoal_rowsrc_members_run(exec *x, const shoal_rowsrc_members *m, uint8_t *only);
+int shoal_rowsrc_members_explain(exec *x, const shoal_rowsrc_members *m, const char *what, char ***lines, int *n_lines);
+
+/* exec.c: a row source hands each of its rows (p->n_src values, borrowed for the call)
+ * to the SELECT over it: WHERE, grouping, sorting, output. 0 or an error (in x->err);
+ * shoal_exec_sink_full is 1 once a LIMIT needs no more rows. */
+int shoal_exec_sink_push(shoal_rowsink *s, const qval *row);
+int shoal_exec_sink_full(const shoal_rowsink *s);
+
+/* flow.c: FROM flow(name) PER unit and FROM transitions(name) [PER unit] — tiers
+ * evaluated at the end of each period and compared. */
+int shoal_flow_plan(exec *x, const shoal_stmt *st, plan *p);
+int shoal_flow_rows(exec *x, plan *p, shoal_rowsink *sink);
+int shoal_flow_explain(exec *x, const plan *p, char ***lines, int *n_lines);
+
+/* retention.c: FROM retention(name) — cohorts by a first event, active members per
+ * period since; and CREATE RETENTION (checked, then kept as its text by views.c). */
+int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p);
+int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink);
+int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines);
+int shoal_retention_create(exec *x, const shoal_stmt *st);
+
+/* activity.c: FROM activity(name) [PER unit] — members active per period, DAU, WAU,
+ * MAU and stickiness; and CREATE ACTIVITY (checked, then kept as its text). */
+int shoal_activity_plan(exec *x, const shoal_stmt *st, plan *p);
+int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink);
+int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines);
+int shoal_activity_create(exec *x, const shoal_stmt *st);
+/* activity.c: FROM lifecycle(name) [PER unit] — per period, the active members by
+ * state (new, returning, resurrecting) and the dormant ones, over an activity. */
+int shoal_lifecycle_plan(exec *x, const shoal_stmt *st, plan *p);
+/* activity.c: FROM stickiness(name) [PER unit] — per period, the members active on
+ * exactly d of its days, for each d. */
+int shoal_stickiness_plan(exec *x, const shoal_stmt *st, plan *p);
+
+#endif

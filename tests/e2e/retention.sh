@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# tests/e2e/retention.sh — CREATE RETENTION and FROM retention(name), checked against
+# sqlite3 over the same events (cohort_data.py: joins that arrive late in the log,
+# members with several joins or none, activity before the join, times near a Shanghai
+# midnight): per day, week and month, bounded and unbounded, AT LEAST n, a filter on
+# the cohort's event and on the activity, AS OF a date, in UTC and in Asia/Shanghai;
+# the errors at their positions; SHOW VIEWS and DROP.
+. "$(dirname "$0")/../lib.sh"
+
+if ! command -v sqlite3 >/dev/null; then
+    fail retention "sqlite3 is not installed (apt-get install sqlite3)"
+    exit 0
+fi
+python3 "$SHOAL_TESTS/e2e/cohort_data.py" 11 600 > "$T/ev.ndjson" || { fail retention-gen; exit 0; }
+"$SHOAL" ingest -q "$T/ev.ndjson" || { fail retention-ingest; exit 0; }
+oracle_load "$T/ev.ndjson" <<'SQL' || { fail retention-oracle-load; exit 0; }
+CREATE VIEW ev AS SELECT rowid AS seq, json_extract(j, '$.ts') AS ts, json_extract(j, '$.member') AS member,
+    json_extract(j, '$.type') AS type, json_extract(j, '$.group') AS grp, json_extract(j, '$.words') AS words FROM raw;
+SQL
+
+# The oracle's SQL for a retention. Times in the data all read YYYY-MM-DDTHH:MM:SS.sssZ,
+# so they compare as text.
+#   ret_sql UNIT OFFSET COHORT-WHERE TYPES ACTIVE-WHERE MODE LEAST NOW CUT [each]
+# UNIT day|week|month; OFFSET the zone's ('+8 hours'); MODE = (bounded) or >= (unbounded);
+# NOW the instant now is; CUT the AS OF instant ('9999' for none); each: a cohort for every
+# period with a join (COHORT BY each(join)), else the first join's.
+ret_sql() {
+    local unit=$1 off=$2 cw=$3 types=$4 aw=$5 op=$6 least=$7 now=$8 cut=$9 each=${10:-}
+    pexpr() {
+        case $unit in
+        day) echo "date($1, '$off')" ;;
+        week) echo "date($1, '$off', '-6 days', 'weekday 1')" ;;
+        month) echo "strftime('%Y-%m', $1, '$off')" ;;
+        esac
+    }
+    pnext() {
+        case $unit in
+        day) echo "date($1, '+' || $2 || ' days')" ;;
+        week) echo "date($1, '+' || (7 * $2) || ' days')" ;;
+        month) echo "strftime('%Y-%m', $1 || '-01', '+' || $2 || ' months')" ;;
+        esac
+    }
+    local nowp jsql
+    nowp=$(pexpr "'$now'")
+    jsql="SELECT member, $(pexpr 'min(ts)') AS c FROM e WHERE type = 'join' AND ($cw) GROUP BY member"
+    [ "$each" = each ] && jsql="SELECT DISTINCT member, $(pexpr ts) AS c FROM e WHERE type = 'join' AND ($cw)"
+    cat <<SQL
+WITH RECURSIVE ks(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM ks WHERE k < 1000),
+e AS (SELECT * FROM ev WHERE ts <= '$cut'),
+j AS ($jsql),
+a AS (SELECT member, $(pexpr ts) AS p FROM e WHERE type IN ($types) AND ($aw) GROUP BY member, p
+      HAVING count(*) >= $least AND p <= $nowp),
+sz AS (SELECT c, count(*) AS n FROM j WHERE c <= $nowp GROUP BY c),
+g AS (SELECT c, n, k, $(pnext c k) AS p FROM sz, ks WHERE $(pnext c k) <= $nowp)
+SELECT c, n, k, (SELECT count(*) FROM j WHERE j.c = g.c AND EXISTS (SELECT 1 FROM a WHERE a.member = j.member AND a.p $op g.p)) AS act,
+       (SELECT count(*) FROM j WHERE j.c = g.c AND EXISTS (SELECT 1 FROM a WHERE a.member = j.member AND a.p $op g.p)) * 1.0 / n
+FROM g ORDER BY c, k
+SQL
+}
+
+# same NAME SHOAL-STATEMENTS SQLITE-SELECT (rows without shoal's header, non-empty)
+same() {
+    local name=$1 q=$2 sql=$3 a b
+    a=$("$SHOAL" query --format csv "$q" 2>&1 | tail -n +2)
+    b=$(sqlite3 -csv "$T/oracle.db" "$sql" 2>&1)
+    if [ -z "$b" ]; then fail "$name" "the oracle returned nothing: $sql"; return; fi
+    if rows_close "$a" "$b"; then ok "$name"; else fail "$name" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
+}
+
+check "retention: CREATE RETENTION, every form" "$SHOAL" query "
+  CREATE RETENTION daily COHORT BY first(join) PER DAY ACTIVE ON post, comment;
+  CREATE RETENTION weekly COHORT BY first(join) PER WEEK ACTIVE ON post, comment, like;
+  CREATE RETENTION monthly COHORT BY first(join) PER MONTH ACTIVE ON post;
+  CREATE RETENTION weekly_unbounded COHORT BY first(join) PER WEEK ACTIVE ON post, comment UNBOUNDED;
+  CREATE RETENTION weekly_2 COHORT BY first(join WHERE group = 'g-1') PER WEEK ACTIVE ON post, like AT LEAST 2 WHERE member != 'm-3';
+  CREATE RETENTION monthly_u2 COHORT BY first(join) PER MONTH ACTIVE ON like, comment UNBOUNDED AT LEAST 3;
+  CREATE RETENTION weekly_each COHORT BY each(join) PER WEEK ACTIVE ON post, comment;
+  CREATE RETENTION daily_each_u COHORT BY each(join WHERE group != 'g-2') PER DAY ACTIVE ON like UNBOUNDED;
+  CREATE RETENTION posting_again COHORT BY each(post) PER WEEK ACTIVE ON post"
+
+NOW=2025-03-20T10:00:00.000Z
+ALL="1 = 1"
+same "retention: per day, UTC" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(daily) ORDER BY cohort, k" \
+    "$(ret_sql day '+0 hours' "$ALL" "'post', 'comment'" "$ALL" = 1 $NOW 9999)"
+same "retention: per week, UTC" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly) ORDER BY cohort, k" \
+    "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)"
+same "retention: per month, UTC" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(monthly) ORDER BY cohort, k" \
+    "$(ret_sql month '+0 hours' "$ALL" "'post'" "$ALL" = 1 $NOW 9999)"
+same "retention: unbounded (in period k or later)" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly_unbounded) ORDER BY cohort, k" \
+    "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment'" "$ALL" '>=' 1 $NOW 9999)"
+same "retention: AT LEAST 2, filters on the cohort's event and on the activity" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly_2) ORDER BY cohort, k" \
+    "$(ret_sql week '+0 hours' "grp = 'g-1'" "'post', 'like'" "member != 'm-3'" = 2 $NOW 9999)"
+same "retention: unbounded AT LEAST 3" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(monthly_u2) ORDER BY cohort, k" \
+    "$(ret_sql month '+0 hours' "$ALL" "'like', 'comment'" "$ALL" '>=' 3 $NOW 9999)"
+same "retention: recurring cohorts, each(join)" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly_each) ORDER BY cohort, k" \
+    "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment'" "$ALL" = 1 $NOW 9999 each)"
+same "retention: recurring cohorts per day, unbounded, with a filter, in Asia/Shanghai" \
+    "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM retention(daily_each_u) ORDER BY cohort, k; SET TIMEZONE = 'UTC'" \
+    "$(ret_sql day '+8 hours' "grp != 'g-2'" "'like'" "$ALL" '>=' 1 $NOW 9999 each)"
+# the same events start the cohorts and make them active (one aggregate in the plan)
+same "retention: recurring cohorts of posters, active on post" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(posting_again) ORDER BY cohort, k" \
+    "$(ret_sql week '+0 hours' "$ALL" "'post'" "$ALL" = 1 $NOW 9999 each | sed "s/type = 'join'/type = 'post'/")"
+CUT=2025-02-10T23:00:00.000Z
+same "retention: AS OF a date (later joins and activity unseen, periods up to its own)" \
+    "SELECT * FROM retention(weekly) ORDER BY cohort, k AS OF '$CUT'" \
+    "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $CUT $CUT)"
+same "retention: DURING keeps the cohorts whose period meets the window" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly) DURING BETWEEN '2025-01-15' AND '2025-02-03' ORDER BY cohort, k" \
+    "SELECT * FROM ($(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)) WHERE c BETWEEN '2025-01-13' AND '2025-02-03'"
+# AS OF SEQ: the records after it are not seen (the late joins are at the end)
+SEQ=$(( $(wc -l < "$T/ev.ndjson") - 60 ))
+same "retention: AS OF SEQ (the last late joins unseen)" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly) ORDER BY cohort, k AS OF SEQ $SEQ" \
+    "$(ret_sql week '+0 hours' "seq <= $SEQ" "'post', 'comment', 'like'" "seq <= $SEQ" = 1 $NOW 9999)"
+same "retention: WHERE, grouping and ordering over the rows" \
+    "SET NOW = '$NOW'; SELECT k, sum(active) AS a, sum(cohort_size) AS n FROM retention(weekly) WHERE cohort >= '2025-01-13' AND k <= 4 GROUP BY k ORDER BY k" \
+    "SELECT k, sum(act), sum(n) FROM ($(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)) WHERE c >= '2025-01-13' AND k <= 4 GROUP BY k ORDER BY k"
+
+# Asia/Shanghai: local days and weeks (the data has joins at 15:59:59.999Z and 16:00Z)
+same "retention: per day in Asia/Shanghai" \
+    "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM retention(daily) ORDER BY cohort, k" \
+    "$(ret_sql day '+8 hours' "$ALL" "'post', 'comment'" "$ALL" = 1 $NOW 9999)"
+same "retention: per week in Asia/Shanghai" \
+    "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM retention(weekly) ORDER BY cohort, k" \
+    "$(ret_sql week '+8 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)"
+"$SHOAL" query "SET TIMEZONE = 'UTC'" >/dev/null
+
+# WHERE's conditions on members restrict the cohorts (a layer, an aggregate); the rest
+# filter the rows
+check "retention: a layer" "$SHOAL" query "CREATE LAYER talkers AS count(comment, like) >= 3"
+TALKERS="member IN (SELECT member FROM ev WHERE type IN ('comment', 'like') GROUP BY member HAVING count(*) >= 3)"
+same "retention: cohorts of the members in a layer" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly) WHERE member IN talkers AND k <= 3 ORDER BY cohort, k" \
+    "SELECT * FROM ($(ret_sql week '+0 hours' "$TALKERS" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)) WHERE k <= 3"
+same "retention: cohorts of the members outside a layer, by an aggregate, AS OF" \
+    "SELECT * FROM retention(weekly) WHERE k <= 3 AND member NOT IN talkers AND count(post) DURING all_time >= 1 ORDER BY cohort, k AS OF '$CUT'" \
+    "SELECT * FROM ($(ret_sql week '+0 hours' "member NOT IN (SELECT member FROM e WHERE type IN ('comment', 'like') GROUP BY member HAVING count(*) >= 3)
+       AND member IN (SELECT member FROM e WHERE type = 'post')" "'post', 'comment', 'like'" "$ALL" = 1 $CUT $CUT)) WHERE k <= 3"
+plan=$("$SHOAL" query "EXPLAIN SELECT * FROM retention(weekly) WHERE member IN talkers AND k <= 3")
+check_grep "retention: EXPLAIN shows the members' query" 'cohorts only of the members for whom member IN talkers holds' "$plan"
+
+# the late joins are in the data, and move members: the answer without them differs
+lates=$(sqlite3 "$T/oracle.db" "SELECT count(*) FROM ev WHERE type = 'join' AND seq > (SELECT max(seq) FROM ev WHERE type != 'join')")
+if [ "$lates" -gt 20 ]; then ok "retention: the data has late joins ($lates)"; else fail "retention: the data has late joins" "$lates"; fi
+several=$(sqlite3 "$T/oracle.db" "SELECT count(*) FROM (SELECT member FROM ev WHERE type = 'join' GROUP BY member HAVING count(*) > 1)")
+none=$(sqlite3 "$T/oracle.db" "SELECT count(DISTINCT member) FROM ev WHERE member NOT IN (SELECT member FROM ev WHERE type = 'join')")
+if [ "$several" -gt 10 ] && [ "$none" -gt 10 ]; then ok "retention: members with several joins ($several) and none ($none)"
+else fail "retention: members with several joins and none" "$several $none"; fi
+total=$("$SHOAL" query --format csv "SET NOW = '2025-12-31'; SELECT sum(cohort_size) FROM retention(daily) WHERE k = 0" | tail -1)
+joined=$(sqlite3 "$T/oracle.db" "SELECT count(DISTINCT member) FROM ev WHERE type = 'join'")
+check_eq "retention: every member with a join is in exactly one cohort" "$total" "$joined"
+
+show=$("$SHOAL" query --format csv "SHOW VIEWS")
+check_grep "retention: SHOW VIEWS lists it" '^weekly,retention,"CREATE RETENTION weekly COHORT BY first\(join\) PER WEEK ACTIVE ON post, comment, like",' "$show"
+plan=$("$SHOAL" query "EXPLAIN SELECT * FROM retention(weekly_2)")
+check_grep "retention: EXPLAIN says what it reads" 'retention weekly_2 PER WEEK: .* cohorts by first\(join WHERE group = .g-1.\), active on post, like WHERE member != .m-3., at least n actions a period' "$plan"
+
+err() {
+    local name=$1 q=$2 want=$3 got
+    got=$("$SHOAL" query "$q" 2>&1)
+    check_eq "$name" "$got" "$want"
+}
+err "retention: COHORT BY takes first()" "CREATE RETENTION r COHORT BY last(join) PER WEEK ACTIVE ON post" \
+'query:1:30: error: a cohort is made by first(TYPE [WHERE …]) or each(TYPE [WHERE …]), e.g. COHORT BY first(join)
+CREATE RETENTION r COHORT BY last(join) PER WEEK ACTIVE ON post
+                             ^~~~~~~~~~'
+err "retention: the unit" "CREATE RETENTION r COHORT BY first(join) PER YEAR ACTIVE ON post" \
+'query:1:46: error: unknown period "YEAR" (expected DAY, WEEK or MONTH)
+CREATE RETENTION r COHORT BY first(join) PER YEAR ACTIVE ON post
+                                             ^~~~'
+err "retention: the words" "CREATE RETENTION r COHORT BY first(join) PER WEEK ACTIVE AT post" \
+'query:1:58: error: expected ON but found "AT"
+CREATE RETENTION r COHORT BY first(join) PER WEEK ACTIVE AT post
+                                                         ^~'
+err "retention: an unknown type" "CREATE RETENTION r COHORT BY first(join) PER WEEK ACTIVE ON pots" \
+'query:1:61: error: unknown event type "pots"
+CREATE RETENTION r COHORT BY first(join) PER WEEK ACTIVE ON pots
+                                                            ^~~~'
+err "retention: an option" "CREATE RETENTION r COHORT BY first(join) PER WEEK ACTIVE ON post ROLLING" \
+'query:1:66: error: expected BOUNDED, UNBOUNDED or AT LEAST n but found "ROLLING"
+CREATE RETENTION r COHORT BY first(join) PER WEEK ACTIVE ON post ROLLING
+                                                                 ^~~~~~~'
+err "retention: unknown" "SELECT * FROM retention(nope)" \
+'query:1:25: error: unknown retention "nope"
+SELECT * FROM retention(nope)
+                        ^~~~'
+check "retention: a layer to confuse with" "$SHOAL" query "CREATE LAYER posters AS count(post) > 0"
+err "retention: a layer is not a retention" "SELECT * FROM retention(posters)" \
+'query:1:25: error: "posters" is a layer, not a retention
+SELECT * FROM retention(posters)
+                        ^~~~~~~'
+err "retention: no PER in the SELECT" "SELECT * FROM retention(weekly) PER DAY" \
+'query:1:37: error: retention(name) has its period in its definition: no PER here
+SELECT * FROM retention(weekly) PER DAY
+                                    ^~~'
+err "retention: the name is taken" "CREATE RETENTION posters COHORT BY first(join) PER WEEK ACTIVE ON post" \
+'query:1:18: error: a layer "posters" already exists
+CREATE RETENTION posters COHORT BY first(join) PER WEEK ACTIVE ON post
+                 ^~~~~~~'
+err "retention: DROP LAYER of a retention" "DROP LAYER weekly" \
+'query:1:12: error: "weekly" is a retention, not a layer
+DROP LAYER weekly
+           ^~~~~~'
+check "retention: CREATE OR REPLACE RETENTION" "$SHOAL" query "CREATE OR REPLACE RETENTION weekly_2 COHORT BY first(join) PER MONTH ACTIVE ON post"
+same "retention: the replaced definition answers" \
+    "SET NOW = '$NOW'; SELECT * FROM retention(weekly_2) ORDER BY cohort, k" \
+    "$(ret_sql month '+0 hours' "$ALL" "'post'" "$ALL" = 1 $NOW 9999)"
+check "retention: DROP RETENTION IF EXISTS of none" "$SHOAL" query "DROP RETENTION IF EXISTS nothing_here"
+check "retention: DROP RETENTION" "$SHOAL" query "DROP RETENTION weekly"
+err "retention: dropped" "SELECT * FROM retention(weekly)" \
+'query:1:25: error: unknown retention "weekly"
+SELECT * FROM retention(weekly)
+                        ^~~~~~'
