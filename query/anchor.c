@@ -52,11 +52,9 @@ static void add(magg *a, const shoal_rec *rec, uint32_t m)
     else if (rp.kind == SHOAL_VAL_NUM) d = rp.v.d, a->num = 1;
     else return;
     if (a->fn == F_SUM || a->fn == F_AVG) {
-        /* an integer sum stays exact until it would overflow; then the rest is a double */
-        if (rp.kind == SHOAL_VAL_NUM || __builtin_add_overflow(a->i[m], iv, &a->i[m])) {
-            a->d[m] += d;
-            a->num = 1;
-        }
+        /* exact, as exec.c's scan adds them (xsum.c) */
+        if (rp.kind == SHOAL_VAL_NUM) shoal_xsum_add_double(&a->x[m], d);
+        else shoal_xsum_add_int(&a->x[m], iv);
     } else if (!a->n[m] || (a->fn == F_MIN ? d < a->d[m] : d > a->d[m])) {
         a->d[m] = d;
     }
