@@ -893,10 +893,10 @@ int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, in
                         const char **text)
 {
     /* the kinds of named definitions, and how a message names one */
-    static const char *const kinds[] = {"layer", "tiers", "retention", "activity"};
-    static const char *const whats[] = {"a layer", "tiers", "a retention", "an activity"};
+    static const char *const kinds[] = {"layer", "tiers", "retention", "activity", "experiment"};
+    static const char *const whats[] = {"a layer", "tiers", "a retention", "an activity", "an experiment"};
     int k = 0;
-    while (k < 3 && strcmp(kind, kinds[k])) k++;
+    while (k < 4 && strcmp(kind, kinds[k])) k++;
     const char *what = whats[k];
     shoal_err quiet;
     shoal_err_clear(&quiet);
@@ -905,7 +905,7 @@ int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, in
         const shoal_stmt *other;
         const char *other_text;
         shoal_viewinfo vi;
-        for (int o = 0; o < 4; o++) {
+        for (int o = 0; o < 5; o++) {
             shoal_err_clear(&quiet);
             if (o != k && def_parse(x, name, kinds[o], &other, &other_text, &quiet) == 0)
                 return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "\"%s\" is %s, not %s", name, whats[o], what);
