@@ -170,6 +170,18 @@ static shoal_node *binop(exec *x, int op, shoal_node *a, shoal_node *b, int off,
     return n;
 }
 
+/* Whether some event has property name: 1, 0, or an error. */
+static int prop_known(exec *x, const char *name)
+{
+    uint32_t id;
+    shoal_err e;
+    shoal_err_clear(&e);
+    int rc = shoal_dict_id(x->r, SHOAL_NS_PROP, name, strlen(name), &id, &e);
+    if (rc == SHOAL_ENOTFOUND) return 0;
+    if (rc < 0) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    return 1;
+}
+
 /* count(TYPE WHERE <filter>), positions at the EXPOSURE clause */
 static shoal_node *exposures(exec *x, const shoal_experiment *e, const char *fn, shoal_node *filter)
 {
@@ -194,9 +206,17 @@ static int compile_def(exec *x, const shoal_stmt *st, const expdef *d, const sho
 {
     const shoal_experiment *e = st->exp;
     int off = e->type->off, len = e->type->len;
-    /* experiment = 'name' [AND (where)] */
-    shoal_node *f = binop(x, SHOAL_OP_EQ, str_node(x, SHOAL_AST_NAME, "experiment", off, len),
-                          str_node(x, SHOAL_AST_STR, d->name, off, len), off, len);
+    /* experiment = 'name' [AND (where)]; FALSE while no event has an experiment, and no
+     * arm counted while none has an arm (the names are not properties yet) */
+    int has_exp = prop_known(x, "experiment"), has_arm = prop_known(x, "arm");
+    if (has_exp < 0 || has_arm < 0) return has_exp < 0 ? has_exp : has_arm;
+    shoal_node *f;
+    if (has_exp) {
+        f = binop(x, SHOAL_OP_EQ, str_node(x, SHOAL_AST_NAME, "experiment", off, len),
+                  str_node(x, SHOAL_AST_STR, d->name, off, len), off, len);
+    } else if ((f = node(x, SHOAL_AST_BOOL, off, len))) {
+        f->i = 0;
+    }
     if (!f) return nomem(x);
     if (e->where && !(f = binop(x, SHOAL_OP_AND, f, e->where, off, len))) return nomem(x);
     int n_items = 1 + 1 + d->n_arms + 1 + d->n_metrics;
@@ -208,18 +228,21 @@ static int compile_def(exec *x, const shoal_stmt *st, const expdef *d, const sho
     shoal_node *anchor = exposures(x, e, "first", f);
     if (!anchor) return nomem(x);
     items[k++].expr = anchor;
-    for (int i = 0; i < d->n_arms; i++) {
-        shoal_node *eq = binop(x, SHOAL_OP_EQ, str_node(x, SHOAL_AST_NAME, "arm", off, len),
-                               str_node(x, SHOAL_AST_STR, d->arm[i], off, len), off, len);
+    for (int i = 0; i <= d->n_arms; i++) {
+        /* arm = 'a' for each arm, then arm IS NOT NULL; or FALSE */
+        shoal_node *eq = NULL;
+        if (!has_arm) {
+            if ((eq = node(x, SHOAL_AST_BOOL, off, len))) eq->i = 0;
+        } else if (i < d->n_arms) {
+            eq = binop(x, SHOAL_OP_EQ, str_node(x, SHOAL_AST_NAME, "arm", off, len),
+                       str_node(x, SHOAL_AST_STR, d->arm[i], off, len), off, len);
+        } else if ((eq = node(x, SHOAL_AST_ISNULL, off, len))) {
+            eq->flags |= SHOAL_AST_F_NOT;
+            if (!(eq->a = str_node(x, SHOAL_AST_NAME, "arm", off, len))) eq = NULL;
+        }
         if (!eq || !(eq = binop(x, SHOAL_OP_AND, f, eq, off, len)) || !(items[k++].expr = exposures(x, e, "count", eq)))
             return nomem(x);
     }
-    shoal_node *has = node(x, SHOAL_AST_ISNULL, off, len);
-    if (!has) return nomem(x);
-    has->a = str_node(x, SHOAL_AST_NAME, "arm", off, len);
-    has->flags |= SHOAL_AST_F_NOT;
-    if (!has->a || !(has = binop(x, SHOAL_OP_AND, f, has, off, len)) || !(items[k++].expr = exposures(x, e, "count", has)))
-        return nomem(x);
     for (const shoal_item *m = e->metrics; m; m = m->next) {
         const shoal_node *c0 = m->expr->kind == SHOAL_AST_BINOP ? m->expr->a : m->expr;
         shoal_node *c = shoal_arena_alloc(x->a, sizeof *c);
@@ -291,6 +314,42 @@ static int experiment_find(exec *x, const char *name, int off, int len, const sh
         return shoal_err_set(x->err, rc, off, len, "experiment \"%s\": %s", name,
                              (*def)->exp ? quiet.msg : "its definition is not a CREATE EXPERIMENT");
     return 0;
+}
+
+/* ---------------------------------------------------------------- arm() */
+
+int shoal_experiment_arm_compile(exec *x, const char *name, int off, int len, const void **ctx)
+{
+    expdef *d = shoal_arena_alloc(x->a, sizeof *d);
+    if (!d) return nomem(x);
+    const shoal_stmt *def;
+    const char *text;
+    int rc = experiment_find(x, name, off, len, &def, &text, d);
+    if (rc) return rc;
+    *ctx = d;
+    return 0;
+}
+
+void shoal_experiment_arm_eval(exec *x, qval *a, int n, qval *out)
+{
+    const expdef *d = x->fn_ctx;
+    (void)n;
+    out->t = V_NULL;
+    shoal_str s = {0};
+    if (a[0].t == V_STR) {
+        s.ptr = a[0].u.s;
+        s.len = a[0].n;
+    } else if (a[0].t == V_ID && a[0].ns == SHOAL_NS_MEMBER) {
+        shoal_err e;
+        shoal_err_clear(&e);
+        if (shoal_dict_str(x->r, SHOAL_NS_MEMBER, (uint32_t)a[0].u.i, &s, &e)) return;
+    } else {
+        return;   /* NULL, or not a member's name */
+    }
+    const char *arm = d->arm[arm_of_hash(d, shoal_experiment_hash(d->salt, (size_t)d->salt_len, s.ptr ? s.ptr : "", s.len))];
+    out->t = V_STR;
+    out->u.s = arm;
+    out->n = (uint32_t)strlen(arm);
 }
 
 /* ---------------------------------------------------------------- plan */

@@ -813,8 +813,27 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
     return e;
 }
 
+/* arm('experiment', member): the arm the experiment's hash gives the member (its
+ * definition read here, once). */
+static cx *compile_arm(cctx *c, const shoal_node *n, int mode)
+{
+    if (n->win || n->anc || n->filter || (n->flags & (SHOAL_AST_F_STAR | SHOAL_AST_F_DISTINCT)) || !n->list || n->list->n != 2)
+        return fail(c, n->off, n->len, "%s", "expected arm('experiment', member)");
+    const shoal_node *name = n->list->head;
+    if (name->kind != SHOAL_AST_STR) return fail(c, name->off, name->len, "%s", "arm()'s first argument is an experiment's name in quotes");
+    cx *e = newx(c, X_FUNC, n);
+    if (!e) return NULL;
+    e->n = 1;
+    if (!(e->v = zalloc(c->x, sizeof(cx *))) || !(e->v[0] = compile(c, name->next, mode))) return NULL;
+    if (shoal_experiment_arm_compile(c->x, name->s, name->off, name->len, &e->ctx)) return NULL;
+    e->fn = shoal_experiment_arm_eval;
+    e->rt = V_STR;
+    return e;
+}
+
 static cx *compile_call(cctx *c, const shoal_node *n, int mode)
 {
+    if (!strcasecmp(n->s, "arm")) return compile_arm(c, n, mode);
     const func *f = shoal_func_find(n->s);
     if (!f) return fail(c, n->off, (int)strlen(n->s), "unknown function \"%s\"", n->s);
     int nargs = n->list ? n->list->n : 0;
