@@ -16,11 +16,12 @@ python3 "$SHOAL_TESTS/e2e/experiment_data.py" 5 1500 0.2 > "$T/ev.ndjson" || { f
 N_EV=$(wc -l < "$T/ev.ndjson")
 D=86400000
 oracle_load "$T/ev.ndjson" <<SQL || { fail experiment-oracle-load; exit 0; }
-CREATE VIEW ev AS SELECT rowid AS seq,
+CREATE TABLE ev AS SELECT rowid AS seq,
     CAST(round((julianday(json_extract(j, '\$.ts')) - 2440587.5) * 86400000) AS INTEGER) AS ms,
     json_extract(j, '\$.member') AS member, json_extract(j, '\$.type') AS type,
     json_extract(j, '\$.experiment') AS experiment, json_extract(j, '\$.arm') AS arm,
     json_extract(j, '\$.amount') AS amount FROM raw;
+CREATE INDEX ev_member ON ev(member, type, ms);
 SQL
 # the oracle's per-arm rows, as of sequence \$1: metric, arm, n, mean, sd
 oracle_arms() {
@@ -113,6 +114,26 @@ check_eq "experiment: the hash's split passes the SRM check" "$u" true
 got=$("$SHOAL" query --format csv "SELECT arm('ritual', member) AS a, count(*) FROM members GROUP BY a ORDER BY a" 2>&1 | tail -n +2 | tr '\n' ' ')
 u=$("$SHOAL" query --format csv "SELECT arm, units FROM experiment(ritual)" | tail -n +2 | tr '\n' ' ')
 check_eq "experiment: arm() agrees with the evaluation's assignment" "$got" "$u"
+# shoal gen's planted effect: --lift F makes the ritual arm's posts in the 7 days after
+# exposure (1 + F) times control's; the relative CI covers it (and 0 without a lift);
+# --skew drops ritual exposures and SRM fires
+GDEF="CREATE EXPERIMENT welcome_ritual ARMS (control 50, ritual 50) METRICS (posts = count(post) WITHIN 7 DAYS) EXPOSURE exposure"
+for case in "1 1" "0 0"; do
+    set -- $case
+    export SHOAL_DB="$T/lift$1"
+    "$SHOAL" gen --events 300000 --seed 4 --lift "$1" > "$T/lift.ndjson" && "$SHOAL" ingest -q "$T/lift.ndjson" && "$SHOAL" query "$GDEF" >/dev/null
+    got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(welcome_ritual) WHERE arm = 'ritual' AND rel_lo < $2 AND rel_hi > $2 AND decision_ready" | tail -1)
+    check_eq "experiment: gen --lift $1, the relative CI covers $2" "$got" 1
+done
+export SHOAL_DB="$T/lift1"
+got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(welcome_ritual) WHERE arm = 'ritual' AND p < 0.05" | tail -1)
+check_eq "experiment: gen --lift 1 is found (p < 0.05)" "$got" 1
+export SHOAL_DB="$T/gskew"
+"$SHOAL" gen --events 300000 --seed 4 --skew 0.1 > "$T/gskew.ndjson" && "$SHOAL" ingest -q "$T/gskew.ndjson" && "$SHOAL" query "$GDEF" >/dev/null
+got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(welcome_ritual) WHERE NOT decision_ready AND srm_p < 0.001 AND warning LIKE 'SAMPLE RATIO MISMATCH%'" | tail -1)
+check_eq "experiment: gen --skew 0.1 fires SRM" "$got" 2
+check_status "experiment: gen --lift refuses a negative lift" 2 "$SHOAL" gen --events 10 --lift -1
+
 # errors at their positions
 export SHOAL_DB="$T/db"
 err() {
