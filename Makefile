@@ -6,7 +6,8 @@
 #   make demo        deps, build, generate demo data, ingest it, print a summary
 #   make bench       figures against DuckDB and SQLite (bench/run)
 #   make deps        install missing Debian packages (apt-get, as root): the build's
-#                    libraries and tools, and sqlite3, python3 and script for the tests
+#                    libraries and tools, and sqlite3, python3, script and chromium
+#                    (a headless browser for the dashboard's test) for the tests
 #   make case-study  rerun docs/CASE-STUDY.md's statements and paste their outputs
 
 MODE ?= release
@@ -159,9 +160,13 @@ demo: deps all
 	    count(DISTINCT member) AS speakers, count(*) AS messages FROM events \
 	    WHERE type IN (post, comment, reply) DURING last 30 days \
 	    GROUP BY group ORDER BY speakers DESC LIMIT 5"
+	@echo "-- the community dashboard: dashboards/community.shoal run on one snapshot (shoal batch)"
+	$(BIN) --db $(DEMO_DB) batch dashboards/community.shoal --out build/demo/dashboard --as-of 2025-06-30T23:59:59Z --quiet
 	@echo
 	@echo "The demo database is $(DEMO_DB); ask it more with"
 	@echo "  $(BIN) --db $(DEMO_DB) repl"
+	@echo "The dashboard (open it in a browser; its CSV and JSON files are beside it):"
+	@echo "  $(abspath build/demo/dashboard/index.html)"
 
 bench: all
 	bash bench/run $(BENCH_SIZES)
@@ -184,6 +189,7 @@ deps:
 	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
 	command -v python3 >/dev/null || missing="$$missing python3"; \
 	command -v script >/dev/null || missing="$$missing bsdutils"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
 	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -20,6 +20,8 @@ int shoal_cmd_check(const char *db_path, int argc, char **argv);
 int shoal_cmd_rebuild(const char *db_path, int argc, char **argv);
 int shoal_cmd_query(const char *db_path, int argc, char **argv);
 int shoal_cmd_repl(const char *db_path, int argc, char **argv);
+int shoal_cmd_batch(const char *db_path, int argc, char **argv);
+extern const char shoal_cmd_batch_usage[];
 extern const char shoal_cmd_ingest_usage[], shoal_cmd_import_usage[], shoal_cmd_stats_usage[],
     shoal_cmd_log_usage[], shoal_cmd_check_usage[], shoal_cmd_rebuild_usage[], shoal_cmd_query_usage[],
     shoal_cmd_repl_usage[];
@@ -93,6 +95,9 @@ void shoal_cli_progress_on_tty(shoal_db *db);
 
 /* Writes s as a JSON string literal (quotes included) to f. */
 void shoal_cli_json_str(FILE *f, const char *s, size_t n);
+
+/* The SHA-256 of data[0..n) as 64 lowercase hex digits and a NUL (sha256.c). */
+void shoal_cli_sha256(const void *data, size_t n, char hex[65]);
 
 /* Writes a finite double in the shortest form that reads back to the same value. */
 void shoal_cli_num(FILE *f, double d);

@@ -33,6 +33,7 @@ static const command commands[] = {
     {"log", shoal_cmd_log, shoal_cmd_log_usage, "print events back out as NDJSON", 0},
     {"import", shoal_cmd_import, shoal_cmd_import_usage, "import a data dump (stackexchange DIR)", 0},
     {"query", shoal_cmd_query, shoal_cmd_query_usage, "run statements of the query language", 1},
+    {"batch", shoal_cmd_batch, shoal_cmd_batch_usage, "run a script into CSV, JSON and an HTML dashboard", 1},
     {"repl", shoal_cmd_repl, shoal_cmd_repl_usage, "ask questions interactively", 1},
     {"gen", cmd_gen, shoal_cmd_gen_usage, "generate realistic, deterministic community events", 0},
     {"check", shoal_cmd_check, shoal_cmd_check_usage, "verify that the log, id index, dictionary and views agree", 0},

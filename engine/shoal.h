@@ -521,6 +521,27 @@ void shoal_session_set_status(shoal_session *s, shoal_status_fn fn, void *ctx);
 /* While *flag is non-zero the running statement stops with SHOAL_ECANCEL. Borrowed. */
 void shoal_session_set_cancel(shoal_session *s, volatile int *flag);
 
+/* A second output: every result is also written in format (SHOAL_OUT_*) to fn, as
+ * the same rows (a batch job writes CSV and JSON of each result). format 0: none. */
+void shoal_session_set_tee(shoal_session *s, int format, shoal_write_fn fn, void *ctx);
+
+/* Told before each statement of shoal_query_run runs, with its byte span in the text:
+ * [off, off + len). Returns 0, or non-zero to stop before it (SHOAL_EIO). */
+typedef int (*shoal_stmt_fn)(void *ctx, size_t off, size_t len);
+void shoal_session_set_on_statement(shoal_session *s, shoal_stmt_fn fn, void *ctx);
+
+/* on = 1 pins one snapshot for the session's statements: the first statement that
+ * reads opens it (one LMDB read transaction) and every later one reads the same log,
+ * views and definitions, whatever is appended meanwhile; the time zone is read once.
+ * Statements that write (CREATE, DROP, SET DATABASE TIMEZONE) may come before it, not after
+ * (SHOAL_ESEMANTIC at the statement: the snapshot would not see them). on = 0 closes
+ * it. Keep it for one job: an open snapshot keeps old pages from being reused. */
+void shoal_session_pin(shoal_session *s, int on);
+/* The pinned snapshot, opened now when no statement has yet.
+ * [out] out  borrowed: valid until shoal_session_pin(s, 0) or shoal_session_free.
+ * Returns: SHOAL_OK, SHOAL_EINVAL (not pinned), SHOAL_ESTORE, SHOAL_ENOMEM. */
+int shoal_session_snapshot(shoal_session *s, shoal_reader **out, shoal_err *err);
+
 /* The format named "table", "csv", "json", "ndjson" or "markdown" (also "md"), or 0. */
 int shoal_query_format_parse(const char *name);
 const char *shoal_query_format_name(int format);

@@ -21,7 +21,33 @@ shoal_node *shoal_ast_node(shoal_parse_ctx *c, int kind, shoal_loc loc)
     n->kind = kind;
     n->off = loc.off;
     n->len = loc.len;
+    if (c->last_made) c->last_made->made = n;
+    else c->first_made = n;
+    c->last_made = n;
     return n;
+}
+
+static int deeper(int d, const shoal_node *k) { return k && k->depth > d ? k->depth : d; }
+
+int shoal_ast_check_depth(shoal_parse_ctx *c)
+{
+    for (shoal_node *n = c->first_made; n; n = n->made) {
+        int d = deeper(deeper(deeper(deeper(0, n->a), n->b), n->c), n->filter);
+        if (n->list)
+            for (const shoal_node *k = n->list->head; k; k = k->next) d = deeper(d, k);
+        n->depth = d + 1;
+        if (n->depth <= SHOAL_AST_MAX_DEPTH) continue;
+        int off = n->off, end = n->off + n->len;
+        if (n->kind == SHOAL_AST_BINOP && n->a && n->b) {
+            /* the operator (after its left operand and any ')' closing it) to the end */
+            off = n->a->off + n->a->len;
+            while (off < end && (c->src[off] == ' ' || c->src[off] == '\t' || c->src[off] == '\n' ||
+                                 c->src[off] == '\r' || c->src[off] == ')'))
+                off++;
+        }
+        return shoal_err_set(c->err, SHOAL_ESYNTAX, off, end - off, "the statement is nested too deeply");
+    }
+    return 0;
 }
 
 shoal_node *shoal_ast_binop(shoal_parse_ctx *c, int op, shoal_node *a, shoal_node *b, shoal_loc loc)

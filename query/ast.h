@@ -99,6 +99,8 @@ struct shoal_node {
     shoal_window *win;    /* CALL: … DURING win */
     shoal_anchor *anc;    /* CALL: … WITHIN N UNIT AFTER|BEFORE|OF anchor */
     shoal_node *next;     /* in a list */
+    int depth;            /* levels of nodes from here down (shoal_ast_check_depth) */
+    shoal_node *made;     /* the node made after this one: children come before parents */
 };
 
 struct shoal_nlist {
@@ -215,6 +217,7 @@ typedef struct shoal_parse_ctx {
     size_t n_src;
     shoal_stmt *head, *tail;   /* the statements, in order */
     int n_stmts;
+    shoal_node *first_made, *last_made;   /* every node, in the order made */
 } shoal_parse_ctx;
 
 /* The scanner's extra state (yyextra). */
@@ -242,6 +245,18 @@ void shoal_ast_add_stmt(shoal_parse_ctx *c, shoal_stmt *s);
 /* Lexer helpers: copy a token's text into the arena, unescaping '' in strings. */
 char *shoal_ast_strdup(shoal_parse_ctx *c, const char *s, size_t n);
 char *shoal_ast_unquote(shoal_parse_ctx *c, const char *s, size_t n, char q, int *out_n);
+
+/* The deepest expression a statement may hold (SQLite's SQLITE_MAX_EXPR_DEPTH): every
+ * later stage (resolve, plan, evaluation, EXPLAIN, layers) walks expressions by
+ * recursion, so a deeper one (a chain of 30,000 '+' or OR) is refused here, with the
+ * message bison gives a full stack, instead of overflowing the C stack there. */
+#define SHOAL_AST_MAX_DEPTH 1000
+
+/* Measures every node's depth, once parsing is done (the nodes in the order they were
+ * made: a node's children are made before it). Returns 0, or SHOAL_ESYNTAX with "the
+ * statement is nested too deeply" at the first node past SHOAL_AST_MAX_DEPTH: for an
+ * operator, its operator and right operand. */
+int shoal_ast_check_depth(shoal_parse_ctx *c);
 
 /* Parses src into c->head… (all statements). Returns SHOAL_OK, SHOAL_ESYNTAX or
  * SHOAL_ENOMEM with the first error in c->err. */

@@ -19,8 +19,10 @@
 #include "rowsrc.h"
 #include "scan.h"
 
-/* How often the scan looks at the cancel flag: a power of two, about a millisecond. */
-#define CANCEL_EVERY 65536
+/* How often long loops look at the cancel flag: a power of two. A record costs some
+ * 15 ns, but one with a heavy WHERE (an IN list of thousands) costs microseconds, and
+ * every 65536 records was then seconds between looks; a look is one load. */
+#define CANCEL_EVERY 1024
 
 /* ---------------------------------------------------------------- eval */
 
@@ -77,11 +79,7 @@ static void magg_val(const magg *g, uint32_t m, qval *out)
         break;
     case F_MIN:
     case F_MAX:
-        if (n) {
-            double d = g->d[m];
-            if (!g->num && d >= -9007199254740992.0 && d <= 9007199254740992.0) { out->t = V_INT; out->u.i = (int64_t)d; }
-            else { out->t = V_NUM; out->u.d = d; }
-        }
+        if (n) *out = g->v[m];
         break;
     case F_FIRST:
     case F_LAST:
@@ -102,20 +100,76 @@ static int num_of(const qval *v, double *d, int64_t *i)
     }
 }
 
-static void arith(int op, const qval *a, const qval *b, qval *out)
+/* A duration of ms milliseconds (a double: a duration times or over a number), or NULL
+ * when it does not fit. */
+static void dur_of(double ms, qval *out)
 {
+    if (!(ms > -9.2e18 && ms < 9.2e18)) return;
+    out->t = V_DUR;
+    out->u.i = llround(ms);
+}
+
+/* a <op> b, typed as shoal_val_arith_type says (the planner refuses what it does not
+ * define when it knows the types; a property's value that is not a number is NULL) */
+static void arith(exec *x, int op, const qval *a, const qval *b, qval *out)
+{
+    out->t = V_NULL;
+    if (a->t == V_NULL || b->t == V_NULL) return;
+    int rt = shoal_val_arith_type(op, a->t, b->t);
+    if (rt < 0) return;
     double da = 0, db = 0;
     int64_t ia = 0, ib = 0;
     int ka = num_of(a, &da, &ia), kb = num_of(b, &db, &ib);
-    out->t = V_NULL;
-    if (!ka || !kb) return;
-    /* Instants and durations: ts ± duration, ts - ts. */
-    int rt = V_INT;
-    if (a->t == V_TS && b->t == V_DUR && (op == SHOAL_OP_ADD || op == SHOAL_OP_SUB)) rt = V_TS;
-    else if (a->t == V_DUR && b->t == V_TS && op == SHOAL_OP_ADD) rt = V_TS;
-    else if (a->t == V_TS && b->t == V_TS && op == SHOAL_OP_SUB) rt = V_DUR;
-    else if (a->t == V_DUR && b->t == V_DUR && (op == SHOAL_OP_ADD || op == SHOAL_OP_SUB)) rt = V_DUR;
-    else if (a->t == V_DATE && (b->t == V_INT) && (op == SHOAL_OP_ADD || op == SHOAL_OP_SUB)) rt = V_DATE;
+    if (rt == V_NUM || rt == V_INT) {
+        if (a->t == V_DUR) {   /* duration / duration */
+            if (ib == 0) return;
+            out->t = V_NUM;
+            out->u.d = (double)ia / (double)ib;
+            return;
+        }
+    } else if (rt == V_DUR && (op == SHOAL_OP_MUL || op == SHOAL_OP_DIV)) {
+        /* a duration times or over a number: whole milliseconds */
+        const qval *dur = a->t == V_DUR ? a : b;
+        int kn = a->t == V_DUR ? kb : ka;
+        int64_t in = a->t == V_DUR ? ib : ia, r;
+        double dn = a->t == V_DUR ? db : da;
+        if (op == SHOAL_OP_DIV) {
+            if (dn == 0) return;
+            if (kn == 1 && dur->u.i % in == 0) {
+                out->t = V_DUR;
+                out->u.i = in == -1 ? -dur->u.i : dur->u.i / in;   /* INT64_MIN / -1 is out of range */
+                if (in == -1 && dur->u.i == INT64_MIN) out->t = V_NULL;
+                return;
+            }
+            dur_of((double)dur->u.i / dn, out);
+            return;
+        }
+        if (kn == 1) {
+            if (!__builtin_mul_overflow(dur->u.i, in, &r)) out->t = V_DUR, out->u.i = r;
+            return;
+        }
+        dur_of((double)dur->u.i * dn, out);
+        return;
+    } else {
+        /* times and durations: whole milliseconds, days or months; a day or a month with
+         * an instant or a duration is its first instant */
+        qval pa = *a, pb = *b;
+        shoal_val_promote(x, &pa, &pb);
+        int64_t r;
+        int ovf;
+        switch (op) {
+        case SHOAL_OP_ADD: ovf = __builtin_add_overflow(pa.u.i, pb.u.i, &r); break;
+        case SHOAL_OP_SUB: ovf = __builtin_sub_overflow(pa.u.i, pb.u.i, &r); break;
+        default:
+            if (pb.u.i == 0 || (pa.u.i == INT64_MIN && pb.u.i == -1)) return;
+            r = pa.u.i % pb.u.i;
+            ovf = 0;
+        }
+        if (ovf) return;
+        out->t = (uint8_t)rt;
+        out->u.i = r;
+        return;
+    }
     if (op == SHOAL_OP_DIV) {
         if (db == 0) return;
         out->t = V_NUM;
@@ -134,7 +188,7 @@ static void arith(int op, const qval *a, const qval *b, qval *out)
             r = ia % ib;
         }
         if (!ovf) {
-            out->t = (uint8_t)rt;
+            out->t = V_INT;
             out->u.i = r;
             return;
         }
@@ -307,7 +361,7 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
     case X_ARITH:
         shoal_exec_eval(x, e->a, &a);
         shoal_exec_eval(x, e->b, &b);
-        arith(e->sub, &a, &b, out);
+        arith(x, e->sub, &a, &b, out);
         return;
     case X_CMP: {
         mcmp mc;
@@ -583,6 +637,18 @@ static group *find_group(run *g, const qval *keys)
     return q;
 }
 
+/* sum, avg or median (node) of text: an error at it, as per member (text_in_sum) */
+static int text_in_agg(exec *x, const shoal_node *node, const qval *v)
+{
+    const char *s;
+    uint32_t n;
+    if (shoal_val_str(x, v, &s, &n)) s = "", n = 0;
+    int k = node->len > 60 ? 60 : node->len;
+    return shoal_err_set(x->err, SHOAL_ESEMANTIC, node->off, node->len,
+                         "%.*s%s takes numbers, but its argument is text here (\"%.*s%s\")", k, x->src + node->off,
+                         k < node->len ? "…" : "", n > 40 ? 40 : (int)n, s, n > 40 ? "…" : "");
+}
+
 /* The row in x->row into group q, w times over (w > 1 only for the alike members'
  * row, whose aggregates shoal_exec_alike allows: count, sum, avg, min and max, where w equal
  * rows are one row weighed; a DISTINCT one sees the value once, as it would). */
@@ -615,7 +681,9 @@ static int accumulate(run *g, group *q, int64_t w)
         case F_SUM:
         case F_AVG:
             kind = num_of(&v, &d, &i);
-            if (!kind) break;
+            if (!kind) return text_in_agg(x, ra->node, &v);
+            /* the values' one type (a sum or a mean of durations is a duration), or NULL */
+            a->v.t = a->n == 0 || a->v.t == v.t ? v.t : V_NULL;
             a->n += wk;
             /* an integer sum stays exact until it would overflow; then the rest is a double */
             if (kind == 1 && !__builtin_mul_overflow(i, wk, &wi) && !__builtin_add_overflow(a->isum, wi, &is)) {
@@ -636,7 +704,8 @@ static int accumulate(run *g, group *q, int64_t w)
             break;
         }
         case F_MEDIAN:
-            if (!num_of(&v, &d, &i)) break;
+            if (!num_of(&v, &d, &i)) return text_in_agg(x, ra->node, &v);
+            a->v.t = a->n == 0 || a->v.t == v.t ? v.t : V_NULL;
             if (a->n_vals == a->cap_vals) {
                 /* Grows by doubling inside the arena: at most twice the values' size. */
                 uint32_t cap = a->cap_vals ? a->cap_vals * 2 : 16;
@@ -662,13 +731,28 @@ static int accumulate(run *g, group *q, int64_t w)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* a median's values in order; cancelled, all tie, so the sort runs out (row_cmp) */
+static int cmp_double(const void *a, const void *b, void *ctx)
 {
+    const exec *e = ctx;
+    if (e->cancel && *e->cancel) return 0;
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-static void acc_val(const ragg *ra, const acc *a, qval *out)
+/* A sum, mean or median d of values that were all durations (or, but for a sum, all
+ * instants) is one too, in whole milliseconds. */
+static void as_kind(const acc *a, int fn, qval *out)
+{
+    if (out->t == V_NULL || !(a->v.t == V_DUR || (a->v.t == V_TS && fn != F_SUM))) return;
+    double d = out->t == V_NUM ? out->u.d : (double)out->u.i;
+    out->t = V_NULL;
+    if (!(d > -9.2e18 && d < 9.2e18)) return;
+    out->t = a->v.t;
+    out->u.i = llround(d);
+}
+
+static void acc_val(exec *x, const ragg *ra, const acc *a, qval *out)
 {
     out->t = V_NULL;
     switch (ra->fn) {
@@ -677,17 +761,20 @@ static void acc_val(const ragg *ra, const acc *a, qval *out)
         if (!a->n) break;
         if (a->num) { out->t = V_NUM; out->u.d = a->dsum + (double)a->isum; }
         else { out->t = V_INT; out->u.i = a->isum; }
+        as_kind(a, ra->fn, out);
         break;
     case F_AVG:
         if (a->n) { out->t = V_NUM; out->u.d = (a->dsum + (double)a->isum) / (double)a->n; }
+        as_kind(a, ra->fn, out);
         break;
     case F_MEDIAN:
         /* The middle value, or the mean of the two middle ones (SQL's median). */
         if (!a->n_vals) break;
-        qsort(a->vals, a->n_vals, sizeof *a->vals, cmp_double);
+        qsort_r(a->vals, a->n_vals, sizeof *a->vals, cmp_double, x);
         out->t = V_NUM;
         out->u.d = a->n_vals % 2 ? a->vals[a->n_vals / 2]
                                  : (a->vals[a->n_vals / 2 - 1] + a->vals[a->n_vals / 2]) / 2;
+        as_kind(a, ra->fn, out);
         break;
     default:
         if (a->n) *out = a->v;
@@ -785,6 +872,24 @@ static void name_of(exec *x, qval *v)
     v->n = len;
 }
 
+/* How many rows ORDER BY … LIMIT keeps: LIMIT + OFFSET, saturated (LIMIT
+ * 9223372036854775807 OFFSET 5 must not wrap to a small number, which made every row
+ * re-sort the rows kept); SIZE_MAX without a LIMIT. */
+static size_t rows_kept(const plan *p)
+{
+    if (p->limit < 0) return SIZE_MAX;
+    uint64_t k = (uint64_t)p->limit + (uint64_t)(p->offset > 0 ? p->offset : 0);   /* < 2^64: both < 2^63 */
+    return k > SIZE_MAX ? SIZE_MAX : (size_t)k;
+}
+
+/* When the rows kept for ORDER BY … LIMIT are compacted: at twice the rows kept, plus
+ * some, and never when that passes what memory can hold anyway. */
+static size_t compact_at(const plan *p)
+{
+    size_t k = rows_kept(p);
+    return k < (SIZE_MAX - 1024) / 2 ? 2 * k + 1024 : SIZE_MAX;
+}
+
 /* ORDER BY … LIMIT k keeps only the best k rows (plus OFFSET): when twice that many
  * have piled up, sort, keep the first k and move them to a fresh arena, so memory
  * stays proportional to k and not to the rows scanned. */
@@ -792,7 +897,7 @@ static int compact(run *g)
 {
     exec *x = g->x;
     plan *p = g->p;
-    size_t k = (size_t)(p->limit + p->offset);
+    size_t k = rows_kept(p);
     sort_rows(g);
     shoal_arena *na = shoal_arena_new();
     if (!na) return nomem(x);
@@ -860,7 +965,7 @@ static int emit(run *g, const rowctx *r)
         if (!g->keytmp && !(g->keytmp = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)p->n_order))) return nomem(x);
         for (int i = 0; i < p->n_order; i++) shoal_exec_eval(x, p->order[i], &g->keytmp[i]);
         orow probe = {NULL, g->keytmp, g->n_made};
-        if (row_cmp(&probe, &g->rows[p->limit + p->offset - 1], g) >= 0) {
+        if (row_cmp(&probe, &g->rows[rows_kept(p) - 1], g) >= 0) {
             x->row = (rowctx *)r;
             return 0;
         }
@@ -891,7 +996,7 @@ static int emit(run *g, const rowctx *r)
     }
     g->n_rows++;
     x->row = (rowctx *)r;
-    if (p->limit >= 0 && g->n_rows >= 2 * (size_t)(p->limit + p->offset) + 1024) return compact(g);
+    if (g->n_rows >= compact_at(p)) return compact(g);
     return 0;
 }
 
@@ -936,6 +1041,9 @@ static int row_cmp(const void *a, const void *b, void *ctx)
     const plan *sort_p = g->p;
     exec *sort_x = g->x;
     const orow *ra = a, *rb = b;
+    /* Cancelled: every row ties, so the sort runs out at once (its result is not used;
+     * "equal" keeps the order consistent, which the sort's loops rely on). */
+    if (sort_x->cancel && *sort_x->cancel) return 0;
     for (int i = 0; i < sort_p->n_order; i++) {
         const qval *va = &ra->keys[i], *vb = &rb->keys[i];
         int c;
@@ -950,6 +1058,46 @@ static int row_cmp(const void *a, const void *b, void *ctx)
 }
 
 /* ---------------------------------------------------------------- sources */
+
+/* A per-member min or max of a property (plan.h's magg.v): its values as they are
+ * (numbers, booleans, text), ordered as over events (shoal_val_cmp: numbers before
+ * text). Text inline in the record is copied, since the record goes with the step. */
+int shoal_exec_magg_minmax(exec *x, magg *a, uint32_t m, const shoal_rprop *rp)
+{
+    qval v;
+    prop_val(rp, &v);
+    qval *cur = &a->v[m];
+    if (a->n[m]++) {
+        int c;
+        if ((v.t == V_INT || v.t == V_NUM) && (cur->t == V_INT || cur->t == V_NUM)) {
+            double dv = v.t == V_NUM ? v.u.d : (double)v.u.i, dc = cur->t == V_NUM ? cur->u.d : (double)cur->u.i;
+            c = v.t == V_INT && cur->t == V_INT ? (v.u.i > cur->u.i) - (v.u.i < cur->u.i) : (dv > dc) - (dv < dc);
+        } else if (shoal_val_cmp(x, &v, cur, &c)) {
+            return 0;
+        }
+        if (a->fn == F_MIN ? c >= 0 : c <= 0) return 0;
+    }
+    if (shoal_val_keep(x, &v)) return x->err->code;
+    *cur = v;
+    return 0;
+}
+
+/* sum or avg (aggregate node, its text desc) met text: an error at the aggregate (when
+ * its node is in the statement's text: a layer's is in the layer's) rather than a sum
+ * that leaves the text out unseen. */
+int shoal_exec_text_in_sum(exec *x, const shoal_node *node, const char *desc, const shoal_rprop *rp)
+{
+    qval v;
+    const char *s;
+    uint32_t n;
+    prop_val(rp, &v);
+    if (shoal_val_str(x, &v, &s, &n)) s = "", n = 0;
+    size_t k = strlen(desc);
+    int here = node && node->off >= 0 && (size_t)node->len == k && !strncmp(x->src + node->off, desc, k);
+    return shoal_err_set(x->err, SHOAL_ESEMANTIC, here ? node->off : -1, here ? node->len : -1,
+                         "%s takes numbers, but its property holds text here (\"%.*s%s\")", desc, n > 40 ? 40 : (int)n, s,
+                         n > 40 ? "…" : "");
+}
 
 static int scan_log(run *g, int members)
 {
@@ -1043,19 +1191,22 @@ static int scan_log(run *g, int members)
                 default: {
                     shoal_rprop rp;
                     if (shoal_rec_prop(&rec, a->arg->key, &rp) != 1) break;
+                    if (a->fn == F_MIN || a->fn == F_MAX) {
+                        if ((rc = shoal_exec_magg_minmax(x, a, m, &rp))) goto fail;
+                        break;
+                    }
                     double d;
                     int64_t iv = 0;
                     if (rp.kind == SHOAL_VAL_INT) d = (double)(iv = rp.v.i);
                     else if (rp.kind == SHOAL_VAL_BOOL) d = (double)(iv = rp.v.b);
                     else if (rp.kind == SHOAL_VAL_NUM) d = rp.v.d, a->num = 1;
-                    else break;
-                    if (a->fn == F_SUM || a->fn == F_AVG) {
-                        /* exact, so that any order of addition gives these bits (xsum.c) */
-                        if (rp.kind == SHOAL_VAL_NUM) shoal_xsum_add_double(&a->x[m], d);
-                        else shoal_xsum_add_int(&a->x[m], iv);
-                    } else if (!a->n[m] || (a->fn == F_MIN ? d < a->d[m] : d > a->d[m])) {
-                        a->d[m] = d;
+                    else {
+                        rc = shoal_exec_text_in_sum(x, a->node, a->desc, &rp);
+                        goto fail;
                     }
+                    /* sum, avg: exact, so that any order of addition gives these bits (xsum.c) */
+                    if (rp.kind == SHOAL_VAL_NUM) shoal_xsum_add_double(&a->x[m], d);
+                    else shoal_xsum_add_int(&a->x[m], iv);
                     a->n[m]++;
                 }
                 }
@@ -1078,6 +1229,10 @@ static int scan_log(run *g, int members)
         cur = NULL;
         row.rec = NULL;
         for (uint32_t m = 1; m <= n_members && !g->stop; m++) {
+            if ((m & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+                rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+                goto fail;
+            }
             if (!(seen[m >> 3] >> (m & 7) & 1)) continue;
             row.member = m;
             if ((rc = process(g, &row))) goto fail;
@@ -1355,13 +1510,13 @@ static void top_offer_run(topk *t, uint32_t first, const double *d, size_t n)
 /* The aggregate whose k best values bound the rows (its slot), or -1. */
 static int top_target(const plan *p, size_t *k)
 {
-    if (!p->n_order || p->limit < 0 || p->where || p->grouped || p->limit + p->offset > 65536) return -1;
+    if (!p->n_order || p->limit < 0 || p->where || p->grouped || rows_kept(p) > 65536) return -1;
     const cx *e = p->order[0];
     if (e->op == X_COL) e = p->cols[e->slot];
     if (e->op != X_MAGG) return -1;
     const magg *a = &p->maggs[e->slot];
     if ((a->fn != F_COUNT && a->fn != F_SCORE && a->fn != F_RISE) || a->anchor) return -1;
-    *k = (size_t)(p->limit + p->offset);
+    *k = rows_kept(p);
     return *k == 0 || *k >= p->n_members ? -1 : e->slot;
 }
 
@@ -2255,7 +2410,9 @@ static int alloc_maggs(exec *x, plan *p)
                 return nomem(x);
             continue;
         }
-        int need_d = g->fn == F_MIN || g->fn == F_MAX || g->fn == F_SCORE || g->fn == F_RISE;
+        if ((g->fn == F_MIN || g->fn == F_MAX) && !(g->v = shoal_bigcache_zalloc(x->cache, n * sizeof *g->v)))
+            return nomem(x);
+        int need_d = g->fn == F_SCORE || g->fn == F_RISE;
         int need_i = g->fn == F_FIRST || g->fn == F_LAST, need_x = g->fn == F_SUM || g->fn == F_AVG;
         int need_d2 = g->fn == F_RISE || g->tail;
         /* A score or rise from its view is written whole by the read (read_views,
@@ -2363,8 +2520,9 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
             goto fail;
         }
         for (size_t i = 0; i < g.n_list && !g.stop; i++) {
+            if ((i & (CANCEL_EVERY - 1)) == CANCEL_EVERY - 1 && x->cancel && *x->cancel) break;
             group *q = g.list[i];
-            for (int k = 0; k < p->n_raggs; k++) acc_val(&p->raggs[k], &q->accs[k], &aggs[k]);
+            for (int k = 0; k < p->n_raggs; k++) acc_val(x, &p->raggs[k], &q->accs[k], &aggs[k]);
             rowctx row = {0};
             row.keys = q->keys;
             row.aggs = aggs;
@@ -2373,12 +2531,12 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
             if ((rc = emit(&g, &row))) goto fail;
         }
     }
-    if (p->n_order) {
+    if (p->n_order && !(x->cancel && *x->cancel)) {
         sort_rows(&g);
         size_t start = (size_t)p->offset < g.n_rows ? (size_t)p->offset : g.n_rows;
         size_t end = g.n_rows;
-        if (p->limit >= 0 && start + (size_t)p->limit < end) end = start + (size_t)p->limit;
-        for (size_t i = start; i < end; i++) {
+        if (p->limit >= 0 && (uint64_t)p->limit < end - start) end = start + (size_t)p->limit;
+        for (size_t i = start; i < end && !(x->cancel && *x->cancel); i++) {
             if ((rc = write_row(&g, g.rows[i].cols))) goto fail;
             g.n_emitted++;
         }
@@ -2392,6 +2550,8 @@ fail:
         shoal_bigcache_put(x->cache, p->maggs[i].x);
         shoal_bigcache_put(x->cache, p->maggs[i].d2);
         shoal_bigcache_put(x->cache, p->maggs[i].c8);
+        shoal_bigcache_put(x->cache, p->maggs[i].v);
+        p->maggs[i].v = NULL;
         p->maggs[i].c8 = NULL;
         p->maggs[i].narrow = 0;
         p->maggs[i].d2 = NULL;

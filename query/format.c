@@ -37,6 +37,7 @@ struct shoal_fmt {
     size_t *wid;           /* its width on screen */
     int *kinds;
     size_t cap_rows;
+    shoal_fmt *tee;        /* a second formatter given the same rows (batch jobs), owned */
 };
 
 static void flush(shoal_fmt *f)
@@ -151,6 +152,8 @@ static void drop_cells(shoal_fmt *f)
     f->n_text = f->cap_text = f->cap_rows = 0;
 }
 
+void shoal_fmt_set_tee(shoal_fmt *f, shoal_fmt *tee) { f->tee = tee; }
+
 void shoal_fmt_set_max_rows(shoal_fmt *f, uint64_t n, const char *hint)
 {
     if (f->format != SHOAL_OUT_TABLE) return;
@@ -161,6 +164,7 @@ void shoal_fmt_set_max_rows(shoal_fmt *f, uint64_t n, const char *hint)
 void shoal_fmt_free(shoal_fmt *f)
 {
     if (!f) return;
+    shoal_fmt_free(f->tee);
     drop_cells(f);
     shoal_free(f->buf);
     shoal_free(f);
@@ -168,6 +172,7 @@ void shoal_fmt_free(shoal_fmt *f)
 
 int shoal_fmt_begin(shoal_fmt *f, const char *const *names, int n)
 {
+    if (f->tee && shoal_fmt_begin(f->tee, names, n)) return SHOAL_EIO;
     drop_cells(f);
     f->names = names;
     f->n_cols = n;
@@ -330,6 +335,8 @@ static size_t cell_width(const char *s, int md)
 
 int shoal_fmt_row(shoal_fmt *f, const cell *c)
 {
+    int rc;
+    if (f->tee && (rc = shoal_fmt_row(f->tee, c))) return rc;
     switch (f->format) {
     case SHOAL_OUT_CSV:
         for (int i = 0; i < f->n_cols; i++) {
@@ -433,6 +440,8 @@ static void out_cell_text(shoal_fmt *f, const char *s, int md)
 int shoal_fmt_end(shoal_fmt *f)
 {
     char line[96];
+    int rc;
+    if (f->tee && (rc = shoal_fmt_end(f->tee))) return rc;
     if (f->format == SHOAL_OUT_JSON) {
         outs(f, f->n_rows ? "\n]\n" : "]\n");
     } else if (f->format == SHOAL_OUT_TABLE || f->format == SHOAL_OUT_MARKDOWN) {

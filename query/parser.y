@@ -656,7 +656,7 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, sho
     if (has_eof) names[k++] = "end of input";
 
     char msg[256];
-    if (k == 0 || k > 8) {
+    if (k == 0 || k > 9) {
         snprintf(msg, sizeof msg, "unexpected %s", found);
     } else {
         size_t off = (size_t)snprintf(msg, sizeof msg, "expected ");

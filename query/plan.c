@@ -34,11 +34,17 @@ typedef struct cctx {
     int depth;            /* aliases expanded inside aliases */
     int layers;           /* layers compiled inside layers */
     int anchoring;        /* compiling an anchor: the statement's DURING does not apply */
+    int nest;             /* compile() calls open: the depth of the expression being made */
 } cctx;
 
 /* A layer nested deeper than this is taken for a cycle (a layer dropped and created
  * again can name one that names it). */
 #define MAX_LAYER_DEPTH 16
+
+/* A text's expressions are at most SHOAL_AST_MAX_DEPTH deep (the parser sees to it), but
+ * aliases and layers are compiled in place, so the compiled expression can be deeper:
+ * evaluation recurses over it, so past this it is refused as the parser refuses. */
+#define MAX_COMPILE_DEPTH (2 * SHOAL_AST_MAX_DEPTH)
 
 static cx *compile(cctx *c, const shoal_node *n, int mode);
 static cx *compile_layer(cctx *c, const shoal_node *n, int mode);
@@ -131,6 +137,7 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
         else
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->unit_off, w->unit_len,
                                  "unknown time unit \"%s\" (expected DAYS, WEEKS, HOURS or MINUTES)", u);
+        /* at most 100000 days (in ms, then in units: DAY_MS / unit is 0 for weeks) */
         if (w->n > 100000 * DAY_MS / unit)
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->off, w->len, "window \"last %" PRId64 " %s\" is too long", w->n, u);
         /* exactly N units long, ending with now: (now − N units, now] */
@@ -185,7 +192,7 @@ static int64_t window_start(const shoal_window *w, const trange *r)
 /* For flow.c: the same windows and days the planner uses. */
 int shoal_plan_window(exec *x, const shoal_window *w, int64_t *lo, int64_t *hi)
 {
-    cctx c = {x, NULL, NULL, NULL, 0, 0, 0};
+    cctx c = {x, NULL, NULL, NULL, 0, 0, 0, 0};
     trange r;
     if (window_range(&c, w, &r)) return x->err->code;
     *lo = r.lo;
@@ -342,7 +349,10 @@ static int agg_rt(int fn, int arg_rt)
 {
     switch (fn) {
     case F_COUNT: return V_INT;
-    case F_AVG: case F_MEDIAN: case F_SCORE: case F_RISE: return V_NUM;
+    /* a mean or median of durations is a duration, of instants an instant */
+    case F_AVG: case F_MEDIAN: return arg_rt == V_DUR || arg_rt == V_TS ? arg_rt : V_NUM;
+    case F_SCORE: case F_RISE: return V_NUM;
+    case F_SUM: return arg_rt == V_DUR ? V_DUR : arg_rt == V_INT || arg_rt == V_BOOL ? V_INT : arg_rt == V_NUM ? V_NUM : -1;
     default: return arg_rt;
     }
 }
@@ -363,6 +373,7 @@ static cx *add_magg(cctx *c, const shoal_node *n, const magg *g, int rt)
     return e;
 }
 static cx *compile_rise(cctx *c, const shoal_node *n, const shoal_window *w);
+static const char *snippet(cctx *c, const cx *e, char *buf, size_t n);
 
 static cx *compile_anchor(cctx *c, const shoal_node *n, magg *g);
 
@@ -617,6 +628,16 @@ static cx *compile_ragg(cctx *c, const shoal_node *n)
         g.arg = compile(c, n->list->head, p->src == SRC_MEMBERS ? M_MEMBER : M_EVENT);
         c->clause = saved;
         if (!g.arg) return NULL;
+        /* sums of numbers and durations; means and medians of those and of instants */
+        int t = g.arg->rt, fam = t >= 0 ? shoal_val_family(t) : -1;
+        if ((g.fn == F_SUM || g.fn == F_AVG || g.fn == F_MEDIAN) && fam > 0 && fam != 1 && t != V_DUR &&
+            !(t == V_TS && g.fn != F_SUM)) {
+            char b1[64];
+            shoal_err_set(c->x->err, SHOAL_ESEMANTIC, g.arg->off, g.arg->len, "%s() of %s (%s) is not defined: it takes "
+                          "numbers or durations%s", n->s, snippet(c, g.arg, b1, sizeof b1), shoal_val_type_name(t),
+                          g.fn == F_SUM ? "" : ", or times");
+            return NULL;
+        }
     }
     ragg *r = shoal_arena_alloc(c->x->a, (size_t)(p->n_raggs + 1) * sizeof *r);
     if (!r) return fail(c, -1, -1, "%s", "out of memory");
@@ -635,11 +656,71 @@ static cx *compile_ragg(cctx *c, const shoal_node *n)
 
 static int is_const(const cx *e) { return e && e->op == X_CONST; }
 
-/* Converts a constant compared with a column of known type: text to an interned id,
- * text to an instant or a day. */
+/* The operator of binary node n: what follows its left operand (past spaces and the
+ * ')' that close it), one or two characters, or a word (AND, OR). For errors about
+ * the operation; other nodes are their whole span. */
+static void op_span(const cctx *c, const shoal_node *n, int *off, int *len)
+{
+    *off = n->off;
+    *len = n->len;
+    if (n->kind != SHOAL_AST_BINOP || !n->a || !n->b) return;
+    const char *src = c->x->src;
+    int o = n->a->off + n->a->len, end = n->b->off;
+    while (o < end && (src[o] == ' ' || src[o] == '\t' || src[o] == '\n' || src[o] == '\r' || src[o] == ')')) o++;
+    int k = 0;
+    while (o + k < end && src[o + k] != ' ' && src[o + k] != '\t' && src[o + k] != '\n' && src[o + k] != '(' &&
+           src[o + k] != '\'' && k < 3)
+        k++;
+    if (o >= end || k == 0) return;
+    *off = o;
+    *len = k;
+}
+
+/* e's text, for a message: at most 40 bytes of it. */
+static const char *snippet(cctx *c, const cx *e, char *buf, size_t n)
+{
+    int k = e->len > 40 ? 40 : e->len;
+    if (e->off < 0 || k <= 0) snprintf(buf, n, "?");
+    else snprintf(buf, n, "%.*s%s", k, c->x->src + e->off, k < e->len ? "…" : "");
+    return buf;
+}
+
+/* A date or a time given as text or as a bare literal, read in the terms of a time of
+ * type t: an instant, its local day, or its month; "2011-10" is a month. 0, or -1 when
+ * it is not a date. */
+static int time_in(cctx *c, const char *s, size_t n, int t, qval *out)
+{
+    int64_t day;
+    int digits = n == 7 && s[4] == '-';
+    for (int i = 0; digits && i < 7; i++) digits = i == 4 || (s[i] >= '0' && s[i] <= '9');
+    if (digits) {
+        int64_t y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+        int m = (s[5] - '0') * 10 + (s[6] - '0');
+        if (m < 1 || m > 12) return -1;
+        out->t = V_MONTH;
+        out->u.i = y * 12 + m - 1;
+        return 0;
+    }
+    int64_t ts;
+    if (shoal_plan_time(c->x, s, n, 0, &ts)) return -1;
+    out->t = V_TS;
+    out->u.i = ts;
+    if (t == V_DATE || t == V_MONTH) {
+        day = local_day(c->x, ts);
+        out->t = t;
+        out->u.i = t == V_DATE ? day : shoal_cal_month_of_day(day);
+    }
+    return 0;
+}
+
+/* Converts a constant compared with a column of known type: text to an interned id, to
+ * an instant, a day or a month, to a number or a boolean (when it spells one: a number
+ * compared with '2011' is compared with 2011); a date literal to a day or a month. A
+ * text that does not read as the column's type is an error at it. */
 static int coerce(cctx *c, const cx *col, cx *k)
 {
     if (!is_const(k) || col->rt < 0) return 0;
+    int t = col->rt;
     if (col->rt == V_ID && k->k.t == V_STR) {
         uint32_t id;
         int r = lookup(c->x, col->rns, k->k.u.s, &id);
@@ -654,27 +735,66 @@ static int coerce(cctx *c, const cx *col, cx *k)
         }
         return 0;
     }
-    if ((col->rt == V_TS || col->rt == V_DATE || col->rt == V_MONTH) && k->k.t == V_STR) {
-        int64_t t;
-        if (shoal_plan_time(c->x, k->k.u.s, k->k.n, 0, &t)) {
+    if ((t == V_TS || t == V_DATE || t == V_MONTH) && k->k.t == V_STR) {
+        if (time_in(c, k->k.u.s, k->k.n, t, &k->k)) {
             fail(c, k->off, k->len, "invalid date \"%s\"", k->k.u.s);
             return -1;
         }
-        if (col->rt == V_TS) {
-            k->k.t = V_TS;
-            k->k.u.i = t;
-        } else {
-            int64_t day = local_day(c->x, t);
-            k->k.t = V_DATE;
-            k->k.u.i = day;
-            if (col->rt == V_MONTH) {
-                k->k.t = V_MONTH;
-                k->k.u.i = shoal_cal_month_of_day(day);
-            }
-        }
         k->rt = k->k.t;
+        return 0;
+    }
+    if ((t == V_DATE || t == V_MONTH) && k->k.t == V_TS && k->op == X_CONST && k->sub) {
+        /* a date literal (sub: it came from one) in the terms of a day or a month */
+        int64_t day = local_day(c->x, k->k.u.i);
+        k->k.t = (uint8_t)t;
+        k->k.u.i = t == V_DATE ? day : shoal_cal_month_of_day(day);
+        k->rt = t;
+        return 0;
+    }
+    if ((t == V_BOOL || t == V_INT || t == V_NUM) && k->k.t == V_STR) {
+        qval v;
+        char b1[64];
+        if (!shoal_val_spell(k->k.u.s, k->k.n, &v) || (t == V_BOOL) != (v.t == V_BOOL)) {
+            shoal_err_set(c->x->err, SHOAL_ESEMANTIC, k->off, k->len, "cannot compare %s (%s) with '%s': it is not %s",
+                          snippet(c, col, b1, sizeof b1), shoal_val_type_name(t), k->k.u.s, shoal_val_type_name(t));
+            return -1;
+        }
+        k->k = v;
+        k->rt = v.t;
     }
     return 0;
+}
+
+/* A comparison of a and b (node n, the comparison) where both types are known and of
+ * different families (a number with text, a time with a number…): an error at the
+ * comparison, as it would match nothing. */
+static int check_cmp(cctx *c, const shoal_node *n, const cx *a, const cx *b)
+{
+    int fa = a->rt >= 0 ? shoal_val_family(a->rt) : -1, fb = b->rt >= 0 ? shoal_val_family(b->rt) : -1;
+    if (fa <= 0 || fb <= 0 || fa == fb) return 0;
+    int off, len;
+    char b1[64], b2[64];
+    op_span(c, n, &off, &len);
+    shoal_err_set(c->x->err, SHOAL_ESEMANTIC, off, len, "cannot compare %s (%s) with %s (%s)", snippet(c, a, b1, sizeof b1),
+                  shoal_val_type_name(a->rt), snippet(c, b, b2, sizeof b2), shoal_val_type_name(b->rt));
+    return -1;
+}
+
+/* A property's value has no type before it is read: text compared with it for
+ * equality (=, !=, IN) matches its text, and the boolean or the number the text spells
+ * too (newcomer = 'true' is newcomer IN ('true', TRUE)); in an order (<, BETWEEN) it is
+ * that boolean or number. The alternative for constant k, when it has one, or NULL. */
+static cx *spelled(cctx *c, const cx *col, const cx *k)
+{
+    qval v;
+    if (col->rt >= 0 || !is_const(k) || k->k.t != V_STR || !shoal_val_spell(k->k.u.s, k->k.n, &v)) return NULL;
+    cx *e = newx(c, X_CONST, NULL);
+    if (!e) return NULL;
+    e->off = k->off;
+    e->len = k->len;
+    e->k = v;
+    e->rt = v.t;
+    return e;
 }
 
 /* Compiles n where it is compared with col: a bare name that is not a column but an
@@ -841,6 +961,16 @@ static cx *compile_call(cctx *c, const shoal_node *n, int mode)
         if (f->agg == F_RISE && c->p->src != SRC_MEMBERS)
             return fail(c, n->off, n->len, "%s() is a per-member aggregate: use it over members (FROM members)", n->s);
         if (is_member_agg(c, n)) {
+            /* Over members an event filter is the only thing compiled per event: there
+             * the member's aggregates have no value yet (they are being accumulated). */
+            if (mode == M_EVENT) {
+                int k = n->len > 60 ? 60 : n->len;
+                shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len,
+                              "per-member aggregate \"%.*s%s\" cannot be used inside an event filter: the filter is "
+                              "tested event by event, before a member's aggregates are known",
+                              k, c->x->src + n->off, k < n->len ? "…" : "");
+                return NULL;
+            }
             if (mode == M_POST)
                 return fail(c, n->off, n->len, "per-member aggregate \"%s\" must appear in GROUP BY or inside an aggregate", n->s);
             return compile_magg(c, n);
@@ -1015,7 +1145,7 @@ int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred
     memset(&q, 0, sizeof q);
     q.kind = SHOAL_STMT_SELECT;
     (void)st;
-    cctx cc = {x, p, &q, st->cols->alias ? "a tier's condition" : "a layer", 0, 0, 0};
+    cctx cc = {x, p, &q, st->cols->alias ? "a tier's condition" : "a layer", 0, 0, 0, 0};
     x->p = p;
     p->src = SRC_MEMBERS;
     p->cut_ts = INT64_MAX;
@@ -1031,7 +1161,46 @@ int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred
     return 0;
 }
 
+static cx *compile_node(cctx *c, const shoal_node *n, int mode);
+
+/* The type of arithmetic node e (n its source), as shoal_val_arith_type gives it; an
+ * error at the operator when it is not defined for the operands' types (a duration
+ * plus a number, text, a time times anything). An operand of unknown type (a property's
+ * value: a number, a boolean or text) is taken for a number, whose arithmetic is the
+ * only one it can have; the result is then unknown too unless it is a time or a
+ * duration. 1, or 0 after the error. */
+static int arith_rt(cctx *c, const shoal_node *n, cx *e)
+{
+    int ta = e->a->rt, tb = e->b->rt;
+    e->rt = -1;
+    if ((is_const(e->a) && e->a->k.t == V_NULL) || (is_const(e->b) && e->b->k.t == V_NULL)) return 1;
+    if (ta < 0 && tb < 0) return 1;
+    int rt = shoal_val_arith_type(n->op, ta < 0 ? V_NUM : ta, tb < 0 ? V_NUM : tb);
+    if (rt < 0) {
+        static const char *const ops[] = {"", "+", "-", "*", "/", "%"};
+        char b1[64], b2[64];
+        int off, len;
+        op_span(c, n, &off, &len);
+        shoal_err_set(c->x->err, SHOAL_ESEMANTIC, off, len, "cannot apply \"%s\" to %s (%s) and %s (%s)", ops[n->op],
+                      snippet(c, e->a, b1, sizeof b1), ta < 0 ? "a number or text" : shoal_val_type_name(ta),
+                      snippet(c, e->b, b2, sizeof b2), tb < 0 ? "a number or text" : shoal_val_type_name(tb));
+        return 0;
+    }
+    if (ta >= 0 && tb >= 0) e->rt = rt;
+    else if (shoal_val_family(rt) > 1) e->rt = rt;
+    return 1;
+}
+
 static cx *compile(cctx *c, const shoal_node *n, int mode)
+{
+    if (c->nest >= MAX_COMPILE_DEPTH) return fail(c, n->off, n->len, "%s", "the statement is nested too deeply");
+    c->nest++;
+    cx *e = compile_node(c, n, mode);
+    c->nest--;
+    return e;
+}
+
+static cx *compile_node(cctx *c, const shoal_node *n, int mode)
 {
     if (c->x->err && c->x->err->code) return NULL;
     /* After grouping, an expression that is a GROUP BY key reads the key. */
@@ -1079,7 +1248,8 @@ static cx *compile(cctx *c, const shoal_node *n, int mode)
     case SHOAL_AST_TSLIT: {
         int64_t t;
         if (shoal_plan_time(c->x, n->s, (size_t)n->n, 0, &t)) return fail(c, n->off, n->len, "invalid date \"%s\"", n->s);
-        if ((e = newx(c, X_CONST, n))) { e->k.t = V_TS; e->k.u.i = t; e->rt = V_TS; }
+        /* sub: a date literal (a bare date), which a day or a month reads as itself */
+        if ((e = newx(c, X_CONST, n))) { e->k.t = V_TS; e->k.u.i = t; e->rt = V_TS; e->sub = n->n == 10; }
         return e;
     }
     case SHOAL_AST_DURATION: {
@@ -1105,6 +1275,13 @@ static cx *compile(cctx *c, const shoal_node *n, int mode)
         if (!(e = newx(c, n->kind == SHOAL_AST_NOT ? X_NOT : X_NEG, n))) return NULL;
         if (!(e->a = compile(c, n->a, mode))) return NULL;
         e->rt = n->kind == SHOAL_AST_NOT ? V_BOOL : e->a->rt;
+        if (e->op == X_NEG && e->a->rt >= 0 && shoal_val_family(e->a->rt) != 1 && e->a->rt != V_DUR) {
+            char b1[64];
+            shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, 1, "cannot negate %s (%s)", snippet(c, e->a, b1, sizeof b1),
+                          shoal_val_type_name(e->a->rt));
+            return NULL;
+        }
+        if (e->rt == V_BOOL && e->op == X_NEG) e->rt = V_INT;
         return e;
     case SHOAL_AST_BINOP: {
         int op = n->op;
@@ -1124,15 +1301,37 @@ static cx *compile(cctx *c, const shoal_node *n, int mode)
                 if (!(e->a = compile(c, n->a, mode)) || !(e->b = compile_against(c, e->a, n->b, mode))) return NULL;
                 if (coerce(c, e->b, e->a)) return NULL;
             }
+            if (check_cmp(c, n, e->a, e->b)) return NULL;
             e->rt = V_BOOL;
+            /* a property = 'true': IN ('true', TRUE) (spelled) */
+            cx *alt = NULL, *col = NULL, *k = NULL;
+            if (op == SHOAL_OP_EQ || op == SHOAL_OP_NE) {
+                if ((alt = spelled(c, e->a, e->b))) col = e->a, k = e->b;
+                else if ((alt = spelled(c, e->b, e->a))) col = e->b, k = e->a;
+            }
+            if (!alt && op != SHOAL_OP_EQ && op != SHOAL_OP_NE) {
+                /* words > '100': ordered as the number it spells (as text it would sort
+                 * after every number) */
+                cx *k1 = spelled(c, e->a, e->b), *k2 = k1 ? NULL : spelled(c, e->b, e->a);
+                if (k1) e->b = k1;
+                if (k2) e->a = k2;
+            }
+            if (alt) {
+                e->op = X_IN;
+                e->sub = op == SHOAL_OP_NE;
+                e->a = col;
+                e->n = 2;
+                if (!(e->v = zalloc(c->x, 2 * sizeof(cx *)))) return NULL;
+                e->v[0] = k;
+                e->v[1] = alt;
+            }
             return e;
         }
         if (!(e->a = compile(c, n->a, mode)) || !(e->b = compile(c, n->b, mode))) return NULL;
-        int ta = e->a->rt, tb = e->b->rt;
-        if (ta == V_TS && (tb == V_DUR) && (op == SHOAL_OP_ADD || op == SHOAL_OP_SUB)) e->rt = V_TS;
-        else if (ta == V_TS && tb == V_TS && op == SHOAL_OP_SUB) e->rt = V_DUR;
-        else if (op == SHOAL_OP_DIV) e->rt = V_NUM;
-        else if (ta == V_INT && tb == V_INT) e->rt = V_INT;
+        /* a date literal beside a day or a month is one (day(ts) - 2025-06-01 counts days) */
+        if (e->b->rt == V_DATE || e->b->rt == V_MONTH) coerce(c, e->b, e->a);
+        if (e->a->rt == V_DATE || e->a->rt == V_MONTH) coerce(c, e->a, e->b);
+        if (!arith_rt(c, n, e)) return NULL;
         return e;
     }
     case SHOAL_AST_IN: {
@@ -1144,7 +1343,28 @@ static cx *compile(cctx *c, const shoal_node *n, int mode)
         int i = 0, all_ids = e->a->rt == V_ID;
         for (shoal_node *p = n->list->head; p; p = p->next, i++) {
             if (!(e->v[i] = compile_against(c, e->a, p, mode))) return NULL;
+            if (check_cmp(c, p, e->a, e->v[i])) return NULL;
             if (!(is_const(e->v[i]) && e->v[i]->k.t == V_ID && e->v[i]->k.ns == e->a->rns)) all_ids = 0;
+        }
+        /* a property IN ('true', '3'): the spelled values too (spelled) */
+        int n_alt = 0;
+        for (i = 0; i < e->n; i++) {
+            qval v;
+            n_alt += e->a->rt < 0 && is_const(e->v[i]) && e->v[i]->k.t == V_STR &&
+                     shoal_val_spell(e->v[i]->k.u.s, e->v[i]->k.n, &v);
+        }
+        if (n_alt) {
+            cx **v = zalloc(c->x, sizeof(cx *) * (size_t)(e->n + n_alt));
+            if (!v) return NULL;
+            memcpy(v, e->v, sizeof(cx *) * (size_t)e->n);
+            int k = e->n;
+            for (i = 0; i < e->n; i++) {
+                cx *alt = spelled(c, e->a, e->v[i]);
+                if (alt) v[k++] = alt;
+                else if (c->x->err->code) return NULL;
+            }
+            e->v = v;
+            e->n = k;
         }
         e->rt = V_BOOL;
         if (all_ids && (e->a->op == X_TYPE || e->a->op == X_MEMBER || e->a->op == X_GROUP)) {
@@ -1165,6 +1385,12 @@ static cx *compile(cctx *c, const shoal_node *n, int mode)
         e->sub = !!(n->flags & SHOAL_AST_F_NOT);
         if (!(e->a = compile(c, n->a, mode))) return NULL;
         if (!(e->b = compile_against(c, e->a, n->b, mode)) || !(e->c = compile_against(c, e->a, n->c, mode))) return NULL;
+        if (check_cmp(c, n, e->a, e->b) || check_cmp(c, n, e->a, e->c)) return NULL;
+        {
+            cx *k;
+            if ((k = spelled(c, e->a, e->b))) e->b = k;   /* as for words > '100' */
+            if ((k = spelled(c, e->a, e->c))) e->c = k;
+        }
         e->rt = V_BOOL;
         return e;
     case SHOAL_AST_LIKE:
@@ -1188,6 +1414,7 @@ static cx *compile(cctx *c, const shoal_node *n, int mode)
         int i = 0;
         for (shoal_node *w = n->list->head; w; w = w->next) {
             if (!(e->v[i++] = e->a ? compile_against(c, e->a, w->a, mode) : compile(c, w->a, mode))) return NULL;
+            if (e->a && check_cmp(c, w->a, e->a, e->v[i - 1])) return NULL;
             if (!(e->v[i++] = compile(c, w->b, mode))) return NULL;
         }
         e->rt = e->v[1]->rt;
@@ -1243,7 +1470,7 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
 {
     plan *p = zalloc(x, sizeof *p);
     if (!p) return SHOAL_ENOMEM;
-    cctx cc = {x, p, st, NULL, 0, 0, 0};
+    cctx cc = {x, p, st, NULL, 0, 0, 0, 0};
     cctx *c = &cc;
     x->p = p;
     p->limit = -1;

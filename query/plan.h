@@ -98,6 +98,7 @@ typedef struct magg {
     uint32_t *n;        /* events counted / values seen (a log holds fewer than 2^32 events: exec.c) */
     double *d;          /* sum, min, max as double */
     int64_t *i;         /* first/last ts */
+    qval *v;            /* min, max: the value itself (a number, a boolean, text) */
     shoal_xsum *x;      /* sum, avg: exact sums (engine/xsum.c), as a view keeps them */
     int num;            /* a non-integral value was seen: sums are doubles */
     char desc[160];     /* for EXPLAIN */
@@ -163,7 +164,7 @@ typedef struct acc {
     int64_t isum;
     double dsum;
     int num;
-    qval v;            /* min, max, first, last */
+    qval v;            /* min, max, first, last; sum, avg, median: only its type, the values' one (or NULL) */
     double *vals;      /* median: the values seen, in the statement's arena */
     uint32_t n_vals, cap_vals;
 } acc;
@@ -281,6 +282,18 @@ int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *k
 /* An integer's decimal digits, at the end of buf: returns where they start. */
 const char *shoal_val_int_text(int64_t i, char buf[24], size_t *n);
 int shoal_val_keep(exec *x, qval *v);   /* copies a borrowed V_STR into the arena */
+/* Type families (value.c says how they compare): 0 NULL, 1 numbers and booleans, 2
+ * durations, 3 times (TS, DATE, MONTH), 4 text; -1 for a type it is not. */
+int shoal_val_family(int t);
+const char *shoal_val_type_name(int t);   /* "a number", "a date", … for messages */
+/* The type of a <op> b (SHOAL_OP_ADD … MOD) for values of types ta and tb, or -1 when
+ * that arithmetic is not defined (a duration plus a number, text, …). */
+int shoal_val_arith_type(int op, int ta, int tb);
+/* Two times of different kinds in the finer one (a day as its first instant…), and a
+ * day or a month beside a duration as its first instant. */
+void shoal_val_promote(exec *x, qval *a, qval *b);
+/* The boolean or number a text spells ("true", "2011", "2.5"): 1 with out set, or 0. */
+int shoal_val_spell(const char *s, uint32_t n, qval *out);
 /* Strings in byte order, a prefix first: -1, 0 or 1 (text comparisons and sorting). */
 static inline int shoal_bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
@@ -360,6 +373,8 @@ typedef struct cell {
 } cell;
 int shoal_fmt_new(int format, shoal_write_fn fn, void *ctx, shoal_fmt **out);
 void shoal_fmt_free(shoal_fmt *f);
+/* Gives tee (owned from now) every begin, row and end that f gets (a second format of the same rows). */
+void shoal_fmt_set_tee(shoal_fmt *f, shoal_fmt *tee);
 /* Table format: the first n rows are shown (0: all), the others counted and said to
  * be there, with hint (borrowed; NULL: none). Other formats write every row. */
 void shoal_fmt_set_max_rows(shoal_fmt *f, uint64_t n, const char *hint);
@@ -397,5 +412,9 @@ int shoal_exec_narrow(const plan *p);
  * sets them. Binds anchor_n first (shoal_anchor_bind, once the arrays exist). */
 void shoal_anchor_bind(plan *p);
 int shoal_anchor_scan(exec *x, plan *p, uint64_t *live);
+/* exec.c: a per-member min or max meets a property value (the scan's and anchor.c's);
+ * a sum or avg meets text: the error. 0 or an error (in x->err). */
+int shoal_exec_magg_minmax(exec *x, magg *a, uint32_t m, const shoal_rprop *rp);
+int shoal_exec_text_in_sum(exec *x, const shoal_node *node, const char *desc, const shoal_rprop *rp);
 
 #endif

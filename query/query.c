@@ -28,6 +28,13 @@ struct shoal_session {
     uint64_t max_rows;  /* table format: rows shown (0: all) */
     char *max_rows_hint;
     shoal_bigcache *cache;   /* dense per-member arrays kept for the next statement */
+    int pin;                 /* shoal_session_pin: statements read one snapshot, snap */
+    shoal_reader *snap;      /* opened by the first statement that reads after the pin */
+    shoal_stmt_fn on_stmt;   /* told before each statement runs */
+    void *on_stmt_ctx;
+    int tee_format;          /* a second output of every result, 0 when none */
+    shoal_write_fn tee_fn;
+    void *tee_ctx;
 };
 
 int shoal_session_new(shoal_db *db, shoal_session **out, shoal_err *err)
@@ -48,6 +55,7 @@ int shoal_session_new(shoal_db *db, shoal_session **out, shoal_err *err)
 void shoal_session_free(shoal_session *s)
 {
     if (!s) return;
+    shoal_reader_close(s->snap);
     shoal_bigcache_free(s->cache);
     shoal_tz_free(s->tz);
     shoal_free(s->max_rows_hint);
@@ -77,6 +85,70 @@ int shoal_session_format(const shoal_session *s) { return s->format; }
 void shoal_session_set_timing(shoal_session *s, int on) { s->timing = on; }
 int shoal_session_timing(const shoal_session *s) { return s->timing; }
 void shoal_session_set_cancel(shoal_session *s, volatile int *flag) { s->cancel = flag; }
+
+void shoal_session_set_tee(shoal_session *s, int format, shoal_write_fn fn, void *ctx)
+{
+    s->tee_format = format;
+    s->tee_fn = fn;
+    s->tee_ctx = ctx;
+}
+
+void shoal_session_set_on_statement(shoal_session *s, shoal_stmt_fn fn, void *ctx)
+{
+    s->on_stmt = fn;
+    s->on_stmt_ctx = ctx;
+}
+
+/* A batch job's statements must agree with each other: one LMDB read transaction for
+ * all of them, so an ingest committing meanwhile changes none of their answers. It is
+ * opened lazily, by the first statement that reads, so that definitions (CREATE, DROP,
+ * SET DATABASE TIMEZONE, each its own write transaction) can come first and be seen by
+ * it; after it, a write is refused, since the snapshot would not see it. The
+ * database's time zone is then read once too (a session's SET TIMEZONE still works). */
+void shoal_session_pin(shoal_session *s, int on)
+{
+    s->pin = on;
+    if (!on) {
+        shoal_reader_close(s->snap);
+        s->snap = NULL;
+    }
+}
+
+int shoal_session_snapshot(shoal_session *s, shoal_reader **out, shoal_err *err)
+{
+    *out = NULL;
+    if (!s->pin) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the session has no pinned snapshot");
+    if (!s->snap) {
+        int rc = shoal_reader_open(s->db, &s->snap, err);
+        if (rc) return rc;
+    }
+    *out = s->snap;
+    return SHOAL_OK;
+}
+
+/* The statement's snapshot: the pinned one, or its own. */
+static int open_reader(shoal_session *s, exec *x)
+{
+    if (!s->pin) return shoal_reader_open(s->db, &x->r, x->err);
+    return shoal_session_snapshot(s, &x->r, x->err);
+}
+
+/* The statement's formatter, with the tee's behind it. */
+static int new_fmt(shoal_session *s, exec *x, shoal_fmt **f)
+{
+    int rc = shoal_fmt_new(s->format, s->fn, s->ctx, f);
+    if (!rc) shoal_fmt_set_max_rows(*f, s->max_rows, s->max_rows_hint);
+    if (!rc && s->tee_format) {
+        shoal_fmt *t;
+        if ((rc = shoal_fmt_new(s->tee_format, s->tee_fn, s->tee_ctx, &t))) {
+            shoal_fmt_free(*f);
+            *f = NULL;
+        } else {
+            shoal_fmt_set_tee(*f, t);
+        }
+    }
+    return rc ? shoal_err_set(x->err, rc, -1, -1, "out of memory") : 0;
+}
 
 static const char *const format_names[] = {NULL, "table", "csv", "json", "ndjson", "markdown"};
 
@@ -108,7 +180,7 @@ static double now_ms(int clock)
  * have set it). */
 static int load_tz(shoal_session *s, shoal_err *err)
 {
-    if (s->tz_session) return 0;
+    if (s->tz_session || (s->snap && s->tz)) return 0;
     char name[128];
     shoal_err e;
     shoal_err_clear(&e);
@@ -132,10 +204,10 @@ static int output_error(exec *x, int rc)
 }
 
 /* The end of every statement that reads: the formatter goes, then the snapshot. */
-static int finish(exec *x, shoal_fmt *f, int rc)
+static int finish(shoal_session *s, exec *x, shoal_fmt *f, int rc)
 {
     shoal_fmt_free(f);
-    shoal_reader_close(x->r);
+    if (x->r != s->snap) shoal_reader_close(x->r);
     x->r = NULL;
     return rc;
 }
@@ -143,14 +215,10 @@ static int run_select(shoal_session *s, exec *x, const shoal_stmt *st, int expla
 {
     plan *p;
     shoal_fmt *f = NULL;
-    int rc = shoal_reader_open(s->db, &x->r, x->err);
+    int rc = open_reader(s, x);
     if (rc) return rc;
     if ((rc = shoal_plan_select(x, explain ? st->inner : st, &p))) goto fail;
-    if ((rc = shoal_fmt_new(s->format, s->fn, s->ctx, &f))) {
-        rc = shoal_err_set(x->err, rc, -1, -1, "out of memory");
-        goto fail;
-    }
-    shoal_fmt_set_max_rows(f, s->max_rows, s->max_rows_hint);
+    if ((rc = new_fmt(s, x, &f))) goto fail;
     if (explain) {
         char **lines;
         int n;
@@ -169,20 +237,16 @@ static int run_select(shoal_session *s, exec *x, const shoal_stmt *st, int expla
 io:
     rc = output_error(x, rc);
 fail:
-    return finish(x, f, rc);
+    return finish(s, x, f, rc);
 }
 
 /* A one-column or two-column listing (SHOW). */
 static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
 {
     shoal_fmt *f = NULL;
-    int rc = shoal_reader_open(s->db, &x->r, x->err);
+    int rc = open_reader(s, x);
     if (rc) return rc;
-    if ((rc = shoal_fmt_new(s->format, s->fn, s->ctx, &f))) {
-        rc = shoal_err_set(x->err, rc, -1, -1, "out of memory");
-        goto fail;
-    }
-    shoal_fmt_set_max_rows(f, s->max_rows, s->max_rows_hint);
+    if ((rc = new_fmt(s, x, &f))) goto fail;
     if (!strcasecmp(st->name, "types")) {
         /* With each type's number of events: one pass over the record headers. */
         uint32_t n = shoal_dict_count(x->r, SHOAL_NS_TYPE);
@@ -263,7 +327,7 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
 io:
     rc = output_error(x, rc);
 fail:
-    return finish(x, f, rc);
+    return finish(s, x, f, rc);
 }
 
 /* ---------------------------------------------------------------- EXPLAIN MEMBER */
@@ -353,7 +417,7 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
     if (strcasecmp(st->name, "member"))
         return shoal_err_set(x->err, SHOAL_ESYNTAX, st->name_off, st->name_len,
                              "expected EXPLAIN SELECT … or EXPLAIN MEMBER 'name' IN layer but found \"%s\"", st->name);
-    int rc = shoal_reader_open(s->db, &x->r, x->err);
+    int rc = open_reader(s, x);
     if (rc) return rc;
     const shoal_stmt *def;
     const char *text;
@@ -430,11 +494,7 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
         rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, m->off, m->len, "member \"%s\" has no events as of then", m->s);
         goto fail;
     }
-    if ((rc = shoal_fmt_new(s->format, s->fn, s->ctx, &f))) {
-        rc = shoal_err_set(x->err, rc, -1, -1, "out of memory");
-        goto fail;
-    }
-    shoal_fmt_set_max_rows(f, s->max_rows, s->max_rows_hint);
+    if ((rc = new_fmt(s, x, &f))) goto fail;
     static const char *const names[] = {"clause", "value", "holds"};
     if ((rc = shoal_fmt_begin(f, names, 3))) goto io;
     for (int i = 0; i < w.n; i++) {
@@ -463,7 +523,7 @@ static int explain_member(shoal_session *s, exec *x, const shoal_stmt *st)
 io:
     rc = output_error(x, rc);
 fail:
-    return finish(x, f, rc);
+    return finish(s, x, f, rc);
 }
 
 /* The status line of a SET: the setting as it now stands, e.g. SET TIMEZONE = 'UTC'. */
@@ -481,6 +541,8 @@ static int set_timezone(shoal_session *s, exec *x, const shoal_stmt *st)
     const shoal_node *v = st->value;
     if (!st->w1 && v->kind == SHOAL_AST_NAME && !strcasecmp(v->s, "default")) {
         s->tz_session = 0;
+        shoal_tz_free(s->tz);   /* so that a pinned session reads the database's zone again */
+        s->tz = NULL;
         shoal_err e;
         shoal_err_clear(&e);
         if (load_tz(s, &e)) {
@@ -603,6 +665,15 @@ static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, sho
     x.cache = s->cache;
     x.now = s->has_now ? s->now : (int64_t)now_ms(CLOCK_REALTIME);
     double t0 = now_ms(CLOCK_MONOTONIC);
+    if (s->snap && (st->kind == SHOAL_STMT_CREATE || st->kind == SHOAL_STMT_DROP ||
+                    (st->kind == SHOAL_STMT_SET && st->w1 &&
+                     (!strcasecmp(st->name, "timezone") || !strcasecmp(st->name, "time_zone"))))) {
+        const char *word = st->kind == SHOAL_STMT_CREATE ? "CREATE" : st->kind == SHOAL_STMT_DROP ? "DROP" : "SET DATABASE";
+        rc = shoal_err_set(err, SHOAL_ESEMANTIC, st->off, (int)strlen(word),
+                           "%s writes to the database after the session's snapshot was taken, which would not see it "
+                           "(put CREATE, DROP and SET DATABASE TIMEZONE before the first query)", word);
+        goto fail;
+    }
     switch (st->kind) {
     case SHOAL_STMT_SELECT: rc = run_select(s, &x, st, 0); break;
     case SHOAL_STMT_EXPLAIN: rc = run_select(s, &x, st, 1); break;
@@ -643,7 +714,13 @@ int shoal_query_run(shoal_session *s, const char *src, size_t n, shoal_err *err)
     c.src = src;
     c.n_src = n;
     int rc = shoal_ast_parse(&c);
-    for (const shoal_stmt *st = c.head; !rc && st; st = st->next) rc = run_stmt(s, st, src, err);
+    for (const shoal_stmt *st = c.head; !rc && st; st = st->next) {
+        if (s->on_stmt && s->on_stmt(s->on_stmt_ctx, (size_t)st->off, (size_t)st->len)) {
+            rc = shoal_err_set(err, SHOAL_EIO, -1, -1, "cannot write the output");
+            break;
+        }
+        rc = run_stmt(s, st, src, err);
+    }
     shoal_arena_free(c.arena);
     return rc;
 }

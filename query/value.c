@@ -1,15 +1,26 @@
 /* value.c — the values that flow through a query (plan.h's qval): truth, comparison,
- * hashing for GROUP BY, LIKE, and rendering for output. Interned strings (V_ID) compare
- * by id when both sides are interned in the same namespace and fall back to their text
- * through the dictionary otherwise; the dictionary is only touched off the hot path.
+ * the types of arithmetic, hashing for GROUP BY, LIKE, and rendering for output.
+ * Interned strings (V_ID) compare by id when both sides are interned in the same
+ * namespace and fall back to their text through the dictionary otherwise; the
+ * dictionary is only touched off the hot path.
+ *
+ * Types come in families: numbers (booleans are 0 and 1 among them), text, times and
+ * durations. Times are instants (TS), local days (DATE) and months (MONTH): a day
+ * stands for its first instant and a month for its first day when they meet a finer
+ * time, in the session's time zone. Values of one family compare by value; values of
+ * different families are never equal, and sort NULL, numbers, durations, times, text.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "caltime.h"
 #include "plan.h"
 
 int shoal_val_truthy(const qval *v)
@@ -51,13 +62,107 @@ int shoal_val_str(exec *x, const qval *v, const char **s, uint32_t *n)
 
 static int is_num(int t) { return t == V_BOOL || t == V_INT || t == V_NUM; }
 static int is_text(int t) { return t == V_STR || t == V_ID; }
+static int is_time(int t) { return t == V_TS || t == V_DATE || t == V_MONTH; }
 
-/* Rank of a type family when kinds differ, so that ORDER BY is total (SQLite's order:
- * NULL, numbers, text). */
-static int family(int t)
+int shoal_val_family(int t)
 {
     if (t == V_NULL) return 0;
-    if (is_text(t)) return 3;
+    if (is_num(t)) return 1;
+    if (t == V_DUR) return 2;
+    if (is_time(t)) return 3;
+    if (is_text(t)) return 4;
+    return -1;
+}
+
+const char *shoal_val_type_name(int t)
+{
+    switch (t) {
+    case V_BOOL: return "a boolean";
+    case V_INT: case V_NUM: return "a number";
+    case V_STR: case V_ID: return "text";
+    case V_TS: return "a time";
+    case V_DATE: return "a date";
+    case V_MONTH: return "a month";
+    case V_DUR: return "a duration";
+    default: return "NULL";
+    }
+}
+
+/* A time as an instant (a day's or a month's first, in the session's zone), or as a
+ * day (a month's first): the finer of two times' kinds, to compare them in. */
+static int64_t as_instant(exec *x, const qval *v)
+{
+    if (v->t == V_TS) return v->u.i;
+    int64_t day = v->t == V_MONTH ? shoal_cal_month_start(v->u.i) : v->u.i;
+    return shoal_view_day_start(x->tz, day);
+}
+
+void shoal_val_promote(exec *x, qval *a, qval *b)
+{
+    /* with a duration, a day or a month is its first instant */
+    if (a->t == V_DUR || b->t == V_DUR) {
+        qval *t = a->t == V_DUR ? b : a;
+        if (t->t == V_DATE || t->t == V_MONTH) t->u.i = as_instant(x, t), t->t = V_TS;
+        return;
+    }
+    if (a->t == b->t || !is_time(a->t) || !is_time(b->t)) return;
+    if (a->t == V_TS || b->t == V_TS) {
+        a->u.i = as_instant(x, a), a->t = V_TS;
+        b->u.i = as_instant(x, b), b->t = V_TS;
+        return;
+    }
+    /* a day and a month */
+    qval *m = a->t == V_MONTH ? a : b;
+    m->u.i = shoal_cal_month_start(m->u.i);
+    m->t = V_DATE;
+}
+
+int shoal_val_arith_type(int op, int ta, int tb)
+{
+    /* a day or a month with an instant or a duration is its first instant */
+    if ((ta == V_DATE || ta == V_MONTH) && (tb == V_TS || tb == V_DUR)) ta = V_TS;
+    if ((tb == V_DATE || tb == V_MONTH) && (ta == V_TS || ta == V_DUR)) tb = V_TS;
+    int add = op == SHOAL_OP_ADD, sub = op == SHOAL_OP_SUB;
+    if (is_num(ta) && is_num(tb)) return op == SHOAL_OP_DIV || ta == V_NUM || tb == V_NUM ? V_NUM : V_INT;
+    if (ta == V_DUR && tb == V_DUR) return add || sub || op == SHOAL_OP_MOD ? V_DUR : op == SHOAL_OP_DIV ? V_NUM : -1;
+    if (ta == V_DUR && is_num(tb)) return op == SHOAL_OP_MUL || op == SHOAL_OP_DIV ? V_DUR : -1;
+    if (is_num(ta) && tb == V_DUR) return op == SHOAL_OP_MUL ? V_DUR : -1;
+    if (ta == V_TS && tb == V_DUR) return add || sub ? V_TS : -1;
+    if (ta == V_DUR && tb == V_TS) return add ? V_TS : -1;
+    if (ta == V_TS && tb == V_TS) return sub ? V_DUR : -1;
+    /* days and months count whole days and months */
+    if ((ta == V_DATE || ta == V_MONTH) && (tb == V_INT || tb == V_BOOL)) return add || sub ? ta : -1;
+    if ((ta == V_INT || ta == V_BOOL) && (tb == V_DATE || tb == V_MONTH)) return add ? tb : -1;
+    if ((ta == V_DATE || ta == V_MONTH) && ta == tb) return sub ? V_INT : -1;
+    return -1;
+}
+
+int shoal_val_spell(const char *s, uint32_t n, qval *out)
+{
+    char buf[64];
+    if (n == 0 || n >= sizeof buf) return 0;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    if (!strcasecmp(buf, "true") || !strcasecmp(buf, "false")) {
+        out->t = V_BOOL;
+        out->u.i = buf[0] == 't' || buf[0] == 'T';
+        return 1;
+    }
+    /* decimal only: strtod would read hexadecimal, "inf" and "nan" too */
+    for (uint32_t i = 0; i < n; i++)
+        if (!strchr("0123456789+-.eE", buf[i])) return 0;
+    char *end;
+    errno = 0;
+    long long i = strtoll(buf, &end, 10);
+    if (*end == 0 && errno == 0) {
+        out->t = V_INT;
+        out->u.i = i;
+        return 1;
+    }
+    double d = strtod(buf, &end);
+    if (*end || !isfinite(d) || !(isdigit((unsigned char)buf[n - 1]) || buf[n - 1] == '.')) return 0;
+    out->t = V_NUM;
+    out->u.d = d;
     return 1;
 }
 
@@ -84,13 +189,17 @@ int shoal_val_cmp(exec *x, const qval *a, const qval *b, int *out)
         *out = shoal_bytes_cmp(sa, na, sb, nb);
         return 0;
     }
-    if (a->t == b->t || (!is_text(a->t) && !is_text(b->t))) {
-        /* TS, DATE, MONTH, DUR among themselves or with numbers: by the number. */
-        double da = a->t == V_NUM ? a->u.d : (double)a->u.i, db = b->t == V_NUM ? b->u.d : (double)b->u.i;
-        *out = da < db ? -1 : da > db;
+    if (is_time(a->t) && is_time(b->t)) {
+        qval pa = *a, pb = *b;
+        shoal_val_promote(x, &pa, &pb);
+        *out = pa.u.i < pb.u.i ? -1 : pa.u.i > pb.u.i;
         return 0;
     }
-    int fa = family(a->t), fb = family(b->t);
+    if (a->t == V_DUR && b->t == V_DUR) {
+        *out = a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+        return 0;
+    }
+    int fa = shoal_val_family(a->t), fb = shoal_val_family(b->t);
     *out = fa < fb ? -1 : fa > fb;
     return 0;
 }
@@ -103,7 +212,7 @@ int shoal_val_eq(exec *x, const qval *a, const qval *b)
      * is equal, which the dictionary settles. */
     int c;
     if (shoal_val_cmp(x, a, b, &c)) return -1;
-    if (is_text(a->t) != is_text(b->t)) return 0;
+    if (shoal_val_family(a->t) != shoal_val_family(b->t)) return 0;
     return c == 0;
 }
 

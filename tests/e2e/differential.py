@@ -72,8 +72,12 @@ def window():
     return " DURING " + w if w else ""
 
 
-def magg(kept=0.8):
+def magg(kept=0.8, number=False):
+    """number: one that is a number (first and last are times, which a number does not
+    compare with, nor sum adds)"""
     a = R.choice(KEPT if R.random() < kept else SCAN)
+    while number and a.startswith(("first(", "last(")):
+        a = R.choice(SCAN)
     w = window()
     # count(*) without a window counts members (a row aggregate)
     return a + (w or " DURING all_time" if a == "count(*)" else w)
@@ -86,9 +90,9 @@ def cond():
         return "member IN " + R.choice(["core", "active", "fans", "core_or_active"])
     if k < 0.25:
         return "engagement > %d" % R.choice([0, 1, 5, 20])
-    c = "%s %s %d" % (magg(), R.choice([">", ">=", "=", "<", "!="]), R.choice([0, 1, 2, 3, 10, 100]))
+    c = "%s %s %d" % (magg(number=True), R.choice([">", ">=", "=", "<", "!="]), R.choice([0, 1, 2, 3, 10, 100]))
     if R.random() < 0.3:
-        c += " %s %s > %d" % (R.choice(["AND", "OR"]), magg(), R.choice([0, 1, 5]))
+        c += " %s %s > %d" % (R.choice(["AND", "OR"]), magg(number=True), R.choice([0, 1, 5]))
     return c
 
 
@@ -99,7 +103,7 @@ def select():
         w = " WHERE " + cond() if R.random() < 0.5 else ""
         return "SELECT member, %s FROM members%s ORDER BY member" % (cols, w)
     if k < 0.5:
-        a = magg()
+        a = magg(number=True)
         w = " WHERE " + cond() if R.random() < 0.4 else ""
         return "SELECT count(*) AS n, sum(%s) AS s, max(%s) AS m FROM members%s" % (a, magg(), w)
     if k < 0.6:

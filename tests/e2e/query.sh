@@ -56,7 +56,7 @@ check_eq query-file-status "$rc" 1
 out=$(printf 'SELECT 1 AS a;\nSELECT 2 AS b\n' | "$SHOAL" query -f - 2>&1)
 check_eq query-file-stdin "$out" $'a\n1\nb\n2'
 out=$(printf 'SELECT 1 AS a;\nSELEC 2\n' | "$SHOAL" query -f - 2>&1)
-check_eq query-syntax-error-runs-nothing "$out" $'<stdin>:2:1: error: expected "CREATE", "DROP", "EXPLAIN", "SELECT", "SET", "SHOW", \';\' or end of input but found "SELEC"\nSELEC 2\n^~~~~'
+check_eq query-syntax-error-runs-nothing "$out" $'<stdin>:2:1: error: expected "CREATE", "DROP", "EVALUATE", "EXPLAIN", "SELECT", "SET", "SHOW", \';\' or end of input but found "SELEC"\nSELEC 2\n^~~~~'
 check_status query-missing-file 2 "$SHOAL" query -f "$T/nope.shoal"
 
 # SET TIMEZONE and SET NOW last for the session (one run); SET DATABASE TIMEZONE is the
@@ -85,7 +85,7 @@ check_eq query-timezone-database-back "$("$SHOAL" query 'SELECT ts FROM events W
 check_eq query-stdin-implicit "$(echo 'SELECT 1 AS a' | "$SHOAL" query)" $'a\n1'
 check_eq query-stdin-dash "$(printf 'SELECT 1 AS a;\nSELECT 2 AS b' | "$SHOAL" query --format ndjson -)" $'{"a":1}\n{"b":2}'
 out=$(echo 'SELEC 1' | "$SHOAL" query 2>&1); rc=$?
-check_eq query-stdin-error-named "$out" $'<stdin>:1:1: error: expected "CREATE", "DROP", "EXPLAIN", "SELECT", "SET", "SHOW", \';\' or end of input but found "SELEC"\nSELEC 1\n^~~~~'
+check_eq query-stdin-error-named "$out" $'<stdin>:1:1: error: expected "CREATE", "DROP", "EVALUATE", "EXPLAIN", "SELECT", "SET", "SHOW", \';\' or end of input but found "SELEC"\nSELEC 1\n^~~~~'
 check_eq query-stdin-error-status "$rc" 1
 out=$("$SHOAL" query </dev/null 2>&1); rc=$?
 check_eq query-stdin-empty-status "$rc" 2
