@@ -175,6 +175,8 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
     const char *const *names = lifecycle == SRC_LIFECYCLE ? lc_cols : lifecycle == SRC_STICKINESS ? st_cols : cols;
     int n_names = lifecycle == SRC_STICKINESS ? 3 : 6;
     if ((rc = shoal_rowsrc_members_plan(x, st, p, names, n_names, &a->members))) return rc;
+    /* Now hides the events after it, as everywhere (LANGUAGE.md, AS OF). */
+    if (p->cut_ts > x->now) p->cut_ts = x->now;
     int64_t first;
     if ((rc = earliest(x, p, &first))) return rc;
     if (first == INT64_MAX || first > x->now) {

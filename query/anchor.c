@@ -29,37 +29,6 @@ void shoal_anchor_bind(plan *p)
 
 static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
-/* One event's value into anchored aggregate a for member m (as exec.c's scan adds
- * it). 0 or an error (text in a sum). */
-static int add(exec *x, magg *a, const shoal_rec *rec, uint32_t m)
-{
-    int64_t ts = rec->ts;
-    switch (a->fn) {
-    case F_COUNT: a->n[m]++; return 0;
-    case F_FIRST:
-        if (!a->n[m]++ || ts < a->i[m]) a->i[m] = ts;
-        return 0;
-    case F_LAST:
-        if (!a->n[m]++ || ts > a->i[m]) a->i[m] = ts;
-        return 0;
-    default: break;
-    }
-    shoal_rprop rp;
-    if (shoal_rec_prop(rec, a->arg->key, &rp) != 1) return 0;
-    if (a->fn == F_MIN || a->fn == F_MAX) return shoal_exec_magg_minmax(x, a, m, &rp);
-    double d;
-    int64_t iv = 0;
-    if (rp.kind == SHOAL_VAL_INT) d = (double)(iv = rp.v.i);
-    else if (rp.kind == SHOAL_VAL_BOOL) d = (double)(iv = rp.v.b);
-    else if (rp.kind == SHOAL_VAL_NUM) d = rp.v.d, a->num = 1;
-    else return shoal_exec_text_in_sum(x, a->node, a->desc, &rp);
-    /* sum, avg: exact, as exec.c's scan adds them (xsum.c) */
-    if (rp.kind == SHOAL_VAL_NUM) shoal_xsum_add_double(&a->x[m], d);
-    else shoal_xsum_add_int(&a->x[m], iv);
-    a->n[m]++;
-    return 0;
-}
-
 /* The member that property key of rec names (OF to), into *out (0 when none): an
  * interned string through tomem[string id] (0 not looked up yet, UINT32_MAX no such
  * member), a long inline one by a dictionary lookup. 0 or an error. */
@@ -162,10 +131,10 @@ int shoal_anchor_scan(exec *x, plan *p, uint64_t *live)
                 if (v.t == V_NULL || !shoal_val_truthy(&v)) continue;
             }
             if (live) live[m >> 6] |= (uint64_t)1 << (m & 63);
-            if ((rc = add(x, a, &rec, m))) break;
+            if ((rc = shoal_exec_magg_add(x, a, m, &rec)) < 0) break;
             rc = 1;
         }
-        if (rc < 0) break;   /* a dictionary read failed (OF to) */
+        if (rc < 0) break;   /* a dictionary read failed (OF to), or text in a sum */
     }
     shoal_logcur_close(cur);
     x->n_scanned += n;

@@ -1062,7 +1062,7 @@ static int row_cmp(const void *a, const void *b, void *ctx)
 /* A per-member min or max of a property (plan.h's magg.v): its values as they are
  * (numbers, booleans, text), ordered as over events (shoal_val_cmp: numbers before
  * text). Text inline in the record is copied, since the record goes with the step. */
-int shoal_exec_magg_minmax(exec *x, magg *a, uint32_t m, const shoal_rprop *rp)
+static int magg_minmax(exec *x, magg *a, uint32_t m, const shoal_rprop *rp)
 {
     qval v;
     prop_val(rp, &v);
@@ -1085,7 +1085,7 @@ int shoal_exec_magg_minmax(exec *x, magg *a, uint32_t m, const shoal_rprop *rp)
 /* sum or avg (aggregate node, its text desc) met text: an error at the aggregate (when
  * its node is in the statement's text: a layer's is in the layer's) rather than a sum
  * that leaves the text out unseen. */
-int shoal_exec_text_in_sum(exec *x, const shoal_node *node, const char *desc, const shoal_rprop *rp)
+static int text_in_sum(exec *x, const shoal_node *node, const char *desc, const shoal_rprop *rp)
 {
     qval v;
     const char *s;
@@ -1097,6 +1097,33 @@ int shoal_exec_text_in_sum(exec *x, const shoal_node *node, const char *desc, co
     return shoal_err_set(x->err, SHOAL_ESEMANTIC, here ? node->off : -1, here ? node->len : -1,
                          "%s takes numbers, but its property holds text here (\"%.*s%s\")", desc, n > 40 ? 40 : (int)n, s,
                          n > 40 ? "…" : "");
+}
+
+/* One event's value into per-member aggregate a (count, first, last, sum, avg, min,
+ * max) for member m, as scan_log adds it: for the second pass of anchored windows
+ * (anchor.c), which cannot share scan_log's loop. 0 or an error (text in a sum). */
+int shoal_exec_magg_add(exec *x, magg *a, uint32_t m, const shoal_rec *rec)
+{
+    int64_t ts = rec->ts;
+    switch (a->fn) {
+    case F_COUNT: a->n[m]++; return 0;
+    case F_FIRST:
+        if (!a->n[m]++ || ts < a->i[m]) a->i[m] = ts;
+        return 0;
+    case F_LAST:
+        if (!a->n[m]++ || ts > a->i[m]) a->i[m] = ts;
+        return 0;
+    default: break;
+    }
+    shoal_rprop rp;
+    if (shoal_rec_prop(rec, a->arg->key, &rp) != 1) return 0;
+    if (a->fn == F_MIN || a->fn == F_MAX) return magg_minmax(x, a, m, &rp);
+    if (rp.kind == SHOAL_VAL_INT) shoal_xsum_add_int(&a->x[m], rp.v.i);
+    else if (rp.kind == SHOAL_VAL_BOOL) shoal_xsum_add_int(&a->x[m], rp.v.b);
+    else if (rp.kind == SHOAL_VAL_NUM) shoal_xsum_add_double(&a->x[m], rp.v.d), a->num = 1;
+    else return text_in_sum(x, a->node, a->desc, &rp);
+    a->n[m]++;
+    return 0;
 }
 
 static int scan_log(run *g, int members)
@@ -1192,7 +1219,7 @@ static int scan_log(run *g, int members)
                     shoal_rprop rp;
                     if (shoal_rec_prop(&rec, a->arg->key, &rp) != 1) break;
                     if (a->fn == F_MIN || a->fn == F_MAX) {
-                        if ((rc = shoal_exec_magg_minmax(x, a, m, &rp))) goto fail;
+                        if ((rc = magg_minmax(x, a, m, &rp))) goto fail;
                         break;
                     }
                     double d;
@@ -1201,7 +1228,7 @@ static int scan_log(run *g, int members)
                     else if (rp.kind == SHOAL_VAL_BOOL) d = (double)(iv = rp.v.b);
                     else if (rp.kind == SHOAL_VAL_NUM) d = rp.v.d, a->num = 1;
                     else {
-                        rc = shoal_exec_text_in_sum(x, a->node, a->desc, &rp);
+                        rc = text_in_sum(x, a->node, a->desc, &rp);
                         goto fail;
                     }
                     /* sum, avg: exact, so that any order of addition gives these bits (xsum.c) */
@@ -2558,8 +2585,8 @@ fail:
         p->maggs[i].n = NULL;
         p->maggs[i].d = NULL;
         p->maggs[i].i = NULL;
-        p->maggs[i].x = NULL;
         p->maggs[i].anchor_n = NULL;
+        p->maggs[i].x = NULL;
     }
     for (int i = 0; i < p->n_raggs && g.dsets; i++) {
         dset *s = &g.dsets[i];

@@ -411,10 +411,9 @@ int shoal_exec_narrow(const plan *p);
  * p->max_seq and p->cut_ts, members' bits set in live (when not NULL) as the scan
  * sets them. Binds anchor_n first (shoal_anchor_bind, once the arrays exist). */
 void shoal_anchor_bind(plan *p);
+/* exec.c: one event's value into per-member aggregate a for member m, as the scan adds
+ * it (count, first, last, sum, avg, min, max). 0 or an error in x->err. */
+int shoal_exec_magg_add(exec *x, magg *a, uint32_t m, const shoal_rec *rec);
 int shoal_anchor_scan(exec *x, plan *p, uint64_t *live);
-/* exec.c: a per-member min or max meets a property value (the scan's and anchor.c's);
- * a sum or avg meets text: the error. 0 or an error (in x->err). */
-int shoal_exec_magg_minmax(exec *x, magg *a, uint32_t m, const shoal_rprop *rp);
-int shoal_exec_text_in_sum(exec *x, const shoal_node *node, const char *desc, const shoal_rprop *rp);
 
 #endif

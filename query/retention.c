@@ -248,6 +248,8 @@ int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
         return shoal_err_set(x->err, rc, r->name_off, r->name_len, "retention \"%s\": %s", r->name,
                              def->ret ? quiet.msg : "its definition is not a CREATE RETENTION");
 
+    /* Now hides the events after it, as everywhere (LANGUAGE.md, AS OF). */
+    if (p->cut_ts > x->now) p->cut_ts = x->now;
     /* The periods: from the earliest event's to now's. */
     int64_t first;
     if ((rc = earliest(x, p, &first))) return rc;

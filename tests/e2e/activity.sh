@@ -79,44 +79,44 @@ check "activity: CREATE ACTIVITY" "$SHOAL" query "CREATE ACTIVITY speaking ON po
 NOW=2025-04-20T10:00:00.000Z
 same "activity: per day, UTC" \
     "SET NOW = '$NOW'; SELECT * FROM activity(speaking) PER DAY" \
-    "$(act_sql day '+0 hours' "'post', 'comment'" "1 = 1" $NOW 9999)"
+    "$(act_sql day '+0 hours' "'post', 'comment'" "1 = 1" $NOW $NOW)"
 same "activity: per week, UTC, with a filter" \
     "SET NOW = '$NOW'; SELECT * FROM activity(any_long) PER WEEK" \
-    "$(act_sql week '+0 hours' "'post', 'comment', 'like'" "words IS NULL OR words > 100" $NOW 9999)"
+    "$(act_sql week '+0 hours' "'post', 'comment', 'like'" "words IS NULL OR words > 100" $NOW $NOW)"
 same "activity: per month, UTC" \
     "SET NOW = '$NOW'; SELECT * FROM activity(speaking) PER MONTH" \
-    "$(act_sql month '+0 hours' "'post', 'comment'" "1 = 1" $NOW 9999)"
+    "$(act_sql month '+0 hours' "'post', 'comment'" "1 = 1" $NOW $NOW)"
 same "activity: per week in Asia/Shanghai" \
     "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM activity(speaking) PER WEEK; SET TIMEZONE = 'UTC'" \
-    "$(act_sql week '+8 hours' "'post', 'comment'" "1 = 1" $NOW 9999)"
+    "$(act_sql week '+8 hours' "'post', 'comment'" "1 = 1" $NOW $NOW)"
 same "activity: per day in Asia/Shanghai" \
     "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM activity(any_long); SET TIMEZONE = 'UTC'" \
-    "$(act_sql day '+8 hours' "'post', 'comment', 'like'" "words IS NULL OR words > 100" $NOW 9999)"
+    "$(act_sql day '+8 hours' "'post', 'comment', 'like'" "words IS NULL OR words > 100" $NOW $NOW)"
 CUT=2025-02-10T23:00:00.000Z
 same "activity: AS OF a date" \
     "SELECT * FROM activity(speaking) PER WEEK AS OF '$CUT'" \
     "$(act_sql week '+0 hours' "'post', 'comment'" "1 = 1" $CUT $CUT)"
 same "activity: DURING, WHERE and ORDER BY over the rows" \
     "SET NOW = '$NOW'; SELECT period, active, stickiness FROM activity(speaking) PER DAY WHERE active > 3 DURING BETWEEN '2025-02-01' AND '2025-02-28' ORDER BY stickiness DESC, period" \
-    "SELECT period, active, stick FROM ($(act_sql day '+0 hours' "'post', 'comment'" "1 = 1" $NOW 9999))
+    "SELECT period, active, stick FROM ($(act_sql day '+0 hours' "'post', 'comment'" "1 = 1" $NOW $NOW))
      WHERE period BETWEEN '2025-02-01' AND '2025-02-28' AND active > 3 ORDER BY stick DESC, period"
 
 same "lifecycle: per week, UTC" \
     "SET NOW = '$NOW'; SELECT * FROM lifecycle(speaking) PER WEEK" \
-    "$(lc_sql week '+0 hours' "'post', 'comment'" $NOW 9999)"
+    "$(lc_sql week '+0 hours' "'post', 'comment'" $NOW $NOW)"
 same "lifecycle: per day in Asia/Shanghai" \
     "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM lifecycle(speaking); SET TIMEZONE = 'UTC'" \
-    "$(lc_sql day '+8 hours' "'post', 'comment'" $NOW 9999)"
+    "$(lc_sql day '+8 hours' "'post', 'comment'" $NOW $NOW)"
 same "lifecycle: per month, AS OF a date" \
     "SELECT * FROM lifecycle(speaking) PER MONTH AS OF '$CUT'" \
     "$(lc_sql month '+0 hours' "'post', 'comment'" $CUT $CUT)"
 
 # WHERE's conditions on members: only those members count
-LIKERS="member IN (SELECT member FROM ev WHERE type = 'like' GROUP BY member HAVING count(*) >= 3)"
+LIKERS="member IN (SELECT member FROM ev WHERE type = 'like' AND ts <= '$NOW' GROUP BY member HAVING count(*) >= 3)"
 check "activity: a layer" "$SHOAL" query "CREATE LAYER likers AS count(like) >= 3"
 same "activity: the members in a layer" \
     "SET NOW = '$NOW'; SELECT * FROM activity(speaking) PER WEEK WHERE member IN likers AND period >= '2025-02-01'" \
-    "SELECT * FROM ($(act_sql week '+0 hours' "'post', 'comment'" "$LIKERS" $NOW 9999)) WHERE period >= '2025-02-01'"
+    "SELECT * FROM ($(act_sql week '+0 hours' "'post', 'comment'" "$LIKERS" $NOW $NOW)) WHERE period >= '2025-02-01'"
 same "lifecycle: the members outside a layer, AS OF a date" \
     "SELECT * FROM lifecycle(speaking) PER WEEK WHERE member NOT IN likers AS OF '$CUT'" \
     "$(lc_sql week '+0 hours' "'post', 'comment'" $CUT $CUT "member NOT IN (SELECT member FROM ev WHERE type = 'like' AND ts <= '$CUT' GROUP BY member HAVING count(*) >= 3)")"
@@ -130,7 +130,7 @@ st_sql() {
     week) pd="date(d, '-6 days', 'weekday 1')" ;;
     month) pd="strftime('%Y-%m', d)" ;;
     esac
-    echo "WITH a AS (SELECT DISTINCT member, date(ts, '$off') AS d FROM ev WHERE type IN ($types) AND date(ts, '$off') <= date('$now', '$off')),
+    echo "WITH a AS (SELECT DISTINCT member, date(ts, '$off') AS d FROM ev WHERE type IN ($types) AND ts <= '$now'),
           c AS (SELECT member, $pd AS p, count(*) AS k FROM a GROUP BY member, p)
           SELECT p, k, count(*) FROM c GROUP BY p, k ORDER BY p, k"
 }
@@ -139,7 +139,7 @@ same "stickiness: members by active days per week, in Asia/Shanghai" \
     "$(st_sql week '+8 hours' "'post', 'comment'" $NOW)"
 same "stickiness: per month, every number of days" \
     "SET NOW = '$NOW'; SELECT period, count(*), sum(members), sum(days * members) FROM stickiness(any_long) PER MONTH GROUP BY period ORDER BY period" \
-    "WITH a AS (SELECT DISTINCT member, date(ts) AS d FROM ev WHERE type IN ('post', 'comment', 'like') AND (words IS NULL OR words > 100) AND date(ts) <= date('$NOW')),
+    "WITH a AS (SELECT DISTINCT member, date(ts) AS d FROM ev WHERE type IN ('post', 'comment', 'like') AND (words IS NULL OR words > 100) AND ts <= '$NOW'),
           days(d) AS (SELECT date((SELECT min(ts) FROM ev), 'start of month') UNION ALL SELECT date(d, '+1 day') FROM days WHERE d < date('$NOW'))
      SELECT strftime('%Y-%m', days.d) AS p, count(*), (SELECT count(DISTINCT member) FROM a WHERE strftime('%Y-%m', a.d) = strftime('%Y-%m', days.d)),
             (SELECT count(*) FROM a WHERE strftime('%Y-%m', a.d) = strftime('%Y-%m', days.d)) FROM days GROUP BY p ORDER BY p"

@@ -72,10 +72,11 @@ same "anchor: GROUP BY the anchored count (NULL for no join)" \
     "SELECT CASE WHEN j1 IS NOT NULL THEN $P7 END AS p, count(*) FROM m GROUP BY p ORDER BY p"
 
 # the newcomers' question: per join cohort, the median time from the join to the first
-# word (within 30 days) and the share who spoke within 7 days
+# word (within 30 days; a median of durations is a duration, in whole milliseconds) and
+# the share who spoke within 7 days
 same "anchor: newcomers per join week, median time to the first word, share who spoke" \
     "SELECT week(first(join)) AS cohort, count(*) AS joined,
-            median(first(post, comment) WITHIN 30 DAYS AFTER first(join) - first(join)) AS to_first_word,
+            median(first(post, comment) WITHIN 30 DAYS AFTER first(join) - first(join)) / 1 HOURS AS to_first_word,
             avg(CASE WHEN count(post, comment) WITHIN 7 DAYS AFTER first(join) > 0 THEN 1.0 ELSE 0 END) AS spoke_7d
      FROM members WHERE first(join) IS NOT NULL GROUP BY cohort ORDER BY cohort" \
     "WITH d AS (SELECT date(j1ts, '-6 days', 'weekday 1') AS c,
@@ -84,7 +85,7 @@ same "anchor: newcomers per join week, median time to the first word, share who 
               FROM m WHERE j1 IS NOT NULL),
      r AS (SELECT c, dt, row_number() OVER (PARTITION BY c ORDER BY dt) AS i, count(*) OVER (PARTITION BY c) AS n FROM d WHERE dt IS NOT NULL),
      med AS (SELECT c, avg(dt) AS md FROM r WHERE i IN ((n + 1) / 2, (n + 2) / 2) GROUP BY c)
-     SELECT d.c, count(*), (SELECT md FROM med WHERE med.c = d.c), avg(spoke) FROM d GROUP BY d.c ORDER BY d.c"
+     SELECT d.c, count(*), (SELECT round(md) / 3600000.0 FROM med WHERE med.c = d.c), avg(spoke) FROM d GROUP BY d.c ORDER BY d.c"
 
 # who answers newcomers: comments to a member within 7 days of that member's join
 # (OF to: the anchor of the member the event names), per commenting member

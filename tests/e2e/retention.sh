@@ -22,7 +22,7 @@ SQL
 # so they compare as text.
 #   ret_sql UNIT OFFSET COHORT-WHERE TYPES ACTIVE-WHERE MODE LEAST NOW CUT [each]
 # UNIT day|week|month; OFFSET the zone's ('+8 hours'); MODE = (bounded) or >= (unbounded);
-# NOW the instant now is; CUT the AS OF instant ('9999' for none); each: a cohort for every
+# NOW the instant now is; CUT the last instant seen (now: it hides what comes after); each: a cohort for every
 # period with a join (COHORT BY each(join)), else the first join's.
 ret_sql() {
     local unit=$1 off=$2 cw=$3 types=$4 aw=$5 op=$6 least=$7 now=$8 cut=$9 each=${10:-}
@@ -82,64 +82,64 @@ NOW=2025-03-20T10:00:00.000Z
 ALL="1 = 1"
 same "retention: per day, UTC" \
     "SET NOW = '$NOW'; SELECT * FROM retention(daily) ORDER BY cohort, k" \
-    "$(ret_sql day '+0 hours' "$ALL" "'post', 'comment'" "$ALL" = 1 $NOW 9999)"
+    "$(ret_sql day '+0 hours' "$ALL" "'post', 'comment'" "$ALL" = 1 $NOW $NOW)"
 same "retention: per week, UTC" \
     "SET NOW = '$NOW'; SELECT * FROM retention(weekly) ORDER BY cohort, k" \
-    "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)"
+    "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW $NOW)"
 same "retention: per month, UTC" \
     "SET NOW = '$NOW'; SELECT * FROM retention(monthly) ORDER BY cohort, k" \
-    "$(ret_sql month '+0 hours' "$ALL" "'post'" "$ALL" = 1 $NOW 9999)"
+    "$(ret_sql month '+0 hours' "$ALL" "'post'" "$ALL" = 1 $NOW $NOW)"
 same "retention: unbounded (in period k or later)" \
     "SET NOW = '$NOW'; SELECT * FROM retention(weekly_unbounded) ORDER BY cohort, k" \
-    "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment'" "$ALL" '>=' 1 $NOW 9999)"
+    "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment'" "$ALL" '>=' 1 $NOW $NOW)"
 same "retention: AT LEAST 2, filters on the cohort's event and on the activity" \
     "SET NOW = '$NOW'; SELECT * FROM retention(weekly_2) ORDER BY cohort, k" \
-    "$(ret_sql week '+0 hours' "grp = 'g-1'" "'post', 'like'" "member != 'm-3'" = 2 $NOW 9999)"
+    "$(ret_sql week '+0 hours' "grp = 'g-1'" "'post', 'like'" "member != 'm-3'" = 2 $NOW $NOW)"
 same "retention: unbounded AT LEAST 3" \
     "SET NOW = '$NOW'; SELECT * FROM retention(monthly_u2) ORDER BY cohort, k" \
-    "$(ret_sql month '+0 hours' "$ALL" "'like', 'comment'" "$ALL" '>=' 3 $NOW 9999)"
+    "$(ret_sql month '+0 hours' "$ALL" "'like', 'comment'" "$ALL" '>=' 3 $NOW $NOW)"
 same "retention: recurring cohorts, each(join)" \
     "SET NOW = '$NOW'; SELECT * FROM retention(weekly_each) ORDER BY cohort, k" \
-    "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment'" "$ALL" = 1 $NOW 9999 each)"
+    "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment'" "$ALL" = 1 $NOW $NOW each)"
 same "retention: recurring cohorts per day, unbounded, with a filter, in Asia/Shanghai" \
     "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM retention(daily_each_u) ORDER BY cohort, k; SET TIMEZONE = 'UTC'" \
-    "$(ret_sql day '+8 hours' "grp != 'g-2'" "'like'" "$ALL" '>=' 1 $NOW 9999 each)"
+    "$(ret_sql day '+8 hours' "grp != 'g-2'" "'like'" "$ALL" '>=' 1 $NOW $NOW each)"
 # the same events start the cohorts and make them active (one aggregate in the plan)
 same "retention: recurring cohorts of posters, active on post" \
     "SET NOW = '$NOW'; SELECT * FROM retention(posting_again) ORDER BY cohort, k" \
-    "$(ret_sql week '+0 hours' "$ALL" "'post'" "$ALL" = 1 $NOW 9999 each | sed "s/type = 'join'/type = 'post'/")"
+    "$(ret_sql week '+0 hours' "$ALL" "'post'" "$ALL" = 1 $NOW $NOW each | sed "s/type = 'join'/type = 'post'/")"
 CUT=2025-02-10T23:00:00.000Z
 same "retention: AS OF a date (later joins and activity unseen, periods up to its own)" \
     "SELECT * FROM retention(weekly) ORDER BY cohort, k AS OF '$CUT'" \
     "$(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $CUT $CUT)"
 same "retention: DURING keeps the cohorts whose period meets the window" \
     "SET NOW = '$NOW'; SELECT * FROM retention(weekly) DURING BETWEEN '2025-01-15' AND '2025-02-03' ORDER BY cohort, k" \
-    "SELECT * FROM ($(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)) WHERE c BETWEEN '2025-01-13' AND '2025-02-03'"
+    "SELECT * FROM ($(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW $NOW)) WHERE c BETWEEN '2025-01-13' AND '2025-02-03'"
 # AS OF SEQ: the records after it are not seen (the late joins are at the end)
 SEQ=$(( $(wc -l < "$T/ev.ndjson") - 60 ))
 same "retention: AS OF SEQ (the last late joins unseen)" \
     "SET NOW = '$NOW'; SELECT * FROM retention(weekly) ORDER BY cohort, k AS OF SEQ $SEQ" \
-    "$(ret_sql week '+0 hours' "seq <= $SEQ" "'post', 'comment', 'like'" "seq <= $SEQ" = 1 $NOW 9999)"
+    "$(ret_sql week '+0 hours' "seq <= $SEQ" "'post', 'comment', 'like'" "seq <= $SEQ" = 1 $NOW $NOW)"
 same "retention: WHERE, grouping and ordering over the rows" \
     "SET NOW = '$NOW'; SELECT k, sum(active) AS a, sum(cohort_size) AS n FROM retention(weekly) WHERE cohort >= '2025-01-13' AND k <= 4 GROUP BY k ORDER BY k" \
-    "SELECT k, sum(act), sum(n) FROM ($(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)) WHERE c >= '2025-01-13' AND k <= 4 GROUP BY k ORDER BY k"
+    "SELECT k, sum(act), sum(n) FROM ($(ret_sql week '+0 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW $NOW)) WHERE c >= '2025-01-13' AND k <= 4 GROUP BY k ORDER BY k"
 
 # Asia/Shanghai: local days and weeks (the data has joins at 15:59:59.999Z and 16:00Z)
 same "retention: per day in Asia/Shanghai" \
     "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM retention(daily) ORDER BY cohort, k" \
-    "$(ret_sql day '+8 hours' "$ALL" "'post', 'comment'" "$ALL" = 1 $NOW 9999)"
+    "$(ret_sql day '+8 hours' "$ALL" "'post', 'comment'" "$ALL" = 1 $NOW $NOW)"
 same "retention: per week in Asia/Shanghai" \
     "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$NOW'; SELECT * FROM retention(weekly) ORDER BY cohort, k" \
-    "$(ret_sql week '+8 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)"
+    "$(ret_sql week '+8 hours' "$ALL" "'post', 'comment', 'like'" "$ALL" = 1 $NOW $NOW)"
 "$SHOAL" query "SET TIMEZONE = 'UTC'" >/dev/null
 
 # WHERE's conditions on members restrict the cohorts (a layer, an aggregate); the rest
 # filter the rows
 check "retention: a layer" "$SHOAL" query "CREATE LAYER talkers AS count(comment, like) >= 3"
-TALKERS="member IN (SELECT member FROM ev WHERE type IN ('comment', 'like') GROUP BY member HAVING count(*) >= 3)"
+TALKERS="member IN (SELECT member FROM ev WHERE type IN ('comment', 'like') AND ts <= '$NOW' GROUP BY member HAVING count(*) >= 3)"
 same "retention: cohorts of the members in a layer" \
     "SET NOW = '$NOW'; SELECT * FROM retention(weekly) WHERE member IN talkers AND k <= 3 ORDER BY cohort, k" \
-    "SELECT * FROM ($(ret_sql week '+0 hours' "$TALKERS" "'post', 'comment', 'like'" "$ALL" = 1 $NOW 9999)) WHERE k <= 3"
+    "SELECT * FROM ($(ret_sql week '+0 hours' "$TALKERS" "'post', 'comment', 'like'" "$ALL" = 1 $NOW $NOW)) WHERE k <= 3"
 same "retention: cohorts of the members outside a layer, by an aggregate, AS OF" \
     "SELECT * FROM retention(weekly) WHERE k <= 3 AND member NOT IN talkers AND count(post) DURING all_time >= 1 ORDER BY cohort, k AS OF '$CUT'" \
     "SELECT * FROM ($(ret_sql week '+0 hours' "member NOT IN (SELECT member FROM e WHERE type IN ('comment', 'like') GROUP BY member HAVING count(*) >= 3)
@@ -212,7 +212,7 @@ DROP LAYER weekly
 check "retention: CREATE OR REPLACE RETENTION" "$SHOAL" query "CREATE OR REPLACE RETENTION weekly_2 COHORT BY first(join) PER MONTH ACTIVE ON post"
 same "retention: the replaced definition answers" \
     "SET NOW = '$NOW'; SELECT * FROM retention(weekly_2) ORDER BY cohort, k" \
-    "$(ret_sql month '+0 hours' "$ALL" "'post'" "$ALL" = 1 $NOW 9999)"
+    "$(ret_sql month '+0 hours' "$ALL" "'post'" "$ALL" = 1 $NOW $NOW)"
 check "retention: DROP RETENTION IF EXISTS of none" "$SHOAL" query "DROP RETENTION IF EXISTS nothing_here"
 check "retention: DROP RETENTION" "$SHOAL" query "DROP RETENTION weekly"
 err "retention: dropped" "SELECT * FROM retention(weekly)" \
