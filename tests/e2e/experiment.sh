@@ -70,6 +70,7 @@ same "experiment: EVALUATE … AS OF SEQ, against sqlite" \
 same "experiment: with views off" \
     "SET VIEWS = off; CREATE COUNTERS c AS count(post); SELECT metric, arm, units, mean, sd FROM experiment(ritual); DROP COUNTERS c" "$(oracle_arms $N_EV)"
 ev_out=$("$SHOAL" query --format csv "EVALUATE EXPERIMENT ritual" 2>&1)
+check_eq "experiment: the REPL evaluates the same" "$(printf 'EVALUATE EXPERIMENT ritual;\n' | "$SHOAL" repl --format csv 2>&1)" "$ev_out"
 check_grep "experiment: EVALUATE EXPERIMENT prints every column" '^metric,arm,units,mean,sd,diff,diff_lo,diff_hi,rel_diff,rel_lo,rel_hi,p,srm_p,decision_ready,two_arms,seq,warning$' "$ev_out"
 check_eq "experiment: EVALUATE is SELECT * FROM experiment(name)" "$ev_out" "$("$SHOAL" query --format csv "SELECT * FROM experiment(ritual)" 2>&1)"
 json=$("$SHOAL" query --format json "EVALUATE EXPERIMENT ritual AS OF SEQ $K" 2>&1)
