@@ -501,7 +501,9 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
             char warn[400];
             size_t w = 0;
             warn[0] = 0;
-            if (!(srm_p >= SHOAL_STATS_SRM_P))
+            if (total == 0)
+                w += (size_t)snprintf(warn + w, sizeof warn - w, "no member exposed yet: not decision-ready; ");
+            else if (!(srm_p >= SHOAL_STATS_SRM_P))
                 w += (size_t)snprintf(warn + w, sizeof warn - w, "SAMPLE RATIO MISMATCH (p = %.3g): not decision-ready; ", srm_p);
             if (s->two_arms && w < sizeof warn)
                 w += (size_t)snprintf(warn + w, sizeof warn - w, "%" PRId64 " units in two arms left out; ", s->two_arms);

@@ -89,6 +89,10 @@ check "experiment: DROP EXPERIMENT IF EXISTS" "$SHOAL" query "DROP EXPERIMENT IF
 out=$("$SHOAL" query "EVALUATE EXPERIMENT ritual" 2>&1)
 check_grep "experiment: gone after DROP" 'unknown experiment "ritual"' "$out"
 
+"$SHOAL" query "CREATE EXPERIMENT nobody ARMS (control 50, ritual 50) METRICS (posts = count(post) WITHIN 7 DAYS) EXPOSURE exposure" >/dev/null
+got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(nobody) WHERE units = 0 AND NOT decision_ready AND warning LIKE 'no member exposed yet%'" | tail -1)
+check_eq "experiment: nobody exposed is not decision-ready" "$got" 2
+
 # SRM: a third of the ritual arm lost
 export SHOAL_DB="$T/skew"
 python3 "$SHOAL_TESTS/e2e/experiment_data.py" 6 1500 0 0.3 > "$T/skew.ndjson" && "$SHOAL" ingest -q "$T/skew.ndjson"
