@@ -54,8 +54,9 @@ typedef struct expstate {
 } expstate;
 
 static const char *const cols[] = {"metric", "arm", "units", "mean", "sd", "diff", "diff_lo", "diff_hi", "rel_diff",
-                                   "rel_lo", "rel_hi", "p", "srm_p", "decision_ready", "two_arms", "seq", "warning"};
-enum { N_COLS = 17 };
+                                   "rel_lo", "rel_hi", "p", "p_holm", "chance_to_win", "srm_p", "decision_ready",
+                                   "two_arms", "seq", "warning"};
+enum { N_COLS = 19 };
 
 static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -381,7 +382,7 @@ int shoal_experiment_plan(exec *x, const shoal_stmt *st, plan *p)
     if (rc) return shoal_err_set(x->err, rc, st->from_arg_off, st->from_arg_len, "experiment \"%s\": %s", st->from_arg, quiet.msg);
     s->seq = p->max_seq;
     static const int rt[N_COLS] = {V_STR, V_STR, V_INT, V_NUM, V_NUM, V_NUM, V_NUM, V_NUM, V_NUM,
-                                   V_NUM, V_NUM, V_NUM, V_NUM, V_BOOL, V_INT, V_INT, V_STR};
+                                   V_NUM, V_NUM, V_NUM, V_NUM, V_NUM, V_NUM, V_BOOL, V_INT, V_INT, V_STR};
     static const uint8_t ns[N_COLS] = {0};
     p->n_src = N_COLS;
     p->src_names = cols;
@@ -490,6 +491,7 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
         shoal_stats_options o;
         memset(&o, 0, sizeof o);
         o.kind = d->conv[j] ? SHOAL_STATS_PROPORTION : SHOAL_STATS_MEAN;
+        o.correction = SHOAL_STATS_HOLM;
         double dummy;
         shoal_stats_evaluate((size_t)d->n_arms, s->mo[j], NULL, &o, abs, &dummy);
         o.scale = SHOAL_STATS_RELATIVE;
@@ -528,18 +530,20 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
                 row[6] = vnum(abs[i].freq.ci_lo);
                 row[7] = vnum(abs[i].freq.ci_hi);
                 row[11] = vnum(abs[i].freq.p);
+                row[12] = vnum(abs[i].p_adjusted);
+                row[13] = vnum(abs[i].bayes.chance_to_win);
             }
             if (i > 0 && rel[i].rc == SHOAL_OK) {
                 row[8] = vnum(rel[i].freq.estimate);
                 row[9] = vnum(rel[i].freq.ci_lo);
                 row[10] = vnum(rel[i].freq.ci_hi);
             }
-            row[12] = vnum(srm_p);
-            row[13].t = V_BOOL, row[13].u.i = ready;
-            row[14].t = V_INT, row[14].u.i = s->two_arms;
-            row[15].t = V_INT, row[15].u.i = (int64_t)s->seq;
-            row[16] = warn[0] ? vstr(warn) : (qval){0};
-            if (row[16].t == V_STR && !(row[16].u.s = shoal_arena_strndup(x->a, warn, strlen(warn)))) return nomem(x);
+            row[14] = vnum(srm_p);
+            row[15].t = V_BOOL, row[15].u.i = ready;
+            row[16].t = V_INT, row[16].u.i = s->two_arms;
+            row[17].t = V_INT, row[17].u.i = (int64_t)s->seq;
+            row[18] = warn[0] ? vstr(warn) : (qval){0};
+            if (row[18].t == V_STR && !(row[18].u.s = shoal_arena_strndup(x->a, warn, strlen(warn)))) return nomem(x);
             if ((rc = shoal_exec_sink_push(sink, row))) return rc;
             if (shoal_exec_sink_full(sink)) return 0;
         }

@@ -54,7 +54,8 @@ for i in range(hashed):
     m = "m-h%d" % i
     t = T0 + rnd.randrange(0, 20 * D)
     out.append(ev(t, m, "exposure", experiment="ritual"))
-    out.append(ev(t + rnd.randrange(0, 7 * D), m, "post", amount=1))
+    for _ in range(rnd.randrange(0, 4)):
+        out.append(ev(t + rnd.randrange(0, 7 * D), m, "post", amount=1))
 out.sort(key=lambda e: e["ts"])
 for e in out + late:
     print(json.dumps(e))
