@@ -160,6 +160,11 @@ demo: deps all
 	    count(DISTINCT member) AS speakers, count(*) AS messages FROM events \
 	    WHERE type IN (post, comment, reply) DURING last 30 days \
 	    GROUP BY group ORDER BY speakers DESC LIMIT 5"
+	@echo "-- retention by monthly join cohort, and active members per month"
+	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) CREATE RETENTION monthly_retention COHORT BY first(join) \
+	    PER MONTH ACTIVE ON post, comment, reply, checkin; CREATE ACTIVITY daily_activity ON post, comment, reply, checkin, like; \
+	    SELECT cohort, cohort_size, k, active, round(rate, 3) AS rate FROM retention(monthly_retention) \
+	    WHERE cohort = '2025-01' ORDER BY k"
 	@echo "-- the community dashboard: dashboards/community.shoal run on one snapshot (shoal batch)"
 	$(BIN) --db $(DEMO_DB) batch dashboards/community.shoal --out build/demo/dashboard --as-of 2025-06-30T23:59:59Z --quiet
 	@echo

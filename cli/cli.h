@@ -53,8 +53,21 @@ extern const char *shoal_cli_name;
 /* Prints "shoal COMMAND: error: " and the message (a newline added) to stderr. */
 void shoal_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Opens db_path, printing "shoal COMMAND: error: …" on failure. Returns 0 or exit status 2. */
+/* Opens db_path, printing "shoal COMMAND: error: …" on failure. Returns 0 or exit status 2.
+ * With --readonly (shoal_cli_readonly) a command that reads opens read-only, falling
+ * back to no locking when the lock file cannot be written (shoal_cli_open_flags), and
+ * a command that writes (flags without SHOAL_OPEN_RDONLY) is refused. */
 int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_db **out);
+/* --readonly (global option, main.c). */
+extern int shoal_cli_readonly;
+/* The flags --readonly adds: SHOAL_OPEN_RDONLY | SHOAL_OPEN_NOLOCK, or 0. */
+unsigned shoal_cli_open_flags(void);
+/* Prints the error of a failed shoal_db_open (with a hint when there is no database). */
+void shoal_cli_open_error(const shoal_err *err, int rc, unsigned flags);
+/* Makes a SIGBUS (a read past the end of a damaged data.mdb) print a clear message
+ * naming db_path and exit with shoal_cli_damage_status (2; check sets 1). */
+void shoal_cli_on_damage(const char *db_path);
+extern int shoal_cli_damage_status;
 
 /* Prints "shoal COMMAND: error: MSG" for err (or rc when err has no message) to stderr. */
 void shoal_cli_error(const shoal_err *err, int rc);

@@ -65,7 +65,9 @@ static void on_status(void *ctx, int kind, const char *line)
 int shoal_cli_query_open(const char *db_path, int format, shoal_cli_query *q)
 {
     memset(q, 0, sizeof *q);
-    int rc = shoal_cli_open(db_path, 0, 0, &q->db);
+    /* With --readonly, statements that write (CREATE, DROP, SET DATABASE TIMEZONE) are refused
+     * by the engine. */
+    int rc = shoal_cli_open(db_path, shoal_cli_readonly ? SHOAL_OPEN_RDONLY : 0, 0, &q->db);
     if (rc) return rc;
     shoal_cli_progress_on_tty(q->db);
     shoal_err err;
@@ -191,7 +193,9 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
                 return 2;
             }
             file = "-";
-        } else if (a[0] == '-' && a[1] && strcmp(a, "--") != 0) {
+        } else if (a[0] == '-' && a[1] && strcmp(a, "--") != 0 && !strpbrk(a, " \t\r\n")) {
+            /* An option never holds white space; a text that does and starts with
+             * "--" is a statement opening with a comment. */
             shoal_cli_fail("unknown option \"%s\"\n%s", a, shoal_cmd_query_usage);
             return 2;
         } else if (!strcmp(a, "--")) {

@@ -271,7 +271,10 @@ static int long_shape(const shoal_dash_panel *p, int *cols)
             if (n == 3) return 0;
             cols[n++] = j;
         }
-    return n == 3 && col_kind(t, cols[1]) == SHOAL_DASH_STR && col_kind(t, cols[2]) == SHOAL_DASH_NUM;
+    /* a heatmap asked for by name takes its columns' labels as they print, numbers too
+     * (a retention's k) */
+    return n == 3 && (col_kind(t, cols[1]) == SHOAL_DASH_STR || p->chart == SHOAL_DASH_HEATMAP) &&
+           col_kind(t, cols[2]) == SHOAL_DASH_NUM;
 }
 
 int shoal_dash_choose(const shoal_dash_panel *p)

@@ -46,13 +46,17 @@ static void print_usage(FILE *f)
 {
     fprintf(f,
             "shoal %s — an event-sourced analytics engine for community operations\n\n"
-            "usage: shoal [--db DIR] COMMAND [ARGS…]\n\n"
+            "usage: shoal [--db DIR] [--readonly] COMMAND [ARGS…]\n\n"
             "commands:\n",
             SHOAL_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
             "\noptions:\n"
             "  --db DIR      the database directory (default: $SHOAL_DB, else ./shoal.db)\n"
+            "  --readonly    open the database read-only, for the commands that only read\n"
+            "                (query, log, stats, check, repl), also where you cannot write;\n"
+            "                when its lock file cannot be written it reads without locks,\n"
+            "                which is safe only while nobody writes the database\n"
             "  --version     print the version\n"
             "  -h, --help    this help\n"
             "\n"
@@ -118,6 +122,8 @@ int main(int argc, char **argv)
             db_path = argv[++i];
         } else if (strncmp(argv[i], "--db=", 5) == 0) {
             db_path = argv[i] + 5;
+        } else if (strcmp(argv[i], "--readonly") == 0) {
+            shoal_cli_readonly = 1;
         } else {
             argv[n++] = argv[i];
         }

@@ -3,9 +3,14 @@
 #include "cli.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+int shoal_cli_readonly;
+int shoal_cli_damage_status = 2;
 
 int shoal_cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
 
@@ -27,19 +32,60 @@ void shoal_cli_error(const shoal_err *err, int rc)
     shoal_cli_fail("%s", err && err->msg[0] ? err->msg : shoal_strerror(rc));
 }
 
+unsigned shoal_cli_open_flags(void) { return shoal_cli_readonly ? SHOAL_OPEN_RDONLY | SHOAL_OPEN_NOLOCK : 0; }
+
+/* LMDB reads the database through a map: a page past the end of data.mdb (a file
+ * truncated or damaged in a way the open's checks did not see, or cut while in use) is
+ * SIGBUS. Say so, and exit as for any damage found, instead of dying of the signal. */
+static char damage_msg[512];
+static size_t damage_len;
+
+static void on_sigbus(int sig)
+{
+    (void)sig;
+    ssize_t w = write(2, damage_msg, damage_len);
+    (void)w;
+    _exit(shoal_cli_damage_status);
+}
+
+void shoal_cli_on_damage(const char *db_path)
+{
+    int n = snprintf(damage_msg, sizeof damage_msg,
+                     "%s: error: \"%s\" is damaged, or was cut while in use: a read went past the end of its "
+                     "data.mdb (SIGBUS); run `shoal check`\n",
+                     shoal_cli_name, db_path);
+    damage_len = n < 0 ? 0 : (size_t)n < sizeof damage_msg ? (size_t)n : sizeof damage_msg - 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigbus;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
+}
+
+void shoal_cli_open_error(const shoal_err *err, int rc, unsigned flags)
+{
+    if (rc == SHOAL_ENOTFOUND && !(flags & SHOAL_OPEN_CREATE))
+        shoal_cli_fail("%s (ingest events to create it, or choose one with --db DIR)", err->msg);
+    else
+        shoal_cli_error(err, rc);
+}
+
 int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_db **out)
 {
+    *out = NULL;
+    if (shoal_cli_readonly && !(flags & SHOAL_OPEN_RDONLY)) {
+        shoal_cli_fail("this command writes to the database, which --readonly forbids");
+        return 2;
+    }
     shoal_err err;
     shoal_err_clear(&err);
+    flags |= shoal_cli_open_flags();
     int rc = shoal_db_open(db_path, flags, map_size, out, &err);
-    if (rc == SHOAL_ENOTFOUND && !(flags & SHOAL_OPEN_CREATE)) {
-        shoal_cli_fail("%s (ingest events to create it, or choose one with --db DIR)", err.msg);
-        return 2;
-    }
     if (rc) {
-        shoal_cli_error(&err, rc);
+        shoal_cli_open_error(&err, rc, flags);
         return 2;
     }
+    shoal_cli_on_damage(db_path);
     return 0;
 }
 

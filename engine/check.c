@@ -204,18 +204,111 @@ static int check_zones(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
     return rc;
 }
 
+static void page_problem(void *ctx, const char *msg) { problem(ctx, "%s", msg); }
+
+/* LMDB's own accounting, as its debug audit does it: every page up to the last one is
+ * a meta page, a page of some table (the free pages' own, the main table's, each named
+ * table's) or a free page. A damaged page count, free list or table record breaks the
+ * sum; a damaged page LMDB meets on the way is MDB_CORRUPTED. */
+static int check_pages(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
+{
+    MDB_txn *txn = r->txn;
+    MDB_envinfo info;
+    mdb_env_info(r->db->env, &info);
+    MDB_stat st, top[2];
+    uint64_t used = 0, free_pages = 0, n[2] = {0, 0};
+    int rc;
+    for (MDB_dbi d = 0; d < 2; d++) {
+        if ((rc = mdb_stat(txn, d, &top[d]))) return shoal_store_err(err, rc, "cannot read the environment");
+        used += top[d].ms_branch_pages + top[d].ms_leaf_pages + top[d].ms_overflow_pages;
+    }
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if ((rc = mdb_cursor_open(txn, 0, &cur))) return shoal_store_err(err, rc, "cannot read the free pages");
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+        n[0]++;
+        if (v.mv_size >= sizeof(size_t)) free_pages += *(const size_t *)v.mv_data;
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the free pages");
+    if ((rc = mdb_cursor_open(txn, 1, &cur))) return shoal_store_err(err, rc, "cannot read the environment");
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+        n[1]++;
+        char name[256];
+        if (k.mv_size >= sizeof name) {
+            problem(rep, "the environment holds a table with a name of %zu bytes", k.mv_size);
+            continue;
+        }
+        memcpy(name, k.mv_data, k.mv_size);
+        name[k.mv_size] = 0;
+        MDB_dbi d;
+        if ((rc = mdb_dbi_open(txn, name, 0, &d)) || (rc = mdb_stat(txn, d, &st))) break;
+        used += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the environment's tables");
+    for (int d = 0; d < 2; d++)
+        if (n[d] != top[d].ms_entries)
+            problem(rep, "the environment's %s has %llu entries but its meta page says %llu (damaged meta page)",
+                    d ? "table of tables" : "free list", (unsigned long long)n[d], (unsigned long long)top[d].ms_entries);
+    /* The last page is the newest meta's: only comparable when no write committed
+     * since this snapshot. */
+    if (mdb_txn_id(txn) == info.me_last_txnid && used + free_pages + 2 != (uint64_t)info.me_last_pgno + 1)
+        problem(rep, "the environment's pages do not add up: %llu in tables, %llu free and 2 meta pages, but the last "
+                "page is %llu (damaged page counts or free list)", (unsigned long long)used,
+                (unsigned long long)free_pages, (unsigned long long)info.me_last_pgno);
+    return SHOAL_OK;
+}
+
+/* Layers and tiers keep only their statement text (view.c), which the query layer
+ * parses; a value without it is damaged (listed by SHOW VIEWS as broken). */
+static int check_defs(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
+{
+    shoal_arena *a = shoal_arena_new();
+    if (!a) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    shoal_namedef *d;
+    int n, rc = shoal_view_defs(r, a, &d, &n, err);
+    for (int i = 0; !rc && i < n; i++)
+        if (d[i].kind.len == 6 && !memcmp(d[i].kind.ptr, "broken", 6))
+            problem(rep, "the definition of \"%.*s\" does not decode (damaged); DROP VIEW %.*s removes it",
+                    (int)d[i].name.len, d[i].name.ptr, (int)d[i].name.len, d[i].name.ptr);
+    shoal_arena_free(a);
+    return rc;
+}
+
 int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err)
 {
     memset(rep, 0, sizeof *rep);
-    shoal_reader *r;
-    int rc = shoal_reader_open(db, &r, err);
-    if (rc) return rc;
+    /* The reader of shoal_reader_open, but LMDB reads nothing of a database whose pages
+     * are damaged (it would crash): the snapshot is walked before its last sequence and
+     * counts are read. */
+    shoal_reader *r = shoal_malloc(sizeof *r);
+    if (!r) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    memset(r, 0, sizeof *r);
+    r->db = db;
+    int rc = shoal_db_txn_begin(db, MDB_RDONLY, &r->txn, err);
+    if (rc) {
+        shoal_free(r);
+        return rc;
+    }
+    int bad;
+    if ((rc = shoal_pages_walk(db, r->txn, NULL, page_problem, rep, &bad, err)) || bad ||
+        (rc = shoal_log_last_seq(db, r->txn, &r->last_seq, err)) ||
+        (rc = shoal_dict_counts_load(db, r->txn, r->counts, err))) {
+        rep->pages_damaged = bad;
+        shoal_reader_close(r);
+        return rc;
+    }
     /* Lookups below must come from this snapshot, not from a cache that could mask
      * a missing entry. */
     shoal_dict_cache_clear(db->dict);
-    if (!(rc = check_dict(r, rep, err)) && !(rc = check_log(r, rep, err)) && !(rc = check_ids(r, rep, err)) &&
-        !(rc = check_zones(r, rep, err)))
+    if (!(rc = check_pages(r, rep, err)) && !(rc = check_dict(r, rep, err)) && !(rc = check_log(r, rep, err)))
+        rc = check_ids(r, rep, err);
+    /* The zone map and the views are recomputed from the log: from a damaged one (its
+     * last sequence may be anything) that would be noise, or gigabytes. */
+    if (!rc && !rep->n_problems && !(rc = check_zones(r, rep, err)))
         rc = shoal_view_check(r, view_problem, rep, &rep->n_views, err);
+    if (!rc) rc = check_defs(r, rep, err);
     shoal_reader_close(r);
     return rc;
 }

@@ -5,30 +5,301 @@
  * address-space reservation: without MDB_WRITEMAP the file grows with the data, so
  * doubling it costs nothing on disk. Every write path retries its whole transaction
  * after a grow (see log.c), which is why MDB_MAP_FULL never loses a batch.
+ *
+ * Opening is careful about what is not ours (docs/ARCHITECTURE.md, "Opening"): a
+ * database is created only in a new or empty directory; an environment whose meta has
+ * no valid shoal format is refused, not written to; and data.mdb is checked against
+ * its meta page before LMDB maps it, since LMDB reads a truncated file or a damaged
+ * meta page through the map and dies of SIGBUS. Reader slots left by killed processes
+ * are reclaimed at open and before each write transaction.
  */
 #include "shoal_int.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-static int open_dbis(shoal_db *db, bool create, shoal_err *err)
+/* ---------------------------------------------------------------- the meta pages */
+
+/* LMDB's meta page (data format 1 of LMDB 0.9, 64-bit): a 16-byte page header (flags
+ * u16 at 10, P_META = 0x08), then magic u32, version u32, address, map size, two
+ * MDB_db of 48 bytes (the free pages', then the main table's: pad u32 — the page size,
+ * in the free pages' one — flags u16, depth u16, branch, leaf and overflow pages,
+ * entries, root page), the last page number and the transaction id. LMDB reads both
+ * meta pages with pread and takes the one with the greater transaction id; everything
+ * else it reads through the map, where a page past the end of the file is SIGBUS. */
+enum {
+    LM_FLAGS = 10, LM_MAGIC = 16, LM_VERSION = 20, LM_FREE = 40, LM_MAIN = 88, LM_LAST = 136, LM_TXNID = 144,
+    LM_SIZE = 152, LM_DB_FLAGS = 4, LM_DB_ROOT = 40
+};
+#define LM_P_META 0x08
+#define LM_MAGIC_VALUE 0xBEEFC0DEu
+#define LM_NO_PAGE UINT64_MAX
+
+typedef struct lmeta {
+    uint64_t psize, last, txnid, free_root, main_root;
+    unsigned free_flags, main_flags;
+} lmeta;
+
+static uint64_t u64_at(const unsigned char *b, size_t off)
+{
+    uint64_t v;
+    memcpy(&v, b + off, 8);
+    return v;
+}
+
+static unsigned u32_at(const unsigned char *b, size_t off)
+{
+    uint32_t v;
+    memcpy(&v, b + off, 4);
+    return v;
+}
+
+static unsigned u16_at(const unsigned char *b, size_t off)
+{
+    uint16_t v;
+    memcpy(&v, b + off, 2);
+    return v;
+}
+
+/* 1 when the page at off is a meta page of LMDB's format 1, 0 when not, -1 when the
+ * file ends before it. */
+static int meta_read(int fd, uint64_t off, lmeta *m, unsigned char *b)
+{
+    if (pread(fd, b, LM_SIZE, (off_t)off) != LM_SIZE) return -1;
+    if (!(u16_at(b, LM_FLAGS) & LM_P_META) || u32_at(b, LM_MAGIC) != LM_MAGIC_VALUE || u32_at(b, LM_VERSION) != 1)
+        return 0;
+    m->psize = u32_at(b, LM_FREE);
+    m->free_flags = u16_at(b, LM_FREE + LM_DB_FLAGS);
+    m->main_flags = u16_at(b, LM_MAIN + LM_DB_FLAGS);
+    m->free_root = u64_at(b, LM_FREE + LM_DB_ROOT);
+    m->main_root = u64_at(b, LM_MAIN + LM_DB_ROOT);
+    m->last = u64_at(b, LM_LAST);
+    m->txnid = u64_at(b, LM_TXNID);
+    return 1;
+}
+
+static int psize_ok(uint64_t p) { return p >= 512 && p <= 65536 && (p & (p - 1)) == 0; }
+
+/* Checks file (data.mdb) against the meta page LMDB will use: SHOAL_OK, SHOAL_ENOTFOUND
+ * for an empty file (LMDB would make it a new environment), SHOAL_ECORRUPT with a
+ * message naming the file. */
+static int meta_check_once(const char *file, unsigned char raw[2][LM_SIZE], shoal_err *err)
+{
+    if (sizeof(size_t) != 8) return SHOAL_OK;   /* the layout above is the 64-bit one */
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return SHOAL_OK;   /* LMDB's open says why */
+    struct stat st;
+    lmeta m[2];
+    int rc = SHOAL_OK, k0, k1 = 1;
+    uint64_t size = 0, need = 0;
+    if (fstat(fd, &st) != 0) goto done;
+    size = (uint64_t)st.st_size;
+    if (size == 0) {
+        rc = SHOAL_ENOTFOUND;
+        goto done;
+    }
+    k0 = meta_read(fd, 0, &m[0], raw[0]);
+    if (k0 == 1 && !psize_ok(m[0].psize)) k0 = 0;
+    if (k0 == 1) k1 = meta_read(fd, m[0].psize, &m[1], raw[1]);
+    if (k0 < 0 || k1 < 0) {
+        need = 2 * (k0 == 1 ? m[0].psize : 4096);
+        goto truncated;
+    }
+    if (k0 == 0 || k1 == 0) {
+        rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1,
+                           "\"%s\" is not an LMDB file, or its %s meta page is damaged", file,
+                           k0 == 0 ? "first" : "second");
+        goto done;
+    }
+    const lmeta *c = &m[m[1].txnid > m[0].txnid];
+    const char *which = c == &m[0] ? "first" : "second";
+    if (c->psize != m[0].psize || c->free_flags != MDB_INTEGERKEY || c->main_flags != 0 ||
+        c->last < 1 || c->last >= UINT64_MAX / c->psize ||
+        (c->free_root != LM_NO_PAGE && (c->free_root < 2 || c->free_root > c->last)) ||
+        (c->main_root != LM_NO_PAGE && (c->main_root < 2 || c->main_root > c->last))) {
+        rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1,
+                           "the current (%s) meta page of \"%s\" is damaged, or it is not a shoal database", which,
+                           file);
+        goto done;
+    }
+    need = (c->last + 1) * c->psize;
+    if (size < need) goto truncated;
+    goto done;
+truncated:
+    rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1,
+                       "\"%s\" is truncated: %llu bytes, the database needs at least %llu (or its meta page is damaged)",
+                       file, (unsigned long long)size, (unsigned long long)need);
+done:
+    close(fd);
+    return rc;
+}
+
+int shoal_db_meta(shoal_db *db, uint64_t txnid, shoal_lmdb_meta *out)
+{
+    char file[4096];
+    snprintf(file, sizeof file, "%s/data.mdb", db->path);
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    unsigned char raw[LM_SIZE];
+    lmeta m[2];
+    int found = -1;
+    if (sizeof(size_t) == 8 && meta_read(fd, 0, &m[0], raw) == 1 && psize_ok(m[0].psize) &&
+        meta_read(fd, m[0].psize, &m[1], raw) == 1)
+        for (int i = 0; i < 2; i++)
+            if (m[i].txnid == txnid && m[i].psize == m[0].psize) {
+                *out = (shoal_lmdb_meta){m[i].psize, m[i].last, m[i].txnid, m[i].free_root, m[i].main_root};
+                found = 0;
+            }
+    close(fd);
+    return found;
+}
+
+/* A writer may be writing a meta page while it is read: a torn read fails, and the
+ * next one differs. Damage reads the same twice. */
+static int meta_check(const char *file, shoal_err *err)
+{
+    unsigned char raw[2][2][LM_SIZE];
+    memset(raw, 0, sizeof raw);
+    int rc = SHOAL_OK;
+    for (int i = 0; i < 20; i++) {
+        shoal_err e;
+        shoal_err_clear(&e);
+        if ((rc = meta_check_once(file, raw[i & 1], &e)) != SHOAL_ECORRUPT) return rc;
+        if (i == 19 || (i && !memcmp(raw[0], raw[1], sizeof raw[0]))) return shoal_err_set(err, rc, -1, -1, "%s", e.msg);
+        memset(raw[!(i & 1)], 0, sizeof raw[0]);
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return rc;
+}
+
+/* True when dir holds nothing but perhaps an LMDB lock file. */
+static bool dir_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return false;
+    bool empty = true;
+    struct dirent *e;
+    while (empty && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "lock.mdb")) empty = false;
+    closedir(d);
+    return empty;
+}
+
+/* ---------------------------------------------------------------- tables and format */
+
+/* Parses the meta "format" value strictly: decimal digits, no sign, no leading zero,
+ * at most 9 digits. Returns the version, or -1. */
+static int format_parse(const MDB_val *v)
+{
+    const char *s = v->mv_data;
+    if (v->mv_size == 0 || v->mv_size > 9 || s[0] == '0') return -1;
+    int n = 0;
+    for (size_t i = 0; i < v->mv_size; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        n = n * 10 + (s[i] - '0');
+    }
+    return n;
+}
+
+/* What the environment holds, seen from one read transaction before anything is
+ * written to it: nothing (a new database), a shoal database, or something else. */
+/* Something else is refused as damaged (SHOAL_ECORRUPT): a damaged main table looks
+ * the same, and `shoal check` reports either as a problem found. */
+enum { ENV_EMPTY, ENV_SHOAL };
+
+static void first_problem(void *ctx, const char *msg)
+{
+    char *buf = ctx;
+    if (!buf[0]) snprintf(buf, 200, "%s", msg);
+}
+
+static int env_probe(shoal_db *db, int *what, shoal_err *err)
+{
+    MDB_txn *txn;
+    int rc = shoal_db_txn_begin(db, MDB_RDONLY, &txn, err);
+    if (rc) return rc;
+    /* Everything an open reads through LMDB (the main table, meta) is walked first:
+     * a damaged page there would crash every command. */
+    static const char *const meta_only[] = {"meta", NULL};
+    char msg[200] = "";
+    int bad;
+    if ((rc = shoal_pages_walk(db, txn, meta_only, first_problem, msg, &bad, err)) || bad) {
+        mdb_txn_abort(txn);
+        if (rc) return rc;
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "\"%s\" is damaged: %s", db->path, msg);
+    }
+    MDB_dbi main_dbi, meta;
+    MDB_stat ms;
+    MDB_val v;
+    if ((rc = mdb_dbi_open(txn, NULL, 0, &main_dbi)) || (rc = mdb_stat(txn, main_dbi, &ms))) {
+        mdb_txn_abort(txn);
+        return shoal_store_err(err, rc, "cannot read the environment");
+    }
+    if (ms.ms_entries == 0) {
+        mdb_txn_abort(txn);
+        *what = ENV_EMPTY;
+        return SHOAL_OK;
+    }
+    rc = mdb_dbi_open(txn, "meta", 0, &meta);
+    if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
+        mdb_txn_abort(txn);
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1,
+                             "\"%s\" holds an LMDB environment that is not a shoal database (it has no \"meta\" table)",
+                             db->path);
+    }
+    if (!rc) rc = mdb_get(txn, meta, &(MDB_val){6, "format"}, &v);
+    if (rc == MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1,
+                             "\"%s\" holds an LMDB environment that is not a shoal database (its meta has no format)",
+                             db->path);
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return shoal_store_err(err, rc, "cannot read the format version");
+    }
+    int version = format_parse(&v);
+    char q[200];
+    shoal_err_quote(q, sizeof q, v.mv_data, v.mv_size);
+    mdb_txn_abort(txn);
+    if (version < 0)
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1,
+                             "\"%s\" has a damaged format version \"%s\" in its meta (this shoal reads 1 to %d)",
+                             db->path, q, SHOAL_FORMAT_VERSION);
+    if (version > SHOAL_FORMAT_VERSION)
+        return shoal_err_set(err, SHOAL_EVERSION, -1, -1,
+                             "\"%s\" has format version %d, newer than this shoal (%s) reads (%d): upgrade shoal",
+                             db->path, version, SHOAL_VERSION, SHOAL_FORMAT_VERSION);
+    *what = ENV_SHOAL;
+    return SHOAL_OK;
+}
+
+/* Opens the tables; create (a writable open) creates the zone map when missing, and
+ * fresh (a new database) every table and the format. */
+static int open_dbis(shoal_db *db, bool create, bool fresh, shoal_err *err)
 {
     MDB_txn *txn;
     unsigned tflags = create ? 0 : MDB_RDONLY;
-    int rc = mdb_txn_begin(db->env, NULL, tflags, &txn);
-    if (rc) return shoal_store_err(err, rc, "cannot begin transaction");
+    int rc = shoal_db_txn_begin(db, tflags, &txn, err);
+    if (rc) return rc;
     unsigned dflags = create ? MDB_CREATE : 0;
+    unsigned core_flags = fresh ? MDB_CREATE : 0;
     struct {
         const char *name;
         MDB_dbi *dbi;
     } dbs[] = {{"log", &db->dbi_log}, {"ids", &db->dbi_ids}, {"dict", &db->dbi_dict}, {"meta", &db->dbi_meta}};
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
-        rc = mdb_dbi_open(txn, dbs[i].name, dflags, dbs[i].dbi);
+        rc = mdb_dbi_open(txn, dbs[i].name, core_flags, dbs[i].dbi);
         if (rc == MDB_NOTFOUND) {
             mdb_txn_abort(txn);
-            return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "\"%s\" is not a shoal database (no \"%s\")",
+            return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "\"%s\" is damaged: its \"%s\" table is missing",
                                  db->path, dbs[i].name);
         }
         if (rc) {
@@ -53,36 +324,60 @@ static int open_dbis(shoal_db *db, bool create, shoal_err *err)
         mdb_txn_abort(txn);
         return shoal_store_err(err, rc, "cannot open the zone map");
     }
-    MDB_val v;
-    rc = shoal_meta_get(db, txn, "format", &v);
-    if (rc == MDB_NOTFOUND) {
-        if (create) {
-            char buf[16];
-            int n = snprintf(buf, sizeof buf, "%d", SHOAL_FORMAT_VERSION);
-            if ((rc = shoal_meta_put(db, txn, "format", buf, (size_t)n, err))) {
-                mdb_txn_abort(txn);
-                return rc;
-            }
-        }
-    } else if (rc) {
-        mdb_txn_abort(txn);
-        return shoal_store_err(err, rc, "cannot read the format version");
-    } else {
-        char buf[16] = {0};
-        memcpy(buf, v.mv_data, v.mv_size < 15 ? v.mv_size : 15);
-        int version = atoi(buf);
-        if (version > SHOAL_FORMAT_VERSION) {
+    if (fresh) {
+        char buf[16];
+        int n = snprintf(buf, sizeof buf, "%d", SHOAL_FORMAT_VERSION);
+        if ((rc = shoal_meta_put(db, txn, "format", buf, (size_t)n, err))) {
             mdb_txn_abort(txn);
-            return shoal_err_set(err, SHOAL_EVERSION, -1, -1,
-                                 "\"%s\" has format version %d, newer than this shoal (%s) reads (%d): "
-                                 "upgrade shoal",
-                                 db->path, version, SHOAL_VERSION, SHOAL_FORMAT_VERSION);
+            return rc;
         }
     }
     /* Commit even a read-only transaction: LMDB closes the handles opened in one that
      * is aborted. */
     rc = mdb_txn_commit(txn);
     if (rc) return shoal_store_err(err, rc, "cannot commit the database's tables");
+    return SHOAL_OK;
+}
+
+static int io_err(shoal_err *err, int e, const char *fmt, const char *path)
+{
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, fmt, path);
+    shoal_err_set(err, SHOAL_EIO, -1, -1, "%s: %s", msg, strerror(e));
+    if (err) err->sys = e;
+    return SHOAL_EIO;
+}
+
+/* mdb_env_open, and for a read-only open with SHOAL_OPEN_NOLOCK whose lock file cannot
+ * be written, again without locking. */
+static int env_open(shoal_db *db, unsigned eflags, shoal_err *err)
+{
+    int rc = mdb_env_create(&db->env);
+    if (rc) return shoal_store_err(err, rc, "cannot create the environment");
+    /* Room for the four core tables and the views of later stages. */
+    mdb_env_set_maxdbs(db->env, 64);
+    mdb_env_set_mapsize(db->env, db->map_size);
+    rc = mdb_env_open(db->env, db->path, eflags, 0664);
+    if ((rc == EACCES || rc == EROFS || rc == EPERM) && (db->flags & SHOAL_OPEN_RDONLY) &&
+        (db->flags & SHOAL_OPEN_NOLOCK) && !(eflags & MDB_NOLOCK)) {
+        mdb_env_close(db->env);
+        db->env = NULL;
+        db->nolock = true;
+        return env_open(db, eflags | MDB_NOLOCK, err);
+    }
+    if (rc == EACCES || rc == ENOENT || rc == EROFS || rc == EPERM) {
+        bool ro = (db->flags & SHOAL_OPEN_RDONLY) && (db->flags & SHOAL_OPEN_NOLOCK);
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "cannot open \"%s\": %s%s", db->path, strerror(rc),
+                 rc == ENOENT || ro ? "" : " (to read a database you cannot write, pass --readonly)");
+        shoal_err_set(err, SHOAL_EIO, -1, -1, "%s", msg);
+        if (err) err->sys = rc;
+        return SHOAL_EIO;
+    }
+    if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "\"%s/data.mdb\" is not an LMDB file or is damaged (%s)",
+                             db->path, mdb_strerror(rc));
+    if (rc) return shoal_store_err(err, rc, "cannot open the environment");
     return SHOAL_OK;
 }
 
@@ -93,16 +388,27 @@ int shoal_db_open(const char *path, unsigned flags, size_t map_size, shoal_db **
     char file[4096];
     if (snprintf(file, sizeof file, "%s/data.mdb", path) >= (int)sizeof file)
         return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "database path is too long");
+    bool create = (flags & SHOAL_OPEN_CREATE) && !(flags & SHOAL_OPEN_RDONLY);
+    if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+        return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "\"%s\" is not a directory (--db names a database directory)",
+                             path);
     bool exists = stat(file, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode))
+        return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "\"%s\" is not a regular file", file);
     if (!exists) {
-        if (!(flags & SHOAL_OPEN_CREATE) || (flags & SHOAL_OPEN_RDONLY))
-            return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "no database at \"%s\"", path);
-        if (mkdir(path, 0775) != 0 && errno != EEXIST) {
-            int e = errno;
-            shoal_err_set(err, SHOAL_EIO, -1, -1, "cannot create \"%s\": %s", path, strerror(e));
-            if (err) err->sys = e;
-            return SHOAL_EIO;
-        }
+        if (!create) return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "no database at \"%s\"", path);
+        if (mkdir(path, 0775) != 0 && errno != EEXIST) return io_err(err, errno, "cannot create \"%s\"", path);
+        /* A database is made only where nothing else is: a directory that already holds
+         * files is someone else's. */
+        if (!dir_empty(path))
+            return shoal_err_set(err, SHOAL_EINVAL, -1, -1,
+                                 "\"%s\" is not empty and holds no shoal database: choose a new or empty directory",
+                                 path);
+    } else {
+        int rc = meta_check(file, err);
+        if (rc == SHOAL_ENOTFOUND && !create)
+            return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "no database at \"%s\" (its data.mdb is empty)", path);
+        if (rc && rc != SHOAL_ENOTFOUND) return rc;
     }
     shoal_db *db = shoal_malloc(sizeof *db);
     if (!db) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
@@ -115,32 +421,26 @@ int shoal_db_open(const char *path, unsigned flags, size_t map_size, shoal_db **
         goto fail;
     }
     memcpy(db->path, path, n + 1);
-    if ((rc = mdb_env_create(&db->env))) {
-        rc = shoal_store_err(err, rc, "cannot create the environment");
-        goto fail;
-    }
-    /* Room for the four core tables and the views of later stages. */
-    mdb_env_set_maxdbs(db->env, 64);
     db->map_size = map_size ? map_size : SHOAL_DEFAULT_MAP_SIZE;
-    mdb_env_set_mapsize(db->env, db->map_size);
     unsigned eflags = MDB_NOTLS;
     if (flags & SHOAL_OPEN_RDONLY) eflags |= MDB_RDONLY;
     if (flags & SHOAL_OPEN_NOSYNC) eflags |= MDB_NOSYNC;
-    if ((rc = mdb_env_open(db->env, path, eflags, 0664))) {
-        if (rc == EACCES || rc == ENOENT || rc == EROFS) {
-            shoal_err_set(err, SHOAL_EIO, -1, -1, "cannot open \"%s\": %s", path, strerror(rc));
-            if (err) err->sys = rc;
-            rc = SHOAL_EIO;
-        } else {
-            rc = shoal_store_err(err, rc, "cannot open the environment");
-        }
-        goto fail;
-    }
+    if ((rc = env_open(db, eflags, err))) goto fail;
     /* The file may already be larger than asked for: adopt its size. */
     MDB_envinfo info;
     mdb_env_info(db->env, &info);
     db->map_size = info.me_mapsize;
-    if ((rc = open_dbis(db, !(flags & SHOAL_OPEN_RDONLY), err))) goto fail;
+    /* Slots of readers that were killed inside a transaction would pin old pages
+     * (the file grows) and, at 126, refuse every reader. */
+    int dead = 0;
+    if (!db->nolock && mdb_reader_check(db->env, &dead) == 0) db->reclaimed = (unsigned)dead;
+    int what = ENV_EMPTY;
+    if ((rc = env_probe(db, &what, err))) goto fail;
+    if (what == ENV_EMPTY && !create) {
+        rc = shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "no database at \"%s\" (its environment is empty)", path);
+        goto fail;
+    }
+    if ((rc = open_dbis(db, !(flags & SHOAL_OPEN_RDONLY), what == ENV_EMPTY, err))) goto fail;
     *out = db;
     return SHOAL_OK;
 fail:
@@ -187,9 +487,73 @@ int shoal_db_disk_size(const shoal_db *db, uint64_t *out, shoal_err *err)
     return SHOAL_OK;
 }
 
+/* ---------------------------------------------------------------- readers */
+
+static int reader_line(const char *msg, void *ctx)
+{
+    shoal_readers *out = ctx;
+    long pid;
+    unsigned long long tid, txnid;
+    /* "%10d %zx %-zu": pid, thread, txnid ("-" for a slot between transactions) */
+    if (sscanf(msg, "%ld %llx %llu", &pid, &tid, &txnid) != 3) return 0;
+    if (pid == (long)getpid() || out->n >= SHOAL_MAX_READER_SLOTS) return 0;
+    out->slot[out->n++] = (shoal_reader_slot){.pid = pid, .txnid = txnid};
+    return 0;
+}
+
+int shoal_db_readers(shoal_db *db, shoal_readers *out, shoal_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->reclaimed = db->reclaimed;
+    out->nolock = db->nolock;
+    if (db->nolock) return SHOAL_OK;
+    int dead;
+    mdb_reader_check(db->env, &dead);
+    out->reclaimed += (unsigned)dead;
+    MDB_txn *txn;
+    int rc = shoal_db_txn_begin(db, MDB_RDONLY, &txn, err);
+    if (rc) return rc;
+    MDB_envinfo info;
+    mdb_env_info(db->env, &info);
+    out->last_txnid = info.me_last_txnid;
+    mdb_reader_list(db->env, reader_line, out);
+    MDB_stat st;
+    mdb_env_stat(db->env, &st);
+    /* The free pages (table 0) are keyed by the transaction that freed them. The next
+     * write reuses those freed before the oldest snapshot in use, and never those of
+     * the last transaction: a reader of snapshot R keeps those of R up to the last. */
+    MDB_cursor *cur;
+    if (out->n && !(rc = mdb_cursor_open(txn, 0, &cur))) {
+        MDB_val k, v;
+        while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+            uint64_t t = 0, n = 0;
+            if (k.mv_size == sizeof(size_t)) t = *(const size_t *)k.mv_data;
+            if (v.mv_size >= sizeof(size_t)) n = *(const size_t *)v.mv_data;
+            for (int i = 0; i < out->n; i++)
+                if (t >= out->slot[i].txnid && t < out->last_txnid) out->slot[i].pinned_bytes += n * st.ms_psize;
+        }
+        mdb_cursor_close(cur);
+        rc = rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    for (int i = 0; i < out->n; i++)
+        out->slot[i].behind = out->last_txnid > out->slot[i].txnid ? out->last_txnid - out->slot[i].txnid : 0;
+    mdb_txn_abort(txn);
+    if (rc) return shoal_store_err(err, rc, "cannot read the free pages");
+    return SHOAL_OK;
+}
+
 int shoal_db_txn_begin(shoal_db *db, unsigned flags, MDB_txn **out, shoal_err *err)
 {
+    /* Before a write (an ingest batch, a view's back-fill), free the slots of readers
+     * killed since: while a slot lasts, the pages freed after its snapshot cannot be
+     * reused and the file grows. One lock and one fcntl per reading process. */
+    int dead;
+    if (!(flags & MDB_RDONLY) && !db->nolock) mdb_reader_check(db->env, &dead);
     int rc = mdb_txn_begin(db->env, NULL, flags, out);
+    if (rc == MDB_READERS_FULL && !db->nolock) {
+        mdb_reader_check(db->env, &dead);
+        rc = mdb_txn_begin(db->env, NULL, flags, out);
+    }
     if (rc == MDB_MAP_RESIZED) {
         /* Another process grew the map: adopt its size and try again. */
         mdb_env_set_mapsize(db->env, 0);

@@ -112,8 +112,14 @@ static int grow_tab(shoal_dict *d)
     return SHOAL_OK;
 }
 
+/* Ids are dense from 1, so the array grows by doubling as they come; an id past 2^26
+ * (64M strings in one namespace, 1 GiB of array) is not cached by id (a damaged entry
+ * must not make the cache allocate gigabytes; a real one is read from LMDB). */
+#define REV_MAX_ID (1u << 26)
+
 static int rev_put(shoal_dict *d, int ns, uint32_t id, const char *p, uint32_t n)
 {
+    if (id >= REV_MAX_ID) return SHOAL_OK;
     if (id >= d->n_rev[ns]) {
         size_t cap = d->n_rev[ns] ? d->n_rev[ns] : 1024;
         while (cap <= id) cap *= 2;

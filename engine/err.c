@@ -84,6 +84,9 @@ const char *shoal_err_quote(char *buf, size_t n_buf, const char *s, size_t len)
 int shoal_store_err(shoal_err *err, int rc, const char *what)
 {
     if (err && err->code == SHOAL_OK) err->sys = rc;
+    /* What LMDB finds wrong inside its pages is damage, not a failure to read. */
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND)
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "%s: the database is damaged (%s)", what, mdb_strerror(rc));
     return shoal_err_set(err, SHOAL_ESTORE, -1, -1, "%s: %s", what, mdb_strerror(rc));
 }
 

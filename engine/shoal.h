@@ -185,13 +185,22 @@ typedef struct shoal_db shoal_db;
 #define SHOAL_OPEN_RDONLY 0x1  /* read only; never creates */
 #define SHOAL_OPEN_CREATE 0x2  /* create the directory and database when missing */
 #define SHOAL_OPEN_NOSYNC 0x4  /* do not fsync at commit: fast bulk loads, not crash-durable */
+/* With SHOAL_OPEN_RDONLY: when the lock file cannot be opened for writing (a database
+ * the user may read but not write), read without LMDB's locks. Only safe when nobody
+ * writes the database meanwhile: a writer does not see such a reader and may reuse the
+ * pages it is reading. */
+#define SHOAL_OPEN_NOLOCK 0x8
 
-/* Opens (or creates) the database in directory path.
+/* Opens (or creates) the database in directory path. A database is created (with
+ * SHOAL_OPEN_CREATE) only in a new or empty directory; an LMDB environment that is not
+ * a shoal database is refused, never written to; data.mdb is checked against its meta
+ * page first (a truncated file or a damaged meta page is SHOAL_ECORRUPT, naming it).
  * [in]  map_size  initial LMDB map size in bytes, 0 for the default (1 GiB); the map
  *                 grows by itself when full.
  * [out] out       the handle; returns owned, close with shoal_db_close.
  * Returns: SHOAL_OK, SHOAL_ENOTFOUND (no database and no CREATE), SHOAL_EVERSION (a newer
- * format), SHOAL_EIO, SHOAL_ESTORE. */
+ * format), SHOAL_EINVAL (not a directory, not a shoal database, a directory holding other
+ * files), SHOAL_ECORRUPT (damaged), SHOAL_EIO, SHOAL_ESTORE. */
 int shoal_db_open(const char *path, unsigned flags, size_t map_size, shoal_db **out, shoal_err *err);
 
 /* Closes the handle. Open readers must be closed first. db may be NULL. */
@@ -212,6 +221,25 @@ size_t shoal_db_map_size(const shoal_db *db);
 
 /* Bytes the database's files occupy on disk. */
 int shoal_db_disk_size(const shoal_db *db, uint64_t *out, shoal_err *err);
+
+/* The readers of the database (LMDB's reader table), other than this process's.
+ * A reader sees the snapshot of transaction txnid; the pages freed since cannot be
+ * reused while it lasts, so a reader left open (or stopped) makes the file grow. */
+typedef struct shoal_reader_slot {
+    long pid;
+    uint64_t txnid;
+    uint64_t behind;        /* transactions committed since its snapshot */
+    uint64_t pinned_bytes;  /* freed pages it keeps from reuse */
+} shoal_reader_slot;
+#define SHOAL_MAX_READER_SLOTS 256
+typedef struct shoal_readers {
+    int n;                  /* slots in use by other processes (at most SHOAL_MAX_READER_SLOTS shown) */
+    int nolock;             /* opened without locks (SHOAL_OPEN_NOLOCK): readers are unknown */
+    unsigned reclaimed;     /* slots of killed readers freed when this handle opened */
+    uint64_t last_txnid;
+    shoal_reader_slot slot[SHOAL_MAX_READER_SLOTS];
+} shoal_readers;
+int shoal_db_readers(shoal_db *db, shoal_readers *out, shoal_err *err);
 
 /* Settings kept in meta, as strings. Known keys: "timezone" (IANA name, default "UTC").
  * shoal_db_setting_get copies the value into buf (NUL-terminated) and returns
@@ -453,9 +481,11 @@ typedef struct shoal_check_report {
     uint64_t n_views;     /* views rebuilt in memory and compared with their stored state */
     uint64_t n_problems;  /* inconsistencies found; 0 means the database is sound */
     char first_problem[256];
+    int pages_damaged;    /* LMDB's pages are damaged: nothing else was read (the counts are 0) */
 } shoal_check_report;
 
-/* Verifies that log, ids and dict agree: sequences are dense, every record decodes,
+/* Verifies first that LMDB's B-trees are sound (walked with pread, before LMDB reads
+ * them) and its pages add up; then that log, ids and dict agree: sequences are dense, every record decodes,
  * every id entry maps to a record carrying that key and every record's key maps back,
  * both directions of the dictionary match and every interned id resolves; and that
  * every view, rebuilt from the log into scratch memory, equals its stored state and

@@ -286,6 +286,8 @@ struct shoal_db {
     void *progress_ctx;
     size_t n_scratch;
     struct shoal_views *views; /* the view registry (view.c), loaded at the first append */
+    bool nolock;              /* opened with MDB_NOLOCK (SHOAL_OPEN_NOLOCK) */
+    unsigned reclaimed;       /* stale reader slots freed at open */
 };
 
 struct shoal_reader {
@@ -295,7 +297,23 @@ struct shoal_reader {
     uint32_t counts[SHOAL_NS_COUNT];
 };
 
-/* Sets err from an LMDB rc: SHOAL_ESTORE with sys = rc and a message naming what. */
+/* LMDB's meta page of transaction txnid, read from data.mdb (db.c): -1 when neither
+ * meta page is of that transaction (another committed since) or the layout is not
+ * LMDB 0.9's 64-bit one. check.c walks the pages from it. */
+typedef struct shoal_lmdb_meta {
+    uint64_t psize, last, txnid, free_root, main_root;
+} shoal_lmdb_meta;
+int shoal_db_meta(shoal_db *db, uint64_t txnid, shoal_lmdb_meta *out);
+
+/* Walks LMDB's B-trees of txn's snapshot with pread (pages.c): the main table and the
+ * named tables in only (NULL-terminated; NULL: every table and the free pages). Each
+ * damaged page is reported to problem and sets *bad; nothing is read through LMDB.
+ * Skipped (SHOAL_OK, *bad 0) when the snapshot is no longer one of the meta pages. */
+int shoal_pages_walk(shoal_db *db, MDB_txn *txn, const char *const *only, void (*problem)(void *ctx, const char *msg),
+                     void *ctx, int *bad, shoal_err *err);
+
+/* Sets err from an LMDB rc: SHOAL_ESTORE (SHOAL_ECORRUPT for MDB_CORRUPTED and
+ * MDB_PAGE_NOTFOUND) with sys = rc and a message naming what. */
 int shoal_store_err(shoal_err *err, int rc, const char *what);
 
 /* Begins a write transaction, handling MDB_MAP_RESIZED (another process grew the map). */

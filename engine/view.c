@@ -635,9 +635,46 @@ static int format_raise(shoal_db *db, MDB_txn *txn, shoal_err *err)
     return shoal_meta_put(db, txn, "format", b, 1, err);
 }
 
-/* Calls fn for every definition in meta, decoded into a (strings borrowed from a). */
+/* The error for view name's definition (meta key "view.<name>") that does not decode. */
+static int broken_err(shoal_err *err, const char *name, size_t n)
+{
+    char q[200];
+    shoal_err_quote(q, sizeof q, name, n);
+    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1,
+                         "the definition of view \"%s\" does not decode (damaged); DROP VIEW %s removes it", q, q);
+}
+
+/* Decodes the definition stored under key (borrowing from a copy in a); a definition
+ * is also damaged when the name inside it is not its key's. On damage, fills def as a
+ * broken view (kind 0, no series, the name from the key) and returns SHOAL_ECORRUPT. */
+static int def_read(const MDB_val *k, const MDB_val *v, shoal_arena *a, shoal_viewdef *def, shoal_err *err)
+{
+    size_t plen = strlen(META_PREFIX);
+    char *copy = shoal_arena_alloc(a, v->mv_size + k->mv_size + 1);
+    if (!copy) return nomem(err);
+    memcpy(copy, v->mv_data, v->mv_size);
+    char *name = copy + v->mv_size;
+    size_t nn = k->mv_size - plen;
+    memcpy(name, (const char *)k->mv_data + plen, nn);
+    name[nn] = 0;
+    shoal_err tmp;
+    shoal_err_clear(&tmp);
+    int rc = shoal_viewdef_decode(copy, v->mv_size, a, def, &tmp);
+    if (rc == SHOAL_ENOMEM) return nomem(err);
+    if (rc || def->name.len != nn || memcmp(def->name.ptr, name, nn) != 0) {
+        memset(def, 0, sizeof *def);
+        def->name = (shoal_str){name, (uint32_t)nn};
+        def->text = (shoal_str){"(damaged: its definition does not decode)", 41};
+        return broken_err(err, name, nn);
+    }
+    return SHOAL_OK;
+}
+
+/* Calls fn for every definition in meta, decoded into a (strings borrowed from a). A
+ * definition that does not decode is an error naming the view, or, with tolerant, is
+ * handed to fn as a broken view (kind 0; see def_read). */
 static int each_def(shoal_db *db, MDB_txn *txn, shoal_arena *a, int (*fn)(void *ctx, const shoal_viewdef *def),
-                    void *ctx, shoal_err *err)
+                    void *ctx, int tolerant, shoal_err *err)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, db->dbi_meta, &cur);
@@ -646,14 +683,13 @@ static int each_def(shoal_db *db, MDB_txn *txn, shoal_arena *a, int (*fn)(void *
     MDB_val k = {plen, (void *)META_PREFIX}, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size < plen || memcmp(k.mv_data, META_PREFIX, plen) != 0) break;
-        void *copy = shoal_arena_alloc(a, v.mv_size);
-        if (!copy) {
-            mdb_cursor_close(cur);
-            return nomem(err);
-        }
-        memcpy(copy, v.mv_data, v.mv_size);
         shoal_viewdef def;
-        if ((rc = shoal_viewdef_decode(copy, v.mv_size, a, &def, err)) || (rc = fn(ctx, &def))) {
+        shoal_err tmp;
+        shoal_err_clear(&tmp);
+        rc = def_read(&k, &v, a, &def, &tmp);
+        if (rc == SHOAL_ECORRUPT && tolerant) rc = SHOAL_OK;
+        if (rc) shoal_err_set(err, rc, -1, -1, "%s", tmp.msg);
+        if (rc || (rc = fn(ctx, &def))) {
             mdb_cursor_close(cur);
             return rc;
         }
@@ -676,8 +712,11 @@ static int load_one(void *ctx, const shoal_viewdef *def)
 {
     load_ctx *c = ctx;
     shoal_view *v;
-    int rc = view_new(c->db, def, 0, &v, c->err);
-    if (rc) return rc;
+    shoal_err tmp;
+    shoal_err_clear(&tmp);
+    int rc = view_new(c->db, def, 0, &v, &tmp);
+    if (rc == SHOAL_ECORRUPT) return broken_err(c->err, def->name.ptr, def->name.len);
+    if (rc) return shoal_err_set(c->err, rc, -1, -1, "%s", tmp.msg);
     shoal_view **l = shoal_realloc(c->reg->v, sizeof *l * (size_t)(c->reg->n + 1));
     if (!l) {
         view_free(v);
@@ -714,7 +753,7 @@ int shoal_view_begin(shoal_db *db, MDB_txn *txn, shoal_err *err)
         shoal_arena *a = shoal_arena_new();
         if (!a) return nomem(err);
         load_ctx c = {db, reg, err};
-        rc = each_def(db, txn, a, load_one, &c, err);
+        rc = each_def(db, txn, a, load_one, &c, 0, err);
         shoal_arena_free(a);
         if (rc) {
             shoal_view_registry_free(db);
@@ -994,7 +1033,7 @@ int shoal_view_rebuild(shoal_db *db, const char *name, uint64_t *n_views, shoal_
     shoal_reader *r;
     int rc = shoal_reader_open(db, &r, err);
     if (!rc) {
-        rc = each_def(db, r->txn, c.a, collect, &c, err);
+        rc = each_def(db, r->txn, c.a, collect, &c, 0, err);
         shoal_reader_close(r);
     }
     int found = 0;
@@ -1094,13 +1133,21 @@ static int list_one(void *ctx, const shoal_viewdef *def)
         c->v = v;
         c->cap = cap;
     }
+    if (!def->kind) {
+        shoal_viewinfo *vi = &c->v[c->n++];
+        memset(vi, 0, sizeof *vi);
+        vi->def = *def;
+        vi->t0 = vi->max_ts = INT64_MIN;
+        vi->seq = shoal_reader_last_seq(c->r);
+        return 0;
+    }
     return fill_info(c->r, def, &c->v[c->n++], c->err);
 }
 
 int shoal_view_list(shoal_reader *r, shoal_arena *a, shoal_viewinfo **out, int *n, shoal_err *err)
 {
     list_ctx c = {r, a, NULL, 0, 0, err};
-    int rc = each_def(r->db, r->txn, a, list_one, &c, err);
+    int rc = each_def(r->db, r->txn, a, list_one, &c, 1, err);
     *out = c.v;
     *n = c.n;
     return rc;
@@ -1115,11 +1162,21 @@ int shoal_view_info(shoal_reader *r, shoal_arena *a, const char *name, shoal_vie
     int rc = shoal_meta_get(r->db, r->txn, mk, &v);
     if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
     if (rc) return shoal_store_err(err, rc, "cannot read meta");
-    void *copy = shoal_arena_alloc(a, v.mv_size);
-    if (!copy) return nomem(err);
-    memcpy(copy, v.mv_data, v.mv_size);
     shoal_viewdef def;
-    if ((rc = shoal_viewdef_decode(copy, v.mv_size, a, &def, err))) return rc;
+    MDB_val k = {strlen(mk), mk};
+    shoal_err tmp;
+    shoal_err_clear(&tmp);
+    /* A broken definition is a view of kind 0 without series: no read uses it, and
+     * DROP VIEW can remove it. */
+    rc = def_read(&k, &v, a, &def, &tmp);
+    if (rc == SHOAL_ECORRUPT) {
+        memset(out, 0, sizeof *out);
+        out->def = def;
+        out->t0 = out->max_ts = INT64_MIN;
+        out->seq = shoal_reader_last_seq(r);
+        return SHOAL_OK;
+    }
+    if (rc) return shoal_err_set(err, rc, -1, -1, "%s", tmp.msg);
     return fill_info(r, &def, out, err);
 }
 
@@ -1136,8 +1193,17 @@ static int check_one(void *ctx, const shoal_viewdef *def)
     check_ctx *c = ctx;
     shoal_view *v;
     char msg[256];
-    int rc = view_new(c->r->db, def, 1, &v, c->err);
-    if (rc) return rc;
+    shoal_err tmp;
+    shoal_err_clear(&tmp);
+    int rc = def->kind ? view_new(c->r->db, def, 1, &v, &tmp) : SHOAL_ECORRUPT;
+    if (rc == SHOAL_ECORRUPT) {
+        c->n++;
+        shoal_err_clear(&tmp);
+        broken_err(&tmp, def->name.ptr, def->name.len);
+        c->problem(c->pctx, tmp.msg);
+        return 0;
+    }
+    if (rc) return shoal_err_set(c->err, rc, -1, -1, "%s", tmp.msg);
     c->n++;
     MDB_dbi dbi;
     uint64_t seq;
@@ -1177,7 +1243,7 @@ int shoal_view_check(shoal_reader *r, void (*problem)(void *ctx, const char *msg
     check_ctx c = {r, problem, ctx, 0, err};
     shoal_arena *a = shoal_arena_new();
     if (!a) return nomem(err);
-    int rc = each_def(r->db, r->txn, a, check_one, &c, err);
+    int rc = each_def(r->db, r->txn, a, check_one, &c, 1, err);
     shoal_arena_free(a);
     *n_views = c.n;
     return rc;
@@ -1288,8 +1354,15 @@ static int def_decode(const MDB_val *k, const MDB_val *v, shoal_arena *a, shoal_
     memcpy(vc, v->mv_data, v->mv_size);
     vc[v->mv_size] = 0;
     size_t kl = strlen(vc);
-    if (kl >= v->mv_size) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a definition in meta has no text");
     out->name = (shoal_str){kc, (uint32_t)(k->mv_size - plen)};
+    if (kl >= v->mv_size) {
+        /* Damaged (no kind word and text): listed as broken, used by no query (no
+         * layer or tiers has that kind), and DROP removes it. */
+        (void)err;
+        out->kind = (shoal_str){"broken", 6};
+        out->text = (shoal_str){"(damaged: its definition does not decode)", 41};
+        return SHOAL_OK;
+    }
     out->kind = (shoal_str){vc, (uint32_t)kl};
     out->text = (shoal_str){vc + kl + 1, (uint32_t)(v->mv_size - kl - 1)};
     return SHOAL_OK;

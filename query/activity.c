@@ -91,8 +91,11 @@ static int compile_def(exec *x, const shoal_stmt *st, act *a)
     x->now = saved_now;
     x->row = saved_row;
     if (rc) return rc;
-    if (ip->n_maggs != 1) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: an activity plans 1 aggregate");
-    a->active = &ip->maggs[0];
+    /* the column's aggregate: the plan may hold more, as the count(*) up to now that
+     * tells who the members were when now hides later events (p->exist) */
+    if (ip->n_cols != 1 || ip->cols[0]->op != X_MAGG)
+        return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: an activity plans 1 aggregate");
+    a->active = &ip->maggs[ip->cols[0]->slot];
     return 0;
 }
 

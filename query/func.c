@@ -1,6 +1,6 @@
 /* func.c — the builtin functions, one table row each (Redis's command table): scalar
  * functions with their evaluators, and the aggregates, whose accumulation lives in
- * exec.c. Date functions work in the database's time zone.
+ * exec_group.c. Date functions work in the database's time zone.
  */
 #include <ctype.h>
 #include <math.h>

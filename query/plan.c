@@ -1862,13 +1862,13 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
             }
             rc |= add_line(x, lines, &n, &cap, "  #%d %s: types {%s}%s%s", i + 1, g->desc, tl, w, g->filter ? ", with an event filter" : "");
         }
-        int alike = shoal_exec_alike(p), classes = alike ? shoal_exec_classes(p) : 0;
+        int alike = shoal_plan_alike(p), classes = alike ? shoal_plan_classes(p) : 0;
         if (alike && p->n_maggs == (p->exist ? 1 : 0))
             rc |= add_line(x, lines, &n, &cap, "then rows: one, weighed, for all the members%s (%" PRIu32 "%s): without "
                            "per-member values their rows are alike", p->exist ? " with an event by then" : "",
                            p->n_members, p->exist ? " at most" : "");
         else if (classes) {
-            int narrow = shoal_exec_narrow(p);
+            int narrow = shoal_plan_narrow(p);
             rc |= add_line(x, lines, &n, &cap, "then rows: one, weighed, per class of members%s whose %d comparisons of "
                            "counts and scores come out the same: their rows are alike (%" PRIu32 " members%s)",
                            p->exist ? " with an event by then" : "", classes, p->n_members,

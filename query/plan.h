@@ -122,11 +122,11 @@ typedef struct magg {
      * the part of the window before and after them. */
     int src;
     trange hole;
-    /* F_SCORE, F_RISE with rows only for some members (exec.c): a member whose value
+    /* F_SCORE, F_RISE with rows only for some members (exec_views.c): a member whose value
      * lies in the open interval (live_lo, live_hi) around 0 needs no row of its own
      * for it (every use treats that value as it treats 0) */
     double live_lo, live_hi;
-    /* Read narrow (exec.c, for classes of members): a byte per member that decides
+    /* Read narrow (exec_members.c, for classes of members): a byte per member that decides
      * every comparison the statement makes of the value. A count stops at cap; a
      * score is its cell among the thresholds it is compared with (cuts, ascending): 2j
      * below cuts[j] and above the one before, 2j + 1 at cuts[j], 255 for a NaN. */
@@ -340,7 +340,7 @@ static inline int shoal_val_same(const qval *a, const qval *b)
 
 int shoal_val_like(const char *s, size_t n, const char *p, size_t pn);
 
-/* exec.c */
+/* exec_eval.c */
 void shoal_exec_eval(exec *x, const cx *e, qval *out);
 
 /* plan.c: time helpers shared with query.c */
@@ -395,15 +395,57 @@ int shoal_views_score(exec *x, const char *name, shoal_viewinfo *out);
 
 /* exec.c: runs a planned SELECT, sending rows to f. */
 int shoal_exec_select(exec *x, plan *p, shoal_fmt *f);
-/* exec.c: 1 when the members without any per-member value make one weighed row (a
- * grouped statement over members whose rows depend on per-member aggregates only). */
-int shoal_exec_alike(const plan *p);
-/* exec.c: when those rows depend only on comparisons of counts and scores with numbers,
- * how many comparisons (a member's row is decided by which of them hold), else 0. */
-int shoal_exec_classes(const plan *p);
-/* exec.c: how many of the aggregates those comparisons read are read narrow, a byte
- * per member that decides them (magg.narrow). */
-int shoal_exec_narrow(const plan *p);
+/* plan_alike.c: 1 when the members without any per-member value make one weighed row
+ * (a grouped statement over members whose rows depend on per-member aggregates only). */
+int shoal_plan_alike(const plan *p);
+/* plan_alike.c: when those rows depend only on comparisons of counts and scores with
+ * numbers, how many comparisons (a member's row is decided by which of them hold),
+ * else 0. */
+int shoal_plan_classes(const plan *p);
+/* plan_alike.c: how many of the aggregates those comparisons read are read narrow, a
+ * byte per member that decides them (magg.narrow). */
+int shoal_plan_narrow(const plan *p);
+/* plan_alike.c: 1 when e depends on nothing but per-member aggregates and constants. */
+int shoal_plan_maggs_only(const cx *e);
+
+/* A comparison of a count or a score with a number (the stuff of layers and tiers),
+ * read straight from the aggregate's array: mcmp_of says whether e is one (and takes
+ * what it needs out of e, so that a loop over members keeps it in registers);
+ * mcmp_at compares for member m, 1 with out set, 0 for a NaN (the general way then
+ * decides). */
+typedef struct mcmp {
+    const magg *g;
+    int sub, ints;        /* ints: a count against an integer, compared as integers */
+    int64_t ci;
+    double cd;
+} mcmp;
+
+static inline int mcmp_of(const plan *p, const cx *e, mcmp *c)
+{
+    if (e->op != X_CMP || e->a->op != X_MAGG || e->b->op != X_CONST || (e->b->k.t != V_INT && e->b->k.t != V_NUM))
+        return 0;
+    c->g = &p->maggs[e->a->slot];
+    if ((c->g->fn != F_COUNT && c->g->fn != F_SCORE) || c->g->anchor) return 0;   /* anchored: may be NULL */
+    c->sub = e->sub;
+    c->ints = c->g->fn == F_COUNT && e->b->k.t == V_INT;
+    c->ci = e->b->k.u.i;
+    c->cd = e->b->k.t == V_NUM ? e->b->k.u.d : (double)e->b->k.u.i;
+    if (c->g->narrow && c->g->fn == F_SCORE) {
+        /* the threshold's own cell, which the member's is compared with */
+        int j = 0;
+        while (j < c->g->n_cuts && c->g->cuts[j] != c->cd) j++;
+        if (j == c->g->n_cuts) return 0;
+        c->ints = 1;
+        c->ci = 2 * j + 1;
+    }
+    return c->cd == c->cd;
+}
+
+/* plan_alike.c: the comparisons that decide a member's class, into t (64 at most;
+ * shoal_plan_classes counts them), and whether aggregate i can be read narrow given
+ * them (*cap: a count's cap); exec_members.c reads by them. */
+int shoal_plan_class_tests(const plan *p, mcmp *t);
+int shoal_plan_can_narrow(const plan *p, const mcmp *t, int n, int i, unsigned *cap);
 /* Row sources (FROM flow(name), retention(name) …): rowsrc.h. */
 
 /* anchor.c: the aggregates over windows anchored on each member's own event, in a

@@ -156,15 +156,17 @@ static int compile_def(exec *x, const shoal_stmt *st, ret *r)
     x->now = saved_now;
     x->row = saved_row;
     if (rc) return rc;
-    /* two aggregates, or one when each(…) names the same events as ACTIVE ON */
-    if (ip->n_maggs < 1 || ip->n_maggs > 2)
+    /* The two columns' aggregates (one when each(…) names the same events as ACTIVE
+     * ON), found through the columns: the plan may hold more, as the count(*) up to
+     * now that tells who the members were when now hides later events (p->exist). */
+    if (ip->n_cols != 2 || ip->cols[0]->op != X_MAGG || ip->cols[1]->op != X_MAGG)
         return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a retention plans 2 aggregates");
-    r->cohort = &ip->maggs[0];
-    r->active = &ip->maggs[ip->n_maggs - 1];
+    r->cohort = &ip->maggs[ip->cols[0]->slot];
+    r->active = &ip->maggs[ip->cols[1]->slot];
     /* for EXPLAIN: "post, comment WHERE …" without the options between them */
-    if (ip->n_maggs == 2) {
+    if (r->active != r->cohort) {
         const shoal_node *h = d->types->head, *t = d->types->tail;
-        magg *g = &ip->maggs[1];
+        magg *g = &ip->maggs[ip->cols[1]->slot];
         int n = snprintf(g->desc, sizeof g->desc, "%.*s", t->off + t->len - h->off, x->src + h->off);
         if (d->where && n > 0 && (size_t)n < sizeof g->desc)
             snprintf(g->desc + n, sizeof g->desc - (size_t)n, " WHERE %.*s", d->where->len, x->src + d->where->off);

@@ -1,4 +1,4 @@
-/* scan.h — the executor's scan step, inline so that the scan loop in exec.c pays no
+/* scan.h — the executor's scan step, inline so that the scan loop in exec_scan.c pays no
  * call per record: a step of the LMDB cursor under a shoal_logcur (shoal_logcur_mdb)
  * and the engine's inline decoder (shoal_log_decode). tests/unit/test_scan.c checks it
  * against shoal_logcur_next. */

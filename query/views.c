@@ -64,7 +64,7 @@ static int is_event_column(const char *s)
            !strcasecmp(s, "group");
 }
 
-/* The program of a filter; its semantics are query/exec.c's over the same tree. */
+/* The program of a filter; its semantics are query/exec_eval.c's over the same tree. */
 static int prog(pbuf *b, const shoal_node *n);
 
 /* A boolean or a number as a constant of the program. */
@@ -535,7 +535,7 @@ static int discard_row(exec *x, const qval *cols, int n, void *ctx)
     return 0;
 }
 
-/* A sum or an avg over a property that holds text is an error in a query (exec.c), but
+/* A sum or an avg over a property that holds text is an error in a query (exec_group.c, exec_scan.c), but
  * a view adds the numbers it meets and cannot tell: so CREATE COUNTERS first asks the
  * query its sums answer, from the log, and fails as it would. (Text ingested later is
  * left out by the view unseen: docs/LANGUAGE.md says so.) */
@@ -761,7 +761,7 @@ int shoal_views_show(exec *x, shoal_fmt *f)
         snprintf(per, sizeof per, "%.1f", members ? (double)v[i].bytes / members : 0.0);
         snprintf(seq, sizeof seq, "%" PRIu64, v[i].seq);
         snprintf(behind, sizeof behind, "%" PRIu64, last - v[i].seq);
-        const char *kind = v[i].def.kind == SHOAL_VIEW_SCORE ? "score" : "counters";
+        const char *kind = v[i].def.kind == SHOAL_VIEW_SCORE ? "score" : v[i].def.kind ? "counters" : "broken";
         cell c[7] = {{v[i].def.name.ptr, v[i].def.name.len, 3}, {kind, strlen(kind), 3},
                      {v[i].def.text.ptr, v[i].def.text.len, 3}, {bytes, strlen(bytes), 2},
                      {per, strlen(per), 2}, {seq, strlen(seq), 2}, {behind, strlen(behind), 2}};
@@ -815,12 +815,37 @@ static void fmt_day(int64_t day, char *buf, size_t n)
     snprintf(buf, n, "%04lld-%02u-%02u", (long long)y, m, d);
 }
 
+/* Whether the log holds no event at or after t and before u, by the zone map (a read
+ * per block of 4096 records, from the first block that may hold one): 1 when none, 0
+ * when one may (or the map does not cover the log), -1 on an error. Its answers for one
+ * statement are kept in c, since a window's end is often shared (now). */
+typedef struct quiet {
+    int64_t t, u;
+    int none;
+} quiet;
+
+static int log_quiet(exec *x, quiet *c, int n_c, int64_t t, int64_t u)
+{
+    for (int i = 0; i < n_c && c[i].u; i++)
+        if (c[i].t == t && c[i].u == u) return c[i].none;
+    int64_t r[2] = {t, u};
+    uint64_t next;
+    if (shoal_zone_skip(x->r, 1, r, 1, &next, x->err)) return -1;
+    int none = next > shoal_reader_last_seq(x->r);
+    for (int i = 0; i < n_c; i++)
+        if (!c[i].u) {
+            c[i] = (quiet){t, u, none};
+            break;
+        }
+    return none;
+}
+
 /* Finds a series of a counters view that answers g; 1 when found (g's view fields
  * set), 0 with the reason in why. A view answers the whole local days of the window
  * (in the view's zone); what the window holds before the first and after the last of
  * them (last 7 DAYS ends at now, mid-day) is left to the log (MG_EDGE), whose scan the
  * zone map narrows to those hours. */
-static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, char *why, size_t n_why)
+static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, quiet *qc, int n_qc, char *why, size_t n_why)
 {
     shoal_vseries want;
     int fn;
@@ -839,7 +864,7 @@ static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, char *why, size_t n
      * days in it. */
     int best = -1;
     uint32_t best_s = 0;
-    int64_t bdlo = 0, bdhi = 0, bslo = 0, bshi = 0;
+    int64_t bdlo = 0, bdhi = 0, bslo = 0, bshi = 0, behi = 0;
     for (int i = 0; i < n; i++) {
         if (v[i].def.kind != SHOAL_VIEW_COUNTERS) continue;
         for (uint32_t s = 0; s < v[i].def.n_series; s++) {
@@ -851,8 +876,21 @@ static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, char *why, size_t n
             if (strcmp(tzname, shoal_tz_name(x->tz)) && shoal_tz_new(tzname, NULL, &tz, NULL)) continue;
             const shoal_tz *z = tz ? tz : x->tz;
             int64_t dlo = INT32_MIN, dhi = (int64_t)INT32_MAX + 1, slo = INT64_MIN, shi = INT64_MAX;
+            /* A window that ends mid-day (at now) when the log holds no event from its
+             * end to the end of that day is that whole day: the view answers it, and no
+             * log is read (now is the wall clock and the latest event came before it). */
+            int64_t ehi = hi, s_end;
+            if (hi != INT64_MAX && hi != INT64_MIN) {
+                day_ceil(z, hi, &s_end);
+                int k = s_end > hi ? log_quiet(x, qc, n_qc, hi, s_end) : 0;
+                if (k < 0) {
+                    shoal_tz_free(tz);
+                    return 0;
+                }
+                if (k) ehi = s_end;
+            }
             if (lo != INT64_MIN) dlo = day_ceil(z, lo, &slo);
-            if (hi != INT64_MAX) dhi = day_floor(z, hi, &shi);
+            if (ehi != INT64_MAX) dhi = day_floor(z, ehi, &shi);
             shoal_tz_free(tz);
             if (dlo >= dhi) {
                 if (best < 0)
@@ -860,9 +898,9 @@ static int cover(exec *x, magg *g, shoal_viewinfo *v, int n, char *why, size_t n
                              g->desc, tzname, (int)(v[i].def.name.len > 40 ? 40 : v[i].def.name.len), v[i].def.name.ptr);
                 continue;
             }
-            int whole = slo == lo && shi == hi;
+            int whole = slo == lo && shi == ehi;
             if (best < 0 || whole || dhi - dlo > bdhi - bdlo) {
-                best = i, best_s = s, bdlo = dlo, bdhi = dhi, bslo = slo, bshi = shi;
+                best = i, best_s = s, bdlo = dlo, bdhi = dhi, bslo = slo, bshi = shi, behi = ehi;
                 if (whole) goto found;
             }
         }
@@ -874,7 +912,7 @@ found:
     g->vseries = best_s;
     g->day_lo = bdlo;
     g->day_hi = bdhi;
-    g->src = bslo != lo || bshi != hi ? MG_EDGE : MG_VIEW;
+    g->src = bslo != lo || bshi != behi ? MG_EDGE : MG_VIEW;
     g->hole.lo = bslo;
     g->hole.hi = bshi;
     char a[16], b[16];
@@ -946,7 +984,7 @@ static int scan_ranges(exec *x, plan *p)
 
 /* rise from its score view: the view gives the score at any instant of the events
  * before a bound no event is at or after; for an earlier bound the events from it on
- * are read from the log and taken out (exec.c read_rise). Their share is subtracted
+ * are read from the log and taken out (exec_views.c read_rise). Their share is subtracted
  * from the view's sum, and the remainder scaled up by 2 per half-life between the
  * instant and the latest event: beyond this many half-lives the rounding of the
  * subtraction (about 2^-53 of the sum per event) could show in the ninth decimal, so
@@ -1030,6 +1068,8 @@ int shoal_views_plan(exec *x, plan *p)
     }
     int n_scan = 0, n_edge = 0;
     char why[200], first[200];
+    quiet qc[8];
+    memset(qc, 0, sizeof qc);
     for (int i = 0; i < p->n_maggs; i++) {
         magg *g = &p->maggs[i];
         g->src = MG_SCAN;
@@ -1063,7 +1103,7 @@ int shoal_views_plan(exec *x, plan *p)
             int k = cover_rise(x, g, why, sizeof why);
             if (k < 0) return x->err->code;
             if (k) g->src = MG_VIEW;
-        } else if (!cover(x, g, v, n, why, sizeof why) && x->err->code) {
+        } else if (!cover(x, g, v, n, qc, 8, why, sizeof why) && x->err->code) {
             return x->err->code;
         }
         if (g->src == MG_SCAN && !n_scan++) snprintf(first, sizeof first, "%s", why);

@@ -96,6 +96,9 @@ CUT=2025-02-10T23:00:00.000Z
 same "activity: AS OF a date" \
     "SELECT * FROM activity(speaking) PER WEEK AS OF '$CUT'" \
     "$(act_sql week '+0 hours' "'post', 'comment'" "1 = 1" $CUT $CUT)"
+same "activity: SET NOW before the latest event, as AS OF (and CREATE under it, with a view keeping count(*))" \
+    "CREATE COUNTERS all_events AS count(*); SET NOW = '$CUT'; CREATE ACTIVITY speaking_cut ON post, comment; SELECT * FROM activity(speaking_cut) PER WEEK" \
+    "$(act_sql week '+0 hours' "'post', 'comment'" "1 = 1" $CUT $CUT)"
 same "activity: DURING, WHERE and ORDER BY over the rows" \
     "SET NOW = '$NOW'; SELECT period, active, stickiness FROM activity(speaking) PER DAY WHERE active > 3 DURING BETWEEN '2025-02-01' AND '2025-02-28' ORDER BY stickiness DESC, period" \
     "SELECT period, active, stick FROM ($(act_sql day '+0 hours' "'post', 'comment'" "1 = 1" $NOW $NOW))

@@ -23,7 +23,7 @@ SEED, N = int(sys.argv[1]), int(sys.argv[2])
 ASOF = len(sys.argv) > 3 and sys.argv[3] == "asof"
 R = random.Random(SEED)
 
-ZONES = ["UTC", "Asia/Shanghai", "America/New_York", "Europe/London", "America/Santiago"]
+ZONES = ["UTC", "Asia/Shanghai", "America/New_York", "Europe/London", "America/Santiago", "Asia/Kolkata"]
 
 # Per-member aggregates the views keep (differential.sh's CREATE COUNTERS), and some
 # they do not.
@@ -35,13 +35,13 @@ SCAN = ["count(poll_vote)", "min(post.words)", "max(purchase.amount)", "first(po
         "last(comment, reply)", "count(post WHERE words > 300)", "min(purchase.amount)"]
 WINDOWS = ["", "", "today", "yesterday", "this_week", "last_week", "this_month",
            "last_month", "this_year", "last_year", "all_time", "last 7 days", "last 30 days",
-           "last 1 days", "last 36 hours", "last 3 weeks", "last 90 minutes"]
+           "last 1 days", "last 36 hours", "last 3 weeks", "last 90 minutes", "last 5 hours"]
 
 
 def rand_instant():
     """A time in the data's span (2024-07 .. 2025-07): a bare date (its end under AS OF,
-    its midnight under SET NOW), a local midnight, a day's last millisecond, or any
-    millisecond."""
+    its midnight under SET NOW), a local midnight, a day's last millisecond, an hour or
+    its last millisecond, or any millisecond."""
     if R.random() < 0.08:
         # around daylight-saving changes: New York (2024-11-03, 2025-03-09), London
         # (2025-03-30), Santiago (2024-09-08 at midnight, 2025-04-06)
@@ -59,7 +59,10 @@ def rand_instant():
         return "%04d-%02d-%02dT00:00:00" % (y, m, d)
     if k < 0.45:
         return "%04d-%02d-%02dT23:59:59.999" % (y, m, d)
-    z = R.choice(["", "Z", "+08:00", "-05:00"])
+    z = R.choice(["", "Z", "+08:00", "-05:00", "+05:30"])
+    if k < 0.55:
+        # on an hour, or its last millisecond (the counters' hour buckets' edges)
+        return "%04d-%02d-%02dT%02d:%s%s" % (y, m, d, R.randint(0, 23), R.choice(["00:00", "59:59.999"]), z)
     return "%04d-%02d-%02dT%02d:%02d:%02d.%03d%s" % (y, m, d, R.randint(0, 23), R.randint(0, 59),
                                                      R.randint(0, 59), R.randint(0, 999), z)
 

@@ -2,8 +2,9 @@
 # tests/e2e/differential.sh — views and the log scan must agree: random statements over
 # members (differential.py, fixed seeds) on generated data with late and duplicate
 # events, each run with views on and with SET VIEWS = off, must give identical rows, to
-# the last bit. The views are counters in four zones (UTC, Asia/Shanghai,
-# America/New_York with DST, America/Santiago), a score, layers and tiers; the
+# the last bit. The views are counters in five zones (UTC, Asia/Shanghai,
+# America/New_York with DST, America/Santiago, Asia/Kolkata, whose days do not start on
+# a UTC hour: its edges cannot be whole hours), a score, layers and tiers; the
 # statements cover every kind of window, filters, AS OF and SET NOW at whole days, day
 # ends and mid-day instants, and SET TIMEZONE.
 . "$(dirname "$0")/../lib.sh"
@@ -22,6 +23,7 @@ check "differential: views" "$SHOAL" query "
   SET TIMEZONE = 'Asia/Shanghai'; CREATE COUNTERS sh AS count(*), count(post), count(checkin);
   SET TIMEZONE = 'America/New_York'; CREATE COUNTERS ny AS count(*), count(like), sum(post.words), sum(purchase.amount);
   SET TIMEZONE = 'America/Santiago'; CREATE COUNTERS cl AS count(essence), count(checkin);
+  SET TIMEZONE = 'Asia/Kolkata'; CREATE COUNTERS kl AS count(*), count(comment, reply), sum(post.words);
   SET TIMEZONE = 'UTC';
   CREATE SCORE engagement AS 1*checkin + 2*like + 3*comment + 4*reply + 5*post + 20*essence HALF_LIFE 30 DAYS;
   CREATE LAYER core AS count(post WHERE original) DURING this_month >= 1 OR count(essence) >= 2;

@@ -84,6 +84,8 @@ check_eq query-timezone-database-back "$("$SHOAL" query 'SELECT ts FROM events W
 # ---------------------------------------------------------------- statements from stdin
 check_eq query-stdin-implicit "$(echo 'SELECT 1 AS a' | "$SHOAL" query)" $'a\n1'
 check_eq query-stdin-dash "$(printf 'SELECT 1 AS a;\nSELECT 2 AS b' | "$SHOAL" query --format ndjson -)" $'{"a":1}\n{"b":2}'
+check_eq query-text-opening-with-a-comment "$("$SHOAL" query $'-- the answer\nSELECT 1 AS a')" $'a\n1'
+check_status query-unknown-option-still-refused 2 "$SHOAL" query --frob "SELECT 1"
 out=$(echo 'SELEC 1' | "$SHOAL" query 2>&1); rc=$?
 check_eq query-stdin-error-named "$out" $'<stdin>:1:1: error: expected "CREATE", "DROP", "EVALUATE", "EXPLAIN", "SELECT", "SET", "SHOW", \';\' or end of input but found "SELEC"\nSELEC 1\n^~~~~'
 check_eq query-stdin-error-status "$rc" 1

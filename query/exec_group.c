@@ -1,0 +1,284 @@
+/* exec_group.c — grouping and row aggregates: the hash table of groups (GROUP BY),
+ * each group's accumulators (count, sum, avg, min, max, median, first, last, DISTINCT)
+ * and their final values. A row from any source comes in at process_row: WHERE, then
+ * its group, or straight to emit (exec_sort.c) when nothing groups; the finished
+ * groups become rows in exec.c.
+ */
+#define _GNU_SOURCE   /* qsort_r: the sort's context without a global */
+#include "exec_int.h"
+
+static int dset_add(exec *x, dset *s, uint32_t gid, qval *v)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 1024;
+        dset ns = {shoal_malloc(nc * 8), shoal_malloc(nc * 4), shoal_malloc(nc * sizeof(qval)), shoal_malloc(nc), nc, s->n};
+        if (!ns.hash || !ns.gid || !ns.val || !ns.used) {
+            shoal_free(ns.hash), shoal_free(ns.gid), shoal_free(ns.val), shoal_free(ns.used);
+            return -1;
+        }
+        memset(ns.used, 0, nc);
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->used[i]) {
+                size_t j = s->hash[i] & (nc - 1);
+                while (ns.used[j]) j = (j + 1) & (nc - 1);
+                ns.used[j] = 1;
+                ns.hash[j] = s->hash[i];
+                ns.gid[j] = s->gid[i];
+                ns.val[j] = s->val[i];
+            }
+        shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
+        *s = ns;
+    }
+    uint64_t h = shoal_val_hash(v) ^ ((uint64_t)gid * 0x9E3779B97F4A7C15ULL);
+    size_t j = h & (s->cap - 1);
+    while (s->used[j]) {
+        if (s->hash[j] == h && s->gid[j] == gid && shoal_val_same(&s->val[j], v)) return 0;
+        j = (j + 1) & (s->cap - 1);
+    }
+    if (shoal_val_keep(x, v)) return -1;
+    s->used[j] = 1;
+    s->hash[j] = h;
+    s->gid[j] = gid;
+    s->val[j] = *v;
+    s->n++;
+    return 1;
+}
+
+group *shoal_exec_find_group(run *g, const qval *keys)
+{
+    exec *x = g->x;
+    int nk = g->p->n_keys;
+    /* Rows in a run often share their keys (a tier over members, a month over the log):
+     * the last group found is tried first. */
+    if (g->last) {
+        int same = 1;
+        for (int i = 0; i < nk && same; i++) same = shoal_val_same(&g->last->keys[i], &keys[i]);
+        if (same) return g->last;
+    }
+    uint64_t h = 0x12345;
+    for (int i = 0; i < nk; i++) h = (h ^ shoal_val_hash(&keys[i])) * 0x100000001B3ULL;
+    if ((g->n_groups + 1) * 2 > g->cap) {
+        size_t nc = g->cap ? g->cap * 2 : 64;
+        group **t = shoal_malloc(nc * sizeof *t);
+        if (!t) return NULL;
+        memset(t, 0, nc * sizeof *t);
+        for (size_t i = 0; i < g->cap; i++)
+            if (g->table[i]) {
+                size_t j = g->table[i]->hash & (nc - 1);
+                while (t[j]) j = (j + 1) & (nc - 1);
+                t[j] = g->table[i];
+            }
+        shoal_free(g->table);
+        g->table = t;
+        g->cap = nc;
+    }
+    size_t j = h & (g->cap - 1);
+    for (; g->table[j]; j = (j + 1) & (g->cap - 1)) {
+        group *q = g->table[j];
+        if (q->hash != h) continue;
+        int same = 1;
+        for (int i = 0; i < nk && same; i++) same = shoal_val_same(&q->keys[i], &keys[i]);
+        if (same) return g->last = q;
+    }
+    group *q = shoal_arena_alloc(x->a, sizeof *q);
+    if (!q) return NULL;
+    q->hash = h;
+    q->keys = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(nk ? nk : 1));
+    q->accs = shoal_arena_alloc(x->a, sizeof(acc) * (size_t)(g->p->n_raggs ? g->p->n_raggs : 1));
+    if (!q->keys || !q->accs) return NULL;
+    for (int i = 0; i < nk; i++) {
+        q->keys[i] = keys[i];
+        if (shoal_val_keep(x, &q->keys[i])) return NULL;
+    }
+    memset(q->accs, 0, sizeof(acc) * (size_t)g->p->n_raggs);
+    q->id = (uint32_t)g->n_list;
+    g->table[j] = q;
+    g->last = q;
+    g->n_groups++;
+    if (g->n_list == g->cap_list) {
+        size_t nc = g->cap_list ? g->cap_list * 2 : 64;
+        group **l = shoal_realloc(g->list, nc * sizeof *l);
+        if (!l) return NULL;
+        g->list = l;
+        g->cap_list = nc;
+    }
+    g->list[g->n_list++] = q;
+    return q;
+}
+
+/* sum, avg or median (node) of text: an error at it, as per member (text_in_sum) */
+static int text_in_agg(exec *x, const shoal_node *node, const qval *v)
+{
+    const char *s;
+    uint32_t n;
+    if (shoal_val_str(x, v, &s, &n)) s = "", n = 0;
+    int k = node->len > 60 ? 60 : node->len;
+    return shoal_err_set(x->err, SHOAL_ESEMANTIC, node->off, node->len,
+                         "%.*s%s takes numbers, but its argument is text here (\"%.*s%s\")", k, x->src + node->off,
+                         k < node->len ? "…" : "", n > 40 ? 40 : (int)n, s, n > 40 ? "…" : "");
+}
+
+/* The row in x->row into group q, w times over (w > 1 only for the alike members'
+ * row, whose aggregates shoal_plan_alike allows: count, sum, avg, min and max, where w equal
+ * rows are one row weighed; a DISTINCT one sees the value once, as it would). */
+static int accumulate(run *g, group *q, int64_t w)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    for (int k = 0; k < p->n_raggs; k++) {
+        const ragg *ra = &p->raggs[k];
+        acc *a = &q->accs[k];
+        if (ra->star) {
+            a->n += w;
+            continue;
+        }
+        qval v;
+        shoal_exec_eval(x, ra->arg, &v);
+        if (v.t == V_NULL) continue;
+        int64_t wk = w;
+        if (ra->distinct) {
+            int r = dset_add(x, &g->dsets[k], q->id, &v);
+            if (r < 0) return nomem(x);
+            if (r == 0) continue;
+            wk = 1;
+        }
+        double d;
+        int64_t i, wi, is;
+        int kind;
+        switch (ra->fn) {
+        case F_COUNT: a->n += wk; break;
+        case F_SUM:
+        case F_AVG:
+            kind = num_of(&v, &d, &i);
+            if (!kind) return text_in_agg(x, ra->node, &v);
+            /* the values' one type (a sum or a mean of durations is a duration), or NULL */
+            a->v.t = a->n == 0 || a->v.t == v.t ? v.t : V_NULL;
+            a->n += wk;
+            /* an integer sum stays exact until it would overflow; then the rest is a double */
+            if (kind == 1 && !__builtin_mul_overflow(i, wk, &wi) && !__builtin_add_overflow(a->isum, wi, &is)) {
+                a->isum = is;
+                break;
+            }
+            a->dsum += d * (double)wk;
+            a->num = 1;
+            break;
+        case F_MIN:
+        case F_MAX: {
+            int c;
+            if (a->n == 0 || (shoal_val_cmp(x, &v, &a->v, &c) == 0 && (ra->fn == F_MIN ? c < 0 : c > 0))) {
+                if (shoal_val_keep(x, &v)) return nomem(x);
+                a->v = v;
+            }
+            a->n += wk;
+            break;
+        }
+        case F_MEDIAN:
+            if (!num_of(&v, &d, &i)) return text_in_agg(x, ra->node, &v);
+            a->v.t = a->n == 0 || a->v.t == v.t ? v.t : V_NULL;
+            if (a->n_vals == a->cap_vals) {
+                /* Grows by doubling inside the arena: at most twice the values' size. */
+                uint32_t cap = a->cap_vals ? a->cap_vals * 2 : 16;
+                double *nv = shoal_arena_alloc(x->a, sizeof *nv * cap);
+                if (!nv) return nomem(x);
+                if (a->n_vals) memcpy(nv, a->vals, sizeof *nv * a->n_vals);
+                a->vals = nv;
+                a->cap_vals = cap;
+            }
+            a->vals[a->n_vals++] = d;
+            a->n++;
+            break;
+        case F_FIRST:
+        case F_LAST:
+            if (a->n == 0 || ra->fn == F_LAST) {
+                if (shoal_val_keep(x, &v)) return nomem(x);
+                a->v = v;
+            }
+            a->n++;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* a median's values in order; cancelled, all tie, so the sort runs out (row_cmp) */
+static int cmp_double(const void *a, const void *b, void *ctx)
+{
+    const exec *e = ctx;
+    if (e->cancel && *e->cancel) return 0;
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A sum, mean or median d of values that were all durations (or, but for a sum, all
+ * instants) is one too, in whole milliseconds. */
+static void as_kind(const acc *a, int fn, qval *out)
+{
+    if (out->t == V_NULL || !(a->v.t == V_DUR || (a->v.t == V_TS && fn != F_SUM))) return;
+    double d = out->t == V_NUM ? out->u.d : (double)out->u.i;
+    out->t = V_NULL;
+    if (!(d > -9.2e18 && d < 9.2e18)) return;
+    out->t = a->v.t;
+    out->u.i = llround(d);
+}
+
+void shoal_exec_acc_val(exec *x, const ragg *ra, const acc *a, qval *out)
+{
+    out->t = V_NULL;
+    switch (ra->fn) {
+    case F_COUNT: out->t = V_INT; out->u.i = a->n; break;
+    case F_SUM:
+        if (!a->n) break;
+        if (a->num) { out->t = V_NUM; out->u.d = a->dsum + (double)a->isum; }
+        else { out->t = V_INT; out->u.i = a->isum; }
+        as_kind(a, ra->fn, out);
+        break;
+    case F_AVG:
+        if (a->n) { out->t = V_NUM; out->u.d = (a->dsum + (double)a->isum) / (double)a->n; }
+        as_kind(a, ra->fn, out);
+        break;
+    case F_MEDIAN:
+        /* The middle value, or the mean of the two middle ones (SQL's median). */
+        if (!a->n_vals) break;
+        qsort_r(a->vals, a->n_vals, sizeof *a->vals, cmp_double, x);
+        out->t = V_NUM;
+        out->u.d = a->n_vals % 2 ? a->vals[a->n_vals / 2]
+                                 : (a->vals[a->n_vals / 2 - 1] + a->vals[a->n_vals / 2]) / 2;
+        as_kind(a, ra->fn, out);
+        break;
+    default:
+        if (a->n) *out = a->v;
+    }
+}
+
+/* A row from the source: filter, then group or emit. WHERE's value and the GROUP BY
+ * keys come evaluated already when where and keys are given (a block of members),
+ * else they are evaluated here. w: how many equal rows this one stands for (1 but for
+ * the alike members' row, which is grouped). */
+int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qval *keys, int64_t w)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+    x->row = (rowctx *)r;
+    if (where ? where->t == V_NULL || !truth(where) : p->where && !truthy(x, p->where)) return x->err->code;
+    if (!p->grouped) return shoal_exec_emit(g, r);
+    if (!keys) {
+        qval *k = g->keybuf;
+        for (int i = 0; i < p->n_keys; i++) shoal_exec_eval(x, p->keys[i], &k[i]);
+        keys = k;
+    }
+    /* Without GROUP BY there is one group, and GROUP BY type, group or member indexes
+     * groups by the dictionary id: no hashing per row in either case. */
+    group *q;
+    if (p->n_keys == 0 && g->n_list) {
+        q = g->list[0];
+    } else if (g->by_id) {
+        uint32_t id = keys[0].t == V_ID && keys[0].u.i < g->n_by_id ? (uint32_t)keys[0].u.i : 0;
+        if (!(q = g->by_id[id]) && (q = shoal_exec_find_group(g, keys))) g->by_id[id] = q;
+    } else {
+        q = shoal_exec_find_group(g, keys);
+    }
+    if (!q) return nomem(x);
+    int rc = accumulate(g, q, w);
+    return rc ? rc : x->err->code;
+}

@@ -1,0 +1,206 @@
+/* exec_int.h — what the executor's files (exec*.c) share: the run's state (run: its
+ * groups, kept rows, live bits and member classes), and the small functions the hot
+ * loops inline (a comparison's truth, a per-member comparison read from its array, a
+ * property's value), and the functions that cross files, named shoal_exec_*.
+ * Not for the planner: plan.h is what it hands the executor.
+ */
+#ifndef SHOAL_EXEC_INT_H
+#define SHOAL_EXEC_INT_H
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "scan.h"
+
+/* How often long loops look at the cancel flag: a power of two. A record costs some
+ * 15 ns, but one with a heavy WHERE (an IN list of thousands) costs microseconds, and
+ * every 65536 records was then seconds between looks; a look is one load. */
+#define CANCEL_EVERY 1024
+
+static inline void prop_val(const shoal_rprop *rp, qval *out)
+{
+    switch (rp->kind) {
+    case SHOAL_VAL_BOOL: out->t = V_BOOL; out->u.i = rp->v.b; break;
+    case SHOAL_VAL_INT: out->t = V_INT; out->u.i = rp->v.i; break;
+    case SHOAL_VAL_NUM: out->t = V_NUM; out->u.d = rp->v.d; break;
+    case SHOAL_VAL_STR:
+        if (rp->v.s.id) {
+            out->t = V_ID;
+            out->ns = SHOAL_NS_STR;
+            out->u.i = rp->v.s.id;
+        } else {
+            out->t = V_STR;
+            out->u.s = rp->v.s.inl.ptr ? rp->v.s.inl.ptr : "";
+            out->n = rp->v.s.inl.len;
+        }
+        break;
+    default: out->t = V_NULL;
+    }
+}
+
+static inline int num_of(const qval *v, double *d, int64_t *i)
+{
+    switch (v->t) {
+    case V_BOOL: case V_INT: case V_TS: case V_DATE: case V_MONTH: case V_DUR:
+        *i = v->u.i; *d = (double)v->u.i; return 1;
+    case V_NUM: *d = v->u.d; return 2;
+    default: return 0;
+    }
+}
+
+static inline int cmp_op(int op, int c)
+{
+    switch (op) {
+    case SHOAL_OP_EQ: return c == 0;
+    case SHOAL_OP_NE: return c != 0;
+    case SHOAL_OP_LT: return c < 0;
+    case SHOAL_OP_LE: return c <= 0;
+    case SHOAL_OP_GT: return c > 0;
+    default: return c >= 0;
+    }
+}
+
+static inline void set_bool(qval *out, int b)
+{
+    out->t = V_BOOL;
+    out->u.i = b;
+}
+
+/* shoal_val_truthy, with the boolean case in line (conditions are mostly booleans) */
+static inline int truth(const qval *v) { return v->t == V_BOOL ? v->u.i != 0 : shoal_val_truthy(v); }
+
+/* A comparison of a narrow aggregate (plan.h) whose byte is v: 1 or 0, or -1 for
+ * neither (a NaN score). */
+static inline int mcmp_byte(const mcmp *c, int64_t v)
+{
+    if (v == 255 && c->g->fn == F_SCORE) return -1;
+    if (c->ints) return cmp_op(c->sub, (v > c->ci) - (v < c->ci));
+    return cmp_op(c->sub, ((double)v > c->cd) - ((double)v < c->cd));
+}
+
+static inline __attribute__((always_inline)) int mcmp_at(const mcmp *c, uint32_t m, qval *out)
+{
+    if (c->g->narrow) {
+        int r = mcmp_byte(c, c->g->c8[m]);
+        if (r < 0) return 0;
+        set_bool(out, r);
+        return 1;
+    }
+    if (c->ints) {
+        int64_t v = (int64_t)c->g->n[m];
+        set_bool(out, cmp_op(c->sub, (v > c->ci) - (v < c->ci)));
+        return 1;
+    }
+    double v = c->g->fn == F_SCORE ? c->g->d[m] : (double)c->g->n[m];
+    if (v != v) return 0;
+    set_bool(out, cmp_op(c->sub, (v > c->cd) - (v < c->cd)));
+    return 1;
+}
+
+static inline int truthy(exec *x, const cx *e)
+{
+    qval v;
+    shoal_exec_eval(x, e, &v);
+    return v.t != V_NULL && truth(&v);
+}
+
+typedef struct group {
+    uint64_t hash;
+    qval *keys;
+    acc *accs;
+    uint32_t id;
+} group;
+
+typedef struct dset {     /* (group, value) pairs seen by one count(DISTINCT …) */
+    uint64_t *hash;
+    uint32_t *gid;
+    qval *val;
+    uint8_t *used;
+    size_t cap, n;
+} dset;
+
+typedef struct orow {
+    qval *cols;
+    qval *keys;
+    uint64_t n;        /* production order: ties keep it */
+} orow;
+
+typedef struct run {
+    exec *x;
+    plan *p;
+    shoal_fmt *f;
+    /* groups */
+    group **table;
+    size_t cap, n_groups;
+    group **list;
+    size_t n_list, cap_list;
+    dset *dsets;
+    group **by_id;        /* GROUP BY one interned column: groups indexed by its id */
+    uint32_t n_by_id;
+    /* rows */
+    orow *rows;
+    size_t n_rows, cap_rows;
+    uint64_t n_made;
+    shoal_arena *rows_a;   /* the kept rows' values; replaced when a top-K compacts */
+    int64_t n_emitted, n_skipped;
+    int stop;
+    int cut;           /* ORDER BY … LIMIT k: rows[k-1] is the worst row kept (after a compaction) */
+    qval *keytmp;      /* a new row's sort keys, before it is kept */
+    cell *cells;
+    char *digits;      /* 24 bytes a column: an integer cell's text */
+    qval *colbuf, *keybuf;
+    /* over members, when WHERE rejects a member without values or such members are
+     * alike: a bit for every member some aggregate got a value for (a superset of those
+     * with a value), set by the view reads and the scan, so that rows are made for
+     * those only */
+    uint64_t *live;
+    int alike;             /* the members without values are one weighed row (shoal_plan_alike) */
+    /* … and when every per-member value is only compared with numbers, each member's
+     * row is decided by which comparisons hold: its code, a bit each (tests) */
+    int n_tests;
+    mcmp tests[64];
+    /* … of which those on narrow aggregates are decided by their bytes: a table per
+     * such aggregate gives the bits of a byte value's code (bit 63: no code, a NaN) */
+    int n_nar;
+    const uint8_t *nar_c8[64];
+    uint64_t *nar_tab[64];
+    uint64_t wide;         /* the tests that read the value itself */
+    group *last;           /* the group the last row went to */
+    /* ORDER BY a score LIMIT k (shoal_exec_top_bound): the members that can make the cut, found
+     * while the score's view is read (shoal_exec_top_target, shoal_exec_read_views) */
+    int top_slot;
+    uint64_t *top_out;
+} run;
+
+static inline int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
+
+/* What crosses the executor's files (each defined in the file named). */
+/* exec_eval.c: e over a block of members (VBLOCK at most), and whether it can be. */
+int shoal_exec_vec_ok(const cx *e);
+int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n, qval *out);
+/* exec_group.c: a row from any source, filtered, then grouped or emitted */
+int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qval *keys, int64_t w);
+group *shoal_exec_find_group(run *g, const qval *keys);
+void shoal_exec_acc_val(exec *x, const ragg *ra, const acc *a, qval *out);
+/* exec_sort.c */
+int shoal_exec_write_row(run *g, const qval *cols);
+void shoal_exec_sort_rows(run *g);
+int shoal_exec_emit(run *g, const rowctx *r);
+int shoal_exec_top_target(const plan *p, size_t *k);
+int shoal_exec_read_score_top(run *g, magg *a);
+int shoal_exec_top_bound(run *g, const uint64_t *live, uint64_t **res);
+/* exec_scan.c */
+int shoal_exec_scan_log(run *g, int members);
+/* exec_views.c */
+void shoal_exec_cell_of(const cx *e, int slot, double *lo, double *hi);
+int shoal_exec_read_views(run *g);
+/* exec_members.c */
+int shoal_exec_narrow_maggs(run *g);
+int shoal_exec_member_rows(run *g);
+
+static inline int process(run *g, const rowctx *r) { return shoal_exec_process_row(g, r, NULL, NULL, 1); }
+
+#endif

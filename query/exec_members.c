@@ -1,0 +1,490 @@
+/* exec_members.c — rows over members: WHERE and the keys evaluated a block of members
+ * at a time (veval, exec_eval.c), where_bits over words of members, members alike as
+ * one weighed row, and classes of members whose comparisons come out the same (read
+ * narrow, a byte per member). Each row goes on through process_row (exec_group.c).
+ */
+#include "exec_int.h"
+
+/* bits |= (a[m] != 0) for the counts a[0..n), 64 members a word, so that the member
+ * loop visits only the members with a value. */
+static void or_nonzero(uint64_t *bits, const uint32_t *a, size_t n)
+{
+    for (size_t w = 0; w * 64 < n; w++) {
+        uint64_t x = 0;
+        size_t e = n - w * 64 < 64 ? n - w * 64 : 64;
+        for (size_t j = 0; j < e; j++) x |= (uint64_t)(a[w * 64 + j] != 0) << j;
+        bits[w] |= x;
+    }
+}
+
+/* Over members, WHERE and the GROUP BY keys are usually conditions over per-member
+ * aggregates (layers, tiers). They are evaluated a block of members at a time, node by
+ * node, so that the interpreter's dispatch is paid once a block instead of once a
+ * member: the same values as shoal_exec_eval, from the same helpers. Only nodes
+ * without side effects qualify (shoal_exec_vec_ok): a block evaluates both sides of AND and OR,
+ * where a member at a time stops early. */
+#define VBLOCK 256
+
+/* A block of members ms[0..n): WHERE and the keys evaluated in blocks where they
+ * qualify, then each member's row as process() would make it. */
+/* How member_block has WHERE: per member by shoal_exec_process_row, for the block by shoal_exec_veval, or
+ * known to hold (where_bits kept only such members). */
+enum { WHERE_EACH = 0, WHERE_BLOCK, WHERE_HOLDS };
+
+static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int vwhere, int vkeys)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    int rc, nk = p->n_keys;
+    shoal_arena_reset(a);
+    qval *w = NULL, *k = NULL;
+    if (vwhere) {
+        if (!(w = shoal_arena_alloc(a, sizeof *w * (size_t)n))) return nomem(x);
+        if (vwhere == WHERE_HOLDS)
+            for (int i = 0; i < n; i++) set_bool(&w[i], 1);
+        else if ((rc = shoal_exec_veval(x, a, p->where, ms, n, w)))
+            return rc;
+    }
+    if (vkeys) {
+        qval *col = shoal_arena_alloc(a, sizeof *col * (size_t)n);
+        if (!col || !(k = shoal_arena_alloc(a, sizeof *k * (size_t)n * (size_t)nk))) return nomem(x);
+        for (int j = 0; j < nk; j++) {
+            if ((rc = shoal_exec_veval(x, a, p->keys[j], ms, n, col))) return rc;
+            for (int i = 0; i < n; i++) k[(size_t)i * (size_t)nk + (size_t)j] = col[i];
+        }
+    }
+    /* Rows that list members look their names up: the block's are asked for at once,
+     * so that the lookups' waits for memory overlap. */
+    if (w && !p->grouped)
+        for (int text = 0; text < 2; text++)
+            for (int i = 0; i < n; i++)
+                if (w[i].t == V_BOOL && w[i].u.i) shoal_dict_prefetch_str(x->r, SHOAL_NS_MEMBER, ms[i], text);
+    rowctx row = {0};
+    for (int i = 0; i < n && !g->stop; i++) {
+        row.member = ms[i];
+        if ((rc = shoal_exec_process_row(g, &row, w ? &w[i] : NULL, k ? &k[(size_t)i * (size_t)nk] : NULL, 1))) return rc;
+    }
+    return 0;
+}
+
+/* Bits set in x, in line (without -mpopcnt the builtin is a library call per word). */
+/* Word w of bits (every member when NULL), less member 0, which is none, and the bits
+ * past member last. */
+static inline uint64_t word_members(const uint64_t *bits, size_t w, uint32_t last)
+{
+    uint64_t b = bits ? bits[w] : ~(uint64_t)0;
+    if (w == 0) b &= ~(uint64_t)1;
+    if (w == last / 64 && last % 64 != 63) b &= ((uint64_t)1 << (last % 64 + 1)) - 1;
+    return b;
+}
+
+static inline int popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/* Members 1..n in have (every one when NULL) and not in t: how many, and the first. */
+static int64_t alike_count(const uint64_t *have, const uint64_t *t, uint32_t n, uint32_t *first)
+{
+    int64_t c = 0;
+    *first = 0;
+    for (size_t w = 0; w <= n / 64; w++) {
+        uint64_t b = word_members(have, w, n) & ~t[w];
+        if (b && !*first) *first = (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(b));
+        c += popcount64(b);
+    }
+    return c;
+}
+
+/* The alike members' row, after the members before them (the block so far): member
+ * 0's, which has no events, counted n times. */
+static int alike_row(run *g, shoal_arena *a, const uint32_t *ms, int *nb, int vwhere, int vkeys, int64_t n)
+{
+    int rc;
+    if (*nb && (rc = member_block(g, a, ms, *nb, vwhere, vkeys))) return rc;
+    *nb = 0;
+    rowctx row = {0};
+    return shoal_exec_process_row(g, &row, NULL, NULL, n);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The aggregates classes read narrow, with their caps and cuts; then the tests
+ * again, which compare a score's cell. */
+int shoal_exec_narrow_maggs(run *g)
+{
+    plan *p = g->p;
+    for (int i = 0; i < p->n_maggs; i++) {
+        magg *a = &p->maggs[i];
+        a->narrow = shoal_plan_can_narrow(p, g->tests, g->n_tests, i, &a->cap);
+        if (!a->narrow || a->fn != F_SCORE) continue;
+        if (!(a->cuts = shoal_arena_alloc(g->x->a, sizeof(double) * (size_t)g->n_tests))) return nomem(g->x);
+        int k = 0;
+        for (int j = 0; j < g->n_tests; j++)
+            if (g->tests[j].g == a) a->cuts[k++] = g->tests[j].cd;
+        qsort(a->cuts, (size_t)k, sizeof *a->cuts, cmp_dbl);
+        int u = 0;
+        for (int j = 0; j < k; j++)
+            if (!u || a->cuts[j] != a->cuts[u - 1]) a->cuts[u++] = a->cuts[j];
+        a->n_cuts = u;
+    }
+    g->n_tests = shoal_plan_class_tests(p, g->tests);
+    return 0;
+}
+
+/* A class of members whose comparisons all come out the same: their rows are alike. */
+typedef struct mclass {
+    uint64_t code;
+    uint32_t rep, first;   /* a member of it, and the first (rows go in this order) */
+    int64_t n;
+} mclass;
+
+static int class_first(const void *a, const void *b)
+{
+    uint32_t x = ((const mclass *)a)->first, y = ((const mclass *)b)->first;
+    return (x > y) - (x < y);
+}
+
+/* The narrow aggregates' tables (run: nar_*), and which tests are left. */
+static int code_tables(run *g)
+{
+    plan *p = g->p;
+    g->n_nar = 0;
+    g->wide = 0;
+    for (int j = 0; j < g->n_tests; j++)
+        if (!g->tests[j].g->narrow) g->wide |= (uint64_t)1 << j;
+    for (int i = 0; i < p->n_maggs; i++) {
+        const magg *a = &p->maggs[i];
+        if (!a->narrow) continue;
+        uint64_t *t = shoal_arena_alloc(g->x->a, 256 * sizeof *t);
+        if (!t) return nomem(g->x);
+        for (int v = 0; v < 256; v++) {
+            t[v] = 0;
+            for (int j = 0; j < g->n_tests; j++) {
+                if (g->tests[j].g != a) continue;
+                int r = mcmp_byte(&g->tests[j], v);
+                t[v] |= r < 0 ? (uint64_t)1 << 63 : (uint64_t)r << j;
+            }
+        }
+        g->nar_c8[g->n_nar] = a->c8;
+        g->nar_tab[g->n_nar++] = t;
+    }
+    return 0;
+}
+
+/* m's code into *code; 0 when a comparison is no plain true or false (a NaN score). */
+static inline __attribute__((always_inline)) int member_code(const run *g, uint32_t m, uint64_t *code)
+{
+    uint64_t c = 0;
+    for (int k = 0; k < g->n_nar; k++) c |= g->nar_tab[k][g->nar_c8[k][m]];
+    if (g->n_nar && c >> 63) return 0;   /* (with narrow tests there are 63 at most) */
+    qval v;
+    for (uint64_t w = g->wide; w; w &= w - 1) {
+        int j = __builtin_ctzll(w);
+        if (!mcmp_at(&g->tests[j], m, &v)) return 0;
+        c |= (uint64_t)(v.u.i != 0) << j;
+    }
+    *code = c;
+    return 1;
+}
+
+/* Classes by code, in an open-addressing table that stays at most half full; or,
+ * with few tests (direct), in t[0..n) found by direct[code] − 1. */
+typedef struct ctable {
+    mclass *t;
+    uint8_t *used;
+    size_t cap, n;
+    uint32_t *direct;
+} ctable;
+
+#define DIRECT_TESTS 12
+
+/* class_add's rest: a class new to the direct table, or any with the hash table */
+static int class_find(ctable *c, uint64_t code, uint32_t m, uint32_t first, int64_t w)
+{
+    if (c->direct) {
+        if (c->n == c->cap) {
+            size_t nc = c->cap ? c->cap * 2 : 64;
+            mclass *nt = shoal_realloc(c->t, nc * sizeof *nt);
+            if (!nt) return -1;
+            c->t = nt, c->cap = nc;
+        }
+        c->t[c->n] = (mclass){code, m, first, w};
+        c->direct[code] = (uint32_t)++c->n;
+        return 0;
+    }
+    if ((c->n + 1) * 2 > c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 64;
+        mclass *nt = shoal_malloc(nc * sizeof *nt);
+        uint8_t *nu = shoal_malloc(nc);
+        if (!nt || !nu) {
+            shoal_free(nt);
+            shoal_free(nu);
+            return -1;
+        }
+        memset(nu, 0, nc);
+        for (size_t i = 0; i < c->cap; i++) {
+            if (!c->used[i]) continue;
+            size_t j = (c->t[i].code * 0x9E3779B97F4A7C15ULL) >> 7 & (nc - 1);
+            while (nu[j]) j = (j + 1) & (nc - 1);
+            nu[j] = 1;
+            nt[j] = c->t[i];
+        }
+        shoal_free(c->t);
+        shoal_free(c->used);
+        c->t = nt, c->used = nu, c->cap = nc;
+    }
+    size_t j = (code * 0x9E3779B97F4A7C15ULL) >> 7 & (c->cap - 1);
+    while (c->used[j] && c->t[j].code != code) j = (j + 1) & (c->cap - 1);
+    if (!c->used[j]) {
+        c->used[j] = 1;
+        c->t[j] = (mclass){code, m, first, 0};
+        c->n++;
+    }
+    c->t[j].n += w;
+    if (first < c->t[j].first) c->t[j].first = first;
+    return 0;
+}
+
+/* Member m (weight w, first member first) into its class; 0 or -1 when out of memory. */
+static inline int class_add(ctable *c, uint64_t code, uint32_t m, uint32_t first, int64_t w)
+{
+    uint32_t j;
+    if (c->direct && (j = c->direct[code])) {
+        mclass *k = &c->t[j - 1];
+        k->n += w;
+        if (first < k->first) k->first = first;
+        return 0;
+    }
+    return class_find(c, code, m, first, w);
+}
+
+/* The rows of members by classes (g->n_tests): the members with a value (live) get
+ * their code, those without (n_alike of them, the first at alike_at) have member 0's;
+ * each class is one row, its representative's, weighed by its size, in the order of
+ * its first member, so that groups come in the order one row per member gives them.
+ * A member with a comparison that is neither true nor false is a class of its own. */
+static int odd_add(mclass **odd, size_t *n, size_t *cap, uint32_t m, uint32_t first, int64_t w)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        mclass *o = shoal_realloc(*odd, nc * sizeof *o);
+        if (!o) return -1;
+        *odd = o, *cap = nc;
+    }
+    (*odd)[(*n)++] = (mclass){0, m, first, w};
+    return 0;
+}
+
+static int member_classes(run *g, const uint64_t *live, int64_t n_alike, uint32_t alike_at)
+{
+    plan *p = g->p;
+    ctable c = {0};
+    mclass *odd = NULL;
+    size_t n_odd = 0, cap_odd = 0;
+    int rc = code_tables(g);
+    if (rc) return rc;
+    if (g->n_tests <= DIRECT_TESTS) {
+        if (!(c.direct = shoal_malloc(sizeof *c.direct << g->n_tests))) return nomem(g->x);
+        memset(c.direct, 0, sizeof *c.direct << g->n_tests);
+    }
+    /* The members with a value, in order (so a class's first member is the one that
+     * makes it), then member 0 for those without. */
+    uint32_t last = p->n_members;
+    for (size_t w = 0; w <= last / 64; w++)
+        for (uint64_t bits = word_members(live, w, last); bits; bits &= bits - 1) {
+            uint32_t m = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+            uint64_t code;
+            if (member_code(g, m, &code) ? class_add(&c, code, m, m, 1) : odd_add(&odd, &n_odd, &cap_odd, m, m, 1))
+                goto oom;
+        }
+    if (n_alike > 0) {
+        uint64_t code;
+        if (member_code(g, 0, &code) ? class_add(&c, code, 0, alike_at, n_alike)
+                                     : odd_add(&odd, &n_odd, &cap_odd, 0, alike_at, n_alike))
+            goto oom;
+    }
+    /* the classes, then the odd members, in the order of their first members */
+    size_t k = c.direct ? c.n : 0;
+    for (size_t i = 0; !c.direct && i < c.cap; i++)
+        if (c.used[i]) c.t[k++] = c.t[i];
+    if (n_odd) {
+        mclass *all = shoal_realloc(c.t, (k + n_odd) * sizeof *all);
+        if (!all) goto oom;
+        c.t = all;
+        memcpy(c.t + k, odd, n_odd * sizeof *odd);
+        k += n_odd;
+    }
+    if (k) qsort(c.t, k, sizeof *c.t, class_first);
+    rowctx row = {0};
+    for (size_t i = 0; i < k && !rc; i++) {
+        row.member = c.t[i].rep;
+        rc = shoal_exec_process_row(g, &row, NULL, NULL, c.t[i].n);
+    }
+    goto done;
+oom:
+    rc = nomem(g->x);
+done:
+    shoal_free(c.t);
+    shoal_free(c.used);
+    shoal_free(c.direct);
+    shoal_free(odd);
+    return rc;
+}
+
+/* WHERE as bits (where_bits): when it is AND, OR and NOT of counts compared with
+ * integers, which come out plain true or false for every member (no NULL, no NaN),
+ * it is worked out a word of 64 members at a time, each comparison over the word's
+ * members with a value, as a small program in postfix order. (Over every member of
+ * a word, four at an SSE2 step, it cost more: most words have few members with a
+ * value.) */
+typedef struct wnode {
+    int op;        /* X_AND, X_OR, X_NOT, or X_CMP with c */
+    mcmp c;
+} wnode;
+
+static int where_prog(const plan *p, const cx *e, wnode *prog, int *n)
+{
+    if (*n == 32) return 0;
+    if (e->op == X_AND || e->op == X_OR) {
+        if (!where_prog(p, e->a, prog, n) || !where_prog(p, e->b, prog, n) || *n == 32) return 0;
+        prog[(*n)++].op = e->op;
+        return 1;
+    }
+    if (e->op == X_NOT) {
+        if (!where_prog(p, e->a, prog, n) || *n == 32) return 0;
+        prog[(*n)++].op = X_NOT;
+        return 1;
+    }
+    mcmp c;
+    if (!mcmp_of(p, e, &c) || !c.ints || c.g->fn != F_COUNT || c.g->narrow || !c.g->n) return 0;
+    prog[*n].op = X_CMP;
+    prog[(*n)++].c = c;
+    return 1;
+}
+
+/* live &= the members for which WHERE e holds, when it can be had as bits: 1 then. */
+static int where_bits(const plan *p, const cx *e, uint64_t *live)
+{
+    wnode prog[32];
+    int n = 0;
+    if (!where_prog(p, e, prog, &n)) return 0;
+    size_t nw = (size_t)p->n_members / 64 + 1;
+    for (size_t w = 0; w < nw; w++) {
+        if (!live[w]) continue;
+        uint64_t st[32];
+        int sp = 0;
+        for (int i = 0; i < n; i++) {
+            const wnode *q = &prog[i];
+            if (q->op == X_CMP) {
+                /* the members of this word with a value, a comparison at a time */
+                const uint32_t *a = q->c.g->n + w * 64;
+                const int64_t k = q->c.ci;
+                const int lt = cmp_op(q->c.sub, -1), eq = cmp_op(q->c.sub, 0), gt = cmp_op(q->c.sub, 1);
+                uint64_t r = 0;
+                for (uint64_t bits = live[w]; bits; bits &= bits - 1) {
+                    int j = __builtin_ctzll(bits);
+                    int64_t v = a[j];
+                    r |= (uint64_t)(((v < k) & lt) | ((v == k) & eq) | ((v > k) & gt)) << j;
+                }
+                st[sp++] = r;
+            } else if (q->op == X_NOT) {
+                st[sp - 1] = ~st[sp - 1];
+            } else {
+                sp--;
+                st[sp - 1] = q->op == X_AND ? st[sp - 1] & st[sp] : st[sp - 1] | st[sp];
+            }
+        }
+        live[w] &= st[0];
+    }
+    return 1;
+}
+
+/* One row per member, 1..n: every interned member has at least one event (the
+ * dictionary and the log commit together), so as of the whole log these are the
+ * members. */
+int shoal_exec_member_rows(run *g)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    int rc = 0;
+    rowctx row = {0};
+    /* The members worth a row, as bits: those some aggregate got a value for, when
+     * WHERE rejects the others (g->live, filled by the sources); of those (or of all)
+     * the ones with an event by then (AS OF a date); of those the ones that can make an
+     * ORDER BY … LIMIT (shoal_exec_top_bound); else every member. */
+    size_t nm = (size_t)p->n_members + 1, nw = nm / 64 + 1;
+    uint64_t *live = g->live;
+    /* The alike members (g->alike): those without a value (not in live) that exist,
+     * one row weighed by their number, made where the first of them would have made
+     * its own, so that groups come in the same order. */
+    int64_t n_alike = 0;
+    uint32_t alike_at = 0;
+    if (p->exist) {
+        uint64_t *e = shoal_bigcache_zalloc(x->cache, nw * sizeof *e);
+        if (!e) return nomem(x);
+        or_nonzero(e, p->maggs[p->exist - 1].n, nm);
+        if (g->alike) n_alike = alike_count(e, live, p->n_members, &alike_at);
+        if (live)
+            for (size_t w = 0; w < nw; w++) e[w] &= live[w];
+        shoal_bigcache_put(x->cache, g->live);
+        g->live = live = e;
+    } else if (g->alike) {
+        n_alike = alike_count(NULL, live, p->n_members, &alike_at);
+    }
+    if (g->n_tests) return member_classes(g, live, n_alike, alike_at);
+    /* WHERE, when it can be, as bits over the members with a value: only those it
+     * keeps are visited, and it holds for each of them. */
+    int where_held = live && p->where && where_bits(p, p->where, live);
+    uint64_t *top = NULL;
+    if ((rc = shoal_exec_top_bound(g, live, &top)) < 0) return rc;
+    if (rc) {
+        shoal_bigcache_put(x->cache, g->live);
+        g->live = live = top;
+    }
+    rc = 0;
+    int vwhere = !p->where ? WHERE_EACH : where_held ? WHERE_HOLDS : shoal_exec_vec_ok(p->where) ? WHERE_BLOCK : WHERE_EACH;
+    int vkeys = p->grouped && p->n_keys > 0;
+    for (int j = 0; j < p->n_keys && vkeys; j++) vkeys = shoal_exec_vec_ok(p->keys[j]);
+    uint32_t ms[VBLOCK];
+    int nb = 0;
+    shoal_arena *a = NULL;
+    if ((vwhere || vkeys) && !(a = shoal_arena_new())) return nomem(x);
+    /* the members, a word of bits at a time (every member when there is no live) */
+    uint32_t last = p->n_members;
+    for (size_t wd = 0; wd <= last / 64 && !rc && !g->stop; wd++) {
+        if ((wd & 1023) == 1023 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            break;
+        }
+        uint64_t bits = word_members(live, wd, last);
+        for (; bits && !g->stop; bits &= bits - 1) {
+            uint32_t m = (uint32_t)(wd * 64 + (size_t)__builtin_ctzll(bits));
+            if (alike_at && m > alike_at) {
+                if ((rc = alike_row(g, a, ms, &nb, vwhere, vkeys, n_alike))) break;
+                alike_at = 0;
+            }
+            if (!a) {
+                row.member = m;
+                if ((rc = process(g, &row))) break;
+                continue;
+            }
+            ms[nb++] = m;
+            if (nb == VBLOCK) {
+                if ((rc = member_block(g, a, ms, nb, vwhere, vkeys))) break;
+                nb = 0;
+            }
+        }
+    }
+    if (!rc && alike_at) rc = alike_row(g, a, ms, &nb, vwhere, vkeys, n_alike);
+    if (!rc && nb && !g->stop) rc = member_block(g, a, ms, nb, vwhere, vkeys);
+    shoal_arena_free(a);
+    return rc;
+}

@@ -1,0 +1,217 @@
+/* exec_scan.c — the log scan: one pass over the log in sequence order (the zone map
+ * skipping blocks outside the time windows), decoding a record's properties only when
+ * an expression asks for one; each record feeds the per-member aggregates' arrays and,
+ * over events, goes on as a row (process_row, exec_group.c).
+ */
+#include "exec_int.h"
+
+/* A per-member min or max of a property (plan.h's magg.v): its values as they are
+ * (numbers, booleans, text), ordered as over events (shoal_val_cmp: numbers before
+ * text). Text inline in the record is copied, since the record goes with the step. */
+static int magg_minmax(exec *x, magg *a, uint32_t m, const shoal_rprop *rp)
+{
+    qval v;
+    prop_val(rp, &v);
+    qval *cur = &a->v[m];
+    if (a->n[m]++) {
+        int c;
+        if ((v.t == V_INT || v.t == V_NUM) && (cur->t == V_INT || cur->t == V_NUM)) {
+            double dv = v.t == V_NUM ? v.u.d : (double)v.u.i, dc = cur->t == V_NUM ? cur->u.d : (double)cur->u.i;
+            c = v.t == V_INT && cur->t == V_INT ? (v.u.i > cur->u.i) - (v.u.i < cur->u.i) : (dv > dc) - (dv < dc);
+        } else if (shoal_val_cmp(x, &v, cur, &c)) {
+            return 0;
+        }
+        if (a->fn == F_MIN ? c >= 0 : c <= 0) return 0;
+    }
+    if (shoal_val_keep(x, &v)) return x->err->code;
+    *cur = v;
+    return 0;
+}
+
+/* sum or avg (aggregate node, its text desc) met text: an error at the aggregate (when
+ * its node is in the statement's text: a layer's is in the layer's) rather than a sum
+ * that leaves the text out unseen. */
+static int text_in_sum(exec *x, const shoal_node *node, const char *desc, const shoal_rprop *rp)
+{
+    qval v;
+    const char *s;
+    uint32_t n;
+    prop_val(rp, &v);
+    if (shoal_val_str(x, &v, &s, &n)) s = "", n = 0;
+    size_t k = strlen(desc);
+    int here = node && node->off >= 0 && (size_t)node->len == k && !strncmp(x->src + node->off, desc, k);
+    return shoal_err_set(x->err, SHOAL_ESEMANTIC, here ? node->off : -1, here ? node->len : -1,
+                         "%s takes numbers, but its property holds text here (\"%.*s%s\")", desc, n > 40 ? 40 : (int)n, s,
+                         n > 40 ? "…" : "");
+}
+
+/* One event's value into per-member aggregate a (count, first, last, sum, avg, min,
+ * max) for member m, as shoal_exec_scan_log adds it: for the second pass of anchored
+ * windows (anchor.c), which cannot share the scan's loop. 0 or an error (text in a sum). */
+int shoal_exec_magg_add(exec *x, magg *a, uint32_t m, const shoal_rec *rec)
+{
+    int64_t ts = rec->ts;
+    switch (a->fn) {
+    case F_COUNT: a->n[m]++; return 0;
+    case F_FIRST:
+        if (!a->n[m]++ || ts < a->i[m]) a->i[m] = ts;
+        return 0;
+    case F_LAST:
+        if (!a->n[m]++ || ts > a->i[m]) a->i[m] = ts;
+        return 0;
+    default: break;
+    }
+    shoal_rprop rp;
+    if (shoal_rec_prop(rec, a->arg->key, &rp) != 1) return 0;
+    if (a->fn == F_MIN || a->fn == F_MAX) return magg_minmax(x, a, m, &rp);
+    if (rp.kind == SHOAL_VAL_INT) shoal_xsum_add_int(&a->x[m], rp.v.i);
+    else if (rp.kind == SHOAL_VAL_BOOL) shoal_xsum_add_int(&a->x[m], rp.v.b);
+    else if (rp.kind == SHOAL_VAL_NUM) shoal_xsum_add_double(&a->x[m], rp.v.d), a->num = 1;
+    else return text_in_sum(x, a->node, a->desc, &rp);
+    a->n[m]++;
+    return 0;
+}
+
+int shoal_exec_scan_log(run *g, int members)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    shoal_logcur *cur = NULL;
+    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
+    if (rc) return rc;
+    shoal_rec rec;
+    rowctx row = {0};
+    uint32_t n_members = p->n_members, n_types = p->n_types;
+    uint8_t *seen = NULL;
+    if (members && !p->members_all) {
+        seen = shoal_arena_alloc(x->a, n_members / 8 + 1);
+        if (!seen) {
+            rc = nomem(x);
+            goto fail;
+        }
+        memset(seen, 0, n_members / 8 + 1);
+    }
+    int64_t lo = p->has_range ? p->range.lo : INT64_MIN, hi = p->has_range ? p->range.hi : INT64_MAX;
+    const uint8_t *tf = p->type_filter;
+    uint64_t n = 0;
+    MDB_cursor *mc = shoal_logcur_mdb(cur);
+    MDB_cursor_op op = MDB_FIRST;
+    /* A time-restricted scan consults the zone map at each block and jumps over the
+     * blocks whose span of times cannot meet the range (engine/zone.c): over events, the
+     * statement's DURING; over members, the windows of the aggregates the scan feeds,
+     * when the members are known without it (p->members_all: otherwise every member's
+     * events decide who the members are). AS OF a date, events after it are not seen,
+     * and neither are the members that have only such events, so the blocks wholly
+     * after it can go in any case (flow.c's evaluations as of each period's end read
+     * only the log up to it). */
+    int64_t range[2] = {lo, hi}, upto[2] = {INT64_MIN, p->cut_ts == INT64_MAX ? INT64_MAX : p->cut_ts + 1};
+    const int64_t *zr = range;
+    int n_zr = !members && p->has_range;
+    if (members && p->members_all && p->n_zr) zr = p->zr, n_zr = p->n_zr;
+    else if (members && p->cut_ts != INT64_MAX) zr = upto, n_zr = 1;
+    uint64_t zone_end = 0;
+    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if ((rc = scan_zone(x->r, mc, &rec, zr, n_zr, &zone_end, &x->n_skipped, x->err)) != 1) break;
+        if (rec.seq > p->max_seq) break;
+        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto fail;
+        }
+        int64_t ts = rec.ts;
+        if (ts > p->cut_ts) continue;
+        if (members) {
+            uint32_t m = rec.member, t = rec.type;
+            if (m == 0 || m > n_members || t > n_types) continue;
+            if (seen) seen[m >> 3] |= (uint8_t)(1u << (m & 7));
+            if (!p->tl_start) continue;
+            for (uint32_t j = p->tl_start[t], e = p->tl_start[t + 1]; j < e; j++) {
+                magg *a = &p->maggs[p->tl[j]];
+                /* MG_EDGE: the hole is the whole days a view answered */
+                if (a->has_win && (ts < a->win.lo || ts >= a->win.hi || (ts >= a->hole.lo && ts < a->hole.hi))) continue;
+                if (a->filter) {
+                    row.rec = &rec;
+                    x->row = &row;
+                    int keep = truthy(x, a->filter);
+                    if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+                    if (!keep) continue;
+                }
+                if (g->live && p->tl[j] != (uint32_t)(p->exist - 1)) g->live[m >> 6] |= (uint64_t)1 << (m & 63);
+                switch (a->fn) {
+                case F_COUNT: a->n[m]++; break;
+                case F_FIRST:
+                    if (!a->n[m]++ || ts < a->i[m]) a->i[m] = ts;
+                    break;
+                case F_LAST:
+                    if (!a->n[m]++ || ts > a->i[m]) a->i[m] = ts;
+                    break;
+                case F_SCORE:
+                    /* The score as of now: events after it are not seen. */
+                    if (ts <= p->now) {
+                        a->d[m] += a->w[t] * exp2((double)(ts - p->now) / (double)a->half_life);
+                        a->n[m]++;
+                    }
+                    break;
+                case F_RISE: {
+                    /* Each event's share of the score at both instants, each taken
+                     * from the event's own time: the same whatever order events
+                     * arrive in. */
+                    double h = (double)a->half_life;
+                    if (ts < a->b_hi) a->d[m] += a->w[t] * exp2((double)(ts - a->t_hi) / h);
+                    if (ts < a->b_lo) a->d2[m] += a->w[t] * exp2((double)(ts - a->t_lo) / h);
+                    a->n[m]++;
+                    break;
+                }
+                default: {
+                    shoal_rprop rp;
+                    if (shoal_rec_prop(&rec, a->arg->key, &rp) != 1) break;
+                    if (a->fn == F_MIN || a->fn == F_MAX) {
+                        if ((rc = magg_minmax(x, a, m, &rp))) goto fail;
+                        break;
+                    }
+                    double d;
+                    int64_t iv = 0;
+                    if (rp.kind == SHOAL_VAL_INT) d = (double)(iv = rp.v.i);
+                    else if (rp.kind == SHOAL_VAL_BOOL) d = (double)(iv = rp.v.b);
+                    else if (rp.kind == SHOAL_VAL_NUM) d = rp.v.d, a->num = 1;
+                    else {
+                        rc = text_in_sum(x, a->node, a->desc, &rp);
+                        goto fail;
+                    }
+                    /* sum, avg: exact, so that any order of addition gives these bits (xsum.c) */
+                    if (rp.kind == SHOAL_VAL_NUM) shoal_xsum_add_double(&a->x[m], d);
+                    else shoal_xsum_add_int(&a->x[m], iv);
+                    a->n[m]++;
+                }
+                }
+            }
+            continue;
+        }
+        if (ts < lo || ts >= hi) continue;
+        if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
+        row.rec = &rec;
+        if ((rc = process(g, &row))) goto fail;
+        if (g->stop) break;
+    }
+    if (rc < 0) goto fail;
+    rc = 0;
+    x->n_scanned = n;
+    /* windows anchored on each member's event, now that the anchors are known */
+    if (members && p->n_anchored && (rc = shoal_anchor_scan(x, p, g->live))) goto fail;
+    if (seen) {
+        shoal_logcur_close(cur);
+        cur = NULL;
+        row.rec = NULL;
+        for (uint32_t m = 1; m <= n_members && !g->stop; m++) {
+            if ((m & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+                rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+                goto fail;
+            }
+            if (!(seen[m >> 3] >> (m & 7) & 1)) continue;
+            row.member = m;
+            if ((rc = process(g, &row))) goto fail;
+        }
+    }
+fail:
+    shoal_logcur_close(cur);
+    return rc;
+}

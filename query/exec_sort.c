@@ -1,0 +1,419 @@
+/* exec_sort.c — rows out: a finished row streams to the output format, or is kept for
+ * ORDER BY (sorted, compacted to the best LIMIT + OFFSET as they pile up), then cut by
+ * LIMIT/OFFSET; and the top-k of a count, score or rise that bounds the members worth
+ * a row for ORDER BY it LIMIT k (read while a score's view is read).
+ */
+#define _GNU_SOURCE   /* qsort_r: the sort's context without a global */
+#include "exec_int.h"
+
+int shoal_exec_write_row(run *g, const qval *cols)
+{
+    exec *x = g->x;
+    if (x->on_row) return x->on_row(x, cols, g->p->n_cols, x->row_ctx);
+    for (int i = 0; i < g->p->n_cols; i++) {
+        if (cols[i].t == V_INT) {   /* most numbers: digits in the row's own buffer */
+            g->cells[i].s = shoal_val_int_text(cols[i].u.i, g->digits + 24 * i, &g->cells[i].n);
+            g->cells[i].kind = CELL_NUM;
+            continue;
+        }
+        if (shoal_val_render(x, &cols[i], &g->cells[i].s, &g->cells[i].n, &g->cells[i].kind)) return x->err->code;
+    }
+    int frc = shoal_fmt_row(g->f, g->cells);
+    if (frc == SHOAL_ENOMEM) return nomem(x);
+    if (frc) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
+    if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+    return 0;
+}
+
+static int keep_in(exec *x, shoal_arena *a, qval *v)
+{
+    if (v->t != V_STR || v->n == 0) return 0;
+    char *p = shoal_arena_strndup(a, v->u.s, v->n);
+    if (!p) return nomem(x);
+    v->u.s = p;
+    return 0;
+}
+
+static int row_cmp(const void *a, const void *b, void *ctx);
+
+/* Sorts the kept rows by row_cmp. When the first sort key is a string in every row
+ * (names, mostly), the rows are first ordered by its first 8 bytes, read as a
+ * big-endian number (memcmp's order; inverted for DESC), with a radix sort, stable, so
+ * that production order holds within equal prefixes; each run of equal prefixes is
+ * then sorted by row_cmp. A comparison sort of 2.6k names spent most of its time
+ * calling the comparison. */
+typedef struct krow {
+    uint64_t k;
+    orow r;
+} krow;
+
+void shoal_exec_sort_rows(run *g)
+{
+    size_t n = g->n_rows;
+    int ok = n >= 64 && g->p->n_order > 0;
+    for (size_t i = 0; ok && i < n; i++) ok = g->rows[i].keys[0].t == V_STR;
+    krow *a = ok ? shoal_malloc(n * sizeof *a) : NULL, *b = ok ? shoal_malloc(n * sizeof *b) : NULL;
+    if (!a || !b) {
+        shoal_free(a);
+        shoal_free(b);
+        if (n > 1) qsort_r(g->rows, n, sizeof *g->rows, row_cmp, g);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const qval *v = &g->rows[i].keys[0];
+        unsigned char pre[8] = {0};
+        memcpy(pre, v->u.s, v->n < 8 ? v->n : 8);
+        a[i].k = shoal_be64_get(pre) ^ (g->p->desc[0] ? ~(uint64_t)0 : 0);
+        a[i].r = g->rows[i];
+    }
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t cnt[257] = {0};
+        for (size_t i = 0; i < n; i++) cnt[(a[i].k >> shift & 0xFF) + 1]++;
+        if (cnt[(a[0].k >> shift & 0xFF) + 1] == n) continue;   /* one value of this byte */
+        for (int d = 0; d < 256; d++) cnt[d + 1] += cnt[d];
+        for (size_t i = 0; i < n; i++) b[cnt[a[i].k >> shift & 0xFF]++] = a[i];
+        krow *t = a;
+        a = b, b = t;
+    }
+    for (size_t i = 0; i < n; i++) g->rows[i] = a[i].r;
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && a[j].k == a[i].k; j++) continue;
+        if (j - i > 1) qsort_r(g->rows + i, j - i, sizeof *g->rows, row_cmp, g);
+    }
+    shoal_free(a);
+    shoal_free(b);
+}
+
+/* An id as its string, borrowed from the dictionary. */
+static void name_of(exec *x, qval *v)
+{
+    const char *str;
+    uint32_t len;
+    shoal_val_str(x, v, &str, &len);
+    v->t = V_STR;
+    v->u.s = str;
+    v->n = len;
+}
+
+/* How many rows ORDER BY … LIMIT keeps: LIMIT + OFFSET, saturated (LIMIT
+ * 9223372036854775807 OFFSET 5 must not wrap to a small number, which made every row
+ * re-sort the rows kept); SIZE_MAX without a LIMIT. */
+static size_t rows_kept(const plan *p)
+{
+    if (p->limit < 0) return SIZE_MAX;
+    uint64_t k = (uint64_t)p->limit + (uint64_t)(p->offset > 0 ? p->offset : 0);   /* < 2^64: both < 2^63 */
+    return k > SIZE_MAX ? SIZE_MAX : (size_t)k;
+}
+
+/* When the rows kept for ORDER BY … LIMIT are compacted: at twice the rows kept, plus
+ * some, and never when that passes what memory can hold anyway. */
+static size_t compact_at(const plan *p)
+{
+    size_t k = rows_kept(p);
+    return k < (SIZE_MAX - 1024) / 2 ? 2 * k + 1024 : SIZE_MAX;
+}
+
+/* ORDER BY … LIMIT k keeps only the best k rows (plus OFFSET): when twice that many
+ * have piled up, sort, keep the first k and move them to a fresh arena, so memory
+ * stays proportional to k and not to the rows scanned. */
+static int compact(run *g)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    size_t k = rows_kept(p);
+    shoal_exec_sort_rows(g);
+    shoal_arena *na = shoal_arena_new();
+    if (!na) return nomem(x);
+    for (size_t i = 0; i < k && i < g->n_rows; i++) {
+        orow *o = &g->rows[i];
+        qval *cols = shoal_arena_alloc(na, sizeof(qval) * (size_t)(p->n_cols + 1));
+        qval *keys = shoal_arena_alloc(na, sizeof(qval) * (size_t)(p->n_order + 1));
+        if (!cols || !keys) {
+            shoal_arena_free(na);
+            return nomem(x);
+        }
+        memcpy(cols, o->cols, sizeof(qval) * (size_t)p->n_cols);
+        memcpy(keys, o->keys, sizeof(qval) * (size_t)p->n_order);
+        for (int j = 0; j < p->n_cols; j++)
+            if (keep_in(x, na, &cols[j])) return shoal_arena_free(na), x->err->code;
+        for (int j = 0; j < p->n_order; j++)
+            if (keep_in(x, na, &keys[j])) return shoal_arena_free(na), x->err->code;
+        o->cols = cols;
+        o->keys = keys;
+    }
+    if (g->n_rows > k) g->n_rows = k;
+    g->cut = k > 0 && g->n_rows == k;
+    shoal_arena_free(g->rows_a);
+    g->rows_a = na;
+    return 0;
+}
+
+/* A finished output row: stream it when nothing sorts, else keep it for the sort. */
+int shoal_exec_emit(run *g, const rowctx *r)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    qval *cols = g->colbuf;
+    x->row = (rowctx *)r;
+    for (int i = 0; i < p->n_cols; i++) shoal_exec_eval(x, p->cols[i], &cols[i]);
+    if (x->err->code) return x->err->code;
+    if (!p->n_order) {
+        if (g->n_skipped < p->offset) {
+            g->n_skipped++;
+            return 0;
+        }
+        if (p->limit >= 0 && g->n_emitted >= p->limit) {
+            g->stop = 1;
+            return 0;
+        }
+        g->n_emitted++;
+        int rc = shoal_exec_write_row(g, cols);
+        if (p->limit >= 0 && g->n_emitted >= p->limit) g->stop = 1;
+        return rc;
+    }
+    rowctx r2 = *r;
+    r2.cols = cols;
+    x->row = &r2;
+    if (g->n_rows == g->cap_rows) {
+        size_t nc = g->cap_rows ? g->cap_rows * 2 : 256;
+        orow *rows = shoal_realloc(g->rows, nc * sizeof *rows);
+        if (!rows) return nomem(x);
+        g->rows = rows;
+        g->cap_rows = nc;
+    }
+    if (!g->rows_a && !(g->rows_a = shoal_arena_new())) return nomem(x);
+    if (g->cut) {
+        /* A row that does not beat the k-th best kept row can never be output: drop it
+         * before it costs memory and sorting (ties lose: they were produced later). */
+        if (!g->keytmp && !(g->keytmp = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)p->n_order))) return nomem(x);
+        for (int i = 0; i < p->n_order; i++) shoal_exec_eval(x, p->order[i], &g->keytmp[i]);
+        orow probe = {NULL, g->keytmp, g->n_made};
+        if (row_cmp(&probe, &g->rows[rows_kept(p) - 1], g) >= 0) {
+            x->row = (rowctx *)r;
+            return 0;
+        }
+    }
+    orow *o = &g->rows[g->n_rows];
+    o->cols = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)p->n_cols);
+    o->keys = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)p->n_order);
+    if (!o->cols || !o->keys) return nomem(x);
+    o->n = g->n_made++;
+    /* A name sorts and prints as its string: looked up once here, not at every
+     * comparison and again for the output (dictionary strings live as long as the
+     * database is open); a sort key that is an output column is that column. Rows
+     * that go to on_row keep their ids. */
+    for (int i = 0; i < p->n_cols; i++) {
+        o->cols[i] = cols[i];
+        if (keep_in(x, g->rows_a, &o->cols[i])) return x->err->code;
+        if (o->cols[i].t == V_ID && !x->on_row) name_of(x, &o->cols[i]);
+    }
+    for (int i = 0; i < p->n_order; i++) {
+        qval *k = &o->keys[i];
+        if (p->order[i]->op == X_COL && !x->on_row) {
+            *k = o->cols[p->order[i]->slot];
+            continue;
+        }
+        shoal_exec_eval(x, p->order[i], k);
+        if (keep_in(x, g->rows_a, k)) return x->err->code;
+        if (k->t == V_ID) name_of(x, k);
+    }
+    g->n_rows++;
+    x->row = (rowctx *)r;
+    if (g->n_rows >= compact_at(p)) return compact(g);
+    return 0;
+}
+
+static int row_cmp(const void *a, const void *b, void *ctx)
+{
+    const run *g = ctx;
+    const plan *sort_p = g->p;
+    exec *sort_x = g->x;
+    const orow *ra = a, *rb = b;
+    /* Cancelled: every row ties, so the sort runs out at once (its result is not used;
+     * "equal" keeps the order consistent, which the sort's loops rely on). */
+    if (sort_x->cancel && *sort_x->cancel) return 0;
+    for (int i = 0; i < sort_p->n_order; i++) {
+        const qval *va = &ra->keys[i], *vb = &rb->keys[i];
+        int c;
+        if (va->t == V_NULL || vb->t == V_NULL) c = (va->t != V_NULL) - (vb->t != V_NULL);
+        /* names (looked up once, in emit) are most sort keys: compared in line */
+        else if (va->t == V_STR && vb->t == V_STR) c = shoal_bytes_cmp(va->u.s, va->n, vb->u.s, vb->n);
+        else shoal_val_cmp(sort_x, va, vb, &c);
+        if (c) return sort_p->desc[i] ? -c : c;
+    }
+    /* Ties keep the order rows were produced in. */
+    return ra->n < rb->n ? -1 : ra->n > rb->n;
+}
+
+/* ORDER BY a count, score or rise LIMIT k, with no WHERE or grouping to drop rows: the
+ * k-th best value of that aggregate, found with a heap of k, bounds the members worth
+ * a row (ties included, so the output is the same). Each member's value is offered
+ * once; a member not below the heap's least when offered is a candidate, so every
+ * member at or above the final bound is one, and those candidates are the answer:
+ * one pass over the values, which a score's view read can make itself
+ * (shoal_exec_read_score_top, with each chunk still in cache). */
+typedef struct tcand {
+    uint32_t m;
+    double v;
+} tcand;
+
+typedef struct topk {
+    double *h;     /* a min-heap of the k largest values offered */
+    size_t n, k;
+    double sg;     /* the value the heap orders is sg·value: −1 for ASC */
+    int slot;      /* the aggregate's */
+    tcand *cand;
+    size_t n_cand, cap_cand;
+    int oom;
+} topk;
+
+static inline void topk_push(topk *t, double v)
+{
+    double *h = t->h;
+    size_t k = t->k;
+    if (t->n < k) {
+        size_t i = t->n++;
+        for (; i && h[(i - 1) / 2] > v; i = (i - 1) / 2) h[i] = h[(i - 1) / 2];
+        h[i] = v;
+    } else if (v > h[0]) {
+        size_t i = 0;
+        for (;;) {
+            size_t c = 2 * i + 1;
+            if (c >= k) break;
+            if (c + 1 < k && h[c + 1] < h[c]) c++;
+            if (h[c] >= v) break;
+            h[i] = h[c];
+            i = c;
+        }
+        h[i] = v;
+    }
+}
+
+/* a candidate (the rarer case: apart, so that top_offer stays small) */
+static void top_keep(topk *t, uint32_t m, double v)
+{
+    if (t->n_cand == t->cap_cand) {
+        size_t nc = t->cap_cand ? t->cap_cand * 2 : 1024;
+        tcand *c = shoal_realloc(t->cand, nc * sizeof *c);
+        if (!c) {
+            t->oom = 1;
+            return;
+        }
+        t->cand = c, t->cap_cand = nc;
+    }
+    t->cand[t->n_cand++] = (tcand){m, v};
+    if (t->n < t->k || v > t->h[0]) topk_push(t, v);
+}
+
+static inline void top_offer(topk *t, uint32_t m, double value)
+{
+    double v = t->sg * value;
+    if (t->n == t->k && v < t->h[0]) return;
+    top_keep(t, m, v);
+}
+
+/* top_offer for members first.. with the values d[0..n), the heap's least in a register */
+static void top_offer_run(topk *t, uint32_t first, const double *d, size_t n)
+{
+    const double sg = t->sg;
+    double least = t->n == t->k ? t->h[0] : -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double v = sg * d[i];
+        if (v < least) continue;
+        top_keep(t, first + (uint32_t)i, v);
+        least = t->n == t->k ? t->h[0] : -INFINITY;
+    }
+}
+
+/* The aggregate whose k best values bound the rows (its slot), or -1. */
+int shoal_exec_top_target(const plan *p, size_t *k)
+{
+    if (!p->n_order || p->limit < 0 || p->where || p->grouped || rows_kept(p) > 65536) return -1;
+    const cx *e = p->order[0];
+    if (e->op == X_COL) e = p->cols[e->slot];
+    if (e->op != X_MAGG) return -1;
+    const magg *a = &p->maggs[e->slot];
+    if ((a->fn != F_COUNT && a->fn != F_SCORE && a->fn != F_RISE) || a->anchor) return -1;
+    *k = rows_kept(p);
+    return *k == 0 || *k >= p->n_members ? -1 : e->slot;
+}
+
+static int top_begin(run *g, topk *t)
+{
+    memset(t, 0, sizeof *t);
+    if ((t->slot = shoal_exec_top_target(g->p, &t->k)) < 0) return 0;
+    t->sg = g->p->desc[0] ? 1 : -1;
+    return (t->h = shoal_malloc(t->k * sizeof *t->h)) ? 1 : nomem(g->x);
+}
+
+/* The bits of the members at or above the k-th best into *out (NULL when fewer than
+ * k were offered); the heap and candidates freed. 0 or out of memory. */
+static int top_end(run *g, topk *t, uint64_t **out)
+{
+    int rc = 0;
+    *out = NULL;
+    if (t->oom) rc = nomem(g->x);
+    else if (t->n == t->k) {
+        if (!(*out = shoal_bigcache_zalloc(g->x->cache, ((size_t)g->p->n_members / 64 + 1) * sizeof **out))) {
+            rc = nomem(g->x);
+        } else {
+            double bound = t->h[0];
+            for (size_t i = 0; i < t->n_cand; i++)
+                if (t->cand[i].v >= bound) (*out)[t->cand[i].m >> 6] |= (uint64_t)1 << (t->cand[i].m & 63);
+        }
+    }
+    shoal_free(t->h);
+    shoal_free(t->cand);
+    return rc;
+}
+
+/* A score's view read into its array, each run offered to the heap while in cache. */
+typedef struct topread {
+    double *d;
+    topk *t;
+} topread;
+
+static void into_array_top(void *ctx, uint32_t first, const double *raw, size_t n, double f)
+{
+    topread *r = ctx;
+    shoal_view_score_into(r->d, first, raw, n, f);
+    size_t skip = first ? 0 : 1;   /* member 0 is none */
+    top_offer_run(r->t, first + (uint32_t)skip, r->d + first + skip, n - skip);
+}
+
+int shoal_exec_read_score_top(run *g, magg *a)
+{
+    topk t;
+    int rc = top_begin(g, &t);
+    if (rc <= 0) return rc;
+    topread r = {a->d, &t};
+    int64_t t0;
+    rc = shoal_view_score_each(g->x->r, a->vname, g->p->n_members, &t0, g->p->now, a->half_life, into_array_top, &r,
+                               g->x->err);
+    int rc2 = top_end(g, &t, &g->top_out);
+    return rc ? rc : rc2;
+}
+
+/* Leaves the bits of the members worth a row in *res (within live, when given): 1, or
+ * 0 when it does not apply (or fewer than k members are offered). */
+int shoal_exec_top_bound(run *g, const uint64_t *live, uint64_t **res)
+{
+    plan *p = g->p;
+    if (g->top_out && !live) {   /* found by the score's read */
+        *res = g->top_out;
+        g->top_out = NULL;
+        return 1;
+    }
+    topk t;
+    int rc = top_begin(g, &t);
+    if (rc <= 0) return rc;
+    const magg *a = &p->maggs[t.slot];
+    if (!live && a->fn == F_SCORE) top_offer_run(&t, 1, a->d + 1, p->n_members);
+    else
+        for (uint32_t m = 1; m <= p->n_members; m++) {
+            if (live && !(live[m >> 6] >> (m & 63) & 1)) continue;
+            top_offer(&t, m, a->fn == F_COUNT ? (double)a->n[m] : a->fn == F_RISE ? a->d[m] - a->d2[m] : a->d[m]);
+        }
+    if ((rc = top_end(g, &t, res))) return rc;
+    return *res != NULL;
+}

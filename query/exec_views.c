@@ -1,0 +1,259 @@
+/* exec_views.c — the view reads: the per-member aggregates that views answer (views.c
+ * chose them) read into the same arrays a scan fills, a rise from its view and the
+ * log's tail, a narrow score's cells; and the live bits of the members with a value.
+ */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "exec_int.h"
+
+/* The values of score or rise slot that e treats as it treats 0, an empty member's:
+ * narrows the open interval (*lo, *hi) around 0 to the thresholds it is compared with
+ * (a value between the same thresholds as 0 compares as 0 does with each); any other
+ * use leaves 0 alone (*lo = *hi = 0). */
+void shoal_exec_cell_of(const cx *e, int slot, double *lo, double *hi)
+{
+    if (!e) return;
+    if (e->op == X_MAGG && e->slot == slot) {
+        *lo = *hi = 0;
+        return;
+    }
+    if (e->op == X_CMP) {
+        const cx *m = e->a, *c = e->b;
+        if (c->op == X_MAGG) m = e->b, c = e->a;
+        if (m->op == X_MAGG && m->slot == slot && c->op == X_CONST && (c->k.t == V_INT || c->k.t == V_NUM)) {
+            double t = c->k.t == V_NUM ? c->k.u.d : (double)c->k.u.i;
+            if (t > 0) *hi = t < *hi ? t : *hi;
+            else if (t < 0) *lo = t > *lo ? t : *lo;
+            else *lo = *hi = 0;   /* 0 itself, or NaN */
+            return;
+        }
+    }
+    shoal_exec_cell_of(e->a, slot, lo, hi);
+    shoal_exec_cell_of(e->b, slot, lo, hi);
+    shoal_exec_cell_of(e->c, slot, lo, hi);
+    for (int i = 0; e->v && i < e->n; i++) shoal_exec_cell_of(e->v[i], slot, lo, hi);
+}
+
+/* bits |= the members whose score (d) or rise (d − d2) is not 0 and lies outside
+ * (lo, hi): those it can set apart from an empty member (a NaN included). */
+static inline int outside(double v, double lo, double hi) { return (v != 0) & !((lo < v) & (v < hi)); }
+
+static void or_outside(uint64_t *bits, const double *d, const double *d2, size_t n, double lo, double hi)
+{
+    size_t m = 0;
+#ifdef __SSE2__
+    /* A score over every member: two at a time, a word of bits per 64 members, without
+     * branches (a bit is as likely set as not). The same test as outside(): a NaN is
+     * unequal to 0 and not between anything. */
+    if (!d2) {
+        const __m128d zero = _mm_setzero_pd(), vlo = _mm_set1_pd(lo), vhi = _mm_set1_pd(hi);
+        for (; m + 64 <= n; m += 64) {
+            uint64_t x = 0;
+            for (size_t j = 0; j < 64; j += 2) {
+                __m128d v = _mm_loadu_pd(&d[m + j]);
+                __m128d in = _mm_and_pd(_mm_cmplt_pd(vlo, v), _mm_cmplt_pd(v, vhi));
+                x |= (uint64_t)_mm_movemask_pd(_mm_andnot_pd(in, _mm_cmpneq_pd(v, zero))) << j;
+            }
+            bits[m >> 6] |= x;
+        }
+    }
+#endif
+    for (; m < n; m++)
+        if (outside(d2 ? d[m] - d2[m] : d[m], lo, hi)) bits[m >> 6] |= (uint64_t)1 << (m & 63);
+}
+
+/* rise from a score view. The view keeps per member raw = Σ w·2^((t−t0)/h) over all its
+ * events, so the score at T of the events before B is (raw − the share of the events
+ * from B on)·2^((t0−T)/h): only the events from the earlier bound on are read, from
+ * the log, where the zone map jumps over the blocks that hold none (events arrive
+ * mostly in time order, so that is the log's tail). The subtraction loses about
+ * (events)·2^-53 of raw, which the factor 2^((t0−T)/h) magnifies by up to
+ * 2^((latest−T)/h): views.c serves rise only when that is at most RISE_MAX_HALF_LIVES
+ * half-lives. A remainder within 2^-44 of raw is rounding, not events (weights are
+ * not negative), and is taken as 0, so a member with no event before B scores 0 there
+ * as the scan says. */
+static int read_rise(exec *x, plan *p, magg *a)
+{
+    size_t nm = (size_t)p->n_members + 1;
+    int64_t t0;
+    int rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, 0, 0, x->err);
+    if (rc) return rc;
+    if (t0 == INT64_MIN) {   /* an empty view */
+        memset(a->d, 0, nm * sizeof *a->d);
+        if (a->d2) memset(a->d2, 0, nm * sizeof *a->d2);
+        return 0;
+    }
+    double *raw = NULL, h = (double)a->half_life;
+    shoal_logcur *cur = NULL;
+    if (a->tail) {
+        int64_t from = a->t_lo == INT64_MIN ? a->b_hi : a->b_lo;
+        if (!(raw = shoal_malloc(nm * sizeof *raw))) return nomem(x);
+        memcpy(raw, a->d, nm * sizeof *raw);
+        memcpy(a->d2, a->d, nm * sizeof *a->d2);
+        if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) goto fail;
+        MDB_cursor *mc = shoal_logcur_mdb(cur);
+        MDB_cursor_op op = MDB_FIRST;
+        shoal_rec rec;
+        uint64_t zone_end = 0, n = 0;
+        int64_t after[2] = {from, INT64_MAX};
+        while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+            if ((rc = scan_zone(x->r, mc, &rec, after, 1, &zone_end, &x->n_skipped, x->err)) != 1) break;
+            if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+                rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+                goto fail;
+            }
+            uint32_t m = rec.member, t = rec.type;
+            if (rec.ts < from || m == 0 || m > p->n_members || t > p->n_types || a->w[t] == 0) continue;
+            double share = a->w[t] * exp2((double)(rec.ts - t0) / h);
+            if (rec.ts >= a->b_lo) a->d2[m] -= share;
+            if (rec.ts >= a->b_hi) a->d[m] -= share;
+        }
+        if (rc < 0) goto fail;
+        rc = 0;
+        x->n_scanned += n;
+        for (size_t m = 0; m < nm; m++) {
+            if (a->d[m] <= raw[m] * 0x1p-44) a->d[m] = 0;
+            if (a->d2[m] <= raw[m] * 0x1p-44) a->d2[m] = 0;
+        }
+    } else {
+        memcpy(a->d2, a->d, nm * sizeof *a->d2);
+    }
+    double f_hi = exp2((double)(t0 - a->t_hi) / h), f_lo = a->t_lo == INT64_MIN ? 0 : exp2((double)(t0 - a->t_lo) / h);
+    for (size_t m = 0; m < nm; m++) {
+        a->d[m] *= f_hi;
+        a->d2[m] = f_lo ? a->d2[m] * f_lo : 0;
+    }
+fail:
+    shoal_logcur_close(cur);
+    shoal_free(raw);
+    return rc;
+}
+
+/* A narrow score (plan.h): each value's cell among the cuts, and with live, the bit of
+ * each member whose value lies outside (lo, hi) (or_outside's rule). c8 is filled
+ * with the cell of 0 beforehand: only the values outside it, (lo0, hi0) (a point
+ * when 0 is a cut), are written. */
+typedef struct cellctx {
+    uint8_t *c8;
+    uint64_t *live;
+    const double *cuts;
+    int n;
+    double lo, hi, lo0, hi0;
+} cellctx;
+
+static inline uint8_t cell_at(const double *cuts, int n, double d)
+{
+    unsigned k = 0;
+    for (int j = 0; j < n; j++) k += 2u * (d > cuts[j]) + (d == cuts[j]);
+    return d != d ? 255 : (uint8_t)k;
+}
+
+static void to_cells(void *ctx, uint32_t first, const double *raw, size_t n, double f)
+{
+    const cellctx *c = ctx;
+    const double lo = c->lo, hi = c->hi, lo0 = c->lo0, hi0 = c->hi0;
+    const int same = lo == lo0 && hi == hi0;
+    size_t i = 0;
+#ifdef __SSE2__
+    /* Two at a time, a word of bits per 64 members (runs start at multiples of 1024),
+     * as or_outside does */
+    if ((first & 63) == 0) {
+        const __m128d zero = _mm_setzero_pd(), vf = _mm_set1_pd(f), vlo = _mm_set1_pd(lo), vhi = _mm_set1_pd(hi),
+                      vlo0 = _mm_set1_pd(lo0), vhi0 = _mm_set1_pd(hi0);
+        for (; i + 64 <= n; i += 64) {
+            uint64_t x = 0, x0 = 0;
+            for (size_t j = 0; j < 64; j += 2) {
+                __m128d d = _mm_mul_pd(_mm_loadu_pd(&raw[i + j]), vf), nz = _mm_cmpneq_pd(d, zero);
+                __m128d in = _mm_and_pd(_mm_cmplt_pd(vlo, d), _mm_cmplt_pd(d, vhi));
+                x |= (uint64_t)_mm_movemask_pd(_mm_andnot_pd(in, nz)) << j;
+                if (!same) {
+                    in = _mm_and_pd(_mm_cmplt_pd(vlo0, d), _mm_cmplt_pd(d, vhi0));
+                    x0 |= (uint64_t)_mm_movemask_pd(_mm_andnot_pd(in, nz)) << j;
+                }
+            }
+            if (c->live) c->live[(first + i) >> 6] |= x;
+            for (uint64_t b = same ? x : x0; b; b &= b - 1) {
+                size_t k = i + (size_t)__builtin_ctzll(b);
+                c->c8[first + k] = cell_at(c->cuts, c->n, raw[k] * f);
+            }
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        double d = raw[i] * f;
+        if (c->live && outside(d, lo, hi)) c->live[(first + i) >> 6] |= (uint64_t)1 << ((first + i) & 63);
+        if (outside(d, lo0, hi0)) c->c8[first + i] = cell_at(c->cuts, c->n, d);
+    }
+}
+
+/* A narrow score's cells from its view: the cell of 0 everywhere, then the others. */
+static int read_score_cells(run *g, magg *a)
+{
+    cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY};
+    for (int j = 0; j < a->n_cuts; j++) {   /* the cell of 0: between the cuts around it, or 0 itself */
+        if (a->cuts[j] < 0) c.lo0 = a->cuts[j];
+        else if (a->cuts[j] > 0 && c.hi0 == INFINITY) c.hi0 = a->cuts[j];
+        else if (a->cuts[j] == 0) c.lo0 = c.hi0 = 0;
+    }
+    memset(a->c8, cell_at(a->cuts, a->n_cuts, 0), (size_t)g->p->n_members + 1);
+    int64_t t0;
+    return shoal_view_score_each(g->x->r, a->vname, g->p->n_members, &t0, g->p->now, a->half_life, to_cells, &c, g->x->err);
+}
+
+/* The per-member aggregates that views answer (views.c chose them), into the same
+ * arrays a scan fills; an MG_EDGE aggregate then gets the rest of its window from the
+ * scan. */
+int shoal_exec_read_views(run *g)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    size_t nm = (size_t)p->n_members + 1;
+    uint32_t *tmp = NULL;
+    int rc = 0;
+    for (int i = 0; i < p->n_maggs && !rc; i++) {
+        magg *a = &p->maggs[i];
+        if (a->src == MG_SCAN) continue;
+        if (a->fn == F_RISE || a->tail) {
+            rc = read_rise(x, p, a);
+            if (!rc && g->live) or_outside(g->live, a->d, a->fn == F_RISE ? a->d2 : NULL, nm, a->live_lo, a->live_hi);
+            continue;
+        }
+        if (a->narrow && a->fn == F_SCORE) {
+            rc = read_score_cells(g, a);
+            continue;
+        }
+        if (a->narrow) {
+            rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->c8,
+                                              a->cap, g->live, x->err);
+            continue;
+        }
+        if (a->fn == F_SCORE && i == g->top_slot && !g->live) {
+            if ((rc = shoal_exec_read_score_top(g, a))) break;
+            continue;
+        }
+        if (a->fn == F_SCORE) {
+            int64_t t0;
+            if ((rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, p->now, a->half_life, x->err))) break;
+            if (g->live) or_outside(g->live, a->d, NULL, nm, a->live_lo, a->live_hi);
+            continue;
+        }
+        if (a->fn == F_COUNT) {
+            /* who existed AS OF a date is not a value rows show: shoal_exec_member_rows reads it */
+            uint64_t *live = i == p->exist - 1 ? NULL : g->live;
+            rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->n, NULL,
+                                          NULL, NULL, live, x->err);
+            continue;
+        }
+        if (!tmp && !(tmp = shoal_malloc(nm * sizeof *tmp))) {
+            rc = nomem(x);
+            break;
+        }
+        memset(tmp, 0, nm * sizeof *tmp);
+        rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, tmp, a->n, a->x,
+                                      &a->num, g->live, x->err);
+    }
+    shoal_free(tmp);
+    return rc;
+}
