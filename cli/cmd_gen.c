@@ -40,6 +40,13 @@ const char shoal_cmd_gen_usage[] =
     "  --dup F        extra lines, as a fraction of --events, that repeat an earlier line\n"
     "                 exactly (same id), later in the stream (default 0)\n"
     "  --no-id        omit event ids\n"
+    "  --lift F       plant a known effect instead of the default one: the \"ritual\" arm\n"
+    "                 is drawn like \"control\", then each of its posts in the 7 days\n"
+    "                 after its exposure gets F more on average (floor(F) copies, one\n"
+    "                 more with chance F - floor(F)), so its mean posts in that window\n"
+    "                 are (1 + F) times control's; the copies come on top of --events\n"
+    "  --skew F       drop the exposure of that fraction of the \"ritual\" arm (a sample\n"
+    "                 ratio mismatch, 0 to 1)\n"
     "  -h, --help     this text\n";
 
 /* ---------------------------------------------------------------- vocabulary */
@@ -163,6 +170,7 @@ typedef struct opts {
     int64_t n_days;
     int csv, ts_ms, no_id;
     double late, dup;
+    double lift, skew;   /* --lift (lift < 0: the default effect), --skew */
 } opts;
 
 enum { M_CREATOR = 1, M_ZOMBIE = 2, M_EXPOSED = 4, M_RITUAL = 8, M_LEAVES = 16, M_POSTS = 32 };
@@ -356,6 +364,9 @@ static int plan_members(gen *g)
             m->flags |= M_EXPOSED;
             if (rng_chance(&g->r, 0.5))
                 m->flags |= M_RITUAL;
+            /* --skew: some of the ritual arm's exposures are lost */
+            if (g->o.skew > 0 && (m->flags & M_RITUAL) && rng_chance(&g->r, g->o.skew))
+                m->flags &= ~(uint32_t)(M_EXPOSED | M_RITUAL);
             m->exposure = m->join + MINUTE_MS + (int64_t)rng_below(&g->r, 4 * HOUR_MS);
             if (m->exposure >= g->end_ms)
                 m->exposure = g->end_ms - 1;
@@ -366,7 +377,7 @@ static int plan_members(gen *g)
          * evaluation should find. */
         double never = (m->flags & M_CREATOR) ? 0.03 : (m->flags & M_ZOMBIE) ? 0.9 : 0.45;
         double median = (m->flags & M_CREATOR) ? 0.7 : 4.0;
-        if (m->flags & M_RITUAL) {
+        if ((m->flags & M_RITUAL) && g->o.lift < 0) {
             never -= 0.04;
             median *= 0.8;
         }
@@ -505,6 +516,22 @@ static void fill_props(gen *g, ev *e, const member *m)
     }
 }
 
+/* --lift: after a ritual member's post at t in the 7 days after their exposure, its
+ * planted copies (a minute later at most, still inside the window). */
+static void plant(gen *g, const member *m, uint32_t i, int64_t t)
+{
+    if (g->o.lift <= 0 || !(m->flags & M_RITUAL) || t < m->exposure || t >= m->exposure + 7 * DAY_MS)
+        return;
+    double whole = floor(g->o.lift);
+    int n = (int)whole + rng_chance(&g->r, g->o.lift - whole);
+    for (int k = 0; k < n; k++) {
+        int64_t t2 = t + 1 + (int64_t)rng_below(&g->r, MINUTE_MS);
+        if (t2 >= m->exposure + 7 * DAY_MS)
+            t2 = t;
+        fill_props(g, push(g, t2, i, T_POST), m);
+    }
+}
+
 /* All events of one member: join, exposure, leave, the first post, then the activity,
  * front-loaded (newcomers are keenest) and shaped by the hour-of-day curve. */
 static void gen_member(gen *g, uint32_t i, unsigned hour_total)
@@ -524,6 +551,7 @@ static void gen_member(gen *g, uint32_t i, unsigned hour_total)
         return;
     if (m->flags & M_POSTS) {
         fill_props(g, push(g, m->first_post, i, T_POST), m);
+        plant(g, m, i, m->first_post);
         n--;
     }
     int prof = (m->flags & M_ZOMBIE) ? P_ZOMBIE : (m->flags & M_CREATOR) ? P_CREATOR : P_REGULAR;
@@ -540,7 +568,7 @@ static void gen_member(gen *g, uint32_t i, unsigned hour_total)
         int may_post = (m->flags & M_POSTS) && t >= m->first_post;
         if (type == T_POST && !may_post)
             type = T_LIKE;
-        else if ((m->flags & M_RITUAL) && may_post && t < ritual_end &&
+        else if ((m->flags & M_RITUAL) && g->o.lift < 0 && may_post && t < ritual_end &&
                  (type == T_LIKE || type == T_CHECKIN || type == T_POLL_VOTE || type == T_TASK_DONE) &&
                  rng_chance(r, 0.3))
             type = T_POST;
@@ -552,6 +580,8 @@ static void gen_member(gen *g, uint32_t i, unsigned hour_total)
                 e->group = grp;
         }
         fill_props(g, e, m);
+        if (type == T_POST)
+            plant(g, m, i, t);
     }
 }
 
@@ -973,6 +1003,7 @@ static int parse_opts(int argc, char **argv, opts *o)
     o->n_events = 100000;
     o->seed = 1;
     o->late = 0.02;
+    o->lift = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL;
         char name[32];
@@ -996,7 +1027,7 @@ static int parse_opts(int argc, char **argv, opts *o)
         }
         static const char *const with_value[] = {
             "--events", "--members", "--groups", "--seed", "--start", "--days",
-            "--format", "--ts", "--late", "--dup", NULL
+            "--format", "--ts", "--late", "--dup", "--lift", "--skew", NULL
         };
         int known = 0;
         for (int k = 0; with_value[k]; k++)
@@ -1041,6 +1072,14 @@ static int parse_opts(int argc, char **argv, opts *o)
             bad = parse_frac(val, &o->late);
         else if (strcmp(name, "--dup") == 0)
             bad = parse_frac(val, &o->dup);
+        else if (strcmp(name, "--skew") == 0)
+            bad = parse_frac(val, &o->skew);
+        else if (strcmp(name, "--lift") == 0) {
+            char *end;
+            errno = 0;
+            o->lift = strtod(val, &end);
+            bad = errno || !*val || *end || !(o->lift >= 0 && o->lift <= 10) ? -1 : 0;
+        }
         if (bad)
             return usage_error("invalid value for %s: \"%s\"", name, val);
     }
@@ -1085,6 +1124,8 @@ int shoal_cmd_gen(int argc, char **argv)
     rng_seed(&g.r, g.o.seed);
     g.end_ms = g.o.start_ms + g.o.n_days * DAY_MS;
     g.cap_e = g.o.n_events + n_dup;
+    if (g.o.lift > 0)   /* at most ceil(lift) planted copies a post */
+        g.cap_e += g.o.n_events * (uint64_t)ceil(g.o.lift);
     g.m = shoal_malloc(sizeof(member) * (size_t)g.o.n_members);
     g.group_cum = shoal_malloc(sizeof(double) * (size_t)g.o.n_groups);
     g.group_name = shoal_malloc(sizeof(uint32_t) * (size_t)g.o.n_groups);
@@ -1100,6 +1141,8 @@ int shoal_cmd_gen(int argc, char **argv)
         hour_total += hour_mix[h];
     for (uint64_t i = 0; i < g.o.n_members; i++)
         gen_member(&g, (uint32_t)i, hour_total);
+    if (g.o.lift > 0)   /* the planted copies count from here on */
+        g.o.n_events = g.n_e;
     assert(g.n_e == g.o.n_events);
     rc = order_events(&g, n_dup);
     if (rc == -1)

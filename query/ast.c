@@ -132,6 +132,8 @@ shoal_anchor *shoal_ast_anchor(shoal_parse_ctx *c, shoal_loc loc)
 
 shoal_retention *shoal_ast_retention(shoal_parse_ctx *c) { return zalloc(c, sizeof(shoal_retention)); }
 
+shoal_experiment *shoal_ast_experiment(shoal_parse_ctx *c) { return zalloc(c, sizeof(shoal_experiment)); }
+
 shoal_stmt *shoal_ast_stmt(shoal_parse_ctx *c, int kind, shoal_loc loc)
 {
     shoal_stmt *s = zalloc(c, sizeof *s);

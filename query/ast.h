@@ -142,6 +142,20 @@ typedef struct shoal_retention {
     int least_off, least_len;
 } shoal_retention;
 
+/* CREATE EXPERIMENT name ARMS (control 50, ritual 50) [SALT 's'] METRICS (m = count(post)
+ * WITHIN 7 DAYS [> 0], …) EXPOSURE TYPE [WHERE …]: the clauses after the name.
+ * experiment.c checks the words. An arm is an item (alias the arm, expr its INT
+ * weight); a metric too (alias the metric, expr the call, or GT over it for a 0/1
+ * conversion, the call's anc holding the window's n and unit, dir and call NULL). */
+typedef struct shoal_experiment {
+    shoal_word arms_w, salt_w, metrics_w, exposure_w;   /* ARMS, SALT, METRICS, EXPOSURE */
+    struct shoal_item *arms;
+    shoal_node *salt;                                   /* STR, or NULL */
+    struct shoal_item *metrics;
+    shoal_node *type;                                   /* NAME: the exposure's type */
+    shoal_node *where;                                  /* the exposures' filter, or NULL */
+} shoal_experiment;
+
 /* A select item, an ORDER BY item and a GROUP BY item are nodes too; a select item's
  * alias sits in a node of kind NAME hung on ->b of the item wrapper below. */
 typedef struct shoal_item {
@@ -185,6 +199,7 @@ struct shoal_stmt {
     const char *opt;
     int opt_off, opt_len;
     shoal_retention *ret;      /* CREATE RETENTION, CREATE ACTIVITY (cohort NULL): the clauses */
+    shoal_experiment *exp;     /* CREATE EXPERIMENT: the clauses */
     /* Words the grammar takes as names, checked by query.c and views.c (NULL when
      * none): CREATE OR w1 (REPLACE), DROP kind w1 w2 name (IF EXISTS), SET w1 name =
      * value (DATABASE). */
@@ -224,6 +239,7 @@ shoal_item *shoal_ast_items(shoal_item *l, shoal_item *x);
 shoal_window *shoal_ast_window(shoal_parse_ctx *c, shoal_loc loc);
 shoal_anchor *shoal_ast_anchor(shoal_parse_ctx *c, shoal_loc loc);
 shoal_retention *shoal_ast_retention(shoal_parse_ctx *c);
+shoal_experiment *shoal_ast_experiment(shoal_parse_ctx *c);
 shoal_stmt *shoal_ast_stmt(shoal_parse_ctx *c, int kind, shoal_loc loc);
 void shoal_ast_add_stmt(shoal_parse_ctx *c, shoal_stmt *s);
 /* Lexer helpers: copy a token's text into the arena, unescaping '' in strings. */

@@ -318,6 +318,7 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
         qval args[16];
         int n = e->n < 16 ? e->n : 16;
         for (int i = 0; i < n; i++) shoal_exec_eval(x, e->v[i], &args[i]);
+        x->fn_ctx = e->ctx;
         e->fn(x, args, n, out);
         return;
     }

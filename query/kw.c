@@ -19,7 +19,7 @@ typedef struct kw {
 static const kw kws[] = {
     {"AND", AND}, {"AS", AS}, {"ASC", ASC}, {"BETWEEN", BETWEEN}, {"BY", BY},
     {"CASE", CASE}, {"CREATE", CREATE}, {"DESC", DESC}, {"DISTINCT", DISTINCT}, {"DROP", DROP}, {"DURING", DURING},
-    {"ELSE", ELSE}, {"END", END}, {"EXPLAIN", EXPLAIN}, {"FALSE", FALSE_},
+    {"ELSE", ELSE}, {"END", END}, {"EVALUATE", EVALUATE}, {"EXPLAIN", EXPLAIN}, {"FALSE", FALSE_},
     {"FROM", FROM}, {"GROUP", GROUP}, {"HALF_LIFE", HALF_LIFE}, {"HAVING", HAVING}, {"IN", IN}, {"IS", IS},
     {"LIKE", LIKE}, {"LIMIT", LIMIT}, {"NOT", NOT}, {"NULL", NULL_}, {"OF", OF},
     {"OFFSET", OFFSET}, {"OR", OR}, {"ORDER", ORDER}, {"PER", PER}, {"SELECT", SELECT}, {"SET", SET},
@@ -28,7 +28,7 @@ static const kw kws[] = {
 
 const char *const shoal_kw_names[] = {
     "AND", "AS", "ASC", "BETWEEN", "BY", "CASE", "CREATE", "DESC", "DISTINCT", "DROP", "DURING", "ELSE",
-    "END", "EXPLAIN", "FALSE", "FROM", "GROUP", "HALF_LIFE", "HAVING", "IN", "IS", "LIKE", "LIMIT",
+    "END", "EVALUATE", "EXPLAIN", "FALSE", "FROM", "GROUP", "HALF_LIFE", "HAVING", "IN", "IS", "LIKE", "LIMIT",
     "NOT", "NULL", "OF", "OFFSET", "OR", "ORDER", "PER", "SELECT", "SET", "SHOW", "THEN", "TRUE",
     "WHEN", "WHERE", "WITHIN", NULL,
 };

@@ -70,7 +70,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 
 %token <tok> IDENT "name" STRING "string" INT "integer" NUM "number" TSLIT "date"
 %token <tok> AND "AND" AS "AS" ASC "ASC" BETWEEN "BETWEEN" BY "BY" CASE "CASE" CREATE "CREATE" DROP "DROP" HALF_LIFE "HALF_LIFE"
-%token <tok> DESC "DESC" DISTINCT "DISTINCT" DURING "DURING" ELSE "ELSE" END "END"
+%token <tok> DESC "DESC" DISTINCT "DISTINCT" DURING "DURING" ELSE "ELSE" END "END" EVALUATE "EVALUATE"
 %token <tok> EXPLAIN "EXPLAIN" FALSE_ "FALSE" FROM "FROM" GROUP "GROUP" HAVING "HAVING"
 %token <tok> IN "IN" IS "IS" LIKE "LIKE" LIMIT "LIMIT" NOT "NOT" NULL_ "NULL" OF "OF"
 %token <tok> OFFSET "OFFSET" OR "OR" ORDER "ORDER" PER "PER" SELECT "SELECT" SET "SET" SHOW "SHOW"
@@ -81,7 +81,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %type <list> expr_list when_list type_list
 %type <win> window during_opt
 %type <stmt> stmt select create
-%type <item> items item group_opt group_list order_opt order_list order_item tiers tier
+%type <item> items item group_opt group_list order_opt order_list order_item tiers tier arms arm metrics metric
 %type <ret> ret_opts
 
 %precedence LOWER_THAN_DURING
@@ -176,6 +176,49 @@ stmt:
                                           $$->ret->on_w = (shoal_word){$4.s, @4.off, @4.len};
                                           $$->ret->types = $5;
                                           $$->ret->where = $<node>w; }
+    /* CREATE EXPERIMENT name ARMS (control 50, ritual 50) [SALT 's'] METRICS (m = count(post)
+     * WITHIN 7 DAYS [> 0], …) EXPOSURE TYPE [WHERE …]: the words are checked by experiment.c */
+  | create IDENT IDENT IDENT '(' arms ')' IDENT '(' metrics ')' IDENT IDENT where_having[w]
+                                        { $$ = $1; $$->off = @$.off; $$->len = @$.len;
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
+                                          $$->cols = $10;
+                                          CK($$->exp = shoal_ast_experiment(ctx));
+                                          $$->exp->arms_w = (shoal_word){$4.s, @4.off, @4.len};
+                                          $$->exp->arms = $6;
+                                          $$->exp->metrics_w = (shoal_word){$8.s, @8.off, @8.len};
+                                          $$->exp->metrics = $10;
+                                          $$->exp->exposure_w = (shoal_word){$12.s, @12.off, @12.len};
+                                          CK($$->exp->type = shoal_ast_str(ctx, SHOAL_AST_NAME, $13.s, $13.n, @13));
+                                          $$->exp->where = $<node>w; }
+  | create IDENT IDENT IDENT '(' arms ')' IDENT STRING IDENT '(' metrics ')' IDENT IDENT where_having[w]
+                                        { $$ = $1; $$->off = @$.off; $$->len = @$.len;
+                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
+                                          $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
+                                          $$->cols = $12;
+                                          CK($$->exp = shoal_ast_experiment(ctx));
+                                          $$->exp->arms_w = (shoal_word){$4.s, @4.off, @4.len};
+                                          $$->exp->arms = $6;
+                                          $$->exp->salt_w = (shoal_word){$8.s, @8.off, @8.len};
+                                          CK($$->exp->salt = shoal_ast_str(ctx, SHOAL_AST_STR, $9.s, $9.n, @9));
+                                          $$->exp->metrics_w = (shoal_word){$10.s, @10.off, @10.len};
+                                          $$->exp->metrics = $12;
+                                          $$->exp->exposure_w = (shoal_word){$14.s, @14.off, @14.len};
+                                          CK($$->exp->type = shoal_ast_str(ctx, SHOAL_AST_NAME, $15.s, $15.n, @15));
+                                          $$->exp->where = $<node>w; }
+    /* EVALUATE EXPERIMENT name [AS OF …]: SELECT * FROM experiment(name) [AS OF …] */
+  | EVALUATE IDENT IDENT asof_opt       { shoal_node *n; CK(n = shoal_ast_node(ctx, SHOAL_AST_STAR, @1));
+                                          CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$));
+                                          CK($$->cols = shoal_ast_item(ctx, n, NULL, @1));
+                                          $$->from = "experiment"; $$->from_off = @2.off; $$->from_len = @2.len;
+                                          $$->from_arg = $3.s; $$->from_arg_off = @3.off; $$->from_arg_len = @3.len;
+                                          $$->w1 = $1.s; $$->w1_off = @1.off; $$->w1_len = @1.len;
+                                          $$->w2 = $2.s; $$->w2_off = @2.off; $$->w2_len = @2.len;
+                                          if ($<node>4) {
+                                              shoal_node *a = $<node>4;
+                                              if (a->kind == SHOAL_AST_INT) $$->asof_seq = a; else $$->asof_date = a;
+                                              $$->asof_off = @4.off; $$->asof_len = @4.len;
+                                          } }
   | DROP IDENT IDENT                    { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_DROP, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len; }
@@ -219,6 +262,36 @@ ret_opts:
   | IDENT IDENT IDENT INT               { CK($$ = shoal_ast_retention(ctx)); $$->mode = (shoal_word){$1.s, @1.off, @1.len};
                                           $$->at_w = (shoal_word){$2.s, @2.off, @2.len}; $$->least_w = (shoal_word){$3.s, @3.off, @3.len};
                                           $$->least = $4.i; $$->least_off = @4.off; $$->least_len = @4.len; }
+    ;
+
+arms:
+    arm                                 { $$ = $1; }
+  | arms ',' arm                        { $$ = shoal_ast_items($1, $3); }
+    ;
+
+arm:
+    IDENT INT                           { shoal_node *w; CK(w = shoal_ast_node(ctx, SHOAL_AST_INT, @2)); w->i = $2.i;
+                                          CK($$ = shoal_ast_item(ctx, w, $1.s, @1)); }
+    ;
+
+metrics:
+    metric                              { $$ = $1; }
+  | metrics ',' metric                  { $$ = shoal_ast_items($1, $3); }
+    ;
+
+    /* posts = count(post) WITHIN 7 DAYS, posted = count(post) WITHIN 7 DAYS > 0 */
+metric:
+    IDENT '=' call WITHIN INT IDENT     { CK($3->anc = shoal_ast_anchor(ctx, loc_of(@4, @6))); $3->anc->n = $5.i;
+                                          $3->anc->unit = $6.s; $3->anc->unit_off = @6.off; $3->anc->unit_len = @6.len;
+                                          $3->len = @6.off + @6.len - $3->off;
+                                          CK($$ = shoal_ast_item(ctx, $3, $1.s, @1)); }
+  | IDENT '=' call WITHIN INT IDENT '>' INT
+                                        { CK($3->anc = shoal_ast_anchor(ctx, loc_of(@4, @6))); $3->anc->n = $5.i;
+                                          $3->anc->unit = $6.s; $3->anc->unit_off = @6.off; $3->anc->unit_len = @6.len;
+                                          $3->len = @6.off + @6.len - $3->off;
+                                          shoal_node *k; CK(k = shoal_ast_node(ctx, SHOAL_AST_INT, @8)); k->i = $8.i;
+                                          shoal_node *gt; CK(gt = shoal_ast_binop(ctx, SHOAL_OP_GT, $3, k, loc_of(@3, @8)));
+                                          CK($$ = shoal_ast_item(ctx, gt, $1.s, @1)); }
     ;
 
 tiers:
@@ -583,7 +656,7 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, sho
     if (has_eof) names[k++] = "end of input";
 
     char msg[256];
-    if (k == 0 || k > 8) {
+    if (k == 0 || k > 9) {
         snprintf(msg, sizeof msg, "unexpected %s", found);
     } else {
         size_t off = (size_t)snprintf(msg, sizeof msg, "expected ");

@@ -933,8 +933,27 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
     return e;
 }
 
+/* arm('experiment', member): the arm the experiment's hash gives the member (its
+ * definition read here, once). */
+static cx *compile_arm(cctx *c, const shoal_node *n, int mode)
+{
+    if (n->win || n->anc || n->filter || (n->flags & (SHOAL_AST_F_STAR | SHOAL_AST_F_DISTINCT)) || !n->list || n->list->n != 2)
+        return fail(c, n->off, n->len, "%s", "expected arm('experiment', member)");
+    const shoal_node *name = n->list->head;
+    if (name->kind != SHOAL_AST_STR) return fail(c, name->off, name->len, "%s", "arm()'s first argument is an experiment's name in quotes");
+    cx *e = newx(c, X_FUNC, n);
+    if (!e) return NULL;
+    e->n = 1;
+    if (!(e->v = zalloc(c->x, sizeof(cx *))) || !(e->v[0] = compile(c, name->next, mode))) return NULL;
+    if (shoal_experiment_arm_compile(c->x, name->s, name->off, name->len, &e->ctx)) return NULL;
+    e->fn = shoal_experiment_arm_eval;
+    e->rt = V_STR;
+    return e;
+}
+
 static cx *compile_call(cctx *c, const shoal_node *n, int mode)
 {
+    if (!strcasecmp(n->s, "arm")) return compile_arm(c, n, mode);
     const func *f = shoal_func_find(n->s);
     if (!f) return fail(c, n->off, (int)strlen(n->s), "unknown function \"%s\"", n->s);
     int nargs = n->list ? n->list->n : 0;
@@ -1023,10 +1042,10 @@ int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, in
                         const char **text)
 {
     /* the kinds of named definitions, and how a message names one */
-    static const char *const kinds[] = {"layer", "tiers", "retention", "activity"};
-    static const char *const whats[] = {"a layer", "tiers", "a retention", "an activity"};
+    static const char *const kinds[] = {"layer", "tiers", "retention", "activity", "experiment"};
+    static const char *const whats[] = {"a layer", "tiers", "a retention", "an activity", "an experiment"};
     int k = 0;
-    while (k < 3 && strcmp(kind, kinds[k])) k++;
+    while (k < 4 && strcmp(kind, kinds[k])) k++;
     const char *what = whats[k];
     shoal_err quiet;
     shoal_err_clear(&quiet);
@@ -1035,7 +1054,7 @@ int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, in
         const shoal_stmt *other;
         const char *other_text;
         shoal_viewinfo vi;
-        for (int o = 0; o < 4; o++) {
+        for (int o = 0; o < 5; o++) {
             shoal_err_clear(&quiet);
             if (o != k && def_parse(x, name, kinds[o], &other, &other_text, &quiet) == 0)
                 return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "\"%s\" is %s, not %s", name, whats[o], what);

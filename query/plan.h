@@ -61,6 +61,7 @@ struct cx {
     uint8_t *bits;     /* INSET: bitmap over ids of a->rns */
     uint32_t n_bits;
     func_eval fn;
+    const void *ctx;   /* FUNC: what the function compiled (arm(): its experiment), x->fn_ctx while it runs */
 };
 
 /* Aggregate functions. */
@@ -264,6 +265,7 @@ struct exec {
     unsigned civ_m;
     /* when set, a SELECT's rows go here instead of to the output (EXPLAIN MEMBER) */
     int (*on_row)(exec *x, const qval *cols, int n, void *ctx);
+    const void *fn_ctx;     /* the running function's cx ctx */
     void *row_ctx;
     char tag[256];          /* what a CREATE, DROP or SET did (its status line), or "" */
 };

@@ -14,9 +14,10 @@ static const shoal_rowsrc sources[] = {
     {"activity", shoal_activity_plan, shoal_activity_rows, shoal_activity_explain},
     {"lifecycle", shoal_lifecycle_plan, shoal_activity_rows, shoal_activity_explain},
     {"stickiness", shoal_stickiness_plan, shoal_activity_rows, shoal_activity_explain},
+    {"experiment", shoal_experiment_plan, shoal_experiment_rows, shoal_experiment_explain},
 };
 
-const char shoal_rowsrc_names[] = "flow, transitions, retention, activity, lifecycle, stickiness";
+const char shoal_rowsrc_names[] = "flow, transitions, retention, activity, lifecycle, stickiness, experiment";
 
 const shoal_rowsrc *shoal_rowsrc_find(const char *name)
 {

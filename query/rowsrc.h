@@ -104,4 +104,17 @@ int shoal_lifecycle_plan(exec *x, const shoal_stmt *st, plan *p);
  * exactly d of its days, for each d. */
 int shoal_stickiness_plan(exec *x, const shoal_stmt *st, plan *p);
 
+/* experiment.c: FROM experiment(name) and EVALUATE EXPERIMENT name — per metric and
+ * arm n, mean, sd and the comparison against control; and CREATE EXPERIMENT. */
+int shoal_experiment_plan(exec *x, const shoal_stmt *st, plan *p);
+int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink);
+int shoal_experiment_explain(exec *x, const plan *p, char ***lines, int *n_lines);
+int shoal_experiment_create(exec *x, const shoal_stmt *st);
+/* The assignment hash: XXH3_64bits of the salt's bytes, one 0 byte, the member's. */
+/* arm('name', member): compiles the experiment's assignment into *ctx (an error at
+ * [off, len) when there is no such experiment), and evaluates it (x->fn_ctx). */
+int shoal_experiment_arm_compile(exec *x, const char *name, int off, int len, const void **ctx);
+void shoal_experiment_arm_eval(exec *x, qval *a, int n, qval *out);
+uint64_t shoal_experiment_hash(const char *salt, size_t salt_len, const char *member, size_t member_len);
+
 #endif

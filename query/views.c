@@ -334,11 +334,12 @@ static int at_name(exec *x, const shoal_stmt *st, int rc, const shoal_err *e)
 /* The kinds of named definitions: their word, their statement's word, and how a
  * message names one. */
 static const char *const def_kinds[][3] = {{"layer", "LAYER", "a layer"}, {"tiers", "TIERS", "tiers"},
-                                           {"retention", "RETENTION", "a retention"}, {"activity", "ACTIVITY", "an activity"}};
+                                           {"retention", "RETENTION", "a retention"}, {"activity", "ACTIVITY", "an activity"},
+                                           {"experiment", "EXPERIMENT", "an experiment"}};
 
 static int def_index(const char *kind, size_t len)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (strlen(def_kinds[i][0]) == len && !memcmp(def_kinds[i][0], kind, len)) return i;
     return 0;
 }
@@ -387,9 +388,9 @@ static int lookup(exec *x, const char *name, shoal_viewinfo *vi, shoal_namedef *
 static shoal_str after_create(shoal_str t)
 {
     static const char *const words[] = {"create", "or", "replace", "counters", "score", "layer", "tiers", "retention",
-                                        "activity"};
+                                        "activity", "experiment"};
     const char *p = t.ptr, *end = t.ptr + t.len;
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 10; i++) {
         const char *q = p;
         while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
         size_t n = strlen(words[i]);
@@ -521,6 +522,13 @@ static int create_activity(exec *x, const shoal_stmt *st)
     return rc ? rc : define(x, st, "activity");
 }
 
+/* CREATE EXPERIMENT: checked by experiment.c, kept as its text. */
+static int create_experiment(exec *x, const shoal_stmt *st)
+{
+    int rc = shoal_experiment_create(x, st);
+    return rc ? rc : define(x, st, "experiment");
+}
+
 static int discard_row(exec *x, const qval *cols, int n, void *ctx)
 {
     (void)x, (void)cols, (void)n, (void)ctx;
@@ -576,15 +584,24 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
                              st->w1);
     int replace = st->w1 != NULL;
     int named = !strcasecmp(st->name, "layer") || !strcasecmp(st->name, "tiers") || !strcasecmp(st->name, "retention") ||
-                !strcasecmp(st->name, "activity");
+                !strcasecmp(st->name, "activity") || !strcasecmp(st->name, "experiment");
     if (named && (is_event_column(st->vname) || !strcasecmp(st->vname, "count") || !strcasecmp(st->vname, "tier")))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a reserved name", st->vname);
     if (!strcasecmp(st->name, "tiers")) return replace ? replace_def(x, st, "tiers", create_tiers) : create_tiers(x, st);
+    if (st->exp) {
+        if (strcasecmp(st->name, "experiment"))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
+                                 "only CREATE EXPERIMENT takes ARMS (…): expected %s name AS …", st->name);
+        return replace ? replace_def(x, st, "experiment", create_experiment) : create_experiment(x, st);
+    }
+    if (!strcasecmp(st->name, "experiment"))
+        return sem(x, st->vname_off + st->vname_len, 0,
+                   "expected CREATE EXPERIMENT name ARMS (arm weight, …) [SALT 'salt'] METRICS (name = aggregate WITHIN n DAYS, …) EXPOSURE TYPE [WHERE …]");
     if (st->ret && !st->ret->cohort) {
         /* CREATE ACTIVITY … ON …: checked by activity.c, kept as its text */
         if (strcasecmp(st->name, "activity"))
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                                 "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER, TIERS, RETENTION or ACTIVITY)",
+                                 "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER, TIERS, RETENTION, ACTIVITY or EXPERIMENT)",
                                  st->name);
         return replace ? replace_def(x, st, "activity", create_activity) : create_activity(x, st);
     }
@@ -608,7 +625,7 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
     else if (!strcasecmp(st->name, "score")) def.kind = SHOAL_VIEW_SCORE;
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER, TIERS, RETENTION or ACTIVITY)", st->name);
+                             "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER, TIERS, RETENTION, ACTIVITY or EXPERIMENT)", st->name);
     if (def.kind == SHOAL_VIEW_COUNTERS && st->value)
         return sem(x, st->value->off, st->value->len, "HALF_LIFE belongs to CREATE SCORE");
     if (is_event_column(st->vname) || !strcasecmp(st->vname, "count"))
@@ -665,16 +682,17 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     else if (!strcasecmp(st->name, "tiers")) want = -2;
     else if (!strcasecmp(st->name, "retention")) want = -3;
     else if (!strcasecmp(st->name, "activity")) want = -4;
+    else if (!strcasecmp(st->name, "experiment")) want = -5;
     else if (strcasecmp(st->name, "view"))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER, DROP TIERS, DROP RETENTION or DROP ACTIVITY but found \"%s\"", st->name);
+                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER, DROP TIERS, DROP RETENTION, DROP ACTIVITY or DROP EXPERIMENT but found \"%s\"", st->name);
     if (st->w1 && (strcasecmp(st->w1, "if") || strcasecmp(st->w2, "exists"))) {
         int bad2 = !strcasecmp(st->w1, "if");
         return shoal_err_set(x->err, SHOAL_ESYNTAX, bad2 ? st->w2_off : st->w1_off, bad2 ? st->w2_len : st->w1_len,
                              "expected IF EXISTS or a name after DROP %s but found \"%s\"", st->name, bad2 ? st->w2 : st->w1);
     }
-    static const char *const words[] = {NULL, "layer", "tiers", "retention", "activity"};
-    static const char *const whats[] = {NULL, "a layer", "tiers", "a retention", "an activity"};
+    static const char *const words[] = {NULL, "layer", "tiers", "retention", "activity", "experiment"};
+    static const char *const whats[] = {NULL, "a layer", "tiers", "a retention", "an activity", "an experiment"};
     const char *want_word = want < 0 ? words[-want] : NULL;
     char word[16];
     size_t k = 0;
@@ -704,7 +722,7 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     shoal_err_clear(&e);
     if (layer) {
         int dk = 1;
-        while (dk < 4 && (nd.kind.len != strlen(words[dk]) || memcmp(nd.kind.ptr, words[dk], nd.kind.len))) dk++;
+        while (dk < 5 && (nd.kind.len != strlen(words[dk]) || memcmp(nd.kind.ptr, words[dk], nd.kind.len))) dk++;
         const char *kind = words[dk];
         if (want > 0 || (want_word && strcmp(want_word, kind)))
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s",
