@@ -165,6 +165,11 @@ demo: deps all
 	    PER MONTH ACTIVE ON post, comment, reply, checkin; CREATE ACTIVITY daily_activity ON post, comment, reply, checkin, like; \
 	    SELECT cohort, cohort_size, k, active, round(rate, 3) AS rate FROM retention(monthly_retention) \
 	    WHERE cohort = '2025-01' ORDER BY k"
+	@echo "-- the welcome ritual experiment: each arm against control, 7 days after first exposure"
+	$(BIN) --db $(DEMO_DB) query --format table "$(DEMO_NOW) CREATE EXPERIMENT welcome_ritual ARMS (control 50, ritual 50) \
+	    METRICS (posts = count(post) WITHIN 7 DAYS, spoke = count(post, comment, reply) WITHIN 7 DAYS > 0) EXPOSURE exposure; \
+	    SELECT metric, arm, units, round(mean, 3) AS mean, round(rel_diff, 3) AS lift, round(p, 3) AS p, decision_ready \
+	    FROM experiment(welcome_ritual) ORDER BY metric, arm"
 	@echo "-- the community dashboard: dashboards/community.shoal run on one snapshot (shoal batch)"
 	$(BIN) --db $(DEMO_DB) batch dashboards/community.shoal --out build/demo/dashboard --as-of 2025-06-30T23:59:59Z --quiet
 	@echo

@@ -19,7 +19,9 @@ tail -n +19001 "$T/ev.ndjson" > "$T/b.ndjson"
     CREATE TIERS pyramid (core WHEN member IN core_creator OR engagement >= 200,
         backbone WHEN count(*) DURING last 30 days >= 10, base WHEN count(*) DURING last 30 days >= 1, silent OTHERWISE);
     CREATE RETENTION monthly_retention COHORT BY first(join) PER MONTH ACTIVE ON post, comment, reply, checkin;
-    CREATE ACTIVITY daily_activity ON post, comment, reply, checkin, like" \
+    CREATE ACTIVITY daily_activity ON post, comment, reply, checkin, like;
+    CREATE EXPERIMENT welcome_ritual ARMS (control 50, ritual 50)
+        METRICS (posts = count(post) WITHIN 7 DAYS, spoke = count(post, comment, reply) WITHIN 7 DAYS > 0) EXPOSURE exposure" \
     >/dev/null || fail batch-definitions
 
 # The statements of the script, one a line: NAME|DIRECTIVE OPTIONS|STATEMENT
@@ -177,7 +179,8 @@ check_grep batch-in-command-list "^  batch " "$("$SHOAL" help)"
 
 # the bundled dashboard runs on the demo's definitions (the test's are the same)
 check_status batch-community-runs 0 "$SHOAL" batch "$SHOAL_TESTS/../dashboards/community.shoal" --out "$T/community" --as-of "$ASOF" --quiet
-check_eq batch-community-panels "$(grep -c '"rows":' "$T/community/manifest.json")" 12
+check_eq batch-community-panels "$(grep -c '"rows":' "$T/community/manifest.json")" 13
+check_grep batch-community-experiment-forest 'id="p-ritual" data-chart="forest"' "$(cat "$T/community/index.html")"
 # the retention panel is a heatmap of cohort × k, whose k are numbers
 check_grep batch-community-retention-heatmap 'id="p-retention" data-chart="heatmap"' "$(cat "$T/community/index.html")"
 
