@@ -113,35 +113,6 @@ int shoal_activity_create(exec *x, const shoal_stmt *st)
 
 /* ---------------------------------------------------------------- plan */
 
-/* The earliest event time (the zone map's, else a read of every header), INT64_MAX
- * when none. */
-static int earliest(exec *x, const plan *p, int64_t *out)
-{
-    int64_t t;
-    int rc = shoal_zone_earliest(x->r, &t, x->err);
-    if (rc == SHOAL_OK) {
-        *out = t;
-        return 0;
-    }
-    if (rc != SHOAL_ENOTFOUND) return rc;
-    shoal_logcur *cur;
-    shoal_rec rec;
-    if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) return rc;
-    t = INT64_MAX;
-    uint64_t k = 0;
-    while ((rc = shoal_logcur_next(cur, &rec, x->err)) == 1 && rec.seq <= p->max_seq) {
-        if (rec.ts < t && rec.ts <= p->cut_ts) t = rec.ts;
-        if ((++k & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            break;
-        }
-    }
-    shoal_logcur_close(cur);
-    if (rc < 0) return rc;
-    *out = t;
-    return 0;
-}
-
 static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
 {
     if (!st->from_arg)
@@ -181,7 +152,7 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
     /* Now hides the events after it, as everywhere (LANGUAGE.md, AS OF). */
     if (p->cut_ts > x->now) p->cut_ts = x->now;
     int64_t first;
-    if ((rc = earliest(x, p, &first))) return rc;
+    if ((rc = shoal_rowsrc_earliest(x, p, &first))) return rc;
     if (first == INT64_MAX || first > x->now) {
         a->none = 1;
     } else {

@@ -187,3 +187,34 @@ int shoal_rowsrc_members_explain(exec *x, const shoal_rowsrc_members *m, const c
     *n_lines = n;
     return 0;
 }
+
+/* The earliest event time the statement can see, for the first period of a source:
+ * from the zone map (the whole log's, an earlier bound than the statement's when AS OF
+ * hides events, which only adds empty periods), else by reading every header up to
+ * p->max_seq and p->cut_ts. INT64_MAX when none. */
+int shoal_rowsrc_earliest(exec *x, const plan *p, int64_t *out)
+{
+    int64_t t;
+    int rc = shoal_zone_earliest(x->r, &t, x->err);
+    if (rc == SHOAL_OK) {
+        *out = t;
+        return 0;
+    }
+    if (rc != SHOAL_ENOTFOUND) return rc;
+    shoal_logcur *cur;
+    shoal_rec rec;
+    if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) return rc;
+    t = INT64_MAX;
+    uint64_t k = 0;
+    while ((rc = shoal_logcur_next(cur, &rec, x->err)) == 1 && rec.seq <= p->max_seq) {
+        if (rec.ts < t && rec.ts <= p->cut_ts) t = rec.ts;
+        if ((++k & 1023) == 0 && x->cancel && *x->cancel) {   /* as often as a scan looks */
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            break;
+        }
+    }
+    shoal_logcur_close(cur);
+    if (rc < 0) return rc;
+    *out = t;
+    return 0;
+}

@@ -117,4 +117,8 @@ int shoal_experiment_arm_compile(exec *x, const char *name, int off, int len, co
 void shoal_experiment_arm_eval(exec *x, qval *a, int n, qval *out);
 uint64_t shoal_experiment_hash(const char *salt, size_t salt_len, const char *member, size_t member_len);
 
+/* rowsrc.c: the earliest event time the statement can see (the zone map's, else a
+ * read of every header), INT64_MAX when none; for the sources' first period. */
+int shoal_rowsrc_earliest(exec *x, const plan *p, int64_t *out);
+
 #endif
