@@ -63,33 +63,19 @@ static int compile_def(exec *x, const shoal_stmt *st, act *a)
         const shoal_word *w = d->mode.s ? &d->mode : &d->at_w;
         return shoal_err_set(x->err, SHOAL_ESYNTAX, w->off, w->len, "expected WHERE or end of input but found \"%s\"", w->s);
     }
-    shoal_node *count = shoal_arena_alloc(x->a, sizeof *count);
+    shoal_node *count = shoal_rowsrc_count_node(x, d->types, d->where);
     shoal_item *item = shoal_arena_alloc(x->a, sizeof *item);
     shoal_stmt *q = shoal_arena_alloc(x->a, sizeof *q);
     if (!count || !item || !q) return nomem(x);
-    memset(count, 0, sizeof *count);
     memset(item, 0, sizeof *item);
     memset(q, 0, sizeof *q);
-    count->kind = SHOAL_AST_CALL;
-    count->s = "count";
-    count->n = 5;
-    count->list = d->types;
-    count->filter = d->where;
-    count->off = d->types->head->off;
-    const shoal_node *last = d->where ? d->where : d->types->tail;
-    count->len = last->off + last->len - count->off;
     item->expr = count;
     q->kind = SHOAL_STMT_SELECT;
     q->cols = item;
     q->from = "members";
     q->from_off = st->off;
-    plan *saved_p = x->p, *ip;
-    int64_t saved_now = x->now;
-    rowctx *saved_row = x->row;
-    int rc = shoal_plan_select(x, q, &ip);
-    x->p = saved_p;
-    x->now = saved_now;
-    x->row = saved_row;
+    plan *ip;
+    int rc = shoal_rowsrc_plan_inner(x, q, &ip);
     if (rc) return rc;
     /* the column's aggregate: the plan may hold more, as the count(*) up to now that
      * tells who the members were when now hides later events (p->exist) */

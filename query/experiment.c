@@ -275,14 +275,7 @@ static int compile_def(exec *x, const shoal_stmt *st, const expdef *d, const sho
         q->asof_date = asof->asof_date;
         q->asof_seq = asof->asof_seq;
     }
-    plan *saved_p = x->p;
-    int64_t saved_now = x->now;
-    rowctx *saved_row = x->row;
-    int rc = shoal_plan_select(x, q, out);
-    x->p = saved_p;
-    x->now = saved_now;
-    x->row = saved_row;
-    return rc;
+    return shoal_rowsrc_plan_inner(x, q, out);
 }
 
 int shoal_experiment_create(exec *x, const shoal_stmt *st)
@@ -464,21 +457,7 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
 {
     expstate *s = p->rs_state;
     const expdef *d = &s->d;
-    plan *saved_p = x->p;
-    int64_t saved_now = x->now;
-    int (*saved_on_row)(exec *, const qval *, int, void *) = x->on_row;
-    void *saved_ctx = x->row_ctx;
-    rowctx *saved_row = x->row;
-    x->on_row = member_row;
-    x->row_ctx = s;
-    x->now = s->inner->now;
-    x->p = s->inner;
-    int rc = shoal_exec_select(x, s->inner, NULL);
-    x->p = saved_p;
-    x->now = saved_now;
-    x->on_row = saved_on_row;
-    x->row_ctx = saved_ctx;
-    x->row = saved_row;
+    int rc = shoal_rowsrc_run_inner(x, s->inner, member_row, s);
     if (rc) return rc;
 
     double srm_chi2 = NAN, srm_p = NAN;

@@ -302,29 +302,17 @@ static int evaluate(exec *x, const shoal_flow *fl, int64_t t, int16_t *tier, uin
     if (t < fl->first_ts && !explain) return 0;   /* no member yet */
     shoal_arena *outer = x->a, *a = explain ? outer : shoal_arena_new();
     if (!a) return nomem(x);
-    plan *saved_p = x->p;
-    int64_t saved_now = x->now;
-    int (*saved_on_row)(exec *, const qval *, int, void *) = x->on_row;
-    void *saved_ctx = x->row_ctx;
-    rowctx *saved_row = x->row;
     collect k = {fl, tier, n_members};
     x->a = a;
     int rc = SHOAL_ENOMEM;
     shoal_stmt *q = tiers_query(x, fl, t);
     plan *ip;
     if (q) {
-        x->on_row = collect_row;
-        x->row_ctx = &k;
-        rc = shoal_plan_select(x, q, &ip);
+        rc = shoal_rowsrc_plan_inner(x, q, &ip);
         if (!rc && explain) *explain = ip;
-        else if (!rc) rc = shoal_exec_select(x, ip, NULL);
+        else if (!rc) rc = shoal_rowsrc_run_inner(x, ip, collect_row, &k);
     }
     x->a = outer;
-    x->p = saved_p;
-    x->now = saved_now;
-    x->on_row = saved_on_row;
-    x->row_ctx = saved_ctx;
-    x->row = saved_row;
     if (!explain) shoal_arena_free(a);
     return rc;
 }

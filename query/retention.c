@@ -116,21 +116,12 @@ static int check_words(exec *x, const shoal_stmt *st, ret *r)
 static int compile_def(exec *x, const shoal_stmt *st, ret *r)
 {
     const shoal_retention *d = st->ret;
-    shoal_node *count = shoal_arena_alloc(x->a, sizeof *count);
+    shoal_node *count = shoal_rowsrc_count_node(x, d->types, d->where);
     shoal_item *items = shoal_arena_alloc(x->a, 2 * sizeof *items);
     shoal_stmt *q = shoal_arena_alloc(x->a, sizeof *q);
     if (!count || !items || !q) return nomem(x);
-    memset(count, 0, sizeof *count);
     memset(items, 0, 2 * sizeof *items);
     memset(q, 0, sizeof *q);
-    count->kind = SHOAL_AST_CALL;
-    count->s = "count";
-    count->n = 5;
-    count->list = d->types;
-    count->filter = d->where;
-    count->off = d->types->head->off;
-    const shoal_node *last = d->where ? d->where : d->types->tail;
-    count->len = last->off + last->len - count->off;
     items[0].expr = d->cohort;
     if (!strcasecmp(d->cohort->s, "each")) {
         /* each(join WHERE …): its types and filter, compiled as a count's */
@@ -148,13 +139,8 @@ static int compile_def(exec *x, const shoal_stmt *st, ret *r)
     q->from = "members";
     q->from_off = st->off;
     q->from_len = 0;
-    plan *saved_p = x->p, *ip;
-    int64_t saved_now = x->now;
-    rowctx *saved_row = x->row;
-    int rc = shoal_plan_select(x, q, &ip);
-    x->p = saved_p;
-    x->now = saved_now;
-    x->row = saved_row;
+    plan *ip;
+    int rc = shoal_rowsrc_plan_inner(x, q, &ip);
     if (rc) return rc;
     /* The two columns' aggregates (one when each(…) names the same events as ACTIVE
      * ON), found through the columns: the plan may hold more, as the count(*) up to

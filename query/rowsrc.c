@@ -124,13 +124,7 @@ int shoal_rowsrc_members_plan(exec *x, const shoal_stmt *st, plan *p, const char
     q->where = cond;
     q->asof_date = st->asof_date;
     q->asof_seq = st->asof_seq;
-    plan *saved_p = x->p;
-    int64_t saved_now = x->now;
-    rowctx *saved_row = x->row;
-    rc = shoal_plan_select(x, q, &out->plan);
-    x->p = saved_p;
-    x->now = saved_now;
-    x->row = saved_row;
+    rc = shoal_rowsrc_plan_inner(x, q, &out->plan);
     out->cond = cond;
     return rc;
 }
@@ -147,22 +141,55 @@ static int member_row(exec *x, const qval *c, int n, void *ctx)
 
 int shoal_rowsrc_members_run(exec *x, const shoal_rowsrc_members *m, uint8_t *only)
 {
+    return shoal_rowsrc_run_inner(x, m->plan, member_row, only);
+}
+
+int shoal_rowsrc_plan_inner(exec *x, const shoal_stmt *q, plan **out)
+{
+    plan *saved_p = x->p;
+    int64_t saved_now = x->now;
+    rowctx *saved_row = x->row;
+    int rc = shoal_plan_select(x, q, out);
+    x->p = saved_p;
+    x->now = saved_now;
+    x->row = saved_row;
+    return rc;
+}
+
+int shoal_rowsrc_run_inner(exec *x, plan *ip, int (*on_row)(exec *, const qval *, int, void *), void *ctx)
+{
     plan *saved_p = x->p;
     int64_t saved_now = x->now;
     int (*saved_on_row)(exec *, const qval *, int, void *) = x->on_row;
     void *saved_ctx = x->row_ctx;
     rowctx *saved_row = x->row;
-    x->on_row = member_row;
-    x->row_ctx = only;
-    x->now = m->plan->now;
-    x->p = m->plan;   /* the executor evaluates against x->p */
-    int rc = shoal_exec_select(x, m->plan, NULL);
+    x->on_row = on_row;
+    x->row_ctx = ctx;
+    x->now = ip->now;
+    x->p = ip;   /* the executor evaluates against x->p */
+    int rc = shoal_exec_select(x, ip, NULL);
     x->p = saved_p;
     x->now = saved_now;
     x->on_row = saved_on_row;
     x->row_ctx = saved_ctx;
     x->row = saved_row;
     return rc;
+}
+
+shoal_node *shoal_rowsrc_count_node(exec *x, shoal_nlist *types, shoal_node *where)
+{
+    shoal_node *count = shoal_arena_alloc(x->a, sizeof *count);
+    if (!count) return NULL;
+    memset(count, 0, sizeof *count);
+    count->kind = SHOAL_AST_CALL;
+    count->s = "count";
+    count->n = 5;
+    count->list = types;
+    count->filter = where;
+    count->off = types->head->off;
+    const shoal_node *last = where ? where : types->tail;
+    count->len = last->off + last->len - count->off;
+    return count;
 }
 
 int shoal_rowsrc_members_explain(exec *x, const shoal_rowsrc_members *m, const char *what, char ***lines, int *n_lines)

@@ -67,6 +67,16 @@ typedef struct shoal_rowsrc_members {
     plan *plan;
     const shoal_node *cond;
 } shoal_rowsrc_members;
+/* A statement a source makes for itself (a SELECT over members: a definition's
+ * aggregates, the members a condition keeps) is nested in the outer one: plan_inner
+ * plans it, run_inner runs it with its rows handed to on_row(ctx); both put back the
+ * executor's state the outer statement relies on (its plan, now, row, row sink). */
+int shoal_rowsrc_plan_inner(exec *x, const shoal_stmt *q, plan **out);
+int shoal_rowsrc_run_inner(exec *x, plan *ip, int (*on_row)(exec *, const qval *, int, void *), void *ctx);
+/* count(TYPE, … [WHERE …]) over a definition's ON types and filter (retention's
+ * ACTIVE ON, activity's ON), positioned over them in the definition's text. */
+shoal_node *shoal_rowsrc_count_node(exec *x, shoal_nlist *types, shoal_node *where);
+
 int shoal_rowsrc_members_plan(exec *x, const shoal_stmt *st, plan *p, const char *const *names, int n_names,
                               shoal_rowsrc_members *out);
 int shoal_rowsrc_members_run(exec *x, const shoal_rowsrc_members *m, uint8_t *only);
