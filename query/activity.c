@@ -198,7 +198,6 @@ static int scan(exec *x, const plan *p, const act *a, uint64_t *cal, size_t word
     MDB_cursor *mc = shoal_logcur_mdb(cur);
     MDB_cursor_op op = MDB_FIRST;
     shoal_rec rec;
-    rowctx row = {0}, *saved_row = x->row;
     const magg *g = a->active;
     uint64_t n = 0;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
@@ -210,19 +209,11 @@ static int scan(exec *x, const plan *p, const act *a, uint64_t *cal, size_t word
         uint32_t m = rec.member, t = rec.type;
         if (rec.ts > p->cut_ts || m == 0 || m > p->n_members || t == 0 || t > p->n_types) continue;
         if (g->types && !(g->types[t >> 3] >> (t & 7) & 1)) continue;
-        if (g->filter) {
-            row.rec = &rec;
-            x->row = &row;
-            qval v;
-            shoal_exec_eval(x, g->filter, &v);
-            if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
-            if (v.t == V_NULL || !shoal_val_truthy(&v)) continue;
-        }
+        if (!shoal_exec_holds(x, g->filter, &rec)) continue;
         int64_t d = shoal_plan_local_day(x, rec.ts) - a->d0;
         if (d < 0 || d >= a->n_days) continue;   /* after now */
         cal[(size_t)m * words + (size_t)d / 64] |= (uint64_t)1 << (d & 63);
     }
-    x->row = saved_row;
     x->n_scanned += n;
     shoal_logcur_close(cur);
     return rc < 0 ? rc : 0;

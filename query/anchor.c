@@ -102,7 +102,6 @@ int shoal_anchor_scan(exec *x, plan *p, uint64_t *live)
     MDB_cursor *mc = shoal_logcur_mdb(cur);
     MDB_cursor_op op = MDB_FIRST;
     shoal_rec rec;
-    rowctx row = {0};
     int64_t zr[2] = {lo, hi};
     uint64_t zone_end = 0, n = 0;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
@@ -122,14 +121,7 @@ int shoal_anchor_scan(exec *x, plan *p, uint64_t *live)
             if (a->of_key && (rc = named_member(x, &rec, a->of_key, tomem, n_str, &who)) < 0) break;
             rc = 1;
             if (!who || !an->n[who] || ts < an->i[who] + a->alo || ts >= an->i[who] + a->ahi) continue;
-            if (a->filter) {
-                row.rec = &rec;
-                x->row = &row;
-                qval v;
-                shoal_exec_eval(x, a->filter, &v);
-                if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
-                if (v.t == V_NULL || !shoal_val_truthy(&v)) continue;
-            }
+            if (!shoal_exec_holds(x, a->filter, &rec)) continue;
             if (live) live[m >> 6] |= (uint64_t)1 << (m & 63);
             if ((rc = shoal_exec_magg_add(x, a, m, &rec)) < 0) break;
             rc = 1;

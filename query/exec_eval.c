@@ -449,3 +449,16 @@ int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
         return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: node %d is not evaluated in blocks", e->op);
     }
 }
+
+int shoal_exec_holds(exec *x, const cx *filter, const shoal_rec *rec)
+{
+    if (!filter) return 1;
+    rowctx row = {0}, *saved = x->row;
+    row.rec = rec;
+    x->row = &row;
+    qval v;
+    shoal_exec_eval(x, filter, &v);
+    x->row = saved;
+    if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+    return v.t != V_NULL && shoal_val_truthy(&v);
+}

@@ -342,6 +342,10 @@ int shoal_val_like(const char *s, size_t n, const char *p, size_t pn);
 
 /* exec_eval.c */
 void shoal_exec_eval(exec *x, const cx *e, qval *out);
+/* exec_eval.c: 1 when an event filter (a cx over one record's columns and properties)
+ * holds for rec, 0 when it is false or NULL; no filter holds. For the passes a row
+ * source or anchor.c makes over the log beside the scan's own. */
+int shoal_exec_holds(exec *x, const cx *filter, const shoal_rec *rec);
 
 /* plan.c: time helpers shared with query.c */
 int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *out);

@@ -257,18 +257,6 @@ int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
 
 /* ---------------------------------------------------------------- rows */
 
-static int holds(exec *x, const cx *filter, const shoal_rec *rec)
-{
-    if (!filter) return 1;
-    rowctx row = {0};
-    row.rec = rec;
-    x->row = &row;
-    qval v;
-    shoal_exec_eval(x, filter, &v);
-    if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
-    return v.t != V_NULL && shoal_val_truthy(&v);
-}
-
 static int has_type(const magg *g, uint32_t t) { return !g->types || (g->types[t >> 3] >> (t & 7) & 1); }
 
 /* One pass over the log: each member's first cohort event into first[] (have[] says
@@ -296,16 +284,16 @@ static int scan(exec *x, const plan *p, const ret *r, int64_t *first, uint8_t *h
         uint32_t m = rec.member, t = rec.type;
         if (rec.ts > p->cut_ts || m == 0 || m > n_members || t == 0 || t > n_types) continue;
         if (starts) {
-            if (has_type(r->cohort, t) && holds(x, r->cohort->filter, &rec)) {
+            if (has_type(r->cohort, t) && shoal_exec_holds(x, r->cohort->filter, &rec)) {
                 int64_t q = period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, rec.ts)));
                 if (q >= 0 && q < r->n_periods) starts[(size_t)m * words + (size_t)q / 64] |= (uint64_t)1 << (q & 63);
                 have[m] = 1;
             }
-        } else if (has_type(r->cohort, t) && (!have[m] || rec.ts < first[m]) && holds(x, r->cohort->filter, &rec)) {
+        } else if (has_type(r->cohort, t) && (!have[m] || rec.ts < first[m]) && shoal_exec_holds(x, r->cohort->filter, &rec)) {
             first[m] = rec.ts;
             have[m] = 1;
         }
-        if (has_type(r->active, t) && holds(x, r->active->filter, &rec)) {
+        if (has_type(r->active, t) && shoal_exec_holds(x, r->active->filter, &rec)) {
             int64_t q = period_index(r, shoal_per_of(r->unit, shoal_plan_local_day(x, rec.ts)));
             if (q < 0 || q >= r->n_periods) continue;   /* after now */
             if (bytes) {
