@@ -24,7 +24,6 @@
 #include "rowsrc.h"
 #include "scan.h"
 
-#define CANCEL_EVERY 65536
 /* The calendar (members × days bits) is refused past this: a clear error beats an
  * allocation that swaps. */
 #define MAX_BYTES ((size_t)1 << 30)

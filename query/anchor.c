@@ -16,7 +16,6 @@
 #include "plan.h"
 #include "scan.h"
 
-#define CANCEL_EVERY 65536
 
 void shoal_anchor_bind(plan *p)
 {

@@ -15,11 +15,6 @@
 #include "plan.h"
 #include "scan.h"
 
-/* How often long loops look at the cancel flag: a power of two. A record costs some
- * 15 ns, but one with a heavy WHERE (an IN list of thousands) costs microseconds, and
- * every 65536 records was then seconds between looks; a look is one load. */
-#define CANCEL_EVERY 1024
-
 static inline void prop_val(const shoal_rprop *rp, qval *out)
 {
     switch (rp->kind) {

@@ -42,6 +42,12 @@ enum {
 
 typedef struct cx cx;
 typedef struct exec exec;
+/* How often long loops (the scan, a row source's passes over the log and over the
+ * members) look at the cancel flag: a power of two. A record costs some 15 ns, but one
+ * with a heavy filter (an IN list of thousands) costs microseconds, and every 65536
+ * records was then seconds between looks; a look is one load. */
+#define CANCEL_EVERY 1024
+
 typedef struct rowctx rowctx;
 
 typedef void (*func_eval)(exec *x, qval *args, int n, qval *out);

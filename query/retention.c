@@ -28,7 +28,6 @@
 #include "rowsrc.h"
 #include "scan.h"
 
-#define CANCEL_EVERY 65536
 /* The per-member activity cells, members × periods, and the cohort × k matrix are
  * refused past this (PER DAY over decades of a big community): a clear error beats an
  * allocation that swaps. */

@@ -235,7 +235,7 @@ int shoal_rowsrc_earliest(exec *x, const plan *p, int64_t *out)
     uint64_t k = 0;
     while ((rc = shoal_logcur_next(cur, &rec, x->err)) == 1 && rec.seq <= p->max_seq) {
         if (rec.ts < t && rec.ts <= p->cut_ts) t = rec.ts;
-        if ((++k & 1023) == 0 && x->cancel && *x->cancel) {   /* as often as a scan looks */
+        if ((++k & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             break;
         }
