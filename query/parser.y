@@ -66,6 +66,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
     shoal_stmt *stmt;
     shoal_item *item;
     shoal_retention *ret;
+    shoal_cte *cte;
 }
 
 %token <tok> IDENT "name" STRING "string" INT "integer" NUM "number" TSLIT "date"
@@ -76,6 +77,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %token <tok> OFFSET "OFFSET" OR "OR" ORDER "ORDER" PER "PER" SELECT "SELECT" SET "SET" SHOW "SHOW"
 %token <tok> THEN "THEN" TRUE_ "TRUE" WHEN "WHEN" WHERE "WHERE" WITHIN "WITHIN"
 %token <tok> LE "<=" GE ">=" NE "!="
+%token <tok> WITH "WITH"
 
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
 %type <list> expr_list when_list type_list
@@ -83,7 +85,11 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %type <stmt> stmt select create
 %type <item> items item group_opt group_list order_opt order_list order_item tiers tier arms arm metrics metric
 %type <ret> ret_opts
+%type <stmt> subselect
+%type <cte> ctes
 
+%precedence LOWER_THAN_AS
+%precedence AS
 %precedence LOWER_THAN_DURING
 %precedence DURING
 %left OR
@@ -112,6 +118,10 @@ opt_stmt:
 stmt:
     select                              { $$ = $1; }
   | EXPLAIN select                      { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN, @$)); $$->inner = $2; }
+    /* WITH name AS (SELECT …), … SELECT … */
+  | WITH ctes select                    { $$ = $3; $$->with = $2; $$->off = @$.off; $$->len = @$.len; }
+  | EXPLAIN WITH ctes select            { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN, @$)); $$->inner = $4;
+                                          $4->with = $3; $4->off = @2.off; $4->len = @4.off + @4.len - @2.off; }
     /* EXPLAIN MEMBER 'm-77' IN core_creator: MEMBER is a word, checked by query.c. */
   | EXPLAIN IDENT STRING IN IDENT asof_opt
                                         { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN_MEMBER, @$));
@@ -309,6 +319,26 @@ source:
     IDENT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
   | IDENT '(' IDENT ')'                 { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
                                           $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len; }
+    /* FROM (SELECT …) [AS] t: a derived table, named "subquery" when unnamed */
+    /* (SELECT …) AS takes AS for a name: FROM (SELECT …) t AS OF '…' */
+  | '(' subselect ')' %prec LOWER_THAN_AS
+                                        { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, "subquery", 8, @$)); $$->sub = $2; }
+  | '(' subselect ')' IDENT             { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $4.s, $4.n, @$)); $$->sub = $2; $$->i = 1; }
+  | '(' subselect ')' AS IDENT          { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $5.s, $5.n, @$)); $$->sub = $2; $$->i = 1; }
+    ;
+
+    /* a SELECT in parentheses: a derived table, a WITH query, a subquery */
+subselect:
+    select                              { $$ = $1; }
+  | WITH ctes select                    { $$ = $3; $$->with = $2; $$->off = @$.off; $$->len = @$.len; }
+    ;
+
+ctes:
+    IDENT AS '(' subselect ')'          { CK($$ = shoal_arena_alloc(ctx->arena, sizeof *$$)); memset($$, 0, sizeof *$$);
+                                          $$->name = $1.s; $$->name_off = @1.off; $$->name_len = @1.len; $$->q = $4; }
+  | ctes ',' IDENT AS '(' subselect ')' { shoal_cte *c; CK(c = shoal_arena_alloc(ctx->arena, sizeof *c)); memset(c, 0, sizeof *c);
+                                          c->name = $3.s; c->name_off = @3.off; c->name_len = @3.len; c->q = $6;
+                                          shoal_cte *t = $1; while (t->next) t = t->next; t->next = c; $$ = $1; }
     ;
 
 set_value:
@@ -326,6 +356,7 @@ select:
             $$->cols = $2;
             $$->from = $4->s; $$->from_off = $4->off; $$->from_len = $4->len;
             $$->from_arg = $4->s2; $$->from_arg_off = $4->s2_off; $$->from_arg_len = $4->s2_len;
+            $$->from_sub = $4->sub; $$->from_alias = (int)$4->i;
             if ($<node>5) { $$->per = $<node>5->s; $$->per_off = $<node>5->off; $$->per_len = $<node>5->len; }
             $$->where = $<node>w;
             $$->during = $7;
@@ -451,6 +482,9 @@ pred:
   | aexpr IN '(' expr_list ')'          { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_IN, $1, @$)); $$->list = $4; }
   | aexpr NOT IN '(' expr_list ')'      { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_IN, $1, @$)); $$->list = $5;
                                           $$->flags |= SHOAL_AST_F_NOT; }
+  | aexpr IN '(' subselect ')'          { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_INSUB, $1, @$)); $$->sub = $4; }
+  | aexpr NOT IN '(' subselect ')'      { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_INSUB, $1, @$)); $$->sub = $5;
+                                          $$->flags |= SHOAL_AST_F_NOT; }
   | aexpr IN IDENT                      { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_INLAYER, $1, @$));
                                           $$->s = $3.s; $$->n = $3.n; $$->s2_off = @3.off; $$->s2_len = @3.len; }
   | aexpr NOT IN IDENT                  { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_INLAYER, $1, @$));
@@ -490,6 +524,7 @@ primary:
   | INT IDENT                           { CK($$ = shoal_ast_str(ctx, SHOAL_AST_DURATION, $2.s, $2.n, @$)); $$->i = $1.i;
                                           $$->s2_off = @2.off; $$->s2_len = @2.len; }
   | '(' expr ')'                        { $$ = $2; }
+  | '(' subselect ')'                   { CK($$ = shoal_ast_node(ctx, SHOAL_AST_SUBQ, @$)); $$->sub = $2; }
   | call %prec LOWER_THAN_DURING        { $$ = $1; }
   | call DURING window                  { $$ = $1; $$->win = $3; $$->len = @$.len; }
     /* count(post) WITHIN 7 DAYS AFTER first(join): AFTER and BEFORE are words (checked by
@@ -649,6 +684,8 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, sho
     if (n_expr >= 5) names[k++] = "an expression";
     for (int i = 0; i < n; i++) {
         if (n_expr >= 5 && starts_expr(exp[i])) continue;
+        /* where an expression may come, so may a subquery: "an expression" says it */
+        if (n_expr >= 5 && (exp[i] == YYSYMBOL_SELECT || exp[i] == YYSYMBOL_WITH)) continue;
         if (n_expr < 5 && n_other > 0 && (continues_expr(exp[i]) || starts_expr(exp[i]))) continue;
         if (exp[i] == YYSYMBOL_YYEOF) { has_eof = 1; continue; }
         names[k++] = token_name(exp[i], bufs[i], sizeof bufs[i]);
@@ -656,7 +693,7 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, sho
     if (has_eof) names[k++] = "end of input";
 
     char msg[256];
-    if (k == 0 || k > 9) {
+    if (k == 0 || k > 10) {
         snprintf(msg, sizeof msg, "unexpected %s", found);
     } else {
         size_t off = (size_t)snprintf(msg, sizeof msg, "expected ");
