@@ -1824,6 +1824,8 @@ static int plan_select(exec *x, const shoal_stmt *st, plan **out)
                     p->tl[k++] = (uint32_t)i;
             }
     }
+    /* SELECT a, b FROM (SELECT …): the subquery's plan, its columns named as here */
+    if (p->rsrc == &shoal_subq_source && shoal_subq_flatten(x, p, out)) return SHOAL_OK;
     *out = p;
     return SHOAL_OK;
 }

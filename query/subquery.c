@@ -472,6 +472,22 @@ static int subq_explain(exec *x, const plan *p, char ***lines, int *n_lines)
 
 const shoal_rowsrc shoal_subq_source = {"subquery", subq_plan, subq_rows, subq_explain};
 
+int shoal_subq_flatten(exec *x, plan *p, plan **out)
+{
+    const subq_src *s = p->rs_state;
+    plan *ip = s->ip;
+    if (s->unit || p->where || p->grouped || p->having || p->n_order || p->limit >= 0 || p->offset || p->n_subs ||
+        p->n_cols != ip->n_cols)
+        return 0;
+    for (int i = 0; i < p->n_cols; i++)
+        if (p->cols[i]->op != X_SRCCOL || p->cols[i]->slot != i) return 0;
+    ip->names = p->names;
+    *out = ip;
+    x->p = ip;   /* the executor evaluates against the plan last made */
+    x->now = ip->now;
+    return 1;
+}
+
 /* ---------------------------------------------------------------- PER over members */
 
 /* A select item's name, as the planner gives it (plan.c's item_name). */

@@ -47,6 +47,10 @@ int shoal_subq_later(exec *x, const char *name);
 /* SELECT … FROM members|tiers(name) PER unit …: the statement evaluated for each
  * period (planned as a SELECT over the per-period rows of its inner SELECT). */
 int shoal_subq_per_select(exec *x, const shoal_stmt *st, plan **out);
+/* p, a SELECT over a subquery that only passes its rows on (the same columns in the
+ * same order, nothing filtered, grouped, sorted or cut): 1 with *out the subquery's
+ * own plan, its columns named as p's, so that it runs as if written alone; else 0. */
+int shoal_subq_flatten(exec *x, plan *p, plan **out);
 /* Plans n's SELECT (a SUBQ or INSUB node of statement st, planned as p) for the outer
  * plan p: the inner plan, with p and st in sight as the outer statement. */
 int shoal_subq_plan_expr(exec *x, const shoal_stmt *st, plan *p, const shoal_node *n, plan **ip);
