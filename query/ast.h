@@ -222,6 +222,8 @@ struct shoal_stmt {
     /* FROM (SELECT …) [AS] t: the derived table (from is then t, or "subquery") */
     shoal_stmt *from_sub;
     int from_alias;            /* 1 when the derived table is named */
+    const char *alias;         /* FROM x [AS] alias: its name (t.column), else NULL */
+    int alias_off, alias_len;
 };
 
 /* What the parser needs: the arena everything goes into, the first error, and the

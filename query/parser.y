@@ -87,6 +87,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %type <ret> ret_opts
 %type <stmt> subselect
 %type <cte> ctes
+%type <node> src_as
 
 %precedence LOWER_THAN_AS
 %precedence AS
@@ -316,15 +317,25 @@ tier:
     ;
 
 source:
-    IDENT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
+    IDENT src_as                        { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); $$->b = $2; }
   | IDENT '(' IDENT ')'                 { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
                                           $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len; }
     /* FROM (SELECT …) [AS] t: a derived table, named "subquery" when unnamed */
-    /* (SELECT …) AS takes AS for a name: FROM (SELECT …) t AS OF '…' */
-  | '(' subselect ')' %prec LOWER_THAN_AS
-                                        { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, "subquery", 8, @$)); $$->sub = $2; }
-  | '(' subselect ')' IDENT             { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $4.s, $4.n, @$)); $$->sub = $2; $$->i = 1; }
-  | '(' subselect ')' AS IDENT          { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $5.s, $5.n, @$)); $$->sub = $2; $$->i = 1; }
+  | '(' subselect ')' src_as            { shoal_node *al = $4 && $4->kind == SHOAL_AST_NAME ? $4 : NULL;
+                                          CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, al ? al->s : "subquery", al ? al->n : 8, loc_of(@1, @3)));
+                                          $$->sub = $2; $$->i = al != NULL; $$->b = $4; }
+    ;
+
+    /* what may follow a source's name: [AS] alias, or the statement's AS OF when nothing
+     * else comes between (AS after a name is taken for either) */
+src_as:
+    %empty %prec LOWER_THAN_AS          { $$ = NULL; }
+  | IDENT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
+  | AS IDENT                            { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $2.s, $2.n, @2)); }
+  | AS OF datelit                       { CK($$ = shoal_ast_node(ctx, SHOAL_AST_NULL, @$)); $$->a = $3; }
+  | AS OF IDENT INT                     { CK($$ = shoal_ast_node(ctx, SHOAL_AST_NULL, @$));
+                                          CK($$->a = shoal_ast_node(ctx, SHOAL_AST_INT, @4)); $$->a->i = $4.i;
+                                          $$->a->s = $3.s; $$->a->s2_off = @3.off; $$->a->s2_len = @3.len; }
     ;
 
     /* a SELECT in parentheses: a derived table, a WITH query, a subquery */
@@ -357,6 +368,19 @@ select:
             $$->from = $4->s; $$->from_off = $4->off; $$->from_len = $4->len;
             $$->from_arg = $4->s2; $$->from_arg_off = $4->s2_off; $$->from_arg_len = $4->s2_len;
             $$->from_sub = $4->sub; $$->from_alias = (int)$4->i;
+            if ($4->b && $4->b->kind == SHOAL_AST_NAME) {
+                $$->alias = $4->b->s; $$->alias_off = $4->b->off; $$->alias_len = $4->b->len;
+            } else if ($4->b) {
+                /* FROM x AS OF …: the statement's AS OF, when no clause follows it */
+                if ($<node>5 || $<node>w || $7 || $8 || $<node>9 || $10 || $11 || $<node>12) {
+                    shoal_err_set(ctx->err, SHOAL_ESYNTAX, $4->b->off, $4->b->len, "%s",
+                                  "AS OF comes last in a SELECT, after its other clauses");
+                    YYERROR;
+                }
+                shoal_node *a = $4->b->a;
+                if (a->kind == SHOAL_AST_INT) $$->asof_seq = a; else $$->asof_date = a;
+                $$->asof_off = $4->b->off; $$->asof_len = $4->b->len;
+            }
             if ($<node>5) { $$->per = $<node>5->s; $$->per_off = $<node>5->off; $$->per_len = $<node>5->len; }
             $$->where = $<node>w;
             $$->during = $7;

@@ -173,8 +173,12 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
     } else if (!strcasecmp(word, "last_year")) {
         out->lo = day_start(x, shoal_cal_days_from_civil(y - 1, 1, 1));
         out->hi = day_start(x, shoal_cal_days_from_civil(y, 1, 1));
-    } else if (!strcasecmp(word, "period") && x->per_value) {
-        *out = x->per_range;   /* one period of a statement PER DAY|WEEK|MONTH (subquery.c) */
+    } else if (!strcasecmp(word, "period")) {
+        /* one period of a statement PER DAY|WEEK|MONTH (subquery.c) */
+        if (!x->per_value)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->word_off, w->word_len, "%s",
+                                 "the window period is a period of a statement PER DAY, WEEK or MONTH");
+        *out = x->per_range;
     } else {
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->word_off, w->word_len,
                              "unknown window \"%s\" (expected today, yesterday, this_week, last_week, "
@@ -1297,7 +1301,8 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
     case SHOAL_AST_DOT:
         /* t.column: a column of this statement's source named t (FROM (SELECT …) t, a
          * WITH query, events, members) */
-        if (c->st->from && !strcasecmp(n->s, c->st->from) && (c->p->src == SRC_ROWS || !c->st->from_arg)) {
+        if (c->st->from && (!strcasecmp(n->s, c->st->from) || (c->st->alias && !strcasecmp(n->s, c->st->alias))) &&
+            (c->p->src == SRC_ROWS || !c->st->from_arg)) {
             shoal_node *t = zalloc(c->x, sizeof *t);
             if (!t) return NULL;
             t->kind = SHOAL_AST_NAME;
@@ -1338,7 +1343,7 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         e->sub = op;
         if (op >= SHOAL_OP_EQ) {
             /* Compile the column side first so the other side can be read in its terms. */
-            if (n->b->kind == SHOAL_AST_NAME && n->a->kind != SHOAL_AST_NAME) {
+            if (n->b->kind == SHOAL_AST_NAME && n->a->kind != SHOAL_AST_NAME && n->a->kind != SHOAL_AST_DOT) {
                 if (!(e->b = compile(c, n->b, mode)) || !(e->a = compile_against(c, e->b, n->a, mode))) return NULL;
             } else {
                 if (!(e->a = compile(c, n->a, mode)) || !(e->b = compile_against(c, e->a, n->b, mode))) return NULL;
@@ -1426,7 +1431,9 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
     case SHOAL_AST_SUBQ:
     case SHOAL_AST_INSUB: {
         /* run before the statement, then a constant or a set (subquery.c) */
-        if (c->layers)
+        /* a layer's or tiers' condition: compiled in place (c->layers) or checked at CREATE
+         * (shoal_plan_layer_check, over members without FROM) */
+        if (c->layers || (!c->st->from && c->p->src == SRC_MEMBERS))
             return fail(c, n->off, n->len, "%s", "a layer's or tiers' condition cannot hold a subquery yet");
         plan *ip;
         if (shoal_subq_plan_expr(c->x, c->st, c->p, n, &ip)) return NULL;
@@ -1531,6 +1538,7 @@ static const char *item_name(cctx *c, const shoal_item *it)
     if (it->alias) return it->alias;
     const shoal_node *n = it->expr;
     if (n->kind == SHOAL_AST_NAME) return n->s;
+    if (n->kind == SHOAL_AST_DOT) return n->s2;   /* t.column: column */
     char *s = shoal_arena_strndup(c->x->a, c->x->src + n->off, (size_t)n->len);
     return s ? s : "?";
 }

@@ -95,6 +95,21 @@ typedef struct subq_src {
     int internal;                /* shoal_subq_per_select's own: the columns are #1, #2, … */
 } subq_src;
 
+/* q with the AS OF of the statement around it (st), unless it has its own: a
+ * statement's AS OF holds for all it reads. */
+static const shoal_stmt *with_asof(exec *x, const shoal_stmt *q, const shoal_stmt *st)
+{
+    if (q->asof_date || q->asof_seq || (!st->asof_date && !st->asof_seq)) return q;
+    shoal_stmt *c = zalloc(x, sizeof *c);
+    if (!c) return NULL;
+    *c = *q;
+    c->asof_date = st->asof_date;
+    c->asof_seq = st->asof_seq;
+    c->asof_off = st->asof_off;
+    c->asof_len = st->asof_len;
+    return c;
+}
+
 /* Plans q with the WITH queries of scope in sight and no outer statement. */
 static int plan_in_scope(exec *x, const shoal_stmt *q, const shoal_scope *scope, plan **out)
 {
@@ -244,7 +259,8 @@ static int subq_plan(exec *x, const shoal_stmt *st, plan *p)
         int64_t per = s->p_first <= s->p_last ? s->p_last : shoal_per_of(s->unit, shoal_plan_local_day(x, x->now));
         rc = plan_period(x, s, per, &s->ip);
     } else {
-        rc = plan_in_scope(x, s->q, s->scope, &s->ip);
+        const shoal_stmt *q = with_asof(x, s->q, st);
+        rc = q ? plan_in_scope(x, q, s->scope, &s->ip) : SHOAL_ENOMEM;
     }
     if (rc) return rc;
     const plan *ip = s->ip;
@@ -497,6 +513,7 @@ static const char *item_name(exec *x, const shoal_item *it)
     const shoal_node *n = it->expr;
     if (n->kind == SHOAL_AST_STAR) return "member";
     if (n->kind == SHOAL_AST_NAME) return n->s;
+    if (n->kind == SHOAL_AST_DOT) return n->s2;
     char *s = shoal_arena_strndup(x->a, x->src + n->off, (size_t)n->len);
     return s ? s : "?";
 }
@@ -596,7 +613,8 @@ int shoal_subq_plan_expr(exec *x, const shoal_stmt *st, plan *p, const shoal_nod
     shoal_outer o = {st, p, x->outer};
     const shoal_outer *saved = x->outer;
     x->outer = &o;
-    int rc = shoal_rowsrc_plan_inner(x, n->sub, ip);
+    const shoal_stmt *q = with_asof(x, n->sub, st);
+    int rc = q ? shoal_rowsrc_plan_inner(x, q, ip) : SHOAL_ENOMEM;
     x->outer = saved;
     return rc;
 }
@@ -619,7 +637,8 @@ int shoal_subq_outer_name(exec *x, const char *alias, const char *name)
 {
     for (const shoal_outer *o = x->outer; o; o = o->up) {
         if (alias) {
-            if (o->st->from && !strcasecmp(alias, o->st->from)) return 1;
+            if ((o->st->from && !strcasecmp(alias, o->st->from)) || (o->st->alias && !strcasecmp(alias, o->st->alias)))
+                return 1;
             continue;
         }
         if (o->p->src == SRC_ROWS)
