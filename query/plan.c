@@ -1132,8 +1132,40 @@ static cx *compile_foreign(cctx *c, const shoal_node *pred, const char *text, co
 static cx *compile_layer(cctx *c, const shoal_node *n, int mode)
 {
     exec *x = c->x;
-    if (mode != M_MEMBER)
-        return fail(c, n->off, n->len, "%s", "member IN layer is a condition over members (FROM members)");
+    if (mode != M_MEMBER && !c->layers) {
+        /* over rows that name members (events, a subquery's member column): the members
+         * the layer holds, as member IN (SELECT member FROM members WHERE member IN layer),
+         * a set made once before the statement runs (subquery.c) */
+        cx *m = compile(c, n->a, mode);
+        if (!m) return NULL;
+        if (m->rt != V_ID || m->rns != SHOAL_NS_MEMBER)
+            return fail(c, n->a->off, n->a->len, "%s", "only member can be IN a layer");
+        shoal_stmt *q = zalloc(x, sizeof *q);
+        shoal_item *it = zalloc(x, sizeof *it);
+        shoal_node *col = zalloc(x, sizeof *col), *in = zalloc(x, sizeof *in), *sub = zalloc(x, sizeof *sub);
+        if (!q || !it || !col || !in || !sub) return NULL;
+        col->kind = SHOAL_AST_NAME;
+        col->s = "member";
+        col->n = 6;
+        col->off = n->a->off;
+        col->len = n->a->len;
+        *in = *n;
+        in->a = col;
+        in->flags &= ~(unsigned)SHOAL_AST_F_NOT;
+        it->expr = col;
+        q->kind = SHOAL_STMT_SELECT;
+        q->off = n->off;
+        q->len = n->len;
+        q->cols = it;
+        q->from = "members";
+        q->from_off = n->off;
+        q->from_len = n->len;
+        q->where = in;
+        *sub = *n;
+        sub->kind = SHOAL_AST_INSUB;
+        sub->sub = q;
+        return compile(c, sub, mode);
+    }
     if (n->a->kind != SHOAL_AST_NAME || strcasecmp(n->a->s, "member"))
         return fail(c, n->a->off, n->a->len, "%s", "only member can be IN a layer");
     if (c->layers >= MAX_LAYER_DEPTH)

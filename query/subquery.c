@@ -696,7 +696,7 @@ static cx *const_cx(exec *x, const cx *at, qval v)
  * "not found" NULL, as in SQL. */
 static int make_set(exec *x, cx *e, const values *k)
 {
-    int has_null = 0, ids = e->a->rt == V_ID && (e->a->op == X_MEMBER || e->a->op == X_TYPE || e->a->op == X_GROUP);
+    int has_null = 0, ids = e->a->rt == V_ID;   /* x's ids are of namespace rns */
     for (size_t i = 0; i < k->n; i++) {
         if (k->v[i].t == V_NULL) has_null = 1;
         else if (k->v[i].t != V_ID || k->v[i].ns != e->a->rns) ids = 0;

@@ -86,6 +86,15 @@ same compose-values-in-items \
     "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM members) AS members, (SELECT min(ts) FROM events WHERE type = join) AS first_join" \
     "SELECT count(*), count(DISTINCT member), (SELECT min(ts) FROM ev WHERE type = 'join') FROM ev"
 
+# member IN layer over rows that are not members': the layer's members as a set.
+"$SHOAL" query "CREATE LAYER writers AS count(post) >= 20" >/dev/null 2>&1 || fail compose-layer-create
+same compose-layer-over-events \
+    "SELECT type, count(*) FROM events WHERE member IN writers GROUP BY type ORDER BY type" \
+    "SELECT type, count(*) FROM ev WHERE member IN (SELECT member FROM ev WHERE type = 'post' GROUP BY member HAVING count(*) >= 20) GROUP BY type ORDER BY type"
+same compose-layer-over-derived \
+    "SELECT comments, count(*) FROM (SELECT member, count(comment) AS comments FROM members) AS t WHERE member NOT IN writers GROUP BY comments ORDER BY comments DESC LIMIT 5" \
+    "SELECT c, count(*) FROM (SELECT member, sum(type = 'comment') AS c FROM ev GROUP BY member HAVING sum(type = 'post') < 20) GROUP BY c ORDER BY c DESC LIMIT 5"
+
 # ---------------------------------------------------------------- PER
 
 # Core creators per month, empty months present as zeros (no event before July 2024).
