@@ -322,7 +322,7 @@ typedef struct pusher {
 static int push_row(exec *x, const qval *cols, int n, void *ctx)
 {
     pusher *k = ctx;
-    if (k->full) return 0;
+    if (k->full) return 1;   /* no more: the inner SELECT stops as at a LIMIT */
     if (n + k->off != k->n)
         return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a subquery's row has %d columns, not %d", n,
                              k->n - k->off);
@@ -352,6 +352,7 @@ static int push_row(exec *x, const qval *cols, int n, void *ctx)
     x->a = k->a;
     int rc = shoal_exec_sink_push(k->sink, k->vals);
     k->full = shoal_exec_sink_full(k->sink);
+    if (!rc && k->full) rc = 1;
     x->p = ip;
     x->now = inow;
     x->row = irow;
