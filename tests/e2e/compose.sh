@@ -63,6 +63,14 @@ same compose-pass-through \
     "$NOW WITH cc AS (SELECT member, count(essence) AS essence FROM members WHERE count(essence) >= 5 ORDER BY member) SELECT * FROM cc" \
     "SELECT member, count(*) FROM ev WHERE type = 'essence' GROUP BY member HAVING count(*) >= 5 ORDER BY member"
 
+# LIMIT and OFFSET outside stop the subquery early (as a LIMIT inside would): same rows.
+same compose-limit-outside \
+    "SELECT seq, member FROM (SELECT seq, member, type FROM events WHERE type = post) AS p LIMIT 5 OFFSET 2" \
+    "SELECT seq, member FROM ev WHERE type = 'post' ORDER BY seq LIMIT 5 OFFSET 2"
+same compose-nested-three \
+    "SELECT count(*) AS n, max(k) AS most FROM (SELECT member, n AS k FROM (SELECT member, count(*) AS n FROM events GROUP BY member) AS a WHERE n > 30) AS b" \
+    "SELECT count(*), max(n) FROM (SELECT member, count(*) AS n FROM ev GROUP BY member HAVING n > 30)"
+
 # ---------------------------------------------------------------- IN (SELECT …), values
 
 same compose-in-members \
