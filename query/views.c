@@ -292,6 +292,8 @@ static int create_firstlast(exec *x, const shoal_stmt *st, shoal_viewdef *def)
             return sem(x, e->off, e->len, "a first/last view keeps first(TYPE, … [WHERE …]) and last(…)");
         if (e->win)
             return sem(x, e->win->off, e->win->len, "a first/last view keeps the whole log: give the window in the query, not here");
+        if (e->flags & SHOAL_AST_F_STAR)
+            return sem(x, e->off, e->len, "first() and last() over members take event types: last(post, comment)");
         shoal_vseries s;
         int fn;
         if (series_of(x, e, &s, &fn)) return -1;
