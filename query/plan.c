@@ -1804,7 +1804,10 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
             rc |= add_line(x, lines, &n, &cap,
                            "views: every per-member aggregate is read from a view; rise takes out the log's events "
                            "from %s on (zone map)", a);
-        } else if (p->from_views)
+        } else if (p->from_views && p->n_anchored)
+            rc |= add_line(x, lines, &n, &cap, "views: every per-member aggregate is read from a view but the %d over "
+                           "anchored windows, read by one pass over the log once the anchors are known", p->n_anchored);
+        else if (p->from_views)
             rc |= add_line(x, lines, &n, &cap, "views: every per-member aggregate is read from a view, no log scan");
         else
             rc |= add_line(x, lines, &n, &cap, "scan log: seq 1..%" PRIu64 " (%" PRIu64 " records), one pass, %s",
@@ -1847,7 +1850,10 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
                 if (g->t_lo == INT64_MIN) snprintf(w, sizeof w, ", score %s at %s", g->vname, a);
                 else snprintf(w, sizeof w, ", score %s at %s minus at %s", g->vname, a, b);
             }
-            if (g->anchor)
+            if (g->anchor && p->from_views)
+                snprintf(w, sizeof w, " in its window from #%d, read from the log once #%d is read from its view",
+                         g->anchor, g->anchor);
+            else if (g->anchor)
                 snprintf(w, sizeof w, " in its window from #%d, read by a second pass over the log once #%d is known",
                          g->anchor, g->anchor);
             if (g->types) type_names(x, g->types, p->n_types, tl, sizeof tl);

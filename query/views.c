@@ -1046,7 +1046,7 @@ static int scan_ranges(exec *x, plan *p)
     int k = 0;
     for (int i = 0; i < p->n_maggs; i++) {
         const magg *g = &p->maggs[i];
-        if (g->src == MG_VIEW) continue;
+        if (g->src == MG_VIEW || g->anchor) continue;   /* anchored: anchor.c's pass */
         if (!g->has_win) return 0;
         k += g->src == MG_EDGE ? 2 : 1;
     }
@@ -1057,6 +1057,7 @@ static int scan_ranges(exec *x, plan *p)
         const magg *g = &p->maggs[i];
         int64_t r[4];
         int k2 = 0;
+        if (g->anchor) continue;
         if (g->src == MG_SCAN) {
             r[k2++] = g->win.lo, r[k2++] = p->cut_ts != INT64_MAX && p->cut_ts + 1 < g->win.hi ? p->cut_ts + 1 : g->win.hi;
         } else if (g->src == MG_EDGE) {
@@ -1182,6 +1183,10 @@ int shoal_views_plan(exec *x, plan *p)
     for (int i = 0; i < p->n_maggs; i++) {
         magg *g = &p->maggs[i];
         g->src = MG_SCAN;
+        /* A window anchored on the member's event is read by anchor.c's pass over the
+         * log once the anchors are known, not by the scan: when views answer the
+         * anchors (a first/last view) and the rest, that pass is the only one. */
+        if (g->anchor) continue;
         if (g->fn == F_SCORE) {
             shoal_viewinfo vi;
             int k = shoal_views_score(x, g->vname, &vi);
