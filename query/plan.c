@@ -951,9 +951,28 @@ static cx *compile_arm(cctx *c, const shoal_node *n, int mode)
     return e;
 }
 
+/* lifecycle_state(activity, WEEK [, n]): the member's state, from the activity's
+ * definition (activity.c); its one argument at run time is the member. */
+static cx *compile_lifecycle_state(cctx *c, const shoal_node *n, int mode)
+{
+    if (c->p->src != SRC_MEMBERS || mode == M_EVENT || mode == M_POST)
+        return fail(c, n->off, n->len, "%s", "lifecycle_state() is a member's: use it over members (FROM members, layers, tiers)");
+    cx *e = newx(c, X_FUNC, n);
+    if (!e) return NULL;
+    if (shoal_lifecycle_state_compile(c->x, n, &e->ctx)) return NULL;
+    e->n = 1;
+    if (!(e->v = zalloc(c->x, sizeof(cx *))) || !(e->v[0] = newx(c, X_MEMBER, n))) return NULL;
+    e->v[0]->rt = V_ID;
+    e->v[0]->rns = SHOAL_NS_MEMBER;
+    e->fn = shoal_lifecycle_state_eval;
+    e->rt = V_STR;
+    return e;
+}
+
 static cx *compile_call(cctx *c, const shoal_node *n, int mode)
 {
     if (!strcasecmp(n->s, "arm")) return compile_arm(c, n, mode);
+    if (!strcasecmp(n->s, "lifecycle_state")) return compile_lifecycle_state(c, n, mode);
     const func *f = shoal_func_find(n->s);
     if (!f) return fail(c, n->off, (int)strlen(n->s), "unknown function \"%s\"", n->s);
     int nargs = n->list ? n->list->n : 0;
