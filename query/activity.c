@@ -37,11 +37,12 @@ typedef struct act {
     int64_t p_lo, p_hi;    /* the periods shown (DURING) */
     int none;              /* no event by now */
     int lifecycle;         /* FROM lifecycle(name) (SRC_LIFECYCLE), stickiness(name) (SRC_STICKINESS), else 0 */
+    int64_t churn;         /* FROM lifecycle(name, n): churned after n idle periods; 0 without */
     shoal_rowsrc_members members;   /* WHERE's conditions on members: only those members count */
 } act;
 
 static const char *const cols[] = {"period", "active", "dau", "wau", "mau", "stickiness"};
-static const char *const lc_cols[] = {"period", "active", "new", "returning", "resurrecting", "dormant"};
+static const char *const lc_cols[] = {"period", "active", "new", "returning", "resurrecting", "dormant", "churned"};
 static const char *const st_cols[] = {"period", "days", "members"};
 enum { SRC_ACTIVITY = 0, SRC_LIFECYCLE, SRC_STICKINESS };
 static const char *const src_words[] = {"activity", "lifecycle", "stickiness"};
@@ -107,6 +108,12 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
     if (!a) return nomem(x);
     memset(a, 0, sizeof *a);
     a->lifecycle = lifecycle;
+    if (st->from_n) {
+        if (st->from_n->i < 1 || st->from_n->i > 100000)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_n->off, st->from_n->len,
+                                 "expected the number of idle periods after which a member is churned, from 1");
+        a->churn = st->from_n->i;
+    }
     a->name = st->from_arg;
     a->name_off = st->from_arg_off;
     a->name_len = st->from_arg_len;
@@ -132,7 +139,7 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
 
     /* WHERE's conditions on members restrict who counts; the rest filter the rows */
     const char *const *names = lifecycle == SRC_LIFECYCLE ? lc_cols : lifecycle == SRC_STICKINESS ? st_cols : cols;
-    int n_names = lifecycle == SRC_STICKINESS ? 3 : 6;
+    int n_names = lifecycle == SRC_STICKINESS ? 3 : a->churn ? 7 : 6;
     if ((rc = shoal_rowsrc_members_plan(x, st, p, names, n_names, &a->members))) return rc;
     /* Now hides the events after it, as everywhere (LANGUAGE.md, AS OF). */
     if (p->cut_ts > x->now) p->cut_ts = x->now;
@@ -165,9 +172,9 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
     }
     static const int rt_day[] = {V_DATE, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
     static const int rt_month[] = {V_MONTH, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
-    static const int lc_day[] = {V_DATE, V_INT, V_INT, V_INT, V_INT, V_INT};
-    static const int lc_month[] = {V_MONTH, V_INT, V_INT, V_INT, V_INT, V_INT};
-    static const uint8_t ns[] = {0, 0, 0, 0, 0, 0};
+    static const int lc_day[] = {V_DATE, V_INT, V_INT, V_INT, V_INT, V_INT, V_INT};
+    static const int lc_month[] = {V_MONTH, V_INT, V_INT, V_INT, V_INT, V_INT, V_INT};
+    static const uint8_t ns[] = {0, 0, 0, 0, 0, 0, 0};
     static const int st_day[] = {V_DATE, V_INT, V_INT};
     static const int st_month[] = {V_MONTH, V_INT, V_INT};
     int month = a->unit == SHOAL_PER_MONTH;
@@ -222,7 +229,7 @@ static int scan(exec *x, const plan *p, const act *a, uint64_t *cal, size_t word
  * from: new (their first active period), returning (active in the period before too),
  * resurrecting (not in the period before, but some time earlier); and dormant, those
  * active in the period before and not in this one. */
-enum { LC_NEW, LC_RETURNING, LC_RESURRECTING, LC_DORMANT, LC_N };
+enum { LC_NEW, LC_RETURNING, LC_RESURRECTING, LC_DORMANT, LC_CHURNED, LC_N };
 
 static int lifecycle_rows(exec *x, const act *a, const uint64_t *cal, size_t words, const int64_t *per_of_day,
                           int64_t n_per, shoal_rowsink *sink)
@@ -252,6 +259,7 @@ static int lifecycle_rows(exec *x, const act *a, const uint64_t *cal, size_t wor
                 if (d < nd) on[per_of_day[d]] = 1;
             }
         int ever = 0;
+        int64_t idle = 0;   /* periods since the last active one (lifecycle(name, n): churned at n) */
         for (int64_t i = 0; i < n_per; i++) {
             int prev = i > 0 && on[i - 1];
             int64_t *c = n + (size_t)i * (LC_N + 1);
@@ -259,8 +267,10 @@ static int lifecycle_rows(exec *x, const act *a, const uint64_t *cal, size_t wor
                 c[LC_N]++;
                 c[!ever ? LC_NEW : prev ? LC_RETURNING : LC_RESURRECTING]++;
                 ever = 1;
-            } else if (prev) {
-                c[LC_DORMANT]++;
+                idle = 0;
+            } else if (ever) {
+                if (prev) c[LC_DORMANT]++;
+                if (++idle == a->churn) c[LC_CHURNED]++;
             }
         }
     }
@@ -268,10 +278,10 @@ static int lifecycle_rows(exec *x, const act *a, const uint64_t *cal, size_t wor
     for (int64_t i = 0; i < n_per; i++, q = shoal_per_next(a->unit, q)) {
         if (q < a->p_lo || q > a->p_hi) continue;
         const int64_t *c = n + (size_t)i * (LC_N + 1);
-        qval row[6];
+        qval row[7];
         row[0] = (qval){.t = a->unit == SHOAL_PER_MONTH ? V_MONTH : V_DATE, .u.i = q};
         row[1] = (qval){.t = V_INT, .u.i = c[LC_N]};
-        for (int k = 0; k < LC_N; k++) row[2 + k] = (qval){.t = V_INT, .u.i = c[k]};
+        for (int k = 0; k < (a->churn ? LC_N : LC_CHURNED); k++) row[2 + k] = (qval){.t = V_INT, .u.i = c[k]};
         if ((rc = shoal_exec_sink_push(sink, row)) || shoal_exec_sink_full(sink)) break;
     }
 fail:

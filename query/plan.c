@@ -1505,6 +1505,9 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len,
                              "unknown source \"%s\" (expected events or members)", st->from);
+    if (st->from_n && strcasecmp(st->from, "lifecycle"))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_n->off, st->from_n->len,
+                             "only lifecycle(name, n) takes a number (churned after n idle periods)");
     if (st->per && p->src != SRC_ROWS)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->per_off, st->per_len, "%s",
                              "PER applies to flow(name) and transitions(name)");

@@ -93,6 +93,31 @@ same "lifecycle_state: tiers" \
 got=$("$SHOAL" query --format csv "SET NOW = '$NOW'; SELECT lifecycle_state(speaking, WEEK, 3) AS s FROM members GROUP BY s ORDER BY s" 2>&1 | tr '\n' ' ')
 check_eq "lifecycle_state: every state occurs" "$got" "s  churned dormant new resurrecting returning "
 
+# FROM lifecycle(name, n): per week, the members whose n-th idle week in a row it is
+# (active n weeks before, and in none since); the other columns as without n
+churned() {
+    local k=$1 now=$2 pnow
+    pnow=$(sqlite3 "$T/oracle.db" "SELECT date(datetime($now / 1000, 'unixepoch', '+8 hours'), '-6 days', 'weekday 1')")
+    echo "WITH a AS (SELECT DISTINCT member, date($LOCAL, '-6 days', 'weekday 1') AS w FROM ev
+                     WHERE type IN ('post', 'comment') AND ms <= $now)
+          SELECT date(a.w, '+$((7 * k)) days') AS p, count(*) FROM a
+          WHERE date(a.w, '+$((7 * k)) days') <= '$pnow'
+            AND NOT EXISTS (SELECT 1 FROM a b WHERE b.member = a.member AND b.w > a.w AND b.w <= date(a.w, '+$((7 * k)) days'))
+          GROUP BY p ORDER BY p"
+}
+for k in 1 3; do
+    same "lifecycle: FROM lifecycle(name, $k) PER WEEK, churned per week" \
+        "SET NOW = '$NOW'; SELECT period, churned FROM lifecycle(speaking, $k) PER WEEK WHERE churned > 0" \
+        "$(churned $k "$NOWMS")"
+done
+a6=$("$SHOAL" query --format csv "SET NOW = '$NOW'; SELECT period, active, new, returning, resurrecting, dormant FROM lifecycle(speaking) PER WEEK" 2>&1)
+a7=$("$SHOAL" query --format csv "SET NOW = '$NOW'; SELECT period, active, new, returning, resurrecting, dormant FROM lifecycle(speaking, 2) PER WEEK" 2>&1)
+check_eq "lifecycle: with n, the other columns unchanged" "$a7" "$a6"
+err2=$("$SHOAL" query "SELECT * FROM activity(speaking, 2)" 2>&1)
+check_eq "lifecycle: only lifecycle() takes n" "$err2" 'query:1:34: error: only lifecycle(name, n) takes a number (churned after n idle periods)
+SELECT * FROM activity(speaking, 2)
+                                 ^'
+
 err() {
     local name=$1 q=$2 want=$3 got
     got=$("$SHOAL" query "$q" 2>&1)
