@@ -542,8 +542,9 @@ void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t 
 
 /* firstlast (view_firstlast.c): series s's earliest (last = 0) or latest (last = 1)
  * event time of each member that has one in [lo, hi) into t[m], with n[m] = 1 (arrays
- * indexed by member id, n_members + 1 long; the others are left alone); with touched,
- * sets the bit of every member it writes. A series keeps its first when bit 0 of its
+ * indexed by member id, n_members + 1 long); n[m] = 0 for the other members of a kept
+ * chunk, whose t[m] is then meaningless, and members of chunks not kept are left
+ * alone; with touched, sets the bit of every member with a time. A series keeps its first when bit 0 of its
  * weight is set, its last when bit 1 is. */
 #define SHOAL_FIRSTLAST_CHUNK 1020
 int shoal_view_firstlast_read(shoal_reader *r, const char *name, uint32_t s, int last, int64_t lo, int64_t hi,
