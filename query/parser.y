@@ -320,6 +320,10 @@ source:
     IDENT src_as                        { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); $$->b = $2; }
   | IDENT '(' IDENT ')'                 { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
                                           $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len; }
+    /* FROM lifecycle(name, n): churned after n idle periods */
+  | IDENT '(' IDENT ',' INT ')'         { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
+                                          $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len;
+                                          CK($$->a = shoal_ast_node(ctx, SHOAL_AST_INT, @5)); $$->a->i = $5.i; }
     /* FROM (SELECT …) [AS] t: a derived table, named "subquery" when unnamed */
   | '(' subselect ')' src_as            { shoal_node *al = $4 && $4->kind == SHOAL_AST_NAME ? $4 : NULL;
                                           CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, al ? al->s : "subquery", al ? al->n : 8, loc_of(@1, @3)));
@@ -367,6 +371,7 @@ select:
             $$->cols = $2;
             $$->from = $4->s; $$->from_off = $4->off; $$->from_len = $4->len;
             $$->from_arg = $4->s2; $$->from_arg_off = $4->s2_off; $$->from_arg_len = $4->s2_len;
+            $$->from_n = $4->a;
             $$->from_sub = $4->sub; $$->from_alias = (int)$4->i;
             if ($4->b && $4->b->kind == SHOAL_AST_NAME) {
                 $$->alias = $4->b->s; $$->alias_off = $4->b->off; $$->alias_len = $4->b->len;
