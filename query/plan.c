@@ -1648,7 +1648,7 @@ static int plan_select(exec *x, const shoal_stmt *st, plan **out)
                              "PER applies to members, tiers(name), a subquery, flow(name) and transitions(name)");
 
     /* FROM tiers(name): members, with the column tier. */
-    if (st->from && !strcasecmp(st->from, "tiers")) {
+    if (st->from && !st->from_sub && !strcasecmp(st->from, "tiers")) {
         if (!st->from_arg)
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len, "%s", "expected FROM tiers(name)");
         int rc = shoal_plan_def_find(x, st->from_arg, "tiers", st->from_arg_off, st->from_arg_len, &p->tiers_def,

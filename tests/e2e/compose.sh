@@ -138,6 +138,16 @@ same compose-per-derived \
     "$NOW SELECT period, n FROM (SELECT count(*) AS n FROM events WHERE type = essence) PER WEEK DURING BETWEEN '2025-06-02' AND '2025-06-29'" \
     "SELECT date(ts, '-6 days', 'weekday 1') AS w, count(*) FROM ev WHERE type = 'essence' AND ts >= '2025-06-02' AND ts < '2025-06-30' GROUP BY w ORDER BY w"
 
+# Members per tier per week: each week's rows are those of the tiers AS OF the week's end.
+"$SHOAL" query "CREATE TIERS lvl (core WHEN count(post) DURING this_week >= 3, active WHEN count(*) DURING this_week >= 1, idle OTHERWISE)" >/dev/null 2>&1 ||
+    fail compose-tiers-create
+per=$("$SHOAL" query --format csv "$NOW SELECT period, tier, count(*) AS n FROM tiers(lvl) PER WEEK DURING BETWEEN '2025-06-02' AND '2025-06-22' GROUP BY tier ORDER BY period, tier" 2>&1 | tail -n +2)
+each=""
+for w in 2025-06-02:2025-06-08 2025-06-09:2025-06-15 2025-06-16:2025-06-22; do
+    each+=$("$SHOAL" query --format csv "SELECT tier, count(*) AS n FROM tiers(lvl) GROUP BY tier ORDER BY tier AS OF '${w#*:}'" 2>&1 | tail -n +2 | sed "s/^/${w%:*},/")$'\n'
+done
+check_eq compose-tiers-per-week "$per" "$(printf '%s' "$each" | sed '/^$/d')"
+
 # ---------------------------------------------------------------- EXPLAIN
 
 out=$("$SHOAL" query --format table "$NOW EXPLAIN WITH cc AS (SELECT member FROM members WHERE count(essence) >= 5) SELECT count(*) FROM cc WHERE member IN (SELECT member FROM members WHERE count(post) > 3)" 2>&1)
