@@ -37,6 +37,7 @@ int shoal_yylex(SHOAL_YYSTYPE *yylval, shoal_loc *yylloc, yyscan_t scanner);
 %code {
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define CK(e) do { if (!(e)) YYNOMEM; } while (0)
 
@@ -46,6 +47,15 @@ static void shoal_yyerror(shoal_loc *loc, yyscan_t scanner, shoal_parse_ctx *ctx
     /* bison's only other message: its stack (YYMAXDEPTH) is full. */
     if (!strcmp(msg, "memory exhausted")) msg = "the statement is nested too deeply";
     shoal_err_set(ctx->err, SHOAL_ESYNTAX, loc->off, loc->len, "%s", msg);
+}
+
+/* SQL's words for a join, which a bare alias after a source cannot be. */
+static int join_word(const char *s)
+{
+    static const char *const w[] = {"join", "inner", "left", "right", "full", "cross", "natural", "lateral"};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (!strcasecmp(s, w[i])) return 1;
+    return 0;
 }
 
 static shoal_loc loc_of(shoal_loc a, shoal_loc b)
@@ -334,7 +344,13 @@ source:
      * else comes between (AS after a name is taken for either) */
 src_as:
     %empty %prec LOWER_THAN_AS          { $$ = NULL; }
-  | IDENT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
+  | IDENT                               { if (join_word($1.s)) {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @1.off, @1.len, "%s",
+                                                            "joins are not supported yet: a SELECT reads one source "
+                                                            "(compose with WITH, FROM (SELECT …) and IN (SELECT …))");
+                                              YYERROR;
+                                          }
+                                          CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
   | AS IDENT                            { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $2.s, $2.n, @2)); }
   | AS OF datelit                       { CK($$ = shoal_ast_node(ctx, SHOAL_AST_NULL, @$)); $$->a = $3; }
   | AS OF IDENT INT                     { CK($$ = shoal_ast_node(ctx, SHOAL_AST_NULL, @$));

@@ -212,6 +212,10 @@ err asof-not-last "SELECT count(*) FROM events AS OF '2025-03-05' WHERE seq > 1"
 'query:1:29: error: AS OF comes last in a SELECT, after its other clauses
 SELECT count(*) FROM events AS OF '"'"'2025-03-05'"'"' WHERE seq > 1
                             ^~~~~~~~~~~~~~~~~~'
+err join "SELECT count(*) FROM events JOIN members" \
+'query:1:29: error: joins are not supported yet: a SELECT reads one source (compose with WITH, FROM (SELECT …) and IN (SELECT …))
+SELECT count(*) FROM events JOIN members
+                            ^~~~'
 err unknown-column "SELECT x FROM (SELECT member, count(post) AS n FROM members) AS t" \
 'query:1:8: error: unknown column "x" (t has: member, n)
 SELECT x FROM (SELECT member, count(post) AS n FROM members) AS t
