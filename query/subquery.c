@@ -662,10 +662,7 @@ static int take_value(exec *x, const qval *cols, int n, void *ctx)
 {
     (void)n;
     values *k = ctx;
-    if (!k->keep_all && k->n >= 2) {
-        k->n++;
-        return 0;
-    }
+    if (!k->keep_all && k->n >= 2) return 1;   /* a value has one row: two say enough */
     if (k->n == k->cap) {
         size_t nc = k->cap ? k->cap * 2 : 16;
         qval *v = shoal_realloc(k->v, nc * sizeof *v);
