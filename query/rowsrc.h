@@ -100,6 +100,9 @@ int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p);
 int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink);
 int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines);
 int shoal_retention_create(exec *x, const shoal_stmt *st);
+/* The retention view CREATE RETENTION st keeps (strings in x->a): 0 with *def filled,
+ * 1 when no view can keep it (why says what), or an error. */
+int shoal_retention_viewdef(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *why, size_t n_why);
 
 /* activity.c: FROM activity(name) [PER unit] — members active per period, DAU, WAU,
  * MAU and stickiness; and CREATE ACTIVITY (checked, then kept as its text). */
