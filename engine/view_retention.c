@@ -269,10 +269,8 @@ static int e_set(ebuf *b, const uint64_t *w, int32_t lo, uint32_t n)
     if (e_room(b, 20 + (size_t)n * 8)) return -1;
     e_varint(b, shoal_zigzag(lo));
     e_varint(b, n);
-    for (uint32_t i = 0; i < n; i++) {
-        for (int k = 0; k < 8; k++) b->p[b->n + (size_t)k] = (unsigned char)(w[i] >> (8 * k));
-        b->n += 8;
-    }
+    memcpy(b->p + b->n, w, (size_t)n * 8);   /* little-endian hosts only, as the record codec */
+    b->n += (size_t)n * 8;
     return 0;
 }
 
@@ -326,12 +324,8 @@ static int d_set(const unsigned char **p, const unsigned char *end, drec *d, siz
         d->buf = b;
         d->cap = c;
     }
-    for (uint64_t i = 0; i < v; i++) {
-        uint64_t w = 0;
-        for (int j = 0; j < 8; j++) w |= (uint64_t)(*p)[j] << (8 * j);
-        d->buf[at + i] = w;
-        *p += 8;
-    }
+    memcpy(d->buf + at, *p, v * 8);   /* little-endian hosts only, as the record codec */
+    *p += v * 8;
     *lo = (int32_t)l;
     *n = (uint32_t)v;
     return 0;
