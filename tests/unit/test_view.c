@@ -393,7 +393,7 @@ TEST(retention_view)
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0);
 
-    /* chunk 0 (members 0..127): member 1 with a cohort time of 0 and nothing else */
+    /* chunk 0 (members 0..63): member 1 with a cohort time of 0 and nothing else */
     unsigned char key[5] = {0, 0, 0, 0, 0};
     unsigned char one[] = {1, 1, 0};
     poke(db, "v.r1", key, 5, one, sizeof one);
