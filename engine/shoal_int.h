@@ -402,7 +402,7 @@ int shoal_log_last_seq(shoal_db *db, MDB_txn *txn, uint64_t *out, shoal_err *err
  * layer compiles CREATE … into a shoal_viewdef, and the engine alone (ingest has no
  * query layer) maintains the view from it. Each kind is one file, view_<kind>.c, with
  * one shoal_view_kind table, like Redis's t_*.c. */
-enum { SHOAL_VIEW_COUNTERS = 1, SHOAL_VIEW_SCORE = 2, SHOAL_VIEW_RETENTION = 3, SHOAL_VIEW_NKINDS = 4 };
+enum { SHOAL_VIEW_COUNTERS = 1, SHOAL_VIEW_SCORE = 2, SHOAL_VIEW_RETENTION = 3, SHOAL_VIEW_ACTIVITY = 4, SHOAL_VIEW_NKINDS = 5 };
 
 /* At most this many series per view: a record's matches are one 64-bit mask. */
 #define SHOAL_VIEW_MAX_SERIES 64
@@ -548,7 +548,8 @@ int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members,
  * does more with each run). */
 void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t n, double f);
 
-/* retention (view_retention.c): one member's record, handed to fn for every member
+/* retention and activity (view_retention.c; an activity is the active set alone, by
+ * local day): one member's record, handed to fn for every member
  * with state in id order; words valid during the call. A set is words lo … lo + n − 1
  * (n 0: empty) of 64 periods of bits (bit P − 64·w of word w for period P), or with
  * AT LEAST n of 8 periods of byte counters (byte P − 8·w). fn returns 0, or an error
@@ -598,6 +599,7 @@ typedef struct shoal_view_kind {
 extern const shoal_view_kind shoal_view_counters;
 extern const shoal_view_kind shoal_view_score;
 extern const shoal_view_kind shoal_view_retention;
+extern const shoal_view_kind shoal_view_activity;
 
 /* A live view: definition, resolved ids, the kind's state. */
 struct shoal_view {

@@ -42,6 +42,7 @@ typedef struct rset {
 
 typedef struct rstate {
     int unit, least, each;
+    uint64_t cohort_bit, act_bit;   /* the series' mask bits (an activity has no cohort) */
     int64_t *first;        /* per member: earliest cohort event, INT64_MAX none */
     rset *act, *st;        /* per member: active periods, start periods (each) */
     uint32_t n_members;    /* arrays' length */
@@ -68,7 +69,10 @@ static int new_state(shoal_view *v, void **out)
     s->unit = d->n_params > 0 ? (int)d->params[0] : 0;
     s->least = d->n_params > 1 ? (int)d->params[1] : 1;
     s->each = d->n_params > 2 && d->params[2] != 0;
-    if (s->unit < 1 || s->unit > 3 || s->least < 1 || s->least > 255 || d->n_series != 2) {
+    s->cohort_bit = 1;
+    s->act_bit = 2;
+    if (d->kind == SHOAL_VIEW_ACTIVITY) s->cohort_bit = 0, s->act_bit = 1;
+    if (s->unit < 1 || s->unit > 3 || s->least < 1 || s->least > 255 || d->n_series != (s->cohort_bit ? 2u : 1u)) {
         shoal_free(s);
         return SHOAL_ECORRUPT;
     }
@@ -85,8 +89,9 @@ static void reset(void *st)
     shoal_free(s->dirty);
     shoal_free(s->pool);
     int unit = s->unit, least = s->least, each = s->each;
+    uint64_t cb = s->cohort_bit, ab = s->act_bit;
     memset(s, 0, sizeof *s);
-    s->unit = unit, s->least = least, s->each = each;
+    s->unit = unit, s->least = least, s->each = each, s->cohort_bit = cb, s->act_bit = ab;
 }
 
 static void free_state(void *st)
@@ -218,7 +223,7 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     if (grow(s, m)) return nomem(err);
     int64_t P = shoal_view_retention_period(s->unit, shoal_view_day(v->tz, ev->ts));
     int changed = 0, rc;
-    if (mask & 1) {
+    if (mask & s->cohort_bit) {
         if (s->each) {
             if ((rc = set_add(s, &s->st[m], P, 0)) < 0) return nomem(err);
             changed |= rc;
@@ -227,7 +232,7 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
             changed = 1;
         }
     }
-    if (mask & 2) {
+    if (mask & s->act_bit) {
         if ((rc = set_add(s, &s->act[m], P, s->least > 1)) < 0) return nomem(err);
         changed |= rc;
     }

@@ -439,18 +439,23 @@ static const char *view_kind_word(int kind)
     case SHOAL_VIEW_COUNTERS: return "counters";
     case SHOAL_VIEW_SCORE: return "score";
     case SHOAL_VIEW_RETENTION: return "retention";
+    case SHOAL_VIEW_ACTIVITY: return "activity";
     default: return kind ? "view" : "broken";
     }
 }
 
 /* The view kind a kind of definition is kept as when its events can be (CREATE
  * RETENTION: a retention view), else 0 (kept as its text only). */
-static int def_view_kind(const char *kind) { return !strcmp(kind, "retention") ? SHOAL_VIEW_RETENTION : 0; }
+static int def_view_kind(const char *kind)
+{
+    return !strcmp(kind, "retention") ? SHOAL_VIEW_RETENTION : !strcmp(kind, "activity") ? SHOAL_VIEW_ACTIVITY : 0;
+}
 
 /* The kind of what holds a name, in a message: "a counters view", "a layer". */
 static const char *kind_phrase(int is_view, const shoal_viewinfo *vi, const shoal_namedef *nd)
 {
     if (is_view && vi->def.kind == SHOAL_VIEW_RETENTION) return "a retention";
+    if (is_view && vi->def.kind == SHOAL_VIEW_ACTIVITY) return "an activity";
     if (is_view) return vi->def.kind == SHOAL_VIEW_SCORE ? "a score view" : "a counters view";
     return def_phrase(nd->kind.ptr, nd->kind.len);
 }
@@ -560,19 +565,19 @@ static int create_tiers(exec *x, const shoal_stmt *st)
     return define(x, st, "tiers");
 }
 
-/* CREATE RETENTION: checked by retention.c, then kept as a retention view (its
- * cohort and active events compiled into two series, back-filled here and kept at
- * ingest), or, when a filter reads what a view cannot (an event's member or group), as
- * its text, read from the log at use. */
-static int create_retention(exec *x, const shoal_stmt *st)
+/* CREATE RETENTION and CREATE ACTIVITY, checked: kept as a view of their kind (their
+ * events compiled into series, back-filled here and kept at ingest), or, when a filter
+ * reads what no view can (an event's ts or seq), as their text, read from the log at
+ * use. */
+static int create_kept(exec *x, const shoal_stmt *st, const char *kind,
+                       int (*viewdef)(exec *, const shoal_stmt *, shoal_viewdef *, char *, size_t))
 {
-    int rc = shoal_retention_create(x, st);
-    if (rc) return rc;
     shoal_viewdef def;
     char why[200];
-    if ((rc = shoal_retention_viewdef(x, st, &def, why, sizeof why)) < 0) return rc;
+    int rc;
+    if ((rc = viewdef(x, st, &def, why, sizeof why)) < 0) return rc;
     if (rc == 1) {
-        if ((rc = define(x, st, "retention"))) return rc;
+        if ((rc = define(x, st, kind))) return rc;
         size_t k = strlen(x->tag);
         snprintf(x->tag + k, sizeof x->tag - k, " (kept as its text, read from the log: %.120s)", why);
         return 0;
@@ -587,16 +592,21 @@ static int create_retention(exec *x, const shoal_stmt *st)
         if (shoal_view_info(r, x->a, st->vname, &vi, NULL) == SHOAL_OK) n = vi.seq;
         shoal_reader_close(r);
     }
-    snprintf(x->tag, sizeof x->tag, "CREATE RETENTION %s (back-filled %" PRIu64 " event%s)", st->vname, n, n == 1 ? "" : "s");
+    snprintf(x->tag, sizeof x->tag, "CREATE %s %s (back-filled %" PRIu64 " event%s)", def_word(kind), st->vname, n,
+             n == 1 ? "" : "s");
     return 0;
 }
 
-/* CREATE ACTIVITY: checked by activity.c, kept as its text. */
+static int create_retention(exec *x, const shoal_stmt *st)
+{
+    int rc = shoal_retention_create(x, st);
+    return rc ? rc : create_kept(x, st, "retention", shoal_retention_viewdef);
+}
 
 static int create_activity(exec *x, const shoal_stmt *st)
 {
     int rc = shoal_activity_create(x, st);
-    return rc ? rc : define(x, st, "activity");
+    return rc ? rc : create_kept(x, st, "activity", shoal_activity_viewdef);
 }
 
 /* CREATE EXPERIMENT: checked by experiment.c, kept as its text. */
@@ -812,7 +822,8 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     }
     if (want < 0 && !(def_view_kind(want_word) && vi.def.kind == def_view_kind(want_word)))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s", st->vname,
-                             vi.def.kind == SHOAL_VIEW_RETENTION ? "a retention" : "a view", whats[-want]);
+                             vi.def.kind == SHOAL_VIEW_RETENTION ? "a retention"
+                             : vi.def.kind == SHOAL_VIEW_ACTIVITY ? "an activity" : "a view", whats[-want]);
     if (want > 0 && vi.def.kind != want)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is not a %s view", st->vname,
                              want == SHOAL_VIEW_SCORE ? "score" : "counters");

@@ -367,7 +367,7 @@ TEST(definitions_roundtrip)
     shoal_arena_free(a);
 }
 
-/* Retention views: kept at ingest (late events, duplicates, batches of any size) equal
+/* Retention and activity views: kept at ingest (late events, duplicates, batches of any size) equal
  * a rebuild, in any zone; shoal check finds a damaged member record, a chunk that does
  * not decode and a missing chunk; rebuild repairs them. */
 TEST(retention_view)
@@ -379,17 +379,18 @@ TEST(retention_view)
     CHECK_RC(run(db, "CREATE RETENTION r1 COHORT BY first(essence) PER WEEK ACTIVE ON post, comment;"
                      "CREATE RETENTION r2 COHORT BY each(essence WHERE member != 'm-7') PER DAY ACTIVE ON like AT LEAST 2;"
                      "SET TIMEZONE = 'Asia/Shanghai';"
-                     "CREATE RETENTION r3 COHORT BY first(post WHERE original) PER MONTH ACTIVE ON post, like, comment, essence, checkin UNBOUNDED AT LEAST 3"),
+                     "CREATE RETENTION r3 COHORT BY first(post WHERE original) PER MONTH ACTIVE ON post, like, comment, essence, checkin UNBOUNDED AT LEAST 3;"
+                     "CREATE ACTIVITY a1 ON post, like WHERE member != 'm-3' OR original"),
              SHOAL_OK);
     CHECK_RC(append_range(db, 1500, 3000, 333), SHOAL_OK);
     CHECK_RC(append_range(db, 1000, 1000, 250), SHOAL_OK);   /* duplicates */
     shoal_check_report rep;
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
-    CHECK(rep.n_views == 3 && rep.n_problems == 0);
+    CHECK(rep.n_views == 4 && rep.n_problems == 0);
     if (rep.n_problems) printf("%s\n", rep.first_problem);
     uint64_t n;
     CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
-    CHECK(n == 3);
+    CHECK(n == 4);
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0);
 
@@ -423,6 +424,11 @@ TEST(retention_view)
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems >= 1);
     CHECK(strstr(rep.first_problem, "no stored state") != NULL);
+    /* an activity's record with a day more */
+    unsigned char day[] = {5, 2, 0x80, 0x02, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+    poke(db, "v.a1", key, 5, day, sizeof day);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 2);
     CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
     CHECK_RC(append_range(db, 4500, 700, 100), SHOAL_OK);
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
