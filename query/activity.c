@@ -474,8 +474,8 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
          q = shoal_per_next(a->unit, q))
         n_per++;
     uint64_t *cal = shoal_malloc(sizeof *cal * nm * words);
-    int64_t *dau = shoal_malloc(sizeof *dau * (nd + 1)), *wau = shoal_malloc(sizeof *wau * (nd + 1)),
-            *mau = shoal_malloc(sizeof *mau * (nd + 1)), *per = shoal_malloc(sizeof *per * (size_t)(n_per + 1));
+    int64_t *dau = shoal_malloc(sizeof *dau * (nd + 1)), *wau = shoal_malloc(sizeof *wau * (nd + 31)),
+            *mau = shoal_malloc(sizeof *mau * (nd + 31)), *per = shoal_malloc(sizeof *per * (size_t)(n_per + 1));
     int64_t *per_of_day = shoal_malloc(sizeof *per_of_day * (nd + 1));
     uint8_t *only = NULL;
     int rc = 0;
@@ -485,8 +485,8 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
     }
     memset(cal, 0, sizeof *cal * nm * words);
     memset(dau, 0, sizeof *dau * (nd + 1));
-    memset(wau, 0, sizeof *wau * (nd + 1));
-    memset(mau, 0, sizeof *mau * (nd + 1));
+    memset(wau, 0, sizeof *wau * (nd + 31));
+    memset(mau, 0, sizeof *mau * (nd + 31));
     memset(per, 0, sizeof *per * (size_t)(n_per + 1));
     {
         int64_t i = 0, q = shoal_per_of(a->unit, a->d0);
@@ -536,17 +536,28 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
         int any = 0;
         for (size_t w = 0; w < words && !any; w++) any = b[w] != 0;
         if (!any) continue;
-        int64_t last = INT64_MIN / 2, last_per = -1;
-        for (size_t d = 0; d < nd; d++) {
-            if (b[d / 64] >> (d & 63) & 1) {
-                last = (int64_t)d;
+        /* the member counts in the WAU of days [d, min(next active day, d + 7)) and in
+         * the MAU of [d, min(next, d + 30)): added as differences, so the walk is over
+         * the active days only (a year of days per member was most of the time) */
+        int64_t last_per = -1, prev = -1;
+        for (size_t w = 0; w <= words; w++) {
+            uint64_t bits = w < words ? b[w] : 1;   /* one past the end closes the last */
+            while (bits) {
+                int64_t d = w < words ? (int64_t)(w * 64) + __builtin_ctzll(bits) : (int64_t)nd;
+                bits &= bits - 1;
+                if (d > (int64_t)nd) d = (int64_t)nd;
+                if (prev >= 0) {
+                    wau[prev]++, wau[d < prev + 7 ? d : prev + 7]--;
+                    mau[prev]++, mau[d < prev + 30 ? d : prev + 30]--;
+                }
+                if (d >= (int64_t)nd) break;
                 dau[d]++;
                 if (per_of_day[d] != last_per) per[last_per = per_of_day[d]]++;
+                prev = d;
             }
-            wau[d] += (int64_t)d - last < 7;
-            mau[d] += (int64_t)d - last < 30;
         }
     }
+    for (size_t d = 1; d < nd; d++) wau[d] += wau[d - 1], mau[d] += mau[d - 1];
 
     int64_t i = 0, q = shoal_per_of(a->unit, a->d0);
     for (size_t d0 = 0; d0 < nd; i++, q = shoal_per_next(a->unit, q)) {
