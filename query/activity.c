@@ -2,18 +2,20 @@
  * active) and FROM activity(name) [PER DAY|WEEK|MONTH], a row source (rowsrc.h) with
  * one row per period: (period, active, dau, wau, mau, stickiness).
  *
- * A definition is kept like a retention's, as its statement text, and compiled at use:
- * its event aggregate, count(types WHERE …), is planned as the select item of a SELECT
- * over members (plan.c compiles the types and the filter) and read from that plan.
+ * A definition is kept like a retention's, as a view (engine/view_activity.c: per
+ * member the local days active, kept at ingest; its calendar answers when it can,
+ * choose) or as its statement text, and compiled at use: its event aggregate,
+ * count(types WHERE …), is planned as the select item of a SELECT over members (plan.c
+ * compiles the types and the filter) and read from that plan.
  *
- * The rows come from one pass over the log into a calendar: a bit per member and local
- * day, from the first day of the earliest event's period to now's day, set when the
- * member did an active event that day. Then, per member, one walk over the days gives
- * each day's counts: active that day (DAU), in the 7 days ending that day (WAU), in
- * the 30 days ending that day (MAU); and per period, the members active in it. A
- * period's dau, wau and mau are the means over its days up to now's, and its
- * stickiness is dau / mau. Members are counted once per day whatever their number of
- * events, and the order in which events arrived does not matter.
+ * The calendar (from the view, or from one pass over the log) is a bit per member and
+ * local day, from the first day of the earliest event's period to now's day, set when
+ * the member did an active event that day. Then, per member, a walk over their active
+ * days gives each day's counts: active that day (DAU), in the 7 days ending that day
+ * (WAU), in the 30 days ending that day (MAU), as differences; and per period, the
+ * members active in it. A period's dau, wau and mau are the means over its days up to
+ * now's, and its stickiness is dau / mau. Members are counted once per day whatever
+ * their number of events, and the order in which events arrived does not matter.
  */
 #include <inttypes.h>
 #include <stdio.h>

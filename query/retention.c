@@ -3,13 +3,17 @@
  * source (rowsrc.h) with one row per cohort and period since: (cohort, cohort_size, k,
  * active, rate).
  *
- * A definition is kept like a layer's, as its statement text (shoal_view_define, kind
- * "retention"), and compiled at use: its two event aggregates, the cohort's first(…)
- * and the activity's count(…), are planned as the select items of a SELECT over
- * members (plan.c compiles their types and filters, with its errors and positions),
- * and this file reads what the plan made of them.
+ * A definition is kept as a retention view (engine/view_retention.c: per member the
+ * earliest cohort event, or each(…)'s start periods, and the active periods, kept at
+ * ingest; shoal_retention_viewdef), or, when a filter reads what no view keeps, as its
+ * statement text (shoal_view_define, kind "retention"). Either way its text is
+ * compiled at use: its two event aggregates, the cohort's first(…) and the activity's
+ * count(…), are planned as the select items of a SELECT over members (plan.c compiles
+ * their types and filters, with its errors and positions), and this file reads what
+ * the plan made of them. The rows come from the view when it answers (choose, rows_view:
+ * now's period from the log when it holds later events), else from the log.
  *
- * The rows come from one pass over the log: each member's first cohort event (the
+ * From the log, the rows come from one pass: each member's first cohort event (the
  * earliest, whatever the order of arrival: a join that comes late in the log moves
  * the member to the right cohort) and, per member, which local periods they were
  * active in, from the earliest event's period to now's — a bit per period, or a byte
