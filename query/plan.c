@@ -1073,6 +1073,19 @@ static int def_parse(exec *x, const char *name, const char *kind, const shoal_st
 {
     shoal_namedef d;
     int rc = shoal_view_def(x->r, x->a, name, &d, err);
+    int vk = !strcmp(kind, "retention") ? SHOAL_VIEW_RETENTION : !strcmp(kind, "activity") ? SHOAL_VIEW_ACTIVITY : 0;
+    if (rc == SHOAL_ENOTFOUND && vk) {
+        /* a retention or an activity is kept as a view of its own kind, its statement in
+         * the view's text */
+        shoal_viewinfo vi;
+        shoal_err quiet;
+        shoal_err_clear(&quiet);
+        if (shoal_view_info(x->r, x->a, name, &vi, &quiet) == 0 && vi.def.kind == vk) {
+            d.kind = (shoal_str){kind, (uint32_t)strlen(kind)};
+            d.text = vi.def.text;
+            rc = 0;
+        }
+    }
     if (rc) return rc;
     if (d.kind.len != strlen(kind) || memcmp(d.kind.ptr, kind, d.kind.len)) return SHOAL_ENOTFOUND;
     shoal_parse_ctx pc;
