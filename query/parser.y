@@ -275,6 +275,9 @@ exp_clause:
                                           $$->items = $3; }
   | IDENT IDENT                         { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
                                           $$->arg = (shoal_word){$2.s, @2.off, @2.len}; }
+    /* UNIT group: GROUP is a keyword */
+  | IDENT GROUP                         { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
+                                          $$->arg = (shoal_word){"group", @2.off, @2.len}; }
   | IDENT call WITHIN INT IDENT         { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
                                           CK($2->anc = shoal_ast_anchor(ctx, loc_of(@3, @5))); $2->anc->n = $4.i;
                                           $2->anc->unit = $5.s; $2->anc->unit_off = @5.off; $2->anc->unit_len = @5.len;
