@@ -135,10 +135,14 @@ done
 export SHOAL_DB="$T/lift1"
 got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(welcome_ritual) WHERE arm = 'ritual' AND p < 0.05" | tail -1)
 check_eq "experiment: gen --lift 1 is found (p < 0.05)" "$got" 1
+got=$("$SHOAL" query --format csv "SELECT verdict, p_one_sided < p, chance_to_win > 0.95, risk < risk_control, seq_lo < diff_lo AND diff_hi < seq_hi FROM experiment(welcome_ritual) WHERE arm = 'ritual'" | tail -1)
+check_eq "experiment: gen --lift 1: better, one-sided p below p, a high chance to win, the risk on control, a wider sequential CI" "$got" "better,true,true,true,true"
 export SHOAL_DB="$T/gskew"
 "$SHOAL" gen --events 300000 --seed 4 --skew 0.1 > "$T/gskew.ndjson" && "$SHOAL" ingest -q "$T/gskew.ndjson" && "$SHOAL" query "$GDEF" >/dev/null
 got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(welcome_ritual) WHERE NOT decision_ready AND srm_p < 0.001 AND warning LIKE 'SAMPLE RATIO MISMATCH%'" | tail -1)
 check_eq "experiment: gen --skew 0.1 fires SRM" "$got" 2
+got=$("$SHOAL" query --format csv "SELECT verdict FROM experiment(welcome_ritual) WHERE arm = 'ritual'" | tail -1)
+check_eq "experiment: gen --skew 0.1: the verdict is not decision-ready" "$got" "not decision-ready"
 check_status "experiment: gen --lift refuses a negative lift" 2 "$SHOAL" gen --events 10 --lift -1
 
 # three arms: Holm's adjustment over the two comparisons (p.adjust: the smaller p times 2,
