@@ -1004,19 +1004,31 @@ out:
 int shoal_experiment_explain(exec *x, const plan *p, char ***lines, int *n_lines)
 {
     const expstate *s = p->rs_state;
-    char **il;
-    int n_il, rc;
+    const expdef *d = &s->d;
+    char **il = NULL, **gl = NULL;   /* shoal_plan_explain fills them */
+    int n_il = 0, n_gl = 0, rc;
     if ((rc = shoal_plan_explain(x, NULL, s->inner, &il, &n_il))) return rc;
-    char **l = shoal_arena_alloc(x->a, sizeof(char *) * (size_t)(*n_lines + n_il + 1));
+    if (s->groups && (rc = shoal_plan_explain(x, NULL, s->groups, &gl, &n_gl))) return rc;
+    char **l = shoal_arena_alloc(x->a, sizeof(char *) * (size_t)(*n_lines + n_il + n_gl + 2));
     if (!l) return nomem(x);
     if (*n_lines) memcpy(l, *lines, sizeof(char *) * (size_t)*n_lines);
     int n = *n_lines;
     char buf[600];
     snprintf(buf, sizeof buf, "experiment %s: each exposed member's arm and metrics from one SELECT over members, then per arm "
-             "and metric Welch's t against %s (stats.c):", s->d.name, s->d.arm[0]);
+             "and metric against %s (stats.c: %s%s, %s over the arms):", d->name, d->arm[0],
+             d->unit_group ? "group units, cluster-robust delta method" : "welch t, ratios by the delta method",
+             d->covariate ? ", cuped" : "", d->correction == SHOAL_STATS_BH ? "benjamini-hochberg" : "holm");
     if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
     for (int i = 0; i < n_il; i++) {
         snprintf(buf, sizeof buf, "  %s", il[i]);
+        if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
+    }
+    if (n_gl) {
+        snprintf(buf, sizeof buf, "%s", "  and first each exposed member's group, from the exposures:");
+        if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
+    }
+    for (int i = 0; i < n_gl; i++) {
+        snprintf(buf, sizeof buf, "    %s", gl[i]);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
     }
     *lines = l;

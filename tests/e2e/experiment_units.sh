@@ -52,6 +52,14 @@ check_eq "experiment units: the group analysis's CI is wider than the members' (
     "$(awk -v g="$wg" -v m="$wm" 'BEGIN { print (g > 1.3 * m) ? "wider" : g " vs " m }')" wider
 "$SHOAL" query "CREATE OR REPLACE $(echo "$GRP" | sed 's/^CREATE //')" >/dev/null
 
+# EXPLAIN of the row source (its inner plans' lines were once appended to an
+# uninitialized array: a hang in the arena's doubling)
+out=$(timeout 20 "$SHOAL" query "EXPLAIN SELECT * FROM experiment(grp)" 2>&1)
+check_grep "experiment units: EXPLAIN of a UNIT group experiment" 'experiment grp: .*group units, cluster-robust.*' "$out"
+check_grep "experiment units: … says where the groups come from" 'first each exposed member.s group, from the exposures' "$out"
+out=$(timeout 20 "$SHOAL" query "EXPLAIN SELECT * FROM experiment(mem)" 2>&1)
+check_grep "experiment units: EXPLAIN of a member experiment with CUPED" 'experiment mem: .*welch t, ratios by the delta method, cuped, holm' "$out"
+
 # guardrails: reports tripled in treat is a harm, a failure whatever posts say
 got=$(one "SELECT harm, verdict, p < 0.05, diff > 0 FROM experiment(mem) WHERE metric = 'reports' AND arm = 'treat'")
 check_eq "experiment units: a guardrail's significant rise, LOWER IS BETTER, is a harm" "$got" "true,FAILED: guardrail reports harmed,true,true"
