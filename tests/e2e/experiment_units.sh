@@ -109,6 +109,25 @@ got=$(one "SELECT min(p), max(p), min(p_adjusted), max(p_adjusted), count(*) FRO
 check_eq "experiment units: CORRECTION bh over three arms" "$(echo "$got" | awk -F, '{ lo = 2 * $1 < $2 ? 2 * $1 : $2;
     print (($3 - lo)^2 < 1e-20 * (lo + 1) && ($4 - $2)^2 < 1e-20 && $5 == 2) ? "bh" : $0 }')" bh
 
+# UNIT group by the hash: exposures without an arm, each group's arm from the hash of
+# its name; arm('gh', group) gives the same split as the evaluation's units
+python3 - "$T/u.ndjson" > "$T/gh.ndjson" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["type"] == "exposure" and e["experiment"] == "grp":
+        e["experiment"] = "gh"
+        del e["arm"]
+        print(json.dumps(e))
+EOF
+"$SHOAL" ingest -q "$T/gh.ndjson"
+"$SHOAL" query "CREATE EXPERIMENT gh ARMS (control 1, treat 2) SALT 'g' UNIT group METRICS (posts = count(post) WITHIN 7 DAYS) EXPOSURE exposure" >/dev/null
+want=$(one "SELECT arm('gh', group) AS a, count(DISTINCT group) FROM events WHERE type = 'exposure' AND experiment = 'gh' GROUP BY a ORDER BY a" | tr '\n' ' ')
+got=$(one "SELECT arm, units FROM experiment(gh)" | tr '\n' ' ')
+check_eq "experiment units: UNIT group's hash assigns groups as arm(name, group) does" "$got" "$want"
+got=$(one "SELECT count(*) FROM members WHERE arm('gh', member) IS NULL")
+check_eq "experiment units: arm() of a member under UNIT group is NULL (a group is the unit)" "$got" "$(one "SELECT count(*) FROM members")"
+
 # shoal batch: the same rows through the same row source
 cat > "$T/b.shoal" <<'EOF'
 -- @panel mem: the experiment
