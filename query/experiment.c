@@ -840,14 +840,14 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
     const expdef *d = &s->d;
     int rc = 0;
     if (d->unit_group) {
-        if ((rc = shoal_rowsrc_run_inner(x, s->groups, group_row, s))) goto out;
+        if ((rc = shoal_rowsrc_run_inner(x, s->groups, group_row, s))) goto fail;
         qsort(s->pairs, s->n_pairs, sizeof *s->pairs, cmp_u64);
         size_t nc = (size_t)s->max_group + 1;
         s->cl = shoal_malloc(nc * sizeof *s->cl);
         s->cl_sums = shoal_malloc(nc * 2 * (size_t)(d->n_metrics ? d->n_metrics : 1) * sizeof *s->cl_sums);
         if (!s->cl || !s->cl_sums) {
             rc = nomem(x);
-            goto out;
+            goto fail;
         }
         memset(s->cl_sums, 0, nc * 2 * (size_t)(d->n_metrics ? d->n_metrics : 1) * sizeof *s->cl_sums);
         for (size_t g = 0; g < nc; g++) {
@@ -857,8 +857,8 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
             s->cl[g].den = s->cl[g].num + d->n_metrics;
         }
     }
-    if ((rc = shoal_rowsrc_run_inner(x, s->inner, member_row, s))) goto out;
-    if (d->unit_group && (rc = unit_clusters_done(x, s))) goto out;
+    if ((rc = shoal_rowsrc_run_inner(x, s->inner, member_row, s))) goto fail;
+    if (d->unit_group && (rc = unit_clusters_done(x, s))) goto fail;
 
     double srm_chi2 = NAN, srm_p = NAN;
     double total = 0;
@@ -869,7 +869,7 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
     expeval *ev = shoal_arena_alloc(x->a, sizeof *ev * (size_t)(d->n_metrics ? d->n_metrics : 1));
     if (!ev) {
         rc = nomem(x);
-        goto out;
+        goto fail;
     }
     for (int j = 0; j < d->n_metrics; j++) evaluate_metric(s, j, &ev[j]);
     /* per arm: the guardrails it harms */
@@ -971,7 +971,7 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
                 row[C_VERDICT] = vstr(v);
                 if (v == vb && !(row[C_VERDICT].u.s = shoal_arena_strndup(x->a, vb, strlen(vb)))) {
                     rc = nomem(x);
-                    goto out;
+                    goto fail;
                 }
             }
             row[C_SRM] = vnum(srm_p);
@@ -984,14 +984,14 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
                 row[C_WARN] = vstr(warn);
                 if (!(row[C_WARN].u.s = shoal_arena_strndup(x->a, warn, strlen(warn)))) {
                     rc = nomem(x);
-                    goto out;
+                    goto fail;
                 }
             }
-            if ((rc = shoal_exec_sink_push(sink, row))) goto out;
-            if (shoal_exec_sink_full(sink)) goto out;
+            if ((rc = shoal_exec_sink_push(sink, row))) goto fail;
+            if (shoal_exec_sink_full(sink)) goto fail;
         }
     }
-out:
+fail:
     shoal_free(s->pairs);
     shoal_free(s->cl);
     shoal_free(s->cl_sums);
