@@ -107,7 +107,11 @@ int shoal_exec_scan_log(run *g, int members)
     int64_t range[2] = {lo, hi}, upto[2] = {INT64_MIN, p->cut_ts == INT64_MAX ? INT64_MAX : p->cut_ts + 1};
     const int64_t *zr = range;
     int n_zr = !members && p->has_range;
-    if (members && p->members_all && p->n_zr) zr = p->zr, n_zr = p->n_zr;
+    /* Over members known without the scan, the ranges are all the scan feeds (the
+     * windows less the views' holes): an event outside them goes before its routing
+     * (a block the zone map keeps for a few late events is mostly such events). */
+    int only_zr = 0;
+    if (members && p->members_all && p->n_zr) zr = p->zr, n_zr = p->n_zr, only_zr = 1;
     else if (members && p->cut_ts != INT64_MAX) zr = upto, n_zr = 1;
     uint64_t zone_end = 0;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
@@ -119,6 +123,11 @@ int shoal_exec_scan_log(run *g, int members)
         }
         int64_t ts = rec.ts;
         if (ts > p->cut_ts) continue;
+        if (only_zr) {
+            int in = 0;
+            for (int i = 0; i < n_zr && !in; i++) in = ts >= zr[2 * i] && ts < zr[2 * i + 1];
+            if (!in) continue;
+        }
         if (members) {
             uint32_t m = rec.member, t = rec.type;
             if (m == 0 || m > n_members || t > n_types) continue;
