@@ -398,6 +398,14 @@ int shoal_zone_rebuild(shoal_db *db, MDB_txn *txn, shoal_err *err);
  * go on from seq: *next is seq itself, or the first sequence of a later block that may
  * hold a match (past the snapshot's end when none can). */
 int shoal_zone_skip(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next, shoal_err *err);
+/* The same, for a scan that can read single records: when a block's in-order events
+ * miss every range but some of its late events may not, *next is the block's first
+ * sequence and picks[0 .. *n_picks) (room for SHOAL_ZONE_PICKS) the offsets in it of
+ * those events, ascending; the scan reads them, then asks again from the next block.
+ * *n_picks 0: as shoal_zone_skip. */
+#define SHOAL_ZONE_PICKS 256
+int shoal_zone_skip_picks(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next,
+                          uint16_t *picks, int *n_picks, shoal_err *err);
 /* The earliest event time of r's snapshot from the zone map (a read per 4096 records);
  * SHOAL_ENOTFOUND when the map does not cover every block. */
 int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err);

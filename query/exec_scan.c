@@ -113,9 +113,14 @@ int shoal_exec_scan_log(run *g, int members)
     int only_zr = 0;
     if (members && p->members_all && p->n_zr) zr = p->zr, n_zr = p->n_zr, only_zr = 1;
     else if (members && p->cut_ts != INT64_MAX) zr = upto, n_zr = 1;
-    uint64_t zone_end = 0;
+    zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
+    if (!zp) {
+        rc = nomem(x);
+        goto fail;
+    }
+    memset(zp, 0, sizeof *zp);
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if ((rc = scan_zone(x->r, mc, &rec, zr, n_zr, &zone_end, &x->n_skipped, x->err)) != 1) break;
+        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n_zr, zp, &x->n_skipped, x->err)) != 1) break;
         if (rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");

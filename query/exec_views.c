@@ -107,10 +107,16 @@ static int read_rise(exec *x, plan *p, magg *a)
         MDB_cursor *mc = shoal_logcur_mdb(cur);
         MDB_cursor_op op = MDB_FIRST;
         shoal_rec rec;
-        uint64_t zone_end = 0, n = 0;
+        uint64_t n = 0;
         int64_t after[2] = {from, INT64_MAX};
+        zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
+        if (!zp) {
+            rc = nomem(x);
+            goto fail;
+        }
+        memset(zp, 0, sizeof *zp);
         while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-            if ((rc = scan_zone(x->r, mc, &rec, after, 1, &zone_end, &x->n_skipped, x->err)) != 1) break;
+            if ((rc = scan_zone_picks(x->r, mc, &rec, after, 1, zp, &x->n_skipped, x->err)) != 1) break;
             if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
                 rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
                 goto fail;

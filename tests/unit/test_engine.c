@@ -631,15 +631,36 @@ TEST(zone_bitmap)
     unit_rm_dir();
 }
 
-/* The fine list of the n times ts worked out from its definition (zone.c's header):
- * the distinct t >> s (t's sign bit flipped) for the least s >= 10 with at most 256. */
-static size_t zfine_canon(const int64_t *ts, int n, unsigned char *out, unsigned *s_out, uint64_t *g)
+/* The fine entry of a block whose records have the n times ts (in sequence order),
+ * worked out from its definition (zone.c's header): a record more than 2^16 ms before
+ * the latest of the records before it is late; with more than 256 late ones, none is
+ * (the flag 0x80); the other records' distinct t >> s (t's sign bit flipped) for the
+ * least s >= 10 with at most 256; then the late ones, their offsets and t >> 10. The
+ * granules go to g (m of them, at s) and the late times to late (n_late). */
+static int zfine_late_off[4096];   /* the late ones' offsets, from zfine_canon */
+
+static size_t zfine_canon(const int64_t *ts, int n, unsigned char *out, unsigned *s_out, uint64_t *g, size_t *m_out,
+                          int64_t *late, int *n_late)
 {
+    static int is_late[4096];
+    int64_t mx = INT64_MIN;
+    int nl = 0;
+    for (int i = 0; i < n; i++) {
+        is_late[i] = mx != INT64_MIN && ts[i] < mx - 65536;
+        nl += is_late[i];
+        if (ts[i] > mx) mx = ts[i];
+    }
+    int over = nl > 256;
+    if (over) {
+        for (int i = 0; i < n; i++) is_late[i] = 0;
+        nl = 0;
+    }
     unsigned s = 10;
     size_t m;
     for (;; s++) {
         m = 0;
         for (int i = 0; i < n; i++) {
+            if (is_late[i]) continue;
             uint64_t x = ((uint64_t)ts[i] ^ (1ULL << 63)) >> s;
             size_t j = 0;
             while (j < m && g[j] != x) j++;
@@ -653,10 +674,24 @@ static size_t zfine_canon(const int64_t *ts, int n, unsigned char *out, unsigned
             g[j] = g[j - 1], g[j - 1] = t;
         }
     size_t o = 0;
-    out[o++] = (unsigned char)s;
+    out[o++] = (unsigned char)(s | (over ? 0x80 : 0));
     o += shoal_varint_put(out + o, m);
     for (size_t i = 0; i < m; i++) o += shoal_varint_put(out + o, i ? g[i] - g[i - 1] : g[0]);
+    o += shoal_varint_put(out + o, (uint64_t)nl);
+    int k = 0, prev_off = 0;
+    uint64_t prev_g = 0;
+    for (int i = 0; i < n; i++) {
+        if (!is_late[i]) continue;
+        uint64_t x = ((uint64_t)ts[i] ^ (1ULL << 63)) >> 10;
+        o += shoal_varint_put(out + o, k ? (uint64_t)(i - prev_off) : (uint64_t)i);
+        o += shoal_varint_put(out + o, k ? shoal_zigzag((int64_t)(x - prev_g)) : x);
+        prev_off = i, prev_g = x;
+        zfine_late_off[k] = i;
+        late[k++] = ts[i];
+    }
+    *n_late = k;
     *s_out = s;
+    *m_out = m;
     return o;
 }
 
@@ -667,7 +702,7 @@ static size_t zfine_get(shoal_db *db, uint64_t b, unsigned char *out)
     shoal_be64_put(kb, b);
     MDB_val k = {8, kb}, v = {0, NULL};
     if (mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) return 0;
-    if (mdb_get(txn, db->dbi_zfine, &k, &v) || v.mv_size > 4000) v.mv_size = 0;
+    if (mdb_get(txn, db->dbi_zfine, &k, &v) || v.mv_size > 8000) v.mv_size = 0;
     memcpy(out, v.mv_data, v.mv_size);
     mdb_txn_abort(txn);
     return v.mv_size;
@@ -684,10 +719,12 @@ TEST(zone_fine)
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
     CHECK(db->has_zfine);
     const int64_t t0 = 1700000000000LL;
-    static int64_t ts[4096];
-    static unsigned char got[4000], want[4000];
+    static int64_t ts[4096], late[4096];
+    static unsigned char got[8000], want[8000];
     static uint64_t g[4096];
     unsigned s = 0;
+    size_t m = 0;
+    int n_late = 0;
     uint32_t rnd = 12345;
     for (int i = 0; i < 4096; i++) {
         rnd = rnd * 1103515245u + 12345u;
@@ -699,29 +736,28 @@ TEST(zone_fine)
         char tag[8];
         snprintf(tag, sizeof tag, "f%d", step);
         CHECK_RC(zone_append(db, tag, ts + from, at[step] - from), SHOAL_OK);
-        size_t n = zfine_canon(ts, at[step], want, &s, g);
+        size_t n = zfine_canon(ts, at[step], want, &s, g, &m, late, &n_late);
         CHECK(zfine_get(db, 0, got) == n && memcmp(got, want, n) == 0);
         CHECK(n_problems(db, NULL) == 0);
     }
-    CHECK(s > 10);   /* coarsened: more than 256 granules of 2^10 ms */
-    size_t m = 0;
-    {
-        size_t n = zfine_canon(ts, 4096, want, &s, g);
-        uint64_t x = 0;
-        size_t o = 1;
-        o += shoal_varint_get(want + o, want + n, &x);
-        m = (size_t)x;
-    }
+    CHECK(s > 10);          /* coarsened: more than 256 granules of 2^10 ms */
+    CHECK(n_late > 40);     /* its late events apart */
     unsigned char zb[32];
     CHECK(zone_get(db, 0, zb) == 25 && zb[24] >= 22);   /* slots of 2^22 ms and more: over an hour */
     shoal_reader *r;
     CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
-    int n_fine = 0;
+    int n_fine = 0, n_picked = 0;
     for (int64_t lo = t0 - 3 * 86400000LL; lo < t0 + 5 * 3600000LL; lo += 3333331) {
         for (int64_t w = 1; w < 30000000; w *= 7) {
             uint64_t a = ((uint64_t)lo ^ (1ULL << 63)) >> s, b = ((uint64_t)(lo + w - 1) ^ (1ULL << 63)) >> s;
             int meets = 0, inside = 0;
-            for (size_t j = 0; j < m; j++) meets |= g[j] >= a && g[j] <= b;
+            int core = 0, want_picks[4096], n_want = 0;
+            for (size_t j = 0; j < m; j++) core |= g[j] >= a && g[j] <= b;
+            meets = core;
+            for (int j = 0; j < n_late; j++)
+                if ((((uint64_t)late[j] ^ (1ULL << 63)) >> 10) >= (((uint64_t)lo ^ (1ULL << 63)) >> 10) &&
+                    (((uint64_t)late[j] ^ (1ULL << 63)) >> 10) <= (((uint64_t)(lo + w - 1) ^ (1ULL << 63)) >> 10))
+                    meets = 1, want_picks[n_want++] = zfine_late_off[j];
             for (int i = 0; i < 4096; i++) inside |= ts[i] >= lo && ts[i] < lo + w;
             /* and the slots (zone_bitmap) */
             int64_t zmin = (int64_t)shoal_be64_get(zb), zmax = (int64_t)shoal_be64_get(zb + 8);
@@ -735,16 +771,27 @@ TEST(zone_fine)
             CHECK(next == (meets && occupied ? 1 : 4097));
             CHECK(!inside || next == 1);
             n_fine += occupied && !meets;
+            /* A scan that reads single records gets the late events alone when the
+             * in-order ones miss the range. */
+            uint16_t picks[SHOAL_ZONE_PICKS];
+            int np = -1;
+            int64_t range[2] = {lo, lo + w};
+            CHECK_RC(shoal_zone_skip_picks(r, 1, range, 1, &next, picks, &np, NULL), SHOAL_OK);
+            CHECK(next == (meets && occupied ? 1 : 4097));
+            CHECK(np == (occupied && !core ? n_want : 0));
+            for (int j = 0; j < np && j < n_want; j++) CHECK(picks[j] == want_picks[j]);
+            n_picked += np > 0;
         }
     }
     CHECK(n_fine > 100);   /* skipped although the range lies inside the block's span */
+    CHECK(n_picked > 10);  /* ranges met by late events alone */
     shoal_reader_close(r);
     /* Damage, found by check: the last granule moved. */
     size_t n = zfine_get(db, 0, got);
     CHECK(n > 0);
     MDB_txn *txn;
     {
-        unsigned char bad[4000];
+        unsigned char bad[8000];
         memcpy(bad, got, n);
         bad[n - 1] ^= 1;
         unsigned char kb[8];
