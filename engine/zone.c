@@ -175,8 +175,8 @@ typedef struct zfe {
     int over;
     size_t n, nl;
     uint64_t g[ZF_CAP + 2 * SHOAL_ZONE_BLOCK];
-    uint16_t lo[SHOAL_ZONE_BLOCK];
-    uint64_t lg[SHOAL_ZONE_BLOCK];
+    uint16_t lo[SHOAL_ZONE_BLOCK + ZF_LATE_CAP];   /* (a damaged stored entry may claim more late */
+    uint64_t lg[SHOAL_ZONE_BLOCK + ZF_LATE_CAP];   /* events than its block has records) */
 } zfe;
 
 static void zf_empty(zfe *e)

@@ -74,6 +74,10 @@ static inline int scan_zone_picks(shoal_reader *r, MDB_cursor *mc, shoal_rec *re
         if (z->i < z->n) {   /* the next late event of the picked block */
             uint64_t s = z->base + z->picks[z->i++];
             if (s < rec->seq) continue;
+            if (s > shoal_reader_last_seq(r)) {   /* (only from a damaged entry) */
+                z->i = z->n;
+                continue;
+            }
             if (s > rec->seq) {
                 *skipped += s - rec->seq;
                 if ((rc = scan_seek(mc, s, rec, err)) != 1) return rc;
