@@ -733,7 +733,7 @@ TEST(zone_fine)
     }
     const int at[] = {1, 700, 2000, 2001, 4096};
     for (int step = 0, from = 0; step < 5; from = at[step++]) {
-        char tag[8];
+        char tag[16];
         snprintf(tag, sizeof tag, "f%d", step);
         CHECK_RC(zone_append(db, tag, ts + from, at[step] - from), SHOAL_OK);
         size_t n = zfine_canon(ts, at[step], want, &s, g, &m, late, &n_late);
