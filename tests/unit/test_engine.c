@@ -701,9 +701,9 @@ static size_t zfine_get(shoal_db *db, uint64_t b, unsigned char *out)
     unsigned char kb[8];
     shoal_be64_put(kb, b);
     MDB_val k = {8, kb}, v = {0, NULL};
-    if (mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) return 0;
+    if (!db->has_zfine || mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) return 0;
     if (mdb_get(txn, db->dbi_zfine, &k, &v) || v.mv_size > 8000) v.mv_size = 0;
-    memcpy(out, v.mv_data, v.mv_size);
+    if (v.mv_size) memcpy(out, v.mv_data, v.mv_size);
     mdb_txn_abort(txn);
     return v.mv_size;
 }
