@@ -1962,8 +1962,8 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
     if (p->src == SRC_NONE) {
         rc |= add_line(x, lines, &n, &cap, "no source: one row");
     } else if (p->src == SRC_ROWS) {
-        char **fl;
-        int n_fl;
+        char **fl = NULL;   /* an explain may append to what it is given */
+        int n_fl = 0;
         if ((rc = p->rsrc->explain(x, p, &fl, &n_fl))) return rc;
         for (int i = 0; i < n_fl; i++) rc |= add_line(x, lines, &n, &cap, "%s", fl[i]);
     } else {
