@@ -158,11 +158,16 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
             if ((rc = shoal_exec_emit(&g, &row))) goto fail;
         }
     }
+    /* window functions, once every row is in; the rows then go on to ORDER BY and LIMIT */
+    if (p->n_wins && (rc = shoal_exec_windows(&g))) goto fail;
     if (p->n_order && !(x->cancel && *x->cancel)) {
         shoal_exec_sort_rows(&g);
         size_t start = (size_t)p->offset < g.n_rows ? (size_t)p->offset : g.n_rows;
         size_t end = g.n_rows;
         if (p->limit >= 0 && (uint64_t)p->limit < end - start) end = start + (size_t)p->limit;
+        /* WITH TIES: the rows equal in the ORDER BY keys to the last one kept come too */
+        while (p->ties && end > start && end < g.n_rows && !shoal_exec_keys_cmp(p, x, g.rows[end - 1].keys, g.rows[end].keys))
+            end++;
         for (size_t i = start; i < end && !(x->cancel && *x->cancel); i++) {
             if ((rc = shoal_exec_write_row(&g, g.rows[i].cols))) goto fail;
             g.n_emitted++;
@@ -199,5 +204,7 @@ fail:
     shoal_free(g.list);
     shoal_free(g.rows);
     shoal_arena_free(g.rows_a);
+    shoal_free(g.wrows);
+    shoal_arena_free(g.wrows_a);
     return rc;
 }

@@ -224,6 +224,8 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
     case X_AGG: *out = r->aggs[e->slot]; return;
     case X_COL: *out = r->cols[e->slot]; return;
     case X_SRCCOL: if (r->src) *out = r->src[e->slot]; return;
+    case X_WBASE: if (r->wbase) *out = r->wbase[e->slot]; return;
+    case X_WIN: if (r->wvals) *out = r->wvals[e->slot]; return;
     case X_ARITH:
         shoal_exec_eval(x, e->a, &a);
         shoal_exec_eval(x, e->b, &b);

@@ -37,6 +37,7 @@ int shoal_yylex(SHOAL_YYSTYPE *yylval, shoal_loc *yylloc, yyscan_t scanner);
 %code {
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define CK(e) do { if (!(e)) YYNOMEM; } while (0)
 
@@ -52,6 +53,15 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 {
     shoal_loc l = {a.off, b.off + b.len - a.off};
     return l;
+}
+
+/* NULLS FIRST (1) or NULLS LAST (2); 0 with the error for any other word */
+static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
+{
+    if (!strcasecmp(w, "first")) return 1;
+    if (!strcasecmp(w, "last")) return 2;
+    shoal_err_set(ctx->err, SHOAL_ESYNTAX, loc.off, loc.len, "expected FIRST or LAST after NULLS but found \"%s\"", w);
+    return 0;
 }
 }
 
@@ -76,6 +86,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %token <tok> OFFSET "OFFSET" OR "OR" ORDER "ORDER" PER "PER" SELECT "SELECT" SET "SET" SHOW "SHOW"
 %token <tok> THEN "THEN" TRUE_ "TRUE" WHEN "WHEN" WHERE "WHERE" WITHIN "WITHIN"
 %token <tok> LE "<=" GE ">=" NE "!="
+%token <tok> OVER "OVER" FILTER "FILTER" NULLS "NULLS" WITH "WITH" TIES "TIES" CONCAT "||"
 
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
 %type <list> expr_list when_list type_list
@@ -83,6 +94,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %type <stmt> stmt select create
 %type <item> items item group_opt group_list order_opt order_list order_item tiers tier arms arm metrics metric
 %type <ret> ret_opts
+%type <item> part_opt
 
 %precedence LOWER_THAN_DURING
 %precedence DURING
@@ -91,6 +103,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %precedence NOT
 %left '+' '-'
 %left '*' '/' '%'
+%left CONCAT
 %precedence UMINUS
 
 %%
@@ -387,6 +400,13 @@ order_item:
     expr                                { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); }
   | expr ASC                            { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); }
   | expr DESC                           { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); $$->desc = 1; }
+    /* … NULLS FIRST|LAST: the word is checked here (FIRST and LAST are function names) */
+  | expr NULLS IDENT                    { CK($$ = shoal_ast_item(ctx, $1, NULL, @1));
+                                          if (!($$->nulls = nulls_word(ctx, $3.s, @3))) YYABORT; }
+  | expr ASC NULLS IDENT                { CK($$ = shoal_ast_item(ctx, $1, NULL, @1));
+                                          if (!($$->nulls = nulls_word(ctx, $4.s, @4))) YYABORT; }
+  | expr DESC NULLS IDENT               { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); $$->desc = 1;
+                                          if (!($$->nulls = nulls_word(ctx, $4.s, @4))) YYABORT; }
     ;
 
 limit_opt:
@@ -394,6 +414,27 @@ limit_opt:
   | LIMIT INT                           { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @2)); $$->i = $2.i; }
   | LIMIT INT OFFSET INT                { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @2)); $$->i = $2.i;
                                           CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @4)); $$->next->i = $4.i; }
+    /* LIMIT n WITH TIES [OFFSET m]: the rows that tie with the last one kept come too; the
+     * node spans WITH TIES, for an error about it */
+  | LIMIT INT WITH TIES                 { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, loc_of(@3, @4))); $$->i = $2.i;
+                                          $$->flags |= SHOAL_AST_F_TIES; }
+  | LIMIT INT WITH TIES OFFSET INT      { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, loc_of(@3, @4))); $$->i = $2.i;
+                                          $$->flags |= SHOAL_AST_F_TIES;
+                                          CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @6)); $$->next->i = $6.i; }
+  | LIMIT INT OFFSET INT WITH TIES      { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, loc_of(@5, @6))); $$->i = $2.i;
+                                          $$->flags |= SHOAL_AST_F_TIES;
+                                          CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @4)); $$->next->i = $4.i; }
+    ;
+
+    /* a window function's PARTITION BY (the word is checked here) */
+part_opt:
+    %empty                              { $$ = NULL; }
+  | IDENT BY group_list                 { if (strcasecmp($1.s, "partition")) {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @1.off, @1.len,
+                                                            "expected PARTITION BY or ORDER BY but found \"%s\"", $1.s);
+                                              YYABORT;
+                                          }
+                                          $$ = $3; }
     ;
 
 asof_opt:
@@ -472,6 +513,7 @@ aexpr:
   | aexpr '*' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_MUL, $1, $3, @$)); }
   | aexpr '/' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_DIV, $1, $3, @$)); }
   | aexpr '%' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_MOD, $1, $3, @$)); }
+  | aexpr CONCAT aexpr                  { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_CONCAT, $1, $3, @$)); }
   | '-' aexpr %prec UMINUS              { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_NEG, $2, @$)); }
   | primary                             { $$ = $1; }
     ;
@@ -492,6 +534,17 @@ primary:
   | '(' expr ')'                        { $$ = $2; }
   | call %prec LOWER_THAN_DURING        { $$ = $1; }
   | call DURING window                  { $$ = $1; $$->win = $3; $$->len = @$.len; }
+    /* window functions: row_number() OVER (PARTITION BY … ORDER BY …), sum(x) OVER (…) */
+  | call OVER '(' part_opt order_opt ')'
+                                        { $$ = $1; $$->len = @$.len;
+                                          CK($$->over = shoal_ast_over(ctx, loc_of(@2, @6)));
+                                          $$->over->part = $4; $$->over->order = $5; }
+    /* an aggregate over rows of those rows only: count(*) FILTER (WHERE type = post) */
+  | call FILTER '(' WHERE expr ')'      { $$ = $1; $$->len = @$.len; $$->fwhere = $5; }
+  | call FILTER '(' WHERE expr ')' OVER '(' part_opt order_opt ')'
+                                        { $$ = $1; $$->len = @$.len; $$->fwhere = $5;
+                                          CK($$->over = shoal_ast_over(ctx, loc_of(@7, @11)));
+                                          $$->over->part = $9; $$->over->order = $10; }
     /* count(post) WITHIN 7 DAYS AFTER first(join): AFTER and BEFORE are words (checked by
      * plan.c), OF a keyword already. */
   | call WITHIN INT IDENT IDENT call    { $$ = $1; $$->len = @$.len;
@@ -545,6 +598,14 @@ call:
                                           CK($$->list = shoal_ast_list(ctx, NULL, $4)); }
   | IDENT '(' expr_list ')'             { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$)); $$->list = $3; }
   | IDENT '(' expr_list WHERE expr ')'  { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$)); $$->list = $3; $$->filter = $5; }
+    /* count(DISTINCT to WHERE type = comment): a member's distinct values of an event's column */
+  | IDENT '(' DISTINCT expr WHERE expr ')'
+                                        { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$)); $$->flags |= SHOAL_AST_F_DISTINCT;
+                                          CK($$->list = shoal_ast_list(ctx, NULL, $4)); $$->filter = $6; }
+    /* CAST(x AS type): the type word is s2, checked by plan.c */
+  | IDENT '(' expr AS IDENT ')'         { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$));
+                                          CK($$->list = shoal_ast_list(ctx, NULL, $3));
+                                          $$->s2 = $5.s; $$->s2_off = @5.off; $$->s2_len = @5.len; }
     ;
 
 expr_list:
@@ -586,7 +647,8 @@ static int continues_expr(yysymbol_kind_t k)
 {
     static const char *const ops[] = {"'+'", "'-'", "'*'", "'/'", "'%'", "'='", "'<'", "'>'",
                                       "\"<=\"", "\">=\"", "\"!=\"", "AND", "OR", "IN", "IS",
-                                      "LIKE", "BETWEEN", "NOT", "DURING", "WITHIN", "'.'", "'('",
+                                      "LIKE", "BETWEEN", "NOT", "DURING", "WITHIN", "'.'", "'('", "OVER", "FILTER", "\"OVER\"",
+                                      "\"FILTER\"", "\"||\"",
                                       "\"AND\"", "\"OR\"", "\"IN\"", "\"IS\"", "\"LIKE\"",
                                       "\"BETWEEN\"", "\"NOT\"", "\"DURING\"", "\"WITHIN\"", "<=", ">=", "!="};
     const char *n = yysymbol_name(k);
