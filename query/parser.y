@@ -648,7 +648,7 @@ static int continues_expr(yysymbol_kind_t k)
     static const char *const ops[] = {"'+'", "'-'", "'*'", "'/'", "'%'", "'='", "'<'", "'>'",
                                       "\"<=\"", "\">=\"", "\"!=\"", "AND", "OR", "IN", "IS",
                                       "LIKE", "BETWEEN", "NOT", "DURING", "WITHIN", "'.'", "'('", "OVER", "FILTER", "\"OVER\"",
-                                      "\"FILTER\"", "\"||\"",
+                                      "\"FILTER\"", "\"||\"", "||",
                                       "\"AND\"", "\"OR\"", "\"IN\"", "\"IS\"", "\"LIKE\"",
                                       "\"BETWEEN\"", "\"NOT\"", "\"DURING\"", "\"WITHIN\"", "<=", ">=", "!="};
     const char *n = yysymbol_name(k);
