@@ -39,6 +39,12 @@ static int alloc_maggs(exec *x, plan *p)
         }
         if ((g->fn == F_MIN || g->fn == F_MAX) && !(g->v = shoal_bigcache_zalloc(x->cache, n * sizeof *g->v)))
             return nomem(x);
+        if (g->fn == F_DCOUNT && !(g->dset = shoal_malloc(sizeof(dset)))) return nomem(x);
+        if (g->fn == F_DCOUNT) memset(g->dset, 0, sizeof(dset));
+        if ((g->fn == F_MEDIAN || g->fn == F_QUANTILE || g->fn == F_STDDEV || g->fn == F_VARIANCE) &&
+            (!(g->vals = shoal_bigcache_zalloc(x->cache, n * sizeof *g->vals)) ||
+             !(g->vcap = shoal_bigcache_zalloc(x->cache, n * sizeof *g->vcap))))
+            return nomem(x);
         int need_d = g->fn == F_SCORE || g->fn == F_RISE;
         int need_i = g->fn == F_FIRST || g->fn == F_LAST, need_x = g->fn == F_SUM || g->fn == F_AVG;
         int need_d2 = g->fn == F_RISE || g->tail;
@@ -183,6 +189,16 @@ fail:
         shoal_bigcache_put(x->cache, p->maggs[i].d2);
         shoal_bigcache_put(x->cache, p->maggs[i].c8);
         shoal_bigcache_put(x->cache, p->maggs[i].v);
+        shoal_bigcache_put(x->cache, p->maggs[i].vals);
+        shoal_bigcache_put(x->cache, p->maggs[i].vcap);
+        if (p->maggs[i].dset) {
+            dset *s = p->maggs[i].dset;
+            shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
+            shoal_free(s);
+        }
+        p->maggs[i].dset = NULL;
+        p->maggs[i].vals = NULL;
+        p->maggs[i].vcap = NULL;
         p->maggs[i].v = NULL;
         p->maggs[i].c8 = NULL;
         p->maggs[i].narrow = 0;

@@ -7,7 +7,7 @@
 #define _GNU_SOURCE   /* qsort_r: the sort's context without a global */
 #include "exec_int.h"
 
-static int dset_add(exec *x, dset *s, uint32_t gid, qval *v)
+int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v)
 {
     if ((s->n + 1) * 2 > s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 1024;
@@ -203,7 +203,7 @@ static int accumulate(run *g, group *q, int64_t w)
         if (v.t == V_NULL) continue;
         int64_t wk = w;
         if (ra->distinct) {
-            int r = dset_add(x, &g->dsets[k], q->id, &v);
+            int r = shoal_exec_dset_add(x, &g->dsets[k], q->id, &v);
             if (r < 0) return nomem(x);
             if (r == 0) continue;
             wk = 1;

@@ -208,6 +208,11 @@ double shoal_exec_variance(const double *v, uint32_t n);             /* the samp
 /* exec_sort.c: rows a and b (their ORDER BY keys) in the statement's order: < 0, 0, > 0;
  * keys: compare the keys only (ties of WITH TIES) */
 int shoal_exec_keys_cmp(const plan *p, exec *x, const qval *ka, const qval *kb);
+/* exec_group.c: v into set s for group (or member) gid: 1 when new, 0 when seen, -1 out of memory */
+int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v);
+/* exec_scan.c: one event into a per-member distinct count or list of values (F_DCOUNT,
+ * F_MEDIAN, F_QUANTILE, F_STDDEV, F_VARIANCE) for member m; 0 or the error */
+int shoal_exec_magg_keep(exec *x, magg *a, uint32_t m, const shoal_rec *rec);
 /* exec_scan.c */
 int shoal_exec_scan_log(run *g, int members);
 /* exec_views.c */

@@ -319,9 +319,16 @@ static int is_member_agg(const cctx *c, const shoal_node *n)
     int k = agg_kind(n);
     if (k == F_MEDIAN || k == F_QUANTILE || k == F_STDDEV || k == F_VARIANCE)
         return n->list && n->list->head->kind == SHOAL_AST_DOT;   /* else over the rows' values */
-    if (n->flags & SHOAL_AST_F_DISTINCT) return 0;
     if (!n->list) return 0;
     const shoal_node *a = n->list->head;
+    if (n->flags & SHOAL_AST_F_DISTINCT) {
+        /* count(DISTINCT to), count(DISTINCT comment.to): a member's distinct values of an
+         * event's column; count(DISTINCT member), of a member's own value, count rows */
+        if (a->kind == SHOAL_AST_DOT) return 1;
+        if (a->kind != SHOAL_AST_NAME || !strcasecmp(a->s, "member") || (c->p->tiers && !strcasecmp(a->s, "tier"))) return 0;
+        shoal_viewinfo vi;
+        return shoal_views_score(c->x, a->s, &vi) != 1;
+    }
     if (a->kind == SHOAL_AST_DOT) return 1;
     /* A bare name that is not a member column is meant as an event type (and is reported
      * as an unknown one if it is not). */
@@ -401,6 +408,7 @@ static cx *compile_rise(cctx *c, const shoal_node *n, const shoal_window *w);
 static const char *snippet(cctx *c, const cx *e, char *buf, size_t n);
 
 static cx *compile_anchor(cctx *c, const shoal_node *n, magg *g);
+static cx *quantile_p(cctx *c, const shoal_node *pn);
 
 static cx *compile_magg(cctx *c, const shoal_node *n)
 {
@@ -416,12 +424,14 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
             cx *e = newx(c, X_MAGG, n);
             if (!e) return NULL;
             e->slot = i;
-            e->rt = (f->agg == F_FIRST || f->agg == F_LAST) ? V_TS : f->agg == F_COUNT ? V_INT : -1;
-            if (f->agg == F_AVG) e->rt = V_NUM;
+            e->rt = p->maggs[i].fn == F_FIRST || p->maggs[i].fn == F_LAST ? V_TS
+                    : p->maggs[i].fn == F_COUNT || p->maggs[i].fn == F_DCOUNT ? V_INT : -1;
+            if (f->agg == F_AVG || f->agg == F_MEDIAN || f->agg == F_QUANTILE || f->agg == F_STDDEV || f->agg == F_VARIANCE)
+                e->rt = V_NUM;
             return e;
         }
-    if (n->flags & SHOAL_AST_F_DISTINCT)
-        return fail(c, n->off, n->len, "%s(DISTINCT …) is not available per member", n->s);
+    if ((n->flags & SHOAL_AST_F_DISTINCT) && f->agg != F_COUNT)
+        return fail(c, n->off, n->len, "%s(DISTINCT …) is not available per member (count(DISTINCT …) is)", n->s);
     magg g;
     memset(&g, 0, sizeof g);
     g.fn = f->agg;
@@ -431,7 +441,33 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
         g.types = zalloc(c->x, n_types / 8 + 1);
         if (!g.types) return NULL;
     }
-    if (g.fn == F_COUNT || g.fn == F_FIRST || g.fn == F_LAST) {
+    if (n->flags & SHOAL_AST_F_DISTINCT) {
+        /* count(DISTINCT x): x read from each of the member's events (of TYPE for TYPE.x) */
+        g.fn = F_DCOUNT;
+        const shoal_node *a = n->list->head;
+        if (a->kind == SHOAL_AST_DOT) {
+            uint32_t tid, pid;
+            if (!is_type(c, a->s, &tid)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
+            g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));
+            int col = event_column(a->s2);
+            if (col) {
+                if (!(g.arg = newx(c, col, a))) return NULL;
+                set_rt(g.arg);
+            } else {
+                if (lookup(c->x, SHOAL_NS_PROP, a->s2, &pid) != 1)
+                    return fail(c, a->s2_off, a->s2_len, "unknown property \"%s\"", a->s2);
+                if (!(g.arg = newx(c, X_PROP, a))) return NULL;
+                g.arg->key = pid;
+            }
+        } else {
+            g.types = NULL;   /* every type's events */
+            const char *saved = c->clause;
+            c->clause = "count(DISTINCT …)";
+            g.arg = compile(c, a, M_EVENT);
+            c->clause = saved;
+            if (!g.arg) return NULL;
+        }
+    } else if (g.fn == F_COUNT || g.fn == F_FIRST || g.fn == F_LAST) {
         if (n->list)
             for (shoal_node *a = n->list->head; a; a = a->next)
                 if (type_bitmap(c, a, g.types)) return NULL;
@@ -439,9 +475,15 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
             return fail(c, n->off, n->len, "%s() needs an event type or *", n->s);
     } else {
         const shoal_node *a = n->list ? n->list->head : NULL;
-        if (!a || n->list->n != 1 || a->kind != SHOAL_AST_DOT)
+        if (!a || n->list->n != (g.fn == F_QUANTILE ? 2 : 1) || a->kind != SHOAL_AST_DOT)
             return fail(c, a ? a->off : n->off, a ? a->len : n->len,
-                        "%s() over members takes TYPE.property, e.g. sum(purchase.amount)", n->s);
+                        g.fn == F_QUANTILE ? "%s() over members takes TYPE.property and p, e.g. quantile(purchase.amount, 0.9)"
+                                           : "%s() over members takes TYPE.property, e.g. sum(purchase.amount)", n->s);
+        if (g.fn == F_QUANTILE) {
+            cx *q = quantile_p(c, a->next);
+            if (!q) return NULL;
+            g.q = q->k.u.d;
+        }
         uint32_t tid, pid;
         if (!is_type(c, a->s, &tid)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
         g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));

@@ -162,6 +162,13 @@ typedef struct magg {
     /* … OF to: the anchor is that of the member the event's property of_key names
      * (0: the event's own member); the value is then never NULL */
     uint32_t of_key;
+    /* F_DCOUNT: the (member, value) pairs seen (exec_int.h's dset); F_MEDIAN, F_QUANTILE,
+     * F_STDDEV, F_VARIANCE: each member's values (vals[m], vcap[m] of room, n[m] held),
+     * and quantile's p */
+    void *dset;
+    double **vals;
+    uint32_t *vcap;
+    double q;
 } magg;
 
 enum { MG_SCAN = 0, MG_VIEW, MG_EDGE };

@@ -374,7 +374,15 @@ MAGGS = [("count(post)", "sum(type = 'post')"), ("count(comment, reply)", "sum(t
          ("sum(post.words)", "total(CASE WHEN type = 'post' THEN words END)"), ("count(*) DURING all_time", "count(*)"),
          ("count(like) DURING BETWEEN '2025-01-01' AND '2025-03-31'",
           "sum(type = 'like' AND ts >= '2025-01-01' AND ts < '2025-04-01')"),
-         ("count(checkin)", "sum(type = 'checkin')")]
+         ("count(checkin)", "sum(type = 'checkin')"),
+         # read from the log: distinct values and statistics of a member's events
+         ("count(DISTINCT to)", 'count(DISTINCT "to")'), ("count(DISTINCT group)", "count(DISTINCT grp)"),
+         ("count(DISTINCT comment.to)", "count(DISTINCT CASE WHEN type = 'comment' THEN \"to\" END)"),
+         ("count(DISTINCT type WHERE type != like)", "count(DISTINCT CASE WHEN type != 'like' THEN type END)"),
+         ("median(post.words)", "median(CASE WHEN type = 'post' THEN words END)"),
+         ("quantile(purchase.amount, 0.75)", "quantile(CASE WHEN type = 'purchase' THEN amount END, 0.75)"),
+         ("stddev(post.words)", "stddev(CASE WHEN type = 'post' THEN words END)"),
+         ("variance(purchase.amount)", "variance(CASE WHEN type = 'purchase' THEN amount END)")]
 
 
 def members():
