@@ -461,6 +461,11 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
             }
         } else {
             g.types = NULL;   /* every type's events */
+            uint32_t id, pid;
+            if (a->kind == SHOAL_AST_NAME && !event_column(a->s) && lookup(c->x, SHOAL_NS_PROP, a->s, &pid) != 1 &&
+                is_type(c, a->s, &id))
+                return fail(c, a->off, a->len, "\"%s\" is an event type: count(DISTINCT …) counts the values of an event's "
+                            "column or property, e.g. count(DISTINCT to) or count(DISTINCT comment.to)", a->s);
             const char *saved = c->clause;
             c->clause = "count(DISTINCT …)";
             g.arg = compile(c, a, M_EVENT);
