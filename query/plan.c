@@ -2247,6 +2247,9 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
                        p->n_keys == 0 ? "one group" : dense ? "groups in an array indexed by dictionary id" : "hash table of groups");
     }
     if (p->having) rc |= add_line(x, lines, &n, &cap, "filter: HAVING, per group");
+    if (p->n_wins)
+        rc |= add_line(x, lines, &n, &cap, "window functions: %d, over the rows kept until all are in (%d values each), each "
+                       "sorted by its partition and order", p->n_wins, p->n_wbase);
     if (p->n_order) rc |= add_line(x, lines, &n, &cap, "sort: %d key%s", p->n_order, p->n_order == 1 ? "" : "s");
     if (p->limit >= 0) rc |= add_line(x, lines, &n, &cap, "limit %" PRId64 " offset %" PRId64, p->limit, p->offset);
     rc |= add_line(x, lines, &n, &cap, "output: %d column%s", p->n_cols, p->n_cols == 1 ? "" : "s");
