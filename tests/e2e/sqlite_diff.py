@@ -396,6 +396,14 @@ def members():
             wcl = (" WHERE %s > %d" % (m[0], n), " HAVING %s > %d" % (m[1], n))
         return ("SELECT member, %s FROM members%s ORDER BY member" % (", ".join("%s AS c%d" % (m[0], i) for i, m in enumerate(ms)), wcl[0]),
                 "SELECT member, %s FROM ev GROUP BY member%s ORDER BY member" % (", ".join("%s AS c%d" % (m[1], i) for i, m in enumerate(ms)), wcl[1]), True)
+    if k < 0.55:
+        # row aggregates over the members' values, with FILTER (members alike, classes)
+        m, n = ms[0], R.choice([0, 1, 2, 5])
+        m2 = ms[-1]
+        return ("SELECT count(*) AS n, count(*) FILTER (WHERE %s > %d) AS f, sum(%s) FILTER (WHERE %s <= %d) AS s, "
+                "max(%s) AS x FROM members" % (m[0], n, m2[0], m[0], n, m2[0]),
+                "SELECT count(*), count(*) FILTER (WHERE a > %d), sum(b) FILTER (WHERE a <= %d), max(b) FROM "
+                "(SELECT %s AS a, %s AS b FROM ev GROUP BY member)" % (n, n, m[1], m2[1]), True)
     if k < 0.7:
         m = ms[0]
         return ("SELECT %s AS k, count(*) AS n FROM members GROUP BY k ORDER BY k" % m[0],
