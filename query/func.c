@@ -340,8 +340,8 @@ static void f_date_trunc(exec *x, qval *a, int n, qval *out)
     out->t = V_TS;
     if (u >= 5) {
         int64_t step = u == 5 ? 3600000 : u == 6 ? 60000 : 1000;
-        out->u.i = shoal_tz_to_utc(x->tz, d * 86400000 + ms / step * step);
-        if (!x->tz) out->u.i = d * 86400000 + ms / step * step;
+        int64_t local = d * 86400000 + ms / step * step;
+        out->u.i = x->tz ? shoal_tz_to_utc(x->tz, local) : local;
         return;
     }
     shoal_cal_civil_from_days(d, &y, &m, &dd);
