@@ -17,6 +17,7 @@ usage: sqlite_diff.py SHOAL DB EVENTS.ndjson SEED[,SEED…] N [--seconds S]
   prints "ok …" / "FAIL …" lines (tests/lib.sh's format); with --seconds, runs seeds
   from SEED on until S seconds have passed (make fuzz).
 """
+import datetime
 import json
 import math
 import os
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zoneinfo
 
 SHOAL, DB, EVENTS = sys.argv[1], sys.argv[2], sys.argv[3]
 SEEDS = [int(s) for s in sys.argv[4].split(",")]
@@ -76,8 +78,48 @@ class Quantile(Keep):
         return v[lo] + (v[lo + 1] - v[lo]) * (pos - lo)
 
 
+ZONE = "UTC"   # the session's zone of the seed being checked (SET TIMEZONE; the twins' loc and dtrunc)
+
+
+def zone():
+    return zoneinfo.ZoneInfo(ZONE)
+
+
+def utc_of(ts):
+    return datetime.datetime.strptime(ts[:23].ljust(23, "0") if "." in ts else ts[:19] + ".000", "%Y-%m-%dT%H:%M:%S.%f").replace(
+        tzinfo=datetime.timezone.utc)
+
+
+def loc(ts):
+    """the local wall-clock time of ts (an ISO instant in UTC) in ZONE, as sqlite's date functions read it"""
+    return None if ts is None else utc_of(ts).astimezone(zone()).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23]
+
+
+def dtrunc(unit, ts):
+    """date_trunc: the instant the local unit began, written as shoal writes an instant in ZONE"""
+    t = utc_of(ts).astimezone(zone()).replace(tzinfo=None)
+    if unit == "year":
+        t = t.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "month":
+        t = t.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "day":
+        t = t.replace(hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "hour":
+        t = t.replace(minute=0, second=0, microsecond=0)
+    else:
+        t = t.replace(second=0, microsecond=0)
+    a = t.replace(tzinfo=zone(), fold=0)
+    off = a.utcoffset()
+    if ZONE == "UTC":
+        return a.strftime("%Y-%m-%dT%H:%M:%SZ")
+    m = int(off.total_seconds()) // 60
+    return a.strftime("%Y-%m-%dT%H:%M:%S") + "%s%02d:%02d" % ("-" if m < 0 else "+", abs(m) // 60, abs(m) % 60)
+
+
 def oracle():
     con = sqlite3.connect(":memory:")
+    con.create_function("loc", 1, loc, deterministic=True)
+    con.create_function("dtrunc", 2, dtrunc)
     con.create_aggregate("stddev", 1, Stddev)
     con.create_aggregate("variance", 1, Variance)
     con.create_aggregate("median", 1, Median)
@@ -100,17 +142,17 @@ R = random.Random()
 
 # (shoal, sqlite) pairs
 TYPES = ["post", "comment", "reply", "like", "checkin", "purchase", "essence", "join", "referral"]
-KEYS = [("type", "type"), ("member", "member"), ("group", "grp"), ("day(ts)", "date(ts)"),
-        ("month(ts)", "strftime('%Y-%m', ts)"), ("hour(ts)", "CAST(strftime('%H', ts) AS INT)"),
-        ("weekday(ts)", "((CAST(strftime('%w', ts) AS INT) + 6) % 7 + 1)"), ("original", "original"),
-        ("week(ts)", "date(ts, '-6 days', 'weekday 1')"), ("year(ts)", "CAST(strftime('%Y', ts) AS INT)"),
-        ("date_trunc('month', ts)", "strftime('%Y-%m-01T00:00:00Z', ts)"),
-        ("date_trunc('hour', ts)", "strftime('%Y-%m-%dT%H:00:00Z', ts)"),
-        ("strftime('%w/%H', ts)", "strftime('%w/%H', ts)"), ("to", '"to"'),
+KEYS = [("type", "type"), ("member", "member"), ("group", "grp"), ("day(ts)", "date(@T)"),
+        ("month(ts)", "strftime('%Y-%m', @T)"), ("hour(ts)", "CAST(strftime('%H', @T) AS INT)"),
+        ("weekday(ts)", "((CAST(strftime('%w', @T) AS INT) + 6) % 7 + 1)"), ("original", "original"),
+        ("week(ts)", "date(@T, '-6 days', 'weekday 1')"), ("year(ts)", "CAST(strftime('%Y', @T) AS INT)"),
+        ("date_trunc('month', ts)", "dtrunc('month', ts)"),
+        ("date_trunc('hour', ts)", "dtrunc('hour', ts)"),
+        ("strftime('%w/%H', ts)", "strftime('%w/%H', @T)"), ("to", '"to"'),
         ("CASE WHEN words >= 300 THEN 'long' WHEN words IS NOT NULL THEN 'short' END",
          "CASE WHEN words >= 300 THEN 'long' WHEN words IS NOT NULL THEN 'short' END")]
 NUMS = [("words", "words"), ("amount", "amount"), ("seq", "seq"), ("words * 2 + 1", "words * 2 + 1"),
-        ("hour(ts)", "CAST(strftime('%H', ts) AS INT)"), ("amount / 4", "amount / 4.0")]
+        ("hour(ts)", "CAST(strftime('%H', @T) AS INT)"), ("amount / 4", "amount / 4.0")]
 
 
 def types_in():
@@ -138,13 +180,13 @@ def cond(depth=0):
         return "member LIKE '%s'" % d, "member LIKE '%s'" % d
     if k < 0.67:
         a = R.randint(0, 20)
-        return ("hour(ts) BETWEEN %d AND %d" % (a, a + 3), "CAST(strftime('%%H', ts) AS INT) BETWEEN %d AND %d" % (a, a + 3))
+        return ("hour(ts) BETWEEN %d AND %d" % (a, a + 3), "CAST(strftime('%%H', @T) AS INT) BETWEEN %d AND %d" % (a, a + 3))
     if k < 0.72:
         n = R.choice([5, 20, 50])
         return "amount > %d" % n, "amount > %d" % n
     if k < 0.78:
         m = R.choice(["2024-09", "2024-12", "2025-02", "2025-05"])
-        return "month(ts) = '%s'" % m, "strftime('%%Y-%%m', ts) = '%s'" % m
+        return "month(ts) = '%s'" % m, "strftime('%%Y-%%m', @T) = '%s'" % m
     if depth < 2:
         a, b = cond(depth + 1), cond(depth + 1)
         if R.random() < 0.2:
@@ -163,7 +205,7 @@ def agg():
         c = R.choice([("to", '"to"'), ("words", "words"), ("group", "grp"), ("original", "original")])
         a = ("count(%s)" % c[0], "count(%s)" % c[1])
     elif k < 0.35:
-        c = R.choice([("member", "member"), ("to", '"to"'), ("type", "type"), ("group", "grp"), ("day(ts)", "date(ts)")])
+        c = R.choice([("member", "member"), ("to", '"to"'), ("type", "type"), ("group", "grp"), ("day(ts)", "date(@T)")])
         a = ("count(DISTINCT %s)" % c[0], "count(DISTINCT %s)" % c[1])
     elif k < 0.45:
         a = ("sum(%s)" % x[0], "sum(%s)" % x[1])
@@ -231,14 +273,14 @@ SCALARS = [
     ("lower(type)", "lower(type)"), ("length(member || type)", "length(member || type)"),
     ("CAST(amount AS INTEGER)", "CAST(amount AS INTEGER)"), ("CAST(seq AS REAL) / 3", "CAST(seq AS REAL) / 3"),
     ("CAST(seq AS TEXT) || 'x'", "CAST(seq AS TEXT) || 'x'"), ("CAST('12' AS INTEGER) + seq", "CAST('12' AS INTEGER) + seq"),
-    ("CAST(ts AS DATE)", "date(ts)"), ("weekday(ts)", "((CAST(strftime('%w', ts) AS INT) + 6) % 7 + 1)"),
-    ("hour(ts)", "CAST(strftime('%H', ts) AS INT)"), ("day(ts)", "date(ts)"),
-    ("date_trunc('day', ts)", "strftime('%Y-%m-%dT00:00:00Z', ts)"),
-    ("date_trunc('year', ts)", "strftime('%Y-01-01T00:00:00Z', ts)"),
-    ("date_trunc('minute', ts)", "strftime('%Y-%m-%dT%H:%M:00Z', ts)"),
-    ("strftime('%Y-%m-%d %H:%M:%S', ts)", "strftime('%Y-%m-%d %H:%M:%S', ts)"),
-    ("strftime('%j|%w|%f', ts)", "strftime('%j|%w|%f', ts)"), ("strftime('%s', ts)", "strftime('%s', ts)"),
-    ("day(ts) - 2025-01-01", "CAST(julianday(date(ts)) - julianday('2025-01-01') AS INT)"),
+    ("CAST(ts AS DATE)", "date(@T)"), ("weekday(ts)", "((CAST(strftime('%w', @T) AS INT) + 6) % 7 + 1)"),
+    ("hour(ts)", "CAST(strftime('%H', @T) AS INT)"), ("day(ts)", "date(@T)"),
+    ("date_trunc('day', ts)", "dtrunc('day', ts)"),
+    ("date_trunc('year', ts)", "dtrunc('year', ts)"),
+    ("date_trunc('minute', ts)", "dtrunc('minute', ts)"),
+    ("strftime('%Y-%m-%d %H:%M:%S', ts)", "strftime('%Y-%m-%d %H:%M:%S', @T)"),
+    ("strftime('%j|%w|%f', ts)", "strftime('%j|%w|%f', @T)"), ("strftime('%s', ts)", "strftime('%s', ts)"),
+    ("day(ts) - 2025-01-01", "CAST(julianday(date(@T)) - julianday('2025-01-01') AS INT)"),
     ("CASE WHEN original THEN 'o' ELSE 'n' END", "CASE WHEN original THEN 'o' ELSE 'n' END"),
     ("words % 7", "words % 7"), ("-amount", "-amount"),
 ]
@@ -252,10 +294,10 @@ def scalars():
             "SELECT seq, %s FROM ev%s ORDER BY seq LIMIT %d" % (", ".join("%s AS c%d" % (e[1], i) for i, e in enumerate(es)), w[1], lim), True)
 
 
-PARTS = [None, ("type", "type"), ("member", "member"), ("group", "grp"), ("day(ts)", "date(ts)"),
-         ("hour(ts) % 4", "CAST(strftime('%H', ts) AS INT) % 4")]
+PARTS = [None, ("type", "type"), ("member", "member"), ("group", "grp"), ("day(ts)", "date(@T)"),
+         ("hour(ts) % 4", "CAST(strftime('%H', @T) AS INT) % 4")]
 ORDERS = [("ts", "ts"), ("words", "words"), ("type", "type"), ("member", "member"), ("amount", "amount"),
-          ("hour(ts)", "CAST(strftime('%H', ts) AS INT)"), ("seq", "seq")]
+          ("hour(ts)", "CAST(strftime('%H', @T) AS INT)"), ("seq", "seq")]
 
 
 def order_item(k):
@@ -373,7 +415,7 @@ MAGGS = [("count(post)", "sum(type = 'post')"), ("count(comment, reply)", "sum(t
          ("count(post WHERE original)", "coalesce(sum(type = 'post' AND original = 1), 0)"),
          ("sum(post.words)", "total(CASE WHEN type = 'post' THEN words END)"), ("count(*) DURING all_time", "count(*)"),
          ("count(like) DURING BETWEEN '2025-01-01' AND '2025-03-31'",
-          "sum(type = 'like' AND ts >= '2025-01-01' AND ts < '2025-04-01')"),
+          "sum(type = 'like' AND @T >= '2025-01-01' AND @T < '2025-04-01')"),
          ("count(checkin)", "sum(type = 'checkin')"),
          # read from the log: distinct values and statistics of a member's events
          ("count(DISTINCT to)", 'count(DISTINCT "to")'), ("count(DISTINCT group)", "count(DISTINCT grp)"),
@@ -462,6 +504,7 @@ def sort_key(r):
 
 def run_shoal(stmts, views_off):
     with tempfile.NamedTemporaryFile("w", suffix=".shoal", delete=False) as f:
+        f.write("SET TIMEZONE = '%s';\n" % ZONE)
         if views_off:
             f.write("SET VIEWS = off;\n")
         for i, s in stmts:
@@ -480,12 +523,17 @@ def run_shoal(stmts, views_off):
     return res, p.returncode, p.stderr, cur
 
 
+ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "UTC"]
+
+
 def check_seed(con, seed):
+    global ZONE
     R.seed(seed)
+    ZONE = ZONES[seed % len(ZONES)]
     stmts = []
     for i in range(N):
         s, q, ordered = statement()()
-        stmts.append((i, s, q, ordered))
+        stmts.append((i, s, q.replace("@T", "ts" if ZONE == "UTC" else "loc(ts)"), ordered))
     fails = []
     for views_off in (False, True):
         todo = [(i, s) for i, s, q, o in stmts if not views_off or "FROM members" in s]
@@ -515,12 +563,12 @@ def check_seed(con, seed):
         if not views_off and n_rows < N:
             print("FAIL sqlite-diff: seed %d gives rows" % seed, "  only %d" % n_rows)
     if fails:
-        print("FAIL sqlite-diff: seed %d, %d statements: shoal == sqlite3 (%d differ)" % (seed, N, len(fails)))
+        print("FAIL sqlite-diff: seed %d, %d statements in %s: shoal == sqlite3 (%d differ)" % (seed, N, ZONE, len(fails)))
         for i, s, q, mode, got, want in fails[:4]:
             print("  q%d (%s)\n    shoal:  %s\n    sqlite: %s\n    got:  %s\n    want: %s" % (
                 i, mode, s[:500], q[:500], str(got[:4])[:400], str(want[:4])[:400]))
     else:
-        print("ok sqlite-diff: seed %d, %d statements: shoal == sqlite3, views on and off" % (seed, N))
+        print("ok sqlite-diff: seed %d, %d statements in %s: shoal == sqlite3, views on and off" % (seed, N, ZONE))
     return not fails
 
 

@@ -3,7 +3,8 @@
 # fixed seeds) over `shoal gen`'s events, each with its twin in SQLite's SQL run by
 # sqlite3 over the same events, must give the same rows: aggregates and FILTER,
 # groupings, ORDER BY with NULLS FIRST|LAST, LIMIT, OFFSET and WITH TIES, scalar and
-# date functions, CAST, window functions; the statements over members with views on and
+# date functions (in UTC, America/New_York and Asia/Kolkata by seed), CAST, window
+# functions; the statements over members with views on and
 # with SET VIEWS = off. `make fuzz` runs the same for as long as FUZZ_SECONDS says.
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
