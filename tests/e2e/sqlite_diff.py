@@ -400,6 +400,14 @@ def nulls_order():
 
 
 def ties():
+    if R.random() < 0.3:
+        # over members: the top-k bound of a count must keep the ties too
+        m = R.choice(MAGGS[:7])
+        n = R.randint(1, 30)
+        d = R.choice(["", " DESC"])
+        return ("SELECT member, %s AS c FROM members ORDER BY c%s LIMIT %d WITH TIES" % (m[0], d, n),
+                "SELECT member, c FROM (SELECT member, %s AS c, rank() OVER (ORDER BY %s%s) AS rk FROM ev GROUP BY member) "
+                "WHERE rk <= %d" % (m[1], m[1], d, n), False)
     k = R.choice(KEYS[:7])
     a = R.choice([("count(*)", "count(*)"), ("count(DISTINCT member)", "count(DISTINCT member)"), ("max(words)", "max(words)")])
     d = R.choice(["", " DESC"])
