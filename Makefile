@@ -99,7 +99,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz: $(BIN)
 	@echo "== sqlite_diff for $(FUZZ_SECONDS)s (random statements against sqlite3, seeds from 1000)"
-	SHOAL=$(abspath $(BIN)) SQLITE_DIFF_SEEDS=1000 SQLITE_DIFF_SECONDS=$(FUZZ_SECONDS) bash tests/e2e/sqlite_diff.sh | tail -n 3
+	SHOAL=$(abspath $(BIN)) SQLITE_DIFF_SEEDS=1000 SQLITE_DIFF_SECONDS=$(FUZZ_SECONDS) bash tests/e2e/sqlite_diff.sh
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 2; }
 	$(MAKE) MODE=fuzz CC=clang OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
 	    SAN_LDFLAGS="-fsanitize=address,undefined" build/fuzz/libshoal.a

@@ -179,6 +179,12 @@ struct shoal_over {
     int off, len;
     struct shoal_item *part;
     struct shoal_item *order;
+    /* ROWS BETWEEN lo AND hi: each bound rows from the current one (n PRECEDING is −n,
+     * CURRENT ROW 0, n FOLLOWING n), or UNBOUNDED (lo_unb: PRECEDING, hi_unb: FOLLOWING) */
+    int frame;
+    int64_t lo, hi;
+    int lo_unb, hi_unb;
+    int frame_off, frame_len;
 };
 
 struct shoal_stmt {

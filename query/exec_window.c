@@ -125,12 +125,75 @@ static int int_arg(exec *x, const wfunc *w, const qval *v, int64_t min, int64_t 
     return 1;
 }
 
+/* A row into a window aggregate's accumulator (FILTER, count(*), NULL left out). */
+static int add_row(exec *x, const wfunc *w, acc *a, const qval *b)
+{
+    if (w->filter >= 0 && !(b[w->filter].t != V_NULL && truth(&b[w->filter]))) return 0;
+    if (w->ra.star) {
+        a->n++;
+        return 0;
+    }
+    if (b[w->args[0]].t == V_NULL) return 0;
+    return shoal_exec_acc_add(x, &w->ra, a, &b[w->args[0]], 1);
+}
+
+/* ROWS BETWEEN lo AND hi: the frame of row i is [i + lo, i + hi] of the partition (from
+ * its start or to its end when unbounded). A frame unbounded on one side is a running
+ * accumulation from that side, each row added once; a bounded one is accumulated
+ * afresh for each row (its rows, hi − lo + 1 at most). */
+static int framed(run *g, int k, const wfunc *w, const uint32_t *r, size_t m)
+{
+    exec *x = g->x;
+    wrow *rows = g->wrows;
+    int64_t last = (int64_t)m - 1;
+    int rc = 0;
+    acc a;
+    memset(&a, 0, sizeof a);
+    if (w->kind != W_AGG || !(w->lo_unb || w->hi_unb)) {
+        for (int64_t i = 0; i <= last && !rc; i++) {
+            int64_t s = w->lo_unb ? 0 : i + w->lo, e = w->hi_unb ? last : i + w->hi;
+            if (s < 0) s = 0;
+            if (e > last) e = last;
+            qval *out = &rows[r[i]].wv[k];
+            out->t = V_NULL;
+            if (w->kind == W_FIRST_VALUE || w->kind == W_LAST_VALUE) {
+                if (s <= e) *out = rows[r[w->kind == W_FIRST_VALUE ? s : e]].base[w->args[0]];
+                continue;
+            }
+            if ((i & (CANCEL_EVERY - 1)) == CANCEL_EVERY - 1 && x->cancel && *x->cancel) return 0;
+            memset(&a, 0, sizeof a);
+            for (int64_t j = s; j <= e && !rc; j++) rc = add_row(x, w, &a, rows[r[j]].base);
+            shoal_exec_acc_val(x, &w->ra, &a, out);
+        }
+        return rc;
+    }
+    if (w->lo_unb) {   /* from the partition's start: the end only moves on */
+        int64_t next = 0;
+        for (int64_t i = 0; i <= last && !rc; i++) {
+            int64_t e = w->hi_unb ? last : i + w->hi;
+            if (e > last) e = last;
+            while (next <= e && !rc) rc = add_row(x, w, &a, rows[r[next++]].base);
+            shoal_exec_acc_val(x, &w->ra, &a, &rows[r[i]].wv[k]);
+        }
+        return rc;
+    }
+    int64_t next = last;   /* to the partition's end: the start only moves back */
+    for (int64_t i = last; i >= 0 && !rc; i--) {
+        int64_t s = i + w->lo;
+        if (s < 0) s = 0;
+        while (next >= s && !rc) rc = add_row(x, w, &a, rows[r[next--]].base);
+        shoal_exec_acc_val(x, &w->ra, &a, &rows[r[i]].wv[k]);
+    }
+    return rc;
+}
+
 /* Window k over the partition's rows r[0..m), in its order. */
 static int partition(run *g, int k, const wsort *s, const uint32_t *r, size_t m)
 {
     exec *x = g->x;
     const wfunc *w = s->w;
     wrow *rows = g->wrows;
+    if (w->frame) return framed(g, k, w, r, m);
     acc a;
     memset(&a, 0, sizeof a);
     int64_t dense = 0;
@@ -141,14 +204,7 @@ static int partition(run *g, int k, const wsort *s, const uint32_t *r, size_t m)
         dense++;
         if (w->kind == W_AGG) {
             for (size_t i = j; i < pe; i++) {
-                const qval *b = rows[r[i]].base;
-                if (w->filter >= 0 && !(b[w->filter].t != V_NULL && truth(&b[w->filter]))) continue;
-                if (w->ra.star) {
-                    a.n++;
-                    continue;
-                }
-                if (b[w->args[0]].t == V_NULL) continue;
-                int rc = shoal_exec_acc_add(x, &w->ra, &a, &b[w->args[0]], 1);
+                int rc = add_row(x, w, &a, rows[r[i]].base);
                 if (rc) return rc;
             }
         }

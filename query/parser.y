@@ -55,6 +55,30 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
     return l;
 }
 
+/* A window's frame from frame_opt's pair of bounds (ROWS n PRECEDING: the second is
+ * CURRENT ROW): 1, or 0 with the error when it starts after it ends or at UNBOUNDED
+ * FOLLOWING, or ends at UNBOUNDED PRECEDING. */
+static int set_frame(shoal_parse_ctx *ctx, shoal_over *o, shoal_node *f, shoal_loc loc)
+{
+    if (!f) return 1;
+    shoal_node *a = f, *b = f->next;
+    if (!(b->flags & SHOAL_AST_F_NOT)) b->i = 0, b->flags = 0;   /* ROWS n PRECEDING */
+    o->frame = 1;
+    o->frame_off = loc.off;
+    o->frame_len = loc.len;
+    o->lo_unb = (a->flags & SHOAL_AST_F_STAR) != 0;
+    o->hi_unb = (b->flags & SHOAL_AST_F_STAR) != 0;
+    o->lo = a->i;
+    o->hi = b->i;
+    if ((o->lo_unb && a->i > 0) || (o->hi_unb && b->i < 0) || (!o->lo_unb && !o->hi_unb && o->lo > o->hi)) {
+        shoal_err_set(ctx->err, SHOAL_ESYNTAX, loc.off, loc.len, "%s",
+                      "a frame runs from its start to its end: UNBOUNDED PRECEDING, n PRECEDING, CURRENT ROW, n FOLLOWING, "
+                      "UNBOUNDED FOLLOWING, in that order");
+        return 0;
+    }
+    return 1;
+}
+
 /* NULLS FIRST (1) or NULLS LAST (2); 0 with the error for any other word */
 static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
 {
@@ -87,6 +111,7 @@ static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
 %token <tok> THEN "THEN" TRUE_ "TRUE" WHEN "WHEN" WHERE "WHERE" WITHIN "WITHIN"
 %token <tok> LE "<=" GE ">=" NE "!="
 %token <tok> OVER "OVER" FILTER "FILTER" NULLS "NULLS" WITH "WITH" TIES "TIES" CONCAT "||"
+%token <tok> ROWS "ROWS"
 
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
 %type <list> expr_list when_list type_list
@@ -95,6 +120,7 @@ static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
 %type <item> items item group_opt group_list order_opt order_list order_item tiers tier arms arm metrics metric
 %type <ret> ret_opts
 %type <item> part_opt
+%type <node> frame_opt frame_bound
 
 %precedence LOWER_THAN_DURING
 %precedence DURING
@@ -426,6 +452,37 @@ limit_opt:
                                           CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @4)); $$->next->i = $4.i; }
     ;
 
+    /* ROWS n PRECEDING | ROWS BETWEEN bound AND bound: a window's frame, as a pair of
+     * INT nodes (a, next); the words are checked here */
+frame_opt:
+    %empty                              { $$ = NULL; }
+  | ROWS frame_bound                    { $$ = $2; CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @2)); }
+  | ROWS BETWEEN frame_bound AND frame_bound
+                                        { $$ = $3; $$->next = $5; $$->next->flags |= SHOAL_AST_F_NOT; }
+    ;
+
+    /* UNBOUNDED PRECEDING|FOLLOWING, CURRENT ROW, n PRECEDING|FOLLOWING: i the rows from
+     * the current one, flags SHOAL_AST_F_STAR for UNBOUNDED */
+frame_bound:
+    IDENT IDENT                         { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @$));
+                                          if (!strcasecmp($1.s, "current") && !strcasecmp($2.s, "row")) $$->i = 0;
+                                          else if (!strcasecmp($1.s, "unbounded") && !strcasecmp($2.s, "preceding")) $$->flags |= SHOAL_AST_F_STAR, $$->i = -1;
+                                          else if (!strcasecmp($1.s, "unbounded") && !strcasecmp($2.s, "following")) $$->flags |= SHOAL_AST_F_STAR, $$->i = 1;
+                                          else {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @$.off, @$.len, "expected UNBOUNDED PRECEDING, "
+                                                            "n PRECEDING, CURRENT ROW, n FOLLOWING or UNBOUNDED FOLLOWING but found \"%s %s\"", $1.s, $2.s);
+                                              YYABORT;
+                                          } }
+  | INT IDENT                           { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @$));
+                                          if (!strcasecmp($2.s, "preceding")) $$->i = -$1.i;
+                                          else if (!strcasecmp($2.s, "following")) $$->i = $1.i;
+                                          else {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @2.off, @2.len,
+                                                            "expected PRECEDING or FOLLOWING but found \"%s\"", $2.s);
+                                              YYABORT;
+                                          } }
+    ;
+
     /* a window function's PARTITION BY (the word is checked here) */
 part_opt:
     %empty                              { $$ = NULL; }
@@ -535,16 +592,18 @@ primary:
   | call %prec LOWER_THAN_DURING        { $$ = $1; }
   | call DURING window                  { $$ = $1; $$->win = $3; $$->len = @$.len; }
     /* window functions: row_number() OVER (PARTITION BY … ORDER BY …), sum(x) OVER (…) */
-  | call OVER '(' part_opt order_opt ')'
+  | call OVER '(' part_opt order_opt frame_opt ')'
                                         { $$ = $1; $$->len = @$.len;
-                                          CK($$->over = shoal_ast_over(ctx, loc_of(@2, @6)));
-                                          $$->over->part = $4; $$->over->order = $5; }
+                                          CK($$->over = shoal_ast_over(ctx, loc_of(@2, @7)));
+                                          $$->over->part = $4; $$->over->order = $5;
+                                          if (!set_frame(ctx, $$->over, $6, @6)) YYABORT; }
     /* an aggregate over rows of those rows only: count(*) FILTER (WHERE type = post) */
   | call FILTER '(' WHERE expr ')'      { $$ = $1; $$->len = @$.len; $$->fwhere = $5; }
-  | call FILTER '(' WHERE expr ')' OVER '(' part_opt order_opt ')'
+  | call FILTER '(' WHERE expr ')' OVER '(' part_opt order_opt frame_opt ')'
                                         { $$ = $1; $$->len = @$.len; $$->fwhere = $5;
-                                          CK($$->over = shoal_ast_over(ctx, loc_of(@7, @11)));
-                                          $$->over->part = $9; $$->over->order = $10; }
+                                          CK($$->over = shoal_ast_over(ctx, loc_of(@7, @12)));
+                                          $$->over->part = $9; $$->over->order = $10;
+                                          if (!set_frame(ctx, $$->over, $11, @11)) YYABORT; }
     /* count(post) WITHIN 7 DAYS AFTER first(join): AFTER and BEFORE are words (checked by
      * plan.c), OF a keyword already. */
   | call WITHIN INT IDENT IDENT call    { $$ = $1; $$->len = @$.len;

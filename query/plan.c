@@ -283,7 +283,10 @@ static int ast_equal(const shoal_node *a, const shoal_node *b)
     if (!ast_equal(a->a, b->a) || !ast_equal(a->b, b->b) || !ast_equal(a->c, b->c)) return 0;
     if (!ast_equal(a->filter, b->filter) || !win_equal(a->win, b->win)) return 0;
     if (!ast_equal(a->fwhere, b->fwhere) || !a->over != !b->over || !streq_ci(a->s2, b->s2)) return 0;
-    if (a->over && (!items_equal(a->over->part, b->over->part) || !items_equal(a->over->order, b->over->order))) return 0;
+    if (a->over && (!items_equal(a->over->part, b->over->part) || !items_equal(a->over->order, b->over->order) ||
+                    a->over->frame != b->over->frame || a->over->lo != b->over->lo || a->over->hi != b->over->hi ||
+                    a->over->lo_unb != b->over->lo_unb || a->over->hi_unb != b->over->hi_unb))
+        return 0;
     if (!a->anc != !b->anc) return 0;
     if (a->anc && (a->anc->n != b->anc->n || !streq_ci(a->anc->unit, b->anc->unit) ||
                    !streq_ci(a->anc->dir, b->anc->dir) || !ast_equal(a->anc->call, b->anc->call) ||
@@ -1150,6 +1153,10 @@ static cx *compile_window(cctx *c, const shoal_node *n, int mode)
         (w.n_order = base_items(c, n->over->order, mode, &w.order, &w.desc, &w.nulls)) < 0)
         return NULL;
     c->in_win = 0;
+    const shoal_over *o = n->over;
+    if (o->frame && w.kind != W_AGG && w.kind != W_FIRST_VALUE && w.kind != W_LAST_VALUE)
+        return fail(c, o->frame_off, o->frame_len, "%s() takes no frame (ROWS …): only the aggregates, first_value and last_value do", n->s);
+    w.frame = o->frame, w.lo_unb = o->lo_unb, w.hi_unb = o->hi_unb, w.lo = o->lo, w.hi = o->hi;
     wfunc *ws = shoal_arena_alloc(c->x->a, sizeof *ws * (size_t)(p->n_wins + 1));
     if (!ws) return fail(c, -1, -1, "%s", "out of memory");
     if (p->n_wins) memcpy(ws, p->wins, sizeof *ws * (size_t)p->n_wins);

@@ -201,6 +201,10 @@ typedef struct wfunc {
     int *part;         /* base slots */
     int *order;        /* base slots */
     int *desc, *nulls;
+    /* ROWS BETWEEN: the frame's rows from the current one (lo_unb, hi_unb: from the
+     * partition's start, to its end), for the aggregates, first_value and last_value */
+    int frame, lo_unb, hi_unb;
+    int64_t lo, hi;
 } wfunc;
 
 /* exec_window.c: the kind of window function name (W_*), or 0. */
