@@ -329,6 +329,8 @@ static int is_member_agg(const cctx *c, const shoal_node *n)
          * event's column; count(DISTINCT member), of a member's own value, count rows */
         if (a->kind == SHOAL_AST_DOT) return 1;
         if (a->kind != SHOAL_AST_NAME || !strcasecmp(a->s, "member") || (c->p->tiers && !strcasecmp(a->s, "tier"))) return 0;
+        for (const shoal_item *it = c->st ? c->st->cols : NULL; it; it = it->next)
+            if (it->alias && !strcasecmp(it->alias, a->s)) return 0;   /* a select item's values, over the rows */
         shoal_viewinfo vi;
         return shoal_views_score(c->x, a->s, &vi) != 1;
     }
