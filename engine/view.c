@@ -26,7 +26,8 @@ typedef struct shoal_views {
     shoal_view **v;
 } shoal_views;
 
-static const shoal_view_kind *const kinds[SHOAL_VIEW_NKINDS] = {NULL, &shoal_view_counters, &shoal_view_score};
+static const shoal_view_kind *const kinds[SHOAL_VIEW_NKINDS] = {NULL, &shoal_view_counters, &shoal_view_score,
+                                                               &shoal_view_firstlast};
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
