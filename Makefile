@@ -2,7 +2,8 @@
 #   make [MODE=release|debug|sanitize]   build build/$(MODE)/shoal and libshoal.a
 #   make test        unit, language and end-to-end tests (prints "N passed, N failed")
 #   make sanitize    the whole test suite under AddressSanitizer + UBSan
-#   make fuzz        libFuzzer harnesses for every parser (FUZZ_SECONDS each)
+#   make fuzz        libFuzzer harnesses for every parser (FUZZ_SECONDS each), and random
+#                    statements against sqlite3 (tests/e2e/sqlite_diff.sh) as long
 #   make demo        deps, build, generate demo data, ingest it, print a summary
 #   make bench       figures against DuckDB and SQLite (bench/run)
 #   make deps        install missing Debian packages (apt-get, as root): the build's
@@ -96,7 +97,9 @@ sanitize:
 
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-fuzz:
+fuzz: $(BIN)
+	@echo "== sqlite_diff for $(FUZZ_SECONDS)s (random statements against sqlite3, seeds from 1000)"
+	SHOAL=$(abspath $(BIN)) SQLITE_DIFF_SEEDS=1000 SQLITE_DIFF_SECONDS=$(FUZZ_SECONDS) bash tests/e2e/sqlite_diff.sh
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 2; }
 	$(MAKE) MODE=fuzz CC=clang OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
 	    SAN_LDFLAGS="-fsanitize=address,undefined" build/fuzz/libshoal.a

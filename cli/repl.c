@@ -360,6 +360,9 @@ static int completion_context(const char *line, size_t n)
         size_t k = trim_blanks(line, n - 1);
         if (ends_with_word(line, k, "tiers") || ends_with_word(line, k, "flow") || ends_with_word(line, k, "transitions"))
             return CTX_VIEW;
+        /* count(po…: a per-member aggregate's event type (not pow(), a function) */
+        if (ends_with_word(line, k, "count") || ends_with_word(line, k, "first") || ends_with_word(line, k, "last"))
+            return CTX_TYPE;
     }
     /* type = | type != | type IN ( | type IN ('a', | type NOT IN (… */
     size_t k = n;

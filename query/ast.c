@@ -32,7 +32,7 @@ static int deeper(int d, const shoal_node *k) { return k && k->depth > d ? k->de
 int shoal_ast_check_depth(shoal_parse_ctx *c)
 {
     for (shoal_node *n = c->first_made; n; n = n->made) {
-        int d = deeper(deeper(deeper(deeper(0, n->a), n->b), n->c), n->filter);
+        int d = deeper(deeper(deeper(deeper(deeper(0, n->a), n->b), n->c), n->filter), n->fwhere);
         if (n->list)
             for (const shoal_node *k = n->list->head; k; k = k->next) d = deeper(d, k);
         n->depth = d + 1;
@@ -182,4 +182,13 @@ char *shoal_ast_unquote(shoal_parse_ctx *c, const char *s, size_t n, char q, int
     p[k] = 0;
     *out_n = (int)k;
     return p;
+}
+
+shoal_over *shoal_ast_over(shoal_parse_ctx *c, shoal_loc loc)
+{
+    shoal_over *o = zalloc(c, sizeof *o);
+    if (!o) return NULL;
+    o->off = loc.off;
+    o->len = loc.len;
+    return o;
 }

@@ -44,19 +44,22 @@ enum {
 enum {
     SHOAL_OP_ADD = 1, SHOAL_OP_SUB, SHOAL_OP_MUL, SHOAL_OP_DIV, SHOAL_OP_MOD,
     SHOAL_OP_EQ, SHOAL_OP_NE, SHOAL_OP_LT, SHOAL_OP_LE, SHOAL_OP_GT, SHOAL_OP_GE,
-    SHOAL_OP_AND, SHOAL_OP_OR
+    SHOAL_OP_AND, SHOAL_OP_OR,
+    SHOAL_OP_CONCAT      /* a || b */
 };
 
 #define SHOAL_AST_F_NOT 0x1       /* NOT IN, NOT BETWEEN, NOT LIKE, IS NOT NULL */
 #define SHOAL_AST_F_STAR 0x2      /* count(*) */
 #define SHOAL_AST_F_DISTINCT 0x4  /* count(DISTINCT x) */
 #define SHOAL_AST_F_DESC 0x8      /* ORDER BY … DESC */
+#define SHOAL_AST_F_TIES 0x10     /* LIMIT n WITH TIES (on the limit's INT node) */
 
 typedef struct shoal_node shoal_node;
 typedef struct shoal_nlist shoal_nlist;
 typedef struct shoal_window shoal_window;
 
 typedef struct shoal_anchor shoal_anchor;
+typedef struct shoal_over shoal_over;
 
 /* A window anchored on each member's own event: count(post) WITHIN 7 DAYS AFTER
  * first(join). dir is the word between (AFTER, BEFORE or OF), call the anchor. */
@@ -100,6 +103,8 @@ struct shoal_node {
     shoal_node *filter;   /* CALL: count(x WHERE filter) */
     shoal_window *win;    /* CALL: … DURING win */
     shoal_anchor *anc;    /* CALL: … WITHIN N UNIT AFTER|BEFORE|OF anchor */
+    shoal_over *over;     /* CALL: … OVER (PARTITION BY … ORDER BY …): a window function */
+    shoal_node *fwhere;   /* CALL: … FILTER (WHERE fwhere), on an aggregate over rows */
     shoal_node *next;     /* in a list */
     int depth;            /* levels of nodes from here down (shoal_ast_check_depth) */
     shoal_node *made;     /* the node made after this one: children come before parents */
@@ -186,11 +191,26 @@ typedef struct shoal_item {
     const char *alias;   /* NULL when none */
     int alias_off, alias_len;
     int desc;            /* ORDER BY */
+    int nulls;           /* ORDER BY … NULLS FIRST (1) or NULLS LAST (2); 0: the default */
     int word;            /* CREATE TIERS: "name WORD" (OTHERWISE): the word is expr, a NAME */
     struct shoal_item *next;
     shoal_node *dir;     /* CREATE EXPERIMENT metric: LOWER|HIGHER IS BETTER (s the first word,
                           * s2 the last), else NULL */
 } shoal_item;
+
+/* A window function's OVER (PARTITION BY part ORDER BY order): the rows it sees are
+ * its partition's, in that order (items: GROUP BY's and ORDER BY's). */
+struct shoal_over {
+    int off, len;
+    struct shoal_item *part;
+    struct shoal_item *order;
+    /* ROWS BETWEEN lo AND hi: each bound rows from the current one (n PRECEDING is −n,
+     * CURRENT ROW 0, n FOLLOWING n), or UNBOUNDED (lo_unb: PRECEDING, hi_unb: FOLLOWING) */
+    int frame;
+    int64_t lo, hi;
+    int lo_unb, hi_unb;
+    int frame_off, frame_len;
+};
 
 struct shoal_stmt {
     int kind;
@@ -271,6 +291,7 @@ shoal_item *shoal_ast_item(shoal_parse_ctx *c, shoal_node *e, const char *alias,
 shoal_item *shoal_ast_items(shoal_item *l, shoal_item *x);
 shoal_window *shoal_ast_window(shoal_parse_ctx *c, shoal_loc loc);
 shoal_anchor *shoal_ast_anchor(shoal_parse_ctx *c, shoal_loc loc);
+shoal_over *shoal_ast_over(shoal_parse_ctx *c, shoal_loc loc);
 shoal_retention *shoal_ast_retention(shoal_parse_ctx *c);
 shoal_experiment *shoal_ast_experiment(shoal_parse_ctx *c);
 shoal_exp_clause *shoal_ast_exp_clause(shoal_parse_ctx *c, shoal_loc loc);

@@ -40,6 +40,12 @@ static int alloc_maggs(exec *x, plan *p)
         }
         if ((g->fn == F_MIN || g->fn == F_MAX) && !(g->v = shoal_bigcache_zalloc(x->cache, n * sizeof *g->v)))
             return nomem(x);
+        if (g->fn == F_DCOUNT && !(g->dset = shoal_malloc(sizeof(dset)))) return nomem(x);
+        if (g->fn == F_DCOUNT) memset(g->dset, 0, sizeof(dset));
+        if ((g->fn == F_MEDIAN || g->fn == F_QUANTILE || g->fn == F_STDDEV || g->fn == F_VARIANCE) &&
+            (!(g->vals = shoal_bigcache_zalloc(x->cache, n * sizeof *g->vals)) ||
+             !(g->vcap = shoal_bigcache_zalloc(x->cache, n * sizeof *g->vcap))))
+            return nomem(x);
         int need_d = g->fn == F_SCORE || g->fn == F_RISE;
         int need_i = g->fn == F_FIRST || g->fn == F_LAST, need_x = g->fn == F_SUM || g->fn == F_AVG;
         int need_d2 = g->fn == F_RISE || g->tail;
@@ -163,11 +169,16 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
             if ((rc = shoal_exec_emit(&g, &row))) goto fail;
         }
     }
+    /* window functions, once every row is in; the rows then go on to ORDER BY and LIMIT */
+    if (p->n_wins && (rc = shoal_exec_windows(&g))) goto fail;
     if (p->n_order && !(x->cancel && *x->cancel)) {
         shoal_exec_sort_rows(&g);
         size_t start = (size_t)p->offset < g.n_rows ? (size_t)p->offset : g.n_rows;
         size_t end = g.n_rows;
         if (p->limit >= 0 && (uint64_t)p->limit < end - start) end = start + (size_t)p->limit;
+        /* WITH TIES: the rows equal in the ORDER BY keys to the last one kept come too */
+        while (p->ties && end > start && end < g.n_rows && !shoal_exec_keys_cmp(p, x, g.rows[end - 1].keys, g.rows[end].keys))
+            end++;
         for (size_t i = start; i < end && !(x->cancel && *x->cancel); i++) {
             if ((rc = shoal_exec_write_row(&g, g.rows[i].cols))) goto fail;
             g.n_emitted++;
@@ -183,6 +194,16 @@ fail:
         shoal_bigcache_put(x->cache, p->maggs[i].d2);
         shoal_bigcache_put(x->cache, p->maggs[i].c8);
         shoal_bigcache_put(x->cache, p->maggs[i].v);
+        shoal_bigcache_put(x->cache, p->maggs[i].vals);
+        shoal_bigcache_put(x->cache, p->maggs[i].vcap);
+        if (p->maggs[i].dset) {
+            dset *s = p->maggs[i].dset;
+            shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
+            shoal_free(s);
+        }
+        p->maggs[i].dset = NULL;
+        p->maggs[i].vals = NULL;
+        p->maggs[i].vcap = NULL;
         p->maggs[i].v = NULL;
         p->maggs[i].c8 = NULL;
         p->maggs[i].narrow = 0;
@@ -204,5 +225,7 @@ fail:
     shoal_free(g.list);
     shoal_free(g.rows);
     shoal_arena_free(g.rows_a);
+    shoal_free(g.wrows);
+    shoal_arena_free(g.wrows_a);
     return rc;
 }

@@ -15,6 +15,12 @@ static double cell_value(const magg *g, unsigned k)
     return nextafter(g->cuts[j - 1], INFINITY);   /* below cuts[j] when the cell holds anything */
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static void magg_val(const magg *g, uint32_t m, qval *out)
 {
     out->t = V_NULL;
@@ -42,6 +48,21 @@ static void magg_val(const magg *g, uint32_t m, qval *out)
     case F_FIRST:
     case F_LAST:
         if (n) { out->t = V_TS; out->u.i = g->i[m]; }
+        break;
+    case F_DCOUNT: out->t = V_INT; out->u.i = (int64_t)n; break;
+    case F_MEDIAN:
+    case F_QUANTILE:
+        if (!n) break;
+        qsort(g->vals[m], n, sizeof(double), cmp_dbl);   /* in place: sorted once, then already */
+        out->t = V_NUM;
+        out->u.d = shoal_exec_quantile(g->vals[m], (uint32_t)n, g->fn == F_MEDIAN ? 0.5 : g->q);
+        break;
+    case F_STDDEV:
+    case F_VARIANCE:
+        if (n < 2) break;
+        out->t = V_NUM;
+        out->u.d = shoal_exec_variance(g->vals[m], (uint32_t)n);
+        if (g->fn == F_STDDEV) out->u.d = sqrt(out->u.d);
         break;
     case F_SCORE: out->t = V_NUM; out->u.d = g->d[m]; break;
     case F_RISE: out->t = V_NUM; out->u.d = g->d[m] - g->d2[m]; break;
@@ -224,6 +245,8 @@ void shoal_exec_eval(exec *x, const cx *e, qval *out)
     case X_AGG: *out = r->aggs[e->slot]; return;
     case X_COL: *out = r->cols[e->slot]; return;
     case X_SRCCOL: if (r->src) *out = r->src[e->slot]; return;
+    case X_WBASE: if (r->wbase) *out = r->wbase[e->slot]; return;
+    case X_WIN: if (r->wvals) *out = r->wvals[e->slot]; return;
     case X_ARITH:
         shoal_exec_eval(x, e->a, &a);
         shoal_exec_eval(x, e->b, &b);

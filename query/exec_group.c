@@ -7,7 +7,7 @@
 #define _GNU_SOURCE   /* qsort_r: the sort's context without a global */
 #include "exec_int.h"
 
-static int dset_add(exec *x, dset *s, uint32_t gid, qval *v)
+int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v)
 {
     if ((s->n + 1) * 2 > s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 1024;
@@ -118,9 +118,74 @@ static int text_in_agg(exec *x, const shoal_node *node, const qval *v)
                          k < node->len ? "…" : "", n > 40 ? 40 : (int)n, s, n > 40 ? "…" : "");
 }
 
-/* The row in x->row into group q, w times over (w > 1 only for the alike members'
- * row, whose aggregates shoal_plan_alike allows: count, sum, avg, min and max, where w equal
- * rows are one row weighed; a DISTINCT one sees the value once, as it would). */
+/* One value v (not NULL) into accumulator a of row aggregate ra, w times over (w > 1
+ * only for the alike members' row, whose aggregates shoal_plan_alike allows: count, sum,
+ * avg, min and max, where w equal rows are one row weighed). Also the running
+ * aggregates of window functions (exec_window.c). 0 or the error. */
+int shoal_exec_acc_add(exec *x, const ragg *ra, acc *a, const qval *v, int64_t w)
+{
+    double d;
+    int64_t i, wi, is;
+    int kind;
+    switch (ra->fn) {
+    case F_COUNT: a->n += w; break;
+    case F_SUM:
+    case F_AVG:
+        kind = num_of(v, &d, &i);
+        if (!kind) return text_in_agg(x, ra->node, v);
+        /* the values' one type (a sum or a mean of durations is a duration), or NULL */
+        a->v.t = a->n == 0 || a->v.t == v->t ? v->t : V_NULL;
+        a->n += w;
+        /* an integer sum stays exact until it would overflow; then the rest is a double */
+        if (kind == 1 && !__builtin_mul_overflow(i, w, &wi) && !__builtin_add_overflow(a->isum, wi, &is)) {
+            a->isum = is;
+            break;
+        }
+        a->dsum += d * (double)w;
+        a->num = 1;
+        break;
+    case F_MIN:
+    case F_MAX: {
+        int c;
+        if (a->n == 0 || (shoal_val_cmp(x, v, &a->v, &c) == 0 && (ra->fn == F_MIN ? c < 0 : c > 0))) {
+            a->v = *v;
+            if (shoal_val_keep(x, &a->v)) return nomem(x);
+        }
+        a->n += w;
+        break;
+    }
+    case F_MEDIAN:
+    case F_QUANTILE:
+    case F_STDDEV:
+    case F_VARIANCE:
+        if (!num_of(v, &d, &i)) return text_in_agg(x, ra->node, v);
+        a->v.t = a->n == 0 || a->v.t == v->t ? v->t : V_NULL;
+        if (a->n_vals == a->cap_vals) {
+            /* Grows by doubling inside the arena: at most twice the values' size. */
+            uint32_t cap = a->cap_vals ? a->cap_vals * 2 : 16;
+            double *nv = shoal_arena_alloc(x->a, sizeof *nv * cap);
+            if (!nv) return nomem(x);
+            if (a->n_vals) memcpy(nv, a->vals, sizeof *nv * a->n_vals);
+            a->vals = nv;
+            a->cap_vals = cap;
+        }
+        a->vals[a->n_vals++] = d;
+        a->n++;
+        break;
+    case F_FIRST:
+    case F_LAST:
+        if (a->n == 0 || ra->fn == F_LAST) {
+            a->v = *v;
+            if (shoal_val_keep(x, &a->v)) return nomem(x);
+        }
+        a->n++;
+        break;
+    }
+    return 0;
+}
+
+/* The row in x->row into group q, w times over (a DISTINCT aggregate sees the value
+ * once, as it would; FILTER (WHERE …) leaves out the rows it does not hold for). */
 static int accumulate(run *g, group *q, int64_t w)
 {
     exec *x = g->x;
@@ -128,6 +193,7 @@ static int accumulate(run *g, group *q, int64_t w)
     for (int k = 0; k < p->n_raggs; k++) {
         const ragg *ra = &p->raggs[k];
         acc *a = &q->accs[k];
+        if (ra->filter && !truthy(x, ra->filter)) continue;
         if (ra->star) {
             a->n += w;
             continue;
@@ -137,67 +203,35 @@ static int accumulate(run *g, group *q, int64_t w)
         if (v.t == V_NULL) continue;
         int64_t wk = w;
         if (ra->distinct) {
-            int r = dset_add(x, &g->dsets[k], q->id, &v);
+            int r = shoal_exec_dset_add(x, &g->dsets[k], q->id, &v);
             if (r < 0) return nomem(x);
             if (r == 0) continue;
             wk = 1;
         }
-        double d;
-        int64_t i, wi, is;
-        int kind;
-        switch (ra->fn) {
-        case F_COUNT: a->n += wk; break;
-        case F_SUM:
-        case F_AVG:
-            kind = num_of(&v, &d, &i);
-            if (!kind) return text_in_agg(x, ra->node, &v);
-            /* the values' one type (a sum or a mean of durations is a duration), or NULL */
-            a->v.t = a->n == 0 || a->v.t == v.t ? v.t : V_NULL;
-            a->n += wk;
-            /* an integer sum stays exact until it would overflow; then the rest is a double */
-            if (kind == 1 && !__builtin_mul_overflow(i, wk, &wi) && !__builtin_add_overflow(a->isum, wi, &is)) {
-                a->isum = is;
-                break;
-            }
-            a->dsum += d * (double)wk;
-            a->num = 1;
-            break;
-        case F_MIN:
-        case F_MAX: {
-            int c;
-            if (a->n == 0 || (shoal_val_cmp(x, &v, &a->v, &c) == 0 && (ra->fn == F_MIN ? c < 0 : c > 0))) {
-                if (shoal_val_keep(x, &v)) return nomem(x);
-                a->v = v;
-            }
-            a->n += wk;
-            break;
-        }
-        case F_MEDIAN:
-            if (!num_of(&v, &d, &i)) return text_in_agg(x, ra->node, &v);
-            a->v.t = a->n == 0 || a->v.t == v.t ? v.t : V_NULL;
-            if (a->n_vals == a->cap_vals) {
-                /* Grows by doubling inside the arena: at most twice the values' size. */
-                uint32_t cap = a->cap_vals ? a->cap_vals * 2 : 16;
-                double *nv = shoal_arena_alloc(x->a, sizeof *nv * cap);
-                if (!nv) return nomem(x);
-                if (a->n_vals) memcpy(nv, a->vals, sizeof *nv * a->n_vals);
-                a->vals = nv;
-                a->cap_vals = cap;
-            }
-            a->vals[a->n_vals++] = d;
-            a->n++;
-            break;
-        case F_FIRST:
-        case F_LAST:
-            if (a->n == 0 || ra->fn == F_LAST) {
-                if (shoal_val_keep(x, &v)) return nomem(x);
-                a->v = v;
-            }
-            a->n++;
-            break;
-        }
+        int rc = shoal_exec_acc_add(x, ra, a, &v, wk);
+        if (rc) return rc;
     }
     return 0;
+}
+
+/* The value at p of n sorted values, interpolated (p·(n − 1) from the first). */
+double shoal_exec_quantile(const double *v, uint32_t n, double p)
+{
+    double pos = p * (double)(n - 1);
+    uint32_t lo = (uint32_t)pos;
+    if (lo >= n - 1) return v[n - 1];
+    double f = pos - (double)lo;
+    return f == 0 ? v[lo] : v[lo] + (v[lo + 1] - v[lo]) * f;
+}
+
+/* The sample variance of n values (two passes: the mean, then the squares about it). */
+double shoal_exec_variance(const double *v, uint32_t n)
+{
+    double s = 0, q = 0;
+    for (uint32_t i = 0; i < n; i++) s += v[i];
+    double m = s / (double)n;
+    for (uint32_t i = 0; i < n; i++) q += (v[i] - m) * (v[i] - m);
+    return q / (double)(n - 1);
 }
 
 /* a median's values in order; cancelled, all tie, so the sort runs out (row_cmp) */
@@ -289,6 +323,25 @@ void shoal_exec_acc_val(exec *x, const ragg *ra, const acc *a, qval *out)
             out->u.d = n % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
         }
         as_kind(a, ra->fn, out);
+        break;
+    case F_QUANTILE:
+        /* The value at p of the values in order, interpolated between the two around it
+         * (PostgreSQL's percentile_cont; quantile(x, 0.5) is the median). */
+        if (!a->n_vals) break;
+        qsort_r(a->vals, a->n_vals, sizeof *a->vals, cmp_double, x);
+        out->t = V_NUM;
+        out->u.d = shoal_exec_quantile(a->vals, a->n_vals, ra->arg2->k.u.d);
+        as_kind(a, ra->fn, out);
+        break;
+    case F_STDDEV:
+    case F_VARIANCE:
+        /* the sample's (n − 1), NULL for fewer than two values; a standard deviation of
+         * durations is one */
+        if (a->n_vals < 2) break;
+        out->t = V_NUM;
+        out->u.d = shoal_exec_variance(a->vals, a->n_vals);
+        if (ra->fn == F_STDDEV) out->u.d = sqrt(out->u.d);
+        if (ra->fn == F_STDDEV && a->v.t == V_DUR) as_kind(a, F_SUM, out);
         break;
     default:
         if (a->n) *out = a->v;

@@ -117,6 +117,11 @@ typedef struct dset {     /* (group, value) pairs seen by one count(DISTINCT …
     size_t cap, n;
 } dset;
 
+typedef struct wrow {     /* a row kept for its window functions (exec_window.c) */
+    qval *base;        /* plan.wbase's values */
+    qval *wv;          /* the windows' values, once computed */
+} wrow;
+
 typedef struct orow {
     qval *cols;
     qval *keys;
@@ -168,6 +173,11 @@ typedef struct run {
      * while the score's view is read (shoal_exec_top_target, shoal_exec_read_views) */
     int top_slot;
     uint64_t *top_out;
+    /* window functions: every row kept (its base values) until they are computed */
+    wrow *wrows;
+    size_t n_wrows, cap_wrows;
+    shoal_arena *wrows_a;
+    int win_final;         /* the rows now go out, their windows computed */
 } run;
 
 static inline int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
@@ -187,6 +197,22 @@ int shoal_exec_emit(run *g, const rowctx *r);
 int shoal_exec_top_target(const plan *p, size_t *k);
 int shoal_exec_read_score_top(run *g, magg *a);
 int shoal_exec_top_bound(run *g, const uint64_t *live, uint64_t **res);
+/* exec_window.c: a row into the window functions' buffer; then their values, and every
+ * row out through shoal_exec_emit */
+int shoal_exec_window_keep(run *g, const rowctx *r);
+int shoal_exec_windows(run *g);
+/* exec_group.c: one value into an accumulator, w times */
+int shoal_exec_acc_add(exec *x, const ragg *ra, acc *a, const qval *v, int64_t w);
+double shoal_exec_quantile(const double *v, uint32_t n, double p);   /* of n sorted values, interpolated */
+double shoal_exec_variance(const double *v, uint32_t n);             /* the sample's (n − 1) */
+/* exec_sort.c: rows a and b (their ORDER BY keys) in the statement's order: < 0, 0, > 0;
+ * keys: compare the keys only (ties of WITH TIES) */
+int shoal_exec_keys_cmp(const plan *p, exec *x, const qval *ka, const qval *kb);
+/* exec_group.c: v into set s for group (or member) gid: 1 when new, 0 when seen, -1 out of memory */
+int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v);
+/* exec_scan.c: one event into a per-member distinct count or list of values (F_DCOUNT,
+ * F_MEDIAN, F_QUANTILE, F_STDDEV, F_VARIANCE) for member m; 0 or the error */
+int shoal_exec_magg_keep(exec *x, magg *a, uint32_t m, const shoal_rec *rec);
 /* exec_scan.c */
 int shoal_exec_scan_log(run *g, int members);
 /* exec_views.c */

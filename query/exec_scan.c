@@ -48,10 +48,48 @@ static int text_in_sum(exec *x, const shoal_node *node, const char *desc, const 
 /* One event's value into per-member aggregate a (count, first, last, sum, avg, min,
  * max) for member m, as shoal_exec_scan_log adds it: for the second pass of anchored
  * windows (anchor.c), which cannot share the scan's loop. 0 or an error (text in a sum). */
+int shoal_exec_magg_keep(exec *x, magg *a, uint32_t m, const shoal_rec *rec)
+{
+    if (a->fn == F_DCOUNT) {
+        /* count(DISTINCT x): x of the event (a column or a property) */
+        rowctx row = {0}, *saved = x->row;
+        row.rec = rec;
+        x->row = &row;
+        qval v;
+        shoal_exec_eval(x, a->arg, &v);
+        x->row = saved;
+        int r = v.t == V_NULL ? 0 : shoal_exec_dset_add(x, a->dset, m, &v);
+        if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+        if (r < 0) return nomem(x);
+        a->n[m] += (uint32_t)r;
+        return x->err->code;
+    }
+    shoal_rprop rp;
+    if (shoal_rec_prop(rec, a->arg->key, &rp) != 1) return 0;
+    double d;
+    if (rp.kind == SHOAL_VAL_INT) d = (double)rp.v.i;
+    else if (rp.kind == SHOAL_VAL_BOOL) d = rp.v.b;
+    else if (rp.kind == SHOAL_VAL_NUM) d = rp.v.d;
+    else return text_in_sum(x, a->node, a->desc, &rp);
+    if (a->n[m] == a->vcap[m]) {
+        /* grows by doubling in the statement's arena: at most twice the values */
+        uint32_t cap = a->vcap[m] ? a->vcap[m] * 2 : 4;
+        double *nv = shoal_arena_alloc(x->a, sizeof *nv * cap);
+        if (!nv) return nomem(x);
+        if (a->n[m]) memcpy(nv, a->vals[m], sizeof *nv * a->n[m]);
+        a->vals[m] = nv;
+        a->vcap[m] = cap;
+    }
+    a->vals[m][a->n[m]++] = d;
+    return 0;
+}
+
 int shoal_exec_magg_add(exec *x, magg *a, uint32_t m, const shoal_rec *rec)
 {
     int64_t ts = rec->ts;
     switch (a->fn) {
+    case F_DCOUNT: case F_MEDIAN: case F_QUANTILE: case F_STDDEV: case F_VARIANCE:
+        return shoal_exec_magg_keep(x, a, m, rec);
     case F_COUNT: a->n[m]++; return 0;
     case F_FIRST:
         if (!a->n[m]++ || ts < a->i[m]) a->i[m] = ts;
@@ -157,6 +195,9 @@ int shoal_exec_scan_log(run *g, int members)
                     break;
                 case F_LAST:
                     if (!a->n[m]++ || ts > a->i[m]) a->i[m] = ts;
+                    break;
+                case F_DCOUNT: case F_MEDIAN: case F_QUANTILE: case F_STDDEV: case F_VARIANCE:
+                    if ((rc = shoal_exec_magg_keep(x, a, m, &rec))) goto fail;
                     break;
                 case F_SCORE:
                     /* The score as of now: events after it are not seen. */

@@ -115,6 +115,7 @@ static size_t rows_kept(const plan *p)
  * some, and never when that passes what memory can hold anyway. */
 static size_t compact_at(const plan *p)
 {
+    if (p->ties) return SIZE_MAX;   /* the rows tied with the last kept are not known until the end */
     size_t k = rows_kept(p);
     return k < (SIZE_MAX - 1024) / 2 ? 2 * k + 1024 : SIZE_MAX;
 }
@@ -159,6 +160,7 @@ int shoal_exec_emit(run *g, const rowctx *r)
 {
     exec *x = g->x;
     plan *p = g->p;
+    if (p->n_wins && !g->win_final) return shoal_exec_window_keep(g, r);
     qval *cols = g->colbuf;
     x->row = (rowctx *)r;
     for (int i = 0; i < p->n_cols; i++) shoal_exec_eval(x, p->cols[i], &cols[i]);
@@ -229,6 +231,30 @@ int shoal_exec_emit(run *g, const rowctx *r)
     return 0;
 }
 
+/* One ORDER BY key of two rows: NULL is the least value (first ascending, last
+ * descending) unless NULLS FIRST (nulls 1) or NULLS LAST (2) says where it goes. */
+static inline int key_cmp(exec *x, const qval *va, const qval *vb, int desc, int nulls)
+{
+    int c;
+    if (va->t == V_NULL || vb->t == V_NULL) {
+        c = (va->t != V_NULL) - (vb->t != V_NULL);
+        if (nulls) return nulls == 1 ? c : -c;
+    }
+    /* names (looked up once, in emit) are most sort keys: compared in line */
+    else if (va->t == V_STR && vb->t == V_STR) c = shoal_bytes_cmp(va->u.s, va->n, vb->u.s, vb->n);
+    else shoal_val_cmp(x, va, vb, &c);
+    return desc ? -c : c;
+}
+
+int shoal_exec_keys_cmp(const plan *p, exec *x, const qval *ka, const qval *kb)
+{
+    for (int i = 0; i < p->n_order; i++) {
+        int c = key_cmp(x, &ka[i], &kb[i], p->desc[i], p->nulls ? p->nulls[i] : 0);
+        if (c) return c;
+    }
+    return 0;
+}
+
 static int row_cmp(const void *a, const void *b, void *ctx)
 {
     const run *g = ctx;
@@ -238,15 +264,8 @@ static int row_cmp(const void *a, const void *b, void *ctx)
     /* Cancelled: every row ties, so the sort runs out at once (its result is not used;
      * "equal" keeps the order consistent, which the sort's loops rely on). */
     if (sort_x->cancel && *sort_x->cancel) return 0;
-    for (int i = 0; i < sort_p->n_order; i++) {
-        const qval *va = &ra->keys[i], *vb = &rb->keys[i];
-        int c;
-        if (va->t == V_NULL || vb->t == V_NULL) c = (va->t != V_NULL) - (vb->t != V_NULL);
-        /* names (looked up once, in emit) are most sort keys: compared in line */
-        else if (va->t == V_STR && vb->t == V_STR) c = shoal_bytes_cmp(va->u.s, va->n, vb->u.s, vb->n);
-        else shoal_val_cmp(sort_x, va, vb, &c);
-        if (c) return sort_p->desc[i] ? -c : c;
-    }
+    int c = shoal_exec_keys_cmp(sort_p, sort_x, ra->keys, rb->keys);
+    if (c) return c;
     /* Ties keep the order rows were produced in. */
     return ra->n < rb->n ? -1 : ra->n > rb->n;
 }
@@ -334,7 +353,7 @@ static void top_offer_run(topk *t, uint32_t first, const double *d, size_t n)
 /* The aggregate whose k best values bound the rows (its slot), or -1. */
 int shoal_exec_top_target(const plan *p, size_t *k)
 {
-    if (!p->n_order || p->limit < 0 || p->where || p->grouped || rows_kept(p) > 65536) return -1;
+    if (!p->n_order || p->limit < 0 || p->where || p->grouped || p->n_wins || rows_kept(p) > 65536) return -1;
     const cx *e = p->order[0];
     if (e->op == X_COL) e = p->cols[e->slot];
     if (e->op != X_MAGG) return -1;

@@ -63,6 +63,39 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
     shoal_loc l = {a.off, b.off + b.len - a.off};
     return l;
 }
+
+/* A window's frame from frame_opt's pair of bounds (ROWS n PRECEDING: the second is
+ * CURRENT ROW): 1, or 0 with the error when it starts after it ends or at UNBOUNDED
+ * FOLLOWING, or ends at UNBOUNDED PRECEDING. */
+static int set_frame(shoal_parse_ctx *ctx, shoal_over *o, shoal_node *f, shoal_loc loc)
+{
+    if (!f) return 1;
+    shoal_node *a = f, *b = f->next;
+    if (!(b->flags & SHOAL_AST_F_NOT)) b->i = 0, b->flags = 0;   /* ROWS n PRECEDING */
+    o->frame = 1;
+    o->frame_off = loc.off;
+    o->frame_len = loc.len;
+    o->lo_unb = (a->flags & SHOAL_AST_F_STAR) != 0;
+    o->hi_unb = (b->flags & SHOAL_AST_F_STAR) != 0;
+    o->lo = a->i;
+    o->hi = b->i;
+    if ((o->lo_unb && a->i > 0) || (o->hi_unb && b->i < 0) || (!o->lo_unb && !o->hi_unb && o->lo > o->hi)) {
+        shoal_err_set(ctx->err, SHOAL_ESYNTAX, loc.off, loc.len, "%s",
+                      "a frame runs from its start to its end: UNBOUNDED PRECEDING, n PRECEDING, CURRENT ROW, n FOLLOWING, "
+                      "UNBOUNDED FOLLOWING, in that order");
+        return 0;
+    }
+    return 1;
+}
+
+/* NULLS FIRST (1) or NULLS LAST (2); 0 with the error for any other word */
+static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
+{
+    if (!strcasecmp(w, "first")) return 1;
+    if (!strcasecmp(w, "last")) return 2;
+    shoal_err_set(ctx->err, SHOAL_ESYNTAX, loc.off, loc.len, "expected FIRST or LAST after NULLS but found \"%s\"", w);
+    return 0;
+}
 }
 
 %param {yyscan_t scanner}
@@ -88,7 +121,8 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %token <tok> OFFSET "OFFSET" OR "OR" ORDER "ORDER" PER "PER" SELECT "SELECT" SET "SET" SHOW "SHOW"
 %token <tok> THEN "THEN" TRUE_ "TRUE" WHEN "WHEN" WHERE "WHERE" WITHIN "WITHIN"
 %token <tok> LE "<=" GE ">=" NE "!="
-%token <tok> WITH "WITH"
+%token <tok> OVER "OVER" FILTER "FILTER" NULLS "NULLS" WITH "WITH" TIES "TIES" CONCAT "||"
+%token <tok> ROWS "ROWS"
 
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
 %type <list> expr_list when_list type_list
@@ -99,6 +133,8 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %type <stmt> subselect
 %type <cte> ctes
 %type <node> src_as
+%type <item> part_opt
+%type <node> frame_opt frame_bound
 %type <clause> exp_clauses exp_clause
 %type <node> mvalue dir_opt
 
@@ -111,6 +147,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %precedence NOT
 %left '+' '-'
 %left '*' '/' '%'
+%left CONCAT
 %precedence UMINUS
 
 %%
@@ -491,6 +528,13 @@ order_item:
     expr                                { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); }
   | expr ASC                            { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); }
   | expr DESC                           { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); $$->desc = 1; }
+    /* … NULLS FIRST|LAST: the word is checked here (FIRST and LAST are function names) */
+  | expr NULLS IDENT                    { CK($$ = shoal_ast_item(ctx, $1, NULL, @1));
+                                          if (!($$->nulls = nulls_word(ctx, $3.s, @3))) YYABORT; }
+  | expr ASC NULLS IDENT                { CK($$ = shoal_ast_item(ctx, $1, NULL, @1));
+                                          if (!($$->nulls = nulls_word(ctx, $4.s, @4))) YYABORT; }
+  | expr DESC NULLS IDENT               { CK($$ = shoal_ast_item(ctx, $1, NULL, @1)); $$->desc = 1;
+                                          if (!($$->nulls = nulls_word(ctx, $4.s, @4))) YYABORT; }
     ;
 
 limit_opt:
@@ -498,6 +542,58 @@ limit_opt:
   | LIMIT INT                           { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @2)); $$->i = $2.i; }
   | LIMIT INT OFFSET INT                { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @2)); $$->i = $2.i;
                                           CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @4)); $$->next->i = $4.i; }
+    /* LIMIT n WITH TIES [OFFSET m]: the rows that tie with the last one kept come too; the
+     * node spans WITH TIES, for an error about it */
+  | LIMIT INT WITH TIES                 { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, loc_of(@3, @4))); $$->i = $2.i;
+                                          $$->flags |= SHOAL_AST_F_TIES; }
+  | LIMIT INT WITH TIES OFFSET INT      { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, loc_of(@3, @4))); $$->i = $2.i;
+                                          $$->flags |= SHOAL_AST_F_TIES;
+                                          CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @6)); $$->next->i = $6.i; }
+  | LIMIT INT OFFSET INT WITH TIES      { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, loc_of(@5, @6))); $$->i = $2.i;
+                                          $$->flags |= SHOAL_AST_F_TIES;
+                                          CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @4)); $$->next->i = $4.i; }
+    ;
+
+    /* ROWS n PRECEDING | ROWS BETWEEN bound AND bound: a window's frame, as a pair of
+     * INT nodes (a, next); the words are checked here */
+frame_opt:
+    %empty                              { $$ = NULL; }
+  | ROWS frame_bound                    { $$ = $2; CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @2)); }
+  | ROWS BETWEEN frame_bound AND frame_bound
+                                        { $$ = $3; $$->next = $5; $$->next->flags |= SHOAL_AST_F_NOT; }
+    ;
+
+    /* UNBOUNDED PRECEDING|FOLLOWING, CURRENT ROW, n PRECEDING|FOLLOWING: i the rows from
+     * the current one, flags SHOAL_AST_F_STAR for UNBOUNDED */
+frame_bound:
+    IDENT IDENT                         { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @$));
+                                          if (!strcasecmp($1.s, "current") && !strcasecmp($2.s, "row")) $$->i = 0;
+                                          else if (!strcasecmp($1.s, "unbounded") && !strcasecmp($2.s, "preceding")) $$->flags |= SHOAL_AST_F_STAR, $$->i = -1;
+                                          else if (!strcasecmp($1.s, "unbounded") && !strcasecmp($2.s, "following")) $$->flags |= SHOAL_AST_F_STAR, $$->i = 1;
+                                          else {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @$.off, @$.len, "expected UNBOUNDED PRECEDING, "
+                                                            "n PRECEDING, CURRENT ROW, n FOLLOWING or UNBOUNDED FOLLOWING but found \"%s %s\"", $1.s, $2.s);
+                                              YYABORT;
+                                          } }
+  | INT IDENT                           { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @$));
+                                          if (!strcasecmp($2.s, "preceding")) $$->i = -$1.i;
+                                          else if (!strcasecmp($2.s, "following")) $$->i = $1.i;
+                                          else {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @2.off, @2.len,
+                                                            "expected PRECEDING or FOLLOWING but found \"%s\"", $2.s);
+                                              YYABORT;
+                                          } }
+    ;
+
+    /* a window function's PARTITION BY (the word is checked here) */
+part_opt:
+    %empty                              { $$ = NULL; }
+  | IDENT BY group_list                 { if (strcasecmp($1.s, "partition")) {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @1.off, @1.len,
+                                                            "expected PARTITION BY or ORDER BY but found \"%s\"", $1.s);
+                                              YYABORT;
+                                          }
+                                          $$ = $3; }
     ;
 
 asof_opt:
@@ -579,6 +675,7 @@ aexpr:
   | aexpr '*' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_MUL, $1, $3, @$)); }
   | aexpr '/' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_DIV, $1, $3, @$)); }
   | aexpr '%' aexpr                     { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_MOD, $1, $3, @$)); }
+  | aexpr CONCAT aexpr                  { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_CONCAT, $1, $3, @$)); }
   | '-' aexpr %prec UMINUS              { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_NEG, $2, @$)); }
   | primary                             { $$ = $1; }
     ;
@@ -600,6 +697,19 @@ primary:
   | '(' subselect ')'                   { CK($$ = shoal_ast_node(ctx, SHOAL_AST_SUBQ, @$)); $$->sub = $2; }
   | call %prec LOWER_THAN_DURING        { $$ = $1; }
   | call DURING window                  { $$ = $1; $$->win = $3; $$->len = @$.len; }
+    /* window functions: row_number() OVER (PARTITION BY … ORDER BY …), sum(x) OVER (…) */
+  | call OVER '(' part_opt order_opt frame_opt ')'
+                                        { $$ = $1; $$->len = @$.len;
+                                          CK($$->over = shoal_ast_over(ctx, loc_of(@2, @7)));
+                                          $$->over->part = $4; $$->over->order = $5;
+                                          if (!set_frame(ctx, $$->over, $6, @6)) YYABORT; }
+    /* an aggregate over rows of those rows only: count(*) FILTER (WHERE type = post) */
+  | call FILTER '(' WHERE expr ')'      { $$ = $1; $$->len = @$.len; $$->fwhere = $5; }
+  | call FILTER '(' WHERE expr ')' OVER '(' part_opt order_opt frame_opt ')'
+                                        { $$ = $1; $$->len = @$.len; $$->fwhere = $5;
+                                          CK($$->over = shoal_ast_over(ctx, loc_of(@7, @12)));
+                                          $$->over->part = $9; $$->over->order = $10;
+                                          if (!set_frame(ctx, $$->over, $11, @11)) YYABORT; }
     /* count(post) WITHIN 7 DAYS AFTER first(join): AFTER and BEFORE are words (checked by
      * plan.c), OF a keyword already. */
   | call WITHIN INT IDENT IDENT call    { $$ = $1; $$->len = @$.len;
@@ -653,6 +763,14 @@ call:
                                           CK($$->list = shoal_ast_list(ctx, NULL, $4)); }
   | IDENT '(' expr_list ')'             { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$)); $$->list = $3; }
   | IDENT '(' expr_list WHERE expr ')'  { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$)); $$->list = $3; $$->filter = $5; }
+    /* count(DISTINCT to WHERE type = comment): a member's distinct values of an event's column */
+  | IDENT '(' DISTINCT expr WHERE expr ')'
+                                        { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$)); $$->flags |= SHOAL_AST_F_DISTINCT;
+                                          CK($$->list = shoal_ast_list(ctx, NULL, $4)); $$->filter = $6; }
+    /* CAST(x AS type): the type word is s2, checked by plan.c */
+  | IDENT '(' expr AS IDENT ')'         { CK($$ = shoal_ast_str(ctx, SHOAL_AST_CALL, $1.s, $1.n, @$));
+                                          CK($$->list = shoal_ast_list(ctx, NULL, $3));
+                                          $$->s2 = $5.s; $$->s2_off = @5.off; $$->s2_len = @5.len; }
     ;
 
 expr_list:
@@ -694,7 +812,8 @@ static int continues_expr(yysymbol_kind_t k)
 {
     static const char *const ops[] = {"'+'", "'-'", "'*'", "'/'", "'%'", "'='", "'<'", "'>'",
                                       "\"<=\"", "\">=\"", "\"!=\"", "AND", "OR", "IN", "IS",
-                                      "LIKE", "BETWEEN", "NOT", "DURING", "WITHIN", "'.'", "'('",
+                                      "LIKE", "BETWEEN", "NOT", "DURING", "WITHIN", "'.'", "'('", "OVER", "FILTER", "\"OVER\"",
+                                      "\"FILTER\"", "\"||\"", "||",
                                       "\"AND\"", "\"OR\"", "\"IN\"", "\"IS\"", "\"LIKE\"",
                                       "\"BETWEEN\"", "\"NOT\"", "\"DURING\"", "\"WITHIN\"", "<=", ">=", "!="};
     const char *n = yysymbol_name(k);

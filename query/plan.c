@@ -36,6 +36,8 @@ typedef struct cctx {
     int layers;           /* layers compiled inside layers */
     int anchoring;        /* compiling an anchor: the statement's DURING does not apply */
     int nest;             /* compile() calls open: the depth of the expression being made */
+    int win_ok;           /* window functions may appear here (the select list, ORDER BY) */
+    int in_win;           /* compiling a window function's inputs */
 } cctx;
 
 /* A layer nested deeper than this is taken for a cycle (a layer dropped and created
@@ -199,7 +201,7 @@ static int64_t window_start(const shoal_window *w, const trange *r)
 /* For flow.c: the same windows and days the planner uses. */
 int shoal_plan_window(exec *x, const shoal_window *w, int64_t *lo, int64_t *hi)
 {
-    cctx c = {x, NULL, NULL, NULL, 0, 0, 0, 0};
+    cctx c = {x, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0};
     trange r;
     if (window_range(&c, w, &r)) return x->err->code;
     *lo = r.lo;
@@ -266,6 +268,15 @@ static int win_equal(const shoal_window *a, const shoal_window *b)
            streq_ci(a->d2, b->d2);
 }
 
+static int ast_equal(const shoal_node *a, const shoal_node *b);
+
+static int items_equal(const shoal_item *a, const shoal_item *b)
+{
+    for (; a && b; a = a->next, b = b->next)
+        if (a->desc != b->desc || a->nulls != b->nulls || !ast_equal(a->expr, b->expr)) return 0;
+    return a == b;
+}
+
 static int ast_equal(const shoal_node *a, const shoal_node *b)
 {
     if (!a || !b) return a == b;
@@ -279,6 +290,11 @@ static int ast_equal(const shoal_node *a, const shoal_node *b)
     if (!ast_equal(a->a, b->a) || !ast_equal(a->b, b->b) || !ast_equal(a->c, b->c)) return 0;
     if (!ast_equal(a->filter, b->filter) || !win_equal(a->win, b->win)) return 0;
     if (a->sub != b->sub) return 0;   /* two subqueries are the same one only */
+    if (!ast_equal(a->fwhere, b->fwhere) || !a->over != !b->over || !streq_ci(a->s2, b->s2)) return 0;
+    if (a->over && (!items_equal(a->over->part, b->over->part) || !items_equal(a->over->order, b->over->order) ||
+                    a->over->frame != b->over->frame || a->over->lo != b->over->lo || a->over->hi != b->over->hi ||
+                    a->over->lo_unb != b->over->lo_unb || a->over->hi_unb != b->over->hi_unb))
+        return 0;
     if (!a->anc != !b->anc) return 0;
     if (a->anc && (a->anc->n != b->anc->n || !streq_ci(a->anc->unit, b->anc->unit) ||
                    !streq_ci(a->anc->dir, b->anc->dir) || !ast_equal(a->anc->call, b->anc->call) ||
@@ -311,11 +327,23 @@ static int is_member_agg(const cctx *c, const shoal_node *n)
 {
     if (c->p->src != SRC_MEMBERS || !agg_kind(n)) return 0;
     if (agg_kind(n) == F_RISE) return 1;     /* only per member: a score is a member's */
-    if (agg_kind(n) == F_MEDIAN) return 0;   /* a row aggregate only: it needs every value */
+    if (n->over) return 0;                   /* a window function: over the rows */
     if (n->win || n->filter || n->anc) return 1;
-    if (n->flags & SHOAL_AST_F_DISTINCT) return 0;
+    int k = agg_kind(n);
+    if (k == F_MEDIAN || k == F_QUANTILE || k == F_STDDEV || k == F_VARIANCE)
+        return n->list && n->list->head->kind == SHOAL_AST_DOT;   /* else over the rows' values */
     if (!n->list) return 0;
     const shoal_node *a = n->list->head;
+    if (n->flags & SHOAL_AST_F_DISTINCT) {
+        /* count(DISTINCT to), count(DISTINCT comment.to): a member's distinct values of an
+         * event's column; count(DISTINCT member), of a member's own value, count rows */
+        if (a->kind == SHOAL_AST_DOT) return 1;
+        if (a->kind != SHOAL_AST_NAME || !strcasecmp(a->s, "member") || (c->p->tiers && !strcasecmp(a->s, "tier"))) return 0;
+        for (const shoal_item *it = c->st ? c->st->cols : NULL; it; it = it->next)
+            if (it->alias && !strcasecmp(it->alias, a->s)) return 0;   /* a select item's values, over the rows */
+        shoal_viewinfo vi;
+        return shoal_views_score(c->x, a->s, &vi) != 1;
+    }
     if (a->kind == SHOAL_AST_DOT) return 1;
     /* A bare name that is not a member column is meant as an event type (and is reported
      * as an unknown one if it is not). */
@@ -330,7 +358,14 @@ static int is_member_agg(const cctx *c, const shoal_node *n)
 static int has_row_agg(cctx *c, const shoal_node *n)
 {
     if (!n) return 0;
-    if (n->kind == SHOAL_AST_CALL && agg_kind(n) && !is_member_agg(c, n)) return 1;
+    if (n->kind == SHOAL_AST_CALL && agg_kind(n) && !n->over && !is_member_agg(c, n)) return 1;
+    if (n->kind == SHOAL_AST_CALL && n->over) {
+        for (const shoal_item *it = n->over->part; it; it = it->next)
+            if (has_row_agg(c, it->expr)) return 1;
+        for (const shoal_item *it = n->over->order; it; it = it->next)
+            if (has_row_agg(c, it->expr)) return 1;
+        if (has_row_agg(c, n->fwhere)) return 1;
+    }
     if (has_row_agg(c, n->a) || has_row_agg(c, n->b) || has_row_agg(c, n->c)) return 1;
     if (n->list)
         for (shoal_node *p = n->list->head; p; p = p->next)
@@ -360,7 +395,9 @@ static int agg_rt(int fn, int arg_rt)
     switch (fn) {
     case F_COUNT: return V_INT;
     /* a mean or median of durations is a duration, of instants an instant */
-    case F_AVG: case F_MEDIAN: return arg_rt == V_DUR || arg_rt == V_TS ? arg_rt : V_NUM;
+    case F_AVG: case F_MEDIAN: case F_QUANTILE: return arg_rt == V_DUR || arg_rt == V_TS ? arg_rt : V_NUM;
+    case F_STDDEV: return arg_rt == V_DUR ? V_DUR : V_NUM;
+    case F_VARIANCE: case F_DCOUNT: return F_DCOUNT == fn ? V_INT : V_NUM;
     case F_SCORE: case F_RISE: return V_NUM;
     case F_SUM: return arg_rt == V_DUR ? V_DUR : arg_rt == V_INT || arg_rt == V_BOOL ? V_INT : arg_rt == V_NUM ? V_NUM : -1;
     default: return arg_rt;
@@ -386,6 +423,7 @@ static cx *compile_rise(cctx *c, const shoal_node *n, const shoal_window *w);
 static const char *snippet(cctx *c, const cx *e, char *buf, size_t n);
 
 static cx *compile_anchor(cctx *c, const shoal_node *n, magg *g);
+static cx *quantile_p(cctx *c, const shoal_node *pn);
 
 static cx *compile_magg(cctx *c, const shoal_node *n)
 {
@@ -401,12 +439,14 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
             cx *e = newx(c, X_MAGG, n);
             if (!e) return NULL;
             e->slot = i;
-            e->rt = (f->agg == F_FIRST || f->agg == F_LAST) ? V_TS : f->agg == F_COUNT ? V_INT : -1;
-            if (f->agg == F_AVG) e->rt = V_NUM;
+            e->rt = p->maggs[i].fn == F_FIRST || p->maggs[i].fn == F_LAST ? V_TS
+                    : p->maggs[i].fn == F_COUNT || p->maggs[i].fn == F_DCOUNT ? V_INT : -1;
+            if (f->agg == F_AVG || f->agg == F_MEDIAN || f->agg == F_QUANTILE || f->agg == F_STDDEV || f->agg == F_VARIANCE)
+                e->rt = V_NUM;
             return e;
         }
-    if (n->flags & SHOAL_AST_F_DISTINCT)
-        return fail(c, n->off, n->len, "%s(DISTINCT …) is not available per member", n->s);
+    if ((n->flags & SHOAL_AST_F_DISTINCT) && f->agg != F_COUNT)
+        return fail(c, n->off, n->len, "%s(DISTINCT …) is not available per member (count(DISTINCT …) is)", n->s);
     magg g;
     memset(&g, 0, sizeof g);
     g.fn = f->agg;
@@ -416,7 +456,38 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
         g.types = zalloc(c->x, n_types / 8 + 1);
         if (!g.types) return NULL;
     }
-    if (g.fn == F_COUNT || g.fn == F_FIRST || g.fn == F_LAST) {
+    if (n->flags & SHOAL_AST_F_DISTINCT) {
+        /* count(DISTINCT x): x read from each of the member's events (of TYPE for TYPE.x) */
+        g.fn = F_DCOUNT;
+        const shoal_node *a = n->list->head;
+        if (a->kind == SHOAL_AST_DOT) {
+            uint32_t tid, pid;
+            if (!is_type(c, a->s, &tid)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
+            g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));
+            int col = event_column(a->s2);
+            if (col) {
+                if (!(g.arg = newx(c, col, a))) return NULL;
+                set_rt(g.arg);
+            } else {
+                if (lookup(c->x, SHOAL_NS_PROP, a->s2, &pid) != 1)
+                    return fail(c, a->s2_off, a->s2_len, "unknown property \"%s\"", a->s2);
+                if (!(g.arg = newx(c, X_PROP, a))) return NULL;
+                g.arg->key = pid;
+            }
+        } else {
+            g.types = NULL;   /* every type's events */
+            uint32_t id, pid;
+            if (a->kind == SHOAL_AST_NAME && !event_column(a->s) && lookup(c->x, SHOAL_NS_PROP, a->s, &pid) != 1 &&
+                is_type(c, a->s, &id))
+                return fail(c, a->off, a->len, "\"%s\" is an event type: count(DISTINCT …) counts the values of an event's "
+                            "column or property, e.g. count(DISTINCT to) or count(DISTINCT comment.to)", a->s);
+            const char *saved = c->clause;
+            c->clause = "count(DISTINCT …)";
+            g.arg = compile(c, a, M_EVENT);
+            c->clause = saved;
+            if (!g.arg) return NULL;
+        }
+    } else if (g.fn == F_COUNT || g.fn == F_FIRST || g.fn == F_LAST) {
         if (n->list)
             for (shoal_node *a = n->list->head; a; a = a->next)
                 if (type_bitmap(c, a, g.types)) return NULL;
@@ -424,9 +495,15 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
             return fail(c, n->off, n->len, "%s() needs an event type or *", n->s);
     } else {
         const shoal_node *a = n->list ? n->list->head : NULL;
-        if (!a || n->list->n != 1 || a->kind != SHOAL_AST_DOT)
+        if (!a || n->list->n != (g.fn == F_QUANTILE ? 2 : 1) || a->kind != SHOAL_AST_DOT)
             return fail(c, a ? a->off : n->off, a ? a->len : n->len,
-                        "%s() over members takes TYPE.property, e.g. sum(purchase.amount)", n->s);
+                        g.fn == F_QUANTILE ? "%s() over members takes TYPE.property and p, e.g. quantile(purchase.amount, 0.9)"
+                                           : "%s() over members takes TYPE.property, e.g. sum(purchase.amount)", n->s);
+        if (g.fn == F_QUANTILE) {
+            cx *q = quantile_p(c, a->next);
+            if (!q) return NULL;
+            g.q = q->k.u.d;
+        }
         uint32_t tid, pid;
         if (!is_type(c, a->s, &tid)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
         g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));
@@ -606,6 +683,33 @@ static cx *compile_rise(cctx *c, const shoal_node *n, const shoal_window *w)
     return add_magg(c, n, &g, V_NUM);
 }
 
+/* quantile(x, p)'s p: a constant number from 0 to 1 */
+static cx *quantile_p(cctx *c, const shoal_node *pn)
+{
+    cx *e = compile(c, pn, M_EVENT);
+    if (!e) return NULL;
+    double d = e->op != X_CONST ? -1 : e->k.t == V_INT ? (double)e->k.u.i : e->k.t == V_NUM ? e->k.u.d : -1;
+    if (!(d >= 0 && d <= 1)) return fail(c, pn->off, pn->len, "%s", "quantile()'s p is a number from 0 to 1, e.g. quantile(x, 0.9)");
+    e->k.t = V_NUM;
+    e->k.u.d = d;
+    return e;
+}
+
+/* sums of numbers and durations; means, medians, quantiles and deviations of those and
+ * (but for sums and deviations) of instants: an error at the argument otherwise */
+static int agg_arg_check(cctx *c, const shoal_node *n, int fn, const cx *arg)
+{
+    int t = arg->rt, fam = t >= 0 ? shoal_val_family(t) : -1;
+    int numeric = fn == F_SUM || fn == F_AVG || fn == F_MEDIAN || fn == F_QUANTILE || fn == F_STDDEV || fn == F_VARIANCE;
+    int times = fn != F_SUM && fn != F_STDDEV && fn != F_VARIANCE;
+    if (!numeric || fam <= 0 || fam == 1 || t == V_DUR || (t == V_TS && times)) return 0;
+    char b1[64];
+    shoal_err_set(c->x->err, SHOAL_ESEMANTIC, arg->off, arg->len, "%s() of %s (%s) is not defined: it takes "
+                  "numbers or durations%s", n->s, snippet(c, arg, b1, sizeof b1), shoal_val_type_name(t),
+                  times ? ", or times" : "");
+    return -1;
+}
+
 static cx *compile_ragg(cctx *c, const shoal_node *n)
 {
     plan *p = c->p;
@@ -630,24 +734,26 @@ static cx *compile_ragg(cctx *c, const shoal_node *n)
     g.star = !!(n->flags & SHOAL_AST_F_STAR);
     g.distinct = !!(n->flags & SHOAL_AST_F_DISTINCT);
     if (g.star && g.fn != F_COUNT) return fail(c, n->off, n->len, "%s(*) is not defined: only count(*)", n->s);
+    int row_mode = p->src == SRC_MEMBERS ? M_MEMBER : M_EVENT;
     if (!g.star) {
-        if (!n->list || n->list->n != 1)
-            return fail(c, n->off, n->len, "%s() takes one argument here", n->s);
+        int want = g.fn == F_QUANTILE ? 2 : 1;
+        if (!n->list || n->list->n != want)
+            return fail(c, n->off, n->len, g.fn == F_QUANTILE ? "%s() takes two arguments: quantile(x, p), p from 0 to 1"
+                                                              : "%s() takes one argument here", n->s);
         const char *saved = c->clause;
         c->clause = "an aggregate's argument";
-        g.arg = compile(c, n->list->head, p->src == SRC_MEMBERS ? M_MEMBER : M_EVENT);
+        g.arg = compile(c, n->list->head, row_mode);
         c->clause = saved;
         if (!g.arg) return NULL;
-        /* sums of numbers and durations; means and medians of those and of instants */
-        int t = g.arg->rt, fam = t >= 0 ? shoal_val_family(t) : -1;
-        if ((g.fn == F_SUM || g.fn == F_AVG || g.fn == F_MEDIAN) && fam > 0 && fam != 1 && t != V_DUR &&
-            !(t == V_TS && g.fn != F_SUM)) {
-            char b1[64];
-            shoal_err_set(c->x->err, SHOAL_ESEMANTIC, g.arg->off, g.arg->len, "%s() of %s (%s) is not defined: it takes "
-                          "numbers or durations%s", n->s, snippet(c, g.arg, b1, sizeof b1), shoal_val_type_name(t),
-                          g.fn == F_SUM ? "" : ", or times");
-            return NULL;
-        }
+        if (g.fn == F_QUANTILE && !(g.arg2 = quantile_p(c, n->list->head->next))) return NULL;
+        if (agg_arg_check(c, n, g.fn, g.arg)) return NULL;
+    }
+    if (n->fwhere) {
+        const char *saved = c->clause;
+        c->clause = "FILTER";
+        g.filter = compile(c, n->fwhere, row_mode);
+        c->clause = saved;
+        if (!g.filter) return NULL;
     }
     ragg *r = shoal_arena_alloc(c->x->a, (size_t)(p->n_raggs + 1) * sizeof *r);
     if (!r) return fail(c, -1, -1, "%s", "out of memory");
@@ -983,6 +1089,190 @@ static cx *compile_arm(cctx *c, const shoal_node *n, int mode)
     return e;
 }
 
+/* A value the rows keep until their window functions are computed: its slot. */
+static int base_slot(cctx *c, cx *e)
+{
+    plan *p = c->p;
+    cx **b = shoal_arena_alloc(c->x->a, sizeof(cx *) * (size_t)(p->n_wbase + 1));
+    if (!b) return fail(c, -1, -1, "%s", "out of memory"), -1;
+    if (p->n_wbase) memcpy(b, p->wbase, sizeof(cx *) * (size_t)p->n_wbase);
+    b[p->n_wbase] = e;
+    p->wbase = b;
+    return p->n_wbase++;
+}
+
+static int base_items(cctx *c, const shoal_item *it, int mode, int **slots, int **desc, int **nulls)
+{
+    int k = 0;
+    for (const shoal_item *i = it; i; i = i->next) k++;
+    if (!(*slots = zalloc(c->x, sizeof(int) * (size_t)(k + 1)))) return -1;
+    if (desc && (!(*desc = zalloc(c->x, sizeof(int) * (size_t)(k + 1))) || !(*nulls = zalloc(c->x, sizeof(int) * (size_t)(k + 1)))))
+        return -1;
+    k = 0;
+    for (; it; it = it->next, k++) {
+        cx *e = compile(c, it->expr, mode);
+        if (!e || ((*slots)[k] = base_slot(c, e)) < 0) return -1;
+        if (desc) (*desc)[k] = it->desc, (*nulls)[k] = it->nulls;
+    }
+    return k;
+}
+
+/* f(args) [FILTER (WHERE …)] OVER (PARTITION BY … ORDER BY …): a window function over
+ * the rows after grouping and HAVING (exec_window.c). Its inputs are compiled as the
+ * select list is (after grouping: of the keys and aggregates) and kept per row. */
+static cx *compile_window(cctx *c, const shoal_node *n, int mode)
+{
+    plan *p = c->p;
+    wfunc w;
+    memset(&w, 0, sizeof w);
+    w.kind = shoal_window_kind(n->s);
+    w.node = n;
+    w.filter = -1;
+    int nargs = n->list ? n->list->n : 0, lo = 0, hi = 0;
+    if (!w.kind) {
+        const func *f = shoal_func_find(n->s);
+        if (!f) return fail(c, n->off, (int)strlen(n->s), "unknown function \"%s\"", n->s);
+        if (f->agg != F_COUNT && f->agg != F_SUM && f->agg != F_AVG && f->agg != F_MIN && f->agg != F_MAX)
+            return fail(c, n->off, n->len, "%s() cannot be used with OVER (window functions: row_number, rank, dense_rank, "
+                        "percent_rank, cume_dist, ntile, lag, lead, first_value, last_value, and count, sum, avg, min, max)", n->s);
+        w.kind = W_AGG;
+        w.ra.fn = f->agg;
+        w.ra.node = n;
+        w.ra.star = !!(n->flags & SHOAL_AST_F_STAR);
+        lo = hi = w.ra.star ? 0 : 1;
+    } else if (w.kind == W_NTILE || w.kind == W_FIRST_VALUE || w.kind == W_LAST_VALUE) {
+        lo = hi = 1;
+    } else if (w.kind == W_LAG || w.kind == W_LEAD) {
+        lo = 1, hi = 3;
+    }
+    if (!c->win_ok) {
+        int k = n->len > 60 ? 60 : n->len;
+        shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "window function \"%.*s%s\" is not allowed in %s: it "
+                      "is computed after WHERE, GROUP BY and HAVING (only the select list and ORDER BY can use it)",
+                      k, c->x->src + n->off, k < n->len ? "…" : "", c->clause ? c->clause : "this clause");
+        return NULL;
+    }
+    if (c->in_win) return fail(c, n->off, n->len, "%s", "a window function cannot be inside another's OVER or arguments");
+    if (n->win || n->anc) return fail(c, n->off, n->len, "%s", "a window function takes no DURING or WITHIN");
+    if (n->filter) return fail(c, n->filter->off, n->filter->len, "%s", "a window function's rows are filtered by FILTER (WHERE …), not WHERE");
+    if (n->flags & SHOAL_AST_F_DISTINCT) return fail(c, n->off, n->len, "%s(DISTINCT …) OVER is not available", n->s);
+    if ((n->flags & SHOAL_AST_F_STAR) && !w.ra.star) return fail(c, n->off, n->len, "%s(*) is not defined: only count(*)", n->s);
+    if (n->fwhere && w.kind != W_AGG)
+        return fail(c, n->fwhere->off, n->fwhere->len, "FILTER applies to aggregates, not to %s()", n->s);
+    if (nargs < lo || nargs > hi) {
+        char want[64];
+        if (lo == hi) snprintf(want, sizeof want, "%d argument%s", lo, lo == 1 ? "" : "s");
+        else snprintf(want, sizeof want, "%d to %d arguments", lo, hi);
+        shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "%s() takes %s, not %d", n->s, want, nargs);
+        return NULL;
+    }
+    c->in_win = 1;
+    int i = 0, arg_rt = -1;
+    uint8_t arg_ns = 0;
+    for (const shoal_node *a = n->list ? n->list->head : NULL; a; a = a->next, i++) {
+        cx *e = compile(c, a, mode);
+        if (!e || (w.args[i] = base_slot(c, e)) < 0) return NULL;
+        if (i == 0) arg_rt = e->rt, arg_ns = e->rns;
+        if (i == 0 && w.kind == W_AGG && agg_arg_check(c, n, w.ra.fn, e)) return NULL;
+    }
+    w.n_args = nargs;
+    if (n->fwhere) {
+        const char *saved = c->clause;
+        c->clause = "FILTER";
+        cx *e = compile(c, n->fwhere, mode);
+        c->clause = saved;
+        if (!e || (w.filter = base_slot(c, e)) < 0) return NULL;
+    }
+    if ((w.n_part = base_items(c, n->over->part, mode, &w.part, NULL, NULL)) < 0 ||
+        (w.n_order = base_items(c, n->over->order, mode, &w.order, &w.desc, &w.nulls)) < 0)
+        return NULL;
+    c->in_win = 0;
+    const shoal_over *o = n->over;
+    if (o->frame && w.kind != W_AGG && w.kind != W_FIRST_VALUE && w.kind != W_LAST_VALUE)
+        return fail(c, o->frame_off, o->frame_len, "%s() takes no frame (ROWS …): only the aggregates, first_value and last_value do", n->s);
+    w.frame = o->frame, w.lo_unb = o->lo_unb, w.hi_unb = o->hi_unb, w.lo = o->lo, w.hi = o->hi;
+    wfunc *ws = shoal_arena_alloc(c->x->a, sizeof *ws * (size_t)(p->n_wins + 1));
+    if (!ws) return fail(c, -1, -1, "%s", "out of memory");
+    if (p->n_wins) memcpy(ws, p->wins, sizeof *ws * (size_t)p->n_wins);
+    ws[p->n_wins] = w;
+    p->wins = ws;
+    cx *e = newx(c, X_WIN, n);
+    if (!e) return NULL;
+    e->slot = p->n_wins++;
+    switch (w.kind) {
+    case W_PERCENT_RANK: case W_CUME_DIST: e->rt = V_NUM; break;
+    case W_LAG: case W_LEAD: case W_FIRST_VALUE: case W_LAST_VALUE: e->rt = arg_rt; e->rns = arg_ns; break;
+    case W_AGG: e->rt = agg_rt(w.ra.fn, arg_rt); e->rns = arg_ns; break;
+    default: e->rt = V_INT;
+    }
+    return e;
+}
+
+/* With window functions, the output columns and ORDER BY keys are computed once the
+ * windows are: every part of them that holds no window function (a column, a key, an
+ * aggregate, a whole expression) becomes a value the row keeps (a base slot), and what
+ * is left combines those with the windows' values. */
+static int has_win(const cx *e)
+{
+    if (!e) return 0;
+    if (e->op == X_WIN) return 1;
+    if (has_win(e->a) || has_win(e->b) || has_win(e->c)) return 1;
+    for (int i = 0; i < e->n && e->v; i++)
+        if (has_win(e->v[i])) return 1;
+    return 0;
+}
+
+static cx *lift(cctx *c, cx *e)
+{
+    if (!e || e->op == X_WIN || e->op == X_COL || e->op == X_CONST) return e;
+    if (!has_win(e)) {
+        cx *b = newx(c, X_WBASE, NULL);
+        if (!b) return NULL;
+        b->off = e->off, b->len = e->len, b->rt = e->rt, b->rns = e->rns;
+        if ((b->slot = base_slot(c, e)) < 0) return NULL;
+        return b;
+    }
+    if ((e->a && !(e->a = lift(c, e->a))) || (e->b && !(e->b = lift(c, e->b))) || (e->c && !(e->c = lift(c, e->c))))
+        return NULL;
+    for (int i = 0; i < e->n && e->v; i++)
+        if (!(e->v[i] = lift(c, e->v[i]))) return NULL;
+    return e;
+}
+
+/* CAST(x AS type) */
+static cx *compile_cast(cctx *c, const shoal_node *n, int mode)
+{
+    static const struct { const char *name; int t; } types[] = {
+        {"integer", V_INT}, {"int", V_INT}, {"bigint", V_INT}, {"real", V_NUM}, {"double", V_NUM}, {"float", V_NUM},
+        {"numeric", V_NUM}, {"number", V_NUM}, {"text", V_STR}, {"varchar", V_STR}, {"string", V_STR},
+        {"boolean", V_BOOL}, {"bool", V_BOOL}, {"date", V_DATE}, {"timestamp", V_TS}, {"time", V_TS},
+        {"month", V_MONTH}};
+    if (strcasecmp(n->s, "cast")) return fail(c, n->off, n->len, "%s", "only CAST(x AS type) takes AS inside its parentheses");
+    int t = -1;
+    for (size_t i = 0; i < sizeof types / sizeof types[0] && t < 0; i++)
+        if (!strcasecmp(n->s2, types[i].name)) t = types[i].t;
+    if (t < 0)
+        return fail(c, n->s2_off, n->s2_len, "unknown type \"%s\" (expected INTEGER, REAL, TEXT, BOOLEAN, DATE, TIMESTAMP or MONTH)", n->s2);
+    cx *e = newx(c, X_FUNC, n);
+    if (!e || !(e->v = zalloc(c->x, sizeof(cx *))) || !(e->v[0] = compile(c, n->list->head, mode))) return NULL;
+    e->n = 1;
+    e->fn = shoal_func_cast;
+    e->sub = t;
+    e->ctx = e;   /* the evaluator reads its target type (sub) and its span from its own node */
+    e->rt = t;
+    int from = e->v[0]->rt, ff = from >= 0 ? shoal_val_family(from) : -1;
+    /* what cannot convert, whatever the value: a time to a number or a boolean, a duration to a time */
+    int bad = (ff == 3 && (t == V_INT || t == V_NUM || t == V_BOOL)) || (ff == 2 && t != V_STR && t != V_INT && t != V_NUM) ||
+              (ff == 1 && (t == V_DATE || t == V_TS || t == V_MONTH));
+    if (bad) {
+        char b1[64];
+        shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "cannot cast %s (%s) to %s", snippet(c, e->v[0], b1, sizeof b1),
+                      shoal_val_type_name(from), shoal_val_type_name(t));
+        return NULL;
+    }
+    return e;
+}
+
 /* lifecycle_state(activity, WEEK [, n]): the member's state, from the activity's
  * definition (activity.c); its one argument at run time is the member. */
 static cx *compile_lifecycle_state(cctx *c, const shoal_node *n, int mode)
@@ -1003,11 +1293,18 @@ static cx *compile_lifecycle_state(cctx *c, const shoal_node *n, int mode)
 
 static cx *compile_call(cctx *c, const shoal_node *n, int mode)
 {
+    if (n->over) return compile_window(c, n, mode);
+    if (n->s2) return compile_cast(c, n, mode);
+    if (shoal_window_kind(n->s))
+        return fail(c, n->off, n->len, "%s() is a window function: it needs OVER (…), e.g. row_number() OVER (ORDER BY ts)", n->s);
     if (!strcasecmp(n->s, "arm")) return compile_arm(c, n, mode);
     if (!strcasecmp(n->s, "lifecycle_state")) return compile_lifecycle_state(c, n, mode);
     const func *f = shoal_func_find(n->s);
     if (!f) return fail(c, n->off, (int)strlen(n->s), "unknown function \"%s\"", n->s);
     int nargs = n->list ? n->list->n : 0;
+    if (n->fwhere && (!f->agg || is_member_agg(c, n)))
+        return fail(c, n->fwhere->off, n->fwhere->len, f->agg ? "FILTER applies to aggregates over rows; a per-member "
+                    "aggregate takes WHERE inside: %s(TYPE WHERE …)" : "FILTER applies to aggregates, not to \"%s\"", n->s);
     if (f->agg) {
         if (f->agg == F_RISE && c->p->src != SRC_MEMBERS)
             return fail(c, n->off, n->len, "%s() is a per-member aggregate: use it over members (FROM members)", n->s);
@@ -1055,11 +1352,43 @@ static cx *compile_call(cctx *c, const shoal_node *n, int mode)
     for (shoal_node *a = n->list ? n->list->head : NULL; a; a = a->next) {
         if (!(e->v[i++] = compile(c, a, mode))) return NULL;
     }
+    e->ctx = e;   /* an error at run time is at the call */
     if (e->rt < 0 && nargs) e->rt = e->v[0]->rt;
-    if (!strcasecmp(f->name, "day") || !strcasecmp(f->name, "week") || !strcasecmp(f->name, "month") ||
-        !strcasecmp(f->name, "year") || !strcasecmp(f->name, "hour")) {
+    const char *fn = f->name;
+    if (!strcasecmp(fn, "day") || !strcasecmp(fn, "week") || !strcasecmp(fn, "month") || !strcasecmp(fn, "year") ||
+        !strcasecmp(fn, "hour") || !strcasecmp(fn, "weekday")) {
         if (e->v[0]->rt >= 0 && e->v[0]->rt != V_TS && e->v[0]->rt != V_DATE)
             return fail(c, n->list->head->off, n->list->head->len, "%s() takes a timestamp such as ts", f->name);
+    }
+    if (!strcasecmp(fn, "date_trunc") || !strcasecmp(fn, "strftime")) {
+        const shoal_node *w = n->list->head;
+        cx *u = e->v[0];
+        int trunc = !strcasecmp(fn, "date_trunc");
+        if (u->op != X_CONST || u->k.t != V_STR)
+            return fail(c, w->off, w->len, trunc ? "%s()'s first argument is a unit in quotes, e.g. date_trunc('month', ts)"
+                                                 : "%s()'s first argument is a format in quotes, e.g. strftime('%%Y-%%m', ts)", fn);
+        if (trunc && shoal_func_trunc_unit(u->k.u.s, u->k.n) < 0)
+            return fail(c, w->off, w->len, "unknown unit \"%s\" (expected year, quarter, month, week, day, hour, minute or second)", u->k.u.s);
+        int bad = trunc ? -1 : shoal_func_strftime_bad(u->k.u.s, u->k.n);
+        if (bad >= 0)
+            return fail(c, w->off, w->len, "strftime()'s format \"%s\" has an unknown %% code (expected %%Y %%m %%d %%H %%M %%S %%f %%j %%w %%u %%s %%F %%T %%a %%b or %%%%)", u->k.u.s);
+        int t = e->v[1]->rt;
+        if (t >= 0 && t != V_TS && t != V_DATE && t != V_MONTH)
+            return fail(c, w->next->off, w->next->len, "%s() takes a time such as ts", fn);
+    }
+    static const char *const math[] = {"pow", "power", "exp", "ln", "sqrt", "floor", "ceil", "abs", "round"};
+    for (size_t k = 0; k < sizeof math / sizeof math[0]; k++) {
+        if (strcasecmp(fn, math[k])) continue;
+        int i = 0;
+        for (const shoal_node *a = n->list->head; a; a = a->next, i++) {
+            int t = e->v[i]->rt;
+            if (t >= 0 && shoal_val_family(t) > 1) {
+                char b1[64];
+                shoal_err_set(c->x->err, SHOAL_ESEMANTIC, a->off, a->len, "%s() takes numbers, not %s (%s)", fn,
+                              snippet(c, e->v[i], b1, sizeof b1), shoal_val_type_name(t));
+                return NULL;
+            }
+        }
     }
     return e;
 }
@@ -1241,7 +1570,7 @@ int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred
     memset(&q, 0, sizeof q);
     q.kind = SHOAL_STMT_SELECT;
     (void)st;
-    cctx cc = {x, p, &q, st->cols->alias ? "a tier's condition" : "a layer", 0, 0, 0, 0};
+    cctx cc = {x, p, &q, st->cols->alias ? "a tier's condition" : "a layer", 0, 0, 0, 0, 0, 0};
     x->p = p;
     p->src = SRC_MEMBERS;
     p->cut_ts = INT64_MAX;
@@ -1397,6 +1726,15 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         return e;
     case SHOAL_AST_BINOP: {
         int op = n->op;
+        if (op == SHOAL_OP_CONCAT) {
+            /* a || b: text, NULL when either is NULL */
+            if (!(e = newx(c, X_FUNC, n)) || !(e->v = zalloc(c->x, 2 * sizeof(cx *)))) return NULL;
+            if (!(e->v[0] = compile(c, n->a, mode)) || !(e->v[1] = compile(c, n->b, mode))) return NULL;
+            e->n = 2;
+            e->fn = shoal_func_concat;
+            e->rt = V_STR;
+            return e;
+        }
         if (op == SHOAL_OP_AND || op == SHOAL_OP_OR) {
             if (!(e = newx(c, op == SHOAL_OP_AND ? X_AND : X_OR, n))) return NULL;
             if (!(e->a = compile(c, n->a, mode)) || !(e->b = compile(c, n->b, mode))) return NULL;
@@ -1630,7 +1968,7 @@ static int plan_select(exec *x, const shoal_stmt *st, plan **out)
 {
     plan *p = zalloc(x, sizeof *p);
     if (!p) return SHOAL_ENOMEM;
-    cctx cc = {x, p, st, NULL, 0, 0, 0, 0};
+    cctx cc = {x, p, st, NULL, 0, 0, 0, 0, 0, 0};
     cctx *c = &cc;
     x->p = p;
     p->limit = -1;
@@ -1778,6 +2116,7 @@ static int plan_select(exec *x, const shoal_stmt *st, plan **out)
     p->names = zalloc(x, sizeof(char *) * (size_t)(cap + 1));
     if (!p->cols || !p->names) return SHOAL_ENOMEM;
     c->clause = "the select list";
+    c->win_ok = 1;
     for (const shoal_item *it = st->cols; it; it = it->next) {
         if (it->expr->kind == SHOAL_AST_STAR) {
             if (p->grouped)
@@ -1821,6 +2160,7 @@ static int plan_select(exec *x, const shoal_stmt *st, plan **out)
         if (!(p->cols[p->n_cols] = compile(c, it->expr, out_mode))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
         p->names[p->n_cols++] = item_name(c, it);
     }
+    c->win_ok = 0;
     if (p->src == SRC_NONE && (p->n_maggs || st->where))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->off, 6, "%s", "this SELECT needs FROM events or FROM members");
     if (st->having) {
@@ -1832,8 +2172,10 @@ static int plan_select(exec *x, const shoal_stmt *st, plan **out)
     if (n_order) {
         p->order = zalloc(x, sizeof(cx *) * (size_t)n_order);
         p->desc = zalloc(x, sizeof(int) * (size_t)n_order);
-        if (!p->order || !p->desc) return SHOAL_ENOMEM;
+        p->nulls = zalloc(x, sizeof(int) * (size_t)n_order);
+        if (!p->order || !p->desc || !p->nulls) return SHOAL_ENOMEM;
         c->clause = "ORDER BY";
+        c->win_ok = 1;
         for (const shoal_item *o = st->order; o; o = o->next) {
             const shoal_node *on = o->expr;
             cx *e = NULL;
@@ -1864,8 +2206,22 @@ static int plan_select(exec *x, const shoal_stmt *st, plan **out)
             }
             if (!e && !(e = compile(c, on, out_mode))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
             p->order[p->n_order] = e;
+            p->nulls[p->n_order] = o->nulls;
             p->desc[p->n_order++] = o->desc;
         }
+        c->win_ok = 0;
+    }
+    if (p->n_wins) {
+        for (int i = 0; i < p->n_cols; i++)
+            if (!(p->cols[i] = lift(c, p->cols[i]))) return x->err->code ? x->err->code : SHOAL_ENOMEM;
+        for (int i = 0; i < p->n_order; i++)
+            if (!(p->order[i] = lift(c, p->order[i]))) return x->err->code ? x->err->code : SHOAL_ENOMEM;
+    }
+    if (st->limit && (st->limit->flags & SHOAL_AST_F_TIES)) {
+        if (!p->n_order)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->limit->off, st->limit->len, "%s",
+                                 "LIMIT … WITH TIES needs ORDER BY: ties are rows equal in its keys");
+        p->ties = 1;
     }
     if (st->limit) p->limit = st->limit->i;
     if (st->offset) p->offset = st->offset->i;
@@ -2082,6 +2438,9 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
                        p->n_keys == 0 ? "one group" : dense ? "groups in an array indexed by dictionary id" : "hash table of groups");
     }
     if (p->having) rc |= add_line(x, lines, &n, &cap, "filter: HAVING, per group");
+    if (p->n_wins)
+        rc |= add_line(x, lines, &n, &cap, "window functions: %d, over the rows kept until all are in (%d values each), each "
+                       "sorted by its partition and order", p->n_wins, p->n_wbase);
     if (p->n_order) rc |= add_line(x, lines, &n, &cap, "sort: %d key%s", p->n_order, p->n_order == 1 ? "" : "s");
     if (p->limit >= 0) rc |= add_line(x, lines, &n, &cap, "limit %" PRId64 " offset %" PRId64, p->limit, p->offset);
     rc |= add_line(x, lines, &n, &cap, "output: %d column%s", p->n_cols, p->n_cols == 1 ? "" : "s");

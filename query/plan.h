@@ -38,7 +38,9 @@ enum {
     X_ARITH, X_CMP, X_AND, X_OR, X_NOT, X_NEG, X_IN, X_INSET, X_BETWEEN, X_LIKE, X_ISNULL,
     X_CASE, X_FUNC,
     X_SRCCOL,  /* a column of a row source (FROM flow(name)): slot */
-    X_SUBQ     /* a subquery's value or set (subquery.c), made a constant, an X_INSET or an X_IN when it runs */
+    X_SUBQ,    /* a subquery's value or set (subquery.c), made a constant, an X_INSET or an X_IN when it runs */
+    X_WBASE,   /* with window functions: a value of the row, kept before the windows run: slot */
+    X_WIN      /* a window function's value for the row (exec_window.c): slot */
 };
 
 typedef struct cx cx;
@@ -72,7 +74,9 @@ struct cx {
 };
 
 /* Aggregate functions. */
-enum { F_COUNT = 1, F_SUM, F_AVG, F_MIN, F_MAX, F_FIRST, F_LAST, F_SCORE, F_MEDIAN, F_RISE };
+enum { F_COUNT = 1, F_SUM, F_AVG, F_MIN, F_MAX, F_FIRST, F_LAST, F_SCORE, F_MEDIAN, F_RISE,
+       F_STDDEV, F_VARIANCE, F_QUANTILE,   /* of the values kept, as median */
+       F_DCOUNT };                          /* per member: count(DISTINCT x) */
 
 /* A builtin function (func.c). */
 typedef struct func {
@@ -84,6 +88,12 @@ typedef struct func {
 } func;
 
 const func *shoal_func_find(const char *name);
+/* func.c: CAST(x AS type) (the type in the cx's sub, the cx in x->fn_ctx) and a || b */
+void shoal_func_cast(exec *x, qval *a, int n, qval *out);
+void shoal_func_concat(exec *x, qval *a, int n, qval *out);
+/* func.c: date_trunc's unit (0 year … 7 second) or -1; where a strftime format goes wrong, or -1 */
+int shoal_func_trunc_unit(const char *s, size_t n);
+int shoal_func_strftime_bad(const char *f, size_t n);
 extern const char *const shoal_func_names[];
 
 /* A time range [lo, hi) in epoch ms. */
@@ -153,6 +163,13 @@ typedef struct magg {
     /* … OF to: the anchor is that of the member the event's property of_key names
      * (0: the event's own member); the value is then never NULL */
     uint32_t of_key;
+    /* F_DCOUNT: the (member, value) pairs seen (exec_int.h's dset); F_MEDIAN, F_QUANTILE,
+     * F_STDDEV, F_VARIANCE: each member's values (vals[m], vcap[m] of room, n[m] held),
+     * and quantile's p */
+    void *dset;
+    double **vals;
+    uint32_t *vcap;
+    double q;
 } magg;
 
 enum { MG_SCAN = 0, MG_VIEW, MG_EDGE };
@@ -163,7 +180,36 @@ typedef struct ragg {
     int star, distinct;
     const shoal_node *node;
     cx *arg;
+    cx *filter;        /* … FILTER (WHERE filter): only the rows it holds for */
+    cx *arg2;          /* quantile(x, p): p, a constant */
 } ragg;
+
+/* Window functions (exec_window.c). */
+enum { W_ROW_NUMBER = 1, W_RANK, W_DENSE_RANK, W_PERCENT_RANK, W_CUME_DIST, W_NTILE, W_LAG, W_LEAD,
+       W_FIRST_VALUE, W_LAST_VALUE, W_AGG };
+
+/* A window function over the rows after grouping: its inputs are slots of the values
+ * each row keeps (plan.wbase), evaluated when the row is made; its value is computed
+ * once every row is in, over its partition's rows in its order. */
+typedef struct wfunc {
+    int kind;          /* W_* */
+    ragg ra;           /* W_AGG: the aggregate (fn, star; arg and filter unused: slots below) */
+    const shoal_node *node;
+    int n_args;
+    int args[3];       /* base slots: lag(x, n, default), ntile(n), the aggregate's argument */
+    int filter;        /* base slot of FILTER (WHERE …), or -1 */
+    int n_part, n_order;
+    int *part;         /* base slots */
+    int *order;        /* base slots */
+    int *desc, *nulls;
+    /* ROWS BETWEEN: the frame's rows from the current one (lo_unb, hi_unb: from the
+     * partition's start, to its end), for the aggregates, first_value and last_value */
+    int frame, lo_unb, hi_unb;
+    int64_t lo, hi;
+} wfunc;
+
+/* exec_window.c: the kind of window function name (W_*), or 0. */
+int shoal_window_kind(const char *name);
 
 /* Per group accumulator of one row aggregate. */
 typedef struct acc {
@@ -215,6 +261,14 @@ typedef struct plan {
     int *desc;
     int n_order;
     int64_t limit, offset;   /* limit < 0: none */
+    int *nulls;              /* per ORDER BY key: 0 the default (NULL is least), 1 NULLS FIRST, 2 NULLS LAST */
+    int ties;                /* LIMIT … WITH TIES */
+    /* window functions: the values every row keeps until they are computed (wbase),
+     * and the functions; every output column and ORDER BY key then reads only those */
+    wfunc *wins;
+    int n_wins;
+    cx **wbase;
+    int n_wbase;
     int star_props;          /* SELECT * over events: property columns follow */
     uint32_t n_members;
     /* views (views.c) */
@@ -251,6 +305,8 @@ struct rowctx {
     const qval *aggs;
     const qval *cols;
     const qval *src;   /* SRC_ROWS: the source row */
+    const qval *wbase; /* with window functions: the row's kept values */
+    const qval *wvals; /* … and its window functions' values */
 };
 
 /* The execution state shared by compile and run. */

@@ -40,6 +40,7 @@ int shoal_plan_alike(const plan *p)
         if (!shoal_plan_maggs_only(p->keys[i])) return 0;
     for (int i = 0; i < p->n_raggs; i++) {
         const ragg *ra = &p->raggs[i];
+        if (!shoal_plan_maggs_only(ra->filter)) return 0;
         if (ra->star) continue;
         if (ra->fn != F_COUNT && ra->fn != F_SUM && ra->fn != F_AVG && ra->fn != F_MIN && ra->fn != F_MAX) return 0;
         if (!shoal_plan_maggs_only(ra->arg)) return 0;
@@ -74,7 +75,7 @@ int shoal_plan_class_tests(const plan *p, mcmp *t)
 {
     int n = 0, ok = shoal_plan_alike(p) && find_tests(p, p->where, t, &n);
     for (int k = 0; ok && k < p->n_keys; k++) ok = find_tests(p, p->keys[k], t, &n);
-    for (int k = 0; ok && k < p->n_raggs; k++) ok = find_tests(p, p->raggs[k].arg, t, &n);
+    for (int k = 0; ok && k < p->n_raggs; k++) ok = find_tests(p, p->raggs[k].arg, t, &n) && find_tests(p, p->raggs[k].filter, t, &n);
     return ok ? n : 0;
 }
 
