@@ -26,7 +26,8 @@ typedef struct shoal_views {
     shoal_view **v;
 } shoal_views;
 
-static const shoal_view_kind *const kinds[SHOAL_VIEW_NKINDS] = {NULL, &shoal_view_counters, &shoal_view_score};
+static const shoal_view_kind *const kinds[SHOAL_VIEW_NKINDS] = {NULL, &shoal_view_counters, &shoal_view_score,
+                                                                &shoal_view_experiment};
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -78,11 +79,12 @@ static void w_f64(wbuf *w, double d)
 }
 
 /* Definition format 1: version, kind, name, text, tz, half_life (zigzag), n_series,
- * then per series: n_types, type names, filter, sum_prop, weight (8 bytes). */
+ * then per series: n_types, type names, filter, sum_prop, weight (8 bytes). Format 2
+ * (a kind with params: experiments) is the same followed by the params. */
 int shoal_viewdef_encode(const shoal_viewdef *def, shoal_arena *a, shoal_str *out, shoal_err *err)
 {
     wbuf w = {a, NULL, 0, 0, 0};
-    unsigned char hdr[2] = {1, (unsigned char)def->kind};
+    unsigned char hdr[2] = {def->params.len ? 2 : 1, (unsigned char)def->kind};
     w_bytes(&w, hdr, 2);
     w_str(&w, def->name);
     w_str(&w, def->text);
@@ -97,6 +99,7 @@ int shoal_viewdef_encode(const shoal_viewdef *def, shoal_arena *a, shoal_str *ou
         w_str(&w, s->sum_prop);
         w_f64(&w, s->weight);
     }
+    if (def->params.len) w_str(&w, def->params);
     if (w.oom) return nomem(err);
     out->ptr = (const char *)w.p;
     out->len = (uint32_t)w.n;
@@ -135,7 +138,8 @@ int shoal_viewdef_decode(const void *buf, size_t n, shoal_arena *a, shoal_viewde
 {
     rbuf r = {buf, (const unsigned char *)buf + n, 0};
     memset(out, 0, sizeof *out);
-    if (n < 2 || r.p[0] != 1 || r.p[1] == 0 || r.p[1] >= SHOAL_VIEW_NKINDS) goto bad;
+    if (n < 2 || (r.p[0] != 1 && r.p[0] != 2) || r.p[1] == 0 || r.p[1] >= SHOAL_VIEW_NKINDS) goto bad;
+    int version = r.p[0];
     out->kind = r.p[1];
     r.p += 2;
     out->name = r_str(&r);
@@ -161,6 +165,7 @@ int shoal_viewdef_decode(const void *buf, size_t n, shoal_arena *a, shoal_viewde
         memcpy(&s->weight, r.p, 8);
         r.p += 8;
     }
+    if (version == 2) out->params = r_str(&r);
     if (r.bad) goto bad;
     return SHOAL_OK;
 bad:
@@ -997,7 +1002,12 @@ static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, sho
 int shoal_view_create(shoal_db *db, const shoal_viewdef *def, shoal_err *err)
 {
     if (db->flags & SHOAL_OPEN_RDONLY) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
-    if (!name_ok(def->name))
+    /* an experiment's view is "experiment:<its name>": a name no statement can give, so
+     * it stays beside the experiment's definition, which holds the name */
+    shoal_str nm = def->name;
+    if (def->kind == SHOAL_VIEW_EXPERIMENT && nm.len > 11 && !memcmp(nm.ptr, "experiment:", 11))
+        nm.ptr += 11, nm.len -= 11;
+    if (!name_ok(nm))
         return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "invalid view name (letters, digits and _, at most 64)");
     return install(db, def, 0, err);
 }
@@ -1052,7 +1062,7 @@ int shoal_view_drop(shoal_db *db, const char *name, shoal_err *err)
     if (db->flags & SHOAL_OPEN_RDONLY) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
     char mk[128], dbname[80];
     size_t n = strlen(name);
-    if (meta_key(name, n, mk, sizeof mk) || n > 64) return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "no view named \"%s\"", name);
+    if (meta_key(name, n, mk, sizeof mk) || n > 64 + 11) return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "no view named \"%s\"", name);
     snprintf(dbname, sizeof dbname, "v.%s", name);
     for (;;) {
         MDB_txn *txn;
@@ -1157,7 +1167,7 @@ int shoal_view_info(shoal_reader *r, shoal_arena *a, const char *name, shoal_vie
 {
     char mk[128];
     size_t n = strlen(name);
-    if (n > 64 || meta_key(name, n, mk, sizeof mk)) return SHOAL_ENOTFOUND;
+    if (n > 64 + 11 || meta_key(name, n, mk, sizeof mk)) return SHOAL_ENOTFOUND;
     MDB_val v;
     int rc = shoal_meta_get(r->db, r->txn, mk, &v);
     if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;

@@ -24,6 +24,7 @@
 #define XXH_STATIC_LINKING_ONLY   /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
+#include "expview.h"
 #include "rowsrc.h"
 #include "stats.h"
 
@@ -51,6 +52,8 @@ typedef struct expstate {
     double units[MAX_ARMS];
     int64_t two_arms, unknown_arm, by_hash;
     int err;
+    shoal_xsum xs[MAX_METRICS][MAX_ARMS][2];   /* the log's Σx, Σx², exact (expview.h) */
+    shoal_expview_use view;                    /* the view, when it answers (expview.c) */
 } expstate;
 
 static const char *const cols[] = {"metric", "arm", "units", "mean", "sd", "diff", "diff_lo", "diff_hi", "rel_diff",
@@ -373,6 +376,7 @@ int shoal_experiment_plan(exec *x, const shoal_stmt *st, plan *p)
     x->src = saved_src;
     x->err = saved_err;
     if (rc) return shoal_err_set(x->err, rc, st->from_arg_off, st->from_arg_len, "experiment \"%s\": %s", st->from_arg, quiet.msg);
+    if ((rc = shoal_expview_plan(x, st->from_arg, text, s->d.n_arms, s->d.n_metrics, p, &s->view))) return rc;
     s->seq = p->max_seq;
     static const int rt[N_COLS] = {V_STR, V_STR, V_INT, V_NUM, V_NUM, V_NUM, V_NUM, V_NUM, V_NUM,
                                    V_NUM, V_NUM, V_NUM, V_NUM, V_NUM, V_NUM, V_BOOL, V_INT, V_INT, V_STR};
@@ -429,10 +433,8 @@ static int member_row(exec *x, const qval *c, int n, void *ctx)
         double v = num(&c[3 + d->n_arms + j]);
         if (isnan(v)) v = 0;
         if (d->conv[j]) v = v > (double)d->thr[j] ? 1 : 0;
-        shoal_stats_moments *m = &s->mo[j][arm];
-        m->n += 1;
-        m->sx += v;
-        m->sxx += v * v;
+        s->mo[j][arm].n += 1;
+        shoal_expview_add(s->xs[j][arm], v);
     }
     return 0;
 }
@@ -457,8 +459,17 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
 {
     expstate *s = p->rs_state;
     const expdef *d = &s->d;
-    int rc = shoal_rowsrc_run_inner(x, s->inner, member_row, s);
-    if (rc) return rc;
+    int rc = 0;
+    if (s->view.covers) {
+        shoal_expview_moments(&s->view, &s->mo[0][0], MAX_ARMS, s->units, &s->two_arms, &s->unknown_arm, &s->by_hash);
+    } else {
+        if ((rc = shoal_rowsrc_run_inner(x, s->inner, member_row, s))) return rc;
+        for (int j = 0; j < d->n_metrics; j++)
+            for (int i = 0; i < d->n_arms; i++) {
+                s->mo[j][i].sx = shoal_xsum_value(&s->xs[j][i][0]);
+                s->mo[j][i].sxx = shoal_xsum_value(&s->xs[j][i][1]);
+            }
+    }
 
     double srm_chi2 = NAN, srm_p = NAN;
     double total = 0;
@@ -533,16 +544,20 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
 int shoal_experiment_explain(exec *x, const plan *p, char ***lines, int *n_lines)
 {
     const expstate *s = p->rs_state;
-    char **il;
-    int n_il, rc;
-    if ((rc = shoal_plan_explain(x, NULL, s->inner, &il, &n_il))) return rc;
-    char **l = shoal_arena_alloc(x->a, sizeof(char *) * (size_t)(*n_lines + n_il + 1));
+    char **il = NULL;
+    int n_il = 0, rc;
+    if (!s->view.covers && (rc = shoal_plan_explain(x, NULL, s->inner, &il, &n_il))) return rc;
+    /* *lines and *n_lines are outputs only (rowsrc.h): the caller's are not set */
+    char **l = shoal_arena_alloc(x->a, sizeof(char *) * (size_t)(n_il + 1));
     if (!l) return nomem(x);
-    if (*n_lines) memcpy(l, *lines, sizeof(char *) * (size_t)*n_lines);
-    int n = *n_lines;
+    int n = 0;
     char buf[600];
-    snprintf(buf, sizeof buf, "experiment %s: each exposed member's arm and metrics from one SELECT over members, then per arm "
-             "and metric Welch's t against %s (stats.c):", s->d.name, s->d.arm[0]);
+    if (s->view.covers)
+        snprintf(buf, sizeof buf, "experiment %s: per arm and metric the sums kept by its view experiment:%s (sequence %" PRIu64
+                 "; no log read), then Welch's t against %s (stats.c)", s->d.name, s->d.name, s->view.st.seq, s->d.arm[0]);
+    else
+        snprintf(buf, sizeof buf, "experiment %s: not from its view (%s): each exposed member's arm and metrics from one SELECT "
+                 "over members, then per arm and metric Welch's t against %s (stats.c):", s->d.name, s->view.why, s->d.arm[0]);
     if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
     for (int i = 0; i < n_il; i++) {
         snprintf(buf, sizeof buf, "  %s", il[i]);

@@ -18,6 +18,7 @@
 #include "caltime.h"
 #include "plan.h"
 #include "rowsrc.h"
+#include "expview.h"
 
 static int sem(exec *x, int off, int len, const char *msg)
 {
@@ -221,6 +222,12 @@ static int series_of(exec *x, const shoal_node *n, shoal_vseries *s, int *fn)
         s->filter = (shoal_str){(const char *)b.p, (uint32_t)b.n};
     }
     return 0;
+}
+
+int shoal_views_series(exec *x, const shoal_node *n, shoal_vseries *s)
+{
+    int fn;
+    return series_of(x, n, s, &fn);
 }
 
 static int same_str(shoal_str a, shoal_str b) { return a.len == b.len && (!a.len || memcmp(a.ptr, b.ptr, a.len) == 0); }
@@ -522,11 +529,14 @@ static int create_activity(exec *x, const shoal_stmt *st)
     return rc ? rc : define(x, st, "activity");
 }
 
-/* CREATE EXPERIMENT: checked by experiment.c, kept as its text. */
+/* CREATE EXPERIMENT: checked by experiment.c, kept as its text, and its view made
+ * (expview.c); when the view cannot be made, the definition goes too. */
 static int create_experiment(exec *x, const shoal_stmt *st)
 {
     int rc = shoal_experiment_create(x, st);
-    return rc ? rc : define(x, st, "experiment");
+    if (!rc) rc = define(x, st, "experiment");
+    if (!rc && (rc = shoal_expview_install(x, st))) shoal_view_undefine(x->db, st->vname, NULL);
+    return rc;
 }
 
 static int discard_row(exec *x, const qval *cols, int n, void *ctx)
@@ -730,6 +740,7 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
                                  want == SHOAL_VIEW_SCORE ? "a score view" : want == SHOAL_VIEW_COUNTERS ? "a counters view"
                                  : whats[-want]);
         if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+        if (!strcmp(kind, "experiment") && (rc = shoal_expview_drop(x, st->vname))) return rc;
         snprintf(x->tag, sizeof x->tag, "DROP %s %s", word, st->vname);
         return 0;
     }
