@@ -757,6 +757,18 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
 
 /* ---------------------------------------------------------------- SHOW VIEWS */
 
+/* The experiment (index in d) whose view v is ("experiment:<name>"), or -1. */
+static int view_of_def(const shoal_viewinfo *v, const shoal_namedef *d, int n_d)
+{
+    shoal_str nm = v->def.name;
+    if (nm.len <= 11 || memcmp(nm.ptr, "experiment:", 11)) return -1;
+    for (int i = 0; i < n_d; i++)
+        if (d[i].name.len == nm.len - 11 && !memcmp(d[i].name.ptr, nm.ptr + 11, d[i].name.len) && d[i].kind.len == 10 &&
+            !memcmp(d[i].kind.ptr, "experiment", 10))
+            return i;
+    return -1;
+}
+
 int shoal_views_show(exec *x, shoal_fmt *f)
 {
     shoal_viewinfo *v;
@@ -766,13 +778,19 @@ int shoal_views_show(exec *x, shoal_fmt *f)
     if (shoal_fmt_begin(f, names, 7)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
     uint64_t last = shoal_reader_last_seq(x->r);
     uint32_t members = shoal_dict_count(x->r, SHOAL_NS_MEMBER);
+    shoal_namedef *d;
+    int n_d;
+    if ((rc = shoal_view_defs(x->r, x->a, &d, &n_d, x->err))) return rc;
     for (int i = 0; i < n; i++) {
         char bytes[32], seq[32], behind[32], per[32];
+        /* an experiment's view is listed on its experiment's line (below) */
+        if (v[i].def.kind == SHOAL_VIEW_EXPERIMENT && view_of_def(&v[i], d, n_d) >= 0) continue;
         snprintf(bytes, sizeof bytes, "%" PRIu64, v[i].bytes);
         snprintf(per, sizeof per, "%.1f", members ? (double)v[i].bytes / members : 0.0);
         snprintf(seq, sizeof seq, "%" PRIu64, v[i].seq);
         snprintf(behind, sizeof behind, "%" PRIu64, last - v[i].seq);
-        const char *kind = v[i].def.kind == SHOAL_VIEW_SCORE ? "score" : v[i].def.kind ? "counters" : "broken";
+        const char *kind = v[i].def.kind == SHOAL_VIEW_SCORE ? "score" : v[i].def.kind == SHOAL_VIEW_EXPERIMENT ? "experiment"
+                           : v[i].def.kind ? "counters" : "broken";
         cell c[7] = {{v[i].def.name.ptr, v[i].def.name.len, 3}, {kind, strlen(kind), 3},
                      {v[i].def.text.ptr, v[i].def.text.len, 3}, {bytes, strlen(bytes), 2},
                      {per, strlen(per), 2}, {seq, strlen(seq), 2}, {behind, strlen(behind), 2}};
@@ -780,13 +798,22 @@ int shoal_views_show(exec *x, shoal_fmt *f)
     }
     /* Layers keep no state (no bytes), and read the views and the log at the snapshot:
      * they reflect the whole log. */
-    shoal_namedef *d;
-    if ((rc = shoal_view_defs(x->r, x->a, &d, &n, x->err))) return rc;
     char seq[32];
     snprintf(seq, sizeof seq, "%" PRIu64, last);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n_d; i++) {
+        /* an experiment with its view: the view's size, sequence and lag */
+        char bytes[32] = "0", per[32] = "0.0", vseq[32], behind[32] = "0";
+        snprintf(vseq, sizeof vseq, "%s", seq);
+        for (int j = 0; j < n; j++)
+            if (v[j].def.kind == SHOAL_VIEW_EXPERIMENT && view_of_def(&v[j], d, n_d) == i) {
+                snprintf(bytes, sizeof bytes, "%" PRIu64, v[j].bytes);
+                snprintf(per, sizeof per, "%.1f", members ? (double)v[j].bytes / members : 0.0);
+                snprintf(vseq, sizeof vseq, "%" PRIu64, v[j].seq);
+                snprintf(behind, sizeof behind, "%" PRIu64, last - v[j].seq);
+            }
         cell c[7] = {{d[i].name.ptr, d[i].name.len, 3}, {d[i].kind.ptr, d[i].kind.len, 3},
-                     {d[i].text.ptr, d[i].text.len, 3}, {"0", 1, 2}, {"0.0", 3, 2}, {seq, strlen(seq), 2}, {"0", 1, 2}};
+                     {d[i].text.ptr, d[i].text.len, 3}, {bytes, strlen(bytes), 2}, {per, strlen(per), 2},
+                     {vseq, strlen(vseq), 2}, {behind, strlen(behind), 2}};
         if (shoal_fmt_row(f, c)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
     }
     return 0;
