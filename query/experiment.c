@@ -376,7 +376,7 @@ int shoal_experiment_plan(exec *x, const shoal_stmt *st, plan *p)
     x->src = saved_src;
     x->err = saved_err;
     if (rc) return shoal_err_set(x->err, rc, st->from_arg_off, st->from_arg_len, "experiment \"%s\": %s", st->from_arg, quiet.msg);
-    if ((rc = shoal_expview_plan(x, st->from_arg, text, s->d.n_arms, s->d.n_metrics, p, &s->view))) return rc;
+    if ((rc = shoal_expview_plan(x, st->from_arg, text, s->d.n_arms, s->d.n_metrics, s->inner, &s->view))) return rc;
     s->seq = p->max_seq;
     static const int rt[N_COLS] = {V_STR, V_STR, V_INT, V_NUM, V_NUM, V_NUM, V_NUM, V_NUM, V_NUM,
                                    V_NUM, V_NUM, V_NUM, V_NUM, V_NUM, V_NUM, V_BOOL, V_INT, V_INT, V_STR};

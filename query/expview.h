@@ -23,7 +23,8 @@ typedef struct shoal_expview_use {
 } shoal_expview_use;
 
 /* Whether experiment name's view (definition text, n_arms, n_metrics) answers a
- * statement with p's AS OF, exactly (x->r open). 0, or an error. */
+ * statement whose nested SELECT over members is p (its AS OF, and the cut at a now
+ * before the latest event), exactly (x->r open). 0, or an error. */
 int shoal_expview_plan(exec *x, const char *name, const char *text, int n_arms, int n_metrics, const plan *p,
                        shoal_expview_use *u);
 /* Metric j, arm i's moments into mo[j·stride + i] (as the log's rows would make them),

@@ -72,6 +72,9 @@ check_eq "experiment_view: AS OF SEQ, the same rows as views off" "$(on "$Q AS O
 out=$(on "EXPLAIN $Q AS OF '2025-03-15'")
 check_grep "experiment_view: AS OF a date before the latest event reads the log" "not from its view \(the statement's time" "$out"
 check_eq "experiment_view: AS OF a date, the same rows as views off" "$(on "$Q AS OF '2025-03-15'")" "$(off "$Q AS OF '2025-03-15'")"
+out=$(on "SET NOW = '2025-03-15T12:00:00Z'; EXPLAIN $Q")
+check_grep "experiment_view: a now before the latest event reads the log" "not from its view \(the statement's time" "$out"
+check_eq "experiment_view: SET NOW, the same rows as views off" "$(on "SET NOW = '2025-03-15T12:00:00Z'; $Q")" "$(off "SET NOW = '2025-03-15T12:00:00Z'; $Q")"
 out=$(on "EXPLAIN $Q AS OF '2030-01-01'")
 check_grep "experiment_view: AS OF after the latest event reads the view" "kept by its view" "$out"
 check_eq "experiment_view: AS OF after it, the whole log's rows" "$(on "$Q AS OF '2030-01-01'" | cut -d, -f1-17)" "$(echo "$rows" | cut -d, -f1-17)"
