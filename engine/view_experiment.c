@@ -97,7 +97,7 @@ static void o_bytes(obuf *o, const void *s, size_t n)
         o->p = q;
         o->cap = cap;
     }
-    memcpy(o->p + o->n, s, n);
+    if (n) memcpy(o->p + o->n, s, n);
     o->n += n;
 }
 
@@ -782,7 +782,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         for (uint32_t m = 0; m < s->n_u && !rc; m++)
             if (!unit_empty(s->u[m])) rc = put_unit(s, txn, dbi, m, &o, err);
     } else if (txn) {
-        qsort(s->dirty, s->n_dirty, sizeof *s->dirty, cmp_u32);
+        if (s->n_dirty) qsort(s->dirty, s->n_dirty, sizeof *s->dirty, cmp_u32);
         for (uint32_t i = 0; i < s->n_dirty && !rc; i++) rc = put_unit(s, txn, dbi, s->dirty[i], &o, err);
     }
     for (uint32_t i = 0; i < s->n_dirty; i++) s->u[s->dirty[i]]->dirty = 0;
