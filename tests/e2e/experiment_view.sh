@@ -89,6 +89,23 @@ check_grep "experiment_view: late exposures, the view answers" "kept by its view
 check_eq "experiment_view: late exposures, views on and off agree" "$(on "$Q")" "$(off "$Q")"
 check_grep "experiment_view: late exposures, check passes" "^ok$" "$("$SHOAL" check 2>&1)"
 
+# shoal gen's stream (late events up to 3 days, duplicates), the experiment created
+# over its first part, the rest in batches of several sizes: views on == off, check
+for seed in 5 6; do
+    export SHOAL_DB="$T/gen$seed"
+    "$SHOAL" gen --events 80000 --seed $seed --late 0.1 --dup 0.02 > "$T/gen.ndjson"
+    head -n 40000 "$T/gen.ndjson" > "$T/gen1.ndjson"
+    "$SHOAL" ingest -q "$T/gen1.ndjson"
+    "$SHOAL" query "CREATE EXPERIMENT welcome_ritual ARMS (control 50, ritual 50) METRICS (posts = count(post) WITHIN 7 DAYS,
+        spoke = count(post, comment, reply) WITHIN 2 DAYS > 0, words = sum(post.words) WITHIN 3 DAYS) EXPOSURE exposure" >/dev/null
+    "$SHOAL" ingest -q --batch $((seed * 97)) "$T/gen.ndjson"
+    G="SELECT * FROM experiment(welcome_ritual)"
+    check_grep "experiment_view: gen seed $seed, the view answers" "kept by its view" "$(on "EXPLAIN $G")"
+    check_eq "experiment_view: gen seed $seed, views on and off agree" "$(on "$G")" "$(off "$G")"
+    check_grep "experiment_view: gen seed $seed, check passes" "^ok$" "$("$SHOAL" check 2>&1)"
+done
+export SHOAL_DB="$T/db"
+
 # text in a summed property inside a window: the log's error, views on or off
 export SHOAL_DB="$T/text"
 "$SHOAL" ingest -q "$T/first.ndjson"
