@@ -84,11 +84,13 @@ static void poke(shoal_db *db, const char *name, const unsigned char *key, size_
     CHECK(mdb_txn_commit(txn) == 0);
 }
 
-TEST(incremental_equals_rebuild)
+/* map_size 0: the default; 65536: batches abort on MDB_MAP_FULL and are replayed, the
+ * view's state dropped and loaded again from its table. */
+static void incremental(size_t map_size)
 {
     unit_fresh_dir();
     shoal_db *db;
-    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, map_size, &db, NULL), SHOAL_OK);
     CHECK_RC(append_range(db, 0, 400, 400), SHOAL_OK);
     CHECK_RC(run(db, create), SHOAL_OK);   /* back-filled over 400 events */
     int sizes[] = {1, 7, 100, 1000};
@@ -128,6 +130,9 @@ TEST(incremental_equals_rebuild)
     shoal_db_close(db);
     unit_rm_dir();
 }
+
+TEST(incremental_equals_rebuild) { incremental(0); }
+TEST(map_growth) { incremental(65536); }
 
 TEST(check_detects_damage)
 {
@@ -211,6 +216,7 @@ int main(void)
 {
     RUN(params_roundtrip);
     RUN(incremental_equals_rebuild);
+    RUN(map_growth);
     RUN(check_detects_damage);
     UNIT_EXIT();
 }
