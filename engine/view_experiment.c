@@ -604,7 +604,7 @@ static int dec_unit(const xstate *s, const void *p, size_t n, unit *u)
         u->anchor = shoal_unzigzag(i_varint(&b));
         u->named = (uint32_t)i_varint(&b);
         u->cat = i_u8(&b);
-        if (u->cat >= C_ARM + s->p.n_arms) return -1;
+        if (u->cat >= C_ARM + s->p.n_arms || (u->named >> s->p.n_arms)) return -1;
         if (u->cat >= C_ARM) {
             if (f & F_HASH) u->hash_arm = (int8_t)(u->cat - C_ARM);
             if (s->p.n_acc && !(u->val = shoal_malloc(sizeof *u->val * s->p.n_acc))) return -2;
