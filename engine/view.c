@@ -1048,7 +1048,13 @@ int shoal_view_rebuild(shoal_db *db, const char *name, uint64_t *n_views, shoal_
     }
     int found = 0;
     for (int i = 0; !rc && i < c.n; i++) {
-        if (name && (strlen(name) != c.d[i].name.len || memcmp(name, c.d[i].name.ptr, c.d[i].name.len))) continue;
+        /* an experiment's view answers to the experiment's name too */
+        shoal_str vn = c.d[i].name;
+        if (name && c.d[i].kind == SHOAL_VIEW_EXPERIMENT && strlen(name) + 11 == vn.len && !memcmp(vn.ptr, "experiment:", 11))
+            vn.ptr += 11, vn.len -= 11;
+        if (name && (strlen(name) != vn.len || memcmp(name, vn.ptr, vn.len)) &&
+            (strlen(name) != c.d[i].name.len || memcmp(name, c.d[i].name.ptr, c.d[i].name.len)))
+            continue;
         found = 1;
         if (!(rc = install(db, &c.d[i], 1, err))) (*n_views)++;
     }

@@ -191,6 +191,22 @@ int shoal_expview_install(exec *x, const shoal_stmt *st)
     return 0;
 }
 
+int shoal_expview_ensure(exec *x, const shoal_stmt *st)
+{
+    char vname[96];
+    view_name(st->vname, vname, sizeof vname);
+    shoal_reader *r;
+    int rc = shoal_reader_open(x->db, &r, x->err);
+    if (rc) return rc;
+    shoal_viewinfo vi;
+    shoal_err quiet;
+    shoal_err_clear(&quiet);
+    rc = shoal_view_info(r, x->a, vname, &vi, &quiet);
+    shoal_reader_close(r);
+    if (rc == SHOAL_ENOTFOUND) return shoal_expview_install(x, st);
+    return rc ? shoal_err_set(x->err, rc, -1, -1, "%s", quiet.msg) : 0;
+}
+
 /* ---------------------------------------------------------------- reading */
 
 static int no(shoal_expview_use *u, const char *fmt, const char *a, uint64_t b)
@@ -212,7 +228,7 @@ int shoal_expview_plan(exec *x, const char *name, const char *text, int n_arms, 
     shoal_err_clear(&quiet);
     int rc = shoal_view_info(x->r, x->a, vname, &vi, &quiet);
     if (rc == SHOAL_ENOTFOUND || (!rc && vi.def.kind != SHOAL_VIEW_EXPERIMENT))
-        return no(u, "it has no view (%s; DROP and CREATE EXPERIMENT make one when a view can keep its metrics and filters)", vname, 0);
+        return no(u, "it has no view (%s; CREATE OR REPLACE EXPERIMENT makes one when a view can keep its metrics and filters)", vname, 0);
     if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", quiet.msg);
     /* the view must be of this definition (the same text, as views.c's same_text) */
     if (vi.def.text.len != strlen(text) || memcmp(vi.def.text.ptr, text, vi.def.text.len))

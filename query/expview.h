@@ -12,6 +12,8 @@
  * x->src): the tag says what was back-filled, or why no view is kept (a metric or
  * filter a view cannot keep: the experiment is then evaluated from the log). */
 int shoal_expview_install(exec *x, const shoal_stmt *st);
+/* The same when the experiment has no view (one kept by an older shoal); else nothing. */
+int shoal_expview_ensure(exec *x, const shoal_stmt *st);
 /* Drops experiment name's view, when there is one. */
 int shoal_expview_drop(exec *x, const char *name);
 

@@ -441,7 +441,8 @@ static int replace_def(exec *x, const shoal_stmt *st, const char *kind, int (*cr
     shoal_str text = {x->src + st->off, (uint32_t)st->len};
     if (same_text(nd.text, text)) {
         snprintf(x->tag, sizeof x->tag, "CREATE %s %s (unchanged)", def_word(kind), st->vname);
-        return 0;
+        /* an experiment kept by an older shoal gets its view */
+        return strcmp(kind, "experiment") ? 0 : shoal_expview_ensure(x, st);
     }
     shoal_err e;
     shoal_err_clear(&e);

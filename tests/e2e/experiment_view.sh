@@ -62,6 +62,7 @@ out=$("$SHOAL" query --format csv "SHOW VIEWS" 2>&1)
 check_grep "experiment_view: SHOW VIEWS lists it" "^ritual,experiment,\"CREATE EXPERIMENT ritual " "$out"
 check_grep "experiment_view: …with its size, sequence and lag" "^  EXPOSURE exposure\",[1-9][0-9]*,[0-9.]+,$N_EV,0$" "$out"
 check "experiment_view: rebuild" "$SHOAL" rebuild
+check_grep "experiment_view: rebuild by the experiment's name" "rebuilt 1 view" "$("$SHOAL" rebuild ritual 2>&1)"
 check_eq "experiment_view: the same rows after rebuild (the same arms)" "$(on "$Q")" "$rows"
 
 # AS OF: the view holds the whole log; before its latest event the log answers

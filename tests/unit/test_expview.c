@@ -124,6 +124,16 @@ static void incremental(size_t map_size)
     shoal_check_report rep;
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0);
+    /* an experiment without its view (as an older shoal kept it): CREATE OR REPLACE with
+     * the same text makes one */
+    CHECK_RC(shoal_view_drop(db, "experiment:x", NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_views == 0);
+    char again[1024];
+    snprintf(again, sizeof again, "CREATE OR REPLACE %s", create + strlen("CREATE "));
+    CHECK_RC(run(db, again), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_views == 1 && rep.n_problems == 0);
     CHECK_RC(run(db, "DROP EXPERIMENT x"), SHOAL_OK);
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_views == 0);
