@@ -306,7 +306,7 @@ static void load_names(repl *r)
                                         "least", "dau", "wau", "mau", "stickiness", "returning", "resurrecting",
                                         "dormant", "experiment", "evaluate", "arms", "salt", "metrics", "exposure",
                                         "units", "diff_lo", "diff_hi", "rel_diff", "srm_p", "decision_ready",
-                                        "two_arms", NULL};
+                                        "two_arms", "firstlast", "lifecycle_state", "churned", NULL};
     free_names(r);
     for (const char *const *w = words; *w; w++) names_add(&r->names, *w, strlen(*w));
     for (const char *const *f = shoal_query_functions(); *f; f++) names_add(&r->names, *f, strlen(*f));

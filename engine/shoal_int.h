@@ -402,7 +402,8 @@ int shoal_log_last_seq(shoal_db *db, MDB_txn *txn, uint64_t *out, shoal_err *err
  * layer compiles CREATE … into a shoal_viewdef, and the engine alone (ingest has no
  * query layer) maintains the view from it. Each kind is one file, view_<kind>.c, with
  * one shoal_view_kind table, like Redis's t_*.c. */
-enum { SHOAL_VIEW_COUNTERS = 1, SHOAL_VIEW_SCORE = 2, SHOAL_VIEW_EXPERIMENT = 3, SHOAL_VIEW_NKINDS = 4 };
+enum { SHOAL_VIEW_COUNTERS = 1, SHOAL_VIEW_SCORE = 2, SHOAL_VIEW_FIRSTLAST = 3, SHOAL_VIEW_EXPERIMENT = 4,
+       SHOAL_VIEW_NKINDS = 5 };
 
 /* At most this many series per view: a record's matches are one 64-bit mask. */
 #define SHOAL_VIEW_MAX_SERIES 64
@@ -541,6 +542,16 @@ int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members,
  * does more with each run). */
 void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t n, double f);
 
+/* firstlast (view_firstlast.c): series s's earliest (last = 0) or latest (last = 1)
+ * event time of each member that has one in [lo, hi) into t[m], with n[m] = 1 (arrays
+ * indexed by member id, n_members + 1 long); n[m] = 0 for the other members of a kept
+ * chunk, whose t[m] is then meaningless, and members of chunks not kept are left
+ * alone; with touched, sets the bit of every member with a time. A series keeps its first when bit 0 of its
+ * weight is set, its last when bit 1 is. */
+#define SHOAL_FIRSTLAST_CHUNK 1020
+int shoal_view_firstlast_read(shoal_reader *r, const char *name, uint32_t s, int last, int64_t lo, int64_t hi,
+                              uint32_t n_members, uint32_t *n, int64_t *t, uint64_t *touched, shoal_err *err);
+
 /* Rebuilds every view into scratch memory and compares it with the stored state
  * (check.c): differences are reported through problem(ctx, message). */
 int shoal_view_check(shoal_reader *r, void (*problem)(void *ctx, const char *msg), void *ctx, uint64_t *n_views,
@@ -572,6 +583,7 @@ typedef struct shoal_view_kind {
 
 extern const shoal_view_kind shoal_view_counters;
 extern const shoal_view_kind shoal_view_score;
+extern const shoal_view_kind shoal_view_firstlast;
 extern const shoal_view_kind shoal_view_experiment;
 
 /* A live view: definition, resolved ids, the kind's state. */

@@ -27,7 +27,7 @@ typedef struct shoal_views {
 } shoal_views;
 
 static const shoal_view_kind *const kinds[SHOAL_VIEW_NKINDS] = {NULL, &shoal_view_counters, &shoal_view_score,
-                                                                &shoal_view_experiment};
+                                                                &shoal_view_firstlast, &shoal_view_experiment};
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 

@@ -37,11 +37,12 @@ typedef struct act {
     int64_t p_lo, p_hi;    /* the periods shown (DURING) */
     int none;              /* no event by now */
     int lifecycle;         /* FROM lifecycle(name) (SRC_LIFECYCLE), stickiness(name) (SRC_STICKINESS), else 0 */
+    int64_t churn;         /* FROM lifecycle(name, n): churned after n idle periods; 0 without */
     shoal_rowsrc_members members;   /* WHERE's conditions on members: only those members count */
 } act;
 
 static const char *const cols[] = {"period", "active", "dau", "wau", "mau", "stickiness"};
-static const char *const lc_cols[] = {"period", "active", "new", "returning", "resurrecting", "dormant"};
+static const char *const lc_cols[] = {"period", "active", "new", "returning", "resurrecting", "dormant", "churned"};
 static const char *const st_cols[] = {"period", "days", "members"};
 enum { SRC_ACTIVITY = 0, SRC_LIFECYCLE, SRC_STICKINESS };
 static const char *const src_words[] = {"activity", "lifecycle", "stickiness"};
@@ -107,6 +108,12 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
     if (!a) return nomem(x);
     memset(a, 0, sizeof *a);
     a->lifecycle = lifecycle;
+    if (st->from_n) {
+        if (st->from_n->i < 1 || st->from_n->i > 100000)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_n->off, st->from_n->len,
+                                 "expected the number of idle periods after which a member is churned, from 1");
+        a->churn = st->from_n->i;
+    }
     a->name = st->from_arg;
     a->name_off = st->from_arg_off;
     a->name_len = st->from_arg_len;
@@ -132,7 +139,7 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
 
     /* WHERE's conditions on members restrict who counts; the rest filter the rows */
     const char *const *names = lifecycle == SRC_LIFECYCLE ? lc_cols : lifecycle == SRC_STICKINESS ? st_cols : cols;
-    int n_names = lifecycle == SRC_STICKINESS ? 3 : 6;
+    int n_names = lifecycle == SRC_STICKINESS ? 3 : a->churn ? 7 : 6;
     if ((rc = shoal_rowsrc_members_plan(x, st, p, names, n_names, &a->members))) return rc;
     /* Now hides the events after it, as everywhere (LANGUAGE.md, AS OF). */
     if (p->cut_ts > x->now) p->cut_ts = x->now;
@@ -165,9 +172,9 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
     }
     static const int rt_day[] = {V_DATE, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
     static const int rt_month[] = {V_MONTH, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
-    static const int lc_day[] = {V_DATE, V_INT, V_INT, V_INT, V_INT, V_INT};
-    static const int lc_month[] = {V_MONTH, V_INT, V_INT, V_INT, V_INT, V_INT};
-    static const uint8_t ns[] = {0, 0, 0, 0, 0, 0};
+    static const int lc_day[] = {V_DATE, V_INT, V_INT, V_INT, V_INT, V_INT, V_INT};
+    static const int lc_month[] = {V_MONTH, V_INT, V_INT, V_INT, V_INT, V_INT, V_INT};
+    static const uint8_t ns[] = {0, 0, 0, 0, 0, 0, 0};
     static const int st_day[] = {V_DATE, V_INT, V_INT};
     static const int st_month[] = {V_MONTH, V_INT, V_INT};
     int month = a->unit == SHOAL_PER_MONTH;
@@ -222,7 +229,7 @@ static int scan(exec *x, const plan *p, const act *a, uint64_t *cal, size_t word
  * from: new (their first active period), returning (active in the period before too),
  * resurrecting (not in the period before, but some time earlier); and dormant, those
  * active in the period before and not in this one. */
-enum { LC_NEW, LC_RETURNING, LC_RESURRECTING, LC_DORMANT, LC_N };
+enum { LC_NEW, LC_RETURNING, LC_RESURRECTING, LC_DORMANT, LC_CHURNED, LC_N };
 
 static int lifecycle_rows(exec *x, const act *a, const uint64_t *cal, size_t words, const int64_t *per_of_day,
                           int64_t n_per, shoal_rowsink *sink)
@@ -252,6 +259,7 @@ static int lifecycle_rows(exec *x, const act *a, const uint64_t *cal, size_t wor
                 if (d < nd) on[per_of_day[d]] = 1;
             }
         int ever = 0;
+        int64_t idle = 0;   /* periods since the last active one (lifecycle(name, n): churned at n) */
         for (int64_t i = 0; i < n_per; i++) {
             int prev = i > 0 && on[i - 1];
             int64_t *c = n + (size_t)i * (LC_N + 1);
@@ -259,8 +267,10 @@ static int lifecycle_rows(exec *x, const act *a, const uint64_t *cal, size_t wor
                 c[LC_N]++;
                 c[!ever ? LC_NEW : prev ? LC_RETURNING : LC_RESURRECTING]++;
                 ever = 1;
-            } else if (prev) {
-                c[LC_DORMANT]++;
+                idle = 0;
+            } else if (ever) {
+                if (prev) c[LC_DORMANT]++;
+                if (++idle == a->churn) c[LC_CHURNED]++;
             }
         }
     }
@@ -268,10 +278,10 @@ static int lifecycle_rows(exec *x, const act *a, const uint64_t *cal, size_t wor
     for (int64_t i = 0; i < n_per; i++, q = shoal_per_next(a->unit, q)) {
         if (q < a->p_lo || q > a->p_hi) continue;
         const int64_t *c = n + (size_t)i * (LC_N + 1);
-        qval row[6];
+        qval row[7];
         row[0] = (qval){.t = a->unit == SHOAL_PER_MONTH ? V_MONTH : V_DATE, .u.i = q};
         row[1] = (qval){.t = V_INT, .u.i = c[LC_N]};
-        for (int k = 0; k < LC_N; k++) row[2 + k] = (qval){.t = V_INT, .u.i = c[k]};
+        for (int k = 0; k < (a->churn ? LC_N : LC_CHURNED); k++) row[2 + k] = (qval){.t = V_INT, .u.i = c[k]};
         if ((rc = shoal_exec_sink_push(sink, row)) || shoal_exec_sink_full(sink)) break;
     }
 fail:
@@ -475,4 +485,161 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
     *lines = l;
     *n_lines = n;
     return shoal_rowsrc_members_explain(x, &a->members, "counting", lines, n_lines);
+}
+
+/* ---------------------------------------------------------------- a member's state */
+
+/* lifecycle_state(activity, DAY|WEEK|MONTH [, n]): each member's lifecycle state in
+ * now's period (AS OF's), over an activity: 'new' (active now, for the first time),
+ * 'returning' (active now and in the period before), 'resurrecting' (active now, not in
+ * the period before, but earlier), 'dormant' (active before, not now), or, with n,
+ * 'churned' once the member has been idle n periods or more (the periods since their
+ * last active one, now's included); NULL for a member never active by now. It is read
+ * by one pass over the log at the first member that asks (x->fn_ctx), which keeps per
+ * member its first and last active periods and whether it was active in the period
+ * before now's: the same events in any order give the same state. */
+typedef struct lcstate {
+    act a;                 /* the definition compiled, the unit */
+    int64_t churn;         /* idle periods that make a member churned; 0: never */
+    int done;
+    uint8_t *state;        /* per member: LS_* */
+} lcstate;
+
+enum { LS_NONE = 0, LS_NEW, LS_RETURNING, LS_RESURRECTING, LS_DORMANT, LS_CHURNED };
+static const char *const ls_words[] = {NULL, "new", "returning", "resurrecting", "dormant", "churned"};
+
+/* The word or name of node n (an identifier or a quoted string), else NULL. */
+static const char *word_of(const shoal_node *n)
+{
+    return n && (n->kind == SHOAL_AST_NAME || n->kind == SHOAL_AST_STR) ? n->s : NULL;
+}
+
+int shoal_lifecycle_state_compile(exec *x, const shoal_node *call, const void **ctx)
+{
+    static const char *const usage = "expected lifecycle_state(activity, DAY|WEEK|MONTH [, idle periods to churn])";
+    if (call->win || call->anc || call->filter || (call->flags & (SHOAL_AST_F_STAR | SHOAL_AST_F_DISTINCT)) ||
+        !call->list || call->list->n < 2 || call->list->n > 3)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, call->off, call->len, "%s", usage);
+    const shoal_node *nm = call->list->head, *un = nm->next, *ch = un->next;
+    const char *name = word_of(nm), *unit = word_of(un);
+    if (!name) return shoal_err_set(x->err, SHOAL_ESEMANTIC, nm->off, nm->len, "%s", usage);
+    lcstate *s = shoal_arena_alloc(x->a, sizeof *s);
+    if (!s) return nomem(x);
+    memset(s, 0, sizeof *s);
+    if (!unit || !(s->a.unit = shoal_per_unit(unit)))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, un->off, un->len, "unknown period \"%s\" (expected DAY, WEEK or MONTH)",
+                             unit ? unit : "");
+    if (ch) {
+        if (ch->kind != SHOAL_AST_INT || ch->i < 1 || ch->i > 100000)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, ch->off, ch->len,
+                                 "expected the number of idle periods after which a member is churned, from 1");
+        s->churn = ch->i;
+    }
+    s->a.name = name;
+    s->a.name_off = nm->off;
+    s->a.name_len = nm->len;
+    const shoal_stmt *def;
+    const char *text;
+    int rc = shoal_plan_def_find(x, name, "activity", nm->off, nm->len, &def, &text);
+    if (rc) return rc;
+    const char *saved_src = x->src;
+    shoal_err quiet, *saved_err = x->err;
+    shoal_err_clear(&quiet);
+    x->src = text;
+    x->err = &quiet;
+    rc = def->ret ? compile_def(x, def, &s->a) : SHOAL_ECORRUPT;
+    x->src = saved_src;
+    x->err = saved_err;
+    if (rc)
+        return shoal_err_set(x->err, rc, nm->off, nm->len, "activity \"%s\": %s", name,
+                             def->ret ? quiet.msg : "its definition is not a CREATE ACTIVITY");
+    *ctx = s;
+    return 0;
+}
+
+/* Periods between two periods' keys (a week's is its Monday's day number). */
+static int64_t per_diff(int unit, int64_t from, int64_t to) { return unit == SHOAL_PER_WEEK ? (to - from) / 7 : to - from; }
+
+/* The states of every member as of the running statement's now: one pass over the log. */
+static int lifecycle_states(exec *x, lcstate *s)
+{
+    const plan *p = x->p;
+    const magg *g = s->a.active;
+    int unit = s->a.unit;
+    size_t nm = (size_t)p->n_members + 1;
+    int64_t cut = p->cut_ts < p->now ? p->cut_ts : p->now;
+    int64_t pnow = shoal_per_of(unit, shoal_plan_local_day(x, p->now));
+    int64_t pprev = shoal_per_of(unit, shoal_per_first_day(unit, pnow) - 1);
+    int64_t *first = shoal_malloc(sizeof *first * nm), *last = shoal_malloc(sizeof *last * nm);
+    uint8_t *prev = shoal_malloc(nm);
+    shoal_arena *tmp = shoal_arena_new(), *saved = x->scratch;
+    shoal_logcur *cur = NULL;
+    int rc = 0;
+    if (!first || !last || !prev || !tmp || !(s->state = shoal_arena_alloc(x->a, nm))) {
+        rc = nomem(x);
+        goto fail;
+    }
+    for (size_t m = 0; m < nm; m++) first[m] = INT64_MAX, last[m] = INT64_MIN;
+    memset(prev, 0, nm);
+    memset(s->state, LS_NONE, nm);
+    /* the filter's temporaries in an arena of its own: the row that asked is being
+     * evaluated in x->scratch */
+    x->scratch = tmp;
+    if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) goto fail;
+    MDB_cursor *mc = shoal_logcur_mdb(cur);
+    MDB_cursor_op op = MDB_FIRST;
+    shoal_rec rec;
+    uint64_t n = 0;
+    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if (rec.seq > p->max_seq) break;
+        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            break;
+        }
+        uint32_t m = rec.member, t = rec.type;
+        if (rec.ts > cut || m == 0 || m > p->n_members || t == 0 || t > p->n_types) continue;
+        if (g->types && !(g->types[t >> 3] >> (t & 7) & 1)) continue;
+        if (!shoal_exec_holds(x, g->filter, &rec)) continue;
+        int64_t q = shoal_per_of(unit, shoal_plan_local_day(x, rec.ts));
+        if (q < first[m]) first[m] = q;
+        if (q > last[m]) last[m] = q;
+        if (q == pprev) prev[m] = 1;
+    }
+    x->n_scanned += n;
+    if (rc < 0) goto fail;
+    rc = 0;
+    for (size_t m = 1; m < nm; m++) {
+        if (first[m] == INT64_MAX) continue;
+        if (last[m] == pnow)
+            s->state[m] = first[m] == pnow ? LS_NEW : prev[m] ? LS_RETURNING : LS_RESURRECTING;
+        else
+            s->state[m] = s->churn && per_diff(unit, last[m], pnow) >= s->churn ? LS_CHURNED : LS_DORMANT;
+    }
+fail:
+    x->scratch = saved;
+    shoal_logcur_close(cur);
+    shoal_arena_free(tmp);
+    shoal_free(first);
+    shoal_free(last);
+    shoal_free(prev);
+    return rc;
+}
+
+void shoal_lifecycle_state_eval(exec *x, qval *args, int n, qval *out)
+{
+    lcstate *s = (lcstate *)x->fn_ctx;
+    out->t = V_NULL;
+    if (!s->done) {
+        s->done = 1;
+        if (lifecycle_states(x, s)) {
+            s->state = NULL;
+            return;
+        }
+    }
+    if (n < 1 || args[0].t != V_ID || !s->state || (uint64_t)args[0].u.i > x->p->n_members) return;
+    const char *w = ls_words[s->state[args[0].u.i]];
+    if (!w) return;
+    out->t = V_STR;
+    out->u.s = w;
+    out->n = (uint32_t)strlen(w);
 }

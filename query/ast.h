@@ -177,6 +177,7 @@ struct shoal_stmt {
     int from_off, from_len;
     const char *from_arg;      /* FROM tiers(name): name, else NULL */
     int from_arg_off, from_arg_len;
+    shoal_node *from_n;        /* FROM lifecycle(name, n): n, else NULL */
     const char *per;           /* FROM flow(name) PER MONTH: the unit word, else NULL */
     int per_off, per_len;      /* the unit word */
     shoal_node *where, *having;

@@ -132,6 +132,8 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
             }
         }
         if (!(rc = shoal_exec_read_views(&g)) && !p->from_views) rc = shoal_exec_scan_log(&g, 1);
+        /* views answered the anchors too: the anchored windows' pass is the only one */
+        else if (!rc && p->n_anchored) rc = shoal_anchor_scan(x, p, g.live);
         if (!rc && p->members_all) rc = shoal_exec_member_rows(&g);
     }
     if (rc) goto fail;

@@ -209,6 +209,37 @@ static int cmp_double(const void *a, const void *b, void *ctx)
     return (x > y) - (x < y);
 }
 
+/* Puts the k-th smallest of v[0..n) at v[k], the smaller ones before it and the others
+ * after (quickselect, median-of-three pivots): a median in linear time, where sorting
+ * the values was most of a grouped median's cost. No NaN among them (the caller sorts
+ * those, as before). */
+static void select_kth(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < v[lo]) { double t = v[mid]; v[mid] = v[lo]; v[lo] = t; }
+        if (v[hi] < v[lo]) { double t = v[hi]; v[hi] = v[lo]; v[lo] = t; }
+        if (v[hi] < v[mid]) { double t = v[hi]; v[hi] = v[mid]; v[mid] = t; }
+        double piv = v[mid];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv) i++;
+            while (piv < v[j]) j--;
+            if (i <= j) {
+                double t = v[i]; v[i] = v[j]; v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        /* [lo, j] ≤ piv ≤ [i, hi], and j < i */
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return;
+    }
+}
+
 /* A sum, mean or median d of values that were all durations (or, but for a sum, all
  * instants) is one too, in whole milliseconds. */
 static void as_kind(const acc *a, int fn, qval *out)
@@ -239,10 +270,24 @@ void shoal_exec_acc_val(exec *x, const ragg *ra, const acc *a, qval *out)
     case F_MEDIAN:
         /* The middle value, or the mean of the two middle ones (SQL's median). */
         if (!a->n_vals) break;
-        qsort_r(a->vals, a->n_vals, sizeof *a->vals, cmp_double, x);
-        out->t = V_NUM;
-        out->u.d = a->n_vals % 2 ? a->vals[a->n_vals / 2]
-                                 : (a->vals[a->n_vals / 2 - 1] + a->vals[a->n_vals / 2]) / 2;
+        {
+            size_t n = a->n_vals, k = n / 2, nan = 0;
+            double *v = a->vals;
+            for (size_t i = 0; i < n; i++) nan += v[i] != v[i];
+            if (nan) {
+                qsort_r(v, n, sizeof *v, cmp_double, x);
+            } else {
+                select_kth(v, n, k);
+                if (n % 2 == 0) {   /* the largest of those before v[k] */
+                    size_t m = 0;
+                    for (size_t i = 1; i < k; i++)
+                        if (v[i] > v[m]) m = i;
+                    double t = v[m]; v[m] = v[k - 1]; v[k - 1] = t;
+                }
+            }
+            out->t = V_NUM;
+            out->u.d = n % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
+        }
         as_kind(a, ra->fn, out);
         break;
     default:

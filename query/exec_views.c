@@ -239,6 +239,12 @@ int shoal_exec_read_views(run *g)
             if (g->live) or_outside(g->live, a->d, NULL, nm, a->live_lo, a->live_hi);
             continue;
         }
+        if (a->fn == F_FIRST || a->fn == F_LAST) {
+            int64_t lo = a->has_win ? a->win.lo : INT64_MIN, hi = a->has_win ? a->win.hi : INT64_MAX;
+            rc = shoal_view_firstlast_read(x->r, a->vname, a->vseries, a->fn == F_LAST, lo, hi, p->n_members, a->n, a->i,
+                                           g->live, x->err);
+            continue;
+        }
         if (a->fn == F_COUNT) {
             /* who existed AS OF a date is not a value rows show: shoal_exec_member_rows reads it */
             uint64_t *live = i == p->exist - 1 ? NULL : g->live;

@@ -309,6 +309,10 @@ source:
     IDENT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
   | IDENT '(' IDENT ')'                 { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
                                           $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len; }
+    /* FROM lifecycle(name, n): churned after n idle periods */
+  | IDENT '(' IDENT ',' INT ')'         { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
+                                          $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len;
+                                          CK($$->a = shoal_ast_node(ctx, SHOAL_AST_INT, @5)); $$->a->i = $5.i; }
     ;
 
 set_value:
@@ -326,6 +330,7 @@ select:
             $$->cols = $2;
             $$->from = $4->s; $$->from_off = $4->off; $$->from_len = $4->len;
             $$->from_arg = $4->s2; $$->from_arg_off = $4->s2_off; $$->from_arg_len = $4->s2_len;
+            $$->from_n = $4->a;
             if ($<node>5) { $$->per = $<node>5->s; $$->per_off = $<node>5->off; $$->per_len = $<node>5->len; }
             $$->where = $<node>w;
             $$->during = $7;

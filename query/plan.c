@@ -951,9 +951,28 @@ static cx *compile_arm(cctx *c, const shoal_node *n, int mode)
     return e;
 }
 
+/* lifecycle_state(activity, WEEK [, n]): the member's state, from the activity's
+ * definition (activity.c); its one argument at run time is the member. */
+static cx *compile_lifecycle_state(cctx *c, const shoal_node *n, int mode)
+{
+    if (c->p->src != SRC_MEMBERS || mode == M_EVENT || mode == M_POST)
+        return fail(c, n->off, n->len, "%s", "lifecycle_state() is a member's: use it over members (FROM members, layers, tiers)");
+    cx *e = newx(c, X_FUNC, n);
+    if (!e) return NULL;
+    if (shoal_lifecycle_state_compile(c->x, n, &e->ctx)) return NULL;
+    e->n = 1;
+    if (!(e->v = zalloc(c->x, sizeof(cx *))) || !(e->v[0] = newx(c, X_MEMBER, n))) return NULL;
+    e->v[0]->rt = V_ID;
+    e->v[0]->rns = SHOAL_NS_MEMBER;
+    e->fn = shoal_lifecycle_state_eval;
+    e->rt = V_STR;
+    return e;
+}
+
 static cx *compile_call(cctx *c, const shoal_node *n, int mode)
 {
     if (!strcasecmp(n->s, "arm")) return compile_arm(c, n, mode);
+    if (!strcasecmp(n->s, "lifecycle_state")) return compile_lifecycle_state(c, n, mode);
     const func *f = shoal_func_find(n->s);
     if (!f) return fail(c, n->off, (int)strlen(n->s), "unknown function \"%s\"", n->s);
     int nargs = n->list ? n->list->n : 0;
@@ -1486,6 +1505,9 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len,
                              "unknown source \"%s\" (expected events or members)", st->from);
+    if (st->from_n && strcasecmp(st->from, "lifecycle"))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_n->off, st->from_n->len,
+                             "only lifecycle(name, n) takes a number (churned after n idle periods)");
     if (st->per && p->src != SRC_ROWS)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->per_off, st->per_len, "%s",
                              "PER applies to flow(name) and transitions(name)");
@@ -1804,7 +1826,10 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
             rc |= add_line(x, lines, &n, &cap,
                            "views: every per-member aggregate is read from a view; rise takes out the log's events "
                            "from %s on (zone map)", a);
-        } else if (p->from_views)
+        } else if (p->from_views && p->n_anchored)
+            rc |= add_line(x, lines, &n, &cap, "views: every per-member aggregate is read from a view but the %d over "
+                           "anchored windows, read by one pass over the log once the anchors are known", p->n_anchored);
+        else if (p->from_views)
             rc |= add_line(x, lines, &n, &cap, "views: every per-member aggregate is read from a view, no log scan");
         else
             rc |= add_line(x, lines, &n, &cap, "scan log: seq 1..%" PRIu64 " (%" PRIu64 " records), one pass, %s",
@@ -1847,7 +1872,10 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
                 if (g->t_lo == INT64_MIN) snprintf(w, sizeof w, ", score %s at %s", g->vname, a);
                 else snprintf(w, sizeof w, ", score %s at %s minus at %s", g->vname, a, b);
             }
-            if (g->anchor)
+            if (g->anchor && p->from_views)
+                snprintf(w, sizeof w, " in its window from #%d, read from the log once #%d is read from its view",
+                         g->anchor, g->anchor);
+            else if (g->anchor)
                 snprintf(w, sizeof w, " in its window from #%d, read by a second pass over the log once #%d is known",
                          g->anchor, g->anchor);
             if (g->types) type_names(x, g->types, p->n_types, tl, sizeof tl);

@@ -110,6 +110,12 @@ int shoal_activity_create(exec *x, const shoal_stmt *st);
 /* activity.c: FROM lifecycle(name) [PER unit] — per period, the active members by
  * state (new, returning, resurrecting) and the dormant ones, over an activity. */
 int shoal_lifecycle_plan(exec *x, const shoal_stmt *st, plan *p);
+/* activity.c: lifecycle_state(activity, DAY|WEEK|MONTH [, n]), a member's lifecycle
+ * state now (AS OF's): compiles the call into *ctx (errors at its arguments), and
+ * evaluates it for the member in a[0] (x->fn_ctx; the states come from one pass over
+ * the log at the first member that asks). */
+int shoal_lifecycle_state_compile(exec *x, const shoal_node *call, const void **ctx);
+void shoal_lifecycle_state_eval(exec *x, qval *a, int n, qval *out);
 /* activity.c: FROM stickiness(name) [PER unit] — per period, the members active on
  * exactly d of its days, for each d. */
 int shoal_stickiness_plan(exec *x, const shoal_stmt *st, plan *p);

@@ -194,7 +194,7 @@ static int series_of(exec *x, const shoal_node *n, shoal_vseries *s, int *fn)
     if (n->flags & SHOAL_AST_F_DISTINCT) return sem(x, n->off, n->len, "DISTINCT is not kept by a view");
     if (n->anc)
         return sem(x, n->anc->off, n->anc->len, "a window anchored on a member's event is not kept by a view (it is read from the log)");
-    if (f->agg == F_COUNT) {
+    if (f->agg == F_COUNT || f->agg == F_FIRST || f->agg == F_LAST) {
         if (!(n->flags & SHOAL_AST_F_STAR)) {
             if (!n->list) return sem(x, n->off, n->len, "count() needs an event type or *");
             s->types = shoal_arena_alloc(x->a, sizeof(shoal_str) * (size_t)n->list->n);
@@ -214,7 +214,7 @@ static int series_of(exec *x, const shoal_node *n, shoal_vseries *s, int *fn)
         s->n_types = 1;
         s->sum_prop = (shoal_str){a->s2, (uint32_t)strlen(a->s2)};
     } else {
-        return sem(x, n->off, n->len, "a view keeps count, sum and avg (min, max, first and last scan the log)");
+        return sem(x, n->off, n->len, "a view keeps count, sum, avg, first and last (min and max scan the log)");
     }
     if (n->filter) {
         pbuf b = {NULL, 0, 0, x};
@@ -267,6 +267,8 @@ static int create_counters(exec *x, const shoal_stmt *st, shoal_viewdef *def)
         shoal_vseries s;
         int fn;
         if (series_of(x, e, &s, &fn)) return -1;
+        if (fn == F_FIRST || fn == F_LAST)
+            return sem(x, e->off, e->len, "a counters view keeps count, sum and avg: first and last are kept by CREATE FIRSTLAST");
         /* count(post) is already in sum(post.words) and avg needs what sum keeps. */
         int dup = 0;
         for (uint32_t i = 0; i < def->n_series && !dup; i++) {
@@ -278,6 +280,50 @@ static int create_counters(exec *x, const shoal_stmt *st, shoal_viewdef *def)
         if (!dup) def->series[def->n_series++] = s;
     }
     return 0;
+}
+
+/* CREATE FIRSTLAST name AS first(join), first(post), last(post, comment WHERE …): each
+ * item a series, keeping the earliest (weight bit 0) or the latest (bit 1) event time
+ * per member; first() and last() of the same events are one series keeping both. */
+static int create_firstlast(exec *x, const shoal_stmt *st, shoal_viewdef *def)
+{
+    int n = 0;
+    for (const shoal_item *it = st->cols; it; it = it->next) n++;
+    if (n > SHOAL_VIEW_MAX_SERIES) return sem(x, st->cols->expr->off, st->cols->expr->len, "a view keeps at most 64 series");
+    def->series = shoal_arena_alloc(x->a, sizeof(shoal_vseries) * (size_t)(n ? n : 1));
+    if (!def->series) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    for (const shoal_item *it = st->cols; it; it = it->next) {
+        const shoal_node *e = it->expr;
+        const func *f = e->kind == SHOAL_AST_CALL ? shoal_func_find(e->s) : NULL;
+        if (!f || (f->agg != F_FIRST && f->agg != F_LAST))
+            return sem(x, e->off, e->len, "a first/last view keeps first(TYPE, … [WHERE …]) and last(…)");
+        if (e->win)
+            return sem(x, e->win->off, e->win->len, "a first/last view keeps the whole log: give the window in the query, not here");
+        if (e->flags & SHOAL_AST_F_STAR)
+            return sem(x, e->off, e->len, "first() and last() over members take event types: last(post, comment)");
+        shoal_vseries s;
+        int fn;
+        if (series_of(x, e, &s, &fn)) return -1;
+        s.weight = fn == F_FIRST ? 1 : 2;
+        int dup = 0;
+        for (uint32_t i = 0; i < def->n_series && !dup; i++)
+            if (same_events(&def->series[i], &s)) def->series[i].weight = (double)((unsigned)def->series[i].weight | (unsigned)s.weight), dup = 1;
+        if (!dup) def->series[def->n_series++] = s;
+    }
+    return 0;
+}
+
+/* The word and phrase of a view's kind, in messages and SHOW VIEWS. */
+static const char *kind_word(int kind)
+{
+    return kind == SHOAL_VIEW_SCORE ? "score" : kind == SHOAL_VIEW_FIRSTLAST ? "firstlast"
+           : kind == SHOAL_VIEW_EXPERIMENT ? "experiment" : kind ? "counters" : "broken";
+}
+
+static const char *view_phrase(int kind)
+{
+    return kind == SHOAL_VIEW_SCORE ? "a score view" : kind == SHOAL_VIEW_FIRSTLAST ? "a first/last view"
+           : kind == SHOAL_VIEW_EXPERIMENT ? "an experiment's view" : "a counters view";
 }
 
 /* w1*type1 + w2*type2 + …: a weight times a type (either order), or a type alone. */
@@ -418,7 +464,7 @@ static int same_text(shoal_str a, shoal_str b)
 /* The kind of what holds a name, in a message: "a counters view", "a layer". */
 static const char *kind_phrase(int is_view, const shoal_viewinfo *vi, const shoal_namedef *nd)
 {
-    if (is_view) return vi->def.kind == SHOAL_VIEW_SCORE ? "a score view" : "a counters view";
+    if (is_view) return view_phrase(vi->def.kind);
     return def_phrase(nd->kind.ptr, nd->kind.len);
 }
 
@@ -612,7 +658,7 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
         /* CREATE ACTIVITY … ON …: checked by activity.c, kept as its text */
         if (strcasecmp(st->name, "activity"))
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                                 "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER, TIERS, RETENTION, ACTIVITY or EXPERIMENT)",
+                                 "unknown kind of view \"%s\" (expected COUNTERS, SCORE, FIRSTLAST, LAYER, TIERS, RETENTION, ACTIVITY or EXPERIMENT)",
                                  st->name);
         return replace ? replace_def(x, st, "activity", create_activity) : create_activity(x, st);
     }
@@ -634,10 +680,11 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
     if (!strcasecmp(st->name, "layer")) return replace ? replace_def(x, st, "layer", create_layer) : create_layer(x, st);
     if (!strcasecmp(st->name, "counters")) def.kind = SHOAL_VIEW_COUNTERS;
     else if (!strcasecmp(st->name, "score")) def.kind = SHOAL_VIEW_SCORE;
+    else if (!strcasecmp(st->name, "firstlast")) def.kind = SHOAL_VIEW_FIRSTLAST;
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "unknown kind of view \"%s\" (expected COUNTERS, SCORE, LAYER, TIERS, RETENTION, ACTIVITY or EXPERIMENT)", st->name);
-    if (def.kind == SHOAL_VIEW_COUNTERS && st->value)
+                             "unknown kind of view \"%s\" (expected COUNTERS, SCORE, FIRSTLAST, LAYER, TIERS, RETENTION, ACTIVITY or EXPERIMENT)", st->name);
+    if (def.kind != SHOAL_VIEW_SCORE && st->value)
         return sem(x, st->value->off, st->value->len, "HALF_LIFE belongs to CREATE SCORE");
     if (is_event_column(st->vname) || !strcasecmp(st->vname, "count"))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a reserved name", st->vname);
@@ -645,9 +692,11 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
     def.text = (shoal_str){x->src + st->off, (uint32_t)st->len};
     const char *tz = shoal_tz_name(x->tz);
     def.tz = (shoal_str){tz, (uint32_t)strlen(tz)};
-    if (def.kind == SHOAL_VIEW_COUNTERS ? create_counters(x, st, &def) : create_score(x, st, &def)) return x->err->code;
+    if (def.kind == SHOAL_VIEW_COUNTERS ? create_counters(x, st, &def)
+        : def.kind == SHOAL_VIEW_FIRSTLAST ? create_firstlast(x, st, &def) : create_score(x, st, &def))
+        return x->err->code;
     if (def.kind == SHOAL_VIEW_COUNTERS && check_sums(x, st)) return x->err->code;
-    const char *kw = def.kind == SHOAL_VIEW_COUNTERS ? "COUNTERS" : "SCORE";
+    const char *kw = def.kind == SHOAL_VIEW_COUNTERS ? "COUNTERS" : def.kind == SHOAL_VIEW_FIRSTLAST ? "FIRSTLAST" : "SCORE";
     shoal_err e;
     shoal_err_clear(&e);
     int rc, replaced = 0;
@@ -662,7 +711,7 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
         if ((rc = lookup(x, st->vname, &vi, &nd, &is_view, &is_def))) return rc;
         if (is_def || (is_view && vi.def.kind != def.kind))
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s", st->vname,
-                                 kind_phrase(is_view, &vi, &nd), def.kind == SHOAL_VIEW_SCORE ? "a score view" : "a counters view");
+                                 kind_phrase(is_view, &vi, &nd), view_phrase(def.kind));
         if (is_view && same_text(vi.def.text, def.text) && vi.def.tz.len == def.tz.len && !memcmp(vi.def.tz.ptr, def.tz.ptr, def.tz.len)) {
             snprintf(x->tag, sizeof x->tag, "CREATE %s %s (unchanged)", kw, st->vname);
             return 0;
@@ -689,6 +738,7 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     int want = 0;
     if (!strcasecmp(st->name, "counters")) want = SHOAL_VIEW_COUNTERS;
     else if (!strcasecmp(st->name, "score")) want = SHOAL_VIEW_SCORE;
+    else if (!strcasecmp(st->name, "firstlast")) want = SHOAL_VIEW_FIRSTLAST;
     else if (!strcasecmp(st->name, "layer")) want = -1;
     else if (!strcasecmp(st->name, "tiers")) want = -2;
     else if (!strcasecmp(st->name, "retention")) want = -3;
@@ -696,7 +746,7 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
     else if (!strcasecmp(st->name, "experiment")) want = -5;
     else if (strcasecmp(st->name, "view"))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP LAYER, DROP TIERS, DROP RETENTION, DROP ACTIVITY or DROP EXPERIMENT but found \"%s\"", st->name);
+                             "expected DROP VIEW, DROP COUNTERS, DROP SCORE, DROP FIRSTLAST, DROP LAYER, DROP TIERS, DROP RETENTION, DROP ACTIVITY or DROP EXPERIMENT but found \"%s\"", st->name);
     if (st->w1 && (strcasecmp(st->w1, "if") || strcasecmp(st->w2, "exists"))) {
         int bad2 = !strcasecmp(st->w1, "if");
         return shoal_err_set(x->err, SHOAL_ESYNTAX, bad2 ? st->w2_off : st->w1_off, bad2 ? st->w2_len : st->w1_len,
@@ -738,8 +788,7 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
         if (want > 0 || (want_word && strcmp(want_word, kind)))
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s",
                                  st->vname, whats[dk],
-                                 want == SHOAL_VIEW_SCORE ? "a score view" : want == SHOAL_VIEW_COUNTERS ? "a counters view"
-                                 : whats[-want]);
+                                 want > 0 ? view_phrase(want) : whats[-want]);
         if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
         if (!strcmp(kind, "experiment") && (rc = shoal_expview_drop(x, st->vname))) return rc;
         snprintf(x->tag, sizeof x->tag, "DROP %s %s", word, st->vname);
@@ -749,8 +798,8 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a view, not %s", st->vname,
                              whats[-want]);
     if (want && vi.def.kind != want)
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is not a %s view", st->vname,
-                             want == SHOAL_VIEW_SCORE ? "score" : "counters");
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is not %s", st->vname,
+                             view_phrase(want));
     if ((rc = shoal_view_drop(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
     snprintf(x->tag, sizeof x->tag, "DROP %s %s", word, st->vname);
     return 0;
@@ -790,8 +839,7 @@ int shoal_views_show(exec *x, shoal_fmt *f)
         snprintf(per, sizeof per, "%.1f", members ? (double)v[i].bytes / members : 0.0);
         snprintf(seq, sizeof seq, "%" PRIu64, v[i].seq);
         snprintf(behind, sizeof behind, "%" PRIu64, last - v[i].seq);
-        const char *kind = v[i].def.kind == SHOAL_VIEW_SCORE ? "score" : v[i].def.kind == SHOAL_VIEW_EXPERIMENT ? "experiment"
-                           : v[i].def.kind ? "counters" : "broken";
+        const char *kind = kind_word(v[i].def.kind);
         cell c[7] = {{v[i].def.name.ptr, v[i].def.name.len, 3}, {kind, strlen(kind), 3},
                      {v[i].def.text.ptr, v[i].def.text.len, 3}, {bytes, strlen(bytes), 2},
                      {per, strlen(per), 2}, {seq, strlen(seq), 2}, {behind, strlen(behind), 2}};
@@ -980,6 +1028,57 @@ found:
     return 1;
 }
 
+/* first() and last() from a first/last view, which keeps each member's earliest and
+ * latest event time of a series over the whole log. first() over a window [lo, hi) that
+ * starts at or before the view's earliest event is exact from it: the kept first when
+ * it is before hi, else none (the member had no such event before hi). Symmetrically
+ * last() over a window that ends after the view's latest event. Any other window (AS
+ * OF a time before the latest event, for last(); a window that starts later, for
+ * first()) needs events the view does not keep: the log. 1 when covered (g's view
+ * fields set), 0 with the reason in why. */
+static int cover_firstlast(exec *x, magg *g, shoal_viewinfo *v, int n, char *why, size_t n_why)
+{
+    shoal_vseries want;
+    int fn;
+    shoal_err *saved = x->err, quiet;
+    shoal_err_clear(&quiet);
+    x->err = &quiet;
+    int bad = g->anchor || series_of(x, g->node, &want, &fn);
+    x->err = saved;
+    if (bad) {
+        snprintf(why, n_why, "%.60s is not kept by views (%.100s)", g->desc,
+                 g->anchor ? "a window anchored on a member's event" : quiet.msg);
+        return 0;
+    }
+    int last = fn == F_LAST;
+    int64_t lo = g->has_win ? g->win.lo : INT64_MIN, hi = g->has_win ? g->win.hi : INT64_MAX;
+    snprintf(why, n_why, "no first/last view keeps %.100s", g->desc);
+    for (int i = 0; i < n; i++) {
+        if (v[i].def.kind != SHOAL_VIEW_FIRSTLAST) continue;
+        for (uint32_t s = 0; s < v[i].def.n_series; s++) {
+            const shoal_vseries *se = &v[i].def.series[s];
+            if (!same_events(se, &want) || !(((unsigned)se->weight >> last) & 1)) continue;
+            int empty = v[i].max_ts == INT64_MIN;
+            int vn = v[i].def.name.len > 40 ? 40 : (int)v[i].def.name.len;
+            if (!empty && (last ? hi <= v[i].max_ts : lo > v[i].t0)) {
+                snprintf(why, n_why, "%.60s: its window %s view %.*s's %s event, which keeps only each member's %s",
+                         g->desc, last ? "ends before" : "starts after", vn, v[i].def.name.ptr, last ? "latest" : "earliest",
+                         last ? "latest" : "earliest");
+                continue;
+            }
+            g->vname = shoal_arena_strndup(x->a, v[i].def.name.ptr, v[i].def.name.len);
+            if (!g->vname) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"), 0;
+            g->vseries = s;
+            g->src = MG_VIEW;
+            snprintf(g->vdesc, sizeof g->vdesc, "firstlast %s, series %u, each member's %s event%s", g->vname, s + 1,
+                     last ? "latest" : "earliest",
+                     (last ? lo != INT64_MIN : hi != INT64_MAX) ? (last ? " (none when before the window)" : " (none when at or after the window's end)") : "");
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The time ranges a members scan must read: the windows of the aggregates it feeds,
  * less what views answer. None (n_zr 0) when one of them is unbounded. */
 static int scan_ranges(exec *x, plan *p)
@@ -987,7 +1086,7 @@ static int scan_ranges(exec *x, plan *p)
     int k = 0;
     for (int i = 0; i < p->n_maggs; i++) {
         const magg *g = &p->maggs[i];
-        if (g->src == MG_VIEW) continue;
+        if (g->src == MG_VIEW || g->anchor) continue;   /* anchored: anchor.c's pass */
         if (!g->has_win) return 0;
         k += g->src == MG_EDGE ? 2 : 1;
     }
@@ -998,6 +1097,7 @@ static int scan_ranges(exec *x, plan *p)
         const magg *g = &p->maggs[i];
         int64_t r[4];
         int k2 = 0;
+        if (g->anchor) continue;
         if (g->src == MG_SCAN) {
             r[k2++] = g->win.lo, r[k2++] = p->cut_ts != INT64_MAX && p->cut_ts + 1 < g->win.hi ? p->cut_ts + 1 : g->win.hi;
         } else if (g->src == MG_EDGE) {
@@ -1123,6 +1223,10 @@ int shoal_views_plan(exec *x, plan *p)
     for (int i = 0; i < p->n_maggs; i++) {
         magg *g = &p->maggs[i];
         g->src = MG_SCAN;
+        /* A window anchored on the member's event is read by anchor.c's pass over the
+         * log once the anchors are known, not by the scan: when views answer the
+         * anchors (a first/last view) and the rest, that pass is the only one. */
+        if (g->anchor) continue;
         if (g->fn == F_SCORE) {
             shoal_viewinfo vi;
             int k = shoal_views_score(x, g->vname, &vi);
@@ -1153,6 +1257,8 @@ int shoal_views_plan(exec *x, plan *p)
             int k = cover_rise(x, g, why, sizeof why);
             if (k < 0) return x->err->code;
             if (k) g->src = MG_VIEW;
+        } else if (g->fn == F_FIRST || g->fn == F_LAST) {
+            if (!cover_firstlast(x, g, v, n, why, sizeof why) && x->err->code) return x->err->code;
         } else if (!cover(x, g, v, n, qc, 8, why, sizeof why) && x->err->code) {
             return x->err->code;
         }

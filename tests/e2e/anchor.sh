@@ -57,6 +57,36 @@ same "anchor: with views off" \
     "SET VIEWS = off; SELECT member, $COLS FROM members ORDER BY member" \
     "SELECT member, $ORACLE_COLS FROM m ORDER BY member"
 
+# a first/last view answers the anchors (first(join), last(join)): the anchored
+# windows are then the only pass over the log, with the same answers
+"$SHOAL" query -q "CREATE FIRSTLAST seen AS first(join), last(join)" >/dev/null || fail "anchor: CREATE FIRSTLAST"
+same "anchor: with the anchors from a first/last view" \
+    "SELECT member, $COLS FROM members ORDER BY member" \
+    "SELECT member, $ORACLE_COLS FROM m ORDER BY member"
+plan=$("$SHOAL" query "EXPLAIN SELECT member, $COLS FROM members")
+check_grep "anchor: EXPLAIN, the anchors from the view, one pass for the windows" \
+    'views: every per-member aggregate is read from a view but the 6 over anchored windows, read by one pass over the log once the anchors are known' "$plan"
+check_grep "anchor: EXPLAIN names the view" '#1 first\(join\): firstlast seen, series 1' "$plan"
+# who answers newcomers, with the addressees' joins from the view
+WEL="(SELECT count(*) FROM ev e JOIN m t ON t.member = e.\"to\" WHERE e.member = m.member AND e.type = 'comment' AND e.ms >= t.j1 AND e.ms < t.j1 + 7*$D)"
+same "anchor: OF to, who answers newcomers, the addressees' joins from the view" \
+    "SELECT member, count(comment) WITHIN 7 DAYS AFTER first(join) OF to AS welcomes FROM members ORDER BY member" \
+    "SELECT member, $WEL FROM m ORDER BY member"
+same "anchor: OF to in WHERE, from the view" \
+    "SELECT member FROM members WHERE count(comment) WITHIN 7 DAYS AFTER first(join) OF to >= 1 ORDER BY member" \
+    "SELECT member FROM m WHERE $WEL >= 1 ORDER BY member"
+check "anchor: a layer and tiers of connectors" "$SHOAL" query \
+    "CREATE LAYER connector AS count(comment) WITHIN 7 DAYS AFTER first(join) OF to >= 2;
+     CREATE TIERS welcoming (host WHEN count(comment) WITHIN 7 DAYS AFTER first(join) OF to >= 2,
+                             greeter WHEN count(comment) WITHIN 7 DAYS AFTER first(join) OF to >= 1, other OTHERWISE)"
+same "anchor: member IN a layer of connectors (OF to)" \
+    "SELECT member FROM members WHERE member IN connector ORDER BY member" \
+    "SELECT member FROM m WHERE $WEL >= 2 ORDER BY member"
+same "anchor: tiers of connectors (OF to)" \
+    "SELECT tier, count(*) FROM tiers(welcoming) GROUP BY tier ORDER BY tier" \
+    "SELECT CASE WHEN $WEL >= 2 THEN 'host' WHEN $WEL >= 1 THEN 'greeter' ELSE 'other' END AS t, count(*) FROM m GROUP BY t ORDER BY t"
+"$SHOAL" query -q "DROP LAYER connector; DROP TIERS welcoming; DROP FIRSTLAST seen" >/dev/null || fail "anchor: DROP FIRSTLAST"
+
 P7="(SELECT count(*) FROM ev WHERE ev.member = m.member AND type = 'post' AND ms >= j1 AND ms < j1 + 7*$D)"
 same "anchor: in WHERE" \
     "SELECT member FROM members WHERE count(post) WITHIN 7 DAYS AFTER first(join) >= 2 ORDER BY member" \

@@ -26,7 +26,9 @@ R = random.Random(SEED)
 ZONES = ["UTC", "Asia/Shanghai", "America/New_York", "Europe/London", "America/Santiago", "Asia/Kolkata"]
 
 # Per-member aggregates the views keep (differential.sh's CREATE COUNTERS), and some
-# they do not.
+# they do not (first(post) and last(comment, reply) the first/last view answers over
+# the windows it can: no DURING, AS OF, a past SET NOW, a window that ends after its
+# latest event for last()).
 KEPT = ["count(post)", "count(post WHERE original)", "sum(post.words)", "avg(post.words)",
         "count(essence)", "count(*)", "count(comment, reply)", "sum(purchase.amount)",
         "avg(purchase.amount)", "count(reply WHERE to IS NOT NULL)", "count(checkin)",

@@ -26,6 +26,7 @@ check "differential: views" "$SHOAL" query "
   SET TIMEZONE = 'Asia/Kolkata'; CREATE COUNTERS kl AS count(*), count(comment, reply), sum(post.words);
   SET TIMEZONE = 'UTC';
   CREATE SCORE engagement AS 1*checkin + 2*like + 3*comment + 4*reply + 5*post + 20*essence HALF_LIFE 30 DAYS;
+  CREATE FIRSTLAST fl AS first(post), last(comment, reply);
   CREATE LAYER core AS count(post WHERE original) DURING this_month >= 1 OR count(essence) >= 2;
   CREATE LAYER active AS count(*) DURING last 30 days >= 5;
   CREATE LAYER fans AS engagement >= 10 AND NOT member IN core;

@@ -114,6 +114,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                   "CREATE COUNTERS sh AS count(*), count(like), sum(purchase.amount), count(essence);"
                   "SET TIMEZONE = 'UTC';"
                   "CREATE SCORE eng AS 1*checkin + 2*like + 3*comment + 4*reply + 5*post + 20*essence HALF_LIFE 14 DAYS;"
+                  "CREATE FIRSTLAST fl AS first(post), first(join), last(comment, reply);"
                   "CREATE LAYER core AS count(post WHERE original) DURING this_month >= 1 OR count(essence) >= 2;"
                   "CREATE LAYER busy AS count(*) DURING last 7 days >= 3 AND NOT member IN core;"
                   "CREATE TIERS pyr (top WHEN member IN core, mid WHEN count(*) DURING last 30 days >= 5, "
