@@ -306,7 +306,10 @@ static void load_names(repl *r)
                                         "least", "dau", "wau", "mau", "stickiness", "returning", "resurrecting",
                                         "dormant", "experiment", "evaluate", "arms", "salt", "metrics", "exposure",
                                         "units", "diff_lo", "diff_hi", "rel_diff", "srm_p", "decision_ready",
-                                        "two_arms", "firstlast", "lifecycle_state", "churned", NULL};
+                                        "two_arms", "firstlast", "lifecycle_state", "churned", "guardrails", "covariate",
+                                        "unit", "correction", "better", "p_one_sided", "p_adjusted", "chance_to_win",
+                                        "risk", "risk_control", "seq_lo", "seq_hi", "seq_p", "cuped_reduction", "harm",
+                                        "verdict", NULL};
     free_names(r);
     for (const char *const *w = words; *w; w++) names_add(&r->names, *w, strlen(*w));
     for (const char *const *f = shoal_query_functions(); *f; f++) names_add(&r->names, *f, strlen(*f));

@@ -66,6 +66,7 @@ void shoal_arena_reset(shoal_arena *a)
 
 void *shoal_arena_alloc(shoal_arena *a, size_t n)
 {
+    if (n > (size_t)1 << 60) return NULL;   /* a wrapped size: the doubling below would never reach it */
     n = (n + 15) & ~(size_t)15;
     chunk *c = a->head;
     if (!c || c->cap - c->used < n) {

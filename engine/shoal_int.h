@@ -402,11 +402,13 @@ int shoal_log_last_seq(shoal_db *db, MDB_txn *txn, uint64_t *out, shoal_err *err
  * layer compiles CREATE … into a shoal_viewdef, and the engine alone (ingest has no
  * query layer) maintains the view from it. Each kind is one file, view_<kind>.c, with
  * one shoal_view_kind table, like Redis's t_*.c. */
-enum { SHOAL_VIEW_COUNTERS = 1, SHOAL_VIEW_SCORE = 2, SHOAL_VIEW_FIRSTLAST = 3, SHOAL_VIEW_EXPERIMENT = 4,
-       SHOAL_VIEW_NKINDS = 5 };
+enum { SHOAL_VIEW_COUNTERS = 1, SHOAL_VIEW_SCORE = 2, SHOAL_VIEW_FIRSTLAST = 3, SHOAL_VIEW_RETENTION = 4,
+       SHOAL_VIEW_ACTIVITY = 5, SHOAL_VIEW_EXPERIMENT = 6, SHOAL_VIEW_NKINDS = 7 };
 
 /* At most this many series per view: a record's matches are one 64-bit mask. */
 #define SHOAL_VIEW_MAX_SERIES 64
+/* At most this many kind parameters per view (shoal_viewdef.params). */
+#define SHOAL_VIEW_MAX_PARAMS 8
 
 /* One series of a view: events of some types (none listed: every type) that pass a
  * filter, counted, optionally summing one numeric property; for a score, weighted. */
@@ -426,7 +428,12 @@ typedef struct shoal_viewdef {
     int64_t half_life_ms; /* score */
     uint32_t n_series;
     shoal_vseries *series;
-    shoal_str params;     /* kind-specific bytes (experiment: view_experiment.c), len 0 when none */
+    /* A kind's own parameters (retention: period unit, AT LEAST n, recurring), integers
+     * whose meaning the kind's file gives; encoded after the series only when there are
+     * any, so a definition without them is byte for byte what format 1 always wrote. */
+    uint32_t n_params;
+    int64_t params[SHOAL_VIEW_MAX_PARAMS];
+    shoal_str blob;       /* kind-specific bytes (experiment: view_experiment.c), len 0 when none */
 } shoal_viewdef;
 
 /* The predicate program of a series filter: postfix over a stack of values, with SQL's
@@ -443,7 +450,8 @@ enum {
     SHOAL_VP_AND = '&',
     SHOAL_VP_OR = '|',
     SHOAL_VP_NOT = '!',
-    SHOAL_VP_ISNULL = 'n'   /* u8 negate: pop a; push a IS [NOT] NULL */
+    SHOAL_VP_ISNULL = 'n',  /* u8 negate: pop a; push a IS [NOT] NULL */
+    SHOAL_VP_COL = 'e'      /* u8 'm', 't' or 'g': push the event's member, type or group name (NULL: no group) */
 };
 enum { SHOAL_VP_EQ = 6, SHOAL_VP_NE, SHOAL_VP_LT, SHOAL_VP_LE, SHOAL_VP_GT, SHOAL_VP_GE };
 
@@ -551,6 +559,24 @@ void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t 
 #define SHOAL_FIRSTLAST_CHUNK 1020
 int shoal_view_firstlast_read(shoal_reader *r, const char *name, uint32_t s, int last, int64_t lo, int64_t hi,
                               uint32_t n_members, uint32_t *n, int64_t *t, uint64_t *touched, shoal_err *err);
+/* retention and activity (view_retention.c; an activity is the active set alone, by
+ * local day): one member's record, handed to fn for every member
+ * with state in id order; words valid during the call. A set is words lo … lo + n − 1
+ * (n 0: empty) of 64 periods of bits (bit P − 64·w of word w for period P), or with
+ * AT LEAST n of 8 periods of byte counters (byte P − 8·w). fn returns 0, or an error
+ * (in err) that stops the walk and is returned. */
+typedef struct shoal_retmember {
+    uint32_t member;
+    int64_t first;            /* first(…): the earliest cohort event, INT64_MAX none */
+    int32_t act_lo, st_lo;    /* active periods; each(…): periods with a start event */
+    uint32_t act_n, st_n;
+    const uint64_t *act, *st;
+} shoal_retmember;
+int shoal_view_retention_each(shoal_reader *r, const char *name, int (*fn)(void *ctx, const shoal_retmember *m),
+                              void *ctx, shoal_err *err);
+/* The absolute period of local day `day` for a unit (1 day, 2 week, 3 month): the day,
+ * floor((day + 3) / 7) (weeks from Monday), year·12 + month − 1. */
+int64_t shoal_view_retention_period(int unit, int64_t day);
 
 /* Rebuilds every view into scratch memory and compares it with the stored state
  * (check.c): differences are reported through problem(ctx, message). */
@@ -584,6 +610,8 @@ typedef struct shoal_view_kind {
 extern const shoal_view_kind shoal_view_counters;
 extern const shoal_view_kind shoal_view_score;
 extern const shoal_view_kind shoal_view_firstlast;
+extern const shoal_view_kind shoal_view_retention;
+extern const shoal_view_kind shoal_view_activity;
 extern const shoal_view_kind shoal_view_experiment;
 
 /* A live view: definition, resolved ids, the kind's state. */

@@ -27,7 +27,8 @@ typedef struct shoal_views {
 } shoal_views;
 
 static const shoal_view_kind *const kinds[SHOAL_VIEW_NKINDS] = {NULL, &shoal_view_counters, &shoal_view_score,
-                                                                &shoal_view_firstlast, &shoal_view_experiment};
+                                                                &shoal_view_firstlast, &shoal_view_retention,
+                                                                &shoal_view_activity, &shoal_view_experiment};
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -79,12 +80,13 @@ static void w_f64(wbuf *w, double d)
 }
 
 /* Definition format 1: version, kind, name, text, tz, half_life (zigzag), n_series,
- * then per series: n_types, type names, filter, sum_prop, weight (8 bytes). Format 2
- * (a kind with params: experiments) is the same followed by the params. */
+ * then per series: n_types, type names, filter, sum_prop, weight (8 bytes); then, only
+ * when the kind has parameters, n_params and each (zigzag). Format 2 (a kind with a
+ * blob: experiments) always has n_params and the params, then the blob. */
 int shoal_viewdef_encode(const shoal_viewdef *def, shoal_arena *a, shoal_str *out, shoal_err *err)
 {
     wbuf w = {a, NULL, 0, 0, 0};
-    unsigned char hdr[2] = {def->params.len ? 2 : 1, (unsigned char)def->kind};
+    unsigned char hdr[2] = {def->blob.len ? 2 : 1, (unsigned char)def->kind};
     w_bytes(&w, hdr, 2);
     w_str(&w, def->name);
     w_str(&w, def->text);
@@ -99,7 +101,11 @@ int shoal_viewdef_encode(const shoal_viewdef *def, shoal_arena *a, shoal_str *ou
         w_str(&w, s->sum_prop);
         w_f64(&w, s->weight);
     }
-    if (def->params.len) w_str(&w, def->params);
+    if (def->n_params || def->blob.len) {
+        w_varint(&w, def->n_params);
+        for (uint32_t i = 0; i < def->n_params && i < SHOAL_VIEW_MAX_PARAMS; i++) w_varint(&w, shoal_zigzag(def->params[i]));
+    }
+    if (def->blob.len) w_str(&w, def->blob);
     if (w.oom) return nomem(err);
     out->ptr = (const char *)w.p;
     out->len = (uint32_t)w.n;
@@ -165,7 +171,13 @@ int shoal_viewdef_decode(const void *buf, size_t n, shoal_arena *a, shoal_viewde
         memcpy(&s->weight, r.p, 8);
         r.p += 8;
     }
-    if (version == 2) out->params = r_str(&r);
+    if (!r.bad && r.p < r.end) {
+        uint64_t np = r_varint(&r);
+        if (r.bad || np > SHOAL_VIEW_MAX_PARAMS) goto bad;
+        out->n_params = (uint32_t)np;
+        for (uint32_t i = 0; i < out->n_params; i++) out->params[i] = shoal_unzigzag(r_varint(&r));
+    }
+    if (version == 2) out->blob = r_str(&r);
     if (r.bad) goto bad;
     return SHOAL_OK;
 bad:
@@ -273,6 +285,12 @@ static int compile_prog(shoal_view *v, shoal_str src, vprog *out, shoal_err *err
             depth++;
             break;
         case SHOAL_VP_STR: o->s = r_str(&r); depth++; break;
+        case SHOAL_VP_COL:
+            if (r.p >= r.end) r.bad = 1;
+            else o->sub = *r.p++;
+            if (o->sub != 'm' && o->sub != 't' && o->sub != 'g') r.bad = 1;
+            depth++;
+            break;
         case SHOAL_VP_CMP:
         case SHOAL_VP_ISNULL:
             if (r.p >= r.end) r.bad = 1;
@@ -361,6 +379,20 @@ static int eval_prog(shoal_view *v, const vprog *pg, const shoal_ievent *ev, sho
             sp++;
             break;
         case SHOAL_VP_NULL: memset(&st[sp++], 0, sizeof(pv)); break;
+        case SHOAL_VP_COL: {
+            /* the event's member, type or group: text (interned, so true as the query's
+             * V_ID is), compared by its name as query/value.c compares them */
+            uint32_t id = o->sub == 'm' ? ev->member : o->sub == 't' ? ev->type : ev->group;
+            int ns = o->sub == 'm' ? SHOAL_NS_MEMBER : o->sub == 't' ? SHOAL_NS_TYPE : SHOAL_NS_GROUP;
+            memset(&st[sp], 0, sizeof st[sp]);
+            if (id) {
+                shoal_str s;
+                if ((rc = shoal_dict_lookup_str(v->db, v->txn, ns, id, &s, err))) return rc;
+                st[sp] = (pv){.t = PV_STR, .interned = 1, .s = s.ptr ? s.ptr : "", .n = s.len};
+            }
+            sp++;
+            break;
+        }
         case SHOAL_VP_BOOL: st[sp] = (pv){.t = PV_BOOL, .i = o->i}; sp++; break;
         case SHOAL_VP_INT: st[sp] = (pv){.t = PV_INT, .i = o->i}; sp++; break;
         case SHOAL_VP_NUM: st[sp] = (pv){.t = PV_NUM, .d = o->d}; sp++; break;

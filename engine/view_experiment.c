@@ -297,7 +297,7 @@ static int new_state(shoal_view *v, void **out)
     xstate *s = shoal_malloc(sizeof *s);
     if (!s) return SHOAL_ENOMEM;
     memset(s, 0, sizeof *s);
-    if (shoal_expview_params_decode(v->def.params, &s->p) || v->def.n_series < s->p.n_arms + 2) {
+    if (shoal_expview_params_decode(v->def.blob, &s->p) || v->def.n_series < s->p.n_arms + 2) {
         shoal_free(s);
         return SHOAL_ECORRUPT;
     }

@@ -2,18 +2,20 @@
  * active) and FROM activity(name) [PER DAY|WEEK|MONTH], a row source (rowsrc.h) with
  * one row per period: (period, active, dau, wau, mau, stickiness).
  *
- * A definition is kept like a retention's, as its statement text, and compiled at use:
- * its event aggregate, count(types WHERE …), is planned as the select item of a SELECT
- * over members (plan.c compiles the types and the filter) and read from that plan.
+ * A definition is kept like a retention's, as a view (engine/view_activity.c: per
+ * member the local days active, kept at ingest; its calendar answers when it can,
+ * choose) or as its statement text, and compiled at use: its event aggregate,
+ * count(types WHERE …), is planned as the select item of a SELECT over members (plan.c
+ * compiles the types and the filter) and read from that plan.
  *
- * The rows come from one pass over the log into a calendar: a bit per member and local
- * day, from the first day of the earliest event's period to now's day, set when the
- * member did an active event that day. Then, per member, one walk over the days gives
- * each day's counts: active that day (DAU), in the 7 days ending that day (WAU), in
- * the 30 days ending that day (MAU); and per period, the members active in it. A
- * period's dau, wau and mau are the means over its days up to now's, and its
- * stickiness is dau / mau. Members are counted once per day whatever their number of
- * events, and the order in which events arrived does not matter.
+ * The calendar (from the view, or from one pass over the log) is a bit per member and
+ * local day, from the first day of the earliest event's period to now's day, set when
+ * the member did an active event that day. Then, per member, a walk over their active
+ * days gives each day's counts: active that day (DAU), in the 7 days ending that day
+ * (WAU), in the 30 days ending that day (MAU), as differences; and per period, the
+ * members active in it. A period's dau, wau and mau are the means over its days up to
+ * now's, and its stickiness is dau / mau. Members are counted once per day whatever
+ * their number of events, and the order in which events arrived does not matter.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,6 +41,13 @@ typedef struct act {
     int lifecycle;         /* FROM lifecycle(name) (SRC_LIFECYCLE), stickiness(name) (SRC_STICKINESS), else 0 */
     int64_t churn;         /* FROM lifecycle(name, n): churned after n idle periods; 0 without */
     shoal_rowsrc_members members;   /* WHERE's conditions on members: only those members count */
+    /* From the activity view (view_activity.c) instead of the log: why not when not;
+     * with edge, now's day is read from the log over [edge_lo, edge_hi), since the
+     * view's holds the events after now */
+    int view, edge;
+    char why[200];
+    int64_t edge_lo, edge_hi;
+    uint64_t view_bytes;
 } act;
 
 static const char *const cols[] = {"period", "active", "dau", "wau", "mau", "stickiness"};
@@ -97,7 +106,84 @@ int shoal_activity_create(exec *x, const shoal_stmt *st)
     return rc;
 }
 
+int shoal_activity_viewdef(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *why, size_t n_why)
+{
+    memset(def, 0, sizeof *def);
+    const shoal_retention *d = st->ret;
+    shoal_node *count = shoal_rowsrc_count_node(x, d->types, d->where);
+    shoal_vseries *se = shoal_arena_alloc(x->a, sizeof *se);
+    if (!count || !se) return nomem(x);
+    char w[200];
+    int rc = shoal_views_series(x, count, se, w, sizeof w);
+    if (rc) {
+        if (rc == 1) snprintf(why, n_why, "%s", w);
+        return rc;
+    }
+    def->kind = SHOAL_VIEW_ACTIVITY;
+    def->name = (shoal_str){st->vname, (uint32_t)strlen(st->vname)};
+    def->text = (shoal_str){x->src + st->off, (uint32_t)st->len};
+    const char *tz = shoal_tz_name(x->tz);
+    def->tz = (shoal_str){tz, (uint32_t)strlen(tz)};
+    def->n_series = 1;
+    def->series = se;
+    def->n_params = 2;
+    def->params[0] = SHOAL_PER_DAY;   /* the calendar is by local day, whatever PER a query asks */
+    def->params[1] = 1;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- plan */
+
+/* Whether the activity view answers (a->view, a->edge; the reason in a->why when not):
+ * every day before now's is whole in it; now's holds the events after now too, unless
+ * the log has none between now and the day's end (the zone map tells), else that day is
+ * read from the log up to now. */
+static int choose(exec *x, const plan *p, act *a)
+{
+    shoal_viewinfo vi;
+    shoal_err quiet;
+    shoal_err_clear(&quiet);
+    int rc = shoal_view_info(x->r, x->a, a->name, &vi, &quiet);
+    if (rc == SHOAL_ENOTFOUND || (!rc && vi.def.kind != SHOAL_VIEW_ACTIVITY)) {
+        snprintf(a->why, sizeof a->why, "kept as its text (its filter reads what a view cannot keep)");
+        return 0;
+    }
+    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", quiet.msg);
+    a->view_bytes = vi.bytes;
+    const char *tz = shoal_tz_name(x->tz);
+    if (x->no_views) {
+        snprintf(a->why, sizeof a->why, "views are off (SET VIEWS = off)");
+        return 0;
+    }
+    if (p->max_seq != shoal_reader_last_seq(x->r)) {
+        snprintf(a->why, sizeof a->why, "AS OF SEQ reads the log up to a sequence");
+        return 0;
+    }
+    if (vi.def.tz.len != strlen(tz) || memcmp(vi.def.tz.ptr, tz, vi.def.tz.len)) {
+        snprintf(a->why, sizeof a->why, "the view's days are in %.*s, the statement's in %s", (int)vi.def.tz.len,
+                 vi.def.tz.ptr, tz);
+        return 0;
+    }
+    if (vi.seq != shoal_reader_last_seq(x->r)) {
+        snprintf(a->why, sizeof a->why, "the view is behind the log");
+        return 0;
+    }
+    a->view = 1;
+    if (a->none || p->cut_ts == INT64_MAX) return 0;
+    int64_t last = a->d0 + a->n_days - 1, t = p->cut_ts;
+    int64_t lo = shoal_plan_day_start(x, last), hi = shoal_plan_day_start(x, last + 1);
+    if (t + 1 < hi) {
+        int64_t rg[2] = {t + 1, hi};
+        uint64_t next;
+        if ((rc = shoal_zone_skip(x->r, 1, rg, 1, &next, x->err))) return rc;
+        if (next <= shoal_reader_last_seq(x->r)) {
+            a->edge = 1;
+            a->edge_lo = lo;
+            a->edge_hi = t + 1;
+        }
+    }
+    return 0;
+}
 
 static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
 {
@@ -170,6 +256,7 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
                                  "ask AS OF an earlier date",
                                  a->name, p->n_members, a->n_days, MAX_BYTES >> 20);
     }
+    if ((rc = choose(x, p, a))) return rc;
     static const int rt_day[] = {V_DATE, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
     static const int rt_month[] = {V_MONTH, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
     static const int lc_day[] = {V_DATE, V_INT, V_INT, V_INT, V_INT, V_INT, V_INT};
@@ -195,9 +282,13 @@ int shoal_stickiness_plan(exec *x, const shoal_stmt *st, plan *p) { return plan_
 
 /* ---------------------------------------------------------------- rows */
 
-/* The calendar: bit d of member m's words when they were active on day d0 + d. */
-static int scan(exec *x, const plan *p, const act *a, uint64_t *cal, size_t words)
+/* The calendar: bit d of member m's words when they were active on day d0 + d; with a
+ * range [lo, hi), only from the events in it (the zone map skipping the rest). */
+static int scan(exec *x, const plan *p, const act *a, uint64_t *cal, size_t words, int64_t lo, int64_t hi)
 {
+    int64_t zr[2] = {lo, hi};
+    uint64_t zone_end = 0;
+    int n_zr = lo != INT64_MIN || hi != INT64_MAX;
     shoal_logcur *cur;
     int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
     if (rc) return rc;
@@ -207,13 +298,15 @@ static int scan(exec *x, const plan *p, const act *a, uint64_t *cal, size_t word
     const magg *g = a->active;
     uint64_t n = 0;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if ((rc = scan_zone(x->r, mc, &rec, zr, n_zr, &zone_end, &x->n_skipped, x->err)) != 1) break;
         if (rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             break;
         }
         uint32_t m = rec.member, t = rec.type;
-        if (rec.ts > p->cut_ts || m == 0 || m > p->n_members || t == 0 || t > p->n_types) continue;
+        if (rec.ts > p->cut_ts || rec.ts < lo || rec.ts >= hi || m == 0 || m > p->n_members || t == 0 || t > p->n_types)
+            continue;
         if (g->types && !(g->types[t >> 3] >> (t & 7) & 1)) continue;
         if (!shoal_exec_holds(x, g->filter, &rec)) continue;
         int64_t d = shoal_plan_local_day(x, rec.ts) - a->d0;
@@ -223,6 +316,40 @@ static int scan(exec *x, const plan *p, const act *a, uint64_t *cal, size_t word
     x->n_scanned += n;
     shoal_logcur_close(cur);
     return rc < 0 ? rc : 0;
+}
+
+/* A member's record of the view into the calendar: their days, shifted to the
+ * calendar's (day d0 is bit 0), whole words at a time. */
+typedef struct view_cal {
+    exec *x;
+    const plan *p;
+    const act *a;
+    uint64_t *cal;
+    size_t words;
+    uint64_t n;
+} view_cal;
+
+static int view_member(void *ctx, const shoal_retmember *r)
+{
+    view_cal *c = ctx;
+    exec *x = c->x;
+    if ((++c->n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel)
+        return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+    if (r->member == 0 || r->member > c->p->n_members) return 0;
+    int64_t nd = c->a->n_days;
+    uint64_t *b = c->cal + (size_t)r->member * c->words;
+    for (uint32_t i = 0; i < r->act_n; i++) {
+        uint64_t v = r->act[i];
+        int64_t q = ((int64_t)r->act_lo + i) * 64 - c->a->d0;
+        if (!v || q + 64 <= 0 || q >= nd) continue;
+        if (q < 0) v >>= -q, q = 0;
+        int s = (int)(q & 63);
+        int64_t k = q / 64;
+        b[k] |= v << s;
+        if (s && (k + 1) * 64 < nd) b[k + 1] |= v >> (64 - s);
+    }
+    if (nd % 64) b[(nd - 1) / 64] &= ~(uint64_t)0 >> (64 - nd % 64);
+    return 0;
 }
 
 /* FROM lifecycle(name): per period, the members active in it, split by where they come
@@ -359,8 +486,8 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
          q = shoal_per_next(a->unit, q))
         n_per++;
     uint64_t *cal = shoal_malloc(sizeof *cal * nm * words);
-    int64_t *dau = shoal_malloc(sizeof *dau * (nd + 1)), *wau = shoal_malloc(sizeof *wau * (nd + 1)),
-            *mau = shoal_malloc(sizeof *mau * (nd + 1)), *per = shoal_malloc(sizeof *per * (size_t)(n_per + 1));
+    int64_t *dau = shoal_malloc(sizeof *dau * (nd + 1)), *wau = shoal_malloc(sizeof *wau * (nd + 31)),
+            *mau = shoal_malloc(sizeof *mau * (nd + 31)), *per = shoal_malloc(sizeof *per * (size_t)(n_per + 1));
     int64_t *per_of_day = shoal_malloc(sizeof *per_of_day * (nd + 1));
     uint8_t *only = NULL;
     int rc = 0;
@@ -370,8 +497,8 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
     }
     memset(cal, 0, sizeof *cal * nm * words);
     memset(dau, 0, sizeof *dau * (nd + 1));
-    memset(wau, 0, sizeof *wau * (nd + 1));
-    memset(mau, 0, sizeof *mau * (nd + 1));
+    memset(wau, 0, sizeof *wau * (nd + 31));
+    memset(mau, 0, sizeof *mau * (nd + 31));
     memset(per, 0, sizeof *per * (size_t)(n_per + 1));
     {
         int64_t i = 0, q = shoal_per_of(a->unit, a->d0);
@@ -381,7 +508,18 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
             per_of_day[d] = i;
         }
     }
-    if ((rc = scan(x, p, a, cal, words))) goto fail;
+    if (a->view) {
+        /* the calendar from the view, now's day from the log when it holds later events */
+        view_cal vc = {x, p, a, cal, words, 0};
+        if ((rc = shoal_view_retention_each(x->r, a->name, view_member, &vc, x->err))) goto fail;
+        if (a->edge) {
+            size_t L = nd - 1;
+            for (size_t m = 1; m < nm; m++) cal[m * words + L / 64] &= ~((uint64_t)1 << (L & 63));
+            if ((rc = scan(x, p, a, cal, words, a->edge_lo, a->edge_hi))) goto fail;
+        }
+    } else if ((rc = scan(x, p, a, cal, words, INT64_MIN, INT64_MAX))) {
+        goto fail;
+    }
     if (a->members.plan) {
         /* the members WHERE keeps: the others' calendars are emptied */
         if (!(only = shoal_malloc(nm / 8 + 1))) {
@@ -410,17 +548,28 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
         int any = 0;
         for (size_t w = 0; w < words && !any; w++) any = b[w] != 0;
         if (!any) continue;
-        int64_t last = INT64_MIN / 2, last_per = -1;
-        for (size_t d = 0; d < nd; d++) {
-            if (b[d / 64] >> (d & 63) & 1) {
-                last = (int64_t)d;
+        /* the member counts in the WAU of days [d, min(next active day, d + 7)) and in
+         * the MAU of [d, min(next, d + 30)): added as differences, so the walk is over
+         * the active days only (a year of days per member was most of the time) */
+        int64_t last_per = -1, prev = -1;
+        for (size_t w = 0; w <= words; w++) {
+            uint64_t bits = w < words ? b[w] : 1;   /* one past the end closes the last */
+            while (bits) {
+                int64_t d = w < words ? (int64_t)(w * 64) + __builtin_ctzll(bits) : (int64_t)nd;
+                bits &= bits - 1;
+                if (d > (int64_t)nd) d = (int64_t)nd;
+                if (prev >= 0) {
+                    wau[prev]++, wau[d < prev + 7 ? d : prev + 7]--;
+                    mau[prev]++, mau[d < prev + 30 ? d : prev + 30]--;
+                }
+                if (d >= (int64_t)nd) break;
                 dau[d]++;
                 if (per_of_day[d] != last_per) per[last_per = per_of_day[d]]++;
+                prev = d;
             }
-            wau[d] += (int64_t)d - last < 7;
-            mau[d] += (int64_t)d - last < 30;
         }
     }
+    for (size_t d = 1; d < nd; d++) wau[d] += wau[d - 1], mau[d] += mau[d - 1];
 
     int64_t i = 0, q = shoal_per_of(a->unit, a->d0);
     for (size_t d0 = 0; d0 < nd; i++, q = shoal_per_next(a->unit, q)) {
@@ -456,11 +605,21 @@ fail:
 
 /* ---------------------------------------------------------------- EXPLAIN */
 
+static void fmt_ts(exec *x, int64_t t, char *buf, size_t n)
+{
+    qval v = {.t = V_TS, .u.i = t};
+    const char *s;
+    size_t len;
+    int kind;
+    if (shoal_val_render(x, &v, &s, &len, &kind)) snprintf(buf, n, "-");
+    else snprintf(buf, n, "%.*s", (int)len, s);
+}
+
 int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
 {
     const act *a = p->rs_state;
     static const char *const units[] = {NULL, "DAY", "WEEK", "MONTH"};
-    char **l = shoal_arena_alloc(x->a, sizeof(char *) * 4);
+    char **l = shoal_arena_alloc(x->a, sizeof(char *) * 5);
     if (!l) return nomem(x);
     int n = 0;
     char buf[600];
@@ -469,12 +628,24 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
                  units[a->unit]);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
     } else {
-        snprintf(buf, sizeof buf, "%s %s PER %s: active on %s, a calendar of %" PRId64 " local days (a bit per "
-                 "member and day, %.1f MiB) from one pass over the log, seq 1..%" PRIu64, src_words[a->lifecycle],
-                 a->name, units[a->unit],
-                 a->active->desc, a->n_days,
-                 (double)(p->n_members + 1) * (double)((a->n_days + 63) / 64 * 8) / 1048576.0, p->max_seq);
+        if (a->view)
+            snprintf(buf, sizeof buf, "%s %s PER %s: active on %s, a calendar of %" PRId64 " local days (a bit per "
+                     "member and day, %.1f MiB) read from view %s (%" PRIu64 " bytes), kept at ingest",
+                     src_words[a->lifecycle], a->name, units[a->unit], a->active->desc, a->n_days,
+                     (double)(p->n_members + 1) * (double)((a->n_days + 63) / 64 * 8) / 1048576.0, a->name, a->view_bytes);
+        else
+            snprintf(buf, sizeof buf, "%s %s PER %s: active on %s, a calendar of %" PRId64 " local days (a bit per "
+                     "member and day, %.1f MiB) from one pass over the log, seq 1..%" PRIu64 "; not from a view: %s",
+                     src_words[a->lifecycle], a->name, units[a->unit], a->active->desc, a->n_days,
+                     (double)(p->n_members + 1) * (double)((a->n_days + 63) / 64 * 8) / 1048576.0, p->max_seq, a->why);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
+        if (a->edge) {
+            char t0[40], t1[40];
+            fmt_ts(x, a->edge_lo, t0, sizeof t0);
+            fmt_ts(x, a->edge_hi - 1, t1, sizeof t1);
+            snprintf(buf, sizeof buf, "  now's day from the log, %s to %s (the view's holds later events; the zone map skips the rest)", t0, t1);
+            if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
+        }
         static const char *const then[] = {"one per period, its dau, wau and mau the means over its days up to now's",
                                             ("one per period, its members by state (new, returning, resurrecting, "
                                              "dormant) from their active periods"),

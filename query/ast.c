@@ -134,6 +134,13 @@ shoal_retention *shoal_ast_retention(shoal_parse_ctx *c) { return zalloc(c, size
 
 shoal_experiment *shoal_ast_experiment(shoal_parse_ctx *c) { return zalloc(c, sizeof(shoal_experiment)); }
 
+shoal_exp_clause *shoal_ast_exp_clause(shoal_parse_ctx *c, shoal_loc loc)
+{
+    shoal_exp_clause *e = zalloc(c, sizeof *e);
+    if (e) e->off = loc.off, e->len = loc.len;
+    return e;
+}
+
 shoal_stmt *shoal_ast_stmt(shoal_parse_ctx *c, int kind, shoal_loc loc)
 {
     shoal_stmt *s = zalloc(c, sizeof *s);

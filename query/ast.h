@@ -142,16 +142,28 @@ typedef struct shoal_retention {
     int least_off, least_len;
 } shoal_retention;
 
-/* CREATE EXPERIMENT name ARMS (control 50, ritual 50) [SALT 's'] METRICS (m = count(post)
- * WITHIN 7 DAYS [> 0], …) EXPOSURE TYPE [WHERE …]: the clauses after the name.
- * experiment.c checks the words. An arm is an item (alias the arm, expr its INT
- * weight); a metric too (alias the metric, expr the call, or GT over it for a 0/1
- * conversion, the call's anc holding the window's n and unit, dir and call NULL). */
+/* One clause of CREATE EXPERIMENT between ARMS (…) and EXPOSURE (experiment.c checks
+ * the words and which clauses may come): SALT 's', METRICS (…), GUARDRAILS (…), UNIT
+ * word, CORRECTION word, COVARIATE aggregate WITHIN n unit. */
+typedef struct shoal_exp_clause {
+    shoal_word w;                  /* the clause's word */
+    shoal_node *str;               /* SALT 's': STR */
+    struct shoal_item *items;      /* METRICS (…), GUARDRAILS (…): as the metrics below */
+    shoal_word arg;                /* UNIT group, CORRECTION bh */
+    shoal_node *call;              /* COVARIATE: the call, its anc holding n and unit */
+    int off, len;
+    struct shoal_exp_clause *next;
+} shoal_exp_clause;
+
+/* CREATE EXPERIMENT name ARMS (control 50, ritual 50) clause… EXPOSURE TYPE [WHERE …]:
+ * the clauses after the name. An arm is an item (alias the arm, expr its INT weight); a
+ * metric too (alias the metric; expr the call, DIV of two calls for a ratio, or GT over
+ * either for a 0/1 conversion, each call's anc holding the window's n and unit, dir
+ * and call NULL; dir the words of LOWER|HIGHER IS BETTER, else NULL). */
 typedef struct shoal_experiment {
-    shoal_word arms_w, salt_w, metrics_w, exposure_w;   /* ARMS, SALT, METRICS, EXPOSURE */
+    shoal_word arms_w, exposure_w;                      /* ARMS, EXPOSURE */
     struct shoal_item *arms;
-    shoal_node *salt;                                   /* STR, or NULL */
-    struct shoal_item *metrics;
+    shoal_exp_clause *clauses;                          /* in their order */
     shoal_node *type;                                   /* NAME: the exposure's type */
     shoal_node *where;                                  /* the exposures' filter, or NULL */
 } shoal_experiment;
@@ -165,6 +177,8 @@ typedef struct shoal_item {
     int desc;            /* ORDER BY */
     int word;            /* CREATE TIERS: "name WORD" (OTHERWISE): the word is expr, a NAME */
     struct shoal_item *next;
+    shoal_node *dir;     /* CREATE EXPERIMENT metric: LOWER|HIGHER IS BETTER (s the first word,
+                          * s2 the last), else NULL */
 } shoal_item;
 
 struct shoal_stmt {
@@ -241,6 +255,7 @@ shoal_window *shoal_ast_window(shoal_parse_ctx *c, shoal_loc loc);
 shoal_anchor *shoal_ast_anchor(shoal_parse_ctx *c, shoal_loc loc);
 shoal_retention *shoal_ast_retention(shoal_parse_ctx *c);
 shoal_experiment *shoal_ast_experiment(shoal_parse_ctx *c);
+shoal_exp_clause *shoal_ast_exp_clause(shoal_parse_ctx *c, shoal_loc loc);
 shoal_stmt *shoal_ast_stmt(shoal_parse_ctx *c, int kind, shoal_loc loc);
 void shoal_ast_add_stmt(shoal_parse_ctx *c, shoal_stmt *s);
 /* Lexer helpers: copy a token's text into the arena, unescaping '' in strings. */

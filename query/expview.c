@@ -84,8 +84,18 @@ static int build_def(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *vn
     if (!pa || !def->series) return nomem(x);
     memset(pa, 0, sizeof *pa);
     pa->late_ms = SHOAL_EXP_LATE_MS;
-    if (e->salt) pa->salt = (shoal_str){e->salt->s, (uint32_t)e->salt->n};
-    else pa->salt = (shoal_str){st->vname, (uint32_t)strlen(st->vname)};
+    /* the clauses (checked by experiment.c): SALT, METRICS then GUARDRAILS (the order of
+     * its metrics), and what a view does not keep yet: UNIT group, COVARIATE */
+    const shoal_item *lists[2] = {NULL, NULL};
+    pa->salt = (shoal_str){st->vname, (uint32_t)strlen(st->vname)};
+    for (const shoal_exp_clause *c = e->clauses; c; c = c->next) {
+        if (!strcasecmp(c->w.s, "salt") && c->str) pa->salt = (shoal_str){c->str->s, (uint32_t)c->str->n};
+        else if (!strcasecmp(c->w.s, "metrics")) lists[0] = c->items;
+        else if (!strcasecmp(c->w.s, "guardrails")) lists[1] = c->items;
+        else if ((!strcasecmp(c->w.s, "unit") && c->arg.s && strcasecmp(c->arg.s, "member")) || !strcasecmp(c->w.s, "covariate"))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, c->off, c->len, "%s",
+                                 "a view keeps member units without a covariate (UNIT group and COVARIATE read the log)");
+    }
     const shoal_node *at = e->type;
     /* the exposures: experiment = 'name' [AND (where)] */
     shoal_node *f = mk_bin(x, SHOAL_OP_EQ, mk_str(x, SHOAL_AST_NAME, "experiment", at), mk_str(x, SHOAL_AST_STR, st->vname, at), at);
@@ -107,18 +117,22 @@ static int build_def(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *vn
     for (int i = 0; i < n_g; i++) {
         shoal_node *c = g[i] ? exposures(x, e, g[i]) : NULL;
         if (!c) return nomem(x);
-        if (shoal_views_series(x, c, &def->series[def->n_series++])) return x->err->code;
+        if (shoal_views_series_of(x, c, &def->series[def->n_series++])) return x->err->code;
     }
     /* the metrics: their series (shared when two read the same events) and windows */
-    for (const shoal_item *m = e->metrics; m; m = m->next) {
+    for (int li = 0; li < 2; li++)
+    for (const shoal_item *m = lists[li]; m; m = m->next) {
         const shoal_node *c0 = m->expr;
         shoal_expacc *ac = &pa->acc[pa->n_acc];
         if (pa->n_acc == SHOAL_EXP_MAX_ACC) return shoal_err_set(x->err, SHOAL_ESEMANTIC, m->alias_off, m->alias_len, "a view keeps at most %d metrics", SHOAL_EXP_MAX_ACC);
-        if (c0->kind == SHOAL_AST_BINOP) {
+        if (c0->kind == SHOAL_AST_BINOP && c0->op == SHOAL_OP_GT) {
             ac->conv = 1;
             ac->thr = c0->b->i;
             c0 = c0->a;
         }
+        if (c0->kind != SHOAL_AST_CALL || !c0->anc)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, m->alias_off, m->alias_len, "%s",
+                                 "a view keeps count and sum metrics (a ratio reads the log)");
         const char *u = c0->anc->unit;
         int64_t unit = !strcasecmp(u, "day") || !strcasecmp(u, "days") ? SHOAL_MS_PER_DAY
                        : !strcasecmp(u, "week") || !strcasecmp(u, "weeks") ? 7 * SHOAL_MS_PER_DAY
@@ -133,7 +147,7 @@ static int build_def(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *vn
         c->anc = NULL;
         c->win = NULL;
         shoal_vseries sv;
-        if (shoal_views_series(x, c, &sv)) return x->err->code;
+        if (shoal_views_series_of(x, c, &sv)) return x->err->code;
         uint32_t k = (uint32_t)pa->n_arms + 2;
         while (k < def->n_series && !same_series(&def->series[k], &sv)) k++;
         if (k == def->n_series) {
@@ -144,7 +158,7 @@ static int build_def(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *vn
         ac->series = k;
         pa->n_acc++;
     }
-    return shoal_expview_params_encode(pa, x->a, &def->params, x->err);
+    return shoal_expview_params_encode(pa, x->a, &def->blob, x->err);
 }
 
 int shoal_expview_drop(exec *x, const char *name)
@@ -178,7 +192,14 @@ int shoal_expview_install(exec *x, const shoal_stmt *st)
     }
     shoal_err e;
     shoal_err_clear(&e);
-    if ((rc = shoal_view_create(x->db, &def, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    rc = shoal_view_create(x->db, &def, &e);
+    if (rc && e.sys == MDB_DBS_FULL) {
+        /* the environment's tables are all taken (mdb_env_set_maxdbs): no view, the log */
+        size_t k = strlen(x->tag);
+        snprintf(x->tag + k, sizeof x->tag - k, "%s", " (kept without a view, evaluated from the log: the database holds as many views as it can)");
+        return 0;
+    }
+    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
     shoal_reader *r;
     shoal_viewinfo vi;
     uint64_t n = 0;

@@ -66,6 +66,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
     shoal_stmt *stmt;
     shoal_item *item;
     shoal_retention *ret;
+    shoal_exp_clause *clause;
 }
 
 %token <tok> IDENT "name" STRING "string" INT "integer" NUM "number" TSLIT "date"
@@ -83,6 +84,8 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %type <stmt> stmt select create
 %type <item> items item group_opt group_list order_opt order_list order_item tiers tier arms arm metrics metric
 %type <ret> ret_opts
+%type <clause> exp_clauses exp_clause
+%type <node> mvalue dir_opt
 
 %precedence LOWER_THAN_DURING
 %precedence DURING
@@ -176,35 +179,21 @@ stmt:
                                           $$->ret->on_w = (shoal_word){$4.s, @4.off, @4.len};
                                           $$->ret->types = $5;
                                           $$->ret->where = $<node>w; }
-    /* CREATE EXPERIMENT name ARMS (control 50, ritual 50) [SALT 's'] METRICS (m = count(post)
-     * WITHIN 7 DAYS [> 0], …) EXPOSURE TYPE [WHERE …]: the words are checked by experiment.c */
-  | create IDENT IDENT IDENT '(' arms ')' IDENT '(' metrics ')' IDENT IDENT where_having[w]
+    /* CREATE EXPERIMENT name ARMS (control 50, ritual 50) clause… EXPOSURE TYPE [WHERE …]: the
+     * clauses (SALT 's', METRICS (…), GUARDRAILS (…), UNIT word, CORRECTION word, COVARIATE
+     * aggregate WITHIN n unit) in any order; the words are checked by experiment.c. EXPOSURE
+     * comes last, as its WHERE runs to the end. */
+  | create IDENT IDENT IDENT '(' arms ')' exp_clauses IDENT IDENT where_having[w]
                                         { $$ = $1; $$->off = @$.off; $$->len = @$.len;
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
-                                          $$->cols = $10;
                                           CK($$->exp = shoal_ast_experiment(ctx));
                                           $$->exp->arms_w = (shoal_word){$4.s, @4.off, @4.len};
                                           $$->exp->arms = $6;
-                                          $$->exp->metrics_w = (shoal_word){$8.s, @8.off, @8.len};
-                                          $$->exp->metrics = $10;
-                                          $$->exp->exposure_w = (shoal_word){$12.s, @12.off, @12.len};
-                                          CK($$->exp->type = shoal_ast_str(ctx, SHOAL_AST_NAME, $13.s, $13.n, @13));
-                                          $$->exp->where = $<node>w; }
-  | create IDENT IDENT IDENT '(' arms ')' IDENT STRING IDENT '(' metrics ')' IDENT IDENT where_having[w]
-                                        { $$ = $1; $$->off = @$.off; $$->len = @$.len;
-                                          $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
-                                          $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len;
-                                          $$->cols = $12;
-                                          CK($$->exp = shoal_ast_experiment(ctx));
-                                          $$->exp->arms_w = (shoal_word){$4.s, @4.off, @4.len};
-                                          $$->exp->arms = $6;
-                                          $$->exp->salt_w = (shoal_word){$8.s, @8.off, @8.len};
-                                          CK($$->exp->salt = shoal_ast_str(ctx, SHOAL_AST_STR, $9.s, $9.n, @9));
-                                          $$->exp->metrics_w = (shoal_word){$10.s, @10.off, @10.len};
-                                          $$->exp->metrics = $12;
-                                          $$->exp->exposure_w = (shoal_word){$14.s, @14.off, @14.len};
-                                          CK($$->exp->type = shoal_ast_str(ctx, SHOAL_AST_NAME, $15.s, $15.n, @15));
+                                          $$->exp->clauses = $8;
+                                          $$->cols = $6;
+                                          $$->exp->exposure_w = (shoal_word){$9.s, @9.off, @9.len};
+                                          CK($$->exp->type = shoal_ast_str(ctx, SHOAL_AST_NAME, $10.s, $10.n, @10));
                                           $$->exp->where = $<node>w; }
     /* EVALUATE EXPERIMENT name [AS OF …]: SELECT * FROM experiment(name) [AS OF …] */
   | EVALUATE IDENT IDENT asof_opt       { shoal_node *n; CK(n = shoal_ast_node(ctx, SHOAL_AST_STAR, @1));
@@ -274,24 +263,63 @@ arm:
                                           CK($$ = shoal_ast_item(ctx, w, $1.s, @1)); }
     ;
 
+exp_clauses:
+    exp_clause                          { $$ = $1; }
+  | exp_clauses exp_clause              { shoal_exp_clause *c = $1; while (c->next) c = c->next; c->next = $2; $$ = $1; }
+    ;
+
+exp_clause:
+    IDENT STRING                        { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
+                                          CK($$->str = shoal_ast_str(ctx, SHOAL_AST_STR, $2.s, $2.n, @2)); }
+  | IDENT '(' metrics ')'               { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
+                                          $$->items = $3; }
+  | IDENT IDENT                         { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
+                                          $$->arg = (shoal_word){$2.s, @2.off, @2.len}; }
+    /* UNIT group: GROUP is a keyword */
+  | IDENT GROUP                         { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
+                                          $$->arg = (shoal_word){"group", @2.off, @2.len}; }
+  | IDENT call WITHIN INT IDENT         { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
+                                          CK($2->anc = shoal_ast_anchor(ctx, loc_of(@3, @5))); $2->anc->n = $4.i;
+                                          $2->anc->unit = $5.s; $2->anc->unit_off = @5.off; $2->anc->unit_len = @5.len;
+                                          $2->len = @5.off + @5.len - $2->off;
+                                          $$->call = $2; }
+    ;
+
 metrics:
     metric                              { $$ = $1; }
   | metrics ',' metric                  { $$ = shoal_ast_items($1, $3); }
     ;
 
-    /* posts = count(post) WITHIN 7 DAYS, posted = count(post) WITHIN 7 DAYS > 0 */
+    /* posts = count(post) WITHIN 7 DAYS, posted = count(post) WITHIN 7 DAYS > 0,
+     * aov = sum(purchase.amount) / count(purchase) WITHIN 7 DAYS, … LOWER IS BETTER */
 metric:
-    IDENT '=' call WITHIN INT IDENT     { CK($3->anc = shoal_ast_anchor(ctx, loc_of(@4, @6))); $3->anc->n = $5.i;
-                                          $3->anc->unit = $6.s; $3->anc->unit_off = @6.off; $3->anc->unit_len = @6.len;
-                                          $3->len = @6.off + @6.len - $3->off;
-                                          CK($$ = shoal_ast_item(ctx, $3, $1.s, @1)); }
-  | IDENT '=' call WITHIN INT IDENT '>' INT
-                                        { CK($3->anc = shoal_ast_anchor(ctx, loc_of(@4, @6))); $3->anc->n = $5.i;
-                                          $3->anc->unit = $6.s; $3->anc->unit_off = @6.off; $3->anc->unit_len = @6.len;
-                                          $3->len = @6.off + @6.len - $3->off;
+    IDENT '=' mvalue WITHIN INT IDENT dir_opt
+                                        { shoal_anchor *an; CK(an = shoal_ast_anchor(ctx, loc_of(@4, @6))); an->n = $5.i;
+                                          an->unit = $6.s; an->unit_off = @6.off; an->unit_len = @6.len;
+                                          if ($3->kind == SHOAL_AST_CALL) { $3->anc = an; $3->len = @6.off + @6.len - $3->off; }
+                                          else { $3->a->anc = an; $3->b->anc = an; $3->len = @6.off + @6.len - $3->off; }
+                                          CK($$ = shoal_ast_item(ctx, $3, $1.s, @1)); $$->dir = $7; }
+  | IDENT '=' mvalue WITHIN INT IDENT '>' INT dir_opt
+                                        { shoal_anchor *an; CK(an = shoal_ast_anchor(ctx, loc_of(@4, @6))); an->n = $5.i;
+                                          an->unit = $6.s; an->unit_off = @6.off; an->unit_len = @6.len;
+                                          if ($3->kind == SHOAL_AST_CALL) { $3->anc = an; $3->len = @6.off + @6.len - $3->off; }
+                                          else { $3->a->anc = an; $3->b->anc = an; $3->len = @6.off + @6.len - $3->off; }
                                           shoal_node *k; CK(k = shoal_ast_node(ctx, SHOAL_AST_INT, @8)); k->i = $8.i;
                                           shoal_node *gt; CK(gt = shoal_ast_binop(ctx, SHOAL_OP_GT, $3, k, loc_of(@3, @8)));
-                                          CK($$ = shoal_ast_item(ctx, gt, $1.s, @1)); }
+                                          CK($$ = shoal_ast_item(ctx, gt, $1.s, @1)); $$->dir = $9; }
+    ;
+
+    /* a metric's value: an aggregate, or a ratio of two */
+mvalue:
+    call                                { $$ = $1; }
+  | call '/' call                       { CK($$ = shoal_ast_binop(ctx, SHOAL_OP_DIV, $1, $3, @$)); }
+    ;
+
+    /* LOWER IS BETTER, HIGHER IS BETTER: the words are checked by experiment.c */
+dir_opt:
+    %empty                              { $$ = NULL; }
+  | IDENT IS IDENT                      { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @$));
+                                          $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len; }
     ;
 
 tiers:

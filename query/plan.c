@@ -1041,6 +1041,19 @@ static int def_parse(exec *x, const char *name, const char *kind, const shoal_st
 {
     shoal_namedef d;
     int rc = shoal_view_def(x->r, x->a, name, &d, err);
+    int vk = !strcmp(kind, "retention") ? SHOAL_VIEW_RETENTION : !strcmp(kind, "activity") ? SHOAL_VIEW_ACTIVITY : 0;
+    if (rc == SHOAL_ENOTFOUND && vk) {
+        /* a retention or an activity is kept as a view of its own kind, its statement in
+         * the view's text */
+        shoal_viewinfo vi;
+        shoal_err quiet;
+        shoal_err_clear(&quiet);
+        if (shoal_view_info(x->r, x->a, name, &vi, &quiet) == 0 && vi.def.kind == vk) {
+            d.kind = (shoal_str){kind, (uint32_t)strlen(kind)};
+            d.text = vi.def.text;
+            rc = 0;
+        }
+    }
     if (rc) return rc;
     if (d.kind.len != strlen(kind) || memcmp(d.kind.ptr, kind, d.kind.len)) return SHOAL_ENOTFOUND;
     shoal_parse_ctx pc;
@@ -1808,8 +1821,8 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
     if (p->src == SRC_NONE) {
         rc |= add_line(x, lines, &n, &cap, "no source: one row");
     } else if (p->src == SRC_ROWS) {
-        char **fl;
-        int n_fl;
+        char **fl = NULL;   /* an explain may append to what it is given */
+        int n_fl = 0;
         if ((rc = p->rsrc->explain(x, p, &fl, &n_fl))) return rc;
         for (int i = 0; i < n_fl; i++) rc |= add_line(x, lines, &n, &cap, "%s", fl[i]);
     } else {

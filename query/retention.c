@@ -3,13 +3,17 @@
  * source (rowsrc.h) with one row per cohort and period since: (cohort, cohort_size, k,
  * active, rate).
  *
- * A definition is kept like a layer's, as its statement text (shoal_view_define, kind
- * "retention"), and compiled at use: its two event aggregates, the cohort's first(…)
- * and the activity's count(…), are planned as the select items of a SELECT over
- * members (plan.c compiles their types and filters, with its errors and positions),
- * and this file reads what the plan made of them.
+ * A definition is kept as a retention view (engine/view_retention.c: per member the
+ * earliest cohort event, or each(…)'s start periods, and the active periods, kept at
+ * ingest; shoal_retention_viewdef), or, when a filter reads what no view keeps, as its
+ * statement text (shoal_view_define, kind "retention"). Either way its text is
+ * compiled at use: its two event aggregates, the cohort's first(…) and the activity's
+ * count(…), are planned as the select items of a SELECT over members (plan.c compiles
+ * their types and filters, with its errors and positions), and this file reads what
+ * the plan made of them. The rows come from the view when it answers (choose, rows_view:
+ * now's period from the log when it holds later events), else from the log.
  *
- * The rows come from one pass over the log: each member's first cohort event (the
+ * From the log, the rows come from one pass: each member's first cohort event (the
  * earliest, whatever the order of arrival: a join that comes late in the log moves
  * the member to the right cohort) and, per member, which local periods they were
  * active in, from the earliest event's period to now's — a bit per period, or a byte
@@ -45,6 +49,14 @@ typedef struct ret {
     int64_t p0, n_periods;         /* periods p0, p0 + 1 step, …: the earliest event's to now's */
     int64_t c_lo, c_hi;            /* the cohorts shown, as period indexes [c_lo, c_hi] (DURING) */
     int none;                      /* no event: no period */
+    /* From the retention view (view_retention.c) instead of the log: why not when not;
+     * with edge, the last period (now's) is read from the log over [edge_lo, edge_hi),
+     * since the view's holds events after now */
+    int view, edge;
+    char why[200];
+    int64_t a0;                    /* the absolute period (shoal_view_retention_period) of index 0 */
+    int64_t edge_lo, edge_hi;
+    uint64_t view_bytes;
     /* WHERE's conditions on members (member IN layer, count(post) > 5 …): the cohorts
      * keep only the members for whom they hold, found by `SELECT member FROM members
      * WHERE <them>` (its plan), as of the statement's AS OF */
@@ -172,7 +184,97 @@ int shoal_retention_create(exec *x, const shoal_stmt *st)
     return rc;
 }
 
+int shoal_retention_viewdef(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *why, size_t n_why)
+{
+    ret r;
+    memset(&r, 0, sizeof r);
+    memset(def, 0, sizeof *def);
+    int rc = check_words(x, st, &r);
+    if (rc) return rc;
+    const shoal_retention *d = st->ret;
+    shoal_node *count = shoal_rowsrc_count_node(x, d->types, d->where);
+    shoal_vseries *se = shoal_arena_alloc(x->a, 2 * sizeof *se);
+    if (!count || !se) return nomem(x);
+    char w[200];
+    if ((rc = shoal_views_series(x, d->cohort, &se[0], w, sizeof w)) ||
+        (rc = shoal_views_series(x, count, &se[1], w, sizeof w))) {
+        if (rc == 1) snprintf(why, n_why, "%s", w);
+        return rc;
+    }
+    def->kind = SHOAL_VIEW_RETENTION;
+    def->name = (shoal_str){st->vname, (uint32_t)strlen(st->vname)};
+    def->text = (shoal_str){x->src + st->off, (uint32_t)st->len};
+    const char *tz = shoal_tz_name(x->tz);
+    def->tz = (shoal_str){tz, (uint32_t)strlen(tz)};
+    def->n_series = 2;
+    def->series = se;
+    def->n_params = 3;
+    def->params[0] = r.unit;
+    def->params[1] = r.least;
+    def->params[2] = r.recurring;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- plan */
+
+/* The absolute period of period value p (shoal_per_of's): weeks are numbered from the
+ * Monday of 1969-12-29, as the view numbers them. */
+static int64_t abs_period(int unit, int64_t p) { return shoal_view_retention_period(unit, shoal_per_first_day(unit, p)); }
+
+/* Whether the retention view answers the statement, and how (r->view, r->edge; the
+ * reason in r->why when it does not). The view keeps every event; the statement sees
+ * those up to now (p->cut_ts, when some event is later): every period before now's is
+ * whole in the view, and so is the cohort (the earliest start event, compared with
+ * now), but now's period holds the events after now too, unless the log has none
+ * between now and the period's end (the zone map tells); else that one period is read
+ * from the log, its hours up to now (the zone map skips the rest). */
+static int choose(exec *x, const plan *p, ret *r)
+{
+    shoal_viewinfo vi;
+    shoal_err quiet;
+    shoal_err_clear(&quiet);
+    int rc = shoal_view_info(x->r, x->a, r->name, &vi, &quiet);
+    if (rc == SHOAL_ENOTFOUND || (!rc && vi.def.kind != SHOAL_VIEW_RETENTION)) {
+        snprintf(r->why, sizeof r->why, "kept as its text (its filters read what a view cannot keep)");
+        return 0;
+    }
+    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", quiet.msg);
+    r->view_bytes = vi.bytes;
+    const char *tz = shoal_tz_name(x->tz);
+    if (x->no_views) {
+        snprintf(r->why, sizeof r->why, "views are off (SET VIEWS = off)");
+        return 0;
+    }
+    if (p->max_seq != shoal_reader_last_seq(x->r)) {
+        snprintf(r->why, sizeof r->why, "AS OF SEQ reads the log up to a sequence");
+        return 0;
+    }
+    if (vi.def.tz.len != strlen(tz) || memcmp(vi.def.tz.ptr, tz, vi.def.tz.len)) {
+        snprintf(r->why, sizeof r->why, "the view's periods are in %.*s, the statement's in %s", (int)vi.def.tz.len,
+                 vi.def.tz.ptr, tz);
+        return 0;
+    }
+    if (vi.seq != shoal_reader_last_seq(x->r)) {
+        snprintf(r->why, sizeof r->why, "the view is behind the log");
+        return 0;
+    }
+    r->view = 1;
+    if (r->none || p->cut_ts == INT64_MAX) return 0;
+    int64_t last = period_at(r, r->n_periods - 1), t = p->cut_ts;
+    int64_t lo = shoal_plan_day_start(x, shoal_per_first_day(r->unit, last));
+    int64_t hi = shoal_plan_day_start(x, shoal_per_first_day(r->unit, shoal_per_next(r->unit, last)));
+    if (t + 1 < hi) {
+        int64_t rg[2] = {t + 1, hi};
+        uint64_t next;
+        if ((rc = shoal_zone_skip(x->r, 1, rg, 1, &next, x->err))) return rc;
+        if (next <= shoal_reader_last_seq(x->r)) {
+            r->edge = 1;
+            r->edge_lo = lo;
+            r->edge_hi = t + 1;
+        }
+    }
+    return 0;
+}
 
 int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
 {
@@ -239,6 +341,9 @@ int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
                                  "define it PER WEEK or PER MONTH, or ask AS OF an earlier date",
                                  r->name, p->n_members, r->n_periods, MAX_CELLS_BYTES >> 20);
     }
+
+    if (!r->none) r->a0 = abs_period(r->unit, r->p0);
+    if ((rc = choose(x, p, r))) return rc;
 
     /* WHERE's conditions on members restrict the cohorts; the rest filter the rows */
     if ((rc = shoal_rowsrc_members_plan(x, st, p, cols, 5, &r->members))) return rc;
@@ -314,6 +419,18 @@ static int scan(exec *x, const plan *p, const ret *r, int64_t *first, uint8_t *h
 static void tally(const ret *r, int64_t c, int64_t np, const uint64_t *b, const uint8_t *y, int64_t *a)
 {
 #define ACTIVE(q) (b ? (b[(q) / 64] >> ((q) & 63) & 1) : y[q] >= r->least)
+    if (b && !r->unbounded) {
+        /* the set bits only: a member is active in few of the periods */
+        for (int64_t w = c / 64; w * 64 < np; w++) {
+            uint64_t v = b[w];
+            if (w == c / 64) v &= ~(uint64_t)0 << (c & 63);
+            while (v) {
+                a[w * 64 + __builtin_ctzll(v) - c]++;
+                v &= v - 1;
+            }
+        }
+        return;
+    }
     if (r->unbounded) {
         /* active in period c + k or a later one: every k up to the last active period */
         int64_t last = -1;
@@ -329,10 +446,234 @@ static void tally(const ret *r, int64_t c, int64_t np, const uint64_t *b, const 
 #undef ACTIVE
 }
 
+/* ---------------------------------------------------------------- rows from the view */
+
+static int push_rows(exec *x, const ret *r, const int64_t *size, const int64_t *act, const size_t *tri, shoal_rowsink *sink);
+
+/* The view's records, tallied: each member's sets, moved into the statement's period
+ * indexes (0 … np − 1), with now's period from the edge's arrays when there is one. */
+typedef struct vtally {
+    exec *x;
+    const plan *p;
+    const ret *r;
+    const uint8_t *only;            /* the members WHERE keeps, or NULL */
+    const uint8_t *e_act, *e_st;    /* the edge: now's period per member (a count, a bit) */
+    uint64_t *b, *sb;               /* scratch: active and start bits, by index */
+    uint8_t *y;                     /* scratch: AT LEAST counts, by index */
+    int64_t *size, *act;
+    const size_t *tri;
+    int64_t *bounds;                /* where each period starts (n_periods + 1 instants) */
+    uint64_t n;
+} vtally;
+
+/* Set (lo, n) of the view into bits (one a period index) or bytes y. */
+static void to_index(const vtally *t, const uint64_t *w, int32_t lo, uint32_t n, uint64_t *bits, uint8_t *y)
+{
+    int64_t np = t->r->n_periods, a0 = t->r->a0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t v = w[i];
+        if (y) {
+            for (int j = 0; j < 8; j++, v >>= 8) {
+                int64_t q = ((int64_t)lo + i) * 8 + j - a0;
+                if ((v & 0xFF) && q >= 0 && q < np) y[q] = (uint8_t)(v & 0xFF);
+            }
+            continue;
+        }
+        /* the word's 64 periods start at index q: a shifted copy, cut to 0 … np − 1 */
+        int64_t q = ((int64_t)lo + i) * 64 - a0;
+        if (!v || q + 64 <= 0 || q >= np) continue;
+        if (q < 0) v >>= -q, q = 0;
+        int s = (int)(q & 63);
+        int64_t k = q / 64;
+        bits[k] |= v << s;
+        if (s && (k + 1) * 64 < np) bits[k + 1] |= v >> (64 - s);
+    }
+    if (!y && np % 64) bits[(np - 1) / 64] &= ~(uint64_t)0 >> (64 - np % 64);
+}
+
+static int view_member(void *ctx, const shoal_retmember *m)
+{
+    vtally *t = ctx;
+    exec *x = t->x;
+    const ret *r = t->r;
+    uint32_t id = m->member;
+    if ((++t->n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel)
+        return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+    if (id == 0 || id > t->p->n_members) return 0;
+    if (t->only && !(t->only[id >> 3] >> (id & 7) & 1)) return 0;
+    int64_t c = -1;
+    if (!r->recurring) {
+        if (m->first == INT64_MAX || m->first > t->p->cut_ts) return 0;   /* no start event by now */
+        /* the period whose start is the last at or before it: a guess by the mean
+         * length of a period, then the starts around it (a search's dependent loads
+         * were a third of the time) */
+        static const double inv_mean[] = {0, 1 / 86400000.0, 1 / (7 * 86400000.0), 1 / 2629746000.0};
+        int64_t np = r->n_periods;
+        c = (int64_t)((double)(m->first - t->bounds[0]) * inv_mean[r->unit]);   /* a multiply, not a divide */
+        if (c < 0) c = 0;
+        if (c > np - 1) c = np - 1;
+        while (c > 0 && t->bounds[c] > m->first) c--;
+        while (c + 1 < np && t->bounds[c + 1] <= m->first) c++;
+        if (c < r->c_lo || c > r->c_hi) return 0;
+    } else if (!m->st_n && !(t->e_st && t->e_st[id])) {
+        return 0;
+    }
+    int64_t np = r->n_periods, L = np - 1;
+    size_t words = ((size_t)np + 63) / 64;
+    if (t->y) memset(t->y, 0, (size_t)np);
+    else memset(t->b, 0, words * sizeof *t->b);
+    to_index(t, m->act, m->act_lo, m->act_n, t->b, t->y);
+    if (t->e_act) {
+        /* now's period: the log's, up to now */
+        if (t->y) t->y[L] = t->e_act[id];
+        else t->b[L / 64] = (t->b[L / 64] & ~((uint64_t)1 << (L & 63))) | (uint64_t)(t->e_act[id] != 0) << (L & 63);
+    }
+    if (!r->recurring) {
+        t->size[c]++;
+        tally(r, c, np, t->y ? NULL : t->b, t->y, t->act + t->tri[c]);
+        return 0;
+    }
+    memset(t->sb, 0, words * sizeof *t->sb);
+    to_index(t, m->st, m->st_lo, m->st_n, t->sb, NULL);
+    if (t->e_st) t->sb[L / 64] = (t->sb[L / 64] & ~((uint64_t)1 << (L & 63))) | (uint64_t)(t->e_st[id] != 0) << (L & 63);
+    for (c = r->c_lo; c <= r->c_hi; c++)
+        if (t->sb[c / 64] >> (c & 63) & 1) {
+            t->size[c]++;
+            tally(r, c, np, t->y ? NULL : t->b, t->y, t->act + t->tri[c]);
+        }
+    return 0;
+}
+
+/* The edge: now's period from the log, its events in [edge_lo, edge_hi) (the zone map
+ * skips the blocks outside), into e_act (activity, a count that stops at n) and e_st
+ * (each(…): a start event). */
+static int edge_scan(exec *x, const plan *p, const ret *r, uint8_t *e_act, uint8_t *e_st)
+{
+    shoal_logcur *cur;
+    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
+    if (rc) return rc;
+    MDB_cursor *mc = shoal_logcur_mdb(cur);
+    MDB_cursor_op op = MDB_FIRST;
+    shoal_rec rec;
+    int64_t zr[2] = {r->edge_lo, r->edge_hi};
+    uint64_t zone_end = 0, n = 0;
+    rowctx *saved_row = x->row;
+    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if ((rc = scan_zone(x->r, mc, &rec, zr, 1, &zone_end, &x->n_skipped, x->err)) != 1) break;
+        op = MDB_NEXT;
+        if (rec.seq > p->max_seq) break;
+        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            break;
+        }
+        uint32_t m = rec.member, t = rec.type;
+        if (rec.ts < r->edge_lo || rec.ts >= r->edge_hi || m == 0 || m > p->n_members || t == 0 || t > p->n_types)
+            continue;
+        if (e_st && !e_st[m] && has_type(r->cohort, t) && shoal_exec_holds(x, r->cohort->filter, &rec)) e_st[m] = 1;
+        if (e_act[m] < r->least && has_type(r->active, t) && shoal_exec_holds(x, r->active->filter, &rec)) e_act[m]++;
+    }
+    x->row = saved_row;
+    x->n_scanned += n;
+    shoal_logcur_close(cur);
+    return rc < 0 ? rc : 0;
+}
+
+static int rows_view(exec *x, plan *p, const ret *r, shoal_rowsink *sink)
+{
+    size_t nm = (size_t)p->n_members + 1, np = (size_t)r->n_periods, words = (np + 63) / 64;
+    vtally t;
+    memset(&t, 0, sizeof t);
+    t.x = x;
+    t.p = p;
+    t.r = r;
+    size_t *tri = shoal_malloc(sizeof *tri * (np + 1));
+    t.size = shoal_malloc(sizeof *t.size * np);
+    t.b = shoal_malloc(sizeof *t.b * words);
+    t.sb = shoal_malloc(sizeof *t.sb * words);
+    t.y = r->least > 1 ? shoal_malloc(np) : NULL;
+    t.bounds = shoal_malloc(sizeof *t.bounds * (np + 1));
+    uint8_t *only = NULL, *e_act = NULL, *e_st = NULL;
+    int rc = 0;
+    if (!tri || !t.size || !t.b || !t.sb || (r->least > 1 && !t.y) || !t.bounds) {
+        rc = nomem(x);
+        goto fail;
+    }
+    for (size_t c = 0; c <= np; c++)
+        t.bounds[c] = shoal_plan_day_start(x, shoal_per_first_day(r->unit, period_at(r, (int64_t)c)));
+    memset(t.size, 0, sizeof *t.size * np);
+    tri[0] = 0;
+    for (size_t c = 0; c < np; c++) tri[c + 1] = tri[c] + (np - c);
+    t.tri = tri;
+    if (!(t.act = shoal_malloc(sizeof *t.act * (tri[np] + 1)))) {
+        rc = nomem(x);
+        goto fail;
+    }
+    memset(t.act, 0, sizeof *t.act * (tri[np] + 1));
+    if (r->edge) {
+        e_act = shoal_malloc(nm);
+        e_st = r->recurring ? shoal_malloc(nm) : NULL;
+        if (!e_act || (r->recurring && !e_st)) {
+            rc = nomem(x);
+            goto fail;
+        }
+        memset(e_act, 0, nm);
+        if (e_st) memset(e_st, 0, nm);
+        if ((rc = edge_scan(x, p, r, e_act, e_st))) goto fail;
+        t.e_act = e_act;
+        t.e_st = e_st;
+    }
+    if (r->members.plan) {
+        if (!(only = shoal_malloc(nm / 8 + 1))) {
+            rc = nomem(x);
+            goto fail;
+        }
+        memset(only, 0, nm / 8 + 1);
+        if ((rc = shoal_rowsrc_members_run(x, &r->members, only))) goto fail;
+        t.only = only;
+    }
+    if ((rc = shoal_view_retention_each(x->r, r->name, view_member, &t, x->err))) goto fail;
+    rc = push_rows(x, r, t.size, t.act, tri, sink);
+fail:
+    shoal_free(tri);
+    shoal_free(t.size);
+    shoal_free(t.b);
+    shoal_free(t.sb);
+    shoal_free(t.y);
+    shoal_free(t.act);
+    shoal_free(only);
+    shoal_free(e_act);
+    shoal_free(e_st);
+    shoal_free(t.bounds);
+    return rc;
+}
+
+/* The rows: per cohort with members, per k from 0 to now's period. */
+static int push_rows(exec *x, const ret *r, const int64_t *size, const int64_t *act, const size_t *tri, shoal_rowsink *sink)
+{
+    int64_t np = r->n_periods;
+    for (int64_t c = r->c_lo; c <= r->c_hi; c++) {
+        if (!size[c]) continue;
+        for (int64_t k = 0; k < np - c; k++) {
+            if (x->cancel && *x->cancel) return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            int64_t n_act = act[tri[c] + (size_t)k];
+            qval row[5];
+            row[0] = (qval){.t = r->unit == SHOAL_PER_MONTH ? V_MONTH : V_DATE, .u.i = period_at(r, c)};
+            row[1] = (qval){.t = V_INT, .u.i = size[c]};
+            row[2] = (qval){.t = V_INT, .u.i = k};
+            row[3] = (qval){.t = V_INT, .u.i = n_act};
+            row[4] = (qval){.t = V_NUM, .u.d = (double)n_act / (double)size[c]};
+            int rc = shoal_exec_sink_push(sink, row);
+            if (rc || shoal_exec_sink_full(sink)) return rc;
+        }
+    }
+    return 0;
+}
+
 int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
 {
     const ret *r = p->rs_state;
     if (r->none || r->c_lo > r->c_hi) return 0;
+    if (r->view) return rows_view(x, p, r, sink);
     size_t nm = (size_t)p->n_members + 1, np = (size_t)r->n_periods, words = (np + 63) / 64;
     int64_t *first = shoal_malloc(sizeof *first * nm);
     uint8_t *have = shoal_malloc(nm);
@@ -397,23 +738,7 @@ int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
         tally(r, c, (int64_t)np, b, y, act + tri[c]);
     }
 
-    for (int64_t c = r->c_lo; c <= r->c_hi; c++) {
-        if (!size[c]) continue;
-        for (int64_t k = 0; k < (int64_t)np - c; k++) {
-            if (x->cancel && *x->cancel) {
-                rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-                goto fail;
-            }
-            int64_t n_act = act[tri[c] + (size_t)k];
-            qval row[5];
-            row[0] = (qval){.t = r->unit == SHOAL_PER_MONTH ? V_MONTH : V_DATE, .u.i = period_at(r, c)};
-            row[1] = (qval){.t = V_INT, .u.i = size[c]};
-            row[2] = (qval){.t = V_INT, .u.i = k};
-            row[3] = (qval){.t = V_INT, .u.i = n_act};
-            row[4] = (qval){.t = V_NUM, .u.d = (double)n_act / (double)size[c]};
-            if ((rc = shoal_exec_sink_push(sink, row)) || shoal_exec_sink_full(sink)) goto fail;
-        }
-    }
+    rc = push_rows(x, r, size, act, tri, sink);
 fail:
     shoal_free(first);
     shoal_free(have);
@@ -428,6 +753,16 @@ fail:
 }
 
 /* ---------------------------------------------------------------- EXPLAIN */
+
+static void fmt_ts(exec *x, int64_t t, char *buf, size_t n)
+{
+    qval v = {.t = V_TS, .u.i = t};
+    const char *s;
+    size_t len;
+    int kind;
+    if (shoal_val_render(x, &v, &s, &len, &kind)) snprintf(buf, n, "-");
+    else snprintf(buf, n, "%.*s", (int)len, s);
+}
 
 int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines)
 {
@@ -449,9 +784,21 @@ int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines)
              "active on %s%s%s", r->name, units[r->unit], r->n_periods, r->n_periods == 1 ? "" : "s",
              "", r->cohort->desc, r->active->desc, r->unbounded ? ", unbounded (in period k or later)" : "",
              r->least > 1 ? ", at least n actions a period" : "");
-        LINE("  scan log: seq 1..%" PRIu64 ", one pass: each member's first cohort event and their active periods "
-             "(%s per member and period, %.1f MiB)", p->max_seq, r->least > 1 ? "a byte" : "a bit",
-             (double)(p->n_members + 1) * (double)(r->least > 1 ? r->n_periods : (r->n_periods + 63) / 64 * 8) / 1048576.0);
+        if (r->view) {
+            LINE("  read view %s (%" PRIu64 " bytes): each member's %s and active periods, kept at ingest", r->name,
+                 r->view_bytes, r->recurring ? "cohort periods" : "earliest cohort event");
+            if (r->edge) {
+                char a[40], b[40];
+                fmt_ts(x, r->edge_lo, a, sizeof a);
+                fmt_ts(x, r->edge_hi - 1, b, sizeof b);
+                LINE("  now's period from the log, %s to %s (the view's holds later events; the zone map skips the rest)", a, b);
+            }
+        } else {
+            LINE("  scan log: seq 1..%" PRIu64 ", one pass: each member's first cohort event and their active periods "
+                 "(%s per member and period, %.1f MiB); not from a view: %s", p->max_seq, r->least > 1 ? "a byte" : "a bit",
+                 (double)(p->n_members + 1) * (double)(r->least > 1 ? r->n_periods : (r->n_periods + 63) / 64 * 8) / 1048576.0,
+                 r->why);
+        }
         LINE("  then rows: one per cohort with members and period since it, k = 0 up to now's period");
     }
 #undef LINE

@@ -95,18 +95,26 @@ int shoal_flow_rows(exec *x, plan *p, shoal_rowsink *sink);
 int shoal_flow_explain(exec *x, const plan *p, char ***lines, int *n_lines);
 
 /* retention.c: FROM retention(name) — cohorts by a first event, active members per
- * period since; and CREATE RETENTION (checked, then kept as its text by views.c). */
+ * period since; and CREATE RETENTION (checked, then kept as a view, or as its text, by
+ * views.c). */
 int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p);
 int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink);
 int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines);
 int shoal_retention_create(exec *x, const shoal_stmt *st);
+/* The retention view CREATE RETENTION st keeps (strings in x->a): 0 with *def filled,
+ * 1 when no view can keep it (why says what), or an error. */
+int shoal_retention_viewdef(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *why, size_t n_why);
 
 /* activity.c: FROM activity(name) [PER unit] — members active per period, DAU, WAU,
- * MAU and stickiness; and CREATE ACTIVITY (checked, then kept as its text). */
+ * MAU and stickiness; and CREATE ACTIVITY (checked, then kept as a view, or as its
+ * text). */
 int shoal_activity_plan(exec *x, const shoal_stmt *st, plan *p);
 int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink);
 int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines);
 int shoal_activity_create(exec *x, const shoal_stmt *st);
+/* The activity view CREATE ACTIVITY st keeps (strings in x->a): 0 with *def filled,
+ * 1 when no view can keep it (why says what), or an error. */
+int shoal_activity_viewdef(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *why, size_t n_why);
 /* activity.c: FROM lifecycle(name) [PER unit] — per period, the active members by
  * state (new, returning, resurrecting) and the dormant ones, over an activity. */
 int shoal_lifecycle_plan(exec *x, const shoal_stmt *st, plan *p);

@@ -10,6 +10,7 @@
  * be created before any event exists, and a query's filter matches a series exactly
  * when it compiles to the same program.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,8 +117,14 @@ static int prog(pbuf *b, const shoal_node *n)
     unsigned char v[12];
     switch (n->kind) {
     case SHOAL_AST_NAME:
+        if (!strcasecmp(n->s, "member") || !strcasecmp(n->s, "type") || !strcasecmp(n->s, "group")) {
+            /* compared by name, as the query compares an interned name with text */
+            v[0] = SHOAL_VP_COL;
+            v[1] = (unsigned char)tolower((unsigned char)n->s[0]);
+            return put(b, v, 2);
+        }
         if (is_event_column(n->s))
-            return sem(x, n->off, n->len, "a view's filter reads event properties only, not the event's columns");
+            return sem(x, n->off, n->len, "a view's filter reads event properties and member, type and group, not seq or ts");
         return put_str(b, SHOAL_VP_PROP, n->s, (size_t)n->n);
     case SHOAL_AST_INT:
         v[0] = SHOAL_VP_INT;
@@ -224,10 +231,27 @@ static int series_of(exec *x, const shoal_node *n, shoal_vseries *s, int *fn)
     return 0;
 }
 
-int shoal_views_series(exec *x, const shoal_node *n, shoal_vseries *s)
+int shoal_views_series_of(exec *x, const shoal_node *n, shoal_vseries *s)
 {
     int fn;
     return series_of(x, n, s, &fn);
+}
+
+int shoal_views_series(exec *x, const shoal_node *call, shoal_vseries *s, char *why, size_t n_why)
+{
+    shoal_node c = *call;
+    c.s = "count";
+    c.n = 5;
+    int fn;
+    shoal_err quiet, *saved = x->err;
+    shoal_err_clear(&quiet);
+    x->err = &quiet;
+    int bad = series_of(x, &c, s, &fn);
+    x->err = saved;
+    if (!bad) return 0;
+    if (quiet.code == SHOAL_ENOMEM) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    snprintf(why, n_why, "%s", quiet.msg);
+    return 1;
 }
 
 static int same_str(shoal_str a, shoal_str b) { return a.len == b.len && (!a.len || memcmp(a.ptr, b.ptr, a.len) == 0); }
@@ -317,12 +341,14 @@ static int create_firstlast(exec *x, const shoal_stmt *st, shoal_viewdef *def)
 static const char *kind_word(int kind)
 {
     return kind == SHOAL_VIEW_SCORE ? "score" : kind == SHOAL_VIEW_FIRSTLAST ? "firstlast"
+           : kind == SHOAL_VIEW_RETENTION ? "retention" : kind == SHOAL_VIEW_ACTIVITY ? "activity"
            : kind == SHOAL_VIEW_EXPERIMENT ? "experiment" : kind ? "counters" : "broken";
 }
 
 static const char *view_phrase(int kind)
 {
     return kind == SHOAL_VIEW_SCORE ? "a score view" : kind == SHOAL_VIEW_FIRSTLAST ? "a first/last view"
+           : kind == SHOAL_VIEW_RETENTION ? "a retention" : kind == SHOAL_VIEW_ACTIVITY ? "an activity"
            : kind == SHOAL_VIEW_EXPERIMENT ? "an experiment's view" : "a counters view";
 }
 
@@ -461,6 +487,16 @@ static int same_text(shoal_str a, shoal_str b)
     return a.len == b.len && !memcmp(a.ptr, b.ptr, a.len);
 }
 
+/* Is a view of this kind a kept definition (a retention, an activity)? */
+static int def_view_kind_of(int kind) { return kind == SHOAL_VIEW_RETENTION || kind == SHOAL_VIEW_ACTIVITY; }
+
+/* The view kind a kind of definition is kept as when its events can be (CREATE
+ * RETENTION: a retention view), else 0 (kept as its text only). */
+static int def_view_kind(const char *kind)
+{
+    return !strcmp(kind, "retention") ? SHOAL_VIEW_RETENTION : !strcmp(kind, "activity") ? SHOAL_VIEW_ACTIVITY : 0;
+}
+
 /* The kind of what holds a name, in a message: "a counters view", "a layer". */
 static const char *kind_phrase(int is_view, const shoal_viewinfo *vi, const shoal_namedef *nd)
 {
@@ -479,26 +515,37 @@ static int replace_def(exec *x, const shoal_stmt *st, const char *kind, int (*cr
     int is_view, is_def;
     int rc = lookup(x, st->vname, &vi, &nd, &is_view, &is_def);
     if (rc) return rc;
-    int same = is_def && nd.kind.len == strlen(kind) && !memcmp(nd.kind.ptr, kind, nd.kind.len);
-    if (is_view || (is_def && !same))
+    /* a definition kept as a view (a retention) is replaced like one kept as text */
+    int vk = def_view_kind(kind);
+    int same = (is_def && nd.kind.len == strlen(kind) && !memcmp(nd.kind.ptr, kind, nd.kind.len)) ||
+               (is_view && vk && vi.def.kind == vk);
+    if ((is_view || is_def) && !same)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s", st->vname,
                              kind_phrase(is_view, &vi, &nd), def_phrase(kind, strlen(kind)));
-    if (!is_def) return create(x, st);
+    if (!same) return create(x, st);
     shoal_str text = {x->src + st->off, (uint32_t)st->len};
-    if (same_text(nd.text, text)) {
+    const char *tz = shoal_tz_name(x->tz);
+    /* a view's periods are in its zone: the same text in another zone is another view */
+    if (same_text(is_view ? vi.def.text : nd.text, text) &&
+        (!is_view || (vi.def.tz.len == strlen(tz) && !memcmp(vi.def.tz.ptr, tz, vi.def.tz.len)))) {
         snprintf(x->tag, sizeof x->tag, "CREATE %s %s (unchanged)", def_word(kind), st->vname);
         /* an experiment kept by an older shoal gets its view */
         return strcmp(kind, "experiment") ? 0 : shoal_expview_ensure(x, st);
     }
     shoal_err e;
     shoal_err_clear(&e);
-    if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+    if ((rc = is_view ? shoal_view_drop(x->db, st->vname, &e) : shoal_view_undefine(x->db, st->vname, &e)))
+        return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
     if (!(rc = create(x, st))) {
         strncat(x->tag, " (replaced)", sizeof x->tag - strlen(x->tag) - 1);
         return 0;
     }
     shoal_err_clear(&e);
-    if (shoal_view_define(x->db, &nd, &e)) {
+    if (is_view) {
+        /* a view is not put back (its back-fill could fail the same way): say so */
+        size_t k = strlen(x->err->msg);
+        snprintf(x->err->msg + k, sizeof x->err->msg - k, " (and the old %s is dropped)", kind);
+    } else if (shoal_view_define(x->db, &nd, &e)) {
         /* The old definition is lost: say so beside the error that caused it. */
         size_t k = strlen(x->err->msg);
         snprintf(x->err->msg + k, sizeof x->err->msg - k, " (and the old %s is lost: %.80s)", kind, e.msg);
@@ -563,17 +610,48 @@ static int create_tiers(exec *x, const shoal_stmt *st)
     return define(x, st, "tiers");
 }
 
-/* CREATE RETENTION, CREATE ACTIVITY: checked by their row sources, kept as their text. */
+/* CREATE RETENTION and CREATE ACTIVITY, checked: kept as a view of their kind (their
+ * events compiled into series, back-filled here and kept at ingest), or, when a filter
+ * reads what no view can (an event's ts or seq), as their text, read from the log at
+ * use. */
+static int create_kept(exec *x, const shoal_stmt *st, const char *kind,
+                       int (*viewdef)(exec *, const shoal_stmt *, shoal_viewdef *, char *, size_t))
+{
+    shoal_viewdef def;
+    char why[200];
+    int rc;
+    if ((rc = viewdef(x, st, &def, why, sizeof why)) < 0) return rc;
+    if (rc == 1) {
+        if ((rc = define(x, st, kind))) return rc;
+        size_t k = strlen(x->tag);
+        snprintf(x->tag + k, sizeof x->tag - k, " (kept as its text, read from the log: %.120s)", why);
+        return 0;
+    }
+    shoal_err e;
+    shoal_err_clear(&e);
+    if ((rc = at_name(x, st, shoal_view_create(x->db, &def, &e), &e))) return rc;
+    shoal_reader *r;
+    shoal_viewinfo vi;
+    uint64_t n = 0;
+    if (shoal_reader_open(x->db, &r, NULL) == SHOAL_OK) {
+        if (shoal_view_info(r, x->a, st->vname, &vi, NULL) == SHOAL_OK) n = vi.seq;
+        shoal_reader_close(r);
+    }
+    snprintf(x->tag, sizeof x->tag, "CREATE %s %s (back-filled %" PRIu64 " event%s)", def_word(kind), st->vname, n,
+             n == 1 ? "" : "s");
+    return 0;
+}
+
 static int create_retention(exec *x, const shoal_stmt *st)
 {
     int rc = shoal_retention_create(x, st);
-    return rc ? rc : define(x, st, "retention");
+    return rc ? rc : create_kept(x, st, "retention", shoal_retention_viewdef);
 }
 
 static int create_activity(exec *x, const shoal_stmt *st)
 {
     int rc = shoal_activity_create(x, st);
-    return rc ? rc : define(x, st, "activity");
+    return rc ? rc : create_kept(x, st, "activity", shoal_activity_viewdef);
 }
 
 /* CREATE EXPERIMENT: checked by experiment.c, kept as its text, and its view made
@@ -653,7 +731,8 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
     }
     if (!strcasecmp(st->name, "experiment"))
         return sem(x, st->vname_off + st->vname_len, 0,
-                   "expected CREATE EXPERIMENT name ARMS (arm weight, …) [SALT 'salt'] METRICS (name = aggregate WITHIN n DAYS, …) EXPOSURE TYPE [WHERE …]");
+                   "expected CREATE EXPERIMENT name ARMS (arm weight, …) [SALT 'salt'] METRICS (name = aggregate WITHIN n DAYS, …) "
+                   "[GUARDRAILS (…)] [UNIT member|group] [COVARIATE aggregate WITHIN n DAYS] EXPOSURE TYPE [WHERE …]");
     if (st->ret && !st->ret->cohort) {
         /* CREATE ACTIVITY … ON …: checked by activity.c, kept as its text */
         if (strcasecmp(st->name, "activity"))
@@ -794,10 +873,10 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
         snprintf(x->tag, sizeof x->tag, "DROP %s %s", word, st->vname);
         return 0;
     }
-    if (want < 0)
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is a view, not %s", st->vname,
-                             whats[-want]);
-    if (want && vi.def.kind != want)
+    if (want < 0 && !(def_view_kind(want_word) && vi.def.kind == def_view_kind(want_word)))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is %s, not %s", st->vname,
+                             def_view_kind_of(vi.def.kind) ? view_phrase(vi.def.kind) : "a view", whats[-want]);
+    if (want > 0 && vi.def.kind != want)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "\"%s\" is not %s", st->vname,
                              view_phrase(want));
     if ((rc = shoal_view_drop(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);

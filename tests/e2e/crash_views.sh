@@ -1,4 +1,5 @@
-# crash_views.sh — kill -9 during ingest with a counters view, a score and a first/last view defined (and
+# crash_views.sh — kill -9 during ingest with a counters view, a score, a first/last
+# view, a retention and an activity defined (and
 # during a view's back-fill): after each kill `shoal check` passes, which rebuilds every
 # view from the log and compares it with the stored state, so the views hold exactly
 # the committed batches; finishing the ingest leaves them equal to a rebuild again.
@@ -9,12 +10,16 @@ BATCH=5000
 "$SHOAL" gen --events "$N" --seed 13 --late 0.05 --dup 0.02 > "$T/ev.ndjson"
 VIEWS="CREATE COUNTERS activity AS count(post), count(post WHERE original), sum(post.words), count(*);
 CREATE SCORE engagement AS 1*checkin + 2*like + 3*comment + 4*reply + 5*post + 20*essence HALF_LIFE 30 DAYS;
-CREATE FIRSTLAST seen AS first(join), first(post), last(post, comment)"
+CREATE FIRSTLAST seen AS first(join), first(post), last(post, comment);
+CREATE RETENTION weekly COHORT BY first(join) PER WEEK ACTIVE ON post, comment AT LEAST 2;
+CREATE ACTIVITY speaking ON post, comment, reply"
 
 RANDOM=7
 for round in 1 2 3 4; do
     db="$T/db$round"
-    "$SHOAL" --db "$db" ingest -q /dev/null   # creates the database
+    # a retention and an activity name their types, which must exist: a few events first
+    head -n 3000 "$T/ev.ndjson" > "$T/head.ndjson"
+    "$SHOAL" --db "$db" ingest -q --nosync "$T/head.ndjson"
     check "round $round: views created" "$SHOAL" --db "$db" query "$VIEWS"
     extra=()
     [ "$round" -ne 4 ] && extra+=(--nosync)
@@ -24,7 +29,7 @@ for round in 1 2 3 4; do
     kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
     out=$("$SHOAL" --db "$db" check 2>&1)
-    check_grep "round $round: check (views == rebuild) passes after kill -9" "3 views" "$out"
+    check_grep "round $round: check (views == rebuild) passes after kill -9" "5 views" "$out"
     check_grep "round $round: no problem found" "^ok$" "$out"
     "$SHOAL" --db "$db" ingest -q --nosync "$T/ev.ndjson"
     out=$("$SHOAL" --db "$db" check 2>&1)

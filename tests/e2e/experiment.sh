@@ -71,7 +71,7 @@ same "experiment: with views off" \
     "SET VIEWS = off; CREATE COUNTERS c AS count(post); SELECT metric, arm, units, mean, sd FROM experiment(ritual); DROP COUNTERS c" "$(oracle_arms $N_EV)"
 ev_out=$("$SHOAL" query --format csv "EVALUATE EXPERIMENT ritual" 2>&1)
 check_eq "experiment: the REPL evaluates the same" "$(printf 'EVALUATE EXPERIMENT ritual;\n' | "$SHOAL" repl --format csv 2>&1)" "$ev_out"
-check_grep "experiment: EVALUATE EXPERIMENT prints every column" '^metric,arm,units,mean,sd,diff,diff_lo,diff_hi,rel_diff,rel_lo,rel_hi,p,p_holm,chance_to_win,srm_p,decision_ready,two_arms,seq,warning$' "$ev_out"
+check_grep "experiment: EVALUATE EXPERIMENT prints every column" '^metric,role,arm,units,members,mean,sd,diff,diff_lo,diff_hi,rel_diff,rel_lo,rel_hi,p,p_one_sided,p_adjusted,correction,chance_to_win,risk,risk_control,seq_lo,seq_hi,seq_p,cuped_reduction,harm,verdict,srm_p,decision_ready,two_arms,method,seq,definition,warning$' "$ev_out"
 check_eq "experiment: EVALUATE is SELECT * FROM experiment(name)" "$ev_out" "$("$SHOAL" query --format csv "SELECT * FROM experiment(ritual)" 2>&1)"
 json=$("$SHOAL" query --format json "EVALUATE EXPERIMENT ritual AS OF SEQ $K" 2>&1)
 check_grep "experiment: --format json" "\"seq\": ?$K" "$json"
@@ -80,8 +80,8 @@ got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(ritual) WHERE
 check_eq "experiment: the planted lift of 0.2 is inside the 95% CI" "$got" 1
 got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(ritual) WHERE arm = 'ritual' AND diff_lo < diff AND diff < diff_hi AND abs(diff - (diff_lo + diff_hi) / 2) < 1e-9" | tail -1)
 check_eq "experiment: a CI around each difference" "$got" 3
-got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(ritual) WHERE arm = 'ritual' AND p_holm = p AND (chance_to_win > 0.5) = (diff > 0)" | tail -1)
-check_eq "experiment: two arms, Holm's p is p; the chance to beat control sides with the difference" "$got" 3
+got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(ritual) WHERE arm = 'ritual' AND p_adjusted = p AND correction LIKE 'none%' AND (chance_to_win > 0.5) = (diff > 0)" | tail -1)
+check_eq "experiment: two arms, the adjusted p is p; the chance to beat control sides with the difference" "$got" 3
 check "experiment: SHOW VIEWS lists it" bash -c "'$SHOAL' query 'SHOW VIEWS' | grep -q 'ritual.*experiment'"
 check "experiment: CREATE OR REPLACE" "$SHOAL" query "CREATE OR REPLACE EXPERIMENT ritual ARMS (control 50, ritual 50) METRICS (posts = count(post) WITHIN 7 DAYS) EXPOSURE exposure"
 got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(ritual)" | tail -1)
@@ -92,7 +92,7 @@ out=$("$SHOAL" query "EVALUATE EXPERIMENT ritual" 2>&1)
 check_grep "experiment: gone after DROP" 'unknown experiment "ritual"' "$out"
 
 "$SHOAL" query "CREATE EXPERIMENT nobody ARMS (control 50, ritual 50) METRICS (posts = count(post) WITHIN 7 DAYS) EXPOSURE exposure" >/dev/null
-got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(nobody) WHERE units = 0 AND NOT decision_ready AND warning LIKE 'no member exposed yet%'" | tail -1)
+got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(nobody) WHERE units = 0 AND NOT decision_ready AND warning LIKE 'no unit exposed yet%'" | tail -1)
 check_eq "experiment: nobody exposed is not decision-ready" "$got" 2
 
 # SRM: a third of the ritual arm lost
@@ -135,17 +135,21 @@ done
 export SHOAL_DB="$T/lift1"
 got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(welcome_ritual) WHERE arm = 'ritual' AND p < 0.05" | tail -1)
 check_eq "experiment: gen --lift 1 is found (p < 0.05)" "$got" 1
+got=$("$SHOAL" query --format csv "SELECT verdict, p_one_sided < p, chance_to_win > 0.95, risk < risk_control, seq_lo < diff_lo AND diff_hi < seq_hi FROM experiment(welcome_ritual) WHERE arm = 'ritual'" | tail -1)
+check_eq "experiment: gen --lift 1: better, one-sided p below p, a high chance to win, the risk on control, a wider sequential CI" "$got" "better,true,true,true,true"
 export SHOAL_DB="$T/gskew"
 "$SHOAL" gen --events 300000 --seed 4 --skew 0.1 > "$T/gskew.ndjson" && "$SHOAL" ingest -q "$T/gskew.ndjson" && "$SHOAL" query "$GDEF" >/dev/null
 got=$("$SHOAL" query --format csv "SELECT count(*) FROM experiment(welcome_ritual) WHERE NOT decision_ready AND srm_p < 0.001 AND warning LIKE 'SAMPLE RATIO MISMATCH%'" | tail -1)
 check_eq "experiment: gen --skew 0.1 fires SRM" "$got" 2
+got=$("$SHOAL" query --format csv "SELECT verdict FROM experiment(welcome_ritual) WHERE arm = 'ritual'" | tail -1)
+check_eq "experiment: gen --skew 0.1: the verdict is not decision-ready" "$got" "not decision-ready"
 check_status "experiment: gen --lift refuses a negative lift" 2 "$SHOAL" gen --events 10 --lift -1
 
 # three arms: Holm's adjustment over the two comparisons (p.adjust: the smaller p times 2,
 # the larger at least that and its own p)
 export SHOAL_DB="$T/hash"
 "$SHOAL" query "CREATE OR REPLACE EXPERIMENT ritual ARMS (a 1, b 1, c 2) SALT 'x' METRICS (posts = count(post) WITHIN 7 DAYS) EXPOSURE exposure" >/dev/null
-got=$("$SHOAL" query --format csv "SELECT min(p), max(p), min(p_holm), max(p_holm), count(*) FROM experiment(ritual) WHERE arm != 'a' AND p > 0 AND p_holm > 0" | tail -1)
+got=$("$SHOAL" query --format csv "SELECT min(p), max(p), min(p_adjusted), max(p_adjusted), count(*) FROM experiment(ritual) WHERE arm != 'a' AND p > 0 AND p_adjusted > 0 AND correction = 'holm'" | tail -1)
 check_eq "experiment: Holm over three arms" "$(echo "$got" | awk -F, '{ lo = $1 * 2 < 1 ? $1 * 2 : 1; hi = $2 > lo ? $2 : lo;
     print (($3 - lo)^2 < 1e-20 * (lo + 1) && ($4 - hi)^2 < 1e-20 * (hi + 1) && $5 == 2) ? "holm" : $0 }')" holm
 
@@ -161,7 +165,7 @@ err "experiment: one arm is refused at it" "CREATE EXPERIMENT e ARMS (control 50
 err "experiment: a weight of 0" "CREATE EXPERIMENT e ARMS (control 50, b 0) METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
     '^query:1:41: error: an arm.s weight is an integer from 1 to 1000000, not "0"'
 err "experiment: a misspelt word" "CREATE EXPERIMENT e ARMS (control 50, b 50) METRIX (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
-    '^query:1:45: error: expected METRICS but found "METRIX"'
+    '^query:1:45: error: expected SALT, METRICS, GUARDRAILS, UNIT, CORRECTION, COVARIATE or EXPOSURE but found "METRIX"'
 err "experiment: avg is not a metric" "CREATE EXPERIMENT e ARMS (control 50, b 50) METRICS (p = avg(post.amount) WITHIN 7 DAYS) EXPOSURE exposure" \
     '^query:1:58: error: a metric is count\(…\) or sum\(TYPE.prop\), not avg'
 err "experiment: an unknown event type in a metric, on the second line" "CREATE EXPERIMENT e ARMS (control 50, b 50)

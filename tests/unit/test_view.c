@@ -389,15 +389,98 @@ TEST(definitions_roundtrip)
     shoal_arena *a = shoal_arena_new();
     shoal_str types2[2] = {S("post"), S("reply")};
     shoal_vseries s[2] = {{2, types2, S("poriginal"), S(""), 0}, {1, types2, S(""), S("words"), 2.5}};
-    shoal_viewdef d = {SHOAL_VIEW_COUNTERS, S("v1"), S("CREATE …"), S("UTC"), 0, 2, s, {NULL, 0}}, back;
+    shoal_viewdef d = {SHOAL_VIEW_COUNTERS, S("v1"), S("CREATE …"), S("UTC"), 0, 2, s, 0, {0}, {NULL, 0}}, back;
     shoal_str enc;
     CHECK_RC(shoal_viewdef_encode(&d, a, &enc, NULL), SHOAL_OK);
     CHECK_RC(shoal_viewdef_decode(enc.ptr, enc.len, a, &back, NULL), SHOAL_OK);
     CHECK(back.kind == SHOAL_VIEW_COUNTERS && back.n_series == 2 && back.series[1].weight == 2.5);
     CHECK(back.series[0].n_types == 2 && back.series[0].types[1].len == 5);
+    CHECK(back.n_params == 0);
     for (uint32_t cut = 0; cut < enc.len; cut++)
         CHECK(shoal_viewdef_decode(enc.ptr, cut, a, &back, NULL) == SHOAL_ECORRUPT);
+    /* a kind's parameters follow the series, only when there are any */
+    shoal_str enc0 = enc;
+    d.kind = SHOAL_VIEW_RETENTION;
+    d.n_params = 3;
+    d.params[0] = 2, d.params[1] = -7, d.params[2] = 1;
+    CHECK_RC(shoal_viewdef_encode(&d, a, &enc, NULL), SHOAL_OK);
+    CHECK(enc.len > enc0.len && !memcmp(enc.ptr + 2, enc0.ptr + 2, enc0.len - 2));
+    CHECK_RC(shoal_viewdef_decode(enc.ptr, enc.len, a, &back, NULL), SHOAL_OK);
+    CHECK(back.kind == SHOAL_VIEW_RETENTION && back.n_params == 3 && back.params[1] == -7 && back.params[2] == 1);
+    for (uint32_t cut = enc0.len + 1; cut < enc.len; cut++)
+        CHECK(shoal_viewdef_decode(enc.ptr, cut, a, &back, NULL) == SHOAL_ECORRUPT);
     shoal_arena_free(a);
+}
+
+/* Retention and activity views: kept at ingest (late events, duplicates, batches of any size) equal
+ * a rebuild, in any zone; shoal check finds a damaged member record, a chunk that does
+ * not decode and a missing chunk; rebuild repairs them. */
+TEST(retention_view)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(append_range(db, 0, 1500, 500), SHOAL_OK);
+    CHECK_RC(run(db, "CREATE RETENTION r1 COHORT BY first(essence) PER WEEK ACTIVE ON post, comment;"
+                     "CREATE RETENTION r2 COHORT BY each(essence WHERE member != 'm-7') PER DAY ACTIVE ON like AT LEAST 2;"
+                     "SET TIMEZONE = 'Asia/Shanghai';"
+                     "CREATE RETENTION r3 COHORT BY first(post WHERE original) PER MONTH ACTIVE ON post, like, comment, essence, checkin UNBOUNDED AT LEAST 3;"
+                     "CREATE ACTIVITY a1 ON post, like WHERE member != 'm-3' OR original"),
+             SHOAL_OK);
+    CHECK_RC(append_range(db, 1500, 3000, 333), SHOAL_OK);
+    CHECK_RC(append_range(db, 1000, 1000, 250), SHOAL_OK);   /* duplicates */
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_views == 4 && rep.n_problems == 0);
+    if (rep.n_problems) printf("%s\n", rep.first_problem);
+    uint64_t n;
+    CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
+    CHECK(n == 4);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+
+    /* chunk 0 (members 0..63): member 1 with a cohort time of 0 and nothing else */
+    unsigned char key[5] = {0, 0, 0, 0, 0};
+    unsigned char one[] = {1, 1, 0};
+    poke(db, "v.r1", key, 5, one, sizeof one);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 1);
+    CHECK(strstr(rep.first_problem, "view \"r1\"") != NULL);
+    CHECK_RC(shoal_view_rebuild(db, "r1", &n, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    /* bytes that do not decode (a flag byte of 0x80) */
+    unsigned char junk[] = {3, 0x80, 1, 2};
+    poke(db, "v.r2", key, 5, junk, sizeof junk);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 1);
+    CHECK(strstr(rep.first_problem, "does not decode") != NULL);
+    CHECK_RC(shoal_view_rebuild(db, "r2", &n, NULL), SHOAL_OK);
+    /* a chunk taken out */
+    {
+        MDB_txn *txn;
+        MDB_dbi dbi;
+        CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+        CHECK(mdb_dbi_open(txn, "v.r3", 0, &dbi) == 0);
+        MDB_val k = {5, key};
+        CHECK(mdb_del(txn, dbi, &k, NULL) == 0);
+        CHECK(mdb_txn_commit(txn) == 0);
+    }
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 1);
+    CHECK(strstr(rep.first_problem, "no stored state") != NULL);
+    /* an activity's record with a day more */
+    unsigned char day[] = {5, 2, 0x80, 0x02, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+    poke(db, "v.a1", key, 5, day, sizeof day);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 2);
+    CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
+    CHECK_RC(append_range(db, 4500, 700, 100), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    if (rep.n_problems) printf("%s\n", rep.first_problem);
+    shoal_db_close(db);
+    unit_rm_dir();
 }
 
 /* Named definitions (layers, tiers): stored and listed as given, one namespace with the
@@ -501,5 +584,6 @@ int main(void)
     RUN(firstlast_incremental_and_damage);
     RUN(legacy_f64_buckets);
     RUN(text_bit);
+    RUN(retention_view);
     UNIT_EXIT();
 }

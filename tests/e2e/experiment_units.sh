@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# tests/e2e/experiment_units.sh — what CREATE EXPERIMENT declares beyond plain metrics:
+# ratio metrics (the delta method), a CUPED covariate, guardrails with LOWER IS BETTER,
+# UNIT group (analysis over groups, cluster-robust), CORRECTION bh; checked against an
+# independent computation in Python over the same events (experiment_units.py); the
+# output columns' relations (one-sided p, sequential CI, risks, verdicts, the
+# definition's hash); shoal batch; and the clauses' errors at their positions.
+. "$(dirname "$0")/../lib.sh"
+
+PY="$SHOAL_TESTS/e2e/experiment_units.py"
+python3 "$PY" gen 3 150 > "$T/u.ndjson" || { fail experiment-units-gen; exit 0; }
+"$SHOAL" ingest -q "$T/u.ndjson" || { fail experiment-units-ingest; exit 0; }
+
+close() {   # name, shoal query, python's answer
+    local name=$1 a b=$3
+    a=$("$SHOAL" query --format csv "$2" 2>&1 | tail -n +2)
+    if [ -z "$b" ]; then fail "$name" "the oracle printed nothing"; return; fi
+    if rows_close "$a" "$b"; then ok "$name"; else fail "$name" "shoal:" "$a" "python:" "$b"; fi
+}
+one() { "$SHOAL" query --format csv "$1" 2>&1 | tail -n +2; }
+
+MEM="CREATE EXPERIMENT mem ARMS (control 1, treat 1)
+  METRICS (posts = count(post) WITHIN 7 DAYS, aov = sum(purchase.amount) / count(purchase) WITHIN 7 DAYS)
+  GUARDRAILS (reports = count(report) WITHIN 7 DAYS LOWER IS BETTER)
+  COVARIATE count(post) WITHIN 14 DAYS
+  EXPOSURE exposure"
+GRP="CREATE EXPERIMENT grp ARMS (control 1, treat 1) UNIT group METRICS (posts = count(post) WITHIN 7 DAYS) EXPOSURE exposure"
+check "experiment units: CREATE with ratio, guardrail and covariate" "$SHOAL" query "$MEM"
+check "experiment units: CREATE with UNIT group" "$SHOAL" query "$GRP"
+
+# ratio: Σamount/Σpurchases per arm, sd = sqrt of the delta method's per-unit variance
+close "experiment units: a ratio metric's arms (units, ratio, delta-method sd) against python" \
+    "SELECT arm, units, mean, sd FROM experiment(mem) WHERE metric = 'aov'" "$(python3 "$PY" oracle "$T/u.ndjson" ratio)"
+got=$(one "SELECT count(*) FROM experiment(mem) WHERE metric = 'aov' AND method = 'ratio: delta method' AND cuped_reduction IS NULL")
+check_eq "experiment units: a ratio metric says its method and takes no CUPED" "$got" 2
+# CUPED: θ pooled over the pair, the adjusted difference and the variance reduction
+close "experiment units: CUPED's adjusted difference and variance reduction against python" \
+    "SELECT diff, cuped_reduction FROM experiment(mem) WHERE metric = 'posts' AND arm = 'treat'" \
+    "$(python3 "$PY" oracle "$T/u.ndjson" cuped)"
+got=$(one "SELECT count(*) FROM experiment(mem) WHERE metric = 'posts' AND arm = 'treat' AND cuped_reduction > 0.5 AND method LIKE '%cuped'")
+check_eq "experiment units: the pre-exposure posts take out most of the variance" "$got" 1
+# UNIT group: each group one unit, the per-member mean over groups, cluster-robust
+close "experiment units: UNIT group's arms (groups, members, mean, cluster sd) against python" \
+    "SELECT arm, units, members, mean, sd FROM experiment(grp)" "$(python3 "$PY" oracle "$T/u.ndjson" group)"
+got=$(one "SELECT count(*) FROM experiment(grp) WHERE method LIKE 'group units:%cluster-robust%'")
+check_eq "experiment units: UNIT group says so in the output" "$got" 2
+# the same split analysed as if members were independent gives a narrower (wrong) CI
+wg=$(one "SELECT diff_hi - diff_lo FROM experiment(grp) WHERE arm = 'treat'")
+"$SHOAL" query "CREATE OR REPLACE EXPERIMENT grp ARMS (control 1, treat 1) METRICS (posts = count(post) WITHIN 7 DAYS) EXPOSURE exposure" >/dev/null
+wm=$(one "SELECT diff_hi - diff_lo FROM experiment(grp) WHERE arm = 'treat'")
+check_eq "experiment units: the group analysis's CI is wider than the members' (the design effect)" \
+    "$(awk -v g="$wg" -v m="$wm" 'BEGIN { print (g > 1.3 * m) ? "wider" : g " vs " m }')" wider
+"$SHOAL" query "CREATE OR REPLACE $(echo "$GRP" | sed 's/^CREATE //')" >/dev/null
+
+# EXPLAIN of the row source (its inner plans' lines were once appended to an
+# uninitialized array: a hang in the arena's doubling)
+out=$(timeout 20 "$SHOAL" query "EXPLAIN SELECT * FROM experiment(grp)" 2>&1)
+check_grep "experiment units: EXPLAIN of a UNIT group experiment" 'experiment grp: .*group units, cluster-robust.*' "$out"
+check_grep "experiment units: … says where the groups come from" 'first each exposed member.s group, from the exposures' "$out"
+out=$(timeout 20 "$SHOAL" query "EXPLAIN SELECT * FROM experiment(mem)" 2>&1)
+check_grep "experiment units: EXPLAIN of a member experiment with CUPED" 'experiment mem: .*welch t, ratios by the delta method, cuped, holm' "$out"
+
+# guardrails: reports tripled in treat is a harm, a failure whatever posts say
+got=$(one "SELECT harm, verdict, p < 0.05, diff > 0 FROM experiment(mem) WHERE metric = 'reports' AND arm = 'treat'")
+check_eq "experiment units: a guardrail's significant rise, LOWER IS BETTER, is a harm" "$got" "true,FAILED: guardrail reports harmed,true,true"
+got=$(one "SELECT count(*) FROM experiment(mem) WHERE arm = 'treat' AND verdict = 'FAILED: guardrail reports harmed' AND warning LIKE '%GUARDRAIL FAILED: reports harmed%'")
+check_eq "experiment units: every row of the arm says the guardrail failed" "$got" 3
+got=$(one "SELECT p < 0.05, diff > 0 FROM experiment(mem) WHERE metric = 'aov' AND arm = 'treat'")
+check_eq "experiment units: … though its primary metric is significantly better" "$got" "true,true"
+got=$(one "SELECT count(*) FROM experiment(mem) WHERE arm = 'control' AND harm IS NULL AND verdict IS NULL")
+check_eq "experiment units: the control's rows have no harm and no verdict" "$got" 3
+# LOWER IS BETTER turns the Bayesian chance, the risks and the one-sided test around
+got=$(one "SELECT chance_to_win < 0.01, p_one_sided > 0.99, risk > risk_control FROM experiment(mem) WHERE metric = 'reports' AND arm = 'treat'")
+check_eq "experiment units: LOWER IS BETTER: a rise has no chance to win, a one-sided p near 1, the risk on the arm" "$got" "true,true,true"
+got=$(one "SELECT chance_to_win > 0.99, risk < risk_control, abs(p_one_sided - p / 2) < 1e-12 * p FROM experiment(mem) WHERE metric = 'aov' AND arm = 'treat'")
+check_eq "experiment units: higher is better: the one-sided p is half the two-sided p when the arm is ahead" "$got" "true,true,true"
+# the sequential CI: wider than the fixed one below its tuning of 5000 units, and its p
+# below 0.05 exactly when it leaves out 0
+got=$(one "SELECT count(*) FROM experiment(mem) WHERE arm = 'treat' AND seq_lo < diff_lo AND seq_hi > diff_hi AND (seq_p < 0.05) = (seq_lo > 0 OR seq_hi < 0)")
+check_eq "experiment units: the sequential CI is wider, and its p agrees with it" "$got" 3
+# the definition's stamp: the same across runs, another after CREATE OR REPLACE
+h1=$(one "SELECT definition FROM experiment(mem) LIMIT 1")
+got=$(one "SELECT count(*) FROM experiment(mem) WHERE definition = '$h1'")
+check_eq "experiment units: every row carries the stamp" "$got" 6
+h2=$(one "SELECT definition FROM experiment(mem) LIMIT 1")
+check_grep "experiment units: stamped with the definition's hash" '^[0-9a-f]{16}$' "$h1"
+check_eq "experiment units: the same definition, the same stamp" "$h1" "$h2"
+"$SHOAL" query "CREATE OR REPLACE $(echo "$MEM" | sed 's/^CREATE //; s/14 DAYS/13 DAYS/')" >/dev/null
+h3=$(one "SELECT definition FROM experiment(mem) LIMIT 1")
+[ -n "$h3" ] && [ "$h3" != "$h1" ] && ok "experiment units: a new definition, a new stamp" || fail "experiment units: a new definition, a new stamp" "$h1 $h3"
+"$SHOAL" query "CREATE OR REPLACE $(echo "$MEM" | sed 's/^CREATE //')" >/dev/null
+json=$("$SHOAL" query --format json "EVALUATE EXPERIMENT mem")
+check_grep "experiment units: --format json has the new columns" '"role":"guardrail".*"p_one_sided":[0-9.e-]+,"p_adjusted":[0-9.e-]+,"correction":"none \(one comparison\)".*"harm":true,"verdict":"FAILED: guardrail reports harmed"' "$(printf '%s' "$json" | tr -d '\n')"
+
+# three arms with CORRECTION bh: Benjamini-Hochberg over the two comparisons (p.adjust:
+# the larger p stays, the smaller is min(2p, the larger))
+"$SHOAL" query "CREATE EXPERIMENT three ARMS (a 1, b 1, c 1) SALT 'q' CORRECTION bh METRICS (posts = count(post) WITHIN 7 DAYS) EXPOSURE exposure WHERE experiment = 'three'" >/dev/null
+python3 - "$T/u.ndjson" > "$T/three.ndjson" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["type"] == "exposure" and e["experiment"] == "mem":
+        e["experiment"] = "three"
+        del e["arm"]
+        print(json.dumps(e))
+EOF
+"$SHOAL" ingest -q "$T/three.ndjson"
+got=$(one "SELECT min(p), max(p), min(p_adjusted), max(p_adjusted), count(*) FROM experiment(three) WHERE arm != 'a' AND correction = 'bh'")
+check_eq "experiment units: CORRECTION bh over three arms" "$(echo "$got" | awk -F, '{ lo = 2 * $1 < $2 ? 2 * $1 : $2;
+    print (($3 - lo)^2 < 1e-20 * (lo + 1) && ($4 - $2)^2 < 1e-20 && $5 == 2) ? "bh" : $0 }')" bh
+
+# UNIT group by the hash: exposures without an arm, each group's arm from the hash of
+# its name; arm('gh', group) gives the same split as the evaluation's units
+python3 - "$T/u.ndjson" > "$T/gh.ndjson" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["type"] == "exposure" and e["experiment"] == "grp":
+        e["experiment"] = "gh"
+        del e["arm"]
+        print(json.dumps(e))
+EOF
+"$SHOAL" ingest -q "$T/gh.ndjson"
+"$SHOAL" query "CREATE EXPERIMENT gh ARMS (control 1, treat 2) SALT 'g' UNIT group METRICS (posts = count(post) WITHIN 7 DAYS) EXPOSURE exposure" >/dev/null
+want=$(one "SELECT arm('gh', group) AS a, count(DISTINCT group) FROM events WHERE type = 'exposure' AND experiment = 'gh' GROUP BY a ORDER BY a" | tr '\n' ' ')
+got=$(one "SELECT arm, units FROM experiment(gh)" | tr '\n' ' ')
+check_eq "experiment units: UNIT group's hash assigns groups as arm(name, group) does" "$got" "$want"
+got=$(one "SELECT count(*) FROM members WHERE arm('gh', member) IS NULL")
+check_eq "experiment units: arm() of a member under UNIT group is NULL (a group is the unit)" "$got" "$(one "SELECT count(*) FROM members")"
+
+# shoal batch: the same rows through the same row source
+cat > "$T/b.shoal" <<'EOF'
+-- @panel mem: the experiment
+EVALUATE EXPERIMENT mem;
+EOF
+check_status "experiment units: shoal batch evaluates it" 0 "$SHOAL" batch "$T/b.shoal" --out "$T/out" --quiet
+check_eq "experiment units: batch's CSV is the query's" "$(cat "$T/out/mem.csv" 2>&1)" "$("$SHOAL" query --format csv "EVALUATE EXPERIMENT mem")"
+
+# errors at their positions
+err() {
+    local name=$1 q=$2 pat=$3 out
+    out=$("$SHOAL" query "$q" 2>&1)
+    check_grep "$name" "$pat" "$out"
+}
+A="CREATE EXPERIMENT e ARMS (control 50, b 50)"
+err "experiment units: a ratio cannot be a conversion" "$A METRICS (r = count(post) / count(like) WITHIN 7 DAYS > 0) EXPOSURE exposure" \
+    '^query:1:100: error: a ratio metric cannot be a conversion'
+err "experiment units: a ratio's denominator is count or sum" "$A METRICS (r = count(post) / max(post.words) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:72: error: a ratio.s denominator is count\(…\) or sum\(TYPE.prop\), not max'
+err "experiment units: LOWER IS WORSE" "$A METRICS (p = count(post) WITHIN 7 DAYS LOWER IS WORSE) EXPOSURE exposure" \
+    '^query:1:84: error: expected LOWER IS BETTER or HIGHER IS BETTER but found "LOWER IS WORSE"'
+err "experiment units: UNIT team" "$A UNIT team METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:50: error: expected UNIT member or UNIT group but found "team"'
+err "experiment units: COVARIATE with UNIT group" "$A UNIT group METRICS (p = count(post) WITHIN 7 DAYS) COVARIATE count(post) WITHIN 7 DAYS EXPOSURE exposure" \
+    '^query:1:96: error: COVARIATE \(CUPED\) is for member units: not with UNIT group'
+err "experiment units: a clause given twice" "$A METRICS (p = count(post) WITHIN 7 DAYS) METRICS (q = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:85: error: METRICS is given twice'
+err "experiment units: no METRICS" "$A GUARDRAILS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:88: error: expected METRICS \(name = aggregate WITHIN n DAYS, …\) before EXPOSURE'
+err "experiment units: CORRECTION bonferroni" "$A CORRECTION bonferroni METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:56: error: expected CORRECTION holm or CORRECTION bh but found "bonferroni"'
+err "experiment units: a guardrail named like a metric" "$A METRICS (p = count(post) WITHIN 7 DAYS) GUARDRAILS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:97: error: metric "p" is defined twice'
+err "experiment units: a covariate's window is its WITHIN" "$A METRICS (p = count(post) WITHIN 7 DAYS) COVARIATE count(post) DURING this_month WITHIN 7 DAYS EXPOSURE exposure" \
+    '^query:1:107: error: expected "WITHIN" but found "DURING"'
+err "experiment units: SALT without a string" "$A SALT pepper METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    "^query:1:45: error: expected SALT 'salt'"
