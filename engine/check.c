@@ -156,6 +156,35 @@ static int check_dict(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
 
 static void view_problem(void *ctx, const char *msg) { problem(ctx, "%s", msg); }
 
+/* The stored fine lists of the zone map against those recomputed (f, n blocks). */
+static int check_zfine(shoal_reader *r, const shoal_zfine *f, uint64_t n, shoal_check_report *rep, shoal_err *err)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(r->txn, r->db->dbi_zfine, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot read the zone map");
+    uint64_t want = 0, got = 0;
+    for (uint64_t b = 0; b < n; b++) want += f->off[b + 1] > f->off[b];
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint64_t b = k.mv_size == 8 ? shoal_be64_get(k.mv_data) : UINT64_MAX;
+        if (b >= n) {
+            problem(rep, "zone map fine entry for block %llu has no block in the log", (unsigned long long)b);
+            continue;
+        }
+        got++;
+        size_t len = f->off[b + 1] - f->off[b];
+        if (v.mv_size != len || memcmp(v.mv_data, f->buf + f->off[b], len))
+            problem(rep, "zone map block %llu's fine list (%zu bytes) is not the one its records give (%zu bytes)",
+                    (unsigned long long)b, v.mv_size, len);
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the zone map");
+    if (got != want)
+        problem(rep, "the zone map has fine lists for %llu blocks, the log %llu blocks with records",
+                (unsigned long long)got, (unsigned long long)want);
+    return SHOAL_OK;
+}
+
 /* The zone map must be what the log gives, block for block: a block whose stored span
  * is too narrow, or whose bitmap misses an occupied slot, would make a time-restricted
  * scan skip events. A 16-byte entry (written before the bitmap) has only its span to
@@ -165,7 +194,8 @@ static int check_zones(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
     if (!r->db->has_zones) return SHOAL_OK;
     uint64_t n;
     shoal_zone *zs;
-    int rc = shoal_zone_compute(r->db, r->txn, &n, &zs, err);
+    shoal_zfine f;
+    int rc = shoal_zone_compute(r->db, r->txn, &n, &zs, r->db->has_zfine ? &f : NULL, err);
     if (rc) return rc;
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, r->db->dbi_zones, &cur))) {
@@ -200,6 +230,9 @@ static int check_zones(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
     else rc = shoal_store_err(err, rc, "cannot read the zone map");
     if (!rc && n_stored != n)
         problem(rep, "the zone map has %llu blocks for a log of %llu", (unsigned long long)n_stored, (unsigned long long)n);
+    /* The fine lists, likewise: one per block with records, byte for byte. */
+    if (!rc && r->db->has_zfine) rc = check_zfine(r, &f, n, rep, err);
+    if (r->db->has_zfine) shoal_zfine_free(&f);
     shoal_free(zs);
     return rc;
 }

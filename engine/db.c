@@ -281,6 +281,18 @@ static int env_probe(shoal_db *db, int *what, shoal_err *err)
     return SHOAL_OK;
 }
 
+/* Raises meta's format to at least version (an older shoal then refuses the database). */
+static int format_raise(shoal_db *db, MDB_txn *txn, int version, shoal_err *err)
+{
+    MDB_val v;
+    int rc = shoal_meta_get(db, txn, "format", &v);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read meta");
+    if (!rc && format_parse(&v) >= version) return SHOAL_OK;
+    char buf[16];
+    int n = snprintf(buf, sizeof buf, "%d", version);
+    return shoal_meta_put(db, txn, "format", buf, (size_t)n, err);
+}
+
 /* Opens the tables; create (a writable open) creates the zone map when missing, and
  * fresh (a new database) every table and the format. */
 static int open_dbis(shoal_db *db, bool create, bool fresh, shoal_err *err)
@@ -313,10 +325,20 @@ static int open_dbis(shoal_db *db, bool create, bool fresh, shoal_err *err)
     rc = mdb_dbi_open(txn, "zones", dflags, &db->dbi_zones);
     if (rc == 0) {
         db->has_zones = true;
-        MDB_stat zs;
+        /* The fine lists (format 4) likewise: a writable open of an older database
+         * creates the table and builds them, with the map, from the log. */
+        int frc = mdb_dbi_open(txn, "zfine", dflags, &db->dbi_zfine);
+        if (frc && frc != MDB_NOTFOUND) {
+            mdb_txn_abort(txn);
+            return shoal_store_err(err, frc, "cannot open the zone map");
+        }
+        db->has_zfine = frc == 0;
+        MDB_stat zs, fs;
         uint64_t last = 0;
-        if (create && mdb_stat(txn, db->dbi_zones, &zs) == 0 && (zs.ms_entries == 0 || shoal_zone_legacy(db, txn)) &&
-            shoal_log_last_seq(db, txn, &last, NULL) == 0 && last > 0 && (rc = shoal_zone_rebuild(db, txn, err))) {
+        if (create && mdb_stat(txn, db->dbi_zones, &zs) == 0 && mdb_stat(txn, db->dbi_zfine, &fs) == 0 &&
+            (zs.ms_entries == 0 || fs.ms_entries == 0 || shoal_zone_legacy(db, txn)) &&
+            shoal_log_last_seq(db, txn, &last, NULL) == 0 && last > 0 &&
+            ((rc = shoal_zone_rebuild(db, txn, err)) || (rc = format_raise(db, txn, SHOAL_FORMAT_ZFINE, err)))) {
             mdb_txn_abort(txn);
             return rc;
         }

@@ -17,7 +17,7 @@
 
 /* Version of the on-disk format, kept in meta under "format". A database with a larger
  * number is refused; a smaller one would be upgraded here when there is one. */
-#define SHOAL_FORMAT_VERSION 3
+#define SHOAL_FORMAT_VERSION 4
 /* Format 2 added views (view.c): a database gets it when its first view is created, so
  * that a shoal of format 1, which would append without updating the views, refuses it.
  * Format 3 keeps the counters' sums exact (xsum.c; a has-more byte of 2 in a bucket
@@ -25,6 +25,11 @@
  * first create, rebuild or append with views, and its older buckets (f64 sums) are read
  * as they are and rewritten exact as batches touch them (or all by `shoal rebuild`). */
 #define SHOAL_FORMAT_VIEWS 3
+/* Format 4 adds the zone map's fine lists (table "zfine", zone.c), which an append must
+ * keep up: a shoal of format 3 would leave them narrower than the blocks, and later
+ * scans would skip events. A new database has it; an older one gets the lists from its
+ * log, and format 4, at its first writable open. */
+#define SHOAL_FORMAT_ZFINE 4
 
 /* Default initial map size; the map doubles whenever a batch finds it full. */
 #define SHOAL_DEFAULT_MAP_SIZE ((size_t)1 << 30)
@@ -274,8 +279,9 @@ int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size
 
 struct shoal_db {
     MDB_env *env;
-    MDB_dbi dbi_log, dbi_ids, dbi_dict, dbi_meta, dbi_zones;
+    MDB_dbi dbi_log, dbi_ids, dbi_dict, dbi_meta, dbi_zones, dbi_zfine;
     bool has_zones;           /* false only for a read-only open of a database without them */
+    bool has_zfine;           /* the zone map's fine lists (zone.c), likewise */
     char *path;
     unsigned flags;
     size_t map_size;
@@ -372,9 +378,19 @@ void shoal_zacc_free(shoal_zacc *z);
 void shoal_zacc_note(shoal_zacc *z, uint64_t seq, int64_t ts);
 int shoal_zacc_flush(shoal_db *db, MDB_txn *txn, shoal_zacc *z, shoal_err *err);
 
+/* The fine lists of a recomputed map: block b's entry is buf[off[b] .. off[b + 1])
+ * (empty for a block without records). */
+typedef struct shoal_zfine {
+    unsigned char *buf;
+    size_t *off, n, len, cap;
+} shoal_zfine;
+void shoal_zfine_free(shoal_zfine *f);
+
 /* The zone map recomputed from the log: per block, its entry (min > max for a block
- * without records; exact always). Returns an owned array; free with shoal_free. */
-int shoal_zone_compute(shoal_db *db, MDB_txn *txn, uint64_t *n_blocks, shoal_zone **zones, shoal_err *err);
+ * without records; exact always), and with fine (may be NULL) the fine lists. Returns
+ * an owned array; free with shoal_free (and fine with shoal_zfine_free). */
+int shoal_zone_compute(shoal_db *db, MDB_txn *txn, uint64_t *n_blocks, shoal_zone **zones, shoal_zfine *fine,
+                       shoal_err *err);
 /* Rewrites the zone map from the log inside write transaction txn. */
 int shoal_zone_rebuild(shoal_db *db, MDB_txn *txn, shoal_err *err);
 
@@ -382,6 +398,14 @@ int shoal_zone_rebuild(shoal_db *db, MDB_txn *txn, shoal_err *err);
  * go on from seq: *next is seq itself, or the first sequence of a later block that may
  * hold a match (past the snapshot's end when none can). */
 int shoal_zone_skip(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next, shoal_err *err);
+/* The same, for a scan that can read single records: when a block's in-order events
+ * miss every range but some of its late events may not, *next is the block's first
+ * sequence and picks[0 .. *n_picks) (room for SHOAL_ZONE_PICKS) the offsets in it of
+ * those events, ascending; the scan reads them, then asks again from the next block.
+ * *n_picks 0: as shoal_zone_skip. */
+#define SHOAL_ZONE_PICKS 256
+int shoal_zone_skip_picks(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next,
+                          uint16_t *picks, int *n_picks, shoal_err *err);
 /* The earliest event time of r's snapshot from the zone map (a read per 4096 records);
  * SHOAL_ENOTFOUND when the map does not cover every block. */
 int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err);

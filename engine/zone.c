@@ -27,18 +27,48 @@
  * written before the bitmap: every slot counts as occupied, and a batch that continues
  * its block keeps it at 16 bytes, since nothing tells the slots of its older events; a
  * writable open that finds the map in that form rebuilds it (shoal_zone_legacy).
+ *
+ * The fine list (table "zfine", format 4). 64 slots over a span stretched by late
+ * events are hours wide: on `shoal gen` data (2% of events up to days late, some 80 in
+ * every block) a range of a few hours at a window's edge still met every block whose
+ * late events fell near it, 14 blocks of 4096 records for a range that held none. So
+ * each block also keeps the sorted, distinct granules of its times: g = u >> s for the
+ * smallest s >= ZF_S0 (2^10 ms) at which there are at most ZF_CAP (256) of them. A
+ * block's in-order events then take a granule every 2^s ms of its stretch and each
+ * late event one of its own, so a range meets the block only when an event lies within
+ * a granule of it (2^17 ms, about two minutes, on that data). Like the slots, the
+ * granules depend only on the block's set of times (coarsening is monotone, so the s
+ * of a union is found from the larger of the parts' and the merged list), so the
+ * append keeps them up batch by batch and check compares them byte for byte. Value:
+ * u8 s, varint n, varint first granule, then n - 1 varint deltas (each >= 1). A block
+ * without a fine entry (a map from before them, until a writable open builds them; a
+ * damaged one) is judged by its slots alone.
  */
 #include "shoal_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct shoal_zacc {
-    uint64_t first_block;
+    uint64_t first_block, first_seq;
     size_t n;
     shoal_zone *zones;
+    /* the batch's times and sequences, in sequence order (so that a block's are
+     * together), and per block the latest time of its stored records (INT64_MIN: none,
+     * or an entry that cannot be believed, ok 0) */
+    int64_t *t, *omax;
+    uint64_t *ts_seq;
+    unsigned char *ok;
+    size_t ng, cap;
 };
 
 static const shoal_zone empty = {INT64_MAX, INT64_MIN, 0, 0, true};
+
+#define ZF_S0 10          /* the finest granule: 2^10 ms */
+#define ZF_CAP 256        /* at most this many granules a block */
+#define ZF_L 16           /* late: more than 2^16 ms before the block's latest earlier event */
+#define ZF_LATE_CAP SHOAL_ZONE_PICKS   /* at most this many late events a block, else none */
 
 static uint64_t flip(int64_t ts) { return (uint64_t)ts ^ (1ULL << 63); }
 
@@ -108,6 +138,180 @@ static bool meets(const shoal_zone *z, int64_t lo, int64_t hi)
     return (z->bits >> sa) & (UINT64_MAX >> (63 - (sb - sa)));
 }
 
+
+/* ---------------------------------------------------------------- the fine list */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* g[0..n) sorted, duplicates dropped; the new n. */
+static size_t uniq(uint64_t *g, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!m || g[m - 1] != g[i]) g[m++] = g[i];
+    return m;
+}
+
+/* Sorted distinct granules at shift *s coarsened until at most ZF_CAP: the new n. */
+static size_t zf_canon(uint64_t *g, size_t n, unsigned *s)
+{
+    while (n > ZF_CAP) {
+        for (size_t i = 0; i < n; i++) g[i] >>= 1;
+        n = uniq(g, n);
+        (*s)++;
+    }
+    return n;
+}
+
+/* A block's fine entry in memory: its in-order events' granules (g, at 2^s ms) and
+ * its late events (offset in the block, granule at 2^ZF_S0 ms), or with over, every
+ * event among the granules. Room for a batch's merge. */
+typedef struct zfe {
+    unsigned s;
+    int over;
+    size_t n, nl;
+    uint64_t g[ZF_CAP + 2 * SHOAL_ZONE_BLOCK];
+    uint16_t lo[SHOAL_ZONE_BLOCK + ZF_LATE_CAP];   /* (a damaged stored entry may claim more late */
+    uint64_t lg[SHOAL_ZONE_BLOCK + ZF_LATE_CAP];   /* events than its block has records) */
+} zfe;
+
+static void zf_empty(zfe *e)
+{
+    e->s = ZF_S0;
+    e->over = 0;
+    e->n = e->nl = 0;
+}
+
+/* Adds the block's records at offsets off[0..n) with times ts (in sequence order) to
+ * e, runmax being the latest time of the block's records before them (INT64_MIN for
+ * none): a record more than 2^ZF_L ms before runmax is late. */
+static void zf_add(zfe *e, int64_t runmax, const int64_t *ts, const uint16_t *off, size_t n)
+{
+    size_t n0 = e->n;
+    for (size_t i = 0; i < n; i++) {
+        int late = !e->over && runmax != INT64_MIN && ts[i] < runmax - ((int64_t)1 << ZF_L);
+        if (late) {
+            e->lo[e->nl] = off[i];
+            e->lg[e->nl++] = flip(ts[i]) >> ZF_S0;
+        } else {
+            e->g[e->n++] = (flip(ts[i]) >> ZF_S0) >> (e->s - ZF_S0);
+            if (ts[i] > runmax) runmax = ts[i];
+        }
+    }
+    if (!e->over && e->nl > ZF_LATE_CAP) {   /* too many: they join the granules */
+        for (size_t i = 0; i < e->nl; i++) e->g[e->n++] = e->lg[i] >> (e->s - ZF_S0);
+        e->nl = 0;
+        e->over = 1;
+    }
+    if (e->n == n0) return;
+    qsort(e->g, e->n, sizeof *e->g, cmp_u64);
+    e->n = zf_canon(e->g, uniq(e->g, e->n), &e->s);
+}
+
+#define ZF_MAX (2 + 10 + 10 * ZF_CAP + 10 + 13 * ZF_LATE_CAP)
+
+static size_t zf_encode(unsigned char *out, const zfe *e)
+{
+    size_t o = 0;
+    out[o++] = (unsigned char)(e->s | (e->over ? 0x80 : 0));
+    o += shoal_varint_put(out + o, e->n);
+    for (size_t i = 0; i < e->n; i++) o += shoal_varint_put(out + o, i ? e->g[i] - e->g[i - 1] : e->g[0]);
+    o += shoal_varint_put(out + o, e->nl);
+    for (size_t i = 0; i < e->nl; i++) {
+        o += shoal_varint_put(out + o, i ? (uint64_t)(e->lo[i] - e->lo[i - 1]) : e->lo[0]);
+        o += shoal_varint_put(out + o, i ? shoal_zigzag((int64_t)(e->lg[i] - e->lg[i - 1])) : e->lg[0]);
+    }
+    return o;
+}
+
+/* A stored fine entry into e: 0, or -1 when it cannot be believed (then the block is
+ * judged by its slots, and check reports it). */
+static int zf_decode(const MDB_val *v, zfe *e)
+{
+    const unsigned char *p = v->mv_data, *end = p + v->mv_size;
+    uint64_t n, x, prev = 0;
+    size_t k;
+    if (v->mv_size < 3 || (e->s = p[0] & 0x7f) > 63 || e->s < ZF_S0) return -1;
+    e->over = p[0] >> 7;
+    p++;
+    if (!(k = shoal_varint_get(p, end, &n)) || n == 0 || n > ZF_CAP) return -1;
+    p += k;
+    for (uint64_t i = 0; i < n; i++) {
+        if (!(k = shoal_varint_get(p, end, &x)) || (i && (x == 0 || prev + x < prev))) return -1;
+        p += k;
+        e->g[i] = prev = i ? prev + x : x;
+    }
+    e->n = (size_t)n;
+    if (!(k = shoal_varint_get(p, end, &n)) || n > ZF_LATE_CAP || (e->over && n)) return -1;
+    p += k;
+    uint64_t po = 0, pg = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (!(k = shoal_varint_get(p, end, &x)) || (i && x == 0) || po + x >= SHOAL_ZONE_BLOCK) return -1;
+        p += k;
+        e->lo[i] = (uint16_t)(po = i ? po + x : x);
+        if (!(k = shoal_varint_get(p, end, &x))) return -1;
+        p += k;
+        e->lg[i] = pg = i ? pg + (uint64_t)shoal_unzigzag(x) : x;
+    }
+    e->nl = (size_t)n;
+    return p == end ? 0 : -1;
+}
+
+/* Whether a granule g of 2^s ms meets one of the n ranges. */
+static int zf_in(uint64_t g, unsigned s, const int64_t *ranges, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int64_t lo = ranges[2 * i], hi = ranges[2 * i + 1];
+        if (lo < hi && g >= flip(lo) >> s && g <= flip(hi - 1) >> s) return 1;
+    }
+    return 0;
+}
+
+/* Judges a block by its fine entry v: 1 when its in-order events may meet one of the
+ * n ranges (or the entry cannot be believed), 0 when none does. Then its late events
+ * that may: with picks, their offsets go there (*n_picks); without, any is a 1. Read
+ * as it is stored, without a copy: this runs at every block a scan weighs. */
+static int zf_judge(const MDB_val *v, const int64_t *ranges, int n, uint16_t *picks, int *n_picks)
+{
+    const unsigned char *p = v->mv_data, *end = p + v->mv_size;
+    uint64_t cnt, x, g = 0;
+    size_t k;
+    if (n_picks) *n_picks = 0;
+    if (v->mv_size < 3 || (p[0] & 0x7f) > 63 || (p[0] & 0x7f) < ZF_S0) return 1;
+    unsigned s = p[0] & 0x7f;
+    p++;
+    if (!(k = shoal_varint_get(p, end, &cnt)) || cnt == 0 || cnt > ZF_CAP) return 1;
+    p += k;
+    for (uint64_t i = 0; i < cnt; i++) {
+        if (!(k = shoal_varint_get(p, end, &x))) return 1;
+        p += k;
+        g = i ? g + x : x;
+        if (zf_in(g, s, ranges, n)) return 1;
+    }
+    if (!(k = shoal_varint_get(p, end, &cnt)) || cnt > ZF_LATE_CAP) return 1;
+    p += k;
+    uint64_t off = 0;
+    g = 0;
+    int m = 0;
+    for (uint64_t i = 0; i < cnt; i++) {
+        if (!(k = shoal_varint_get(p, end, &x))) return 1;
+        p += k;
+        off = i ? off + x : x;
+        if (!(k = shoal_varint_get(p, end, &x)) || off >= SHOAL_ZONE_BLOCK) return 1;
+        p += k;
+        g = i ? g + (uint64_t)shoal_unzigzag(x) : x;
+        if (!zf_in(g, ZF_S0, ranges, n)) continue;
+        if (!picks) return 1;
+        picks[m++] = (uint16_t)off;
+    }
+    if (n_picks) *n_picks = m;
+    return 0;
+}
+
 static size_t encode(unsigned char v[25], const shoal_zone *z)
 {
     shoal_be64_put(v, (uint64_t)z->min);
@@ -144,14 +348,21 @@ int shoal_zacc_new(uint64_t first_seq, size_t n_records, shoal_zacc **out)
 {
     shoal_zacc *z = shoal_malloc(sizeof *z);
     if (!z) return SHOAL_ENOMEM;
+    memset(z, 0, sizeof *z);
     z->first_block = (first_seq - 1) / SHOAL_ZONE_BLOCK;
+    z->first_seq = first_seq;
     z->n = n_records / SHOAL_ZONE_BLOCK + 2;
+    z->cap = n_records + 1;
     z->zones = shoal_malloc(z->n * sizeof *z->zones);
-    if (!z->zones) {
+    z->omax = shoal_malloc(z->n * sizeof *z->omax);
+    z->ok = shoal_malloc(z->n);
+    z->t = shoal_malloc(z->cap * sizeof *z->t);
+    z->ts_seq = shoal_malloc(z->cap * sizeof *z->ts_seq);
+    if (!z->zones || !z->omax || !z->ok || !z->t || !z->ts_seq) {
         shoal_zacc_free(z);
         return SHOAL_ENOMEM;
     }
-    for (size_t i = 0; i < z->n; i++) z->zones[i] = empty;
+    for (size_t i = 0; i < z->n; i++) z->zones[i] = empty, z->omax[i] = INT64_MIN, z->ok[i] = 1;
     *out = z;
     return SHOAL_OK;
 }
@@ -160,6 +371,10 @@ void shoal_zacc_free(shoal_zacc *z)
 {
     if (!z) return;
     shoal_free(z->zones);
+    shoal_free(z->omax);
+    shoal_free(z->ok);
+    shoal_free(z->t);
+    shoal_free(z->ts_seq);
     shoal_free(z);
 }
 
@@ -168,6 +383,41 @@ void shoal_zacc_note(shoal_zacc *z, uint64_t seq, int64_t ts)
     size_t i = (size_t)((seq - 1) / SHOAL_ZONE_BLOCK - z->first_block);
     if (i >= z->n) return;   /* cannot happen: sized for the batch */
     note(&z->zones[i], ts);
+    if (z->ng < z->cap) {
+        z->t[z->ng] = ts;
+        z->ts_seq[z->ng++] = seq;
+    }
+}
+
+/* The fine entry of block b with the batch's records t/seq[0..n): merged with the
+ * stored one when the block began before the batch (runmax its stored records' latest
+ * time). A block begun before whose stored entry is missing or cannot be believed
+ * keeps what it has (judged by its slots; check reports a damaged one). */
+static int zf_flush_block(shoal_db *db, MDB_txn *txn, shoal_zacc *z, zfe *e, uint64_t b, const int64_t *t,
+                          const uint64_t *seq, size_t n, shoal_err *err)
+{
+    unsigned char vb[ZF_MAX], kb[8];
+    uint16_t off[SHOAL_ZONE_BLOCK];
+    shoal_be64_put(kb, b);
+    MDB_val k = {8, kb}, v;
+    size_t i0 = b - z->first_block;
+    int64_t runmax = INT64_MIN;
+    zf_empty(e);
+    if (b * SHOAL_ZONE_BLOCK + 1 < z->first_seq) {
+        if (!z->ok[i0]) return SHOAL_OK;
+        int rc = mdb_get(txn, db->dbi_zfine, &k, &v);
+        if (rc == MDB_NOTFOUND) return SHOAL_OK;
+        if (rc) return shoal_store_err(err, rc, "cannot read the zone map");
+        if (zf_decode(&v, e)) return SHOAL_OK;
+        runmax = z->omax[i0];
+    }
+    if (n > SHOAL_ZONE_BLOCK) n = SHOAL_ZONE_BLOCK;
+    for (size_t i = 0; i < n; i++) off[i] = (uint16_t)((seq[i] - 1) % SHOAL_ZONE_BLOCK);
+    zf_add(e, runmax, t, off, n);
+    v.mv_size = zf_encode(vb, e);
+    v.mv_data = vb;
+    int rc = mdb_put(txn, db->dbi_zfine, &k, &v, 0);
+    return rc ? shoal_store_err(err, rc, "cannot write the zone map") : SHOAL_OK;
 }
 
 int shoal_zacc_flush(shoal_db *db, MDB_txn *txn, shoal_zacc *z, shoal_err *err)
@@ -180,7 +430,11 @@ int shoal_zacc_flush(shoal_db *db, MDB_txn *txn, shoal_zacc *z, shoal_err *err)
         MDB_val k = {8, kb}, v;
         int rc = mdb_get(txn, db->dbi_zones, &k, &v);
         if (rc == 0) {
-            if (shoal_zone_decode(&v, &old) || !sane(&old)) continue;
+            if (shoal_zone_decode(&v, &old) || !sane(&old)) {
+                z->ok[i] = 0;
+                continue;
+            }
+            z->omax[i] = old.max;
             if (old.exact) {
                 merge(&e, &old);
             } else {
@@ -195,48 +449,132 @@ int shoal_zacc_flush(shoal_db *db, MDB_txn *txn, shoal_zacc *z, shoal_err *err)
         v.mv_data = vb;
         if ((rc = mdb_put(txn, db->dbi_zones, &k, &v, 0))) return shoal_store_err(err, rc, "cannot write the zone map");
     }
+    if (!db->has_zfine) return SHOAL_OK;
+    zfe *fe = shoal_malloc(sizeof *fe);
+    if (!fe) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    int rc = SHOAL_OK;
+    for (size_t a = 0, e; a < z->ng && !rc; a = e) {
+        uint64_t b = (z->ts_seq[a] - 1) / SHOAL_ZONE_BLOCK;
+        for (e = a + 1; e < z->ng && (z->ts_seq[e] - 1) / SHOAL_ZONE_BLOCK == b;) e++;
+        rc = zf_flush_block(db, txn, z, fe, b, z->t + a, z->ts_seq + a, e - a, err);
+    }
+    shoal_free(fe);
+    return rc;
+}
+
+/* Appends block b's fine entry, from its records' times t and offsets off [0..n) in
+ * sequence order, to f (e is room). */
+static int fine_add(shoal_zfine *f, zfe *e, uint64_t b, const int64_t *t, const uint16_t *off, size_t n)
+{
+    while (f->n <= b) f->off[++f->n] = f->len;   /* blocks without records: empty */
+    if (f->len + ZF_MAX > f->cap) {
+        size_t cap = f->cap * 2 + ZF_MAX;
+        unsigned char *nb = shoal_realloc(f->buf, cap);
+        if (!nb) return SHOAL_ENOMEM;
+        f->buf = nb, f->cap = cap;
+    }
+    zf_empty(e);
+    zf_add(e, INT64_MIN, t, off, n);
+    f->len += zf_encode(f->buf + f->len, e);
+    f->off[b + 1] = f->len;
     return SHOAL_OK;
 }
 
-int shoal_zone_compute(shoal_db *db, MDB_txn *txn, uint64_t *n_blocks, shoal_zone **zones, shoal_err *err)
+void shoal_zfine_free(shoal_zfine *f)
+{
+    if (!f) return;
+    shoal_free(f->buf);
+    shoal_free(f->off);
+    memset(f, 0, sizeof *f);
+}
+
+int shoal_zone_compute(shoal_db *db, MDB_txn *txn, uint64_t *n_blocks, shoal_zone **zones, shoal_zfine *fine,
+                       shoal_err *err)
 {
     uint64_t last;
     int rc = shoal_log_last_seq(db, txn, &last, err);
     if (rc) return rc;
     size_t n = (size_t)((last + SHOAL_ZONE_BLOCK - 1) / SHOAL_ZONE_BLOCK);
     shoal_zone *zs = shoal_malloc((n ? n : 1) * sizeof *zs);
-    if (!zs) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    int64_t *t = fine ? shoal_malloc(SHOAL_ZONE_BLOCK * sizeof *t) : NULL;
+    uint16_t *to = fine ? shoal_malloc(SHOAL_ZONE_BLOCK * sizeof *to) : NULL;
+    zfe *fe = fine ? shoal_malloc(sizeof *fe) : NULL;
+    if (fine) {
+        memset(fine, 0, sizeof *fine);
+        fine->off = shoal_malloc((n + 1) * sizeof *fine->off);
+    }
+    if (!zs || (fine && (!t || !to || !fe || !fine->off))) {
+        shoal_free(zs);
+        shoal_free(t);
+        shoal_free(to);
+        shoal_free(fe);
+        shoal_zfine_free(fine);
+        return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    }
+    if (fine) fine->off[0] = 0;
     for (size_t i = 0; i < n; i++) zs[i] = empty;
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(txn, db->dbi_log, &cur))) {
-        shoal_free(zs);
-        return shoal_store_err(err, rc, "cannot read the log");
+        rc = shoal_store_err(err, rc, "cannot read the log");
+        goto fail;
     }
     MDB_val k, v;
+    uint64_t tb = UINT64_MAX;   /* the block whose times t holds */
+    size_t nt = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         shoal_rec rec;
         if (k.mv_size != 8 || shoal_codec_decode(v.mv_data, v.mv_size, &rec)) continue;   /* check reports it */
         uint64_t b = (shoal_be64_get(k.mv_data) - 1) / SHOAL_ZONE_BLOCK;
         if (b >= n) continue;
         note(&zs[b], rec.ts);
+        if (!fine) continue;
+        if (b != tb) {
+            if (nt && fine_add(fine, fe, tb, t, to, nt)) {
+                rc = ENOMEM;
+                break;
+            }
+            tb = b, nt = 0;
+        }
+        if (nt < SHOAL_ZONE_BLOCK) {
+            t[nt] = rec.ts;
+            to[nt++] = (uint16_t)((shoal_be64_get(k.mv_data) - 1) % SHOAL_ZONE_BLOCK);
+        }
     }
     mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND) {
-        shoal_free(zs);
-        return shoal_store_err(err, rc, "cannot read the log");
+    if (rc == MDB_NOTFOUND && fine && nt && fine_add(fine, fe, tb, t, to, nt)) rc = ENOMEM;
+    if (rc == ENOMEM) {
+        rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+        goto fail;
     }
+    if (rc != MDB_NOTFOUND) {
+        rc = shoal_store_err(err, rc, "cannot read the log");
+        goto fail;
+    }
+    if (fine)
+        while (fine->n < n) fine->off[++fine->n] = fine->len;
+    shoal_free(t);
+    shoal_free(to);
+    shoal_free(fe);
     *n_blocks = n;
     *zones = zs;
     return SHOAL_OK;
+fail:
+    shoal_free(zs);
+    shoal_free(t);
+    shoal_free(to);
+    shoal_free(fe);
+    shoal_zfine_free(fine);
+    return rc;
 }
 
 int shoal_zone_rebuild(shoal_db *db, MDB_txn *txn, shoal_err *err)
 {
     uint64_t n;
     shoal_zone *zs;
-    int rc = shoal_zone_compute(db, txn, &n, &zs, err);
+    shoal_zfine f;
+    int rc = shoal_zone_compute(db, txn, &n, &zs, db->has_zfine ? &f : NULL, err);
     if (rc) return rc;
-    if ((rc = mdb_drop(txn, db->dbi_zones, 0))) {
+    if ((rc = mdb_drop(txn, db->dbi_zones, 0)) || (db->has_zfine && (rc = mdb_drop(txn, db->dbi_zfine, 0)))) {
         rc = shoal_store_err(err, rc, "cannot clear the zone map");
         goto done;
     }
@@ -249,15 +587,30 @@ int shoal_zone_rebuild(shoal_db *db, MDB_txn *txn, shoal_err *err)
             rc = shoal_store_err(err, rc, "cannot write the zone map");
             goto done;
         }
+        if (!db->has_zfine || f.off[b + 1] == f.off[b]) continue;
+        v.mv_size = f.off[b + 1] - f.off[b];
+        v.mv_data = f.buf + f.off[b];
+        if ((rc = mdb_put(txn, db->dbi_zfine, &k, &v, MDB_APPEND))) {
+            rc = shoal_store_err(err, rc, "cannot write the zone map");
+            goto done;
+        }
     }
 done:
     shoal_free(zs);
+    if (db->has_zfine) shoal_zfine_free(&f);
     return rc;
 }
 
 int shoal_zone_skip(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next, shoal_err *err)
 {
+    return shoal_zone_skip_picks(r, seq, ranges, n, next, NULL, NULL, err);
+}
+
+int shoal_zone_skip_picks(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next,
+                          uint16_t *picks, int *n_picks, shoal_err *err)
+{
     *next = seq;
+    if (n_picks) *n_picks = 0;
     if (!r->db->has_zones || seq == 0 || seq > r->last_seq) return SHOAL_OK;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(r->txn, r->db->dbi_zones, &cur);
@@ -285,6 +638,21 @@ int shoal_zone_skip(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n,
         if (kbk != b || shoal_zone_decode(&v, &z) || !sane(&z)) break;
         bool hit = false;
         for (int i = 0; i < n && !hit; i++) hit = meets(&z, ranges[2 * i], ranges[2 * i + 1]);
+        if (hit && r->db->has_zfine) {
+            /* its slots say it may: its granules tell finely */
+            MDB_val fv;
+            int frc = mdb_get(r->txn, r->db->dbi_zfine, &k, &fv);
+            if (frc && frc != MDB_NOTFOUND) {
+                mdb_cursor_close(cur);
+                return shoal_store_err(err, frc, "cannot read the zone map");
+            }
+            hit = frc || zf_judge(&fv, ranges, n, picks, n_picks);
+            if (!hit && n_picks && *n_picks) {
+                /* only some of its late events: the caller reads those */
+                *next = b * SHOAL_ZONE_BLOCK + 1;
+                break;
+            }
+        }
         if (hit) break;                          /* may hold a match */
         b++;
         uint64_t start = b * SHOAL_ZONE_BLOCK + 1;

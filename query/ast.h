@@ -35,7 +35,9 @@ enum {
     SHOAL_AST_CASE,      /* a (operand or NULL), list (WHEN pairs: a=cond, b=result), c (ELSE) */
     SHOAL_AST_WHEN,
     SHOAL_AST_CALL,      /* s(list) [WHERE filter] [DURING win | WITHIN anc]; flags STAR/DISTINCT */
-    SHOAL_AST_INLAYER    /* a IN s (a layer's name at s2_off, s2_len); flags & SHOAL_AST_F_NOT */
+    SHOAL_AST_INLAYER,   /* a IN s (a layer's name at s2_off, s2_len); flags & SHOAL_AST_F_NOT */
+    SHOAL_AST_SUBQ,      /* (SELECT …): sub, a scalar subquery */
+    SHOAL_AST_INSUB      /* a IN (SELECT …): sub; flags & SHOAL_AST_F_NOT */
 };
 
 /* Binary operators (node->op). */
@@ -101,6 +103,7 @@ struct shoal_node {
     shoal_node *next;     /* in a list */
     int depth;            /* levels of nodes from here down (shoal_ast_check_depth) */
     shoal_node *made;     /* the node made after this one: children come before parents */
+    struct shoal_stmt *sub;   /* SUBQ, INSUB: the SELECT in parentheses */
 };
 
 struct shoal_nlist {
@@ -121,6 +124,14 @@ enum {
 };
 
 typedef struct shoal_stmt shoal_stmt;
+
+/* WITH name AS (SELECT …), …: one named query, in the order written. */
+typedef struct shoal_cte {
+    const char *name;
+    int name_off, name_len;
+    shoal_stmt *q;
+    struct shoal_cte *next;
+} shoal_cte;
 
 /* A word the grammar takes as a name, checked later (COHORT, ACTIVE, ON, …). */
 typedef struct shoal_word {
@@ -221,6 +232,13 @@ struct shoal_stmt {
     const char *w1, *w2;
     int w1_off, w1_len, w2_off, w2_len;
     shoal_stmt *next;
+    /* WITH …: the named queries this SELECT (and what it nests) may read FROM */
+    shoal_cte *with;
+    /* FROM (SELECT …) [AS] t: the derived table (from is then t, or "subquery") */
+    shoal_stmt *from_sub;
+    int from_alias;            /* 1 when the derived table is named */
+    const char *alias;         /* FROM x [AS] alias: its name (t.column), else NULL */
+    int alias_off, alias_len;
 };
 
 /* What the parser needs: the arena everything goes into, the first error, and the

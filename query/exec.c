@@ -7,6 +7,7 @@
  */
 #include "exec_int.h"
 #include "rowsrc.h"
+#include "subquery.h"
 
 /* A row source (SRC_ROWS) pushes its rows here, one at a time. */
 int shoal_exec_sink_push(shoal_rowsink *g, const qval *row)
@@ -65,6 +66,8 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     g.p = p;
     g.f = f;
     int rc = 0;
+    /* subqueries in expressions run first, and become constants and sets */
+    if (p->n_subs && (rc = shoal_subq_init(x, p))) goto fail;
     g.cells = shoal_arena_alloc(x->a, sizeof(cell) * (size_t)(p->n_cols + 1));
     g.digits = shoal_arena_alloc(x->a, 24 * (size_t)(p->n_cols + 1));
     g.colbuf = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_cols + 1));

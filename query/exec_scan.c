@@ -107,11 +107,20 @@ int shoal_exec_scan_log(run *g, int members)
     int64_t range[2] = {lo, hi}, upto[2] = {INT64_MIN, p->cut_ts == INT64_MAX ? INT64_MAX : p->cut_ts + 1};
     const int64_t *zr = range;
     int n_zr = !members && p->has_range;
-    if (members && p->members_all && p->n_zr) zr = p->zr, n_zr = p->n_zr;
+    /* Over members known without the scan, the ranges are all the scan feeds (the
+     * windows less the views' holes): an event outside them goes before its routing
+     * (a block the zone map keeps for a few late events is mostly such events). */
+    int only_zr = 0;
+    if (members && p->members_all && p->n_zr) zr = p->zr, n_zr = p->n_zr, only_zr = 1;
     else if (members && p->cut_ts != INT64_MAX) zr = upto, n_zr = 1;
-    uint64_t zone_end = 0;
+    zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
+    if (!zp) {
+        rc = nomem(x);
+        goto fail;
+    }
+    memset(zp, 0, sizeof *zp);
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if ((rc = scan_zone(x->r, mc, &rec, zr, n_zr, &zone_end, &x->n_skipped, x->err)) != 1) break;
+        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n_zr, zp, &x->n_skipped, x->err)) != 1) break;
         if (rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
@@ -119,6 +128,11 @@ int shoal_exec_scan_log(run *g, int members)
         }
         int64_t ts = rec.ts;
         if (ts > p->cut_ts) continue;
+        if (only_zr) {
+            int in = 0;
+            for (int i = 0; i < n_zr && !in; i++) in = ts >= zr[2 * i] && ts < zr[2 * i + 1];
+            if (!in) continue;
+        }
         if (members) {
             uint32_t m = rec.member, t = rec.type;
             if (m == 0 || m > n_members || t > n_types) continue;

@@ -9,7 +9,13 @@
 int shoal_exec_write_row(run *g, const qval *cols)
 {
     exec *x = g->x;
-    if (x->on_row) return x->on_row(x, cols, g->p->n_cols, x->row_ctx);
+    if (x->on_row) {
+        /* on_row says it wants no more rows (a subquery's reader is full) with 1: this
+         * run stops as at a LIMIT */
+        int rc = x->on_row(x, cols, g->p->n_cols, x->row_ctx);
+        if (rc > 0) g->stop = 1;
+        return rc > 0 ? 0 : rc;
+    }
     for (int i = 0; i < g->p->n_cols; i++) {
         if (cols[i].t == V_INT) {   /* most numbers: digits in the row's own buffer */
             g->cells[i].s = shoal_val_int_text(cols[i].u.i, g->digits + 24 * i, &g->cells[i].n);

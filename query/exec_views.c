@@ -80,54 +80,86 @@ static int read_rise(exec *x, plan *p, magg *a)
     int64_t t0;
     int rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, 0, 0, x->err);
     if (rc) return rc;
+    /* the score at t_lo (d2) is 0 without a start (and a score has none) */
+    int two = a->fn == F_RISE && a->t_lo != INT64_MIN;
     if (t0 == INT64_MIN) {   /* an empty view */
         memset(a->d, 0, nm * sizeof *a->d);
         if (a->d2) memset(a->d2, 0, nm * sizeof *a->d2);
         return 0;
     }
-    double *raw = NULL, h = (double)a->half_life;
+    double h = (double)a->half_life;
     shoal_logcur *cur = NULL;
+    /* The raw sums of the members the tail touches, as they were before it: a member's
+     * remainder is compared with its own raw sum (below). Only those members, not a
+     * copy of the whole array (2.4 MB at 300k members, every statement). */
+    uint64_t *touched = NULL;
+    struct {
+        uint32_t m;
+        double raw;
+    } *was = NULL;
+    size_t n_was = 0, cap_was = 0;
+    if (two) memcpy(a->d2, a->d, nm * sizeof *a->d2);
     if (a->tail) {
         int64_t from = a->t_lo == INT64_MIN ? a->b_hi : a->b_lo;
-        if (!(raw = shoal_malloc(nm * sizeof *raw))) return nomem(x);
-        memcpy(raw, a->d, nm * sizeof *raw);
-        memcpy(a->d2, a->d, nm * sizeof *a->d2);
+        if (!(touched = shoal_malloc((nm / 64 + 1) * sizeof *touched))) return nomem(x);
+        memset(touched, 0, (nm / 64 + 1) * sizeof *touched);
         if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) goto fail;
         MDB_cursor *mc = shoal_logcur_mdb(cur);
         MDB_cursor_op op = MDB_FIRST;
         shoal_rec rec;
-        uint64_t zone_end = 0, n = 0;
+        uint64_t n = 0;
         int64_t after[2] = {from, INT64_MAX};
+        zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
+        if (!zp) {
+            rc = nomem(x);
+            goto fail;
+        }
+        memset(zp, 0, sizeof *zp);
         while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-            if ((rc = scan_zone(x->r, mc, &rec, after, 1, &zone_end, &x->n_skipped, x->err)) != 1) break;
+            if ((rc = scan_zone_picks(x->r, mc, &rec, after, 1, zp, &x->n_skipped, x->err)) != 1) break;
             if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
                 rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
                 goto fail;
             }
             uint32_t m = rec.member, t = rec.type;
             if (rec.ts < from || m == 0 || m > p->n_members || t > p->n_types || a->w[t] == 0) continue;
+            if (!(touched[m >> 6] >> (m & 63) & 1)) {
+                touched[m >> 6] |= (uint64_t)1 << (m & 63);
+                if (n_was == cap_was) {
+                    size_t c = cap_was ? cap_was * 2 : 1024;
+                    void *nw = shoal_realloc(was, c * sizeof *was);
+                    if (!nw) {
+                        rc = nomem(x);
+                        goto fail;
+                    }
+                    was = nw, cap_was = c;
+                }
+                was[n_was].m = m;
+                was[n_was++].raw = a->d[m];
+            }
             double share = a->w[t] * exp2((double)(rec.ts - t0) / h);
-            if (rec.ts >= a->b_lo) a->d2[m] -= share;
+            if (two && rec.ts >= a->b_lo) a->d2[m] -= share;
             if (rec.ts >= a->b_hi) a->d[m] -= share;
         }
         if (rc < 0) goto fail;
         rc = 0;
         x->n_scanned += n;
-        for (size_t m = 0; m < nm; m++) {
-            if (a->d[m] <= raw[m] * 0x1p-44) a->d[m] = 0;
-            if (a->d2[m] <= raw[m] * 0x1p-44) a->d2[m] = 0;
+        for (size_t i = 0; i < n_was; i++) {
+            uint32_t m = was[i].m;
+            if (a->d[m] <= was[i].raw * 0x1p-44) a->d[m] = 0;
+            if (two && a->d2[m] <= was[i].raw * 0x1p-44) a->d2[m] = 0;
         }
-    } else {
-        memcpy(a->d2, a->d, nm * sizeof *a->d2);
     }
-    double f_hi = exp2((double)(t0 - a->t_hi) / h), f_lo = a->t_lo == INT64_MIN ? 0 : exp2((double)(t0 - a->t_lo) / h);
-    for (size_t m = 0; m < nm; m++) {
-        a->d[m] *= f_hi;
-        a->d2[m] = f_lo ? a->d2[m] * f_lo : 0;
-    }
+    double f_hi = exp2((double)(t0 - a->t_hi) / h), f_lo = two ? exp2((double)(t0 - a->t_lo) / h) : 0;
+    for (size_t m = 0; m < nm; m++) a->d[m] *= f_hi;
+    if (two)
+        for (size_t m = 0; m < nm; m++) a->d2[m] *= f_lo;
+    else if (a->d2 && a->fn == F_RISE)
+        memset(a->d2, 0, nm * sizeof *a->d2);
 fail:
     shoal_logcur_close(cur);
-    shoal_free(raw);
+    shoal_free(touched);
+    shoal_free(was);
     return rc;
 }
 

@@ -23,14 +23,14 @@ static const kw kws[] = {
     {"FROM", FROM}, {"GROUP", GROUP}, {"HALF_LIFE", HALF_LIFE}, {"HAVING", HAVING}, {"IN", IN}, {"IS", IS},
     {"LIKE", LIKE}, {"LIMIT", LIMIT}, {"NOT", NOT}, {"NULL", NULL_}, {"OF", OF},
     {"OFFSET", OFFSET}, {"OR", OR}, {"ORDER", ORDER}, {"PER", PER}, {"SELECT", SELECT}, {"SET", SET},
-    {"SHOW", SHOW}, {"THEN", THEN}, {"TRUE", TRUE_}, {"WHEN", WHEN}, {"WHERE", WHERE}, {"WITHIN", WITHIN},
+    {"SHOW", SHOW}, {"THEN", THEN}, {"TRUE", TRUE_}, {"WHEN", WHEN}, {"WHERE", WHERE}, {"WITH", WITH}, {"WITHIN", WITHIN},
 };
 
 const char *const shoal_kw_names[] = {
     "AND", "AS", "ASC", "BETWEEN", "BY", "CASE", "CREATE", "DESC", "DISTINCT", "DROP", "DURING", "ELSE",
     "END", "EVALUATE", "EXPLAIN", "FALSE", "FROM", "GROUP", "HALF_LIFE", "HAVING", "IN", "IS", "LIKE", "LIMIT",
     "NOT", "NULL", "OF", "OFFSET", "OR", "ORDER", "PER", "SELECT", "SET", "SHOW", "THEN", "TRUE",
-    "WHEN", "WHERE", "WITHIN", NULL,
+    "WHEN", "WHERE", "WITH", "WITHIN", NULL,
 };
 
 int shoal_kw_lookup(const char *s, size_t n)

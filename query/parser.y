@@ -37,6 +37,7 @@ int shoal_yylex(SHOAL_YYSTYPE *yylval, shoal_loc *yylloc, yyscan_t scanner);
 %code {
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define CK(e) do { if (!(e)) YYNOMEM; } while (0)
 
@@ -46,6 +47,15 @@ static void shoal_yyerror(shoal_loc *loc, yyscan_t scanner, shoal_parse_ctx *ctx
     /* bison's only other message: its stack (YYMAXDEPTH) is full. */
     if (!strcmp(msg, "memory exhausted")) msg = "the statement is nested too deeply";
     shoal_err_set(ctx->err, SHOAL_ESYNTAX, loc->off, loc->len, "%s", msg);
+}
+
+/* SQL's words for a join, which a bare alias after a source cannot be. */
+static int join_word(const char *s)
+{
+    static const char *const w[] = {"join", "inner", "left", "right", "full", "cross", "natural", "lateral"};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (!strcasecmp(s, w[i])) return 1;
+    return 0;
 }
 
 static shoal_loc loc_of(shoal_loc a, shoal_loc b)
@@ -66,6 +76,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
     shoal_stmt *stmt;
     shoal_item *item;
     shoal_retention *ret;
+    shoal_cte *cte;
     shoal_exp_clause *clause;
 }
 
@@ -77,6 +88,7 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %token <tok> OFFSET "OFFSET" OR "OR" ORDER "ORDER" PER "PER" SELECT "SELECT" SET "SET" SHOW "SHOW"
 %token <tok> THEN "THEN" TRUE_ "TRUE" WHEN "WHEN" WHERE "WHERE" WITHIN "WITHIN"
 %token <tok> LE "<=" GE ">=" NE "!="
+%token <tok> WITH "WITH"
 
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
 %type <list> expr_list when_list type_list
@@ -84,9 +96,14 @@ static shoal_loc loc_of(shoal_loc a, shoal_loc b)
 %type <stmt> stmt select create
 %type <item> items item group_opt group_list order_opt order_list order_item tiers tier arms arm metrics metric
 %type <ret> ret_opts
+%type <stmt> subselect
+%type <cte> ctes
+%type <node> src_as
 %type <clause> exp_clauses exp_clause
 %type <node> mvalue dir_opt
 
+%precedence LOWER_THAN_AS
+%precedence AS
 %precedence LOWER_THAN_DURING
 %precedence DURING
 %left OR
@@ -115,6 +132,10 @@ opt_stmt:
 stmt:
     select                              { $$ = $1; }
   | EXPLAIN select                      { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN, @$)); $$->inner = $2; }
+    /* WITH name AS (SELECT …), … SELECT … */
+  | WITH ctes select                    { $$ = $3; $$->with = $2; $$->off = @$.off; $$->len = @$.len; }
+  | EXPLAIN WITH ctes select            { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN, @$)); $$->inner = $4;
+                                          $4->with = $3; $4->off = @2.off; $4->len = @4.off + @4.len - @2.off; }
     /* EXPLAIN MEMBER 'm-77' IN core_creator: MEMBER is a word, checked by query.c. */
   | EXPLAIN IDENT STRING IN IDENT asof_opt
                                         { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN_MEMBER, @$));
@@ -334,13 +355,49 @@ tier:
     ;
 
 source:
-    IDENT                               { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
+    IDENT src_as                        { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); $$->b = $2; }
   | IDENT '(' IDENT ')'                 { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
                                           $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len; }
     /* FROM lifecycle(name, n): churned after n idle periods */
   | IDENT '(' IDENT ',' INT ')'         { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
                                           $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len;
                                           CK($$->a = shoal_ast_node(ctx, SHOAL_AST_INT, @5)); $$->a->i = $5.i; }
+    /* FROM (SELECT …) [AS] t: a derived table, named "subquery" when unnamed */
+  | '(' subselect ')' src_as            { shoal_node *al = $4 && $4->kind == SHOAL_AST_NAME ? $4 : NULL;
+                                          CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, al ? al->s : "subquery", al ? al->n : 8, loc_of(@1, @3)));
+                                          $$->sub = $2; $$->i = al != NULL; $$->b = $4; }
+    ;
+
+    /* what may follow a source's name: [AS] alias, or the statement's AS OF when nothing
+     * else comes between (AS after a name is taken for either) */
+src_as:
+    %empty %prec LOWER_THAN_AS          { $$ = NULL; }
+  | IDENT                               { if (join_word($1.s)) {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @1.off, @1.len, "%s",
+                                                            "joins are not supported yet: a SELECT reads one source "
+                                                            "(compose with WITH, FROM (SELECT …) and IN (SELECT …))");
+                                              YYERROR;
+                                          }
+                                          CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
+  | AS IDENT                            { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $2.s, $2.n, @2)); }
+  | AS OF datelit                       { CK($$ = shoal_ast_node(ctx, SHOAL_AST_NULL, @$)); $$->a = $3; }
+  | AS OF IDENT INT                     { CK($$ = shoal_ast_node(ctx, SHOAL_AST_NULL, @$));
+                                          CK($$->a = shoal_ast_node(ctx, SHOAL_AST_INT, @4)); $$->a->i = $4.i;
+                                          $$->a->s = $3.s; $$->a->s2_off = @3.off; $$->a->s2_len = @3.len; }
+    ;
+
+    /* a SELECT in parentheses: a derived table, a WITH query, a subquery */
+subselect:
+    select                              { $$ = $1; }
+  | WITH ctes select                    { $$ = $3; $$->with = $2; $$->off = @$.off; $$->len = @$.len; }
+    ;
+
+ctes:
+    IDENT AS '(' subselect ')'          { CK($$ = shoal_arena_alloc(ctx->arena, sizeof *$$)); memset($$, 0, sizeof *$$);
+                                          $$->name = $1.s; $$->name_off = @1.off; $$->name_len = @1.len; $$->q = $4; }
+  | ctes ',' IDENT AS '(' subselect ')' { shoal_cte *c; CK(c = shoal_arena_alloc(ctx->arena, sizeof *c)); memset(c, 0, sizeof *c);
+                                          c->name = $3.s; c->name_off = @3.off; c->name_len = @3.len; c->q = $6;
+                                          shoal_cte *t = $1; while (t->next) t = t->next; t->next = c; $$ = $1; }
     ;
 
 set_value:
@@ -359,6 +416,20 @@ select:
             $$->from = $4->s; $$->from_off = $4->off; $$->from_len = $4->len;
             $$->from_arg = $4->s2; $$->from_arg_off = $4->s2_off; $$->from_arg_len = $4->s2_len;
             $$->from_n = $4->a;
+            $$->from_sub = $4->sub; $$->from_alias = (int)$4->i;
+            if ($4->b && $4->b->kind == SHOAL_AST_NAME) {
+                $$->alias = $4->b->s; $$->alias_off = $4->b->off; $$->alias_len = $4->b->len;
+            } else if ($4->b) {
+                /* FROM x AS OF …: the statement's AS OF, when no clause follows it */
+                if ($<node>5 || $<node>w || $7 || $8 || $<node>9 || $10 || $11 || $<node>12) {
+                    shoal_err_set(ctx->err, SHOAL_ESYNTAX, $4->b->off, $4->b->len, "%s",
+                                  "AS OF comes last in a SELECT, after its other clauses");
+                    YYERROR;
+                }
+                shoal_node *a = $4->b->a;
+                if (a->kind == SHOAL_AST_INT) $$->asof_seq = a; else $$->asof_date = a;
+                $$->asof_off = $4->b->off; $$->asof_len = $4->b->len;
+            }
             if ($<node>5) { $$->per = $<node>5->s; $$->per_off = $<node>5->off; $$->per_len = $<node>5->len; }
             $$->where = $<node>w;
             $$->during = $7;
@@ -484,6 +555,9 @@ pred:
   | aexpr IN '(' expr_list ')'          { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_IN, $1, @$)); $$->list = $4; }
   | aexpr NOT IN '(' expr_list ')'      { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_IN, $1, @$)); $$->list = $5;
                                           $$->flags |= SHOAL_AST_F_NOT; }
+  | aexpr IN '(' subselect ')'          { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_INSUB, $1, @$)); $$->sub = $4; }
+  | aexpr NOT IN '(' subselect ')'      { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_INSUB, $1, @$)); $$->sub = $5;
+                                          $$->flags |= SHOAL_AST_F_NOT; }
   | aexpr IN IDENT                      { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_INLAYER, $1, @$));
                                           $$->s = $3.s; $$->n = $3.n; $$->s2_off = @3.off; $$->s2_len = @3.len; }
   | aexpr NOT IN IDENT                  { CK($$ = shoal_ast_unop(ctx, SHOAL_AST_INLAYER, $1, @$));
@@ -523,6 +597,7 @@ primary:
   | INT IDENT                           { CK($$ = shoal_ast_str(ctx, SHOAL_AST_DURATION, $2.s, $2.n, @$)); $$->i = $1.i;
                                           $$->s2_off = @2.off; $$->s2_len = @2.len; }
   | '(' expr ')'                        { $$ = $2; }
+  | '(' subselect ')'                   { CK($$ = shoal_ast_node(ctx, SHOAL_AST_SUBQ, @$)); $$->sub = $2; }
   | call %prec LOWER_THAN_DURING        { $$ = $1; }
   | call DURING window                  { $$ = $1; $$->win = $3; $$->len = @$.len; }
     /* count(post) WITHIN 7 DAYS AFTER first(join): AFTER and BEFORE are words (checked by
@@ -682,6 +757,8 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, sho
     if (n_expr >= 5) names[k++] = "an expression";
     for (int i = 0; i < n; i++) {
         if (n_expr >= 5 && starts_expr(exp[i])) continue;
+        /* where an expression may come, so may a subquery: "an expression" says it */
+        if (n_expr >= 5 && (exp[i] == YYSYMBOL_SELECT || exp[i] == YYSYMBOL_WITH)) continue;
         if (n_expr < 5 && n_other > 0 && (continues_expr(exp[i]) || starts_expr(exp[i]))) continue;
         if (exp[i] == YYSYMBOL_YYEOF) { has_eof = 1; continue; }
         names[k++] = token_name(exp[i], bufs[i], sizeof bufs[i]);
@@ -689,7 +766,7 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, sho
     if (has_eof) names[k++] = "end of input";
 
     char msg[256];
-    if (k == 0 || k > 9) {
+    if (k == 0 || k > 10) {
         snprintf(msg, sizeof msg, "unexpected %s", found);
     } else {
         size_t off = (size_t)snprintf(msg, sizeof msg, "expected ");

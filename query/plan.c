@@ -16,6 +16,7 @@
 
 #include "plan.h"
 #include "rowsrc.h"
+#include "subquery.h"
 
 #define DAY_MS 86400000LL
 
@@ -172,6 +173,12 @@ static int window_range(cctx *c, const shoal_window *w, trange *out)
     } else if (!strcasecmp(word, "last_year")) {
         out->lo = day_start(x, shoal_cal_days_from_civil(y - 1, 1, 1));
         out->hi = day_start(x, shoal_cal_days_from_civil(y, 1, 1));
+    } else if (!strcasecmp(word, "period")) {
+        /* one period of a statement PER DAY|WEEK|MONTH (subquery.c) */
+        if (!x->per_value)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->word_off, w->word_len, "%s",
+                                 "the window period is a period of a statement PER DAY, WEEK or MONTH");
+        *out = x->per_range;
     } else {
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, w->word_off, w->word_len,
                              "unknown window \"%s\" (expected today, yesterday, this_week, last_week, "
@@ -271,6 +278,7 @@ static int ast_equal(const shoal_node *a, const shoal_node *b)
     if (!streq_ci(a->s2, b->s2)) return 0;
     if (!ast_equal(a->a, b->a) || !ast_equal(a->b, b->b) || !ast_equal(a->c, b->c)) return 0;
     if (!ast_equal(a->filter, b->filter) || !win_equal(a->win, b->win)) return 0;
+    if (a->sub != b->sub) return 0;   /* two subqueries are the same one only */
     if (!a->anc != !b->anc) return 0;
     if (a->anc && (a->anc->n != b->anc->n || !streq_ci(a->anc->unit, b->anc->unit) ||
                    !streq_ci(a->anc->dir, b->anc->dir) || !ast_equal(a->anc->call, b->anc->call) ||
@@ -284,6 +292,8 @@ static int ast_equal(const shoal_node *a, const shoal_node *b)
     }
     return 1;
 }
+
+int shoal_plan_ast_equal(const shoal_node *a, const shoal_node *b) { return ast_equal(a, b); }
 
 /* ---------------------------------------------------------------- aggregates */
 
@@ -860,6 +870,17 @@ static int src_column(const cctx *c, const char *name)
     return 0;
 }
 
+/* A name of a statement this one is nested in (a subquery's outer statement): refused,
+ * since a subquery runs once, before the statement around it. 1 with the error set. */
+static int outer_ref(cctx *c, const shoal_node *n)
+{
+    if (!shoal_subq_outer_name(c->x, NULL, n->s)) return 0;
+    shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len,
+                  "\"%s\" is a column of the statement around this subquery: correlated subqueries are not "
+                  "supported yet (a subquery runs once, on its own)", n->s);
+    return 1;
+}
+
 static cx *compile_name(cctx *c, const shoal_node *n, int mode)
 {
     /* A select item's alias may be used in WHERE, GROUP BY, HAVING and ORDER BY when no
@@ -875,6 +896,14 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
                 c->depth--;
                 return e;
             }
+    /* one period of a statement PER DAY|WEEK|MONTH: its value (subquery.c) */
+    if (c->x->per_value && !strcasecmp(n->s, "period") && !src_column(c, n->s)) {
+        cx *e = newx(c, X_CONST, n);
+        if (!e) return NULL;
+        e->k = *c->x->per_value;
+        e->rt = e->k.t;
+        return e;
+    }
     if (mode == M_POST) {
         if (c->p->src == SRC_MEMBERS && !c->st->group)
             return fail(c, n->off, n->len,
@@ -893,6 +922,7 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
                 e->rns = c->p->src_ns[i];
                 return e;
             }
+        if (outer_ref(c, n)) return NULL;
         char cols[160];
         size_t off = 0;
         cols[0] = 0;
@@ -917,6 +947,7 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
         if (k == 1) return score_magg(c, n, &vi);
         if (is_type(c, n->s, &id))
             return fail(c, n->off, n->len, "\"%s\" is an event type: count it with count(...) over members", n->s);
+        if (outer_ref(c, n)) return NULL;
         return fail(c, n->off, n->len, "unknown column \"%s\" (members have: member and per-member aggregates)", n->s);
     }
     if (col) {
@@ -927,6 +958,7 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
     uint32_t pid;
     int r = lookup(c->x, SHOAL_NS_PROP, n->s, &pid);
     if (r < 0) return NULL;
+    if (r == 0 && outer_ref(c, n)) return NULL;
     if (r == 0) return fail(c, n->off, n->len, "unknown column \"%s\"", n->s);
     cx *e = newx(c, X_PROP, n);
     if (e) e->key = pid;
@@ -1132,8 +1164,40 @@ static cx *compile_foreign(cctx *c, const shoal_node *pred, const char *text, co
 static cx *compile_layer(cctx *c, const shoal_node *n, int mode)
 {
     exec *x = c->x;
-    if (mode != M_MEMBER)
-        return fail(c, n->off, n->len, "%s", "member IN layer is a condition over members (FROM members)");
+    if (mode != M_MEMBER && !c->layers) {
+        /* over rows that name members (events, a subquery's member column): the members
+         * the layer holds, as member IN (SELECT member FROM members WHERE member IN layer),
+         * a set made once before the statement runs (subquery.c) */
+        cx *m = compile(c, n->a, mode);
+        if (!m) return NULL;
+        if (m->rt != V_ID || m->rns != SHOAL_NS_MEMBER)
+            return fail(c, n->a->off, n->a->len, "%s", "only member can be IN a layer");
+        shoal_stmt *q = zalloc(x, sizeof *q);
+        shoal_item *it = zalloc(x, sizeof *it);
+        shoal_node *col = zalloc(x, sizeof *col), *in = zalloc(x, sizeof *in), *sub = zalloc(x, sizeof *sub);
+        if (!q || !it || !col || !in || !sub) return NULL;
+        col->kind = SHOAL_AST_NAME;
+        col->s = "member";
+        col->n = 6;
+        col->off = n->a->off;
+        col->len = n->a->len;
+        *in = *n;
+        in->a = col;
+        in->flags &= ~(unsigned)SHOAL_AST_F_NOT;
+        it->expr = col;
+        q->kind = SHOAL_STMT_SELECT;
+        q->off = n->off;
+        q->len = n->len;
+        q->cols = it;
+        q->from = "members";
+        q->from_off = n->off;
+        q->from_len = n->len;
+        q->where = in;
+        *sub = *n;
+        sub->kind = SHOAL_AST_INSUB;
+        sub->sub = q;
+        return compile(c, sub, mode);
+    }
     if (n->a->kind != SHOAL_AST_NAME || strcasecmp(n->a->s, "member"))
         return fail(c, n->a->off, n->a->len, "%s", "only member can be IN a layer");
     if (c->layers >= MAX_LAYER_DEPTH)
@@ -1299,6 +1363,22 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
     }
     case SHOAL_AST_NAME: return compile_name(c, n, mode);
     case SHOAL_AST_DOT:
+        /* t.column: a column of this statement's source named t (FROM (SELECT …) t, a
+         * WITH query, events, members) */
+        if (c->st->from && (!strcasecmp(n->s, c->st->from) || (c->st->alias && !strcasecmp(n->s, c->st->alias))) &&
+            (c->p->src == SRC_ROWS || !c->st->from_arg)) {
+            shoal_node *t = zalloc(c->x, sizeof *t);
+            if (!t) return NULL;
+            t->kind = SHOAL_AST_NAME;
+            t->s = n->s2;
+            t->n = (int)strlen(n->s2);
+            t->off = n->s2_off;
+            t->len = n->s2_len;
+            return compile_name(c, t, mode);
+        }
+        if (shoal_subq_outer_name(c->x, n->s, n->s2))
+            return fail(c, n->off, n->len, "\"%s\" is a source of the statement around this subquery: correlated "
+                        "subqueries are not supported yet (a subquery runs once, on its own)", n->s);
         return fail(c, n->off, n->len, "TYPE.property (\"%s\") is only meaningful inside sum, avg, min or max over members", n->s);
     case SHOAL_AST_STAR: return fail(c, n->off, n->len, "%s", "\"*\" is only allowed as a select item or in count(*)");
     case SHOAL_AST_CALL: return compile_call(c, n, mode);
@@ -1327,7 +1407,7 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         e->sub = op;
         if (op >= SHOAL_OP_EQ) {
             /* Compile the column side first so the other side can be read in its terms. */
-            if (n->b->kind == SHOAL_AST_NAME && n->a->kind != SHOAL_AST_NAME) {
+            if (n->b->kind == SHOAL_AST_NAME && n->a->kind != SHOAL_AST_NAME && n->a->kind != SHOAL_AST_DOT) {
                 if (!(e->b = compile(c, n->b, mode)) || !(e->a = compile_against(c, e->b, n->a, mode))) return NULL;
             } else {
                 if (!(e->a = compile(c, n->a, mode)) || !(e->b = compile_against(c, e->a, n->b, mode))) return NULL;
@@ -1412,6 +1492,34 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         return e;
     }
     case SHOAL_AST_INLAYER: return compile_layer(c, n, mode);
+    case SHOAL_AST_SUBQ:
+    case SHOAL_AST_INSUB: {
+        /* run before the statement, then a constant or a set (subquery.c) */
+        /* a layer's or tiers' condition: compiled in place (c->layers) or checked at CREATE
+         * (shoal_plan_layer_check, over members without FROM) */
+        if (c->layers || (!c->st->from && c->p->src == SRC_MEMBERS))
+            return fail(c, n->off, n->len, "%s", "a layer's or tiers' condition cannot hold a subquery yet");
+        plan *ip;
+        if (shoal_subq_plan_expr(c->x, c->st, c->p, n, &ip)) return NULL;
+        if (ip->n_cols != 1) {
+            shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->sub->off, n->sub->len,
+                          "a subquery %s selects one column, not %d", n->kind == SHOAL_AST_SUBQ ? "used as a value" : "after IN",
+                          ip->n_cols);
+            return NULL;
+        }
+        if (!(e = newx(c, X_SUBQ, n))) return NULL;
+        if (n->kind == SHOAL_AST_SUBQ) {
+            e->rt = ip->cols[0]->rt;
+            e->rns = ip->cols[0]->rns;
+        } else {
+            e->sub = !!(n->flags & SHOAL_AST_F_NOT);
+            if (!(e->a = compile(c, n->a, mode))) return NULL;
+            if (check_cmp(c, n, e->a, ip->cols[0])) return NULL;
+            e->rt = V_BOOL;
+        }
+        if (shoal_subq_add(c->x, c->p, n->kind == SHOAL_AST_SUBQ ? SUBQ_VALUE : SUBQ_IN, e, ip, n)) return NULL;
+        return e;
+    }
     case SHOAL_AST_BETWEEN:
         if (!(e = newx(c, X_BETWEEN, n))) return NULL;
         e->sub = !!(n->flags & SHOAL_AST_F_NOT);
@@ -1494,11 +1602,31 @@ static const char *item_name(cctx *c, const shoal_item *it)
     if (it->alias) return it->alias;
     const shoal_node *n = it->expr;
     if (n->kind == SHOAL_AST_NAME) return n->s;
+    if (n->kind == SHOAL_AST_DOT) return n->s2;   /* t.column: column */
     char *s = shoal_arena_strndup(c->x->a, c->x->src + n->off, (size_t)n->len);
     return s ? s : "?";
 }
 
+static int plan_select(exec *x, const shoal_stmt *st, plan **out);
+
 int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
+{
+    /* WITH queries come into sight; SELECT … FROM members PER MONTH is its SELECT per
+     * period (subquery.c) */
+    const shoal_scope *saved;
+    int rc = shoal_subq_with(x, st, &saved);
+    if (!rc) {
+        if (st->per && !st->from_sub && st->from && !shoal_subq_cte(x, st->from) &&
+            (!strcasecmp(st->from, "members") || !strcasecmp(st->from, "tiers")))
+            rc = shoal_subq_per_select(x, st, out);
+        else
+            rc = plan_select(x, st, out);
+    }
+    x->scope = saved;
+    return rc;
+}
+
+static int plan_select(exec *x, const shoal_stmt *st, plan **out)
 {
     plan *p = zalloc(x, sizeof *p);
     if (!p) return SHOAL_ENOMEM;
@@ -1511,6 +1639,13 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     p->n_types = shoal_dict_count(x->r, SHOAL_NS_TYPE);
     p->n_members = shoal_dict_count(x->r, SHOAL_NS_MEMBER);
     if (!st->from) p->src = SRC_NONE;
+    else if (st->from_sub || (!st->from_arg && shoal_subq_cte(x, st->from))) {
+        p->rsrc = &shoal_subq_source;   /* FROM (SELECT …) t, FROM a WITH query */
+        p->src = SRC_ROWS;
+    } else if (!st->from_arg && shoal_subq_later(x, st->from))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len,
+                             "a WITH query reads only the WITH queries written before it, not \"%s\" (recursive WITH "
+                             "is not supported yet)", st->from);
     else if (!strcasecmp(st->from, "events")) p->src = SRC_EVENTS;
     else if (!strcasecmp(st->from, "members")) p->src = SRC_MEMBERS;
     else if (!strcasecmp(st->from, "tiers")) p->src = SRC_MEMBERS;
@@ -1523,10 +1658,10 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
                              "only lifecycle(name, n) takes a number (churned after n idle periods)");
     if (st->per && p->src != SRC_ROWS)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->per_off, st->per_len, "%s",
-                             "PER applies to flow(name) and transitions(name)");
+                             "PER applies to members, tiers(name), a subquery, flow(name) and transitions(name)");
 
     /* FROM tiers(name): members, with the column tier. */
-    if (st->from && !strcasecmp(st->from, "tiers")) {
+    if (st->from && !st->from_sub && !strcasecmp(st->from, "tiers")) {
         if (!st->from_arg)
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len, "%s", "expected FROM tiers(name)");
         int rc = shoal_plan_def_find(x, st->from_arg, "tiers", st->from_arg_off, st->from_arg_len, &p->tiers_def,
@@ -1764,6 +1899,8 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
                     p->tl[k++] = (uint32_t)i;
             }
     }
+    /* SELECT a, b FROM (SELECT …): the subquery's plan, its columns named as here */
+    if (p->rsrc == &shoal_subq_source && shoal_subq_flatten(x, p, out)) return SHOAL_OK;
     *out = p;
     return SHOAL_OK;
 }
@@ -1818,6 +1955,10 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
     (void)st;
     int n = 0, cap = 0, rc = 0;
     char a[64], b[64], tl[300];
+    if (p->n_subs) {
+        if ((rc = shoal_subq_explain_exprs(x, p, lines, &n))) return rc;
+        cap = n;
+    }
     if (p->src == SRC_NONE) {
         rc |= add_line(x, lines, &n, &cap, "no source: one row");
     } else if (p->src == SRC_ROWS) {

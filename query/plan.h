@@ -37,7 +37,8 @@ enum {
     X_COL,     /* an output column (ORDER BY alias): slot */
     X_ARITH, X_CMP, X_AND, X_OR, X_NOT, X_NEG, X_IN, X_INSET, X_BETWEEN, X_LIKE, X_ISNULL,
     X_CASE, X_FUNC,
-    X_SRCCOL   /* a column of a row source (FROM flow(name)): slot */
+    X_SRCCOL,  /* a column of a row source (FROM flow(name)): slot */
+    X_SUBQ     /* a subquery's value or set (subquery.c), made a constant, an X_INSET or an X_IN when it runs */
 };
 
 typedef struct cx cx;
@@ -237,6 +238,10 @@ typedef struct plan {
     const uint8_t *src_ns;
     const struct shoal_rowsrc *rsrc;
     void *rs_state;
+    /* subqueries in expressions ((SELECT …), x IN (SELECT …)): planned with this plan,
+     * run before it (subquery.c) */
+    struct shoal_subq *subs;
+    int n_subs;
 } plan;
 
 struct rowctx {
@@ -274,6 +279,13 @@ struct exec {
     const void *fn_ctx;     /* the running function's cx ctx */
     void *row_ctx;
     char tag[256];          /* what a CREATE, DROP or SET did (its status line), or "" */
+    /* composition (subquery.c): the WITH queries in sight, the statements a subquery
+     * being planned is nested in, and, while one period of a PER statement is planned,
+     * that period's value (the column period) and its [lo, hi) (the window period) */
+    const struct shoal_scope *scope;
+    const struct shoal_outer *outer;
+    const qval *per_value;
+    trange per_range;
 };
 
 /* value.c */
@@ -356,6 +368,8 @@ int shoal_exec_holds(exec *x, const cx *filter, const shoal_rec *rec);
 /* plan.c: time helpers shared with query.c */
 int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *out);
 int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out);
+/* Two expressions written alike (GROUP BY and ORDER BY match select items by it). */
+int shoal_plan_ast_equal(const shoal_node *a, const shoal_node *b);
 /* A window as [lo, hi) instants relative to x->now; local day numbers and their starts
  * in the database's time zone (for flow.c's periods). */
 int shoal_plan_window(exec *x, const shoal_window *w, int64_t *lo, int64_t *hi);

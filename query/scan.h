@@ -56,4 +56,57 @@ static inline int scan_zone(shoal_reader *r, MDB_cursor *mc, shoal_rec *rec, con
     return 1;
 }
 
+/* scan_zone that also reads single records: a block whose in-order events miss every
+ * range is skipped but for its late events that may meet one (shoal_zone_skip_picks),
+ * which are read one by one, in sequence order. The state starts zeroed. */
+typedef struct zpicks {
+    uint64_t zone_end, base;   /* records up to zone_end need no look; base: the picked block's first */
+    int n, i;                  /* picks, and the next to read */
+    uint16_t picks[SHOAL_ZONE_PICKS];
+} zpicks;
+
+static inline int scan_zone_picks(shoal_reader *r, MDB_cursor *mc, shoal_rec *rec, const int64_t *zr, int n,
+                                  zpicks *z, uint64_t *skipped, shoal_err *err)
+{
+    if (!n || rec->seq <= z->zone_end) return 1;
+    for (;;) {
+        int rc;
+        if (z->i < z->n) {   /* the next late event of the picked block */
+            uint64_t s = z->base + z->picks[z->i++];
+            if (s < rec->seq) continue;
+            if (s > shoal_reader_last_seq(r)) {   /* (only from a damaged entry) */
+                z->i = z->n;
+                continue;
+            }
+            if (s > rec->seq) {
+                *skipped += s - rec->seq;
+                if ((rc = scan_seek(mc, s, rec, err)) != 1) return rc;
+            }
+            z->zone_end = rec->seq;   /* the next record looks again */
+            return 1;
+        }
+        if (z->n) {   /* past the picked block */
+            uint64_t end = z->base + SHOAL_ZONE_BLOCK;
+            z->n = z->i = 0;
+            if (rec->seq < end) {
+                *skipped += end - rec->seq;
+                if ((rc = scan_seek(mc, end, rec, err)) != 1) return rc;
+            }
+        }
+        uint64_t next;
+        int np;
+        if ((rc = shoal_zone_skip_picks(r, rec->seq, zr, n, &next, z->picks, &np, err))) return rc;
+        if (next > rec->seq) {
+            *skipped += next - rec->seq;
+            if ((rc = scan_seek(mc, next, rec, err)) != 1) return rc;
+        }
+        if (np) {
+            z->n = np, z->i = 0, z->base = next;
+            continue;
+        }
+        z->zone_end = ((rec->seq - 1) / SHOAL_ZONE_BLOCK + 1) * SHOAL_ZONE_BLOCK;
+        return 1;
+    }
+}
+
 #endif

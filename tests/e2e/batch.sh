@@ -156,7 +156,7 @@ derr noresult $'-- @panel y\nSET NOW = \'2025-01-01\';\nSELECT 1 AS a;' \
     "$T/d.shoal:1:4: error: panel \"y\" names a statement without a result (a SELECT, SHOW or EXPLAIN)"
 derr write-after-read $'SELECT 1 AS a;\nCREATE LAYER late AS count(*) DURING all_time >= 1;' \
     "$T/d.shoal:2:1: error: CREATE writes to the database after the session's snapshot was taken, which would not see it (put CREATE, DROP and SET DATABASE TIMEZONE before the first query)"
-derr syntax $'SELECT 1 AS a;\nSELEC 2;' "$T/d.shoal:2:1: error: expected \"CREATE\", \"DROP\", \"EVALUATE\", \"EXPLAIN\", \"SELECT\", \"SET\", \"SHOW\", ';' or end of input but found \"SELEC\""
+derr syntax $'SELECT 1 AS a;\nSELEC 2;' "$T/d.shoal:2:1: error: expected \"CREATE\", \"DROP\", \"EVALUATE\", \"EXPLAIN\", \"SELECT\", \"SET\", \"SHOW\", \"WITH\", ';' or end of input but found \"SELEC\""
 check_eq batch-syntax-runs-nothing "$("$SHOAL" query --format csv "SHOW VIEWS" | grep -c '^late,')" 0
 
 # definitions before the first query run, and the snapshot sees them

@@ -134,9 +134,9 @@ SELECT * FROM flow(lvl)
 err "PER YEAR" "SELECT * FROM transitions(lvl) PER YEAR" 'query:1:36: error: unknown period "YEAR" (expected DAY, WEEK or MONTH)
 SELECT * FROM transitions(lvl) PER YEAR
                                    ^~~~'
-err "PER on members" "SELECT member FROM members PER DAY" 'query:1:32: error: PER applies to flow(name) and transitions(name)
-SELECT member FROM members PER DAY
-                               ^~~'
+err "PER on events" "SELECT member FROM events PER DAY" 'query:1:31: error: PER applies to members, tiers(name), a subquery, flow(name) and transitions(name)
+SELECT member FROM events PER DAY
+                              ^~~'
 err "flow without a name" "SELECT * FROM flow PER DAY" 'query:1:15: error: expected FROM flow(name), name being tiers
 SELECT * FROM flow PER DAY
               ^~~~'

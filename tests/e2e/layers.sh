@@ -279,9 +279,9 @@ SELECT member FROM members WHERE member IN nolayer
 err "a view is no layer" "SELECT member FROM members WHERE member IN activity" 'query:1:44: error: "activity" is a view, not a layer
 SELECT member FROM members WHERE member IN activity
                                            ^~~~~~~~'
-err "over events" "SELECT count(*) FROM events WHERE member IN quiet" 'query:1:35: error: member IN layer is a condition over members (FROM members)
-SELECT count(*) FROM events WHERE member IN quiet
-                                  ^~~~~~~~~~~~~~~'
+err "not a member over events" "SELECT count(*) FROM events WHERE type IN quiet" 'query:1:35: error: only member can be IN a layer
+SELECT count(*) FROM events WHERE type IN quiet
+                                  ^~~~'
 err "not a member" "SELECT member FROM members WHERE 'a' IN quiet" "query:1:34: error: only member can be IN a layer
 SELECT member FROM members WHERE 'a' IN quiet
                                  ^~~"

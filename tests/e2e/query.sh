@@ -56,7 +56,7 @@ check_eq query-file-status "$rc" 1
 out=$(printf 'SELECT 1 AS a;\nSELECT 2 AS b\n' | "$SHOAL" query -f - 2>&1)
 check_eq query-file-stdin "$out" $'a\n1\nb\n2'
 out=$(printf 'SELECT 1 AS a;\nSELEC 2\n' | "$SHOAL" query -f - 2>&1)
-check_eq query-syntax-error-runs-nothing "$out" $'<stdin>:2:1: error: expected "CREATE", "DROP", "EVALUATE", "EXPLAIN", "SELECT", "SET", "SHOW", \';\' or end of input but found "SELEC"\nSELEC 2\n^~~~~'
+check_eq query-syntax-error-runs-nothing "$out" $'<stdin>:2:1: error: expected "CREATE", "DROP", "EVALUATE", "EXPLAIN", "SELECT", "SET", "SHOW", "WITH", \';\' or end of input but found "SELEC"\nSELEC 2\n^~~~~'
 check_status query-missing-file 2 "$SHOAL" query -f "$T/nope.shoal"
 
 # SET TIMEZONE and SET NOW last for the session (one run); SET DATABASE TIMEZONE is the
@@ -87,7 +87,7 @@ check_eq query-stdin-dash "$(printf 'SELECT 1 AS a;\nSELECT 2 AS b' | "$SHOAL" q
 check_eq query-text-opening-with-a-comment "$("$SHOAL" query $'-- the answer\nSELECT 1 AS a')" $'a\n1'
 check_status query-unknown-option-still-refused 2 "$SHOAL" query --frob "SELECT 1"
 out=$(echo 'SELEC 1' | "$SHOAL" query 2>&1); rc=$?
-check_eq query-stdin-error-named "$out" $'<stdin>:1:1: error: expected "CREATE", "DROP", "EVALUATE", "EXPLAIN", "SELECT", "SET", "SHOW", \';\' or end of input but found "SELEC"\nSELEC 1\n^~~~~'
+check_eq query-stdin-error-named "$out" $'<stdin>:1:1: error: expected "CREATE", "DROP", "EVALUATE", "EXPLAIN", "SELECT", "SET", "SHOW", "WITH", \';\' or end of input but found "SELEC"\nSELEC 1\n^~~~~'
 check_eq query-stdin-error-status "$rc" 1
 out=$("$SHOAL" query </dev/null 2>&1); rc=$?
 check_eq query-stdin-empty-status "$rc" 2

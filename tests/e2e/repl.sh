@@ -15,7 +15,7 @@ out=$(printf '%s\n' 'SELECT count(*) AS n' 'FROM events;' '\format json' 'SELECT
       'SELEC 1;' 'SELECT member FROM members' 'ORDER BY member' | HOME="$T" "$SHOAL" repl 2>"$T/err")
 rc=$?
 check_eq repl-pipe-output "$out" $'n\n3\nformat is json\n[\n{"x":1}\n]\n[\n{"member":"alice"},\n{"member":"bob"}\n]'
-check_eq repl-pipe-error "$(cat "$T/err")" $'query:1:1: error: expected "CREATE", "DROP", "EVALUATE", "EXPLAIN", "SELECT", "SET", "SHOW", \';\' or end of input but found "SELEC"\nSELEC 1;\n^~~~~'
+check_eq repl-pipe-error "$(cat "$T/err")" $'query:1:1: error: expected "CREATE", "DROP", "EVALUATE", "EXPLAIN", "SELECT", "SET", "SHOW", "WITH", \';\' or end of input but found "SELEC"\nSELEC 1;\n^~~~~'
 check_eq repl-pipe-status "$rc" 1
 [ -e "$T/.shoal_history" ] && fail repl-pipe-no-history "history written without a terminal" || ok repl-pipe-no-history
 out=$(printf 'SELECT 2 AS two;\n\\timing off\n\\nope\n\\q\nSELECT 3;\n' | "$SHOAL" repl 2>&1)

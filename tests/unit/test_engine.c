@@ -429,6 +429,7 @@ TEST(zone_bitmap)
     unit_fresh_dir();
     shoal_db *db;
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    db->has_zfine = false;   /* the slots alone here (zone_fine tests the fine lists) */
     const int64_t t0 = 1700000000000LL, t1 = t0 + 10 * 86400000LL;
     int64_t ts[4200];
     for (int i = 0; i < 100; i++) ts[i] = i < 50 ? t0 + i : t1 + i;
@@ -506,9 +507,11 @@ TEST(zone_bitmap)
     zone_put(db, 0, legacy, 16);
     shoal_db_close(db);
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_RDONLY, 0, &db, NULL), SHOAL_OK);
+    db->has_zfine = false;   /* the slots alone here (zone_fine tests the fine lists) */
     CHECK(zone_get(db, 0, got) == 16);
     shoal_db_close(db);
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    db->has_zfine = false;   /* the slots alone here (zone_fine tests the fine lists) */
     CHECK(zone_get(db, 0, got) == 25 && memcmp(got, want, 25) == 0);
     shoal_db_close(db);
     unit_rm_dir();
@@ -519,6 +522,7 @@ TEST(zone_bitmap)
      * that spills into the next. */
     unit_fresh_dir();
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    db->has_zfine = false;   /* the slots alone here (zone_fine tests the fine lists) */
     int n = 0, k_first = -1;
     for (int i = 0; i < 100; i++) ts[n++] = t0 + i * 1000;
     for (int i = 0; i < 20; i++) ts[n++] = i % 2 ? t0 + i * 333 : t0 - 5000 + i * 10;
@@ -544,7 +548,7 @@ TEST(zone_bitmap)
     uint64_t n_blocks;
     shoal_zone *zs;
     CHECK(mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn) == 0);
-    CHECK_RC(shoal_zone_compute(db, txn, &n_blocks, &zs, NULL), SHOAL_OK);
+    CHECK_RC(shoal_zone_compute(db, txn, &n_blocks, &zs, NULL, NULL), SHOAL_OK);
     mdb_txn_abort(txn);
     CHECK(n_blocks == 2);
     CHECK(zs[1].exact && zs[1].min == (int64_t)shoal_be64_get(want) && zs[1].max == (int64_t)shoal_be64_get(want + 8) &&
@@ -612,6 +616,7 @@ TEST(zone_bitmap)
      * multiple of 64), one more millisecond either way needs 2 ms slots. */
     unit_fresh_dir();
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    db->has_zfine = false;   /* the slots alone here (zone_fine tests the fine lists) */
     CHECK(t0 % 64 == 0);
     int64_t edge[] = {t0 + 63, t0, t0 + 64, t0 - 1};
     CHECK_RC(zone_append(db, "e1", edge, 2), SHOAL_OK);
@@ -622,6 +627,204 @@ TEST(zone_bitmap)
     zone_canon(edge, 4, want);
     CHECK(zone_get(db, 0, got) == 25 && memcmp(got, want, 25) == 0 && got[24] == 1);
     CHECK(n_problems(db, NULL) == 0);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
+/* The fine entry of a block whose records have the n times ts (in sequence order),
+ * worked out from its definition (zone.c's header): a record more than 2^16 ms before
+ * the latest of the records before it is late; with more than 256 late ones, none is
+ * (the flag 0x80); the other records' distinct t >> s (t's sign bit flipped) for the
+ * least s >= 10 with at most 256; then the late ones, their offsets and t >> 10. The
+ * granules go to g (m of them, at s) and the late times to late (n_late). */
+static int zfine_late_off[4096];   /* the late ones' offsets, from zfine_canon */
+
+static size_t zfine_canon(const int64_t *ts, int n, unsigned char *out, unsigned *s_out, uint64_t *g, size_t *m_out,
+                          int64_t *late, int *n_late)
+{
+    static int is_late[4096];
+    int64_t mx = INT64_MIN;
+    int nl = 0;
+    for (int i = 0; i < n; i++) {
+        is_late[i] = mx != INT64_MIN && ts[i] < mx - 65536;
+        nl += is_late[i];
+        if (ts[i] > mx) mx = ts[i];
+    }
+    int over = nl > 256;
+    if (over) {
+        for (int i = 0; i < n; i++) is_late[i] = 0;
+        nl = 0;
+    }
+    unsigned s = 10;
+    size_t m;
+    for (;; s++) {
+        m = 0;
+        for (int i = 0; i < n; i++) {
+            if (is_late[i]) continue;
+            uint64_t x = ((uint64_t)ts[i] ^ (1ULL << 63)) >> s;
+            size_t j = 0;
+            while (j < m && g[j] != x) j++;
+            if (j == m) g[m++] = x;
+        }
+        if (m <= 256) break;
+    }
+    for (size_t i = 1; i < m; i++)   /* insertion sort */
+        for (size_t j = i; j > 0 && g[j] < g[j - 1]; j--) {
+            uint64_t t = g[j];
+            g[j] = g[j - 1], g[j - 1] = t;
+        }
+    size_t o = 0;
+    out[o++] = (unsigned char)(s | (over ? 0x80 : 0));
+    o += shoal_varint_put(out + o, m);
+    for (size_t i = 0; i < m; i++) o += shoal_varint_put(out + o, i ? g[i] - g[i - 1] : g[0]);
+    o += shoal_varint_put(out + o, (uint64_t)nl);
+    int k = 0, prev_off = 0;
+    uint64_t prev_g = 0;
+    for (int i = 0; i < n; i++) {
+        if (!is_late[i]) continue;
+        uint64_t x = ((uint64_t)ts[i] ^ (1ULL << 63)) >> 10;
+        o += shoal_varint_put(out + o, k ? (uint64_t)(i - prev_off) : (uint64_t)i);
+        o += shoal_varint_put(out + o, k ? shoal_zigzag((int64_t)(x - prev_g)) : x);
+        prev_off = i, prev_g = x;
+        zfine_late_off[k] = i;
+        late[k++] = ts[i];
+    }
+    *n_late = k;
+    *s_out = s;
+    *m_out = m;
+    return o;
+}
+
+static size_t zfine_get(shoal_db *db, uint64_t b, unsigned char *out)
+{
+    MDB_txn *txn;
+    unsigned char kb[8];
+    shoal_be64_put(kb, b);
+    MDB_val k = {8, kb}, v = {0, NULL};
+    if (!db->has_zfine || mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) return 0;
+    if (mdb_get(txn, db->dbi_zfine, &k, &v) || v.mv_size > 8000) v.mv_size = 0;
+    if (v.mv_size) memcpy(out, v.mv_data, v.mv_size);
+    mdb_txn_abort(txn);
+    return v.mv_size;
+}
+
+TEST(zone_fine)
+{
+    /* One block of in-order events over four hours with 2% late ones, up to three days
+     * late (as `shoal gen` makes them), appended over several batches: its slots are
+     * hours wide, its fine list is what the definition gives after every batch, and a
+     * range skips the block exactly when no granule meets it, never over an event. */
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK(db->has_zfine);
+    const int64_t t0 = 1700000000000LL;
+    static int64_t ts[4096], late[4096];
+    static unsigned char got[8000], want[8000];
+    static uint64_t g[4096];
+    unsigned s = 0;
+    size_t m = 0;
+    int n_late = 0;
+    uint32_t rnd = 12345;
+    for (int i = 0; i < 4096; i++) {
+        rnd = rnd * 1103515245u + 12345u;
+        ts[i] = t0 + (int64_t)i * 3500;   /* 4 hours */
+        if ((rnd >> 16) % 50 == 0) ts[i] -= (int64_t)(rnd % 259200u) * 1000;
+    }
+    const int at[] = {1, 700, 2000, 2001, 4096};
+    for (int step = 0, from = 0; step < 5; from = at[step++]) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "f%d", step);
+        CHECK_RC(zone_append(db, tag, ts + from, at[step] - from), SHOAL_OK);
+        size_t n = zfine_canon(ts, at[step], want, &s, g, &m, late, &n_late);
+        CHECK(zfine_get(db, 0, got) == n && memcmp(got, want, n) == 0);
+        CHECK(n_problems(db, NULL) == 0);
+    }
+    CHECK(s > 10);          /* coarsened: more than 256 granules of 2^10 ms */
+    CHECK(n_late > 40);     /* its late events apart */
+    unsigned char zb[32];
+    CHECK(zone_get(db, 0, zb) == 25 && zb[24] >= 22);   /* slots of 2^22 ms and more: over an hour */
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    int n_fine = 0, n_picked = 0;
+    for (int64_t lo = t0 - 3 * 86400000LL; lo < t0 + 5 * 3600000LL; lo += 3333331) {
+        for (int64_t w = 1; w < 30000000; w *= 7) {
+            uint64_t a = ((uint64_t)lo ^ (1ULL << 63)) >> s, b = ((uint64_t)(lo + w - 1) ^ (1ULL << 63)) >> s;
+            int meets = 0, inside = 0;
+            int core = 0, want_picks[4096], n_want = 0;
+            for (size_t j = 0; j < m; j++) core |= g[j] >= a && g[j] <= b;
+            meets = core;
+            for (int j = 0; j < n_late; j++)
+                if ((((uint64_t)late[j] ^ (1ULL << 63)) >> 10) >= (((uint64_t)lo ^ (1ULL << 63)) >> 10) &&
+                    (((uint64_t)late[j] ^ (1ULL << 63)) >> 10) <= (((uint64_t)(lo + w - 1) ^ (1ULL << 63)) >> 10))
+                    meets = 1, want_picks[n_want++] = zfine_late_off[j];
+            for (int i = 0; i < 4096; i++) inside |= ts[i] >= lo && ts[i] < lo + w;
+            /* and the slots (zone_bitmap) */
+            int64_t zmin = (int64_t)shoal_be64_get(zb), zmax = (int64_t)shoal_be64_get(zb + 8);
+            int64_t ca = lo > zmin ? lo : zmin, cb = lo + w - 1 < zmax ? lo + w - 1 : zmax;
+            uint64_t bits = shoal_be64_get(zb + 16);
+            int occupied = 0;
+            for (int64_t t = ca; t <= cb && !occupied; t += (int64_t)1 << zb[24]) occupied = bits >> zone_slot(t, zmin, zb[24]) & 1;
+            if (ca <= cb) occupied |= bits >> zone_slot(cb, zmin, zb[24]) & 1;
+            uint64_t next;
+            CHECK_RC(skip1(r, 1, lo, lo + w, &next), SHOAL_OK);
+            CHECK(next == (meets && occupied ? 1 : 4097));
+            CHECK(!inside || next == 1);
+            n_fine += occupied && !meets;
+            /* A scan that reads single records gets the late events alone when the
+             * in-order ones miss the range. */
+            uint16_t picks[SHOAL_ZONE_PICKS];
+            int np = -1;
+            int64_t range[2] = {lo, lo + w};
+            CHECK_RC(shoal_zone_skip_picks(r, 1, range, 1, &next, picks, &np, NULL), SHOAL_OK);
+            CHECK(next == (meets && occupied ? 1 : 4097));
+            CHECK(np == (occupied && !core ? n_want : 0));
+            for (int j = 0; j < np && j < n_want; j++) CHECK(picks[j] == want_picks[j]);
+            n_picked += np > 0;
+        }
+    }
+    CHECK(n_fine > 100);   /* skipped although the range lies inside the block's span */
+    CHECK(n_picked > 10);  /* ranges met by late events alone */
+    shoal_reader_close(r);
+    /* Damage, found by check: the last granule moved. */
+    size_t n = zfine_get(db, 0, got);
+    CHECK(n > 0);
+    MDB_txn *txn;
+    {
+        unsigned char bad[8000];
+        memcpy(bad, got, n);
+        bad[n - 1] ^= 1;
+        unsigned char kb[8];
+        shoal_be64_put(kb, 0);
+        MDB_val k = {8, kb}, v = {n, bad};
+        CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+        CHECK(mdb_put(txn, db->dbi_zfine, &k, &v, 0) == 0);
+        CHECK(mdb_txn_commit(txn) == 0);
+        CHECK(n_problems(db, "fine list") == 1);
+    }
+    /* A rebuild puts it right; so does a writable open of a database without the lists
+     * (an older one), which then says format 4, so that a shoal of format 3, which would
+     * leave the lists behind its appends, refuses it. */
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK_RC(shoal_zone_rebuild(db, txn, NULL), SHOAL_OK);
+    CHECK(mdb_txn_commit(txn) == 0);
+    CHECK(zfine_get(db, 0, got) == n && n_problems(db, NULL) == 0);
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK(mdb_drop(txn, db->dbi_zfine, 1) == 0);   /* the table itself */
+    CHECK(shoal_meta_put(db, txn, "format", "3", 1, NULL) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+    shoal_db_close(db);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_RDONLY, 0, &db, NULL), SHOAL_OK);
+    CHECK(zfine_get(db, 0, got) == 0 && n_problems(db, NULL) == 0);   /* read-only: left as it is */
+    shoal_db_close(db);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK(zfine_get(db, 0, got) == n && n_problems(db, NULL) == 0);
+    {
+        MDB_val v;
+        CHECK(mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn) == 0);
+        CHECK(shoal_meta_get(db, txn, "format", &v) == 0 && v.mv_size == 1 && ((char *)v.mv_data)[0] == '4');
+        mdb_txn_abort(txn);
+    }
     shoal_db_close(db);
     unit_rm_dir();
 }
@@ -821,6 +1024,7 @@ int main(void)
     RUN(ingest_rejects_not_input);
     RUN(zone_map);
     RUN(zone_bitmap);
+    RUN(zone_fine);
     RUN(map_grows);
     RUN(check_detects_damage);
     RUN(format_version);
