@@ -427,7 +427,7 @@ int shoal_log_last_seq(shoal_db *db, MDB_txn *txn, uint64_t *out, shoal_err *err
  * query layer) maintains the view from it. Each kind is one file, view_<kind>.c, with
  * one shoal_view_kind table, like Redis's t_*.c. */
 enum { SHOAL_VIEW_COUNTERS = 1, SHOAL_VIEW_SCORE = 2, SHOAL_VIEW_FIRSTLAST = 3, SHOAL_VIEW_RETENTION = 4,
-       SHOAL_VIEW_ACTIVITY = 5, SHOAL_VIEW_NKINDS = 6 };
+       SHOAL_VIEW_ACTIVITY = 5, SHOAL_VIEW_EXPERIMENT = 6, SHOAL_VIEW_NKINDS = 7 };
 
 /* At most this many series per view: a record's matches are one 64-bit mask. */
 #define SHOAL_VIEW_MAX_SERIES 64
@@ -457,6 +457,7 @@ typedef struct shoal_viewdef {
      * any, so a definition without them is byte for byte what format 1 always wrote. */
     uint32_t n_params;
     int64_t params[SHOAL_VIEW_MAX_PARAMS];
+    shoal_str blob;       /* kind-specific bytes (experiment: view_experiment.c), len 0 when none */
 } shoal_viewdef;
 
 /* The predicate program of a series filter: postfix over a stack of values, with SQL's
@@ -635,6 +636,7 @@ extern const shoal_view_kind shoal_view_score;
 extern const shoal_view_kind shoal_view_firstlast;
 extern const shoal_view_kind shoal_view_retention;
 extern const shoal_view_kind shoal_view_activity;
+extern const shoal_view_kind shoal_view_experiment;
 
 /* A live view: definition, resolved ids, the kind's state. */
 struct shoal_view {
@@ -671,6 +673,60 @@ struct shoal_view {
 /* The value of series s's summed property in ev, when it has a numeric one. Returns 1
  * with the value (is_num: not integral), 2 when it holds text, else 0. */
 int shoal_view_sum_value(shoal_view *v, uint32_t s, const shoal_ievent *ev, int64_t *i, double *d, int *is_num);
+
+/* ---------------------------------------------------------------- experiments */
+
+/* An experiment's view (view_experiment.c). Its series: 0 the exposures, 1..arms the
+ * exposures naming each declared arm, arms + 1 those naming any arm, then the events
+ * its accumulators read. Its params (shoal_expview_params_encode) say the salt, the
+ * weights, and per accumulator its series, window relative to the unit's first
+ * exposure and transform; the pairs whose cross products the arms keep. */
+#define SHOAL_EXP_MAX_ARMS 16
+#define SHOAL_EXP_MAX_ACC 46
+#define SHOAL_EXP_MAX_PAIRS 64
+/* The view is exact for exposures at most this far behind the latest event. */
+#define SHOAL_EXP_LATE_MS (30 * 86400000LL)
+
+typedef struct shoal_expacc {
+    uint32_t series;      /* the series whose events it counts or sums (its sum_prop) */
+    int64_t lo, hi;       /* the window [anchor + lo, anchor + hi) */
+    int conv;             /* a 0/1 conversion: value > thr */
+    int64_t thr;
+} shoal_expacc;
+
+typedef struct shoal_expparams {
+    shoal_str salt;
+    uint32_t n_arms;
+    uint32_t weight[SHOAL_EXP_MAX_ARMS];
+    uint32_t n_acc;
+    shoal_expacc acc[SHOAL_EXP_MAX_ACC];
+    uint32_t n_pairs;
+    uint8_t pair[SHOAL_EXP_MAX_PAIRS][2];   /* accumulators k < l: Σ x_k·x_l per arm */
+    int64_t late_ms;
+} shoal_expparams;
+
+int shoal_expview_params_encode(const shoal_expparams *p, shoal_arena *a, shoal_str *out, shoal_err *err);
+int shoal_expview_params_decode(shoal_str in, shoal_expparams *p);
+
+/* The per-arm sufficient statistics an experiment's view keeps, in a reader's
+ * snapshot: per arm its units, per accumulator Σx and Σx² (sx[arm·n_acc + k]), per
+ * pair Σx_k·x_l (sxy[arm·n_pairs + j]), exact; the units exposed, in two arms, in an
+ * undeclared arm, assigned by the hash, with text in a summed window, and those
+ * whose first exposure came too late for the view to be exact. */
+typedef struct shoal_expview_stats {
+    uint32_t n_arms, n_acc, n_pairs;
+    int64_t n[SHOAL_EXP_MAX_ARMS];
+    shoal_xsum *sx, *sxx, *sxy;
+    int64_t exposed, two_arms, unknown_arm, by_hash, text, inexact;
+    uint64_t seq;          /* the log sequence it reflects */
+    int64_t max_ts;        /* the latest event time it has seen (INT64_MIN: none) */
+} shoal_expview_stats;
+int shoal_view_experiment_read(shoal_reader *r, const char *name, shoal_arena *a, shoal_expview_stats *out,
+                               shoal_err *err);
+/* The hash assignment of query/experiment.c: XXH3_64bits(salt ‖ 0x00 ‖ member) mod the
+ * weights' sum into the arms' cumulative weights. */
+uint64_t shoal_exp_hash(const char *salt, size_t salt_len, const char *member, size_t member_len);
+int shoal_exp_arm_of_hash(const uint32_t *weight, uint32_t n_arms, uint64_t h);
 
 /* Counters table keys: [series u8][day BE u32, sign flipped]. */
 #define SHOAL_COUNTERS_KEY 5

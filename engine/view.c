@@ -28,7 +28,7 @@ typedef struct shoal_views {
 
 static const shoal_view_kind *const kinds[SHOAL_VIEW_NKINDS] = {NULL, &shoal_view_counters, &shoal_view_score,
                                                                 &shoal_view_firstlast, &shoal_view_retention,
-                                                                &shoal_view_activity};
+                                                                &shoal_view_activity, &shoal_view_experiment};
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -81,11 +81,12 @@ static void w_f64(wbuf *w, double d)
 
 /* Definition format 1: version, kind, name, text, tz, half_life (zigzag), n_series,
  * then per series: n_types, type names, filter, sum_prop, weight (8 bytes); then, only
- * when the kind has parameters, n_params and each (zigzag). */
+ * when the kind has parameters, n_params and each (zigzag). Format 2 (a kind with a
+ * blob: experiments) always has n_params and the params, then the blob. */
 int shoal_viewdef_encode(const shoal_viewdef *def, shoal_arena *a, shoal_str *out, shoal_err *err)
 {
     wbuf w = {a, NULL, 0, 0, 0};
-    unsigned char hdr[2] = {1, (unsigned char)def->kind};
+    unsigned char hdr[2] = {def->blob.len ? 2 : 1, (unsigned char)def->kind};
     w_bytes(&w, hdr, 2);
     w_str(&w, def->name);
     w_str(&w, def->text);
@@ -100,10 +101,11 @@ int shoal_viewdef_encode(const shoal_viewdef *def, shoal_arena *a, shoal_str *ou
         w_str(&w, s->sum_prop);
         w_f64(&w, s->weight);
     }
-    if (def->n_params) {
+    if (def->n_params || def->blob.len) {
         w_varint(&w, def->n_params);
         for (uint32_t i = 0; i < def->n_params && i < SHOAL_VIEW_MAX_PARAMS; i++) w_varint(&w, shoal_zigzag(def->params[i]));
     }
+    if (def->blob.len) w_str(&w, def->blob);
     if (w.oom) return nomem(err);
     out->ptr = (const char *)w.p;
     out->len = (uint32_t)w.n;
@@ -142,7 +144,8 @@ int shoal_viewdef_decode(const void *buf, size_t n, shoal_arena *a, shoal_viewde
 {
     rbuf r = {buf, (const unsigned char *)buf + n, 0};
     memset(out, 0, sizeof *out);
-    if (n < 2 || r.p[0] != 1 || r.p[1] == 0 || r.p[1] >= SHOAL_VIEW_NKINDS) goto bad;
+    if (n < 2 || (r.p[0] != 1 && r.p[0] != 2) || r.p[1] == 0 || r.p[1] >= SHOAL_VIEW_NKINDS) goto bad;
+    int version = r.p[0];
     out->kind = r.p[1];
     r.p += 2;
     out->name = r_str(&r);
@@ -174,6 +177,7 @@ int shoal_viewdef_decode(const void *buf, size_t n, shoal_arena *a, shoal_viewde
         out->n_params = (uint32_t)np;
         for (uint32_t i = 0; i < out->n_params; i++) out->params[i] = shoal_unzigzag(r_varint(&r));
     }
+    if (version == 2) out->blob = r_str(&r);
     if (r.bad) goto bad;
     return SHOAL_OK;
 bad:
@@ -1030,7 +1034,12 @@ static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, sho
 int shoal_view_create(shoal_db *db, const shoal_viewdef *def, shoal_err *err)
 {
     if (db->flags & SHOAL_OPEN_RDONLY) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
-    if (!name_ok(def->name))
+    /* an experiment's view is "experiment:<its name>": a name no statement can give, so
+     * it stays beside the experiment's definition, which holds the name */
+    shoal_str nm = def->name;
+    if (def->kind == SHOAL_VIEW_EXPERIMENT && nm.len > 11 && !memcmp(nm.ptr, "experiment:", 11))
+        nm.ptr += 11, nm.len -= 11;
+    if (!name_ok(nm))
         return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "invalid view name (letters, digits and _, at most 64)");
     return install(db, def, 0, err);
 }
@@ -1071,7 +1080,13 @@ int shoal_view_rebuild(shoal_db *db, const char *name, uint64_t *n_views, shoal_
     }
     int found = 0;
     for (int i = 0; !rc && i < c.n; i++) {
-        if (name && (strlen(name) != c.d[i].name.len || memcmp(name, c.d[i].name.ptr, c.d[i].name.len))) continue;
+        /* an experiment's view answers to the experiment's name too */
+        shoal_str vn = c.d[i].name;
+        if (name && c.d[i].kind == SHOAL_VIEW_EXPERIMENT && strlen(name) + 11 == vn.len && !memcmp(vn.ptr, "experiment:", 11))
+            vn.ptr += 11, vn.len -= 11;
+        if (name && (strlen(name) != vn.len || memcmp(name, vn.ptr, vn.len)) &&
+            (strlen(name) != c.d[i].name.len || memcmp(name, c.d[i].name.ptr, c.d[i].name.len)))
+            continue;
         found = 1;
         if (!(rc = install(db, &c.d[i], 1, err))) (*n_views)++;
     }
@@ -1085,7 +1100,7 @@ int shoal_view_drop(shoal_db *db, const char *name, shoal_err *err)
     if (db->flags & SHOAL_OPEN_RDONLY) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
     char mk[128], dbname[80];
     size_t n = strlen(name);
-    if (meta_key(name, n, mk, sizeof mk) || n > 64) return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "no view named \"%s\"", name);
+    if (meta_key(name, n, mk, sizeof mk) || n > 64 + 11) return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "no view named \"%s\"", name);
     snprintf(dbname, sizeof dbname, "v.%s", name);
     for (;;) {
         MDB_txn *txn;
@@ -1190,7 +1205,7 @@ int shoal_view_info(shoal_reader *r, shoal_arena *a, const char *name, shoal_vie
 {
     char mk[128];
     size_t n = strlen(name);
-    if (n > 64 || meta_key(name, n, mk, sizeof mk)) return SHOAL_ENOTFOUND;
+    if (n > 64 + 11 || meta_key(name, n, mk, sizeof mk)) return SHOAL_ENOTFOUND;
     MDB_val v;
     int rc = shoal_meta_get(r->db, r->txn, mk, &v);
     if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;

@@ -29,6 +29,7 @@
 #define XXH_STATIC_LINKING_ONLY   /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
+#include "expview.h"
 #include "rowsrc.h"
 #include "stats.h"
 
@@ -87,6 +88,7 @@ typedef struct expstate {
     expcluster *cl;
     double *cl_sums;
     int err;
+    shoal_expview_use view;  /* the experiment's view, when it answers (expview.c) */
 } expstate;
 
 /* One unit's values: the one way metric values reach the per-arm sums. arm is the
@@ -551,6 +553,7 @@ int shoal_experiment_plan(exec *x, const shoal_stmt *st, plan *p)
     x->src = saved_src;
     x->err = saved_err;
     if (rc) return shoal_err_set(x->err, rc, st->from_arg_off, st->from_arg_len, "experiment \"%s\": %s", st->from_arg, quiet.msg);
+    if ((rc = shoal_expview_plan(x, st->from_arg, text, s->d.n_arms, s->d.n_metrics, s->inner, &s->view))) return rc;
     s->seq = p->max_seq;
     static const int rt[N_COLS] = {
         [C_METRIC] = V_STR, [C_ROLE] = V_STR, [C_ARM] = V_STR, [C_UNITS] = V_INT, [C_MEMBERS] = V_INT, [C_MEAN] = V_NUM,
@@ -857,8 +860,14 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
             s->cl[g].den = s->cl[g].num + d->n_metrics;
         }
     }
-    if ((rc = shoal_rowsrc_run_inner(x, s->inner, member_row, s))) goto fail;
-    if (d->unit_group && (rc = unit_clusters_done(x, s))) goto fail;
+    if (s->view.covers) {
+        /* the view's sums (a view is kept only for member units, count and sum metrics) */
+        shoal_expview_moments(&s->view, &s->mo[0][0], MAX_ARMS, s->units, &s->two_arms, &s->unknown_arm, &s->by_hash);
+        for (int i = 0; i < d->n_arms; i++) s->members[i] = s->units[i];
+    } else if ((rc = shoal_rowsrc_run_inner(x, s->inner, member_row, s))) {
+        goto fail;
+    }
+    if (!s->view.covers && d->unit_group && (rc = unit_clusters_done(x, s))) goto fail;
 
     double srm_chi2 = NAN, srm_p = NAN;
     double total = 0;
@@ -1007,6 +1016,16 @@ int shoal_experiment_explain(exec *x, const plan *p, char ***lines, int *n_lines
     const expdef *d = &s->d;
     char **il = NULL, **gl = NULL;   /* shoal_plan_explain fills them */
     int n_il = 0, n_gl = 0, rc;
+    if (s->view.covers) {
+        char **l = shoal_arena_alloc(x->a, sizeof(char *));
+        char buf[600];
+        snprintf(buf, sizeof buf, "experiment %s: per arm and metric the sums kept by its view experiment:%s (sequence %" PRIu64
+                 "; no log read), then against %s (stats.c)", d->name, d->name, s->view.st.seq, d->arm[0]);
+        if (!l || !(l[0] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
+        *lines = l;
+        *n_lines = 1;
+        return 0;
+    }
     if ((rc = shoal_plan_explain(x, NULL, s->inner, &il, &n_il))) return rc;
     if (s->groups && (rc = shoal_plan_explain(x, NULL, s->groups, &gl, &n_gl))) return rc;
     char **l = shoal_arena_alloc(x->a, sizeof(char *) * (size_t)(*n_lines + n_il + n_gl + 2));
@@ -1014,8 +1033,8 @@ int shoal_experiment_explain(exec *x, const plan *p, char ***lines, int *n_lines
     if (*n_lines) memcpy(l, *lines, sizeof(char *) * (size_t)*n_lines);
     int n = *n_lines;
     char buf[600];
-    snprintf(buf, sizeof buf, "experiment %s: each exposed member's arm and metrics from one SELECT over members, then per arm "
-             "and metric against %s (stats.c: %s%s, %s over the arms):", d->name, d->arm[0],
+    snprintf(buf, sizeof buf, "experiment %s: not from its view (%.240s): each exposed member's arm and metrics from one SELECT "
+             "over members, then per arm and metric against %s (stats.c: %s%s, %s over the arms):", d->name, s->view.why, d->arm[0],
              d->unit_group ? "group units, cluster-robust delta method" : "welch t, ratios by the delta method",
              d->covariate ? ", cuped" : "", d->correction == SHOAL_STATS_BH ? "benjamini-hochberg" : "holm");
     if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);

@@ -476,6 +476,9 @@ int shoal_views_plan(exec *x, plan *p);
 int shoal_views_series(exec *x, const shoal_node *call, shoal_vseries *s, char *why, size_t n_why);
 /* 1 when name is a score view (its info in out, strings in x->a), 0 when not, or < 0. */
 int shoal_views_score(exec *x, const char *name, shoal_viewinfo *out);
+/* The series of a views' counters a per-member aggregate call reads (count(T, … [WHERE
+ * f]), sum(T.p) …): an error at the node when a view cannot keep it. */
+int shoal_views_series_of(exec *x, const shoal_node *n, shoal_vseries *s);
 
 /* exec.c: runs a planned SELECT, sending rows to f. */
 int shoal_exec_select(exec *x, plan *p, shoal_fmt *f);

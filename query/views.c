@@ -19,6 +19,7 @@
 #include "caltime.h"
 #include "plan.h"
 #include "rowsrc.h"
+#include "expview.h"
 
 static int sem(exec *x, int off, int len, const char *msg)
 {
@@ -230,6 +231,12 @@ static int series_of(exec *x, const shoal_node *n, shoal_vseries *s, int *fn)
     return 0;
 }
 
+int shoal_views_series_of(exec *x, const shoal_node *n, shoal_vseries *s)
+{
+    int fn;
+    return series_of(x, n, s, &fn);
+}
+
 int shoal_views_series(exec *x, const shoal_node *call, shoal_vseries *s, char *why, size_t n_why)
 {
     shoal_node c = *call;
@@ -335,14 +342,14 @@ static const char *kind_word(int kind)
 {
     return kind == SHOAL_VIEW_SCORE ? "score" : kind == SHOAL_VIEW_FIRSTLAST ? "firstlast"
            : kind == SHOAL_VIEW_RETENTION ? "retention" : kind == SHOAL_VIEW_ACTIVITY ? "activity"
-           : kind ? "counters" : "broken";
+           : kind == SHOAL_VIEW_EXPERIMENT ? "experiment" : kind ? "counters" : "broken";
 }
 
 static const char *view_phrase(int kind)
 {
     return kind == SHOAL_VIEW_SCORE ? "a score view" : kind == SHOAL_VIEW_FIRSTLAST ? "a first/last view"
            : kind == SHOAL_VIEW_RETENTION ? "a retention" : kind == SHOAL_VIEW_ACTIVITY ? "an activity"
-           : "a counters view";
+           : kind == SHOAL_VIEW_EXPERIMENT ? "an experiment's view" : "a counters view";
 }
 
 /* w1*type1 + w2*type2 + …: a weight times a type (either order), or a type alone. */
@@ -522,7 +529,8 @@ static int replace_def(exec *x, const shoal_stmt *st, const char *kind, int (*cr
     if (same_text(is_view ? vi.def.text : nd.text, text) &&
         (!is_view || (vi.def.tz.len == strlen(tz) && !memcmp(vi.def.tz.ptr, tz, vi.def.tz.len)))) {
         snprintf(x->tag, sizeof x->tag, "CREATE %s %s (unchanged)", def_word(kind), st->vname);
-        return 0;
+        /* an experiment kept by an older shoal gets its view */
+        return strcmp(kind, "experiment") ? 0 : shoal_expview_ensure(x, st);
     }
     shoal_err e;
     shoal_err_clear(&e);
@@ -646,11 +654,14 @@ static int create_activity(exec *x, const shoal_stmt *st)
     return rc ? rc : create_kept(x, st, "activity", shoal_activity_viewdef);
 }
 
-/* CREATE EXPERIMENT: checked by experiment.c, kept as its text. */
+/* CREATE EXPERIMENT: checked by experiment.c, kept as its text, and its view made
+ * (expview.c); when the view cannot be made, the definition goes too. */
 static int create_experiment(exec *x, const shoal_stmt *st)
 {
     int rc = shoal_experiment_create(x, st);
-    return rc ? rc : define(x, st, "experiment");
+    if (!rc) rc = define(x, st, "experiment");
+    if (!rc && (rc = shoal_expview_install(x, st))) shoal_view_undefine(x->db, st->vname, NULL);
+    return rc;
 }
 
 static int discard_row(exec *x, const qval *cols, int n, void *ctx)
@@ -858,6 +869,7 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
                                  st->vname, whats[dk],
                                  want > 0 ? view_phrase(want) : whats[-want]);
         if ((rc = shoal_view_undefine(x->db, st->vname, &e))) return shoal_err_set(x->err, rc, -1, -1, "%s", e.msg);
+        if (!strcmp(kind, "experiment") && (rc = shoal_expview_drop(x, st->vname))) return rc;
         snprintf(x->tag, sizeof x->tag, "DROP %s %s", word, st->vname);
         return 0;
     }
@@ -874,6 +886,18 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
 
 /* ---------------------------------------------------------------- SHOW VIEWS */
 
+/* The experiment (index in d) whose view v is ("experiment:<name>"), or -1. */
+static int view_of_def(const shoal_viewinfo *v, const shoal_namedef *d, int n_d)
+{
+    shoal_str nm = v->def.name;
+    if (nm.len <= 11 || memcmp(nm.ptr, "experiment:", 11)) return -1;
+    for (int i = 0; i < n_d; i++)
+        if (d[i].name.len == nm.len - 11 && !memcmp(d[i].name.ptr, nm.ptr + 11, d[i].name.len) && d[i].kind.len == 10 &&
+            !memcmp(d[i].kind.ptr, "experiment", 10))
+            return i;
+    return -1;
+}
+
 int shoal_views_show(exec *x, shoal_fmt *f)
 {
     shoal_viewinfo *v;
@@ -883,8 +907,13 @@ int shoal_views_show(exec *x, shoal_fmt *f)
     if (shoal_fmt_begin(f, names, 7)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
     uint64_t last = shoal_reader_last_seq(x->r);
     uint32_t members = shoal_dict_count(x->r, SHOAL_NS_MEMBER);
+    shoal_namedef *d;
+    int n_d;
+    if ((rc = shoal_view_defs(x->r, x->a, &d, &n_d, x->err))) return rc;
     for (int i = 0; i < n; i++) {
         char bytes[32], seq[32], behind[32], per[32];
+        /* an experiment's view is listed on its experiment's line (below) */
+        if (v[i].def.kind == SHOAL_VIEW_EXPERIMENT && view_of_def(&v[i], d, n_d) >= 0) continue;
         snprintf(bytes, sizeof bytes, "%" PRIu64, v[i].bytes);
         snprintf(per, sizeof per, "%.1f", members ? (double)v[i].bytes / members : 0.0);
         snprintf(seq, sizeof seq, "%" PRIu64, v[i].seq);
@@ -897,13 +926,22 @@ int shoal_views_show(exec *x, shoal_fmt *f)
     }
     /* Layers keep no state (no bytes), and read the views and the log at the snapshot:
      * they reflect the whole log. */
-    shoal_namedef *d;
-    if ((rc = shoal_view_defs(x->r, x->a, &d, &n, x->err))) return rc;
     char seq[32];
     snprintf(seq, sizeof seq, "%" PRIu64, last);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n_d; i++) {
+        /* an experiment with its view: the view's size, sequence and lag */
+        char bytes[32] = "0", per[32] = "0.0", vseq[32], behind[32] = "0";
+        snprintf(vseq, sizeof vseq, "%s", seq);
+        for (int j = 0; j < n; j++)
+            if (v[j].def.kind == SHOAL_VIEW_EXPERIMENT && view_of_def(&v[j], d, n_d) == i) {
+                snprintf(bytes, sizeof bytes, "%" PRIu64, v[j].bytes);
+                snprintf(per, sizeof per, "%.1f", members ? (double)v[j].bytes / members : 0.0);
+                snprintf(vseq, sizeof vseq, "%" PRIu64, v[j].seq);
+                snprintf(behind, sizeof behind, "%" PRIu64, last - v[j].seq);
+            }
         cell c[7] = {{d[i].name.ptr, d[i].name.len, 3}, {d[i].kind.ptr, d[i].kind.len, 3},
-                     {d[i].text.ptr, d[i].text.len, 3}, {"0", 1, 2}, {"0.0", 3, 2}, {seq, strlen(seq), 2}, {"0", 1, 2}};
+                     {d[i].text.ptr, d[i].text.len, 3}, {bytes, strlen(bytes), 2}, {per, strlen(per), 2},
+                     {vseq, strlen(vseq), 2}, {behind, strlen(behind), 2}};
         if (shoal_fmt_row(f, c)) return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot write the output");
     }
     return 0;

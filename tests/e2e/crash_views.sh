@@ -36,6 +36,29 @@ for round in 1 2 3 4; do
     check_grep "round $round: check passes after finishing" "^ok$" "$out"
 done
 
+# An experiment's view (its units' buffers, late exposures, per-arm sums): kill -9
+# during ingest, after the experiment was created over the log's first part (its types
+# must exist), leaves it equal to a rebuild.
+head -n $((N / 2)) "$T/ev.ndjson" > "$T/first.ndjson"
+for round in 5 6; do
+    db="$T/db$round"
+    "$SHOAL" --db "$db" ingest -q --nosync "$T/first.ndjson"
+    check "round $round: experiment created" "$SHOAL" --db "$db" query "CREATE EXPERIMENT welcome_ritual ARMS (control 50, ritual 50)
+      METRICS (posts = count(post) WITHIN 7 DAYS, spoke = count(post, comment, reply) WITHIN 7 DAYS > 0, words = sum(post.words) WITHIN 3 DAYS)
+      EXPOSURE exposure"
+    "$SHOAL" --db "$db" ingest -q --batch 1000 --nosync "$T/ev.ndjson" > /dev/null 2>&1 &
+    pid=$!
+    sleep "0.$((RANDOM % 5))$((RANDOM % 10))"
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    out=$("$SHOAL" --db "$db" check 2>&1)
+    check_grep "round $round: the experiment's view == rebuild after kill -9" "1 views" "$out"
+    check_grep "round $round: no problem found" "^ok$" "$out"
+    "$SHOAL" --db "$db" ingest -q --nosync "$T/ev.ndjson"
+    out=$("$SHOAL" --db "$db" check 2>&1)
+    check_grep "round $round: check passes after finishing" "^ok$" "$out"
+done
+
 # A kill during CREATE's back-fill (a separate process ingests meanwhile) leaves either
 # no view or a whole one.
 db="$T/dbc"

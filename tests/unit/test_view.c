@@ -389,7 +389,7 @@ TEST(definitions_roundtrip)
     shoal_arena *a = shoal_arena_new();
     shoal_str types2[2] = {S("post"), S("reply")};
     shoal_vseries s[2] = {{2, types2, S("poriginal"), S(""), 0}, {1, types2, S(""), S("words"), 2.5}};
-    shoal_viewdef d = {SHOAL_VIEW_COUNTERS, S("v1"), S("CREATE …"), S("UTC"), 0, 2, s, 0, {0}}, back;
+    shoal_viewdef d = {SHOAL_VIEW_COUNTERS, S("v1"), S("CREATE …"), S("UTC"), 0, 2, s, 0, {0}, {NULL, 0}}, back;
     shoal_str enc;
     CHECK_RC(shoal_viewdef_encode(&d, a, &enc, NULL), SHOAL_OK);
     CHECK_RC(shoal_viewdef_decode(enc.ptr, enc.len, a, &back, NULL), SHOAL_OK);

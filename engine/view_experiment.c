@@ -1,0 +1,898 @@
+/* view_experiment.c — the experiment kind: per unit (member) its first exposure, the
+ * arms its exposures name, and per accumulator (a metric, later a covariate or a
+ * ratio's parts) its value over a window relative to that first exposure; per arm the
+ * sufficient statistics over the units it holds (n, Σx, Σx², Σx_k·x_l for declared
+ * pairs), exact (xsum.c), so that EVALUATE EXPERIMENT reads one record.
+ *
+ * Series (view.c classifies): 0 the exposures (TYPE WHERE experiment = 'name' AND …),
+ * 1..K those naming declared arm i (… AND arm = 'a_i'), K + 1 those naming any arm
+ * (… AND arm IS NOT NULL), then the series the accumulators read (count: every event;
+ * with a summed property: its value). A unit's arm is the one its exposures name;
+ * none: the hash (shoal_exp_arm_of_hash, as query/experiment.c); two: counted apart;
+ * an undeclared one: counted apart.
+ *
+ * Late events. A unit's first exposure only moves earlier, and then its windows move:
+ * events before the old anchor may fall in, events at the old window's end fall out.
+ * So each unit keeps the events that can still matter, its *buffer*: those inside its
+ * windows, and every member's events from the horizon on (the latest event time less
+ * late_ms, less the earliest window start): a first exposure that comes at most
+ * late_ms behind the latest event finds every event of its windows there. The unit's
+ * values are recomputed from its buffer whenever it changes, its old contribution to
+ * its arm retracted and the new one added (exact sums: retraction is exact). An
+ * exposure later than that is counted in `inexact` and the view answers nothing until
+ * rebuilt from a log where it is not late (reads fall back to the log). The buffer is
+ * pruned each time the latest event time enters a new period of 7 UTC days, a point
+ * that depends only on the log's order, so a hot view and a rebuild hold the same bytes.
+ *
+ * Table: [0x01][member BE u32] → a unit: flags u8 (1 exposed, 2 undeclared arm, 4
+ * inexact, 8 text in a summed window, 16 arm by hash), [anchor zigzag varint, named
+ * arms varint, contribution u8 (0 none, 1 two arms, 2 undeclared arm, 3 + arm), per
+ * accumulator when in an arm its value: varint zigzag(v) << 1 for an integer below
+ * 2^53, else 1 and 8 bytes], events: count varint, then per event varint (series << 2
+ * | tag: 0 none, 1 int, 2 double, 3 text), zigzag delta of its time (from the one
+ * before, the first from 0), the value. [0x02] → the statistics: n_arms, n_acc,
+ * n_pairs, exposed, two_arms, unknown_arm, by_hash, text, inexact (varints), then per
+ * arm n and Σx, Σx² per accumulator and Σxy per pair (shoal_xsum_put).
+ */
+#include "shoal_int.h"
+#include "caltime.h"
+
+#include <math.h>
+#include <stdio.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+enum { TAG_NONE = 0, TAG_INT = 1, TAG_NUM = 2, TAG_TEXT = 3 };
+enum { F_EXPOSED = 1, F_UNKNOWN = 2, F_INEXACT = 4, F_TEXT = 8, F_HASH = 16 };
+enum { C_NONE = 0, C_TWO = 1, C_UNKNOWN = 2, C_ARM = 3 };
+#define KEY_UNIT 0x01
+#define KEY_STATS 0x02
+
+static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
+
+/* ---------------------------------------------------------------- assignment */
+
+uint64_t shoal_exp_hash(const char *salt, size_t salt_len, const char *member, size_t member_len)
+{
+    XXH3_state_t st;
+    XXH3_64bits_reset(&st);
+    XXH3_64bits_update(&st, salt, salt_len);
+    XXH3_64bits_update(&st, "", 1);
+    XXH3_64bits_update(&st, member, member_len);
+    return XXH3_64bits_digest(&st);
+}
+
+int shoal_exp_arm_of_hash(const uint32_t *weight, uint32_t n_arms, uint64_t h)
+{
+    uint64_t total = 0, acc = 0;
+    for (uint32_t i = 0; i < n_arms; i++) total += weight[i];
+    if (!total) return 0;
+    uint64_t r = h % total;
+    for (uint32_t i = 0; i < n_arms; i++) {
+        acc += weight[i];
+        if (r < acc) return (int)i;
+    }
+    return (int)n_arms - 1;
+}
+
+/* ---------------------------------------------------------------- params */
+
+typedef struct obuf {
+    unsigned char *p;
+    size_t n, cap;
+    int oom;
+} obuf;
+
+static void o_bytes(obuf *o, const void *s, size_t n)
+{
+    if (o->oom) return;
+    if (o->n + n > o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 256;
+        while (cap < o->n + n) cap *= 2;
+        unsigned char *q = shoal_realloc(o->p, cap);
+        if (!q) {
+            o->oom = 1;
+            return;
+        }
+        o->p = q;
+        o->cap = cap;
+    }
+    if (n) memcpy(o->p + o->n, s, n);
+    o->n += n;
+}
+
+static void o_varint(obuf *o, uint64_t v)
+{
+    unsigned char b[10];
+    o_bytes(o, b, shoal_varint_put(b, v));
+}
+
+static void o_xsum(obuf *o, const shoal_xsum *x)
+{
+    unsigned char b[SHOAL_XSUM_BYTES];
+    o_bytes(o, b, shoal_xsum_put(b, x));
+}
+
+typedef struct ibuf {
+    const unsigned char *p, *end;
+    int bad;
+} ibuf;
+
+static uint64_t i_varint(ibuf *b)
+{
+    uint64_t v = 0;
+    size_t k = b->bad ? 0 : shoal_varint_get(b->p, b->end, &v);
+    if (!k) b->bad = 1;
+    else b->p += k;
+    return v;
+}
+
+static uint8_t i_u8(ibuf *b)
+{
+    if (b->bad || b->p >= b->end) {
+        b->bad = 1;
+        return 0;
+    }
+    return *b->p++;
+}
+
+static double i_f64(ibuf *b)
+{
+    double d = 0;
+    if (b->bad || b->end - b->p < 8) b->bad = 1;
+    else memcpy(&d, b->p, 8), b->p += 8;
+    return d;
+}
+
+static void i_xsum(ibuf *b, shoal_xsum *x)
+{
+    memset(x, 0, sizeof *x);
+    size_t k = b->bad ? 0 : shoal_xsum_get(b->p, b->end, x);
+    if (!k) b->bad = 1;
+    else b->p += k;
+}
+
+/* Params format 1: version, salt, n_arms, weights, n_acc, per accumulator series, lo,
+ * hi (zigzag), conv, thr (zigzag), n_pairs, pairs (two bytes), late_ms. */
+int shoal_expview_params_encode(const shoal_expparams *p, shoal_arena *a, shoal_str *out, shoal_err *err)
+{
+    obuf o = {0};
+    o_varint(&o, 1);
+    o_varint(&o, p->salt.len);
+    o_bytes(&o, p->salt.ptr, p->salt.len);
+    o_varint(&o, p->n_arms);
+    for (uint32_t i = 0; i < p->n_arms; i++) o_varint(&o, p->weight[i]);
+    o_varint(&o, p->n_acc);
+    for (uint32_t k = 0; k < p->n_acc; k++) {
+        const shoal_expacc *c = &p->acc[k];
+        o_varint(&o, c->series);
+        o_varint(&o, shoal_zigzag(c->lo));
+        o_varint(&o, shoal_zigzag(c->hi));
+        o_varint(&o, (uint64_t)c->conv);
+        o_varint(&o, shoal_zigzag(c->thr));
+    }
+    o_varint(&o, p->n_pairs);
+    for (uint32_t j = 0; j < p->n_pairs; j++) o_bytes(&o, p->pair[j], 2);
+    o_varint(&o, shoal_zigzag(p->late_ms));
+    char *q = o.oom ? NULL : shoal_arena_alloc(a, o.n);
+    if (q) memcpy(q, o.p, o.n);
+    shoal_free(o.p);
+    if (!q) return nomem(err);
+    out->ptr = q;
+    out->len = (uint32_t)o.n;
+    return SHOAL_OK;
+}
+
+int shoal_expview_params_decode(shoal_str in, shoal_expparams *p)
+{
+    ibuf b = {(const unsigned char *)in.ptr, (const unsigned char *)in.ptr + in.len, 0};
+    memset(p, 0, sizeof *p);
+    if (!in.len || i_varint(&b) != 1) return SHOAL_ECORRUPT;
+    uint64_t n = i_varint(&b);
+    if (b.bad || n > (uint64_t)(b.end - b.p)) return SHOAL_ECORRUPT;
+    p->salt = (shoal_str){(const char *)b.p, (uint32_t)n};
+    b.p += n;
+    n = i_varint(&b);
+    if (b.bad || n < 1 || n > SHOAL_EXP_MAX_ARMS) return SHOAL_ECORRUPT;
+    p->n_arms = (uint32_t)n;
+    for (uint32_t i = 0; i < p->n_arms; i++) p->weight[i] = (uint32_t)i_varint(&b);
+    n = i_varint(&b);
+    if (b.bad || n > SHOAL_EXP_MAX_ACC) return SHOAL_ECORRUPT;
+    p->n_acc = (uint32_t)n;
+    for (uint32_t k = 0; k < p->n_acc; k++) {
+        shoal_expacc *c = &p->acc[k];
+        c->series = (uint32_t)i_varint(&b);
+        c->lo = shoal_unzigzag(i_varint(&b));
+        c->hi = shoal_unzigzag(i_varint(&b));
+        c->conv = (int)i_varint(&b);
+        c->thr = shoal_unzigzag(i_varint(&b));
+        if (c->series >= SHOAL_VIEW_MAX_SERIES || c->series < p->n_arms + 2 || c->lo > c->hi) b.bad = 1;
+    }
+    n = i_varint(&b);
+    if (b.bad || n > SHOAL_EXP_MAX_PAIRS) return SHOAL_ECORRUPT;
+    p->n_pairs = (uint32_t)n;
+    for (uint32_t j = 0; j < p->n_pairs; j++) {
+        p->pair[j][0] = i_u8(&b);
+        p->pair[j][1] = i_u8(&b);
+        if (p->pair[j][0] >= p->n_acc || p->pair[j][1] >= p->n_acc) b.bad = 1;
+    }
+    p->late_ms = shoal_unzigzag(i_varint(&b));
+    if (b.bad || b.p != b.end || p->late_ms < 0) return SHOAL_ECORRUPT;
+    return SHOAL_OK;
+}
+
+/* ---------------------------------------------------------------- state */
+
+typedef struct bev {
+    int64_t ts;
+    int64_t i;
+    double d;
+    uint8_t s, tag;
+} bev;
+
+typedef struct unit {
+    int64_t anchor;   /* the first exposure; INT64_MAX none */
+    uint32_t named;   /* the declared arms its exposures name */
+    uint8_t flags;    /* F_UNKNOWN, F_INEXACT (state); F_TEXT, F_HASH (of the contribution) */
+    uint8_t cat;      /* the contribution: C_NONE, C_TWO, C_UNKNOWN, C_ARM + arm */
+    uint8_t dirty;
+    int8_t hash_arm;  /* -1: not computed yet */
+    double *val;      /* the values contributed (n_acc), when in an arm */
+    bev *ev;
+    uint32_t n_ev, cap_ev;
+} unit;
+
+typedef struct xstate {
+    shoal_expparams p;
+    int p_ok;
+    uint64_t acc_mask;   /* the series some accumulator reads */
+    uint64_t sum_mask;   /* those with a summed property */
+    int64_t min_lo, max_hi;
+    unit **u;            /* by member id */
+    uint32_t n_u;
+    uint32_t *dirty;
+    uint32_t n_dirty, cap_dirty;
+    int64_t n[SHOAL_EXP_MAX_ARMS];
+    shoal_xsum *sx, *sxx, *sxy;
+    int64_t exposed, two, unknown, by_hash, text, inexact;
+} xstate;
+
+static void unit_free(unit *u)
+{
+    if (!u) return;
+    shoal_free(u->val);
+    shoal_free(u->ev);
+    shoal_free(u);
+}
+
+static void reset(void *st)
+{
+    xstate *s = st;
+    for (uint32_t i = 0; i < s->n_u; i++) unit_free(s->u[i]);
+    shoal_free(s->u);
+    shoal_free(s->dirty);
+    s->u = NULL;
+    s->dirty = NULL;
+    s->n_u = s->n_dirty = s->cap_dirty = 0;
+    memset(s->n, 0, sizeof s->n);
+    size_t na = (size_t)s->p.n_arms * s->p.n_acc, np = (size_t)s->p.n_arms * s->p.n_pairs;
+    if (s->sx) memset(s->sx, 0, sizeof *s->sx * na), memset(s->sxx, 0, sizeof *s->sxx * na);
+    if (s->sxy) memset(s->sxy, 0, sizeof *s->sxy * (np ? np : 1));
+    s->exposed = s->two = s->unknown = s->by_hash = s->text = s->inexact = 0;
+}
+
+static void free_state(void *st)
+{
+    if (!st) return;
+    xstate *s = st;
+    reset(s);
+    shoal_free(s->sx);
+    shoal_free(s->sxx);
+    shoal_free(s->sxy);
+    shoal_free(s);
+}
+
+static int new_state(shoal_view *v, void **out)
+{
+    xstate *s = shoal_malloc(sizeof *s);
+    if (!s) return SHOAL_ENOMEM;
+    memset(s, 0, sizeof *s);
+    if (shoal_expview_params_decode(v->def.blob, &s->p) || v->def.n_series < s->p.n_arms + 2) {
+        shoal_free(s);
+        return SHOAL_ECORRUPT;
+    }
+    s->min_lo = 0;
+    s->max_hi = 0;
+    for (uint32_t k = 0; k < s->p.n_acc; k++) {
+        const shoal_expacc *c = &s->p.acc[k];
+        if (c->series >= v->def.n_series) {
+            shoal_free(s);
+            return SHOAL_ECORRUPT;
+        }
+        s->acc_mask |= 1ULL << c->series;
+        if (v->def.series[c->series].sum_prop.len) s->sum_mask |= 1ULL << c->series;
+        if (c->lo < s->min_lo) s->min_lo = c->lo;
+        if (c->hi > s->max_hi) s->max_hi = c->hi;
+    }
+    size_t na = (size_t)s->p.n_arms * s->p.n_acc, np = (size_t)s->p.n_arms * s->p.n_pairs;
+    s->sx = shoal_malloc(sizeof *s->sx * (na ? na : 1));
+    s->sxx = shoal_malloc(sizeof *s->sxx * (na ? na : 1));
+    s->sxy = shoal_malloc(sizeof *s->sxy * (np ? np : 1));
+    if (!s->sx || !s->sxx || !s->sxy) {
+        free_state(s);
+        return SHOAL_ENOMEM;
+    }
+    memset(s->sx, 0, sizeof *s->sx * (na ? na : 1));
+    memset(s->sxx, 0, sizeof *s->sxx * (na ? na : 1));
+    memset(s->sxy, 0, sizeof *s->sxy * (np ? np : 1));
+    s->p_ok = 1;
+    *out = s;
+    return SHOAL_OK;
+}
+
+static unit *unit_get(xstate *s, uint32_t m, int make)
+{
+    if (m < s->n_u && s->u[m]) return s->u[m];
+    if (!make) return NULL;
+    if (m >= s->n_u) {
+        uint32_t n = s->n_u ? s->n_u : 1024;
+        while (n <= m) n *= 2;
+        unit **q = shoal_realloc(s->u, sizeof *q * n);
+        if (!q) return NULL;
+        memset(q + s->n_u, 0, sizeof *q * (n - s->n_u));
+        s->u = q;
+        s->n_u = n;
+    }
+    unit *u = shoal_malloc(sizeof *u);
+    if (!u) return NULL;
+    memset(u, 0, sizeof *u);
+    u->anchor = INT64_MAX;
+    u->hash_arm = -1;
+    s->u[m] = u;
+    return u;
+}
+
+static int mark(xstate *s, unit *u, uint32_t m)
+{
+    if (u->dirty) return 0;
+    if (s->n_dirty == s->cap_dirty) {
+        uint32_t n = s->cap_dirty ? s->cap_dirty * 2 : 1024;
+        uint32_t *q = shoal_realloc(s->dirty, sizeof *q * n);
+        if (!q) return -1;
+        s->dirty = q;
+        s->cap_dirty = n;
+    }
+    s->dirty[s->n_dirty++] = m;
+    u->dirty = 1;
+    return 0;
+}
+
+static int ev_push(unit *u, const bev *e)
+{
+    if (u->n_ev == u->cap_ev) {
+        uint32_t n = u->cap_ev ? u->cap_ev * 2 : 4;
+        bev *q = shoal_realloc(u->ev, sizeof *q * n);
+        if (!q) return -1;
+        u->ev = q;
+        u->cap_ev = n;
+    }
+    u->ev[u->n_ev++] = *e;
+    return 0;
+}
+
+/* Whether the unit's buffer keeps an event at ts: inside its windows, or (before its
+ * windows' end) from the horizon on. */
+static int keeps(const xstate *s, const unit *u, int64_t ts, int64_t horizon)
+{
+    if (u->anchor == INT64_MAX) return ts >= horizon;
+    if (ts >= u->anchor + s->max_hi) return 0;
+    return ts >= horizon || ts >= u->anchor + s->min_lo;
+}
+
+static int64_t horizon_of(const xstate *s, int64_t max_ts)
+{
+    if (max_ts == INT64_MIN) return INT64_MIN;
+    return max_ts - s->p.late_ms + s->min_lo;
+}
+
+/* Drops the events no unit can need any more (every unit: the latest event time
+ * entered a new day). */
+static int prune_all(xstate *s, int64_t horizon)
+{
+    for (uint32_t m = 0; m < s->n_u; m++) {
+        unit *u = s->u[m];
+        if (!u || !u->n_ev) continue;
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < u->n_ev; i++)
+            if (keeps(s, u, u->ev[i].ts, horizon)) u->ev[k++] = u->ev[i];
+        if (k != u->n_ev) {
+            u->n_ev = k;
+            if (mark(s, u, m)) return -1;
+        }
+    }
+    return 0;
+}
+
+/* The buffers are pruned when the latest event time enters a new period of 7 UTC days
+ * (a walk over every unit: once a day it was 9% of ingest at 1M events); they hold up
+ * to 7 days more than the horizon needs. */
+static int64_t week_of(int64_t t)
+{
+    const int64_t w = 7 * SHOAL_MS_PER_DAY;
+    return t / w - (t % w < 0);
+}
+
+static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err *err)
+{
+    xstate *s = v->st;
+    int64_t before = v->max_ts;
+    if (ev->ts > v->max_ts) v->max_ts = ev->ts;
+    int64_t horizon = horizon_of(s, v->max_ts);
+    if (before != INT64_MIN && week_of(v->max_ts) > week_of(before) && prune_all(s, horizon)) return nomem(err);
+    uint32_t m = ev->member;
+    unit *u = unit_get(s, m, 0);
+    uint32_t K = s->p.n_arms;
+    if (mask & 1) {
+        if (!u && !(u = unit_get(s, m, 1))) return nomem(err);
+        uint32_t named = (uint32_t)(mask >> 1) & ((1u << K) - 1);
+        u->named |= named;
+        if (!named && (mask >> (K + 1) & 1)) u->flags |= F_UNKNOWN;
+        if (ev->ts < u->anchor) {
+            if (ev->ts + s->min_lo < horizon && !(u->flags & F_INEXACT)) {
+                u->flags |= F_INEXACT;
+                s->inexact++;
+            }
+            u->anchor = ev->ts;
+        }
+        if (mark(s, u, m)) return nomem(err);
+    }
+    uint64_t am = mask & s->acc_mask;
+    if (!am) return SHOAL_OK;
+    if (u ? !keeps(s, u, ev->ts, horizon) : ev->ts < horizon) return SHOAL_OK;
+    if (!u && !(u = unit_get(s, m, 1))) return nomem(err);
+    for (uint32_t se = 0; am; se++, am >>= 1) {
+        if (!(am & 1)) continue;
+        bev e = {ev->ts, 0, 0, (uint8_t)se, TAG_NONE};
+        if (s->sum_mask >> se & 1) {
+            int is_num = 0;
+            int r = shoal_view_sum_value(v, se, ev, &e.i, &e.d, &is_num);
+            if (r == 0) continue;   /* no value: adds nothing to a sum */
+            e.tag = r == 2 ? TAG_TEXT : is_num ? TAG_NUM : TAG_INT;
+        }
+        if (ev_push(u, &e)) return nomem(err);
+    }
+    /* its buffer changed: written at the flush (and its values recomputed) */
+    if (mark(s, u, m)) return nomem(err);
+    return SHOAL_OK;
+}
+
+/* ---------------------------------------------------------------- contributions */
+
+static void add_x(shoal_xsum *x, double d, int sign) { shoal_xsum_add_double(x, sign < 0 ? -d : d); }
+
+/* Adds (sign 1) or retracts (-1) unit u's contribution as it stands. */
+static void contribute(xstate *s, const unit *u, int sign)
+{
+    if (u->cat == C_NONE) return;
+    s->exposed += sign;
+    if (u->flags & F_TEXT) s->text += sign;
+    if (u->cat == C_TWO) {
+        s->two += sign;
+        return;
+    }
+    if (u->cat == C_UNKNOWN) {
+        s->unknown += sign;
+        return;
+    }
+    uint32_t a = u->cat - C_ARM, na = s->p.n_acc;
+    if (u->flags & F_HASH) s->by_hash += sign;
+    s->n[a] += sign;
+    double x[SHOAL_EXP_MAX_ACC];
+    for (uint32_t k = 0; k < na; k++) {
+        const shoal_expacc *c = &s->p.acc[k];
+        x[k] = c->conv ? (u->val[k] > (double)c->thr ? 1 : 0) : u->val[k];
+        add_x(&s->sx[a * na + k], x[k], sign);
+        add_x(&s->sxx[a * na + k], x[k] * x[k], sign);
+    }
+    for (uint32_t j = 0; j < s->p.n_pairs; j++)
+        add_x(&s->sxy[a * s->p.n_pairs + j], x[s->p.pair[j][0]] * x[s->p.pair[j][1]], sign);
+}
+
+/* The unit's contribution from its anchor, arms and buffer. */
+static int recompute(shoal_view *v, xstate *s, unit *u, uint32_t m, shoal_err *err)
+{
+    u->flags &= (uint8_t)~(F_TEXT | F_HASH);
+    u->cat = C_NONE;
+    if (u->anchor == INT64_MAX) return 0;
+    uint32_t named = u->named;
+    if (named & (named - 1)) u->cat = C_TWO;
+    else if (u->flags & F_UNKNOWN) u->cat = C_UNKNOWN;
+    else if (named) {
+        int a = 0;
+        while (!(named >> a & 1)) a++;
+        u->cat = (uint8_t)(C_ARM + a);
+    } else {
+        if (u->hash_arm < 0) {
+            shoal_str ms;
+            int rc = shoal_dict_lookup_str(v->db, v->txn, SHOAL_NS_MEMBER, m, &ms, err);
+            if (rc) return rc;
+            u->hash_arm = (int8_t)shoal_exp_arm_of_hash(s->p.weight, s->p.n_arms,
+                                                        shoal_exp_hash(s->p.salt.ptr ? s->p.salt.ptr : "", s->p.salt.len,
+                                                                       ms.ptr ? ms.ptr : "", ms.len));
+        }
+        u->cat = (uint8_t)(C_ARM + u->hash_arm);
+        u->flags |= F_HASH;
+    }
+    /* the values: also for units outside the arms, whose text the log would refuse */
+    uint32_t na = s->p.n_acc;
+    if (!u->val && na && !(u->val = shoal_malloc(sizeof *u->val * na))) return nomem(err);
+    for (uint32_t k = 0; k < na; k++) {
+        const shoal_expacc *c = &s->p.acc[k];
+        int64_t lo = u->anchor + c->lo, hi = u->anchor + c->hi, cnt = 0;
+        int sum = (s->sum_mask >> c->series & 1) != 0;
+        shoal_xsum x;
+        memset(&x, 0, sizeof x);
+        for (uint32_t i = 0; i < u->n_ev; i++) {
+            const bev *e = &u->ev[i];
+            if (e->s != c->series || e->ts < lo || e->ts >= hi) continue;
+            cnt++;
+            if (!sum) continue;
+            if (e->tag == TAG_TEXT) u->flags |= F_TEXT;
+            else if (e->tag == TAG_INT) shoal_xsum_add_int(&x, e->i);
+            else if (e->tag == TAG_NUM) shoal_xsum_add_double(&x, e->d);
+        }
+        u->val[k] = sum ? shoal_xsum_value(&x) : (double)cnt;
+    }
+    return 0;
+}
+
+static int settle(shoal_view *v, xstate *s, shoal_err *err)
+{
+    for (uint32_t i = 0; i < s->n_dirty; i++) {
+        uint32_t m = s->dirty[i];
+        unit *u = s->u[m];
+        contribute(s, u, -1);
+        int rc = recompute(v, s, u, m, err);
+        if (rc) return rc;
+        contribute(s, u, 1);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- encoding */
+
+static void enc_unit(const xstate *s, const unit *u, obuf *o)
+{
+    uint8_t f = u->flags;
+    if (u->anchor != INT64_MAX) f |= F_EXPOSED;
+    o_bytes(o, &f, 1);
+    if (u->anchor != INT64_MAX) {
+        o_varint(o, shoal_zigzag(u->anchor));
+        o_varint(o, u->named);
+        o_bytes(o, &u->cat, 1);
+        if (u->cat >= C_ARM)
+            for (uint32_t k = 0; k < s->p.n_acc; k++) {
+                double d = u->val[k];
+                if (d == floor(d) && fabs(d) < 9007199254740992.0 && !(d == 0 && signbit(d))) {
+                    o_varint(o, shoal_zigzag((int64_t)d) << 1);
+                } else {
+                    o_varint(o, 1);
+                    o_bytes(o, &d, 8);
+                }
+            }
+    }
+    o_varint(o, u->n_ev);
+    int64_t prev = 0;
+    for (uint32_t i = 0; i < u->n_ev; i++) {
+        const bev *e = &u->ev[i];
+        o_varint(o, (uint64_t)e->s << 2 | e->tag);
+        o_varint(o, shoal_zigzag(e->ts - prev));
+        prev = e->ts;
+        if (e->tag == TAG_INT) o_varint(o, shoal_zigzag(e->i));
+        else if (e->tag == TAG_NUM) o_bytes(o, &e->d, 8);
+    }
+}
+
+static int dec_unit(const xstate *s, const void *p, size_t n, unit *u)
+{
+    ibuf b = {p, (const unsigned char *)p + n, 0};
+    uint8_t f = i_u8(&b);
+    u->flags = f & (uint8_t)~F_EXPOSED;
+    u->anchor = INT64_MAX;
+    u->hash_arm = -1;
+    if (f & F_EXPOSED) {
+        u->anchor = shoal_unzigzag(i_varint(&b));
+        u->named = (uint32_t)i_varint(&b);
+        u->cat = i_u8(&b);
+        if (u->cat >= C_ARM + s->p.n_arms || (u->named >> s->p.n_arms)) return -1;
+        if (u->cat >= C_ARM) {
+            if (f & F_HASH) u->hash_arm = (int8_t)(u->cat - C_ARM);
+            if (s->p.n_acc && !(u->val = shoal_malloc(sizeof *u->val * s->p.n_acc))) return -2;
+            for (uint32_t k = 0; k < s->p.n_acc; k++) {
+                uint64_t z = i_varint(&b);
+                u->val[k] = z & 1 ? i_f64(&b) : (double)shoal_unzigzag(z >> 1);
+            }
+        }
+    }
+    uint64_t ne = i_varint(&b);
+    if (b.bad || ne > (uint64_t)(b.end - b.p)) return -1;
+    if (ne && !(u->ev = shoal_malloc(sizeof *u->ev * ne))) return -2;
+    u->cap_ev = (uint32_t)ne;
+    int64_t prev = 0;
+    for (uint64_t i = 0; i < ne && !b.bad; i++) {
+        bev *e = &u->ev[u->n_ev++];
+        memset(e, 0, sizeof *e);
+        uint64_t h = i_varint(&b);
+        e->s = (uint8_t)(h >> 2);
+        e->tag = (uint8_t)(h & 3);
+        e->ts = prev + shoal_unzigzag(i_varint(&b));
+        prev = e->ts;
+        if (e->tag == TAG_INT) e->i = shoal_unzigzag(i_varint(&b));
+        else if (e->tag == TAG_NUM) e->d = i_f64(&b);
+        if ((h >> 2) >= SHOAL_VIEW_MAX_SERIES) b.bad = 1;
+    }
+    return b.bad || b.p != b.end ? -1 : 0;
+}
+
+static void enc_stats(const xstate *s, obuf *o)
+{
+    const shoal_expparams *p = &s->p;
+    o_varint(o, p->n_arms);
+    o_varint(o, p->n_acc);
+    o_varint(o, p->n_pairs);
+    int64_t c[6] = {s->exposed, s->two, s->unknown, s->by_hash, s->text, s->inexact};
+    for (int i = 0; i < 6; i++) o_varint(o, shoal_zigzag(c[i]));
+    for (uint32_t a = 0; a < p->n_arms; a++) {
+        o_varint(o, shoal_zigzag(s->n[a]));
+        for (uint32_t k = 0; k < p->n_acc; k++) {
+            o_xsum(o, &s->sx[a * p->n_acc + k]);
+            o_xsum(o, &s->sxx[a * p->n_acc + k]);
+        }
+        for (uint32_t j = 0; j < p->n_pairs; j++) o_xsum(o, &s->sxy[a * p->n_pairs + j]);
+    }
+}
+
+/* Decodes a statistics record into out (sums in a). */
+static int dec_stats(const void *p, size_t n, shoal_arena *a, shoal_expview_stats *out)
+{
+    ibuf b = {p, (const unsigned char *)p + n, 0};
+    out->n_arms = (uint32_t)i_varint(&b);
+    out->n_acc = (uint32_t)i_varint(&b);
+    out->n_pairs = (uint32_t)i_varint(&b);
+    if (b.bad || out->n_arms > SHOAL_EXP_MAX_ARMS || out->n_acc > SHOAL_EXP_MAX_ACC || out->n_pairs > SHOAL_EXP_MAX_PAIRS)
+        return -1;
+    int64_t *c[6] = {&out->exposed, &out->two_arms, &out->unknown_arm, &out->by_hash, &out->text, &out->inexact};
+    for (int i = 0; i < 6; i++) *c[i] = shoal_unzigzag(i_varint(&b));
+    size_t na = (size_t)out->n_arms * out->n_acc, np = (size_t)out->n_arms * out->n_pairs;
+    out->sx = shoal_arena_alloc(a, sizeof *out->sx * (na + 1));
+    out->sxx = shoal_arena_alloc(a, sizeof *out->sxx * (na + 1));
+    out->sxy = shoal_arena_alloc(a, sizeof *out->sxy * (np + 1));
+    if (!out->sx || !out->sxx || !out->sxy) return -2;
+    for (uint32_t r = 0; r < out->n_arms; r++) {
+        out->n[r] = shoal_unzigzag(i_varint(&b));
+        for (uint32_t k = 0; k < out->n_acc; k++) {
+            i_xsum(&b, &out->sx[r * out->n_acc + k]);
+            i_xsum(&b, &out->sxx[r * out->n_acc + k]);
+        }
+        for (uint32_t j = 0; j < out->n_pairs; j++) i_xsum(&b, &out->sxy[r * out->n_pairs + j]);
+    }
+    return b.bad || b.p != b.end ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- load, flush, compare */
+
+static void unit_key(unsigned char *kb, uint32_t m)
+{
+    kb[0] = KEY_UNIT;
+    kb[1] = (unsigned char)(m >> 24);
+    kb[2] = (unsigned char)(m >> 16);
+    kb[3] = (unsigned char)(m >> 8);
+    kb[4] = (unsigned char)m;
+}
+
+static int key_member(const MDB_val *k, uint32_t *m)
+{
+    const unsigned char *p = k->mv_data;
+    if (k->mv_size != 5 || p[0] != KEY_UNIT) return -1;
+    *m = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
+    return 0;
+}
+
+static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
+{
+    xstate *s = v->st;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    MDB_val k, val;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        uint32_t m;
+        if (k.mv_size == 1 && kp[0] == KEY_STATS) {
+            shoal_arena *a = shoal_arena_new();
+            shoal_expview_stats st;
+            memset(&st, 0, sizeof st);
+            int bad = !a ? -2 : dec_stats(val.mv_data, val.mv_size, a, &st);
+            if (!bad && (st.n_arms != s->p.n_arms || st.n_acc != s->p.n_acc || st.n_pairs != s->p.n_pairs)) bad = -1;
+            if (!bad) {
+                memcpy(s->n, st.n, sizeof s->n);
+                size_t na = (size_t)st.n_arms * st.n_acc, np = (size_t)st.n_arms * st.n_pairs;
+                memcpy(s->sx, st.sx, sizeof *s->sx * na);
+                memcpy(s->sxx, st.sxx, sizeof *s->sxx * na);
+                memcpy(s->sxy, st.sxy, sizeof *s->sxy * np);
+                s->exposed = st.exposed, s->two = st.two_arms, s->unknown = st.unknown_arm;
+                s->by_hash = st.by_hash, s->text = st.text, s->inexact = st.inexact;
+            }
+            shoal_arena_free(a);
+            if (bad) {
+                mdb_cursor_close(cur);
+                return bad == -2 ? nomem(err) : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": its statistics do not decode", v->dbname + 2);
+            }
+            continue;
+        }
+        if (key_member(&k, &m)) continue;
+        unit *u = unit_get(s, m, 1);
+        int bad = !u ? -2 : dec_unit(s, val.mv_data, val.mv_size, u);
+        if (bad) {
+            mdb_cursor_close(cur);
+            return bad == -2 ? nomem(err) : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": member %u does not decode", v->dbname + 2, m);
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    return SHOAL_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A unit with nothing kept has no record. */
+static int unit_empty(const unit *u) { return !u || (u->anchor == INT64_MAX && !u->n_ev); }
+
+static int put_unit(xstate *s, MDB_txn *txn, MDB_dbi dbi, uint32_t m, obuf *o, shoal_err *err)
+{
+    unit *u = s->u[m];
+    unsigned char kb[5];
+    unit_key(kb, m);
+    MDB_val k = {5, kb};
+    int rc;
+    if (unit_empty(u)) {
+        rc = mdb_del(txn, dbi, &k, NULL);
+        if (rc == MDB_NOTFOUND) rc = 0;
+    } else {
+        o->n = 0;
+        enc_unit(s, u, o);
+        if (o->oom) return nomem(err);
+        MDB_val val = {o->n, o->p};
+        rc = mdb_put(txn, dbi, &k, &val, 0);
+    }
+    return rc ? shoal_store_err(err, rc, "cannot write an experiment's unit") : 0;
+}
+
+static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
+{
+    xstate *s = v->st;
+    int rc = settle(v, s, err);
+    if (rc) return rc;
+    obuf o = {0};
+    if (txn && all) {
+        for (uint32_t m = 0; m < s->n_u && !rc; m++)
+            if (!unit_empty(s->u[m])) rc = put_unit(s, txn, dbi, m, &o, err);
+    } else if (txn) {
+        if (s->n_dirty) qsort(s->dirty, s->n_dirty, sizeof *s->dirty, cmp_u32);
+        for (uint32_t i = 0; i < s->n_dirty && !rc; i++) rc = put_unit(s, txn, dbi, s->dirty[i], &o, err);
+    }
+    for (uint32_t i = 0; i < s->n_dirty; i++) s->u[s->dirty[i]]->dirty = 0;
+    s->n_dirty = 0;
+    if (!rc && txn) {
+        o.n = 0;
+        enc_stats(s, &o);
+        unsigned char kb = KEY_STATS;
+        MDB_val k = {1, &kb}, val = {o.n, o.p};
+        if (o.oom) rc = nomem(err);
+        else if ((rc = mdb_put(txn, dbi, &k, &val, 0))) rc = shoal_store_err(err, rc, "cannot write an experiment's statistics");
+    }
+    shoal_free(o.p);
+    return rc;
+}
+
+static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(void *, const char *), void *ctx,
+                   shoal_err *err)
+{
+    xstate *s = v->st;
+    char msg[256];
+    const char *name = v->dbname + 2;
+    int rc = settle(v, s, err);
+    if (rc) return rc;
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
+    obuf o = {0};
+    int n_bad = 0, stats_seen = 0;
+    uint32_t next = 0;   /* built units below next were met */
+    MDB_val k, val;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        uint32_t m;
+        if (k.mv_size == 1 && kp[0] == SHOAL_VIEW_HDR) continue;
+        o.n = 0;
+        if (k.mv_size == 1 && kp[0] == KEY_STATS) {
+            stats_seen = 1;
+            enc_stats(s, &o);
+            if (!o.oom && (o.n != val.mv_size || memcmp(o.p, val.mv_data, o.n))) {
+                snprintf(msg, sizeof msg, "view \"%s\": the per-arm statistics differ from a rebuild", name);
+                problem(ctx, msg);
+            }
+            continue;
+        }
+        if (key_member(&k, &m)) {
+            snprintf(msg, sizeof msg, "view \"%s\" has an entry that is not an experiment's", name);
+            problem(ctx, msg);
+            continue;
+        }
+        for (; next < m && next < s->n_u; next++)
+            if (!unit_empty(s->u[next]) && n_bad++ < 5) {
+                snprintf(msg, sizeof msg, "view \"%s\": member id %u is missing (a rebuild has it)", name, next);
+                problem(ctx, msg);
+            }
+        if (next == m) next++;
+        unit *u = m < s->n_u && !unit_empty(s->u[m]) ? s->u[m] : NULL;
+        if (u) enc_unit(s, u, &o);
+        if (o.oom) break;
+        if (!u || o.n != val.mv_size || memcmp(o.p, val.mv_data, o.n)) {
+            if (n_bad++ < 5) {
+                snprintf(msg, sizeof msg, "view \"%s\": member id %u differs from a rebuild", name, m);
+                problem(ctx, msg);
+            }
+        }
+    }
+    mdb_cursor_close(cur);
+    if (o.oom) {
+        shoal_free(o.p);
+        return nomem(err);
+    }
+    shoal_free(o.p);
+    if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    for (; next < s->n_u; next++)
+        if (!unit_empty(s->u[next]) && n_bad++ < 5) {
+            snprintf(msg, sizeof msg, "view \"%s\": member id %u is missing (a rebuild has it)", name, next);
+            problem(ctx, msg);
+        }
+    if (!stats_seen) {
+        snprintf(msg, sizeof msg, "view \"%s\" has no per-arm statistics", name);
+        problem(ctx, msg);
+    }
+    return SHOAL_OK;
+}
+
+const shoal_view_kind shoal_view_experiment = {"experiment", new_state, free_state, reset, load, apply, flush, compare};
+
+/* ---------------------------------------------------------------- reads */
+
+int shoal_view_experiment_read(shoal_reader *r, const char *name, shoal_arena *a, shoal_expview_stats *out,
+                               shoal_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->max_ts = INT64_MIN;
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    unsigned char hk = SHOAL_VIEW_HDR, sk = KEY_STATS;
+    MDB_val k = {1, &hk}, val;
+    rc = mdb_get(r->txn, dbi, &k, &val);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (val.mv_size != SHOAL_VIEW_HDR_LEN) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a view's header has a bad size");
+    out->seq = shoal_be64_get((const unsigned char *)val.mv_data + 1);
+    out->max_ts = (int64_t)(shoal_be64_get((const unsigned char *)val.mv_data + 17) ^ (1ULL << 63));
+    k.mv_data = &sk;
+    rc = mdb_get(r->txn, dbi, &k, &val);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    int bad = dec_stats(val.mv_data, val.mv_size, a, out);
+    if (bad == -2) return nomem(err);
+    if (bad) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": its statistics do not decode", name);
+    return SHOAL_OK;
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# tests/e2e/experiment_view.sh — an experiment's view (engine/view_experiment.c), kept at
+# ingest: created over the log's first part, then fed in small batches with late
+# exposures, members in two arms, exposures without an arm (the hash) and fractional
+# sums; EVALUATE reads it (EXPLAIN says so) and its rows equal the log's (SET VIEWS =
+# off) and sqlite's; check passes, rebuild keeps the rows; AS OF before the latest
+# event, a first exposure too late for the view and text in a summed property read the
+# log, with the same rows or error; SHOW VIEWS lists it; DROP removes it; a definition
+# a view cannot keep is evaluated from the log.
+. "$(dirname "$0")/../lib.sh"
+
+python3 "$SHOAL_TESTS/e2e/experiment_data.py" 9 1200 0.2 0 300 > "$T/ev.ndjson" || { fail experiment_view-gen; exit 0; }
+head -n 400 "$T/ev.ndjson" > "$T/first.ndjson"
+"$SHOAL" ingest -q "$T/first.ndjson" || { fail experiment_view-ingest; exit 0; }
+DEF="CREATE EXPERIMENT ritual ARMS (control 50, ritual 50) SALT 's1'
+  METRICS (posts = count(post) WITHIN 7 DAYS, posted = count(post) WITHIN 7 DAYS > 3, amount = sum(post.amount) WITHIN 3 DAYS,
+           busy = count(post, exposure) WITHIN 2 DAYS)
+  EXPOSURE exposure"
+out=$("$SHOAL" query --format table "$DEF" 2>&1)
+check_grep "experiment_view: CREATE back-fills its view" 'CREATE EXPERIMENT ritual \(view back-filled 400 events\)' "$out"
+check "experiment_view: the rest in batches of 37" "$SHOAL" ingest -q --batch 37 "$T/ev.ndjson"
+N_EV=$(wc -l < "$T/ev.ndjson")
+
+Q="SELECT * FROM experiment(ritual)"
+on() { "$SHOAL" query --format csv "$1" 2>&1; }
+off() { "$SHOAL" query --format csv "SET VIEWS = off; $1" 2>&1; }
+out=$(on "EXPLAIN $Q")
+check_grep "experiment_view: EXPLAIN says the view answers" "kept by its view experiment:ritual \(sequence $N_EV; no log read\)" "$out"
+rows=$(on "$Q")
+check_grep "experiment_view: rows" '^posts,[a-z]*,ritual,' "$rows"
+check_eq "experiment_view: views on and off give the same rows" "$rows" "$(off "$Q")"
+out=$(off "EXPLAIN $Q")
+check_grep "experiment_view: views off, EXPLAIN says why not" "not from its view \(SET VIEWS = off\)" "$out"
+
+# against sqlite over the same events (the view's path)
+if command -v sqlite3 >/dev/null; then
+    D=86400000
+    oracle_load "$T/ev.ndjson" <<SQL || fail experiment_view-oracle-load
+CREATE TABLE ev AS SELECT rowid AS seq,
+    CAST(round((julianday(json_extract(j, '\$.ts')) - 2440587.5) * 86400000) AS INTEGER) AS ms,
+    json_extract(j, '\$.member') AS member, json_extract(j, '\$.type') AS type,
+    json_extract(j, '\$.experiment') AS experiment, json_extract(j, '\$.arm') AS arm,
+    json_extract(j, '\$.amount') AS amount FROM raw;
+SQL
+    # members with an arm only (the hashed ones have none: left to the views-off comparison)
+    got=$(on "SELECT metric, units + two_arms FROM experiment(ritual) WHERE arm = 'control'" | tail -n +2 | head -1)
+    want=$(sqlite3 -csv "$T/oracle.db" "SELECT 'posts', count(*) FROM (SELECT member FROM ev WHERE type = 'exposure' AND experiment = 'ritual' AND arm IS NOT NULL GROUP BY member HAVING max(arm) = 'control' OR count(DISTINCT arm) > 1)")
+    # control's units by the hash come on top: at least the named ones
+    a=${got#*,}; b=${want#*,}
+    if [ "$a" -ge "$b" ] 2>/dev/null; then ok "experiment_view: control's units against sqlite"; else fail "experiment_view: control's units against sqlite" "shoal $got" "sqlite $want"; fi
+    got=$(on "SELECT sum(two_arms) / count(*) FROM experiment(ritual)" | tail -1)
+    want=$(sqlite3 -csv "$T/oracle.db" "SELECT count(*) FROM (SELECT member FROM ev WHERE type = 'exposure' AND experiment = 'ritual' GROUP BY member HAVING count(DISTINCT arm) > 1)")
+    check_eq "experiment_view: units in two arms against sqlite" "$got" "$want"
+else
+    skip "experiment_view: sqlite3 is not installed"
+fi
+
+out=$("$SHOAL" check 2>&1)
+check_grep "experiment_view: check (incremental == rebuild) passes" "^ok$" "$out"
+check_grep "experiment_view: check counts the view" "1 views" "$out"
+out=$("$SHOAL" query --format csv "SHOW VIEWS" 2>&1)
+check_grep "experiment_view: SHOW VIEWS lists it" "^ritual,experiment,\"CREATE EXPERIMENT ritual " "$out"
+check_grep "experiment_view: …with its size, sequence and lag" "^  EXPOSURE exposure\",[1-9][0-9]*,[0-9.]+,$N_EV,0$" "$out"
+check "experiment_view: rebuild" "$SHOAL" rebuild
+check_grep "experiment_view: rebuild by the experiment's name" "rebuilt 1 view" "$("$SHOAL" rebuild ritual 2>&1)"
+check_eq "experiment_view: the same rows after rebuild (the same arms)" "$(on "$Q")" "$rows"
+
+# AS OF: the view holds the whole log; before its latest event the log answers
+K=$((N_EV * 2 / 3))
+out=$(on "EXPLAIN $Q AS OF SEQ $K")
+check_grep "experiment_view: AS OF SEQ reads the log" "not from its view \(AS OF SEQ $K is before" "$out"
+check_eq "experiment_view: AS OF SEQ, the same rows as views off" "$(on "$Q AS OF SEQ $K")" "$(off "$Q AS OF SEQ $K")"
+out=$(on "EXPLAIN $Q AS OF '2025-03-15'")
+check_grep "experiment_view: AS OF a date before the latest event reads the log" "not from its view \(the statement's time" "$out"
+check_eq "experiment_view: AS OF a date, the same rows as views off" "$(on "$Q AS OF '2025-03-15'")" "$(off "$Q AS OF '2025-03-15'")"
+out=$(on "SET NOW = '2025-03-15T12:00:00Z'; EXPLAIN $Q")
+check_grep "experiment_view: a now before the latest event reads the log" "not from its view \(the statement's time" "$out"
+check_eq "experiment_view: SET NOW, the same rows as views off" "$(on "SET NOW = '2025-03-15T12:00:00Z'; $Q")" "$(off "SET NOW = '2025-03-15T12:00:00Z'; $Q")"
+out=$(on "EXPLAIN $Q AS OF '2030-01-01'")
+check_grep "experiment_view: AS OF after the latest event reads the view" "kept by its view" "$out"
+check_eq "experiment_view: AS OF after it, the whole log's rows" "$(on "$Q AS OF '2030-01-01'" | cut -d, -f1-17)" "$(echo "$rows" | cut -d, -f1-17)"
+
+# a late exposure within 30 days moves a unit's window: still the view, still the log's rows
+printf '%s\n' '{"ts":"2025-03-02T00:00:00Z","member":"m-3","type":"exposure","experiment":"ritual","arm":"control"}' \
+    '{"ts":"2025-03-02T01:00:00Z","member":"m-new","type":"post","amount":2.5}' \
+    '{"ts":"2025-03-02T00:30:00Z","member":"m-new","type":"exposure","experiment":"ritual"}' > "$T/late.ndjson"
+"$SHOAL" ingest -q "$T/late.ndjson"
+out=$(on "EXPLAIN $Q")
+check_grep "experiment_view: late exposures, the view answers" "kept by its view" "$out"
+check_eq "experiment_view: late exposures, views on and off agree" "$(on "$Q")" "$(off "$Q")"
+check_grep "experiment_view: late exposures, check passes" "^ok$" "$("$SHOAL" check 2>&1)"
+
+# shoal gen's stream (late events up to 3 days, duplicates), the experiment created
+# over its first part, the rest in batches of several sizes: views on == off, check
+for seed in 5 6; do
+    export SHOAL_DB="$T/gen$seed"
+    "$SHOAL" gen --events 80000 --seed $seed --late 0.1 --dup 0.02 > "$T/gen.ndjson"
+    head -n 40000 "$T/gen.ndjson" > "$T/gen1.ndjson"
+    "$SHOAL" ingest -q "$T/gen1.ndjson"
+    "$SHOAL" query "CREATE EXPERIMENT welcome_ritual ARMS (control 50, ritual 50) METRICS (posts = count(post) WITHIN 7 DAYS,
+        spoke = count(post, comment, reply) WITHIN 2 DAYS > 0, words = sum(post.words) WITHIN 3 DAYS) EXPOSURE exposure" >/dev/null
+    "$SHOAL" ingest -q --batch $((seed * 97)) "$T/gen.ndjson"
+    G="SELECT * FROM experiment(welcome_ritual)"
+    check_grep "experiment_view: gen seed $seed, the view answers" "kept by its view" "$(on "EXPLAIN $G")"
+    check_eq "experiment_view: gen seed $seed, views on and off agree" "$(on "$G")" "$(off "$G")"
+    check_grep "experiment_view: gen seed $seed, check passes" "^ok$" "$("$SHOAL" check 2>&1)"
+done
+export SHOAL_DB="$T/db"
+
+# text in a summed property inside a window: the log's error, views on or off
+export SHOAL_DB="$T/text"
+"$SHOAL" ingest -q "$T/first.ndjson"
+"$SHOAL" query "$DEF" >/dev/null
+printf '%s\n' '{"ts":"2025-03-20T00:00:00Z","member":"m-t","type":"exposure","experiment":"ritual","arm":"ritual"}' \
+    '{"ts":"2025-03-20T01:00:00Z","member":"m-t","type":"post","amount":"lots"}' > "$T/text.ndjson"
+"$SHOAL" ingest -q "$T/text.ndjson"
+a=$(on "$Q"); b=$(off "$Q")
+check_grep "experiment_view: text in a summed window is an error" "error" "$a"
+check_eq "experiment_view: …the same error as the log's" "$a" "$b"
+
+# a definition a view cannot keep (a function in a filter): from the log
+export SHOAL_DB="$T/db"
+out=$("$SHOAL" query --format table "CREATE EXPERIMENT odd ARMS (control 50, ritual 50) METRICS (p = count(post WHERE abs(amount) > 3) WITHIN 7 DAYS) EXPOSURE exposure" 2>&1)
+check_grep "experiment_view: a definition a view cannot keep is kept without one" "kept without a view, evaluated from the log" "$out"
+out=$(on "EXPLAIN SELECT * FROM experiment(odd)")
+check_grep "experiment_view: …EXPLAIN says it has no view" "not from its view \(it has no view" "$out"
+check_eq "experiment_view: …and its rows are the log's" "$(on "SELECT * FROM experiment(odd)")" "$(off "SELECT * FROM experiment(odd)")"
+
+# CREATE OR REPLACE makes the view again; DROP removes it
+check "experiment_view: CREATE OR REPLACE" "$SHOAL" query "CREATE OR REPLACE EXPERIMENT ritual ARMS (control 50, ritual 50) METRICS (posts = count(post) WITHIN 3 DAYS) EXPOSURE exposure"
+check_grep "experiment_view: …the new view answers" "kept by its view" "$(on "EXPLAIN $Q")"
+check_eq "experiment_view: …with the log's rows" "$(on "$Q")" "$(off "$Q")"
+
+# a first exposure 40 days behind the latest event: the view cannot place its window (a
+# rebuild, which reads the log in the same order, cannot either)
+printf '%s\n' '{"ts":"2025-05-20T00:00:00Z","member":"m-1","type":"post","amount":1}' \
+    '{"ts":"2025-04-10T00:00:00Z","member":"m-old","type":"exposure","experiment":"ritual","arm":"ritual"}' > "$T/old.ndjson"
+"$SHOAL" ingest -q "$T/old.ndjson"
+out=$(on "EXPLAIN $Q")
+check_grep "experiment_view: a very late first exposure reads the log" "1 units were first exposed more than 30 days behind" "$out"
+check_eq "experiment_view: …with the log's rows" "$(on "$Q")" "$(off "$Q")"
+check_grep "experiment_view: …and check passes" "^ok$" "$("$SHOAL" check 2>&1)"
+
+check "experiment_view: DROP EXPERIMENT" "$SHOAL" query "DROP EXPERIMENT ritual"
+check_grep "experiment_view: DROP removes its view" "0 views" "$("$SHOAL" check 2>&1)"
