@@ -77,6 +77,9 @@ typedef struct expstate {
     uint64_t seq;
     /* filled by unit_add */
     shoal_stats_moments mo[MAX_METRICS][MAX_ARMS];
+    /* member units: Σx and Σx² exact (shoal_expview_add), rounded once into mo, so the
+     * log's path and the view's give the same doubles to the last bit */
+    shoal_xsum xs[MAX_METRICS][MAX_ARMS][2];
     double units[MAX_ARMS];
     double members[MAX_ARMS];
     int64_t two_arms, unknown_arm, by_hash, two_groups, no_group;
@@ -618,8 +621,19 @@ static int unit_add(exec *x, expstate *s, const expunit *u)
         const expmetric *m = &d->m[j];
         double v = m->kind == MK_CONV ? (u->num[j] > (double)m->thr) : u->num[j];
         moments_add(&s->mo[j][u->arm], v, m->kind == MK_RATIO ? u->den[j] : 0, u->cov);
+        shoal_expview_add(s->xs[j][u->arm], v);
     }
     return 0;
+}
+
+/* Member units: the arms' Σx and Σx² from their exact sums (see xs). */
+static void unit_sums_done(expstate *s)
+{
+    for (int j = 0; j < s->d.n_metrics; j++)
+        for (int i = 0; i < s->d.n_arms; i++) {
+            s->mo[j][i].sx = shoal_xsum_value(&s->xs[j][i][0]);
+            s->mo[j][i].sxx = shoal_xsum_value(&s->xs[j][i][1]);
+        }
 }
 
 /* UNIT group: each group in one arm is a unit of the analysis, x its metric total (a
@@ -868,6 +882,7 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
         goto fail;
     }
     if (!s->view.covers && d->unit_group && (rc = unit_clusters_done(x, s))) goto fail;
+    if (!s->view.covers && !d->unit_group) unit_sums_done(s);
 
     double srm_chi2 = NAN, srm_p = NAN;
     double total = 0;
