@@ -1029,11 +1029,18 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
                 return e;
             }
         if (outer_ref(c, n)) return NULL;
-        char cols[160];
+        /* the columns, whole names only: "…" for those that do not fit the message */
+        char cols[168];
         size_t off = 0;
         cols[0] = 0;
-        for (int i = 0; i < c->p->n_src && off < sizeof cols; i++)
+        for (int i = 0; i < c->p->n_src; i++) {
+            size_t w = strlen(c->p->src_names[i]) + (i ? 2 : 0);
+            if (off + w + 5 >= sizeof cols) {
+                snprintf(cols + off, sizeof cols - off, "%s…", i ? ", " : "");
+                break;
+            }
             off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s", i ? ", " : "", c->p->src_names[i]);
+        }
         shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "unknown column \"%s\" (%s has: %s)", n->s,
                       c->st->from, cols);
         return NULL;

@@ -156,3 +156,7 @@ check_grep "experiment_view: …and check passes" "^ok$" "$("$SHOAL" check 2>&1)
 
 check "experiment_view: DROP EXPERIMENT" "$SHOAL" query "DROP EXPERIMENT ritual"
 check_grep "experiment_view: DROP removes its view" "0 views" "$("$SHOAL" check 2>&1)"
+
+# an unknown column of a wide source lists whole names only, "…" for the rest
+out=$("$SHOAL" --db "$FDB" query "SELECT lift FROM experiment(ritual)" 2>&1)
+check_grep "experiment_view: unknown column lists whole names" 'unknown column "lift" \(experiment has: metric, role, .*, …\)' "$out"
