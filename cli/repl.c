@@ -286,6 +286,9 @@ static void free_names(repl *r)
 static void add_view_name(void *ctx, const char *name, size_t n)
 {
     repl *r = ctx;
+    /* an experiment's own view (experiment:NAME) is no name a statement can give: the
+     * experiment's name comes with the definitions */
+    if (memchr(name, ':', n)) return;
     names_add(&r->names, name, n);
     names_add(&r->views, name, n);
 }
