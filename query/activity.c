@@ -140,34 +140,8 @@ int shoal_activity_viewdef(exec *x, const shoal_stmt *st, shoal_viewdef *def, ch
  * read from the log up to now. */
 static int choose(exec *x, const plan *p, act *a)
 {
-    shoal_viewinfo vi;
-    shoal_err quiet;
-    shoal_err_clear(&quiet);
-    int rc = shoal_view_info(x->r, x->a, a->name, &vi, &quiet);
-    if (rc == SHOAL_ENOTFOUND || (!rc && vi.def.kind != SHOAL_VIEW_ACTIVITY)) {
-        snprintf(a->why, sizeof a->why, "kept as its text (its filter reads what a view cannot keep)");
-        return 0;
-    }
-    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", quiet.msg);
-    a->view_bytes = vi.bytes;
-    const char *tz = shoal_tz_name(x->tz);
-    if (x->no_views) {
-        snprintf(a->why, sizeof a->why, "views are off (SET VIEWS = off)");
-        return 0;
-    }
-    if (p->max_seq != shoal_reader_last_seq(x->r)) {
-        snprintf(a->why, sizeof a->why, "AS OF SEQ reads the log up to a sequence");
-        return 0;
-    }
-    if (vi.def.tz.len != strlen(tz) || memcmp(vi.def.tz.ptr, tz, vi.def.tz.len)) {
-        snprintf(a->why, sizeof a->why, "the view's days are in %.*s, the statement's in %s", (int)vi.def.tz.len,
-                 vi.def.tz.ptr, tz);
-        return 0;
-    }
-    if (vi.seq != shoal_reader_last_seq(x->r)) {
-        snprintf(a->why, sizeof a->why, "the view is behind the log");
-        return 0;
-    }
+    int rc = shoal_rowsrc_view_usable(x, p, a->name, SHOAL_VIEW_ACTIVITY, "days", &a->view_bytes, a->why, sizeof a->why);
+    if (rc <= 0) return rc;
     a->view = 1;
     if (a->none || p->cut_ts == INT64_MAX) return 0;
     int64_t last = a->d0 + a->n_days - 1, t = p->cut_ts;

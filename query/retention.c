@@ -230,34 +230,8 @@ static int64_t abs_period(int unit, int64_t p) { return shoal_view_retention_per
  * from the log, its hours up to now (the zone map skips the rest). */
 static int choose(exec *x, const plan *p, ret *r)
 {
-    shoal_viewinfo vi;
-    shoal_err quiet;
-    shoal_err_clear(&quiet);
-    int rc = shoal_view_info(x->r, x->a, r->name, &vi, &quiet);
-    if (rc == SHOAL_ENOTFOUND || (!rc && vi.def.kind != SHOAL_VIEW_RETENTION)) {
-        snprintf(r->why, sizeof r->why, "kept as its text (its filters read what a view cannot keep)");
-        return 0;
-    }
-    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", quiet.msg);
-    r->view_bytes = vi.bytes;
-    const char *tz = shoal_tz_name(x->tz);
-    if (x->no_views) {
-        snprintf(r->why, sizeof r->why, "views are off (SET VIEWS = off)");
-        return 0;
-    }
-    if (p->max_seq != shoal_reader_last_seq(x->r)) {
-        snprintf(r->why, sizeof r->why, "AS OF SEQ reads the log up to a sequence");
-        return 0;
-    }
-    if (vi.def.tz.len != strlen(tz) || memcmp(vi.def.tz.ptr, tz, vi.def.tz.len)) {
-        snprintf(r->why, sizeof r->why, "the view's periods are in %.*s, the statement's in %s", (int)vi.def.tz.len,
-                 vi.def.tz.ptr, tz);
-        return 0;
-    }
-    if (vi.seq != shoal_reader_last_seq(x->r)) {
-        snprintf(r->why, sizeof r->why, "the view is behind the log");
-        return 0;
-    }
+    int rc = shoal_rowsrc_view_usable(x, p, r->name, SHOAL_VIEW_RETENTION, "periods", &r->view_bytes, r->why, sizeof r->why);
+    if (rc <= 0) return rc;
     r->view = 1;
     if (r->none || p->cut_ts == INT64_MAX) return 0;
     int64_t last = period_at(r, r->n_periods - 1), t = p->cut_ts;

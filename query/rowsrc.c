@@ -245,3 +245,38 @@ int shoal_rowsrc_earliest(exec *x, const plan *p, int64_t *out)
     *out = t;
     return 0;
 }
+
+int shoal_rowsrc_view_usable(exec *x, const plan *p, const char *name, int kind, const char *unit,
+                             uint64_t *bytes, char *why, size_t why_size)
+{
+    shoal_viewinfo info, *vi = &info;
+    shoal_err quiet;
+    shoal_err_clear(&quiet);
+    *bytes = 0;
+    int rc = shoal_view_info(x->r, x->a, name, vi, &quiet);
+    if (rc == SHOAL_ENOTFOUND || (!rc && vi->def.kind != kind)) {
+        snprintf(why, why_size, "kept as its text (its filters read what a view cannot keep)");
+        return 0;
+    }
+    if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", quiet.msg);
+    *bytes = vi->bytes;
+    const char *tz = shoal_tz_name(x->tz);
+    if (x->no_views) {
+        snprintf(why, why_size, "views are off (SET VIEWS = off)");
+        return 0;
+    }
+    if (p->max_seq != shoal_reader_last_seq(x->r)) {
+        snprintf(why, why_size, "AS OF SEQ reads the log up to a sequence");
+        return 0;
+    }
+    if (vi->def.tz.len != strlen(tz) || memcmp(vi->def.tz.ptr, tz, vi->def.tz.len)) {
+        snprintf(why, why_size, "the view's %s are in %.*s, the statement's in %s", unit, (int)vi->def.tz.len,
+                 vi->def.tz.ptr, tz);
+        return 0;
+    }
+    if (vi->seq != shoal_reader_last_seq(x->r)) {
+        snprintf(why, why_size, "the view is behind the log");
+        return 0;
+    }
+    return 1;
+}

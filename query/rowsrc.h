@@ -144,5 +144,11 @@ uint64_t shoal_experiment_hash(const char *salt, size_t salt_len, const char *me
 /* rowsrc.c: the earliest event time the statement can see (the zone map's, else a
  * read of every header), INT64_MAX when none; for the sources' first period. */
 int shoal_rowsrc_earliest(exec *x, const plan *p, int64_t *out);
+/* Whether the view kept for source name (of kind `kind`) can answer statement p: 1, or
+ * 0 with the reason in why (a definition kept as its text, views off, AS OF SEQ,
+ * another time zone (`unit`: what the view's days or periods are called), a view
+ * behind the log), or an error (< 0). *bytes: the view's size when there is one. */
+int shoal_rowsrc_view_usable(exec *x, const plan *p, const char *name, int kind, const char *unit,
+                             uint64_t *bytes, char *why, size_t why_size);
 
 #endif
