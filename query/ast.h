@@ -109,6 +109,7 @@ struct shoal_node {
     int depth;            /* levels of nodes from here down (shoal_ast_check_depth) */
     shoal_node *made;     /* the node made after this one: children come before parents */
     struct shoal_stmt *sub;   /* SUBQ, INSUB: the SELECT in parentheses */
+    struct shoal_join *joins; /* a FROM's source: the sources joined to it (parser.y) */
 };
 
 struct shoal_nlist {
@@ -129,6 +130,18 @@ enum {
 };
 
 typedef struct shoal_stmt shoal_stmt;
+
+/* FROM a [AS] x [LEFT] JOIN b [AS] y ON cond …: one joined source, in the order written
+ * (join.c). src is what `source` makes (a NAME: s the source, s2 its argument, sub a
+ * derived table, b its alias or AS OF). */
+typedef struct shoal_join {
+    int left;                  /* LEFT [OUTER] JOIN: 1 */
+    int off, len;              /* from the join's first word to the end of ON's condition */
+    int word_off, word_len;    /* its words: [LEFT|INNER] JOIN */
+    shoal_node *src;
+    shoal_node *on;
+    struct shoal_join *next;
+} shoal_join;
 
 /* WITH name AS (SELECT …), …: one named query, in the order written. */
 typedef struct shoal_cte {
@@ -259,6 +272,8 @@ struct shoal_stmt {
     int from_alias;            /* 1 when the derived table is named */
     const char *alias;         /* FROM x [AS] alias: its name (t.column), else NULL */
     int alias_off, alias_len;
+    /* FROM x … JOIN y … ON …: the joined sources, in order (NULL: none) */
+    shoal_join *joins;
 };
 
 /* What the parser needs: the arena everything goes into, the first error, and the
@@ -277,6 +292,7 @@ typedef struct shoal_parse_ctx {
 struct shoal_lex {
     int off;                   /* byte offset of the next token */
     int comment_off;           /* where the open comment began */
+    int pending_on;            /* JOINs whose ON is still to come: "on" is then the word ON */
     shoal_parse_ctx *ctx;
 };
 

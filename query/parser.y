@@ -111,6 +111,7 @@ static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
     shoal_retention *ret;
     shoal_cte *cte;
     shoal_exp_clause *clause;
+    shoal_join *join;
 }
 
 %token <tok> IDENT "name" STRING "string" INT "integer" NUM "number" TSLIT "date"
@@ -123,6 +124,7 @@ static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
 %token <tok> LE "<=" GE ">=" NE "!="
 %token <tok> OVER "OVER" FILTER "FILTER" NULLS "NULLS" WITH "WITH" TIES "TIES" CONCAT "||"
 %token <tok> ROWS "ROWS"
+%token <tok> JOIN_ "JOIN" LEFT_ "LEFT" INNER_ "INNER" OUTER_ "OUTER" ON_ "ON"
 
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
 %type <list> expr_list when_list type_list
@@ -137,6 +139,8 @@ static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
 %type <node> frame_opt frame_bound
 %type <clause> exp_clauses exp_clause
 %type <node> mvalue dir_opt
+%type <node> from_src
+%type <join> joins join
 
 %precedence LOWER_THAN_AS
 %precedence AS
@@ -411,8 +415,9 @@ src_as:
     %empty %prec LOWER_THAN_AS          { $$ = NULL; }
   | IDENT                               { if (join_word($1.s)) {
                                               shoal_err_set(ctx->err, SHOAL_ESYNTAX, @1.off, @1.len, "%s",
-                                                            "joins are not supported yet: a SELECT reads one source "
-                                                            "(compose with WITH, FROM (SELECT …) and IN (SELECT …))");
+                                                            "only JOIN, INNER JOIN and LEFT [OUTER] JOIN are supported, as "
+                                                            "`JOIN source [AS] name ON condition` (source: a name, "
+                                                            "tiers(name) or (SELECT …))");
                                               YYERROR;
                                           }
                                           CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }
@@ -446,7 +451,7 @@ set_value:
 
 select:
     SELECT items                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$)); $$->cols = $2; }
-  | SELECT items FROM source per_opt where_having[w] during_opt group_opt having_opt order_opt limit_opt asof_opt
+  | SELECT items FROM from_src per_opt where_having[w] during_opt group_opt having_opt order_opt limit_opt asof_opt
         {
             CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$));
             $$->cols = $2;
@@ -454,11 +459,12 @@ select:
             $$->from_arg = $4->s2; $$->from_arg_off = $4->s2_off; $$->from_arg_len = $4->s2_len;
             $$->from_n = $4->a;
             $$->from_sub = $4->sub; $$->from_alias = (int)$4->i;
+            $$->joins = $4->joins;
             if ($4->b && $4->b->kind == SHOAL_AST_NAME) {
                 $$->alias = $4->b->s; $$->alias_off = $4->b->off; $$->alias_len = $4->b->len;
             } else if ($4->b) {
                 /* FROM x AS OF …: the statement's AS OF, when no clause follows it */
-                if ($<node>5 || $<node>w || $7 || $8 || $<node>9 || $10 || $11 || $<node>12) {
+                if ($4->joins || $<node>5 || $<node>w || $7 || $8 || $<node>9 || $10 || $11 || $<node>12) {
                     shoal_err_set(ctx->err, SHOAL_ESYNTAX, $4->b->off, $4->b->len, "%s",
                                   "AS OF comes last in a SELECT, after its other clauses");
                     YYERROR;
@@ -481,6 +487,32 @@ select:
                 $$->asof_off = @12.off; $$->asof_len = @12.len;
             }
         }
+    ;
+
+    /* FROM events e JOIN (SELECT …) m ON e.to = m.member LEFT JOIN …: join.c */
+from_src:
+    source joins                        { $$ = $1; $$->joins = $2; }
+    ;
+
+joins:
+    %empty                              { $$ = NULL; }
+  | joins join                          { if (!$1) $$ = $2;
+                                          else { shoal_join *j = $1; while (j->next) j = j->next; j->next = $2; $$ = $1; } }
+    ;
+
+join:
+    join_kind JOIN_ source ON_ expr     { CK($$ = shoal_arena_alloc(ctx->arena, sizeof *$$)); memset($$, 0, sizeof *$$);
+                                          $$->left = $<tok>1.i; $$->src = $3; $$->on = $5;
+                                          $$->off = @$.off; $$->len = @$.len;
+                                          $$->word_off = @1.len ? @1.off : @2.off;
+                                          $$->word_len = @2.off + @2.len - $$->word_off; }
+    ;
+
+join_kind:
+    %empty                              { $<tok>$.i = 0; }
+  | INNER_                              { $<tok>$.i = 0; }
+  | LEFT_                               { $<tok>$.i = 1; }
+  | LEFT_ OUTER_                        { $<tok>$.i = 1; }
     ;
 
     /* FROM flow(name) PER MONTH: the unit is a word, checked by flow.c. */

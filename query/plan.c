@@ -17,6 +17,7 @@
 #include "plan.h"
 #include "rowsrc.h"
 #include "subquery.h"
+#include "join.h"
 
 #define DAY_MS 86400000LL
 
@@ -987,6 +988,66 @@ static int outer_ref(cctx *c, const shoal_node *n)
     return 1;
 }
 
+/* A column of a JOIN's rows: name n (qualified by qual when not NULL, n then the DOT
+ * node): one column of that name, of the source called qual when given. */
+static cx *join_column(cctx *c, const shoal_node *n, const char *qual)
+{
+    const plan *p = c->p;
+    const char *name = qual ? n->s2 : n->s;
+    int found = -1, twice = -1, known = !qual;
+    for (int i = 0; i < p->n_src; i++) {
+        if (qual && strcasecmp(qual, p->src_qual[i])) continue;
+        known = 1;
+        if (strcasecmp(name, p->src_names[i])) continue;
+        if (found < 0) found = i;
+        else if (twice < 0) twice = i;
+    }
+    if (found >= 0 && twice < 0) {
+        cx *e = newx(c, X_SRCCOL, n);
+        if (!e) return NULL;
+        e->slot = found;
+        e->rt = p->src_rt[found];
+        e->rns = p->src_ns[found];
+        return e;
+    }
+    if (found >= 0) {
+        shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "column \"%s\" is ambiguous (%s.%s, %s.%s): name its source",
+                      name, p->src_qual[found], name, p->src_qual[twice], name);
+        return NULL;
+    }
+    if (!qual && outer_ref(c, n)) return NULL;
+    char cols[168];
+    size_t off = 0;
+    cols[0] = 0;
+    for (int i = 0; i < p->n_src; i++) {
+        if (qual && strcasecmp(qual, p->src_qual[i])) continue;
+        size_t w = strlen(p->src_qual[i]) + strlen(p->src_names[i]) + 3;
+        if (off + w + 5 >= sizeof cols) {
+            snprintf(cols + off, sizeof cols - off, "%s…", off ? ", " : "");
+            break;
+        }
+        off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s.%s", off ? ", " : "", p->src_qual[i], p->src_names[i]);
+    }
+    if (!known) {
+        off = 0;
+        cols[0] = 0;
+        for (int i = 0; i < p->n_src; i++)
+            if (!i || strcasecmp(p->src_qual[i], p->src_qual[i - 1]))
+                off += (size_t)snprintf(cols + off, off < sizeof cols ? sizeof cols - off : 0, "%s%s", off ? ", " : "",
+                                        p->src_qual[i]);
+        shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "no source \"%s\" in this statement (its sources: %s)",
+                      qual, cols);
+        return NULL;
+    }
+    if (qual)
+        shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "unknown column \"%s.%s\" (%s has: %s)", qual, name,
+                      qual, cols);
+    else
+        shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "unknown column \"%s\" (the sources have: %s)", name,
+                      cols);
+    return NULL;
+}
+
 static cx *compile_name(cctx *c, const shoal_node *n, int mode)
 {
     /* A select item's alias may be used in WHERE, GROUP BY, HAVING and ORDER BY when no
@@ -1018,6 +1079,7 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
                         n->s);
         return fail(c, n->off, n->len, "column \"%s\" must appear in GROUP BY or inside an aggregate", n->s);
     }
+    if (c->p->src == SRC_ROWS && c->p->src_qual) return join_column(c, n, NULL);
     if (c->p->src == SRC_ROWS) {
         for (int i = 0; i < c->p->n_src; i++)
             if (!strcasecmp(n->s, c->p->src_names[i])) {
@@ -1699,6 +1761,12 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
     }
     case SHOAL_AST_NAME: return compile_name(c, n, mode);
     case SHOAL_AST_DOT:
+        /* FROM a JOIN b: a.column, b.column */
+        if (c->p->src == SRC_ROWS && c->p->src_qual) {
+            int known = 0;
+            for (int i = 0; i < c->p->n_src && !known; i++) known = !strcasecmp(n->s, c->p->src_qual[i]);
+            if (known || !shoal_subq_outer_name(c->x, n->s, n->s2)) return join_column(c, n, n->s);
+        }
         /* t.column: a column of this statement's source named t (FROM (SELECT …) t, a
          * WITH query, events, members) */
         if (c->st->from && (!strcasecmp(n->s, c->st->from) || (c->st->alias && !strcasecmp(n->s, c->st->alias))) &&
@@ -1954,6 +2022,12 @@ static const char *item_name(cctx *c, const shoal_item *it)
 
 static int plan_select(exec *x, const shoal_stmt *st, plan **out);
 
+cx *shoal_plan_row_expr(exec *x, const shoal_stmt *st, plan *p, const shoal_node *n, const char *clause)
+{
+    cctx cc = {x, p, st, clause, 0, 0, 0, 0, 0, 0};
+    return compile(&cc, n, M_EVENT);
+}
+
 int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
 {
     /* WITH queries come into sight; SELECT … FROM members PER MONTH is its SELECT per
@@ -1984,7 +2058,10 @@ static int plan_select(exec *x, const shoal_stmt *st, plan **out)
     p->n_types = shoal_dict_count(x->r, SHOAL_NS_TYPE);
     p->n_members = shoal_dict_count(x->r, SHOAL_NS_MEMBER);
     if (!st->from) p->src = SRC_NONE;
-    else if (st->from_sub || (!st->from_arg && shoal_subq_cte(x, st->from))) {
+    else if (st->joins) {
+        p->rsrc = &shoal_join_source;   /* FROM a JOIN b ON …: join.c */
+        p->src = SRC_ROWS;
+    } else if (st->from_sub || (!st->from_arg && shoal_subq_cte(x, st->from))) {
         p->rsrc = &shoal_subq_source;   /* FROM (SELECT …) t, FROM a WITH query */
         p->src = SRC_ROWS;
     } else if (!st->from_arg && shoal_subq_later(x, st->from))
@@ -2006,7 +2083,7 @@ static int plan_select(exec *x, const shoal_stmt *st, plan **out)
                              "PER applies to members, tiers(name), a subquery, flow(name) and transitions(name)");
 
     /* FROM tiers(name): members, with the column tier. */
-    if (st->from && !st->from_sub && !strcasecmp(st->from, "tiers")) {
+    if (st->from && !st->from_sub && !st->joins && !strcasecmp(st->from, "tiers")) {
         if (!st->from_arg)
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len, "%s", "expected FROM tiers(name)");
         int rc = shoal_plan_def_find(x, st->from_arg, "tiers", st->from_arg_off, st->from_arg_len, &p->tiers_def,

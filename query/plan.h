@@ -292,6 +292,9 @@ typedef struct plan {
     const uint8_t *src_ns;
     const struct shoal_rowsrc *rsrc;
     void *rs_state;
+    /* FROM a JOIN b …: each column's source (its alias, else its name), for a.column and
+     * for telling a bare name's source (join.c); NULL for the other row sources */
+    const char *const *src_qual;
     /* subqueries in expressions ((SELECT …), x IN (SELECT …)): planned with this plan,
      * run before it (subquery.c) */
     struct shoal_subq *subs;
@@ -413,6 +416,10 @@ static inline int shoal_val_same(const qval *a, const qval *b)
 }
 
 int shoal_val_like(const char *s, size_t n, const char *p, size_t pn);
+
+/* plan.c: n compiled as an expression over the rows of p's row source (a JOIN's ON),
+ * in statement st; NULL with the error set. */
+cx *shoal_plan_row_expr(exec *x, const shoal_stmt *st, plan *p, const shoal_node *n, const char *clause);
 
 /* exec_eval.c */
 void shoal_exec_eval(exec *x, const cx *e, qval *out);

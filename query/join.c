@@ -1,0 +1,678 @@
+/* join.c — FROM a [AS] x [INNER|LEFT [OUTER]] JOIN b [AS] y ON x.k = y.k [AND …] …
+ *
+ * A SELECT over joined sources is a SELECT over one row source whose rows are the
+ * joined rows: every source's columns in order, each known by its source's name
+ * (p->src_qual: x.column; a bare name when only one source has it). Each source is a
+ * SELECT of its own, `SELECT * FROM source` (`SELECT member, tier FROM tiers(name)`),
+ * planned like any (so views answer a SELECT over members joined in, and AS OF holds
+ * for all of them). The joined sources run first: their rows are kept and hashed by
+ * their side of ON's equality; then the first source's rows stream, and each looks its
+ * key up in the next source's hash, then the next, a row out for every match (and, for
+ * LEFT JOIN, one with NULLs when none matches). ON's other conditions are tested on each
+ * match. WHERE's conditions that read only the first source are given to its SELECT,
+ * so `WHERE e.type = reply` is the scan's type filter, not a test on every event's row,
+ * and a statement's DURING is the first source's (events).
+ *
+ * Memory: every joined source's rows (a SELECT over members: one row per member).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "join.h"
+#include "rowsrc.h"
+#include "subquery.h"
+
+static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
+
+static void *zalloc(exec *x, size_t n)
+{
+    void *p = shoal_arena_alloc(x->a, n ? n : 1);
+    if (p) memset(p, 0, n ? n : 1);
+    else nomem(x);
+    return p;
+}
+
+typedef struct side {
+    const shoal_join *j;          /* NULL: the FROM's source */
+    const char *qual;             /* its alias, else its name */
+    char what[160];               /* for EXPLAIN */
+    shoal_stmt *q;                /* SELECT * FROM it */
+    plan *ip;
+    int base, n;                  /* its columns in the joined row */
+    /* a joined source: ON's key on each side, ON's other conditions */
+    cx *lkey, *rkey, *rest;
+    const shoal_node *lkey_n, *rkey_n;
+    /* its rows, kept, and their keys hashed: bucket → first row + 1, next → the row after */
+    qval *rows;
+    size_t n_rows, cap;
+    qval *keys;
+    uint32_t *next, *bucket;
+    size_t mask;
+} side;
+
+typedef struct join_src {
+    side *s;
+    int n_sides;
+    const shoal_node *pushed;     /* WHERE's conditions given to the first source */
+} join_src;
+
+/* ---------------------------------------------------------------- plan */
+
+static shoal_node *mknode(exec *x, int kind, const char *s, int off, int len)
+{
+    shoal_node *n = zalloc(x, sizeof *n);
+    if (!n) return NULL;
+    n->kind = kind;
+    n->s = s;
+    n->n = s ? (int)strlen(s) : 0;
+    n->off = off;
+    n->len = len;
+    return n;
+}
+
+/* SELECT * FROM the source (src, or st's own FROM when src is NULL), with st's AS OF. */
+static int source_select(exec *x, const shoal_stmt *st, const shoal_node *src, side *sd)
+{
+    shoal_stmt *q = zalloc(x, sizeof *q);
+    if (!q) return SHOAL_ENOMEM;
+    q->kind = SHOAL_STMT_SELECT;
+    if (src) {
+        q->from = src->s;
+        q->from_off = src->off;
+        q->from_len = src->len;
+        q->from_arg = src->s2;
+        q->from_arg_off = src->s2_off;
+        q->from_arg_len = src->s2_len;
+        q->from_n = src->a;
+        q->from_sub = src->sub;
+        q->from_alias = (int)src->i;
+        if (src->b && src->b->kind == SHOAL_AST_NAME) {
+            q->alias = src->b->s;
+            q->alias_off = src->b->off;
+            q->alias_len = src->b->len;
+        } else if (src->b) {
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, src->b->off, src->b->len, "%s",
+                                 "AS OF comes last in a SELECT, after its other clauses (it holds for every joined source)");
+        }
+    } else {
+        q->from = st->from;
+        q->from_off = st->from_off;
+        q->from_len = st->from_len;
+        q->from_arg = st->from_arg;
+        q->from_arg_off = st->from_arg_off;
+        q->from_arg_len = st->from_arg_len;
+        q->from_n = st->from_n;
+        q->from_sub = st->from_sub;
+        q->from_alias = st->from_alias;
+        q->alias = st->alias;
+        q->alias_off = st->alias_off;
+        q->alias_len = st->alias_len;
+    }
+    q->off = q->from_off;
+    q->len = q->from_len;
+    q->asof_date = st->asof_date;
+    q->asof_seq = st->asof_seq;
+    q->asof_off = st->asof_off;
+    q->asof_len = st->asof_len;
+    int plain = !q->from_sub && !shoal_subq_cte(x, q->from);
+    if (plain && !strcasecmp(q->from, "members"))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, q->from_off, q->from_len, "%s",
+                             "a join reads rows, and members' only column is member: join a SELECT over members for "
+                             "their aggregates, as JOIN (SELECT member, first(join) AS joined FROM members) AS m ON "
+                             "e.to = m.member");
+    shoal_item *items;
+    if (plain && !strcasecmp(q->from, "tiers")) {
+        shoal_item *t = zalloc(x, sizeof *t);
+        items = zalloc(x, sizeof *items);
+        if (!t || !items || !(items->expr = mknode(x, SHOAL_AST_NAME, "member", q->off, q->len)) ||
+            !(t->expr = mknode(x, SHOAL_AST_NAME, "tier", q->off, q->len)))
+            return SHOAL_ENOMEM;
+        items->next = t;
+    } else {
+        if (!(items = zalloc(x, sizeof *items)) || !(items->expr = mknode(x, SHOAL_AST_STAR, NULL, q->off, q->len)))
+            return SHOAL_ENOMEM;
+    }
+    q->cols = items;
+    sd->q = q;
+    sd->qual = q->alias ? q->alias : q->from;
+    if (q->from_arg) snprintf(sd->what, sizeof sd->what, "%.60s(%.60s)", q->from, q->from_arg);
+    else if (q->from_sub) snprintf(sd->what, sizeof sd->what, "subquery%s%.100s%s", q->from_alias ? " \"" : "",
+                                   q->from_alias ? q->from : "", q->from_alias ? "\"" : "");
+    else if (!plain) snprintf(sd->what, sizeof sd->what, "WITH query \"%.100s\"", q->from);
+    else snprintf(sd->what, sizeof sd->what, "%.100s", q->from);
+    if (q->alias && !q->from_sub) {
+        size_t k = strlen(sd->what);
+        snprintf(sd->what + k, sizeof sd->what - k, " AS %.60s", q->alias);
+    }
+    return 0;
+}
+
+/* Which sources n reads, a bit per source (columns named by a bare name or x.column;
+ * names of no source's column, as an event type, read none). */
+static uint64_t sources_of(const plan *p, const join_src *js, const shoal_node *n)
+{
+    if (!n) return 0;
+    uint64_t m = 0;
+    if (n->kind == SHOAL_AST_NAME || n->kind == SHOAL_AST_DOT) {
+        for (int k = 0; k < js->n_sides; k++) {
+            const side *s = &js->s[k];
+            if (n->kind == SHOAL_AST_DOT) {
+                if (!strcasecmp(n->s, s->qual)) m |= 1ull << k;
+                continue;
+            }
+            for (int i = s->base; i < s->base + s->n; i++)
+                if (!strcasecmp(n->s, p->src_names[i])) m |= 1ull << k;
+        }
+        return m;
+    }
+    m |= sources_of(p, js, n->a) | sources_of(p, js, n->b) | sources_of(p, js, n->c) | sources_of(p, js, n->filter);
+    if (n->list)
+        for (const shoal_node *q = n->list->head; q; q = q->next) m |= sources_of(p, js, q);
+    return m;
+}
+
+/* Does n name a select item's alias that is no source's column? */
+static int names_alias(const shoal_stmt *st, const plan *p, const shoal_node *n)
+{
+    if (!n) return 0;
+    if (n->kind == SHOAL_AST_NAME) {
+        for (int i = 0; i < p->n_src; i++)
+            if (!strcasecmp(n->s, p->src_names[i])) return 0;
+        for (const shoal_item *it = st->cols; it; it = it->next)
+            if (it->alias && !strcasecmp(it->alias, n->s)) return 1;
+        return 0;
+    }
+    if (names_alias(st, p, n->a) || names_alias(st, p, n->b) || names_alias(st, p, n->c)) return 1;
+    if (n->list)
+        for (const shoal_node *q = n->list->head; q; q = q->next)
+            if (names_alias(st, p, q)) return 1;
+    return 0;
+}
+
+/* Subqueries and windows stay where they were written. */
+static int movable(const shoal_node *n)
+{
+    if (!n) return 1;
+    if (n->kind == SHOAL_AST_SUBQ || n->kind == SHOAL_AST_INSUB || n->over || n->sub) return 0;
+    if (!movable(n->a) || !movable(n->b) || !movable(n->c) || !movable(n->filter)) return 0;
+    if (n->list)
+        for (const shoal_node *q = n->list->head; q; q = q->next)
+            if (!movable(q)) return 0;
+    return 1;
+}
+
+static shoal_node *and_of(exec *x, shoal_node *l, shoal_node *r)
+{
+    if (!l || !r) return l ? l : r;
+    shoal_node *n = zalloc(x, sizeof *n);
+    if (!n) return NULL;
+    n->kind = SHOAL_AST_BINOP;
+    n->op = SHOAL_OP_AND;
+    n->a = l;
+    n->b = r;
+    n->off = l->off;
+    n->len = r->off + r->len - l->off;
+    return n;
+}
+
+/* The AND-ed conditions of n, in order, into v (at most cap). */
+static int conjuncts(shoal_node *n, shoal_node **v, int k, int cap)
+{
+    if (!n || k < 0) return k;
+    if (n->kind == SHOAL_AST_BINOP && n->op == SHOAL_OP_AND) return conjuncts(n->b, v, conjuncts(n->a, v, k, cap), cap);
+    if (k >= cap) return -1;
+    v[k] = n;
+    return k + 1;
+}
+
+#define MAX_CONJ 256
+
+/* ON's key for source k: the first equality between an expression of source k alone and
+ * one of the sources before it; the rest of ON tested on each match. */
+static int plan_on(exec *x, const shoal_stmt *st, plan *p, join_src *js, int k)
+{
+    side *s = &js->s[k];
+    shoal_node *v[MAX_CONJ], *rest = NULL;
+    int n = conjuncts(s->j->on, v, 0, MAX_CONJ);
+    if (n < 0)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, s->j->on->off, s->j->on->len,
+                             "ON has more than %d conditions", MAX_CONJ);
+    uint64_t me = 1ull << k, before = me - 1;
+    int key = -1;
+    for (int i = 0; i < n; i++) {
+        uint64_t a = 0, b = 0;
+        if (key < 0 && v[i]->kind == SHOAL_AST_BINOP && v[i]->op == SHOAL_OP_EQ) {
+            a = sources_of(p, js, v[i]->a);
+            b = sources_of(p, js, v[i]->b);
+            if (a == me && b && !(b & ~before)) {
+                s->rkey_n = v[i]->a;
+                s->lkey_n = v[i]->b;
+                key = i;
+                continue;
+            }
+            if (b == me && a && !(a & ~before)) {
+                s->rkey_n = v[i]->b;
+                s->lkey_n = v[i]->a;
+                key = i;
+                continue;
+            }
+        }
+        uint64_t m = sources_of(p, js, v[i]);
+        if (m & ~(me | before)) {
+            int later = 63 - __builtin_clzll(m);
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, v[i]->off, v[i]->len,
+                                 "this ON reads \"%s\", a source joined after it: move the condition to that join's ON "
+                                 "or to WHERE", js->s[later].qual);
+        }
+        if (!(rest = and_of(x, rest, v[i]))) return SHOAL_ENOMEM;
+    }
+    if (key < 0)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, s->j->on->off, s->j->on->len,
+                             "ON needs an equality between a value of \"%s\" alone and one of the sources before it "
+                             "(as e.to = m.member): a join looks each row's value up among the joined rows'", s->qual);
+    if (!(s->rkey = shoal_plan_row_expr(x, st, p, s->rkey_n, "ON")) ||
+        !(s->lkey = shoal_plan_row_expr(x, st, p, s->lkey_n, "ON")))
+        return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
+    if (rest && !(s->rest = shoal_plan_row_expr(x, st, p, rest, "ON"))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
+    return 0;
+}
+
+static int join_plan(exec *x, const shoal_stmt *st, plan *p)
+{
+    if (st->per)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->per_off, st->per_len, "%s",
+                             "PER does not apply to a join: join a SELECT … PER period, as JOIN (SELECT period, member, "
+                             "… FROM members PER MONTH) AS m ON …");
+    join_src *js = zalloc(x, sizeof *js);
+    if (!js) return SHOAL_ENOMEM;
+    int n = 1;
+    for (const shoal_join *j = st->joins; j; j = j->next) n++;
+    if (n > 16)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->off, st->len, "%s", "a SELECT joins at most 16 sources");
+    if (!(js->s = zalloc(x, sizeof(side) * (size_t)n))) return SHOAL_ENOMEM;
+    js->n_sides = n;
+    int rc, k = 0;
+    if ((rc = source_select(x, st, NULL, &js->s[0]))) return rc;
+    for (const shoal_join *j = st->joins; j; j = j->next) {
+        side *s = &js->s[++k];
+        s->j = j;
+        if ((rc = source_select(x, st, j->src, s))) return rc;
+        for (int i = 0; i < k; i++)
+            if (!strcasecmp(s->qual, js->s[i].qual)) {
+                const shoal_node *at = j->src->b && j->src->b->kind == SHOAL_AST_NAME ? j->src->b : j->src;
+                return shoal_err_set(x->err, SHOAL_ESEMANTIC, at->off, at->len,
+                                     "two sources are called \"%s\": give one of them another name (JOIN … AS name)",
+                                     s->qual);
+            }
+    }
+    if (st->during) {
+        if (js->s[0].q->from_sub || strcasecmp(js->s[0].q->from, "events") || shoal_subq_cte(x, js->s[0].q->from))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->during->off, st->during->len, "%s",
+                                 "DURING in a join is the window of the first source's events: it needs FROM events "
+                                 "(a joined SELECT takes a DURING of its own)");
+        js->s[0].q->during = st->during;
+    }
+    /* every source planned once, for its columns */
+    for (k = 0; k < n; k++)
+        if ((rc = shoal_rowsrc_plan_inner(x, js->s[k].q, &js->s[k].ip))) return rc;
+    int total = 0;
+    for (k = 0; k < n; k++) total += js->s[k].ip->n_cols;
+    const char **names = zalloc(x, sizeof(char *) * (size_t)total);
+    const char **qual = zalloc(x, sizeof(char *) * (size_t)total);
+    int *rt = zalloc(x, sizeof(int) * (size_t)total);
+    uint8_t *ns = zalloc(x, (size_t)total);
+    if (!names || !qual || !rt || !ns) return SHOAL_ENOMEM;
+    int c = 0;
+    for (k = 0; k < n; k++) {
+        side *s = &js->s[k];
+        s->base = c;
+        s->n = s->ip->n_cols;
+        for (int i = 0; i < s->n; i++, c++) {
+            names[c] = s->ip->names[i];
+            qual[c] = s->qual;
+            rt[c] = s->ip->cols[i]->rt;
+            ns[c] = s->ip->cols[i]->rns;
+        }
+    }
+    p->n_src = total;
+    p->src_names = names;
+    p->src_qual = qual;
+    p->src_rt = rt;
+    p->src_ns = ns;
+    p->rs_state = js;
+    /* WHERE's conditions on the first source alone go to its SELECT */
+    shoal_node *v[MAX_CONJ], *keep = NULL, *push = NULL;
+    int nc = conjuncts(st->where, v, 0, MAX_CONJ);
+    if (nc < 0) {
+        keep = st->where;
+        nc = 0;
+    }
+    for (int i = 0; i < nc; i++) {
+        uint64_t m = sources_of(p, js, v[i]);
+        shoal_node **to = m == 1 && movable(v[i]) && !names_alias(st, p, v[i]) ? &push : &keep;
+        if (!(*to = and_of(x, *to, v[i]))) return SHOAL_ENOMEM;
+    }
+    if (push) {
+        js->s[0].q->where = push;
+        js->pushed = push;
+        if ((rc = shoal_rowsrc_plan_inner(x, js->s[0].q, &js->s[0].ip))) return rc;
+    }
+    p->where_ast = keep;
+    for (k = 1; k < n; k++)
+        if ((rc = plan_on(x, st, p, js, k))) return rc;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+/* The value a key is hashed as: text as its bytes (a member's id and a property's
+ * string alike), an integer as the number; 0 when NULL (no match). */
+static int key_of(exec *x, const qval *v, qval *out)
+{
+    *out = *v;
+    switch (v->t) {
+    case V_NULL: return 0;
+    case V_STR:
+    case V_ID: {
+        const char *s;
+        uint32_t n;
+        if (shoal_val_str(x, v, &s, &n)) return -1;
+        out->t = V_STR;
+        out->ns = 0;
+        out->u.s = s;
+        out->n = n;
+        return 1;
+    }
+    case V_INT:
+        out->t = V_NUM;
+        out->u.d = (double)v->u.i;
+        return 1;
+    case V_NUM:
+        if (v->u.d == 0) out->u.d = 0;
+        return 1;
+    default: out->ns = 0; return 1;
+    }
+}
+
+typedef struct runner {
+    exec *x;
+    plan *outer;
+    join_src *js;
+    shoal_rowsink *sink;
+    shoal_arena *a;
+    int64_t now;
+    int (*on_row)(exec *, const qval *, int, void *);
+    void *row_ctx;
+    const void *fn_ctx;
+    qval *buf;                    /* the joined row */
+    shoal_arena *ra;              /* the first source's row's text */
+    side *collect;                /* the source whose rows are being kept */
+    uint64_t emitted;
+    int full;
+} runner;
+
+static int keep_row(exec *x, const qval *cols, int n, void *ctx)
+{
+    runner *r = ctx;
+    side *s = r->collect;
+    if (n != s->n) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a joined row has %d columns, not %d", n, s->n);
+    if (s->n_rows == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64;
+        if (nc > UINT32_MAX / 2)
+            return shoal_err_set(x->err, SHOAL_ERANGE, s->j->off, s->j->len, "\"%s\" has too many rows to join", s->qual);
+        qval *v = shoal_realloc(s->rows, nc * (size_t)(s->n ? s->n : 1) * sizeof *v);
+        if (!v) return nomem(x);
+        s->rows = v;
+        s->cap = nc;
+    }
+    qval *row = s->rows + s->n_rows * (size_t)s->n;
+    for (int i = 0; i < n; i++) {
+        row[i] = cols[i];
+        if (shoal_val_keep(x, &row[i])) return x->err->code;
+    }
+    s->n_rows++;
+    return 0;
+}
+
+/* The executor's state the outer SELECT runs with, in and out. */
+typedef struct xstate {
+    plan *p;
+    int64_t now;
+    rowctx *row;
+    int (*on_row)(exec *, const qval *, int, void *);
+    void *row_ctx;
+    const void *fn_ctx;
+    shoal_arena *a;
+} xstate;
+
+static void enter(runner *r, xstate *saved)
+{
+    exec *x = r->x;
+    *saved = (xstate){x->p, x->now, x->row, x->on_row, x->row_ctx, x->fn_ctx, x->a};
+    x->p = r->outer;
+    x->now = r->now;
+    x->on_row = r->on_row;
+    x->row_ctx = r->row_ctx;
+    x->fn_ctx = r->fn_ctx;
+    x->a = r->a;
+}
+
+static void leave(exec *x, const xstate *s)
+{
+    x->p = s->p;
+    x->now = s->now;
+    x->row = s->row;
+    x->on_row = s->on_row;
+    x->row_ctx = s->row_ctx;
+    x->fn_ctx = s->fn_ctx;
+    x->a = s->a;
+}
+
+static void eval_on(runner *r, const cx *e, qval *out)
+{
+    rowctx rc = {0};
+    rc.src = r->buf;
+    r->x->row = &rc;
+    shoal_exec_eval(r->x, e, out);
+}
+
+/* Source s's rows hashed by their key (x in the outer state). */
+static int hash_side(runner *r, side *s)
+{
+    exec *x = r->x;
+    size_t size = 16;
+    while (size < s->n_rows * 2) size *= 2;
+    s->mask = size - 1;
+    if (!(s->bucket = shoal_malloc(size * sizeof *s->bucket)) ||
+        !(s->next = shoal_malloc((s->n_rows + 1) * sizeof *s->next)) ||
+        !(s->keys = shoal_malloc((s->n_rows + 1) * sizeof *s->keys)))
+        return nomem(x);
+    memset(s->bucket, 0, size * sizeof *s->bucket);
+    for (int i = 0; i < r->js->n_sides; i++) {
+        const side *o = &r->js->s[i];
+        for (int c = o->base; c < o->base + o->n; c++) r->buf[c] = (qval){.t = V_NULL};
+    }
+    /* backwards, each put first in its chain: a chain is in the rows' order */
+    for (size_t i = s->n_rows; i-- > 0;) {
+        memcpy(r->buf + s->base, s->rows + i * (size_t)s->n, sizeof(qval) * (size_t)s->n);
+        qval v, k;
+        eval_on(r, s->rkey, &v);
+        if (x->err->code) return x->err->code;
+        int has = key_of(x, &v, &k);
+        if (has < 0) return x->err->code;
+        s->keys[i] = k;
+        s->next[i] = 0;
+        if (!has) {
+            s->keys[i].t = V_NULL;
+            continue;
+        }
+        if (shoal_val_keep(x, &s->keys[i])) return x->err->code;
+        size_t b = shoal_val_hash(&s->keys[i]) & s->mask;
+        s->next[i] = s->bucket[b];
+        s->bucket[b] = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
+static int emit(runner *r, int k)
+{
+    exec *x = r->x;
+    join_src *js = r->js;
+    if ((++r->emitted & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel)
+        return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+    if (k == js->n_sides) {
+        int rc = shoal_exec_sink_push(r->sink, r->buf);
+        r->full = shoal_exec_sink_full(r->sink);
+        return rc ? rc : r->full;
+    }
+    side *s = &js->s[k];
+    qval v, key;
+    eval_on(r, s->lkey, &v);
+    if (x->err->code) return x->err->code;
+    int has = key_of(x, &v, &key), matched = 0, rc;
+    if (has < 0) return x->err->code;
+    if (has)
+        for (uint32_t i = s->bucket[shoal_val_hash(&key) & s->mask]; i; i = s->next[i - 1]) {
+            if (!shoal_val_same(&key, &s->keys[i - 1])) continue;
+            memcpy(r->buf + s->base, s->rows + (size_t)(i - 1) * (size_t)s->n, sizeof(qval) * (size_t)s->n);
+            if (s->rest) {
+                qval t;
+                eval_on(r, s->rest, &t);
+                if (x->err->code) return x->err->code;
+                if (!(t.t == V_BOOL ? t.u.i != 0 : t.t != V_NULL && shoal_val_truthy(&t))) continue;
+            }
+            matched = 1;
+            if ((rc = emit(r, k + 1))) return rc;
+        }
+    if (matched || !s->j->left) return 0;
+    for (int c = s->base; c < s->base + s->n; c++) r->buf[c] = (qval){.t = V_NULL};
+    return emit(r, k + 1);
+}
+
+/* A row of the first source: its values (text copied: the outer row's evaluation
+ * reuses the scratch arena they may be in), joined on. */
+static int first_row(exec *x, const qval *cols, int n, void *ctx)
+{
+    runner *r = ctx;
+    side *s = &r->js->s[0];
+    if (r->full) return 1;
+    if (n != s->n) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a joined row has %d columns, not %d", n, s->n);
+    if (shoal_arena_used(r->ra)) shoal_arena_reset(r->ra);
+    for (int i = 0; i < n; i++) {
+        qval v = cols[i];
+        if (v.t == V_STR && v.n) {
+            char *t = shoal_arena_strndup(r->ra, v.u.s, v.n);
+            if (!t) return nomem(x);
+            v.u.s = t;
+        }
+        r->buf[i] = v;
+    }
+    xstate saved;
+    enter(r, &saved);
+    int rc = emit(r, 1);
+    leave(x, &saved);
+    return rc;
+}
+
+static void free_sides(join_src *js)
+{
+    for (int k = 0; k < js->n_sides; k++) {
+        side *s = &js->s[k];
+        shoal_free(s->rows);
+        shoal_free(s->keys);
+        shoal_free(s->next);
+        shoal_free(s->bucket);
+        s->rows = s->keys = NULL;
+        s->next = s->bucket = NULL;
+        s->n_rows = s->cap = 0;
+    }
+}
+
+static int join_rows(exec *x, plan *p, shoal_rowsink *sink)
+{
+    join_src *js = p->rs_state;
+    runner r;
+    memset(&r, 0, sizeof r);
+    r.x = x;
+    r.outer = p;
+    r.js = js;
+    r.sink = sink;
+    r.a = x->a;
+    r.now = x->now;
+    r.on_row = x->on_row;
+    r.row_ctx = x->row_ctx;
+    r.fn_ctx = x->fn_ctx;
+    if (!(r.buf = zalloc(x, sizeof(qval) * (size_t)(p->n_src + 1)))) return SHOAL_ENOMEM;
+    if (!(r.ra = shoal_arena_new())) return nomem(x);
+    int rc = 0;
+    for (int k = 1; k < js->n_sides && !rc; k++) {
+        r.collect = &js->s[k];
+        rc = shoal_rowsrc_run_inner(x, js->s[k].ip, keep_row, &r);
+        if (!rc) rc = hash_side(&r, &js->s[k]);
+    }
+    if (!rc) {
+        rc = shoal_rowsrc_run_inner(x, js->s[0].ip, first_row, &r);
+        if (rc == 1 && r.full) rc = 0;
+    }
+    free_sides(js);
+    shoal_arena_free(r.ra);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- EXPLAIN */
+
+static int add_text(exec *x, const char *text, char ***lines, int *n_lines)
+{
+    char **l = shoal_arena_alloc(x->a, sizeof(char *) * (size_t)(*n_lines + 1));
+    char *t = shoal_arena_strndup(x->a, text, strlen(text));
+    if (!l || !t) return nomem(x);
+    if (*n_lines) memcpy(l, *lines, sizeof(char *) * (size_t)*n_lines);
+    l[(*n_lines)++] = t;
+    *lines = l;
+    return 0;
+}
+
+static int add_plan(exec *x, const plan *ip, char ***lines, int *n_lines)
+{
+    char **il;
+    int n_il, rc;
+    if ((rc = shoal_plan_explain(x, NULL, ip, &il, &n_il))) return rc;
+    for (int i = 0; i < n_il; i++) {
+        size_t k = strlen(il[i]) + 3;
+        char *t = shoal_arena_alloc(x->a, k);
+        if (!t) return nomem(x);
+        snprintf(t, k, "  %s", il[i]);
+        if ((rc = add_text(x, t, lines, n_lines))) return rc;
+    }
+    return 0;
+}
+
+static int join_explain(exec *x, const plan *p, char ***lines, int *n_lines)
+{
+    const join_src *js = p->rs_state;
+    char buf[600];
+    *lines = NULL;
+    *n_lines = 0;
+    int rc;
+    for (int k = 1; k < js->n_sides; k++) {
+        const side *s = &js->s[k];
+        int a = s->rkey_n->len > 60 ? 60 : s->rkey_n->len, b = s->lkey_n->len > 60 ? 60 : s->lkey_n->len;
+        snprintf(buf, sizeof buf, "%s %s: its rows run first, kept and hashed by %.*s, looked up by %.*s%s:",
+                 s->j->left ? "LEFT JOIN" : "JOIN", s->what, a, x->src + s->rkey_n->off, b, x->src + s->lkey_n->off,
+                 s->rest ? " (ON's other conditions tested on each match)" : "");
+        if ((rc = add_text(x, buf, lines, n_lines)) || (rc = add_plan(x, s->ip, lines, n_lines))) return rc;
+    }
+    if (js->pushed) {
+        int a = js->pushed->len > 120 ? 120 : js->pushed->len;
+        snprintf(buf, sizeof buf, "then the rows of %s, streamed, each joined to those (its WHERE: %.*s%s):",
+                 js->s[0].what, a, x->src + js->pushed->off, a < js->pushed->len ? "…" : "");
+    } else {
+        snprintf(buf, sizeof buf, "then the rows of %s, streamed, each joined to those:", js->s[0].what);
+    }
+    if ((rc = add_text(x, buf, lines, n_lines))) return rc;
+    return add_plan(x, js->s[0].ip, lines, n_lines);
+}
+
+const shoal_rowsrc shoal_join_source = {"join", join_plan, join_rows, join_explain};
