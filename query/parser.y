@@ -397,12 +397,12 @@ tier:
 
 source:
     IDENT src_as                        { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); $$->b = $2; }
-  | IDENT '(' IDENT ')'                 { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
-                                          $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len; }
+  | IDENT '(' IDENT ')' src_as          { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
+                                          $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len; $$->b = $5; }
     /* FROM lifecycle(name, n): churned after n idle periods */
-  | IDENT '(' IDENT ',' INT ')'         { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
+  | IDENT '(' IDENT ',' INT ')' src_as  { CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1));
                                           $$->s2 = $3.s; $$->s2_off = @3.off; $$->s2_len = @3.len;
-                                          CK($$->a = shoal_ast_node(ctx, SHOAL_AST_INT, @5)); $$->a->i = $5.i; }
+                                          CK($$->a = shoal_ast_node(ctx, SHOAL_AST_INT, @5)); $$->a->i = $5.i; $$->b = $7; }
     /* FROM (SELECT …) [AS] t: a derived table, named "subquery" when unnamed */
   | '(' subselect ')' src_as            { shoal_node *al = $4 && $4->kind == SHOAL_AST_NAME ? $4 : NULL;
                                           CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, al ? al->s : "subquery", al ? al->n : 8, loc_of(@1, @3)));
