@@ -415,9 +415,9 @@ src_as:
     %empty %prec LOWER_THAN_AS          { $$ = NULL; }
   | IDENT                               { if (join_word($1.s)) {
                                               shoal_err_set(ctx->err, SHOAL_ESYNTAX, @1.off, @1.len, "%s",
-                                                            "only JOIN, INNER JOIN and LEFT [OUTER] JOIN are supported, as "
-                                                            "`JOIN source [AS] name ON condition` (source: a name, "
-                                                            "tiers(name) or (SELECT …))");
+                                                            "a join is written `[LEFT] JOIN source [AS] name ON condition` "
+                                                            "(source: a name, tiers(name) or (SELECT …)); only JOIN, "
+                                                            "INNER JOIN and LEFT [OUTER] JOIN are supported");
                                               YYERROR;
                                           }
                                           CK($$ = shoal_ast_str(ctx, SHOAL_AST_NAME, $1.s, $1.n, @1)); }

@@ -213,7 +213,7 @@ err asof-not-last "SELECT count(*) FROM events AS OF '2025-03-05' WHERE seq > 1"
 SELECT count(*) FROM events AS OF '"'"'2025-03-05'"'"' WHERE seq > 1
                             ^~~~~~~~~~~~~~~~~~'
 err join "SELECT count(*) FROM events JOIN members" \
-'query:1:29: error: joins are not supported yet: a SELECT reads one source (compose with WITH, FROM (SELECT …) and IN (SELECT …))
+'query:1:29: error: a join is written `[LEFT] JOIN source [AS] name ON condition` (source: a name, tiers(name) or (SELECT …)); only JOIN, INNER JOIN and LEFT [OUTER] JOIN are supported
 SELECT count(*) FROM events JOIN members
                             ^~~~'
 err unknown-column "SELECT x FROM (SELECT member, count(post) AS n FROM members) AS t" \
