@@ -367,9 +367,7 @@ static int join_plan(exec *x, const shoal_stmt *st, plan *p)
 
 /* ---------------------------------------------------------------- rows */
 
-/* The value a key is hashed as: text as its bytes (a member's id and a property's
- * string alike), an integer as the number; 0 when NULL (no match). */
-static int key_of(exec *x, const qval *v, qval *out)
+int shoal_join_key(exec *x, const qval *v, qval *out)
 {
     *out = *v;
     switch (v->t) {
@@ -500,7 +498,7 @@ static int hash_side(runner *r, side *s)
         qval v, k;
         eval_on(r, s->rkey, &v);
         if (x->err->code) return x->err->code;
-        int has = key_of(x, &v, &k);
+        int has = shoal_join_key(x, &v, &k);
         if (has < 0) return x->err->code;
         s->keys[i] = k;
         s->next[i] = 0;
@@ -531,7 +529,7 @@ static int emit(runner *r, int k)
     qval v, key;
     eval_on(r, s->lkey, &v);
     if (x->err->code) return x->err->code;
-    int has = key_of(x, &v, &key), matched = 0, rc;
+    int has = shoal_join_key(x, &v, &key), matched = 0, rc;
     if (has < 0) return x->err->code;
     if (has)
         for (uint32_t i = s->bucket[shoal_val_hash(&key) & s->mask]; i; i = s->next[i - 1]) {

@@ -12,4 +12,9 @@
  * source's name in p->src_qual. */
 extern const struct shoal_rowsrc shoal_join_source;
 
+/* The value v is matched as: text as its bytes (a member's id and a property's string
+ * alike), an integer as the number; returns 1, or 0 for NULL (it matches nothing), or
+ * -1 with the error set. Text may be borrowed from the dictionary. */
+int shoal_join_key(exec *x, const qval *v, qval *out);
+
 #endif

@@ -1913,6 +1913,19 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         if (c->layers || (!c->st->from && c->p->src == SRC_MEMBERS))
             return fail(c, n->off, n->len, "%s", "a layer's or tiers' condition cannot hold a subquery yet");
         plan *ip;
+        /* correlated through one equality: grouped by it, looked up per row (correlate.c) */
+        const shoal_node *okey;
+        int count, corr = shoal_corr_plan(c->x, c->st, c->p, n, &ip, &okey, &count);
+        if (corr < 0) return NULL;
+        if (corr) {
+            if (!(e = newx(c, X_SUBQ, n))) return NULL;
+            e->rt = ip->cols[1]->rt;
+            e->rns = ip->cols[1]->rns;
+            if (!(e->a = compile(c, okey, mode))) return NULL;
+            if (shoal_subq_add(c->x, c->p, SUBQ_CORR, e, ip, n)) return NULL;
+            c->p->subs[c->p->n_subs - 1].count = count;
+            return e;
+        }
         if (shoal_subq_plan_expr(c->x, c->st, c->p, n, &ip)) return NULL;
         if (ip->n_cols != 1) {
             shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->sub->off, n->sub->len,

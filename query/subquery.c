@@ -741,6 +741,11 @@ int shoal_subq_init(exec *x, plan *p)
 {
     for (int i = 0; i < p->n_subs; i++) {
         shoal_subq *s = &p->subs[i];
+        if (s->kind == SUBQ_CORR) {
+            int rc = shoal_corr_init(x, s->e, s->ip, s->count);
+            if (rc) return rc;
+            continue;
+        }
         values k = {NULL, 0, 0, s->kind == SUBQ_IN};
         int rc = shoal_rowsrc_run_inner(x, s->ip, take_value, &k);
         if (!rc && s->kind == SUBQ_VALUE) {
@@ -770,7 +775,9 @@ int shoal_subq_explain_exprs(exec *x, const plan *p, char ***lines, int *n_lines
         char buf[600];
         int k = s->node->len > 80 ? 80 : s->node->len;
         snprintf(buf, sizeof buf, "subquery %d (%s), run first: %.*s%s", i + 1,
-                 s->kind == SUBQ_VALUE ? "a value: one row of one column, NULL when none" : "a set: IN its rows' values",
+                 s->kind == SUBQ_VALUE ? "a value: one row of one column, NULL when none"
+                 : s->kind == SUBQ_CORR ? "correlated: run once grouped by its correlation, each row's value looked up"
+                                        : "a set: IN its rows' values",
                  k, x->src + s->node->off, k < s->node->len ? "…" : "");
         int rc = add_text(x, buf, lines, n_lines);
         if (!rc) rc = add_plan(x, s->ip, "  ", lines, n_lines);

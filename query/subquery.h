@@ -26,9 +26,10 @@ typedef struct shoal_outer {
 /* A subquery in an expression: e (X_SUBQ, in the outer plan) becomes, before the outer
  * plan runs, a constant (SUBQ_VALUE: the one row's one value, NULL when no row) or a
  * set (SUBQ_IN: an X_INSET over dictionary ids, or an X_IN of constants). */
-enum { SUBQ_VALUE = 1, SUBQ_IN };
+enum { SUBQ_VALUE = 1, SUBQ_IN, SUBQ_CORR };
 typedef struct shoal_subq {
     int kind;
+    int count;             /* SUBQ_CORR: count's value where no group matches is 0 */
     cx *e;
     plan *ip;
     const shoal_node *node;
@@ -63,5 +64,17 @@ int shoal_subq_explain_exprs(exec *x, const plan *p, char ***lines, int *n_lines
 /* A column a correlated subquery would read: 1 when name (or alias.name, alias not
  * NULL) is one of an enclosing statement's. */
 int shoal_subq_outer_name(exec *x, const char *alias, const char *name);
+
+/* correlate.c: n, a subquery as a value in statement st (planned as p) that reads the
+ * outer row through one equality (`WHERE inner = outer.column`) and selects one
+ * aggregate: 1 with *ip the plan of `SELECT inner, agg … GROUP BY inner`, *outer_key
+ * the outer side (compiled by the caller in the outer statement) and *count 1 for
+ * count (0 where no group matches, else NULL); 0 when n is not of that form; or an
+ * error. */
+int shoal_corr_plan(exec *x, const shoal_stmt *st, plan *p, const shoal_node *n, plan **ip, const shoal_node **outer_key,
+                    int *count);
+/* Runs ip and makes e (X_SUBQ, its outer key in e->a) a lookup of each row's key among
+ * the groups' values. */
+int shoal_corr_init(exec *x, cx *e, plan *ip, int count);
 
 #endif

@@ -185,3 +185,46 @@ err join-err-inner-error "SELECT e.seq FROM events e JOIN (SELECT member, nosuch
 a=$("$SHOAL" query --format csv "SELECT count(*) FROM events WHERE type = join" 2>&1 | tail -1)
 b=$(sqlite3 "$T/oracle.db" "SELECT count(*) FROM ev WHERE type = 'join'")
 check_eq join-word-type "$a" "$b"
+
+# ---------------------------------------------------------------- correlated subqueries (correlate.c)
+
+# Posts at least as long as their group's average: a value per row, grouped once.
+same corr-group-avg \
+    "SELECT t.group, count(*) AS long_posts FROM events AS t WHERE t.type = post
+     AND t.words >= (SELECT avg(e.words) FROM events AS e WHERE e.type = post AND e.group = t.group)
+     GROUP BY t.group ORDER BY long_posts DESC, t.group LIMIT 15" \
+    "SELECT t.grp, count(*) AS n FROM (SELECT *, json_extract(j, '\$.words') AS words FROM ev JOIN raw ON raw.rowid = ev.seq) t
+     WHERE t.type = 'post' AND t.words >= (SELECT avg(json_extract(j, '\$.words')) FROM ev e JOIN raw ON raw.rowid = e.seq
+       WHERE e.type = 'post' AND e.grp = t.grp)
+     GROUP BY t.grp ORDER BY n DESC, t.grp LIMIT 15"
+
+# The issue's form: a WITH query's rows against their group's average, read twice.
+same corr-with-avg \
+    "WITH p AS (SELECT member, group, count(*) AS n FROM events WHERE type = comment AND group IS NOT NULL GROUP BY member, group)
+     SELECT p.group, count(*) AS above FROM p WHERE p.n >= (SELECT avg(q.n) FROM p AS q WHERE q.group = p.group)
+     GROUP BY p.group ORDER BY above DESC, p.group LIMIT 15" \
+    "WITH p AS (SELECT member, grp, count(*) AS n FROM ev WHERE type = 'comment' AND grp IS NOT NULL GROUP BY member, grp)
+     SELECT p.grp, count(*) AS a FROM p WHERE p.n >= (SELECT avg(q.n) FROM p AS q WHERE q.grp = p.grp)
+     GROUP BY p.grp ORDER BY a DESC, p.grp LIMIT 15"
+
+# Over members: replies each member received beside their posts (count is 0 for nobody).
+same corr-members-count \
+    "SELECT m.member, count(post) AS posts, (SELECT count(*) FROM events AS e WHERE e.type = reply AND e.to = m.member) AS received
+     FROM members AS m WHERE count(post) > 3 ORDER BY received DESC, posts DESC, m.member LIMIT 20" \
+    "SELECT m.member, sum(m.type = 'post') AS p, (SELECT count(*) FROM ev e WHERE e.type = 'reply' AND e.to_ = m.member) AS r
+     FROM ev m GROUP BY m.member HAVING p > 3 ORDER BY r DESC, p DESC, m.member LIMIT 20"
+
+# In WHERE over members (whose rows would otherwise be shared by members alike).
+same corr-members-where \
+    "SELECT count(*) AS members, sum(count(post)) AS posts FROM members AS m
+     WHERE (SELECT count(*) FROM events AS e WHERE e.type = reply AND e.to = m.member) >= 3" \
+    "SELECT count(*), sum(p) FROM (SELECT m.member, sum(m.type = 'post') AS p FROM ev m GROUP BY m.member) o
+     WHERE (SELECT count(*) FROM ev e WHERE e.type = 'reply' AND e.to_ = o.member) >= 3"
+
+out=$("$SHOAL" query "EXPLAIN SELECT m.member, (SELECT count(*) FROM events AS e WHERE e.to = m.member) AS n FROM members AS m" 2>&1)
+check_grep corr-explain "subquery 1 \(correlated: run once grouped by its correlation, each row's value looked up\)" "$out"
+# what is not one equality with the outer row stays refused, at the outer name
+err corr-err-two "SELECT m.member FROM members AS m WHERE count(post) > (SELECT count(*) FROM events AS e WHERE e.to = m.member AND e.member != m.member)" \
+    'query:1:102: error: "m" is a source of the statement around this subquery: correlated subqueries are not supported yet'
+err corr-err-in "SELECT m.member FROM members AS m WHERE m.member IN (SELECT e.to FROM events AS e WHERE e.member = m.member)" \
+    'query:1:100: error: "m" is a source of the statement around this subquery: correlated subqueries are not supported yet'
