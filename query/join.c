@@ -470,10 +470,11 @@ static void leave(exec *x, const xstate *s)
 
 static void eval_on(runner *r, const cx *e, qval *out)
 {
-    rowctx rc = {0};
+    rowctx rc = {0}, *saved = r->x->row;
     rc.src = r->buf;
     r->x->row = &rc;
     shoal_exec_eval(r->x, e, out);
+    r->x->row = saved;
 }
 
 /* Source s's rows hashed by their key (x in the outer state). */
