@@ -598,6 +598,22 @@ typedef struct shoal_retmember {
 } shoal_retmember;
 int shoal_view_retention_each(shoal_reader *r, const char *name, int (*fn)(void *ctx, const shoal_retmember *m),
                               void *ctx, shoal_err *err);
+/* A retention's per-cohort counts (view_retention.c), kept at ingest: cohort period
+ * `period` (absolute, as shoal_view_retention_period), its size, and for k = 0 … n − 1
+ * the members active in period + k (bnd) and in period + k or later (unb); k at or
+ * past n: 0. shoal_view_retention_cohorts hands fn every cohort with counts in [lo, hi]
+ * in ascending order (arrays valid during the call); SHOAL_ENOTFOUND (err not set)
+ * when the table keeps no counts (made before them). shoal_view_retention_cohort_of:
+ * first(…)'s cohort period of each of members (ascending), INT32_MIN for none. */
+typedef struct shoal_retcohort {
+    int64_t period, size;
+    uint32_t n_bnd, n_unb;
+    const int64_t *bnd, *unb;
+} shoal_retcohort;
+int shoal_view_retention_cohorts(shoal_reader *r, const char *name, int64_t lo, int64_t hi,
+                                 int (*fn)(void *ctx, const shoal_retcohort *c), void *ctx, shoal_err *err);
+int shoal_view_retention_cohort_of(shoal_reader *r, const char *name, const uint32_t *members, size_t n, int32_t *out,
+                                   shoal_err *err);
 /* The absolute period of local day `day` for a unit (1 day, 2 week, 3 month): the day,
  * floor((day + 3) / 7) (weeks from Monday), year·12 + month − 1. */
 int64_t shoal_view_retention_period(int unit, int64_t day);
