@@ -387,15 +387,58 @@ static int contrib(rstate *s, uint32_t m, int sign)
     return 0;
 }
 
-/* Whether an event (cohort: ts, its period P; active) changes m's contribution. */
-static int will_change(const rstate *s, uint32_t m, int64_t ts, int64_t P, int cohort, int active)
+/* Whether an event (ts, its period P) moves m to another cohort or into one more. */
+static int cohort_change(const rstate *s, uint32_t m, int64_t ts, int64_t P)
 {
-    if (cohort) {
-        if (s->each ? !set_get(s, &s->st[m], P, 0) : ts < s->first[m] && P != s->coh[m]) return 1;
+    return s->each ? !set_get(s, &s->st[m], P, 0) : ts < s->first[m] && P != s->coh[m];
+}
+
+/* Whether an activity in period P makes m active in P (a bit set, a byte reaching n). */
+static int act_change(const rstate *s, uint32_t m, int64_t P)
+{
+    unsigned c = set_get(s, &s->act[m], P, s->least > 1);
+    return s->least > 1 ? c == (unsigned)s->least - 1 : !c;
+}
+
+/* The latest period m is active in; INT64_MIN when none. */
+static int64_t last_active(const rstate *s, uint32_t m)
+{
+    const rset *z = &s->act[m];
+    int bytes = s->least > 1, per = bytes ? 8 : 64;
+    for (int64_t i = (int64_t)z->n - 1; i >= 0; i--) {
+        uint64_t v = s->pool[z->off + i];
+        if (!v) continue;
+        for (int j = per - 1; j >= 0; j--)
+            if (bytes ? (v >> (8 * j) & 0xFF) >= (uint64_t)s->least : (v >> j & 1)) return ((int64_t)z->lo + i) * per + j;
     }
-    if (active) {
-        unsigned c = set_get(s, &s->act[m], P, s->least > 1);
-        if (s->least > 1 ? c == (unsigned)s->least - 1 : !c) return 1;
+    return INT64_MIN;
+}
+
+/* m becomes active in period P (last: the latest period they were active in before),
+ * in cohort A: the count at P − A, and the unbounded ones from past their last to P. */
+static int act_delta_one(rstate *s, int64_t A, int64_t P, int64_t last)
+{
+    if (P < A || A < INT32_MIN + 1 || A > INT32_MAX) return 0;
+    rcoh *r = row_at(s, (int32_t)A);
+    if (!r) return -1;
+    if (P - A + 1 > (int64_t)UINT32_MAX / 2 || row_room(r, (uint32_t)(P - A + 1))) return -1;
+    r->dirty = 1;
+    r->bnd[P - A]++;
+    for (int64_t k = (last >= A ? last - A + 1 : 0); k <= P - A; k++) r->unb[k]++;
+    return 0;
+}
+
+static int act_delta(rstate *s, uint32_t m, int64_t P, int64_t last)
+{
+    if (!s->each) return s->coh[m] == COH_NONE ? 0 : act_delta_one(s, s->coh[m], P, last);
+    const rset *z = &s->st[m];
+    for (uint32_t i = 0; i < z->n; i++) {
+        uint64_t v = s->pool[z->off + i];
+        while (v) {
+            int64_t A = ((int64_t)z->lo + i) * 64 + __builtin_ctzll(v);
+            v &= v - 1;
+            if (act_delta_one(s, A, P, last)) return -1;
+        }
     }
     return 0;
 }
@@ -419,7 +462,17 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     if (grow(s, m)) return nomem(err);
     int64_t P = shoal_view_retention_period(s->unit, shoal_view_day(v->tz, ev->ts));
     int changed = 0, rc;
-    if (s->counts && !s->pend[m] && will_change(s, m, ev->ts, P, (mask & s->cohort_bit) != 0, (mask & s->act_bit) != 0)) {
+    /* the counts: a member moving to another cohort (or into one more) is taken out
+     * now and added back at the flush; one becoming active in a period adds to the
+     * counts of their cohorts directly */
+    int64_t delta_last = INT64_MIN;
+    int delta = 0;
+    if (s->counts && !s->pend[m] && (mask & s->act_bit) && !((mask & s->cohort_bit) && cohort_change(s, m, ev->ts, P)) &&
+        act_change(s, m, P)) {
+        delta = 1;
+        delta_last = last_active(s, m);
+    } else if (s->counts && !s->pend[m] && (((mask & s->cohort_bit) && cohort_change(s, m, ev->ts, P)) ||
+                                            ((mask & s->act_bit) && act_change(s, m, P)))) {
         if (s->n_plist == s->cap_plist) {
             size_t c = s->cap_plist ? s->cap_plist * 2 : 1024;
             uint32_t *l = shoal_realloc(s->plist, c * sizeof *l);
@@ -448,6 +501,7 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
         if ((rc = set_add(s, &s->act[m], P, s->least > 1)) < 0) return nomem(err);
         changed |= rc;
     }
+    if (delta && act_delta(s, m, P, delta_last)) return nomem(err);
     if (changed) s->dirty[m / CHUNK] = 1;
     return SHOAL_OK;
 }

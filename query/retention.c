@@ -544,7 +544,7 @@ static int view_member(void *ctx, const shoal_retmember *m)
 /* The edge: now's period from the log, its events in [edge_lo, edge_hi) (the zone map
  * skips the blocks outside), into e_act (activity, a count that stops at n) and e_st
  * (each(…): a start event). */
-static int edge_scan(exec *x, const plan *p, const ret *r, uint8_t *e_act, uint8_t *e_st)
+static int edge_scan(exec *x, const plan *p, const ret *r, uint8_t *e_act, uint8_t *e_st, uint64_t *seen)
 {
     shoal_logcur *cur;
     int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
@@ -553,10 +553,12 @@ static int edge_scan(exec *x, const plan *p, const ret *r, uint8_t *e_act, uint8
     MDB_cursor_op op = MDB_FIRST;
     shoal_rec rec;
     int64_t zr[2] = {r->edge_lo, r->edge_hi};
-    uint64_t zone_end = 0, n = 0;
+    uint64_t n = 0;
+    zpicks zp;
+    memset(&zp, 0, sizeof zp);
     rowctx *saved_row = x->row;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if ((rc = scan_zone(x->r, mc, &rec, zr, 1, &zone_end, &x->n_skipped, x->err)) != 1) break;
+        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, 1, &zp, &x->n_skipped, x->err)) != 1) break;
         op = MDB_NEXT;
         if (rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
@@ -566,8 +568,14 @@ static int edge_scan(exec *x, const plan *p, const ret *r, uint8_t *e_act, uint8
         uint32_t m = rec.member, t = rec.type;
         if (rec.ts < r->edge_lo || rec.ts >= r->edge_hi || m == 0 || m > p->n_members || t == 0 || t > p->n_types)
             continue;
-        if (e_st && !e_st[m] && has_type(r->cohort, t) && shoal_exec_holds(x, r->cohort->filter, &rec)) e_st[m] = 1;
-        if (e_act[m] < r->least && has_type(r->active, t) && shoal_exec_holds(x, r->active->filter, &rec)) e_act[m]++;
+        if (e_st && !e_st[m] && has_type(r->cohort, t) && shoal_exec_holds(x, r->cohort->filter, &rec)) {
+            e_st[m] = 1;
+            if (seen) seen[m >> 6] |= (uint64_t)1 << (m & 63);
+        }
+        if (e_act[m] < r->least && has_type(r->active, t) && shoal_exec_holds(x, r->active->filter, &rec)) {
+            e_act[m]++;
+            if (seen) seen[m >> 6] |= (uint64_t)1 << (m & 63);
+        }
     }
     x->row = saved_row;
     x->n_scanned += n;
@@ -615,7 +623,7 @@ static int rows_view(exec *x, plan *p, const ret *r, shoal_rowsink *sink)
         }
         memset(e_act, 0, nm);
         if (e_st) memset(e_st, 0, nm);
-        if ((rc = edge_scan(x, p, r, e_act, e_st))) goto fail;
+        if ((rc = edge_scan(x, p, r, e_act, e_st, NULL))) goto fail;
         t.e_act = e_act;
         t.e_st = e_st;
     }
@@ -672,19 +680,22 @@ static int counts_edge(exec *x, const plan *p, const ret *r, int64_t *size, int6
 {
     size_t nm = (size_t)p->n_members + 1;
     int64_t L = r->n_periods - 1;
+    size_t words = nm / 64 + 1;
     uint8_t *e_act = shoal_malloc(nm), *e_st = shoal_malloc(nm);
+    uint64_t *seen = shoal_malloc(words * sizeof *seen);   /* the members the edge met, in id order */
     uint32_t *ms = NULL;
     int32_t *co = NULL;
     int rc = 0;
-    if (!e_act || !e_st) {
+    if (!e_act || !e_st || !seen) {
         rc = nomem(x);
         goto out;
     }
     memset(e_act, 0, nm);
     memset(e_st, 0, nm);
-    if ((rc = edge_scan(x, p, r, e_act, e_st))) goto out;
+    memset(seen, 0, words * sizeof *seen);
+    if ((rc = edge_scan(x, p, r, e_act, e_st, seen))) goto out;
     size_t n = 0;
-    for (size_t m = 1; m < nm; m++) n += e_act[m] >= r->least || e_st[m];
+    for (size_t w = 0; w < words; w++) n += (size_t)__builtin_popcountll(seen[w]);
     ms = shoal_malloc(sizeof *ms * (n + 1));
     co = shoal_malloc(sizeof *co * (n + 1));
     if (!ms || !co) {
@@ -692,8 +703,8 @@ static int counts_edge(exec *x, const plan *p, const ret *r, int64_t *size, int6
         goto out;
     }
     n = 0;
-    for (size_t m = 1; m < nm; m++)
-        if (e_act[m] >= r->least || e_st[m]) ms[n++] = (uint32_t)m;
+    for (size_t w = 0; w < words; w++)
+        for (uint64_t v = seen[w]; v; v &= v - 1) ms[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(v));
     if ((rc = shoal_view_retention_cohort_of(x->r, r->name, ms, n, co, x->err))) goto out;
     size[L] = 0;
     for (int64_t c = 0; c <= L; c++) act[tri[c] + (size_t)(L - c)] = 0;
@@ -708,6 +719,7 @@ static int counts_edge(exec *x, const plan *p, const ret *r, int64_t *size, int6
 out:
     shoal_free(e_act);
     shoal_free(e_st);
+    shoal_free(seen);
     shoal_free(ms);
     shoal_free(co);
     return rc;
