@@ -614,6 +614,15 @@ int shoal_view_retention_cohorts(shoal_reader *r, const char *name, int64_t lo, 
                                  int (*fn)(void *ctx, const shoal_retcohort *c), void *ctx, shoal_err *err);
 int shoal_view_retention_cohort_of(shoal_reader *r, const char *name, const uint32_t *members, size_t n, int32_t *out,
                                    shoal_err *err);
+/* An activity's counts (view_activity.c keeps them; view_retention.c's code): what
+ * 0 the members active per local day, 1 and 2 the differences of the members active in
+ * the 7 and 30 days ending on a day, 3 the members active per Monday week, 4 per month
+ * (periods as shoal_view_retention_period). out[i] is the value at period lo + i, or
+ * with prefix the sum of every value up to it (a window's count from its differences).
+ * SHOAL_ENOTFOUND (err not set) when the table keeps no counts (made before them). */
+enum { SHOAL_AC_DAU, SHOAL_AC_WAU, SHOAL_AC_MAU, SHOAL_AC_WEEK, SHOAL_AC_MONTH };
+int shoal_view_activity_counts(shoal_reader *r, const char *name, int what, int64_t lo, int64_t n, int prefix, int64_t *out,
+                               shoal_err *err);
 /* The absolute period of local day `day` for a unit (1 day, 2 week, 3 month): the day,
  * floor((day + 3) / 7) (weeks from Monday), year·12 + month − 1. */
 int64_t shoal_view_retention_period(int unit, int64_t day);

@@ -38,6 +38,14 @@
 
 /* A cohort's counts (retention only): its size, and per k = 0 … n − 1 the members
  * active in period A + k (bnd) and in A + k or a later one (unb). */
+/* An activity's counts: what, by 64 periods (days, or weeks, months) a block. */
+enum { AC_DAU, AC_WAU, AC_MAU, AC_WEEK, AC_MONTH, N_AC };
+typedef struct cblk {
+    int32_t b;
+    uint8_t dirty;
+    int64_t v[64];
+} cblk;
+
 typedef struct rcoh {
     int32_t A;
     uint8_t dirty;
@@ -74,6 +82,12 @@ typedef struct rstate {
     size_t n_rows, cap_rows;
     uint8_t *bdirty;       /* per block of BLOCK members: a cohort period changed */
     int all_dirty;         /* the table holds no counts yet (made before them) */
+    /* An activity's day counts (acounts): per local day the members active (DAU), the
+     * differences of the 7- and 30-day windows' counts (WAU, MAU: a prefix sum gives a
+     * day's), per Monday week and per month the members active in it; blocks of 64 */
+    int acounts;
+    cblk *ab[N_AC];
+    size_t n_ab[N_AC], cap_ab[N_AC];
 } rstate;
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
@@ -97,7 +111,7 @@ static int new_state(shoal_view *v, void **out)
     s->cohort_bit = 1;
     s->act_bit = 2;
     s->counts = 1;
-    if (d->kind == SHOAL_VIEW_ACTIVITY) s->cohort_bit = 0, s->act_bit = 1, s->counts = 0;
+    if (d->kind == SHOAL_VIEW_ACTIVITY) s->cohort_bit = 0, s->act_bit = 1, s->counts = 0, s->acounts = s->unit == 1 && s->least == 1;
     if (s->unit < 1 || s->unit > 3 || s->least < 1 || s->least > 255 || d->n_series != (s->cohort_bit ? 2u : 1u)) {
         shoal_free(s);
         return SHOAL_ECORRUPT;
@@ -123,10 +137,12 @@ static void reset(void *st)
         shoal_free(s->rows[i].unb);
     }
     shoal_free(s->rows);
-    int unit = s->unit, least = s->least, each = s->each, counts = s->counts;
+    for (int i = 0; i < N_AC; i++) shoal_free(s->ab[i]);
+    int unit = s->unit, least = s->least, each = s->each, counts = s->counts, acounts = s->acounts;
     uint64_t cb = s->cohort_bit, ab = s->act_bit;
     memset(s, 0, sizeof *s);
     s->unit = unit, s->least = least, s->each = each, s->cohort_bit = cb, s->act_bit = ab, s->counts = counts;
+    s->acounts = acounts;
 }
 
 static void free_state(void *st)
@@ -455,6 +471,121 @@ static int settle(rstate *s)
     return 0;
 }
 
+/* ---------------------------------------------------------------- an activity's day counts */
+
+static int64_t *ac_at(rstate *s, int what, int64_t P)
+{
+    int64_t b64 = floor_div(P, 64);
+    if (b64 < INT32_MIN || b64 > INT32_MAX) return NULL;
+    int32_t b = (int32_t)b64;
+    cblk *a = s->ab[what];
+    size_t lo = 0, hi = s->n_ab[what];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (a[mid].b < b) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == s->n_ab[what] || a[lo].b != b) {
+        if (s->n_ab[what] == s->cap_ab[what]) {
+            size_t c = s->cap_ab[what] ? s->cap_ab[what] * 2 : 16;
+            cblk *n = shoal_realloc(a, c * sizeof *n);
+            if (!n) return NULL;
+            s->ab[what] = a = n;
+            s->cap_ab[what] = c;
+        }
+        memmove(a + lo + 1, a + lo, (s->n_ab[what] - lo) * sizeof *a);
+        s->n_ab[what]++;
+        memset(&a[lo], 0, sizeof a[lo]);
+        a[lo].b = b;
+    }
+    a[lo].dirty = 1;
+    return &a[lo].v[P - (int64_t)b * 64];
+}
+
+static int ac_add(rstate *s, int what, int64_t P, int64_t n)
+{
+    int64_t *c = ac_at(s, what, P);
+    if (!c) return -1;
+    *c += n;
+    return 0;
+}
+
+/* The nearest active day of set z before d (dir −1) or after it (1); INT64_MIN none. */
+static int64_t near_day(const rstate *s, const rset *z, int64_t d, int dir)
+{
+    if (!z->n) return INT64_MIN;
+    int64_t w = floor_div(d, 64), hi = (int64_t)z->lo + z->n - 1;
+    int b = (int)(d - w * 64);
+    if (dir < 0) {
+        if (w > hi) w = hi, b = 64;
+        for (; w >= z->lo; w--, b = 64) {
+            uint64_t v = s->pool[z->off + (w - z->lo)];
+            if (b < 64) v &= ((uint64_t)1 << b) - 1;
+            if (v) return w * 64 + 63 - __builtin_clzll(v);
+        }
+    } else {
+        if (w < z->lo) w = z->lo, b = -1;
+        for (; w <= hi; w++, b = -1) {
+            uint64_t v = s->pool[z->off + (w - z->lo)];
+            if (b >= 0) v = b == 63 ? 0 : v & ~(((uint64_t)2 << b) - 1);
+            if (v) return w * 64 + __builtin_ctzll(v);
+        }
+    }
+    return INT64_MIN;
+}
+
+/* m becomes active on day d (its bit not set yet): the day's DAU; the days whose 7-
+ * and 30-day windows it newly enters (not already covered by the active days around
+ * it), as differences; its week and month when it held no other active day. */
+static int ac_day(rstate *s, uint32_t m, int64_t d)
+{
+    const rset *z = &s->act[m];
+    int64_t prev = near_day(s, z, d, -1), next = near_day(s, z, d, 1);
+    if (ac_add(s, AC_DAU, d, 1)) return -1;
+    static const int win[2] = {7, 30};
+    for (int i = 0; i < 2; i++) {
+        int64_t a = prev != INT64_MIN && prev + win[i] > d ? prev + win[i] : d;
+        int64_t e = next != INT64_MIN && next < d + win[i] ? next : d + win[i];
+        if (a < e && (ac_add(s, AC_WAU + i, a, 1) || ac_add(s, AC_WAU + i, e, -1))) return -1;
+    }
+    int64_t W = shoal_view_retention_period(2, d), M = shoal_view_retention_period(3, d);
+    if (!((prev != INT64_MIN && shoal_view_retention_period(2, prev) == W) ||
+          (next != INT64_MIN && shoal_view_retention_period(2, next) == W)) &&
+        ac_add(s, AC_WEEK, W, 1))
+        return -1;
+    if (!((prev != INT64_MIN && shoal_view_retention_period(3, prev) == M) ||
+          (next != INT64_MIN && shoal_view_retention_period(3, next) == M)) &&
+        ac_add(s, AC_MONTH, M, 1))
+        return -1;
+    return 0;
+}
+
+/* Every member's days into the counts (load: they follow from the sets). */
+static int ac_all(rstate *s)
+{
+    for (uint32_t m = 0; m < s->n_members; m++) {
+        const rset *z = &s->act[m];
+        int64_t prev = INT64_MIN;
+        static const int win[2] = {7, 30};
+        for (uint32_t i = 0; i < z->n; i++)
+            for (uint64_t v = s->pool[z->off + i]; v; v &= v - 1) {
+                int64_t d = ((int64_t)z->lo + i) * 64 + __builtin_ctzll(v);
+                if (ac_add(s, AC_DAU, d, 1)) return -1;
+                /* the day's windows up to the next active day, which counts from there */
+                int64_t nx = near_day(s, z, d, 1);
+                for (int k = 0; k < 2; k++) {
+                    int64_t e = nx != INT64_MIN && nx < d + win[k] ? nx : d + win[k];
+                    if (ac_add(s, AC_WAU + k, d, 1) || ac_add(s, AC_WAU + k, e, -1)) return -1;
+                }
+                int64_t W = shoal_view_retention_period(2, d), M = shoal_view_retention_period(3, d);
+                if ((prev == INT64_MIN || shoal_view_retention_period(2, prev) != W) && ac_add(s, AC_WEEK, W, 1)) return -1;
+                if ((prev == INT64_MIN || shoal_view_retention_period(3, prev) != M) && ac_add(s, AC_MONTH, M, 1)) return -1;
+                prev = d;
+            }
+    }
+    return 0;
+}
+
 static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err *err)
 {
     rstate *s = v->st;
@@ -497,6 +628,7 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
             }
         }
     }
+    if ((mask & s->act_bit) && s->acounts && !set_get(s, &s->act[m], P, 0) && ac_day(s, m, P)) return nomem(err);
     if (mask & s->act_bit) {
         if ((rc = set_add(s, &s->act[m], P, s->least > 1)) < 0) return nomem(err);
         changed |= rc;
@@ -712,6 +844,16 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     shoal_free(d.buf);
     if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
     if (s->dirty) memset(s->dirty, 0, s->n_members / CHUNK);
+    if (s->acounts) {
+        if (ac_all(s)) return nomem(err);
+        unsigned char mk = 0x03;
+        MDB_val k1 = {1, &mk}, v1;
+        rc = mdb_get(txn, dbi, &k1, &v1);
+        if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+        s->all_dirty = rc == MDB_NOTFOUND;
+        for (int w = 0; w < N_AC; w++)
+            for (size_t i = 0; i < s->n_ab[w]; i++) s->ab[w][i].dirty = 0;
+    }
     if (!s->counts) return SHOAL_OK;
     /* The counts follow from the members' state: made again here rather than trusted
      * (check compares the stored ones); a table without them (made before them) gets
@@ -813,6 +955,49 @@ static int flush_counts(rstate *s, MDB_txn *txn, MDB_dbi dbi, int all, ebuf *b, 
     return 0;
 }
 
+/* An activity count block's key: [0x03][what][block BE u32, sign bit flipped]; its
+ * value the 64 counts as zigzag varints, trailing zeros left out (none: no key). */
+static void ac_key(int what, int32_t b, unsigned char kb[6])
+{
+    uint32_t u = (uint32_t)b ^ 0x80000000u;
+    kb[0] = 0x03, kb[1] = (unsigned char)what, kb[2] = (unsigned char)(u >> 24), kb[3] = (unsigned char)(u >> 16),
+    kb[4] = (unsigned char)(u >> 8), kb[5] = (unsigned char)u;
+}
+
+static int ac_encode(const cblk *c, ebuf *b)
+{
+    uint32_t n = trimmed(c->v, 64);
+    b->n = 0;
+    if (e_room(b, 10 * 64)) return -1;
+    for (uint32_t i = 0; i < n; i++) e_varint(b, shoal_zigzag(c->v[i]));
+    return 0;
+}
+
+static int flush_acounts(rstate *s, MDB_txn *txn, MDB_dbi dbi, int all, ebuf *b, shoal_err *err)
+{
+    all |= s->all_dirty;
+    unsigned char kb[6];
+    for (int w = 0; w < N_AC; w++)
+        for (size_t i = 0; i < s->n_ab[w]; i++) {
+            cblk *c = &s->ab[w][i];
+            if (!all && !c->dirty) continue;
+            if (ac_encode(c, b)) return nomem(err);
+            ac_key(w, c->b, kb);
+            MDB_val k = {6, kb}, val = {b->n, b->p};
+            int r = b->n ? mdb_put(txn, dbi, &k, &val, 0) : all ? 0 : mdb_del(txn, dbi, &k, NULL);
+            if (r && r != MDB_NOTFOUND) return shoal_store_err(err, r, "cannot write an activity's counts");
+            c->dirty = 0;
+        }
+    if (all) {
+        unsigned char mk = 0x03, one = 1;
+        MDB_val k = {1, &mk}, val = {1, &one};
+        int r = mdb_put(txn, dbi, &k, &val, 0);
+        if (r) return shoal_store_err(err, r, "cannot write an activity's counts");
+        s->all_dirty = 0;
+    }
+    return 0;
+}
+
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
 {
     rstate *s = v->st;
@@ -837,6 +1022,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         s->dirty[c] = 0;
     }
     if (!rc && s->counts) rc = flush_counts(s, txn, dbi, all, &b, err);
+    if (!rc && s->acounts) rc = flush_acounts(s, txn, dbi, all, &b, err);
     shoal_free(b.p);
     if (!rc && compact(s)) rc = nomem(err);
     return rc;
@@ -939,12 +1125,46 @@ static void cmp_counts(cmp_ctx *c, const MDB_val *k, const MDB_val *val)
     shoal_free(b.p);
 }
 
+/* An activity's counts entry against the built state: seen blocks are marked by their
+ * dirty byte (the built state is not written after a compare). */
+static void cmp_acounts(cmp_ctx *c, const MDB_val *k, const MDB_val *val)
+{
+    rstate *s = c->s;
+    const unsigned char *kp = k->mv_data;
+    if (k->mv_size == 1) {
+        c->marked = 1;
+        return;
+    }
+    if (k->mv_size != 6 || kp[1] >= N_AC) {
+        say(c, "view \"%s\" has an entry that is not an activity's counts%.0u", 0);
+        return;
+    }
+    int w = kp[1];
+    int32_t b = (int32_t)(((uint32_t)kp[2] << 24 | (uint32_t)kp[3] << 16 | (uint32_t)kp[4] << 8 | kp[5]) ^ 0x80000000u);
+    size_t lo = 0, hi = s->n_ab[w];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->ab[w][mid].b < b) lo = mid + 1;
+        else hi = mid;
+    }
+    ebuf e = {NULL, 0, 0};
+    if (lo < s->n_ab[w] && s->ab[w][lo].b == b) {
+        s->ab[w][lo].dirty = 1;
+        if (ac_encode(&s->ab[w][lo], &e)) return;
+    }
+    if (e.n != val->mv_size || memcmp(e.p, val->mv_data, e.n))
+        say(c, "view \"%s\": the day counts from block %d differ from a rebuild's", (uint32_t)b);
+    shoal_free(e.p);
+}
+
 static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(void *, const char *), void *ctx,
                    shoal_err *err)
 {
     rstate *s = v->st;
     cmp_ctx c = {s, v->dbname + 2, problem, ctx, 0, NULL, NULL, NULL, 0};
     if (s->counts && settle(s)) return nomem(err);
+    for (int w = 0; w < N_AC; w++)   /* dirty marks the blocks the table holds, below */
+        for (size_t i = 0; i < s->n_ab[w]; i++) s->ab[w][i].dirty = 0;
     size_t nblk = (s->n_members + BLOCK - 1) / BLOCK;
     c.seen = shoal_malloc(s->n_members + 1);
     c.rseen = shoal_malloc(s->n_rows + 1);
@@ -973,6 +1193,10 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         if (k.mv_size == 1 && kp[0] == SHOAL_VIEW_HDR) continue;
         if (s->counts && k.mv_size >= 1 && (kp[0] == 0x01 || kp[0] == 0x02)) {
             cmp_counts(&c, &k, &val);
+            continue;
+        }
+        if (s->acounts && k.mv_size >= 1 && kp[0] == 0x03) {
+            cmp_acounts(&c, &k, &val);
             continue;
         }
         if (chunk_key(&k, &ch)) {
@@ -1029,6 +1253,14 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
                 say(&c, "view \"%s\": the cohorts of member ids from %u are missing, a rebuild has some", ch * BLOCK);
         shoal_free(blk);
     }
+    if (s->acounts && c.marked)
+        for (int w = 0; w < N_AC; w++)
+            for (size_t i = 0; i < s->n_ab[w]; i++) {
+                int any = 0;
+                for (int j = 0; j < 64; j++) any |= s->ab[w][i].v[j] != 0;
+                if (any && !s->ab[w][i].dirty)
+                    say(&c, "view \"%s\": the day counts from block %d are missing, a rebuild has some", (uint32_t)s->ab[w][i].b);
+            }
     shoal_free(c.rseen);
     shoal_free(c.bseen);
     if (c.n_problems > MAX_PROBLEMS) {
@@ -1170,4 +1402,59 @@ int shoal_view_retention_cohort_of(shoal_reader *r, const char *name, const uint
         }
     }
     return SHOAL_OK;
+}
+
+int shoal_view_activity_counts(shoal_reader *r, const char *name, int what, int64_t lo, int64_t n, int prefix, int64_t *out,
+                               shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    if (what < 0 || what >= N_AC) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "internal: no such activity count");
+    unsigned char mk = 0x03;
+    MDB_val k = {1, &mk}, val;
+    if ((rc = mdb_get(r->txn, dbi, &k, &val))) {
+        if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+        return shoal_store_err(err, rc, "cannot read a view's table");
+    }
+    for (int64_t i = 0; i < n; i++) out[i] = 0;
+    if (n <= 0) return SHOAL_OK;
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
+    unsigned char kb[6];
+    /* with prefix, every block from the first: the values before lo add to all */
+    int64_t from = prefix ? INT32_MIN : floor_div(lo, 64);
+    ac_key(what, from < INT32_MIN ? INT32_MIN : from > INT32_MAX ? INT32_MAX : (int32_t)from, kb);
+    k = (MDB_val){6, kb};
+    int64_t carry = 0, hi = lo + n;
+    int mrc;
+    rc = 0;
+    for (mrc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); mrc == 0; mrc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        if (k.mv_size != 6 || kp[0] != 0x03 || kp[1] != what) break;
+        int32_t b = (int32_t)(((uint32_t)kp[2] << 24 | (uint32_t)kp[3] << 16 | (uint32_t)kp[4] << 8 | kp[5]) ^ 0x80000000u);
+        int64_t base = (int64_t)b * 64;
+        if (base >= hi) break;
+        const unsigned char *p = val.mv_data, *end = p + val.mv_size;
+        for (int j = 0; p < end; j++) {
+            uint64_t v;
+            size_t kk = shoal_varint_get(p, end, &v);
+            if (!kk || j >= 64) {
+                rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "the counts of view \"%s\" do not decode", name);
+                goto out;
+            }
+            p += kk;
+            int64_t P = base + j, x = shoal_unzigzag(v);
+            if (P < lo) carry += x;
+            else if (P < hi) out[P - lo] += x;
+        }
+    }
+    if (mrc && mrc != MDB_NOTFOUND) rc = shoal_store_err(err, mrc, "cannot read a view's table");
+    if (!rc && prefix) {
+        int64_t run = carry;
+        for (int64_t i = 0; i < n; i++) out[i] = run += out[i];
+    }
+out:
+    mdb_cursor_close(cur);
+    return rc;
 }

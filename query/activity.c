@@ -45,6 +45,9 @@ typedef struct act {
      * with edge, now's day is read from the log over [edge_lo, edge_hi), since the
      * view's holds the events after now */
     int view, edge;
+    /* From the view's day counts (view_retention.c, an activity's): no condition on
+     * members, activity(name), and no event after now in now's period */
+    int counts;
     char why[200];
     int64_t edge_lo, edge_hi;
     uint64_t view_bytes;
@@ -231,6 +234,24 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
                                  a->name, p->n_members, a->n_days, MAX_BYTES >> 20);
     }
     if ((rc = choose(x, p, a))) return rc;
+    if (a->view && !a->none && !a->members.plan && !a->lifecycle) {
+        /* the counts hold every event: none may come after now in now's period */
+        int64_t last = shoal_per_of(a->unit, a->d0 + a->n_days - 1);
+        int64_t end = shoal_plan_day_start(x, shoal_per_first_day(a->unit, shoal_per_next(a->unit, last)));
+        int whole = 1;
+        if (x->now + 1 < end) {
+            int64_t rg[2] = {x->now + 1, end};
+            uint64_t next;
+            if ((rc = shoal_zone_skip(x->r, 1, rg, 1, &next, x->err))) return rc;
+            whole = next > shoal_reader_last_seq(x->r);
+        }
+        if (whole) {
+            /* a table made before the counts has none: the calendar answers */
+            rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_DAU, 0, 0, 0, NULL, x->err);
+            if (rc && rc != SHOAL_ENOTFOUND) return rc;
+            a->counts = rc == 0;
+        }
+    }
     static const int rt_day[] = {V_DATE, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
     static const int rt_month[] = {V_MONTH, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
     static const int lc_day[] = {V_DATE, V_INT, V_INT, V_INT, V_INT, V_INT, V_INT};
@@ -459,17 +480,17 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
     for (int64_t q = shoal_per_of(a->unit, a->d0); q <= shoal_per_of(a->unit, a->d0 + a->n_days - 1);
          q = shoal_per_next(a->unit, q))
         n_per++;
-    uint64_t *cal = shoal_malloc(sizeof *cal * nm * words);
+    uint64_t *cal = a->counts ? NULL : shoal_malloc(sizeof *cal * nm * words);
     int64_t *dau = shoal_malloc(sizeof *dau * (nd + 1)), *wau = shoal_malloc(sizeof *wau * (nd + 31)),
             *mau = shoal_malloc(sizeof *mau * (nd + 31)), *per = shoal_malloc(sizeof *per * (size_t)(n_per + 1));
     int64_t *per_of_day = shoal_malloc(sizeof *per_of_day * (nd + 1));
     uint8_t *only = NULL;
     int rc = 0;
-    if (!cal || !dau || !wau || !mau || !per || !per_of_day) {
+    if ((!cal && !a->counts) || !dau || !wau || !mau || !per || !per_of_day) {
         rc = nomem(x);
         goto fail;
     }
-    memset(cal, 0, sizeof *cal * nm * words);
+    if (cal) memset(cal, 0, sizeof *cal * nm * words);
     memset(dau, 0, sizeof *dau * (nd + 1));
     memset(wau, 0, sizeof *wau * (nd + 31));
     memset(mau, 0, sizeof *mau * (nd + 31));
@@ -481,6 +502,24 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
             if (qd != q) q = qd, i++;
             per_of_day[d] = i;
         }
+    }
+    if (a->counts) {
+        /* the view's counts: per day, the 7- and 30-day windows' from their differences,
+         * per week or month */
+        int64_t p0 = shoal_per_of(a->unit, a->d0);
+        int what = a->unit == SHOAL_PER_WEEK ? SHOAL_AC_WEEK : SHOAL_AC_MONTH;
+        if ((rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_DAU, a->d0, (int64_t)nd, 0, dau, x->err)) ||
+            (rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_WAU, a->d0, (int64_t)nd, 1, wau, x->err)) ||
+            (rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_MAU, a->d0, (int64_t)nd, 1, mau, x->err)))
+            goto fail;
+        if (a->unit == SHOAL_PER_DAY) {
+            for (int64_t i = 0; i < n_per; i++) per[i] = dau[i];
+        } else if ((rc = shoal_view_activity_counts(x->r, a->name, what,
+                                                    shoal_view_retention_period(a->unit, shoal_per_first_day(a->unit, p0)),
+                                                    n_per, 0, per, x->err))) {
+            goto fail;
+        }
+        goto rows;
     }
     if (a->view) {
         /* the calendar from the view, now's day from the log when it holds later events */
@@ -545,6 +584,7 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
     }
     for (size_t d = 1; d < nd; d++) wau[d] += wau[d - 1], mau[d] += mau[d - 1];
 
+rows:;
     int64_t i = 0, q = shoal_per_of(a->unit, a->d0);
     for (size_t d0 = 0; d0 < nd; i++, q = shoal_per_next(a->unit, q)) {
         size_t d1 = d0;
@@ -602,7 +642,11 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
                  units[a->unit]);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
     } else {
-        if (a->view)
+        if (a->counts)
+            snprintf(buf, sizeof buf, "%s %s PER %s: active on %s, %" PRId64 " local days of counts (members active per day, "
+                     "their 7- and 30-day windows, per week and month) read from view %s (%" PRIu64 " bytes), kept at ingest",
+                     src_words[a->lifecycle], a->name, units[a->unit], a->active->desc, a->n_days, a->name, a->view_bytes);
+        else if (a->view)
             snprintf(buf, sizeof buf, "%s %s PER %s: active on %s, a calendar of %" PRId64 " local days (a bit per "
                      "member and day, %.1f MiB) read from view %s (%" PRIu64 " bytes), kept at ingest",
                      src_words[a->lifecycle], a->name, units[a->unit], a->active->desc, a->n_days,
@@ -613,7 +657,7 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
                      src_words[a->lifecycle], a->name, units[a->unit], a->active->desc, a->n_days,
                      (double)(p->n_members + 1) * (double)((a->n_days + 63) / 64 * 8) / 1048576.0, p->max_seq, a->why);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
-        if (a->edge) {
+        if (a->edge && !a->counts) {
             char t0[40], t1[40];
             fmt_ts(x, a->edge_lo, t0, sizeof t0);
             fmt_ts(x, a->edge_hi - 1, t1, sizeof t1);
