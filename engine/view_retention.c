@@ -628,10 +628,11 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
             }
         }
     }
-    if ((mask & s->act_bit) && s->acounts && !set_get(s, &s->act[m], P, 0) && ac_day(s, m, P)) return nomem(err);
     if (mask & s->act_bit) {
         if ((rc = set_add(s, &s->act[m], P, s->least > 1)) < 0) return nomem(err);
         changed |= rc;
+        /* a new active day (its nearest active days around it do not count it) */
+        if (rc && s->acounts && ac_day(s, m, P)) return nomem(err);
     }
     if (delta && act_delta(s, m, P, delta_last)) return nomem(err);
     if (changed) s->dirty[m / CHUNK] = 1;
