@@ -503,7 +503,7 @@ TEST(retention_view)
             MDB_val v2 = {v.mv_size, copy};
             CHECK(mdb_put(txn, dbi, &k2, &v2, 0) == 0);
         } else if (damage == 1) {
-            int32_t c;
+            int32_t c = INT32_MIN;
             size_t at = 0;
             for (; at < v.mv_size / 4; at++) {
                 memcpy(&c, copy + 4 * at, 4);
