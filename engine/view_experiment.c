@@ -26,7 +26,8 @@
  *
  * Table: [0x01][member BE u32] → a unit: flags u8 (1 exposed, 2 undeclared arm, 4
  * inexact, 8 text in a summed window, 16 arm by hash), [anchor zigzag varint, named
- * arms varint, contribution u8 (0 none, 1 two arms, 2 undeclared arm, 3 + arm), per
+ * arms varint, per named arm then (flag 2) for an undeclared one the first exposure
+ * naming it less the anchor (varint), contribution u8 (0 none, 1 two arms, 2 undeclared arm, 3 + arm), per
  * accumulator when in an arm its value: varint zigzag(v) << 1 for an integer below
  * 2^53, else 1 and 8 bytes], events: count varint, then per event varint (series << 2
  * | tag: 0 none, 1 int, 2 double, 3 text), zigzag delta of its time (from the one
@@ -238,6 +239,8 @@ typedef struct unit {
     uint8_t dirty;
     int8_t hash_arm;  /* -1: not computed yet */
     double *val;      /* the values contributed (n_acc), when in an arm */
+    int64_t *nts;     /* when exposed naming an arm: per declared arm (named) the first
+                         exposure naming it, [n_arms] the first naming an undeclared one */
     bev *ev;
     uint32_t n_ev, cap_ev;
 } unit;
@@ -261,6 +264,7 @@ static void unit_free(unit *u)
 {
     if (!u) return;
     shoal_free(u->val);
+    shoal_free(u->nts);
     shoal_free(u->ev);
     shoal_free(u);
 }
@@ -292,25 +296,17 @@ static void free_state(void *st)
     shoal_free(s);
 }
 
-static int new_state(shoal_view *v, void **out)
+/* The params and sums of a state of view definition def (s zeroed). */
+static int state_init(xstate *s, const shoal_viewdef *def)
 {
-    xstate *s = shoal_malloc(sizeof *s);
-    if (!s) return SHOAL_ENOMEM;
-    memset(s, 0, sizeof *s);
-    if (shoal_expview_params_decode(v->def.blob, &s->p) || v->def.n_series < s->p.n_arms + 2) {
-        shoal_free(s);
-        return SHOAL_ECORRUPT;
-    }
+    if (shoal_expview_params_decode(def->blob, &s->p) || def->n_series < s->p.n_arms + 2) return SHOAL_ECORRUPT;
     s->min_lo = 0;
     s->max_hi = 0;
     for (uint32_t k = 0; k < s->p.n_acc; k++) {
         const shoal_expacc *c = &s->p.acc[k];
-        if (c->series >= v->def.n_series) {
-            shoal_free(s);
-            return SHOAL_ECORRUPT;
-        }
+        if (c->series >= def->n_series) return SHOAL_ECORRUPT;
         s->acc_mask |= 1ULL << c->series;
-        if (v->def.series[c->series].sum_prop.len) s->sum_mask |= 1ULL << c->series;
+        if (def->series[c->series].sum_prop.len) s->sum_mask |= 1ULL << c->series;
         if (c->lo < s->min_lo) s->min_lo = c->lo;
         if (c->hi > s->max_hi) s->max_hi = c->hi;
     }
@@ -318,14 +314,24 @@ static int new_state(shoal_view *v, void **out)
     s->sx = shoal_malloc(sizeof *s->sx * (na ? na : 1));
     s->sxx = shoal_malloc(sizeof *s->sxx * (na ? na : 1));
     s->sxy = shoal_malloc(sizeof *s->sxy * (np ? np : 1));
-    if (!s->sx || !s->sxx || !s->sxy) {
-        free_state(s);
-        return SHOAL_ENOMEM;
-    }
+    if (!s->sx || !s->sxx || !s->sxy) return SHOAL_ENOMEM;
     memset(s->sx, 0, sizeof *s->sx * (na ? na : 1));
     memset(s->sxx, 0, sizeof *s->sxx * (na ? na : 1));
     memset(s->sxy, 0, sizeof *s->sxy * (np ? np : 1));
     s->p_ok = 1;
+    return SHOAL_OK;
+}
+
+static int new_state(shoal_view *v, void **out)
+{
+    xstate *s = shoal_malloc(sizeof *s);
+    if (!s) return SHOAL_ENOMEM;
+    memset(s, 0, sizeof *s);
+    int rc = state_init(s, &v->def);
+    if (rc) {
+        free_state(s);
+        return rc;
+    }
     *out = s;
     return SHOAL_OK;
 }
@@ -435,8 +441,16 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     if (mask & 1) {
         if (!u && !(u = unit_get(s, m, 1))) return nomem(err);
         uint32_t named = (uint32_t)(mask >> 1) & ((1u << K) - 1);
+        int unknown = !named && (mask >> (K + 1) & 1);
+        if ((named || unknown) && !u->nts) {
+            if (!(u->nts = shoal_malloc(sizeof *u->nts * (K + 1)))) return nomem(err);
+            for (uint32_t a = 0; a <= K; a++) u->nts[a] = INT64_MAX;
+        }
+        for (uint32_t a = 0; a < K; a++)
+            if ((named >> a & 1) && ev->ts < u->nts[a]) u->nts[a] = ev->ts;
+        if (unknown && ev->ts < u->nts[K]) u->nts[K] = ev->ts;
         u->named |= named;
-        if (!named && (mask >> (K + 1) & 1)) u->flags |= F_UNKNOWN;
+        if (unknown) u->flags |= F_UNKNOWN;
         if (ev->ts < u->anchor) {
             if (ev->ts + s->min_lo < horizon && !(u->flags & F_INEXACT)) {
                 u->flags |= F_INEXACT;
@@ -498,6 +512,32 @@ static void contribute(xstate *s, const unit *u, int sign)
         add_x(&s->sxy[a * s->p.n_pairs + j], x[s->p.pair[j][0]] * x[s->p.pair[j][1]], sign);
 }
 
+/* Unit u's accumulator values from its buffer, each over its window cut after cut
+ * (INT64_MAX: not cut), into val; 1 when a summed window holds text. */
+static int values_of(const xstate *s, const unit *u, int64_t cut, double *val)
+{
+    int text = 0;
+    for (uint32_t k = 0; k < s->p.n_acc; k++) {
+        const shoal_expacc *c = &s->p.acc[k];
+        int64_t lo = u->anchor + c->lo, hi = u->anchor + c->hi, cnt = 0;
+        if (cut != INT64_MAX && cut + 1 < hi) hi = cut + 1;
+        int sum = (s->sum_mask >> c->series & 1) != 0;
+        shoal_xsum x;
+        memset(&x, 0, sizeof x);
+        for (uint32_t i = 0; i < u->n_ev; i++) {
+            const bev *e = &u->ev[i];
+            if (e->s != c->series || e->ts < lo || e->ts >= hi) continue;
+            cnt++;
+            if (!sum) continue;
+            if (e->tag == TAG_TEXT) text = 1;
+            else if (e->tag == TAG_INT) shoal_xsum_add_int(&x, e->i);
+            else if (e->tag == TAG_NUM) shoal_xsum_add_double(&x, e->d);
+        }
+        val[k] = sum ? shoal_xsum_value(&x) : (double)cnt;
+    }
+    return text;
+}
+
 /* The unit's contribution from its anchor, arms and buffer. */
 static int recompute(shoal_view *v, xstate *s, unit *u, uint32_t m, shoal_err *err)
 {
@@ -526,23 +566,7 @@ static int recompute(shoal_view *v, xstate *s, unit *u, uint32_t m, shoal_err *e
     /* the values: also for units outside the arms, whose text the log would refuse */
     uint32_t na = s->p.n_acc;
     if (!u->val && na && !(u->val = shoal_malloc(sizeof *u->val * na))) return nomem(err);
-    for (uint32_t k = 0; k < na; k++) {
-        const shoal_expacc *c = &s->p.acc[k];
-        int64_t lo = u->anchor + c->lo, hi = u->anchor + c->hi, cnt = 0;
-        int sum = (s->sum_mask >> c->series & 1) != 0;
-        shoal_xsum x;
-        memset(&x, 0, sizeof x);
-        for (uint32_t i = 0; i < u->n_ev; i++) {
-            const bev *e = &u->ev[i];
-            if (e->s != c->series || e->ts < lo || e->ts >= hi) continue;
-            cnt++;
-            if (!sum) continue;
-            if (e->tag == TAG_TEXT) u->flags |= F_TEXT;
-            else if (e->tag == TAG_INT) shoal_xsum_add_int(&x, e->i);
-            else if (e->tag == TAG_NUM) shoal_xsum_add_double(&x, e->d);
-        }
-        u->val[k] = sum ? shoal_xsum_value(&x) : (double)cnt;
-    }
+    if (values_of(s, u, INT64_MAX, u->val)) u->flags |= F_TEXT;
     return 0;
 }
 
@@ -569,6 +593,8 @@ static void enc_unit(const xstate *s, const unit *u, obuf *o)
     if (u->anchor != INT64_MAX) {
         o_varint(o, shoal_zigzag(u->anchor));
         o_varint(o, u->named);
+        for (uint32_t a = 0; a <= s->p.n_arms; a++)
+            if (a < s->p.n_arms ? (u->named >> a & 1) : (u->flags & F_UNKNOWN) != 0) o_varint(o, (uint64_t)(u->nts[a] - u->anchor));
         o_bytes(o, &u->cat, 1);
         if (u->cat >= C_ARM)
             for (uint32_t k = 0; k < s->p.n_acc; k++) {
@@ -603,8 +629,14 @@ static int dec_unit(const xstate *s, const void *p, size_t n, unit *u)
     if (f & F_EXPOSED) {
         u->anchor = shoal_unzigzag(i_varint(&b));
         u->named = (uint32_t)i_varint(&b);
+        if (u->named >> s->p.n_arms) return -1;
+        if (u->named || (f & F_UNKNOWN)) {
+            if (!(u->nts = shoal_malloc(sizeof *u->nts * (s->p.n_arms + 1)))) return -2;
+            for (uint32_t a = 0; a <= s->p.n_arms; a++)
+                u->nts[a] = (a < s->p.n_arms ? (u->named >> a & 1) : (f & F_UNKNOWN) != 0) ? u->anchor + (int64_t)i_varint(&b) : INT64_MAX;
+        }
         u->cat = i_u8(&b);
-        if (u->cat >= C_ARM + s->p.n_arms || (u->named >> s->p.n_arms)) return -1;
+        if (u->cat >= C_ARM + s->p.n_arms) return -1;
         if (u->cat >= C_ARM) {
             if (f & F_HASH) u->hash_arm = (int8_t)(u->cat - C_ARM);
             if (s->p.n_acc && !(u->val = shoal_malloc(sizeof *u->val * s->p.n_acc))) return -2;
@@ -895,4 +927,105 @@ int shoal_view_experiment_read(shoal_reader *r, const char *name, shoal_arena *a
     if (bad == -2) return nomem(err);
     if (bad) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": its statistics do not decode", name);
     return SHOAL_OK;
+}
+
+/* The statistics as of cut: every unit record read again, a unit counted when its first
+ * exposure is at or before cut, its arms those its exposures named by then, its values
+ * over its windows cut after cut (a rebuild from the events up to cut would make the
+ * same sums: the buffer holds every event of the unit's windows). inexact counts the
+ * units so counted whose windows the buffer may not hold whole. */
+int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal_viewdef *def, int64_t cut,
+                                  volatile int *cancel, shoal_arena *a, shoal_expview_stats *out, shoal_err *err)
+{
+    int rc = shoal_view_experiment_read(r, name, a, out, err);
+    if (rc) return rc;
+    xstate s;
+    memset(&s, 0, sizeof s);
+    if ((rc = state_init(&s, def)) || s.p.n_arms != out->n_arms || s.p.n_acc != out->n_acc || s.p.n_pairs != out->n_pairs) {
+        reset(&s);
+        shoal_free(s.sx), shoal_free(s.sxx), shoal_free(s.sxy);
+        return rc == SHOAL_ENOMEM ? nomem(err) : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": its definition does not decode", name);
+    }
+    MDB_dbi dbi;
+    MDB_cursor *cur = NULL;
+    if ((rc = shoal_view_table(r, name, &dbi, err))) goto done;
+    if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) {
+        rc = shoal_store_err(err, rc, "cannot read a view's table");
+        goto done;
+    }
+    const uint32_t K = s.p.n_arms, na = s.p.n_acc;
+    unsigned char kb0 = KEY_UNIT;
+    MDB_val k = {1, &kb0}, val;
+    uint64_t seen = 0;
+    for (int mrc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); ; mrc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        uint32_t m;
+        if (mrc == MDB_NOTFOUND || (!mrc && key_member(&k, &m))) break;
+        if (mrc) {
+            rc = shoal_store_err(err, mrc, "cannot read a view's table");
+            goto done;
+        }
+        if ((++seen & 4095) == 0 && cancel && *cancel) {
+            rc = shoal_err_set(err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto done;
+        }
+        unit u;
+        memset(&u, 0, sizeof u);
+        int bad = dec_unit(&s, val.mv_data, val.mv_size, &u);
+        if (!bad && u.anchor != INT64_MAX && u.anchor <= cut) {
+            uint32_t named = 0;
+            for (uint32_t i = 0; i < K; i++)
+                if ((u.named >> i & 1) && u.nts[i] <= cut) named |= 1u << i;
+            int unknown = (u.flags & F_UNKNOWN) && u.nts[K] <= cut;
+            double x[SHOAL_EXP_MAX_ACC];
+            s.exposed++;
+            if (u.flags & F_INEXACT) s.inexact++;
+            if (values_of(&s, &u, cut, x)) s.text++;
+            int arm = -1;
+            if (named & (named - 1)) s.two++;
+            else if (unknown) s.unknown++;
+            else if (named) {
+                arm = 0;
+                while (!(named >> arm & 1)) arm++;
+            } else if (u.hash_arm >= 0) {
+                arm = u.hash_arm;
+                s.by_hash++;
+            } else {
+                shoal_str ms;
+                if ((rc = shoal_dict_lookup_str(r->db, r->txn, SHOAL_NS_MEMBER, m, &ms, err))) bad = 1;
+                else {
+                    arm = shoal_exp_arm_of_hash(s.p.weight, K, shoal_exp_hash(s.p.salt.ptr ? s.p.salt.ptr : "", s.p.salt.len,
+                                                                            ms.ptr ? ms.ptr : "", ms.len));
+                    s.by_hash++;
+                }
+            }
+            if (arm >= 0 && !bad) {
+                s.n[arm]++;
+                for (uint32_t j = 0; j < na; j++) {
+                    const shoal_expacc *c = &s.p.acc[j];
+                    if (c->conv) x[j] = x[j] > (double)c->thr ? 1 : 0;
+                    add_x(&s.sx[arm * na + j], x[j], 1);
+                    add_x(&s.sxx[arm * na + j], x[j] * x[j], 1);
+                }
+                for (uint32_t j = 0; j < s.p.n_pairs; j++)
+                    add_x(&s.sxy[arm * s.p.n_pairs + j], x[s.p.pair[j][0]] * x[s.p.pair[j][1]], 1);
+            }
+        }
+        shoal_free(u.val);
+        shoal_free(u.nts);
+        shoal_free(u.ev);
+        if (bad) {
+            if (!rc) rc = bad == -2 ? nomem(err) : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": member %u does not decode", name, m);
+            goto done;
+        }
+    }
+    memcpy(out->n, s.n, sizeof out->n);
+    memcpy(out->sx, s.sx, sizeof *s.sx * K * na);
+    memcpy(out->sxx, s.sxx, sizeof *s.sxx * K * na);
+    memcpy(out->sxy, s.sxy, sizeof *s.sxy * K * s.p.n_pairs);
+    out->exposed = s.exposed, out->two_arms = s.two, out->unknown_arm = s.unknown;
+    out->by_hash = s.by_hash, out->text = s.text, out->inexact = s.inexact;
+done:
+    if (cur) mdb_cursor_close(cur);
+    shoal_free(s.sx), shoal_free(s.sxx), shoal_free(s.sxy);
+    return rc;
 }

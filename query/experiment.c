@@ -1035,7 +1035,8 @@ int shoal_experiment_explain(exec *x, const plan *p, char ***lines, int *n_lines
         char **l = shoal_arena_alloc(x->a, sizeof(char *));
         char buf[600];
         snprintf(buf, sizeof buf, "experiment %s: per arm and metric the sums kept by its view experiment:%s (sequence %" PRIu64
-                 "; no log read), then against %s (stats.c)", d->name, d->name, s->view.st.seq, d->arm[0]);
+                 "%s; no log read), then against %s (stats.c)", d->name, d->name, s->view.st.seq,
+                 s->view.at ? "; as of the statement's time: each unit's record read again, its windows cut there" : "", d->arm[0]);
         if (!l || !(l[0] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
         *lines = l;
         *n_lines = 1;

@@ -254,8 +254,17 @@ int shoal_expview_plan(exec *x, const char *name, const char *text, int n_arms, 
     /* the view must be of this definition (the same text, as views.c's same_text) */
     if (vi.def.text.len != strlen(text) || memcmp(vi.def.text.ptr, text, vi.def.text.len))
         return no(u, "its view %s is of another definition (shoal rebuild, or CREATE OR REPLACE, makes it again)", vname, 0);
+    /* a time before the latest event the view holds (AS OF, or a now before it): the
+     * units exposed by then, their windows cut there, from each unit's record */
+    int cut = p->cut_ts != INT64_MAX;
     shoal_err_clear(&quiet);
     rc = shoal_view_experiment_read(x->r, vname, x->a, &u->st, &quiet);
+    if (!rc && cut && p->cut_ts < u->st.max_ts) {
+        if (u->st.seq == shoal_reader_last_seq(x->r) && p->max_seq >= u->st.seq)
+            rc = shoal_view_experiment_read_at(x->r, vname, &vi.def, p->cut_ts, x->cancel, x->a, &u->st, &quiet);
+    } else {
+        cut = 0;
+    }
     if (rc == SHOAL_ENOTFOUND || rc == SHOAL_ECORRUPT) return no(u, "its view %s has no readable statistics", vname, 0);
     if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", quiet.msg);
     if (u->st.n_arms != (uint32_t)n_arms || u->st.n_acc != (uint32_t)n_metrics)
@@ -263,15 +272,14 @@ int shoal_expview_plan(exec *x, const char *name, const char *text, int n_arms, 
     if (u->st.seq != shoal_reader_last_seq(x->r))
         return no(u, "its view %s reflects sequence %" PRIu64 ", not the log's last", vname, u->st.seq);
     if (p->max_seq < u->st.seq)
-        return no(u, "%sAS OF SEQ %" PRIu64 " is before the view's sequence (the view holds the whole log)", "", p->max_seq);
-    if (p->cut_ts != INT64_MAX && p->cut_ts < u->st.max_ts)
-        return no(u, "%sthe statement's time (AS OF or now) is before the latest exposure or metric event the view holds", "", 0);
+        return no(u, "%sAS OF SEQ %" PRIu64 " is before the view's sequence (the view keeps no sequence per event)", "", p->max_seq);
     if (u->st.inexact)
         return no(u, "%s%" PRIu64 " units were first exposed more than 30 days behind the latest event: the view cannot place their windows",
                   "", (uint64_t)u->st.inexact);
     if (u->st.text)
         return no(u, "%s%" PRIu64 " units have text in a summed property inside their windows (the log's answer is its error)", "",
                   (uint64_t)u->st.text);
+    u->at = cut;
     u->covers = 1;
     return 0;
 }

@@ -20,6 +20,7 @@ int shoal_expview_drop(exec *x, const char *name);
 /* What experiment(name) reads from the view. */
 typedef struct shoal_expview_use {
     int covers;                 /* 1: the view answers; 0: why says why not */
+    int at;                     /* it answers as of a time before its latest event */
     char why[240];
     shoal_expview_stats st;
 } shoal_expview_use;
