@@ -35,13 +35,20 @@ sed -E 's/"amount": ([0-9]+)/"amount": \1.37/' "$T/ev.ndjson" > "$T/frac.ndjson"
 FDB="$T/frac.db"
 "$SHOAL" --db "$FDB" ingest -q "$T/first.ndjson" 2>/dev/null
 "$SHOAL" --db "$FDB" query "CREATE EXPERIMENT ritual ARMS (control 50, ritual 50) SALT 's1'
-  METRICS (amount = sum(post.amount) WITHIN 3 DAYS) EXPOSURE exposure" >/dev/null 2>&1
+  METRICS (amount = sum(post.amount) WITHIN 3 DAYS, aov = sum(post.amount) / count(post) WITHIN 5 DAYS, posts = count(post) WITHIN 4 DAYS)
+  COVARIATE sum(post.amount) WITHIN 6 DAYS EXPOSURE exposure" >/dev/null 2>&1
 "$SHOAL" --db "$FDB" ingest -q --batch 37 "$T/frac.ndjson" 2>/dev/null
-FQ="SELECT metric, arm, mean, sd, diff, rel_diff, p FROM experiment(ritual)"
+FQ="SELECT metric, arm, mean, sd, diff, rel_diff, p, cuped_reduction, method FROM experiment(ritual)"
 fon=$("$SHOAL" --db "$FDB" query --format json "$FQ" 2>&1)
 check_grep "experiment_view: fractional sums evaluated" '"arm":"ritual","mean":[0-9]+\.[0-9]{10}' "$fon"
 check_eq "experiment_view: views on and off agree to the last bit on fractional sums" \
     "$fon" "$("$SHOAL" --db "$FDB" query --format json "SET VIEWS = off; $FQ" 2>&1)"
+# a ratio metric and a covariate (CUPED) from the view: its sums Σy, Σy², Σxy, Σc, Σc², Σxc
+check_grep "experiment_view: a ratio and a covariate, the view answers" "kept by its view .*cuped" \
+    "$("$SHOAL" --db "$FDB" query "EXPLAIN $FQ" 2>&1)"
+check_grep "experiment_view: …the ratio evaluated" '"metric":"aov","arm":"ritual","mean":[0-9]+\.[0-9]+.*"method":"ratio: delta method"' "$fon"
+check_grep "experiment_view: …CUPED reduces variance" '"metric":"posts","arm":"ritual",.*"cuped_reduction":0\.[0-9]+' "$fon"
+check_grep "experiment_view: …and check passes" "^ok$" "$("$SHOAL" --db "$FDB" check 2>&1)"
 out=$(off "EXPLAIN $Q")
 check_grep "experiment_view: views off, EXPLAIN says why not" "not from its view \(SET VIEWS = off\)" "$out"
 
