@@ -48,6 +48,7 @@ enum { F_EXPOSED = 1, F_UNKNOWN = 2, F_INEXACT = 4, F_TEXT = 8, F_HASH = 16 };
 enum { C_NONE = 0, C_TWO = 1, C_UNKNOWN = 2, C_ARM = 3 };
 #define KEY_UNIT 0x01
 #define KEY_STATS 0x02
+#define KEY_SETTLED 0x03
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -238,6 +239,7 @@ typedef struct unit {
     uint8_t cat;      /* the contribution: C_NONE, C_TWO, C_UNKNOWN, C_ARM + arm */
     uint8_t dirty;
     int8_t hash_arm;  /* -1: not computed yet */
+    int64_t ikey;     /* its settle time as in the table's index (INT64_MIN: none) */
     double *val;      /* the values contributed (n_acc), when in an arm */
     int64_t *nts;     /* when exposed naming an arm: per declared arm (named) the first
                          exposure naming it, [n_arms] the first naming an undeclared one */
@@ -354,6 +356,7 @@ static unit *unit_get(xstate *s, uint32_t m, int make)
     memset(u, 0, sizeof *u);
     u->anchor = INT64_MAX;
     u->hash_arm = -1;
+    u->ikey = INT64_MIN;
     s->u[m] = u;
     return u;
 }
@@ -711,6 +714,30 @@ static int dec_stats(const void *p, size_t n, shoal_arena *a, shoal_expview_stat
     return b.bad || b.p != b.end ? -1 : 0;
 }
 
+/* The time from which an exposed unit's contribution no longer changes as the
+ * statement's time moves: its windows have ended and every arm its exposures name was
+ * named (INT64_MIN: not exposed). A read as of T recomputes only the units settled
+ * after T (the index [0x03][settle time flipped BE u64][member BE u32]). */
+static int64_t settle_time(const xstate *s, const unit *u)
+{
+    if (u->anchor == INT64_MAX) return INT64_MIN;
+    int64_t t = u->anchor;
+    if (s->max_hi > 0 && u->anchor + s->max_hi - 1 > t) t = u->anchor + s->max_hi - 1;
+    for (uint32_t a = 0; u->nts && a <= s->p.n_arms; a++)
+        if (u->nts[a] != INT64_MAX && u->nts[a] > t) t = u->nts[a];
+    return t;
+}
+
+static void settled_key(unsigned char *kb, int64_t t, uint32_t m)
+{
+    kb[0] = KEY_SETTLED;
+    shoal_be64_put(kb + 1, (uint64_t)t ^ (1ULL << 63));
+    kb[9] = (unsigned char)(m >> 24);
+    kb[10] = (unsigned char)(m >> 16);
+    kb[11] = (unsigned char)(m >> 8);
+    kb[12] = (unsigned char)m;
+}
+
 /* ---------------------------------------------------------------- load, flush, compare */
 
 static void unit_key(unsigned char *kb, uint32_t m)
@@ -765,6 +792,7 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
         if (key_member(&k, &m)) continue;
         unit *u = unit_get(s, m, 1);
         int bad = !u ? -2 : dec_unit(s, val.mv_data, val.mv_size, u);
+        if (!bad) u->ikey = settle_time(s, u);
         if (bad) {
             mdb_cursor_close(cur);
             return bad == -2 ? nomem(err) : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": member %u does not decode", v->dbname + 2, m);
@@ -784,7 +812,7 @@ static int cmp_u32(const void *a, const void *b)
 /* A unit with nothing kept has no record. */
 static int unit_empty(const unit *u) { return !u || (u->anchor == INT64_MAX && !u->n_ev); }
 
-static int put_unit(xstate *s, MDB_txn *txn, MDB_dbi dbi, uint32_t m, obuf *o, shoal_err *err)
+static int put_unit(xstate *s, MDB_txn *txn, MDB_dbi dbi, uint32_t m, obuf *o, int all, shoal_err *err)
 {
     unit *u = s->u[m];
     unsigned char kb[5];
@@ -801,6 +829,22 @@ static int put_unit(xstate *s, MDB_txn *txn, MDB_dbi dbi, uint32_t m, obuf *o, s
         MDB_val val = {o->n, o->p};
         rc = mdb_put(txn, dbi, &k, &val, 0);
     }
+    /* its entry in the index of settle times (the table was emptied: all) */
+    int64_t t = u ? settle_time(s, u) : INT64_MIN;
+    if (!rc && u && (all || t != u->ikey)) {
+        unsigned char ib[13];
+        MDB_val ik = {13, ib}, none = {0, ib};
+        if (!all && u->ikey != INT64_MIN) {
+            settled_key(ib, u->ikey, m);
+            rc = mdb_del(txn, dbi, &ik, NULL);
+            if (rc == MDB_NOTFOUND) rc = 0;
+        }
+        if (!rc && t != INT64_MIN) {
+            settled_key(ib, t, m);
+            rc = mdb_put(txn, dbi, &ik, &none, 0);
+        }
+        if (!rc) u->ikey = t;
+    }
     return rc ? shoal_store_err(err, rc, "cannot write an experiment's unit") : 0;
 }
 
@@ -812,10 +856,10 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     obuf o = {0};
     if (txn && all) {
         for (uint32_t m = 0; m < s->n_u && !rc; m++)
-            if (!unit_empty(s->u[m])) rc = put_unit(s, txn, dbi, m, &o, err);
+            if (!unit_empty(s->u[m])) rc = put_unit(s, txn, dbi, m, &o, 1, err);
     } else if (txn) {
         if (s->n_dirty) qsort(s->dirty, s->n_dirty, sizeof *s->dirty, cmp_u32);
-        for (uint32_t i = 0; i < s->n_dirty && !rc; i++) rc = put_unit(s, txn, dbi, s->dirty[i], &o, err);
+        for (uint32_t i = 0; i < s->n_dirty && !rc; i++) rc = put_unit(s, txn, dbi, s->dirty[i], &o, 0, err);
     }
     for (uint32_t i = 0; i < s->n_dirty; i++) s->u[s->dirty[i]]->dirty = 0;
     s->n_dirty = 0;
@@ -843,6 +887,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     if ((rc = mdb_cursor_open(txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
     obuf o = {0};
     int n_bad = 0, stats_seen = 0;
+    uint64_t n_idx = 0, n_exposed = 0;   /* the index's entries; the exposed units */
     uint32_t next = 0;   /* built units below next were met */
     MDB_val k, val;
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
@@ -855,6 +900,17 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             enc_stats(s, &o);
             if (!o.oom && (o.n != val.mv_size || memcmp(o.p, val.mv_data, o.n))) {
                 snprintf(msg, sizeof msg, "view \"%s\": the per-arm statistics differ from a rebuild", name);
+                problem(ctx, msg);
+            }
+            continue;
+        }
+        if (k.mv_size == 13 && kp[0] == KEY_SETTLED) {
+            uint32_t im = (uint32_t)kp[9] << 24 | (uint32_t)kp[10] << 16 | (uint32_t)kp[11] << 8 | kp[12];
+            int64_t t = (int64_t)(shoal_be64_get(kp + 1) ^ (1ULL << 63));
+            const unit *u = im < s->n_u ? s->u[im] : NULL;
+            n_idx++;
+            if ((!u || settle_time(s, u) != t) && n_bad++ < 5) {
+                snprintf(msg, sizeof msg, "view \"%s\": member id %u's settle time differs from a rebuild", name, im);
                 problem(ctx, msg);
             }
             continue;
@@ -892,6 +948,12 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             snprintf(msg, sizeof msg, "view \"%s\": member id %u is missing (a rebuild has it)", name, next);
             problem(ctx, msg);
         }
+    for (uint32_t i = 0; i < s->n_u; i++) n_exposed += s->u[i] && s->u[i]->anchor != INT64_MAX;
+    if (n_idx != n_exposed) {
+        snprintf(msg, sizeof msg, "view \"%s\": the index of settle times has %llu entries, a rebuild %llu", name,
+                 (unsigned long long)n_idx, (unsigned long long)n_exposed);
+        problem(ctx, msg);
+    }
     if (!stats_seen) {
         snprintf(msg, sizeof msg, "view \"%s\" has no per-arm statistics", name);
         problem(ctx, msg);
@@ -929,11 +991,43 @@ int shoal_view_experiment_read(shoal_reader *r, const char *name, shoal_arena *a
     return SHOAL_OK;
 }
 
-/* The statistics as of cut: every unit record read again, a unit counted when its first
- * exposure is at or before cut, its arms those its exposures named by then, its values
- * over its windows cut after cut (a rebuild from the events up to cut would make the
- * same sums: the buffer holds every event of the unit's windows). inexact counts the
- * units so counted whose windows the buffer may not hold whole. */
+/* Unit u's contribution as of cut (its first exposure at or before it): the arms its
+ * exposures named by then, its values over its windows cut after cut (as recompute). */
+static int unit_at(xstate *s, unit *u, uint32_t m, int64_t cut, shoal_reader *r, shoal_err *err)
+{
+    const uint32_t K = s->p.n_arms;
+    u->flags &= (uint8_t)~(F_TEXT | F_HASH);
+    u->cat = C_NONE;
+    if (u->anchor == INT64_MAX || u->anchor > cut) return 0;
+    uint32_t named = 0;
+    for (uint32_t i = 0; i < K; i++)
+        if ((u->named >> i & 1) && u->nts[i] <= cut) named |= 1u << i;
+    if (named & (named - 1)) u->cat = C_TWO;
+    else if ((u->flags & F_UNKNOWN) && u->nts[K] <= cut) u->cat = C_UNKNOWN;
+    else if (named) {
+        int a = 0;
+        while (!(named >> a & 1)) a++;
+        u->cat = (uint8_t)(C_ARM + a);
+    } else {
+        if (u->hash_arm < 0) {
+            shoal_str ms;
+            int rc = shoal_dict_lookup_str(r->db, r->txn, SHOAL_NS_MEMBER, m, &ms, err);
+            if (rc) return rc;
+            u->hash_arm = (int8_t)shoal_exp_arm_of_hash(s->p.weight, K, shoal_exp_hash(s->p.salt.ptr ? s->p.salt.ptr : "", s->p.salt.len,
+                                                                                    ms.ptr ? ms.ptr : "", ms.len));
+        }
+        u->cat = (uint8_t)(C_ARM + u->hash_arm);
+        u->flags |= F_HASH;
+    }
+    if (!u->val && s->p.n_acc && !(u->val = shoal_malloc(sizeof *u->val * s->p.n_acc))) return nomem(err);
+    if (values_of(s, u, cut, u->val)) u->flags |= F_TEXT;
+    return 0;
+}
+
+/* The statistics as of cut: those of the whole log, less the contributions of the units
+ * not settled by cut (the index), plus theirs as of cut (exact sums: the retraction is
+ * exact, and the result the same doubles as a sum over the units as of cut). inexact
+ * counts the units first exposed by cut whose windows the view may not hold whole. */
 int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal_viewdef *def, int64_t cut,
                                   volatile int *cancel, shoal_arena *a, shoal_expview_stats *out, shoal_err *err)
 {
@@ -942,10 +1036,16 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
     xstate s;
     memset(&s, 0, sizeof s);
     if ((rc = state_init(&s, def)) || s.p.n_arms != out->n_arms || s.p.n_acc != out->n_acc || s.p.n_pairs != out->n_pairs) {
-        reset(&s);
         shoal_free(s.sx), shoal_free(s.sxx), shoal_free(s.sxy);
         return rc == SHOAL_ENOMEM ? nomem(err) : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": its definition does not decode", name);
     }
+    const uint32_t K = s.p.n_arms, na = s.p.n_acc, np = s.p.n_pairs;
+    memcpy(s.n, out->n, sizeof s.n);
+    memcpy(s.sx, out->sx, sizeof *s.sx * K * na);
+    memcpy(s.sxx, out->sxx, sizeof *s.sxx * K * na);
+    memcpy(s.sxy, out->sxy, sizeof *s.sxy * K * np);
+    s.exposed = out->exposed, s.two = out->two_arms, s.unknown = out->unknown_arm;
+    s.by_hash = out->by_hash, s.text = out->text, s.inexact = out->inexact;
     MDB_dbi dbi;
     MDB_cursor *cur = NULL;
     if ((rc = shoal_view_table(r, name, &dbi, err))) goto done;
@@ -953,62 +1053,38 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
         rc = shoal_store_err(err, rc, "cannot read a view's table");
         goto done;
     }
-    const uint32_t K = s.p.n_arms, na = s.p.n_acc;
-    unsigned char kb0 = KEY_UNIT;
-    MDB_val k = {1, &kb0}, val;
+    unsigned char ib[13];
+    settled_key(ib, cut == INT64_MAX ? cut : cut + 1, 0);
+    MDB_val k = {13, ib}, val;
     uint64_t seen = 0;
     for (int mrc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); ; mrc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
-        uint32_t m;
-        if (mrc == MDB_NOTFOUND || (!mrc && key_member(&k, &m))) break;
+        if (mrc == MDB_NOTFOUND || (!mrc && (k.mv_size != 13 || ((unsigned char *)k.mv_data)[0] != KEY_SETTLED))) break;
         if (mrc) {
             rc = shoal_store_err(err, mrc, "cannot read a view's table");
             goto done;
         }
-        if ((++seen & 4095) == 0 && cancel && *cancel) {
+        if ((++seen & 1023) == 0 && cancel && *cancel) {
             rc = shoal_err_set(err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto done;
+        }
+        const unsigned char *kp = k.mv_data;
+        uint32_t m = (uint32_t)kp[9] << 24 | (uint32_t)kp[10] << 16 | (uint32_t)kp[11] << 8 | kp[12];
+        unsigned char ub[5];
+        unit_key(ub, m);
+        MDB_val uk = {5, ub}, uv;
+        if ((rc = mdb_get(r->txn, dbi, &uk, &uv))) {
+            rc = rc == MDB_NOTFOUND ? shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": member %u is indexed but has no record", name, m)
+                                    : shoal_store_err(err, rc, "cannot read a view's table");
             goto done;
         }
         unit u;
         memset(&u, 0, sizeof u);
-        int bad = dec_unit(&s, val.mv_data, val.mv_size, &u);
-        if (!bad && u.anchor != INT64_MAX && u.anchor <= cut) {
-            uint32_t named = 0;
-            for (uint32_t i = 0; i < K; i++)
-                if ((u.named >> i & 1) && u.nts[i] <= cut) named |= 1u << i;
-            int unknown = (u.flags & F_UNKNOWN) && u.nts[K] <= cut;
-            double x[SHOAL_EXP_MAX_ACC];
-            s.exposed++;
-            if (u.flags & F_INEXACT) s.inexact++;
-            if (values_of(&s, &u, cut, x)) s.text++;
-            int arm = -1;
-            if (named & (named - 1)) s.two++;
-            else if (unknown) s.unknown++;
-            else if (named) {
-                arm = 0;
-                while (!(named >> arm & 1)) arm++;
-            } else if (u.hash_arm >= 0) {
-                arm = u.hash_arm;
-                s.by_hash++;
-            } else {
-                shoal_str ms;
-                if ((rc = shoal_dict_lookup_str(r->db, r->txn, SHOAL_NS_MEMBER, m, &ms, err))) bad = 1;
-                else {
-                    arm = shoal_exp_arm_of_hash(s.p.weight, K, shoal_exp_hash(s.p.salt.ptr ? s.p.salt.ptr : "", s.p.salt.len,
-                                                                            ms.ptr ? ms.ptr : "", ms.len));
-                    s.by_hash++;
-                }
-            }
-            if (arm >= 0 && !bad) {
-                s.n[arm]++;
-                for (uint32_t j = 0; j < na; j++) {
-                    const shoal_expacc *c = &s.p.acc[j];
-                    if (c->conv) x[j] = x[j] > (double)c->thr ? 1 : 0;
-                    add_x(&s.sx[arm * na + j], x[j], 1);
-                    add_x(&s.sxx[arm * na + j], x[j] * x[j], 1);
-                }
-                for (uint32_t j = 0; j < s.p.n_pairs; j++)
-                    add_x(&s.sxy[arm * s.p.n_pairs + j], x[s.p.pair[j][0]] * x[s.p.pair[j][1]], 1);
-            }
+        int bad = dec_unit(&s, uv.mv_data, uv.mv_size, &u);
+        if (!bad) {
+            contribute(&s, &u, -1);   /* as the whole log has it */
+            if ((u.flags & F_INEXACT) && u.anchor > cut) s.inexact--;
+            if ((rc = unit_at(&s, &u, m, cut, r, err))) bad = 1;
+            else contribute(&s, &u, 1);
         }
         shoal_free(u.val);
         shoal_free(u.nts);
@@ -1021,7 +1097,7 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
     memcpy(out->n, s.n, sizeof out->n);
     memcpy(out->sx, s.sx, sizeof *s.sx * K * na);
     memcpy(out->sxx, s.sxx, sizeof *s.sxx * K * na);
-    memcpy(out->sxy, s.sxy, sizeof *s.sxy * K * s.p.n_pairs);
+    memcpy(out->sxy, s.sxy, sizeof *s.sxy * K * np);
     out->exposed = s.exposed, out->two_arms = s.two, out->unknown_arm = s.unknown;
     out->by_hash = s.by_hash, out->text = s.text, out->inexact = s.inexact;
 done:
