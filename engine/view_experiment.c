@@ -1081,10 +1081,18 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
         memset(&u, 0, sizeof u);
         int bad = dec_unit(&s, uv.mv_data, uv.mv_size, &u);
         if (!bad) {
-            contribute(&s, &u, -1);   /* as the whole log has it */
+            /* its contribution as the whole log has it, retracted when it differs as of cut */
+            unit was = u;
+            double wv[SHOAL_EXP_MAX_ACC];
+            if (u.val) memcpy(wv, u.val, sizeof *wv * na);
+            was.val = wv;
             if ((u.flags & F_INEXACT) && u.anchor > cut) s.inexact--;
             if ((rc = unit_at(&s, &u, m, cut, r, err))) bad = 1;
-            else contribute(&s, &u, 1);
+            else if (u.cat != was.cat || (u.flags ^ was.flags) & (F_TEXT | F_HASH) ||
+                     (u.cat >= C_ARM && memcmp(u.val, wv, sizeof *wv * na))) {
+                contribute(&s, &was, -1);
+                contribute(&s, &u, 1);
+            }
         }
         shoal_free(u.val);
         shoal_free(u.nts);
