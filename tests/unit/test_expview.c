@@ -1,8 +1,9 @@
 /* test_expview.c — an experiment's view (engine/view_experiment.c): kept at ingest across
  * batches of every size with late exposures, posts before a late exposure, a second
  * arm, exposures without an arm (the hash) and fractional sums, it equals a rebuild
- * (`shoal check`); a unit record or the statistics damaged behind the engine's back
- * fail check, and a rebuild heals them; the params round-trip. */
+ * (`shoal check`), ratio metrics and a covariate included; a unit record, the
+ * statistics or the index of settle times damaged behind the engine's back fail check,
+ * and a rebuild heals them; the params round-trip. */
 #include "shoal.h"
 #include "shoal_int.h"
 #include "unit.h"
@@ -186,6 +187,15 @@ TEST(check_detects_damage)
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems >= 1);
     CHECK(strstr(rep.first_problem, "statistics") != NULL);
+    CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    /* the index of settle times: an entry no unit has (member id 1 settled at 1970) */
+    unsigned char ik[13] = {3, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    poke(db, "v.experiment:x", ik, 13, "", 0);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 1);
+    CHECK(strstr(rep.first_problem, "settle time") != NULL);
     CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0);
