@@ -526,6 +526,36 @@ TEST(adjust)
     CHECK_RC(shoal_stats_adjust(SHOAL_STATS_BH, SHOAL_STATS_MAX_TESTS + 1, p1, a4), SHOAL_ERANGE);
 }
 
+/* statsmodels stats/tests/test_multi.py: res_multtest1 and res_multtest3, R's multtest
+ * mt.rawp2adjp (which agrees with p.adjust) on sorted raw p-values, columns rawp, Holm
+ * (2) and BH (6), published to 15 digits. pval0 is given here unsorted as in the file's
+ * pval0, so the ranks are found, not assumed. */
+TEST(adjust_statsmodels)
+{
+    double p0[] = { 0.838541367553, 0.642193923795, 0.680845947633, 0.967833824309, 0.71626938238,
+                    0.177096952723, 5.23656777208e-005, 0.0202732688798, 0.00028140506198, 0.0149877310796 };
+    /* each raw p's Holm and BH value, from its row of res_multtest1 */
+    double holm0[] = { 1, 1, 1, 1, 1, 1, 5.2365677720800005e-04, 1.4191288215860001e-01, 2.5326455578199999e-03,
+                       1.1990184863680001e-01 };
+    double bh0[] = { 9.3171263061444454e-01, 8.9533672797500008e-01, 8.9533672797500008e-01, 9.6783382430900000e-01,
+                     8.9533672797500008e-01, 3.5419390544599999e-01, 5.2365677720800005e-04, 5.0683172199499998e-02,
+                     1.4070253098999999e-03, 4.9959103598666670e-02 };
+    double adj[10];
+    CHECK_RC(shoal_stats_adjust(SHOAL_STATS_HOLM, 10, p0, adj), SHOAL_OK);
+    for (int i = 0; i < 10; i++) NEAR(adj[i], holm0[i], 1e-14);
+    CHECK_RC(shoal_stats_adjust(SHOAL_STATS_BH, 10, p0, adj), SHOAL_OK);
+    for (int i = 0; i < 10; i++) NEAR(adj[i], bh0[i], 1e-14);
+    /* res_multtest3: 0.001 … 0.005, 0.05 … 0.09 */
+    double p3[] = { 0.001, 0.002, 0.003, 0.004, 0.005, 0.05, 0.06, 0.07, 0.08, 0.09 };
+    double holm3[] = { 0.01, 0.018, 0.024, 0.028, 0.03, 0.25, 0.25, 0.25, 0.25, 0.25 };
+    double bh3[] = { 0.01, 0.01, 0.01, 0.01, 0.01, 0.08333333333333334, 0.0857142857142857, 0.0875,
+                     0.0888888888888889, 0.09 };
+    CHECK_RC(shoal_stats_adjust(SHOAL_STATS_HOLM, 10, p3, adj), SHOAL_OK);
+    for (int i = 0; i < 10; i++) NEAR(adj[i], holm3[i], 1e-14);
+    CHECK_RC(shoal_stats_adjust(SHOAL_STATS_BH, 10, p3, adj), SHOAL_OK);
+    for (int i = 0; i < 10; i++) NEAR(adj[i], bh3[i], 1e-14);
+}
+
 /* ---------------------------------------------------------------- Bayesian */
 
 /* gbstats tests/bayesian/test_tests.py (GaussianEffectABTest, flat prior, relative). */
@@ -1002,6 +1032,7 @@ int main(void)
     RUN(ratio_cuped_gbstats);
     RUN(srm);
     RUN(adjust);
+    RUN(adjust_statsmodels);
     RUN(bayes_gbstats);
     RUN(sequential_gbstats);
     RUN(sequential_properties);
