@@ -68,6 +68,7 @@ typedef struct expdef {
 typedef struct expcluster {
     int arm;                 /* -1: none yet, -2: two arms */
     double members;
+    double cov;              /* its members' covariate total */
     double *num, *den;       /* n_metrics each, in expstate's buffers */
 } expcluster;
 
@@ -273,9 +274,6 @@ static int check_def(exec *x, const shoal_stmt *st, expdef *d)
     if (seen[5]) {
         d->covariate = seen[5]->call;
         if ((rc = check_call(x, d->covariate, "a covariate"))) return rc;
-        if (d->unit_group)
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, seen[5]->w.off, seen[5]->w.len, "%s",
-                                 "COVARIATE (CUPED) is for member units: not with UNIT group");
     }
     return 0;
 }
@@ -594,6 +592,7 @@ static void moments_add(shoal_stats_moments *m, double v, double y, double c)
     m->sc += c;
     m->scc += c * c;
     m->sxc += v * c;
+    m->syc += y * c;
 }
 
 /* The one way a unit's metric values reach the per-arm sums (see expunit). A member
@@ -607,6 +606,7 @@ static int unit_add(exec *x, expstate *s, const expunit *u)
         if (c->arm == -1) c->arm = u->arm;
         else if (c->arm != u->arm) c->arm = -2;
         c->members += 1;
+        c->cov += u->cov;
         for (int j = 0; j < d->n_metrics; j++) {
             const expmetric *m = &d->m[j];
             c->num[j] += m->kind == MK_CONV ? (u->num[j] > (double)m->thr) : u->num[j];
@@ -655,7 +655,7 @@ static int unit_clusters_done(exec *x, expstate *s)
         }
         s->units[c->arm] += 1;
         s->members[c->arm] += c->members;
-        for (int j = 0; j < d->n_metrics; j++) moments_add(&s->mo[j][c->arm], c->num[j], c->den[j], 0);
+        for (int j = 0; j < d->n_metrics; j++) moments_add(&s->mo[j][c->arm], c->num[j], c->den[j], c->cov);
     }
     return 0;
 }
@@ -804,16 +804,20 @@ static int evaluate_metric(const expstate *s, int j, expeval *ev)
     const expmetric *m = &d->m[j];
     shoal_stats_options o;
     memset(&o, 0, sizeof o);
+    /* CUPED adjusts every metric when a covariate is declared: means and conversions
+     * by x - θc, ratios and groups by gbstats' regression-adjusted ratio (stats.c) */
+    o.cuped = d->covariate != NULL;
     if (d->unit_group) {
         o.kind = m->kind == MK_RATIO ? SHOAL_STATS_RATIO : SHOAL_STATS_CLUSTER;
-        ev->method = m->kind == MK_RATIO ? "group units: ratio of group totals, cluster-robust delta method"
-                                         : "group units: per-member mean over groups, cluster-robust delta method";
+        ev->method = m->kind == MK_RATIO ? (o.cuped ? "group units: ratio of group totals, cluster-robust delta method, cuped"
+                                                    : "group units: ratio of group totals, cluster-robust delta method")
+                                         : (o.cuped ? "group units: per-member mean over groups, cluster-robust delta method, cuped"
+                                                    : "group units: per-member mean over groups, cluster-robust delta method");
     } else if (m->kind == MK_RATIO) {
         o.kind = SHOAL_STATS_RATIO;
-        ev->method = "ratio: delta method";
+        ev->method = o.cuped ? "ratio: delta method, cuped" : "ratio: delta method";
     } else {
         o.kind = m->kind == MK_CONV ? SHOAL_STATS_PROPORTION : SHOAL_STATS_MEAN;
-        o.cuped = d->covariate != NULL;
         ev->method = m->kind == MK_CONV ? (o.cuped ? "proportion: welch t, cuped" : "proportion: welch t")
                                         : (o.cuped ? "mean: welch t, cuped" : "mean: welch t");
     }
@@ -870,6 +874,7 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
         for (size_t g = 0; g < nc; g++) {
             s->cl[g].arm = -1;
             s->cl[g].members = 0;
+            s->cl[g].cov = 0;
             s->cl[g].num = s->cl_sums + g * 2 * (size_t)d->n_metrics;
             s->cl[g].den = s->cl[g].num + d->n_metrics;
         }
