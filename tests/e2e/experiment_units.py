@@ -22,6 +22,10 @@ oracle: reads the events back and prints, as CSV, what EVALUATE should say:
   ratio_cuped: aov of "mem" adjusted by the covariate (posts in the 14 days before
          exposure, per member): (Σa/Σb − θ c̄) per arm, θ = Σarms Cov(post ratio, c̄) /
          Σarms Var(c̄), both by the delta method: the difference and the reduction
+  bayes SD: the posts metric of "mem" without covariate: the flat prior's chance that
+         treat beats control, Φ(diff / se) (Welch's se), and with a normal(0, SD) prior
+         on the relative lift (on the absolute scale N(0, (SD·control mean)²)), the
+         posterior's Φ(mean / sd)
   ratio_cuped_posts: the same for posts per purchase (count(post) / count(purchase)),
          which the posts before exposure predict
   group_cuped: posts of "grp" per member over groups, adjusted by the members' posts
@@ -198,6 +202,21 @@ def oracle(path, what):
             ms = [m for m in u if u[m][1] == a]
             per[a] = ([amt[m] for m in ms], [cnt[m] for m in ms], [pre[m] for m in ms], [1] * len(ms))
         print(ratio_cuped(per))
+    elif what.startswith("bayes"):
+        sd0 = float(what.split()[1])
+        u = units(evs, "mem")
+        post = window(evs, u, "post", 0, 7 * D)
+        st = {}
+        for a in ("control", "treat"):
+            xs = [post[m] for m in u if u[m][1] == a]
+            st[a] = (sum(xs) / len(xs), cov(xs, xs) / len(xs))
+        diff = st["treat"][0] - st["control"][0]
+        v = st["control"][1] + st["treat"][1]
+        phi = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))
+        pv = (sd0 * st["control"][0]) ** 2
+        prec = 1 / v + 1 / pv
+        mean = (diff / v) / prec
+        print("%.17g,%.17g" % (phi(diff / math.sqrt(v)), phi(mean * math.sqrt(prec))))
     elif what == "group_cuped":
         u = units(evs, "grp")
         post = window(evs, u, "post", 0, 7 * D)

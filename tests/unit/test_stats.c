@@ -184,6 +184,14 @@ TEST(welch_gbstats)
     CHECK_RC(shoal_stats_welch(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_LESS, 0.95, &l), SHOAL_OK);
     NEAR(l.p, 0.9344173713153225, 1e-8);
     NEAR(l.ci_hi, 1.0518588475628676, 1e-8);
+    /* A two-sided 90% CI is the two one-sided 95% bounds: the same published values at
+     * another level (CREATE EXPERIMENT … CONFIDENCE 0.90). */
+    CHECK_RC(shoal_stats_welch(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 0.90, &l), SHOAL_OK);
+    NEAR(l.ci_lo, 0.020791480063255735, 1e-8);
+    NEAR(l.ci_hi, 0.44796185327007765, 1e-8);
+    CHECK_RC(shoal_stats_welch(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, 0.90, &l), SHOAL_OK);
+    NEAR(l.ci_lo, -0.045136675850396046, 1e-8);
+    NEAR(l.ci_hi, 1.0518588475628676, 1e-8);
 }
 
 /* tests/test_gbstats.py, TestAnalyzeMetricDfFrequentist.test_get_metric_dfs_frequentist:
