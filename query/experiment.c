@@ -918,7 +918,7 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
     int rc = 0;
     if (d->unit_group) {
         if ((rc = shoal_rowsrc_run_inner(x, s->groups, group_row, s))) goto fail;
-        qsort(s->pairs, s->n_pairs, sizeof *s->pairs, cmp_u64);
+        if (s->n_pairs) qsort(s->pairs, s->n_pairs, sizeof *s->pairs, cmp_u64);   /* qsort(NULL, 0) is UB */
         size_t nc = (size_t)s->max_group + 1;
         s->cl = shoal_malloc(nc * sizeof *s->cl);
         s->cl_sums = shoal_malloc(nc * 2 * (size_t)(d->n_metrics ? d->n_metrics : 1) * sizeof *s->cl_sums);
