@@ -376,8 +376,9 @@ static int env_open(shoal_db *db, unsigned eflags, shoal_err *err)
 {
     int rc = mdb_env_create(&db->env);
     if (rc) return shoal_store_err(err, rc, "cannot create the environment");
-    /* Room for the four core tables and the views of later stages. */
-    mdb_env_set_maxdbs(db->env, 64);
+    /* Room for the core tables and SHOAL_MAX_VIEWS views (a read transaction costs
+     * about 50 bytes per slot, 12 KiB in all). */
+    mdb_env_set_maxdbs(db->env, SHOAL_MAXDBS);
     mdb_env_set_mapsize(db->env, db->map_size);
     rc = mdb_env_open(db->env, db->path, eflags, 0664);
     if ((rc == EACCES || rc == EROFS || rc == EPERM) && (db->flags & SHOAL_OPEN_RDONLY) &&

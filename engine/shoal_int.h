@@ -693,6 +693,11 @@ struct shoal_view {
 /* The header every view table holds under key SHOAL_VIEW_HDR: format u8, seq BE u64,
  * t0 and max_ts BE u64 (sign-flipped). */
 #define SHOAL_VIEW_HDR 0xFF
+/* Views (each its own LMDB table v.<name>) a database holds at most; the environment
+ * has room for them, the six core tables and spare slots (SHOAL_MAXDBS, db.c), so that
+ * every process can open every table. CREATE of one more is refused (view.c). */
+#define SHOAL_MAX_VIEWS 240
+#define SHOAL_MAXDBS (SHOAL_MAX_VIEWS + 16)
 #define SHOAL_VIEW_HDR_LEN 25
 
 /* The value of series s's summed property in ev, when it has a numeric one. Returns 1

@@ -167,6 +167,8 @@ typedef struct shoal_exp_clause {
     struct shoal_item *items;      /* METRICS (…), GUARDRAILS (…): as the metrics below */
     shoal_word arg;                /* UNIT group, CORRECTION bh */
     shoal_node *call;              /* COVARIATE: the call, its anc holding n and unit */
+    shoal_node *num;               /* CONFIDENCE 0.9: NUM (or INT) */
+    shoal_node *fn;                /* PRIOR normal(0, 0.3): the call, no window */
     int off, len;
     struct shoal_exp_clause *next;
 } shoal_exp_clause;

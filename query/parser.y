@@ -239,7 +239,7 @@ stmt:
                                           $$->ret->where = $<node>w; }
     /* CREATE EXPERIMENT name ARMS (control 50, ritual 50) clause… EXPOSURE TYPE [WHERE …]: the
      * clauses (SALT 's', METRICS (…), GUARDRAILS (…), UNIT word, CORRECTION word, COVARIATE
-     * aggregate WITHIN n unit) in any order; the words are checked by experiment.c. EXPOSURE
+     * aggregate WITHIN n unit, CONFIDENCE number, TEST word, PRIOR call) in any order; the words are checked by experiment.c. EXPOSURE
      * comes last, as its WHERE runs to the end. */
   | create IDENT IDENT IDENT '(' arms ')' exp_clauses IDENT IDENT where_having[w]
                                         { $$ = $1; $$->off = @$.off; $$->len = @$.len;
@@ -336,6 +336,14 @@ exp_clause:
     /* UNIT group: GROUP is a keyword */
   | IDENT GROUP                         { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
                                           $$->arg = (shoal_word){"group", @2.off, @2.len}; }
+    /* CONFIDENCE 0.90 (an INT too, for experiment.c to refuse at it) */
+  | IDENT NUM                           { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
+                                          CK($$->num = shoal_ast_node(ctx, SHOAL_AST_NUM, @2)); $$->num->d = $2.d; }
+  | IDENT INT                           { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
+                                          CK($$->num = shoal_ast_node(ctx, SHOAL_AST_INT, @2)); $$->num->i = $2.i; }
+    /* PRIOR normal(mean, sd) */
+  | IDENT call                          { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
+                                          $$->fn = $2; }
   | IDENT call WITHIN INT IDENT         { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
                                           CK($2->anc = shoal_ast_anchor(ctx, loc_of(@3, @5))); $2->anc->n = $4.i;
                                           $2->anc->unit = $5.s; $2->anc->unit_off = @5.off; $2->anc->unit_len = @5.len;

@@ -731,8 +731,8 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
     }
     if (!strcasecmp(st->name, "experiment"))
         return sem(x, st->vname_off + st->vname_len, 0,
-                   "expected CREATE EXPERIMENT name ARMS (arm weight, …) [SALT 'salt'] METRICS (name = aggregate WITHIN n DAYS, …) "
-                   "[GUARDRAILS (…)] [UNIT member|group] [COVARIATE aggregate WITHIN n DAYS] EXPOSURE TYPE [WHERE …]");
+                   "expected CREATE EXPERIMENT name ARMS (arm weight, …) METRICS (name = aggregate WITHIN n DAYS, …) "
+                   "[SALT, UNIT, CORRECTION, GUARDRAILS, COVARIATE, CONFIDENCE, TEST or PRIOR clauses] EXPOSURE TYPE [WHERE …]");
     if (st->ret && !st->ret->cohort) {
         /* CREATE ACTIVITY … ON …: checked by activity.c, kept as its text */
         if (strcasecmp(st->name, "activity"))
