@@ -364,6 +364,7 @@ void shoal_expview_moments(const shoal_expview_use *u, shoal_stats_moments *mo, 
                 m->sc = shoal_xsum_value(&sx[l->c]);
                 m->scc = shoal_xsum_value(&sxx[l->c]);
                 m->sxc = shoal_xsum_value(&sxy[l->xc[j]]);
+                if (l->yc[j] >= 0) m->syc = shoal_xsum_value(&sxy[l->yc[j]]);
             }
         }
     }

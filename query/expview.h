@@ -58,8 +58,8 @@ void shoal_expview_moments(const shoal_expview_use *u, shoal_stats_moments *mo, 
                            int64_t *two_arms, int64_t *unknown_arm, int64_t *by_hash);
 /* The moments of one unit's value x (y a ratio's denominator, c the covariate: 0 when
  * none) into an arm's exact sums (the log's path, so that both paths round the same
- * sums once): Σx, Σx², Σy, Σy², Σxy, Σc, Σc², Σxc. */
-#define SHOAL_EXPVIEW_XS 8
+ * sums once): Σx, Σx², Σy, Σy², Σxy, Σc, Σc², Σxc, Σyc. */
+#define SHOAL_EXPVIEW_XS 9
 static inline void shoal_expview_add(shoal_xsum *s, double x, double y, double c)
 {
     shoal_xsum_add_double(&s[0], x);
@@ -70,11 +70,12 @@ static inline void shoal_expview_add(shoal_xsum *s, double x, double y, double c
     shoal_xsum_add_double(&s[5], c);
     shoal_xsum_add_double(&s[6], c * c);
     shoal_xsum_add_double(&s[7], x * c);
+    shoal_xsum_add_double(&s[8], y * c);
 }
 /* Those sums, each rounded once, into m's sums (n left alone). */
 static inline void shoal_expview_round(const shoal_xsum *s, shoal_stats_moments *m)
 {
-    double *d[SHOAL_EXPVIEW_XS] = {&m->sx, &m->sxx, &m->sy, &m->syy, &m->sxy, &m->sc, &m->scc, &m->sxc};
+    double *d[SHOAL_EXPVIEW_XS] = {&m->sx, &m->sxx, &m->sy, &m->syy, &m->sxy, &m->sc, &m->scc, &m->sxc, &m->syc};
     for (int i = 0; i < SHOAL_EXPVIEW_XS; i++) *d[i] = shoal_xsum_value(&s[i]);
 }
 

@@ -46,7 +46,7 @@ check_eq "experiment_view: views on and off agree to the last bit on fractional 
 # a ratio metric and a covariate (CUPED) from the view: its sums Σy, Σy², Σxy, Σc, Σc², Σxc
 check_grep "experiment_view: a ratio and a covariate, the view answers" "kept by its view .*cuped" \
     "$("$SHOAL" --db "$FDB" query "EXPLAIN $FQ" 2>&1)"
-check_grep "experiment_view: …the ratio evaluated" '"metric":"aov","arm":"ritual","mean":[0-9]+\.[0-9]+.*"method":"ratio: delta method"' "$fon"
+check_grep "experiment_view: …the ratio evaluated" '"metric":"aov","arm":"ritual","mean":[0-9]+\.[0-9]+.*"method":"ratio: delta method, cuped"' "$fon"
 check_grep "experiment_view: …CUPED reduces variance" '"metric":"posts","arm":"ritual",.*"cuped_reduction":0\.[0-9]+' "$fon"
 check_grep "experiment_view: …and check passes" "^ok$" "$("$SHOAL" --db "$FDB" check 2>&1)"
 out=$(off "EXPLAIN $Q")
