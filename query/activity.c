@@ -84,7 +84,9 @@ static int compile_def(exec *x, const shoal_stmt *st, act *a)
     q->from = "members";
     q->from_off = st->off;
     plan *ip;
+    x->lax_names++;   /* its definition may name types no event has yet (plan.h) */
     int rc = shoal_rowsrc_plan_inner(x, q, &ip);
+    x->lax_names--;
     if (rc) return rc;
     /* the column's aggregate: the plan may hold more, as the count(*) up to now that
      * tells who the members were when now hides later events (p->exist) */
