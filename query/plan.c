@@ -1319,6 +1319,7 @@ static cx *compile_lifecycle_state(cctx *c, const shoal_node *n, int mode)
     cx *e = newx(c, X_FUNC, n);
     if (!e) return NULL;
     if (shoal_lifecycle_state_compile(c->x, n, &e->ctx)) return NULL;
+    if (c->p->n_lcs < 8) c->p->lcs[c->p->n_lcs++] = e->ctx;
     e->n = 1;
     if (!(e->v = zalloc(c->x, sizeof(cx *))) || !(e->v[0] = newx(c, X_MEMBER, n))) return NULL;
     e->v[0]->rt = V_ID;
@@ -2438,6 +2439,11 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
                 continue;
             }
             rc |= add_line(x, lines, &n, &cap, "  #%d %s: types {%s}%s%s", i + 1, g->desc, tl, w, g->filter ? ", with an event filter" : "");
+        }
+        for (int i = 0; i < p->n_lcs; i++) {
+            char ln[400];
+            if (shoal_lifecycle_state_explain(x, p, p->lcs[i], ln, sizeof ln)) return -1;
+            rc |= add_line(x, lines, &n, &cap, "  %s", ln);
         }
         int alike = shoal_plan_alike(p), classes = alike ? shoal_plan_classes(p) : 0;
         if (alike && p->n_maggs == (p->exist ? 1 : 0))

@@ -244,6 +244,8 @@ typedef struct plan {
     /* per-member aggregates */
     magg *maggs;
     int n_maggs;
+    const void *lcs[8];      /* lifecycle_state()'s compiled states (activity.c), for EXPLAIN */
+    int n_lcs;
     uint32_t *tl_start, *tl;  /* CSR: aggregates per type id (but the anchored ones) */
     int n_anchored;          /* aggregates over windows anchored on a member's event */
     /* grouping */
