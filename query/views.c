@@ -1283,6 +1283,18 @@ static int cover_rise(exec *x, magg *g, char *why, size_t n_why)
     return 1;
 }
 
+/* Whether WHERE holds only for members with an event by the cut: an AND-ed `first(x) IS
+ * NOT NULL` or `last(x) IS NOT NULL` (not anchored), whose window ends at the cut, is
+ * such a member's. Then who the members were then needs no aggregate of its own. */
+static int where_implies_event(const plan *p, const cx *e)
+{
+    if (!e) return 0;
+    if (e->op == X_AND) return where_implies_event(p, e->a) || where_implies_event(p, e->b);
+    if (e->op != X_ISNULL || !e->sub || !e->a || e->a->op != X_MAGG) return 0;
+    const magg *g = &p->maggs[e->a->slot];
+    return (g->fn == F_FIRST || g->fn == F_LAST) && !g->anchor;
+}
+
 int shoal_views_plan(exec *x, plan *p)
 {
     snprintf(p->why, sizeof p->why, "no view covers this query");
@@ -1313,6 +1325,9 @@ int shoal_views_plan(exec *x, plan *p)
          * aggregate tells, count(*) up to the cut (views answer it when one keeps
          * count(*)); the rows are the members for whom it is not 0. */
         static const shoal_node star = {.kind = SHOAL_AST_CALL, .flags = SHOAL_AST_F_STAR, .s = "count", .n = 5};
+        /* … unless WHERE keeps only members with an event by then (their first join
+         * by then: the newcomers' question at a mid-day now) */
+        int implied = where_implies_event(p, p->where);
         magg *m = shoal_arena_alloc(x->a, (size_t)(p->n_maggs + 1) * sizeof *m);
         if (!m) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
         if (p->n_maggs) memcpy(m, p->maggs, (size_t)p->n_maggs * sizeof *m);   /* maggs is NULL when none */
@@ -1323,7 +1338,7 @@ int shoal_views_plan(exec *x, plan *p)
         m[p->n_maggs].win = (trange){INT64_MIN, p->cut_ts + 1};
         snprintf(m[p->n_maggs].desc, sizeof m->desc, "count(*) as of then (who the members were)");
         p->maggs = m;
-        p->exist = ++p->n_maggs;
+        if (!implied) p->exist = ++p->n_maggs;
         p->members_all = 1;
         /* Every window ends at the cut, written into the aggregate's own window (an
          * aggregate without DURING gets one, [start, cut]): the view's whole days, the
