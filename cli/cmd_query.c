@@ -53,6 +53,12 @@ static void on_status(void *ctx, int kind, const char *line)
     /* What a CREATE, DROP or SET did shows beside tables only: a script that reads
      * CSV or JSON (often with 2>&1) gets its data and nothing else. */
     if (kind == SHOAL_STATUS_TAG && (q->quiet || !table)) return;
+    if (kind == SHOAL_STATUS_WARN) {   /* on stderr, in every format */
+        fflush(stdout);
+        fprintf(stderr, "%s\n", line);
+        fflush(stderr);
+        return;
+    }
     if (table) {
         fprintf(q->out ? q->out : stdout, "%s\n", line);
         return;

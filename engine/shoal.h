@@ -544,7 +544,9 @@ int shoal_session_timing(const shoal_session *s);
  * "DROP VIEW engagement", "SET TIMEZONE = 'Asia/Shanghai'", like psql's command tags)
  * and, with timing on, each statement's time (SHOAL_STATUS_TIME: "Time: 1.234 ms"),
  * after the statement's output. line has no newline and lives for the call. */
-enum { SHOAL_STATUS_TAG = 1, SHOAL_STATUS_TIME = 2 };
+/* SHOAL_STATUS_WARN: a CREATE that names event types or properties no event has yet
+ * ("warning: layer connector names what no event has yet: referral (misspelt?)"). */
+enum { SHOAL_STATUS_TAG = 1, SHOAL_STATUS_TIME = 2, SHOAL_STATUS_WARN = 3 };
 typedef void (*shoal_status_fn)(void *ctx, int kind, const char *line);
 /* Where status lines go (default: nowhere). */
 void shoal_session_set_status(shoal_session *s, shoal_status_fn fn, void *ctx);

@@ -193,13 +193,21 @@ static int accumulate(run *g, group *q, int64_t w)
     for (int k = 0; k < p->n_raggs; k++) {
         const ragg *ra = &p->raggs[k];
         acc *a = &q->accs[k];
-        if (ra->filter && !truthy(x, ra->filter)) continue;
-        if (ra->star) {
-            a->n += w;
-            continue;
-        }
         qval v;
-        shoal_exec_eval(x, ra->arg, &v);
+        if (g->vargs) {   /* evaluated with its block: the FILTER in it (member_block) */
+            v = g->vargs[k];
+            if (ra->star) {
+                if (v.u.i) a->n += w;
+                continue;
+            }
+        } else {
+            if (ra->filter && !truthy(x, ra->filter)) continue;
+            if (ra->star) {
+                a->n += w;
+                continue;
+            }
+            shoal_exec_eval(x, ra->arg, &v);
+        }
         if (v.t == V_NULL) continue;
         int64_t wk = w;
         if (ra->distinct) {

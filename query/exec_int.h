@@ -169,6 +169,7 @@ typedef struct run {
     uint64_t *nar_tab[64];
     uint64_t wide;         /* the tests that read the value itself */
     group *last;           /* the group the last row went to */
+    const qval *vargs;     /* the row's aggregates' values, evaluated for its block of members (exec_members.c) */
     /* ORDER BY a score LIMIT k (shoal_exec_top_bound): the members that can make the cut, found
      * while the score's view is read (shoal_exec_top_target, shoal_exec_read_views) */
     int top_slot;

@@ -483,7 +483,9 @@ static int compile_def(exec *x, const shoal_stmt *st, expdef *d, const shoal_stm
         q->asof_date = asof->asof_date;
         q->asof_seq = asof->asof_seq;
     }
+    x->lax_names++;   /* its definition may name types no event has yet (plan.h) */
     int rc = shoal_rowsrc_plan_inner(x, q, out);
+    x->lax_names--;
     if (rc || !d->unit_group) return rc;
     /* UNIT group: SELECT member, group FROM events WHERE type = 'TYPE' AND <f> */
     shoal_item *gi = shoal_arena_alloc(x->a, sizeof *gi * 2);
@@ -504,7 +506,10 @@ static int compile_def(exec *x, const shoal_stmt *st, expdef *d, const shoal_stm
     g->where = tw;
     g->asof_date = q->asof_date;
     g->asof_seq = q->asof_seq;
-    return shoal_rowsrc_plan_inner(x, g, groups);
+    x->lax_names++;
+    rc = shoal_rowsrc_plan_inner(x, g, groups);
+    x->lax_names--;
+    return rc;
 }
 
 int shoal_experiment_create(exec *x, const shoal_stmt *st)

@@ -230,6 +230,26 @@ static int lookup(exec *x, int ns, const char *s, uint32_t *id)
 
 static int is_type(cctx *c, const char *s, uint32_t *id) { return lookup(c->x, SHOAL_NS_TYPE, s, id) == 1; }
 
+/* A name the dictionary does not hold, met while a definition is compiled (x->lax_names):
+ * 1 (it is noted in x->unseen, once, for the CREATE's status line), else 0. */
+int shoal_plan_unseen(exec *x, const char *s)
+{
+    if (!x->lax_names || (x->err && x->err->code)) return 0;
+    if (!x->note_unseen) return 1;
+    size_t n = strlen(s), k = strlen(x->unseen);
+    for (const char *p = x->unseen; *p;) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == n && !memcmp(p, s, n)) return 1;
+        p = e ? e + 2 : p + l;
+    }
+    if (k + n + 8 < sizeof x->unseen) snprintf(x->unseen + k, sizeof x->unseen - k, "%s%s", k ? ", " : "", s);
+    else if (k + 4 < sizeof x->unseen && !strstr(x->unseen, "…")) snprintf(x->unseen + k, sizeof x->unseen - k, "%s", ", …");
+    return 1;
+}
+
+static int unseen(cctx *c, const char *s) { return shoal_plan_unseen(c->x, s); }
+
 /* The reserved event columns. */
 static int event_column(const char *s)
 {
@@ -380,6 +400,7 @@ static int type_bitmap(cctx *c, const shoal_node *arg, uint8_t *bits)
         return fail(c, arg->off, arg->len, "expected an event type but found \"%s\"", "an expression"), -1;
     if (!is_type(c, arg->s, &id)) {
         if (c->x->err && c->x->err->code) return -1;
+        if (unseen(c, arg->s)) return 0;   /* no event of it yet: no bit */
         fail(c, arg->off, arg->len, "unknown event type \"%s\"", arg->s);
         return -1;
     }
@@ -462,14 +483,14 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
         const shoal_node *a = n->list->head;
         if (a->kind == SHOAL_AST_DOT) {
             uint32_t tid, pid;
-            if (!is_type(c, a->s, &tid)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
-            g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));
+            if (is_type(c, a->s, &tid)) g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));
+            else if (!unseen(c, a->s)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
             int col = event_column(a->s2);
             if (col) {
                 if (!(g.arg = newx(c, col, a))) return NULL;
                 set_rt(g.arg);
             } else {
-                if (lookup(c->x, SHOAL_NS_PROP, a->s2, &pid) != 1)
+                if (lookup(c->x, SHOAL_NS_PROP, a->s2, &pid) != 1 && !(unseen(c, a->s2) && !(pid = 0)))
                     return fail(c, a->s2_off, a->s2_len, "unknown property \"%s\"", a->s2);
                 if (!(g.arg = newx(c, X_PROP, a))) return NULL;
                 g.arg->key = pid;
@@ -505,9 +526,9 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
             g.q = q->k.u.d;
         }
         uint32_t tid, pid;
-        if (!is_type(c, a->s, &tid)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
-        g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));
-        if (lookup(c->x, SHOAL_NS_PROP, a->s2, &pid) != 1)
+        if (is_type(c, a->s, &tid)) g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));
+        else if (!unseen(c, a->s)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
+        if (lookup(c->x, SHOAL_NS_PROP, a->s2, &pid) != 1 && !(unseen(c, a->s2) && !(pid = 0)))
             return fail(c, a->s2_off, a->s2_len, "unknown property \"%s\"", a->s2);
         g.arg = newx(c, X_PROP, a);
         if (!g.arg) return NULL;
@@ -845,7 +866,7 @@ static int coerce(cctx *c, const cx *col, cx *k)
             k->k.t = V_ID;
             k->k.ns = col->rns;
             k->k.u.i = id;
-        } else if (col->rns == SHOAL_NS_TYPE) {
+        } else if (col->rns == SHOAL_NS_TYPE && !unseen(c, k->k.u.s)) {
             fail(c, k->off, k->len, "unknown event type \"%s\"", k->k.u.s);
             return -1;
         }
@@ -931,6 +952,14 @@ static cx *compile_against(cctx *c, const cx *col, const shoal_node *n, int mode
         }
         uint32_t pid;
         if (mode == M_EVENT && lookup(c->x, SHOAL_NS_PROP, n->s, &pid) == 1) return compile(c, n, mode);
+        if (unseen(c, n->s)) {   /* a type no event has yet: its name, equal to no type there is */
+            cx *e = newx(c, X_CONST, n);
+            if (!e) return NULL;
+            e->k.t = V_STR;
+            e->k.u.s = n->s;
+            e->k.n = (uint32_t)strlen(n->s);
+            return e;
+        }
         return fail(c, n->off, n->len, "unknown event type \"%s\"", n->s);
     }
     cx *e = compile(c, n, mode);
@@ -1072,7 +1101,8 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
     int r = lookup(c->x, SHOAL_NS_PROP, n->s, &pid);
     if (r < 0) return NULL;
     if (r == 0 && outer_ref(c, n)) return NULL;
-    if (r == 0) return fail(c, n->off, n->len, "unknown column \"%s\"", n->s);
+    if (r == 0 && unseen(c, n->s)) pid = 0;   /* a property no event has yet: NULL (key 0 is none) */
+    else if (r == 0) return fail(c, n->off, n->len, "unknown column \"%s\"", n->s);
     cx *e = newx(c, X_PROP, n);
     if (e) e->key = pid;
     return e;
@@ -1289,6 +1319,7 @@ static cx *compile_lifecycle_state(cctx *c, const shoal_node *n, int mode)
     cx *e = newx(c, X_FUNC, n);
     if (!e) return NULL;
     if (shoal_lifecycle_state_compile(c->x, n, &e->ctx)) return NULL;
+    if (c->p->n_lcs < 8) c->p->lcs[c->p->n_lcs++] = e->ctx;
     e->n = 1;
     if (!(e->v = zalloc(c->x, sizeof(cx *))) || !(e->v[0] = newx(c, X_MEMBER, n))) return NULL;
     e->v[0]->rt = V_ID;
@@ -1485,7 +1516,9 @@ static cx *compile_foreign(cctx *c, const shoal_node *pred, const char *text, co
     const char *src = x->src;
     x->src = text;
     x->err = &quiet;
+    x->lax_names++;   /* a stored definition may name types that have no event yet */
     cx *e = compile(&sub, pred, M_MEMBER);
+    x->lax_names--;
     x->src = src;
     x->err = saved;
     if (!e) shoal_err_set(x->err, quiet.code ? quiet.code : SHOAL_ESEMANTIC, off, len, "%s: %s", what, quiet.msg);
@@ -2406,6 +2439,11 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
                 continue;
             }
             rc |= add_line(x, lines, &n, &cap, "  #%d %s: types {%s}%s%s", i + 1, g->desc, tl, w, g->filter ? ", with an event filter" : "");
+        }
+        for (int i = 0; i < p->n_lcs; i++) {
+            char ln[400];
+            if (shoal_lifecycle_state_explain(x, p, p->lcs[i], ln, sizeof ln)) return -1;
+            rc |= add_line(x, lines, &n, &cap, "  %s", ln);
         }
         int alike = shoal_plan_alike(p), classes = alike ? shoal_plan_classes(p) : 0;
         if (alike && p->n_maggs == (p->exist ? 1 : 0))

@@ -244,6 +244,8 @@ typedef struct plan {
     /* per-member aggregates */
     magg *maggs;
     int n_maggs;
+    const void *lcs[8];      /* lifecycle_state()'s compiled states (activity.c), for EXPLAIN */
+    int n_lcs;
     uint32_t *tl_start, *tl;  /* CSR: aggregates per type id (but the anchored ones) */
     int n_anchored;          /* aggregates over windows anchored on a member's event */
     /* grouping */
@@ -335,6 +337,13 @@ struct exec {
     const void *fn_ctx;     /* the running function's cx ctx */
     void *row_ctx;
     char tag[256];          /* what a CREATE, DROP or SET did (its status line), or "" */
+    /* while a definition is compiled (a CREATE, or a layer's, tiers', retention's,
+     * activity's or experiment's stored text at use): an event type or a property the
+     * dictionary does not hold yet is no error but names events that do not exist (an
+     * aggregate of them counts nothing); the names are listed in unseen (plan.c) */
+    int lax_names;
+    int note_unseen;        /* a CREATE: the names go to unseen, for its warning (query.c) */
+    char unseen[200];
     /* composition (subquery.c): the WITH queries in sight, the statements a subquery
      * being planned is nested in, and, while one period of a PER statement is planned,
      * that period's value (the column period) and its [lo, hi) (the window period) */
@@ -441,6 +450,9 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
  * of that kind is an error there in x->err (unknown, one of the other kind, a view,
  * one that does not parse). 0 or the error's code. */
 int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred);
+/* s, a name the dictionary does not hold, met while a definition is compiled
+ * (x->lax_names): 1, and noted in x->unseen when x->note_unseen; 0 when not allowed. */
+int shoal_plan_unseen(exec *x, const char *s);
 int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, int len, const shoal_stmt **def,
                         const char **text);
 

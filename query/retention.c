@@ -155,7 +155,9 @@ static int compile_def(exec *x, const shoal_stmt *st, ret *r)
     q->from_off = st->off;
     q->from_len = 0;
     plan *ip;
+    x->lax_names++;   /* its definition may name types no event has yet (plan.h) */
     int rc = shoal_rowsrc_plan_inner(x, q, &ip);
+    x->lax_names--;
     if (rc) return rc;
     /* The two columns' aggregates (one when each(…) names the same events as ACTIVE
      * ON), found through the columns: the plan may hold more, as the count(*) up to

@@ -168,8 +168,10 @@ err "experiment: a misspelt word" "CREATE EXPERIMENT e ARMS (control 50, b 50) M
     '^query:1:45: error: expected SALT, METRICS, GUARDRAILS, UNIT, CORRECTION, COVARIATE, CONFIDENCE, TEST, PRIOR or EXPOSURE but found "METRIX"'
 err "experiment: avg is not a metric" "CREATE EXPERIMENT e ARMS (control 50, b 50) METRICS (p = avg(post.amount) WITHIN 7 DAYS) EXPOSURE exposure" \
     '^query:1:58: error: a metric is count\(…\) or sum\(TYPE.prop\), not avg'
-err "experiment: an unknown event type in a metric, on the second line" "CREATE EXPERIMENT e ARMS (control 50, b 50)
-METRICS (p = count(pots) WITHIN 7 DAYS) EXPOSURE exposure" '^query:2:20: error: .*"pots"'
+err "experiment: a type no event has yet in a metric is a warning" "CREATE EXPERIMENT e ARMS (control 50, b 50)
+METRICS (p = count(pots) WITHIN 7 DAYS) EXPOSURE exposure; DROP EXPERIMENT e" '^warning: experiment e names what no event has yet: pots \(misspelt'
+err "experiment: in a query's own text it is an error, on the second line" "SELECT member
+FROM members WHERE count(pots) > 0" '^query:2:26: error: unknown event type "pots"'
 err "experiment: a bad unit" "CREATE EXPERIMENT e ARMS (control 50, b 50) METRICS (p = count(post) WITHIN 7 DAZE) EXPOSURE exposure" \
     '^query:1:79: error: .*DAZE'
 err "experiment: a duplicate arm" "CREATE EXPERIMENT e ARMS (control 50, control 50) METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
