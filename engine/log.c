@@ -512,6 +512,21 @@ void shoal_reader_close(shoal_reader *r)
 
 uint64_t shoal_reader_last_seq(const shoal_reader *r) { return r->last_seq; }
 
+int shoal_reader_fork(const shoal_reader *r, shoal_reader **out, shoal_err *err)
+{
+    *out = NULL;
+    shoal_reader *w = shoal_malloc(sizeof *w);
+    if (!w) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    *w = *r;
+    int rc = shoal_db_txn_begin(r->db, MDB_RDONLY, &w->txn, err);
+    if (rc) {
+        shoal_free(w);
+        return rc;
+    }
+    *out = w;
+    return SHOAL_OK;
+}
+
 uint32_t shoal_dict_count(const shoal_reader *r, int ns)
 {
     return ns > 0 && ns < SHOAL_NS_COUNT ? r->counts[ns] : 0;

@@ -303,6 +303,13 @@ struct shoal_reader {
     uint32_t counts[SHOAL_NS_COUNT];
 };
 
+/* A reader of its own transaction (log.c) for another thread (the environment is
+ * MDB_NOTLS: a read transaction is not tied to the thread that began it), that takes
+ * r's last sequence and dictionary counts as its own. Its snapshot may be later than
+ * r's: records up to r's last sequence are the same in both (the log only grows), and
+ * so are the zone map's answers for them. Close with shoal_reader_close. */
+int shoal_reader_fork(const shoal_reader *r, shoal_reader **out, shoal_err *err);
+
 /* LMDB's meta page of transaction txnid, read from data.mdb (db.c): -1 when neither
  * meta page is of that transaction (another committed since) or the layout is not
  * LMDB 0.9's 64-bit one. check.c walks the pages from it. */

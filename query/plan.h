@@ -215,8 +215,8 @@ int shoal_window_kind(const char *name);
 typedef struct acc {
     int64_t n;
     int64_t isum;
-    double dsum;
-    int num;
+    shoal_xsum xs;     /* sum, avg: the doubles, and integers past isum's 64 bits, exactly (xsum.c) */
+    int num;           /* sum, avg: a double was among the values */
     qval v;            /* min, max, first, last; sum, avg, median: only its type, the values' one (or NULL) */
     double *vals;      /* median: the values seen, in the statement's arena */
     uint32_t n_vals, cap_vals;
