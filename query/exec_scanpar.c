@@ -16,15 +16,16 @@
  * - an error (text in a sum, a function's) is the earliest part's: the first in log
  *   order, as one pass would stop at it.
  *
- * Only what a thread may evaluate alone runs here (par_ok): a comparison that could
- * look text up in the dictionary (whose cache is the database's, not a thread's) or a
- * function outside a short list of pure ones leaves the statement to one thread. The
+ * Only what a thread may evaluate alone runs here (par_ok): a function outside a short
+ * list of pure ones leaves the statement to one thread; names (text compared, LIKE) are
+ * read from the thread's own snapshot, not through the dictionary's cache. The
  * threads: SHOAL_THREADS in the environment (1: one thread, the one-thread path
  * exactly), else the processors online, at most SCAN_MAX_THREADS; a scan that reads
  * fewer than SCAN_PART_MIN records a thread stays on one (unless SHOAL_THREADS asks).
  * Each thread looks at the cancel flag as the one-thread scan does.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "exec_int.h"
@@ -33,25 +34,6 @@
 #define SCAN_PART_MIN (16 * SHOAL_ZONE_BLOCK)
 
 /* ------------------------------------------------------------ what a thread may run */
-
-static int notext(const cx *e)
-{
-    if (e->op == X_CONST) return e->k.t != V_STR && e->k.t != V_ID;
-    return e->rt >= 0 && e->rt != V_STR && e->rt != V_ID;
-}
-
-/* a and b compared for equality or order without the dictionary: one is not text, or
- * both are ids of one namespace compared for equality (an id column and a name that
- * resolved to an id) */
-static int pair_ok(const cx *a, const cx *b, int eq)
-{
-    if (notext(a) || notext(b)) return 1;
-    if (!eq) return 0;
-    const cx *c = a->op == X_CONST ? a : b, *k = a->op == X_CONST ? b : a;
-    if (c->op != X_CONST || c->k.t != V_ID) return 0;
-    return (k->op == X_TYPE && c->k.ns == SHOAL_NS_TYPE) || (k->op == X_GROUP && c->k.ns == SHOAL_NS_GROUP) ||
-           (k->op == X_MEMBER && c->k.ns == SHOAL_NS_MEMBER);
-}
 
 static int fn_ok(func_eval fn)
 {
@@ -63,31 +45,18 @@ static int fn_ok(func_eval fn)
     return 0;
 }
 
+/* e reads only the row and constants, and calls only pure functions: a thread of its
+ * own can evaluate it (names come from the thread's reader, shoal_reader_fork) */
 static int par_ok(const cx *e)
 {
     if (!e) return 1;
     switch (e->op) {
     case X_CONST: case X_SEQ: case X_TS: case X_MEMBER: case X_TYPE: case X_GROUP: case X_PROP: return 1;
-    case X_AND: case X_OR: case X_ARITH: return par_ok(e->a) && par_ok(e->b);
+    case X_AND: case X_OR: case X_ARITH: case X_CMP: case X_LIKE: return par_ok(e->a) && par_ok(e->b);
     case X_NOT: case X_NEG: case X_ISNULL: case X_INSET: return par_ok(e->a);
-    case X_CMP:
-        return par_ok(e->a) && par_ok(e->b) && pair_ok(e->a, e->b, e->sub == SHOAL_OP_EQ || e->sub == SHOAL_OP_NE);
-    case X_IN:
-        if (!par_ok(e->a)) return 0;
-        for (int i = 0; i < e->n; i++)
-            if (!par_ok(e->v[i]) || !pair_ok(e->a, e->v[i], 1)) return 0;
-        return 1;
-    case X_BETWEEN: return par_ok(e->a) && par_ok(e->b) && par_ok(e->c) && pair_ok(e->a, e->b, 0) && pair_ok(e->a, e->c, 0);
-    case X_CASE:
-        if (e->a && !par_ok(e->a)) return 0;
-        if (!par_ok(e->c)) return 0;
-        for (int i = 0; i < e->n; i++) {
-            if (!par_ok(e->v[i])) return 0;
-            if (e->a && i % 2 == 0 && !pair_ok(e->a, e->v[i], 1)) return 0;
-        }
-        return 1;
-    case X_FUNC:
-        if (!fn_ok(e->fn)) return 0;
+    case X_BETWEEN: return par_ok(e->a) && par_ok(e->b) && par_ok(e->c);
+    case X_IN: case X_CASE: case X_FUNC:
+        if (!par_ok(e->a) || !par_ok(e->c) || (e->op == X_FUNC && !fn_ok(e->fn))) return 0;
         for (int i = 0; i < e->n; i++)
             if (!par_ok(e->v[i])) return 0;
         return 1;
@@ -95,28 +64,33 @@ static int par_ok(const cx *e)
     }
 }
 
-/* Whether the statement's scan can be split: grouped over events, and every
- * expression a thread evaluates and every aggregate's merge as above. */
-static int split_ok(const plan *p)
+/* Why the statement's scan cannot be split, or NULL when it can: grouped over events,
+ * and every expression a thread evaluates and every aggregate's merge as above. */
+static const char *split_why_not(const plan *p)
 {
-    if (p->src != SRC_EVENTS || !p->grouped || !par_ok(p->where)) return 0;
+    if (p->src != SRC_EVENTS || !p->grouped) return "rows are not grouped";
+    const char *expr = "an expression calls a function not known to be pure";
+    if (!par_ok(p->where)) return expr;
     for (int i = 0; i < p->n_keys; i++)
-        if (!par_ok(p->keys[i])) return 0;
+        if (!par_ok(p->keys[i])) return expr;
     for (int k = 0; k < p->n_raggs; k++) {
         const ragg *ra = &p->raggs[k];
-        if (!par_ok(ra->filter) || (!ra->star && !par_ok(ra->arg))) return 0;
+        if (!par_ok(ra->filter) || (!ra->star && !par_ok(ra->arg))) return expr;
         switch (ra->fn) {
         case F_COUNT: case F_SUM: case F_AVG: break;
-        case F_MIN: case F_MAX:   /* compared: not text (the dictionary), and never NaN (ties) */
-            if (ra->distinct || !(ra->arg->op == X_TS || ra->arg->op == X_SEQ)) return 0;
+        case F_MIN: case F_MAX:
+            /* a stored value, never NaN: a NaN ties with everything, and the earlier of
+             * ties would then depend on where the parts are cut */
+            if (ra->distinct || !(ra->arg->op >= X_SEQ && ra->arg->op <= X_PROP))
+                return "min or max of a computed value";
             break;
         case F_FIRST: case F_LAST: case F_MEDIAN: case F_QUANTILE: case F_STDDEV: case F_VARIANCE:
-            if (ra->distinct) return 0;
+            if (ra->distinct) return "DISTINCT in other than count, sum or avg";
             break;
-        default: return 0;
+        default: return "an aggregate whose parts do not merge";
         }
     }
-    return 1;
+    return NULL;
 }
 
 /* SHOAL_THREADS, else the processors online; *asked: SHOAL_THREADS was given */
@@ -350,7 +324,7 @@ int shoal_exec_scan_split(run *g)
     exec *x = g->x;
     plan *p = g->p;
     int asked, n = threads_wanted(&asked);
-    if (n < 2 || !split_ok(p)) return 1;
+    if (n < 2 || split_why_not(p)) return 1;
     uint64_t bound[SCAN_MAX_THREADS + 1];
     int rc = split(x, p, n, asked, bound);
     if (rc) return rc;
@@ -423,4 +397,18 @@ int shoal_exec_scan_split(run *g)
         if (parts[i].g.p) part_free(&parts[i]);
     shoal_free(parts);
     return rc;
+}
+
+int shoal_exec_split_explain(const plan *p, char *buf, size_t n)
+{
+    int asked, t = threads_wanted(&asked);
+    uint64_t least = asked ? 2 : (uint64_t)t * (SCAN_PART_MIN / SHOAL_ZONE_BLOCK);
+    if (p->max_seq <= (least - 1) * SHOAL_ZONE_BLOCK) return 0;   /* too small to split in any case */
+    const char *why = split_why_not(p);
+    if (why) snprintf(buf, n, "on one thread: %s", why);
+    else if (t < 2) snprintf(buf, n, "on one thread: %s", asked ? "SHOAL_THREADS=1" : "one processor online");
+    else
+        snprintf(buf, n, "on %d threads when it reads %d blocks or more (parts of the log, a read transaction each, "
+                 "merged in sequence order)", t, (int)least);
+    return 1;
 }

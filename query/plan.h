@@ -344,6 +344,10 @@ struct exec {
     trange per_range;
 };
 
+/* exec_scanpar.c: whether a scan over events runs on several threads, for EXPLAIN;
+ * 0 (nothing to say) when the log is too small to be split in any case */
+int shoal_exec_split_explain(const plan *p, char *buf, size_t n);
+
 /* value.c */
 int shoal_val_truthy(const qval *v);
 int shoal_val_cmp(exec *x, const qval *a, const qval *b, int *out);   /* 0 ok, -1 NULL */
