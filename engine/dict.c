@@ -266,6 +266,21 @@ int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal
     return SHOAL_OK;
 }
 
+int shoal_dict_read_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err)
+{
+    if (ns <= 0 || ns >= SHOAL_NS_COUNT || id == 0) return SHOAL_ENOTFOUND;
+    unsigned char key[5];
+    key[0] = (unsigned char)(ns | SHOAL_DICT_REV);
+    be32_put(key + 1, id);
+    MDB_val k = {5, key}, v;
+    int rc = mdb_get(txn, db->dbi_dict, &k, &v);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot read the dictionary");
+    out->ptr = v.mv_data;
+    out->len = (uint32_t)v.mv_size;
+    return SHOAL_OK;
+}
+
 void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text)
 {
     shoal_dict *d = db->dict;

@@ -489,6 +489,7 @@ int shoal_reader_open(shoal_db *db, shoal_reader **out, shoal_err *err)
     shoal_reader *r = shoal_malloc(sizeof *r);
     if (!r) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     r->db = db;
+    r->forked = false;
     int rc = shoal_db_txn_begin(db, MDB_RDONLY, &r->txn, err);
     if (rc) {
         shoal_free(r);
@@ -512,6 +513,22 @@ void shoal_reader_close(shoal_reader *r)
 
 uint64_t shoal_reader_last_seq(const shoal_reader *r) { return r->last_seq; }
 
+int shoal_reader_fork(const shoal_reader *r, shoal_reader **out, shoal_err *err)
+{
+    *out = NULL;
+    shoal_reader *w = shoal_malloc(sizeof *w);
+    if (!w) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    *w = *r;
+    w->forked = true;
+    int rc = shoal_db_txn_begin(r->db, MDB_RDONLY, &w->txn, err);
+    if (rc) {
+        shoal_free(w);
+        return rc;
+    }
+    *out = w;
+    return SHOAL_OK;
+}
+
 uint32_t shoal_dict_count(const shoal_reader *r, int ns)
 {
     return ns > 0 && ns < SHOAL_NS_COUNT ? r->counts[ns] : 0;
@@ -519,6 +536,7 @@ uint32_t shoal_dict_count(const shoal_reader *r, int ns)
 
 int shoal_dict_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err)
 {
+    if (r->forked) return shoal_dict_read_str(r->db, r->txn, ns, id, out, err);
     return shoal_dict_lookup_str(r->db, r->txn, ns, id, out, err);
 }
 

@@ -268,6 +268,9 @@ int shoal_dict_sync(shoal_db *db, MDB_txn *txn, shoal_err *err);
 
 /* Lookups through the cache within any transaction. */
 int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err);
+/* The same from txn's snapshot alone, the cache untouched (another thread's reader): the
+ * bytes are the map's, valid while txn is. */
+int shoal_dict_read_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err);
 void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text);
 int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *out, shoal_err *err);
 
@@ -301,7 +304,15 @@ struct shoal_reader {
     MDB_txn *txn;
     uint64_t last_seq;
     uint32_t counts[SHOAL_NS_COUNT];
+    bool forked;              /* shoal_reader_fork's: names read without the dictionary's cache */
 };
+
+/* A reader of its own transaction (log.c) for another thread (the environment is
+ * MDB_NOTLS: a read transaction is not tied to the thread that began it), that takes
+ * r's last sequence and dictionary counts as its own. Its snapshot may be later than
+ * r's: records up to r's last sequence are the same in both (the log only grows), and
+ * so are the zone map's answers for them. Close with shoal_reader_close. */
+int shoal_reader_fork(const shoal_reader *r, shoal_reader **out, shoal_err *err);
 
 /* LMDB's meta page of transaction txnid, read from data.mdb (db.c): -1 when neither
  * meta page is of that transaction (another committed since) or the layout is not

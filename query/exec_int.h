@@ -216,6 +216,9 @@ int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v);
 int shoal_exec_magg_keep(exec *x, magg *a, uint32_t m, const shoal_rec *rec);
 /* exec_scan.c */
 int shoal_exec_scan_log(run *g, int members);
+/* exec_scanpar.c: the scan over events on several threads; 1 when the statement stays
+ * on one (what it evaluates, its size, SHOAL_THREADS), else 0 or the error */
+int shoal_exec_scan_split(run *g);
 /* exec_views.c */
 void shoal_exec_cell_of(const cx *e, int slot, double *lo, double *hi);
 int shoal_exec_read_views(run *g);

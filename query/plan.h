@@ -215,8 +215,8 @@ int shoal_window_kind(const char *name);
 typedef struct acc {
     int64_t n;
     int64_t isum;
-    double dsum;
-    int num;
+    shoal_xsum xs;     /* sum, avg: the doubles, and integers past isum's 64 bits, exactly (xsum.c) */
+    int num;           /* sum, avg: a double was among the values */
     qval v;            /* min, max, first, last; sum, avg, median: only its type, the values' one (or NULL) */
     double *vals;      /* median: the values seen, in the statement's arena */
     uint32_t n_vals, cap_vals;
@@ -352,6 +352,10 @@ struct exec {
     const qval *per_value;
     trange per_range;
 };
+
+/* exec_scanpar.c: whether a scan over events runs on several threads, for EXPLAIN;
+ * 0 (nothing to say) when the log is too small to be split in any case */
+int shoal_exec_split_explain(const plan *p, char *buf, size_t n);
 
 /* value.c */
 int shoal_val_truthy(const qval *v);
