@@ -700,6 +700,14 @@ static int make_set(exec *x, cx *e, const values *k)
         else if (k->v[i].t != V_ID || k->v[i].ns != e->a->rns) ids = 0;
     }
     int neg = e->sub;
+    if (!k->n) {
+        /* x IN (no row) is FALSE and x NOT IN (no row) TRUE, whatever x, NULL too (SQL) */
+        e->op = X_CONST;
+        e->k = (qval){.t = V_BOOL, .u.i = neg};
+        e->rt = V_BOOL;
+        e->a = NULL;
+        return 0;
+    }
     if (!ids) {
         cx **v = zalloc(x, sizeof(cx *) * (k->n + 1));
         if (!v) return SHOAL_ENOMEM;
