@@ -1623,6 +1623,49 @@ static int arith_rt(cctx *c, const shoal_node *n, cx *e)
     return 1;
 }
 
+/* n MONTHS or n YEARS: its months, else 0 */
+static int64_t months_of(const shoal_node *n)
+{
+    return n->kind == SHOAL_AST_DURATION ? n->i * shoal_func_months_unit(n->s) : 0;
+}
+
+/* x ± n MONTHS|YEARS, n MONTHS + x: calendar months added in the session's zone
+ * (shoal_func_add_months); x a time, a date (a date literal too) or a month. */
+static cx *compile_add_months(cctx *c, const shoal_node *n, int mode)
+{
+    int right = months_of(n->b) != 0;
+    const shoal_node *xn = right ? n->a : n->b, *dn = right ? n->b : n->a;
+    cx *e = newx(c, X_FUNC, n), *k = newx(c, X_CONST, dn);
+    if (!e || !k || !(e->v = zalloc(c->x, 2 * sizeof(cx *)))) return NULL;
+    if (!(e->v[0] = compile(c, xn, mode))) return NULL;
+    cx *t = e->v[0];
+    if (t->op == X_CONST && t->k.t == V_TS && t->sub) {
+        /* a date literal: a date, as beside a day */
+        t->k.t = V_DATE;
+        t->k.u.i = local_day(c->x, t->k.u.i);
+        t->rt = V_DATE;
+    }
+    if (!(t->rt == V_TS || t->rt == V_DATE || t->rt == V_MONTH || (is_const(t) && t->k.t == V_NULL))) {
+        static const char *const ops[] = {"", "+", "-"};
+        char b1[64];
+        int off, len;
+        op_span(c, n, &off, &len);
+        shoal_err_set(c->x->err, SHOAL_ESEMANTIC, off, len, "cannot apply \"%s\" to %s (%s) and a duration in months: "
+                      "it moves a time, a date or a month", ops[n->op], snippet(c, t, b1, sizeof b1),
+                      t->rt < 0 ? "a number or text" : shoal_val_type_name(t->rt));
+        return NULL;
+    }
+    if (n->i > INT32_MAX) return fail(c, dn->off, dn->len, "%s", "duration is too long");
+    k->k.t = V_INT;
+    k->k.u.i = (n->op == SHOAL_OP_SUB ? -1 : 1) * months_of(dn);
+    k->rt = V_INT;
+    e->v[1] = k;
+    e->n = 2;
+    e->fn = shoal_func_add_months;
+    e->rt = is_const(t) && t->k.t == V_NULL ? -1 : t->rt;
+    return e;
+}
+
 static cx *compile(cctx *c, const shoal_node *n, int mode)
 {
     if (c->nest >= MAX_COMPILE_DEPTH) return fail(c, n->off, n->len, "%s", "the statement is nested too deeply");
@@ -1692,7 +1735,11 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         else if (!strcasecmp(u, "hour") || !strcasecmp(u, "hours")) unit = 3600000;
         else if (!strcasecmp(u, "minute") || !strcasecmp(u, "minutes")) unit = 60000;
         else if (!strcasecmp(u, "second") || !strcasecmp(u, "seconds")) unit = 1000;
-        else return fail(c, n->s2_off, n->s2_len, "unknown time unit \"%s\" (expected DAYS, WEEKS, HOURS, MINUTES or SECONDS)", u);
+        else if (shoal_func_months_unit(u))
+            return fail(c, n->off, n->len, "%s", "a duration in months or years has no fixed length: add it to or "
+                        "subtract it from a time, a date or a month (ts + 1 MONTHS)");
+        else return fail(c, n->s2_off, n->s2_len, "unknown time unit \"%s\" (expected DAYS, WEEKS, HOURS, MINUTES, "
+                         "SECONDS, or MONTHS and YEARS added to a time)", u);
         if (n->i > INT64_MAX / unit / 4) return fail(c, n->off, n->len, "duration \"%s\" is too long", u);
         if ((e = newx(c, X_CONST, n))) { e->k.t = V_DUR; e->k.u.i = n->i * unit; e->rt = V_DUR; }
         return e;
@@ -1748,6 +1795,8 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
             e->rt = V_BOOL;
             return e;
         }
+        if ((op == SHOAL_OP_ADD || op == SHOAL_OP_SUB) && (months_of(n->b) || (op == SHOAL_OP_ADD && months_of(n->a))))
+            return compile_add_months(c, n, mode);
         if (!(e = newx(c, op >= SHOAL_OP_EQ ? X_CMP : X_ARITH, n))) return NULL;
         e->sub = op;
         if (op >= SHOAL_OP_EQ) {

@@ -94,6 +94,10 @@ void shoal_func_concat(exec *x, qval *a, int n, qval *out);
 /* func.c: date_trunc's unit (0 year … 7 second) or -1; where a strftime format goes wrong, or -1 */
 int shoal_func_trunc_unit(const char *s, size_t n);
 int shoal_func_strftime_bad(const char *f, size_t n);
+/* func.c: a calendar duration's months (1 MONTH(S), 12 YEAR(S); 0 for another unit), and
+ * x + n MONTHS (a[0] a time, a date or a month; a[1] n) */
+int shoal_func_months_unit(const char *u);
+void shoal_func_add_months(exec *x, qval *a, int n, qval *out);
 extern const char *const shoal_func_names[];
 
 /* A time range [lo, hi) in epoch ms. */

@@ -125,6 +125,8 @@ def dtrunc(unit, ts):
 def oracle():
     con = sqlite3.connect(":memory:")
     con.create_function("dtrunc", 2, lambda u, t: dtrunc_z(ZONE, u, t))
+    con.create_function("addm", 2, addm)
+    con.create_function("addm", 3, addm)
     con.create_aggregate("stddev", 1, Stddev)
     con.create_aggregate("variance", 1, Variance)
     con.create_aggregate("median", 1, Median)
@@ -307,7 +309,31 @@ SCALARS = [
     ("day(ts) - 2025-01-01", "CAST(julianday(date(@T)) - julianday('2025-01-01') AS INT)"),
     ("CASE WHEN original THEN 'o' ELSE 'n' END", "CASE WHEN original THEN 'o' ELSE 'n' END"),
     ("words % 7", "words % 7"), ("-amount", "-amount"),
+    # calendar months: the same local time n months on, the day clamped to the month's last
+    ("ts + 1 MONTHS", "addm(ts, 1)"), ("ts - 2 MONTHS", "addm(ts, -2)"), ("ts + 1 YEAR", "addm(ts, 12)"),
+    ("ts - 13 MONTHS + 3 HOURS", "addm(ts, -13, 3)"), ("3 MONTHS + ts", "addm(ts, 3)"),
+    ("day(ts) + 1 MONTH", "min(date(@T, '+1 months'), date(@T, 'start of month', '+2 months', '-1 day'))"),
+    ("day(ts) - 1 MONTHS", "min(date(@T, '-1 months'), date(@T, 'start of month', '-1 day'))"),
+    ("month(ts) - 3 MONTHS", "strftime('%Y-%m', date(@T, 'start of month', '-3 months'))"),
+    ("date_trunc('month', ts) + 1 MONTHS - 1 DAYS", "addm(dtrunc('month', ts), 1, -24)"),
+    ("CASE WHEN ts + 1 MONTH > 2025-03-31 THEN 'late' ELSE 'early' END",
+     "CASE WHEN addm(ts, 1) > '2025-03-31T00:00:00Z' THEN 'late' ELSE 'early' END"),
 ]
+
+
+def addm(ts, n, hours=0):
+    """ts + n MONTHS (+ hours HOURS) as PostgreSQL adds an interval of months to a
+    timestamptz in ZONE: the local date n months on, its day clamped to the month's
+    last, the same wall-clock time; a skipped local time moves on by the gap (fold=0)"""
+    if ts is None:
+        return None
+    t = utc_of(ts).astimezone(zone())
+    mo = t.year * 12 + t.month - 1 + n
+    y, m = divmod(mo, 12)
+    last = (datetime.date(y + (m + 1) // 12, (m + 1) % 12 + 1, 1) - datetime.timedelta(days=1)).day
+    naive = t.replace(tzinfo=None).replace(year=y, month=m + 1, day=min(t.day, last))
+    u = naive.replace(tzinfo=zone(), fold=0).astimezone(datetime.timezone.utc) + datetime.timedelta(hours=hours)
+    return u.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (u.microsecond // 1000)
 
 
 def scalars():
@@ -476,6 +502,16 @@ MAGGS = [("count(post)", "sum(type = 'post')"), ("count(comment, reply)", "sum(t
          ("variance(purchase.amount)", "variance(CASE WHEN type = 'purchase' THEN amount END)")]
 
 
+# times over members (first/last views keep them) and durations between them
+TMAGGS = [("first(post)", "min(CASE WHEN type = 'post' THEN ts END)"), ("first(join)", "min(CASE WHEN type = 'join' THEN ts END)"),
+          ("last(post, comment)", "max(CASE WHEN type IN ('post', 'comment') THEN ts END)"),
+          ("last(like)", "max(CASE WHEN type = 'like' THEN ts END)"),
+          ("first(post WHERE original)", "min(CASE WHEN type = 'post' AND original = 1 THEN ts END)"),
+          ("(first(post) - first(join)) / 1 HOURS", "(min(CASE WHEN type = 'post' THEN ms END) - min(CASE WHEN type = 'join' THEN ms END)) / 3600000.0"),
+          ("day(last(like))", "date(loc(max(CASE WHEN type = 'like' THEN ts END)))"),
+          ("first(join) + 1 MONTHS", "addm(min(CASE WHEN type = 'join' THEN ts END), 1)")]
+
+
 def members():
     ms = R.sample(MAGGS, R.randint(1, 3))
     k = R.random()
@@ -485,6 +521,8 @@ def members():
             m = R.choice(ms)
             n = R.choice([0, 1, 2, 5])
             wcl = (" WHERE %s > %d" % (m[0], n), " HAVING %s > %d" % (m[1], n))
+        if R.random() < 0.4:
+            ms.append(R.choice(TMAGGS))
         return ("SELECT member, %s FROM members%s ORDER BY member" % (", ".join("%s AS c%d" % (m[0], i) for i, m in enumerate(ms)), wcl[0]),
                 "SELECT member, %s FROM ev GROUP BY member%s ORDER BY member" % (", ".join("%s AS c%d" % (m[1], i) for i, m in enumerate(ms)), wcl[1]), True)
     if k < 0.55:
@@ -571,8 +609,9 @@ def outer_over(src_s, src_q, nk, na, named):
         if R.random() < 0.5:
             n = R.choice([0, 1, 5, 30])
             w = (" WHERE c0 > %d" % n, " WHERE c0 > %d" % n)
-        return ("SELECT count(*) AS n, sum(c0) AS s, max(c0) AS x, min(k0) AS mk, count(DISTINCT c%d) AS d FROM %s%s" % (na - 1, t_s, w[0]),
-                "SELECT count(*), sum(c0), max(c0), min(k0), count(DISTINCT c%d) FROM %s%s" % (na - 1, t_q, w[1]), True)
+        # (not count(DISTINCT c0): a variance's last bits differ from Python's)
+        return ("SELECT count(*) AS n, sum(c0) AS s, max(c0) AS x, min(k0) AS mk, count(DISTINCT k%d) AS d FROM %s%s" % (nk - 1, t_s, w[0]),
+                "SELECT count(*), sum(c0), max(c0), min(k0), count(DISTINCT k%d) FROM %s%s" % (nk - 1, t_q, w[1]), True)
     if k < 0.45:
         # windows over the rows: their keys are unique, so the order is total
         ws = R.sample([("rank() OVER (ORDER BY c0 DESC)", "rank() OVER (ORDER BY c0 DESC)"),
