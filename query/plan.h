@@ -210,6 +210,9 @@ typedef struct wfunc {
      * partition's start, to its end), for the aggregates, first_value and last_value */
     int frame, lo_unb, hi_unb;
     int64_t lo, hi;
+    /* RANGE BETWEEN: lo and hi offsets of the one ORDER BY key's value (in its units:
+     * milliseconds for a time), or with neither, the current row's peers */
+    int range;
 } wfunc;
 
 /* exec_window.c: the kind of window function name (W_*), or 0. */

@@ -360,7 +360,8 @@ FRAMES = ["ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING", "ROWS 2 PRECEDING", "ROWS 
           "ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING", "ROWS BETWEEN 3 PRECEDING AND 1 PRECEDING",
           "ROWS BETWEEN 1 FOLLOWING AND 4 FOLLOWING", "ROWS BETWEEN UNBOUNDED PRECEDING AND 2 FOLLOWING",
           "ROWS BETWEEN 2 PRECEDING AND UNBOUNDED FOLLOWING", "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING",
-          "ROWS UNBOUNDED PRECEDING", "ROWS CURRENT ROW"]
+          "ROWS UNBOUNDED PRECEDING", "ROWS CURRENT ROW", "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW",
+          "RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING", "RANGE CURRENT ROW"]
 
 
 def over(total, frame=False):
@@ -422,15 +423,74 @@ def wfunc(x=None):
     return f[0] + o[0], f[1] + o[1]
 
 
+# RANGE frames: the one ORDER BY key's value measured from the current row's (shoal's
+# key, sqlite's, the offsets' unit in shoal, its factor in sqlite)
+RKEYS = [("words", "words", "", 1), ("seq", "seq", "", 1), ("hour(ts)", "CAST(strftime('%H', @T) AS INT)", "", 1),
+         ("ts", "ms", " HOURS", 3600000), ("ts", "ms", " DAYS", 86400000), ("amount", "amount", "", 1),
+         ("day(ts)", "CAST(julianday(date(@T)) AS INT)", "", 1)]
+
+
+def range_over():
+    k = R.choice(RKEYS)
+    d = R.choice(["", " DESC"])
+    nl = R.choice(["", "", " NULLS FIRST", " NULLS LAST"])
+    p = R.choice(PARTS[:4])
+    bounds = [(-2, "UNBOUNDED PRECEDING")] + [(-1, "%d%%s PRECEDING" % n) for n in (1, 3, 10, 50)] + [(0, "CURRENT ROW")] + \
+             [(1, "%d%%s FOLLOWING" % n) for n in (1, 3, 10, 50)] + [(2, "UNBOUNDED FOLLOWING")]
+    while True:
+        a, b = R.choice(bounds), R.choice(bounds)
+        if a[0] <= b[0] and a[0] != 2 and b[0] != -2:
+            break
+    if a[0] == b[0] == -1 and int(a[1].split("%")[0]) < int(b[1].split("%")[0]) or a[0] == b[0] == 1 and int(a[1].split("%")[0]) > int(b[1].split("%")[0]):
+        a, b = b, a
+
+    def bound(x, shoal):
+        if "%s" not in x[1]:
+            return x[1]
+        n = int(x[1].split("%")[0])
+        return x[1].replace("%d%%s" % n, "%d%s" % (n, k[2])) if shoal else x[1].replace("%d%%s" % n, str(n * k[3])).replace("%s", "")
+    fr_s = "RANGE BETWEEN %s AND %s" % (bound(a, True) % () if False else bound(a, True).replace("%s", ""), bound(b, True).replace("%s", ""))
+    fr_q = "RANGE BETWEEN %s AND %s" % (bound(a, False), bound(b, False))
+    ps = "PARTITION BY %s " % p[0] if p else ""
+    pq = "PARTITION BY %s " % p[1] if p else ""
+    return "(%sORDER BY %s%s%s %s)" % (ps, k[0], d, nl, fr_s), "(%sORDER BY %s%s%s %s)" % (pq, k[1], d, nl, fr_q)
+
+
+def wfunc_range():
+    g = R.choice(["count", "sum", "avg", "min", "max", "count(*)"])
+    x = R.choice(NUMS)
+    f = ("count(*)",) * 2 if g == "count(*)" else ("%s(%s)" % (g, x[0]), "%s(%s)" % (g, x[1]))
+    o = range_over()
+    return f[0], f[1], o[0], o[1]
+
+
 def windows_events():
-    ws = [wfunc() for _ in range(R.randint(1, 3))]
+    ws = []
+    for _ in range(R.randint(1, 3)):
+        if R.random() < 0.3:
+            ws.append(wfunc_range())
+        else:
+            w = wfunc()
+            i = w[0].index(" OVER ")
+            j = w[1].index(" OVER ")
+            ws.append((w[0][:i], w[1][:j], w[0][i + 6:], w[1][j + 6:]))
     t = types_in()
     extra = where(0.3)
     ws_s = " AND " + extra[0][7:] if extra[0] else ""
     ws_q = " AND " + extra[1][7:] if extra[1] else ""
     lim = " LIMIT %d" % R.randint(10, 80) if R.random() < 0.5 else ""
-    return ("SELECT seq, %s FROM events WHERE %s%s ORDER BY seq%s" % (", ".join("%s AS w%d" % (w[0], i) for i, w in enumerate(ws)), t[0], ws_s, lim),
-            "SELECT seq, %s FROM ev WHERE %s%s ORDER BY seq%s" % (", ".join("%s AS w%d" % (w[1], i) for i, w in enumerate(ws)), t[1], ws_q, lim), True)
+    win_s = win_q = ""
+    if R.random() < 0.3:
+        # named windows: WINDOW wN AS (…), each function OVER its name
+        win_s = " WINDOW " + ", ".join("v%d AS %s" % (i, w[2]) for i, w in enumerate(ws))
+        win_q = " WINDOW " + ", ".join("v%d AS %s" % (i, w[3]) for i, w in enumerate(ws))
+        cols_s = ", ".join("%s OVER v%d AS w%d" % (w[0], i, i) for i, w in enumerate(ws))
+        cols_q = ", ".join("%s OVER v%d AS w%d" % (w[1], i, i) for i, w in enumerate(ws))
+    else:
+        cols_s = ", ".join("%s OVER %s AS w%d" % (w[0], w[2], i) for i, w in enumerate(ws))
+        cols_q = ", ".join("%s OVER %s AS w%d" % (w[1], w[3], i) for i, w in enumerate(ws))
+    return ("SELECT seq, %s FROM events WHERE %s%s%s ORDER BY seq%s" % (cols_s, t[0], ws_s, win_s, lim),
+            "SELECT seq, %s FROM ev WHERE %s%s%s ORDER BY seq%s" % (cols_q, t[1], ws_q, win_q, lim), True)
 
 
 def windows_grouped():
