@@ -349,7 +349,20 @@ struct exec {
     const struct shoal_outer *outer;
     const qval *per_value;
     trange per_range;
+    /* while a PER statement runs its periods: the counts of who the members were as of
+     * the last period's end, which the next period's extends (exec_views.c) */
+    struct shoal_cumread *cum;
 };
+
+/* Counts of a counters view's series over local days [day_lo, day_hi), kept for a
+ * later read from the same day_lo to a later day_hi, which then reads only the days
+ * after day_hi (exec_views.c: the existence aggregate of PER's periods). */
+typedef struct shoal_cumread {
+    char vname[80];
+    uint32_t series, n_members;
+    int64_t day_lo, day_hi;
+    uint32_t *counts;   /* n_members + 1, shoal_malloc'd; NULL: nothing kept */
+} shoal_cumread;
 
 /* value.c */
 int shoal_val_truthy(const qval *v);

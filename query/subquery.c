@@ -383,6 +383,10 @@ static int subq_rows(exec *x, plan *p, shoal_rowsink *sink)
     if (!s->unit) {
         rc = shoal_rowsrc_run_inner(x, s->ip, push_row, &k);
     } else {
+        /* who the members were, kept from one period's end to the next (exec_views.c) */
+        shoal_cumread cum, *saved_cum = x->cum;
+        memset(&cum, 0, sizeof cum);
+        x->cum = &cum;
         for (int64_t per = s->p_first; per <= s->p_last && !k.full; per = shoal_per_next(s->unit, per)) {
             if (x->cancel && *x->cancel) {
                 rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
@@ -403,6 +407,8 @@ static int subq_rows(exec *x, plan *p, shoal_rowsink *sink)
             shoal_arena_free(a);
             if (rc) break;
         }
+        x->cum = saved_cum;
+        shoal_free(cum.counts);
     }
     shoal_arena_free(k.ra);
     return rc;
