@@ -737,6 +737,17 @@ def with_q():
     if R.random() < 0.35:
         s, q = inner_members()
         k = R.random()
+        if k < 0.25:
+            # the outer ORDER BY and LIMIT go into the WITH query (its top-k over members)
+            n, d = R.randint(1, 30), R.choice(["", " DESC"])
+            if R.random() < 0.4:
+                return ("WITH m AS (%s) SELECT member, n FROM m ORDER BY n%s LIMIT %d WITH TIES" % (s, d, n),
+                        "WITH m AS (%s) SELECT member, n FROM (SELECT member, n, rank() OVER (ORDER BY n%s) AS rk FROM m) "
+                        "WHERE rk <= %d" % (q, d, n), False)
+            off = " OFFSET %d" % R.randint(0, 20) if R.random() < 0.4 else ""
+            return ("WITH m AS (%s) SELECT member, n, m FROM m ORDER BY n%s, member LIMIT %d%s" % (s, d, n, off),
+                    "WITH m AS (%s) SELECT member, n, m FROM m ORDER BY n%s, member LIMIT %d%s" % (q, d, n, off), True)
+        k = R.random()
         if k < 0.35:
             return ("WITH m AS (%s) SELECT n, count(*) AS members FROM m GROUP BY n ORDER BY n" % s,
                     "WITH m AS (%s) SELECT n, count(*) FROM m GROUP BY n ORDER BY n" % q, True)
