@@ -3,16 +3,29 @@
  * one weighed row, and classes of members whose comparisons come out the same (read
  * narrow, a byte per member). Each row goes on through process_row (exec_group.c).
  */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "exec_int.h"
 
 /* bits |= (a[m] != 0) for the counts a[0..n), 64 members a word, so that the member
- * loop visits only the members with a value. */
+ * loop visits only the members with a value. (Four counts a compare with SSE2: a bit at
+ * a time was 1 ms over 300k members, once per period of a PER statement.) */
 static void or_nonzero(uint64_t *bits, const uint32_t *a, size_t n)
 {
     for (size_t w = 0; w * 64 < n; w++) {
         uint64_t x = 0;
-        size_t e = n - w * 64 < 64 ? n - w * 64 : 64;
-        for (size_t j = 0; j < e; j++) x |= (uint64_t)(a[w * 64 + j] != 0) << j;
+        size_t e = n - w * 64 < 64 ? n - w * 64 : 64, j = 0;
+#ifdef __SSE2__
+        const __m128i zero = _mm_setzero_si128();
+        for (; j + 4 <= e; j += 4) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(a + w * 64 + j));
+            int z = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, zero)));
+            x |= (uint64_t)(~z & 0xF) << j;
+        }
+#endif
+        for (; j < e; j++) x |= (uint64_t)(a[w * 64 + j] != 0) << j;
         bits[w] |= x;
     }
 }

@@ -94,6 +94,10 @@ void shoal_func_concat(exec *x, qval *a, int n, qval *out);
 /* func.c: date_trunc's unit (0 year … 7 second) or -1; where a strftime format goes wrong, or -1 */
 int shoal_func_trunc_unit(const char *s, size_t n);
 int shoal_func_strftime_bad(const char *f, size_t n);
+/* func.c: a calendar duration's months (1 MONTH(S), 12 YEAR(S); 0 for another unit), and
+ * x + n MONTHS (a[0] a time, a date or a month; a[1] n) */
+int shoal_func_months_unit(const char *u);
+void shoal_func_add_months(exec *x, qval *a, int n, qval *out);
 extern const char *const shoal_func_names[];
 
 /* A time range [lo, hi) in epoch ms. */
@@ -206,6 +210,9 @@ typedef struct wfunc {
      * partition's start, to its end), for the aggregates, first_value and last_value */
     int frame, lo_unb, hi_unb;
     int64_t lo, hi;
+    /* RANGE BETWEEN: lo and hi offsets of the one ORDER BY key's value (in its units:
+     * milliseconds for a time), or with neither, the current row's peers */
+    int range;
 } wfunc;
 
 /* exec_window.c: the kind of window function name (W_*), or 0. */
@@ -351,11 +358,24 @@ struct exec {
     const struct shoal_outer *outer;
     const qval *per_value;
     trange per_range;
+    /* while a PER statement runs its periods: the counts of who the members were as of
+     * the last period's end, which the next period's extends (exec_views.c) */
+    struct shoal_cumread *cum;
 };
 
 /* exec_scanpar.c: whether a scan over events runs on several threads, for EXPLAIN;
  * 0 (nothing to say) when the log is too small to be split in any case */
 int shoal_exec_split_explain(const plan *p, char *buf, size_t n);
+
+/* Counts of a counters view's series over local days [day_lo, day_hi), kept for a
+ * later read from the same day_lo to a later day_hi, which then reads only the days
+ * after day_hi (exec_views.c: the existence aggregate of PER's periods). */
+typedef struct shoal_cumread {
+    char vname[80];
+    uint32_t series, n_members;
+    int64_t day_lo, day_hi;
+    uint32_t *counts;   /* n_members + 1, shoal_malloc'd; NULL: nothing kept */
+} shoal_cumread;
 
 /* value.c */
 int shoal_val_truthy(const qval *v);
