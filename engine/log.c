@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <sys/statvfs.h>
 
-typedef struct keyed {
+typedef struct shoal_keyed {
     const unsigned char *key;   /* in the batch's key buffer */
     uint32_t len;
     uint32_t idx;     /* position in the batch */
@@ -46,6 +46,14 @@ static int cmp_keyed(const void *a, const void *b)
     if (c) return c;
     if (x->len != y->len) return x->len < y->len ? -1 : 1;
     return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Whether x's key is strictly less than y's (the position does not count). */
+static bool keyed_less(const keyed *x, const keyed *y)
+{
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
+    return c ? c < 0 : x->len < y->len;
 }
 
 int shoal_log_last_seq(shoal_db *db, MDB_txn *txn, uint64_t *out, shoal_err *err)
@@ -330,15 +338,29 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
         goto fail;
     }
 
-    /* Pass 3, in key order: the id index. */
-    for (size_t i = 0; i < n; i++) {
+    /* Pass 3, in key order: the id index. The keys past the index's last one are
+     * appended (MDB_APPEND): LMDB then fills each leaf page and starts a new one,
+     * where an insert splits a full page in two halves and sequential keys leave
+     * every page half empty. */
+    size_t from_append = n;
+    if (!rc) {
+        MDB_val lk, lv;
+        int lrc = mdb_cursor_get(ids, &lk, &lv, MDB_LAST);
+        if (lrc == MDB_NOTFOUND) from_append = 0;
+        else if (lrc) rc = shoal_store_err(err, lrc, "cannot read the id index");
+        else {
+            keyed last = {.key = lk.mv_data, .len = (uint32_t)lk.mv_size};
+            while (from_append > 0 && keyed_less(&last, &ks[from_append - 1])) from_append--;
+        }
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
         keyed *k = &ks[i];
         if (k->dup) continue;
         k->seq = seqs[k->idx];
         unsigned char sb[8];
         shoal_be64_put(sb, seqs[k->idx]);
         MDB_val kv = {k->len, (void *)k->key}, vv = {8, sb};
-        if ((rc = mdb_cursor_put(ids, &kv, &vv, MDB_NOOVERWRITE))) {
+        if ((rc = mdb_cursor_put(ids, &kv, &vv, i >= from_append ? MDB_APPEND : MDB_NOOVERWRITE))) {
             if (rc == MDB_KEYEXIST && optimistic) rc = RETRY_WITH_LOOKUPS;
             else rc = shoal_store_err(err, rc, "cannot write the id index");
             break;
@@ -419,12 +441,53 @@ int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_st
     return shoal_log_append(db, evs, n, false, NULL, st, err);
 }
 
-int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, const shoal_conflicts *cf,
-                     shoal_append_stats *st, shoal_err *err)
+void shoal_logkeys_free(shoal_logkeys *k)
 {
-    shoal_append_stats local;
-    if (!st) st = &local;
-    memset(st, 0, sizeof *st);
+    shoal_free(k->ks);
+    shoal_free(k->kbuf);
+    memset(k, 0, sizeof *k);
+}
+
+int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k)
+{
+    (void)db;
+    size_t n_keybytes = 0;
+    for (size_t i = 0; i < n; i++) n_keybytes += evs[i].has_id ? 1 + evs[i].id.len : 25;
+    if (n > k->cap_ks) {
+        keyed *ks = shoal_realloc(k->ks, n * sizeof *ks);
+        if (!ks) return SHOAL_ENOMEM;
+        k->ks = ks;
+        k->cap_ks = n;
+    }
+    if (n_keybytes > k->cap_kb) {
+        unsigned char *kb = shoal_realloc(k->kbuf, n_keybytes);
+        if (!kb) return SHOAL_ENOMEM;
+        k->kbuf = kb;
+        k->cap_kb = n_keybytes;
+    }
+    keyed *ks = k->ks;
+    unsigned char *kp = k->kbuf;
+    bool sorted = true;
+    for (size_t i = 0; i < n; i++) {
+        ks[i].key = kp;
+        ks[i].len = (uint32_t)shoal_event_key(&evs[i], kp);
+        kp += ks[i].len;
+        ks[i].idx = (uint32_t)i;
+        if (i && sorted && !keyed_less(&ks[i - 1], &ks[i])) sorted = false;
+    }
+    /* Ids mostly arrive in key order (counters, time-ordered ids): then there is
+     * nothing to sort, and no key repeats (each is greater than the one before). */
+    k->n = n;
+    k->repeated = false;
+    if (sorted) return SHOAL_OK;
+    qsort(ks, n, sizeof *ks, cmp_keyed);
+    for (size_t i = 1; i < n && !k->repeated; i++)
+        if (ks[i - 1].len == ks[i].len && memcmp(ks[i - 1].key, ks[i].key, ks[i].len) == 0) k->repeated = true;
+    return SHOAL_OK;
+}
+
+static int check_batch(shoal_db *db, const shoal_event *evs, size_t n, bool checked, shoal_err *err)
+{
     if (db->flags & SHOAL_OPEN_RDONLY)
         return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
     if (n > UINT32_MAX) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "batch too large");
@@ -435,28 +498,37 @@ int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checke
             return SHOAL_EINVAL;
         }
     }
-    if (n == 0) return SHOAL_OK;
-    size_t n_keybytes = 0;
-    for (size_t i = 0; i < n; i++) n_keybytes += evs[i].has_id ? 1 + evs[i].id.len : 25;
-    keyed *ks = shoal_malloc(n * sizeof *ks);
-    unsigned char *kbuf = shoal_malloc(n_keybytes);
-    if (!ks || !kbuf) {
-        shoal_free(ks);
-        shoal_free(kbuf);
+    return SHOAL_OK;
+}
+
+int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, const shoal_conflicts *cf,
+                     shoal_append_stats *st, shoal_err *err)
+{
+    shoal_append_stats local;
+    if (!st) st = &local;
+    memset(st, 0, sizeof *st);
+    int rc = check_batch(db, evs, n, checked, err);
+    if (rc || n == 0) return rc;
+    shoal_logkeys k = {0};
+    if (shoal_logkeys_make(db, evs, n, &k)) {
+        shoal_logkeys_free(&k);
         return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     }
-    unsigned char *kp = kbuf;
-    for (size_t i = 0; i < n; i++) {
-        ks[i].key = kp;
-        ks[i].len = (uint32_t)shoal_event_key(&evs[i], kp);
-        kp += ks[i].len;
-        ks[i].idx = (uint32_t)i;
-    }
-    qsort(ks, n, sizeof *ks, cmp_keyed);
-    bool optimistic = !db->saw_dups;
-    for (size_t i = 1; i < n && optimistic; i++)
-        if (ks[i - 1].len == ks[i].len && memcmp(ks[i - 1].key, ks[i].key, ks[i].len) == 0) optimistic = false;
-    int rc;
+    rc = shoal_log_append_keyed(db, evs, n, &k, cf, st, err);
+    shoal_logkeys_free(&k);
+    return rc;
+}
+
+int shoal_log_append_keyed(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k,
+                           const shoal_conflicts *cf, shoal_append_stats *st, shoal_err *err)
+{
+    shoal_append_stats local;
+    if (!st) st = &local;
+    memset(st, 0, sizeof *st);
+    int rc = check_batch(db, evs, n, true, err);
+    if (rc || n == 0) return rc;
+    keyed *ks = k->ks;
+    bool optimistic = !db->saw_dups && !k->repeated;
     for (;;) {
         shoal_err tmp;
         shoal_err_clear(&tmp);
@@ -476,8 +548,6 @@ int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checke
         }
         break;
     }
-    shoal_free(ks);
-    shoal_free(kbuf);
     return rc;
 }
 

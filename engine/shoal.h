@@ -414,6 +414,10 @@ typedef struct shoal_ingest_opts {
     /* When it becomes non-zero, the records read so far are committed and ingest
      * stops with SHOAL_ECANCEL. */
     volatile int *cancel;
+    /* 0: two threads where the machine has two cores or more (one reads and parses
+     * while the calling thread writes); 1: the calling thread alone. The database
+     * and the reject file get the same bytes either way. */
+    int threads;
 } shoal_ingest_opts;
 
 /* Reads path ("-" for standard input) and appends its events in batches. A bad record

@@ -348,6 +348,27 @@ typedef struct shoal_conflicts {
 int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, const shoal_conflicts *cf,
                      shoal_append_stats *st, shoal_err *err);
 
+/* A batch's idempotency keys, made and sorted before the append (log.c): the ingest
+ * pipeline makes them on its reading thread, so that the writing thread only writes.
+ * Buffers are kept between batches; zero-initialise, free with shoal_logkeys_free. */
+typedef struct shoal_logkeys {
+    struct shoal_keyed *ks;
+    unsigned char *kbuf;
+    size_t n, cap_ks, cap_kb;
+    bool repeated;   /* a key occurs twice in the batch */
+} shoal_logkeys;
+
+/* Makes the keys of evs[0..n) (shoal_event_key) in k, sorted. Reads nothing of db's
+ * state that an append changes, so it may run on another thread than the appends.
+ * Returns: SHOAL_OK, SHOAL_ENOMEM. */
+int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k);
+void shoal_logkeys_free(shoal_logkeys *k);
+
+/* shoal_log_append with the keys made by shoal_logkeys_make for the same events
+ * (checked by shoal_event_check). */
+int shoal_log_append_keyed(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k,
+                           const shoal_conflicts *cf, shoal_append_stats *st, shoal_err *err);
+
 /* ================================================================ zone map (zone.c) */
 
 /* Records per zone: 4096 records of about 45 bytes are some 180 KiB of log, small
