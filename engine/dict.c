@@ -17,6 +17,8 @@
 
 typedef struct slot {
     const char *ptr;   /* in the pool; NULL = empty slot */
+    uint64_t pre;      /* the first 8 bytes, zero-padded: most names are no longer, and
+                          are then matched without reading the pool (a cache miss) */
     uint32_t len;
     uint32_t id;
     uint32_t hash;
@@ -79,17 +81,32 @@ static uint32_t hash_bytes(int ns, const char *s, size_t n)
     /* FNV-1a: strings here are short (ids, names), where it beats heavier hashes. */
     uint32_t h = 2166136261u ^ (uint32_t)ns;
     for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    /* FNV's low bits, which pick the slot, mix poorly over names that differ in
+     * their last digits: murmur3's finaliser spreads them. */
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
     return h;
+}
+
+static uint64_t prefix8(const char *s, size_t n)
+{
+    uint64_t v = 0;
+    memcpy(&v, s, n < 8 ? n : 8);
+    return v;
 }
 
 static slot *find(shoal_dict *d, int ns, const char *s, size_t n, uint32_t h)
 {
     if (!d->cap) return NULL;
     size_t mask = d->cap - 1;
+    uint64_t pre = prefix8(s, n);
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         slot *e = &d->tab[i];
         if (!e->ptr) return e;
-        if (e->hash == h && e->ns == (uint32_t)ns && e->len == n && memcmp(e->ptr, s, n) == 0) return e;
+        if (e->hash == h && e->pre == pre && e->ns == (uint32_t)ns && e->len == n &&
+            (n <= 8 || memcmp(e->ptr + 8, s + 8, n - 8) == 0))
+            return e;
     }
 }
 
@@ -154,6 +171,7 @@ static int cache_add(shoal_dict *d, int ns, const char *s, size_t n, uint32_t id
     slot *e = find(d, ns, s, n, h);
     if (!e->ptr) {
         e->ptr = p;
+        e->pre = prefix8(s, n);
         e->len = (uint32_t)n;
         e->id = id;
         e->hash = h;
@@ -274,6 +292,12 @@ void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text)
         if (!text) __builtin_prefetch(e);
         else if (e->ptr) __builtin_prefetch(e->ptr);
     }
+}
+
+void shoal_dict_prefetch_name(shoal_db *db, int ns, const char *s, size_t len)
+{
+    shoal_dict *d = db->dict;
+    if (d->cap) __builtin_prefetch(&d->tab[hash_bytes(ns, s, len) & (d->cap - 1)]);
 }
 
 int shoal_dict_intern(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *id, shoal_err *err)

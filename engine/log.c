@@ -56,6 +56,53 @@ static bool keyed_less(const keyed *x, const keyed *y)
     return c ? c < 0 : x->len < y->len;
 }
 
+/* The number a numeric id key ends with, when key is one. */
+static bool key_number(const unsigned char *key, size_t klen, uint64_t *num)
+{
+    if (klen < 2 || key[0] <= SHOAL_IDKEY_NUM) return false;
+    unsigned b = key[0] - SHOAL_IDKEY_NUM;
+    if (b > 8 || b >= klen) return false;
+    uint64_t v = 0;
+    for (size_t i = klen - b; i < klen; i++) v = v << 8 | key[i];
+    *num = v;
+    return true;
+}
+
+size_t shoal_ids_val_put(const shoal_db *db, const unsigned char *key, size_t klen, uint64_t seq,
+                         unsigned char *out)
+{
+    if (!db->idkeys2) {
+        shoal_be64_put(out, seq);
+        return 8;
+    }
+    uint64_t num, v = seq;
+    if (key_number(key, klen, &num)) {
+        int64_t d = (int64_t)(seq - num);
+        v = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
+        if (v == 0) return 0;
+    }
+    unsigned b = 1;
+    while (b < 8 && (v >> (8 * b))) b++;
+    for (unsigned i = 0; i < b; i++) out[i] = (unsigned char)(v >> (8 * (b - 1 - i)));
+    return b;
+}
+
+bool shoal_ids_val_get(const shoal_db *db, const unsigned char *key, size_t klen, const MDB_val *v, uint64_t *seq)
+{
+    if (!db->idkeys2) {
+        if (v->mv_size != 8) return false;
+        *seq = shoal_be64_get(v->mv_data);
+        return true;
+    }
+    uint64_t num, x = 0;
+    bool numeric = key_number(key, klen, &num);
+    if (v->mv_size > 8 || (v->mv_size == 0 && !numeric)) return false;
+    for (size_t i = 0; i < v->mv_size; i++) x = x << 8 | ((const unsigned char *)v->mv_data)[i];
+    if (numeric) x = num + (uint64_t)((int64_t)(x >> 1) ^ -(int64_t)(x & 1));
+    *seq = x;
+    return true;
+}
+
 int shoal_log_last_seq(shoal_db *db, MDB_txn *txn, uint64_t *out, shoal_err *err)
 {
     MDB_cursor *cur;
@@ -94,6 +141,7 @@ static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, shoal
     out->ts = ev->ts;
     out->has_id = ev->has_id;
     out->id = ev->id;
+    out->id_seq = 0;
     out->group = 0;
     if ((rc = shoal_dict_intern(db, txn, SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len, &out->member, err))) return rc;
     if ((rc = shoal_dict_intern(db, txn, SHOAL_NS_TYPE, ev->type.ptr, ev->type.len, &out->type, err))) return rc;
@@ -232,6 +280,22 @@ static bool same_event(const shoal_event *a, const shoal_event *b)
     return true;
 }
 
+/* How many events ahead of the one being interned the dictionary's slots are
+ * prefetched: a slot is a cache miss (300k members' slots are megabytes), which
+ * then overlaps the interning and encoding of the events in between. */
+#define PREFETCH_AHEAD 8
+
+static void prefetch_names(shoal_db *db, const shoal_event *ev)
+{
+    shoal_dict_prefetch_name(db, SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len);
+    if (ev->group.ptr) shoal_dict_prefetch_name(db, SHOAL_NS_GROUP, ev->group.ptr, ev->group.len);
+    for (uint32_t j = 0; j < ev->n_props; j++) {
+        const shoal_prop *p = &ev->props[j];
+        if (p->kind == SHOAL_VAL_STR && p->v.s.len <= SHOAL_INLINE_STRVAL)
+            shoal_dict_prefetch_name(db, SHOAL_NS_STR, p->v.s.ptr, p->v.s.len);
+    }
+}
+
 /* Returned by an optimistic attempt that met a duplicate: redo with lookups. */
 #define RETRY_WITH_LOOKUPS 1
 
@@ -284,11 +348,10 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
         rc = mdb_cursor_get(ids, &kv, &vv, MDB_SET);
         if (rc == 0) {
             bool same = true;
-            if (vv.mv_size != 8) {
+            if (!shoal_ids_val_get(db, k->key, k->len, &vv, &k->seq)) {
                 rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry has a bad size");
                 goto fail;
             }
-            k->seq = shoal_be64_get(vv.mv_data);
             if (k->key[0] == 'i' && (rc = same_as_stored(db, txn, k->seq, &evs[k->idx], &same, err))) goto fail;
             k->dup = same ? DUP_SAME : DUP_CONFLICT;
         } else if (rc != MDB_NOTFOUND) {
@@ -312,6 +375,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
     uint64_t first = 0, added = 0;
     shoal_rprop props[SHOAL_MAX_PROPS];
     for (size_t i = 0; i < n; i++) {
+        if (i + PREFETCH_AHEAD < n) prefetch_names(db, &evs[i + PREFETCH_AHEAD]);
         if (!seqs[i]) continue;
         shoal_ievent iev;
         if ((rc = intern_event(db, txn, &evs[i], &iev, props, err))) break;
@@ -319,6 +383,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
             rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
             break;
         }
+        if (db->idkeys2) iev.id_seq = seq + 1;
         size_t len = shoal_codec_encode(&iev, db->scratch);
         unsigned char kb[8];
         shoal_be64_put(kb, ++seq);
@@ -358,8 +423,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
         if (k->dup) continue;
         k->seq = seqs[k->idx];
         unsigned char sb[8];
-        shoal_be64_put(sb, seqs[k->idx]);
-        MDB_val kv = {k->len, (void *)k->key}, vv = {8, sb};
+        MDB_val kv = {k->len, (void *)k->key}, vv = {shoal_ids_val_put(db, k->key, k->len, seqs[k->idx], sb), sb};
         if ((rc = mdb_cursor_put(ids, &kv, &vv, i >= from_append ? MDB_APPEND : MDB_NOOVERWRITE))) {
             if (rc == MDB_KEYEXIST && optimistic) rc = RETRY_WITH_LOOKUPS;
             else rc = shoal_store_err(err, rc, "cannot write the id index");
@@ -450,7 +514,6 @@ void shoal_logkeys_free(shoal_logkeys *k)
 
 int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k)
 {
-    (void)db;
     size_t n_keybytes = 0;
     for (size_t i = 0; i < n; i++) n_keybytes += evs[i].has_id ? 1 + evs[i].id.len : 25;
     if (n > k->cap_ks) {
@@ -470,7 +533,7 @@ int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_log
     bool sorted = true;
     for (size_t i = 0; i < n; i++) {
         ks[i].key = kp;
-        ks[i].len = (uint32_t)shoal_event_key(&evs[i], kp);
+        ks[i].len = (uint32_t)shoal_db_event_key(db, &evs[i], kp);
         kp += ks[i].len;
         ks[i].idx = (uint32_t)i;
         if (i && sorted && !keyed_less(&ks[i - 1], &ks[i])) sorted = false;
@@ -672,8 +735,31 @@ int shoal_ids_get(shoal_reader *r, const unsigned char *key, size_t len, uint64_
     int rc = mdb_get(r->txn, r->db->dbi_ids, &k, &v);
     if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
     if (rc) return shoal_store_err(err, rc, "cannot read the id index");
-    if (v.mv_size != 8) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry has a bad size");
-    *seq = shoal_be64_get(v.mv_data);
+    if (!shoal_ids_val_get(r->db, key, len, &v, seq))
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry has a bad size");
+    return SHOAL_OK;
+}
+
+/* The text of a record's id stored as a number (SHOAL_REC_ID_NUM): the prefix, then
+ * the decimal of the record's sequence plus the stored difference. */
+static int id_text(const shoal_rec *rec, shoal_arena *a, shoal_str *out, shoal_err *err)
+{
+    const unsigned char *p = (const unsigned char *)rec->id.ptr, *end = p + rec->id.len;
+    uint64_t z;
+    size_t k = shoal_varint_get(p, end, &z);
+    uint64_t num = rec->seq + (uint64_t)shoal_unzigzag(z);
+    if (!k || num < 10 || num >= 1000000000000000000ull)
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log record %llu's id does not decode",
+                             (unsigned long long)rec->seq);
+    size_t pre = (size_t)(end - p) - k;
+    char digits[24];
+    int nd = snprintf(digits, sizeof digits, "%llu", (unsigned long long)num);
+    char *t = shoal_arena_alloc(a, pre + (size_t)nd + 1);
+    if (!t) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    memcpy(t, p + k, pre);
+    memcpy(t + pre, digits, (size_t)nd + 1);
+    out->ptr = t;
+    out->len = (uint32_t)(pre + (size_t)nd);
     return SHOAL_OK;
 }
 
@@ -684,6 +770,7 @@ int shoal_rec_event(shoal_reader *r, const shoal_rec *rec, shoal_arena *a, shoal
     out->ts = rec->ts;
     out->has_id = rec->has_id;
     out->id = rec->id;
+    if (rec->id_num && (rc = id_text(rec, a, &out->id, err))) return rc;
     if ((rc = shoal_dict_str(r, SHOAL_NS_MEMBER, rec->member, &out->member, err)) ||
         (rc = shoal_dict_str(r, SHOAL_NS_TYPE, rec->type, &out->type, err)) ||
         (rec->group && (rc = shoal_dict_str(r, SHOAL_NS_GROUP, rec->group, &out->group, err))))
