@@ -325,7 +325,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
 
     /* Pass 1, in key order: which events are already stored or repeated, and which
      * of those differ from the event their id names (a conflict). A key without id
-     * is a hash of the content, so only ids ('i' keys) can conflict. */
+     * is a hash of the content, so only events with an id can conflict. */
     uint64_t n_same = 0, n_conflict = 0;
     for (size_t i = 0; i < n; i++) {
         keyed *k = &ks[i];
@@ -338,7 +338,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
             bool same = true;
             k->run = ks[i - 1].run;
             k->seq = r->seq;
-            if (k->key[0] != 'i') same = true;
+            if (!evs[k->idx].has_id) same = true;
             else if (r->seq && (rc = same_as_stored(db, txn, r->seq, &evs[k->idx], &same, err))) goto fail;
             else if (!r->seq) same = same_event(&evs[r->idx], &evs[k->idx]);
             k->dup = same ? DUP_SAME : DUP_CONFLICT;
@@ -352,7 +352,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
                 rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry has a bad size");
                 goto fail;
             }
-            if (k->key[0] == 'i' && (rc = same_as_stored(db, txn, k->seq, &evs[k->idx], &same, err))) goto fail;
+            if (evs[k->idx].has_id && (rc = same_as_stored(db, txn, k->seq, &evs[k->idx], &same, err))) goto fail;
             k->dup = same ? DUP_SAME : DUP_CONFLICT;
         } else if (rc != MDB_NOTFOUND) {
             rc = shoal_store_err(err, rc, "cannot read the id index");
