@@ -3,10 +3,10 @@
  *
  * A reader fills the event slot the batcher hands out, with strings in the batcher's
  * arena, and adds it: the event is checked with shoal_event_check, kept, and the
- * batch appended in one write transaction when it is full. Bad records go to the
- * reject file ("name:line: reason", then the record) as they come. The arena is reset
- * only after its batch commits: until then the events are what shoal_append replays
- * when it has to grow the map. Internal to ingest/: cli/ uses shoal.h only.
+ * batch appended in one write transaction when it is full. Bad records are kept with
+ * their batch and go to the reject file ("name:line: reason", then the record) just
+ * before it is appended. The arena is reset only after its batch commits: until then
+ * the events are what shoal_append replays when it has to grow the map. Internal to ingest/: cli/ uses shoal.h only.
  */
 #ifndef SHOAL_BATCH_H
 #define SHOAL_BATCH_H

@@ -2,8 +2,8 @@
  *
  * Reads records with shoal_input and hands each to the batcher (batch.h), which
  * checks it, keeps the good ones of a batch in one arena, writes bad ones to the
- * reject file as they come, and appends each full batch in one write transaction. On
- * cancel or a read error what was read is still committed, so the caller can say
+ * reject file just before their batch, and appends each full batch in one write
+ * transaction (on two threads: shoal_batch_run). On cancel or a read error what was read is still committed, so the caller can say
  * exactly which lines are acknowledged.
  */
 #include "shoal_int.h"
