@@ -440,6 +440,7 @@ int shoal_batch_add(shoal_batch *b, uint64_t line, shoal_err *why, shoal_err *er
 
 static int rej_put(pend *p, const void *x, size_t n)
 {
+    if (n == 0) return SHOAL_OK;
     if (p->rej_len + n > p->rej_cap) {
         size_t cap = p->rej_cap ? p->rej_cap : 4096;
         while (cap < p->rej_len + n) cap *= 2;
