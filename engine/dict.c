@@ -237,12 +237,13 @@ int shoal_dict_sync(shoal_db *db, MDB_txn *txn, shoal_err *err)
     return SHOAL_OK;
 }
 
-int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *out,
-                         shoal_err *err)
+uint32_t shoal_dict_hash(int ns, const char *s, size_t len) { return hash_bytes(ns, s, len); }
+
+static int lookup_id_h(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t h, uint32_t *out,
+                       shoal_err *err)
 {
     shoal_dict *d = db->dict;
     if (len > 510) return SHOAL_ENOTFOUND;   /* longer than any LMDB key: never interned */
-    uint32_t h = hash_bytes(ns, s, len);
     slot *e = find(d, ns, s, len, h);
     if (e && e->ptr) {
         *out = e->id;
@@ -259,6 +260,12 @@ int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size
     *out = be32_get(v.mv_data);
     if (cache_add(d, ns, s, len, *out, h, NULL)) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     return SHOAL_OK;
+}
+
+int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *out,
+                         shoal_err *err)
+{
+    return lookup_id_h(db, txn, ns, s, len, hash_bytes(ns, s, len), out, err);
 }
 
 int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err)
@@ -294,16 +301,22 @@ void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text)
     }
 }
 
-void shoal_dict_prefetch_name(shoal_db *db, int ns, const char *s, size_t len)
+void shoal_dict_prefetch_hash(shoal_db *db, uint32_t h)
 {
     shoal_dict *d = db->dict;
-    if (d->cap) __builtin_prefetch(&d->tab[hash_bytes(ns, s, len) & (d->cap - 1)]);
+    if (d->cap) __builtin_prefetch(&d->tab[h & (d->cap - 1)]);
 }
 
 int shoal_dict_intern(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *id, shoal_err *err)
 {
+    return shoal_dict_intern_h(db, txn, ns, s, len, hash_bytes(ns, s, len), id, err);
+}
+
+int shoal_dict_intern_h(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t h, uint32_t *id,
+                        shoal_err *err)
+{
     shoal_dict *d = db->dict;
-    int rc = shoal_dict_lookup_id(db, txn, ns, s, len, id, err);
+    int rc = lookup_id_h(db, txn, ns, s, len, h, id, err);
     if (rc != SHOAL_ENOTFOUND) return rc;
     uint32_t nid = d->counts[ns] + 1;
     unsigned char key[512], rkey[5];
@@ -318,8 +331,7 @@ int shoal_dict_intern(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t 
     MDB_val rk = {5, rkey}, rv = {len, (void *)s};
     if ((rc = mdb_put(txn, db->dbi_dict, &rk, &rv, MDB_NOOVERWRITE))) return shoal_store_err(err, rc, "cannot intern");
     d->counts[ns] = nid;
-    if (cache_add(d, ns, s, len, nid, hash_bytes(ns, s, len), NULL))
-        return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    if (cache_add(d, ns, s, len, nid, h, NULL)) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     *id = nid;
     return SHOAL_OK;
 }

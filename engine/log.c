@@ -134,8 +134,8 @@ static int scratch_reserve(shoal_db *db, size_t n)
 }
 
 /* Resolves an event's strings to ids inside txn. props must have room for n_props. */
-static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, shoal_ievent *out, shoal_rprop *props,
-                        shoal_err *err)
+static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, const uint32_t *hs, shoal_ievent *out,
+                        shoal_rprop *props, shoal_err *err)
 {
     int rc;
     out->ts = ev->ts;
@@ -143,10 +143,12 @@ static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, shoal
     out->id = ev->id;
     out->id_seq = 0;
     out->group = 0;
-    if ((rc = shoal_dict_intern(db, txn, SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len, &out->member, err))) return rc;
+    if ((rc = shoal_dict_intern_h(db, txn, SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len, *hs++, &out->member,
+                                  err)))
+        return rc;
     if ((rc = shoal_dict_intern(db, txn, SHOAL_NS_TYPE, ev->type.ptr, ev->type.len, &out->type, err))) return rc;
     if (ev->group.ptr &&
-        (rc = shoal_dict_intern(db, txn, SHOAL_NS_GROUP, ev->group.ptr, ev->group.len, &out->group, err)))
+        (rc = shoal_dict_intern_h(db, txn, SHOAL_NS_GROUP, ev->group.ptr, ev->group.len, *hs++, &out->group, err)))
         return rc;
     for (uint32_t i = 0; i < ev->n_props; i++) {
         const shoal_prop *p = &ev->props[i];
@@ -168,7 +170,7 @@ static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, shoal
             q.v.s.id = 0;
             q.v.s.inl = p->v.s;
             if (p->v.s.len <= SHOAL_INLINE_STRVAL &&
-                (rc = shoal_dict_intern(db, txn, SHOAL_NS_STR, p->v.s.ptr, p->v.s.len, &q.v.s.id, err)))
+                (rc = shoal_dict_intern_h(db, txn, SHOAL_NS_STR, p->v.s.ptr, p->v.s.len, *hs++, &q.v.s.id, err)))
                 return rc;
             break;
         }
@@ -285,15 +287,9 @@ static bool same_event(const shoal_event *a, const shoal_event *b)
  * then overlaps the interning and encoding of the events in between. */
 #define PREFETCH_AHEAD 8
 
-static void prefetch_names(shoal_db *db, const shoal_event *ev)
+static void prefetch_names(shoal_db *db, const shoal_logkeys *k, size_t i)
 {
-    shoal_dict_prefetch_name(db, SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len);
-    if (ev->group.ptr) shoal_dict_prefetch_name(db, SHOAL_NS_GROUP, ev->group.ptr, ev->group.len);
-    for (uint32_t j = 0; j < ev->n_props; j++) {
-        const shoal_prop *p = &ev->props[j];
-        if (p->kind == SHOAL_VAL_STR && p->v.s.len <= SHOAL_INLINE_STRVAL)
-            shoal_dict_prefetch_name(db, SHOAL_NS_STR, p->v.s.ptr, p->v.s.len);
-    }
+    for (uint32_t j = k->hstart[i]; j < k->hstart[i + 1]; j++) shoal_dict_prefetch_hash(db, k->hs[j]);
 }
 
 /* Returned by an optimistic attempt that met a duplicate: redo with lookups. */
@@ -302,9 +298,10 @@ static void prefetch_names(shoal_db *db, const shoal_event *ev)
 /* One attempt at the batch. Returns SHOAL_OK (committed), RETRY_WITH_LOOKUPS, or an
  * error with the transaction aborted; err->sys == MDB_MAP_FULL asks the caller to
  * grow and retry. optimistic skips the lookups (ks must hold no repeated key). */
-static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks, bool optimistic,
+static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const shoal_logkeys *lk, bool optimistic,
                        const shoal_conflicts *cf, shoal_append_stats *st, shoal_err *err)
 {
+    keyed *ks = lk->ks;
     MDB_txn *txn = NULL;
     MDB_cursor *ids = NULL, *log = NULL;
     shoal_zacc *zones = NULL;
@@ -375,10 +372,10 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
     uint64_t first = 0, added = 0;
     shoal_rprop props[SHOAL_MAX_PROPS];
     for (size_t i = 0; i < n; i++) {
-        if (i + PREFETCH_AHEAD < n) prefetch_names(db, &evs[i + PREFETCH_AHEAD]);
+        if (i + PREFETCH_AHEAD < n) prefetch_names(db, lk, i + PREFETCH_AHEAD);
         if (!seqs[i]) continue;
         shoal_ievent iev;
-        if ((rc = intern_event(db, txn, &evs[i], &iev, props, err))) break;
+        if ((rc = intern_event(db, txn, &evs[i], lk->hs + lk->hstart[i], &iev, props, err))) break;
         if ((rc = scratch_reserve(db, shoal_codec_bound(&iev)))) {
             rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
             break;
@@ -509,6 +506,8 @@ void shoal_logkeys_free(shoal_logkeys *k)
 {
     shoal_free(k->ks);
     shoal_free(k->kbuf);
+    shoal_free(k->hs);
+    shoal_free(k->hstart);
     memset(k, 0, sizeof *k);
 }
 
@@ -528,6 +527,33 @@ int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_log
         k->kbuf = kb;
         k->cap_kb = n_keybytes;
     }
+    size_t n_hs = 0;
+    for (size_t i = 0; i < n; i++) n_hs += 2 + evs[i].n_props;
+    if (n_hs > k->cap_hs) {
+        uint32_t *hs = shoal_realloc(k->hs, n_hs * sizeof *hs);
+        if (!hs) return SHOAL_ENOMEM;
+        k->hs = hs;
+        k->cap_hs = n_hs;
+    }
+    if (n + 1 > k->cap_hstart) {
+        uint32_t *hst = shoal_realloc(k->hstart, (n + 1) * sizeof *hst);
+        if (!hst) return SHOAL_ENOMEM;
+        k->hstart = hst;
+        k->cap_hstart = n + 1;
+    }
+    uint32_t h = 0;
+    for (size_t i = 0; i < n; i++) {
+        const shoal_event *ev = &evs[i];
+        k->hstart[i] = h;
+        k->hs[h++] = shoal_dict_hash(SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len);
+        if (ev->group.ptr) k->hs[h++] = shoal_dict_hash(SHOAL_NS_GROUP, ev->group.ptr, ev->group.len);
+        for (uint32_t j = 0; j < ev->n_props; j++) {
+            const shoal_prop *p = &ev->props[j];
+            if (p->kind == SHOAL_VAL_STR && p->v.s.len <= SHOAL_INLINE_STRVAL)
+                k->hs[h++] = shoal_dict_hash(SHOAL_NS_STR, p->v.s.ptr, p->v.s.len);
+        }
+    }
+    k->hstart[n] = h;
     keyed *ks = k->ks;
     unsigned char *kp = k->kbuf;
     bool sorted = true;
@@ -590,12 +616,11 @@ int shoal_log_append_keyed(shoal_db *db, const shoal_event *evs, size_t n, shoal
     memset(st, 0, sizeof *st);
     int rc = check_batch(db, evs, n, true, err);
     if (rc || n == 0) return rc;
-    keyed *ks = k->ks;
     bool optimistic = !db->saw_dups && !k->repeated;
     for (;;) {
         shoal_err tmp;
         shoal_err_clear(&tmp);
-        rc = append_once(db, evs, n, ks, optimistic, cf, st, &tmp);
+        rc = append_once(db, evs, n, k, optimistic, cf, st, &tmp);
         if (rc == RETRY_WITH_LOOKUPS) {
             optimistic = false;
             continue;

@@ -289,9 +289,15 @@ int shoal_dict_sync(shoal_db *db, MDB_txn *txn, shoal_err *err);
 /* Lookups through the cache within any transaction. */
 int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err);
 void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text);
-/* Prefetches the cache's slot for the string (ns, s): the append interns events a few
- * ahead of the one it prefetches for, so the slot's cache miss overlaps other work. */
-void shoal_dict_prefetch_name(shoal_db *db, int ns, const char *s, size_t len);
+/* The cache's hash of (ns, s): a pure function, so the ingest pipeline's reading
+ * thread computes it (shoal_logkeys_make) for the writer's prefetch and interning. */
+uint32_t shoal_dict_hash(int ns, const char *s, size_t len);
+/* Prefetches the cache's slot for hash h: the append interns events a few ahead of
+ * the one it prefetches for, so the slot's cache miss overlaps other work. */
+void shoal_dict_prefetch_hash(shoal_db *db, uint32_t h);
+/* shoal_dict_intern with h = shoal_dict_hash(ns, s, len). */
+int shoal_dict_intern_h(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t h, uint32_t *id,
+                        shoal_err *err);
 int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *out, shoal_err *err);
 
 /* Dictionary keys in the dict database: forward [ns][string] -> BE u32 id, reverse
@@ -380,6 +386,10 @@ typedef struct shoal_logkeys {
     unsigned char *kbuf;
     size_t n, cap_ks, cap_kb;
     bool repeated;   /* a key occurs twice in the batch */
+    /* The dictionary hashes of each event's member, group and short string values, in
+     * that order (event i's from hs[hstart[i]]), made beside the keys. */
+    uint32_t *hs, *hstart;
+    size_t cap_hs, cap_hstart;
 } shoal_logkeys;
 
 /* A numeric id key (shoal_db_event_key) starts with this byte + b, b the bytes of
