@@ -79,7 +79,7 @@ typedef struct expstate {
     shoal_stats_moments mo[MAX_METRICS][MAX_ARMS];
     /* member units: Σx and Σx² exact (shoal_expview_add), rounded once into mo, so the
      * log's path and the view's give the same doubles to the last bit */
-    shoal_xsum xs[MAX_METRICS][MAX_ARMS][2];
+    shoal_xsum (*xs)[MAX_ARMS][SHOAL_EXPVIEW_XS];   /* per metric (allocated by the log's path) */
     double units[MAX_ARMS];
     double members[MAX_ARMS];
     int64_t two_arms, unknown_arm, by_hash, two_groups, no_group;
@@ -556,7 +556,12 @@ int shoal_experiment_plan(exec *x, const shoal_stmt *st, plan *p)
     x->src = saved_src;
     x->err = saved_err;
     if (rc) return shoal_err_set(x->err, rc, st->from_arg_off, st->from_arg_len, "experiment \"%s\": %s", st->from_arg, quiet.msg);
-    if ((rc = shoal_expview_plan(x, st->from_arg, text, s->d.n_arms, s->d.n_metrics, s->inner, &s->view))) return rc;
+    shoal_expview_shape sh;
+    memset(&sh, 0, sizeof sh);
+    sh.n_metrics = s->d.n_metrics;
+    sh.covariate = s->d.covariate != NULL;
+    for (int j = 0; j < s->d.n_metrics; j++) sh.ratio[j] = s->d.m[j].kind == MK_RATIO, sh.conv[j] = s->d.m[j].kind == MK_CONV;
+    if ((rc = shoal_expview_plan(x, st->from_arg, text, s->d.n_arms, &sh, s->inner, &s->view))) return rc;
     s->seq = p->max_seq;
     static const int rt[N_COLS] = {
         [C_METRIC] = V_STR, [C_ROLE] = V_STR, [C_ARM] = V_STR, [C_UNITS] = V_INT, [C_MEMBERS] = V_INT, [C_MEAN] = V_NUM,
@@ -621,7 +626,7 @@ static int unit_add(exec *x, expstate *s, const expunit *u)
         const expmetric *m = &d->m[j];
         double v = m->kind == MK_CONV ? (u->num[j] > (double)m->thr) : u->num[j];
         moments_add(&s->mo[j][u->arm], v, m->kind == MK_RATIO ? u->den[j] : 0, u->cov);
-        shoal_expview_add(s->xs[j][u->arm], v);
+        shoal_expview_add(s->xs[j][u->arm], v, m->kind == MK_RATIO ? u->den[j] : 0, u->cov);
     }
     return 0;
 }
@@ -631,8 +636,7 @@ static void unit_sums_done(expstate *s)
 {
     for (int j = 0; j < s->d.n_metrics; j++)
         for (int i = 0; i < s->d.n_arms; i++) {
-            s->mo[j][i].sx = shoal_xsum_value(&s->xs[j][i][0]);
-            s->mo[j][i].sxx = shoal_xsum_value(&s->xs[j][i][1]);
+            shoal_expview_round(s->xs[j][i], &s->mo[j][i]);
         }
 }
 
@@ -875,11 +879,17 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
         }
     }
     if (s->view.covers) {
-        /* the view's sums (a view is kept only for member units, count and sum metrics) */
+        /* the view's sums (a view is kept only for member units) */
         shoal_expview_moments(&s->view, &s->mo[0][0], MAX_ARMS, s->units, &s->two_arms, &s->unknown_arm, &s->by_hash);
         for (int i = 0; i < d->n_arms; i++) s->members[i] = s->units[i];
-    } else if ((rc = shoal_rowsrc_run_inner(x, s->inner, member_row, s))) {
-        goto fail;
+    } else {
+        size_t nx = sizeof *s->xs * (size_t)(d->n_metrics ? d->n_metrics : 1);
+        if (!d->unit_group && !(s->xs = shoal_arena_alloc(x->a, nx))) {
+            rc = nomem(x);
+            goto fail;
+        }
+        if (s->xs) memset(s->xs, 0, nx);
+        if ((rc = shoal_rowsrc_run_inner(x, s->inner, member_row, s))) goto fail;
     }
     if (!s->view.covers && d->unit_group && (rc = unit_clusters_done(x, s))) goto fail;
     if (!s->view.covers && !d->unit_group) unit_sums_done(s);
@@ -1035,7 +1045,9 @@ int shoal_experiment_explain(exec *x, const plan *p, char ***lines, int *n_lines
         char **l = shoal_arena_alloc(x->a, sizeof(char *));
         char buf[600];
         snprintf(buf, sizeof buf, "experiment %s: per arm and metric the sums kept by its view experiment:%s (sequence %" PRIu64
-                 "; no log read), then against %s (stats.c)", d->name, d->name, s->view.st.seq, d->arm[0]);
+                 "%s; no log read), then against %s (stats.c: welch t, ratios by the delta method%s, %s over the arms)", d->name, d->name,
+                 s->view.st.seq, s->view.at ? "; as of the statement's time: each unit's record read again, its windows cut there" : "",
+                 d->arm[0], d->covariate ? ", cuped" : "", d->correction == SHOAL_STATS_BH ? "benjamini-hochberg" : "holm");
         if (!l || !(l[0] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
         *lines = l;
         *n_lines = 1;
