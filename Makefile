@@ -29,7 +29,7 @@ endif
 CPPFLAGS := -Iengine -Iingest -Iquery -I$(BUILD)/gen
 CFLAGS := $(CSTD) $(WARN) $(OPT) -MMD -MP
 LDFLAGS := $(SAN_LDFLAGS)
-LDLIBS := -llmdb -lxxhash -lreadline -lexpat -lm
+LDLIBS := -llmdb -lxxhash -lreadline -lexpat -lm -lpthread
 
 # ---------------------------------------------------------------- sources
 

@@ -32,6 +32,9 @@ const char shoal_cmd_ingest_usage[] =
     "                        power loss or OS crash may lose the last batches\n"
     "                        (a killed process loses nothing)\n"
     "  --batch N             events per transaction (default 16384)\n"
+    "  --threads 1|2         2 (the default on two cores or more): one thread reads\n"
+    "                        and parses while another writes; the database is the\n"
+    "                        same either way\n"
     "  --map-size BYTES      initial map size of a new database (grows when full)\n"
     "  -v, --verbose         print a line for every committed batch\n"
     "  -q, --quiet           print nothing but errors\n"
@@ -45,7 +48,8 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
         {"format", required_argument, 0, 'f'}, {"rejects", required_argument, 0, 'r'},
         {"nosync", no_argument, 0, 's'},       {"batch", required_argument, 0, 'b'},
         {"map-size", required_argument, 0, 'm'}, {"verbose", no_argument, 0, 'v'},
-        {"quiet", no_argument, 0, 'q'},        {0, 0, 0, 0}};
+        {"quiet", no_argument, 0, 'q'},        {"threads", required_argument, 0, 't'},
+        {0, 0, 0, 0}};
     shoal_ingest_opts opts = {0};
     shoal_cli_feedback prog = {0};
     unsigned flags = SHOAL_OPEN_CREATE;
@@ -78,6 +82,13 @@ int shoal_cmd_ingest(const char *db_path, int argc, char **argv)
                 fprintf(stderr, "shoal ingest: error: --map-size takes a byte count of at least 65536\n");
                 return 2;
             }
+            break;
+        case 't':
+            if (strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0) {
+                fprintf(stderr, "shoal ingest: error: --threads takes 1 or 2\n");
+                return 2;
+            }
+            opts.threads = optarg[0] - '0';
             break;
         case 'v': prog.verbose = 1; break;
         case 'q': prog.quiet = 1; break;

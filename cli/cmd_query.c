@@ -26,7 +26,10 @@ const char shoal_cmd_query_usage[] =
     "  --timing     print each statement's time (\"Time: 1.234 ms\") on stderr, or\n"
     "               after its table in table format\n"
     "  -q, --quiet  do not print what CREATE, DROP and SET did (table format)\n"
-    "  --maxrows N  rows a table shows (default: 40 on a terminal, else all; 0: all)\n";
+    "  --maxrows N  rows a table shows (default: 40 on a terminal, else all; 0: all)\n"
+    "\n"
+    "SHOAL_THREADS=N (environment): threads a grouped scan over events runs on\n"
+    "(default: the processors online; 1: one thread).\n";
 
 /* Set by SIGINT handlers (here and in repl.c); the running statement sees it. */
 volatile int shoal_cli_cancel;
@@ -53,6 +56,12 @@ static void on_status(void *ctx, int kind, const char *line)
     /* What a CREATE, DROP or SET did shows beside tables only: a script that reads
      * CSV or JSON (often with 2>&1) gets its data and nothing else. */
     if (kind == SHOAL_STATUS_TAG && (q->quiet || !table)) return;
+    if (kind == SHOAL_STATUS_WARN) {   /* on stderr, in every format */
+        fflush(stdout);
+        fprintf(stderr, "%s\n", line);
+        fflush(stderr);
+        return;
+    }
     if (table) {
         fprintf(q->out ? q->out : stdout, "%s\n", line);
         return;

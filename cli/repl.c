@@ -312,7 +312,7 @@ static void load_names(repl *r)
                                         "two_arms", "firstlast", "lifecycle_state", "churned", "guardrails", "covariate",
                                         "unit", "correction", "better", "p_one_sided", "p_adjusted", "chance_to_win",
                                         "risk", "risk_control", "seq_lo", "seq_hi", "seq_p", "cuped_reduction", "harm",
-                                        "verdict", NULL};
+                                        "verdict", "confidence", "one_sided", "two_sided", "prior", "normal", NULL};
     free_names(r);
     for (const char *const *w = words; *w; w++) names_add(&r->names, *w, strlen(*w));
     for (const char *const *f = shoal_query_functions(); *f; f++) names_add(&r->names, *f, strlen(*f));

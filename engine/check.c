@@ -68,7 +68,7 @@ static int check_log(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
             continue;
         }
         unsigned char key[SHOAL_MAX_KEY];
-        size_t klen = shoal_event_key(&ev, key);
+        size_t klen = shoal_db_event_key(r->db, &ev, key);
         uint64_t seq;
         rc = shoal_ids_get(r, key, klen, &seq, NULL);
         if (rc == SHOAL_ENOTFOUND) {

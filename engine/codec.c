@@ -9,7 +9,7 @@
 
 size_t shoal_codec_bound(const shoal_ievent *ev)
 {
-    size_t n = 1 + 10 + 5 * 3 + 5 + ev->id.len;
+    size_t n = 1 + 10 + 5 * 3 + 5 + 10 + ev->id.len;   /* 10: a numeric id's difference */
     for (uint32_t i = 0; i < ev->n_props; i++) {
         const shoal_rprop *p = &ev->props[i];
         n += 10 + 10;
@@ -21,12 +21,24 @@ size_t shoal_codec_bound(const shoal_ievent *ev)
 size_t shoal_codec_encode(const shoal_ievent *ev, unsigned char *p)
 {
     unsigned char *s = p;
-    *p++ = (unsigned char)((ev->has_id ? SHOAL_REC_HAS_ID : 0) | (ev->group ? SHOAL_REC_HAS_GROUP : 0));
+    uint32_t pre = 0;
+    uint64_t num = 0;
+    bool id_num = ev->has_id && ev->id_seq && shoal_id_number(ev->id, &pre, &num);
+    *p++ = (unsigned char)((ev->has_id ? SHOAL_REC_HAS_ID : 0) | (ev->group ? SHOAL_REC_HAS_GROUP : 0) |
+                           (id_num ? SHOAL_REC_ID_NUM : 0));
     p += shoal_varint_put(p, shoal_zigzag(ev->ts));
     p += shoal_varint_put(p, ev->member);
     p += shoal_varint_put(p, ev->type);
     if (ev->group) p += shoal_varint_put(p, ev->group);
-    if (ev->has_id) {
+    if (id_num) {
+        /* "e-1234567" at sequence 1234567: 4 bytes, not 10. */
+        unsigned char d[10];
+        size_t nd = shoal_varint_put(d, shoal_zigzag((int64_t)(num - ev->id_seq)));
+        p += shoal_varint_put(p, nd + pre);
+        memcpy(p, d, nd);
+        memcpy(p + nd, ev->id.ptr, pre);
+        p += nd + pre;
+    } else if (ev->has_id) {
         p += shoal_varint_put(p, ev->id.len);
         memcpy(p, ev->id.ptr, ev->id.len);
         p += ev->id.len;

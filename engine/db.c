@@ -349,11 +349,24 @@ static int open_dbis(shoal_db *db, bool create, bool fresh, shoal_err *err)
     if (fresh) {
         char buf[16];
         int n = snprintf(buf, sizeof buf, "%d", SHOAL_FORMAT_VERSION);
-        if ((rc = shoal_meta_put(db, txn, "format", buf, (size_t)n, err))) {
+        if ((rc = shoal_meta_put(db, txn, "format", buf, (size_t)n, err)) ||
+            (rc = shoal_meta_put(db, txn, "idkeys", "2", 1, err))) {
             mdb_txn_abort(txn);
             return rc;
         }
     }
+    /* The id index's keys (format 5): "2", or absent for those of formats 1 to 4. */
+    MDB_val ik;
+    rc = shoal_meta_get(db, txn, "idkeys", &ik);
+    if (rc == 0 && !(ik.mv_size == 1 && *(const char *)ik.mv_data == '2')) {
+        mdb_txn_abort(txn);
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "\"%s\" is damaged: its meta's \"idkeys\" is not 2", db->path);
+    }
+    if (rc && rc != MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return shoal_store_err(err, rc, "cannot read meta");
+    }
+    db->idkeys2 = rc == 0;
     /* Commit even a read-only transaction: LMDB closes the handles opened in one that
      * is aborted. */
     rc = mdb_txn_commit(txn);
@@ -376,8 +389,9 @@ static int env_open(shoal_db *db, unsigned eflags, shoal_err *err)
 {
     int rc = mdb_env_create(&db->env);
     if (rc) return shoal_store_err(err, rc, "cannot create the environment");
-    /* Room for the four core tables and the views of later stages. */
-    mdb_env_set_maxdbs(db->env, 64);
+    /* Room for the core tables and SHOAL_MAX_VIEWS views (a read transaction costs
+     * about 50 bytes per slot, 12 KiB in all). */
+    mdb_env_set_maxdbs(db->env, SHOAL_MAXDBS);
     mdb_env_set_mapsize(db->env, db->map_size);
     rc = mdb_env_open(db->env, db->path, eflags, 0664);
     if ((rc == EACCES || rc == EROFS || rc == EPERM) && (db->flags & SHOAL_OPEN_RDONLY) &&

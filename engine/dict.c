@@ -17,6 +17,8 @@
 
 typedef struct slot {
     const char *ptr;   /* in the pool; NULL = empty slot */
+    uint64_t pre;      /* the first 8 bytes, zero-padded: most names are no longer, and
+                          are then matched without reading the pool (a cache miss) */
     uint32_t len;
     uint32_t id;
     uint32_t hash;
@@ -79,17 +81,32 @@ static uint32_t hash_bytes(int ns, const char *s, size_t n)
     /* FNV-1a: strings here are short (ids, names), where it beats heavier hashes. */
     uint32_t h = 2166136261u ^ (uint32_t)ns;
     for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    /* FNV's low bits, which pick the slot, mix poorly over names that differ in
+     * their last digits: murmur3's finaliser spreads them. */
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
     return h;
+}
+
+static uint64_t prefix8(const char *s, size_t n)
+{
+    uint64_t v = 0;
+    memcpy(&v, s, n < 8 ? n : 8);
+    return v;
 }
 
 static slot *find(shoal_dict *d, int ns, const char *s, size_t n, uint32_t h)
 {
     if (!d->cap) return NULL;
     size_t mask = d->cap - 1;
+    uint64_t pre = prefix8(s, n);
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         slot *e = &d->tab[i];
         if (!e->ptr) return e;
-        if (e->hash == h && e->ns == (uint32_t)ns && e->len == n && memcmp(e->ptr, s, n) == 0) return e;
+        if (e->hash == h && e->pre == pre && e->ns == (uint32_t)ns && e->len == n &&
+            (n <= 8 || memcmp(e->ptr + 8, s + 8, n - 8) == 0))
+            return e;
     }
 }
 
@@ -154,6 +171,7 @@ static int cache_add(shoal_dict *d, int ns, const char *s, size_t n, uint32_t id
     slot *e = find(d, ns, s, n, h);
     if (!e->ptr) {
         e->ptr = p;
+        e->pre = prefix8(s, n);
         e->len = (uint32_t)n;
         e->id = id;
         e->hash = h;
@@ -219,12 +237,13 @@ int shoal_dict_sync(shoal_db *db, MDB_txn *txn, shoal_err *err)
     return SHOAL_OK;
 }
 
-int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *out,
-                         shoal_err *err)
+uint32_t shoal_dict_hash(int ns, const char *s, size_t len) { return hash_bytes(ns, s, len); }
+
+static int lookup_id_h(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t h, uint32_t *out,
+                       shoal_err *err)
 {
     shoal_dict *d = db->dict;
     if (len > 510) return SHOAL_ENOTFOUND;   /* longer than any LMDB key: never interned */
-    uint32_t h = hash_bytes(ns, s, len);
     slot *e = find(d, ns, s, len, h);
     if (e && e->ptr) {
         *out = e->id;
@@ -241,6 +260,12 @@ int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size
     *out = be32_get(v.mv_data);
     if (cache_add(d, ns, s, len, *out, h, NULL)) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     return SHOAL_OK;
+}
+
+int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *out,
+                         shoal_err *err)
+{
+    return lookup_id_h(db, txn, ns, s, len, hash_bytes(ns, s, len), out, err);
 }
 
 int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err)
@@ -266,6 +291,21 @@ int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal
     return SHOAL_OK;
 }
 
+int shoal_dict_read_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err)
+{
+    if (ns <= 0 || ns >= SHOAL_NS_COUNT || id == 0) return SHOAL_ENOTFOUND;
+    unsigned char key[5];
+    key[0] = (unsigned char)(ns | SHOAL_DICT_REV);
+    be32_put(key + 1, id);
+    MDB_val k = {5, key}, v;
+    int rc = mdb_get(txn, db->dbi_dict, &k, &v);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot read the dictionary");
+    out->ptr = v.mv_data;
+    out->len = (uint32_t)v.mv_size;
+    return SHOAL_OK;
+}
+
 void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text)
 {
     shoal_dict *d = db->dict;
@@ -276,10 +316,22 @@ void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text)
     }
 }
 
-int shoal_dict_intern(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *id, shoal_err *err)
+void shoal_dict_prefetch_hash(shoal_db *db, uint32_t h)
 {
     shoal_dict *d = db->dict;
-    int rc = shoal_dict_lookup_id(db, txn, ns, s, len, id, err);
+    if (d->cap) __builtin_prefetch(&d->tab[h & (d->cap - 1)]);
+}
+
+int shoal_dict_intern(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *id, shoal_err *err)
+{
+    return shoal_dict_intern_h(db, txn, ns, s, len, hash_bytes(ns, s, len), id, err);
+}
+
+int shoal_dict_intern_h(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t h, uint32_t *id,
+                        shoal_err *err)
+{
+    shoal_dict *d = db->dict;
+    int rc = lookup_id_h(db, txn, ns, s, len, h, id, err);
     if (rc != SHOAL_ENOTFOUND) return rc;
     uint32_t nid = d->counts[ns] + 1;
     unsigned char key[512], rkey[5];
@@ -294,8 +346,7 @@ int shoal_dict_intern(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t 
     MDB_val rk = {5, rkey}, rv = {len, (void *)s};
     if ((rc = mdb_put(txn, db->dbi_dict, &rk, &rv, MDB_NOOVERWRITE))) return shoal_store_err(err, rc, "cannot intern");
     d->counts[ns] = nid;
-    if (cache_add(d, ns, s, len, nid, hash_bytes(ns, s, len), NULL))
-        return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    if (cache_add(d, ns, s, len, nid, h, NULL)) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     *id = nid;
     return SHOAL_OK;
 }

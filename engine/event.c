@@ -229,3 +229,30 @@ size_t shoal_event_key(const shoal_event *ev, unsigned char *out)
     memcpy(out + 9, c.digest, 16);
     return 25;
 }
+
+bool shoal_id_number(shoal_str id, uint32_t *prefix, uint64_t *num)
+{
+    const unsigned char *s = (const unsigned char *)id.ptr;
+    uint32_t n = id.len, d = n;
+    while (d > 0 && s[d - 1] >= '0' && s[d - 1] <= '9') d--;
+    uint32_t digits = n - d;
+    if (digits < 2 || digits > 18 || s[d] == '0') return false;
+    uint64_t v = 0;
+    for (uint32_t i = d; i < n; i++) v = v * 10 + (uint64_t)(s[i] - '0');
+    *prefix = d;
+    *num = v;
+    return true;
+}
+
+size_t shoal_db_event_key(const shoal_db *db, const shoal_event *ev, unsigned char *out)
+{
+    uint32_t d;
+    uint64_t v;
+    if (!db->idkeys2 || !ev->has_id || !shoal_id_number(ev->id, &d, &v)) return shoal_event_key(ev, out);
+    unsigned b = 1;
+    while (b < 8 && (v >> (8 * b))) b++;
+    out[0] = (unsigned char)(SHOAL_IDKEY_NUM + b);
+    memcpy(out + 1, ev->id.ptr, d);
+    for (unsigned i = 0; i < b; i++) out[1 + d + i] = (unsigned char)(v >> (8 * (b - 1 - i)));
+    return 1 + d + b;
+}

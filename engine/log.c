@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <sys/statvfs.h>
 
-typedef struct keyed {
+typedef struct shoal_keyed {
     const unsigned char *key;   /* in the batch's key buffer */
     uint32_t len;
     uint32_t idx;     /* position in the batch */
@@ -46,6 +46,61 @@ static int cmp_keyed(const void *a, const void *b)
     if (c) return c;
     if (x->len != y->len) return x->len < y->len ? -1 : 1;
     return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Whether x's key is strictly less than y's (the position does not count). */
+static bool keyed_less(const keyed *x, const keyed *y)
+{
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
+    return c ? c < 0 : x->len < y->len;
+}
+
+/* The number a numeric id key ends with, when key is one. */
+static bool key_number(const unsigned char *key, size_t klen, uint64_t *num)
+{
+    if (klen < 2 || key[0] <= SHOAL_IDKEY_NUM) return false;
+    unsigned b = key[0] - SHOAL_IDKEY_NUM;
+    if (b > 8 || b >= klen) return false;
+    uint64_t v = 0;
+    for (size_t i = klen - b; i < klen; i++) v = v << 8 | key[i];
+    *num = v;
+    return true;
+}
+
+size_t shoal_ids_val_put(const shoal_db *db, const unsigned char *key, size_t klen, uint64_t seq,
+                         unsigned char *out)
+{
+    if (!db->idkeys2) {
+        shoal_be64_put(out, seq);
+        return 8;
+    }
+    uint64_t num, v = seq;
+    if (key_number(key, klen, &num)) {
+        int64_t d = (int64_t)(seq - num);
+        v = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
+        if (v == 0) return 0;
+    }
+    unsigned b = 1;
+    while (b < 8 && (v >> (8 * b))) b++;
+    for (unsigned i = 0; i < b; i++) out[i] = (unsigned char)(v >> (8 * (b - 1 - i)));
+    return b;
+}
+
+bool shoal_ids_val_get(const shoal_db *db, const unsigned char *key, size_t klen, const MDB_val *v, uint64_t *seq)
+{
+    if (!db->idkeys2) {
+        if (v->mv_size != 8) return false;
+        *seq = shoal_be64_get(v->mv_data);
+        return true;
+    }
+    uint64_t num, x = 0;
+    bool numeric = key_number(key, klen, &num);
+    if (v->mv_size > 8 || (v->mv_size == 0 && !numeric)) return false;
+    for (size_t i = 0; i < v->mv_size; i++) x = x << 8 | ((const unsigned char *)v->mv_data)[i];
+    if (numeric) x = num + (uint64_t)((int64_t)(x >> 1) ^ -(int64_t)(x & 1));
+    *seq = x;
+    return true;
 }
 
 int shoal_log_last_seq(shoal_db *db, MDB_txn *txn, uint64_t *out, shoal_err *err)
@@ -79,18 +134,21 @@ static int scratch_reserve(shoal_db *db, size_t n)
 }
 
 /* Resolves an event's strings to ids inside txn. props must have room for n_props. */
-static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, shoal_ievent *out, shoal_rprop *props,
-                        shoal_err *err)
+static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, const uint32_t *hs, shoal_ievent *out,
+                        shoal_rprop *props, shoal_err *err)
 {
     int rc;
     out->ts = ev->ts;
     out->has_id = ev->has_id;
     out->id = ev->id;
+    out->id_seq = 0;
     out->group = 0;
-    if ((rc = shoal_dict_intern(db, txn, SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len, &out->member, err))) return rc;
+    if ((rc = shoal_dict_intern_h(db, txn, SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len, *hs++, &out->member,
+                                  err)))
+        return rc;
     if ((rc = shoal_dict_intern(db, txn, SHOAL_NS_TYPE, ev->type.ptr, ev->type.len, &out->type, err))) return rc;
     if (ev->group.ptr &&
-        (rc = shoal_dict_intern(db, txn, SHOAL_NS_GROUP, ev->group.ptr, ev->group.len, &out->group, err)))
+        (rc = shoal_dict_intern_h(db, txn, SHOAL_NS_GROUP, ev->group.ptr, ev->group.len, *hs++, &out->group, err)))
         return rc;
     for (uint32_t i = 0; i < ev->n_props; i++) {
         const shoal_prop *p = &ev->props[i];
@@ -112,7 +170,7 @@ static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, shoal
             q.v.s.id = 0;
             q.v.s.inl = p->v.s;
             if (p->v.s.len <= SHOAL_INLINE_STRVAL &&
-                (rc = shoal_dict_intern(db, txn, SHOAL_NS_STR, p->v.s.ptr, p->v.s.len, &q.v.s.id, err)))
+                (rc = shoal_dict_intern_h(db, txn, SHOAL_NS_STR, p->v.s.ptr, p->v.s.len, *hs++, &q.v.s.id, err)))
                 return rc;
             break;
         }
@@ -224,15 +282,26 @@ static bool same_event(const shoal_event *a, const shoal_event *b)
     return true;
 }
 
+/* How many events ahead of the one being interned the dictionary's slots are
+ * prefetched: a slot is a cache miss (300k members' slots are megabytes), which
+ * then overlaps the interning and encoding of the events in between. */
+#define PREFETCH_AHEAD 8
+
+static void prefetch_names(shoal_db *db, const shoal_logkeys *k, size_t i)
+{
+    for (uint32_t j = k->hstart[i]; j < k->hstart[i + 1]; j++) shoal_dict_prefetch_hash(db, k->hs[j]);
+}
+
 /* Returned by an optimistic attempt that met a duplicate: redo with lookups. */
 #define RETRY_WITH_LOOKUPS 1
 
 /* One attempt at the batch. Returns SHOAL_OK (committed), RETRY_WITH_LOOKUPS, or an
  * error with the transaction aborted; err->sys == MDB_MAP_FULL asks the caller to
  * grow and retry. optimistic skips the lookups (ks must hold no repeated key). */
-static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks, bool optimistic,
+static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const shoal_logkeys *lk, bool optimistic,
                        const shoal_conflicts *cf, shoal_append_stats *st, shoal_err *err)
 {
+    keyed *ks = lk->ks;
     MDB_txn *txn = NULL;
     MDB_cursor *ids = NULL, *log = NULL;
     shoal_zacc *zones = NULL;
@@ -253,7 +322,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
 
     /* Pass 1, in key order: which events are already stored or repeated, and which
      * of those differ from the event their id names (a conflict). A key without id
-     * is a hash of the content, so only ids ('i' keys) can conflict. */
+     * is a hash of the content, so only events with an id can conflict. */
     uint64_t n_same = 0, n_conflict = 0;
     for (size_t i = 0; i < n; i++) {
         keyed *k = &ks[i];
@@ -266,7 +335,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
             bool same = true;
             k->run = ks[i - 1].run;
             k->seq = r->seq;
-            if (k->key[0] != 'i') same = true;
+            if (!evs[k->idx].has_id) same = true;
             else if (r->seq && (rc = same_as_stored(db, txn, r->seq, &evs[k->idx], &same, err))) goto fail;
             else if (!r->seq) same = same_event(&evs[r->idx], &evs[k->idx]);
             k->dup = same ? DUP_SAME : DUP_CONFLICT;
@@ -276,12 +345,11 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
         rc = mdb_cursor_get(ids, &kv, &vv, MDB_SET);
         if (rc == 0) {
             bool same = true;
-            if (vv.mv_size != 8) {
+            if (!shoal_ids_val_get(db, k->key, k->len, &vv, &k->seq)) {
                 rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry has a bad size");
                 goto fail;
             }
-            k->seq = shoal_be64_get(vv.mv_data);
-            if (k->key[0] == 'i' && (rc = same_as_stored(db, txn, k->seq, &evs[k->idx], &same, err))) goto fail;
+            if (evs[k->idx].has_id && (rc = same_as_stored(db, txn, k->seq, &evs[k->idx], &same, err))) goto fail;
             k->dup = same ? DUP_SAME : DUP_CONFLICT;
         } else if (rc != MDB_NOTFOUND) {
             rc = shoal_store_err(err, rc, "cannot read the id index");
@@ -304,13 +372,15 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
     uint64_t first = 0, added = 0;
     shoal_rprop props[SHOAL_MAX_PROPS];
     for (size_t i = 0; i < n; i++) {
+        if (i + PREFETCH_AHEAD < n) prefetch_names(db, lk, i + PREFETCH_AHEAD);
         if (!seqs[i]) continue;
         shoal_ievent iev;
-        if ((rc = intern_event(db, txn, &evs[i], &iev, props, err))) break;
+        if ((rc = intern_event(db, txn, &evs[i], lk->hs + lk->hstart[i], &iev, props, err))) break;
         if ((rc = scratch_reserve(db, shoal_codec_bound(&iev)))) {
             rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
             break;
         }
+        if (db->idkeys2) iev.id_seq = seq + 1;
         size_t len = shoal_codec_encode(&iev, db->scratch);
         unsigned char kb[8];
         shoal_be64_put(kb, ++seq);
@@ -330,15 +400,28 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, keyed *ks
         goto fail;
     }
 
-    /* Pass 3, in key order: the id index. */
-    for (size_t i = 0; i < n; i++) {
+    /* Pass 3, in key order: the id index. The keys past the index's last one are
+     * appended (MDB_APPEND): LMDB then fills each leaf page and starts a new one,
+     * where an insert splits a full page in two halves and sequential keys leave
+     * every page half empty. */
+    size_t from_append = n;
+    if (!rc) {
+        MDB_val lk, lv;
+        int lrc = mdb_cursor_get(ids, &lk, &lv, MDB_LAST);
+        if (lrc == MDB_NOTFOUND) from_append = 0;
+        else if (lrc) rc = shoal_store_err(err, lrc, "cannot read the id index");
+        else {
+            keyed last = {.key = lk.mv_data, .len = (uint32_t)lk.mv_size};
+            while (from_append > 0 && keyed_less(&last, &ks[from_append - 1])) from_append--;
+        }
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
         keyed *k = &ks[i];
         if (k->dup) continue;
         k->seq = seqs[k->idx];
         unsigned char sb[8];
-        shoal_be64_put(sb, seqs[k->idx]);
-        MDB_val kv = {k->len, (void *)k->key}, vv = {8, sb};
-        if ((rc = mdb_cursor_put(ids, &kv, &vv, MDB_NOOVERWRITE))) {
+        MDB_val kv = {k->len, (void *)k->key}, vv = {shoal_ids_val_put(db, k->key, k->len, seqs[k->idx], sb), sb};
+        if ((rc = mdb_cursor_put(ids, &kv, &vv, i >= from_append ? MDB_APPEND : MDB_NOOVERWRITE))) {
             if (rc == MDB_KEYEXIST && optimistic) rc = RETRY_WITH_LOOKUPS;
             else rc = shoal_store_err(err, rc, "cannot write the id index");
             break;
@@ -419,12 +502,81 @@ int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_st
     return shoal_log_append(db, evs, n, false, NULL, st, err);
 }
 
-int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, const shoal_conflicts *cf,
-                     shoal_append_stats *st, shoal_err *err)
+void shoal_logkeys_free(shoal_logkeys *k)
 {
-    shoal_append_stats local;
-    if (!st) st = &local;
-    memset(st, 0, sizeof *st);
+    shoal_free(k->ks);
+    shoal_free(k->kbuf);
+    shoal_free(k->hs);
+    shoal_free(k->hstart);
+    memset(k, 0, sizeof *k);
+}
+
+int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k)
+{
+    size_t n_keybytes = 0;
+    for (size_t i = 0; i < n; i++) n_keybytes += evs[i].has_id ? 1 + evs[i].id.len : 25;
+    if (n > k->cap_ks) {
+        keyed *ks = shoal_realloc(k->ks, n * sizeof *ks);
+        if (!ks) return SHOAL_ENOMEM;
+        k->ks = ks;
+        k->cap_ks = n;
+    }
+    if (n_keybytes > k->cap_kb) {
+        unsigned char *kb = shoal_realloc(k->kbuf, n_keybytes);
+        if (!kb) return SHOAL_ENOMEM;
+        k->kbuf = kb;
+        k->cap_kb = n_keybytes;
+    }
+    size_t n_hs = 0;
+    for (size_t i = 0; i < n; i++) n_hs += 2 + evs[i].n_props;
+    if (n_hs > k->cap_hs) {
+        uint32_t *hs = shoal_realloc(k->hs, n_hs * sizeof *hs);
+        if (!hs) return SHOAL_ENOMEM;
+        k->hs = hs;
+        k->cap_hs = n_hs;
+    }
+    if (n + 1 > k->cap_hstart) {
+        uint32_t *hst = shoal_realloc(k->hstart, (n + 1) * sizeof *hst);
+        if (!hst) return SHOAL_ENOMEM;
+        k->hstart = hst;
+        k->cap_hstart = n + 1;
+    }
+    uint32_t h = 0;
+    for (size_t i = 0; i < n; i++) {
+        const shoal_event *ev = &evs[i];
+        k->hstart[i] = h;
+        k->hs[h++] = shoal_dict_hash(SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len);
+        if (ev->group.ptr) k->hs[h++] = shoal_dict_hash(SHOAL_NS_GROUP, ev->group.ptr, ev->group.len);
+        for (uint32_t j = 0; j < ev->n_props; j++) {
+            const shoal_prop *p = &ev->props[j];
+            if (p->kind == SHOAL_VAL_STR && p->v.s.len <= SHOAL_INLINE_STRVAL)
+                k->hs[h++] = shoal_dict_hash(SHOAL_NS_STR, p->v.s.ptr, p->v.s.len);
+        }
+    }
+    k->hstart[n] = h;
+    keyed *ks = k->ks;
+    unsigned char *kp = k->kbuf;
+    bool sorted = true;
+    for (size_t i = 0; i < n; i++) {
+        ks[i].key = kp;
+        ks[i].len = (uint32_t)shoal_db_event_key(db, &evs[i], kp);
+        kp += ks[i].len;
+        ks[i].idx = (uint32_t)i;
+        if (i && sorted && !keyed_less(&ks[i - 1], &ks[i])) sorted = false;
+    }
+    /* Ids mostly arrive in key order (counters, time-ordered ids): then there is
+     * nothing to sort, and no key repeats (each is greater than the one before). */
+    k->n = n;
+    k->repeated = false;
+    if (sorted) return SHOAL_OK;
+    qsort(ks, n, sizeof *ks, cmp_keyed);
+    for (size_t i = 1; i < n && !k->repeated; i++)
+        if (ks[i - 1].len == ks[i].len && memcmp(ks[i - 1].key, ks[i].key, ks[i].len) == 0) k->repeated = true;
+    return SHOAL_OK;
+}
+
+static int check_batch(shoal_db *db, const shoal_event *evs, size_t n, bool checked, shoal_err *err)
+{
     if (db->flags & SHOAL_OPEN_RDONLY)
         return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "the database is open read-only");
     if (n > UINT32_MAX) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "batch too large");
@@ -435,32 +587,40 @@ int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checke
             return SHOAL_EINVAL;
         }
     }
-    if (n == 0) return SHOAL_OK;
-    size_t n_keybytes = 0;
-    for (size_t i = 0; i < n; i++) n_keybytes += evs[i].has_id ? 1 + evs[i].id.len : 25;
-    keyed *ks = shoal_malloc(n * sizeof *ks);
-    unsigned char *kbuf = shoal_malloc(n_keybytes);
-    if (!ks || !kbuf) {
-        shoal_free(ks);
-        shoal_free(kbuf);
+    return SHOAL_OK;
+}
+
+int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, const shoal_conflicts *cf,
+                     shoal_append_stats *st, shoal_err *err)
+{
+    shoal_append_stats local;
+    if (!st) st = &local;
+    memset(st, 0, sizeof *st);
+    int rc = check_batch(db, evs, n, checked, err);
+    if (rc || n == 0) return rc;
+    shoal_logkeys k = {0};
+    if (shoal_logkeys_make(db, evs, n, &k)) {
+        shoal_logkeys_free(&k);
         return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     }
-    unsigned char *kp = kbuf;
-    for (size_t i = 0; i < n; i++) {
-        ks[i].key = kp;
-        ks[i].len = (uint32_t)shoal_event_key(&evs[i], kp);
-        kp += ks[i].len;
-        ks[i].idx = (uint32_t)i;
-    }
-    qsort(ks, n, sizeof *ks, cmp_keyed);
-    bool optimistic = !db->saw_dups;
-    for (size_t i = 1; i < n && optimistic; i++)
-        if (ks[i - 1].len == ks[i].len && memcmp(ks[i - 1].key, ks[i].key, ks[i].len) == 0) optimistic = false;
-    int rc;
+    rc = shoal_log_append_keyed(db, evs, n, &k, cf, st, err);
+    shoal_logkeys_free(&k);
+    return rc;
+}
+
+int shoal_log_append_keyed(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k,
+                           const shoal_conflicts *cf, shoal_append_stats *st, shoal_err *err)
+{
+    shoal_append_stats local;
+    if (!st) st = &local;
+    memset(st, 0, sizeof *st);
+    int rc = check_batch(db, evs, n, true, err);
+    if (rc || n == 0) return rc;
+    bool optimistic = !db->saw_dups && !k->repeated;
     for (;;) {
         shoal_err tmp;
         shoal_err_clear(&tmp);
-        rc = append_once(db, evs, n, ks, optimistic, cf, st, &tmp);
+        rc = append_once(db, evs, n, k, optimistic, cf, st, &tmp);
         if (rc == RETRY_WITH_LOOKUPS) {
             optimistic = false;
             continue;
@@ -476,8 +636,6 @@ int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checke
         }
         break;
     }
-    shoal_free(ks);
-    shoal_free(kbuf);
     return rc;
 }
 
@@ -489,6 +647,7 @@ int shoal_reader_open(shoal_db *db, shoal_reader **out, shoal_err *err)
     shoal_reader *r = shoal_malloc(sizeof *r);
     if (!r) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     r->db = db;
+    r->forked = false;
     int rc = shoal_db_txn_begin(db, MDB_RDONLY, &r->txn, err);
     if (rc) {
         shoal_free(r);
@@ -512,6 +671,22 @@ void shoal_reader_close(shoal_reader *r)
 
 uint64_t shoal_reader_last_seq(const shoal_reader *r) { return r->last_seq; }
 
+int shoal_reader_fork(const shoal_reader *r, shoal_reader **out, shoal_err *err)
+{
+    *out = NULL;
+    shoal_reader *w = shoal_malloc(sizeof *w);
+    if (!w) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    *w = *r;
+    w->forked = true;
+    int rc = shoal_db_txn_begin(r->db, MDB_RDONLY, &w->txn, err);
+    if (rc) {
+        shoal_free(w);
+        return rc;
+    }
+    *out = w;
+    return SHOAL_OK;
+}
+
 uint32_t shoal_dict_count(const shoal_reader *r, int ns)
 {
     return ns > 0 && ns < SHOAL_NS_COUNT ? r->counts[ns] : 0;
@@ -519,6 +694,7 @@ uint32_t shoal_dict_count(const shoal_reader *r, int ns)
 
 int shoal_dict_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err)
 {
+    if (r->forked) return shoal_dict_read_str(r->db, r->txn, ns, id, out, err);
     return shoal_dict_lookup_str(r->db, r->txn, ns, id, out, err);
 }
 
@@ -602,8 +778,31 @@ int shoal_ids_get(shoal_reader *r, const unsigned char *key, size_t len, uint64_
     int rc = mdb_get(r->txn, r->db->dbi_ids, &k, &v);
     if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
     if (rc) return shoal_store_err(err, rc, "cannot read the id index");
-    if (v.mv_size != 8) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry has a bad size");
-    *seq = shoal_be64_get(v.mv_data);
+    if (!shoal_ids_val_get(r->db, key, len, &v, seq))
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry has a bad size");
+    return SHOAL_OK;
+}
+
+/* The text of a record's id stored as a number (SHOAL_REC_ID_NUM): the prefix, then
+ * the decimal of the record's sequence plus the stored difference. */
+static int id_text(const shoal_rec *rec, shoal_arena *a, shoal_str *out, shoal_err *err)
+{
+    const unsigned char *p = (const unsigned char *)rec->id.ptr, *end = p + rec->id.len;
+    uint64_t z;
+    size_t k = shoal_varint_get(p, end, &z);
+    uint64_t num = rec->seq + (uint64_t)shoal_unzigzag(z);
+    if (!k || num < 10 || num >= 1000000000000000000ull)
+        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "log record %llu's id does not decode",
+                             (unsigned long long)rec->seq);
+    size_t pre = (size_t)(end - p) - k;
+    char digits[24];
+    int nd = snprintf(digits, sizeof digits, "%llu", (unsigned long long)num);
+    char *t = shoal_arena_alloc(a, pre + (size_t)nd + 1);
+    if (!t) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    memcpy(t, p + k, pre);
+    memcpy(t + pre, digits, (size_t)nd + 1);
+    out->ptr = t;
+    out->len = (uint32_t)(pre + (size_t)nd);
     return SHOAL_OK;
 }
 
@@ -614,6 +813,7 @@ int shoal_rec_event(shoal_reader *r, const shoal_rec *rec, shoal_arena *a, shoal
     out->ts = rec->ts;
     out->has_id = rec->has_id;
     out->id = rec->id;
+    if (rec->id_num && (rc = id_text(rec, a, &out->id, err))) return rc;
     if ((rc = shoal_dict_str(r, SHOAL_NS_MEMBER, rec->member, &out->member, err)) ||
         (rc = shoal_dict_str(r, SHOAL_NS_TYPE, rec->type, &out->type, err)) ||
         (rec->group && (rc = shoal_dict_str(r, SHOAL_NS_GROUP, rec->group, &out->group, err))))

@@ -283,6 +283,15 @@ int shoal_append(shoal_db *db, const shoal_event *evs, size_t n, shoal_append_st
  * Returns: the key's length. */
 size_t shoal_event_key(const shoal_event *ev, unsigned char *out);
 
+/* The key db's id index keeps the event under. A database of format 5 or later keys
+ * an id that ends in a number of 2 to 18 digits (no leading zero) by that number's
+ * value: a byte 0xF7 + b, the id's bytes before the digits, and the value in b
+ * big-endian bytes (b as few as it takes), so that a counter's ids ("e-9", "e-10")
+ * come in key order. A byte of 0xF5 or more never occurs in UTF-8, so keys of
+ * different ids differ. Every other event has shoal_event_key's key.
+ * [out] out  at least SHOAL_MAX_KEY bytes. Returns: the key's length. */
+size_t shoal_db_event_key(const shoal_db *db, const shoal_event *ev, unsigned char *out);
+
 /* ---------------------------------------------------------------- reading */
 
 /* A reader is a consistent snapshot (an LMDB read transaction): it sees the log as it
@@ -342,7 +351,9 @@ typedef struct shoal_rec {
     int64_t ts;
     uint32_t member, type, group;  /* dictionary ids; group 0 = none */
     int has_id;
-    shoal_str id;
+    shoal_str id;                  /* as stored: the id's text, or with id_num its packed form
+                                      (shoal_rec_event gives the text) */
+    int id_num;
     const unsigned char *props;    /* encoded properties (opaque) */
     const unsigned char *end;
 } shoal_rec;
@@ -414,6 +425,10 @@ typedef struct shoal_ingest_opts {
     /* When it becomes non-zero, the records read so far are committed and ingest
      * stops with SHOAL_ECANCEL. */
     volatile int *cancel;
+    /* 0: two threads where the machine has two cores or more (one reads and parses
+     * while the calling thread writes); 1: the calling thread alone. The database
+     * and the reject file get the same bytes either way. */
+    int threads;
 } shoal_ingest_opts;
 
 /* Reads path ("-" for standard input) and appends its events in batches. A bad record
@@ -544,7 +559,9 @@ int shoal_session_timing(const shoal_session *s);
  * "DROP VIEW engagement", "SET TIMEZONE = 'Asia/Shanghai'", like psql's command tags)
  * and, with timing on, each statement's time (SHOAL_STATUS_TIME: "Time: 1.234 ms"),
  * after the statement's output. line has no newline and lives for the call. */
-enum { SHOAL_STATUS_TAG = 1, SHOAL_STATUS_TIME = 2 };
+/* SHOAL_STATUS_WARN: a CREATE that names event types or properties no event has yet
+ * ("warning: layer connector names what no event has yet: referral (misspelt?)"). */
+enum { SHOAL_STATUS_TAG = 1, SHOAL_STATUS_TIME = 2, SHOAL_STATUS_WARN = 3 };
 typedef void (*shoal_status_fn)(void *ctx, int kind, const char *line);
 /* Where status lines go (default: nowhere). */
 void shoal_session_set_status(shoal_session *s, shoal_status_fn fn, void *ctx);

@@ -17,7 +17,7 @@
 
 /* Version of the on-disk format, kept in meta under "format". A database with a larger
  * number is refused; a smaller one would be upgraded here when there is one. */
-#define SHOAL_FORMAT_VERSION 4
+#define SHOAL_FORMAT_VERSION 5
 /* Format 2 added views (view.c): a database gets it when its first view is created, so
  * that a shoal of format 1, which would append without updating the views, refuses it.
  * Format 3 keeps the counters' sums exact (xsum.c; a has-more byte of 2 in a bucket
@@ -30,6 +30,14 @@
  * scans would skip events. A new database has it; an older one gets the lists from its
  * log, and format 4, at its first writable open. */
 #define SHOAL_FORMAT_ZFINE 4
+/* Format 5 is a new database's: its id index keys an id that ends in a number by that
+ * number's value (so counters sort as numbers and are appended to full pages) and
+ * holds each sequence in as few bytes as it takes (shoal_db_event_key, log.c). A
+ * shoal of format 4 would look ids up under the other keys, so it refuses such a
+ * database. What marks the keys is meta's "idkeys" (= "2"), not the format number:
+ * an older database raised to a later format for another reason keeps its keys, and
+ * this shoal reads and appends to it with them. */
+#define SHOAL_FORMAT_IDKEYS 5
 
 /* Default initial map size; the map doubles whenever a batch finds it full. */
 #define SHOAL_DEFAULT_MAP_SIZE ((size_t)1 << 30)
@@ -160,6 +168,14 @@ enum {
 /* Record flags, the first byte of a packed record. */
 #define SHOAL_REC_HAS_ID 0x1
 #define SHOAL_REC_HAS_GROUP 0x2
+/* The id is stored as a number and a prefix (format 5, codec.c): its field holds
+ * varint zigzag(number - seq), then the id's bytes before its digits. */
+#define SHOAL_REC_ID_NUM 0x4
+
+/* Whether id ends in a number of 2 to 18 digits without a leading zero: then
+ * *prefix is the length of what comes before the digits and *num their value. The
+ * id index's numeric keys and the log's numeric ids are made of such ids. */
+bool shoal_id_number(shoal_str id, uint32_t *prefix, uint64_t *num);
 
 /* An event with its strings resolved to dictionary ids, ready to encode. */
 typedef struct shoal_ievent {
@@ -167,6 +183,8 @@ typedef struct shoal_ievent {
     uint32_t member, type, group;
     int has_id;
     shoal_str id;
+    uint64_t id_seq;      /* not 0: the event's sequence, and an id ending in a number is
+                             stored as that number's difference from it (format 5) */
     uint32_t n_props;
     shoal_rprop *props;   /* sorted by key id */
 } shoal_ievent;
@@ -184,7 +202,8 @@ static inline int shoal_codec_decode(const unsigned char *p, size_t n, shoal_rec
     size_t k;
     if (n < 4) return SHOAL_ECORRUPT;
     unsigned flags = *p++;
-    if (flags & ~(unsigned)(SHOAL_REC_HAS_ID | SHOAL_REC_HAS_GROUP)) return SHOAL_ECORRUPT;
+    if (flags & ~(unsigned)(SHOAL_REC_HAS_ID | SHOAL_REC_HAS_GROUP | SHOAL_REC_ID_NUM)) return SHOAL_ECORRUPT;
+    if ((flags & SHOAL_REC_ID_NUM) && !(flags & SHOAL_REC_HAS_ID)) return SHOAL_ECORRUPT;
     if (!(k = shoal_varint_get_fast(p, end, &x))) return SHOAL_ECORRUPT;
     p += k;
     if (!(k = shoal_varint_get_fast(p, end, &m))) return SHOAL_ECORRUPT;
@@ -201,6 +220,7 @@ static inline int shoal_codec_decode(const unsigned char *p, size_t n, shoal_rec
     rec->type = (uint32_t)t;
     rec->group = (uint32_t)g;
     rec->has_id = (flags & SHOAL_REC_HAS_ID) != 0;
+    rec->id_num = (flags & SHOAL_REC_ID_NUM) != 0;
     rec->id.ptr = NULL;
     rec->id.len = 0;
     if (rec->has_id) {
@@ -268,7 +288,19 @@ int shoal_dict_sync(shoal_db *db, MDB_txn *txn, shoal_err *err);
 
 /* Lookups through the cache within any transaction. */
 int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err);
+/* The same from txn's snapshot alone, the cache untouched (another thread's reader): the
+ * bytes are the map's, valid while txn is. */
+int shoal_dict_read_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err);
 void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text);
+/* The cache's hash of (ns, s): a pure function, so the ingest pipeline's reading
+ * thread computes it (shoal_logkeys_make) for the writer's prefetch and interning. */
+uint32_t shoal_dict_hash(int ns, const char *s, size_t len);
+/* Prefetches the cache's slot for hash h: the append interns events a few ahead of
+ * the one it prefetches for, so the slot's cache miss overlaps other work. */
+void shoal_dict_prefetch_hash(shoal_db *db, uint32_t h);
+/* shoal_dict_intern with h = shoal_dict_hash(ns, s, len). */
+int shoal_dict_intern_h(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t h, uint32_t *id,
+                        shoal_err *err);
 int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *out, shoal_err *err);
 
 /* Dictionary keys in the dict database: forward [ns][string] -> BE u32 id, reverse
@@ -282,6 +314,7 @@ struct shoal_db {
     MDB_dbi dbi_log, dbi_ids, dbi_dict, dbi_meta, dbi_zones, dbi_zfine;
     bool has_zones;           /* false only for a read-only open of a database without them */
     bool has_zfine;           /* the zone map's fine lists (zone.c), likewise */
+    bool idkeys2;             /* the id index's keys and values of format 5 (meta "idkeys") */
     char *path;
     unsigned flags;
     size_t map_size;
@@ -301,7 +334,15 @@ struct shoal_reader {
     MDB_txn *txn;
     uint64_t last_seq;
     uint32_t counts[SHOAL_NS_COUNT];
+    bool forked;              /* shoal_reader_fork's: names read without the dictionary's cache */
 };
+
+/* A reader of its own transaction (log.c) for another thread (the environment is
+ * MDB_NOTLS: a read transaction is not tied to the thread that began it), that takes
+ * r's last sequence and dictionary counts as its own. Its snapshot may be later than
+ * r's: records up to r's last sequence are the same in both (the log only grows), and
+ * so are the zone map's answers for them. Close with shoal_reader_close. */
+int shoal_reader_fork(const shoal_reader *r, shoal_reader **out, shoal_err *err);
 
 /* LMDB's meta page of transaction txnid, read from data.mdb (db.c): -1 when neither
  * meta page is of that transaction (another committed since) or the layout is not
@@ -347,6 +388,44 @@ typedef struct shoal_conflicts {
  * that want each conflict (cf may be NULL). */
 int shoal_log_append(shoal_db *db, const shoal_event *evs, size_t n, bool checked, const shoal_conflicts *cf,
                      shoal_append_stats *st, shoal_err *err);
+
+/* A batch's idempotency keys, made and sorted before the append (log.c): the ingest
+ * pipeline makes them on its reading thread, so that the writing thread only writes.
+ * Buffers are kept between batches; zero-initialise, free with shoal_logkeys_free. */
+typedef struct shoal_logkeys {
+    struct shoal_keyed *ks;
+    unsigned char *kbuf;
+    size_t n, cap_ks, cap_kb;
+    bool repeated;   /* a key occurs twice in the batch */
+    /* The dictionary hashes of each event's member, group and short string values, in
+     * that order (event i's from hs[hstart[i]]), made beside the keys. */
+    uint32_t *hs, *hstart;
+    size_t cap_hs, cap_hstart;
+} shoal_logkeys;
+
+/* A numeric id key (shoal_db_event_key) starts with this byte + b, b the bytes of
+ * its number (1 to 8). */
+#define SHOAL_IDKEY_NUM 0xF7
+
+/* The id index's value for seq under key: 8 bytes big-endian; with idkeys2, seq in as
+ * few bytes as it takes (1 to 8), or under a numeric key the difference seq - number
+ * (zigzag) in as few bytes as it takes, none when they are equal (an id counter that
+ * is the log's own order). Returns its length; out holds at least 8 bytes. */
+size_t shoal_ids_val_put(const shoal_db *db, const unsigned char *key, size_t klen, uint64_t seq,
+                         unsigned char *out);
+/* The sequence in the id index value v under key; false when v has a bad size. */
+bool shoal_ids_val_get(const shoal_db *db, const unsigned char *key, size_t klen, const MDB_val *v, uint64_t *seq);
+
+/* Makes the keys of evs[0..n) (shoal_db_event_key) in k, sorted. Reads nothing of db's
+ * state that an append changes, so it may run on another thread than the appends.
+ * Returns: SHOAL_OK, SHOAL_ENOMEM. */
+int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k);
+void shoal_logkeys_free(shoal_logkeys *k);
+
+/* shoal_log_append with the keys made by shoal_logkeys_make for the same events
+ * (checked by shoal_event_check). */
+int shoal_log_append_keyed(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k,
+                           const shoal_conflicts *cf, shoal_append_stats *st, shoal_err *err);
 
 /* ================================================================ zone map (zone.c) */
 
@@ -598,6 +677,31 @@ typedef struct shoal_retmember {
 } shoal_retmember;
 int shoal_view_retention_each(shoal_reader *r, const char *name, int (*fn)(void *ctx, const shoal_retmember *m),
                               void *ctx, shoal_err *err);
+/* A retention's per-cohort counts (view_retention.c), kept at ingest: cohort period
+ * `period` (absolute, as shoal_view_retention_period), its size, and for k = 0 … n − 1
+ * the members active in period + k (bnd) and in period + k or later (unb); k at or
+ * past n: 0. shoal_view_retention_cohorts hands fn every cohort with counts in [lo, hi]
+ * in ascending order (arrays valid during the call); SHOAL_ENOTFOUND (err not set)
+ * when the table keeps no counts (made before them). shoal_view_retention_cohort_of:
+ * first(…)'s cohort period of each of members (ascending), INT32_MIN for none. */
+typedef struct shoal_retcohort {
+    int64_t period, size;
+    uint32_t n_bnd, n_unb;
+    const int64_t *bnd, *unb;
+} shoal_retcohort;
+int shoal_view_retention_cohorts(shoal_reader *r, const char *name, int64_t lo, int64_t hi,
+                                 int (*fn)(void *ctx, const shoal_retcohort *c), void *ctx, shoal_err *err);
+int shoal_view_retention_cohort_of(shoal_reader *r, const char *name, const uint32_t *members, size_t n, int32_t *out,
+                                   shoal_err *err);
+/* An activity's counts (view_activity.c keeps them; view_retention.c's code): what
+ * 0 the members active per local day, 1 and 2 the differences of the members active in
+ * the 7 and 30 days ending on a day, 3 the members active per Monday week, 4 per month
+ * (periods as shoal_view_retention_period). out[i] is the value at period lo + i, or
+ * with prefix the sum of every value up to it (a window's count from its differences).
+ * SHOAL_ENOTFOUND (err not set) when the table keeps no counts (made before them). */
+enum { SHOAL_AC_DAU, SHOAL_AC_WAU, SHOAL_AC_MAU, SHOAL_AC_WEEK, SHOAL_AC_MONTH };
+int shoal_view_activity_counts(shoal_reader *r, const char *name, int what, int64_t lo, int64_t n, int prefix, int64_t *out,
+                               shoal_err *err);
 /* The absolute period of local day `day` for a unit (1 day, 2 week, 3 month): the day,
  * floor((day + 3) / 7) (weeks from Monday), year·12 + month − 1. */
 int64_t shoal_view_retention_period(int unit, int64_t day);
@@ -668,6 +772,11 @@ struct shoal_view {
 /* The header every view table holds under key SHOAL_VIEW_HDR: format u8, seq BE u64,
  * t0 and max_ts BE u64 (sign-flipped). */
 #define SHOAL_VIEW_HDR 0xFF
+/* Views (each its own LMDB table v.<name>) a database holds at most; the environment
+ * has room for them, the six core tables and spare slots (SHOAL_MAXDBS, db.c), so that
+ * every process can open every table. CREATE of one more is refused (view.c). */
+#define SHOAL_MAX_VIEWS 240
+#define SHOAL_MAXDBS (SHOAL_MAX_VIEWS + 16)
 #define SHOAL_VIEW_HDR_LEN 25
 
 /* The value of series s's summed property in ev, when it has a numeric one. Returns 1
@@ -723,6 +832,12 @@ typedef struct shoal_expview_stats {
 } shoal_expview_stats;
 int shoal_view_experiment_read(shoal_reader *r, const char *name, shoal_arena *a, shoal_expview_stats *out,
                                shoal_err *err);
+/* The same as of cut (the events after it not seen), from every unit's record: a unit
+ * counted when first exposed at or before cut, in the arms its exposures named by then,
+ * its values over its windows cut after cut; inexact counts those so counted whose
+ * windows the view may not hold whole. def: the view's definition. */
+int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal_viewdef *def, int64_t cut,
+                                  volatile int *cancel, shoal_arena *a, shoal_expview_stats *out, shoal_err *err);
 /* The hash assignment of query/experiment.c: XXH3_64bits(salt ‖ 0x00 ‖ member) mod the
  * weights' sum into the arms' cumulative weights. */
 uint64_t shoal_exp_hash(const char *salt, size_t salt_len, const char *member, size_t member_len);

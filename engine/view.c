@@ -934,6 +934,28 @@ static int name_ok(shoal_str n)
 static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, shoal_err *err);
 static int named_free(shoal_db *db, MDB_txn *txn, shoal_str name, shoal_err *err);
 
+/* The views' tables (v.<name>) the environment holds: a new one is refused at
+ * SHOAL_MAX_VIEWS with sys MDB_DBS_FULL (an experiment then keeps no view). */
+static int views_room(MDB_txn *txn, shoal_err *err)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, 1, &cur), n = 0;   /* 1: the table of tables */
+    if (rc) return shoal_store_err(err, rc, "cannot read the environment's tables");
+    MDB_val k = {2, (void *)"v."}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < 2 || memcmp(k.mv_data, "v.", 2)) break;
+        n++;
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the environment's tables");
+    if (n < SHOAL_MAX_VIEWS) return SHOAL_OK;
+    rc = shoal_err_set(err, SHOAL_ESEMANTIC, -1, -1,
+                       "a database holds at most %d views (counters, scores, first/last, retentions, activities and "
+                       "experiments' views): drop one first", SHOAL_MAX_VIEWS);
+    err->sys = MDB_DBS_FULL;
+    return rc;
+}
+
 static int install(shoal_db *db, const shoal_viewdef *def, int replace, shoal_err *err)
 {
     for (;;) {
@@ -987,7 +1009,7 @@ static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, sho
                                (int)def->name.len, def->name.ptr, replace ? "was dropped meanwhile" : "already exists");
             goto fail;
         }
-        if (!replace && (rc = named_free(db, txn, def->name, err))) goto fail;
+        if (!replace && ((rc = named_free(db, txn, def->name, err)) || (rc = views_room(txn, err)))) goto fail;
         shoal_reader fake;
         memset(&fake, 0, sizeof fake);
         fake.db = db;

@@ -26,7 +26,8 @@
  *
  * Table: [0x01][member BE u32] → a unit: flags u8 (1 exposed, 2 undeclared arm, 4
  * inexact, 8 text in a summed window, 16 arm by hash), [anchor zigzag varint, named
- * arms varint, contribution u8 (0 none, 1 two arms, 2 undeclared arm, 3 + arm), per
+ * arms varint, per named arm then (flag 2) for an undeclared one the first exposure
+ * naming it less the anchor (varint), contribution u8 (0 none, 1 two arms, 2 undeclared arm, 3 + arm), per
  * accumulator when in an arm its value: varint zigzag(v) << 1 for an integer below
  * 2^53, else 1 and 8 bytes], events: count varint, then per event varint (series << 2
  * | tag: 0 none, 1 int, 2 double, 3 text), zigzag delta of its time (from the one
@@ -47,6 +48,7 @@ enum { F_EXPOSED = 1, F_UNKNOWN = 2, F_INEXACT = 4, F_TEXT = 8, F_HASH = 16 };
 enum { C_NONE = 0, C_TWO = 1, C_UNKNOWN = 2, C_ARM = 3 };
 #define KEY_UNIT 0x01
 #define KEY_STATS 0x02
+#define KEY_SETTLED 0x03
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -237,7 +239,10 @@ typedef struct unit {
     uint8_t cat;      /* the contribution: C_NONE, C_TWO, C_UNKNOWN, C_ARM + arm */
     uint8_t dirty;
     int8_t hash_arm;  /* -1: not computed yet */
+    int64_t ikey;     /* its settle time as in the table's index (INT64_MIN: none) */
     double *val;      /* the values contributed (n_acc), when in an arm */
+    int64_t *nts;     /* when exposed naming an arm: per declared arm (named) the first
+                         exposure naming it, [n_arms] the first naming an undeclared one */
     bev *ev;
     uint32_t n_ev, cap_ev;
 } unit;
@@ -261,6 +266,7 @@ static void unit_free(unit *u)
 {
     if (!u) return;
     shoal_free(u->val);
+    shoal_free(u->nts);
     shoal_free(u->ev);
     shoal_free(u);
 }
@@ -292,25 +298,17 @@ static void free_state(void *st)
     shoal_free(s);
 }
 
-static int new_state(shoal_view *v, void **out)
+/* The params and sums of a state of view definition def (s zeroed). */
+static int state_init(xstate *s, const shoal_viewdef *def)
 {
-    xstate *s = shoal_malloc(sizeof *s);
-    if (!s) return SHOAL_ENOMEM;
-    memset(s, 0, sizeof *s);
-    if (shoal_expview_params_decode(v->def.blob, &s->p) || v->def.n_series < s->p.n_arms + 2) {
-        shoal_free(s);
-        return SHOAL_ECORRUPT;
-    }
+    if (shoal_expview_params_decode(def->blob, &s->p) || def->n_series < s->p.n_arms + 2) return SHOAL_ECORRUPT;
     s->min_lo = 0;
     s->max_hi = 0;
     for (uint32_t k = 0; k < s->p.n_acc; k++) {
         const shoal_expacc *c = &s->p.acc[k];
-        if (c->series >= v->def.n_series) {
-            shoal_free(s);
-            return SHOAL_ECORRUPT;
-        }
+        if (c->series >= def->n_series) return SHOAL_ECORRUPT;
         s->acc_mask |= 1ULL << c->series;
-        if (v->def.series[c->series].sum_prop.len) s->sum_mask |= 1ULL << c->series;
+        if (def->series[c->series].sum_prop.len) s->sum_mask |= 1ULL << c->series;
         if (c->lo < s->min_lo) s->min_lo = c->lo;
         if (c->hi > s->max_hi) s->max_hi = c->hi;
     }
@@ -318,14 +316,24 @@ static int new_state(shoal_view *v, void **out)
     s->sx = shoal_malloc(sizeof *s->sx * (na ? na : 1));
     s->sxx = shoal_malloc(sizeof *s->sxx * (na ? na : 1));
     s->sxy = shoal_malloc(sizeof *s->sxy * (np ? np : 1));
-    if (!s->sx || !s->sxx || !s->sxy) {
-        free_state(s);
-        return SHOAL_ENOMEM;
-    }
+    if (!s->sx || !s->sxx || !s->sxy) return SHOAL_ENOMEM;
     memset(s->sx, 0, sizeof *s->sx * (na ? na : 1));
     memset(s->sxx, 0, sizeof *s->sxx * (na ? na : 1));
     memset(s->sxy, 0, sizeof *s->sxy * (np ? np : 1));
     s->p_ok = 1;
+    return SHOAL_OK;
+}
+
+static int new_state(shoal_view *v, void **out)
+{
+    xstate *s = shoal_malloc(sizeof *s);
+    if (!s) return SHOAL_ENOMEM;
+    memset(s, 0, sizeof *s);
+    int rc = state_init(s, &v->def);
+    if (rc) {
+        free_state(s);
+        return rc;
+    }
     *out = s;
     return SHOAL_OK;
 }
@@ -348,6 +356,7 @@ static unit *unit_get(xstate *s, uint32_t m, int make)
     memset(u, 0, sizeof *u);
     u->anchor = INT64_MAX;
     u->hash_arm = -1;
+    u->ikey = INT64_MIN;
     s->u[m] = u;
     return u;
 }
@@ -435,8 +444,16 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     if (mask & 1) {
         if (!u && !(u = unit_get(s, m, 1))) return nomem(err);
         uint32_t named = (uint32_t)(mask >> 1) & ((1u << K) - 1);
+        int unknown = !named && (mask >> (K + 1) & 1);
+        if ((named || unknown) && !u->nts) {
+            if (!(u->nts = shoal_malloc(sizeof *u->nts * (K + 1)))) return nomem(err);
+            for (uint32_t a = 0; a <= K; a++) u->nts[a] = INT64_MAX;
+        }
+        for (uint32_t a = 0; a < K; a++)
+            if ((named >> a & 1) && ev->ts < u->nts[a]) u->nts[a] = ev->ts;
+        if (unknown && ev->ts < u->nts[K]) u->nts[K] = ev->ts;
         u->named |= named;
-        if (!named && (mask >> (K + 1) & 1)) u->flags |= F_UNKNOWN;
+        if (unknown) u->flags |= F_UNKNOWN;
         if (ev->ts < u->anchor) {
             if (ev->ts + s->min_lo < horizon && !(u->flags & F_INEXACT)) {
                 u->flags |= F_INEXACT;
@@ -498,6 +515,32 @@ static void contribute(xstate *s, const unit *u, int sign)
         add_x(&s->sxy[a * s->p.n_pairs + j], x[s->p.pair[j][0]] * x[s->p.pair[j][1]], sign);
 }
 
+/* Unit u's accumulator values from its buffer, each over its window cut after cut
+ * (INT64_MAX: not cut), into val; 1 when a summed window holds text. */
+static int values_of(const xstate *s, const unit *u, int64_t cut, double *val)
+{
+    int text = 0;
+    for (uint32_t k = 0; k < s->p.n_acc; k++) {
+        const shoal_expacc *c = &s->p.acc[k];
+        int64_t lo = u->anchor + c->lo, hi = u->anchor + c->hi, cnt = 0;
+        if (cut != INT64_MAX && cut + 1 < hi) hi = cut + 1;
+        int sum = (s->sum_mask >> c->series & 1) != 0;
+        shoal_xsum x;
+        memset(&x, 0, sizeof x);
+        for (uint32_t i = 0; i < u->n_ev; i++) {
+            const bev *e = &u->ev[i];
+            if (e->s != c->series || e->ts < lo || e->ts >= hi) continue;
+            cnt++;
+            if (!sum) continue;
+            if (e->tag == TAG_TEXT) text = 1;
+            else if (e->tag == TAG_INT) shoal_xsum_add_int(&x, e->i);
+            else if (e->tag == TAG_NUM) shoal_xsum_add_double(&x, e->d);
+        }
+        val[k] = sum ? shoal_xsum_value(&x) : (double)cnt;
+    }
+    return text;
+}
+
 /* The unit's contribution from its anchor, arms and buffer. */
 static int recompute(shoal_view *v, xstate *s, unit *u, uint32_t m, shoal_err *err)
 {
@@ -526,23 +569,7 @@ static int recompute(shoal_view *v, xstate *s, unit *u, uint32_t m, shoal_err *e
     /* the values: also for units outside the arms, whose text the log would refuse */
     uint32_t na = s->p.n_acc;
     if (!u->val && na && !(u->val = shoal_malloc(sizeof *u->val * na))) return nomem(err);
-    for (uint32_t k = 0; k < na; k++) {
-        const shoal_expacc *c = &s->p.acc[k];
-        int64_t lo = u->anchor + c->lo, hi = u->anchor + c->hi, cnt = 0;
-        int sum = (s->sum_mask >> c->series & 1) != 0;
-        shoal_xsum x;
-        memset(&x, 0, sizeof x);
-        for (uint32_t i = 0; i < u->n_ev; i++) {
-            const bev *e = &u->ev[i];
-            if (e->s != c->series || e->ts < lo || e->ts >= hi) continue;
-            cnt++;
-            if (!sum) continue;
-            if (e->tag == TAG_TEXT) u->flags |= F_TEXT;
-            else if (e->tag == TAG_INT) shoal_xsum_add_int(&x, e->i);
-            else if (e->tag == TAG_NUM) shoal_xsum_add_double(&x, e->d);
-        }
-        u->val[k] = sum ? shoal_xsum_value(&x) : (double)cnt;
-    }
+    if (values_of(s, u, INT64_MAX, u->val)) u->flags |= F_TEXT;
     return 0;
 }
 
@@ -569,6 +596,8 @@ static void enc_unit(const xstate *s, const unit *u, obuf *o)
     if (u->anchor != INT64_MAX) {
         o_varint(o, shoal_zigzag(u->anchor));
         o_varint(o, u->named);
+        for (uint32_t a = 0; a <= s->p.n_arms; a++)
+            if (a < s->p.n_arms ? (u->named >> a & 1) : (u->flags & F_UNKNOWN) != 0) o_varint(o, (uint64_t)(u->nts[a] - u->anchor));
         o_bytes(o, &u->cat, 1);
         if (u->cat >= C_ARM)
             for (uint32_t k = 0; k < s->p.n_acc; k++) {
@@ -603,8 +632,14 @@ static int dec_unit(const xstate *s, const void *p, size_t n, unit *u)
     if (f & F_EXPOSED) {
         u->anchor = shoal_unzigzag(i_varint(&b));
         u->named = (uint32_t)i_varint(&b);
+        if (u->named >> s->p.n_arms) return -1;
+        if (u->named || (f & F_UNKNOWN)) {
+            if (!(u->nts = shoal_malloc(sizeof *u->nts * (s->p.n_arms + 1)))) return -2;
+            for (uint32_t a = 0; a <= s->p.n_arms; a++)
+                u->nts[a] = (a < s->p.n_arms ? (u->named >> a & 1) : (f & F_UNKNOWN) != 0) ? u->anchor + (int64_t)i_varint(&b) : INT64_MAX;
+        }
         u->cat = i_u8(&b);
-        if (u->cat >= C_ARM + s->p.n_arms || (u->named >> s->p.n_arms)) return -1;
+        if (u->cat >= C_ARM + s->p.n_arms) return -1;
         if (u->cat >= C_ARM) {
             if (f & F_HASH) u->hash_arm = (int8_t)(u->cat - C_ARM);
             if (s->p.n_acc && !(u->val = shoal_malloc(sizeof *u->val * s->p.n_acc))) return -2;
@@ -679,6 +714,30 @@ static int dec_stats(const void *p, size_t n, shoal_arena *a, shoal_expview_stat
     return b.bad || b.p != b.end ? -1 : 0;
 }
 
+/* The time from which an exposed unit's contribution no longer changes as the
+ * statement's time moves: its windows have ended and every arm its exposures name was
+ * named (INT64_MIN: not exposed). A read as of T recomputes only the units settled
+ * after T (the index [0x03][settle time flipped BE u64][member BE u32]). */
+static int64_t settle_time(const xstate *s, const unit *u)
+{
+    if (u->anchor == INT64_MAX) return INT64_MIN;
+    int64_t t = u->anchor;
+    if (s->max_hi > 0 && u->anchor + s->max_hi - 1 > t) t = u->anchor + s->max_hi - 1;
+    for (uint32_t a = 0; u->nts && a <= s->p.n_arms; a++)
+        if (u->nts[a] != INT64_MAX && u->nts[a] > t) t = u->nts[a];
+    return t;
+}
+
+static void settled_key(unsigned char *kb, int64_t t, uint32_t m)
+{
+    kb[0] = KEY_SETTLED;
+    shoal_be64_put(kb + 1, (uint64_t)t ^ (1ULL << 63));
+    kb[9] = (unsigned char)(m >> 24);
+    kb[10] = (unsigned char)(m >> 16);
+    kb[11] = (unsigned char)(m >> 8);
+    kb[12] = (unsigned char)m;
+}
+
 /* ---------------------------------------------------------------- load, flush, compare */
 
 static void unit_key(unsigned char *kb, uint32_t m)
@@ -733,6 +792,7 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
         if (key_member(&k, &m)) continue;
         unit *u = unit_get(s, m, 1);
         int bad = !u ? -2 : dec_unit(s, val.mv_data, val.mv_size, u);
+        if (!bad) u->ikey = settle_time(s, u);
         if (bad) {
             mdb_cursor_close(cur);
             return bad == -2 ? nomem(err) : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": member %u does not decode", v->dbname + 2, m);
@@ -752,7 +812,7 @@ static int cmp_u32(const void *a, const void *b)
 /* A unit with nothing kept has no record. */
 static int unit_empty(const unit *u) { return !u || (u->anchor == INT64_MAX && !u->n_ev); }
 
-static int put_unit(xstate *s, MDB_txn *txn, MDB_dbi dbi, uint32_t m, obuf *o, shoal_err *err)
+static int put_unit(xstate *s, MDB_txn *txn, MDB_dbi dbi, uint32_t m, obuf *o, int all, shoal_err *err)
 {
     unit *u = s->u[m];
     unsigned char kb[5];
@@ -769,6 +829,22 @@ static int put_unit(xstate *s, MDB_txn *txn, MDB_dbi dbi, uint32_t m, obuf *o, s
         MDB_val val = {o->n, o->p};
         rc = mdb_put(txn, dbi, &k, &val, 0);
     }
+    /* its entry in the index of settle times (the table was emptied: all) */
+    int64_t t = u ? settle_time(s, u) : INT64_MIN;
+    if (!rc && u && (all || t != u->ikey)) {
+        unsigned char ib[13];
+        MDB_val ik = {13, ib}, none = {0, ib};
+        if (!all && u->ikey != INT64_MIN) {
+            settled_key(ib, u->ikey, m);
+            rc = mdb_del(txn, dbi, &ik, NULL);
+            if (rc == MDB_NOTFOUND) rc = 0;
+        }
+        if (!rc && t != INT64_MIN) {
+            settled_key(ib, t, m);
+            rc = mdb_put(txn, dbi, &ik, &none, 0);
+        }
+        if (!rc) u->ikey = t;
+    }
     return rc ? shoal_store_err(err, rc, "cannot write an experiment's unit") : 0;
 }
 
@@ -780,10 +856,10 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     obuf o = {0};
     if (txn && all) {
         for (uint32_t m = 0; m < s->n_u && !rc; m++)
-            if (!unit_empty(s->u[m])) rc = put_unit(s, txn, dbi, m, &o, err);
+            if (!unit_empty(s->u[m])) rc = put_unit(s, txn, dbi, m, &o, 1, err);
     } else if (txn) {
         if (s->n_dirty) qsort(s->dirty, s->n_dirty, sizeof *s->dirty, cmp_u32);
-        for (uint32_t i = 0; i < s->n_dirty && !rc; i++) rc = put_unit(s, txn, dbi, s->dirty[i], &o, err);
+        for (uint32_t i = 0; i < s->n_dirty && !rc; i++) rc = put_unit(s, txn, dbi, s->dirty[i], &o, 0, err);
     }
     for (uint32_t i = 0; i < s->n_dirty; i++) s->u[s->dirty[i]]->dirty = 0;
     s->n_dirty = 0;
@@ -811,6 +887,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     if ((rc = mdb_cursor_open(txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
     obuf o = {0};
     int n_bad = 0, stats_seen = 0;
+    uint64_t n_idx = 0, n_exposed = 0;   /* the index's entries; the exposed units */
     uint32_t next = 0;   /* built units below next were met */
     MDB_val k, val;
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
@@ -823,6 +900,17 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             enc_stats(s, &o);
             if (!o.oom && (o.n != val.mv_size || memcmp(o.p, val.mv_data, o.n))) {
                 snprintf(msg, sizeof msg, "view \"%s\": the per-arm statistics differ from a rebuild", name);
+                problem(ctx, msg);
+            }
+            continue;
+        }
+        if (k.mv_size == 13 && kp[0] == KEY_SETTLED) {
+            uint32_t im = (uint32_t)kp[9] << 24 | (uint32_t)kp[10] << 16 | (uint32_t)kp[11] << 8 | kp[12];
+            int64_t t = (int64_t)(shoal_be64_get(kp + 1) ^ (1ULL << 63));
+            const unit *u = im < s->n_u ? s->u[im] : NULL;
+            n_idx++;
+            if ((!u || settle_time(s, u) != t) && n_bad++ < 5) {
+                snprintf(msg, sizeof msg, "view \"%s\": member id %u's settle time differs from a rebuild", name, im);
                 problem(ctx, msg);
             }
             continue;
@@ -860,6 +948,12 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             snprintf(msg, sizeof msg, "view \"%s\": member id %u is missing (a rebuild has it)", name, next);
             problem(ctx, msg);
         }
+    for (uint32_t i = 0; i < s->n_u; i++) n_exposed += s->u[i] && s->u[i]->anchor != INT64_MAX;
+    if (n_idx != n_exposed) {
+        snprintf(msg, sizeof msg, "view \"%s\": the index of settle times has %llu entries, a rebuild %llu", name,
+                 (unsigned long long)n_idx, (unsigned long long)n_exposed);
+        problem(ctx, msg);
+    }
     if (!stats_seen) {
         snprintf(msg, sizeof msg, "view \"%s\" has no per-arm statistics", name);
         problem(ctx, msg);
@@ -895,4 +989,127 @@ int shoal_view_experiment_read(shoal_reader *r, const char *name, shoal_arena *a
     if (bad == -2) return nomem(err);
     if (bad) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": its statistics do not decode", name);
     return SHOAL_OK;
+}
+
+/* Unit u's contribution as of cut (its first exposure at or before it): the arms its
+ * exposures named by then, its values over its windows cut after cut (as recompute). */
+static int unit_at(xstate *s, unit *u, uint32_t m, int64_t cut, shoal_reader *r, shoal_err *err)
+{
+    const uint32_t K = s->p.n_arms;
+    u->flags &= (uint8_t)~(F_TEXT | F_HASH);
+    u->cat = C_NONE;
+    if (u->anchor == INT64_MAX || u->anchor > cut) return 0;
+    uint32_t named = 0;
+    for (uint32_t i = 0; i < K; i++)
+        if ((u->named >> i & 1) && u->nts[i] <= cut) named |= 1u << i;
+    if (named & (named - 1)) u->cat = C_TWO;
+    else if ((u->flags & F_UNKNOWN) && u->nts[K] <= cut) u->cat = C_UNKNOWN;
+    else if (named) {
+        int a = 0;
+        while (!(named >> a & 1)) a++;
+        u->cat = (uint8_t)(C_ARM + a);
+    } else {
+        if (u->hash_arm < 0) {
+            shoal_str ms;
+            int rc = shoal_dict_lookup_str(r->db, r->txn, SHOAL_NS_MEMBER, m, &ms, err);
+            if (rc) return rc;
+            u->hash_arm = (int8_t)shoal_exp_arm_of_hash(s->p.weight, K, shoal_exp_hash(s->p.salt.ptr ? s->p.salt.ptr : "", s->p.salt.len,
+                                                                                    ms.ptr ? ms.ptr : "", ms.len));
+        }
+        u->cat = (uint8_t)(C_ARM + u->hash_arm);
+        u->flags |= F_HASH;
+    }
+    if (!u->val && s->p.n_acc && !(u->val = shoal_malloc(sizeof *u->val * s->p.n_acc))) return nomem(err);
+    if (values_of(s, u, cut, u->val)) u->flags |= F_TEXT;
+    return 0;
+}
+
+/* The statistics as of cut: those of the whole log, less the contributions of the units
+ * not settled by cut (the index), plus theirs as of cut (exact sums: the retraction is
+ * exact, and the result the same doubles as a sum over the units as of cut). inexact
+ * counts the units first exposed by cut whose windows the view may not hold whole. */
+int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal_viewdef *def, int64_t cut,
+                                  volatile int *cancel, shoal_arena *a, shoal_expview_stats *out, shoal_err *err)
+{
+    int rc = shoal_view_experiment_read(r, name, a, out, err);
+    if (rc) return rc;
+    xstate s;
+    memset(&s, 0, sizeof s);
+    if ((rc = state_init(&s, def)) || s.p.n_arms != out->n_arms || s.p.n_acc != out->n_acc || s.p.n_pairs != out->n_pairs) {
+        shoal_free(s.sx), shoal_free(s.sxx), shoal_free(s.sxy);
+        return rc == SHOAL_ENOMEM ? nomem(err) : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": its definition does not decode", name);
+    }
+    const uint32_t K = s.p.n_arms, na = s.p.n_acc, np = s.p.n_pairs;
+    memcpy(s.n, out->n, sizeof s.n);
+    memcpy(s.sx, out->sx, sizeof *s.sx * K * na);
+    memcpy(s.sxx, out->sxx, sizeof *s.sxx * K * na);
+    memcpy(s.sxy, out->sxy, sizeof *s.sxy * K * np);
+    s.exposed = out->exposed, s.two = out->two_arms, s.unknown = out->unknown_arm;
+    s.by_hash = out->by_hash, s.text = out->text, s.inexact = out->inexact;
+    MDB_dbi dbi;
+    MDB_cursor *cur = NULL;
+    if ((rc = shoal_view_table(r, name, &dbi, err))) goto done;
+    if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) {
+        rc = shoal_store_err(err, rc, "cannot read a view's table");
+        goto done;
+    }
+    unsigned char ib[13];
+    settled_key(ib, cut == INT64_MAX ? cut : cut + 1, 0);
+    MDB_val k = {13, ib}, val;
+    uint64_t seen = 0;
+    for (int mrc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); ; mrc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        if (mrc == MDB_NOTFOUND || (!mrc && (k.mv_size != 13 || ((unsigned char *)k.mv_data)[0] != KEY_SETTLED))) break;
+        if (mrc) {
+            rc = shoal_store_err(err, mrc, "cannot read a view's table");
+            goto done;
+        }
+        if ((++seen & 1023) == 0 && cancel && *cancel) {
+            rc = shoal_err_set(err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto done;
+        }
+        const unsigned char *kp = k.mv_data;
+        uint32_t m = (uint32_t)kp[9] << 24 | (uint32_t)kp[10] << 16 | (uint32_t)kp[11] << 8 | kp[12];
+        unsigned char ub[5];
+        unit_key(ub, m);
+        MDB_val uk = {5, ub}, uv;
+        if ((rc = mdb_get(r->txn, dbi, &uk, &uv))) {
+            rc = rc == MDB_NOTFOUND ? shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": member %u is indexed but has no record", name, m)
+                                    : shoal_store_err(err, rc, "cannot read a view's table");
+            goto done;
+        }
+        unit u;
+        memset(&u, 0, sizeof u);
+        int bad = dec_unit(&s, uv.mv_data, uv.mv_size, &u);
+        if (!bad) {
+            /* its contribution as the whole log has it, retracted when it differs as of cut */
+            unit was = u;
+            double wv[SHOAL_EXP_MAX_ACC];
+            if (u.val) memcpy(wv, u.val, sizeof *wv * na);
+            was.val = wv;
+            if ((u.flags & F_INEXACT) && u.anchor > cut) s.inexact--;
+            if ((rc = unit_at(&s, &u, m, cut, r, err))) bad = 1;
+            else if (u.cat != was.cat || (u.flags ^ was.flags) & (F_TEXT | F_HASH) ||
+                     (u.cat >= C_ARM && memcmp(u.val, wv, sizeof *wv * na))) {
+                contribute(&s, &was, -1);
+                contribute(&s, &u, 1);
+            }
+        }
+        shoal_free(u.val);
+        shoal_free(u.nts);
+        shoal_free(u.ev);
+        if (bad) {
+            if (!rc) rc = bad == -2 ? nomem(err) : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": member %u does not decode", name, m);
+            goto done;
+        }
+    }
+    memcpy(out->n, s.n, sizeof out->n);
+    memcpy(out->sx, s.sx, sizeof *s.sx * K * na);
+    memcpy(out->sxx, s.sxx, sizeof *s.sxx * K * na);
+    memcpy(out->sxy, s.sxy, sizeof *s.sxy * K * np);
+    out->exposed = s.exposed, out->two_arms = s.two, out->unknown_arm = s.unknown;
+    out->by_hash = s.by_hash, out->text = s.text, out->inexact = s.inexact;
+done:
+    if (cur) mdb_cursor_close(cur);
+    shoal_free(s.sx), shoal_free(s.sxx), shoal_free(s.sxy);
+    return rc;
 }

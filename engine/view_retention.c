@@ -32,6 +32,27 @@
 #define F_START 4
 /* problems reported per view by check before it stops listing them */
 #define MAX_PROBLEMS 10
+/* Members per entry of the cohort table (key [0x02]): 4096 int32, 16 KB. */
+#define BLOCK 4096
+#define COH_NONE INT32_MIN
+
+/* A cohort's counts (retention only): its size, and per k = 0 … n − 1 the members
+ * active in period A + k (bnd) and in A + k or a later one (unb). */
+/* An activity's counts: what, by 64 periods (days, or weeks, months) a block. */
+enum { AC_DAU, AC_WAU, AC_MAU, AC_WEEK, AC_MONTH, N_AC };
+typedef struct cblk {
+    int32_t b;
+    uint8_t dirty;
+    int64_t v[64];
+} cblk;
+
+typedef struct rcoh {
+    int32_t A;
+    uint8_t dirty;
+    int64_t size;
+    uint32_t n, cap;
+    int64_t *bnd, *unb;
+} rcoh;
 
 /* A set of periods: words [lo, lo + n) kept at pool[off …], room for cap words. */
 typedef struct rset {
@@ -46,9 +67,27 @@ typedef struct rstate {
     int64_t *first;        /* per member: earliest cohort event, INT64_MAX none */
     rset *act, *st;        /* per member: active periods, start periods (each) */
     uint32_t n_members;    /* arrays' length */
-    uint8_t *dirty;        /* per chunk */
+    uint64_t *dirty;       /* per chunk: the members whose state changed (bit m − 64·chunk) */
     uint64_t *pool;
     size_t n_pool, cap_pool, garbage;
+    /* Per-cohort counts (a retention; an activity has none): what FROM retention(name)
+     * reads without walking the members. A member whose state is about to change has
+     * its contribution retracted first (pend, plist) and re-added at the flush. */
+    int counts;
+    int32_t *coh;          /* per member: first(…)'s cohort period, COH_NONE none */
+    uint8_t *pend;         /* per member: retracted, to be re-added */
+    uint32_t *plist;
+    size_t n_plist, cap_plist;
+    rcoh *rows;            /* by A ascending */
+    size_t n_rows, cap_rows;
+    uint8_t *bdirty;       /* per block of BLOCK members: a cohort period changed */
+    int all_dirty;         /* the table holds no counts yet (made before them) */
+    /* An activity's day counts (acounts): per local day the members active (DAU), the
+     * differences of the 7- and 30-day windows' counts (WAU, MAU: a prefix sum gives a
+     * day's), per Monday week and per month the members active in it; blocks of 64 */
+    int acounts;
+    cblk *ab[N_AC];
+    size_t n_ab[N_AC], cap_ab[N_AC];
 } rstate;
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
@@ -71,7 +110,8 @@ static int new_state(shoal_view *v, void **out)
     s->each = d->n_params > 2 && d->params[2] != 0;
     s->cohort_bit = 1;
     s->act_bit = 2;
-    if (d->kind == SHOAL_VIEW_ACTIVITY) s->cohort_bit = 0, s->act_bit = 1;
+    s->counts = 1;
+    if (d->kind == SHOAL_VIEW_ACTIVITY) s->cohort_bit = 0, s->act_bit = 1, s->counts = 0, s->acounts = s->unit == 1 && s->least == 1;
     if (s->unit < 1 || s->unit > 3 || s->least < 1 || s->least > 255 || d->n_series != (s->cohort_bit ? 2u : 1u)) {
         shoal_free(s);
         return SHOAL_ECORRUPT;
@@ -88,10 +128,21 @@ static void reset(void *st)
     shoal_free(s->st);
     shoal_free(s->dirty);
     shoal_free(s->pool);
-    int unit = s->unit, least = s->least, each = s->each;
+    shoal_free(s->coh);
+    shoal_free(s->pend);
+    shoal_free(s->plist);
+    shoal_free(s->bdirty);
+    for (size_t i = 0; i < s->n_rows; i++) {
+        shoal_free(s->rows[i].bnd);
+        shoal_free(s->rows[i].unb);
+    }
+    shoal_free(s->rows);
+    for (int i = 0; i < N_AC; i++) shoal_free(s->ab[i]);
+    int unit = s->unit, least = s->least, each = s->each, counts = s->counts, acounts = s->acounts;
     uint64_t cb = s->cohort_bit, ab = s->act_bit;
     memset(s, 0, sizeof *s);
-    s->unit = unit, s->least = least, s->each = each, s->cohort_bit = cb, s->act_bit = ab;
+    s->unit = unit, s->least = least, s->each = each, s->cohort_bit = cb, s->act_bit = ab, s->counts = counts;
+    s->acounts = acounts;
 }
 
 static void free_state(void *st)
@@ -115,13 +166,28 @@ static int grow(rstate *s, uint32_t member)
     rset *t = shoal_realloc(s->st, (size_t)n * sizeof *t);
     if (!t) return -1;
     s->st = t;
-    uint8_t *d = shoal_realloc(s->dirty, n / CHUNK);
+    uint64_t *d = shoal_realloc(s->dirty, n / CHUNK * sizeof *d);
     if (!d) return -1;
     s->dirty = d;
+    if (s->counts) {
+        int32_t *co = shoal_realloc(s->coh, (size_t)n * sizeof *co);
+        if (!co) return -1;
+        s->coh = co;
+        uint8_t *pe = shoal_realloc(s->pend, n);
+        if (!pe) return -1;
+        s->pend = pe;
+        size_t ob = (s->n_members + BLOCK - 1) / BLOCK, nb = ((size_t)n + BLOCK - 1) / BLOCK;
+        uint8_t *bd = shoal_realloc(s->bdirty, nb);
+        if (!bd) return -1;
+        s->bdirty = bd;
+        for (uint32_t i = s->n_members; i < n; i++) co[i] = COH_NONE;
+        memset(pe + s->n_members, 0, n - s->n_members);
+        memset(bd + ob, 0, nb - ob);
+    }
     for (uint32_t i = s->n_members; i < n; i++) f[i] = INT64_MAX;
     memset(a + s->n_members, 0, (size_t)(n - s->n_members) * sizeof *a);
     memset(t + s->n_members, 0, (size_t)(n - s->n_members) * sizeof *t);
-    memset(d + s->n_members / CHUNK, 0, (n - s->n_members) / CHUNK);
+    memset(d + s->n_members / CHUNK, 0, (n - s->n_members) / CHUNK * sizeof *d);
     s->n_members = n;
     return 0;
 }
@@ -216,6 +282,310 @@ static int set_add(rstate *s, rset *z, int64_t P, int bytes)
     return 1;
 }
 
+/* ---------------------------------------------------------------- per-cohort counts */
+
+/* Set z's value at period P: the bit, or the byte count; 0 when absent. */
+static unsigned set_get(const rstate *s, const rset *z, int64_t P, int bytes)
+{
+    int64_t w = floor_div(P, bytes ? 8 : 64);
+    if (!z->n || w < z->lo || w >= (int64_t)z->lo + z->n) return 0;
+    uint64_t v = s->pool[z->off + (w - z->lo)];
+    int b = (int)(P - w * (bytes ? 8 : 64));
+    return bytes ? (unsigned)(v >> (8 * b) & 0xFF) : (unsigned)(v >> b & 1);
+}
+
+/* The row of cohort A, made (zero) when absent; NULL when out of memory. */
+static rcoh *row_at(rstate *s, int32_t A)
+{
+    size_t lo = 0, hi = s->n_rows;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->rows[mid].A < A) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo < s->n_rows && s->rows[lo].A == A) return &s->rows[lo];
+    if (s->n_rows == s->cap_rows) {
+        size_t c = s->cap_rows ? s->cap_rows * 2 : 64;
+        rcoh *r = shoal_realloc(s->rows, c * sizeof *r);
+        if (!r) return NULL;
+        s->rows = r;
+        s->cap_rows = c;
+    }
+    memmove(s->rows + lo + 1, s->rows + lo, (s->n_rows - lo) * sizeof *s->rows);
+    s->n_rows++;
+    memset(&s->rows[lo], 0, sizeof s->rows[lo]);
+    s->rows[lo].A = A;
+    return &s->rows[lo];
+}
+
+static int row_room(rcoh *r, uint32_t n)
+{
+    if (n <= r->n) return 0;
+    if (n > r->cap) {
+        uint32_t c = r->cap ? r->cap : 16;
+        while (c < n) c = c > UINT32_MAX / 2 ? n : c * 2;
+        int64_t *b = shoal_realloc(r->bnd, (size_t)c * sizeof *b);
+        if (!b) return -1;
+        r->bnd = b;
+        int64_t *u = shoal_realloc(r->unb, (size_t)c * sizeof *u);
+        if (!u) return -1;
+        r->unb = u;
+        r->cap = c;
+    }
+    memset(r->bnd + r->n, 0, (size_t)(n - r->n) * sizeof *r->bnd);
+    memset(r->unb + r->n, 0, (size_t)(n - r->n) * sizeof *r->unb);
+    r->n = n;
+    return 0;
+}
+
+/* Member m in cohort A, added (sign 1) or taken out (−1): the cohort's size, per k its
+ * bounded count when active in A + k (a bit, or a byte that reached n), and its
+ * unbounded counts for every k up to the last active period. Activity before the
+ * cohort's period counts nowhere. */
+static int add_cohort(rstate *s, uint32_t m, int64_t A, int sign)
+{
+    if (A < INT32_MIN + 1 || A > INT32_MAX) return 0;
+    rcoh *r = row_at(s, (int32_t)A);
+    if (!r) return -1;
+    r->size += sign;
+    r->dirty = 1;
+    const rset *z = &s->act[m];
+    int bytes = s->least > 1, per = bytes ? 8 : 64;
+    const uint64_t *w = s->pool + z->off;
+    int64_t last = -1;
+    for (int64_t i = (int64_t)z->n - 1; i >= 0 && last < 0; i--) {
+        uint64_t v = w[i];
+        if (!v) continue;
+        for (int j = per - 1; j >= 0; j--) {
+            int64_t P = ((int64_t)z->lo + i) * per + j;
+            if (P < A) break;
+            if (bytes ? (v >> (8 * j) & 0xFF) >= (uint64_t)s->least : (v >> j & 1)) {
+                last = P;
+                break;
+            }
+        }
+        if (((int64_t)z->lo + i) * per <= A) break;
+    }
+    if (last < 0) return 0;
+    if (last - A + 1 > (int64_t)UINT32_MAX / 2 || row_room(r, (uint32_t)(last - A + 1))) return -1;
+    for (int64_t k = 0; k <= last - A; k++) r->unb[k] += sign;
+    for (uint32_t i = 0; i < z->n; i++) {
+        uint64_t v = w[i];
+        int64_t base = ((int64_t)z->lo + i) * per;
+        if (!v || base + per <= A || base > last) continue;
+        if (bytes) {
+            for (int j = 0; j < 8; j++)
+                if ((v >> (8 * j) & 0xFF) >= (uint64_t)s->least && base + j >= A) r->bnd[base + j - A] += sign;
+        } else {
+            while (v) {
+                int64_t P = base + __builtin_ctzll(v);
+                v &= v - 1;
+                if (P >= A) r->bnd[P - A] += sign;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Member m's whole contribution to the counts, added or taken out. */
+static int contrib(rstate *s, uint32_t m, int sign)
+{
+    if (!s->each) return s->coh[m] == COH_NONE ? 0 : add_cohort(s, m, s->coh[m], sign);
+    const rset *z = &s->st[m];
+    for (uint32_t i = 0; i < z->n; i++) {
+        uint64_t v = s->pool[z->off + i];
+        while (v) {
+            int64_t P = ((int64_t)z->lo + i) * 64 + __builtin_ctzll(v);
+            v &= v - 1;
+            if (add_cohort(s, m, P, sign)) return -1;
+        }
+    }
+    return 0;
+}
+
+/* Whether an event (ts, its period P) moves m to another cohort or into one more. */
+static int cohort_change(const rstate *s, uint32_t m, int64_t ts, int64_t P)
+{
+    return s->each ? !set_get(s, &s->st[m], P, 0) : ts < s->first[m] && P != s->coh[m];
+}
+
+/* Whether an activity in period P makes m active in P (a bit set, a byte reaching n). */
+static int act_change(const rstate *s, uint32_t m, int64_t P)
+{
+    unsigned c = set_get(s, &s->act[m], P, s->least > 1);
+    return s->least > 1 ? c == (unsigned)s->least - 1 : !c;
+}
+
+/* The latest period m is active in; INT64_MIN when none. */
+static int64_t last_active(const rstate *s, uint32_t m)
+{
+    const rset *z = &s->act[m];
+    int bytes = s->least > 1, per = bytes ? 8 : 64;
+    for (int64_t i = (int64_t)z->n - 1; i >= 0; i--) {
+        uint64_t v = s->pool[z->off + i];
+        if (!v) continue;
+        for (int j = per - 1; j >= 0; j--)
+            if (bytes ? (v >> (8 * j) & 0xFF) >= (uint64_t)s->least : (v >> j & 1)) return ((int64_t)z->lo + i) * per + j;
+    }
+    return INT64_MIN;
+}
+
+/* m becomes active in period P (last: the latest period they were active in before),
+ * in cohort A: the count at P − A, and the unbounded ones from past their last to P. */
+static int act_delta_one(rstate *s, int64_t A, int64_t P, int64_t last)
+{
+    if (P < A || A < INT32_MIN + 1 || A > INT32_MAX) return 0;
+    rcoh *r = row_at(s, (int32_t)A);
+    if (!r) return -1;
+    if (P - A + 1 > (int64_t)UINT32_MAX / 2 || row_room(r, (uint32_t)(P - A + 1))) return -1;
+    r->dirty = 1;
+    r->bnd[P - A]++;
+    for (int64_t k = (last >= A ? last - A + 1 : 0); k <= P - A; k++) r->unb[k]++;
+    return 0;
+}
+
+static int act_delta(rstate *s, uint32_t m, int64_t P, int64_t last)
+{
+    if (!s->each) return s->coh[m] == COH_NONE ? 0 : act_delta_one(s, s->coh[m], P, last);
+    const rset *z = &s->st[m];
+    for (uint32_t i = 0; i < z->n; i++) {
+        uint64_t v = s->pool[z->off + i];
+        while (v) {
+            int64_t A = ((int64_t)z->lo + i) * 64 + __builtin_ctzll(v);
+            v &= v - 1;
+            if (act_delta_one(s, A, P, last)) return -1;
+        }
+    }
+    return 0;
+}
+
+/* The contributions taken out in this batch, added back from the members' new state. */
+static int settle(rstate *s)
+{
+    for (size_t i = 0; i < s->n_plist; i++) {
+        uint32_t m = s->plist[i];
+        if (contrib(s, m, 1)) return -1;
+        s->pend[m] = 0;
+    }
+    s->n_plist = 0;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- an activity's day counts */
+
+static int64_t *ac_at(rstate *s, int what, int64_t P)
+{
+    int64_t b64 = floor_div(P, 64);
+    if (b64 < INT32_MIN || b64 > INT32_MAX) return NULL;
+    int32_t b = (int32_t)b64;
+    cblk *a = s->ab[what];
+    size_t lo = 0, hi = s->n_ab[what];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (a[mid].b < b) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == s->n_ab[what] || a[lo].b != b) {
+        if (s->n_ab[what] == s->cap_ab[what]) {
+            size_t c = s->cap_ab[what] ? s->cap_ab[what] * 2 : 16;
+            cblk *n = shoal_realloc(a, c * sizeof *n);
+            if (!n) return NULL;
+            s->ab[what] = a = n;
+            s->cap_ab[what] = c;
+        }
+        memmove(a + lo + 1, a + lo, (s->n_ab[what] - lo) * sizeof *a);
+        s->n_ab[what]++;
+        memset(&a[lo], 0, sizeof a[lo]);
+        a[lo].b = b;
+    }
+    a[lo].dirty = 1;
+    return &a[lo].v[P - (int64_t)b * 64];
+}
+
+static int ac_add(rstate *s, int what, int64_t P, int64_t n)
+{
+    int64_t *c = ac_at(s, what, P);
+    if (!c) return -1;
+    *c += n;
+    return 0;
+}
+
+/* The nearest active day of set z before d (dir −1) or after it (1); INT64_MIN none. */
+static int64_t near_day(const rstate *s, const rset *z, int64_t d, int dir)
+{
+    if (!z->n) return INT64_MIN;
+    int64_t w = floor_div(d, 64), hi = (int64_t)z->lo + z->n - 1;
+    int b = (int)(d - w * 64);
+    if (dir < 0) {
+        if (w > hi) w = hi, b = 64;
+        for (; w >= z->lo; w--, b = 64) {
+            uint64_t v = s->pool[z->off + (w - z->lo)];
+            if (b < 64) v &= ((uint64_t)1 << b) - 1;
+            if (v) return w * 64 + 63 - __builtin_clzll(v);
+        }
+    } else {
+        if (w < z->lo) w = z->lo, b = -1;
+        for (; w <= hi; w++, b = -1) {
+            uint64_t v = s->pool[z->off + (w - z->lo)];
+            if (b >= 0) v = b == 63 ? 0 : v & ~(((uint64_t)2 << b) - 1);
+            if (v) return w * 64 + __builtin_ctzll(v);
+        }
+    }
+    return INT64_MIN;
+}
+
+/* m becomes active on day d (its bit not set yet): the day's DAU; the days whose 7-
+ * and 30-day windows it newly enters (not already covered by the active days around
+ * it), as differences; its week and month when it held no other active day. */
+static int ac_day(rstate *s, uint32_t m, int64_t d)
+{
+    const rset *z = &s->act[m];
+    int64_t prev = near_day(s, z, d, -1), next = near_day(s, z, d, 1);
+    if (ac_add(s, AC_DAU, d, 1)) return -1;
+    static const int win[2] = {7, 30};
+    for (int i = 0; i < 2; i++) {
+        int64_t a = prev != INT64_MIN && prev + win[i] > d ? prev + win[i] : d;
+        int64_t e = next != INT64_MIN && next < d + win[i] ? next : d + win[i];
+        if (a < e && (ac_add(s, AC_WAU + i, a, 1) || ac_add(s, AC_WAU + i, e, -1))) return -1;
+    }
+    int64_t W = shoal_view_retention_period(2, d), M = shoal_view_retention_period(3, d);
+    if (!((prev != INT64_MIN && shoal_view_retention_period(2, prev) == W) ||
+          (next != INT64_MIN && shoal_view_retention_period(2, next) == W)) &&
+        ac_add(s, AC_WEEK, W, 1))
+        return -1;
+    if (!((prev != INT64_MIN && shoal_view_retention_period(3, prev) == M) ||
+          (next != INT64_MIN && shoal_view_retention_period(3, next) == M)) &&
+        ac_add(s, AC_MONTH, M, 1))
+        return -1;
+    return 0;
+}
+
+/* Every member's days into the counts (load: they follow from the sets). */
+static int ac_all(rstate *s)
+{
+    for (uint32_t m = 0; m < s->n_members; m++) {
+        const rset *z = &s->act[m];
+        int64_t prev = INT64_MIN;
+        static const int win[2] = {7, 30};
+        for (uint32_t i = 0; i < z->n; i++)
+            for (uint64_t v = s->pool[z->off + i]; v; v &= v - 1) {
+                int64_t d = ((int64_t)z->lo + i) * 64 + __builtin_ctzll(v);
+                if (ac_add(s, AC_DAU, d, 1)) return -1;
+                /* the day's windows up to the next active day, which counts from there */
+                int64_t nx = near_day(s, z, d, 1);
+                for (int k = 0; k < 2; k++) {
+                    int64_t e = nx != INT64_MIN && nx < d + win[k] ? nx : d + win[k];
+                    if (ac_add(s, AC_WAU + k, d, 1) || ac_add(s, AC_WAU + k, e, -1)) return -1;
+                }
+                int64_t W = shoal_view_retention_period(2, d), M = shoal_view_retention_period(3, d);
+                if ((prev == INT64_MIN || shoal_view_retention_period(2, prev) != W) && ac_add(s, AC_WEEK, W, 1)) return -1;
+                if ((prev == INT64_MIN || shoal_view_retention_period(3, prev) != M) && ac_add(s, AC_MONTH, M, 1)) return -1;
+                prev = d;
+            }
+    }
+    return 0;
+}
+
 static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err *err)
 {
     rstate *s = v->st;
@@ -223,6 +593,28 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     if (grow(s, m)) return nomem(err);
     int64_t P = shoal_view_retention_period(s->unit, shoal_view_day(v->tz, ev->ts));
     int changed = 0, rc;
+    /* the counts: a member moving to another cohort (or into one more) is taken out
+     * now and added back at the flush; one becoming active in a period adds to the
+     * counts of their cohorts directly */
+    int64_t delta_last = INT64_MIN;
+    int delta = 0;
+    if (s->counts && !s->pend[m] && (mask & s->act_bit) && !((mask & s->cohort_bit) && cohort_change(s, m, ev->ts, P)) &&
+        act_change(s, m, P)) {
+        delta = 1;
+        delta_last = last_active(s, m);
+    } else if (s->counts && !s->pend[m] && (((mask & s->cohort_bit) && cohort_change(s, m, ev->ts, P)) ||
+                                            ((mask & s->act_bit) && act_change(s, m, P)))) {
+        if (s->n_plist == s->cap_plist) {
+            size_t c = s->cap_plist ? s->cap_plist * 2 : 1024;
+            uint32_t *l = shoal_realloc(s->plist, c * sizeof *l);
+            if (!l) return nomem(err);
+            s->plist = l;
+            s->cap_plist = c;
+        }
+        if (contrib(s, m, -1)) return nomem(err);
+        s->pend[m] = 1;
+        s->plist[s->n_plist++] = m;
+    }
     if (mask & s->cohort_bit) {
         if (s->each) {
             if ((rc = set_add(s, &s->st[m], P, 0)) < 0) return nomem(err);
@@ -230,13 +622,20 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
         } else if (ev->ts < s->first[m]) {
             s->first[m] = ev->ts;
             changed = 1;
+            if (s->counts && s->coh[m] != (int32_t)P) {
+                s->coh[m] = P < INT32_MIN + 1 || P > INT32_MAX ? COH_NONE : (int32_t)P;
+                s->bdirty[m / BLOCK] = 1;
+            }
         }
     }
     if (mask & s->act_bit) {
         if ((rc = set_add(s, &s->act[m], P, s->least > 1)) < 0) return nomem(err);
         changed |= rc;
+        /* a new active day (its nearest active days around it do not count it) */
+        if (rc && s->acounts && ac_day(s, m, P)) return nomem(err);
     }
-    if (changed) s->dirty[m / CHUNK] = 1;
+    if (delta && act_delta(s, m, P, delta_last)) return nomem(err);
+    if (changed) s->dirty[m / CHUNK] |= (uint64_t)1 << (m % CHUNK);
     return SHOAL_OK;
 }
 
@@ -282,26 +681,91 @@ static int e_set(ebuf *b, const uint64_t *w, int32_t lo, uint32_t n)
     return 0;
 }
 
+/* Member m's entry into b, its id as a delta from *prev (nothing without state). */
+static int encode_member(const rstate *s, uint32_t m, uint32_t *prev, ebuf *b)
+{
+    int32_t alo, slo;
+    uint32_t an, sn;
+    const uint64_t *aw, *sw;
+    trim(s->pool + s->act[m].off, s->act[m].lo, s->act[m].n, &alo, &an, &aw);
+    trim(s->pool + s->st[m].off, s->st[m].lo, s->st[m].n, &slo, &sn, &sw);
+    int flags = (s->first[m] != INT64_MAX ? F_FIRST : 0) | (an ? F_ACT : 0) | (sn ? F_START : 0);
+    if (!flags) return 0;
+    if (e_room(b, 32)) return -1;
+    e_varint(b, m - *prev);
+    *prev = m;
+    b->p[b->n++] = (unsigned char)flags;
+    if (flags & F_FIRST) e_varint(b, shoal_zigzag(s->first[m]));
+    if ((flags & F_ACT) && e_set(b, aw, alo, an)) return -1;
+    if ((flags & F_START) && e_set(b, sw, slo, sn)) return -1;
+    return 0;
+}
+
 /* Chunk c of s into b (empty when no member of it has state). */
 static int encode_chunk(const rstate *s, uint32_t c, ebuf *b)
 {
     b->n = 0;
     uint32_t prev = c * CHUNK;
-    for (uint32_t m = c * CHUNK; m < (c + 1) * CHUNK && m < s->n_members; m++) {
-        int32_t alo, slo;
-        uint32_t an, sn;
-        const uint64_t *aw, *sw;
-        trim(s->pool + s->act[m].off, s->act[m].lo, s->act[m].n, &alo, &an, &aw);
-        trim(s->pool + s->st[m].off, s->st[m].lo, s->st[m].n, &slo, &sn, &sw);
-        int flags = (s->first[m] != INT64_MAX ? F_FIRST : 0) | (an ? F_ACT : 0) | (sn ? F_START : 0);
-        if (!flags) continue;
-        if (e_room(b, 32)) return -1;
-        e_varint(b, m - prev);
-        prev = m;
-        b->p[b->n++] = (unsigned char)flags;
-        if (flags & F_FIRST) e_varint(b, shoal_zigzag(s->first[m]));
-        if ((flags & F_ACT) && e_set(b, aw, alo, an)) return -1;
-        if ((flags & F_START) && e_set(b, sw, slo, sn)) return -1;
+    for (uint32_t m = c * CHUNK; m < (c + 1) * CHUNK && m < s->n_members; m++)
+        if (encode_member(s, m, &prev, b)) return -1;
+    return 0;
+}
+
+/* Chunk c into b from its stored value old: the members whose bit is set in changed
+ * from the state, every other member's entry copied (it is what the state encodes:
+ * the table was written from it, or it was loaded from the table). A batch changes a
+ * few members of most chunks (an activity's first event of the day), and encoding all
+ * 64 from the state read every member's words, a cache miss each: at 10M events with
+ * every demo view that was a quarter of the ingest. 1 when old does not decode (the
+ * caller encodes the chunk whole), -1 out of memory. */
+static int splice_chunk(const rstate *s, uint32_t c, uint64_t changed, const MDB_val *old, ebuf *b)
+{
+    const unsigned char *p = old->mv_data, *end = p + old->mv_size;
+    uint32_t base = c * CHUNK, prev = base;
+    uint64_t om = base;
+    int first = 1;
+    b->n = 0;
+    while (p < end) {
+        uint64_t delta, v;
+        size_t k = shoal_varint_get(p, end, &delta);
+        if (!k || (!first && !delta) || om + delta >= (uint64_t)base + CHUNK || p + k >= end) return 1;
+        p += k;
+        om += delta;
+        first = 0;
+        const unsigned char *body = p;
+        int flags = *p++;
+        if (!flags || (flags & ~(F_FIRST | F_ACT | F_START))) return 1;
+        if ((flags & F_FIRST) && !(k = shoal_varint_get(p, end, &v))) return 1;
+        if (flags & F_FIRST) p += k;
+        for (int f = F_ACT; f <= F_START; f <<= 1) {
+            if (!(flags & f)) continue;
+            if (!(k = shoal_varint_get(p, end, &v))) return 1;
+            p += k;
+            if (!(k = shoal_varint_get(p, end, &v)) || v > (uint64_t)(end - p - k) / 8) return 1;
+            p += k + v * 8;
+        }
+        /* the changed members before it (new ones), then it */
+        while (changed && base + (uint32_t)__builtin_ctzll(changed) < om) {
+            uint32_t m = base + (uint32_t)__builtin_ctzll(changed);
+            changed &= changed - 1;
+            if (encode_member(s, m, &prev, b)) return -1;
+        }
+        uint64_t bit = (uint64_t)1 << (om - base);
+        if (changed & bit) {
+            changed &= ~bit;
+            if (encode_member(s, (uint32_t)om, &prev, b)) return -1;
+            continue;
+        }
+        if (e_room(b, 10 + (size_t)(p - body))) return -1;
+        e_varint(b, om - prev);
+        prev = (uint32_t)om;
+        memcpy(b->p + b->n, body, (size_t)(p - body));
+        b->n += (size_t)(p - body);
+    }
+    while (changed) {
+        uint32_t m = base + (uint32_t)__builtin_ctzll(changed);
+        changed &= changed - 1;
+        if (encode_member(s, m, &prev, b)) return -1;
     }
     return 0;
 }
@@ -408,6 +872,19 @@ static int put_rec(rstate *s, const shoal_retmember *r)
     return 0;
 }
 
+/* Every member's cohort period and contribution, from their state alone. */
+static int count_all(shoal_view *v, rstate *s)
+{
+    for (uint32_t m = 0; m < s->n_members; m++) {
+        if (!s->each && s->first[m] != INT64_MAX) {
+            int64_t P = shoal_view_retention_period(s->unit, shoal_view_day(v->tz, s->first[m]));
+            s->coh[m] = P < INT32_MIN + 1 || P > INT32_MAX ? COH_NONE : (int32_t)P;
+        }
+        if (contrib(s, m, 1)) return -1;
+    }
+    return 0;
+}
+
 static int load_one(void *ctx, const shoal_retmember *r) { return put_rec(ctx, r); }
 
 static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
@@ -432,25 +909,187 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     mdb_cursor_close(cur);
     shoal_free(d.buf);
     if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
-    if (s->dirty) memset(s->dirty, 0, s->n_members / CHUNK);
+    if (s->dirty) memset(s->dirty, 0, s->n_members / CHUNK * sizeof *s->dirty);
+    if (s->acounts) {
+        if (ac_all(s)) return nomem(err);
+        unsigned char mk = 0x03;
+        MDB_val k1 = {1, &mk}, v1;
+        rc = mdb_get(txn, dbi, &k1, &v1);
+        if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+        s->all_dirty = rc == MDB_NOTFOUND;
+        for (int w = 0; w < N_AC; w++)
+            for (size_t i = 0; i < s->n_ab[w]; i++) s->ab[w][i].dirty = 0;
+    }
+    if (!s->counts) return SHOAL_OK;
+    /* The counts follow from the members' state: made again here rather than trusted
+     * (check compares the stored ones); a table without them (made before them) gets
+     * them written whole at the next flush. */
+    if (count_all(v, s)) return nomem(err);
+    unsigned char mk = 0x01;
+    MDB_val k1 = {1, &mk}, v1;
+    rc = mdb_get(txn, dbi, &k1, &v1);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    s->all_dirty = rc == MDB_NOTFOUND;
+    for (size_t i = 0; i < s->n_rows; i++) s->rows[i].dirty = 0;
+    if (s->bdirty) memset(s->bdirty, 0, (s->n_members + BLOCK - 1) / BLOCK);
     return SHOAL_OK;
+}
+
+/* Cohort A's key: [0x01][A BE u32, sign bit flipped]. */
+static void row_key(int32_t A, unsigned char kb[5])
+{
+    uint32_t u = (uint32_t)A ^ 0x80000000u;
+    kb[0] = 0x01, kb[1] = (unsigned char)(u >> 24), kb[2] = (unsigned char)(u >> 16), kb[3] = (unsigned char)(u >> 8),
+    kb[4] = (unsigned char)u;
+}
+
+static uint32_t trimmed(const int64_t *a, uint32_t n)
+{
+    while (n && !a[n - 1]) n--;
+    return n;
+}
+
+/* A cohort's value: varint size, then bounded and unbounded counts, each as varint n
+ * and n zigzag varints for k = 0 … n − 1 (trailing zeros left out). Empty: nothing. */
+static int encode_row(const rcoh *r, ebuf *b)
+{
+    uint32_t nb = trimmed(r->bnd, r->n), nu = trimmed(r->unb, r->n);
+    b->n = 0;
+    if (!r->size && !nb && !nu) return 0;
+    if (e_room(b, 40 + ((size_t)nb + nu) * 10)) return -1;
+    e_varint(b, shoal_zigzag(r->size));
+    e_varint(b, nb);
+    for (uint32_t k = 0; k < nb; k++) e_varint(b, shoal_zigzag(r->bnd[k]));
+    e_varint(b, nu);
+    for (uint32_t k = 0; k < nu; k++) e_varint(b, shoal_zigzag(r->unb[k]));
+    return 0;
+}
+
+/* Block c of the members' cohort periods into out (BLOCK int32, little-endian);
+ * 0 when no member of it has a cohort. */
+static int block_of(const rstate *s, uint32_t c, int32_t *out)
+{
+    int any = 0;
+    for (uint32_t i = 0; i < BLOCK; i++) {
+        size_t m = (size_t)c * BLOCK + i;
+        out[i] = m < s->n_members ? s->coh[m] : COH_NONE;
+        any |= out[i] != COH_NONE;
+    }
+    return any;
+}
+
+static int flush_counts(rstate *s, MDB_txn *txn, MDB_dbi dbi, int all, ebuf *b, shoal_err *err)
+{
+    all |= s->all_dirty;
+    unsigned char kb[5];
+    int r;
+    for (size_t i = 0; i < s->n_rows; i++) {
+        rcoh *row = &s->rows[i];
+        if (!all && !row->dirty) continue;
+        if (encode_row(row, b)) return nomem(err);
+        row_key(row->A, kb);
+        MDB_val k = {5, kb}, val = {b->n, b->p};
+        r = b->n ? mdb_put(txn, dbi, &k, &val, 0) : all ? 0 : mdb_del(txn, dbi, &k, NULL);
+        if (r && r != MDB_NOTFOUND) return shoal_store_err(err, r, "cannot write a retention cohort");
+        row->dirty = 0;
+    }
+    if (!s->each) {
+        int32_t *blk = shoal_malloc(BLOCK * sizeof *blk);
+        if (!blk) return nomem(err);
+        for (uint32_t c = 0; c < (s->n_members + BLOCK - 1) / BLOCK; c++) {
+            if (!all && !s->bdirty[c]) continue;
+            int any = block_of(s, c, blk);
+            kb[0] = 0x02, kb[1] = (unsigned char)(c >> 24), kb[2] = (unsigned char)(c >> 16), kb[3] = (unsigned char)(c >> 8),
+            kb[4] = (unsigned char)c;
+            MDB_val k = {5, kb}, val = {BLOCK * sizeof *blk, blk};   /* little-endian hosts only, as the record codec */
+            r = any ? mdb_put(txn, dbi, &k, &val, 0) : all ? 0 : mdb_del(txn, dbi, &k, NULL);
+            if (r && r != MDB_NOTFOUND) {
+                shoal_free(blk);
+                return shoal_store_err(err, r, "cannot write a retention cohort block");
+            }
+            s->bdirty[c] = 0;
+        }
+        shoal_free(blk);
+    }
+    if (all) {
+        /* the mark: this table keeps per-cohort counts */
+        unsigned char mk = 0x01, one = 1;
+        MDB_val k = {1, &mk}, val = {1, &one};
+        if ((r = mdb_put(txn, dbi, &k, &val, 0))) return shoal_store_err(err, r, "cannot write a retention cohort");
+        s->all_dirty = 0;
+    }
+    return 0;
+}
+
+/* An activity count block's key: [0x03][what][block BE u32, sign bit flipped]; its
+ * value the 64 counts as zigzag varints, trailing zeros left out (none: no key). */
+static void ac_key(int what, int32_t b, unsigned char kb[6])
+{
+    uint32_t u = (uint32_t)b ^ 0x80000000u;
+    kb[0] = 0x03, kb[1] = (unsigned char)what, kb[2] = (unsigned char)(u >> 24), kb[3] = (unsigned char)(u >> 16),
+    kb[4] = (unsigned char)(u >> 8), kb[5] = (unsigned char)u;
+}
+
+static int ac_encode(const cblk *c, ebuf *b)
+{
+    uint32_t n = trimmed(c->v, 64);
+    b->n = 0;
+    if (e_room(b, 10 * 64)) return -1;
+    for (uint32_t i = 0; i < n; i++) e_varint(b, shoal_zigzag(c->v[i]));
+    return 0;
+}
+
+static int flush_acounts(rstate *s, MDB_txn *txn, MDB_dbi dbi, int all, ebuf *b, shoal_err *err)
+{
+    all |= s->all_dirty;
+    unsigned char kb[6];
+    for (int w = 0; w < N_AC; w++)
+        for (size_t i = 0; i < s->n_ab[w]; i++) {
+            cblk *c = &s->ab[w][i];
+            if (!all && !c->dirty) continue;
+            if (ac_encode(c, b)) return nomem(err);
+            ac_key(w, c->b, kb);
+            MDB_val k = {6, kb}, val = {b->n, b->p};
+            int r = b->n ? mdb_put(txn, dbi, &k, &val, 0) : all ? 0 : mdb_del(txn, dbi, &k, NULL);
+            if (r && r != MDB_NOTFOUND) return shoal_store_err(err, r, "cannot write an activity's counts");
+            c->dirty = 0;
+        }
+    if (all) {
+        unsigned char mk = 0x03, one = 1;
+        MDB_val k = {1, &mk}, val = {1, &one};
+        int r = mdb_put(txn, dbi, &k, &val, 0);
+        if (r) return shoal_store_err(err, r, "cannot write an activity's counts");
+        s->all_dirty = 0;
+    }
+    return 0;
 }
 
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
 {
     rstate *s = v->st;
+    if (s->counts && settle(s)) return nomem(err);
     if (!txn) return compact(s) ? nomem(err) : SHOAL_OK;
     ebuf b = {NULL, 0, 0};
     int rc = 0;
     for (uint32_t c = 0; c < s->n_members / CHUNK; c++) {
         if (!all && !s->dirty[c]) continue;
-        if (encode_chunk(s, c, &b)) {
+        unsigned char kb[5] = {0, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8),
+                               (unsigned char)c};
+        MDB_val k = {5, kb}, old;
+        int sp = 1;
+        if (!all) {
+            int g = mdb_get(txn, dbi, &k, &old);
+            if (g && g != MDB_NOTFOUND) {
+                rc = shoal_store_err(err, g, "cannot read a retention chunk");
+                break;
+            }
+            if (!g) sp = splice_chunk(s, c, s->dirty[c], &old, &b);
+        }
+        if (sp < 0 || (sp > 0 && encode_chunk(s, c, &b))) {
             rc = nomem(err);
             break;
         }
-        unsigned char kb[5] = {0, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8),
-                               (unsigned char)c};
-        MDB_val k = {5, kb}, val = {b.n, b.p};
+        MDB_val val = {b.n, b.p};
         int r = b.n ? mdb_put(txn, dbi, &k, &val, 0) : all ? 0 : mdb_del(txn, dbi, &k, NULL);
         if (r && r != MDB_NOTFOUND) {
             rc = shoal_store_err(err, r, "cannot write a retention chunk");
@@ -458,6 +1097,8 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         }
         s->dirty[c] = 0;
     }
+    if (!rc && s->counts) rc = flush_counts(s, txn, dbi, all, &b, err);
+    if (!rc && s->acounts) rc = flush_acounts(s, txn, dbi, all, &b, err);
     shoal_free(b.p);
     if (!rc && compact(s)) rc = nomem(err);
     return rc;
@@ -472,6 +1113,8 @@ typedef struct cmp_ctx {
     void *pctx;
     int n_problems;
     uint8_t *seen;   /* per member */
+    uint8_t *rseen, *bseen;   /* per cohort row, per block of cohort periods */
+    int marked;      /* the table keeps counts (its mark is there) */
 } cmp_ctx;
 
 static void say(cmp_ctx *c, const char *fmt, uint32_t m)
@@ -512,13 +1155,105 @@ static int cmp_one(void *ctx, const shoal_retmember *r)
     return 0;
 }
 
+/* A counts entry of the table ([0x01] the mark, [0x01][A] a cohort, [0x02][block] the
+ * members' cohort periods) against the built state. */
+static void cmp_counts(cmp_ctx *c, const MDB_val *k, const MDB_val *val)
+{
+    rstate *s = c->s;
+    const unsigned char *kp = k->mv_data;
+    if (k->mv_size == 1 && kp[0] == 0x01) {
+        c->marked = 1;
+        return;
+    }
+    if (k->mv_size != 5) {
+        say(c, "view \"%s\" has an entry that is not a retention chunk%.0u", 0);
+        return;
+    }
+    uint32_t u = (uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4];
+    if (kp[0] == 0x02) {
+        if (s->each || u >= (s->n_members + BLOCK - 1) / BLOCK) {
+            say(c, "view \"%s\": the cohorts of member ids from %u are stored, a rebuild has none", u * BLOCK);
+            return;
+        }
+        c->bseen[u] = 1;
+        int32_t *blk = shoal_malloc(BLOCK * sizeof *blk);
+        if (!blk) return;
+        int any = block_of(s, u, blk);
+        if (!any || val->mv_size != BLOCK * sizeof *blk || memcmp(val->mv_data, blk, val->mv_size))
+            say(c, "view \"%s\": the cohorts of member ids from %u differ from a rebuild's", u * BLOCK);
+        shoal_free(blk);
+        return;
+    }
+    int32_t A = (int32_t)(u ^ 0x80000000u);
+    size_t lo = 0, hi = s->n_rows;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->rows[mid].A < A) lo = mid + 1;
+        else hi = mid;
+    }
+    ebuf b = {NULL, 0, 0};
+    if (lo < s->n_rows && s->rows[lo].A == A) {
+        c->rseen[lo] = 1;
+        if (encode_row(&s->rows[lo], &b)) return;
+    }
+    if (b.n != val->mv_size || memcmp(b.p, val->mv_data, b.n))
+        say(c, "view \"%s\": the counts of cohort %d differ from a rebuild's", (uint32_t)A);
+    shoal_free(b.p);
+}
+
+/* An activity's counts entry against the built state: seen blocks are marked by their
+ * dirty byte (the built state is not written after a compare). */
+static void cmp_acounts(cmp_ctx *c, const MDB_val *k, const MDB_val *val)
+{
+    rstate *s = c->s;
+    const unsigned char *kp = k->mv_data;
+    if (k->mv_size == 1) {
+        c->marked = 1;
+        return;
+    }
+    if (k->mv_size != 6 || kp[1] >= N_AC) {
+        say(c, "view \"%s\" has an entry that is not an activity's counts%.0u", 0);
+        return;
+    }
+    int w = kp[1];
+    int32_t b = (int32_t)(((uint32_t)kp[2] << 24 | (uint32_t)kp[3] << 16 | (uint32_t)kp[4] << 8 | kp[5]) ^ 0x80000000u);
+    size_t lo = 0, hi = s->n_ab[w];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->ab[w][mid].b < b) lo = mid + 1;
+        else hi = mid;
+    }
+    ebuf e = {NULL, 0, 0};
+    if (lo < s->n_ab[w] && s->ab[w][lo].b == b) {
+        s->ab[w][lo].dirty = 1;
+        if (ac_encode(&s->ab[w][lo], &e)) return;
+    }
+    if (e.n != val->mv_size || memcmp(e.p, val->mv_data, e.n))
+        say(c, "view \"%s\": the day counts from block %d differ from a rebuild's", (uint32_t)b);
+    shoal_free(e.p);
+}
+
 static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(void *, const char *), void *ctx,
                    shoal_err *err)
 {
     rstate *s = v->st;
-    cmp_ctx c = {s, v->dbname + 2, problem, ctx, 0, NULL};
-    if (!(c.seen = shoal_malloc(s->n_members + 1))) return nomem(err);
+    cmp_ctx c = {s, v->dbname + 2, problem, ctx, 0, NULL, NULL, NULL, 0};
+    if (s->counts && settle(s)) return nomem(err);
+    for (int w = 0; w < N_AC; w++)   /* dirty marks the blocks the table holds, below */
+        for (size_t i = 0; i < s->n_ab[w]; i++) s->ab[w][i].dirty = 0;
+    size_t nblk = (s->n_members + BLOCK - 1) / BLOCK;
+    c.seen = shoal_malloc(s->n_members + 1);
+    c.rseen = shoal_malloc(s->n_rows + 1);
+    c.bseen = shoal_malloc(nblk + 1);
+    if (!c.seen || !c.rseen || !c.bseen) {
+        shoal_free(c.seen);
+        shoal_free(c.rseen);
+        shoal_free(c.bseen);
+        return nomem(err);
+    }
     memset(c.seen, 0, s->n_members + 1);
+    memset(c.rseen, 0, s->n_rows + 1);
+    memset(c.bseen, 0, nblk + 1);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc) {
@@ -530,7 +1265,16 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     MDB_val k, val;
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         uint32_t ch;
-        if (k.mv_size == 1 && ((unsigned char *)k.mv_data)[0] == SHOAL_VIEW_HDR) continue;
+        const unsigned char *kp = k.mv_data;
+        if (k.mv_size == 1 && kp[0] == SHOAL_VIEW_HDR) continue;
+        if (s->counts && k.mv_size >= 1 && (kp[0] == 0x01 || kp[0] == 0x02)) {
+            cmp_counts(&c, &k, &val);
+            continue;
+        }
+        if (s->acounts && k.mv_size >= 1 && kp[0] == 0x03) {
+            cmp_acounts(&c, &k, &val);
+            continue;
+        }
         if (chunk_key(&k, &ch)) {
             say(&c, "view \"%s\" has an entry that is not a retention chunk%.0u", 0);
             continue;
@@ -561,6 +1305,40 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         trim(s->pool + s->st[m].off, s->st[m].lo, s->st[m].n, &lo, &n2, &w);
         if (s->first[m] != INT64_MAX || n1 || n2) say(&c, "view \"%s\": member id %u has no stored state, a rebuild has some", m);
     }
+    if (s->counts && c.marked) {
+        for (size_t i = 0; i < s->n_rows; i++) {
+            ebuf b = {NULL, 0, 0};
+            if (encode_row(&s->rows[i], &b)) {
+                shoal_free(c.seen);
+                shoal_free(c.rseen);
+                shoal_free(c.bseen);
+                return nomem(err);
+            }
+            if (b.n && !c.rseen[i]) say(&c, "view \"%s\": the counts of cohort %d are missing, a rebuild has some", (uint32_t)s->rows[i].A);
+            shoal_free(b.p);
+        }
+        int32_t *blk = shoal_malloc(BLOCK * sizeof *blk);
+        if (!blk) {
+            shoal_free(c.seen);
+            shoal_free(c.rseen);
+            shoal_free(c.bseen);
+            return nomem(err);
+        }
+        for (uint32_t ch = 0; !s->each && ch < (s->n_members + BLOCK - 1) / BLOCK; ch++)
+            if (block_of(s, ch, blk) && !c.bseen[ch])
+                say(&c, "view \"%s\": the cohorts of member ids from %u are missing, a rebuild has some", ch * BLOCK);
+        shoal_free(blk);
+    }
+    if (s->acounts && c.marked)
+        for (int w = 0; w < N_AC; w++)
+            for (size_t i = 0; i < s->n_ab[w]; i++) {
+                int any = 0;
+                for (int j = 0; j < 64; j++) any |= s->ab[w][i].v[j] != 0;
+                if (any && !s->ab[w][i].dirty)
+                    say(&c, "view \"%s\": the day counts from block %d are missing, a rebuild has some", (uint32_t)s->ab[w][i].b);
+            }
+    shoal_free(c.rseen);
+    shoal_free(c.bseen);
     if (c.n_problems > MAX_PROBLEMS) {
         char msg[256];
         snprintf(msg, sizeof msg, "view \"%s\": %d more differences", c.name, c.n_problems - MAX_PROBLEMS);
@@ -599,4 +1377,160 @@ int shoal_view_retention_each(shoal_reader *r, const char *name, int (*fn)(void 
     if (rc) return rc;
     if (mrc != MDB_NOTFOUND) return shoal_store_err(err, mrc, "cannot read a view's table");
     return SHOAL_OK;
+}
+
+int shoal_view_retention_cohorts(shoal_reader *r, const char *name, int64_t lo, int64_t hi,
+                                 int (*fn)(void *ctx, const shoal_retcohort *c), void *ctx, shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    unsigned char mk = 0x01;
+    MDB_val k = {1, &mk}, val;
+    if ((rc = mdb_get(r->txn, dbi, &k, &val))) {
+        if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+        return shoal_store_err(err, rc, "cannot read a view's table");
+    }
+    if (lo < INT32_MIN) lo = INT32_MIN;
+    if (hi > INT32_MAX) hi = INT32_MAX;
+    if (lo > hi) return SHOAL_OK;
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
+    unsigned char kb[5];
+    row_key((int32_t)lo, kb);
+    k = (MDB_val){5, kb};
+    int64_t *buf = NULL;
+    size_t cap = 0;
+    int mrc;
+    rc = 0;
+    for (mrc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); mrc == 0; mrc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        if (k.mv_size != 5 || kp[0] != 0x01) break;
+        int32_t A = (int32_t)(((uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4]) ^ 0x80000000u);
+        if (A > hi) break;
+        const unsigned char *p = val.mv_data, *end = p + val.mv_size;
+        shoal_retcohort c = {A, 0, 0, 0, NULL, NULL};
+        uint64_t v, n[2];
+        size_t used = 0, kk;
+        if (!(kk = shoal_varint_get(p, end, &v))) goto corrupt;
+        p += kk;
+        c.size = shoal_unzigzag(v);
+        for (int j = 0; j < 2; j++) {
+            if (!(kk = shoal_varint_get(p, end, &n[j])) || n[j] > (uint64_t)(end - p)) goto corrupt;
+            p += kk;
+            if (used + n[j] > cap) {
+                size_t nc = cap ? cap : 256;
+                while (nc < used + n[j]) nc *= 2;
+                int64_t *b = shoal_realloc(buf, nc * sizeof *b);
+                if (!b) {
+                    rc = SHOAL_ENOMEM;
+                    goto out;
+                }
+                buf = b;
+                cap = nc;
+            }
+            for (uint64_t i = 0; i < n[j]; i++) {
+                if (!(kk = shoal_varint_get_fast(p, end, &v))) goto corrupt;
+                p += kk;
+                buf[used + i] = shoal_unzigzag(v);
+            }
+            used += n[j];
+        }
+        if (p != end) goto corrupt;
+        c.n_bnd = (uint32_t)n[0];
+        c.n_unb = (uint32_t)n[1];
+        c.bnd = buf;
+        c.unb = buf + n[0];
+        if ((rc = fn(ctx, &c))) goto out;
+    }
+    if (mrc && mrc != MDB_NOTFOUND) rc = shoal_store_err(err, mrc, "cannot read a view's table");
+    goto out;
+corrupt:
+    rc = SHOAL_ECORRUPT;
+out:
+    mdb_cursor_close(cur);
+    shoal_free(buf);
+    if (rc == SHOAL_ECORRUPT) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a cohort of view \"%s\" does not decode", name);
+    if (rc == SHOAL_ENOMEM) return nomem(err);
+    return rc;
+}
+
+int shoal_view_retention_cohort_of(shoal_reader *r, const char *name, const uint32_t *members, size_t n, int32_t *out,
+                                   shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    size_t i = 0;
+    while (i < n) {
+        uint32_t c = members[i] / BLOCK;
+        unsigned char kb[5] = {0x02, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8),
+                               (unsigned char)c};
+        MDB_val k = {5, kb}, val;
+        rc = mdb_get(r->txn, dbi, &k, &val);
+        if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+        if (!rc && val.mv_size != BLOCK * sizeof(int32_t))
+            return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a cohort block of view \"%s\" does not decode", name);
+        for (; i < n && members[i] / BLOCK == c; i++) {
+            int32_t v = COH_NONE;
+            if (!rc) memcpy(&v, (const unsigned char *)val.mv_data + (size_t)(members[i] % BLOCK) * sizeof v, sizeof v);
+            out[i] = v;
+        }
+    }
+    return SHOAL_OK;
+}
+
+int shoal_view_activity_counts(shoal_reader *r, const char *name, int what, int64_t lo, int64_t n, int prefix, int64_t *out,
+                               shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    if (what < 0 || what >= N_AC) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "internal: no such activity count");
+    unsigned char mk = 0x03;
+    MDB_val k = {1, &mk}, val;
+    if ((rc = mdb_get(r->txn, dbi, &k, &val))) {
+        if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+        return shoal_store_err(err, rc, "cannot read a view's table");
+    }
+    for (int64_t i = 0; i < n; i++) out[i] = 0;
+    if (n <= 0) return SHOAL_OK;
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
+    unsigned char kb[6];
+    /* with prefix, every block from the first: the values before lo add to all */
+    int64_t from = prefix ? INT32_MIN : floor_div(lo, 64);
+    ac_key(what, from < INT32_MIN ? INT32_MIN : from > INT32_MAX ? INT32_MAX : (int32_t)from, kb);
+    k = (MDB_val){6, kb};
+    int64_t carry = 0, hi = lo + n;
+    int mrc;
+    rc = 0;
+    for (mrc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); mrc == 0; mrc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        if (k.mv_size != 6 || kp[0] != 0x03 || kp[1] != what) break;
+        int32_t b = (int32_t)(((uint32_t)kp[2] << 24 | (uint32_t)kp[3] << 16 | (uint32_t)kp[4] << 8 | kp[5]) ^ 0x80000000u);
+        int64_t base = (int64_t)b * 64;
+        if (base >= hi) break;
+        const unsigned char *p = val.mv_data, *end = p + val.mv_size;
+        for (int j = 0; p < end; j++) {
+            uint64_t v;
+            size_t kk = shoal_varint_get(p, end, &v);
+            if (!kk || j >= 64) {
+                rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "the counts of view \"%s\" do not decode", name);
+                goto out;
+            }
+            p += kk;
+            int64_t P = base + j, x = shoal_unzigzag(v);
+            if (P < lo) carry += x;
+            else if (P < hi) out[P - lo] += x;
+        }
+    }
+    if (mrc && mrc != MDB_NOTFOUND) rc = shoal_store_err(err, mrc, "cannot read a view's table");
+    if (!rc && prefix) {
+        int64_t run = carry;
+        for (int64_t i = 0; i < n; i++) out[i] = run += out[i];
+    }
+out:
+    mdb_cursor_close(cur);
+    return rc;
 }

@@ -13,11 +13,21 @@
  * directory), the batch in progress is not committed: some of its rejects may be
  * missing from the file, so its good lines cannot be acknowledged either. The error
  * names the reject file and the system's reason, and acked_line still says what is in.
+ *
+ * A batch's rejects are kept with it (in its pending buffer, bounded with its arena)
+ * and written to the reject file by whoever commits it, just before the append. So
+ * with the pipeline (shoal_batch_run: a reading thread fills batches and queues them,
+ * the calling thread commits them in order) the reject file, the callbacks and the
+ * database get exactly what one thread doing both gives: batches end at the same
+ * records, and every write of the database, the reject file and the caller's counts
+ * happens on the committing thread.
  */
 #include "batch.h"
 #include "shoal_int.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -29,24 +39,80 @@
 /* Input names remembered for conflict reports: a dump import reads seven files. */
 #define MAX_NAMES 16
 
+/* Batches in flight with the pipeline: one filling, one queued, one committing. */
+#define N_PEND 3
+
+/* One batch: its events (strings in its arena), their input lines and names, its
+ * rejects in the order they came, and its keys once made. */
+typedef struct pend {
+    shoal_arena *a;
+    shoal_event *evs;
+    size_t n;
+    uint64_t *lines;      /* per event: its input line, for conflict reports */
+    unsigned char *srcs;  /* per event: which of names it came from */
+    uint64_t last_line;   /* line of the last record added or rejected */
+    char *rej;            /* rejects: (u32 name len, name, u64 line, u32 reason len, reason, u32 raw len, raw)… */
+    size_t rej_len, rej_cap;
+    uint64_t n_records, n_rejected;   /* the reader's counts when this batch was closed */
+    shoal_logkeys keys;
+} pend;
+
 struct shoal_batch {
     shoal_db *db;
     const shoal_ingest_opts *opts;
-    shoal_ingest_stats *st;
+    shoal_ingest_stats *st;    /* the caller's: written by the committing thread only */
+    shoal_ingest_stats rst;    /* the reader's counts (n_records, n_rejected) with the pipeline */
     char rejects_path[4096];
     char fallback_path[4096];   /* tried when rejects_path's directory is not writable */
     FILE *rejects;
     bool rejects_dirty;   /* rejects written since the last flush */
     bool rejects_failed;  /* the reject file failed: nothing more may be committed */
-    shoal_arena *a;
-    shoal_event *evs;
-    size_t n, cap;
-    uint64_t last_line;   /* line of the last record added or rejected */
-    uint64_t *lines;      /* per pending event: its input line, for conflict reports */
-    unsigned char *srcs;  /* per pending event: which of names it came from */
+    size_t cap;
+    pend pends[N_PEND];
+    pend *fill;           /* the batch being filled */
+    pend *committing;     /* the batch whose append is running (conflict reports) */
     char names[MAX_NAMES][1024];   /* input names given to shoal_batch_set_name */
     unsigned n_names, cur_name;
+    /* The pipeline (shoal_batch_run with threads): full batches queue from the reader
+     * to the committer, empty ones go back. */
+    bool piped;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pend *queue[N_PEND], *spare[N_PEND];
+    size_t q_head, q_n, n_spare;
+    bool reader_done;
+    atomic_int failed;    /* the committer failed: the reader stops */
+    int crc;              /* the committer's error */
+    shoal_err cerr;
 };
+
+static int pend_init(pend *p, size_t cap)
+{
+    memset(p, 0, sizeof *p);
+    if (!(p->a = shoal_arena_new()) || !(p->evs = shoal_malloc(cap * sizeof *p->evs)) ||
+        !(p->lines = shoal_malloc(cap * sizeof *p->lines)) || !(p->srcs = shoal_malloc(cap)))
+        return SHOAL_ENOMEM;
+    return SHOAL_OK;
+}
+
+static void pend_free(pend *p)
+{
+    shoal_free(p->evs);
+    shoal_free(p->lines);
+    shoal_free(p->srcs);
+    shoal_free(p->rej);
+    shoal_arena_free(p->a);
+    shoal_logkeys_free(&p->keys);
+}
+
+/* Empties p for the batch after prev (whose last line it starts from). */
+static void pend_reset(pend *p, const pend *prev)
+{
+    p->n = 0;
+    p->rej_len = 0;
+    p->last_line = prev->last_line;
+    shoal_arena_reset(p->a);
+}
 
 int shoal_batch_new(shoal_db *db, const shoal_ingest_opts *opts, const char *rejects_path, shoal_ingest_stats *st,
                     shoal_batch **out, shoal_err *err)
@@ -60,8 +126,8 @@ int shoal_batch_new(shoal_db *db, const shoal_ingest_opts *opts, const char *rej
     b->st = st;
     b->cap = opts->batch ? opts->batch : DEFAULT_BATCH;
     snprintf(b->rejects_path, sizeof b->rejects_path, "%s", rejects_path);
-    if (!(b->a = shoal_arena_new()) || !(b->evs = shoal_malloc(b->cap * sizeof *b->evs)) ||
-        !(b->lines = shoal_malloc(b->cap * sizeof *b->lines)) || !(b->srcs = shoal_malloc(b->cap))) {
+    b->fill = &b->pends[0];
+    if (pend_init(b->fill, b->cap)) {
         shoal_batch_free(b);
         return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     }
@@ -73,10 +139,7 @@ void shoal_batch_free(shoal_batch *b)
 {
     if (!b) return;
     if (b->rejects) fclose(b->rejects);
-    shoal_free(b->evs);
-    shoal_free(b->lines);
-    shoal_free(b->srcs);
-    shoal_arena_free(b->a);
+    for (int i = 0; i < N_PEND; i++) pend_free(&b->pends[i]);
     shoal_free(b);
 }
 
@@ -99,7 +162,7 @@ void shoal_batch_set_name(shoal_batch *b, const char *name)
     b->cur_name = i;
 }
 
-shoal_arena *shoal_batch_arena(shoal_batch *b) { return b->a; }
+shoal_arena *shoal_batch_arena(shoal_batch *b) { return b->fill->a; }
 
 /* The reject file failed with errno e: remember it (the batch in progress must not
  * be committed) and say which file and why. */
@@ -128,7 +191,7 @@ static int rejects_sync(shoal_batch *b, shoal_err *err)
     return SHOAL_OK;
 }
 
-shoal_event *shoal_batch_slot(shoal_batch *b) { return &b->evs[b->n]; }
+shoal_event *shoal_batch_slot(shoal_batch *b) { return &b->fill->evs[b->fill->n]; }
 
 /* Opens the reject file at the first reject, or its fallback (see
  * shoal_batch_set_fallback). */
@@ -217,40 +280,85 @@ static void put_event(FILE *f, const shoal_event *ev)
 static int on_conflict(void *ctx, size_t idx, uint64_t seq, shoal_err *err)
 {
     shoal_batch *b = ctx;
-    const shoal_event *ev = &b->evs[idx];
+    const pend *p = b->committing;
+    const shoal_event *ev = &p->evs[idx];
     if (b->rejects_failed) return rejects_error(b, EIO, err);
     char reason[400], qb[200];
     snprintf(reason, sizeof reason, "conflicting duplicate: id \"%s\" is in the log (seq %llu) with different content",
              shoal_err_quote(qb, sizeof qb, ev->id.ptr, ev->id.len), (unsigned long long)seq);
     int rc = rejects_open(b, err);
     if (rc) return rc;
-    const char *name = b->names[b->srcs[idx]];
+    const char *name = b->names[p->srcs[idx]];
     errno = 0;
-    fprintf(b->rejects, "%s:%llu: %s\n", name, (unsigned long long)b->lines[idx], reason);
+    fprintf(b->rejects, "%s:%llu: %s\n", name, (unsigned long long)p->lines[idx], reason);
     put_event(b->rejects, ev);
     fputc('\n', b->rejects);
     b->rejects_dirty = true;
     if (ferror(b->rejects)) return rejects_error(b, errno, err);
     b->st->n_conflict++;
-    if (b->opts->on_reject) b->opts->on_reject(b->opts->ctx, name, b->lines[idx], reason);
+    if (b->opts->on_reject) b->opts->on_reject(b->opts->ctx, name, p->lines[idx], reason);
     return SHOAL_OK;
 }
 
 static int on_conflicts_done(void *ctx, shoal_err *err) { return rejects_sync(ctx, err); }
 
-int shoal_batch_commit(shoal_batch *b, shoal_err *err)
+/* Writes p's rejects to the reject file, in the order they came, telling on_reject. */
+static int write_rejects(shoal_batch *b, pend *p, shoal_err *err)
 {
+    size_t off = 0;
+    while (off < p->rej_len) {
+        uint32_t nl, rl, wl;
+        uint64_t line;
+        const char *name, *reason, *raw;
+        memcpy(&nl, p->rej + off, 4), name = p->rej + off + 4, off += 4 + nl;
+        memcpy(&line, p->rej + off, 8), off += 8;
+        memcpy(&rl, p->rej + off, 4), reason = p->rej + off + 4, off += 4 + rl;
+        memcpy(&wl, p->rej + off, 4), raw = p->rej + off + 4, off += 4 + wl;
+        if (b->rejects_failed) return rejects_error(b, EIO, err);
+        int rc = rejects_open(b, err);
+        if (rc) return rc;
+        errno = 0;
+        fprintf(b->rejects, "%.*s:%llu: %.*s\n", (int)nl, name, (unsigned long long)line, (int)rl, reason);
+        fwrite(raw, 1, wl, b->rejects);
+        fputc('\n', b->rejects);
+        b->rejects_dirty = true;
+        if (ferror(b->rejects)) return rejects_error(b, errno, err);
+        if (b->opts->on_reject) {
+            char nm[1024], why[512];
+            snprintf(nm, sizeof nm, "%.*s", (int)nl, name);
+            snprintf(why, sizeof why, "%.*s", (int)rl, reason);
+            b->opts->on_reject(b->opts->ctx, nm, line, why);
+        }
+    }
+    return SHOAL_OK;
+}
+
+/* Commits batch p: its rejects on disk, then its events in one append. On the
+ * committing thread. */
+static int commit_pend(shoal_batch *b, pend *p, shoal_err *err)
+{
+    if (b->piped) {
+        b->st->n_records = p->n_records;
+        b->st->n_rejected = p->n_rejected;
+    }
     /* The rejects of the lines this commit acknowledges go to disk first. */
-    int rc = rejects_sync(b, err);
+    int rc = write_rejects(b, p, err);
+    if (!rc) rc = rejects_sync(b, err);
     if (rc) return rc;
-    if (b->n == 0) {
-        b->st->acked_line = b->last_line;
+    p->rej_len = 0;
+    if (p->n == 0) {
+        b->st->acked_line = p->last_line;
         return SHOAL_OK;
     }
     shoal_append_stats as;
     uint64_t n_conflict = b->st->n_conflict;
     shoal_conflicts cf = {on_conflict, on_conflicts_done, b};
-    rc = shoal_log_append(b->db, b->evs, b->n, true, &cf, &as, err);
+    b->committing = p;
+    /* The keys are made by the reader with the pipeline, here without. */
+    if (!b->piped && shoal_logkeys_make(b->db, p->evs, p->n, &p->keys))
+        return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    rc = shoal_log_append_keyed(b->db, p->evs, p->n, &p->keys, &cf, &as, err);
+    b->committing = NULL;
     if (rc) {
         b->st->n_conflict = n_conflict;
         return rc;
@@ -258,49 +366,218 @@ int shoal_batch_commit(shoal_batch *b, shoal_err *err)
     b->st->n_added += as.n_added;
     b->st->n_dup += as.n_dup;
     b->st->last_seq = as.last_seq ? as.last_seq : b->st->last_seq;
-    b->st->acked_line = b->last_line;
+    b->st->acked_line = p->last_line;
     b->st->n_batches++;
-    b->n = 0;
-    shoal_arena_reset(b->a);
+    p->n = 0;
+    shoal_arena_reset(p->a);
     if (b->opts->on_commit) b->opts->on_commit(b->opts->ctx, b->st);
     return SHOAL_OK;
 }
 
+/* The reader's side of the pipeline: queues the filled batch (its keys made here,
+ * off the committing thread) and takes an empty one, waiting while all are in use.
+ * Returns the committer's error once it has failed. */
+static int hand_over(shoal_batch *b, shoal_err *err)
+{
+    pend *p = b->fill;
+    if (p->n && shoal_logkeys_make(b->db, p->evs, p->n, &p->keys))
+        return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    p->n_records = b->rst.n_records;
+    p->n_rejected = b->rst.n_rejected;
+    pthread_mutex_lock(&b->mu);
+    b->queue[(b->q_head + b->q_n++) % N_PEND] = p;
+    pthread_cond_broadcast(&b->cv);
+    while (!b->n_spare && !b->crc) pthread_cond_wait(&b->cv, &b->mu);
+    int rc = b->crc;
+    if (!rc) {
+        b->fill = b->spare[--b->n_spare];
+        pend_reset(b->fill, p);
+    } else if (err) {
+        *err = b->cerr;
+    }
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+/* The committer's error, for the reader to stop with. */
+static int committer_failed(shoal_batch *b, shoal_err *err)
+{
+    pthread_mutex_lock(&b->mu);
+    int rc = b->crc;
+    if (err) *err = b->cerr;
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+int shoal_batch_commit(shoal_batch *b, shoal_err *err)
+{
+    if (b->piped && atomic_load_explicit(&b->failed, memory_order_relaxed)) return committer_failed(b, err);
+    if (b->piped) return hand_over(b, err);
+    return commit_pend(b, b->fill, err);
+}
+
+/* The batch is full when it holds cap events or its arena and rejects reach the
+ * byte limit. */
+static int maybe_close(shoal_batch *b, shoal_err *err)
+{
+    pend *p = b->fill;
+    if (p->n == b->cap || shoal_arena_used(p->a) + p->rej_len >= MAX_BATCH_BYTES) return shoal_batch_commit(b, err);
+    return 0;
+}
+
 int shoal_batch_add(shoal_batch *b, uint64_t line, shoal_err *why, shoal_err *err)
 {
-    b->last_line = line;
+    pend *p = b->fill;
+    p->last_line = line;
     shoal_err_clear(why);
-    if (shoal_event_check(&b->evs[b->n], why)) return 1;
-    b->lines[b->n] = line;
-    b->srcs[b->n] = (unsigned char)b->cur_name;
-    if (++b->n == b->cap || shoal_arena_used(b->a) >= MAX_BATCH_BYTES) return shoal_batch_commit(b, err);
-    return 0;
+    if (b->piped && atomic_load_explicit(&b->failed, memory_order_relaxed)) return committer_failed(b, err);
+    if (shoal_event_check(&p->evs[p->n], why)) return 1;
+    p->lines[p->n] = line;
+    p->srcs[p->n] = (unsigned char)b->cur_name;
+    p->n++;
+    return maybe_close(b, err);
+}
+
+static int rej_put(pend *p, const void *x, size_t n)
+{
+    if (n == 0) return SHOAL_OK;
+    if (p->rej_len + n > p->rej_cap) {
+        size_t cap = p->rej_cap ? p->rej_cap : 4096;
+        while (cap < p->rej_len + n) cap *= 2;
+        char *r = shoal_realloc(p->rej, cap);
+        if (!r) return SHOAL_ENOMEM;
+        p->rej = r;
+        p->rej_cap = cap;
+    }
+    memcpy(p->rej + p->rej_len, x, n);
+    p->rej_len += n;
+    return SHOAL_OK;
 }
 
 int shoal_batch_reject(shoal_batch *b, const char *name, uint64_t line, const char *reason, shoal_str raw,
                        shoal_err *err)
 {
-    b->last_line = line;
-    b->st->n_rejected++;
-    if (b->rejects_failed) return rejects_error(b, EIO, err);
-    int rc = rejects_open(b, err);
-    if (rc) return rc;
+    pend *p = b->fill;
+    p->last_line = line;
+    if (b->piped) b->rst.n_rejected++;
+    else b->st->n_rejected++;
+    uint32_t nl = (uint32_t)strlen(name), rl = (uint32_t)strlen(reason), wl = raw.ptr ? raw.len : 0;
+    if (rej_put(p, &nl, 4) || rej_put(p, name, nl) || rej_put(p, &line, 8) || rej_put(p, &rl, 4) ||
+        rej_put(p, reason, rl) || rej_put(p, &wl, 4) || rej_put(p, raw.ptr, wl))
+        return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    return maybe_close(b, err);
+}
+
+shoal_ingest_stats *shoal_batch_counts(shoal_batch *b) { return b->piped ? &b->rst : b->st; }
+
+/* Closes the reject file, reporting a failed close. */
+static int close_rejects(shoal_batch *b, shoal_err *err)
+{
+    FILE *f = b->rejects;
+    b->rejects = NULL;
     errno = 0;
-    fprintf(b->rejects, "%s:%llu: %s\n", name, (unsigned long long)line, reason);
-    fwrite(raw.ptr ? raw.ptr : "", 1, raw.len, b->rejects);
-    fputc('\n', b->rejects);
-    b->rejects_dirty = true;
-    if (ferror(b->rejects)) return rejects_error(b, errno, err);
-    if (b->opts->on_reject) b->opts->on_reject(b->opts->ctx, name, line, reason);
+    if (f && fclose(f) != 0) return rejects_error(b, errno, err);
     return SHOAL_OK;
 }
 
 int shoal_batch_finish(shoal_batch *b, shoal_err *err)
 {
     int rc = shoal_batch_commit(b, err);
-    FILE *f = b->rejects;
-    b->rejects = NULL;
-    errno = 0;
-    if (f && fclose(f) != 0 && rc == SHOAL_OK) rc = rejects_error(b, errno, err);
+    int crc = close_rejects(b, rc ? NULL : err);
+    return rc ? rc : crc;
+}
+
+typedef struct reader_run {
+    shoal_batch *b;
+    int (*read)(void *ctx, shoal_batch *b, shoal_err *err);
+    void *ctx;
+    int rc;
+    shoal_err err;
+} reader_run;
+
+static void *reader_main(void *arg)
+{
+    reader_run *r = arg;
+    shoal_err_clear(&r->err);
+    r->rc = r->read(r->ctx, r->b, &r->err);
+    pthread_mutex_lock(&r->b->mu);
+    r->b->reader_done = true;
+    pthread_cond_broadcast(&r->b->cv);
+    pthread_mutex_unlock(&r->b->mu);
+    return NULL;
+}
+
+int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal_err *err), void *ctx, int threads,
+                    shoal_err *err)
+{
+    if (threads < 2) {
+        int rc = read(ctx, b, err);
+        if (rc == SHOAL_OK) rc = close_rejects(b, err);
+        return rc;
+    }
+    for (int i = 1; i < N_PEND; i++)
+        if (pend_init(&b->pends[i], b->cap)) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    reader_run r = {b, read, ctx, 0, {0}};
+    pthread_t th;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    b->piped = true;
+    b->q_head = b->q_n = 0;
+    b->n_spare = 0;
+    for (int i = 1; i < N_PEND; i++) b->spare[b->n_spare++] = &b->pends[i];
+    b->reader_done = false;
+    b->crc = 0;
+    atomic_store(&b->failed, 0);
+    shoal_err_clear(&b->cerr);
+    b->rst = *b->st;
+    if (pthread_create(&th, NULL, reader_main, &r)) {
+        b->piped = false;
+        pthread_cond_destroy(&b->cv);
+        pthread_mutex_destroy(&b->mu);
+        int rc = read(ctx, b, err);
+        if (rc == SHOAL_OK) rc = close_rejects(b, err);
+        return rc;
+    }
+    /* The committer: batches in the order they were filled. After a failure the
+     * rest are dropped, not committed, and the reader is told to stop. */
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (!b->q_n && !b->reader_done) pthread_cond_wait(&b->cv, &b->mu);
+        if (!b->q_n) break;
+        pend *p = b->queue[b->q_head];
+        b->q_head = (b->q_head + 1) % N_PEND;
+        b->q_n--;
+        bool failed = b->crc != 0;
+        pthread_mutex_unlock(&b->mu);
+        shoal_err e;
+        shoal_err_clear(&e);
+        int rc = failed ? 0 : commit_pend(b, p, &e);
+        pthread_mutex_lock(&b->mu);
+        if (rc) {
+            b->crc = rc;
+            b->cerr = e;
+            atomic_store(&b->failed, 1);
+        }
+        b->spare[b->n_spare++] = p;
+        pthread_cond_broadcast(&b->cv);
+    }
+    pthread_mutex_unlock(&b->mu);
+    pthread_join(th, NULL);
+    b->piped = false;
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+    /* Counts as the reader left them (rejects of a batch not committed included, as
+     * without the pipeline). */
+    b->st->n_records = b->rst.n_records;
+    b->st->n_rejected = b->rst.n_rejected;
+    int rc = r.rc;
+    /* The reader's own failure (a read error) is what happened first, unless it only
+     * passed the committer's on; a commit error wins over an interruption. */
+    if ((rc == SHOAL_OK || rc == SHOAL_ECANCEL || b->crc == rc) && b->crc) {
+        if (err) *err = b->cerr;
+        return b->crc;
+    }
+    if (rc && err) *err = r.err;
+    if (rc == SHOAL_OK) rc = close_rejects(b, err);
     return rc;
 }

@@ -3,10 +3,10 @@
  *
  * A reader fills the event slot the batcher hands out, with strings in the batcher's
  * arena, and adds it: the event is checked with shoal_event_check, kept, and the
- * batch appended in one write transaction when it is full. Bad records go to the
- * reject file ("name:line: reason", then the record) as they come. The arena is reset
- * only after its batch commits: until then the events are what shoal_append replays
- * when it has to grow the map. Internal to ingest/: cli/ uses shoal.h only.
+ * batch appended in one write transaction when it is full. Bad records are kept with
+ * their batch and go to the reject file ("name:line: reason", then the record) just
+ * before it is appended. The arena is reset only after its batch commits: until then
+ * the events are what shoal_append replays when it has to grow the map. Internal to ingest/: cli/ uses shoal.h only.
  */
 #ifndef SHOAL_BATCH_H
 #define SHOAL_BATCH_H
@@ -73,6 +73,24 @@ int shoal_batch_commit(shoal_batch *b, shoal_err *err);
 /* Commits what is pending and closes the reject file, reporting a failed close.
  * Returns: as shoal_batch_commit, or SHOAL_EIO. */
 int shoal_batch_finish(shoal_batch *b, shoal_err *err);
+
+/* The counts the reading side keeps up to date (n_records, which the reader counts
+ * itself, and n_rejected): the caller's stats without the pipeline, the reader's own
+ * with it (copied to the caller's as batches commit, and at the end). */
+shoal_ingest_stats *shoal_batch_counts(shoal_batch *b);
+
+/* Runs read(ctx, b, err), which adds and rejects records and ends with
+ * shoal_batch_commit (the last batch), and commits every batch. With threads >= 2,
+ * read runs on a thread of its own, filling batches (and making their keys) while
+ * this thread commits the ones before, in order: the database, the reject file and
+ * the callbacks get what threads = 1 gives, and every commit, reject file write and
+ * callback happens on this thread. A commit error stops the reader (its add or
+ * commit returns that error) and the batches not yet committed are dropped. When
+ * read returns SHOAL_OK the reject file is closed as by shoal_batch_finish.
+ * Returns: read's error (a read error before a commit error; a commit error before
+ * SHOAL_ECANCEL), else as shoal_batch_finish. */
+int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal_err *err), void *ctx, int threads,
+                    shoal_err *err);
 
 /* 1 when path names one of the database's own files (data.mdb, lock.mdb), by any name
  * or link: a reject file there would overwrite the database. */

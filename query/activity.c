@@ -45,6 +45,9 @@ typedef struct act {
      * with edge, now's day is read from the log over [edge_lo, edge_hi), since the
      * view's holds the events after now */
     int view, edge;
+    /* From the view's day counts (view_retention.c, an activity's): no condition on
+     * members, activity(name), and no event after now in now's period */
+    int counts;
     char why[200];
     int64_t edge_lo, edge_hi;
     uint64_t view_bytes;
@@ -84,7 +87,9 @@ static int compile_def(exec *x, const shoal_stmt *st, act *a)
     q->from = "members";
     q->from_off = st->off;
     plan *ip;
+    x->lax_names++;   /* its definition may name types no event has yet (plan.h) */
     int rc = shoal_rowsrc_plan_inner(x, q, &ip);
+    x->lax_names--;
     if (rc) return rc;
     /* the column's aggregate: the plan may hold more, as the count(*) up to now that
      * tells who the members were when now hides later events (p->exist) */
@@ -231,6 +236,24 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
                                  a->name, p->n_members, a->n_days, MAX_BYTES >> 20);
     }
     if ((rc = choose(x, p, a))) return rc;
+    if (a->view && !a->none && !a->members.plan && !a->lifecycle) {
+        /* the counts hold every event: none may come after now in now's period */
+        int64_t last = shoal_per_of(a->unit, a->d0 + a->n_days - 1);
+        int64_t end = shoal_plan_day_start(x, shoal_per_first_day(a->unit, shoal_per_next(a->unit, last)));
+        int whole = 1;
+        if (x->now + 1 < end) {
+            int64_t rg[2] = {x->now + 1, end};
+            uint64_t next;
+            if ((rc = shoal_zone_skip(x->r, 1, rg, 1, &next, x->err))) return rc;
+            whole = next > shoal_reader_last_seq(x->r);
+        }
+        if (whole) {
+            /* a table made before the counts has none: the calendar answers */
+            rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_DAU, 0, 0, 0, NULL, x->err);
+            if (rc && rc != SHOAL_ENOTFOUND) return rc;
+            a->counts = rc == 0;
+        }
+    }
     static const int rt_day[] = {V_DATE, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
     static const int rt_month[] = {V_MONTH, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
     static const int lc_day[] = {V_DATE, V_INT, V_INT, V_INT, V_INT, V_INT, V_INT};
@@ -459,17 +482,17 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
     for (int64_t q = shoal_per_of(a->unit, a->d0); q <= shoal_per_of(a->unit, a->d0 + a->n_days - 1);
          q = shoal_per_next(a->unit, q))
         n_per++;
-    uint64_t *cal = shoal_malloc(sizeof *cal * nm * words);
+    uint64_t *cal = a->counts ? NULL : shoal_malloc(sizeof *cal * nm * words);
     int64_t *dau = shoal_malloc(sizeof *dau * (nd + 1)), *wau = shoal_malloc(sizeof *wau * (nd + 31)),
             *mau = shoal_malloc(sizeof *mau * (nd + 31)), *per = shoal_malloc(sizeof *per * (size_t)(n_per + 1));
     int64_t *per_of_day = shoal_malloc(sizeof *per_of_day * (nd + 1));
     uint8_t *only = NULL;
     int rc = 0;
-    if (!cal || !dau || !wau || !mau || !per || !per_of_day) {
+    if ((!cal && !a->counts) || !dau || !wau || !mau || !per || !per_of_day) {
         rc = nomem(x);
         goto fail;
     }
-    memset(cal, 0, sizeof *cal * nm * words);
+    if (cal) memset(cal, 0, sizeof *cal * nm * words);
     memset(dau, 0, sizeof *dau * (nd + 1));
     memset(wau, 0, sizeof *wau * (nd + 31));
     memset(mau, 0, sizeof *mau * (nd + 31));
@@ -481,6 +504,24 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
             if (qd != q) q = qd, i++;
             per_of_day[d] = i;
         }
+    }
+    if (a->counts) {
+        /* the view's counts: per day, the 7- and 30-day windows' from their differences,
+         * per week or month */
+        int64_t p0 = shoal_per_of(a->unit, a->d0);
+        int what = a->unit == SHOAL_PER_WEEK ? SHOAL_AC_WEEK : SHOAL_AC_MONTH;
+        if ((rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_DAU, a->d0, (int64_t)nd, 0, dau, x->err)) ||
+            (rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_WAU, a->d0, (int64_t)nd, 1, wau, x->err)) ||
+            (rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_MAU, a->d0, (int64_t)nd, 1, mau, x->err)))
+            goto fail;
+        if (a->unit == SHOAL_PER_DAY) {
+            for (int64_t i = 0; i < n_per; i++) per[i] = dau[i];
+        } else if ((rc = shoal_view_activity_counts(x->r, a->name, what,
+                                                    shoal_view_retention_period(a->unit, shoal_per_first_day(a->unit, p0)),
+                                                    n_per, 0, per, x->err))) {
+            goto fail;
+        }
+        goto rows;
     }
     if (a->view) {
         /* the calendar from the view, now's day from the log when it holds later events */
@@ -545,6 +586,7 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
     }
     for (size_t d = 1; d < nd; d++) wau[d] += wau[d - 1], mau[d] += mau[d - 1];
 
+rows:;
     int64_t i = 0, q = shoal_per_of(a->unit, a->d0);
     for (size_t d0 = 0; d0 < nd; i++, q = shoal_per_next(a->unit, q)) {
         size_t d1 = d0;
@@ -602,7 +644,11 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
                  units[a->unit]);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
     } else {
-        if (a->view)
+        if (a->counts)
+            snprintf(buf, sizeof buf, "%s %s PER %s: active on %s, %" PRId64 " local days of counts (members active per day, "
+                     "their 7- and 30-day windows, per week and month) read from view %s (%" PRIu64 " bytes), kept at ingest",
+                     src_words[a->lifecycle], a->name, units[a->unit], a->active->desc, a->n_days, a->name, a->view_bytes);
+        else if (a->view)
             snprintf(buf, sizeof buf, "%s %s PER %s: active on %s, a calendar of %" PRId64 " local days (a bit per "
                      "member and day, %.1f MiB) read from view %s (%" PRIu64 " bytes), kept at ingest",
                      src_words[a->lifecycle], a->name, units[a->unit], a->active->desc, a->n_days,
@@ -613,7 +659,7 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
                      src_words[a->lifecycle], a->name, units[a->unit], a->active->desc, a->n_days,
                      (double)(p->n_members + 1) * (double)((a->n_days + 63) / 64 * 8) / 1048576.0, p->max_seq, a->why);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
-        if (a->edge) {
+        if (a->edge && !a->counts) {
             char t0[40], t1[40];
             fmt_ts(x, a->edge_lo, t0, sizeof t0);
             fmt_ts(x, a->edge_hi - 1, t1, sizeof t1);
@@ -648,6 +694,8 @@ typedef struct lcstate {
     int64_t churn;         /* idle periods that make a member churned; 0: never */
     int done;
     uint8_t *state;        /* per member: LS_* */
+    int from_view;         /* the states came from the activity view */
+    char why[160];         /* … or why not */
 } lcstate;
 
 enum { LS_NONE = 0, LS_NEW, LS_RETURNING, LS_RESURRECTING, LS_DORMANT, LS_CHURNED };
@@ -705,7 +753,90 @@ int shoal_lifecycle_state_compile(exec *x, const shoal_node *call, const void **
 /* Periods between two periods' keys (a week's is its Monday's day number). */
 static int64_t per_diff(int unit, int64_t from, int64_t to) { return unit == SHOAL_PER_WEEK ? (to - from) / 7 : to - from; }
 
-/* The states of every member as of the running statement's now: one pass over the log. */
+/* A member's record of the activity view into first, last (periods) and prev: their
+ * active days up to dmax (the days after are after now). */
+typedef struct lc_view {
+    exec *x;
+    int unit;
+    uint32_t n_members;
+    int64_t dmax, pp_lo, pp_hi;   /* the last day the view answers; the period before now's, in days */
+    int64_t *first, *last;
+    uint8_t *prev;
+    uint64_t n;
+} lc_view;
+
+/* the bits of word base·64 … base·64 + 63 for days lo … hi */
+static uint64_t day_mask(int64_t base, int64_t lo, int64_t hi)
+{
+    if (hi < base || lo > base + 63 || lo > hi) return 0;
+    int a = lo > base ? (int)(lo - base) : 0, b = hi < base + 63 ? (int)(hi - base) : 63;
+    uint64_t up = b == 63 ? ~(uint64_t)0 : ((uint64_t)1 << (b + 1)) - 1;
+    return up & ~(((uint64_t)1 << a) - 1);
+}
+
+static int lc_member(void *ctx, const shoal_retmember *r)
+{
+    lc_view *c = ctx;
+    exec *x = c->x;
+    if ((++c->n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel)
+        return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+    uint32_t m = r->member;
+    if (m == 0 || m > c->n_members) return 0;
+    int64_t fd = INT64_MAX, ld = INT64_MIN;
+    for (uint32_t i = 0; i < r->act_n; i++) {
+        int64_t base = ((int64_t)r->act_lo + i) * 64;
+        if (base > c->dmax) break;
+        uint64_t v = r->act[i] & day_mask(base, INT64_MIN / 2, c->dmax);
+        if (!v) continue;
+        if (fd == INT64_MAX) fd = base + __builtin_ctzll(v);
+        ld = base + 63 - __builtin_clzll(v);
+        if (v & day_mask(base, c->pp_lo, c->pp_hi)) c->prev[m] = 1;
+    }
+    if (fd == INT64_MAX) return 0;
+    int64_t qf = shoal_per_of(c->unit, fd), ql = shoal_per_of(c->unit, ld);
+    if (qf < c->first[m]) c->first[m] = qf;
+    if (ql > c->last[m]) c->last[m] = ql;
+    return 0;
+}
+
+/* Whether the activity view answers lifecycle_state as of cut: 1 (with *edge set when
+ * cut's day holds later events in the log, so that day is read from the log up to cut),
+ * 0 (why says why not), or an error. */
+static int lc_choose(exec *x, const plan *p, lcstate *s, int64_t cut, int *edge)
+{
+    uint64_t bytes;
+    *edge = 0;
+    int rc = shoal_rowsrc_view_usable(x, p, s->a.name, SHOAL_VIEW_ACTIVITY, "days", &bytes, s->why, sizeof s->why);
+    if (rc <= 0) return rc;
+    int64_t dcut = shoal_plan_local_day(x, cut), hi = shoal_plan_day_start(x, dcut + 1);
+    if (cut != INT64_MAX && cut + 1 < hi) {
+        int64_t rg[2] = {cut + 1, hi};
+        uint64_t next;
+        if ((rc = shoal_zone_skip(x->r, 1, rg, 1, &next, x->err))) return rc;
+        *edge = next <= shoal_reader_last_seq(x->r);
+    }
+    return 1;
+}
+
+int shoal_lifecycle_state_explain(exec *x, const plan *p, const void *ctx, char *line, size_t n)
+{
+    lcstate *s = (lcstate *)ctx;
+    int64_t cut = p->cut_ts < p->now ? p->cut_ts : p->now;
+    int edge, rc = lc_choose(x, p, s, cut, &edge);
+    if (rc < 0) return rc;
+    static const char *const units[] = {"", "DAY", "WEEK", "MONTH"};
+    const char *u = s->a.unit >= 1 && s->a.unit <= 3 ? units[s->a.unit] : "?";
+    if (rc)
+        snprintf(line, n, "lifecycle_state(%s, %s): activity view %s, each member's active days%s", s->a.name, u, s->a.name,
+                 edge ? "; now's day from the log up to now (the log holds later events in it)" : "");
+    else
+        snprintf(line, n, "lifecycle_state(%s, %s): one pass over the log: %s", s->a.name, u, s->why);
+    return 0;
+}
+
+/* The states of every member as of the running statement's now: from the activity view
+ * when it answers (lc_choose; now's day from the log when the log holds later events
+ * in it), else one pass over the log. */
 static int lifecycle_states(exec *x, lcstate *s)
 {
     const plan *p = x->p;
@@ -730,13 +861,30 @@ static int lifecycle_states(exec *x, lcstate *s)
     /* the filter's temporaries in an arena of its own: the row that asked is being
      * evaluated in x->scratch */
     x->scratch = tmp;
+    int edge = 0;
+    int64_t zr[2] = {INT64_MIN, INT64_MAX};
+    uint64_t zone_end = 0;
+    if ((rc = lc_choose(x, p, s, cut, &edge)) < 0) goto fail;
+    s->from_view = rc;
+    if (s->from_view) {
+        int64_t dcut = shoal_plan_local_day(x, cut);
+        lc_view c = {x, unit, p->n_members, edge ? dcut - 1 : dcut, shoal_per_first_day(unit, pprev),
+                     shoal_per_first_day(unit, pnow) - 1, first, last, prev, 0};
+        if ((rc = shoal_view_retention_each(x->r, s->a.name, lc_member, &c, x->err))) goto fail;
+        if (!edge) goto states;
+        zr[0] = shoal_plan_day_start(x, dcut);   /* now's day, up to now, from the log */
+        zr[1] = cut + 1;
+    }
     if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) goto fail;
     MDB_cursor *mc = shoal_logcur_mdb(cur);
     MDB_cursor_op op = MDB_FIRST;
     shoal_rec rec;
     uint64_t n = 0;
+    int n_zr = zr[0] != INT64_MIN;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if (n_zr && (rc = scan_zone(x->r, mc, &rec, zr, 1, &zone_end, &x->n_skipped, x->err)) != 1) break;
         if (rec.seq > p->max_seq) break;
+        if (rec.ts < zr[0] || rec.ts >= zr[1]) continue;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             break;
@@ -752,6 +900,7 @@ static int lifecycle_states(exec *x, lcstate *s)
     }
     x->n_scanned += n;
     if (rc < 0) goto fail;
+states:
     rc = 0;
     for (size_t m = 1; m < nm; m++) {
         if (first[m] == INT64_MAX) continue;

@@ -53,6 +53,7 @@ enum {
 #define SHOAL_AST_F_DISTINCT 0x4  /* count(DISTINCT x) */
 #define SHOAL_AST_F_DESC 0x8      /* ORDER BY … DESC */
 #define SHOAL_AST_F_TIES 0x10     /* LIMIT n WITH TIES (on the limit's INT node) */
+#define SHOAL_AST_F_RANGE 0x20    /* RANGE … (on a frame's first bound) */
 
 typedef struct shoal_node shoal_node;
 typedef struct shoal_nlist shoal_nlist;
@@ -180,6 +181,8 @@ typedef struct shoal_exp_clause {
     struct shoal_item *items;      /* METRICS (…), GUARDRAILS (…): as the metrics below */
     shoal_word arg;                /* UNIT group, CORRECTION bh */
     shoal_node *call;              /* COVARIATE: the call, its anc holding n and unit */
+    shoal_node *num;               /* CONFIDENCE 0.9: NUM (or INT) */
+    shoal_node *fn;                /* PRIOR normal(0, 0.3): the call, no window */
     int off, len;
     struct shoal_exp_clause *next;
 } shoal_exp_clause;
@@ -223,6 +226,15 @@ struct shoal_over {
     int64_t lo, hi;
     int lo_unb, hi_unb;
     int frame_off, frame_len;
+    /* RANGE BETWEEN …: lo and hi are offsets of the ORDER BY key's value, in lo_unit and
+     * hi_unit (a duration's unit word) when given */
+    int range;
+    const char *lo_unit, *hi_unit;
+    /* WINDOW name AS (…): its name, next the clause's next window; OVER name (ref): the
+     * window it names */
+    const char *name;
+    int name_off, name_len, ref;
+    struct shoal_over *next;
 };
 
 struct shoal_stmt {
@@ -242,6 +254,7 @@ struct shoal_stmt {
     shoal_window *during;
     shoal_item *group;
     shoal_item *order;
+    shoal_over *windows;       /* WINDOW name AS (…), … */
     shoal_node *limit, *offset;
     shoal_node *asof_date;     /* STR or TSLIT */
     shoal_node *asof_seq;      /* INT */

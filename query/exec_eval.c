@@ -175,6 +175,48 @@ static void arith(exec *x, int op, const qval *a, const qval *b, qval *out)
     out->u.d = r;
 }
 
+/* arith()'s common cases in line (a block of members: exec_members.c): two integers
+ * that do not overflow, two numbers, instants less instants, durations over durations,
+ * an instant plus or less a duration; the rest by arith() */
+static inline void vec_arith(exec *x, int op, const qval *a, const qval *b, qval *out)
+{
+    int64_t r;
+    if (a->t == V_INT && b->t == V_INT && op != SHOAL_OP_DIV && op != SHOAL_OP_MOD) {
+        int ovf = op == SHOAL_OP_ADD ? __builtin_add_overflow(a->u.i, b->u.i, &r)
+                : op == SHOAL_OP_SUB ? __builtin_sub_overflow(a->u.i, b->u.i, &r)
+                                     : __builtin_mul_overflow(a->u.i, b->u.i, &r);
+        if (!ovf) { out->t = V_INT; out->u.i = r; return; }
+    } else if (a->t == V_NUM && b->t == V_NUM && op != SHOAL_OP_MOD) {
+        double da = a->u.d, db = b->u.d;
+        out->t = V_NUM;
+        switch (op) {
+        case SHOAL_OP_ADD: out->u.d = da + db; return;
+        case SHOAL_OP_SUB: out->u.d = da - db; return;
+        case SHOAL_OP_MUL: out->u.d = da * db; return;
+        default:
+            if (db == 0) out->t = V_NULL;
+            else out->u.d = da / db;
+            return;
+        }
+    } else if (a->t == V_TS && b->t == V_TS && op == SHOAL_OP_SUB) {
+        out->t = V_NULL;
+        if (!__builtin_sub_overflow(a->u.i, b->u.i, &r)) { out->t = V_DUR; out->u.i = r; }
+        return;
+    } else if (a->t == V_DUR && b->t == V_DUR && op == SHOAL_OP_DIV) {
+        out->t = V_NULL;
+        if (b->u.i != 0) { out->t = V_NUM; out->u.d = (double)a->u.i / (double)b->u.i; }
+        return;
+    } else if (a->t == V_TS && b->t == V_DUR && (op == SHOAL_OP_ADD || op == SHOAL_OP_SUB)) {
+        out->t = V_NULL;
+        if (!(op == SHOAL_OP_ADD ? __builtin_add_overflow(a->u.i, b->u.i, &r) : __builtin_sub_overflow(a->u.i, b->u.i, &r))) {
+            out->t = V_TS;
+            out->u.i = r;
+        }
+        return;
+    }
+    arith(x, op, a, b, out);
+}
+
 /* a <op> b for comparison operator op (three-valued: NULL when either is NULL) */
 static inline void compare(exec *x, int op, const qval *a, const qval *b, qval *out)
 {
@@ -353,8 +395,13 @@ int shoal_exec_vec_ok(const cx *e)
     if (!e) return 1;
     switch (e->op) {
     case X_CONST: case X_MAGG: case X_MEMBER: return 1;
-    case X_CMP: case X_AND: case X_OR: return shoal_exec_vec_ok(e->a) && shoal_exec_vec_ok(e->b);
-    case X_NOT: case X_ISNULL: return shoal_exec_vec_ok(e->a);
+    case X_CMP: case X_AND: case X_OR: case X_ARITH: return shoal_exec_vec_ok(e->a) && shoal_exec_vec_ok(e->b);
+    case X_NOT: case X_ISNULL: case X_NEG: return shoal_exec_vec_ok(e->a);
+    case X_FUNC:
+        if (e->n > 16) return 0;
+        for (int i = 0; i < e->n; i++)
+            if (!shoal_exec_vec_ok(e->v[i])) return 0;
+        return 1;
     case X_CASE:
         if (e->a || !shoal_exec_vec_ok(e->c)) return 0;
         for (int i = 0; i < e->n; i++)
@@ -400,7 +447,8 @@ int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
         }
         return 0;
     }
-    if (e->op == X_CMP || e->op == X_AND || e->op == X_OR || e->op == X_NOT || e->op == X_ISNULL) {
+    if (e->op == X_CMP || e->op == X_AND || e->op == X_OR || e->op == X_NOT || e->op == X_ISNULL || e->op == X_ARITH ||
+        e->op == X_NEG) {
         if (!(va = shoal_arena_alloc(a, sizeof *va * (size_t)n))) return nomem(x);
         if (e->b && !(vb = shoal_arena_alloc(a, sizeof *vb * (size_t)n))) return nomem(x);
         int rc = shoal_exec_veval(x, a, e->a, ms, n, va);
@@ -413,7 +461,23 @@ int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
         return 0;
     case X_MAGG: {
         const magg *g = &x->p->maggs[e->slot];
-        for (int i = 0; i < n; i++) magg_val(g, ms[i], &out[i]);
+        /* counts and times straight from their arrays; the rest by magg_val */
+        if (!g->narrow && !g->anchor_n && g->n && (g->fn == F_FIRST || g->fn == F_LAST)) {
+            const uint32_t *cnt = g->n;
+            const int64_t *t = g->i;
+            for (int i = 0; i < n; i++) {
+                out[i].t = cnt[ms[i]] ? V_TS : V_NULL;
+                out[i].u.i = t[ms[i]];
+            }
+        } else if (!g->narrow && !g->anchor_n && g->n && g->fn == F_COUNT) {
+            const uint32_t *cnt = g->n;
+            for (int i = 0; i < n; i++) {
+                out[i].t = V_INT;
+                out[i].u.i = cnt[ms[i]];
+            }
+        } else {
+            for (int i = 0; i < n; i++) magg_val(g, ms[i], &out[i]);
+        }
         return 0;
     }
     case X_MEMBER:
@@ -424,8 +488,55 @@ int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
         }
         return 0;
     case X_CMP:
-        for (int i = 0; i < n; i++) compare(x, e->sub, &va[i], &vb[i], &out[i]);
+        /* two values of one type that compare as integers (instants, durations, days,
+         * months) or as numbers in line; the rest as a member at a time */
+        for (int i = 0; i < n; i++) {
+            const qval *qa = &va[i], *qb = &vb[i];
+            if (qa->t == V_NULL || qb->t == V_NULL) {
+                out[i].t = V_NULL;
+                continue;
+            }
+            if (qa->t == qb->t && (qa->t == V_TS || qa->t == V_DUR || qa->t == V_DATE || qa->t == V_MONTH)) {
+                set_bool(&out[i], cmp_op(e->sub, (qa->u.i > qb->u.i) - (qa->u.i < qb->u.i)));
+                continue;
+            }
+            compare(x, e->sub, qa, qb, &out[i]);
+        }
         return 0;
+    case X_ARITH:
+        for (int i = 0; i < n; i++) vec_arith(x, e->sub, &va[i], &vb[i], &out[i]);
+        return 0;
+    case X_NEG:
+        for (int i = 0; i < n; i++) {
+            const qval *q = &va[i];
+            out[i].t = V_NULL;
+            if (q->t == V_NUM) { out[i].t = V_NUM; out[i].u.d = -q->u.d; }
+            else if ((q->t == V_INT || q->t == V_DUR) && q->u.i != INT64_MIN) { out[i].t = q->t; out[i].u.i = -q->u.i; }
+        }
+        return 0;
+    case X_FUNC: {
+        /* the arguments a column each, then the function a member at a time; text it
+         * returns is copied into the block's arena (a row's scratch is reset by the
+         * rows that take these values) */
+        qval *col[16];
+        for (int j = 0; j < e->n; j++) {
+            int rc;
+            if (!(col[j] = shoal_arena_alloc(a, sizeof **col * (size_t)n))) return nomem(x);
+            if ((rc = shoal_exec_veval(x, a, e->v[j], ms, n, col[j]))) return rc;
+        }
+        for (int i = 0; i < n; i++) {
+            qval args[16];
+            for (int j = 0; j < e->n; j++) args[j] = col[j][i];
+            x->fn_ctx = e->ctx;
+            e->fn(x, args, e->n, &out[i]);
+            if (out[i].t == V_STR && out[i].n) {
+                char *c = shoal_arena_strndup(a, out[i].u.s, out[i].n);
+                if (!c) return nomem(x);
+                out[i].u.s = c;
+            }
+        }
+        return 0;
+    }
     case X_AND:
     case X_OR:
         for (int i = 0; i < n; i++) and_or(e->op == X_AND, &va[i], &vb[i], &out[i]);
@@ -452,7 +563,7 @@ int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
             if ((rc = shoal_exec_veval(x, a, e->v[b], left, nl, c))) return rc;
             int np = 0, keep = 0;
             for (int i = 0; i < nl; i++) {
-                if (truth(&c[i]) && c[i].t != V_NULL) pick[np] = left[i], ppos[np++] = lpos[i];
+                if (c[i].t != V_NULL && truth(&c[i])) pick[np] = left[i], ppos[np++] = lpos[i];
                 else left[keep] = left[i], lpos[keep++] = lpos[i];
             }
             nl = keep;

@@ -136,12 +136,15 @@ int shoal_exec_acc_add(exec *x, const ragg *ra, acc *a, const qval *v, int64_t w
         /* the values' one type (a sum or a mean of durations is a duration), or NULL */
         a->v.t = a->n == 0 || a->v.t == v->t ? v->t : V_NULL;
         a->n += w;
-        /* an integer sum stays exact until it would overflow; then the rest is a double */
-        if (kind == 1 && !__builtin_mul_overflow(i, w, &wi) && !__builtin_add_overflow(a->isum, wi, &is)) {
-            a->isum = is;
+        /* Exact (xsum.c), so that any order or split of the additions gives the same
+         * bits (a scan on several threads merges partial sums): integers in isum, what
+         * overflows it and the doubles in xs. */
+        if (kind == 1 && !__builtin_mul_overflow(i, w, &wi)) {
+            if (!__builtin_add_overflow(a->isum, wi, &is)) a->isum = is;
+            else shoal_xsum_add_int(&a->xs, wi);
             break;
         }
-        a->dsum += d * (double)w;
+        shoal_xsum_add_double(&a->xs, d * (double)w);
         a->num = 1;
         break;
     case F_MIN:
@@ -193,13 +196,21 @@ static int accumulate(run *g, group *q, int64_t w)
     for (int k = 0; k < p->n_raggs; k++) {
         const ragg *ra = &p->raggs[k];
         acc *a = &q->accs[k];
-        if (ra->filter && !truthy(x, ra->filter)) continue;
-        if (ra->star) {
-            a->n += w;
-            continue;
-        }
         qval v;
-        shoal_exec_eval(x, ra->arg, &v);
+        if (g->vargs) {   /* evaluated with its block: the FILTER in it (member_block) */
+            v = g->vargs[k];
+            if (ra->star) {
+                if (v.u.i) a->n += w;
+                continue;
+            }
+        } else {
+            if (ra->filter && !truthy(x, ra->filter)) continue;
+            if (ra->star) {
+                a->n += w;
+                continue;
+            }
+            shoal_exec_eval(x, ra->arg, &v);
+        }
         if (v.t == V_NULL) continue;
         int64_t wk = w;
         if (ra->distinct) {
@@ -291,14 +302,24 @@ void shoal_exec_acc_val(exec *x, const ragg *ra, const acc *a, qval *out)
     out->t = V_NULL;
     switch (ra->fn) {
     case F_COUNT: out->t = V_INT; out->u.i = a->n; break;
-    case F_SUM:
+    case F_SUM: {
         if (!a->n) break;
-        if (a->num) { out->t = V_NUM; out->u.d = a->dsum + (double)a->isum; }
-        else { out->t = V_INT; out->u.i = a->isum; }
+        /* an integer while every value was one and the total fits 64 bits, else the
+         * exact total rounded once */
+        shoal_xsum t = a->xs;
+        shoal_xsum_add_int(&t, a->isum);
+        if (a->num || !shoal_xsum_int(&t, &out->u.i)) { out->t = V_NUM; out->u.d = shoal_xsum_value(&t); }
+        else out->t = V_INT;
         as_kind(a, ra->fn, out);
         break;
+    }
     case F_AVG:
-        if (a->n) { out->t = V_NUM; out->u.d = (a->dsum + (double)a->isum) / (double)a->n; }
+        if (a->n) {
+            shoal_xsum t = a->xs;
+            shoal_xsum_add_int(&t, a->isum);
+            out->t = V_NUM;
+            out->u.d = shoal_xsum_value(&t) / (double)a->n;
+        }
         as_kind(a, ra->fn, out);
         break;
     case F_MEDIAN:

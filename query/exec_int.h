@@ -169,6 +169,7 @@ typedef struct run {
     uint64_t *nar_tab[64];
     uint64_t wide;         /* the tests that read the value itself */
     group *last;           /* the group the last row went to */
+    const qval *vargs;     /* the row's aggregates' values, evaluated for its block of members (exec_members.c) */
     /* ORDER BY a score LIMIT k (shoal_exec_top_bound): the members that can make the cut, found
      * while the score's view is read (shoal_exec_top_target, shoal_exec_read_views) */
     int top_slot;
@@ -215,6 +216,9 @@ int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v);
 int shoal_exec_magg_keep(exec *x, magg *a, uint32_t m, const shoal_rec *rec);
 /* exec_scan.c */
 int shoal_exec_scan_log(run *g, int members);
+/* exec_scanpar.c: the scan over events on several threads; 1 when the statement stays
+ * on one (what it evaluates, its size, SHOAL_THREADS), else 0 or the error */
+int shoal_exec_scan_split(run *g);
 /* exec_views.c */
 void shoal_exec_cell_of(const cx *e, int slot, double *lo, double *hi);
 int shoal_exec_read_views(run *g);

@@ -115,7 +115,10 @@ int shoal_exec_scan_log(run *g, int members)
     exec *x = g->x;
     plan *p = g->p;
     shoal_logcur *cur = NULL;
-    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
+    int rc;
+    /* grouped over events: on several threads when it can be (exec_scanpar.c) */
+    if (!members && (rc = shoal_exec_scan_split(g)) != 1) return rc;
+    rc = shoal_logcur_open(x->r, 1, &cur, x->err);
     if (rc) return rc;
     shoal_rec rec;
     rowctx row = {0};

@@ -6,7 +6,8 @@
  * walks each partition, and the rows go on to shoal_exec_emit in the order they came.
  * A window's frame is SQL's default: with ORDER BY, from the partition's first row to
  * the current row and its peers (the rows equal to it in ORDER BY); without, the whole
- * partition.
+ * partition. ROWS BETWEEN counts rows from the current one; RANGE BETWEEN measures the
+ * one ORDER BY key's value from the current row's.
  */
 #define _GNU_SOURCE   /* qsort_r: the sort's context without a global */
 #include "exec_int.h"
@@ -188,12 +189,128 @@ static int framed(run *g, int k, const wfunc *w, const uint32_t *r, size_t m)
     return rc;
 }
 
+/* The ORDER BY key of a RANGE frame with an offset as a number on the axis the rows are
+ * sorted along (negated for DESC): 1, 0 for NULL, or -1 after the error (text). A long
+ * double holds every int64 exactly. */
+static int range_key(exec *x, const wfunc *w, const qval *v, long double *out)
+{
+    switch (v->t) {
+    case V_NULL: return 0;
+    case V_NUM: *out = v->u.d; break;
+    case V_BOOL: case V_INT: case V_TS: case V_DATE: case V_MONTH: case V_DUR: *out = (long double)v->u.i; break;
+    default:
+        shoal_err_set(x->err, SHOAL_ESEMANTIC, w->node->off, w->node->len, "%s",
+                      "a RANGE frame with an offset measures numbers, dates and times: its ORDER BY key holds text");
+        return -1;
+    }
+    if (w->desc[0]) *out = -*out;
+    return 1;
+}
+
+/* RANGE BETWEEN lo AND hi: the frame of row i is the rows whose key lies within [key +
+ * lo, key + hi] (along the order: for DESC, lo PRECEDING is the keys up to lo above), a
+ * NULL key's the NULL rows (its peers); an UNBOUNDED side goes to the partition's end,
+ * NULLs too; CURRENT ROW without an offset is the row's first or last peer in the whole
+ * ORDER BY. Each row's bounds by binary search among the keys; a frame unbounded on one
+ * side accumulates as its other bound moves on, a bounded one afresh, unless it is the
+ * previous row's. */
+static int range_framed(run *g, int k, const wsort *sw, const uint32_t *r, size_t m)
+{
+    exec *x = g->x;
+    const wfunc *w = sw->w;
+    wrow *rows = g->wrows;
+    int lo_off = !w->lo_unb && w->lo != 0, hi_off = !w->hi_unb && w->hi != 0;
+    int offsets = w->n_order == 1 && (lo_off || hi_off);
+    long double *v = offsets ? shoal_malloc((m + 1) * sizeof *v) : NULL;
+    size_t *fs = shoal_malloc((m + 1) * sizeof *fs), *fe = shoal_malloc((m + 1) * sizeof *fe);
+    int rc = 0;
+    if ((offsets && !v) || !fs || !fe) {
+        rc = nomem(x);
+        goto done;
+    }
+    size_t nn_lo = 0, nn_hi = m;   /* the rows with a key: [nn_lo, nn_hi) */
+    if (offsets) {
+        int seen = 0;
+        for (size_t i = 0; i < m; i++) {
+            int kr = range_key(x, w, &rows[r[i]].base[w->order[0]], &v[i]);
+            if (kr < 0) {
+                rc = x->err->code;
+                goto done;
+            }
+            if (kr && !seen) nn_lo = i, seen = 1;
+            if (kr) nn_hi = i + 1;
+        }
+        if (!seen) nn_lo = nn_hi = 0;
+    }
+    for (size_t i = 0, pe; i < m; i = pe) {
+        /* the peers of row i: [i, pe) */
+        for (pe = i + 1; pe < m && w->n_order && !order_cmp(sw, r[i], r[pe]); pe++) continue;
+        if (!w->n_order) pe = m;
+        for (size_t j = i; j < pe; j++) {
+            size_t s0 = w->lo_unb ? 0 : i, e0 = w->hi_unb ? m : pe;   /* e: one past the end */
+            if (offsets && j >= nn_lo && j < nn_hi) {
+                if (lo_off || (!w->lo_unb && w->lo == 0)) {
+                    long double t = v[j] + (long double)w->lo;
+                    size_t a = nn_lo, b = nn_hi;   /* the first key >= t */
+                    while (a < b) {
+                        size_t c = a + (b - a) / 2;
+                        if (v[c] < t) a = c + 1;
+                        else b = c;
+                    }
+                    s0 = a;
+                }
+                if (hi_off || (!w->hi_unb && w->hi == 0)) {
+                    long double t = v[j] + (long double)w->hi;
+                    size_t a = nn_lo, b = nn_hi;   /* one past the last key <= t */
+                    while (a < b) {
+                        size_t c = a + (b - a) / 2;
+                        if (v[c] <= t) a = c + 1;
+                        else b = c;
+                    }
+                    e0 = a;
+                }
+            }
+            fs[j] = s0;
+            fe[j] = e0;
+        }
+    }
+    acc a;
+    memset(&a, 0, sizeof a);
+    size_t next = 0;
+    for (size_t i = 0; i < m && !rc; i++) {
+        qval *out = &rows[r[i]].wv[k];
+        out->t = V_NULL;
+        size_t s0 = fs[i], e0 = fe[i];
+        if (w->kind == W_FIRST_VALUE || w->kind == W_LAST_VALUE) {
+            if (s0 < e0) *out = rows[r[w->kind == W_FIRST_VALUE ? s0 : e0 - 1]].base[w->args[0]];
+            continue;
+        }
+        if (x->cancel && *x->cancel) break;
+        if (w->lo_unb) {   /* from the partition's start: the end only moves on */
+            while (next < e0 && !rc) rc = add_row(x, w, &a, rows[r[next++]].base);
+        } else if (i > 0 && s0 == fs[i - 1] && e0 == fe[i - 1]) {
+            *out = rows[r[i - 1]].wv[k];
+            continue;
+        } else {
+            memset(&a, 0, sizeof a);
+            for (size_t j = s0; j < e0 && !rc; j++) rc = add_row(x, w, &a, rows[r[j]].base);
+        }
+        shoal_exec_acc_val(x, &w->ra, &a, out);
+    }
+done:
+    shoal_free(v);
+    shoal_free(fs);
+    shoal_free(fe);
+    return rc;
+}
+
 /* Window k over the partition's rows r[0..m), in its order. */
 static int partition(run *g, int k, const wsort *s, const uint32_t *r, size_t m)
 {
     exec *x = g->x;
     const wfunc *w = s->w;
     wrow *rows = g->wrows;
+    if (w->frame && w->range) return range_framed(g, k, s, r, m);
     if (w->frame) return framed(g, k, w, r, m);
     acc a;
     memset(&a, 0, sizeof a);

@@ -58,6 +58,9 @@ typedef struct expdef {
     int unit_group;          /* UNIT group */
     int correction;          /* SHOAL_STATS_HOLM or SHOAL_STATS_BH */
     const shoal_node *covariate; /* COVARIATE's call, or NULL */
+    double level;            /* CONFIDENCE: every interval's level and 1 - the verdict's α */
+    int one_sided;           /* TEST one_sided: primary metrics tested in their better direction */
+    shoal_stats_prior prior; /* PRIOR normal(mean, sd) of the relative lift; proper 0: flat */
     int col_cov;             /* its column in the inner SELECT */
     const shoal_node *salt_node; /* the clauses as written */
     const shoal_item *metrics, *guardrails;
@@ -68,6 +71,7 @@ typedef struct expdef {
 typedef struct expcluster {
     int arm;                 /* -1: none yet, -2: two arms */
     double members;
+    double cov;              /* its members' covariate total */
     double *num, *den;       /* n_metrics each, in expstate's buffers */
 } expcluster;
 
@@ -79,7 +83,7 @@ typedef struct expstate {
     shoal_stats_moments mo[MAX_METRICS][MAX_ARMS];
     /* member units: Σx and Σx² exact (shoal_expview_add), rounded once into mo, so the
      * log's path and the view's give the same doubles to the last bit */
-    shoal_xsum xs[MAX_METRICS][MAX_ARMS][2];
+    shoal_xsum (*xs)[MAX_ARMS][SHOAL_EXPVIEW_XS];   /* per metric (allocated by the log's path) */
     double units[MAX_ARMS];
     double members[MAX_ARMS];
     int64_t two_arms, unknown_arm, by_hash, two_groups, no_group;
@@ -109,11 +113,11 @@ static const char *const cols[] = {"metric", "role", "arm", "units", "members", 
                                    "rel_diff", "rel_lo", "rel_hi", "p", "p_one_sided", "p_adjusted", "correction",
                                    "chance_to_win", "risk", "risk_control", "seq_lo", "seq_hi", "seq_p", "cuped_reduction",
                                    "harm", "verdict", "srm_p", "decision_ready", "two_arms", "method", "seq", "definition",
-                                   "warning"};
+                                   "warning", "confidence", "test", "prior"};
 enum {
     C_METRIC, C_ROLE, C_ARM, C_UNITS, C_MEMBERS, C_MEAN, C_SD, C_DIFF, C_DIFF_LO, C_DIFF_HI, C_REL, C_REL_LO, C_REL_HI,
     C_P, C_P1, C_PADJ, C_CORR, C_CTW, C_RISK, C_RISK_CTRL, C_SEQ_LO, C_SEQ_HI, C_SEQ_P, C_CUPED, C_HARM, C_VERDICT,
-    C_SRM, C_READY, C_TWO, C_METHOD, C_SEQ, C_DEF, C_WARN, N_COLS
+    C_SRM, C_READY, C_TWO, C_METHOD, C_SEQ, C_DEF, C_WARN, C_LEVEL, C_TEST, C_PRIOR, N_COLS
 };
 
 static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
@@ -209,6 +213,31 @@ static int check_metrics(exec *x, const shoal_item *list, int guardrail, expdef 
     return 0;
 }
 
+/* A number written in the definition: 0.3, 2, -0.1 (or NAN). */
+static double literal(const shoal_node *n)
+{
+    double sign = 1;
+    if (n->kind == SHOAL_AST_NEG) sign = -1, n = n->a;
+    return n->kind == SHOAL_AST_NUM ? sign * n->d : n->kind == SHOAL_AST_INT ? sign * (double)n->i : NAN;
+}
+
+/* PRIOR normal(mean, sd): a Gaussian prior on the relative lift (GrowthBook's), sd > 0. */
+static int check_prior(exec *x, const shoal_node *f, shoal_stats_prior *pr)
+{
+    if (strcasecmp(f->s, "normal") || !f->list || f->list->n != 2 || f->filter || (f->flags & (SHOAL_AST_F_STAR | SHOAL_AST_F_DISTINCT)))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, f->off, f->len, "%s",
+                             "a prior is normal(mean, sd), of the relative lift (as normal(0, 0.3))");
+    const shoal_node *a = f->list->head, *b = a->next;
+    double mean = literal(a), sd = literal(b);
+    if (!isfinite(mean))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, a->off, a->len, "a prior's mean is a number, not \"%.*s\"", a->len, x->src + a->off);
+    if (!(sd > 0 && isfinite(sd)))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, b->off, b->len, "a prior's standard deviation is a number above 0, not \"%.*s\"",
+                             b->len, x->src + b->off);
+    *pr = (shoal_stats_prior){.mean = mean, .var = sd * sd, .proper = 1, .scale = SHOAL_STATS_RELATIVE};
+    return 0;
+}
+
 static int check_def(exec *x, const shoal_stmt *st, expdef *d)
 {
     const shoal_experiment *e = st->exp;
@@ -216,6 +245,7 @@ static int check_def(exec *x, const shoal_stmt *st, expdef *d)
     memset(d, 0, sizeof *d);
     d->name = st->vname;
     d->correction = SHOAL_STATS_HOLM;
+    d->level = 0.95;
     if ((rc = word_is(x, &e->arms_w, "arms", "ARMS"))) return rc;
     if ((rc = word_is(x, &e->exposure_w, "exposure", "EXPOSURE TYPE [WHERE …], the last clause,"))) return rc;
     for (const shoal_item *a = e->arms; a; a = a->next) {
@@ -234,22 +264,28 @@ static int check_def(exec *x, const shoal_stmt *st, expdef *d)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, e->arms->alias_off, e->arms->alias_len,
                              "an experiment needs at least two arms, the first the control");
     /* the clauses between ARMS and EXPOSURE, each once, in any order */
-    static const char *const words[] = {"salt", "metrics", "guardrails", "unit", "correction", "covariate"};
-    const shoal_exp_clause *seen[6] = {0};
+    static const char *const words[] = {"salt", "metrics", "guardrails", "unit", "correction", "covariate",
+                                        "confidence", "test", "prior"};
+    enum { N_WORDS = 9 };
+    const shoal_exp_clause *seen[N_WORDS] = {0};
     for (const shoal_exp_clause *c = e->clauses; c; c = c->next) {
         int w = -1;
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < N_WORDS; i++)
             if (!strcasecmp(c->w.s, words[i])) w = i;
         if (w < 0)
             return shoal_err_set(x->err, SHOAL_ESYNTAX, c->w.off, c->w.len,
-                                 "expected SALT, METRICS, GUARDRAILS, UNIT, CORRECTION, COVARIATE or EXPOSURE but found \"%s\"", c->w.s);
+                                 "expected SALT, METRICS, GUARDRAILS, UNIT, CORRECTION, COVARIATE, CONFIDENCE, TEST, PRIOR "
+                                 "or EXPOSURE but found \"%s\"", c->w.s);
         if (seen[w])
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, c->w.off, c->w.len, "%s is given twice", c->w.s);
         seen[w] = c;
         static const char *const forms[] = {"SALT 'salt'", "METRICS (name = aggregate WITHIN n DAYS, …)",
                                             "GUARDRAILS (name = aggregate WITHIN n DAYS, …)", "UNIT member or UNIT group",
-                                            "CORRECTION holm or CORRECTION bh", "COVARIATE aggregate WITHIN n DAYS"};
-        int ok = w == 0 ? c->str != NULL : w == 1 || w == 2 ? c->items != NULL : w == 3 || w == 4 ? c->arg.s != NULL : c->call != NULL;
+                                            "CORRECTION holm or CORRECTION bh", "COVARIATE aggregate WITHIN n DAYS",
+                                            "CONFIDENCE level (a number, as 0.95)", "TEST one_sided or TEST two_sided",
+                                            "PRIOR normal(mean, sd) (of the relative lift)"};
+        int ok = w == 0 ? c->str != NULL : w == 1 || w == 2 ? c->items != NULL : w == 3 || w == 4 || w == 7 ? c->arg.s != NULL
+               : w == 5 ? c->call != NULL : w == 6 ? c->num != NULL : c->fn != NULL;
         if (!ok) return shoal_err_set(x->err, SHOAL_ESYNTAX, c->off, c->len, "expected %s", forms[w]);
         if (w == 3) {
             if (!strcasecmp(c->arg.s, "group")) d->unit_group = 1;
@@ -260,6 +296,20 @@ static int check_def(exec *x, const shoal_stmt *st, expdef *d)
             else if (strcasecmp(c->arg.s, "holm"))
                 return shoal_err_set(x->err, SHOAL_ESEMANTIC, c->arg.off, c->arg.len,
                                      "expected CORRECTION holm or CORRECTION bh but found \"%s\"", c->arg.s);
+        } else if (w == 6) {
+            /* 0.5 to 0.9999: below, an "interval" covers less than it misses */
+            d->level = c->num->kind == SHOAL_AST_NUM ? c->num->d : NAN;
+            if (!(d->level >= 0.5 && d->level <= 0.9999))
+                return shoal_err_set(x->err, SHOAL_ESEMANTIC, c->num->off, c->num->len,
+                                     "a confidence level is a number from 0.5 to 0.9999, as 0.95, not \"%.*s\"", c->num->len,
+                                     x->src + c->num->off);
+        } else if (w == 7) {
+            if (!strcasecmp(c->arg.s, "one_sided")) d->one_sided = 1;
+            else if (strcasecmp(c->arg.s, "two_sided"))
+                return shoal_err_set(x->err, SHOAL_ESEMANTIC, c->arg.off, c->arg.len,
+                                     "expected TEST one_sided or TEST two_sided but found \"%s\"", c->arg.s);
+        } else if (w == 8 && (rc = check_prior(x, c->fn, &d->prior))) {
+            return rc;
         }
     }
     if (!seen[1])
@@ -273,9 +323,6 @@ static int check_def(exec *x, const shoal_stmt *st, expdef *d)
     if (seen[5]) {
         d->covariate = seen[5]->call;
         if ((rc = check_call(x, d->covariate, "a covariate"))) return rc;
-        if (d->unit_group)
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, seen[5]->w.off, seen[5]->w.len, "%s",
-                                 "COVARIATE (CUPED) is for member units: not with UNIT group");
     }
     return 0;
 }
@@ -436,7 +483,9 @@ static int compile_def(exec *x, const shoal_stmt *st, expdef *d, const shoal_stm
         q->asof_date = asof->asof_date;
         q->asof_seq = asof->asof_seq;
     }
+    x->lax_names++;   /* its definition may name types no event has yet (plan.h) */
     int rc = shoal_rowsrc_plan_inner(x, q, out);
+    x->lax_names--;
     if (rc || !d->unit_group) return rc;
     /* UNIT group: SELECT member, group FROM events WHERE type = 'TYPE' AND <f> */
     shoal_item *gi = shoal_arena_alloc(x->a, sizeof *gi * 2);
@@ -457,7 +506,10 @@ static int compile_def(exec *x, const shoal_stmt *st, expdef *d, const shoal_stm
     g->where = tw;
     g->asof_date = q->asof_date;
     g->asof_seq = q->asof_seq;
-    return shoal_rowsrc_plan_inner(x, g, groups);
+    x->lax_names++;
+    rc = shoal_rowsrc_plan_inner(x, g, groups);
+    x->lax_names--;
+    return rc;
 }
 
 int shoal_experiment_create(exec *x, const shoal_stmt *st)
@@ -556,7 +608,12 @@ int shoal_experiment_plan(exec *x, const shoal_stmt *st, plan *p)
     x->src = saved_src;
     x->err = saved_err;
     if (rc) return shoal_err_set(x->err, rc, st->from_arg_off, st->from_arg_len, "experiment \"%s\": %s", st->from_arg, quiet.msg);
-    if ((rc = shoal_expview_plan(x, st->from_arg, text, s->d.n_arms, s->d.n_metrics, s->inner, &s->view))) return rc;
+    shoal_expview_shape sh;
+    memset(&sh, 0, sizeof sh);
+    sh.n_metrics = s->d.n_metrics;
+    sh.covariate = s->d.covariate != NULL;
+    for (int j = 0; j < s->d.n_metrics; j++) sh.ratio[j] = s->d.m[j].kind == MK_RATIO, sh.conv[j] = s->d.m[j].kind == MK_CONV;
+    if ((rc = shoal_expview_plan(x, st->from_arg, text, s->d.n_arms, &sh, s->inner, &s->view))) return rc;
     s->seq = p->max_seq;
     static const int rt[N_COLS] = {
         [C_METRIC] = V_STR, [C_ROLE] = V_STR, [C_ARM] = V_STR, [C_UNITS] = V_INT, [C_MEMBERS] = V_INT, [C_MEAN] = V_NUM,
@@ -564,7 +621,8 @@ int shoal_experiment_plan(exec *x, const shoal_stmt *st, plan *p)
         [C_REL_HI] = V_NUM, [C_P] = V_NUM, [C_P1] = V_NUM, [C_PADJ] = V_NUM, [C_CORR] = V_STR, [C_CTW] = V_NUM,
         [C_RISK] = V_NUM, [C_RISK_CTRL] = V_NUM, [C_SEQ_LO] = V_NUM, [C_SEQ_HI] = V_NUM, [C_SEQ_P] = V_NUM,
         [C_CUPED] = V_NUM, [C_HARM] = V_BOOL, [C_VERDICT] = V_STR, [C_SRM] = V_NUM, [C_READY] = V_BOOL, [C_TWO] = V_INT,
-        [C_METHOD] = V_STR, [C_SEQ] = V_INT, [C_DEF] = V_STR, [C_WARN] = V_STR};
+        [C_METHOD] = V_STR, [C_SEQ] = V_INT, [C_DEF] = V_STR, [C_WARN] = V_STR, [C_LEVEL] = V_NUM, [C_TEST] = V_STR,
+        [C_PRIOR] = V_STR};
     static const uint8_t ns[N_COLS] = {0};
     p->n_src = N_COLS;
     p->src_names = cols;
@@ -594,6 +652,7 @@ static void moments_add(shoal_stats_moments *m, double v, double y, double c)
     m->sc += c;
     m->scc += c * c;
     m->sxc += v * c;
+    m->syc += y * c;
 }
 
 /* The one way a unit's metric values reach the per-arm sums (see expunit). A member
@@ -607,6 +666,7 @@ static int unit_add(exec *x, expstate *s, const expunit *u)
         if (c->arm == -1) c->arm = u->arm;
         else if (c->arm != u->arm) c->arm = -2;
         c->members += 1;
+        c->cov += u->cov;
         for (int j = 0; j < d->n_metrics; j++) {
             const expmetric *m = &d->m[j];
             c->num[j] += m->kind == MK_CONV ? (u->num[j] > (double)m->thr) : u->num[j];
@@ -621,7 +681,7 @@ static int unit_add(exec *x, expstate *s, const expunit *u)
         const expmetric *m = &d->m[j];
         double v = m->kind == MK_CONV ? (u->num[j] > (double)m->thr) : u->num[j];
         moments_add(&s->mo[j][u->arm], v, m->kind == MK_RATIO ? u->den[j] : 0, u->cov);
-        shoal_expview_add(s->xs[j][u->arm], v);
+        shoal_expview_add(s->xs[j][u->arm], v, m->kind == MK_RATIO ? u->den[j] : 0, u->cov);
     }
     return 0;
 }
@@ -631,8 +691,7 @@ static void unit_sums_done(expstate *s)
 {
     for (int j = 0; j < s->d.n_metrics; j++)
         for (int i = 0; i < s->d.n_arms; i++) {
-            s->mo[j][i].sx = shoal_xsum_value(&s->xs[j][i][0]);
-            s->mo[j][i].sxx = shoal_xsum_value(&s->xs[j][i][1]);
+            shoal_expview_round(s->xs[j][i], &s->mo[j][i]);
         }
 }
 
@@ -655,7 +714,7 @@ static int unit_clusters_done(exec *x, expstate *s)
         }
         s->units[c->arm] += 1;
         s->members[c->arm] += c->members;
-        for (int j = 0; j < d->n_metrics; j++) moments_add(&s->mo[j][c->arm], c->num[j], c->den[j], 0);
+        for (int j = 0; j < d->n_metrics; j++) moments_add(&s->mo[j][c->arm], c->num[j], c->den[j], c->cov);
     }
     return 0;
 }
@@ -804,33 +863,43 @@ static int evaluate_metric(const expstate *s, int j, expeval *ev)
     const expmetric *m = &d->m[j];
     shoal_stats_options o;
     memset(&o, 0, sizeof o);
+    /* CUPED adjusts every metric when a covariate is declared: means and conversions
+     * by x - θc, ratios and groups by gbstats' regression-adjusted ratio (stats.c) */
+    o.cuped = d->covariate != NULL;
     if (d->unit_group) {
         o.kind = m->kind == MK_RATIO ? SHOAL_STATS_RATIO : SHOAL_STATS_CLUSTER;
-        ev->method = m->kind == MK_RATIO ? "group units: ratio of group totals, cluster-robust delta method"
-                                         : "group units: per-member mean over groups, cluster-robust delta method";
+        ev->method = m->kind == MK_RATIO ? (o.cuped ? "group units: ratio of group totals, cluster-robust delta method, cuped"
+                                                    : "group units: ratio of group totals, cluster-robust delta method")
+                                         : (o.cuped ? "group units: per-member mean over groups, cluster-robust delta method, cuped"
+                                                    : "group units: per-member mean over groups, cluster-robust delta method");
     } else if (m->kind == MK_RATIO) {
         o.kind = SHOAL_STATS_RATIO;
-        ev->method = "ratio: delta method";
+        ev->method = o.cuped ? "ratio: delta method, cuped" : "ratio: delta method";
     } else {
         o.kind = m->kind == MK_CONV ? SHOAL_STATS_PROPORTION : SHOAL_STATS_MEAN;
-        o.cuped = d->covariate != NULL;
         ev->method = m->kind == MK_CONV ? (o.cuped ? "proportion: welch t, cuped" : "proportion: welch t")
                                         : (o.cuped ? "mean: welch t, cuped" : "mean: welch t");
     }
     o.correction = d->correction;
     o.seq_tuning = SHOAL_STATS_SEQ_TUNING;
+    o.level = d->level;
+    o.prior = d->prior.proper ? &d->prior : NULL;
+    /* TEST one_sided: a primary metric's CIs, p and verdict in its better direction; a
+     * guardrail's harm is judged two-sided whatever */
+    int better = m->lower_better ? SHOAL_STATS_LESS : SHOAL_STATS_GREATER;
+    o.alt = d->one_sided && !m->guardrail ? better : SHOAL_STATS_TWO_SIDED;
     double srm;
     int rc = shoal_stats_evaluate((size_t)d->n_arms, s->mo[j], NULL, &o, ev->abs, &srm);
     o.scale = SHOAL_STATS_RELATIVE;
     o.seq_tuning = 0;
     if (!rc) rc = shoal_stats_evaluate((size_t)d->n_arms, s->mo[j], NULL, &o, ev->rel, &srm);
     o.scale = SHOAL_STATS_ABSOLUTE;
-    o.alt = m->lower_better ? SHOAL_STATS_LESS : SHOAL_STATS_GREATER;
+    o.alt = better;
     if (!rc) rc = shoal_stats_evaluate((size_t)d->n_arms, s->mo[j], NULL, &o, ev->one, &srm);
     for (int i = 0; i < d->n_arms; i++) {
         const shoal_stats_arm_eval *a = &ev->abs[i];
-        /* harm: the 95% CI lies wholly on the worse side of 0 (no correction: a false
-         * alarm on a guardrail is the cheaper error) */
+        /* harm: the CI (at the experiment's level) lies wholly on the worse side of 0
+         * (no correction: a false alarm on a guardrail is the cheaper error) */
         ev->harm[i] = i > 0 && m->guardrail && !a->rc &&
                       (m->lower_better ? a->freq.ci_lo > 0 : a->freq.ci_hi < 0);
     }
@@ -858,7 +927,7 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
     int rc = 0;
     if (d->unit_group) {
         if ((rc = shoal_rowsrc_run_inner(x, s->groups, group_row, s))) goto fail;
-        qsort(s->pairs, s->n_pairs, sizeof *s->pairs, cmp_u64);
+        if (s->n_pairs) qsort(s->pairs, s->n_pairs, sizeof *s->pairs, cmp_u64);   /* qsort(NULL, 0) is UB */
         size_t nc = (size_t)s->max_group + 1;
         s->cl = shoal_malloc(nc * sizeof *s->cl);
         s->cl_sums = shoal_malloc(nc * 2 * (size_t)(d->n_metrics ? d->n_metrics : 1) * sizeof *s->cl_sums);
@@ -870,16 +939,23 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
         for (size_t g = 0; g < nc; g++) {
             s->cl[g].arm = -1;
             s->cl[g].members = 0;
+            s->cl[g].cov = 0;
             s->cl[g].num = s->cl_sums + g * 2 * (size_t)d->n_metrics;
             s->cl[g].den = s->cl[g].num + d->n_metrics;
         }
     }
     if (s->view.covers) {
-        /* the view's sums (a view is kept only for member units, count and sum metrics) */
+        /* the view's sums (a view is kept only for member units) */
         shoal_expview_moments(&s->view, &s->mo[0][0], MAX_ARMS, s->units, &s->two_arms, &s->unknown_arm, &s->by_hash);
         for (int i = 0; i < d->n_arms; i++) s->members[i] = s->units[i];
-    } else if ((rc = shoal_rowsrc_run_inner(x, s->inner, member_row, s))) {
-        goto fail;
+    } else {
+        size_t nx = sizeof *s->xs * (size_t)(d->n_metrics ? d->n_metrics : 1);
+        if (!d->unit_group && !(s->xs = shoal_arena_alloc(x->a, nx))) {
+            rc = nomem(x);
+            goto fail;
+        }
+        if (s->xs) memset(s->xs, 0, nx);
+        if ((rc = shoal_rowsrc_run_inner(x, s->inner, member_row, s))) goto fail;
     }
     if (!s->view.covers && d->unit_group && (rc = unit_clusters_done(x, s))) goto fail;
     if (!s->view.covers && !d->unit_group) unit_sums_done(s);
@@ -908,6 +984,14 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
     char defhash[17];
     snprintf(defhash, sizeof defhash, "%016" PRIx64, d->def_hash);
     const char *corr = d->n_arms <= 2 ? "none (one comparison)" : d->correction == SHOAL_STATS_BH ? "bh" : "holm";
+    char prior[96] = "flat (improper): the posterior is N(diff, se²)";
+    if (d->prior.proper)
+        snprintf(prior, sizeof prior, "normal(%.6g, %.6g) of the relative lift", d->prior.mean, sqrt(d->prior.var));
+    const char *prior_s = shoal_arena_strndup(x->a, prior, strlen(prior));
+    if (!prior_s) {
+        rc = nomem(x);
+        goto fail;
+    }
     for (int j = 0; j < d->n_metrics; j++) {
         const expmetric *me = &d->m[j];
         for (int i = 0; i < d->n_arms; i++) {
@@ -990,7 +1074,7 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
                     v = vb;
                 } else if (a->rc) v = "no comparison";
                 else if (me->guardrail) v = "no harm";
-                else if (a->p_adjusted < 0.05) v = (a->freq.estimate > 0) != me->lower_better ? "better" : "worse";
+                else if (a->p_adjusted < 1 - d->level) v = (a->freq.estimate > 0) != me->lower_better ? "better" : "worse";
                 else v = "inconclusive";
                 row[C_VERDICT] = vstr(v);
                 if (v == vb && !(row[C_VERDICT].u.s = shoal_arena_strndup(x->a, vb, strlen(vb)))) {
@@ -1004,6 +1088,9 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
             row[C_METHOD] = vstr(ev[j].method);
             row[C_SEQ].t = V_INT, row[C_SEQ].u.i = (int64_t)s->seq;
             row[C_DEF] = vstr(defhash);
+            row[C_LEVEL] = vnum(d->level);
+            row[C_TEST] = vstr(d->one_sided && !me->guardrail ? "one-sided" : "two-sided");
+            row[C_PRIOR] = vstr(prior_s);
             if (warn[0]) {
                 row[C_WARN] = vstr(warn);
                 if (!(row[C_WARN].u.s = shoal_arena_strndup(x->a, warn, strlen(warn)))) {
@@ -1035,7 +1122,9 @@ int shoal_experiment_explain(exec *x, const plan *p, char ***lines, int *n_lines
         char **l = shoal_arena_alloc(x->a, sizeof(char *));
         char buf[600];
         snprintf(buf, sizeof buf, "experiment %s: per arm and metric the sums kept by its view experiment:%s (sequence %" PRIu64
-                 "; no log read), then against %s (stats.c)", d->name, d->name, s->view.st.seq, d->arm[0]);
+                 "%s; no log read), then against %s (stats.c: welch t, ratios by the delta method%s, %s over the arms)", d->name, d->name,
+                 s->view.st.seq, s->view.at ? "; as of the statement's time: each unit's record read again, its windows cut there" : "",
+                 d->arm[0], d->covariate ? ", cuped" : "", d->correction == SHOAL_STATS_BH ? "benjamini-hochberg" : "holm");
         if (!l || !(l[0] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
         *lines = l;
         *n_lines = 1;

@@ -68,6 +68,32 @@ static int same_series(const shoal_vseries *a, const shoal_vseries *b)
     return 1;
 }
 
+int shoal_expview_lay(const shoal_expview_shape *sh, shoal_expview_layout *l)
+{
+    memset(l, 0, sizeof *l);
+    l->n_metrics = sh->n_metrics;
+    int k = 0;
+    for (int j = 0; j < sh->n_metrics; j++) {
+        l->x[j] = k++;
+        l->y[j] = sh->ratio[j] ? k++ : -1;
+    }
+    l->c = sh->covariate ? k++ : -1;
+    l->n_acc = k;
+    for (int j = 0; j < sh->n_metrics; j++) l->xy[j] = l->xc[j] = l->yc[j] = -1;
+    int n = 0;
+    for (int j = 0; j < sh->n_metrics && n < SHOAL_EXP_MAX_PAIRS; j++)
+        if (sh->ratio[j]) l->pair[n][0] = (uint8_t)l->x[j], l->pair[n][1] = (uint8_t)l->y[j], l->xy[j] = n++;
+    for (int j = 0; j < sh->n_metrics && sh->covariate; j++) {
+        if (n < SHOAL_EXP_MAX_PAIRS) l->pair[n][0] = (uint8_t)l->x[j], l->pair[n][1] = (uint8_t)l->c, l->xc[j] = n;
+        n++;
+        if (!sh->ratio[j]) continue;
+        if (n < SHOAL_EXP_MAX_PAIRS) l->pair[n][0] = (uint8_t)l->y[j], l->pair[n][1] = (uint8_t)l->c, l->yc[j] = n;
+        n++;
+    }
+    l->n_pairs = n;
+    return k > SHOAL_EXP_MAX_ACC || n > SHOAL_EXP_MAX_PAIRS ? -1 : 0;
+}
+
 /* The view definition of experiment st (checked), in x->a; SHOAL_ESEMANTIC with the
  * reason in x->err when a view cannot keep it. */
 static int build_def(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *vname, size_t n_vname)
@@ -87,14 +113,15 @@ static int build_def(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *vn
     /* the clauses (checked by experiment.c): SALT, METRICS then GUARDRAILS (the order of
      * its metrics), and what a view does not keep yet: UNIT group, COVARIATE */
     const shoal_item *lists[2] = {NULL, NULL};
+    const shoal_exp_clause *cov = NULL;
     pa->salt = (shoal_str){st->vname, (uint32_t)strlen(st->vname)};
     for (const shoal_exp_clause *c = e->clauses; c; c = c->next) {
         if (!strcasecmp(c->w.s, "salt") && c->str) pa->salt = (shoal_str){c->str->s, (uint32_t)c->str->n};
         else if (!strcasecmp(c->w.s, "metrics")) lists[0] = c->items;
         else if (!strcasecmp(c->w.s, "guardrails")) lists[1] = c->items;
-        else if ((!strcasecmp(c->w.s, "unit") && c->arg.s && strcasecmp(c->arg.s, "member")) || !strcasecmp(c->w.s, "covariate"))
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, c->off, c->len, "%s",
-                                 "a view keeps member units without a covariate (UNIT group and COVARIATE read the log)");
+        else if (!strcasecmp(c->w.s, "covariate")) cov = c;
+        else if (!strcasecmp(c->w.s, "unit") && c->arg.s && strcasecmp(c->arg.s, "member"))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, c->off, c->len, "%s", "a view keeps member units (UNIT group reads the log)");
     }
     const shoal_node *at = e->type;
     /* the exposures: experiment = 'name' [AND (where)] */
@@ -119,28 +146,51 @@ static int build_def(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *vn
         if (!c) return nomem(x);
         if (shoal_views_series_of(x, c, &def->series[def->n_series++])) return x->err->code;
     }
-    /* the metrics: their series (shared when two read the same events) and windows */
+    /* the metrics' accumulators (a ratio's two), then the covariate's, and the pairs
+     * whose cross products the arms keep, in the order shoal_expview_layout gives */
+    shoal_expview_shape sh;
+    memset(&sh, 0, sizeof sh);
+    const shoal_node *calls[2 * SHOAL_EXPVIEW_MAX_METRICS + 1];
+    int n_calls = 0;
     for (int li = 0; li < 2; li++)
     for (const shoal_item *m = lists[li]; m; m = m->next) {
         const shoal_node *c0 = m->expr;
-        shoal_expacc *ac = &pa->acc[pa->n_acc];
-        if (pa->n_acc == SHOAL_EXP_MAX_ACC) return shoal_err_set(x->err, SHOAL_ESEMANTIC, m->alias_off, m->alias_len, "a view keeps at most %d metrics", SHOAL_EXP_MAX_ACC);
+        if (sh.n_metrics == SHOAL_EXPVIEW_MAX_METRICS) return shoal_err_set(x->err, SHOAL_ESEMANTIC, m->alias_off, m->alias_len, "%s", "too many metrics");
         if (c0->kind == SHOAL_AST_BINOP && c0->op == SHOAL_OP_GT) {
-            ac->conv = 1;
-            ac->thr = c0->b->i;
+            sh.thr[sh.n_metrics] = c0->b->i;
+            sh.conv[sh.n_metrics] = 1;
             c0 = c0->a;
         }
+        if (c0->kind == SHOAL_AST_BINOP) {
+            sh.ratio[sh.n_metrics] = 1;
+            calls[n_calls++] = c0->a;
+            calls[n_calls++] = c0->b;
+        } else {
+            calls[n_calls++] = c0;
+        }
+        sh.n_metrics++;
+    }
+    if (cov) {
+        sh.covariate = 1;
+        calls[n_calls++] = cov->call;
+    }
+    shoal_expview_layout lay;
+    if (shoal_expview_lay(&sh, &lay))
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, -1, -1, "a view keeps at most %d accumulators and %d cross products",
+                             SHOAL_EXP_MAX_ACC, SHOAL_EXP_MAX_PAIRS);
+    for (int i = 0; i < n_calls; i++) {
+        const shoal_node *c0 = calls[i];
+        shoal_expacc *ac = &pa->acc[pa->n_acc];
         if (c0->kind != SHOAL_AST_CALL || !c0->anc)
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, m->alias_off, m->alias_len, "%s",
-                                 "a view keeps count and sum metrics (a ratio reads the log)");
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, c0->off, c0->len, "%s", "a view keeps count and sum aggregates");
         const char *u = c0->anc->unit;
         int64_t unit = !strcasecmp(u, "day") || !strcasecmp(u, "days") ? SHOAL_MS_PER_DAY
                        : !strcasecmp(u, "week") || !strcasecmp(u, "weeks") ? 7 * SHOAL_MS_PER_DAY
                        : !strcasecmp(u, "hour") || !strcasecmp(u, "hours") ? 3600000
                        : !strcasecmp(u, "minute") || !strcasecmp(u, "minutes") ? 60000 : 0;
         if (!unit) return shoal_err_set(x->err, SHOAL_ESEMANTIC, c0->anc->unit_off, c0->anc->unit_len, "unknown time unit \"%s\"", u);
-        ac->lo = 0;
-        ac->hi = c0->anc->n * unit;
+        if (sh.covariate && i == n_calls - 1) ac->lo = -c0->anc->n * unit, ac->hi = 0;   /* BEFORE the anchor */
+        else ac->lo = 0, ac->hi = c0->anc->n * unit;
         shoal_node *c = shoal_arena_alloc(x->a, sizeof *c);
         if (!c) return nomem(x);
         *c = *c0;
@@ -152,12 +202,17 @@ static int build_def(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *vn
         while (k < def->n_series && !same_series(&def->series[k], &sv)) k++;
         if (k == def->n_series) {
             if (def->n_series == SHOAL_VIEW_MAX_SERIES)
-                return shoal_err_set(x->err, SHOAL_ESEMANTIC, m->alias_off, m->alias_len, "%s", "a view keeps at most 64 series");
+                return shoal_err_set(x->err, SHOAL_ESEMANTIC, c0->off, c0->len, "%s", "a view keeps at most 64 series");
             def->series[def->n_series++] = sv;
         }
         ac->series = k;
         pa->n_acc++;
     }
+    for (int j = 0; j < sh.n_metrics; j++) {
+        if (sh.conv[j]) pa->acc[lay.x[j]].conv = 1, pa->acc[lay.x[j]].thr = sh.thr[j];
+    }
+    pa->n_pairs = (uint32_t)lay.n_pairs;
+    memcpy(pa->pair, lay.pair, sizeof lay.pair);
     return shoal_expview_params_encode(pa, x->a, &def->blob, x->err);
 }
 
@@ -237,10 +292,11 @@ static int no(shoal_expview_use *u, const char *fmt, const char *a, uint64_t b)
     return 0;
 }
 
-int shoal_expview_plan(exec *x, const char *name, const char *text, int n_arms, int n_metrics, const plan *p,
-                       shoal_expview_use *u)
+int shoal_expview_plan(exec *x, const char *name, const char *text, int n_arms, const shoal_expview_shape *sh,
+                       const plan *p, shoal_expview_use *u)
 {
     memset(u, 0, sizeof *u);
+    if (shoal_expview_lay(sh, &u->lay)) return no(u, "%sa view keeps at most %" PRIu64 " accumulators", "", SHOAL_EXP_MAX_ACC);
     char vname[96];
     view_name(name, vname, sizeof vname);
     if (x->no_views) return no(u, "%sSET VIEWS = off", "", 0);
@@ -254,24 +310,32 @@ int shoal_expview_plan(exec *x, const char *name, const char *text, int n_arms, 
     /* the view must be of this definition (the same text, as views.c's same_text) */
     if (vi.def.text.len != strlen(text) || memcmp(vi.def.text.ptr, text, vi.def.text.len))
         return no(u, "its view %s is of another definition (shoal rebuild, or CREATE OR REPLACE, makes it again)", vname, 0);
+    /* a time before the latest event the view holds (AS OF, or a now before it): the
+     * units exposed by then, their windows cut there, from each unit's record */
+    int cut = p->cut_ts != INT64_MAX;
     shoal_err_clear(&quiet);
     rc = shoal_view_experiment_read(x->r, vname, x->a, &u->st, &quiet);
+    if (!rc && cut && p->cut_ts < u->st.max_ts) {
+        if (u->st.seq == shoal_reader_last_seq(x->r) && p->max_seq >= u->st.seq)
+            rc = shoal_view_experiment_read_at(x->r, vname, &vi.def, p->cut_ts, x->cancel, x->a, &u->st, &quiet);
+    } else {
+        cut = 0;
+    }
     if (rc == SHOAL_ENOTFOUND || rc == SHOAL_ECORRUPT) return no(u, "its view %s has no readable statistics", vname, 0);
     if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", quiet.msg);
-    if (u->st.n_arms != (uint32_t)n_arms || u->st.n_acc != (uint32_t)n_metrics)
+    if (u->st.n_arms != (uint32_t)n_arms || u->st.n_acc != (uint32_t)u->lay.n_acc || u->st.n_pairs != (uint32_t)u->lay.n_pairs)
         return no(u, "its view %s does not match the definition's arms and metrics", vname, 0);
     if (u->st.seq != shoal_reader_last_seq(x->r))
         return no(u, "its view %s reflects sequence %" PRIu64 ", not the log's last", vname, u->st.seq);
     if (p->max_seq < u->st.seq)
-        return no(u, "%sAS OF SEQ %" PRIu64 " is before the view's sequence (the view holds the whole log)", "", p->max_seq);
-    if (p->cut_ts != INT64_MAX && p->cut_ts < u->st.max_ts)
-        return no(u, "%sthe statement's time (AS OF or now) is before the latest exposure or metric event the view holds", "", 0);
+        return no(u, "%sAS OF SEQ %" PRIu64 " is before the view's sequence (the view keeps no sequence per event)", "", p->max_seq);
     if (u->st.inexact)
         return no(u, "%s%" PRIu64 " units were first exposed more than 30 days behind the latest event: the view cannot place their windows",
                   "", (uint64_t)u->st.inexact);
     if (u->st.text)
         return no(u, "%s%" PRIu64 " units have text in a summed property inside their windows (the log's answer is its error)", "",
                   (uint64_t)u->st.text);
+    u->at = cut;
     u->covers = 1;
     return 0;
 }
@@ -280,14 +344,28 @@ void shoal_expview_moments(const shoal_expview_use *u, shoal_stats_moments *mo, 
                            int64_t *two_arms, int64_t *unknown_arm, int64_t *by_hash)
 {
     const shoal_expview_stats *s = &u->st;
+    const shoal_expview_layout *l = &u->lay;
+    uint32_t na = s->n_acc, np = s->n_pairs;
     for (uint32_t i = 0; i < s->n_arms; i++) {
         units[i] = (double)s->n[i];
-        for (uint32_t j = 0; j < s->n_acc; j++) {
+        const shoal_xsum *sx = &s->sx[i * na], *sxx = &s->sxx[i * na], *sxy = &s->sxy[i * np];
+        for (int j = 0; j < l->n_metrics; j++) {
             shoal_stats_moments *m = &mo[(size_t)j * (size_t)stride + i];
             memset(m, 0, sizeof *m);
             m->n = (double)s->n[i];
-            m->sx = shoal_xsum_value(&s->sx[i * s->n_acc + j]);
-            m->sxx = shoal_xsum_value(&s->sxx[i * s->n_acc + j]);
+            m->sx = shoal_xsum_value(&sx[l->x[j]]);
+            m->sxx = shoal_xsum_value(&sxx[l->x[j]]);
+            if (l->y[j] >= 0) {
+                m->sy = shoal_xsum_value(&sx[l->y[j]]);
+                m->syy = shoal_xsum_value(&sxx[l->y[j]]);
+                m->sxy = shoal_xsum_value(&sxy[l->xy[j]]);
+            }
+            if (l->c >= 0) {
+                m->sc = shoal_xsum_value(&sx[l->c]);
+                m->scc = shoal_xsum_value(&sxx[l->c]);
+                m->sxc = shoal_xsum_value(&sxy[l->xc[j]]);
+                if (l->yc[j] >= 0) m->syc = shoal_xsum_value(&sxy[l->yc[j]]);
+            }
         }
     }
     *two_arms = s->two_arms;

@@ -352,6 +352,53 @@ static void f_date_trunc(exec *x, qval *a, int n, qval *out)
     out->u.i = shoal_plan_day_start(x, d);
 }
 
+/* The months of a calendar duration's unit: 1 for MONTH(S), 12 for YEAR(S), else 0 (a
+ * fixed duration, or no unit). */
+int shoal_func_months_unit(const char *u)
+{
+    if (!strcasecmp(u, "month") || !strcasecmp(u, "months")) return 1;
+    if (!strcasecmp(u, "year") || !strcasecmp(u, "years")) return 12;
+    return 0;
+}
+
+/* x + n MONTHS (a[1] the integer n, negative for minus): a time n local calendar months
+ * on, the same wall-clock time, its day of the month clamped to the month's last (as
+ * PostgreSQL does: 2025-01-31 + 1 MONTHS is 2025-02-28), a local time a change of the
+ * clocks skips moving on by the gap; a date the same day (clamped) n months on; a month
+ * n months on. NULL when out of range. */
+void shoal_func_add_months(exec *x, qval *a, int n, qval *out)
+{
+    (void)n;
+    out->t = V_NULL;
+    if (a[1].t != V_INT || a[0].t == V_NULL) return;
+    int64_t k = a[1].u.i;
+    if (k > 1200000 || k < -1200000) return;
+    if (a[0].t == V_MONTH) {
+        out->t = V_MONTH;
+        out->u.i = a[0].u.i + k;
+        return;
+    }
+    int64_t d, ms, y;
+    unsigned m, dd;
+    if (a[0].t == V_DATE) d = a[0].u.i, ms = 0;
+    else if (!local_of(x, &a[0], &d, &ms)) return;
+    shoal_cal_civil_from_days(d, &y, &m, &dd);
+    int64_t mo = y * 12 + (int64_t)(m - 1) + k;
+    int64_t ny = mo / 12 - (mo % 12 < 0);
+    unsigned nm = (unsigned)((mo % 12 + 12) % 12) + 1;
+    unsigned dim = shoal_cal_days_in_month(ny, nm);
+    if (ny < -200000 || ny > 200000) return;
+    int64_t nd = shoal_cal_days_from_civil(ny, nm, dd < dim ? dd : dim);
+    if (a[0].t == V_DATE) {
+        out->t = V_DATE;
+        out->u.i = nd;
+        return;
+    }
+    int64_t local = nd * 86400000 + ms;
+    out->t = V_TS;
+    out->u.i = x->tz ? shoal_tz_to_utc(x->tz, local) : local;
+}
+
 /* strftime('format', ts): the local time of ts as the format says: %Y %m %d %H %M %S,
  * %f (seconds with milliseconds, SS.SSS), %j (day of the year), %w (0 Sunday … 6),
  * %u (1 Monday … 7), %s (seconds since 1970), %F (%Y-%m-%d), %T (%H:%M:%S), %a %b

@@ -22,16 +22,16 @@ static const kw kws[] = {
     {"ELSE", ELSE}, {"END", END}, {"EVALUATE", EVALUATE}, {"EXPLAIN", EXPLAIN}, {"FALSE", FALSE_},
     {"FILTER", FILTER}, {"FROM", FROM}, {"GROUP", GROUP}, {"HALF_LIFE", HALF_LIFE}, {"HAVING", HAVING}, {"IN", IN}, {"IS", IS},
     {"LIKE", LIKE}, {"LIMIT", LIMIT}, {"NOT", NOT}, {"NULL", NULL_}, {"NULLS", NULLS}, {"OF", OF},
-    {"OFFSET", OFFSET}, {"OR", OR}, {"ORDER", ORDER}, {"OVER", OVER}, {"PER", PER}, {"ROWS", ROWS}, {"SELECT", SELECT}, {"SET", SET},
+    {"OFFSET", OFFSET}, {"OR", OR}, {"ORDER", ORDER}, {"OVER", OVER}, {"PER", PER}, {"RANGE", RANGE}, {"ROWS", ROWS}, {"SELECT", SELECT}, {"SET", SET},
     {"SHOW", SHOW}, {"THEN", THEN}, {"TIES", TIES}, {"TRUE", TRUE_}, {"WHEN", WHEN}, {"WHERE", WHERE},
-    {"WITH", WITH}, {"WITHIN", WITHIN},
+    {"WINDOW", WINDOW}, {"WITH", WITH}, {"WITHIN", WITHIN},
 };
 
 const char *const shoal_kw_names[] = {
     "AND", "AS", "ASC", "BETWEEN", "BY", "CASE", "CREATE", "DESC", "DISTINCT", "DROP", "DURING", "ELSE",
     "END", "EVALUATE", "EXPLAIN", "FALSE", "FILTER", "FROM", "GROUP", "HALF_LIFE", "HAVING", "IN", "IS", "LIKE", "LIMIT",
-    "NOT", "NULL", "NULLS", "OF", "OFFSET", "OR", "ORDER", "OVER", "PER", "ROWS", "SELECT", "SET", "SHOW", "THEN",
-    "TIES", "TRUE", "WHEN", "WHERE", "WITH", "WITHIN", NULL,
+    "NOT", "NULL", "NULLS", "OF", "OFFSET", "OR", "ORDER", "OVER", "PER", "RANGE", "ROWS", "SELECT", "SET", "SHOW", "THEN",
+    "TIES", "TRUE", "WHEN", "WHERE", "WINDOW", "WITH", "WITHIN", NULL,
 };
 
 int shoal_kw_lookup(const char *s, size_t n)

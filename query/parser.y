@@ -75,11 +75,22 @@ static int set_frame(shoal_parse_ctx *ctx, shoal_over *o, shoal_node *f, shoal_l
     o->frame = 1;
     o->frame_off = loc.off;
     o->frame_len = loc.len;
+    o->range = (a->flags & SHOAL_AST_F_RANGE) != 0;
     o->lo_unb = (a->flags & SHOAL_AST_F_STAR) != 0;
     o->hi_unb = (b->flags & SHOAL_AST_F_STAR) != 0;
     o->lo = a->i;
     o->hi = b->i;
-    if ((o->lo_unb && a->i > 0) || (o->hi_unb && b->i < 0) || (!o->lo_unb && !o->hi_unb && o->lo > o->hi)) {
+    o->lo_unit = a->s;
+    o->hi_unit = b->s;
+    const shoal_node *u = a->s ? a : b->s ? b : NULL;
+    if (u && !o->range) {
+        shoal_err_set(ctx->err, SHOAL_ESYNTAX, u->s2_off, u->s2_len, "%s",
+                      "a frame of ROWS counts rows: its bounds take no unit (RANGE BETWEEN 7 DAYS PRECEDING AND … "
+                      "measures the ORDER BY value)");
+        return 0;
+    }
+    int same_unit = (!a->s && !b->s) || (a->s && b->s && !strcasecmp(a->s, b->s));
+    if ((o->lo_unb && a->i > 0) || (o->hi_unb && b->i < 0) || (!o->lo_unb && !o->hi_unb && same_unit && o->lo > o->hi)) {
         shoal_err_set(ctx->err, SHOAL_ESYNTAX, loc.off, loc.len, "%s",
                       "a frame runs from its start to its end: UNBOUNDED PRECEDING, n PRECEDING, CURRENT ROW, n FOLLOWING, "
                       "UNBOUNDED FOLLOWING, in that order");
@@ -112,6 +123,7 @@ static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
     shoal_cte *cte;
     shoal_exp_clause *clause;
     shoal_join *join;
+    shoal_over *over;
 }
 
 %token <tok> IDENT "name" STRING "string" INT "integer" NUM "number" TSLIT "date"
@@ -125,6 +137,7 @@ static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
 %token <tok> OVER "OVER" FILTER "FILTER" NULLS "NULLS" WITH "WITH" TIES "TIES" CONCAT "||"
 %token <tok> ROWS "ROWS"
 %token <tok> JOIN_ "JOIN" LEFT_ "LEFT" INNER_ "INNER" OUTER_ "OUTER" ON_ "ON"
+%token <tok> RANGE "RANGE" WINDOW "WINDOW"
 
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
 %type <list> expr_list when_list type_list
@@ -137,6 +150,7 @@ static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
 %type <node> src_as
 %type <item> part_opt
 %type <node> frame_opt frame_bound
+%type <over> window_opt wdefs wdef
 %type <clause> exp_clauses exp_clause
 %type <node> mvalue dir_opt
 %type <node> from_src
@@ -243,7 +257,7 @@ stmt:
                                           $$->ret->where = $<node>w; }
     /* CREATE EXPERIMENT name ARMS (control 50, ritual 50) clause… EXPOSURE TYPE [WHERE …]: the
      * clauses (SALT 's', METRICS (…), GUARDRAILS (…), UNIT word, CORRECTION word, COVARIATE
-     * aggregate WITHIN n unit) in any order; the words are checked by experiment.c. EXPOSURE
+     * aggregate WITHIN n unit, CONFIDENCE number, TEST word, PRIOR call) in any order; the words are checked by experiment.c. EXPOSURE
      * comes last, as its WHERE runs to the end. */
   | create IDENT IDENT IDENT '(' arms ')' exp_clauses IDENT IDENT where_having[w]
                                         { $$ = $1; $$->off = @$.off; $$->len = @$.len;
@@ -340,6 +354,14 @@ exp_clause:
     /* UNIT group: GROUP is a keyword */
   | IDENT GROUP                         { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
                                           $$->arg = (shoal_word){"group", @2.off, @2.len}; }
+    /* CONFIDENCE 0.90 (an INT too, for experiment.c to refuse at it) */
+  | IDENT NUM                           { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
+                                          CK($$->num = shoal_ast_node(ctx, SHOAL_AST_NUM, @2)); $$->num->d = $2.d; }
+  | IDENT INT                           { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
+                                          CK($$->num = shoal_ast_node(ctx, SHOAL_AST_INT, @2)); $$->num->i = $2.i; }
+    /* PRIOR normal(mean, sd) */
+  | IDENT call                          { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
+                                          $$->fn = $2; }
   | IDENT call WITHIN INT IDENT         { CK($$ = shoal_ast_exp_clause(ctx, @$)); $$->w = (shoal_word){$1.s, @1.off, @1.len};
                                           CK($2->anc = shoal_ast_anchor(ctx, loc_of(@3, @5))); $2->anc->n = $4.i;
                                           $2->anc->unit = $5.s; $2->anc->unit_off = @5.off; $2->anc->unit_len = @5.len;
@@ -451,7 +473,7 @@ set_value:
 
 select:
     SELECT items                        { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$)); $$->cols = $2; }
-  | SELECT items FROM from_src per_opt where_having[w] during_opt group_opt having_opt order_opt limit_opt asof_opt
+  | SELECT items FROM from_src per_opt where_having[w] during_opt group_opt having_opt window_opt[wins] order_opt[ord] limit_opt[lim] asof_opt[asof]
         {
             CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$));
             $$->cols = $2;
@@ -464,7 +486,7 @@ select:
                 $$->alias = $4->b->s; $$->alias_off = $4->b->off; $$->alias_len = $4->b->len;
             } else if ($4->b) {
                 /* FROM x AS OF …: the statement's AS OF, when no clause follows it */
-                if ($4->joins || $<node>5 || $<node>w || $7 || $8 || $<node>9 || $10 || $11 || $<node>12) {
+                if ($4->joins || $<node>5 || $<node>w || $7 || $8 || $<node>9 || $wins || $ord || $lim || $<node>asof) {
                     shoal_err_set(ctx->err, SHOAL_ESYNTAX, $4->b->off, $4->b->len, "%s",
                                   "AS OF comes last in a SELECT, after its other clauses");
                     YYERROR;
@@ -478,13 +500,14 @@ select:
             $$->during = $7;
             $$->group = $8;
             $$->having = $<node>9;
-            $$->order = $10;
-            $$->limit = $11;
-            $$->offset = $<node>11 ? $<node>11->next : NULL;
-            if ($<node>12) {
-                shoal_node *a = $<node>12;
+            $$->windows = $wins;
+            $$->order = $ord;
+            $$->limit = $lim;
+            $$->offset = $lim ? $lim->next : NULL;
+            if ($<node>asof) {
+                shoal_node *a = $<node>asof;
                 if (a->kind == SHOAL_AST_INT) $$->asof_seq = a; else $$->asof_date = a;
-                $$->asof_off = @12.off; $$->asof_len = @12.len;
+                $$->asof_off = @asof.off; $$->asof_len = @asof.len;
             }
         }
     ;
@@ -587,12 +610,36 @@ limit_opt:
     ;
 
     /* ROWS n PRECEDING | ROWS BETWEEN bound AND bound: a window's frame, as a pair of
-     * INT nodes (a, next); the words are checked here */
+     * INT nodes (a, next); the words are checked here. RANGE …: the same, marked */
 frame_opt:
     %empty                              { $$ = NULL; }
   | ROWS frame_bound                    { $$ = $2; CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @2)); }
   | ROWS BETWEEN frame_bound AND frame_bound
                                         { $$ = $3; $$->next = $5; $$->next->flags |= SHOAL_AST_F_NOT; }
+  | RANGE frame_bound                   { $$ = $2; CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @2));
+                                          $$->flags |= SHOAL_AST_F_RANGE; }
+  | RANGE BETWEEN frame_bound AND frame_bound
+                                        { $$ = $3; $$->next = $5; $$->next->flags |= SHOAL_AST_F_NOT;
+                                          $$->flags |= SHOAL_AST_F_RANGE; }
+    ;
+
+    /* WINDOW w AS (PARTITION BY … ORDER BY … frame), …: windows that OVER w names */
+window_opt:
+    %empty                              { $$ = NULL; }
+  | WINDOW wdefs                        { $$ = $2; }
+    ;
+
+wdefs:
+    wdef                                { $$ = $1; }
+  | wdefs ',' wdef                      { shoal_over *t = $1; while (t->next) t = t->next; t->next = $3; $$ = $1; }
+    ;
+
+wdef:
+    IDENT AS '(' part_opt order_opt frame_opt ')'
+                                        { CK($$ = shoal_ast_over(ctx, loc_of(@3, @7)));
+                                          $$->name = $1.s; $$->name_off = @1.off; $$->name_len = @1.len;
+                                          $$->part = $4; $$->order = $5;
+                                          if (!set_frame(ctx, $$, $6, @6)) YYABORT; }
     ;
 
     /* UNBOUNDED PRECEDING|FOLLOWING, CURRENT ROW, n PRECEDING|FOLLOWING: i the rows from
@@ -613,6 +660,16 @@ frame_bound:
                                           else {
                                               shoal_err_set(ctx->err, SHOAL_ESYNTAX, @2.off, @2.len,
                                                             "expected PRECEDING or FOLLOWING but found \"%s\"", $2.s);
+                                              YYABORT;
+                                          } }
+    /* RANGE BETWEEN 7 DAYS PRECEDING …: s the unit, checked by plan.c */
+  | INT IDENT IDENT                     { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @$));
+                                          $$->s = $2.s; $$->s2_off = @2.off; $$->s2_len = @2.len;
+                                          if (!strcasecmp($3.s, "preceding")) $$->i = -$1.i;
+                                          else if (!strcasecmp($3.s, "following")) $$->i = $1.i;
+                                          else {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @3.off, @3.len,
+                                                            "expected PRECEDING or FOLLOWING but found \"%s\"", $3.s);
                                               YYABORT;
                                           } }
     ;
@@ -735,8 +792,18 @@ primary:
                                           CK($$->over = shoal_ast_over(ctx, loc_of(@2, @7)));
                                           $$->over->part = $4; $$->over->order = $5;
                                           if (!set_frame(ctx, $$->over, $6, @6)) YYABORT; }
+    /* … OVER w: the window WINDOW w AS (…) defines */
+  | call OVER IDENT                     { $$ = $1; $$->len = @$.len;
+                                          CK($$->over = shoal_ast_over(ctx, loc_of(@2, @3)));
+                                          $$->over->ref = 1; $$->over->name = $3.s;
+                                          $$->over->name_off = @3.off; $$->over->name_len = @3.len; }
     /* an aggregate over rows of those rows only: count(*) FILTER (WHERE type = post) */
   | call FILTER '(' WHERE expr ')'      { $$ = $1; $$->len = @$.len; $$->fwhere = $5; }
+  | call FILTER '(' WHERE expr ')' OVER IDENT
+                                        { $$ = $1; $$->len = @$.len; $$->fwhere = $5;
+                                          CK($$->over = shoal_ast_over(ctx, loc_of(@7, @8)));
+                                          $$->over->ref = 1; $$->over->name = $8.s;
+                                          $$->over->name_off = @8.off; $$->over->name_len = @8.len; }
   | call FILTER '(' WHERE expr ')' OVER '(' part_opt order_opt frame_opt ')'
                                         { $$ = $1; $$->len = @$.len; $$->fwhere = $5;
                                           CK($$->over = shoal_ast_over(ctx, loc_of(@7, @12)));

@@ -231,6 +231,26 @@ static int lookup(exec *x, int ns, const char *s, uint32_t *id)
 
 static int is_type(cctx *c, const char *s, uint32_t *id) { return lookup(c->x, SHOAL_NS_TYPE, s, id) == 1; }
 
+/* A name the dictionary does not hold, met while a definition is compiled (x->lax_names):
+ * 1 (it is noted in x->unseen, once, for the CREATE's status line), else 0. */
+int shoal_plan_unseen(exec *x, const char *s)
+{
+    if (!x->lax_names || (x->err && x->err->code)) return 0;
+    if (!x->note_unseen) return 1;
+    size_t n = strlen(s), k = strlen(x->unseen);
+    for (const char *p = x->unseen; *p;) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == n && !memcmp(p, s, n)) return 1;
+        p = e ? e + 2 : p + l;
+    }
+    if (k + n + 8 < sizeof x->unseen) snprintf(x->unseen + k, sizeof x->unseen - k, "%s%s", k ? ", " : "", s);
+    else if (k + 4 < sizeof x->unseen && !strstr(x->unseen, "…")) snprintf(x->unseen + k, sizeof x->unseen - k, "%s", ", …");
+    return 1;
+}
+
+static int unseen(cctx *c, const char *s) { return shoal_plan_unseen(c->x, s); }
+
 /* The reserved event columns. */
 static int event_column(const char *s)
 {
@@ -294,7 +314,10 @@ static int ast_equal(const shoal_node *a, const shoal_node *b)
     if (!ast_equal(a->fwhere, b->fwhere) || !a->over != !b->over || !streq_ci(a->s2, b->s2)) return 0;
     if (a->over && (!items_equal(a->over->part, b->over->part) || !items_equal(a->over->order, b->over->order) ||
                     a->over->frame != b->over->frame || a->over->lo != b->over->lo || a->over->hi != b->over->hi ||
-                    a->over->lo_unb != b->over->lo_unb || a->over->hi_unb != b->over->hi_unb))
+                    a->over->lo_unb != b->over->lo_unb || a->over->hi_unb != b->over->hi_unb ||
+                    a->over->range != b->over->range || !streq_ci(a->over->lo_unit, b->over->lo_unit) ||
+                    !streq_ci(a->over->hi_unit, b->over->hi_unit) || !a->over->ref != !b->over->ref ||
+                    !streq_ci(a->over->name, b->over->name)))
         return 0;
     if (!a->anc != !b->anc) return 0;
     if (a->anc && (a->anc->n != b->anc->n || !streq_ci(a->anc->unit, b->anc->unit) ||
@@ -381,6 +404,7 @@ static int type_bitmap(cctx *c, const shoal_node *arg, uint8_t *bits)
         return fail(c, arg->off, arg->len, "expected an event type but found \"%s\"", "an expression"), -1;
     if (!is_type(c, arg->s, &id)) {
         if (c->x->err && c->x->err->code) return -1;
+        if (unseen(c, arg->s)) return 0;   /* no event of it yet: no bit */
         fail(c, arg->off, arg->len, "unknown event type \"%s\"", arg->s);
         return -1;
     }
@@ -463,14 +487,14 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
         const shoal_node *a = n->list->head;
         if (a->kind == SHOAL_AST_DOT) {
             uint32_t tid, pid;
-            if (!is_type(c, a->s, &tid)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
-            g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));
+            if (is_type(c, a->s, &tid)) g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));
+            else if (!unseen(c, a->s)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
             int col = event_column(a->s2);
             if (col) {
                 if (!(g.arg = newx(c, col, a))) return NULL;
                 set_rt(g.arg);
             } else {
-                if (lookup(c->x, SHOAL_NS_PROP, a->s2, &pid) != 1)
+                if (lookup(c->x, SHOAL_NS_PROP, a->s2, &pid) != 1 && !(unseen(c, a->s2) && !(pid = 0)))
                     return fail(c, a->s2_off, a->s2_len, "unknown property \"%s\"", a->s2);
                 if (!(g.arg = newx(c, X_PROP, a))) return NULL;
                 g.arg->key = pid;
@@ -506,9 +530,9 @@ static cx *compile_magg(cctx *c, const shoal_node *n)
             g.q = q->k.u.d;
         }
         uint32_t tid, pid;
-        if (!is_type(c, a->s, &tid)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
-        g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));
-        if (lookup(c->x, SHOAL_NS_PROP, a->s2, &pid) != 1)
+        if (is_type(c, a->s, &tid)) g.types[tid >> 3] |= (uint8_t)(1u << (tid & 7));
+        else if (!unseen(c, a->s)) return fail(c, a->off, a->n, "unknown event type \"%s\"", a->s);
+        if (lookup(c->x, SHOAL_NS_PROP, a->s2, &pid) != 1 && !(unseen(c, a->s2) && !(pid = 0)))
             return fail(c, a->s2_off, a->s2_len, "unknown property \"%s\"", a->s2);
         g.arg = newx(c, X_PROP, a);
         if (!g.arg) return NULL;
@@ -846,7 +870,7 @@ static int coerce(cctx *c, const cx *col, cx *k)
             k->k.t = V_ID;
             k->k.ns = col->rns;
             k->k.u.i = id;
-        } else if (col->rns == SHOAL_NS_TYPE) {
+        } else if (col->rns == SHOAL_NS_TYPE && !unseen(c, k->k.u.s)) {
             fail(c, k->off, k->len, "unknown event type \"%s\"", k->k.u.s);
             return -1;
         }
@@ -932,6 +956,14 @@ static cx *compile_against(cctx *c, const cx *col, const shoal_node *n, int mode
         }
         uint32_t pid;
         if (mode == M_EVENT && lookup(c->x, SHOAL_NS_PROP, n->s, &pid) == 1) return compile(c, n, mode);
+        if (unseen(c, n->s)) {   /* a type no event has yet: its name, equal to no type there is */
+            cx *e = newx(c, X_CONST, n);
+            if (!e) return NULL;
+            e->k.t = V_STR;
+            e->k.u.s = n->s;
+            e->k.n = (uint32_t)strlen(n->s);
+            return e;
+        }
         return fail(c, n->off, n->len, "unknown event type \"%s\"", n->s);
     }
     cx *e = compile(c, n, mode);
@@ -1134,7 +1166,8 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
     int r = lookup(c->x, SHOAL_NS_PROP, n->s, &pid);
     if (r < 0) return NULL;
     if (r == 0 && outer_ref(c, n)) return NULL;
-    if (r == 0) return fail(c, n->off, n->len, "unknown column \"%s\"", n->s);
+    if (r == 0 && unseen(c, n->s)) pid = 0;   /* a property no event has yet: NULL (key 0 is none) */
+    else if (r == 0) return fail(c, n->off, n->len, "unknown column \"%s\"", n->s);
     cx *e = newx(c, X_PROP, n);
     if (e) e->key = pid;
     return e;
@@ -1184,6 +1217,110 @@ static int base_items(cctx *c, const shoal_item *it, int mode, int **slots, int 
         if (desc) (*desc)[k] = it->desc, (*nulls)[k] = it->nulls;
     }
     return k;
+}
+
+/* A fixed duration's unit in milliseconds (DAYS … SECONDS), else 0. */
+static int64_t unit_ms(const char *u)
+{
+    if (!strcasecmp(u, "day") || !strcasecmp(u, "days")) return DAY_MS;
+    if (!strcasecmp(u, "week") || !strcasecmp(u, "weeks")) return 7 * DAY_MS;
+    if (!strcasecmp(u, "hour") || !strcasecmp(u, "hours")) return 3600000;
+    if (!strcasecmp(u, "minute") || !strcasecmp(u, "minutes")) return 60000;
+    if (!strcasecmp(u, "second") || !strcasecmp(u, "seconds")) return 1000;
+    return 0;
+}
+
+/* RANGE BETWEEN … with an offset (n PRECEDING|FOLLOWING): one ORDER BY key, a number or
+ * a day or a month with a plain n, a time with a duration (7 DAYS); w's lo and hi then
+ * in the key's units (milliseconds for a time). 1, or 0 after the error. */
+static int range_frame(cctx *c, const shoal_over *o, wfunc *w)
+{
+    int lo_off = !o->lo_unb && (o->lo || o->lo_unit), hi_off = !o->hi_unb && (o->hi || o->hi_unit);
+    if (!lo_off && !hi_off) return 1;   /* UNBOUNDED and CURRENT ROW: the peers, as without a frame */
+    if (w->n_order != 1) {
+        fail(c, o->frame_off, o->frame_len, "%s",
+             "a RANGE frame with an offset (n PRECEDING or FOLLOWING) measures the value of one ORDER BY key: order by exactly one");
+        return 0;
+    }
+    const cx *k = c->p->wbase[w->order[0]];
+    int rt = k->rt;
+    char b1[64];
+    for (int side = 0; side < 2; side++) {
+        const char *unit = side ? o->hi_unit : o->lo_unit;
+        int64_t *v = side ? &w->hi : &w->lo;
+        if (!(side ? hi_off : lo_off)) continue;
+        if (unit) {
+            int64_t ms = unit_ms(unit);
+            if (!ms) {
+                shoal_err_set(c->x->err, SHOAL_ESEMANTIC, o->frame_off, o->frame_len, "unknown unit \"%s\" in a RANGE offset "
+                              "(expected DAYS, WEEKS, HOURS, MINUTES or SECONDS)", unit);
+                return 0;
+            }
+            if (rt != V_TS && rt != V_DUR) {
+                shoal_err_set(c->x->err, SHOAL_ESEMANTIC, o->frame_off, o->frame_len, "a RANGE offset in %s measures a time "
+                              "or a duration, and the ORDER BY key %s is %s", unit, snippet(c, k, b1, sizeof b1),
+                              rt < 0 ? "a number or text" : shoal_val_type_name(rt));
+                return 0;
+            }
+            if (*v > INT64_MAX / ms / 4 || *v < -(INT64_MAX / ms / 4)) {
+                fail(c, o->frame_off, o->frame_len, "%s", "a RANGE offset is too long");
+                return 0;
+            }
+            *v *= ms;
+        } else if (rt == V_TS || rt == V_DUR || rt == V_STR || rt == V_ID) {
+            shoal_err_set(c->x->err, SHOAL_ESEMANTIC, o->frame_off, o->frame_len, "a RANGE offset over %s (%s) is %s",
+                          snippet(c, k, b1, sizeof b1), shoal_val_type_name(rt),
+                          rt == V_TS || rt == V_DUR ? "a duration (1 DAYS PRECEDING)" : "not defined: order by a number, a date or a time");
+            return 0;
+        }
+    }
+    if (lo_off && hi_off && w->lo > w->hi) {
+        fail(c, o->frame_off, o->frame_len, "%s", "a frame runs from its start to its end: its start is after its end");
+        return 0;
+    }
+    return 1;
+}
+
+/* WINDOW w AS (…): every OVER w of st's select list and ORDER BY takes w's definition
+ * (the clause's windows are looked up here, once, before the statement is planned). */
+static int resolve_over(exec *x, const shoal_stmt *st, shoal_node *n)
+{
+    if (!n) return 0;
+    if (n->kind == SHOAL_AST_CALL && n->over && n->over->ref == 1) {
+        const shoal_over *d = st->windows;
+        while (d && strcasecmp(d->name, n->over->name)) d = d->next;
+        if (!d)
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, n->over->name_off, n->over->name_len,
+                                 "unknown window \"%s\" (name one with WINDOW %s AS (PARTITION BY … ORDER BY …))",
+                                 n->over->name, n->over->name);
+        shoal_over *o = n->over;
+        const char *name = o->name;
+        int off = o->name_off, len = o->name_len, ooff = o->off, olen = o->len;
+        *o = *d;
+        o->next = NULL;
+        o->name = name, o->name_off = off, o->name_len = len, o->off = ooff, o->len = olen;
+        o->ref = 2;
+    }
+    int rc;
+    if ((rc = resolve_over(x, st, n->a)) || (rc = resolve_over(x, st, n->b)) || (rc = resolve_over(x, st, n->c))) return rc;
+    if (n->list)
+        for (shoal_node *q = n->list->head; q; q = q->next)
+            if ((rc = resolve_over(x, st, q))) return rc;
+    return 0;
+}
+
+static int named_windows(exec *x, const shoal_stmt *st)
+{
+    for (const shoal_over *a = st->windows; a; a = a->next)
+        for (const shoal_over *b = st->windows; b != a; b = b->next)
+            if (!strcasecmp(a->name, b->name))
+                return shoal_err_set(x->err, SHOAL_ESEMANTIC, a->name_off, a->name_len, "window \"%s\" is defined twice", a->name);
+    int rc;
+    for (const shoal_item *it = st->cols; it; it = it->next)
+        if ((rc = resolve_over(x, st, it->expr))) return rc;
+    for (const shoal_item *it = st->order; it; it = it->next)
+        if ((rc = resolve_over(x, st, it->expr))) return rc;
+    return 0;
 }
 
 /* f(args) [FILTER (WHERE …)] OVER (PARTITION BY … ORDER BY …): a window function over
@@ -1257,9 +1394,14 @@ static cx *compile_window(cctx *c, const shoal_node *n, int mode)
         return NULL;
     c->in_win = 0;
     const shoal_over *o = n->over;
+    if (o->ref == 1)
+        return fail(c, o->name_off, o->name_len, "unknown window \"%s\" (WINDOW … AS (…) names windows for the select "
+                    "list and ORDER BY)", o->name);
     if (o->frame && w.kind != W_AGG && w.kind != W_FIRST_VALUE && w.kind != W_LAST_VALUE)
-        return fail(c, o->frame_off, o->frame_len, "%s() takes no frame (ROWS …): only the aggregates, first_value and last_value do", n->s);
+        return fail(c, o->frame_off, o->frame_len, "%s() takes no frame (ROWS or RANGE …): only the aggregates, first_value and last_value do", n->s);
     w.frame = o->frame, w.lo_unb = o->lo_unb, w.hi_unb = o->hi_unb, w.lo = o->lo, w.hi = o->hi;
+    w.range = o->range;
+    if (w.range && !range_frame(c, o, &w)) return NULL;
     wfunc *ws = shoal_arena_alloc(c->x->a, sizeof *ws * (size_t)(p->n_wins + 1));
     if (!ws) return fail(c, -1, -1, "%s", "out of memory");
     if (p->n_wins) memcpy(ws, p->wins, sizeof *ws * (size_t)p->n_wins);
@@ -1351,6 +1493,7 @@ static cx *compile_lifecycle_state(cctx *c, const shoal_node *n, int mode)
     cx *e = newx(c, X_FUNC, n);
     if (!e) return NULL;
     if (shoal_lifecycle_state_compile(c->x, n, &e->ctx)) return NULL;
+    if (c->p->n_lcs < 8) c->p->lcs[c->p->n_lcs++] = e->ctx;
     e->n = 1;
     if (!(e->v = zalloc(c->x, sizeof(cx *))) || !(e->v[0] = newx(c, X_MEMBER, n))) return NULL;
     e->v[0]->rt = V_ID;
@@ -1547,7 +1690,9 @@ static cx *compile_foreign(cctx *c, const shoal_node *pred, const char *text, co
     const char *src = x->src;
     x->src = text;
     x->err = &quiet;
+    x->lax_names++;   /* a stored definition may name types that have no event yet */
     cx *e = compile(&sub, pred, M_MEMBER);
+    x->lax_names--;
     x->src = src;
     x->err = saved;
     if (!e) shoal_err_set(x->err, quiet.code ? quiet.code : SHOAL_ESEMANTIC, off, len, "%s: %s", what, quiet.msg);
@@ -1685,6 +1830,49 @@ static int arith_rt(cctx *c, const shoal_node *n, cx *e)
     return 1;
 }
 
+/* n MONTHS or n YEARS: its months, else 0 */
+static int64_t months_of(const shoal_node *n)
+{
+    return n->kind == SHOAL_AST_DURATION ? n->i * shoal_func_months_unit(n->s) : 0;
+}
+
+/* x ± n MONTHS|YEARS, n MONTHS + x: calendar months added in the session's zone
+ * (shoal_func_add_months); x a time, a date (a date literal too) or a month. */
+static cx *compile_add_months(cctx *c, const shoal_node *n, int mode)
+{
+    int right = months_of(n->b) != 0;
+    const shoal_node *xn = right ? n->a : n->b, *dn = right ? n->b : n->a;
+    cx *e = newx(c, X_FUNC, n), *k = newx(c, X_CONST, dn);
+    if (!e || !k || !(e->v = zalloc(c->x, 2 * sizeof(cx *)))) return NULL;
+    if (!(e->v[0] = compile(c, xn, mode))) return NULL;
+    cx *t = e->v[0];
+    if (t->op == X_CONST && t->k.t == V_TS && t->sub) {
+        /* a date literal: a date, as beside a day */
+        t->k.t = V_DATE;
+        t->k.u.i = local_day(c->x, t->k.u.i);
+        t->rt = V_DATE;
+    }
+    if (!(t->rt == V_TS || t->rt == V_DATE || t->rt == V_MONTH || (is_const(t) && t->k.t == V_NULL))) {
+        static const char *const ops[] = {"", "+", "-"};
+        char b1[64];
+        int off, len;
+        op_span(c, n, &off, &len);
+        shoal_err_set(c->x->err, SHOAL_ESEMANTIC, off, len, "cannot apply \"%s\" to %s (%s) and a duration in months: "
+                      "it moves a time, a date or a month", ops[n->op], snippet(c, t, b1, sizeof b1),
+                      t->rt < 0 ? "a number or text" : shoal_val_type_name(t->rt));
+        return NULL;
+    }
+    if (n->i > INT32_MAX) return fail(c, dn->off, dn->len, "%s", "duration is too long");
+    k->k.t = V_INT;
+    k->k.u.i = (n->op == SHOAL_OP_SUB ? -1 : 1) * months_of(dn);
+    k->rt = V_INT;
+    e->v[1] = k;
+    e->n = 2;
+    e->fn = shoal_func_add_months;
+    e->rt = is_const(t) && t->k.t == V_NULL ? -1 : t->rt;
+    return e;
+}
+
 static cx *compile(cctx *c, const shoal_node *n, int mode)
 {
     if (c->nest >= MAX_COMPILE_DEPTH) return fail(c, n->off, n->len, "%s", "the statement is nested too deeply");
@@ -1747,14 +1935,14 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         return e;
     }
     case SHOAL_AST_DURATION: {
-        int64_t unit = 0;
         const char *u = n->s;
-        if (!strcasecmp(u, "day") || !strcasecmp(u, "days")) unit = DAY_MS;
-        else if (!strcasecmp(u, "week") || !strcasecmp(u, "weeks")) unit = 7 * DAY_MS;
-        else if (!strcasecmp(u, "hour") || !strcasecmp(u, "hours")) unit = 3600000;
-        else if (!strcasecmp(u, "minute") || !strcasecmp(u, "minutes")) unit = 60000;
-        else if (!strcasecmp(u, "second") || !strcasecmp(u, "seconds")) unit = 1000;
-        else return fail(c, n->s2_off, n->s2_len, "unknown time unit \"%s\" (expected DAYS, WEEKS, HOURS, MINUTES or SECONDS)", u);
+        int64_t unit = unit_ms(u);
+        if (!unit && shoal_func_months_unit(u))
+            return fail(c, n->off, n->len, "%s", "a duration in months or years has no fixed length: add it to or "
+                        "subtract it from a time, a date or a month (ts + 1 MONTHS)");
+        if (!unit)
+            return fail(c, n->s2_off, n->s2_len, "unknown time unit \"%s\" (expected DAYS, WEEKS, HOURS, MINUTES, "
+                        "SECONDS, or MONTHS and YEARS added to a time)", u);
         if (n->i > INT64_MAX / unit / 4) return fail(c, n->off, n->len, "duration \"%s\" is too long", u);
         if ((e = newx(c, X_CONST, n))) { e->k.t = V_DUR; e->k.u.i = n->i * unit; e->rt = V_DUR; }
         return e;
@@ -1816,6 +2004,8 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
             e->rt = V_BOOL;
             return e;
         }
+        if ((op == SHOAL_OP_ADD || op == SHOAL_OP_SUB) && (months_of(n->b) || (op == SHOAL_OP_ADD && months_of(n->a))))
+            return compile_add_months(c, n, mode);
         if (!(e = newx(c, op >= SHOAL_OP_EQ ? X_CMP : X_ARITH, n))) return NULL;
         e->sub = op;
         if (op >= SHOAL_OP_EQ) {
@@ -2046,7 +2236,9 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     /* WITH queries come into sight; SELECT … FROM members PER MONTH is its SELECT per
      * period (subquery.c) */
     const shoal_scope *saved;
-    int rc = shoal_subq_with(x, st, &saved);
+    int rc = named_windows(x, st);
+    if (rc) return rc;
+    rc = shoal_subq_with(x, st, &saved);
     if (!rc) {
         if (st->per && !st->from_sub && st->from && !shoal_subq_cte(x, st->from) &&
             (!strcasecmp(st->from, "members") || !strcasecmp(st->from, "tiers")))
@@ -2441,6 +2633,7 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         else
             rc |= add_line(x, lines, &n, &cap, "scan log: seq 1..%" PRIu64 " (%" PRIu64 " records), one pass, %s",
                            p->max_seq, p->max_seq, p->why);
+        if (p->src == SRC_EVENTS && shoal_exec_split_explain(p, tl, sizeof tl)) rc |= add_line(x, lines, &n, &cap, "  %s", tl);
         if (p->cut_ts != INT64_MAX) {
             fmt_ts(x, p->cut_ts, a, sizeof a);
             rc |= add_line(x, lines, &n, &cap, "  as of %s: later events are not seen", a);
@@ -2496,6 +2689,11 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
                 continue;
             }
             rc |= add_line(x, lines, &n, &cap, "  #%d %s: types {%s}%s%s", i + 1, g->desc, tl, w, g->filter ? ", with an event filter" : "");
+        }
+        for (int i = 0; i < p->n_lcs; i++) {
+            char ln[400];
+            if (shoal_lifecycle_state_explain(x, p, p->lcs[i], ln, sizeof ln)) return -1;
+            rc |= add_line(x, lines, &n, &cap, "  %s", ln);
         }
         int alike = shoal_plan_alike(p), classes = alike ? shoal_plan_classes(p) : 0;
         if (alike && p->n_maggs == (p->exist ? 1 : 0))

@@ -94,6 +94,10 @@ void shoal_func_concat(exec *x, qval *a, int n, qval *out);
 /* func.c: date_trunc's unit (0 year … 7 second) or -1; where a strftime format goes wrong, or -1 */
 int shoal_func_trunc_unit(const char *s, size_t n);
 int shoal_func_strftime_bad(const char *f, size_t n);
+/* func.c: a calendar duration's months (1 MONTH(S), 12 YEAR(S); 0 for another unit), and
+ * x + n MONTHS (a[0] a time, a date or a month; a[1] n) */
+int shoal_func_months_unit(const char *u);
+void shoal_func_add_months(exec *x, qval *a, int n, qval *out);
 extern const char *const shoal_func_names[];
 
 /* A time range [lo, hi) in epoch ms. */
@@ -206,6 +210,9 @@ typedef struct wfunc {
      * partition's start, to its end), for the aggregates, first_value and last_value */
     int frame, lo_unb, hi_unb;
     int64_t lo, hi;
+    /* RANGE BETWEEN: lo and hi offsets of the one ORDER BY key's value (in its units:
+     * milliseconds for a time), or with neither, the current row's peers */
+    int range;
 } wfunc;
 
 /* exec_window.c: the kind of window function name (W_*), or 0. */
@@ -215,8 +222,8 @@ int shoal_window_kind(const char *name);
 typedef struct acc {
     int64_t n;
     int64_t isum;
-    double dsum;
-    int num;
+    shoal_xsum xs;     /* sum, avg: the doubles, and integers past isum's 64 bits, exactly (xsum.c) */
+    int num;           /* sum, avg: a double was among the values */
     qval v;            /* min, max, first, last; sum, avg, median: only its type, the values' one (or NULL) */
     double *vals;      /* median: the values seen, in the statement's arena */
     uint32_t n_vals, cap_vals;
@@ -244,6 +251,8 @@ typedef struct plan {
     /* per-member aggregates */
     magg *maggs;
     int n_maggs;
+    const void *lcs[8];      /* lifecycle_state()'s compiled states (activity.c), for EXPLAIN */
+    int n_lcs;
     uint32_t *tl_start, *tl;  /* CSR: aggregates per type id (but the anchored ones) */
     int n_anchored;          /* aggregates over windows anchored on a member's event */
     /* grouping */
@@ -338,6 +347,13 @@ struct exec {
     const void *fn_ctx;     /* the running function's cx ctx */
     void *row_ctx;
     char tag[256];          /* what a CREATE, DROP or SET did (its status line), or "" */
+    /* while a definition is compiled (a CREATE, or a layer's, tiers', retention's,
+     * activity's or experiment's stored text at use): an event type or a property the
+     * dictionary does not hold yet is no error but names events that do not exist (an
+     * aggregate of them counts nothing); the names are listed in unseen (plan.c) */
+    int lax_names;
+    int note_unseen;        /* a CREATE: the names go to unseen, for its warning (query.c) */
+    char unseen[200];
     /* composition (subquery.c): the WITH queries in sight, the statements a subquery
      * being planned is nested in, and, while one period of a PER statement is planned,
      * that period's value (the column period) and its [lo, hi) (the window period) */
@@ -345,7 +361,24 @@ struct exec {
     const struct shoal_outer *outer;
     const qval *per_value;
     trange per_range;
+    /* while a PER statement runs its periods: the counts of who the members were as of
+     * the last period's end, which the next period's extends (exec_views.c) */
+    struct shoal_cumread *cum;
 };
+
+/* exec_scanpar.c: whether a scan over events runs on several threads, for EXPLAIN;
+ * 0 (nothing to say) when the log is too small to be split in any case */
+int shoal_exec_split_explain(const plan *p, char *buf, size_t n);
+
+/* Counts of a counters view's series over local days [day_lo, day_hi), kept for a
+ * later read from the same day_lo to a later day_hi, which then reads only the days
+ * after day_hi (exec_views.c: the existence aggregate of PER's periods). */
+typedef struct shoal_cumread {
+    char vname[80];
+    uint32_t series, n_members;
+    int64_t day_lo, day_hi;
+    uint32_t *counts;   /* n_members + 1, shoal_malloc'd; NULL: nothing kept */
+} shoal_cumread;
 
 /* value.c */
 int shoal_val_truthy(const qval *v);
@@ -448,6 +481,9 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
  * of that kind is an error there in x->err (unknown, one of the other kind, a view,
  * one that does not parse). 0 or the error's code. */
 int shoal_plan_layer_check(exec *x, const shoal_stmt *st, const shoal_node *pred);
+/* s, a name the dictionary does not hold, met while a definition is compiled
+ * (x->lax_names): 1, and noted in x->unseen when x->note_unseen; 0 when not allowed. */
+int shoal_plan_unseen(exec *x, const char *s);
 int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, int len, const shoal_stmt **def,
                         const char **text);
 

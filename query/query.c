@@ -4,6 +4,7 @@
  * EXPLAIN MEMBER (one SELECT whose row is taken apart) are handled here. The REPL, `shoal query` and batch jobs all come through here (clox's
  * interpret()).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -685,6 +686,15 @@ static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, sho
     }
     if (!rc && s->status) {
         if (x.tag[0]) s->status(s->status_ctx, SHOAL_STATUS_TAG, x.tag);
+        if (st->kind == SHOAL_STMT_CREATE && x.unseen[0]) {
+            char line[400], kind[16];
+            size_t i = 0;
+            for (; st->name[i] && i + 1 < sizeof kind; i++) kind[i] = (char)tolower((unsigned char)st->name[i]);
+            kind[i] = 0;
+            snprintf(line, sizeof line, "warning: %s %s names what no event has yet: %s (misspelt? it counts once such events are ingested)",
+                     kind, st->vname, x.unseen);
+            s->status(s->status_ctx, SHOAL_STATUS_WARN, line);
+        }
         if (s->timing) {
             char line[64];
             snprintf(line, sizeof line, "Time: %.3f ms", now_ms(CLOCK_MONOTONIC) - t0);

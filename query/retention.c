@@ -53,6 +53,10 @@ typedef struct ret {
      * with edge, the last period (now's) is read from the log over [edge_lo, edge_hi),
      * since the view's holds events after now */
     int view, edge;
+    /* From the view's per-cohort counts (view_retention.c) instead of its members: no
+     * condition on members, and now after the latest event or the counts bounded by
+     * first(…) (now's period then from the edge, each member's cohort from the view) */
+    int counts;
     char why[200];
     int64_t a0;                    /* the absolute period (shoal_view_retention_period) of index 0 */
     int64_t edge_lo, edge_hi;
@@ -151,7 +155,9 @@ static int compile_def(exec *x, const shoal_stmt *st, ret *r)
     q->from_off = st->off;
     q->from_len = 0;
     plan *ip;
+    x->lax_names++;   /* its definition may name types no event has yet (plan.h) */
     int rc = shoal_rowsrc_plan_inner(x, q, &ip);
+    x->lax_names--;
     if (rc) return rc;
     /* The two columns' aggregates (one when each(…) names the same events as ACTIVE
      * ON), found through the columns: the plan may hold more, as the count(*) up to
@@ -321,6 +327,25 @@ int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
 
     /* WHERE's conditions on members restrict the cohorts; the rest filter the rows */
     if ((rc = shoal_rowsrc_members_plan(x, st, p, cols, 5, &r->members))) return rc;
+    if (r->view && !r->members.plan) {
+        /* Bounded first(…) cohorts: the counts, now's period from the log (the edge).
+         * Unbounded or recurring ones need each member's periods before now's when the
+         * view holds later events: the counts only when the log has none after now. */
+        int whole = !r->unbounded && !r->recurring;
+        if (!whole) {
+            int64_t rg[2] = {x->now + 1, INT64_MAX};
+            uint64_t next;
+            if (x->now == INT64_MAX) whole = 1;
+            else if ((rc = shoal_zone_skip(x->r, 1, rg, 1, &next, x->err))) return rc;
+            else whole = next > shoal_reader_last_seq(x->r);
+        }
+        if (whole) {
+            /* a table made before the counts has none: the members answer */
+            rc = shoal_view_retention_cohorts(x->r, r->name, 1, 0, NULL, NULL, x->err);
+            if (rc && rc != SHOAL_ENOTFOUND) return rc;
+            r->counts = rc == 0;
+        }
+    }
 
     static const int rt_day[] = {V_DATE, V_INT, V_INT, V_INT, V_NUM};
     static const int rt_month[] = {V_MONTH, V_INT, V_INT, V_INT, V_NUM};
@@ -521,7 +546,7 @@ static int view_member(void *ctx, const shoal_retmember *m)
 /* The edge: now's period from the log, its events in [edge_lo, edge_hi) (the zone map
  * skips the blocks outside), into e_act (activity, a count that stops at n) and e_st
  * (each(…): a start event). */
-static int edge_scan(exec *x, const plan *p, const ret *r, uint8_t *e_act, uint8_t *e_st)
+static int edge_scan(exec *x, const plan *p, const ret *r, uint8_t *e_act, uint8_t *e_st, uint64_t *seen)
 {
     shoal_logcur *cur;
     int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
@@ -530,10 +555,12 @@ static int edge_scan(exec *x, const plan *p, const ret *r, uint8_t *e_act, uint8
     MDB_cursor_op op = MDB_FIRST;
     shoal_rec rec;
     int64_t zr[2] = {r->edge_lo, r->edge_hi};
-    uint64_t zone_end = 0, n = 0;
+    uint64_t n = 0;
+    zpicks zp;
+    memset(&zp, 0, sizeof zp);
     rowctx *saved_row = x->row;
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if ((rc = scan_zone(x->r, mc, &rec, zr, 1, &zone_end, &x->n_skipped, x->err)) != 1) break;
+        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, 1, &zp, &x->n_skipped, x->err)) != 1) break;
         op = MDB_NEXT;
         if (rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
@@ -543,8 +570,14 @@ static int edge_scan(exec *x, const plan *p, const ret *r, uint8_t *e_act, uint8
         uint32_t m = rec.member, t = rec.type;
         if (rec.ts < r->edge_lo || rec.ts >= r->edge_hi || m == 0 || m > p->n_members || t == 0 || t > p->n_types)
             continue;
-        if (e_st && !e_st[m] && has_type(r->cohort, t) && shoal_exec_holds(x, r->cohort->filter, &rec)) e_st[m] = 1;
-        if (e_act[m] < r->least && has_type(r->active, t) && shoal_exec_holds(x, r->active->filter, &rec)) e_act[m]++;
+        if (e_st && !e_st[m] && has_type(r->cohort, t) && shoal_exec_holds(x, r->cohort->filter, &rec)) {
+            e_st[m] = 1;
+            if (seen) seen[m >> 6] |= (uint64_t)1 << (m & 63);
+        }
+        if (e_act[m] < r->least && has_type(r->active, t) && shoal_exec_holds(x, r->active->filter, &rec)) {
+            e_act[m]++;
+            if (seen) seen[m >> 6] |= (uint64_t)1 << (m & 63);
+        }
     }
     x->row = saved_row;
     x->n_scanned += n;
@@ -592,7 +625,7 @@ static int rows_view(exec *x, plan *p, const ret *r, shoal_rowsink *sink)
         }
         memset(e_act, 0, nm);
         if (e_st) memset(e_st, 0, nm);
-        if ((rc = edge_scan(x, p, r, e_act, e_st))) goto fail;
+        if ((rc = edge_scan(x, p, r, e_act, e_st, NULL))) goto fail;
         t.e_act = e_act;
         t.e_st = e_st;
     }
@@ -618,6 +651,109 @@ fail:
     shoal_free(e_act);
     shoal_free(e_st);
     shoal_free(t.bounds);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- rows from the counts */
+
+typedef struct ctally {
+    const ret *r;
+    int64_t *size, *act;
+    const size_t *tri;
+} ctally;
+
+static int count_cohort(void *ctx, const shoal_retcohort *c)
+{
+    ctally *t = ctx;
+    const ret *r = t->r;
+    int64_t i = c->period - r->a0, np = r->n_periods;
+    if (i < r->c_lo || i > r->c_hi) return 0;
+    t->size[i] = c->size;
+    uint32_t n = r->unbounded ? c->n_unb : c->n_bnd;
+    const int64_t *a = r->unbounded ? c->unb : c->bnd;
+    for (int64_t k = 0; k < n && k < np - i; k++) t->act[t->tri[i] + (size_t)k] = a[k];
+    return 0;
+}
+
+/* Now's period (L) from the edge when the view's holds later events (bounded, first(…)
+ * only): its cohort's size is the members with a start event by now whose earliest is
+ * in L, and every cohort's count at L the members of it active by now. */
+static int counts_edge(exec *x, const plan *p, const ret *r, int64_t *size, int64_t *act, const size_t *tri)
+{
+    size_t nm = (size_t)p->n_members + 1;
+    int64_t L = r->n_periods - 1;
+    size_t words = nm / 64 + 1;
+    uint8_t *e_act = shoal_malloc(nm), *e_st = shoal_malloc(nm);
+    uint64_t *seen = shoal_malloc(words * sizeof *seen);   /* the members the edge met, in id order */
+    uint32_t *ms = NULL;
+    int32_t *co = NULL;
+    int rc = 0;
+    if (!e_act || !e_st || !seen) {
+        rc = nomem(x);
+        goto out;
+    }
+    memset(e_act, 0, nm);
+    memset(e_st, 0, nm);
+    memset(seen, 0, words * sizeof *seen);
+    if ((rc = edge_scan(x, p, r, e_act, e_st, seen))) goto out;
+    size_t n = 0;
+    for (size_t w = 0; w < words; w++) n += (size_t)__builtin_popcountll(seen[w]);
+    ms = shoal_malloc(sizeof *ms * (n + 1));
+    co = shoal_malloc(sizeof *co * (n + 1));
+    if (!ms || !co) {
+        rc = nomem(x);
+        goto out;
+    }
+    n = 0;
+    for (size_t w = 0; w < words; w++)
+        for (uint64_t v = seen[w]; v; v &= v - 1) ms[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(v));
+    if ((rc = shoal_view_retention_cohort_of(x->r, r->name, ms, n, co, x->err))) goto out;
+    size[L] = 0;
+    for (int64_t c = 0; c <= L; c++) act[tri[c] + (size_t)(L - c)] = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t m = ms[i];
+        if (co[i] == INT32_MIN) continue;
+        int64_t c = (int64_t)co[i] - r->a0;
+        if (c < 0 || c > L || (c == L && !e_st[m])) continue;   /* a later cohort, or its start after now */
+        if (c == L) size[L]++;
+        if (e_act[m] >= r->least) act[tri[c] + (size_t)(L - c)]++;
+    }
+out:
+    shoal_free(e_act);
+    shoal_free(e_st);
+    shoal_free(seen);
+    shoal_free(ms);
+    shoal_free(co);
+    return rc;
+}
+
+static int rows_counts(exec *x, plan *p, const ret *r, shoal_rowsink *sink)
+{
+    size_t np = (size_t)r->n_periods;
+    size_t *tri = shoal_malloc(sizeof *tri * (np + 1));
+    int64_t *size = shoal_malloc(sizeof *size * np), *act = NULL;
+    int rc = 0;
+    if (!tri || !size) {
+        rc = nomem(x);
+        goto out;
+    }
+    memset(size, 0, sizeof *size * np);
+    tri[0] = 0;
+    for (size_t c = 0; c < np; c++) tri[c + 1] = tri[c] + (np - c);
+    if (!(act = shoal_malloc(sizeof *act * (tri[np] + 1)))) {
+        rc = nomem(x);
+        goto out;
+    }
+    memset(act, 0, sizeof *act * (tri[np] + 1));
+    ctally t = {r, size, act, tri};
+    if ((rc = shoal_view_retention_cohorts(x->r, r->name, r->a0 + r->c_lo, r->a0 + r->c_hi, count_cohort, &t, x->err)))
+        goto out;
+    if (r->edge && (rc = counts_edge(x, p, r, size, act, tri))) goto out;
+    rc = push_rows(x, r, size, act, tri, sink);
+out:
+    shoal_free(tri);
+    shoal_free(size);
+    shoal_free(act);
     return rc;
 }
 
@@ -647,6 +783,7 @@ int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
 {
     const ret *r = p->rs_state;
     if (r->none || r->c_lo > r->c_hi) return 0;
+    if (r->counts) return rows_counts(x, p, r, sink);
     if (r->view) return rows_view(x, p, r, sink);
     size_t nm = (size_t)p->n_members + 1, np = (size_t)r->n_periods, words = (np + 63) / 64;
     int64_t *first = shoal_malloc(sizeof *first * nm);
@@ -759,9 +896,19 @@ int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines)
              "", r->cohort->desc, r->active->desc, r->unbounded ? ", unbounded (in period k or later)" : "",
              r->least > 1 ? ", at least n actions a period" : "");
         if (r->view) {
-            LINE("  read view %s (%" PRIu64 " bytes): each member's %s and active periods, kept at ingest", r->name,
-                 r->view_bytes, r->recurring ? "cohort periods" : "earliest cohort event");
-            if (r->edge) {
+            if (r->counts)
+                LINE("  read view %s (%" PRIu64 " bytes): its per-cohort counts (cohort sizes, %s active members per "
+                     "period since), kept at ingest", r->name, r->view_bytes, r->unbounded ? "unbounded" : "bounded");
+            else
+                LINE("  read view %s (%" PRIu64 " bytes): each member's %s and active periods, kept at ingest", r->name,
+                     r->view_bytes, r->recurring ? "cohort periods" : "earliest cohort event");
+            if (r->edge && r->counts) {
+                char a[40], b[40];
+                fmt_ts(x, r->edge_lo, a, sizeof a);
+                fmt_ts(x, r->edge_hi - 1, b, sizeof b);
+                LINE("  now's period from the log, %s to %s (the view's holds later events; the zone map skips the rest), "
+                     "its members' cohorts from the view", a, b);
+            } else if (r->edge) {
                 char a[40], b[40];
                 fmt_ts(x, r->edge_lo, a, sizeof a);
                 fmt_ts(x, r->edge_hi - 1, b, sizeof b);

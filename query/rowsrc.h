@@ -124,6 +124,8 @@ int shoal_lifecycle_plan(exec *x, const shoal_stmt *st, plan *p);
  * the log at the first member that asks). */
 int shoal_lifecycle_state_compile(exec *x, const shoal_node *call, const void **ctx);
 void shoal_lifecycle_state_eval(exec *x, qval *a, int n, qval *out);
+/* EXPLAIN's line for a lifecycle_state() of plan p: where its states come from. */
+int shoal_lifecycle_state_explain(exec *x, const plan *p, const void *ctx, char *line, size_t n);
 /* activity.c: FROM stickiness(name) [PER unit] — per period, the members active on
  * exactly d of its days, for each d. */
 int shoal_stickiness_plan(exec *x, const shoal_stmt *st, plan *p);

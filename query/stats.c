@@ -462,6 +462,29 @@ double shoal_stats_ratio_cuped_theta(const shoal_stats_ratio_moments *a,
     return isfinite(theta) ? theta : 0;
 }
 
+void shoal_stats_ratio_cuped_moments(const shoal_stats_moments *m, int kind,
+                                     shoal_stats_ratio_moments *out)
+{
+    *out = (shoal_stats_ratio_moments){ .n = m->n, .m = m->sx, .mm = m->sxx, .d = m->sy, .dd = m->syy,
+                                        .md = m->sxy, .m0 = m->sc, .m0m0 = m->scc, .mm0 = m->sxc,
+                                        .dm0 = m->syc };
+    if (kind == SHOAL_STATS_CLUSTER) {
+        /* d0 = y: the covariate per member */
+        out->d0 = m->sy;
+        out->d0d0 = m->syy;
+        out->md0 = m->sxy;
+        out->dd0 = m->syy;
+        out->m0d0 = m->syc;
+    } else {
+        /* d0 = 1: the covariate per unit */
+        out->d0 = m->n;
+        out->d0d0 = m->n;
+        out->md0 = m->sx;
+        out->dd0 = m->sy;
+        out->m0d0 = m->sc;
+    }
+}
+
 /* ---------------------------------------------------------------- effects */
 
 /* The effect of b against control a on a scale, its standard error, and the Welch–
@@ -799,8 +822,6 @@ int shoal_stats_evaluate(size_t k, const shoal_stats_moments *arms, const double
     double level = opt->level == 0 ? 0.95 : opt->level;
     if (k < 2 || k > SHOAL_STATS_MAX_TESTS) return SHOAL_EINVAL;
     if (opt->kind < SHOAL_STATS_MEAN || opt->kind > SHOAL_STATS_CLUSTER) return SHOAL_EINVAL;
-    if (opt->cuped && opt->kind != SHOAL_STATS_MEAN && opt->kind != SHOAL_STATS_PROPORTION)
-        return SHOAL_EINVAL;
     if (opt->correction != 0 && opt->correction != SHOAL_STATS_HOLM && opt->correction != SHOAL_STATS_BH)
         return SHOAL_EINVAL;
     if (!(opt->seq_tuning >= 0) || check_level_alt(level, opt->alt) ||
@@ -833,7 +854,18 @@ int shoal_stats_evaluate(size_t k, const shoal_stats_moments *arms, const double
         p[i - 1] = 1;
         if (out[0].rc) e->rc = out[0].rc;
         if (e->rc) continue;
-        if (opt->cuped) {
+        if (opt->cuped && (opt->kind == SHOAL_STATS_RATIO || opt->kind == SHOAL_STATS_CLUSTER)) {
+            /* θ over the pair compared, as gbstats'
+             * compute_theta_regression_adjusted_ratio */
+            shoal_stats_ratio_moments ra, rb;
+            shoal_stats_ratio_cuped_moments(&arms[0], opt->kind, &ra);
+            shoal_stats_ratio_cuped_moments(&arms[i], opt->kind, &rb);
+            e->theta = shoal_stats_ratio_cuped_theta(&ra, &rb);
+            if ((e->rc = shoal_stats_arm_ratio_cuped(&ra, e->theta, &a)) ||
+                (e->rc = shoal_stats_arm_ratio_cuped(&rb, e->theta, &e->arm)))
+                continue;
+            e->cuped_reduction = shoal_stats_cuped_reduction(&a, &e->arm);
+        } else if (opt->cuped) {
             /* θ pooled over the pair compared, as gbstats' compute_theta */
             shoal_stats_moments pair[2] = { arms[0], arms[i] };
             e->theta = shoal_stats_cuped_theta(pair, 2);

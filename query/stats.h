@@ -45,6 +45,7 @@ typedef struct shoal_stats_moments {
     double sx, sxx;      /* Σx, Σx² */
     double sy, syy, sxy; /* Σy, Σy², Σxy (ratio metrics) */
     double sc, scc, sxc; /* Σc, Σc², Σxc (CUPED) */
+    double syc;          /* Σyc (CUPED of a ratio metric or over clusters) */
 } shoal_stats_moments;
 
 /* An arm reduced to what the tests need: the estimate of its mean and the per-unit
@@ -118,6 +119,14 @@ int shoal_stats_arm_ratio_cuped(const shoal_stats_ratio_moments *r, double theta
  * Returns 0 when the pre ratios have no variance or an arm cannot be estimated. */
 double shoal_stats_ratio_cuped_theta(const shoal_stats_ratio_moments *a,
                                      const shoal_stats_ratio_moments *b);
+
+/* The ratio moments of a ratio or cluster arm with a covariate c, for CUPED through
+ * shoal_stats_arm_ratio_cuped: the post ratio is Σx/Σy and the pre "ratio" Σc/Σd0 with
+ * d0 = 1 per unit for SHOAL_STATS_RATIO (the covariate's mean per unit) and d0 = y for
+ * SHOAL_STATS_CLUSTER (the covariate per member of the clusters). Every sum it needs
+ * is one of m's (Σyc included). kind is SHOAL_STATS_RATIO or SHOAL_STATS_CLUSTER. */
+void shoal_stats_ratio_cuped_moments(const shoal_stats_moments *m, int kind,
+                                     shoal_stats_ratio_moments *out);
 
 /* ---------------------------------------------------------------- frequentist tests */
 
@@ -264,13 +273,16 @@ enum {
 };
 
 /* How to evaluate. Zero-initialized it is: MEAN, ABSOLUTE, two-sided, no CUPED, no
- * correction, no sequential CI, flat prior; level 0 means 0.95. */
+ * correction, no sequential CI, flat prior; level 0 means 0.95. CUPED works with every
+ * kind: MEAN and PROPORTION by shoal_stats_arm_cuped, RATIO and CLUSTER by
+ * shoal_stats_arm_ratio_cuped over shoal_stats_ratio_cuped_moments (θ as gbstats'
+ * regression-adjusted ratio, per pair). */
 typedef struct shoal_stats_options {
     int kind;                       /* SHOAL_STATS_MEAN/PROPORTION/RATIO/CLUSTER */
     int scale;                      /* SHOAL_STATS_ABSOLUTE or RELATIVE */
     int alt;                        /* SHOAL_STATS_TWO_SIDED/GREATER/LESS */
     double level;                   /* confidence level of every interval (0: 0.95) */
-    int cuped;                      /* adjust by the covariate (MEAN and PROPORTION) */
+    int cuped;                      /* adjust by the covariate (sc, scc, sxc, syc) */
     int correction;                 /* 0, SHOAL_STATS_HOLM or SHOAL_STATS_BH */
     double seq_tuning;              /* > 0: also the sequential CI with this tuning */
     const shoal_stats_prior *prior; /* NULL: flat; borrowed for the call */
@@ -299,8 +311,8 @@ typedef struct shoal_stats_arm_eval {
  * out has k entries. An arm that cannot be compared gets its rc and NAN results; the
  * others are still evaluated, and its p counts as 1 in the correction.
  * Returns SHOAL_OK; SHOAL_EINVAL for k < 2 or k > SHOAL_STATS_MAX_TESTS, bad options
- * (CUPED with a ratio or cluster metric, an improper level, a proper prior without
- * variance), or a weight that is not positive. */
+ * (an improper level, a proper prior without variance), or a weight that is not
+ * positive. */
 int shoal_stats_evaluate(size_t k, const shoal_stats_moments *arms, const double *weights,
                          const shoal_stats_options *opt, shoal_stats_arm_eval *out,
                          double *srm_p);

@@ -226,6 +226,68 @@ static int plan_periods(exec *x, const shoal_stmt *st, plan *p, subq_src *s)
 
 /* ---------------------------------------------------------------- plan */
 
+static const char *item_name(exec *x, const shoal_item *it);
+
+/* SELECT a, b FROM q ORDER BY a … LIMIT n: q's rows cut as the outer SELECT cuts them.
+ * When the outer SELECT only picks q's columns by name and orders by them (no WHERE,
+ * grouping, window), q itself can be ordered by those columns and cut at LIMIT + OFFSET
+ * rows (WITH TIES too): its plan then keeps the top rows only (over members, the top-k
+ * bound), and the outer SELECT orders and cuts the few rows that come, to the same
+ * rows. Returns q, or a copy of q with that ORDER BY (by position) and LIMIT. */
+static const shoal_stmt *push_order(exec *x, const shoal_stmt *st, const shoal_stmt *q)
+{
+    if (!st->order || !st->limit || st->where || st->group || st->having || st->per || st->windows || st->during ||
+        q->order || q->limit || q->offset || q->per || q->from_alias == 2)
+        return q;
+    for (const shoal_item *it = st->cols; it; it = it->next) {
+        const shoal_node *e = it->expr;
+        if (e->kind == SHOAL_AST_STAR) continue;
+        const char *nm = e->kind == SHOAL_AST_NAME ? e->s : e->kind == SHOAL_AST_DOT ? e->s2 : NULL;
+        if (!nm || (it->alias && strcasecmp(it->alias, nm))) return q;
+    }
+    int n_in = 0;
+    for (const shoal_item *it = q->cols; it; it = it->next, n_in++)
+        if (it->expr->kind == SHOAL_AST_STAR) return q;
+    shoal_item *first = NULL, *last = NULL;
+    for (const shoal_item *o = st->order; o; o = o->next) {
+        const shoal_node *e = o->expr;
+        const char *nm = e->kind == SHOAL_AST_NAME ? e->s : e->kind == SHOAL_AST_DOT ? e->s2 : NULL;
+        if (!nm) return q;
+        int pos = 0, k = 1;
+        for (const shoal_item *it = q->cols; it; it = it->next, k++)
+            if (!strcasecmp(item_name(x, it), nm)) {
+                if (pos) return q;   /* two columns of that name */
+                pos = k;
+            }
+        if (!pos) return q;
+        shoal_item *ni = zalloc(x, sizeof *ni);
+        shoal_node *at = zalloc(x, sizeof *at);
+        if (!ni || !at) return q;
+        *ni = *o;
+        ni->next = NULL;
+        at->kind = SHOAL_AST_INT;
+        at->i = pos;
+        at->off = e->off;
+        at->len = e->len;
+        ni->expr = at;
+        if (last) last->next = ni;
+        else first = ni;
+        last = ni;
+    }
+    shoal_stmt *c = zalloc(x, sizeof *c);
+    shoal_node *lim = zalloc(x, sizeof *lim);
+    if (!c || !lim) return q;
+    *c = *q;
+    *lim = *st->limit;
+    lim->next = NULL;
+    int64_t off = st->offset ? st->offset->i : 0;
+    lim->i = st->limit->i > INT64_MAX - off ? INT64_MAX : st->limit->i + off;
+    c->order = first;
+    c->limit = lim;
+    c->offset = NULL;
+    return c;
+}
+
 static int subq_plan(exec *x, const shoal_stmt *st, plan *p)
 {
     subq_src *s = zalloc(x, sizeof *s);
@@ -260,6 +322,7 @@ static int subq_plan(exec *x, const shoal_stmt *st, plan *p)
         rc = plan_period(x, s, per, &s->ip);
     } else {
         const shoal_stmt *q = with_asof(x, s->q, st);
+        if (q) q = push_order(x, st, q);
         rc = q ? plan_in_scope(x, q, s->scope, &s->ip) : SHOAL_ENOMEM;
     }
     if (rc) return rc;
@@ -383,6 +446,10 @@ static int subq_rows(exec *x, plan *p, shoal_rowsink *sink)
     if (!s->unit) {
         rc = shoal_rowsrc_run_inner(x, s->ip, push_row, &k);
     } else {
+        /* who the members were, kept from one period's end to the next (exec_views.c) */
+        shoal_cumread cum, *saved_cum = x->cum;
+        memset(&cum, 0, sizeof cum);
+        x->cum = &cum;
         for (int64_t per = s->p_first; per <= s->p_last && !k.full; per = shoal_per_next(s->unit, per)) {
             if (x->cancel && *x->cancel) {
                 rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
@@ -403,6 +470,8 @@ static int subq_rows(exec *x, plan *p, shoal_rowsink *sink)
             shoal_arena_free(a);
             if (rc) break;
         }
+        x->cum = saved_cum;
+        shoal_free(cum.counts);
     }
     shoal_arena_free(k.ra);
     return rc;
@@ -700,6 +769,14 @@ static int make_set(exec *x, cx *e, const values *k)
         else if (k->v[i].t != V_ID || k->v[i].ns != e->a->rns) ids = 0;
     }
     int neg = e->sub;
+    if (!k->n) {
+        /* x IN (no row) is FALSE and x NOT IN (no row) TRUE, whatever x, NULL too (SQL) */
+        e->op = X_CONST;
+        e->k = (qval){.t = V_BOOL, .u.i = neg};
+        e->rt = V_BOOL;
+        e->a = NULL;
+        return 0;
+    }
     if (!ids) {
         cx **v = zalloc(x, sizeof(cx *) * (k->n + 1));
         if (!v) return SHOAL_ENOMEM;

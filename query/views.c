@@ -710,7 +710,51 @@ static int check_sums(exec *x, const shoal_stmt *st)
     return rc;
 }
 
+static int create_any(exec *x, const shoal_stmt *st);
+
+/* The series' event types that the dictionary does not hold yet, into x->unseen (a view
+ * keeps names, so it counts them once they come). */
+static int note_unseen_types(exec *x, const shoal_viewdef *def)
+{
+    shoal_reader *r;
+    int rc = shoal_reader_open(x->db, &r, x->err);
+    if (rc) return rc;
+    for (uint32_t i = 0; i < def->n_series && !rc; i++)
+        for (uint32_t t = 0; t < def->series[i].n_types && !rc; t++) {
+            const shoal_str *nm = &def->series[i].types[t];
+            uint32_t id;
+            shoal_err e;
+            shoal_err_clear(&e);
+            int k = shoal_dict_id(r, SHOAL_NS_TYPE, nm->ptr, nm->len, &id, &e);
+            if (k == SHOAL_OK && id <= shoal_dict_count(r, SHOAL_NS_TYPE)) continue;
+            if (k != SHOAL_OK && k != SHOAL_ENOTFOUND) {
+                rc = shoal_err_set(x->err, k, -1, -1, "%s", e.msg);
+                break;
+            }
+            char buf[128];
+            snprintf(buf, sizeof buf, "%.*s", (int)(nm->len < 120 ? nm->len : 120), nm->ptr);
+            shoal_plan_unseen(x, buf);
+        }
+    shoal_reader_close(r);
+    return rc;
+}
+
+/* A definition may name event types and properties no event has yet (a definitions file
+ * loaded into an empty database, then the events): they are compiled as names of no
+ * event, and listed in x->unseen, which query.c gives as a warning beside the tag. */
 int shoal_views_create(exec *x, const shoal_stmt *st)
+{
+    x->lax_names++;
+    x->note_unseen = 1;
+    x->unseen[0] = 0;
+    int rc = create_any(x, st);
+    x->lax_names--;
+    x->note_unseen = 0;
+    if (rc) x->unseen[0] = 0;
+    return rc;
+}
+
+static int create_any(exec *x, const shoal_stmt *st)
 {
     shoal_viewdef def;
     memset(&def, 0, sizeof def);
@@ -731,8 +775,8 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
     }
     if (!strcasecmp(st->name, "experiment"))
         return sem(x, st->vname_off + st->vname_len, 0,
-                   "expected CREATE EXPERIMENT name ARMS (arm weight, …) [SALT 'salt'] METRICS (name = aggregate WITHIN n DAYS, …) "
-                   "[GUARDRAILS (…)] [UNIT member|group] [COVARIATE aggregate WITHIN n DAYS] EXPOSURE TYPE [WHERE …]");
+                   "expected CREATE EXPERIMENT name ARMS (arm weight, …) METRICS (name = aggregate WITHIN n DAYS, …) "
+                   "[SALT, UNIT, CORRECTION, GUARDRAILS, COVARIATE, CONFIDENCE, TEST or PRIOR clauses] EXPOSURE TYPE [WHERE …]");
     if (st->ret && !st->ret->cohort) {
         /* CREATE ACTIVITY … ON …: checked by activity.c, kept as its text */
         if (strcasecmp(st->name, "activity"))
@@ -775,6 +819,7 @@ int shoal_views_create(exec *x, const shoal_stmt *st)
         : def.kind == SHOAL_VIEW_FIRSTLAST ? create_firstlast(x, st, &def) : create_score(x, st, &def))
         return x->err->code;
     if (def.kind == SHOAL_VIEW_COUNTERS && check_sums(x, st)) return x->err->code;
+    if (note_unseen_types(x, &def)) return x->err->code;
     const char *kw = def.kind == SHOAL_VIEW_COUNTERS ? "COUNTERS" : def.kind == SHOAL_VIEW_FIRSTLAST ? "FIRSTLAST" : "SCORE";
     shoal_err e;
     shoal_err_clear(&e);
@@ -1238,6 +1283,18 @@ static int cover_rise(exec *x, magg *g, char *why, size_t n_why)
     return 1;
 }
 
+/* Whether WHERE holds only for members with an event by the cut: an AND-ed `first(x) IS
+ * NOT NULL` or `last(x) IS NOT NULL` (not anchored), whose window ends at the cut, is
+ * such a member's. Then who the members were then needs no aggregate of its own. */
+static int where_implies_event(const plan *p, const cx *e)
+{
+    if (!e) return 0;
+    if (e->op == X_AND) return where_implies_event(p, e->a) || where_implies_event(p, e->b);
+    if (e->op != X_ISNULL || !e->sub || !e->a || e->a->op != X_MAGG) return 0;
+    const magg *g = &p->maggs[e->a->slot];
+    return (g->fn == F_FIRST || g->fn == F_LAST) && !g->anchor;
+}
+
 int shoal_views_plan(exec *x, plan *p)
 {
     snprintf(p->why, sizeof p->why, "no view covers this query");
@@ -1268,6 +1325,9 @@ int shoal_views_plan(exec *x, plan *p)
          * aggregate tells, count(*) up to the cut (views answer it when one keeps
          * count(*)); the rows are the members for whom it is not 0. */
         static const shoal_node star = {.kind = SHOAL_AST_CALL, .flags = SHOAL_AST_F_STAR, .s = "count", .n = 5};
+        /* … unless WHERE keeps only members with an event by then (their first join
+         * by then: the newcomers' question at a mid-day now) */
+        int implied = where_implies_event(p, p->where);
         magg *m = shoal_arena_alloc(x->a, (size_t)(p->n_maggs + 1) * sizeof *m);
         if (!m) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
         if (p->n_maggs) memcpy(m, p->maggs, (size_t)p->n_maggs * sizeof *m);   /* maggs is NULL when none */
@@ -1278,7 +1338,7 @@ int shoal_views_plan(exec *x, plan *p)
         m[p->n_maggs].win = (trange){INT64_MIN, p->cut_ts + 1};
         snprintf(m[p->n_maggs].desc, sizeof m->desc, "count(*) as of then (who the members were)");
         p->maggs = m;
-        p->exist = ++p->n_maggs;
+        if (!implied) p->exist = ++p->n_maggs;
         p->members_all = 1;
         /* Every window ends at the cut, written into the aggregate's own window (an
          * aggregate without DURING gets one, [start, cut]): the view's whole days, the

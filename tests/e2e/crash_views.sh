@@ -44,8 +44,9 @@ for round in 5 6; do
     db="$T/db$round"
     "$SHOAL" --db "$db" ingest -q --nosync "$T/first.ndjson"
     check "round $round: experiment created" "$SHOAL" --db "$db" query "CREATE EXPERIMENT welcome_ritual ARMS (control 50, ritual 50)
-      METRICS (posts = count(post) WITHIN 7 DAYS, spoke = count(post, comment, reply) WITHIN 7 DAYS > 0, words = sum(post.words) WITHIN 3 DAYS)
-      EXPOSURE exposure"
+      METRICS (posts = count(post) WITHIN 7 DAYS, spoke = count(post, comment, reply) WITHIN 7 DAYS > 0, words = sum(post.words) WITHIN 3 DAYS,
+               wpp = sum(post.words) / count(post) WITHIN 5 DAYS)
+      COVARIATE count(post) WITHIN 14 DAYS EXPOSURE exposure"
     "$SHOAL" --db "$db" ingest -q --batch 1000 --nosync "$T/ev.ndjson" > /dev/null 2>&1 &
     pid=$!
     sleep "0.$((RANDOM % 5))$((RANDOM % 10))"

@@ -71,7 +71,7 @@ same "experiment: with views off" \
     "SET VIEWS = off; CREATE COUNTERS c AS count(post); SELECT metric, arm, units, mean, sd FROM experiment(ritual); DROP COUNTERS c" "$(oracle_arms $N_EV)"
 ev_out=$("$SHOAL" query --format csv "EVALUATE EXPERIMENT ritual" 2>&1)
 check_eq "experiment: the REPL evaluates the same" "$(printf 'EVALUATE EXPERIMENT ritual;\n' | "$SHOAL" repl --format csv 2>&1)" "$ev_out"
-check_grep "experiment: EVALUATE EXPERIMENT prints every column" '^metric,role,arm,units,members,mean,sd,diff,diff_lo,diff_hi,rel_diff,rel_lo,rel_hi,p,p_one_sided,p_adjusted,correction,chance_to_win,risk,risk_control,seq_lo,seq_hi,seq_p,cuped_reduction,harm,verdict,srm_p,decision_ready,two_arms,method,seq,definition,warning$' "$ev_out"
+check_grep "experiment: EVALUATE EXPERIMENT prints every column" '^metric,role,arm,units,members,mean,sd,diff,diff_lo,diff_hi,rel_diff,rel_lo,rel_hi,p,p_one_sided,p_adjusted,correction,chance_to_win,risk,risk_control,seq_lo,seq_hi,seq_p,cuped_reduction,harm,verdict,srm_p,decision_ready,two_arms,method,seq,definition,warning,confidence,test,prior$' "$ev_out"
 check_eq "experiment: EVALUATE is SELECT * FROM experiment(name)" "$ev_out" "$("$SHOAL" query --format csv "SELECT * FROM experiment(ritual)" 2>&1)"
 json=$("$SHOAL" query --format json "EVALUATE EXPERIMENT ritual AS OF SEQ $K" 2>&1)
 check_grep "experiment: --format json" "\"seq\": ?$K" "$json"
@@ -165,11 +165,13 @@ err "experiment: one arm is refused at it" "CREATE EXPERIMENT e ARMS (control 50
 err "experiment: a weight of 0" "CREATE EXPERIMENT e ARMS (control 50, b 0) METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
     '^query:1:41: error: an arm.s weight is an integer from 1 to 1000000, not "0"'
 err "experiment: a misspelt word" "CREATE EXPERIMENT e ARMS (control 50, b 50) METRIX (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
-    '^query:1:45: error: expected SALT, METRICS, GUARDRAILS, UNIT, CORRECTION, COVARIATE or EXPOSURE but found "METRIX"'
+    '^query:1:45: error: expected SALT, METRICS, GUARDRAILS, UNIT, CORRECTION, COVARIATE, CONFIDENCE, TEST, PRIOR or EXPOSURE but found "METRIX"'
 err "experiment: avg is not a metric" "CREATE EXPERIMENT e ARMS (control 50, b 50) METRICS (p = avg(post.amount) WITHIN 7 DAYS) EXPOSURE exposure" \
     '^query:1:58: error: a metric is count\(…\) or sum\(TYPE.prop\), not avg'
-err "experiment: an unknown event type in a metric, on the second line" "CREATE EXPERIMENT e ARMS (control 50, b 50)
-METRICS (p = count(pots) WITHIN 7 DAYS) EXPOSURE exposure" '^query:2:20: error: .*"pots"'
+err "experiment: a type no event has yet in a metric is a warning" "CREATE EXPERIMENT e ARMS (control 50, b 50)
+METRICS (p = count(pots) WITHIN 7 DAYS) EXPOSURE exposure; DROP EXPERIMENT e" '^warning: experiment e names what no event has yet: pots \(misspelt'
+err "experiment: in a query's own text it is an error, on the second line" "SELECT member
+FROM members WHERE count(pots) > 0" '^query:2:26: error: unknown event type "pots"'
 err "experiment: a bad unit" "CREATE EXPERIMENT e ARMS (control 50, b 50) METRICS (p = count(post) WITHIN 7 DAZE) EXPOSURE exposure" \
     '^query:1:79: error: .*DAZE'
 err "experiment: a duplicate arm" "CREATE EXPERIMENT e ARMS (control 50, control 50) METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \

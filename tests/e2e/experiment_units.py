@@ -19,6 +19,18 @@ oracle: reads the events back and prints, as CSV, what EVALUATE should say:
   group: per arm of "grp", posts in the 7 days after exposure at group level: arm,
          units (groups), members, mean (posts per member), sd (sqrt of the cluster
          delta method's per-group variance)
+  ratio_cuped: aov of "mem" adjusted by the covariate (posts in the 14 days before
+         exposure, per member): (Σa/Σb − θ c̄) per arm, θ = Σarms Cov(post ratio, c̄) /
+         Σarms Var(c̄), both by the delta method: the difference and the reduction
+  bayes SD: the posts metric of "mem" without covariate: the flat prior's chance that
+         treat beats control, Φ(diff / se) (Welch's se), and with a normal(0, SD) prior
+         on the relative lift (on the absolute scale N(0, (SD·control mean)²)), the
+         posterior's Φ(mean / sd)
+  ratio_cuped_posts: the same for posts per purchase (count(post) / count(purchase)),
+         which the posts before exposure predict
+  group_cuped: posts of "grp" per member over groups, adjusted by the members' posts
+         in the 14 days before exposure per member of the group (Σc/Σmembers): the
+         difference and the reduction
 Python's own arithmetic, from the raw events: nothing of shoal's."""
 import json, math, random, sys
 
@@ -114,6 +126,33 @@ def delta_var(xs, ys):
     return cov(xs, xs) / my ** 2 - 2 * cov(xs, ys) * mx / my ** 3 + mx ** 2 * cov(ys, ys) / my ** 4
 
 
+def cov_matrix(cols):
+    return [[cov(a, b) for b in cols] for a in cols]
+
+
+def quad(g, lam, h):
+    return sum(g[i] * lam[i][j] * h[j] for i in range(len(g)) for j in range(len(g)))
+
+
+def ratio_cuped(per_arm):
+    """per_arm: arm -> (xs, ys, cs, d0s): post ratio Σx/Σy, pre ratio Σc/Σd0; the
+    adjusted difference of the second arm against the first and the reduction"""
+    parts = {}
+    for a, (xs, ys, cs, ds) in per_arm.items():
+        n = len(xs)
+        mx, my, mc, md = sum(xs) / n, sum(ys) / n, sum(cs) / n, sum(ds) / n
+        lam = cov_matrix([xs, ys, cs, ds])
+        u = [1 / my, -mx / my ** 2, 0, 0]
+        g = [0, 0, 1 / md, -mc / md ** 2]
+        parts[a] = (n, mx / my, mc / md, quad(u, lam, u), quad(g, lam, g), quad(u, lam, g))
+    theta = sum(p[5] for p in parts.values()) / sum(p[4] for p in parts.values())
+    (na, ra, qa, vpa, v0a, ca), (nb, rb, qb, vpb, v0b, cb) = parts["control"], parts["treat"]
+    diff = (rb - theta * qb) - (ra - theta * qa)
+    v_adj = (vpa + theta ** 2 * v0a - 2 * theta * ca) / na + (vpb + theta ** 2 * v0b - 2 * theta * cb) / nb
+    v_raw = vpa / na + vpb / nb
+    return "%.17g,%.17g" % (diff, 1 - v_adj / v_raw)
+
+
 def oracle(path, what):
     evs = load(path)
     if what == "ratio":
@@ -150,6 +189,49 @@ def oracle(path, what):
             gs = [g for g in tot if garm[g] == a]
             xs, ys = [tot[g] for g in gs], [size[g] for g in gs]
             print("%s,%d,%d,%.17g,%.17g" % (a, len(gs), sum(ys), sum(xs) / sum(ys), math.sqrt(delta_var(xs, ys))))
+    elif what in ("ratio_cuped", "ratio_cuped_posts"):
+        u = units(evs, "mem")
+        if what == "ratio_cuped":
+            amt = window(evs, u, "purchase", 0, 7 * D, lambda e: e["amount"])
+        else:
+            amt = window(evs, u, "post", 0, 7 * D)
+        cnt = window(evs, u, "purchase", 0, 7 * D)
+        pre = window(evs, u, "post", -14 * D, 0)
+        per = {}
+        for a in ("control", "treat"):
+            ms = [m for m in u if u[m][1] == a]
+            per[a] = ([amt[m] for m in ms], [cnt[m] for m in ms], [pre[m] for m in ms], [1] * len(ms))
+        print(ratio_cuped(per))
+    elif what.startswith("bayes"):
+        sd0 = float(what.split()[1])
+        u = units(evs, "mem")
+        post = window(evs, u, "post", 0, 7 * D)
+        st = {}
+        for a in ("control", "treat"):
+            xs = [post[m] for m in u if u[m][1] == a]
+            st[a] = (sum(xs) / len(xs), cov(xs, xs) / len(xs))
+        diff = st["treat"][0] - st["control"][0]
+        v = st["control"][1] + st["treat"][1]
+        phi = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))
+        pv = (sd0 * st["control"][0]) ** 2
+        prec = 1 / v + 1 / pv
+        mean = (diff / v) / prec
+        print("%.17g,%.17g" % (phi(diff / math.sqrt(v)), phi(mean * math.sqrt(prec))))
+    elif what == "group_cuped":
+        u = units(evs, "grp")
+        post = window(evs, u, "post", 0, 7 * D)
+        pre = window(evs, u, "post", -14 * D, 0)
+        tot, size, ctot, garm = {}, {}, {}, {}
+        for m, (t0, a, g) in u.items():
+            tot[g] = tot.get(g, 0) + post[m]
+            ctot[g] = ctot.get(g, 0) + pre[m]
+            size[g] = size.get(g, 0) + 1
+            garm[g] = a
+        per = {}
+        for a in ("control", "treat"):
+            gs = [g for g in tot if garm[g] == a]
+            per[a] = ([tot[g] for g in gs], [size[g] for g in gs], [ctot[g] for g in gs], [size[g] for g in gs])
+        print(ratio_cuped(per))
 
 
 if __name__ == "__main__":

@@ -31,8 +31,22 @@ check "experiment units: CREATE with UNIT group" "$SHOAL" query "$GRP"
 # ratio: Σamount/Σpurchases per arm, sd = sqrt of the delta method's per-unit variance
 close "experiment units: a ratio metric's arms (units, ratio, delta-method sd) against python" \
     "SELECT arm, units, mean, sd FROM experiment(mem) WHERE metric = 'aov'" "$(python3 "$PY" oracle "$T/u.ndjson" ratio)"
-got=$(one "SELECT count(*) FROM experiment(mem) WHERE metric = 'aov' AND method = 'ratio: delta method' AND cuped_reduction IS NULL")
-check_eq "experiment units: a ratio metric says its method and takes no CUPED" "$got" 2
+got=$(one "SELECT count(*) FROM experiment(mem) WHERE metric = 'aov' AND method = 'ratio: delta method, cuped'")
+check_eq "experiment units: a ratio metric says its method, CUPED by the covariate" "$got" 2
+# CUPED of a ratio metric: Σa/Σb − θ·c̄ per arm (gbstats' regression-adjusted ratio with
+# the covariate per unit), θ and the variances by the delta method
+close "experiment units: a ratio metric's CUPED difference and variance reduction against python" \
+    "SELECT diff, cuped_reduction FROM experiment(mem) WHERE metric = 'aov' AND arm = 'treat'" \
+    "$(python3 "$PY" oracle "$T/u.ndjson" ratio_cuped)"
+# … and one the covariate predicts (posts per purchase: the posts before exposure
+# predict the numerator), where the adjustment matters
+"$SHOAL" query "CREATE OR REPLACE EXPERIMENT mem ARMS (control 1, treat 1)
+  METRICS (ppp = count(post) / count(purchase) WITHIN 7 DAYS) COVARIATE count(post) WITHIN 14 DAYS EXPOSURE exposure" >/dev/null
+close "experiment units: a predicted ratio metric's CUPED difference and variance reduction against python" \
+    "SELECT diff, cuped_reduction FROM experiment(mem) WHERE arm = 'treat'" "$(python3 "$PY" oracle "$T/u.ndjson" ratio_cuped_posts)"
+got=$(one "SELECT count(*) FROM experiment(mem) WHERE arm = 'treat' AND cuped_reduction > 0.1")
+check_eq "experiment units: … which takes out a part of its variance (13% here)" "$got" 1
+"$SHOAL" query "CREATE OR REPLACE $(echo "$MEM" | sed 's/^CREATE //')" >/dev/null
 # CUPED: θ pooled over the pair, the adjusted difference and the variance reduction
 close "experiment units: CUPED's adjusted difference and variance reduction against python" \
     "SELECT diff, cuped_reduction FROM experiment(mem) WHERE metric = 'posts' AND arm = 'treat'" \
@@ -50,6 +64,15 @@ wg=$(one "SELECT diff_hi - diff_lo FROM experiment(grp) WHERE arm = 'treat'")
 wm=$(one "SELECT diff_hi - diff_lo FROM experiment(grp) WHERE arm = 'treat'")
 check_eq "experiment units: the group analysis's CI is wider than the members' (the design effect)" \
     "$(awk -v g="$wg" -v m="$wm" 'BEGIN { print (g > 1.3 * m) ? "wider" : g " vs " m }')" wider
+# UNIT group with a covariate: each group's members' posts before exposure, per member
+# of the group (the ratio CUPED over group totals), the analysis still over groups
+"$SHOAL" query "CREATE OR REPLACE $(echo "$GRP" | sed 's/^CREATE //; s/ EXPOSURE/ COVARIATE count(post) WITHIN 14 DAYS EXPOSURE/')" >/dev/null
+close "experiment units: UNIT group's CUPED difference and variance reduction against python" \
+    "SELECT diff, cuped_reduction FROM experiment(grp) WHERE arm = 'treat'" "$(python3 "$PY" oracle "$T/u.ndjson" group_cuped)"
+got=$(one "SELECT count(*) FROM experiment(grp) WHERE method = 'group units: per-member mean over groups, cluster-robust delta method, cuped'")
+check_eq "experiment units: UNIT group with a covariate says both" "$got" 2
+got=$(one "SELECT count(*) FROM experiment(grp) WHERE arm = 'treat' AND cuped_reduction > 0.3 AND diff_lo < diff AND diff < diff_hi")
+check_eq "experiment units: … and the groups' pre-exposure posts take out much of the variance" "$got" 1
 "$SHOAL" query "CREATE OR REPLACE $(echo "$GRP" | sed 's/^CREATE //')" >/dev/null
 
 # EXPLAIN of the row source (its inner plans' lines were once appended to an
@@ -128,6 +151,45 @@ check_eq "experiment units: UNIT group's hash assigns groups as arm(name, group)
 got=$(one "SELECT count(*) FROM members WHERE arm('gh', member) IS NULL")
 check_eq "experiment units: arm() of a member under UNIT group is NULL (a group is the unit)" "$got" "$(one "SELECT count(*) FROM members")"
 
+# CONFIDENCE, TEST one_sided, PRIOR (clauses of the definition: decided before the data)
+P="CREATE OR REPLACE EXPERIMENT mem ARMS (control 1, treat 1)"
+PM="METRICS (posts = count(post) WITHIN 7 DAYS, quiet = count(report) WITHIN 7 DAYS LOWER IS BETTER)
+  GUARDRAILS (reports = count(report) WITHIN 7 DAYS LOWER IS BETTER) EXPOSURE exposure"
+row() { one "SELECT $1 FROM experiment(mem) WHERE arm = 'treat' AND metric = '$2'"; }
+"$SHOAL" query "$P $PM" >/dev/null
+r95=$(row "diff_lo, diff_hi, seq_lo, seq_hi, confidence, test" posts)
+"$SHOAL" query "$P CONFIDENCE 0.90 $PM" >/dev/null
+r90=$(row "diff_lo, diff_hi, seq_lo, seq_hi, confidence, test" posts)
+check_eq "experiment units: CONFIDENCE 0.90: every interval narrower, the level in the output" \
+    "$(awk -F, -v a="$r95" -v b="$r90" 'BEGIN { split(a, x, ","); split(b, y, ",");
+        print (y[1] > x[1] && y[2] < x[2] && y[3] > x[3] && y[4] < x[4]) ? "narrower" : "no", x[5], y[5], y[6] }')" "narrower 0.95 0.9 two-sided"
+# purchases within 7 days: p = 0.095 here, a verdict at the 0.90 level but not at 0.95
+B="METRICS (buys = count(purchase) WITHIN 7 DAYS) EXPOSURE exposure"
+"$SHOAL" query "$P $B" >/dev/null
+got=$(row "p > 0.05 AND p < 0.1, verdict" buys)
+"$SHOAL" query "$P CONFIDENCE 0.9 $B" >/dev/null
+got="$got $(row "verdict, diff_lo > 0 OR diff_hi < 0" buys)"
+check_eq "experiment units: CONFIDENCE 0.90: a verdict at p < 0.10 (inconclusive at 0.95)" "$got" "true,inconclusive better,true"
+"$SHOAL" query "$P CONFIDENCE 0.90 $PM" >/dev/null
+lo90=$(row diff_lo posts)
+"$SHOAL" query "$P TEST one_sided $PM" >/dev/null
+got=$(row "diff_lo = $lo90, diff_hi IS NULL, p = p_one_sided, seq_hi IS NULL AND seq_lo < diff_lo, test" posts)
+check_eq "experiment units: TEST one_sided: the one-sided 95% bound is the two-sided 90% CI's, p one-sided" "$got" "true,true,true,true,one-sided"
+got=$(row "diff_lo IS NULL, diff_hi IS NOT NULL, p = p_one_sided, seq_lo IS NULL, test" quiet)
+check_eq "experiment units: TEST one_sided with LOWER IS BETTER: the upper bound" "$got" "true,true,true,true,one-sided"
+got=$(row "diff_lo IS NOT NULL AND diff_hi IS NOT NULL, p < p_one_sided, harm, test" reports)
+check_eq "experiment units: TEST one_sided leaves a guardrail's harm two-sided" "$got" "true,true,true,two-sided"
+"$SHOAL" query "$P $PM" >/dev/null
+b=$(python3 "$PY" oracle "$T/u.ndjson" "bayes 0.05")
+close "experiment units: the flat prior's chance to win against python" "$(printf '%s' "SELECT chance_to_win FROM experiment(mem) WHERE arm = 'treat' AND metric = 'posts'")" "${b%%,*}"
+got=$(row prior posts)
+check_eq "experiment units: the prior is named in the output" "$got" '"flat (improper): the posterior is N(diff, se²)"'
+"$SHOAL" query "$P PRIOR normal(0, 0.05) $PM" >/dev/null
+close "experiment units: PRIOR normal(0, 0.05) of the relative lift: the posterior's chance to win against python" \
+    "SELECT chance_to_win FROM experiment(mem) WHERE arm = 'treat' AND metric = 'posts'" "${b#*,}"
+check_eq "experiment units: … and named" "$(row prior posts)" '"normal(0, 0.05) of the relative lift"'
+"$SHOAL" query "CREATE OR REPLACE $(echo "$MEM" | sed 's/^CREATE //')" >/dev/null
+
 # shoal batch: the same rows through the same row source
 cat > "$T/b.shoal" <<'EOF'
 -- @panel mem: the experiment
@@ -151,8 +213,6 @@ err "experiment units: LOWER IS WORSE" "$A METRICS (p = count(post) WITHIN 7 DAY
     '^query:1:84: error: expected LOWER IS BETTER or HIGHER IS BETTER but found "LOWER IS WORSE"'
 err "experiment units: UNIT team" "$A UNIT team METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
     '^query:1:50: error: expected UNIT member or UNIT group but found "team"'
-err "experiment units: COVARIATE with UNIT group" "$A UNIT group METRICS (p = count(post) WITHIN 7 DAYS) COVARIATE count(post) WITHIN 7 DAYS EXPOSURE exposure" \
-    '^query:1:96: error: COVARIATE \(CUPED\) is for member units: not with UNIT group'
 err "experiment units: a clause given twice" "$A METRICS (p = count(post) WITHIN 7 DAYS) METRICS (q = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
     '^query:1:85: error: METRICS is given twice'
 err "experiment units: no METRICS" "$A GUARDRAILS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
@@ -162,6 +222,24 @@ err "experiment units: CORRECTION bonferroni" "$A CORRECTION bonferroni METRICS 
 err "experiment units: a guardrail named like a metric" "$A METRICS (p = count(post) WITHIN 7 DAYS) GUARDRAILS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
     '^query:1:97: error: metric "p" is defined twice'
 err "experiment units: a covariate's window is its WITHIN" "$A METRICS (p = count(post) WITHIN 7 DAYS) COVARIATE count(post) DURING this_month WITHIN 7 DAYS EXPOSURE exposure" \
-    '^query:1:107: error: expected "WITHIN" but found "DURING"'
+    '^query:1:107: error: expected a name or "WITHIN" but found "DURING"'
+err "experiment units: CONFIDENCE 95" "$A CONFIDENCE 95 METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:56: error: a confidence level is a number from 0.5 to 0.9999, as 0.95, not "95"'
+err "experiment units: CONFIDENCE 1.5" "$A CONFIDENCE 1.5 METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:56: error: a confidence level is a number from 0.5 to 0.9999, as 0.95, not "1.5"'
+err "experiment units: CONFIDENCE without a number" "$A CONFIDENCE high METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:45: error: expected CONFIDENCE level \(a number, as 0.95\)'
+err "experiment units: TEST three_sided" "$A TEST three_sided METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:50: error: expected TEST one_sided or TEST two_sided but found "three_sided"'
+err "experiment units: PRIOR beta(1, 2)" "$A PRIOR beta(1, 2) METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:51: error: a prior is normal\(mean, sd\), of the relative lift'
+err "experiment units: PRIOR normal(0, 0)" "$A PRIOR normal(0, 0) METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:61: error: a prior.s standard deviation is a number above 0, not "0"'
+err "experiment units: PRIOR normal(x, 1)" "$A PRIOR normal(x, 1) METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:58: error: a prior.s mean is a number, not "x"'
+err "experiment units: COVARIATE normal(0, 1)" "$A COVARIATE normal(0, 1) METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:45: error: expected COVARIATE aggregate WITHIN n DAYS'
+err "experiment units: PRIOR count(post) WITHIN 7 DAYS" "$A PRIOR count(post) WITHIN 7 DAYS METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
+    '^query:1:45: error: expected PRIOR normal\(mean, sd\)'
 err "experiment units: SALT without a string" "$A SALT pepper METRICS (p = count(post) WITHIN 7 DAYS) EXPOSURE exposure" \
     "^query:1:45: error: expected SALT 'salt'"

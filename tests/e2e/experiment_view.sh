@@ -35,13 +35,20 @@ sed -E 's/"amount": ([0-9]+)/"amount": \1.37/' "$T/ev.ndjson" > "$T/frac.ndjson"
 FDB="$T/frac.db"
 "$SHOAL" --db "$FDB" ingest -q "$T/first.ndjson" 2>/dev/null
 "$SHOAL" --db "$FDB" query "CREATE EXPERIMENT ritual ARMS (control 50, ritual 50) SALT 's1'
-  METRICS (amount = sum(post.amount) WITHIN 3 DAYS) EXPOSURE exposure" >/dev/null 2>&1
+  METRICS (amount = sum(post.amount) WITHIN 3 DAYS, aov = sum(post.amount) / count(post) WITHIN 5 DAYS, posts = count(post) WITHIN 4 DAYS)
+  COVARIATE sum(post.amount) WITHIN 6 DAYS EXPOSURE exposure" >/dev/null 2>&1
 "$SHOAL" --db "$FDB" ingest -q --batch 37 "$T/frac.ndjson" 2>/dev/null
-FQ="SELECT metric, arm, mean, sd, diff, rel_diff, p FROM experiment(ritual)"
+FQ="SELECT metric, arm, mean, sd, diff, rel_diff, p, cuped_reduction, method FROM experiment(ritual)"
 fon=$("$SHOAL" --db "$FDB" query --format json "$FQ" 2>&1)
 check_grep "experiment_view: fractional sums evaluated" '"arm":"ritual","mean":[0-9]+\.[0-9]{10}' "$fon"
 check_eq "experiment_view: views on and off agree to the last bit on fractional sums" \
     "$fon" "$("$SHOAL" --db "$FDB" query --format json "SET VIEWS = off; $FQ" 2>&1)"
+# a ratio metric and a covariate (CUPED) from the view: its sums Σy, Σy², Σxy, Σc, Σc², Σxc
+check_grep "experiment_view: a ratio and a covariate, the view answers" "kept by its view .*cuped" \
+    "$("$SHOAL" --db "$FDB" query "EXPLAIN $FQ" 2>&1)"
+check_grep "experiment_view: …the ratio evaluated" '"metric":"aov","arm":"ritual","mean":[0-9]+\.[0-9]+.*"method":"ratio: delta method, cuped"' "$fon"
+check_grep "experiment_view: …CUPED reduces variance" '"metric":"posts","arm":"ritual",.*"cuped_reduction":0\.[0-9]+' "$fon"
+check_grep "experiment_view: …and check passes" "^ok$" "$("$SHOAL" --db "$FDB" check 2>&1)"
 out=$(off "EXPLAIN $Q")
 check_grep "experiment_view: views off, EXPLAIN says why not" "not from its view \(SET VIEWS = off\)" "$out"
 
@@ -78,17 +85,40 @@ check "experiment_view: rebuild" "$SHOAL" rebuild
 check_grep "experiment_view: rebuild by the experiment's name" "rebuilt 1 view" "$("$SHOAL" rebuild ritual 2>&1)"
 check_eq "experiment_view: the same rows after rebuild (the same arms)" "$(on "$Q")" "$rows"
 
-# AS OF: the view holds the whole log; before its latest event the log answers
+# AS OF: a sequence before the view's reads the log; a time before its latest event (AS
+# OF, or a now before it) reads each unit's record again, windows cut there, and equals
+# the log's answer to the last bit (JSON: 17 digits)
 K=$((N_EV * 2 / 3))
 out=$(on "EXPLAIN $Q AS OF SEQ $K")
 check_grep "experiment_view: AS OF SEQ reads the log" "not from its view \(AS OF SEQ $K is before" "$out"
 check_eq "experiment_view: AS OF SEQ, the same rows as views off" "$(on "$Q AS OF SEQ $K")" "$(off "$Q AS OF SEQ $K")"
+jon() { "$SHOAL" query --format json "$1" 2>&1; }
+joff() { "$SHOAL" query --format json "SET VIEWS = off; $1" 2>&1; }
 out=$(on "EXPLAIN $Q AS OF '2025-03-15'")
-check_grep "experiment_view: AS OF a date before the latest event reads the log" "not from its view \(the statement's time" "$out"
-check_eq "experiment_view: AS OF a date, the same rows as views off" "$(on "$Q AS OF '2025-03-15'")" "$(off "$Q AS OF '2025-03-15'")"
+check_grep "experiment_view: AS OF a date before the latest event reads the view" "kept by its view .*as of the statement's time" "$out"
+check_eq "experiment_view: AS OF a date, the same rows as views off" "$(jon "$Q AS OF '2025-03-15'")" "$(joff "$Q AS OF '2025-03-15'")"
 out=$(on "SET NOW = '2025-03-15T12:00:00Z'; EXPLAIN $Q")
-check_grep "experiment_view: a now before the latest event reads the log" "not from its view \(the statement's time" "$out"
-check_eq "experiment_view: SET NOW, the same rows as views off" "$(on "SET NOW = '2025-03-15T12:00:00Z'; $Q")" "$(off "SET NOW = '2025-03-15T12:00:00Z'; $Q")"
+check_grep "experiment_view: a now before the latest event reads the view" "kept by its view .*as of the statement's time" "$out"
+check_eq "experiment_view: SET NOW, the same rows as views off" "$(jon "SET NOW = '2025-03-15T12:00:00Z'; $Q")" "$(joff "SET NOW = '2025-03-15T12:00:00Z'; $Q")"
+# instants at random over the log's span (every unit's exposure and windows cut anywhere)
+first_ms=$(python3 -c "import json,sys,datetime as d
+ts=[json.loads(l)['ts'] for l in open('$T/ev.ndjson')]
+f=lambda s: int(d.datetime.fromisoformat(s.replace('Z','+00:00')).timestamp()*1000)
+print(min(map(f,ts)), max(map(f,ts)))")
+lo=${first_ms% *}; hi=${first_ms#* }
+bad=0; n_at=0
+for i in 1 2 3 4 5 6 7 8; do
+    at=$(python3 -c "import random,datetime as d; random.seed($i); t=random.randint($lo,$hi); print(d.datetime.fromtimestamp(t/1000,d.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]+'Z')")
+    a=$(jon "$Q AS OF '$at'"); b=$(joff "$Q AS OF '$at'")
+    n_at=$((n_at + 1))
+    if [ "$a" != "$b" ]; then bad=1; fail "experiment_view: AS OF $at, views on and off" "$a" "$b"; break; fi
+    case "$(on "EXPLAIN $Q AS OF '$at'")" in *"as of the statement's time"*) ;; *) bad=1; fail "experiment_view: AS OF $at from the view";; esac
+done
+[ $bad = 0 ] && ok "experiment_view: $n_at AS OF instants at random, the view's rows equal the log's to the last bit"
+check_grep "experiment_view: AS OF, fractional sums from the view" "as of the statement's time" \
+    "$("$SHOAL" --db "$FDB" query "EXPLAIN $FQ AS OF '2025-03-20T10:00:00Z'" 2>&1)"
+check_eq "experiment_view: AS OF, fractional sums to the last bit" "$("$SHOAL" --db "$FDB" query --format json "$FQ AS OF '2025-03-20T10:00:00Z'" 2>&1)" \
+    "$("$SHOAL" --db "$FDB" query --format json "SET VIEWS = off; $FQ AS OF '2025-03-20T10:00:00Z'" 2>&1)"
 out=$(on "EXPLAIN $Q AS OF '2030-01-01'")
 check_grep "experiment_view: AS OF after the latest event reads the view" "kept by its view" "$out"
 check_eq "experiment_view: AS OF after it, the whole log's rows" "$(on "$Q AS OF '2030-01-01'" | cut -d, -f1-17)" "$(echo "$rows" | cut -d, -f1-17)"
@@ -96,11 +126,21 @@ check_eq "experiment_view: AS OF after it, the whole log's rows" "$(on "$Q AS OF
 # a late exposure within 30 days moves a unit's window: still the view, still the log's rows
 printf '%s\n' '{"ts":"2025-03-02T00:00:00Z","member":"m-3","type":"exposure","experiment":"ritual","arm":"control"}' \
     '{"ts":"2025-03-02T01:00:00Z","member":"m-new","type":"post","amount":2.5}' \
-    '{"ts":"2025-03-02T00:30:00Z","member":"m-new","type":"exposure","experiment":"ritual"}' > "$T/late.ndjson"
+    '{"ts":"2025-03-02T00:30:00Z","member":"m-new","type":"exposure","experiment":"ritual"}' \
+    '{"ts":"2025-03-03T00:00:00Z","member":"m-new","type":"exposure","experiment":"ritual","arm":"ritual"}' \
+    '{"ts":"2025-03-02T02:00:00Z","member":"m-new2","type":"exposure","experiment":"ritual","arm":"control"}' \
+    '{"ts":"2025-03-04T00:00:00Z","member":"m-new2","type":"exposure","experiment":"ritual","arm":"ritual"}' \
+    '{"ts":"2025-03-02T03:00:00Z","member":"m-new3","type":"exposure","experiment":"ritual","arm":"control"}' \
+    '{"ts":"2025-03-03T12:00:00Z","member":"m-new3","type":"exposure","experiment":"ritual","arm":"other"}' > "$T/late.ndjson"
 "$SHOAL" ingest -q "$T/late.ndjson"
 out=$(on "EXPLAIN $Q")
 check_grep "experiment_view: late exposures, the view answers" "kept by its view" "$out"
 check_eq "experiment_view: late exposures, views on and off agree" "$(on "$Q")" "$(off "$Q")"
+# (m-new: by the hash, then naming an arm; m-new2: one arm, then two; m-new3: then an undeclared one)
+for at in 2025-03-02T00:00:00Z 2025-03-02T00:29:59.999Z 2025-03-02T00:30:00Z 2025-03-02T01:00:00Z 2025-03-02T23:59:59.999Z \
+          2025-03-03 2025-03-03T12:00:00Z 2025-03-04 2025-03-05; do
+    check_eq "experiment_view: late exposures, AS OF $at, views on and off agree" "$(jon "$Q AS OF '$at'")" "$(joff "$Q AS OF '$at'")"
+done
 check_grep "experiment_view: late exposures, check passes" "^ok$" "$("$SHOAL" check 2>&1)"
 
 # shoal gen's stream (late events up to 3 days, duplicates), the experiment created
@@ -117,6 +157,9 @@ for seed in 5 6; do
     check_grep "experiment_view: gen seed $seed, the view answers" "kept by its view" "$(on "EXPLAIN $G")"
     check_eq "experiment_view: gen seed $seed, views on and off agree" "$(on "$G")" "$(off "$G")"
     check_grep "experiment_view: gen seed $seed, check passes" "^ok$" "$("$SHOAL" check 2>&1)"
+    for at in 2025-01-10T08:00:00Z 2025-03-01T17:21:05.5Z; do
+        check_eq "experiment_view: gen seed $seed, AS OF $at, views on and off agree" "$(jon "$G AS OF '$at'")" "$(joff "$G AS OF '$at'")"
+    done
 done
 export SHOAL_DB="$T/db"
 

@@ -33,7 +33,12 @@ LOCAL="datetime(ms / 1000, 'unixepoch', '+8 hours')"   # Asia/Shanghai: UTC+8, n
 # oracle STATE-SQL for unit (week|month), now (ms), churn n (0: none)
 states() {
     local unit=$1 now=$2 k=$3 per pnow pprev idle
-    if [ "$unit" = week ]; then
+    if [ "$unit" = day ]; then
+        per="date($LOCAL)"
+        pnow=$(sqlite3 "$T/oracle.db" "SELECT date(datetime($now / 1000, 'unixepoch', '+8 hours'))")
+        pprev=$(sqlite3 "$T/oracle.db" "SELECT date('$pnow', '-1 days')")
+        idle="CAST(round(julianday('$pnow') - julianday(s.l)) AS INTEGER)"
+    elif [ "$unit" = week ]; then
         per="date($LOCAL, '-6 days', 'weekday 1')"
         pnow=$(sqlite3 "$T/oracle.db" "SELECT date(datetime($now / 1000, 'unixepoch', '+8 hours'), '-6 days', 'weekday 1')")
         pprev=$(sqlite3 "$T/oracle.db" "SELECT date('$pnow', '-7 days')")
@@ -89,6 +94,25 @@ same "lifecycle_state: tiers" \
     "SET NOW = '$NOW'; SELECT tier, count(*) FROM tiers(lc) GROUP BY tier ORDER BY tier" \
     "SELECT CASE WHEN st IN ('new', 'returning') THEN 'fresh' WHEN st = 'resurrecting' THEN 'back' WHEN st = 'churned' THEN 'gone'
             ELSE 'other' END AS t, count(*) FROM ($(states week "$NOWMS" 3)) GROUP BY t ORDER BY t"
+# from the activity view (kept in Asia/Shanghai) and from the log: the same states, at
+# a mid-day now (now's day from the log), at a day's end, AS OF, and with views off
+for now in "2025-03-20T12:00:00Z" "2025-03-20T15:59:59.999Z" "2025-02-28T16:00:00Z"; do
+    nms=$(ms_of "$(echo "$now" | sed 's/Z$//; s/T/ /')")
+    for v in on off; do
+        same "lifecycle_state: views $v, now $now" \
+            "SET VIEWS = $v; SET NOW = '$now'; SELECT member, lifecycle_state(speaking, WEEK, 2) AS w, lifecycle_state(speaking, MONTH) AS m,
+                    lifecycle_state(speaking, DAY, 5) AS d FROM members ORDER BY member" \
+            "SELECT w.member, w.st, m.st, d.st FROM ($(states week "$nms" 2)) w JOIN ($(states month "$nms" 0)) m USING (member)
+               JOIN ($(states day "$nms" 5)) d USING (member) ORDER BY w.member"
+    done
+done
+plan=$("$SHOAL" query "SET NOW = '$NOW'; EXPLAIN SELECT lifecycle_state(speaking, WEEK) AS s, count(*) FROM members GROUP BY s")
+check_grep "lifecycle_state: EXPLAIN, from the activity view, now's day from the log" \
+    "lifecycle_state\(speaking, WEEK\): activity view speaking, each member's active days; now's day from the log up to now" "$plan"
+plan=$("$SHOAL" query "SET NOW = '2025-03-20T15:59:59.999Z'; EXPLAIN SELECT lifecycle_state(speaking, WEEK) AS s FROM members")
+check_grep "lifecycle_state: EXPLAIN at a local day's end, the view alone" "activity view speaking, each member's active days\"?$" "$plan"
+plan=$("$SHOAL" query "SET VIEWS = off; EXPLAIN SELECT lifecycle_state(speaking, WEEK) AS s FROM members")
+check_grep "lifecycle_state: EXPLAIN with views off" "lifecycle_state\(speaking, WEEK\): one pass over the log: views are off" "$plan"
 # every state occurs in this data, so each branch above was compared
 got=$("$SHOAL" query --format csv "SET NOW = '$NOW'; SELECT lifecycle_state(speaking, WEEK, 3) AS s FROM members GROUP BY s ORDER BY s" 2>&1 | tr '\n' ' ')
 check_eq "lifecycle_state: every state occurs" "$got" "s  churned dormant new resurrecting returning "

@@ -13,9 +13,14 @@ python3 -c 'import sqlite3' 2>/dev/null || { fail sqlite-diff "python3 has no sq
 
 "$SHOAL" gen --events 10000 --seed 31 > "$T/ev.ndjson" 2>/dev/null || { fail sqlite-diff-gen; exit 0; }
 "$SHOAL" ingest -q "$T/ev.ndjson" || { fail sqlite-diff-ingest; exit 0; }
-# a view that answers the per-member aggregates the statements over members use
-check "sqlite-diff: views" "$SHOAL" query "CREATE COUNTERS act AS count(post), count(comment, reply),
-    count(post WHERE original), sum(post.words), count(*), count(like), count(checkin)"
+# views that answer the per-member aggregates the statements over members use, one in
+# each zone the seeds use (a view's days are in its zone: it answers sessions in it)
+for z in UTC America/New_York Asia/Kolkata; do
+    check "sqlite-diff: views ($z)" "$SHOAL" query "SET TIMEZONE = '$z'; CREATE COUNTERS act_${z//[^a-zA-Z]/_} AS count(post),
+        count(comment, reply), count(post WHERE original), sum(post.words), count(*), count(like), count(checkin)"
+done
+check "sqlite-diff: first/last view" "$SHOAL" query "CREATE FIRSTLAST seen AS first(post), first(join), last(post, comment),
+    last(like), first(post WHERE original)"
 
 python3 "$here/sqlite_diff.py" "$SHOAL" "$SHOAL_DB" "$T/ev.ndjson" "${SQLITE_DIFF_SEEDS:-1,2,3,4,5,6,7,8}" "${SQLITE_DIFF_N:-300}" \
     ${SQLITE_DIFF_SECONDS:+--seconds "$SQLITE_DIFF_SECONDS"}

@@ -1013,6 +1013,63 @@ TEST(arena)
     shoal_arena_free(a);
 }
 
+/* Numeric id keys (format 5) in a new database; a database with the keys of formats 1
+ * to 4 (no meta "idkeys") is appended to and checked with its own. */
+TEST(idkeys)
+{
+    for (int old = 0; old < 2; old++) {
+        unit_fresh_dir();
+        shoal_db *db;
+        CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE, 0, &db, NULL), SHOAL_OK);
+        CHECK(db->idkeys2);
+        if (old) {
+            MDB_txn *txn;
+            CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+            MDB_val k = {6, "idkeys"};
+            CHECK(mdb_del(txn, db->dbi_meta, &k, NULL) == 0);
+            CHECK(shoal_meta_put(db, txn, "format", "4", 1, NULL) == 0);
+            CHECK(mdb_txn_commit(txn) == 0);
+            shoal_db_close(db);
+            CHECK_RC(shoal_db_open(unit_tmpdir, 0, 0, &db, NULL), SHOAL_OK);
+            CHECK(!db->idkeys2);
+        }
+        shoal_event evs[4] = {mk("e-10", 1000, "m-1", "join"), mk("e-9", 2000, "m-2", "join"),
+                              mk("e-007", 3000, "m-2", "join"), mk("e-123", 4000, "m-2", "join")};
+        CHECK_RC(shoal_append(db, evs, 4, NULL, NULL), SHOAL_OK);
+        shoal_append_stats st;
+        CHECK_RC(shoal_append(db, evs, 4, &st, NULL), SHOAL_OK);
+        CHECK(st.n_dup == 4 && st.n_added == 0);
+        /* The key of e-10: its number after the byte 0xF7 + 1, or 'i' and the text. */
+        unsigned char key[SHOAL_MAX_KEY];
+        size_t klen = shoal_db_event_key(db, &evs[0], key);
+        if (old) CHECK(klen == 5 && key[0] == 'i');
+        else CHECK(klen == 4 && key[0] == 0xF8 && key[1] == 'e' && key[2] == '-' && key[3] == 10);
+        shoal_reader *r;
+        CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+        uint64_t seq = 0;
+        CHECK_RC(shoal_ids_get(r, key, klen, &seq, NULL), SHOAL_OK);
+        CHECK(seq == 1);
+        CHECK_RC(shoal_ids_get(r, key, klen, &seq, NULL), SHOAL_OK);
+        /* Each record gives its id back as text. */
+        shoal_arena *a = shoal_arena_new();
+        for (uint64_t i = 1; i <= 4; i++) {
+            shoal_rec rec;
+            shoal_event ev;
+            CHECK_RC(shoal_log_get(r, i, &rec, NULL), SHOAL_OK);
+            CHECK(rec.id_num == (!old && (i == 1 || i == 4)));
+            CHECK_RC(shoal_rec_event(r, &rec, a, &ev, NULL), SHOAL_OK);
+            CHECK(ev.id.len == evs[i - 1].id.len && memcmp(ev.id.ptr, evs[i - 1].id.ptr, ev.id.len) == 0);
+        }
+        shoal_arena_free(a);
+        shoal_reader_close(r);
+        shoal_check_report rep;
+        CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+        CHECK(rep.n_problems == 0);
+        shoal_db_close(db);
+        unit_rm_dir();
+    }
+}
+
 int main(void)
 {
     RUN(varints);
@@ -1028,6 +1085,7 @@ int main(void)
     RUN(map_grows);
     RUN(check_detects_damage);
     RUN(format_version);
+    RUN(idkeys);
     RUN(settings);
     RUN(bigcache);
     RUN(alloc_failures);

@@ -1,8 +1,9 @@
 /* test_expview.c — an experiment's view (engine/view_experiment.c): kept at ingest across
  * batches of every size with late exposures, posts before a late exposure, a second
  * arm, exposures without an arm (the hash) and fractional sums, it equals a rebuild
- * (`shoal check`); a unit record or the statistics damaged behind the engine's back
- * fail check, and a rebuild heals them; the params round-trip. */
+ * (`shoal check`), ratio metrics and a covariate included; a unit record, the
+ * statistics or the index of settle times damaged behind the engine's back fail check,
+ * and a rebuild heals them; the params round-trip. */
 #include "shoal.h"
 #include "shoal_int.h"
 #include "unit.h"
@@ -71,7 +72,8 @@ static int run(shoal_db *db, const char *q)
 
 static const char *const create =
     "CREATE EXPERIMENT x ARMS (a 30, b 70) METRICS (posts = count(post) WITHIN 2 DAYS, spoke = count(post, comment) "
-    "WITHIN 1 DAYS > 2, amount = sum(post.amount) WITHIN 3 DAYS) EXPOSURE exposure";
+    "WITHIN 1 DAYS > 2, amount = sum(post.amount) WITHIN 3 DAYS, aov = sum(post.amount) / count(post) WITHIN 2 DAYS) "
+    "COVARIATE count(comment) WITHIN 2 DAYS EXPOSURE exposure";
 
 static void poke(shoal_db *db, const char *name, const unsigned char *key, size_t klen, const void *val, size_t n)
 {
@@ -110,7 +112,9 @@ static void incremental(size_t map_size)
     shoal_arena *a = shoal_arena_new();
     shoal_expview_stats st;
     CHECK_RC(shoal_view_experiment_read(r, "experiment:x", a, &st, NULL), SHOAL_OK);
-    CHECK(st.n_arms == 2 && st.n_acc == 3 && st.seq == shoal_reader_last_seq(r));
+    /* accumulators: 4 metrics (the ratio's two), the covariate; pairs: the ratio's x·y,
+     * each metric's x·c, the ratio's y·c */
+    CHECK(st.n_arms == 2 && st.n_acc == 6 && st.n_pairs == 6 && st.seq == shoal_reader_last_seq(r));
     CHECK(st.exposed == st.n[0] + st.n[1] + st.two_arms + st.unknown_arm);
     CHECK(st.n[0] > 0 && st.n[1] > 0 && st.by_hash > 0 && st.two_arms > 0 && st.unknown_arm > 0 && st.inexact == 0);
     if (st.two_arms == 0 || st.unknown_arm == 0)
@@ -183,6 +187,15 @@ TEST(check_detects_damage)
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems >= 1);
     CHECK(strstr(rep.first_problem, "statistics") != NULL);
+    CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    /* the index of settle times: an entry no unit has (member id 1 settled at 1970) */
+    unsigned char ik[13] = {3, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    poke(db, "v.experiment:x", ik, 13, "", 0);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 1);
+    CHECK(strstr(rep.first_problem, "settle time") != NULL);
     CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0);

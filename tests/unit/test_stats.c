@@ -3,6 +3,7 @@
  * gbstats test suite (packages/stats/tests). Each case names its source; each
  * expected value is compared to the precision it was published with. */
 #include <math.h>
+#include <string.h>
 
 #include "stats.h"
 #include "unit.h"
@@ -182,6 +183,14 @@ TEST(welch_gbstats)
     NEAR(l.ci_hi, 0.44796185327007765, 1e-8);
     CHECK_RC(shoal_stats_welch(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_LESS, 0.95, &l), SHOAL_OK);
     NEAR(l.p, 0.9344173713153225, 1e-8);
+    NEAR(l.ci_hi, 1.0518588475628676, 1e-8);
+    /* A two-sided 90% CI is the two one-sided 95% bounds: the same published values at
+     * another level (CREATE EXPERIMENT … CONFIDENCE 0.90). */
+    CHECK_RC(shoal_stats_welch(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 0.90, &l), SHOAL_OK);
+    NEAR(l.ci_lo, 0.020791480063255735, 1e-8);
+    NEAR(l.ci_hi, 0.44796185327007765, 1e-8);
+    CHECK_RC(shoal_stats_welch(&a, &b, SHOAL_STATS_RELATIVE, SHOAL_STATS_TWO_SIDED, 0.90, &l), SHOAL_OK);
+    NEAR(l.ci_lo, -0.045136675850396046, 1e-8);
     NEAR(l.ci_hi, 1.0518588475628676, 1e-8);
 }
 
@@ -449,6 +458,84 @@ TEST(ratio_cuped_gbstats)
     CHECK(shoal_stats_ratio_cuped_theta(&a, &b) == 0);
 }
 
+/* CUPED of a ratio metric (d0 = 1: the covariate per unit) and over clusters (d0 = y:
+ * the covariate per member), through shoal_stats_evaluate. The pieces are gbstats'
+ * regression-adjusted ratio, checked against its published case above; here: with
+ * every denominator 1 the ratio's CUPED is the mean's for the same θ; evaluate is the
+ * pieces put together; clusters of one member are units; the adjustment is unbiased
+ * (a planted difference is found whatever the covariate) and narrows the CI. */
+static double rng_uniform(void);
+static double rng_normal(void);
+
+TEST(ratio_cuped_evaluate)
+{
+    /* per unit: m = 2 + c + noise, d = 1 + (unit % 3), c the pre-period value */
+    shoal_stats_moments arms[2], ones[2], clusters[2];
+    memset(arms, 0, sizeof arms);
+    memset(ones, 0, sizeof ones);
+    memset(clusters, 0, sizeof clusters);
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 400; i++) {
+            double c = 3 * rng_uniform(), d = 1 + i % 3, m = d * (2 + c + 0.5 * rng_normal()) + (k ? 0.6 * d : 0);
+            shoal_stats_moments *a = &arms[k], *o = &ones[k], *g = &clusters[k];
+            a->n++, a->sx += m, a->sxx += m * m, a->sy += d, a->syy += d * d, a->sxy += m * d;
+            a->sc += c, a->scc += c * c, a->sxc += m * c, a->syc += d * c;
+            /* as a cluster of d members, each with covariate c: its total is d·c */
+            double t = d * c;
+            g->n++, g->sx += m, g->sxx += m * m, g->sy += d, g->syy += d * d, g->sxy += m * d;
+            g->sc += t, g->scc += t * t, g->sxc += m * t, g->syc += d * t;
+            double x = m / d;
+            o->n++, o->sx += x, o->sxx += x * x, o->sy += 1, o->syy += 1, o->sxy += x;
+            o->sc += c, o->scc += c * c, o->sxc += x * c, o->syc += c;
+        }
+    /* d = 1: the ratio's CUPED arm is the mean's */
+    shoal_stats_ratio_moments r1;
+    shoal_stats_arm ar, am;
+    shoal_stats_ratio_cuped_moments(&ones[1], SHOAL_STATS_RATIO, &r1);
+    CHECK_RC(shoal_stats_arm_ratio_cuped(&r1, 0.8, &ar), SHOAL_OK);
+    CHECK_RC(shoal_stats_arm_cuped(&ones[1], 0.8, &am), SHOAL_OK);
+    NEAR(ar.mean, am.mean, 1e-12);
+    NEAR(ar.var, am.var, 1e-9 * am.var);
+    NEAR(ar.cov_post_pre, am.cov_post_pre, 1e-9 * fabs(am.cov_post_pre));
+    /* and so is the cluster's with clusters of one member */
+    shoal_stats_ratio_moments c1;
+    shoal_stats_arm ac;
+    shoal_stats_ratio_cuped_moments(&ones[1], SHOAL_STATS_CLUSTER, &c1);
+    CHECK_RC(shoal_stats_arm_ratio_cuped(&c1, 0.8, &ac), SHOAL_OK);
+    NEAR(ac.mean, am.mean, 1e-12);
+    NEAR(ac.var, am.var, 1e-9 * am.var);
+    /* evaluate = the pieces */
+    for (int kind = SHOAL_STATS_RATIO; kind <= SHOAL_STATS_CLUSTER; kind++) {
+        shoal_stats_options opt = { .kind = kind, .cuped = 1 }, plain = { .kind = kind };
+        shoal_stats_arm_eval e[2], p[2];
+        double srm;
+        const shoal_stats_moments *in = kind == SHOAL_STATS_RATIO ? arms : clusters;
+        CHECK_RC(shoal_stats_evaluate(2, in, NULL, &opt, e, &srm), SHOAL_OK);
+        CHECK_RC(shoal_stats_evaluate(2, in, NULL, &plain, p, &srm), SHOAL_OK);
+        shoal_stats_ratio_moments ra, rb;
+        shoal_stats_ratio_cuped_moments(&in[0], kind, &ra);
+        shoal_stats_ratio_cuped_moments(&in[1], kind, &rb);
+        double theta = shoal_stats_ratio_cuped_theta(&ra, &rb);
+        shoal_stats_arm a, b;
+        shoal_stats_result r;
+        shoal_stats_arm_ratio_cuped(&ra, theta, &a);
+        shoal_stats_arm_ratio_cuped(&rb, theta, &b);
+        shoal_stats_welch(&a, &b, SHOAL_STATS_ABSOLUTE, SHOAL_STATS_TWO_SIDED, 0.95, &r);
+        CHECK_RC(e[1].rc, SHOAL_OK);
+        NEAR(e[1].theta, theta, 0);
+        NEAR(e[1].freq.estimate, r.estimate, 0);
+        NEAR(e[1].freq.se, r.se, 0);
+        NEAR(e[1].cuped_reduction, shoal_stats_cuped_reduction(&a, &b), 0);
+        /* θ near the slope planted per unit of denominator (1), the variance mostly
+         * explained, the planted difference of 0.6 per unit of d inside both CIs */
+        CHECK(theta > 0.8 && theta < 1.2);
+        CHECK(e[1].cuped_reduction > 0.5 && e[1].cuped_reduction < 1);
+        CHECK(e[1].freq.ci_hi - e[1].freq.ci_lo < p[1].freq.ci_hi - p[1].freq.ci_lo);
+        CHECK(e[1].freq.ci_lo < 0.6 && 0.6 < e[1].freq.ci_hi);
+        CHECK(p[1].freq.ci_lo < 0.6 && 0.6 < p[1].freq.ci_hi);
+    }
+}
+
 /* ---------------------------------------------------------------- SRM */
 
 TEST(srm)
@@ -524,6 +611,36 @@ TEST(adjust)
     CHECK_RC(shoal_stats_adjust(SHOAL_STATS_HOLM, 3, p4, a4), SHOAL_EINVAL);
     CHECK_RC(shoal_stats_adjust(9, 2, p1, a4), SHOAL_EINVAL);
     CHECK_RC(shoal_stats_adjust(SHOAL_STATS_BH, SHOAL_STATS_MAX_TESTS + 1, p1, a4), SHOAL_ERANGE);
+}
+
+/* statsmodels stats/tests/test_multi.py: res_multtest1 and res_multtest3, R's multtest
+ * mt.rawp2adjp (which agrees with p.adjust) on sorted raw p-values, columns rawp, Holm
+ * (2) and BH (6), published to 15 digits. pval0 is given here unsorted as in the file's
+ * pval0, so the ranks are found, not assumed. */
+TEST(adjust_statsmodels)
+{
+    double p0[] = { 0.838541367553, 0.642193923795, 0.680845947633, 0.967833824309, 0.71626938238,
+                    0.177096952723, 5.23656777208e-005, 0.0202732688798, 0.00028140506198, 0.0149877310796 };
+    /* each raw p's Holm and BH value, from its row of res_multtest1 */
+    double holm0[] = { 1, 1, 1, 1, 1, 1, 5.2365677720800005e-04, 1.4191288215860001e-01, 2.5326455578199999e-03,
+                       1.1990184863680001e-01 };
+    double bh0[] = { 9.3171263061444454e-01, 8.9533672797500008e-01, 8.9533672797500008e-01, 9.6783382430900000e-01,
+                     8.9533672797500008e-01, 3.5419390544599999e-01, 5.2365677720800005e-04, 5.0683172199499998e-02,
+                     1.4070253098999999e-03, 4.9959103598666670e-02 };
+    double adj[10];
+    CHECK_RC(shoal_stats_adjust(SHOAL_STATS_HOLM, 10, p0, adj), SHOAL_OK);
+    for (int i = 0; i < 10; i++) NEAR(adj[i], holm0[i], 1e-14);
+    CHECK_RC(shoal_stats_adjust(SHOAL_STATS_BH, 10, p0, adj), SHOAL_OK);
+    for (int i = 0; i < 10; i++) NEAR(adj[i], bh0[i], 1e-14);
+    /* res_multtest3: 0.001 … 0.005, 0.05 … 0.09 */
+    double p3[] = { 0.001, 0.002, 0.003, 0.004, 0.005, 0.05, 0.06, 0.07, 0.08, 0.09 };
+    double holm3[] = { 0.01, 0.018, 0.024, 0.028, 0.03, 0.25, 0.25, 0.25, 0.25, 0.25 };
+    double bh3[] = { 0.01, 0.01, 0.01, 0.01, 0.01, 0.08333333333333334, 0.0857142857142857, 0.0875,
+                     0.0888888888888889, 0.09 };
+    CHECK_RC(shoal_stats_adjust(SHOAL_STATS_HOLM, 10, p3, adj), SHOAL_OK);
+    for (int i = 0; i < 10; i++) NEAR(adj[i], holm3[i], 1e-14);
+    CHECK_RC(shoal_stats_adjust(SHOAL_STATS_BH, 10, p3, adj), SHOAL_OK);
+    for (int i = 0; i < 10; i++) NEAR(adj[i], bh3[i], 1e-14);
 }
 
 /* ---------------------------------------------------------------- Bayesian */
@@ -860,7 +977,7 @@ TEST(robustness)
         for (int k = 0; k < 2; k++) {
             double n = rng_uniform() < 0.2 ? odd_value() : (double)(int)(rng_uniform() * 50);
             m[k] = (shoal_stats_moments){ n, odd_value(), odd_value(), odd_value(), odd_value(),
-                                          odd_value(), odd_value(), odd_value(), odd_value() };
+                                          odd_value(), odd_value(), odd_value(), odd_value(), odd_value() };
             if (rng_uniform() < 0.5) { /* a consistent arm now and then */
                 m[k].n = 2 + (int)(rng_uniform() * 40);
                 m[k].sx = m[k].n * rng_uniform();
@@ -899,8 +1016,10 @@ TEST(robustness)
         rc = shoal_stats_srm(2, obs, w, &chi2, &p);
         CHECK(rc != SHOAL_OK ? isnan(p) : p >= 0 && p <= 1 && chi2 >= 0);
         shoal_stats_arm_eval e[2];
-        shoal_stats_options opt = { .kind = kind < 3 ? kind : SHOAL_STATS_MEAN, .scale = scale, .alt = alt,
-                                    .cuped = kind == 3, .correction = SHOAL_STATS_BH, .seq_tuning = 100 };
+        int ekind = kind < 3 ? kind : rng_uniform() < 0.5 ? SHOAL_STATS_MEAN : SHOAL_STATS_CLUSTER;
+        shoal_stats_options opt = { .kind = ekind, .scale = scale, .alt = alt,
+                                    .cuped = kind == 3 || (kind == 2 && rng_uniform() < 0.5),
+                                    .correction = SHOAL_STATS_BH, .seq_tuning = 100 };
         rc = shoal_stats_evaluate(2, m, NULL, &opt, e, &p);
         CHECK_RC(rc, SHOAL_OK);
         CHECK(e[1].rc != SHOAL_OK ? isnan(e[1].p_adjusted)
@@ -977,8 +1096,6 @@ TEST(evaluate)
         NEAR(e[i].freq.estimate, r.estimate, 0);
         NEAR(e[i].freq.se, r.se, 0);
     }
-    opt.kind = SHOAL_STATS_RATIO;
-    CHECK_RC(shoal_stats_evaluate(3, m, NULL, &opt, e, &srm_p), SHOAL_EINVAL);
     opt.kind = SHOAL_STATS_MEAN;
     weights[1] = 0;
     CHECK_RC(shoal_stats_evaluate(3, m, weights, &opt, e, &srm_p), SHOAL_EINVAL);
@@ -1000,8 +1117,10 @@ int main(void)
     RUN(cluster);
     RUN(cuped_gbstats);
     RUN(ratio_cuped_gbstats);
+    RUN(ratio_cuped_evaluate);
     RUN(srm);
     RUN(adjust);
+    RUN(adjust_statsmodels);
     RUN(bayes_gbstats);
     RUN(sequential_gbstats);
     RUN(sequential_properties);

@@ -479,6 +479,81 @@ TEST(retention_view)
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0);
     if (rep.n_problems) printf("%s\n", rep.first_problem);
+
+    /* the per-cohort counts: a cohort's size off by one, a member's cohort period moved,
+     * a cohort's record taken out; each found by check, repaired by rebuild */
+    for (int damage = 0; damage < 3; damage++) {
+        MDB_txn *txn;
+        MDB_dbi dbi;
+        MDB_cursor *cur;
+        CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+        CHECK(mdb_dbi_open(txn, "v.r1", 0, &dbi) == 0);
+        CHECK(mdb_cursor_open(txn, dbi, &cur) == 0);
+        unsigned char want = damage == 1 ? 0x02 : 0x01, kb[5] = {want, 0, 0, 0, 0};
+        MDB_val k = {damage == 1 ? 5 : 2, kb}, v;
+        CHECK(mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0);
+        CHECK(k.mv_size == 5 && ((unsigned char *)k.mv_data)[0] == want);
+        unsigned char *copy = malloc(v.mv_size + 1);
+        memcpy(copy, v.mv_data, v.mv_size);
+        memcpy(kb, k.mv_data, 5);
+        mdb_cursor_close(cur);
+        MDB_val k2 = {5, kb};
+        if (damage == 0) {
+            copy[0] += 2;   /* the size's zigzag varint: one more member */
+            MDB_val v2 = {v.mv_size, copy};
+            CHECK(mdb_put(txn, dbi, &k2, &v2, 0) == 0);
+        } else if (damage == 1) {
+            int32_t c = INT32_MIN;
+            size_t at = 0;
+            for (; at < v.mv_size / 4; at++) {
+                memcpy(&c, copy + 4 * at, 4);
+                if (c != INT32_MIN) break;
+            }
+            CHECK(at < v.mv_size / 4);
+            c++;
+            memcpy(copy + 4 * at, &c, 4);
+            MDB_val v2 = {v.mv_size, copy};
+            CHECK(mdb_put(txn, dbi, &k2, &v2, 0) == 0);
+        } else {
+            CHECK(mdb_del(txn, dbi, &k2, NULL) == 0);
+        }
+        free(copy);
+        CHECK(mdb_txn_commit(txn) == 0);
+        CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+        CHECK(rep.n_problems >= 1);
+        CHECK(strstr(rep.first_problem, damage == 0 ? "the counts of cohort" : damage == 1 ? "the cohorts of member ids" : "are missing") != NULL);
+        CHECK_RC(shoal_view_rebuild(db, "r1", &n, NULL), SHOAL_OK);
+        CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+        CHECK(rep.n_problems == 0);
+    }
+    /* an activity's day counts: a day's DAU off by one */
+    {
+        MDB_txn *txn;
+        MDB_dbi dbi;
+        MDB_cursor *cur;
+        CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+        CHECK(mdb_dbi_open(txn, "v.a1", 0, &dbi) == 0);
+        CHECK(mdb_cursor_open(txn, dbi, &cur) == 0);
+        unsigned char kb[6] = {0x03, 0, 0, 0, 0, 0};
+        MDB_val k = {2, kb}, v;
+        CHECK(mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0);
+        CHECK(k.mv_size == 6 && ((unsigned char *)k.mv_data)[0] == 0x03 && v.mv_size > 0);
+        unsigned char *copy = malloc(v.mv_size);
+        memcpy(copy, v.mv_data, v.mv_size);
+        memcpy(kb, k.mv_data, 6);
+        mdb_cursor_close(cur);
+        copy[v.mv_size - 1] ^= 2;   /* the last varint's value, by one */
+        MDB_val k2 = {6, kb}, v2 = {v.mv_size, copy};
+        CHECK(mdb_put(txn, dbi, &k2, &v2, 0) == 0);
+        free(copy);
+        CHECK(mdb_txn_commit(txn) == 0);
+        CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+        CHECK(rep.n_problems >= 1);
+        CHECK(strstr(rep.first_problem, "the day counts from block") != NULL);
+        CHECK_RC(shoal_view_rebuild(db, "a1", &n, NULL), SHOAL_OK);
+        CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+        CHECK(rep.n_problems == 0);
+    }
     shoal_db_close(db);
     unit_rm_dir();
 }

@@ -1,0 +1,414 @@
+/* exec_scanpar.c — the log scan over events on several threads: a grouped SELECT over
+ * events (GROUP BY, or aggregates alone) splits the log's sequences into as many
+ * contiguous parts as threads, each read by a thread through a read transaction of its
+ * own (shoal_reader_fork: the environment is MDB_NOTLS) into groups of its own (a run
+ * and an exec of its own: arena, scratch, error, reader); then the parts are merged into
+ * the statement's groups in sequence order, so that every answer is the one-thread
+ * scan's, bit for bit:
+ *
+ * - groups are made in the order of their first row (the first part's groups, then
+ *   the second's new ones…), as one pass makes them;
+ * - count adds; sum and avg are exact (xsum.c), so partial sums merge to the same bits;
+ *   min and max keep the earlier of equal values; first takes the earliest part's,
+ *   last the latest's; median, quantile, stddev and variance concatenate their values
+ *   in sequence order; count, sum and avg (DISTINCT) add each part's values into the
+ *   statement's sets, a value counted once;
+ * - an error (text in a sum, a function's) is the earliest part's: the first in log
+ *   order, as one pass would stop at it.
+ *
+ * Only what a thread may evaluate alone runs here (par_ok): a function outside a short
+ * list of pure ones leaves the statement to one thread; names (text compared, LIKE) are
+ * read from the thread's own snapshot, not through the dictionary's cache. The
+ * threads: SHOAL_THREADS in the environment (1: one thread, the one-thread path
+ * exactly), else the processors online, at most SCAN_MAX_THREADS; a scan that reads
+ * fewer than SCAN_PART_MIN records a thread stays on one (unless SHOAL_THREADS asks).
+ * Each thread looks at the cancel flag as the one-thread scan does.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "exec_int.h"
+
+#define SCAN_MAX_THREADS 16
+#define SCAN_PART_MIN (16 * SHOAL_ZONE_BLOCK)
+
+/* ------------------------------------------------------------ what a thread may run */
+
+static int fn_ok(func_eval fn)
+{
+    static const char *const pure[] = {"day", "week", "month", "year", "hour", "abs", "round", "coalesce", "floor", "ceil", NULL};
+    for (int i = 0; pure[i]; i++) {
+        const func *f = shoal_func_find(pure[i]);
+        if (f && f->eval == fn) return 1;
+    }
+    return 0;
+}
+
+/* e reads only the row and constants, and calls only pure functions: a thread of its
+ * own can evaluate it (names come from the thread's reader, shoal_reader_fork) */
+static int par_ok(const cx *e)
+{
+    if (!e) return 1;
+    switch (e->op) {
+    case X_CONST: case X_SEQ: case X_TS: case X_MEMBER: case X_TYPE: case X_GROUP: case X_PROP: return 1;
+    case X_AND: case X_OR: case X_ARITH: case X_CMP: case X_LIKE: return par_ok(e->a) && par_ok(e->b);
+    case X_NOT: case X_NEG: case X_ISNULL: case X_INSET: return par_ok(e->a);
+    case X_BETWEEN: return par_ok(e->a) && par_ok(e->b) && par_ok(e->c);
+    case X_IN: case X_CASE: case X_FUNC:
+        if (!par_ok(e->a) || !par_ok(e->c) || (e->op == X_FUNC && !fn_ok(e->fn))) return 0;
+        for (int i = 0; i < e->n; i++)
+            if (!par_ok(e->v[i])) return 0;
+        return 1;
+    default: return 0;
+    }
+}
+
+/* Why the statement's scan cannot be split, or NULL when it can: grouped over events,
+ * and every expression a thread evaluates and every aggregate's merge as above. */
+static const char *split_why_not(const plan *p)
+{
+    if (p->src != SRC_EVENTS || !p->grouped) return "rows are not grouped";
+    const char *expr = "an expression calls a function not known to be pure";
+    if (!par_ok(p->where)) return expr;
+    for (int i = 0; i < p->n_keys; i++)
+        if (!par_ok(p->keys[i])) return expr;
+    for (int k = 0; k < p->n_raggs; k++) {
+        const ragg *ra = &p->raggs[k];
+        if (!par_ok(ra->filter) || (!ra->star && !par_ok(ra->arg))) return expr;
+        switch (ra->fn) {
+        case F_COUNT: case F_SUM: case F_AVG: break;
+        case F_MIN: case F_MAX:
+            /* a stored value, never NaN: a NaN ties with everything, and the earlier of
+             * ties would then depend on where the parts are cut */
+            if (ra->distinct || !(ra->arg->op >= X_SEQ && ra->arg->op <= X_PROP))
+                return "min or max of a computed value";
+            break;
+        case F_FIRST: case F_LAST: case F_MEDIAN: case F_QUANTILE: case F_STDDEV: case F_VARIANCE:
+            if (ra->distinct) return "DISTINCT in other than count, sum or avg";
+            break;
+        default: return "an aggregate whose parts do not merge";
+        }
+    }
+    return NULL;
+}
+
+/* SHOAL_THREADS, else the processors online; *asked: SHOAL_THREADS was given */
+static int threads_wanted(int *asked)
+{
+    const char *s = getenv("SHOAL_THREADS");
+    *asked = 0;
+    if (s && *s) {
+        char *end;
+        long n = strtol(s, &end, 10);
+        if (!*end && n >= 1) {
+            *asked = 1;
+            return n > SCAN_MAX_THREADS ? SCAN_MAX_THREADS : (int)n;
+        }
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > SCAN_MAX_THREADS ? SCAN_MAX_THREADS : (int)n;
+}
+
+/* ------------------------------------------------------------ one part */
+
+typedef struct part {
+    exec x;               /* the statement's, with an arena, scratch, error and reader of its own */
+    run g;                /* the part's groups */
+    shoal_err err;
+    shoal_reader *r;
+    uint64_t lo, hi;      /* the sequences [lo, hi) */
+    uint64_t n_scanned, n_skipped;
+    int rc;
+} part;
+
+static int scan_part(part *w)
+{
+    exec *x = &w->x;
+    plan *p = x->p;
+    shoal_logcur *cur = NULL;
+    int rc = shoal_logcur_open(x->r, w->lo, &cur, x->err);
+    if (rc) return rc;
+    MDB_cursor *mc = shoal_logcur_mdb(cur);
+    shoal_rec rec;
+    rowctx row = {0};
+    int64_t lo = p->has_range ? p->range.lo : INT64_MIN, hi = p->has_range ? p->range.hi : INT64_MAX;
+    int64_t range[2] = {lo, hi};
+    const uint8_t *tf = p->type_filter;
+    uint32_t n_types = p->n_types;
+    zpicks zp;
+    memset(&zp, 0, sizeof zp);
+    MDB_cursor_op op = MDB_NEXT;
+    uint64_t n = 0;
+    for (rc = scan_seek(mc, w->lo, &rec, x->err); rc == 1; rc = scan_next(mc, &op, &rec, x->err)) {
+        if ((rc = scan_zone_picks(x->r, mc, &rec, range, p->has_range, &zp, &w->n_skipped, x->err)) != 1) break;
+        if (rec.seq >= w->hi || rec.seq > p->max_seq) break;
+        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            break;
+        }
+        int64_t ts = rec.ts;
+        if (ts > p->cut_ts || ts < lo || ts >= hi) continue;
+        if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
+        row.rec = &rec;
+        if ((rc = shoal_exec_process_row(&w->g, &row, NULL, NULL, 1))) break;
+    }
+    w->n_scanned = n;
+    shoal_logcur_close(cur);
+    return rc < 0 ? rc : 0;
+}
+
+static void *part_main(void *arg)
+{
+    part *w = arg;
+    w->rc = scan_part(w);
+    return NULL;
+}
+
+/* The parts' bounds: block-aligned, each with as many of the blocks the zone map does
+ * not skip (all of them without DURING) as the others. 0, or 1 when the scan is too
+ * small to split. */
+static int split(exec *x, const plan *p, int n, int asked, uint64_t *bound)
+{
+    uint64_t last = p->max_seq < shoal_reader_last_seq(x->r) ? p->max_seq : shoal_reader_last_seq(x->r);
+    uint64_t n_blocks = (last + SHOAL_ZONE_BLOCK - 1) / SHOAL_ZONE_BLOCK;
+    uint8_t *keep = NULL;
+    uint64_t n_keep = n_blocks;
+    if (p->has_range && n_blocks) {
+        /* which blocks the scan will read (the zone map: a few reads a block) */
+        if (!(keep = shoal_malloc(n_blocks))) return nomem(x);
+        memset(keep, 0, n_blocks);
+        int64_t range[2] = {p->range.lo, p->range.hi};
+        n_keep = 0;
+        for (uint64_t seq = 1; seq <= last;) {
+            uint64_t next;
+            int rc = shoal_zone_skip(x->r, seq, range, 1, &next, x->err);
+            if (rc) {
+                shoal_free(keep);
+                return rc;
+            }
+            if (next > last) break;
+            uint64_t b = (next - 1) / SHOAL_ZONE_BLOCK;
+            keep[b] = 1;
+            n_keep++;
+            seq = (b + 1) * SHOAL_ZONE_BLOCK + 1;
+        }
+    }
+    if (n_keep * SHOAL_ZONE_BLOCK < (uint64_t)(asked ? 2 : n) * (asked ? SHOAL_ZONE_BLOCK : SCAN_PART_MIN) ||
+        n_keep < (uint64_t)n) {
+        shoal_free(keep);
+        return 1;
+    }
+    /* part i starts at the block where the kept blocks before it reach i/n of them */
+    bound[0] = 1;
+    uint64_t seen = 0;
+    int i = 1;
+    for (uint64_t b = 0; b < n_blocks && i < n; b++) {
+        if (keep && !keep[b]) continue;
+        if (seen >= n_keep * (uint64_t)i / (uint64_t)n) bound[i++] = b * SHOAL_ZONE_BLOCK + 1;
+        seen++;
+    }
+    for (; i < n; i++) bound[i] = last + 1;
+    bound[n] = last + 1;
+    shoal_free(keep);
+    return 0;
+}
+
+/* ------------------------------------------------------------ merging */
+
+/* accumulator b of part q (values in its arena) into a, the statement's, b after a */
+static int merge_acc(exec *x, const ragg *ra, acc *a, const acc *b)
+{
+    if (!b->n) return 0;
+    switch (ra->fn) {
+    case F_COUNT: a->n += b->n; return 0;
+    case F_SUM: case F_AVG: {
+        int64_t s;
+        if (!__builtin_add_overflow(a->isum, b->isum, &s)) a->isum = s;
+        else shoal_xsum_add_int(&a->xs, b->isum);
+        shoal_xsum_merge(&a->xs, &b->xs);
+        a->num |= b->num;
+        a->v.t = a->n == 0 || a->v.t == b->v.t ? b->v.t : V_NULL;
+        a->n += b->n;
+        return 0;
+    }
+    case F_MIN: case F_MAX: {
+        int c;
+        if (a->n == 0 || (shoal_val_cmp(x, &b->v, &a->v, &c) == 0 && (ra->fn == F_MIN ? c < 0 : c > 0))) {
+            a->v = b->v;
+            if (shoal_val_keep(x, &a->v)) return nomem(x);
+        }
+        a->n += b->n;
+        return 0;
+    }
+    case F_FIRST: case F_LAST:
+        if (a->n == 0 || ra->fn == F_LAST) {
+            a->v = b->v;
+            if (shoal_val_keep(x, &a->v)) return nomem(x);
+        }
+        a->n += b->n;
+        return 0;
+    default: {   /* median, quantile, stddev, variance: the values, in order */
+        a->v.t = a->n == 0 || a->v.t == b->v.t ? b->v.t : V_NULL;
+        uint32_t nv = a->n_vals + b->n_vals;
+        if (nv > a->cap_vals) {
+            double *v = shoal_arena_alloc(x->a, sizeof *v * nv);
+            if (!v) return nomem(x);
+            if (a->n_vals) memcpy(v, a->vals, sizeof *v * a->n_vals);
+            a->vals = v;
+            a->cap_vals = nv;
+        }
+        if (b->n_vals) memcpy(a->vals + a->n_vals, b->vals, sizeof *b->vals * b->n_vals);
+        a->n_vals = nv;
+        a->n += b->n;
+        return 0;
+    }
+    }
+}
+
+/* part w's groups into the statement's run g */
+static int merge_part(run *g, part *w)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    group **map = NULL;   /* the part's group id → the statement's group */
+    if (w->g.n_list && !(map = shoal_malloc(sizeof *map * w->g.n_list))) return nomem(x);
+    int rc = 0;
+    for (size_t i = 0; i < w->g.n_list && !rc; i++) {
+        group *b = w->g.list[i], *a = shoal_exec_find_group(g, b->keys);
+        if (!a) {
+            rc = nomem(x);
+            break;
+        }
+        map[i] = a;
+        for (int k = 0; k < p->n_raggs && !rc; k++)
+            if (!p->raggs[k].distinct) rc = merge_acc(x, &p->raggs[k], &a->accs[k], &b->accs[k]);
+    }
+    /* DISTINCT: each of the part's (group, value) pairs into the statement's set, a
+     * value new to the group added as one row would add it (an exact sum does not
+     * depend on the order) */
+    for (int k = 0; k < p->n_raggs && !rc; k++) {
+        if (!p->raggs[k].distinct) continue;
+        dset *s = &w->g.dsets[k];
+        for (size_t j = 0; j < s->cap && !rc; j++) {
+            if (!s->used[j]) continue;
+            group *a = map[s->gid[j]];
+            qval v = s->val[j];
+            int r = shoal_exec_dset_add(x, &g->dsets[k], a->id, &v);
+            if (r < 0) rc = nomem(x);
+            else if (r > 0) rc = shoal_exec_acc_add(x, &p->raggs[k], &a->accs[k], &v, 1);
+        }
+    }
+    shoal_free(map);
+    return rc;
+}
+
+static void part_free(part *w)
+{
+    for (int k = 0; k < w->g.p->n_raggs && w->g.dsets; k++) {
+        dset *s = &w->g.dsets[k];
+        shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
+    }
+    shoal_free(w->g.table);
+    shoal_free(w->g.by_id);
+    shoal_free(w->g.list);
+    shoal_arena_free(w->x.a);
+    shoal_arena_free(w->x.scratch);
+    shoal_reader_close(w->r);
+}
+
+/* ------------------------------------------------------------ the driver */
+
+int shoal_exec_scan_split(run *g)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    int asked, n = threads_wanted(&asked);
+    if (n < 2 || split_why_not(p)) return 1;
+    uint64_t bound[SCAN_MAX_THREADS + 1];
+    int rc = split(x, p, n, asked, bound);
+    if (rc) return rc;
+    part *parts = shoal_malloc(sizeof *parts * (size_t)n);
+    if (!parts) return nomem(x);
+    memset(parts, 0, sizeof *parts * (size_t)n);
+    pthread_t th[SCAN_MAX_THREADS];
+    int started[SCAN_MAX_THREADS] = {0};
+    for (int i = 0; i < n && !rc; i++) {
+        part *w = &parts[i];
+        w->x = *x;
+        w->x.err = &w->err;
+        w->x.row = NULL;
+        w->x.civ_ok = 0;
+        w->x.a = shoal_arena_new();
+        w->x.scratch = shoal_arena_new();
+        w->g.x = &w->x;
+        w->g.p = p;
+        w->lo = bound[i];
+        w->hi = bound[i + 1];
+        if (!w->x.a || !w->x.scratch) {
+            rc = nomem(x);
+            break;
+        }
+        w->g.keybuf = shoal_arena_alloc(w->x.a, sizeof(qval) * (size_t)(p->n_keys + 1));
+        w->g.dsets = shoal_arena_alloc(w->x.a, sizeof(dset) * (size_t)(p->n_raggs + 1));
+        if (!w->g.keybuf || !w->g.dsets) {
+            rc = nomem(x);
+            break;
+        }
+        memset(w->g.dsets, 0, sizeof(dset) * (size_t)(p->n_raggs + 1));
+        if (g->by_id) {
+            w->g.n_by_id = g->n_by_id;
+            if (!(w->g.by_id = shoal_malloc(sizeof(group *) * g->n_by_id))) {
+                rc = nomem(x);
+                break;
+            }
+            memset(w->g.by_id, 0, sizeof(group *) * g->n_by_id);
+        }
+        /* the first part reads through the statement's reader, on this thread */
+        if (i && (rc = shoal_reader_fork(x->r, &w->r, x->err))) break;
+        w->x.r = i ? w->r : x->r;
+    }
+    /* the first part runs on this thread, the others on their own */
+    for (int i = 1; i < n && !rc; i++) {
+        if (pthread_create(&th[i], NULL, part_main, &parts[i])) {
+            rc = shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "cannot start a thread");
+            break;
+        }
+        started[i] = 1;
+    }
+    if (!rc) part_main(&parts[0]);
+    for (int i = 1; i < n; i++)
+        if (started[i]) pthread_join(th[i], NULL);
+    if (!rc) {
+        /* the earliest part's error is the first in log order */
+        for (int i = 0; i < n; i++) {
+            x->n_scanned += parts[i].n_scanned;
+            x->n_skipped += parts[i].n_skipped;
+        }
+        for (int i = 0; i < n && !rc; i++)
+            if (parts[i].rc) {
+                *x->err = parts[i].err;
+                rc = parts[i].rc;
+            }
+        for (int i = 0; i < n && !rc; i++) rc = merge_part(g, &parts[i]);
+        if (!rc && x->cancel && *x->cancel) rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+    }
+    for (int i = 0; i < n; i++)
+        if (parts[i].g.p) part_free(&parts[i]);
+    shoal_free(parts);
+    return rc;
+}
+
+int shoal_exec_split_explain(const plan *p, char *buf, size_t n)
+{
+    int asked, t = threads_wanted(&asked);
+    uint64_t least = asked ? 2 : (uint64_t)t * (SCAN_PART_MIN / SHOAL_ZONE_BLOCK);
+    if (p->max_seq <= (least - 1) * SHOAL_ZONE_BLOCK) return 0;   /* too small to split in any case */
+    const char *why = split_why_not(p);
+    if (why) snprintf(buf, n, "on one thread: %s", why);
+    else if (t < 2) snprintf(buf, n, "on one thread: %s", asked ? "SHOAL_THREADS=1" : "one processor online");
+    else
+        snprintf(buf, n, "on %d threads when it reads %d blocks or more (parts of the log, a read transaction each, "
+                 "merged in sequence order)", t, (int)least);
+    return 1;
+}

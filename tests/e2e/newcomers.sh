@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# tests/e2e/newcomers.sh — the newcomers' question per join cohort, as a user writes it
+# (docs/LANGUAGE.md, "Newcomers"): per month of joining, the members, the median and
+# the 90th percentile of days from the join to the first word (post or comment), the
+# share who never spoke and the share who spoke within 7 days — from a first/last view
+# kept by ingest over late joins (cohort_data.py: joins after the activity, several
+# joins, none, activity before the join), in UTC and in Asia/Shanghai, views on and off,
+# each against sqlite3 over the same events; EXPLAIN says the view answers.
+. "$(dirname "$0")/../lib.sh"
+
+if ! command -v sqlite3 >/dev/null; then
+    fail newcomers "sqlite3 is not installed (apt-get install sqlite3)"
+    exit 0
+fi
+python3 "$SHOAL_TESTS/e2e/cohort_data.py" 13 600 > "$T/ev.ndjson" || { fail newcomers-gen; exit 0; }
+n=$(wc -l < "$T/ev.ndjson")
+head -n $((n / 2)) "$T/ev.ndjson" > "$T/a.ndjson"
+tail -n +$((n / 2 + 1)) "$T/ev.ndjson" > "$T/b.ndjson"
+"$SHOAL" ingest -q "$T/a.ndjson" || { fail newcomers-ingest; exit 0; }
+check "newcomers: CREATE FIRSTLAST back-fills" "$SHOAL" query "CREATE FIRSTLAST seen AS first(join), first(post, comment)"
+"$SHOAL" ingest -q "$T/b.ndjson" || { fail newcomers-ingest2; exit 0; }
+
+oracle_load "$T/ev.ndjson" <<'SQL' || { fail newcomers-oracle-load; exit 0; }
+CREATE VIEW ev AS SELECT rowid AS seq,
+    CAST(round((julianday(json_extract(j, '$.ts')) - 2440587.5) * 86400000) AS INTEGER) AS ms,
+    json_extract(j, '$.member') AS member, json_extract(j, '$.type') AS type FROM raw;
+SQL
+
+# The statement of docs/LANGUAGE.md ("Newcomers"): the time to the first word counts
+# those whose first word came at or after their join; one who spoke before joining has
+# spoken (not "never"), and within 7 days.
+Q="SELECT month(first(join)) AS cohort, count(*) AS joined,
+       median(CASE WHEN first(post, comment) >= first(join) THEN (first(post, comment) - first(join)) / 1 DAYS END) AS median_days,
+       quantile(CASE WHEN first(post, comment) >= first(join) THEN (first(post, comment) - first(join)) / 1 DAYS END, 0.9) AS p90_days,
+       avg(CASE WHEN first(post, comment) IS NULL THEN 1.0 ELSE 0 END) AS never_spoke,
+       avg(CASE WHEN first(post, comment) < first(join) + 7 DAYS THEN 1.0 ELSE 0 END) AS spoke_in_7_days
+FROM members WHERE first(join) IS NOT NULL GROUP BY cohort ORDER BY cohort"
+
+# the oracle's answer, months shifted by $1 (an SQLite modifier: '+0 hours', '+8 hours'),
+# over the events up to $2 (ms; all when not given)
+osql() {
+    echo "WITH m AS (SELECT member, min(CASE WHEN type = 'join' THEN ms END) AS j,
+                        min(CASE WHEN type IN ('post', 'comment') THEN ms END) AS w FROM ev WHERE ms <= ${2:-9223372036854775807} GROUP BY member),
+          d AS (SELECT strftime('%Y-%m', j / 1000, 'unixepoch', '$1') AS c, w, j,
+                       CASE WHEN w >= j THEN (w - j) / 86400000.0 END AS dd FROM m WHERE j IS NOT NULL),
+          r AS (SELECT c, dd, row_number() OVER (PARTITION BY c ORDER BY dd) - 1 AS i FROM d WHERE dd IS NOT NULL),
+          q AS (SELECT c, count(*) AS n FROM d WHERE dd IS NOT NULL GROUP BY c),
+          v AS (SELECT q.c, n,
+                       (SELECT avg(dd) FROM r WHERE r.c = q.c AND r.i IN ((n - 1) / 2, n / 2)) AS med,
+                       0.9 * (n - 1) AS pos, CAST(0.9 * (n - 1) AS INTEGER) AS lo FROM q),
+          p AS (SELECT c, med, (SELECT dd FROM r WHERE r.c = v.c AND r.i = lo)
+                       + coalesce(((SELECT dd FROM r WHERE r.c = v.c AND r.i = lo + 1) - (SELECT dd FROM r WHERE r.c = v.c AND r.i = lo)) * (pos - lo), 0) AS p90 FROM v)
+     SELECT d.c, count(*), (SELECT med FROM p WHERE p.c = d.c), (SELECT p90 FROM p WHERE p.c = d.c),
+            avg(CASE WHEN w IS NULL THEN 1.0 ELSE 0 END), avg(CASE WHEN w < j + 7 * 86400000 THEN 1.0 ELSE 0 END)
+     FROM d GROUP BY d.c ORDER BY d.c"
+}
+same() {
+    local name=$1 q=$2 sql=$3 a b
+    a=$("$SHOAL" query --format csv "$q" 2>&1 | tail -n +2)
+    b=$(sqlite3 -csv "$T/oracle.db" "$sql" 2>&1)
+    if [ -z "$b" ]; then fail "$name" "the oracle returned nothing: $sql"; return; fi
+    if rows_close "$a" "$b"; then ok "$name"; else fail "$name" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
+}
+same "newcomers: per join month, from the view (UTC)" "$Q" "$(osql '+0 hours')"
+same "newcomers: per join month, from the log (views off)" "SET VIEWS = off; $Q" "$(osql '+0 hours')"
+same "newcomers: per local join month in Asia/Shanghai" "SET TIMEZONE = 'Asia/Shanghai'; $Q" "$(osql '+8 hours')"
+same "newcomers: Asia/Shanghai, views off" "SET TIMEZONE = 'Asia/Shanghai'; SET VIEWS = off; $Q" "$(osql '+8 hours')"
+# as of a mid-day now (later events hidden): the members who joined by then are the
+# members then, so no count(*) as of then is needed (EXPLAIN), and the view answers
+CUT=2025-03-18T12:00:00.000Z
+CUTMS=$(sqlite3 "$T/oracle.db" "SELECT CAST(round((julianday('$CUT') - 2440587.5) * 86400000) AS INTEGER)")
+same "newcomers: as of a mid-day now, from the view" "SET NOW = '$CUT'; $Q" "$(osql '+0 hours' "$CUTMS")"
+same "newcomers: as of a mid-day now, views off" "SET VIEWS = off; SET NOW = '$CUT'; $Q" "$(osql '+0 hours' "$CUTMS")"
+same "newcomers: as of a mid-day now in Asia/Shanghai" "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$CUT'; $Q" "$(osql '+8 hours' "$CUTMS")"
+plan=$("$SHOAL" query "SET NOW = '$CUT'; EXPLAIN $Q")
+check_grep "newcomers: mid-day, no log read" "views: every per-member aggregate is read from a view, no log scan" "$plan"
+plan=$("$SHOAL" query "EXPLAIN $Q")
+check_grep "newcomers: EXPLAIN, no log read" "views: every per-member aggregate is read from a view, no log scan" "$plan"
+check_grep "newcomers: EXPLAIN names the view's series" "first\(post, comment\): firstlast seen, series 2, each member's earliest event" "$plan"
+plan=$("$SHOAL" query "SET VIEWS = off; EXPLAIN $Q")
+check_grep "newcomers: EXPLAIN with views off scans the log" "scan log: .*views are off" "$plan"
