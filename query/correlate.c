@@ -54,20 +54,6 @@ static int only_outer(exec *x, const shoal_stmt *q, const shoal_node *n)
     return 1;
 }
 
-static shoal_node *and_of(exec *x, shoal_node *l, shoal_node *r)
-{
-    if (!l || !r) return l ? l : r;
-    shoal_node *n = zalloc(x, sizeof *n);
-    if (!n) return NULL;
-    n->kind = SHOAL_AST_BINOP;
-    n->op = SHOAL_OP_AND;
-    n->a = l;
-    n->b = r;
-    n->off = l->off;
-    n->len = r->off + r->len - l->off;
-    return n;
-}
-
 /* Splits w's AND-ed conditions into the one correlation (*key_in = *key_out) and the
  * rest; -1 when the correlation is not one equality of that kind. */
 static int split(exec *x, const shoal_stmt *q, shoal_node *w, shoal_node **rest, const shoal_node **in,
@@ -77,7 +63,7 @@ static int split(exec *x, const shoal_stmt *q, shoal_node *w, shoal_node **rest,
     if (w->kind == SHOAL_AST_BINOP && w->op == SHOAL_OP_AND)
         return split(x, q, w->a, rest, in, out) < 0 || split(x, q, w->b, rest, in, out) < 0 ? -1 : 0;
     if (!outer_refs(x, q, w)) {
-        if (!(*rest = and_of(x, *rest, w))) return -2;
+        if (!(*rest = shoal_rowsrc_and(x, *rest, w))) return -2;
         return 0;
     }
     if (*in || w->kind != SHOAL_AST_BINOP || w->op != SHOAL_OP_EQ) return -1;

@@ -203,20 +203,6 @@ static int movable(const shoal_node *n)
     return 1;
 }
 
-static shoal_node *and_of(exec *x, shoal_node *l, shoal_node *r)
-{
-    if (!l || !r) return l ? l : r;
-    shoal_node *n = zalloc(x, sizeof *n);
-    if (!n) return NULL;
-    n->kind = SHOAL_AST_BINOP;
-    n->op = SHOAL_OP_AND;
-    n->a = l;
-    n->b = r;
-    n->off = l->off;
-    n->len = r->off + r->len - l->off;
-    return n;
-}
-
 /* The AND-ed conditions of n, in order, into v (at most cap). */
 static int conjuncts(shoal_node *n, shoal_node **v, int k, int cap)
 {
@@ -266,7 +252,7 @@ static int plan_on(exec *x, const shoal_stmt *st, plan *p, join_src *js, int k)
                                  "this ON reads \"%s\", a source joined after it: move the condition to that join's ON "
                                  "or to WHERE", js->s[later].qual);
         }
-        if (!(rest = and_of(x, rest, v[i]))) return SHOAL_ENOMEM;
+        if (!(rest = shoal_rowsrc_and(x, rest, v[i]))) return SHOAL_ENOMEM;
     }
     if (key < 0)
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, s->j->on->off, s->j->on->len,
@@ -352,7 +338,7 @@ static int join_plan(exec *x, const shoal_stmt *st, plan *p)
     for (int i = 0; i < nc; i++) {
         uint64_t m = sources_of(p, js, v[i]);
         shoal_node **to = m == 1 && movable(v[i]) && !names_alias(st, p, v[i]) ? &push : &keep;
-        if (!(*to = and_of(x, *to, v[i]))) return SHOAL_ENOMEM;
+        if (!(*to = shoal_rowsrc_and(x, *to, v[i]))) return SHOAL_ENOMEM;
     }
     if (push) {
         js->s[0].q->where = push;

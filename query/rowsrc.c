@@ -62,12 +62,14 @@ static int names_member(const shoal_node *n)
 
 static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
-/* l AND r, either of which may be NULL, in x->a */
-static shoal_node *and_of(exec *x, shoal_node *l, shoal_node *r)
+shoal_node *shoal_rowsrc_and(exec *x, shoal_node *l, shoal_node *r)
 {
     if (!l || !r) return l ? l : r;
     shoal_node *n = shoal_arena_alloc(x->a, sizeof *n);
-    if (!n) return NULL;
+    if (!n) {
+        nomem(x);
+        return NULL;
+    }
     memset(n, 0, sizeof *n);
     n->kind = SHOAL_AST_BINOP;
     n->op = SHOAL_OP_AND;
@@ -87,8 +89,8 @@ static int split_where(exec *x, const shoal_stmt *st, const char *const *names, 
     if (w->kind == SHOAL_AST_BINOP && w->op == SHOAL_OP_AND)
         return split_where(x, st, names, n_names, w->a, mem, rows) || split_where(x, st, names, n_names, w->b, mem, rows);
     shoal_node **to = names_member(w) && !names_row(st, names, n_names, w) ? mem : rows;
-    shoal_node *n = and_of(x, *to, w);
-    if (!n) return nomem(x);
+    shoal_node *n = shoal_rowsrc_and(x, *to, w);
+    if (!n) return SHOAL_ENOMEM;
     *to = n;
     return 0;
 }

@@ -75,6 +75,9 @@ int shoal_rowsrc_plan_inner(exec *x, const shoal_stmt *q, plan **out);
 int shoal_rowsrc_run_inner(exec *x, plan *ip, int (*on_row)(exec *, const qval *, int, void *), void *ctx);
 /* count(TYPE, … [WHERE …]) over a definition's ON types and filter (retention's
  * ACTIVE ON, activity's ON), positioned over them in the definition's text. */
+/* l AND r in x->a, either of which may be NULL (then the other); NULL and x->err set when
+ * out of memory */
+shoal_node *shoal_rowsrc_and(exec *x, shoal_node *l, shoal_node *r);
 shoal_node *shoal_rowsrc_count_node(exec *x, shoal_nlist *types, shoal_node *where);
 
 int shoal_rowsrc_members_plan(exec *x, const shoal_stmt *st, plan *p, const char *const *names, int n_names,
@@ -141,7 +144,6 @@ int shoal_experiment_create(exec *x, const shoal_stmt *st);
  * [off, len) when there is no such experiment), and evaluates it (x->fn_ctx). */
 int shoal_experiment_arm_compile(exec *x, const char *name, int off, int len, const void **ctx);
 void shoal_experiment_arm_eval(exec *x, qval *a, int n, qval *out);
-uint64_t shoal_experiment_hash(const char *salt, size_t salt_len, const char *member, size_t member_len);
 
 /* rowsrc.c: the earliest event time the statement can see (the zone map's, else a
  * read of every header), INT64_MAX when none; for the sources' first period. */
