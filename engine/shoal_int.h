@@ -838,7 +838,7 @@ int shoal_view_experiment_read(shoal_reader *r, const char *name, shoal_arena *a
  * windows the view may not hold whole. def: the view's definition. */
 int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal_viewdef *def, int64_t cut,
                                   volatile int *cancel, shoal_arena *a, shoal_expview_stats *out, shoal_err *err);
-/* The hash assignment of query/experiment.c: XXH3_64bits(salt ‖ 0x00 ‖ member) mod the
+/* The one hash assignment (the view and query/experiment.c): XXH3_64bits(salt ‖ 0x00 ‖ member) mod the
  * weights' sum into the arms' cumulative weights. */
 uint64_t shoal_exp_hash(const char *salt, size_t salt_len, const char *member, size_t member_len);
 int shoal_exp_arm_of_hash(const uint32_t *weight, uint32_t n_arms, uint64_t h);

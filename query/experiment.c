@@ -130,30 +130,13 @@ static int word_is(exec *x, const shoal_word *w, const char *want, const char *w
 
 /* ---------------------------------------------------------------- assignment */
 
-uint64_t shoal_experiment_hash(const char *salt, size_t salt_len, const char *member, size_t member_len)
-{
-    /* the bytes hashed: the salt (the experiment's name when it has none), one 0 byte,
-     * the member's name; XXH3_64bits with its default secret and seed 0 */
-    XXH3_state_t st;
-    XXH3_64bits_reset(&st);
-    XXH3_64bits_update(&st, salt, salt_len);
-    XXH3_64bits_update(&st, "", 1);
-    XXH3_64bits_update(&st, member, member_len);
-    return XXH3_64bits_digest(&st);
-}
-
-/* The arm (index) the hash gives: h mod the sum of the weights, into the arms'
- * cumulative weights in their declared order. */
+/* The arm (index) the hash of (salt, member) gives: engine/view_experiment.c's
+ * shoal_exp_hash and shoal_exp_arm_of_hash, the one assignment both paths share. */
 static int arm_of_hash(const expdef *d, uint64_t h)
 {
-    uint64_t total = 0;
-    for (int i = 0; i < d->n_arms; i++) total += (uint64_t)d->weight[i];
-    uint64_t r = h % total, acc = 0;
-    for (int i = 0; i < d->n_arms; i++) {
-        acc += (uint64_t)d->weight[i];
-        if (r < acc) return i;
-    }
-    return d->n_arms - 1;
+    uint32_t w[MAX_ARMS];
+    for (int i = 0; i < d->n_arms; i++) w[i] = (uint32_t)d->weight[i];
+    return shoal_exp_arm_of_hash(w, (uint32_t)d->n_arms, h);
 }
 
 /* ---------------------------------------------------------------- the definition */
@@ -575,7 +558,7 @@ void shoal_experiment_arm_eval(exec *x, qval *a, int n, qval *out)
     } else {
         return;   /* NULL, or not a unit's name (a member; with UNIT group a group) */
     }
-    const char *arm = d->arm[arm_of_hash(d, shoal_experiment_hash(d->salt, (size_t)d->salt_len, s.ptr ? s.ptr : "", s.len))];
+    const char *arm = d->arm[arm_of_hash(d, shoal_exp_hash(d->salt, (size_t)d->salt_len, s.ptr ? s.ptr : "", s.len))];
     out->t = V_STR;
     out->u.s = arm;
     out->n = (uint32_t)strlen(arm);
@@ -800,7 +783,7 @@ static int member_row(exec *x, const qval *c, int n, void *ctx)
         int rc = d->unit_group ? shoal_dict_str(x->r, SHOAL_NS_GROUP, cluster, &ms, x->err)
                                : shoal_dict_str(x->r, SHOAL_NS_MEMBER, (uint32_t)c[0].u.i, &ms, x->err);
         if (rc) return rc;
-        arm = arm_of_hash(d, shoal_experiment_hash(d->salt, (size_t)d->salt_len, ms.ptr ? ms.ptr : "", ms.len));
+        arm = arm_of_hash(d, shoal_exp_hash(d->salt, (size_t)d->salt_len, ms.ptr ? ms.ptr : "", ms.len));
         s->by_hash++;
     }
     double vnum[MAX_METRICS], vden[MAX_METRICS];
