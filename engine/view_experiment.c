@@ -541,15 +541,14 @@ static int values_of(const xstate *s, const unit *u, int64_t cut, double *val)
     return text;
 }
 
-/* The unit's contribution from its anchor, arms and buffer. */
-static int recompute(shoal_view *v, xstate *s, unit *u, uint32_t m, shoal_err *err)
+/* The unit's category from the arms its exposures named (named, unknown: an undeclared
+ * one), else the hash of its name, and its values over its windows cut after cut: the
+ * one placing of recompute (the whole log) and unit_at (as of cut). */
+static int place(shoal_db *db, MDB_txn *txn, xstate *s, unit *u, uint32_t m, uint32_t named, int unknown, int64_t cut,
+                 shoal_err *err)
 {
-    u->flags &= (uint8_t)~(F_TEXT | F_HASH);
-    u->cat = C_NONE;
-    if (u->anchor == INT64_MAX) return 0;
-    uint32_t named = u->named;
     if (named & (named - 1)) u->cat = C_TWO;
-    else if (u->flags & F_UNKNOWN) u->cat = C_UNKNOWN;
+    else if (unknown) u->cat = C_UNKNOWN;
     else if (named) {
         int a = 0;
         while (!(named >> a & 1)) a++;
@@ -557,7 +556,7 @@ static int recompute(shoal_view *v, xstate *s, unit *u, uint32_t m, shoal_err *e
     } else {
         if (u->hash_arm < 0) {
             shoal_str ms;
-            int rc = shoal_dict_lookup_str(v->db, v->txn, SHOAL_NS_MEMBER, m, &ms, err);
+            int rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_MEMBER, m, &ms, err);
             if (rc) return rc;
             u->hash_arm = (int8_t)shoal_exp_arm_of_hash(s->p.weight, s->p.n_arms,
                                                         shoal_exp_hash(s->p.salt.ptr ? s->p.salt.ptr : "", s->p.salt.len,
@@ -569,8 +568,18 @@ static int recompute(shoal_view *v, xstate *s, unit *u, uint32_t m, shoal_err *e
     /* the values: also for units outside the arms, whose text the log would refuse */
     uint32_t na = s->p.n_acc;
     if (!u->val && na && !(u->val = shoal_malloc(sizeof *u->val * na))) return nomem(err);
-    if (values_of(s, u, INT64_MAX, u->val)) u->flags |= F_TEXT;
+    if (values_of(s, u, cut, u->val)) u->flags |= F_TEXT;
     return 0;
+}
+
+/* The unit's contribution from its anchor, arms and buffer. */
+static int recompute(shoal_view *v, xstate *s, unit *u, uint32_t m, shoal_err *err)
+{
+    u->flags &= (uint8_t)~(F_TEXT | F_HASH);
+    u->cat = C_NONE;
+    if (u->anchor == INT64_MAX) return 0;
+    uint32_t named = u->named;
+    return place(v->db, v->txn, s, u, m, named, (u->flags & F_UNKNOWN) != 0, INT64_MAX, err);
 }
 
 static int settle(shoal_view *v, xstate *s, shoal_err *err)
@@ -1002,26 +1011,7 @@ static int unit_at(xstate *s, unit *u, uint32_t m, int64_t cut, shoal_reader *r,
     uint32_t named = 0;
     for (uint32_t i = 0; i < K; i++)
         if ((u->named >> i & 1) && u->nts[i] <= cut) named |= 1u << i;
-    if (named & (named - 1)) u->cat = C_TWO;
-    else if ((u->flags & F_UNKNOWN) && u->nts[K] <= cut) u->cat = C_UNKNOWN;
-    else if (named) {
-        int a = 0;
-        while (!(named >> a & 1)) a++;
-        u->cat = (uint8_t)(C_ARM + a);
-    } else {
-        if (u->hash_arm < 0) {
-            shoal_str ms;
-            int rc = shoal_dict_lookup_str(r->db, r->txn, SHOAL_NS_MEMBER, m, &ms, err);
-            if (rc) return rc;
-            u->hash_arm = (int8_t)shoal_exp_arm_of_hash(s->p.weight, K, shoal_exp_hash(s->p.salt.ptr ? s->p.salt.ptr : "", s->p.salt.len,
-                                                                                    ms.ptr ? ms.ptr : "", ms.len));
-        }
-        u->cat = (uint8_t)(C_ARM + u->hash_arm);
-        u->flags |= F_HASH;
-    }
-    if (!u->val && s->p.n_acc && !(u->val = shoal_malloc(sizeof *u->val * s->p.n_acc))) return nomem(err);
-    if (values_of(s, u, cut, u->val)) u->flags |= F_TEXT;
-    return 0;
+    return place(r->db, r->txn, s, u, m, named, (u->flags & F_UNKNOWN) && u->nts[K] <= cut, cut, err);
 }
 
 /* The statistics as of cut: those of the whole log, less the contributions of the units
