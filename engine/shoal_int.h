@@ -799,7 +799,8 @@ int shoal_view_sum_value(shoal_view *v, uint32_t s, const shoal_ievent *ev, int6
 typedef struct shoal_expacc {
     uint32_t series;      /* the series whose events it counts or sums (its sum_prop) */
     int64_t lo, hi;       /* the window [anchor + lo, anchor + hi) */
-    int conv;             /* a 0/1 conversion: value > thr */
+    int conv;             /* 1: a 0/1 conversion, value > thr; 2 (UNIT group): the unit
+                             itself, 1 per member (a group's members); series unused */
     int64_t thr;
 } shoal_expacc;
 
@@ -812,6 +813,8 @@ typedef struct shoal_expparams {
     uint32_t n_pairs;
     uint8_t pair[SHOAL_EXP_MAX_PAIRS][2];   /* accumulators k < l: Σ x_k·x_l per arm */
     int64_t late_ms;
+    int group;            /* UNIT group: the arms' sums are over groups, each the total of
+                             its members' values (params format 2) */
 } shoal_expparams;
 
 int shoal_expview_params_encode(const shoal_expparams *p, shoal_arena *a, shoal_str *out, shoal_err *err);
@@ -827,6 +830,10 @@ typedef struct shoal_expview_stats {
     int64_t n[SHOAL_EXP_MAX_ARMS];
     shoal_xsum *sx, *sxx, *sxy;
     int64_t exposed, two_arms, unknown_arm, by_hash, text, inexact;
+    /* UNIT group (group 1): n and the sums are over groups; members exposed in two
+     * groups, without a group, and the groups whose members came in two arms */
+    int group;
+    int64_t two_groups, no_group, groups_two_arms;
     uint64_t seq;          /* the log sequence it reflects */
     int64_t max_ts;        /* the latest event time it has seen (INT64_MIN: none) */
 } shoal_expview_stats;

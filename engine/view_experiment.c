@@ -45,10 +45,12 @@
 
 enum { TAG_NONE = 0, TAG_INT = 1, TAG_NUM = 2, TAG_TEXT = 3 };
 enum { F_EXPOSED = 1, F_UNKNOWN = 2, F_INEXACT = 4, F_TEXT = 8, F_HASH = 16 };
-enum { C_NONE = 0, C_TWO = 1, C_UNKNOWN = 2, C_ARM = 3 };
+enum { C_NONE = 0, C_TWO = 1, C_UNKNOWN = 2, C_ARM = 3, C_NOGRP = 0x80, C_TWOGRP = 0x81 };
 #define KEY_UNIT 0x01
 #define KEY_STATS 0x02
 #define KEY_SETTLED 0x03
+#define KEY_GROUP 0x04
+#define IN_ARM(c) ((c) >= C_ARM && (c) < C_NOGRP)
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -154,12 +156,12 @@ static void i_xsum(ibuf *b, shoal_xsum *x)
     else b->p += k;
 }
 
-/* Params format 1: version, salt, n_arms, weights, n_acc, per accumulator series, lo,
+/* Params format 1 (2: UNIT group): version, salt, n_arms, weights, n_acc, per accumulator series, lo,
  * hi (zigzag), conv, thr (zigzag), n_pairs, pairs (two bytes), late_ms. */
 int shoal_expview_params_encode(const shoal_expparams *p, shoal_arena *a, shoal_str *out, shoal_err *err)
 {
     obuf o = {0};
-    o_varint(&o, 1);
+    o_varint(&o, p->group ? 2 : 1);   /* 2: UNIT group (an older shoal refuses it) */
     o_varint(&o, p->salt.len);
     o_bytes(&o, p->salt.ptr, p->salt.len);
     o_varint(&o, p->n_arms);
@@ -189,7 +191,9 @@ int shoal_expview_params_decode(shoal_str in, shoal_expparams *p)
 {
     ibuf b = {(const unsigned char *)in.ptr, (const unsigned char *)in.ptr + in.len, 0};
     memset(p, 0, sizeof *p);
-    if (!in.len || i_varint(&b) != 1) return SHOAL_ECORRUPT;
+    uint64_t ver = in.len ? i_varint(&b) : 0;
+    if (ver != 1 && ver != 2) return SHOAL_ECORRUPT;
+    p->group = ver == 2;
     uint64_t n = i_varint(&b);
     if (b.bad || n > (uint64_t)(b.end - b.p)) return SHOAL_ECORRUPT;
     p->salt = (shoal_str){(const char *)b.p, (uint32_t)n};
@@ -208,7 +212,8 @@ int shoal_expview_params_decode(shoal_str in, shoal_expparams *p)
         c->hi = shoal_unzigzag(i_varint(&b));
         c->conv = (int)i_varint(&b);
         c->thr = shoal_unzigzag(i_varint(&b));
-        if (c->series >= SHOAL_VIEW_MAX_SERIES || c->series < p->n_arms + 2 || c->lo > c->hi) b.bad = 1;
+        if (c->conv == 2 ? !p->group : c->series >= SHOAL_VIEW_MAX_SERIES || c->series < p->n_arms + 2 || c->lo > c->hi)
+            b.bad = 1;
     }
     n = i_varint(&b);
     if (b.bad || n > SHOAL_EXP_MAX_PAIRS) return SHOAL_ECORRUPT;
@@ -245,7 +250,23 @@ typedef struct unit {
                          exposure naming it, [n_arms] the first naming an undeclared one */
     bev *ev;
     uint32_t n_ev, cap_ev;
+    /* UNIT group: the two groups its exposures named first (0: none) and when, by
+     * time; the first exposure without a group (INT64_MAX: none); the group its
+     * contribution went to */
+    uint32_t grp[2];
+    int64_t gts[2], nogrp_ts;
+    uint32_t cl;
 } unit;
+
+/* UNIT group: a group's members per arm and the totals of their values per
+ * accumulator (exact); the group contributes to an arm when its members are all in
+ * it, each accumulator its total rounded once. */
+typedef struct gstate {
+    uint8_t dirty;
+    int8_t hash_arm;     /* its name's arm, -1: not computed (not stored) */
+    int32_t narm[SHOAL_EXP_MAX_ARMS];
+    shoal_xsum tot[];
+} gstate;
 
 typedef struct xstate {
     shoal_expparams p;
@@ -260,6 +281,17 @@ typedef struct xstate {
     int64_t n[SHOAL_EXP_MAX_ARMS];
     shoal_xsum *sx, *sxx, *sxy;
     int64_t exposed, two, unknown, by_hash, text, inexact;
+    /* UNIT group: the groups by id, those touched since the last write; members in two
+     * groups, without one; groups whose members came in two arms */
+    gstate **g;
+    uint32_t n_g;
+    uint32_t *gdirty;
+    uint32_t n_gdirty, cap_gdirty;
+    int64_t twogrp, nogrp, gtwo;
+    /* a read as of a time: groups are fetched from its table */
+    shoal_reader *rd;
+    MDB_dbi rdbi;
+    shoal_err *err;
 } xstate;
 
 static void unit_free(unit *u)
@@ -280,6 +312,13 @@ static void reset(void *st)
     s->u = NULL;
     s->dirty = NULL;
     s->n_u = s->n_dirty = s->cap_dirty = 0;
+    for (uint32_t i = 0; i < s->n_g; i++) shoal_free(s->g[i]);
+    shoal_free(s->g);
+    shoal_free(s->gdirty);
+    s->g = NULL;
+    s->gdirty = NULL;
+    s->n_g = s->n_gdirty = s->cap_gdirty = 0;
+    s->twogrp = s->nogrp = s->gtwo = 0;
     memset(s->n, 0, sizeof s->n);
     size_t na = (size_t)s->p.n_arms * s->p.n_acc, np = (size_t)s->p.n_arms * s->p.n_pairs;
     if (s->sx) memset(s->sx, 0, sizeof *s->sx * na), memset(s->sxx, 0, sizeof *s->sxx * na);
@@ -306,6 +345,7 @@ static int state_init(xstate *s, const shoal_viewdef *def)
     s->max_hi = 0;
     for (uint32_t k = 0; k < s->p.n_acc; k++) {
         const shoal_expacc *c = &s->p.acc[k];
+        if (c->conv == 2) continue;   /* the unit itself: reads no series */
         if (c->series >= def->n_series) return SHOAL_ECORRUPT;
         s->acc_mask |= 1ULL << c->series;
         if (def->series[c->series].sum_prop.len) s->sum_mask |= 1ULL << c->series;
@@ -357,6 +397,7 @@ static unit *unit_get(xstate *s, uint32_t m, int make)
     u->anchor = INT64_MAX;
     u->hash_arm = -1;
     u->ikey = INT64_MIN;
+    u->gts[0] = u->gts[1] = u->nogrp_ts = INT64_MAX;
     s->u[m] = u;
     return u;
 }
@@ -431,6 +472,32 @@ static int64_t week_of(int64_t t)
     return t / w - (t % w < 0);
 }
 
+/* UNIT group: an exposure of u in group g (0: none) at ts. A unit keeps the two groups
+ * first named, by time (as of any time, two or more groups are named by then exactly
+ * when the second of those is), and its first exposure without a group. */
+static void group_seen(unit *u, uint32_t g, int64_t ts)
+{
+    if (!g) {
+        if (ts < u->nogrp_ts) u->nogrp_ts = ts;
+        return;
+    }
+    int i = u->grp[0] == g ? 0 : u->grp[1] == g ? 1 : -1;
+    if (i >= 0) {
+        if (ts < u->gts[i]) u->gts[i] = ts;
+    } else if (!u->grp[1] || ts < u->gts[1]) {
+        u->grp[1] = g;
+        u->gts[1] = ts;
+    } else {
+        return;
+    }
+    if (u->grp[1] && (!u->grp[0] || u->gts[1] < u->gts[0])) {
+        uint32_t tg = u->grp[0];
+        int64_t tt = u->gts[0];
+        u->grp[0] = u->grp[1], u->gts[0] = u->gts[1];
+        u->grp[1] = tg, u->gts[1] = tt;
+    }
+}
+
 static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err *err)
 {
     xstate *s = v->st;
@@ -454,6 +521,7 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
         if (unknown && ev->ts < u->nts[K]) u->nts[K] = ev->ts;
         u->named |= named;
         if (unknown) u->flags |= F_UNKNOWN;
+        if (s->p.group) group_seen(u, ev->group, ev->ts);
         if (ev->ts < u->anchor) {
             if (ev->ts + s->min_lo < horizon && !(u->flags & F_INEXACT)) {
                 u->flags |= F_INEXACT;
@@ -487,32 +555,143 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
 
 static void add_x(shoal_xsum *x, double d, int sign) { shoal_xsum_add_double(x, sign < 0 ? -d : d); }
 
-/* Adds (sign 1) or retracts (-1) unit u's contribution as it stands. */
-static void contribute(xstate *s, const unit *u, int sign)
+/* Adds (sign 1) or retracts (-1) one unit of the analysis (a member, or with UNIT group
+ * a group) with values x to arm a's sums. */
+static void arm_add(xstate *s, uint32_t a, const double *x, int sign)
 {
-    if (u->cat == C_NONE) return;
-    s->exposed += sign;
-    if (u->flags & F_TEXT) s->text += sign;
-    if (u->cat == C_TWO) {
-        s->two += sign;
-        return;
-    }
-    if (u->cat == C_UNKNOWN) {
-        s->unknown += sign;
-        return;
-    }
-    uint32_t a = u->cat - C_ARM, na = s->p.n_acc;
-    if (u->flags & F_HASH) s->by_hash += sign;
+    uint32_t na = s->p.n_acc;
     s->n[a] += sign;
-    double x[SHOAL_EXP_MAX_ACC];
     for (uint32_t k = 0; k < na; k++) {
-        const shoal_expacc *c = &s->p.acc[k];
-        x[k] = c->conv ? (u->val[k] > (double)c->thr ? 1 : 0) : u->val[k];
         add_x(&s->sx[a * na + k], x[k], sign);
         add_x(&s->sxx[a * na + k], x[k] * x[k], sign);
     }
     for (uint32_t j = 0; j < s->p.n_pairs; j++)
         add_x(&s->sxy[a * s->p.n_pairs + j], x[s->p.pair[j][0]] * x[s->p.pair[j][1]], sign);
+}
+
+static size_t gstate_size(const xstate *s) { return sizeof(gstate) + sizeof(shoal_xsum) * s->p.n_acc; }
+
+static int gempty(const xstate *s, const gstate *g)
+{
+    for (uint32_t a = 0; g && a < s->p.n_arms; a++)
+        if (g->narm[a]) return 0;
+    return 1;
+}
+
+static int dec_group(const xstate *s, const void *p, size_t n, gstate *g);
+
+/* Group gid's state (made when missing; a read as of a time fetches it from the table):
+ * NULL on an error, in s->err. */
+static gstate *gget(xstate *s, uint32_t gid)
+{
+    if (gid < s->n_g && s->g[gid]) return s->g[gid];
+    if (gid >= s->n_g) {
+        uint32_t n = s->n_g ? s->n_g : 64;
+        while (n <= gid) n *= 2;
+        gstate **q = shoal_realloc(s->g, sizeof *q * n);
+        if (!q) return nomem(s->err), NULL;
+        memset(q + s->n_g, 0, sizeof *q * (n - s->n_g));
+        s->g = q;
+        s->n_g = n;
+    }
+    gstate *g = shoal_malloc(gstate_size(s));
+    if (!g) return nomem(s->err), NULL;
+    memset(g, 0, gstate_size(s));
+    g->hash_arm = -1;
+    s->g[gid] = g;
+    if (s->rd) {
+        unsigned char kb[5] = {KEY_GROUP, (unsigned char)(gid >> 24), (unsigned char)(gid >> 16), (unsigned char)(gid >> 8),
+                               (unsigned char)gid};
+        MDB_val k = {5, kb}, val;
+        int rc = mdb_get(s->rd->txn, s->rdbi, &k, &val);
+        if (rc == 0 && dec_group(s, val.mv_data, val.mv_size, g)) {
+            shoal_err_set(s->err, SHOAL_ECORRUPT, -1, -1, "an experiment's group %u does not decode", gid);
+            return NULL;
+        }
+        if (rc && rc != MDB_NOTFOUND) return shoal_store_err(s->err, rc, "cannot read a view's table"), NULL;
+    }
+    return g;
+}
+
+/* Adds or retracts group g's contribution: to its arm when its members are all in one,
+ * each accumulator its total rounded once; counted apart when in two. */
+static void gcontribute(xstate *s, const gstate *g, int sign)
+{
+    int a = -1;
+    for (uint32_t i = 0; i < s->p.n_arms; i++)
+        if (g->narm[i]) a = a == -1 ? (int)i : -2;
+    if (a == -2) s->gtwo += sign;
+    if (a < 0) return;
+    double x[SHOAL_EXP_MAX_ACC];
+    for (uint32_t k = 0; k < s->p.n_acc; k++) x[k] = shoal_xsum_value(&g->tot[k]);
+    arm_add(s, (uint32_t)a, x, sign);
+}
+
+/* Group gid, about to change: its contribution retracted (once until settled). */
+static gstate *gtouch(xstate *s, uint32_t gid)
+{
+    gstate *g = gget(s, gid);
+    if (!g || g->dirty) return g;
+    if (s->n_gdirty == s->cap_gdirty) {
+        uint32_t n = s->cap_gdirty ? s->cap_gdirty * 2 : 256;
+        uint32_t *q = shoal_realloc(s->gdirty, sizeof *q * n);
+        if (!q) return nomem(s->err), NULL;
+        s->gdirty = q;
+        s->cap_gdirty = n;
+    }
+    s->gdirty[s->n_gdirty++] = gid;
+    gcontribute(s, g, -1);
+    g->dirty = 1;
+    return g;
+}
+
+/* The touched groups' contributions added again. */
+static void gsettle(xstate *s)
+{
+    for (uint32_t i = 0; i < s->n_gdirty; i++) {
+        gstate *g = s->g[s->gdirty[i]];
+        if (!g->dirty) continue;
+        gcontribute(s, g, 1);
+        g->dirty = 0;
+    }
+}
+
+/* Adds (sign 1) or retracts (-1) unit u's contribution as it stands: with UNIT group to
+ * its group's totals (the group's own contribution retracted first, added again by
+ * gsettle). 0, or an error in s->err. */
+static int contribute(xstate *s, const unit *u, int sign)
+{
+    if (u->cat == C_NONE) return 0;
+    s->exposed += sign;
+    if (u->flags & F_TEXT) s->text += sign;
+    if (u->cat == C_TWO) {
+        s->two += sign;
+        return 0;
+    }
+    if (u->cat == C_UNKNOWN) {
+        s->unknown += sign;
+        return 0;
+    }
+    if (u->cat == C_NOGRP || u->cat == C_TWOGRP) {
+        *(u->cat == C_NOGRP ? &s->nogrp : &s->twogrp) += sign;
+        return 0;
+    }
+    uint32_t a = u->cat - C_ARM, na = s->p.n_acc;
+    if (u->flags & F_HASH) s->by_hash += sign;
+    double x[SHOAL_EXP_MAX_ACC];
+    for (uint32_t k = 0; k < na; k++) {
+        const shoal_expacc *c = &s->p.acc[k];
+        x[k] = c->conv == 2 ? 1 : c->conv ? (u->val[k] > (double)c->thr ? 1 : 0) : u->val[k];
+    }
+    if (!s->p.group) {
+        arm_add(s, a, x, sign);
+        return 0;
+    }
+    gstate *g = gtouch(s, u->cl);
+    if (!g) return s->err->code ? s->err->code : SHOAL_ENOMEM;
+    g->narm[a] += sign;
+    for (uint32_t k = 0; k < na; k++) add_x(&g->tot[k], x[k], sign);
+    return 0;
 }
 
 /* Unit u's accumulator values from its buffer, each over its window cut after cut
@@ -522,6 +701,10 @@ static int values_of(const xstate *s, const unit *u, int64_t cut, double *val)
     int text = 0;
     for (uint32_t k = 0; k < s->p.n_acc; k++) {
         const shoal_expacc *c = &s->p.acc[k];
+        if (c->conv == 2) {
+            val[k] = 1;
+            continue;
+        }
         int64_t lo = u->anchor + c->lo, hi = u->anchor + c->hi, cnt = 0;
         if (cut != INT64_MAX && cut + 1 < hi) hi = cut + 1;
         int sum = (s->sum_mask >> c->series & 1) != 0;
@@ -542,14 +725,34 @@ static int values_of(const xstate *s, const unit *u, int64_t cut, double *val)
 }
 
 /* The unit's category from the arms its exposures named (named, unknown: an undeclared
- * one), else the hash of its name, and its values over its windows cut after cut: the
- * one placing of recompute (the whole log) and unit_at (as of cut). */
+ * one), with UNIT group the groups they named by cut (none, or two: counted apart), else
+ * the hash of its name (with UNIT group its group's), and its values over its windows
+ * cut after cut: the one placing of recompute (the whole log) and unit_at (as of cut). */
 static int place(shoal_db *db, MDB_txn *txn, xstate *s, unit *u, uint32_t m, uint32_t named, int unknown, int64_t cut,
                  shoal_err *err)
 {
+    u->cl = 0;
     if (named & (named - 1)) u->cat = C_TWO;
     else if (unknown) u->cat = C_UNKNOWN;
-    else if (named) {
+    else if (s->p.group && u->nogrp_ts != INT64_MAX && u->nogrp_ts <= cut) u->cat = C_NOGRP;
+    else if (s->p.group && u->grp[1] && u->gts[1] <= cut) u->cat = C_TWOGRP;
+    else if (s->p.group && !named) {
+        /* the hash of its group's name (exposed by cut with no exposure without a
+         * group: its first group was named by then) */
+        gstate *g = gget(s, u->cl = u->grp[0]);
+        if (!g) return err->code ? err->code : nomem(err);
+        if (g->hash_arm < 0) {
+            shoal_str gs;
+            int rc = shoal_dict_lookup_str(db, txn, SHOAL_NS_GROUP, u->cl, &gs, err);
+            if (rc) return rc;
+            g->hash_arm = (int8_t)shoal_exp_arm_of_hash(s->p.weight, s->p.n_arms,
+                                                        shoal_exp_hash(s->p.salt.ptr ? s->p.salt.ptr : "", s->p.salt.len,
+                                                                       gs.ptr ? gs.ptr : "", gs.len));
+        }
+        u->cat = (uint8_t)(C_ARM + g->hash_arm);
+        u->flags |= F_HASH;
+    } else if (named) {
+        u->cl = u->grp[0];
         int a = 0;
         while (!(named >> a & 1)) a++;
         u->cat = (uint8_t)(C_ARM + a);
@@ -584,14 +787,16 @@ static int recompute(shoal_view *v, xstate *s, unit *u, uint32_t m, shoal_err *e
 
 static int settle(shoal_view *v, xstate *s, shoal_err *err)
 {
+    s->err = err;
     for (uint32_t i = 0; i < s->n_dirty; i++) {
         uint32_t m = s->dirty[i];
         unit *u = s->u[m];
-        contribute(s, u, -1);
-        int rc = recompute(v, s, u, m, err);
+        int rc = contribute(s, u, -1);
+        if (!rc) rc = recompute(v, s, u, m, err);
+        if (!rc) rc = contribute(s, u, 1);
         if (rc) return rc;
-        contribute(s, u, 1);
     }
+    gsettle(s);
     return 0;
 }
 
@@ -607,8 +812,15 @@ static void enc_unit(const xstate *s, const unit *u, obuf *o)
         o_varint(o, u->named);
         for (uint32_t a = 0; a <= s->p.n_arms; a++)
             if (a < s->p.n_arms ? (u->named >> a & 1) : (u->flags & F_UNKNOWN) != 0) o_varint(o, (uint64_t)(u->nts[a] - u->anchor));
+        if (s->p.group) {
+            /* the groups named first and when, the first exposure without one */
+            int ng = (u->grp[0] != 0) + (u->grp[1] != 0), no = u->nogrp_ts != INT64_MAX;
+            o_varint(o, (uint64_t)(ng | no << 2));
+            for (int i = 0; i < ng; i++) o_varint(o, u->grp[i]), o_varint(o, (uint64_t)(u->gts[i] - u->anchor));
+            if (no) o_varint(o, (uint64_t)(u->nogrp_ts - u->anchor));
+        }
         o_bytes(o, &u->cat, 1);
-        if (u->cat >= C_ARM)
+        if (IN_ARM(u->cat))
             for (uint32_t k = 0; k < s->p.n_acc; k++) {
                 double d = u->val[k];
                 if (d == floor(d) && fabs(d) < 9007199254740992.0 && !(d == 0 && signbit(d))) {
@@ -638,6 +850,7 @@ static int dec_unit(const xstate *s, const void *p, size_t n, unit *u)
     u->flags = f & (uint8_t)~F_EXPOSED;
     u->anchor = INT64_MAX;
     u->hash_arm = -1;
+    u->gts[0] = u->gts[1] = u->nogrp_ts = INT64_MAX;
     if (f & F_EXPOSED) {
         u->anchor = shoal_unzigzag(i_varint(&b));
         u->named = (uint32_t)i_varint(&b);
@@ -647,10 +860,21 @@ static int dec_unit(const xstate *s, const void *p, size_t n, unit *u)
             for (uint32_t a = 0; a <= s->p.n_arms; a++)
                 u->nts[a] = (a < s->p.n_arms ? (u->named >> a & 1) : (f & F_UNKNOWN) != 0) ? u->anchor + (int64_t)i_varint(&b) : INT64_MAX;
         }
+        if (s->p.group) {
+            uint64_t h = i_varint(&b);
+            if (h & ~(uint64_t)7 || (h & 3) > 2) return -1;
+            for (uint64_t i = 0; i < (h & 3); i++) {
+                u->grp[i] = (uint32_t)i_varint(&b);
+                u->gts[i] = u->anchor + (int64_t)i_varint(&b);
+                if (!u->grp[i]) return -1;
+            }
+            if (h & 4) u->nogrp_ts = u->anchor + (int64_t)i_varint(&b);
+        }
         u->cat = i_u8(&b);
-        if (u->cat >= C_ARM + s->p.n_arms) return -1;
-        if (u->cat >= C_ARM) {
-            if (f & F_HASH) u->hash_arm = (int8_t)(u->cat - C_ARM);
+        if (IN_ARM(u->cat) ? u->cat >= C_ARM + s->p.n_arms : u->cat >= C_ARM && !(s->p.group && u->cat <= C_TWOGRP)) return -1;
+        if (IN_ARM(u->cat)) {
+            u->cl = u->grp[0];
+            if ((f & F_HASH) && !s->p.group) u->hash_arm = (int8_t)(u->cat - C_ARM);
             if (s->p.n_acc && !(u->val = shoal_malloc(sizeof *u->val * s->p.n_acc))) return -2;
             for (uint32_t k = 0; k < s->p.n_acc; k++) {
                 uint64_t z = i_varint(&b);
@@ -678,6 +902,25 @@ static int dec_unit(const xstate *s, const void *p, size_t n, unit *u)
     return b.bad || b.p != b.end ? -1 : 0;
 }
 
+/* A group: its members per arm, then per accumulator their values' total. */
+static void enc_group(const xstate *s, const gstate *g, obuf *o)
+{
+    for (uint32_t a = 0; a < s->p.n_arms; a++) o_varint(o, (uint64_t)g->narm[a]);
+    for (uint32_t k = 0; k < s->p.n_acc; k++) o_xsum(o, &g->tot[k]);
+}
+
+static int dec_group(const xstate *s, const void *p, size_t n, gstate *g)
+{
+    ibuf b = {p, (const unsigned char *)p + n, 0};
+    for (uint32_t a = 0; a < s->p.n_arms; a++) {
+        uint64_t c = i_varint(&b);
+        if (c > INT32_MAX) b.bad = 1;
+        g->narm[a] = (int32_t)c;
+    }
+    for (uint32_t k = 0; k < s->p.n_acc; k++) i_xsum(&b, &g->tot[k]);
+    return b.bad || b.p != b.end ? -1 : 0;
+}
+
 static void enc_stats(const xstate *s, obuf *o)
 {
     const shoal_expparams *p = &s->p;
@@ -693,6 +936,12 @@ static void enc_stats(const xstate *s, obuf *o)
             o_xsum(o, &s->sxx[a * p->n_acc + k]);
         }
         for (uint32_t j = 0; j < p->n_pairs; j++) o_xsum(o, &s->sxy[a * p->n_pairs + j]);
+    }
+    /* UNIT group: the members in two groups, without one, the groups in two arms */
+    if (p->group) {
+        o_varint(o, shoal_zigzag(s->twogrp));
+        o_varint(o, shoal_zigzag(s->nogrp));
+        o_varint(o, shoal_zigzag(s->gtwo));
     }
 }
 
@@ -720,6 +969,12 @@ static int dec_stats(const void *p, size_t n, shoal_arena *a, shoal_expview_stat
         }
         for (uint32_t j = 0; j < out->n_pairs; j++) i_xsum(&b, &out->sxy[r * out->n_pairs + j]);
     }
+    if (!b.bad && b.p != b.end) {
+        out->group = 1;
+        out->two_groups = shoal_unzigzag(i_varint(&b));
+        out->no_group = shoal_unzigzag(i_varint(&b));
+        out->groups_two_arms = shoal_unzigzag(i_varint(&b));
+    }
     return b.bad || b.p != b.end ? -1 : 0;
 }
 
@@ -734,6 +989,9 @@ static int64_t settle_time(const xstate *s, const unit *u)
     if (s->max_hi > 0 && u->anchor + s->max_hi - 1 > t) t = u->anchor + s->max_hi - 1;
     for (uint32_t a = 0; u->nts && a <= s->p.n_arms; a++)
         if (u->nts[a] != INT64_MAX && u->nts[a] > t) t = u->nts[a];
+    for (int i = 0; s->p.group && i < 2; i++)
+        if (u->grp[i] && u->gts[i] > t) t = u->gts[i];
+    if (s->p.group && u->nogrp_ts != INT64_MAX && u->nogrp_ts > t) t = u->nogrp_ts;
     return t;
 }
 
@@ -790,11 +1048,28 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
                 memcpy(s->sxy, st.sxy, sizeof *s->sxy * np);
                 s->exposed = st.exposed, s->two = st.two_arms, s->unknown = st.unknown_arm;
                 s->by_hash = st.by_hash, s->text = st.text, s->inexact = st.inexact;
+                s->twogrp = st.two_groups, s->nogrp = st.no_group, s->gtwo = st.groups_two_arms;
             }
             shoal_arena_free(a);
             if (bad) {
                 mdb_cursor_close(cur);
                 return bad == -2 ? nomem(err) : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": its statistics do not decode", v->dbname + 2);
+            }
+            continue;
+        }
+        if (k.mv_size == 5 && kp[0] == KEY_GROUP) {
+            uint32_t gid = (uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4];
+            shoal_err *saved = s->err;
+            s->err = err;
+            gstate *g = gget(s, gid);
+            s->err = saved;
+            if (!g) {
+                mdb_cursor_close(cur);
+                return err->code;
+            }
+            if (dec_group(s, val.mv_data, val.mv_size, g)) {
+                mdb_cursor_close(cur);
+                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": group %u does not decode", v->dbname + 2, gid);
             }
             continue;
         }
@@ -857,6 +1132,36 @@ static int put_unit(xstate *s, MDB_txn *txn, MDB_dbi dbi, uint32_t m, obuf *o, i
     return rc ? shoal_store_err(err, rc, "cannot write an experiment's unit") : 0;
 }
 
+static void group_key(unsigned char *kb, uint32_t g)
+{
+    kb[0] = KEY_GROUP;
+    kb[1] = (unsigned char)(g >> 24);
+    kb[2] = (unsigned char)(g >> 16);
+    kb[3] = (unsigned char)(g >> 8);
+    kb[4] = (unsigned char)g;
+}
+
+/* UNIT group: group gid's record (none when no member is in an arm). */
+static int put_group(xstate *s, MDB_txn *txn, MDB_dbi dbi, uint32_t gid, obuf *o, shoal_err *err)
+{
+    const gstate *g = s->g[gid];
+    unsigned char kb[5];
+    group_key(kb, gid);
+    MDB_val k = {5, kb};
+    int rc;
+    if (gempty(s, g)) {
+        rc = mdb_del(txn, dbi, &k, NULL);
+        if (rc == MDB_NOTFOUND) rc = 0;
+    } else {
+        o->n = 0;
+        enc_group(s, g, o);
+        if (o->oom) return nomem(err);
+        MDB_val val = {o->n, o->p};
+        rc = mdb_put(txn, dbi, &k, &val, 0);
+    }
+    return rc ? shoal_store_err(err, rc, "cannot write an experiment's group") : 0;
+}
+
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
 {
     xstate *s = v->st;
@@ -872,6 +1177,15 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     }
     for (uint32_t i = 0; i < s->n_dirty; i++) s->u[s->dirty[i]]->dirty = 0;
     s->n_dirty = 0;
+    if (txn && all) {
+        for (uint32_t g = 0; g < s->n_g && !rc; g++)
+            if (!gempty(s, s->g[g])) rc = put_group(s, txn, dbi, g, &o, err);
+    } else if (txn) {
+        if (s->n_gdirty) qsort(s->gdirty, s->n_gdirty, sizeof *s->gdirty, cmp_u32);
+        for (uint32_t i = 0; i < s->n_gdirty && !rc; i++)
+            if (i == 0 || s->gdirty[i] != s->gdirty[i - 1]) rc = put_group(s, txn, dbi, s->gdirty[i], &o, err);
+    }
+    s->n_gdirty = 0;
     if (!rc && txn) {
         o.n = 0;
         enc_stats(s, &o);
@@ -897,6 +1211,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     obuf o = {0};
     int n_bad = 0, stats_seen = 0;
     uint64_t n_idx = 0, n_exposed = 0;   /* the index's entries; the exposed units */
+    uint64_t n_grp_table = 0, n_grp = 0;  /* UNIT group: groups in the table, in a rebuild */
     uint32_t next = 0;   /* built units below next were met */
     MDB_val k, val;
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
@@ -920,6 +1235,18 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             n_idx++;
             if ((!u || settle_time(s, u) != t) && n_bad++ < 5) {
                 snprintf(msg, sizeof msg, "view \"%s\": member id %u's settle time differs from a rebuild", name, im);
+                problem(ctx, msg);
+            }
+            continue;
+        }
+        if (k.mv_size == 5 && kp[0] == KEY_GROUP) {
+            uint32_t gid = (uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4];
+            const gstate *g = gid < s->n_g ? s->g[gid] : NULL;
+            n_grp_table++;
+            if (!gempty(s, g)) enc_group(s, g, &o);
+            if (o.oom) break;
+            if ((gempty(s, g) || o.n != val.mv_size || memcmp(o.p, val.mv_data, o.n)) && n_bad++ < 5) {
+                snprintf(msg, sizeof msg, "view \"%s\": group id %u differs from a rebuild", name, gid);
                 problem(ctx, msg);
             }
             continue;
@@ -961,6 +1288,12 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     if (n_idx != n_exposed) {
         snprintf(msg, sizeof msg, "view \"%s\": the index of settle times has %llu entries, a rebuild %llu", name,
                  (unsigned long long)n_idx, (unsigned long long)n_exposed);
+        problem(ctx, msg);
+    }
+    for (uint32_t g = 0; g < s->n_g; g++) n_grp += !gempty(s, s->g[g]);
+    if (n_grp_table != n_grp) {
+        snprintf(msg, sizeof msg, "view \"%s\": the table has %llu groups, a rebuild %llu", name, (unsigned long long)n_grp_table,
+                 (unsigned long long)n_grp);
         problem(ctx, msg);
     }
     if (!stats_seen) {
@@ -1036,9 +1369,11 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
     memcpy(s.sxy, out->sxy, sizeof *s.sxy * K * np);
     s.exposed = out->exposed, s.two = out->two_arms, s.unknown = out->unknown_arm;
     s.by_hash = out->by_hash, s.text = out->text, s.inexact = out->inexact;
+    s.twogrp = out->two_groups, s.nogrp = out->no_group, s.gtwo = out->groups_two_arms;
     MDB_dbi dbi;
     MDB_cursor *cur = NULL;
     if ((rc = shoal_view_table(r, name, &dbi, err))) goto done;
+    s.rd = r, s.rdbi = dbi, s.err = err;   /* UNIT group: the groups from the table */
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) {
         rc = shoal_store_err(err, rc, "cannot read a view's table");
         goto done;
@@ -1078,10 +1413,9 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
             was.val = wv;
             if ((u.flags & F_INEXACT) && u.anchor > cut) s.inexact--;
             if ((rc = unit_at(&s, &u, m, cut, r, err))) bad = 1;
-            else if (u.cat != was.cat || (u.flags ^ was.flags) & (F_TEXT | F_HASH) ||
-                     (u.cat >= C_ARM && memcmp(u.val, wv, sizeof *wv * na))) {
-                contribute(&s, &was, -1);
-                contribute(&s, &u, 1);
+            else if (u.cat != was.cat || u.cl != was.cl || (u.flags ^ was.flags) & (F_TEXT | F_HASH) ||
+                     (IN_ARM(u.cat) && memcmp(u.val, wv, sizeof *wv * na))) {
+                if ((rc = contribute(&s, &was, -1)) || (rc = contribute(&s, &u, 1))) bad = 1;
             }
         }
         shoal_free(u.val);
@@ -1092,14 +1426,18 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
             goto done;
         }
     }
+    gsettle(&s);
     memcpy(out->n, s.n, sizeof out->n);
     memcpy(out->sx, s.sx, sizeof *s.sx * K * na);
     memcpy(out->sxx, s.sxx, sizeof *s.sxx * K * na);
     memcpy(out->sxy, s.sxy, sizeof *s.sxy * K * np);
     out->exposed = s.exposed, out->two_arms = s.two, out->unknown_arm = s.unknown;
     out->by_hash = s.by_hash, out->text = s.text, out->inexact = s.inexact;
+    out->two_groups = s.twogrp, out->no_group = s.nogrp, out->groups_two_arms = s.gtwo;
 done:
     if (cur) mdb_cursor_close(cur);
     shoal_free(s.sx), shoal_free(s.sxx), shoal_free(s.sxy);
+    for (uint32_t i = 0; i < s.n_g; i++) shoal_free(s.g[i]);
+    shoal_free(s.g), shoal_free(s.gdirty);
     return rc;
 }

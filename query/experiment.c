@@ -67,12 +67,13 @@ typedef struct expdef {
     uint64_t def_hash;       /* XXH3 of the definition's text (0 at CREATE) */
 } expdef;
 
-/* UNIT group: a group's (cluster's) arm, members and metric totals */
+/* UNIT group: a group's (cluster's) arm, members and metric totals (exact, each
+ * rounded once, as the view's) */
 typedef struct expcluster {
     int arm;                 /* -1: none yet, -2: two arms */
     double members;
-    double cov;              /* its members' covariate total */
-    double *num, *den;       /* n_metrics each, in expstate's buffers */
+    shoal_xsum cov;          /* its members' covariate total */
+    shoal_xsum *num, *den;   /* n_metrics each, in expstate's buffers */
 } expcluster;
 
 typedef struct expstate {
@@ -93,7 +94,7 @@ typedef struct expstate {
     size_t n_pairs, cap_pairs;
     uint32_t max_group;
     expcluster *cl;
-    double *cl_sums;
+    shoal_xsum *cl_sums;
     int err;
     shoal_expview_use view;  /* the experiment's view, when it answers (expview.c) */
 } expstate;
@@ -596,6 +597,7 @@ int shoal_experiment_plan(exec *x, const shoal_stmt *st, plan *p)
     sh.n_metrics = s->d.n_metrics;
     sh.covariate = s->d.covariate != NULL;
     for (int j = 0; j < s->d.n_metrics; j++) sh.ratio[j] = s->d.m[j].kind == MK_RATIO, sh.conv[j] = s->d.m[j].kind == MK_CONV;
+    sh.group = s->d.unit_group;
     if ((rc = shoal_expview_plan(x, st->from_arg, text, s->d.n_arms, &sh, s->inner, &s->view))) return rc;
     s->seq = p->max_seq;
     static const int rt[N_COLS] = {
@@ -649,11 +651,11 @@ static int unit_add(exec *x, expstate *s, const expunit *u)
         if (c->arm == -1) c->arm = u->arm;
         else if (c->arm != u->arm) c->arm = -2;
         c->members += 1;
-        c->cov += u->cov;
+        shoal_xsum_add_double(&c->cov, u->cov);
         for (int j = 0; j < d->n_metrics; j++) {
             const expmetric *m = &d->m[j];
-            c->num[j] += m->kind == MK_CONV ? (u->num[j] > (double)m->thr) : u->num[j];
-            c->den[j] += m->kind == MK_RATIO ? u->den[j] : 1;
+            shoal_xsum_add_double(&c->num[j], m->kind == MK_CONV ? (u->num[j] > (double)m->thr) : u->num[j]);
+            shoal_xsum_add_double(&c->den[j], m->kind == MK_RATIO ? u->den[j] : 1);
         }
         return 0;
     }
@@ -669,7 +671,7 @@ static int unit_add(exec *x, expstate *s, const expunit *u)
     return 0;
 }
 
-/* Member units: the arms' Σx and Σx² from their exact sums (see xs). */
+/* The arms' sums from their exact sums (see xs). */
 static void unit_sums_done(expstate *s)
 {
     for (int j = 0; j < s->d.n_metrics; j++)
@@ -697,7 +699,13 @@ static int unit_clusters_done(exec *x, expstate *s)
         }
         s->units[c->arm] += 1;
         s->members[c->arm] += c->members;
-        for (int j = 0; j < d->n_metrics; j++) moments_add(&s->mo[j][c->arm], c->num[j], c->den[j], c->cov);
+        double cov = shoal_xsum_value(&c->cov);
+        for (int j = 0; j < d->n_metrics; j++) {
+            /* the totals rounded once; their moments summed exactly (unit_sums_done) */
+            double xv = shoal_xsum_value(&c->num[j]), yv = shoal_xsum_value(&c->den[j]);
+            s->mo[j][c->arm].n += 1;
+            shoal_expview_add(s->xs[j][c->arm], xv, yv, cov);
+        }
     }
     return 0;
 }
@@ -922,18 +930,18 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
         for (size_t g = 0; g < nc; g++) {
             s->cl[g].arm = -1;
             s->cl[g].members = 0;
-            s->cl[g].cov = 0;
+            memset(&s->cl[g].cov, 0, sizeof s->cl[g].cov);
             s->cl[g].num = s->cl_sums + g * 2 * (size_t)d->n_metrics;
             s->cl[g].den = s->cl[g].num + d->n_metrics;
         }
     }
     if (s->view.covers) {
-        /* the view's sums (a view is kept only for member units) */
-        shoal_expview_moments(&s->view, &s->mo[0][0], MAX_ARMS, s->units, &s->two_arms, &s->unknown_arm, &s->by_hash);
-        for (int i = 0; i < d->n_arms; i++) s->members[i] = s->units[i];
+        /* the view's sums (with UNIT group over groups, as unit_clusters_done's) */
+        shoal_expview_moments(&s->view, &s->mo[0][0], MAX_ARMS, s->units, s->members, &s->two_arms, &s->unknown_arm,
+                              &s->by_hash, &s->two_groups, &s->no_group);
     } else {
         size_t nx = sizeof *s->xs * (size_t)(d->n_metrics ? d->n_metrics : 1);
-        if (!d->unit_group && !(s->xs = shoal_arena_alloc(x->a, nx))) {
+        if (!(s->xs = shoal_arena_alloc(x->a, nx))) {
             rc = nomem(x);
             goto fail;
         }
@@ -941,7 +949,7 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
         if ((rc = shoal_rowsrc_run_inner(x, s->inner, member_row, s))) goto fail;
     }
     if (!s->view.covers && d->unit_group && (rc = unit_clusters_done(x, s))) goto fail;
-    if (!s->view.covers && !d->unit_group) unit_sums_done(s);
+    if (!s->view.covers) unit_sums_done(s);
 
     double srm_chi2 = NAN, srm_p = NAN;
     double total = 0;
@@ -1105,9 +1113,10 @@ int shoal_experiment_explain(exec *x, const plan *p, char ***lines, int *n_lines
         char **l = shoal_arena_alloc(x->a, sizeof(char *));
         char buf[600];
         snprintf(buf, sizeof buf, "experiment %s: per arm and metric the sums kept by its view experiment:%s (sequence %" PRIu64
-                 "%s; no log read), then against %s (stats.c: welch t, ratios by the delta method%s, %s over the arms)", d->name, d->name,
+                 "%s; no log read), then against %s (stats.c: %s%s, %s over the arms)", d->name, d->name,
                  s->view.st.seq, s->view.at ? "; as of the statement's time: each unit's record read again, its windows cut there" : "",
-                 d->arm[0], d->covariate ? ", cuped" : "", d->correction == SHOAL_STATS_BH ? "benjamini-hochberg" : "holm");
+                 d->arm[0], d->unit_group ? "group units, cluster-robust delta method" : "welch t, ratios by the delta method",
+                 d->covariate ? ", cuped" : "", d->correction == SHOAL_STATS_BH ? "benjamini-hochberg" : "holm");
         if (!l || !(l[0] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
         *lines = l;
         *n_lines = 1;

@@ -78,15 +78,18 @@ int shoal_expview_lay(const shoal_expview_shape *sh, shoal_expview_layout *l)
         l->y[j] = sh->ratio[j] ? k++ : -1;
     }
     l->c = sh->covariate ? k++ : -1;
+    l->m = sh->group ? k++ : -1;
+    for (int j = 0; j < sh->n_metrics && sh->group; j++)
+        if (l->y[j] < 0) l->y[j] = l->m;
     l->n_acc = k;
     for (int j = 0; j < sh->n_metrics; j++) l->xy[j] = l->xc[j] = l->yc[j] = -1;
     int n = 0;
     for (int j = 0; j < sh->n_metrics && n < SHOAL_EXP_MAX_PAIRS; j++)
-        if (sh->ratio[j]) l->pair[n][0] = (uint8_t)l->x[j], l->pair[n][1] = (uint8_t)l->y[j], l->xy[j] = n++;
+        if (l->y[j] >= 0) l->pair[n][0] = (uint8_t)l->x[j], l->pair[n][1] = (uint8_t)l->y[j], l->xy[j] = n++;
     for (int j = 0; j < sh->n_metrics && sh->covariate; j++) {
         if (n < SHOAL_EXP_MAX_PAIRS) l->pair[n][0] = (uint8_t)l->x[j], l->pair[n][1] = (uint8_t)l->c, l->xc[j] = n;
         n++;
-        if (!sh->ratio[j]) continue;
+        if (l->y[j] < 0) continue;
         if (n < SHOAL_EXP_MAX_PAIRS) l->pair[n][0] = (uint8_t)l->y[j], l->pair[n][1] = (uint8_t)l->c, l->yc[j] = n;
         n++;
     }
@@ -111,7 +114,7 @@ static int build_def(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *vn
     memset(pa, 0, sizeof *pa);
     pa->late_ms = SHOAL_EXP_LATE_MS;
     /* the clauses (checked by experiment.c): SALT, METRICS then GUARDRAILS (the order of
-     * its metrics), and what a view does not keep yet: UNIT group, COVARIATE */
+     * its metrics), COVARIATE, UNIT group */
     const shoal_item *lists[2] = {NULL, NULL};
     const shoal_exp_clause *cov = NULL;
     pa->salt = (shoal_str){st->vname, (uint32_t)strlen(st->vname)};
@@ -120,8 +123,7 @@ static int build_def(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *vn
         else if (!strcasecmp(c->w.s, "metrics")) lists[0] = c->items;
         else if (!strcasecmp(c->w.s, "guardrails")) lists[1] = c->items;
         else if (!strcasecmp(c->w.s, "covariate")) cov = c;
-        else if (!strcasecmp(c->w.s, "unit") && c->arg.s && strcasecmp(c->arg.s, "member"))
-            return shoal_err_set(x->err, SHOAL_ESEMANTIC, c->off, c->len, "%s", "a view keeps member units (UNIT group reads the log)");
+        else if (!strcasecmp(c->w.s, "unit") && c->arg.s && !strcasecmp(c->arg.s, "group")) pa->group = 1;
     }
     const shoal_node *at = e->type;
     /* the exposures: experiment = 'name' [AND (where)] */
@@ -174,6 +176,7 @@ static int build_def(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *vn
         sh.covariate = 1;
         calls[n_calls++] = cov->call;
     }
+    sh.group = pa->group;
     shoal_expview_layout lay;
     if (shoal_expview_lay(&sh, &lay))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, -1, -1, "a view keeps at most %d accumulators and %d cross products",
@@ -211,6 +214,7 @@ static int build_def(exec *x, const shoal_stmt *st, shoal_viewdef *def, char *vn
     for (int j = 0; j < sh.n_metrics; j++) {
         if (sh.conv[j]) pa->acc[lay.x[j]].conv = 1, pa->acc[lay.x[j]].thr = sh.thr[j];
     }
+    if (lay.m >= 0) pa->acc[pa->n_acc++] = (shoal_expacc){0, 0, 0, 2, 0};   /* the members: 1 each */
     pa->n_pairs = (uint32_t)lay.n_pairs;
     memcpy(pa->pair, lay.pair, sizeof lay.pair);
     return shoal_expview_params_encode(pa, x->a, &def->blob, x->err);
@@ -323,7 +327,8 @@ int shoal_expview_plan(exec *x, const char *name, const char *text, int n_arms, 
     }
     if (rc == SHOAL_ENOTFOUND || rc == SHOAL_ECORRUPT) return no(u, "its view %s has no readable statistics", vname, 0);
     if (rc) return shoal_err_set(x->err, rc, -1, -1, "%s", quiet.msg);
-    if (u->st.n_arms != (uint32_t)n_arms || u->st.n_acc != (uint32_t)u->lay.n_acc || u->st.n_pairs != (uint32_t)u->lay.n_pairs)
+    if (u->st.n_arms != (uint32_t)n_arms || u->st.n_acc != (uint32_t)u->lay.n_acc || u->st.n_pairs != (uint32_t)u->lay.n_pairs ||
+        u->st.group != sh->group)
         return no(u, "its view %s does not match the definition's arms and metrics", vname, 0);
     if (u->st.seq != shoal_reader_last_seq(x->r))
         return no(u, "its view %s reflects sequence %" PRIu64 ", not the log's last", vname, u->st.seq);
@@ -341,7 +346,8 @@ int shoal_expview_plan(exec *x, const char *name, const char *text, int n_arms, 
 }
 
 void shoal_expview_moments(const shoal_expview_use *u, shoal_stats_moments *mo, int stride, double *units,
-                           int64_t *two_arms, int64_t *unknown_arm, int64_t *by_hash)
+                           double *members, int64_t *two_arms, int64_t *unknown_arm, int64_t *by_hash,
+                           int64_t *two_groups, int64_t *no_group)
 {
     const shoal_expview_stats *s = &u->st;
     const shoal_expview_layout *l = &u->lay;
@@ -349,6 +355,7 @@ void shoal_expview_moments(const shoal_expview_use *u, shoal_stats_moments *mo, 
     for (uint32_t i = 0; i < s->n_arms; i++) {
         units[i] = (double)s->n[i];
         const shoal_xsum *sx = &s->sx[i * na], *sxx = &s->sxx[i * na], *sxy = &s->sxy[i * np];
+        members[i] = l->m >= 0 ? shoal_xsum_value(&sx[l->m]) : units[i];
         for (int j = 0; j < l->n_metrics; j++) {
             shoal_stats_moments *m = &mo[(size_t)j * (size_t)stride + i];
             memset(m, 0, sizeof *m);
@@ -368,7 +375,9 @@ void shoal_expview_moments(const shoal_expview_use *u, shoal_stats_moments *mo, 
             }
         }
     }
-    *two_arms = s->two_arms;
+    *two_arms = s->two_arms + s->groups_two_arms;
     *unknown_arm = s->unknown_arm;
     *by_hash = s->by_hash;
+    *two_groups = s->two_groups;
+    *no_group = s->no_group;
 }

@@ -25,12 +25,15 @@ typedef struct shoal_expview_shape {
     uint8_t ratio[SHOAL_EXPVIEW_MAX_METRICS], conv[SHOAL_EXPVIEW_MAX_METRICS];
     int64_t thr[SHOAL_EXPVIEW_MAX_METRICS];
     int covariate;
+    int group;             /* UNIT group */
 } shoal_expview_shape;
 /* Where each lands in the view: per metric its accumulator x (the value, a ratio's
  * numerator) and y (a ratio's denominator, else -1), the covariate's c (-1), and the
- * pairs: x·y per ratio, then per metric x·c and for a ratio y·c (-1: none). */
+ * pairs: x·y per ratio, then per metric x·c and for a ratio y·c (-1: none). With UNIT
+ * group (the sums are over groups, each its members' totals) last the members' m, the
+ * y of every metric that is not a ratio, so every metric has its x·y and y·c. */
 typedef struct shoal_expview_layout {
-    int n_metrics, x[SHOAL_EXPVIEW_MAX_METRICS], y[SHOAL_EXPVIEW_MAX_METRICS], c, n_acc;
+    int n_metrics, x[SHOAL_EXPVIEW_MAX_METRICS], y[SHOAL_EXPVIEW_MAX_METRICS], c, m, n_acc;
     int xy[SHOAL_EXPVIEW_MAX_METRICS], xc[SHOAL_EXPVIEW_MAX_METRICS], yc[SHOAL_EXPVIEW_MAX_METRICS];
     uint8_t pair[SHOAL_EXP_MAX_PAIRS][2];
     int n_pairs;
@@ -53,9 +56,11 @@ typedef struct shoal_expview_use {
 int shoal_expview_plan(exec *x, const char *name, const char *text, int n_arms, const shoal_expview_shape *sh,
                        const plan *p, shoal_expview_use *u);
 /* Metric j, arm i's moments into mo[j·stride + i] (as the log's rows would make them),
- * the units per arm, and the units left out. */
+ * the units (members, or with UNIT group groups) and members per arm, and those left
+ * out (two_arms: members, and with UNIT group groups too, as the log's path counts). */
 void shoal_expview_moments(const shoal_expview_use *u, shoal_stats_moments *mo, int stride, double *units,
-                           int64_t *two_arms, int64_t *unknown_arm, int64_t *by_hash);
+                           double *members, int64_t *two_arms, int64_t *unknown_arm, int64_t *by_hash,
+                           int64_t *two_groups, int64_t *no_group);
 /* The moments of one unit's value x (y a ratio's denominator, c the covariate: 0 when
  * none) into an arm's exact sums (the log's path, so that both paths round the same
  * sums once): Σx, Σx², Σy, Σy², Σxy, Σc, Σc², Σxc, Σyc. */
