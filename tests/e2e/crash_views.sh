@@ -36,14 +36,16 @@ for round in 1 2 3 4; do
     check_grep "round $round: check passes after finishing" "^ok$" "$out"
 done
 
-# An experiment's view (its units' buffers, late exposures, per-arm sums): kill -9
-# during ingest, after the experiment was created over the log's first part (its types
-# must exist), leaves it equal to a rebuild.
+# An experiment's view (its units' buffers, late exposures, per-arm sums; round 6 with
+# UNIT group, its groups' totals): kill -9 during ingest, after the experiment was
+# created over the log's first part (its types must exist), leaves it equal to a rebuild.
 head -n $((N / 2)) "$T/ev.ndjson" > "$T/first.ndjson"
 for round in 5 6; do
     db="$T/db$round"
+    unit=""
+    [ "$round" = 6 ] && unit="UNIT group"
     "$SHOAL" --db "$db" ingest -q --nosync "$T/first.ndjson"
-    check "round $round: experiment created" "$SHOAL" --db "$db" query "CREATE EXPERIMENT welcome_ritual ARMS (control 50, ritual 50)
+    check "round $round: experiment created" "$SHOAL" --db "$db" query "CREATE EXPERIMENT welcome_ritual ARMS (control 50, ritual 50) $unit
       METRICS (posts = count(post) WITHIN 7 DAYS, spoke = count(post, comment, reply) WITHIN 7 DAYS > 0, words = sum(post.words) WITHIN 3 DAYS,
                wpp = sum(post.words) / count(post) WITHIN 5 DAYS)
       COVARIATE count(post) WITHIN 14 DAYS EXPOSURE exposure"

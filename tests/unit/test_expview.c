@@ -3,7 +3,8 @@
  * arm, exposures without an arm (the hash) and fractional sums, it equals a rebuild
  * (`shoal check`), ratio metrics and a covariate included; a unit record, the
  * statistics or the index of settle times damaged behind the engine's back fail check,
- * and a rebuild heals them; the params round-trip. */
+ * and a rebuild heals them; the params round-trip. The same for UNIT group (per group
+ * its members per arm and totals), whose damaged group record fails check. */
 #include "shoal.h"
 #include "shoal_int.h"
 #include "unit.h"
@@ -29,7 +30,13 @@ static void make_event(int k, shoal_event *e, shoal_prop *p, char *id, char *mem
         e->type = S("exposure");
         if (k % 65 == 0) ts -= 2 * 86400000LL;
         p[np++] = (shoal_prop){.key = S("experiment"), .kind = SHOAL_VAL_STR, .v.s = S("x")};
-        int who = (k * 31) % 97;   /* the member's arm: a, b (a few: z, or a when k is odd), or none */
+        int who = (k * 31) % 97;
+        /* its group: g-(who % 11); now and then none, or another (UNIT group) */
+        static const char *const groups[] = {"g-0", "g-1", "g-2", "g-3", "g-4", "g-5", "g-6", "g-7", "g-8", "g-9", "g-10", "g-x"};
+        if (k % 91 != 0) {
+            const char *g = groups[who % 37 == 5 && k % 2 ? 11 : who % 11];
+            e->group = (shoal_str){g, (uint32_t)strlen(g)};
+        }   /* the member's arm: a, b (a few: z, or a when k is odd), or none */
         if (who % 3 == 1) p[np++] = (shoal_prop){.key = S("arm"), .kind = SHOAL_VAL_STR, .v.s = S("a")};
         else if (who % 3 == 2)
             p[np++] = (shoal_prop){.key = S("arm"), .kind = SHOAL_VAL_STR,
@@ -146,6 +153,63 @@ static void incremental(size_t map_size)
 }
 
 TEST(incremental_equals_rebuild) { incremental(0); }
+
+/* UNIT group: kept across batches of every size equal to a rebuild; a group's record
+ * damaged fails check, a rebuild heals it. */
+TEST(group_units)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(append_range(db, 0, 400, 400), SHOAL_OK);
+    CHECK_RC(run(db, "CREATE EXPERIMENT x ARMS (a 30, b 70) UNIT group METRICS (posts = count(post) WITHIN 2 DAYS, "
+                     "spoke = count(post, comment) WITHIN 1 DAYS > 2, aov = sum(post.amount) / count(post) WITHIN 2 DAYS) "
+                     "COVARIATE count(comment) WITHIN 2 DAYS EXPOSURE exposure"),
+             SHOAL_OK);
+    int sizes[] = {1, 7, 100, 1000};
+    int base = 400;
+    shoal_check_report rep;
+    for (int i = 0; i < 4; i++) {
+        CHECK_RC(append_range(db, base, 1500, sizes[i]), SHOAL_OK);
+        base += 1500;
+        CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+        CHECK(rep.n_views == 1 && rep.n_problems == 0);
+        if (rep.n_problems) printf("group, batch %d: %s\n", sizes[i], rep.first_problem);
+    }
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    shoal_arena *a = shoal_arena_new();
+    shoal_expview_stats st;
+    CHECK_RC(shoal_view_experiment_read(r, "experiment:x", a, &st, NULL), SHOAL_OK);
+    /* accumulators: posts, spoke, the ratio's two, the covariate, the members */
+    CHECK(st.group == 1 && st.n_arms == 2 && st.n_acc == 6);
+    CHECK(st.n[0] + st.n[1] + st.groups_two_arms > 0 && st.no_group > 0 && st.two_groups > 0);
+    /* a group's record, its first arm's members one more */
+    MDB_dbi dbi;
+    CHECK_RC(shoal_view_table(r, "experiment:x", &dbi, NULL), SHOAL_OK);
+    MDB_cursor *cur;
+    CHECK(mdb_cursor_open(r->txn, dbi, &cur) == 0);
+    unsigned char gk[5] = {4, 0, 0, 0, 0}, copy[4096];
+    MDB_val k = {5, gk}, v;
+    CHECK(mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size == 5 && ((unsigned char *)k.mv_data)[0] == 4);
+    memcpy(gk, k.mv_data, 5);
+    size_t len = v.mv_size < sizeof copy ? v.mv_size : sizeof copy;
+    memcpy(copy, v.mv_data, len);
+    mdb_cursor_close(cur);
+    shoal_arena_free(a);
+    shoal_reader_close(r);
+    copy[0] ^= 1;
+    poke(db, "v.experiment:x", gk, 5, copy, len);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 1);
+    CHECK(strstr(rep.first_problem, "group id") != NULL);
+    uint64_t n;
+    CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
 TEST(map_growth) { incremental(65536); }
 
 TEST(check_detects_damage)
@@ -224,6 +288,18 @@ TEST(params_roundtrip)
           q.acc[1].thr == 3 && q.n_pairs == 1 && q.pair[0][1] == 1 && q.salt.len == 2 && q.late_ms == SHOAL_EXP_LATE_MS);
     enc.len--;   /* cut: refused */
     CHECK_RC(shoal_expview_params_decode(enc, &q), SHOAL_ECORRUPT);
+    /* UNIT group: format 2, the members' accumulator (conv 2); an older shoal, which
+     * knows format 1 only, refuses it */
+    p.group = 1;
+    p.acc[p.n_acc++] = (shoal_expacc){0, 0, 0, 2, 0};
+    CHECK_RC(shoal_expview_params_encode(&p, a, &enc, NULL), SHOAL_OK);
+    CHECK(((const unsigned char *)enc.ptr)[0] == 2);
+    CHECK_RC(shoal_expview_params_decode(enc, &q), SHOAL_OK);
+    CHECK(q.group == 1 && q.n_acc == 3 && q.acc[2].conv == 2);
+    p.group = 0;   /* the members' accumulator without UNIT group: refused */
+    CHECK_RC(shoal_expview_params_encode(&p, a, &enc, NULL), SHOAL_OK);
+    CHECK_RC(shoal_expview_params_decode(enc, &q), SHOAL_ECORRUPT);
+    p.n_acc--;
     /* the assignment: the same arm for the same member, and the split near the weights */
     int n[3] = {0};
     char m[16];
@@ -239,6 +315,7 @@ int main(void)
 {
     RUN(params_roundtrip);
     RUN(incremental_equals_rebuild);
+    RUN(group_units);
     RUN(map_growth);
     RUN(check_detects_damage);
     UNIT_EXIT();
