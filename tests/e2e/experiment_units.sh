@@ -78,7 +78,9 @@ check_eq "experiment units: … and the groups' pre-exposure posts take out much
 # EXPLAIN of the row source (its inner plans' lines were once appended to an
 # uninitialized array: a hang in the arena's doubling)
 out=$(timeout 20 "$SHOAL" query "EXPLAIN SELECT * FROM experiment(grp)" 2>&1)
-check_grep "experiment units: EXPLAIN of a UNIT group experiment" 'experiment grp: .*group units, cluster-robust.*' "$out"
+check_grep "experiment units: EXPLAIN of a UNIT group experiment names its view" 'experiment grp: .*kept by its view experiment:grp.*group units, cluster-robust.*' "$out"
+out=$(timeout 20 "$SHOAL" query "SET VIEWS = off; EXPLAIN SELECT * FROM experiment(grp)" 2>&1)
+check_grep "experiment units: EXPLAIN of a UNIT group experiment from the log" 'experiment grp: not from its view.*group units, cluster-robust.*' "$out"
 check_grep "experiment units: … says where the groups come from" 'first each exposed member.s group, from the exposures' "$out"
 out=$(timeout 20 "$SHOAL" query "EXPLAIN SELECT * FROM experiment(mem)" 2>&1)
 check_grep "experiment units: EXPLAIN of a member experiment with CUPED" 'experiment mem: .*welch t, ratios by the delta method, cuped, holm' "$out"
