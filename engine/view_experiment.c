@@ -244,7 +244,7 @@ typedef struct unit {
     uint8_t cat;      /* the contribution: C_NONE, C_TWO, C_UNKNOWN, C_ARM + arm */
     uint8_t dirty;
     int8_t hash_arm;  /* -1: not computed yet */
-    int64_t ikey;     /* its settle time as in the table's index (INT64_MIN: none) */
+    int64_t ikey;     /* its change time as in the table's index (INT64_MIN: none) */
     double *val;      /* the values contributed (n_acc), when in an arm */
     int64_t *nts;     /* when exposed naming an arm: per declared arm (named) the first
                          exposure naming it, [n_arms] the first naming an undeclared one */
@@ -802,7 +802,19 @@ static int settle(shoal_view *v, xstate *s, shoal_err *err)
 
 /* ---------------------------------------------------------------- encoding */
 
-static void enc_unit(const xstate *s, const unit *u, obuf *o)
+/* Whether buffered event e lies in one of unit u's windows (an accumulator of its
+ * series). */
+static int in_window(const xstate *s, const unit *u, const bev *e)
+{
+    for (uint32_t k = 0; k < s->p.n_acc; k++) {
+        const shoal_expacc *c = &s->p.acc[k];
+        if (c->conv != 2 && c->series == e->s && e->ts >= u->anchor + c->lo && e->ts < u->anchor + c->hi) return 1;
+    }
+    return 0;
+}
+
+/* A unit's record; windowed: only the events inside its windows (the index's value). */
+static void enc_unit_ev(const xstate *s, const unit *u, obuf *o, int windowed)
 {
     uint8_t f = u->flags;
     if (u->anchor != INT64_MAX) f |= F_EXPOSED;
@@ -831,10 +843,13 @@ static void enc_unit(const xstate *s, const unit *u, obuf *o)
                 }
             }
     }
-    o_varint(o, u->n_ev);
+    uint32_t ne = 0;
+    for (uint32_t i = 0; i < u->n_ev; i++) ne += !windowed || in_window(s, u, &u->ev[i]);
+    o_varint(o, ne);
     int64_t prev = 0;
     for (uint32_t i = 0; i < u->n_ev; i++) {
         const bev *e = &u->ev[i];
+        if (windowed && !in_window(s, u, e)) continue;
         o_varint(o, (uint64_t)e->s << 2 | e->tag);
         o_varint(o, shoal_zigzag(e->ts - prev));
         prev = e->ts;
@@ -842,6 +857,8 @@ static void enc_unit(const xstate *s, const unit *u, obuf *o)
         else if (e->tag == TAG_NUM) o_bytes(o, &e->d, 8);
     }
 }
+
+static void enc_unit(const xstate *s, const unit *u, obuf *o) { enc_unit_ev(s, u, o, 0); }
 
 static int dec_unit(const xstate *s, const void *p, size_t n, unit *u)
 {
@@ -851,12 +868,13 @@ static int dec_unit(const xstate *s, const void *p, size_t n, unit *u)
     u->anchor = INT64_MAX;
     u->hash_arm = -1;
     u->gts[0] = u->gts[1] = u->nogrp_ts = INT64_MAX;
+    for (uint32_t a = 0; u->nts && a <= s->p.n_arms; a++) u->nts[a] = INT64_MAX;   /* (a buffer reused) */
     if (f & F_EXPOSED) {
         u->anchor = shoal_unzigzag(i_varint(&b));
         u->named = (uint32_t)i_varint(&b);
         if (u->named >> s->p.n_arms) return -1;
         if (u->named || (f & F_UNKNOWN)) {
-            if (!(u->nts = shoal_malloc(sizeof *u->nts * (s->p.n_arms + 1)))) return -2;
+            if (!u->nts && !(u->nts = shoal_malloc(sizeof *u->nts * (s->p.n_arms + 1)))) return -2;
             for (uint32_t a = 0; a <= s->p.n_arms; a++)
                 u->nts[a] = (a < s->p.n_arms ? (u->named >> a & 1) : (f & F_UNKNOWN) != 0) ? u->anchor + (int64_t)i_varint(&b) : INT64_MAX;
         }
@@ -875,7 +893,7 @@ static int dec_unit(const xstate *s, const void *p, size_t n, unit *u)
         if (IN_ARM(u->cat)) {
             u->cl = u->grp[0];
             if ((f & F_HASH) && !s->p.group) u->hash_arm = (int8_t)(u->cat - C_ARM);
-            if (s->p.n_acc && !(u->val = shoal_malloc(sizeof *u->val * s->p.n_acc))) return -2;
+            if (s->p.n_acc && !u->val && !(u->val = shoal_malloc(sizeof *u->val * s->p.n_acc))) return -2;
             for (uint32_t k = 0; k < s->p.n_acc; k++) {
                 uint64_t z = i_varint(&b);
                 u->val[k] = z & 1 ? i_f64(&b) : (double)shoal_unzigzag(z >> 1);
@@ -884,8 +902,13 @@ static int dec_unit(const xstate *s, const void *p, size_t n, unit *u)
     }
     uint64_t ne = i_varint(&b);
     if (b.bad || ne > (uint64_t)(b.end - b.p)) return -1;
-    if (ne && !(u->ev = shoal_malloc(sizeof *u->ev * ne))) return -2;
-    u->cap_ev = (uint32_t)ne;
+    if (ne > u->cap_ev) {
+        bev *q = shoal_realloc(u->ev, sizeof *u->ev * ne);
+        if (!q) return -2;
+        u->ev = q;
+        u->cap_ev = (uint32_t)ne;
+    }
+    u->n_ev = 0;
     int64_t prev = 0;
     for (uint64_t i = 0; i < ne && !b.bad; i++) {
         bev *e = &u->ev[u->n_ev++];
@@ -978,15 +1001,18 @@ static int dec_stats(const void *p, size_t n, shoal_arena *a, shoal_expview_stat
     return b.bad || b.p != b.end ? -1 : 0;
 }
 
-/* The time from which an exposed unit's contribution no longer changes as the
- * statement's time moves: its windows have ended and every arm its exposures name was
- * named (INT64_MIN: not exposed). A read as of T recomputes only the units settled
- * after T (the index [0x03][settle time flipped BE u64][member BE u32]). */
-static int64_t settle_time(const xstate *s, const unit *u)
+/* The time of an exposed unit's last change (INT64_MIN: not exposed): its first
+ * exposure, the first exposures naming each arm (with UNIT group each group, and the
+ * first without one), and the events inside its windows. As of any time at or after it
+ * the unit's contribution is the whole log's: a read as of T recomputes only the units
+ * changed after T (the index [0x03][change time flipped BE u64][member BE u32], whose
+ * value is the unit's record with only the events inside its windows). */
+static int64_t change_time(const xstate *s, const unit *u)
 {
     if (u->anchor == INT64_MAX) return INT64_MIN;
     int64_t t = u->anchor;
-    if (s->max_hi > 0 && u->anchor + s->max_hi - 1 > t) t = u->anchor + s->max_hi - 1;
+    for (uint32_t i = 0; i < u->n_ev; i++)
+        if (u->ev[i].ts > t && in_window(s, u, &u->ev[i])) t = u->ev[i].ts;
     for (uint32_t a = 0; u->nts && a <= s->p.n_arms; a++)
         if (u->nts[a] != INT64_MAX && u->nts[a] > t) t = u->nts[a];
     for (int i = 0; s->p.group && i < 2; i++)
@@ -995,7 +1021,7 @@ static int64_t settle_time(const xstate *s, const unit *u)
     return t;
 }
 
-static void settled_key(unsigned char *kb, int64_t t, uint32_t m)
+static void change_key(unsigned char *kb, int64_t t, uint32_t m)
 {
     kb[0] = KEY_SETTLED;
     shoal_be64_put(kb + 1, (uint64_t)t ^ (1ULL << 63));
@@ -1076,7 +1102,7 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
         if (key_member(&k, &m)) continue;
         unit *u = unit_get(s, m, 1);
         int bad = !u ? -2 : dec_unit(s, val.mv_data, val.mv_size, u);
-        if (!bad) u->ikey = settle_time(s, u);
+        if (!bad) u->ikey = change_time(s, u);
         if (bad) {
             mdb_cursor_close(cur);
             return bad == -2 ? nomem(err) : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": member %u does not decode", v->dbname + 2, m);
@@ -1113,19 +1139,24 @@ static int put_unit(xstate *s, MDB_txn *txn, MDB_dbi dbi, uint32_t m, obuf *o, i
         MDB_val val = {o->n, o->p};
         rc = mdb_put(txn, dbi, &k, &val, 0);
     }
-    /* its entry in the index of settle times (the table was emptied: all) */
-    int64_t t = u ? settle_time(s, u) : INT64_MIN;
-    if (!rc && u && (all || t != u->ikey)) {
+    /* its entry in the index of change times, the unit's windows as its value (the
+     * table was emptied: all) */
+    int64_t t = u ? change_time(s, u) : INT64_MIN;
+    if (!rc && u) {
         unsigned char ib[13];
-        MDB_val ik = {13, ib}, none = {0, ib};
-        if (!all && u->ikey != INT64_MIN) {
-            settled_key(ib, u->ikey, m);
+        MDB_val ik = {13, ib};
+        if (!all && u->ikey != INT64_MIN && u->ikey != t) {
+            change_key(ib, u->ikey, m);
             rc = mdb_del(txn, dbi, &ik, NULL);
             if (rc == MDB_NOTFOUND) rc = 0;
         }
         if (!rc && t != INT64_MIN) {
-            settled_key(ib, t, m);
-            rc = mdb_put(txn, dbi, &ik, &none, 0);
+            change_key(ib, t, m);
+            o->n = 0;
+            enc_unit_ev(s, u, o, 1);
+            if (o->oom) return nomem(err);
+            MDB_val val = {o->n, o->p};
+            rc = mdb_put(txn, dbi, &ik, &val, 0);
         }
         if (!rc) u->ikey = t;
     }
@@ -1233,8 +1264,10 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             int64_t t = (int64_t)(shoal_be64_get(kp + 1) ^ (1ULL << 63));
             const unit *u = im < s->n_u ? s->u[im] : NULL;
             n_idx++;
-            if ((!u || settle_time(s, u) != t) && n_bad++ < 5) {
-                snprintf(msg, sizeof msg, "view \"%s\": member id %u's settle time differs from a rebuild", name, im);
+            if (u && change_time(s, u) == t) enc_unit_ev(s, u, &o, 1);
+            if (o.oom) break;
+            if ((!u || change_time(s, u) != t || o.n != val.mv_size || memcmp(o.p, val.mv_data, o.n)) && n_bad++ < 5) {
+                snprintf(msg, sizeof msg, "view \"%s\": member id %u's change time or windows differ from a rebuild", name, im);
                 problem(ctx, msg);
             }
             continue;
@@ -1286,7 +1319,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         }
     for (uint32_t i = 0; i < s->n_u; i++) n_exposed += s->u[i] && s->u[i]->anchor != INT64_MAX;
     if (n_idx != n_exposed) {
-        snprintf(msg, sizeof msg, "view \"%s\": the index of settle times has %llu entries, a rebuild %llu", name,
+        snprintf(msg, sizeof msg, "view \"%s\": the index of change times has %llu entries, a rebuild %llu", name,
                  (unsigned long long)n_idx, (unsigned long long)n_exposed);
         problem(ctx, msg);
     }
@@ -1372,6 +1405,8 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
     s.twogrp = out->two_groups, s.nogrp = out->no_group, s.gtwo = out->groups_two_arms;
     MDB_dbi dbi;
     MDB_cursor *cur = NULL;
+    unit u;
+    memset(&u, 0, sizeof u);
     if ((rc = shoal_view_table(r, name, &dbi, err))) goto done;
     s.rd = r, s.rdbi = dbi, s.err = err;   /* UNIT group: the groups from the table */
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) {
@@ -1379,7 +1414,7 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
         goto done;
     }
     unsigned char ib[13];
-    settled_key(ib, cut == INT64_MAX ? cut : cut + 1, 0);
+    change_key(ib, cut == INT64_MAX ? cut : cut + 1, 0);
     MDB_val k = {13, ib}, val;
     uint64_t seen = 0;
     for (int mrc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); ; mrc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
@@ -1396,14 +1431,21 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
         uint32_t m = (uint32_t)kp[9] << 24 | (uint32_t)kp[10] << 16 | (uint32_t)kp[11] << 8 | kp[12];
         unsigned char ub[5];
         unit_key(ub, m);
-        MDB_val uk = {5, ub}, uv;
-        if ((rc = mdb_get(r->txn, dbi, &uk, &uv))) {
+        MDB_val uk = {5, ub}, uv = val;
+        /* the entry's value: the unit with the events of its windows (an entry without
+         * one, of an earlier build keyed by a later time: the unit's record) */
+        if (!val.mv_size && (rc = mdb_get(r->txn, dbi, &uk, &uv))) {
             rc = rc == MDB_NOTFOUND ? shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": member %u is indexed but has no record", name, m)
                                     : shoal_store_err(err, rc, "cannot read a view's table");
             goto done;
         }
-        unit u;
+        /* u's buffers are reused from one unit to the next (freed at the end) */
+        double *keep_val = u.val;
+        int64_t *keep_nts = u.nts;
+        bev *keep_ev = u.ev;
+        uint32_t keep_cap = u.cap_ev;
         memset(&u, 0, sizeof u);
+        u.val = keep_val, u.nts = keep_nts, u.ev = keep_ev, u.cap_ev = keep_cap;
         int bad = dec_unit(&s, uv.mv_data, uv.mv_size, &u);
         if (!bad) {
             /* its contribution as the whole log has it, retracted when it differs as of cut */
@@ -1418,9 +1460,6 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
                 if ((rc = contribute(&s, &was, -1)) || (rc = contribute(&s, &u, 1))) bad = 1;
             }
         }
-        shoal_free(u.val);
-        shoal_free(u.nts);
-        shoal_free(u.ev);
         if (bad) {
             if (!rc) rc = bad == -2 ? nomem(err) : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": member %u does not decode", name, m);
             goto done;
@@ -1436,6 +1475,7 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
     out->two_groups = s.twogrp, out->no_group = s.nogrp, out->groups_two_arms = s.gtwo;
 done:
     if (cur) mdb_cursor_close(cur);
+    shoal_free(u.val), shoal_free(u.nts), shoal_free(u.ev);
     shoal_free(s.sx), shoal_free(s.sxx), shoal_free(s.sxy);
     for (uint32_t i = 0; i < s.n_g; i++) shoal_free(s.g[i]);
     shoal_free(s.g), shoal_free(s.gdirty);

@@ -2,7 +2,7 @@
  * batches of every size with late exposures, posts before a late exposure, a second
  * arm, exposures without an arm (the hash) and fractional sums, it equals a rebuild
  * (`shoal check`), ratio metrics and a covariate included; a unit record, the
- * statistics or the index of settle times damaged behind the engine's back fail check,
+ * statistics or the index of change times damaged behind the engine's back fail check,
  * and a rebuild heals them; the params round-trip. The same for UNIT group (per group
  * its members per arm and totals), whose damaged group record fails check. */
 #include "shoal.h"
@@ -254,12 +254,12 @@ TEST(check_detects_damage)
     CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0);
-    /* the index of settle times: an entry no unit has (member id 1 settled at 1970) */
+    /* the index of change times: an entry no unit has (member id 1 changed at 1970) */
     unsigned char ik[13] = {3, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     poke(db, "v.experiment:x", ik, 13, "", 0);
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems >= 1);
-    CHECK(strstr(rep.first_problem, "settle time") != NULL);
+    CHECK(strstr(rep.first_problem, "change time") != NULL);
     CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0);
