@@ -839,12 +839,13 @@ typedef struct shoal_expview_stats {
 } shoal_expview_stats;
 int shoal_view_experiment_read(shoal_reader *r, const char *name, shoal_arena *a, shoal_expview_stats *out,
                                shoal_err *err);
-/* The same as of cut (the events after it not seen), from every unit's record: a unit
+/* The same as of cut (the events after it not seen; out: the whole log's, as read by
+ * shoal_view_experiment_read in the same snapshot), from every unit's record: a unit
  * counted when first exposed at or before cut, in the arms its exposures named by then,
  * its values over its windows cut after cut; inexact counts those so counted whose
  * windows the view may not hold whole. def: the view's definition. */
 int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal_viewdef *def, int64_t cut,
-                                  volatile int *cancel, shoal_arena *a, shoal_expview_stats *out, shoal_err *err);
+                                  volatile int *cancel, shoal_expview_stats *out, shoal_err *err);
 /* The one hash assignment (the view and query/experiment.c): XXH3_64bits(salt ‖ 0x00 ‖ member) mod the
  * weights' sum into the arms' cumulative weights. */
 uint64_t shoal_exp_hash(const char *salt, size_t salt_len, const char *member, size_t member_len);

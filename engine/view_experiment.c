@@ -1380,15 +1380,14 @@ static int unit_at(xstate *s, unit *u, uint32_t m, int64_t cut, shoal_reader *r,
     return place(r->db, r->txn, s, u, m, named, (u->flags & F_UNKNOWN) && u->nts[K] <= cut, cut, err);
 }
 
-/* The statistics as of cut: those of the whole log, less the contributions of the units
- * not settled by cut (the index), plus theirs as of cut (exact sums: the retraction is
+/* The statistics as of cut: those of the whole log (in out), less the contributions of
+ * the units changed after cut (the index), plus theirs as of cut (exact sums: the retraction is
  * exact, and the result the same doubles as a sum over the units as of cut). inexact
  * counts the units first exposed by cut whose windows the view may not hold whole. */
 int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal_viewdef *def, int64_t cut,
-                                  volatile int *cancel, shoal_arena *a, shoal_expview_stats *out, shoal_err *err)
+                                  volatile int *cancel, shoal_expview_stats *out, shoal_err *err)
 {
-    int rc = shoal_view_experiment_read(r, name, a, out, err);
-    if (rc) return rc;
+    int rc;
     xstate s;
     memset(&s, 0, sizeof s);
     if ((rc = state_init(&s, def)) || s.p.n_arms != out->n_arms || s.p.n_acc != out->n_acc || s.p.n_pairs != out->n_pairs) {

@@ -321,7 +321,7 @@ int shoal_expview_plan(exec *x, const char *name, const char *text, int n_arms, 
     rc = shoal_view_experiment_read(x->r, vname, x->a, &u->st, &quiet);
     if (!rc && cut && p->cut_ts < u->st.max_ts) {
         if (u->st.seq == shoal_reader_last_seq(x->r) && p->max_seq >= u->st.seq)
-            rc = shoal_view_experiment_read_at(x->r, vname, &vi.def, p->cut_ts, x->cancel, x->a, &u->st, &quiet);
+            rc = shoal_view_experiment_read_at(x->r, vname, &vi.def, p->cut_ts, x->cancel, &u->st, &quiet);
     } else {
         cut = 0;
     }
