@@ -38,6 +38,13 @@
  * an older database raised to a later format for another reason keeps its keys, and
  * this shoal reads and appends to it with them. */
 #define SHOAL_FORMAT_IDKEYS 5
+/* A shoal of format 4 or older opened at most 64 LMDB tables (mdb_env_set_maxdbs(64)):
+ * its six core tables and 58 views; at the 59th view's table it failed on MDB_DBS_FULL
+ * with no clear message. A database that comes to hold more than SHOAL_OLD_MAX_VIEWS
+ * views therefore gets format 5 (view.c, at the CREATE), which such a shoal refuses at
+ * open: "has format version 5, newer than this shoal … reads (4): upgrade shoal". */
+#define SHOAL_OLD_MAX_VIEWS 58
+#define SHOAL_FORMAT_MANY_VIEWS 5
 
 /* Default initial map size; the map doubles whenever a batch finds it full. */
 #define SHOAL_DEFAULT_MAP_SIZE ((size_t)1 << 30)

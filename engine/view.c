@@ -662,15 +662,17 @@ static int gen_bump(shoal_db *db, MDB_txn *txn, shoal_err *err)
 }
 
 /* Marks the database as holding views (SHOAL_FORMAT_VIEWS), so older shoals refuse it. */
-static int format_raise(shoal_db *db, MDB_txn *txn, shoal_err *err)
+static int format_raise_to(shoal_db *db, MDB_txn *txn, int version, shoal_err *err)
 {
     MDB_val v;
     int rc = shoal_meta_get(db, txn, "format", &v);
     if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read meta");
-    if (!rc && v.mv_size == 1 && ((const char *)v.mv_data)[0] >= '0' + SHOAL_FORMAT_VIEWS) return SHOAL_OK;
-    char b[2] = {'0' + SHOAL_FORMAT_VIEWS, 0};
+    if (!rc && (v.mv_size > 1 || (v.mv_size == 1 && ((const char *)v.mv_data)[0] >= '0' + version))) return SHOAL_OK;
+    char b[2] = {(char)('0' + version), 0};
     return shoal_meta_put(db, txn, "format", b, 1, err);
 }
+
+static int format_raise(shoal_db *db, MDB_txn *txn, shoal_err *err) { return format_raise_to(db, txn, SHOAL_FORMAT_VIEWS, err); }
 
 /* The error for view name's definition (meta key "view.<name>") that does not decode. */
 static int broken_err(shoal_err *err, const char *name, size_t n)
@@ -934,9 +936,9 @@ static int name_ok(shoal_str n)
 static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, shoal_err *err);
 static int named_free(shoal_db *db, MDB_txn *txn, shoal_str name, shoal_err *err);
 
-/* The views' tables (v.<name>) the environment holds: a new one is refused at
- * SHOAL_MAX_VIEWS with sys MDB_DBS_FULL (an experiment then keeps no view). */
-static int views_room(MDB_txn *txn, shoal_err *err)
+/* The views' tables (v.<name>) the environment holds, into *held: a new one is refused
+ * at SHOAL_MAX_VIEWS with sys MDB_DBS_FULL (an experiment then keeps no view). */
+static int views_room(MDB_txn *txn, int *held, shoal_err *err)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, 1, &cur), n = 0;   /* 1: the table of tables */
@@ -948,6 +950,7 @@ static int views_room(MDB_txn *txn, shoal_err *err)
     }
     mdb_cursor_close(cur);
     if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the environment's tables");
+    *held = n;
     if (n < SHOAL_MAX_VIEWS) return SHOAL_OK;
     rc = shoal_err_set(err, SHOAL_ESEMANTIC, -1, -1,
                        "a database holds at most %d views (counters, scores, first/last, retentions, activities and "
@@ -1009,7 +1012,8 @@ static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, sho
                                (int)def->name.len, def->name.ptr, replace ? "was dropped meanwhile" : "already exists");
             goto fail;
         }
-        if (!replace && ((rc = named_free(db, txn, def->name, err)) || (rc = views_room(txn, err)))) goto fail;
+        int held = 0;
+        if (!replace && ((rc = named_free(db, txn, def->name, err)) || (rc = views_room(txn, &held, err)))) goto fail;
         shoal_reader fake;
         memset(&fake, 0, sizeof fake);
         fake.db = db;
@@ -1030,7 +1034,8 @@ static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, sho
         }
         if ((rc = shoal_viewdef_encode(&v->def, a, &enc, err)) ||
             (rc = shoal_meta_put(db, txn, mk, enc.ptr, enc.len, err)) || (rc = gen_bump(db, txn, err)) ||
-            (rc = format_raise(db, txn, err)))
+            (rc = format_raise(db, txn, err)) ||
+            (held + 1 > SHOAL_OLD_MAX_VIEWS && (rc = format_raise_to(db, txn, SHOAL_FORMAT_MANY_VIEWS, err))))
             goto fail;
         rc = mdb_txn_commit(txn);
         txn = NULL;

@@ -267,6 +267,56 @@ TEST(check_detects_damage)
     unit_rm_dir();
 }
 
+static char format_of(shoal_db *db)
+{
+    MDB_txn *txn;
+    MDB_val v;
+    char c = 0;
+    CHECK(mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn) == 0);
+    if (shoal_meta_get(db, txn, "format", &v) == 0 && v.mv_size == 1) c = ((char *)v.mv_data)[0];
+    mdb_txn_abort(txn);
+    return c;
+}
+
+/* A database of format 4 (as an older shoal, of 64 LMDB tables, made it) stays so up to
+ * 58 views and gets format 5 with the 59th, so that such a shoal refuses it at open
+ * with its "newer format" message instead of failing on MDB_DBS_FULL. */
+TEST(many_views_raise_format)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    MDB_txn *txn;
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    MDB_val k = {6, "idkeys"};
+    CHECK(mdb_del(txn, db->dbi_meta, &k, NULL) == 0);
+    CHECK(shoal_meta_put(db, txn, "format", "4", 1, NULL) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+    shoal_db_close(db);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(append_range(db, 0, 50, 50), SHOAL_OK);
+    char q[128];
+    for (int i = 1; i <= SHOAL_OLD_MAX_VIEWS; i++) {
+        snprintf(q, sizeof q, "CREATE COUNTERS c%d AS count(post)", i);
+        CHECK_RC(run(db, q), SHOAL_OK);
+    }
+    CHECK(format_of(db) == '4');
+    CHECK_RC(run(db, "CREATE EXPERIMENT x ARMS (a 1, b 1) METRICS (posts = count(post) WITHIN 2 DAYS) EXPOSURE exposure"), SHOAL_OK);
+    CHECK(format_of(db) == '0' + SHOAL_FORMAT_MANY_VIEWS);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_views == SHOAL_OLD_MAX_VIEWS + 1 && rep.n_problems == 0);
+    shoal_db_close(db);
+    /* this shoal opens it, with its keys of format 4 */
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK(!db->idkeys2);
+    CHECK_RC(append_range(db, 50, 50, 50), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
 TEST(params_roundtrip)
 {
     shoal_expparams p, q;
@@ -316,6 +366,7 @@ int main(void)
     RUN(params_roundtrip);
     RUN(incremental_equals_rebuild);
     RUN(group_units);
+    RUN(many_views_raise_format);
     RUN(map_growth);
     RUN(check_detects_damage);
     UNIT_EXIT();
