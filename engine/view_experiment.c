@@ -33,7 +33,19 @@
  * | tag: 0 none, 1 int, 2 double, 3 text), zigzag delta of its time (from the one
  * before, the first from 0), the value. [0x02] → the statistics: n_arms, n_acc,
  * n_pairs, exposed, two_arms, unknown_arm, by_hash, text, inexact (varints), then per
- * arm n and Σx, Σx² per accumulator and Σxy per pair (shoal_xsum_put).
+ * arm n and Σx, Σx² per accumulator and Σxy per pair (shoal_xsum_put). [0x03][change
+ * time flipped BE u64][member BE u32] → the unit's record with only its windows'
+ * events: the index a read as of a time walks (change_time).
+ *
+ * UNIT group (params format 2): the arms' units are groups. A unit (member) record holds
+ * after its arms its groups (varint count | 4 when an exposure had none, per group its
+ * id and first time less the anchor, then that exposure's), its contribution may be
+ * 0x80 no group or 0x81 two groups (counted apart), and in an arm it goes to its
+ * group's totals: [0x04][group BE u32] → per arm its members (varints), per
+ * accumulator its members' total (shoal_xsum_put; the accumulator of transform 2 counts
+ * the members). A group whose members are all in one arm is one unit of it, each
+ * accumulator its total rounded once; the statistics end with the members in two
+ * groups, without one, and the groups in two arms.
  */
 #include "shoal_int.h"
 #include "caltime.h"
