@@ -192,7 +192,7 @@ int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
 typedef union tval { int64_t i; double d; } tval;
 enum { T_MIXED = 100 };   /* integers and numbers, each value's type in its not-NULL byte */
 int shoal_exec_ttype(const plan *p, const cx *e);
-int shoal_exec_teval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n, tval *v, uint8_t *ok);
+int shoal_exec_teval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n, tval *restrict v, uint8_t *restrict ok);
 /* exec_group.c: a row from any source, filtered, then grouped or emitted */
 int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qval *keys, int64_t w);
 group *shoal_exec_find_group(run *g, const qval *keys);

@@ -183,6 +183,23 @@ static int typed_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int vw
             if (!ao[k][i]) continue;
             qval v = {.t = at[k] == T_MIXED ? ao[k][i] : (uint8_t)at[k]};
             v.u.i = av[k][i].i;   /* (a double's bits with it) */
+            /* shoal_exec_acc_add's commonest cases in line: a count, an integer sum
+             * that does not overflow, a number into a median's values with room */
+            if (ra->fn == F_COUNT) {
+                ac->n++;
+                continue;
+            }
+            int64_t is;
+            if ((ra->fn == F_SUM || ra->fn == F_AVG) && v.t == V_INT && (ac->n == 0 || ac->v.t == V_INT) &&
+                !__builtin_add_overflow(ac->isum, v.u.i, &is)) {
+                ac->v.t = V_INT, ac->n++, ac->isum = is;
+                continue;
+            }
+            if ((ra->fn == F_MEDIAN || ra->fn == F_QUANTILE) && v.t == V_NUM && (ac->n == 0 || ac->v.t == V_NUM) &&
+                ac->n_vals < ac->cap_vals) {
+                ac->v.t = V_NUM, ac->vals[ac->n_vals++] = v.u.d, ac->n++;
+                continue;
+            }
             if ((rc = shoal_exec_acc_add(x, ra, ac, &v, 1))) return rc;
         }
     }

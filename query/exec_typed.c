@@ -86,17 +86,19 @@ int shoal_exec_ttype(const plan *p, const cx *e)
 
 /* e (shoal_exec_ttype(e) ≥ 0) for members ms[0..n) into v and ok (0: NULL, else 1;
  * of a T_MIXED the value's type); temporaries from a */
-int shoal_exec_teval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n, tval *v, uint8_t *ok)
+int shoal_exec_teval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n, tval *restrict v, uint8_t *restrict ok)
 {
-    tval *va = NULL, *vb = NULL;
-    uint8_t *oa = NULL, *ob = NULL;
+    /* (restrict: the byte arrays would otherwise alias every other, and no loop would
+     * be vectorised) */
+    tval *restrict va = NULL, *restrict vb = NULL;
+    uint8_t *restrict oa = NULL, *restrict ob = NULL;
     int rc;
     if (e->op == X_CMP || e->op == X_AND || e->op == X_OR || e->op == X_NOT || e->op == X_ISNULL || e->op == X_ARITH ||
         e->op == X_FUNC) {
         const cx *l = e->op == X_FUNC ? e->v[0] : e->a;
         if (!(va = shoal_arena_alloc(a, sizeof *va * (size_t)n)) || !(oa = shoal_arena_alloc(a, (size_t)n))) return nomem(x);
         if ((rc = shoal_exec_teval(x, a, l, ms, n, va, oa))) return rc;
-        if (e->op != X_FUNC && e->b) {
+        if (e->op != X_FUNC && e->b && !(e->op == X_CMP && e->b->op == X_CONST)) {
             if (!(vb = shoal_arena_alloc(a, sizeof *vb * (size_t)n)) || !(ob = shoal_arena_alloc(a, (size_t)n))) return nomem(x);
             if ((rc = shoal_exec_teval(x, a, e->b, ms, n, vb, ob))) return rc;
         }
@@ -117,6 +119,15 @@ int shoal_exec_teval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
         return 0;
     }
     case X_CMP:
+        if (e->b->op == X_CONST) {   /* against a constant: no column of it */
+            int64_t q = e->b->k.u.i;
+            for (int i = 0; i < n; i++) {
+                int64_t p = va[i].i;
+                ok[i] = oa[i];
+                v[i].i = cmp_op(e->sub, (p > q) - (p < q));
+            }
+            return 0;
+        }
         for (int i = 0; i < n; i++) {
             int64_t p = va[i].i, q = vb[i].i;
             ok[i] = oa[i] & ob[i];
@@ -142,27 +153,33 @@ int shoal_exec_teval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
         return 0;
     case X_ARITH: {
         int ta = shoal_exec_ttype(x->p, e->a), op = e->sub;
-        for (int i = 0; i < n; i++) {
-            ok[i] = oa[i] & ob[i];
-            if (!ok[i]) continue;
-            if (ta == V_NUM) {
+        /* over every member, NULL or not (no branch on the data); ok says which hold */
+        if (ta == V_NUM) {
+            for (int i = 0; i < n; i++) {
                 double p = va[i].d, q = vb[i].d;
                 v[i].d = op == SHOAL_OP_ADD ? p + q : op == SHOAL_OP_SUB ? p - q : op == SHOAL_OP_MUL ? p * q : q == 0 ? 0 : p / q;
-                if (op == SHOAL_OP_DIV && q == 0) ok[i] = 0;
-            } else if (ta == V_DUR) {   /* duration / duration */
-                if (vb[i].i == 0) ok[i] = 0;
-                else v[i].d = (double)va[i].i / (double)vb[i].i;
-            } else {   /* instant − instant, instant ± duration: NULL on overflow */
-                ok[i] = !(op == SHOAL_OP_ADD ? __builtin_add_overflow(va[i].i, vb[i].i, &v[i].i)
-                                             : __builtin_sub_overflow(va[i].i, vb[i].i, &v[i].i));
+                ok[i] = oa[i] & ob[i] & !(op == SHOAL_OP_DIV && q == 0);
+            }
+        } else if (ta == V_DUR) {   /* duration / duration */
+            for (int i = 0; i < n; i++) {
+                int64_t q = vb[i].i;
+                v[i].d = (double)va[i].i / (double)(q ? q : 1);
+                ok[i] = oa[i] & ob[i] & (q != 0);
+            }
+        } else {   /* instant − instant, instant ± duration: NULL on overflow */
+            for (int i = 0; i < n; i++) {
+                int ovf = op == SHOAL_OP_ADD ? __builtin_add_overflow(va[i].i, vb[i].i, &v[i].i)
+                                             : __builtin_sub_overflow(va[i].i, vb[i].i, &v[i].i);
+                ok[i] = oa[i] & ob[i] & !ovf;
             }
         }
         return 0;
     }
     case X_CASE: {
         /* every branch over the block, then each member's first that holds */
-        tval *c = shoal_arena_alloc(a, sizeof *c * (size_t)n), *w = shoal_arena_alloc(a, sizeof *w * (size_t)n);
-        uint8_t *oc = shoal_arena_alloc(a, (size_t)n), *ow = shoal_arena_alloc(a, (size_t)n), *done = shoal_arena_alloc(a, (size_t)n);
+        tval *restrict c = shoal_arena_alloc(a, sizeof *c * (size_t)n), *restrict w = shoal_arena_alloc(a, sizeof *w * (size_t)n);
+        uint8_t *restrict oc = shoal_arena_alloc(a, (size_t)n), *restrict ow = shoal_arena_alloc(a, (size_t)n),
+                *restrict done = shoal_arena_alloc(a, (size_t)n);
         if (!c || !w || !oc || !ow || !done) return nomem(x);
         memset(done, 0, (size_t)n);
         memset(ok, 0, (size_t)n);
@@ -172,11 +189,14 @@ int shoal_exec_teval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
             if (b == e->n && (!e->c || (e->c->op == X_CONST && e->c->k.t == V_NULL))) break;
             if (b < e->n && (rc = shoal_exec_teval(x, a, e->v[b], ms, n, c, oc))) return rc;
             if ((rc = shoal_exec_teval(x, a, val, ms, n, w, ow))) return rc;
-            int tb = shoal_exec_ttype(x->p, val);
+            int tb = shoal_exec_ttype(x->p, val), last = b == e->n;
+            /* without branches: which members a condition picks is data, not a pattern */
             for (int i = 0; i < n; i++) {
-                if (done[i] || (b < e->n && !(oc[i] && c[i].i))) continue;
-                done[i] = 1, v[i] = w[i];
-                ok[i] = !ow[i] ? 0 : !mixed ? 1 : tb == T_MIXED ? ow[i] : (uint8_t)tb;
+                int take = (done[i] == 0) & (last | (oc[i] & (c[i].i != 0)));
+                uint8_t o = !ow[i] ? 0 : !mixed ? 1 : tb == T_MIXED ? ow[i] : (uint8_t)tb;
+                v[i].i = take ? w[i].i : v[i].i;
+                ok[i] = take ? o : ok[i];
+                done[i] |= (uint8_t)take;
             }
         }
         return 0;
