@@ -684,6 +684,10 @@ typedef struct shoal_retmember {
 } shoal_retmember;
 int shoal_view_retention_each(shoal_reader *r, const char *name, int (*fn)(void *ctx, const shoal_retmember *m),
                               void *ctx, shoal_err *err);
+/* … for those of members ms[0..n) (ascending) with a record only, reading only their
+ * chunks */
+int shoal_view_retention_each_of(shoal_reader *r, const char *name, const uint32_t *ms, size_t n,
+                                 int (*fn)(void *ctx, const shoal_retmember *m), void *ctx, shoal_err *err);
 /* A retention's per-cohort counts (view_retention.c), kept at ingest: cohort period
  * `period` (absolute, as shoal_view_retention_period), its size, and for k = 0 … n − 1
  * the members active in period + k (bnd) and in period + k or later (unb); k at or

@@ -1379,6 +1379,55 @@ int shoal_view_retention_each(shoal_reader *r, const char *name, int (*fn)(void 
     return SHOAL_OK;
 }
 
+/* shoal_view_retention_each_of: fn for those of members ms[0..n) (ascending) that have
+ * a record, a chunk read for each chunk they fall in, each chunk decoded only up to
+ * its last member asked for */
+typedef struct each_of {
+    const uint32_t *ms;
+    size_t n, i;
+    int (*fn)(void *, const shoal_retmember *);
+    void *ctx;
+} each_of;
+
+static int each_of_member(void *ctx, const shoal_retmember *m)
+{
+    each_of *e = ctx;
+    while (e->i < e->n && e->ms[e->i] < m->member) e->i++;
+    if (e->i == e->n || e->ms[e->i] / CHUNK != m->member / CHUNK) return 1;   /* past the chunk's last asked for */
+    if (e->ms[e->i] != m->member) return 0;
+    e->i++;
+    return e->fn(e->ctx, m);
+}
+
+int shoal_view_retention_each_of(shoal_reader *r, const char *name, const uint32_t *ms, size_t n,
+                                 int (*fn)(void *ctx, const shoal_retmember *m), void *ctx, shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    drec d;
+    memset(&d, 0, sizeof d);
+    each_of e = {ms, n, 0, fn, ctx};
+    while (e.i < n && !rc) {
+        uint32_t c = ms[e.i] / CHUNK;
+        unsigned char kb[5] = {0, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8), (unsigned char)c};
+        MDB_val k = {sizeof kb, kb}, val;
+        int mrc = mdb_get(r->txn, dbi, &k, &val);
+        if (mrc == 0) {
+            rc = each_in_chunk(c, &val, &d, each_of_member, &e);
+            if (rc == 1) rc = 0;   /* (each_of_member: the chunk's asked-for members are done) */
+        } else if (mrc != MDB_NOTFOUND) {
+            shoal_free(d.buf);
+            return shoal_store_err(err, mrc, "cannot read a view's table");
+        }
+        while (e.i < n && ms[e.i] / CHUNK == c) e.i++;
+    }
+    shoal_free(d.buf);
+    if (rc == SHOAL_ECORRUPT) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a chunk of view \"%s\" does not decode", name);
+    if (rc == SHOAL_ENOMEM) return nomem(err);
+    return rc;
+}
+
 int shoal_view_retention_cohorts(shoal_reader *r, const char *name, int64_t lo, int64_t hi,
                                  int (*fn)(void *ctx, const shoal_retcohort *c), void *ctx, shoal_err *err)
 {

@@ -46,8 +46,10 @@ typedef struct act {
      * view's holds the events after now */
     int view, edge;
     /* From the view's day counts (view_retention.c, an activity's): no condition on
-     * members, activity(name), and no event after now in now's period */
-    int counts;
+     * members, activity(name); with late, the log holds events after now in now's
+     * period, and the counts of now's day and period are mended (late_mend) */
+    int counts, late;
+    int64_t late_hi;       /* the end of now's period: events in (now, late_hi) are late */
     char why[200];
     int64_t edge_lo, edge_hi;
     uint64_t view_bytes;
@@ -247,12 +249,12 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
             if ((rc = shoal_zone_skip(x->r, 1, rg, 1, &next, x->err))) return rc;
             whole = next > shoal_reader_last_seq(x->r);
         }
-        if (whole) {
-            /* a table made before the counts has none: the calendar answers */
-            rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_DAU, 0, 0, 0, NULL, x->err);
-            if (rc && rc != SHOAL_ENOTFOUND) return rc;
-            a->counts = rc == 0;
-        }
+        /* a table made before the counts has none: the calendar answers */
+        rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_DAU, 0, 0, 0, NULL, x->err);
+        if (rc && rc != SHOAL_ENOTFOUND) return rc;
+        a->counts = rc == 0;
+        a->late = a->counts && !whole;
+        a->late_hi = end;
     }
     static const int rt_day[] = {V_DATE, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
     static const int rt_month[] = {V_MONTH, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
@@ -472,6 +474,122 @@ fail:
     return rc;
 }
 
+/* The members with an active event in [lo, hi) (and at most seq max_seq) as bits,
+ * the zone map skipping the rest of the log. */
+static int scan_members(exec *x, const plan *p, const act *a, int64_t lo, int64_t hi, uint64_t *bits)
+{
+    int64_t zr[2] = {lo, hi};
+    uint64_t zone_end = 0, n = 0;
+    shoal_logcur *cur;
+    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
+    if (rc) return rc;
+    MDB_cursor *mc = shoal_logcur_mdb(cur);
+    MDB_cursor_op op = MDB_FIRST;
+    shoal_rec rec;
+    const magg *g = a->active;
+    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if ((rc = scan_zone(x->r, mc, &rec, zr, 1, &zone_end, &x->n_skipped, x->err)) != 1) break;
+        if (rec.seq > p->max_seq) break;
+        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            break;
+        }
+        uint32_t m = rec.member, t = rec.type;
+        if (rec.ts < lo || rec.ts >= hi || m == 0 || m > p->n_members || t == 0 || t > p->n_types) continue;
+        if (g->types && !(g->types[t >> 3] >> (t & 7) & 1)) continue;
+        if (!shoal_exec_holds(x, g->filter, &rec)) continue;
+        bits[m / 64] |= (uint64_t)1 << (m & 63);
+    }
+    x->n_scanned += n;
+    shoal_logcur_close(cur);
+    return rc < 0 ? rc : 0;
+}
+
+/* Whether r was active on a day of [lo, hi] (absolute local days) by the view. */
+static int any_day(const shoal_retmember *r, int64_t lo, int64_t hi)
+{
+    for (uint32_t i = 0; i < r->act_n && lo <= hi; i++) {
+        int64_t b = ((int64_t)r->act_lo + i) * 64;
+        if (b + 63 < lo || b > hi) continue;
+        uint64_t v = r->act[i];
+        if (lo > b) v &= ~(uint64_t)0 << (lo - b);
+        if (hi < b + 63) v &= ~(uint64_t)0 >> (63 - (hi - b));
+        if (v) return 1;
+    }
+    return 0;
+}
+
+/* What the counts hold too many of at now's day L and in now's period [p0, p1]: the
+ * late members (an event after now in the period, none on L by now) the view has
+ * active on L, with no active day in L's 7 (30) days before it, or active in the
+ * period with none of its days before L. */
+typedef struct late_fix {
+    exec *x;
+    int64_t L, p0, p1;
+    int64_t dau, wau, mau, per;
+    uint64_t n;
+} late_fix;
+
+static int late_member(void *ctx, const shoal_retmember *r)
+{
+    late_fix *f = ctx;
+    if ((++f->n & (CANCEL_EVERY - 1)) == 0 && f->x->cancel && *f->x->cancel)
+        return shoal_err_set(f->x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+    if (any_day(r, f->L, f->L)) {
+        f->dau++;
+        f->wau += !any_day(r, f->L - 6, f->L - 1);
+        f->mau += !any_day(r, f->L - 29, f->L - 1);
+    }
+    f->per += any_day(r, f->p0, f->p1) && !any_day(r, f->p0, f->L - 1);
+    return 0;
+}
+
+/* The counts of now's day (the last of dau, wau, mau) and of now's period (the last of
+ * per, unless per is the days') as of now: every day before L is whole in the counts
+ * (an event after now only adds to L and later days), L and its period hold the late
+ * events too. The late members are those with an active event in (now, the period's
+ * end) and none in [L's start, now], from the log (the zone map reads those hours
+ * only); their days from the view say what to take off. */
+static int late_mend(exec *x, const plan *p, const act *a, int64_t *dau, int64_t *wau, int64_t *mau, int64_t *per, int64_t n_per)
+{
+    size_t nw = (size_t)p->n_members / 64 + 1, nd = (size_t)a->n_days;
+    uint64_t *e = shoal_malloc(nw * sizeof *e), *l = shoal_malloc(nw * sizeof *l);
+    uint32_t *ms = NULL;
+    int rc = 0;
+    if (!e || !l) {
+        rc = nomem(x);
+        goto done;
+    }
+    memset(e, 0, nw * sizeof *e);
+    memset(l, 0, nw * sizeof *l);
+    int64_t L = a->d0 + (int64_t)nd - 1;
+    if ((rc = scan_members(x, p, a, shoal_plan_day_start(x, L), x->now + 1, e)) ||
+        (rc = scan_members(x, p, a, x->now + 1, a->late_hi, l)))
+        goto done;
+    size_t n = 0;
+    for (size_t w = 0; w < nw; w++) n += (size_t)__builtin_popcountll(l[w] &= ~e[w]);
+    if (!n) goto done;
+    if (!(ms = shoal_malloc(n * sizeof *ms))) {
+        rc = nomem(x);
+        goto done;
+    }
+    n = 0;
+    for (size_t w = 0; w < nw; w++)
+        for (uint64_t b = l[w]; b; b &= b - 1) ms[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
+    int64_t q = shoal_per_of(a->unit, L);
+    late_fix f = {x, L, shoal_per_first_day(a->unit, q), shoal_per_first_day(a->unit, shoal_per_next(a->unit, q)) - 1, 0, 0, 0, 0, 0};
+    if ((rc = shoal_view_retention_each_of(x->r, a->name, ms, n, late_member, &f, x->err))) goto done;
+    dau[nd - 1] -= f.dau;
+    wau[nd - 1] -= f.wau;
+    mau[nd - 1] -= f.mau;
+    if (a->unit != SHOAL_PER_DAY) per[n_per - 1] -= f.per;
+done:
+    shoal_free(e);
+    shoal_free(l);
+    shoal_free(ms);
+    return rc;
+}
+
 int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
 {
     const act *a = p->rs_state;
@@ -514,13 +632,13 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
             (rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_WAU, a->d0, (int64_t)nd, 1, wau, x->err)) ||
             (rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_MAU, a->d0, (int64_t)nd, 1, mau, x->err)))
             goto fail;
-        if (a->unit == SHOAL_PER_DAY) {
-            for (int64_t i = 0; i < n_per; i++) per[i] = dau[i];
-        } else if ((rc = shoal_view_activity_counts(x->r, a->name, what,
-                                                    shoal_view_retention_period(a->unit, shoal_per_first_day(a->unit, p0)),
-                                                    n_per, 0, per, x->err))) {
+        if (a->unit != SHOAL_PER_DAY &&
+            (rc = shoal_view_activity_counts(x->r, a->name, what, shoal_view_retention_period(a->unit, shoal_per_first_day(a->unit, p0)),
+                                             n_per, 0, per, x->err)))
             goto fail;
-        }
+        if (a->late && (rc = late_mend(x, p, a, dau, wau, mau, per, n_per))) goto fail;
+        if (a->unit == SHOAL_PER_DAY)
+            for (int64_t i = 0; i < n_per; i++) per[i] = dau[i];
         goto rows;
     }
     if (a->view) {
@@ -635,7 +753,7 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
 {
     const act *a = p->rs_state;
     static const char *const units[] = {NULL, "DAY", "WEEK", "MONTH"};
-    char **l = shoal_arena_alloc(x->a, sizeof(char *) * 5);
+    char **l = shoal_arena_alloc(x->a, sizeof(char *) * 6);
     if (!l) return nomem(x);
     int n = 0;
     char buf[600];
@@ -659,6 +777,14 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
                      src_words[a->lifecycle], a->name, units[a->unit], a->active->desc, a->n_days,
                      (double)(p->n_members + 1) * (double)((a->n_days + 63) / 64 * 8) / 1048576.0, p->max_seq, a->why);
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
+        if (a->late) {
+            char t0[40], t1[40];
+            fmt_ts(x, x->now + 1, t0, sizeof t0);
+            fmt_ts(x, a->late_hi - 1, t1, sizeof t1);
+            snprintf(buf, sizeof buf, "  now's day and period mended: the members active from %s to %s (the log's later "
+                     "events) and not earlier that day, their days read from the view", t0, t1);
+            if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
+        }
         if (a->edge && !a->counts) {
             char t0[40], t1[40];
             fmt_ts(x, a->edge_lo, t0, sizeof t0);

@@ -187,6 +187,12 @@ static inline int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1
 /* exec_eval.c: e over a block of members (VBLOCK at most), and whether it can be. */
 int shoal_exec_vec_ok(const cx *e);
 int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n, qval *out);
+/* exec_typed.c: e over a block of members as a typed column (its type, or -1 when it
+ * has none there), a value and a not-NULL byte a member */
+typedef union tval { int64_t i; double d; } tval;
+enum { T_MIXED = 100 };   /* integers and numbers, each value's type in its not-NULL byte */
+int shoal_exec_ttype(const plan *p, const cx *e);
+int shoal_exec_teval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, int n, tval *restrict v, uint8_t *restrict ok);
 /* exec_group.c: a row from any source, filtered, then grouped or emitted */
 int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qval *keys, int64_t w);
 group *shoal_exec_find_group(run *g, const qval *keys);

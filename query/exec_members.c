@@ -87,8 +87,129 @@ static int block_args(run *g, shoal_arena *a, const uint32_t *ms, int n, qval *o
     return 0;
 }
 
+/* Grouped rows over members whose WHERE, keys and row aggregates' arguments and
+ * FILTERs all type (exec_typed.c): those as typed columns over the block, then each
+ * member straight into its group (found again only when its keys differ from the
+ * member before's), its aggregates added as accumulate (exec_group.c) adds them. A
+ * row a member at a time costs some 60 ns in qvals and process_row; this some 10. */
+enum { TKEYS = 8 };
+
+static int typed_ok(const plan *p, int vwhere)
+{
+    if (!p->grouped || p->n_keys < 1 || p->n_keys > TKEYS) return 0;
+    if (p->where && vwhere != WHERE_HOLDS && shoal_exec_ttype(p, p->where) != V_BOOL) return 0;
+    for (int j = 0; j < p->n_keys; j++) {
+        int t = shoal_exec_ttype(p, p->keys[j]);
+        if (t < 0 || t == V_NUM || t == T_MIXED) return 0;   /* (a number's key: -0 and NaN are the general way's) */
+    }
+    for (int k = 0; k < p->n_raggs; k++) {
+        const ragg *ra = &p->raggs[k];
+        if (ra->distinct || (ra->filter && shoal_exec_ttype(p, ra->filter) != V_BOOL)) return 0;
+        if (!ra->star && shoal_exec_ttype(p, ra->arg) < 0) return 0;
+    }
+    return 1;
+}
+
+static int typed_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int vwhere)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    int rc, nk = p->n_keys, nr = p->n_raggs;
+    shoal_arena_reset(a);
+    if (p->where && vwhere != WHERE_HOLDS) {
+        tval *w = shoal_arena_alloc(a, sizeof *w * (size_t)n);
+        uint8_t *o = shoal_arena_alloc(a, (size_t)n);
+        uint32_t *kept = shoal_arena_alloc(a, sizeof *kept * (size_t)n);
+        if (!w || !o || !kept) return nomem(x);
+        if ((rc = shoal_exec_teval(x, a, p->where, ms, n, w, o))) return rc;
+        int nkept = 0;
+        for (int i = 0; i < n; i++)
+            if (o[i] && w[i].i) kept[nkept++] = ms[i];
+        ms = kept;
+        n = nkept;
+    }
+    if (!n) return 0;
+    tval *kv[TKEYS];
+    uint8_t *ko[TKEYS];
+    int kt[TKEYS];
+    for (int j = 0; j < nk; j++) {
+        kt[j] = shoal_exec_ttype(p, p->keys[j]);
+        if (!(kv[j] = shoal_arena_alloc(a, sizeof **kv * (size_t)n)) || !(ko[j] = shoal_arena_alloc(a, (size_t)n))) return nomem(x);
+        if ((rc = shoal_exec_teval(x, a, p->keys[j], ms, n, kv[j], ko[j]))) return rc;
+    }
+    tval **av = shoal_arena_alloc(a, sizeof *av * (size_t)(nr + 1));
+    uint8_t **ao = shoal_arena_alloc(a, sizeof *ao * (size_t)(nr + 1)), **fo = shoal_arena_alloc(a, sizeof *fo * (size_t)(nr + 1));
+    int *at = shoal_arena_alloc(a, sizeof *at * (size_t)(nr + 1));
+    if (!av || !ao || !fo || !at) return nomem(x);
+    for (int k = 0; k < nr; k++) {
+        const ragg *ra = &p->raggs[k];
+        av[k] = NULL, ao[k] = fo[k] = NULL;
+        if (ra->filter) {
+            tval *f = shoal_arena_alloc(a, sizeof *f * (size_t)n);
+            if (!f || !(fo[k] = shoal_arena_alloc(a, (size_t)n))) return nomem(x);
+            if ((rc = shoal_exec_teval(x, a, ra->filter, ms, n, f, fo[k]))) return rc;
+            for (int i = 0; i < n; i++) fo[k][i] = fo[k][i] && f[i].i;
+        }
+        if (ra->star) continue;
+        at[k] = shoal_exec_ttype(p, ra->arg);
+        if (!(av[k] = shoal_arena_alloc(a, sizeof **av * (size_t)n)) || !(ao[k] = shoal_arena_alloc(a, (size_t)n))) return nomem(x);
+        if ((rc = shoal_exec_teval(x, a, ra->arg, ms, n, av[k], ao[k]))) return rc;
+    }
+    group *q = NULL;
+    qval keys[TKEYS];
+    rowctx row = {0};
+    for (int i = 0; i < n; i++) {
+        int same = q != NULL;
+        for (int j = 0; j < nk; j++) {
+            qval kq = {.t = ko[j][i] ? (uint8_t)kt[j] : V_NULL};
+            kq.u.i = ko[j][i] ? kv[j][i].i : 0;
+            same = same && kq.t == keys[j].t && kq.u.i == keys[j].u.i;
+            keys[j] = kq;
+        }
+        if (!same) {
+            if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+            row.member = ms[i];
+            x->row = &row;
+            if (!(q = shoal_exec_find_group(g, keys))) return nomem(x);
+        }
+        for (int k = 0; k < nr; k++) {
+            const ragg *ra = &p->raggs[k];
+            acc *ac = &q->accs[k];
+            if (fo[k] && !fo[k][i]) continue;
+            if (ra->star) {
+                ac->n++;
+                continue;
+            }
+            if (!ao[k][i]) continue;
+            qval v = {.t = at[k] == T_MIXED ? ao[k][i] : (uint8_t)at[k]};
+            v.u.i = av[k][i].i;   /* (a double's bits with it) */
+            /* shoal_exec_acc_add's commonest cases in line: a count, an integer sum
+             * that does not overflow, a number into a median's values with room */
+            if (ra->fn == F_COUNT) {
+                ac->n++;
+                continue;
+            }
+            int64_t is;
+            if ((ra->fn == F_SUM || ra->fn == F_AVG) && v.t == V_INT && (ac->n == 0 || ac->v.t == V_INT) &&
+                !__builtin_add_overflow(ac->isum, v.u.i, &is)) {
+                ac->v.t = V_INT, ac->n++, ac->isum = is;
+                continue;
+            }
+            if ((ra->fn == F_MEDIAN || ra->fn == F_QUANTILE) && v.t == V_NUM && (ac->n == 0 || ac->v.t == V_NUM) &&
+                ac->n_vals < ac->cap_vals) {
+                ac->v.t = V_NUM, ac->vals[ac->n_vals++] = v.u.d, ac->n++;
+                continue;
+            }
+            if ((rc = shoal_exec_acc_add(x, ra, ac, &v, 1))) return rc;
+        }
+    }
+    x->row = NULL;
+    return x->err->code;
+}
+
 static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int vwhere, int vkeys, int vargs)
 {
+    if (vkeys < 0) return typed_block(g, a, ms, n, vwhere);
     exec *x = g->x;
     plan *p = g->p;
     int rc, nk = p->n_keys, nr = p->n_raggs;
@@ -529,6 +650,8 @@ int shoal_exec_member_rows(run *g)
     int vargs = p->grouped && p->n_raggs > 0 && (!p->where || vwhere);
     for (int k = 0; k < p->n_raggs && vargs; k++)
         vargs = (p->raggs[k].star || shoal_exec_vec_ok(p->raggs[k].arg)) && shoal_exec_vec_ok(p->raggs[k].filter);
+    /* or all three typed (vkeys −1 tells member_block) */
+    if (typed_ok(p, vwhere) && !g->by_id && !(p->n_keys == 0 && g->n_list)) vkeys = -1, vwhere = vwhere ? vwhere : WHERE_BLOCK;
     uint32_t ms[VBLOCK];
     int nb = 0;
     shoal_arena *a = NULL;

@@ -52,7 +52,8 @@ rows_close() {
             nf = split(la[i], fa, ","); ng = split(lb[i], fb, ","); if (nf != ng) exit 1
             for (k = 1; k <= nf; k++) {
                 if (fa[k] == fb[k]) continue
-                if (fa[k] ~ /^-?[0-9.eE+-]+$/ && fb[k] ~ /^-?[0-9.eE+-]+$/) {
+                # (numbers only: "2025-02" would compare as 2025)
+                if (fa[k] ~ /^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/ && fb[k] ~ /^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/) {
                     d = fa[k] - fb[k]; if (d < 0) d = -d; m = fb[k] < 0 ? -fb[k] : fb[k]
                     if (d <= 1e-9 * (m > 1 ? m : 1)) continue
                 }

@@ -145,13 +145,34 @@ for u in day week month; do
     plan=$("$SHOAL" query "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$LATE'; EXPLAIN SELECT * FROM activity(speaking_sh) PER $u")
     check_grep "activity: after the latest event, EXPLAIN: the day counts, per $u" "local days of counts .* read from view speaking_sh" "$plan"
 done
+# a mid-day, mid-week now with later events in the log (that day's, the week's and the
+# month's): the day counts answer, now's day and period mended by the late members'
+# days (late_mend); views on and off, UTC and Asia/Shanghai, against the oracle
+MID=2025-04-16T12:30:00.000Z
+for u in day week month; do
+    same "activity: mid-day now, later events, from the mended day counts, per $u" \
+        "SET NOW = '$MID'; SELECT * FROM activity(speaking) PER $u" \
+        "$(act_sql $u '+0 hours' "'post', 'comment'" "1 = 1" $MID $MID)"
+    same "activity: mid-day now, later events, mended, per $u, Asia/Shanghai" \
+        "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$MID'; SELECT * FROM activity(speaking_sh) PER $u" \
+        "$(act_sql $u '+8 hours' "'post', 'comment'" "1 = 1" $MID $MID)"
+    same "activity: mid-day now, later events, mended, a filter, per $u" \
+        "SET TIMEZONE = 'UTC'; SET NOW = '$MID'; SELECT * FROM activity(any_long) PER $u" \
+        "$(act_sql $u '+0 hours' "'post', 'comment', 'like'" "words IS NULL OR words > 100" $MID $MID)"
+done
+plan=$("$SHOAL" query "SET TIMEZONE = 'UTC'; SET NOW = '$MID'; EXPLAIN SELECT * FROM activity(speaking) PER MONTH")
+check_grep "activity: mid-day now, EXPLAIN: now's month mended up to its end" \
+    "now's day and period mended: the members active from 2025-04-16T12:30:00.001Z to 2025-04-30T23:59:59.999Z" "$plan"
 same "activity: after the latest event, from the day counts, a filter, per week" \
     "SET TIMEZONE = 'UTC'; SET NOW = '$LATE'; SELECT * FROM activity(any_long) PER WEEK" \
     "$(act_sql week '+0 hours' "'post', 'comment', 'like'" "words IS NULL OR words > 100" $LATE $LATE)"
 "$SHOAL" query "SET TIMEZONE = 'UTC'" >/dev/null
 answered() { check_grep "$1" "$3" "$("$SHOAL" query "$2" 2>&1)"; }
 answered "activity: EXPLAIN, the view answers" "SET NOW = '$NOW'; EXPLAIN SELECT * FROM activity(speaking)" "read from view speaking"
-answered "activity: EXPLAIN, now's day from the log" "SET NOW = '$NOW'; EXPLAIN SELECT * FROM activity(speaking)" \
+answered "activity: EXPLAIN, now's day mended from the log's later events" "SET NOW = '$NOW'; EXPLAIN SELECT * FROM activity(speaking)" \
+    "now's day and period mended: the members active from 2025-04-20T10:00:00.001Z to 2025-04-20T23:59:59.999Z"
+answered "activity: EXPLAIN, with a condition on members now's day from the log" \
+    "SET NOW = '$NOW'; EXPLAIN SELECT * FROM activity(speaking) WHERE member IN (SELECT member FROM events WHERE type = 'like')" \
     "now's day from the log, 2025-04-20T00:00:00Z to 2025-04-20T10:00:00Z"
 answered "activity: EXPLAIN, views off" "SET VIEWS = off; EXPLAIN SELECT * FROM stickiness(speaking)" "not from a view: views are off"
 answered "activity: EXPLAIN, another zone" "EXPLAIN SELECT * FROM lifecycle(speaking_sh)" \
@@ -198,7 +219,8 @@ same "stickiness: per month, every number of days" \
 plan=$("$SHOAL" query "EXPLAIN SELECT * FROM activity(any_long) PER WEEK")
 check_grep "activity: EXPLAIN says what it reads (the clock's now: the day counts)" 'activity any_long PER WEEK: active on post, comment, like WHERE words IS NULL OR words > 100, [0-9]+ local days of counts' "$plan"
 plan=$("$SHOAL" query "SET NOW = '$NOW'; EXPLAIN SELECT * FROM activity(any_long) PER WEEK")
-check_grep "activity: EXPLAIN says what it reads (later events: the calendar)" 'activity any_long PER WEEK: active on post, comment, like WHERE words IS NULL OR words > 100, a calendar of [0-9]+ local days' "$plan"
+check_grep "activity: EXPLAIN says what it reads (later events: the day counts, now's week mended)" 'activity any_long PER WEEK: active on post, comment, like WHERE words IS NULL OR words > 100, [0-9]+ local days of counts' "$plan"
+check_grep "activity: EXPLAIN, now's week mended up to its end" "now's day and period mended: the members active from 2025-04-20T10:00:00.001Z to 2025-04-20T23:59:59.999Z" "$plan"
 show=$("$SHOAL" query --format csv "SHOW VIEWS")
 check_grep "activity: SHOW VIEWS lists it" '^speaking,activity,"CREATE ACTIVITY speaking ON post, comment",' "$show"
 

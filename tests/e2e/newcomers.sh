@@ -79,3 +79,24 @@ check_grep "newcomers: EXPLAIN, no log read" "views: every per-member aggregate 
 check_grep "newcomers: EXPLAIN names the view's series" "first\(post, comment\): firstlast seen, series 2, each member's earliest event" "$plan"
 plan=$("$SHOAL" query "SET VIEWS = off; EXPLAIN $Q")
 check_grep "newcomers: EXPLAIN with views off scans the log" "scan log: .*views are off" "$plan"
+
+# Rows over members whose WHERE, keys and aggregates' arguments all type are evaluated
+# as typed columns (exec_typed.c); with "member IS NOT NULL" in WHERE, which does not,
+# the same statement goes through the qval blocks (exec_eval.c): both give the same
+# bytes, for NULL keys, three-valued AND, OR and NOT, instants plus durations,
+# durations over durations, a CASE of integers and numbers, FILTER, count(x), min and
+# max of instants, month() and day() in two zones, views on and off.
+TQ="SELECT month(first(join)) AS c, day(first(post, comment)) AS d, count(*) AS n, count(first(post, comment)) AS spoke,
+  sum(CASE WHEN first(post, comment) >= first(join) AND NOT (first(post, comment) > first(join) + 3 DAYS) THEN 1 ELSE 0 END) AS quick,
+  avg(CASE WHEN first(post, comment) IS NULL OR first(post, comment) < first(join) THEN 1.0 ELSE 0 END) AS odd,
+  median((first(post, comment) - first(join)) / 1 HOURS) AS med_h,
+  count(*) FILTER (WHERE first(post, comment) < first(join) OR first(join) IS NULL) AS before,
+  min(first(post, comment) - 1 DAYS) AS lo, max(first(join)) AS hi,
+  sum(CASE WHEN first(join) IS NULL THEN 2.5 WHEN first(post, comment) IS NULL THEN 1 END) AS mixed
+FROM members WHERE (first(join) IS NOT NULL OR first(post, comment) IS NOT NULL) EXTRA GROUP BY c, d ORDER BY c, d"
+for set in "" "SET VIEWS = off;" "SET TIMEZONE = 'Asia/Shanghai';" "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$CUT';"; do
+    a=$("$SHOAL" query --format csv "$set ${TQ/EXTRA/}" 2>&1)
+    b=$("$SHOAL" query --format csv "$set ${TQ/EXTRA/AND member IS NOT NULL}" 2>&1)
+    if [ "$a" = "$b" ] && [ "$(printf '%s\n' "$a" | wc -l)" -gt 100 ]; then ok "newcomers: typed columns = qval blocks ($set)"
+    else fail "newcomers: typed columns = qval blocks ($set)" "$(diff <(printf '%s\n' "$a") <(printf '%s\n' "$b") | head -6)"; fi
+done
