@@ -37,7 +37,8 @@
 /* With views, a batch rewrites every bucket and chunk its events dirtied (a month's
  * bucket of a counters series holds every member active that month): four times the
  * events per batch take that cost four times less often. At 10M events with the demo
- * views, 65536 took about a fifth off the CPU time of ingest. */
+ * views: 12.0 s of CPU (user + system) against 17.5 s with 16384 (one run each, on a
+ * loaded machine; docs/ARCHITECTURE.md, "All the demo views"). */
 #define DEFAULT_BATCH_VIEWS 65536
 /* A batch of unusually large events commits early, at this much arena. */
 #define MAX_BATCH_BYTES ((size_t)64 << 20)
