@@ -30,16 +30,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef struct cdelta {
-    uint64_t sd;        /* series << 32 | flipped day: the bucket's key order */
-    uint32_t member;
-    uint32_t used;
-    uint64_t count, nv;
-    int64_t isum;
-    int hasd;           /* xs is not empty */
-    int text;           /* an event held text in the summed property */
-    shoal_xsum xs;
-} cdelta;
+/* What a batch adds is kept as one ref per (event, series), appended as the events
+ * come: the bucket, the member and, for a series that sums a property, the value. No
+ * lookup per event (a hash of (bucket, member) cost a cache miss or two per event and
+ * series, the largest part of the kind's upkeep): the end of the batch sorts the refs
+ * (a radix sort) and merges the runs of one member into the bucket's entry. */
+typedef struct dref {
+    uint64_t sd;        /* series << 32 | flipped day (a month ref: its month's): the bucket's key order */
+    uint32_t m;
+    uint32_t i;         /* the value in cstate.val, or NOVAL */
+} dref;
+
+#define NOVAL UINT32_MAX
+
+typedef struct cval {
+    int64_t i;
+    double d;
+    int kind;           /* 1 integer, 2 double, 3 text */
+} cval;
 
 typedef struct cbucket {
     uint64_t sd;
@@ -56,8 +64,10 @@ typedef struct cbucket {
 typedef struct cstate {
     shoal_view *v;
     int months;             /* month buckets are kept (MARK is in the table) */
-    cdelta *d;
-    size_t dcap, dn;
+    dref *r;                /* the batch's refs; memory kept across batches */
+    size_t rcap, rn;
+    cval *val;
+    size_t vcap, vn;
     cbucket *b;
     size_t bcap, bn;
 } cstate;
@@ -113,9 +123,11 @@ static void clear_buckets(cstate *s)
 static void reset(void *st)
 {
     cstate *s = st;
-    shoal_free(s->d);
-    s->d = NULL;
-    s->dcap = s->dn = 0;
+    shoal_free(s->r);
+    shoal_free(s->val);
+    s->r = NULL;
+    s->val = NULL;
+    s->rcap = s->rn = s->vcap = s->vn = 0;
     clear_buckets(s);
 }
 
@@ -136,43 +148,26 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     return SHOAL_OK;
 }
 
-/* Room for n deltas in all (the table stays at most half full). 0, or -1 when out of
- * memory. */
-static int reserve(cstate *s, size_t n)
+/* Room for n more refs (and, with vals, values). 0, or -1 when out of memory. */
+static int reserve(cstate *s, size_t n, int vals)
 {
-    while (n * 2 > s->dcap) {
-        size_t nc = s->dcap ? s->dcap * 2 : 4096;
-        cdelta *t = shoal_malloc(nc * sizeof *t);
+    if (s->rn + n > s->rcap) {
+        size_t nc = s->rcap ? s->rcap * 2 : 16384;
+        while (nc < s->rn + n) nc *= 2;
+        dref *t = shoal_realloc(s->r, nc * sizeof *t);
         if (!t) return -1;
-        memset(t, 0, nc * sizeof *t);
-        for (size_t i = 0; i < s->dcap; i++)
-            if (s->d[i].used) {
-                size_t j = hash2(s->d[i].sd, s->d[i].member) & (nc - 1);
-                while (t[j].used) j = (j + 1) & (nc - 1);
-                t[j] = s->d[i];
-            }
-        shoal_free(s->d);
-        s->d = t;
-        s->dcap = nc;
+        s->r = t;
+        s->rcap = nc;
+    }
+    if (vals && s->vn + n > s->vcap) {
+        size_t nc = s->vcap ? s->vcap * 2 : 4096;
+        while (nc < s->vn + n) nc *= 2;
+        cval *t = shoal_realloc(s->val, nc * sizeof *t);
+        if (!t) return -1;
+        s->val = t;
+        s->vcap = nc;
     }
     return 0;
-}
-
-static cdelta *delta_at(cstate *s, uint64_t sd, uint32_t m)
-{
-    if (reserve(s, s->dn + 1)) return NULL;
-    size_t j = hash2(sd, m) & (s->dcap - 1);
-    while (s->d[j].used) {
-        if (s->d[j].sd == sd && s->d[j].member == m) return &s->d[j];
-        j = (j + 1) & (s->dcap - 1);
-    }
-    cdelta *e = &s->d[j];
-    memset(e, 0, sizeof *e);
-    e->used = 1;
-    e->sd = sd;
-    e->member = m;
-    s->dn++;
-    return e;
 }
 
 static void add_int(int64_t *isum, shoal_xsum *xs, int *hasd, int64_t v)
@@ -188,24 +183,20 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     cstate *s = v->st;
     int64_t day = shoal_view_day(v->tz, ev->ts);
     uint32_t fday = (uint32_t)((uint64_t)day ^ (1ULL << 31));
+    if (reserve(s, (size_t)__builtin_popcountll(mask), 1)) return nomem(err);
     for (uint32_t i = 0; mask; i++, mask >>= 1) {
         if (!(mask & 1)) continue;
-        cdelta *d = delta_at(s, (uint64_t)i << 32 | fday, ev->member);
-        if (!d) return nomem(err);
-        d->count++;
-        int64_t iv;
-        double dv;
-        int is_num, k = v->def.series[i].sum_prop.len ? shoal_view_sum_value(v, i, ev, &iv, &dv, &is_num) : 0;
-        if (k == 2) d->text = 1;
-        if (k == 1) {
-            d->nv++;
-            if (is_num) {
-                shoal_xsum_add_double(&d->xs, dv);
-                d->hasd = 1;
-            } else {
-                add_int(&d->isum, &d->xs, &d->hasd, iv);
+        uint32_t vi = NOVAL;
+        if (v->def.series[i].sum_prop.len) {
+            cval x = {0, 0, 0};
+            int is_num, k = shoal_view_sum_value(v, i, ev, &x.i, &x.d, &is_num);
+            if (k) {
+                x.kind = k == 2 ? 3 : is_num ? 2 : 1;
+                vi = (uint32_t)s->vn;
+                s->val[s->vn++] = x;
             }
         }
+        s->r[s->rn++] = (dref){(uint64_t)i << 32 | fday, ev->member, vi};
     }
     return SHOAL_OK;
 }
@@ -322,11 +313,6 @@ static size_t enc_entry(unsigned char *p, int sums, uint32_t prev, const centry 
  * stably by bucket, one byte per pass, skipping the bytes on which every key agrees
  * (most of them: a batch holds few buckets and member ids use three bytes). It
  * replaced a comparison sort that cost as much as the rest of the counters' apply. */
-typedef struct dref {
-    uint64_t sd;
-    uint32_t m;
-    cdelta *p;
-} dref;
 
 static dref *radix_sort(dref *a, dref *b, size_t n)
 {
@@ -351,8 +337,9 @@ static dref *radix_sort(dref *a, dref *b, size_t n)
     return a;
 }
 
-/* Merges the sorted deltas d[0..n) into bucket b. */
-static int merge(cbucket *b, int sums, cdelta **d, size_t n, shoal_err *err)
+/* Merges the sorted refs r[0..n) into bucket b; the refs of one member (its events,
+ * over several days for a month) are summed into one entry. */
+static int merge(cbucket *b, int sums, const cstate *s, const dref *r, size_t n, shoal_err *err)
 {
     size_t cap = b->n + n * ENTRY_MAX + 1;
     unsigned char *out = shoal_malloc(cap), *q = out;
@@ -361,7 +348,8 @@ static int merge(cbucket *b, int sums, cdelta **d, size_t n, shoal_err *err)
     const unsigned char *p = b->p, *end = p ? p + b->n : NULL;
     int text = sums && p && p < end && (*p & F_TEXT);
     if (p && p < end) p++;   /* the old flag byte */
-    for (size_t j = 0; j < n && sums; j++) text |= d[j]->text;
+    for (size_t j = 0; j < n && sums; j++)
+        if (r[j].i != NOVAL) text |= s->val[r[j].i].kind == 3;
     *q++ = (unsigned char)(sums | (text ? F_TEXT : 0));
     uint32_t prev_in = 0, prev_out = 0;
     centry e;
@@ -377,23 +365,29 @@ static int merge(cbucket *b, int sums, cdelta **d, size_t n, shoal_err *err)
         }
         if (!have && i == n) break;
         centry o;
-        if (have && (i == n || e.member < d[i]->member)) {
+        if (have && (i == n || e.member < r[i].m)) {
             o = e;
             have = 0;
         } else {
-            const cdelta *x = d[i++];
+            uint32_t m = r[i].m;
             memset(&o, 0, sizeof o);
-            if (have && e.member == x->member) {
+            if (have && e.member == m) {
                 o = e;
                 have = 0;
             }
-            o.member = x->member;
-            o.count += x->count;
-            o.nv += x->nv;
-            add_int(&o.isum, &o.xs, &o.hasd, x->isum);
-            if (x->hasd) {
-                shoal_xsum_merge(&o.xs, &x->xs);
-                o.hasd = 1;
+            o.member = m;
+            for (; i < n && r[i].m == m; i++) {
+                o.count++;
+                if (r[i].i == NOVAL) continue;
+                const cval *x = &s->val[r[i].i];
+                if (x->kind == 1) {
+                    o.nv++;
+                    add_int(&o.isum, &o.xs, &o.hasd, x->i);
+                } else if (x->kind == 2) {
+                    o.nv++;
+                    shoal_xsum_add_double(&o.xs, x->d);
+                    o.hasd = 1;
+                }
             }
         }
         q += enc_entry(q, sums, prev_out, &o);
@@ -425,50 +419,31 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
 {
     cstate *s = v->st;
     int rc = SHOAL_OK;
-    /* Each day delta also counts in its month's bucket. With room for a month delta per
-     * day delta made first, the table is not rebuilt while it is walked: the month
-     * deltas it gains along the way are passed over by their flag. */
-    if (s->dn && s->months) {
-        if (reserve(s, 2 * s->dn)) return nomem(err);
-        int64_t last_day = INT64_MIN;
-        uint32_t fm = 0;
-        for (size_t i = 0; i < s->dcap; i++) {
-            const cdelta *x = &s->d[i];
-            if (!x->used || (x->sd >> 32 & MONTHS)) continue;
-            int64_t day = (int32_t)((uint32_t)x->sd ^ (1u << 31));
-            if (day != last_day) fm = (uint32_t)((uint64_t)shoal_cal_month_of_day(last_day = day) ^ (1ULL << 31));
-            cdelta *m = delta_at(s, ((x->sd >> 32) | MONTHS) << 32 | fm, x->member);
-            if (!m) return nomem(err);
-            m->count += x->count;
-            m->nv += x->nv;
-            m->text |= x->text;
-            add_int(&m->isum, &m->xs, &m->hasd, x->isum);
-            if (x->hasd) {
-                shoal_xsum_merge(&m->xs, &x->xs);
-                m->hasd = 1;
+    /* Fold the refs into their buckets, in key order; with months, each ref also counts
+     * in its month's bucket (the refs of a member's days in one month are adjacent once
+     * sorted, and merge sums them). */
+    if (s->rn) {
+        size_t n = s->rn;
+        if (s->months) {
+            if (reserve(s, n, 0)) return nomem(err);
+            int64_t last_day = INT64_MIN;
+            uint32_t fm = 0;
+            for (size_t i = 0; i < n; i++) {
+                dref x = s->r[i];
+                int64_t day = (int32_t)((uint32_t)x.sd ^ (1u << 31));
+                if (day != last_day) fm = (uint32_t)((uint64_t)shoal_cal_month_of_day(last_day = day) ^ (1ULL << 31));
+                s->r[s->rn++] = (dref){((x.sd >> 32) | MONTHS) << 32 | fm, x.m, x.i};
             }
+            n = s->rn;
         }
-    }
-    /* Fold the deltas into their buckets, in key order. */
-    if (s->dn) {
-        cdelta **l = shoal_malloc(s->dn * sizeof *l);
-        dref *ra = shoal_malloc(s->dn * sizeof *ra), *rb = shoal_malloc(s->dn * sizeof *rb);
-        if (!l || !ra || !rb) {
-            shoal_free(l), shoal_free(ra), shoal_free(rb);
-            return nomem(err);
-        }
-        size_t n = 0;
-        for (size_t i = 0; i < s->dcap; i++)
-            if (s->d[i].used) ra[n++] = (dref){s->d[i].sd, s->d[i].member, &s->d[i]};
-        dref *sorted = radix_sort(ra, rb, n);
-        for (size_t i = 0; i < n; i++) l[i] = sorted[i].p;
-        shoal_free(ra);
-        shoal_free(rb);
+        dref *ra = s->r, *rb = shoal_malloc(n * sizeof *rb);
+        if (!rb) return nomem(err);
+        const dref *l = radix_sort(ra, rb, n);
         for (size_t i = 0; i < n && !rc;) {
             size_t j = i;
-            while (j < n && l[j]->sd == l[i]->sd) j++;
+            while (j < n && l[j].sd == l[i].sd) j++;
             int fresh;
-            cbucket *b = bucket_at(s, l[i]->sd, &fresh);
+            cbucket *b = bucket_at(s, l[i].sd, &fresh);
             if (!b) {
                 rc = nomem(err);
                 break;
@@ -490,13 +465,18 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
                     break;
                 }
             }
-            rc = merge(b, v->def.series[l[i]->sd >> 32 & ~(uint64_t)MONTHS].sum_prop.len != 0, l + i, j - i, err);
+            rc = merge(b, v->def.series[l[i].sd >> 32 & ~(uint64_t)MONTHS].sum_prop.len != 0, s, l + i, j - i, err);
             i = j;
         }
-        shoal_free(l);
-        shoal_free(s->d);
-        s->d = NULL;
-        s->dcap = s->dn = 0;
+        /* the sort's result may be in either array: keep one for the next batch */
+        if (l == rb) {
+            shoal_free(ra);
+            s->r = rb;
+        } else {
+            shoal_free(rb);
+        }
+        s->rcap = n;
+        s->rn = s->vn = 0;
         if (rc) return rc;
     }
     if (!txn) return SHOAL_OK;

@@ -257,3 +257,17 @@ script -qec "\"$SHOAL\" --db \"$T/pdb\" query \"CREATE COUNTERS progress_a AS co
 check_grep "views: back-fill progress on a terminal" "progress_a: [0-9]+% \(0\.[0-9]M of 0\.2M events\)" "$(tr '\r' '\n' < "$T/pty.out")"
 err=$("$SHOAL" --db "$T/pdb" query "CREATE COUNTERS progress_b AS count(post)" 2>&1 >/dev/null)
 check_eq "views: no progress without a terminal" "$err" ""
+
+# With views, ingest commits 65536 events a batch by default (16384 without): the
+# views' buckets and chunks are rewritten per batch, so fewer batches cost less.
+head -n 20000 "$T/ev.ndjson" > "$T/big.ndjson"
+out=$(SHOAL_DB="$T/nov" "$SHOAL" ingest -v --nosync "$T/big.ndjson" 2>&1)
+check_eq "views: without views a batch is 16384 events" "$(grep -m1 '^committed through' <<<"$out" | cut -d: -f1)" "committed through line 16384"
+SHOAL_DB="$T/withv" "$SHOAL" ingest -q /dev/null
+SHOAL_DB="$T/withv" "$SHOAL" query "$COUNTERS" >/dev/null 2>&1
+out=$(SHOAL_DB="$T/withv" "$SHOAL" ingest -v --nosync "$T/big.ndjson" 2>&1)
+check_eq "views: with views the first batch holds all 20000 events" "$(grep -m1 '^committed through' <<<"$out" | cut -d: -f1)" "committed through line 20000"
+check "views: check after one large batch" env SHOAL_DB="$T/withv" "$SHOAL" check
+out=$(SHOAL_DB="$T/withv2" "$SHOAL" ingest -q /dev/null; SHOAL_DB="$T/withv2" "$SHOAL" query "$COUNTERS" >/dev/null 2>&1;
+      SHOAL_DB="$T/withv2" "$SHOAL" ingest -v --batch 5000 --nosync "$T/big.ndjson" 2>&1)
+check_eq "views: --batch still sets the batch" "$(grep -m1 '^committed through' <<<"$out" | cut -d: -f1)" "committed through line 5000"
