@@ -507,6 +507,15 @@ int shoal_exec_member_rows(run *g)
         uint64_t *e = shoal_bigcache_zalloc(x->cache, nw * sizeof *e);
         if (!e) return nomem(x);
         or_nonzero(e, p->maggs[p->exist - 1].n, nm);
+        if (p->exist_or) {
+            const magg *o = &p->maggs[p->exist_or - 1];
+            if (o->narrow) {
+                for (size_t m = 0; m < nm; m++)
+                    if (o->c8[m]) e[m >> 6] |= (uint64_t)1 << (m & 63);
+            } else {
+                or_nonzero(e, o->n, nm);
+            }
+        }
         if (g->alike) n_alike = alike_count(e, live, p->n_members, &alike_at);
         if (live)
             for (size_t w = 0; w < nw; w++) e[w] &= live[w];

@@ -286,6 +286,9 @@ typedef struct plan {
     int from_views;          /* every per-member aggregate comes from a view: no scan */
     int members_all;         /* over members: the rows are 1..n_members (as of the whole log) */
     int exist;               /* … less those for whom aggregate exist-1 is 0 (AS OF a date) */
+    int exist_or;            /* … or above 0 in aggregate exist_or-1 as well, a count of every event
+                              * up to the cut from a start the existence window reaches
+                              * (views.c exist_with_count) */
     int exist_lazy;          /* … read only when ORDER BY a score DESC LIMIT k does not settle it
                               * (views.c top_implies_event): then the source its view gave
                               * (MG_VIEW or MG_EDGE), the aggregate itself marked MG_VIEW */

@@ -1332,6 +1332,34 @@ static int top_implies_event(const plan *p)
     return 1;
 }
 
+/* Who the members were as of the cut is count(*) over (-inf, cut] above 0. When another
+ * aggregate counts every event over [lo, cut] (`count(*) DURING last 30 days`, its
+ * window clipped to the cut), that is: count(*) over (-inf, w) above 0, or that one
+ * above 0, for any w in [lo, cut + 1]. w is the first local day start at or after lo
+ * (the view then reads whole days, and whole months as far as they go: at a noon now
+ * with `last 30 days`, eleven month buckets instead of them and the 29 day buckets
+ * of the cut's month, 0.6 MB of entries fewer at 10M events, and no edge), or lo when
+ * that is after the cut. The existence aggregate's window is cut to (-inf, w) and
+ * exist_or names the other (exec_members.c ORs the two). */
+static void exist_with_count(exec *x, plan *p)
+{
+    magg *e = &p->maggs[p->exist - 1];
+    for (int i = 0; i < p->n_maggs; i++) {
+        const magg *a = &p->maggs[i];
+        if (i == p->exist - 1 || a->fn != F_COUNT || a->types || a->filter || a->arg || a->anchor || !a->has_win ||
+            a->win.hi != p->cut_ts + 1 || a->win.lo >= a->win.hi || a->win.lo == INT64_MIN)
+            continue;
+        int64_t w = a->win.lo, s;
+        day_ceil(x->tz, w, &s);
+        if (s <= p->cut_ts + 1) w = s;
+        e->win.hi = w;
+        if (e->win.lo > w) e->win.lo = w;
+        p->exist_or = i + 1;
+        snprintf(e->desc, sizeof e->desc, "count(*) up to a day within #%d's window (who the members were: this or #%d above 0)", i + 1, i + 1);
+        return;
+    }
+}
+
 int shoal_views_plan(exec *x, plan *p)
 {
     snprintf(p->why, sizeof p->why, "no view covers this query");
@@ -1339,7 +1367,7 @@ int shoal_views_plan(exec *x, plan *p)
     /* As of the whole log, the members are the dictionary's: every interned member has
      * at least one event (they commit together), so rows need no scan to be found. */
     p->members_all = p->max_seq == shoal_reader_last_seq(x->r) && p->cut_ts == INT64_MAX;
-    p->exist = p->exist_lazy = 0;
+    p->exist = p->exist_lazy = p->exist_or = 0;
     if (!p->n_maggs && p->cut_ts == INT64_MAX) {
         p->from_views = p->members_all;
         return 0;
@@ -1391,6 +1419,7 @@ int shoal_views_plan(exec *x, plan *p)
             if (g->win.hi > p->cut_ts + 1) g->win.hi = p->cut_ts + 1;
             if (g->win.hi < g->win.lo) g->win.hi = g->win.lo;
         }
+        if (p->exist && !top_implies_event(p)) exist_with_count(x, p);
     }
     int n_scan = 0, n_edge = 0;
     char why[200], first[200];
