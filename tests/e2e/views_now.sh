@@ -104,3 +104,15 @@ check_eq "views now: the top by a score when few have one, views == scan" "$a" "
 check_grep "views now: the top by a score when few have one, members with 0" '^m-[0-9]+,0(\.0+)?$' "$a"
 n=$(($(wc -l <<< "$a") - 1))
 if [ "$n" -gt 0 ] && [ "$n" -lt 400 ]; then ok "views now: the top by a score when few have one: only the members then ($n)"; else fail "views now: the top when few have one: only the members then" "$n rows"; fi
+# With a count of every event over a window that ends at the cut (last 1 days), who
+# the members were is that count above 0 or count(*) up to the first day inside its
+# window (whole days and months: the edge is the other's); answers equal the scan's,
+# with the count read as a number and read narrow (a class per tier).
+for q in "SELECT count(*) DURING last 1 days AS d, count(*) AS n FROM members GROUP BY d ORDER BY d" \
+         "SELECT CASE WHEN count(*) DURING last 1 days >= 3 THEN 'busy' WHEN count(*) DURING last 1 days >= 1 THEN 'seen' ELSE 'quiet' END AS t, count(*) AS n FROM members GROUP BY t ORDER BY t"; do
+    plan=$("$SHOAL" --db "$db" query --format csv "SET NOW = '$mid'; EXPLAIN $q")
+    check_grep "views now: who the members were with last 1 days" "who the members were: this or #1 above 0" "$plan"
+    a=$("$SHOAL" --db "$db" query --format csv "SET NOW = '$mid'; $q"); b=$("$SHOAL" --db "$db" query --format csv "SET NOW = '$mid'; SET VIEWS = off; $q")
+    check_eq "views now: who the members were with last 1 days, views == scan" "$a" "$b"
+    check_grep "views now: who the members were with last 1 days, members without one" '^(0|quiet),[1-9]' "$a"
+done
