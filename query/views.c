@@ -1297,7 +1297,7 @@ static int where_implies_event(const plan *p, const cx *e)
     if (!e) return 0;
     if (e->op == X_AND) return where_implies_event(p, e->a) || where_implies_event(p, e->b);
     if (e->op == X_OR) return where_implies_event(p, e->a) && where_implies_event(p, e->b);
-    if (e->op == X_CASE && e->n == 2 && e->v[1]->op == X_CONST && e->v[1]->k.t == V_BOOL && e->v[1]->k.u.i &&
+    if (e->op == X_CASE && !e->a && e->n == 2 && e->v[1]->op == X_CONST && e->v[1]->k.t == V_BOOL && e->v[1]->k.u.i &&
         (!e->c || (e->c->op == X_CONST && (e->c->k.t == V_NULL || (e->c->k.t == V_BOOL && !e->c->k.u.i)))))
         return where_implies_event(p, e->v[0]);
     if (e->op == X_CMP && e->a && e->a->op == X_MAGG && e->b && e->b->op == X_CONST &&

@@ -116,3 +116,8 @@ for q in "SELECT count(*) DURING last 1 days AS d, count(*) AS n FROM members GR
     check_eq "views now: who the members were with last 1 days, views == scan" "$a" "$b"
     check_grep "views now: who the members were with last 1 days, members without one" '^(0|quiet),[1-9]' "$a"
 done
+# a CASE with an operand is not its WHEN's condition: CASE FALSE WHEN count(post) > 0
+# holds for members without a post, so who the members were is read
+q="SELECT count(*) AS n FROM members WHERE CASE FALSE WHEN count(post) DURING today > 0 THEN TRUE END"
+a=$("$SHOAL" --db "$db" query --format csv "SET NOW = '$early'; $q"); b=$("$SHOAL" --db "$db" query --format csv "SET NOW = '$early'; SET VIEWS = off; $q")
+check_eq "views now: CASE with an operand, views == scan" "$a" "$b"
