@@ -393,7 +393,7 @@ int shoal_exec_exist_lazy(run *g, int *proven)
     plan *p = g->p;
     magg *e = &p->maggs[p->exist - 1];
     *proven = 0;
-    if (g->top_slot >= 0) {
+    if (g->top_slot >= 0 && p->maggs[g->top_slot].fn == F_SCORE && p->maggs[g->top_slot].d) {
         const magg *s = &p->maggs[g->top_slot];
         uint64_t *top = NULL;
         int rc = shoal_exec_top_bound(g, NULL, &top);
