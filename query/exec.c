@@ -91,7 +91,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     /* over members, with classes: which aggregates can be read narrow */
     if (p->src == SRC_MEMBERS && (g.n_tests = shoal_plan_class_tests(p, g.tests)) && (rc = shoal_exec_narrow_maggs(&g))) goto fail;
     size_t top_k;
-    g.top_slot = p->src == SRC_MEMBERS && !p->exist ? shoal_exec_top_target(p, &top_k) : -1;
+    g.top_slot = p->src == SRC_MEMBERS && (!p->exist || p->exist_lazy) ? shoal_exec_top_target(p, &top_k) : -1;
     if ((rc = alloc_maggs(x, p))) goto fail;
     shoal_anchor_bind(p);
     if (p->grouped && p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER)) {

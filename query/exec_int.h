@@ -201,7 +201,6 @@ void shoal_exec_acc_val(exec *x, const ragg *ra, const acc *a, qval *out);
 int shoal_exec_write_row(run *g, const qval *cols);
 void shoal_exec_sort_rows(run *g);
 int shoal_exec_emit(run *g, const rowctx *r);
-int shoal_exec_top_target(const plan *p, size_t *k);
 int shoal_exec_read_score_top(run *g, magg *a);
 int shoal_exec_top_bound(run *g, const uint64_t *live, uint64_t **res);
 /* exec_window.c: a row into the window functions' buffer; then their values, and every
@@ -228,6 +227,10 @@ int shoal_exec_scan_split(run *g);
 /* exec_views.c */
 void shoal_exec_cell_of(const cx *e, int slot, double *lo, double *hi);
 int shoal_exec_read_views(run *g);
+/* exec_views.c: with a lazy existence (plan.exist_lazy), the top rows when their scores
+ * are all above 0 (*proven, their bits in g->live), else the existence aggregate read
+ * (its view and its edge from the log), as shoal_exec_read_views would have */
+int shoal_exec_exist_lazy(run *g, int *proven);
 /* exec_members.c */
 int shoal_exec_narrow_maggs(run *g);
 int shoal_exec_member_rows(run *g);

@@ -619,10 +619,24 @@ int shoal_exec_member_rows(run *g)
      * its own, so that groups come in the same order. */
     int64_t n_alike = 0;
     uint32_t alike_at = 0;
-    if (p->exist) {
+    int proven = 0;
+    if (p->exist && p->exist_lazy) {
+        if ((rc = shoal_exec_exist_lazy(g, &proven))) return rc;
+        live = g->live;
+    }
+    if (p->exist && !proven) {
         uint64_t *e = shoal_bigcache_zalloc(x->cache, nw * sizeof *e);
         if (!e) return nomem(x);
         or_nonzero(e, p->maggs[p->exist - 1].n, nm);
+        if (p->exist_or) {
+            const magg *o = &p->maggs[p->exist_or - 1];
+            if (o->narrow) {
+                for (size_t m = 0; m < nm; m++)
+                    if (o->c8[m]) e[m >> 6] |= (uint64_t)1 << (m & 63);
+            } else {
+                or_nonzero(e, o->n, nm);
+            }
+        }
         if (g->alike) n_alike = alike_count(e, live, p->n_members, &alike_at);
         if (live)
             for (size_t w = 0; w < nw; w++) e[w] &= live[w];
@@ -636,7 +650,7 @@ int shoal_exec_member_rows(run *g)
      * keeps are visited, and it holds for each of them. */
     int where_held = live && p->where && where_bits(p, p->where, live);
     uint64_t *top = NULL;
-    if ((rc = shoal_exec_top_bound(g, live, &top)) < 0) return rc;
+    if (!proven && (rc = shoal_exec_top_bound(g, live, &top)) < 0) return rc;
     if (rc) {
         shoal_bigcache_put(x->cache, g->live);
         g->live = live = top;

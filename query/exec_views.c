@@ -79,6 +79,7 @@ static int read_rise(exec *x, plan *p, magg *a)
 {
     size_t nm = (size_t)p->n_members + 1;
     int64_t t0;
+    a->unsure = NULL;
     int rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, 0, 0, x->err);
     if (rc) return rc;
     /* the score at t_lo (d2) is 0 without a start (and a score has none) */
@@ -148,6 +149,16 @@ static int read_rise(exec *x, plan *p, magg *a)
         for (size_t i = 0; i < n_was; i++) {
             uint32_t m = was[i].m;
             if (a->d[m] <= was[i].raw * 0x1p-44) a->d[m] = 0;
+            else if (p->exist_lazy && a->fn == F_SCORE && a->d[m] <= was[i].raw * 0x1p-20) {
+                if (!a->unsure) {
+                    if (!(a->unsure = shoal_arena_alloc(x->a, (nm / 64 + 1) * sizeof *a->unsure))) {
+                        rc = nomem(x);
+                        goto fail;
+                    }
+                    memset(a->unsure, 0, (nm / 64 + 1) * sizeof *a->unsure);
+                }
+                a->unsure[m >> 6] |= (uint64_t)1 << (m & 63);
+            }
             if (two && a->d2[m] <= was[i].raw * 0x1p-44) a->d2[m] = 0;
         }
     }
@@ -277,7 +288,7 @@ int shoal_exec_read_views(run *g)
     int rc = 0;
     for (int i = 0; i < p->n_maggs && !rc; i++) {
         magg *a = &p->maggs[i];
-        if (a->src == MG_SCAN) continue;
+        if (a->src == MG_SCAN || (p->exist_lazy && i == p->exist - 1)) continue;
         if (a->fn == F_RISE || a->tail) {
             rc = read_rise(x, p, a);
             if (!rc && g->live) or_outside(g->live, a->d, a->fn == F_RISE ? a->d2 : NULL, nm, a->live_lo, a->live_hi);
@@ -328,5 +339,88 @@ int shoal_exec_read_views(run *g)
                                       &a->num, g->live, x->err);
     }
     shoal_free(tmp);
+    return rc;
+}
+
+/* The existence aggregate's edge outside its whole days, [win.lo, hole.lo) and
+ * [hole.hi, win.hi), counted from the log (every type: it is count(*)), the zone map
+ * jumping to those ranges and to their late events. */
+static int exist_edge(exec *x, const plan *p, magg *a)
+{
+    int64_t zr[4];
+    int n = 0;
+    if (a->win.lo < a->hole.lo) zr[2 * n] = a->win.lo, zr[2 * n + 1] = a->hole.lo, n++;
+    if (a->hole.hi < a->win.hi) zr[2 * n] = a->hole.hi, zr[2 * n + 1] = a->win.hi, n++;
+    if (!n) return 0;
+    shoal_logcur *cur = NULL;
+    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
+    if (rc) return rc;
+    MDB_cursor *mc = shoal_logcur_mdb(cur);
+    MDB_cursor_op op = MDB_FIRST;
+    shoal_rec rec;
+    uint64_t k = 0;
+    zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
+    if (!zp) {
+        rc = nomem(x);
+        goto out;
+    }
+    memset(zp, 0, sizeof *zp);
+    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if (rec.seq > p->max_seq) break;
+        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n, zp, &x->n_skipped, x->err)) != 1) break;
+        if ((++k & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto out;
+        }
+        if (rec.member == 0 || rec.member > p->n_members) continue;
+        for (int j = 0; j < n; j++)
+            if (rec.ts >= zr[2 * j] && rec.ts < zr[2 * j + 1]) {
+                a->n[rec.member]++;
+                break;
+            }
+    }
+    if (rc < 0) goto out;
+    rc = 0;
+    x->n_scanned += k;
+out:
+    shoal_logcur_close(cur);
+    return rc;
+}
+
+int shoal_exec_exist_lazy(run *g, int *proven)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    magg *e = &p->maggs[p->exist - 1];
+    *proven = 0;
+    if (g->top_slot >= 0 && p->maggs[g->top_slot].fn == F_SCORE && p->maggs[g->top_slot].d) {
+        const magg *s = &p->maggs[g->top_slot];
+        uint64_t *top = NULL;
+        int rc = shoal_exec_top_bound(g, NULL, &top);
+        if (rc < 0) return rc;
+        if (rc == 1) {
+            /* every member at or above the k-th best has a score above 0 that is an
+             * event by then */
+            int ok = 1;
+            size_t nw = (size_t)p->n_members / 64 + 1;
+            for (size_t w = 0; w < nw && ok; w++)
+                for (uint64_t b = top[w]; b && ok; b &= b - 1) {
+                    size_t m = w * 64 + (size_t)__builtin_ctzll(b);
+                    ok = s->d[m] > 0 && !(s->unsure && (s->unsure[w] >> (m & 63) & 1));
+                }
+            if (ok) {
+                shoal_bigcache_put(x->cache, g->live);
+                g->live = top;
+                *proven = 1;
+                return 0;
+            }
+            shoal_bigcache_put(x->cache, top);
+        }
+    }
+    /* not settled: who the members were, as shoal_exec_read_views and the scan would
+     * have read it */
+    int rc = shoal_view_counters_read(x->r, e->vname, e->vseries, e->day_lo, e->day_hi, p->n_members, e->n, NULL, NULL,
+                                      NULL, NULL, x->err);
+    if (!rc && p->exist_lazy == MG_EDGE) rc = exist_edge(x, p, e);
     return rc;
 }

@@ -133,6 +133,8 @@ typedef struct magg {
     int64_t t_lo, t_hi, b_lo, b_hi;
     double *d2;
     int tail;
+    uint64_t *unsure;   /* with a lazy existence (plan.exist_lazy): the tail's members whose remainder
+                         * is above 0 but within 2^-20 of their sum, not taken as an event by then */
     /* answered from a view (views.c): which, and the local days [day_lo, day_hi) */
     const char *vname;
     uint32_t vseries;
@@ -284,6 +286,12 @@ typedef struct plan {
     int from_views;          /* every per-member aggregate comes from a view: no scan */
     int members_all;         /* over members: the rows are 1..n_members (as of the whole log) */
     int exist;               /* … less those for whom aggregate exist-1 is 0 (AS OF a date) */
+    int exist_or;            /* … or above 0 in aggregate exist_or-1 as well, a count of every event
+                              * up to the cut from a start the existence window reaches
+                              * (views.c exist_with_count) */
+    int exist_lazy;          /* … read only when ORDER BY a score DESC LIMIT k does not settle it
+                              * (views.c top_implies_event): then the source its view gave
+                              * (MG_VIEW or MG_EDGE), the aggregate itself marked MG_VIEW */
     int n_zr;                /* a members scan reads only these time ranges (zone map); 0: all */
     int64_t *zr;             /* n_zr pairs [lo, hi) */
     int n_views;             /* views that exist */
@@ -570,6 +578,10 @@ static inline int mcmp_of(const plan *p, const cx *e, mcmp *c)
     }
     return c->cd == c->cd;
 }
+
+/* exec_sort.c: the aggregate whose k best values bound the rows (ORDER BY it … LIMIT,
+ * no WHERE or grouping): its slot and k, or -1 */
+int shoal_exec_top_target(const plan *p, size_t *k);
 
 /* plan_alike.c: the comparisons that decide a member's class, into t (64 at most;
  * shoal_plan_classes counts them), and whether aggregate i can be read narrow given
