@@ -140,6 +140,8 @@ typedef struct run {
     dset *dsets;
     group **by_id;        /* GROUP BY one interned column: groups indexed by its id */
     uint32_t n_by_id;
+    struct gkeys *gk;     /* GROUP BY two to four small keys: their groups in dense cells (exec_gkey.c) */
+    int gk_state;         /* 0 not yet tried, 1 on, -1 off */
     /* rows */
     orow *rows;
     size_t n_rows, cap_rows;
@@ -190,6 +192,11 @@ int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
 /* exec_group.c: a row from any source, filtered, then grouped or emitted */
 int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qval *keys, int64_t w);
 group *shoal_exec_find_group(run *g, const qval *keys);
+/* exec_gkey.c: the group of keys through the dense cells of small keys when they fit,
+ * else shoal_exec_find_group; and the cells' memory */
+typedef struct gkeys gkeys;
+group *shoal_exec_gkey_group(run *g, const qval *keys);
+void shoal_exec_gkey_free(run *g);
 void shoal_exec_acc_val(exec *x, const ragg *ra, const acc *a, qval *out);
 /* exec_sort.c */
 int shoal_exec_write_row(run *g, const qval *cols);

@@ -311,6 +311,7 @@ static void part_free(part *w)
     }
     shoal_free(w->g.table);
     shoal_free(w->g.by_id);
+    shoal_exec_gkey_free(&w->g);
     shoal_free(w->g.list);
     shoal_arena_free(w->x.a);
     shoal_arena_free(w->x.scratch);
