@@ -226,6 +226,17 @@ int shoal_exec_scan_log(run *g, int members);
 /* exec_scanpar.c: the scan over events on several threads; 1 when the statement stays
  * on one (what it evaluates, its size, SHOAL_THREADS), else 0 or the error */
 int shoal_exec_scan_split(run *g);
+/* exec_scanpar.c: what a thread may evaluate; the threads a scan may use (*asked:
+ * SHOAL_THREADS said); the parts' first sequences (bound[0..n], block-aligned, as many
+ * blocks the zone map keeps for the ranges zr each): 0, or 1 when too small to split */
+int shoal_exec_par_ok(const cx *e);
+int shoal_exec_threads_wanted(int *asked);
+int shoal_exec_split_bounds(exec *x, const plan *p, const int64_t *zr, int n_zr, int n, int asked, uint64_t *bound);
+/* exec_scan.c: one record into the per-member aggregates maggs (the plan's or a thread's) */
+int shoal_exec_member_event(exec *x, const plan *p, magg *maggs, uint8_t *seen, uint64_t *live, const shoal_rec *rec);
+/* exec_scanmem.c: the scan over members on several threads: 1 when it stays on one */
+int shoal_exec_scan_split_members(run *g, uint8_t *seen, const int64_t *zr, int n_zr, int only_zr);
+const char *shoal_exec_members_why_not(const plan *p, uint8_t *fed);
 /* exec_views.c */
 void shoal_exec_cell_of(const cx *e, int slot, double *lo, double *hi);
 int shoal_exec_read_views(run *g);
