@@ -43,7 +43,7 @@ struct gkeys {
     size_t n_cells;
 };
 
-void shoal_exec_gkey_free(run *g)
+static void gk_drop(run *g)
 {
     gkeys *k = g->gk;
     if (!k) return;
@@ -51,6 +51,13 @@ void shoal_exec_gkey_free(run *g)
     shoal_free(k->cell);
     shoal_free(k);
     g->gk = NULL;
+}
+
+void shoal_exec_gkey_free(run *g)
+{
+    gk_drop(g);
+    shoal_free(g->km);
+    g->km = NULL;
 }
 
 /* the dense cells for g's keys, or 0 when they do not fit (g->gk_state then -1) */
@@ -88,7 +95,7 @@ static int gk_init(run *g)
     g->gk_state = 1;
     return 1;
 off:
-    shoal_exec_gkey_free(g);
+    gk_drop(g);
     return 0;
 }
 
@@ -135,7 +142,7 @@ group *shoal_exec_gkey_group(run *g, const qval *keys)
         size_t ix;
         if (!gk_index(&k->col[i], &keys[i], &ix)) {
             if (!k->col[i].id && k->col[i].nv == GK_VALS) {   /* a key of many values: no cells */
-                shoal_exec_gkey_free(g);
+                gk_drop(g);
                 g->gk_state = -1;
             }
             return shoal_exec_find_group(g, keys);
@@ -145,4 +152,104 @@ group *shoal_exec_gkey_group(run *g, const qval *keys)
     group *q = k->cell[at];
     if (q) return g->last = q;
     return k->cell[at] = shoal_exec_find_group(g, keys);
+}
+
+/* ------------------------------------------------------------ keys of the time */
+
+/* A GROUP BY key day(ts), week(ts), month(ts) or year(ts) over events, in UTC or a zone
+ * of one fixed offset (shoal_tz_fixed): the instants that give its last value are one
+ * span, [lo, hi), worked out from the value (the period's first local day and the
+ * next's, less the offset), and a row inside it takes the value without evaluating (a
+ * log in time order meets the same month for hundreds of thousands of records); a row
+ * outside evaluates, and the span becomes its value's. In a zone whose offset changes
+ * a period's instants need not be one span, so keys are evaluated as before. */
+enum { KM_DAY = 1, KM_WEEK, KM_MONTH, KM_YEAR };
+
+typedef struct kmemo {
+    int kind, ok;
+    int64_t lo, hi;
+    qval v;
+} kmemo;
+
+static int period_kind(const cx *e)
+{
+    static const char *const names[] = {"day", "week", "month", "year", NULL};
+    if (e->op != X_FUNC || e->n != 1 || e->v[0]->op != X_TS) return 0;
+    for (int i = 0; names[i]; i++) {
+        const func *f = shoal_func_find(names[i]);
+        if (f && f->eval == e->fn) return KM_DAY + i;
+    }
+    return 0;
+}
+
+static void km_init(run *g)
+{
+    plan *p = g->p;
+    exec *x = g->x;
+    g->km_state = -1;
+    if (p->src != SRC_EVENTS || !p->n_keys || (x->tz && !shoal_tz_fixed(x->tz))) return;
+    int any = 0;
+    for (int i = 0; i < p->n_keys; i++) any |= period_kind(p->keys[i]);
+    if (!any || !(g->km = shoal_malloc(sizeof *g->km * (size_t)p->n_keys))) return;
+    memset(g->km, 0, sizeof *g->km * (size_t)p->n_keys);
+    for (int i = 0; i < p->n_keys; i++) g->km[i].kind = period_kind(p->keys[i]);
+    g->km_off = x->tz ? (int64_t)shoal_tz_offset(x->tz, 0) * 1000 : 0;
+    g->km_state = 1;
+}
+
+/* the local days [*d0, *d1) of period value v of kind k: 0 when v is not one */
+static int period_days(int k, const qval *v, int64_t *d0, int64_t *d1)
+{
+    int64_t y;
+    unsigned m;
+    switch (k) {
+    case KM_DAY:
+        if (v->t != V_DATE) return 0;
+        *d0 = v->u.i, *d1 = v->u.i + 1;
+        return 1;
+    case KM_WEEK:
+        if (v->t != V_DATE) return 0;
+        *d0 = v->u.i, *d1 = v->u.i + 7;
+        return 1;
+    case KM_MONTH:
+        if (v->t != V_MONTH || v->u.i < -1000000 || v->u.i > 1000000) return 0;
+        *d0 = shoal_cal_month_start(v->u.i), *d1 = shoal_cal_month_start(v->u.i + 1);
+        return 1;
+    case KM_YEAR:
+        if (v->t != V_INT || v->u.i < -100000 || v->u.i > 100000) return 0;
+        y = v->u.i, m = 1;
+        *d0 = shoal_cal_days_from_civil(y, m, 1), *d1 = shoal_cal_days_from_civil(y + 1, m, 1);
+        return 1;
+    }
+    return 0;
+}
+
+void shoal_exec_eval_keys(run *g, qval *k)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    if (!g->km_state) km_init(g);
+    const shoal_rec *rec = x->row ? x->row->rec : NULL;
+    for (int i = 0; i < p->n_keys; i++) {
+        kmemo *m = g->km && rec ? &g->km[i] : NULL;
+        if (!m || !m->kind) {
+            shoal_exec_eval(x, p->keys[i], &k[i]);
+            continue;
+        }
+        int64_t ts = rec->ts;
+        if (m->ok && ts >= m->lo && ts < m->hi) {
+            k[i] = m->v;
+            continue;
+        }
+        shoal_exec_eval(x, p->keys[i], &k[i]);
+        int64_t d0, d1;
+        /* (days within ±10^8 of 1970: the instants cannot overflow) */
+        m->ok = period_days(m->kind, &k[i], &d0, &d1) && d0 > -100000000 && d1 < 100000000;
+        if (m->ok) {
+            m->v = k[i];
+            m->lo = d0 * 86400000 - g->km_off;
+            m->hi = d1 * 86400000 - g->km_off;
+            m->ok = ts >= m->lo && ts < m->hi;   /* (it is: the value is ts's) */
+        }
+    }
 }

@@ -383,7 +383,7 @@ int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qva
     if (!p->grouped) return shoal_exec_emit(g, r);
     if (!keys) {
         qval *k = g->keybuf;
-        for (int i = 0; i < p->n_keys; i++) shoal_exec_eval(x, p->keys[i], &k[i]);
+        shoal_exec_eval_keys(g, k);
         keys = k;
     }
     /* Without GROUP BY there is one group, and GROUP BY type, group or member indexes

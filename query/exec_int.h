@@ -142,6 +142,9 @@ typedef struct run {
     uint32_t n_by_id;
     struct gkeys *gk;     /* GROUP BY two to four small keys: their groups in dense cells (exec_gkey.c) */
     int gk_state;         /* 0 not yet tried, 1 on, -1 off */
+    struct kmemo *km;     /* GROUP BY month(ts) and the like: the span of instants of each key's last value (exec_gkey.c) */
+    int km_state;
+    int64_t km_off;       /* … their zone's fixed offset, ms */
     /* rows */
     orow *rows;
     size_t n_rows, cap_rows;
@@ -197,6 +200,8 @@ group *shoal_exec_find_group(run *g, const qval *keys);
 typedef struct gkeys gkeys;
 group *shoal_exec_gkey_group(run *g, const qval *keys);
 void shoal_exec_gkey_free(run *g);
+/* exec_gkey.c: the GROUP BY keys of the row in x->row into k */
+void shoal_exec_eval_keys(run *g, qval *k);
 void shoal_exec_acc_val(exec *x, const ragg *ra, const acc *a, qval *out);
 /* exec_sort.c */
 int shoal_exec_write_row(run *g, const qval *cols);
