@@ -28,8 +28,9 @@ const char shoal_cmd_query_usage[] =
     "  -q, --quiet  do not print what CREATE, DROP and SET did (table format)\n"
     "  --maxrows N  rows a table shows (default: 40 on a terminal, else all; 0: all)\n"
     "\n"
-    "SHOAL_THREADS=N (environment): threads a grouped scan over events runs on\n"
-    "(default: the processors online; 1: one thread).\n";
+    "SHOAL_THREADS=N (environment): threads a grouped scan over events, or the\n"
+    "scan that feeds per-member aggregates, runs on (default: the processors\n"
+    "online; 1: one thread).\n";
 
 /* Set by SIGINT handlers (here and in repl.c); the running statement sees it. */
 volatile int shoal_cli_cancel;

@@ -6,21 +6,27 @@
  */
 #include "shoal_int.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-/* Allocations left before failure; negative means never fail. */
-static long fail_after = -1;
+/* Allocations left before failure; negative means never fail. Atomic: a scan's
+ * threads (exec_scanpar.c, exec_scanmem.c) allocate at the same time, and a test that
+ * makes the n-th allocation fail may run them. */
+static atomic_long fail_after = -1;
 
-void shoal_mem_fail_after(long n) { fail_after = n; }
+void shoal_mem_fail_after(long n) { atomic_store_explicit(&fail_after, n, memory_order_relaxed); }
 
 static bool should_fail(void)
 {
-    if (fail_after < 0) return false;
-    if (fail_after == 0) return true;
-    fail_after--;
-    return false;
+    long f = atomic_load_explicit(&fail_after, memory_order_relaxed);
+    for (;;) {
+        if (f < 0) return false;
+        if (f == 0) return true;
+        if (atomic_compare_exchange_weak_explicit(&fail_after, &f, f - 1, memory_order_relaxed, memory_order_relaxed))
+            return false;
+    }
 }
 
 void *shoal_malloc(size_t n)

@@ -291,6 +291,14 @@ int32_t shoal_tz_offset(const shoal_tz *tz, int64_t utc_ms)
     return tz->trans_off[lo];
 }
 
+int shoal_tz_fixed(const shoal_tz *tz)
+{
+    int32_t o = tz->n_trans || !tz->has_rule ? tz->first_off : tz->std_off;
+    for (uint32_t i = 0; i < tz->n_trans; i++)
+        if (tz->trans_off[i] != o) return 0;
+    return !tz->has_rule || (!tz->has_dst && tz->std_off == o);
+}
+
 int64_t shoal_tz_to_utc(const shoal_tz *tz, int64_t local_ms)
 {
     /* The readings of local_ms with the offsets in force a day before and a day after

@@ -24,6 +24,9 @@ const char *shoal_tz_name(const shoal_tz *tz);
 /* Offset from UTC in seconds (east positive) in force at instant utc_ms. */
 int32_t shoal_tz_offset(const shoal_tz *tz, int64_t utc_ms);
 
+/* 1 when the zone's offset never changes (UTC, Etc/GMT+5): local time is the instant
+ * moved by a constant, so it never steps back. */
+int shoal_tz_fixed(const shoal_tz *tz);
 /* The instant whose local wall-clock time is local_ms (a local time written as if it
  * were UTC). A time skipped by a DST gap maps forward; an ambiguous one to the first. */
 int64_t shoal_tz_to_utc(const shoal_tz *tz, int64_t local_ms);

@@ -222,6 +222,7 @@ fail:
     shoal_bigcache_put(x->cache, g.top_out);
     shoal_free(g.table);
     shoal_free(g.by_id);
+    shoal_exec_gkey_free(&g);
     shoal_free(g.list);
     shoal_free(g.rows);
     shoal_arena_free(g.rows_a);

@@ -383,7 +383,7 @@ int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qva
     if (!p->grouped) return shoal_exec_emit(g, r);
     if (!keys) {
         qval *k = g->keybuf;
-        for (int i = 0; i < p->n_keys; i++) shoal_exec_eval(x, p->keys[i], &k[i]);
+        shoal_exec_eval_keys(g, k);
         keys = k;
     }
     /* Without GROUP BY there is one group, and GROUP BY type, group or member indexes
@@ -395,7 +395,7 @@ int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qva
         uint32_t id = keys[0].t == V_ID && keys[0].u.i < g->n_by_id ? (uint32_t)keys[0].u.i : 0;
         if (!(q = g->by_id[id]) && (q = shoal_exec_find_group(g, keys))) g->by_id[id] = q;
     } else {
-        q = shoal_exec_find_group(g, keys);
+        q = shoal_exec_gkey_group(g, keys);
     }
     if (!q) return nomem(x);
     int rc = accumulate(g, q, w);

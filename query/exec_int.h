@@ -140,6 +140,11 @@ typedef struct run {
     dset *dsets;
     group **by_id;        /* GROUP BY one interned column: groups indexed by its id */
     uint32_t n_by_id;
+    struct gkeys *gk;     /* GROUP BY two to four small keys: their groups in dense cells (exec_gkey.c) */
+    int gk_state;         /* 0 not yet tried, 1 on, -1 off */
+    struct kmemo *km;     /* GROUP BY month(ts) and the like: the span of instants of each key's last value (exec_gkey.c) */
+    int km_state;
+    int64_t km_off;       /* … their zone's fixed offset, ms */
     /* rows */
     orow *rows;
     size_t n_rows, cap_rows;
@@ -196,6 +201,13 @@ int shoal_exec_teval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
 /* exec_group.c: a row from any source, filtered, then grouped or emitted */
 int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qval *keys, int64_t w);
 group *shoal_exec_find_group(run *g, const qval *keys);
+/* exec_gkey.c: the group of keys through the dense cells of small keys when they fit,
+ * else shoal_exec_find_group; and the cells' memory */
+typedef struct gkeys gkeys;
+group *shoal_exec_gkey_group(run *g, const qval *keys);
+void shoal_exec_gkey_free(run *g);
+/* exec_gkey.c: the GROUP BY keys of the row in x->row into k */
+void shoal_exec_eval_keys(run *g, qval *k);
 void shoal_exec_acc_val(exec *x, const ragg *ra, const acc *a, qval *out);
 /* exec_sort.c */
 int shoal_exec_write_row(run *g, const qval *cols);
@@ -224,6 +236,17 @@ int shoal_exec_scan_log(run *g, int members);
 /* exec_scanpar.c: the scan over events on several threads; 1 when the statement stays
  * on one (what it evaluates, its size, SHOAL_THREADS), else 0 or the error */
 int shoal_exec_scan_split(run *g);
+/* exec_scanpar.c: what a thread may evaluate; the threads a scan may use (*asked:
+ * SHOAL_THREADS said); the parts' first sequences (bound[0..n], block-aligned, as many
+ * blocks the zone map keeps for the ranges zr each): 0, or 1 when too small to split */
+int shoal_exec_par_ok(const cx *e);
+int shoal_exec_threads_wanted(int *asked);
+int shoal_exec_split_bounds(exec *x, const plan *p, const int64_t *zr, int n_zr, int n, int asked, uint64_t *bound);
+/* exec_scan.c: one record into the per-member aggregates maggs (the plan's or a thread's) */
+int shoal_exec_member_event(exec *x, const plan *p, magg *maggs, uint8_t *seen, uint64_t *live, const shoal_rec *rec);
+/* exec_scanmem.c: the scan over members on several threads: 1 when it stays on one */
+int shoal_exec_scan_split_members(run *g, uint8_t *seen, const int64_t *zr, int n_zr, int only_zr);
+const char *shoal_exec_members_why_not(const plan *p, uint8_t *fed);
 /* exec_views.c */
 void shoal_exec_cell_of(const cx *e, int slot, double *lo, double *hi);
 int shoal_exec_read_views(run *g);

@@ -110,6 +110,84 @@ int shoal_exec_magg_add(exec *x, magg *a, uint32_t m, const shoal_rec *rec)
     return 0;
 }
 
+/* One record of a scan over members into the per-member aggregates it feeds (routed by
+ * its type), maggs the plan's (or a thread's copies of their arrays, exec_scanmem.c):
+ * seen and live, when given, get the member's bit. 0 or the error (text in a sum). */
+int shoal_exec_member_event(exec *x, const plan *p, magg *maggs, uint8_t *seen, uint64_t *live, const shoal_rec *rec)
+{
+    int rc;
+    int64_t ts = rec->ts;
+    uint32_t n_members = p->n_members, n_types = p->n_types;
+    rowctx row = {0};
+    uint32_t m = rec->member, t = rec->type;
+    if (m == 0 || m > n_members || t > n_types) return 0;
+    if (seen) seen[m >> 3] |= (uint8_t)(1u << (m & 7));
+    if (!p->tl_start) return 0;
+    for (uint32_t j = p->tl_start[t], e = p->tl_start[t + 1]; j < e; j++) {
+        magg *a = &maggs[p->tl[j]];
+        /* MG_EDGE: the hole is the whole days a view answered */
+        if (a->has_win && (ts < a->win.lo || ts >= a->win.hi || (ts >= a->hole.lo && ts < a->hole.hi))) continue;
+        if (a->filter) {
+            row.rec = rec;
+            rowctx *saved = x->row;
+            x->row = &row;
+            int keep = truthy(x, a->filter);
+            x->row = saved;
+            if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+            if (!keep) continue;
+        }
+        if (live && p->tl[j] != (uint32_t)(p->exist - 1)) live[m >> 6] |= (uint64_t)1 << (m & 63);
+        switch (a->fn) {
+        case F_COUNT: a->n[m]++; break;
+        case F_FIRST:
+            if (!a->n[m]++ || ts < a->i[m]) a->i[m] = ts;
+            break;
+        case F_LAST:
+            if (!a->n[m]++ || ts > a->i[m]) a->i[m] = ts;
+            break;
+        case F_DCOUNT: case F_MEDIAN: case F_QUANTILE: case F_STDDEV: case F_VARIANCE:
+            if ((rc = shoal_exec_magg_keep(x, a, m, rec))) return rc;
+            break;
+        case F_SCORE:
+            /* The score as of now: events after it are not seen. */
+            if (ts <= p->now) {
+                a->d[m] += a->w[t] * exp2((double)(ts - p->now) / (double)a->half_life);
+                a->n[m]++;
+            }
+            break;
+        case F_RISE: {
+            /* Each event's share of the score at both instants, each taken
+             * from the event's own time: the same whatever order events
+             * arrive in. */
+            double h = (double)a->half_life;
+            if (ts < a->b_hi) a->d[m] += a->w[t] * exp2((double)(ts - a->t_hi) / h);
+            if (ts < a->b_lo) a->d2[m] += a->w[t] * exp2((double)(ts - a->t_lo) / h);
+            a->n[m]++;
+            break;
+        }
+        default: {
+            shoal_rprop rp;
+            if (shoal_rec_prop(rec, a->arg->key, &rp) != 1) break;
+            if (a->fn == F_MIN || a->fn == F_MAX) {
+                if ((rc = magg_minmax(x, a, m, &rp))) return rc;
+                break;
+            }
+            double d;
+            int64_t iv = 0;
+            if (rp.kind == SHOAL_VAL_INT) d = (double)(iv = rp.v.i);
+            else if (rp.kind == SHOAL_VAL_BOOL) d = (double)(iv = rp.v.b);
+            else if (rp.kind == SHOAL_VAL_NUM) d = rp.v.d, a->num = 1;
+            else return text_in_sum(x, a->node, a->desc, &rp);
+            /* sum, avg: exact, so that any order of addition gives these bits (xsum.c) */
+            if (rp.kind == SHOAL_VAL_NUM) shoal_xsum_add_double(&a->x[m], d);
+            else shoal_xsum_add_int(&a->x[m], iv);
+            a->n[m]++;
+        }
+        }
+    }
+    return 0;
+}
+
 int shoal_exec_scan_log(run *g, int members)
 {
     exec *x = g->x;
@@ -160,6 +238,11 @@ int shoal_exec_scan_log(run *g, int members)
         goto fail;
     }
     memset(zp, 0, sizeof *zp);
+    /* over members: on several threads when it can be (exec_scanmem.c) */
+    if (members && (rc = shoal_exec_scan_split_members(g, seen, zr, n_zr, only_zr)) != 1) {
+        if (rc) goto fail;
+        goto scanned;
+    }
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
         if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n_zr, zp, &x->n_skipped, x->err)) != 1) break;
         if (rec.seq > p->max_seq) break;
@@ -175,73 +258,7 @@ int shoal_exec_scan_log(run *g, int members)
             if (!in) continue;
         }
         if (members) {
-            uint32_t m = rec.member, t = rec.type;
-            if (m == 0 || m > n_members || t > n_types) continue;
-            if (seen) seen[m >> 3] |= (uint8_t)(1u << (m & 7));
-            if (!p->tl_start) continue;
-            for (uint32_t j = p->tl_start[t], e = p->tl_start[t + 1]; j < e; j++) {
-                magg *a = &p->maggs[p->tl[j]];
-                /* MG_EDGE: the hole is the whole days a view answered */
-                if (a->has_win && (ts < a->win.lo || ts >= a->win.hi || (ts >= a->hole.lo && ts < a->hole.hi))) continue;
-                if (a->filter) {
-                    row.rec = &rec;
-                    x->row = &row;
-                    int keep = truthy(x, a->filter);
-                    if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
-                    if (!keep) continue;
-                }
-                if (g->live && p->tl[j] != (uint32_t)(p->exist - 1)) g->live[m >> 6] |= (uint64_t)1 << (m & 63);
-                switch (a->fn) {
-                case F_COUNT: a->n[m]++; break;
-                case F_FIRST:
-                    if (!a->n[m]++ || ts < a->i[m]) a->i[m] = ts;
-                    break;
-                case F_LAST:
-                    if (!a->n[m]++ || ts > a->i[m]) a->i[m] = ts;
-                    break;
-                case F_DCOUNT: case F_MEDIAN: case F_QUANTILE: case F_STDDEV: case F_VARIANCE:
-                    if ((rc = shoal_exec_magg_keep(x, a, m, &rec))) goto fail;
-                    break;
-                case F_SCORE:
-                    /* The score as of now: events after it are not seen. */
-                    if (ts <= p->now) {
-                        a->d[m] += a->w[t] * exp2((double)(ts - p->now) / (double)a->half_life);
-                        a->n[m]++;
-                    }
-                    break;
-                case F_RISE: {
-                    /* Each event's share of the score at both instants, each taken
-                     * from the event's own time: the same whatever order events
-                     * arrive in. */
-                    double h = (double)a->half_life;
-                    if (ts < a->b_hi) a->d[m] += a->w[t] * exp2((double)(ts - a->t_hi) / h);
-                    if (ts < a->b_lo) a->d2[m] += a->w[t] * exp2((double)(ts - a->t_lo) / h);
-                    a->n[m]++;
-                    break;
-                }
-                default: {
-                    shoal_rprop rp;
-                    if (shoal_rec_prop(&rec, a->arg->key, &rp) != 1) break;
-                    if (a->fn == F_MIN || a->fn == F_MAX) {
-                        if ((rc = magg_minmax(x, a, m, &rp))) goto fail;
-                        break;
-                    }
-                    double d;
-                    int64_t iv = 0;
-                    if (rp.kind == SHOAL_VAL_INT) d = (double)(iv = rp.v.i);
-                    else if (rp.kind == SHOAL_VAL_BOOL) d = (double)(iv = rp.v.b);
-                    else if (rp.kind == SHOAL_VAL_NUM) d = rp.v.d, a->num = 1;
-                    else {
-                        rc = text_in_sum(x, a->node, a->desc, &rp);
-                        goto fail;
-                    }
-                    /* sum, avg: exact, so that any order of addition gives these bits (xsum.c) */
-                    if (rp.kind == SHOAL_VAL_NUM) shoal_xsum_add_double(&a->x[m], d);
-                    else shoal_xsum_add_int(&a->x[m], iv);
-                    a->n[m]++;
-                }
-                }
-            }
+            if ((rc = shoal_exec_member_event(x, p, p->maggs, seen, g->live, &rec))) goto fail;
             continue;
         }
         if (ts < lo || ts >= hi) continue;
@@ -253,6 +270,7 @@ int shoal_exec_scan_log(run *g, int members)
     if (rc < 0) goto fail;
     rc = 0;
     x->n_scanned = n;
+scanned:
     /* windows anchored on each member's event, now that the anchors are known */
     if (members && p->n_anchored && (rc = shoal_anchor_scan(x, p, g->live))) goto fail;
     if (seen) {

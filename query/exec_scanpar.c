@@ -47,18 +47,18 @@ static int fn_ok(func_eval fn)
 
 /* e reads only the row and constants, and calls only pure functions: a thread of its
  * own can evaluate it (names come from the thread's reader, shoal_reader_fork) */
-static int par_ok(const cx *e)
+int shoal_exec_par_ok(const cx *e)
 {
     if (!e) return 1;
     switch (e->op) {
     case X_CONST: case X_SEQ: case X_TS: case X_MEMBER: case X_TYPE: case X_GROUP: case X_PROP: return 1;
-    case X_AND: case X_OR: case X_ARITH: case X_CMP: case X_LIKE: return par_ok(e->a) && par_ok(e->b);
-    case X_NOT: case X_NEG: case X_ISNULL: case X_INSET: return par_ok(e->a);
-    case X_BETWEEN: return par_ok(e->a) && par_ok(e->b) && par_ok(e->c);
+    case X_AND: case X_OR: case X_ARITH: case X_CMP: case X_LIKE: return shoal_exec_par_ok(e->a) && shoal_exec_par_ok(e->b);
+    case X_NOT: case X_NEG: case X_ISNULL: case X_INSET: return shoal_exec_par_ok(e->a);
+    case X_BETWEEN: return shoal_exec_par_ok(e->a) && shoal_exec_par_ok(e->b) && shoal_exec_par_ok(e->c);
     case X_IN: case X_CASE: case X_FUNC:
-        if (!par_ok(e->a) || !par_ok(e->c) || (e->op == X_FUNC && !fn_ok(e->fn))) return 0;
+        if (!shoal_exec_par_ok(e->a) || !shoal_exec_par_ok(e->c) || (e->op == X_FUNC && !fn_ok(e->fn))) return 0;
         for (int i = 0; i < e->n; i++)
-            if (!par_ok(e->v[i])) return 0;
+            if (!shoal_exec_par_ok(e->v[i])) return 0;
         return 1;
     default: return 0;
     }
@@ -70,12 +70,12 @@ static const char *split_why_not(const plan *p)
 {
     if (p->src != SRC_EVENTS || !p->grouped) return "rows are not grouped";
     const char *expr = "an expression calls a function not known to be pure";
-    if (!par_ok(p->where)) return expr;
+    if (!shoal_exec_par_ok(p->where)) return expr;
     for (int i = 0; i < p->n_keys; i++)
-        if (!par_ok(p->keys[i])) return expr;
+        if (!shoal_exec_par_ok(p->keys[i])) return expr;
     for (int k = 0; k < p->n_raggs; k++) {
         const ragg *ra = &p->raggs[k];
-        if (!par_ok(ra->filter) || (!ra->star && !par_ok(ra->arg))) return expr;
+        if (!shoal_exec_par_ok(ra->filter) || (!ra->star && !shoal_exec_par_ok(ra->arg))) return expr;
         switch (ra->fn) {
         case F_COUNT: case F_SUM: case F_AVG: break;
         case F_MIN: case F_MAX:
@@ -94,7 +94,7 @@ static const char *split_why_not(const plan *p)
 }
 
 /* SHOAL_THREADS, else the processors online; *asked: SHOAL_THREADS was given */
-static int threads_wanted(int *asked)
+int shoal_exec_threads_wanted(int *asked)
 {
     const char *s = getenv("SHOAL_THREADS");
     *asked = 0;
@@ -166,23 +166,22 @@ static void *part_main(void *arg)
 }
 
 /* The parts' bounds: block-aligned, each with as many of the blocks the zone map does
- * not skip (all of them without DURING) as the others. 0, or 1 when the scan is too
- * small to split. */
-static int split(exec *x, const plan *p, int n, int asked, uint64_t *bound)
+ * not skip for the n_zr ranges zr (all of them without ranges) as the others. 0, or 1
+ * when the scan is too small to split. */
+int shoal_exec_split_bounds(exec *x, const plan *p, const int64_t *zr, int n_zr, int n, int asked, uint64_t *bound)
 {
     uint64_t last = p->max_seq < shoal_reader_last_seq(x->r) ? p->max_seq : shoal_reader_last_seq(x->r);
     uint64_t n_blocks = (last + SHOAL_ZONE_BLOCK - 1) / SHOAL_ZONE_BLOCK;
     uint8_t *keep = NULL;
     uint64_t n_keep = n_blocks;
-    if (p->has_range && n_blocks) {
+    if (n_zr && n_blocks) {
         /* which blocks the scan will read (the zone map: a few reads a block) */
         if (!(keep = shoal_malloc(n_blocks))) return nomem(x);
         memset(keep, 0, n_blocks);
-        int64_t range[2] = {p->range.lo, p->range.hi};
         n_keep = 0;
         for (uint64_t seq = 1; seq <= last;) {
             uint64_t next;
-            int rc = shoal_zone_skip(x->r, seq, range, 1, &next, x->err);
+            int rc = shoal_zone_skip(x->r, seq, zr, n_zr, &next, x->err);
             if (rc) {
                 shoal_free(keep);
                 return rc;
@@ -311,6 +310,7 @@ static void part_free(part *w)
     }
     shoal_free(w->g.table);
     shoal_free(w->g.by_id);
+    shoal_exec_gkey_free(&w->g);
     shoal_free(w->g.list);
     shoal_arena_free(w->x.a);
     shoal_arena_free(w->x.scratch);
@@ -323,10 +323,11 @@ int shoal_exec_scan_split(run *g)
 {
     exec *x = g->x;
     plan *p = g->p;
-    int asked, n = threads_wanted(&asked);
+    int asked, n = shoal_exec_threads_wanted(&asked);
     if (n < 2 || split_why_not(p)) return 1;
     uint64_t bound[SCAN_MAX_THREADS + 1];
-    int rc = split(x, p, n, asked, bound);
+    int64_t range[2] = {p->range.lo, p->range.hi};
+    int rc = shoal_exec_split_bounds(x, p, range, p->has_range, n, asked, bound);
     if (rc) return rc;
     part *parts = shoal_malloc(sizeof *parts * (size_t)n);
     if (!parts) return nomem(x);
@@ -399,12 +400,14 @@ int shoal_exec_scan_split(run *g)
     return rc;
 }
 
+/* EXPLAIN's line under the scan (over events, or the members' scan of the log,
+ * exec_scanmem.c): 0 when the log is too small to split in any case */
 int shoal_exec_split_explain(const plan *p, char *buf, size_t n)
 {
-    int asked, t = threads_wanted(&asked);
+    int asked, t = shoal_exec_threads_wanted(&asked);
     uint64_t least = asked ? 2 : (uint64_t)t * (SCAN_PART_MIN / SHOAL_ZONE_BLOCK);
     if (p->max_seq <= (least - 1) * SHOAL_ZONE_BLOCK) return 0;   /* too small to split in any case */
-    const char *why = split_why_not(p);
+    const char *why = p->src == SRC_MEMBERS ? shoal_exec_members_why_not(p, NULL) : split_why_not(p);
     if (why) snprintf(buf, n, "on one thread: %s", why);
     else if (t < 2) snprintf(buf, n, "on one thread: %s", asked ? "SHOAL_THREADS=1" : "one processor online");
     else

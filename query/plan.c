@@ -2633,7 +2633,7 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         else
             rc |= add_line(x, lines, &n, &cap, "scan log: seq 1..%" PRIu64 " (%" PRIu64 " records), one pass, %s",
                            p->max_seq, p->max_seq, p->why);
-        if (p->src == SRC_EVENTS && shoal_exec_split_explain(p, tl, sizeof tl)) rc |= add_line(x, lines, &n, &cap, "  %s", tl);
+        if ((p->src == SRC_EVENTS || (p->src == SRC_MEMBERS && !p->from_views)) && shoal_exec_split_explain(p, tl, sizeof tl)) rc |= add_line(x, lines, &n, &cap, "  %s", tl);
         if (p->cut_ts != INT64_MAX) {
             fmt_ts(x, p->cut_ts, a, sizeof a);
             rc |= add_line(x, lines, &n, &cap, "  as of %s: later events are not seen", a);

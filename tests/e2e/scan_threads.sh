@@ -63,6 +63,32 @@ same tz "SET TIMEZONE = 'Asia/Kolkata'; SELECT week(ts) AS w, hour(ts) AS h, cou
 same error "SELECT type, sum(arm) FROM events GROUP BY type"
 same error-late "SELECT type, sum(CASE WHEN ts > '2025-05-01' THEN to ELSE 1 END) FROM events GROUP BY type"
 
+# Over members (query/exec_scanmem.c): the per-member aggregates the log feeds are
+# accumulated per part and merged member by member; the same rows on 1, 2, 3 and 7
+# threads, with views off and with views covering some aggregates (their edges read
+# from the log), members known without the scan and not (AS OF), windows, filters,
+# sums of doubles, the first text in a sum.
+NOW="SET NOW = '2025-06-30T12:00:00.000Z';"
+m1="SELECT month(first(join)) AS cohort, count(*) AS joined,
+    sum(CASE WHEN first(post) >= first(join) THEN 1 ELSE 0 END) AS posters,
+    median(CASE WHEN first(post) >= first(join) THEN (first(post) - first(join)) / 1 DAYS END) AS median_days
+    FROM members WHERE first(join) IS NOT NULL GROUP BY cohort HAVING posters > 0 ORDER BY cohort"
+m2="SELECT member, count(*) DURING all_time, count(post WHERE original), first(post), last(like), sum(purchase.amount),
+    avg(post.words), sum(post.words) DURING last 30 days, count(comment, reply) DURING last 7 days FROM members ORDER BY member"
+m3="SELECT member, count(*) DURING all_time AS n, last(post), sum(post.words) FROM members WHERE count(comment) > 3
+    ORDER BY member AS OF '2025-04-01'"
+split members "$m2"
+for v in off on; do
+    same "members-cohorts-views-$v" "SET VIEWS = $v; $NOW $m1"
+    same "members-aggs-views-$v" "SET VIEWS = $v; $NOW $m2"
+    same "members-as-of-views-$v" "SET VIEWS = $v; $m3"
+    [ $v = off ] && "$SHOAL" query -q "CREATE COUNTERS c AS count(post), count(*), sum(post.words), count(comment, reply);
+        CREATE FIRSTLAST fl AS first(join), first(post)" >/dev/null
+done
+same error-members "SET VIEWS = off; SELECT member, sum(reply.to) FROM members ORDER BY member"
+check_grep scan-threads-members-one 'on one thread: an aggregate whose parts do not merge' \
+    "$(SHOAL_THREADS=2 "$SHOAL" query "EXPLAIN SELECT member, min(post.words) FROM members" 2>&1)"
+
 # what stays on one thread says why
 check_grep scan-threads-one-func 'on one thread: an expression calls a function' \
     "$(SHOAL_THREADS=2 "$SHOAL" query "EXPLAIN SELECT type, count(*) FROM events WHERE sleep(0) IS NULL GROUP BY type" 2>&1)"
