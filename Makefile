@@ -35,7 +35,8 @@ LDLIBS := -llmdb -lxxhash -lreadline -lexpat -lm -lpthread
 # start (some 0.3 ms of the 2.4 ms a `SELECT 1` process takes; issue 17). The libraries
 # that a static link would not find stay shared.
 STATIC_ARCHIVES := $(foreach l,lmdb xxhash readline tinfo expat,$(if $(filter /%,$(shell $(CC) -print-file-name=lib$(l).a)),$(l)))
-SHARED_LIBS := $(foreach l,lmdb xxhash readline expat,$(if $(filter $(l),$(STATIC_ARCHIVES)),,-l$(l)))
+SHARED_LIBS := $(foreach l,lmdb xxhash readline expat,$(if $(filter $(l),$(STATIC_ARCHIVES)),,-l$(l))) \
+               $(if $(filter readline,$(STATIC_ARCHIVES)),$(if $(filter tinfo,$(STATIC_ARCHIVES)),,-ltinfo))
 BIN_LDLIBS := -Wl,-Bstatic $(STATIC_ARCHIVES:%=-l%) -Wl,-Bdynamic $(SHARED_LIBS) -lm -lpthread
 
 # ---------------------------------------------------------------- sources
