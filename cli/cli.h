@@ -41,7 +41,7 @@ typedef struct shoal_cli_query {
 } shoal_cli_query;
 /* Set to 1 by a SIGINT handler to cancel the running statement. */
 extern volatile int shoal_cli_cancel;
-int shoal_cli_query_open(const char *db_path, int format, shoal_cli_query *q);
+int shoal_cli_query_open(const char *db_path, int format, int create, shoal_cli_query *q);
 void shoal_cli_query_close(shoal_cli_query *q);
 /* Runs src, printing a rendered error (named name) to stderr. Returns the rc. */
 int shoal_cli_query_exec(shoal_cli_query *q, const char *name, const char *src, size_t n);

@@ -621,7 +621,7 @@ int shoal_cmd_batch(const char *db_path, int argc, char **argv)
         status = 1;
         goto script_error;
     }
-    if ((status = shoal_cli_query_open(db_path, SHOAL_OUT_CSV, &q))) goto done;
+    if ((status = shoal_cli_query_open(db_path, SHOAL_OUT_CSV, 0, &q))) goto done;
     opened = 1;
     j.s = q.s;
     cancel_flag = &shoal_cli_cancel;

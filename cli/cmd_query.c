@@ -72,12 +72,14 @@ static void on_status(void *ctx, int kind, const char *line)
     fflush(stderr);
 }
 
-int shoal_cli_query_open(const char *db_path, int format, shoal_cli_query *q)
+int shoal_cli_query_open(const char *db_path, int format, int create, shoal_cli_query *q)
 {
     memset(q, 0, sizeof *q);
     /* With --readonly, statements that write (CREATE, DROP, SET DATABASE TIMEZONE) are refused
-     * by the engine. */
-    int rc = shoal_cli_open(db_path, shoal_cli_readonly ? SHOAL_OPEN_RDONLY : 0, 0, &q->db);
+     * by the engine. create (statements that define something): a missing database is
+     * made, as an ingest makes it, in a new or empty directory only. */
+    unsigned flags = shoal_cli_readonly ? SHOAL_OPEN_RDONLY : create ? SHOAL_OPEN_CREATE : 0;
+    int rc = shoal_cli_open(db_path, flags, 0, &q->db);
     if (rc) return rc;
     shoal_cli_progress_on_tty(q->db);
     shoal_err err;
@@ -237,7 +239,11 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
         }
     }
     shoal_cli_query q;
-    int rc = shoal_cli_query_open(db_path, format, &q);
+    /* A file of definitions (views, layers, …) may come before any event: it creates the
+     * database, where a text that only reads says there is none. */
+    const char *src = file ? buf : text;
+    size_t src_n = file ? n : strlen(text);
+    int rc = shoal_cli_query_open(db_path, format, shoal_query_defines(src, src_n), &q);
     if (rc) {
         free(buf);
         return rc;
@@ -253,7 +259,7 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, NULL);
     const char *name = file ? (strcmp(file, "-") ? file : "<stdin>") : "query";
-    rc = shoal_cli_query_exec(&q, name, file ? buf : text, file ? n : strlen(text));
+    rc = shoal_cli_query_exec(&q, name, src, src_n);
     shoal_cli_query_close(&q);
     free(buf);
     return rc ? (rc == SHOAL_ECANCEL ? 130 : 1) : 0;

@@ -674,7 +674,7 @@ int shoal_cmd_repl(const char *db_path, int argc, char **argv)
     repl r;
     memset(&r, 0, sizeof r);
     r.tty = isatty(0) && isatty(1);
-    int rc = shoal_cli_query_open(db_path, format ? format : r.tty ? SHOAL_OUT_TABLE : 0, &r.q);
+    int rc = shoal_cli_query_open(db_path, format ? format : r.tty ? SHOAL_OUT_TABLE : 0, 0, &r.q);
     if (rc) return rc;
     shoal_session_set_timing(r.q.s, timing);
     r.max_rows = isatty(1) ? MAX_ROWS : 0;

@@ -294,15 +294,21 @@ static int format_raise(shoal_db *db, MDB_txn *txn, int version, shoal_err *err)
 }
 
 /* Opens the tables; create (a writable open) creates the zone map when missing, and
- * fresh (a new database) every table and the format. */
-static int open_dbis(shoal_db *db, bool create, bool fresh, shoal_err *err)
+ * fresh (a new database) every table and the format. The tables are opened in a read
+ * transaction when nothing is to be written (every open of a sound database of this
+ * format, `shoal query` without --readonly included): a write transaction takes the
+ * environment's writer lock, so a query would wait for an ingest's batch to commit (and
+ * hold off the next) just to open. Only when the read finds something to make (a new
+ * database, a zone map or its fine entries missing, a map of the 16-byte kind) is it
+ * done again in a write transaction; *wrote tells (for the tests). */
+static int open_dbis_in(shoal_db *db, bool write, bool create, bool fresh, bool *need_write, shoal_err *err)
 {
     MDB_txn *txn;
-    unsigned tflags = create ? 0 : MDB_RDONLY;
-    int rc = shoal_db_txn_begin(db, tflags, &txn, err);
+    *need_write = false;
+    int rc = shoal_db_txn_begin(db, write ? 0 : MDB_RDONLY, &txn, err);
     if (rc) return rc;
-    unsigned dflags = create ? MDB_CREATE : 0;
-    unsigned core_flags = fresh ? MDB_CREATE : 0;
+    unsigned dflags = write && create ? MDB_CREATE : 0;
+    unsigned core_flags = write && fresh ? MDB_CREATE : 0;
     struct {
         const char *name;
         MDB_dbi *dbi;
@@ -335,13 +341,28 @@ static int open_dbis(shoal_db *db, bool create, bool fresh, shoal_err *err)
         db->has_zfine = frc == 0;
         MDB_stat zs, fs;
         uint64_t last = 0;
+        if (create && !write && !db->has_zfine) {
+            *need_write = true;
+            mdb_txn_abort(txn);
+            return SHOAL_OK;
+        }
         if (create && mdb_stat(txn, db->dbi_zones, &zs) == 0 && mdb_stat(txn, db->dbi_zfine, &fs) == 0 &&
             (zs.ms_entries == 0 || fs.ms_entries == 0 || shoal_zone_legacy(db, txn)) &&
-            shoal_log_last_seq(db, txn, &last, NULL) == 0 && last > 0 &&
-            ((rc = shoal_zone_rebuild(db, txn, err)) || (rc = format_raise(db, txn, SHOAL_FORMAT_ZFINE, err)))) {
-            mdb_txn_abort(txn);
-            return rc;
+            shoal_log_last_seq(db, txn, &last, NULL) == 0 && last > 0) {
+            if (!write) {
+                *need_write = true;
+                mdb_txn_abort(txn);
+                return SHOAL_OK;
+            }
+            if ((rc = shoal_zone_rebuild(db, txn, err)) || (rc = format_raise(db, txn, SHOAL_FORMAT_ZFINE, err))) {
+                mdb_txn_abort(txn);
+                return rc;
+            }
         }
+    } else if (rc == MDB_NOTFOUND && create && !write) {
+        *need_write = true;
+        mdb_txn_abort(txn);
+        return SHOAL_OK;
     } else if (rc != MDB_NOTFOUND) {
         mdb_txn_abort(txn);
         return shoal_store_err(err, rc, "cannot open the zone map");
@@ -371,7 +392,17 @@ static int open_dbis(shoal_db *db, bool create, bool fresh, shoal_err *err)
      * is aborted. */
     rc = mdb_txn_commit(txn);
     if (rc) return shoal_store_err(err, rc, "cannot commit the database's tables");
+    db->open_wrote = write;
     return SHOAL_OK;
+}
+
+static int open_dbis(shoal_db *db, bool create, bool fresh, shoal_err *err)
+{
+    bool need_write = fresh;
+    int rc;
+    if (!fresh && (rc = open_dbis_in(db, false, create, false, &need_write, err))) return rc;
+    if (!need_write) return SHOAL_OK;
+    return open_dbis_in(db, true, create, fresh, &need_write, err);
 }
 
 static int io_err(shoal_err *err, int e, const char *fmt, const char *path)

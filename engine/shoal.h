@@ -603,6 +603,13 @@ int shoal_query_run(shoal_session *s, const char *src, size_t n, shoal_err *err)
  * strings and comments, with nothing but blanks after it (the REPL's "is it done?"). */
 int shoal_query_complete(const char *src, size_t n);
 
+/* True when a statement of src[0..n) defines something the database keeps: one that
+ * begins with CREATE (a view, layer, tiers, retention, activity, experiment) or SET
+ * DATABASE. `shoal query` creates a missing database for such a text, so that a file of
+ * definitions can be loaded before any event (a lexical look: the statement still
+ * parses and runs as any other). */
+int shoal_query_defines(const char *src, size_t n);
+
 /* Names for completion: the keywords and functions (NULL-terminated, static). */
 const char *const *shoal_query_keywords(void);
 const char *const *shoal_query_functions(void);

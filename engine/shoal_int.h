@@ -322,6 +322,7 @@ struct shoal_db {
     bool has_zones;           /* false only for a read-only open of a database without them */
     bool has_zfine;           /* the zone map's fine lists (zone.c), likewise */
     bool idkeys2;             /* the id index's keys and values of format 5 (meta "idkeys") */
+    bool open_wrote;          /* the open took a write transaction (a new database, a zone map made) */
     char *path;
     unsigned flags;
     size_t map_size;

@@ -735,6 +735,67 @@ int shoal_query_run(shoal_session *s, const char *src, size_t n, shoal_err *err)
     return rc;
 }
 
+/* Skips blanks and comments from i; returns where the next token starts (n at the end). */
+static size_t skip_blank(const char *src, size_t n, size_t i)
+{
+    while (i < n) {
+        char ch = src[i];
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+            i++;
+        } else if (ch == '-' && i + 1 < n && src[i + 1] == '-') {
+            while (i < n && src[i] != '\n') i++;
+        } else if (ch == '/' && i + 1 < n && src[i + 1] == '*') {
+            size_t j = i + 2;
+            while (j + 1 < n && !(src[j] == '*' && src[j + 1] == '/')) j++;
+            i = j + 2 > n ? n : j + 2;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
+/* The word at i (letters and '_'), compared with w ignoring case; its end in *end. */
+static int word_is(const char *src, size_t n, size_t i, const char *w, size_t *end)
+{
+    size_t j = i;
+    while (j < n && (((src[j] | 0x20) >= 'a' && (src[j] | 0x20) <= 'z') || src[j] == '_')) j++;
+    size_t k = strlen(w);
+    if (j - i != k) return 0;
+    for (size_t x = 0; x < k; x++)
+        if ((src[i + x] | 0x20) != w[x]) return 0;
+    *end = j;
+    return 1;
+}
+
+int shoal_query_defines(const char *src, size_t n)
+{
+    int start = 1;   /* at the start of a statement */
+    for (size_t i = 0; i < n;) {
+        if (start) {
+            i = skip_blank(src, n, i);
+            size_t e;
+            if (i < n && (word_is(src, n, i, "create", &e) ||
+                          (word_is(src, n, i, "set", &e) && word_is(src, n, skip_blank(src, n, e), "database", &e))))
+                return 1;
+            start = 0;
+            continue;
+        }
+        char ch = src[i];
+        if (ch == '\'' || ch == '"') {
+            size_t j = i + 1;
+            while (j < n && src[j] != ch) j++;
+            i = j + 1;
+        } else if ((ch == '-' && i + 1 < n && src[i + 1] == '-') || (ch == '/' && i + 1 < n && src[i + 1] == '*')) {
+            i = skip_blank(src, n, i);
+        } else {
+            if (ch == ';') start = 1;
+            i++;
+        }
+    }
+    return 0;
+}
+
 int shoal_query_complete(const char *src, size_t n)
 {
     int done = 0;

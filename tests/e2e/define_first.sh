@@ -13,9 +13,21 @@ echo "CREATE ACTIVITY active ON post, comment, reply, checkin;" >> "$T/defs.shoa
 
 A="$T/a" B="$T/b"
 : > "$T/empty.ndjson"
-"$SHOAL" --db "$A" ingest -q "$T/empty.ndjson" || { fail define-first-empty; exit 0; }
+# No database yet (issue 13): a text that only reads says so and makes nothing; with
+# --readonly, definitions make nothing either; a directory that holds other files is
+# someone else's. Then the definitions themselves create the database.
+out=$("$SHOAL" --db "$A" query "SELECT count(*) FROM events" 2>&1)
+check_grep "define-first: a query of no database says so" 'no database at' "$out"
+check_eq "define-first: … and creates nothing" "$([ -e "$A" ] && echo made || echo none)" "none"
+out=$("$SHOAL" --readonly --db "$A" query -f "$T/defs.shoal" 2>&1)
+check_grep "define-first: --readonly definitions create nothing" 'no database at' "$out"
+check_eq "define-first: … nothing" "$([ -e "$A" ] && echo made || echo none)" "none"
+mkdir -p "$T/other" && echo keep > "$T/other/notes.txt"
+out=$("$SHOAL" --db "$T/other" query -f "$T/defs.shoal" 2>&1)
+check_grep "define-first: not in a directory of other files" 'is not empty and holds no shoal database' "$out"
+check_eq "define-first: … which is left as it was" "$(ls "$T/other")" "notes.txt"
 warn=$("$SHOAL" --db "$A" query -f "$T/defs.shoal" 2>&1 >/dev/null)
-check_eq "define-first: the definitions load into an empty database" "$?" "0"
+check_eq "define-first: the definitions load with no database directory (it is created)" "$?" "0"
 check_eq "define-first: all of them" "$("$SHOAL" --db "$A" query --format csv "SHOW VIEWS" | tail -n +2 | wc -l)" "10"
 check_grep "define-first: a warning names the types not seen yet" "warning: layer connector names what no event has yet: comment, reply, referral" "$warn"
 check_grep "define-first: … for a view's series too" "warning: firstlast seen names what no event has yet: join, post" "$warn"

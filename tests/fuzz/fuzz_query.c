@@ -66,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cancel = (data[i] | 32) == 's' && (data[i + 1] | 32) == 'l' && (data[i + 2] | 32) == 'e' &&
                  (data[i + 3] | 32) == 'e' && (data[i + 4] | 32) == 'p';
     shoal_query_run(session, (const char *)data, size, &err);
+    (void)shoal_query_defines((const char *)data, size);   /* the CLI's look for definitions */
     char buf[1024];
     shoal_err_render(&err, "query", (const char *)data, size, buf, sizeof buf);
     return 0;

@@ -5,7 +5,10 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static shoal_str S(const char *s) { return (shoal_str){s, (uint32_t)strlen(s)}; }
@@ -917,6 +920,65 @@ TEST(settings)
     unit_rm_dir();
 }
 
+/* A writable open of a sound database (what `shoal query` does without --readonly)
+ * takes no write transaction: while another process holds the writer lock (an ingest's
+ * batch), the open does not wait for it. A child holds a write transaction; another
+ * child opens the database and exits; the open must finish within 5 s. Also: an open
+ * that has something to make (a new database) does write. */
+TEST(open_takes_no_write_txn)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK(db->open_wrote);   /* a new database: its tables and format were written */
+    shoal_event ev[2] = {mk("a", 1000, "m1", "post"), mk("b", 2000, "m2", "post")};
+    CHECK_RC(shoal_append(db, ev, 2, NULL, NULL), SHOAL_OK);
+    shoal_db_close(db);
+    CHECK_RC(shoal_db_open(unit_tmpdir, 0, 0, &db, NULL), SHOAL_OK);
+    CHECK(!db->open_wrote);
+    shoal_db_close(db);
+
+    int ready[2];
+    CHECK(pipe(ready) == 0);
+    pid_t holder = fork();
+    if (holder == 0) {
+        MDB_env *env;
+        MDB_txn *txn;
+        if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 64) || mdb_env_open(env, unit_tmpdir, 0, 0664) ||
+            mdb_txn_begin(env, NULL, 0, &txn))
+            _exit(1);
+        if (write(ready[1], "x", 1) != 1) _exit(1);
+        pause();   /* killed by the parent, the write transaction still open */
+        _exit(0);
+    }
+    char c;
+    CHECK(read(ready[0], &c, 1) == 1);
+    pid_t opener = fork();
+    if (opener == 0) {
+        shoal_db *d;
+        int rc = shoal_db_open(unit_tmpdir, 0, 0, &d, NULL);
+        if (rc == SHOAL_OK) shoal_db_close(d);
+        _exit(rc == SHOAL_OK ? 0 : 2);
+    }
+    int status = -1, done = 0;
+    for (int i = 0; i < 500 && !done; i++) {
+        if (waitpid(opener, &status, WNOHANG) == opener) done = 1;
+        else nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    CHECK(done);   /* the open did not wait for the writer */
+    if (!done) {
+        kill(opener, SIGKILL);
+        waitpid(opener, &status, 0);
+    } else {
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    kill(holder, SIGKILL);
+    waitpid(holder, NULL, 0);
+    close(ready[0]);
+    close(ready[1]);
+    unit_rm_dir();
+}
+
 TEST(bigcache)
 {
     /* An array given back is handed out again for a request it fits, zeroed over the
@@ -1087,6 +1149,7 @@ int main(void)
     RUN(format_version);
     RUN(idkeys);
     RUN(settings);
+    RUN(open_takes_no_write_txn);
     RUN(bigcache);
     RUN(alloc_failures);
     RUN(err_render);

@@ -138,6 +138,27 @@ TEST(allocation_failures)
 /* Grouping hashes values: equal values hash alike whatever lies in the fields their type
  * does not use (a count's namespace byte is never set), and ids of two namespaces
  * apart. */
+/* shoal_query_defines: a statement that begins with CREATE or SET DATABASE, past
+ * comments, in any case; not a word inside a string, a comment or another statement. */
+TEST(query_defines)
+{
+#define D(s) shoal_query_defines(s, strlen(s))
+    CHECK(D("CREATE LAYER a AS count(post) >= 1"));
+    CHECK(D("-- the layers\n  create layer a AS count(post) >= 1;"));
+    CHECK(D("/* x */ SELECT 1; Create COUNTERS c AS count(*)"));
+    CHECK(D("SET  DATABASE TIMEZONE = 'UTC'"));
+    CHECK(D("set\n-- c\ndatabase timezone = 'UTC'"));
+    CHECK(!D("SELECT 1"));
+    CHECK(!D("SELECT 'a;CREATE' FROM events"));
+    CHECK(!D("SELECT 1 -- ; CREATE\n"));
+    CHECK(!D("SELECT 1 /* ; CREATE */"));
+    CHECK(!D("SET NOW = '2025-01-01'; SHOW VIEWS"));
+    CHECK(!D("SELECT created FROM members"));
+    CHECK(!D("CREATED"));
+    CHECK(!D(""));
+#undef D
+}
+
 TEST(value_hash)
 {
     qval a, b;
@@ -157,6 +178,7 @@ TEST(value_hash)
 
 int main(void)
 {
+    RUN(query_defines);
     RUN(value_hash);
     RUN(allocation_failures);
     UNIT_EXIT();
