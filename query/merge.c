@@ -15,7 +15,8 @@
  * a name could resolve to differently in one statement than in two (plan.c resolves a
  * bare name against the select list's aliases too): an outer alias that is also an
  * inner column; an inner expression's name that an outer select item's name would now
- * capture, or that relied on an inner alias; two outer items of one name; a name the
+ * capture, or that relied on an inner alias; two outer items of one name; a name read
+ * outside that is both an outer alias and an inner column; a name the
  * outer SELECT reads that is not an inner column (but an alias after grouping); an
  * outer aggregate that over members would become a per-member one (count(tier));
  * subqueries anywhere, AS OF on both sides, DURING or PER outside, and a statement
@@ -157,11 +158,16 @@ static shoal_item *subst_items(mctx *m, const shoal_item *it)
 static shoal_node *subst_name(mctx *m, const shoal_node *n, const char *name)
 {
     int k = column(m, name);
+    const shoal_item *al = explicit_alias(m->st, name);
+    /* a name that is an inner column and an outer alias (of another value) reads the
+     * alias after grouping (plan.c), the column before */
+    if (m->post && k != -1 && al && !(al->expr->kind == SHOAL_AST_NAME && !strcasecmp(al->expr->s, name)))
+        return refuse(m, fmt_why(m, "\"%s\" is an outer alias and one of its columns", name));
     if (k >= 0) return m->exprs[k];
     if (k == -2) return refuse(m, fmt_why(m, "two of its columns are called \"%s\"", name));
     /* after grouping a name may be an alias of the select list, resolved alike in the
      * merged statement (its items keep their aliases) */
-    if (m->post && n->kind == SHOAL_AST_NAME && !event_column(name) && explicit_alias(m->st, name))
+    if (m->post && n->kind == SHOAL_AST_NAME && !event_column(name) && al)
         return (shoal_node *)n;
     return refuse(m, fmt_why(m, "\"%s\" is not one of its columns", name));
 }
@@ -338,12 +344,6 @@ static const shoal_stmt *merge(mctx *m)
     }
     if (walk(q->where, inner_node, m)) return NULL;
 
-    /* the outer items: an alias that is also an inner column (of another value) would
-     * resolve one way here and the other there */
-    for (const shoal_item *it = st->cols; it; it = it->next)
-        if (it->alias && column(m, it->alias) != -1 &&
-            !(it->expr->kind == SHOAL_AST_NAME && !strcasecmp(it->expr->s, it->alias)))
-            return (void *)refuse(m, fmt_why(m, "the outer alias \"%s\" is also one of its columns", it->alias));
     /* over rows every aggregate (but a window function) groups them */
     int grouped = st->group || st->having;
     for (const shoal_item *it = st->cols; it && !grouped; it = it->next) grouped = walk(it->expr, row_agg, m);
