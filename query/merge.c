@@ -43,6 +43,7 @@ typedef struct mctx {
     shoal_node **aggs;           /* the outer aggregates, rewritten: over rows they must stay */
     int n_aggs, cap_aggs;
     const shoal_stmt *r;         /* the merged statement */
+    int types;                   /* walk: skip a per-member aggregate's event types */
 } mctx;
 
 static void *zalloc(mctx *m, size_t n)
@@ -242,9 +243,12 @@ static int walk(const shoal_node *n, int (*fn)(mctx *, const shoal_node *), mctx
     if (walk(n->a, fn, m) || walk(n->b, fn, m) || walk(n->c, fn, m) || walk(n->filter, fn, m) || walk(n->fwhere, fn, m))
         return 1;
     if (n->anc && walk(n->anc->call, fn, m)) return 1;
+    /* a per-member aggregate's bare arguments are event types (count(essence)) and
+     * TYPE.property, never read as columns or aliases */
+    int types = m->types && is_agg(n) && !(n->flags & SHOAL_AST_F_DISTINCT) && shoal_plan_member_agg(m->x, m->q, n);
     if (n->list)
         for (const shoal_node *p = n->list->head; p; p = p->next)
-            if (walk(p, fn, m)) return 1;
+            if (!(types && (p->kind == SHOAL_AST_NAME || p->kind == SHOAL_AST_DOT)) && walk(p, fn, m)) return 1;
     if (n->over) {
         for (const shoal_item *it = n->over->part; it; it = it->next)
             if (walk(it->expr, fn, m)) return 1;
@@ -337,12 +341,14 @@ static const shoal_stmt *merge(mctx *m)
     m->exprs = zalloc(m, sizeof(shoal_node *) * (size_t)(m->n + 1));
     if (!m->names || !m->exprs) return NULL;
     int i = 0;
+    m->types = 1;
     for (const shoal_item *it = q->cols; it; it = it->next, i++) {
         if (walk(it->expr, inner_node, m)) return NULL;
         m->names[i] = item_name(m, it);
         m->exprs[i] = it->expr;
     }
     if (walk(q->where, inner_node, m)) return NULL;
+    m->types = 0;
 
     /* over rows every aggregate (but a window function) groups them */
     int grouped = st->group || st->having;
@@ -461,6 +467,7 @@ static const shoal_stmt *merge(mctx *m)
     /* Names of the inner expressions must not be captured by the merged items' names
      * (plan.c reads a name as a select item's alias when no column has it). */
     m->r = r;
+    m->types = 1;
     for (int k = 0; k < m->n; k++)
         if (walk(m->exprs[k], captured, m)) return NULL;
     if (walk(q->where, captured, m)) return NULL;
