@@ -50,7 +50,17 @@ typedef struct side {
     qval *keys;
     uint32_t *next, *bucket;
     size_t mask;
+    /* same → the next row of an equal key + 1; idc: for a probing key that is an
+     * interned id (e.to), by id, its first matching row + 1, NO_MATCH, or 0 when not
+     * looked up yet: an id's text is found and hashed once, not per row */
+    uint32_t *same, *idc;
+    uint32_t n_idc;
+    int idc_ns;                   /* the ids' namespace; -1: no cache (another kind of key met) */
 } side;
+
+#define NO_MATCH UINT32_MAX
+/* An id cache bigger than this (4 bytes an id) is not worth its memory. */
+#define MAX_IDC (64u << 20)
 
 typedef struct join_src {
     side *s;
@@ -463,6 +473,21 @@ static void eval_on(runner *r, const cx *e, qval *out)
     r->x->row = saved;
 }
 
+/* The id cache of s for probing keys of v's namespace (1), or none (0, the cache then
+ * off for good): an array over the namespace's ids, as the dictionary counts them now. */
+static int idc_open(runner *r, side *s, const qval *v)
+{
+    uint64_t n = (uint64_t)shoal_dict_count(r->x->r, v->ns) + 1;
+    if (n > MAX_IDC || !(s->idc = shoal_malloc(n * sizeof *s->idc))) {
+        s->idc_ns = -1;
+        return 0;
+    }
+    memset(s->idc, 0, n * sizeof *s->idc);
+    s->n_idc = (uint32_t)n;
+    s->idc_ns = v->ns;
+    return 1;
+}
+
 /* Source s's rows hashed by their key (x in the outer state). */
 static int hash_side(runner *r, side *s)
 {
@@ -472,7 +497,8 @@ static int hash_side(runner *r, side *s)
     s->mask = size - 1;
     if (!(s->bucket = shoal_malloc(size * sizeof *s->bucket)) ||
         !(s->next = shoal_malloc((s->n_rows + 1) * sizeof *s->next)) ||
-        !(s->keys = shoal_malloc((s->n_rows + 1) * sizeof *s->keys)))
+        !(s->keys = shoal_malloc((s->n_rows + 1) * sizeof *s->keys)) ||
+        !(s->same = shoal_malloc((s->n_rows + 1) * sizeof *s->same)))
         return nomem(x);
     memset(s->bucket, 0, size * sizeof *s->bucket);
     for (int i = 0; i < r->js->n_sides; i++) {
@@ -489,12 +515,18 @@ static int hash_side(runner *r, side *s)
         if (has < 0) return x->err->code;
         s->keys[i] = k;
         s->next[i] = 0;
+        s->same[i] = 0;
         if (!has) {
             s->keys[i].t = V_NULL;
             continue;
         }
         if (shoal_val_keep(x, &s->keys[i])) return x->err->code;
         size_t b = shoal_val_hash(&s->keys[i]) & s->mask;
+        for (uint32_t j = s->bucket[b]; j; j = s->next[j - 1])
+            if (shoal_val_same(&s->keys[i], &s->keys[j - 1])) {
+                s->same[i] = j;
+                break;
+            }
         s->next[i] = s->bucket[b];
         s->bucket[b] = (uint32_t)i + 1;
     }
@@ -516,11 +548,24 @@ static int emit(runner *r, int k)
     qval v, key;
     eval_on(r, s->lkey, &v);
     if (x->err->code) return x->err->code;
-    int has = shoal_join_key(x, &v, &key), matched = 0, rc;
-    if (has < 0) return x->err->code;
-    if (has)
-        for (uint32_t i = s->bucket[shoal_val_hash(&key) & s->mask]; i; i = s->next[i - 1]) {
-            if (!shoal_val_same(&key, &s->keys[i - 1])) continue;
+    uint32_t first = 0, *slot = NULL;
+    int has = 1, matched = 0, rc;
+    if (v.t == V_ID && s->idc_ns >= 0 && (s->idc || idc_open(r, s, &v))) {
+        if (v.ns == s->idc_ns && (uint64_t)v.u.i < s->n_idc) slot = &s->idc[v.u.i];
+        if (slot && *slot) first = *slot == NO_MATCH ? 0 : *slot;
+    }
+    if (!slot || !*slot) {
+        if ((has = shoal_join_key(x, &v, &key)) < 0) return x->err->code;
+        if (has)
+            for (uint32_t i = s->bucket[shoal_val_hash(&key) & s->mask]; i; i = s->next[i - 1])
+                if (shoal_val_same(&key, &s->keys[i - 1])) {
+                    first = i;
+                    break;
+                }
+        if (slot) *slot = first ? first : NO_MATCH;
+    }
+    /* every row of that key, in the rows' order */
+    for (uint32_t i = first; i; i = s->same[i - 1]) {
             memcpy(r->buf + s->base, s->rows + (size_t)(i - 1) * (size_t)s->n, sizeof(qval) * (size_t)s->n);
             if (s->rest) {
                 qval t;
@@ -569,8 +614,12 @@ static void free_sides(join_src *js)
         shoal_free(s->keys);
         shoal_free(s->next);
         shoal_free(s->bucket);
+        shoal_free(s->same);
+        shoal_free(s->idc);
         s->rows = s->keys = NULL;
-        s->next = s->bucket = NULL;
+        s->next = s->bucket = s->same = s->idc = NULL;
+        s->n_idc = 0;
+        s->idc_ns = 0;
         s->n_rows = s->cap = 0;
     }
 }

@@ -18,6 +18,7 @@
 #include "rowsrc.h"
 #include "subquery.h"
 #include "join.h"
+#include "merge.h"
 
 #define DAY_MS 86400000LL
 
@@ -377,6 +378,19 @@ static int is_member_agg(const cctx *c, const shoal_node *n)
         return shoal_views_score(c->x, a->s, &vi) != 1;
     }
     return 0;
+}
+
+int shoal_plan_member_agg(exec *x, const shoal_stmt *st, const shoal_node *n)
+{
+    plan p;
+    memset(&p, 0, sizeof p);
+    const char *f = st->from;
+    p.src = !f || st->joins || st->from_sub ? SRC_ROWS
+            : !strcasecmp(f, "members") || !strcasecmp(f, "tiers") ? SRC_MEMBERS
+            : !strcasecmp(f, "events") ? SRC_EVENTS : SRC_ROWS;
+    if (f && !strcasecmp(f, "tiers")) p.tiers = st->from_arg;
+    cctx cc = {x, &p, st, NULL, 0, 0, 0, 0, 0, 0};
+    return is_member_agg(&cc, n);
 }
 
 static int has_row_agg(cctx *c, const shoal_node *n)
@@ -2224,6 +2238,7 @@ static const char *item_name(cctx *c, const shoal_item *it)
 }
 
 static int plan_select(exec *x, const shoal_stmt *st, plan **out);
+static int plan_merged(exec *x, const shoal_stmt *st, const shoal_stmt *m, const char *what, plan **out);
 
 cx *shoal_plan_row_expr(exec *x, const shoal_stmt *st, plan *p, const shoal_node *n, const char *clause)
 {
@@ -2240,13 +2255,40 @@ int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out)
     if (rc) return rc;
     rc = shoal_subq_with(x, st, &saved);
     if (!rc) {
+        const shoal_stmt *m = NULL;
+        const char *what, *why;
         if (st->per && !st->from_sub && st->from && !shoal_subq_cte(x, st->from) &&
             (!strcasecmp(st->from, "members") || !strcasecmp(st->from, "tiers")))
             rc = shoal_subq_per_select(x, st, out);
-        else
+        else if (!(rc = shoal_merge_select(x, st, &m, &what, &why)) && m)
+            rc = plan_merged(x, st, m, what, out);
+        else if (!rc)
             rc = plan_select(x, st, out);
     }
     x->scope = saved;
+    return rc;
+}
+
+/* m, st merged with the SELECT it reads (merge.c): planned as a flat statement, so that
+ * views answer, members alike are one row and the scan is split as for the statement
+ * written flat. Should m not plan, st is planned as written (its rows streamed from the
+ * inner SELECT), which reports its own errors. */
+static int plan_merged(exec *x, const shoal_stmt *st, const shoal_stmt *m, const char *what, plan **out)
+{
+    shoal_err saved;
+    if (x->err) saved = *x->err;
+    int64_t now = x->now;
+    int rc = plan_select(x, m, out);
+    if (!rc) {
+        (*out)->merged = what;
+        return 0;
+    }
+    if (rc == SHOAL_ECANCEL) return rc;
+    if (x->err) *x->err = saved;
+    x->now = now;
+    x->merge_failed = 1;
+    rc = plan_select(x, st, out);
+    x->merge_failed = 0;
     return rc;
 }
 
@@ -2604,6 +2646,9 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         if ((rc = shoal_subq_explain_exprs(x, p, lines, &n))) return rc;
         cap = n;
     }
+    if (p->merged)
+        rc |= add_line(x, lines, &n, &cap, "%s merged into this SELECT: its source, WHERE and columns planned in "
+                       "place, no rows streamed", p->merged);
     if (p->src == SRC_NONE) {
         rc |= add_line(x, lines, &n, &cap, "no source: one row");
     } else if (p->src == SRC_ROWS) {

@@ -316,6 +316,9 @@ typedef struct plan {
      * run before it (subquery.c) */
     struct shoal_subq *subs;
     int n_subs;
+    /* a SELECT over a derived table or WITH query merged with it (merge.c): what it
+     * read, for EXPLAIN; else NULL */
+    const char *merged;
 } plan;
 
 struct rowctx {
@@ -369,6 +372,7 @@ struct exec {
     const struct shoal_outer *outer;
     const qval *per_value;
     trange per_range;
+    int merge_failed;       /* planning as written a SELECT whose merged form did not plan (merge.c) */
     /* while a PER statement runs its periods: the counts of who the members were as of
      * the last period's end, which the next period's extends (exec_views.c) */
     struct shoal_cumread *cum;
@@ -474,6 +478,9 @@ int shoal_plan_time(exec *x, const char *s, size_t n, int end_of_day, int64_t *o
 int shoal_plan_select(exec *x, const shoal_stmt *st, plan **out);
 /* Two expressions written alike (GROUP BY and ORDER BY match select items by it). */
 int shoal_plan_ast_equal(const shoal_node *a, const shoal_node *b);
+/* 1 when n, an aggregate call in statement st, is a per-member aggregate there (over
+ * members: count(post), count(*) DURING …), 0 when it aggregates rows. */
+int shoal_plan_member_agg(exec *x, const shoal_stmt *st, const shoal_node *n);
 /* A window as [lo, hi) instants relative to x->now; local day numbers and their starts
  * in the database's time zone (for flow.c's periods). */
 int shoal_plan_window(exec *x, const shoal_window *w, int64_t *lo, int64_t *hi);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "merge.h"
 #include "rowsrc.h"
 #include "subquery.h"
 
@@ -86,6 +87,7 @@ typedef struct subq_src {
     const shoal_scope *scope;    /* the WITH queries it sees */
     plan *ip;                    /* planned (PER: for the last period) */
     const char *what;            /* for EXPLAIN: WITH query "w", subquery "t", subquery */
+    const char *why;             /* for EXPLAIN: why the outer SELECT is not merged with it (merge.c) */
     /* PER unit: the inner SELECT once per period */
     int unit;
     int64_t p_first, p_last, n_periods;
@@ -315,6 +317,12 @@ static int subq_plan(exec *x, const shoal_stmt *st, plan *p)
         snprintf(what, 200, "WITH query \"%.100s\"", c->name);
     }
     s->what = what;
+    if (!st->per) {
+        const shoal_stmt *m;
+        const char *mw;
+        if ((rc = shoal_merge_select(x, st, &m, &mw, &s->why))) return rc;
+        if (m || x->merge_failed) s->why = "its merged form did not plan";
+    }
     if (st->per) {
         if ((rc = plan_periods(x, st, p, s))) return rc;
         /* planned once now, for its columns and errors: for the last period (or now's) */
@@ -530,7 +538,8 @@ static int subq_explain(exec *x, const plan *p, char ***lines, int *n_lines)
     *n_lines = 0;
     int rc;
     if (!s->unit) {
-        snprintf(buf, sizeof buf, "rows of %s, run once and streamed into this SELECT:", s->what);
+        snprintf(buf, sizeof buf, "rows of %s, run once and streamed into this SELECT (not merged: %s):", s->what,
+                 s->why ? s->why : "?");
         if ((rc = add_text(x, buf, lines, n_lines))) return rc;
         return add_plan(x, s->ip, "  ", lines, n_lines);
     }

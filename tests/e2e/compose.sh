@@ -163,6 +163,59 @@ check_grep compose-explain-per-window '#1 count\(post\): counters activity, seri
 # the members were (views.c where_implies_event)
 check_grep compose-explain-per-members 'per-member aggregates: 1, .*' "$out"
 
+# ---------------------------------------------------------------- merged (query/merge.c)
+
+# A SELECT over a WITH query or derived table that only projects and filters its source
+# is planned as the flat statement: EXPLAIN says merged, and the views answer.
+out=$("$SHOAL" query --format table "$NOW EXPLAIN WITH t AS (SELECT member, count(post) AS n, count(essence) AS e FROM members) SELECT n, count(*) AS members FROM t WHERE e >= 1 GROUP BY n ORDER BY n" 2>&1)
+check_grep compose-merged-explain 'WITH query "t" merged into this SELECT' "$out"
+check_grep compose-merged-explain-views 'views: every per-member aggregate is read from a view, no log scan' "$out"
+# … and the rest of its plan is the flat statement's, line for line
+flat=$("$SHOAL" query --format csv "$NOW EXPLAIN SELECT count(post) AS n, count(*) AS members FROM members WHERE count(essence) >= 1 GROUP BY count(post) ORDER BY n" 2>&1)
+merged=$("$SHOAL" query --format csv "$NOW EXPLAIN WITH t AS (SELECT member, count(post) AS n, count(essence) AS e FROM members) SELECT n, count(*) AS members FROM t WHERE e >= 1 GROUP BY n ORDER BY n" 2>&1 | grep -v 'merged into')
+check_eq compose-merged-explain-flat "$merged" "$flat"
+out=$("$SHOAL" query --format table "EXPLAIN SELECT k, count(*) FROM (SELECT type AS k, member FROM events WHERE type != like) AS d GROUP BY k" 2>&1)
+check_grep compose-merged-explain-events 'subquery "d" merged into this SELECT' "$out"
+check_grep compose-merged-explain-scan 'scan log' "$out"
+same compose-merged-histogram \
+    "$NOW WITH t AS (SELECT member, count(post) AS n, count(essence) AS e FROM members) SELECT n, count(*) AS members FROM t WHERE e >= 1 GROUP BY n ORDER BY n" \
+    "SELECT n, count(*) FROM (SELECT sum(type = 'post') AS n FROM ev GROUP BY member HAVING sum(type = 'essence') >= 1) GROUP BY n ORDER BY n"
+same compose-merged-events \
+    "SELECT k, count(*) AS n, count(DISTINCT m) AS d FROM (SELECT type AS k, member AS m FROM events WHERE type != like) AS t WHERE m LIKE 'm-1%' GROUP BY k ORDER BY k" \
+    "SELECT type, count(*), count(DISTINCT member) FROM ev WHERE type != 'like' AND member LIKE 'm-1%' GROUP BY type ORDER BY type"
+# the outer name of an inner expression stays the column's name
+check_eq compose-merged-names "$("$SHOAL" query --format csv "WITH t AS (SELECT member, count(post) AS n FROM members) SELECT n, t.member FROM t WHERE n > 1000")" "n,member"
+
+# Refused, and then streamed as before (each checked against sqlite3 in sqlite_diff.sh):
+# a LIMIT, a window function or an aggregate over rows inside, an outer alias after
+# grouping that is also an inner column, and a SELECT that is a subquery of another.
+notmerged() {
+    local name=$1 q=$2 why=$3 out
+    out=$("$SHOAL" query --format table "$NOW EXPLAIN $q" 2>&1)
+    check_grep "compose-not-merged: $name" "not merged: $why" "$out"
+}
+notmerged limit "WITH t AS (SELECT member, count(post) AS n FROM members ORDER BY member LIMIT 10) SELECT n, count(*) FROM t GROUP BY n" \
+    'it has GROUP BY, HAVING, ORDER BY, LIMIT or WINDOW'
+notmerged window "SELECT r, count(*) FROM (SELECT member, rank() OVER (ORDER BY count(post)) AS r FROM members) AS t GROUP BY r" \
+    'it has a window function'
+notmerged aggregate "SELECT n + 1 FROM (SELECT count(*) AS n FROM events) AS t" 'it aggregates its rows'
+notmerged grouped "SELECT n FROM (SELECT type, count(*) AS n FROM events GROUP BY type) AS t" 'it has GROUP BY'
+notmerged alias "SELECT e AS n, count(*) FROM (SELECT member, count(post) AS n, count(essence) AS e FROM members) AS t GROUP BY e HAVING n > 1" \
+    '"n" is an outer alias and one of its columns'
+notmerged correlated "SELECT member FROM members WHERE count(post) > (SELECT avg(n) FROM (SELECT member, count(post) AS n FROM members) AS t)" \
+    'the SELECT around it is itself a subquery'
+# over members count(tier) would count a member's events of type tier: outside, rows
+"$SHOAL" query "CREATE TIERS lv (hi WHEN count(post) >= 5, lo OTHERWISE)" >/dev/null 2>&1 || fail compose-tiers
+notmerged per-aggregate "SELECT count(tier) FROM (SELECT member, tier FROM tiers(lv)) AS t" 'an outer aggregate would read events'
+check_eq compose-not-merged-count "$("$SHOAL" query --format csv "SELECT count(tier) AS n FROM (SELECT member, tier FROM tiers(lv)) AS t")" \
+    "$(printf 'n\n%s' "$(sqlite3 "$T/oracle.db" "SELECT count(DISTINCT member) FROM ev")")"
+same compose-merged-tiers \
+    "WITH t AS (SELECT member, tier FROM tiers(lv)) SELECT tier, count(*) AS n FROM t GROUP BY tier ORDER BY tier" \
+    "SELECT t, count(*) FROM (SELECT CASE WHEN sum(type = 'post') >= 5 THEN 'hi' ELSE 'lo' END AS t FROM ev GROUP BY member) GROUP BY t ORDER BY t"
+same compose-not-merged-alias \
+    "SELECT e AS n, count(*) FROM (SELECT member, count(post) AS n, count(essence) AS e FROM members) AS t GROUP BY e HAVING n > 1 ORDER BY 1" \
+    "SELECT e, count(*) FROM (SELECT sum(type = 'essence') AS e FROM ev GROUP BY member) GROUP BY e HAVING e > 1 ORDER BY 1"
+
 # ---------------------------------------------------------------- errors
 
 err() {

@@ -26,6 +26,8 @@ CREATE VIEW ev AS SELECT rowid AS seq, json_extract(j, '$.ts') AS ts, json_extra
     json_extract(j, '$.type') AS type, json_extract(j, '$.group') AS grp, json_extract(j, '$.to') AS to_,
     json_extract(j, '$.arm') AS arm, json_extract(j, '$.experiment') AS experiment FROM raw;
 CREATE TABLE joined AS SELECT member, min(ts) AS joined FROM ev WHERE type = 'join' GROUP BY member;
+CREATE TABLE jp AS SELECT member, type FROM ev WHERE type IN ('join', 'post');
+CREATE INDEX jp_member ON jp(member);
 SQL
 
 # same NAME SHOAL-STATEMENTS SQLITE-SELECT: shoal's rows (csv, header dropped) equal
@@ -56,6 +58,14 @@ same join-newcomers \
     "SELECT e.member, count(*) AS w FROM ev e JOIN joined m ON e.to_ = m.member
      WHERE e.type = 'reply' AND e.ts >= m.joined AND e.ts < strftime('%Y-%m-%dT%H:%M:%fZ', m.joined, '+7 days')
      GROUP BY e.member ORDER BY w DESC, e.member LIMIT 25"
+
+# A joined source with several rows of a key: every match (join.c's id cache finds the
+# first by the event's interned id, then the rows of the same key in order).
+same join-many-rows \
+    "SELECT m.type, count(*) AS n, count(DISTINCT e.seq) AS d FROM events AS e JOIN (SELECT member, type FROM events WHERE type IN (join, post)) AS m ON e.to = m.member
+     WHERE e.type = reply GROUP BY m.type ORDER BY m.type" \
+    "SELECT m.type, count(*), count(DISTINCT e.seq) FROM ev e JOIN jp m ON e.to_ = m.member
+     WHERE e.type = 'reply' GROUP BY m.type ORDER BY m.type"
 
 # The same count per replier as the anchored aggregate gives (two mechanisms, one answer).
 a=$("$SHOAL" query --format csv "SELECT e.member, count(*) AS n FROM events e JOIN $M m ON e.to = m.member

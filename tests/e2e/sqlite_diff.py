@@ -770,6 +770,95 @@ def with_q():
     return ("WITH a AS (%s) %s" % (s, o[0]), "WITH a AS (%s) %s" % (q, o[1]), o[2])
 
 
+# ---------------------------------------------------------------- merged subqueries
+
+def merged():
+    """a SELECT over a derived table or WITH query that only projects and filters its
+    source: shoal plans the two as one flat SELECT (merge.c, EXPLAIN says merged); and the
+    forms it must not merge (LIMIT, ORDER BY, grouping, a window inside, an outer alias
+    that is an inner column), which stream the inner rows as before"""
+    def wrap(inner_s, inner_q, outer_s, outer_q):
+        if R.random() < 0.5:
+            return ("WITH t AS (%s) %s" % (inner_s, outer_s % "t"), "WITH t AS (%s) %s" % (inner_q, outer_q % "t"))
+        return (outer_s % ("(%s) AS t" % inner_s), outer_q % ("(%s) AS t" % inner_q))
+    refuse = R.random() < 0.3
+    if R.random() < 0.5:
+        # over members: member, n, m
+        a, b = R.choice(MAGGS[:8]), R.choice(MAGGS)
+        s = "SELECT member, %s AS n, %s AS m FROM members" % (a[0], b[0])
+        q = "SELECT member, %s AS n, %s AS m FROM ev GROUP BY member" % (a[1], b[1])
+        if R.random() < 0.4:
+            c, k = R.choice(MAGGS[:8]), R.choice([0, 1, 3])
+            s += " WHERE %s > %d" % (c[0], k)
+            q += " HAVING %s > %d" % (c[1], k)
+        if refuse:
+            r = R.random()
+            if r < 0.5:
+                lim = R.randint(10, 200)
+                s += " ORDER BY member LIMIT %d" % lim
+                q += " ORDER BY member LIMIT %d" % lim
+            else:
+                s = "SELECT member, n, m, rank() OVER (ORDER BY n DESC) AS rk FROM (%s) AS w" % s
+                q = "SELECT member, n, m, rank() OVER (ORDER BY n DESC) AS rk FROM (%s) AS w" % q
+        k = R.random()
+        x = R.choice([0, 1, 2, 4])
+        if k < 0.3:
+            w = " WHERE m > %d" % x if R.random() < 0.5 else ""
+            o = ("SELECT n, count(*) AS c, sum(m) AS s, max(m) AS x FROM %%s%s GROUP BY n ORDER BY n" % w,
+                 "SELECT n, count(*), sum(m), max(m) FROM %%s%s GROUP BY n ORDER BY n" % w)
+        elif k < 0.5:
+            o = ("SELECT member, n, m FROM %%s WHERE n > %d AND (m < 5 OR m IS NULL) ORDER BY member" % x,
+                 "SELECT member, n, m FROM %%s WHERE n > %d AND (m < 5 OR m IS NULL) ORDER BY member" % x)
+        elif k < 0.65:
+            o = ("SELECT count(*) AS c, count(*) FILTER (WHERE n > %d) AS f, avg(m) AS a, max(n) AS x, count(DISTINCT n) AS d FROM %%s" % x,
+                 "SELECT count(*), count(*) FILTER (WHERE n > %d), avg(m), max(n), count(DISTINCT n) FROM %%s" % x)
+        elif k < 0.8:
+            lim = R.randint(5, 30)
+            o = ("SELECT member, n, rank() OVER (ORDER BY n DESC) AS r FROM %%s WHERE n > %d ORDER BY r, member LIMIT %d" % (x, lim),
+                 "SELECT member, n, rank() OVER (ORDER BY n DESC) AS r FROM %%s WHERE n > %d ORDER BY r, member LIMIT %d" % (x, lim))
+        elif k < 0.9:
+            # HAVING by an alias, ORDER BY a position
+            o = ("SELECT n * 2 AS k, count(*) AS c FROM %%s GROUP BY n * 2 HAVING c > %d ORDER BY 1" % x,
+                 "SELECT n * 2 AS k, count(*) AS c FROM %%s GROUP BY n * 2 HAVING c > %d ORDER BY 1" % x)
+        else:
+            # an outer alias that is an inner column (not merged), and t.column
+            o = ("SELECT t.member, t.m AS n FROM %%s WHERE t.n > %d ORDER BY t.member" % x,
+                 "SELECT t.member, t.m AS n FROM %%s WHERE t.n > %d ORDER BY t.member" % x)
+        r = wrap(s, q, o[0], o[1])
+        return r[0], r[1], True
+    # over events: seq, keys and values of each event
+    keys = R.sample(KEYS, 2)
+    x = R.choice(NUMS)
+    w = where(0.6)
+    s = "SELECT seq AS s, %s AS k0, %s AS k1, %s AS v FROM events%s" % (keys[0][0], keys[1][0], x[0], w[0])
+    q = "SELECT seq AS s, %s AS k0, %s AS k1, %s AS v FROM ev%s" % (keys[0][1], keys[1][1], x[1], w[1])
+    if refuse:
+        lim = R.randint(50, 3000)
+        s += " LIMIT %d" % lim
+        q += " ORDER BY seq LIMIT %d" % lim
+    k = R.random()
+    n = R.choice([0, 10, 100])
+    if k < 0.35:
+        h = " HAVING count(*) > %d" % R.choice([1, 5]) if R.random() < 0.3 else ""
+        o = ("SELECT k0, count(*) AS c, sum(v) AS s, min(k1) AS mk, count(DISTINCT k1) AS d FROM %%s WHERE v > %d OR v IS NULL GROUP BY k0%s ORDER BY k0" % (n, h),
+             "SELECT k0, count(*), sum(v), min(k1), count(DISTINCT k1) FROM %%s WHERE v > %d OR v IS NULL GROUP BY k0%s ORDER BY k0" % (n, h))
+    elif k < 0.55:
+        lim = R.randint(1, 40)
+        o = ("SELECT s, k0, v FROM %%s WHERE v >= %d ORDER BY v DESC, s LIMIT %d" % (n, lim),
+             "SELECT s, k0, v FROM %%s WHERE v >= %d ORDER BY v DESC, s LIMIT %d" % (n, lim))
+    elif k < 0.75:
+        lim = R.randint(5, 40)
+        o = ("SELECT s, v, sum(v) OVER (ORDER BY s ROWS 2 PRECEDING) AS w, row_number() OVER (PARTITION BY k0 ORDER BY s) AS r FROM %%s ORDER BY s LIMIT %d" % lim,
+             "SELECT s, v, sum(v) OVER (ORDER BY s ROWS 2 PRECEDING) AS w, row_number() OVER (PARTITION BY k0 ORDER BY s) AS r FROM %%s ORDER BY s LIMIT %d" % lim)
+    elif k < 0.9:
+        o = ("SELECT count(*) AS c, sum(v) AS s, max(k0) AS x, count(DISTINCT k0) AS d FROM %s",
+             "SELECT count(*), sum(v), max(k0), count(DISTINCT k0) FROM %s")
+    else:
+        o = ("SELECT * FROM %%s WHERE v > %d ORDER BY s LIMIT 50" % n, "SELECT * FROM %%s WHERE v > %d ORDER BY s LIMIT 50" % n)
+    r = wrap(s, q, o[0], o[1])
+    return r[0], r[1], True
+
+
 def scalar_sub():
     k = R.random()
     if k < 0.3:
@@ -992,7 +1081,7 @@ def asof_members():
 
 KINDS = [(grouped, 14), (overall, 5), (scalars, 10), (windows_events, 14), (windows_grouped, 8), (nulls_order, 5),
          (ties, 5), (members, 10), (derived, 10), (with_q, 10), (scalar_sub, 8), (in_sub, 10), (asof_events, 6),
-         (asof_members, 10), (members_now, 6), (per, 8)]
+         (asof_members, 10), (members_now, 6), (per, 8), (merged, 14)]
 
 
 def statement():
