@@ -54,6 +54,7 @@ enum {
 #define SHOAL_AST_F_DESC 0x8      /* ORDER BY … DESC */
 #define SHOAL_AST_F_TIES 0x10     /* LIMIT n WITH TIES (on the limit's INT node) */
 #define SHOAL_AST_F_RANGE 0x20    /* RANGE … (on a frame's first bound) */
+#define SHOAL_AST_F_EXISTS 0x40   /* EXISTS (SELECT …), on a SUBQ node */
 
 typedef struct shoal_node shoal_node;
 typedef struct shoal_nlist shoal_nlist;

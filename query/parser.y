@@ -784,6 +784,15 @@ primary:
                                           $$->s2_off = @2.off; $$->s2_len = @2.len; }
   | '(' expr ')'                        { $$ = $2; }
   | '(' subselect ')'                   { CK($$ = shoal_ast_node(ctx, SHOAL_AST_SUBQ, @$)); $$->sub = $2; }
+    /* EXISTS (SELECT …): the word is not reserved (a call's name before a subquery) */
+  | IDENT '(' subselect ')'             { if ($1.n != 6 || strncasecmp($1.s, "exists", 6)) {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @1.off, @1.len,
+                                                            "\"%.*s\" before a subquery: only EXISTS (SELECT …) takes one",
+                                                            $1.n > 60 ? 60 : $1.n, $1.s);
+                                              YYABORT;
+                                          }
+                                          CK($$ = shoal_ast_node(ctx, SHOAL_AST_SUBQ, @$)); $$->sub = $3;
+                                          $$->flags |= SHOAL_AST_F_EXISTS; }
   | call %prec LOWER_THAN_DURING        { $$ = $1; }
   | call DURING window                  { $$ = $1; $$->win = $3; $$->len = @$.len; }
     /* window functions: row_number() OVER (PARTITION BY … ORDER BY …), sum(x) OVER (…) */

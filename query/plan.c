@@ -1957,7 +1957,15 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         }
         /* t.column: a column of this statement's source named t (FROM (SELECT …) t, a
          * WITH query, events, members) */
-        if (c->st->from && (!strcasecmp(n->s, c->st->from) || (c->st->alias && !strcasecmp(n->s, c->st->alias))) &&
+        /* FROM p AS q: q names the source, and p is hidden (SQL's rule) */
+        if (c->st->from && c->st->alias && !strcasecmp(n->s, c->st->from) && strcasecmp(n->s, c->st->alias) &&
+            !shoal_subq_outer_name(c->x, n->s, n->s2)) {
+            shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, (int)strlen(n->s),
+                          "\"%s\" is called \"%s\" in this statement (FROM %s AS %s): write %s.%s", n->s, c->st->alias,
+                          c->st->from, c->st->alias, c->st->alias, n->s2);
+            return NULL;
+        }
+        if (c->st->from && (c->st->alias ? !strcasecmp(n->s, c->st->alias) : !strcasecmp(n->s, c->st->from)) &&
             (c->p->src == SRC_ROWS || !c->st->from_arg)) {
             shoal_node *t = zalloc(c->x, sizeof *t);
             if (!t) return NULL;
@@ -2103,19 +2111,36 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         if (c->layers || (!c->st->from && c->p->src == SRC_MEMBERS))
             return fail(c, n->off, n->len, "%s", "a layer's or tiers' condition cannot hold a subquery yet");
         plan *ip;
-        /* correlated through one equality: grouped by it, looked up per row (correlate.c) */
-        const shoal_node *okey;
-        int count, corr = shoal_corr_plan(c->x, c->st, c->p, n, &ip, &okey, &count);
+        /* correlated through equalities: run once, each row's keys looked up (correlate.c) */
+        shoal_corr *k = zalloc(c->x, sizeof *k);
+        if (!k) return NULL;
+        int corr = shoal_corr_plan(c->x, c->st, c->p, n, &ip, k);
         if (corr < 0) return NULL;
         if (corr) {
             if (!(e = newx(c, X_SUBQ, n))) return NULL;
-            e->rt = ip->cols[1]->rt;
-            e->rns = ip->cols[1]->rns;
-            if (!(e->a = compile(c, okey, mode))) return NULL;
+            k->negated = !!(n->flags & SHOAL_AST_F_NOT);
+            if (k->kind == SHOAL_CORR_VALUE) {
+                e->rt = ip->cols[k->n_keys]->rt;
+                e->rns = ip->cols[k->n_keys]->rns;
+            } else {
+                e->rt = V_BOOL;
+            }
+            if (k->n_keys && !(e->v = zalloc(c->x, sizeof(cx *) * (size_t)k->n_keys))) return NULL;
+            for (int i = 0; i < k->n_keys; i++) {
+                if (!(e->v[i] = compile(c, k->out[i], mode))) return NULL;
+                if (check_cmp(c, k->out[i], e->v[i], ip->cols[i])) return NULL;
+            }
+            e->n = k->n_keys;
+            if (k->kind == SHOAL_CORR_IN) {
+                if (!(e->a = compile(c, n->a, mode))) return NULL;
+                if (check_cmp(c, n, e->a, ip->cols[k->n_keys])) return NULL;
+            }
             if (shoal_subq_add(c->x, c->p, SUBQ_CORR, e, ip, n)) return NULL;
-            c->p->subs[c->p->n_subs - 1].count = count;
+            c->p->subs[c->p->n_subs - 1].corr = k;
             return e;
         }
+        if (n->flags & SHOAL_AST_F_EXISTS)
+            return fail(c, n->off, n->len, "%s", "internal: EXISTS was not planned");
         if (shoal_subq_plan_expr(c->x, c->st, c->p, n, &ip)) return NULL;
         if (ip->n_cols != 1) {
             shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->sub->off, n->sub->len,
