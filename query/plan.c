@@ -1015,8 +1015,8 @@ static int outer_ref(cctx *c, const shoal_node *n)
 {
     if (!shoal_subq_outer_name(c->x, NULL, n->s)) return 0;
     shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len,
-                  "\"%s\" is a column of the statement around this subquery: correlated subqueries are not "
-                  "supported yet (a subquery runs once, on its own)", n->s);
+                  "\"%s\" is a column of the statement around this subquery: a subquery reads the statement around it "
+                  "only through equalities in its WHERE (inner = outer.column)", n->s);
     return 1;
 }
 
@@ -1977,8 +1977,8 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
             return compile_name(c, t, mode);
         }
         if (shoal_subq_outer_name(c->x, n->s, n->s2))
-            return fail(c, n->off, n->len, "\"%s\" is a source of the statement around this subquery: correlated "
-                        "subqueries are not supported yet (a subquery runs once, on its own)", n->s);
+            return fail(c, n->off, n->len, "\"%s\" is a source of the statement around this subquery: a subquery reads "
+                        "the statement around it only through equalities in its WHERE (inner = outer.column)", n->s);
         return fail(c, n->off, n->len, "TYPE.property (\"%s\") is only meaningful inside sum, avg, min or max over members", n->s);
     case SHOAL_AST_STAR: return fail(c, n->off, n->len, "%s", "\"*\" is only allowed as a select item or in count(*)");
     case SHOAL_AST_CALL: return compile_call(c, n, mode);

@@ -169,11 +169,11 @@ err() {
     check_eq "compose: error: $name" "$got" "$want"
 }
 err correlated "SELECT member FROM (SELECT member, count(post) AS n FROM members) t WHERE n > (SELECT max(count(post)) FROM members WHERE count(post) < n)" \
-'query:1:137: error: "n" is a column of the statement around this subquery: correlated subqueries are not supported yet (a subquery runs once, on its own)
+'query:1:137: error: "n" is a column of the statement around this subquery: a subquery reads the statement around it only through equalities in its WHERE (inner = outer.column)
 SELECT member FROM (SELECT member, count(post) AS n FROM members) t WHERE n > (SELECT max(count(post)) FROM members WHERE count(post) < n)
                                                                                                                                         ^'
 err correlated-dot "SELECT member FROM (SELECT member, count(post) AS n FROM members) t WHERE member IN (SELECT member FROM events WHERE t.n > 1)" \
-'query:1:118: error: "t" is a source of the statement around this subquery: correlated subqueries are not supported yet (a subquery runs once, on its own)
+'query:1:118: error: "t" is a source of the statement around this subquery: a subquery reads the statement around it only through equalities in its WHERE (inner = outer.column)
 SELECT member FROM (SELECT member, count(post) AS n FROM members) t WHERE member IN (SELECT member FROM events WHERE t.n > 1)
                                                                                                                      ^~~'
 err recursive "WITH a AS (SELECT * FROM a) SELECT * FROM a" \

@@ -223,8 +223,75 @@ same corr-members-where \
 
 out=$("$SHOAL" query "EXPLAIN SELECT m.member, (SELECT count(*) FROM events AS e WHERE e.to = m.member) AS n FROM members AS m" 2>&1)
 check_grep corr-explain "subquery 1 \(correlated: run once grouped by its correlation, each row's value looked up\)" "$out"
-# what is not one equality with the outer row stays refused, at the outer name
-err corr-err-two "SELECT m.member FROM members AS m WHERE count(post) > (SELECT count(*) FROM events AS e WHERE e.to = m.member AND e.member != m.member)" \
-    'query:1:102: error: "m" is a source of the statement around this subquery: correlated subqueries are not supported yet'
-err corr-err-in "SELECT m.member FROM members AS m WHERE m.member IN (SELECT e.to FROM events AS e WHERE e.member = m.member)" \
-    'query:1:100: error: "m" is a source of the statement around this subquery: correlated subqueries are not supported yet'
+# the oracle's events as a table with indexes: its correlated subqueries run per row
+sqlite3 "$T/oracle.db" "CREATE TABLE evt AS SELECT * FROM ev; CREATE INDEX evt_mg ON evt(member, grp);
+    CREATE INDEX evt_to ON evt(to_); CREATE INDEX evt_tm ON evt(type, member)" || fail join-oracle-index
+# Two correlations: each comment beside the comments its member wrote in the same group.
+same corr-two-keys \
+    "SELECT t.member, t.group, count(*) AS n, max((SELECT count(*) FROM events AS e WHERE e.type = comment AND e.member = t.member AND e.group = t.group)) AS mine
+     FROM events AS t WHERE t.type = reply GROUP BY t.member, t.group ORDER BY mine DESC, n DESC, t.member, t.group LIMIT 20" \
+    "SELECT t.member, t.grp, count(*) AS n, max((SELECT count(*) FROM evt e WHERE e.type = 'comment' AND e.member = t.member AND e.grp = t.grp)) AS mine
+     FROM evt t WHERE t.type = 'reply' GROUP BY t.member, t.grp ORDER BY mine DESC, n DESC, t.member, t.grp LIMIT 20"
+
+# Correlated IN: replies answered in kind (the addressee replied to the replier).
+same corr-in \
+    "SELECT r.group, count(*) AS n FROM events AS r WHERE r.type = reply
+     AND r.member IN (SELECT e.to FROM events AS e WHERE e.type = reply AND e.member = r.to) GROUP BY r.group ORDER BY r.group" \
+    "SELECT r.grp, count(*) FROM evt r WHERE r.type = 'reply'
+     AND r.member IN (SELECT e.to_ FROM evt e WHERE e.type = 'reply' AND e.member = r.to_) GROUP BY r.grp ORDER BY r.grp"
+# NOT IN with two correlations, over values that may be NULL (SQL's three values)
+same corr-not-in-nulls \
+    "SELECT t.type, count(*) AS n FROM events AS t WHERE t.to NOT IN (SELECT e.to FROM events AS e WHERE e.member = t.member AND e.group = t.group AND e.type = reply) GROUP BY t.type ORDER BY t.type" \
+    "SELECT t.type, count(*) FROM evt t WHERE t.to_ NOT IN (SELECT e.to_ FROM evt e WHERE e.member = t.member AND e.grp = t.grp AND e.type = 'reply') GROUP BY t.type ORDER BY t.type"
+same corr-in-values \
+    "SELECT (t.to IN (SELECT e.to FROM events AS e WHERE e.member = t.member AND e.group = t.group AND e.type = comment)) AS v, count(*) AS n FROM events AS t GROUP BY 1 ORDER BY 1 NULLS FIRST" \
+    "SELECT (t.to_ IN (SELECT e.to_ FROM evt e WHERE e.member = t.member AND e.grp = t.grp AND e.type = 'comment')) AS v, count(*) FROM evt t GROUP BY 1 ORDER BY 1 NULLS FIRST"
+# an aggregate after IN: each member's last event
+same corr-in-agg \
+    "SELECT t.type, count(*) AS n FROM events AS t WHERE t.seq IN (SELECT max(e.seq) FROM events AS e WHERE e.member = t.member) GROUP BY t.type ORDER BY t.type" \
+    "SELECT t.type, count(*) FROM evt t WHERE t.seq IN (SELECT max(e.seq) FROM evt e WHERE e.member = t.member) GROUP BY t.type ORDER BY t.type"
+# over members: those who replied to themselves
+same corr-in-members \
+    "SELECT count(*) AS n, sum(count(post)) AS p FROM members AS m WHERE m.member IN (SELECT e.to FROM events AS e WHERE e.type = reply AND e.member = m.member)" \
+    "SELECT count(*), total(p) FROM (SELECT member, sum(type = 'post') AS p FROM evt GROUP BY member) m
+     WHERE m.member IN (SELECT e.to_ FROM evt e WHERE e.type = 'reply' AND e.member = m.member)"
+
+# EXISTS and NOT EXISTS: replies to a member who posted in that group; members never replied to
+same corr-exists \
+    "SELECT r.group, count(*) AS n FROM events AS r WHERE r.type = reply
+     AND EXISTS (SELECT 1 FROM events AS p WHERE p.type = post AND p.member = r.to AND p.group = r.group) GROUP BY r.group ORDER BY r.group" \
+    "SELECT r.grp, count(*) FROM evt r WHERE r.type = 'reply'
+     AND EXISTS (SELECT 1 FROM evt p WHERE p.type = 'post' AND p.member = r.to_ AND p.grp = r.grp) GROUP BY r.grp ORDER BY r.grp"
+same corr-not-exists-members \
+    "SELECT count(*) AS n, sum(count(*)) AS events FROM members AS m WHERE NOT EXISTS (SELECT * FROM events AS e WHERE e.type = reply AND e.to = m.member)" \
+    "SELECT count(*), sum(c) FROM (SELECT member, count(*) AS c FROM evt GROUP BY member) m WHERE NOT EXISTS (SELECT * FROM evt e WHERE e.type = 'reply' AND e.to_ = m.member)"
+# without a correlation: whether the SELECT gives a row at all
+same exists-uncorrelated \
+    "SELECT count(*) AS n, EXISTS (SELECT member FROM events WHERE type = referral) AS a, EXISTS (SELECT member FROM events WHERE type = referral AND member = 'nobody') AS b FROM events WHERE type = join" \
+    "SELECT count(*), 'true', 'false' FROM evt WHERE type = 'join'"
+# in a join: an outer source by its alias
+same corr-exists-in-join \
+    "SELECT count(*) AS n FROM events AS e JOIN $M AS m ON e.to = m.member
+     WHERE e.type = reply AND EXISTS (SELECT 1 FROM events AS p WHERE p.type = post AND p.member = e.to AND p.ts < m.joined + 7 DAYS)" \
+    "SELECT count(*) FROM evt e JOIN joined m ON e.to_ = m.member
+     WHERE e.type = 'reply' AND EXISTS (SELECT 1 FROM evt p WHERE p.type = 'post' AND p.member = e.to_ AND p.ts < strftime('%Y-%m-%dT%H:%M:%fZ', m.joined, '+7 days'))"
+
+out=$("$SHOAL" query "EXPLAIN SELECT m.member FROM members AS m WHERE EXISTS (SELECT 1 FROM events AS e WHERE e.to = m.member)" 2>&1)
+check_grep corr-explain-exists "subquery 1 \(correlated: run once grouped by its correlation, each row's value looked up\)" "$out"
+# what is not equalities with the outer row stays refused, at the outer name
+err corr-err-noneq "SELECT m.member FROM members AS m WHERE count(post) > (SELECT count(*) FROM events AS e WHERE e.to = m.member AND e.member != m.member)" \
+    'query:1:102: error: "m" is a source of the statement around this subquery: a subquery reads the statement around it only through equalities in its WHERE'
+err corr-err-item "SELECT m.member FROM members AS m WHERE m.member IN (SELECT m.member FROM events AS e WHERE e.member = m.member)" \
+    'query:1:62: error: "m" is a source of the statement around this subquery'
+err exists-err-word "SELECT count(*) FROM events WHERE exist (SELECT 1 FROM events)" \
+    'query:1:35: error: "exist" before a subquery: only EXISTS \(SELECT …\) takes one'
+
+# ---------------------------------------------------------------- names: FROM p AS q hides p
+err alias-hides "SELECT count(*) FROM (SELECT member FROM events AS q WHERE events.type = post) AS t" \
+    'query:1:60: error: "events" is called "q" in this statement \(FROM events AS q\): write q.type'
+err alias-hides-with "WITH p AS (SELECT member FROM events) SELECT count(*) FROM p AS q WHERE p.member = 'bob'" \
+    'query:1:73: error: "p" is called "q" in this statement \(FROM p AS q\): write q.member'
+# inside a subquery, p.column of FROM p AS q is the outer p's (a correlation)
+same alias-outer \
+    "SELECT count(*) AS n FROM events WHERE events.type = reply AND EXISTS (SELECT 1 FROM events AS q WHERE q.member = events.to AND q.type = post)" \
+    "SELECT count(*) FROM evt AS ev WHERE ev.type = 'reply' AND EXISTS (SELECT 1 FROM evt AS q WHERE q.member = ev.to_ AND q.type = 'post')"
