@@ -315,7 +315,9 @@ static int ast_equal(const shoal_node *a, const shoal_node *b)
     if (a->over && (!items_equal(a->over->part, b->over->part) || !items_equal(a->over->order, b->over->order) ||
                     a->over->frame != b->over->frame || a->over->lo != b->over->lo || a->over->hi != b->over->hi ||
                     a->over->lo_unb != b->over->lo_unb || a->over->hi_unb != b->over->hi_unb ||
-                    a->over->range != b->over->range || !streq_ci(a->over->lo_unit, b->over->lo_unit) ||
+                    a->over->range != b->over->range || a->over->groups != b->over->groups ||
+                    a->over->lo_d != b->over->lo_d || a->over->hi_d != b->over->hi_d ||
+                    !streq_ci(a->over->lo_unit, b->over->lo_unit) ||
                     !streq_ci(a->over->hi_unit, b->over->hi_unit) || !a->over->ref != !b->over->ref ||
                     !streq_ci(a->over->name, b->over->name)))
         return 0;
@@ -1235,7 +1237,7 @@ static int64_t unit_ms(const char *u)
  * in the key's units (milliseconds for a time). 1, or 0 after the error. */
 static int range_frame(cctx *c, const shoal_over *o, wfunc *w)
 {
-    int lo_off = !o->lo_unb && (o->lo || o->lo_unit), hi_off = !o->hi_unb && (o->hi || o->hi_unit);
+    int lo_off = !o->lo_unb && (o->lo_d != 0 || o->lo_unit), hi_off = !o->hi_unb && (o->hi_d != 0 || o->hi_unit);
     if (!lo_off && !hi_off) return 1;   /* UNBOUNDED and CURRENT ROW: the peers, as without a frame */
     if (w->n_order != 1) {
         fail(c, o->frame_off, o->frame_len, "%s",
@@ -1247,7 +1249,7 @@ static int range_frame(cctx *c, const shoal_over *o, wfunc *w)
     char b1[64];
     for (int side = 0; side < 2; side++) {
         const char *unit = side ? o->hi_unit : o->lo_unit;
-        int64_t *v = side ? &w->hi : &w->lo;
+        double *v = side ? &w->hif : &w->lof;
         if (!(side ? hi_off : lo_off)) continue;
         if (unit) {
             int64_t ms = unit_ms(unit);
@@ -1262,11 +1264,11 @@ static int range_frame(cctx *c, const shoal_over *o, wfunc *w)
                               rt < 0 ? "a number or text" : shoal_val_type_name(rt));
                 return 0;
             }
-            if (*v > INT64_MAX / ms / 4 || *v < -(INT64_MAX / ms / 4)) {
+            if (*v > (double)(INT64_MAX / ms / 4) || *v < -(double)(INT64_MAX / ms / 4)) {
                 fail(c, o->frame_off, o->frame_len, "%s", "a RANGE offset is too long");
                 return 0;
             }
-            *v *= ms;
+            *v *= (double)ms;
         } else if (rt == V_TS || rt == V_DUR || rt == V_STR || rt == V_ID) {
             shoal_err_set(c->x->err, SHOAL_ESEMANTIC, o->frame_off, o->frame_len, "a RANGE offset over %s (%s) is %s",
                           snippet(c, k, b1, sizeof b1), shoal_val_type_name(rt),
@@ -1274,7 +1276,7 @@ static int range_frame(cctx *c, const shoal_over *o, wfunc *w)
             return 0;
         }
     }
-    if (lo_off && hi_off && w->lo > w->hi) {
+    if (lo_off && hi_off && w->lof > w->hif) {
         fail(c, o->frame_off, o->frame_len, "%s", "a frame runs from its start to its end: its start is after its end");
         return 0;
     }
@@ -1401,6 +1403,8 @@ static cx *compile_window(cctx *c, const shoal_node *n, int mode)
         return fail(c, o->frame_off, o->frame_len, "%s() takes no frame (ROWS or RANGE …): only the aggregates, first_value and last_value do", n->s);
     w.frame = o->frame, w.lo_unb = o->lo_unb, w.hi_unb = o->hi_unb, w.lo = o->lo, w.hi = o->hi;
     w.range = o->range;
+    w.groups = o->groups;
+    w.lof = o->lo_d, w.hif = o->hi_d;
     if (w.range && !range_frame(c, o, &w)) return NULL;
     wfunc *ws = shoal_arena_alloc(c->x->a, sizeof *ws * (size_t)(p->n_wins + 1));
     if (!ws) return fail(c, -1, -1, "%s", "out of memory");

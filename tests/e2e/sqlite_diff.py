@@ -367,6 +367,11 @@ FRAMES = ["ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING", "ROWS 2 PRECEDING", "ROWS 
           "RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING", "RANGE CURRENT ROW"]
 
 
+GROUPS_FRAMES = ["GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING", "GROUPS 2 PRECEDING", "GROUPS CURRENT ROW",
+                 "GROUPS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING", "GROUPS BETWEEN CURRENT ROW AND 3 FOLLOWING",
+                 "GROUPS BETWEEN 2 FOLLOWING AND UNBOUNDED FOLLOWING", "GROUPS BETWEEN 3 PRECEDING AND 1 FOLLOWING"]
+
+
 def over(total, frame=False):
     """OVER (…): total — the order must be total (row_number, lag, a frame of rows …): seq
     comes last; frame — with ROWS …"""
@@ -382,7 +387,7 @@ def over(total, frame=False):
         s.append("ORDER BY " + ", ".join(i[0] for i in o))
         q.append("ORDER BY " + ", ".join(i[1] for i in o))
     if frame:
-        f = R.choice(FRAMES)
+        f = frame if isinstance(frame, str) else R.choice(FRAMES)
         s.append(f)
         q.append(f)
     return " OVER (%s)" % " ".join(s), " OVER (%s)" % " ".join(q)
@@ -416,12 +421,14 @@ def wfunc(x=None):
         g = R.choice(["count", "sum", "avg", "min", "max", "count(*)"])
         f = ("count(*)",) * 2 if g == "count(*)" else ("%s(%s)" % (g, num[0]), "%s(%s)" % (g, num[1]))
         fr = R.random() < 0.35
+        if not fr and R.random() < 0.25:
+            fr = R.choice(GROUPS_FRAMES)   # groups of peers: no total order needed
         # (SQLite 3.40 leaves FILTER out of min and max over a frame of rows:
         # min(a) FILTER (WHERE false) OVER (ORDER BY a ROWS 1 PRECEDING) is not NULL there)
         if R.random() < 0.25 and not (fr and g in ("min", "max")):
             c = cond(1)
             f = ("%s FILTER (WHERE %s)" % (f[0], c[0]), "%s FILTER (WHERE %s)" % (f[1], c[1]))
-        total = fr   # a frame of rows depends on the order of peers
+        total = fr is True   # a frame of rows depends on the order of peers
     o = over(total, fr)
     return f[0] + o[0], f[1] + o[1]
 
@@ -438,20 +445,21 @@ def range_over():
     d = R.choice(["", " DESC"])
     nl = R.choice(["", "", " NULLS FIRST", " NULLS LAST"])
     p = R.choice(PARTS[:4])
-    bounds = [(-2, "UNBOUNDED PRECEDING")] + [(-1, "%d%%s PRECEDING" % n) for n in (1, 3, 10, 50)] + [(0, "CURRENT ROW")] + \
-             [(1, "%d%%s FOLLOWING" % n) for n in (1, 3, 10, 50)] + [(2, "UNBOUNDED FOLLOWING")]
+    ns = (1, 3, 10, 50, 0.5, 2.25)   # offsets need not be whole
+    bounds = [(-2, "UNBOUNDED PRECEDING")] + [(-1, "%g%%s PRECEDING" % n) for n in ns] + [(0, "CURRENT ROW")] + \
+             [(1, "%g%%s FOLLOWING" % n) for n in ns] + [(2, "UNBOUNDED FOLLOWING")]
     while True:
         a, b = R.choice(bounds), R.choice(bounds)
         if a[0] <= b[0] and a[0] != 2 and b[0] != -2:
             break
-    if a[0] == b[0] == -1 and int(a[1].split("%")[0]) < int(b[1].split("%")[0]) or a[0] == b[0] == 1 and int(a[1].split("%")[0]) > int(b[1].split("%")[0]):
+    if a[0] == b[0] == -1 and float(a[1].split("%")[0]) < float(b[1].split("%")[0]) or a[0] == b[0] == 1 and float(a[1].split("%")[0]) > float(b[1].split("%")[0]):
         a, b = b, a
 
     def bound(x, shoal):
         if "%s" not in x[1]:
             return x[1]
-        n = int(x[1].split("%")[0])
-        return x[1].replace("%d%%s" % n, "%d%s" % (n, k[2])) if shoal else x[1].replace("%d%%s" % n, str(n * k[3])).replace("%s", "")
+        n = float(x[1].split("%")[0])
+        return x[1].replace("%g%%s" % n, "%g%s" % (n, k[2])) if shoal else x[1].replace("%g%%s" % n, "%g" % (n * k[3])).replace("%s", "")
     fr_s = "RANGE BETWEEN %s AND %s" % (bound(a, True) % () if False else bound(a, True).replace("%s", ""), bound(b, True).replace("%s", ""))
     fr_q = "RANGE BETWEEN %s AND %s" % (bound(a, False), bound(b, False))
     ps = "PARTITION BY %s " % p[0] if p else ""
