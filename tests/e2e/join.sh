@@ -160,8 +160,8 @@ err() {   # err NAME QUERY REGEX: refused (status 1), the message and its caret 
 }
 err join-err-ambiguous "SELECT member FROM events e JOIN (SELECT member FROM members) m ON e.member = m.member" \
     'query:1:8: error: column "member" is ambiguous \(e.member, m.member\): name its source'
-err join-err-no-equality "SELECT e.seq FROM events e JOIN (SELECT member FROM members) m ON e.member != m.member" \
-    'query:1:67: error: ON needs an equality between a value of "m" alone and one of the sources before it'
+err join-err-no-equality-types "SELECT e.seq FROM events e JOIN (SELECT member FROM members) m ON e.member != m.member AND e.ts > m.member" \
+    'query:1:97: error: cannot compare e.ts \(a time\) with m.member \(text\)'
 err join-err-unknown-source "SELECT x.seq FROM events e JOIN (SELECT member FROM members) m ON e.to = m.member" \
     'query:1:8: error: no source "x" in this statement \(its sources: e, m\)'
 err join-err-unknown-column "SELECT m.joined FROM events e JOIN (SELECT member FROM members) m ON e.to = m.member" \
@@ -188,14 +188,18 @@ check_eq join-word-type "$a" "$b"
 
 # ---------------------------------------------------------------- correlated subqueries (correlate.c)
 
+# the oracle's events as a table with indexes: its correlated subqueries run per row
+sqlite3 "$T/oracle.db" "CREATE TABLE evt AS SELECT ev.*, json_extract(raw.j, '\$.words') AS words FROM ev JOIN raw ON raw.rowid = ev.seq;
+    CREATE INDEX evt_mg ON evt(member, grp); CREATE INDEX evt_g ON evt(type, grp);
+    CREATE INDEX evt_to ON evt(to_); CREATE INDEX evt_tm ON evt(type, member)" || fail join-oracle-index
+
 # Posts at least as long as their group's average: a value per row, grouped once.
 same corr-group-avg \
     "SELECT t.group, count(*) AS long_posts FROM events AS t WHERE t.type = post
      AND t.words >= (SELECT avg(e.words) FROM events AS e WHERE e.type = post AND e.group = t.group)
      GROUP BY t.group ORDER BY long_posts DESC, t.group LIMIT 15" \
-    "SELECT t.grp, count(*) AS n FROM (SELECT *, json_extract(j, '\$.words') AS words FROM ev JOIN raw ON raw.rowid = ev.seq) t
-     WHERE t.type = 'post' AND t.words >= (SELECT avg(json_extract(j, '\$.words')) FROM ev e JOIN raw ON raw.rowid = e.seq
-       WHERE e.type = 'post' AND e.grp = t.grp)
+    "SELECT t.grp, count(*) AS n FROM evt t
+     WHERE t.type = 'post' AND t.words >= (SELECT avg(e.words) FROM evt e WHERE e.type = 'post' AND e.grp = t.grp)
      GROUP BY t.grp ORDER BY n DESC, t.grp LIMIT 15"
 
 # The issue's form: a WITH query's rows against their group's average, read twice.
@@ -211,21 +215,18 @@ same corr-with-avg \
 same corr-members-count \
     "SELECT m.member, count(post) AS posts, (SELECT count(*) FROM events AS e WHERE e.type = reply AND e.to = m.member) AS received
      FROM members AS m WHERE count(post) > 3 ORDER BY received DESC, posts DESC, m.member LIMIT 20" \
-    "SELECT m.member, sum(m.type = 'post') AS p, (SELECT count(*) FROM ev e WHERE e.type = 'reply' AND e.to_ = m.member) AS r
-     FROM ev m GROUP BY m.member HAVING p > 3 ORDER BY r DESC, p DESC, m.member LIMIT 20"
+    "SELECT m.member, sum(m.type = 'post') AS p, (SELECT count(*) FROM evt e WHERE e.type = 'reply' AND e.to_ = m.member) AS r
+     FROM evt m GROUP BY m.member HAVING p > 3 ORDER BY r DESC, p DESC, m.member LIMIT 20"
 
 # In WHERE over members (whose rows would otherwise be shared by members alike).
 same corr-members-where \
     "SELECT count(*) AS members, sum(count(post)) AS posts FROM members AS m
      WHERE (SELECT count(*) FROM events AS e WHERE e.type = reply AND e.to = m.member) >= 3" \
-    "SELECT count(*), sum(p) FROM (SELECT m.member, sum(m.type = 'post') AS p FROM ev m GROUP BY m.member) o
-     WHERE (SELECT count(*) FROM ev e WHERE e.type = 'reply' AND e.to_ = o.member) >= 3"
+    "SELECT count(*), sum(p) FROM (SELECT m.member, sum(m.type = 'post') AS p FROM evt m GROUP BY m.member) o
+     WHERE (SELECT count(*) FROM evt e WHERE e.type = 'reply' AND e.to_ = o.member) >= 3"
 
 out=$("$SHOAL" query "EXPLAIN SELECT m.member, (SELECT count(*) FROM events AS e WHERE e.to = m.member) AS n FROM members AS m" 2>&1)
 check_grep corr-explain "subquery 1 \(correlated: run once grouped by its correlation, each row's value looked up\)" "$out"
-# the oracle's events as a table with indexes: its correlated subqueries run per row
-sqlite3 "$T/oracle.db" "CREATE TABLE evt AS SELECT * FROM ev; CREATE INDEX evt_mg ON evt(member, grp);
-    CREATE INDEX evt_to ON evt(to_); CREATE INDEX evt_tm ON evt(type, member)" || fail join-oracle-index
 # Two correlations: each comment beside the comments its member wrote in the same group.
 same corr-two-keys \
     "SELECT t.member, t.group, count(*) AS n, max((SELECT count(*) FROM events AS e WHERE e.type = comment AND e.member = t.member AND e.group = t.group)) AS mine
