@@ -67,13 +67,14 @@ static int only_outer(exec *x, const shoal_stmt *q, const shoal_node *n)
 
 /* Splits w's AND-ed conditions into the correlations (k->in[i] = k->out[i]) and the
  * rest; -1 when a correlation is not an equality of that kind. */
-static int split(exec *x, const shoal_stmt *q, shoal_node *w, shoal_node **rest, shoal_corr *k)
+static int split(exec *x, const shoal_stmt *q, shoal_node *w, shoal_node **rest, shoal_corr *k, const shoal_node **bad)
 {
     if (!w) return 0;
     if (w->kind == SHOAL_AST_BINOP && w->op == SHOAL_OP_AND) {
-        int rc = split(x, q, w->a, rest, k);
-        return rc ? rc : split(x, q, w->b, rest, k);
+        int rc = split(x, q, w->a, rest, k, bad);
+        return rc ? rc : split(x, q, w->b, rest, k, bad);
     }
+    *bad = w;
     if (!outer_refs(x, q, w)) {
         if (!(*rest = shoal_rowsrc_and(x, *rest, w))) return -2;
         return 0;
@@ -151,12 +152,20 @@ int shoal_corr_plan(exec *x, const shoal_stmt *st, plan *p, const shoal_node *n,
     const shoal_outer *saved = x->outer;
     x->outer = &o;
     shoal_node *rest = NULL;
-    int rc = simple ? split(x, q, q->where, &rest, k) : 0;
+    const shoal_node *bad = NULL;
+    int rc = simple ? split(x, q, q->where, &rest, k, &bad) : 0;
     int in_cols = 0;
     for (const shoal_item *c = q->cols; c && rc == 0 && k->kind != SHOAL_CORR_EXISTS; c = c->next)
         in_cols |= outer_refs(x, q, c->expr);
     x->outer = saved;
     if (rc == -2) return SHOAL_ENOMEM;
+    if (rc == -1 && bad)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, bad->off, bad->len,
+                             k->n_keys == SHOAL_CORR_MAX
+                                 ? "a correlated subquery reads the statement around it through at most %d equalities"
+                                 : "this condition reads the statement around the subquery, and a correlated subquery reads "
+                                   "it only through equalities (inner = outer.column): test it in the outer WHERE, or join",
+                             SHOAL_CORR_MAX);
     if (rc < 0 || in_cols) return 0;
     if (!k->n_keys) {
         if (k->kind != SHOAL_CORR_EXISTS) return 0;   /* uncorrelated: subquery.c's */
