@@ -2113,9 +2113,7 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         /* a layer's or tiers' condition: compiled in place (c->layers) or checked at CREATE
          * (shoal_plan_layer_check, over members without FROM) */
         if (c->layers || (!c->st->from && c->p->src == SRC_MEMBERS))
-            return fail(c, n->off, n->len, "%s",
-                        "a layer's or tiers' condition cannot hold a subquery yet (nor a join, EXISTS or IN (SELECT …), "
-                        "which need one): ask the question in a SELECT over members");
+            return fail(c, n->off, n->len, "%s", "a layer's or tiers' condition cannot hold a subquery yet");
         plan *ip;
         /* correlated through equalities: run once, each row's keys looked up (correlate.c) */
         shoal_corr *k = zalloc(c->x, sizeof *k);
