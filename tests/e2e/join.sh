@@ -246,7 +246,7 @@ same corr-not-in-nulls \
     "SELECT t.type, count(*) FROM evt t WHERE t.to_ NOT IN (SELECT e.to_ FROM evt e WHERE e.member = t.member AND e.grp = t.grp AND e.type = 'reply') GROUP BY t.type ORDER BY t.type"
 same corr-in-values \
     "SELECT (t.to IN (SELECT e.to FROM events AS e WHERE e.member = t.member AND e.group = t.group AND e.type = comment)) AS v, count(*) AS n FROM events AS t GROUP BY 1 ORDER BY 1 NULLS FIRST" \
-    "SELECT (t.to_ IN (SELECT e.to_ FROM evt e WHERE e.member = t.member AND e.grp = t.grp AND e.type = 'comment')) AS v, count(*) FROM evt t GROUP BY 1 ORDER BY 1 NULLS FIRST"
+    "SELECT CASE (t.to_ IN (SELECT e.to_ FROM evt e WHERE e.member = t.member AND e.grp = t.grp AND e.type = 'comment')) WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS v, count(*) FROM evt t GROUP BY 1 ORDER BY 1 NULLS FIRST"
 # an aggregate after IN: each member's last event
 same corr-in-agg \
     "SELECT t.type, count(*) AS n FROM events AS t WHERE t.seq IN (SELECT max(e.seq) FROM events AS e WHERE e.member = t.member) GROUP BY t.type ORDER BY t.type" \
@@ -254,7 +254,7 @@ same corr-in-agg \
 # over members: those who replied to themselves
 same corr-in-members \
     "SELECT count(*) AS n, sum(count(post)) AS p FROM members AS m WHERE m.member IN (SELECT e.to FROM events AS e WHERE e.type = reply AND e.member = m.member)" \
-    "SELECT count(*), total(p) FROM (SELECT member, sum(type = 'post') AS p FROM evt GROUP BY member) m
+    "SELECT count(*), sum(p) FROM (SELECT member, sum(type = 'post') AS p FROM evt GROUP BY member) m
      WHERE m.member IN (SELECT e.to_ FROM evt e WHERE e.type = 'reply' AND e.member = m.member)"
 
 # EXISTS and NOT EXISTS: replies to a member who posted in that group; members never replied to
@@ -264,7 +264,7 @@ same corr-exists \
     "SELECT r.grp, count(*) FROM evt r WHERE r.type = 'reply'
      AND EXISTS (SELECT 1 FROM evt p WHERE p.type = 'post' AND p.member = r.to_ AND p.grp = r.grp) GROUP BY r.grp ORDER BY r.grp"
 same corr-not-exists-members \
-    "SELECT count(*) AS n, sum(count(*)) AS events FROM members AS m WHERE NOT EXISTS (SELECT * FROM events AS e WHERE e.type = reply AND e.to = m.member)" \
+    "SELECT count(*) AS n, sum(count(*) DURING all_time) AS events FROM members AS m WHERE NOT EXISTS (SELECT * FROM events AS e WHERE e.type = reply AND e.to = m.member)" \
     "SELECT count(*), sum(c) FROM (SELECT member, count(*) AS c FROM evt GROUP BY member) m WHERE NOT EXISTS (SELECT * FROM evt e WHERE e.type = 'reply' AND e.to_ = m.member)"
 # without a correlation: whether the SELECT gives a row at all
 same exists-uncorrelated \
@@ -273,9 +273,9 @@ same exists-uncorrelated \
 # in a join: an outer source by its alias
 same corr-exists-in-join \
     "SELECT count(*) AS n FROM events AS e JOIN $M AS m ON e.to = m.member
-     WHERE e.type = reply AND EXISTS (SELECT 1 FROM events AS p WHERE p.type = post AND p.member = e.to AND p.ts < m.joined + 7 DAYS)" \
+     WHERE e.type = reply AND EXISTS (SELECT 1 FROM events AS p WHERE p.type = post AND p.member = e.to AND p.group = e.group)" \
     "SELECT count(*) FROM evt e JOIN joined m ON e.to_ = m.member
-     WHERE e.type = 'reply' AND EXISTS (SELECT 1 FROM evt p WHERE p.type = 'post' AND p.member = e.to_ AND p.ts < strftime('%Y-%m-%dT%H:%M:%fZ', m.joined, '+7 days'))"
+     WHERE e.type = 'reply' AND EXISTS (SELECT 1 FROM evt p WHERE p.type = 'post' AND p.member = e.to_ AND p.grp = e.grp)"
 
 out=$("$SHOAL" query "EXPLAIN SELECT m.member FROM members AS m WHERE EXISTS (SELECT 1 FROM events AS e WHERE e.to = m.member)" 2>&1)
 check_grep corr-explain-exists "subquery 1 \(correlated: run once grouped by its correlation, each row's value looked up\)" "$out"
@@ -283,7 +283,7 @@ check_grep corr-explain-exists "subquery 1 \(correlated: run once grouped by its
 err corr-err-noneq "SELECT m.member FROM members AS m WHERE count(post) > (SELECT count(*) FROM events AS e WHERE e.to = m.member AND e.member != m.member)" \
     'query:1:115: error: this condition reads the statement around the subquery, and a correlated subquery reads it only through equalities'
 err corr-err-item "SELECT m.member FROM members AS m WHERE m.member IN (SELECT m.member FROM events AS e WHERE e.member = m.member)" \
-    'query:1:62: error: "m" is a source of the statement around this subquery'
+    'query:1:104: error: "m" is a source of the statement around this subquery'
 err exists-err-word "SELECT count(*) FROM events WHERE exist (SELECT 1 FROM events)" \
     'query:1:35: error: "exist" before a subquery: only EXISTS \(SELECT …\) takes one'
 
