@@ -54,6 +54,9 @@ enum {
 #define SHOAL_AST_F_DESC 0x8      /* ORDER BY … DESC */
 #define SHOAL_AST_F_TIES 0x10     /* LIMIT n WITH TIES (on the limit's INT node) */
 #define SHOAL_AST_F_RANGE 0x20    /* RANGE … (on a frame's first bound) */
+#define SHOAL_AST_F_EXISTS 0x40   /* EXISTS (SELECT …), on a SUBQ node */
+#define SHOAL_AST_F_GROUPS 0x80   /* GROUPS … (on a frame's first bound) */
+#define SHOAL_AST_F_FRAC 0x100    /* a frame's offset that is not whole: d, not i */
 
 typedef struct shoal_node shoal_node;
 typedef struct shoal_nlist shoal_nlist;
@@ -230,6 +233,8 @@ struct shoal_over {
      * hi_unit (a duration's unit word) when given */
     int range;
     const char *lo_unit, *hi_unit;
+    double lo_d, hi_d;   /* lo and hi as numbers (RANGE 0.5 PRECEDING: not whole) */
+    int groups;          /* GROUPS …: lo and hi count groups of peers */
     /* WINDOW name AS (…): its name, next the clause's next window; OVER name (ref): the
      * window it names */
     const char *name;

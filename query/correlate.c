@@ -1,10 +1,21 @@
-/* correlate.c — a correlated subquery as a value, `(SELECT agg(…) FROM … WHERE inner =
- * outer.column [AND …])`, run once: grouped by its correlation (`SELECT inner, agg(…)
- * FROM … WHERE … GROUP BY inner`), its rows hashed by that key, and the subquery's
- * value for each outer row looked up by the outer column's value (count's is 0 where no
- * row matches, the others' NULL, as SQL gives over no rows). Other correlated subqueries
- * stay refused (plan.c's message) — an IN (SELECT …), a correlation other than one
- * equality, a subquery that is not one aggregate.
+/* correlate.c — a correlated subquery, one that reads the statement around it (outer.column)
+ * through equalities in its WHERE (`inner = outer.column [AND inner2 = outer.column2 …]`,
+ * AND-ed with conditions of its own), run once, not once per outer row:
+ *
+ * - as a value, `(SELECT agg(…) FROM … WHERE …)`: grouped by its correlations (`SELECT
+ *   inner…, agg(…) FROM … WHERE … GROUP BY inner…`), the groups hashed by their key and
+ *   each outer row's value looked up (count's is 0 where no row matches, the others'
+ *   NULL, as SQL gives over no rows);
+ * - `x [NOT] IN (SELECT col FROM … WHERE …)`: its rows (`SELECT inner…, col`) hashed by
+ *   key and by key and value: x is IN when its row's key has that value, with SQL's NULLs
+ *   (NULL when x is NULL or the key's values hold a NULL and none equals x; FALSE when
+ *   the key has no row). An aggregate after IN is the value's case, compared;
+ * - `[NOT] EXISTS (SELECT …)`: the keys that have a row (and with no correlation, any
+ *   SELECT: whether it gives a row, the first row ending its run).
+ *
+ * Memory: the groups' keys and values (IN: the distinct (key, value) pairs). Other
+ * correlated subqueries stay refused (plan.c's message at the outer name): a correlation
+ * other than an equality, or in a select item, GROUP BY, LIMIT … of the subquery.
  */
 #include <string.h>
 #include <strings.h>
@@ -54,56 +65,66 @@ static int only_outer(exec *x, const shoal_stmt *q, const shoal_node *n)
     return 1;
 }
 
-/* Splits w's AND-ed conditions into the one correlation (*key_in = *key_out) and the
- * rest; -1 when the correlation is not one equality of that kind. */
-static int split(exec *x, const shoal_stmt *q, shoal_node *w, shoal_node **rest, const shoal_node **in,
-                 const shoal_node **out)
+/* Splits w's AND-ed conditions into the correlations (k->in[i] = k->out[i]) and the
+ * rest; -1 when a correlation is not an equality of that kind. */
+static int split(exec *x, const shoal_stmt *q, shoal_node *w, shoal_node **rest, shoal_corr *k, const shoal_node **bad)
 {
     if (!w) return 0;
-    if (w->kind == SHOAL_AST_BINOP && w->op == SHOAL_OP_AND)
-        return split(x, q, w->a, rest, in, out) < 0 || split(x, q, w->b, rest, in, out) < 0 ? -1 : 0;
+    if (w->kind == SHOAL_AST_BINOP && w->op == SHOAL_OP_AND) {
+        int rc = split(x, q, w->a, rest, k, bad);
+        return rc ? rc : split(x, q, w->b, rest, k, bad);
+    }
+    *bad = w;
     if (!outer_refs(x, q, w)) {
         if (!(*rest = shoal_rowsrc_and(x, *rest, w))) return -2;
         return 0;
     }
-    if (*in || w->kind != SHOAL_AST_BINOP || w->op != SHOAL_OP_EQ) return -1;
-    if (only_outer(x, q, w->b) && !outer_refs(x, q, w->a)) *in = w->a, *out = w->b;
-    else if (only_outer(x, q, w->a) && !outer_refs(x, q, w->b)) *in = w->b, *out = w->a;
+    if (k->n_keys == SHOAL_CORR_MAX || w->kind != SHOAL_AST_BINOP || w->op != SHOAL_OP_EQ) return -1;
+    if (only_outer(x, q, w->b) && !outer_refs(x, q, w->a)) k->in[k->n_keys] = w->a, k->out[k->n_keys] = w->b;
+    else if (only_outer(x, q, w->a) && !outer_refs(x, q, w->b)) k->in[k->n_keys] = w->b, k->out[k->n_keys] = w->a;
     else return -1;
+    k->n_keys++;
     return 0;
 }
 
-int shoal_corr_plan(exec *x, const shoal_stmt *st, plan *p, const shoal_node *n, plan **ip, const shoal_node **outer_key,
-                    int *count)
+static int is_agg_name(const char *fn)
 {
-    const shoal_stmt *q = n->sub;
-    if (n->kind != SHOAL_AST_SUBQ || !q->where || q->group || q->having || q->order || q->limit || q->per || q->joins ||
-        q->with || !q->cols || q->cols->next || q->cols->expr->kind != SHOAL_AST_CALL || q->cols->expr->over)
-        return 0;
-    const char *fn = q->cols->expr->s;
-    if (strcasecmp(fn, "count") && strcasecmp(fn, "sum") && strcasecmp(fn, "avg") && strcasecmp(fn, "min") &&
-        strcasecmp(fn, "max"))
-        return 0;
-    shoal_outer o = {st, p, x->outer};
-    const shoal_outer *saved = x->outer;
-    x->outer = &o;
-    shoal_node *rest = NULL;
-    const shoal_node *in = NULL, *out = NULL;
-    int rc = split(x, q, q->where, &rest, &in, &out);
-    x->outer = saved;
-    if (rc == -2) return SHOAL_ENOMEM;
-    if (rc < 0 || !in || outer_refs(x, q, q->cols->expr)) return 0;
-    /* SELECT in, agg FROM … WHERE rest GROUP BY in, with the outer statement's AS OF */
+    return !strcasecmp(fn, "count") || !strcasecmp(fn, "sum") || !strcasecmp(fn, "avg") || !strcasecmp(fn, "min") ||
+           !strcasecmp(fn, "max");
+}
+
+/* SELECT in…, cols FROM … WHERE rest [GROUP BY in…], with the outer statement's AS OF,
+ * planned with the outer statement in sight. */
+static int plan_keyed(exec *x, const shoal_stmt *st, const shoal_outer *o, const shoal_stmt *q, const shoal_corr *k,
+                      shoal_node *rest, const shoal_item *cols, int grouped, plan **ip)
+{
     shoal_stmt *g = zalloc(x, sizeof *g);
-    shoal_item *k = zalloc(x, sizeof *k), *v = zalloc(x, sizeof *v), *gb = zalloc(x, sizeof *gb);
-    if (!g || !k || !v || !gb) return SHOAL_ENOMEM;
+    if (!g) return SHOAL_ENOMEM;
     *g = *q;
-    k->expr = (shoal_node *)in;
-    *v = *q->cols;
-    v->next = NULL;
-    k->next = v;
-    gb->expr = (shoal_node *)in;
-    g->cols = k;
+    shoal_item *head = NULL, **tail = &head, *gb = NULL, **gtail = &gb;
+    for (int i = 0; i < k->n_keys; i++) {
+        shoal_item *it = zalloc(x, sizeof *it);
+        if (!it) return SHOAL_ENOMEM;
+        it->expr = (shoal_node *)k->in[i];
+        *tail = it;
+        tail = &it->next;
+        if (grouped) {
+            shoal_item *b = zalloc(x, sizeof *b);
+            if (!b) return SHOAL_ENOMEM;
+            b->expr = (shoal_node *)k->in[i];
+            *gtail = b;
+            gtail = &b->next;
+        }
+    }
+    for (const shoal_item *c = cols; c; c = c->next) {
+        shoal_item *it = zalloc(x, sizeof *it);
+        if (!it) return SHOAL_ENOMEM;
+        *it = *c;
+        it->next = NULL;
+        *tail = it;
+        tail = &it->next;
+    }
+    g->cols = head;
     g->where = rest;
     g->group = gb;
     if (!g->asof_date && !g->asof_seq) {
@@ -112,84 +133,266 @@ int shoal_corr_plan(exec *x, const shoal_stmt *st, plan *p, const shoal_node *n,
         g->asof_off = st->asof_off;
         g->asof_len = st->asof_len;
     }
-    x->outer = &o;
-    rc = shoal_rowsrc_plan_inner(x, g, ip);
+    const shoal_outer *saved = x->outer;
+    x->outer = o;
+    int rc = shoal_rowsrc_plan_inner(x, g, ip);
     x->outer = saved;
-    if (rc) return rc;
-    if ((*ip)->n_cols != 2 || (*ip)->cols[1]->op != X_AGG) return 0;   /* a per-member aggregate: not one value */
-    *outer_key = out;
-    *count = !strcasecmp(fn, "count");
+    return rc;
+}
+
+int shoal_corr_plan(exec *x, const shoal_stmt *st, plan *p, const shoal_node *n, plan **ip, shoal_corr *k)
+{
+    const shoal_stmt *q = n->sub;
+    memset(k, 0, sizeof *k);
+    k->kind = n->kind == SHOAL_AST_INSUB ? SHOAL_CORR_IN : n->flags & SHOAL_AST_F_EXISTS ? SHOAL_CORR_EXISTS : SHOAL_CORR_VALUE;
+    int simple = q->where && !q->group && !q->having && !q->order && !q->limit && !q->per && !q->joins && !q->with && q->cols;
+    if (k->kind != SHOAL_CORR_EXISTS && (!simple || q->cols->next || q->cols->expr->over)) return 0;
+    if (k->kind == SHOAL_CORR_VALUE && (q->cols->expr->kind != SHOAL_AST_CALL || !is_agg_name(q->cols->expr->s))) return 0;
+    shoal_outer o = {st, p, x->outer};
+    const shoal_outer *saved = x->outer;
+    x->outer = &o;
+    shoal_node *rest = NULL;
+    const shoal_node *bad = NULL;
+    int rc = simple ? split(x, q, q->where, &rest, k, &bad) : 0;
+    int in_cols = 0;
+    for (const shoal_item *c = q->cols; c && rc == 0 && k->kind != SHOAL_CORR_EXISTS; c = c->next)
+        in_cols |= outer_refs(x, q, c->expr);
+    x->outer = saved;
+    if (rc == -2) return SHOAL_ENOMEM;
+    if (rc == -1 && bad)
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, bad->off, bad->len,
+                             k->n_keys == SHOAL_CORR_MAX
+                                 ? "a correlated subquery reads the statement around it through at most %d equalities"
+                                 : "this condition reads the statement around the subquery, and a correlated subquery reads "
+                                   "it only through equalities (inner = outer.column): test it in the outer WHERE, or join",
+                             SHOAL_CORR_MAX);
+    if (rc < 0 || in_cols) return 0;
+    if (!k->n_keys) {
+        if (k->kind != SHOAL_CORR_EXISTS) return 0;   /* uncorrelated: subquery.c's */
+        /* EXISTS without a correlation: the SELECT as written, whether it gives a row */
+        x->outer = &o;
+        rc = shoal_rowsrc_plan_inner(x, q, ip);
+        x->outer = saved;
+        return rc ? rc : 1;
+    }
+    int last = k->n_keys;
+    if (k->kind == SHOAL_CORR_VALUE) {
+        if ((rc = plan_keyed(x, st, &o, q, k, rest, q->cols, 1, ip))) return rc;
+        if ((*ip)->n_cols != last + 1 || (*ip)->cols[last]->op != X_AGG) return 0;   /* a per-member aggregate: not one value */
+        k->count = !strcasecmp(q->cols->expr->s, "count");
+        return 1;
+    }
+    if (k->kind == SHOAL_CORR_EXISTS) {
+        shoal_item one = {0};
+        shoal_node c1 = {0};
+        c1.kind = SHOAL_AST_BOOL;
+        c1.i = 1;
+        c1.off = q->off;
+        c1.len = q->len;
+        one.expr = zalloc(x, sizeof c1);
+        if (!one.expr) return SHOAL_ENOMEM;
+        *one.expr = c1;
+        if ((rc = plan_keyed(x, st, &o, q, k, rest, &one, 0, ip))) return rc;
+        return 1;
+    }
+    /* IN: the rows' values, or one aggregate's (then grouped, as a value) */
+    rc = plan_keyed(x, st, &o, q, k, rest, q->cols, 0, ip);
+    if (rc && rc != SHOAL_ENOMEM && q->cols->expr->kind == SHOAL_AST_CALL && is_agg_name(q->cols->expr->s)) {
+        shoal_err_clear(x->err);
+        int rc2 = plan_keyed(x, st, &o, q, k, rest, q->cols, 1, ip);
+        if (!rc2 && (*ip)->n_cols == last + 1 && (*ip)->cols[last]->op == X_AGG) {
+            k->agg = 1;
+            k->count = !strcasecmp(q->cols->expr->s, "count");
+            return 1;
+        }
+        shoal_err_clear(x->err);
+        rc = plan_keyed(x, st, &o, q, k, rest, q->cols, 0, ip);   /* its error again */
+    }
+    return rc ? rc : 1;
+}
+
+/* ---------------------------------------------------------------- run */
+
+/* A hash table of tuples of w values (keys as shoal_join_key makes them). */
+typedef struct ktab {
+    int w;
+    qval *v;                      /* n tuples of w */
+    qval *val;                    /* a value per tuple (a value's, an aggregate after IN) */
+    uint8_t *has_null;            /* IN: a NULL among the key's values */
+    uint32_t *next, *bucket;
+    size_t n, cap, mask;
+} ktab;
+
+static uint64_t thash(const qval *t, int w)
+{
+    uint64_t h = 0x84222325cbf29ce4ULL;
+    for (int i = 0; i < w; i++) h = (h ^ shoal_val_hash(&t[i])) * 0x100000001b3ULL;
+    return h ^ (h >> 31);
+}
+
+static int tsame(const qval *a, const qval *b, int w)
+{
+    for (int i = 0; i < w; i++)
+        if (!shoal_val_same(&a[i], &b[i])) return 0;
     return 1;
 }
 
-/* The grouped rows, hashed by their key. */
+static long tfind(const ktab *t, const qval *k)
+{
+    if (!t->n) return -1;
+    for (uint32_t i = t->bucket[thash(k, t->w) & t->mask]; i; i = t->next[i - 1])
+        if (tsame(k, t->v + (size_t)(i - 1) * (size_t)t->w, t->w)) return (long)i - 1;
+    return -1;
+}
+
+/* k's index, added (its values kept) when new; -1 on an error. */
+static long tadd(exec *x, ktab *t, const qval *k, int *added)
+{
+    long f = tfind(t, k);
+    *added = 0;
+    if (f >= 0) return f;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 64, w = t->w ? (size_t)t->w : 1;
+        if (nc > UINT32_MAX / 2) {
+            shoal_err_set(x->err, SHOAL_ERANGE, -1, -1, "%s", "a correlated subquery has too many groups");
+            return -1;
+        }
+        qval *v = shoal_arena_alloc(x->a, nc * w * sizeof *v), *val = shoal_arena_alloc(x->a, nc * sizeof *val);
+        uint8_t *hn = shoal_arena_alloc(x->a, nc);
+        uint32_t *next = shoal_arena_alloc(x->a, nc * sizeof *next), *bucket = shoal_arena_alloc(x->a, 2 * nc * sizeof *bucket);
+        if (!v || !val || !hn || !next || !bucket) return nomem(x), -1;
+        if (t->n) {
+            memcpy(v, t->v, t->n * (size_t)t->w * sizeof *v);
+            memcpy(val, t->val, t->n * sizeof *val);
+            memcpy(hn, t->has_null, t->n);
+        }
+        memset(bucket, 0, 2 * nc * sizeof *bucket);
+        t->v = v, t->val = val, t->has_null = hn, t->next = next, t->bucket = bucket;
+        t->cap = nc;
+        t->mask = 2 * nc - 1;
+        for (size_t i = 0; i < t->n; i++) {
+            size_t b = thash(t->v + i * (size_t)t->w, t->w) & t->mask;
+            t->next[i] = t->bucket[b];
+            t->bucket[b] = (uint32_t)i + 1;
+        }
+    }
+    qval *d = t->v + t->n * (size_t)t->w;
+    for (int i = 0; i < t->w; i++) {
+        d[i] = k[i];
+        if (shoal_val_keep(x, &d[i])) return -1;
+    }
+    t->val[t->n] = (qval){.t = V_NULL};
+    t->has_null[t->n] = 0;
+    size_t b = thash(d, t->w) & t->mask;
+    t->next[t->n] = t->bucket[b];
+    t->bucket[b] = (uint32_t)t->n + 1;
+    *added = 1;
+    return (long)t->n++;
+}
+
 typedef struct corr {
-    qval *keys, *vals;
-    uint32_t *next, *bucket;
-    size_t n, cap, mask;
-    qval none;                    /* the value where no row matches */
+    shoal_corr k;
+    ktab keys;                    /* the correlations' values that have rows */
+    ktab pairs;                   /* IN: (key…, value) */
+    qval none;                    /* a value where no row matches */
 } corr;
+
+/* The first w values of cols as keys into out: 0 when one is NULL (equal to nothing). */
+static int keys_of(exec *x, const qval *cols, int w, qval *out)
+{
+    for (int i = 0; i < w; i++) {
+        int has = shoal_join_key(x, &cols[i], &out[i]);
+        if (has <= 0) return has;
+    }
+    return 1;
+}
 
 static int take(exec *x, const qval *cols, int n, void *ctx)
 {
     corr *c = ctx;
-    if (n != 2) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a correlated subquery's row has %d columns", n);
-    qval k;
-    int has = shoal_join_key(x, &cols[0], &k);
+    int w = c->k.n_keys, added;
+    qval k[SHOAL_CORR_MAX + 1];
+    if (n < w + (c->k.kind != SHOAL_CORR_EXISTS))
+        return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a correlated subquery's row has %d columns", n);
+    int has = keys_of(x, cols, w, k);
     if (has < 0) return x->err->code;
     if (!has) return 0;   /* a NULL key equals no outer value */
-    if (c->n == c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 64;
-        qval *a = shoal_arena_alloc(x->a, nc * sizeof *a), *b = shoal_arena_alloc(x->a, nc * sizeof *b);
-        if (!a || !b) return nomem(x);
-        if (c->n) memcpy(a, c->keys, c->n * sizeof *a), memcpy(b, c->vals, c->n * sizeof *b);
-        c->keys = a;
-        c->vals = b;
-        c->cap = nc;
+    long i = tadd(x, &c->keys, k, &added);
+    if (i < 0) return x->err->code;
+    if (c->k.kind == SHOAL_CORR_EXISTS) return w ? 0 : 1;   /* without a correlation, one row says enough */
+    if (c->k.kind == SHOAL_CORR_VALUE || c->k.agg) {
+        c->keys.val[i] = cols[w];
+        return shoal_val_keep(x, &c->keys.val[i]) ? x->err->code : 0;
     }
-    c->keys[c->n] = k;
-    c->vals[c->n] = cols[1];
-    if (shoal_val_keep(x, &c->keys[c->n]) || shoal_val_keep(x, &c->vals[c->n])) return x->err->code;
-    c->n++;
-    return 0;
+    has = shoal_join_key(x, &cols[w], &k[w]);
+    if (has < 0) return x->err->code;
+    if (!has) {
+        c->keys.has_null[i] = 1;
+        return 0;
+    }
+    return tadd(x, &c->pairs, k, &added) < 0 ? x->err->code : 0;
 }
 
+static const qval t_null = {.t = V_NULL};
+
+static qval boolv(int b) { return (qval){.t = V_BOOL, .u.i = b}; }
+
+/* args: the outer keys, then (IN) x. */
 static void corr_eval(exec *x, qval *a, int n, qval *out)
 {
     const corr *c = x->fn_ctx;
-    qval k;
-    *out = c->none;
-    if (n < 1 || shoal_join_key(x, &a[0], &k) <= 0 || !c->n) return;
-    for (uint32_t i = c->bucket[shoal_val_hash(&k) & c->mask]; i; i = c->next[i - 1])
-        if (shoal_val_same(&k, &c->keys[i - 1])) {
-            *out = c->vals[i - 1];
-            return;
-        }
+    int w = c->k.n_keys, neg = c->k.negated;
+    qval k[SHOAL_CORR_MAX + 1];
+    int has = n >= w ? keys_of(x, a, w, k) : 0;
+    long i = has > 0 ? tfind(&c->keys, k) : -1;
+    if (c->k.kind == SHOAL_CORR_VALUE) {
+        *out = i >= 0 ? c->keys.val[i] : c->none;
+        return;
+    }
+    if (c->k.kind == SHOAL_CORR_EXISTS) {
+        *out = boolv(i >= 0);
+        return;
+    }
+    /* x IN the key's values */
+    if (c->k.agg) {
+        /* one row, the aggregate's: x IN (v) is x = v */
+        qval v = i >= 0 ? c->keys.val[i] : c->none, xv, vv;
+        int hx = shoal_join_key(x, &a[w], &xv), hv = shoal_join_key(x, &v, &vv);
+        if (hx <= 0 || hv <= 0) *out = t_null;
+        else *out = boolv(shoal_val_same(&xv, &vv) != neg);
+        return;
+    }
+    if (i < 0) {
+        *out = boolv(neg);   /* no row: IN an empty set is FALSE */
+        return;
+    }
+    has = shoal_join_key(x, &a[w], &k[w]);
+    if (has <= 0) *out = t_null;
+    else if (tfind(&c->pairs, k) >= 0) *out = boolv(!neg);
+    else if (c->keys.has_null[i]) *out = t_null;
+    else *out = boolv(neg);
 }
 
-int shoal_corr_init(exec *x, cx *e, plan *ip, int count)
+int shoal_corr_init(exec *x, cx *e, plan *ip, const shoal_corr *k)
 {
     corr *c = zalloc(x, sizeof *c);
     if (!c) return SHOAL_ENOMEM;
+    c->k = *k;
+    c->keys.w = k->n_keys;
+    c->pairs.w = k->n_keys + 1;
     int rc = shoal_rowsrc_run_inner(x, ip, take, c);
+    if (rc == 1) rc = 0;
     if (rc) return rc;
-    size_t size = 16;
-    while (size < c->n * 2) size *= 2;
-    c->mask = size - 1;
-    if (!(c->bucket = zalloc(x, size * sizeof *c->bucket)) || !(c->next = zalloc(x, (c->n + 1) * sizeof *c->next)))
-        return SHOAL_ENOMEM;
-    for (size_t i = c->n; i-- > 0;) {
-        size_t b = shoal_val_hash(&c->keys[i]) & c->mask;
-        c->next[i] = c->bucket[b];
-        c->bucket[b] = (uint32_t)i + 1;
-    }
-    c->none.t = count ? V_INT : V_NULL;
-    cx **v = zalloc(x, sizeof(cx *));
+    c->none.t = k->count ? V_INT : V_NULL;
+    /* e->v: the outer keys, then IN's x (e->a) */
+    int n = k->n_keys + (k->kind == SHOAL_CORR_IN);
+    cx **v = zalloc(x, sizeof(cx *) * (size_t)n);
     if (!v) return SHOAL_ENOMEM;
-    v[0] = e->a;
+    for (int i = 0; i < k->n_keys; i++) v[i] = e->v[i];
+    if (k->kind == SHOAL_CORR_IN) v[k->n_keys] = e->a;
     e->op = X_FUNC;
     e->v = v;
-    e->n = 1;
+    e->n = n;
     e->fn = corr_eval;
     e->ctx = c;
     e->a = NULL;

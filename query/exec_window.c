@@ -219,10 +219,11 @@ static int range_framed(run *g, int k, const wsort *sw, const uint32_t *r, size_
     exec *x = g->x;
     const wfunc *w = sw->w;
     wrow *rows = g->wrows;
-    int lo_off = !w->lo_unb && w->lo != 0, hi_off = !w->hi_unb && w->hi != 0;
-    int offsets = w->n_order == 1 && (lo_off || hi_off);
+    int lo_off = !w->lo_unb && w->lof != 0, hi_off = !w->hi_unb && w->hif != 0;
+    int offsets = !w->groups && w->n_order == 1 && (lo_off || hi_off);
     long double *v = offsets ? shoal_malloc((m + 1) * sizeof *v) : NULL;
     size_t *fs = shoal_malloc((m + 1) * sizeof *fs), *fe = shoal_malloc((m + 1) * sizeof *fe);
+    size_t *gs = NULL, ng = 0;   /* GROUPS: each group of peers' first row, then m */
     int rc = 0;
     if ((offsets && !v) || !fs || !fe) {
         rc = nomem(x);
@@ -242,15 +243,38 @@ static int range_framed(run *g, int k, const wsort *sw, const uint32_t *r, size_
         }
         if (!seen) nn_lo = nn_hi = 0;
     }
-    for (size_t i = 0, pe; i < m; i = pe) {
+    if (w->groups) {
+        if (!(gs = shoal_malloc((m + 2) * sizeof *gs))) {
+            rc = nomem(x);
+            goto done;
+        }
+        for (size_t i = 0, pe; i < m; i = pe) {
+            for (pe = i + 1; pe < m && w->n_order && !order_cmp(sw, r[i], r[pe]); pe++) continue;
+            if (!w->n_order) pe = m;
+            gs[ng++] = i;
+        }
+        gs[ng] = m;
+    }
+    for (size_t i = 0, pe, g = 0; i < m; i = pe, g++) {
         /* the peers of row i: [i, pe) */
         for (pe = i + 1; pe < m && w->n_order && !order_cmp(sw, r[i], r[pe]); pe++) continue;
         if (!w->n_order) pe = m;
+        if (w->groups) {
+            /* groups g + lo … g + hi, clipped to the partition's: empty when they miss it */
+            int64_t a = w->lo_unb ? 0 : (int64_t)g + w->lo, b = w->hi_unb ? (int64_t)ng - 1 : (int64_t)g + w->hi;
+            if (a < 0) a = 0;
+            if (b > (int64_t)ng - 1) b = (int64_t)ng - 1;
+            for (size_t j = i; j < pe; j++) {
+                fs[j] = a <= b ? gs[a] : 0;
+                fe[j] = a <= b ? gs[b + 1] : 0;
+            }
+            continue;
+        }
         for (size_t j = i; j < pe; j++) {
             size_t s0 = w->lo_unb ? 0 : i, e0 = w->hi_unb ? m : pe;   /* e: one past the end */
             if (offsets && j >= nn_lo && j < nn_hi) {
-                if (lo_off || (!w->lo_unb && w->lo == 0)) {
-                    long double t = v[j] + (long double)w->lo;
+                if (lo_off || (!w->lo_unb && w->lof == 0)) {
+                    long double t = v[j] + (long double)w->lof;
                     size_t a = nn_lo, b = nn_hi;   /* the first key >= t */
                     while (a < b) {
                         size_t c = a + (b - a) / 2;
@@ -259,8 +283,8 @@ static int range_framed(run *g, int k, const wsort *sw, const uint32_t *r, size_
                     }
                     s0 = a;
                 }
-                if (hi_off || (!w->hi_unb && w->hi == 0)) {
-                    long double t = v[j] + (long double)w->hi;
+                if (hi_off || (!w->hi_unb && w->hif == 0)) {
+                    long double t = v[j] + (long double)w->hif;
                     size_t a = nn_lo, b = nn_hi;   /* one past the last key <= t */
                     while (a < b) {
                         size_t c = a + (b - a) / 2;
@@ -298,6 +322,7 @@ static int range_framed(run *g, int k, const wsort *sw, const uint32_t *r, size_
         shoal_exec_acc_val(x, &w->ra, &a, out);
     }
 done:
+    shoal_free(gs);
     shoal_free(v);
     shoal_free(fs);
     shoal_free(fe);
@@ -310,7 +335,7 @@ static int partition(run *g, int k, const wsort *s, const uint32_t *r, size_t m)
     exec *x = g->x;
     const wfunc *w = s->w;
     wrow *rows = g->wrows;
-    if (w->frame && w->range) return range_framed(g, k, s, r, m);
+    if (w->frame && (w->range || w->groups)) return range_framed(g, k, s, r, m);
     if (w->frame) return framed(g, k, w, r, m);
     acc a;
     memset(&a, 0, sizeof a);

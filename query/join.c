@@ -9,7 +9,8 @@
  * their side of ON's equality; then the first source's rows stream, and each looks its
  * key up in the next source's hash, then the next, a row out for every match (and, for
  * LEFT JOIN, one with NULLs when none matches). ON's other conditions are tested on each
- * match. WHERE's conditions that read only the first source are given to its SELECT,
+ * match. An ON without such an equality (a range of time) is a nested loop: the joined
+ * source's rows (at most NESTED_MAX) each tested against every row before. WHERE's conditions that read only the first source are given to its SELECT,
  * so `WHERE e.type = reply` is the scan's type filter, not a test on every event's row,
  * and a statement's DURING is the first source's (events).
  *
@@ -224,6 +225,9 @@ static int conjuncts(shoal_node *n, shoal_node **v, int k, int cap)
 }
 
 #define MAX_CONJ 256
+/* A joined source whose ON has no equality to look its rows up by is compared with
+ * every row of the sources before it: at most this many rows. */
+#define NESTED_MAX 100000
 
 /* ON's key for source k: the first equality between an expression of source k alone and
  * one of the sources before it; the rest of ON tested on each match. */
@@ -264,12 +268,9 @@ static int plan_on(exec *x, const shoal_stmt *st, plan *p, join_src *js, int k)
         }
         if (!(rest = shoal_rowsrc_and(x, rest, v[i]))) return SHOAL_ENOMEM;
     }
-    if (key < 0)
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, s->j->on->off, s->j->on->len,
-                             "ON needs an equality between a value of \"%s\" alone and one of the sources before it "
-                             "(as e.to = m.member): a join looks each row's value up among the joined rows'", s->qual);
-    if (!(s->rkey = shoal_plan_row_expr(x, st, p, s->rkey_n, "ON")) ||
-        !(s->lkey = shoal_plan_row_expr(x, st, p, s->lkey_n, "ON")))
+    /* without an equality: a nested loop, ON tested on every pair (at most NESTED_MAX rows) */
+    if (key >= 0 && (!(s->rkey = shoal_plan_row_expr(x, st, p, s->rkey_n, "ON")) ||
+                     !(s->lkey = shoal_plan_row_expr(x, st, p, s->lkey_n, "ON"))))
         return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
     if (rest && !(s->rest = shoal_plan_row_expr(x, st, p, rest, "ON"))) return x->err->code ? x->err->code : SHOAL_ESEMANTIC;
     return 0;
@@ -403,7 +404,7 @@ typedef struct runner {
     qval *buf;                    /* the joined row */
     shoal_arena *ra;              /* the first source's row's text */
     side *collect;                /* the source whose rows are being kept */
-    uint64_t emitted;
+    uint64_t emitted, tested;
     int full;
 } runner;
 
@@ -421,6 +422,11 @@ static int keep_row(exec *x, const qval *cols, int n, void *ctx)
         s->rows = v;
         s->cap = nc;
     }
+    if (!s->rkey && s->n_rows >= NESTED_MAX)
+        return shoal_err_set(x->err, SHOAL_ERANGE, s->j->on->off, s->j->on->len,
+                             "this ON has no equality to look \"%s\"'s rows up by, so each row is compared with every "
+                             "one of them, and \"%s\" has more than %d: add an equality to ON (as x.k = %s.k), or narrow it",
+                             s->qual, s->qual, NESTED_MAX, s->qual);
     qval *row = s->rows + s->n_rows * (size_t)s->n;
     for (int i = 0; i < n; i++) {
         row[i] = cols[i];
@@ -492,6 +498,7 @@ static int idc_open(runner *r, side *s, const qval *v)
 static int hash_side(runner *r, side *s)
 {
     exec *x = r->x;
+    if (!s->rkey) return 0;   /* a nested loop: every row tested */
     size_t size = 16;
     while (size < s->n_rows * 2) size *= 2;
     s->mask = size - 1;
@@ -546,10 +553,29 @@ static int emit(runner *r, int k)
     }
     side *s = &js->s[k];
     qval v, key;
+    int rc, matched = 0;
+    if (!s->rkey) {
+        for (size_t i = 0; i < s->n_rows; i++) {
+            if ((++r->tested & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel)
+                return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            memcpy(r->buf + s->base, s->rows + i * (size_t)s->n, sizeof(qval) * (size_t)s->n);
+            if (s->rest) {
+                qval t;
+                eval_on(r, s->rest, &t);
+                if (x->err->code) return x->err->code;
+                if (!(t.t == V_BOOL ? t.u.i != 0 : t.t != V_NULL && shoal_val_truthy(&t))) continue;
+            }
+            matched = 1;
+            if ((rc = emit(r, k + 1))) return rc;
+        }
+        if (matched || !s->j->left) return 0;
+        for (int c = s->base; c < s->base + s->n; c++) r->buf[c] = (qval){.t = V_NULL};
+        return emit(r, k + 1);
+    }
     eval_on(r, s->lkey, &v);
     if (x->err->code) return x->err->code;
     uint32_t first = 0, *slot = NULL;
-    int has = 1, matched = 0, rc;
+    int has = 1;
     if (v.t == V_ID && s->idc_ns >= 0 && (s->idc || idc_open(r, s, &v))) {
         if (v.ns == s->idc_ns && (uint64_t)v.u.i < s->n_idc) slot = &s->idc[v.u.i];
         if (slot && *slot) first = *slot == NO_MATCH ? 0 : *slot;
@@ -692,10 +718,15 @@ static int join_explain(exec *x, const plan *p, char ***lines, int *n_lines)
     int rc;
     for (int k = 1; k < js->n_sides; k++) {
         const side *s = &js->s[k];
-        int a = s->rkey_n->len > 60 ? 60 : s->rkey_n->len, b = s->lkey_n->len > 60 ? 60 : s->lkey_n->len;
-        snprintf(buf, sizeof buf, "%s %s: its rows run first, kept and hashed by %.*s, looked up by %.*s%s:",
-                 s->j->left ? "LEFT JOIN" : "JOIN", s->what, a, x->src + s->rkey_n->off, b, x->src + s->lkey_n->off,
-                 s->rest ? " (ON's other conditions tested on each match)" : "");
+        if (!s->rkey_n) {
+            snprintf(buf, sizeof buf, "%s %s: its rows run first and are kept (at most %d), ON tested on every pair "
+                     "(a nested loop: ON has no equality):", s->j->left ? "LEFT JOIN" : "JOIN", s->what, NESTED_MAX);
+        } else {
+            int a = s->rkey_n->len > 60 ? 60 : s->rkey_n->len, b = s->lkey_n->len > 60 ? 60 : s->lkey_n->len;
+            snprintf(buf, sizeof buf, "%s %s: its rows run first, kept and hashed by %.*s, looked up by %.*s%s:",
+                     s->j->left ? "LEFT JOIN" : "JOIN", s->what, a, x->src + s->rkey_n->off, b, x->src + s->lkey_n->off,
+                     s->rest ? " (ON's other conditions tested on each match)" : "");
+        }
         if ((rc = add_text(x, buf, lines, n_lines)) || (rc = add_plan(x, s->ip, lines, n_lines))) return rc;
     }
     if (js->pushed) {

@@ -76,21 +76,31 @@ static int set_frame(shoal_parse_ctx *ctx, shoal_over *o, shoal_node *f, shoal_l
     o->frame_off = loc.off;
     o->frame_len = loc.len;
     o->range = (a->flags & SHOAL_AST_F_RANGE) != 0;
+    o->groups = (a->flags & SHOAL_AST_F_GROUPS) != 0;
     o->lo_unb = (a->flags & SHOAL_AST_F_STAR) != 0;
     o->hi_unb = (b->flags & SHOAL_AST_F_STAR) != 0;
     o->lo = a->i;
     o->hi = b->i;
+    o->lo_d = a->flags & SHOAL_AST_F_FRAC ? a->d : (double)a->i;
+    o->hi_d = b->flags & SHOAL_AST_F_FRAC ? b->d : (double)b->i;
     o->lo_unit = a->s;
     o->hi_unit = b->s;
     const shoal_node *u = a->s ? a : b->s ? b : NULL;
     if (u && !o->range) {
-        shoal_err_set(ctx->err, SHOAL_ESYNTAX, u->s2_off, u->s2_len, "%s",
-                      "a frame of ROWS counts rows: its bounds take no unit (RANGE BETWEEN 7 DAYS PRECEDING AND … "
-                      "measures the ORDER BY value)");
+        shoal_err_set(ctx->err, SHOAL_ESYNTAX, u->s2_off, u->s2_len, "a frame of %s counts %s: its bounds take no unit "
+                      "(RANGE BETWEEN 7 DAYS PRECEDING AND … measures the ORDER BY value)",
+                      o->groups ? "GROUPS" : "ROWS", o->groups ? "groups of peers" : "rows");
+        return 0;
+    }
+    const shoal_node *fr = a->flags & SHOAL_AST_F_FRAC ? a : b->flags & SHOAL_AST_F_FRAC ? b : NULL;
+    if (fr && !o->range) {
+        shoal_err_set(ctx->err, SHOAL_ESYNTAX, fr->off, fr->len, "a frame of %s counts %s: its offsets are whole numbers "
+                      "(RANGE measures the ORDER BY value by any number)",
+                      o->groups ? "GROUPS" : "ROWS", o->groups ? "groups of peers" : "rows");
         return 0;
     }
     int same_unit = (!a->s && !b->s) || (a->s && b->s && !strcasecmp(a->s, b->s));
-    if ((o->lo_unb && a->i > 0) || (o->hi_unb && b->i < 0) || (!o->lo_unb && !o->hi_unb && same_unit && o->lo > o->hi)) {
+    if ((o->lo_unb && a->i > 0) || (o->hi_unb && b->i < 0) || (!o->lo_unb && !o->hi_unb && same_unit && o->lo_d > o->hi_d)) {
         shoal_err_set(ctx->err, SHOAL_ESYNTAX, loc.off, loc.len, "%s",
                       "a frame runs from its start to its end: UNBOUNDED PRECEDING, n PRECEDING, CURRENT ROW, n FOLLOWING, "
                       "UNBOUNDED FOLLOWING, in that order");
@@ -137,7 +147,7 @@ static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
 %token <tok> OVER "OVER" FILTER "FILTER" NULLS "NULLS" WITH "WITH" TIES "TIES" CONCAT "||"
 %token <tok> ROWS "ROWS"
 %token <tok> JOIN_ "JOIN" LEFT_ "LEFT" INNER_ "INNER" OUTER_ "OUTER" ON_ "ON"
-%token <tok> RANGE "RANGE" WINDOW "WINDOW"
+%token <tok> RANGE "RANGE" WINDOW "WINDOW" GROUPS_ "GROUPS"
 
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
 %type <list> expr_list when_list type_list
@@ -618,6 +628,11 @@ frame_opt:
                                         { $$ = $3; $$->next = $5; $$->next->flags |= SHOAL_AST_F_NOT; }
   | RANGE frame_bound                   { $$ = $2; CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @2));
                                           $$->flags |= SHOAL_AST_F_RANGE; }
+  | GROUPS_ frame_bound                 { $$ = $2; CK($$->next = shoal_ast_node(ctx, SHOAL_AST_INT, @2));
+                                          $$->flags |= SHOAL_AST_F_GROUPS; }
+  | GROUPS_ BETWEEN frame_bound AND frame_bound
+                                        { $$ = $3; $$->next = $5; $$->next->flags |= SHOAL_AST_F_NOT;
+                                          $$->flags |= SHOAL_AST_F_GROUPS; }
   | RANGE BETWEEN frame_bound AND frame_bound
                                         { $$ = $3; $$->next = $5; $$->next->flags |= SHOAL_AST_F_NOT;
                                           $$->flags |= SHOAL_AST_F_RANGE; }
@@ -660,6 +675,24 @@ frame_bound:
                                           else {
                                               shoal_err_set(ctx->err, SHOAL_ESYNTAX, @2.off, @2.len,
                                                             "expected PRECEDING or FOLLOWING but found \"%s\"", $2.s);
+                                              YYABORT;
+                                          } }
+    /* RANGE BETWEEN 0.5 PRECEDING …, 1.5 HOURS …: d the offset, SHOAL_AST_F_FRAC */
+  | NUM IDENT                           { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @$)); $$->flags |= SHOAL_AST_F_FRAC;
+                                          if (!strcasecmp($2.s, "preceding")) $$->d = -$1.d;
+                                          else if (!strcasecmp($2.s, "following")) $$->d = $1.d;
+                                          else {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @2.off, @2.len,
+                                                            "expected PRECEDING or FOLLOWING but found \"%s\"", $2.s);
+                                              YYABORT;
+                                          } }
+  | NUM IDENT IDENT                     { CK($$ = shoal_ast_node(ctx, SHOAL_AST_INT, @$)); $$->flags |= SHOAL_AST_F_FRAC;
+                                          $$->s = $2.s; $$->s2_off = @2.off; $$->s2_len = @2.len;
+                                          if (!strcasecmp($3.s, "preceding")) $$->d = -$1.d;
+                                          else if (!strcasecmp($3.s, "following")) $$->d = $1.d;
+                                          else {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @3.off, @3.len,
+                                                            "expected PRECEDING or FOLLOWING but found \"%s\"", $3.s);
                                               YYABORT;
                                           } }
     /* RANGE BETWEEN 7 DAYS PRECEDING …: s the unit, checked by plan.c */
@@ -784,6 +817,15 @@ primary:
                                           $$->s2_off = @2.off; $$->s2_len = @2.len; }
   | '(' expr ')'                        { $$ = $2; }
   | '(' subselect ')'                   { CK($$ = shoal_ast_node(ctx, SHOAL_AST_SUBQ, @$)); $$->sub = $2; }
+    /* EXISTS (SELECT …): the word is not reserved (a call's name before a subquery) */
+  | IDENT '(' subselect ')'             { if ($1.n != 6 || strncasecmp($1.s, "exists", 6)) {
+                                              shoal_err_set(ctx->err, SHOAL_ESYNTAX, @1.off, @1.len,
+                                                            "\"%.*s\" before a subquery: only EXISTS (SELECT …) takes one",
+                                                            $1.n > 60 ? 60 : $1.n, $1.s);
+                                              YYABORT;
+                                          }
+                                          CK($$ = shoal_ast_node(ctx, SHOAL_AST_SUBQ, @$)); $$->sub = $3;
+                                          $$->flags |= SHOAL_AST_F_EXISTS; }
   | call %prec LOWER_THAN_DURING        { $$ = $1; }
   | call DURING window                  { $$ = $1; $$->win = $3; $$->len = @$.len; }
     /* window functions: row_number() OVER (PARTITION BY … ORDER BY …), sum(x) OVER (…) */

@@ -316,7 +316,9 @@ static int ast_equal(const shoal_node *a, const shoal_node *b)
     if (a->over && (!items_equal(a->over->part, b->over->part) || !items_equal(a->over->order, b->over->order) ||
                     a->over->frame != b->over->frame || a->over->lo != b->over->lo || a->over->hi != b->over->hi ||
                     a->over->lo_unb != b->over->lo_unb || a->over->hi_unb != b->over->hi_unb ||
-                    a->over->range != b->over->range || !streq_ci(a->over->lo_unit, b->over->lo_unit) ||
+                    a->over->range != b->over->range || a->over->groups != b->over->groups ||
+                    a->over->lo_d != b->over->lo_d || a->over->hi_d != b->over->hi_d ||
+                    !streq_ci(a->over->lo_unit, b->over->lo_unit) ||
                     !streq_ci(a->over->hi_unit, b->over->hi_unit) || !a->over->ref != !b->over->ref ||
                     !streq_ci(a->over->name, b->over->name)))
         return 0;
@@ -1029,8 +1031,8 @@ static int outer_ref(cctx *c, const shoal_node *n)
 {
     if (!shoal_subq_outer_name(c->x, NULL, n->s)) return 0;
     shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len,
-                  "\"%s\" is a column of the statement around this subquery: correlated subqueries are not "
-                  "supported yet (a subquery runs once, on its own)", n->s);
+                  "\"%s\" is a column of the statement around this subquery: a subquery reads the statement around it "
+                  "only through equalities in its WHERE (inner = outer.column)", n->s);
     return 1;
 }
 
@@ -1249,7 +1251,7 @@ static int64_t unit_ms(const char *u)
  * in the key's units (milliseconds for a time). 1, or 0 after the error. */
 static int range_frame(cctx *c, const shoal_over *o, wfunc *w)
 {
-    int lo_off = !o->lo_unb && (o->lo || o->lo_unit), hi_off = !o->hi_unb && (o->hi || o->hi_unit);
+    int lo_off = !o->lo_unb && (o->lo_d != 0 || o->lo_unit), hi_off = !o->hi_unb && (o->hi_d != 0 || o->hi_unit);
     if (!lo_off && !hi_off) return 1;   /* UNBOUNDED and CURRENT ROW: the peers, as without a frame */
     if (w->n_order != 1) {
         fail(c, o->frame_off, o->frame_len, "%s",
@@ -1261,7 +1263,7 @@ static int range_frame(cctx *c, const shoal_over *o, wfunc *w)
     char b1[64];
     for (int side = 0; side < 2; side++) {
         const char *unit = side ? o->hi_unit : o->lo_unit;
-        int64_t *v = side ? &w->hi : &w->lo;
+        double *v = side ? &w->hif : &w->lof;
         if (!(side ? hi_off : lo_off)) continue;
         if (unit) {
             int64_t ms = unit_ms(unit);
@@ -1276,11 +1278,11 @@ static int range_frame(cctx *c, const shoal_over *o, wfunc *w)
                               rt < 0 ? "a number or text" : shoal_val_type_name(rt));
                 return 0;
             }
-            if (*v > INT64_MAX / ms / 4 || *v < -(INT64_MAX / ms / 4)) {
+            if (*v > (double)(INT64_MAX / ms / 4) || *v < -(double)(INT64_MAX / ms / 4)) {
                 fail(c, o->frame_off, o->frame_len, "%s", "a RANGE offset is too long");
                 return 0;
             }
-            *v *= ms;
+            *v *= (double)ms;
         } else if (rt == V_TS || rt == V_DUR || rt == V_STR || rt == V_ID) {
             shoal_err_set(c->x->err, SHOAL_ESEMANTIC, o->frame_off, o->frame_len, "a RANGE offset over %s (%s) is %s",
                           snippet(c, k, b1, sizeof b1), shoal_val_type_name(rt),
@@ -1288,7 +1290,7 @@ static int range_frame(cctx *c, const shoal_over *o, wfunc *w)
             return 0;
         }
     }
-    if (lo_off && hi_off && w->lo > w->hi) {
+    if (lo_off && hi_off && w->lof > w->hif) {
         fail(c, o->frame_off, o->frame_len, "%s", "a frame runs from its start to its end: its start is after its end");
         return 0;
     }
@@ -1415,6 +1417,8 @@ static cx *compile_window(cctx *c, const shoal_node *n, int mode)
         return fail(c, o->frame_off, o->frame_len, "%s() takes no frame (ROWS or RANGE …): only the aggregates, first_value and last_value do", n->s);
     w.frame = o->frame, w.lo_unb = o->lo_unb, w.hi_unb = o->hi_unb, w.lo = o->lo, w.hi = o->hi;
     w.range = o->range;
+    w.groups = o->groups;
+    w.lof = o->lo_d, w.hif = o->hi_d;
     if (w.range && !range_frame(c, o, &w)) return NULL;
     wfunc *ws = shoal_arena_alloc(c->x->a, sizeof *ws * (size_t)(p->n_wins + 1));
     if (!ws) return fail(c, -1, -1, "%s", "out of memory");
@@ -1971,7 +1975,15 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         }
         /* t.column: a column of this statement's source named t (FROM (SELECT …) t, a
          * WITH query, events, members) */
-        if (c->st->from && (!strcasecmp(n->s, c->st->from) || (c->st->alias && !strcasecmp(n->s, c->st->alias))) &&
+        /* FROM p AS q: q names the source, and p is hidden (SQL's rule) */
+        if (c->st->from && c->st->alias && !strcasecmp(n->s, c->st->from) && strcasecmp(n->s, c->st->alias) &&
+            !shoal_subq_outer_name(c->x, n->s, n->s2)) {
+            shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, (int)strlen(n->s),
+                          "\"%s\" is called \"%s\" in this statement (FROM %s AS %s): write %s.%s", n->s, c->st->alias,
+                          c->st->from, c->st->alias, c->st->alias, n->s2);
+            return NULL;
+        }
+        if (c->st->from && (c->st->alias ? !strcasecmp(n->s, c->st->alias) : !strcasecmp(n->s, c->st->from)) &&
             (c->p->src == SRC_ROWS || !c->st->from_arg)) {
             shoal_node *t = zalloc(c->x, sizeof *t);
             if (!t) return NULL;
@@ -1983,8 +1995,8 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
             return compile_name(c, t, mode);
         }
         if (shoal_subq_outer_name(c->x, n->s, n->s2))
-            return fail(c, n->off, n->len, "\"%s\" is a source of the statement around this subquery: correlated "
-                        "subqueries are not supported yet (a subquery runs once, on its own)", n->s);
+            return fail(c, n->off, n->len, "\"%s\" is a source of the statement around this subquery: a subquery reads "
+                        "the statement around it only through equalities in its WHERE (inner = outer.column)", n->s);
         return fail(c, n->off, n->len, "TYPE.property (\"%s\") is only meaningful inside sum, avg, min or max over members", n->s);
     case SHOAL_AST_STAR: return fail(c, n->off, n->len, "%s", "\"*\" is only allowed as a select item or in count(*)");
     case SHOAL_AST_CALL: return compile_call(c, n, mode);
@@ -2117,19 +2129,36 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         if (c->layers || (!c->st->from && c->p->src == SRC_MEMBERS))
             return fail(c, n->off, n->len, "%s", "a layer's or tiers' condition cannot hold a subquery yet");
         plan *ip;
-        /* correlated through one equality: grouped by it, looked up per row (correlate.c) */
-        const shoal_node *okey;
-        int count, corr = shoal_corr_plan(c->x, c->st, c->p, n, &ip, &okey, &count);
+        /* correlated through equalities: run once, each row's keys looked up (correlate.c) */
+        shoal_corr *k = zalloc(c->x, sizeof *k);
+        if (!k) return NULL;
+        int corr = shoal_corr_plan(c->x, c->st, c->p, n, &ip, k);
         if (corr < 0) return NULL;
         if (corr) {
             if (!(e = newx(c, X_SUBQ, n))) return NULL;
-            e->rt = ip->cols[1]->rt;
-            e->rns = ip->cols[1]->rns;
-            if (!(e->a = compile(c, okey, mode))) return NULL;
+            k->negated = !!(n->flags & SHOAL_AST_F_NOT);
+            if (k->kind == SHOAL_CORR_VALUE) {
+                e->rt = ip->cols[k->n_keys]->rt;
+                e->rns = ip->cols[k->n_keys]->rns;
+            } else {
+                e->rt = V_BOOL;
+            }
+            if (k->n_keys && !(e->v = zalloc(c->x, sizeof(cx *) * (size_t)k->n_keys))) return NULL;
+            for (int i = 0; i < k->n_keys; i++) {
+                if (!(e->v[i] = compile(c, k->out[i], mode))) return NULL;
+                if (check_cmp(c, k->out[i], e->v[i], ip->cols[i])) return NULL;
+            }
+            e->n = k->n_keys;
+            if (k->kind == SHOAL_CORR_IN) {
+                if (!(e->a = compile(c, n->a, mode))) return NULL;
+                if (check_cmp(c, n, e->a, ip->cols[k->n_keys])) return NULL;
+            }
             if (shoal_subq_add(c->x, c->p, SUBQ_CORR, e, ip, n)) return NULL;
-            c->p->subs[c->p->n_subs - 1].count = count;
+            c->p->subs[c->p->n_subs - 1].corr = k;
             return e;
         }
+        if (n->flags & SHOAL_AST_F_EXISTS)
+            return fail(c, n->off, n->len, "%s", "internal: EXISTS was not planned");
         if (shoal_subq_plan_expr(c->x, c->st, c->p, n, &ip)) return NULL;
         if (ip->n_cols != 1) {
             shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->sub->off, n->sub->len,

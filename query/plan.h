@@ -213,8 +213,11 @@ typedef struct wfunc {
     int frame, lo_unb, hi_unb;
     int64_t lo, hi;
     /* RANGE BETWEEN: lo and hi offsets of the one ORDER BY key's value (in its units:
-     * milliseconds for a time), or with neither, the current row's peers */
-    int range;
+     * milliseconds for a time: lof and hif, which need not be whole), or with neither,
+     * the current row's peers. GROUPS BETWEEN (groups): lo and hi count groups of peers
+     * from the current row's */
+    int range, groups;
+    double lof, hif;
 } wfunc;
 
 /* exec_window.c: the kind of window function name (W_*), or 0. */

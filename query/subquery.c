@@ -716,8 +716,11 @@ int shoal_subq_outer_name(exec *x, const char *alias, const char *name)
 {
     for (const shoal_outer *o = x->outer; o; o = o->up) {
         if (alias) {
-            if ((o->st->from && !strcasecmp(alias, o->st->from)) || (o->st->alias && !strcasecmp(alias, o->st->alias)))
-                return 1;
+            if (o->st->alias ? !strcasecmp(alias, o->st->alias) : o->st->from && !strcasecmp(alias, o->st->from))
+                return 1;   /* FROM p AS q: q, p hidden */
+            if (o->p->src == SRC_ROWS && o->p->src_qual)   /* a join's sources */
+                for (int i = 0; i < o->p->n_src; i++)
+                    if (!strcasecmp(alias, o->p->src_qual[i])) return 1;
             continue;
         }
         if (o->p->src == SRC_ROWS)
@@ -828,7 +831,7 @@ int shoal_subq_init(exec *x, plan *p)
     for (int i = 0; i < p->n_subs; i++) {
         shoal_subq *s = &p->subs[i];
         if (s->kind == SUBQ_CORR) {
-            int rc = shoal_corr_init(x, s->e, s->ip, s->count);
+            int rc = shoal_corr_init(x, s->e, s->ip, s->corr);
             if (rc) return rc;
             continue;
         }

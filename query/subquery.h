@@ -29,7 +29,7 @@ typedef struct shoal_outer {
 enum { SUBQ_VALUE = 1, SUBQ_IN, SUBQ_CORR };
 typedef struct shoal_subq {
     int kind;
-    int count;             /* SUBQ_CORR: count's value where no group matches is 0 */
+    const struct shoal_corr *corr;   /* SUBQ_CORR: its kind and correlations (correlate.c) */
     cx *e;
     plan *ip;
     const shoal_node *node;
@@ -65,16 +65,26 @@ int shoal_subq_explain_exprs(exec *x, const plan *p, char ***lines, int *n_lines
  * NULL) is one of an enclosing statement's. */
 int shoal_subq_outer_name(exec *x, const char *alias, const char *name);
 
-/* correlate.c: n, a subquery as a value in statement st (planned as p) that reads the
- * outer row through one equality (`WHERE inner = outer.column`) and selects one
- * aggregate: 1 with *ip the plan of `SELECT inner, agg … GROUP BY inner`, *outer_key
- * the outer side (compiled by the caller in the outer statement) and *count 1 for
- * count (0 where no group matches, else NULL); 0 when n is not of that form; or an
- * error. */
-int shoal_corr_plan(exec *x, const shoal_stmt *st, plan *p, const shoal_node *n, plan **ip, const shoal_node **outer_key,
-                    int *count);
-/* Runs ip and makes e (X_SUBQ, its outer key in e->a) a lookup of each row's key among
- * the groups' values. */
-int shoal_corr_init(exec *x, cx *e, plan *ip, int count);
+/* correlate.c: a subquery that reads the statement around it through equalities in its
+ * WHERE (inner = outer.column, at most SHOAL_CORR_MAX of them), run once: as a value
+ * (one aggregate), after [NOT] IN or in EXISTS. */
+#define SHOAL_CORR_MAX 8
+enum { SHOAL_CORR_VALUE = 1, SHOAL_CORR_IN, SHOAL_CORR_EXISTS };
+typedef struct shoal_corr {
+    int kind;
+    int n_keys;                            /* 0: an EXISTS without a correlation */
+    const shoal_node *in[SHOAL_CORR_MAX];  /* the subquery's side of each equality */
+    const shoal_node *out[SHOAL_CORR_MAX]; /* the outer side (compiled by the caller) */
+    int count;                             /* count: 0 where no row matches, else NULL */
+    int agg;                               /* IN: one aggregate's value, not rows */
+    int negated;                           /* NOT IN */
+} shoal_corr;
+/* n (SUBQ, INSUB) in statement st planned as p: 1 with *ip the plan to run (SELECT
+ * inner…, value … [GROUP BY inner…]) and *k filled; 0 when n is not of that form (or
+ * not correlated: subquery.c's); or an error. */
+int shoal_corr_plan(exec *x, const shoal_stmt *st, plan *p, const shoal_node *n, plan **ip, shoal_corr *k);
+/* Runs ip and makes e (X_SUBQ: e->v the compiled outer keys, e->a IN's value) a lookup
+ * of each row's keys. */
+int shoal_corr_init(exec *x, cx *e, plan *ip, const shoal_corr *k);
 
 #endif

@@ -170,8 +170,8 @@ err() {   # err NAME QUERY REGEX: refused (status 1), the message and its caret 
 }
 err join-err-ambiguous "SELECT member FROM events e JOIN (SELECT member FROM members) m ON e.member = m.member" \
     'query:1:8: error: column "member" is ambiguous \(e.member, m.member\): name its source'
-err join-err-no-equality "SELECT e.seq FROM events e JOIN (SELECT member FROM members) m ON e.member != m.member" \
-    'query:1:67: error: ON needs an equality between a value of "m" alone and one of the sources before it'
+err join-err-no-equality-types "SELECT e.seq FROM events e JOIN (SELECT member FROM members) m ON e.member != m.member AND e.ts > m.member" \
+    'query:1:97: error: cannot compare e.ts \(a time\) with m.member \(text\)'
 err join-err-unknown-source "SELECT x.seq FROM events e JOIN (SELECT member FROM members) m ON e.to = m.member" \
     'query:1:8: error: no source "x" in this statement \(its sources: e, m\)'
 err join-err-unknown-column "SELECT m.joined FROM events e JOIN (SELECT member FROM members) m ON e.to = m.member" \
@@ -198,14 +198,18 @@ check_eq join-word-type "$a" "$b"
 
 # ---------------------------------------------------------------- correlated subqueries (correlate.c)
 
+# the oracle's events as a table with indexes: its correlated subqueries run per row
+sqlite3 "$T/oracle.db" "CREATE TABLE evt AS SELECT ev.*, json_extract(raw.j, '\$.words') AS words FROM ev JOIN raw ON raw.rowid = ev.seq;
+    CREATE INDEX evt_mg ON evt(member, grp); CREATE INDEX evt_g ON evt(type, grp);
+    CREATE INDEX evt_to ON evt(to_); CREATE INDEX evt_tm ON evt(type, member)" || fail join-oracle-index
+
 # Posts at least as long as their group's average: a value per row, grouped once.
 same corr-group-avg \
     "SELECT t.group, count(*) AS long_posts FROM events AS t WHERE t.type = post
      AND t.words >= (SELECT avg(e.words) FROM events AS e WHERE e.type = post AND e.group = t.group)
      GROUP BY t.group ORDER BY long_posts DESC, t.group LIMIT 15" \
-    "SELECT t.grp, count(*) AS n FROM (SELECT *, json_extract(j, '\$.words') AS words FROM ev JOIN raw ON raw.rowid = ev.seq) t
-     WHERE t.type = 'post' AND t.words >= (SELECT avg(json_extract(j, '\$.words')) FROM ev e JOIN raw ON raw.rowid = e.seq
-       WHERE e.type = 'post' AND e.grp = t.grp)
+    "SELECT t.grp, count(*) AS n FROM evt t
+     WHERE t.type = 'post' AND t.words >= (SELECT avg(e.words) FROM evt e WHERE e.type = 'post' AND e.grp = t.grp)
      GROUP BY t.grp ORDER BY n DESC, t.grp LIMIT 15"
 
 # The issue's form: a WITH query's rows against their group's average, read twice.
@@ -221,20 +225,88 @@ same corr-with-avg \
 same corr-members-count \
     "SELECT m.member, count(post) AS posts, (SELECT count(*) FROM events AS e WHERE e.type = reply AND e.to = m.member) AS received
      FROM members AS m WHERE count(post) > 3 ORDER BY received DESC, posts DESC, m.member LIMIT 20" \
-    "SELECT m.member, sum(m.type = 'post') AS p, (SELECT count(*) FROM ev e WHERE e.type = 'reply' AND e.to_ = m.member) AS r
-     FROM ev m GROUP BY m.member HAVING p > 3 ORDER BY r DESC, p DESC, m.member LIMIT 20"
+    "SELECT m.member, sum(m.type = 'post') AS p, (SELECT count(*) FROM evt e WHERE e.type = 'reply' AND e.to_ = m.member) AS r
+     FROM evt m GROUP BY m.member HAVING p > 3 ORDER BY r DESC, p DESC, m.member LIMIT 20"
 
 # In WHERE over members (whose rows would otherwise be shared by members alike).
 same corr-members-where \
     "SELECT count(*) AS members, sum(count(post)) AS posts FROM members AS m
      WHERE (SELECT count(*) FROM events AS e WHERE e.type = reply AND e.to = m.member) >= 3" \
-    "SELECT count(*), sum(p) FROM (SELECT m.member, sum(m.type = 'post') AS p FROM ev m GROUP BY m.member) o
-     WHERE (SELECT count(*) FROM ev e WHERE e.type = 'reply' AND e.to_ = o.member) >= 3"
+    "SELECT count(*), sum(p) FROM (SELECT m.member, sum(m.type = 'post') AS p FROM evt m GROUP BY m.member) o
+     WHERE (SELECT count(*) FROM evt e WHERE e.type = 'reply' AND e.to_ = o.member) >= 3"
 
 out=$("$SHOAL" query "EXPLAIN SELECT m.member, (SELECT count(*) FROM events AS e WHERE e.to = m.member) AS n FROM members AS m" 2>&1)
 check_grep corr-explain "subquery 1 \(correlated: run once grouped by its correlation, each row's value looked up\)" "$out"
-# what is not one equality with the outer row stays refused, at the outer name
-err corr-err-two "SELECT m.member FROM members AS m WHERE count(post) > (SELECT count(*) FROM events AS e WHERE e.to = m.member AND e.member != m.member)" \
-    'query:1:102: error: "m" is a source of the statement around this subquery: correlated subqueries are not supported yet'
-err corr-err-in "SELECT m.member FROM members AS m WHERE m.member IN (SELECT e.to FROM events AS e WHERE e.member = m.member)" \
-    'query:1:100: error: "m" is a source of the statement around this subquery: correlated subqueries are not supported yet'
+# Two correlations: each comment beside the comments its member wrote in the same group.
+same corr-two-keys \
+    "SELECT t.member, t.group, count(*) AS n, max((SELECT count(*) FROM events AS e WHERE e.type = comment AND e.member = t.member AND e.group = t.group)) AS mine
+     FROM events AS t WHERE t.type = reply GROUP BY t.member, t.group ORDER BY mine DESC, n DESC, t.member, t.group LIMIT 20" \
+    "SELECT t.member, t.grp, count(*) AS n, max((SELECT count(*) FROM evt e WHERE e.type = 'comment' AND e.member = t.member AND e.grp = t.grp)) AS mine
+     FROM evt t WHERE t.type = 'reply' GROUP BY t.member, t.grp ORDER BY mine DESC, n DESC, t.member, t.grp LIMIT 20"
+
+# Correlated IN: replies answered in kind (the addressee replied to the replier).
+same corr-in \
+    "SELECT r.group, count(*) AS n FROM events AS r WHERE r.type = reply
+     AND r.member IN (SELECT e.to FROM events AS e WHERE e.type = reply AND e.member = r.to) GROUP BY r.group ORDER BY r.group" \
+    "SELECT r.grp, count(*) FROM evt r WHERE r.type = 'reply'
+     AND r.member IN (SELECT e.to_ FROM evt e WHERE e.type = 'reply' AND e.member = r.to_) GROUP BY r.grp ORDER BY r.grp"
+# NOT IN with two correlations, over values that may be NULL (SQL's three values)
+same corr-not-in-nulls \
+    "SELECT t.type, count(*) AS n FROM events AS t WHERE t.to NOT IN (SELECT e.to FROM events AS e WHERE e.member = t.member AND e.group = t.group AND e.type = reply) GROUP BY t.type ORDER BY t.type" \
+    "SELECT t.type, count(*) FROM evt t WHERE t.to_ NOT IN (SELECT e.to_ FROM evt e WHERE e.member = t.member AND e.grp = t.grp AND e.type = 'reply') GROUP BY t.type ORDER BY t.type"
+same corr-in-values \
+    "SELECT (t.to IN (SELECT e.to FROM events AS e WHERE e.member = t.member AND e.group = t.group AND e.type = comment)) AS v, count(*) AS n FROM events AS t GROUP BY 1 ORDER BY 1 NULLS FIRST" \
+    "SELECT CASE (t.to_ IN (SELECT e.to_ FROM evt e WHERE e.member = t.member AND e.grp = t.grp AND e.type = 'comment')) WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS v, count(*) FROM evt t GROUP BY 1 ORDER BY 1 NULLS FIRST"
+# an aggregate after IN: each member's last event
+same corr-in-agg \
+    "SELECT t.type, count(*) AS n FROM events AS t WHERE t.seq IN (SELECT max(e.seq) FROM events AS e WHERE e.member = t.member) GROUP BY t.type ORDER BY t.type" \
+    "SELECT t.type, count(*) FROM evt t WHERE t.seq IN (SELECT max(e.seq) FROM evt e WHERE e.member = t.member) GROUP BY t.type ORDER BY t.type"
+# over members: those who replied to themselves
+same corr-in-members \
+    "SELECT count(*) AS n, sum(count(post)) AS p FROM members AS m WHERE m.member IN (SELECT e.to FROM events AS e WHERE e.type = reply AND e.member = m.member)" \
+    "SELECT count(*), sum(p) FROM (SELECT member, sum(type = 'post') AS p FROM evt GROUP BY member) m
+     WHERE m.member IN (SELECT e.to_ FROM evt e WHERE e.type = 'reply' AND e.member = m.member)"
+
+# EXISTS and NOT EXISTS: replies to a member who posted in that group; members never replied to
+same corr-exists \
+    "SELECT r.group, count(*) AS n FROM events AS r WHERE r.type = reply
+     AND EXISTS (SELECT 1 FROM events AS p WHERE p.type = post AND p.member = r.to AND p.group = r.group) GROUP BY r.group ORDER BY r.group" \
+    "SELECT r.grp, count(*) FROM evt r WHERE r.type = 'reply'
+     AND EXISTS (SELECT 1 FROM evt p WHERE p.type = 'post' AND p.member = r.to_ AND p.grp = r.grp) GROUP BY r.grp ORDER BY r.grp"
+same corr-not-exists-members \
+    "SELECT count(*) AS n, sum(count(*) DURING all_time) AS events FROM members AS m WHERE NOT EXISTS (SELECT * FROM events AS e WHERE e.type = reply AND e.to = m.member)" \
+    "SELECT count(*), sum(c) FROM (SELECT member, count(*) AS c FROM evt GROUP BY member) m WHERE NOT EXISTS (SELECT * FROM evt e WHERE e.type = 'reply' AND e.to_ = m.member)"
+# without a correlation: whether the SELECT gives a row at all
+same exists-uncorrelated \
+    "SELECT count(*) AS n, EXISTS (SELECT member FROM events WHERE type = referral) AS a, EXISTS (SELECT member FROM events WHERE type = referral AND member = 'nobody') AS b FROM events WHERE type = join" \
+    "SELECT count(*), 'true', 'false' FROM evt WHERE type = 'join'"
+# in a join: an outer source by its alias
+same corr-exists-in-join \
+    "SELECT count(*) AS n FROM events AS e JOIN $M AS m ON e.to = m.member
+     WHERE e.type = reply AND EXISTS (SELECT 1 FROM events AS p WHERE p.type = post AND p.member = e.to AND p.group = e.group)" \
+    "SELECT count(*) FROM evt e JOIN joined m ON e.to_ = m.member
+     WHERE e.type = 'reply' AND EXISTS (SELECT 1 FROM evt p WHERE p.type = 'post' AND p.member = e.to_ AND p.grp = e.grp)"
+
+out=$("$SHOAL" query "EXPLAIN SELECT m.member FROM members AS m WHERE EXISTS (SELECT 1 FROM events AS e WHERE e.to = m.member)" 2>&1)
+check_grep corr-explain-exists "subquery 1 \(correlated: run once grouped by its correlation, each row's value looked up\)" "$out"
+# what is not equalities with the outer row stays refused, at the outer name
+err corr-err-noneq "SELECT m.member FROM members AS m WHERE count(post) > (SELECT count(*) FROM events AS e WHERE e.to = m.member AND e.member != m.member)" \
+    'query:1:115: error: this condition reads the statement around the subquery, and a correlated subquery reads it only through equalities'
+err corr-err-item "SELECT m.member FROM members AS m WHERE m.member IN (SELECT m.member FROM events AS e WHERE e.member = m.member)" \
+    'query:1:104: error: "m" is a source of the statement around this subquery'
+err exists-err-word "SELECT count(*) FROM events WHERE exist (SELECT 1 FROM events)" \
+    'query:1:35: error: "exist" before a subquery: only EXISTS \(SELECT …\) takes one'
+
+# ---------------------------------------------------------------- names: FROM p AS q hides p
+err alias-hides "SELECT count(*) FROM (SELECT member FROM events AS q WHERE events.type = post) AS t" \
+    'query:1:60: error: "events" is called "q" in this statement \(FROM events AS q\): write q.type'
+err alias-hides-with "WITH p AS (SELECT member FROM events) SELECT count(*) FROM p AS q WHERE p.member = 'bob'" \
+    'query:1:73: error: "p" is called "q" in this statement \(FROM p AS q\): write q.member'
+# inside a subquery, p.column of FROM p AS q is the outer p's (a correlation)
+same alias-outer \
+    "SELECT count(*) AS n FROM events WHERE events.type = reply AND EXISTS (SELECT 1 FROM events AS q WHERE q.member = events.to AND q.type = post)" \
+    "SELECT count(*) FROM evt AS ev WHERE ev.type = 'reply' AND EXISTS (SELECT 1 FROM evt AS q WHERE q.member = ev.to_ AND q.type = 'post')"
+
+# a layer's or tiers' condition is kept per member: no join (which needs a subquery), EXISTS or IN (SELECT …) in it yet
+err layer-err-exists "CREATE TIERS tt (a WHEN EXISTS (SELECT 1 FROM events AS e JOIN (SELECT member FROM members) AS m ON e.to = m.member), b OTHERWISE)" \
+    'query:1:25: error: a layer.s or tiers. condition cannot hold a subquery yet'

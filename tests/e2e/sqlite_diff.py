@@ -141,6 +141,9 @@ def oracle():
         rows.append((i, e["ts"], e["member"], e["type"], e.get("group"), e.get("to"),
                      None if o is None else int(o), e.get("words"), e.get("amount"), ms_of(e["ts"]), None))
     con.executemany("INSERT INTO ev VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+    # for the correlated subqueries, run per row
+    for c in ("member", "grp", '"to"', "type"):
+        con.execute('CREATE INDEX "ev_%s" ON ev(%s)' % (c.strip('"'), c))
     SPAN[:] = con.execute("SELECT min(ms), max(ms) FROM ev").fetchone()
     return con
 
@@ -364,6 +367,11 @@ FRAMES = ["ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING", "ROWS 2 PRECEDING", "ROWS 
           "RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING", "RANGE CURRENT ROW"]
 
 
+GROUPS_FRAMES = ["GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING", "GROUPS 2 PRECEDING", "GROUPS CURRENT ROW",
+                 "GROUPS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING", "GROUPS BETWEEN CURRENT ROW AND 3 FOLLOWING",
+                 "GROUPS BETWEEN 2 FOLLOWING AND UNBOUNDED FOLLOWING", "GROUPS BETWEEN 3 PRECEDING AND 1 FOLLOWING"]
+
+
 def over(total, frame=False):
     """OVER (…): total — the order must be total (row_number, lag, a frame of rows …): seq
     comes last; frame — with ROWS …"""
@@ -379,7 +387,7 @@ def over(total, frame=False):
         s.append("ORDER BY " + ", ".join(i[0] for i in o))
         q.append("ORDER BY " + ", ".join(i[1] for i in o))
     if frame:
-        f = R.choice(FRAMES)
+        f = frame if isinstance(frame, str) else R.choice(FRAMES)
         s.append(f)
         q.append(f)
     return " OVER (%s)" % " ".join(s), " OVER (%s)" % " ".join(q)
@@ -413,12 +421,14 @@ def wfunc(x=None):
         g = R.choice(["count", "sum", "avg", "min", "max", "count(*)"])
         f = ("count(*)",) * 2 if g == "count(*)" else ("%s(%s)" % (g, num[0]), "%s(%s)" % (g, num[1]))
         fr = R.random() < 0.35
+        if not fr and R.random() < 0.25:
+            fr = R.choice(GROUPS_FRAMES)   # groups of peers: no total order needed
         # (SQLite 3.40 leaves FILTER out of min and max over a frame of rows:
         # min(a) FILTER (WHERE false) OVER (ORDER BY a ROWS 1 PRECEDING) is not NULL there)
         if R.random() < 0.25 and not (fr and g in ("min", "max")):
             c = cond(1)
             f = ("%s FILTER (WHERE %s)" % (f[0], c[0]), "%s FILTER (WHERE %s)" % (f[1], c[1]))
-        total = fr   # a frame of rows depends on the order of peers
+        total = fr is True   # a frame of rows depends on the order of peers
     o = over(total, fr)
     return f[0] + o[0], f[1] + o[1]
 
@@ -435,20 +445,21 @@ def range_over():
     d = R.choice(["", " DESC"])
     nl = R.choice(["", "", " NULLS FIRST", " NULLS LAST"])
     p = R.choice(PARTS[:4])
-    bounds = [(-2, "UNBOUNDED PRECEDING")] + [(-1, "%d%%s PRECEDING" % n) for n in (1, 3, 10, 50)] + [(0, "CURRENT ROW")] + \
-             [(1, "%d%%s FOLLOWING" % n) for n in (1, 3, 10, 50)] + [(2, "UNBOUNDED FOLLOWING")]
+    ns = (1, 3, 10, 50, 0.5, 2.25)   # offsets need not be whole
+    bounds = [(-2, "UNBOUNDED PRECEDING")] + [(-1, "%g%%s PRECEDING" % n) for n in ns] + [(0, "CURRENT ROW")] + \
+             [(1, "%g%%s FOLLOWING" % n) for n in ns] + [(2, "UNBOUNDED FOLLOWING")]
     while True:
         a, b = R.choice(bounds), R.choice(bounds)
         if a[0] <= b[0] and a[0] != 2 and b[0] != -2:
             break
-    if a[0] == b[0] == -1 and int(a[1].split("%")[0]) < int(b[1].split("%")[0]) or a[0] == b[0] == 1 and int(a[1].split("%")[0]) > int(b[1].split("%")[0]):
+    if a[0] == b[0] == -1 and float(a[1].split("%")[0]) < float(b[1].split("%")[0]) or a[0] == b[0] == 1 and float(a[1].split("%")[0]) > float(b[1].split("%")[0]):
         a, b = b, a
 
     def bound(x, shoal):
         if "%s" not in x[1]:
             return x[1]
-        n = int(x[1].split("%")[0])
-        return x[1].replace("%d%%s" % n, "%d%s" % (n, k[2])) if shoal else x[1].replace("%d%%s" % n, str(n * k[3])).replace("%s", "")
+        n = float(x[1].split("%")[0])
+        return x[1].replace("%g%%s" % n, "%g%s" % (n, k[2])) if shoal else x[1].replace("%g%%s" % n, "%g" % (n * k[3])).replace("%s", "")
     fr_s = "RANGE BETWEEN %s AND %s" % (bound(a, True) % () if False else bound(a, True).replace("%s", ""), bound(b, True).replace("%s", ""))
     fr_q = "RANGE BETWEEN %s AND %s" % (bound(a, False), bound(b, False))
     ps = "PARTITION BY %s " % p[0] if p else ""
@@ -925,6 +936,58 @@ def in_sub():
             "SELECT member, %s AS c FROM ev GROUP BY member HAVING member%s IN (%s) ORDER BY member" % (m[1], neg, sub_q), True)
 
 
+# Correlated subqueries (correlate.c): a value, [NOT] IN and [NOT] EXISTS reading the
+# outer row through one or two equalities
+
+CORR_KEYS = [(("member", "member"), ("member", "member")), (("to", '"to"'), ("member", "member")),
+             (("member", "member"), ("to", '"to"')), (("group", "grp"), ("group", "grp")), (("type", "type"), ("type", "type"))]
+IN_COLS = [(("to", '"to"'), ("member", "member")), (("member", "member"), ("to", '"to"')), (("words", "words"), ("words", "words")),
+           (("group", "grp"), ("group", "grp")), (("seq", "seq"), ("seq", "seq"))]
+
+
+def corr_where():
+    """the subquery's WHERE: one or two correlations with the outer t, maybe a condition of its own"""
+    ks = [R.choice(CORR_KEYS[:3])] + ([R.choice(CORR_KEYS[3:])] if R.random() < 0.4 else [])
+    s = ["e.%s = t.%s" % (i[0], o[0]) for i, o in ks]
+    q = ["e.%s = t.%s" % (i[1], o[1]) for i, o in ks]
+    if R.random() < 0.6:
+        c = cond(1)
+        s.append(c[0])
+        q.append(c[1])
+    return " AND ".join(s), " AND ".join(q)
+
+
+def correlated():
+    w_s, w_q = corr_where()
+    c = cond(1)
+    k = R.random()
+    lim = R.randint(5, 40)
+    if k < 0.3:
+        f = R.choice(["count(*)", "count(words)", "sum(words)", "avg(words)", "min(seq)", "max(words)", "max(member)"])
+        return ("SELECT t.seq, (SELECT %s FROM events AS e WHERE %s) AS v FROM events AS t WHERE %s ORDER BY t.seq LIMIT %d" % (f, w_s, c[0], lim),
+                "SELECT t.seq, (SELECT %s FROM ev AS e WHERE %s) AS v FROM ev AS t WHERE %s ORDER BY t.seq LIMIT %d" % (f, w_q, c[1].replace("@T", "t.@T"), lim), True)
+    neg = R.choice(["", "NOT "])
+    if k < 0.65:
+        x, y = R.choice(IN_COLS)
+        if R.random() < 0.2:
+            y = R.choice([(("max(seq)", "max(seq)")), (("min(words)", "min(words)"))])
+            x = (("seq", "seq")) if "seq" in y[0] else (("words", "words"))
+        pred_s = "t.%s %sIN (SELECT e.%s FROM events AS e WHERE %s)" % (x[0], neg, y[0] if "(" not in y[0] else y[0].replace("(", "(e."), w_s)
+        pred_q = "t.%s %sIN (SELECT e.%s FROM ev AS e WHERE %s)" % (x[1], neg, y[1] if "(" not in y[1] else y[1].replace("(", "(e."), w_q)
+        if "(" in y[0]:
+            pred_s = "t.%s %sIN (SELECT %s FROM events AS e WHERE %s)" % (x[0], neg, y[0].replace("(", "(e."), w_s)
+            pred_q = "t.%s %sIN (SELECT %s FROM ev AS e WHERE %s)" % (x[1], neg, y[1].replace("(", "(e."), w_q)
+    else:
+        pred_s = "%sEXISTS (SELECT 1 FROM events AS e WHERE %s)" % (neg, w_s)
+        pred_q = "%sEXISTS (SELECT 1 FROM ev AS e WHERE %s)" % (neg, w_q)
+    if R.random() < 0.5:
+        # as a value: TRUE, FALSE or NULL per row
+        return ("SELECT t.type, (%s) AS v, count(*) AS n FROM events AS t GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST" % pred_s,
+                "SELECT t.type, (%s) AS v, count(*) FROM ev AS t GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST" % pred_q, True)
+    return ("SELECT t.type, count(*) AS n, count(DISTINCT t.member) AS m FROM events AS t WHERE %s GROUP BY 1 ORDER BY 1" % pred_s,
+            "SELECT t.type, count(*), count(DISTINCT t.member) FROM ev AS t WHERE %s GROUP BY 1 ORDER BY 1" % pred_q, True)
+
+
 # AS OF: a random instant among the events' (or after them), written as shoal reads it
 
 def local_midnight(d):
@@ -1081,7 +1144,7 @@ def asof_members():
 
 KINDS = [(grouped, 14), (overall, 5), (scalars, 10), (windows_events, 14), (windows_grouped, 8), (nulls_order, 5),
          (ties, 5), (members, 10), (derived, 10), (with_q, 10), (scalar_sub, 8), (in_sub, 10), (asof_events, 6),
-         (asof_members, 10), (members_now, 6), (per, 8), (merged, 14)]
+         (asof_members, 10), (members_now, 6), (per, 8), (merged, 14), (correlated, 4)]
 
 
 def statement():
