@@ -487,7 +487,9 @@ int shoal_merge_select(exec *x, const shoal_stmt *st, const shoal_stmt **out, co
     m.x = x;
     m.st = st;
     m.q = q;
-    m.qual = st->from;
+    /* FROM p AS q: q names the source and p is hidden (SQL's rule): p.column is not
+     * merged, and the statement as written reports it */
+    m.qual = st->alias ? NULL : st->from;
     m.qual2 = st->alias;
     char *w = shoal_arena_alloc(x->a, 200);
     if (!w) return SHOAL_ENOMEM;
