@@ -281,9 +281,12 @@ int shoal_stickiness_plan(exec *x, const shoal_stmt *st, plan *p) { return plan_
 
 /* ---------------------------------------------------------------- rows */
 
-/* The calendar: bit d of member m's words when they were active on day d0 + d; with a
- * range [lo, hi), only from the events in it (the zone map skipping the rest). */
-static int scan(exec *x, const plan *p, const act *a, uint64_t *cal, size_t words, int64_t lo, int64_t hi)
+/* The active events in [lo, hi) (and at most seq max_seq; with cut, at most
+ * p->cut_ts), the zone map skipping the rest of the log, into one of two forms: with
+ * cal, the calendar (bit d of member m's words when they were active on day d0 + d);
+ * with bits, the members (bit m). */
+static int scan(exec *x, const plan *p, const act *a, int64_t lo, int64_t hi, int cut, uint64_t *cal, size_t words,
+                uint64_t *bits)
 {
     int64_t zr[2] = {lo, hi};
     uint64_t zone_end = 0;
@@ -304,10 +307,15 @@ static int scan(exec *x, const plan *p, const act *a, uint64_t *cal, size_t word
             break;
         }
         uint32_t m = rec.member, t = rec.type;
-        if (rec.ts > p->cut_ts || rec.ts < lo || rec.ts >= hi || m == 0 || m > p->n_members || t == 0 || t > p->n_types)
+        if ((cut && rec.ts > p->cut_ts) || rec.ts < lo || rec.ts >= hi || m == 0 || m > p->n_members || t == 0 ||
+            t > p->n_types)
             continue;
         if (g->types && !(g->types[t >> 3] >> (t & 7) & 1)) continue;
         if (!shoal_exec_holds(x, g->filter, &rec)) continue;
+        if (bits) {
+            bits[m / 64] |= (uint64_t)1 << (m & 63);
+            continue;
+        }
         int64_t d = shoal_plan_local_day(x, rec.ts) - a->d0;
         if (d < 0 || d >= a->n_days) continue;   /* after now */
         cal[(size_t)m * words + (size_t)d / 64] |= (uint64_t)1 << (d & 63);
@@ -474,37 +482,6 @@ fail:
     return rc;
 }
 
-/* The members with an active event in [lo, hi) (and at most seq max_seq) as bits,
- * the zone map skipping the rest of the log. */
-static int scan_members(exec *x, const plan *p, const act *a, int64_t lo, int64_t hi, uint64_t *bits)
-{
-    int64_t zr[2] = {lo, hi};
-    uint64_t zone_end = 0, n = 0;
-    shoal_logcur *cur;
-    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
-    if (rc) return rc;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
-    MDB_cursor_op op = MDB_FIRST;
-    shoal_rec rec;
-    const magg *g = a->active;
-    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if ((rc = scan_zone(x->r, mc, &rec, zr, 1, &zone_end, &x->n_skipped, x->err)) != 1) break;
-        if (rec.seq > p->max_seq) break;
-        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            break;
-        }
-        uint32_t m = rec.member, t = rec.type;
-        if (rec.ts < lo || rec.ts >= hi || m == 0 || m > p->n_members || t == 0 || t > p->n_types) continue;
-        if (g->types && !(g->types[t >> 3] >> (t & 7) & 1)) continue;
-        if (!shoal_exec_holds(x, g->filter, &rec)) continue;
-        bits[m / 64] |= (uint64_t)1 << (m & 63);
-    }
-    x->n_scanned += n;
-    shoal_logcur_close(cur);
-    return rc < 0 ? rc : 0;
-}
-
 /* Whether r was active on a day of [lo, hi] (absolute local days) by the view. */
 static int any_day(const shoal_retmember *r, int64_t lo, int64_t hi)
 {
@@ -563,8 +540,8 @@ static int late_mend(exec *x, const plan *p, const act *a, int64_t *dau, int64_t
     memset(e, 0, nw * sizeof *e);
     memset(l, 0, nw * sizeof *l);
     int64_t L = a->d0 + (int64_t)nd - 1;
-    if ((rc = scan_members(x, p, a, shoal_plan_day_start(x, L), x->now + 1, e)) ||
-        (rc = scan_members(x, p, a, x->now + 1, a->late_hi, l)))
+    if ((rc = scan(x, p, a, shoal_plan_day_start(x, L), x->now + 1, 0, NULL, 0, e)) ||
+        (rc = scan(x, p, a, x->now + 1, a->late_hi, 0, NULL, 0, l)))
         goto done;
     size_t n = 0;
     for (size_t w = 0; w < nw; w++) n += (size_t)__builtin_popcountll(l[w] &= ~e[w]);
@@ -648,9 +625,9 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
         if (a->edge) {
             size_t L = nd - 1;
             for (size_t m = 1; m < nm; m++) cal[m * words + L / 64] &= ~((uint64_t)1 << (L & 63));
-            if ((rc = scan(x, p, a, cal, words, a->edge_lo, a->edge_hi))) goto fail;
+            if ((rc = scan(x, p, a, a->edge_lo, a->edge_hi, 1, cal, words, NULL))) goto fail;
         }
-    } else if ((rc = scan(x, p, a, cal, words, INT64_MIN, INT64_MAX))) {
+    } else if ((rc = scan(x, p, a, INT64_MIN, INT64_MAX, 1, cal, words, NULL))) {
         goto fail;
     }
     if (a->members.plan) {
