@@ -540,6 +540,34 @@ static int hash_side(runner *r, side *s)
     return 0;
 }
 
+static int emit(runner *r, int k);
+
+/* Row i of source k beside the rows before it: on to source k + 1 when the rest of
+ * ON holds (matched set). */
+static int emit_row(runner *r, int k, size_t i, int *matched)
+{
+    exec *x = r->x;
+    side *s = &r->js->s[k];
+    memcpy(r->buf + s->base, s->rows + i * (size_t)s->n, sizeof(qval) * (size_t)s->n);
+    if (s->rest) {
+        qval t;
+        eval_on(r, s->rest, &t);
+        if (x->err->code) return x->err->code;
+        if (!(t.t == V_BOOL ? t.u.i != 0 : t.t != V_NULL && shoal_val_truthy(&t))) return 0;
+    }
+    *matched = 1;
+    return emit(r, k + 1);
+}
+
+/* After source k's rows: a LEFT JOIN with no match goes on with NULLs. */
+static int emit_unmatched(runner *r, int k, int matched)
+{
+    side *s = &r->js->s[k];
+    if (matched || !s->j->left) return 0;
+    for (int c = s->base; c < s->base + s->n; c++) r->buf[c] = (qval){.t = V_NULL};
+    return emit(r, k + 1);
+}
+
 static int emit(runner *r, int k)
 {
     exec *x = r->x;
@@ -555,22 +583,13 @@ static int emit(runner *r, int k)
     qval v, key;
     int rc, matched = 0;
     if (!s->rkey) {
+        /* a nested loop: every row tested */
         for (size_t i = 0; i < s->n_rows; i++) {
             if ((++r->tested & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel)
                 return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            memcpy(r->buf + s->base, s->rows + i * (size_t)s->n, sizeof(qval) * (size_t)s->n);
-            if (s->rest) {
-                qval t;
-                eval_on(r, s->rest, &t);
-                if (x->err->code) return x->err->code;
-                if (!(t.t == V_BOOL ? t.u.i != 0 : t.t != V_NULL && shoal_val_truthy(&t))) continue;
-            }
-            matched = 1;
-            if ((rc = emit(r, k + 1))) return rc;
+            if ((rc = emit_row(r, k, i, &matched))) return rc;
         }
-        if (matched || !s->j->left) return 0;
-        for (int c = s->base; c < s->base + s->n; c++) r->buf[c] = (qval){.t = V_NULL};
-        return emit(r, k + 1);
+        return emit_unmatched(r, k, matched);
     }
     eval_on(r, s->lkey, &v);
     if (x->err->code) return x->err->code;
@@ -591,20 +610,9 @@ static int emit(runner *r, int k)
         if (slot) *slot = first ? first : NO_MATCH;
     }
     /* every row of that key, in the rows' order */
-    for (uint32_t i = first; i; i = s->same[i - 1]) {
-            memcpy(r->buf + s->base, s->rows + (size_t)(i - 1) * (size_t)s->n, sizeof(qval) * (size_t)s->n);
-            if (s->rest) {
-                qval t;
-                eval_on(r, s->rest, &t);
-                if (x->err->code) return x->err->code;
-                if (!(t.t == V_BOOL ? t.u.i != 0 : t.t != V_NULL && shoal_val_truthy(&t))) continue;
-            }
-            matched = 1;
-            if ((rc = emit(r, k + 1))) return rc;
-        }
-    if (matched || !s->j->left) return 0;
-    for (int c = s->base; c < s->base + s->n; c++) r->buf[c] = (qval){.t = V_NULL};
-    return emit(r, k + 1);
+    for (uint32_t i = first; i; i = s->same[i - 1])
+        if ((rc = emit_row(r, k, i - 1, &matched))) return rc;
+    return emit_unmatched(r, k, matched);
 }
 
 /* A row of the first source: its values (text copied: the outer row's evaluation
