@@ -242,6 +242,9 @@ int shoal_exec_scan_split(run *g);
 int shoal_exec_par_ok(const cx *e);
 int shoal_exec_threads_wanted(int *asked);
 int shoal_exec_split_bounds(exec *x, const plan *p, const int64_t *zr, int n_zr, int n, int asked, uint64_t *bound);
+/* exec_scanpar.c: parts 1..n-1 of parts (size bytes each) run fn on threads, part 0 on
+ * this one; 0 when all ran, or the error of a thread not started */
+int shoal_exec_run_parts(exec *x, int n, void *(*fn)(void *), void *parts, size_t size);
 /* exec_scan.c: one record into the per-member aggregates maggs (the plan's or a thread's) */
 int shoal_exec_member_event(exec *x, const plan *p, magg *maggs, uint8_t *seen, uint64_t *live, const shoal_rec *rec);
 /* exec_scanmem.c: the scan over members on several threads: 1 when it stays on one */

@@ -20,8 +20,6 @@
  * statement on one thread, and so does a filter a thread cannot evaluate alone
  * (shoal_exec_par_ok). Each thread looks at the cancel flag every CANCEL_EVERY records.
  */
-#include <pthread.h>
-
 #include "exec_int.h"
 
 #define MAX_PARTS 16
@@ -203,8 +201,6 @@ int shoal_exec_scan_split_members(run *g, uint8_t *seen, const int64_t *zr, int 
         return nomem(x);
     }
     memset(parts, 0, sizeof *parts * (size_t)n);
-    pthread_t th[MAX_PARTS];
-    int started[MAX_PARTS] = {0};
     for (int i = 0; i < n; i++) {
         mpart *w = &parts[i];
         w->p = p;
@@ -220,16 +216,7 @@ int shoal_exec_scan_split_members(run *g, uint8_t *seen, const int64_t *zr, int 
         }
         if (!rc) rc = mpart_init(g, fed, w, seen);
     }
-    for (int i = 1; i < n && !rc; i++) {
-        if (pthread_create(&th[i], NULL, mpart_main, &parts[i])) {
-            rc = shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "cannot start a thread");
-            break;
-        }
-        started[i] = 1;
-    }
-    if (!rc) mpart_main(&parts[0]);
-    for (int i = 1; i < n; i++)
-        if (started[i]) pthread_join(th[i], NULL);
+    if (!rc) rc = shoal_exec_run_parts(x, n, mpart_main, parts, sizeof *parts);
     if (!rc) {
         for (int i = 0; i < n; i++) {
             x->n_scanned += parts[i].n_scanned;

@@ -317,6 +317,24 @@ static void part_free(part *w)
     shoal_reader_close(w->r);
 }
 
+/* Parts 1..n-1 (each size bytes, from parts) run fn on threads of their own and part 0
+ * on this one; returns when every part is done: 0, or the error of a thread that
+ * could not be started (the parts that were are joined first; part 0 is not run). */
+int shoal_exec_run_parts(exec *x, int n, void *(*fn)(void *), void *parts, size_t size)
+{
+    pthread_t th[SCAN_MAX_THREADS];
+    int started = 1, rc = 0;
+    if (n > SCAN_MAX_THREADS) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: %d parts", n);
+    for (; started < n; started++)
+        if (pthread_create(&th[started], NULL, fn, (char *)parts + (size_t)started * size)) {
+            rc = shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "cannot start a thread");
+            break;
+        }
+    if (!rc) fn(parts);
+    for (int i = 1; i < started; i++) pthread_join(th[i], NULL);
+    return rc;
+}
+
 /* ------------------------------------------------------------ the driver */
 
 int shoal_exec_scan_split(run *g)
@@ -332,8 +350,6 @@ int shoal_exec_scan_split(run *g)
     part *parts = shoal_malloc(sizeof *parts * (size_t)n);
     if (!parts) return nomem(x);
     memset(parts, 0, sizeof *parts * (size_t)n);
-    pthread_t th[SCAN_MAX_THREADS];
-    int started[SCAN_MAX_THREADS] = {0};
     for (int i = 0; i < n && !rc; i++) {
         part *w = &parts[i];
         w->x = *x;
@@ -369,17 +385,7 @@ int shoal_exec_scan_split(run *g)
         if (i && (rc = shoal_reader_fork(x->r, &w->r, x->err))) break;
         w->x.r = i ? w->r : x->r;
     }
-    /* the first part runs on this thread, the others on their own */
-    for (int i = 1; i < n && !rc; i++) {
-        if (pthread_create(&th[i], NULL, part_main, &parts[i])) {
-            rc = shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "cannot start a thread");
-            break;
-        }
-        started[i] = 1;
-    }
-    if (!rc) part_main(&parts[0]);
-    for (int i = 1; i < n; i++)
-        if (started[i]) pthread_join(th[i], NULL);
+    if (!rc) rc = shoal_exec_run_parts(x, n, part_main, parts, sizeof *parts);
     if (!rc) {
         /* the earliest part's error is the first in log order */
         for (int i = 0; i < n; i++) {
