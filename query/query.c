@@ -735,19 +735,44 @@ int shoal_query_run(shoal_session *s, const char *src, size_t n, shoal_err *err)
     return rc;
 }
 
+/* The text at i when it is a quoted string or a comment: where it ends (after the
+ * closing quote or "*\/", at the newline of "--"), *open set when it is not closed by
+ * the end; i itself when it is neither. */
+static size_t skip_quoted(const char *src, size_t n, size_t i, int *open)
+{
+    char ch = src[i];
+    *open = 0;
+    if (ch == '\'' || ch == '"') {
+        size_t j = i + 1;
+        while (j < n && src[j] != ch) j++;
+        if (j >= n) *open = 1;
+        return j >= n ? n : j + 1;
+    }
+    if (ch == '-' && i + 1 < n && src[i + 1] == '-') {
+        while (i < n && src[i] != '\n') i++;
+        return i;
+    }
+    if (ch == '/' && i + 1 < n && src[i + 1] == '*') {
+        size_t j = i + 2;
+        while (j + 1 < n && !(src[j] == '*' && src[j + 1] == '/')) j++;
+        if (j + 1 >= n) *open = 1;
+        return j + 1 >= n ? n : j + 2;
+    }
+    return i;
+}
+
 /* Skips blanks and comments from i; returns where the next token starts (n at the end). */
 static size_t skip_blank(const char *src, size_t n, size_t i)
 {
+    int open;
     while (i < n) {
         char ch = src[i];
         if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
             i++;
-        } else if (ch == '-' && i + 1 < n && src[i + 1] == '-') {
-            while (i < n && src[i] != '\n') i++;
-        } else if (ch == '/' && i + 1 < n && src[i + 1] == '*') {
-            size_t j = i + 2;
-            while (j + 1 < n && !(src[j] == '*' && src[j + 1] == '/')) j++;
-            i = j + 2 > n ? n : j + 2;
+        } else if (ch != '\'' && ch != '"') {
+            size_t j = skip_quoted(src, n, i, &open);
+            if (j == i) break;
+            i = j;
         } else {
             break;
         }
@@ -781,15 +806,12 @@ int shoal_query_defines(const char *src, size_t n)
             start = 0;
             continue;
         }
-        char ch = src[i];
-        if (ch == '\'' || ch == '"') {
-            size_t j = i + 1;
-            while (j < n && src[j] != ch) j++;
-            i = j + 1;
-        } else if ((ch == '-' && i + 1 < n && src[i + 1] == '-') || (ch == '/' && i + 1 < n && src[i + 1] == '*')) {
-            i = skip_blank(src, n, i);
+        int open;
+        size_t j = skip_quoted(src, n, i, &open);
+        if (j != i) {
+            i = j;
         } else {
-            if (ch == ';') start = 1;
+            if (src[i] == ';') start = 1;
             i++;
         }
     }
@@ -798,27 +820,19 @@ int shoal_query_defines(const char *src, size_t n)
 
 int shoal_query_complete(const char *src, size_t n)
 {
-    int done = 0;
-    for (size_t i = 0; i < n; i++) {
+    int done = 0, open;
+    for (size_t i = 0; i < n;) {
         char ch = src[i];
-        if (ch == '\'' || ch == '"') {
-            size_t j = i + 1;
-            while (j < n && src[j] != ch) j++;
-            if (j >= n) return 0;
+        size_t j = skip_quoted(src, n, i, &open);
+        if (open) return 0;
+        if (j != i) {
+            if (ch == '\'' || ch == '"') done = 0;
             i = j;
-            done = 0;
-        } else if (ch == '-' && i + 1 < n && src[i + 1] == '-') {
-            while (i < n && src[i] != '\n') i++;
-        } else if (ch == '/' && i + 1 < n && src[i + 1] == '*') {
-            size_t j = i + 2;
-            while (j + 1 < n && !(src[j] == '*' && src[j + 1] == '/')) j++;
-            if (j + 1 >= n) return 0;
-            i = j + 1;
-        } else if (ch == ';') {
-            done = 1;
-        } else if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
-            done = 0;
+            continue;
         }
+        if (ch == ';') done = 1;
+        else if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') done = 0;
+        i++;
     }
     return done;
 }
