@@ -159,6 +159,27 @@ TEST(query_defines)
 #undef D
 }
 
+/* shoal_query_complete: the text ends a statement with ';' outside strings and
+ * comments, and leaves no string or block comment open. */
+TEST(query_complete)
+{
+#define C(s) shoal_query_complete(s, strlen(s))
+    CHECK(C("SELECT 1;"));
+    CHECK(C("SELECT 1;\n\n"));
+    CHECK(C("SELECT 1; -- done"));
+    CHECK(C("SELECT 1; /* done */"));
+    CHECK(C("SELECT 'a;b';"));
+    CHECK(!C("SELECT 1"));
+    CHECK(!C("SELECT ';'"));
+    CHECK(!C("SELECT 'a;"));
+    CHECK(!C("SELECT 1 -- ;\n"));
+    CHECK(!C("SELECT 1 /* ; */"));
+    CHECK(!C("SELECT 1; /* still open"));
+    CHECK(!C("SELECT 1; SELECT 'x"));
+    CHECK(!C(""));
+#undef C
+}
+
 TEST(value_hash)
 {
     qval a, b;
@@ -179,6 +200,7 @@ TEST(value_hash)
 int main(void)
 {
     RUN(query_defines);
+    RUN(query_complete);
     RUN(value_hash);
     RUN(allocation_failures);
     UNIT_EXIT();
