@@ -731,8 +731,11 @@ typedef struct shoal_view shoal_view;
  * built (back-fill, rebuild, check: everything in memory, written or compared once). */
 typedef struct shoal_view_kind {
     const char *name;
-    /* state for v; returns owned state, freed with free_state */
-    int (*new_state)(shoal_view *v, void **out);
+    /* state for v; returns owned state, freed with free_state. SHOAL_ECORRUPT: the
+     * definition's parameters do not decode (damage); SHOAL_EVERSION: they are of a
+     * format a later shoal wrote, with err naming the view and saying to upgrade
+     * (before the database's format was raised for it, an older shoal met them here) */
+    int (*new_state)(shoal_view *v, void **out, shoal_err *err);
     void (*free_state)(void *st);
     /* forget everything cached (abort, or another writer moved the table on) */
     void (*reset)(void *st);
@@ -830,6 +833,8 @@ typedef struct shoal_expparams {
 } shoal_expparams;
 
 int shoal_expview_params_encode(const shoal_expparams *p, shoal_arena *a, shoal_str *out, shoal_err *err);
+/* Returns SHOAL_OK, SHOAL_ECORRUPT (damage), or SHOAL_EVERSION: params of a version a
+ * later shoal writes (its first varint past the versions this one reads). */
 int shoal_expview_params_decode(shoal_str in, shoal_expparams *p);
 
 /* The per-arm sufficient statistics an experiment's view keeps, in a reader's

@@ -526,7 +526,12 @@ static int view_new(shoal_db *db, const shoal_viewdef *def, int built, shoal_vie
         }
     }
     v->st = NULL;
-    if ((rc = v->kind->new_state(v, &v->st))) goto fail;
+    if ((rc = v->kind->new_state(v, &v->st, err))) {
+        char q[200];
+        shoal_err_quote(q, sizeof q, v->def.name.ptr, v->def.name.len);
+        shoal_err_set(err, rc, -1, -1, "the parameters of view \"%s\" do not decode", q);   /* unless the kind said */
+        goto fail;
+    }
     v->extra = x;
     *out = v;
     return SHOAL_OK;

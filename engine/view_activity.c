@@ -12,7 +12,7 @@
  */
 #include "shoal_int.h"
 
-static int new_state(shoal_view *v, void **out) { return shoal_view_retention.new_state(v, out); }
+static int new_state(shoal_view *v, void **out, shoal_err *err) { return shoal_view_retention.new_state(v, out, err); }
 static void free_state(void *st) { shoal_view_retention.free_state(st); }
 static void reset(void *st) { shoal_view_retention.reset(st); }
 static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err) { return shoal_view_retention.load(v, txn, dbi, err); }

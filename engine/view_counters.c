@@ -89,10 +89,10 @@ static uint64_t hash2(uint64_t a, uint32_t b)
     return h ^ (h >> 31);
 }
 
-static int new_state(shoal_view *v, void **out)
+static int new_state(shoal_view *v, void **out, shoal_err *err)
 {
     cstate *s = shoal_malloc(sizeof *s);
-    if (!s) return SHOAL_ENOMEM;
+    if (!s) return nomem(err);
     memset(s, 0, sizeof *s);
     s->v = v;
     s->months = 1;   /* a view being built writes them (and MARK); load reads MARK */

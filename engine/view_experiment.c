@@ -168,6 +168,10 @@ static void i_xsum(ibuf *b, shoal_xsum *x)
     else b->p += k;
 }
 
+/* The versions of the params this shoal reads: 1, and 2 for UNIT group. A larger one
+ * is a later shoal's: refused as a newer format (upgrade), never taken for damage. */
+#define PARAMS_LAST 2
+
 /* Params format 1 (2: UNIT group): version, salt, n_arms, weights, n_acc, per accumulator series, lo,
  * hi (zigzag), conv, thr (zigzag), n_pairs, pairs (two bytes), late_ms. */
 int shoal_expview_params_encode(const shoal_expparams *p, shoal_arena *a, shoal_str *out, shoal_err *err)
@@ -204,6 +208,7 @@ int shoal_expview_params_decode(shoal_str in, shoal_expparams *p)
     ibuf b = {(const unsigned char *)in.ptr, (const unsigned char *)in.ptr + in.len, 0};
     memset(p, 0, sizeof *p);
     uint64_t ver = in.len ? i_varint(&b) : 0;
+    if (ver > PARAMS_LAST && !b.bad) return SHOAL_EVERSION;
     if (ver != 1 && ver != 2) return SHOAL_ECORRUPT;
     p->group = ver == 2;
     uint64_t n = i_varint(&b);
@@ -349,10 +354,13 @@ static void free_state(void *st)
     shoal_free(s);
 }
 
-/* The params and sums of a state of view definition def (s zeroed). */
+/* The params and sums of a state of view definition def (s zeroed). SHOAL_EVERSION:
+ * params of a later shoal's format. */
 static int state_init(xstate *s, const shoal_viewdef *def)
 {
-    if (shoal_expview_params_decode(def->blob, &s->p) || def->n_series < s->p.n_arms + 2) return SHOAL_ECORRUPT;
+    int rc = shoal_expview_params_decode(def->blob, &s->p);
+    if (rc == SHOAL_EVERSION) return rc;
+    if (rc || def->n_series < s->p.n_arms + 2) return SHOAL_ECORRUPT;
     s->min_lo = 0;
     s->max_hi = 0;
     for (uint32_t k = 0; k < s->p.n_acc; k++) {
@@ -376,15 +384,24 @@ static int state_init(xstate *s, const shoal_viewdef *def)
     return SHOAL_OK;
 }
 
-static int new_state(shoal_view *v, void **out)
+static int new_state(shoal_view *v, void **out, shoal_err *err)
 {
     xstate *s = shoal_malloc(sizeof *s);
-    if (!s) return SHOAL_ENOMEM;
+    if (!s) return nomem(err);
     memset(s, 0, sizeof *s);
     int rc = state_init(s, &v->def);
     if (rc) {
         free_state(s);
-        return rc;
+        /* A later shoal's parameters: named here, at the ingest or rebuild that
+         * meets them, rather than failing as a damaged definition would. (A database
+         * holding an experiment's view has format SHOAL_FORMAT_EXPVIEW or later, which
+         * a shoal that predates it already refuses at open.) */
+        if (rc == SHOAL_EVERSION)
+            return shoal_err_set(err, rc, -1, -1,
+                                 "view \"%.*s\" uses a format this shoal (%s) does not know (its parameters are of a "
+                                 "later version than %d): upgrade shoal",
+                                 (int)v->def.name.len, v->def.name.ptr, SHOAL_VERSION, PARAMS_LAST);
+        return rc == SHOAL_ENOMEM ? nomem(err) : rc;
     }
     *out = s;
     return SHOAL_OK;

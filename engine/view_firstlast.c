@@ -42,10 +42,10 @@ static int keeps(const shoal_view *v, uint32_t k)
     return (w >> (k & 1)) & 1;
 }
 
-static int new_state(shoal_view *v, void **out)
+static int new_state(shoal_view *v, void **out, shoal_err *err)
 {
     fstate *s = shoal_malloc(sizeof *s);
-    if (!s) return SHOAL_ENOMEM;
+    if (!s) return nomem(err);
     memset(s, 0, sizeof *s);
     s->n_arr = 2 * v->def.n_series;
     *out = s;

@@ -99,10 +99,10 @@ int64_t shoal_view_retention_period(int unit, int64_t day)
     return unit == 1 ? day : unit == 2 ? floor_div(day + 3, 7) : shoal_cal_month_of_day(day);
 }
 
-static int new_state(shoal_view *v, void **out)
+static int new_state(shoal_view *v, void **out, shoal_err *err)
 {
     rstate *s = shoal_malloc(sizeof *s);
-    if (!s) return SHOAL_ENOMEM;
+    if (!s) return nomem(err);
     memset(s, 0, sizeof *s);
     const shoal_viewdef *d = &v->def;
     s->unit = d->n_params > 0 ? (int)d->params[0] : 0;

@@ -27,11 +27,11 @@ typedef struct sstate {
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
-static int new_state(shoal_view *v, void **out)
+static int new_state(shoal_view *v, void **out, shoal_err *err)
 {
     (void)v;
     sstate *s = shoal_malloc(sizeof *s);
-    if (!s) return SHOAL_ENOMEM;
+    if (!s) return nomem(err);
     memset(s, 0, sizeof *s);
     *out = s;
     return SHOAL_OK;

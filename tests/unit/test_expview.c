@@ -317,6 +317,52 @@ TEST(many_views_raise_format)
     unit_rm_dir();
 }
 
+/* An experiment's view whose parameters a later shoal wrote (a version past those
+ * this one reads): the ingest that meets it fails with SHOAL_EVERSION naming the view
+ * and saying to upgrade, not as a damaged definition; so does a rebuild. */
+TEST(later_params_named)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(append_range(db, 0, 200, 200), SHOAL_OK);
+    CHECK_RC(run(db, create), SHOAL_OK);
+    /* the stored definition, its params' version made 3 */
+    MDB_txn *txn;
+    MDB_val v;
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK(shoal_meta_get(db, txn, "view.experiment:x", &v) == 0);
+    shoal_arena *a = shoal_arena_new();
+    char *copy = shoal_arena_alloc(a, v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    shoal_viewdef def;
+    CHECK_RC(shoal_viewdef_decode(copy, v.mv_size, a, &def, NULL), SHOAL_OK);
+    CHECK(def.blob.len > 0 && def.blob.ptr[0] == 1);
+    ((char *)def.blob.ptr)[0] = 3;
+    shoal_str enc;
+    CHECK_RC(shoal_viewdef_encode(&def, a, &enc, NULL), SHOAL_OK);
+    CHECK(shoal_meta_put(db, txn, "view.experiment:x", enc.ptr, enc.len, NULL) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+    shoal_db_close(db);
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    shoal_event e;
+    shoal_prop p[2];
+    char id[16], member[16];
+    make_event(1000, &e, p, id, member);
+    shoal_err err;
+    shoal_err_clear(&err);
+    CHECK_RC(shoal_append(db, &e, 1, NULL, &err), SHOAL_EVERSION);
+    CHECK(strstr(err.msg, "experiment:x") && strstr(err.msg, "upgrade shoal"));
+    if (!strstr(err.msg, "upgrade shoal")) printf("message: %s\n", err.msg);
+    uint64_t n;
+    shoal_err_clear(&err);
+    CHECK_RC(shoal_view_rebuild(db, NULL, &n, &err), SHOAL_EVERSION);
+    CHECK(strstr(err.msg, "upgrade shoal") != NULL);
+    shoal_db_close(db);
+    shoal_arena_free(a);
+    unit_rm_dir();
+}
+
 TEST(params_roundtrip)
 {
     shoal_expparams p, q;
@@ -350,6 +396,14 @@ TEST(params_roundtrip)
     CHECK_RC(shoal_expview_params_encode(&p, a, &enc, NULL), SHOAL_OK);
     CHECK_RC(shoal_expview_params_decode(enc, &q), SHOAL_ECORRUPT);
     p.n_acc--;
+    /* a version past those this shoal reads is a later shoal's, not damage */
+    CHECK_RC(shoal_expview_params_encode(&p, a, &enc, NULL), SHOAL_OK);
+    char *later = shoal_arena_alloc(a, enc.len);
+    memcpy(later, enc.ptr, enc.len);
+    later[0] = 3;
+    CHECK_RC(shoal_expview_params_decode((shoal_str){later, enc.len}, &q), SHOAL_EVERSION);
+    later[0] = 0;
+    CHECK_RC(shoal_expview_params_decode((shoal_str){later, enc.len}, &q), SHOAL_ECORRUPT);
     /* the assignment: the same arm for the same member, and the split near the weights */
     int n[3] = {0};
     char m[16];
@@ -364,6 +418,7 @@ TEST(params_roundtrip)
 int main(void)
 {
     RUN(params_roundtrip);
+    RUN(later_params_named);
     RUN(incremental_equals_rebuild);
     RUN(group_units);
     RUN(many_views_raise_format);
