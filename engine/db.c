@@ -281,8 +281,7 @@ static int env_probe(shoal_db *db, int *what, shoal_err *err)
     return SHOAL_OK;
 }
 
-/* Raises meta's format to at least version (an older shoal then refuses the database). */
-static int format_raise(shoal_db *db, MDB_txn *txn, int version, shoal_err *err)
+int shoal_db_format_raise(shoal_db *db, MDB_txn *txn, int version, shoal_err *err)
 {
     MDB_val v;
     int rc = shoal_meta_get(db, txn, "format", &v);
@@ -354,7 +353,7 @@ static int open_dbis_in(shoal_db *db, bool write, bool create, bool fresh, bool 
                 mdb_txn_abort(txn);
                 return SHOAL_OK;
             }
-            if ((rc = shoal_zone_rebuild(db, txn, err)) || (rc = format_raise(db, txn, SHOAL_FORMAT_ZFINE, err))) {
+            if ((rc = shoal_zone_rebuild(db, txn, err)) || (rc = shoal_db_format_raise(db, txn, SHOAL_FORMAT_ZFINE, err))) {
                 mdb_txn_abort(txn);
                 return rc;
             }
@@ -369,7 +368,7 @@ static int open_dbis_in(shoal_db *db, bool write, bool create, bool fresh, bool 
     }
     if (fresh) {
         char buf[16];
-        int n = snprintf(buf, sizeof buf, "%d", SHOAL_FORMAT_VERSION);
+        int n = snprintf(buf, sizeof buf, "%d", SHOAL_FORMAT_NEW);
         if ((rc = shoal_meta_put(db, txn, "format", buf, (size_t)n, err)) ||
             (rc = shoal_meta_put(db, txn, "idkeys", "2", 1, err))) {
             mdb_txn_abort(txn);

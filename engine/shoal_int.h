@@ -15,9 +15,13 @@
 
 /* ================================================================ format */
 
-/* Version of the on-disk format, kept in meta under "format". A database with a larger
- * number is refused; a smaller one would be upgraded here when there is one. */
-#define SHOAL_FORMAT_VERSION 5
+/* Version of the on-disk format, kept in meta under "format": the largest this shoal
+ * reads. A database with a larger number is refused at open ("newer than this shoal
+ * … upgrade shoal"). A database holds the least number that describes what it holds:
+ * a new one SHOAL_FORMAT_NEW, raised (never lowered, shoal_db_format_raise) in the
+ * transaction that first makes something a shoal of the lower number would misread
+ * (the constants below, each saying what). */
+#define SHOAL_FORMAT_VERSION 6
 /* Format 2 added views (view.c): a database gets it when its first view is created, so
  * that a shoal of format 1, which would append without updating the views, refuses it.
  * Format 3 keeps the counters' sums exact (xsum.c; a has-more byte of 2 in a bucket
@@ -45,6 +49,18 @@
  * open: "has format version 5, newer than this shoal … reads (4): upgrade shoal". */
 #define SHOAL_OLD_MAX_VIEWS 58
 #define SHOAL_FORMAT_MANY_VIEWS 5
+/* Format 6: the database holds an experiment's view (view_experiment.c) in the layout
+ * this shoal keeps (its table's layout mark, key 0x05; UNIT group's params format 2).
+ * A shoal of format 5 kept an earlier layout, which it would extend beside this one
+ * (its check would call the mark damage), and failed on UNIT group's params as on a
+ * damaged definition; it now refuses the database at open, naming the cause ("has
+ * format version 6, newer than this shoal … reads (5): upgrade shoal"). Raised by the
+ * CREATE, rebuild or append that writes an experiment's view (view.c); a database
+ * without one stays at its format. */
+#define SHOAL_FORMAT_EXPVIEW 6
+/* What a new database is written with: its id index's keys (SHOAL_FORMAT_IDKEYS) are
+ * all it needs until a view raises it, so a shoal of format 5 keeps opening it. */
+#define SHOAL_FORMAT_NEW SHOAL_FORMAT_IDKEYS
 
 /* Default initial map size; the map doubles whenever a batch finds it full. */
 #define SHOAL_DEFAULT_MAP_SIZE ((size_t)1 << 30)
@@ -380,6 +396,9 @@ int shoal_db_grow(shoal_db *db, shoal_err *err);
 /* meta access inside a transaction. */
 int shoal_meta_get(shoal_db *db, MDB_txn *txn, const char *key, MDB_val *out);
 int shoal_meta_put(shoal_db *db, MDB_txn *txn, const char *key, const void *val, size_t n, shoal_err *err);
+/* Raises meta's format to at least version in write transaction txn (an older shoal
+ * then refuses the database at open); a database already there is left as it is. */
+int shoal_db_format_raise(shoal_db *db, MDB_txn *txn, int version, shoal_err *err);
 
 /* Told of each event whose id is already in the log (or earlier in the batch) with
  * different content, inside the append's transaction just before it commits: idx is

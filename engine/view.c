@@ -666,18 +666,9 @@ static int gen_bump(shoal_db *db, MDB_txn *txn, shoal_err *err)
     return shoal_meta_put(db, txn, META_GEN, b, 8, err);
 }
 
-/* Marks the database as holding views (SHOAL_FORMAT_VIEWS), so older shoals refuse it. */
-static int format_raise_to(shoal_db *db, MDB_txn *txn, int version, shoal_err *err)
-{
-    MDB_val v;
-    int rc = shoal_meta_get(db, txn, "format", &v);
-    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read meta");
-    if (!rc && (v.mv_size > 1 || (v.mv_size == 1 && ((const char *)v.mv_data)[0] >= '0' + version))) return SHOAL_OK;
-    char b[2] = {(char)('0' + version), 0};
-    return shoal_meta_put(db, txn, "format", b, 1, err);
-}
-
-static int format_raise(shoal_db *db, MDB_txn *txn, shoal_err *err) { return format_raise_to(db, txn, SHOAL_FORMAT_VIEWS, err); }
+/* The format a database holding a view of kind `kind` needs at least: views
+ * (SHOAL_FORMAT_VIEWS), an experiment's view its layout (SHOAL_FORMAT_EXPVIEW). */
+static int format_of_kind(int kind) { return kind == SHOAL_VIEW_EXPERIMENT ? SHOAL_FORMAT_EXPVIEW : SHOAL_FORMAT_VIEWS; }
 
 /* The error for view name's definition (meta key "view.<name>") that does not decode. */
 static int broken_err(shoal_err *err, const char *name, size_t n)
@@ -847,9 +838,12 @@ int shoal_view_apply(shoal_db *db, MDB_txn *txn, const shoal_ievent *ev, shoal_e
 int shoal_view_end(shoal_db *db, MDB_txn *txn, uint64_t last_seq, shoal_err *err)
 {
     if (!db->views) return SHOAL_OK;
-    /* A database of format 2 with views gets buckets of exact sums from now on. */
-    int rc;
-    if (db->views->n && (rc = format_raise(db, txn, err))) return rc;
+    /* A database of format 2 with views gets buckets of exact sums from now on, one
+     * with an experiment's view format 6 (an older one's, remade by begin). */
+    int rc, need = 0;
+    for (int i = 0; i < db->views->n; i++)
+        if (format_of_kind(db->views->v[i]->def.kind) > need) need = format_of_kind(db->views->v[i]->def.kind);
+    if (need && (rc = shoal_db_format_raise(db, txn, need, err))) return rc;
     for (int i = 0; i < db->views->n; i++) {
         shoal_view *v = db->views->v[i];
         MDB_dbi dbi;
@@ -1039,8 +1033,8 @@ static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, sho
         }
         if ((rc = shoal_viewdef_encode(&v->def, a, &enc, err)) ||
             (rc = shoal_meta_put(db, txn, mk, enc.ptr, enc.len, err)) || (rc = gen_bump(db, txn, err)) ||
-            (rc = format_raise(db, txn, err)) ||
-            (held + 1 > SHOAL_OLD_MAX_VIEWS && (rc = format_raise_to(db, txn, SHOAL_FORMAT_MANY_VIEWS, err))))
+            (rc = shoal_db_format_raise(db, txn, format_of_kind(def->kind), err)) ||
+            (held + 1 > SHOAL_OLD_MAX_VIEWS && (rc = shoal_db_format_raise(db, txn, SHOAL_FORMAT_MANY_VIEWS, err))))
             goto fail;
         rc = mdb_txn_commit(txn);
         txn = NULL;

@@ -280,7 +280,8 @@ static char format_of(shoal_db *db)
 
 /* A database of format 4 (as an older shoal, of 64 LMDB tables, made it) stays so up to
  * 58 views and gets format 5 with the 59th, so that such a shoal refuses it at open
- * with its "newer format" message instead of failing on MDB_DBS_FULL. */
+ * with its "newer format" message instead of failing on MDB_DBS_FULL. An experiment's
+ * view raises it to 6 (SHOAL_FORMAT_EXPVIEW), which a shoal of format 5 refuses. */
 TEST(many_views_raise_format)
 {
     unit_fresh_dir();
@@ -301,11 +302,13 @@ TEST(many_views_raise_format)
         CHECK_RC(run(db, q), SHOAL_OK);
     }
     CHECK(format_of(db) == '4');
-    CHECK_RC(run(db, "CREATE EXPERIMENT x ARMS (a 1, b 1) METRICS (posts = count(post) WITHIN 2 DAYS) EXPOSURE exposure"), SHOAL_OK);
+    CHECK_RC(run(db, "CREATE COUNTERS c59 AS count(comment)"), SHOAL_OK);
     CHECK(format_of(db) == '0' + SHOAL_FORMAT_MANY_VIEWS);
+    CHECK_RC(run(db, "CREATE EXPERIMENT x ARMS (a 1, b 1) METRICS (posts = count(post) WITHIN 2 DAYS) EXPOSURE exposure"), SHOAL_OK);
+    CHECK(format_of(db) == '0' + SHOAL_FORMAT_EXPVIEW);
     shoal_check_report rep;
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
-    CHECK(rep.n_views == SHOAL_OLD_MAX_VIEWS + 1 && rep.n_problems == 0);
+    CHECK(rep.n_views == SHOAL_OLD_MAX_VIEWS + 2 && rep.n_problems == 0);
     shoal_db_close(db);
     /* this shoal opens it, with its keys of format 4 */
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
