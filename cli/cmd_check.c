@@ -62,6 +62,8 @@ int shoal_cmd_check(const char *db_path, int argc, char **argv)
            (unsigned long long)rep.n_records, (unsigned long long)rep.n_ids, rep.n_strings[SHOAL_NS_MEMBER],
            rep.n_strings[SHOAL_NS_TYPE], rep.n_strings[SHOAL_NS_GROUP], rep.n_strings[SHOAL_NS_PROP],
            rep.n_strings[SHOAL_NS_STR], (unsigned long long)rep.n_views);
+    if (rep.n_notes)
+        printf("note: %s%s\n", rep.first_note, rep.n_notes > 1 ? " (the same for other views)" : "");
     if (rep.n_problems) {
         printf("FAILED: %llu problems; the first: %s\n", (unsigned long long)rep.n_problems, rep.first_problem);
         return 1;

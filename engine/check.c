@@ -156,6 +156,12 @@ static int check_dict(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
 
 static void view_problem(void *ctx, const char *msg) { problem(ctx, "%s", msg); }
 
+static void view_note(void *ctx, const char *msg)
+{
+    shoal_check_report *rep = ctx;
+    if (rep->n_notes++ == 0) snprintf(rep->first_note, sizeof rep->first_note, "%s", msg);
+}
+
 /* The stored fine lists of the zone map against those recomputed (f, n blocks). */
 static int check_zfine(shoal_reader *r, const shoal_zfine *f, uint64_t n, shoal_check_report *rep, shoal_err *err)
 {
@@ -340,7 +346,7 @@ int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err)
     /* The zone map and the views are recomputed from the log: from a damaged one (its
      * last sequence may be anything) that would be noise, or gigabytes. */
     if (!rc && !rep->n_problems && !(rc = check_zones(r, rep, err)))
-        rc = shoal_view_check(r, view_problem, rep, &rep->n_views, err);
+        rc = shoal_view_check(r, view_problem, view_note, rep, &rep->n_views, err);
     if (!rc) rc = check_defs(r, rep, err);
     shoal_reader_close(r);
     return rc;

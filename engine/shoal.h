@@ -497,6 +497,11 @@ typedef struct shoal_check_report {
     uint64_t n_problems;  /* inconsistencies found; 0 means the database is sound */
     char first_problem[256];
     int pages_damaged;    /* LMDB's pages are damaged: nothing else was read (the counts are 0) */
+    /* What is sound but wants an action: a view an earlier build made in a layout this
+     * shoal does not keep (not compared, answered from the log until remade), with
+     * what to run. Not problems: n_problems stays 0 for them. */
+    uint64_t n_notes;
+    char first_note[256];
 } shoal_check_report;
 
 /* Verifies first that LMDB's B-trees are sound (walked with pread, before LMDB reads

@@ -739,8 +739,8 @@ int64_t shoal_view_retention_period(int unit, int64_t day);
 
 /* Rebuilds every view into scratch memory and compares it with the stored state
  * (check.c): differences are reported through problem(ctx, message). */
-int shoal_view_check(shoal_reader *r, void (*problem)(void *ctx, const char *msg), void *ctx, uint64_t *n_views,
-                     shoal_err *err);
+int shoal_view_check(shoal_reader *r, void (*problem)(void *ctx, const char *msg),
+                     void (*note)(void *ctx, const char *msg), void *ctx, uint64_t *n_views, shoal_err *err);
 
 /* ---------------------------------------------------------------- the kind interface */
 
@@ -767,6 +767,12 @@ typedef struct shoal_view_kind {
     /* built: compare the whole state with the table, calling problem for differences */
     int (*compare)(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(void *, const char *), void *ctx,
                    shoal_err *err);
+    /* NULL, or: 1 when the table was made by an earlier build in a layout this shoal
+     * does not keep (its layout mark is missing or older), 0 when it is current, or an
+     * error (SHOAL_EVERSION: a later shoal's layout). view.c remakes such a table from
+     * the log in the first append's transaction and check does not compare it; its
+     * reads (the kind's own) answer from the log until then. */
+    int (*outdated)(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err);
 } shoal_view_kind;
 
 extern const shoal_view_kind shoal_view_counters;
@@ -872,6 +878,8 @@ typedef struct shoal_expview_stats {
     int64_t two_groups, no_group, groups_two_arms;
     uint64_t seq;          /* the log sequence it reflects */
     int64_t max_ts;        /* the latest event time it has seen (INT64_MIN: none) */
+    int outdated;          /* 1: made by an earlier build in another layout (no layout
+                              mark): nothing else was read, the log answers */
 } shoal_expview_stats;
 int shoal_view_experiment_read(shoal_reader *r, const char *name, shoal_arena *a, shoal_expview_stats *out,
                                shoal_err *err);

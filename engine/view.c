@@ -772,6 +772,34 @@ void shoal_view_registry_free(shoal_db *db)
     db->views = NULL;
 }
 
+static int replay(shoal_view *v, shoal_reader *r, uint64_t from, uint64_t to, shoal_err *err);
+
+/* A table an earlier build made in a layout this shoal does not keep (the kind's
+ * outdated): made again from the log, records 1..seq, in the append's write
+ * transaction, before the batch's events are applied, as a rebuild would make it (the
+ * kind writes its layout's mark with the whole table). Once: the table is then
+ * current. Reads do not use such a table (they answer from the log), so until this
+ * append nothing read it, and from its commit on it is exact; an aborted append
+ * aborts the remake with it, and the next attempt makes it again. */
+static int remake(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, uint64_t seq, shoal_err *err)
+{
+    shoal_reader fake;
+    memset(&fake, 0, sizeof fake);
+    fake.db = v->db;
+    fake.txn = txn;
+    fake.last_seq = seq;
+    v->kind->reset(v->st);
+    v->t0 = v->max_ts = INT64_MIN;
+    v->built = 1;
+    int rc = replay(v, &fake, 1, seq, err);
+    if (!rc && (rc = mdb_drop(txn, dbi, 0))) rc = shoal_store_err(err, rc, "cannot empty a view's table");
+    if (!rc) rc = v->kind->flush(v, txn, dbi, 1, err);
+    if (!rc) rc = hdr_write(txn, dbi, v, seq, err);
+    v->built = 0;
+    v->kind->reset(v->st);
+    return rc;
+}
+
 int shoal_view_begin(shoal_db *db, MDB_txn *txn, shoal_err *err)
 {
     uint64_t gen;
@@ -809,6 +837,11 @@ int shoal_view_begin(shoal_db *db, MDB_txn *txn, shoal_err *err)
             return rc;
         }
         if (!v->loaded || seq != v->seq) {
+            /* A table an earlier build made in another layout is made again first. */
+            int old = v->kind->outdated ? v->kind->outdated(v, txn, dbi, err) : 0;
+            if (old < 0) return old;
+            if (old && ((rc = remake(v, txn, dbi, seq, err)) || (rc = hdr_read(txn, dbi, &seq, &t0, &max_ts, err))))
+                return rc;
             /* Another process appended since, or our last attempt aborted. */
             v->kind->reset(v->st);
             v->seq = seq;
@@ -1257,6 +1290,7 @@ int shoal_view_info(shoal_reader *r, shoal_arena *a, const char *name, shoal_vie
 typedef struct check_ctx {
     shoal_reader *r;
     void (*problem)(void *, const char *);
+    void (*note)(void *, const char *);
     void *pctx;
     uint64_t n;
     shoal_err *err;
@@ -1296,6 +1330,23 @@ static int check_one(void *ctx, const shoal_viewdef *def)
         view_free(v);
         return 0;
     }
+    if (!rc && v->kind->outdated) {
+        int old = v->kind->outdated(v, c->r->txn, dbi, c->err);
+        if (old < 0) rc = old;
+        if (old == 1) {
+            /* sound (nothing reads it), but kept in a layout this shoal does not keep:
+             * not compared, and said what to run */
+            const char *nm = v->dbname + 2;
+            int exp = v->def.kind == SHOAL_VIEW_EXPERIMENT && !strncmp(nm, "experiment:", 11);
+            snprintf(msg, sizeof msg,
+                     "view \"%s\" was made by an earlier build of shoal and is not read (its questions are answered "
+                     "from the log): `shoal rebuild %s` remakes it, as will the next ingest",
+                     nm, exp ? nm + 11 : nm);
+            c->note(c->pctx, msg);
+            view_free(v);
+            return 0;
+        }
+    }
     if (!rc && seq != c->r->last_seq) {
         snprintf(msg, sizeof msg, "view \"%s\" reflects sequence %llu but the log ends at %llu", v->dbname + 2,
                  (unsigned long long)seq, (unsigned long long)c->r->last_seq);
@@ -1311,10 +1362,10 @@ static int check_one(void *ctx, const shoal_viewdef *def)
     return rc;
 }
 
-int shoal_view_check(shoal_reader *r, void (*problem)(void *ctx, const char *msg), void *ctx, uint64_t *n_views,
-                     shoal_err *err)
+int shoal_view_check(shoal_reader *r, void (*problem)(void *ctx, const char *msg),
+                     void (*note)(void *ctx, const char *msg), void *ctx, uint64_t *n_views, shoal_err *err)
 {
-    check_ctx c = {r, problem, ctx, 0, err};
+    check_ctx c = {r, problem, note, ctx, 0, err};
     shoal_arena *a = shoal_arena_new();
     if (!a) return nomem(err);
     int rc = each_def(r->db, r->txn, a, check_one, &c, 1, err);

@@ -35,7 +35,8 @@
  * n_pairs, exposed, two_arms, unknown_arm, by_hash, text, inexact (varints), then per
  * arm n and Σx, Σx² per accumulator and Σxy per pair (shoal_xsum_put). [0x03][change
  * time flipped BE u64][member BE u32] → the unit's record with only its windows'
- * events: the index a read as of a time walks (change_time).
+ * events: the index a read as of a time walks (change_time). [0x05] → the layout
+ * (LAYOUT, one byte).
  *
  * UNIT group (params format 2): the arms' units are groups. A unit (member) record holds
  * after its arms its groups (varint count | 4 when an exposure had none, per group its
@@ -62,6 +63,14 @@ enum { C_NONE = 0, C_TWO = 1, C_UNKNOWN = 2, C_ARM = 3, C_NOGRP = 0x80, C_TWOGRP
 #define KEY_STATS 0x02
 #define KEY_SETTLED 0x03
 #define KEY_GROUP 0x04
+#define KEY_LAYOUT 0x05
+/* The layout this file keeps, in the table under KEY_LAYOUT (one byte), written with
+ * the whole table (a back-fill, rebuild or remake). A table without it was made by an
+ * earlier build (its index keyed by each unit's settle time, without values; or no
+ * index): this shoal reads nothing of it, answers from the log and remakes it at the
+ * first append (view.c); check says so instead of comparing. Bump it whenever a
+ * record's encoding or the index changes. */
+#define LAYOUT 1
 #define IN_ARM(c) ((c) >= C_ARM && (c) < C_NOGRP)
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
@@ -1246,6 +1255,11 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
             if (i == 0 || s->gdirty[i] != s->gdirty[i - 1]) rc = put_group(s, txn, dbi, s->gdirty[i], &o, err);
     }
     s->n_gdirty = 0;
+    if (!rc && txn && all) {
+        unsigned char kb = KEY_LAYOUT, lb = LAYOUT;
+        MDB_val k = {1, &kb}, val = {1, &lb};
+        if ((rc = mdb_put(txn, dbi, &k, &val, 0))) rc = shoal_store_err(err, rc, "cannot write an experiment's layout");
+    }
     if (!rc && txn) {
         o.n = 0;
         enc_stats(s, &o);
@@ -1278,6 +1292,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         const unsigned char *kp = k.mv_data;
         uint32_t m;
         if (k.mv_size == 1 && kp[0] == SHOAL_VIEW_HDR) continue;
+        if (k.mv_size == 1 && kp[0] == KEY_LAYOUT) continue;   /* outdated() read it */
         o.n = 0;
         if (k.mv_size == 1 && kp[0] == KEY_STATS) {
             stats_seen = 1;
@@ -1365,7 +1380,31 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_experiment = {"experiment", new_state, free_state, reset, load, apply, flush, compare};
+/* The table's layout against LAYOUT: 1 an earlier build's (no mark, or an older one),
+ * 0 this one's; a later one is a later shoal's (SHOAL_EVERSION). */
+static int layout_of(MDB_txn *txn, MDB_dbi dbi, const char *name, shoal_err *err)
+{
+    unsigned char kb = KEY_LAYOUT;
+    MDB_val k = {1, &kb}, val;
+    int rc = mdb_get(txn, dbi, &k, &val);
+    if (rc == MDB_NOTFOUND) return 1;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (val.mv_size != 1) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": its layout mark is damaged", name);
+    unsigned l = ((const unsigned char *)val.mv_data)[0];
+    if (l > LAYOUT)
+        return shoal_err_set(err, SHOAL_EVERSION, -1, -1,
+                             "view \"%s\" is of a layout this shoal (%s) does not know (%u, it keeps %d): upgrade shoal",
+                             name, SHOAL_VERSION, l, LAYOUT);
+    return l < LAYOUT;
+}
+
+static int outdated(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
+{
+    return layout_of(txn, dbi, v->dbname + 2, err);
+}
+
+const shoal_view_kind shoal_view_experiment = {"experiment", new_state, free_state, reset, load, apply, flush, compare,
+                                               outdated};
 
 /* ---------------------------------------------------------------- reads */
 
@@ -1377,6 +1416,11 @@ int shoal_view_experiment_read(shoal_reader *r, const char *name, shoal_arena *a
     MDB_dbi dbi;
     int rc = shoal_view_table(r, name, &dbi, err);
     if (rc) return rc;
+    if ((rc = layout_of(r->txn, dbi, name, err)) < 0) return rc;
+    if (rc) {
+        out->outdated = 1;   /* an earlier build's records: not read */
+        return SHOAL_OK;
+    }
     unsigned char hk = SHOAL_VIEW_HDR, sk = KEY_STATS;
     MDB_val k = {1, &hk}, val;
     rc = mdb_get(r->txn, dbi, &k, &val);
@@ -1457,16 +1501,7 @@ int shoal_view_experiment_read_at(shoal_reader *r, const char *name, const shoal
         }
         const unsigned char *kp = k.mv_data;
         uint32_t m = (uint32_t)kp[9] << 24 | (uint32_t)kp[10] << 16 | (uint32_t)kp[11] << 8 | kp[12];
-        unsigned char ub[5];
-        unit_key(ub, m);
-        MDB_val uk = {5, ub}, uv = val;
-        /* the entry's value: the unit with the events of its windows (an entry without
-         * one, of an earlier build keyed by a later time: the unit's record) */
-        if (!val.mv_size && (rc = mdb_get(r->txn, dbi, &uk, &uv))) {
-            rc = rc == MDB_NOTFOUND ? shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": member %u is indexed but has no record", name, m)
-                                    : shoal_store_err(err, rc, "cannot read a view's table");
-            goto done;
-        }
+        MDB_val uv = val;   /* the entry's value: the unit with the events of its windows */
         /* u's buffers are reused from one unit to the next (freed at the end) */
         double *keep_val = u.val;
         int64_t *keep_nts = u.nts;

@@ -319,6 +319,9 @@ int shoal_expview_plan(exec *x, const char *name, const char *text, int n_arms, 
     int cut = p->cut_ts != INT64_MAX;
     shoal_err_clear(&quiet);
     rc = shoal_view_experiment_read(x->r, vname, x->a, &u->st, &quiet);
+    if (!rc && u->st.outdated)
+        return no(u, "its view %s was made by an earlier build of shoal (the next ingest, or shoal rebuild, remakes it)", vname, 0);
+    if (rc == SHOAL_EVERSION) return no(u, "its view %s is of a later shoal's layout (upgrade shoal)", vname, 0);
     if (!rc && cut && p->cut_ts < u->st.max_ts) {
         if (u->st.seq == shoal_reader_last_seq(x->r) && p->max_seq >= u->st.seq)
             rc = shoal_view_experiment_read_at(x->r, vname, &vi.def, p->cut_ts, x->cancel, &u->st, &quiet);

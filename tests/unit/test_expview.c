@@ -320,6 +320,118 @@ TEST(many_views_raise_format)
     unit_rm_dir();
 }
 
+typedef struct outbuf {
+    char b[65536];
+    size_t n;
+} outbuf;
+
+static int out_write(void *ctx, const char *buf, size_t n)
+{
+    outbuf *o = ctx;
+    if (o->n + n >= sizeof o->b) n = sizeof o->b - 1 - o->n;
+    memcpy(o->b + o->n, buf, n);
+    o->n += n;
+    o->b[o->n] = 0;
+    return 0;
+}
+
+/* q's output (JSON) into o. */
+static int run_out(shoal_db *db, const char *q, outbuf *o)
+{
+    shoal_session *s;
+    if (shoal_session_new(db, &s, NULL)) return -1;
+    o->n = 0;
+    o->b[0] = 0;
+    shoal_session_set_output(s, out_write, o);
+    shoal_session_set_format(s, SHOAL_OUT_JSON);
+    shoal_err err;
+    shoal_err_clear(&err);
+    int rc = shoal_query_run(s, q, strlen(q), &err);
+    if (rc) printf("query: %s\n", err.msg);
+    shoal_session_free(s);
+    return rc;
+}
+
+/* Makes experiment x's table as an earlier build left it: no layout mark, its index
+ * keyed by a later time (the settle time) without values, and the database of
+ * format 5. */
+static void age_table(shoal_db *db)
+{
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK(mdb_dbi_open(txn, "v.experiment:x", 0, &dbi) == 0);
+    unsigned char mk = 5;
+    MDB_val k = {1, &mk}, v;
+    CHECK(mdb_del(txn, dbi, &k, NULL) == 0);
+    CHECK(mdb_cursor_open(txn, dbi, &cur) == 0);
+    unsigned char (*keys)[13] = malloc(13 * 100000);
+    size_t n = 0;
+    unsigned char lo = 3;
+    k = (MDB_val){1, &lo};
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && k.mv_size == 13 && ((unsigned char *)k.mv_data)[0] == 3 && n < 100000;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        memcpy(keys[n++], k.mv_data, 13);
+    mdb_cursor_close(cur);
+    CHECK(n > 0);
+    for (size_t i = 0; i < n; i++) {
+        k = (MDB_val){13, keys[i]};
+        CHECK(mdb_del(txn, dbi, &k, NULL) == 0);
+        keys[i][8] ^= 1;   /* a later time (by 2^8 ms, or earlier: the old index is not read anyway) */
+        v = (MDB_val){0, ""};
+        CHECK(mdb_put(txn, dbi, &k, &v, 0) == 0);
+    }
+    free(keys);
+    CHECK(shoal_meta_put(db, txn, "format", "5", 1, NULL) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+}
+
+/* An experiment's view an earlier build made (no layout mark): this shoal reads
+ * nothing of it (EXPLAIN says why, the answer is the log's, the same), check says
+ * what to run instead of reporting a mismatch, and the first append remakes it
+ * (marked, format 6, check clean, the view answers again). */
+TEST(earlier_layout_remade)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(append_range(db, 0, 400, 400), SHOAL_OK);
+    CHECK_RC(run(db, create), SHOAL_OK);
+    CHECK_RC(append_range(db, 400, 1500, 100), SHOAL_OK);
+    static outbuf want, got, ex;
+    const char *eval = "SELECT metric, arm, units, members, mean, sd, diff, diff_lo, p, cuped_reduction, two_arms, warning "
+                       "FROM experiment(x) AS OF '2025-01-04T12:00:00Z'";
+    CHECK_RC(run_out(db, eval, &want), SHOAL_OK);
+    CHECK_RC(run_out(db, "EXPLAIN SELECT * FROM experiment(x) AS OF '2025-01-04T12:00:00Z'", &ex), SHOAL_OK);
+    CHECK(strstr(ex.b, "kept by its view") != NULL);
+    age_table(db);
+    shoal_db_close(db);   /* as a shoal of this build opens what an earlier build left */
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK(format_of(db) == '5');
+    CHECK_RC(run_out(db, "EXPLAIN SELECT * FROM experiment(x) AS OF '2025-01-04T12:00:00Z'", &ex), SHOAL_OK);
+    CHECK(strstr(ex.b, "made by an earlier build") != NULL);
+    CHECK_RC(run_out(db, eval, &got), SHOAL_OK);
+    CHECK(got.n > 100 && got.n == want.n && !strcmp(got.b, want.b));
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0 && rep.n_notes == 1);
+    CHECK(strstr(rep.first_note, "experiment:x") && strstr(rep.first_note, "shoal rebuild x"));
+    if (rep.n_problems) printf("%s\n", rep.first_problem);
+    /* the first append remakes it */
+    CHECK_RC(append_range(db, 1900, 50, 50), SHOAL_OK);
+    CHECK(format_of(db) == '0' + SHOAL_FORMAT_EXPVIEW);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0 && rep.n_notes == 0);
+    if (rep.n_problems || rep.n_notes) printf("%s / %s\n", rep.first_problem, rep.first_note);
+    CHECK_RC(run_out(db, "EXPLAIN SELECT * FROM experiment(x) AS OF '2025-01-04T12:00:00Z'", &ex), SHOAL_OK);
+    CHECK(strstr(ex.b, "kept by its view") != NULL);
+    CHECK_RC(run_out(db, eval, &got), SHOAL_OK);
+    CHECK(got.n == want.n && !strcmp(got.b, want.b));   /* AS OF before the new events: the same */
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
 /* An experiment's view whose parameters a later shoal wrote (a version past those
  * this one reads): the ingest that meets it fails with SHOAL_EVERSION naming the view
  * and saying to upgrade, not as a damaged definition; so does a rebuild. */
@@ -422,6 +534,7 @@ int main(void)
 {
     RUN(params_roundtrip);
     RUN(later_params_named);
+    RUN(earlier_layout_remade);
     RUN(incremental_equals_rebuild);
     RUN(group_units);
     RUN(many_views_raise_format);
