@@ -14,7 +14,9 @@ const char shoal_cmd_check_usage[] =
     "are walked (each page read directly, so that damage inside one is found before\n"
     "LMDB trips on it) and its pages accounted for (each is a table's, free, or a meta\n"
     "page). Exit status 0 when sound, 1 when a problem or damage is found, 2 when the\n"
-    "check could not run (no database, no permission).\n";
+    "check could not run (no database, no permission). A view an earlier build made in\n"
+    "a layout this shoal does not keep is not read and not compared: a note says what\n"
+    "to run (exit 0).\n";
 
 int shoal_cmd_check(const char *db_path, int argc, char **argv)
 {

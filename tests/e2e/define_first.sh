@@ -8,7 +8,7 @@
 
 "$SHOAL" gen --events 30000 --seed 5 > "$T/ev.ndjson" 2>/dev/null || { fail define-first-gen; exit 0; }
 DEFS="$SHOAL_TESTS/../bench/queries"
-{ grep -v '^--' "$DEFS/views.shoal"; grep -v '^--' "$DEFS/definitions.shoal"; } > "$T/defs.shoal"
+{ grep -v '^--' "$DEFS/views.shoal"; grep -v '^--' "$DEFS/definitions.shoal"; grep -v '^--' "$DEFS/experiments.shoal"; } > "$T/defs.shoal"
 echo "CREATE ACTIVITY active ON post, comment, reply, checkin;" >> "$T/defs.shoal"
 
 A="$T/a" B="$T/b"
