@@ -352,16 +352,17 @@ static int run_out(shoal_db *db, const char *q, outbuf *o)
     return rc;
 }
 
-/* Makes experiment x's table as an earlier build left it: no layout mark, its index
- * keyed by a later time (the settle time) without values, and the database of
- * format 5. */
-static void age_table(shoal_db *db)
+/* Makes an experiment's view table (v.experiment:x) as an earlier build left it: no
+ * layout mark, its index keyed by another time (the settle time) without values, and
+ * the database of format 5. (`test_expview --age DIR NAME` does it to a database for
+ * tests/e2e/experiment_layout.sh.) */
+static void age_table(shoal_db *db, const char *table)
 {
     MDB_txn *txn;
     MDB_dbi dbi;
     MDB_cursor *cur;
     CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
-    CHECK(mdb_dbi_open(txn, "v.experiment:x", 0, &dbi) == 0);
+    CHECK(mdb_dbi_open(txn, table, 0, &dbi) == 0);
     unsigned char mk = 5;
     MDB_val k = {1, &mk}, v;
     CHECK(mdb_del(txn, dbi, &k, NULL) == 0);
@@ -405,7 +406,7 @@ TEST(earlier_layout_remade)
     CHECK_RC(run_out(db, eval, &want), SHOAL_OK);
     CHECK_RC(run_out(db, "EXPLAIN SELECT * FROM experiment(x) AS OF '2025-01-04T12:00:00Z'", &ex), SHOAL_OK);
     CHECK(strstr(ex.b, "kept by its view") != NULL);
-    age_table(db);
+    age_table(db, "v.experiment:x");
     shoal_db_close(db);   /* as a shoal of this build opens what an earlier build left */
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
     CHECK(format_of(db) == '5');
@@ -530,8 +531,17 @@ TEST(params_roundtrip)
     shoal_arena_free(a);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--age")) {
+        shoal_db *db;
+        char table[128];
+        snprintf(table, sizeof table, "v.experiment:%s", argv[3]);
+        if (shoal_db_open(argv[2], SHOAL_OPEN_NOSYNC, 0, &db, NULL)) return 2;
+        age_table(db, table);
+        shoal_db_close(db);
+        return unit_failed_checks ? 1 : 0;
+    }
     RUN(params_roundtrip);
     RUN(later_params_named);
     RUN(earlier_layout_remade);
