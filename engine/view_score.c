@@ -169,7 +169,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         unsigned char kb[5] = {0, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8),
                                (unsigned char)c};
         MDB_val k = {5, kb}, val = {CHUNK * sizeof(double), (void *)p};
-        int rc = mdb_put(txn, dbi, &k, &val, 0);
+        rc = mdb_put(txn, dbi, &k, &val, 0);
         if (rc) return shoal_store_err(err, rc, "cannot write a score chunk");
         s->dirty[c] = 0;
     }
