@@ -775,6 +775,25 @@ typedef struct shoal_view_kind {
     int (*outdated)(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err);
 } shoal_view_kind;
 
+/* A batch's per-member refs (view_mrefs.c): apply appends, flush sorts them by member
+ * (stably: a member's refs stay in the order pushed) and applies them in that order. */
+typedef struct shoal_mref {
+    int64_t val;        /* the kind's: an event time, a double's bits */
+    uint32_t member;
+    uint32_t aux;       /* the kind's: a series mask */
+} shoal_mref;
+typedef struct shoal_mrefs {
+    shoal_mref *a, *tmp;
+    size_t n, cap;
+    uint32_t max;       /* the largest member pushed since the clear */
+} shoal_mrefs;
+/* -1 when out of memory */
+int shoal_mrefs_push(shoal_mrefs *r, uint32_t member, int64_t val, uint32_t aux);
+/* The refs sorted by member, n of them; NULL when out of memory. */
+const shoal_mref *shoal_mrefs_sort(shoal_mrefs *r);
+void shoal_mrefs_clear(shoal_mrefs *r);
+void shoal_mrefs_free(shoal_mrefs *r);
+
 extern const shoal_view_kind shoal_view_counters;
 extern const shoal_view_kind shoal_view_score;
 extern const shoal_view_kind shoal_view_firstlast;

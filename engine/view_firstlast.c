@@ -30,6 +30,7 @@ typedef struct fstate {
     int64_t *t[2 * SHOAL_VIEW_MAX_SERIES];    /* series s: [2s] first, [2s + 1] last; NULL when not kept */
     uint8_t *dirty[2 * SHOAL_VIEW_MAX_SERIES];
     uint32_t n_chunks;
+    shoal_mrefs refs;                         /* the batch's events not applied yet: member, time, series */
 } fstate;
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
@@ -62,6 +63,7 @@ static void reset(void *st)
         s->dirty[k] = NULL;
     }
     s->n_chunks = 0;
+    shoal_mrefs_free(&s->refs);
 }
 
 static void free_state(void *st)
@@ -138,20 +140,34 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     return SHOAL_OK;
 }
 
+/* An event's series are kept as refs until the flush applies the batch's by member
+ * (view_mrefs.c): each member's times are touched once a batch, in address order. */
 static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err *err)
 {
     fstate *s = v->st;
-    if (grow(v, s, ev->member)) return nomem(err);
-    uint32_t m = ev->member, c = m / CHUNK;
     int64_t ts = ev->ts;
-    for (uint32_t i = 0; mask; i++, mask >>= 1) {
-        if (!(mask & 1)) continue;
+    for (uint32_t i = 0; mask; i++, mask >>= 1)
+        if ((mask & 1) && shoal_mrefs_push(&s->refs, ev->member, ts, i)) return nomem(err);
+    if (v->t0 == INT64_MIN || ts < v->t0) v->t0 = ts;
+    if (ts > v->max_ts) v->max_ts = ts;
+    return SHOAL_OK;
+}
+
+/* The batch's refs into the arrays: a first lowered, a last raised. */
+static int drain(shoal_view *v, fstate *s, shoal_err *err)
+{
+    if (!s->refs.n) return SHOAL_OK;
+    if (grow(v, s, s->refs.max)) return nomem(err);
+    const shoal_mref *r = shoal_mrefs_sort(&s->refs);
+    if (!r) return nomem(err);
+    for (size_t j = 0; j < s->refs.n; j++) {
+        uint32_t m = r[j].member, c = m / CHUNK, i = r[j].aux;
+        int64_t ts = r[j].val;
         int64_t *f = s->t[2 * i], *l = s->t[2 * i + 1];
         if (f && ts < f[m]) f[m] = ts, s->dirty[2 * i][c] = 1;
         if (l && ts > l[m]) l[m] = ts, s->dirty[2 * i + 1][c] = 1;
     }
-    if (v->t0 == INT64_MIN || ts < v->t0) v->t0 = ts;
-    if (ts > v->max_ts) v->max_ts = ts;
+    shoal_mrefs_clear(&s->refs);
     return SHOAL_OK;
 }
 
@@ -165,7 +181,8 @@ static int all_none(const int64_t *p, int64_t none)
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
 {
     fstate *s = v->st;
-    if (!txn) return SHOAL_OK;
+    int rc = drain(v, s, err);
+    if (rc || !txn) return rc;
     for (uint32_t k = 0; k < s->n_arr; k++) {
         if (!s->t[k]) continue;
         for (uint32_t c = 0; c < s->n_chunks; c++) {
@@ -174,7 +191,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
             unsigned char kb[KEY_LEN];
             key_put(kb, k, c);
             MDB_val key = {KEY_LEN, kb}, val = {CHUNK * sizeof(int64_t), (void *)p};
-            int rc = mdb_put(txn, dbi, &key, &val, 0);
+            rc = mdb_put(txn, dbi, &key, &val, 0);
             if (rc) return shoal_store_err(err, rc, "cannot write a first/last chunk");
             s->dirty[k][c] = 0;
         }
@@ -189,6 +206,8 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     char msg[256];
     const char *name = v->dbname + 2;
     MDB_cursor *cur;
+    int drc = drain(v, s, err);
+    if (drc) return drc;
     int rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
     size_t n_seen = (size_t)s->n_arr * s->n_chunks + 1;

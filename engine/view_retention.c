@@ -88,6 +88,7 @@ typedef struct rstate {
     int acounts;
     cblk *ab[N_AC];
     size_t n_ab[N_AC], cap_ab[N_AC];
+    shoal_mrefs refs;      /* the batch's events not applied yet (time, member, mask) */
 } rstate;
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
@@ -138,6 +139,7 @@ static void reset(void *st)
     }
     shoal_free(s->rows);
     for (int i = 0; i < N_AC; i++) shoal_free(s->ab[i]);
+    shoal_mrefs_free(&s->refs);
     int unit = s->unit, least = s->least, each = s->each, counts = s->counts, acounts = s->acounts;
     uint64_t cb = s->cohort_bit, ab = s->act_bit;
     memset(s, 0, sizeof *s);
@@ -586,23 +588,23 @@ static int ac_all(rstate *s)
     return 0;
 }
 
-static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err *err)
+/* One event (member m at ts, the series of mask) into the state. */
+static int apply_one(shoal_view *v, uint32_t m, int64_t ts, uint64_t mask, shoal_err *err)
 {
     rstate *s = v->st;
-    uint32_t m = ev->member;
     if (grow(s, m)) return nomem(err);
-    int64_t P = shoal_view_retention_period(s->unit, shoal_view_day(v->tz, ev->ts));
+    int64_t P = shoal_view_retention_period(s->unit, shoal_view_day(v->tz, ts));
     int changed = 0, rc;
     /* the counts: a member moving to another cohort (or into one more) is taken out
      * now and added back at the flush; one becoming active in a period adds to the
      * counts of their cohorts directly */
     int64_t delta_last = INT64_MIN;
     int delta = 0;
-    if (s->counts && !s->pend[m] && (mask & s->act_bit) && !((mask & s->cohort_bit) && cohort_change(s, m, ev->ts, P)) &&
+    if (s->counts && !s->pend[m] && (mask & s->act_bit) && !((mask & s->cohort_bit) && cohort_change(s, m, ts, P)) &&
         act_change(s, m, P)) {
         delta = 1;
         delta_last = last_active(s, m);
-    } else if (s->counts && !s->pend[m] && (((mask & s->cohort_bit) && cohort_change(s, m, ev->ts, P)) ||
+    } else if (s->counts && !s->pend[m] && (((mask & s->cohort_bit) && cohort_change(s, m, ts, P)) ||
                                             ((mask & s->act_bit) && act_change(s, m, P)))) {
         if (s->n_plist == s->cap_plist) {
             size_t c = s->cap_plist ? s->cap_plist * 2 : 1024;
@@ -619,8 +621,8 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
         if (s->each) {
             if ((rc = set_add(s, &s->st[m], P, 0)) < 0) return nomem(err);
             changed |= rc;
-        } else if (ev->ts < s->first[m]) {
-            s->first[m] = ev->ts;
+        } else if (ts < s->first[m]) {
+            s->first[m] = ts;
             changed = 1;
             if (s->counts && s->coh[m] != (int32_t)P) {
                 s->coh[m] = P < INT32_MIN + 1 || P > INT32_MAX ? COH_NONE : (int32_t)P;
@@ -637,6 +639,27 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     if (delta && act_delta(s, m, P, delta_last)) return nomem(err);
     if (changed) s->dirty[m / CHUNK] |= (uint64_t)1 << (m % CHUNK);
     return SHOAL_OK;
+}
+
+/* An event is kept as a ref until the flush, which applies the batch's refs by member
+ * (view_mrefs.c): each member's calendars are then touched once a batch, in order. */
+static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err *err)
+{
+    rstate *s = v->st;
+    return shoal_mrefs_push(&s->refs, ev->member, ev->ts, (uint32_t)mask) ? nomem(err) : SHOAL_OK;
+}
+
+/* The batch's refs into the state, in member order. */
+static int drain(shoal_view *v, shoal_err *err)
+{
+    rstate *s = v->st;
+    if (!s->refs.n) return SHOAL_OK;
+    const shoal_mref *r = shoal_mrefs_sort(&s->refs);
+    if (!r) return nomem(err);
+    int rc = SHOAL_OK;
+    for (size_t i = 0; i < s->refs.n && !rc; i++) rc = apply_one(v, r[i].member, r[i].val, r[i].aux, err);
+    shoal_mrefs_clear(&s->refs);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- encoding */
@@ -1067,10 +1090,11 @@ static int flush_acounts(rstate *s, MDB_txn *txn, MDB_dbi dbi, int all, ebuf *b,
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
 {
     rstate *s = v->st;
+    int rc = drain(v, err);
+    if (rc) return rc;
     if (s->counts && settle(s)) return nomem(err);
     if (!txn) return compact(s) ? nomem(err) : SHOAL_OK;
     ebuf b = {NULL, 0, 0};
-    int rc = 0;
     for (uint32_t c = 0; c < s->n_members / CHUNK; c++) {
         if (!all && !s->dirty[c]) continue;
         unsigned char kb[5] = {0, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8),
@@ -1238,6 +1262,8 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
 {
     rstate *s = v->st;
     cmp_ctx c = {s, v->dbname + 2, problem, ctx, 0, NULL, NULL, NULL, 0};
+    int drc = drain(v, err);
+    if (drc) return drc;
     if (s->counts && settle(s)) return nomem(err);
     for (int w = 0; w < N_AC; w++)   /* dirty marks the blocks the table holds, below */
         for (size_t i = 0; i < s->n_ab[w]; i++) s->ab[w][i].dirty = 0;

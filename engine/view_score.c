@@ -23,6 +23,7 @@ typedef struct sstate {
     double *raw;
     uint8_t *dirty;   /* per chunk */
     uint32_t n_chunks;
+    shoal_mrefs refs; /* the batch's terms not added yet: member, the term's bits */
 } sstate;
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
@@ -42,6 +43,7 @@ static void reset(void *st)
     sstate *s = st;
     shoal_free(s->raw);
     shoal_free(s->dirty);
+    shoal_mrefs_free(&s->refs);
     memset(s, 0, sizeof *s);
 }
 
@@ -103,26 +105,49 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     return SHOAL_OK;
 }
 
+/* The batch's terms into raw, by member (view_mrefs.c): the array is walked once in
+ * order instead of a cache miss per event; a member's terms are added in log order,
+ * so each sum is bit for bit the same. */
+static int drain(sstate *s, shoal_err *err)
+{
+    if (!s->refs.n) return SHOAL_OK;
+    if (grow(s, s->refs.max)) return nomem(err);
+    const shoal_mref *r = shoal_mrefs_sort(&s->refs);
+    if (!r) return nomem(err);
+    for (size_t i = 0; i < s->refs.n; i++) {
+        double t;
+        memcpy(&t, &r[i].val, sizeof t);
+        s->raw[r[i].member] += t;
+        s->dirty[r[i].member / CHUNK] = 1;
+    }
+    shoal_mrefs_clear(&s->refs);
+    return SHOAL_OK;
+}
+
 static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err *err)
 {
     sstate *s = v->st;
     double w = 0;
     for (uint32_t i = 0; mask; i++, mask >>= 1)
         if (mask & 1) w += v->def.series[i].weight;
-    if (grow(s, ev->member)) return nomem(err);
     double h = (double)v->def.half_life_ms;
     if (v->t0 == INT64_MIN) v->t0 = ev->ts - (ev->ts % SHOAL_MS_PER_DAY + SHOAL_MS_PER_DAY) % SHOAL_MS_PER_DAY;
     double e = (double)(ev->ts - v->t0) / h;
     if (e > MAX_EXP) {
-        /* Move the epoch forward by whole half-lives: scaling by 2^-k is exact. */
+        /* Move the epoch forward by whole half-lives: scaling by 2^-k is exact. The
+         * terms kept so far are relative to the old epoch: added first. */
+        int rc = drain(s, err);
+        if (rc) return rc;
         int64_t k = (int64_t)floor(e);
         for (size_t i = 0; i < (size_t)s->n_chunks * CHUNK; i++) s->raw[i] = ldexp(s->raw[i], (int)-k);
         memset(s->dirty, 1, s->n_chunks);
         v->t0 += k * v->def.half_life_ms;
         e = (double)(ev->ts - v->t0) / h;
     }
-    s->raw[ev->member] += w * exp2(e);
-    s->dirty[ev->member / CHUNK] = 1;
+    double t = w * exp2(e);
+    int64_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    if (shoal_mrefs_push(&s->refs, ev->member, bits, 0)) return nomem(err);
     if (ev->ts > v->max_ts) v->max_ts = ev->ts;
     return SHOAL_OK;
 }
@@ -130,7 +155,8 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
 {
     sstate *s = v->st;
-    if (!txn) return SHOAL_OK;
+    int rc = drain(s, err);
+    if (rc || !txn) return rc;
     for (uint32_t c = 0; c < s->n_chunks; c++) {
         const double *p = s->raw + (size_t)c * CHUNK;
         if (all) {
@@ -143,7 +169,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         unsigned char kb[5] = {0, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8),
                                (unsigned char)c};
         MDB_val k = {5, kb}, val = {CHUNK * sizeof(double), (void *)p};
-        int rc = mdb_put(txn, dbi, &k, &val, 0);
+        rc = mdb_put(txn, dbi, &k, &val, 0);
         if (rc) return shoal_store_err(err, rc, "cannot write a score chunk");
         s->dirty[c] = 0;
     }
@@ -164,7 +190,9 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     char msg[256];
     const char *name = v->dbname + 2;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, dbi, &cur);
+    int rc = drain(s, err);
+    if (rc) return rc;
+    rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
     uint8_t *seen = shoal_malloc(s->n_chunks + 1);
     if (!seen) {
