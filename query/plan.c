@@ -1700,20 +1700,39 @@ static cx *compile_foreign(cctx *c, const shoal_node *pred, const char *text, co
     cctx sub = *c;
     shoal_stmt st;
     memset(&st, 0, sizeof st);
+    /* the statement's AS OF holds for the definition's subqueries too */
+    st.asof_date = c->st->asof_date;
+    st.asof_seq = c->st->asof_seq;
+    st.asof_off = c->st->asof_off;
+    st.asof_len = c->st->asof_len;
     sub.st = &st;
     sub.depth = 0;
     sub.layers = c->layers + 1;
     shoal_err quiet, *saved = x->err;
     shoal_err_clear(&quiet);
     const char *src = x->src;
+    const shoal_scope *scope = x->scope;
+    int n_subs = c->p->n_subs;
     x->src = text;
     x->err = &quiet;
+    x->scope = NULL;  /* the statement's WITH queries are not the definition's */
     x->lax_names++;   /* a stored definition may name types that have no event yet */
     cx *e = compile(&sub, pred, M_MEMBER);
     x->lax_names--;
     x->src = src;
     x->err = saved;
+    x->scope = scope;
     if (!e) shoal_err_set(x->err, quiet.code ? quiet.code : SHOAL_ESEMANTIC, off, len, "%s: %s", what, quiet.msg);
+    /* its subqueries run once before the statement: an error of theirs then is
+     * reported here too (the outermost definition's name, where the statement has it) */
+    char *w = e && n_subs < c->p->n_subs ? zalloc(x, strlen(what) + 1) : NULL;
+    if (w) memcpy(w, what, strlen(what));
+    for (int i = n_subs; e && i < c->p->n_subs; i++) {
+        if (!w) return NULL;
+        c->p->subs[i].what = w;
+        c->p->subs[i].at_off = off;
+        c->p->subs[i].at_len = len;
+    }
     return e;
 }
 
@@ -2124,16 +2143,28 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
     case SHOAL_AST_SUBQ:
     case SHOAL_AST_INSUB: {
         /* run before the statement, then a constant or a set (subquery.c) */
-        /* a layer's or tiers' condition: compiled in place (c->layers) or checked at CREATE
-         * (shoal_plan_layer_check, over members without FROM) */
-        if (c->layers || (!c->st->from && c->p->src == SRC_MEMBERS))
-            return fail(c, n->off, n->len, "%s", "a layer's or tiers' condition cannot hold a subquery yet");
+        /* a layer's or tiers' condition, compiled in place (c->layers) or checked at
+         * CREATE (shoal_plan_layer_check, over members without FROM): its subqueries run
+         * once for the statement, uncorrelated (planned as in SELECT … FROM members, so
+         * that members.member is known, and refused, as a correlation) */
+        const shoal_stmt *st = c->st;
+        shoal_stmt lst;
+        int in_layer = c->layers || (!c->st->from && c->p->src == SRC_MEMBERS);
+        if (in_layer) {
+            shoal_subq_layer_stmt(c->st, &lst);
+            st = &lst;
+        }
         plan *ip;
         /* correlated through equalities: run once, each row's keys looked up (correlate.c) */
         shoal_corr *k = zalloc(c->x, sizeof *k);
         if (!k) return NULL;
-        int corr = shoal_corr_plan(c->x, c->st, c->p, n, &ip, k);
+        int corr = shoal_corr_plan(c->x, st, c->p, n, &ip, k);
         if (corr < 0) return NULL;
+        if (corr && in_layer && k->n_keys)
+            return fail(c, k->out[0]->off, k->out[0]->len, "%s",
+                        "a subquery in a layer's or tiers' condition runs once for the whole statement, so it cannot "
+                        "read the member being tested (a correlated subquery): select the members instead, "
+                        "member IN (SELECT member FROM …)");
         if (corr) {
             if (!(e = newx(c, X_SUBQ, n))) return NULL;
             k->negated = !!(n->flags & SHOAL_AST_F_NOT);
@@ -2159,7 +2190,7 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         }
         if (n->flags & SHOAL_AST_F_EXISTS)
             return fail(c, n->off, n->len, "%s", "internal: EXISTS was not planned");
-        if (shoal_subq_plan_expr(c->x, c->st, c->p, n, &ip)) return NULL;
+        if (shoal_subq_plan_expr(c->x, st, c->p, n, &ip)) return NULL;
         if (ip->n_cols != 1) {
             shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->sub->off, n->sub->len,
                           "a subquery %s selects one column, not %d", n->kind == SHOAL_AST_SUBQ ? "used as a value" : "after IN",

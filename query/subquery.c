@@ -707,6 +707,9 @@ int shoal_subq_add(exec *x, plan *p, int kind, cx *e, plan *ip, const shoal_node
     s[p->n_subs].e = e;
     s[p->n_subs].ip = ip;
     s[p->n_subs].node = n;
+    s[p->n_subs].text = x->src;
+    s[p->n_subs].what = NULL;
+    s[p->n_subs].at_off = s[p->n_subs].at_len = -1;
     p->subs = s;
     p->n_subs++;
     return 0;
@@ -826,35 +829,63 @@ static int make_set(exec *x, cx *e, const values *k)
     return 0;
 }
 
+void shoal_subq_layer_stmt(const shoal_stmt *st, shoal_stmt *out)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = SHOAL_STMT_SELECT;
+    out->from = "members";
+    out->asof_date = st->asof_date;
+    out->asof_seq = st->asof_seq;
+    out->asof_off = st->asof_off;
+    out->asof_len = st->asof_len;
+}
+
+static int subq_run(exec *x, shoal_subq *s);
+
 int shoal_subq_init(exec *x, plan *p)
 {
     for (int i = 0; i < p->n_subs; i++) {
         shoal_subq *s = &p->subs[i];
-        if (s->kind == SUBQ_CORR) {
-            int rc = shoal_corr_init(x, s->e, s->ip, s->corr);
+        if (!s->what) {
+            int rc = subq_run(x, s);
             if (rc) return rc;
             continue;
         }
-        values k = {NULL, 0, 0, s->kind == SUBQ_IN};
-        int rc = shoal_rowsrc_run_inner(x, s->ip, take_value, &k);
-        if (!rc && s->kind == SUBQ_VALUE) {
-            if (k.n > 1)
-                rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, s->node->off, s->node->len,
-                                   "the subquery gives more than one row, and a value is one: add an aggregate, "
-                                   "a WHERE or LIMIT 1");
-            else {
-                qval v = {.t = V_NULL};
-                if (k.n == 1) v = k.v[0];
-                s->e->op = X_CONST;
-                s->e->k = v;
-            }
-        } else if (!rc) {
-            rc = make_set(x, s->e, &k);
-        }
-        shoal_free(k.v);
-        if (rc) return rc;
+        /* a layer's subquery: its nodes are of the layer's text, so an error while it runs
+         * is reported where the statement names the layer */
+        shoal_err quiet, *saved = x->err;
+        shoal_err_clear(&quiet);
+        x->err = &quiet;
+        int rc = subq_run(x, s);
+        x->err = saved;
+        if (rc)
+            return shoal_err_set(x->err, quiet.code ? quiet.code : rc, s->at_off, s->at_len, "%s: %s", s->what,
+                                 quiet.msg);
     }
     return 0;
+}
+
+static int subq_run(exec *x, shoal_subq *s)
+{
+    if (s->kind == SUBQ_CORR) return shoal_corr_init(x, s->e, s->ip, s->corr);
+    values k = {NULL, 0, 0, s->kind == SUBQ_IN};
+    int rc = shoal_rowsrc_run_inner(x, s->ip, take_value, &k);
+    if (!rc && s->kind == SUBQ_VALUE) {
+        if (k.n > 1)
+            rc = shoal_err_set(x->err, SHOAL_ESEMANTIC, s->node->off, s->node->len,
+                               "the subquery gives more than one row, and a value is one: add an aggregate, "
+                               "a WHERE or LIMIT 1");
+        else {
+            qval v = {.t = V_NULL};
+            if (k.n == 1) v = k.v[0];
+            s->e->op = X_CONST;
+            s->e->k = v;
+        }
+    } else if (!rc) {
+        rc = make_set(x, s->e, &k);
+    }
+    shoal_free(k.v);
+    return rc;
 }
 
 int shoal_subq_explain_exprs(exec *x, const plan *p, char ***lines, int *n_lines)
@@ -863,11 +894,12 @@ int shoal_subq_explain_exprs(exec *x, const plan *p, char ***lines, int *n_lines
         const shoal_subq *s = &p->subs[i];
         char buf[600];
         int k = s->node->len > 80 ? 80 : s->node->len;
-        snprintf(buf, sizeof buf, "subquery %d (%s), run first: %.*s%s", i + 1,
+        snprintf(buf, sizeof buf, "subquery %d (%s), run first%s%s: %.*s%s", i + 1,
                  s->kind == SUBQ_VALUE ? "a value: one row of one column, NULL when none"
                  : s->kind == SUBQ_CORR ? "correlated: run once grouped by its correlation, each row's value looked up"
                                         : "a set: IN its rows' values",
-                 k, x->src + s->node->off, k < s->node->len ? "…" : "");
+                 s->what ? ", once for the statement, of " : "", s->what ? s->what : "", k, s->text + s->node->off,
+                 k < s->node->len ? "…" : "");
         int rc = add_text(x, buf, lines, n_lines);
         if (!rc) rc = add_plan(x, s->ip, "  ", lines, n_lines);
         if (rc) return rc;

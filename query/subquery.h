@@ -23,6 +23,11 @@ typedef struct shoal_outer {
     const struct shoal_outer *up;
 } shoal_outer;
 
+/* The statement a subquery of a layer's or tiers' condition is planned in: over
+ * members, FROM members (so that members.member is known, as a correlation, which a
+ * layer refuses: its subqueries run once per statement), with AS OF taken from st. */
+void shoal_subq_layer_stmt(const shoal_stmt *st, shoal_stmt *out);
+
 /* A subquery in an expression: e (X_SUBQ, in the outer plan) becomes, before the outer
  * plan runs, a constant (SUBQ_VALUE: the one row's one value, NULL when no row) or a
  * set (SUBQ_IN: an X_INSET over dictionary ids, or an X_IN of constants). */
@@ -33,6 +38,11 @@ typedef struct shoal_subq {
     cx *e;
     plan *ip;
     const shoal_node *node;
+    const char *text;                /* the text node's offsets refer to (x->src when added) */
+    /* a subquery of a layer's or tiers' definition (plan.c's compile_foreign): what it is
+     * in ("layer \"x\""), and where the statement names it, for an error while it runs */
+    const char *what;
+    int at_off, at_len;
 } shoal_subq;
 
 /* The row source of a derived table, a WITH query read FROM, and a PER statement. */

@@ -275,7 +275,7 @@ err unknown-column "SELECT x FROM (SELECT member, count(post) AS n FROM members)
 'query:1:8: error: unknown column "x" (t has: member, n)
 SELECT x FROM (SELECT member, count(post) AS n FROM members) AS t
        ^'
-err in-layer-text "CREATE LAYER l AS member IN (SELECT member FROM members)" \
-'query:1:19: error: a layer'"'"'s or tiers'"'"' condition cannot hold a subquery yet
-CREATE LAYER l AS member IN (SELECT member FROM members)
-                  ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~'
+err in-layer-correlated "CREATE LAYER l AS member IN (SELECT e.member FROM events AS e WHERE e.to = members.member)" \
+'query:1:76: error: a subquery in a layer'"'"'s or tiers'"'"' condition runs once for the whole statement, so it cannot read the member being tested (a correlated subquery): select the members instead, member IN (SELECT member FROM …)
+CREATE LAYER l AS member IN (SELECT e.member FROM events AS e WHERE e.to = members.member)
+                                                                           ^~~~~~~~~~~~~~'

@@ -307,6 +307,6 @@ same alias-outer \
     "SELECT count(*) AS n FROM events WHERE events.type = reply AND EXISTS (SELECT 1 FROM events AS q WHERE q.member = events.to AND q.type = post)" \
     "SELECT count(*) FROM evt AS ev WHERE ev.type = 'reply' AND EXISTS (SELECT 1 FROM evt AS q WHERE q.member = ev.to_ AND q.type = 'post')"
 
-# a layer's or tiers' condition is kept per member: no join (which needs a subquery), EXISTS or IN (SELECT …) in it yet
-err layer-err-exists "CREATE TIERS tt (a WHEN EXISTS (SELECT 1 FROM events AS e JOIN (SELECT member FROM members) AS m ON e.to = m.member), b OTHERWISE)" \
-    'query:1:25: error: a layer.s or tiers. condition cannot hold a subquery yet'
+# a layer's or tiers' subqueries run once per statement: one that reads the member is refused
+err layer-err-exists "CREATE TIERS tt (a WHEN EXISTS (SELECT 1 FROM events AS e WHERE e.to = members.member), b OTHERWISE)" \
+    'query:1:72: error: a subquery in a layer.s or tiers. condition runs once for the whole statement, so it cannot read the member being tested'

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# tests/e2e/compose_deep.sh — composition one level deeper (issue 16): subqueries and
+# joins inside CREATE LAYER and CREATE TIERS definitions (run once per statement),
+# correlated subqueries on a range (e.ts < t.ts), and chains of WITH queries merged
+# into one flat plan. Every answer is checked against sqlite3 over the same events, with
+# views and with SET VIEWS = off; EXPLAIN says what runs once and what was merged;
+# errors point at the construct.
+. "$(dirname "$0")/../lib.sh"
+
+if ! command -v sqlite3 >/dev/null; then
+    fail compose-deep "sqlite3 is not installed (apt-get install sqlite3)"
+    exit 0
+fi
+"$SHOAL" gen --events 30000 --seed 11 > "$T/ev.ndjson" 2>/dev/null || { fail compose-deep-gen "shoal gen failed"; exit 0; }
+"$SHOAL" ingest "$T/ev.ndjson" >/dev/null 2>&1 || { fail compose-deep-ingest; exit 0; }
+"$SHOAL" query "CREATE COUNTERS activity AS count(post), count(comment), count(essence), count(*);
+                CREATE FIRSTLAST fl AS first(join)" >/dev/null 2>&1 || { fail compose-deep-views; exit 0; }
+
+oracle_load "$T/ev.ndjson" <<'SQL' || { fail compose-deep-load; exit 0; }
+CREATE VIEW ev AS SELECT rowid AS seq, json_extract(j, '$.ts') AS ts, json_extract(j, '$.member') AS member,
+    json_extract(j, '$.type') AS type, json_extract(j, '$.group') AS grp, json_extract(j, '$.to') AS to_,
+    json_extract(j, '$.words') AS words FROM raw;
+CREATE TABLE joined AS SELECT member, min(ts) AS joined FROM ev WHERE type = 'join' GROUP BY member;
+CREATE TABLE posts AS SELECT member, sum(type = 'post') AS n FROM ev GROUP BY member;
+SQL
+
+# same NAME SHOAL-STATEMENTS SQLITE-SELECT: shoal's rows (csv, header dropped) equal
+# sqlite3's, numbers within 1e-9 relative; and again with SET VIEWS = off.
+same() {
+    local name=$1 q=$2 sql=$3 a b c
+    a=$("$SHOAL" query --format csv "$q" 2>&1 | tail -n +2)
+    c=$("$SHOAL" query --format csv "SET VIEWS = off; $q" 2>&1 | tail -n +2)
+    b=$(sqlite3 -csv "$T/oracle.db" "$sql" 2>&1)
+    if [ -z "$b" ]; then fail "$name" "the oracle returned nothing: $sql"; return; fi
+    if rows_close "$a" "$b"; then ok "$name"; else fail "$name" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
+    check_eq "$name: views off" "$c" "$a"
+}
+
+err() {
+    local name=$1 q=$2 want=$3 got
+    got=$("$SHOAL" query "$q" 2>&1)
+    check_eq "compose-deep: error: $name" "$got" "$want"
+}
+
+# ---------------------------------------------------------------- layers and tiers
+
+"$SHOAL" query "CREATE LAYER replier AS member IN (SELECT e.member FROM events AS e WHERE e.type = reply GROUP BY e.member HAVING count(*) >= 3);
+CREATE LAYER above AS count(post) > (SELECT avg(n) FROM (SELECT count(post) AS n FROM members) AS t);
+CREATE LAYER welcomer AS member IN (SELECT e.member FROM events AS e JOIN (SELECT member, first(join) AS joined FROM members) AS m
+    ON e.to = m.member WHERE e.type = reply AND e.ts >= m.joined AND e.ts < m.joined + 7 DAYS);
+CREATE LAYER eager AS EXISTS (SELECT 1 FROM events WHERE type = essence) AND count(post) >= 5;
+CREATE LAYER replier_talker AS member IN replier AND count(comment) > 0;
+CREATE TIERS voice (welcomer WHEN member IN welcomer, big WHEN count(post) > (SELECT avg(n) FROM (SELECT count(post) AS n FROM members) AS t), rest OTHERWISE)" \
+    >/dev/null 2>&1 || fail compose-deep-layers-create
+
+# an IN subquery with GROUP BY and HAVING
+same compose-deep-layer-in \
+    "SELECT member FROM members WHERE member IN replier ORDER BY member" \
+    "SELECT member FROM ev WHERE type = 'reply' GROUP BY member HAVING count(*) >= 3 ORDER BY member"
+# a scalar subquery over a derived table of per-member aggregates (views answer both)
+same compose-deep-layer-scalar \
+    "SELECT member, count(post) AS n FROM members WHERE member IN above ORDER BY n DESC, member" \
+    "SELECT member, n FROM posts WHERE n > (SELECT avg(n) FROM posts) ORDER BY n DESC, member"
+# a join: who replied to a member in their first week
+same compose-deep-layer-join \
+    "SELECT member FROM members WHERE member IN welcomer ORDER BY member" \
+    "SELECT DISTINCT e.member FROM ev e JOIN joined m ON e.to_ = m.member WHERE e.type = 'reply' AND e.ts >= m.joined
+       AND e.ts < strftime('%Y-%m-%dT%H:%M:%fZ', m.joined, '+7 days') ORDER BY e.member"
+# EXISTS, and a layer naming a layer with a subquery
+same compose-deep-layer-exists \
+    "SELECT count(*) FROM members WHERE member IN eager" \
+    "SELECT count(*) FROM posts WHERE n >= 5 AND EXISTS (SELECT 1 FROM ev WHERE type = 'essence')"
+same compose-deep-layer-nested \
+    "SELECT count(*) FROM members WHERE member IN replier_talker AND member NOT IN above" \
+    "SELECT count(*) FROM (SELECT member FROM ev GROUP BY member HAVING sum(type = 'reply') >= 3 AND sum(type = 'comment') > 0)
+       WHERE member NOT IN (SELECT member FROM posts WHERE n > (SELECT avg(n) FROM posts))"
+# over events: the layer is the set of its members
+same compose-deep-layer-events \
+    "SELECT type, count(*) FROM events WHERE member IN welcomer GROUP BY type ORDER BY type" \
+    "SELECT type, count(*) FROM ev WHERE member IN (SELECT e.member FROM ev e JOIN joined m ON e.to_ = m.member
+       WHERE e.type = 'reply' AND e.ts >= m.joined AND e.ts < strftime('%Y-%m-%dT%H:%M:%fZ', m.joined, '+7 days'))
+     GROUP BY type ORDER BY type"
+# tiers whose conditions hold a join and a scalar subquery
+same compose-deep-tiers \
+    "SELECT tier, count(*) AS n FROM tiers(voice) GROUP BY tier ORDER BY tier" \
+    "WITH w AS (SELECT DISTINCT e.member FROM ev e JOIN joined m ON e.to_ = m.member WHERE e.type = 'reply' AND e.ts >= m.joined
+       AND e.ts < strftime('%Y-%m-%dT%H:%M:%fZ', m.joined, '+7 days'))
+     SELECT CASE WHEN member IN w THEN 'welcomer' WHEN n > (SELECT avg(n) FROM posts) THEN 'big' ELSE 'rest' END AS tier, count(*)
+     FROM posts GROUP BY tier ORDER BY tier"
+# the statement's AS OF holds for the layer's subquery too
+same compose-deep-layer-asof \
+    "SELECT count(*) FROM members WHERE member IN above AS OF '2025-03-31'" \
+    "WITH p AS (SELECT member, sum(type = 'post') AS n FROM ev WHERE ts < '2025-04-01' GROUP BY member)
+     SELECT count(*) FROM p WHERE n > (SELECT avg(n) FROM p)"
+same compose-deep-layer-asof-seq \
+    "SELECT count(*) FROM members WHERE member IN above AS OF SEQ 15000" \
+    "WITH p AS (SELECT member, sum(type = 'post') AS n FROM ev WHERE seq <= 15000 GROUP BY member)
+     SELECT count(*) FROM p WHERE n > (SELECT avg(n) FROM p)"
+
+# the subquery runs once for the statement, before it, and views answer it
+ex=$("$SHOAL" query --format csv "EXPLAIN SELECT count(*) FROM members WHERE member IN above" 2>&1)
+check_grep compose-deep-layer-explain-once 'subquery 1 \(a value: one row of one column, NULL when none\), run first, once for the statement, of layer ""above""' "$ex"
+check_grep compose-deep-layer-explain-views '#1 count\(post\): counters activity' "$ex"
+
+err layer-correlated "CREATE LAYER bad AS (SELECT count(*) FROM events AS e WHERE e.to = members.member) > 2" \
+'query:1:68: error: a subquery in a layer'"'"'s or tiers'"'"' condition runs once for the whole statement, so it cannot read the member being tested (a correlated subquery): select the members instead, member IN (SELECT member FROM …)
+CREATE LAYER bad AS (SELECT count(*) FROM events AS e WHERE e.to = members.member) > 2
+                                                                   ^~~~~~~~~~~~~~'
+"$SHOAL" query "CREATE LAYER two AS count(post) > (SELECT count(post) FROM members)" >/dev/null 2>&1 || fail compose-deep-two-create
+err layer-run-error "SELECT count(*)
+FROM members WHERE member IN two" \
+'query:2:30: error: layer "two": the subquery gives more than one row, and a value is one: add an aggregate, a WHERE or LIMIT 1
+FROM members WHERE member IN two
+                             ^~~'
