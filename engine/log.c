@@ -698,6 +698,11 @@ int shoal_dict_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_e
     return shoal_dict_lookup_str(r->db, r->txn, ns, id, out, err);
 }
 
+int shoal_dict_str_once(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err)
+{
+    return shoal_dict_read_str(r->db, r->txn, ns, id, out, err);
+}
+
 void shoal_dict_prefetch_str(shoal_reader *r, int ns, uint32_t id, int text) { shoal_dict_prefetch(r->db, ns, id, text); }
 
 int shoal_dict_id(shoal_reader *r, int ns, const char *s, size_t len, uint32_t *out, shoal_err *err)

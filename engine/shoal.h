@@ -322,6 +322,12 @@ uint32_t shoal_dict_count(const shoal_reader *r, int ns);
 /* The string with id in ns. out is valid until the database is closed.
  * Returns: SHOAL_OK, SHOAL_ENOTFOUND, SHOAL_ESTORE. */
 int shoal_dict_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err);
+/* The string with id in ns, read from r's snapshot and not kept in the dictionary's
+ * cache: for a pass that reads each of many ids once (a join's keys), where filling
+ * the cache (hashing, growing its table) costs more than the read. out is valid
+ * until r is closed.
+ * Returns: SHOAL_OK, SHOAL_ENOTFOUND, SHOAL_ESTORE. */
+int shoal_dict_str_once(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err);
 /* A hint that shoal_dict_str(r, ns, id) comes soon: starts loading what it reads, so
  * that a run of lookups waits for memory once, not once each. In two rounds over the
  * ids: text 0 fetches the entry, then text 1 the string it points to. */

@@ -56,6 +56,7 @@ typedef struct side {
      * looked up yet: an id's text is found and hashed once, not per row */
     uint32_t *same, *idc;
     uint32_t n_idc;
+    int dups;                     /* some key has more than one row (same is then read) */
     int idc_ns;                   /* the ids' namespace; -1: no cache (another kind of key met) */
 } side;
 
@@ -229,6 +230,77 @@ static int conjuncts(shoal_node *n, shoal_node **v, int k, int cap)
  * every row of the sources before it: at most this many rows. */
 #define NESTED_MAX 100000
 
+/* The names n reads (NAME, and a DOT's column) into v (at most cap): 0, or -1 when n
+ * holds what names may hide in (a subquery, a window, a WITHIN anchor, a DURING, a
+ * "*"), and every column is then read. */
+static int names_read(const shoal_node *n, const char **v, int *k, int cap)
+{
+    if (!n) return 0;
+    if (n->kind == SHOAL_AST_STAR || n->sub || n->over || n->anc || n->win || n->joins) return -1;
+    if (n->kind == SHOAL_AST_NAME || n->kind == SHOAL_AST_DOT) {
+        if (*k >= cap) return -1;
+        v[(*k)++] = n->kind == SHOAL_AST_DOT ? n->s2 : n->s;
+        if (n->kind == SHOAL_AST_DOT && !n->s2) return -1;
+        return 0;
+    }
+    if (names_read(n->a, v, k, cap) || names_read(n->b, v, k, cap) || names_read(n->c, v, k, cap) ||
+        names_read(n->filter, v, k, cap) || names_read(n->fwhere, v, k, cap))
+        return -1;
+    if (n->list)
+        for (const shoal_node *q = n->list->head; q; q = q->next)
+            if (names_read(q, v, k, cap)) return -1;
+    return 0;
+}
+
+static int items_read(const shoal_item *it, const char **v, int *k, int cap)
+{
+    for (; it; it = it->next)
+        if (names_read(it->expr, v, k, cap)) return -1;
+    return 0;
+}
+
+#define MAX_READ 512
+/* The first source, when it is events: SELECT only the columns the statement names
+ * (by a bare name or x.column, anywhere in it) rather than *, so that the properties
+ * no clause reads are neither decoded nor copied into each joined row (who answers
+ * newcomers: 3 of the events' columns). A name that is no column of events (an event
+ * type, an alias, another source's column) keeps nothing more; a "*", a subquery or
+ * a window anywhere keeps every column. */
+static int project_first(exec *x, const shoal_stmt *st, side *s)
+{
+    const shoal_stmt *q = s->q;
+    if (q->from_sub || strcasecmp(q->from, "events") || shoal_subq_cte(x, q->from) || st->windows) return 0;
+    const char *v[MAX_READ];
+    int k = 0;
+    if (items_read(st->cols, v, &k, MAX_READ) || names_read(st->where, v, &k, MAX_READ) ||
+        names_read(st->having, v, &k, MAX_READ) || items_read(st->group, v, &k, MAX_READ) ||
+        items_read(st->order, v, &k, MAX_READ))
+        return 0;
+    for (const shoal_join *j = st->joins; j; j = j->next)
+        if (names_read(j->on, v, &k, MAX_READ)) return 0;
+    const plan *ip = s->ip;
+    shoal_item *head = NULL, **tail = &head;
+    int kept = 0;
+    for (int i = 0; i < ip->n_cols; i++) {
+        int read = 0;
+        for (int j = 0; j < k && !read; j++) read = !strcasecmp(v[j], ip->names[i]);
+        if (!read) continue;
+        shoal_item *it = zalloc(x, sizeof *it);
+        if (!it || !(it->expr = mknode(x, SHOAL_AST_NAME, ip->names[i], q->off, q->len))) return SHOAL_ENOMEM;
+        *tail = it;
+        tail = &it->next;
+        kept++;
+    }
+    if (kept == ip->n_cols) return 0;
+    if (!head) {
+        /* no column read (SELECT count(*) FROM events JOIN …): one is still a row */
+        if (!(head = zalloc(x, sizeof *head)) || !(head->expr = mknode(x, SHOAL_AST_NAME, "seq", q->off, q->len)))
+            return SHOAL_ENOMEM;
+    }
+    s->q->cols = head;
+    return shoal_rowsrc_plan_inner(x, s->q, &s->ip);
+}
+
 /* ON's key for source k: the first equality between an expression of source k alone and
  * one of the sources before it; the rest of ON tested on each match. */
 static int plan_on(exec *x, const shoal_stmt *st, plan *p, join_src *js, int k)
@@ -314,6 +386,7 @@ static int join_plan(exec *x, const shoal_stmt *st, plan *p)
     /* every source planned once, for its columns */
     for (k = 0; k < n; k++)
         if ((rc = shoal_rowsrc_plan_inner(x, js->s[k].q, &js->s[k].ip))) return rc;
+    if ((rc = project_first(x, st, &js->s[0]))) return rc;
     int total = 0;
     for (k = 0; k < n; k++) total += js->s[k].ip->n_cols;
     const char **names = zalloc(x, sizeof(char *) * (size_t)total);
@@ -389,6 +462,26 @@ int shoal_join_key(exec *x, const qval *v, qval *out)
         return 1;
     default: out->ns = 0; return 1;
     }
+}
+
+/* shoal_join_key, an id's text read from the snapshot without entering the
+ * dictionary's cache: a join reads each key's text once (the joined rows' keys when
+ * hashed, kept by copy; a probing id once, by the id cache), and at 300k members the
+ * cache's hashing and growth cost more than the reads (perf, who answers newcomers). */
+static int key_once(exec *x, const qval *v, qval *out)
+{
+    if (v->t != V_ID) return shoal_join_key(x, v, out);
+    shoal_str str;
+    if (shoal_dict_str_once(x->r, v->ns, (uint32_t)v->u.i, &str, NULL) != SHOAL_OK || !str.ptr) {
+        str.ptr = "";   /* as shoal_val_str: an id not in the dictionary is the empty text */
+        str.len = 0;
+    }
+    *out = *v;
+    out->t = V_STR;
+    out->ns = 0;
+    out->u.s = str.ptr;
+    out->n = str.len;
+    return 1;
 }
 
 typedef struct runner {
@@ -518,7 +611,7 @@ static int hash_side(runner *r, side *s)
         qval v, k;
         eval_on(r, s->rkey, &v);
         if (x->err->code) return x->err->code;
-        int has = shoal_join_key(x, &v, &k);
+        int has = key_once(x, &v, &k);
         if (has < 0) return x->err->code;
         s->keys[i] = k;
         s->next[i] = 0;
@@ -532,6 +625,7 @@ static int hash_side(runner *r, side *s)
         for (uint32_t j = s->bucket[b]; j; j = s->next[j - 1])
             if (shoal_val_same(&s->keys[i], &s->keys[j - 1])) {
                 s->same[i] = j;
+                s->dups = 1;
                 break;
             }
         s->next[i] = s->bucket[b];
@@ -600,7 +694,7 @@ static int emit(runner *r, int k)
         if (slot && *slot) first = *slot == NO_MATCH ? 0 : *slot;
     }
     if (!slot || !*slot) {
-        if ((has = shoal_join_key(x, &v, &key)) < 0) return x->err->code;
+        if ((has = key_once(x, &v, &key)) < 0) return x->err->code;
         if (has)
             for (uint32_t i = s->bucket[shoal_val_hash(&key) & s->mask]; i; i = s->next[i - 1])
                 if (shoal_val_same(&key, &s->keys[i - 1])) {
@@ -610,7 +704,7 @@ static int emit(runner *r, int k)
         if (slot) *slot = first ? first : NO_MATCH;
     }
     /* every row of that key, in the rows' order */
-    for (uint32_t i = first; i; i = s->same[i - 1])
+    for (uint32_t i = first; i; i = s->dups ? s->same[i - 1] : 0)
         if ((rc = emit_row(r, k, i - 1, &matched))) return rc;
     return emit_unmatched(r, k, matched);
 }
@@ -654,6 +748,7 @@ static void free_sides(join_src *js)
         s->next = s->bucket = s->same = s->idc = NULL;
         s->n_idc = 0;
         s->idc_ns = 0;
+        s->dups = 0;
         s->n_rows = s->cap = 0;
     }
 }
