@@ -154,6 +154,57 @@ static int check_dict(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
     return SHOAL_OK;
 }
 
+/* The names table (format 7) against the dictionary: every id's name, each chunk as
+ * long as its ids, no chunk beyond a namespace's last id. */
+static int check_names(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
+{
+    if (!r->db->has_names) return SHOAL_OK;
+    uint64_t want = 0;
+    for (int ns = 1; ns < SHOAL_NS_COUNT; ns++) {
+        uint32_t cnt = r->counts[ns];
+        if (!cnt) continue;
+        for (uint32_t c = 0; c <= cnt / SHOAL_NAMES_CHUNK; c++) {
+            want++;
+            MDB_val v;
+            shoal_err e = {0};
+            int rc = shoal_names_chunk(r->db, r->txn, ns, c, &v, &e);
+            if (rc == SHOAL_ECORRUPT) {
+                problem(rep, "%s", e.msg);
+                continue;
+            }
+            if (rc) return shoal_err_set(err, rc, -1, -1, "%s", e.msg);
+            uint32_t base = c * SHOAL_NAMES_CHUNK, last = cnt - base >= SHOAL_NAMES_CHUNK ? SHOAL_NAMES_CHUNK - 1 : cnt - base;
+            uint32_t n = (uint32_t)((const unsigned char *)v.mv_data)[0] << 24 |
+                         (uint32_t)((const unsigned char *)v.mv_data)[1] << 16 |
+                         (uint32_t)((const unsigned char *)v.mv_data)[2] << 8 | ((const unsigned char *)v.mv_data)[3];
+            if (n != last + 1) {
+                problem(rep, "chunk %u of the names table (namespace %d) holds %u names where the dictionary has %u", c,
+                        ns, n, last + 1);
+                continue;
+            }
+            for (uint32_t i = c ? 0 : 1; i <= last; i++) {
+                shoal_str a, b;
+                if ((rc = shoal_names_slot(r->db, &v, ns, c, i, &a, &e))) {
+                    problem(rep, "%s", e.msg);
+                    break;
+                }
+                if (shoal_dict_read_str(r->db, r->txn, ns, base + i, &b, NULL) != SHOAL_OK) continue;   /* check_dict's */
+                if (a.len != b.len || memcmp(a.ptr, b.ptr, a.len)) {
+                    problem(rep, "the names table's name of id %u in namespace %d is not the dictionary's", base + i, ns);
+                    break;
+                }
+            }
+        }
+    }
+    MDB_stat st;
+    int rc = mdb_stat(r->txn, r->db->dbi_names, &st);
+    if (rc) return shoal_store_err(err, rc, "cannot read the names table");
+    if (st.ms_entries != want)
+        problem(rep, "the names table has %llu chunks where the dictionary makes %llu", (unsigned long long)st.ms_entries,
+                (unsigned long long)want);
+    return SHOAL_OK;
+}
+
 static void view_problem(void *ctx, const char *msg) { problem(ctx, "%s", msg); }
 
 static void view_note(void *ctx, const char *msg)
@@ -341,7 +392,8 @@ int shoal_db_check(shoal_db *db, shoal_check_report *rep, shoal_err *err)
     /* Lookups below must come from this snapshot, not from a cache that could mask
      * a missing entry. */
     shoal_dict_cache_clear(db->dict);
-    if (!(rc = check_pages(r, rep, err)) && !(rc = check_dict(r, rep, err)) && !(rc = check_log(r, rep, err)))
+    if (!(rc = check_pages(r, rep, err)) && !(rc = check_dict(r, rep, err)) &&
+        !(rc = check_names(r, rep, err)) && !(rc = check_log(r, rep, err)))
         rc = check_ids(r, rep, err);
     /* The zone map and the views are recomputed from the log: from a damaged one (its
      * last sequence may be anything) that would be noise, or gigabytes. */

@@ -366,6 +366,35 @@ static int open_dbis_in(shoal_db *db, bool write, bool create, bool fresh, bool 
         mdb_txn_abort(txn);
         return shoal_store_err(err, rc, "cannot open the zone map");
     }
+    /* The names table (format 7) likewise: a writable open of an older database makes
+     * it from the dictionary, once; a read-only one reads names from the dictionary. */
+    rc = mdb_dbi_open(txn, "names", dflags, &db->dbi_names);
+    if (rc == MDB_NOTFOUND && create && !write) {
+        *need_write = true;
+        mdb_txn_abort(txn);
+        return SHOAL_OK;
+    }
+    if (rc && rc != MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return shoal_store_err(err, rc, "cannot open the names table");
+    }
+    db->has_names = rc == 0;
+    if (db->has_names && write && !fresh) {
+        MDB_stat ns;
+        MDB_val fv;
+        int have = shoal_meta_get(db, txn, "format", &fv) == 0 ? format_parse(&fv) : 0;
+        if ((rc = mdb_stat(txn, db->dbi_names, &ns))) {
+            mdb_txn_abort(txn);
+            return shoal_store_err(err, rc, "cannot open the names table");
+        }
+        /* made here now, or left half made by nothing (the build and the format are one
+         * transaction): an empty table in a database below format 7 */
+        if (have < SHOAL_FORMAT_NAMES && ns.ms_entries == 0 &&
+            ((rc = shoal_names_build(db, txn, err)) || (rc = shoal_db_format_raise(db, txn, SHOAL_FORMAT_NAMES, err)))) {
+            mdb_txn_abort(txn);
+            return rc;
+        }
+    }
     if (fresh) {
         char buf[16];
         int n = snprintf(buf, sizeof buf, "%d", SHOAL_FORMAT_NEW);

@@ -213,6 +213,12 @@ int shoal_dict_counts_save(shoal_db *db, MDB_txn *txn, shoal_err *err)
 {
     shoal_dict *d = db->dict;
     if (memcmp(d->counts, d->saved, sizeof d->counts) == 0) return SHOAL_OK;
+    if (db->has_names)
+        for (int i = 1; i < SHOAL_NS_COUNT; i++)
+            if (d->counts[i] > d->saved[i]) {
+                int rc = shoal_names_append(db, txn, i, d->saved[i] + 1, d->counts[i], err);
+                if (rc) return rc;
+            }
     unsigned char buf[SHOAL_NS_COUNT * 4];
     for (int i = 0; i < SHOAL_NS_COUNT; i++) be32_put(buf + 4 * i, d->counts[i]);
     int rc = shoal_meta_put(db, txn, "dict_n", buf, sizeof buf, err);

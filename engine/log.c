@@ -648,6 +648,7 @@ int shoal_reader_open(shoal_db *db, shoal_reader **out, shoal_err *err)
     if (!r) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     r->db = db;
     r->forked = false;
+    memset(r->nchunk, 0, sizeof r->nchunk);
     int rc = shoal_db_txn_begin(db, MDB_RDONLY, &r->txn, err);
     if (rc) {
         shoal_free(r);
@@ -678,6 +679,7 @@ int shoal_reader_fork(const shoal_reader *r, shoal_reader **out, shoal_err *err)
     if (!w) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     *w = *r;
     w->forked = true;
+    memset(w->nchunk, 0, sizeof w->nchunk);   /* r's chunks are of r's transaction */
     int rc = shoal_db_txn_begin(r->db, MDB_RDONLY, &w->txn, err);
     if (rc) {
         shoal_free(w);
@@ -694,6 +696,7 @@ uint32_t shoal_dict_count(const shoal_reader *r, int ns)
 
 int shoal_dict_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err)
 {
+    if (r->db->has_names) return shoal_names_str(r, ns, id, out, err);
     if (r->forked) return shoal_dict_read_str(r->db, r->txn, ns, id, out, err);
     return shoal_dict_lookup_str(r->db, r->txn, ns, id, out, err);
 }

@@ -62,7 +62,11 @@ void *shoal_zalloc_big(size_t n)
         return (char *)p + HDR;
     }
     if (should_fail()) return NULL;
-    size_t len = (n + HDR + 4095) & ~(size_t)4095;   /* huge pages for its whole 2 MiB, small ones after */
+    /* Whole huge pages: a 1.2 MB array (a count per member at 300k members) in a
+     * mapping of 1.2 MB got none, and its first touches were 296 faults of 4 KiB, half
+     * of the faults of a `shoal query` process (core creator: 991 faults to 449, some
+     * 0.5 ms of its CPU time). */
+    size_t len = (n + HDR + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
     char *m = mmap(NULL, len + HUGE_ALIGN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) return NULL;
     char *a = (char *)(((uintptr_t)m + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));

@@ -21,7 +21,7 @@
  * a new one SHOAL_FORMAT_NEW, raised (never lowered, shoal_db_format_raise) in the
  * transaction that first makes something a shoal of the lower number would misread
  * (the constants below, each saying what). */
-#define SHOAL_FORMAT_VERSION 6
+#define SHOAL_FORMAT_VERSION 7
 /* Format 2 added views (view.c): a database gets it when its first view is created, so
  * that a shoal of format 1, which would append without updating the views, refuses it.
  * Format 3 keeps the counters' sums exact (xsum.c; a has-more byte of 2 in a bucket
@@ -42,6 +42,15 @@
  * an older database raised to a later format for another reason keeps its keys, and
  * this shoal reads and appends to it with them. */
 #define SHOAL_FORMAT_IDKEYS 5
+/* Format 7 adds the names table ("names", names.c): id -> bytes per namespace in dense
+ * chunks, which an append must keep up (a shoal of format 5 would intern names the
+ * table lacks, and readers would find it short). A new database has it; an older one
+ * gets it from its dictionary, and format 7, at its first writable open; until then it
+ * is read through the dictionary, as before. A database of format 7 may or may not hold
+ * an experiment's view: the numbers are ordered, and a shoal that reads 7 reads 6's
+ * layout too (each raise only raises). */
+#define SHOAL_FORMAT_NAMES 7
+#define SHOAL_NAMES_CHUNK 4096u
 /* A shoal of format 4 or older opened at most 64 LMDB tables (mdb_env_set_maxdbs(64)):
  * its six core tables and 58 views; at the 59th view's table it failed on MDB_DBS_FULL
  * with no clear message. A database that comes to hold more than SHOAL_OLD_MAX_VIEWS
@@ -58,9 +67,9 @@
  * CREATE, rebuild or append that writes an experiment's view (view.c); a database
  * without one stays at its format. */
 #define SHOAL_FORMAT_EXPVIEW 6
-/* What a new database is written with: its id index's keys (SHOAL_FORMAT_IDKEYS) are
- * all it needs until a view raises it, so a shoal of format 5 keeps opening it. */
-#define SHOAL_FORMAT_NEW SHOAL_FORMAT_IDKEYS
+/* What a new database is written with: it has the names table from its first
+ * transaction (SHOAL_FORMAT_NAMES), which a shoal of format 5 or 6 would not keep up. */
+#define SHOAL_FORMAT_NEW SHOAL_FORMAT_NAMES
 
 /* Default initial map size; the map doubles whenever a batch finds it full. */
 #define SHOAL_DEFAULT_MAP_SIZE ((size_t)1 << 30)
@@ -334,7 +343,8 @@ int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size
 
 struct shoal_db {
     MDB_env *env;
-    MDB_dbi dbi_log, dbi_ids, dbi_dict, dbi_meta, dbi_zones, dbi_zfine;
+    MDB_dbi dbi_log, dbi_ids, dbi_dict, dbi_meta, dbi_zones, dbi_zfine, dbi_names;
+    bool has_names;           /* the names table (format 7): readers take names from it */
     bool has_zones;           /* false only for a read-only open of a database without them */
     bool has_zfine;           /* the zone map's fine lists (zone.c), likewise */
     bool idkeys2;             /* the id index's keys and values of format 5 (meta "idkeys") */
@@ -359,7 +369,21 @@ struct shoal_reader {
     uint64_t last_seq;
     uint32_t counts[SHOAL_NS_COUNT];
     bool forked;              /* shoal_reader_fork's: names read without the dictionary's cache */
+    MDB_val nchunk[SHOAL_NS_COUNT];   /* with the names table: the chunk last read, per namespace */
+    uint32_t nchunk_no[SHOAL_NS_COUNT];
 };
+
+/* The names table (names.c). A chunk's value, its header checked (a missing or
+ * malformed chunk is SHOAL_ECORRUPT); slot i of chunk c, its offsets checked. */
+int shoal_names_chunk(shoal_db *db, MDB_txn *txn, int ns, uint32_t c, MDB_val *out, shoal_err *err);
+int shoal_names_slot(shoal_db *db, const MDB_val *v, int ns, uint32_t c, uint32_t i, shoal_str *out, shoal_err *err);
+/* id's name for a reader of a database with the table: a pointer into the map, valid
+ * while r is open; SHOAL_ENOTFOUND past r's counts. */
+int shoal_names_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err);
+/* Adds ids from … to of ns, interned in txn, to their chunks (the append, at commit). */
+int shoal_names_append(shoal_db *db, MDB_txn *txn, int ns, uint32_t from, uint32_t to, shoal_err *err);
+/* Makes the whole table from the dictionary (a database of an older format). */
+int shoal_names_build(shoal_db *db, MDB_txn *txn, shoal_err *err);
 
 /* A reader of its own transaction (log.c) for another thread (the environment is
  * MDB_NOTLS: a read transaction is not tied to the thread that began it), that takes

@@ -207,8 +207,8 @@ int shoal_exec_emit(run *g, const rowctx *r)
     if (!o->cols || !o->keys) return nomem(x);
     o->n = g->n_made++;
     /* A name sorts and prints as its string: looked up once here, not at every
-     * comparison and again for the output (dictionary strings live as long as the
-     * database is open); a sort key that is an output column is that column. Rows
+     * comparison and again for the output (a name lives as long as the statement's
+     * snapshot: in the dictionary's cache, or in the names table's chunk); a sort key that is an output column is that column. Rows
      * that go to on_row keep their ids. */
     for (int i = 0; i < p->n_cols; i++) {
         o->cols[i] = cols[i];
@@ -225,6 +225,7 @@ int shoal_exec_emit(run *g, const rowctx *r)
         if (keep_in(x, g->rows_a, k)) return x->err->code;
         if (k->t == V_ID) name_of(x, k);
     }
+    if (x->err->code) return x->err->code;   /* a name that could not be read */
     g->n_rows++;
     x->row = (rowctx *)r;
     if (g->n_rows >= compact_at(p)) return compact(g);

@@ -47,8 +47,12 @@ int shoal_val_str(exec *x, const qval *v, const char **s, uint32_t *n)
         return 0;
     }
     if (v->t == V_ID) {
+        /* A name that cannot be read (a damaged names table) is x's error, which the
+         * row's caller finds; an id without a name is "". */
         shoal_str out;
-        if (shoal_dict_str(x->r, v->ns, (uint32_t)v->u.i, &out, NULL) != SHOAL_OK) {
+        int rc = shoal_dict_str(x->r, v->ns, (uint32_t)v->u.i, &out, NULL);
+        if (rc && rc != SHOAL_ENOTFOUND && !x->err->code) shoal_dict_str(x->r, v->ns, (uint32_t)v->u.i, &out, x->err);
+        if (rc != SHOAL_OK) {
             *s = "";
             *n = 0;
             return 0;
@@ -316,9 +320,13 @@ int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *k
     case V_NUM: *kind = CELL_NUM; return render_num(x, v->u.d, out, n);
     case V_STR: *out = v->u.s; *n = v->n; return 0;
     case V_ID: {
-        uint32_t k;
-        shoal_val_str(x, v, out, &k);
-        *n = k;
+        /* a name the dictionary cannot give (a damaged names table) is the statement's
+         * error, not an empty cell */
+        shoal_str s;
+        int rc = shoal_dict_str(x->r, v->ns, (uint32_t)v->u.i, &s, x->err);
+        if (rc && rc != SHOAL_ENOTFOUND) return rc;
+        *out = !rc && s.ptr ? s.ptr : "";
+        *n = rc ? 0 : s.len;
         return 0;
     }
     case V_TS: {
