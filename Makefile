@@ -203,6 +203,7 @@ deps:
 	@missing=""; \
 	[ -f /usr/include/lmdb.h ] || missing="$$missing liblmdb-dev"; \
 	[ -f /usr/include/xxhash.h ] || missing="$$missing libxxhash-dev"; \
+	command -v xxhsum >/dev/null || missing="$$missing xxhash"; \
 	[ -f /usr/include/readline/readline.h ] || missing="$$missing libreadline-dev"; \
 	[ -f /usr/include/expat.h ] || missing="$$missing libexpat1-dev"; \
 	command -v flex >/dev/null || missing="$$missing flex"; \
