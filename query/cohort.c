@@ -29,7 +29,7 @@ typedef struct dcond {
 } dcond;
 
 /* a value of a branch: NULL, a constant, or d / unit (a number) */
-enum { BV_NULL = 0, BV_CONST, BV_D };
+enum { BV_NULL = 0, BV_CONST, BV_D, BV_B };   /* BV_B: first(B) itself (for count) */
 typedef struct branch {
     dcond when;          /* the members it is taken for (before it none was) */
     int kind;
@@ -215,6 +215,7 @@ static int value_of(const shoal_cohort *c, const cx *e, branch *b)
     lin l;
     if (!e || (e->op == X_CONST && e->k.t == V_NULL)) return b->kind = BV_NULL, 0;
     if (e->op == X_CONST && (e->k.t == V_INT || e->k.t == V_NUM)) return b->kind = BV_CONST, b->k = e->k, 0;
+    if (e->op == X_MAGG && e->slot == c->ib) return b->kind = BV_B, 0;
     if (e->op == X_ARITH && e->sub == SHOAL_OP_DIV && e->b->op == X_CONST && e->b->k.t == V_DUR && e->b->k.u.i > 0 &&
         !lin_of(c, e->a, &l) && l.cb == 1 && l.ca == -1 && l.off == 0) {
         b->kind = BV_D;
@@ -323,7 +324,7 @@ int shoal_cohort_match(shoal_arena *a, const plan *p, shoal_cohort **out)
         for (int i = 0; i < g->n_br; i++) {
             int kd = g->br[i].kind;
             /* sums of d are not kept; a median's values are d's only */
-            if ((kd == BV_D && (ra->fn == F_SUM || ra->fn == F_AVG)) ||
+            if ((kd == BV_B && ra->fn != F_COUNT) || (kd == BV_D && (ra->fn == F_SUM || ra->fn == F_AVG)) ||
                 (kd == BV_CONST && (ra->fn == F_MEDIAN || ra->fn == F_QUANTILE)))
                 return 0;
         }
