@@ -197,6 +197,9 @@ check_grep "newcomers: EXPLAIN, the cohort index answers" "cohorts: read from th
     "$("$SHOAL" query "EXPLAIN $Q")"
 check_grep "newcomers: EXPLAIN at a mid-day now, the cohort index answers" "cohorts: read from the cohort index" \
     "$("$SHOAL" query "SET NOW = '$CUT'; EXPLAIN $Q")"
+plan=$("$SHOAL" query "EXPLAIN $Q")
+if printf '%s\n' "$plan" | grep -q "scan log"; then fail "newcomers: EXPLAIN with the index names no log scan" "$plan"
+else ok "newcomers: EXPLAIN with the index names no log scan"; fi
 plan=$("$SHOAL" query "EXPLAIN ${Q/WHERE first(join) IS NOT NULL/WHERE first(join) IS NOT NULL AND member IS NOT NULL}")
 if printf '%s\n' "$plan" | grep -q "cohorts:"; then fail "newcomers: EXPLAIN, a WHERE it does not take is rows per member" "$plan"
 else ok "newcomers: EXPLAIN, a WHERE it does not take is rows per member"; fi
