@@ -713,6 +713,16 @@ void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t 
 #define SHOAL_FIRSTLAST_CHUNK 1020
 int shoal_view_firstlast_read(shoal_reader *r, const char *name, uint32_t s, int last, int64_t lo, int64_t hi,
                               uint32_t n_members, uint32_t *n, int64_t *t, uint64_t *touched, shoal_err *err);
+/* firstlast's cohort index of series s (≥ 1; view_firstlast.c): fn gets each UTC day
+ * (days since the epoch, ascending) with members whose first series-0 event a falls in
+ * it, and their n entries (d, a): 16 bytes each, little-endian i64, d = b − a for their
+ * first series-s event b (INT64_MAX when none), sorted by (d, a); the bytes are not
+ * aligned and stay valid until the read txn ends. fn returns 0, or an rc that stops the
+ * walk and is returned. Returns SHOAL_ENOTFOUND when the table has no index (made
+ * before it, or series s has none), SHOAL_ECORRUPT, SHOAL_ESTORE. */
+int shoal_view_firstlast_cohort_each(shoal_reader *r, const char *name, uint32_t s,
+                                     int (*fn)(void *ctx, int64_t day, const unsigned char *ents, uint32_t n), void *ctx,
+                                     shoal_err *err);
 /* retention and activity (view_retention.c; an activity is the active set alone, by
  * local day): one member's record, handed to fn for every member
  * with state in id order; words valid during the call. A set is words lo … lo + n − 1

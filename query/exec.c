@@ -64,6 +64,20 @@ static int alloc_maggs(exec *x, plan *p)
     return 0;
 }
 
+/* The groups from a cohort index when the statement has that shape (cohort.c):
+ * SHOAL_ENOTFOUND when not, or when the view has no index (a table from before it). */
+static int cohort_rows(run *g)
+{
+    exec *x = g->x;
+    shoal_cohort *co;
+    if (!g->p->from_views) return SHOAL_ENOTFOUND;
+    int m = shoal_cohort_match(x->a, g->p, &co);
+    if (m < 0) return nomem(x);
+    if (m == 0) return SHOAL_ENOTFOUND;
+    int rc = shoal_cohort_rows(g, co);
+    return rc == SHOAL_ENOTFOUND && x->err->code ? SHOAL_ESTORE : rc;
+}
+
 int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
 {
     run g;
@@ -110,7 +124,10 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         rc = p->rsrc->rows(x, p, &g);
     } else if (p->src == SRC_EVENTS) {
         rc = shoal_exec_scan_log(&g, 0);
+    } else if ((rc = cohort_rows(&g)) != SHOAL_ENOTFOUND) {
+        /* answered per period from a first/last view's cohort index, or failed */
     } else {
+        rc = 0;
         /* When WHERE reads only per-member aggregates and rejects a member whose every
          * aggregate is empty (member id 0 has no events: it stands for such a member),
          * only members with some value need a row (g.live); when such members' rows are

@@ -324,6 +324,10 @@ void shoal_exec_acc_val(exec *x, const ragg *ra, const acc *a, qval *out)
         break;
     case F_MEDIAN:
         /* The middle value, or the mean of the two middle ones (SQL's median). */
+        if (a->fixed) {
+            *out = a->v;
+            break;
+        }
         if (!a->n_vals) break;
         {
             size_t n = a->n_vals, k = n / 2, nan = 0;
@@ -348,6 +352,10 @@ void shoal_exec_acc_val(exec *x, const ragg *ra, const acc *a, qval *out)
     case F_QUANTILE:
         /* The value at p of the values in order, interpolated between the two around it
          * (PostgreSQL's percentile_cont; quantile(x, 0.5) is the median). */
+        if (a->fixed) {
+            *out = a->v;
+            break;
+        }
         if (!a->n_vals) break;
         qsort_r(a->vals, a->n_vals, sizeof *a->vals, cmp_double, x);
         out->t = V_NUM;

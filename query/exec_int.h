@@ -260,6 +260,9 @@ int shoal_exec_exist_lazy(run *g, int *proven);
 /* exec_members.c */
 int shoal_exec_narrow_maggs(run *g);
 int shoal_exec_member_rows(run *g);
+/* cohort.c: the groups of a statement shoal_cohort_match took, from the view's index;
+ * SHOAL_ENOTFOUND when the view has none (a table from before it) */
+int shoal_cohort_rows(run *g, const shoal_cohort *c);
 
 static inline int process(run *g, const rowctx *r) { return shoal_exec_process_row(g, r, NULL, NULL, 1); }
 

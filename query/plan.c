@@ -2738,6 +2738,14 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         else
             rc |= add_line(x, lines, &n, &cap, "scan log: seq 1..%" PRIu64 " (%" PRIu64 " records), one pass, %s",
                            p->max_seq, p->max_seq, p->why);
+        shoal_cohort *co;
+        if (p->from_views && shoal_cohort_match(x->a, p, &co) == 1) {
+            uint32_t sa, sb;
+            const char *vn = shoal_cohort_view(co, &sa, &sb);
+            rc |= add_line(x, lines, &n, &cap, "cohorts: read from the cohort index of firstlast %s (series %u to series "
+                           "%u, by UTC day): counts and medians per period, not a row per member (when the view "
+                           "has no index, a row per member)", vn, sa + 1, sb + 1);
+        }
         if ((p->src == SRC_EVENTS || (p->src == SRC_MEMBERS && !p->from_views)) && shoal_exec_split_explain(p, tl, sizeof tl)) rc |= add_line(x, lines, &n, &cap, "  %s", tl);
         if (p->cut_ts != INT64_MAX) {
             fmt_ts(x, p->cut_ts, a, sizeof a);

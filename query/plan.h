@@ -232,7 +232,9 @@ typedef struct acc {
     qval v;            /* min, max, first, last; sum, avg, median: only its type, the values' one (or NULL) */
     double *vals;      /* median: the values seen, in the statement's arena */
     uint32_t n_vals, cap_vals;
+    int fixed;         /* median, quantile: the value is v already (cohort.c) */
 } acc;
+
 
 enum { SRC_NONE = 0, SRC_EVENTS, SRC_MEMBERS, SRC_ROWS };
 
@@ -323,6 +325,14 @@ typedef struct plan {
      * read, for EXPLAIN; else NULL */
     const char *merged;
 } plan;
+
+/* cohort.c: a grouped statement over members per period of first(A) answered from a
+ * first/last view's cohort index. shoal_cohort_match: 1 with *out (from a) when plan p
+ * has that shape, 0 when not, -1 on no memory; shoal_cohort_view: the view and its two
+ * series, for EXPLAIN. */
+typedef struct shoal_cohort shoal_cohort;
+int shoal_cohort_match(shoal_arena *a, const plan *p, shoal_cohort **out);
+const char *shoal_cohort_view(const shoal_cohort *c, uint32_t *sa, uint32_t *sb);
 
 struct rowctx {
     const shoal_rec *rec;

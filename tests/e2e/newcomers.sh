@@ -138,27 +138,38 @@ cat > "$T/poke.c" <<'C'
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-/* poke DIR TABLE SLOT DELTA: adds DELTA to the i64 at SLOT of the value under key
- * [1][1][0][0 0 0 0] (the first times of a first/last view's second series, chunk 0) */
+/* poke DIR TABLE KEYHEX SLOT DELTA: adds DELTA to the i64 at byte 8·SLOT of the value
+ * under key KEYHEX; SLOT "del" deletes the key instead */
 int main(int argc, char **argv)
 {
-    if (argc != 5) return 2;
-    unsigned char kb[7] = {1, 1, 0, 0, 0, 0, 0};
+    if (argc != 6) return 2;
+    unsigned char kb[64];
+    size_t kn = strlen(argv[3]) / 2;
+    for (size_t i = 0; i < kn && i < sizeof kb; i++) {
+        char h[3] = {argv[3][2 * i], argv[3][2 * i + 1], 0};
+        kb[i] = (unsigned char)strtol(h, NULL, 16);
+    }
     MDB_env *e;
     MDB_txn *t;
     MDB_dbi d;
-    MDB_val k = {7, kb}, x;
+    MDB_val k = {kn, kb}, x;
     if (mdb_env_create(&e) || mdb_env_set_maxdbs(e, 64) || mdb_env_set_mapsize(e, (size_t)1 << 30) ||
         mdb_env_open(e, argv[1], 0, 0664))
         return 1;
-    if (mdb_txn_begin(e, NULL, 0, &t) || mdb_dbi_open(t, argv[2], 0, &d) || mdb_get(t, d, &k, &x)) return 1;
-    size_t slot = strtoul(argv[3], NULL, 10);
+    if (mdb_txn_begin(e, NULL, 0, &t) || mdb_dbi_open(t, argv[2], 0, &d)) return 1;
+    if (!strcmp(argv[4], "del")) {
+        if (mdb_del(t, d, &k, NULL) || mdb_txn_commit(t)) return 1;
+        mdb_env_close(e);
+        return 0;
+    }
+    if (mdb_get(t, d, &k, &x)) return 1;
+    size_t slot = strtoul(argv[4], NULL, 10);
     if ((slot + 1) * 8 > x.mv_size) return 1;
     unsigned char *v = malloc(x.mv_size);
     memcpy(v, x.mv_data, x.mv_size);
     int64_t ts;
     memcpy(&ts, v + slot * 8, 8);
-    ts += strtoll(argv[4], NULL, 10);
+    ts += strtoll(argv[5], NULL, 10);
     memcpy(v + slot * 8, &ts, 8);
     x.mv_data = v;
     if (mdb_put(t, d, &k, &x, 0) || mdb_txn_commit(t)) return 1;
@@ -167,10 +178,78 @@ int main(int argc, char **argv)
 }
 C
 if ${CC:-cc} -o "$T/poke" "$T/poke.c" -llmdb 2>/dev/null; then
-    if "$T/poke" "$SHOAL_DB" v.seen 1 -86400000; then
+    if "$T/poke" "$SHOAL_DB" v.seen 01010000000000 1 -86400000; then
         out=$("$SHOAL" check 2>&1); rc=$?
         if [ "$rc" -ne 0 ] && printf '%s\n' "$out" | grep -Eq 'view "seen": member id 1 has first time [0-9]+ in series 2, a rebuild has'; then
             ok "newcomers: check fails on a damaged first/last table"
         else fail "newcomers: check fails on a damaged first/last table" "exit $rc" "$out"; fi
     else skip "newcomers: damaged table (cannot write the view's table)"; fi
 else skip "newcomers: damaged table (no cc with lmdb)"; fi
+
+# The cohort index (view_firstlast.c, query/cohort.c): per UTC day of first(join), the
+# members' first word less their first join, sorted. EXPLAIN says it answers; its answers
+# are the bytes of the rows per member (WHERE with "member IS NOT NULL", which the index
+# does not take), for counts, sums and averages of CASEs over the two firsts (NOT, OR,
+# IS NULL, offsets), medians and quantiles, per month and per day, in UTC and Asia/Shanghai,
+# at a mid-day now and AS OF instants (a band of members whose first word is after it).
+"$SHOAL" rebuild >/dev/null 2>&1
+check_grep "newcomers: EXPLAIN, the cohort index answers" "cohorts: read from the cohort index of firstlast seen \(series 1 to series 2, by UTC day\)" \
+    "$("$SHOAL" query "EXPLAIN $Q")"
+check_grep "newcomers: EXPLAIN at a mid-day now, the cohort index answers" "cohorts: read from the cohort index" \
+    "$("$SHOAL" query "SET NOW = '$CUT'; EXPLAIN $Q")"
+plan=$("$SHOAL" query "EXPLAIN $Q")
+if printf '%s\n' "$plan" | grep -q "scan log"; then fail "newcomers: EXPLAIN with the index names no log scan" "$plan"
+else ok "newcomers: EXPLAIN with the index names no log scan"; fi
+plan=$("$SHOAL" query "EXPLAIN ${Q/WHERE first(join) IS NOT NULL/WHERE first(join) IS NOT NULL AND member IS NOT NULL}")
+if printf '%s\n' "$plan" | grep -q "cohorts:"; then fail "newcomers: EXPLAIN, a WHERE it does not take is rows per member" "$plan"
+else ok "newcomers: EXPLAIN, a WHERE it does not take is rows per member"; fi
+CQ="SELECT PERIOD(first(join)) AS c, count(*) AS n, count(first(post, comment)) AS spoke,
+  sum(CASE WHEN first(post, comment) >= first(join) AND NOT (first(post, comment) > first(join) + 3 DAYS) THEN 1 ELSE 0 END) AS quick,
+  avg(CASE WHEN first(post, comment) IS NULL OR first(post, comment) < first(join) THEN 1.0 ELSE 0 END) AS odd,
+  sum(CASE WHEN first(join) + 2 DAYS <= first(post, comment) THEN 2.5 WHEN first(post, comment) IS NULL THEN 1 END) AS mixed,
+  count(CASE WHEN first(post, comment) - 1 HOURS >= first(join) THEN (first(post, comment) - first(join)) / 1 HOURS END) AS late,
+  median(CASE WHEN first(post, comment) >= first(join) THEN (first(post, comment) - first(join)) / 1 DAYS END) AS med,
+  median((first(post, comment) - first(join)) / 1 HOURS) AS med_h,
+  quantile(CASE WHEN first(post, comment) >= first(join) THEN (first(post, comment) - first(join)) / 1 DAYS END, 0.9) AS p90,
+  quantile(CASE WHEN first(post, comment) != first(join) + 1 DAYS THEN (first(post, comment) - first(join)) / 1 MINUTES END, 0.25) AS p25,
+  quantile((first(post, comment) - first(join)) / 1 DAYS, 1.0) AS pmax
+FROM members WHERE first(join) IS NOT NULL EXTRA GROUP BY c ORDER BY c"
+ats=$(for at in $(python3 -c "
+import random, sys
+lo, hi = map(int, sys.argv[1].split('|')[:2])
+r = random.Random(31)
+print(' '.join(str(r.randrange(lo, hi + 1)) for _ in range(3)))" "$span"); do
+    python3 -c "import datetime, sys; t = int(sys.argv[1]); print(datetime.datetime.fromtimestamp(t // 1000, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S') + '.%03dZ' % (t % 1000))" "$at"; done)
+for period in month day; do
+    q=${CQ/PERIOD/$period}
+    check_grep "newcomers: EXPLAIN, the index answers every aggregate of the $period statement" "cohorts: read from the cohort index" \
+        "$("$SHOAL" query "EXPLAIN ${q/EXTRA/}")"
+    for set in "" "SET TIMEZONE = 'Asia/Shanghai';" "SET NOW = '$CUT';" "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$CUT';" $(for t in $ats; do echo "SET_NOW_$t"; done); do
+        set=${set/SET_NOW_/SET NOW = \'}; case $set in *Z) set="$set';";; esac
+        a=$("$SHOAL" query --format csv "$set ${q/EXTRA/}" 2>&1)
+        b=$("$SHOAL" query --format csv "$set ${q/EXTRA/AND member IS NOT NULL}" 2>&1)
+        if [ "$a" = "$b" ] && [ "$(printf '%s\n' "$a" | wc -l)" -gt 1 ] && [ "${a#c,n,spoke}" != "$a" ]; then ok "newcomers: cohort index = rows per member ($period, $set)"
+        else fail "newcomers: cohort index = rows per member ($period, $set)" "$(diff <(printf '%s\n' "$a") <(printf '%s\n' "$b") | head -6)"; fi
+    done
+done
+
+# a damaged day of the index fails check; a table without the index (its mark deleted,
+# as one made before it) is answered per member, the same, and the next ingest builds it
+if [ -x "$T/poke" ]; then
+    day=$(sqlite3 "$T/oracle.db" "SELECT min(ms) / 86400000 FROM ev WHERE type = 'join'")
+    key=$(printf '0201%08x' $((day + 2147483648)))
+    if "$T/poke" "$SHOAL_DB" v.seen "$key" 0 1; then
+        out=$("$SHOAL" check 2>&1); rc=$?
+        if [ "$rc" -ne 0 ] && printf '%s\n' "$out" | grep -Eq "view \"seen\": the cohort index of series 2 on day $day has [0-9]+ entries that differ from a rebuild"; then
+            ok "newcomers: check fails on a damaged day of the cohort index"
+        else fail "newcomers: check fails on a damaged day of the cohort index" "exit $rc" "$out"; fi
+    else fail "newcomers: damaging the cohort index" "no key $key"; fi
+    "$SHOAL" rebuild >/dev/null 2>&1
+    want=$("$SHOAL" query --format csv "$Q")
+    "$T/poke" "$SHOAL_DB" v.seen 03 del 0 || fail "newcomers: deleting the cohort index's mark"
+    check_eq "newcomers: a view without the index answers per member" "$("$SHOAL" query --format csv "$Q")" "$want"
+    printf '{"ts":"2025-06-01T00:00:00Z","member":"m-new","type":"join"}\n' > "$T/new.ndjson"
+    "$SHOAL" ingest -q "$T/new.ndjson"
+    check "newcomers: the next ingest builds the index (check)" "$SHOAL" check
+    check_eq "newcomers: … and it answers the same" "$("$SHOAL" query --format csv "$Q" | grep -v '^2025-06')" "$(printf '%s\n' "$want" | grep -v '^2025-06')"
+fi
