@@ -31,7 +31,7 @@ const char shoal_cmd_ingest_usage[] =
     "  --nosync              do not fsync each batch: much faster bulk loads, but a\n"
     "                        power loss or OS crash may lose the last batches\n"
     "                        (a killed process loses nothing)\n"
-    "  --batch N             events per transaction (default 16384; 65536 when the\n"
+    "  --batch N             events per transaction (default 16384; 131072 when the\n"
     "                        database has views, whose upkeep is paid per batch)\n"
     "  --threads 1|2         2 (the default on two cores or more): one thread reads\n"
     "                        and parses while another writes; the database is the\n"

@@ -75,6 +75,8 @@ typedef struct cstate {
     size_t bcap, bn;
     dref *t;                /* the sort's other array; kept across batches */
     size_t tcap;
+    dref *u;                /* the months' merges' second array */
+    size_t ucap;
     /* the sort's buckets: a hash of the batch's distinct keys (sd) to their index in
      * dsd, and each index's rank in key order */
     uint64_t hkey[HSLOTS];
@@ -136,10 +138,11 @@ static void reset(void *st)
     cstate *s = st;
     shoal_free(s->r);
     shoal_free(s->t);
+    shoal_free(s->u);
     shoal_free(s->val);
-    s->r = s->t = NULL;
+    s->r = s->t = s->u = NULL;
     s->val = NULL;
-    s->rcap = s->rn = s->vcap = s->vn = s->tcap = 0;
+    s->rcap = s->rn = s->vcap = s->vn = s->tcap = s->ucap = 0;
     clear_buckets(s);
 }
 
@@ -496,27 +499,83 @@ static int cmp_bucket(const void *a, const void *b)
     return (x->sd > y->sd) - (x->sd < y->sd);
 }
 
+/* The flipped month (the key's low word of a month bucket) of a day ref's key. */
+static uint32_t month_of_sd(uint64_t sd)
+{
+    int64_t day = (int32_t)((uint32_t)sd ^ (1u << 31));
+    return (uint32_t)((uint64_t)shoal_cal_month_of_day(day) ^ (1ULL << 31));
+}
+
+/* The refs l[a..e), runs of equal keys each in member order, as one run in member
+ * order (stable: the earlier run first), merged pairwise through x and y; returns
+ * where it ends up. */
+static const dref *merge_runs(const dref *l, size_t a, size_t e, dref *x, dref *y)
+{
+    size_t n = e - a;
+    memcpy(x, l + a, n * sizeof *x);
+    /* run boundaries, from the keys */
+    for (;;) {
+        size_t out = 0, runs = 0;
+        for (size_t p = 0; p < n;) {
+            size_t q = p + 1;
+            while (q < n && x[q].sd == x[p].sd) q++;   /* first run [p, q) */
+            size_t r = q;
+            if (r < n) {
+                r++;
+                while (r < n && x[r].sd == x[q].sd) r++;   /* second run [q, r) */
+            }
+            uint64_t key = x[p].sd;   /* the merged run takes the first's key */
+            size_t u = p, w = q;
+            while (u < q && w < r) y[out++] = x[w].m < x[u].m ? x[w++] : x[u++];
+            while (u < q) y[out++] = x[u++];
+            while (w < r) y[out++] = x[w++];
+            for (size_t z = out - (r - p); z < out; z++) y[z].sd = key;
+            runs++;
+            p = r;
+        }
+        dref *t = x;
+        x = y;
+        y = t;
+        if (runs == 1) return x;
+    }
+}
+
+/* Merges the sorted refs r[0..n) into the bucket of key sd, read from the table
+ * first when the batch had not met it. */
+static int fold(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, uint64_t sd, int sums, const dref *r, size_t n,
+                shoal_err *err)
+{
+    int fresh;
+    cbucket *b = bucket_at(s, sd, &fresh);
+    if (!b) return nomem(err);
+    if (fresh && !v->built && txn) {
+        unsigned char k[SHOAL_COUNTERS_KEY];
+        sd_key(b->sd, k);
+        MDB_val kv = {sizeof k, k}, vv;
+        int lrc = mdb_get(txn, dbi, &kv, &vv);
+        if (lrc == 0) {
+            if (!(b->p = shoal_malloc(vv.mv_size ? vv.mv_size : 1))) return nomem(err);
+            memcpy(b->p, vv.mv_data, vv.mv_size);
+            b->n = vv.mv_size;
+        } else if (lrc != MDB_NOTFOUND) {
+            return shoal_store_err(err, lrc, "cannot read a counters bucket");
+        }
+    }
+    return merge(b, sums, s, r, n, err);
+}
+
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
 {
     cstate *s = v->st;
     int rc = SHOAL_OK;
-    /* Fold the refs into their buckets, in key order; with months, each ref also counts
-     * in its month's bucket (the refs of a member's days in one month are adjacent once
-     * sorted, and merge sums them). */
+    /* Fold the refs into their buckets, in key order. With months, a month's bucket
+     * takes the refs of its days' buckets: those of one series and month are adjacent
+     * runs once sorted, each in member order, merged into one run (a batch holds one
+     * or two days of a month, and a few more for late events). Doubling each ref into
+     * its month before the sort made the sort, the largest part of the kind's upkeep,
+     * twice as long. */
     if (s->rn) {
         size_t n = s->rn;
-        if (s->months) {
-            if (reserve(s, n, 0)) return nomem(err);
-            int64_t last_day = INT64_MIN;
-            uint32_t fm = 0;
-            for (size_t i = 0; i < n; i++) {
-                dref x = s->r[i];
-                int64_t day = (int32_t)((uint32_t)x.sd ^ (1u << 31));
-                if (day != last_day) fm = (uint32_t)((uint64_t)shoal_cal_month_of_day(last_day = day) ^ (1ULL << 31));
-                s->r[s->rn++] = (dref){((x.sd >> 32) | MONTHS) << 32 | fm, x.m, x.i};
-            }
-            n = s->rn;
-        }
         if (s->tcap < s->rcap) {
             shoal_free(s->t);
             if (!(s->t = shoal_malloc(s->rcap * sizeof *s->t))) {
@@ -526,33 +585,41 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
             s->tcap = s->rcap;
         }
         const dref *l = sort_refs(s, s->r, s->t, n);
+        /* the other array is free now: the months' merges use it and u */
+        dref *spare = l == s->r ? s->t : s->r;
+        if (s->months && s->ucap < n) {
+            shoal_free(s->u);
+            if (!(s->u = shoal_malloc(n * sizeof *s->u))) {
+                s->ucap = 0;
+                rc = nomem(err);
+            } else {
+                s->ucap = n;
+            }
+        }
         for (size_t i = 0; i < n && !rc;) {
             size_t j = i;
             while (j < n && l[j].sd == l[i].sd) j++;
-            int fresh;
-            cbucket *b = bucket_at(s, l[i].sd, &fresh);
-            if (!b) {
-                rc = nomem(err);
-                break;
-            }
-            if (fresh && !v->built && txn) {
-                unsigned char k[SHOAL_COUNTERS_KEY];
-                sd_key(b->sd, k);
-                MDB_val kv = {sizeof k, k}, vv;
-                int lrc = mdb_get(txn, dbi, &kv, &vv);
-                if (lrc == 0) {
-                    if (!(b->p = shoal_malloc(vv.mv_size ? vv.mv_size : 1))) {
-                        rc = nomem(err);
-                        break;
-                    }
-                    memcpy(b->p, vv.mv_data, vv.mv_size);
-                    b->n = vv.mv_size;
-                } else if (lrc != MDB_NOTFOUND) {
-                    rc = shoal_store_err(err, lrc, "cannot read a counters bucket");
-                    break;
+            int sums = v->def.series[l[i].sd >> 32].sum_prop.len != 0;
+            rc = fold(v, s, txn, dbi, l[i].sd, sums, l + i, j - i, err);
+            if (!rc && s->months) {
+                /* the month's days: the following buckets of this series and month */
+                uint32_t fm = month_of_sd(l[i].sd);
+                size_t e = j;
+                int runs = 1;
+                while (e < n && l[e].sd >> 32 == l[i].sd >> 32 && month_of_sd(l[e].sd) == fm) {
+                    size_t f = e;
+                    while (f < n && l[f].sd == l[e].sd) f++;
+                    rc = fold(v, s, txn, dbi, l[e].sd, sums, l + e, f - e, err);
+                    if (rc) break;
+                    e = f;
+                    runs++;
                 }
+                if (!rc) {
+                    const dref *m = runs == 1 ? l + i : merge_runs(l, i, e, spare, s->u);
+                    rc = fold(v, s, txn, dbi, ((l[i].sd >> 32) | MONTHS) << 32 | fm, sums, m, e - i, err);
+                }
+                j = e;
             }
-            rc = merge(b, v->def.series[l[i].sd >> 32 & ~(uint64_t)MONTHS].sum_prop.len != 0, s, l + i, j - i, err);
             i = j;
         }
         /* the sort's result may be in either array: both are kept for the next batch */

@@ -35,11 +35,13 @@
  * keeping a batch's memory around 8 MiB for typical events. */
 #define DEFAULT_BATCH 16384
 /* With views, a batch rewrites every bucket and chunk its events dirtied (a month's
- * bucket of a counters series holds every member active that month): four times the
- * events per batch take that cost four times less often. At 10M events with the demo
- * views: 12.0 s of CPU (user + system) against 17.5 s with 16384 (one run each, on a
- * loaded machine; docs/ARCHITECTURE.md, "All the demo views"). */
-#define DEFAULT_BATCH_VIEWS 65536
+ * bucket of a counters series holds every member active that month): eight times the
+ * events per batch take that cost eight times less often. At 10M events with the demo
+ * views: 12.0 s of CPU (user + system) with 65536 against 17.5 s with 16384 (one run
+ * each, on a loaded machine); with every demo view 13.9 s with 131072 against 16.1 s
+ * with 65536, peak RSS 956 MB against 891 MB (docs/ARCHITECTURE.md, "Views' upkeep in
+ * ingest"). A batch of typical events is then about MAX_BATCH_BYTES. */
+#define DEFAULT_BATCH_VIEWS 131072
 /* A batch of unusually large events commits early, at this much arena. */
 #define MAX_BATCH_BYTES ((size_t)64 << 20)
 /* Input names remembered for conflict reports: a dump import reads seven files. */

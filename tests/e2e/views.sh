@@ -258,7 +258,7 @@ check_grep "views: back-fill progress on a terminal" "progress_a: [0-9]+% \(0\.[
 err=$("$SHOAL" --db "$T/pdb" query "CREATE COUNTERS progress_b AS count(post)" 2>&1 >/dev/null)
 check_eq "views: no progress without a terminal" "$err" ""
 
-# With views, ingest commits 65536 events a batch by default (16384 without): the
+# With views, ingest commits 131072 events a batch by default (16384 without): the
 # views' buckets and chunks are rewritten per batch, so fewer batches cost less.
 head -n 20000 "$T/ev.ndjson" > "$T/big.ndjson"
 out=$(SHOAL_DB="$T/nov" "$SHOAL" ingest -v --nosync "$T/big.ndjson" 2>&1)

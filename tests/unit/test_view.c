@@ -648,6 +648,34 @@ TEST(text_bit)
     unit_rm_dir();
 }
 
+/* The per-member refs of score, first/last, retention and activity (view_mrefs.c): in
+ * member order, and a member's refs in the order pushed (a score's sum is bit for bit
+ * the log's only so), with members that need one, two and three passes. */
+TEST(mrefs_sorted_and_stable)
+{
+    static const uint32_t spans[3] = {1500, 300000, 9000000};
+    for (int k = 0; k < 3; k++) {
+        shoal_mrefs r;
+        memset(&r, 0, sizeof r);
+        uint64_t x = 88172645463325252ULL;
+        size_t n = 200000;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            CHECK(shoal_mrefs_push(&r, (uint32_t)(x % spans[k]), (int64_t)i, (uint32_t)(i * 7)) == 0);
+        }
+        const shoal_mref *a = shoal_mrefs_sort(&r);
+        CHECK(a != NULL && r.n == n);
+        size_t bad = 0;
+        for (size_t i = 1; a && i < n; i++)
+            bad += a[i - 1].member > a[i].member || (a[i - 1].member == a[i].member && a[i - 1].val >= a[i].val);
+        for (size_t i = 0; a && i < n; i++) bad += a[i].aux != (uint32_t)(a[i].val * 7);
+        CHECK(bad == 0);
+        shoal_mrefs_clear(&r);
+        CHECK(r.n == 0);
+        shoal_mrefs_free(&r);
+    }
+}
+
 int main(void)
 {
     RUN(definitions_roundtrip);
@@ -660,5 +688,6 @@ int main(void)
     RUN(legacy_f64_buckets);
     RUN(text_bit);
     RUN(retention_view);
+    RUN(mrefs_sorted_and_stable);
     UNIT_EXIT();
 }
