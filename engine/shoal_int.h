@@ -682,6 +682,11 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
                              uint64_t *touched, shoal_err *err);
 /* counters, counts only, into bytes that stop at cap (1..255): sat[m] = min(sat[m] +
  * count, cap), which compares with any number below cap as the count itself does. */
+/* counters: count[m] above 0 for each member with an event of series s over local days
+ * [day_lo, day_hi) (added to what count holds; the values are counts or 1: whole months
+ * are read from their presence bitmaps when the table keeps them). Who existed. */
+int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
+                              uint32_t n_members, uint32_t *count, shoal_err *err);
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                                  uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err);
 /* counters: *text = 1 when an event of series s over local days [day_lo, day_hi) held
@@ -844,6 +849,8 @@ struct shoal_view {
     struct shoal_tz *tz;
     char dbname[80];           /* "v." + name */
     uint64_t seq;              /* the log sequence the in-memory state reflects */
+    uint64_t flush_seq;        /* the sequence the flush under way writes into the header
+                                * (a kind stamps keys of its own with it: view_counters.c) */
     int64_t t0, max_ts;        /* header fields kinds may use */
     int loaded;                /* hot state matches the table at seq */
     int built;                 /* built mode (back-fill, rebuild, check), else hot */

@@ -880,6 +880,7 @@ int shoal_view_end(shoal_db *db, MDB_txn *txn, uint64_t last_seq, shoal_err *err
     for (int i = 0; i < db->views->n; i++) {
         shoal_view *v = db->views->v[i];
         MDB_dbi dbi;
+        v->flush_seq = last_seq;
         if ((rc = open_table(txn, v->dbname, 0, &dbi, err)) || (rc = v->kind->flush(v, txn, dbi, 0, err)) ||
             (rc = hdr_write(txn, dbi, v, last_seq, err)))
             return rc;
@@ -1058,6 +1059,7 @@ static int install_once(shoal_db *db, const shoal_viewdef *def, int replace, sho
             rc = shoal_store_err(err, rc, "cannot empty a view's table");
             goto fail;
         }
+        v->flush_seq = fake.last_seq;
         if ((rc = v->kind->flush(v, txn, dbi, 1, err)) || (rc = hdr_write(txn, dbi, v, fake.last_seq, err))) goto fail;
         shoal_str enc;
         if (!(a = shoal_arena_new())) {

@@ -58,6 +58,9 @@ typedef struct cbucket {
 
 #define MONTHS 0x80         /* series byte flag of a month bucket */
 #define MARK 0xFE           /* the key that says month buckets are kept */
+#define PRES 0x40           /* series byte flag of a month's presence bitmap */
+#define PMARK 0xFD          /* the key that says presence bitmaps are kept: the series (u64 LE mask)
+                             * and the header's sequence when they were last written (BE u64) */
 #define F_SUMS 1            /* flag byte: sums follow */
 #define F_TEXT 2            /* flag byte: an event of the bucket held text in the summed property */
 
@@ -67,6 +70,7 @@ typedef struct cbucket {
 typedef struct cstate {
     shoal_view *v;
     int months;             /* month buckets are kept (MARK is in the table) */
+    uint64_t pres;          /* the series whose months' presence bitmaps are kept (PMARK) */
     dref *r;                /* the batch's refs; memory kept across batches */
     size_t rcap, rn;
     cval *val;
@@ -102,6 +106,18 @@ static uint64_t hash2(uint64_t a, uint32_t b)
     return h ^ (h >> 31);
 }
 
+/* The series that keep presence bitmaps: those of every event (no type, no filter, no
+ * sum: count(*)), which tell who existed by a month's end. */
+static uint64_t pres_series(const shoal_view *v)
+{
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < v->def.n_series && i < 63; i++) {   /* (bit 63 of the mark is not a series) */
+        const shoal_vseries *se = &v->def.series[i];
+        if (!se->n_types && !se->filter.len && !se->sum_prop.len) m |= (uint64_t)1 << i;
+    }
+    return m;
+}
+
 static int new_state(shoal_view *v, void **out, shoal_err *err)
 {
     cstate *s = shoal_malloc(sizeof *s);
@@ -109,8 +125,40 @@ static int new_state(shoal_view *v, void **out, shoal_err *err)
     memset(s, 0, sizeof *s);
     s->v = v;
     s->months = 1;   /* a view being built writes them (and MARK); load reads MARK */
+    s->pres = pres_series(v);
     *out = s;
     return SHOAL_OK;
+}
+
+/* The presence mark's mask of series: 0 when the table has none, or when its sequence
+ * is not the header's (a shoal that keeps no bitmaps appended since: they are stale,
+ * and neither read nor kept until a rebuild), or an error (< 0). */
+static int64_t pres_mark(MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
+{
+    unsigned char k = PMARK, h = SHOAL_VIEW_HDR;
+    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
+    int rc = mdb_get(txn, dbi, &kv, &vv);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (vv.mv_size != 16) return 0;
+    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, (const unsigned char *)vv.mv_data + 8, 8))
+        return 0;
+    uint64_t m = 0;
+    for (int i = 7; i >= 0; i--) m = m << 8 | ((const unsigned char *)vv.mv_data)[i];
+    return (int64_t)(m & 0x7FFFFFFFFFFFFFFFULL);
+}
+
+/* Writes the presence mark: the series kept, stamped with the sequence the header is
+ * about to hold. */
+static int pres_mark_put(MDB_txn *txn, MDB_dbi dbi, uint64_t mask, uint64_t seq, shoal_err *err)
+{
+    unsigned char k = PMARK, b[16];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(mask >> (8 * i));
+    shoal_be64_put(b + 8, seq);
+    MDB_val kv = {1, &k}, vv = {sizeof b, b};
+    int rc = mdb_put(txn, dbi, &kv, &vv, 0);
+    return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
 }
 
 /* Is the month-rollup mark in the table? 1, 0, or an error. */
@@ -160,6 +208,9 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     int rc = has_mark(txn, dbi, err);
     if (rc < 0) return rc;
     s->months = rc;
+    int64_t pm = rc ? pres_mark(txn, dbi, err) : 0;
+    if (pm < 0) return (int)pm;
+    s->pres = (uint64_t)pm;
     return SHOAL_OK;
 }
 
@@ -484,6 +535,23 @@ static int merge(cbucket *b, int sums, const cstate *s, const dref *r, size_t n,
     return SHOAL_OK;
 }
 
+/* Sets the bits of the members of the sorted refs r[0..n) in presence bitmap b (bit m
+ * of byte m / 8; the value as long as its highest member needs). */
+static int pres_merge(cbucket *b, const dref *r, size_t n, shoal_err *err)
+{
+    size_t need = r[n - 1].m / 8 + 1;
+    if (need > b->n) {
+        unsigned char *t = shoal_realloc(b->p, need);
+        if (!t) return nomem(err);
+        memset(t + b->n, 0, need - b->n);
+        b->p = t;
+        b->n = need;
+    }
+    for (size_t i = 0; i < n; i++) b->p[r[i].m >> 3] |= (unsigned char)(1u << (r[i].m & 7));
+    b->dirty = 1;
+    return SHOAL_OK;
+}
+
 static void sd_key(uint64_t sd, unsigned char *k)
 {
     k[0] = (unsigned char)(sd >> 32);
@@ -540,8 +608,9 @@ static const dref *merge_runs(const dref *l, size_t a, size_t e, dref *x, dref *
     }
 }
 
-/* Merges the sorted refs r[0..n) into the bucket of key sd, read from the table
- * first when the batch had not met it. */
+/* The refs r[0..n) into bucket sd, read from the table first when the batch has not
+ * touched it yet; sums: whether the series sums a property, or -1 for a month's
+ * presence bitmap (PRES), which takes the members only. */
 static int fold(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, uint64_t sd, int sums, const dref *r, size_t n,
                 shoal_err *err)
 {
@@ -561,7 +630,7 @@ static int fold(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, uint64_t sd
             return shoal_store_err(err, lrc, "cannot read a counters bucket");
         }
     }
-    return merge(b, sums, s, r, n, err);
+    return sums < 0 ? pres_merge(b, r, n, err) : merge(b, sums, s, r, n, err);
 }
 
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
@@ -617,6 +686,10 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
                 if (!rc) {
                     const dref *m = runs == 1 ? l + i : merge_runs(l, i, e, spare, s->u);
                     rc = fold(v, s, txn, dbi, ((l[i].sd >> 32) | MONTHS) << 32 | fm, sums, m, e - i, err);
+                    /* the month's presence bitmap: its members, from the same refs */
+                    unsigned se = (unsigned)(l[i].sd >> 32);
+                    if (!rc && (s->pres >> se & 1))
+                        rc = fold(v, s, txn, dbi, (uint64_t)(se | PRES) << 32 | fm, -1, m, e - i, err);
                 }
                 j = e;
             }
@@ -656,6 +729,10 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         MDB_val kv = {1, &k}, vv = {1, &one};
         if ((rc = mdb_put(txn, dbi, &kv, &vv, 0))) rc = shoal_store_err(err, rc, "cannot write a counters view");
     }
+    /* the presence mark, with its series (a table with none of them has it too: it was
+     * built knowing them), stamped with this batch's sequence: every batch, since a
+     * batch appended by a shoal that keeps no bitmaps leaves the stamp behind */
+    if (!rc && s->months && (all || s->pres)) rc = pres_mark_put(txn, dbi, s->pres, v->flush_seq, err);
     /* Hot state ends with the batch: the next one reads what it needs. */
     if (!v->built) clear_buckets(s);
     return rc;
@@ -691,12 +768,43 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         mdb_cursor_close(cur);
         return mark;
     }
-    for (size_t i = 0; i < s->bcap; i++) s->b[i].dirty = !mark && (s->b[i].sd >> 32 & MONTHS);   /* dirty = seen below */
+    /* A table made before presence bitmaps has none (and reads months instead). */
+    int64_t pm = mark ? pres_mark(txn, dbi, err) : 0;
+    if (pm < 0) {
+        mdb_cursor_close(cur);
+        return (int)pm;
+    }
+    char msg0[160];
+    if (mark && pm != (int64_t)(s->pres & 0x7FFFFFFFFFFFFFFFULL) && pm) {
+        snprintf(msg0, sizeof msg0, "view \"%s\": the presence mark names other series than a rebuild's", v->dbname + 2);
+        problem(ctx, msg0);
+    }
+    for (size_t i = 0; i < s->bcap; i++)   /* dirty = seen below */
+        s->b[i].dirty = (!mark && (s->b[i].sd >> 32 & MONTHS)) || (!pm && (s->b[i].sd >> 32 & PRES));
     MDB_val k, val;
     const char *name = v->dbname + 2;
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;
-        if (k.mv_size == 1 && (kp[0] == SHOAL_VIEW_HDR || kp[0] == MARK)) continue;
+        if (k.mv_size == 1 && (kp[0] == SHOAL_VIEW_HDR || kp[0] == MARK || kp[0] == PMARK)) continue;
+        if (k.mv_size == SHOAL_COUNTERS_KEY && (kp[0] & ~(PRES | 63)) == 0 && (kp[0] & PRES)) {
+            /* a month's presence bitmap: equal, byte for byte, to a rebuild's (when
+             * they are kept: stale ones are neither read nor kept) */
+            if (!pm) continue;
+            uint64_t sd = (uint64_t)kp[0] << 32 | (uint64_t)kp[1] << 24 | (uint64_t)kp[2] << 16 | (uint64_t)kp[3] << 8 | kp[4];
+            int fresh;
+            cbucket *b = bucket_at(s, sd, &fresh);
+            if (!b) {
+                mdb_cursor_close(cur);
+                return nomem(err);
+            }
+            b->dirty = 1;
+            if (fresh || b->n != val.mv_size || memcmp(b->p, val.mv_data, b->n)) {
+                snprintf(msg, sizeof msg, "view \"%s\": series %u, a month's presence bitmap differs from a rebuild's", name,
+                         (unsigned)(kp[0] & 63));
+                problem(ctx, msg);
+            }
+            continue;
+        }
         unsigned series = kp[0] & ~MONTHS;
         int is_month = (kp[0] & MONTHS) != 0;
         if (k.mv_size != SHOAL_COUNTERS_KEY || series >= v->def.n_series || (is_month && !mark)) {
@@ -762,8 +870,9 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
     for (size_t i = 0; i < s->bcap; i++)
         if (s->b[i].used && !s->b[i].dirty) {
-            snprintf(msg, sizeof msg, "view \"%s\": series %u is missing a %s bucket that a rebuild has", name,
-                     (unsigned)(s->b[i].sd >> 32 & ~(uint64_t)MONTHS), s->b[i].sd >> 32 & MONTHS ? "month" : "day");
+            snprintf(msg, sizeof msg, "view \"%s\": series %u is missing a %s that a rebuild has", name,
+                     (unsigned)(s->b[i].sd >> 32 & 63),
+                     s->b[i].sd >> 32 & PRES ? "presence bitmap" : s->b[i].sd >> 32 & MONTHS ? "month bucket" : "day bucket");
             problem(ctx, msg);
         }
     return SHOAL_OK;
@@ -784,7 +893,9 @@ typedef struct rdst {
     int *num;
     uint64_t *touched;
     int *text;           /* instead of all the above: set when a bucket has F_TEXT */
-    int sub;             /* counts only: subtract instead of add (read_less) */
+    int sub;             /* counts only: subtract instead of add (read_part) */
+    int exist;           /* counts only, and only whether above 0 matters: whole months may be
+                          * read from presence bitmaps, as 1 */
 } rdst;
 
 /* Member m's count c into o: added, or (sat) added up to the cap; or (sub) taken off. */
@@ -903,9 +1014,60 @@ static int read_part(MDB_cursor *cur, const char *name, unsigned s, int months, 
     return rc;
 }
 
+/* Months [lo, hi) of series s from their presence bitmaps: count[m] |= 1 for each member
+ * in any of them (OR-ed a byte at a time first, then one pass over the bits). */
+static int read_pres(MDB_cursor *cur, unsigned s, int64_t lo, int64_t hi, const rdst *o, shoal_err *err)
+{
+    if (lo < INT32_MIN) lo = INT32_MIN;
+    if (hi > (int64_t)INT32_MAX + 1) hi = (int64_t)INT32_MAX + 1;
+    if (lo >= hi) return SHOAL_OK;
+    size_t nb = (size_t)o->n_members / 8 + 1;
+    unsigned char *bits = shoal_malloc(nb + 8);
+    if (!bits) return nomem(err);
+    memset(bits, 0, nb + 8);
+    unsigned char kb[SHOAL_COUNTERS_KEY];
+    unsigned sb = s | PRES;
+    sd_key((uint64_t)sb << 32 | (uint32_t)((uint64_t)lo ^ (1ULL << 31)), kb);
+    MDB_val k = {sizeof kb, kb}, val;
+    int rc;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        if (k.mv_size != SHOAL_COUNTERS_KEY || kp[0] != sb) break;
+        int64_t pos = (int32_t)(((uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4]) ^ (1u << 31));
+        if (pos >= hi) break;
+        const unsigned char *p = val.mv_data;
+        size_t n = val.mv_size < nb ? val.mv_size : nb;   /* members after this snapshot's dictionary: left out */
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            uint64_t x, y;
+            memcpy(&x, bits + i, 8);
+            memcpy(&y, p + i, 8);
+            x |= y;
+            memcpy(bits + i, &x, 8);
+        }
+        for (; i < n; i++) bits[i] |= p[i];
+    }
+    if (rc && rc != MDB_NOTFOUND) {
+        shoal_free(bits);
+        return shoal_store_err(err, rc, "cannot read a view's table");
+    }
+    /* a word of 64 members at a time, without branches on the bits (most are set) */
+    size_t nm = (size_t)o->n_members + 1, i = 0;
+    for (; (i + 8) * 8 <= nm; i += 8) {
+        uint64_t w;
+        memcpy(&w, bits + i, 8);
+        if (!w) continue;
+        uint32_t *c = o->count + i * 8;
+        for (unsigned j = 0; j < 64; j++) c[j] |= (uint32_t)(w >> j) & 1;
+    }
+    for (size_t m = i * 8; m < nm; m++) o->count[m] |= (uint32_t)(bits[m >> 3] >> (m & 7)) & 1;
+    shoal_free(bits);
+    return SHOAL_OK;
+}
+
 /* Series s over local days [day_lo, day_hi) into o: the whole months of the window
- * from month buckets, the days around them from day buckets (or their months less the
- * other days: read_part). */
+ * from month buckets (or, for o->exist, presence bitmaps), the days around them from
+ * day buckets (or their months less the other days: read_part). */
 static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi, const rdst *o,
                        shoal_err *err)
 {
@@ -917,6 +1079,9 @@ static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t da
     if (day_lo >= day_hi) return SHOAL_OK;
     int months = has_mark(r->txn, dbi, err);
     if (months < 0) return months;
+    int64_t pm = months && o->exist ? pres_mark(r->txn, dbi, err) : 0;
+    if (pm < 0) return (int)pm;
+    int pres = s < 63 && (pm >> s & 1);
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
     /* An unbounded side is whole months as far as it goes. */
@@ -932,7 +1097,7 @@ static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t da
     }
     if (d_mid_lo < d_mid_hi) {
         rc = lo_open ? SHOAL_OK : read_part(cur, name, s, months, m_lo - 1, day_lo, d_mid_lo, o, err);
-        if (!rc) rc = read_keys(cur, name, s | MONTHS, m_lo, m_hi, o, err);
+        if (!rc) rc = pres ? read_pres(cur, s, m_lo, m_hi, o, err) : read_keys(cur, name, s | MONTHS, m_lo, m_hi, o, err);
         if (!rc) rc = hi_open ? SHOAL_OK : read_part(cur, name, s, months, m_hi, d_mid_hi, day_hi, o, err);
     } else if (!months || lo_open || hi_open) {
         rc = read_keys(cur, name, s, day_lo, day_hi, o, err);
@@ -951,14 +1116,21 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
                              uint32_t n_members, uint32_t *count, uint32_t *n_vals, shoal_xsum *sum, int *num,
                              uint64_t *touched, shoal_err *err)
 {
-    rdst o = {n_members, count, n_vals, NULL, 0, sum, num, touched, NULL, 0};
+    rdst o = {n_members, count, n_vals, NULL, 0, sum, num, touched, NULL, 0, 0};
+    return read_window(r, name, s, day_lo, day_hi, &o, err);
+}
+
+int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
+                              uint32_t n_members, uint32_t *count, shoal_err *err)
+{
+    rdst o = {n_members, count, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 1};
     return read_window(r, name, s, day_lo, day_hi, &o, err);
 }
 
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                                  uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err)
 {
-    rdst o = {n_members, NULL, NULL, sat, cap < 1 ? 1 : cap > 255 ? 255 : cap, NULL, NULL, touched, NULL, 0};
+    rdst o = {n_members, NULL, NULL, sat, cap < 1 ? 1 : cap > 255 ? 255 : cap, NULL, NULL, touched, NULL, 0, 0};
     return read_window(r, name, s, day_lo, day_hi, &o, err);
 }
 
@@ -966,6 +1138,6 @@ int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int6
                              shoal_err *err)
 {
     *text = 0;
-    rdst o = {0, NULL, NULL, NULL, 0, NULL, NULL, NULL, text, 0};
+    rdst o = {0, NULL, NULL, NULL, 0, NULL, NULL, NULL, text, 0, 0};
     return read_window(r, name, s, day_lo, day_hi, &o, err);
 }

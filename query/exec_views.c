@@ -323,9 +323,14 @@ int shoal_exec_read_views(run *g)
             rc = read_exist_cum(x, p, a);
             continue;
         }
+        if (a->fn == F_COUNT && i == p->exist - 1) {
+            /* who existed AS OF a date is not a value rows show (shoal_exec_member_rows
+             * reads whether it is above 0): whole months from presence bitmaps */
+            rc = shoal_view_counters_exist(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->n, x->err);
+            continue;
+        }
         if (a->fn == F_COUNT) {
-            /* who existed AS OF a date is not a value rows show: shoal_exec_member_rows reads it */
-            uint64_t *live = i == p->exist - 1 ? NULL : g->live;
+            uint64_t *live = g->live;
             rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->n, NULL,
                                           NULL, NULL, live, x->err);
             continue;
@@ -419,8 +424,7 @@ int shoal_exec_exist_lazy(run *g, int *proven)
     }
     /* not settled: who the members were, as shoal_exec_read_views and the scan would
      * have read it */
-    int rc = shoal_view_counters_read(x->r, e->vname, e->vseries, e->day_lo, e->day_hi, p->n_members, e->n, NULL, NULL,
-                                      NULL, NULL, x->err);
+    int rc = shoal_view_counters_exist(x->r, e->vname, e->vseries, e->day_lo, e->day_hi, p->n_members, e->n, x->err);
     if (!rc && p->exist_lazy == MG_EDGE) rc = exist_edge(x, p, e);
     return rc;
 }
