@@ -415,6 +415,7 @@ int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qva
     if (g->budget && (++g->n_checked & 1023) == 0 && shoal_exec_group_bytes(g) > g->budget) {
         g->over = 1;
         g->over_groups = g->n_list;
+        g->over_bytes = shoal_exec_group_bytes(g);
         uint64_t seq = r->rec ? r->rec->seq : g->seq_hi;
         g->over_at = g->seq_hi > g->seq_lo ? (double)(seq + 1 - g->seq_lo) / (double)(g->seq_hi - g->seq_lo) : 1;
         return SHOAL_EXEC_OVER;

@@ -191,7 +191,8 @@ typedef struct run {
     uint64_t budget;
     int over;
     double over_at;
-    size_t over_groups;        /* … and the groups it had then */
+    size_t over_groups;        /* … and the groups it had then, and their bytes */
+    size_t over_bytes;
     uint64_t seq_lo, seq_hi;   /* the sequences the pass reads, for over_at */
     int part_bits;
     uint32_t part_val;

@@ -409,6 +409,7 @@ int shoal_exec_scan_split(run *g)
                 g->over = 1;
                 g->over_at = parts[i].g.over_at;
                 g->over_groups = parts[i].g.over_groups;
+                g->over_bytes = parts[i].g.over_bytes * (size_t)n;   /* the other parts hold as much */
                 rc = SHOAL_EXEC_OVER;
             }
         for (int i = 0; i < n && !rc; i++) rc = merge_part(g, &parts[i]);

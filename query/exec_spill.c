@@ -117,7 +117,6 @@ int shoal_exec_group_spill(run *g)
         g->part_bits = bits;
         g->part_val = val;
         rc = shoal_exec_scan_log(g, 0);
-        size_t used = shoal_exec_group_bytes(g);
         x->a = stmt_a;
         if (rc == SHOAL_EXEC_OVER) {
             rc = 0;
@@ -132,7 +131,7 @@ int shoal_exec_group_spill(run *g)
                 break;
             }
             if (!bits) {
-                double total = (double)used / (g->over_at > 0.001 ? g->over_at : 0.001);
+                double total = (double)g->over_bytes / (g->over_at > 0.001 ? g->over_at : 0.001);
                 for (more = 1; more < 8 && total / (double)(1u << more) > (double)g->budget * 2 / 3; more++) continue;
             }
             if ((size_t)n_todo + (1u << more) > cap_todo) {
