@@ -27,6 +27,9 @@ const char shoal_cmd_query_usage[] =
     "               after its table in table format\n"
     "  -q, --quiet  do not print what CREATE, DROP and SET did (table format)\n"
     "  --maxrows N  rows a table shows (default: 40 on a terminal, else all; 0: all)\n"
+    "  --memory SIZE  the memory budget of a statement's groups and sorted rows,\n"
+    "               such as 256MB or 2GB (default: half of the machine's memory);\n"
+    "               past it, they spill to temporary files in $TMPDIR (SET MEMORY_LIMIT)\n"
     "\n"
     "SHOAL_THREADS=N (environment): threads a grouped scan over events, or the\n"
     "scan that feeds per-member aggregates, runs on (default: the processors\n"
@@ -168,6 +171,7 @@ static int blank(const char *s, size_t n)
 int shoal_cmd_query(const char *db_path, int argc, char **argv)
 {
     int format = 0, timing = 0, quiet = 0;
+    uint64_t memory = 0;
     long long max_rows = -1;   /* -1: 40 on a terminal, else all */
     const char *file = NULL, *text = NULL;
     for (int i = 1; i < argc; i++) {
@@ -189,6 +193,12 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
             if (i + 1 < argc) max_rows = strtoll(argv[++i], &end, 10);
             if (!end || *end || end == argv[i] || max_rows < 0) {
                 shoal_cli_fail("--maxrows takes a number of rows (0: all)");
+                return 2;
+            }
+        } else if (!strcmp(a, "--memory") || !strncmp(a, "--memory=", 9)) {
+            const char *v = a[8] == '=' ? a + 9 : i + 1 < argc ? argv[++i] : NULL;
+            if (!v || shoal_query_size_parse(v, &memory)) {
+                shoal_cli_fail("--memory takes a size such as 256MB or 2GB");
                 return 2;
             }
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -250,6 +260,7 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
     }
     q.quiet = quiet;
     shoal_session_set_timing(q.s, timing);
+    shoal_session_set_memory_limit(q.s, memory);
     /* A screenful of a table on a terminal, as the DuckDB shell shows: a result of
      * millions of rows would otherwise be held whole to size its columns. */
     if (max_rows < 0) max_rows = isatty(1) ? 40 : 0;

@@ -565,6 +565,15 @@ const char *shoal_session_timezone(shoal_session *s);
 /* Reports each statement's time through the status callback when on. */
 void shoal_session_set_timing(shoal_session *s, int on);
 int shoal_session_timing(const shoal_session *s);
+/* The memory budget of a statement's groups, sorted rows and window rows, in bytes
+ * (SET MEMORY_LIMIT): past it, grouping is redone in hash partitions and a sort writes
+ * sorted runs to temporary files ($TMPDIR, else /tmp). 0: the default, half of the
+ * machine's memory. shoal_session_memory_limit gives the budget in force. */
+void shoal_session_set_memory_limit(shoal_session *s, uint64_t bytes);
+uint64_t shoal_session_memory_limit(const shoal_session *s);
+/* A size such as "256MB", "1.5GB", "4096" (bytes) or "512KiB" (units of 1024: B, KB,
+ * MB, GB, TB, with or without the i) into *out: 0, or -1 when it is not one (or 0). */
+int shoal_query_size_parse(const char *text, uint64_t *out);
 /* Status lines, never part of the formatted output: what a CREATE, DROP or SET did
  * (SHOAL_STATUS_TAG: "CREATE COUNTERS activity (back-filled 40000 events)",
  * "DROP VIEW engagement", "SET TIMEZONE = 'Asia/Shanghai'", like psql's command tags)

@@ -123,7 +123,8 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     } else if (p->src == SRC_ROWS) {
         rc = p->rsrc->rows(x, p, &g);
     } else if (p->src == SRC_EVENTS) {
-        rc = shoal_exec_scan_log(&g, 0);
+        /* grouped: within the memory budget, in partitions when it must (exec_spill.c) */
+        rc = p->grouped && x->mem_limit ? shoal_exec_group_spill(&g) : shoal_exec_scan_log(&g, 0);
     } else if ((rc = cohort_rows(&g)) != SHOAL_ENOTFOUND) {
         /* answered per period from a first/last view's cohort index, or failed */
     } else {
@@ -163,32 +164,20 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         if (!rc && p->members_all) rc = shoal_exec_member_rows(&g);
     }
     if (rc) goto fail;
-    if (p->grouped) {
+    if (p->grouped && !g.groups_out) {
         /* Without GROUP BY an aggregate query has exactly one group, even over nothing. */
         if (p->n_keys == 0 && g.n_list == 0 && !shoal_exec_find_group(&g, g.keybuf)) {
             rc = nomem(x);
             goto fail;
         }
-        qval *aggs = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_raggs + 1));
-        if (!aggs) {
-            rc = nomem(x);
-            goto fail;
-        }
-        for (size_t i = 0; i < g.n_list && !g.stop; i++) {
-            if ((i & (CANCEL_EVERY - 1)) == CANCEL_EVERY - 1 && x->cancel && *x->cancel) break;
-            group *q = g.list[i];
-            for (int k = 0; k < p->n_raggs; k++) shoal_exec_acc_val(x, &p->raggs[k], &q->accs[k], &aggs[k]);
-            rowctx row = {0};
-            row.keys = q->keys;
-            row.aggs = aggs;
-            x->row = &row;
-            if (p->having && !truthy(x, p->having)) continue;
-            if ((rc = shoal_exec_emit(&g, &row))) goto fail;
-        }
+        if ((rc = shoal_exec_emit_groups(&g))) goto fail;
     }
     /* window functions, once every row is in; the rows then go on to ORDER BY and LIMIT */
     if (p->n_wins && (rc = shoal_exec_windows(&g))) goto fail;
-    if (p->n_order && !(x->cancel && *x->cancel)) {
+    if (p->n_order && g.sp && !(x->cancel && *x->cancel)) {
+        /* past the budget, the sorted runs on disk and the rows in memory merged */
+        if ((rc = shoal_exec_sort_merge(&g))) goto fail;
+    } else if (p->n_order && !(x->cancel && *x->cancel)) {
         shoal_exec_sort_rows(&g);
         size_t start = (size_t)p->offset < g.n_rows ? (size_t)p->offset : g.n_rows;
         size_t end = g.n_rows;
@@ -243,6 +232,7 @@ fail:
     shoal_free(g.list);
     shoal_free(g.rows);
     shoal_arena_free(g.rows_a);
+    shoal_exec_spill_free(&g);
     shoal_free(g.wrows);
     shoal_arena_free(g.wrows_a);
     return rc;

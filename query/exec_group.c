@@ -44,6 +44,13 @@ int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v)
     return 1;
 }
 
+uint64_t shoal_exec_keys_hash(const qval *keys, int nk)
+{
+    uint64_t h = 0x12345;
+    for (int i = 0; i < nk; i++) h = (h ^ shoal_val_hash(&keys[i])) * 0x100000001B3ULL;
+    return h;
+}
+
 group *shoal_exec_find_group(run *g, const qval *keys)
 {
     exec *x = g->x;
@@ -55,8 +62,7 @@ group *shoal_exec_find_group(run *g, const qval *keys)
         for (int i = 0; i < nk && same; i++) same = shoal_val_same(&g->last->keys[i], &keys[i]);
         if (same) return g->last;
     }
-    uint64_t h = 0x12345;
-    for (int i = 0; i < nk; i++) h = (h ^ shoal_val_hash(&keys[i])) * 0x100000001B3ULL;
+    uint64_t h = shoal_exec_keys_hash(keys, nk);
     if ((g->n_groups + 1) * 2 > g->cap) {
         size_t nc = g->cap ? g->cap * 2 : 64;
         group **t = shoal_malloc(nc * sizeof *t);
@@ -394,6 +400,11 @@ int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qva
         shoal_exec_eval_keys(g, k);
         keys = k;
     }
+    /* A pass over one hash partition of the groups (exec_spill.c): the high bits, since
+     * the table's slots are the low ones. */
+    if (g->part_bits &&
+        ((shoal_exec_keys_hash(keys, p->n_keys) >> 48) & ((1u << g->part_bits) - 1)) != g->part_val)
+        return x->err->code;
     /* Without GROUP BY there is one group, and GROUP BY type, group or member indexes
      * groups by the dictionary id: no hashing per row in either case. */
     group *q;
@@ -407,5 +418,15 @@ int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qva
     }
     if (!q) return nomem(x);
     int rc = accumulate(g, q, w);
-    return rc ? rc : x->err->code;
+    if (rc || x->err->code) return rc ? rc : x->err->code;
+    /* past the budget: the pass stops, to be done again in partitions (exec_spill.c) */
+    if (g->budget && (++g->n_checked & 1023) == 0 && shoal_exec_group_bytes(g) > g->budget) {
+        g->over = 1;
+        g->over_groups = g->n_list;
+        g->over_bytes = shoal_exec_group_bytes(g);
+        uint64_t seq = r->rec ? r->rec->seq : g->seq_hi;
+        g->over_at = g->seq_hi > g->seq_lo ? (double)(seq + 1 - g->seq_lo) / (double)(g->seq_hi - g->seq_lo) : 1;
+        return SHOAL_EXEC_OVER;
+    }
+    return 0;
 }

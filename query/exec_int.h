@@ -184,7 +184,26 @@ typedef struct run {
     size_t n_wrows, cap_wrows;
     shoal_arena *wrows_a;
     int win_final;         /* the rows now go out, their windows computed */
+    /* the memory budget (exec_spill.c): the groups' bytes past which a pass over the
+     * source stops (over, at the fraction over_at of its rows), and the hash partition
+     * a pass keeps: a row whose keys' hash has (h >> 48) & (2^part_bits − 1) other than
+     * part_val is left out */
+    uint64_t budget;
+    int over;
+    double over_at;
+    size_t over_groups;        /* … and the groups it had then, and their bytes */
+    size_t over_bytes;
+    uint64_t seq_lo, seq_hi;   /* the sequences the pass reads, for over_at */
+    int part_bits;
+    uint32_t part_val;
+    uint32_t n_checked;
+    int groups_out;            /* the groups went out already, partition by partition */
+    /* ORDER BY past the budget: the sorted runs written so far (exec_spill.c) */
+    struct spill *sp;
 } run;
+
+/* exec_spill.c: a pass stopped by the budget (a positive rc, not an error) */
+#define SHOAL_EXEC_OVER 2
 
 static inline int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -219,6 +238,21 @@ int shoal_exec_top_bound(run *g, const uint64_t *live, uint64_t **res);
  * row out through shoal_exec_emit */
 int shoal_exec_window_keep(run *g, const rowctx *r);
 int shoal_exec_windows(run *g);
+/* exec_group.c: the hash of a row's GROUP BY keys (the groups' table's) */
+uint64_t shoal_exec_keys_hash(const qval *keys, int nk);
+/* exec_spill.c: the bytes g's groups take; a grouped scan over events within the budget
+ * (in hash partitions, each a pass, when it does not fit), its groups out through
+ * shoal_exec_emit_groups; the finished groups out (HAVING, then emit) */
+size_t shoal_exec_group_bytes(const run *g);
+int shoal_exec_group_spill(run *g);
+int shoal_exec_emit_groups(run *g);
+/* exec_spill.c: ORDER BY's kept rows past the budget: sorted, written as a run; and at
+ * the end, the runs and the rows in memory merged out (offset, limit, ties) */
+int shoal_exec_sort_spill(run *g);
+int shoal_exec_sort_merge(run *g);
+void shoal_exec_spill_free(run *g);
+/* exec_sort.c: the kept rows' order (with their production order), for the runs */
+int shoal_exec_row_cmp(const orow *a, const orow *b, run *g);
 /* exec_group.c: one value into an accumulator, w times */
 int shoal_exec_acc_add(exec *x, const ragg *ra, acc *a, const qval *v, int64_t w);
 double shoal_exec_quantile(const double *v, uint32_t n, double p);   /* of n sorted values, interpolated */

@@ -362,6 +362,12 @@ int shoal_exec_scan_split(run *g)
         w->g.p = p;
         w->lo = bound[i];
         w->hi = bound[i + 1];
+        /* the budget shared, the partition the statement's (exec_spill.c) */
+        w->g.budget = g->budget / (uint64_t)n;
+        w->g.part_bits = g->part_bits;
+        w->g.part_val = g->part_val;
+        w->g.seq_lo = w->lo;
+        w->g.seq_hi = w->hi;
         if (!w->x.a || !w->x.scratch) {
             rc = nomem(x);
             break;
@@ -396,6 +402,15 @@ int shoal_exec_scan_split(run *g)
             if (parts[i].rc) {
                 *x->err = parts[i].err;
                 rc = parts[i].rc;
+            }
+        /* a part past its share of the budget: the pass is done again in partitions */
+        for (int i = 0; i < n && !rc; i++)
+            if (parts[i].g.over) {
+                g->over = 1;
+                g->over_at = parts[i].g.over_at;
+                g->over_groups = parts[i].g.over_groups;
+                g->over_bytes = parts[i].g.over_bytes * (size_t)n;   /* the other parts hold as much */
+                rc = SHOAL_EXEC_OVER;
             }
         for (int i = 0; i < n && !rc; i++) rc = merge_part(g, &parts[i]);
         if (!rc && x->cancel && *x->cancel) rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");

@@ -229,6 +229,12 @@ int shoal_exec_emit(run *g, const rowctx *r)
     g->n_rows++;
     x->row = (rowctx *)r;
     if (g->n_rows >= compact_at(p)) return compact(g);
+    /* Past the memory budget (half of it beside a grouping's groups), the rows kept so
+     * far go to disk as a sorted run (exec_spill.c); not once a LIMIT's compaction
+     * keeps only the best, which bounds them already. */
+    if (x->mem_limit && !g->cut && (g->n_rows & 1023) == 0 &&
+        shoal_arena_used(g->rows_a) + g->cap_rows * sizeof(orow) > (p->grouped ? x->mem_limit / 2 : x->mem_limit))
+        return shoal_exec_sort_spill(g);
     return 0;
 }
 
@@ -270,6 +276,8 @@ static int row_cmp(const void *a, const void *b, void *ctx)
     /* Ties keep the order rows were produced in. */
     return ra->n < rb->n ? -1 : ra->n > rb->n;
 }
+
+int shoal_exec_row_cmp(const orow *a, const orow *b, run *g) { return row_cmp(a, b, g); }
 
 /* ORDER BY a count, score or rise LIMIT k, with no WHERE or grouping to drop rows: the
  * k-th best value of that aggregate, found with a heap of k, bounds the members worth

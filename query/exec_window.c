@@ -54,6 +54,16 @@ int shoal_exec_window_keep(run *g, const rowctx *r)
     if (x->err->code) return x->err->code;
     g->wrows[g->n_wrows].base = b;
     g->wrows[g->n_wrows++].wv = NULL;
+    /* Window functions need every row at once: past the memory budget they are refused
+     * rather than spilled (a partition's rows would have to come back together). */
+    if (x->mem_limit &&
+        shoal_arena_used(g->wrows_a) + g->cap_wrows * sizeof(wrow) > x->mem_limit) {
+        double kb = (double)x->mem_limit / 1024.0;
+        return shoal_err_set(x->err, SHOAL_ERANGE, p->wins[0].node->off, p->wins[0].node->len,
+                             "the rows of this window function take more than the memory limit (%.0f%s): "
+                             "narrow them (WHERE, DURING, GROUP BY first) or raise it with SET MEMORY_LIMIT",
+                             kb < 1024 ? kb : kb / 1024, kb < 1024 ? "KB" : "MB");
+    }
     return 0;
 }
 

@@ -5,10 +5,13 @@
  * interpret()).
  */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "plan.h"
 
@@ -26,6 +29,7 @@ struct shoal_session {
     shoal_tz *tz;       /* the zone statements run in: the session's, else the database's */
     int tz_session;     /* SET TIMEZONE chose tz for this session */
     int no_views;       /* SET VIEWS = off: every query scans the log */
+    uint64_t mem_limit; /* SET MEMORY_LIMIT, bytes (0: the default, half of memory) */
     uint64_t max_rows;  /* table format: rows shown (0: all) */
     char *max_rows_hint;
     shoal_bigcache *cache;   /* dense per-member arrays kept for the next statement */
@@ -86,6 +90,57 @@ int shoal_session_format(const shoal_session *s) { return s->format; }
 void shoal_session_set_timing(shoal_session *s, int on) { s->timing = on; }
 int shoal_session_timing(const shoal_session *s) { return s->timing; }
 void shoal_session_set_cancel(shoal_session *s, volatile int *flag) { s->cancel = flag; }
+void shoal_session_set_memory_limit(shoal_session *s, uint64_t bytes) { s->mem_limit = bytes; }
+
+/* The default budget: half of the machine's memory (DuckDB's default is 80%; a laptop
+ * runs other things), at least 64 MiB. */
+static uint64_t default_mem_limit(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    uint64_t half = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size / 2 : (uint64_t)1 << 31;
+    return half < ((uint64_t)64 << 20) ? (uint64_t)64 << 20 : half;
+}
+
+uint64_t shoal_session_memory_limit(const shoal_session *s) { return s->mem_limit ? s->mem_limit : default_mem_limit(); }
+
+int shoal_query_size_parse(const char *text, uint64_t *out)
+{
+    const char *t = text;
+    while (*t == ' ') t++;
+    if (!(*t >= '0' && *t <= '9') && *t != '.') return -1;
+    char *end;
+    double v = strtod(t, &end);
+    while (*end == ' ') end++;
+    static const char units[] = "BKMGT";
+    double mul = 1;
+    if (*end) {
+        const char *u = strchr(units, toupper((unsigned char)*end));
+        if (!u) return -1;
+        for (const char *k = units; k < u; k++) mul *= 1024;
+        end++;
+        if (u > units && (*end == 'i' || *end == 'I')) end++;
+        if (u > units && (*end == 'b' || *end == 'B')) end++;
+        while (*end == ' ') end++;
+        if (*end) return -1;
+    }
+    double b = v * mul;
+    if (!(b >= 1) || b > 9.2e18) return -1;
+    *out = (uint64_t)b;
+    return 0;
+}
+
+/* A budget as SHOW SETTINGS and SET's status line show it: in the largest unit that
+ * keeps it whole (256MB), else in MB with a decimal. */
+static void mem_text(uint64_t b, char *buf, size_t n)
+{
+    static const char *const names[] = {"B", "KB", "MB", "GB", "TB"};
+    int u = 0;
+    uint64_t v = b;
+    while (u < 4 && v >= 1024 && v % 1024 == 0) v /= 1024, u++;
+    if (u >= 2 || b < 1024 * 1024) snprintf(buf, n, "%" PRIu64 "%s", v, names[u]);
+    else if (b >= (uint64_t)1 << 30) snprintf(buf, n, "%.1fGB", (double)b / 1073741824.0);
+    else snprintf(buf, n, "%.1fMB", (double)b / 1048576.0);
+}
 
 void shoal_session_set_tee(shoal_session *s, int format, shoal_write_fn fn, void *ctx)
 {
@@ -304,14 +359,17 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
         } else {
             snprintf(nowbuf, sizeof nowbuf, "wall clock");
         }
-        const char *rows[5][3] = {
+        char membuf[48];
+        mem_text(shoal_session_memory_limit(s), membuf, sizeof membuf);
+        const char *rows[6][3] = {
             {"timezone", shoal_tz_name(s->tz), s->tz_session ? "session" : "database"},
             {"now", nowbuf, "session"},
             {"format", shoal_query_format_name(s->format), "session"},
             {"timing", s->timing ? "on" : "off", "session"},
             {"views", s->no_views ? "off" : "on", "session"},
+            {"memory_limit", membuf, s->mem_limit ? "session" : "default"},
         };
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < 6; i++) {
             cell c[3];
             for (int j = 0; j < 3; j++) c[j] = (cell){rows[i][j], strlen(rows[i][j]), CELL_STR};
             if ((rc = shoal_fmt_row(f, c))) goto io;
@@ -635,8 +693,24 @@ static int run_set(shoal_session *s, exec *x, const shoal_stmt *st)
         }
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s", "expected ON or OFF");
     }
+    if (!strcasecmp(st->name, "memory_limit")) {
+        uint64_t b = 0;
+        if (v->kind == SHOAL_AST_NAME && !strcasecmp(val, "default")) {
+            s->mem_limit = 0;
+            set_tag(x, st, "MEMORY_LIMIT", "DEFAULT", 0);
+            return 0;
+        }
+        if (v->kind == SHOAL_AST_INT || shoal_query_size_parse(val, &b))
+            return shoal_err_set(x->err, SHOAL_ESEMANTIC, v->off, v->len, "%s",
+                                 "expected a size such as '256MB' or '2GB', or DEFAULT");
+        s->mem_limit = b;
+        char buf[48];
+        mem_text(b, buf, sizeof buf);
+        set_tag(x, st, "MEMORY_LIMIT", buf, 1);
+        return 0;
+    }
     return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->name_off, st->name_len,
-                         "unknown setting \"%s\" (expected TIMEZONE, NOW, FORMAT, TIMING or VIEWS)", st->name);
+                         "unknown setting \"%s\" (expected TIMEZONE, NOW, FORMAT, TIMING, VIEWS or MEMORY_LIMIT)", st->name);
 }
 
 static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, shoal_err *err)
@@ -663,6 +737,7 @@ static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, sho
     }
     x.tz = s->tz;
     x.no_views = s->no_views;
+    x.mem_limit = shoal_session_memory_limit(s);
     x.cache = s->cache;
     x.now = s->has_now ? s->now : (int64_t)now_ms(CLOCK_REALTIME);
     double t0 = now_ms(CLOCK_MONOTONIC);

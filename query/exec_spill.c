@@ -1,0 +1,445 @@
+/* exec_spill.c — a statement's memory budget (SET MEMORY_LIMIT, x->mem_limit): the groups
+ * of a grouped scan over events, and the rows ORDER BY keeps, stay within it.
+ *
+ * Groups: a pass over the log that finds its groups past the budget stops and is done
+ * again in hash partitions of the groups' keys, each partition a pass of its own whose
+ * groups go out (HAVING, emit) before the next pass; a partition still too big is split
+ * again. The log is the spill: it is on disk already, in order, and a pass re-reads it
+ * rather than writing and reading back the groups' states (which hold DISTINCT sets,
+ * medians' values, strings). The answers are the same groups with the same values; only
+ * their order without ORDER BY is partition by partition.
+ *
+ * Sort: the kept rows past the budget are sorted and written as a run to a temporary
+ * file (in $TMPDIR, else /tmp, unlinked at once, so nothing is left behind), and at the
+ * end the runs and the rows still in memory are merged (a heap of their heads) with the
+ * same comparison, production order breaking ties, so the output is the in-memory
+ * sort's, row for row.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "exec_int.h"
+
+/* ------------------------------------------------------------ groups */
+
+size_t shoal_exec_group_bytes(const run *g)
+{
+    size_t b = shoal_arena_used(g->x->a) + g->cap * sizeof *g->table + g->cap_list * sizeof *g->list;
+    for (int k = 0; g->dsets && k < g->p->n_raggs; k++)
+        b += g->dsets[k].cap * (sizeof(uint64_t) + sizeof(uint32_t) + sizeof(qval) + 1);
+    return b;
+}
+
+int shoal_exec_emit_groups(run *g)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    qval *aggs = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_raggs + 1));
+    if (!aggs) return nomem(x);
+    for (size_t i = 0; i < g->n_list && !g->stop; i++) {
+        if ((i & (CANCEL_EVERY - 1)) == CANCEL_EVERY - 1 && x->cancel && *x->cancel) break;
+        group *q = g->list[i];
+        for (int k = 0; k < p->n_raggs; k++) shoal_exec_acc_val(x, &p->raggs[k], &q->accs[k], &aggs[k]);
+        rowctx row = {0};
+        row.keys = q->keys;
+        row.aggs = aggs;
+        x->row = &row;
+        if (p->having && !truthy(x, p->having)) continue;
+        int rc = shoal_exec_emit(g, &row);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* forget the groups of a pass (their memory is the pass's arena) */
+static void groups_reset(run *g)
+{
+    /* the table and the list as well: grown by the pass that went over, they would
+     * take the budget of every later one */
+    shoal_free(g->table);
+    shoal_free(g->list);
+    g->table = NULL;
+    g->list = NULL;
+    g->cap = g->cap_list = 0;
+    g->n_groups = 0;
+    g->n_list = 0;
+    g->last = NULL;
+    for (int k = 0; k < g->p->n_raggs; k++) {
+        dset *s = &g->dsets[k];
+        shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
+        memset(s, 0, sizeof *s);
+    }
+    if (g->by_id) memset(g->by_id, 0, sizeof(group *) * g->n_by_id);
+    shoal_exec_gkey_free(g);
+    g->gk_state = 0;
+    g->km_state = 0;
+    g->over = 0;
+    g->n_checked = 0;
+}
+
+static void mem_text(uint64_t b, char *buf, size_t n)
+{
+    if (b < (1u << 20)) snprintf(buf, n, "%.0fKB", (double)b / 1024.0);
+    else if (b % (1u << 20) == 0) snprintf(buf, n, "%" PRIu64 "MB", b >> 20);
+    else snprintf(buf, n, "%.1fMB", (double)b / 1048576.0);
+}
+
+/* A grouped scan over events within the budget. The first pass takes every group; one
+ * that stops past the budget at a fraction f of its rows had groups for some
+ * used / f bytes in all, so the next passes split them into the least power of two
+ * of partitions that puts 2/3 of the budget in each (at most 2^8); a partition that
+ * still does not fit is split in 16. The partitions of a split are taken in order of
+ * their hash bits, each pass's groups in the order of their first rows. */
+int shoal_exec_group_spill(run *g)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    shoal_arena *stmt_a = x->a;
+    typedef struct { uint8_t bits; uint32_t val; } part;
+    size_t cap_todo = 64;
+    part *todo = shoal_malloc(sizeof *todo * cap_todo);
+    if (!todo) return nomem(x);
+    int n_todo = 0, rc = 0, passes = 0;
+    todo[n_todo].bits = 0, todo[n_todo++].val = 0;
+    g->budget = p->n_order ? x->mem_limit / 2 : x->mem_limit;
+    g->seq_lo = 1;
+    g->seq_hi = shoal_reader_last_seq(x->r) + 1;
+    while (n_todo && !rc) {
+        n_todo--;
+        int bits = todo[n_todo].bits;
+        uint32_t val = todo[n_todo].val;
+        shoal_arena *pa = shoal_arena_new();
+        if (!pa) return nomem(x);
+        x->a = pa;
+        if (passes++) groups_reset(g);
+        g->part_bits = bits;
+        g->part_val = val;
+        rc = shoal_exec_scan_log(g, 0);
+        x->a = stmt_a;
+        if (rc == SHOAL_EXEC_OVER) {
+            rc = 0;
+            int more = 4;
+            if (!p->n_keys || g->over_groups <= 1) {   /* one group: partitions cannot help */
+                char buf[32];
+                mem_text(x->mem_limit, buf, sizeof buf);
+                rc = shoal_err_set(x->err, SHOAL_ERANGE, -1, -1,
+                                   "the aggregates' values (a median's, a DISTINCT's) do not fit in the memory limit "
+                                   "(%s)%s; raise it with SET MEMORY_LIMIT", buf, p->n_keys ? " in one group" : "");
+                shoal_arena_free(pa);
+                break;
+            }
+            if (!bits) {
+                double total = (double)g->over_bytes / (g->over_at > 0.001 ? g->over_at : 0.001);
+                for (more = 1; more < 8 && total / (double)(1u << more) > (double)g->budget * 2 / 3; more++) continue;
+            }
+            if ((size_t)n_todo + (1u << more) > cap_todo) {
+                part *t = shoal_realloc(todo, sizeof *todo * (cap_todo = (size_t)n_todo + (1u << more) + 64));
+                if (!t) {
+                    shoal_arena_free(pa);
+                    rc = nomem(x);
+                    break;
+                }
+                todo = t;
+            }
+            if (bits + more > 16) {
+                char buf[32];
+                mem_text(x->mem_limit, buf, sizeof buf);
+                rc = shoal_err_set(x->err, SHOAL_ERANGE, -1, -1,
+                                   "the groups do not fit in the memory limit (%s) even in %u partitions; raise it "
+                                   "with SET MEMORY_LIMIT", buf, 1u << bits);
+            }
+            /* pushed last to first, so that they are taken in order */
+            for (int j = (1 << more) - 1; j >= 0 && !rc; j--) {
+                todo[n_todo].bits = (uint8_t)(bits + more);
+                todo[n_todo++].val = val | ((uint32_t)j << bits);
+            }
+            shoal_arena_free(pa);
+            continue;
+        }
+        /* Without GROUP BY an aggregate query has exactly one group, even over nothing. */
+        if (!rc && p->n_keys == 0 && g->n_list == 0 && !shoal_exec_find_group(g, g->keybuf)) rc = nomem(x);
+        if (!rc) rc = shoal_exec_emit_groups(g);
+        g->n_list = 0;
+        shoal_arena_free(pa);
+        if (g->stop) break;
+    }
+    shoal_free(todo);
+    g->groups_out = 1;
+    g->budget = 0;
+    g->part_bits = 0;
+    return rc;
+}
+
+/* ------------------------------------------------------------ sorted runs */
+
+typedef struct srun {
+    FILE *f;
+    orow head;        /* its next row, read */
+    char *str;        /* the head's strings */
+    size_t cap_str;
+    int done;
+} srun;
+
+typedef struct spill {
+    srun *runs;
+    int n_runs, cap_runs;
+    uint64_t n_written;
+} spill;
+
+static int tmp_error(exec *x, const char *dir, const char *what)
+{
+    int e = errno;
+    return shoal_err_set(x->err, SHOAL_EIO, -1, -1, "cannot %s the sort's temporary file in %s: %s%s", what, dir,
+                         strerror(e), e == ENOSPC ? " (free some space, or point TMPDIR elsewhere)" : "");
+}
+
+static const char *tmp_dir(void)
+{
+    const char *d = getenv("TMPDIR");
+    return d && *d ? d : "/tmp";
+}
+
+static int put_val(FILE *f, const qval *v)
+{
+    unsigned char h[14];
+    h[0] = v->t;
+    h[1] = v->ns;
+    memcpy(h + 2, &v->n, 4);
+    memcpy(h + 6, &v->u.i, 8);
+    if (fwrite(h, 1, sizeof h, f) != sizeof h) return -1;
+    if (v->t == V_STR && v->n && fwrite(v->u.s, 1, v->n, f) != v->n) return -1;
+    return 0;
+}
+
+/* a kept value's string: in cols or keys, whose strings are copied to the row's buffer */
+static int get_val(srun *r, qval *v, size_t *used)
+{
+    unsigned char h[14];
+    if (fread(h, 1, sizeof h, r->f) != sizeof h) return -1;
+    v->t = h[0];
+    v->ns = h[1];
+    memcpy(&v->n, h + 2, 4);
+    memcpy(&v->u.i, h + 6, 8);
+    if (v->t != V_STR) return 0;
+    if (!v->n) {
+        v->u.s = "";
+        return 0;
+    }
+    /* the offset now; made a pointer once the row is read (the buffer may move) */
+    if (*used + v->n > r->cap_str) {
+        size_t nc = r->cap_str ? r->cap_str : 256;
+        while (nc < *used + v->n) nc *= 2;
+        char *s = shoal_realloc(r->str, nc);
+        if (!s) return -2;
+        r->str = s;
+        r->cap_str = nc;
+    }
+    if (fread(r->str + *used, 1, v->n, r->f) != v->n) return -1;
+    v->u.i = (int64_t)*used;
+    *used += v->n;
+    return 0;
+}
+
+static void fix_strs(srun *r, qval *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i].t == V_STR && v[i].n) v[i].u.s = r->str + v[i].u.i;
+}
+
+/* the next row of run r into r->head (r->done at its end): 0, or the error */
+static int run_next(run *g, srun *r)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    uint64_t n;
+    if (fread(&n, 1, 8, r->f) != 8) {
+        if (ferror(r->f)) return tmp_error(x, tmp_dir(), "read");
+        r->done = 1;
+        return 0;
+    }
+    r->head.n = n;
+    size_t used = 0;
+    for (int i = 0; i < p->n_cols; i++) {
+        int e = get_val(r, &r->head.cols[i], &used);
+        if (e == -2) return nomem(x);
+        if (e) return tmp_error(x, tmp_dir(), "read");
+    }
+    for (int i = 0; i < p->n_order; i++) {
+        if (p->order[i]->op == X_COL) continue;
+        int e = get_val(r, &r->head.keys[i], &used);
+        if (e == -2) return nomem(x);
+        if (e) return tmp_error(x, tmp_dir(), "read");
+    }
+    fix_strs(r, r->head.cols, p->n_cols);
+    fix_strs(r, r->head.keys, p->n_order);
+    for (int i = 0; i < p->n_order; i++)
+        if (p->order[i]->op == X_COL) r->head.keys[i] = r->head.cols[p->order[i]->slot];
+    return 0;
+}
+
+/* The kept rows, sorted, as a run in a new temporary file; then they are forgotten. */
+int shoal_exec_sort_spill(run *g)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    if (!g->sp) {
+        if (!(g->sp = shoal_malloc(sizeof *g->sp))) return nomem(x);
+        memset(g->sp, 0, sizeof *g->sp);
+    }
+    spill *sp = g->sp;
+    if (sp->n_runs == sp->cap_runs) {
+        int nc = sp->cap_runs ? sp->cap_runs * 2 : 8;
+        srun *rs = shoal_realloc(sp->runs, sizeof *rs * (size_t)nc);
+        if (!rs) return nomem(x);
+        sp->runs = rs;
+        sp->cap_runs = nc;
+    }
+    shoal_exec_sort_rows(g);
+    if (x->cancel && *x->cancel) return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+    const char *dir = tmp_dir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/shoal-sort-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd < 0) return tmp_error(x, dir, "create");
+    unlink(path);   /* gone with the process, whatever happens */
+    FILE *f = fdopen(fd, "w+b");
+    if (!f) {
+        close(fd);
+        return tmp_error(x, dir, "open");
+    }
+    srun *r = &sp->runs[sp->n_runs];
+    memset(r, 0, sizeof *r);
+    r->f = f;
+    sp->n_runs++;
+    for (size_t i = 0; i < g->n_rows; i++) {
+        if ((i & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel)
+            return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+        const orow *o = &g->rows[i];
+        if (fwrite(&o->n, 1, 8, f) != 8) return tmp_error(x, dir, "write");
+        for (int c = 0; c < p->n_cols; c++)
+            if (put_val(f, &o->cols[c])) return tmp_error(x, dir, "write");
+        for (int k = 0; k < p->n_order; k++)
+            if (p->order[k]->op != X_COL && put_val(f, &o->keys[k])) return tmp_error(x, dir, "write");
+    }
+    if (fflush(f) || fseek(f, 0, SEEK_SET)) return tmp_error(x, dir, "write");
+    sp->n_written += g->n_rows;
+    g->n_rows = 0;
+    shoal_arena_reset(g->rows_a);
+    return 0;
+}
+
+/* the heap of sources (the runs, then the rows in memory as source n_runs), by their heads */
+typedef struct merge {
+    run *g;
+    int *h, n;
+    size_t mem_i;      /* the next row in memory */
+} merge;
+
+static const orow *head_of(merge *m, int s)
+{
+    spill *sp = m->g->sp;
+    return s < sp->n_runs ? &sp->runs[s].head : &m->g->rows[m->mem_i];
+}
+
+static int less(merge *m, int a, int b) { return shoal_exec_row_cmp(head_of(m, a), head_of(m, b), m->g) < 0; }
+
+static void sift_down(merge *m, int i)
+{
+    for (;;) {
+        int l = 2 * i + 1, r = l + 1, s = i;
+        if (l < m->n && less(m, m->h[l], m->h[s])) s = l;
+        if (r < m->n && less(m, m->h[r], m->h[s])) s = r;
+        if (s == i) return;
+        int t = m->h[i];
+        m->h[i] = m->h[s];
+        m->h[s] = t;
+        i = s;
+    }
+}
+
+/* The runs and the rows in memory, merged: OFFSET, LIMIT and WITH TIES as exec.c cuts
+ * the sorted rows. */
+int shoal_exec_sort_merge(run *g)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    spill *sp = g->sp;
+    int rc = 0;
+    shoal_exec_sort_rows(g);
+    merge m = {g, NULL, 0, 0};
+    if (!(m.h = shoal_malloc(sizeof *m.h * (size_t)(sp->n_runs + 1)))) return nomem(x);
+    for (int s = 0; s < sp->n_runs && !rc; s++) {
+        srun *r = &sp->runs[s];
+        r->head.cols = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_cols + 1));
+        r->head.keys = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_order + 1));
+        if (!r->head.cols || !r->head.keys) rc = nomem(x);
+        else if (!(rc = run_next(g, r)) && !r->done) m.h[m.n++] = s;
+    }
+    if (g->n_rows) m.h[m.n++] = sp->n_runs;
+    for (int i = m.n / 2 - 1; i >= 0; i--) sift_down(&m, i);
+    uint64_t skipped = 0, out = 0;
+    qval *last = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_order + 1));
+    char *last_str = NULL;
+    if (!last) rc = nomem(x);
+    uint64_t k = 0;
+    while (!rc && m.n) {
+        if ((++k & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) break;
+        int s = m.h[0];
+        const orow *o = head_of(&m, s);
+        if (skipped < (uint64_t)(p->offset > 0 ? p->offset : 0)) {
+            skipped++;
+        } else {
+            int more = p->limit < 0 || out < (uint64_t)p->limit;
+            if (!more && p->ties && out && !shoal_exec_keys_cmp(p, x, last, o->keys)) more = 1;
+            if (!more) break;
+            if ((rc = shoal_exec_write_row(g, o->cols))) break;
+            g->n_emitted++;
+            out++;
+            if (p->ties) {
+                /* the last row's keys, its strings copied (its source moves on) */
+                size_t need = 0;
+                for (int i = 0; i < p->n_order; i++) need += o->keys[i].t == V_STR ? o->keys[i].n : 0;
+                shoal_free(last_str);
+                if (!(last_str = shoal_malloc(need + 1))) {
+                    rc = nomem(x);
+                    break;
+                }
+                size_t at = 0;
+                for (int i = 0; i < p->n_order; i++) {
+                    last[i] = o->keys[i];
+                    if (last[i].t == V_STR && last[i].n) {
+                        memcpy(last_str + at, last[i].u.s, last[i].n);
+                        last[i].u.s = last_str + at;
+                        at += last[i].n;
+                    }
+                }
+            }
+            if (g->stop) break;
+        }
+        if (s < sp->n_runs) {
+            if ((rc = run_next(g, &sp->runs[s]))) break;
+            if (sp->runs[s].done) m.h[0] = m.h[--m.n];
+        } else if (++m.mem_i >= g->n_rows) {
+            m.h[0] = m.h[--m.n];
+        }
+        if (m.n) sift_down(&m, 0);
+    }
+    shoal_free(last_str);
+    shoal_free(m.h);
+    return rc;
+}
+
+void shoal_exec_spill_free(run *g)
+{
+    spill *sp = g->sp;
+    if (!sp) return;
+    for (int s = 0; s < sp->n_runs; s++) {
+        if (sp->runs[s].f) fclose(sp->runs[s].f);
+        shoal_free(sp->runs[s].str);
+    }
+    shoal_free(sp->runs);
+    shoal_free(sp);
+    g->sp = NULL;
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# tests/e2e/spill.sh — the memory budget (SET MEMORY_LIMIT, query/exec_spill.c): the same
+# statements with a tiny budget (groups done again in hash partitions, ORDER BY's rows
+# written as sorted runs and merged) and with none give the same answers: GROUP BY with
+# many keys, DISTINCT counts, medians and quantiles, HAVING, ORDER BY over every event
+# with OFFSET, LIMIT and WITH TIES, on one thread and two; some checked against sqlite3.
+# Window functions past the budget are refused, not answered wrongly; a temporary
+# directory that cannot be written is a clear error; the peak RSS stays near the budget.
+. "$(dirname "$0")/../lib.sh"
+
+"$SHOAL" gen --events 60000 --seed 5 --late 0.05 > "$T/ev.ndjson" 2>/dev/null || { fail spill-gen; exit 0; }
+"$SHOAL" ingest -q "$T/ev.ndjson" || { fail spill-ingest; exit 0; }
+
+TINY="SET MEMORY_LIMIT = '256KB'"
+# same NAME STATEMENT [sort]: the answer (JSON) with a tiny budget is the answer with a
+# large one, on 1 and 2 threads; with sort, the rows compared sorted (a GROUP BY without
+# ORDER BY gives its groups partition by partition past the budget)
+same() {
+    local name=$1 q=$2 how=${3:-} big small t
+    big=$(SHOAL_THREADS=1 "$SHOAL" query --format ndjson "SET MEMORY_LIMIT = '4GB'; $q" 2>&1)
+    case "$big" in *error:*|"") fail "spill-$name" "no answer: $big"; return ;; esac
+    [ "$how" = sort ] && big=$(printf '%s\n' "$big" | sort)
+    for t in 1 2; do
+        small=$(SHOAL_THREADS=$t "$SHOAL" query --format ndjson "$TINY; $q" 2>&1)
+        [ "$how" = sort ] && small=$(printf '%s\n' "$small" | sort)
+        if [ "$small" != "$big" ]; then
+            fail "spill-$name-$t" "statement: $q" "big:   $(printf '%s' "$big" | head -c 300)" \
+                "small: $(printf '%s' "$small" | head -c 300)"
+            return
+        fi
+    done
+    ok "spill-$name"
+}
+
+q_mt="SELECT member, type, count(*) AS n, sum(words) AS w, max(ts) AS last FROM events GROUP BY member, type"
+same member-type "$q_mt ORDER BY member, type"
+same member-type-unordered "$q_mt" sort
+same distinct "SELECT member, count(DISTINCT group) AS g, count(DISTINCT type) AS t FROM events GROUP BY member ORDER BY g DESC, member"
+# (a median keeps its values: the busiest member's need more than 256KB, refused below)
+TINY="SET MEMORY_LIMIT = '2MB'" same median "SELECT member, median(words) AS m, quantile(ts, 0.9) AS q, stddev(words) AS s FROM events
+    GROUP BY member HAVING count(*) > 2 ORDER BY member"
+same first-last "SELECT group, member, first(ts), last(type), min(to), max(to) FROM events GROUP BY group, member ORDER BY 1, 2"
+same having-limit "SELECT member, count(*) AS n FROM events GROUP BY member HAVING n > 3 ORDER BY n DESC, member LIMIT 50 OFFSET 7"
+same order-all "SELECT seq, ts, member, type FROM events ORDER BY ts DESC, member"
+same order-offset "SELECT seq, member, words FROM events ORDER BY words, member LIMIT 100000 OFFSET 1234"
+same order-ties "SELECT seq, type FROM events ORDER BY type LIMIT 30000 WITH TIES"
+same order-text "SELECT member || '/' || type AS k, seq FROM events ORDER BY k, seq"
+same join-order "SELECT e.seq, e.member, m.joined FROM events AS e
+    JOIN (SELECT member, first(join) AS joined FROM members WHERE first(join) IS NOT NULL) AS m ON e.to = m.member
+    ORDER BY e.ts, e.seq"
+
+# the budget was passed: the tiny budget's EXPLAIN-free proof is the temporary files'
+# count; a sort past it writes runs (seen through strace-free means: TMPDIR unwritable)
+mkdir -p "$T/ro"
+chmod 500 "$T/ro"
+e=$(TMPDIR="$T/ro" "$SHOAL" query --format csv "$TINY; SELECT seq FROM events ORDER BY ts" 2>&1)
+if [ "$(id -u)" = 0 ]; then
+    # root writes anywhere: a directory that does not exist stands for a full one
+    e=$(TMPDIR="$T/nowhere" "$SHOAL" query --format csv "$TINY; SELECT seq FROM events ORDER BY ts" 2>&1)
+fi
+check_grep spill-tmpdir-error "error: cannot create the sort's temporary file in $T/(ro|nowhere): " "$e"
+e=$(TMPDIR="$T/nowhere" "$SHOAL" query --format csv "SELECT seq FROM events ORDER BY ts" 2>&1 | tail -1)
+check_grep spill-no-tmpdir-under-budget '^[0-9]+$' "$e"
+
+# windows past the budget: refused at the function
+e=$("$SHOAL" query "$TINY; SELECT seq, row_number() OVER (PARTITION BY member ORDER BY ts) FROM events" 2>&1)
+check_grep spill-window-refused 'query:1:41: error: the rows of this window function take more than the memory limit' "$e"
+check_grep spill-window-ok-under-budget '^seq' "$("$SHOAL" query --format csv "SELECT seq, row_number() OVER (ORDER BY ts) FROM events" 2>&1 | head -1)"
+# one group whose values do not fit cannot be split
+e=$("$SHOAL" query "$TINY; SELECT member, median(words), quantile(ts, 0.9), stddev(words) FROM events GROUP BY member" 2>&1)
+check_grep spill-one-group-in-groups-refused "error: the aggregates' values \\(a median's, a DISTINCT's\\) do not fit in the memory limit \\(256KB\\) in one group" "$e"
+e=$("$SHOAL" query "$TINY; SELECT median(words), count(DISTINCT member), count(DISTINCT seq) FROM events" 2>&1)
+check_grep spill-one-group-refused "error: the aggregates' values \\(a median's, a DISTINCT's\\) do not fit in the memory limit \\(256KB\\)" "$e"
+
+# the setting: shown, reset, refused when not a size
+check_grep spill-setting-shown '^memory_limit,256KB,session$' "$("$SHOAL" query --format csv "$TINY; SHOW SETTINGS")"
+check_grep spill-setting-default '^memory_limit,[0-9.]+[MG]B,default$' "$("$SHOAL" query --format csv "$TINY; SET MEMORY_LIMIT = DEFAULT; SHOW SETTINGS")"
+check_grep spill-option '^memory_limit,1536MB,session$' "$("$SHOAL" query --memory 1.5GB --format csv "SHOW SETTINGS")"
+check_grep spill-setting-bad "query:1:20: error: expected a size such as '256MB' or '2GB', or DEFAULT" \
+    "$("$SHOAL" query "SET MEMORY_LIMIT = '12 parsecs'" 2>&1)"
+check_status spill-option-bad 2 "$SHOAL" query --memory lots "SELECT 1"
+
+# against sqlite3, with the tiny budget
+if command -v sqlite3 >/dev/null; then
+    oracle_load "$T/ev.ndjson" <<'SQL' || { fail spill-oracle-load; exit 0; }
+CREATE VIEW ev AS SELECT rowid AS seq, json_extract(j, '$.member') AS member, json_extract(j, '$.type') AS type,
+    json_extract(j, '$.group') AS grp, json_extract(j, '$.words') AS words FROM raw;
+SQL
+    oracle spill-oracle-member-type "$TINY; SELECT member, type, count(*), sum(words) FROM events GROUP BY member, type ORDER BY member, type" \
+        "SELECT member, type, count(*), sum(words) FROM ev GROUP BY member, type ORDER BY member, type"
+    oracle spill-oracle-distinct "$TINY; SELECT member, count(DISTINCT group) FROM events GROUP BY member ORDER BY member" \
+        "SELECT member, count(DISTINCT grp) FROM ev GROUP BY member ORDER BY member"
+    oracle spill-oracle-order "$TINY; SELECT seq, member FROM events ORDER BY member DESC, seq" \
+        "SELECT seq, member FROM ev ORDER BY member DESC, seq"
+else
+    skip "spill-oracle: sqlite3 is not installed"
+fi
+
+# the peak RSS with a budget stays under it plus a generous slack (the program, the
+# database's mapped pages), where without one it is well above: a bound, not a timing
+if [ -x /usr/bin/time ]; then
+    "$SHOAL" gen --events 400000 --seed 9 > "$T/big.ndjson" 2>/dev/null
+    SHOAL_DB="$T/big" "$SHOAL" ingest -q "$T/big.ndjson"
+    qb="SELECT member, type, group, count(*), count(DISTINCT words), median(words) FROM events GROUP BY member, type, group ORDER BY member, type, group"
+    rss() { SHOAL_DB="$T/big" /usr/bin/time -f '%M' "$SHOAL" query --format csv "$1" 2>&1 >"$2" | tail -1; }
+    free=$(rss "SET MEMORY_LIMIT = '4GB'; $qb" "$T/free.csv")
+    bound=$(rss "SET MEMORY_LIMIT = '16MB'; $qb" "$T/bound.csv")
+    check_eq spill-rss-same-answer "$(cmp -s "$T/free.csv" "$T/bound.csv" && echo same)" same
+    # 16 MB of budget + 90 MB of slack
+    if [ "$bound" -lt $((106 * 1024)) ] && [ "$free" -gt "$bound" ]; then ok spill-rss-bound
+    else fail spill-rss-bound "peak RSS with 16MB: ${bound} KB, without: ${free} KB"; fi
+else
+    skip "spill-rss: /usr/bin/time is not installed"
+fi
