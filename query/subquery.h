@@ -53,6 +53,9 @@ extern const struct shoal_rowsrc shoal_subq_source;
 int shoal_subq_with(exec *x, const shoal_stmt *st, const shoal_scope **saved);
 /* The WITH query called name in sight, or NULL. */
 const shoal_cte *shoal_subq_cte(exec *x, const char *name);
+/* The WITH queries the WITH query called name sees (those written before it, and those
+ * around its WITH), in x->a; NULL when there is no such query (or no memory). */
+const shoal_scope *shoal_subq_cte_scope(exec *x, const char *name);
 /* 1 when name is a WITH query being planned, or one written after it (recursive WITH). */
 int shoal_subq_later(exec *x, const char *name);
 /* SELECT … FROM members|tiers(name) PER unit …: the statement evaluated for each

@@ -169,3 +169,23 @@ err layer-range "CREATE LAYER bad AS count(post) > (SELECT count(*) FROM events 
 'query:1:82: error: a subquery in a layer'"'"'s or tiers'"'"' condition runs once for the whole statement, so it cannot read the member being tested (a correlated subquery): select the members instead, member IN (SELECT member FROM …)
 CREATE LAYER bad AS count(post) > (SELECT count(*) FROM events AS e WHERE e.ts > members.member)
                                                                                  ^~~~~~~~~~~~~~'
+
+# ---------------------------------------------------------------- chains of WITH queries, merged flat
+
+CH="WITH a AS (SELECT member, count(post) AS x, count(comment) AS y FROM members WHERE count(*) DURING all_time > 2),
+     b AS (SELECT member AS who, x + y AS both, x FROM a WHERE y >= 1), c AS (SELECT who, both FROM b WHERE x <= 5)"
+same compose-deep-chain-members \
+    "$CH SELECT both, count(*) AS members FROM c GROUP BY both ORDER BY both" \
+    "WITH a AS (SELECT member, sum(type = 'post') AS x, sum(type = 'comment') AS y FROM ev GROUP BY member HAVING count(*) > 2),
+     b AS (SELECT member AS who, x + y AS both, x FROM a WHERE y >= 1), c AS (SELECT who, both FROM b WHERE x <= 5)
+     SELECT both, count(*) FROM c GROUP BY both ORDER BY both"
+ex=$("$SHOAL" query --format csv "EXPLAIN $CH SELECT both, count(*) AS members FROM c GROUP BY both ORDER BY both" 2>&1)
+check_grep compose-deep-chain-explain 'WITH query ""c"" over WITH query ""b"" over WITH query ""a"" merged into this SELECT' "$ex"
+check_grep compose-deep-chain-views 'counters activity' "$ex"
+same compose-deep-chain-events \
+    "WITH a AS (SELECT member, type, seq, words FROM events WHERE type IN (post, comment)), b AS (SELECT member AS who, type AS kind, words FROM a WHERE seq % 3 <> 0)
+     SELECT kind, count(*) AS n, sum(words) AS s FROM (SELECT kind, words FROM b WHERE who <> 'm-1') AS c GROUP BY kind ORDER BY kind" \
+    "SELECT type, count(*), sum(words) FROM ev WHERE type IN ('post', 'comment') AND seq % 3 <> 0 AND member <> 'm-1' GROUP BY type ORDER BY type"
+# a link that groups stops the merge there, and EXPLAIN says why
+ex=$("$SHOAL" query --format csv "EXPLAIN WITH a AS (SELECT member, count(post) AS n FROM members ORDER BY n DESC LIMIT 10), b AS (SELECT member, n FROM a WHERE n > 0) SELECT count(*) FROM b" 2>&1)
+check_grep compose-deep-chain-not-merged 'not merged: it reads a WITH query or subquery it was not merged with \(it has GROUP BY, HAVING, ORDER BY, LIMIT or WINDOW\)' "$ex"

@@ -1061,6 +1061,36 @@ def corr_range():
             "SELECT t.type, count(*), count(DISTINCT t.member) FROM ev AS t WHERE t.seq %% 29 = 0 AND %s GROUP BY 1 ORDER BY 1" % pred_q, True)
 
 
+def chain():
+    """WITH queries reading each other, each only picking and filtering: merged into one
+    flat SELECT at every level (merge.c), over events or members"""
+    t1, t2 = R.sample(TYPES[:5], 2)
+    lo = R.randint(0, 200)
+    if R.random() < 0.5:
+        a_s = "SELECT member, type, seq, words FROM events WHERE type IN (%s, %s)" % (t1, t2)
+        a_q = "SELECT member, type, seq, words FROM ev WHERE type IN ('%s', '%s')" % (t1, t2)
+        b = "SELECT member AS who, type AS kind, words FROM a WHERE seq %% 3 <> 0"
+        c = "SELECT kind, words AS w FROM b WHERE who <> 'm-1'"
+        if R.random() < 0.5:
+            out = "SELECT kind, count(*) AS n, sum(w) AS s FROM c GROUP BY kind ORDER BY kind"
+        else:
+            out = "SELECT kind, w FROM c WHERE w > %d ORDER BY w DESC, kind LIMIT 20" % lo
+        if R.random() < 0.4:   # two levels only
+            b, c = "SELECT member AS who, type AS kind, words AS w FROM a WHERE seq %% 3 <> 0", None
+            out = out.replace("FROM c", "FROM b")
+        w_s = "WITH a AS (%s), b AS (%s)%s %s" % (a_s, b, ", c AS (%s)" % c if c else "", out)
+        w_q = "WITH a AS (%s), b AS (%s)%s %s" % (a_q, b, ", c AS (%s)" % c if c else "", out)
+        return w_s.replace("%%", "%"), w_q.replace("%%", "%"), True
+    n = R.randint(0, 3)
+    a_s = "SELECT member, count(%s) AS x, count(%s) AS y FROM members WHERE count(*) DURING all_time > %d" % (t1, t2, n)
+    a_q = "SELECT member, sum(type = '%s') AS x, sum(type = '%s') AS y FROM ev GROUP BY member HAVING count(*) > %d" % (t1, t2, n)
+    b = "SELECT member AS who, x + y AS both, x FROM a WHERE y >= %d" % R.randint(0, 2)
+    c = "SELECT who, both FROM b WHERE x <= %d" % R.randint(1, 20)
+    out = "SELECT both, count(*) AS members FROM c GROUP BY both ORDER BY both"
+    return ("WITH a AS (%s), b AS (%s), c AS (%s) %s" % (a_s, b, c, out),
+            "WITH a AS (%s), b AS (%s), c AS (%s) %s" % (a_q, b, c, out), True)
+
+
 # AS OF: a random instant among the events' (or after them), written as shoal reads it
 
 def local_midnight(d):
@@ -1217,7 +1247,7 @@ def asof_members():
 
 KINDS = [(grouped, 14), (overall, 5), (scalars, 10), (windows_events, 14), (windows_grouped, 8), (nulls_order, 5),
          (ties, 5), (members, 10), (derived, 10), (with_q, 10), (scalar_sub, 8), (in_sub, 10), (asof_events, 6),
-         (asof_members, 10), (members_now, 6), (per, 8), (merged, 14), (correlated, 4), (corr_range, 4)]
+         (asof_members, 10), (members_now, 6), (per, 8), (merged, 14), (correlated, 4), (corr_range, 4), (chain, 5)]
 
 
 if os.environ.get("SQLITE_DIFF_KINDS"):   # a run of some kinds only, to iterate on them
