@@ -482,6 +482,22 @@ int shoal_merge_select(exec *x, const shoal_stmt *st, const shoal_stmt **out, co
     const char *kind;
     const shoal_stmt *q = inner_of(x, st, &kind);
     if (!q) return 0;
+    /* A chain: the inner SELECT reads a WITH query or a subquery of its own. It is merged
+     * with that first (and that with its own, to any depth), under the WITH queries it
+     * sees, and the outer SELECT is merged with the result; each level only picks and
+     * filters, so the flat SELECT means what the chain did. */
+    const char *inner_what = NULL, *inner_why = NULL;
+    if (!q->with && !x->outer && (q->from_sub || (!q->from_arg && q->from && shoal_subq_cte(x, q->from)))) {
+        /* q sees: a derived table, the statement's WITH queries; a WITH query, those before it */
+        const shoal_scope *saved = x->scope, *sc = st->from_sub ? x->scope : shoal_subq_cte_scope(x, st->from);
+        if (!sc && !st->from_sub) return SHOAL_ENOMEM;
+        x->scope = sc;
+        const shoal_stmt *q2;
+        int rc = shoal_merge_select(x, q, &q2, &inner_what, &inner_why);
+        x->scope = saved;
+        if (rc) return rc;
+        if (q2) q = q2;
+    }
     mctx m;
     memset(&m, 0, sizeof m);
     m.x = x;
@@ -495,6 +511,11 @@ int shoal_merge_select(exec *x, const shoal_stmt *st, const shoal_stmt **out, co
     if (!w) return SHOAL_ENOMEM;
     if (st->from_sub && st->from_alias != 1) snprintf(w, 200, "the subquery");
     else snprintf(w, 200, "%s \"%.100s\"", kind, st->from);
+    if (inner_what) {
+        /* the chain, outermost first: WITH query "b" over WITH query "a" */
+        size_t k = strlen(w);
+        snprintf(w + k, 200 - k, " over %s", inner_what);
+    }
     *what = w;
     /* the checks read the views' names (a score is a member's column): an error there
      * is not the statement's, only a reason not to merge */
@@ -510,5 +531,13 @@ int shoal_merge_select(exec *x, const shoal_stmt *st, const shoal_stmt **out, co
     if (m.nomem) return SHOAL_ENOMEM;
     *out = r;
     *why = r ? NULL : m.why ? m.why : "it cannot be";
+    if (!r && inner_why && m.why &&
+        (!strcmp(m.why, "its source is a WITH query") || !strcmp(m.why, "it reads WITH queries, a JOIN, a subquery or PER"))) {
+        /* a chain whose inner link did not merge: say why that one did not */
+        char *b = shoal_arena_alloc(x->a, 240);
+        if (!b) return SHOAL_ENOMEM;
+        snprintf(b, 240, "it reads a WITH query or subquery it was not merged with (%s)", inner_why);
+        *why = b;
+    }
     return 0;
 }

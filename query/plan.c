@@ -1032,7 +1032,7 @@ static int outer_ref(cctx *c, const shoal_node *n)
     if (!shoal_subq_outer_name(c->x, NULL, n->s)) return 0;
     shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len,
                   "\"%s\" is a column of the statement around this subquery: a subquery reads the statement around it "
-                  "only through equalities in its WHERE (inner = outer.column)", n->s);
+                  "only through comparisons in its WHERE (inner = outer.column, inner < outer.column)", n->s);
     return 1;
 }
 
@@ -2015,7 +2015,7 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         }
         if (shoal_subq_outer_name(c->x, n->s, n->s2))
             return fail(c, n->off, n->len, "\"%s\" is a source of the statement around this subquery: a subquery reads "
-                        "the statement around it only through equalities in its WHERE (inner = outer.column)", n->s);
+                        "the statement around it only through comparisons in its WHERE (inner = outer.column, inner < outer.column)", n->s);
         return fail(c, n->off, n->len, "TYPE.property (\"%s\") is only meaningful inside sum, avg, min or max over members", n->s);
     case SHOAL_AST_STAR: return fail(c, n->off, n->len, "%s", "\"*\" is only allowed as a select item or in count(*)");
     case SHOAL_AST_CALL: return compile_call(c, n, mode);
@@ -2160,29 +2160,35 @@ static cx *compile_node(cctx *c, const shoal_node *n, int mode)
         if (!k) return NULL;
         int corr = shoal_corr_plan(c->x, st, c->p, n, &ip, k);
         if (corr < 0) return NULL;
-        if (corr && in_layer && k->n_keys)
-            return fail(c, k->out[0]->off, k->out[0]->len, "%s",
+        if (corr && in_layer && (k->n_keys || k->n_range)) {
+            const shoal_node *o = k->n_keys ? k->out[0] : k->rout[0];
+            return fail(c, o->off, o->len, "%s",
                         "a subquery in a layer's or tiers' condition runs once for the whole statement, so it cannot "
                         "read the member being tested (a correlated subquery): select the members instead, "
                         "member IN (SELECT member FROM …)");
+        }
         if (corr) {
             if (!(e = newx(c, X_SUBQ, n))) return NULL;
             k->negated = !!(n->flags & SHOAL_AST_F_NOT);
             if (k->kind == SHOAL_CORR_VALUE) {
-                e->rt = ip->cols[k->n_keys]->rt;
-                e->rns = ip->cols[k->n_keys]->rns;
+                e->rt = k->vrt;
+                e->rns = k->vrns;
             } else {
                 e->rt = V_BOOL;
             }
-            if (k->n_keys && !(e->v = zalloc(c->x, sizeof(cx *) * (size_t)k->n_keys))) return NULL;
-            for (int i = 0; i < k->n_keys; i++) {
-                if (!(e->v[i] = compile(c, k->out[i], mode))) return NULL;
-                if (check_cmp(c, k->out[i], e->v[i], ip->cols[i])) return NULL;
+            /* the outer sides: the equalities', then the range's (compared with rin, ip's
+             * column n_keys) */
+            int nk = k->n_keys + k->n_range;
+            if (nk && !(e->v = zalloc(c->x, sizeof(cx *) * (size_t)nk))) return NULL;
+            for (int i = 0; i < nk; i++) {
+                const shoal_node *o = i < k->n_keys ? k->out[i] : k->rout[i - k->n_keys];
+                if (!(e->v[i] = compile(c, o, mode))) return NULL;
+                if (check_cmp(c, o, e->v[i], ip->cols[i < k->n_keys ? i : k->n_keys])) return NULL;
             }
-            e->n = k->n_keys;
+            e->n = nk;
             if (k->kind == SHOAL_CORR_IN) {
                 if (!(e->a = compile(c, n->a, mode))) return NULL;
-                if (check_cmp(c, n, e->a, ip->cols[k->n_keys])) return NULL;
+                if (check_cmp(c, n, e->a, ip->cols[k->vcol])) return NULL;
             }
             if (shoal_subq_add(c->x, c->p, SUBQ_CORR, e, ip, n)) return NULL;
             c->p->subs[c->p->n_subs - 1].corr = k;

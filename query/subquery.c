@@ -72,6 +72,19 @@ static const shoal_cte *find_cte(exec *x, const char *name, const shoal_scope **
 
 const shoal_cte *shoal_subq_cte(exec *x, const char *name) { return find_cte(x, name, NULL); }
 
+const shoal_scope *shoal_subq_cte_scope(exec *x, const char *name)
+{
+    const shoal_scope *where = NULL;
+    const shoal_cte *c = find_cte(x, name, &where);
+    if (!c) return NULL;
+    shoal_scope *sc = zalloc(x, sizeof *sc);
+    if (!sc) return NULL;
+    sc->ctes = where->ctes;
+    sc->upto = c;
+    sc->up = where->up;
+    return sc;
+}
+
 int shoal_subq_later(exec *x, const char *name)
 {
     for (const shoal_scope *s = x->scope; s; s = s->up)

@@ -53,6 +53,9 @@ extern const struct shoal_rowsrc shoal_subq_source;
 int shoal_subq_with(exec *x, const shoal_stmt *st, const shoal_scope **saved);
 /* The WITH query called name in sight, or NULL. */
 const shoal_cte *shoal_subq_cte(exec *x, const char *name);
+/* The WITH queries the WITH query called name sees (those written before it, and those
+ * around its WITH), in x->a; NULL when there is no such query (or no memory). */
+const shoal_scope *shoal_subq_cte_scope(exec *x, const char *name);
 /* 1 when name is a WITH query being planned, or one written after it (recursive WITH). */
 int shoal_subq_later(exec *x, const char *name);
 /* SELECT … FROM members|tiers(name) PER unit …: the statement evaluated for each
@@ -79,6 +82,11 @@ int shoal_subq_outer_name(exec *x, const char *alias, const char *name);
  * WHERE (inner = outer.column, at most SHOAL_CORR_MAX of them), run once: as a value
  * (one aggregate), after [NOT] IN or in EXISTS. */
 #define SHOAL_CORR_MAX 8
+#define SHOAL_CORR_RANGE_MAX 4
+/* A range correlation examines at most this many inner rows over all outer rows (a
+ * count's are counted by two binary searches, not examined): beyond, the statement is
+ * refused, not answered slowly for hours. 1e8 rows is about a second of comparisons. */
+#define SHOAL_CORR_EXAMINE_MAX 100000000ULL
 enum { SHOAL_CORR_VALUE = 1, SHOAL_CORR_IN, SHOAL_CORR_EXISTS };
 typedef struct shoal_corr {
     int kind;
@@ -88,6 +96,16 @@ typedef struct shoal_corr {
     int count;                             /* count: 0 where no row matches, else NULL */
     int agg;                               /* IN: one aggregate's value, not rows */
     int negated;                           /* NOT IN */
+    /* a range: conditions of one inner value rin against outer ones (rin < outer.ts,
+     * rin BETWEEN outer.a AND outer.b, rin <> outer.x), as rin rop[i] rout[i] */
+    int n_range;
+    const shoal_node *rin;
+    const shoal_node *rout[SHOAL_CORR_RANGE_MAX];
+    int rop[SHOAL_CORR_RANGE_MAX];
+    int fn;                                /* a value on a range: 'c' count, 's' sum, 'a' avg, 'm' min, 'M' max */
+    int star;                              /* … count(*) */
+    int vcol;                              /* ip's column of IN's value or the value (range: the aggregate's argument) */
+    int vrt, vrns;                         /* the value's type */
 } shoal_corr;
 /* n (SUBQ, INSUB) in statement st planned as p: 1 with *ip the plan to run (SELECT
  * inner…, value … [GROUP BY inner…]) and *k filled; 0 when n is not of that form (or

@@ -224,13 +224,13 @@ err() {
     check_eq "compose: error: $name" "$got" "$want"
 }
 err correlated "SELECT member FROM (SELECT member, count(post) AS n FROM members) t WHERE n > (SELECT max(count(post)) FROM members WHERE count(post) < n)" \
-'query:1:137: error: "n" is a column of the statement around this subquery: a subquery reads the statement around it only through equalities in its WHERE (inner = outer.column)
+'query:1:137: error: "n" is a column of the statement around this subquery: a subquery reads the statement around it only through comparisons in its WHERE (inner = outer.column, inner < outer.column)
 SELECT member FROM (SELECT member, count(post) AS n FROM members) t WHERE n > (SELECT max(count(post)) FROM members WHERE count(post) < n)
                                                                                                                                         ^'
-err correlated-dot "SELECT member FROM (SELECT member, count(post) AS n FROM members) t WHERE member IN (SELECT member FROM events WHERE t.n > 1)" \
-'query:1:118: error: this condition reads the statement around the subquery, and a correlated subquery reads it only through equalities (inner = outer.column): test it in the outer WHERE, or join
-SELECT member FROM (SELECT member, count(post) AS n FROM members) t WHERE member IN (SELECT member FROM events WHERE t.n > 1)
-                                                                                                                     ^~~~~~~'
+err correlated-dot "SELECT member FROM (SELECT member, count(post) AS n FROM members) t WHERE member IN (SELECT member FROM events WHERE seq > t.n AND words < t.n)" \
+'query:1:132: error: this condition reads the statement around the subquery, which a correlated subquery does through equalities (inner = outer.column) and comparisons of one inner value (<, <=, >, >=, <>, BETWEEN): test it in the outer WHERE, or join
+SELECT member FROM (SELECT member, count(post) AS n FROM members) t WHERE member IN (SELECT member FROM events WHERE seq > t.n AND words < t.n)
+                                                                                                                                   ^~~~~~~~~~~'
 err recursive "WITH a AS (SELECT * FROM a) SELECT * FROM a" \
 'query:1:26: error: a WITH query reads only the WITH queries written before it, not "a" (recursive WITH is not supported yet)
 WITH a AS (SELECT * FROM a) SELECT * FROM a

@@ -289,9 +289,9 @@ same corr-exists-in-join \
 
 out=$("$SHOAL" query "EXPLAIN SELECT m.member FROM members AS m WHERE EXISTS (SELECT 1 FROM events AS e WHERE e.to = m.member)" 2>&1)
 check_grep corr-explain-exists "subquery 1 \(correlated: run once grouped by its correlation, each row's value looked up\)" "$out"
-# what is not equalities with the outer row stays refused, at the outer name
-err corr-err-noneq "SELECT m.member FROM members AS m WHERE count(post) > (SELECT count(*) FROM events AS e WHERE e.to = m.member AND e.member != m.member)" \
-    'query:1:115: error: this condition reads the statement around the subquery, and a correlated subquery reads it only through equalities'
+# comparisons of two inner values with the outer row stay refused, at the second
+err corr-err-noneq "SELECT m.member FROM members AS m WHERE count(post) > (SELECT count(*) FROM events AS e WHERE e.to < m.member AND e.member != m.member)" \
+    'query:1:115: error: this condition reads the statement around the subquery, which a correlated subquery does through equalities'
 err corr-err-item "SELECT m.member FROM members AS m WHERE m.member IN (SELECT m.member FROM events AS e WHERE e.member = m.member)" \
     'query:1:104: error: "m" is a source of the statement around this subquery'
 err exists-err-word "SELECT count(*) FROM events WHERE exist (SELECT 1 FROM events)" \

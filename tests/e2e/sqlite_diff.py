@@ -988,6 +988,109 @@ def correlated():
             "SELECT t.type, count(*), count(DISTINCT t.member) FROM ev AS t WHERE %s GROUP BY 1 ORDER BY 1" % pred_q, True)
 
 
+# a range correlation: one inner value compared with the outer row's (shoal, sqlite, of e, of t)
+RANGES = [(("ts", "ms"), lambda: R.choice(["", " - %d DAYS" % R.randint(1, 30), " + %d HOURS" % R.randint(1, 48)])),
+          (("seq", "seq"), lambda: R.choice(["", " - %d" % R.randint(1, 500)])),
+          (("words", "words"), lambda: R.choice(["", " + 10"]))]
+
+
+def range_cond():
+    """e.v OP t.v [± d] (or BETWEEN, or the outer side first), both languages"""
+    (col_s, col_q), off = R.choice(RANGES)
+
+    def outer():
+        o = off()
+        if not o:
+            return "t.%s" % col_s, "t.%s" % col_q
+        if col_s == "ts":
+            n = int(o.split()[1])
+            ms = n * (86400000 if "DAYS" in o else 3600000)
+            return "t.ts%s" % o, "t.ms %s %d" % (o.split()[0], ms)
+        return "t.%s%s" % (col_s, o), "t.%s%s" % (col_q, o)
+    k = R.random()
+    a_s, a_q = outer()
+    if k < 0.2:
+        b_s, b_q = outer()
+        return "e.%s BETWEEN %s AND %s" % (col_s, a_s, b_s), "e.%s BETWEEN %s AND %s" % (col_q, a_q, b_q)
+    op = R.choice(["<", "<=", ">", ">=", "<>"])
+    if k < 0.35:
+        flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "<>": "<>"}
+        return "%s %s e.%s" % (a_s, flip[op], col_s), "%s %s e.%s" % (a_q, flip[op], col_q)
+    c_s, c_q = "e.%s %s %s" % (col_s, op, a_s), "e.%s %s %s" % (col_q, op, a_q)
+    if op in ("<", "<=") and R.random() < 0.3:   # a second bound on the same value
+        b_s, b_q = outer()
+        c_s += " AND e.%s > %s" % (col_s, b_s)
+        c_q += " AND e.%s > %s" % (col_q, b_q)
+    return c_s, c_q
+
+
+def corr_range():
+    """correlated subqueries on a range (e.ts < t.ts), maybe with equalities too (over a
+    sample of the outer rows: sqlite3 runs the subquery per row)"""
+    r_s, r_q = range_cond()
+    s, q = [r_s], [r_q]
+    if R.random() < 0.7:
+        i, o = R.choice(CORR_KEYS)
+        s.append("e.%s = t.%s" % (i[0], o[0]))
+        q.append("e.%s = t.%s" % (i[1], o[1]))
+    if R.random() < 0.5:
+        c = cond(1)
+        s.append(c[0])
+        q.append(c[1])
+    w_s, w_q = " AND ".join(s), " AND ".join(q)
+    c = cond(1)
+    lim = R.randint(5, 40)
+    k = R.random()
+    if k < 0.45:
+        f = R.choice(["count(*)", "count(words)", "sum(words)", "avg(words)", "min(seq)", "max(words)", "max(member)", "min(ts)"])
+        fq = f
+        return ("SELECT t.seq, (SELECT %s FROM events AS e WHERE %s) AS v FROM events AS t WHERE %s ORDER BY t.seq LIMIT %d" % (f, w_s, c[0], lim),
+                "SELECT t.seq, (SELECT %s FROM ev AS e WHERE %s) AS v FROM ev AS t WHERE %s ORDER BY t.seq LIMIT %d" % (fq, w_q, c[1].replace("@T", "t.@T"), lim), True)
+    neg = R.choice(["", "NOT "])
+    if k < 0.7:
+        x, y = R.choice(IN_COLS)
+        pred_s = "t.%s %sIN (SELECT e.%s FROM events AS e WHERE %s)" % (x[0], neg, y[0], w_s)
+        pred_q = "t.%s %sIN (SELECT e.%s FROM ev AS e WHERE %s)" % (x[1], neg, y[1], w_q)
+    else:
+        pred_s = "%sEXISTS (SELECT 1 FROM events AS e WHERE %s)" % (neg, w_s)
+        pred_q = "%sEXISTS (SELECT 1 FROM ev AS e WHERE %s)" % (neg, w_q)
+    if R.random() < 0.5:
+        return ("SELECT t.type, (%s) AS v, count(*) AS n FROM events AS t WHERE t.seq %% 29 = 0 GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST" % pred_s,
+                "SELECT t.type, (%s) AS v, count(*) FROM ev AS t WHERE t.seq %% 29 = 0 GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST" % pred_q, True)
+    return ("SELECT t.type, count(*) AS n, count(DISTINCT t.member) AS m FROM events AS t WHERE t.seq %% 29 = 0 AND %s GROUP BY 1 ORDER BY 1" % pred_s,
+            "SELECT t.type, count(*), count(DISTINCT t.member) FROM ev AS t WHERE t.seq %% 29 = 0 AND %s GROUP BY 1 ORDER BY 1" % pred_q, True)
+
+
+def chain():
+    """WITH queries reading each other, each only picking and filtering: merged into one
+    flat SELECT at every level (merge.c), over events or members"""
+    t1, t2 = R.sample(TYPES[:5], 2)
+    lo = R.randint(0, 200)
+    if R.random() < 0.5:
+        a_s = "SELECT member, type, seq, words FROM events WHERE type IN (%s, %s)" % (t1, t2)
+        a_q = "SELECT member, type, seq, words FROM ev WHERE type IN ('%s', '%s')" % (t1, t2)
+        b = "SELECT member AS who, type AS kind, words FROM a WHERE seq %% 3 <> 0"
+        c = "SELECT kind, words AS w FROM b WHERE who <> 'm-1'"
+        if R.random() < 0.5:
+            out = "SELECT kind, count(*) AS n, sum(w) AS s FROM c GROUP BY kind ORDER BY kind"
+        else:
+            out = "SELECT kind, w FROM c WHERE w > %d ORDER BY w DESC, kind LIMIT 20" % lo
+        if R.random() < 0.4:   # two levels only
+            b, c = "SELECT member AS who, type AS kind, words AS w FROM a WHERE seq %% 3 <> 0", None
+            out = out.replace("FROM c", "FROM b")
+        w_s = "WITH a AS (%s), b AS (%s)%s %s" % (a_s, b, ", c AS (%s)" % c if c else "", out)
+        w_q = "WITH a AS (%s), b AS (%s)%s %s" % (a_q, b, ", c AS (%s)" % c if c else "", out)
+        return w_s.replace("%%", "%"), w_q.replace("%%", "%"), True
+    n = R.randint(0, 3)
+    a_s = "SELECT member, count(%s) AS x, count(%s) AS y FROM members WHERE count(*) DURING all_time > %d" % (t1, t2, n)
+    a_q = "SELECT member, sum(type = '%s') AS x, sum(type = '%s') AS y FROM ev GROUP BY member HAVING count(*) > %d" % (t1, t2, n)
+    b = "SELECT member AS who, x + y AS both, x FROM a WHERE y >= %d" % R.randint(0, 2)
+    c = "SELECT who, both FROM b WHERE x <= %d" % R.randint(1, 20)
+    out = "SELECT both, count(*) AS members FROM c GROUP BY both ORDER BY both"
+    return ("WITH a AS (%s), b AS (%s), c AS (%s) %s" % (a_s, b, c, out),
+            "WITH a AS (%s), b AS (%s), c AS (%s) %s" % (a_q, b, c, out), True)
+
+
 # AS OF: a random instant among the events' (or after them), written as shoal reads it
 
 def local_midnight(d):
@@ -1144,7 +1247,11 @@ def asof_members():
 
 KINDS = [(grouped, 14), (overall, 5), (scalars, 10), (windows_events, 14), (windows_grouped, 8), (nulls_order, 5),
          (ties, 5), (members, 10), (derived, 10), (with_q, 10), (scalar_sub, 8), (in_sub, 10), (asof_events, 6),
-         (asof_members, 10), (members_now, 6), (per, 8), (merged, 14), (correlated, 4)]
+         (asof_members, 10), (members_now, 6), (per, 8), (merged, 14), (correlated, 4), (corr_range, 4), (chain, 5)]
+
+
+if os.environ.get("SQLITE_DIFF_KINDS"):   # a run of some kinds only, to iterate on them
+    KINDS = [k for k in KINDS if k[0].__name__ in os.environ["SQLITE_DIFF_KINDS"].split(",")]
 
 
 def statement():
