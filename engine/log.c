@@ -706,6 +706,30 @@ int shoal_dict_str_once(shoal_reader *r, int ns, uint32_t id, shoal_str *out, sh
     return shoal_dict_read_str(r->db, r->txn, ns, id, out, err);
 }
 
+int shoal_dict_each(shoal_reader *r, int ns, int (*fn)(void *ctx, uint32_t id, const char *s, uint32_t len), void *ctx,
+                    shoal_err *err)
+{
+    if (ns <= 0 || ns >= SHOAL_NS_COUNT || !r->counts[ns]) return SHOAL_OK;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(r->txn, r->db->dbi_dict, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot read the dictionary");
+    unsigned char key[5] = {(unsigned char)(ns | SHOAL_DICT_REV), 0, 0, 0, 1};
+    MDB_val k = {sizeof key, key}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        if (k.mv_size != 5 || kp[0] != key[0]) break;
+        uint32_t id = (uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4];
+        if (id > r->counts[ns]) break;   /* interned after this snapshot's counts */
+        if ((rc = fn(ctx, id, v.mv_data, (uint32_t)v.mv_size))) {
+            mdb_cursor_close(cur);
+            return rc;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the dictionary");
+    return SHOAL_OK;
+}
+
 void shoal_dict_prefetch_str(shoal_reader *r, int ns, uint32_t id, int text) { shoal_dict_prefetch(r->db, ns, id, text); }
 
 int shoal_dict_id(shoal_reader *r, int ns, const char *s, size_t len, uint32_t *out, shoal_err *err)

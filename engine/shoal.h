@@ -328,6 +328,13 @@ int shoal_dict_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_e
  * until r is closed.
  * Returns: SHOAL_OK, SHOAL_ENOTFOUND, SHOAL_ESTORE. */
 int shoal_dict_str_once(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err);
+/* Calls fn(ctx, id, s, len) for every string of ns in r's snapshot, in the order of
+ * their ids (a sequential read of the dictionary, where shoal_dict_str_once is a
+ * B-tree search each), stopping at fn's first nonzero return, which it returns. s is
+ * valid until r is closed.
+ * Returns: SHOAL_OK, fn's value, SHOAL_ESTORE. */
+int shoal_dict_each(shoal_reader *r, int ns, int (*fn)(void *ctx, uint32_t id, const char *s, uint32_t len), void *ctx,
+                    shoal_err *err);
 /* A hint that shoal_dict_str(r, ns, id) comes soon: starts loading what it reads, so
  * that a run of lookups waits for memory once, not once each. In two rounds over the
  * ids: text 0 fetches the entry, then text 1 the string it points to. */

@@ -108,7 +108,13 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     g.top_slot = p->src == SRC_MEMBERS && (!p->exist || p->exist_lazy) ? shoal_exec_top_target(p, &top_k) : -1;
     if ((rc = alloc_maggs(x, p))) goto fail;
     shoal_anchor_bind(p);
-    if (p->grouped && p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER)) {
+    /* A joined row's column of ids (GROUP BY e.member over a join) too: its values are
+     * ids of that namespace or NULL, the rest found by hash as without it. */
+    if (p->grouped && p->n_keys == 1 &&
+        (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER ||
+         (p->src == SRC_ROWS && p->keys[0]->op == X_SRCCOL && p->keys[0]->rt == V_ID && p->keys[0]->rns > 0 &&
+          p->keys[0]->rns < SHOAL_NS_COUNT))) {
+        g.by_ns = p->keys[0]->rns;
         g.n_by_id = shoal_dict_count(x->r, p->keys[0]->rns) + 1;
         g.by_id = shoal_malloc(sizeof(group *) * g.n_by_id);
         if (!g.by_id) {

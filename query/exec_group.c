@@ -411,8 +411,12 @@ int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qva
     if (p->n_keys == 0 && g->n_list) {
         q = g->list[0];
     } else if (g->by_id) {
-        uint32_t id = keys[0].t == V_ID && keys[0].u.i < g->n_by_id ? (uint32_t)keys[0].u.i : 0;
-        if (!(q = g->by_id[id]) && (q = shoal_exec_find_group(g, keys))) g->by_id[id] = q;
+        if (keys[0].t == V_ID && keys[0].ns == g->by_ns && keys[0].u.i > 0 && keys[0].u.i < g->n_by_id) {
+            uint32_t id = (uint32_t)keys[0].u.i;
+            if (!(q = g->by_id[id]) && (q = shoal_exec_find_group(g, keys))) g->by_id[id] = q;
+        } else {
+            q = shoal_exec_find_group(g, keys);
+        }
     } else {
         q = shoal_exec_gkey_group(g, keys);
     }

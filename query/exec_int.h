@@ -140,6 +140,7 @@ typedef struct run {
     dset *dsets;
     group **by_id;        /* GROUP BY one interned column: groups indexed by its id */
     uint32_t n_by_id;
+    int by_ns;            /* by_id's namespace: a key of another kind or namespace is found by hash */
     struct gkeys *gk;     /* GROUP BY two to four small keys: their groups in dense cells (exec_gkey.c) */
     int gk_state;         /* 0 not yet tried, 1 on, -1 off */
     struct kmemo *km;     /* GROUP BY month(ts) and the like: the span of instants of each key's last value (exec_gkey.c) */

@@ -381,6 +381,7 @@ int shoal_exec_scan_split(run *g)
         memset(w->g.dsets, 0, sizeof(dset) * (size_t)(p->n_raggs + 1));
         if (g->by_id) {
             w->g.n_by_id = g->n_by_id;
+            w->g.by_ns = g->by_ns;
             if (!(w->g.by_id = shoal_malloc(sizeof(group *) * g->n_by_id))) {
                 rc = nomem(x);
                 break;

@@ -572,8 +572,35 @@ static void eval_on(runner *r, const cx *e, qval *out)
     r->x->row = saved;
 }
 
+/* Whether a namespace of n ids is read whole (shoal_dict_each, in one pass) for a
+ * join of rows rows, rather than an id at a time: when it is not much bigger than the
+ * rows (a SELECT over members and their ids; e.to's string values, mostly members'
+ * names). 4 and 1024: a sequential read costs a few times less an entry than a
+ * B-tree search, so reading 4 ids for each one needed still pays. */
+static int read_whole(uint32_t n, size_t rows) { return (uint64_t)n <= 4 * (uint64_t)rows + 1024; }
+
+/* The first of s's rows whose key is key, + 1; 0 when none. */
+static uint32_t first_match(const side *s, const qval *key)
+{
+    for (uint32_t i = s->bucket[shoal_val_hash(key) & s->mask]; i; i = s->next[i - 1])
+        if (shoal_val_same(key, &s->keys[i - 1])) return i;
+    return 0;
+}
+
+static int find_text(void *ctx, uint32_t id, const char *str, uint32_t len)
+{
+    side *s = ctx;
+    qval key = {.t = V_STR};
+    key.u.s = str;
+    key.n = len;
+    uint32_t first = first_match(s, &key);
+    s->idc[id] = first ? first : NO_MATCH;
+    return 0;
+}
+
 /* The id cache of s for probing keys of v's namespace (1), or none (0, the cache then
- * off for good): an array over the namespace's ids, as the dictionary counts them now. */
+ * off for good), or an error (< 0): an array over the namespace's ids, as the
+ * dictionary counts them now. */
 static int idc_open(runner *r, side *s, const qval *v)
 {
     uint64_t n = (uint64_t)shoal_dict_count(r->x->r, v->ns) + 1;
@@ -584,7 +611,77 @@ static int idc_open(runner *r, side *s, const qval *v)
     memset(s->idc, 0, n * sizeof *s->idc);
     s->n_idc = (uint32_t)n;
     s->idc_ns = v->ns;
+    /* the namespace read whole: every id's first match found now, in one pass */
+    if (read_whole((uint32_t)(n - 1), s->n_rows)) {
+        int rc = shoal_dict_each(r->x->r, v->ns, find_text, s, r->x->err);
+        if (rc) return rc < 0 ? rc : 0;
+    }
     return 1;
+}
+
+/* Source s's rows hashed by their key (x in the outer state). */
+typedef struct id_text {
+    side *s;
+    uint32_t *row_of, *chain;     /* an id's first row + 1, then the next row of that id + 1 */
+} id_text;
+
+static int give_text(void *ctx, uint32_t id, const char *str, uint32_t len)
+{
+    id_text *t = ctx;
+    for (uint32_t j = t->row_of[id]; j; j = t->chain[j - 1]) {
+        qval *k = &t->s->keys[j - 1];
+        k->t = V_STR;
+        k->ns = 0;
+        k->u.s = str;
+        k->n = len;
+    }
+    return 0;
+}
+
+/* The text of each of s's keys (evaluated into s->keys): an id's from the snapshot,
+ * all of one namespace's in one pass when there are enough of them (read_whole). */
+static int key_texts(runner *r, side *s)
+{
+    exec *x = r->x;
+    int ns = -1;
+    for (size_t i = 0; i < s->n_rows && ns != -2; i++) {
+        const qval *k = &s->keys[i];
+        if (k->t == V_NULL) continue;
+        if (k->t != V_ID || (ns >= 0 && k->ns != ns)) ns = -2;
+        else ns = k->ns;
+    }
+    uint32_t n_ids = ns >= 0 ? shoal_dict_count(x->r, ns) : 0;
+    if (ns >= 0 && read_whole(n_ids, s->n_rows)) {
+        id_text t = {s, shoal_malloc(((size_t)n_ids + 1) * sizeof *t.row_of), shoal_malloc((s->n_rows + 1) * sizeof *t.chain)};
+        if (!t.row_of || !t.chain) {
+            shoal_free(t.row_of);
+            shoal_free(t.chain);
+            return nomem(x);
+        }
+        memset(t.row_of, 0, ((size_t)n_ids + 1) * sizeof *t.row_of);
+        for (size_t i = s->n_rows; i-- > 0;) {
+            const qval *k = &s->keys[i];
+            t.chain[i] = 0;
+            if (k->t != V_ID || k->u.i <= 0 || (uint64_t)k->u.i > n_ids) continue;
+            t.chain[i] = t.row_of[k->u.i];
+            t.row_of[k->u.i] = (uint32_t)i + 1;
+        }
+        int rc = shoal_dict_each(x->r, ns, give_text, &t, x->err);
+        shoal_free(t.row_of);
+        shoal_free(t.chain);
+        if (rc) return rc;
+    }
+    /* the rest (another kind of key, an id the pass did not give) one at a time */
+    for (size_t i = 0; i < s->n_rows; i++) {
+        qval k;
+        if (s->keys[i].t == V_STR) continue;
+        int has = key_once(x, &s->keys[i], &k);
+        if (has < 0) return x->err->code;
+        if (!has) k.t = V_NULL;
+        else if (shoal_val_keep(x, &k)) return x->err->code;
+        s->keys[i] = k;
+    }
+    return 0;
 }
 
 /* Source s's rows hashed by their key (x in the outer state). */
@@ -605,22 +702,19 @@ static int hash_side(runner *r, side *s)
         const side *o = &r->js->s[i];
         for (int c = o->base; c < o->base + o->n; c++) r->buf[c] = (qval){.t = V_NULL};
     }
+    for (size_t i = 0; i < s->n_rows; i++) {
+        memcpy(r->buf + s->base, s->rows + i * (size_t)s->n, sizeof(qval) * (size_t)s->n);
+        eval_on(r, s->rkey, &s->keys[i]);
+        if (x->err->code) return x->err->code;
+        if (s->keys[i].t == V_STR && (s->keys[i].ns = 0, shoal_val_keep(x, &s->keys[i]))) return x->err->code;
+    }
+    int rc = key_texts(r, s);
+    if (rc) return rc;
     /* backwards, each put first in its chain: a chain is in the rows' order */
     for (size_t i = s->n_rows; i-- > 0;) {
-        memcpy(r->buf + s->base, s->rows + i * (size_t)s->n, sizeof(qval) * (size_t)s->n);
-        qval v, k;
-        eval_on(r, s->rkey, &v);
-        if (x->err->code) return x->err->code;
-        int has = key_once(x, &v, &k);
-        if (has < 0) return x->err->code;
-        s->keys[i] = k;
         s->next[i] = 0;
         s->same[i] = 0;
-        if (!has) {
-            s->keys[i].t = V_NULL;
-            continue;
-        }
-        if (shoal_val_keep(x, &s->keys[i])) return x->err->code;
+        if (s->keys[i].t == V_NULL) continue;
         size_t b = shoal_val_hash(&s->keys[i]) & s->mask;
         for (uint32_t j = s->bucket[b]; j; j = s->next[j - 1])
             if (shoal_val_same(&s->keys[i], &s->keys[j - 1])) {
@@ -689,18 +783,15 @@ static int emit(runner *r, int k)
     if (x->err->code) return x->err->code;
     uint32_t first = 0, *slot = NULL;
     int has = 1;
-    if (v.t == V_ID && s->idc_ns >= 0 && (s->idc || idc_open(r, s, &v))) {
+    int cached = v.t == V_ID && s->idc_ns >= 0 ? s->idc ? 1 : idc_open(r, s, &v) : 0;
+    if (cached < 0) return cached;
+    if (cached) {
         if (v.ns == s->idc_ns && (uint64_t)v.u.i < s->n_idc) slot = &s->idc[v.u.i];
         if (slot && *slot) first = *slot == NO_MATCH ? 0 : *slot;
     }
     if (!slot || !*slot) {
         if ((has = key_once(x, &v, &key)) < 0) return x->err->code;
-        if (has)
-            for (uint32_t i = s->bucket[shoal_val_hash(&key) & s->mask]; i; i = s->next[i - 1])
-                if (shoal_val_same(&key, &s->keys[i - 1])) {
-                    first = i;
-                    break;
-                }
+        if (has) first = first_match(s, &key);
         if (slot) *slot = first ? first : NO_MATCH;
     }
     /* every row of that key, in the rows' order */

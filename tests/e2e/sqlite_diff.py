@@ -1237,6 +1237,50 @@ def per():
     return s, q, grouped_by or True
 
 
+# ---------------------------------------------------------------- joins
+
+# a joined SELECT over members (shoal, its twin over ev); first(join) may be NULL
+JSIDES = [("SELECT member, first(join) AS j, count(post) AS p FROM members",
+           "SELECT member, min(CASE WHEN type = 'join' THEN ts END) AS j, min(CASE WHEN type = 'join' THEN ms END) AS jm, "
+           "sum(type = 'post') AS p FROM ev GROUP BY member")]
+# the events' side: what a key, an item or a condition reads (shoal, sqlite)
+JKEYS = [("e.member", "e.member"), ("e.group", "e.grp"), ("e.type", "e.type"), ("m.member", "m.member")]
+JAGGS = [("sum(e.words)", "sum(e.words)"), ("max(e.seq)", "max(e.seq)"),
+         ("count(m.j)", "count(m.j)"), ("sum(m.p)", "sum(m.p)"), ("count(DISTINCT e.to)", 'count(DISTINCT e."to")')]
+JCONDS = [("e.type = reply", "e.type = 'reply'"), ("e.type IN (comment, reply)", "e.type IN ('comment', 'reply')"),
+          ("e.words > 20", "e.words > 20"), ("e.original", "e.original = 1"), ("e.amount >= 10", "e.amount >= 10"),
+          ("m.p > 2", "m.p > 2"), ("e.group IS NULL", "e.grp IS NULL")]
+
+
+def joins():
+    """events joined to a SELECT over members on an id (e.to or e.member = m.member): the events'
+    side selects only the columns the statement names, its WHERE pushed down, grouped by an id"""
+    left = R.random() < 0.3
+    on = R.choice([("e.to", 'e."to"'), ("e.member", "e.member")])
+    side = JSIDES[0]
+    conds = R.sample(JCONDS, R.randint(0, 2))
+    if R.random() < 0.5:
+        n = R.choice([1, 7, 30])
+        conds.append(("e.ts >= m.j AND e.ts < m.j + %d DAYS" % n, "e.ms >= m.jm AND e.ms < m.jm + %d" % (n * DAY)))
+    ws = " WHERE " + " AND ".join(c[0] for c in conds) if conds else ""
+    wq = " WHERE " + " AND ".join(c[1] for c in conds) if conds else ""
+    j = "LEFT JOIN" if left else "JOIN"
+    if R.random() < 0.25:
+        lim = R.randint(5, 30)
+        return ("SELECT e.seq, e.words, m.j FROM events AS e %s (%s) AS m ON %s = m.member%s ORDER BY e.seq LIMIT %d"
+                % (j, side[0], on[0], ws, lim),
+                "SELECT e.seq, e.words, m.j FROM ev AS e %s (%s) AS m ON %s = m.member%s ORDER BY e.seq LIMIT %d"
+                % (j, side[1], on[1], wq, lim), True)
+    k = R.choice(JKEYS)
+    aggs = [("count(*)", "count(*)")] + R.sample(JAGGS, R.randint(0, 2))
+    s_items = ", ".join(["%s AS k" % k[0]] + ["%s AS c%d" % (a[0], i) for i, a in enumerate(aggs)])
+    q_items = ", ".join(["%s AS k" % k[1]] + ["%s AS c%d" % (a[1], i) for i, a in enumerate(aggs)])
+    return ("SELECT %s FROM events AS e %s (%s) AS m ON %s = m.member%s GROUP BY k ORDER BY c0 DESC, k NULLS FIRST LIMIT 50"
+            % (s_items, j, side[0], on[0], ws),
+            "SELECT %s FROM ev AS e %s (%s) AS m ON %s = m.member%s GROUP BY 1 ORDER BY 2 DESC, 1 NULLS FIRST LIMIT 50"
+            % (q_items, j, side[1], on[1], wq), True)
+
+
 def asof_events():
     return with_asof(R.choice([grouped, overall, windows_events, nulls_order])())
 
@@ -1247,11 +1291,13 @@ def asof_members():
 
 KINDS = [(grouped, 14), (overall, 5), (scalars, 10), (windows_events, 14), (windows_grouped, 8), (nulls_order, 5),
          (ties, 5), (members, 10), (derived, 10), (with_q, 10), (scalar_sub, 8), (in_sub, 10), (asof_events, 6),
-         (asof_members, 10), (members_now, 6), (per, 8), (merged, 14), (correlated, 4), (corr_range, 4), (chain, 5)]
+         (asof_members, 10), (members_now, 6), (per, 8), (merged, 14), (correlated, 4), (corr_range, 4), (chain, 5),
+         (joins, 10)]
 
 
-if os.environ.get("SQLITE_DIFF_KINDS"):   # a run of some kinds only, to iterate on them
-    KINDS = [k for k in KINDS if k[0].__name__ in os.environ["SQLITE_DIFF_KINDS"].split(",")]
+# SQLITE_DIFF_KINDS=joins,per: only those kinds (a run while working on one)
+if os.environ.get("SQLITE_DIFF_KINDS"):
+    KINDS = [(f, w) for f, w in KINDS if f.__name__ in os.environ["SQLITE_DIFF_KINDS"].split(",")] or KINDS
 
 
 def statement():

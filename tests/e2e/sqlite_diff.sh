@@ -4,7 +4,8 @@
 # sqlite3 over the same events, must give the same rows: aggregates and FILTER,
 # groupings, ORDER BY with NULLS FIRST|LAST, LIMIT, OFFSET and WITH TIES, scalar and
 # date functions (in UTC, America/New_York and Asia/Kolkata by seed), CAST, window
-# functions; the statements over members with views on and
+# functions, events joined to a SELECT over members (e.to or e.member = m.member, LEFT
+# or inner, WHERE on either side, grouped by an id); the statements over members with views on and
 # with SET VIEWS = off. `make fuzz` runs the same for as long as FUZZ_SECONDS says.
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
