@@ -111,7 +111,10 @@ int shoal_exec_group_spill(run *g)
         int bits = todo[n_todo].bits;
         uint32_t val = todo[n_todo].val;
         shoal_arena *pa = shoal_arena_new();
-        if (!pa) return nomem(x);
+        if (!pa) {
+            rc = nomem(x);
+            break;
+        }
         x->a = pa;
         if (passes++) groups_reset(g);
         g->part_bits = bits;
