@@ -75,6 +75,7 @@ int shoal_names_slot(shoal_db *db, const MDB_val *v, int ns, uint32_t c, uint32_
     uint32_t n = be32(p);
     if (i >= n) return damaged(db, err, ns, c, "is shorter than the dictionary");
     size_t h = 4 + 4 * ((size_t)n + 1);
+    if (n > SHOAL_NAMES_CHUNK || h > v->mv_size) return damaged(db, err, ns, c, "has a bad header");
     uint32_t a = be32(p + 4 + 4 * (size_t)i), b = be32(p + 8 + 4 * (size_t)i);
     if (a > b || b > v->mv_size - h) return damaged(db, err, ns, c, "has a name outside it");
     out->ptr = (const char *)p + h + a;
@@ -89,7 +90,12 @@ int shoal_names_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_
     if (!r->nchunk[ns].mv_data || r->nchunk_no[ns] != c) {
         r->nchunk[ns].mv_data = NULL;
         int rc = shoal_names_chunk(r->db, r->txn, ns, c, &r->nchunk[ns], err);
-        if (rc) return rc;
+        if (rc) {
+            /* not kept: the next name of this chunk reads it (and fails) again, rather
+             * than trusting a value whose header did not check */
+            r->nchunk[ns].mv_data = NULL;
+            return rc;
+        }
         r->nchunk_no[ns] = c;
     }
     return shoal_names_slot(r->db, &r->nchunk[ns], ns, c, id % SHOAL_NAMES_CHUNK, out, err);

@@ -8,6 +8,8 @@
 # A tiny LMDB tool over the names table: namestool DIR MODE, MODE one of
 #   byte    flips the last name byte of the members' chunk 0
 #   offset  sets an offset of the members' chunk 0 past its end
+#   header  flips the high byte of the members' chunk 0's count (make fuzz found it:
+#           the chunk was kept after its header failed, and the next name read off it)
 #   drop    deletes the members' chunk 1
 #   old     makes the database one of format 5: no names table, meta format "5"
 #   format  prints meta's format
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
         unsigned char *b = malloc(v.mv_size);
         memcpy(b, v.mv_data, v.mv_size);
         if (!strcmp(argv[2], "byte")) b[v.mv_size - 1] ^= 0x01;
+        else if (!strcmp(argv[2], "header")) b[0] ^= 0x23;
         else memset(b + 4 + 4 * 5, 0x7f, 4);   /* slot 4's end */
         MDB_val nv = {v.mv_size, b};
         if (mdb_put(t, d, &k, &nv, 0)) return 1;
@@ -134,6 +137,13 @@ out=$("$SHOAL" --db "$T/d2" query --format csv 'SELECT member FROM members ORDER
 check_eq "an offset past its chunk: the query fails" "$rc" 1
 check_grep "  saying which chunk" "is damaged: chunk 0 of the names table \(members\) has a name outside it" "$out"
 check_status "  check exits 1" 1 "$SHOAL" --db "$T/d2" check
+cp -r "$T/db" "$T/d4" && "$TOOL" "$T/d4" header
+out=$("$SHOAL" --db "$T/d4" check 2>&1); rc=$?
+check_eq "a chunk's count damaged: check exits 1 (no crash)" "$rc" 1
+check_grep "  and names the chunk" "chunk 0 of the names table \(members\) has a bad header" "$out"
+out=$("$SHOAL" --db "$T/d4" query --format csv 'SELECT member FROM members ORDER BY member' 2>&1); rc=$?
+check_eq "  a query printing those names fails (no crash)" "$rc" 1
+check_grep "  saying which chunk" "is damaged: chunk 0 of the names table \(members\) has a bad header" "$out"
 cp -r "$T/db" "$T/d3" && "$TOOL" "$T/d3" drop
 out=$("$SHOAL" --db "$T/d3" query --format csv 'SELECT member FROM members' 2>&1); rc=$?
 check_eq "a missing chunk: the query fails" "$rc" 1
