@@ -914,6 +914,12 @@ static inline void add_count(const rdst *o, uint32_t m, uint64_t c)
     if (o->touched) o->touched[m >> 6] |= (uint64_t)1 << (m & 63);
 }
 
+/* The day or month of a bucket's key (sd_key's bytes 1..4, the sign bit flipped). */
+static int64_t key_pos(const unsigned char *kp)
+{
+    return (int32_t)(((uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4]) ^ (1u << 31));
+}
+
 static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo, int64_t hi, const rdst *o,
                      shoal_err *err)
 {
@@ -927,7 +933,7 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;
         if (k.mv_size != SHOAL_COUNTERS_KEY || kp[0] != sb) break;
-        int64_t pos = (int32_t)(((uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4]) ^ (1u << 31));
+        int64_t pos = key_pos(kp);
         if (pos >= hi) break;
         const unsigned char *p = val.mv_data, *end = p + val.mv_size;
         if (p == end) continue;
@@ -1033,7 +1039,7 @@ static int read_pres(MDB_cursor *cur, unsigned s, int64_t lo, int64_t hi, const 
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;
         if (k.mv_size != SHOAL_COUNTERS_KEY || kp[0] != sb) break;
-        int64_t pos = (int32_t)(((uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4]) ^ (1u << 31));
+        int64_t pos = key_pos(kp);
         if (pos >= hi) break;
         const unsigned char *p = val.mv_data;
         size_t n = val.mv_size < nb ? val.mv_size : nb;   /* members after this snapshot's dictionary: left out */
