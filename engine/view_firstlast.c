@@ -149,20 +149,28 @@ static uint32_t cent_find(const cday *c, const cent *x)
 
 static cent cent_of(int64_t a, int64_t b) { return (cent){b == INT64_MAX ? INT64_MAX : b - a, a}; }
 
-/* Member's (a, b) into index k (a: none leaves it out); -1 on no memory. */
-static int ix_add(const shoal_view *v, fstate *s, uint32_t k, int64_t a, int64_t b)
+/* Index k's day of a (a time), with room for one more entry; NULL on no memory. */
+static cday *ix_cell(const shoal_view *v, fstate *s, uint32_t k, int64_t a)
 {
-    if (a == INT64_MAX) return 0;
     int64_t day = floor_day(a);
-    if (ix_room(v, s, day)) return -1;
+    if (ix_room(v, s, day)) return NULL;
     cday *c = &s->days[k][day - s->day0];
     if (c->n == c->cap) {
         uint32_t cap = c->cap ? c->cap * 2 : 8;
         cent *e = shoal_realloc(c->e, (size_t)cap * sizeof *e);
-        if (!e) return -1;
+        if (!e) return NULL;
         c->e = e;
         c->cap = cap;
     }
+    return c;
+}
+
+/* Member's (a, b) into index k (a: none leaves it out); -1 on no memory. */
+static int ix_add(const shoal_view *v, fstate *s, uint32_t k, int64_t a, int64_t b)
+{
+    if (a == INT64_MAX) return 0;
+    cday *c = ix_cell(v, s, k, a);
+    if (!c) return -1;
     cent x = cent_of(a, b);
     uint32_t i = cent_find(c, &x);
     memmove(c->e + i + 1, c->e + i, (size_t)(c->n - i) * sizeof *c->e);
@@ -199,16 +207,8 @@ static int ix_build(const shoal_view *v, fstate *s)
         const int64_t *b = s->t[2 * k];
         for (size_t m = 0; m < n; m++) {
             if (a[m] == INT64_MAX) continue;
-            int64_t day = floor_day(a[m]);
-            if (ix_room(v, s, day)) return -1;
-            cday *c = &s->days[k][day - s->day0];
-            if (c->n == c->cap) {
-                uint32_t cap = c->cap ? c->cap * 2 : 8;
-                cent *e = shoal_realloc(c->e, (size_t)cap * sizeof *e);
-                if (!e) return -1;
-                c->e = e;
-                c->cap = cap;
-            }
+            cday *c = ix_cell(v, s, k, a[m]);
+            if (!c) return -1;
             c->e[c->n++] = cent_of(a[m], b[m]);
             c->dirty = 1;
         }
