@@ -32,7 +32,6 @@
  */
 #include "shoal_int.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -180,18 +179,21 @@ static int ix_add(const shoal_view *v, fstate *s, uint32_t k, int64_t a, int64_t
     return 0;
 }
 
-static void ix_del(fstate *s, uint32_t k, int64_t a, int64_t b)
+/* Member's (a, b) out of index k; -1 when it is not there (an index that does not
+ * agree with the arrays: a damaged table, refused rather than aborting the ingest). */
+static int ix_del(fstate *s, uint32_t k, int64_t a, int64_t b)
 {
-    if (a == INT64_MAX) return;
+    if (a == INT64_MAX) return 0;
     int64_t day = floor_day(a);
-    assert(s->n_days && day >= s->day0 && day < s->day0 + (int64_t)s->n_days);
+    if (!s->n_days || day < s->day0 || day >= s->day0 + (int64_t)s->n_days) return -1;
     cday *c = &s->days[k][day - s->day0];
     cent x = cent_of(a, b);
     uint32_t i = cent_find(c, &x);
-    assert(i < c->n && !cent_cmp(&c->e[i], &x));
+    if (i >= c->n || cent_cmp(&c->e[i], &x)) return -1;
     memmove(c->e + i, c->e + i + 1, (size_t)(c->n - i - 1) * sizeof *c->e);
     c->n--;
     c->dirty = 1;
+    return 0;
 }
 
 static int cent_qcmp(const void *x, const void *y) { return cent_cmp(x, y); }
@@ -391,7 +393,12 @@ static int drain(shoal_view *v, fstate *s, shoal_err *err)
             for (uint32_t k = 1; k < v->def.n_series; k++) {
                 if (!indexed(v, k) || !((moved & 1) || ((moved >> k) & 1))) continue;
                 int64_t bk = s->t[2 * k][m], bold = (moved >> k) & 1 ? b0[k] : bk;
-                ix_del(s, k, a0, bold);
+                if (ix_del(s, k, a0, bold)) {
+                    shoal_mrefs_clear(&s->refs);
+                    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1,
+                                         "a cohort index day of view \"%s\" is damaged (shoal rebuild %s remakes it)",
+                                         v->dbname + 2, v->dbname + 2);
+                }
                 if (ix_add(v, s, k, f0[m], bk)) {
                     shoal_mrefs_clear(&s->refs);
                     return nomem(err);
