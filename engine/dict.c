@@ -35,6 +35,7 @@ struct shoal_dict {
     uint32_t saved[SHOAL_NS_COUNT];     /* counts as last committed */
     bool loaded;                        /* counts reflect meta */
     bool fwd_only;                      /* no id -> bytes arrays (shoal_dict_new_fwd) */
+    bool complete[SHOAL_NS_COUNT];      /* holds every committed name of the namespace */
 };
 
 /* Past this many cached strings the cache is dropped and refilled on demand, so a
@@ -75,6 +76,7 @@ void shoal_dict_cache_clear(shoal_dict *d)
     }
     shoal_arena_reset(d->pool);
     d->loaded = false;
+    memset(d->complete, 0, sizeof d->complete);
 }
 
 static uint32_t hash_bytes(int ns, const char *s, size_t n)
@@ -240,6 +242,9 @@ int shoal_dict_sync(shoal_db *db, MDB_txn *txn, shoal_err *err)
         memcpy(d->counts, counts, sizeof counts);
         memcpy(d->saved, counts, sizeof counts);
         d->loaded = true;
+        /* An empty namespace's cache holds all of it, and keeps holding all of it
+         * while every name is interned through it (until a clear). */
+        for (int i = 0; i < SHOAL_NS_COUNT; i++) d->complete[i] = counts[i] == 0;
     }
     return SHOAL_OK;
 }
@@ -351,8 +356,19 @@ int shoal_dict_intern_h(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_
                         shoal_err *err)
 {
     shoal_dict *d = db->dict;
-    int rc = lookup_id_h(db, txn, ns, s, len, h, id, err);
-    if (rc != SHOAL_ENOTFOUND) return rc;
+    int rc;
+    if (d->complete[ns] && len <= 510) {
+        /* The write transaction's sync made the cache's counts the committed ones, and
+         * the cache holds every name up to them: a name it lacks is new, and needs no
+         * look-up in the table (one B-tree descent a new name). */
+        slot *e = find(d, ns, s, len, h);
+        if (e && e->ptr) {
+            *id = e->id;
+            return SHOAL_OK;
+        }
+    } else if ((rc = lookup_id_h(db, txn, ns, s, len, h, id, err)) != SHOAL_ENOTFOUND) {
+        return rc;
+    }
     uint32_t nid = d->counts[ns] + 1;
     unsigned char key[512], rkey[5];
     key[0] = (unsigned char)ns;
