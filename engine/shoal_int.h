@@ -335,6 +335,22 @@ int shoal_dict_intern_h(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_
                         shoal_err *err);
 int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *out, shoal_err *err);
 
+/* A cache of committed names for another thread (the ingest's reading thread): made
+ * by shoal_dict_new_fwd (string -> id only), filled with shoal_dict_cache_put from
+ * what the writer hands over after its commits (shoal_dict_each_new), read with
+ * shoal_dict_cache_get (0: not held). Committed ids never change, so what it holds
+ * stays right. h is shoal_dict_hash(ns, s, len). */
+int shoal_dict_new_fwd(shoal_dict **out);
+uint32_t shoal_dict_cache_get(shoal_dict *d, int ns, const char *s, size_t len, uint32_t h);
+int shoal_dict_cache_put(shoal_dict *d, int ns, const char *s, size_t len, uint32_t id, uint32_t h);
+void shoal_dict_cache_prefetch(shoal_dict *d, uint32_t h);
+/* The writer's committed counts (out[SHOAL_NS_COUNT]): taken before an append, they
+ * are the from of shoal_dict_each_new after its commit, which calls fn with every
+ * name that the commits since interned and the writer's cache still holds. */
+void shoal_dict_saved(const shoal_db *db, uint32_t *out);
+int shoal_dict_each_new(shoal_db *db, const uint32_t *from,
+                        int (*fn)(void *ctx, int ns, uint32_t id, const char *s, uint32_t len), void *ctx);
+
 /* Dictionary keys in the dict database: forward [ns][string] -> BE u32 id, reverse
  * [ns | 0x80][BE u32 id] -> string. */
 #define SHOAL_DICT_REV 0x80
@@ -448,10 +464,17 @@ typedef struct shoal_logkeys {
     unsigned char *kbuf;
     size_t n, cap_ks, cap_kb;
     bool repeated;   /* a key occurs twice in the batch */
-    /* The dictionary hashes of each event's member, group and short string values, in
-     * that order (event i's from hs[hstart[i]]), made beside the keys. */
+    /* The dictionary hashes of each event's names, in this order: member, type, group
+     * (when it has one), then each property's key and short string value (event i's
+     * from hs[hstart[i]]), made beside the keys. */
     uint32_t *hs, *hstart;
     size_t cap_hs, cap_hstart;
+    /* Beside hs, when has_ids: the id of each of those names when the reading thread
+     * knew it as committed (shoal_logkeys_resolve), 0 when not; the append then
+     * skips the lookups of the known ones. */
+    uint32_t *ids;
+    size_t cap_ids;
+    bool has_ids;
 } shoal_logkeys;
 
 /* A numeric id key (shoal_db_event_key) starts with this byte + b, b the bytes of
@@ -472,6 +495,10 @@ bool shoal_ids_val_get(const shoal_db *db, const unsigned char *key, size_t klen
  * Returns: SHOAL_OK, SHOAL_ENOMEM. */
 int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k);
 void shoal_logkeys_free(shoal_logkeys *k);
+/* Resolves the names of k's hashes (made by shoal_logkeys_make for evs[0..n)) that
+ * names holds (a cache of committed names: shoal_dict_new_fwd). Returns SHOAL_OK or
+ * SHOAL_ENOMEM (then k has no ids, which is as right, only slower). */
+int shoal_logkeys_resolve(shoal_dict *names, const shoal_event *evs, size_t n, shoal_logkeys *k);
 
 /* shoal_log_append with the keys made by shoal_logkeys_make for the same events
  * (checked by shoal_event_check). */
