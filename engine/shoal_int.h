@@ -568,6 +568,9 @@ int shoal_zone_skip_picks(shoal_reader *r, uint64_t seq, const int64_t *ranges, 
 int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err);
 /* The latest event time of r's snapshot, the same way (INT64_MIN for an empty log). */
 int shoal_zone_latest(shoal_reader *r, int64_t *out, shoal_err *err);
+/* The span of event times kept in meta (zone.c, SPAN_KEY) for the records up to *seq:
+ * 1 when there is one, else 0. Both above start from it and merge the blocks after. */
+int shoal_zone_span_kept(shoal_db *db, MDB_txn *txn, int64_t *lo, int64_t *hi, uint64_t *seq);
 
 /* The LMDB cursor under a log cursor, for scan loops that step and decode inline
  * (query/scan.h). Valid until the log cursor is closed. */

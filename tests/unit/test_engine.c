@@ -325,10 +325,45 @@ TEST(zone_map)
     int64_t two[4] = {INT64_MAX - 1, INT64_MAX, t2, t2 + 1};
     CHECK_RC(shoal_zone_skip(r, 1, two, 2, &next, NULL), SHOAL_OK);
     CHECK(next == 2 * SHOAL_ZONE_BLOCK + 1);
+    /* The span of times is kept with the batches (zone.c, "zone_span"): of every
+     * record, the late one included. */
+    int64_t lo, hi, t_last = 1000000 + (int64_t)(N - 1) * 1000;
+    uint64_t kseq;
+    CHECK(shoal_zone_span_kept(db, r->txn, &lo, &hi, &kseq) && lo == 5 && hi == t_last && kseq == N);
+    CHECK_RC(shoal_zone_earliest(r, &lo, NULL), SHOAL_OK);
+    CHECK_RC(shoal_zone_latest(r, &hi, NULL), SHOAL_OK);
+    CHECK(lo == 5 && hi == t_last);
     shoal_reader_close(r);
 
-    /* A zone narrowed behind the engine's back is found by check. */
+    /* A span left behind by a writer that does not keep it (an older shoal: that of the
+     * first batch) is merged with the blocks after it by readers, and a batch makes it
+     * whole again; a wrong span of the whole log is found by check. */
     MDB_txn *txn;
+    int64_t span[3] = {1000000, 1000000 + 2999 * 1000, 3000};
+    MDB_val sk = {9, "zone_span"}, sv = {24, span};
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK(mdb_put(txn, db->dbi_meta, &sk, &sv, 0) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK_RC(shoal_zone_earliest(r, &lo, NULL), SHOAL_OK);
+    CHECK_RC(shoal_zone_latest(r, &hi, NULL), SHOAL_OK);
+    CHECK(lo == 5 && hi == t_last);
+    shoal_reader_close(r);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    span[1] = t_last - 1000, span[2] = N;   /* the whole log's, one second short */
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK(mdb_put(txn, db->dbi_meta, &sk, &sv, 0) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 1 && strstr(rep.first_problem, "kept span") != NULL);
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK_RC(shoal_zone_rebuild(db, txn, NULL), SHOAL_OK);
+    CHECK(mdb_txn_commit(txn) == 0);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+
+    /* A zone narrowed behind the engine's back is found by check. */
     CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
     unsigned char kb[8], vb[16];
     shoal_be64_put(kb, 1);
