@@ -541,6 +541,9 @@ int shoal_zone_skip_picks(shoal_reader *r, uint64_t seq, const int64_t *ranges, 
 int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err);
 /* The latest event time of r's snapshot, the same way (INT64_MIN for an empty log). */
 int shoal_zone_latest(shoal_reader *r, int64_t *out, shoal_err *err);
+/* 1 when the log surely holds an event in [lo, hi): the earliest or the latest event
+ * of r's last block of records is in it (one read; 0 says nothing), < 0 on an error. */
+int shoal_zone_last_holds(shoal_reader *r, int64_t lo, int64_t hi, shoal_err *err);
 
 /* The LMDB cursor under a log cursor, for scan loops that step and decode inline
  * (query/scan.h). Valid until the log cursor is closed. */
