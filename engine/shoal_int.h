@@ -571,6 +571,9 @@ int shoal_zone_latest(shoal_reader *r, int64_t *out, shoal_err *err);
 /* The span of event times kept in meta (zone.c, SPAN_KEY) for the records up to *seq:
  * 1 when there is one, else 0. Both above start from it and merge the blocks after. */
 int shoal_zone_span_kept(shoal_db *db, MDB_txn *txn, int64_t *lo, int64_t *hi, uint64_t *seq);
+/* 1 when the log surely holds an event in [lo, hi): the earliest or the latest event
+ * of r's last block of records is in it (one read; 0 says nothing), < 0 on an error. */
+int shoal_zone_last_holds(shoal_reader *r, int64_t lo, int64_t hi, shoal_err *err);
 
 /* The LMDB cursor under a log cursor, for scan loops that step and decode inline
  * (query/scan.h). Valid until the log cursor is closed. */
@@ -704,11 +707,14 @@ int shoal_view_info(shoal_reader *r, shoal_arena *a, const char *name, shoal_vie
 int shoal_view_table(shoal_reader *r, const char *name, MDB_dbi *dbi, shoal_err *err);
 
 /* Reads of view state in a reader's snapshot, for the planner.
+ * counters: hours, when not NULL, are two ranges of UTC hours [hours[0], hours[1]) and
+ * [hours[2], hours[3]) read besides the days, from hour buckets (which the caller knows
+ * are kept: shoal_view_counters_hours).
  * counters: adds series s over local days [day_lo, day_hi) into arrays indexed by
  * member id (n_members + 1 long): events, values summed, exact sums (*num set when a
  * sum has a non-integral part); with touched, sets the bit of every member it adds to. */
 int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                             uint32_t n_members, uint32_t *count, uint32_t *n_vals, shoal_xsum *sum, int *num,
+                             const int64_t *hours, uint32_t n_members, uint32_t *count, uint32_t *n_vals, shoal_xsum *sum, int *num,
                              uint64_t *touched, shoal_err *err);
 /* counters, counts only, into bytes that stop at cap (1..255): sat[m] = min(sat[m] +
  * count, cap), which compares with any number below cap as the count itself does. */
@@ -716,14 +722,18 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
  * [day_lo, day_hi) (added to what count holds; the values are counts or 1: whole months
  * are read from their presence bitmaps when the table keeps them). Who existed. */
 int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                              uint32_t n_members, uint32_t *count, shoal_err *err);
+                              const int64_t *hours, uint32_t n_members, uint32_t *count, shoal_err *err);
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                                 uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err);
+                                 const int64_t *hours, uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err);
 /* counters: *text = 1 when an event of series s over local days [day_lo, day_hi) held
  * text in its summed property (the scan refuses to sum it: a sum or avg then reads the
  * log, and gives its error), else 0. Reads the flag bytes of the same buckets. */
-int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi, int *text,
-                             shoal_err *err);
+int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
+                             const int64_t *hours, int *text, shoal_err *err);
+/* counters: 1 with *h0 the first UTC hour (floor(ts / 3600000)) from which the table
+ * keeps hour buckets, every later hour whole; 0 when it keeps none (made before them,
+ * or appended to since by a shoal that keeps none: until `shoal rebuild`). */
+int shoal_view_counters_hours(shoal_reader *r, const char *name, int64_t *h0, shoal_err *err);
 /* score: raw[m] = Σ w·2^((t−t0)/h) over member m's events (n_members + 1 long), or,
  * with half_life > 0 (the view's), the score as of now: raw·2^((t0−now)/half_life).
  * Every entry is written (0 for members without a kept chunk). */

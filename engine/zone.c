@@ -803,3 +803,22 @@ int shoal_zone_latest(shoal_reader *r, int64_t *out, shoal_err *err)
     int64_t lo;
     return zone_span(r, &lo, out, err);
 }
+
+int shoal_zone_last_holds(shoal_reader *r, int64_t lo, int64_t hi, shoal_err *err)
+{
+    if (!r->db->has_zones || r->last_seq == 0) return 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(r->txn, r->db->dbi_zones, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot read the zone map");
+    unsigned char kb[8];
+    shoal_be64_put(kb, (r->last_seq - 1) / SHOAL_ZONE_BLOCK);
+    MDB_val k = {8, kb}, v;
+    shoal_zone z;
+    int holds = 0;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+    if (rc == 0 && shoal_zone_decode(&v, &z) == 0 && z.min <= z.max)
+        holds = (z.min >= lo && z.min < hi) || (z.max >= lo && z.max < hi);
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the zone map");
+    return holds;
+}
