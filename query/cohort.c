@@ -525,8 +525,62 @@ static int64_t count_in(const cgroup *g, const dcond *c)
     return n;
 }
 
-/* the k-th smallest d (0-based) of g's members in the condition's intervals */
+static int64_t kth_bisect(const cgroup *g, const dcond *c, int64_t k);
+
+/* Puts the k-th smallest of v[0..n) at v[k] (quickselect, median-of-three pivots). */
+static void select_kth(int64_t *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t t;
+        if (v[mid] < v[lo]) t = v[mid], v[mid] = v[lo], v[lo] = t;
+        if (v[hi] < v[lo]) t = v[hi], v[hi] = v[lo], v[lo] = t;
+        if (v[hi] < v[mid]) t = v[hi], v[hi] = v[mid], v[mid] = t;
+        int64_t piv = v[mid];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv) i++;
+            while (piv < v[j]) j--;
+            if (i <= j) {
+                t = v[i], v[i] = v[j], v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return;
+    }
+}
+
+/* the k-th smallest d (0-based) of g's members in the condition's intervals: their d
+ * copied out and selected (linear), or, when that cannot be had, bisection of d's
+ * values (a binary search in every run per step: some 35 steps) */
 static int64_t kth_in(const cgroup *g, const dcond *c, int64_t k)
+{
+    size_t tot = 0;
+    for (uint32_t r = 0; r < g->n_runs; r++)
+        for (int i = 0; i < c->n; i++) tot += below(g->runs[r].e, g->runs[r].n, c->hi[i]) - below(g->runs[r].e, g->runs[r].n, c->lo[i]);
+    int64_t *v = k >= 0 && (size_t)k < tot ? shoal_malloc(tot * sizeof *v) : NULL;
+    if (v) {
+        size_t o = 0;
+        for (uint32_t r = 0; r < g->n_runs; r++)
+            for (int i = 0; i < c->n; i++) {
+                uint32_t a = below(g->runs[r].e, g->runs[r].n, c->lo[i]), b = below(g->runs[r].e, g->runs[r].n, c->hi[i]);
+                for (uint32_t j = a; j < b; j++) v[o++] = ld(g->runs[r].e + (size_t)j * ENT);
+            }
+        select_kth(v, o, (size_t)k);
+        int64_t x = v[k];
+        shoal_free(v);
+        return x;
+    }
+    return kth_bisect(g, c, k);
+}
+
+/* kth_in by bisection */
+static int64_t kth_bisect(const cgroup *g, const dcond *c, int64_t k)
 {
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (uint32_t r = 0; r < g->n_runs; r++) {
