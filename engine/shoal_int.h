@@ -772,6 +772,14 @@ typedef struct shoal_retcohort {
 } shoal_retcohort;
 int shoal_view_retention_cohorts(shoal_reader *r, const char *name, int64_t lo, int64_t hi,
                                  int (*fn)(void *ctx, const shoal_retcohort *c), void *ctx, shoal_err *err);
+/* retention: the members with an event of the view's series in [lo, hi), from its hours
+ * (view_retention.c: the last 48 UTC hours, 192 for weeks, up to the latest event; a
+ * retention of first(…) cohorts, AT LEAST 1): fn(ctx, member, active, cohort event)
+ * for each with either. SHOAL_ENOTFOUND when the hours cannot tell (none kept, or
+ * stale, or lo before them, or [lo, hi) inside one hour): the log's to read. */
+typedef void (*shoal_rethour_fn)(void *ctx, uint32_t member, int act, int st);
+int shoal_view_retention_hours(shoal_reader *r, const char *name, int64_t lo, int64_t hi, shoal_rethour_fn fn, void *ctx,
+                               shoal_err *err);
 int shoal_view_retention_cohort_of(shoal_reader *r, const char *name, const uint32_t *members, size_t n, int32_t *out,
                                    shoal_err *err);
 /* An activity's counts (view_activity.c keeps them; view_retention.c's code): what
