@@ -710,7 +710,7 @@ int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members,
 void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t n, double f);
 /* score: the shares of the events from instant `from` on, from the view's hour sums
  * (view_score.c). When the table keeps them and they reach back to the hour boundary
- * B nearest from, fn gets each kept hour from B on that has events (start: its first
+ * B nearest from (hours run (H, H + 1 h]: B is an hour's instant plus 1 ms), fn gets each kept hour from B on that has events (start: its first
  * instant; e: n entries of 12 bytes, u32 LE member then f64 LE Σ w·2^((t − start)/h),
  * members ascending, not aligned), and the log's part is [*log_lo, *log_hi): the
  * events in [from, B) to take out as well (*add 0), or those in [B, from), which the

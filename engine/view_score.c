@@ -13,11 +13,12 @@
  * Hour sums (issue 17): for the last KEEP_HOURS UTC hours up to the latest event's,
  * key [0x01][hour + 2^31 BE u32] → per member with an event that hour, in ascending
  * id, u32 member and f64 Σ w·2^((t − the hour's start)/h) (little-endian; an hour
- * without events has no key). A score as of an earlier now is raw less the shares of
+ * without events has no key). Hour H holds the events in (H, H + 1 h] and starts at
+ * H + 1 ms (bucket_of), since a now is inclusive. A score as of an earlier now is raw less the shares of
  * the events from now on: whole hours from here, less than an hour from the log
  * (shoal_view_score_hours). The kept hours are those from hour(latest) − KEEP_HOURS +
  * 1 on, a function of the set of events; a late event of an older hour is in no hour.
- * Key [0x02] marks a table that keeps them: KEEP_HOURS (u32 LE) and the header's
+ * Key [0x02] marks a table that keeps them: HLAYOUT (u32 LE) and the header's
  * sequence when last written (BE u64), rewritten by every batch; a table without it
  * (made before them) keeps and reads none until `shoal rebuild`, and one whose stamp
  * is not the header's (a shoal that keeps none appended since) has stale hours, which
@@ -34,6 +35,7 @@
 #define HOURS 0x01
 #define HMARK 0x02
 #define KEEP_HOURS 48
+#define HLAYOUT (KEEP_HOURS | 1u << 16)   /* the mark's first word: hours of (H, H + 1 h] */
 #define MS_HOUR 3600000LL
 
 typedef struct hslot {
@@ -59,6 +61,11 @@ typedef struct sstate {
 } sstate;
 
 static int64_t hour_of(int64_t ts) { return ts >= 0 ? ts / MS_HOUR : -((-ts + MS_HOUR - 1) / MS_HOUR); }
+/* An hour's sums hold its events after its first instant up to the next hour's,
+ * (H, H + 1 h]: a now is inclusive, so the events after a now on the hour (noon) are
+ * whole hours. Hour H starts (holds events from) H·1 h + 1 ms. */
+static int64_t bucket_of(int64_t ts) { return hour_of(ts - 1); }
+static int64_t bucket_start(int64_t hr) { return hr * MS_HOUR + 1; }
 static uint32_t hour_code(int64_t hour) { return (uint32_t)(hour + 1 + 2147483648LL); }
 static int64_t hour_decode(uint32_t c) { return (int64_t)c - 1 - 2147483648LL; }
 
@@ -143,7 +150,7 @@ static int hmark_ok(MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
     if (vv.mv_size != 12) return 0;
     const unsigned char *p = vv.mv_data;
-    if ((uint32_t)(p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24) != KEEP_HOURS) return 0;
+    if ((uint32_t)(p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24) != HLAYOUT) return 0;
     if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
     if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, p + 4, 8)) return 0;
     return 1;
@@ -151,7 +158,7 @@ static int hmark_ok(MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
 
 static int hmark_put(MDB_txn *txn, MDB_dbi dbi, uint64_t seq, shoal_err *err)
 {
-    unsigned char k = HMARK, b[12] = {KEEP_HOURS & 0xFF, 0, 0, 0};
+    unsigned char k = HMARK, b[12] = {HLAYOUT & 0xFF, (HLAYOUT >> 8) & 0xFF, (HLAYOUT >> 16) & 0xFF, 0};
     shoal_be64_put(b + 4, seq);
     MDB_val kv = {1, &k}, vv = {sizeof b, b};
     int rc = mdb_put(txn, dbi, &kv, &vv, 0);
@@ -174,7 +181,7 @@ static int64_t key_hour(const MDB_val *k)
 }
 
 /* The first kept hour when the latest event is at max_ts. */
-static int64_t hours_low(int64_t max_ts) { return max_ts == INT64_MIN ? INT64_MIN : hour_of(max_ts) - KEEP_HOURS + 1; }
+static int64_t hours_low(int64_t max_ts) { return max_ts == INT64_MIN ? INT64_MIN : bucket_of(max_ts) - KEEP_HOURS + 1; }
 
 static int slot_reserve(hslot *h, size_t n)
 {
@@ -308,7 +315,7 @@ static int hours_add(shoal_view *v, const shoal_mref *r, size_t n, shoal_err *er
             slot_clear(sl);
             sl->hour = hr;
         }
-        if (hr != fh) fh = hr, f = exp2((double)(v->t0 - hr * MS_HOUR) / h);
+        if (hr != fh) fh = hr, f = exp2((double)(v->t0 - bucket_start(hr)) / h);
         double t;
         memcpy(&t, &r[i].val, sizeof t);
         t *= f;
@@ -378,7 +385,7 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     int64_t bits;
     memcpy(&bits, &t, sizeof bits);
     if (ev->ts > v->max_ts) v->max_ts = ev->ts;
-    int64_t hr = hour_of(ev->ts);
+    int64_t hr = bucket_of(ev->ts);
     uint32_t aux = s->hours && hr >= hours_low(v->max_ts) ? hour_code(hr) : 0;
     if (shoal_mrefs_push(&s->refs, ev->member, bits, aux)) return nomem(err);
     return SHOAL_OK;
@@ -616,8 +623,8 @@ int shoal_view_score_hours(shoal_reader *r, const char *name, int64_t from, int6
     int64_t max_ts = (int64_t)(shoal_be64_get((const unsigned char *)val.mv_data + 17) ^ (1ULL << 63));
     if ((rc = hmark_ok(r->txn, dbi, err)) <= 0) return rc;
     /* the hour boundary nearest from: the log then reads less than half an hour */
-    int64_t low = hours_low(max_ts), hr = hour_of(from);
-    if (from - hr * MS_HOUR > MS_HOUR / 2 || hr < low) hr++;
+    int64_t low = hours_low(max_ts), hr = bucket_of(from);
+    if (from - bucket_start(hr) > MS_HOUR / 2 || hr < low) hr++;
     if (low == INT64_MIN || hr < low) return SHOAL_OK;   /* older than the kept hours: the log */
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
@@ -632,11 +639,11 @@ int shoal_view_score_hours(shoal_reader *r, const char *name, int64_t from, int6
             return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": an hour's sums are damaged (shoal rebuild)",
                                  name);
         }
-        fn(ctx, h * MS_HOUR, val.mv_data, val.mv_size / 12);
+        fn(ctx, bucket_start(h), val.mv_data, val.mv_size / 12);
     }
     mdb_cursor_close(cur);
     if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
-    if (hr * MS_HOUR <= from) *log_lo = hr * MS_HOUR, *log_hi = from, *add = 1;
-    else *log_lo = from, *log_hi = hr * MS_HOUR;
+    if (bucket_start(hr) <= from) *log_lo = bucket_start(hr), *log_hi = from, *add = 1;
+    else *log_lo = from, *log_hi = bucket_start(hr);
     return SHOAL_OK;
 }

@@ -27,8 +27,10 @@ at() {   # at HOURS: the instant that many hours (fractional) before the latest 
 }
 Q="SELECT member, round(eng, 6) AS e FROM members WHERE eng > 0 ORDER BY member"
 TOP="SELECT member, round(eng, 6) AS e FROM members ORDER BY eng DESC, member LIMIT 20"
-for h in 0.21 2.5 9.37 23.9 30.6 47.2 60.4; do
-    now=$(at "$h")
+# on the hour (its events at that instant are before it), and anywhere
+onhour=$(python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t-datetime.timedelta(hours=7)).replace(minute=0, second=0, microsecond=0).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end")
+for h in hour 0.21 2.5 9.37 23.9 30.6 47.2 60.4; do
+    if [ "$h" = hour ]; then now=$onhour; else now=$(at "$h"); fi
     want=$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$now'; SET VIEWS = off; $Q")
     want_top=$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$now'; SET VIEWS = off; $TOP")
     for d in hot built; do
