@@ -748,6 +748,17 @@ int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members,
 /* The fn of shoal_view_score_read: the values into the array ctx (for an fn that
  * does more with each run). */
 void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t n, double f);
+/* score: the shares of the events from instant `from` on, from the view's hour sums
+ * (view_score.c). When the table keeps them and they reach back to the hour boundary
+ * B nearest from (hours run (H, H + 1 h]: B is an hour's instant plus 1 ms), fn gets each kept hour from B on that has events (start: its first
+ * instant; e: n entries of 12 bytes, u32 LE member then f64 LE Σ w·2^((t − start)/h),
+ * members ascending, not aligned), and the log's part is [*log_lo, *log_hi): the
+ * events in [from, B) to take out as well (*add 0), or those in [B, from), which the
+ * hours hold but are before from, to put back (*add 1). Else fn is not called and the
+ * log's part is [from, INT64_MAX), *add 0. */
+typedef void (*shoal_score_hour_fn)(void *ctx, int64_t start, const unsigned char *e, size_t n);
+int shoal_view_score_hours(shoal_reader *r, const char *name, int64_t from, int64_t *log_lo, int64_t *log_hi,
+                           int *add, shoal_score_hour_fn fn, void *ctx, shoal_err *err);
 
 /* firstlast (view_firstlast.c): series s's earliest (last = 0) or latest (last = 1)
  * event time of each member that has one in [lo, hi) into t[m], with n[m] = 1 (arrays
@@ -801,6 +812,14 @@ typedef struct shoal_retcohort {
 } shoal_retcohort;
 int shoal_view_retention_cohorts(shoal_reader *r, const char *name, int64_t lo, int64_t hi,
                                  int (*fn)(void *ctx, const shoal_retcohort *c), void *ctx, shoal_err *err);
+/* retention: the members with an event of the view's series in [lo, hi), from its hours
+ * (view_retention.c: the last 48 UTC hours, 192 for weeks, up to the latest event; a
+ * retention of first(…) cohorts, AT LEAST 1): fn(ctx, member, active, cohort event)
+ * for each with either. SHOAL_ENOTFOUND when the hours cannot tell (none kept, or
+ * stale, or lo before them, or [lo, hi) inside one hour): the log's to read. */
+typedef void (*shoal_rethour_fn)(void *ctx, uint32_t member, int act, int st);
+int shoal_view_retention_hours(shoal_reader *r, const char *name, int64_t lo, int64_t hi, shoal_rethour_fn fn, void *ctx,
+                               shoal_err *err);
 int shoal_view_retention_cohort_of(shoal_reader *r, const char *name, const uint32_t *members, size_t n, int32_t *out,
                                    shoal_err *err);
 /* An activity's counts (view_activity.c keeps them; view_retention.c's code): what

@@ -533,8 +533,73 @@ static int64_t count_in(const cgroup *g, const dcond *c)
     return n;
 }
 
-/* the k-th smallest d (0-based) of g's members in the condition's intervals */
-static int64_t kth_in(const cgroup *g, const dcond *c, int64_t k)
+static int64_t kth_bisect(const cgroup *g, const dcond *c, int64_t k);
+
+/* Puts the k-th smallest of v[0..n) at v[k] (quickselect, median-of-three pivots). */
+static void select_kth(int64_t *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t t;
+        if (v[mid] < v[lo]) t = v[mid], v[mid] = v[lo], v[lo] = t;
+        if (v[hi] < v[lo]) t = v[hi], v[hi] = v[lo], v[lo] = t;
+        if (v[hi] < v[mid]) t = v[hi], v[hi] = v[mid], v[mid] = t;
+        int64_t piv = v[mid];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv) i++;
+            while (piv < v[j]) j--;
+            if (i <= j) {
+                t = v[i], v[i] = v[j], v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return;
+    }
+}
+
+/* the k-th smallest d (0-based) of g's members in the condition's intervals: their d
+ * copied out and selected (linear), or, when that cannot be had, bisection of d's
+ * values (a binary search in every run per step: some 35 steps) */
+static int64_t kth_pair(const cgroup *g, const dcond *c, int64_t k, int64_t *next);
+static int64_t kth_in(const cgroup *g, const dcond *c, int64_t k) { return kth_pair(g, c, k, NULL); }
+
+/* the k-th, and in *next (when not NULL, and k + 1 is one of them) the (k+1)-th */
+static int64_t kth_pair(const cgroup *g, const dcond *c, int64_t k, int64_t *next)
+{
+    size_t tot = 0;
+    for (uint32_t r = 0; r < g->n_runs; r++)
+        for (int i = 0; i < c->n; i++) tot += below(g->runs[r].e, g->runs[r].n, c->hi[i]) - below(g->runs[r].e, g->runs[r].n, c->lo[i]);
+    int64_t *v = k >= 0 && (size_t)k < tot ? shoal_malloc(tot * sizeof *v) : NULL;
+    if (v) {
+        size_t o = 0;
+        for (uint32_t r = 0; r < g->n_runs; r++)
+            for (int i = 0; i < c->n; i++) {
+                uint32_t a = below(g->runs[r].e, g->runs[r].n, c->lo[i]), b = below(g->runs[r].e, g->runs[r].n, c->hi[i]);
+                for (uint32_t j = a; j < b; j++) v[o++] = ld(g->runs[r].e + (size_t)j * ENT);
+            }
+        select_kth(v, o, (size_t)k);
+        int64_t x = v[k];
+        if (next && (size_t)k + 1 < o) {   /* the least of those after it */
+            int64_t y = v[k + 1];
+            for (size_t j = (size_t)k + 2; j < o; j++)
+                if (v[j] < y) y = v[j];
+            *next = y;
+        }
+        shoal_free(v);
+        return x;
+    }
+    if (next) *next = kth_bisect(g, c, k + 1);
+    return kth_bisect(g, c, k);
+}
+
+/* kth_in by bisection */
+static int64_t kth_bisect(const cgroup *g, const dcond *c, int64_t k)
 {
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (uint32_t r = 0; r < g->n_runs; r++) {
@@ -587,16 +652,17 @@ static int fill(run *run, const shoal_cohort *c, const cgroup *cg)
             double v;
             if (g->fn == F_MEDIAN) {
                 int64_t m = n / 2;
-                double hi = dval(kth_in(cg, &b->when, m), b->unit);
-                v = n % 2 ? hi : (dval(kth_in(cg, &b->when, m - 1), b->unit) + hi) / 2;
+                int64_t d1 = 0, d0 = n % 2 ? kth_in(cg, &b->when, m) : kth_pair(cg, &b->when, m - 1, &d1);
+                v = n % 2 ? dval(d0, b->unit) : (dval(d0, b->unit) + dval(d1, b->unit)) / 2;
             } else {   /* as shoal_exec_quantile over the values in order */
                 double pos = ra->arg2->k.u.d * (double)(n - 1);
                 uint32_t lo = (uint32_t)pos;
                 if (lo >= n - 1) {
                     v = dval(kth_in(cg, &b->when, n - 1), b->unit);
                 } else {
-                    double f = pos - (double)lo, vl = dval(kth_in(cg, &b->when, lo), b->unit);
-                    v = f == 0 ? vl : vl + (dval(kth_in(cg, &b->when, lo + 1), b->unit) - vl) * f;
+                    int64_t d1 = 0, d0 = kth_pair(cg, &b->when, lo, &d1);
+                    double f = pos - (double)lo, vl = dval(d0, b->unit);
+                    v = f == 0 ? vl : vl + (dval(d1, b->unit) - vl) * f;
                 }
             }
             a->fixed = 1;

@@ -234,6 +234,7 @@ int shoal_exec_write_row(run *g, const qval *cols);
 void shoal_exec_sort_rows(run *g);
 int shoal_exec_emit(run *g, const rowctx *r);
 int shoal_exec_read_score_top(run *g, magg *a);
+int shoal_exec_scale_top(run *g, magg *a, double f);
 int shoal_exec_top_bound(run *g, const uint64_t *live, uint64_t **res);
 /* exec_window.c: a row into the window functions' buffer; then their values, and every
  * row out through shoal_exec_emit */
