@@ -502,6 +502,9 @@ typedef struct runner {
     side *collect;                /* the source whose rows are being kept */
     uint64_t emitted, tested;
     int full;
+    qval *batch;                  /* the first source's rows not joined yet (JOIN_BATCH) */
+    uint32_t *bid, *gid;          /* … their probing ids and group ids, for the prefetch */
+    int n_batch;
 } runner;
 
 static int keep_row(exec *x, const qval *cols, int n, void *ctx)
@@ -803,15 +806,70 @@ static int emit(runner *r, int k)
     return emit_unmatched(r, k, matched);
 }
 
+/* The first source's rows are joined a batch at a time: the batch's probing ids are
+ * looked up in the first joined source's id cache, and the rows they match fetched,
+ * before any is joined (prefetched: a row's look-ups then no longer wait on the
+ * memory one at a time; at 300k members, the id cache, the kept rows and the groups
+ * are each a cache miss a row). */
+#define JOIN_BATCH 32
+
+/* The batch's rows joined on, in order (x in the first source's state). */
+static int flush_rows(exec *x, runner *r)
+{
+    const side *s0 = &r->js->s[0], *s1 = r->js->n_sides > 1 ? &r->js->s[1] : NULL;
+    int nb = r->n_batch, n = s0->n, rc = 0;
+    r->n_batch = 0;
+    if (s1 && s1->idc && s1->lkey->op == X_SRCCOL && s1->lkey->slot < n) {
+        int slot = s1->lkey->slot;
+        for (int i = 0; i < nb; i++) {
+            const qval *v = &r->batch[(size_t)i * n + slot];
+            r->bid[i] = v->t == V_ID && v->ns == s1->idc_ns && (uint64_t)v->u.i < s1->n_idc ? (uint32_t)v->u.i : 0;
+            if (r->bid[i]) __builtin_prefetch(&s1->idc[r->bid[i]]);
+        }
+        for (int i = 0; i < nb; i++) {
+            uint32_t f = r->bid[i] ? s1->idc[r->bid[i]] : 0;
+            if (f && f != NO_MATCH) __builtin_prefetch(s1->rows + (size_t)(f - 1) * s1->n);
+        }
+    }
+    /* … and the groups of a GROUP BY a column of ids of the first source (e.member) */
+    run *g = r->sink;
+    const plan *p = r->outer;
+    if (g->by_id && p->n_keys == 1 && p->keys[0]->op == X_SRCCOL && p->keys[0]->slot < n) {
+        int slot = p->keys[0]->slot;
+        for (int i = 0; i < nb; i++) {
+            const qval *v = &r->batch[(size_t)i * n + slot];
+            r->gid[i] = v->t == V_ID && v->ns == g->by_ns && v->u.i > 0 && (uint64_t)v->u.i < g->n_by_id ? (uint32_t)v->u.i : 0;
+            if (r->gid[i]) __builtin_prefetch(&g->by_id[r->gid[i]]);
+        }
+        for (int i = 0; i < nb; i++)
+            if (r->gid[i] && g->by_id[r->gid[i]]) __builtin_prefetch(g->by_id[r->gid[i]]);
+        for (int i = 0; i < nb; i++)
+            if (r->gid[i] && g->by_id[r->gid[i]]) __builtin_prefetch(g->by_id[r->gid[i]]->accs);
+    }
+    xstate saved;
+    enter(r, &saved);
+    for (int i = 0; i < nb && !rc; i++) {
+        memcpy(r->buf, r->batch + (size_t)i * n, sizeof(qval) * (size_t)n);
+        rc = emit(r, 1);
+    }
+    leave(x, &saved);
+    return rc;
+}
+
 /* A row of the first source: its values (text copied: the outer row's evaluation
- * reuses the scratch arena they may be in), joined on. */
+ * reuses the scratch arena they may be in) into the batch, joined on when it is full. */
 static int first_row(exec *x, const qval *cols, int n, void *ctx)
 {
     runner *r = ctx;
     side *s = &r->js->s[0];
     if (r->full) return 1;
     if (n != s->n) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a joined row has %d columns, not %d", n, s->n);
-    if (shoal_arena_used(r->ra)) shoal_arena_reset(r->ra);
+    if (!r->batch && (!(r->batch = shoal_arena_alloc(r->a, sizeof(qval) * (size_t)n * JOIN_BATCH)) ||
+                      !(r->bid = shoal_arena_alloc(r->a, sizeof(uint32_t) * JOIN_BATCH)) ||
+                      !(r->gid = shoal_arena_alloc(r->a, sizeof(uint32_t) * JOIN_BATCH))))
+        return nomem(x);
+    if (!r->n_batch && shoal_arena_used(r->ra)) shoal_arena_reset(r->ra);
+    qval *row = r->batch + (size_t)r->n_batch * n;
     for (int i = 0; i < n; i++) {
         qval v = cols[i];
         if (v.t == V_STR && v.n) {
@@ -819,12 +877,25 @@ static int first_row(exec *x, const qval *cols, int n, void *ctx)
             if (!t) return nomem(x);
             v.u.s = t;
         }
-        r->buf[i] = v;
+        row[i] = v;
     }
-    xstate saved;
-    enter(r, &saved);
-    int rc = emit(r, 1);
-    leave(x, &saved);
+    if (++r->n_batch < JOIN_BATCH) return 0;
+    return flush_rows(x, r);
+}
+
+/* After the first source's rows (rc: how its run ended), the batch's rows joined: an
+ * error of theirs comes before the run's, in log order. */
+static int finish_rows(exec *x, runner *r, int rc)
+{
+    if (!r->n_batch || r->full) return rc;
+    if (rc <= 0) {
+        shoal_err run_err = *x->err;
+        shoal_err_clear(x->err);
+        int frc = flush_rows(x, r);
+        if (frc < 0 || (frc == 0 && x->err->code)) return frc ? frc : x->err->code;
+        *x->err = run_err;
+        return rc ? rc : frc;
+    }
     return rc;
 }
 
@@ -890,7 +961,7 @@ typedef struct jpart {
 static void *jpart_main(void *arg)
 {
     jpart *w = arg;
-    w->rc = shoal_exec_scan_range(&w->ig, w->lo, w->hi, &w->n_scanned, &w->n_skipped);
+    w->rc = finish_rows(&w->x, &w->rn, shoal_exec_scan_range(&w->ig, w->lo, w->hi, &w->n_scanned, &w->n_skipped));
     return NULL;
 }
 
@@ -953,6 +1024,9 @@ static int jpart_init(runner *r, jpart *w, int first)
     w->rn.a = w->x.a;
     w->rn.emitted = w->rn.tested = 0;
     w->rn.full = 0;
+    w->rn.batch = NULL;
+    w->rn.bid = w->rn.gid = NULL;
+    w->rn.n_batch = 0;
     if (!(w->rn.buf = zalloc(&w->x, sizeof(qval) * (size_t)(p->n_src + 1)))) return nomem(x);
     return 0;
 }
@@ -1034,7 +1108,7 @@ static int join_rows(exec *x, plan *p, shoal_rowsink *sink)
     }
     /* the first source's rows on several threads when they can be, else on this one */
     if (!rc && (rc = join_split(&r)) == 1) {
-        rc = shoal_rowsrc_run_inner(x, js->s[0].ip, first_row, &r);
+        rc = finish_rows(x, &r, shoal_rowsrc_run_inner(x, js->s[0].ip, first_row, &r));
         if (rc == 1 && r.full) rc = 0;
     }
     free_sides(js);
