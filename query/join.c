@@ -785,7 +785,9 @@ static int emit(runner *r, int k)
         }
         return emit_unmatched(r, k, matched);
     }
-    eval_on(r, s->lkey, &v);
+    /* a column of the rows before (e.to) is read as it is, else evaluated */
+    if (s->lkey->op == X_SRCCOL && s->lkey->slot < s->base) v = r->buf[s->lkey->slot];
+    else eval_on(r, s->lkey, &v);
     if (x->err->code) return x->err->code;
     uint32_t first = 0, *slot = NULL;
     int has = 1;
