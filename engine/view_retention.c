@@ -1084,9 +1084,15 @@ typedef struct drec {
     shoal_retmember m;
     uint64_t *buf;
     size_t cap;
+    /* when set, asked per member before its sets are decoded: 0 decode it and call fn, 1
+     * pass over it (its sets are not copied), 2 the chunk is done */
+    int (*skip)(void *ctx, uint32_t member);
+    void *skip_ctx;
 } drec;
 
-static int d_set(const unsigned char **p, const unsigned char *end, drec *d, size_t at, int32_t *lo, uint32_t *n)
+/* A set of periods at *p into d->buf from word at; with copy 0 only read past. */
+static int d_set(const unsigned char **p, const unsigned char *end, drec *d, size_t at, int32_t *lo, uint32_t *n,
+                 int copy)
 {
     uint64_t v;
     size_t k = shoal_varint_get(*p, end, &v);
@@ -1097,6 +1103,12 @@ static int d_set(const unsigned char **p, const unsigned char *end, drec *d, siz
     *p += k;
     if (l < INT32_MIN / 2 || l > INT32_MAX / 2 || v == 0 || v > UINT16_MAX || v * 8 > (uint64_t)(end - *p))
         return SHOAL_ECORRUPT;
+    if (!copy) {
+        *p += v * 8;
+        *lo = (int32_t)l;
+        *n = (uint32_t)v;
+        return 0;
+    }
     if (at + v > d->cap) {
         size_t c = d->cap ? d->cap : 64;
         while (c < at + v) c *= 2;
@@ -1146,13 +1158,15 @@ static int each_in_chunk(uint32_t c, const MDB_val *val, drec *d, int (*fn)(void
             d->m.first = shoal_unzigzag(t);
             if (d->m.first == INT64_MAX) return SHOAL_ECORRUPT;
         }
-        int rc;
+        int rc, sk = d->skip ? d->skip(d->skip_ctx, (uint32_t)m) : 0;
+        if (sk == 2) return 1;
         size_t at = 0;
         if ((flags & F_ACT)) {
-            if ((rc = d_set(&p, end, d, 0, &d->m.act_lo, &d->m.act_n))) return rc;
+            if ((rc = d_set(&p, end, d, 0, &d->m.act_lo, &d->m.act_n, !sk))) return rc;
             at = d->m.act_n;
         }
-        if ((flags & F_START) && (rc = d_set(&p, end, d, at, &d->m.st_lo, &d->m.st_n))) return rc;
+        if ((flags & F_START) && (rc = d_set(&p, end, d, at, &d->m.st_lo, &d->m.st_n, !sk))) return rc;
+        if (sk) continue;
         d->m.act = d->m.act_n ? d->buf : NULL;
         d->m.st = d->m.st_n ? d->buf + at : NULL;
         if ((rc = fn(ctx, &d->m))) return rc;
@@ -1741,6 +1755,15 @@ static int each_of_member(void *ctx, const shoal_retmember *m)
     return e->fn(e->ctx, m);
 }
 
+/* Members not asked for are passed over undecoded (drec's skip). */
+static int each_of_skip(void *ctx, uint32_t m)
+{
+    each_of *e = ctx;
+    while (e->i < e->n && e->ms[e->i] < m) e->i++;
+    if (e->i == e->n || e->ms[e->i] / CHUNK != m / CHUNK) return 2;
+    return e->ms[e->i] != m;
+}
+
 int shoal_view_retention_each_of(shoal_reader *r, const char *name, const uint32_t *ms, size_t n,
                                  int (*fn)(void *ctx, const shoal_retmember *m), void *ctx, shoal_err *err)
 {
@@ -1750,20 +1773,40 @@ int shoal_view_retention_each_of(shoal_reader *r, const char *name, const uint32
     drec d;
     memset(&d, 0, sizeof d);
     each_of e = {ms, n, 0, fn, ctx};
+    d.skip = each_of_skip;
+    d.skip_ctx = &e;
+    /* One cursor: a chunk a few keys on is reached by stepping, not by a descent from
+     * the root (the members asked for are often some thousands, one in most chunks). */
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
+    MDB_val k, val;
+    uint32_t at = 0;    /* the chunk under the cursor, when placed */
+    int placed = 0;
     while (e.i < n && !rc) {
         uint32_t c = ms[e.i] / CHUNK;
-        unsigned char kb[5] = {0, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8), (unsigned char)c};
-        MDB_val k = {sizeof kb, kb}, val;
-        int mrc = mdb_get(r->txn, dbi, &k, &val);
-        if (mrc == 0) {
+        int mrc = 0;
+        while (placed && at < c && c - at <= 16 && mrc == 0) {
+            mrc = mdb_cursor_get(cur, &k, &val, MDB_NEXT);
+            if (mrc == 0 && chunk_key(&k, &at)) mrc = MDB_NOTFOUND;   /* past the chunks */
+        }
+        if (!placed || at > c || (mrc == 0 && at < c)) {
+            unsigned char kb[5] = {0, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8), (unsigned char)c};
+            k = (MDB_val){sizeof kb, kb};
+            mrc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE);
+            if (mrc == 0 && chunk_key(&k, &at)) mrc = MDB_NOTFOUND;
+        }
+        placed = mrc == 0;
+        if (mrc == 0 && at == c) {
             rc = each_in_chunk(c, &val, &d, each_of_member, &e);
             if (rc == 1) rc = 0;   /* (each_of_member: the chunk's asked-for members are done) */
-        } else if (mrc != MDB_NOTFOUND) {
+        } else if (mrc != 0 && mrc != MDB_NOTFOUND) {
+            mdb_cursor_close(cur);
             shoal_free(d.buf);
             return shoal_store_err(err, mrc, "cannot read a view's table");
         }
         while (e.i < n && ms[e.i] / CHUNK == c) e.i++;
     }
+    mdb_cursor_close(cur);
     shoal_free(d.buf);
     if (rc == SHOAL_ECORRUPT) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a chunk of view \"%s\" does not decode", name);
     if (rc == SHOAL_ENOMEM) return nomem(err);

@@ -2,7 +2,7 @@
  * answered from a first/last view's cohort index (engine/view_firstlast.c) instead of a
  * row per member: per join month, the members, how many spoke, the median days from
  * join to first word. The shape: FROM members WHERE first(A) IS NOT NULL GROUP BY
- * month(first(A)) or day(first(A)), whose row aggregates are count(*) and count, sum,
+ * month(first(A)), week(first(A)) or day(first(A)), whose row aggregates are count(*) and count, sum,
  * avg, median or quantile of a CASE whose conditions compare first(B) with first(A)
  * plus a constant duration (or ask first(B) IS NULL) and whose values are constants or
  * (first(B) − first(A)) / a duration, with A the view's series 0 and B another series
@@ -48,7 +48,8 @@ struct shoal_cohort {
     const char *vname;
     uint32_t sb;                 /* B's series in the view */
     int ia, ib;                  /* the maggs of first(A) and first(B) */
-    const cx *key;               /* month(first(A)) or day(first(A)) */
+    const cx *key;               /* month(first(A)), week(first(A)) or day(first(A)) */
+    int step;                    /* keys from a period's first to the next's (week: 7) */
     int64_t cut_a, cut_b;        /* a first at or after it is none */
     cagg ag[MAX_RA];
 };
@@ -269,22 +270,29 @@ static int first_of_view(const plan *p, const cx *e, int *slot)
 
 static int64_t cut_of(const magg *g) { return g->has_win ? g->win.hi : INT64_MAX; }
 
-static int is_period(const cx *e)
+/* a period key: month(…), week(…) or day(…); its step, in keys, from one period's
+ * first key to the next's (a week's key is its Monday's date); 0 when not one */
+static int period_step(const cx *e)
 {
-    const func *m = shoal_func_find("month"), *d = shoal_func_find("day");
-    return e->op == X_FUNC && e->n == 1 && ((m && e->fn == m->eval && e->rt == V_MONTH) || (d && e->fn == d->eval && e->rt == V_DATE));
+    const func *m = shoal_func_find("month"), *d = shoal_func_find("day"), *wk = shoal_func_find("week");
+    if (e->op != X_FUNC || e->n != 1) return 0;
+    if (m && e->fn == m->eval && e->rt == V_MONTH) return 1;
+    if (d && e->fn == d->eval && e->rt == V_DATE) return 1;
+    if (wk && e->fn == wk->eval && e->rt == V_DATE) return 7;
+    return 0;
 }
 
 int shoal_cohort_match(shoal_arena *a, const plan *p, shoal_cohort **out)
 {
     *out = NULL;
     if (p->src != SRC_MEMBERS || !p->members_all || !p->from_views || p->exist || p->n_anchored || !p->grouped ||
-        p->n_keys != 1 || p->n_raggs > MAX_RA || !p->where || !is_period(p->keys[0]))
+        p->n_keys != 1 || p->n_raggs > MAX_RA || !p->where || !period_step(p->keys[0]))
         return 0;
     shoal_cohort c;
     memset(&c, 0, sizeof c);
     c.ib = -1;
     c.key = p->keys[0];
+    c.step = period_step(c.key);
     if (!first_of_view(p, c.key->v[0], &c.ia) || p->maggs[c.ia].vseries != 0) return 0;
     const magg *ga = &p->maggs[c.ia];
     /* a window that starts after the view's first event would need its start too: the
@@ -395,7 +403,7 @@ static int period(cwalk *w, int64_t t)
     e->fn(x, &arg, 1, &out);
     if (out.t != e->rt) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a cohort's period has no key");
     qval s = out, s2 = out, d = {.t = V_DUR}, d2 = {.t = V_DUR};
-    s2.u.i = out.u.i + 1;
+    s2.u.i = out.u.i + w->c->step;
     shoal_val_promote(x, &s, &d);
     shoal_val_promote(x, &s2, &d2);
     w->pkey = out.u.i, w->plo = s.u.i, w->phi = s2.u.i, w->have = 1;

@@ -278,6 +278,13 @@ int shoal_exec_scan_split(run *g);
 int shoal_exec_par_ok(const cx *e);
 int shoal_exec_threads_wanted(int *asked);
 int shoal_exec_split_bounds(exec *x, const plan *p, const int64_t *zr, int n_zr, int n, int asked, uint64_t *bound);
+/* exec_scanpar.c: why a statement's groups cannot be made in parts and merged (NULL:
+ * they can); the log's sequences [lo, hi) through g on the calling thread; part wg's
+ * groups (of later sequences) merged into g; what a run's groups hold, freed */
+const char *shoal_exec_groups_why_not(const plan *p);
+int shoal_exec_scan_range(run *g, uint64_t lo, uint64_t hi, uint64_t *n_scanned, uint64_t *n_skipped);
+int shoal_exec_merge_run(run *g, run *wg);
+void shoal_exec_run_free(run *g);
 /* exec_scanpar.c: parts 1..n-1 of parts (size bytes each) run fn on threads, part 0 on
  * this one; 0 when all ran, or the error of a thread not started */
 int shoal_exec_run_parts(exec *x, int n, void *(*fn)(void *), void *parts, size_t size);
@@ -301,5 +308,29 @@ int shoal_exec_member_rows(run *g);
 int shoal_cohort_rows(run *g, const shoal_cohort *c);
 
 static inline int process(run *g, const rowctx *r) { return shoal_exec_process_row(g, r, NULL, NULL, 1); }
+
+/* A grouped scan's rows folded a batch at a time (exec_scan.c): NULL when the statement
+ * reads more of a row than its type, group and periods of its time, or counts more
+ * than counts, min and max. Add a record with fold_add, and flush once the
+ * scan is over. */
+enum { FOLD_MAX = 256, FOLD_SLOTS = 512, FOLD_PER = 8 };
+
+struct fold {
+    int n, n_per, use_group, tz_fixed;
+    const cx *per[FOLD_PER];   /* the period functions of the time */
+    shoal_rec recs[FOLD_MAX];
+    uint64_t key[FOLD_SLOTS];   /* type | group << 32 (never 0: a type id is not), 0: empty */
+    uint32_t first[FOLD_SLOTS], w[FOLD_SLOTS];
+    uint16_t order[FOLD_MAX];   /* the slots met, in the order of their first rows */
+};
+typedef struct fold fold;
+fold *shoal_exec_fold_new(run *g);
+int shoal_exec_fold_flush(run *g, fold *f);
+
+static inline int fold_add(run *g, fold *f, const shoal_rec *rec)
+{
+    f->recs[f->n++] = *rec;
+    return f->n == FOLD_MAX ? shoal_exec_fold_flush(g, f) : 0;
+}
 
 #endif

@@ -304,6 +304,23 @@ static int read_score_cells(run *g, magg *a)
     return shoal_view_score_each(g->x->r, a->vname, g->p->n_members, &t0, g->p->now, a->half_life, to_cells, &c, g->x->err);
 }
 
+/* Keeps a's counts for the next period's read (read_exist_cum). */
+static int keep_cum(shoal_cumread *c, const plan *p, const magg *a)
+{
+    size_t nm = (size_t)p->n_members + 1;
+    if (!c->counts || c->n_members != p->n_members) {
+        shoal_free(c->counts);
+        if (!(c->counts = shoal_malloc(nm * sizeof *c->counts))) return 0;   /* nothing kept: the next reads all */
+    }
+    memcpy(c->counts, a->n, nm * sizeof *c->counts);
+    snprintf(c->vname, sizeof c->vname, "%s", a->vname);
+    c->series = a->vseries;
+    c->n_members = p->n_members;
+    c->day_lo = a->day_lo;
+    c->day_hi = a->day_hi;
+    return 0;
+}
+
 /* Who the members were as of a PER period's end (the existence aggregate, a count of
  * every event from the first day on): the previous period's counts (x->cum) and the
  * days since, instead of every day again; the counts are kept for the next period.
@@ -318,20 +335,14 @@ static int read_exist_cum(exec *x, const plan *p, magg *a)
         memcpy(a->n, c->counts, nm * sizeof *a->n);
         from = c->day_hi;
     }
-    int rc = shoal_view_counters_read(x->r, a->vname, a->vseries, from, a->day_hi, p->n_members, a->n, NULL, NULL, NULL,
-                                      NULL, x->err);
-    if (rc || strlen(a->vname) >= sizeof c->vname) return rc;
-    if (!c->counts || c->n_members != p->n_members) {
-        shoal_free(c->counts);
-        if (!(c->counts = shoal_malloc(nm * sizeof *c->counts))) return 0;   /* nothing kept: the next reads all */
-    }
-    memcpy(c->counts, a->n, nm * sizeof *c->counts);
-    snprintf(c->vname, sizeof c->vname, "%s", a->vname);
-    c->series = a->vseries;
-    c->n_members = p->n_members;
-    c->day_lo = a->day_lo;
-    c->day_hi = a->day_hi;
-    return 0;
+    int rc = shoal_view_counters_read(x->r, a->vname, a->vseries, from, a->day_hi, NULL, p->n_members, a->n, NULL, NULL,
+                                      NULL, NULL, x->err);
+    /* the hours around the days are not kept with them: added after */
+    if (!rc && strlen(a->vname) < sizeof c->vname) rc = keep_cum(c, p, a);
+    if (!rc && (a->hours[0] < a->hours[1] || a->hours[2] < a->hours[3]))
+        rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_hi, a->day_hi, a->hours, p->n_members, a->n, NULL,
+                                      NULL, NULL, NULL, x->err);
+    return rc;
 }
 
 /* The per-member aggregates that views answer (views.c chose them), into the same
@@ -357,7 +368,7 @@ int shoal_exec_read_views(run *g)
             continue;
         }
         if (a->narrow) {
-            rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->c8,
+            rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->c8,
                                               a->cap, g->live, x->err);
             continue;
         }
@@ -384,12 +395,13 @@ int shoal_exec_read_views(run *g)
         if (a->fn == F_COUNT && i == p->exist - 1) {
             /* who existed AS OF a date is not a value rows show (shoal_exec_member_rows
              * reads whether it is above 0): whole months from presence bitmaps */
-            rc = shoal_view_counters_exist(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->n, x->err);
+            rc = shoal_view_counters_exist(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->n,
+                                           x->err);
             continue;
         }
         if (a->fn == F_COUNT) {
             uint64_t *live = g->live;
-            rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->n, NULL,
+            rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->n, NULL,
                                           NULL, NULL, live, x->err);
             continue;
         }
@@ -398,7 +410,7 @@ int shoal_exec_read_views(run *g)
             break;
         }
         memset(tmp, 0, nm * sizeof *tmp);
-        rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, tmp, a->n, a->x,
+        rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, tmp, a->n, a->x,
                                       &a->num, g->live, x->err);
     }
     shoal_free(tmp);
@@ -482,7 +494,7 @@ int shoal_exec_exist_lazy(run *g, int *proven)
     }
     /* not settled: who the members were, as shoal_exec_read_views and the scan would
      * have read it */
-    int rc = shoal_view_counters_exist(x->r, e->vname, e->vseries, e->day_lo, e->day_hi, p->n_members, e->n, x->err);
+    int rc = shoal_view_counters_exist(x->r, e->vname, e->vseries, e->day_lo, e->day_hi, e->hours, p->n_members, e->n, x->err);
     if (!rc && p->exist_lazy == MG_EDGE) rc = exist_edge(x, p, e);
     return rc;
 }
