@@ -793,6 +793,7 @@ static int remake(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, uint64_t seq, shoal_
     v->built = 1;
     int rc = replay(v, &fake, 1, seq, err);
     if (!rc && (rc = mdb_drop(txn, dbi, 0))) rc = shoal_store_err(err, rc, "cannot empty a view's table");
+    v->flush_seq = seq;   /* the header's: a kind's stamps (hours, presence bitmaps) are current */
     if (!rc) rc = v->kind->flush(v, txn, dbi, 1, err);
     if (!rc) rc = hdr_write(txn, dbi, v, seq, err);
     v->built = 0;
