@@ -79,7 +79,8 @@ static int dense_spec(exec *x, const plan *p, dspec *s)
     if (p->src != SRC_EVENTS || !p->grouped || p->n_keys < 1 || p->n_keys > DN_KEYS || p->n_raggs > DN_AGGS) return 0;
     s->n_keys = p->n_keys;
     s->cells = 1;
-    for (int i = 0; i < p->n_keys; i++) {
+    /* the last key's cells side by side: ORDER BY the keys reads them in that order */
+    for (int i = p->n_keys - 1; i >= 0; i--) {
         int op = p->keys[i]->op;
         int ns = op == X_MEMBER ? SHOAL_NS_MEMBER : op == X_TYPE ? SHOAL_NS_TYPE : op == X_GROUP ? SHOAL_NS_GROUP : 0;
         if (!ns) return 0;
@@ -146,7 +147,8 @@ static inline int dense_add(dpart *w, const shoal_rec *rec)
     for (int i = 0; i < s->n_keys; i++) {
         int op = w->g->p->keys[i]->op;
         id[i] = op == X_MEMBER ? rec->member : op == X_TYPE ? rec->type : rec->group;
-        if (id[i] >= s->dom[i]) return 1;   /* (past the snapshot's dictionary: not met) */
+        /* (past the snapshot's dictionary, or a type 0, which is no NULL: not met) */
+        if (id[i] >= s->dom[i] || (op == X_TYPE && !id[i])) return 1;
         c += id[i] * s->stride[i];
     }
     uint32_t *u = c32(s, w->cell, c);
@@ -285,56 +287,153 @@ static int dense_merge(dpart *a, dpart *b)
     return 0;
 }
 
-/* the groups out of part w's cells, in its list's order */
+/* the group of cell c out (HAVING, then emit): 0 or the error */
+static int emit_cell(run *g, dpart *w, uint64_t c, qval *keys, qval *aggs)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    const dspec *s = w->s;
+    uint32_t *u = c32(s, w->cell, c);
+    shoal_rec rec;
+    memset(&rec, 0, sizeof rec);
+    rowctx kr = {0};
+    kr.rec = &rec;
+    for (int k = 0; k < s->n_keys; k++) {
+        uint32_t id = (uint32_t)(c / s->stride[k] % s->dom[k]);
+        int op = p->keys[k]->op;
+        if (op == X_MEMBER) rec.member = id;
+        else if (op == X_TYPE) rec.type = id;
+        else rec.group = id;
+    }
+    if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
+    x->row = &kr;
+    for (int k = 0; k < s->n_keys; k++) shoal_exec_eval(x, p->keys[k], &keys[k]);
+    for (int k = 0; k < s->n_aggs; k++) {
+        const ragg *ra = &p->raggs[k];
+        acc a;
+        memset(&a, 0, sizeof a);
+        if (s->kind[k] == DA_STAR) {
+            a.n = u[0];
+        } else {
+            a.n = u[s->off32[k]];
+            if (s->kind[k] == DA_SUM) {
+                a.isum = c64(s, w->cell, c)[s->off64[k]];
+                a.v.t = a.n ? V_INT : V_NULL;
+                if (w->side[k].ix && w->side[k].ix[c]) side_merge(&a, &w->side[k].a[w->side[k].ix[c] - 1]);
+            }
+        }
+        shoal_exec_acc_val(x, ra, &a, &aggs[k]);
+    }
+    rowctx row = {0};
+    row.keys = keys;
+    row.aggs = aggs;
+    x->row = &row;
+    if (p->having && !truthy(x, p->having)) return x->err->code;
+    return shoal_exec_emit(g, &row);
+}
+
+/* ORDER BY the GROUP BY keys, each once, before any other term (which then never
+ * decides: the groups' keys differ): the cells can go out in that order and the rows
+ * need no sort. 1 with ord (the keys in ORDER BY's precedence), desc and nulls. Not
+ * for window functions, nor rows that go to on_row (whose keys sort as ids). */
+static int key_order(const run *g, int *ord, int *desc, int *nulls)
+{
+    const plan *p = g->p;
+    if (!p->n_order || p->n_wins || g->x->on_row) return 0;
+    unsigned seen = 0;
+    int n = 0;
+    for (int i = 0; i < p->n_order && n < p->n_keys; i++) {
+        const cx *e = p->order[i];
+        if (e->op == X_COL) e = p->cols[e->slot];
+        if (e->op != X_KEY || e->slot < 0 || e->slot >= p->n_keys || (seen >> e->slot & 1)) return 0;
+        seen |= 1u << e->slot;
+        ord[n] = e->slot;
+        desc[n] = p->desc[i];
+        nulls[n++] = p->nulls ? p->nulls[i] : 0;
+    }
+    return n == p->n_keys;
+}
+
+typedef struct iname {
+    const char *s;
+    uint32_t n, id;
+} iname;
+
+static int iname_cmp(const void *a, const void *b)
+{
+    const iname *x = a, *y = b;
+    int c = shoal_bytes_cmp(x->s, x->n, y->s, y->n);
+    return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* key k's ids (0..dom-1) in ORDER BY's order (exec_sort.c's key_cmp: names in byte
+ * order, NULL the least unless NULLS FIRST or LAST says); a type has no id 0. NULL:
+ * no memory. */
+static uint32_t *ids_in_order(exec *x, const plan *p, const dspec *s, int k, int desc, int nulls, uint32_t *n_out)
+{
+    uint32_t dom = s->dom[k];
+    int op = p->keys[k]->op;
+    int ns = op == X_MEMBER ? SHOAL_NS_MEMBER : op == X_TYPE ? SHOAL_NS_TYPE : SHOAL_NS_GROUP;
+    iname *v = shoal_malloc(sizeof *v * dom);
+    uint32_t *ids = shoal_malloc(sizeof *ids * dom);
+    if (!v || !ids) {
+        shoal_free(v), shoal_free(ids);
+        return NULL;
+    }
+    uint32_t n = 0;
+    for (uint32_t id = 1; id < dom; id++) {
+        qval q = {.t = V_ID, .ns = (uint8_t)ns, .u.i = id};
+        const char *str;
+        uint32_t len;
+        if (shoal_val_str(x, &q, &str, &len)) str = "", len = 0;
+        v[n++] = (iname){str, len, id};
+    }
+    qsort(v, n, sizeof *v, iname_cmp);
+    /* NULL (id 0) first: ascending without NULLS LAST, or NULLS FIRST */
+    int null_first = nulls ? nulls == 1 : !desc;
+    uint32_t m = 0;
+    if (op != X_TYPE && null_first) ids[m++] = 0;
+    for (uint32_t i = 0; i < n; i++) ids[m++] = v[desc ? n - 1 - i : i].id;
+    if (op != X_TYPE && !null_first) ids[m++] = 0;
+    shoal_free(v);
+    *n_out = m;
+    return ids;
+}
+
+/* the groups out of part w's cells: in ORDER BY's order when it is the keys' (the rows
+ * then stream, g->sorted_in), else in its list's order (their first rows') */
 static int dense_emit(run *g, dpart *w)
 {
     exec *x = g->x;
     plan *p = g->p;
     const dspec *s = w->s;
     qval keys[DN_KEYS], aggs[DN_AGGS + 1];
+    int ord[DN_KEYS], desc[DN_KEYS], nulls[DN_KEYS];
+    if (key_order(g, ord, desc, nulls)) {
+        uint32_t *ids[DN_KEYS] = {0}, n_ids[DN_KEYS], at[DN_KEYS] = {0};
+        int rc = 0;
+        for (int i = 0; i < s->n_keys && !rc; i++)
+            if (!(ids[ord[i]] = ids_in_order(x, p, s, ord[i], desc[i], nulls[i], &n_ids[ord[i]]))) rc = nomem(x);
+        for (int i = 0; i < s->n_keys && !rc; i++)
+            if (!n_ids[i]) goto done;
+        g->sorted_in = 1;
+        /* an odometer over the keys in ORDER BY's precedence, the last fastest */
+        for (uint64_t i = 0; !rc && !g->stop; i++) {
+            if ((i & (CANCEL_EVERY - 1)) == CANCEL_EVERY - 1 && x->cancel && *x->cancel) break;
+            uint64_t c = 0;
+            for (int k = 0; k < s->n_keys; k++) c += ids[k][at[k]] * s->stride[k];
+            if (c32(s, w->cell, c)[0]) rc = emit_cell(g, w, c, keys, aggs);
+            int d = s->n_keys - 1;
+            for (; d >= 0 && ++at[ord[d]] == n_ids[ord[d]]; d--) at[ord[d]] = 0;
+            if (d < 0) break;
+        }
+    done:
+        for (int i = 0; i < s->n_keys; i++) shoal_free(ids[i]);
+        return rc;
+    }
     for (uint64_t i = 0; i < w->n_list && !g->stop; i++) {
         if ((i & (CANCEL_EVERY - 1)) == CANCEL_EVERY - 1 && x->cancel && *x->cancel) break;
-        uint64_t c = w->list[i];
-        uint32_t *u = c32(s, w->cell, c);
-        shoal_rec rec;
-        memset(&rec, 0, sizeof rec);
-        rowctx kr = {0};
-        kr.rec = &rec;
-        for (int k = 0; k < s->n_keys; k++) {
-            uint32_t id = (uint32_t)(c / s->stride[k] % s->dom[k]);
-            int op = p->keys[k]->op;
-            if (op == X_MEMBER) rec.member = id;
-            else if (op == X_TYPE) rec.type = id;
-            else rec.group = id;
-        }
-        if (shoal_arena_used(x->scratch)) shoal_arena_reset(x->scratch);
-        x->row = &kr;
-        for (int k = 0; k < s->n_keys; k++) shoal_exec_eval(x, p->keys[k], &keys[k]);
-        for (int k = 0; k < s->n_aggs; k++) {
-            const ragg *ra = &p->raggs[k];
-            acc a;
-            memset(&a, 0, sizeof a);
-            if (s->kind[k] == DA_STAR) {
-                a.n = u[0];
-            } else {
-                a.n = u[s->off32[k]];
-                if (s->kind[k] == DA_SUM) {
-                    a.isum = c64(s, w->cell, c)[s->off64[k]];
-                    a.v.t = a.n ? V_INT : V_NULL;
-                    if (w->side[k].ix && w->side[k].ix[c]) side_merge(&a, &w->side[k].a[w->side[k].ix[c] - 1]);
-                }
-            }
-            shoal_exec_acc_val(x, ra, &a, &aggs[k]);
-        }
-        rowctx row = {0};
-        row.keys = keys;
-        row.aggs = aggs;
-        x->row = &row;
-        if (p->having && !truthy(x, p->having)) {
-            if (x->err->code) return x->err->code;
-            continue;
-        }
-        int rc = shoal_exec_emit(g, &row);
+        int rc = emit_cell(g, w, w->list[i], keys, aggs);
         if (rc) return rc;
     }
     return 0;

@@ -203,6 +203,7 @@ typedef struct run {
     struct spill *sp;
     /* GROUP BY of interned columns: the groups in dense cells, until emitted (exec_dense.c) */
     struct dense *dn;
+    int sorted_in;             /* the rows come in ORDER BY's order already: streamed (exec_dense.c) */
 } run;
 
 /* exec_spill.c: a pass stopped by the budget (a positive rc, not an error) */

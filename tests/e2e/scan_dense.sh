@@ -78,3 +78,11 @@ for lim in 4MB 256KB; do
     alike "budget-$lim" "SET MEMORY_LIMIT = '$lim'; SELECT member, type, $aggs FROM events GROUP BY member, type ORDER BY n DESC, member, type" \
         "SELECT member, type, $aggs FROM events GROUP BY member, type, seq = seq ORDER BY n DESC, member, type"
 done
+# ORDER BY the keys: the cells go out in its order, the rows unsorted (DESC, NULLS FIRST
+# and LAST, positions, aliases, another precedence than GROUP BY's, a term after the
+# keys, LIMIT and OFFSET); a prefix of the keys leaves the ties to the sort
+for o in "group, type DESC" "group DESC, type" "group NULLS FIRST, type" "group DESC NULLS LAST, type DESC" \
+    "2, 1" "t, g DESC, n" "type, group LIMIT 7 OFFSET 5" "group LIMIT 20"; do
+    alike "order-${o//[^a-zA-Z0-9]/-}" "SELECT group AS g, type AS t, count(*) AS n, sum(words) FROM events GROUP BY group, type ORDER BY $o" \
+        "SELECT group AS g, type AS t, count(*) AS n, sum(words) FROM events GROUP BY group, type, seq = seq ORDER BY $o"
+done
