@@ -139,36 +139,62 @@ static acc *side_of(dpart *w, int k, uint64_t c)
     return &d->a[d->n - 1];
 }
 
-/* one record into part w's cells: 0, 1 to give up, or the error */
-static inline int dense_add(dpart *w, const shoal_rec *rec)
+/* A record staged: its cell and its aggregates' values (kind: SHOAL_VAL_*, 0 for none),
+ * read while the cell's line is fetched (DN_BATCH records ahead). */
+#define DN_BATCH 16
+typedef struct dstage {
+    uint64_t c;
+    uint8_t kind[DN_AGGS];
+    union { int64_t i; double d; } v[DN_AGGS];
+} dstage;
+
+/* record rec's cell and values into st, its cell's line asked for: 0, or 1 to give up */
+static inline int dense_stage(dpart *w, const shoal_rec *rec, dstage *st)
 {
     const dspec *s = w->s;
-    uint32_t id[DN_KEYS];
     uint64_t c = 0;
     for (int i = 0; i < s->n_keys; i++) {
         int op = w->g->p->keys[i]->op;
-        id[i] = op == X_MEMBER ? rec->member : op == X_TYPE ? rec->type : rec->group;
+        uint32_t id = op == X_MEMBER ? rec->member : op == X_TYPE ? rec->type : rec->group;
         /* (past the snapshot's dictionary, or a type 0, which is no NULL: not met) */
-        if (id[i] >= s->dom[i] || (op == X_TYPE && !id[i])) return 1;
-        c += id[i] * s->stride[i];
+        if (id >= s->dom[i] || (op == X_TYPE && !id)) return 1;
+        c += id * s->stride[i];
     }
-    uint32_t *u = c32(s, w->cell, c);
-    if (u[0] == UINT32_MAX) return 1;
-    if (!u[0]++) w->list[w->n_list++] = (uint32_t)c;
+    st->c = c;
+    __builtin_prefetch(w->cell + c * s->bpc, 1);
     for (int k = 0; k < s->n_aggs; k++) {
+        st->kind[k] = 0;
         if (s->kind[k] == DA_STAR) continue;
         shoal_rprop rp;
         if (shoal_rec_prop(rec, s->prop[k], &rp) != 1) continue;
         if (rp.kind < SHOAL_VAL_BOOL || rp.kind > SHOAL_VAL_STR) continue;   /* NULL */
+        if (rp.kind == SHOAL_VAL_STR && s->kind[k] == DA_SUM) return 1;   /* text in a sum: the error is the hash path's */
+        st->kind[k] = (uint8_t)rp.kind;
+        if (rp.kind == SHOAL_VAL_INT) st->v[k].i = rp.v.i;
+        else if (rp.kind == SHOAL_VAL_BOOL) st->v[k].i = rp.v.b;
+        else if (rp.kind == SHOAL_VAL_NUM) st->v[k].d = rp.v.d;
+    }
+    return 0;
+}
+
+/* a staged record into part w's cells: 0, 1 to give up, or the error */
+static inline int dense_add(dpart *w, const dstage *st)
+{
+    const dspec *s = w->s;
+    uint64_t c = st->c;
+    uint32_t *u = c32(s, w->cell, c);
+    if (u[0] == UINT32_MAX) return 1;
+    if (!u[0]++) w->list[w->n_list++] = (uint32_t)c;
+    for (int k = 0; k < s->n_aggs; k++) {
+        if (!st->kind[k]) continue;
         uint32_t *n = &u[s->off32[k]];
         if (s->kind[k] == DA_COUNT) {
             if (*n == UINT32_MAX) return 1;
             ++*n;
             continue;
         }
-        if (rp.kind == SHOAL_VAL_STR) return 1;   /* text in a sum: the error is the hash path's */
         int64_t *sum = &c64(s, w->cell, c)[s->off64[k]], t;
-        if (rp.kind == SHOAL_VAL_INT && !__builtin_add_overflow(*sum, rp.v.i, &t)) {
+        if (st->kind[k] == SHOAL_VAL_INT && !__builtin_add_overflow(*sum, st->v[k].i, &t)) {
             if (*n == UINT32_MAX) return 1;
             *sum = t;
             ++*n;
@@ -177,9 +203,20 @@ static inline int dense_add(dpart *w, const shoal_rec *rec)
         /* a double, a boolean, or past int64: exactly, as exec_group.c adds it */
         acc *a = side_of(w, k, c);
         if (!a) return nomem(&w->x);
-        qval v;
-        prop_val(&rp, &v);
+        qval v = {0};
+        if (st->kind[k] == SHOAL_VAL_NUM) v.t = V_NUM, v.u.d = st->v[k].d;
+        else v.t = st->kind[k] == SHOAL_VAL_BOOL ? V_BOOL : V_INT, v.u.i = st->v[k].i;
         int rc = shoal_exec_acc_add(&w->x, &w->g->p->raggs[k], a, &v, 1);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* the staged records into the cells, in order: 0, 1 to give up, or the error */
+static int dense_flush(dpart *w, const dstage *st, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int rc = dense_add(w, &st[i]);
         if (rc) return rc;
     }
     return 0;
@@ -203,6 +240,8 @@ static int dense_scan(dpart *w)
     memset(&zp, 0, sizeof zp);
     MDB_cursor_op op = MDB_NEXT;
     uint64_t n = 0;
+    dstage st[DN_BATCH];
+    int n_st = 0;
     for (rc = scan_seek(mc, w->lo, &rec, x->err); rc == 1; rc = scan_next(mc, &op, &rec, x->err)) {
         if ((rc = scan_zone_picks(x->r, mc, &rec, range, p->has_range, &zp, &w->n_skipped, x->err)) != 1) break;
         if (rec.seq >= w->hi || rec.seq > p->max_seq) break;
@@ -222,10 +261,16 @@ static int dense_scan(dpart *w)
                 continue;
             }
         }
-        if ((rc = dense_add(w, &rec))) {
+        if ((rc = dense_stage(w, &rec, &st[n_st])) || (++n_st == DN_BATCH && (rc = dense_flush(w, st, n_st)))) {
             if (rc == 1) w->give_up = 1, rc = 0;
             break;
         }
+        if (n_st == DN_BATCH) n_st = 0;
+    }
+    if (rc >= 0 && !w->give_up) {   /* (the end, not an error: the last staged records) */
+        int f = dense_flush(w, st, n_st);
+        if (f == 1) w->give_up = 1;
+        else if (f) rc = f;
     }
     w->n_scanned = n;
     shoal_logcur_close(cur);
