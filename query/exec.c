@@ -245,6 +245,7 @@ fail:
     shoal_free(g.rows);
     shoal_arena_free(g.rows_a);
     shoal_exec_spill_free(&g);
+    shoal_exec_dense_free(&g);
     shoal_free(g.wrows);
     shoal_arena_free(g.wrows_a);
     return rc;

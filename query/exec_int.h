@@ -201,6 +201,9 @@ typedef struct run {
     int groups_out;            /* the groups went out already, partition by partition */
     /* ORDER BY past the budget: the sorted runs written so far (exec_spill.c) */
     struct spill *sp;
+    /* GROUP BY of interned columns: the groups in dense cells, until emitted (exec_dense.c) */
+    struct dense *dn;
+    int sorted_in;             /* the rows come in ORDER BY's order already: streamed (exec_dense.c) */
 } run;
 
 /* exec_spill.c: a pass stopped by the budget (a positive rc, not an error) */
@@ -272,6 +275,13 @@ int shoal_exec_scan_log(run *g, int members);
 /* exec_scanpar.c: the scan over events on several threads; 1 when the statement stays
  * on one (what it evaluates, its size, SHOAL_THREADS), else 0 or the error */
 int shoal_exec_scan_split(run *g);
+/* exec_dense.c: a GROUP BY over events of interned columns with count, sum and avg of
+ * properties, in dense cells (g->dn), on several threads; 1 when
+ * the statement is not one (or gave up before any row went out), else 0 or the error */
+int shoal_exec_scan_dense(run *g);
+/* … its groups out (HAVING, then emit), in the order of their first rows; their memory */
+int shoal_exec_dense_emit(run *g);
+void shoal_exec_dense_free(run *g);
 /* exec_scanpar.c: what a thread may evaluate; the threads a scan may use (*asked:
  * SHOAL_THREADS said); the parts' first sequences (bound[0..n], block-aligned, as many
  * blocks the zone map keeps for the ranges zr each): 0, or 1 when too small to split */

@@ -341,7 +341,9 @@ int shoal_exec_scan_log(run *g, int members)
     shoal_logcur *cur = NULL;
     fold *fd = NULL;
     int rc;
-    /* grouped over events: on several threads when it can be (exec_scanpar.c) */
+    /* grouped over events by interned columns: in dense cells (exec_dense.c); else on
+     * several threads when it can be (exec_scanpar.c) */
+    if (!members && (rc = shoal_exec_scan_dense(g)) != 1) return rc;
     if (!members && (rc = shoal_exec_scan_split(g)) != 1) return rc;
     rc = shoal_logcur_open(x->r, 1, &cur, x->err);
     if (rc) return rc;

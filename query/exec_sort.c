@@ -165,7 +165,7 @@ int shoal_exec_emit(run *g, const rowctx *r)
     x->row = (rowctx *)r;
     for (int i = 0; i < p->n_cols; i++) shoal_exec_eval(x, p->cols[i], &cols[i]);
     if (x->err->code) return x->err->code;
-    if (!p->n_order) {
+    if (!p->n_order || g->sorted_in) {   /* (rows in ORDER BY's order already: exec_dense.c) */
         if (g->n_skipped < p->offset) {
             g->n_skipped++;
             return 0;

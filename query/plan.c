@@ -2847,9 +2847,12 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
     if (p->layers[0]) rc |= add_line(x, lines, &n, &cap, "layers: %s (each predicate compiled into the per-member aggregates)", p->layers);
     if (p->grouped) {
         int dense = p->n_keys == 1 && (p->keys[0]->op == X_TYPE || p->keys[0]->op == X_GROUP || p->keys[0]->op == X_MEMBER);
+        char cells[200];
         rc |= add_line(x, lines, &n, &cap, "aggregate: %d key%s, %d aggregate%s, %s", p->n_keys, p->n_keys == 1 ? "" : "s",
                        p->n_raggs, p->n_raggs == 1 ? "" : "s",
-                       p->n_keys == 0 ? "one group" : dense ? "groups in an array indexed by dictionary id" : "hash table of groups");
+                       p->n_keys == 0                                    ? "one group"
+                       : shoal_exec_dense_explain(x, p, cells, sizeof cells) ? cells
+                       : dense ? "groups in an array indexed by dictionary id" : "hash table of groups");
     }
     if (p->having) rc |= add_line(x, lines, &n, &cap, "filter: HAVING, per group");
     if (p->n_wins)

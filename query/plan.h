@@ -398,6 +398,9 @@ struct exec {
 /* exec_scanpar.c: whether a scan over events runs on several threads, for EXPLAIN;
  * 0 (nothing to say) when the log is too small to be split in any case */
 int shoal_exec_split_explain(const plan *p, char *buf, size_t n);
+/* exec_dense.c: whether a GROUP BY over events goes to dense cells, for EXPLAIN: 1 with
+ * what into buf, else 0 */
+int shoal_exec_dense_explain(exec *x, const plan *p, char *buf, size_t n);
 
 /* Counts of a counters view's series over local days [day_lo, day_hi), kept for a
  * later read from the same day_lo to a later day_hi, which then reads only the days
