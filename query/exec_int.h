@@ -234,6 +234,7 @@ int shoal_exec_write_row(run *g, const qval *cols);
 void shoal_exec_sort_rows(run *g);
 int shoal_exec_emit(run *g, const rowctx *r);
 int shoal_exec_read_score_top(run *g, magg *a);
+int shoal_exec_scale_top(run *g, magg *a, double f);
 int shoal_exec_top_bound(run *g, const uint64_t *live, uint64_t **res);
 /* exec_window.c: a row into the window functions' buffer; then their values, and every
  * row out through shoal_exec_emit */
@@ -307,5 +308,29 @@ int shoal_exec_member_rows(run *g);
 int shoal_cohort_rows(run *g, const shoal_cohort *c);
 
 static inline int process(run *g, const rowctx *r) { return shoal_exec_process_row(g, r, NULL, NULL, 1); }
+
+/* A grouped scan's rows folded a batch at a time (exec_scan.c): NULL when the statement
+ * reads more of a row than its type, group and periods of its time, or counts more
+ * than counts, min and max. Add a record with fold_add, and flush once the
+ * scan is over. */
+enum { FOLD_MAX = 256, FOLD_SLOTS = 512, FOLD_PER = 8 };
+
+struct fold {
+    int n, n_per, use_group, tz_fixed;
+    const cx *per[FOLD_PER];   /* the period functions of the time */
+    shoal_rec recs[FOLD_MAX];
+    uint64_t key[FOLD_SLOTS];   /* type | group << 32 (never 0: a type id is not), 0: empty */
+    uint32_t first[FOLD_SLOTS], w[FOLD_SLOTS];
+    uint16_t order[FOLD_MAX];   /* the slots met, in the order of their first rows */
+};
+typedef struct fold fold;
+fold *shoal_exec_fold_new(run *g);
+int shoal_exec_fold_flush(run *g, fold *f);
+
+static inline int fold_add(run *g, fold *f, const shoal_rec *rec)
+{
+    f->recs[f->n++] = *rec;
+    return f->n == FOLD_MAX ? shoal_exec_fold_flush(g, f) : 0;
+}
 
 #endif

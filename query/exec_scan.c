@@ -188,11 +188,158 @@ int shoal_exec_member_event(exec *x, const plan *p, magg *maggs, uint8_t *seen, 
     return 0;
 }
 
+/* ------------------------------------------------------------ rows folded a batch at a time */
+
+/* A grouped scan over events whose statement reads of a row only its type, its group
+ * and, of its time, day(ts), week(ts), month(ts) or year(ts) (no property, member,
+ * sequence or instant), and whose aggregates are counts, min and max: the rows of a
+ * batch of FOLD_MAX records that share type and group are then one row with a weight
+ * (shoal_exec_process_row's w: a count adds w), provided every period is the same for
+ * all the batch's instants. That holds when it is the same at the earliest and the
+ * latest of them and local time runs forward between the two: always in UTC or a zone
+ * of a fixed offset; in a zone with daylight saving when both have the same offset
+ * and are less than a day apart (a zone changes its offset at most once a day, as
+ * shoal_tz_to_utc assumes, so none changed between). A batch that straddles a period's
+ * boundary goes row by row. Each (type, group)'s first row in the batch stands for
+ * them all, and they go in the order of those first rows, so the groups are made in
+ * the order one row at a time makes them, with the same counts and extremes (the
+ * values of a fold are equal). What this saves is the row's path through the keys,
+ * the group's look-up and the accumulators: a batch of the bench's full scan holds
+ * some ten (type, month)s for its 256 rows. SHOAL_SCAN_FOLD=0 in the environment
+ * turns it off (tests compare both). */
+static int fold_period(const cx *e)
+{
+    static const char *const names[] = {"day", "week", "month", "year", NULL};
+    if (e->op != X_FUNC || e->n != 1 || e->v[0]->op != X_TS) return 0;
+    for (int i = 0; names[i]; i++) {
+        const func *fn = shoal_func_find(names[i]);
+        if (fn && fn->eval == e->fn) return 1;
+    }
+    return 0;
+}
+
+/* e reads of the row only its type, group and periods of its time, through pure
+ * functions: the periods go into f->per */
+static int fold_expr(const cx *e, fold *f)
+{
+    if (!e) return 1;
+    switch (e->op) {
+    case X_CONST: case X_TYPE: return 1;
+    case X_GROUP: f->use_group = 1; return 1;
+    case X_AND: case X_OR: case X_ARITH: case X_CMP: case X_LIKE: return fold_expr(e->a, f) && fold_expr(e->b, f);
+    case X_NOT: case X_NEG: case X_ISNULL: case X_INSET: return fold_expr(e->a, f);
+    case X_BETWEEN: return fold_expr(e->a, f) && fold_expr(e->b, f) && fold_expr(e->c, f);
+    case X_FUNC:
+        if (fold_period(e)) {
+            if (f->n_per == FOLD_PER) return 0;
+            f->per[f->n_per++] = e;
+            return 1;
+        }
+        if (!shoal_exec_par_ok(e)) return 0;   /* a pure function */
+        /* fall through */
+    case X_IN: case X_CASE:
+        if (!fold_expr(e->a, f) || !fold_expr(e->c, f)) return 0;
+        for (int i = 0; i < e->n; i++)
+            if (!fold_expr(e->v[i], f)) return 0;
+        return 1;
+    default: return 0;
+    }
+}
+
+fold *shoal_exec_fold_new(run *g)
+{
+    exec *x = g->x;
+    const plan *p = g->p;
+    const char *env = getenv("SHOAL_SCAN_FOLD");
+    if ((env && !strcmp(env, "0")) || p->src != SRC_EVENTS || !p->grouped) return NULL;
+    /* (not in the statement's arena, which the memory budget weighs: exec_spill.c) */
+    fold *f = shoal_malloc(sizeof *f);
+    if (!f) return NULL;   /* (rows one by one) */
+    memset(f, 0, sizeof *f);
+    int ok = fold_expr(p->where, f);
+    for (int i = 0; ok && i < p->n_keys; i++) ok = fold_expr(p->keys[i], f);
+    for (int k = 0; ok && k < p->n_raggs; k++) {
+        const ragg *ra = &p->raggs[k];
+        ok = (ra->fn == F_COUNT || ra->fn == F_MIN || ra->fn == F_MAX) && fold_expr(ra->filter, f) &&
+             (ra->star || fold_expr(ra->arg, f));
+    }
+    if (!ok) {
+        shoal_free(f);
+        return NULL;
+    }
+    f->tz_fixed = !x->tz || shoal_tz_fixed(x->tz);
+    return f;
+}
+
+/* every period of f the same at the instants lo and hi, and so between them (above) */
+static int fold_same(exec *x, fold *f, int64_t lo, int64_t hi)
+{
+    if (!f->tz_fixed && (hi - lo >= 86400000 || shoal_tz_offset(x->tz, lo) != shoal_tz_offset(x->tz, hi))) return 0;
+    shoal_rec r = f->recs[0];
+    rowctx row = {0}, *saved = x->row;
+    row.rec = &r;
+    x->row = &row;
+    int same = 1;
+    for (int i = 0; i < f->n_per && same; i++) {
+        qval a, b;
+        r.ts = lo;
+        shoal_exec_eval(x, f->per[i], &a);
+        r.ts = hi;
+        shoal_exec_eval(x, f->per[i], &b);
+        same = a.t == b.t && a.u.i == b.u.i;
+    }
+    x->row = saved;
+    return same;
+}
+
+int shoal_exec_fold_flush(run *g, fold *f)
+{
+    int n = f->n, rc = 0;
+    f->n = 0;
+    rowctx row = {0};
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (int i = 0; i < n && f->n_per; i++) {
+        int64_t ts = f->recs[i].ts;
+        lo = ts < lo ? ts : lo;
+        hi = ts > hi ? ts : hi;
+    }
+    if (n && f->n_per && !fold_same(g->x, f, lo, hi)) {   /* row by row */
+        for (int i = 0; i < n; i++) {
+            row.rec = &f->recs[i];
+            if ((rc = process(g, &row)) || g->stop) return rc;
+        }
+        return 0;
+    }
+    int nd = 0;
+    uint64_t gm = f->use_group ? ~0ULL : 0xffffffffULL;
+    for (int i = 0; i < n; i++) {
+        uint64_t key = ((uint64_t)f->recs[i].group << 32 | f->recs[i].type) & gm;
+        uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> 40) & (FOLD_SLOTS - 1);
+        while (f->key[h] && f->key[h] != key) h = (h + 1) & (FOLD_SLOTS - 1);
+        if (!f->key[h]) {
+            f->key[h] = key;
+            f->first[h] = (uint32_t)i;
+            f->w[h] = 0;
+            f->order[nd++] = (uint16_t)h;
+        }
+        f->w[h]++;
+    }
+    for (int j = 0; j < nd; j++) {
+        uint32_t h = f->order[j];
+        f->key[h] = 0;
+        if (rc || g->stop) continue;   /* (the slots emptied all the same) */
+        row.rec = &f->recs[f->first[h]];
+        rc = shoal_exec_process_row(g, &row, NULL, NULL, f->w[h]);
+    }
+    return rc;
+}
+
 int shoal_exec_scan_log(run *g, int members)
 {
     exec *x = g->x;
     plan *p = g->p;
     shoal_logcur *cur = NULL;
+    fold *fd = NULL;
     int rc;
     /* grouped over events: on several threads when it can be (exec_scanpar.c) */
     if (!members && (rc = shoal_exec_scan_split(g)) != 1) return rc;
@@ -243,6 +390,7 @@ int shoal_exec_scan_log(run *g, int members)
         if (rc) goto fail;
         goto scanned;
     }
+    if (!members) fd = shoal_exec_fold_new(g);
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
         if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n_zr, zp, &x->n_skipped, x->err)) != 1) break;
         if (rec.seq > p->max_seq) break;
@@ -263,11 +411,16 @@ int shoal_exec_scan_log(run *g, int members)
         }
         if (ts < lo || ts >= hi) continue;
         if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
-        row.rec = &rec;
-        if ((rc = process(g, &row))) goto fail;
+        if (fd) {
+            if ((rc = fold_add(g, fd, &rec))) goto fail;
+        } else {
+            row.rec = &rec;
+            if ((rc = process(g, &row))) goto fail;
+        }
         if (g->stop) break;
     }
     if (rc < 0) goto fail;
+    if (fd && (rc = shoal_exec_fold_flush(g, fd))) goto fail;
     rc = 0;
     x->n_scanned = n;
 scanned:
@@ -288,6 +441,7 @@ scanned:
         }
     }
 fail:
+    shoal_free(fd);
     shoal_logcur_close(cur);
     return rc;
 }

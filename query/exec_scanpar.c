@@ -151,6 +151,7 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
     memset(&zp, 0, sizeof zp);
     MDB_cursor_op op = MDB_NEXT;
     uint64_t n = 0;
+    fold *fd = shoal_exec_fold_new(g);
     for (rc = scan_seek(mc, lo_seq, &rec, x->err); rc == 1; rc = scan_next(mc, &op, &rec, x->err)) {
         if ((rc = scan_zone_picks(x->r, mc, &rec, range, p->has_range, &zp, n_skipped, x->err)) != 1) break;
         if (rec.seq >= hi_seq || rec.seq > p->max_seq) break;
@@ -161,10 +162,21 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
         int64_t ts = rec.ts;
         if (ts > p->cut_ts || ts < lo || ts >= hi) continue;
         if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
+        if (fd) {   /* folded a batch at a time (exec_scan.c) */
+            if ((rc = fold_add(g, fd, &rec))) {
+                shoal_free(fd);
+                fd = NULL;   /* (over the budget, or an error: the part stops here) */
+                break;
+            }
+            continue;
+        }
         row.rec = &rec;
         if ((rc = shoal_exec_process_row(g, &row, NULL, NULL, 1))) break;
         if (g->stop) break;
     }
+    /* the last batch, when the part's records ran out (not at an error) */
+    if (fd && (rc == 0 || rc == 1)) rc = shoal_exec_fold_flush(g, fd);
+    shoal_free(fd);
     *n_scanned = n;
     shoal_logcur_close(cur);
     return rc < 0 ? rc : 0;

@@ -9,6 +9,122 @@
 
 #include "shoal_int.h"
 
+/* The header of a log record, as shoal_codec_decode reads it (engine/shoal_int.h) but
+ * without a branch per field: one look at 32 bytes finds where every varint ends (the
+ * bytes whose top bit is clear: SSE2's movemask), so the five fields' positions are
+ * known at once rather than each after the one before, and each field's value is its
+ * bytes' 7-bit groups gathered. What is not the common case (a varint longer than 8
+ * bytes for the time or 5 for an id, fields past the 32 bytes, unknown flags, a zero
+ * or too large id, a record shorter than its fields) is left to shoal_codec_decode,
+ * which reads it, or refuses it with its own error: so the two agree on every record,
+ * the damaged ones included (tests/unit/test_scan.c). The 32 bytes are read in place
+ * when they lie in the record's 4096-byte page of the map (LMDB's pages are aligned
+ * to it, and a mapped page is mapped whole: the bytes past the record are another
+ * record's or free space, never looked at but through the checks); a record near the
+ * end of such a page is copied first. Returns 1 when rec is filled, 0 for
+ * shoal_codec_decode. */
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#include <emmintrin.h>
+#define SCAN_FAST_DECODE 1
+
+static inline uint64_t scan_ld8(const unsigned char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+/* the 7-bit groups of a varint's bytes x (those past its end zeroed), gathered */
+static inline uint64_t scan_gather8(uint64_t x)
+{
+    return (x & 0x7fULL) | ((x >> 1) & (0x7fULL << 7)) | ((x >> 2) & (0x7fULL << 14)) | ((x >> 3) & (0x7fULL << 21)) |
+           ((x >> 4) & (0x7fULL << 28)) | ((x >> 5) & (0x7fULL << 35)) | ((x >> 6) & (0x7fULL << 42)) |
+           ((x >> 7) & (0x7fULL << 49));
+}
+
+static inline uint64_t scan_gather5(uint64_t x)
+{
+    return (x & 0x7fULL) | ((x >> 1) & (0x7fULL << 7)) | ((x >> 2) & (0x7fULL << 14)) | ((x >> 3) & (0x7fULL << 21)) |
+           ((x >> 4) & (0x7fULL << 28));
+}
+
+/* the varint of len bytes (1..8) at p */
+#define SCAN_VAR(p, len, gather) gather(scan_ld8(p) & (~0ULL >> (64 - 8 * (len))))
+
+#define SCAN_DECODE_BODY(G8, G5) \
+{ \
+    unsigned char buf[32]; \
+    const unsigned char *p = v; \
+    if (n < 4) return 0; \
+    if (((uintptr_t)v & 4095) > 4096 - 32) { \
+        memset(buf, 0, sizeof buf); \
+        memcpy(buf, v, n < 32 ? n : 32); \
+        p = buf; \
+    } \
+    __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)p), hi = _mm_loadu_si128((const __m128i *)(const void *)(p + 16)); \
+    /* bit i: byte 1 + i ends a varint */ \
+    uint64_t term = (uint64_t)(~((uint32_t)_mm_movemask_epi8(lo) | (uint32_t)_mm_movemask_epi8(hi) << 16) >> 1); \
+    uint64_t t1 = term & (term - 1), t2 = t1 & (t1 - 1), t3 = t2 & (t2 - 1), t4 = t3 & (t3 - 1); \
+    /* the ends (32: none) of the time, member, type, group (or id length), id length */ \
+    unsigned e0 = (unsigned)__builtin_ctzll(term | 1ULL << 32), e1 = (unsigned)__builtin_ctzll(t1 | 1ULL << 32), \
+             e2 = (unsigned)__builtin_ctzll(t2 | 1ULL << 32), e3 = (unsigned)__builtin_ctzll(t3 | 1ULL << 32), \
+             e4 = (unsigned)__builtin_ctzll(t4 | 1ULL << 32); \
+    unsigned flags = p[0], hg = flags >> 1 & 1, hid = flags & 1; \
+    unsigned eh = hg ? e3 : e2, ei = hg ? e4 : e3;   /* the header's last field, the id length's end */ \
+    if ((flags & ~7u) || ((flags & 4) && !hid) || e0 > 7 || e1 - e0 > 5 || e2 - e1 > 5 || eh - e2 > 5 || \
+        (hid && (ei - eh > 5 || eh > 22))) \
+        return 0; \
+    uint64_t x = SCAN_VAR(p + 1, e0 + 1, G8), m = SCAN_VAR(p + 2 + e0, e1 - e0, G5), \
+             t = SCAN_VAR(p + 2 + e1, e2 - e1, G5), g = hg ? SCAN_VAR(p + 2 + e2, e3 - e2, G5) : 0; \
+    size_t end = 2 + eh;   /* the header's */ \
+    uint64_t il = 0; \
+    if (hid) { \
+        il = SCAN_VAR(p + 2 + eh, ei - eh, G5); \
+        end = 2 + ei + il; \
+    } \
+    if (m == 0 || t == 0 || m > UINT32_MAX || t > UINT32_MAX || g > UINT32_MAX || (hg && g == 0) || end > n) return 0; \
+    rec->ts = shoal_unzigzag(x); \
+    rec->member = (uint32_t)m; \
+    rec->type = (uint32_t)t; \
+    rec->group = (uint32_t)g; \
+    rec->has_id = (int)hid; \
+    rec->id_num = (flags & SHOAL_REC_ID_NUM) != 0; \
+    rec->id.ptr = hid ? (const char *)v + 2 + ei : NULL; \
+    rec->id.len = (uint32_t)il; \
+    rec->props = v + end; \
+    rec->end = v + n; \
+    return 1; \
+}
+
+static inline int scan_decode_sw(const unsigned char *v, size_t n, shoal_rec *rec)
+SCAN_DECODE_BODY(scan_gather8, scan_gather5)
+
+/* the same with BMI2's pext gathering the groups (scan_decode.c), when the processor has it */
+int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec);
+
+static inline int scan_decode_fast(const unsigned char *v, size_t n, shoal_rec *rec)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("bmi2")) return shoal_scan_decode_bmi2(v, n, rec);
+#endif
+    return scan_decode_sw(v, n, rec);
+}
+#else
+#define SCAN_FAST_DECODE 0
+static inline int scan_decode_sw(const unsigned char *v, size_t n, shoal_rec *rec) { return 0; }
+static inline int scan_decode_fast(const unsigned char *v, size_t n, shoal_rec *rec) { return 0; }
+#endif
+
+/* shoal_log_decode through scan_decode_fast */
+static inline int scan_decode(const MDB_val *k, const MDB_val *v, shoal_rec *rec, shoal_err *err)
+{
+    if (k->mv_size == 8 && scan_decode_fast(v->mv_data, v->mv_size, rec)) {
+        rec->seq = shoal_be64_get(k->mv_data);
+        return SHOAL_OK;
+    }
+    return shoal_log_decode(k, v, rec, err);
+}
+
 /* The next record of cursor mc into rec (*op starts as MDB_FIRST). Returns 1, 0 at the
  * end, or a negative SHOAL_E*. */
 static inline int scan_next(MDB_cursor *mc, MDB_cursor_op *op, shoal_rec *rec, shoal_err *err)
@@ -18,7 +134,7 @@ static inline int scan_next(MDB_cursor *mc, MDB_cursor_op *op, shoal_rec *rec, s
     *op = MDB_NEXT;
     if (rc == MDB_NOTFOUND) return 0;
     if (rc) return shoal_store_err(err, rc, "cannot read the log");
-    rc = shoal_log_decode(&k, &v, rec, err);
+    rc = scan_decode(&k, &v, rec, err);
     return rc ? rc : 1;
 }
 
@@ -32,7 +148,7 @@ static inline int scan_seek(MDB_cursor *mc, uint64_t seq, shoal_rec *rec, shoal_
     int rc = mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE);
     if (rc == MDB_NOTFOUND) return 0;
     if (rc) return shoal_store_err(err, rc, "cannot read the log");
-    rc = shoal_log_decode(&k, &v, rec, err);
+    rc = scan_decode(&k, &v, rec, err);
     return rc ? rc : 1;
 }
 

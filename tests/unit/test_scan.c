@@ -2,6 +2,7 @@
  * exactly as the engine's shoal_logcur_next does: timestamps across the whole range
  * (1- to 9-byte varints), ids, groups, properties. */
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "scan.h"
@@ -68,8 +69,112 @@ TEST(scan_matches_logcur)
     CHECK(system(cmd) == 0);
 }
 
+/* a varint of v into p; its length */
+static size_t put_var(unsigned char *p, uint64_t v)
+{
+    size_t k = 0;
+    while (v >= 0x80) {
+        p[k++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[k++] = (unsigned char)v;
+    return k;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 11;
+}
+
+/* a value of a varint of about `bytes` bytes (0: any) */
+static uint64_t rnd_of(uint64_t *s, int bytes)
+{
+    if (!bytes) bytes = 1 + (int)(rnd(s) % 10);
+    int bits = 7 * bytes;
+    uint64_t v = rnd(s) ^ rnd(s) << 40;
+    return bits >= 64 ? v : v & ((1ULL << bits) - 1);
+}
+
+/* The decode of rec bytes p[0..n) by scan_decode_sw, shoal_scan_decode_bmi2 (each when it
+ * takes the record) and shoal_codec_decode agree; returns scan_decode_sw's answer */
+static int same_decode(const unsigned char *p, size_t n, int *failed)
+{
+    shoal_rec a, b, c;
+    memset(&a, 0x55, sizeof a);
+    memset(&b, 0x55, sizeof b);
+    memset(&c, 0x55, sizeof c);
+    int ra = shoal_codec_decode(p, n, &a), rb = scan_decode_sw(p, n, &b), rc = shoal_scan_decode_bmi2(p, n, &c);
+    int ok = rb == rc;
+    if (rb) ok = ok && ra == SHOAL_OK && a.ts == b.ts && a.member == b.member && a.type == b.type && a.group == b.group &&
+                 a.has_id == b.has_id && a.id_num == b.id_num && a.id.ptr == b.id.ptr && a.id.len == b.id.len &&
+                 a.props == b.props && a.end == b.end;
+    if (rc) ok = ok && a.ts == c.ts && a.member == c.member && a.type == c.type && a.group == c.group &&
+                 a.has_id == c.has_id && a.id_num == c.id_num && a.id.ptr == c.id.ptr && a.id.len == c.id.len &&
+                 a.props == c.props && a.end == c.end;
+    if (!ok && !*failed) {
+        *failed = 1;
+        fprintf(stderr, "  decoders disagree on %zu bytes:", n);
+        for (size_t i = 0; i < n; i++) fprintf(stderr, " %02x", p[i]);
+        fprintf(stderr, " (codec %d, sw %d, bmi2 %d)\n", ra, rb, rc);
+    }
+    return rb;
+}
+
+/* scan.h's decoder of a record's header (scan_decode_sw, and shoal_scan_decode_bmi2
+ * with pext) against the engine's shoal_codec_decode: records of every field's length
+ * (1 to 10 bytes), with and without group and id, numeric ids, properties, and the same
+ * bytes damaged (a byte changed, cut short), placed anywhere in a page, the last bytes
+ * of a page included (where the decoder copies the record rather than read past it). */
+TEST(scan_decode_matches_codec)
+{
+    enum { PAGE = 4096 };
+    /* a page, and after it one that may not be read: a read past the page faults */
+    unsigned char *page = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(page != MAP_FAILED);
+    if (page == MAP_FAILED) return;
+    CHECK(mprotect(page + PAGE, PAGE, PROT_NONE) == 0);
+    uint64_t s = 7;
+    int failed = 0;
+    long fast = 0, valid = 0;
+    for (int i = 0; i < 200000 && !failed; i++) {
+        unsigned char r[64];
+        size_t n = 0;
+        int hg = (int)(rnd(&s) & 1), hid = (int)(rnd(&s) % 3 != 0), num = hid && (rnd(&s) & 1);
+        int common = rnd(&s) % 4 != 0;   /* the lengths of real data, else any */
+        r[n++] = (unsigned char)((hid ? SHOAL_REC_HAS_ID : 0) | (hg ? SHOAL_REC_HAS_GROUP : 0) | (num ? SHOAL_REC_ID_NUM : 0));
+        n += put_var(r + n, rnd_of(&s, common ? 6 : 0));
+        n += put_var(r + n, rnd_of(&s, common ? 3 : 0) | 1);
+        n += put_var(r + n, rnd_of(&s, common ? 1 : 0) | 1);
+        if (hg) n += put_var(r + n, rnd_of(&s, common ? 2 : 0) | 1);
+        if (hid) {
+            uint64_t len = rnd(&s) % 12;
+            n += put_var(r + n, len);
+            for (uint64_t j = 0; j < len; j++) r[n++] = (unsigned char)rnd(&s);
+        }
+        size_t np = rnd(&s) % 8;
+        for (size_t j = 0; j < np; j++) r[n++] = (unsigned char)rnd(&s);
+        int how = (int)(rnd(&s) % 4);   /* 0, 1: as made; 2: a byte changed; 3: cut short */
+        if (how == 2) r[rnd(&s) % n] = (unsigned char)rnd(&s);
+        if (how == 3) n = rnd(&s) % n;
+        /* anywhere in the page, often at its end; the bytes after it garbage */
+        size_t off = rnd(&s) & 1 ? PAGE - n - rnd(&s) % 40 : rnd(&s) % (PAGE - 64);
+        if (off > PAGE - n) off = PAGE - n;
+        for (size_t j = off; j < off + 64 && j < PAGE; j++) page[j] = (unsigned char)rnd(&s);
+        memcpy(page + off, r, n);
+        shoal_rec a;
+        valid += shoal_codec_decode(page + off, n, &a) == SHOAL_OK;
+        fast += same_decode(page + off, n, &failed);
+    }
+    CHECK(!failed);
+    /* most records of real data's lengths take the fast way */
+    CHECK(fast > valid / 2);
+    munmap(page, 2 * PAGE);
+}
+
 int main(void)
 {
     RUN(scan_matches_logcur);
+    RUN(scan_decode_matches_codec);
     UNIT_EXIT();
 }
