@@ -14,7 +14,12 @@
  * so `WHERE e.type = reply` is the scan's type filter, not a test on every event's row,
  * and a statement's DURING is the first source's (events).
  *
- * Memory: every joined source's rows (a SELECT over members: one row per member).
+ * The first source's rows are joined a batch at a time (JOIN_BATCH), their look-ups
+ * prefetched; a grouped join over events runs them on every core (join_split: a part
+ * of the log a thread, the groups merged in sequence order).
+ *
+ * Memory: every joined source's rows (a SELECT over members: one row per member), and
+ * an id cache (4 bytes an id of the probing namespace) a thread.
  */
 #include <inttypes.h>
 #include <stdio.h>
