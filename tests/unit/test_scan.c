@@ -167,8 +167,8 @@ TEST(scan_decode_matches_codec)
         fast += same_decode(page + off, n, &failed);
     }
     CHECK(!failed);
-    /* most records of real data's lengths take the fast way */
-    CHECK(fast > valid / 2);
+    /* most records of real data's lengths take the fast way (where there is one: SSE2) */
+    CHECK(!SCAN_FAST_DECODE || fast > valid / 2);
     munmap(page, 2 * PAGE);
 }
 
