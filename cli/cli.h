@@ -58,6 +58,9 @@ void shoal_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * back to no locking when the lock file cannot be written (shoal_cli_open_flags), and
  * a command that writes (flags without SHOAL_OPEN_RDONLY) is refused. */
 int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_db **out);
+/* Called by shoal_cli_open once the open is done, when set (main.c: the commands that
+ * run statements keep the heap, set after LMDB's open allocated its buffers). */
+extern void (*shoal_cli_after_open)(void);
 /* --readonly (global option, main.c). */
 extern int shoal_cli_readonly;
 /* The flags --readonly adds: SHOAL_OPEN_RDONLY | SHOAL_OPEN_NOLOCK, or 0. */

@@ -11,6 +11,7 @@
 
 int shoal_cli_readonly;
 int shoal_cli_damage_status = 2;
+void (*shoal_cli_after_open)(void);
 
 int shoal_cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
 
@@ -81,6 +82,7 @@ int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_d
     shoal_err_clear(&err);
     flags |= shoal_cli_open_flags();
     int rc = shoal_db_open(db_path, flags, map_size, out, &err);
+    if (shoal_cli_after_open) shoal_cli_after_open();
     if (rc) {
         shoal_cli_open_error(&err, rc, flags);
         return 2;

@@ -287,6 +287,25 @@ static int check_zones(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
     else rc = shoal_store_err(err, rc, "cannot read the zone map");
     if (!rc && n_stored != n)
         problem(rep, "the zone map has %llu blocks for a log of %llu", (unsigned long long)n_stored, (unsigned long long)n);
+    /* The kept span of event times (what a plan asks for its latest): that of every
+     * record when it is of the whole log (a writer that does not keep it, an older
+     * shoal, leaves it behind, and readers merge the blocks after it). */
+    int64_t klo, khi;
+    uint64_t kseq;
+    if (!rc && shoal_zone_span_kept(r->db, r->txn, &klo, &khi, &kseq)) {
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        for (uint64_t b = 0; b < n; b++)
+            if (zs[b].min <= zs[b].max) {
+                if (zs[b].min < lo) lo = zs[b].min;
+                if (zs[b].max > hi) hi = zs[b].max;
+            }
+        if (kseq > r->last_seq)
+            problem(rep, "the zone map's kept span of times is of the records up to %llu, past the log's last %llu",
+                    (unsigned long long)kseq, (unsigned long long)r->last_seq);
+        else if (kseq == r->last_seq && (klo != lo || khi != hi))
+            problem(rep, "the zone map's kept span of times is %lld..%lld but the log's records span %lld..%lld",
+                    (long long)klo, (long long)khi, (long long)lo, (long long)hi);
+    }
     /* The fine lists, likewise: one per block with records, byte for byte. */
     if (!rc && r->db->has_zfine) rc = check_zfine(r, &f, n, rep, err);
     if (r->db->has_zfine) shoal_zfine_free(&f);

@@ -34,6 +34,8 @@ struct shoal_dict {
     uint32_t counts[SHOAL_NS_COUNT];    /* largest id per namespace, as the cache knows */
     uint32_t saved[SHOAL_NS_COUNT];     /* counts as last committed */
     bool loaded;                        /* counts reflect meta */
+    bool fwd_only;                      /* no id -> bytes arrays (shoal_dict_new_fwd) */
+    bool complete[SHOAL_NS_COUNT];      /* holds every committed name of the namespace */
 };
 
 /* Past this many cached strings the cache is dropped and refilled on demand, so a
@@ -74,6 +76,7 @@ void shoal_dict_cache_clear(shoal_dict *d)
     }
     shoal_arena_reset(d->pool);
     d->loaded = false;
+    memset(d->complete, 0, sizeof d->complete);
 }
 
 static uint32_t hash_bytes(int ns, const char *s, size_t n)
@@ -110,9 +113,11 @@ static slot *find(shoal_dict *d, int ns, const char *s, size_t n, uint32_t h)
     }
 }
 
+/* From 64 slots: a query looks a few names up, and 4096 slots (128 KiB zeroed) were 32
+ * page faults of every `shoal query` that named an event type. */
 static int grow_tab(shoal_dict *d)
 {
-    size_t cap = d->cap ? d->cap * 2 : 4096;
+    size_t cap = d->cap ? d->cap * 2 : 64;
     slot *tab = shoal_malloc(cap * sizeof *tab);
     if (!tab) return SHOAL_ENOMEM;
     memset(tab, 0, cap * sizeof *tab);
@@ -140,7 +145,7 @@ static int grow_tab(shoal_dict *d)
 
 static int rev_put(shoal_dict *d, int ns, uint32_t id, const char *p, uint32_t n)
 {
-    if (id >= REV_MAX_ID) return SHOAL_OK;
+    if (id >= REV_MAX_ID || d->fwd_only) return SHOAL_OK;
     if (id >= d->n_rev[ns]) {
         size_t cap = d->n_rev[ns] ? d->n_rev[ns] * 2 : 1024;
         if (d->loaded && d->counts[ns] < REV_MAX_ID && cap <= d->counts[ns]) cap = (size_t)d->counts[ns] + 1;
@@ -239,6 +244,9 @@ int shoal_dict_sync(shoal_db *db, MDB_txn *txn, shoal_err *err)
         memcpy(d->counts, counts, sizeof counts);
         memcpy(d->saved, counts, sizeof counts);
         d->loaded = true;
+        /* An empty namespace's cache holds all of it, and keeps holding all of it
+         * while every name is interned through it (until a clear). */
+        for (int i = 0; i < SHOAL_NS_COUNT; i++) d->complete[i] = counts[i] == 0;
     }
     return SHOAL_OK;
 }
@@ -350,8 +358,19 @@ int shoal_dict_intern_h(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_
                         shoal_err *err)
 {
     shoal_dict *d = db->dict;
-    int rc = lookup_id_h(db, txn, ns, s, len, h, id, err);
-    if (rc != SHOAL_ENOTFOUND) return rc;
+    int rc;
+    if (d->complete[ns] && len <= 510) {
+        /* The write transaction's sync made the cache's counts the committed ones, and
+         * the cache holds every name up to them: a name it lacks is new, and needs no
+         * look-up in the table (one B-tree descent a new name). */
+        slot *e = find(d, ns, s, len, h);
+        if (e && e->ptr) {
+            *id = e->id;
+            return SHOAL_OK;
+        }
+    } else if ((rc = lookup_id_h(db, txn, ns, s, len, h, id, err)) != SHOAL_ENOTFOUND) {
+        return rc;
+    }
     uint32_t nid = d->counts[ns] + 1;
     unsigned char key[512], rkey[5];
     key[0] = (unsigned char)ns;
@@ -368,4 +387,48 @@ int shoal_dict_intern_h(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_
     if (cache_add(d, ns, s, len, nid, h, NULL)) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     *id = nid;
     return SHOAL_OK;
+}
+
+/* ---------------------------------------------------------------- committed names
+ * A cache of committed (ns, bytes) -> id pairs for another thread than the writer's
+ * (the ingest pipeline's reading thread, ingest/batch.c): a committed id never
+ * changes, so once the writer has handed a pair over (after its commit), the reader
+ * may resolve the name itself and the append skips its lookup. */
+
+int shoal_dict_new_fwd(shoal_dict **out)
+{
+    int rc = shoal_dict_new(out);
+    if (!rc) (*out)->fwd_only = true;
+    return rc;
+}
+
+void shoal_dict_saved(const shoal_db *db, uint32_t *out) { memcpy(out, db->dict->saved, sizeof db->dict->saved); }
+
+int shoal_dict_each_new(shoal_db *db, const uint32_t *from,
+                        int (*fn)(void *ctx, int ns, uint32_t id, const char *s, uint32_t len), void *ctx)
+{
+    shoal_dict *d = db->dict;
+    for (int ns = 1; ns < SHOAL_NS_COUNT; ns++)
+        for (uint32_t id = from[ns] + 1; id <= d->saved[ns] && id < d->n_rev[ns]; id++) {
+            const shoal_str *e = &d->rev[ns][id];
+            int rc;
+            if (e->ptr && (rc = fn(ctx, ns, id, e->ptr, e->len))) return rc;
+        }
+    return SHOAL_OK;
+}
+
+uint32_t shoal_dict_cache_get(shoal_dict *d, int ns, const char *s, size_t len, uint32_t h)
+{
+    slot *e = find(d, ns, s, len, h);
+    return e && e->ptr ? e->id : 0;
+}
+
+int shoal_dict_cache_put(shoal_dict *d, int ns, const char *s, size_t len, uint32_t id, uint32_t h)
+{
+    return cache_add(d, ns, s, len, id, h, NULL);
+}
+
+void shoal_dict_cache_prefetch(shoal_dict *d, uint32_t h)
+{
+    if (d->cap) __builtin_prefetch(&d->tab[h & (d->cap - 1)]);
 }

@@ -133,27 +133,46 @@ static int scratch_reserve(shoal_db *db, size_t n)
     return SHOAL_OK;
 }
 
-/* Resolves an event's strings to ids inside txn. props must have room for n_props. */
-static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, const uint32_t *hs, shoal_ievent *out,
-                        shoal_rprop *props, shoal_err *err)
+/* Interns one hashed name: its id from ids (the reading thread's, 0 when it did not
+ * know the name) or else through the dictionary. */
+static int intern_hashed(shoal_db *db, MDB_txn *txn, int ns, shoal_str s, uint32_t h, uint32_t known, uint32_t *id,
+                         shoal_err *err)
+{
+    if (known) {
+        *id = known;
+        return SHOAL_OK;
+    }
+    return shoal_dict_intern_h(db, txn, ns, s.ptr, s.len, h, id, err);
+}
+
+/* Resolves an event's strings to ids inside txn. hs holds the hashes of its names
+ * (shoal_logkeys_make: member, type, group, each property's key and short string
+ * value), ids NULL or their ids where known. props must have room for n_props. */
+static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, const uint32_t *hs, const uint32_t *ids,
+                        shoal_ievent *out, shoal_rprop *props, shoal_err *err)
 {
     int rc;
+    uint32_t j = 0;
     out->ts = ev->ts;
     out->has_id = ev->has_id;
     out->id = ev->id;
     out->id_seq = 0;
     out->group = 0;
-    if ((rc = shoal_dict_intern_h(db, txn, SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len, *hs++, &out->member,
-                                  err)))
+    if ((rc = intern_hashed(db, txn, SHOAL_NS_MEMBER, ev->member, hs[j], ids ? ids[j] : 0, &out->member, err)))
         return rc;
-    if ((rc = shoal_dict_intern(db, txn, SHOAL_NS_TYPE, ev->type.ptr, ev->type.len, &out->type, err))) return rc;
-    if (ev->group.ptr &&
-        (rc = shoal_dict_intern_h(db, txn, SHOAL_NS_GROUP, ev->group.ptr, ev->group.len, *hs++, &out->group, err)))
-        return rc;
+    j++;
+    if ((rc = intern_hashed(db, txn, SHOAL_NS_TYPE, ev->type, hs[j], ids ? ids[j] : 0, &out->type, err))) return rc;
+    j++;
+    if (ev->group.ptr) {
+        if ((rc = intern_hashed(db, txn, SHOAL_NS_GROUP, ev->group, hs[j], ids ? ids[j] : 0, &out->group, err)))
+            return rc;
+        j++;
+    }
     for (uint32_t i = 0; i < ev->n_props; i++) {
         const shoal_prop *p = &ev->props[i];
         shoal_rprop q;
-        if ((rc = shoal_dict_intern(db, txn, SHOAL_NS_PROP, p->key.ptr, p->key.len, &q.key, err))) return rc;
+        if ((rc = intern_hashed(db, txn, SHOAL_NS_PROP, p->key, hs[j], ids ? ids[j] : 0, &q.key, err))) return rc;
+        j++;
         q.kind = p->kind;
         switch (p->kind) {
         case SHOAL_VAL_BOOL:
@@ -169,9 +188,11 @@ static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, const
         default:
             q.v.s.id = 0;
             q.v.s.inl = p->v.s;
-            if (p->v.s.len <= SHOAL_INLINE_STRVAL &&
-                (rc = shoal_dict_intern_h(db, txn, SHOAL_NS_STR, p->v.s.ptr, p->v.s.len, *hs++, &q.v.s.id, err)))
-                return rc;
+            if (p->v.s.len <= SHOAL_INLINE_STRVAL) {
+                if ((rc = intern_hashed(db, txn, SHOAL_NS_STR, p->v.s, hs[j], ids ? ids[j] : 0, &q.v.s.id, err)))
+                    return rc;
+                j++;
+            }
             break;
         }
         /* Keep props sorted by key id: lookups in a record can then stop early. */
@@ -289,7 +310,8 @@ static bool same_event(const shoal_event *a, const shoal_event *b)
 
 static void prefetch_names(shoal_db *db, const shoal_logkeys *k, size_t i)
 {
-    for (uint32_t j = k->hstart[i]; j < k->hstart[i + 1]; j++) shoal_dict_prefetch_hash(db, k->hs[j]);
+    for (uint32_t j = k->hstart[i]; j < k->hstart[i + 1]; j++)
+        if (!k->has_ids || !k->ids[j]) shoal_dict_prefetch_hash(db, k->hs[j]);
 }
 
 /* Returned by an optimistic attempt that met a duplicate: redo with lookups. */
@@ -375,7 +397,9 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
         if (i + PREFETCH_AHEAD < n) prefetch_names(db, lk, i + PREFETCH_AHEAD);
         if (!seqs[i]) continue;
         shoal_ievent iev;
-        if ((rc = intern_event(db, txn, &evs[i], lk->hs + lk->hstart[i], &iev, props, err))) break;
+        if ((rc = intern_event(db, txn, &evs[i], lk->hs + lk->hstart[i], lk->has_ids ? lk->ids + lk->hstart[i] : NULL,
+                               &iev, props, err)))
+            break;
         if ((rc = scratch_reserve(db, shoal_codec_bound(&iev)))) {
             rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
             break;
@@ -508,6 +532,7 @@ void shoal_logkeys_free(shoal_logkeys *k)
     shoal_free(k->kbuf);
     shoal_free(k->hs);
     shoal_free(k->hstart);
+    shoal_free(k->ids);
     memset(k, 0, sizeof *k);
 }
 
@@ -528,7 +553,7 @@ int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_log
         k->cap_kb = n_keybytes;
     }
     size_t n_hs = 0;
-    for (size_t i = 0; i < n; i++) n_hs += 2 + evs[i].n_props;
+    for (size_t i = 0; i < n; i++) n_hs += 3 + 2 * (size_t)evs[i].n_props;
     if (n_hs > k->cap_hs) {
         uint32_t *hs = shoal_realloc(k->hs, n_hs * sizeof *hs);
         if (!hs) return SHOAL_ENOMEM;
@@ -546,14 +571,17 @@ int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_log
         const shoal_event *ev = &evs[i];
         k->hstart[i] = h;
         k->hs[h++] = shoal_dict_hash(SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len);
+        k->hs[h++] = shoal_dict_hash(SHOAL_NS_TYPE, ev->type.ptr, ev->type.len);
         if (ev->group.ptr) k->hs[h++] = shoal_dict_hash(SHOAL_NS_GROUP, ev->group.ptr, ev->group.len);
         for (uint32_t j = 0; j < ev->n_props; j++) {
             const shoal_prop *p = &ev->props[j];
+            k->hs[h++] = shoal_dict_hash(SHOAL_NS_PROP, p->key.ptr, p->key.len);
             if (p->kind == SHOAL_VAL_STR && p->v.s.len <= SHOAL_INLINE_STRVAL)
                 k->hs[h++] = shoal_dict_hash(SHOAL_NS_STR, p->v.s.ptr, p->v.s.len);
         }
     }
     k->hstart[n] = h;
+    k->has_ids = false;
     keyed *ks = k->ks;
     unsigned char *kp = k->kbuf;
     bool sorted = true;
@@ -572,6 +600,47 @@ int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_log
     qsort(ks, n, sizeof *ks, cmp_keyed);
     for (size_t i = 1; i < n && !k->repeated; i++)
         if (ks[i - 1].len == ks[i].len && memcmp(ks[i - 1].key, ks[i].key, ks[i].len) == 0) k->repeated = true;
+    return SHOAL_OK;
+}
+
+/* How many events ahead the reading thread prefetches its cache's slots. */
+#define RESOLVE_AHEAD 8
+
+int shoal_logkeys_resolve(shoal_dict *names, const shoal_event *evs, size_t n, shoal_logkeys *k)
+{
+    k->has_ids = false;
+    size_t n_hs = k->hstart[n];
+    if (n_hs > k->cap_ids) {
+        uint32_t *ids = shoal_realloc(k->ids, n_hs * sizeof *ids);
+        if (!ids) return SHOAL_ENOMEM;
+        k->ids = ids;
+        k->cap_ids = n_hs;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const shoal_event *ev = &evs[i];
+        if (i + RESOLVE_AHEAD < n)
+            for (uint32_t a = k->hstart[i + RESOLVE_AHEAD]; a < k->hstart[i + RESOLVE_AHEAD + 1]; a++)
+                shoal_dict_cache_prefetch(names, k->hs[a]);
+        uint32_t j = k->hstart[i];
+        k->ids[j] = shoal_dict_cache_get(names, SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len, k->hs[j]);
+        j++;
+        k->ids[j] = shoal_dict_cache_get(names, SHOAL_NS_TYPE, ev->type.ptr, ev->type.len, k->hs[j]);
+        j++;
+        if (ev->group.ptr) {
+            k->ids[j] = shoal_dict_cache_get(names, SHOAL_NS_GROUP, ev->group.ptr, ev->group.len, k->hs[j]);
+            j++;
+        }
+        for (uint32_t p = 0; p < ev->n_props; p++) {
+            const shoal_prop *q = &ev->props[p];
+            k->ids[j] = shoal_dict_cache_get(names, SHOAL_NS_PROP, q->key.ptr, q->key.len, k->hs[j]);
+            j++;
+            if (q->kind == SHOAL_VAL_STR && q->v.s.len <= SHOAL_INLINE_STRVAL) {
+                k->ids[j] = shoal_dict_cache_get(names, SHOAL_NS_STR, q->v.s.ptr, q->v.s.len, k->hs[j]);
+                j++;
+            }
+        }
+    }
+    k->has_ids = true;
     return SHOAL_OK;
 }
 

@@ -335,6 +335,22 @@ int shoal_dict_intern_h(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_
                         shoal_err *err);
 int shoal_dict_lookup_id(shoal_db *db, MDB_txn *txn, int ns, const char *s, size_t len, uint32_t *out, shoal_err *err);
 
+/* A cache of committed names for another thread (the ingest's reading thread): made
+ * by shoal_dict_new_fwd (string -> id only), filled with shoal_dict_cache_put from
+ * what the writer hands over after its commits (shoal_dict_each_new), read with
+ * shoal_dict_cache_get (0: not held). Committed ids never change, so what it holds
+ * stays right. h is shoal_dict_hash(ns, s, len). */
+int shoal_dict_new_fwd(shoal_dict **out);
+uint32_t shoal_dict_cache_get(shoal_dict *d, int ns, const char *s, size_t len, uint32_t h);
+int shoal_dict_cache_put(shoal_dict *d, int ns, const char *s, size_t len, uint32_t id, uint32_t h);
+void shoal_dict_cache_prefetch(shoal_dict *d, uint32_t h);
+/* The writer's committed counts (out[SHOAL_NS_COUNT]): taken before an append, they
+ * are the from of shoal_dict_each_new after its commit, which calls fn with every
+ * name that the commits since interned and the writer's cache still holds. */
+void shoal_dict_saved(const shoal_db *db, uint32_t *out);
+int shoal_dict_each_new(shoal_db *db, const uint32_t *from,
+                        int (*fn)(void *ctx, int ns, uint32_t id, const char *s, uint32_t len), void *ctx);
+
 /* Dictionary keys in the dict database: forward [ns][string] -> BE u32 id, reverse
  * [ns | 0x80][BE u32 id] -> string. */
 #define SHOAL_DICT_REV 0x80
@@ -448,10 +464,17 @@ typedef struct shoal_logkeys {
     unsigned char *kbuf;
     size_t n, cap_ks, cap_kb;
     bool repeated;   /* a key occurs twice in the batch */
-    /* The dictionary hashes of each event's member, group and short string values, in
-     * that order (event i's from hs[hstart[i]]), made beside the keys. */
+    /* The dictionary hashes of each event's names, in this order: member, type, group
+     * (when it has one), then each property's key and short string value (event i's
+     * from hs[hstart[i]]), made beside the keys. */
     uint32_t *hs, *hstart;
     size_t cap_hs, cap_hstart;
+    /* Beside hs, when has_ids: the id of each of those names when the reading thread
+     * knew it as committed (shoal_logkeys_resolve), 0 when not; the append then
+     * skips the lookups of the known ones. */
+    uint32_t *ids;
+    size_t cap_ids;
+    bool has_ids;
 } shoal_logkeys;
 
 /* A numeric id key (shoal_db_event_key) starts with this byte + b, b the bytes of
@@ -472,6 +495,10 @@ bool shoal_ids_val_get(const shoal_db *db, const unsigned char *key, size_t klen
  * Returns: SHOAL_OK, SHOAL_ENOMEM. */
 int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k);
 void shoal_logkeys_free(shoal_logkeys *k);
+/* Resolves the names of k's hashes (made by shoal_logkeys_make for evs[0..n)) that
+ * names holds (a cache of committed names: shoal_dict_new_fwd). Returns SHOAL_OK or
+ * SHOAL_ENOMEM (then k has no ids, which is as right, only slower). */
+int shoal_logkeys_resolve(shoal_dict *names, const shoal_event *evs, size_t n, shoal_logkeys *k);
 
 /* shoal_log_append with the keys made by shoal_logkeys_make for the same events
  * (checked by shoal_event_check). */
@@ -541,6 +568,12 @@ int shoal_zone_skip_picks(shoal_reader *r, uint64_t seq, const int64_t *ranges, 
 int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err);
 /* The latest event time of r's snapshot, the same way (INT64_MIN for an empty log). */
 int shoal_zone_latest(shoal_reader *r, int64_t *out, shoal_err *err);
+/* The span of event times kept in meta (zone.c, SPAN_KEY) for the records up to *seq:
+ * 1 when there is one, else 0. Both above start from it and merge the blocks after. */
+int shoal_zone_span_kept(shoal_db *db, MDB_txn *txn, int64_t *lo, int64_t *hi, uint64_t *seq);
+/* 1 when the log surely holds an event in [lo, hi): the earliest or the latest event
+ * of r's last block of records is in it (one read; 0 says nothing), < 0 on an error. */
+int shoal_zone_last_holds(shoal_reader *r, int64_t lo, int64_t hi, shoal_err *err);
 
 /* The LMDB cursor under a log cursor, for scan loops that step and decode inline
  * (query/scan.h). Valid until the log cursor is closed. */
@@ -674,11 +707,14 @@ int shoal_view_info(shoal_reader *r, shoal_arena *a, const char *name, shoal_vie
 int shoal_view_table(shoal_reader *r, const char *name, MDB_dbi *dbi, shoal_err *err);
 
 /* Reads of view state in a reader's snapshot, for the planner.
+ * counters: hours, when not NULL, are two ranges of UTC hours [hours[0], hours[1]) and
+ * [hours[2], hours[3]) read besides the days, from hour buckets (which the caller knows
+ * are kept: shoal_view_counters_hours).
  * counters: adds series s over local days [day_lo, day_hi) into arrays indexed by
  * member id (n_members + 1 long): events, values summed, exact sums (*num set when a
  * sum has a non-integral part); with touched, sets the bit of every member it adds to. */
 int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                             uint32_t n_members, uint32_t *count, uint32_t *n_vals, shoal_xsum *sum, int *num,
+                             const int64_t *hours, uint32_t n_members, uint32_t *count, uint32_t *n_vals, shoal_xsum *sum, int *num,
                              uint64_t *touched, shoal_err *err);
 /* counters, counts only, into bytes that stop at cap (1..255): sat[m] = min(sat[m] +
  * count, cap), which compares with any number below cap as the count itself does. */
@@ -686,14 +722,18 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
  * [day_lo, day_hi) (added to what count holds; the values are counts or 1: whole months
  * are read from their presence bitmaps when the table keeps them). Who existed. */
 int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                              uint32_t n_members, uint32_t *count, shoal_err *err);
+                              const int64_t *hours, uint32_t n_members, uint32_t *count, shoal_err *err);
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                                 uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err);
+                                 const int64_t *hours, uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err);
 /* counters: *text = 1 when an event of series s over local days [day_lo, day_hi) held
  * text in its summed property (the scan refuses to sum it: a sum or avg then reads the
  * log, and gives its error), else 0. Reads the flag bytes of the same buckets. */
-int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi, int *text,
-                             shoal_err *err);
+int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
+                             const int64_t *hours, int *text, shoal_err *err);
+/* counters: 1 with *h0 the first UTC hour (floor(ts / 3600000)) from which the table
+ * keeps hour buckets, every later hour whole; 0 when it keeps none (made before them,
+ * or appended to since by a shoal that keeps none: until `shoal rebuild`). */
+int shoal_view_counters_hours(shoal_reader *r, const char *name, int64_t *h0, shoal_err *err);
 /* score: raw[m] = Σ w·2^((t−t0)/h) over member m's events (n_members + 1 long), or,
  * with half_life > 0 (the view's), the score as of now: raw·2^((t0−now)/half_life).
  * Every entry is written (0 for members without a kept chunk). */
@@ -708,6 +748,17 @@ int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members,
 /* The fn of shoal_view_score_read: the values into the array ctx (for an fn that
  * does more with each run). */
 void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t n, double f);
+/* score: the shares of the events from instant `from` on, from the view's hour sums
+ * (view_score.c). When the table keeps them and they reach back to the hour boundary
+ * B nearest from (hours run (H, H + 1 h]: B is an hour's instant plus 1 ms), fn gets each kept hour from B on that has events (start: its first
+ * instant; e: n entries of 12 bytes, u32 LE member then f64 LE Σ w·2^((t − start)/h),
+ * members ascending, not aligned), and the log's part is [*log_lo, *log_hi): the
+ * events in [from, B) to take out as well (*add 0), or those in [B, from), which the
+ * hours hold but are before from, to put back (*add 1). Else fn is not called and the
+ * log's part is [from, INT64_MAX), *add 0. */
+typedef void (*shoal_score_hour_fn)(void *ctx, int64_t start, const unsigned char *e, size_t n);
+int shoal_view_score_hours(shoal_reader *r, const char *name, int64_t from, int64_t *log_lo, int64_t *log_hi,
+                           int *add, shoal_score_hour_fn fn, void *ctx, shoal_err *err);
 
 /* firstlast (view_firstlast.c): series s's earliest (last = 0) or latest (last = 1)
  * event time of each member that has one in [lo, hi) into t[m], with n[m] = 1 (arrays
@@ -761,6 +812,14 @@ typedef struct shoal_retcohort {
 } shoal_retcohort;
 int shoal_view_retention_cohorts(shoal_reader *r, const char *name, int64_t lo, int64_t hi,
                                  int (*fn)(void *ctx, const shoal_retcohort *c), void *ctx, shoal_err *err);
+/* retention: the members with an event of the view's series in [lo, hi), from its hours
+ * (view_retention.c: the last 48 UTC hours, 192 for weeks, up to the latest event; a
+ * retention of first(…) cohorts, AT LEAST 1): fn(ctx, member, active, cohort event)
+ * for each with either. SHOAL_ENOTFOUND when the hours cannot tell (none kept, or
+ * stale, or lo before them, or [lo, hi) inside one hour): the log's to read. */
+typedef void (*shoal_rethour_fn)(void *ctx, uint32_t member, int act, int st);
+int shoal_view_retention_hours(shoal_reader *r, const char *name, int64_t lo, int64_t hi, shoal_rethour_fn fn, void *ctx,
+                               shoal_err *err);
 int shoal_view_retention_cohort_of(shoal_reader *r, const char *name, const uint32_t *members, size_t n, int32_t *out,
                                    shoal_err *err);
 /* An activity's counts (view_activity.c keeps them; view_retention.c's code): what

@@ -21,6 +21,18 @@
  * day deltas into month deltas as well: one more bucket per series per batch. The key
  * [0xFE] marks a table built with rollups; a table without it (made before them) is
  * read, kept and checked by days only until `shoal rebuild`.
+ *
+ * Hour buckets for the recent days: key [series | 0xC0][UTC hour BE u32, sign flipped]
+ * (hour = floor(ts / 3600000)) holds the same entries over one UTC hour, for the hours
+ * from the first kept one on: KEEP_DAYS whole UTC days before the latest event's day
+ * (of the events the view has seen), and that day. Every hour at or after it is
+ * complete (an event is added when its hour is kept, and the first kept hour only moves
+ * forward; a batch deletes the buckets it leaves behind), so the partial days at a
+ * window's edges (now mid-day) are whole hours from here and less than an hour from
+ * the log. The key [0xFC] says they are kept: the first kept hour (as in the keys) and
+ * the header's sequence when last written, so that a table made before them, or one a
+ * shoal that keeps none appended to since (its stamp is then not the header's), reads,
+ * keeps and checks none until `shoal rebuild`.
  */
 #include "shoal_int.h"
 #include "caltime.h"
@@ -38,10 +50,14 @@
 typedef struct dref {
     uint64_t sd;        /* series << 32 | flipped day (a month ref: its month's): the bucket's key order */
     uint32_t m;
-    uint32_t i;         /* the value in cstate.val, or NOVAL */
+    uint32_t i;         /* low VBITS: the value in cstate.val, or NOVAL; above them the event's UTC
+                         * hour less the first UTC hour of its local day (0..30: HOFF) */
 } dref;
 
-#define NOVAL UINT32_MAX
+#define VBITS 27
+#define NOVAL ((1u << VBITS) - 1)
+#define VIX(x) ((x) & NOVAL)
+#define HOFF(x) ((x) >> VBITS)
 
 typedef struct cval {
     int64_t i;
@@ -61,6 +77,11 @@ typedef struct cbucket {
 #define PRES 0x40           /* series byte flag of a month's presence bitmap */
 #define PMARK 0xFD          /* the key that says presence bitmaps are kept: the series (u64 LE mask)
                              * and the header's sequence when they were last written (BE u64) */
+#define HOURS 0xC0          /* series byte flags of an hour bucket (both MONTHS and PRES) */
+#define HMARK 0xFC          /* the key that says hour buckets are kept: the first kept hour (flipped
+                             * BE u32, as in the keys) and the header's sequence when last written (BE u64) */
+#define KEEP_DAYS 35        /* UTC days of hour buckets kept before the latest event's */
+#define HOUR_MS 3600000LL
 #define F_SUMS 1            /* flag byte: sums follow */
 #define F_TEXT 2            /* flag byte: an event of the bucket held text in the summed property */
 
@@ -71,6 +92,12 @@ typedef struct cstate {
     shoal_view *v;
     int months;             /* month buckets are kept (MARK is in the table) */
     uint64_t pres;          /* the series whose months' presence bitmaps are kept (PMARK) */
+    int hours;              /* hour buckets are kept (HMARK, with a current stamp) */
+    int64_t h0;             /* the first kept hour */
+    int64_t bmax;           /* the batch's latest event time (INT64_MIN: none) */
+    int64_t lday, lbase;    /* apply's last local day and its first UTC hour */
+    dref *hb;               /* a day's refs by hour; kept across batches */
+    size_t hbcap;
     dref *r;                /* the batch's refs; memory kept across batches */
     size_t rcap, rn;
     cval *val;
@@ -126,6 +153,10 @@ static int new_state(shoal_view *v, void **out, shoal_err *err)
     s->v = v;
     s->months = 1;   /* a view being built writes them (and MARK); load reads MARK */
     s->pres = pres_series(v);
+    s->hours = 1;    /* likewise (HMARK) */
+    s->h0 = INT32_MIN;
+    s->bmax = INT64_MIN;
+    s->lday = INT64_MIN;
     *out = s;
     return SHOAL_OK;
 }
@@ -172,6 +203,53 @@ static int has_mark(MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     return 1;
 }
 
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b < 0); }
+
+/* The day, month or hour of a bucket's key (sd_key's bytes 1..4, the sign bit flipped). */
+static int64_t key_pos(const unsigned char *kp)
+{
+    return (int32_t)(((uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4]) ^ (1u << 31));
+}
+
+/* The hour mark: 1 with *h0 the first kept hour when hour buckets are kept and current
+ * (its stamp is the header's sequence), 0 when not, or an error (< 0). */
+static int hours_mark(MDB_txn *txn, MDB_dbi dbi, int64_t *h0, shoal_err *err)
+{
+    unsigned char k = HMARK, h = SHOAL_VIEW_HDR;
+    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
+    int rc = mdb_get(txn, dbi, &kv, &vv);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (vv.mv_size != 12) return 0;
+    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    const unsigned char *p = vv.mv_data;
+    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, p + 4, 8)) return 0;
+    *h0 = (int32_t)(((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) ^ (1u << 31));
+    return 1;
+}
+
+static int hours_mark_put(MDB_txn *txn, MDB_dbi dbi, int64_t h0, uint64_t seq, shoal_err *err)
+{
+    unsigned char k = HMARK, b[12];
+    uint32_t f = (uint32_t)((uint64_t)h0 ^ (1ULL << 31));
+    b[0] = (unsigned char)(f >> 24), b[1] = (unsigned char)(f >> 16), b[2] = (unsigned char)(f >> 8), b[3] = (unsigned char)f;
+    shoal_be64_put(b + 4, seq);
+    MDB_val kv = {1, &k}, vv = {sizeof b, b};
+    int rc = mdb_put(txn, dbi, &kv, &vv, 0);
+    return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
+}
+
+/* The first hour kept once the latest event is at t: KEEP_DAYS whole UTC days before
+ * its day. */
+static int64_t first_hour(int64_t t)
+{
+    int64_t h = (floor_div(t, 86400000LL) - KEEP_DAYS) * 24;
+    return h < INT32_MIN ? INT32_MIN : h > INT32_MAX ? INT32_MAX : h;
+}
+
+static int is_hour_sd(uint64_t sd) { return (sd >> 32 & HOURS) == HOURS; }
+static int64_t hour_of_sd(uint64_t sd) { return (int32_t)((uint32_t)sd ^ (1u << 31)); }
+
 static void clear_buckets(cstate *s)
 {
     for (size_t i = 0; i < s->bcap; i++)
@@ -188,6 +266,11 @@ static void reset(void *st)
     shoal_free(s->t);
     shoal_free(s->u);
     shoal_free(s->val);
+    shoal_free(s->hb);
+    s->hb = NULL;
+    s->hbcap = 0;
+    s->bmax = INT64_MIN;
+    s->lday = INT64_MIN;
     s->r = s->t = s->u = NULL;
     s->val = NULL;
     s->rcap = s->rn = s->vcap = s->vn = s->tcap = s->ucap = 0;
@@ -211,6 +294,11 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     int64_t pm = rc ? pres_mark(txn, dbi, err) : 0;
     if (pm < 0) return (int)pm;
     s->pres = (uint64_t)pm;
+    int64_t h0 = INT32_MIN;
+    int hm = hours_mark(txn, dbi, &h0, err);
+    if (hm < 0) return hm;
+    s->hours = hm;
+    s->h0 = h0;
     return SHOAL_OK;
 }
 
@@ -225,6 +313,7 @@ static int reserve(cstate *s, size_t n, int vals)
         s->r = t;
         s->rcap = nc;
     }
+    if (vals && s->vn + n >= NOVAL) return -1;   /* (a batch holds far fewer) */
     if (vals && s->vn + n > s->vcap) {
         size_t nc = s->vcap ? s->vcap * 2 : 4096;
         while (nc < s->vn + n) nc *= 2;
@@ -250,6 +339,19 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     int64_t day = shoal_view_day(v->tz, ev->ts);
     uint32_t fday = (uint32_t)((uint64_t)day ^ (1ULL << 31));
     if (reserve(s, (size_t)__builtin_popcountll(mask), 1)) return nomem(err);
+    uint32_t off = 0;
+    if (s->hours) {
+        if (day != s->lday) {
+            s->lday = day;
+            s->lbase = floor_div(shoal_view_day_start(v->tz, day), HOUR_MS);
+        }
+        int64_t o = floor_div(ev->ts, HOUR_MS) - s->lbase;
+        if (o < 0 || o > 30)
+            return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "an event's hour is not within its local day (view \"%s\")",
+                                 v->dbname + 2);
+        off = (uint32_t)o << VBITS;
+        if (ev->ts > s->bmax) s->bmax = ev->ts;
+    }
     for (uint32_t i = 0; mask; i++, mask >>= 1) {
         if (!(mask & 1)) continue;
         uint32_t vi = NOVAL;
@@ -262,7 +364,7 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
                 s->val[s->vn++] = x;
             }
         }
-        s->r[s->rn++] = (dref){(uint64_t)i << 32 | fday, ev->member, vi};
+        s->r[s->rn++] = (dref){(uint64_t)i << 32 | fday, ev->member, vi | off};
     }
     return SHOAL_OK;
 }
@@ -484,7 +586,7 @@ static int merge(cbucket *b, int sums, const cstate *s, const dref *r, size_t n,
     int text = sums && p && p < end && (*p & F_TEXT);
     if (p && p < end) p++;   /* the old flag byte */
     for (size_t j = 0; j < n && sums; j++)
-        if (r[j].i != NOVAL) text |= s->val[r[j].i].kind == 3;
+        if (VIX(r[j].i) != NOVAL) text |= s->val[VIX(r[j].i)].kind == 3;
     *q++ = (unsigned char)(sums | (text ? F_TEXT : 0));
     uint32_t prev_in = 0, prev_out = 0;
     centry e;
@@ -513,8 +615,8 @@ static int merge(cbucket *b, int sums, const cstate *s, const dref *r, size_t n,
             o.member = m;
             for (; i < n && r[i].m == m; i++) {
                 o.count++;
-                if (r[i].i == NOVAL) continue;
-                const cval *x = &s->val[r[i].i];
+                if (VIX(r[i].i) == NOVAL) continue;
+                const cval *x = &s->val[VIX(r[i].i)];
                 if (x->kind == 1) {
                     o.nv++;
                     add_int(&o.isum, &o.xs, &o.hasd, x->i);
@@ -633,6 +735,60 @@ static int fold(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, uint64_t sd
     return sums < 0 ? pres_merge(b, r, n, err) : merge(b, sums, s, r, n, err);
 }
 
+/* The refs r[0..n) of one series' day bucket sd (in member order) into the hour
+ * buckets of their hours at or after h0: split by hour, stably (each hour's run stays
+ * in member order), each run folded into its hour's bucket. */
+static int fold_hours(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, uint64_t sd, int sums, const dref *r, size_t n,
+                      int64_t h0, shoal_err *err)
+{
+    int64_t day = (int32_t)((uint32_t)sd ^ (1u << 31));
+    int64_t base = floor_div(shoal_view_day_start(v->tz, day), HOUR_MS);
+    if (base + 31 < h0) return SHOAL_OK;
+    size_t cnt[33] = {0};
+    for (size_t i = 0; i < n; i++) cnt[HOFF(r[i].i) + 1]++;
+    for (int h = 1; h < 33; h++) cnt[h] += cnt[h - 1];
+    if (s->hbcap < n) {
+        size_t c = s->hbcap ? s->hbcap : 4096;
+        while (c < n) c *= 2;
+        dref *t = shoal_realloc(s->hb, c * sizeof *t);
+        if (!t) return nomem(err);
+        s->hb = t;
+        s->hbcap = c;
+    }
+    size_t at[32];
+    memcpy(at, cnt, sizeof at);
+    for (size_t i = 0; i < n; i++) s->hb[at[HOFF(r[i].i)]++] = r[i];
+    uint64_t se = (sd >> 32) | HOURS;
+    for (int h = 0; h < 32; h++) {
+        if (cnt[h] == cnt[h + 1] || base + h < h0) continue;
+        uint32_t fh = (uint32_t)((uint64_t)(base + h) ^ (1ULL << 31));
+        int rc = fold(v, s, txn, dbi, se << 32 | fh, sums, s->hb + cnt[h], cnt[h + 1] - cnt[h], err);
+        if (rc) return rc;
+    }
+    return SHOAL_OK;
+}
+
+/* Deletes the hour buckets of every series before hour h0. */
+static int drop_hours(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int64_t h0, shoal_err *err)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot write a counters view");
+    for (uint32_t se = 0; se < v->def.n_series && !rc; se++) {
+        unsigned char kb[SHOAL_COUNTERS_KEY];
+        sd_key((uint64_t)(se | HOURS) << 32, kb);
+        MDB_val k = {sizeof kb, kb}, val;
+        for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+            const unsigned char *kp = k.mv_data;
+            if (k.mv_size != SHOAL_COUNTERS_KEY || kp[0] != (se | HOURS) || key_pos(kp) >= h0) break;
+            if ((rc = mdb_cursor_del(cur, 0))) break;
+        }
+        if (rc == MDB_NOTFOUND) rc = 0;
+    }
+    mdb_cursor_close(cur);
+    return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
+}
+
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
 {
     cstate *s = v->st;
@@ -643,6 +799,9 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
      * or two days of a month, and a few more for late events). Doubling each ref into
      * its month before the sort made the sort, the largest part of the kind's upkeep,
      * twice as long. */
+    /* the first kept hour, by the latest event so far */
+    int64_t h0 = s->h0;
+    if (s->hours && s->bmax != INT64_MIN && first_hour(s->bmax) > h0) h0 = first_hour(s->bmax);
     if (s->rn) {
         size_t n = s->rn;
         if (s->tcap < s->rcap) {
@@ -670,6 +829,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
             while (j < n && l[j].sd == l[i].sd) j++;
             int sums = v->def.series[l[i].sd >> 32].sum_prop.len != 0;
             rc = fold(v, s, txn, dbi, l[i].sd, sums, l + i, j - i, err);
+            if (!rc && s->hours) rc = fold_hours(v, s, txn, dbi, l[i].sd, sums, l + i, j - i, h0, err);
             if (!rc && s->months) {
                 /* the month's days: the following buckets of this series and month */
                 uint32_t fm = month_of_sd(l[i].sd);
@@ -679,6 +839,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
                     size_t f = e;
                     while (f < n && l[f].sd == l[e].sd) f++;
                     rc = fold(v, s, txn, dbi, l[e].sd, sums, l + e, f - e, err);
+                    if (!rc && s->hours) rc = fold_hours(v, s, txn, dbi, l[e].sd, sums, l + e, f - e, h0, err);
                     if (rc) break;
                     e = f;
                     runs++;
@@ -705,13 +866,27 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         s->rn = s->vn = 0;
         if (rc) return rc;
     }
+    /* A view being built keeps its buckets across flushes: those of the hours left
+     * behind are emptied as it goes (not written) */
+    if (s->hours && h0 > s->h0 && v->built)
+        for (size_t i = 0; i < s->bcap; i++)
+            if (s->b[i].used && is_hour_sd(s->b[i].sd) && hour_of_sd(s->b[i].sd) < h0 && s->b[i].p) {
+                shoal_free(s->b[i].p);
+                s->b[i].p = NULL;
+                s->b[i].n = 0;
+                s->b[i].dirty = 0;
+            }
+    int64_t h_old = s->h0;
+    s->h0 = h0;
+    s->bmax = INT64_MIN;
     if (!txn) return SHOAL_OK;
     /* Write the dirty buckets (every bucket when all), in key order. */
     cbucket **l = shoal_malloc((s->bn + 1) * sizeof *l);
     if (!l) return nomem(err);
     size_t n = 0;
     for (size_t i = 0; i < s->bcap; i++)
-        if (s->b[i].used && (all || s->b[i].dirty)) l[n++] = &s->b[i];
+        if (s->b[i].used && (all || s->b[i].dirty) && !(is_hour_sd(s->b[i].sd) && (!s->hours || hour_of_sd(s->b[i].sd) < h0)))
+            l[n++] = &s->b[i];
     qsort(l, n, sizeof *l, cmp_bucket);
     for (size_t i = 0; i < n; i++) {
         unsigned char k[SHOAL_COUNTERS_KEY];
@@ -733,6 +908,9 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
      * built knowing them), stamped with this batch's sequence: every batch, since a
      * batch appended by a shoal that keeps no bitmaps leaves the stamp behind */
     if (!rc && s->months && (all || s->pres)) rc = pres_mark_put(txn, dbi, s->pres, v->flush_seq, err);
+    /* the hour buckets left behind, and the hour mark, stamped likewise */
+    if (!rc && s->hours && !all && h0 > h_old) rc = drop_hours(v, txn, dbi, h0, err);
+    if (!rc && s->hours) rc = hours_mark_put(txn, dbi, h0, v->flush_seq, err);
     /* Hot state ends with the batch: the next one reads what it needs. */
     if (!v->built) clear_buckets(s);
     return rc;
@@ -779,14 +957,31 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         snprintf(msg0, sizeof msg0, "view \"%s\": the presence mark names other series than a rebuild's", v->dbname + 2);
         problem(ctx, msg0);
     }
-    for (size_t i = 0; i < s->bcap; i++)   /* dirty = seen below */
-        s->b[i].dirty = (!mark && (s->b[i].sd >> 32 & MONTHS)) || (!pm && (s->b[i].sd >> 32 & PRES));
+    /* A table made before hour buckets (or appended to since by a shoal that keeps
+     * none) has none that count: they are neither read nor compared. */
+    int64_t h0 = INT32_MIN;
+    int hm = hours_mark(txn, dbi, &h0, err);
+    if (hm < 0) {
+        mdb_cursor_close(cur);
+        return hm;
+    }
+    if (hm && h0 != s->h0) {
+        snprintf(msg0, sizeof msg0, "view \"%s\": hour buckets are kept from hour %lld, a rebuild's from %lld", v->dbname + 2,
+                 (long long)h0, (long long)s->h0);
+        problem(ctx, msg0);
+    }
+    for (size_t i = 0; i < s->bcap; i++) {   /* dirty = seen below */
+        uint64_t sb = s->b[i].sd >> 32;
+        s->b[i].dirty = is_hour_sd(s->b[i].sd) ? !hm || !s->b[i].p
+                                               : (!mark && (sb & MONTHS)) || (!pm && (sb & PRES));
+    }
     MDB_val k, val;
     const char *name = v->dbname + 2;
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;
-        if (k.mv_size == 1 && (kp[0] == SHOAL_VIEW_HDR || kp[0] == MARK || kp[0] == PMARK)) continue;
-        if (k.mv_size == SHOAL_COUNTERS_KEY && (kp[0] & ~(PRES | 63)) == 0 && (kp[0] & PRES)) {
+        if (k.mv_size == 1 && (kp[0] == SHOAL_VIEW_HDR || kp[0] == MARK || kp[0] == PMARK || kp[0] == HMARK)) continue;
+        if (k.mv_size == SHOAL_COUNTERS_KEY && (kp[0] & HOURS) == HOURS && !hm) continue;   /* not kept: not compared */
+        if (k.mv_size == SHOAL_COUNTERS_KEY && (kp[0] & HOURS) == PRES) {
             /* a month's presence bitmap: equal, byte for byte, to a rebuild's (when
              * they are kept: stale ones are neither read nor kept) */
             if (!pm) continue;
@@ -805,8 +1000,9 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             }
             continue;
         }
-        unsigned series = kp[0] & ~MONTHS;
-        int is_month = (kp[0] & MONTHS) != 0;
+        int is_hour = (kp[0] & HOURS) == HOURS;
+        unsigned series = kp[0] & (is_hour ? 63 : ~MONTHS);
+        int is_month = !is_hour && (kp[0] & MONTHS) != 0;
         if (k.mv_size != SHOAL_COUNTERS_KEY || series >= v->def.n_series || (is_month && !mark)) {
             snprintf(msg, sizeof msg, "view \"%s\" has a key that is not a bucket", name);
             problem(ctx, msg);
@@ -815,9 +1011,10 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         uint64_t sd = (uint64_t)kp[0] << 32 | (uint64_t)kp[1] << 24 | (uint64_t)kp[2] << 16 | (uint64_t)kp[3] << 8 | kp[4];
         int64_t pos = (int32_t)((uint32_t)sd ^ (1u << 31)), y;
         unsigned mo, d;
-        shoal_cal_civil_from_days(is_month ? shoal_cal_month_start(pos) : pos, &y, &mo, &d);
-        char when[32];
+        shoal_cal_civil_from_days(is_month ? shoal_cal_month_start(pos) : is_hour ? floor_div(pos, 24) : pos, &y, &mo, &d);
+        char when[40];
         if (is_month) snprintf(when, sizeof when, "month %04lld-%02u", (long long)y, mo);
+        else if (is_hour) snprintf(when, sizeof when, "hour %04lld-%02u-%02uT%02lld", (long long)y, mo, d, (long long)(pos - floor_div(pos, 24) * 24));
         else snprintf(when, sizeof when, "day %04lld-%02u-%02u", (long long)y, mo, d);
         int fresh;
         cbucket *b = bucket_at(s, sd, &fresh);
@@ -825,13 +1022,14 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             mdb_cursor_close(cur);
             return nomem(err);
         }
-        b->dirty = 1;
-        if (fresh) {
+        if (fresh || (is_hour && !b->p)) {
+            b->dirty = 1;
             snprintf(msg, sizeof msg, "view \"%s\": series %u, %s is stored but a rebuild has no such bucket", name,
                      series, when);
             problem(ctx, msg);
             continue;
         }
+        b->dirty = 1;
         int sums = v->def.series[series].sum_prop.len != 0;
         const unsigned char *p = val.mv_data, *end = p + val.mv_size, *q = b->p + 1, *qend = b->p + b->n;
         if (val.mv_size == 0 || (p[0] & F_SUMS) != sums || (p[0] & ~(F_SUMS | F_TEXT)) || (!sums && p[0] & F_TEXT)) {
@@ -872,7 +1070,8 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         if (s->b[i].used && !s->b[i].dirty) {
             snprintf(msg, sizeof msg, "view \"%s\": series %u is missing a %s that a rebuild has", name,
                      (unsigned)(s->b[i].sd >> 32 & 63),
-                     s->b[i].sd >> 32 & PRES ? "presence bitmap" : s->b[i].sd >> 32 & MONTHS ? "month bucket" : "day bucket");
+                     is_hour_sd(s->b[i].sd) ? "hour bucket" : s->b[i].sd >> 32 & PRES ? "presence bitmap"
+                     : s->b[i].sd >> 32 & MONTHS ? "month bucket" : "day bucket");
             problem(ctx, msg);
         }
     return SHOAL_OK;
@@ -914,11 +1113,6 @@ static inline void add_count(const rdst *o, uint32_t m, uint64_t c)
     if (o->touched) o->touched[m >> 6] |= (uint64_t)1 << (m & 63);
 }
 
-/* The day or month of a bucket's key (sd_key's bytes 1..4, the sign bit flipped). */
-static int64_t key_pos(const unsigned char *kp)
-{
-    return (int32_t)(((uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4]) ^ (1u << 31));
-}
 
 static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo, int64_t hi, const rdst *o,
                      shoal_err *err)
@@ -1074,12 +1268,21 @@ static int read_pres(MDB_cursor *cur, unsigned s, int64_t lo, int64_t hi, const 
 /* Series s over local days [day_lo, day_hi) into o: the whole months of the window
  * from month buckets (or, for o->exist, presence bitmaps), the days around them from
  * day buckets (or their months less the other days: read_part). */
-static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi, const rdst *o,
-                       shoal_err *err)
+static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi, const int64_t *hr,
+                       const rdst *o, shoal_err *err)
 {
     MDB_dbi dbi;
     int rc = shoal_view_table(r, name, &dbi, err);
     if (rc) return rc;
+    if (hr && (hr[0] < hr[1] || hr[2] < hr[3])) {
+        /* the whole hours around the days (shoal_view_counters_hours says which are kept) */
+        MDB_cursor *hc;
+        if ((rc = mdb_cursor_open(r->txn, dbi, &hc))) return shoal_store_err(err, rc, "cannot read a view's table");
+        rc = read_keys(hc, name, s | HOURS, hr[0], hr[1], o, err);
+        if (!rc) rc = read_keys(hc, name, s | HOURS, hr[2], hr[3], o, err);
+        mdb_cursor_close(hc);
+        if (rc || (o->text && *o->text)) return rc;
+    }
     if (day_lo < INT32_MIN) day_lo = INT32_MIN;
     if (day_hi > (int64_t)INT32_MAX + 1) day_hi = (int64_t)INT32_MAX + 1;
     if (day_lo >= day_hi) return SHOAL_OK;
@@ -1119,31 +1322,39 @@ static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t da
 }
 
 int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                             uint32_t n_members, uint32_t *count, uint32_t *n_vals, shoal_xsum *sum, int *num,
+                             const int64_t *hours, uint32_t n_members, uint32_t *count, uint32_t *n_vals, shoal_xsum *sum, int *num,
                              uint64_t *touched, shoal_err *err)
 {
     rdst o = {n_members, count, n_vals, NULL, 0, sum, num, touched, NULL, 0, 0};
-    return read_window(r, name, s, day_lo, day_hi, &o, err);
+    return read_window(r, name, s, day_lo, day_hi, hours, &o, err);
 }
 
 int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                              uint32_t n_members, uint32_t *count, shoal_err *err)
+                              const int64_t *hours, uint32_t n_members, uint32_t *count, shoal_err *err)
 {
     rdst o = {n_members, count, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 1};
-    return read_window(r, name, s, day_lo, day_hi, &o, err);
+    return read_window(r, name, s, day_lo, day_hi, hours, &o, err);
 }
 
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                                 uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err)
+                                 const int64_t *hours, uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err)
 {
     rdst o = {n_members, NULL, NULL, sat, cap < 1 ? 1 : cap > 255 ? 255 : cap, NULL, NULL, touched, NULL, 0, 0};
-    return read_window(r, name, s, day_lo, day_hi, &o, err);
+    return read_window(r, name, s, day_lo, day_hi, hours, &o, err);
 }
 
-int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi, int *text,
-                             shoal_err *err)
+int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
+                             const int64_t *hours, int *text, shoal_err *err)
 {
     *text = 0;
     rdst o = {0, NULL, NULL, NULL, 0, NULL, NULL, NULL, text, 0, 0};
-    return read_window(r, name, s, day_lo, day_hi, &o, err);
+    return read_window(r, name, s, day_lo, day_hi, hours, &o, err);
+}
+
+int shoal_view_counters_hours(shoal_reader *r, const char *name, int64_t *h0, shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    return hours_mark(r->txn, dbi, h0, err);
 }

@@ -89,7 +89,38 @@ typedef struct rstate {
     cblk *ab[N_AC];
     size_t n_ab[N_AC], cap_ab[N_AC];
     shoal_mrefs refs;      /* the batch's events not applied yet (time, member, mask) */
+    /* Hours (issue 17; a retention of first(…) cohorts, AT LEAST 1): for the last
+     * keep UTC hours up to the latest event's, per member with an event that hour the
+     * offsets (ms from the hour's start) of their first and last active and cohort
+     * events in it, so that now's period up to a cut is read from them, not the log */
+    int hours;             /* kept (built, or the table's mark current) */
+    int keep;              /* hours kept: 192 for weeks, else 48 */
+    int64_t hmax;          /* the latest event time (either series), INT64_MIN none */
+    struct rhslot *hs;     /* keep slots, hour % keep */
+    int64_t *hdel;         /* stored hours that fell out: their keys go */
+    size_t n_hdel, cap_hdel;
 } rstate;
+
+#define RH_KEY 0x04        /* [0x04][hour + 2^31 BE u32] → entries of RH_ENT bytes, members ascending */
+#define RH_MARK 0x05       /* [0x05] → keep (u32 LE), hmax (i64 LE), the header's sequence (BE u64) */
+#define RH_ENT 20          /* u32 member, u32 first and last active offset, first and last cohort offset */
+#define RH_NONE UINT32_MAX
+#define MS_HOUR 3600000LL
+
+typedef struct rhent {
+    uint32_t m, af, al, sf, sl;
+} rhent;
+
+typedef struct rhslot {
+    int64_t hour;          /* INT64_MIN: empty */
+    rhent *e;              /* ascending by member */
+    size_t n, cap;
+    rhent *b;              /* the batch's, ascending */
+    size_t bn, bcap;
+    int dirty, stored;
+} rhslot;
+
+static int hours_kind(const rstate *s) { return s->counts && !s->each && s->least == 1 && s->cohort_bit; }
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -117,6 +148,9 @@ static int new_state(shoal_view *v, void **out, shoal_err *err)
         shoal_free(s);
         return SHOAL_ECORRUPT;
     }
+    s->keep = s->unit == 2 ? 192 : 48;
+    s->hours = hours_kind(s);
+    s->hmax = INT64_MIN;
     *out = s;
     return SHOAL_OK;
 }
@@ -140,11 +174,20 @@ static void reset(void *st)
     shoal_free(s->rows);
     for (int i = 0; i < N_AC; i++) shoal_free(s->ab[i]);
     shoal_mrefs_free(&s->refs);
-    int unit = s->unit, least = s->least, each = s->each, counts = s->counts, acounts = s->acounts;
+    if (s->hs)
+        for (int i = 0; i < s->keep; i++) {
+            shoal_free(s->hs[i].e);
+            shoal_free(s->hs[i].b);
+        }
+    shoal_free(s->hs);
+    shoal_free(s->hdel);
+    int unit = s->unit, least = s->least, each = s->each, counts = s->counts, acounts = s->acounts, keep = s->keep;
     uint64_t cb = s->cohort_bit, ab = s->act_bit;
     memset(s, 0, sizeof *s);
     s->unit = unit, s->least = least, s->each = each, s->cohort_bit = cb, s->act_bit = ab, s->counts = counts;
-    s->acounts = acounts;
+    s->acounts = acounts, s->keep = keep;
+    s->hours = hours_kind(s);   /* a state being built keeps them; load reads the mark */
+    s->hmax = INT64_MIN;
 }
 
 static void free_state(void *st)
@@ -649,6 +692,8 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     return shoal_mrefs_push(&s->refs, ev->member, ev->ts, (uint32_t)mask) ? nomem(err) : SHOAL_OK;
 }
 
+static int rh_add(rstate *s, const shoal_mref *r, size_t n);
+
 /* The batch's refs into the state, in member order. */
 static int drain(shoal_view *v, shoal_err *err)
 {
@@ -658,8 +703,249 @@ static int drain(shoal_view *v, shoal_err *err)
     if (!r) return nomem(err);
     int rc = SHOAL_OK;
     for (size_t i = 0; i < s->refs.n && !rc; i++) rc = apply_one(v, r[i].member, r[i].val, r[i].aux, err);
+    if (!rc && s->hours && rh_add(s, r, s->refs.n)) rc = nomem(err);
     shoal_mrefs_clear(&s->refs);
     return rc;
+}
+
+/* ---------------------------------------------------------------- hours */
+
+static int64_t rh_hour(int64_t ts) { return floor_div(ts, MS_HOUR); }
+static int64_t rh_low(const rstate *s) { return s->hmax == INT64_MIN ? INT64_MIN : rh_hour(s->hmax) - s->keep + 1; }
+
+static int rh_slots(rstate *s)
+{
+    if (s->hs) return 0;
+    if (!(s->hs = shoal_malloc((size_t)s->keep * sizeof *s->hs))) return -1;
+    memset(s->hs, 0, (size_t)s->keep * sizeof *s->hs);
+    for (int i = 0; i < s->keep; i++) s->hs[i].hour = INT64_MIN;
+    return 0;
+}
+
+static void rh_clear(rhslot *h)
+{
+    shoal_free(h->e);
+    shoal_free(h->b);
+    memset(h, 0, sizeof *h);
+    h->hour = INT64_MIN;
+}
+
+static int rh_expire(rstate *s, int64_t low)
+{
+    for (int i = 0; s->hs && i < s->keep; i++) {
+        rhslot *h = &s->hs[i];
+        if (h->hour == INT64_MIN || h->hour >= low) continue;
+        if (h->stored) {
+            if (s->n_hdel == s->cap_hdel) {
+                size_t c = s->cap_hdel ? s->cap_hdel * 2 : 16;
+                int64_t *d = shoal_realloc(s->hdel, c * sizeof *d);
+                if (!d) return -1;
+                s->hdel = d, s->cap_hdel = c;
+            }
+            s->hdel[s->n_hdel++] = h->hour;
+        }
+        rh_clear(h);
+    }
+    return 0;
+}
+
+static void rh_fold(rhent *a, const rhent *b)
+{
+    if (b->af != RH_NONE && (a->af == RH_NONE || b->af < a->af)) a->af = b->af;
+    if (b->al != RH_NONE && (a->al == RH_NONE || b->al > a->al)) a->al = b->al;
+    if (b->sf != RH_NONE && (a->sf == RH_NONE || b->sf < a->sf)) a->sf = b->sf;
+    if (b->sl != RH_NONE && (a->sl == RH_NONE || b->sl > a->sl)) a->sl = b->sl;
+}
+
+static int rh_merge(rhslot *h)
+{
+    if (!h->bn) return 0;
+    size_t n = h->n + h->bn;
+    rhent *o = shoal_malloc((n + 1) * sizeof *o);
+    if (!o) return -1;
+    size_t i = 0, j = 0, k = 0;
+    while (i < h->n || j < h->bn) {
+        if (j == h->bn || (i < h->n && h->e[i].m < h->b[j].m)) o[k++] = h->e[i++];
+        else if (i == h->n || h->b[j].m < h->e[i].m) o[k++] = h->b[j++];
+        else {
+            o[k] = h->e[i++];
+            rh_fold(&o[k++], &h->b[j++]);
+        }
+    }
+    shoal_free(h->e);
+    h->e = o, h->n = k, h->cap = n + 1, h->bn = 0, h->dirty = 1;
+    return 0;
+}
+
+/* The batch's events (sorted by member) into their hours. */
+static int rh_add(rstate *s, const shoal_mref *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (r[i].val > s->hmax) s->hmax = r[i].val;
+    int64_t low = rh_low(s);
+    if (rh_slots(s) || rh_expire(s, low)) return -1;
+    for (size_t i = 0; i < n; i++) {
+        int64_t ts = r[i].val, hr = rh_hour(ts);
+        uint64_t mask = r[i].aux;
+        if (hr < low || !(mask & (s->act_bit | s->cohort_bit))) continue;
+        rhslot *h = &s->hs[(uint64_t)hr % (uint64_t)s->keep];
+        if (h->hour != hr) {
+            rh_clear(h);
+            h->hour = hr;
+        }
+        uint32_t off = (uint32_t)(ts - hr * MS_HOUR);
+        rhent e = {r[i].member, RH_NONE, RH_NONE, RH_NONE, RH_NONE};
+        if (mask & s->act_bit) e.af = e.al = off;
+        if (mask & s->cohort_bit) e.sf = e.sl = off;
+        if (h->bn && h->b[h->bn - 1].m == e.m) {
+            rh_fold(&h->b[h->bn - 1], &e);
+            continue;
+        }
+        if (h->bn == h->bcap) {
+            size_t c = h->bcap ? h->bcap * 2 : 256;
+            rhent *b = shoal_realloc(h->b, c * sizeof *b);
+            if (!b) return -1;
+            h->b = b, h->bcap = c;
+        }
+        h->b[h->bn++] = e;
+    }
+    for (int i = 0; i < s->keep; i++)
+        if (s->hs[i].hour != INT64_MIN && rh_merge(&s->hs[i])) return -1;
+    return 0;
+}
+
+static void rh_key(int64_t hour, unsigned char kb[5])
+{
+    uint32_t c = (uint32_t)(hour + 2147483648LL);
+    kb[0] = RH_KEY, kb[1] = (unsigned char)(c >> 24), kb[2] = (unsigned char)(c >> 16), kb[3] = (unsigned char)(c >> 8);
+    kb[4] = (unsigned char)c;
+}
+
+static int64_t rh_key_hour(const MDB_val *k)
+{
+    const unsigned char *p = k->mv_data;
+    if (k->mv_size != 5 || p[0] != RH_KEY) return INT64_MIN;
+    return (int64_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4]) - 2147483648LL;
+}
+
+static uint32_t u32le(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static void put32le(unsigned char *p, uint32_t v) { p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8), p[2] = (unsigned char)(v >> 16), p[3] = (unsigned char)(v >> 24); }
+
+static void rh_get(const unsigned char *p, rhent *e)
+{
+    e->m = u32le(p), e->af = u32le(p + 4), e->al = u32le(p + 8), e->sf = u32le(p + 12), e->sl = u32le(p + 16);
+}
+
+/* The mark: 1 (and *hmax) when the table keeps hours of keep and they are current
+ * (stamped with the header's sequence), 0 when not, or an error. */
+static int rh_mark(MDB_txn *txn, MDB_dbi dbi, int keep, int64_t *hmax, shoal_err *err)
+{
+    unsigned char k = RH_MARK, h = SHOAL_VIEW_HDR;
+    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
+    int rc = mdb_get(txn, dbi, &kv, &vv);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    const unsigned char *p = vv.mv_data;
+    if (vv.mv_size != 20 || u32le(p) != (uint32_t)keep) return 0;
+    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, p + 12, 8)) return 0;
+    uint64_t x = (uint64_t)u32le(p + 4) | (uint64_t)u32le(p + 8) << 32;
+    *hmax = (int64_t)x;
+    return 1;
+}
+
+static int rh_flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
+{
+    rstate *s = v->st;
+    int64_t low = rh_low(s);
+    if (rh_expire(s, low)) return nomem(err);
+    int rc;
+    for (size_t i = 0; i < s->n_hdel; i++) {
+        unsigned char kb[5];
+        rh_key(s->hdel[i], kb);
+        MDB_val k = {5, kb};
+        if ((rc = mdb_del(txn, dbi, &k, NULL)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot write a retention view");
+    }
+    s->n_hdel = 0;
+    for (int64_t hr = low; s->hs && low != INT64_MIN && hr < low + s->keep; hr++) {
+        rhslot *h = &s->hs[(uint64_t)hr % (uint64_t)s->keep];
+        if (h->hour != hr || !h->n || (!all && !h->dirty)) continue;
+        unsigned char *b = shoal_malloc(h->n * RH_ENT), kb[5];
+        if (!b) return nomem(err);
+        for (size_t i = 0; i < h->n; i++) {
+            unsigned char *q = b + i * RH_ENT;
+            put32le(q, h->e[i].m), put32le(q + 4, h->e[i].af), put32le(q + 8, h->e[i].al);
+            put32le(q + 12, h->e[i].sf), put32le(q + 16, h->e[i].sl);
+        }
+        rh_key(hr, kb);
+        MDB_val k = {5, kb}, val = {h->n * RH_ENT, b};
+        rc = mdb_put(txn, dbi, &k, &val, 0);
+        shoal_free(b);
+        if (rc) return shoal_store_err(err, rc, "cannot write a retention view");
+        h->dirty = 0, h->stored = 1;
+    }
+    /* stamped with this batch's sequence: every batch, since a batch appended by a
+     * shoal that keeps no hours leaves the stamp behind */
+    unsigned char k = RH_MARK, m[20];
+    put32le(m, (uint32_t)s->keep);
+    put32le(m + 4, (uint32_t)(uint64_t)s->hmax), put32le(m + 8, (uint32_t)((uint64_t)s->hmax >> 32));
+    shoal_be64_put(m + 12, v->flush_seq);
+    MDB_val kv = {1, &k}, vv = {sizeof m, m};
+    if ((rc = mdb_put(txn, dbi, &kv, &vv, 0))) return shoal_store_err(err, rc, "cannot write a retention view");
+    return SHOAL_OK;
+}
+
+static int rh_load(rstate *s, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
+{
+    int64_t hmax = INT64_MIN;
+    int ok = hours_kind(s) ? rh_mark(txn, dbi, s->keep, &hmax, err) : 0;
+    if (ok < 0) return ok;
+    s->hours = ok;
+    if (!ok) return SHOAL_OK;
+    s->hmax = hmax;
+    if (rh_slots(s)) return nomem(err);
+    int64_t low = rh_low(s);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    unsigned char kb[5];
+    rh_key(low == INT64_MIN ? INT32_MIN : low, kb);
+    MDB_val k = {5, kb}, val;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        int64_t hr = rh_key_hour(&k);
+        if (hr == INT64_MIN) break;
+        if (hr < low) continue;
+        rhslot *h = &s->hs[(uint64_t)hr % (uint64_t)s->keep];
+        size_t n = val.mv_size / RH_ENT;
+        if (val.mv_size % RH_ENT || h->hour != INT64_MIN) {
+            mdb_cursor_close(cur);
+            return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a retention's hours are damaged (shoal rebuild)");
+        }
+        if (!(h->e = shoal_malloc((n + 1) * sizeof *h->e))) {
+            mdb_cursor_close(cur);
+            return nomem(err);
+        }
+        for (size_t i = 0; i < n; i++) rh_get((const unsigned char *)val.mv_data + i * RH_ENT, &h->e[i]);
+        h->n = n, h->cap = n + 1, h->hour = hr, h->stored = 1;
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    return SHOAL_OK;
+}
+
+/* check: an hour's stored entries against the built ones; 1 when equal */
+static int rh_same(const rstate *s, int64_t hr, const MDB_val *val)
+{
+    int64_t low = rh_low(s);
+    if (!s->hs || hr < low || hr >= low + s->keep) return 0;
+    const rhslot *h = &s->hs[(uint64_t)hr % (uint64_t)s->keep];
+    if (h->hour != hr || val->mv_size != h->n * RH_ENT) return 0;
+    for (size_t i = 0; i < h->n; i++) {
+        rhent e;
+        rh_get((const unsigned char *)val->mv_data + i * RH_ENT, &e);
+        if (memcmp(&e, &h->e[i], sizeof e)) return 0;
+    }
+    return 1;
 }
 
 /* ---------------------------------------------------------------- encoding */
@@ -798,9 +1084,15 @@ typedef struct drec {
     shoal_retmember m;
     uint64_t *buf;
     size_t cap;
+    /* when set, asked per member before its sets are decoded: 0 decode it and call fn, 1
+     * pass over it (its sets are not copied), 2 the chunk is done */
+    int (*skip)(void *ctx, uint32_t member);
+    void *skip_ctx;
 } drec;
 
-static int d_set(const unsigned char **p, const unsigned char *end, drec *d, size_t at, int32_t *lo, uint32_t *n)
+/* A set of periods at *p into d->buf from word at; with copy 0 only read past. */
+static int d_set(const unsigned char **p, const unsigned char *end, drec *d, size_t at, int32_t *lo, uint32_t *n,
+                 int copy)
 {
     uint64_t v;
     size_t k = shoal_varint_get(*p, end, &v);
@@ -811,6 +1103,12 @@ static int d_set(const unsigned char **p, const unsigned char *end, drec *d, siz
     *p += k;
     if (l < INT32_MIN / 2 || l > INT32_MAX / 2 || v == 0 || v > UINT16_MAX || v * 8 > (uint64_t)(end - *p))
         return SHOAL_ECORRUPT;
+    if (!copy) {
+        *p += v * 8;
+        *lo = (int32_t)l;
+        *n = (uint32_t)v;
+        return 0;
+    }
     if (at + v > d->cap) {
         size_t c = d->cap ? d->cap : 64;
         while (c < at + v) c *= 2;
@@ -860,13 +1158,15 @@ static int each_in_chunk(uint32_t c, const MDB_val *val, drec *d, int (*fn)(void
             d->m.first = shoal_unzigzag(t);
             if (d->m.first == INT64_MAX) return SHOAL_ECORRUPT;
         }
-        int rc;
+        int rc, sk = d->skip ? d->skip(d->skip_ctx, (uint32_t)m) : 0;
+        if (sk == 2) return 1;
         size_t at = 0;
         if ((flags & F_ACT)) {
-            if ((rc = d_set(&p, end, d, 0, &d->m.act_lo, &d->m.act_n))) return rc;
+            if ((rc = d_set(&p, end, d, 0, &d->m.act_lo, &d->m.act_n, !sk))) return rc;
             at = d->m.act_n;
         }
-        if ((flags & F_START) && (rc = d_set(&p, end, d, at, &d->m.st_lo, &d->m.st_n))) return rc;
+        if ((flags & F_START) && (rc = d_set(&p, end, d, at, &d->m.st_lo, &d->m.st_n, !sk))) return rc;
+        if (sk) continue;
         d->m.act = d->m.act_n ? d->buf : NULL;
         d->m.st = d->m.st_n ? d->buf + at : NULL;
         if ((rc = fn(ctx, &d->m))) return rc;
@@ -932,6 +1232,7 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     mdb_cursor_close(cur);
     shoal_free(d.buf);
     if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    if ((rc = rh_load(s, txn, dbi, err))) return rc;
     if (s->dirty) memset(s->dirty, 0, s->n_members / CHUNK * sizeof *s->dirty);
     if (s->acounts) {
         if (ac_all(s)) return nomem(err);
@@ -1123,6 +1424,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     }
     if (!rc && s->counts) rc = flush_counts(s, txn, dbi, all, &b, err);
     if (!rc && s->acounts) rc = flush_acounts(s, txn, dbi, all, &b, err);
+    if (!rc && s->hours) rc = rh_flush(v, txn, dbi, all, err);
     shoal_free(b.p);
     if (!rc && compact(s)) rc = nomem(err);
     return rc;
@@ -1289,10 +1591,33 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     drec d;
     memset(&d, 0, sizeof d);
     MDB_val k, val;
+    int64_t tmax;
+    int hk = s->hours ? rh_mark(txn, dbi, s->keep, &tmax, err) : 0;
+    if (hk < 0) {
+        mdb_cursor_close(cur);
+        shoal_free(c.seen);
+        shoal_free(c.rseen);
+        shoal_free(c.bseen);
+        return hk;
+    }
+    uint8_t *hseen = hk ? shoal_malloc((size_t)s->keep) : NULL;
+    if (hseen) memset(hseen, 0, (size_t)s->keep);
+    int64_t low = rh_low(s);
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         uint32_t ch;
         const unsigned char *kp = k.mv_data;
         if (k.mv_size == 1 && kp[0] == SHOAL_VIEW_HDR) continue;
+        if (k.mv_size >= 1 && (kp[0] == RH_KEY || kp[0] == RH_MARK)) {
+            /* hours: compared when the mark is current (else stale: neither read nor checked) */
+            int64_t hr = rh_key_hour(&k);
+            if (!hk || hr == INT64_MIN) {
+                if (hk && kp[0] == RH_MARK && tmax != s->hmax) say(&c, "view \"%s\": its hours' latest event differs from a rebuild's%.0u", 0);
+                continue;
+            }
+            if (!rh_same(s, hr, &val)) say(&c, "view \"%s\": the hours from hour %u differ from a rebuild's", (uint32_t)hr);
+            else if (hseen) hseen[hr - low] = 1;
+            continue;
+        }
         if (s->counts && k.mv_size >= 1 && (kp[0] == 0x01 || kp[0] == 0x02)) {
             cmp_counts(&c, &k, &val);
             continue;
@@ -1314,6 +1639,11 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     }
     mdb_cursor_close(cur);
     shoal_free(d.buf);
+    for (int64_t hr = low; hseen && low != INT64_MIN && hr < low + s->keep; hr++) {
+        const rhslot *h = s->hs ? &s->hs[(uint64_t)hr % (uint64_t)s->keep] : NULL;
+        if (h && h->hour == hr && h->n && !hseen[hr - low]) say(&c, "view \"%s\": hour %u has no stored hours, a rebuild has", (uint32_t)hr);
+    }
+    shoal_free(hseen);
     if (rc == SHOAL_ENOMEM) {
         shoal_free(c.seen);
         return nomem(err);
@@ -1425,6 +1755,15 @@ static int each_of_member(void *ctx, const shoal_retmember *m)
     return e->fn(e->ctx, m);
 }
 
+/* Members not asked for are passed over undecoded (drec's skip). */
+static int each_of_skip(void *ctx, uint32_t m)
+{
+    each_of *e = ctx;
+    while (e->i < e->n && e->ms[e->i] < m) e->i++;
+    if (e->i == e->n || e->ms[e->i] / CHUNK != m / CHUNK) return 2;
+    return e->ms[e->i] != m;
+}
+
 int shoal_view_retention_each_of(shoal_reader *r, const char *name, const uint32_t *ms, size_t n,
                                  int (*fn)(void *ctx, const shoal_retmember *m), void *ctx, shoal_err *err)
 {
@@ -1434,20 +1773,40 @@ int shoal_view_retention_each_of(shoal_reader *r, const char *name, const uint32
     drec d;
     memset(&d, 0, sizeof d);
     each_of e = {ms, n, 0, fn, ctx};
+    d.skip = each_of_skip;
+    d.skip_ctx = &e;
+    /* One cursor: a chunk a few keys on is reached by stepping, not by a descent from
+     * the root (the members asked for are often some thousands, one in most chunks). */
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
+    MDB_val k, val;
+    uint32_t at = 0;    /* the chunk under the cursor, when placed */
+    int placed = 0;
     while (e.i < n && !rc) {
         uint32_t c = ms[e.i] / CHUNK;
-        unsigned char kb[5] = {0, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8), (unsigned char)c};
-        MDB_val k = {sizeof kb, kb}, val;
-        int mrc = mdb_get(r->txn, dbi, &k, &val);
-        if (mrc == 0) {
+        int mrc = 0;
+        while (placed && at < c && c - at <= 16 && mrc == 0) {
+            mrc = mdb_cursor_get(cur, &k, &val, MDB_NEXT);
+            if (mrc == 0 && chunk_key(&k, &at)) mrc = MDB_NOTFOUND;   /* past the chunks */
+        }
+        if (!placed || at > c || (mrc == 0 && at < c)) {
+            unsigned char kb[5] = {0, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8), (unsigned char)c};
+            k = (MDB_val){sizeof kb, kb};
+            mrc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE);
+            if (mrc == 0 && chunk_key(&k, &at)) mrc = MDB_NOTFOUND;
+        }
+        placed = mrc == 0;
+        if (mrc == 0 && at == c) {
             rc = each_in_chunk(c, &val, &d, each_of_member, &e);
             if (rc == 1) rc = 0;   /* (each_of_member: the chunk's asked-for members are done) */
-        } else if (mrc != MDB_NOTFOUND) {
+        } else if (mrc != 0 && mrc != MDB_NOTFOUND) {
+            mdb_cursor_close(cur);
             shoal_free(d.buf);
             return shoal_store_err(err, mrc, "cannot read a view's table");
         }
         while (e.i < n && ms[e.i] / CHUNK == c) e.i++;
     }
+    mdb_cursor_close(cur);
     shoal_free(d.buf);
     if (rc == SHOAL_ECORRUPT) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a chunk of view \"%s\" does not decode", name);
     if (rc == SHOAL_ENOMEM) return nomem(err);
@@ -1608,4 +1967,56 @@ int shoal_view_activity_counts(shoal_reader *r, const char *name, int what, int6
 out:
     mdb_cursor_close(cur);
     return rc;
+}
+
+int shoal_view_retention_hours(shoal_reader *r, const char *name, int64_t lo, int64_t hi, shoal_rethour_fn fn, void *ctx,
+                               shoal_err *err)
+{
+    if (lo >= hi) return SHOAL_OK;
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    unsigned char mk = RH_MARK;
+    MDB_val k = {1, &mk}, val;
+    if ((rc = mdb_get(r->txn, dbi, &k, &val)) == MDB_NOTFOUND || (!rc && val.mv_size != 20)) return SHOAL_ENOTFOUND;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    int keep = (int)u32le(val.mv_data);
+    int64_t hmax;
+    if ((rc = rh_mark(r->txn, dbi, keep, &hmax, err)) <= 0) return rc < 0 ? rc : SHOAL_ENOTFOUND;
+    int64_t low = hmax == INT64_MIN ? INT64_MIN : rh_hour(hmax) - keep + 1, hl = rh_hour(lo), hh = rh_hour(hi - 1);
+    if (low == INT64_MIN || hl < low) return SHOAL_ENOTFOUND;   /* older than the kept hours */
+    if (hl == hh && lo > hl * MS_HOUR && hi < (hl + 1) * MS_HOUR) return SHOAL_ENOTFOUND;   /* within an hour */
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
+    unsigned char kb[5];
+    rh_key(hl, kb);
+    k.mv_size = 5, k.mv_data = kb;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        int64_t hr = rh_key_hour(&k);
+        if (hr == INT64_MIN || hr > hh) break;
+        if (val.mv_size % RH_ENT) {
+            mdb_cursor_close(cur);
+            return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": an hour's entries are damaged (shoal rebuild)",
+                                 name);
+        }
+        /* the part of the hour in [lo, hi): whole, its start (a prefix) or its end */
+        int64_t hs = hr * MS_HOUR, a = (lo > hs ? lo : hs) - hs, b = (hi < hs + MS_HOUR ? hi : hs + MS_HOUR) - hs;
+        const unsigned char *p = val.mv_data;
+        for (size_t i = 0; i < val.mv_size / RH_ENT; i++, p += RH_ENT) {
+            rhent e;
+            rh_get(p, &e);
+            int act, st;
+            if (a == 0) {
+                act = e.af != RH_NONE && (int64_t)e.af < b;
+                st = e.sf != RH_NONE && (int64_t)e.sf < b;
+            } else {
+                act = e.al != RH_NONE && (int64_t)e.al >= a;
+                st = e.sl != RH_NONE && (int64_t)e.sl >= a;
+            }
+            if (act || st) fn(ctx, e.m, act, st);
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    return SHOAL_OK;
 }

@@ -9,6 +9,20 @@
  * Table: key [0x00][chunk BE u32] → 1024 doubles (little-endian), members
  * chunk·1024 … chunk·1024+1023; a chunk that is all zero may be absent. Hot state is
  * the whole array in memory; a batch writes the chunks it dirtied, in key order.
+ *
+ * Hour sums (issue 17): for the last KEEP_HOURS UTC hours up to the latest event's,
+ * key [0x01][hour + 2^31 BE u32] → per member with an event that hour, in ascending
+ * id, u32 member and f64 Σ w·2^((t − the hour's start)/h) (little-endian; an hour
+ * without events has no key). Hour H holds the events in (H, H + 1 h] and starts at
+ * H + 1 ms (bucket_of), since a now is inclusive. A score as of an earlier now is raw less the shares of
+ * the events from now on: whole hours from here, less than an hour from the log
+ * (shoal_view_score_hours). The kept hours are those from hour(latest) − KEEP_HOURS +
+ * 1 on, a function of the set of events; a late event of an older hour is in no hour.
+ * Key [0x02] marks a table that keeps them: HLAYOUT (u32 LE) and the header's
+ * sequence when last written (BE u64), rewritten by every batch; a table without it
+ * (made before them) keeps and reads none until `shoal rebuild`, and one whose stamp
+ * is not the header's (a shoal that keeps none appended since) has stale hours, which
+ * are neither read nor kept nor checked until then.
  */
 #include "shoal_int.h"
 #include "caltime.h"
@@ -18,13 +32,42 @@
 
 #define CHUNK 1024
 #define MAX_EXP 512.0
+#define HOURS 0x01
+#define HMARK 0x02
+#define KEEP_HOURS 48
+#define HLAYOUT (KEEP_HOURS | 1u << 16)   /* the mark's first word: hours of (H, H + 1 h] */
+#define MS_HOUR 3600000LL
+
+typedef struct hslot {
+    int64_t hour;          /* INT64_MIN: empty */
+    uint32_t *m;           /* members, ascending */
+    double *v;             /* their sums, relative to the hour's start */
+    size_t n, cap;
+    uint32_t *bm;          /* the batch's, ascending (a member's terms summed) */
+    double *bv;
+    size_t bn, bcap;
+    int dirty, stored;     /* stored: its key is in the table */
+} hslot;
 
 typedef struct sstate {
     double *raw;
     uint8_t *dirty;   /* per chunk */
     uint32_t n_chunks;
-    shoal_mrefs refs; /* the batch's terms not added yet: member, the term's bits */
+    shoal_mrefs refs; /* the batch's terms not added yet: member, the term's bits, aux: hour + 1 − 2^31 or 0 */
+    int hours;        /* hour sums are kept (HMARK: built, or the table's mark current) */
+    hslot hs[KEEP_HOURS];
+    int64_t *del;     /* stored hours that fell out of the kept ones: their keys go */
+    size_t n_del, cap_del;
 } sstate;
+
+static int64_t hour_of(int64_t ts) { return ts >= 0 ? ts / MS_HOUR : -((-ts + MS_HOUR - 1) / MS_HOUR); }
+/* An hour's sums hold its events after its first instant up to the next hour's,
+ * (H, H + 1 h]: a now is inclusive, so the events after a now on the hour (noon) are
+ * whole hours. Hour H starts (holds events from) H·1 h + 1 ms. */
+static int64_t bucket_of(int64_t ts) { return hour_of(ts - 1); }
+static int64_t bucket_start(int64_t hr) { return hr * MS_HOUR + 1; }
+static uint32_t hour_code(int64_t hour) { return (uint32_t)(hour + 1 + 2147483648LL); }
+static int64_t hour_decode(uint32_t c) { return (int64_t)c - 1 - 2147483648LL; }
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -34,8 +77,20 @@ static int new_state(shoal_view *v, void **out, shoal_err *err)
     sstate *s = shoal_malloc(sizeof *s);
     if (!s) return nomem(err);
     memset(s, 0, sizeof *s);
+    for (int i = 0; i < KEEP_HOURS; i++) s->hs[i].hour = INT64_MIN;
+    s->hours = 1;
     *out = s;
     return SHOAL_OK;
+}
+
+static void slot_clear(hslot *h)
+{
+    shoal_free(h->m);
+    shoal_free(h->v);
+    shoal_free(h->bm);
+    shoal_free(h->bv);
+    memset(h, 0, sizeof *h);
+    h->hour = INT64_MIN;
 }
 
 static void reset(void *st)
@@ -44,7 +99,11 @@ static void reset(void *st)
     shoal_free(s->raw);
     shoal_free(s->dirty);
     shoal_mrefs_free(&s->refs);
+    for (int i = 0; i < KEEP_HOURS; i++) slot_clear(&s->hs[i]);
+    shoal_free(s->del);
     memset(s, 0, sizeof *s);
+    for (int i = 0; i < KEEP_HOURS; i++) s->hs[i].hour = INT64_MIN;
+    s->hours = 1;   /* a state being built keeps them; load reads the table's mark */
 }
 
 static void free_state(void *st)
@@ -80,15 +139,100 @@ static int chunk_key(const MDB_val *k, uint32_t *chunk)
     return 0;
 }
 
+/* The hour mark: 1 when the table keeps hour sums and they are current (its stamp is
+ * the header's sequence), 0 when not, or an error. */
+static int hmark_ok(MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
+{
+    unsigned char k = HMARK, h = SHOAL_VIEW_HDR;
+    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
+    int rc = mdb_get(txn, dbi, &kv, &vv);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (vv.mv_size != 12) return 0;
+    const unsigned char *p = vv.mv_data;
+    if ((uint32_t)(p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24) != HLAYOUT) return 0;
+    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, p + 4, 8)) return 0;
+    return 1;
+}
+
+static int hmark_put(MDB_txn *txn, MDB_dbi dbi, uint64_t seq, shoal_err *err)
+{
+    unsigned char k = HMARK, b[12] = {HLAYOUT & 0xFF, (HLAYOUT >> 8) & 0xFF, (HLAYOUT >> 16) & 0xFF, 0};
+    shoal_be64_put(b + 4, seq);
+    MDB_val kv = {1, &k}, vv = {sizeof b, b};
+    int rc = mdb_put(txn, dbi, &kv, &vv, 0);
+    return rc ? shoal_store_err(err, rc, "cannot write a score view") : SHOAL_OK;
+}
+
+/* The key of an hour's sums; its hour, or INT64_MIN when k is not one. */
+static void hour_key(int64_t hour, unsigned char kb[5])
+{
+    uint32_t c = (uint32_t)(hour + 2147483648LL);
+    kb[0] = HOURS, kb[1] = (unsigned char)(c >> 24), kb[2] = (unsigned char)(c >> 16), kb[3] = (unsigned char)(c >> 8);
+    kb[4] = (unsigned char)c;
+}
+
+static int64_t key_hour(const MDB_val *k)
+{
+    const unsigned char *p = k->mv_data;
+    if (k->mv_size != 5 || p[0] != HOURS) return INT64_MIN;
+    return (int64_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4]) - 2147483648LL;
+}
+
+/* The first kept hour when the latest event is at max_ts. */
+static int64_t hours_low(int64_t max_ts) { return max_ts == INT64_MIN ? INT64_MIN : bucket_of(max_ts) - KEEP_HOURS + 1; }
+
+static int slot_reserve(hslot *h, size_t n)
+{
+    if (n <= h->cap) return 0;
+    size_t c = h->cap ? h->cap : 256;
+    while (c < n) c *= 2;
+    uint32_t *m = shoal_realloc(h->m, c * sizeof *m);
+    if (!m) return -1;
+    h->m = m;
+    double *v = shoal_realloc(h->v, c * sizeof *v);
+    if (!v) return -1;
+    h->v = v;
+    h->cap = c;
+    return 0;
+}
+
 static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
 {
     sstate *s = v->st;
+    int hk = hmark_ok(txn, dbi, err);
+    if (hk < 0) return hk;
+    s->hours = hk;
+    int64_t low = hours_low(v->max_ts);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
     MDB_val k, val;
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         uint32_t c;
+        int64_t hr = key_hour(&k);
+        if (hr != INT64_MIN && s->hours && hr >= low) {
+            hslot *h = &s->hs[(uint64_t)hr % KEEP_HOURS];
+            size_t n = val.mv_size / 12;
+            if (val.mv_size % 12 || h->hour != INT64_MIN) {
+                mdb_cursor_close(cur);
+                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a score's hour sums are damaged (shoal rebuild)");
+            }
+            if (slot_reserve(h, n)) {
+                mdb_cursor_close(cur);
+                return nomem(err);
+            }
+            const unsigned char *p = val.mv_data;
+            for (size_t i = 0; i < n; i++, p += 12) {
+                h->m[i] = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+                memcpy(&h->v[i], p + 4, 8);
+            }
+            h->n = n;
+            h->hour = hr;
+            h->stored = 1;
+            continue;
+        }
         if (chunk_key(&k, &c)) continue;
         if (val.mv_size != CHUNK * sizeof(double)) {
             mdb_cursor_close(cur);
@@ -105,11 +249,103 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     return SHOAL_OK;
 }
 
+/* The hours before the kept ones out (their keys to delete when stored). */
+static int hours_expire(sstate *s, int64_t low, shoal_err *err)
+{
+    for (int i = 0; i < KEEP_HOURS; i++) {
+        hslot *h = &s->hs[i];
+        if (h->hour == INT64_MIN || h->hour >= low) continue;
+        if (h->stored) {
+            if (s->n_del == s->cap_del) {
+                size_t c = s->cap_del ? s->cap_del * 2 : 16;
+                int64_t *d = shoal_realloc(s->del, c * sizeof *d);
+                if (!d) return nomem(err);
+                s->del = d, s->cap_del = c;
+            }
+            s->del[s->n_del++] = h->hour;
+        }
+        slot_clear(h);
+    }
+    return SHOAL_OK;
+}
+
+/* Merges a slot's batch list into its sums (both ascending by member). */
+static int slot_merge(hslot *h)
+{
+    if (!h->bn) return 0;
+    size_t n = h->n + h->bn;
+    uint32_t *m = shoal_malloc((n + 1) * sizeof *m);
+    double *v = shoal_malloc((n + 1) * sizeof *v);
+    if (!m || !v) {
+        shoal_free(m);
+        shoal_free(v);
+        return -1;
+    }
+    size_t i = 0, j = 0, o = 0;
+    while (i < h->n || j < h->bn) {
+        if (j == h->bn || (i < h->n && h->m[i] < h->bm[j])) m[o] = h->m[i], v[o++] = h->v[i++];
+        else if (i == h->n || h->bm[j] < h->m[i]) m[o] = h->bm[j], v[o++] = h->bv[j++];
+        else m[o] = h->m[i], v[o++] = h->v[i++] + h->bv[j++];
+    }
+    shoal_free(h->m);
+    shoal_free(h->v);
+    h->m = m, h->v = v, h->n = o, h->cap = n + 1;
+    h->bn = 0;
+    h->dirty = 1;
+    return 0;
+}
+
+/* The batch's terms (sorted by member) into their hours' sums: a term relative to t0
+ * times 2^((t0 − the hour's start)/h) is its share relative to the hour. */
+static int hours_add(shoal_view *v, const shoal_mref *r, size_t n, shoal_err *err)
+{
+    sstate *s = v->st;
+    int64_t low = hours_low(v->max_ts);
+    int rc = hours_expire(s, low, err);
+    if (rc) return rc;
+    double h = (double)v->def.half_life_ms;
+    int64_t fh = INT64_MIN;
+    double f = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!r[i].aux) continue;
+        int64_t hr = hour_decode(r[i].aux);
+        if (hr < low) continue;
+        hslot *sl = &s->hs[(uint64_t)hr % KEEP_HOURS];
+        if (sl->hour != hr) {   /* a new hour (the slot's older one expired above) */
+            slot_clear(sl);
+            sl->hour = hr;
+        }
+        if (hr != fh) fh = hr, f = exp2((double)(v->t0 - bucket_start(hr)) / h);
+        double t;
+        memcpy(&t, &r[i].val, sizeof t);
+        t *= f;
+        uint32_t m = r[i].member;
+        if (sl->bn && sl->bm[sl->bn - 1] == m) {
+            sl->bv[sl->bn - 1] += t;
+            continue;
+        }
+        if (sl->bn == sl->bcap) {
+            size_t c = sl->bcap ? sl->bcap * 2 : 256;
+            uint32_t *bm = shoal_realloc(sl->bm, c * sizeof *bm);
+            if (!bm) return nomem(err);
+            sl->bm = bm;
+            double *bv = shoal_realloc(sl->bv, c * sizeof *bv);
+            if (!bv) return nomem(err);
+            sl->bv = bv, sl->bcap = c;
+        }
+        sl->bm[sl->bn] = m, sl->bv[sl->bn++] = t;
+    }
+    for (int i = 0; i < KEEP_HOURS; i++)
+        if (s->hs[i].hour != INT64_MIN && slot_merge(&s->hs[i])) return nomem(err);
+    return SHOAL_OK;
+}
+
 /* The batch's terms into raw, by member (view_mrefs.c): the array is walked once in
  * order instead of a cache miss per event; a member's terms are added in log order,
  * so each sum is bit for bit the same. */
-static int drain(sstate *s, shoal_err *err)
+static int drain(shoal_view *v, shoal_err *err)
 {
+    sstate *s = v->st;
     if (!s->refs.n) return SHOAL_OK;
     if (grow(s, s->refs.max)) return nomem(err);
     const shoal_mref *r = shoal_mrefs_sort(&s->refs);
@@ -120,8 +356,9 @@ static int drain(sstate *s, shoal_err *err)
         s->raw[r[i].member] += t;
         s->dirty[r[i].member / CHUNK] = 1;
     }
+    int rc = s->hours ? hours_add(v, r, s->refs.n, err) : SHOAL_OK;
     shoal_mrefs_clear(&s->refs);
-    return SHOAL_OK;
+    return rc;
 }
 
 static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err *err)
@@ -136,7 +373,7 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     if (e > MAX_EXP) {
         /* Move the epoch forward by whole half-lives: scaling by 2^-k is exact. The
          * terms kept so far are relative to the old epoch: added first. */
-        int rc = drain(s, err);
+        int rc = drain(v, err);
         if (rc) return rc;
         int64_t k = (int64_t)floor(e);
         for (size_t i = 0; i < (size_t)s->n_chunks * CHUNK; i++) s->raw[i] = ldexp(s->raw[i], (int)-k);
@@ -147,15 +384,17 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     double t = w * exp2(e);
     int64_t bits;
     memcpy(&bits, &t, sizeof bits);
-    if (shoal_mrefs_push(&s->refs, ev->member, bits, 0)) return nomem(err);
     if (ev->ts > v->max_ts) v->max_ts = ev->ts;
+    int64_t hr = bucket_of(ev->ts);
+    uint32_t aux = s->hours && hr >= hours_low(v->max_ts) ? hour_code(hr) : 0;
+    if (shoal_mrefs_push(&s->refs, ev->member, bits, aux)) return nomem(err);
     return SHOAL_OK;
 }
 
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
 {
     sstate *s = v->st;
-    int rc = drain(s, err);
+    int rc = drain(v, err);
     if (rc || !txn) return rc;
     for (uint32_t c = 0; c < s->n_chunks; c++) {
         const double *p = s->raw + (size_t)c * CHUNK;
@@ -173,7 +412,39 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         if (rc) return shoal_store_err(err, rc, "cannot write a score chunk");
         s->dirty[c] = 0;
     }
-    return SHOAL_OK;
+    if (!s->hours) return SHOAL_OK;
+    if ((rc = hours_expire(s, hours_low(v->max_ts), err))) return rc;
+    for (size_t i = 0; i < s->n_del; i++) {
+        unsigned char kb[5];
+        hour_key(s->del[i], kb);
+        MDB_val k = {5, kb};
+        if ((rc = mdb_del(txn, dbi, &k, NULL)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot write a score view");
+    }
+    s->n_del = 0;
+    /* in key order: the kept hours ascending */
+    int64_t low = hours_low(v->max_ts);
+    for (int64_t hr = low; low != INT64_MIN && hr < low + KEEP_HOURS; hr++) {
+        hslot *h = &s->hs[(uint64_t)hr % KEEP_HOURS];
+        if (h->hour != hr || !h->n || (!all && !h->dirty)) continue;
+        unsigned char *b = shoal_malloc(h->n * 12), kb[5];
+        if (!b) return nomem(err);
+        for (size_t i = 0; i < h->n; i++) {
+            unsigned char *p = b + i * 12;
+            p[0] = (unsigned char)h->m[i], p[1] = (unsigned char)(h->m[i] >> 8), p[2] = (unsigned char)(h->m[i] >> 16);
+            p[3] = (unsigned char)(h->m[i] >> 24);
+            memcpy(p + 4, &h->v[i], 8);
+        }
+        hour_key(hr, kb);
+        MDB_val k = {5, kb}, val = {h->n * 12, b};
+        rc = mdb_put(txn, dbi, &k, &val, 0);
+        shoal_free(b);
+        if (rc) return shoal_store_err(err, rc, "cannot write a score view");
+        h->dirty = 0;
+        h->stored = 1;
+    }
+    /* stamped with this batch's sequence: every batch, since a batch appended by a
+     * shoal that keeps no hours leaves the stamp behind */
+    return hmark_put(txn, dbi, v->flush_seq, err);
 }
 
 static int same(double a, double b)
@@ -190,7 +461,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     char msg[256];
     const char *name = v->dbname + 2;
     MDB_cursor *cur;
-    int rc = drain(s, err);
+    int rc = drain(v, err);
     if (rc) return rc;
     rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
@@ -201,9 +472,38 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     }
     memset(seen, 0, s->n_chunks + 1);
     MDB_val k, val;
+    int hk = hmark_ok(txn, dbi, err);
+    if (hk < 0) {
+        mdb_cursor_close(cur);
+        shoal_free(seen);
+        return hk;
+    }
+    int64_t low = hours_low(v->max_ts);
+    uint8_t hseen[KEEP_HOURS] = {0};
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         uint32_t c;
         if (k.mv_size == 1 && ((unsigned char *)k.mv_data)[0] == SHOAL_VIEW_HDR) continue;
+        if (k.mv_size == 1 && ((unsigned char *)k.mv_data)[0] == HMARK) continue;
+        int64_t hr = key_hour(&k);
+        if (hr != INT64_MIN) {
+            if (!hk) continue;   /* stale or not kept: neither read nor checked */
+            const hslot *h = &s->hs[(uint64_t)hr % KEEP_HOURS];
+            int ok = hr >= low && hr < low + KEEP_HOURS && h->hour == hr && val.mv_size == h->n * 12;
+            for (size_t i = 0; ok && i < h->n; i++) {
+                const unsigned char *q = (const unsigned char *)val.mv_data + i * 12;
+                uint32_t m = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+                double d;
+                memcpy(&d, q + 4, 8);
+                ok = m == h->m[i] && same(d, h->v[i]);
+            }
+            if (!ok) {
+                snprintf(msg, sizeof msg, "view \"%s\": the hour sums of hour %lld differ from a rebuild's", name,
+                         (long long)hr);
+                problem(ctx, msg);
+            }
+            if (hr >= low && hr < low + KEEP_HOURS) hseen[hr - low] = 1;
+            continue;
+        }
         if (chunk_key(&k, &c) || val.mv_size != CHUNK * sizeof(double)) {
             snprintf(msg, sizeof msg, "view \"%s\" has an entry that is not a score chunk", name);
             problem(ctx, msg);
@@ -226,6 +526,14 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     if (rc != MDB_NOTFOUND) {
         shoal_free(seen);
         return shoal_store_err(err, rc, "cannot read a view's table");
+    }
+    for (int64_t hr = low; hk && low != INT64_MIN && hr < low + KEEP_HOURS; hr++) {
+        const hslot *h = &s->hs[(uint64_t)hr % KEEP_HOURS];
+        if (h->hour == hr && h->n && !hseen[hr - low]) {
+            snprintf(msg, sizeof msg, "view \"%s\": hour %lld has no stored sums, a rebuild has %zu", name,
+                     (long long)hr, h->n);
+            problem(ctx, msg);
+        }
     }
     for (uint32_t c = 0; c < s->n_chunks; c++) {
         if (seen[c]) continue;
@@ -297,4 +605,45 @@ int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members,
                           int64_t now, int64_t half_life, shoal_err *err)
 {
     return shoal_view_score_each(r, name, n_members, t0, now, half_life, shoal_view_score_into, raw, err);
+}
+
+int shoal_view_score_hours(shoal_reader *r, const char *name, int64_t from, int64_t *log_lo, int64_t *log_hi,
+                           int *add, shoal_score_hour_fn fn, void *ctx, shoal_err *err)
+{
+    *log_lo = from, *log_hi = INT64_MAX, *add = 0;
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    unsigned char hk = SHOAL_VIEW_HDR;
+    MDB_val k = {1, &hk}, val;
+    rc = mdb_get(r->txn, dbi, &k, &val);
+    if (rc == MDB_NOTFOUND) return SHOAL_OK;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (val.mv_size != SHOAL_VIEW_HDR_LEN) return SHOAL_OK;
+    int64_t max_ts = (int64_t)(shoal_be64_get((const unsigned char *)val.mv_data + 17) ^ (1ULL << 63));
+    if ((rc = hmark_ok(r->txn, dbi, err)) <= 0) return rc;
+    /* the hour boundary nearest from: the log then reads less than half an hour */
+    int64_t low = hours_low(max_ts), hr = bucket_of(from);
+    if (from - bucket_start(hr) > MS_HOUR / 2 || hr < low) hr++;
+    if (low == INT64_MIN || hr < low) return SHOAL_OK;   /* older than the kept hours: the log */
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
+    unsigned char kb[5];
+    hour_key(hr, kb);
+    k.mv_size = 5, k.mv_data = kb;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        int64_t h = key_hour(&k);
+        if (h == INT64_MIN) break;
+        if (val.mv_size % 12) {
+            mdb_cursor_close(cur);
+            return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": an hour's sums are damaged (shoal rebuild)",
+                                 name);
+        }
+        fn(ctx, bucket_start(h), val.mv_data, val.mv_size / 12);
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (bucket_start(hr) <= from) *log_lo = bucket_start(hr), *log_hi = from, *add = 1;
+    else *log_lo = from, *log_hi = bucket_start(hr);
+    return SHOAL_OK;
 }

@@ -65,6 +65,12 @@ typedef struct pend {
     shoal_logkeys keys;
 } pend;
 
+/* A buffer of name records, for the names handed to the reader. */
+typedef struct names_buf {
+    unsigned char *p;
+    size_t len, cap;
+} names_buf;
+
 struct shoal_batch {
     shoal_db *db;
     const shoal_ingest_opts *opts;
@@ -92,6 +98,14 @@ struct shoal_batch {
     atomic_int failed;    /* the committer failed: the reader stops */
     int crc;              /* the committer's error */
     shoal_err cerr;
+    /* Committed names handed from the committer to the reader (records: u8 ns, u32
+     * id, u32 len, bytes), so that the reader resolves the names it knows and the
+     * append skips their lookups: stage is the committer's, feed is shared (under
+     * mu), rfeed the reader's, swapped with feed at each hand-over. known is the
+     * reader's cache of them. */
+    names_buf stage, feed, rfeed;
+    shoal_dict *known;
+    bool resolve;         /* the reader resolves its next batch's names */
 };
 
 static int pend_init(pend *p, size_t cap)
@@ -171,6 +185,10 @@ void shoal_batch_free(shoal_batch *b)
     if (!b) return;
     if (b->rejects) fclose(b->rejects);
     for (int i = 0; i < N_PEND; i++) pend_free(&b->pends[i]);
+    shoal_free(b->stage.p);
+    shoal_free(b->feed.p);
+    shoal_free(b->rfeed.p);
+    shoal_dict_free(b->known);
     shoal_free(b);
 }
 
@@ -364,6 +382,67 @@ static int write_rejects(shoal_batch *b, pend *p, shoal_err *err)
     return SHOAL_OK;
 }
 
+/* Appends a committed name to the committer's stage (shoal_dict_each_new's fn). A
+ * name that does not fit is left out: the reader then does not know it, which only
+ * leaves its lookup to the append. */
+static int stage_name(void *ctx, int ns, uint32_t id, const char *s, uint32_t len)
+{
+    names_buf *nb = ctx;
+    size_t need = nb->len + 9 + len;
+    if (need > nb->cap) {
+        size_t cap = nb->cap ? nb->cap * 2 : 65536;
+        while (cap < need) cap *= 2;
+        unsigned char *p = shoal_realloc(nb->p, cap);
+        if (!p) return SHOAL_ENOMEM;
+        nb->p = p;
+        nb->cap = cap;
+    }
+    unsigned char *q = nb->p + nb->len;
+    q[0] = (unsigned char)ns;
+    memcpy(q + 1, &id, 4);
+    memcpy(q + 5, &len, 4);
+    memcpy(q + 9, s, len);
+    nb->len = need;
+    return SHOAL_OK;
+}
+
+/* Moves src's records to the end of dst (src emptied). */
+static void names_move(names_buf *dst, names_buf *src)
+{
+    if (!dst->len) {
+        names_buf t = *dst;
+        *dst = *src;
+        *src = t;
+    } else if (src->len) {
+        size_t len = src->len;
+        src->len = 0;
+        if (dst->len + len > dst->cap) {
+            unsigned char *p = shoal_realloc(dst->p, dst->len + len);
+            if (!p) return;   /* dropped: the reader just does not learn them */
+            dst->p = p;
+            dst->cap = dst->len + len;
+        }
+        memcpy(dst->p + dst->len, src->p, len);
+        dst->len += len;
+    }
+    src->len = 0;
+}
+
+/* The reader takes the names in nb into its cache (nb emptied). */
+static void names_absorb(shoal_dict *names, names_buf *nb)
+{
+    for (size_t o = 0; o + 9 <= nb->len;) {
+        const unsigned char *q = nb->p + o;
+        uint32_t id, len;
+        memcpy(&id, q + 1, 4);
+        memcpy(&len, q + 5, 4);
+        const char *s = (const char *)q + 9;
+        if (shoal_dict_cache_put(names, q[0], s, len, id, shoal_dict_hash(q[0], s, len))) break;
+        o += 9 + len;
+    }
+    nb->len = 0;
+}
+
 /* Commits batch p: its rejects on disk, then its events in one append. On the
  * committing thread. */
 static int commit_pend(shoal_batch *b, pend *p, shoal_err *err)
@@ -388,12 +467,16 @@ static int commit_pend(shoal_batch *b, pend *p, shoal_err *err)
     /* The keys are made by the reader with the pipeline, here without. */
     if (!b->piped && shoal_logkeys_make(b->db, p->evs, p->n, &p->keys))
         return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    uint32_t before[SHOAL_NS_COUNT];
+    if (b->piped) shoal_dict_saved(b->db, before);
     rc = shoal_log_append_keyed(b->db, p->evs, p->n, &p->keys, &cf, &as, err);
     b->committing = NULL;
     if (rc) {
         b->st->n_conflict = n_conflict;
         return rc;
     }
+    /* The names this commit made are the reader's to know from now on. */
+    if (b->piped) shoal_dict_each_new(b->db, before, stage_name, &b->stage);
     b->st->n_added += as.n_added;
     b->st->n_dup += as.n_dup;
     b->st->last_seq = as.last_seq ? as.last_seq : b->st->last_seq;
@@ -413,11 +496,23 @@ static int hand_over(shoal_batch *b, shoal_err *err)
     pend *p = b->fill;
     if (p->n && shoal_logkeys_make(b->db, p->evs, p->n, &p->keys))
         return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    /* The names committed so far join the reader's cache; when the reader had to
+     * wait for the committer last time, it has the time to resolve this batch's names
+     * itself (off the committing thread, the pipeline's bound). */
+    if (b->resolve) {
+        pthread_mutex_lock(&b->mu);
+        names_move(&b->rfeed, &b->feed);
+        pthread_mutex_unlock(&b->mu);
+    }
+    names_absorb(b->known, &b->rfeed);
+    if (p->n && b->resolve) shoal_logkeys_resolve(b->known, p->evs, p->n, &p->keys);
     p->n_records = b->rst.n_records;
     p->n_rejected = b->rst.n_rejected;
     pthread_mutex_lock(&b->mu);
     b->queue[(b->q_head + b->q_n++) % N_PEND] = p;
     pthread_cond_broadcast(&b->cv);
+    names_move(&b->rfeed, &b->feed);
+    b->resolve = !b->n_spare;
     while (!b->n_spare && !b->crc) pthread_cond_wait(&b->cv, &b->mu);
     int rc = b->crc;
     if (!rc) {
@@ -548,6 +643,7 @@ int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal
     }
     for (int i = 1; i < N_PEND; i++)
         if (pend_init(&b->pends[i], b->cap)) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    if (!b->known && shoal_dict_new_fwd(&b->known)) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     reader_run r = {b, read, ctx, 0, {0}};
     pthread_t th;
     pthread_mutex_init(&b->mu, NULL);
@@ -584,6 +680,7 @@ int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal
         shoal_err_clear(&e);
         int rc = failed ? 0 : commit_pend(b, p, &e);
         pthread_mutex_lock(&b->mu);
+        names_move(&b->feed, &b->stage);
         if (rc) {
             b->crc = rc;
             b->cerr = e;

@@ -284,9 +284,10 @@ int shoal_stickiness_plan(exec *x, const shoal_stmt *st, plan *p) { return plan_
 /* The active events in [lo, hi) (and at most seq max_seq; with cut, at most
  * p->cut_ts), the zone map skipping the rest of the log, into one of two forms: with
  * cal, the calendar (bit d of member m's words when they were active on day d0 + d);
- * with bits, the members (bit m). */
+ * with bits, the members (bit m), those of the events after now into after when it is
+ * not NULL (one pass for both sides of now). */
 static int scan(exec *x, const plan *p, const act *a, int64_t lo, int64_t hi, int cut, uint64_t *cal, size_t words,
-                uint64_t *bits)
+                uint64_t *bits, uint64_t *after)
 {
     int64_t zr[2] = {lo, hi};
     uint64_t zone_end = 0;
@@ -313,7 +314,7 @@ static int scan(exec *x, const plan *p, const act *a, int64_t lo, int64_t hi, in
         if (g->types && !(g->types[t >> 3] >> (t & 7) & 1)) continue;
         if (!shoal_exec_holds(x, g->filter, &rec)) continue;
         if (bits) {
-            bits[m / 64] |= (uint64_t)1 << (m & 63);
+            (after && rec.ts > x->now ? after : bits)[m / 64] |= (uint64_t)1 << (m & 63);
             continue;
         }
         int64_t d = shoal_plan_local_day(x, rec.ts) - a->d0;
@@ -540,9 +541,7 @@ static int late_mend(exec *x, const plan *p, const act *a, int64_t *dau, int64_t
     memset(e, 0, nw * sizeof *e);
     memset(l, 0, nw * sizeof *l);
     int64_t L = a->d0 + (int64_t)nd - 1;
-    if ((rc = scan(x, p, a, shoal_plan_day_start(x, L), x->now + 1, 0, NULL, 0, e)) ||
-        (rc = scan(x, p, a, x->now + 1, a->late_hi, 0, NULL, 0, l)))
-        goto done;
+    if ((rc = scan(x, p, a, shoal_plan_day_start(x, L), a->late_hi, 0, NULL, 0, e, l))) goto done;
     size_t n = 0;
     for (size_t w = 0; w < nw; w++) n += (size_t)__builtin_popcountll(l[w] &= ~e[w]);
     if (!n) goto done;
@@ -625,9 +624,9 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
         if (a->edge) {
             size_t L = nd - 1;
             for (size_t m = 1; m < nm; m++) cal[m * words + L / 64] &= ~((uint64_t)1 << (L & 63));
-            if ((rc = scan(x, p, a, a->edge_lo, a->edge_hi, 1, cal, words, NULL))) goto fail;
+            if ((rc = scan(x, p, a, a->edge_lo, a->edge_hi, 1, cal, words, NULL, NULL))) goto fail;
         }
-    } else if ((rc = scan(x, p, a, INT64_MIN, INT64_MAX, 1, cal, words, NULL))) {
+    } else if ((rc = scan(x, p, a, INT64_MIN, INT64_MAX, 1, cal, words, NULL, NULL))) {
         goto fail;
     }
     if (a->members.plan) {

@@ -2,7 +2,7 @@
  * answered from a first/last view's cohort index (engine/view_firstlast.c) instead of a
  * row per member: per join month, the members, how many spoke, the median days from
  * join to first word. The shape: FROM members WHERE first(A) IS NOT NULL GROUP BY
- * month(first(A)) or day(first(A)), whose row aggregates are count(*) and count, sum,
+ * month(first(A)), week(first(A)) or day(first(A)), whose row aggregates are count(*) and count, sum,
  * avg, median or quantile of a CASE whose conditions compare first(B) with first(A)
  * plus a constant duration (or ask first(B) IS NULL) and whose values are constants or
  * (first(B) − first(A)) / a duration, with A the view's series 0 and B another series
@@ -48,7 +48,8 @@ struct shoal_cohort {
     const char *vname;
     uint32_t sb;                 /* B's series in the view */
     int ia, ib;                  /* the maggs of first(A) and first(B) */
-    const cx *key;               /* month(first(A)) or day(first(A)) */
+    const cx *key;               /* month(first(A)), week(first(A)) or day(first(A)) */
+    int step;                    /* keys from a period's first to the next's (week: 7) */
     int64_t cut_a, cut_b;        /* a first at or after it is none */
     cagg ag[MAX_RA];
 };
@@ -269,22 +270,29 @@ static int first_of_view(const plan *p, const cx *e, int *slot)
 
 static int64_t cut_of(const magg *g) { return g->has_win ? g->win.hi : INT64_MAX; }
 
-static int is_period(const cx *e)
+/* a period key: month(…), week(…) or day(…); its step, in keys, from one period's
+ * first key to the next's (a week's key is its Monday's date); 0 when not one */
+static int period_step(const cx *e)
 {
-    const func *m = shoal_func_find("month"), *d = shoal_func_find("day");
-    return e->op == X_FUNC && e->n == 1 && ((m && e->fn == m->eval && e->rt == V_MONTH) || (d && e->fn == d->eval && e->rt == V_DATE));
+    const func *m = shoal_func_find("month"), *d = shoal_func_find("day"), *wk = shoal_func_find("week");
+    if (e->op != X_FUNC || e->n != 1) return 0;
+    if (m && e->fn == m->eval && e->rt == V_MONTH) return 1;
+    if (d && e->fn == d->eval && e->rt == V_DATE) return 1;
+    if (wk && e->fn == wk->eval && e->rt == V_DATE) return 7;
+    return 0;
 }
 
 int shoal_cohort_match(shoal_arena *a, const plan *p, shoal_cohort **out)
 {
     *out = NULL;
     if (p->src != SRC_MEMBERS || !p->members_all || !p->from_views || p->exist || p->n_anchored || !p->grouped ||
-        p->n_keys != 1 || p->n_raggs > MAX_RA || !p->where || !is_period(p->keys[0]))
+        p->n_keys != 1 || p->n_raggs > MAX_RA || !p->where || !period_step(p->keys[0]))
         return 0;
     shoal_cohort c;
     memset(&c, 0, sizeof c);
     c.ib = -1;
     c.key = p->keys[0];
+    c.step = period_step(c.key);
     if (!first_of_view(p, c.key->v[0], &c.ia) || p->maggs[c.ia].vseries != 0) return 0;
     const magg *ga = &p->maggs[c.ia];
     /* a window that starts after the view's first event would need its start too: the
@@ -395,7 +403,7 @@ static int period(cwalk *w, int64_t t)
     e->fn(x, &arg, 1, &out);
     if (out.t != e->rt) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a cohort's period has no key");
     qval s = out, s2 = out, d = {.t = V_DUR}, d2 = {.t = V_DUR};
-    s2.u.i = out.u.i + 1;
+    s2.u.i = out.u.i + w->c->step;
     shoal_val_promote(x, &s, &d);
     shoal_val_promote(x, &s2, &d2);
     w->pkey = out.u.i, w->plo = s.u.i, w->phi = s2.u.i, w->have = 1;
@@ -525,8 +533,73 @@ static int64_t count_in(const cgroup *g, const dcond *c)
     return n;
 }
 
-/* the k-th smallest d (0-based) of g's members in the condition's intervals */
-static int64_t kth_in(const cgroup *g, const dcond *c, int64_t k)
+static int64_t kth_bisect(const cgroup *g, const dcond *c, int64_t k);
+
+/* Puts the k-th smallest of v[0..n) at v[k] (quickselect, median-of-three pivots). */
+static void select_kth(int64_t *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t t;
+        if (v[mid] < v[lo]) t = v[mid], v[mid] = v[lo], v[lo] = t;
+        if (v[hi] < v[lo]) t = v[hi], v[hi] = v[lo], v[lo] = t;
+        if (v[hi] < v[mid]) t = v[hi], v[hi] = v[mid], v[mid] = t;
+        int64_t piv = v[mid];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv) i++;
+            while (piv < v[j]) j--;
+            if (i <= j) {
+                t = v[i], v[i] = v[j], v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return;
+    }
+}
+
+/* the k-th smallest d (0-based) of g's members in the condition's intervals: their d
+ * copied out and selected (linear), or, when that cannot be had, bisection of d's
+ * values (a binary search in every run per step: some 35 steps) */
+static int64_t kth_pair(const cgroup *g, const dcond *c, int64_t k, int64_t *next);
+static int64_t kth_in(const cgroup *g, const dcond *c, int64_t k) { return kth_pair(g, c, k, NULL); }
+
+/* the k-th, and in *next (when not NULL, and k + 1 is one of them) the (k+1)-th */
+static int64_t kth_pair(const cgroup *g, const dcond *c, int64_t k, int64_t *next)
+{
+    size_t tot = 0;
+    for (uint32_t r = 0; r < g->n_runs; r++)
+        for (int i = 0; i < c->n; i++) tot += below(g->runs[r].e, g->runs[r].n, c->hi[i]) - below(g->runs[r].e, g->runs[r].n, c->lo[i]);
+    int64_t *v = k >= 0 && (size_t)k < tot ? shoal_malloc(tot * sizeof *v) : NULL;
+    if (v) {
+        size_t o = 0;
+        for (uint32_t r = 0; r < g->n_runs; r++)
+            for (int i = 0; i < c->n; i++) {
+                uint32_t a = below(g->runs[r].e, g->runs[r].n, c->lo[i]), b = below(g->runs[r].e, g->runs[r].n, c->hi[i]);
+                for (uint32_t j = a; j < b; j++) v[o++] = ld(g->runs[r].e + (size_t)j * ENT);
+            }
+        select_kth(v, o, (size_t)k);
+        int64_t x = v[k];
+        if (next && (size_t)k + 1 < o) {   /* the least of those after it */
+            int64_t y = v[k + 1];
+            for (size_t j = (size_t)k + 2; j < o; j++)
+                if (v[j] < y) y = v[j];
+            *next = y;
+        }
+        shoal_free(v);
+        return x;
+    }
+    if (next) *next = kth_bisect(g, c, k + 1);
+    return kth_bisect(g, c, k);
+}
+
+/* kth_in by bisection */
+static int64_t kth_bisect(const cgroup *g, const dcond *c, int64_t k)
 {
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (uint32_t r = 0; r < g->n_runs; r++) {
@@ -579,16 +652,17 @@ static int fill(run *run, const shoal_cohort *c, const cgroup *cg)
             double v;
             if (g->fn == F_MEDIAN) {
                 int64_t m = n / 2;
-                double hi = dval(kth_in(cg, &b->when, m), b->unit);
-                v = n % 2 ? hi : (dval(kth_in(cg, &b->when, m - 1), b->unit) + hi) / 2;
+                int64_t d1 = 0, d0 = n % 2 ? kth_in(cg, &b->when, m) : kth_pair(cg, &b->when, m - 1, &d1);
+                v = n % 2 ? dval(d0, b->unit) : (dval(d0, b->unit) + dval(d1, b->unit)) / 2;
             } else {   /* as shoal_exec_quantile over the values in order */
                 double pos = ra->arg2->k.u.d * (double)(n - 1);
                 uint32_t lo = (uint32_t)pos;
                 if (lo >= n - 1) {
                     v = dval(kth_in(cg, &b->when, n - 1), b->unit);
                 } else {
-                    double f = pos - (double)lo, vl = dval(kth_in(cg, &b->when, lo), b->unit);
-                    v = f == 0 ? vl : vl + (dval(kth_in(cg, &b->when, lo + 1), b->unit) - vl) * f;
+                    int64_t d1 = 0, d0 = kth_pair(cg, &b->when, lo, &d1);
+                    double f = pos - (double)lo, vl = dval(d0, b->unit);
+                    v = f == 0 ? vl : vl + (dval(d1, b->unit) - vl) * f;
                 }
             }
             a->fixed = 1;

@@ -106,6 +106,13 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     if (p->src == SRC_MEMBERS && (g.n_tests = shoal_plan_class_tests(p, g.tests)) && (rc = shoal_exec_narrow_maggs(&g))) goto fail;
     size_t top_k;
     g.top_slot = p->src == SRC_MEMBERS && (!p->exist || p->exist_lazy) ? shoal_exec_top_target(p, &top_k) : -1;
+    /* over members, the groups from a cohort index need no per-member arrays (zeroing
+     * them was 40% of the newcomers question) */
+    int cohort = SHOAL_ENOTFOUND;
+    if (p->src == SRC_MEMBERS && (cohort = cohort_rows(&g)) != SHOAL_ENOTFOUND) {
+        rc = cohort;
+        goto rows_done;
+    }
     if ((rc = alloc_maggs(x, p))) goto fail;
     shoal_anchor_bind(p);
     /* A joined row's column of ids (GROUP BY e.member over a join) too: its values are
@@ -131,8 +138,6 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
     } else if (p->src == SRC_EVENTS) {
         /* grouped: within the memory budget, in partitions when it must (exec_spill.c) */
         rc = p->grouped && x->mem_limit ? shoal_exec_group_spill(&g) : shoal_exec_scan_log(&g, 0);
-    } else if ((rc = cohort_rows(&g)) != SHOAL_ENOTFOUND) {
-        /* answered per period from a first/last view's cohort index, or failed */
     } else {
         rc = 0;
         /* When WHERE reads only per-member aggregates and rejects a member whose every
@@ -169,6 +174,7 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         else if (!rc && p->n_anchored) rc = shoal_anchor_scan(x, p, g.live);
         if (!rc && p->members_all) rc = shoal_exec_member_rows(&g);
     }
+rows_done:
     if (rc) goto fail;
     if (p->grouped && !g.groups_out) {
         /* Without GROUP BY an aggregate query has exactly one group, even over nothing. */

@@ -234,6 +234,7 @@ int shoal_exec_write_row(run *g, const qval *cols);
 void shoal_exec_sort_rows(run *g);
 int shoal_exec_emit(run *g, const rowctx *r);
 int shoal_exec_read_score_top(run *g, magg *a);
+int shoal_exec_scale_top(run *g, magg *a, double f);
 int shoal_exec_top_bound(run *g, const uint64_t *live, uint64_t **res);
 /* exec_window.c: a row into the window functions' buffer; then their values, and every
  * row out through shoal_exec_emit */
@@ -277,6 +278,13 @@ int shoal_exec_scan_split(run *g);
 int shoal_exec_par_ok(const cx *e);
 int shoal_exec_threads_wanted(int *asked);
 int shoal_exec_split_bounds(exec *x, const plan *p, const int64_t *zr, int n_zr, int n, int asked, uint64_t *bound);
+/* exec_scanpar.c: why a statement's groups cannot be made in parts and merged (NULL:
+ * they can); the log's sequences [lo, hi) through g on the calling thread; part wg's
+ * groups (of later sequences) merged into g; what a run's groups hold, freed */
+const char *shoal_exec_groups_why_not(const plan *p);
+int shoal_exec_scan_range(run *g, uint64_t lo, uint64_t hi, uint64_t *n_scanned, uint64_t *n_skipped);
+int shoal_exec_merge_run(run *g, run *wg);
+void shoal_exec_run_free(run *g);
 /* exec_scanpar.c: parts 1..n-1 of parts (size bytes each) run fn on threads, part 0 on
  * this one; 0 when all ran, or the error of a thread not started */
 int shoal_exec_run_parts(exec *x, int n, void *(*fn)(void *), void *parts, size_t size);

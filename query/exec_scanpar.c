@@ -51,7 +51,7 @@ int shoal_exec_par_ok(const cx *e)
 {
     if (!e) return 1;
     switch (e->op) {
-    case X_CONST: case X_SEQ: case X_TS: case X_MEMBER: case X_TYPE: case X_GROUP: case X_PROP: return 1;
+    case X_CONST: case X_SEQ: case X_TS: case X_MEMBER: case X_TYPE: case X_GROUP: case X_PROP: case X_SRCCOL: return 1;
     case X_AND: case X_OR: case X_ARITH: case X_CMP: case X_LIKE: return shoal_exec_par_ok(e->a) && shoal_exec_par_ok(e->b);
     case X_NOT: case X_NEG: case X_ISNULL: case X_INSET: return shoal_exec_par_ok(e->a);
     case X_BETWEEN: return shoal_exec_par_ok(e->a) && shoal_exec_par_ok(e->b) && shoal_exec_par_ok(e->c);
@@ -64,11 +64,10 @@ int shoal_exec_par_ok(const cx *e)
     }
 }
 
-/* Why the statement's scan cannot be split, or NULL when it can: grouped over events,
- * and every expression a thread evaluates and every aggregate's merge as above. */
-static const char *split_why_not(const plan *p)
+/* Why the statement's groups cannot be made in parts and merged, or NULL when they
+ * can: every expression a thread evaluates and every aggregate's merge as above. */
+const char *shoal_exec_groups_why_not(const plan *p)
 {
-    if (p->src != SRC_EVENTS || !p->grouped) return "rows are not grouped";
     const char *expr = "an expression calls a function not known to be pure";
     if (!shoal_exec_par_ok(p->where)) return expr;
     for (int i = 0; i < p->n_keys; i++)
@@ -91,6 +90,14 @@ static const char *split_why_not(const plan *p)
         }
     }
     return NULL;
+}
+
+/* Why the statement's scan cannot be split, or NULL when it can: grouped over events,
+ * and its groups made in parts (shoal_exec_groups_why_not). */
+static const char *split_why_not(const plan *p)
+{
+    if (p->src != SRC_EVENTS || !p->grouped) return "rows are not grouped";
+    return shoal_exec_groups_why_not(p);
 }
 
 /* SHOAL_THREADS, else the processors online; *asked: SHOAL_THREADS was given */
@@ -122,12 +129,16 @@ typedef struct part {
     int rc;
 } part;
 
-static int scan_part(part *w)
+/* The log's sequences [lo, hi) through g (its plan over events: filtered by its times
+ * and types, each record then process()ed), on whatever thread calls it, with g's
+ * exec's reader. 0 or the error; the records read and skipped into *n_scanned and
+ * *n_skipped. */
+int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_scanned, uint64_t *n_skipped)
 {
-    exec *x = &w->x;
-    plan *p = x->p;
+    exec *x = g->x;
+    plan *p = g->p;
     shoal_logcur *cur = NULL;
-    int rc = shoal_logcur_open(x->r, w->lo, &cur, x->err);
+    int rc = shoal_logcur_open(x->r, lo_seq, &cur, x->err);
     if (rc) return rc;
     MDB_cursor *mc = shoal_logcur_mdb(cur);
     shoal_rec rec;
@@ -140,10 +151,10 @@ static int scan_part(part *w)
     memset(&zp, 0, sizeof zp);
     MDB_cursor_op op = MDB_NEXT;
     uint64_t n = 0;
-    fold *fd = shoal_exec_fold_new(&w->g);
-    for (rc = scan_seek(mc, w->lo, &rec, x->err); rc == 1; rc = scan_next(mc, &op, &rec, x->err)) {
-        if ((rc = scan_zone_picks(x->r, mc, &rec, range, p->has_range, &zp, &w->n_skipped, x->err)) != 1) break;
-        if (rec.seq >= w->hi || rec.seq > p->max_seq) break;
+    fold *fd = shoal_exec_fold_new(g);
+    for (rc = scan_seek(mc, lo_seq, &rec, x->err); rc == 1; rc = scan_next(mc, &op, &rec, x->err)) {
+        if ((rc = scan_zone_picks(x->r, mc, &rec, range, p->has_range, &zp, n_skipped, x->err)) != 1) break;
+        if (rec.seq >= hi_seq || rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             break;
@@ -152,7 +163,7 @@ static int scan_part(part *w)
         if (ts > p->cut_ts || ts < lo || ts >= hi) continue;
         if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
         if (fd) {   /* folded a batch at a time (exec_scan.c) */
-            if ((rc = fold_add(&w->g, fd, &rec))) {
+            if ((rc = fold_add(g, fd, &rec))) {
                 shoal_free(fd);
                 fd = NULL;   /* (over the budget, or an error: the part stops here) */
                 break;
@@ -160,15 +171,18 @@ static int scan_part(part *w)
             continue;
         }
         row.rec = &rec;
-        if ((rc = shoal_exec_process_row(&w->g, &row, NULL, NULL, 1))) break;
+        if ((rc = shoal_exec_process_row(g, &row, NULL, NULL, 1))) break;
+        if (g->stop) break;
     }
     /* the last batch, when the part's records ran out (not at an error) */
-    if (fd && (rc == 0 || rc == 1)) rc = shoal_exec_fold_flush(&w->g, fd);
+    if (fd && (rc == 0 || rc == 1)) rc = shoal_exec_fold_flush(g, fd);
     shoal_free(fd);
-    w->n_scanned = n;
+    *n_scanned = n;
     shoal_logcur_close(cur);
     return rc < 0 ? rc : 0;
 }
+
+static int scan_part(part *w) { return shoal_exec_scan_range(&w->g, w->lo, w->hi, &w->n_scanned, &w->n_skipped); }
 
 static void *part_main(void *arg)
 {
@@ -277,16 +291,17 @@ static int merge_acc(exec *x, const ragg *ra, acc *a, const acc *b)
     }
 }
 
-/* part w's groups into the statement's run g */
-static int merge_part(run *g, part *w)
+/* part w's groups (a run over some of the sequences, after those of the groups in g)
+ * into the statement's run g */
+int shoal_exec_merge_run(run *g, run *wg)
 {
     exec *x = g->x;
     plan *p = g->p;
     group **map = NULL;   /* the part's group id → the statement's group */
-    if (w->g.n_list && !(map = shoal_malloc(sizeof *map * w->g.n_list))) return nomem(x);
+    if (wg->n_list && !(map = shoal_malloc(sizeof *map * wg->n_list))) return nomem(x);
     int rc = 0;
-    for (size_t i = 0; i < w->g.n_list && !rc; i++) {
-        group *b = w->g.list[i], *a = shoal_exec_find_group(g, b->keys);
+    for (size_t i = 0; i < wg->n_list && !rc; i++) {
+        group *b = wg->list[i], *a = shoal_exec_find_group(g, b->keys);
         if (!a) {
             rc = nomem(x);
             break;
@@ -300,7 +315,7 @@ static int merge_part(run *g, part *w)
      * depend on the order) */
     for (int k = 0; k < p->n_raggs && !rc; k++) {
         if (!p->raggs[k].distinct) continue;
-        dset *s = &w->g.dsets[k];
+        dset *s = &wg->dsets[k];
         for (size_t j = 0; j < s->cap && !rc; j++) {
             if (!s->used[j]) continue;
             group *a = map[s->gid[j]];
@@ -314,16 +329,22 @@ static int merge_part(run *g, part *w)
     return rc;
 }
 
-static void part_free(part *w)
+/* what a run's groups hold (not its exec's arenas) */
+void shoal_exec_run_free(run *g)
 {
-    for (int k = 0; k < w->g.p->n_raggs && w->g.dsets; k++) {
-        dset *s = &w->g.dsets[k];
+    for (int k = 0; k < g->p->n_raggs && g->dsets; k++) {
+        dset *s = &g->dsets[k];
         shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
     }
-    shoal_free(w->g.table);
-    shoal_free(w->g.by_id);
-    shoal_exec_gkey_free(&w->g);
-    shoal_free(w->g.list);
+    shoal_free(g->table);
+    shoal_free(g->by_id);
+    shoal_exec_gkey_free(g);
+    shoal_free(g->list);
+}
+
+static void part_free(part *w)
+{
+    shoal_exec_run_free(&w->g);
     shoal_arena_free(w->x.a);
     shoal_arena_free(w->x.scratch);
     shoal_reader_close(w->r);
@@ -425,7 +446,7 @@ int shoal_exec_scan_split(run *g)
                 g->over_bytes = parts[i].g.over_bytes * (size_t)n;   /* the other parts hold as much */
                 rc = SHOAL_EXEC_OVER;
             }
-        for (int i = 0; i < n && !rc; i++) rc = merge_part(g, &parts[i]);
+        for (int i = 0; i < n && !rc; i++) rc = shoal_exec_merge_run(g, &parts[i].g);
         if (!rc && x->cancel && *x->cancel) rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
     }
     for (int i = 0; i < n; i++)

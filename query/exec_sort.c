@@ -428,6 +428,23 @@ int shoal_exec_read_score_top(run *g, magg *a)
     return rc ? rc : rc2;
 }
 
+/* A score's values d (read less its tail) times f, each run offered to the heap while in
+ * cache, as shoal_exec_read_score_top does with the view's chunks. */
+int shoal_exec_scale_top(run *g, magg *a, double f)
+{
+    topk t;
+    int rc = top_begin(g, &t);
+    if (rc < 0) return rc;
+    size_t nm = (size_t)g->p->n_members + 1;
+    for (size_t first = 0; first < nm; first += 1024) {
+        size_t n = nm - first < 1024 ? nm - first : 1024;
+        double *d = a->d + first;
+        for (size_t i = 0; i < n; i++) d[i] *= f;
+        if (rc) top_offer_run(&t, (uint32_t)first + !first, d + !first, n - !first);
+    }
+    return rc ? top_end(g, &t, &g->top_out) : 0;
+}
+
 /* Leaves the bits of the members worth a row in *res (within live, when given): 1, or
  * 0 when it does not apply (or fewer than k members are offered). */
 int shoal_exec_top_bound(run *g, const uint64_t *live, uint64_t **res)

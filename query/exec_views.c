@@ -65,17 +65,69 @@ static void or_outside(uint64_t *bits, const double *d, const double *d2, size_t
         if (outside(d2 ? d[m] - d2[m] : d[m], lo, hi)) bits[m >> 6] |= (uint64_t)1 << (m & 63);
 }
 
+/* A score's tail subtracted: the members it touches, each with its raw sum before. */
+typedef struct twas {
+    uint32_t m;
+    double raw;
+} twas;
+typedef struct tailsub {
+    double *d;
+    uint64_t *touched;
+    twas *was;
+    size_t n_was, cap_was;
+    uint32_t n_members;
+    int64_t t0;
+    double h;
+    int oom;
+} tailsub;
+
+static int tail_touch(tailsub *s, uint32_t m)
+{
+    if (s->touched[m >> 6] >> (m & 63) & 1) return 0;
+    s->touched[m >> 6] |= (uint64_t)1 << (m & 63);
+    if (s->n_was == s->cap_was) {
+        size_t c = s->cap_was ? s->cap_was * 2 : 1024;
+        twas *nw = shoal_realloc(s->was, c * sizeof *nw);
+        if (!nw) return -1;
+        s->was = nw, s->cap_was = c;
+    }
+    s->was[s->n_was].m = m;
+    s->was[s->n_was++].raw = s->d[m];
+    return 0;
+}
+
+/* An hour's sums (shoal_view_score_hours) out of raw: relative to t0, a sum relative to
+ * the hour's start is times 2^((start − t0)/h). */
+static void hour_sub(void *ctx, int64_t start, const unsigned char *e, size_t n)
+{
+    tailsub *s = ctx;
+    double f = exp2((double)(start - s->t0) / s->h);
+    for (size_t i = 0; i < n && !s->oom; i++, e += 12) {
+        uint32_t m = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
+        double v;
+        memcpy(&v, e + 4, 8);
+        if (m == 0 || m > s->n_members) continue;
+        if (tail_touch(s, m)) {
+            s->oom = 1;
+            break;
+        }
+        s->d[m] -= v * f;
+    }
+}
+
 /* rise from a score view. The view keeps per member raw = Σ w·2^((t−t0)/h) over all its
  * events, so the score at T of the events before B is (raw − the share of the events
  * from B on)·2^((t0−T)/h): only the events from the earlier bound on are read, from
  * the log, where the zone map jumps over the blocks that hold none (events arrive
- * mostly in time order, so that is the log's tail). The subtraction loses about
+ * mostly in time order, so that is the log's tail). A score's (one bound) comes from
+ * the view's hour sums when it keeps them back to B's nearest hour boundary, with the
+ * log's part less than half an hour (view_score.c). The subtraction loses about
  * (events)·2^-53 of raw, which the factor 2^((t0−T)/h) magnifies by up to
  * 2^((latest−T)/h): views.c serves rise only when that is at most RISE_MAX_HALF_LIVES
  * half-lives. A remainder within 2^-44 of raw is rounding, not events (weights are
  * not negative), and is taken as 0, so a member with no event before B scores 0 there
  * as the scan says. */
-static int read_rise(exec *x, plan *p, magg *a)
+static int read_rise(run *g, exec *x, plan *p, magg *a, int top)
 {
     size_t nm = (size_t)p->n_members + 1;
     int64_t t0;
@@ -95,58 +147,62 @@ static int read_rise(exec *x, plan *p, magg *a)
      * remainder is compared with its own raw sum (below). Only those members, not a
      * copy of the whole array (2.4 MB at 300k members, every statement). */
     uint64_t *touched = NULL;
-    struct {
-        uint32_t m;
-        double raw;
-    } *was = NULL;
-    size_t n_was = 0, cap_was = 0;
+    tailsub ts;
+    memset(&ts, 0, sizeof ts);
     if (two) memcpy(a->d2, a->d, nm * sizeof *a->d2);
     if (a->tail) {
         int64_t from = a->t_lo == INT64_MIN ? a->b_hi : a->b_lo;
         if (!(touched = shoal_malloc((nm / 64 + 1) * sizeof *touched))) return nomem(x);
         memset(touched, 0, (nm / 64 + 1) * sizeof *touched);
+        ts.d = a->d, ts.touched = touched, ts.n_members = p->n_members, ts.t0 = t0, ts.h = h;
+        /* A score's tail: the whole hours from the view's hour sums, the rest (at most
+         * half an hour from from) from the log; a rise's from the log. */
+        int64_t log_lo = from, log_hi = INT64_MAX;
+        int add = 0;
+        if (!two && (rc = shoal_view_score_hours(x->r, a->vname, from, &log_lo, &log_hi, &add, hour_sub, &ts, x->err)))
+            goto fail;
+        if (ts.oom) {
+            rc = nomem(x);
+            goto fail;
+        }
         if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) goto fail;
         MDB_cursor *mc = shoal_logcur_mdb(cur);
         MDB_cursor_op op = MDB_FIRST;
         shoal_rec rec;
         uint64_t n = 0;
-        int64_t after[2] = {from, INT64_MAX};
+        int64_t after[2] = {log_lo, log_hi};
         zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
         if (!zp) {
             rc = nomem(x);
             goto fail;
         }
         memset(zp, 0, sizeof *zp);
-        while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        while (log_lo < log_hi && (rc = scan_next(mc, &op, &rec, x->err)) == 1) {
             if ((rc = scan_zone_picks(x->r, mc, &rec, after, 1, zp, &x->n_skipped, x->err)) != 1) break;
             if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
                 rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
                 goto fail;
             }
             uint32_t m = rec.member, t = rec.type;
-            if (rec.ts < from || m == 0 || m > p->n_members || t > p->n_types || a->w[t] == 0) continue;
-            if (!(touched[m >> 6] >> (m & 63) & 1)) {
-                touched[m >> 6] |= (uint64_t)1 << (m & 63);
-                if (n_was == cap_was) {
-                    size_t c = cap_was ? cap_was * 2 : 1024;
-                    void *nw = shoal_realloc(was, c * sizeof *was);
-                    if (!nw) {
-                        rc = nomem(x);
-                        goto fail;
-                    }
-                    was = nw, cap_was = c;
-                }
-                was[n_was].m = m;
-                was[n_was++].raw = a->d[m];
+            if (rec.ts < log_lo || rec.ts >= log_hi || m == 0 || m > p->n_members || t > p->n_types || a->w[t] == 0)
+                continue;
+            if (tail_touch(&ts, m)) {
+                rc = nomem(x);
+                goto fail;
             }
             double share = a->w[t] * exp2((double)(rec.ts - t0) / h);
+            if (add) {   /* in the hour the view took out, but before from */
+                a->d[m] += share;
+                continue;
+            }
             if (two && rec.ts >= a->b_lo) a->d2[m] -= share;
             if (rec.ts >= a->b_hi) a->d[m] -= share;
         }
         if (rc < 0) goto fail;
         rc = 0;
         x->n_scanned += n;
-        for (size_t i = 0; i < n_was; i++) {
+        const twas *was = ts.was;
+        for (size_t i = 0; i < ts.n_was; i++) {
             uint32_t m = was[i].m;
             if (a->d[m] <= was[i].raw * 0x1p-44) a->d[m] = 0;
             else if (p->exist_lazy && a->fn == F_SCORE && a->d[m] <= was[i].raw * 0x1p-20) {
@@ -163,7 +219,9 @@ static int read_rise(exec *x, plan *p, magg *a)
         }
     }
     double f_hi = exp2((double)(t0 - a->t_hi) / h), f_lo = two ? exp2((double)(t0 - a->t_lo) / h) : 0;
-    for (size_t m = 0; m < nm; m++) a->d[m] *= f_hi;
+    if (top && !two && a->fn == F_SCORE) rc = shoal_exec_scale_top(g, a, f_hi);   /* the top found in the same pass */
+    else
+        for (size_t m = 0; m < nm; m++) a->d[m] *= f_hi;
     if (two)
         for (size_t m = 0; m < nm; m++) a->d2[m] *= f_lo;
     else if (a->d2 && a->fn == F_RISE)
@@ -171,7 +229,7 @@ static int read_rise(exec *x, plan *p, magg *a)
 fail:
     shoal_logcur_close(cur);
     shoal_free(touched);
-    shoal_free(was);
+    shoal_free(ts.was);
     return rc;
 }
 
@@ -246,6 +304,23 @@ static int read_score_cells(run *g, magg *a)
     return shoal_view_score_each(g->x->r, a->vname, g->p->n_members, &t0, g->p->now, a->half_life, to_cells, &c, g->x->err);
 }
 
+/* Keeps a's counts for the next period's read (read_exist_cum). */
+static int keep_cum(shoal_cumread *c, const plan *p, const magg *a)
+{
+    size_t nm = (size_t)p->n_members + 1;
+    if (!c->counts || c->n_members != p->n_members) {
+        shoal_free(c->counts);
+        if (!(c->counts = shoal_malloc(nm * sizeof *c->counts))) return 0;   /* nothing kept: the next reads all */
+    }
+    memcpy(c->counts, a->n, nm * sizeof *c->counts);
+    snprintf(c->vname, sizeof c->vname, "%s", a->vname);
+    c->series = a->vseries;
+    c->n_members = p->n_members;
+    c->day_lo = a->day_lo;
+    c->day_hi = a->day_hi;
+    return 0;
+}
+
 /* Who the members were as of a PER period's end (the existence aggregate, a count of
  * every event from the first day on): the previous period's counts (x->cum) and the
  * days since, instead of every day again; the counts are kept for the next period.
@@ -260,20 +335,14 @@ static int read_exist_cum(exec *x, const plan *p, magg *a)
         memcpy(a->n, c->counts, nm * sizeof *a->n);
         from = c->day_hi;
     }
-    int rc = shoal_view_counters_read(x->r, a->vname, a->vseries, from, a->day_hi, p->n_members, a->n, NULL, NULL, NULL,
-                                      NULL, x->err);
-    if (rc || strlen(a->vname) >= sizeof c->vname) return rc;
-    if (!c->counts || c->n_members != p->n_members) {
-        shoal_free(c->counts);
-        if (!(c->counts = shoal_malloc(nm * sizeof *c->counts))) return 0;   /* nothing kept: the next reads all */
-    }
-    memcpy(c->counts, a->n, nm * sizeof *c->counts);
-    snprintf(c->vname, sizeof c->vname, "%s", a->vname);
-    c->series = a->vseries;
-    c->n_members = p->n_members;
-    c->day_lo = a->day_lo;
-    c->day_hi = a->day_hi;
-    return 0;
+    int rc = shoal_view_counters_read(x->r, a->vname, a->vseries, from, a->day_hi, NULL, p->n_members, a->n, NULL, NULL,
+                                      NULL, NULL, x->err);
+    /* the hours around the days are not kept with them: added after */
+    if (!rc && strlen(a->vname) < sizeof c->vname) rc = keep_cum(c, p, a);
+    if (!rc && (a->hours[0] < a->hours[1] || a->hours[2] < a->hours[3]))
+        rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_hi, a->day_hi, a->hours, p->n_members, a->n, NULL,
+                                      NULL, NULL, NULL, x->err);
+    return rc;
 }
 
 /* The per-member aggregates that views answer (views.c chose them), into the same
@@ -290,7 +359,7 @@ int shoal_exec_read_views(run *g)
         magg *a = &p->maggs[i];
         if (a->src == MG_SCAN || (p->exist_lazy && i == p->exist - 1)) continue;
         if (a->fn == F_RISE || a->tail) {
-            rc = read_rise(x, p, a);
+            rc = read_rise(g, x, p, a, i == g->top_slot && !g->live);
             if (!rc && g->live) or_outside(g->live, a->d, a->fn == F_RISE ? a->d2 : NULL, nm, a->live_lo, a->live_hi);
             continue;
         }
@@ -299,7 +368,7 @@ int shoal_exec_read_views(run *g)
             continue;
         }
         if (a->narrow) {
-            rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->c8,
+            rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->c8,
                                               a->cap, g->live, x->err);
             continue;
         }
@@ -326,12 +395,13 @@ int shoal_exec_read_views(run *g)
         if (a->fn == F_COUNT && i == p->exist - 1) {
             /* who existed AS OF a date is not a value rows show (shoal_exec_member_rows
              * reads whether it is above 0): whole months from presence bitmaps */
-            rc = shoal_view_counters_exist(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->n, x->err);
+            rc = shoal_view_counters_exist(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->n,
+                                           x->err);
             continue;
         }
         if (a->fn == F_COUNT) {
             uint64_t *live = g->live;
-            rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, a->n, NULL,
+            rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->n, NULL,
                                           NULL, NULL, live, x->err);
             continue;
         }
@@ -340,7 +410,7 @@ int shoal_exec_read_views(run *g)
             break;
         }
         memset(tmp, 0, nm * sizeof *tmp);
-        rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, p->n_members, tmp, a->n, a->x,
+        rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, tmp, a->n, a->x,
                                       &a->num, g->live, x->err);
     }
     shoal_free(tmp);
@@ -424,7 +494,7 @@ int shoal_exec_exist_lazy(run *g, int *proven)
     }
     /* not settled: who the members were, as shoal_exec_read_views and the scan would
      * have read it */
-    int rc = shoal_view_counters_exist(x->r, e->vname, e->vseries, e->day_lo, e->day_hi, p->n_members, e->n, x->err);
+    int rc = shoal_view_counters_exist(x->r, e->vname, e->vseries, e->day_lo, e->day_hi, e->hours, p->n_members, e->n, x->err);
     if (!rc && p->exist_lazy == MG_EDGE) rc = exist_edge(x, p, e);
     return rc;
 }

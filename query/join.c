@@ -21,11 +21,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "exec_int.h"
 #include "join.h"
 #include "rowsrc.h"
 #include "subquery.h"
-
-static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
 static void *zalloc(exec *x, size_t n)
 {
@@ -61,6 +60,10 @@ typedef struct side {
 } side;
 
 #define NO_MATCH UINT32_MAX
+/* The threads a join's first source is split over, at most (as exec_scanpar.c's). */
+#define SHOAL_JOIN_MAX_THREADS 16
+/* … when it reads this many blocks a thread (exec_scanpar.c's SCAN_PART_MIN), for EXPLAIN */
+#define SHOAL_JOIN_PART_BLOCKS 16
 /* An id cache bigger than this (4 bytes an id) is not worth its memory. */
 #define MAX_IDC (64u << 20)
 
@@ -499,6 +502,9 @@ typedef struct runner {
     side *collect;                /* the source whose rows are being kept */
     uint64_t emitted, tested;
     int full;
+    qval *batch;                  /* the first source's rows not joined yet (JOIN_BATCH) */
+    uint32_t *bid, *gid;          /* … their probing ids and group ids, for the prefetch */
+    int n_batch;
 } runner;
 
 static int keep_row(exec *x, const qval *cols, int n, void *ctx)
@@ -779,7 +785,9 @@ static int emit(runner *r, int k)
         }
         return emit_unmatched(r, k, matched);
     }
-    eval_on(r, s->lkey, &v);
+    /* a column of the rows before (e.to) is read as it is, else evaluated */
+    if (s->lkey->op == X_SRCCOL && s->lkey->slot < s->base) v = r->buf[s->lkey->slot];
+    else eval_on(r, s->lkey, &v);
     if (x->err->code) return x->err->code;
     uint32_t first = 0, *slot = NULL;
     int has = 1;
@@ -800,15 +808,70 @@ static int emit(runner *r, int k)
     return emit_unmatched(r, k, matched);
 }
 
+/* The first source's rows are joined a batch at a time: the batch's probing ids are
+ * looked up in the first joined source's id cache, and the rows they match fetched,
+ * before any is joined (prefetched: a row's look-ups then no longer wait on the
+ * memory one at a time; at 300k members, the id cache, the kept rows and the groups
+ * are each a cache miss a row). */
+#define JOIN_BATCH 32
+
+/* The batch's rows joined on, in order (x in the first source's state). */
+static int flush_rows(exec *x, runner *r)
+{
+    const side *s0 = &r->js->s[0], *s1 = r->js->n_sides > 1 ? &r->js->s[1] : NULL;
+    int nb = r->n_batch, n = s0->n, rc = 0;
+    r->n_batch = 0;
+    if (s1 && s1->idc && s1->lkey->op == X_SRCCOL && s1->lkey->slot < n) {
+        int slot = s1->lkey->slot;
+        for (int i = 0; i < nb; i++) {
+            const qval *v = &r->batch[(size_t)i * n + slot];
+            r->bid[i] = v->t == V_ID && v->ns == s1->idc_ns && (uint64_t)v->u.i < s1->n_idc ? (uint32_t)v->u.i : 0;
+            if (r->bid[i]) __builtin_prefetch(&s1->idc[r->bid[i]]);
+        }
+        for (int i = 0; i < nb; i++) {
+            uint32_t f = r->bid[i] ? s1->idc[r->bid[i]] : 0;
+            if (f && f != NO_MATCH) __builtin_prefetch(s1->rows + (size_t)(f - 1) * s1->n);
+        }
+    }
+    /* … and the groups of a GROUP BY a column of ids of the first source (e.member) */
+    run *g = r->sink;
+    const plan *p = r->outer;
+    if (g->by_id && p->n_keys == 1 && p->keys[0]->op == X_SRCCOL && p->keys[0]->slot < n) {
+        int slot = p->keys[0]->slot;
+        for (int i = 0; i < nb; i++) {
+            const qval *v = &r->batch[(size_t)i * n + slot];
+            r->gid[i] = v->t == V_ID && v->ns == g->by_ns && v->u.i > 0 && (uint64_t)v->u.i < g->n_by_id ? (uint32_t)v->u.i : 0;
+            if (r->gid[i]) __builtin_prefetch(&g->by_id[r->gid[i]]);
+        }
+        for (int i = 0; i < nb; i++)
+            if (r->gid[i] && g->by_id[r->gid[i]]) __builtin_prefetch(g->by_id[r->gid[i]]);
+        for (int i = 0; i < nb; i++)
+            if (r->gid[i] && g->by_id[r->gid[i]]) __builtin_prefetch(g->by_id[r->gid[i]]->accs);
+    }
+    xstate saved;
+    enter(r, &saved);
+    for (int i = 0; i < nb && !rc; i++) {
+        memcpy(r->buf, r->batch + (size_t)i * n, sizeof(qval) * (size_t)n);
+        rc = emit(r, 1);
+    }
+    leave(x, &saved);
+    return rc;
+}
+
 /* A row of the first source: its values (text copied: the outer row's evaluation
- * reuses the scratch arena they may be in), joined on. */
+ * reuses the scratch arena they may be in) into the batch, joined on when it is full. */
 static int first_row(exec *x, const qval *cols, int n, void *ctx)
 {
     runner *r = ctx;
     side *s = &r->js->s[0];
     if (r->full) return 1;
     if (n != s->n) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a joined row has %d columns, not %d", n, s->n);
-    if (shoal_arena_used(r->ra)) shoal_arena_reset(r->ra);
+    if (!r->batch && (!(r->batch = shoal_arena_alloc(r->a, sizeof(qval) * (size_t)n * JOIN_BATCH)) ||
+                      !(r->bid = shoal_arena_alloc(r->a, sizeof(uint32_t) * JOIN_BATCH)) ||
+                      !(r->gid = shoal_arena_alloc(r->a, sizeof(uint32_t) * JOIN_BATCH))))
+        return nomem(x);
+    if (!r->n_batch && shoal_arena_used(r->ra)) shoal_arena_reset(r->ra);
+    qval *row = r->batch + (size_t)r->n_batch * n;
     for (int i = 0; i < n; i++) {
         qval v = cols[i];
         if (v.t == V_STR && v.n) {
@@ -816,12 +879,25 @@ static int first_row(exec *x, const qval *cols, int n, void *ctx)
             if (!t) return nomem(x);
             v.u.s = t;
         }
-        r->buf[i] = v;
+        row[i] = v;
     }
-    xstate saved;
-    enter(r, &saved);
-    int rc = emit(r, 1);
-    leave(x, &saved);
+    if (++r->n_batch < JOIN_BATCH) return 0;
+    return flush_rows(x, r);
+}
+
+/* After the first source's rows (rc: how its run ended), the batch's rows joined: an
+ * error of theirs comes before the run's, in log order. */
+static int finish_rows(exec *x, runner *r, int rc)
+{
+    if (!r->n_batch || r->full) return rc;
+    if (rc <= 0) {
+        shoal_err run_err = *x->err;
+        shoal_err_clear(x->err);
+        int frc = flush_rows(x, r);
+        if (frc < 0 || (frc == 0 && x->err->code)) return frc ? frc : x->err->code;
+        *x->err = run_err;
+        return rc ? rc : frc;
+    }
     return rc;
 }
 
@@ -842,6 +918,172 @@ static void free_sides(join_src *js)
         s->dups = 0;
         s->n_rows = s->cap = 0;
     }
+}
+
+/* ---------------------------------------------------------------- on both cores */
+
+/* Why the first source's rows cannot be joined and grouped in parts of the log, one a
+ * thread, or NULL when they can: the first source a plain SELECT over events (its
+ * WHERE and columns, nothing kept across rows), the statement grouped, its groups
+ * made in parts and merged (exec_scanpar.c: pure functions, aggregates that merge), no
+ * subquery or window, and ON's keys and other conditions what a thread may evaluate. */
+static const char *par_why_not(const plan *p, const join_src *js)
+{
+    const plan *ip = js->s[0].ip;
+    if (!p->grouped) return "the joined rows are not grouped";
+    if (ip->src != SRC_EVENTS || ip->grouped || ip->n_order || ip->limit >= 0 || ip->offset || ip->n_wins ||
+        ip->n_subs || ip->n_maggs)
+        return "the first source is not a plain SELECT over events";
+    if (p->n_subs || p->n_wins) return "a subquery or window over the joined rows";
+    const char *why = shoal_exec_groups_why_not(p), *expr = "an expression calls a function not known to be pure";
+    if (why) return why;
+    if (!shoal_exec_par_ok(ip->where)) return expr;
+    for (int i = 0; i < ip->n_cols; i++)
+        if (!shoal_exec_par_ok(ip->cols[i])) return expr;
+    for (int k = 1; k < js->n_sides; k++)
+        if (!shoal_exec_par_ok(js->s[k].lkey) || !shoal_exec_par_ok(js->s[k].rest)) return expr;
+    return NULL;
+}
+
+/* A part of the log: its thread's exec (arena, scratch, error, reader of its own), the
+ * first source's SELECT over its sequences, each row joined (a runner and sides of
+ * its own: the kept rows and their hash tables shared, read only; an id cache each)
+ * into groups of its own. */
+typedef struct jpart {
+    exec x;
+    shoal_err err;
+    shoal_reader *r;
+    run ig, og;                   /* the first source's rows; the statement's groups */
+    runner rn;
+    join_src js;
+    uint64_t lo, hi, n_scanned, n_skipped;
+    int rc;
+} jpart;
+
+static void *jpart_main(void *arg)
+{
+    jpart *w = arg;
+    w->rc = finish_rows(&w->x, &w->rn, shoal_exec_scan_range(&w->ig, w->lo, w->hi, &w->n_scanned, &w->n_skipped));
+    return NULL;
+}
+
+static int jpart_init(runner *r, jpart *w, int first)
+{
+    exec *x = r->x;
+    plan *p = r->outer, *ip = r->js->s[0].ip;
+    w->x = *x;
+    w->x.err = &w->err;
+    w->x.row = NULL;
+    w->x.civ_ok = 0;
+    w->x.a = shoal_arena_new();
+    w->x.scratch = shoal_arena_new();
+    w->rn.ra = shoal_arena_new();
+    if (!w->x.a || !w->x.scratch || !w->rn.ra) return nomem(x);
+    /* the first part reads through the statement's reader, on this thread */
+    int rc;
+    if (!first && (rc = shoal_reader_fork(x->r, &w->r, x->err))) return rc;
+    w->x.r = first ? x->r : w->r;
+    /* the first source's SELECT, its rows to first_row */
+    w->x.p = ip;
+    w->x.now = ip->now;
+    w->x.on_row = first_row;
+    w->x.row_ctx = &w->rn;
+    w->ig.x = &w->x;
+    w->ig.p = ip;
+    w->ig.seq_lo = w->lo;
+    w->ig.seq_hi = w->hi;
+    /* the statement's groups */
+    run *g = r->sink;
+    w->og.x = &w->x;
+    w->og.p = p;
+    w->og.seq_lo = w->lo;
+    w->og.seq_hi = w->hi;
+    if (!(w->ig.colbuf = zalloc(&w->x, sizeof(qval) * (size_t)(ip->n_cols + 1))) ||
+        !(w->ig.keybuf = zalloc(&w->x, sizeof(qval) * (size_t)(ip->n_keys + 1))) ||
+        !(w->og.keybuf = zalloc(&w->x, sizeof(qval) * (size_t)(p->n_keys + 1))) ||
+        !(w->og.dsets = zalloc(&w->x, sizeof(dset) * (size_t)(p->n_raggs + 1))))
+        return nomem(x);
+    if (g->by_id) {
+        w->og.n_by_id = g->n_by_id;
+        w->og.by_ns = g->by_ns;
+        if (!(w->og.by_id = shoal_malloc(sizeof(group *) * g->n_by_id))) return nomem(x);
+        memset(w->og.by_id, 0, sizeof(group *) * g->n_by_id);
+    }
+    /* the sides: their rows and hash tables shared, an id cache each */
+    w->js = *r->js;
+    if (!(w->js.s = zalloc(&w->x, sizeof(side) * (size_t)w->js.n_sides))) return nomem(x);
+    memcpy(w->js.s, r->js->s, sizeof(side) * (size_t)w->js.n_sides);
+    for (int k = 0; k < w->js.n_sides; k++) {
+        w->js.s[k].idc = NULL;
+        w->js.s[k].n_idc = 0;
+    }
+    shoal_arena *ra = w->rn.ra;
+    w->rn = *r;
+    w->rn.ra = ra;
+    w->rn.x = &w->x;
+    w->rn.js = &w->js;
+    w->rn.sink = &w->og;
+    w->rn.a = w->x.a;
+    w->rn.emitted = w->rn.tested = 0;
+    w->rn.full = 0;
+    w->rn.batch = NULL;
+    w->rn.bid = w->rn.gid = NULL;
+    w->rn.n_batch = 0;
+    if (!(w->rn.buf = zalloc(&w->x, sizeof(qval) * (size_t)(p->n_src + 1)))) return nomem(x);
+    return 0;
+}
+
+static void jpart_free(jpart *w)
+{
+    if (w->og.p) shoal_exec_run_free(&w->og);
+    for (int k = 0; w->js.s && k < w->js.n_sides; k++) shoal_free(w->js.s[k].idc);
+    shoal_arena_free(w->rn.ra);
+    shoal_arena_free(w->x.a);
+    shoal_arena_free(w->x.scratch);
+    shoal_reader_close(w->r);
+}
+
+/* The first source's rows joined and grouped on several threads, a part of the log
+ * each, the parts' groups merged into the statement's in sequence order (as
+ * exec_scanpar.c's: the one-thread answer, bit for bit). 1 when it stays on one
+ * thread (par_why_not, SHOAL_THREADS, a log too small to split), else 0 or the error. */
+static int join_split(runner *r)
+{
+    exec *x = r->x;
+    plan *ip = r->js->s[0].ip;
+    int asked, n = shoal_exec_threads_wanted(&asked);
+    if (n < 2 || par_why_not(r->outer, r->js)) return 1;
+    uint64_t bound[SHOAL_JOIN_MAX_THREADS + 1];
+    if (n > SHOAL_JOIN_MAX_THREADS) n = SHOAL_JOIN_MAX_THREADS;
+    int64_t range[2] = {ip->range.lo, ip->range.hi};
+    int rc = shoal_exec_split_bounds(x, ip, range, ip->has_range, n, asked, bound);
+    if (rc) return rc;
+    jpart *parts = shoal_malloc(sizeof *parts * (size_t)n);
+    if (!parts) return nomem(x);
+    memset(parts, 0, sizeof *parts * (size_t)n);
+    for (int i = 0; i < n && !rc; i++) {
+        parts[i].lo = bound[i];
+        parts[i].hi = bound[i + 1];
+        rc = jpart_init(r, &parts[i], i == 0);
+    }
+    if (!rc) rc = shoal_exec_run_parts(x, n, jpart_main, parts, sizeof *parts);
+    if (!rc) {
+        for (int i = 0; i < n; i++) {
+            x->n_scanned += parts[i].n_scanned;
+            x->n_skipped += parts[i].n_skipped;
+        }
+        /* the earliest part's error is the first in log order */
+        for (int i = 0; i < n && !rc; i++)
+            if (parts[i].rc) {
+                *x->err = parts[i].err;
+                rc = parts[i].rc;
+            }
+        for (int i = 0; i < n && !rc; i++) rc = shoal_exec_merge_run(r->sink, &parts[i].og);
+        if (!rc && x->cancel && *x->cancel) rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+    }
+    for (int i = 0; i < n; i++) jpart_free(&parts[i]);
+    shoal_free(parts);
+    return rc;
 }
 
 static int join_rows(exec *x, plan *p, shoal_rowsink *sink)
@@ -866,8 +1108,9 @@ static int join_rows(exec *x, plan *p, shoal_rowsink *sink)
         rc = shoal_rowsrc_run_inner(x, js->s[k].ip, keep_row, &r);
         if (!rc) rc = hash_side(&r, &js->s[k]);
     }
-    if (!rc) {
-        rc = shoal_rowsrc_run_inner(x, js->s[0].ip, first_row, &r);
+    /* the first source's rows on several threads when they can be, else on this one */
+    if (!rc && (rc = join_split(&r)) == 1) {
+        rc = finish_rows(x, &r, shoal_rowsrc_run_inner(x, js->s[0].ip, first_row, &r));
         if (rc == 1 && r.full) rc = 0;
     }
     free_sides(js);
@@ -888,16 +1131,23 @@ static int add_text(exec *x, const char *text, char ***lines, int *n_lines)
     return 0;
 }
 
-static int add_plan(exec *x, const plan *ip, char ***lines, int *n_lines)
+/* ip's EXPLAIN, indented; threads: the line that says on how many threads its scan
+ * runs said instead (the first source's, whose rows the join splits), or NULL */
+static int add_plan(exec *x, const plan *ip, const char *threads, char ***lines, int *n_lines)
 {
     char **il;
     int n_il, rc;
     if ((rc = shoal_plan_explain(x, NULL, ip, &il, &n_il))) return rc;
     for (int i = 0; i < n_il; i++) {
-        size_t k = strlen(il[i]) + 3;
+        const char *l = il[i];
+        size_t indent = strspn(l, " ");
+        l += indent;
+        int th = threads && (!strncmp(l, "on one thread: ", 15) || (!strncmp(l, "on ", 3) && strstr(l, " threads when ")));
+        if (th) l = threads;
+        size_t k = indent + strlen(l) + 3;
         char *t = shoal_arena_alloc(x->a, k);
         if (!t) return nomem(x);
-        snprintf(t, k, "  %s", il[i]);
+        snprintf(t, k, "  %*s%s", (int)indent, "", l);
         if ((rc = add_text(x, t, lines, n_lines))) return rc;
     }
     return 0;
@@ -921,7 +1171,7 @@ static int join_explain(exec *x, const plan *p, char ***lines, int *n_lines)
                      s->j->left ? "LEFT JOIN" : "JOIN", s->what, a, x->src + s->rkey_n->off, b, x->src + s->lkey_n->off,
                      s->rest ? " (ON's other conditions tested on each match)" : "");
         }
-        if ((rc = add_text(x, buf, lines, n_lines)) || (rc = add_plan(x, s->ip, lines, n_lines))) return rc;
+        if ((rc = add_text(x, buf, lines, n_lines)) || (rc = add_plan(x, s->ip, NULL, lines, n_lines))) return rc;
     }
     if (js->pushed) {
         int a = js->pushed->len > 120 ? 120 : js->pushed->len;
@@ -931,7 +1181,18 @@ static int join_explain(exec *x, const plan *p, char ***lines, int *n_lines)
         snprintf(buf, sizeof buf, "then the rows of %s, streamed, each joined to those:", js->s[0].what);
     }
     if ((rc = add_text(x, buf, lines, n_lines))) return rc;
-    return add_plan(x, js->s[0].ip, lines, n_lines);
+    /* whether its rows are joined and grouped on several threads (join_split) */
+    char threads[300];
+    int asked, t = shoal_exec_threads_wanted(&asked);
+    const char *why = par_why_not(p, js);
+    if (t > SHOAL_JOIN_MAX_THREADS) t = SHOAL_JOIN_MAX_THREADS;
+    if (why) snprintf(threads, sizeof threads, "on one thread: %s", why);
+    else if (t < 2) snprintf(threads, sizeof threads, "on one thread: %s", asked ? "SHOAL_THREADS=1" : "one processor online");
+    else
+        snprintf(threads, sizeof threads, "on %d threads when it reads %d blocks or more (parts of the log, a read "
+                 "transaction each, each part's rows joined and grouped on its own, the groups merged in sequence order)",
+                 t, asked ? 2 : t * SHOAL_JOIN_PART_BLOCKS);
+    return add_plan(x, js->s[0].ip, threads, lines, n_lines);
 }
 
 const shoal_rowsrc shoal_join_source = {"join", join_plan, join_rows, join_explain};

@@ -152,7 +152,7 @@ static int nulls_word(shoal_parse_ctx *ctx, const char *w, shoal_loc loc)
 %type <node> expr pred aexpr primary call literal set_value datelit limit_opt source
 %type <list> expr_list when_list type_list
 %type <win> window during_opt
-%type <stmt> stmt select create
+%type <stmt> stmt select create evaluate
 %type <item> items item group_opt group_list order_opt order_list order_item tiers tier arms arm metrics metric
 %type <ret> ret_opts
 %type <stmt> subselect
@@ -187,6 +187,23 @@ script:
 stmt_list:
     opt_stmt
   | stmt_list ';' opt_stmt
+    ;
+
+    /* EVALUATE EXPERIMENT name [AS OF …]: SELECT * FROM experiment(name) [AS OF …];
+       EXPLAIN EVALUATE … says which view answers, as EXPLAIN SELECT does. */
+evaluate:
+    EVALUATE IDENT IDENT asof_opt       { shoal_node *n; CK(n = shoal_ast_node(ctx, SHOAL_AST_STAR, @1));
+                                          CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$));
+                                          CK($$->cols = shoal_ast_item(ctx, n, NULL, @1));
+                                          $$->from = "experiment"; $$->from_off = @2.off; $$->from_len = @2.len;
+                                          $$->from_arg = $3.s; $$->from_arg_off = @3.off; $$->from_arg_len = @3.len;
+                                          $$->w1 = $1.s; $$->w1_off = @1.off; $$->w1_len = @1.len;
+                                          $$->w2 = $2.s; $$->w2_off = @2.off; $$->w2_len = @2.len;
+                                          if ($<node>4) {
+                                              shoal_node *a = $<node>4;
+                                              if (a->kind == SHOAL_AST_INT) $$->asof_seq = a; else $$->asof_date = a;
+                                              $$->asof_off = @4.off; $$->asof_len = @4.len;
+                                          } }
     ;
 
 opt_stmt:
@@ -281,19 +298,8 @@ stmt:
                                           $$->exp->exposure_w = (shoal_word){$9.s, @9.off, @9.len};
                                           CK($$->exp->type = shoal_ast_str(ctx, SHOAL_AST_NAME, $10.s, $10.n, @10));
                                           $$->exp->where = $<node>w; }
-    /* EVALUATE EXPERIMENT name [AS OF …]: SELECT * FROM experiment(name) [AS OF …] */
-  | EVALUATE IDENT IDENT asof_opt       { shoal_node *n; CK(n = shoal_ast_node(ctx, SHOAL_AST_STAR, @1));
-                                          CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_SELECT, @$));
-                                          CK($$->cols = shoal_ast_item(ctx, n, NULL, @1));
-                                          $$->from = "experiment"; $$->from_off = @2.off; $$->from_len = @2.len;
-                                          $$->from_arg = $3.s; $$->from_arg_off = @3.off; $$->from_arg_len = @3.len;
-                                          $$->w1 = $1.s; $$->w1_off = @1.off; $$->w1_len = @1.len;
-                                          $$->w2 = $2.s; $$->w2_off = @2.off; $$->w2_len = @2.len;
-                                          if ($<node>4) {
-                                              shoal_node *a = $<node>4;
-                                              if (a->kind == SHOAL_AST_INT) $$->asof_seq = a; else $$->asof_date = a;
-                                              $$->asof_off = @4.off; $$->asof_len = @4.len;
-                                          } }
+  | evaluate                            { $$ = $1; }
+  | EXPLAIN evaluate                    { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_EXPLAIN, @$)); $$->inner = $2; }
   | DROP IDENT IDENT                    { CK($$ = shoal_ast_stmt(ctx, SHOAL_STMT_DROP, @$));
                                           $$->name = $2.s; $$->name_off = @2.off; $$->name_len = @2.len;
                                           $$->vname = $3.s; $$->vname_off = @3.off; $$->vname_len = @3.len; }

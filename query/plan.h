@@ -135,13 +135,16 @@ typedef struct magg {
     int tail;
     uint64_t *unsure;   /* with a lazy existence (plan.exist_lazy): the tail's members whose remainder
                          * is above 0 but within 2^-20 of their sum, not taken as an event by then */
-    /* answered from a view (views.c): which, and the local days [day_lo, day_hi) */
+    /* answered from a view (views.c): which, and the local days [day_lo, day_hi), and
+     * the UTC hours [hours[0], hours[1]) before them and [hours[2], hours[3]) after
+     * them from its hour buckets (the edges of a window that starts or ends mid-day) */
     const char *vname;
     uint32_t vseries;
     int64_t day_lo, day_hi;
+    int64_t hours[4];
     char vdesc[240];    /* for EXPLAIN */
     /* Where its values come from (views.c): MG_SCAN the log; MG_VIEW a view; MG_EDGE a
-     * view for the whole local days of its window, [hole.lo, hole.hi), and the log for
+     * view for the whole local days (and hours) of its window, [hole.lo, hole.hi), and the log for
      * the part of the window before and after them. */
     int src;
     trange hole;

@@ -675,6 +675,22 @@ static int count_cohort(void *ctx, const shoal_retcohort *c)
     return 0;
 }
 
+/* A member of the edge from the view's hours (AT LEAST 1: active is a count of 1). */
+typedef struct ehours {
+    uint8_t *e_act, *e_st;
+    uint64_t *seen;
+    uint32_t n_members;
+} ehours;
+
+static void edge_hour(void *ctx, uint32_t m, int act, int st)
+{
+    ehours *h = ctx;
+    if (m == 0 || m > h->n_members) return;
+    if (act) h->e_act[m] = 1;
+    if (st) h->e_st[m] = 1;
+    h->seen[m >> 6] |= (uint64_t)1 << (m & 63);
+}
+
 /* Now's period (L) from the edge when the view's holds later events (bounded, first(…)
  * only): its cohort's size is the members with a start event by now whose earliest is
  * in L, and every cohort's count at L the members of it active by now. */
@@ -695,7 +711,14 @@ static int counts_edge(exec *x, const plan *p, const ret *r, int64_t *size, int6
     memset(e_act, 0, nm);
     memset(e_st, 0, nm);
     memset(seen, 0, words * sizeof *seen);
-    if ((rc = edge_scan(x, p, r, e_act, e_st, seen))) goto out;
+    /* the edge from the view's hours when it keeps them back to its start (a snapshot
+     * cut by time: AS OF SEQ reads the log), else from the log */
+    ehours eh = {e_act, e_st, seen, (uint32_t)p->n_members};
+    rc = p->max_seq >= shoal_reader_last_seq(x->r)
+             ? shoal_view_retention_hours(x->r, r->name, r->edge_lo, r->edge_hi, edge_hour, &eh, x->err)
+             : SHOAL_ENOTFOUND;
+    if (rc == SHOAL_ENOTFOUND) rc = edge_scan(x, p, r, e_act, e_st, seen);
+    if (rc) goto out;
     size_t n = 0;
     for (size_t w = 0; w < words; w++) n += (size_t)__builtin_popcountll(seen[w]);
     ms = shoal_malloc(sizeof *ms * (n + 1));

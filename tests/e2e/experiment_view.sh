@@ -51,6 +51,10 @@ check_grep "experiment_view: …CUPED reduces variance" '"metric":"posts","arm":
 check_grep "experiment_view: …and check passes" "^ok$" "$("$SHOAL" --db "$FDB" check 2>&1)"
 out=$(off "EXPLAIN $Q")
 check_grep "experiment_view: views off, EXPLAIN says why not" "not from its view \(SET VIEWS = off\)" "$out"
+# EXPLAIN EVALUATE EXPERIMENT says the same as EXPLAIN of its SELECT, and its errors name the word
+check "experiment_view: EXPLAIN EVALUATE = EXPLAIN SELECT * FROM experiment(…)" test "$(on "EXPLAIN EVALUATE EXPERIMENT ritual AS OF SEQ 500")" = "$(on "EXPLAIN $Q AS OF SEQ 500")"
+check_grep "experiment_view: …from the view" "kept by its view experiment:ritual" "$(on "EXPLAIN EVALUATE EXPERIMENT ritual")"
+check_grep "experiment_view: EXPLAIN EVALUATE of no experiment names it" '^query:1:29: error: unknown experiment "nope"' "$(on "EXPLAIN EVALUATE EXPERIMENT nope")"
 
 # against sqlite over the same events (the view's path)
 if command -v sqlite3 >/dev/null; then

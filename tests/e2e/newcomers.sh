@@ -220,7 +220,7 @@ lo, hi = map(int, sys.argv[1].split('|')[:2])
 r = random.Random(31)
 print(' '.join(str(r.randrange(lo, hi + 1)) for _ in range(3)))" "$span"); do
     python3 -c "import datetime, sys; t = int(sys.argv[1]); print(datetime.datetime.fromtimestamp(t // 1000, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S') + '.%03dZ' % (t % 1000))" "$at"; done)
-for period in month day; do
+for period in month week day; do
     q=${CQ/PERIOD/$period}
     check_grep "newcomers: EXPLAIN, the index answers every aggregate of the $period statement" "cohorts: read from the cohort index" \
         "$("$SHOAL" query "EXPLAIN ${q/EXTRA/}")"

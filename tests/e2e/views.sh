@@ -71,7 +71,10 @@ check_grep "views: an uncovered aggregate scans the log" "scan log: .*no counter
 # A window of partial days: whole days from the view, its edges from the log, which the
 # zone map narrows to those hours; the same answers as a scan.
 e=$("$SHOAL" query --format csv "SET NOW = '2025-06-15T12:00:00Z'; EXPLAIN SELECT member, count(post) DURING last 7 days AS v FROM members")
-check_grep "views: a window of partial days reads whole days from the view" "count\(post\) DURING last 7 days: counters activity, series 1, days 2025-06-09..2025-06-14, and the log for the rest" "$e"
+check_grep "views: a window of partial days reads whole days from the view" "count\(post\) DURING last 7 days: counters activity, series 1, days 2025-06-09..2025-06-14, " "$e"
+# ... and the whole hours of its partial days from the view's hour buckets (kept for the
+# recent days), less than an hour at each edge from the log
+check_grep "views: ... and their whole hours from its hour buckets" "days 2025-06-09..2025-06-14, hours 2025-06-08T13..2025-06-08T23 UTC, hours 2025-06-15T00..2025-06-15T11 UTC, and the log for the rest" "$e"
 check_grep "views: ... and scans only its edges" "zone map: .* 2 time ranges the scan feeds" "$e"
 both views-partial-days "SET NOW = '2025-06-15T12:00:00Z'; SELECT member, count(post) DURING last 7 days AS p, count(*) DURING last 10 days AS e, sum(post.words) DURING last 3 days AS w FROM members WHERE p > 0 OR e > 2 ORDER BY member" \
     "scan log: .*outside the whole days that views answer"
@@ -113,7 +116,7 @@ for now in 2024-09-08T03:30:00Z 2024-09-08T15:00:00Z 2024-09-09T03:30:00Z; do
     done
 done
 e=$("$SHOAL" --db "$D" query --format csv "SET NOW = '2024-09-08T15:00:00Z'; EXPLAIN SELECT member, count(checkin) DURING last 30 days AS n FROM members")
-check_grep "views: ... read from the Santiago view" "counters cl, series 1, days 2024-08-10..2024-09-07, and the log" "$e"
+check_grep "views: ... read from the Santiago view" "counters cl, series 1, days 2024-08-10..2024-09-07, hours 2024-08-09T16..2024-08-10T03 UTC, hours 2024-09-08T04..2024-09-08T14 UTC, and the log" "$e"
 
 # AS OF an instant that is not the end of a view's day: an aggregate without DURING is
 # the view's whole days up to the cut plus the log's edge, each event once (it was

@@ -325,10 +325,45 @@ TEST(zone_map)
     int64_t two[4] = {INT64_MAX - 1, INT64_MAX, t2, t2 + 1};
     CHECK_RC(shoal_zone_skip(r, 1, two, 2, &next, NULL), SHOAL_OK);
     CHECK(next == 2 * SHOAL_ZONE_BLOCK + 1);
+    /* The span of times is kept with the batches (zone.c, "zone_span"): of every
+     * record, the late one included. */
+    int64_t lo, hi, t_last = 1000000 + (int64_t)(N - 1) * 1000;
+    uint64_t kseq;
+    CHECK(shoal_zone_span_kept(db, r->txn, &lo, &hi, &kseq) && lo == 5 && hi == t_last && kseq == N);
+    CHECK_RC(shoal_zone_earliest(r, &lo, NULL), SHOAL_OK);
+    CHECK_RC(shoal_zone_latest(r, &hi, NULL), SHOAL_OK);
+    CHECK(lo == 5 && hi == t_last);
     shoal_reader_close(r);
 
-    /* A zone narrowed behind the engine's back is found by check. */
+    /* A span left behind by a writer that does not keep it (an older shoal: that of the
+     * first batch) is merged with the blocks after it by readers, and a batch makes it
+     * whole again; a wrong span of the whole log is found by check. */
     MDB_txn *txn;
+    int64_t span[3] = {1000000, 1000000 + 2999 * 1000, 3000};
+    MDB_val sk = {9, "zone_span"}, sv = {24, span};
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK(mdb_put(txn, db->dbi_meta, &sk, &sv, 0) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK_RC(shoal_zone_earliest(r, &lo, NULL), SHOAL_OK);
+    CHECK_RC(shoal_zone_latest(r, &hi, NULL), SHOAL_OK);
+    CHECK(lo == 5 && hi == t_last);
+    shoal_reader_close(r);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    span[1] = t_last - 1000, span[2] = N;   /* the whole log's, one second short */
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK(mdb_put(txn, db->dbi_meta, &sk, &sv, 0) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 1 && strstr(rep.first_problem, "kept span") != NULL);
+    CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    CHECK_RC(shoal_zone_rebuild(db, txn, NULL), SHOAL_OK);
+    CHECK(mdb_txn_commit(txn) == 0);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+
+    /* A zone narrowed behind the engine's back is found by check. */
     CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
     unsigned char kb[8], vb[16];
     shoal_be64_put(kb, 1);
@@ -1132,6 +1167,99 @@ TEST(idkeys)
     }
 }
 
+static int feed_known(void *ctx, int ns, uint32_t id, const char *s, uint32_t len)
+{
+    return shoal_dict_cache_put(ctx, ns, s, len, id, shoal_dict_hash(ns, s, len));
+}
+
+static bool same_s(shoal_str a, shoal_str b) { return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0; }
+
+TEST(known_names)
+{
+    /* The ingest's reading thread resolves names the writer handed over after its
+     * commits (shoal_dict_each_new into a shoal_dict_new_fwd cache), and the append
+     * takes those ids instead of looking the names up: every name of every event must
+     * come back as it went in, known or new, in whatever order the names come. */
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    shoal_dict *known;
+    CHECK_RC(shoal_dict_new_fwd(&known), SHOAL_OK);
+    shoal_prop p1[3] = {{.key = S("title"), .kind = SHOAL_VAL_STR, .v.s = S("hello")},
+                        {.key = S("words"), .kind = SHOAL_VAL_INT, .v.i = 7},
+                        {.key = S("tag"), .kind = SHOAL_VAL_STR, .v.s = S("x")}};
+    shoal_prop p2[2] = {{.key = S("tag"), .kind = SHOAL_VAL_STR, .v.s = S("hello")},
+                        {.key = S("lang"), .kind = SHOAL_VAL_STR, .v.s = S("fr")}};
+    shoal_event b1[2] = {mk("a", 1, "m-1", "join"), mk("b", 2, "m-2", "post")};
+    b1[1].group = S("g-1");
+    b1[1].props = p1;
+    b1[1].n_props = 3;
+    /* The second batch mixes known names (m-2, post, g-1, title, tag, hello) with new
+     * ones (m-3, like, g-2, lang, fr), in other slots than they first came in. */
+    shoal_event b2[3] = {mk("c", 3, "m-3", "post"), mk("d", 4, "m-2", "like"), mk("e", 5, "m-1", "post")};
+    b2[0].group = S("g-1");
+    b2[0].props = p1;
+    b2[0].n_props = 3;
+    b2[1].group = S("g-2");
+    b2[1].props = p2;
+    b2[1].n_props = 2;
+    b2[2].props = p2;
+    b2[2].n_props = 1;
+    shoal_event *batches[2] = {b1, b2};
+    size_t ns[2] = {2, 3};
+    size_t n_known = 0;
+    for (int bi = 0; bi < 2; bi++) {
+        shoal_logkeys k = {0};
+        CHECK_RC(shoal_logkeys_make(db, batches[bi], ns[bi], &k), SHOAL_OK);
+        CHECK_RC(shoal_logkeys_resolve(known, batches[bi], ns[bi], &k), SHOAL_OK);
+        for (uint32_t j = 0; j < k.hstart[ns[bi]]; j++) n_known += k.ids[j] != 0;
+        uint32_t before[SHOAL_NS_COUNT];
+        shoal_dict_saved(db, before);
+        shoal_append_stats st;
+        CHECK_RC(shoal_log_append_keyed(db, batches[bi], ns[bi], &k, NULL, &st, NULL), SHOAL_OK);
+        CHECK(st.n_added == ns[bi]);
+        CHECK_RC(shoal_dict_each_new(db, before, feed_known, known), SHOAL_OK);
+        shoal_logkeys_free(&k);
+    }
+    /* Of the second batch's 19 names, 14 were known: m-2, m-1, post (twice), g-1,
+     * title, words, tag (three times), hello (three times) and x. */
+    CHECK(n_known == 14);
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    uint32_t id;
+    CHECK_RC(shoal_dict_id(r, SHOAL_NS_MEMBER, "m-3", 3, &id, NULL), SHOAL_OK);
+    CHECK(shoal_dict_cache_get(known, SHOAL_NS_MEMBER, "m-3", 3, shoal_dict_hash(SHOAL_NS_MEMBER, "m-3", 3)) == id);
+    shoal_arena *a = shoal_arena_new();
+    uint64_t seq = 1;
+    for (int bi = 0; bi < 2; bi++)
+        for (size_t i = 0; i < ns[bi]; i++, seq++) {
+            const shoal_event *in = &batches[bi][i];
+            shoal_rec rec;
+            shoal_event back;
+            CHECK_RC(shoal_log_get(r, seq, &rec, NULL), SHOAL_OK);
+            CHECK_RC(shoal_rec_event(r, &rec, a, &back, NULL), SHOAL_OK);
+            CHECK(same_s(back.member, in->member) && same_s(back.type, in->type));
+            CHECK(in->group.ptr ? back.group.ptr && same_s(back.group, in->group) : !back.group.ptr);
+            CHECK(back.n_props == in->n_props);
+            for (uint32_t q = 0; q < in->n_props && q < back.n_props; q++) {
+                const shoal_prop *want = &in->props[q], *got = NULL;
+                for (uint32_t t = 0; t < back.n_props; t++)
+                    if (same_s(back.props[t].key, want->key)) got = &back.props[t];
+                CHECK(got && got->kind == want->kind);
+                if (got && want->kind == SHOAL_VAL_STR) CHECK(same_s(got->v.s, want->v.s));
+                if (got && want->kind == SHOAL_VAL_INT) CHECK(got->v.i == want->v.i);
+            }
+        }
+    shoal_reader_close(r);
+    shoal_arena_free(a);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0 && rep.n_records == 5);
+    shoal_dict_free(known);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
 int main(void)
 {
     RUN(varints);
@@ -1140,6 +1268,7 @@ int main(void)
     RUN(keys);
     RUN(append_and_read);
     RUN(dup_after_clean_batch);
+    RUN(known_names);
     RUN(ingest_rejects_not_input);
     RUN(zone_map);
     RUN(zone_bitmap);

@@ -226,7 +226,7 @@ TEST(legacy_f64_buckets)
     uint32_t cnt[2] = {0}, nv[2] = {0};
     shoal_xsum xs[2] = {{0}};
     int num = 0;
-    CHECK_RC(shoal_view_counters_read(r, "c", 0, INT32_MIN, (int64_t)INT32_MAX + 1, 1, cnt, nv, xs, &num, NULL, NULL), SHOAL_OK);
+    CHECK_RC(shoal_view_counters_read(r, "c", 0, INT32_MIN, (int64_t)INT32_MAX + 1, NULL, 1, cnt, nv, xs, &num, NULL, NULL), SHOAL_OK);
     CHECK(cnt[1] == 1 && nv[1] == 1 && num && shoal_xsum_value(&xs[1]) == 0.1);
     shoal_reader_close(r);
     /* a second value the same day: the bucket is rewritten, exact */
@@ -237,7 +237,7 @@ TEST(legacy_f64_buckets)
     CHECK(rep.n_problems == 0);
     CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
     memset(xs, 0, sizeof xs);
-    CHECK_RC(shoal_view_counters_read(r, "c", 0, INT32_MIN, (int64_t)INT32_MAX + 1, 1, cnt, nv, xs, &num, NULL, NULL), SHOAL_OK);
+    CHECK_RC(shoal_view_counters_read(r, "c", 0, INT32_MIN, (int64_t)INT32_MAX + 1, NULL, 1, cnt, nv, xs, &num, NULL, NULL), SHOAL_OK);
     CHECK(shoal_xsum_value(&xs[1]) == 0.30000000000000004);
     shoal_reader_close(r);
     /* check compares exact sums exactly: 2^-100 off is a problem */
@@ -322,8 +322,8 @@ TEST(check_detects_damaged_views)
         CHECK(rep.n_problems == 0);
         uint32_t *c1 = calloc(nm + 1, sizeof *c1), *c2 = calloc(nm + 1, sizeof *c2);
         CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
-        CHECK_RC(shoal_view_counters_exist(r, "c", 4, INT32_MIN, 20120, nm, c1, NULL), SHOAL_OK);   /* to 2025-02-01 */
-        CHECK_RC(shoal_view_counters_read(r, "c", 4, INT32_MIN, 20120, nm, c2, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
+        CHECK_RC(shoal_view_counters_exist(r, "c", 4, INT32_MIN, 20120, NULL, nm, c1, NULL), SHOAL_OK);   /* to 2025-02-01 */
+        CHECK_RC(shoal_view_counters_read(r, "c", 4, INT32_MIN, 20120, NULL, nm, c2, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
         shoal_reader_close(r);
         int same = nm > 2;
         for (uint32_t m = 0; m <= nm; m++) same &= (c1[m] != 0) == (c2[m] != 0);
@@ -373,7 +373,8 @@ TEST(check_detects_damaged_views)
         int months = 0, marks = 0;
         while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
             const unsigned char *kp = k.mv_data;
-            if ((k.mv_size == 5 && (kp[0] & 0x80)) || (k.mv_size == 1 && kp[0] == 0xFE)) {
+            /* (and the hour buckets, 0xC0 | series, with their mark 0xFC: made later still) */
+            if ((k.mv_size == 5 && (kp[0] & 0x80)) || (k.mv_size == 1 && (kp[0] == 0xFE || kp[0] == 0xFC))) {
                 months += k.mv_size == 5;
                 marks += k.mv_size == 1;
                 CHECK(mdb_cursor_del(cur, 0) == 0);
@@ -381,7 +382,7 @@ TEST(check_detects_damaged_views)
         }
         mdb_cursor_close(cur);
         CHECK(mdb_txn_commit(txn) == 0);
-        CHECK(months > 0 && marks == 1);
+        CHECK(months > 0 && marks == 2);
     }
     shoal_db_close(db);
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
@@ -400,6 +401,125 @@ TEST(check_detects_damaged_views)
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems >= 1);
     CHECK(strstr(rep.first_problem, "view \"e\"") != NULL);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
+/* Hour buckets (key 0xC0 | series, the UTC hour; mark 0xFC): kept from 35 whole UTC
+ * days before the latest event's day, every later hour whole; across batches that move
+ * that first hour on (the buckets left behind deleted) they equal a rebuild's, which
+ * check compares. One changed is found by check and mended by a rebuild; a mark whose
+ * stamp is not the header's sequence (a shoal that keeps none appended since) makes
+ * them neither read nor checked. */
+static void hour_key(int64_t h, unsigned char *k)
+{
+    uint32_t f = (uint32_t)((uint64_t)h ^ (1ULL << 31));
+    k[0] = 0xC4, k[1] = (unsigned char)(f >> 24), k[2] = (unsigned char)(f >> 16), k[3] = (unsigned char)(f >> 8);
+    k[4] = (unsigned char)f;
+}
+
+TEST(hour_buckets)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    CHECK_RC(append_range(db, 0, 2000, 1000), SHOAL_OK);
+    CHECK_RC(run(db, create), SHOAL_OK);                      /* back-filled: 14 days */
+    CHECK_RC(append_range(db, 2000, 6000, 700), SHOAL_OK);    /* to day 55: the first hour moves on */
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    if (rep.n_problems) printf("%s\n", rep.first_problem);
+    /* the first kept hour, and count(*) (series 4) over the kept hours and before them */
+    int64_t last = 1735689600000LL + 7999LL * 600000, want_h0 = (last / 86400000 - 35) * 24, h0 = 0;
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    uint32_t nm = shoal_dict_count(r, SHOAL_NS_MEMBER);
+    CHECK(shoal_view_counters_hours(r, "c", &h0, NULL) == 1);
+    CHECK(h0 == want_h0);
+    /* every kept day's 24 hours sum, member by member, to its day bucket, in every
+     * series; before the first kept hour there are none */
+    uint32_t *c1 = calloc(nm + 1, sizeof *c1), *c2 = calloc(nm + 1, sizeof *c2);
+    uint64_t total = 0;
+    int same = 1, none = 1;
+    for (uint32_t se = 0; se < 6; se++) {
+        for (int64_t d = h0 / 24; d <= last / 86400000; d++) {
+            int64_t hr[4] = {d * 24, d * 24 + 24, 0, 0};
+            memset(c1, 0, (nm + 1) * sizeof *c1);
+            memset(c2, 0, (nm + 1) * sizeof *c2);
+            CHECK_RC(shoal_view_counters_read(r, "c", se, d, d + 1, NULL, nm, c1, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
+            CHECK_RC(shoal_view_counters_read(r, "c", se, 0, 0, hr, nm, c2, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
+            for (uint32_t m = 0; m <= nm; m++) same &= c1[m] == c2[m], total += c2[m];
+        }
+        int64_t before[4] = {h0 - 24 * 30, h0, 0, 0};
+        memset(c2, 0, (nm + 1) * sizeof *c2);
+        CHECK_RC(shoal_view_counters_read(r, "c", se, 0, 0, before, nm, c2, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
+        for (uint32_t m = 0; m <= nm; m++) none &= c2[m] == 0;
+    }
+    CHECK(same);
+    CHECK(none);
+    CHECK(total > 5000);
+    /* and each hour holds its own events: count(*) (the series with every event) per
+     * hour equals the events make_events puts in that hour */
+    int hours_ok = 0;
+    for (uint32_t se = 0; se < 6 && !hours_ok; se++) {
+        hours_ok = 1;
+        for (int64_t h = h0; h <= last / 3600000 && hours_ok; h++) {
+            int64_t hr[4] = {h, h + 1, 0, 0};
+            memset(c2, 0, (nm + 1) * sizeof *c2);
+            CHECK_RC(shoal_view_counters_read(r, "c", se, 0, 0, hr, nm, c2, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
+            uint64_t got = 0, want = 0;
+            for (uint32_t m = 0; m <= nm; m++) got += c2[m];
+            for (int k = 0; k < 8000; k++)
+                want += (1735689600000LL + (int64_t)k * 600000 - (k % 7 == 0 ? 3 * 86400000LL : 0)) / 3600000 == h;
+            hours_ok = got == want;
+        }
+    }
+    CHECK(hours_ok);
+    free(c1), free(c2);
+    shoal_reader_close(r);
+
+    /* one changed: check names its hour; a rebuild mends it */
+    unsigned char hk[5], bad[] = {0, 1, 99};
+    hour_key(h0 + 24 * 10 + 5, hk);
+    poke(db, "v.c", hk, 5, bad, sizeof bad);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 1);
+    CHECK(strstr(rep.first_problem, "hour ") != NULL);
+    uint64_t n;
+    CHECK_RC(shoal_view_rebuild(db, "c", &n, NULL), SHOAL_OK);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    /* one before the first kept hour: a bucket a rebuild has not */
+    hour_key(h0 - 3, hk);
+    poke(db, "v.c", hk, 5, bad, sizeof bad);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems >= 1);
+    CHECK_RC(shoal_view_rebuild(db, "c", &n, NULL), SHOAL_OK);
+
+    /* a stale stamp: not read (no hours), not checked */
+    hour_key(h0 + 24 * 10 + 5, hk);
+    poke(db, "v.c", hk, 5, bad, sizeof bad);
+    unsigned char mk[1] = {0xFC}, mv[12] = {0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    poke(db, "v.c", mk, 1, mv, sizeof mv);
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK(shoal_view_counters_hours(r, "c", &h0, NULL) == 0);
+    shoal_reader_close(r);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    /* nor kept by later batches; a rebuild keeps them again */
+    CHECK_RC(append_range(db, 8000, 300, 100), SHOAL_OK);
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK(shoal_view_counters_hours(r, "c", &h0, NULL) == 0);
+    shoal_reader_close(r);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
+    CHECK_RC(shoal_view_rebuild(db, "c", &n, NULL), SHOAL_OK);
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK(shoal_view_counters_hours(r, "c", &h0, NULL) == 1);
+    shoal_reader_close(r);
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0);
     shoal_db_close(db);
     unit_rm_dir();
 }
@@ -686,11 +806,11 @@ TEST(text_bit)
     shoal_reader *r;
     int text = -1;
     CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
-    CHECK_RC(shoal_view_counters_text(r, "c", 0, day, day + 1, &text, NULL), SHOAL_OK);
+    CHECK_RC(shoal_view_counters_text(r, "c", 0, day, day + 1, NULL, &text, NULL), SHOAL_OK);
     CHECK(text == 0);
-    CHECK_RC(shoal_view_counters_text(r, "c", 0, day + 1, day + 2, &text, NULL), SHOAL_OK);
+    CHECK_RC(shoal_view_counters_text(r, "c", 0, day + 1, day + 2, NULL, &text, NULL), SHOAL_OK);
     CHECK(text == 1);
-    CHECK_RC(shoal_view_counters_text(r, "c", 0, INT32_MIN, (int64_t)INT32_MAX + 1, &text, NULL), SHOAL_OK);
+    CHECK_RC(shoal_view_counters_text(r, "c", 0, INT32_MIN, (int64_t)INT32_MAX + 1, NULL, &text, NULL), SHOAL_OK);
     CHECK(text == 1);   /* from the month bucket */
     shoal_reader_close(r);
     shoal_check_report rep;
@@ -749,6 +869,7 @@ int main(void)
     RUN(map_growth_keeps_views);
     RUN(score_read_writes_every_entry);
     RUN(check_detects_damaged_views);
+    RUN(hour_buckets);
     RUN(firstlast_incremental_and_damage);
     RUN(legacy_f64_buckets);
     RUN(text_bit);

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# tests/e2e/retention_hours.sh — a retention view's hours (view_retention.c, issue 17):
+# for the last 48 UTC hours (192 for weeks) up to the latest event, per member with an
+# event that hour the first and last times of their active and cohort events in it, so
+# that now's period up to a cut earlier than the latest event is read from them rather
+# than from the log. At nows all over the last days (and before the kept hours, where
+# the log answers), per day, week and month, in UTC and in a zone half an hour off the
+# hour, kept by small batches and built by back-fill, the view answers as the log
+# does; check compares the hours with a rebuild's; a damaged hour changes the answer
+# (it is read) and fails check; a stale or missing mark reads as before.
+. "$(dirname "$0")/../lib.sh"
+
+"$SHOAL" gen --events 40000 --seed 9 --late 0.05 --days 24 > "$T/ev.ndjson" 2>/dev/null || fail retention-hours-gen
+DEF="CREATE RETENTION wk COHORT BY first(join) PER WEEK ACTIVE ON post, comment, reply, checkin;
+CREATE RETENTION dy COHORT BY first(join) PER DAY ACTIVE ON post, comment;
+CREATE RETENTION mo COHORT BY first(join) PER MONTH ACTIVE ON post;
+SET TIMEZONE = 'Asia/Kolkata';
+CREATE RETENTION ind COHORT BY first(join) PER WEEK ACTIVE ON post, comment, reply, checkin;
+CREATE RETENTION ind_d COHORT BY first(join) PER DAY ACTIVE ON post, like"
+"$SHOAL" --db "$T/hot" ingest -q /dev/null && "$SHOAL" --db "$T/hot" query "$DEF" > /dev/null 2>&1 &&
+    "$SHOAL" --db "$T/hot" ingest -q --batch 400 "$T/ev.ndjson" || fail retention-hours-ingest-hot
+"$SHOAL" --db "$T/built" ingest -q "$T/ev.ndjson" && "$SHOAL" --db "$T/built" query "$DEF" > /dev/null ||
+    fail retention-hours-ingest-built
+for d in hot built; do
+    check_grep "retention hours: check, $d" "^ok" "$("$SHOAL" --db "$T/$d" check 2>&1)"
+done
+
+end=$("$SHOAL" --db "$T/hot" query --format csv "SELECT max(ts) AS t FROM events" | tail -1)
+at() {   # at HOURS: the instant that many hours (fractional) before the latest event
+    python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t-datetime.timedelta(hours=float(sys.argv[2]))).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end" "$1"
+}
+# on the hour (noon: a cut on an hour boundary), and anywhere
+onhour=$(python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t-datetime.timedelta(hours=5)).replace(minute=0, second=0, microsecond=0).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end")
+n=0
+for now in "$onhour" "$(at 0.21)" "$(at 2.5)" "$(at 9.37)" "$(at 23.9)" "$(at 30.6)" "$(at 47.2)" "$(at 60.4)" "$(at 100.1)" "$(at 170.7)" "$(at 200.3)"; do
+    for v in wk dy mo ind ind_d; do
+        q="SELECT cohort, cohort_size, k, active FROM retention($v) ORDER BY cohort, k AS OF '$now'"
+        want=$("$SHOAL" --db "$T/hot" query --format csv "SET VIEWS = off; $q" 2>&1)
+        for d in hot built; do
+            got=$("$SHOAL" --db "$T/$d" query --format csv "$q" 2>&1)
+            if [ "$got" == "$want" ]; then n=$((n + 1)); else fail "retention hours: $d $v AS OF $now, views == log" "got:  $got" "want: $want"; fi
+        done
+    done
+done
+if [ "$n" -eq 110 ]; then ok "retention hours: 110 answers at nows over the last days equal the log's"; else fail "retention hours: answers equal the log's" "$n of 110"; fi
+check_grep "retention hours: answers have rows" '^[0-9-]+,[1-9][0-9]*,0,[1-9]' "$want"
+
+cat > "$T/poke.c" <<'C'
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+/* poke DIR TABLE KEYHEX del | xor OFFSET BYTE */
+int main(int argc, char **argv)
+{
+    if (argc < 5) return 2;
+    unsigned char kb[64];
+    size_t kn = strlen(argv[3]) / 2;
+    for (size_t i = 0; i < kn && i < sizeof kb; i++) {
+        char h[3] = {argv[3][2 * i], argv[3][2 * i + 1], 0};
+        kb[i] = (unsigned char)strtol(h, NULL, 16);
+    }
+    MDB_env *e;
+    MDB_txn *t;
+    MDB_dbi d;
+    MDB_val k = {kn, kb}, x;
+    if (mdb_env_create(&e) || mdb_env_set_maxdbs(e, 64) || mdb_env_set_mapsize(e, (size_t)1 << 30) ||
+        mdb_env_open(e, argv[1], 0, 0664))
+        return 1;
+    if (mdb_txn_begin(e, NULL, 0, &t) || mdb_dbi_open(t, argv[2], 0, &d)) return 1;
+    if (!strcmp(argv[4], "del")) return mdb_del(t, d, &k, NULL) || mdb_txn_commit(t) ? 1 : (mdb_env_close(e), 0);
+    if (argc != 7 || mdb_get(t, d, &k, &x)) return 1;
+    size_t off = strtoul(argv[5], NULL, 10);
+    if (off >= x.mv_size) return 1;
+    unsigned char *v = malloc(x.mv_size);
+    memcpy(v, x.mv_data, x.mv_size);
+    v[off] ^= (unsigned char)strtoul(argv[6], NULL, 10);
+    x.mv_data = v;
+    if (mdb_put(t, d, &k, &x, 0) || mdb_txn_commit(t)) return 1;
+    mdb_env_close(e);
+    return 0;
+}
+C
+if ! ${CC:-cc} -o "$T/poke" "$T/poke.c" -llmdb 2>/dev/null; then
+    skip "retention hours: damaged tables (no cc with lmdb)"
+    exit 0
+fi
+# a cut 2 hours after the start of the latest event's day: the day's hours 0 and 1 are the edge
+now=$(python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t.replace(hour=2, minute=0, second=0, microsecond=0)).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end")
+q="SELECT cohort, cohort_size, k, active FROM retention(dy) ORDER BY cohort, k AS OF '$now'"
+want=$("$SHOAL" --db "$T/hot" query --format csv "SET VIEWS = off; $q")
+key=$(python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); h=int(t.timestamp()*1000)//3600000-2; print('04%08x' % (h+2**31))" "$now")
+if "$T/poke" "$T/hot" v.dy "$key" del; then
+    got=$("$SHOAL" --db "$T/hot" query --format csv "$q")
+    if [ "$got" != "$want" ]; then ok "retention hours: a lost hour changes the answer (the hours are read)"
+    else fail "retention hours: a lost hour changes the answer (the hours are read)" "the same answer as the log"; fi
+    out=$("$SHOAL" --db "$T/hot" check 2>&1); rc=$?
+    if [ "$rc" -ne 0 ] && grep -q 'view "dy": hour [0-9]* has no stored hours' <<< "$out"; then
+        ok "retention hours: check fails on a lost hour"
+    else fail "retention hours: check fails on a lost hour" "exit $rc" "$out"; fi
+    # a stale stamp (a shoal that keeps no hours appended since): not read, not checked
+    "$T/poke" "$T/hot" v.dy 05 xor 12 128 || fail "retention hours: poke the mark"
+    check_eq "retention hours: a stale mark, the log answers" "$("$SHOAL" --db "$T/hot" query --format csv "$q")" "$want"
+    check_grep "retention hours: a stale mark, check" "^ok" "$("$SHOAL" --db "$T/hot" check 2>&1)"
+    printf '{"type":"post","member":"m-1","ts":"%s"}\n' "$end" > "$T/more.ndjson"
+    "$SHOAL" --db "$T/hot" ingest -q "$T/more.ndjson" || fail "retention hours: ingest after a stale mark"
+    check_eq "retention hours: after an append to a stale table, views == log" \
+        "$("$SHOAL" --db "$T/hot" query --format csv "$q")" "$("$SHOAL" --db "$T/hot" query --format csv "SET VIEWS = off; $q")"
+    check "retention hours: rebuild" "$SHOAL" --db "$T/hot" rebuild dy
+    check_grep "retention hours: check after rebuild" "^ok" "$("$SHOAL" --db "$T/hot" check 2>&1)"
+    want=$("$SHOAL" --db "$T/hot" query --format csv "SET VIEWS = off; $q")
+    "$T/poke" "$T/hot" v.dy "$key" del || fail "retention hours: poke after rebuild"
+    if [ "$("$SHOAL" --db "$T/hot" query --format csv "$q")" != "$want" ]; then ok "retention hours: after rebuild the hours are read"
+    else fail "retention hours: after rebuild the hours are read" "the same answer as the log"; fi
+    # a table made before them (no mark): reads as before, and an append keeps none
+    "$T/poke" "$T/hot" v.dy 05 del || fail "retention hours: remove the mark"
+    check_eq "retention hours: no mark, views == log" "$("$SHOAL" --db "$T/hot" query --format csv "$q")" "$want"
+    "$SHOAL" --db "$T/hot" ingest -q "$T/more.ndjson" || fail "retention hours: ingest without a mark"
+    check_grep "retention hours: no mark, check after an append" "^ok" "$("$SHOAL" --db "$T/hot" check 2>&1)"
+else
+    fail "retention hours: poke an hour" "$key"
+fi
