@@ -168,10 +168,10 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
                 fd = NULL;   /* (over the budget, or an error: the part stops here) */
                 break;
             }
-            continue;
+        } else {
+            row.rec = &rec;
+            if ((rc = shoal_exec_process_row(g, &row, NULL, NULL, 1))) break;
         }
-        row.rec = &rec;
-        if ((rc = shoal_exec_process_row(g, &row, NULL, NULL, 1))) break;
         if (g->stop) break;
     }
     /* the last batch, when the part's records ran out (not at an error) */

@@ -99,19 +99,27 @@ static inline uint64_t scan_gather5(uint64_t x)
 static inline int scan_decode_sw(const unsigned char *v, size_t n, shoal_rec *rec)
 SCAN_DECODE_BODY(scan_gather8, scan_gather5)
 
-/* the same with BMI2's pext gathering the groups (scan_decode.c), when the processor has it */
+/* the same with AVX2, BMI1 and BMI2 (scan_decode.c), when the processor has them */
 int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec);
+
+/* 1 when the processor has what shoal_scan_decode_bmi2 uses */
+static inline int scan_decode_hw(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
+#else
+    return 0;
+#endif
+}
 
 static inline int scan_decode_fast(const unsigned char *v, size_t n, shoal_rec *rec)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("bmi2")) return shoal_scan_decode_bmi2(v, n, rec);
-#endif
-    return scan_decode_sw(v, n, rec);
+    return scan_decode_hw() ? shoal_scan_decode_bmi2(v, n, rec) : scan_decode_sw(v, n, rec);
 }
 #else
 #define SCAN_FAST_DECODE 0
 static inline int scan_decode_sw(const unsigned char *v, size_t n, shoal_rec *rec) { return 0; }
+static inline int scan_decode_hw(void) { return 0; }
 static inline int scan_decode_fast(const unsigned char *v, size_t n, shoal_rec *rec) { return 0; }
 #endif
 

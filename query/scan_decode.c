@@ -1,15 +1,57 @@
-/* scan_decode.c — the scan's record decoder (scan.h) with BMI2's pext gathering each
- * varint's 7-bit groups in one instruction (about 60 fewer a record than the shifts of
- * scan_decode_sw); scan_decode_fast calls it when the processor has BMI2. */
+/* scan_decode.c — the scan's record decoder (scan.h) with the processor's help where
+ * it has it: AVX2 looks at the 32 bytes in one load, BMI1 finds the varints' ends
+ * (blsr, tzcnt), and BMI2's pext gathers each varint's 7-bit groups in one instruction
+ * (some 60 fewer a record than the shifts of scan_decode_sw), and bzhi's mask of none
+ * reads an absent group or id length as 0 without a branch. scan_decode_fast calls it
+ * when the processor has all three; it takes and refuses the records scan_decode_sw
+ * does, with the same fields (tests/unit/test_scan.c). */
 #include "scan.h"
 
 #if defined(SCAN_FAST_DECODE) && SCAN_FAST_DECODE && defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-#define PEXT8(x) _pext_u64((x), 0x7f7f7f7f7f7f7f7fULL)
-
-__attribute__((target("bmi2"))) int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec)
-SCAN_DECODE_BODY(PEXT8, PEXT8)
+__attribute__((target("bmi,bmi2,avx2"))) int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec)
+{
+    unsigned char buf[32];
+    const unsigned char *p = v;
+    if (n < 4) return 0;   /* (an empty value may point past its page) */
+    if (((uintptr_t)v & 4095) > 4096 - 32) {   /* (as scan_decode_sw) */
+        memset(buf, 0, sizeof buf);
+        memcpy(buf, v, n < 32 ? n : 32);
+        p = buf;
+    }
+    uint32_t cont = (uint32_t)_mm256_movemask_epi8(_mm256_loadu_si256((const __m256i *)(const void *)p));
+    uint64_t term = (uint64_t)(~cont >> 1);   /* bit i: byte 1 + i ends a varint */
+    uint64_t t1 = _blsr_u64(term), t2 = _blsr_u64(t1), t3 = _blsr_u64(t2), t4 = _blsr_u64(t3);
+    /* the ends (32: none) of the time, member, type, group (or id length), id length */
+    unsigned e0 = (unsigned)_tzcnt_u64(term | 1ULL << 32), e1 = (unsigned)_tzcnt_u64(t1 | 1ULL << 32),
+             e2 = (unsigned)_tzcnt_u64(t2 | 1ULL << 32), e3 = (unsigned)_tzcnt_u64(t3 | 1ULL << 32),
+             e4 = (unsigned)_tzcnt_u64(t4 | 1ULL << 32);
+    unsigned flags = p[0], hg = flags >> 1 & 1, hid = flags & 1;
+    unsigned eh = hg ? e3 : e2, ei = hg ? e4 : e3;   /* the header's last field, the id length's end */
+    if ((flags & ~7u) || ((flags & 4) && !hid) || e0 > 7 || e1 - e0 > 5 || e2 - e1 > 5 || eh - e2 > 5 ||
+        (hid && (ei - eh > 5 || eh > 22)))
+        return 0;
+    const uint64_t groups = 0x7f7f7f7f7f7f7f7fULL;
+    uint64_t x = _pext_u64(scan_ld8(p + 1), _bzhi_u64(groups, 8 * (e0 + 1)));
+    uint64_t m = _pext_u64(scan_ld8(p + 2 + e0), _bzhi_u64(groups, 8 * (e1 - e0)));
+    uint64_t t = _pext_u64(scan_ld8(p + 2 + e1), _bzhi_u64(groups, 8 * (e2 - e1)));
+    uint64_t g = _pext_u64(scan_ld8(p + 2 + e2), _bzhi_u64(groups, 8 * (e3 - e2) * hg));
+    uint64_t il = _pext_u64(scan_ld8(p + 2 + eh), _bzhi_u64(groups, 8 * (ei - eh) * hid));
+    size_t end = hid ? 2 + ei + il : 2 + eh;
+    if (m == 0 || t == 0 || ((m | t | g) >> 32) || (hg && g == 0) || end > n) return 0;
+    rec->ts = shoal_unzigzag(x);
+    rec->member = (uint32_t)m;
+    rec->type = (uint32_t)t;
+    rec->group = (uint32_t)g;
+    rec->has_id = (int)hid;
+    rec->id_num = (flags & SHOAL_REC_ID_NUM) != 0;
+    rec->id.ptr = hid ? (const char *)v + 2 + ei : NULL;
+    rec->id.len = (uint32_t)il;
+    rec->props = v + end;
+    rec->end = v + n;
+    return 1;
+}
 #else
 int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec) { return scan_decode_sw(v, n, rec); }
 #endif

@@ -16,6 +16,14 @@ static inline double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* the process's CPU time (user + system), for a figure a core on a busy machine */
+static inline double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static inline void die(const char *what, const char *detail)
 {
     fprintf(stderr, "%s: %s\n", what, detail);

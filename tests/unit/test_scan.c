@@ -96,15 +96,18 @@ static uint64_t rnd_of(uint64_t *s, int bytes)
     return bits >= 64 ? v : v & ((1ULL << bits) - 1);
 }
 
-/* The decode of rec bytes p[0..n) by scan_decode_sw, shoal_scan_decode_bmi2 (each when it
- * takes the record) and shoal_codec_decode agree; returns scan_decode_sw's answer */
+/* The decode of rec bytes p[0..n) by scan_decode_sw, shoal_scan_decode_bmi2 (where the
+ * processor has what it uses; each when it takes the record) and shoal_codec_decode
+ * agree; returns scan_decode_sw's answer */
 static int same_decode(const unsigned char *p, size_t n, int *failed)
 {
     shoal_rec a, b, c;
     memset(&a, 0x55, sizeof a);
     memset(&b, 0x55, sizeof b);
     memset(&c, 0x55, sizeof c);
-    int ra = shoal_codec_decode(p, n, &a), rb = scan_decode_sw(p, n, &b), rc = shoal_scan_decode_bmi2(p, n, &c);
+    int ra = shoal_codec_decode(p, n, &a), rb = scan_decode_sw(p, n, &b);
+    int rc = scan_decode_hw() ? shoal_scan_decode_bmi2(p, n, &c) : rb;   /* (c unread without it) */
+    if (!scan_decode_hw()) c = b;
     int ok = rb == rc;
     if (rb) ok = ok && ra == SHOAL_OK && a.ts == b.ts && a.member == b.member && a.type == b.type && a.group == b.group &&
                  a.has_id == b.has_id && a.id_num == b.id_num && a.id.ptr == b.id.ptr && a.id.len == b.id.len &&
@@ -167,8 +170,8 @@ TEST(scan_decode_matches_codec)
         fast += same_decode(page + off, n, &failed);
     }
     CHECK(!failed);
-    /* most records of real data's lengths take the fast way */
-    CHECK(fast > valid / 2);
+    /* most records of real data's lengths take the fast way (where there is one: SSE2) */
+    CHECK(!SCAN_FAST_DECODE || fast > valid / 2);
     munmap(page, 2 * PAGE);
 }
 
