@@ -159,7 +159,7 @@ static int read_rise(run *g, exec *x, plan *p, magg *a, int top)
          * half an hour from from) from the log; a rise's from the log. */
         int64_t log_lo = from, log_hi = INT64_MAX;
         int add = 0;
-        if (!two && (rc = shoal_view_score_hours(x->r, a->vname, from, &log_lo, &log_hi, &add, hour_sub, &ts, x->err)))
+        if (a->fn == F_SCORE && (rc = shoal_view_score_hours(x->r, a->vname, from, &log_lo, &log_hi, &add, hour_sub, &ts, x->err)))
             goto fail;
         if (ts.oom) {
             rc = nomem(x);
