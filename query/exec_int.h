@@ -298,6 +298,18 @@ void shoal_exec_run_free(run *g);
 /* exec_scanpar.c: parts 1..n-1 of parts (size bytes each) run fn on threads, part 0 on
  * this one; 0 when all ran, or the error of a thread not started */
 int shoal_exec_run_parts(exec *x, int n, void *(*fn)(void *), void *parts, size_t size);
+/* What a part of a split scan leaves (exec_scanpar.c, join.c, exec_scanmem.c): its
+ * records read and skipped, its return and its error. */
+typedef struct partres {
+    uint64_t n_scanned, n_skipped;
+    int rc;
+    shoal_err err;
+} partres;
+/* The n parts' results after shoal_exec_run_parts, the first at res and each size bytes
+ * after the one before: their records read and skipped added to x's, and the earliest
+ * part's error (in log order) as the statement's (the first part's is in x->err already
+ * when err0_is_x: its exec reported there). 0 or that error. */
+int shoal_exec_parts_settle(exec *x, const partres *res, size_t size, int n, int err0_is_x);
 /* exec_scan.c: one record into the per-member aggregates maggs (the plan's or a thread's) */
 int shoal_exec_member_event(exec *x, const plan *p, magg *maggs, uint8_t *seen, uint64_t *live, const shoal_rec *rec);
 /* exec_scanmem.c: the scan over members on several threads: 1 when it stays on one */

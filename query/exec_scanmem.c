@@ -26,7 +26,7 @@
 
 typedef struct mpart {
     exec x;                /* the statement's, with a scratch, error and reader of its own */
-    shoal_err err;
+    partres res;           /* its records read and skipped, return and error (the first: x's) */
     shoal_reader *r;
     const plan *p;
     magg *maggs;           /* the plan's, with arrays of the part's own (the first: the plan's) */
@@ -35,8 +35,6 @@ typedef struct mpart {
     const int64_t *zr;
     int n_zr, only_zr;
     uint64_t lo, hi;       /* the sequences [lo, hi) */
-    uint64_t n_scanned, n_skipped;
-    int rc;
 } mpart;
 
 /* the log's sequences [w->lo, w->hi) into w's arrays, as shoal_exec_scan_log's loop */
@@ -56,7 +54,7 @@ static int mpart_scan(mpart *w)
     const int64_t *zr = w->zr;
     int n_zr = w->n_zr;
     for (rc = scan_seek(mc, w->lo, &rec, x->err); rc == 1; rc = scan_next(mc, &op, &rec, x->err)) {
-        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n_zr, &zp, &w->n_skipped, x->err)) != 1) break;
+        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n_zr, &zp, &w->res.n_skipped, x->err)) != 1) break;
         if (rec.seq >= w->hi || rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
@@ -71,7 +69,7 @@ static int mpart_scan(mpart *w)
         }
         if ((rc = shoal_exec_member_event(x, p, w->maggs, w->seen, w->live, &rec))) break;
     }
-    w->n_scanned = n;
+    w->res.n_scanned = n;
     shoal_logcur_close(cur);
     return rc < 0 ? rc : 0;
 }
@@ -79,7 +77,7 @@ static int mpart_scan(mpart *w)
 static void *mpart_main(void *arg)
 {
     mpart *w = arg;
-    w->rc = mpart_scan(w);
+    w->res.rc = mpart_scan(w);
     return NULL;
 }
 
@@ -154,7 +152,7 @@ static int mpart_init(run *g, const uint8_t *fed, mpart *w, uint8_t *seen)
     const plan *p = g->p;
     size_t nm = (size_t)p->n_members + 1;
     w->x = *x;
-    w->x.err = &w->err;
+    w->x.err = &w->res.err;
     w->x.row = NULL;
     w->x.civ_ok = 0;
     w->x.a = shoal_arena_new();
@@ -218,16 +216,7 @@ int shoal_exec_scan_split_members(run *g, uint8_t *seen, const int64_t *zr, int 
     }
     if (!rc) rc = shoal_exec_run_parts(x, n, mpart_main, parts, sizeof *parts);
     if (!rc) {
-        for (int i = 0; i < n; i++) {
-            x->n_scanned += parts[i].n_scanned;
-            x->n_skipped += parts[i].n_skipped;
-        }
-        /* the earliest part's error is the first in log order (the first part's is in x->err already) */
-        for (int i = 0; i < n && !rc; i++)
-            if (parts[i].rc) {
-                if (i) *x->err = parts[i].err;
-                rc = parts[i].rc;
-            }
+        rc = shoal_exec_parts_settle(x, &parts[0].res, sizeof *parts, n, 1);
         for (int i = 1; i < n && !rc; i++) mpart_merge(p, fed, &parts[i], g->live, seen);
         if (!rc && x->cancel && *x->cancel) rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
     }

@@ -122,11 +122,9 @@ int shoal_exec_threads_wanted(int *asked)
 typedef struct part {
     exec x;               /* the statement's, with an arena, scratch, error and reader of its own */
     run g;                /* the part's groups */
-    shoal_err err;
+    partres res;          /* its records read and skipped, return and error */
     shoal_reader *r;
     uint64_t lo, hi;      /* the sequences [lo, hi) */
-    uint64_t n_scanned, n_skipped;
-    int rc;
 } part;
 
 /* The log's sequences [lo, hi) through g (its plan over events: filtered by its times
@@ -182,12 +180,12 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
     return rc < 0 ? rc : 0;
 }
 
-static int scan_part(part *w) { return shoal_exec_scan_range(&w->g, w->lo, w->hi, &w->n_scanned, &w->n_skipped); }
+static int scan_part(part *w) { return shoal_exec_scan_range(&w->g, w->lo, w->hi, &w->res.n_scanned, &w->res.n_skipped); }
 
 static void *part_main(void *arg)
 {
     part *w = arg;
-    w->rc = scan_part(w);
+    w->res.rc = scan_part(w);
     return NULL;
 }
 
@@ -353,6 +351,21 @@ static void part_free(part *w)
 /* Parts 1..n-1 (each size bytes, from parts) run fn on threads of their own and part 0
  * on this one; returns when every part is done: 0, or the error of a thread that
  * could not be started (the parts that were are joined first; part 0 is not run). */
+int shoal_exec_parts_settle(exec *x, const partres *res, size_t size, int n, int err0_is_x)
+{
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        const partres *r = (const partres *)((const char *)res + (size_t)i * size);
+        x->n_scanned += r->n_scanned;
+        x->n_skipped += r->n_skipped;
+        if (r->rc && !rc) {   /* the earliest part's error is the first in log order */
+            if (i || !err0_is_x) *x->err = r->err;
+            rc = r->rc;
+        }
+    }
+    return rc;
+}
+
 int shoal_exec_run_parts(exec *x, int n, void *(*fn)(void *), void *parts, size_t size)
 {
     pthread_t th[SCAN_MAX_THREADS];
@@ -386,7 +399,7 @@ int shoal_exec_scan_split(run *g)
     for (int i = 0; i < n && !rc; i++) {
         part *w = &parts[i];
         w->x = *x;
-        w->x.err = &w->err;
+        w->x.err = &w->res.err;
         w->x.row = NULL;
         w->x.civ_ok = 0;
         w->x.a = shoal_arena_new();
@@ -427,16 +440,7 @@ int shoal_exec_scan_split(run *g)
     }
     if (!rc) rc = shoal_exec_run_parts(x, n, part_main, parts, sizeof *parts);
     if (!rc) {
-        /* the earliest part's error is the first in log order */
-        for (int i = 0; i < n; i++) {
-            x->n_scanned += parts[i].n_scanned;
-            x->n_skipped += parts[i].n_skipped;
-        }
-        for (int i = 0; i < n && !rc; i++)
-            if (parts[i].rc) {
-                *x->err = parts[i].err;
-                rc = parts[i].rc;
-            }
+        rc = shoal_exec_parts_settle(x, &parts[0].res, sizeof *parts, n, 0);
         /* a part past its share of the budget: the pass is done again in partitions */
         for (int i = 0; i < n && !rc; i++)
             if (parts[i].g.over) {

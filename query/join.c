@@ -956,19 +956,18 @@ static const char *par_why_not(const plan *p, const join_src *js)
  * into groups of its own. */
 typedef struct jpart {
     exec x;
-    shoal_err err;
+    partres res;                  /* its records read and skipped, return and error */
     shoal_reader *r;
     run ig, og;                   /* the first source's rows; the statement's groups */
     runner rn;
     join_src js;
-    uint64_t lo, hi, n_scanned, n_skipped;
-    int rc;
+    uint64_t lo, hi;
 } jpart;
 
 static void *jpart_main(void *arg)
 {
     jpart *w = arg;
-    w->rc = finish_rows(&w->x, &w->rn, shoal_exec_scan_range(&w->ig, w->lo, w->hi, &w->n_scanned, &w->n_skipped));
+    w->res.rc = finish_rows(&w->x, &w->rn, shoal_exec_scan_range(&w->ig, w->lo, w->hi, &w->res.n_scanned, &w->res.n_skipped));
     return NULL;
 }
 
@@ -977,7 +976,7 @@ static int jpart_init(runner *r, jpart *w, int first)
     exec *x = r->x;
     plan *p = r->outer, *ip = r->js->s[0].ip;
     w->x = *x;
-    w->x.err = &w->err;
+    w->x.err = &w->res.err;
     w->x.row = NULL;
     w->x.civ_ok = 0;
     w->x.a = shoal_arena_new();
@@ -1073,16 +1072,7 @@ static int join_split(runner *r)
     }
     if (!rc) rc = shoal_exec_run_parts(x, n, jpart_main, parts, sizeof *parts);
     if (!rc) {
-        for (int i = 0; i < n; i++) {
-            x->n_scanned += parts[i].n_scanned;
-            x->n_skipped += parts[i].n_skipped;
-        }
-        /* the earliest part's error is the first in log order */
-        for (int i = 0; i < n && !rc; i++)
-            if (parts[i].rc) {
-                *x->err = parts[i].err;
-                rc = parts[i].rc;
-            }
+        rc = shoal_exec_parts_settle(x, &parts[0].res, sizeof *parts, n, 0);
         for (int i = 0; i < n && !rc; i++) rc = shoal_exec_merge_run(r->sink, &parts[i].og);
         if (!rc && x->cancel && *x->cancel) rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
     }
