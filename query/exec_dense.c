@@ -577,6 +577,11 @@ int shoal_exec_dense_explain(exec *x, const plan *p, char *buf, size_t n)
 {
     dspec s;
     if (!dense_spec(x, p, &s)) return 0;
+    /* the budget a grouped scan runs under (exec.c, shoal_exec_group_spill): cells past
+     * it leave the statement to the hash table (shoal_exec_scan_dense) */
+    uint64_t budget = x->mem_limit ? (p->n_order ? x->mem_limit / 2 : x->mem_limit) : 0;
+    uint64_t last = x->r && shoal_reader_last_seq(x->r) < p->max_seq ? shoal_reader_last_seq(x->r) : p->max_seq;
+    if (budget && part_bytes(&s, last) > budget) return 0;
     snprintf(buf, n, "groups in dense cells by dictionary id (%" PRIu64 " cells of %zu bytes)", s.cells, s.bpc);
     return 1;
 }

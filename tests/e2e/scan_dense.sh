@@ -78,6 +78,11 @@ for lim in 4MB 256KB; do
     alike "budget-$lim" "SET MEMORY_LIMIT = '$lim'; SELECT member, type, $aggs FROM events GROUP BY member, type ORDER BY n DESC, member, type" \
         "SELECT member, type, $aggs FROM events GROUP BY member, type, seq = seq ORDER BY n DESC, member, type"
 done
+# EXPLAIN says which: the cells under 4MB, the hash table under 256KB
+check_grep scan-dense-explain-budget-fits "dense cells by dictionary id" \
+    "$("$SHOAL" query "SET MEMORY_LIMIT = '4MB'; EXPLAIN SELECT member, type, $aggs FROM events GROUP BY member, type ORDER BY n DESC" 2>&1)"
+out=$("$SHOAL" query "SET MEMORY_LIMIT = '256KB'; EXPLAIN SELECT member, type, $aggs FROM events GROUP BY member, type ORDER BY n DESC" 2>&1)
+case "$out" in *"dense cells"*) fail scan-dense-explain-budget-over "$out" ;; *"hash table of groups"*) ok scan-dense-explain-budget-over ;; *) fail scan-dense-explain-budget-over "$out" ;; esac
 # ORDER BY the keys: the cells go out in its order, the rows unsorted (DESC, NULLS FIRST
 # and LAST, positions, aliases, another precedence than GROUP BY's, a term after the
 # keys, LIMIT and OFFSET); a prefix of the keys leaves the ties to the sort
