@@ -7,8 +7,32 @@
  * does, with the same fields (tests/unit/test_scan.c). */
 #include "scan.h"
 
+_Atomic int shoal_scan_hw = -1;
+
 #if defined(SCAN_FAST_DECODE) && SCAN_FAST_DECODE && defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
+
+/* AVX2 (with the system saving the YMM registers: OSXSAVE, and XCR0's SSE and AVX
+ * state), BMI1 and BMI2: three cpuid and an xgetbv, once a process, and only in a
+ * process that decodes the log. Threads that race here store the same answer. */
+int shoal_scan_hw_probe(void)
+{
+    unsigned a, b, c, d;
+    int ok = 0;
+    if (__get_cpuid_max(0, NULL) >= 7) {
+        __cpuid(1, a, b, c, d);
+        if ((c & bit_OSXSAVE) && (c & bit_AVX)) {
+            unsigned lo, hi;
+            __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+            (void)hi;
+            __cpuid_count(7, 0, a, b, c, d);
+            ok = (lo & 6) == 6 && (b & bit_AVX2) && (b & bit_BMI) && (b & bit_BMI2);
+        }
+    }
+    atomic_store_explicit(&shoal_scan_hw, ok, memory_order_relaxed);
+    return ok;
+}
 
 __attribute__((target("bmi,bmi2,avx2"))) int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec)
 {
@@ -54,4 +78,9 @@ __attribute__((target("bmi,bmi2,avx2"))) int shoal_scan_decode_bmi2(const unsign
 }
 #else
 int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec) { return scan_decode_sw(v, n, rec); }
+int shoal_scan_hw_probe(void)
+{
+    atomic_store_explicit(&shoal_scan_hw, 0, memory_order_relaxed);
+    return 0;
+}
 #endif
