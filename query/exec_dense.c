@@ -585,8 +585,8 @@ static void part_free(dpart *w, int own)
 static uint64_t cells_budget(const exec *x, const plan *p)
 {
     int ord[DN_KEYS], desc[DN_KEYS], nulls[DN_KEYS];
-    if (!x->mem_limit) return 0;
-    return p->n_order && !key_order(p, x->on_row != NULL, ord, desc, nulls) ? x->mem_limit / 2 : x->mem_limit;
+    uint64_t b = shoal_exec_budget(x);
+    return p->n_order && !key_order(p, x->on_row != NULL, ord, desc, nulls) ? b / 2 : b;
 }
 
 int shoal_exec_dense_explain(exec *x, const plan *p, char *buf, size_t n)
