@@ -551,25 +551,18 @@ static int dense_emit(run *g, dpart *w)
     return 0;
 }
 
-/* n bytes of zeroed cells, in huge pages where the kernel gives them for the asking
- * (a row's cell is a random line of tens of MB: with 4KB pages, a TLB miss each) */
-static unsigned char *cells_alloc(size_t n)
-{
-    unsigned char *p = shoal_malloc(n);
-    if (!p) return NULL;
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + n) & ~(huge - 1);
-    if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);   /* (advice: its failure changes nothing) */
-#endif
-    memset(p, 0, n);
-    return p;
-}
+/* n bytes of zeroed cells, in huge pages (a row's cell is a random line of tens of MB:
+ * with 4KB pages, a TLB miss each), from the session's cache of big arrays (engine/mem.c):
+ * a fresh mapping's pages are zeroed by the kernel as each part's thread first touches
+ * them, where a memset here zeroed both parts' on this thread, 22% of the 256MB bench
+ * question's CPU (perf: huge page faults' clear_page; on this VM a fresh page costs
+ * some 2 ms a 2MB page); a statement after the first finds them mapped already. */
+static unsigned char *cells_alloc(exec *x, size_t n) { return shoal_bigcache_zalloc(x->cache, n); }
 
 static void part_free(dpart *w, int own)
 {
     for (int k = 0; k < DN_AGGS; k++) shoal_free(w->side[k].ix), shoal_free(w->side[k].a);
-    shoal_free(w->cell);
+    if (w->cell) shoal_bigcache_put(w->g->x->cache, w->cell);
     shoal_free(w->list);
     if (own) {
         shoal_arena_free(w->x.a);
@@ -644,7 +637,7 @@ int shoal_exec_scan_dense(run *g)
     int rc = 0;
     if (n > 1 && (rc = shoal_exec_split_bounds(x, p, range, p->has_range, n, asked, bound))) {
         if (rc != 1) return rc;
-        n = 1;
+        n = 1, rc = 0;   /* (one part: it was left to the hash table) */
     }
     if (n == 1) bound[0] = 1, bound[1] = last + 1;
     dense *d = shoal_malloc(sizeof *d);
@@ -684,7 +677,7 @@ int shoal_exec_scan_dense(run *g)
         uint64_t rows = w->hi > w->lo ? w->hi - w->lo : 0;
         /* the first part's list takes the others' new cells too */
         uint64_t n_list = i ? (rows < s->cells ? rows : s->cells) : (last < s->cells ? last : s->cells);
-        w->cell = cells_alloc(s->cells * s->bpc);
+        w->cell = cells_alloc(x, s->cells * s->bpc);
         w->list = shoal_malloc(sizeof *w->list * (n_list + 1));
         if (!w->cell || !w->list) {
             rc = nomem(x);

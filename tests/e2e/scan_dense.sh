@@ -83,6 +83,14 @@ check_grep scan-dense-explain-budget-fits "dense cells by dictionary id" \
     "$("$SHOAL" query "SET MEMORY_LIMIT = '4MB'; EXPLAIN SELECT member, type, $aggs FROM events GROUP BY member, type ORDER BY n DESC" 2>&1)"
 out=$("$SHOAL" query "SET MEMORY_LIMIT = '256KB'; EXPLAIN SELECT member, type, $aggs FROM events GROUP BY member, type ORDER BY n DESC" 2>&1)
 case "$out" in *"dense cells"*) fail scan-dense-explain-budget-over "$out" ;; *"hash table of groups"*) ok scan-dense-explain-budget-over ;; *) fail scan-dense-explain-budget-over "$out" ;; esac
+# the cells come from the session's cache of big arrays: a second statement in the same
+# process finds the first's cells (1MB: big enough to be kept), zeroed (two alike, then
+# one of another shape)
+qs="SELECT member, type, $aggs FROM events GROUP BY member, type ORDER BY member, type"
+one=$(SHOAL_THREADS=2 "$SHOAL" query --format csv "$qs")
+three=$(SHOAL_THREADS=2 "$SHOAL" query --format csv "$qs; $qs; SELECT type, group, count(*) FROM events GROUP BY type, group ORDER BY 1, 2; $qs")
+check_eq scan-dense-cells-reused "$three" "$(printf '%s\n%s\n%s\n%s' "$one" "$one" \
+    "$(SHOAL_THREADS=2 "$SHOAL" query --format csv "SELECT type, group, count(*) FROM events GROUP BY type, group ORDER BY 1, 2")" "$one")"
 # rows that go out in the keys' order are not kept, so the cells (1.05MB) have all of a
 # 1.5MB budget; under ORDER BY another term the rows are kept and the cells get half
 check_grep scan-dense-explain-budget-streamed "dense cells by dictionary id" \
