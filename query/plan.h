@@ -366,6 +366,7 @@ struct exec {
     uint64_t n_decoded;
     int no_views;           /* SET VIEWS = off: always scan the log */
     uint64_t mem_limit;     /* SET MEMORY_LIMIT: the budget of groups, sorted and window rows (exec_spill.c) */
+    uint64_t mem_held;      /* … of it, what the statement holds besides (per-member arrays, a join's rows: exec_spill.c) */
     shoal_bigcache *cache;  /* the session's kept big arrays (NULL: none) */
     int civ_ok;             /* func.c: the last local day converted to a civil date */
     int64_t civ_day, civ_y;
