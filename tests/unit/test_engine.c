@@ -757,7 +757,7 @@ TEST(zone_prefix_max)
     enum { B = SHOAL_ZONE_BLOCK };
     static const int64_t base[] = {1000000, 2000000, 3000000, 500000, 4000000, 5000000};
     int64_t *ts = malloc(B * sizeof *ts);
-    char tag[8];
+    char tag[16];
     for (int b = 0; b < 6; b++) {
         for (int i = 0; i < B; i++) ts[i] = base[b] + i;
         snprintf(tag, sizeof tag, "p%d", b);
