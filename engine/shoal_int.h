@@ -377,6 +377,7 @@ struct shoal_db {
     struct shoal_views *views; /* the view registry (view.c), loaded at the first append */
     bool nolock;              /* opened with MDB_NOLOCK (SHOAL_OPEN_NOLOCK) */
     unsigned reclaimed;       /* stale reader slots freed at open */
+    struct shoal_zpm *zpm;    /* the zone map's prefix maxima, made as scans ask (zone.c) */
 };
 
 struct shoal_reader {
@@ -574,6 +575,8 @@ int shoal_zone_span_kept(shoal_db *db, MDB_txn *txn, int64_t *lo, int64_t *hi, u
 /* 1 when the log surely holds an event in [lo, hi): the earliest or the latest event
  * of r's last block of records is in it (one read; 0 says nothing), < 0 on an error. */
 int shoal_zone_last_holds(shoal_reader *r, int64_t lo, int64_t hi, shoal_err *err);
+/* Frees db's prefix maxima of the zone map (zone.c, zpm_first); shoal_db_close calls it. */
+void shoal_zone_zpm_free(shoal_db *db);
 
 /* The LMDB cursor under a log cursor, for scan loops that step and decode inline
  * (query/scan.h). Valid until the log cursor is closed. */

@@ -345,6 +345,73 @@ static int read_exist_cum(exec *x, const plan *p, magg *a)
     return rc;
 }
 
+/* bits |= (c[m] != 0) for the bytes c[0..n), 64 members a word (SSE2: 16 a compare). */
+static void or_nonzero8(uint64_t *bits, const uint8_t *c, size_t n)
+{
+    for (size_t w = 0; w * 64 < n; w++) {
+        uint64_t x = 0;
+        size_t e = n - w * 64 < 64 ? n - w * 64 : 64, j = 0;
+#ifdef __SSE2__
+        const __m128i zero = _mm_setzero_si128();
+        for (; j + 16 <= e; j += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c + w * 64 + j));
+            x |= (uint64_t)(~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)) & 0xFFFF) << j;
+        }
+#endif
+        for (; j < e; j++) x |= (uint64_t)(c[w * 64 + j] != 0) << j;
+        bits[w] |= x;
+    }
+}
+
+/* A narrow count DURING all_time in a PER period (core creators per month's
+ * `count(essence) DURING all_time >= 100`): its days up to the period's end are the
+ * previous period's, kept in x->cum, and the days since, instead of every month from
+ * the first again (12 periods read 78 month buckets; now 12). Counts that stop at the
+ * cap add up exactly so: min(cap, min(cap, A) + B) = min(cap, A + B). The members with
+ * a count above 0 are the ones a read from the first day would have marked live (a
+ * bucket's entry counts at least one event). The hours around the days are added to
+ * the period's own bytes, not kept. 1 when read so, 0 when a plain read is needed
+ * (another aggregate keeps the slot, or no memory), else the error. */
+static int read_sat_cum(run *g, magg *a, int slot)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    shoal_cumread *c = x->cum;
+    size_t nm = (size_t)p->n_members + 1;
+    if (a->fn != F_COUNT || a->day_lo > INT32_MIN || strlen(a->vname) >= sizeof c->c8_vname) return 0;
+    int kept = c->c8 && c->c8_slot == slot && c->c8_series == a->vseries && c->c8_cap == a->cap &&
+               c->c8_members == p->n_members && c->c8_hi <= a->day_hi && !strcmp(c->c8_vname, a->vname);
+    if (!kept) {
+        if (c->c8 && c->c8_slot != slot) return 0;   /* the first such aggregate keeps it */
+        if (c->c8 && c->c8_members != p->n_members) {
+            shoal_free(c->c8);
+            c->c8 = NULL;
+        }
+        if (!c->c8 && !(c->c8 = shoal_malloc(nm))) return 0;
+        memset(c->c8, 0, nm);
+        snprintf(c->c8_vname, sizeof c->c8_vname, "%s", a->vname);
+        c->c8_series = a->vseries;
+        c->c8_cap = a->cap;
+        c->c8_slot = slot;
+        c->c8_hi = a->day_lo;
+        c->c8_members = p->n_members;
+    }
+    int rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, c->c8_hi, a->day_hi, NULL, p->n_members, c->c8,
+                                          a->cap, NULL, x->err);
+    if (rc) {
+        shoal_free(c->c8);   /* part read: nothing kept */
+        c->c8 = NULL;
+        return rc;
+    }
+    c->c8_hi = a->day_hi;
+    memcpy(a->c8, c->c8, nm);
+    if (g->live) or_nonzero8(g->live, a->c8, nm);
+    if (a->hours[0] < a->hours[1] || a->hours[2] < a->hours[3])
+        rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_hi, a->day_hi, a->hours, p->n_members, a->c8,
+                                          a->cap, g->live, x->err);
+    return rc ? rc : 1;
+}
+
 /* The per-member aggregates that views answer (views.c chose them), into the same
  * arrays a scan fills; an MG_EDGE aggregate then gets the rest of its window from the
  * scan. */
@@ -365,6 +432,10 @@ int shoal_exec_read_views(run *g)
         }
         if (a->narrow && a->fn == F_SCORE) {
             rc = read_score_cells(g, a);
+            continue;
+        }
+        if (a->narrow && x->cum && (rc = read_sat_cum(g, a, i)) != 0) {
+            if (rc == 1) rc = 0;
             continue;
         }
         if (a->narrow) {

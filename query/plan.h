@@ -411,6 +411,14 @@ typedef struct shoal_cumread {
     uint32_t series, n_members;
     int64_t day_lo, day_hi;
     uint32_t *counts;   /* n_members + 1, shoal_malloc'd; NULL: nothing kept */
+    /* A narrow count over every day up to c8_hi (DURING all_time), capped at c8_cap,
+     * kept likewise for the next period (read_sat_cum); one aggregate's, slot c8_slot. */
+    char c8_vname[80];
+    uint32_t c8_series, c8_members;
+    unsigned c8_cap;
+    int c8_slot;
+    int64_t c8_hi;
+    uint8_t *c8;        /* n_members + 1; NULL: nothing kept */
 } shoal_cumread;
 
 /* value.c */
