@@ -734,6 +734,8 @@ int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int6
  * keeps hour buckets, every later hour whole; 0 when it keeps none (made before them,
  * or appended to since by a shoal that keeps none: until `shoal rebuild`). */
 int shoal_view_counters_hours(shoal_reader *r, const char *name, int64_t *h0, shoal_err *err);
+/* score: the view's epoch t0 (its raw sums are relative to it), INT64_MIN when it is empty. */
+int shoal_view_score_t0(shoal_reader *r, const char *name, int64_t *t0, shoal_err *err);
 /* score: raw[m] = Σ w·2^((t−t0)/h) over member m's events (n_members + 1 long), or,
  * with half_life > 0 (the view's), the score as of now: raw·2^((t0−now)/half_life).
  * Every entry is written (0 for members without a kept chunk). */
