@@ -1098,6 +1098,7 @@ typedef struct rdst {
     struct runs *less;   /* with sat: each member's count less its entries in these runs first */
     int exist;           /* counts only, and only whether above 0 matters: whole months may be
                           * read from presence bitmaps, as 1 */
+    uint64_t *bits;      /* with exist: the presence bitmaps OR-ed here instead of into count */
 } rdst;
 
 /* Buckets kept as runs of (member, count), each in ascending member order (read_part
@@ -1322,8 +1323,20 @@ static int read_pres(MDB_cursor *cur, unsigned s, int64_t lo, int64_t hi, const 
         shoal_free(bits);
         return shoal_store_err(err, rc, "cannot read a view's table");
     }
-    /* a word of 64 members at a time, without branches on the bits (most are set) */
     size_t nm = (size_t)o->n_members + 1, i = 0;
+    if (o->bits) {
+        /* byte m / 8, bit m % 8 is bit m % 64 of word m / 64 read little-endian */
+        for (size_t w = 0; w * 8 < nb; w++) {
+            unsigned char b8[8] = {0};
+            memcpy(b8, bits + w * 8, nb - w * 8 < 8 ? nb - w * 8 : 8);
+            uint64_t x = 0;
+            for (int j = 0; j < 8; j++) x |= (uint64_t)b8[j] << (8 * j);
+            o->bits[w] |= x;
+        }
+        shoal_free(bits);
+        return SHOAL_OK;
+    }
+    /* a word of 64 members at a time, without branches on the bits (most are set) */
     for (; (i + 8) * 8 <= nm; i += 8) {
         uint64_t w;
         memcpy(&w, bits + i, 8);
@@ -1401,9 +1414,9 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
 }
 
 int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                              const int64_t *hours, uint32_t n_members, uint32_t *count, shoal_err *err)
+                              const int64_t *hours, uint32_t n_members, uint32_t *count, uint64_t *bits, shoal_err *err)
 {
-    rdst o = {.n_members = n_members, .count = count, .exist = 1};
+    rdst o = {.n_members = n_members, .count = count, .exist = 1, .bits = bits};
     return read_window(r, name, s, day_lo, day_hi, hours, &o, err);
 }
 

@@ -647,7 +647,10 @@ int shoal_exec_member_rows(run *g)
     if (p->exist && !proven) {
         uint64_t *e = shoal_bigcache_zalloc(x->cache, nw * sizeof *e);
         if (!e) return nomem(x);
-        or_nonzero(e, p->maggs[p->exist - 1].n, nm);
+        const magg *ex = &p->maggs[p->exist - 1];
+        or_nonzero(e, ex->n, nm);
+        if (ex->ebits)
+            for (size_t w = 0; w < nw; w++) e[w] |= ex->ebits[w];
         if (p->exist_or) {
             const magg *o = &p->maggs[p->exist_or - 1];
             if (o->narrow) or_nonzero8(e, o->c8, nm);

@@ -408,6 +408,19 @@ static int read_exist_cum(exec *x, const plan *p, magg *a)
     return rc;
 }
 
+/* Who existed by the cut from the view: the presence bitmaps of whole months into
+ * a->ebits (a word per 64 members), the days and hours into a->n; exec_members.c ORs
+ * the two. (Spread into a count per member and gathered back into bits, the months
+ * were a tenth of the tiers at a noon now.) */
+static int read_exist(exec *x, const plan *p, magg *a)
+{
+    size_t nw = (size_t)p->n_members / 64 + 1;
+    if (!(a->ebits = shoal_arena_alloc(x->a, nw * sizeof *a->ebits))) return nomem(x);
+    memset(a->ebits, 0, nw * sizeof *a->ebits);
+    return shoal_view_counters_exist(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->n, a->ebits,
+                                     x->err);
+}
+
 /* The per-member aggregates that views answer (views.c chose them), into the same
  * arrays a scan fills; an MG_EDGE aggregate then gets the rest of its window from the
  * scan. */
@@ -462,8 +475,7 @@ int shoal_exec_read_views(run *g)
         if (a->fn == F_COUNT && i == p->exist - 1) {
             /* who existed AS OF a date is not a value rows show (shoal_exec_member_rows
              * reads whether it is above 0): whole months from presence bitmaps */
-            rc = shoal_view_counters_exist(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->n,
-                                           x->err);
+            rc = read_exist(x, p, a);
             continue;
         }
         if (a->fn == F_COUNT) {
@@ -561,7 +573,7 @@ int shoal_exec_exist_lazy(run *g, int *proven)
     }
     /* not settled: who the members were, as shoal_exec_read_views and the scan would
      * have read it */
-    int rc = shoal_view_counters_exist(x->r, e->vname, e->vseries, e->day_lo, e->day_hi, e->hours, p->n_members, e->n, x->err);
+    int rc = read_exist(x, p, e);
     if (!rc && p->exist_lazy == MG_EDGE) rc = exist_edge(x, p, e);
     return rc;
 }
