@@ -722,8 +722,8 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
  * [day_lo, day_hi) (added to what count holds; the values are counts or 1: whole months
  * are read from their presence bitmaps when the table keeps them). Who existed. With
  * bits (n_members / 64 + 1 words), the members of those bitmaps are OR-ed into bits
- * instead (bit m % 64 of word m / 64), and count gets only the days and hours: a
- * member existed when either says so. */
+ * instead (bit m % 64 of word m / 64), count gets only the days and hours, and their
+ * members get their bits too: bits alone says who existed. */
 int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                               const int64_t *hours, uint32_t n_members, uint32_t *count, uint64_t *bits, shoal_err *err);
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,

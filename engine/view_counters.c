@@ -1416,7 +1416,7 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
 int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                               const int64_t *hours, uint32_t n_members, uint32_t *count, uint64_t *bits, shoal_err *err)
 {
-    rdst o = {.n_members = n_members, .count = count, .exist = 1, .bits = bits};
+    rdst o = {.n_members = n_members, .count = count, .exist = 1, .bits = bits, .touched = bits};
     return read_window(r, name, s, day_lo, day_hi, hours, &o, err);
 }
 

@@ -647,8 +647,9 @@ int shoal_exec_member_rows(run *g)
     if (p->exist && !proven) {
         uint64_t *e = shoal_bigcache_zalloc(x->cache, nw * sizeof *e);
         if (!e) return nomem(x);
+        /* from a view alone, its bits say who existed; with an edge, the log's counts too */
         const magg *ex = &p->maggs[p->exist - 1];
-        or_nonzero(e, ex->n, nm);
+        if (!ex->ebits || ex->src != MG_VIEW || p->exist_lazy == MG_EDGE) or_nonzero(e, ex->n, nm);
         if (ex->ebits)
             for (size_t w = 0; w < nw; w++) e[w] |= ex->ebits[w];
         if (p->exist_or) {

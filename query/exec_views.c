@@ -409,9 +409,10 @@ static int read_exist_cum(exec *x, const plan *p, magg *a)
 }
 
 /* Who existed by the cut from the view: the presence bitmaps of whole months into
- * a->ebits (a word per 64 members), the days and hours into a->n; exec_members.c ORs
- * the two. (Spread into a count per member and gathered back into bits, the months
- * were a tenth of the tiers at a noon now.) */
+ * a->ebits (a word per 64 members), the days and hours into a->n and their members'
+ * bits into a->ebits as well; exec_members.c reads the bits, and a->n only for the log's
+ * edge (exist_edge, the scan). (Spread into a count per member and gathered back into
+ * bits, the months were a tenth of the tiers at a noon now.) */
 static int read_exist(exec *x, const plan *p, magg *a)
 {
     size_t nw = (size_t)p->n_members / 64 + 1;
