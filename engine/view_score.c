@@ -558,6 +558,26 @@ static void zero_runs(shoal_score_fn fn, void *ctx, uint64_t from, uint64_t to)
     for (; from < to; from += CHUNK) fn(ctx, (uint32_t)from, zeros, (size_t)(to - from < CHUNK ? to - from : CHUNK), 1);
 }
 
+/* The epoch t0 from the header (INT64_MIN: an empty view). */
+static int read_t0(MDB_txn *txn, MDB_dbi dbi, int64_t *t0, shoal_err *err)
+{
+    unsigned char hk = SHOAL_VIEW_HDR;
+    MDB_val k = {1, &hk}, val;
+    *t0 = INT64_MIN;
+    int rc = mdb_get(txn, dbi, &k, &val);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (!rc && val.mv_size == SHOAL_VIEW_HDR_LEN)
+        *t0 = (int64_t)(shoal_be64_get((const unsigned char *)val.mv_data + 9) ^ (1ULL << 63));
+    return SHOAL_OK;
+}
+
+int shoal_view_score_t0(shoal_reader *r, const char *name, int64_t *t0, shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    return rc ? rc : read_t0(r->txn, dbi, t0, err);
+}
+
 int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members, int64_t *t0, int64_t now,
                           int64_t half_life, shoal_score_fn fn, void *ctx, shoal_err *err)
 {
@@ -565,13 +585,8 @@ int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members,
     int rc = shoal_view_table(r, name, &dbi, err);
     if (rc) return rc;
     /* The header first: the epoch, and so the factor to now. */
-    unsigned char hk = SHOAL_VIEW_HDR;
-    MDB_val k = {1, &hk}, val;
-    *t0 = INT64_MIN;
-    rc = mdb_get(r->txn, dbi, &k, &val);
-    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
-    if (!rc && val.mv_size == SHOAL_VIEW_HDR_LEN)
-        *t0 = (int64_t)(shoal_be64_get((const unsigned char *)val.mv_data + 9) ^ (1ULL << 63));
+    MDB_val k, val;
+    if ((rc = read_t0(r->txn, dbi, t0, err))) return rc;
     double f = half_life <= 0 ? 1 : *t0 == INT64_MIN ? 0 : exp2((double)(*t0 - now) / (double)half_life);
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");

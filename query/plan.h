@@ -133,6 +133,8 @@ typedef struct magg {
     int64_t t_lo, t_hi, b_lo, b_hi;
     double *d2;
     int tail;
+    uint64_t *ebits;    /* who existed (plan.exist), from a view: the members it found, whole
+                         * months from presence bitmaps (exec_views.c); n has the days and hours */
     uint64_t *unsure;   /* with a lazy existence (plan.exist_lazy): the tail's members whose remainder
                          * is above 0 but within 2^-20 of their sum, not taken as an event by then */
     /* answered from a view (views.c): which, and the local days [day_lo, day_hi), and
