@@ -1388,12 +1388,21 @@ static int flush_acounts(rstate *s, MDB_txn *txn, MDB_dbi dbi, int all, ebuf *b,
     return 0;
 }
 
-static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
+/* The batch's refs into the state and the counts they moved back (prepare; flush does
+ * it when prepare has not). */
+static int prepare(shoal_view *v, shoal_err *err)
 {
     rstate *s = v->st;
     int rc = drain(v, err);
     if (rc) return rc;
-    if (s->counts && settle(s)) return nomem(err);
+    return s->counts && settle(s) ? nomem(err) : SHOAL_OK;
+}
+
+static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
+{
+    rstate *s = v->st;
+    int rc = prepare(v, err);
+    if (rc) return rc;
     if (!txn) return compact(s) ? nomem(err) : SHOAL_OK;
     ebuf b = {NULL, 0, 0};
     /* The dirty chunks in key order through one cursor: a chunk's key found on the leaf
@@ -1717,7 +1726,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_retention = {"retention", new_state, free_state, reset, load, apply, flush, compare, NULL};
+const shoal_view_kind shoal_view_retention = {"retention", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare};
 
 /* ---------------------------------------------------------------- reads */
 
