@@ -879,6 +879,11 @@ typedef struct shoal_view_kind {
      * the log in the first append's transaction and check does not compare it; its
      * reads (the kind's own) answer from the log until then. */
     int (*outdated)(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err);
+    /* NULL, or: the in-memory part of a batch's flush (the refs apply kept, applied to
+     * the state by member), touching v's state alone and no transaction, so that
+     * shoal_view_end may run it on a second thread while the calling thread flushes the
+     * views before v; flush then finds it done. Not called in built mode. */
+    int (*prepare)(shoal_view *v, shoal_err *err);
 } shoal_view_kind;
 
 /* A batch's per-member refs (view_mrefs.c): apply appends, flush sorts them by member

@@ -391,6 +391,8 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     return SHOAL_OK;
 }
 
+static int prepare(shoal_view *v, shoal_err *err) { return drain(v, err); }
+
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
 {
     sstate *s = v->st;
@@ -549,7 +551,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_score = {"score", new_state, free_state, reset, load, apply, flush, compare, NULL};
+const shoal_view_kind shoal_view_score = {"score", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare};
 
 /* Members [from, to) without a kept chunk: zeros, a chunk at a time. */
 static void zero_runs(shoal_score_fn fn, void *ctx, uint64_t from, uint64_t to)
