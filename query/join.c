@@ -459,7 +459,7 @@ typedef struct runner {
     uint64_t emitted, tested;
     int full;
     qval *batch;                  /* the first source's rows not joined yet (JOIN_BATCH) */
-    uint32_t *bid, *gid;          /* … their probing ids and group ids, for the prefetch */
+    uint32_t *bid, *gid, *fid;    /* … their probing ids, group ids and first matches, for the prefetch */
     int n_batch;
 } runner;
 
@@ -721,6 +721,124 @@ static int emit(runner *r, int k)
     return emit_unmatched(r, k, matched);
 }
 
+/* WHERE's conjuncts (at most PRE_MAX) when every one compares a column of the first
+ * source (e.ts) with an expression of source 1's columns and constants alone
+ * (m.joined + 7 DAYS): then a row failing one of them cannot pass WHERE, and it is
+ * dropped before it is joined, from source 1's values computed once per row here
+ * (pre), not per joined row; any other WHERE leaves it to WHERE. An expression is
+ * only what cannot fail on a row of the first source: columns, constants, arithmetic
+ * (its errors, if any, then met here on source 1's rows: the test is dropped). */
+static int pre_reads(const cx *e, const side *s)
+{
+    if (!e) return 0;
+    switch (e->op) {
+    case X_CONST: return 1;
+    case X_SRCCOL: return e->slot >= s->base && e->slot < s->base + s->n;
+    case X_ARITH: return pre_reads(e->a, s) && pre_reads(e->b, s);
+    default: return 0;
+    }
+}
+
+static int pre_conj(const cx *e, const cx **v, int k)
+{
+    if (k < 0) return k;
+    if (e->op == X_AND) return pre_conj(e->b, v, pre_conj(e->a, v, k));
+    if (k == PRE_MAX) return -1;
+    v[k] = e;
+    return k + 1;
+}
+
+static int pre_flip(int op)
+{
+    switch (op) {
+    case SHOAL_OP_LT: return SHOAL_OP_GT;
+    case SHOAL_OP_LE: return SHOAL_OP_GE;
+    case SHOAL_OP_GT: return SHOAL_OP_LT;
+    case SHOAL_OP_GE: return SHOAL_OP_LE;
+    default: return -1;
+    }
+}
+
+/* The comparisons WHERE's conjuncts are when each is one of a first source's column
+ * with source 1's values (their columns, operators as the column's, and values into
+ * col, op, val), or 0 */
+static int pre_find(const plan *p, const join_src *js, int *col, int *op, const cx **val)
+{
+    const side *s0 = &js->s[0], *s = js->n_sides == 2 ? &js->s[1] : NULL;
+    const cx *v[PRE_MAX];
+    if (!s || !p->where || !s->rkey || s->rest || s->j->left) return 0;
+    int n = pre_conj(p->where, v, 0);
+    for (int i = 0; i < n; i++) {
+        const cx *e = v[i];
+        if (e->op != X_CMP || pre_flip(e->sub) < 0) return 0;
+        if (e->a->op == X_SRCCOL && e->a->slot < s0->n && pre_reads(e->b, s)) {
+            col[i] = e->a->slot;
+            op[i] = e->sub;
+            val[i] = e->b;
+        } else if (e->b->op == X_SRCCOL && e->b->slot < s0->n && pre_reads(e->a, s)) {
+            col[i] = e->b->slot;
+            op[i] = pre_flip(e->sub);
+            val[i] = e->a;
+        } else {
+            return 0;
+        }
+    }
+    return n > 0 ? n : 0;
+}
+
+/* Source 1's values of the comparisons pre_find finds, when it has one row a key */
+static void pre_plan(runner *r)
+{
+    exec *x = r->x;
+    join_src *js = r->js;
+    side *s = &js->s[js->n_sides - 1];
+    const cx *val[PRE_MAX];
+    int n = pre_find(r->outer, js, s->pre_col, s->pre_op, val);
+    if (!n || s->dups || !s->n_rows) return;
+    if (!(s->pre = shoal_malloc(s->n_rows * (size_t)n * sizeof *s->pre))) return;
+    for (size_t row = 0; row < s->n_rows; row++) {
+        memcpy(r->buf + s->base, s->rows + row * (size_t)s->n, sizeof(qval) * (size_t)s->n);
+        for (int i = 0; i < n; i++) {
+            qval b;
+            eval_on(r, val[i], &b);
+            if (x->err->code) {
+                shoal_err_clear(x->err);
+                shoal_free(s->pre);
+                s->pre = NULL;
+                return;
+            }
+            int64_t *o = &s->pre[row * (size_t)n + i];
+            if (b.t == V_NULL) *o = PRE_NULL;
+            else if ((b.t == V_INT || b.t == V_TS) && b.u.i > -(INT64_C(1) << 58) && b.u.i < INT64_C(1) << 58)
+                *o = (int64_t)((uint64_t)b.u.i << 4) | b.t;
+            else *o = PRE_ANY;
+        }
+    }
+    s->n_pre = n;
+}
+
+/* Whether the first source's row c joined to source s's row f - 1 may pass WHERE (0:
+ * it cannot) */
+static int pre_pass(const side *s, const qval *c, uint32_t f)
+{
+    const int64_t *o = &s->pre[(size_t)(f - 1) * s->n_pre];
+    for (int i = 0; i < s->n_pre; i++) {
+        const qval *a = &c[s->pre_col[i]];
+        if (o[i] == PRE_NULL || a->t == V_NULL) return 0;
+        if (o[i] == PRE_ANY || (int)(o[i] & 15) != a->t) continue;
+        int64_t bv = o[i] >> 4, av = a->u.i;
+        int k = (av > bv) - (av < bv), ok;
+        switch (s->pre_op[i]) {
+        case SHOAL_OP_LT: ok = k < 0; break;
+        case SHOAL_OP_LE: ok = k <= 0; break;
+        case SHOAL_OP_GT: ok = k > 0; break;
+        default: ok = k >= 0; break;
+        }
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
 /* The first source's rows are joined a batch at a time: the batch's probing ids are
  * looked up in the first joined source's id cache, and the rows they match fetched,
  * before any is joined (prefetched: a row's look-ups then no longer wait on the
@@ -743,7 +861,25 @@ static int flush_rows(exec *x, runner *r)
         }
         for (int i = 0; i < nb; i++) {
             uint32_t f = r->bid[i] ? s1->idc[r->bid[i]] : 0;
-            if (f && f != NO_MATCH) __builtin_prefetch(s1->rows + (size_t)(f - 1) * s1->n);
+            r->fid[i] = f && f != NO_MATCH ? f : 0;
+            if (r->fid[i]) __builtin_prefetch(s1->pre ? s1->pre + (size_t)(r->fid[i] - 1) * s1->n_pre
+                                                      : (const void *)(s1->rows + (size_t)(r->fid[i] - 1) * s1->n));
+        }
+        /* WHERE's comparisons with source 1's row first: a row failing one goes no further */
+        if (s1->pre) {
+            int kept = 0;
+            for (int i = 0; i < nb; i++) {
+                const qval *c = &r->batch[(size_t)i * n];
+                if (r->fid[i] && !pre_pass(s1, c, r->fid[i])) continue;
+                if (kept != i) {
+                    memcpy(&r->batch[(size_t)kept * n], c, sizeof(qval) * (size_t)n);
+                    r->fid[kept] = r->fid[i];
+                }
+                kept++;
+            }
+            nb = kept;
+            for (int i = 0; i < nb; i++)
+                if (r->fid[i]) __builtin_prefetch(s1->rows + (size_t)(r->fid[i] - 1) * s1->n);
         }
     }
     /* … and the groups of a GROUP BY a column of ids of the first source (e.member) */
@@ -781,7 +917,8 @@ static int first_row(exec *x, const qval *cols, int n, void *ctx)
     if (n != s->n) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a joined row has %d columns, not %d", n, s->n);
     if (!r->batch && (!(r->batch = shoal_arena_alloc(r->a, sizeof(qval) * (size_t)n * JOIN_BATCH)) ||
                       !(r->bid = shoal_arena_alloc(r->a, sizeof(uint32_t) * JOIN_BATCH)) ||
-                      !(r->gid = shoal_arena_alloc(r->a, sizeof(uint32_t) * JOIN_BATCH))))
+                      !(r->gid = shoal_arena_alloc(r->a, sizeof(uint32_t) * JOIN_BATCH)) ||
+                      !(r->fid = shoal_arena_alloc(r->a, sizeof(uint32_t) * JOIN_BATCH))))
         return nomem(x);
     if (!r->n_batch && shoal_arena_used(r->ra)) shoal_arena_reset(r->ra);
     qval *row = r->batch + (size_t)r->n_batch * n;
@@ -824,6 +961,9 @@ static void free_sides(join_src *js)
         shoal_free(s->bucket);
         shoal_free(s->same);
         shoal_free(s->idc);
+        shoal_free(s->pre);
+        s->pre = NULL;
+        s->n_pre = 0;
         s->rows = s->keys = NULL;
         s->next = s->bucket = s->same = s->idc = NULL;
         s->n_idc = 0;
@@ -950,7 +1090,7 @@ static int jpart_init(runner *r, jpart *w, int first)
     w->rn.emitted = w->rn.tested = 0;
     w->rn.full = 0;
     w->rn.batch = NULL;
-    w->rn.bid = w->rn.gid = NULL;
+    w->rn.bid = w->rn.gid = w->rn.fid = NULL;
     w->rn.n_batch = 0;
     if (!(w->rn.buf = zalloc(&w->x, sizeof(qval) * (size_t)(p->n_src + 1)))) return nomem(x);
     return 0;
@@ -1031,6 +1171,7 @@ static int join_rows(exec *x, plan *p, shoal_rowsink *sink)
         rc = shoal_rowsrc_run_inner(x, js->s[k].ip, keep_row, &r);
         if (!rc) rc = hash_side(&r, &js->s[k]);
     }
+    if (!rc) pre_plan(&r);
     /* the first source's rows on several threads when they can be, else on this one */
     if (!rc && (rc = join_split(&r)) == 1) {
         rc = finish_rows(x, &r, shoal_rowsrc_run_inner(x, js->s[0].ip, first_row, &r));
@@ -1104,6 +1245,14 @@ static int join_explain(exec *x, const plan *p, char ***lines, int *n_lines)
         snprintf(buf, sizeof buf, "then the rows of %s, streamed, each joined to those:", js->s[0].what);
     }
     if ((rc = add_text(x, buf, lines, n_lines))) return rc;
+    int col[PRE_MAX], op[PRE_MAX];
+    const cx *val[PRE_MAX];
+    int n_pre = pre_find(p, js, col, op, val);
+    if (n_pre) {
+        snprintf(buf, sizeof buf, "  WHERE's %d comparison%s with %s's row tested before each row is joined (when %s has "
+                 "one row a key; its values computed once a row)", n_pre, n_pre > 1 ? "s" : "", js->s[1].qual, js->s[1].qual);
+        if ((rc = add_text(x, buf, lines, n_lines))) return rc;
+    }
     /* whether its rows are joined and grouped on several threads (join_split) */
     char threads[300];
     int asked, t = shoal_exec_threads_wanted(&asked);

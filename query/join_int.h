@@ -5,6 +5,12 @@
 
 #include "exec_int.h"
 
+#define PRE_MAX 4
+/* A pre-tested value: (v << 4) | its type (V_INT, V_TS); PRE_NULL: NULL, so the
+ * comparison is not true; PRE_ANY: another kind of value, the row goes on to WHERE. */
+#define PRE_ANY 0
+#define PRE_NULL 15
+
 typedef struct side {
     const shoal_join *j;          /* NULL: the FROM's source */
     const char *qual;             /* its alias, else its name */
@@ -29,6 +35,12 @@ typedef struct side {
     int dups;                     /* some key has more than one row (same is then read) */
     int idc_ns;                   /* the ids' namespace; -1: no cache (another kind of key met) */
     int idc_shared;               /* idc is the statement's, filled before the parts ran: not a part's to free */
+    /* WHERE's comparisons of a first source's column with a value of this source's row
+     * (e.ts >= m.joined), tested before the row is joined (join.c's pre_plan): per
+     * comparison its column, operator and value per row, encoded (PRE_*) */
+    int n_pre;
+    int pre_col[PRE_MAX], pre_op[PRE_MAX];
+    int64_t *pre;                 /* n_rows × n_pre */
 } side;
 
 #define NO_MATCH UINT32_MAX
