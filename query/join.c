@@ -28,8 +28,14 @@
 
 #include "exec_int.h"
 #include "join.h"
+#include "join_int.h"
 #include "rowsrc.h"
 #include "subquery.h"
+
+/* The threads a join's first source is split over, at most (as exec_scanpar.c's). */
+#define SHOAL_JOIN_MAX_THREADS 16
+/* … when it reads this many blocks a thread (exec_scanpar.c's SCAN_PART_MIN), for EXPLAIN */
+#define SHOAL_JOIN_PART_BLOCKS 16
 
 static void *zalloc(exec *x, size_t n)
 {
@@ -38,45 +44,6 @@ static void *zalloc(exec *x, size_t n)
     else nomem(x);
     return p;
 }
-
-typedef struct side {
-    const shoal_join *j;          /* NULL: the FROM's source */
-    const char *qual;             /* its alias, else its name */
-    char what[160];               /* for EXPLAIN */
-    shoal_stmt *q;                /* SELECT * FROM it */
-    plan *ip;
-    int base, n;                  /* its columns in the joined row */
-    /* a joined source: ON's key on each side, ON's other conditions */
-    cx *lkey, *rkey, *rest;
-    const shoal_node *lkey_n, *rkey_n;
-    /* its rows, kept, and their keys hashed: bucket → first row + 1, next → the row after */
-    qval *rows;
-    size_t n_rows, cap;
-    qval *keys;
-    uint32_t *next, *bucket;
-    size_t mask;
-    /* same → the next row of an equal key + 1; idc: for a probing key that is an
-     * interned id (e.to), by id, its first matching row + 1, NO_MATCH, or 0 when not
-     * looked up yet: an id's text is found and hashed once, not per row */
-    uint32_t *same, *idc;
-    uint32_t n_idc;
-    int dups;                     /* some key has more than one row (same is then read) */
-    int idc_ns;                   /* the ids' namespace; -1: no cache (another kind of key met) */
-} side;
-
-#define NO_MATCH UINT32_MAX
-/* The threads a join's first source is split over, at most (as exec_scanpar.c's). */
-#define SHOAL_JOIN_MAX_THREADS 16
-/* … when it reads this many blocks a thread (exec_scanpar.c's SCAN_PART_MIN), for EXPLAIN */
-#define SHOAL_JOIN_PART_BLOCKS 16
-/* An id cache bigger than this (4 bytes an id) is not worth its memory. */
-#define MAX_IDC (64u << 20)
-
-typedef struct join_src {
-    side *s;
-    int n_sides;
-    const shoal_node *pushed;     /* WHERE's conditions given to the first source */
-} join_src;
 
 /* ---------------------------------------------------------------- plan */
 
@@ -476,22 +443,6 @@ int shoal_join_key(exec *x, const qval *v, qval *out)
  * dictionary's cache: a join reads each key's text once (the joined rows' keys when
  * hashed, kept by copy; a probing id once, by the id cache), and at 300k members the
  * cache's hashing and growth cost more than the reads (perf, who answers newcomers). */
-static int key_once(exec *x, const qval *v, qval *out)
-{
-    if (v->t != V_ID) return shoal_join_key(x, v, out);
-    shoal_str str;
-    if (shoal_dict_str_once(x->r, v->ns, (uint32_t)v->u.i, &str, NULL) != SHOAL_OK || !str.ptr) {
-        str.ptr = "";   /* as shoal_val_str: an id not in the dictionary is the empty text */
-        str.len = 0;
-    }
-    *out = *v;
-    out->t = V_STR;
-    out->ns = 0;
-    out->u.s = str.ptr;
-    out->n = str.len;
-    return 1;
-}
-
 typedef struct runner {
     exec *x;
     plan *outer;
@@ -508,7 +459,7 @@ typedef struct runner {
     uint64_t emitted, tested;
     int full;
     qval *batch;                  /* the first source's rows not joined yet (JOIN_BATCH) */
-    uint32_t *bid, *gid;          /* … their probing ids and group ids, for the prefetch */
+    uint32_t *bid, *gid, *fid;    /* … their probing ids, group ids and first matches, for the prefetch */
     int n_batch;
 } runner;
 
@@ -596,53 +547,6 @@ static void eval_on(runner *r, const cx *e, qval *out)
     r->x->row = saved;
 }
 
-/* Whether a namespace of n ids is read whole (shoal_dict_each, in one pass) for a
- * join of rows rows, rather than an id at a time: when it is not much bigger than the
- * rows (a SELECT over members and their ids; e.to's string values, mostly members'
- * names). 4 and 1024: a sequential read costs a few times less an entry than a
- * B-tree search, so reading 4 ids for each one needed still pays. */
-static int read_whole(uint32_t n, size_t rows) { return (uint64_t)n <= 4 * (uint64_t)rows + 1024; }
-
-/* The first of s's rows whose key is key, + 1; 0 when none. */
-static uint32_t first_match(const side *s, const qval *key)
-{
-    for (uint32_t i = s->bucket[shoal_val_hash(key) & s->mask]; i; i = s->next[i - 1])
-        if (shoal_val_same(key, &s->keys[i - 1])) return i;
-    return 0;
-}
-
-static int find_text(void *ctx, uint32_t id, const char *str, uint32_t len)
-{
-    side *s = ctx;
-    qval key = {.t = V_STR};
-    key.u.s = str;
-    key.n = len;
-    uint32_t first = first_match(s, &key);
-    s->idc[id] = first ? first : NO_MATCH;
-    return 0;
-}
-
-/* The id cache of s for probing keys of v's namespace (1), or none (0, the cache then
- * off for good), or an error (< 0): an array over the namespace's ids, as the
- * dictionary counts them now. */
-static int idc_open(runner *r, side *s, const qval *v)
-{
-    uint64_t n = (uint64_t)shoal_dict_count(r->x->r, v->ns) + 1;
-    if (n > MAX_IDC || !(s->idc = shoal_malloc(n * sizeof *s->idc))) {
-        s->idc_ns = -1;
-        return 0;
-    }
-    memset(s->idc, 0, n * sizeof *s->idc);
-    s->n_idc = (uint32_t)n;
-    s->idc_ns = v->ns;
-    /* the namespace read whole: every id's first match found now, in one pass */
-    if (read_whole((uint32_t)(n - 1), s->n_rows)) {
-        int rc = shoal_dict_each(r->x->r, v->ns, find_text, s, r->x->err);
-        if (rc) return rc < 0 ? rc : 0;
-    }
-    return 1;
-}
-
 /* Source s's rows hashed by their key (x in the outer state). */
 typedef struct id_text {
     side *s;
@@ -675,7 +579,7 @@ static int key_texts(runner *r, side *s)
         else ns = k->ns;
     }
     uint32_t n_ids = ns >= 0 ? shoal_dict_count(x->r, ns) : 0;
-    if (ns >= 0 && read_whole(n_ids, s->n_rows)) {
+    if (ns >= 0 && shoal_join_read_whole(n_ids, s->n_rows)) {
         id_text t = {s, shoal_malloc(((size_t)n_ids + 1) * sizeof *t.row_of), shoal_malloc((s->n_rows + 1) * sizeof *t.chain)};
         if (!t.row_of || !t.chain) {
             shoal_free(t.row_of);
@@ -699,7 +603,7 @@ static int key_texts(runner *r, side *s)
     for (size_t i = 0; i < s->n_rows; i++) {
         qval k;
         if (s->keys[i].t == V_STR) continue;
-        int has = key_once(x, &s->keys[i], &k);
+        int has = shoal_join_key_once(x, &s->keys[i], &k);
         if (has < 0) return x->err->code;
         if (!has) k.t = V_NULL;
         else if (shoal_val_keep(x, &k)) return x->err->code;
@@ -811,21 +715,143 @@ static int emit(runner *r, int k)
     if (x->err->code) return x->err->code;
     uint32_t first = 0, *slot = NULL;
     int has = 1;
-    int cached = v.t == V_ID && s->idc_ns >= 0 ? s->idc ? 1 : idc_open(r, s, &v) : 0;
+    int cached = v.t == V_ID && s->idc_ns >= 0 ? s->idc ? 1 : shoal_join_idc_open(x, s, &v) : 0;
     if (cached < 0) return cached;
     if (cached) {
         if (v.ns == s->idc_ns && (uint64_t)v.u.i < s->n_idc) slot = &s->idc[v.u.i];
         if (slot && *slot) first = *slot == NO_MATCH ? 0 : *slot;
     }
     if (!slot || !*slot) {
-        if ((has = key_once(x, &v, &key)) < 0) return x->err->code;
-        if (has) first = first_match(s, &key);
+        /* a cache the parts share was filled whole before they ran: they never write it */
+        if (slot && s->idc_shared)
+            return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: id %" PRIu64 " missing from the shared id cache",
+                                 (uint64_t)v.u.i);
+        if ((has = shoal_join_key_once(x, &v, &key)) < 0) return x->err->code;
+        if (has) first = shoal_join_first_match(s, &key);
         if (slot) *slot = first ? first : NO_MATCH;
     }
     /* every row of that key, in the rows' order */
     for (uint32_t i = first; i; i = s->dups ? s->same[i - 1] : 0)
         if ((rc = emit_row(r, k, i - 1, &matched))) return rc;
     return emit_unmatched(r, k, matched);
+}
+
+/* WHERE's conjuncts (at most PRE_MAX) when every one compares a column of the first
+ * source (e.ts) with an expression of source 1's columns and constants alone
+ * (m.joined + 7 DAYS): then a row failing one of them cannot pass WHERE, and it is
+ * dropped before it is joined, from source 1's values computed once per row here
+ * (pre), not per joined row; any other WHERE leaves it to WHERE. An expression is
+ * only what cannot fail on a row of the first source: columns, constants, arithmetic
+ * (its errors, if any, then met here on source 1's rows: the test is dropped). */
+static int pre_reads(const cx *e, const side *s)
+{
+    if (!e) return 0;
+    switch (e->op) {
+    case X_CONST: return 1;
+    case X_SRCCOL: return e->slot >= s->base && e->slot < s->base + s->n;
+    case X_ARITH: return pre_reads(e->a, s) && pre_reads(e->b, s);
+    default: return 0;
+    }
+}
+
+static int pre_conj(const cx *e, const cx **v, int k)
+{
+    if (k < 0) return k;
+    if (e->op == X_AND) return pre_conj(e->b, v, pre_conj(e->a, v, k));
+    if (k == PRE_MAX) return -1;
+    v[k] = e;
+    return k + 1;
+}
+
+static int pre_flip(int op)
+{
+    switch (op) {
+    case SHOAL_OP_LT: return SHOAL_OP_GT;
+    case SHOAL_OP_LE: return SHOAL_OP_GE;
+    case SHOAL_OP_GT: return SHOAL_OP_LT;
+    case SHOAL_OP_GE: return SHOAL_OP_LE;
+    default: return -1;
+    }
+}
+
+/* The comparisons WHERE's conjuncts are when each is one of a first source's column
+ * with source 1's values (their columns, operators as the column's, and values into
+ * col, op, val), or 0 */
+static int pre_find(const plan *p, const join_src *js, int *col, int *op, const cx **val)
+{
+    const side *s0 = &js->s[0], *s = js->n_sides == 2 ? &js->s[1] : NULL;
+    const cx *v[PRE_MAX];
+    if (!s || !p->where || !s->rkey || s->rest || s->j->left) return 0;
+    int n = pre_conj(p->where, v, 0);
+    for (int i = 0; i < n; i++) {
+        const cx *e = v[i];
+        if (e->op != X_CMP || pre_flip(e->sub) < 0) return 0;
+        if (e->a->op == X_SRCCOL && e->a->slot < s0->n && pre_reads(e->b, s)) {
+            col[i] = e->a->slot;
+            op[i] = e->sub;
+            val[i] = e->b;
+        } else if (e->b->op == X_SRCCOL && e->b->slot < s0->n && pre_reads(e->a, s)) {
+            col[i] = e->b->slot;
+            op[i] = pre_flip(e->sub);
+            val[i] = e->a;
+        } else {
+            return 0;
+        }
+    }
+    return n > 0 ? n : 0;
+}
+
+/* Source 1's values of the comparisons pre_find finds, when it has one row a key */
+static void pre_plan(runner *r)
+{
+    exec *x = r->x;
+    join_src *js = r->js;
+    side *s = &js->s[js->n_sides - 1];
+    const cx *val[PRE_MAX];
+    int n = pre_find(r->outer, js, s->pre_col, s->pre_op, val);
+    if (!n || s->dups || !s->n_rows) return;
+    if (!(s->pre = shoal_malloc(s->n_rows * (size_t)n * sizeof *s->pre))) return;
+    for (size_t row = 0; row < s->n_rows; row++) {
+        memcpy(r->buf + s->base, s->rows + row * (size_t)s->n, sizeof(qval) * (size_t)s->n);
+        for (int i = 0; i < n; i++) {
+            qval b;
+            eval_on(r, val[i], &b);
+            if (x->err->code) {
+                shoal_err_clear(x->err);
+                shoal_free(s->pre);
+                s->pre = NULL;
+                return;
+            }
+            int64_t *o = &s->pre[row * (size_t)n + i];
+            if (b.t == V_NULL) *o = PRE_NULL;
+            else if ((b.t == V_INT || b.t == V_TS) && b.u.i > -(INT64_C(1) << 58) && b.u.i < INT64_C(1) << 58)
+                *o = (int64_t)((uint64_t)b.u.i << 4) | b.t;
+            else *o = PRE_ANY;
+        }
+    }
+    s->n_pre = n;
+}
+
+/* Whether the first source's row c joined to source s's row f - 1 may pass WHERE (0:
+ * it cannot) */
+static int pre_pass(const side *s, const qval *c, uint32_t f)
+{
+    const int64_t *o = &s->pre[(size_t)(f - 1) * s->n_pre];
+    for (int i = 0; i < s->n_pre; i++) {
+        const qval *a = &c[s->pre_col[i]];
+        if (o[i] == PRE_NULL || a->t == V_NULL) return 0;
+        if (o[i] == PRE_ANY || (int)(o[i] & 15) != a->t) continue;
+        int64_t bv = o[i] >> 4, av = a->u.i;
+        int k = (av > bv) - (av < bv), ok;
+        switch (s->pre_op[i]) {
+        case SHOAL_OP_LT: ok = k < 0; break;
+        case SHOAL_OP_LE: ok = k <= 0; break;
+        case SHOAL_OP_GT: ok = k > 0; break;
+        default: ok = k >= 0; break;
+        }
+        if (!ok) return 0;
+    }
+    return 1;
 }
 
 /* The first source's rows are joined a batch at a time: the batch's probing ids are
@@ -850,7 +876,25 @@ static int flush_rows(exec *x, runner *r)
         }
         for (int i = 0; i < nb; i++) {
             uint32_t f = r->bid[i] ? s1->idc[r->bid[i]] : 0;
-            if (f && f != NO_MATCH) __builtin_prefetch(s1->rows + (size_t)(f - 1) * s1->n);
+            r->fid[i] = f && f != NO_MATCH ? f : 0;
+            if (r->fid[i]) __builtin_prefetch(s1->pre ? s1->pre + (size_t)(r->fid[i] - 1) * s1->n_pre
+                                                      : (const void *)(s1->rows + (size_t)(r->fid[i] - 1) * s1->n));
+        }
+        /* WHERE's comparisons with source 1's row first: a row failing one goes no further */
+        if (s1->pre) {
+            int kept = 0;
+            for (int i = 0; i < nb; i++) {
+                const qval *c = &r->batch[(size_t)i * n];
+                if (r->fid[i] && !pre_pass(s1, c, r->fid[i])) continue;
+                if (kept != i) {
+                    memcpy(&r->batch[(size_t)kept * n], c, sizeof(qval) * (size_t)n);
+                    r->fid[kept] = r->fid[i];
+                }
+                kept++;
+            }
+            nb = kept;
+            for (int i = 0; i < nb; i++)
+                if (r->fid[i]) __builtin_prefetch(s1->rows + (size_t)(r->fid[i] - 1) * s1->n);
         }
     }
     /* … and the groups of a GROUP BY a column of ids of the first source (e.member) */
@@ -888,7 +932,8 @@ static int first_row(exec *x, const qval *cols, int n, void *ctx)
     if (n != s->n) return shoal_err_set(x->err, SHOAL_EINVAL, -1, -1, "internal: a joined row has %d columns, not %d", n, s->n);
     if (!r->batch && (!(r->batch = shoal_arena_alloc(r->a, sizeof(qval) * (size_t)n * JOIN_BATCH)) ||
                       !(r->bid = shoal_arena_alloc(r->a, sizeof(uint32_t) * JOIN_BATCH)) ||
-                      !(r->gid = shoal_arena_alloc(r->a, sizeof(uint32_t) * JOIN_BATCH))))
+                      !(r->gid = shoal_arena_alloc(r->a, sizeof(uint32_t) * JOIN_BATCH)) ||
+                      !(r->fid = shoal_arena_alloc(r->a, sizeof(uint32_t) * JOIN_BATCH))))
         return nomem(x);
     if (!r->n_batch && shoal_arena_used(r->ra)) shoal_arena_reset(r->ra);
     qval *row = r->batch + (size_t)r->n_batch * n;
@@ -931,11 +976,15 @@ static void free_sides(join_src *js)
         shoal_free(s->bucket);
         shoal_free(s->same);
         shoal_free(s->idc);
+        shoal_free(s->pre);
+        s->pre = NULL;
+        s->n_pre = 0;
         s->rows = s->keys = NULL;
         s->next = s->bucket = s->same = s->idc = NULL;
         s->n_idc = 0;
         s->idc_ns = 0;
         s->dups = 0;
+        s->idc_shared = 0;
         s->n_rows = s->cap = 0;
     }
 }
@@ -977,12 +1026,21 @@ typedef struct jpart {
     runner rn;
     join_src js;
     uint64_t lo, hi;
+    int i, n;                     /* part i of n */
 } jpart;
 
 static void *jpart_main(void *arg)
 {
     jpart *w = arg;
     w->res.rc = finish_rows(&w->x, &w->rn, shoal_exec_scan_range(&w->ig, w->lo, w->hi, &w->res.n_scanned, &w->res.n_skipped));
+    return NULL;
+}
+
+/* The shared id caches filled, a range of ids a part (join_idc.c). */
+static void *jpart_fill(void *arg)
+{
+    jpart *w = arg;
+    w->res.rc = shoal_join_idc_fill_part(&w->x, &w->js, w->i, w->n);
     return NULL;
 }
 
@@ -1032,10 +1090,11 @@ static int jpart_init(runner *r, jpart *w, int first)
     w->js = *r->js;
     if (!(w->js.s = zalloc(&w->x, sizeof(side) * (size_t)w->js.n_sides))) return nomem(x);
     memcpy(w->js.s, r->js->s, sizeof(side) * (size_t)w->js.n_sides);
-    for (int k = 0; k < w->js.n_sides; k++) {
-        w->js.s[k].idc = NULL;
-        w->js.s[k].n_idc = 0;
-    }
+    for (int k = 0; k < w->js.n_sides; k++)
+        if (!w->js.s[k].idc_shared) {
+            w->js.s[k].idc = NULL;
+            w->js.s[k].n_idc = 0;
+        }
     shoal_arena *ra = w->rn.ra;
     w->rn = *r;
     w->rn.ra = ra;
@@ -1046,7 +1105,7 @@ static int jpart_init(runner *r, jpart *w, int first)
     w->rn.emitted = w->rn.tested = 0;
     w->rn.full = 0;
     w->rn.batch = NULL;
-    w->rn.bid = w->rn.gid = NULL;
+    w->rn.bid = w->rn.gid = w->rn.fid = NULL;
     w->rn.n_batch = 0;
     if (!(w->rn.buf = zalloc(&w->x, sizeof(qval) * (size_t)(p->n_src + 1)))) return nomem(x);
     return 0;
@@ -1055,7 +1114,8 @@ static int jpart_init(runner *r, jpart *w, int first)
 static void jpart_free(jpart *w)
 {
     if (w->og.p) shoal_exec_run_free(&w->og);
-    for (int k = 0; w->js.s && k < w->js.n_sides; k++) shoal_free(w->js.s[k].idc);
+    for (int k = 0; w->js.s && k < w->js.n_sides; k++)
+        if (!w->js.s[k].idc_shared) shoal_free(w->js.s[k].idc);
     shoal_arena_free(w->rn.ra);
     shoal_arena_free(w->x.a);
     shoal_arena_free(w->x.scratch);
@@ -1080,11 +1140,19 @@ static int join_split(runner *r)
     jpart *parts = shoal_malloc(sizeof *parts * (size_t)n);
     if (!parts) return nomem(x);
     memset(parts, 0, sizeof *parts * (size_t)n);
+    /* the id caches the parts share, filled by them before any scans */
+    rc = shoal_join_idc_share(x, r->js, r->outer);
+    int shared = 0;
+    for (int k = 1; k < r->js->n_sides; k++) shared |= r->js->s[k].idc_shared;
     for (int i = 0; i < n && !rc; i++) {
         parts[i].lo = bound[i];
         parts[i].hi = bound[i + 1];
+        parts[i].i = i;
+        parts[i].n = n;
         rc = jpart_init(r, &parts[i], i == 0);
     }
+    if (!rc && shared && !(rc = shoal_exec_run_parts(x, n, jpart_fill, parts, sizeof *parts)))
+        rc = shoal_exec_parts_settle(x, &parts[0].res, sizeof *parts, n, 0);
     if (!rc) rc = shoal_exec_run_parts(x, n, jpart_main, parts, sizeof *parts);
     if (!rc) {
         rc = shoal_exec_parts_settle(x, &parts[0].res, sizeof *parts, n, 0);
@@ -1119,6 +1187,7 @@ static int join_rows(exec *x, plan *p, shoal_rowsink *sink)
         rc = shoal_rowsrc_run_inner(x, js->s[k].ip, keep_row, &r);
         if (!rc) rc = hash_side(&r, &js->s[k]);
     }
+    if (!rc) pre_plan(&r);
     /* the first source's rows on several threads when they can be, else on this one */
     if (!rc && (rc = join_split(&r)) == 1) {
         rc = finish_rows(x, &r, shoal_rowsrc_run_inner(x, js->s[0].ip, first_row, &r));
@@ -1193,6 +1262,14 @@ static int join_explain(exec *x, const plan *p, char ***lines, int *n_lines)
         snprintf(buf, sizeof buf, "then the rows of %s, streamed, each joined to those:", js->s[0].what);
     }
     if ((rc = add_text(x, buf, lines, n_lines))) return rc;
+    int col[PRE_MAX], op[PRE_MAX];
+    const cx *val[PRE_MAX];
+    int n_pre = pre_find(p, js, col, op, val);
+    if (n_pre) {
+        snprintf(buf, sizeof buf, "  WHERE's %d comparison%s with %s's row tested before each row is joined (when %s has "
+                 "one row a key; its values computed once a row)", n_pre, n_pre > 1 ? "s" : "", js->s[1].qual, js->s[1].qual);
+        if ((rc = add_text(x, buf, lines, n_lines))) return rc;
+    }
     /* whether its rows are joined and grouped on several threads (join_split) */
     char threads[300];
     int asked, t = shoal_exec_threads_wanted(&asked);
