@@ -1273,6 +1273,28 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
                 }
                 continue;
             }
+            if (o->sat && o->less && o->less->k == 1 && !o->pairs && !o->sub) {
+                /* the same, less one run (a month less its last day: read_part) */
+                uint8_t *sat = o->sat;
+                unsigned cap = o->cap;
+                uint64_t *touched = o->touched;
+                runs *lr = o->less;
+                size_t i = lr->at[0], e = lr->start[1];
+                const uint32_t *rm = lr->m, *rn = lr->c;
+                while (p < end) {
+                    if (!(p = dec_head(p, end, &prev, &c)))
+                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+                    if (prev > o->n_members) break;
+                    while (i < e && rm[i] < prev) i++;
+                    if (i < e && rm[i] == prev) c -= rn[i];
+                    if (!c) continue;
+                    uint64_t v = sat[prev] + c;
+                    sat[prev] = (uint8_t)(v < cap ? v : cap);
+                    if (touched) touched[prev >> 6] |= (uint64_t)1 << (prev & 63);
+                }
+                lr->at[0] = i;
+                continue;
+            }
             while (p < end) {
                 if (!(p = dec_head(p, end, &prev, &c)))
                     return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);

@@ -25,17 +25,24 @@ at() {   # at MINUTES: that many minutes (and 7 ms each) before the latest event
     python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t-datetime.timedelta(minutes=int(sys.argv[2]), milliseconds=7 * int(sys.argv[2]))).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end" "$1"
 }
 Q="SELECT tier, count(*) AS n FROM tiers(t) GROUP BY tier ORDER BY tier"
+# a month's counts alone (first match wins hides them in the tiers): June less its last days
+M="SELECT count(*) DURING this_month >= 40 AS busy, count(post) DURING this_month >= 6 AS poster, count(*) AS n FROM members GROUP BY busy, poster ORDER BY busy, poster"
 noon=$(python3 -c "import sys; print(sys.argv[1][:10] + 'T12:00:00.000Z')" "$end")
 plan=$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$noon'; EXPLAIN $Q")
 check_grep "narrow now: at noon, the edges from the log" "the log for the rest of the window" "$plan"
 check_grep "narrow now: at noon, the score less the log's later events" "less the log's later events" "$plan"
 check_grep "narrow now: at noon, every aggregate but who existed read narrow" "  5 of the aggregates read as a byte per member" "$plan"
+check_grep "narrow now: at noon, this month's counts read narrow" "  2 of the aggregates read as a byte per member" \
+    "$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$noon'; EXPLAIN $M")"
 n_rows=0
 for now in "$noon" $(at 0) $(at 1) $(at 43) $(at 317) $(at 731) $(at 1271) $(at 1999); do
     want=$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$now'; SET VIEWS = off; $Q")
+    want_m=$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$now'; SET VIEWS = off; $M")
     for d in hot built; do
         check_eq "narrow now: $d, now $now, views == scan" \
             "$("$SHOAL" --db "$T/$d" query --format csv "SET NOW = '$now'; $Q")" "$want"
+        check_eq "narrow now: $d, now $now, this month's counts, views == scan" \
+            "$("$SHOAL" --db "$T/$d" query --format csv "SET NOW = '$now'; $M")" "$want_m"
     done
     n_rows=$((n_rows + $(wc -l <<< "$want") - 1))
 done
