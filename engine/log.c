@@ -423,6 +423,8 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
         shoal_free(seqs);
         goto fail;
     }
+    /* the views' in-memory work runs beside the id index's writes (view.c) */
+    shoal_view_prepare(db);
 
     /* Pass 3, in key order: the id index. The keys past the index's last one are
      * appended (MDB_APPEND): LMDB then fills each leaf page and starts a new one,

@@ -663,6 +663,9 @@ int64_t shoal_view_day_start(const struct shoal_tz *tz, int64_t day);
  * abort forgets what an aborted transaction did to in-memory state. */
 int shoal_view_begin(shoal_db *db, MDB_txn *txn, shoal_err *err);
 int shoal_view_apply(shoal_db *db, MDB_txn *txn, const shoal_ievent *ev, shoal_err *err);
+/* Starts the batch's views' prepares on a second thread (view.c); shoal_view_end or
+ * shoal_view_abort waits for them. */
+void shoal_view_prepare(shoal_db *db);
 int shoal_view_end(shoal_db *db, MDB_txn *txn, uint64_t last_seq, shoal_err *err);
 void shoal_view_abort(shoal_db *db);
 void shoal_view_registry_free(shoal_db *db);

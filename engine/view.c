@@ -13,6 +13,7 @@
 #include "tz.h"
 
 #include <pthread.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -25,6 +26,13 @@ typedef struct shoal_views {
     uint64_t gen;
     int n;
     shoal_view **v;
+    /* the batch's prepares under way on a second thread (shoal_view_prepare): the views
+     * before prep_done are prepared (under prep_mu), prep_rc the first error */
+    int prep_on, prep_done, prep_rc;
+    shoal_err prep_err;
+    pthread_t prep_th;
+    pthread_mutex_t prep_mu;
+    pthread_cond_t prep_cv;
 } shoal_views;
 
 static const shoal_view_kind *const kinds[SHOAL_VIEW_NKINDS] = {NULL, &shoal_view_counters, &shoal_view_score,
@@ -763,10 +771,13 @@ static int load_one(void *ctx, const shoal_viewdef *def)
     return 0;
 }
 
+static void prep_join(shoal_views *vs);
+
 void shoal_view_registry_free(shoal_db *db)
 {
     shoal_views *reg = db->views;
     if (!reg) return;
+    prep_join(reg);
     for (int i = 0; i < reg->n; i++) view_free(reg->v[i]);
     shoal_free(reg->v);
     shoal_free(reg);
@@ -870,44 +881,79 @@ int shoal_view_apply(shoal_db *db, MDB_txn *txn, const shoal_ievent *ev, shoal_e
     return SHOAL_OK;
 }
 
-/* The views' prepares (shoal_view_kind.prepare), run on a second thread by
- * shoal_view_end: the first error's code and message. */
-typedef struct prep_job {
-    struct shoal_views *views;
-    int rc;
-    shoal_err err;
-} prep_job;
-
+/* The views' prepares (shoal_view_kind.prepare), in registry order, on a second thread;
+ * each view's done is told as it is (prep_done), an error stops them. */
 static void *prep_main(void *arg)
 {
-    prep_job *j = arg;
-    j->rc = SHOAL_OK;
-    for (int i = 0; i < j->views->n && !j->rc; i++) {
-        shoal_view *v = j->views->v[i];
-        if (v->kind->prepare) j->rc = v->kind->prepare(v, &j->err);
+    shoal_views *vs = arg;
+    for (int i = 0; i < vs->n; i++) {
+        shoal_view *v = vs->v[i];
+        int rc = v->kind->prepare ? v->kind->prepare(v, &vs->prep_err) : SHOAL_OK;
+        pthread_mutex_lock(&vs->prep_mu);
+        vs->prep_rc = rc;
+        vs->prep_done = rc ? vs->n : i + 1;
+        pthread_cond_signal(&vs->prep_cv);
+        pthread_mutex_unlock(&vs->prep_mu);
+        if (rc) break;
     }
     return NULL;
+}
+
+/* Waits until view i is prepared; the prepares' error (its message in err), or 0. */
+static int prep_wait(shoal_views *vs, int i, shoal_err *err)
+{
+    if (!vs->prep_on) return SHOAL_OK;
+    pthread_mutex_lock(&vs->prep_mu);
+    while (vs->prep_done <= i) pthread_cond_wait(&vs->prep_cv, &vs->prep_mu);
+    int rc = vs->prep_rc;
+    pthread_mutex_unlock(&vs->prep_mu);
+    if (rc) *err = vs->prep_err;
+    return rc;
+}
+
+/* Waits for the prepares' thread to end. */
+static void prep_join(shoal_views *vs)
+{
+    if (!vs || !vs->prep_on) return;
+    pthread_join(vs->prep_th, NULL);
+    pthread_mutex_destroy(&vs->prep_mu);
+    pthread_cond_destroy(&vs->prep_cv);
+    vs->prep_on = 0;
+}
+
+/* Once the batch's events are applied (log.c): the in-memory part of the views' flushes
+ * (shoal_view_kind.prepare: the counters' sort of their refs, the refs of retention,
+ * activity, score and first/last applied by member) runs on a second thread, while
+ * this one writes the id index and flushes the views in order, each once its prepare
+ * is done: the counters' merges, which read and write the table, run beside the other
+ * views' prepares. The flushes write in the same order as ever and each view's state
+ * is its own, so the tables are what one thread writes (issue 13: with every demo view
+ * that work was a quarter of the writing thread). No thread: each flush does its own. */
+void shoal_view_prepare(shoal_db *db)
+{
+    shoal_views *vs = db->views;
+    if (!vs || vs->prep_on) return;
+    int any = 0;
+    for (int i = 0; i < vs->n; i++) any |= vs->v[i]->kind->prepare != NULL;
+    if (!any) return;
+    memset(&vs->prep_err, 0, sizeof vs->prep_err);
+    vs->prep_done = 0;
+    vs->prep_rc = SHOAL_OK;
+    if (pthread_mutex_init(&vs->prep_mu, NULL)) return;
+    if (pthread_cond_init(&vs->prep_cv, NULL)) {
+        pthread_mutex_destroy(&vs->prep_mu);
+        return;
+    }
+    vs->prep_on = pthread_create(&vs->prep_th, NULL, prep_main, vs) == 0;
+    if (!vs->prep_on) {
+        pthread_mutex_destroy(&vs->prep_mu);
+        pthread_cond_destroy(&vs->prep_cv);
+    }
 }
 
 int shoal_view_end(shoal_db *db, MDB_txn *txn, uint64_t last_seq, shoal_err *err)
 {
     if (!db->views) return SHOAL_OK;
-    /* The in-memory part of the flushes of the views that have one (their refs applied
-     * by member: retention, activity, score, first/last) runs on a second thread while
-     * this one flushes the views before the first of them (counters), whose merges
-     * read and write the table; the flushes then write in the same order as ever, and
-     * each view's state is its own, so the tables are what one thread writes. With
-     * every demo view that work was a quarter of the writing thread (issue 13). */
-    prep_job job;
-    pthread_t th;
-    int threaded = 0, first_prep = db->views->n;
-    for (int i = db->views->n - 1; i >= 0; i--)
-        if (db->views->v[i]->kind->prepare) first_prep = i;
-    if (first_prep > 0 && first_prep < db->views->n) {
-        job.views = db->views;
-        memset(&job.err, 0, sizeof job.err);
-        threaded = pthread_create(&th, NULL, prep_main, &job) == 0;   /* else each flush does it */
-    }
     /* A database of format 2 with views gets buckets of exact sums from now on, one
      * with an experiment's view format 6 (an older one's, remade by begin). */
     int rc, need = 0;
@@ -917,27 +963,21 @@ int shoal_view_end(shoal_db *db, MDB_txn *txn, uint64_t last_seq, shoal_err *err
     for (int i = 0; i < db->views->n && !rc; i++) {
         shoal_view *v = db->views->v[i];
         MDB_dbi dbi;
-        if (threaded && i == first_prep) {
-            pthread_join(th, NULL);
-            threaded = 0;
-            if ((rc = job.rc)) {
-                *err = job.err;
-                break;
-            }
-        }
+        if ((rc = prep_wait(db->views, i, err))) break;
         v->flush_seq = last_seq;
         if ((rc = open_table(txn, v->dbname, 0, &dbi, err)) || (rc = v->kind->flush(v, txn, dbi, 0, err)) ||
             (rc = hdr_write(txn, dbi, v, last_seq, err)))
             break;
         v->seq = last_seq;
     }
-    if (threaded) pthread_join(th, NULL);   /* an error before: the states are reset by the abort */
+    prep_join(db->views);   /* after an error too: the abort then resets the states */
     return rc;
 }
 
 void shoal_view_abort(shoal_db *db)
 {
     if (!db->views) return;
+    prep_join(db->views);
     for (int i = 0; i < db->views->n; i++) {
         shoal_view *v = db->views->v[i];
         v->kind->reset(v->st);

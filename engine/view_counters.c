@@ -107,6 +107,7 @@ typedef struct cstate {
     size_t bcap, bn;
     dref *t;                /* the sort's other array; kept across batches */
     size_t tcap;
+    const dref *sorted;     /* the batch's refs sorted (r or t) by prepare, or NULL */
     dref *u;                /* the months' merges' second array */
     size_t ucap;
     /* the sort's buckets: a hash of the batch's distinct keys (sd) to their index in
@@ -273,6 +274,7 @@ static void reset(void *st)
     s->bmax = INT64_MIN;
     s->lday = INT64_MIN;
     s->r = s->t = s->u = NULL;
+    s->sorted = NULL;
     s->val = NULL;
     s->rcap = s->rn = s->vcap = s->vn = s->tcap = s->ucap = 0;
     clear_buckets(s);
@@ -852,6 +854,24 @@ static int drop_hours(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int64_t h0, shoa
     return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
 }
 
+/* The batch's refs sorted (sort_refs), once: on the views' second thread when the
+ * append runs one (shoal_view_prepare), else by flush. */
+static int prepare(shoal_view *v, shoal_err *err)
+{
+    cstate *s = v->st;
+    if (!s->rn || s->sorted) return SHOAL_OK;
+    if (s->tcap < s->rcap) {
+        shoal_free(s->t);
+        if (!(s->t = shoal_malloc(s->rcap * sizeof *s->t))) {
+            s->tcap = 0;
+            return nomem(err);
+        }
+        s->tcap = s->rcap;
+    }
+    s->sorted = sort_refs(s, s->r, s->t, s->rn);
+    return SHOAL_OK;
+}
+
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
 {
     cstate *s = v->st;
@@ -867,15 +887,9 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     if (s->hours && s->bmax != INT64_MIN && first_hour(s->bmax) > h0) h0 = first_hour(s->bmax);
     if (s->rn) {
         size_t n = s->rn;
-        if (s->tcap < s->rcap) {
-            shoal_free(s->t);
-            if (!(s->t = shoal_malloc(s->rcap * sizeof *s->t))) {
-                s->tcap = 0;
-                return nomem(err);
-            }
-            s->tcap = s->rcap;
-        }
-        const dref *l = sort_refs(s, s->r, s->t, n);
+        if ((rc = prepare(v, err))) return rc;
+        const dref *l = s->sorted;
+        s->sorted = NULL;
         /* the other array is free now: the months' merges use it and u */
         dref *spare = l == s->r ? s->t : s->r;
         if (s->months && s->ucap < n) {
@@ -1140,7 +1154,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_counters = {"counters", new_state, free_state, reset, load, apply, flush, compare, NULL, NULL};
+const shoal_view_kind shoal_view_counters = {"counters", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare};
 
 /* ---------------------------------------------------------------- reads */
 
