@@ -18,8 +18,13 @@
  * prefetched; a grouped join over events runs them on every core (join_split: a part
  * of the log a thread, the groups merged in sequence order).
  *
- * Memory: every joined source's rows (a SELECT over members: one row per member), and
- * an id cache (4 bytes an id of the probing namespace) a thread.
+ * WHERE's comparisons of a first source's column with the joined row's values are
+ * tested before the row is joined (pre_plan, pre_pass).
+ *
+ * Memory: every joined source's rows (a SELECT over members: one row per member), an
+ * id cache (4 bytes an id of the probing namespace; join_idc.c: one for all the
+ * threads when the namespace is read whole, else one a thread), and 8 bytes a joined
+ * row a pre-tested comparison.
  */
 #include <inttypes.h>
 #include <stdio.h>
