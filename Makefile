@@ -52,6 +52,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_C:%.c=%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Tools the end-to-end scripts use beside shoal (tests/tools/): built next to the units.
+TOOL_BIN := $(BUILD)/tests/dbpoke
 
 LIB := $(BUILD)/libshoal.a
 BIN := $(BUILD)/shoal
@@ -92,11 +94,15 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+$(BUILD)/tests/dbpoke: tests/tools/dbpoke.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb
+
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 # ---------------------------------------------------------------- tests
 
-test: $(BIN) $(UNIT_BIN)
+test: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
 	SHOAL=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) bash tests/run
 
 sanitize:

@@ -547,6 +547,7 @@ void shoal_db_close(shoal_db *db)
 {
     if (!db) return;
     shoal_view_registry_free(db);
+    shoal_zone_zpm_free(db);
     if (db->env) mdb_env_close(db->env);
     shoal_dict_free(db->dict);
     shoal_free(db->scratch);

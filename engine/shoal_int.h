@@ -377,6 +377,7 @@ struct shoal_db {
     struct shoal_views *views; /* the view registry (view.c), loaded at the first append */
     bool nolock;              /* opened with MDB_NOLOCK (SHOAL_OPEN_NOLOCK) */
     unsigned reclaimed;       /* stale reader slots freed at open */
+    struct shoal_zpm *zpm;    /* the zone map's prefix maxima, made as scans ask (zone.c) */
 };
 
 struct shoal_reader {
@@ -574,6 +575,8 @@ int shoal_zone_span_kept(shoal_db *db, MDB_txn *txn, int64_t *lo, int64_t *hi, u
 /* 1 when the log surely holds an event in [lo, hi): the earliest or the latest event
  * of r's last block of records is in it (one read; 0 says nothing), < 0 on an error. */
 int shoal_zone_last_holds(shoal_reader *r, int64_t lo, int64_t hi, shoal_err *err);
+/* Frees db's prefix maxima of the zone map (zone.c, zpm_first); shoal_db_close calls it. */
+void shoal_zone_zpm_free(shoal_db *db);
 
 /* The LMDB cursor under a log cursor, for scan loops that step and decode inline
  * (query/scan.h). Valid until the log cursor is closed. */
@@ -720,9 +723,12 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
  * count, cap), which compares with any number below cap as the count itself does. */
 /* counters: count[m] above 0 for each member with an event of series s over local days
  * [day_lo, day_hi) (added to what count holds; the values are counts or 1: whole months
- * are read from their presence bitmaps when the table keeps them). Who existed. */
+ * are read from their presence bitmaps when the table keeps them). Who existed. With
+ * bits (n_members / 64 + 1 words), the members of those bitmaps are OR-ed into bits
+ * instead (bit m % 64 of word m / 64), count gets only the days and hours, and their
+ * members get their bits too: bits alone says who existed. */
 int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                              const int64_t *hours, uint32_t n_members, uint32_t *count, shoal_err *err);
+                              const int64_t *hours, uint32_t n_members, uint32_t *count, uint64_t *bits, shoal_err *err);
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                                  const int64_t *hours, uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err);
 /* counters: *text = 1 when an event of series s over local days [day_lo, day_hi) held
@@ -734,6 +740,8 @@ int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int6
  * keeps hour buckets, every later hour whole; 0 when it keeps none (made before them,
  * or appended to since by a shoal that keeps none: until `shoal rebuild`). */
 int shoal_view_counters_hours(shoal_reader *r, const char *name, int64_t *h0, shoal_err *err);
+/* score: the view's epoch t0 (its raw sums are relative to it), INT64_MIN when it is empty. */
+int shoal_view_score_t0(shoal_reader *r, const char *name, int64_t *t0, shoal_err *err);
 /* score: raw[m] = Σ w·2^((t−t0)/h) over member m's events (n_members + 1 long), or,
  * with half_life > 0 (the view's), the score as of now: raw·2^((t0−now)/half_life).
  * Every entry is written (0 for members without a kept chunk). */
@@ -871,6 +879,11 @@ typedef struct shoal_view_kind {
      * the log in the first append's transaction and check does not compare it; its
      * reads (the kind's own) answer from the log until then. */
     int (*outdated)(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err);
+    /* NULL, or: the in-memory part of a batch's flush (the refs apply kept, applied to
+     * the state by member), touching v's state alone and no transaction, so that
+     * shoal_view_end may run it on a second thread while the calling thread flushes the
+     * views before v; flush then finds it done. Not called in built mode. */
+    int (*prepare)(shoal_view *v, shoal_err *err);
 } shoal_view_kind;
 
 /* A batch's per-member refs (view_mrefs.c): apply appends, flush sorts them by member

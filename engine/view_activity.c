@@ -27,10 +27,12 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     return shoal_view_retention.flush(v, txn, dbi, all, err);
 }
 
+static int prepare(shoal_view *v, shoal_err *err) { return shoal_view_retention.prepare(v, err); }
+
 static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(void *, const char *), void *ctx,
                    shoal_err *err)
 {
     return shoal_view_retention.compare(v, txn, dbi, problem, ctx, err);
 }
 
-const shoal_view_kind shoal_view_activity = {"activity", new_state, free_state, reset, load, apply, flush, compare, NULL};
+const shoal_view_kind shoal_view_activity = {"activity", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare};

@@ -38,6 +38,7 @@
 #include "caltime.h"
 #include "tz.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -637,6 +638,68 @@ static int merge(cbucket *b, int sums, const cstate *s, const dref *r, size_t n,
     return SHOAL_OK;
 }
 
+/* merge for a series that sums nothing: its entries are two varints each, the member's
+ * delta from the entry before and the count, so an entry no ref changes is copied as its
+ * bytes (its delta is the same when the entry before it is the bucket's own) and only
+ * the changed ones, the new ones and the one after a new one are encoded. A month
+ * bucket holds every member active that month and a batch changes a third of them or
+ * fewer: decoding every entry into a centry and encoding it again was most of the
+ * kind's flush. The bytes are merge's exactly (varints are written one way). */
+static int merge_counts(cbucket *b, const dref *r, size_t n, shoal_err *err)
+{
+    /* a new entry takes at most 5 + 10 bytes, a changed one grows by at most 10 */
+    unsigned char *out = shoal_malloc(b->n + n * 15 + 1), *q = out;
+    if (!out) return nomem(err);
+    const unsigned char *p = b->p, *end = p ? p + b->n : NULL;
+    if (p && p < end) p++;   /* the old flag byte */
+    *q++ = 0;
+    uint32_t prev_in = 0, prev_out = 0;
+    size_t i = 0;
+    for (;;) {
+        /* the entries before the next ref's member: as they are, but the first when the
+         * entry written before it is a new one */
+        uint32_t m = i < n ? r[i].m : 0, hm = 0;
+        uint64_t hc = 0;
+        const unsigned char *span = p, *hnx = NULL;
+        while (p && p < end) {
+            hm = prev_in;
+            if (!(hnx = dec_head(p, end, &hm, &hc))) {
+                shoal_free(out);
+                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket does not decode");
+            }
+            if (i < n && hm >= m) break;
+            if (prev_out != prev_in) {
+                q += shoal_varint_put(q, hm - prev_out);
+                q += shoal_varint_put(q, hc);
+                span = hnx;
+            }
+            prev_in = prev_out = hm;
+            p = hnx;
+            hnx = NULL;
+        }
+        if (p != span) {
+            memcpy(q, span, (size_t)(p - span));
+            q += p - span;
+        }
+        if (i == n) break;
+        uint64_t c = 0;
+        for (; i < n && r[i].m == m; i++) c++;
+        if (hnx && hm == m) {   /* the member's entry: its count and the refs' */
+            c += hc;
+            prev_in = hm;
+            p = hnx;
+        }
+        q += shoal_varint_put(q, m - prev_out);
+        q += shoal_varint_put(q, c);
+        prev_out = m;
+    }
+    shoal_free(b->p);
+    b->p = out;
+    b->n = (size_t)(q - out);
+    b->dirty = 1;
+    return SHOAL_OK;
+}
+
 /* Sets the bits of the members of the sorted refs r[0..n) in presence bitmap b (bit m
  * of byte m / 8; the value as long as its highest member needs). */
 static int pres_merge(cbucket *b, const dref *r, size_t n, shoal_err *err)
@@ -732,7 +795,7 @@ static int fold(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, uint64_t sd
             return shoal_store_err(err, lrc, "cannot read a counters bucket");
         }
     }
-    return sums < 0 ? pres_merge(b, r, n, err) : merge(b, sums, s, r, n, err);
+    return sums < 0 ? pres_merge(b, r, n, err) : sums ? merge(b, sums, s, r, n, err) : merge_counts(b, r, n, err);
 }
 
 /* The refs r[0..n) of one series' day bucket sd (in member order) into the hour
@@ -1077,7 +1140,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_counters = {"counters", new_state, free_state, reset, load, apply, flush, compare, NULL};
+const shoal_view_kind shoal_view_counters = {"counters", new_state, free_state, reset, load, apply, flush, compare, NULL, NULL};
 
 /* ---------------------------------------------------------------- reads */
 
@@ -1093,13 +1156,60 @@ typedef struct rdst {
     uint64_t *touched;
     int *text;           /* instead of all the above: set when a bucket has F_TEXT */
     int sub;             /* counts only: subtract instead of add (read_part) */
+    struct runs *pairs;  /* instead of all the above: each bucket's (member, count) kept, a run a bucket */
+    struct runs *less;   /* with sat: each member's count less its entries in these runs first */
     int exist;           /* counts only, and only whether above 0 matters: whole months may be
                           * read from presence bitmaps, as 1 */
+    uint64_t *bits;      /* with exist: the presence bitmaps OR-ed here instead of into count */
 } rdst;
 
-/* Member m's count c into o: added, or (sat) added up to the cap; or (sub) taken off. */
-static inline void add_count(const rdst *o, uint32_t m, uint64_t c)
+/* Buckets kept as runs of (member, count), each in ascending member order (read_part
+ * for counts that stop at a cap: the days a month bucket is taken less). */
+#define MAX_RUNS 4
+typedef struct runs {
+    uint32_t *m, *c;
+    size_t n, cap;
+    size_t start[MAX_RUNS + 1], at[MAX_RUNS];   /* run j is [start[j], start[j + 1]); at: the walk's place */
+    int k;
+    int oom;
+} runs;
+
+static void runs_push(runs *r, uint32_t m, uint64_t c)
 {
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 4096;
+        uint32_t *nm = shoal_realloc(r->m, nc * sizeof *nm), *ncnt = nm ? shoal_realloc(r->c, nc * sizeof *ncnt) : NULL;
+        if (nm) r->m = nm;
+        if (!ncnt) {
+            r->oom = 1;
+            return;
+        }
+        r->c = ncnt, r->cap = nc;
+    }
+    r->m[r->n] = m;
+    r->c[r->n++] = (uint32_t)c;
+}
+
+/* c less member m's counts in r's runs; members are asked in ascending order */
+static inline uint64_t runs_less(runs *r, uint32_t m, uint64_t c)
+{
+    for (int j = 0; j < r->k; j++) {
+        size_t i = r->at[j], e = r->start[j + 1];
+        while (i < e && r->m[i] < m) i++;
+        if (i < e && r->m[i] == m) c -= r->c[i];
+        r->at[j] = i;
+    }
+    return c;
+}
+
+/* Member m's count c into o: added, or (sat) added up to the cap; or (sub) taken off. */
+static inline __attribute__((always_inline)) void add_count(const rdst *o, uint32_t m, uint64_t c)
+{
+    if (o->pairs) {
+        runs_push(o->pairs, m, c);
+        return;
+    }
+    if (o->less && !(c = runs_less(o->less, m, c))) return;
     if (o->sub) {
         o->count[m] -= (uint32_t)c;
         return;
@@ -1130,6 +1240,10 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
         int64_t pos = key_pos(kp);
         if (pos >= hi) break;
         const unsigned char *p = val.mv_data, *end = p + val.mv_size;
+        if (o->pairs) {   /* a run per bucket (read_part asks for MAX_RUNS at most) */
+            assert(o->pairs->k < MAX_RUNS);
+            o->pairs->start[o->pairs->k] = o->pairs->n;
+        }
         if (p == end) continue;
         if (o->text) {
             if (*p & F_TEXT) {
@@ -1143,12 +1257,29 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
         if (!sums) {
             /* counts only (what most reads are): the head is the whole entry */
             uint64_t c;
+            if (o->sat && !o->less && !o->pairs && !o->sub) {
+                /* counts that stop at a cap, added (the narrow reads of classes): the
+                 * general add_count's tests taken out of the loop */
+                uint8_t *sat = o->sat;
+                unsigned cap = o->cap;
+                uint64_t *touched = o->touched;
+                while (p < end) {
+                    if (!(p = dec_head(p, end, &prev, &c)))
+                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+                    if (prev > o->n_members) break;
+                    uint64_t v = sat[prev] + c;
+                    sat[prev] = (uint8_t)(v < cap ? v : cap);
+                    if (touched) touched[prev >> 6] |= (uint64_t)1 << (prev & 63);
+                }
+                continue;
+            }
             while (p < end) {
                 if (!(p = dec_head(p, end, &prev, &c)))
                     return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
                 if (prev > o->n_members) break;   /* a member after this snapshot's dictionary */
                 add_count(o, prev, c);
             }
+            if (o->pairs) o->pairs->start[++o->pairs->k] = o->pairs->n;
             continue;
         }
         centry e;
@@ -1166,6 +1297,7 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
                 }
             }
         }
+        if (o->pairs) o->pairs->start[++o->pairs->k] = o->pairs->n;
     }
     if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
     return SHOAL_OK;
@@ -1189,6 +1321,24 @@ static int read_part(MDB_cursor *cur, const char *name, unsigned s, int months, 
     if (a >= b) return SHOAL_OK;
     int64_t ms = shoal_cal_month_start(mo), me = shoal_cal_month_start(mo + 1);
     int64_t out = (a - ms) + (me - b);
+    if (months && o->sat && !o->n_vals && !o->sum && !o->text && !o->sub && out <= MAX_RUNS && out + MONTH_IN_DAYS < b - a) {
+        /* Counts that stop at a cap cannot be taken off once stopped: the other days'
+         * entries are kept first (a run each, in member order) and each member's month
+         * entry less them is what is added up to the cap (issue 17: the tiers at noon
+         * read June less June 30 in place of 29 day buckets per series). */
+        runs lr;
+        memset(&lr, 0, sizeof lr);
+        rdst keep = {.n_members = o->n_members, .pairs = &lr}, m = *o;
+        int rc = read_keys(cur, name, s, ms, a, &keep, err);
+        if (!rc) rc = read_keys(cur, name, s, b, me, &keep, err);
+        if (!rc && lr.oom) rc = nomem(err);
+        for (int j = 0; j < lr.k; j++) lr.at[j] = lr.start[j];
+        m.less = &lr;
+        if (!rc) rc = read_keys(cur, name, s | MONTHS, mo, mo + 1, &m, err);
+        shoal_free(lr.m);
+        shoal_free(lr.c);
+        return rc;
+    }
     if (!months || !o->count || o->sat || o->n_vals || o->sum || o->text || o->sub || out + MONTH_IN_DAYS >= b - a)
         return read_keys(cur, name, s, a, b, o, err);
     rdst m = *o, less = *o;
@@ -1251,8 +1401,20 @@ static int read_pres(MDB_cursor *cur, unsigned s, int64_t lo, int64_t hi, const 
         shoal_free(bits);
         return shoal_store_err(err, rc, "cannot read a view's table");
     }
-    /* a word of 64 members at a time, without branches on the bits (most are set) */
     size_t nm = (size_t)o->n_members + 1, i = 0;
+    if (o->bits) {
+        /* byte m / 8, bit m % 8 is bit m % 64 of word m / 64 read little-endian */
+        for (size_t w = 0; w * 8 < nb; w++) {
+            unsigned char b8[8] = {0};
+            memcpy(b8, bits + w * 8, nb - w * 8 < 8 ? nb - w * 8 : 8);
+            uint64_t x = 0;
+            for (int j = 0; j < 8; j++) x |= (uint64_t)b8[j] << (8 * j);
+            o->bits[w] |= x;
+        }
+        shoal_free(bits);
+        return SHOAL_OK;
+    }
+    /* a word of 64 members at a time, without branches on the bits (most are set) */
     for (; (i + 8) * 8 <= nm; i += 8) {
         uint64_t w;
         memcpy(&w, bits + i, 8);
@@ -1325,21 +1487,21 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
                              const int64_t *hours, uint32_t n_members, uint32_t *count, uint32_t *n_vals, shoal_xsum *sum, int *num,
                              uint64_t *touched, shoal_err *err)
 {
-    rdst o = {n_members, count, n_vals, NULL, 0, sum, num, touched, NULL, 0, 0};
+    rdst o = {.n_members = n_members, .count = count, .n_vals = n_vals, .sum = sum, .num = num, .touched = touched};
     return read_window(r, name, s, day_lo, day_hi, hours, &o, err);
 }
 
 int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                              const int64_t *hours, uint32_t n_members, uint32_t *count, shoal_err *err)
+                              const int64_t *hours, uint32_t n_members, uint32_t *count, uint64_t *bits, shoal_err *err)
 {
-    rdst o = {n_members, count, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 1};
+    rdst o = {.n_members = n_members, .count = count, .exist = 1, .bits = bits, .touched = bits};
     return read_window(r, name, s, day_lo, day_hi, hours, &o, err);
 }
 
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                                  const int64_t *hours, uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err)
 {
-    rdst o = {n_members, NULL, NULL, sat, cap < 1 ? 1 : cap > 255 ? 255 : cap, NULL, NULL, touched, NULL, 0, 0};
+    rdst o = {.n_members = n_members, .sat = sat, .cap = cap < 1 ? 1 : cap > 255 ? 255 : cap, .touched = touched};
     return read_window(r, name, s, day_lo, day_hi, hours, &o, err);
 }
 
@@ -1347,7 +1509,7 @@ int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int6
                              const int64_t *hours, int *text, shoal_err *err)
 {
     *text = 0;
-    rdst o = {0, NULL, NULL, NULL, 0, NULL, NULL, NULL, text, 0, 0};
+    rdst o = {.text = text};
     return read_window(r, name, s, day_lo, day_hi, hours, &o, err);
 }
 

@@ -410,6 +410,8 @@ static int drain(shoal_view *v, fstate *s, shoal_err *err)
     return SHOAL_OK;
 }
 
+static int prepare(shoal_view *v, shoal_err *err) { return drain(v, v->st, err); }
+
 static int all_none(const int64_t *p, int64_t none)
 {
     for (int i = 0; i < CHUNK; i++)
@@ -554,7 +556,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_firstlast = {"firstlast", new_state, free_state, reset, load, apply, flush, compare, NULL};
+const shoal_view_kind shoal_view_firstlast = {"firstlast", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare};
 
 int shoal_view_firstlast_read(shoal_reader *r, const char *name, uint32_t s, int last, int64_t lo, int64_t hi,
                               uint32_t n_members, uint32_t *n, int64_t *t, uint64_t *touched, shoal_err *err)

@@ -1388,22 +1388,40 @@ static int flush_acounts(rstate *s, MDB_txn *txn, MDB_dbi dbi, int all, ebuf *b,
     return 0;
 }
 
-static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
+/* The batch's refs into the state and the counts they moved back (prepare; flush does
+ * it when prepare has not). */
+static int prepare(shoal_view *v, shoal_err *err)
 {
     rstate *s = v->st;
     int rc = drain(v, err);
     if (rc) return rc;
-    if (s->counts && settle(s)) return nomem(err);
+    return s->counts && settle(s) ? nomem(err) : SHOAL_OK;
+}
+
+static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
+{
+    rstate *s = v->st;
+    int rc = prepare(v, err);
+    if (rc) return rc;
     if (!txn) return compact(s) ? nomem(err) : SHOAL_OK;
     ebuf b = {NULL, 0, 0};
+    /* The dirty chunks in key order through one cursor: a chunk's key found on the leaf
+     * page the cursor is on is found without a descent from the root, and its value is
+     * replaced where the cursor stands (MDB_CURRENT), not looked up again by the put. */
+    MDB_cursor *cur;
+    int r = mdb_cursor_open(txn, dbi, &cur);
+    if (r) {
+        rc = shoal_store_err(err, r, "cannot write a retention chunk");
+        goto written;
+    }
     for (uint32_t c = 0; c < s->n_members / CHUNK; c++) {
         if (!all && !s->dirty[c]) continue;
         unsigned char kb[5] = {0, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8),
                                (unsigned char)c};
         MDB_val k = {5, kb}, old;
-        int sp = 1;
+        int sp = 1, g = MDB_NOTFOUND;
         if (!all) {
-            int g = mdb_get(txn, dbi, &k, &old);
+            g = mdb_cursor_get(cur, &k, &old, MDB_SET_KEY);
             if (g && g != MDB_NOTFOUND) {
                 rc = shoal_store_err(err, g, "cannot read a retention chunk");
                 break;
@@ -1414,14 +1432,18 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
             rc = nomem(err);
             break;
         }
+        /* the get pointed k at the key in the page, which a put that resizes the value moves */
         MDB_val val = {b.n, b.p};
-        int r = b.n ? mdb_put(txn, dbi, &k, &val, 0) : all ? 0 : mdb_del(txn, dbi, &k, NULL);
-        if (r && r != MDB_NOTFOUND) {
+        k = (MDB_val){5, kb};
+        r = b.n ? mdb_cursor_put(cur, &k, &val, g ? 0 : MDB_CURRENT) : g ? 0 : mdb_cursor_del(cur, 0);
+        if (r) {
             rc = shoal_store_err(err, r, "cannot write a retention chunk");
             break;
         }
         s->dirty[c] = 0;
     }
+    mdb_cursor_close(cur);
+written:
     if (!rc && s->counts) rc = flush_counts(s, txn, dbi, all, &b, err);
     if (!rc && s->acounts) rc = flush_acounts(s, txn, dbi, all, &b, err);
     if (!rc && s->hours) rc = rh_flush(v, txn, dbi, all, err);
@@ -1704,7 +1726,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_retention = {"retention", new_state, free_state, reset, load, apply, flush, compare, NULL};
+const shoal_view_kind shoal_view_retention = {"retention", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare};
 
 /* ---------------------------------------------------------------- reads */
 

@@ -391,6 +391,8 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     return SHOAL_OK;
 }
 
+static int prepare(shoal_view *v, shoal_err *err) { return drain(v, err); }
+
 static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
 {
     sstate *s = v->st;
@@ -549,13 +551,33 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_score = {"score", new_state, free_state, reset, load, apply, flush, compare, NULL};
+const shoal_view_kind shoal_view_score = {"score", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare};
 
 /* Members [from, to) without a kept chunk: zeros, a chunk at a time. */
 static void zero_runs(shoal_score_fn fn, void *ctx, uint64_t from, uint64_t to)
 {
     static const double zeros[CHUNK];
     for (; from < to; from += CHUNK) fn(ctx, (uint32_t)from, zeros, (size_t)(to - from < CHUNK ? to - from : CHUNK), 1);
+}
+
+/* The epoch t0 from the header (INT64_MIN: an empty view). */
+static int read_t0(MDB_txn *txn, MDB_dbi dbi, int64_t *t0, shoal_err *err)
+{
+    unsigned char hk = SHOAL_VIEW_HDR;
+    MDB_val k = {1, &hk}, val;
+    *t0 = INT64_MIN;
+    int rc = mdb_get(txn, dbi, &k, &val);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (!rc && val.mv_size == SHOAL_VIEW_HDR_LEN)
+        *t0 = (int64_t)(shoal_be64_get((const unsigned char *)val.mv_data + 9) ^ (1ULL << 63));
+    return SHOAL_OK;
+}
+
+int shoal_view_score_t0(shoal_reader *r, const char *name, int64_t *t0, shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    return rc ? rc : read_t0(r->txn, dbi, t0, err);
 }
 
 int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members, int64_t *t0, int64_t now,
@@ -565,13 +587,8 @@ int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members,
     int rc = shoal_view_table(r, name, &dbi, err);
     if (rc) return rc;
     /* The header first: the epoch, and so the factor to now. */
-    unsigned char hk = SHOAL_VIEW_HDR;
-    MDB_val k = {1, &hk}, val;
-    *t0 = INT64_MIN;
-    rc = mdb_get(r->txn, dbi, &k, &val);
-    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
-    if (!rc && val.mv_size == SHOAL_VIEW_HDR_LEN)
-        *t0 = (int64_t)(shoal_be64_get((const unsigned char *)val.mv_data + 9) ^ (1ULL << 63));
+    MDB_val k, val;
+    if ((rc = read_t0(r->txn, dbi, t0, err))) return rc;
     double f = half_life <= 0 ? 1 : *t0 == INT64_MIN ? 0 : exp2((double)(*t0 - now) / (double)half_life);
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");

@@ -34,17 +34,15 @@ static int alloc_maggs(exec *x, plan *p)
         magg *g = &p->maggs[i];
         if (g->narrow) {
             /* a score's cells are written whole; counts add up from 0 */
-            if (!(g->c8 = g->fn == F_SCORE ? shoal_bigcache_alloc(x->cache, n) : shoal_bigcache_zalloc(x->cache, n)))
-                return nomem(x);
+            if (!(g->c8 = shoal_exec_marray(x, n, g->fn != F_SCORE))) return nomem(x);
             continue;
         }
-        if ((g->fn == F_MIN || g->fn == F_MAX) && !(g->v = shoal_bigcache_zalloc(x->cache, n * sizeof *g->v)))
-            return nomem(x);
+        if ((g->fn == F_MIN || g->fn == F_MAX) && !(g->v = shoal_exec_marray(x, n * sizeof *g->v, 1))) return nomem(x);
         if (g->fn == F_DCOUNT && !(g->dset = shoal_malloc(sizeof(dset)))) return nomem(x);
         if (g->fn == F_DCOUNT) memset(g->dset, 0, sizeof(dset));
         if ((g->fn == F_MEDIAN || g->fn == F_QUANTILE || g->fn == F_STDDEV || g->fn == F_VARIANCE) &&
-            (!(g->vals = shoal_bigcache_zalloc(x->cache, n * sizeof *g->vals)) ||
-             !(g->vcap = shoal_bigcache_zalloc(x->cache, n * sizeof *g->vcap))))
+            (!(g->vals = shoal_exec_marray(x, n * sizeof *g->vals, 1)) ||
+             !(g->vcap = shoal_exec_marray(x, n * sizeof *g->vcap, 1))))
             return nomem(x);
         int need_d = g->fn == F_SCORE || g->fn == F_RISE;
         int need_i = g->fn == F_FIRST || g->fn == F_LAST, need_x = g->fn == F_SUM || g->fn == F_AVG;
@@ -52,13 +50,11 @@ static int alloc_maggs(exec *x, plan *p)
         /* A score or rise from its view is written whole by the read (shoal_exec_read_views,
          * read_rise): no zeroing, and no count. */
         int whole = (g->fn == F_SCORE || g->fn == F_RISE) && g->src != MG_SCAN, need_n = !whole;
-        if ((need_n && !(g->n = shoal_bigcache_zalloc(x->cache, n * sizeof *g->n))) ||
-            (need_d && !(g->d = whole ? shoal_bigcache_alloc(x->cache, n * sizeof *g->d)
-                                      : shoal_bigcache_zalloc(x->cache, n * sizeof *g->d))) ||
-            (need_i && !(g->i = shoal_bigcache_zalloc(x->cache, n * sizeof *g->i))) ||
-            (need_x && !(g->x = shoal_bigcache_zalloc(x->cache, n * sizeof *g->x))) ||
-            (need_d2 && !(g->d2 = whole ? shoal_bigcache_alloc(x->cache, n * sizeof *g->d2)
-                                        : shoal_bigcache_zalloc(x->cache, n * sizeof *g->d2))))
+        if ((need_n && !(g->n = shoal_exec_marray(x, n * sizeof *g->n, 1))) ||
+            (need_d && !(g->d = shoal_exec_marray(x, n * sizeof *g->d, !whole))) ||
+            (need_i && !(g->i = shoal_exec_marray(x, n * sizeof *g->i, 1))) ||
+            (need_x && !(g->x = shoal_exec_marray(x, n * sizeof *g->x, 1))) ||
+            (need_d2 && !(g->d2 = shoal_exec_marray(x, n * sizeof *g->d2, !whole))))
             return nomem(x);
     }
     return 0;
@@ -113,7 +109,10 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         rc = cohort;
         goto rows_done;
     }
-    if ((rc = alloc_maggs(x, p))) goto fail;
+    uint64_t held = x->mem_held;   /* (the arrays weighed against the budget: exec_spill.c) */
+    rc = alloc_maggs(x, p);
+    g.held = x->mem_held - held;
+    if (rc) goto fail;
     shoal_anchor_bind(p);
     /* A joined row's column of ids (GROUP BY e.member over a join) too: its values are
      * ids of that namespace or NULL, the rest found by hash as without it. */
@@ -238,6 +237,7 @@ fail:
     }
     shoal_bigcache_put(x->cache, g.live);
     shoal_bigcache_put(x->cache, g.top_out);
+    x->mem_held -= g.held;
     shoal_free(g.table);
     shoal_free(g.by_id);
     shoal_exec_gkey_free(&g);

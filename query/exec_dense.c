@@ -68,6 +68,7 @@ typedef struct dpart {
     uint64_t n_scanned, n_skipped;
     int rc;
     int give_up;
+    int n_parts;
 } dpart;
 
 static inline uint32_t *c32(const dspec *s, unsigned char *cell, uint64_t c) { return (uint32_t *)(cell + c * s->bpc); }
@@ -223,20 +224,22 @@ static int dense_flush(dpart *w, const dstage *st, int n)
 }
 
 /* The log's pages read so far leave the process's resident set (MADV_DONTNEED on the
- * pages of the environment's read-only map between the lowest and the highest record
- * read since the last time, the current record's page kept: they stay in the page
- * cache, and a later read faults them back in, a page of another tree among them
- * too), so that a scan under a memory budget does not hold the whole log mapped on top
- * of it. The map cannot move while the reader's transaction is open. */
-static void release_map(uintptr_t lo, uintptr_t hi, uintptr_t cur)
+ * pages of the environment's read-only map from the lowest to the highest record read
+ * since the last time, both pages included: they stay in the page cache, and a later
+ * read faults them back in, the current record's page and a page of another tree among
+ * them), so that a scan under a memory budget does not hold the whole log mapped on top
+ * of it. The log's pages need not lie in the order of its records (an ingest reuses
+ * freed pages): stopping at the current record's page, as this did, kept 151 MB of a
+ * 10M log's 470 resident. The map cannot move while the reader's transaction is open. */
+static void release_map(uintptr_t lo, uintptr_t hi)
 {
 #ifdef MADV_DONTNEED
     const uintptr_t pg = 4096;
     lo &= ~(pg - 1);
-    hi = (hi < cur ? hi : cur) & ~(pg - 1);
+    hi = (hi + pg) & ~(pg - 1);
     if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);   /* (advice: its failure changes nothing) */
 #else
-    (void)lo, (void)hi, (void)cur;
+    (void)lo, (void)hi;
 #endif
 }
 
@@ -283,8 +286,10 @@ static int dense_scan(dpart *w)
     uint64_t n = 0;
     dstage st[DN_BATCH];
     int n_st = 0;
-    /* under a budget, the log's pages are let go every budget/8 of them (some 64 bytes a record) */
-    uint64_t release_every = w->g->budget ? (w->g->budget / 8 / 64 > 65536 ? w->g->budget / 8 / 64 : 65536) : UINT64_MAX;
+    /* under a budget, the log's pages are let go every budget/8 of them (some 64 bytes a
+     * record), shared among the parts */
+    uint64_t every = w->g->budget / 8 / 64 / (uint64_t)w->n_parts;
+    uint64_t release_every = w->g->budget ? (every > 32768 ? every : 32768) : UINT64_MAX;
     uint64_t next_release = release_every;
     uintptr_t mlo = UINTPTR_MAX, mhi = 0, map_lo = 0, map_hi = 0;
     int mapped = -1;   /* the records are in a read-only file map: not yet known */
@@ -302,7 +307,7 @@ static int dense_scan(dpart *w)
                 release_every = UINT64_MAX;   /* (not that map: nothing is let go, from here on) */
             } else {
                 if (n >= next_release) {
-                    release_map(mlo, mhi, a);
+                    release_map(mlo, mhi);
                     next_release = n + release_every;
                     mlo = UINTPTR_MAX, mhi = 0;
                 }
@@ -328,6 +333,7 @@ static int dense_scan(dpart *w)
         }
         if (n_st == DN_BATCH) n_st = 0;
     }
+    if (release_every != UINT64_MAX && mhi) release_map(mlo, mhi);
     if (rc >= 0 && !w->give_up) {   /* (the end, not an error: the last staged records) */
         int f = dense_flush(w, st, n_st);
         if (f == 1) w->give_up = 1;
@@ -443,10 +449,9 @@ static int emit_cell(run *g, dpart *w, uint64_t c, qval *keys, qval *aggs)
  * decides: the groups' keys differ): the cells can go out in that order and the rows
  * need no sort. 1 with ord (the keys in ORDER BY's precedence), desc and nulls. Not
  * for window functions, nor rows that go to on_row (whose keys sort as ids). */
-static int key_order(const run *g, int *ord, int *desc, int *nulls)
+static int key_order(const plan *p, int on_row, int *ord, int *desc, int *nulls)
 {
-    const plan *p = g->p;
-    if (!p->n_order || p->n_wins || g->x->on_row) return 0;
+    if (!p->n_order || p->n_wins || on_row) return 0;
     unsigned seen = 0;
     int n = 0;
     for (int i = 0; i < p->n_order && n < p->n_keys; i++) {
@@ -516,7 +521,7 @@ static int dense_emit(run *g, dpart *w)
     const dspec *s = w->s;
     qval keys[DN_KEYS], aggs[DN_AGGS + 1];
     int ord[DN_KEYS], desc[DN_KEYS], nulls[DN_KEYS];
-    if (key_order(g, ord, desc, nulls)) {
+    if (key_order(p, x->on_row != NULL, ord, desc, nulls)) {
         uint32_t *ids[DN_KEYS] = {0}, n_ids[DN_KEYS], at[DN_KEYS] = {0};
         int rc = 0;
         for (int i = 0; i < s->n_keys && !rc; i++)
@@ -546,25 +551,18 @@ static int dense_emit(run *g, dpart *w)
     return 0;
 }
 
-/* n bytes of zeroed cells, in huge pages where the kernel gives them for the asking
- * (a row's cell is a random line of tens of MB: with 4KB pages, a TLB miss each) */
-static unsigned char *cells_alloc(size_t n)
-{
-    unsigned char *p = shoal_malloc(n);
-    if (!p) return NULL;
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + n) & ~(huge - 1);
-    if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);   /* (advice: its failure changes nothing) */
-#endif
-    memset(p, 0, n);
-    return p;
-}
+/* n bytes of zeroed cells, in huge pages (a row's cell is a random line of tens of MB:
+ * with 4KB pages, a TLB miss each), from the session's cache of big arrays (engine/mem.c):
+ * a fresh mapping's pages are zeroed by the kernel as each part's thread first touches
+ * them, where a memset here zeroed both parts' on this thread, 22% of the 256MB bench
+ * question's CPU (perf: huge page faults' clear_page; on this VM a fresh page costs
+ * some 2 ms a 2MB page); a statement after the first finds them mapped already. */
+static unsigned char *cells_alloc(exec *x, size_t n) { return shoal_bigcache_zalloc(x->cache, n); }
 
 static void part_free(dpart *w, int own)
 {
     for (int k = 0; k < DN_AGGS; k++) shoal_free(w->side[k].ix), shoal_free(w->side[k].a);
-    shoal_free(w->cell);
+    if (w->cell) shoal_bigcache_put(w->g->x->cache, w->cell);
     shoal_free(w->list);
     if (own) {
         shoal_arena_free(w->x.a);
@@ -573,13 +571,23 @@ static void part_free(dpart *w, int own)
     }
 }
 
+/* The cells' budget: the statement's (x->mem_limit), but half of it when ORDER BY keeps
+ * the rows too (exec_spill.c's g->budget); rows that go out in the keys' order
+ * (key_order) are not kept, so the cells then have all of it (at 256MB, two parts of
+ * the bench's 73 MB cells: both cores). 0: none. */
+static uint64_t cells_budget(const exec *x, const plan *p)
+{
+    int ord[DN_KEYS], desc[DN_KEYS], nulls[DN_KEYS];
+    uint64_t b = shoal_exec_budget(x);
+    return p->n_order && !key_order(p, x->on_row != NULL, ord, desc, nulls) ? b / 2 : b;
+}
+
 int shoal_exec_dense_explain(exec *x, const plan *p, char *buf, size_t n)
 {
     dspec s;
     if (!dense_spec(x, p, &s)) return 0;
-    /* the budget a grouped scan runs under (exec.c, shoal_exec_group_spill): cells past
-     * it leave the statement to the hash table (shoal_exec_scan_dense) */
-    uint64_t budget = x->mem_limit ? (p->n_order ? x->mem_limit / 2 : x->mem_limit) : 0;
+    /* cells past the budget leave the statement to the hash table (shoal_exec_scan_dense) */
+    uint64_t budget = cells_budget(x, p);
     uint64_t last = x->r && shoal_reader_last_seq(x->r) < p->max_seq ? shoal_reader_last_seq(x->r) : p->max_seq;
     if (budget && part_bytes(&s, last) > budget) return 0;
     snprintf(buf, n, "groups in dense cells by dictionary id (%" PRIu64 " cells of %zu bytes)", s.cells, s.bpc);
@@ -621,14 +629,15 @@ int shoal_exec_scan_dense(run *g)
     if (n > DN_THREADS) n = DN_THREADS;
     if (!shoal_exec_par_ok(p->where)) n = 1;
     /* the budget: a part a thread, or one, or none */
-    if (g->budget && (uint64_t)n * part_bytes(&spec, last / (uint64_t)n + 1) > g->budget) n = 1;
-    if (g->budget && part_bytes(&spec, last) > g->budget) return 1;
+    uint64_t budget = g->budget ? cells_budget(x, p) : 0;
+    if (budget && (uint64_t)n * part_bytes(&spec, last / (uint64_t)n + 1) > budget) n = 1;
+    if (budget && part_bytes(&spec, last) > budget) return 1;
     uint64_t bound[DN_THREADS + 1];
     int64_t range[2] = {p->range.lo, p->range.hi};
     int rc = 0;
     if (n > 1 && (rc = shoal_exec_split_bounds(x, p, range, p->has_range, n, asked, bound))) {
         if (rc != 1) return rc;
-        n = 1;
+        n = 1, rc = 0;   /* (one part: it was left to the hash table) */
     }
     if (n == 1) bound[0] = 1, bound[1] = last + 1;
     dense *d = shoal_malloc(sizeof *d);
@@ -650,6 +659,7 @@ int shoal_exec_scan_dense(run *g)
         w->g = g;
         w->lo = bound[i];
         w->hi = bound[i + 1];
+        w->n_parts = n;
         w->x = *x;
         w->x.row = NULL;
         if (i) {
@@ -667,7 +677,7 @@ int shoal_exec_scan_dense(run *g)
         uint64_t rows = w->hi > w->lo ? w->hi - w->lo : 0;
         /* the first part's list takes the others' new cells too */
         uint64_t n_list = i ? (rows < s->cells ? rows : s->cells) : (last < s->cells ? last : s->cells);
-        w->cell = cells_alloc(s->cells * s->bpc);
+        w->cell = cells_alloc(x, s->cells * s->bpc);
         w->list = shoal_malloc(sizeof *w->list * (n_list + 1));
         if (!w->cell || !w->list) {
             rc = nomem(x);

@@ -204,12 +204,16 @@ typedef struct run {
     /* GROUP BY of interned columns: the groups in dense cells, until emitted (exec_dense.c) */
     struct dense *dn;
     int sorted_in;             /* the rows come in ORDER BY's order already: streamed (exec_dense.c) */
+    uint64_t held;             /* the per-member arrays' bytes, of the budget (exec_spill.c) */
 } run;
 
 /* exec_spill.c: a pass stopped by the budget (a positive rc, not an error) */
 #define SHOAL_EXEC_OVER 2
 
-static inline int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
+/* (an error set already, the budget's from shoal_exec_hold, is the one returned) */
+/* bits |= (a[m] != 0) for the bytes a[0..n), 64 members a word (exec_members.c). */
+void shoal_exec_or_nonzero8(uint64_t *bits, const uint8_t *a, size_t n);
+static inline int nomem(exec *x) { return x->err->code ? x->err->code : shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
 /* What crosses the executor's files (each defined in the file named). */
 /* exec_eval.c: e over a block of members (VBLOCK at most), and whether it can be. */
@@ -249,6 +253,13 @@ uint64_t shoal_exec_keys_hash(const qval *keys, int nk);
  * (in hash partitions, each a pass, when it does not fit), its groups out through
  * shoal_exec_emit_groups; the finished groups out (HAVING, then emit) */
 size_t shoal_exec_group_bytes(const run *g);
+/* exec_spill.c: what a statement holds besides its groups and sorted rows, weighed
+ * against the budget: bytes taken (0, or the error naming SET MEMORY_LIMIT: what, at
+ * where/len in the statement), a per-member array taken through the session's cache
+ * (NULL: out of the budget or of memory), and the budget left for groups and rows */
+int shoal_exec_hold(exec *x, uint64_t bytes, const char *what, int where, int len);
+void *shoal_exec_marray(exec *x, size_t bytes, int zero);
+uint64_t shoal_exec_budget(const exec *x);
 int shoal_exec_group_spill(run *g);
 int shoal_exec_emit_groups(run *g);
 /* exec_spill.c: ORDER BY's kept rows past the budget: sorted, written as a run; and at

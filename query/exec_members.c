@@ -30,6 +30,26 @@ static void or_nonzero(uint64_t *bits, const uint32_t *a, size_t n)
     }
 }
 
+/* The same over bytes (a count read narrow): 16 members at an SSE2 step (a byte at a
+ * time, with a branch each, was a third of the tiers at a noon now). */
+void shoal_exec_or_nonzero8(uint64_t *bits, const uint8_t *a, size_t n)
+{
+    for (size_t w = 0; w * 64 < n; w++) {
+        uint64_t x = 0;
+        size_t e = n - w * 64 < 64 ? n - w * 64 : 64, j = 0;
+#ifdef __SSE2__
+        const __m128i zero = _mm_setzero_si128();
+        for (; j + 16 <= e; j += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(a + w * 64 + j));
+            unsigned z = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero));
+            x |= (uint64_t)(~z & 0xFFFFu) << j;
+        }
+#endif
+        for (; j < e; j++) x |= (uint64_t)(a[w * 64 + j] != 0) << j;
+        bits[w] |= x;
+    }
+}
+
 /* Over members, WHERE and the GROUP BY keys are usually conditions over per-member
  * aggregates (layers, tiers). They are evaluated a block of members at a time, node by
  * node, so that the interpreter's dispatch is paid once a block instead of once a
@@ -627,15 +647,15 @@ int shoal_exec_member_rows(run *g)
     if (p->exist && !proven) {
         uint64_t *e = shoal_bigcache_zalloc(x->cache, nw * sizeof *e);
         if (!e) return nomem(x);
-        or_nonzero(e, p->maggs[p->exist - 1].n, nm);
+        /* from a view alone, its bits say who existed; with an edge, the log's counts too */
+        const magg *ex = &p->maggs[p->exist - 1];
+        if (!ex->ebits || ex->src != MG_VIEW || p->exist_lazy == MG_EDGE) or_nonzero(e, ex->n, nm);
+        if (ex->ebits)
+            for (size_t w = 0; w < nw; w++) e[w] |= ex->ebits[w];
         if (p->exist_or) {
             const magg *o = &p->maggs[p->exist_or - 1];
-            if (o->narrow) {
-                for (size_t m = 0; m < nm; m++)
-                    if (o->c8[m]) e[m >> 6] |= (uint64_t)1 << (m & 63);
-            } else {
-                or_nonzero(e, o->n, nm);
-            }
+            if (o->narrow) shoal_exec_or_nonzero8(e, o->c8, nm);
+            else or_nonzero(e, o->n, nm);
         }
         if (g->alike) n_alike = alike_count(e, live, p->n_members, &alike_at);
         if (live)

@@ -138,7 +138,10 @@ int shoal_exec_member_event(exec *x, const plan *p, magg *maggs, uint8_t *seen, 
         }
         if (live && p->tl[j] != (uint32_t)(p->exist - 1)) live[m >> 6] |= (uint64_t)1 << (m & 63);
         switch (a->fn) {
-        case F_COUNT: a->n[m]++; break;
+        case F_COUNT:
+            if (a->narrow) a->c8[m] += a->c8[m] < a->cap;   /* an edge of a narrow count (plan_alike.c) */
+            else a->n[m]++;
+            break;
         case F_FIRST:
             if (!a->n[m]++ || ts < a->i[m]) a->i[m] = ts;
             break;

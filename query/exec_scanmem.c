@@ -145,6 +145,21 @@ static void mpart_free(const plan *p, const uint8_t *fed, mpart *w)
     shoal_reader_close(w->r);
 }
 
+/* the bytes of a later part's arrays (mpart_init), weighed against the budget */
+static uint64_t mpart_bytes(const run *g, const uint8_t *fed, const uint8_t *seen)
+{
+    const plan *p = g->p;
+    uint64_t nm = (uint64_t)p->n_members + 1, b = 0;
+    for (int k = 0; k < p->n_maggs; k++) {
+        const magg *a = &p->maggs[k];
+        if (!fed[k]) continue;
+        b += nm * sizeof *a->n;
+        if (a->fn == F_FIRST || a->fn == F_LAST) b += nm * sizeof *a->i;
+        if (a->fn == F_SUM || a->fn == F_AVG) b += nm * sizeof *a->x;
+    }
+    return b + (g->live ? (nm / 64 + 1) * 8 : 0) + (seen ? nm / 8 + 1 : 0);
+}
+
 /* part w (not the first) with arrays of its own for the fed aggregates */
 static int mpart_init(run *g, const uint8_t *fed, mpart *w, uint8_t *seen)
 {
@@ -193,11 +208,14 @@ int shoal_exec_scan_split_members(run *g, uint8_t *seen, const int64_t *zr, int 
         shoal_free(fed);
         return rc;
     }
-    mpart *parts = shoal_malloc(sizeof *parts * (size_t)n);
+    /* the later parts' arrays within the memory budget (exec_spill.c), else one thread */
+    uint64_t held = x->mem_held, more = mpart_bytes(g, fed, seen) * (uint64_t)(n - 1);
+    mpart *parts = x->mem_limit && held + more > x->mem_limit ? NULL : shoal_malloc(sizeof *parts * (size_t)n);
     if (!parts) {
         shoal_free(fed);
-        return nomem(x);
+        return x->mem_limit && held + more > x->mem_limit ? 1 : nomem(x);
     }
+    x->mem_held += more;
     memset(parts, 0, sizeof *parts * (size_t)n);
     for (int i = 0; i < n; i++) {
         mpart *w = &parts[i];
@@ -221,6 +239,7 @@ int shoal_exec_scan_split_members(run *g, uint8_t *seen, const int64_t *zr, int 
         if (!rc && x->cancel && *x->cancel) rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
     }
     for (int i = 1; i < n; i++) mpart_free(p, fed, &parts[i]);
+    x->mem_held = held;
     shoal_free(parts);
     shoal_free(fed);
     return rc;

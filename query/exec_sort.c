@@ -233,7 +233,7 @@ int shoal_exec_emit(run *g, const rowctx *r)
      * far go to disk as a sorted run (exec_spill.c); not once a LIMIT's compaction
      * keeps only the best, which bounds them already. */
     if (x->mem_limit && !g->cut && (g->n_rows & 1023) == 0 &&
-        shoal_arena_used(g->rows_a) + g->cap_rows * sizeof(orow) > (p->grouped ? x->mem_limit / 2 : x->mem_limit))
+        shoal_arena_used(g->rows_a) + g->cap_rows * sizeof(orow) > (p->grouped ? shoal_exec_budget(x) / 2 : shoal_exec_budget(x)))
         return shoal_exec_sort_spill(g);
     return 0;
 }

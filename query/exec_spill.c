@@ -87,6 +87,42 @@ static void mem_text(uint64_t b, char *buf, size_t n)
     else snprintf(buf, n, "%.1fMB", (double)b / 1048576.0);
 }
 
+/* ------------------------------------------------------------ what else a statement holds */
+
+/* Bytes a statement holds besides its groups and ORDER BY's rows: the per-member
+ * arrays its aggregates over members fill (from views or the log: shoal_exec_marray,
+ * exec.c's alloc_maggs), and a join's kept rows and hash tables (join.c's keep_row and
+ * hash_side). They cannot spill (a member's cell is written at random, a join's rows
+ * are probed at random): past the budget the statement is refused, with the setting
+ * named. What they hold is taken from the budget the groups and rows get
+ * (shoal_exec_budget); each gives it back when it frees them. */
+int shoal_exec_hold(exec *x, uint64_t bytes, const char *what, int where, int len)
+{
+    if (x->mem_limit && x->mem_held + bytes > x->mem_limit) {
+        char lim[32], more[32], held[32];
+        mem_text(x->mem_limit, lim, sizeof lim);
+        mem_text(bytes, more, sizeof more);
+        mem_text(x->mem_held, held, sizeof held);
+        return shoal_err_set(x->err, SHOAL_ERANGE, where, len,
+                             "%s do not fit in the memory limit (%s): %s more, %s held already; raise it with SET MEMORY_LIMIT",
+                             what, lim, more, held);
+    }
+    x->mem_held += bytes;
+    return 0;
+}
+
+void *shoal_exec_marray(exec *x, size_t bytes, int zero)
+{
+    if (shoal_exec_hold(x, bytes, "the per-member aggregates' arrays", -1, -1)) return NULL;
+    return zero ? shoal_bigcache_zalloc(x->cache, bytes) : shoal_bigcache_alloc(x->cache, bytes);
+}
+
+uint64_t shoal_exec_budget(const exec *x)
+{
+    if (!x->mem_limit) return 0;
+    return x->mem_limit > x->mem_held ? x->mem_limit - x->mem_held : 1;
+}
+
 /* A grouped scan over events within the budget. The first pass takes every group; one
  * that stops past the budget at a fraction f of its rows had groups for some
  * used / f bytes in all, so the next passes split them into the least power of two
@@ -104,7 +140,7 @@ int shoal_exec_group_spill(run *g)
     if (!todo) return nomem(x);
     int n_todo = 0, rc = 0, passes = 0;
     todo[n_todo].bits = 0, todo[n_todo++].val = 0;
-    g->budget = p->n_order ? x->mem_limit / 2 : x->mem_limit;
+    g->budget = p->n_order ? shoal_exec_budget(x) / 2 : shoal_exec_budget(x);
     g->seq_lo = 1;
     g->seq_hi = shoal_reader_last_seq(x->r) + 1;
     while (n_todo && !rc) {

@@ -79,12 +79,17 @@ typedef struct tailsub {
     int64_t t0;
     double h;
     int oom;
+    int zero;   /* d is not the raw sums but starts at 0 for a member first touched (no was) */
 } tailsub;
 
 static int tail_touch(tailsub *s, uint32_t m)
 {
     if (s->touched[m >> 6] >> (m & 63) & 1) return 0;
     s->touched[m >> 6] |= (uint64_t)1 << (m & 63);
+    if (s->zero) {
+        s->d[m] = 0;
+        return 0;
+    }
     if (s->n_was == s->cap_was) {
         size_t c = s->cap_was ? s->cap_was * 2 : 1024;
         twas *nw = shoal_realloc(s->was, c * sizeof *nw);
@@ -115,6 +120,63 @@ static void hour_sub(void *ctx, int64_t start, const unsigned char *e, size_t n)
     }
 }
 
+/* The tail of a score or rise from the view (a->tail) into s, whose d, touched, t0
+ * and h are set: each member it touches marked, and d[m] less the shares of their
+ * events from the earlier bound on (with two, d2[m] less those from b_lo on). A score's:
+ * the whole hours from the view's hour sums, the rest (at most half an hour from the
+ * bound) from the log; a rise's from the log, the zone map jumping to it. */
+static int tail_read(exec *x, const plan *p, magg *a, tailsub *s, int two)
+{
+    int64_t from = a->t_lo == INT64_MIN ? a->b_hi : a->b_lo;
+    int64_t log_lo = from, log_hi = INT64_MAX, t0 = s->t0;
+    double h = s->h, *d = s->d;
+    int add = 0, rc;
+    if (a->fn == F_SCORE && (rc = shoal_view_score_hours(x->r, a->vname, from, &log_lo, &log_hi, &add, hour_sub, s, x->err)))
+        return rc;
+    if (s->oom) return nomem(x);
+    if (log_lo >= log_hi) return 0;
+    shoal_logcur *cur = NULL;
+    if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) return rc;
+    MDB_cursor *mc = shoal_logcur_mdb(cur);
+    MDB_cursor_op op = MDB_FIRST;
+    shoal_rec rec;
+    uint64_t n = 0;
+    int64_t after[2] = {log_lo, log_hi};
+    zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
+    if (!zp) {
+        rc = nomem(x);
+        goto out;
+    }
+    memset(zp, 0, sizeof *zp);
+    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if ((rc = scan_zone_picks(x->r, mc, &rec, after, 1, zp, &x->n_skipped, x->err)) != 1) break;
+        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
+            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            goto out;
+        }
+        uint32_t m = rec.member, t = rec.type;
+        if (rec.ts < log_lo || rec.ts >= log_hi || m == 0 || m > p->n_members || t > p->n_types || a->w[t] == 0)
+            continue;
+        if (tail_touch(s, m)) {
+            rc = nomem(x);
+            goto out;
+        }
+        double share = a->w[t] * exp2((double)(rec.ts - t0) / h);
+        if (add) {   /* in the hour the view took out, but before from */
+            d[m] += share;
+            continue;
+        }
+        if (two && rec.ts >= a->b_lo) a->d2[m] -= share;
+        if (rec.ts >= a->b_hi) d[m] -= share;
+    }
+    if (rc < 0) goto out;
+    rc = 0;
+    x->n_scanned += n;
+out:
+    shoal_logcur_close(cur);
+    return rc;
+}
+
 /* rise from a score view. The view keeps per member raw = Σ w·2^((t−t0)/h) over all its
  * events, so the score at T of the events before B is (raw − the share of the events
  * from B on)·2^((t0−T)/h): only the events from the earlier bound on are read, from
@@ -142,7 +204,6 @@ static int read_rise(run *g, exec *x, plan *p, magg *a, int top)
         return 0;
     }
     double h = (double)a->half_life;
-    shoal_logcur *cur = NULL;
     /* The raw sums of the members the tail touches, as they were before it: a member's
      * remainder is compared with its own raw sum (below). Only those members, not a
      * copy of the whole array (2.4 MB at 300k members, every statement). */
@@ -151,56 +212,10 @@ static int read_rise(run *g, exec *x, plan *p, magg *a, int top)
     memset(&ts, 0, sizeof ts);
     if (two) memcpy(a->d2, a->d, nm * sizeof *a->d2);
     if (a->tail) {
-        int64_t from = a->t_lo == INT64_MIN ? a->b_hi : a->b_lo;
         if (!(touched = shoal_malloc((nm / 64 + 1) * sizeof *touched))) return nomem(x);
         memset(touched, 0, (nm / 64 + 1) * sizeof *touched);
         ts.d = a->d, ts.touched = touched, ts.n_members = p->n_members, ts.t0 = t0, ts.h = h;
-        /* A score's tail: the whole hours from the view's hour sums, the rest (at most
-         * half an hour from from) from the log; a rise's from the log. */
-        int64_t log_lo = from, log_hi = INT64_MAX;
-        int add = 0;
-        if (a->fn == F_SCORE && (rc = shoal_view_score_hours(x->r, a->vname, from, &log_lo, &log_hi, &add, hour_sub, &ts, x->err)))
-            goto fail;
-        if (ts.oom) {
-            rc = nomem(x);
-            goto fail;
-        }
-        if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) goto fail;
-        MDB_cursor *mc = shoal_logcur_mdb(cur);
-        MDB_cursor_op op = MDB_FIRST;
-        shoal_rec rec;
-        uint64_t n = 0;
-        int64_t after[2] = {log_lo, log_hi};
-        zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
-        if (!zp) {
-            rc = nomem(x);
-            goto fail;
-        }
-        memset(zp, 0, sizeof *zp);
-        while (log_lo < log_hi && (rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-            if ((rc = scan_zone_picks(x->r, mc, &rec, after, 1, zp, &x->n_skipped, x->err)) != 1) break;
-            if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-                rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-                goto fail;
-            }
-            uint32_t m = rec.member, t = rec.type;
-            if (rec.ts < log_lo || rec.ts >= log_hi || m == 0 || m > p->n_members || t > p->n_types || a->w[t] == 0)
-                continue;
-            if (tail_touch(&ts, m)) {
-                rc = nomem(x);
-                goto fail;
-            }
-            double share = a->w[t] * exp2((double)(rec.ts - t0) / h);
-            if (add) {   /* in the hour the view took out, but before from */
-                a->d[m] += share;
-                continue;
-            }
-            if (two && rec.ts >= a->b_lo) a->d2[m] -= share;
-            if (rec.ts >= a->b_hi) a->d[m] -= share;
-        }
-        if (rc < 0) goto fail;
-        rc = 0;
-        x->n_scanned += n;
+        if ((rc = tail_read(x, p, a, &ts, two))) goto fail;
         const twas *was = ts.was;
         for (size_t i = 0; i < ts.n_was; i++) {
             uint32_t m = was[i].m;
@@ -227,7 +242,6 @@ static int read_rise(run *g, exec *x, plan *p, magg *a, int top)
     else if (a->d2 && a->fn == F_RISE)
         memset(a->d2, 0, nm * sizeof *a->d2);
 fail:
-    shoal_logcur_close(cur);
     shoal_free(touched);
     shoal_free(ts.was);
     return rc;
@@ -243,6 +257,10 @@ typedef struct cellctx {
     const double *cuts;
     int n;
     double lo, hi, lo0, hi0;
+    /* a tail (the events after now, which the view's sums hold) taken off: the members
+     * it touches, and for each minus their shares relative to t0 (tail_read's zero) */
+    const uint64_t *touched;
+    const double *sub;
 } cellctx;
 
 static inline uint8_t cell_at(const double *cuts, int n, double d)
@@ -275,6 +293,10 @@ static void to_cells(void *ctx, uint32_t first, const double *raw, size_t n, dou
                     x0 |= (uint64_t)_mm_movemask_pd(_mm_andnot_pd(in, nz)) << j;
                 }
             }
+            if (c->touched) {   /* the tail's members: below */
+                uint64_t t = c->touched[(first + i) >> 6];
+                x &= ~t, x0 &= ~t;
+            }
             if (c->live) c->live[(first + i) >> 6] |= x;
             for (uint64_t b = same ? x : x0; b; b &= b - 1) {
                 size_t k = i + (size_t)__builtin_ctzll(b);
@@ -284,24 +306,65 @@ static void to_cells(void *ctx, uint32_t first, const double *raw, size_t n, dou
     }
 #endif
     for (; i < n; i++) {
+        size_t m = first + i;
+        if (c->touched && (c->touched[m >> 6] >> (m & 63) & 1)) continue;
         double d = raw[i] * f;
-        if (c->live && outside(d, lo, hi)) c->live[(first + i) >> 6] |= (uint64_t)1 << ((first + i) & 63);
-        if (outside(d, lo0, hi0)) c->c8[first + i] = cell_at(c->cuts, c->n, d);
+        if (c->live && outside(d, lo, hi)) c->live[m >> 6] |= (uint64_t)1 << (m & 63);
+        if (outside(d, lo0, hi0)) c->c8[m] = cell_at(c->cuts, c->n, d);
     }
+    if (!c->touched) return;
+    /* The tail's members: raw less their shares after now, taken as 0 within 2^-44 of
+     * raw (rounding, not events), as read_rise does */
+    for (size_t w = first >> 6; w <= (first + n - 1) >> 6 && n; w++)
+        for (uint64_t b = c->touched[w]; b; b &= b - 1) {
+            size_t m = w * 64 + (size_t)__builtin_ctzll(b);
+            if (m < first || m >= first + n) continue;
+            double r = raw[m - first], v = r + c->sub[m];
+            double d = v <= r * 0x1p-44 ? 0 : v * f;
+            if (c->live && outside(d, lo, hi)) c->live[m >> 6] |= (uint64_t)1 << (m & 63);
+            c->c8[m] = cell_at(c->cuts, c->n, d);
+        }
 }
 
-/* A narrow score's cells from its view: the cell of 0 everywhere, then the others. */
+/* A narrow score's cells from its view: the cell of 0 everywhere, then the others.
+ * With a tail (now before the latest event), the tail's shares are gathered first for
+ * the members it touches only (tail_read), and those members' cells are made from raw
+ * less them: no array of every member's score (issue 17: the tiers at noon). */
 static int read_score_cells(run *g, magg *a)
 {
-    cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY};
+    exec *x = g->x;
+    size_t nm = (size_t)g->p->n_members + 1, nw = nm / 64 + 1;
+    cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY, NULL, NULL};
     for (int j = 0; j < a->n_cuts; j++) {   /* the cell of 0: between the cuts around it, or 0 itself */
         if (a->cuts[j] < 0) c.lo0 = a->cuts[j];
         else if (a->cuts[j] > 0 && c.hi0 == INFINITY) c.hi0 = a->cuts[j];
         else if (a->cuts[j] == 0) c.lo0 = c.hi0 = 0;
     }
-    memset(a->c8, cell_at(a->cuts, a->n_cuts, 0), (size_t)g->p->n_members + 1);
-    int64_t t0;
-    return shoal_view_score_each(g->x->r, a->vname, g->p->n_members, &t0, g->p->now, a->half_life, to_cells, &c, g->x->err);
+    int64_t t0, now = a->tail ? a->t_hi : g->p->now;
+    uint64_t *touched = NULL;
+    double *sub = NULL;
+    int rc = 0;
+    if (a->tail) {
+        if ((rc = shoal_view_score_t0(x->r, a->vname, &t0, x->err))) return rc;
+        if (t0 != INT64_MIN) {   /* (an empty view: every score 0) */
+            if (!(touched = shoal_malloc(nw * sizeof *touched)) || !(sub = shoal_bigcache_alloc(x->cache, nm * sizeof *sub))) {
+                rc = nomem(x);
+                goto out;
+            }
+            memset(touched, 0, nw * sizeof *touched);
+            tailsub ts;
+            memset(&ts, 0, sizeof ts);
+            ts.d = sub, ts.touched = touched, ts.n_members = g->p->n_members, ts.t0 = t0, ts.h = (double)a->half_life, ts.zero = 1;
+            if ((rc = tail_read(x, g->p, a, &ts, 0))) goto out;
+            c.touched = touched, c.sub = sub;
+        }
+    }
+    memset(a->c8, cell_at(a->cuts, a->n_cuts, 0), nm);
+    rc = shoal_view_score_each(x->r, a->vname, g->p->n_members, &t0, now, a->half_life, to_cells, &c, x->err);
+out:
+    shoal_free(touched);
+    shoal_bigcache_put(x->cache, sub);
+    return rc;
 }
 
 /* Keeps a's counts for the next period's read (read_exist_cum). */
@@ -345,6 +408,69 @@ static int read_exist_cum(exec *x, const plan *p, magg *a)
     return rc;
 }
 
+/* A narrow count DURING all_time in a PER period (core creators per month's
+ * `count(essence) DURING all_time >= 100`): its days up to the period's end are the
+ * previous period's, kept in x->cum, and the days since, instead of every month from
+ * the first again (12 periods read 78 month buckets; now 12). Counts that stop at the
+ * cap add up exactly so: min(cap, min(cap, A) + B) = min(cap, A + B). The members with
+ * a count above 0 are the ones a read from the first day would have marked live (a
+ * bucket's entry counts at least one event). The hours around the days are added to
+ * the period's own bytes, not kept. 1 when read so, 0 when a plain read is needed
+ * (another aggregate keeps the slot, or no memory), else the error. */
+static int read_sat_cum(run *g, magg *a, int slot)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    shoal_cumread *c = x->cum;
+    size_t nm = (size_t)p->n_members + 1;
+    if (a->fn != F_COUNT || a->day_lo > INT32_MIN || strlen(a->vname) >= sizeof c->c8_vname) return 0;
+    int kept = c->c8 && c->c8_slot == slot && c->c8_series == a->vseries && c->c8_cap == a->cap &&
+               c->c8_members == p->n_members && c->c8_hi <= a->day_hi && !strcmp(c->c8_vname, a->vname);
+    if (!kept) {
+        if (c->c8 && c->c8_slot != slot) return 0;   /* the first such aggregate keeps it */
+        if (c->c8 && c->c8_members != p->n_members) {
+            shoal_free(c->c8);
+            c->c8 = NULL;
+        }
+        if (!c->c8 && !(c->c8 = shoal_malloc(nm))) return 0;
+        memset(c->c8, 0, nm);
+        snprintf(c->c8_vname, sizeof c->c8_vname, "%s", a->vname);
+        c->c8_series = a->vseries;
+        c->c8_cap = a->cap;
+        c->c8_slot = slot;
+        c->c8_hi = a->day_lo;
+        c->c8_members = p->n_members;
+    }
+    int rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, c->c8_hi, a->day_hi, NULL, p->n_members, c->c8,
+                                          a->cap, NULL, x->err);
+    if (rc) {
+        shoal_free(c->c8);   /* part read: nothing kept */
+        c->c8 = NULL;
+        return rc;
+    }
+    c->c8_hi = a->day_hi;
+    memcpy(a->c8, c->c8, nm);
+    if (g->live) shoal_exec_or_nonzero8(g->live, a->c8, nm);
+    if (a->hours[0] < a->hours[1] || a->hours[2] < a->hours[3])
+        rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_hi, a->day_hi, a->hours, p->n_members, a->c8,
+                                          a->cap, g->live, x->err);
+    return rc ? rc : 1;
+}
+
+/* Who existed by the cut from the view: the presence bitmaps of whole months into
+ * a->ebits (a word per 64 members), the days and hours into a->n and their members'
+ * bits into a->ebits as well; exec_members.c reads the bits, and a->n only for the log's
+ * edge (exist_edge, the scan). (Spread into a count per member and gathered back into
+ * bits, the months were a tenth of the tiers at a noon now.) */
+static int read_exist(exec *x, const plan *p, magg *a)
+{
+    size_t nw = (size_t)p->n_members / 64 + 1;
+    if (!(a->ebits = shoal_arena_alloc(x->a, nw * sizeof *a->ebits))) return nomem(x);
+    memset(a->ebits, 0, nw * sizeof *a->ebits);
+    return shoal_view_counters_exist(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->n, a->ebits,
+                                     x->err);
+}
+
 /* The per-member aggregates that views answer (views.c chose them), into the same
  * arrays a scan fills; an MG_EDGE aggregate then gets the rest of its window from the
  * scan. */
@@ -358,6 +484,10 @@ int shoal_exec_read_views(run *g)
     for (int i = 0; i < p->n_maggs && !rc; i++) {
         magg *a = &p->maggs[i];
         if (a->src == MG_SCAN || (p->exist_lazy && i == p->exist - 1)) continue;
+        if (a->narrow && a->fn == F_SCORE) {
+            rc = read_score_cells(g, a);
+            continue;
+        }
         if (a->fn == F_RISE || a->tail) {
             rc = read_rise(g, x, p, a, i == g->top_slot && !g->live);
             if (!rc && g->live) or_outside(g->live, a->d, a->fn == F_RISE ? a->d2 : NULL, nm, a->live_lo, a->live_hi);
@@ -365,6 +495,10 @@ int shoal_exec_read_views(run *g)
         }
         if (a->narrow && a->fn == F_SCORE) {
             rc = read_score_cells(g, a);
+            continue;
+        }
+        if (a->narrow && x->cum && (rc = read_sat_cum(g, a, i)) != 0) {
+            if (rc == 1) rc = 0;
             continue;
         }
         if (a->narrow) {
@@ -395,8 +529,7 @@ int shoal_exec_read_views(run *g)
         if (a->fn == F_COUNT && i == p->exist - 1) {
             /* who existed AS OF a date is not a value rows show (shoal_exec_member_rows
              * reads whether it is above 0): whole months from presence bitmaps */
-            rc = shoal_view_counters_exist(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->n,
-                                           x->err);
+            rc = read_exist(x, p, a);
             continue;
         }
         if (a->fn == F_COUNT) {
@@ -494,7 +627,7 @@ int shoal_exec_exist_lazy(run *g, int *proven)
     }
     /* not settled: who the members were, as shoal_exec_read_views and the scan would
      * have read it */
-    int rc = shoal_view_counters_exist(x->r, e->vname, e->vseries, e->day_lo, e->day_hi, e->hours, p->n_members, e->n, x->err);
+    int rc = read_exist(x, p, e);
     if (!rc && p->exist_lazy == MG_EDGE) rc = exist_edge(x, p, e);
     return rc;
 }

@@ -57,7 +57,7 @@ int shoal_exec_window_keep(run *g, const rowctx *r)
     /* Window functions need every row at once: past the memory budget they are refused
      * rather than spilled (a partition's rows would have to come back together). */
     if (x->mem_limit &&
-        shoal_arena_used(g->wrows_a) + g->cap_wrows * sizeof(wrow) > x->mem_limit) {
+        shoal_arena_used(g->wrows_a) + g->cap_wrows * sizeof(wrow) > shoal_exec_budget(x)) {
         double kb = (double)x->mem_limit / 1024.0;
         return shoal_err_set(x->err, SHOAL_ERANGE, p->wins[0].node->off, p->wins[0].node->len,
                              "the rows of this window function take more than the memory limit (%.0f%s): "

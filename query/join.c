@@ -468,6 +468,15 @@ typedef struct runner {
     int n_batch;
 } runner;
 
+/* bytes of s's rows or their table weighed against the memory budget (exec_spill.c):
+ * 0, or the error naming the source and SET MEMORY_LIMIT */
+static int join_hold(exec *x, const side *s, uint64_t bytes)
+{
+    char what[200];
+    snprintf(what, sizeof what, "the rows of \"%s\" kept for the join", s->qual);
+    return shoal_exec_hold(x, bytes, what, s->j->off, s->j->len) ? x->err->code : 0;
+}
+
 static int keep_row(exec *x, const qval *cols, int n, void *ctx)
 {
     runner *r = ctx;
@@ -477,6 +486,7 @@ static int keep_row(exec *x, const qval *cols, int n, void *ctx)
         size_t nc = s->cap ? s->cap * 2 : 64;
         if (nc > UINT32_MAX / 2)
             return shoal_err_set(x->err, SHOAL_ERANGE, s->j->off, s->j->len, "\"%s\" has too many rows to join", s->qual);
+        if (join_hold(x, s, (nc - s->cap) * (size_t)(s->n ? s->n : 1) * sizeof(qval))) return x->err->code;
         qval *v = shoal_realloc(s->rows, nc * (size_t)(s->n ? s->n : 1) * sizeof *v);
         if (!v) return nomem(x);
         s->rows = v;
@@ -488,10 +498,13 @@ static int keep_row(exec *x, const qval *cols, int n, void *ctx)
                              "one of them, and \"%s\" has more than %d: add an equality to ON (as x.k = %s.k), or narrow it",
                              s->qual, s->qual, NESTED_MAX, s->qual);
     qval *row = s->rows + s->n_rows * (size_t)s->n;
+    uint64_t text = 0;
     for (int i = 0; i < n; i++) {
         row[i] = cols[i];
         if (shoal_val_keep(x, &row[i])) return x->err->code;
+        if (row[i].t == V_STR) text += row[i].n;
     }
+    if (text && join_hold(x, s, text)) return x->err->code;
     s->n_rows++;
     return 0;
 }
@@ -612,6 +625,8 @@ static int hash_side(runner *r, side *s)
     size_t size = 16;
     while (size < s->n_rows * 2) size *= 2;
     s->mask = size - 1;
+    if (join_hold(x, s, size * sizeof *s->bucket + (s->n_rows + 1) * (sizeof *s->next + sizeof *s->keys + sizeof *s->same)))
+        return x->err->code;
     if (!(s->bucket = shoal_malloc(size * sizeof *s->bucket)) ||
         !(s->next = shoal_malloc((s->n_rows + 1) * sizeof *s->next)) ||
         !(s->keys = shoal_malloc((s->n_rows + 1) * sizeof *s->keys)) ||
@@ -1171,6 +1186,7 @@ static int join_rows(exec *x, plan *p, shoal_rowsink *sink)
     if (!(r.buf = zalloc(x, sizeof(qval) * (size_t)(p->n_src + 1)))) return SHOAL_ENOMEM;
     if (!(r.ra = shoal_arena_new())) return nomem(x);
     int rc = 0;
+    uint64_t held = x->mem_held;   /* (the kept rows and their tables, weighed against the budget until freed) */
     for (int k = 1; k < js->n_sides && !rc; k++) {
         r.collect = &js->s[k];
         rc = shoal_rowsrc_run_inner(x, js->s[k].ip, keep_row, &r);
@@ -1183,6 +1199,7 @@ static int join_rows(exec *x, plan *p, shoal_rowsink *sink)
         if (rc == 1 && r.full) rc = 0;
     }
     free_sides(js);
+    x->mem_held = held;
     shoal_arena_free(r.ra);
     return rc;
 }

@@ -133,6 +133,8 @@ typedef struct magg {
     int64_t t_lo, t_hi, b_lo, b_hi;
     double *d2;
     int tail;
+    uint64_t *ebits;    /* who existed (plan.exist), from a view: the members it found, whole
+                         * months from presence bitmaps (exec_views.c); n has the days and hours */
     uint64_t *unsure;   /* with a lazy existence (plan.exist_lazy): the tail's members whose remainder
                          * is above 0 but within 2^-20 of their sum, not taken as an event by then */
     /* answered from a view (views.c): which, and the local days [day_lo, day_hi), and
@@ -366,6 +368,7 @@ struct exec {
     uint64_t n_decoded;
     int no_views;           /* SET VIEWS = off: always scan the log */
     uint64_t mem_limit;     /* SET MEMORY_LIMIT: the budget of groups, sorted and window rows (exec_spill.c) */
+    uint64_t mem_held;      /* … of it, what the statement holds besides (per-member arrays, a join's rows: exec_spill.c) */
     shoal_bigcache *cache;  /* the session's kept big arrays (NULL: none) */
     int civ_ok;             /* func.c: the last local day converted to a civil date */
     int64_t civ_day, civ_y;
@@ -410,6 +413,14 @@ typedef struct shoal_cumread {
     uint32_t series, n_members;
     int64_t day_lo, day_hi;
     uint32_t *counts;   /* n_members + 1, shoal_malloc'd; NULL: nothing kept */
+    /* A narrow count over every day up to c8_hi (DURING all_time), capped at c8_cap,
+     * kept likewise for the next period (read_sat_cum); one aggregate's, slot c8_slot. */
+    char c8_vname[80];
+    uint32_t c8_series, c8_members;
+    unsigned c8_cap;
+    int c8_slot;
+    int64_t c8_hi;
+    uint8_t *c8;        /* n_members + 1; NULL: nothing kept */
 } shoal_cumread;
 
 /* value.c */

@@ -85,15 +85,21 @@ int shoal_plan_classes(const plan *p)
     return shoal_plan_class_tests(p, t);
 }
 
-/* Whether classes can read aggregate i narrow (plan.h), given the tests t[n]: one a
- * view answers whole, that nothing but the tests reads (in classes, nothing else
- * reads any; who existed AS OF a date is read apart): a count compared with numbers
- * below 254 only (*cap: the least integer above them all, at least 1), or a score
- * (at most 63 thresholds: 127 cells, and bit 63 of a code free). */
+/* Whether classes can read aggregate i narrow (plan.h), given the tests t[n]: one that
+ * nothing but the tests reads (in classes, nothing else reads any; who existed AS OF a
+ * date is read apart), and a view answers whole, or, for a count, but for its window's
+ * edges (MG_EDGE: the scan adds them to the byte, stopping at cap as the view's read
+ * does, exact since min(cap, min(cap, v) + e) = min(cap, v + e)), or, for a score, but
+ * for its tail (exec_views.c read_score_cells; not with a lazy existence, which reads
+ * the scores themselves): a count compared with numbers below 254 only (*cap: the
+ * least integer above them all, at least 1), or a score (at most 63 thresholds: 127
+ * cells, and bit 63 of a code free). */
 int shoal_plan_can_narrow(const plan *p, const mcmp *t, int n, int i, unsigned *cap)
 {
     const magg *a = &p->maggs[i];
-    if (!n || n == 64 || a->src != MG_VIEW || a->tail || i == p->exist - 1 || (a->fn != F_COUNT && a->fn != F_SCORE))
+    if (!n || n == 64 || (a->src != MG_VIEW && !(a->src == MG_EDGE && a->fn == F_COUNT)) || (a->tail && p->exist_lazy) ||
+        i == p->exist - 1 ||
+        (a->fn != F_COUNT && a->fn != F_SCORE))
         return 0;
     double top = -INFINITY;
     for (int j = 0; j < n; j++)

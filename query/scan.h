@@ -5,6 +5,7 @@
 #ifndef SHOAL_SCAN_H
 #define SHOAL_SCAN_H
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "shoal_int.h"
@@ -102,14 +103,17 @@ SCAN_DECODE_BODY(scan_gather8, scan_gather5)
 /* the same with AVX2, BMI1 and BMI2 (scan_decode.c), when the processor has them */
 int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec);
 
-/* 1 when the processor has what shoal_scan_decode_bmi2 uses */
+/* 1 when the processor has what shoal_scan_decode_bmi2 uses: asked of the processor
+ * at the first record decoded (shoal_scan_hw_probe, scan_decode.c), then kept.
+ * (__builtin_cpu_supports linked libgcc's __cpu_indicator_init, a constructor run at
+ * every start whose dozen cpuid instructions each leave the virtual machine: a fifth
+ * of the CPU of a `shoal query` process asking `SELECT 1`, scan or not.) */
+extern _Atomic int shoal_scan_hw;   /* -1 until probed */
+int shoal_scan_hw_probe(void);
 static inline int scan_decode_hw(void)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
-    return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
-#else
-    return 0;
-#endif
+    int h = atomic_load_explicit(&shoal_scan_hw, memory_order_relaxed);
+    return h >= 0 ? h : shoal_scan_hw_probe();
 }
 
 static inline int scan_decode_fast(const unsigned char *v, size_t n, shoal_rec *rec)

@@ -7,8 +7,47 @@
  * does, with the same fields (tests/unit/test_scan.c). */
 #include "scan.h"
 
+_Atomic int shoal_scan_hw = -1;
+
 #if defined(SCAN_FAST_DECODE) && SCAN_FAST_DECODE && defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#if defined(__has_include)
+#if __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#define SCAN_GLIBC_FEATURES 1
+#endif
+#endif
+#ifndef SCAN_GLIBC_FEATURES
+#include <cpuid.h>
+#endif
+
+/* AVX2 (with the system saving the YMM registers), BMI1 and BMI2, once a process and
+ * only in a process that decodes the log. glibc (2.33 on) has asked the processor at
+ * start already and says what it found (CPU_FEATURE_ACTIVE: present and usable), at
+ * no cost; else three cpuid and an xgetbv (OSXSAVE, and XCR0's SSE and AVX state),
+ * each cpuid a trip out of a virtual machine (some 10 µs apiece here). Threads that
+ * race here store the same answer. */
+int shoal_scan_hw_probe(void)
+{
+    int ok = 0;
+#ifdef SCAN_GLIBC_FEATURES
+    ok = CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(BMI1) && CPU_FEATURE_ACTIVE(BMI2);
+#else
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0, NULL) >= 7) {
+        __cpuid(1, a, b, c, d);
+        if ((c & bit_OSXSAVE) && (c & bit_AVX)) {
+            unsigned lo, hi;
+            __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+            (void)hi;
+            __cpuid_count(7, 0, a, b, c, d);
+            ok = (lo & 6) == 6 && (b & bit_AVX2) && (b & bit_BMI) && (b & bit_BMI2);
+        }
+    }
+#endif
+    atomic_store_explicit(&shoal_scan_hw, ok, memory_order_relaxed);
+    return ok;
+}
 
 __attribute__((target("bmi,bmi2,avx2"))) int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec)
 {
@@ -54,4 +93,9 @@ __attribute__((target("bmi,bmi2,avx2"))) int shoal_scan_decode_bmi2(const unsign
 }
 #else
 int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec) { return scan_decode_sw(v, n, rec); }
+int shoal_scan_hw_probe(void)
+{
+    atomic_store_explicit(&shoal_scan_hw, 0, memory_order_relaxed);
+    return 0;
+}
 #endif

@@ -72,6 +72,30 @@ check_grep spill-one-group-in-groups-refused "error: the aggregates' values \\(a
 e=$("$SHOAL" query "$TINY; SELECT median(words), count(DISTINCT member), count(DISTINCT seq) FROM events" 2>&1)
 check_grep spill-one-group-refused "error: the aggregates' values \\(a median's, a DISTINCT's\\) do not fit in the memory limit \\(256KB\\)" "$e"
 
+# what cannot spill is weighed too, and refused past the budget with the setting named:
+# the per-member arrays (some 55 bytes a member here) and a join's kept rows and hash table
+q_mem="SELECT member, count(post) AS n, sum(post.words) AS w, first(join) AS j FROM members ORDER BY n DESC, member"
+e=$("$SHOAL" query "SET MEMORY_LIMIT = '16KB'; $q_mem" 2>&1)
+check_grep spill-member-arrays-refused "error: the per-member aggregates' arrays do not fit in the memory limit \\(16KB\\): [0-9]+KB more, [0-9]+KB held already; raise it with SET MEMORY_LIMIT" "$e"
+same member-arrays "$q_mem"
+# between one thread's arrays and two threads' (their parts' own), an answer or the
+# refusal, never another answer; on two threads, the split falls back to one
+big=$(SHOAL_THREADS=1 "$SHOAL" query --format ndjson "$q_mem" 2>&1)
+n_ok=0 n_no=0
+for lim in 64KB 96KB 112KB 128KB 160KB 192KB 256KB; do
+    a=$(SHOAL_THREADS=2 "$SHOAL" query --format ndjson "SET MEMORY_LIMIT = '$lim'; $q_mem" 2>&1)
+    if [ "$a" = "$big" ]; then n_ok=$((n_ok + 1))
+    elif printf '%s' "$a" | grep -q "raise it with SET MEMORY_LIMIT"; then n_no=$((n_no + 1))
+    else fail "spill-member-arrays-$lim" "$(printf '%s' "$a" | head -c 300)"; fi
+done
+check_eq spill-member-arrays-some-fit "$((n_ok > 0 && n_no > 0))" 1
+q_join="SELECT e.type, count(*) AS n FROM events AS e
+    JOIN (SELECT member, first(join) AS joined FROM members WHERE first(join) IS NOT NULL) AS m ON e.to = m.member
+    GROUP BY e.type ORDER BY e.type"
+e=$("$SHOAL" query "SET MEMORY_LIMIT = '96KB'; $q_join" 2>&1)
+check_grep spill-join-refused "query:1:[0-9]+: error: the rows of \"m\" kept for the join do not fit in the memory limit \\(96KB\\): .*raise it with SET MEMORY_LIMIT" "$e"
+same join-group "$q_join"
+
 # the setting: shown, reset, refused when not a size
 check_grep spill-setting-shown '^memory_limit,256KB,session$' "$("$SHOAL" query --format csv "$TINY; SHOW SETTINGS")"
 check_grep spill-setting-default '^memory_limit,[0-9.]+[MG]B,default$' "$("$SHOAL" query --format csv "$TINY; SET MEMORY_LIMIT = DEFAULT; SHOW SETTINGS")"
@@ -111,6 +135,15 @@ elif [ -x /usr/bin/time ]; then
     # 16 MB of budget + 90 MB of slack
     if [ "$bound" -lt $((106 * 1024)) ] && [ "$free" -gt "$bound" ]; then ok spill-rss-bound
     else fail spill-rss-bound "peak RSS with 16MB: ${bound} KB, without: ${free} KB"; fi
+    # ORDER BY over every event (400k rows out, the sort's runs on disk): 16 MB of budget
+    # + 54 MB of slack (the log's mapped pages some 25MB), where all in memory takes 96MB
+    qo="SELECT seq, ts, member, type, words FROM events ORDER BY ts DESC, member, seq"
+    free=$(rss "SET MEMORY_LIMIT = '4GB'; $qo" "$T/free.csv")
+    bound=$(rss "SET MEMORY_LIMIT = '16MB'; $qo" "$T/bound.csv")
+    check_eq spill-rss-order-same-answer "$(cmp -s "$T/free.csv" "$T/bound.csv" && echo same)" same
+    check_eq spill-rss-order-rows "$(wc -l < "$T/bound.csv")" 400001
+    if [ "$bound" -lt $((70 * 1024)) ] && [ "$free" -gt "$((bound + 16 * 1024))" ]; then ok spill-rss-order-bound
+    else fail spill-rss-order-bound "peak RSS with 16MB: ${bound} KB, without: ${free} KB"; fi
 else
     skip "spill-rss: /usr/bin/time is not installed"
 fi

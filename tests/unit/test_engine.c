@@ -746,6 +746,74 @@ static size_t zfine_get(shoal_db *db, uint64_t b, unsigned char *out)
     return v.mv_size;
 }
 
+/* The zone map's prefix maxima (zone.c, zpm_first): a walk jumps the blocks whose
+ * times all come before the ranges, and a block of old events appended after newer
+ * ones (block 3 here) is still found, and only where it may hold a match. */
+TEST(zone_prefix_max)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    enum { B = SHOAL_ZONE_BLOCK };
+    static const int64_t base[] = {1000000, 2000000, 3000000, 500000, 4000000, 5000000};
+    int64_t *ts = malloc(B * sizeof *ts);
+    char tag[16];
+    for (int b = 0; b < 6; b++) {
+        for (int i = 0; i < B; i++) ts[i] = base[b] + i;
+        snprintf(tag, sizeof tag, "p%d", b);
+        CHECK_RC(zone_append(db, tag, ts, B), SHOAL_OK);
+    }
+    for (int i = 0; i < 100; i++) ts[i] = 6000000 + i;   /* block 6, partial */
+    CHECK_RC(zone_append(db, "p6", ts, 100), SHOAL_OK);
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    uint64_t next, last = 6 * B + 100;
+    /* each block's own times, first and again (the maxima then made) */
+    for (int round = 0; round < 2; round++) {
+        CHECK_RC(skip1(r, 1, 4000010, 4000011, &next), SHOAL_OK);
+        CHECK(next == 4 * B + 1);
+        CHECK_RC(skip1(r, 1, 5000010, 5000011, &next), SHOAL_OK);
+        CHECK(next == 5 * B + 1);
+        /* below every later block's times: block 1, not a block after the old one */
+        CHECK_RC(skip1(r, 1, 2000500, 2000501, &next), SHOAL_OK);
+        CHECK(next == B + 1);
+        /* the old block, behind three newer ones */
+        CHECK_RC(skip1(r, 1, 500010, 500011, &next), SHOAL_OK);
+        CHECK(next == 3 * B + 1);
+        /* the partial block, which the maxima do not cover */
+        CHECK_RC(skip1(r, 1, 6000010, 6000011, &next), SHOAL_OK);
+        CHECK(next == 6 * B + 1);
+        /* after everything: the snapshot's end */
+        CHECK_RC(skip1(r, 1, 7000000, 7000001, &next), SHOAL_OK);
+        CHECK(next == last + 1);
+        /* from inside block 2, for a range of block 1: nothing after it */
+        CHECK_RC(skip1(r, 2 * B + 7, 2000500, 2000501, &next), SHOAL_OK);
+        CHECK(next == last + 1);
+        /* a range block 0 meets: no skip */
+        CHECK_RC(skip1(r, 5, 1000100, 1000101, &next), SHOAL_OK);
+        CHECK(next == 5);
+    }
+    /* A newer snapshot extends them; the older reader's answers stay its own. */
+    for (int i = 0; i < B; i++) ts[i] = 8000000 + i;
+    CHECK_RC(zone_append(db, "p7", ts, B), SHOAL_OK);   /* completes block 6, fills most of 7 */
+    shoal_reader *r2;
+    CHECK_RC(shoal_reader_open(db, &r2, NULL), SHOAL_OK);
+    CHECK_RC(skip1(r2, 1, 8000000 + B - 1, 8000000 + B, &next), SHOAL_OK);
+    CHECK(next == 7 * B + 1);
+    /* block 6 was partial when the maxima were first made: its newer events are found */
+    CHECK_RC(skip1(r2, 1, 8000000, 8000001, &next), SHOAL_OK);
+    CHECK(next == 6 * B + 1);
+    CHECK_RC(skip1(r, 1, 8000000, 8000001, &next), SHOAL_OK);
+    CHECK(next == last + 1);
+    CHECK_RC(skip1(r, 1, 6000010, 6000011, &next), SHOAL_OK);
+    CHECK(next == 6 * B + 1);
+    shoal_reader_close(r2);
+    shoal_reader_close(r);
+    free(ts);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
 TEST(zone_fine)
 {
     /* One block of in-order events over four hours with 2% late ones, up to three days
@@ -1272,6 +1340,7 @@ int main(void)
     RUN(ingest_rejects_not_input);
     RUN(zone_map);
     RUN(zone_bitmap);
+    RUN(zone_prefix_max);
     RUN(zone_fine);
     RUN(map_grows);
     RUN(check_detects_damage);

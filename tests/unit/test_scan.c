@@ -175,8 +175,25 @@ TEST(scan_decode_matches_codec)
     munmap(page, 2 * PAGE);
 }
 
+/* scan.h's own probe of the processor (cpuid once, at the first decode, in place of
+ * libgcc's constructor at every start) says what __builtin_cpu_supports says: a probe
+ * that missed AVX2, BMI1 or BMI2 would leave shoal_scan_decode_bmi2 unused (and
+ * untested above), one that claimed them would crash on a processor without them. */
+TEST(scan_hw_probe)
+{
+#if SCAN_FAST_DECODE && defined(__x86_64__) && defined(__GNUC__)
+    int libgcc = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
+    CHECK(scan_decode_hw() == libgcc);
+    CHECK(shoal_scan_hw_probe() == libgcc);
+    CHECK(scan_decode_hw() == libgcc);
+#else
+    CHECK(scan_decode_hw() == 0);
+#endif
+}
+
 int main(void)
 {
+    RUN(scan_hw_probe);
     RUN(scan_matches_logcur);
     RUN(scan_decode_matches_codec);
     UNIT_EXIT();

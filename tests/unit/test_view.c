@@ -307,6 +307,28 @@ TEST(check_detects_damaged_views)
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0);
 
+    /* Who existed with bits: the whole months' presence bitmaps into the bits (a word
+     * per 64 members), the days after them into the counts; together the members with
+     * a count of every event before 2025-01-15 above 0 (December 2024 from its bitmap: the late events). */
+    {
+        shoal_reader *r;
+        CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+        uint32_t nm = shoal_dict_count(r, SHOAL_NS_MEMBER);
+        uint32_t *cb = calloc(nm + 1, sizeof *cb), *cn = calloc(nm + 1, sizeof *cn);
+        uint64_t *bits = calloc(nm / 64 + 1, sizeof *bits);
+        CHECK_RC(shoal_view_counters_exist(r, "c", 3, INT32_MIN, 20103, NULL, nm, cb, bits, NULL), SHOAL_OK);
+        CHECK_RC(shoal_view_counters_read(r, "c", 3, INT32_MIN, 20103, NULL, nm, cn, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
+        shoal_reader_close(r);
+        int same = nm > 2, n_bits = 0, n_days = 0;
+        for (uint32_t m = 0; m <= nm; m++) {
+            int b = (int)(bits[m / 64] >> (m % 64) & 1);
+            same &= (b || cb[m]) == (cn[m] != 0);
+            n_bits += b, n_days += cb[m] != 0;
+        }
+        CHECK(same && n_bits > 2 && n_days > 0);
+        free(cb), free(cn), free(bits);
+    }
+
     /* Bitmaps whose stamp is not the header's sequence (a shoal that keeps none appended
      * since) are stale: not read (who existed comes from the months, as without them)
      * and not checked. Here the same wrong bitmap as above, and a stamp of sequence 1. */
@@ -322,7 +344,7 @@ TEST(check_detects_damaged_views)
         CHECK(rep.n_problems == 0);
         uint32_t *c1 = calloc(nm + 1, sizeof *c1), *c2 = calloc(nm + 1, sizeof *c2);
         CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
-        CHECK_RC(shoal_view_counters_exist(r, "c", 4, INT32_MIN, 20120, NULL, nm, c1, NULL), SHOAL_OK);   /* to 2025-02-01 */
+        CHECK_RC(shoal_view_counters_exist(r, "c", 4, INT32_MIN, 20120, NULL, nm, c1, NULL, NULL), SHOAL_OK);   /* to 2025-02-01 */
         CHECK_RC(shoal_view_counters_read(r, "c", 4, INT32_MIN, 20120, NULL, nm, c2, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
         shoal_reader_close(r);
         int same = nm > 2;

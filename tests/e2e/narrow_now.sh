@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# tests/e2e/narrow_now.sh — classes of members (layers, tiers) at a mid-day now with
+# later events (issue 17): their counts are still read narrow (a byte per member that
+# stops at the thresholds) when a view answers all but the window's edges (the scan adds
+# the edges to the byte) and when a part of a month is its month bucket less the other
+# days (kept first, taken off each member's month entry before the cap); a score is
+# still its cell among its thresholds when it has a tail (the events after now, taken
+# off the members they touch). At nows all over the last days the tiers equal the
+# scan's (SET VIEWS = off), with thresholds low enough that the edges, the days left
+# out and the tail change members' tiers.
+. "$(dirname "$0")/../lib.sh"
+
+"$SHOAL" gen --events 60000 --seed 21 --late 0.05 --days 24 > "$T/ev.ndjson" 2>/dev/null || fail narrow-now-gen
+DEF="CREATE COUNTERS act AS count(*), count(post), count(comment, reply);
+CREATE SCORE eng AS 1*checkin + 2*like + 3*comment + 4*reply + 5*post + 20*essence HALF_LIFE 30 DAYS;
+CREATE TIERS t (top WHEN eng >= 40 OR count(post) DURING this_month >= 6, talk WHEN count(comment, reply) DURING last 2 days >= 3, busy WHEN count(*) DURING last 7 days >= 9, some WHEN count(*) DURING this_month >= 1, quiet OTHERWISE)"
+# kept by small batches, and back-filled
+"$SHOAL" --db "$T/hot" ingest -q /dev/null && "$SHOAL" --db "$T/hot" query "$DEF" > /dev/null &&
+    "$SHOAL" --db "$T/hot" ingest -q --batch 500 "$T/ev.ndjson" || fail narrow-now-ingest-hot
+"$SHOAL" --db "$T/built" ingest -q "$T/ev.ndjson" && "$SHOAL" --db "$T/built" query "$DEF" > /dev/null ||
+    fail narrow-now-ingest-built
+
+end=$("$SHOAL" --db "$T/hot" query --format csv "SELECT max(ts) AS t FROM events" | tail -1)
+at() {   # at MINUTES: that many minutes (and 7 ms each) before the latest event
+    python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t-datetime.timedelta(minutes=int(sys.argv[2]), milliseconds=7 * int(sys.argv[2]))).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end" "$1"
+}
+Q="SELECT tier, count(*) AS n FROM tiers(t) GROUP BY tier ORDER BY tier"
+noon=$(python3 -c "import sys; print(sys.argv[1][:10] + 'T12:00:00.000Z')" "$end")
+plan=$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$noon'; EXPLAIN $Q")
+check_grep "narrow now: at noon, the edges from the log" "the log for the rest of the window" "$plan"
+check_grep "narrow now: at noon, the score less the log's later events" "less the log's later events" "$plan"
+check_grep "narrow now: at noon, every aggregate but who existed read narrow" "  5 of the aggregates read as a byte per member" "$plan"
+n_rows=0
+for now in "$noon" $(at 0) $(at 1) $(at 43) $(at 317) $(at 731) $(at 1271) $(at 1999); do
+    want=$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$now'; SET VIEWS = off; $Q")
+    for d in hot built; do
+        check_eq "narrow now: $d, now $now, views == scan" \
+            "$("$SHOAL" --db "$T/$d" query --format csv "SET NOW = '$now'; $Q")" "$want"
+    done
+    n_rows=$((n_rows + $(wc -l <<< "$want") - 1))
+done
+check_grep "narrow now: every tier at those nows ($n_rows rows)" '^(3[2-9]|40)$' "$n_rows"
