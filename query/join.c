@@ -815,6 +815,11 @@ static void pre_plan(runner *r)
     const cx *val[PRE_MAX];
     int n = pre_find(r->outer, js, s->pre_col, s->pre_op, val);
     if (!n || s->dups || !s->n_rows) return;
+    /* (weighed against the memory budget: beyond it, no test, WHERE decides alone) */
+    if (shoal_exec_hold(x, s->n_rows * (uint64_t)n * sizeof *s->pre, "the joined rows' values tested before the join", -1, -1)) {
+        shoal_err_clear(x->err);
+        return;
+    }
     if (!(s->pre = shoal_malloc(s->n_rows * (size_t)n * sizeof *s->pre))) return;
     for (size_t row = 0; row < s->n_rows; row++) {
         memcpy(r->buf + s->base, s->rows + row * (size_t)s->n, sizeof(qval) * (size_t)s->n);
