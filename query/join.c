@@ -18,8 +18,13 @@
  * prefetched; a grouped join over events runs them on every core (join_split: a part
  * of the log a thread, the groups merged in sequence order).
  *
- * Memory: every joined source's rows (a SELECT over members: one row per member), and
- * an id cache (4 bytes an id of the probing namespace) a thread.
+ * WHERE's comparisons of a first source's column with the joined row's values are
+ * tested before the row is joined (pre_plan, pre_pass).
+ *
+ * Memory: every joined source's rows (a SELECT over members: one row per member), an
+ * id cache (4 bytes an id of the probing namespace; join_idc.c: one for all the
+ * threads when the namespace is read whole, else one a thread), and 8 bytes a joined
+ * row a pre-tested comparison.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -810,6 +815,11 @@ static void pre_plan(runner *r)
     const cx *val[PRE_MAX];
     int n = pre_find(r->outer, js, s->pre_col, s->pre_op, val);
     if (!n || s->dups || !s->n_rows) return;
+    /* (weighed against the memory budget: beyond it, no test, WHERE decides alone) */
+    if (shoal_exec_hold(x, s->n_rows * (uint64_t)n * sizeof *s->pre, "the joined rows' values tested before the join", -1, -1)) {
+        shoal_err_clear(x->err);
+        return;
+    }
     if (!(s->pre = shoal_malloc(s->n_rows * (size_t)n * sizeof *s->pre))) return;
     for (size_t row = 0; row < s->n_rows; row++) {
         memcpy(r->buf + s->base, s->rows + row * (size_t)s->n, sizeof(qval) * (size_t)s->n);
