@@ -142,6 +142,20 @@ static void *take(shoal_bigcache *c, size_t n, int zero)
 void *shoal_bigcache_zalloc(shoal_bigcache *c, size_t n) { return take(c, n, 1); }
 void *shoal_bigcache_alloc(shoal_bigcache *c, size_t n) { return take(c, n, 0); }
 
+size_t shoal_bigcache_trim(shoal_bigcache *c, size_t bytes)
+{
+    while (c && c->bytes > bytes) {   /* the largest first */
+        int big = -1;
+        for (int i = 0; i < CACHE_SLOTS; i++)
+            if (c->p[i] && (big < 0 || c->cap[i] > c->cap[big])) big = i;
+        if (big < 0) break;
+        shoal_free_big(c->p[big]);
+        c->p[big] = NULL;
+        c->bytes -= c->cap[big];
+    }
+    return c ? c->bytes : 0;
+}
+
 void shoal_bigcache_put(shoal_bigcache *c, void *p)
 {
     if (!p) return;

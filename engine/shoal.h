@@ -92,6 +92,8 @@ void *shoal_bigcache_zalloc(shoal_bigcache *c, size_t n);
 /* … not zeroed, for an array its filler writes whole (a score read from its view). */
 void *shoal_bigcache_alloc(shoal_bigcache *c, size_t n);
 void shoal_bigcache_put(shoal_bigcache *c, void *p);   /* p from either; NULL is nothing */
+/* frees kept arrays, the largest first, until at most bytes are kept; the bytes kept */
+size_t shoal_bigcache_trim(shoal_bigcache *c, size_t bytes);
 
 /* Bump-pointer arena: everything allocated from it is freed at once by
  * shoal_arena_reset or shoal_arena_free, never one by one. */

@@ -739,6 +739,9 @@ static int run_stmt(shoal_session *s, const shoal_stmt *st, const char *src, sho
     x.no_views = s->no_views;
     x.mem_limit = shoal_session_memory_limit(s);
     x.cache = s->cache;
+    /* arrays kept idle from earlier statements are not the statement's: at most half its
+     * memory budget of them stays (query/exec_spill.c) */
+    shoal_bigcache_trim(s->cache, x.mem_limit / 2);
     x.now = s->has_now ? s->now : (int64_t)now_ms(CLOCK_REALTIME);
     double t0 = now_ms(CLOCK_MONOTONIC);
     if (s->snap && (st->kind == SHOAL_STMT_CREATE || st->kind == SHOAL_STMT_DROP ||

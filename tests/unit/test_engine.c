@@ -1110,6 +1110,14 @@ TEST(bigcache)
     shoal_bigcache_put(c, small);
     shoal_bigcache_put(c, again);
     shoal_bigcache_put(c, NULL);
+    /* trimmed to a bound: the largest (again, 4MB of huge pages) goes first, the small
+     * one (2MB) stays and is handed out again */
+    CHECK(shoal_bigcache_trim(c, (size_t)5 << 20) == (size_t)2 << 20);
+    unsigned char *kept = shoal_bigcache_zalloc(c, (size_t)1 << 20);
+    CHECK(kept == small);
+    shoal_bigcache_put(c, kept);
+    CHECK(shoal_bigcache_trim(c, (size_t)2 << 20) == (size_t)2 << 20);
+    CHECK(shoal_bigcache_trim(c, 0) == 0);
     shoal_bigcache_free(c);
     unsigned char *plain = shoal_bigcache_zalloc(NULL, n);
     CHECK(plain != NULL && plain[n - 1] == 0);
