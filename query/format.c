@@ -329,6 +329,19 @@ static size_t cell_width(const char *s, int md)
     return n;
 }
 
+/* Whether s[0..n) is printable ASCII without '|' (and no NUL: a cell's text ends at
+ * its first), which a table shows as it is, a column a byte. */
+static int plain_ascii(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] >= 0x7F || p[i] < 0x20 || p[i] == '|') return 0;
+    return 1;
+}
+
+/* A table cell's kind with this bit: its text is plain_ascii. */
+#define CELL_PLAIN 0x100
+
 /* The text NULL takes in a table: unlike an empty string, as psql's \pset null and
  * DuckDB's shell show it. */
 #define NULL_TEXT "NULL"
@@ -387,9 +400,12 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
             memcpy(t, src, n);
             t[n] = 0;
             f->off[base + (size_t)i] = f->n_text;
-            /* a number is ASCII digits and signs: a character a byte */
-            f->wid[base + (size_t)i] = c[i].kind == CELL_NUM ? n : cell_width(t, f->format == SHOAL_OUT_MARKDOWN);
-            f->kinds[base + (size_t)i] = c[i].kind;
+            /* a number is ASCII digits and signs: a character a byte; so is a plain
+             * text (printable ASCII without '|': nothing to escape), which fmt_end then
+             * copies whole as it does a number, without looking at it again */
+            int plain = c[i].kind == CELL_NUM || plain_ascii(t, n);
+            f->wid[base + (size_t)i] = plain ? n : cell_width(t, f->format == SHOAL_OUT_MARKDOWN);
+            f->kinds[base + (size_t)i] = c[i].kind | (plain ? CELL_PLAIN : 0);
             f->n_text += n + 1;
         }
     }
@@ -400,12 +416,18 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
 
 static void pad(shoal_fmt *f, size_t n)
 {
+    static const char sp[] = "                                ";
+    if (n <= 32 && f->n_buf + 32 < OUT_BLOCK) {
+        /* (most pads: 32 spaces copied, n of them kept, no call) */
+        memcpy(f->buf + f->n_buf, sp, 32);
+        f->n_buf += n;
+        return;
+    }
     if (f->n_buf + n < OUT_BLOCK) {
         memset(f->buf + f->n_buf, ' ', n);
         f->n_buf += n;
         return;
     }
-    static const char sp[] = "                                ";
     while (n) {
         size_t k = n < 32 ? n : 32;
         out(f, sp, k);
@@ -465,8 +487,9 @@ int shoal_fmt_end(shoal_fmt *f)
                 size_t k = r * (size_t)nc + (size_t)i;
                 size_t cw = f->wid[k];
                 if (cw > w[i]) w[i] = cw;
-                if (f->kinds[k] == CELL_NUM && right[i] == 0) right[i] = 1;
-                if (f->kinds[k] != CELL_NUM && f->kinds[k] != CELL_NULL) right[i] = -1;
+                int kind = f->kinds[k] & ~CELL_PLAIN;
+                if (kind == CELL_NUM && right[i] == 0) right[i] = 1;
+                if (kind != CELL_NUM && kind != CELL_NULL) right[i] = -1;
             }
         for (int i = 0; i < nc; i++) right[i] = right[i] > 0;
         const char *sep = md ? " | " : " | ";
@@ -493,10 +516,10 @@ int shoal_fmt_end(shoal_fmt *f)
             if (md) outs(f, "| ");
             for (int i = 0; i < nc; i++) {
                 size_t k = r * (size_t)nc + (size_t)i;
-                if (i) outs(f, sep);
+                if (i) out(f, sep, 3);
                 size_t cw = f->wid[k];
                 if (right[i]) pad(f, w[i] - cw);
-                if (f->kinds[k] == CELL_NUM) out(f, f->text + f->off[k], cw);
+                if (f->kinds[k] & CELL_PLAIN) out(f, f->text + f->off[k], cw);
                 else out_cell_text(f, f->text + f->off[k], md);
                 if (!right[i] && (i < nc - 1 || md)) pad(f, w[i] - cw);
             }
