@@ -190,13 +190,36 @@ static inline int scan_zone(shoal_reader *r, MDB_cursor *mc, shoal_rec *rec, con
 typedef struct zpicks {
     uint64_t zone_end, base;   /* records up to zone_end need no look; base: the picked block's first */
     int n, i;                  /* picks, and the next to read */
+    int picked;                /* reading picks: then on from the block's end */
+    /* A block read in order whose late events are known (shoal_zone_skip_picks' cut):
+     * ncut of them may match, in picks; once a time read in it reaches stop, no
+     * in-order record further on can, and only the picks past it are read (the last
+     * millisecond before a noon now read 4096 records for the few in it). */
+    int cutting, ncut;
+    int64_t stop;
     uint16_t picks[SHOAL_ZONE_PICKS];
 } zpicks;
+
+/* Whether rec, read in order in a block being cut, passes its stop: it is read, and
+ * then only the picks past it. */
+static inline void scan_zone_cut(zpicks *z, const shoal_rec *rec)
+{
+    if (!z->cutting || rec->ts < z->stop) return;
+    z->cutting = 0;
+    z->n = z->ncut, z->i = 0, z->picked = 1;
+    z->base = (rec->seq - 1) / SHOAL_ZONE_BLOCK * SHOAL_ZONE_BLOCK + 1;
+    z->zone_end = rec->seq;   /* the next record looks again */
+}
 
 static inline int scan_zone_picks(shoal_reader *r, MDB_cursor *mc, shoal_rec *rec, const int64_t *zr, int n,
                                   zpicks *z, uint64_t *skipped, shoal_err *err)
 {
-    if (!n || rec->seq <= z->zone_end) return 1;
+    if (!n) return 1;
+    if (rec->seq <= z->zone_end) {
+        scan_zone_cut(z, rec);
+        return 1;
+    }
+    z->cutting = 0;
     for (;;) {
         int rc;
         if (z->i < z->n) {   /* the next late event of the picked block */
@@ -213,26 +236,35 @@ static inline int scan_zone_picks(shoal_reader *r, MDB_cursor *mc, shoal_rec *re
             z->zone_end = rec->seq;   /* the next record looks again */
             return 1;
         }
-        if (z->n) {   /* past the picked block */
+        if (z->picked) {   /* past the picked block */
             uint64_t end = z->base + SHOAL_ZONE_BLOCK;
-            z->n = z->i = 0;
+            z->n = z->i = z->picked = 0;
             if (rec->seq < end) {
                 *skipped += end - rec->seq;
                 if ((rc = scan_seek(mc, end, rec, err)) != 1) return rc;
             }
         }
         uint64_t next;
-        int np;
-        if ((rc = shoal_zone_skip_picks(r, rec->seq, zr, n, &next, z->picks, &np, err))) return rc;
+        int np, cut;
+        if ((rc = shoal_zone_skip_picks(r, rec->seq, zr, n, &next, z->picks, &np, &cut, err))) return rc;
         if (next > rec->seq) {
             *skipped += next - rec->seq;
             if ((rc = scan_seek(mc, next, rec, err)) != 1) return rc;
         }
-        if (np) {
-            z->n = np, z->i = 0, z->base = next;
+        if (np && !cut) {
+            z->n = np, z->i = 0, z->base = next, z->picked = 1;
             continue;
         }
         z->zone_end = ((rec->seq - 1) / SHOAL_ZONE_BLOCK + 1) * SHOAL_ZONE_BLOCK;
+        if (cut && rec->seq <= z->zone_end) {
+            int64_t hi = INT64_MIN;
+            for (int i = 0; i < n; i++) hi = zr[2 * i + 1] > hi ? zr[2 * i + 1] : hi;
+            if (hi <= INT64_MAX - ((int64_t)1 << SHOAL_ZONE_LATE_BITS)) {
+                z->cutting = 1, z->ncut = np;
+                z->stop = hi + ((int64_t)1 << SHOAL_ZONE_LATE_BITS);
+                scan_zone_cut(z, rec);
+            }
+        }
         return 1;
     }
 }
