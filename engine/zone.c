@@ -283,7 +283,8 @@ static int zf_in(uint64_t g, unsigned s, const int64_t *ranges, int n)
  * a range in picks, and *cut is 1 when the entry lists every late event of its block
  * (not over, believable): the reader may then stop reading the block in order once its
  * times pass the ranges' end by 2^ZF_L ms (shoal_zone_skip_picks). */
-static int zf_judge(const MDB_val *v, const int64_t *ranges, int n, uint16_t *picks, int *n_picks, int *cut)
+static int zf_judge(const MDB_val *v, const int64_t *ranges, int n, uint16_t *picks, int *n_picks, int *cut,
+                    uint64_t *late)
 {
     const unsigned char *p = v->mv_data, *end = p + v->mv_size;
     uint64_t cnt, x, g = 0;
@@ -310,6 +311,7 @@ static int zf_judge(const MDB_val *v, const int64_t *ranges, int n, uint16_t *pi
     uint64_t off = 0;
     g = 0;
     int m = 0;
+    if (hit && late) memset(late, 0, SHOAL_ZONE_BLOCK / 8);
     for (uint64_t i = 0; i < cnt; i++) {
         if (!(k = shoal_varint_get(p, end, &x))) return 1;
         p += k;
@@ -317,6 +319,7 @@ static int zf_judge(const MDB_val *v, const int64_t *ranges, int n, uint16_t *pi
         if (!(k = shoal_varint_get(p, end, &x)) || off >= SHOAL_ZONE_BLOCK) return 1;
         p += k;
         g = i ? g + (uint64_t)shoal_unzigzag(x) : x;
+        if (hit && late) late[off >> 6] |= (uint64_t)1 << (off & 63);
         if (!zf_in(g, ZF_S0, ranges, n)) continue;
         if (!picks) return 1;
         picks[m++] = (uint16_t)off;
@@ -826,11 +829,11 @@ done:
 
 int shoal_zone_skip(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next, shoal_err *err)
 {
-    return shoal_zone_skip_picks(r, seq, ranges, n, next, NULL, NULL, NULL, err);
+    return shoal_zone_skip_picks(r, seq, ranges, n, next, NULL, NULL, NULL, NULL, err);
 }
 
 int shoal_zone_skip_picks(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next,
-                          uint16_t *picks, int *n_picks, int *cut, shoal_err *err)
+                          uint16_t *picks, int *n_picks, int *cut, uint64_t *late, shoal_err *err)
 {
     *next = seq;
     if (n_picks) *n_picks = 0;
@@ -885,7 +888,7 @@ int shoal_zone_skip_picks(shoal_reader *r, uint64_t seq, const int64_t *ranges, 
                 mdb_cursor_close(cur);
                 return shoal_store_err(err, frc, "cannot read the zone map");
             }
-            hit = frc || zf_judge(&fv, ranges, n, picks, n_picks, cut);
+            hit = frc || zf_judge(&fv, ranges, n, picks, n_picks, cut, late);
             if (!hit && n_picks && *n_picks) {
                 /* only some of its late events: the caller reads those */
                 *next = b * SHOAL_ZONE_BLOCK + 1;

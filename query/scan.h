@@ -198,7 +198,36 @@ typedef struct zpicks {
     int cutting, ncut;
     int64_t stop;
     uint16_t picks[SHOAL_ZONE_PICKS];
+    uint64_t late[SHOAL_ZONE_BLOCK / 64];   /* the cut block's late events */
 } zpicks;
+
+/* In a block being cut, from rec (read in order): the furthest record a binary search
+ * over its offsets finds not late and 2^SHOAL_ZONE_LATE_BITS ms or more before lo;
+ * every record before it is earlier than lo (it is within that of the latest of them),
+ * so the scan goes on from there. rec is left at a record of the block. */
+static inline int scan_zone_enter(shoal_reader *r, MDB_cursor *mc, shoal_rec *rec, zpicks *z, int64_t lo,
+                                  uint64_t *skipped, shoal_err *err)
+{
+    uint64_t base = (rec->seq - 1) / SHOAL_ZONE_BLOCK * SHOAL_ZONE_BLOCK + 1;
+    uint64_t a = rec->seq, b = z->zone_end + 1, last = shoal_reader_last_seq(r);
+    if (b > last + 1) b = last + 1;
+    /* a: a record every one before which is earlier than lo; b: none known at or past */
+    while (b - a > 32) {
+        uint64_t m = a + (b - a) / 2, o = m - base;
+        while (m < b && (z->late[o >> 6] >> (o & 63) & 1)) m++, o++;
+        if (m >= b) {
+            b = a + (b - a) / 2;
+            continue;
+        }
+        shoal_rec t;
+        int rc = scan_seek(mc, m, &t, err);
+        if (rc != 1) return rc;
+        if (t.seq == m && t.ts < lo - ((int64_t)1 << SHOAL_ZONE_LATE_BITS)) a = m;
+        else b = a + (b - a) / 2;
+    }
+    if (a > rec->seq) *skipped += a - rec->seq;
+    return scan_seek(mc, a, rec, err);
+}
 
 /* Whether rec, read in order in a block being cut, passes its stop: it is read, and
  * then only the picks past it. */
@@ -246,7 +275,7 @@ static inline int scan_zone_picks(shoal_reader *r, MDB_cursor *mc, shoal_rec *re
         }
         uint64_t next;
         int np, cut;
-        if ((rc = shoal_zone_skip_picks(r, rec->seq, zr, n, &next, z->picks, &np, &cut, err))) return rc;
+        if ((rc = shoal_zone_skip_picks(r, rec->seq, zr, n, &next, z->picks, &np, &cut, z->late, err))) return rc;
         if (next > rec->seq) {
             *skipped += next - rec->seq;
             if ((rc = scan_seek(mc, next, rec, err)) != 1) return rc;
@@ -257,11 +286,17 @@ static inline int scan_zone_picks(shoal_reader *r, MDB_cursor *mc, shoal_rec *re
         }
         z->zone_end = ((rec->seq - 1) / SHOAL_ZONE_BLOCK + 1) * SHOAL_ZONE_BLOCK;
         if (cut && rec->seq <= z->zone_end) {
-            int64_t hi = INT64_MIN;
-            for (int i = 0; i < n; i++) hi = zr[2 * i + 1] > hi ? zr[2 * i + 1] : hi;
+            int64_t hi = INT64_MIN, lo = INT64_MAX;
+            for (int i = 0; i < n; i++) {
+                hi = zr[2 * i + 1] > hi ? zr[2 * i + 1] : hi;
+                lo = zr[2 * i] < lo ? zr[2 * i] : lo;
+            }
             if (hi <= INT64_MAX - ((int64_t)1 << SHOAL_ZONE_LATE_BITS)) {
                 z->cutting = 1, z->ncut = np;
                 z->stop = hi + ((int64_t)1 << SHOAL_ZONE_LATE_BITS);
+                if (lo >= INT64_MIN + ((int64_t)2 << SHOAL_ZONE_LATE_BITS) &&
+                    (rc = scan_zone_enter(r, mc, rec, z, lo, skipped, err)) != 1)
+                    return rc;
                 scan_zone_cut(z, rec);
             }
         }

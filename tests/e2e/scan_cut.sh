@@ -5,8 +5,11 @@
 # reads only the listed late events past that point (query/scan.h, scan_zone_cut;
 # engine/zone.c, zf_judge's cut). One block of 4096 events a second apart, late ones
 # inside the range: one before the stop (read in order), two far after it (read
-# as a pick), and one in order past the range's end within the limit; every count
-# must hold them all.
+# as a pick), and one in order past the range's end within the limit; the block is
+# entered by a binary search for a record the limit before the range's start
+# (scan_zone_enter), one in order just before the range, and a late one long before
+# it where the search looks first; every count must hold
+# them all.
 . "$(dirname "$0")/../lib.sh"
 
 python3 - "$T/ev.ndjson" <<'PY' || { fail scan-cut-data; exit 0; }
@@ -16,7 +19,10 @@ with open(sys.argv[1], 'w') as out:
     for i in range(4100):
         ms = i * 1000
         if i == 250: ms = 120500     # late, before the stop (~ offset 266)
+        if i == 60: ms = 80500       # in the last 2 minutes' range, in order, before the entry a
+                                     # search that forgot the limit would take
         if i == 205: ms = 199900     # past a later time, but within the limit: in order
+        if i == 2048: ms = 1500      # late and long before the range: no entry point
         if i == 3000: ms = 150500    # late, far past the stop
         if i == 3001: ms = 199999    # late, the range's last millisecond
         t = t0 + datetime.timedelta(milliseconds=ms)
@@ -32,7 +38,7 @@ for t in 1 2; do
     got=$(SHOAL_THREADS=$t "$SHOAL" query --format csv "SELECT count(*) FROM events WHERE ts >= '2025-03-01T00:01:40Z' AND ts < '2025-03-01T00:03:20Z'" | tail -n 1)
     check_eq "scan-cut-where-$t" "$got" "$want"
     got=$(SHOAL_THREADS=$t "$SHOAL" query --format csv "SET NOW = '2025-03-01T00:03:20Z'; SELECT count(*) FROM events DURING last 2 minutes" | tail -n 1)
-    check_eq "scan-cut-during-$t" "$got" "$((want + 20))"
+    check_eq "scan-cut-during-$t" "$got" "$((want + 21))"
     got=$(SHOAL_THREADS=$t "$SHOAL" query --format csv "SET NOW = '2025-03-01T00:03:20Z'; SELECT member, count(*) DURING last 2 minutes AS n FROM members ORDER BY member" | tail -n +2 | tr '\n' ' ')
     all=$(SHOAL_THREADS=$t "$SHOAL" query --format csv "SELECT member, count(*) AS n FROM events WHERE ts > '2025-03-01T00:01:20Z' AND ts <= '2025-03-01T00:03:20Z' GROUP BY member ORDER BY member" | tail -n +2 | tr '\n' ' ')
     check_eq "scan-cut-members-$t" "$got" "$all"
