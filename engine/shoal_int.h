@@ -560,10 +560,19 @@ int shoal_zone_skip(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n,
  * miss every range but some of its late events may not, *next is the block's first
  * sequence and picks[0 .. *n_picks) (room for SHOAL_ZONE_PICKS) the offsets in it of
  * those events, ascending; the scan reads them, then asks again from the next block.
- * *n_picks 0: as shoal_zone_skip. */
+ * *n_picks 0: as shoal_zone_skip. With cut, when *next's block may hold a match among
+ * its in-order events and its fine entry lists every late event of it, *cut is 1 and
+ * picks[0 .. *n_picks) its late events that may meet a range: a record of the block
+ * more than 2^SHOAL_ZONE_LATE_BITS ms before the latest time of the block's records
+ * before it is late, so once a time read in the block reaches the ranges' greatest end
+ * plus 2^SHOAL_ZONE_LATE_BITS ms, only those picks further on can still match. With
+ * late (SHOAL_ZONE_BLOCK bits) and *cut, the bits of all the block's late events: a
+ * record not late whose time is 2^SHOAL_ZONE_LATE_BITS ms or more before every range's
+ * start has only records before it in the block that are earlier than every range. */
 #define SHOAL_ZONE_PICKS 256
+#define SHOAL_ZONE_LATE_BITS 16
 int shoal_zone_skip_picks(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next,
-                          uint16_t *picks, int *n_picks, shoal_err *err);
+                          uint16_t *picks, int *n_picks, int *cut, uint64_t *late, shoal_err *err);
 /* The earliest event time of r's snapshot from the zone map (a read per 4096 records);
  * SHOAL_ENOTFOUND when the map does not cover every block. */
 int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err);

@@ -71,7 +71,7 @@ static void zpm_reset(shoal_db *db);
 
 #define ZF_S0 10          /* the finest granule: 2^10 ms */
 #define ZF_CAP 256        /* at most this many granules a block */
-#define ZF_L 16           /* late: more than 2^16 ms before the block's latest earlier event */
+#define ZF_L SHOAL_ZONE_LATE_BITS   /* late: more than 2^16 ms before the block's latest earlier event */
 #define ZF_LATE_CAP SHOAL_ZONE_PICKS   /* at most this many late events a block, else none */
 
 static uint64_t flip(int64_t ts) { return (uint64_t)ts ^ (1ULL << 63); }
@@ -278,15 +278,22 @@ static int zf_in(uint64_t g, unsigned s, const int64_t *ranges, int n)
 /* Judges a block by its fine entry v: 1 when its in-order events may meet one of the
  * n ranges (or the entry cannot be believed), 0 when none does. Then its late events
  * that may: with picks, their offsets go there (*n_picks); without, any is a 1. Read
- * as it is stored, without a copy: this runs at every block a scan weighs. */
-static int zf_judge(const MDB_val *v, const int64_t *ranges, int n, uint16_t *picks, int *n_picks)
+ * as it is stored, without a copy: this runs at every block a scan weighs. With cut
+ * (and picks), a 1 for the in-order events still lists the late events that may meet
+ * a range in picks, and *cut is 1 when the entry lists every late event of its block
+ * (not over, believable): the reader may then stop reading the block in order once its
+ * times pass the ranges' end by 2^ZF_L ms (shoal_zone_skip_picks). */
+static int zf_judge(const MDB_val *v, const int64_t *ranges, int n, uint16_t *picks, int *n_picks, int *cut,
+                    uint64_t *late)
 {
     const unsigned char *p = v->mv_data, *end = p + v->mv_size;
     uint64_t cnt, x, g = 0;
     size_t k;
+    int hit = 0;
     if (n_picks) *n_picks = 0;
+    if (cut) *cut = 0;
     if (v->mv_size < 3 || (p[0] & 0x7f) > 63 || (p[0] & 0x7f) < ZF_S0) return 1;
-    unsigned s = p[0] & 0x7f;
+    unsigned s = p[0] & 0x7f, over = p[0] >> 7;
     p++;
     if (!(k = shoal_varint_get(p, end, &cnt)) || cnt == 0 || cnt > ZF_CAP) return 1;
     p += k;
@@ -294,13 +301,17 @@ static int zf_judge(const MDB_val *v, const int64_t *ranges, int n, uint16_t *pi
         if (!(k = shoal_varint_get(p, end, &x))) return 1;
         p += k;
         g = i ? g + x : x;
-        if (zf_in(g, s, ranges, n)) return 1;
+        if (!hit && zf_in(g, s, ranges, n)) {
+            if (!cut || !picks || over) return 1;
+            hit = 1;   /* on to the late events */
+        }
     }
     if (!(k = shoal_varint_get(p, end, &cnt)) || cnt > ZF_LATE_CAP) return 1;
     p += k;
     uint64_t off = 0;
     g = 0;
     int m = 0;
+    if (hit && late) memset(late, 0, SHOAL_ZONE_BLOCK / 8);
     for (uint64_t i = 0; i < cnt; i++) {
         if (!(k = shoal_varint_get(p, end, &x))) return 1;
         p += k;
@@ -308,12 +319,15 @@ static int zf_judge(const MDB_val *v, const int64_t *ranges, int n, uint16_t *pi
         if (!(k = shoal_varint_get(p, end, &x)) || off >= SHOAL_ZONE_BLOCK) return 1;
         p += k;
         g = i ? g + (uint64_t)shoal_unzigzag(x) : x;
+        if (hit && late) late[off >> 6] |= (uint64_t)1 << (off & 63);
         if (!zf_in(g, ZF_S0, ranges, n)) continue;
         if (!picks) return 1;
         picks[m++] = (uint16_t)off;
     }
+    if (hit && p != end) return 1;   /* (a cut trusts the whole entry) */
     if (n_picks) *n_picks = m;
-    return 0;
+    if (hit) *cut = 1;
+    return hit;
 }
 
 static size_t encode(unsigned char v[25], const shoal_zone *z)
@@ -815,14 +829,15 @@ done:
 
 int shoal_zone_skip(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next, shoal_err *err)
 {
-    return shoal_zone_skip_picks(r, seq, ranges, n, next, NULL, NULL, err);
+    return shoal_zone_skip_picks(r, seq, ranges, n, next, NULL, NULL, NULL, NULL, err);
 }
 
 int shoal_zone_skip_picks(shoal_reader *r, uint64_t seq, const int64_t *ranges, int n, uint64_t *next,
-                          uint16_t *picks, int *n_picks, shoal_err *err)
+                          uint16_t *picks, int *n_picks, int *cut, uint64_t *late, shoal_err *err)
 {
     *next = seq;
     if (n_picks) *n_picks = 0;
+    if (cut) *cut = 0;
     if (!r->db->has_zones || seq == 0 || seq > r->last_seq) return SHOAL_OK;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(r->txn, r->db->dbi_zones, &cur);
@@ -873,7 +888,7 @@ int shoal_zone_skip_picks(shoal_reader *r, uint64_t seq, const int64_t *ranges, 
                 mdb_cursor_close(cur);
                 return shoal_store_err(err, frc, "cannot read the zone map");
             }
-            hit = frc || zf_judge(&fv, ranges, n, picks, n_picks);
+            hit = frc || zf_judge(&fv, ranges, n, picks, n_picks, cut, late);
             if (!hit && n_picks && *n_picks) {
                 /* only some of its late events: the caller reads those */
                 *next = b * SHOAL_ZONE_BLOCK + 1;

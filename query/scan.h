@@ -190,13 +190,65 @@ static inline int scan_zone(shoal_reader *r, MDB_cursor *mc, shoal_rec *rec, con
 typedef struct zpicks {
     uint64_t zone_end, base;   /* records up to zone_end need no look; base: the picked block's first */
     int n, i;                  /* picks, and the next to read */
+    int picked;                /* reading picks: then on from the block's end */
+    /* A block read in order whose late events are known (shoal_zone_skip_picks' cut):
+     * ncut of them may match, in picks; once a time read in it reaches stop, no
+     * in-order record further on can, and only the picks past it are read (the last
+     * millisecond before a noon now read 4096 records for the few in it). */
+    int cutting, ncut;
+    int64_t stop;
     uint16_t picks[SHOAL_ZONE_PICKS];
+    uint64_t late[SHOAL_ZONE_BLOCK / 64];   /* the cut block's late events */
 } zpicks;
+
+/* In a block being cut, from rec (read in order): the furthest record a binary search
+ * over its offsets finds not late and 2^SHOAL_ZONE_LATE_BITS ms or more before lo;
+ * every record before it is earlier than lo (it is within that of the latest of them),
+ * so the scan goes on from there. rec is left at a record of the block. */
+static inline int scan_zone_enter(shoal_reader *r, MDB_cursor *mc, shoal_rec *rec, zpicks *z, int64_t lo,
+                                  uint64_t *skipped, shoal_err *err)
+{
+    uint64_t base = (rec->seq - 1) / SHOAL_ZONE_BLOCK * SHOAL_ZONE_BLOCK + 1;
+    uint64_t a = rec->seq, b = z->zone_end + 1, last = shoal_reader_last_seq(r);
+    if (b > last + 1) b = last + 1;
+    /* a: a record every one before which is earlier than lo; b: none known at or past */
+    while (b - a > 32) {
+        uint64_t m = a + (b - a) / 2, o = m - base;
+        while (m < b && (z->late[o >> 6] >> (o & 63) & 1)) m++, o++;
+        if (m >= b) {
+            b = a + (b - a) / 2;
+            continue;
+        }
+        shoal_rec t;
+        int rc = scan_seek(mc, m, &t, err);
+        if (rc != 1) return rc;
+        if (t.seq == m && t.ts < lo - ((int64_t)1 << SHOAL_ZONE_LATE_BITS)) a = m;
+        else b = a + (b - a) / 2;
+    }
+    if (a > rec->seq) *skipped += a - rec->seq;
+    return scan_seek(mc, a, rec, err);
+}
+
+/* Whether rec, read in order in a block being cut, passes its stop: it is read, and
+ * then only the picks past it. */
+static inline void scan_zone_cut(zpicks *z, const shoal_rec *rec)
+{
+    if (!z->cutting || rec->ts < z->stop) return;
+    z->cutting = 0;
+    z->n = z->ncut, z->i = 0, z->picked = 1;
+    z->base = (rec->seq - 1) / SHOAL_ZONE_BLOCK * SHOAL_ZONE_BLOCK + 1;
+    z->zone_end = rec->seq;   /* the next record looks again */
+}
 
 static inline int scan_zone_picks(shoal_reader *r, MDB_cursor *mc, shoal_rec *rec, const int64_t *zr, int n,
                                   zpicks *z, uint64_t *skipped, shoal_err *err)
 {
-    if (!n || rec->seq <= z->zone_end) return 1;
+    if (!n) return 1;
+    if (rec->seq <= z->zone_end) {
+        scan_zone_cut(z, rec);
+        return 1;
+    }
+    z->cutting = 0;
     for (;;) {
         int rc;
         if (z->i < z->n) {   /* the next late event of the picked block */
@@ -213,26 +265,41 @@ static inline int scan_zone_picks(shoal_reader *r, MDB_cursor *mc, shoal_rec *re
             z->zone_end = rec->seq;   /* the next record looks again */
             return 1;
         }
-        if (z->n) {   /* past the picked block */
+        if (z->picked) {   /* past the picked block */
             uint64_t end = z->base + SHOAL_ZONE_BLOCK;
-            z->n = z->i = 0;
+            z->n = z->i = z->picked = 0;
             if (rec->seq < end) {
                 *skipped += end - rec->seq;
                 if ((rc = scan_seek(mc, end, rec, err)) != 1) return rc;
             }
         }
         uint64_t next;
-        int np;
-        if ((rc = shoal_zone_skip_picks(r, rec->seq, zr, n, &next, z->picks, &np, err))) return rc;
+        int np, cut;
+        if ((rc = shoal_zone_skip_picks(r, rec->seq, zr, n, &next, z->picks, &np, &cut, z->late, err))) return rc;
         if (next > rec->seq) {
             *skipped += next - rec->seq;
             if ((rc = scan_seek(mc, next, rec, err)) != 1) return rc;
         }
-        if (np) {
-            z->n = np, z->i = 0, z->base = next;
+        if (np && !cut) {
+            z->n = np, z->i = 0, z->base = next, z->picked = 1;
             continue;
         }
         z->zone_end = ((rec->seq - 1) / SHOAL_ZONE_BLOCK + 1) * SHOAL_ZONE_BLOCK;
+        if (cut && rec->seq <= z->zone_end) {
+            int64_t hi = INT64_MIN, lo = INT64_MAX;
+            for (int i = 0; i < n; i++) {
+                hi = zr[2 * i + 1] > hi ? zr[2 * i + 1] : hi;
+                lo = zr[2 * i] < lo ? zr[2 * i] : lo;
+            }
+            if (hi <= INT64_MAX - ((int64_t)1 << SHOAL_ZONE_LATE_BITS)) {
+                z->cutting = 1, z->ncut = np;
+                z->stop = hi + ((int64_t)1 << SHOAL_ZONE_LATE_BITS);
+                if (lo >= INT64_MIN + ((int64_t)2 << SHOAL_ZONE_LATE_BITS) &&
+                    (rc = scan_zone_enter(r, mc, rec, z, lo, skipped, err)) != 1)
+                    return rc;
+                scan_zone_cut(z, rec);
+            }
+        }
         return 1;
     }
 }

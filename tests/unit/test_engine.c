@@ -882,7 +882,7 @@ TEST(zone_fine)
             uint16_t picks[SHOAL_ZONE_PICKS];
             int np = -1;
             int64_t range[2] = {lo, lo + w};
-            CHECK_RC(shoal_zone_skip_picks(r, 1, range, 1, &next, picks, &np, NULL), SHOAL_OK);
+            CHECK_RC(shoal_zone_skip_picks(r, 1, range, 1, &next, picks, &np, NULL, NULL, NULL), SHOAL_OK);
             CHECK(next == (meets && occupied ? 1 : 4097));
             CHECK(np == (occupied && !core ? n_want : 0));
             for (int j = 0; j < np && j < n_want; j++) CHECK(picks[j] == want_picks[j]);
