@@ -780,11 +780,19 @@ int shoal_dict_str_once(shoal_reader *r, int ns, uint32_t id, shoal_str *out, sh
 int shoal_dict_each(shoal_reader *r, int ns, int (*fn)(void *ctx, uint32_t id, const char *s, uint32_t len), void *ctx,
                     shoal_err *err)
 {
-    if (ns <= 0 || ns >= SHOAL_NS_COUNT || !r->counts[ns]) return SHOAL_OK;
+    return shoal_dict_each_from(r, ns, 1, fn, ctx, err);
+}
+
+int shoal_dict_each_from(shoal_reader *r, int ns, uint32_t from,
+                         int (*fn)(void *ctx, uint32_t id, const char *s, uint32_t len), void *ctx, shoal_err *err)
+{
+    if (ns <= 0 || ns >= SHOAL_NS_COUNT || !r->counts[ns] || from > r->counts[ns]) return SHOAL_OK;
+    if (from < 1) from = 1;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(r->txn, r->db->dbi_dict, &cur);
     if (rc) return shoal_store_err(err, rc, "cannot read the dictionary");
-    unsigned char key[5] = {(unsigned char)(ns | SHOAL_DICT_REV), 0, 0, 0, 1};
+    unsigned char key[5] = {(unsigned char)(ns | SHOAL_DICT_REV), (unsigned char)(from >> 24), (unsigned char)(from >> 16),
+                            (unsigned char)(from >> 8), (unsigned char)from};
     MDB_val k = {sizeof key, key}, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;

@@ -337,6 +337,9 @@ int shoal_dict_str_once(shoal_reader *r, int ns, uint32_t id, shoal_str *out, sh
  * Returns: SHOAL_OK, fn's value, SHOAL_ESTORE. */
 int shoal_dict_each(shoal_reader *r, int ns, int (*fn)(void *ctx, uint32_t id, const char *s, uint32_t len), void *ctx,
                     shoal_err *err);
+/* The same from id `from` on (the ids before it are not read). */
+int shoal_dict_each_from(shoal_reader *r, int ns, uint32_t from,
+                         int (*fn)(void *ctx, uint32_t id, const char *s, uint32_t len), void *ctx, shoal_err *err);
 /* A hint that shoal_dict_str(r, ns, id) comes soon: starts loading what it reads, so
  * that a run of lookups waits for memory once, not once each. In two rounds over the
  * ids: text 0 fetches the entry, then text 1 the string it points to. */

@@ -35,9 +35,11 @@ int shoal_join_key_once(exec *x, const qval *v, qval *out)
 }
 
 #define FILL_BATCH 64
+#define FILL_END 1   /* fill_text: past the range, the walk stops (errors are below 0) */
 
 /* The texts of a range [lo, hi) of the namespace's ids, a batch at a time. */
 typedef struct idfill {
+    exec *x;
     side *s;
     uint32_t lo, hi;
     int n;
@@ -75,13 +77,17 @@ static void fill_flush(idfill *f)
 static int fill_text(void *ctx, uint32_t id, const char *str, uint32_t len)
 {
     idfill *f = ctx;
-    if (id < f->lo || id >= f->hi) return 0;
+    if (id >= f->hi) return FILL_END;
+    if (id < f->lo) return 0;
     qval *k = &f->key[f->n];
     *k = (qval){.t = V_STR};
     k->u.s = str;
     k->n = len;
     f->id[f->n] = id;
-    if (++f->n == FILL_BATCH) fill_flush(f);
+    if (++f->n == FILL_BATCH) {
+        fill_flush(f);
+        if (f->x->cancel && *f->x->cancel) return shoal_err_set(f->x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+    }
     return 0;
 }
 
@@ -92,11 +98,14 @@ static int idc_fill(exec *x, side *s, uint32_t lo, uint32_t hi)
 {
     idfill *f = shoal_malloc(sizeof *f);
     if (!f) return nomem(x);
+    f->x = x;
     f->s = s;
     f->lo = lo;
     f->hi = hi;
     f->n = 0;
-    int rc = shoal_dict_each(x->r, s->idc_ns, fill_text, f, x->err);
+    /* the part's own ids only: the walk starts at lo and ends past hi */
+    int rc = shoal_dict_each_from(x->r, s->idc_ns, lo, fill_text, f, x->err);
+    if (rc == FILL_END) rc = 0;
     if (!rc && f->n) fill_flush(f);
     shoal_free(f);
     if (rc) return rc;
