@@ -210,9 +210,9 @@ typedef struct run {
 /* exec_spill.c: a pass stopped by the budget (a positive rc, not an error) */
 #define SHOAL_EXEC_OVER 2
 
-/* (an error set already, the budget's from shoal_exec_hold, is the one returned) */
 /* bits |= (a[m] != 0) for the bytes a[0..n), 64 members a word (exec_members.c). */
 void shoal_exec_or_nonzero8(uint64_t *bits, const uint8_t *a, size_t n);
+/* (an error set already, the budget's from shoal_exec_hold, is the one returned) */
 static inline int nomem(exec *x) { return x->err->code ? x->err->code : shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
 /* What crosses the executor's files (each defined in the file named). */
