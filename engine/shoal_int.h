@@ -738,7 +738,9 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
  * are read from their presence bitmaps when the table keeps them). Who existed. With
  * bits (n_members / 64 + 1 words), the members of those bitmaps are OR-ed into bits
  * instead (bit m % 64 of word m / 64), count gets only the days and hours, and their
- * members get their bits too: bits alone says who existed. */
+ * members get their bits too: bits alone says who existed. count may then be NULL: the
+ * days are read bucket by bucket (a month is not taken less its other days) into bits
+ * alone. */
 int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                               const int64_t *hours, uint32_t n_members, uint32_t *count, uint64_t *bits, shoal_err *err);
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,

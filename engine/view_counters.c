@@ -1231,7 +1231,7 @@ static inline __attribute__((always_inline)) void add_count(const rdst *o, uint3
     if (o->sat) {
         uint64_t v = o->sat[m] + c;
         o->sat[m] = (uint8_t)(v < o->cap ? v : o->cap);
-    } else {
+    } else if (o->count) {   /* (none for who existed read into bits alone) */
         o->count[m] += (uint32_t)c;
     }
     if (o->touched) o->touched[m >> 6] |= (uint64_t)1 << (m & 63);

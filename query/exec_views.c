@@ -464,6 +464,7 @@ static int read_sat_cum(run *g, magg *a, int slot)
  * bits, the months were a tenth of the tiers at a noon now.) */
 static int read_exist(exec *x, const plan *p, magg *a)
 {
+    /* (a->n is NULL when the days are whole months: alloc_maggs, exec.c) */
     size_t nw = (size_t)p->n_members / 64 + 1;
     if (!(a->ebits = shoal_arena_alloc(x->a, nw * sizeof *a->ebits))) return nomem(x);
     memset(a->ebits, 0, nw * sizeof *a->ebits);
