@@ -419,6 +419,10 @@ static inline const unsigned char *dec_head(const unsigned char *p, const unsign
     if (end - p >= 2 && !((p[0] | p[1]) & 0x80)) {
         dm = p[0], *count = p[1];
         p += 2;
+    } else if (end - p >= 3 && (p[0] & 0x80) && !((p[1] | p[2]) & 0x80)) {
+        /* a delta of two bytes (an hour's or a day's members, hundreds of ids apart) */
+        dm = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7, *count = p[2];
+        p += 3;
     } else {
         size_t k1 = shoal_varint_get(p, end, &dm), k2 = k1 ? shoal_varint_get(p + k1, end, count) : 0;
         if (!k2) return NULL;
