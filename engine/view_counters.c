@@ -1412,9 +1412,17 @@ static int read_pres(MDB_cursor *cur, unsigned s, int64_t lo, int64_t hi, const 
     if (hi > (int64_t)INT32_MAX + 1) hi = (int64_t)INT32_MAX + 1;
     if (lo >= hi) return SHOAL_OK;
     size_t nb = (size_t)o->n_members / 8 + 1;
-    unsigned char *bits = shoal_malloc(nb + 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* bits' words read as bytes are the bitmap's layout (byte m / 8, bit m % 8): OR-ed
+     * into them in place (nb bytes fit in its n_members / 64 + 1 words), without a copy
+     * and a pass that gathers bytes into words (the tiers at a noon now, 11 months) */
+    const int direct = o->bits != NULL;
+#else
+    const int direct = 0;
+#endif
+    unsigned char *bits = direct ? (unsigned char *)o->bits : shoal_malloc(nb + 8);
     if (!bits) return nomem(err);
-    memset(bits, 0, nb + 8);
+    if (!direct) memset(bits, 0, nb + 8);
     unsigned char kb[SHOAL_COUNTERS_KEY];
     unsigned sb = s | PRES;
     sd_key((uint64_t)sb << 32 | (uint32_t)((uint64_t)lo ^ (1ULL << 31)), kb);
@@ -1438,9 +1446,10 @@ static int read_pres(MDB_cursor *cur, unsigned s, int64_t lo, int64_t hi, const 
         for (; i < n; i++) bits[i] |= p[i];
     }
     if (rc && rc != MDB_NOTFOUND) {
-        shoal_free(bits);
+        if (!direct) shoal_free(bits);
         return shoal_store_err(err, rc, "cannot read a view's table");
     }
+    if (direct) return SHOAL_OK;
     size_t nm = (size_t)o->n_members + 1, i = 0;
     if (o->bits) {
         /* byte m / 8, bit m % 8 is bit m % 64 of word m / 64 read little-endian */
