@@ -79,17 +79,66 @@ typedef struct tailsub {
     int64_t t0;
     double h;
     int oom;
-    int zero;   /* d is not the raw sums but starts at 0 for a member first touched (no was) */
+    /* Instead of d: each touched member's shares, from 0, in a table of hcap slots
+     * (member 0 is none), at most half full. A narrow score's cells need them only for
+     * the members the tail touches (some 10k of 300k at a noon now): an array of every
+     * member's (2.4 MB, in huge pages) cost a whole `shoal query` process 4 MB of pages
+     * zeroed by the kernel for them. */
+    int zero;
+    struct tslot {
+        uint32_t m;
+        double v;
+    } *tab;
+    size_t hcap, hn;
 } tailsub;
+
+static int tail_grow(tailsub *s)
+{
+    size_t cap = s->hcap ? 2 * s->hcap : 16384;   /* (a noon now's tail: some 10k members) */
+    struct tslot *t = shoal_malloc(cap * sizeof *t);
+    if (!t) return -1;
+    memset(t, 0, cap * sizeof *t);
+    for (size_t i = 0; i < s->hcap; i++) {
+        if (!s->tab[i].m) continue;
+        size_t j = (s->tab[i].m * 2654435761u) & (cap - 1);
+        while (t[j].m) j = (j + 1) & (cap - 1);
+        t[j] = s->tab[i];
+    }
+    shoal_free(s->tab);
+    s->tab = t, s->hcap = cap;
+    return 0;
+}
+
+/* Member m's shares so far (0 when none) */
+static inline double tail_get(const tailsub *s, uint32_t m)
+{
+    if (!s->hcap) return 0;
+    size_t j = (m * 2654435761u) & (s->hcap - 1);
+    while (s->tab[j].m && s->tab[j].m != m) j = (j + 1) & (s->hcap - 1);
+    return s->tab[j].m ? s->tab[j].v : 0;
+}
+
+/* v into member m's (d[m] += v, or its slot, from 0, in the same order of additions,
+ * so the same double) */
+static inline int tail_add(tailsub *s, uint32_t m, double v)
+{
+    if (!s->zero) {
+        s->d[m] += v;
+        return 0;
+    }
+    if (2 * (s->hn + 1) > s->hcap && tail_grow(s)) return -1;
+    size_t j = (m * 2654435761u) & (s->hcap - 1);
+    while (s->tab[j].m && s->tab[j].m != m) j = (j + 1) & (s->hcap - 1);
+    if (!s->tab[j].m) s->tab[j].m = m, s->tab[j].v = 0, s->hn++;
+    s->tab[j].v += v;
+    return 0;
+}
 
 static int tail_touch(tailsub *s, uint32_t m)
 {
     if (s->touched[m >> 6] >> (m & 63) & 1) return 0;
     s->touched[m >> 6] |= (uint64_t)1 << (m & 63);
-    if (s->zero) {
-        s->d[m] = 0;
-        return 0;
-    }
+    if (s->zero) return 0;   /* (its slot is made by its first tail_add) */
     if (s->n_was == s->cap_was) {
         size_t c = s->cap_was ? s->cap_was * 2 : 1024;
         twas *nw = shoal_realloc(s->was, c * sizeof *nw);
@@ -112,11 +161,10 @@ static void hour_sub(void *ctx, int64_t start, const unsigned char *e, size_t n)
         double v;
         memcpy(&v, e + 4, 8);
         if (m == 0 || m > s->n_members) continue;
-        if (tail_touch(s, m)) {
+        if (tail_touch(s, m) || tail_add(s, m, -(v * f))) {
             s->oom = 1;
             break;
         }
-        s->d[m] -= v * f;
     }
 }
 
@@ -129,7 +177,7 @@ static int tail_read(exec *x, const plan *p, magg *a, tailsub *s, int two)
 {
     int64_t from = a->t_lo == INT64_MIN ? a->b_hi : a->b_lo;
     int64_t log_lo = from, log_hi = INT64_MAX, t0 = s->t0;
-    double h = s->h, *d = s->d;
+    double h = s->h;
     int add = 0, rc;
     if (a->fn == F_SCORE && (rc = shoal_view_score_hours(x->r, a->vname, from, &log_lo, &log_hi, &add, hour_sub, s, x->err)))
         return rc;
@@ -163,11 +211,17 @@ static int tail_read(exec *x, const plan *p, magg *a, tailsub *s, int two)
         }
         double share = a->w[t] * exp2((double)(rec.ts - t0) / h);
         if (add) {   /* in the hour the view took out, but before from */
-            d[m] += share;
+            if (tail_add(s, m, share)) {
+                rc = nomem(x);
+                goto out;
+            }
             continue;
         }
         if (two && rec.ts >= a->b_lo) a->d2[m] -= share;
-        if (rec.ts >= a->b_hi) d[m] -= share;
+        if (rec.ts >= a->b_hi && tail_add(s, m, -share)) {
+            rc = nomem(x);
+            goto out;
+        }
     }
     if (rc < 0) goto out;
     rc = 0;
@@ -260,7 +314,7 @@ typedef struct cellctx {
     /* a tail (the events after now, which the view's sums hold) taken off: the members
      * it touches, and for each minus their shares relative to t0 (tail_read's zero) */
     const uint64_t *touched;
-    const double *sub;
+    const tailsub *sub;
 } cellctx;
 
 static inline uint8_t cell_at(const double *cuts, int n, double d)
@@ -319,7 +373,7 @@ static void to_cells(void *ctx, uint32_t first, const double *raw, size_t n, dou
         for (uint64_t b = c->touched[w]; b; b &= b - 1) {
             size_t m = w * 64 + (size_t)__builtin_ctzll(b);
             if (m < first || m >= first + n) continue;
-            double r = raw[m - first], v = r + c->sub[m];
+            double r = raw[m - first], v = r + tail_get(c->sub, m);
             double d = v <= r * 0x1p-44 ? 0 : v * f;
             if (c->live && outside(d, lo, hi)) c->live[m >> 6] |= (uint64_t)1 << (m & 63);
             c->c8[m] = cell_at(c->cuts, c->n, d);
@@ -342,28 +396,27 @@ static int read_score_cells(run *g, magg *a)
     }
     int64_t t0, now = a->tail ? a->t_hi : g->p->now;
     uint64_t *touched = NULL;
-    double *sub = NULL;
+    tailsub ts;
+    memset(&ts, 0, sizeof ts);
     int rc = 0;
     if (a->tail) {
         if ((rc = shoal_view_score_t0(x->r, a->vname, &t0, x->err))) return rc;
         if (t0 != INT64_MIN) {   /* (an empty view: every score 0) */
-            if (!(touched = shoal_malloc(nw * sizeof *touched)) || !(sub = shoal_bigcache_alloc(x->cache, nm * sizeof *sub))) {
+            if (!(touched = shoal_malloc(nw * sizeof *touched))) {
                 rc = nomem(x);
                 goto out;
             }
             memset(touched, 0, nw * sizeof *touched);
-            tailsub ts;
-            memset(&ts, 0, sizeof ts);
-            ts.d = sub, ts.touched = touched, ts.n_members = g->p->n_members, ts.t0 = t0, ts.h = (double)a->half_life, ts.zero = 1;
+            ts.touched = touched, ts.n_members = g->p->n_members, ts.t0 = t0, ts.h = (double)a->half_life, ts.zero = 1;
             if ((rc = tail_read(x, g->p, a, &ts, 0))) goto out;
-            c.touched = touched, c.sub = sub;
+            c.touched = touched, c.sub = &ts;
         }
     }
     memset(a->c8, cell_at(a->cuts, a->n_cuts, 0), nm);
     rc = shoal_view_score_each(x->r, a->vname, g->p->n_members, &t0, now, a->half_life, to_cells, &c, x->err);
 out:
     shoal_free(touched);
-    shoal_bigcache_put(x->cache, sub);
+    shoal_free(ts.tab);
     return rc;
 }
 
