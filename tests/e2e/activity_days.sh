@@ -11,7 +11,7 @@
 # or missing mark reads as before. The sqlite3 figures at such nows: activity.sh.
 . "$(dirname "$0")/../lib.sh"
 
-"$SHOAL" gen --events 40000 --seed 11 --late 0.05 --days 40 > "$T/ev.ndjson" 2>/dev/null || fail activity-days-gen
+"$SHOAL" gen --events 40000 --seed 11 --late 0.05 --dup 0.03 --days 40 > "$T/ev.ndjson" 2>/dev/null || fail activity-days-gen
 DEF="CREATE ACTIVITY sp ON post, comment, reply, checkin;
 CREATE ACTIVITY po ON post WHERE words IS NULL OR words > 50;
 SET TIMEZONE = 'Asia/Kolkata';
