@@ -853,6 +853,17 @@ int shoal_view_retention_cohort_of(shoal_reader *r, const char *name, const uint
 enum { SHOAL_AC_DAU, SHOAL_AC_WAU, SHOAL_AC_MAU, SHOAL_AC_WEEK, SHOAL_AC_MONTH };
 int shoal_view_activity_counts(shoal_reader *r, const char *name, int what, int64_t lo, int64_t n, int prefix, int64_t *out,
                                shoal_err *err);
+/* An activity's kept days (view_retention.c, issue 17: the local days dmax − 1 and
+ * dmax, dmax the latest active event's): *dmax, and fn(ctx, member, first, prev) for
+ * each member active on local day `day`: the time of their first active event that
+ * day and their previous active day (INT64_MIN none), members ascending. No call when
+ * day is after dmax (no active event on it). SHOAL_ENOTFOUND (err not set) when the
+ * table keeps no current days (made before them, or appended to by a shoal that keeps
+ * none) or day is before them: the log's to read. */
+#define SHOAL_ACT_DAYS 2
+typedef void (*shoal_actday_fn)(void *ctx, uint32_t member, int64_t first, int64_t prev);
+int shoal_view_activity_days(shoal_reader *r, const char *name, int64_t day, int64_t *dmax, shoal_actday_fn fn, void *ctx,
+                             shoal_err *err);
 /* The absolute period of local day `day` for a unit (1 day, 2 week, 3 month): the day,
  * floor((day + 3) / 7) (weeks from Monday), year·12 + month − 1. */
 int64_t shoal_view_retention_period(int unit, int64_t day);
