@@ -152,7 +152,9 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
             x->row = &empty;
             rejects = !truthy(x, p->where);
         }
-        g.alike = shoal_plan_alike(p);   /* (when WHERE rejects, their row adds nothing) */
+        /* (when WHERE rejects, their row adds nothing: not counted, then; 5% of core
+         * creators per month, a pass over every member's bits a period) */
+        g.alike = !rejects && shoal_plan_alike(p);
         if (rejects || g.alike) {
             if (!(g.live = shoal_bigcache_zalloc(x->cache, ((size_t)p->n_members / 64 + 1) * sizeof *g.live))) {
                 rc = nomem(x);

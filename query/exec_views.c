@@ -414,7 +414,9 @@ static int read_exist_cum(exec *x, const plan *p, magg *a)
  * the first again (12 periods read 78 month buckets; now 12). Counts that stop at the
  * cap add up exactly so: min(cap, min(cap, A) + B) = min(cap, A + B). The members with
  * a count above 0 are the ones a read from the first day would have marked live (a
- * bucket's entry counts at least one event). The hours around the days are added to
+ * bucket's entry counts at least one event), kept as bits beside the counts
+ * (c8_live: the reads mark the members they add to), so that a period ORs 38 KB of
+ * bits into g->live where it tested 303 KB of bytes (13% of the statement). The hours around the days are added to
  * the period's own bytes, not kept. 1 when read so, 0 when a plain read is needed
  * (another aggregate keeps the slot, or no memory), else the error. */
 static int read_sat_cum(run *g, magg *a, int slot)
@@ -432,8 +434,11 @@ static int read_sat_cum(run *g, magg *a, int slot)
             shoal_free(c->c8);
             c->c8 = NULL;
         }
-        if (!c->c8 && !(c->c8 = shoal_malloc(nm))) return 0;
-        memset(c->c8, 0, nm);
+        /* the bytes, then their members' bits (at a multiple of 8 bytes) */
+        size_t nb = (nm + 7) & ~(size_t)7, nw = (size_t)p->n_members / 64 + 1;
+        if (!c->c8 && !(c->c8 = shoal_malloc(nb + nw * sizeof *c->c8_live))) return 0;
+        memset(c->c8, 0, nb + nw * sizeof *c->c8_live);
+        c->c8_live = (uint64_t *)(void *)(c->c8 + nb);
         snprintf(c->c8_vname, sizeof c->c8_vname, "%s", a->vname);
         c->c8_series = a->vseries;
         c->c8_cap = a->cap;
@@ -442,7 +447,7 @@ static int read_sat_cum(run *g, magg *a, int slot)
         c->c8_members = p->n_members;
     }
     int rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, c->c8_hi, a->day_hi, NULL, p->n_members, c->c8,
-                                          a->cap, NULL, x->err);
+                                          a->cap, c->c8_live, x->err);
     if (rc) {
         shoal_free(c->c8);   /* part read: nothing kept */
         c->c8 = NULL;
@@ -450,7 +455,8 @@ static int read_sat_cum(run *g, magg *a, int slot)
     }
     c->c8_hi = a->day_hi;
     memcpy(a->c8, c->c8, nm);
-    if (g->live) shoal_exec_or_nonzero8(g->live, a->c8, nm);
+    if (g->live)
+        for (size_t w = 0, nw = (size_t)p->n_members / 64 + 1; w < nw; w++) g->live[w] |= c->c8_live[w];
     if (a->hours[0] < a->hours[1] || a->hours[2] < a->hours[3])
         rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_hi, a->day_hi, a->hours, p->n_members, a->c8,
                                           a->cap, g->live, x->err);

@@ -421,6 +421,7 @@ typedef struct shoal_cumread {
     int c8_slot;
     int64_t c8_hi;
     uint8_t *c8;        /* n_members + 1; NULL: nothing kept */
+    uint64_t *c8_live;  /* in c8's allocation: its members above 0, a bit each */
 } shoal_cumread;
 
 /* value.c */
