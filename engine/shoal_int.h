@@ -388,6 +388,8 @@ struct shoal_reader {
     bool forked;              /* shoal_reader_fork's: names read without the dictionary's cache */
     MDB_val nchunk[SHOAL_NS_COUNT];   /* with the names table: the chunk last read, per namespace */
     uint32_t nchunk_no[SHOAL_NS_COUNT];
+    MDB_val pchunk[SHOAL_NS_COUNT];   /* the chunk last read ahead (shoal_names_prefetch) */
+    uint32_t pchunk_no[SHOAL_NS_COUNT];
 };
 
 /* The names table (names.c). A chunk's value, its header checked (a missing or
@@ -397,6 +399,10 @@ int shoal_names_slot(shoal_db *db, const MDB_val *v, int ns, uint32_t c, uint32_
 /* id's name for a reader of a database with the table: a pointer into the map, valid
  * while r is open; SHOAL_ENOTFOUND past r's counts. */
 int shoal_names_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err);
+/* Asks memory for id's offsets (text 0) or its bytes (1, the offsets read) ahead of
+ * shoal_names_str: a block of rows' names asked for at once, their waits overlap. A
+ * chunk that does not read well is left to shoal_names_str to report. */
+void shoal_names_prefetch(shoal_reader *r, int ns, uint32_t id, int text);
 /* Adds ids from … to of ns, interned in txn, to their chunks (the append, at commit). */
 int shoal_names_append(shoal_db *db, MDB_txn *txn, int ns, uint32_t from, uint32_t to, shoal_err *err);
 /* Makes the whole table from the dictionary (a database of an older format). */

@@ -328,6 +328,10 @@ int shoal_exec_scan_split_members(run *g, uint8_t *seen, const int64_t *zr, int 
 const char *shoal_exec_members_why_not(const plan *p, uint8_t *fed);
 /* exec_views.c */
 void shoal_exec_cell_of(const cx *e, int slot, double *lo, double *hi);
+/* Whether a narrow aggregate i is read from a PER statement's kept counts
+ * (read_sat_cum), its array then made by the read (alloc_maggs makes none). */
+int shoal_exec_cum_reads(const exec *x, const plan *p, int i);
+extern uint8_t shoal_exec_c8_none[1];   /* such an aggregate's bytes until read: member 0's (0) */
 int shoal_exec_read_views(run *g);
 /* exec_views.c: with a lazy existence (plan.exist_lazy), the top rows when their scores
  * are all above 0 (*proven, their bits in g->live), else the existence aggregate read
