@@ -334,8 +334,16 @@ typedef struct mstage {
     shoal_rec r[MSTAGE];
     unsigned head, count;
 } mstage;
-int shoal_exec_member_stage(exec *x, const plan *p, magg *maggs, uint8_t *seen, uint64_t *live, mstage *st,
-                            const shoal_rec *rec);
+int shoal_exec_member_hold(exec *x, const plan *p, magg *maggs, uint64_t *live, mstage *st, const shoal_rec *rec);
+static inline int shoal_exec_member_stage(exec *x, const plan *p, magg *maggs, uint8_t *seen, uint64_t *live,
+                                          mstage *st, const shoal_rec *rec)
+{
+    uint32_t m = rec->member, t = rec->type;
+    if (m == 0 || m > p->n_members || t > p->n_types) return 0;
+    if (seen) seen[m >> 3] |= (uint8_t)(1u << (m & 7));
+    if (!p->tl_start || p->tl_start[t] == p->tl_start[t + 1]) return 0;
+    return shoal_exec_member_hold(x, p, maggs, live, st, rec);
+}
 int shoal_exec_member_flush(exec *x, const plan *p, magg *maggs, uint64_t *live, mstage *st);
 /* exec_scanmem.c: the scan over members on several threads: 1 when it stays on one */
 int shoal_exec_scan_split_members(run *g, uint8_t *seen, const int64_t *zr, int n_zr, int only_zr);

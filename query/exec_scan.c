@@ -191,13 +191,10 @@ int shoal_exec_member_event(exec *x, const plan *p, magg *maggs, uint8_t *seen, 
     return 0;
 }
 
-int shoal_exec_member_stage(exec *x, const plan *p, magg *maggs, uint8_t *seen, uint64_t *live, mstage *st,
-                            const shoal_rec *rec)
+/* shoal_exec_member_stage's record that feeds an aggregate */
+int shoal_exec_member_hold(exec *x, const plan *p, magg *maggs, uint64_t *live, mstage *st, const shoal_rec *rec)
 {
     uint32_t m = rec->member, t = rec->type;
-    if (m == 0 || m > p->n_members || t > p->n_types) return 0;
-    if (seen) seen[m >> 3] |= (uint8_t)(1u << (m & 7));
-    if (!p->tl_start || p->tl_start[t] == p->tl_start[t + 1]) return 0;
     for (uint32_t j = p->tl_start[t], e = p->tl_start[t + 1]; j < e; j++) {
         const magg *a = &maggs[p->tl[j]];
         if (a->n) __builtin_prefetch(&a->n[m], 1);
