@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "exec_int.h"
+#include "rowsrc.h"
 
 /* ------------------------------------------------------------ groups */
 
@@ -115,6 +116,16 @@ void *shoal_exec_marray(exec *x, size_t bytes, int zero)
 {
     if (shoal_exec_hold(x, bytes, "the per-member aggregates' arrays", -1, -1)) return NULL;
     return zero ? shoal_bigcache_zalloc(x->cache, bytes) : shoal_bigcache_alloc(x->cache, bytes);
+}
+
+int shoal_exec_hold_src(exec *x, const plan *p, uint64_t bytes)
+{
+    char what[160];
+    if (x->src && p->rs_len > 0 && p->rs_len < 100)
+        snprintf(what, sizeof what, "the arrays of FROM %.*s", p->rs_len, x->src + p->rs_off);
+    else
+        snprintf(what, sizeof what, "the arrays of FROM %s(…)", p->rsrc ? p->rsrc->name : "the source");
+    return shoal_exec_hold(x, bytes, what, p->rs_off, p->rs_len) ? x->err->code : 0;
 }
 
 uint64_t shoal_exec_budget(const exec *x)
