@@ -624,7 +624,7 @@ int shoal_exec_scan_dense(run *g)
     exec *x = g->x;
     plan *p = g->p;
     dspec spec;
-    if (g->part_bits || !dense_spec(x, p, &spec)) return 1;
+    if (g->part_bits || g->pw || !dense_spec(x, p, &spec)) return 1;
     uint64_t last = p->max_seq < shoal_reader_last_seq(x->r) ? p->max_seq : shoal_reader_last_seq(x->r);
     int asked, n = shoal_exec_threads_wanted(&asked);
     if (n > DN_THREADS) n = DN_THREADS;

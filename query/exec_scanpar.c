@@ -388,7 +388,7 @@ int shoal_exec_scan_split(run *g)
     exec *x = g->x;
     plan *p = g->p;
     int asked, n = shoal_exec_threads_wanted(&asked);
-    if (n < 2 || split_why_not(p)) return 1;
+    if (n < 2 || split_why_not(p) || g->pw) return 1;
     uint64_t bound[SCAN_MAX_THREADS + 1];
     int64_t range[2] = {p->range.lo, p->range.hi};
     int rc = shoal_exec_split_bounds(x, p, range, p->has_range, n, asked, bound);

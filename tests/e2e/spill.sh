@@ -59,6 +59,9 @@ if [ "$(id -u)" = 0 ]; then
     e=$(TMPDIR="$T/nowhere" "$SHOAL" query --format csv "$TINY; SELECT seq FROM events ORDER BY ts" 2>&1)
 fi
 check_grep spill-tmpdir-error "error: cannot create the sort's temporary file in $T/(ro|nowhere): " "$e"
+# … and so do the groups past the budget: each row written once to its partition's file
+e=$(TMPDIR="$T/nowhere" "$SHOAL" query --format csv "$TINY; SELECT member, type, count(*) FROM events GROUP BY member, type" 2>&1)
+check_grep spill-groups-tmpdir-error "error: cannot create the groups' temporary file in $T/nowhere: " "$e"
 e=$(TMPDIR="$T/nowhere" "$SHOAL" query --format csv "SELECT seq FROM events ORDER BY ts" 2>&1 | tail -1)
 check_grep spill-no-tmpdir-under-budget '^[0-9]+$' "$e"
 
