@@ -396,6 +396,8 @@ int shoal_exec_scan_log(run *g, int members)
         goto scanned;
     }
     if (!members) fd = shoal_exec_fold_new(g);
+    shoal_maprel mr;   /* under a budget (exec_spill.c's passes), the log read let go */
+    shoal_maprel_init(&mr, members ? 0 : g->budget, 1);
     while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
         if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n_zr, zp, &x->n_skipped, x->err)) != 1) break;
         if (rec.seq > p->max_seq) break;
@@ -403,6 +405,7 @@ int shoal_exec_scan_log(run *g, int members)
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             goto fail;
         }
+        shoal_maprel_note(&mr, rec.props, n);
         int64_t ts = rec.ts;
         if (ts > p->cut_ts) continue;
         if (only_zr) {
@@ -424,6 +427,7 @@ int shoal_exec_scan_log(run *g, int members)
         }
         if (g->stop) break;
     }
+    shoal_maprel_end(&mr);
     if (rc < 0) goto fail;
     if (fd && (rc = shoal_exec_fold_flush(g, fd))) goto fail;
     rc = 0;

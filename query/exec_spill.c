@@ -62,6 +62,86 @@ static int tmp_open(exec *x, const char *whose, FILE **out)
     return 0;
 }
 
+/* ------------------------------------------------------------ the log's pages */
+
+/* The log's pages read so far leave the process's resident set (MADV_DONTNEED on the
+ * pages of the environment's read-only map from the lowest to the highest record read
+ * since the last time, both pages included: they stay in the page cache, and a later
+ * read faults them back in, the current record's page and a page of another tree among
+ * them), so that a scan under a memory budget does not hold the whole log mapped on top
+ * of it. The log's pages need not lie in the order of its records (an ingest reuses
+ * freed pages): stopping at the current record's page, as this did, kept 151 MB of a
+ * 10M log's 470 resident. The map cannot move while the reader's transaction is open. */
+static void release_map(uintptr_t lo, uintptr_t hi)
+{
+#ifdef MADV_DONTNEED
+    const uintptr_t pg = 4096;
+    lo &= ~(pg - 1);
+    hi = (hi + pg) & ~(pg - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);   /* (advice: its failure changes nothing) */
+#else
+    (void)lo, (void)hi;
+#endif
+}
+
+/* The mapping that holds p when it is a shared read-only map of a file (LMDB's, without
+ * MDB_WRITEMAP), from /proc/self/maps: 1 with [*lo, *hi), else 0 (a record in memory of
+ * any other kind, whose pages must not be let go). */
+static int file_map_of(const void *p, uintptr_t *lo, uintptr_t *hi)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return 0;
+    char line[512];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long a, b;
+        char perms[8];
+        int at = 0;
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &a, &b, perms, &at) < 3 || !at) continue;
+        if ((uintptr_t)p < a || (uintptr_t)p >= b) continue;
+        found = !strcmp(perms, "r--s") && line[at] == '/';
+        *lo = a, *hi = b;
+        break;
+    }
+    fclose(f);
+    return found;
+}
+
+/* every budget/32 of the log's bytes (some 64 a record), shared among the parts (every
+ * budget/8, the 256MB question's peak RSS was 245-262 MB on two threads, then 225-229:
+ * fault-around maps pages beside those read); no budget, nothing let go */
+void shoal_maprel_init(shoal_maprel *m, uint64_t budget, int n_parts)
+{
+    uint64_t every = budget / 32 / 64 / (uint64_t)(n_parts > 0 ? n_parts : 1);
+    m->every = budget ? (every > 32768 ? every : 32768) : UINT64_MAX;
+    m->next = m->every;
+    m->lo = UINTPTR_MAX, m->hi = 0, m->map_lo = 0, m->map_hi = 0;
+    m->mapped = -1;   /* the records are in a read-only file map: not yet known */
+}
+
+void shoal_maprel_slow(shoal_maprel *m, const void *p, uint64_t n)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (m->mapped < 0) m->mapped = file_map_of(p, &m->map_lo, &m->map_hi);
+    if (!m->mapped || a < m->map_lo || a >= m->map_hi) {
+        m->every = UINT64_MAX;   /* (not that map: nothing is let go, from here on) */
+        return;
+    }
+    if (n >= m->next) {
+        release_map(m->lo, m->hi);
+        m->next = n + m->every;
+        m->lo = UINTPTR_MAX, m->hi = 0;
+    }
+    if (a < m->lo) m->lo = a;
+    if (a > m->hi) m->hi = a;
+}
+
+void shoal_maprel_end(shoal_maprel *m)
+{
+    if (m->every != UINT64_MAX && m->hi) release_map(m->lo, m->hi);
+    m->every = UINT64_MAX;
+}
+
 /* ------------------------------------------------------------ groups */
 
 size_t shoal_exec_group_bytes(const run *g)
