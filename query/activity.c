@@ -643,6 +643,8 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
     for (int64_t q = shoal_per_of(a->unit, a->d0); q <= shoal_per_of(a->unit, a->d0 + a->n_days - 1);
          q = shoal_per_next(a->unit, q))
         n_per++;
+    if (shoal_exec_hold_src(x, p, (a->counts ? 0 : sizeof(uint64_t) * nm * words) + sizeof(int64_t) * (5 * nd + 64 + (size_t)n_per)))
+        return x->err->code;
     uint64_t *cal = a->counts ? NULL : shoal_malloc(sizeof *cal * nm * words);
     int64_t *dau = shoal_malloc(sizeof *dau * (nd + 1)), *wau = shoal_malloc(sizeof *wau * (nd + 31)),
             *mau = shoal_malloc(sizeof *mau * (nd + 31)), *per = shoal_malloc(sizeof *per * (size_t)(n_per + 1));
@@ -1022,6 +1024,7 @@ static int lifecycle_states(exec *x, lcstate *s)
     int64_t cut = p->cut_ts < p->now ? p->cut_ts : p->now;
     int64_t pnow = shoal_per_of(unit, shoal_plan_local_day(x, p->now));
     int64_t pprev = shoal_per_of(unit, shoal_per_first_day(unit, pnow) - 1);
+    if (shoal_exec_hold_src(x, p, (2 * sizeof(int64_t) + 2) * nm)) return x->err->code;
     int64_t *first = shoal_malloc(sizeof *first * nm), *last = shoal_malloc(sizeof *last * nm);
     uint8_t *prev = shoal_malloc(nm);
     shoal_arena *tmp = shoal_arena_new(), *saved = x->scratch;

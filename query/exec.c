@@ -149,7 +149,10 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         rowctx row = {0};
         rc = process(&g, &row);
     } else if (p->src == SRC_ROWS) {
+        /* (what the source holds to make them, weighed against the budget until made) */
+        uint64_t held = x->mem_held;
         rc = p->rsrc->rows(x, p, &g);
+        x->mem_held = held;
     } else if (p->src == SRC_EVENTS) {
         /* grouped: within the memory budget, in partitions when it must (exec_spill.c) */
         rc = p->grouped && x->mem_limit ? shoal_exec_group_spill(&g) : shoal_exec_scan_log(&g, 0);

@@ -320,6 +320,7 @@ typedef struct plan {
     const uint8_t *src_ns;
     const struct shoal_rowsrc *rsrc;
     void *rs_state;
+    int rs_off, rs_len;     /* FROM's span in the statement, for the memory budget's refusal */
     /* FROM a JOIN b …: each column's source (its alias, else its name), for a.column and
      * for telling a bare name's source (join.c); NULL for the other row sources */
     const char *const *src_qual;
