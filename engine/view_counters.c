@@ -433,6 +433,29 @@ static inline const unsigned char *dec_head(const unsigned char *p, const unsign
     return p;
 }
 
+/* dec_head for the loops of counts read narrow, which compare the member with n_members
+ * (below 2^32) after each entry: the member kept in 64 bits, so that the common forms
+ * (a delta of one or two bytes, a count of one) need no test of overflow. */
+static inline __attribute__((always_inline)) const unsigned char *dec_quick(const unsigned char *p,
+                                                                           const unsigned char *end, uint64_t *pv,
+                                                                           uint64_t *count)
+{
+    if (end - p >= 3) {
+        if (!((p[0] | p[1]) & 0x80)) {
+            *pv += p[0], *count = p[1];
+            return p + 2;
+        }
+        if (!((p[1] | p[2]) & 0x80)) {   /* (p[0] has its high bit: the form above is not it) */
+            *pv += (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7, *count = p[2];
+            return p + 3;
+        }
+    }
+    uint32_t pr = (uint32_t)*pv;   /* (at most n_members here) */
+    p = dec_head(p, end, &pr, count);
+    *pv = pr;
+    return p;
+}
+
 static const unsigned char *dec_entry(const unsigned char *p, const unsigned char *end, int sums, uint32_t *prev,
                                       centry *e)
 {
@@ -1302,35 +1325,37 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
                  * general add_count's tests taken out of the loop */
                 uint8_t *sat = o->sat;
                 unsigned cap = o->cap;
-                uint64_t *touched = o->touched;
+                uint64_t *touched = o->touched, pv = 0, nm = o->n_members;
                 while (p < end) {
-                    if (!(p = dec_head(p, end, &prev, &c)))
+                    if (!(p = dec_quick(p, end, &pv, &c)))
                         return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-                    if (prev > o->n_members) break;
-                    uint64_t v = sat[prev] + c;
-                    sat[prev] = (uint8_t)(v < cap ? v : cap);
-                    if (touched) touched[prev >> 6] |= (uint64_t)1 << (prev & 63);
+                    if (pv > nm) break;
+                    uint64_t v = sat[pv] + c;
+                    sat[pv] = (uint8_t)(v < cap ? v : cap);
+                    if (touched) touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
                 }
                 continue;
             }
             if (o->sat && o->less && o->less->k == 1 && !o->pairs && !o->sub) {
-                /* the same, less one run (a month less its last day: read_part) */
+                /* the same, less one run (a month less its last day: read_part), which
+                 * ends with a sentinel member UINT32_MAX */
                 uint8_t *sat = o->sat;
                 unsigned cap = o->cap;
                 uint64_t *touched = o->touched;
                 runs *lr = o->less;
-                size_t i = lr->at[0], e = lr->start[1];
+                size_t i = lr->at[0];
                 const uint32_t *rm = lr->m, *rn = lr->c;
+                uint64_t pv = 0, nm = o->n_members;
                 while (p < end) {
-                    if (!(p = dec_head(p, end, &prev, &c)))
+                    if (!(p = dec_quick(p, end, &pv, &c)))
                         return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-                    if (prev > o->n_members) break;
-                    while (i < e && rm[i] < prev) i++;
-                    if (i < e && rm[i] == prev) c -= rn[i];
+                    if (pv > nm) break;
+                    while (rm[i] < pv) i++;
+                    if (rm[i] == pv) c -= rn[i];
                     if (!c) continue;
-                    uint64_t v = sat[prev] + c;
-                    sat[prev] = (uint8_t)(v < cap ? v : cap);
-                    if (touched) touched[prev >> 6] |= (uint64_t)1 << (prev & 63);
+                    uint64_t v = sat[pv] + c;
+                    sat[pv] = (uint8_t)(v < cap ? v : cap);
+                    if (touched) touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
                 }
                 lr->at[0] = i;
                 continue;
@@ -1393,6 +1418,12 @@ static int read_part(MDB_cursor *cur, const char *name, unsigned s, int months, 
         rdst keep = {.n_members = o->n_members, .pairs = &lr}, m = *o;
         int rc = read_keys(cur, name, s, ms, a, &keep, err);
         if (!rc) rc = read_keys(cur, name, s, b, me, &keep, err);
+        if (!rc && lr.k == 1) {
+            /* a sentinel past the one run, above every member: its walk needs no test
+             * of its end (the loop of one run in read_keys) */
+            runs_push(&lr, UINT32_MAX, 0);
+            lr.n--;
+        }
         if (!rc && lr.oom) rc = nomem(err);
         for (int j = 0; j < lr.k; j++) lr.at[j] = lr.start[j];
         m.less = &lr;
