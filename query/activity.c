@@ -579,9 +579,7 @@ static int late_mend_days(exec *x, const act *a, int64_t *dau, int64_t *wau, int
         f.next = 1;
         rc = shoal_view_activity_days(x->r, a->name, L + 1, &dm, late_day_next, &f, x->err);
     }
-    /* planned on the same snapshot: the kept days cannot have moved since */
-    if (rc == SHOAL_ENOTFOUND) return shoal_err_set(x->err, SHOAL_ECORRUPT, -1, -1, "internal: an activity's kept days went missing");
-    if (rc) return rc;
+    if (rc) return rc;   /* SHOAL_ENOTFOUND (not kept after all): the caller mends from the log */
     dau[nd - 1] -= f.dau;
     wau[nd - 1] -= f.wau;
     mau[nd - 1] -= f.mau;
@@ -681,9 +679,11 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
             (rc = shoal_view_activity_counts(x->r, a->name, what, shoal_view_retention_period(a->unit, shoal_per_first_day(a->unit, p0)),
                                              n_per, 0, per, x->err)))
             goto fail;
-        if (a->late && (rc = a->late_days ? late_mend_days(x, a, dau, wau, mau, per, n_per)
-                                          : late_mend(x, p, a, dau, wau, mau, per, n_per)))
-            goto fail;
+        if (a->late) {
+            rc = a->late_days ? late_mend_days(x, a, dau, wau, mau, per, n_per) : SHOAL_ENOTFOUND;
+            if (rc == SHOAL_ENOTFOUND) rc = late_mend(x, p, a, dau, wau, mau, per, n_per);
+            if (rc) goto fail;
+        }
         if (a->unit == SHOAL_PER_DAY)
             for (int64_t i = 0; i < n_per; i++) per[i] = dau[i];
         goto rows;
