@@ -720,7 +720,7 @@ int shoal_reader_open(shoal_db *db, shoal_reader **out, shoal_err *err)
     r->db = db;
     r->forked = false;
     memset(r->nchunk, 0, sizeof r->nchunk);
-    memset(r->pchunk, 0, sizeof r->pchunk);
+    memset(r->pchunks, 0, sizeof r->pchunks);
     int rc = shoal_db_txn_begin(db, MDB_RDONLY, &r->txn, err);
     if (rc) {
         shoal_free(r);
@@ -739,6 +739,7 @@ void shoal_reader_close(shoal_reader *r)
 {
     if (!r) return;
     mdb_txn_abort(r->txn);
+    for (int ns = 0; ns < SHOAL_NS_COUNT; ns++) shoal_free(r->pchunks[ns]);
     shoal_free(r);
 }
 
@@ -752,7 +753,7 @@ int shoal_reader_fork(const shoal_reader *r, shoal_reader **out, shoal_err *err)
     *w = *r;
     w->forked = true;
     memset(w->nchunk, 0, sizeof w->nchunk);   /* r's chunks are of r's transaction */
-    memset(w->pchunk, 0, sizeof w->pchunk);
+    memset(w->pchunks, 0, sizeof w->pchunks);
     int rc = shoal_db_txn_begin(r->db, MDB_RDONLY, &w->txn, err);
     if (rc) {
         shoal_free(w);

@@ -388,8 +388,7 @@ struct shoal_reader {
     bool forked;              /* shoal_reader_fork's: names read without the dictionary's cache */
     MDB_val nchunk[SHOAL_NS_COUNT];   /* with the names table: the chunk last read, per namespace */
     uint32_t nchunk_no[SHOAL_NS_COUNT];
-    MDB_val pchunk[SHOAL_NS_COUNT];   /* the chunk last read ahead (shoal_names_prefetch) */
-    uint32_t pchunk_no[SHOAL_NS_COUNT];
+    MDB_val *pchunks[SHOAL_NS_COUNT];   /* the chunks read ahead (shoal_names_prefetch), by number; NULL: none yet */
 };
 
 /* The names table (names.c). A chunk's value, its header checked (a missing or
