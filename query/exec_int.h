@@ -197,6 +197,9 @@ typedef struct run {
     uint64_t seq_lo, seq_hi;   /* the sequences the pass reads, for over_at */
     int part_bits;
     uint32_t part_val;
+    /* while set, a row's keys and aggregates' values go to its partition's file, not to
+     * a group (exec_spill.c: the groups past the budget, their rows written once) */
+    struct pwriter *pw;
     uint32_t n_checked;
     int groups_out;            /* the groups went out already, partition by partition */
     /* ORDER BY past the budget: the sorted runs written so far (exec_spill.c) */
@@ -261,6 +264,22 @@ int shoal_exec_hold(exec *x, uint64_t bytes, const char *what, int where, int le
 void *shoal_exec_marray(exec *x, size_t bytes, int zero);
 uint64_t shoal_exec_budget(const exec *x);
 int shoal_exec_group_spill(run *g);
+/* exec_spill.c: under a budget, the log's pages a scan has read leave the resident set
+ * (the records' bytes noted as read, n the records so far; let go at the end too) */
+typedef struct shoal_maprel {
+    uint64_t every, next;
+    uintptr_t lo, hi, map_lo, map_hi;
+    int mapped;
+} shoal_maprel;
+void shoal_maprel_init(shoal_maprel *m, uint64_t budget, int n_parts);
+void shoal_maprel_slow(shoal_maprel *m, const void *p, uint64_t n);
+static inline void shoal_maprel_note(shoal_maprel *m, const void *p, uint64_t n)
+{
+    if (m->every != UINT64_MAX && p) shoal_maprel_slow(m, p, n);
+}
+void shoal_maprel_end(shoal_maprel *m);
+/* exec_spill.c: a row (its keys, w) written to its partition's file (g->pw): 0 or the error */
+int shoal_exec_part_put(run *g, const qval *keys, int64_t w);
 int shoal_exec_emit_groups(run *g);
 /* exec_spill.c: ORDER BY's kept rows past the budget: sorted, written as a run; and at
  * the end, the runs and the rows in memory merged out (offset, limit, ties) */
@@ -350,6 +369,10 @@ int shoal_exec_scan_split_members(run *g, uint8_t *seen, const int64_t *zr, int 
 const char *shoal_exec_members_why_not(const plan *p, uint8_t *fed);
 /* exec_views.c */
 void shoal_exec_cell_of(const cx *e, int slot, double *lo, double *hi);
+/* Whether a narrow aggregate i is read from a PER statement's kept counts
+ * (read_sat_cum), its array then made by the read (alloc_maggs makes none). */
+int shoal_exec_cum_reads(const exec *x, const plan *p, int i);
+extern uint8_t shoal_exec_c8_none[1];   /* such an aggregate's bytes until read: member 0's (0) */
 int shoal_exec_read_views(run *g);
 /* exec_views.c: with a lazy existence (plan.exist_lazy), the top rows when their scores
  * are all above 0 (*proven, their bits in g->live), else the existence aggregate read

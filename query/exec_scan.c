@@ -427,6 +427,8 @@ int shoal_exec_scan_log(run *g, int members)
     ms.head = ms.count = 0;
     scan_pages sp;
     scan_pages_init(&sp, mc, MDB_FIRST);
+    shoal_maprel mr;   /* under a budget (exec_spill.c's passes), the log read let go */
+    shoal_maprel_init(&mr, members ? 0 : g->budget, 1);
     while ((rc = scan_pages_next(&sp, &rec, x->err)) == 1) {
         uint64_t at = rec.seq;
         if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n_zr, zp, &x->n_skipped, x->err)) != 1) break;
@@ -436,6 +438,7 @@ int shoal_exec_scan_log(run *g, int members)
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             goto fail;
         }
+        shoal_maprel_note(&mr, rec.props, n);
         int64_t ts = rec.ts;
         if (ts > p->cut_ts) continue;
         if (only_zr) {
@@ -457,6 +460,7 @@ int shoal_exec_scan_log(run *g, int members)
         }
         if (g->stop) break;
     }
+    shoal_maprel_end(&mr);
     if (rc < 0) goto fail;
     if (members && (rc = shoal_exec_member_flush(x, p, p->maggs, g->live, &ms))) goto fail;
     if (fd && (rc = shoal_exec_fold_flush(g, fd))) goto fail;

@@ -151,6 +151,8 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
     scan_pages_init(&sp, mc, MDB_NEXT);
     uint64_t n = 0;
     fold *fd = shoal_exec_fold_new(g);
+    shoal_maprel mr;   /* under a budget (a part's share), the log read let go (exec_spill.c) */
+    shoal_maprel_init(&mr, g->budget, 1);
     for (rc = scan_pages_seek(&sp, lo_seq, &rec, x->err); rc == 1; rc = scan_pages_next(&sp, &rec, x->err)) {
         uint64_t at = rec.seq;
         if ((rc = scan_zone_picks(x->r, mc, &rec, range, p->has_range, &zp, n_skipped, x->err)) != 1) break;
@@ -160,6 +162,7 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             break;
         }
+        shoal_maprel_note(&mr, rec.props, n);
         int64_t ts = rec.ts;
         if (ts > p->cut_ts || ts < lo || ts >= hi) continue;
         if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
@@ -175,6 +178,7 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
         }
         if (g->stop) break;
     }
+    shoal_maprel_end(&mr);
     /* the last batch, when the part's records ran out (not at an error) */
     if (fd && (rc == 0 || rc == 1)) rc = shoal_exec_fold_flush(g, fd);
     shoal_free(fd);
@@ -391,7 +395,7 @@ int shoal_exec_scan_split(run *g)
     exec *x = g->x;
     plan *p = g->p;
     int asked, n = shoal_exec_threads_wanted(&asked);
-    if (n < 2 || split_why_not(p)) return 1;
+    if (n < 2 || split_why_not(p) || g->pw) return 1;
     uint64_t bound[SCAN_MAX_THREADS + 1];
     int64_t range[2] = {p->range.lo, p->range.hi};
     int rc = shoal_exec_split_bounds(x, p, range, p->has_range, n, asked, bound);

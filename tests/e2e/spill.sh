@@ -59,6 +59,9 @@ if [ "$(id -u)" = 0 ]; then
     e=$(TMPDIR="$T/nowhere" "$SHOAL" query --format csv "$TINY; SELECT seq FROM events ORDER BY ts" 2>&1)
 fi
 check_grep spill-tmpdir-error "error: cannot create the sort's temporary file in $T/(ro|nowhere): " "$e"
+# … and so do the groups past the budget: each row written once to its partition's file
+e=$(TMPDIR="$T/nowhere" "$SHOAL" query --format csv "$TINY; SELECT member, type, count(*) FROM events GROUP BY member, type" 2>&1)
+check_grep spill-groups-tmpdir-error "error: cannot create the groups' temporary file in $T/nowhere: " "$e"
 e=$(TMPDIR="$T/nowhere" "$SHOAL" query --format csv "SELECT seq FROM events ORDER BY ts" 2>&1 | tail -1)
 check_grep spill-no-tmpdir-under-budget '^[0-9]+$' "$e"
 
@@ -95,6 +98,39 @@ q_join="SELECT e.type, count(*) AS n FROM events AS e
 e=$("$SHOAL" query "SET MEMORY_LIMIT = '96KB'; $q_join" 2>&1)
 check_grep spill-join-refused "query:1:[0-9]+: error: the rows of \"m\" kept for the join do not fit in the memory limit \\(96KB\\): .*raise it with SET MEMORY_LIMIT" "$e"
 same join-group "$q_join"
+
+# the join's id cache (4 bytes an id of the probing namespace) is weighed too: between
+# the budget its rows fit in and the one they and the cache fit in, the refusal names it
+big=$(SHOAL_THREADS=1 "$SHOAL" query --format ndjson "$q_join" 2>&1)
+for t in 1 2; do
+    n_ok=0 n_idc=0
+    for lim in 112 116 120 124 128 132 136 140 144 152 160 192; do
+        a=$(SHOAL_THREADS=$t "$SHOAL" query --format ndjson "SET MEMORY_LIMIT = '${lim}KB'; $q_join" 2>&1)
+        if [ "$a" = "$big" ]; then n_ok=$((n_ok + 1))
+        elif printf '%s' "$a" | grep -q 'error: the ids cached for the join with "m" do not fit in the memory limit .*raise it with SET MEMORY_LIMIT'; then n_idc=$((n_idc + 1))
+        elif ! printf '%s' "$a" | grep -q "raise it with SET MEMORY_LIMIT"; then fail "spill-join-idc-$t-$lim" "$(printf '%s' "$a" | head -c 300)"; fi
+    done
+    check_eq "spill-join-idc-weighed-$t" "$((n_ok > 0 && n_idc > 0))" 1
+done
+
+# a row source's own arrays (per member, per period: FROM retention(name), activity(name),
+# flow(name)) likewise: refused at FROM past the budget, the same rows within it
+"$SHOAL" query -q "CREATE RETENTION weekly COHORT BY first(join) PER WEEK ACTIVE ON post, comment, like;
+    CREATE ACTIVITY speaking ON post, comment;
+    CREATE TIERS lvl (core WHEN count(post) DURING this_month >= 2, active WHEN count(*) DURING this_month >= 1, idle OTHERWISE)" >/dev/null
+for src in "retention(weekly)" "activity(speaking) PER WEEK" "flow(lvl) PER MONTH"; do
+    q="SET VIEWS = off; SELECT * FROM $src"
+    big=$("$SHOAL" query --format ndjson "$q" 2>&1)
+    n_ok=0 n_no=0 at=""
+    for lim in 4KB 16KB 64KB 128KB 192KB 256KB 512KB 4MB; do
+        a=$("$SHOAL" query --format ndjson "SET MEMORY_LIMIT = '$lim'; $q" 2>&1)
+        if [ "$a" = "$big" ]; then n_ok=$((n_ok + 1))
+        elif printf '%s' "$a" | grep -q "^query:1:[0-9]*: error: the arrays of FROM ${src%% *} do not fit in the memory limit ($lim): .*raise it with SET MEMORY_LIMIT"; then
+            n_no=$((n_no + 1))
+        elif ! printf '%s' "$a" | grep -q "raise it with SET MEMORY_LIMIT"; then fail "spill-src-$src-$lim" "$(printf '%s' "$a" | head -c 300)"; fi
+    done
+    check_eq "spill-src-weighed-${src%%(*}" "$((n_ok > 0)) $((n_no > 0))" "1 1"
+done
 
 # the setting: shown, reset, refused when not a size
 check_grep spill-setting-shown '^memory_limit,256KB,session$' "$("$SHOAL" query --format csv "$TINY; SHOW SETTINGS")"
