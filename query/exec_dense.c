@@ -239,14 +239,17 @@ static int dense_scan(dpart *w)
     uint32_t n_types = p->n_types;
     zpicks zp;
     memset(&zp, 0, sizeof zp);
-    MDB_cursor_op op = MDB_NEXT;
+    scan_pages sp;   /* the log a leaf page at a time (scan.h) */
+    scan_pages_init(&sp, mc, MDB_NEXT);
     uint64_t n = 0;
     dstage st[DN_BATCH];
     int n_st = 0;
     shoal_maprel mr;
     shoal_maprel_init(&mr, w->g->budget, w->n_parts);
-    for (rc = scan_seek(mc, w->lo, &rec, x->err); rc == 1; rc = scan_next(mc, &op, &rec, x->err)) {
+    for (rc = scan_pages_seek(&sp, w->lo, &rec, x->err); rc == 1; rc = scan_pages_next(&sp, &rec, x->err)) {
+        uint64_t at = rec.seq;
         if ((rc = scan_zone_picks(x->r, mc, &rec, range, p->has_range, &zp, &w->n_skipped, x->err)) != 1) break;
+        if (rec.seq != at) scan_pages_moved(&sp);
         if (rec.seq >= w->hi || rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");

@@ -147,13 +147,16 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
     uint32_t n_types = p->n_types;
     zpicks zp;
     memset(&zp, 0, sizeof zp);
-    MDB_cursor_op op = MDB_NEXT;
+    scan_pages sp;
+    scan_pages_init(&sp, mc, MDB_NEXT);
     uint64_t n = 0;
     fold *fd = shoal_exec_fold_new(g);
     shoal_maprel mr;   /* under a budget (a part's share), the log read let go (exec_spill.c) */
     shoal_maprel_init(&mr, g->budget, 1);
-    for (rc = scan_seek(mc, lo_seq, &rec, x->err); rc == 1; rc = scan_next(mc, &op, &rec, x->err)) {
+    for (rc = scan_pages_seek(&sp, lo_seq, &rec, x->err); rc == 1; rc = scan_pages_next(&sp, &rec, x->err)) {
+        uint64_t at = rec.seq;
         if ((rc = scan_zone_picks(x->r, mc, &rec, range, p->has_range, &zp, n_skipped, x->err)) != 1) break;
+        if (rec.seq != at) scan_pages_moved(&sp);
         if (rec.seq >= hi_seq || rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
