@@ -341,7 +341,8 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     cstate *s = v->st;
     int64_t day = shoal_view_day(v->tz, ev->ts);
     uint32_t fday = (uint32_t)((uint64_t)day ^ (1ULL << 31));
-    if (reserve(s, (size_t)__builtin_popcountll(mask), 1)) return nomem(err);
+    /* room for a ref per series (a bound: the popcount of mask was a call into libgcc) */
+    if (reserve(s, v->def.n_series, 1)) return nomem(err);
     uint32_t off = 0;
     if (s->hours) {
         if (day != s->lday) {
