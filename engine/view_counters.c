@@ -605,6 +605,21 @@ static int merge_counts(cbucket *b, const dref *r, size_t n, shoal_err *err)
         uint64_t hc = 0;
         const unsigned char *span = p, *hnx = NULL;
         while (p && p < end) {
+            /* Copying as they are: four entries of one-byte varints at a time (an
+             * 8-byte word without a high bit) while the fourth is before m (members
+             * ascend). Most entries of a month bucket are two bytes; this loop, one at
+             * a time, was most of the counters' flush at 10M events. */
+            if (prev_out == prev_in)
+                while (end - p >= 8) {
+                    uint64_t w;
+                    memcpy(&w, p, 8);
+                    if (w & 0x8080808080808080ULL) break;
+                    uint64_t last = (uint64_t)prev_in + (w & 0xFF) + (w >> 16 & 0xFF) + (w >> 32 & 0xFF) + (w >> 48 & 0xFF);
+                    if (last > UINT32_MAX || (i < n && last >= m)) break;
+                    prev_in = prev_out = (uint32_t)last;
+                    p += 8;
+                }
+            if (p == end) break;
             hm = prev_in;
             if (!(hnx = dec_head(p, end, &hm, &hc))) {
                 shoal_free(out);
