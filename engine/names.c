@@ -101,6 +101,37 @@ int shoal_names_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_
     return shoal_names_slot(r->db, &r->nchunk[ns], ns, c, id % SHOAL_NAMES_CHUNK, out, err);
 }
 
+void shoal_names_prefetch(shoal_reader *r, int ns, uint32_t id, int text)
+{
+    if (ns <= 0 || ns >= SHOAL_NS_COUNT || id == 0 || id > r->counts[ns]) return;
+    uint32_t c = id / SHOAL_NAMES_CHUNK;
+    const MDB_val *v = &r->nchunk[ns];
+    if (!v->mv_data || r->nchunk_no[ns] != c) {
+        v = &r->pchunk[ns];
+        if (!v->mv_data || r->pchunk_no[ns] != c) {
+            unsigned char key[5];
+            chunk_key(key, ns, c);
+            MDB_val k = {5, key};
+            r->pchunk[ns].mv_data = NULL;
+            if (mdb_get(r->txn, r->db->dbi_names, &k, &r->pchunk[ns]) || !chunk_n(&r->pchunk[ns])) {
+                r->pchunk[ns].mv_data = NULL;
+                return;
+            }
+            r->pchunk_no[ns] = c;
+        }
+    }
+    const unsigned char *p = v->mv_data;
+    uint32_t i = id % SHOAL_NAMES_CHUNK, n = be32(p);
+    size_t h = 4 + 4 * ((size_t)n + 1);
+    if (i >= n || h > v->mv_size) return;
+    if (!text) {
+        __builtin_prefetch(p + 4 + 4 * (size_t)i);
+        return;
+    }
+    uint32_t a = be32(p + 4 + 4 * (size_t)i);
+    if (a < v->mv_size - h) __builtin_prefetch(p + h + a);
+}
+
 /* Writes ids from … to of ns (interned in txn, whose dictionary holds them) into their
  * chunks: the chunk of from must hold exactly the ids before it. */
 int shoal_names_append(shoal_db *db, MDB_txn *txn, int ns, uint32_t from, uint32_t to, shoal_err *err)

@@ -419,6 +419,10 @@ static inline const unsigned char *dec_head(const unsigned char *p, const unsign
     if (end - p >= 2 && !((p[0] | p[1]) & 0x80)) {
         dm = p[0], *count = p[1];
         p += 2;
+    } else if (end - p >= 3 && (p[0] & 0x80) && !((p[1] | p[2]) & 0x80)) {
+        /* a delta of two bytes (an hour's or a day's members, hundreds of ids apart) */
+        dm = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7, *count = p[2];
+        p += 3;
     } else {
         size_t k1 = shoal_varint_get(p, end, &dm), k2 = k1 ? shoal_varint_get(p + k1, end, count) : 0;
         if (!k2) return NULL;
@@ -741,37 +745,43 @@ static uint32_t month_of_sd(uint64_t sd)
     return (uint32_t)((uint64_t)shoal_cal_month_of_day(day) ^ (1ULL << 31));
 }
 
-/* The refs l[a..e), runs of equal keys each in member order, as one run in member
- * order (stable: the earlier run first), merged pairwise through x and y; returns
- * where it ends up. */
-static const dref *merge_runs(const dref *l, size_t a, size_t e, dref *x, dref *y)
+/* The refs l[a..e), runs of equal keys each in member order (a series' days of one
+ * month, in key order), as one run in member order, stable (the earlier run first,
+ * each run's refs in their order): what a pairwise merge of the runs gives, by a
+ * stable LSD radix sort on the member alone, 11 bits or fewer a pass, from l into y
+ * through x. Pairwise merges took log2(runs) passes of unpredictable compares (a
+ * batch holds a month's days and the days of its late events): a fifth of the
+ * counters' flush at 10M events. The refs' sd are left as they are (fold reads only
+ * the members and values). */
+static void month_order(const dref *l, size_t a, size_t e, dref *x, dref *y)
 {
     size_t n = e - a;
-    memcpy(x, l + a, n * sizeof *x);
-    /* run boundaries, from the keys */
-    for (;;) {
-        size_t out = 0, runs = 0;
-        for (size_t p = 0; p < n;) {
-            size_t q = p + 1;
-            while (q < n && x[q].sd == x[p].sd) q++;   /* first run [p, q) */
-            size_t r = q;
-            if (r < n) {
-                r++;
-                while (r < n && x[r].sd == x[q].sd) r++;   /* second run [q, r) */
-            }
-            uint64_t key = x[p].sd;   /* the merged run takes the first's key */
-            size_t u = p, w = q;
-            while (u < q && w < r) y[out++] = x[w].m < x[u].m ? x[w++] : x[u++];
-            while (u < q) y[out++] = x[u++];
-            while (w < r) y[out++] = x[w++];
-            for (size_t z = out - (r - p); z < out; z++) y[z].sd = key;
-            runs++;
-            p = r;
+    uint32_t maxm = 0;
+    for (size_t i = a; i < e; i++)
+        if (l[i].m > maxm) maxm = l[i].m;
+    int mbits = maxm ? 32 - __builtin_clz(maxm) : 0, passes = (mbits + 10) / 11;
+    int dbits = passes ? (mbits + passes - 1) / passes : 0;
+    uint32_t mask = ((uint32_t)1 << dbits) - 1;
+    if (!passes) {
+        memcpy(y, l + a, n * sizeof *y);
+        return;
+    }
+    /* the passes alternate between x and y, ending in y */
+    const dref *src = l + a;
+    dref *dst = passes % 2 ? y : x;
+    for (int p = 0; p < passes; p++) {
+        size_t cnt[2048] = {0};
+        int shift = p * dbits;
+        for (size_t i = 0; i < n; i++) cnt[src[i].m >> shift & mask]++;
+        size_t sum = 0;
+        for (uint32_t k = 0; k <= mask; k++) {
+            size_t c = cnt[k];
+            cnt[k] = sum;
+            sum += c;
         }
-        dref *t = x;
-        x = y;
-        y = t;
-        if (runs == 1) return x;
+        for (size_t i = 0; i < n; i++) dst[cnt[src[i].m >> shift & mask]++] = src[i];
+        src = dst;
+        dst = dst == x ? y : x;
     }
 }
 
@@ -868,7 +878,34 @@ static int prepare(shoal_view *v, shoal_err *err)
         }
         s->tcap = s->rcap;
     }
-    s->sorted = sort_refs(s, s->r, s->t, s->rn);
+    const dref *l = s->sorted = sort_refs(s, s->r, s->t, s->rn);
+    if (!s->months) return SHOAL_OK;
+    /* Each month's refs in member order, for its month bucket (and presence bitmap):
+     * u[i..e) for a series' days of one month l[i..e), when they are more than one day
+     * (one day's refs are in member order already). The other sort array is free. */
+    size_t n = s->rn;
+    if (s->ucap < n) {
+        shoal_free(s->u);
+        if (!(s->u = shoal_malloc(n * sizeof *s->u))) {
+            s->ucap = 0;
+            s->sorted = NULL;
+            return nomem(err);
+        }
+        s->ucap = n;
+    }
+    dref *spare = l == s->r ? s->t : s->r;
+    for (size_t i = 0; i < n;) {
+        uint32_t fm = month_of_sd(l[i].sd);
+        size_t e = i + 1;
+        int runs = 1;
+        for (; e < n; e++) {
+            if (l[e].sd == l[e - 1].sd) continue;
+            if (l[e].sd >> 32 != l[i].sd >> 32 || month_of_sd(l[e].sd) != fm) break;
+            runs++;
+        }
+        if (runs > 1) month_order(l, i, e, spare + i, s->u + i);
+        i = e;
+    }
     return SHOAL_OK;
 }
 
@@ -890,17 +927,6 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         if ((rc = prepare(v, err))) return rc;
         const dref *l = s->sorted;
         s->sorted = NULL;
-        /* the other array is free now: the months' merges use it and u */
-        dref *spare = l == s->r ? s->t : s->r;
-        if (s->months && s->ucap < n) {
-            shoal_free(s->u);
-            if (!(s->u = shoal_malloc(n * sizeof *s->u))) {
-                s->ucap = 0;
-                rc = nomem(err);
-            } else {
-                s->ucap = n;
-            }
-        }
         for (size_t i = 0; i < n && !rc;) {
             size_t j = i;
             while (j < n && l[j].sd == l[i].sd) j++;
@@ -922,7 +948,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
                     runs++;
                 }
                 if (!rc) {
-                    const dref *m = runs == 1 ? l + i : merge_runs(l, i, e, spare, s->u);
+                    const dref *m = runs == 1 ? l + i : s->u + i;   /* (prepare) */
                     rc = fold(v, s, txn, dbi, ((l[i].sd >> 32) | MONTHS) << 32 | fm, sums, m, e - i, err);
                     /* the month's presence bitmap: its members, from the same refs */
                     unsigned se = (unsigned)(l[i].sd >> 32);
@@ -1231,7 +1257,7 @@ static inline __attribute__((always_inline)) void add_count(const rdst *o, uint3
     if (o->sat) {
         uint64_t v = o->sat[m] + c;
         o->sat[m] = (uint8_t)(v < o->cap ? v : o->cap);
-    } else {
+    } else if (o->count) {   /* (none for who existed read into bits alone) */
         o->count[m] += (uint32_t)c;
     }
     if (o->touched) o->touched[m >> 6] |= (uint64_t)1 << (m & 63);
@@ -1408,9 +1434,17 @@ static int read_pres(MDB_cursor *cur, unsigned s, int64_t lo, int64_t hi, const 
     if (hi > (int64_t)INT32_MAX + 1) hi = (int64_t)INT32_MAX + 1;
     if (lo >= hi) return SHOAL_OK;
     size_t nb = (size_t)o->n_members / 8 + 1;
-    unsigned char *bits = shoal_malloc(nb + 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* bits' words read as bytes are the bitmap's layout (byte m / 8, bit m % 8): OR-ed
+     * into them in place (nb bytes fit in its n_members / 64 + 1 words), without a copy
+     * and a pass that gathers bytes into words (the tiers at a noon now, 11 months) */
+    const int direct = o->bits != NULL;
+#else
+    const int direct = 0;
+#endif
+    unsigned char *bits = direct ? (unsigned char *)o->bits : shoal_malloc(nb + 8);
     if (!bits) return nomem(err);
-    memset(bits, 0, nb + 8);
+    if (!direct) memset(bits, 0, nb + 8);
     unsigned char kb[SHOAL_COUNTERS_KEY];
     unsigned sb = s | PRES;
     sd_key((uint64_t)sb << 32 | (uint32_t)((uint64_t)lo ^ (1ULL << 31)), kb);
@@ -1434,9 +1468,10 @@ static int read_pres(MDB_cursor *cur, unsigned s, int64_t lo, int64_t hi, const 
         for (; i < n; i++) bits[i] |= p[i];
     }
     if (rc && rc != MDB_NOTFOUND) {
-        shoal_free(bits);
+        if (!direct) shoal_free(bits);
         return shoal_store_err(err, rc, "cannot read a view's table");
     }
+    if (direct) return SHOAL_OK;
     size_t nm = (size_t)o->n_members + 1, i = 0;
     if (o->bits) {
         /* byte m / 8, bit m % 8 is bit m % 64 of word m / 64 read little-endian */

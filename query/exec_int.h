@@ -346,11 +346,37 @@ typedef struct partres {
 int shoal_exec_parts_settle(exec *x, const partres *res, size_t size, int n, int err0_is_x);
 /* exec_scan.c: one record into the per-member aggregates maggs (the plan's or a thread's) */
 int shoal_exec_member_event(exec *x, const plan *p, magg *maggs, uint8_t *seen, uint64_t *live, const shoal_rec *rec);
+/* The records of a scan over members that feed an aggregate, held a few records
+ * (MSTAGE) between their member's arrays asked for (prefetched) and their values added
+ * (shoal_exec_member_event), in log order: so that the arrays' cache misses, a random
+ * member each, overlap the decoding of the records after. shoal_exec_member_stage
+ * takes a record (seen's bit set at once; a record that feeds nothing goes no
+ * further), shoal_exec_member_flush adds those still held; 0 or the first error. */
+#define MSTAGE 8
+typedef struct mstage {
+    shoal_rec r[MSTAGE];
+    unsigned head, count;
+} mstage;
+int shoal_exec_member_hold(exec *x, const plan *p, magg *maggs, uint64_t *live, mstage *st, const shoal_rec *rec);
+static inline int shoal_exec_member_stage(exec *x, const plan *p, magg *maggs, uint8_t *seen, uint64_t *live,
+                                          mstage *st, const shoal_rec *rec)
+{
+    uint32_t m = rec->member, t = rec->type;
+    if (m == 0 || m > p->n_members || t > p->n_types) return 0;
+    if (seen) seen[m >> 3] |= (uint8_t)(1u << (m & 7));
+    if (!p->tl_start || p->tl_start[t] == p->tl_start[t + 1]) return 0;
+    return shoal_exec_member_hold(x, p, maggs, live, st, rec);
+}
+int shoal_exec_member_flush(exec *x, const plan *p, magg *maggs, uint64_t *live, mstage *st);
 /* exec_scanmem.c: the scan over members on several threads: 1 when it stays on one */
 int shoal_exec_scan_split_members(run *g, uint8_t *seen, const int64_t *zr, int n_zr, int only_zr);
 const char *shoal_exec_members_why_not(const plan *p, uint8_t *fed);
 /* exec_views.c */
 void shoal_exec_cell_of(const cx *e, int slot, double *lo, double *hi);
+/* Whether a narrow aggregate i is read from a PER statement's kept counts
+ * (read_sat_cum), its array then made by the read (alloc_maggs makes none). */
+int shoal_exec_cum_reads(const exec *x, const plan *p, int i);
+extern uint8_t shoal_exec_c8_none[1];   /* such an aggregate's bytes until read: member 0's (0) */
 int shoal_exec_read_views(run *g);
 /* exec_views.c: with a lazy existence (plan.exist_lazy), the top rows when their scores
  * are all above 0 (*proven, their bits in g->live), else the existence aggregate read

@@ -160,6 +160,7 @@ typedef struct magg {
      * below cuts[j] and above the one before, 2j + 1 at cuts[j], 255 for a NaN. */
     int narrow;
     uint8_t *c8;
+    int c8_kept;       /* c8 is a PER statement's kept counts (exec_views.c read_sat_cum), not freed with the plan */
     unsigned cap;
     double *cuts;
     int n_cuts;
@@ -422,6 +423,7 @@ typedef struct shoal_cumread {
     int c8_slot;
     int64_t c8_hi;
     uint8_t *c8;        /* n_members + 1; NULL: nothing kept */
+    uint64_t *c8_live;  /* in c8's allocation: its members above 0, a bit each */
 } shoal_cumread;
 
 /* value.c */

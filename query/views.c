@@ -20,6 +20,7 @@
 #include "plan.h"
 #include "rowsrc.h"
 #include "expview.h"
+#include "scan.h"
 
 static int sem(exec *x, int off, int len, const char *msg)
 {
@@ -1042,6 +1043,7 @@ static void fmt_hour(int64_t h, char *buf, size_t n)
 typedef struct quiet {
     int64_t t, u;
     int none;
+    int read;   /* log_none read its records: none is exact */
 } quiet;
 
 static int log_quiet(exec *x, quiet *c, int n_c, int64_t t, int64_t u)
@@ -1063,10 +1065,54 @@ static int log_quiet(exec *x, quiet *c, int n_c, int64_t t, int64_t u)
     }
     for (int i = 0; i < n_c; i++)
         if (!c[i].u) {
-            c[i] = (quiet){t, u, none};
+            c[i] = (quiet){t, u, none, 0};
             break;
         }
     return none;
+}
+
+/* Whether the log holds no event at or after t and before u, exactly: the zone map
+ * first (log_quiet), then, when it cannot tell (its fine granules are wider than a
+ * millisecond), the records it leaves: those of the blocks that may hold one, entered
+ * by a binary search and cut 2^16 ms past u (scan_zone_picks), up to the first in the
+ * range. For an edge of a window of at most an hour (what is left to the log around
+ * the view's hours): an instant on the hour reads some tens of records, a range that
+ * holds events stops at the first. 1 when none, 0 when one, -1 on an error. */
+static int log_none(exec *x, quiet *c, int n_c, int64_t t, int64_t u)
+{
+    int k = log_quiet(x, c, n_c, t, u);
+    if (k || u - t > 3600000) return k;
+    for (int i = 0; i < n_c && c[i].u; i++)
+        if (c[i].t == t && c[i].u == u && c[i].read) return c[i].none;
+    int64_t zr[2] = {t, u};
+    shoal_logcur *cur = NULL;
+    if (shoal_logcur_open(x->r, 1, &cur, x->err)) return -1;
+    MDB_cursor *mc = shoal_logcur_mdb(cur);
+    MDB_cursor_op op = MDB_FIRST;
+    shoal_rec rec;
+    zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
+    int rc = zp ? 0 : shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    if (zp) memset(zp, 0, sizeof *zp);
+    uint64_t skipped = 0, n = 0;
+    k = 1;
+    while (!rc && (rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, 1, zp, &skipped, x->err)) != 1) break;
+        n++;
+        if (rec.ts >= t && rec.ts < u) {
+            k = 0;
+            break;
+        }
+        rc = 0;
+    }
+    shoal_logcur_close(cur);
+    x->n_scanned += n;
+    if (rc < 0) return -1;
+    for (int i = 0; i < n_c; i++)
+        if (c[i].t == t && c[i].u == u) {
+            c[i].none = k, c[i].read = 1;
+            break;
+        }
+    return k;
 }
 
 /* Finds a series of a counters view that answers g; 1 when found (g's view fields
@@ -1150,13 +1196,34 @@ found:
         int64_t H = 3600000;
         if (lo != INT64_MIN && lo < bslo && bslo % H == 0) {
             int64_t a = lo / H + (lo % H > 0);   /* the first whole hour at or after lo */
+            /* The hour that holds lo read whole when the log holds no event in it before
+             * lo: a window that starts just after an hour (last 30 days at a noon now is
+             * (12:00, ..], its first instant 12:00:00.001) then needs no log at its start,
+             * where it read the hour less its first millisecond (an hour of events). */
+            int64_t f = a - (lo % H > 0), k = 0;
+            if (f < a && f >= h0 && f < bslo / H && (k = log_none(x, qc, n_qc, f * H, lo)) < 0) return 0;
+            if (k) a = f;
             if (a < h0) a = h0;
-            if (a < bslo / H) g->hours[0] = a, g->hours[1] = bslo / H, hlo = a * H;
+            if (a < bslo / H) g->hours[0] = a, g->hours[1] = bslo / H, hlo = a * H < lo ? lo : a * H;
         }
         if (behi != INT64_MAX && bshi < behi && bshi % H == 0 && bshi / H >= h0) {
             int64_t b = behi / H - (behi < 0 && behi % H);   /* the last whole hour ends at b·H */
             if (b > bshi / H) g->hours[2] = bshi / H, g->hours[3] = b, hhi = b * H;
         }
+    }
+    /* What is left at either edge for the log, when the log holds no event there, is
+     * none: a window that ends just after an hour (at a noon now, its last instant
+     * 12:00:00.000) then reads no log (the zone map's probe, where the scan read the
+     * block that holds the instant for a member array's edge). */
+    if (lo != INT64_MIN && lo < hlo) {
+        int k = log_none(x, qc, n_qc, lo, hlo);
+        if (k < 0) return 0;
+        if (k) hlo = lo;
+    }
+    if (behi != INT64_MAX && hhi < behi) {
+        int k = log_none(x, qc, n_qc, hhi, behi);
+        if (k < 0) return 0;
+        if (k) hhi = behi;
     }
     if (fn == F_SUM || fn == F_AVG) {
         /* The scan refuses to sum text: when an event of these days held text in the

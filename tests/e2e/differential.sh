@@ -14,6 +14,18 @@ command -v python3 >/dev/null || { fail differential "python3 is not installed";
 "$SHOAL" gen --events 8000 --seed 21 --late 0.08 --dup 0.03 > "$T/ev.ndjson" 2>/dev/null || { fail differential-gen; exit 0; }
 head -n 5000 "$T/ev.ndjson" > "$T/a.ndjson"
 tail -n +5001 "$T/ev.ndjson" > "$T/b.ndjson"
+# Events on every UTC hour's first instant of June 2025 (where most instants fall): a
+# window whose edge is an instant on the hour (last 7 days at a now on the hour starts
+# just after one) cannot then read that hour whole from the view, and the log gives
+# the instant (issue 17: an hour is read whole when the log holds no event in the part
+# of it outside the window).
+python3 -c "
+import datetime
+t = datetime.datetime(2025, 6, 1, tzinfo=datetime.timezone.utc)
+for i in range(30 * 24):
+    ts = (t + datetime.timedelta(hours=i)).isoformat(timespec='milliseconds').replace('+00:00', 'Z')
+    print('{\"id\":\"hour-%d\",\"ts\":\"%s\",\"member\":\"m-%d\",\"type\":\"%s\"}' % (i, ts, 1 + i % 40, ['checkin', 'post', 'comment', 'like'][i % 4]))
+" >> "$T/b.ndjson"
 "$SHOAL" ingest -q "$T/a.ndjson" || fail differential-ingest-a
 
 # Views created on a non-empty log (back-fill), then kept by an ingest.

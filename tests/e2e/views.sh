@@ -61,8 +61,10 @@ both views-rows-over-members "$NOW SELECT count(post) AS posts, count(*) AS memb
 both views-score-top "SET NOW = '2025-07-01'; SELECT member, round(engagement, 6) AS e FROM members ORDER BY engagement DESC, member LIMIT 20"
 both views-score-where "SET NOW = '2025-07-01'; SELECT count(*) AS n, round(sum(engagement), 4) AS total FROM members WHERE engagement > 1"
 # (now hides the later events: who the members were then is count(*) of the UTC view,
-# whose day has not ended at Shanghai's midnight, and the log for the rest)
-both views-shanghai "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '2025-05-20'; SELECT member, count(post WHERE original) DURING this_month AS o FROM members WHERE o >= 1 ORDER BY o DESC, member; SET TIMEZONE = 'UTC'" \
+# whose day has not ended at Shanghai's midnight: its hours up to 16:00 UTC, and the
+# log for the rest, the instant 16:00:00.000, which holds no event, so none is read)
+both views-shanghai "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '2025-05-20'; SELECT member, count(post WHERE original) DURING this_month AS o FROM members WHERE o >= 1 ORDER BY o DESC, member; SET TIMEZONE = 'UTC'"
+both views-shanghai-mid "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '2025-05-20T00:34:56.789'; SELECT member, count(post WHERE original) DURING this_month AS o FROM members WHERE o >= 1 ORDER BY o DESC, member; SET TIMEZONE = 'UTC'" \
     "scan log: .*outside the whole days that views answer"
 
 # Queries no view covers scan the log and say why.
@@ -73,10 +75,17 @@ check_grep "views: an uncovered aggregate scans the log" "scan log: .*no counter
 e=$("$SHOAL" query --format csv "SET NOW = '2025-06-15T12:00:00Z'; EXPLAIN SELECT member, count(post) DURING last 7 days AS v FROM members")
 check_grep "views: a window of partial days reads whole days from the view" "count\(post\) DURING last 7 days: counters activity, series 1, days 2025-06-09..2025-06-14, " "$e"
 # ... and the whole hours of its partial days from the view's hour buckets (kept for the
-# recent days), less than an hour at each edge from the log
-check_grep "views: ... and their whole hours from its hour buckets" "days 2025-06-09..2025-06-14, hours 2025-06-08T13..2025-06-08T23 UTC, hours 2025-06-15T00..2025-06-15T11 UTC, and the log for the rest" "$e"
+# recent days): at a now on the hour the window (12:00, 12:00] is the hour of its start
+# read whole (its first instant, 12:00:00.000, holds no event) and the hours up to
+# 12:00 (the instant 12:00:00.000 holds none either): no log at all
+check_grep "views: ... and their whole hours from its hour buckets" "days 2025-06-09..2025-06-14, hours 2025-06-08T12..2025-06-08T23 UTC, hours 2025-06-15T00..2025-06-15T11 UTC\"" "$e"
+check_grep "views: ... and no log when its edges hold no event" "every per-member aggregate is read from a view, no log scan" "$e"
+# at a now off the hour, less than an hour at each edge from the log
+e=$("$SHOAL" query --format csv "SET NOW = '2025-06-15T12:34:56.789Z'; EXPLAIN SELECT member, count(post) DURING last 7 days AS v FROM members")
+check_grep "views: ... off the hour, whole hours and the log for the rest" "days 2025-06-09..2025-06-14, hours 2025-06-08T13..2025-06-08T23 UTC, hours 2025-06-15T00..2025-06-15T11 UTC, and the log for the rest" "$e"
 check_grep "views: ... and scans only its edges" "zone map: .* 2 time ranges the scan feeds" "$e"
-both views-partial-days "SET NOW = '2025-06-15T12:00:00Z'; SELECT member, count(post) DURING last 7 days AS p, count(*) DURING last 10 days AS e, sum(post.words) DURING last 3 days AS w FROM members WHERE p > 0 OR e > 2 ORDER BY member" \
+both views-partial-days "SET NOW = '2025-06-15T12:00:00Z'; SELECT member, count(post) DURING last 7 days AS p, count(*) DURING last 10 days AS e, sum(post.words) DURING last 3 days AS w FROM members WHERE p > 0 OR e > 2 ORDER BY member"
+both views-partial-days-off-hour "SET NOW = '2025-06-15T12:34:56.789Z'; SELECT member, count(post) DURING last 7 days AS p, count(*) DURING last 10 days AS e, sum(post.words) DURING last 3 days AS w FROM members WHERE p > 0 OR e > 2 ORDER BY member" \
     "scan log: .*outside the whole days that views answer"
 both views-partial-days-mixed "SET NOW = '2025-06-15T12:00:00Z'; SELECT member, count(post) DURING last 7 days AS p, count(poll_vote) AS v, count(*) DURING last 36 hours AS h FROM members WHERE p + v + h > 1 ORDER BY member" \
     "scan log: .*views answer the rest; no counters view has a series for count\\(poll_vote\\)"
@@ -116,7 +125,7 @@ for now in 2024-09-08T03:30:00Z 2024-09-08T15:00:00Z 2024-09-09T03:30:00Z; do
     done
 done
 e=$("$SHOAL" --db "$D" query --format csv "SET NOW = '2024-09-08T15:00:00Z'; EXPLAIN SELECT member, count(checkin) DURING last 30 days AS n FROM members")
-check_grep "views: ... read from the Santiago view" "counters cl, series 1, days 2024-08-10..2024-09-07, hours 2024-08-09T16..2024-08-10T03 UTC, hours 2024-09-08T04..2024-09-08T14 UTC, and the log" "$e"
+check_grep "views: ... read from the Santiago view" "counters cl, series 1, days 2024-08-10..2024-09-07, hours 2024-08-09T15..2024-08-10T03 UTC, hours 2024-09-08T04..2024-09-08T14 UTC\"" "$e"
 
 # AS OF an instant that is not the end of a view's day: an aggregate without DURING is
 # the view's whole days up to the cut plus the log's edge, each event once (it was
