@@ -280,6 +280,10 @@ static inline void shoal_maprel_note(shoal_maprel *m, const void *p, uint64_t n)
 void shoal_maprel_end(shoal_maprel *m);
 /* exec_spill.c: a row (its keys, w) written to its partition's file (g->pw): 0 or the error */
 int shoal_exec_part_put(run *g, const qval *keys, int64_t w);
+/* exec_spill.c: a part of a split pass (exec_scanpar.c) writing g's partitions: files of
+ * its own (part->pw), read after those of the parts before it. 0, 1 when too many files
+ * would be open (the pass then stays on one thread), or the error */
+int shoal_exec_pw_fork(run *g, run *part, int n_parts);
 int shoal_exec_emit_groups(run *g);
 /* exec_spill.c: ORDER BY's kept rows past the budget: sorted, written as a run; and at
  * the end, the runs and the rows in memory merged out (offset, limit, ties) */

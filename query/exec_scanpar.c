@@ -395,7 +395,7 @@ int shoal_exec_scan_split(run *g)
     exec *x = g->x;
     plan *p = g->p;
     int asked, n = shoal_exec_threads_wanted(&asked);
-    if (n < 2 || split_why_not(p) || g->pw) return 1;
+    if (n < 2 || split_why_not(p)) return 1;
     uint64_t bound[SCAN_MAX_THREADS + 1];
     int64_t range[2] = {p->range.lo, p->range.hi};
     int rc = shoal_exec_split_bounds(x, p, range, p->has_range, n, asked, bound);
@@ -419,6 +419,9 @@ int shoal_exec_scan_split(run *g)
         w->g.budget = g->budget / (uint64_t)n;
         w->g.part_bits = g->part_bits;
         w->g.part_val = g->part_val;
+        /* a pass that writes partitions' files (exec_spill.c): a set of its own a part */
+        /* (the first part counts them all: 1, too many files, the pass on one thread) */
+        if (g->pw && (rc = shoal_exec_pw_fork(g, &w->g, i ? 1 : n))) break;
         w->g.seq_lo = w->lo;
         w->g.seq_hi = w->hi;
         if (!w->x.a || !w->x.scratch) {

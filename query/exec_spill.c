@@ -269,7 +269,13 @@ typedef struct pwriter {
     FILE **f;                /* 2^more */
     unsigned char *buf;      /* a row being written */
     size_t cap;
+    struct pwriter *next;    /* a split pass's parts' own, in part order (shoal_exec_pw_fork) */
 } pwriter;
+
+/* the most files a pass writes at once (a file a partition, a set of them a part of a
+ * split pass): past it, the pass stays on one thread */
+#define PW_FILES 512
+#define PW_SETS 17   /* the pass's own set and one a part (exec_scanpar.c's 16 at most) */
 
 #define COMPACT 0x80   /* a value's type byte: its integer in 4 bytes */
 
@@ -372,18 +378,21 @@ int shoal_exec_part_put(run *g, const qval *keys, int64_t wt)
         if (x->err->code) return x->err->code;
         if (buf_val(x, w, &at, &v)) return x->err->code;
     }
-    if (fwrite(w->buf, 1, at, f) != at) return tmp_error(x, tmp_dir(), "write", GROUPS_FILE);
+    if (fwrite_unlocked(w->buf, 1, at, f) != at) return tmp_error(x, tmp_dir(), "write", GROUPS_FILE);
     return 0;
 }
 
 static void pw_free(pwriter *w)
 {
-    if (!w) return;
-    for (int j = 0; w->f && j < (1 << w->more); j++)
-        if (w->f[j]) fclose(w->f[j]);
-    shoal_free(w->f);
-    shoal_free(w->buf);
-    shoal_free(w);
+    while (w) {
+        pwriter *next = w->next;
+        for (int j = 0; w->f && j < (1 << w->more); j++)
+            if (w->f[j]) fclose(w->f[j]);
+        shoal_free(w->f);
+        shoal_free(w->buf);
+        shoal_free(w);
+        w = next;
+    }
 }
 
 static pwriter *pw_new(exec *x, int bits, int more)
@@ -408,6 +417,17 @@ static pwriter *pw_new(exec *x, int bits, int more)
             return NULL;
         }
     return w;
+}
+
+int shoal_exec_pw_fork(run *g, run *part, int n_parts)
+{
+    int sets = 1;
+    pwriter *last = g->pw;
+    for (; last->next; last = last->next) sets++;
+    if (sets + n_parts > PW_SETS || (sets + n_parts) << last->more > PW_FILES) return 1;
+    if (!(last->next = pw_new(g->x, g->pw->bits, g->pw->more))) return g->x->err->code ? g->x->err->code : nomem(g->x);
+    part->pw = last->next;
+    return 0;
 }
 
 /* A partition's rows, read back from its file f, into g's groups (or, with g->pw, to
@@ -458,6 +478,15 @@ static int part_read(run *g, FILE *f)
     return rc;
 }
 
+/* … a partition's files, one after the other (the parts of the pass that wrote them, in
+ * order: the rows in the order of the log) */
+static int parts_read(run *g, FILE **f, int n_f)
+{
+    int rc = 0;
+    for (int i = 0; i < n_f && !rc && !g->stop; i++) rc = part_read(g, f[i]);
+    return rc;
+}
+
 /* A grouped scan over events within the budget. The first pass takes every group from
  * the log; one that stops past the budget at a fraction f of its rows had groups for
  * some used / f bytes in all, so the log is read once more and its rows written to the
@@ -470,12 +499,12 @@ int shoal_exec_group_spill(run *g)
     exec *x = g->x;
     plan *p = g->p;
     shoal_arena *stmt_a = x->a;
-    typedef struct { uint8_t bits; uint32_t val; FILE *f; } part;   /* f NULL: the log */
+    typedef struct { uint8_t bits; uint32_t val; int n_f; FILE *f[PW_SETS]; } part;   /* no f: the log */
     size_t cap_todo = 64;
     part *todo = shoal_malloc(sizeof *todo * cap_todo);
     if (!todo) return nomem(x);
     int n_todo = 0, rc = 0, passes = 0;
-    todo[n_todo].bits = 0, todo[n_todo].f = NULL, todo[n_todo++].val = 0;
+    todo[n_todo].bits = 0, todo[n_todo].n_f = 0, todo[n_todo++].val = 0;
     g->budget = p->n_order ? shoal_exec_budget(x) / 2 : shoal_exec_budget(x);
     g->seq_lo = 1;
     g->seq_hi = shoal_reader_last_seq(x->r) + 1;
@@ -483,19 +512,21 @@ int shoal_exec_group_spill(run *g)
         n_todo--;
         int bits = todo[n_todo].bits;
         uint32_t val = todo[n_todo].val;
-        FILE *f = todo[n_todo].f;
+        int n_f = todo[n_todo].n_f;
+        FILE *f[PW_SETS];   /* (copied: its slot is the next push's) */
+        memcpy(f, todo[n_todo].f, sizeof *f * (size_t)n_f);
         shoal_arena *pa = shoal_arena_new();
         if (!pa) {
-            if (f) fclose(f);
+            n_todo++;   /* (its files closed below) */
             rc = nomem(x);
             break;
         }
         x->a = pa;
         if (passes++) groups_reset(g);
         /* (a file holds its partition's rows only: no row to leave out) */
-        g->part_bits = f ? 0 : bits;
+        g->part_bits = n_f ? 0 : bits;
         g->part_val = val;
-        rc = f ? part_read(g, f) : shoal_exec_scan_log(g, 0);
+        rc = n_f ? parts_read(g, f, n_f) : shoal_exec_scan_log(g, 0);
         if (rc == SHOAL_EXEC_OVER) {
             rc = 0;
             int more = 4;
@@ -532,23 +563,29 @@ int shoal_exec_group_spill(run *g)
             }
             if (!rc) {
                 g->pw = w;
-                rc = f ? part_read(g, f) : shoal_exec_scan_log(g, 0);
+                rc = n_f ? parts_read(g, f, n_f) : shoal_exec_scan_log(g, 0);
                 g->pw = NULL;
             }
-            for (int j = (1 << more) - 1; j >= 0 && !rc; j--) {   /* pushed last to first, taken in order */
-                todo[n_todo].bits = (uint8_t)(bits + more);
-                todo[n_todo].val = val | ((uint32_t)j << bits);
-                todo[n_todo++].f = w->f[j];
-                w->f[j] = NULL;
+            /* pushed last to first, taken in order: partition j's rows are in file j of
+             * each set, the sets in the order of the log's parts */
+            for (int j = (1 << more) - 1; j >= 0 && !rc; j--) {
+                part *t = &todo[n_todo++];
+                t->bits = (uint8_t)(bits + more);
+                t->val = val | ((uint32_t)j << bits);
+                t->n_f = 0;
+                for (pwriter *s = w; s; s = s->next) {
+                    t->f[t->n_f++] = s->f[j];
+                    s->f[j] = NULL;
+                }
             }
             pw_free(w);
             x->a = stmt_a;
-            if (f) fclose(f);
+            for (int i = 0; i < n_f; i++) fclose(f[i]);
             shoal_arena_free(pa);
             continue;
         }
         x->a = stmt_a;
-        if (f) fclose(f);
+        for (int i = 0; i < n_f; i++) fclose(f[i]);
         if (rc) {
             shoal_arena_free(pa);
             break;
@@ -561,7 +598,7 @@ int shoal_exec_group_spill(run *g)
         if (g->stop) break;
     }
     while (n_todo--)
-        if (todo[n_todo].f) fclose(todo[n_todo].f);
+        for (int i = 0; i < todo[n_todo].n_f; i++) fclose(todo[n_todo].f[i]);
     shoal_free(todo);
     g->groups_out = 1;
     g->budget = 0;
@@ -592,8 +629,8 @@ static int put_val(FILE *f, const qval *v)
     h[1] = v->ns;
     memcpy(h + 2, &v->n, 4);
     memcpy(h + 6, &v->u.i, 8);
-    if (fwrite(h, 1, sizeof h, f) != sizeof h) return -1;
-    if (v->t == V_STR && v->n && fwrite(v->u.s, 1, v->n, f) != v->n) return -1;
+    if (fwrite_unlocked(h, 1, sizeof h, f) != sizeof h) return -1;
+    if (v->t == V_STR && v->n && fwrite_unlocked(v->u.s, 1, v->n, f) != v->n) return -1;
     return 0;
 }
 
@@ -601,7 +638,7 @@ static int put_val(FILE *f, const qval *v)
 static int get_val(srun *r, qval *v, size_t *used)
 {
     unsigned char h[14];
-    if (fread(h, 1, sizeof h, r->f) != sizeof h) return -1;
+    if (fread_unlocked(h, 1, sizeof h, r->f) != sizeof h) return -1;
     v->t = h[0];
     v->ns = h[1];
     memcpy(&v->n, h + 2, 4);
@@ -620,7 +657,7 @@ static int get_val(srun *r, qval *v, size_t *used)
         r->str = s;
         r->cap_str = nc;
     }
-    if (fread(r->str + *used, 1, v->n, r->f) != v->n) return -1;
+    if (fread_unlocked(r->str + *used, 1, v->n, r->f) != v->n) return -1;
     v->u.i = (int64_t)*used;
     *used += v->n;
     return 0;
@@ -638,7 +675,7 @@ static int run_next(run *g, srun *r)
     exec *x = g->x;
     plan *p = g->p;
     uint64_t n;
-    if (fread(&n, 1, 8, r->f) != 8) {
+    if (fread_unlocked(&n, 1, 8, r->f) != 8) {
         if (ferror(r->f)) return tmp_error(x, tmp_dir(), "read", SORT_FILE);
         r->done = 1;
         return 0;
@@ -694,7 +731,7 @@ int shoal_exec_sort_spill(run *g)
         if ((i & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel)
             return shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
         const orow *o = &g->rows[i];
-        if (fwrite(&o->n, 1, 8, f) != 8) return tmp_error(x, dir, "write", SORT_FILE);
+        if (fwrite_unlocked(&o->n, 1, 8, f) != 8) return tmp_error(x, dir, "write", SORT_FILE);
         for (int c = 0; c < p->n_cols; c++)
             if (put_val(f, &o->cols[c])) return tmp_error(x, dir, "write", SORT_FILE);
         for (int k = 0; k < p->n_order; k++)
