@@ -720,6 +720,7 @@ int shoal_reader_open(shoal_db *db, shoal_reader **out, shoal_err *err)
     r->db = db;
     r->forked = false;
     memset(r->nchunk, 0, sizeof r->nchunk);
+    memset(r->pchunks, 0, sizeof r->pchunks);
     int rc = shoal_db_txn_begin(db, MDB_RDONLY, &r->txn, err);
     if (rc) {
         shoal_free(r);
@@ -738,6 +739,7 @@ void shoal_reader_close(shoal_reader *r)
 {
     if (!r) return;
     mdb_txn_abort(r->txn);
+    for (int ns = 0; ns < SHOAL_NS_COUNT; ns++) shoal_free(r->pchunks[ns]);
     shoal_free(r);
 }
 
@@ -751,6 +753,7 @@ int shoal_reader_fork(const shoal_reader *r, shoal_reader **out, shoal_err *err)
     *w = *r;
     w->forked = true;
     memset(w->nchunk, 0, sizeof w->nchunk);   /* r's chunks are of r's transaction */
+    memset(w->pchunks, 0, sizeof w->pchunks);
     int rc = shoal_db_txn_begin(r->db, MDB_RDONLY, &w->txn, err);
     if (rc) {
         shoal_free(w);
@@ -809,7 +812,12 @@ int shoal_dict_each_from(shoal_reader *r, int ns, uint32_t from,
     return SHOAL_OK;
 }
 
-void shoal_dict_prefetch_str(shoal_reader *r, int ns, uint32_t id, int text) { shoal_dict_prefetch(r->db, ns, id, text); }
+void shoal_dict_prefetch_str(shoal_reader *r, int ns, uint32_t id, int text)
+{
+    /* where shoal_dict_str will look: the names table when there is one */
+    if (r->db->has_names) shoal_names_prefetch(r, ns, id, text);
+    else shoal_dict_prefetch(r->db, ns, id, text);
+}
 
 int shoal_dict_id(shoal_reader *r, int ns, const char *s, size_t len, uint32_t *out, shoal_err *err)
 {

@@ -87,6 +87,12 @@ int shoal_names_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_
 {
     if (ns <= 0 || ns >= SHOAL_NS_COUNT || id == 0 || id > r->counts[ns]) return SHOAL_ENOTFOUND;
     uint32_t c = id / SHOAL_NAMES_CHUNK;
+    if ((!r->nchunk[ns].mv_data || r->nchunk_no[ns] != c) && r->pchunks[ns] && r->pchunks[ns][c].mv_data) {
+        /* read ahead already (names in an order of their own, a sort's, switch chunks
+         * at every row: 2589 chunk reads for core creator's rows, 3% of it) */
+        r->nchunk[ns] = r->pchunks[ns][c];
+        r->nchunk_no[ns] = c;
+    }
     if (!r->nchunk[ns].mv_data || r->nchunk_no[ns] != c) {
         r->nchunk[ns].mv_data = NULL;
         int rc = shoal_names_chunk(r->db, r->txn, ns, c, &r->nchunk[ns], err);
@@ -99,6 +105,43 @@ int shoal_names_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_
         r->nchunk_no[ns] = c;
     }
     return shoal_names_slot(r->db, &r->nchunk[ns], ns, c, id % SHOAL_NAMES_CHUNK, out, err);
+}
+
+void shoal_names_prefetch(shoal_reader *r, int ns, uint32_t id, int text)
+{
+    if (ns <= 0 || ns >= SHOAL_NS_COUNT || id == 0 || id > r->counts[ns]) return;
+    uint32_t c = id / SHOAL_NAMES_CHUNK;
+    const MDB_val *v = &r->nchunk[ns];
+    if (!v->mv_data || r->nchunk_no[ns] != c) {
+        /* each chunk read once a reader (a block's few rows can span several chunks,
+         * asked for twice: one kept chunk was read again and again) */
+        if (!r->pchunks[ns]) {
+            size_t n = (size_t)r->counts[ns] / SHOAL_NAMES_CHUNK + 1;
+            if (!(r->pchunks[ns] = shoal_malloc(n * sizeof *r->pchunks[ns]))) return;
+            memset(r->pchunks[ns], 0, n * sizeof *r->pchunks[ns]);
+        }
+        MDB_val *e = &r->pchunks[ns][c];
+        if (!e->mv_data) {
+            unsigned char key[5];
+            chunk_key(key, ns, c);
+            MDB_val k = {5, key};
+            if (mdb_get(r->txn, r->db->dbi_names, &k, e) || !chunk_n(e)) {
+                e->mv_data = NULL;
+                return;
+            }
+        }
+        v = e;
+    }
+    const unsigned char *p = v->mv_data;
+    uint32_t i = id % SHOAL_NAMES_CHUNK, n = be32(p);
+    size_t h = 4 + 4 * ((size_t)n + 1);
+    if (i >= n || h > v->mv_size) return;
+    if (!text) {
+        __builtin_prefetch(p + 4 + 4 * (size_t)i);
+        return;
+    }
+    uint32_t a = be32(p + 4 + 4 * (size_t)i);
+    if (a < v->mv_size - h) __builtin_prefetch(p + h + a);
 }
 
 /* Writes ids from … to of ns (interned in txn, whose dictionary holds them) into their

@@ -388,6 +388,7 @@ struct shoal_reader {
     bool forked;              /* shoal_reader_fork's: names read without the dictionary's cache */
     MDB_val nchunk[SHOAL_NS_COUNT];   /* with the names table: the chunk last read, per namespace */
     uint32_t nchunk_no[SHOAL_NS_COUNT];
+    MDB_val *pchunks[SHOAL_NS_COUNT];   /* the chunks read ahead (shoal_names_prefetch), by number; NULL: none yet */
 };
 
 /* The names table (names.c). A chunk's value, its header checked (a missing or
@@ -397,6 +398,10 @@ int shoal_names_slot(shoal_db *db, const MDB_val *v, int ns, uint32_t c, uint32_
 /* id's name for a reader of a database with the table: a pointer into the map, valid
  * while r is open; SHOAL_ENOTFOUND past r's counts. */
 int shoal_names_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err);
+/* Asks memory for id's offsets (text 0) or its bytes (1, the offsets read) ahead of
+ * shoal_names_str: a block of rows' names asked for at once, their waits overlap. A
+ * chunk that does not read well is left to shoal_names_str to report. */
+void shoal_names_prefetch(shoal_reader *r, int ns, uint32_t id, int text);
 /* Adds ids from … to of ns, interned in txn, to their chunks (the append, at commit). */
 int shoal_names_append(shoal_db *db, MDB_txn *txn, int ns, uint32_t from, uint32_t to, shoal_err *err);
 /* Makes the whole table from the dictionary (a database of an older format). */
@@ -853,6 +858,17 @@ int shoal_view_retention_cohort_of(shoal_reader *r, const char *name, const uint
 enum { SHOAL_AC_DAU, SHOAL_AC_WAU, SHOAL_AC_MAU, SHOAL_AC_WEEK, SHOAL_AC_MONTH };
 int shoal_view_activity_counts(shoal_reader *r, const char *name, int what, int64_t lo, int64_t n, int prefix, int64_t *out,
                                shoal_err *err);
+/* An activity's kept days (view_retention.c, issue 17: the local days dmax − 1 and
+ * dmax, dmax the latest active event's): *dmax, and fn(ctx, member, first, prev) for
+ * each member active on local day `day`: the time of their first active event that
+ * day and their previous active day (INT64_MIN none), members ascending. No call when
+ * day is after dmax (no active event on it). SHOAL_ENOTFOUND (err not set) when the
+ * table keeps no current days (made before them, or appended to by a shoal that keeps
+ * none) or day is before them: the log's to read. */
+#define SHOAL_ACT_DAYS 2
+typedef void (*shoal_actday_fn)(void *ctx, uint32_t member, int64_t first, int64_t prev);
+int shoal_view_activity_days(shoal_reader *r, const char *name, int64_t day, int64_t *dmax, shoal_actday_fn fn, void *ctx,
+                             shoal_err *err);
 /* The absolute period of local day `day` for a unit (1 day, 2 week, 3 month): the day,
  * floor((day + 3) / 7) (weeks from Monday), year·12 + month − 1. */
 int64_t shoal_view_retention_period(int unit, int64_t day);

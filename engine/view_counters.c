@@ -341,7 +341,8 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     cstate *s = v->st;
     int64_t day = shoal_view_day(v->tz, ev->ts);
     uint32_t fday = (uint32_t)((uint64_t)day ^ (1ULL << 31));
-    if (reserve(s, (size_t)__builtin_popcountll(mask), 1)) return nomem(err);
+    /* room for a ref per series (a bound: the popcount of mask was a call into libgcc) */
+    if (reserve(s, v->def.n_series, 1)) return nomem(err);
     uint32_t off = 0;
     if (s->hours) {
         if (day != s->lday) {
@@ -604,76 +605,16 @@ static dref *sort_refs(cstate *s, dref *a, dref *b, size_t n)
     return a;
 }
 
-/* Merges the sorted refs r[0..n) into bucket b; the refs of one member (its events,
- * over several days for a month) are summed into one entry. */
-static int merge(cbucket *b, int sums, const cstate *s, const dref *r, size_t n, shoal_err *err)
-{
-    size_t cap = b->n + n * ENTRY_MAX + 1;
-    unsigned char *out = shoal_malloc(cap), *q = out;
-    if (!out) return nomem(err);
-    /* a fresh bucket has no bytes (p NULL): no pointer arithmetic on it */
-    const unsigned char *p = b->p, *end = p ? p + b->n : NULL;
-    int text = sums && p && p < end && (*p & F_TEXT);
-    if (p && p < end) p++;   /* the old flag byte */
-    for (size_t j = 0; j < n && sums; j++)
-        if (VIX(r[j].i) != NOVAL) text |= s->val[VIX(r[j].i)].kind == 3;
-    *q++ = (unsigned char)(sums | (text ? F_TEXT : 0));
-    uint32_t prev_in = 0, prev_out = 0;
-    centry e;
-    int have = 0;
-    size_t i = 0;
-    for (;;) {
-        if (!have && p && p < end) {
-            if (!(p = dec_entry(p, end, sums, &prev_in, &e))) {
-                shoal_free(out);
-                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket does not decode");
-            }
-            have = 1;
-        }
-        if (!have && i == n) break;
-        centry o;
-        if (have && (i == n || e.member < r[i].m)) {
-            o = e;
-            have = 0;
-        } else {
-            uint32_t m = r[i].m;
-            memset(&o, 0, sizeof o);
-            if (have && e.member == m) {
-                o = e;
-                have = 0;
-            }
-            o.member = m;
-            for (; i < n && r[i].m == m; i++) {
-                o.count++;
-                if (VIX(r[i].i) == NOVAL) continue;
-                const cval *x = &s->val[VIX(r[i].i)];
-                if (x->kind == 1) {
-                    o.nv++;
-                    add_int(&o.isum, &o.xs, &o.hasd, x->i);
-                } else if (x->kind == 2) {
-                    o.nv++;
-                    shoal_xsum_add_double(&o.xs, x->d);
-                    o.hasd = 1;
-                }
-            }
-        }
-        q += enc_entry(q, sums, prev_out, &o);
-        prev_out = o.member;
-    }
-    shoal_free(b->p);
-    b->p = out;
-    b->n = (size_t)(q - out);
-    b->dirty = 1;
-    return SHOAL_OK;
-}
-
-/* merge for a series that sums nothing: its entries are two varints each, the member's
+/* The sorted refs r[0..n) merged into bucket b (the refs of one member, its events over
+ * several days for a month, summed into its entry), for a series that sums nothing:
+ * its entries are two varints each, the member's
  * delta from the entry before and the count, so an entry no ref changes is copied as its
  * bytes (its delta is the same when the entry before it is the bucket's own) and only
  * the changed ones, the new ones and the one after a new one are encoded. A month
  * bucket holds every member active that month and a batch changes a third of them or
  * fewer: decoding every entry into a centry and encoding it again was most of the
- * kind's flush. The bytes are merge's exactly (varints are written one way). */
+ * kind's flush. The bytes are what decoding and encoding every entry gave (varints are
+ * written one way). */
 static int merge_counts(cbucket *b, const dref *r, size_t n, shoal_err *err)
 {
     /* a new entry takes at most 5 + 10 bytes, a changed one grows by at most 10 */
@@ -691,6 +632,21 @@ static int merge_counts(cbucket *b, const dref *r, size_t n, shoal_err *err)
         uint64_t hc = 0;
         const unsigned char *span = p, *hnx = NULL;
         while (p && p < end) {
+            /* Copying as they are: four entries of one-byte varints at a time (an
+             * 8-byte word without a high bit) while the fourth is before m (members
+             * ascend). Most entries of a month bucket are two bytes; this loop, one at
+             * a time, was most of the counters' flush at 10M events. */
+            if (prev_out == prev_in)
+                while (end - p >= 8) {
+                    uint64_t w;
+                    memcpy(&w, p, 8);
+                    if (w & 0x8080808080808080ULL) break;
+                    uint64_t last = (uint64_t)prev_in + (w & 0xFF) + (w >> 16 & 0xFF) + (w >> 32 & 0xFF) + (w >> 48 & 0xFF);
+                    if (last > UINT32_MAX || (i < n && last >= m)) break;
+                    prev_in = prev_out = (uint32_t)last;
+                    p += 8;
+                }
+            if (p == end) break;
             hm = prev_in;
             if (!(hnx = dec_head(p, end, &hm, &hc))) {
                 shoal_free(out);
@@ -727,6 +683,113 @@ static int merge_counts(cbucket *b, const dref *r, size_t n, shoal_err *err)
     b->n = (size_t)(q - out);
     b->dirty = 1;
     return SHOAL_OK;
+}
+
+/* The same for a series that sums a property, copying what no ref changes: an entry whose
+ * sums are an integer sum alone (has-more 0: every value an integer, no overflow) is
+ * copied as its bytes, its head encoded again only when the entry before it is a new
+ * one (as merge_counts does); the entries of the refs' members, and those with more
+ * than an integer sum (has-more 2, or an f64 of before exact sums, written exact from
+ * then on), are decoded and encoded (dec_entry, enc_entry). A month bucket of
+ * sum(post.words) holds every member who posted that month: decoding and encoding each
+ * of them every batch (as every entry was before session 13) was most of this merge's
+ * cost. The bytes are the same: an entry of has-more 0 encodes as it decodes. */
+static int merge_sums(cbucket *b, const cstate *s, const dref *r, size_t n, shoal_err *err)
+{
+    size_t cap = b->n + n * ENTRY_MAX + 1;
+    unsigned char *out = shoal_malloc(cap), *q = out;
+    if (!out) return nomem(err);
+    const unsigned char *p = b->p, *end = p ? p + b->n : NULL;
+    int text = p && p < end && (*p & F_TEXT);
+    if (p && p < end) p++;   /* the old flag byte */
+    for (size_t j = 0; j < n; j++)
+        if (VIX(r[j].i) != NOVAL) text |= s->val[VIX(r[j].i)].kind == 3;
+    *q++ = (unsigned char)(F_SUMS | (text ? F_TEXT : 0));
+    uint32_t prev_in = 0, prev_out = 0;
+    size_t i = 0;
+    centry e;
+    for (;;) {
+        uint32_t m = i < n ? r[i].m : 0, hm = 0;
+        int at = 0;   /* p is at an entry of member hm >= m */
+        const unsigned char *span = p;
+        while (p && p < end) {
+            uint64_t hc, x;
+            size_t k;
+            hm = prev_in;
+            const unsigned char *body = dec_head(p, end, &hm, &hc), *t = body;
+            if (!t) goto bad;
+            if (i < n && hm >= m) {
+                at = 1;
+                break;
+            }
+            if (!(k = shoal_varint_get(t, end, &x))) goto bad;
+            t += k;
+            if (!(k = shoal_varint_get(t, end, &x))) goto bad;
+            t += k;
+            if (t >= end) goto bad;
+            if (*t == 0) {   /* an integer sum alone: its bytes */
+                t++;
+                if (prev_out != prev_in) {
+                    memcpy(q, span, (size_t)(p - span));
+                    q += p - span;
+                    q += shoal_varint_put(q, hm - prev_out);
+                    q += shoal_varint_put(q, hc);
+                    memcpy(q, body, (size_t)(t - body));
+                    q += t - body;
+                    span = t;
+                }
+                prev_in = prev_out = hm;
+                p = t;
+                continue;
+            }
+            memcpy(q, span, (size_t)(p - span));
+            q += p - span;
+            uint32_t pi = prev_in;
+            if (!(t = dec_entry(p, end, 1, &pi, &e))) goto bad;
+            q += enc_entry(q, 1, prev_out, &e);
+            prev_in = prev_out = e.member;
+            span = p = t;
+        }
+        if (p != span) {
+            memcpy(q, span, (size_t)(p - span));
+            q += p - span;
+        }
+        if (i == n) break;
+        centry o;
+        memset(&o, 0, sizeof o);
+        if (at && hm == m) {   /* the member's entry: its sums and the refs' */
+            uint32_t pi = prev_in;
+            const unsigned char *t = dec_entry(p, end, 1, &pi, &e);
+            if (!t) goto bad;
+            o = e;
+            prev_in = pi;
+            p = t;
+        }
+        o.member = m;
+        for (; i < n && r[i].m == m; i++) {
+            o.count++;
+            if (VIX(r[i].i) == NOVAL) continue;
+            const cval *x = &s->val[VIX(r[i].i)];
+            if (x->kind == 1) {
+                o.nv++;
+                add_int(&o.isum, &o.xs, &o.hasd, x->i);
+            } else if (x->kind == 2) {
+                o.nv++;
+                shoal_xsum_add_double(&o.xs, x->d);
+                o.hasd = 1;
+            }
+        }
+        q += enc_entry(q, 1, prev_out, &o);
+        prev_out = m;
+    }
+    shoal_free(b->p);
+    b->p = out;
+    b->n = (size_t)(q - out);
+    b->dirty = 1;
+    return SHOAL_OK;
+bad:
+    shoal_free(out);
+    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket does not decode");
 }
 
 /* Sets the bits of the members of the sorted refs r[0..n) in presence bitmap b (bit m
@@ -768,37 +831,43 @@ static uint32_t month_of_sd(uint64_t sd)
     return (uint32_t)((uint64_t)shoal_cal_month_of_day(day) ^ (1ULL << 31));
 }
 
-/* The refs l[a..e), runs of equal keys each in member order, as one run in member
- * order (stable: the earlier run first), merged pairwise through x and y; returns
- * where it ends up. */
-static const dref *merge_runs(const dref *l, size_t a, size_t e, dref *x, dref *y)
+/* The refs l[a..e), runs of equal keys each in member order (a series' days of one
+ * month, in key order), as one run in member order, stable (the earlier run first,
+ * each run's refs in their order): what a pairwise merge of the runs gives, by a
+ * stable LSD radix sort on the member alone, 11 bits or fewer a pass, from l into y
+ * through x. Pairwise merges took log2(runs) passes of unpredictable compares (a
+ * batch holds a month's days and the days of its late events): a fifth of the
+ * counters' flush at 10M events. The refs' sd are left as they are (fold reads only
+ * the members and values). */
+static void month_order(const dref *l, size_t a, size_t e, dref *x, dref *y)
 {
     size_t n = e - a;
-    memcpy(x, l + a, n * sizeof *x);
-    /* run boundaries, from the keys */
-    for (;;) {
-        size_t out = 0, runs = 0;
-        for (size_t p = 0; p < n;) {
-            size_t q = p + 1;
-            while (q < n && x[q].sd == x[p].sd) q++;   /* first run [p, q) */
-            size_t r = q;
-            if (r < n) {
-                r++;
-                while (r < n && x[r].sd == x[q].sd) r++;   /* second run [q, r) */
-            }
-            uint64_t key = x[p].sd;   /* the merged run takes the first's key */
-            size_t u = p, w = q;
-            while (u < q && w < r) y[out++] = x[w].m < x[u].m ? x[w++] : x[u++];
-            while (u < q) y[out++] = x[u++];
-            while (w < r) y[out++] = x[w++];
-            for (size_t z = out - (r - p); z < out; z++) y[z].sd = key;
-            runs++;
-            p = r;
+    uint32_t maxm = 0;
+    for (size_t i = a; i < e; i++)
+        if (l[i].m > maxm) maxm = l[i].m;
+    int mbits = maxm ? 32 - __builtin_clz(maxm) : 0, passes = (mbits + 10) / 11;
+    int dbits = passes ? (mbits + passes - 1) / passes : 0;
+    uint32_t mask = ((uint32_t)1 << dbits) - 1;
+    if (!passes) {
+        memcpy(y, l + a, n * sizeof *y);
+        return;
+    }
+    /* the passes alternate between x and y, ending in y */
+    const dref *src = l + a;
+    dref *dst = passes % 2 ? y : x;
+    for (int p = 0; p < passes; p++) {
+        size_t cnt[2048] = {0};
+        int shift = p * dbits;
+        for (size_t i = 0; i < n; i++) cnt[src[i].m >> shift & mask]++;
+        size_t sum = 0;
+        for (uint32_t k = 0; k <= mask; k++) {
+            size_t c = cnt[k];
+            cnt[k] = sum;
+            sum += c;
         }
-        dref *t = x;
-        x = y;
-        y = t;
-        if (runs == 1) return x;
+        for (size_t i = 0; i < n; i++) dst[cnt[src[i].m >> shift & mask]++] = src[i];
+        src = dst;
+        dst = dst == x ? y : x;
     }
 }
 
@@ -824,7 +893,7 @@ static int fold(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, uint64_t sd
             return shoal_store_err(err, lrc, "cannot read a counters bucket");
         }
     }
-    return sums < 0 ? pres_merge(b, r, n, err) : sums ? merge(b, sums, s, r, n, err) : merge_counts(b, r, n, err);
+    return sums < 0 ? pres_merge(b, r, n, err) : sums ? merge_sums(b, s, r, n, err) : merge_counts(b, r, n, err);
 }
 
 /* The refs r[0..n) of one series' day bucket sd (in member order) into the hour
@@ -895,7 +964,34 @@ static int prepare(shoal_view *v, shoal_err *err)
         }
         s->tcap = s->rcap;
     }
-    s->sorted = sort_refs(s, s->r, s->t, s->rn);
+    const dref *l = s->sorted = sort_refs(s, s->r, s->t, s->rn);
+    if (!s->months) return SHOAL_OK;
+    /* Each month's refs in member order, for its month bucket (and presence bitmap):
+     * u[i..e) for a series' days of one month l[i..e), when they are more than one day
+     * (one day's refs are in member order already). The other sort array is free. */
+    size_t n = s->rn;
+    if (s->ucap < n) {
+        shoal_free(s->u);
+        if (!(s->u = shoal_malloc(n * sizeof *s->u))) {
+            s->ucap = 0;
+            s->sorted = NULL;
+            return nomem(err);
+        }
+        s->ucap = n;
+    }
+    dref *spare = l == s->r ? s->t : s->r;
+    for (size_t i = 0; i < n;) {
+        uint32_t fm = month_of_sd(l[i].sd);
+        size_t e = i + 1;
+        int runs = 1;
+        for (; e < n; e++) {
+            if (l[e].sd == l[e - 1].sd) continue;
+            if (l[e].sd >> 32 != l[i].sd >> 32 || month_of_sd(l[e].sd) != fm) break;
+            runs++;
+        }
+        if (runs > 1) month_order(l, i, e, spare + i, s->u + i);
+        i = e;
+    }
     return SHOAL_OK;
 }
 
@@ -917,17 +1013,6 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         if ((rc = prepare(v, err))) return rc;
         const dref *l = s->sorted;
         s->sorted = NULL;
-        /* the other array is free now: the months' merges use it and u */
-        dref *spare = l == s->r ? s->t : s->r;
-        if (s->months && s->ucap < n) {
-            shoal_free(s->u);
-            if (!(s->u = shoal_malloc(n * sizeof *s->u))) {
-                s->ucap = 0;
-                rc = nomem(err);
-            } else {
-                s->ucap = n;
-            }
-        }
         for (size_t i = 0; i < n && !rc;) {
             size_t j = i;
             while (j < n && l[j].sd == l[i].sd) j++;
@@ -949,7 +1034,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
                     runs++;
                 }
                 if (!rc) {
-                    const dref *m = runs == 1 ? l + i : merge_runs(l, i, e, spare, s->u);
+                    const dref *m = runs == 1 ? l + i : s->u + i;   /* (prepare) */
                     rc = fold(v, s, txn, dbi, ((l[i].sd >> 32) | MONTHS) << 32 | fm, sums, m, e - i, err);
                     /* the month's presence bitmap: its members, from the same refs */
                     unsigned se = (unsigned)(l[i].sd >> 32);

@@ -99,6 +99,15 @@ typedef struct rstate {
     struct rhslot *hs;     /* keep slots, hour % keep */
     int64_t *hdel;         /* stored hours that fell out: their keys go */
     size_t n_hdel, cap_hdel;
+    /* Days (issue 17; an activity with day counts): for the local days dmax − 1 and
+     * dmax (dmax the latest active event's), per member active that day the time of
+     * their first active event in it and their previous active day, so that a now in
+     * one of them is mended from them, not the log (query/activity.c late_mend) */
+    int days;              /* kept (built, or the table's mark current) */
+    int64_t dmax;          /* INT64_MIN none */
+    struct rdslot *ds;     /* RD_KEEP slots, day % RD_KEEP */
+    int64_t *ddel;         /* stored days that fell out: their keys go */
+    size_t n_ddel, cap_ddel;
 } rstate;
 
 #define RH_KEY 0x04        /* [0x04][hour + 2^31 BE u32] → entries of RH_ENT bytes, members ascending */
@@ -121,6 +130,29 @@ typedef struct rhslot {
 } rhslot;
 
 static int hours_kind(const rstate *s) { return s->counts && !s->each && s->least == 1 && s->cohort_bit; }
+
+#define RD_KEY 0x06        /* [0x06][day + 2^31 BE u32][block BE u32] → entries of RD_ENT bytes, members ascending */
+#define RD_MARK 0x07       /* [0x07] → RD_KEEP (u32 LE), dmax (i64 LE), the header's sequence (BE u64) */
+#define RD_ENT 16          /* u32 member, i32 previous active day (INT32_MIN none), i64 first active time (LE) */
+#define RD_KEEP SHOAL_ACT_DAYS
+#define RD_BLOCK 4096      /* members per key */
+
+typedef struct rdent {
+    uint32_t m;
+    int32_t prev;
+    int64_t first;
+} rdent;
+
+typedef struct rdslot {
+    int64_t day;           /* INT64_MIN: empty */
+    rdent *e;              /* ascending by member */
+    size_t n, cap;
+    uint8_t *bdirty;       /* per block of RD_BLOCK members */
+    size_t n_bd;
+    int stored;
+} rdslot;
+
+static int days_kind(const rstate *s) { return s->acounts; }
 
 static int nomem(shoal_err *err) { return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory"); }
 
@@ -151,6 +183,8 @@ static int new_state(shoal_view *v, void **out, shoal_err *err)
     s->keep = s->unit == 2 ? 192 : 48;
     s->hours = hours_kind(s);
     s->hmax = INT64_MIN;
+    s->days = days_kind(s);
+    s->dmax = INT64_MIN;
     *out = s;
     return SHOAL_OK;
 }
@@ -181,6 +215,13 @@ static void reset(void *st)
         }
     shoal_free(s->hs);
     shoal_free(s->hdel);
+    if (s->ds)
+        for (int i = 0; i < RD_KEEP; i++) {
+            shoal_free(s->ds[i].e);
+            shoal_free(s->ds[i].bdirty);
+        }
+    shoal_free(s->ds);
+    shoal_free(s->ddel);
     int unit = s->unit, least = s->least, each = s->each, counts = s->counts, acounts = s->acounts, keep = s->keep;
     uint64_t cb = s->cohort_bit, ab = s->act_bit;
     memset(s, 0, sizeof *s);
@@ -188,6 +229,8 @@ static void reset(void *st)
     s->acounts = acounts, s->keep = keep;
     s->hours = hours_kind(s);   /* a state being built keeps them; load reads the mark */
     s->hmax = INT64_MIN;
+    s->days = days_kind(s);     /* the same */
+    s->dmax = INT64_MIN;
 }
 
 static void free_state(void *st)
@@ -693,6 +736,7 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
 }
 
 static int rh_add(rstate *s, const shoal_mref *r, size_t n);
+static int rd_add(shoal_view *v, const shoal_mref *r, size_t n);
 
 /* The batch's refs into the state, in member order. */
 static int drain(shoal_view *v, shoal_err *err)
@@ -704,6 +748,7 @@ static int drain(shoal_view *v, shoal_err *err)
     int rc = SHOAL_OK;
     for (size_t i = 0; i < s->refs.n && !rc; i++) rc = apply_one(v, r[i].member, r[i].val, r[i].aux, err);
     if (!rc && s->hours && rh_add(s, r, s->refs.n)) rc = nomem(err);
+    if (!rc && s->days && rd_add(v, r, s->refs.n)) rc = nomem(err);
     shoal_mrefs_clear(&s->refs);
     return rc;
 }
@@ -944,6 +989,333 @@ static int rh_same(const rstate *s, int64_t hr, const MDB_val *val)
         rhent e;
         rh_get((const unsigned char *)val->mv_data + i * RH_ENT, &e);
         if (memcmp(&e, &h->e[i], sizeof e)) return 0;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- days */
+
+static int64_t rd_low(const rstate *s) { return s->dmax == INT64_MIN ? INT64_MIN : s->dmax - RD_KEEP + 1; }
+static rdslot *rd_slot(const rstate *s, int64_t day) { return &s->ds[((day % RD_KEEP) + RD_KEEP) % RD_KEEP]; }
+
+static int rd_slots(rstate *s)
+{
+    if (s->ds) return 0;
+    if (!(s->ds = shoal_malloc(RD_KEEP * sizeof *s->ds))) return -1;
+    memset(s->ds, 0, RD_KEEP * sizeof *s->ds);
+    for (int i = 0; i < RD_KEEP; i++) s->ds[i].day = INT64_MIN;
+    return 0;
+}
+
+static void rd_clear(rdslot *h)
+{
+    shoal_free(h->e);
+    shoal_free(h->bdirty);
+    memset(h, 0, sizeof *h);
+    h->day = INT64_MIN;
+}
+
+static int rd_expire(rstate *s, int64_t low)
+{
+    for (int i = 0; s->ds && i < RD_KEEP; i++) {
+        rdslot *h = &s->ds[i];
+        if (h->day == INT64_MIN || h->day >= low) continue;
+        if (h->stored) {
+            if (s->n_ddel == s->cap_ddel) {
+                size_t c = s->cap_ddel ? s->cap_ddel * 2 : 8;
+                int64_t *d = shoal_realloc(s->ddel, c * sizeof *d);
+                if (!d) return -1;
+                s->ddel = d, s->cap_ddel = c;
+            }
+            s->ddel[s->n_ddel++] = h->day;
+        }
+        rd_clear(h);
+    }
+    return 0;
+}
+
+static int rd_dirty(rdslot *h, uint32_t m)
+{
+    size_t b = m / RD_BLOCK;
+    if (b >= h->n_bd) {
+        size_t c = b + 16;
+        uint8_t *d = shoal_realloc(h->bdirty, c);
+        if (!d) return -1;
+        memset(d + h->n_bd, 0, c - h->n_bd);
+        h->bdirty = d, h->n_bd = c;
+    }
+    h->bdirty[b] = 1;
+    return 0;
+}
+
+/* The batch's refs (sorted by member, already applied to the sets) into the kept days:
+ * a member's first active time on each, and for every member of the batch with an
+ * entry there, their previous active day from their set (a late event of an earlier
+ * day moves it). A day enters the kept ones only past the latest active event's, so it
+ * had no entries before. */
+static int rd_add(shoal_view *v, const shoal_mref *r, size_t n)
+{
+    rstate *s = v->st;
+    int64_t tmax = INT64_MIN;
+    for (size_t i = 0; i < n; i++)
+        if ((r[i].aux & s->act_bit) && r[i].val > tmax) tmax = r[i].val;
+    if (tmax != INT64_MIN) {
+        int64_t d = shoal_view_day(v->tz, tmax);
+        if (d > s->dmax) s->dmax = d;
+    }
+    if (s->dmax == INT64_MIN) return 0;
+    int64_t low = rd_low(s);
+    if (rd_slots(s) || rd_expire(s, low)) return -1;
+    int64_t start[RD_KEEP + 1];
+    for (int k = 0; k <= RD_KEEP; k++) start[k] = shoal_view_day_start(v->tz, low + k);
+    for (int k = 0; k < RD_KEEP; k++) {
+        rdslot *h = rd_slot(s, low + k);
+        if (h->day != low + k) rd_clear(h), h->day = low + k;
+    }
+    rdent *nb[RD_KEEP] = {NULL};
+    size_t nn[RD_KEEP] = {0}, ncap[RD_KEEP] = {0}, ix[RD_KEEP] = {0};
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc;) {
+        uint32_t m = r[i].member;
+        int64_t bmin[RD_KEEP];
+        for (int k = 0; k < RD_KEEP; k++) bmin[k] = INT64_MAX;
+        int any = 0;
+        for (; i < n && r[i].member == m; i++) {
+            int64_t ts = r[i].val;
+            if (!(r[i].aux & s->act_bit)) continue;
+            any = 1;
+            if (ts < start[0] || ts >= start[RD_KEEP]) continue;
+            int k = 0;
+            while (ts >= start[k + 1]) k++;
+            if (ts < bmin[k]) bmin[k] = ts;
+        }
+        if (!any || m >= s->n_members) continue;
+        for (int k = 0; k < RD_KEEP && !rc; k++) {
+            rdslot *h = rd_slot(s, low + k);
+            while (ix[k] < h->n && h->e[ix[k]].m < m) ix[k]++;
+            int have = ix[k] < h->n && h->e[ix[k]].m == m;
+            if (!have && bmin[k] == INT64_MAX) continue;
+            int64_t pv = near_day(s, &s->act[m], low + k, -1);
+            int32_t prev = pv <= INT32_MIN || pv > INT32_MAX ? INT32_MIN : (int32_t)pv;
+            if (have) {
+                rdent *e = &h->e[ix[k]];
+                if (bmin[k] < e->first || prev != e->prev) {
+                    if (bmin[k] < e->first) e->first = bmin[k];
+                    e->prev = prev;
+                    rc = rd_dirty(h, m);
+                }
+                continue;
+            }
+            if (nn[k] == ncap[k]) {
+                size_t c = ncap[k] ? ncap[k] * 2 : 256;
+                rdent *b = shoal_realloc(nb[k], c * sizeof *b);
+                if (!b) {
+                    rc = -1;
+                    break;
+                }
+                nb[k] = b, ncap[k] = c;
+            }
+            nb[k][nn[k]++] = (rdent){m, prev, bmin[k]};
+            rc = rd_dirty(h, m);
+        }
+    }
+    /* the new members merged in (both ascending, no member in both) */
+    for (int k = 0; k < RD_KEEP && !rc; k++) {
+        if (!nn[k]) continue;
+        rdslot *h = rd_slot(s, low + k);
+        rdent *o = shoal_malloc((h->n + nn[k]) * sizeof *o);
+        if (!o) {
+            rc = -1;
+            break;
+        }
+        size_t a = 0, b = 0, j = 0;
+        while (a < h->n || b < nn[k]) o[j++] = b == nn[k] || (a < h->n && h->e[a].m < nb[k][b].m) ? h->e[a++] : nb[k][b++];
+        shoal_free(h->e);
+        h->e = o, h->n = j, h->cap = j;
+    }
+    for (int k = 0; k < RD_KEEP; k++) shoal_free(nb[k]);
+    return rc;
+}
+
+static void rd_key(int64_t day, uint32_t block, unsigned char kb[9])
+{
+    uint32_t c = (uint32_t)(day + 2147483648LL);
+    kb[0] = RD_KEY, kb[1] = (unsigned char)(c >> 24), kb[2] = (unsigned char)(c >> 16), kb[3] = (unsigned char)(c >> 8);
+    kb[4] = (unsigned char)c;
+    kb[5] = (unsigned char)(block >> 24), kb[6] = (unsigned char)(block >> 16), kb[7] = (unsigned char)(block >> 8);
+    kb[8] = (unsigned char)block;
+}
+
+/* a day key's day (INT64_MIN: not one) and block */
+static int64_t rd_key_day(const MDB_val *k, uint32_t *block)
+{
+    const unsigned char *p = k->mv_data;
+    if (k->mv_size != 9 || p[0] != RD_KEY) return INT64_MIN;
+    *block = (uint32_t)p[5] << 24 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 8 | p[8];
+    return (int64_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4]) - 2147483648LL;
+}
+
+static void rd_get(const unsigned char *p, rdent *e)
+{
+    e->m = u32le(p), e->prev = (int32_t)u32le(p + 4);
+    e->first = (int64_t)((uint64_t)u32le(p + 8) | (uint64_t)u32le(p + 12) << 32);
+}
+
+static void rd_put(unsigned char *p, const rdent *e)
+{
+    put32le(p, e->m), put32le(p + 4, (uint32_t)e->prev);
+    put32le(p + 8, (uint32_t)(uint64_t)e->first), put32le(p + 12, (uint32_t)((uint64_t)e->first >> 32));
+}
+
+/* The entries of block b in slot h: [*i0, *i1). */
+static void rd_range(const rdslot *h, uint32_t b, size_t *i0, size_t *i1)
+{
+    size_t lo = 0, hi = h->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (h->e[mid].m / RD_BLOCK < b) lo = mid + 1;
+        else hi = mid;
+    }
+    *i0 = lo;
+    while (lo < h->n && h->e[lo].m / RD_BLOCK == b) lo++;
+    *i1 = lo;
+}
+
+/* The mark: 1 (and *dmax) when the table keeps the days and they are current (stamped
+ * with the header's sequence), 0 when not, or an error. */
+static int rd_mark(MDB_txn *txn, MDB_dbi dbi, int64_t *dmax, shoal_err *err)
+{
+    unsigned char k = RD_MARK, h = SHOAL_VIEW_HDR;
+    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
+    int rc = mdb_get(txn, dbi, &kv, &vv);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    const unsigned char *p = vv.mv_data;
+    if (vv.mv_size != 20 || u32le(p) != RD_KEEP) return 0;
+    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, p + 12, 8)) return 0;
+    *dmax = (int64_t)((uint64_t)u32le(p + 4) | (uint64_t)u32le(p + 8) << 32);
+    return 1;
+}
+
+static int rd_flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
+{
+    rstate *s = v->st;
+    int64_t low = rd_low(s);
+    if (rd_expire(s, low)) return nomem(err);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot write an activity's days");
+    for (size_t i = 0; i < s->n_ddel && !rc; i++) {
+        unsigned char kb[9];
+        rd_key(s->ddel[i], 0, kb);
+        MDB_val k = {9, kb}, val;
+        uint32_t b;
+        for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+            if (rd_key_day(&k, &b) != s->ddel[i]) break;
+            if ((rc = mdb_cursor_del(cur, 0))) break;
+        }
+        if (rc == MDB_NOTFOUND) rc = 0;
+    }
+    mdb_cursor_close(cur);
+    if (rc) return shoal_store_err(err, rc, "cannot write an activity's days");
+    s->n_ddel = 0;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    for (int64_t d = low; s->ds && low != INT64_MIN && d < low + RD_KEEP && !rc; d++) {
+        rdslot *h = rd_slot(s, d);
+        if (h->day != d || !h->n) continue;
+        for (size_t i = 0; i < h->n && !rc;) {
+            uint32_t b = h->e[i].m / RD_BLOCK;
+            size_t i0, i1;
+            rd_range(h, b, &i0, &i1);
+            i = i1;
+            if (!all && (b >= h->n_bd || !h->bdirty[b])) continue;
+            size_t need = (i1 - i0) * RD_ENT;
+            if (need > cap) {
+                unsigned char *nbuf = shoal_realloc(buf, need);
+                if (!nbuf) {
+                    shoal_free(buf);
+                    return nomem(err);
+                }
+                buf = nbuf, cap = need;
+            }
+            for (size_t j = i0; j < i1; j++) rd_put(buf + (j - i0) * RD_ENT, &h->e[j]);
+            unsigned char kb[9];
+            rd_key(d, b, kb);
+            MDB_val k = {9, kb}, val = {need, buf};
+            rc = mdb_put(txn, dbi, &k, &val, 0);
+        }
+        if (h->bdirty) memset(h->bdirty, 0, h->n_bd);
+        h->stored = 1;
+    }
+    shoal_free(buf);
+    if (rc) return shoal_store_err(err, rc, "cannot write an activity's days");
+    /* stamped every batch, as the hours' mark */
+    unsigned char k = RD_MARK, m[20];
+    put32le(m, RD_KEEP);
+    put32le(m + 4, (uint32_t)(uint64_t)s->dmax), put32le(m + 8, (uint32_t)((uint64_t)s->dmax >> 32));
+    shoal_be64_put(m + 12, v->flush_seq);
+    MDB_val kv = {1, &k}, vv = {sizeof m, m};
+    if ((rc = mdb_put(txn, dbi, &kv, &vv, 0))) return shoal_store_err(err, rc, "cannot write an activity's days");
+    return SHOAL_OK;
+}
+
+static int rd_load(rstate *s, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
+{
+    int64_t dmax = INT64_MIN;
+    int ok = days_kind(s) ? rd_mark(txn, dbi, &dmax, err) : 0;
+    if (ok < 0) return ok;
+    s->days = ok;
+    if (!ok) return SHOAL_OK;
+    s->dmax = dmax;
+    if (dmax == INT64_MIN) return SHOAL_OK;
+    if (rd_slots(s)) return nomem(err);
+    int64_t low = rd_low(s);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    unsigned char kb[9];
+    rd_key(low, 0, kb);
+    MDB_val k = {9, kb}, val;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        uint32_t b;
+        int64_t d = rd_key_day(&k, &b);
+        if (d == INT64_MIN || d > s->dmax) break;
+        rdslot *h = rd_slot(s, d);
+        size_t n = val.mv_size / RD_ENT;
+        if (val.mv_size % RD_ENT || (h->day != INT64_MIN && h->day != d)) {
+            mdb_cursor_close(cur);
+            return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "an activity's days are damaged (shoal rebuild)");
+        }
+        rdent *e = shoal_realloc(h->e, (h->n + n + 1) * sizeof *e);
+        if (!e) {
+            mdb_cursor_close(cur);
+            return nomem(err);
+        }
+        h->e = e;
+        for (size_t i = 0; i < n; i++) rd_get((const unsigned char *)val.mv_data + i * RD_ENT, &e[h->n + i]);
+        h->n += n, h->cap = h->n + 1, h->day = d, h->stored = 1;
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    return SHOAL_OK;
+}
+
+/* check: a day block's stored entries against the built ones; 1 when equal */
+static int rd_same(const rstate *s, int64_t d, uint32_t b, const MDB_val *val)
+{
+    int64_t low = rd_low(s);
+    if (!s->ds || low == INT64_MIN || d < low || d > s->dmax) return 0;
+    const rdslot *h = rd_slot(s, d);
+    if (h->day != d) return 0;
+    size_t i0, i1;
+    rd_range(h, b, &i0, &i1);
+    if (i0 == i1 || val->mv_size != (i1 - i0) * RD_ENT) return 0;
+    for (size_t i = i0; i < i1; i++) {
+        rdent e;
+        rd_get((const unsigned char *)val->mv_data + (i - i0) * RD_ENT, &e);
+        if (e.m != h->e[i].m || e.prev != h->e[i].prev || e.first != h->e[i].first) return 0;
     }
     return 1;
 }
@@ -1233,6 +1605,7 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     shoal_free(d.buf);
     if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
     if ((rc = rh_load(s, txn, dbi, err))) return rc;
+    if ((rc = rd_load(s, txn, dbi, err))) return rc;
     if (s->dirty) memset(s->dirty, 0, s->n_members / CHUNK * sizeof *s->dirty);
     if (s->acounts) {
         if (ac_all(s)) return nomem(err);
@@ -1447,6 +1820,7 @@ written:
     if (!rc && s->counts) rc = flush_counts(s, txn, dbi, all, &b, err);
     if (!rc && s->acounts) rc = flush_acounts(s, txn, dbi, all, &b, err);
     if (!rc && s->hours) rc = rh_flush(v, txn, dbi, all, err);
+    if (!rc && s->days) rc = rd_flush(v, txn, dbi, all, err);
     shoal_free(b.p);
     if (!rc && compact(s)) rc = nomem(err);
     return rc;
@@ -1624,6 +1998,20 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     }
     uint8_t *hseen = hk ? shoal_malloc((size_t)s->keep) : NULL;
     if (hseen) memset(hseen, 0, (size_t)s->keep);
+    int64_t dtmax = INT64_MIN;
+    int dk = s->days ? rd_mark(txn, dbi, &dtmax, err) : 0;
+    size_t nbd = (size_t)s->n_members / RD_BLOCK + 1;
+    uint8_t *dseen = dk > 0 ? shoal_malloc(RD_KEEP * nbd) : NULL;
+    if (dk < 0 || (dk > 0 && !dseen)) {
+        mdb_cursor_close(cur);
+        shoal_free(c.seen);
+        shoal_free(c.rseen);
+        shoal_free(c.bseen);
+        shoal_free(hseen);
+        return dk < 0 ? dk : nomem(err);
+    }
+    if (dseen) memset(dseen, 0, RD_KEEP * nbd);
+    int64_t dlow = rd_low(s);
     int64_t low = rh_low(s);
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         uint32_t ch;
@@ -1638,6 +2026,18 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             }
             if (!rh_same(s, hr, &val)) say(&c, "view \"%s\": the hours from hour %u differ from a rebuild's", (uint32_t)hr);
             else if (hseen) hseen[hr - low] = 1;
+            continue;
+        }
+        if (s->days && k.mv_size >= 1 && (kp[0] == RD_KEY || kp[0] == RD_MARK)) {
+            /* days: compared when the mark is current (else stale: neither read nor checked) */
+            uint32_t b = 0;
+            int64_t d = rd_key_day(&k, &b);
+            if (!dk || d == INT64_MIN) {
+                if (dk && kp[0] == RD_MARK && dtmax != s->dmax) say(&c, "view \"%s\": its days' latest active day differs from a rebuild's%.0u", 0);
+                continue;
+            }
+            if (!rd_same(s, d, b, &val)) say(&c, "view \"%s\": the days' entries of day %u differ from a rebuild's", (uint32_t)d);
+            else if (b < nbd) dseen[(size_t)(d - dlow) * nbd + b] = 1;
             continue;
         }
         if (s->counts && k.mv_size >= 1 && (kp[0] == 0x01 || kp[0] == 0x02)) {
@@ -1666,6 +2066,18 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         if (h && h->hour == hr && h->n && !hseen[hr - low]) say(&c, "view \"%s\": hour %u has no stored hours, a rebuild has", (uint32_t)hr);
     }
     shoal_free(hseen);
+    for (int64_t d = dlow; dseen && dlow != INT64_MIN && d <= s->dmax; d++) {
+        const rdslot *h = s->ds ? rd_slot(s, d) : NULL;
+        if (!h || h->day != d) continue;
+        for (size_t i = 0; i < h->n; i++) {
+            uint32_t b = h->e[i].m / RD_BLOCK;
+            if (b < nbd && !dseen[(size_t)(d - dlow) * nbd + b]) {
+                say(&c, "view \"%s\": day %u has no stored entries for some members, a rebuild has", (uint32_t)d);
+                break;
+            }
+        }
+    }
+    shoal_free(dseen);
     if (rc == SHOAL_ENOMEM) {
         shoal_free(c.seen);
         return nomem(err);
@@ -2041,4 +2453,40 @@ int shoal_view_retention_hours(shoal_reader *r, const char *name, int64_t lo, in
     mdb_cursor_close(cur);
     if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
     return SHOAL_OK;
+}
+
+int shoal_view_activity_days(shoal_reader *r, const char *name, int64_t day, int64_t *dmax, shoal_actday_fn fn, void *ctx,
+                             shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    int64_t dm = INT64_MIN;
+    if ((rc = rd_mark(r->txn, dbi, &dm, err)) <= 0) return rc < 0 ? rc : SHOAL_ENOTFOUND;
+    *dmax = dm;
+    if (dm == INT64_MIN || day > dm) return SHOAL_OK;   /* no active event on it */
+    if (day < dm - RD_KEEP + 1) return SHOAL_ENOTFOUND;  /* older than the kept days */
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
+    unsigned char kb[9];
+    rd_key(day, 0, kb);
+    MDB_val k = {9, kb}, val;
+    int out = SHOAL_OK;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        uint32_t b;
+        if (rd_key_day(&k, &b) != day) break;
+        if (val.mv_size % RD_ENT) {
+            out = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": a day's entries are damaged (shoal rebuild)", name);
+            break;
+        }
+        const unsigned char *p = val.mv_data;
+        for (size_t i = 0; i < val.mv_size / RD_ENT; i++, p += RD_ENT) {
+            rdent e;
+            rd_get(p, &e);
+            fn(ctx, e.m, e.first, e.prev == INT32_MIN ? INT64_MIN : e.prev);
+        }
+    }
+    mdb_cursor_close(cur);
+    if (!out && rc && rc != MDB_NOTFOUND) out = shoal_store_err(err, rc, "cannot read a view's table");
+    return out;
 }

@@ -50,6 +50,11 @@ typedef struct act {
      * period, and the counts of now's day and period are mended (late_mend) */
     int counts, late;
     int64_t late_hi;       /* the end of now's period: events in (now, late_hi) are late */
+    /* with late_days, the view's kept days (its first active times and previous active
+     * days of the latest active day dmax and the one before) hold now's day: the mend
+     * reads them instead of the log and the late members' days */
+    int late_days;
+    int64_t late_dmax;
     char why[200];
     int64_t edge_lo, edge_hi;
     uint64_t view_bytes;
@@ -255,6 +260,14 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
         a->counts = rc == 0;
         a->late = a->counts && !whole;
         a->late_hi = end;
+        if (a->late) {
+            /* now's day among the kept days, or after the last active one */
+            int64_t dm = INT64_MIN, L = a->d0 + a->n_days - 1;
+            rc = shoal_view_activity_days(x->r, a->name, INT64_MAX, &dm, NULL, NULL, x->err);
+            if (rc && rc != SHOAL_ENOTFOUND) return rc;
+            a->late_days = rc == 0 && (dm == INT64_MIN || L > dm - SHOAL_ACT_DAYS);
+            a->late_dmax = dm;
+        }
     }
     static const int rt_day[] = {V_DATE, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
     static const int rt_month[] = {V_MONTH, V_INT, V_NUM, V_NUM, V_NUM, V_NUM};
@@ -522,6 +535,58 @@ static int late_member(void *ctx, const shoal_retmember *r)
     return 0;
 }
 
+/* The same from the view's kept days: a member of now's day L whose first active time
+ * that day is after now is late, and is taken off L's DAU, off its WAU (MAU) when their
+ * previous active day is more than 6 (29) days back, and off now's period when it is
+ * before the period; with the day after L in now's period (its last active day, so the
+ * last day with late events), each of its members not active on L (previous day before
+ * L) is late too, and taken off the period likewise. */
+typedef struct day_fix {
+    int64_t now, L, p0;
+    int next;              /* reading the day after L */
+    int64_t dau, wau, mau, per;
+} day_fix;
+
+static void late_day(void *ctx, uint32_t m, int64_t first, int64_t prev)
+{
+    (void)m;
+    day_fix *f = ctx;
+    if (f->next) {
+        f->per += prev < f->p0;   /* prev < L: not active on L; L's own members were counted there */
+        return;
+    }
+    if (first <= f->now) return;
+    f->dau++;
+    f->wau += prev < f->L - 6;
+    f->mau += prev < f->L - 29;
+    f->per += prev < f->p0;
+}
+
+static void late_day_next(void *ctx, uint32_t m, int64_t first, int64_t prev)
+{
+    day_fix *f = ctx;
+    if (prev < f->L) late_day(ctx, m, first, prev);
+}
+
+static int late_mend_days(exec *x, const act *a, int64_t *dau, int64_t *wau, int64_t *mau, int64_t *per, int64_t n_per)
+{
+    size_t nd = (size_t)a->n_days;
+    int64_t L = a->d0 + (int64_t)nd - 1, q = shoal_per_of(a->unit, L), dm;
+    int64_t p1 = shoal_per_first_day(a->unit, shoal_per_next(a->unit, q)) - 1;
+    day_fix f = {x->now, L, shoal_per_first_day(a->unit, q), 0, 0, 0, 0, 0};
+    int rc = shoal_view_activity_days(x->r, a->name, L, &dm, late_day, &f, x->err);
+    if (!rc && a->unit != SHOAL_PER_DAY && dm == L + 1 && L + 1 <= p1) {
+        f.next = 1;
+        rc = shoal_view_activity_days(x->r, a->name, L + 1, &dm, late_day_next, &f, x->err);
+    }
+    if (rc) return rc;   /* SHOAL_ENOTFOUND (not kept after all): the caller mends from the log */
+    dau[nd - 1] -= f.dau;
+    wau[nd - 1] -= f.wau;
+    mau[nd - 1] -= f.mau;
+    if (a->unit != SHOAL_PER_DAY) per[n_per - 1] -= f.per;
+    return 0;
+}
+
 /* The counts of now's day (the last of dau, wau, mau) and of now's period (the last of
  * per, unless per is the days') as of now: every day before L is whole in the counts
  * (an event after now only adds to L and later days), L and its period hold the late
@@ -576,6 +641,8 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
     for (int64_t q = shoal_per_of(a->unit, a->d0); q <= shoal_per_of(a->unit, a->d0 + a->n_days - 1);
          q = shoal_per_next(a->unit, q))
         n_per++;
+    if (shoal_exec_hold_src(x, p, (a->counts ? 0 : sizeof(uint64_t) * nm * words) + sizeof(int64_t) * (5 * nd + 64 + (size_t)n_per)))
+        return x->err->code;
     uint64_t *cal = a->counts ? NULL : shoal_malloc(sizeof *cal * nm * words);
     int64_t *dau = shoal_malloc(sizeof *dau * (nd + 1)), *wau = shoal_malloc(sizeof *wau * (nd + 31)),
             *mau = shoal_malloc(sizeof *mau * (nd + 31)), *per = shoal_malloc(sizeof *per * (size_t)(n_per + 1));
@@ -612,7 +679,11 @@ int shoal_activity_rows(exec *x, plan *p, shoal_rowsink *sink)
             (rc = shoal_view_activity_counts(x->r, a->name, what, shoal_view_retention_period(a->unit, shoal_per_first_day(a->unit, p0)),
                                              n_per, 0, per, x->err)))
             goto fail;
-        if (a->late && (rc = late_mend(x, p, a, dau, wau, mau, per, n_per))) goto fail;
+        if (a->late) {
+            rc = a->late_days ? late_mend_days(x, a, dau, wau, mau, per, n_per) : SHOAL_ENOTFOUND;
+            if (rc == SHOAL_ENOTFOUND) rc = late_mend(x, p, a, dau, wau, mau, per, n_per);
+            if (rc) goto fail;
+        }
         if (a->unit == SHOAL_PER_DAY)
             for (int64_t i = 0; i < n_per; i++) per[i] = dau[i];
         goto rows;
@@ -757,8 +828,13 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
             char t0[40], t1[40];
             fmt_ts(x, x->now + 1, t0, sizeof t0);
             fmt_ts(x, a->late_hi - 1, t1, sizeof t1);
-            snprintf(buf, sizeof buf, "  now's day and period mended: the members active from %s to %s (the log's later "
-                     "events) and not earlier that day, their days read from the view", t0, t1);
+            if (a->late_days)
+                snprintf(buf, sizeof buf, "  now's day and period mended: the members active from %s to %s (the log's later "
+                         "events) and not earlier that day, from the view's kept days (first active time and previous "
+                         "active day of each member active on its last two active days)", t0, t1);
+            else
+                snprintf(buf, sizeof buf, "  now's day and period mended: the members active from %s to %s (the log's later "
+                         "events) and not earlier that day, their days read from the view", t0, t1);
             if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
         }
         if (a->edge && !a->counts) {
@@ -948,6 +1024,7 @@ static int lifecycle_states(exec *x, lcstate *s)
     int64_t cut = p->cut_ts < p->now ? p->cut_ts : p->now;
     int64_t pnow = shoal_per_of(unit, shoal_plan_local_day(x, p->now));
     int64_t pprev = shoal_per_of(unit, shoal_per_first_day(unit, pnow) - 1);
+    if (shoal_exec_hold_src(x, p, (2 * sizeof(int64_t) + 2) * nm)) return x->err->code;
     int64_t *first = shoal_malloc(sizeof *first * nm), *last = shoal_malloc(sizeof *last * nm);
     uint8_t *prev = shoal_malloc(nm);
     shoal_arena *tmp = shoal_arena_new(), *saved = x->scratch;

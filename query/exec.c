@@ -34,7 +34,14 @@ static int alloc_maggs(exec *x, plan *p)
          * allocator, but for those that a view read writes whole. */
         magg *g = &p->maggs[i];
         if (g->narrow) {
-            /* a score's cells are written whole; counts add up from 0 */
+            /* a score's cells are written whole; counts add up from 0; a PER period's
+             * all-time count is the kept one's, or made when read (read_sat_cum): until
+             * then member 0's byte alone, 0, which WHERE may be tried on first */
+            if (shoal_exec_cum_reads(x, p, i)) {
+                g->c8 = shoal_exec_c8_none;
+                g->c8_kept = 1;
+                continue;
+            }
             if (!(g->c8 = shoal_exec_marray(x, n, g->fn != F_SCORE))) return nomem(x);
             continue;
         }
@@ -142,7 +149,10 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         rowctx row = {0};
         rc = process(&g, &row);
     } else if (p->src == SRC_ROWS) {
+        /* (what the source holds to make them, weighed against the budget until made) */
+        uint64_t held = x->mem_held;
         rc = p->rsrc->rows(x, p, &g);
+        x->mem_held = held;
     } else if (p->src == SRC_EVENTS) {
         /* grouped: within the memory budget, in partitions when it must (exec_spill.c) */
         rc = p->grouped && x->mem_limit ? shoal_exec_group_spill(&g) : shoal_exec_scan_log(&g, 0);
@@ -161,7 +171,9 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
             x->row = &empty;
             rejects = !truthy(x, p->where);
         }
-        g.alike = shoal_plan_alike(p);   /* (when WHERE rejects, their row adds nothing) */
+        /* (when WHERE rejects, their row adds nothing: not counted, then; 5% of core
+         * creators per month, a pass over every member's bits a period) */
+        g.alike = !rejects && shoal_plan_alike(p);
         if (rejects || g.alike) {
             if (!(g.live = shoal_bigcache_zalloc(x->cache, ((size_t)p->n_members / 64 + 1) * sizeof *g.live))) {
                 rc = nomem(x);
@@ -218,7 +230,8 @@ fail:
         shoal_bigcache_put(x->cache, p->maggs[i].i);
         shoal_bigcache_put(x->cache, p->maggs[i].x);
         shoal_bigcache_put(x->cache, p->maggs[i].d2);
-        shoal_bigcache_put(x->cache, p->maggs[i].c8);
+        if (!p->maggs[i].c8_kept) shoal_bigcache_put(x->cache, p->maggs[i].c8);
+        p->maggs[i].c8_kept = 0;
         shoal_bigcache_put(x->cache, p->maggs[i].v);
         shoal_bigcache_put(x->cache, p->maggs[i].vals);
         shoal_bigcache_put(x->cache, p->maggs[i].vcap);

@@ -223,49 +223,6 @@ static int dense_flush(dpart *w, const dstage *st, int n)
     return 0;
 }
 
-/* The log's pages read so far leave the process's resident set (MADV_DONTNEED on the
- * pages of the environment's read-only map from the lowest to the highest record read
- * since the last time, both pages included: they stay in the page cache, and a later
- * read faults them back in, the current record's page and a page of another tree among
- * them), so that a scan under a memory budget does not hold the whole log mapped on top
- * of it. The log's pages need not lie in the order of its records (an ingest reuses
- * freed pages): stopping at the current record's page, as this did, kept 151 MB of a
- * 10M log's 470 resident. The map cannot move while the reader's transaction is open. */
-static void release_map(uintptr_t lo, uintptr_t hi)
-{
-#ifdef MADV_DONTNEED
-    const uintptr_t pg = 4096;
-    lo &= ~(pg - 1);
-    hi = (hi + pg) & ~(pg - 1);
-    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);   /* (advice: its failure changes nothing) */
-#else
-    (void)lo, (void)hi;
-#endif
-}
-
-/* The mapping that holds p when it is a shared read-only map of a file (LMDB's, without
- * MDB_WRITEMAP), from /proc/self/maps: 1 with [*lo, *hi), else 0 (a record in memory of
- * any other kind, whose pages must not be let go). */
-static int file_map_of(const void *p, uintptr_t *lo, uintptr_t *hi)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f) return 0;
-    char line[512];
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f)) {
-        unsigned long a, b;
-        char perms[8];
-        int at = 0;
-        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &a, &b, perms, &at) < 3 || !at) continue;
-        if ((uintptr_t)p < a || (uintptr_t)p >= b) continue;
-        found = !strcmp(perms, "r--s") && line[at] == '/';
-        *lo = a, *hi = b;
-        break;
-    }
-    fclose(f);
-    return found;
-}
-
 static int dense_scan(dpart *w)
 {
     exec *x = &w->x;
@@ -282,40 +239,23 @@ static int dense_scan(dpart *w)
     uint32_t n_types = p->n_types;
     zpicks zp;
     memset(&zp, 0, sizeof zp);
-    MDB_cursor_op op = MDB_NEXT;
+    scan_pages sp;   /* the log a leaf page at a time (scan.h) */
+    scan_pages_init(&sp, mc, MDB_NEXT);
     uint64_t n = 0;
     dstage st[DN_BATCH];
     int n_st = 0;
-    /* under a budget, the log's pages are let go every budget/32 of them (some 64 bytes a
-     * record), shared among the parts (every budget/8 the 256MB question's peak RSS was
-     * 245-262 MB on two threads, now 225-229: fault-around maps pages beside those read) */
-    uint64_t every = w->g->budget / 32 / 64 / (uint64_t)w->n_parts;
-    uint64_t release_every = w->g->budget ? (every > 32768 ? every : 32768) : UINT64_MAX;
-    uint64_t next_release = release_every;
-    uintptr_t mlo = UINTPTR_MAX, mhi = 0, map_lo = 0, map_hi = 0;
-    int mapped = -1;   /* the records are in a read-only file map: not yet known */
-    for (rc = scan_seek(mc, w->lo, &rec, x->err); rc == 1; rc = scan_next(mc, &op, &rec, x->err)) {
+    shoal_maprel mr;
+    shoal_maprel_init(&mr, w->g->budget, w->n_parts);
+    for (rc = scan_pages_seek(&sp, w->lo, &rec, x->err); rc == 1; rc = scan_pages_next(&sp, &rec, x->err)) {
+        uint64_t at = rec.seq;
         if ((rc = scan_zone_picks(x->r, mc, &rec, range, p->has_range, &zp, &w->n_skipped, x->err)) != 1) break;
+        if (rec.seq != at) scan_pages_moved(&sp);
         if (rec.seq >= w->hi || rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             break;
         }
-        if (release_every != UINT64_MAX && rec.props) {
-            uintptr_t a = (uintptr_t)rec.props;
-            if (mapped < 0) mapped = file_map_of(rec.props, &map_lo, &map_hi);
-            if (!mapped || a < map_lo || a >= map_hi) {
-                release_every = UINT64_MAX;   /* (not that map: nothing is let go, from here on) */
-            } else {
-                if (n >= next_release) {
-                    release_map(mlo, mhi);
-                    next_release = n + release_every;
-                    mlo = UINTPTR_MAX, mhi = 0;
-                }
-                if (a < mlo) mlo = a;
-                if (a > mhi) mhi = a;
-            }
-        }
+        shoal_maprel_note(&mr, rec.props, n);
         int64_t ts = rec.ts;
         if (ts > p->cut_ts || ts < lo || ts >= hi) continue;
         if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
@@ -334,7 +274,7 @@ static int dense_scan(dpart *w)
         }
         if (n_st == DN_BATCH) n_st = 0;
     }
-    if (release_every != UINT64_MAX && mhi) release_map(mlo, mhi);
+    shoal_maprel_end(&mr);
     if (rc >= 0 && !w->give_up) {   /* (the end, not an error: the last staged records) */
         int f = dense_flush(w, st, n_st);
         if (f == 1) w->give_up = 1;
@@ -624,7 +564,7 @@ int shoal_exec_scan_dense(run *g)
     exec *x = g->x;
     plan *p = g->p;
     dspec spec;
-    if (g->part_bits || !dense_spec(x, p, &spec)) return 1;
+    if (g->part_bits || g->pw || !dense_spec(x, p, &spec)) return 1;
     uint64_t last = p->max_seq < shoal_reader_last_seq(x->r) ? p->max_seq : shoal_reader_last_seq(x->r);
     int asked, n = shoal_exec_threads_wanted(&asked);
     if (n > DN_THREADS) n = DN_THREADS;

@@ -405,6 +405,7 @@ int shoal_exec_process_row(run *g, const rowctx *r, const qval *where, const qva
     if (g->part_bits &&
         ((shoal_exec_keys_hash(keys, p->n_keys) >> 48) & ((1u << g->part_bits) - 1)) != g->part_val)
         return x->err->code;
+    if (g->pw) return shoal_exec_part_put(g, keys, w);
     /* Without GROUP BY there is one group, and GROUP BY type, group or member indexes
      * groups by the dictionary id: no hashing per row in either case. */
     group *q;

@@ -197,6 +197,9 @@ typedef struct run {
     uint64_t seq_lo, seq_hi;   /* the sequences the pass reads, for over_at */
     int part_bits;
     uint32_t part_val;
+    /* while set, a row's keys and aggregates' values go to its partition's file, not to
+     * a group (exec_spill.c: the groups past the budget, their rows written once) */
+    struct pwriter *pw;
     uint32_t n_checked;
     int groups_out;            /* the groups went out already, partition by partition */
     /* ORDER BY past the budget: the sorted runs written so far (exec_spill.c) */
@@ -261,6 +264,26 @@ int shoal_exec_hold(exec *x, uint64_t bytes, const char *what, int where, int le
 void *shoal_exec_marray(exec *x, size_t bytes, int zero);
 uint64_t shoal_exec_budget(const exec *x);
 int shoal_exec_group_spill(run *g);
+/* exec_spill.c: under a budget, the log's pages a scan has read leave the resident set
+ * (the records' bytes noted as read, n the records so far; let go at the end too) */
+typedef struct shoal_maprel {
+    uint64_t every, next;
+    uintptr_t lo, hi, map_lo, map_hi;
+    int mapped;
+} shoal_maprel;
+void shoal_maprel_init(shoal_maprel *m, uint64_t budget, int n_parts);
+void shoal_maprel_slow(shoal_maprel *m, const void *p, uint64_t n);
+static inline void shoal_maprel_note(shoal_maprel *m, const void *p, uint64_t n)
+{
+    if (m->every != UINT64_MAX && p) shoal_maprel_slow(m, p, n);
+}
+void shoal_maprel_end(shoal_maprel *m);
+/* exec_spill.c: a row (its keys, w) written to its partition's file (g->pw): 0 or the error */
+int shoal_exec_part_put(run *g, const qval *keys, int64_t w);
+/* exec_spill.c: a part of a split pass (exec_scanpar.c) writing g's partitions: files of
+ * its own (part->pw), read after those of the parts before it. 0, 1 when too many files
+ * would be open (the pass then stays on one thread), or the error */
+int shoal_exec_pw_fork(run *g, run *part, int n_parts);
 int shoal_exec_emit_groups(run *g);
 /* exec_spill.c: ORDER BY's kept rows past the budget: sorted, written as a run; and at
  * the end, the runs and the rows in memory merged out (offset, limit, ties) */
@@ -323,11 +346,37 @@ typedef struct partres {
 int shoal_exec_parts_settle(exec *x, const partres *res, size_t size, int n, int err0_is_x);
 /* exec_scan.c: one record into the per-member aggregates maggs (the plan's or a thread's) */
 int shoal_exec_member_event(exec *x, const plan *p, magg *maggs, uint8_t *seen, uint64_t *live, const shoal_rec *rec);
+/* The records of a scan over members that feed an aggregate, held a few records
+ * (MSTAGE) between their member's arrays asked for (prefetched) and their values added
+ * (shoal_exec_member_event), in log order: so that the arrays' cache misses, a random
+ * member each, overlap the decoding of the records after. shoal_exec_member_stage
+ * takes a record (seen's bit set at once; a record that feeds nothing goes no
+ * further), shoal_exec_member_flush adds those still held; 0 or the first error. */
+#define MSTAGE 8
+typedef struct mstage {
+    shoal_rec r[MSTAGE];
+    unsigned head, count;
+} mstage;
+int shoal_exec_member_hold(exec *x, const plan *p, magg *maggs, uint64_t *live, mstage *st, const shoal_rec *rec);
+static inline int shoal_exec_member_stage(exec *x, const plan *p, magg *maggs, uint8_t *seen, uint64_t *live,
+                                          mstage *st, const shoal_rec *rec)
+{
+    uint32_t m = rec->member, t = rec->type;
+    if (m == 0 || m > p->n_members || t > p->n_types) return 0;
+    if (seen) seen[m >> 3] |= (uint8_t)(1u << (m & 7));
+    if (!p->tl_start || p->tl_start[t] == p->tl_start[t + 1]) return 0;
+    return shoal_exec_member_hold(x, p, maggs, live, st, rec);
+}
+int shoal_exec_member_flush(exec *x, const plan *p, magg *maggs, uint64_t *live, mstage *st);
 /* exec_scanmem.c: the scan over members on several threads: 1 when it stays on one */
 int shoal_exec_scan_split_members(run *g, uint8_t *seen, const int64_t *zr, int n_zr, int only_zr);
 const char *shoal_exec_members_why_not(const plan *p, uint8_t *fed);
 /* exec_views.c */
 void shoal_exec_cell_of(const cx *e, int slot, double *lo, double *hi);
+/* Whether a narrow aggregate i is read from a PER statement's kept counts
+ * (read_sat_cum), its array then made by the read (alloc_maggs makes none). */
+int shoal_exec_cum_reads(const exec *x, const plan *p, int i);
+extern uint8_t shoal_exec_c8_none[1];   /* such an aggregate's bytes until read: member 0's (0) */
 int shoal_exec_read_views(run *g);
 /* exec_views.c: with a lazy existence (plan.exist_lazy), the top rows when their scores
  * are all above 0 (*proven, their bits in g->live), else the existence aggregate read

@@ -191,6 +191,34 @@ int shoal_exec_member_event(exec *x, const plan *p, magg *maggs, uint8_t *seen, 
     return 0;
 }
 
+/* shoal_exec_member_stage's record that feeds an aggregate */
+int shoal_exec_member_hold(exec *x, const plan *p, magg *maggs, uint64_t *live, mstage *st, const shoal_rec *rec)
+{
+    uint32_t m = rec->member, t = rec->type;
+    for (uint32_t j = p->tl_start[t], e = p->tl_start[t + 1]; j < e; j++) {
+        const magg *a = &maggs[p->tl[j]];
+        if (a->n) __builtin_prefetch(&a->n[m], 1);
+        if (a->i) __builtin_prefetch(&a->i[m], 1);
+        else if (a->x) __builtin_prefetch(&a->x[m], 1);
+    }
+    int rc = 0;
+    if (st->count == MSTAGE) {
+        rc = shoal_exec_member_event(x, p, maggs, NULL, live, &st->r[st->head]);
+        st->head = (st->head + 1) % MSTAGE;
+        st->count--;
+    }
+    st->r[(st->head + st->count++) % MSTAGE] = *rec;
+    return rc;
+}
+
+int shoal_exec_member_flush(exec *x, const plan *p, magg *maggs, uint64_t *live, mstage *st)
+{
+    int rc = 0;
+    for (; st->count && !rc; st->count--, st->head = (st->head + 1) % MSTAGE)
+        rc = shoal_exec_member_event(x, p, maggs, NULL, live, &st->r[st->head]);
+    return rc;
+}
+
 /* ------------------------------------------------------------ rows folded a batch at a time */
 
 /* A grouped scan over events whose statement reads of a row only its type, its group
@@ -366,7 +394,6 @@ int shoal_exec_scan_log(run *g, int members)
     const uint8_t *tf = p->type_filter;
     uint64_t n = 0;
     MDB_cursor *mc = shoal_logcur_mdb(cur);
-    MDB_cursor_op op = MDB_FIRST;
     /* A time-restricted scan consults the zone map at each block and jumps over the
      * blocks whose span of times cannot meet the range (engine/zone.c): over events, the
      * statement's DURING; over members, the windows of the aggregates the scan feeds,
@@ -396,13 +423,22 @@ int shoal_exec_scan_log(run *g, int members)
         goto scanned;
     }
     if (!members) fd = shoal_exec_fold_new(g);
-    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
+    mstage ms;
+    ms.head = ms.count = 0;
+    scan_pages sp;
+    scan_pages_init(&sp, mc, MDB_FIRST);
+    shoal_maprel mr;   /* under a budget (exec_spill.c's passes), the log read let go */
+    shoal_maprel_init(&mr, members ? 0 : g->budget, 1);
+    while ((rc = scan_pages_next(&sp, &rec, x->err)) == 1) {
+        uint64_t at = rec.seq;
         if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n_zr, zp, &x->n_skipped, x->err)) != 1) break;
+        if (rec.seq != at) scan_pages_moved(&sp);
         if (rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             goto fail;
         }
+        shoal_maprel_note(&mr, rec.props, n);
         int64_t ts = rec.ts;
         if (ts > p->cut_ts) continue;
         if (only_zr) {
@@ -411,7 +447,7 @@ int shoal_exec_scan_log(run *g, int members)
             if (!in) continue;
         }
         if (members) {
-            if ((rc = shoal_exec_member_event(x, p, p->maggs, seen, g->live, &rec))) goto fail;
+            if ((rc = shoal_exec_member_stage(x, p, p->maggs, seen, g->live, &ms, &rec))) goto fail;
             continue;
         }
         if (ts < lo || ts >= hi) continue;
@@ -424,7 +460,9 @@ int shoal_exec_scan_log(run *g, int members)
         }
         if (g->stop) break;
     }
+    shoal_maprel_end(&mr);
     if (rc < 0) goto fail;
+    if (members && (rc = shoal_exec_member_flush(x, p, p->maggs, g->live, &ms))) goto fail;
     if (fd && (rc = shoal_exec_fold_flush(g, fd))) goto fail;
     rc = 0;
     x->n_scanned = n;

@@ -49,12 +49,17 @@ static int mpart_scan(mpart *w)
     shoal_rec rec;
     zpicks zp;
     memset(&zp, 0, sizeof zp);
-    MDB_cursor_op op = MDB_NEXT;
+    mstage ms;
+    ms.head = ms.count = 0;
+    scan_pages sp;
+    scan_pages_init(&sp, mc, MDB_NEXT);
     uint64_t n = 0;
     const int64_t *zr = w->zr;
     int n_zr = w->n_zr;
-    for (rc = scan_seek(mc, w->lo, &rec, x->err); rc == 1; rc = scan_next(mc, &op, &rec, x->err)) {
+    for (rc = scan_pages_seek(&sp, w->lo, &rec, x->err); rc == 1; rc = scan_pages_next(&sp, &rec, x->err)) {
+        uint64_t at = rec.seq;
         if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n_zr, &zp, &w->res.n_skipped, x->err)) != 1) break;
+        if (rec.seq != at) scan_pages_moved(&sp);
         if (rec.seq >= w->hi || rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
@@ -67,7 +72,11 @@ static int mpart_scan(mpart *w)
             for (int i = 0; i < n_zr && !in; i++) in = ts >= zr[2 * i] && ts < zr[2 * i + 1];
             if (!in) continue;
         }
-        if ((rc = shoal_exec_member_event(x, p, w->maggs, w->seen, w->live, &rec))) break;
+        if ((rc = shoal_exec_member_stage(x, p, w->maggs, w->seen, w->live, &ms, &rec))) break;
+    }
+    if (rc >= 0) {   /* the log's or the part's end: the records still held */
+        int frc = shoal_exec_member_flush(x, p, w->maggs, w->live, &ms);
+        if (frc) rc = frc;
     }
     w->res.n_scanned = n;
     shoal_logcur_close(cur);

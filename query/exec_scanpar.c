@@ -147,16 +147,22 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
     uint32_t n_types = p->n_types;
     zpicks zp;
     memset(&zp, 0, sizeof zp);
-    MDB_cursor_op op = MDB_NEXT;
+    scan_pages sp;
+    scan_pages_init(&sp, mc, MDB_NEXT);
     uint64_t n = 0;
     fold *fd = shoal_exec_fold_new(g);
-    for (rc = scan_seek(mc, lo_seq, &rec, x->err); rc == 1; rc = scan_next(mc, &op, &rec, x->err)) {
+    shoal_maprel mr;   /* under a budget (a part's share), the log read let go (exec_spill.c) */
+    shoal_maprel_init(&mr, g->budget, 1);
+    for (rc = scan_pages_seek(&sp, lo_seq, &rec, x->err); rc == 1; rc = scan_pages_next(&sp, &rec, x->err)) {
+        uint64_t at = rec.seq;
         if ((rc = scan_zone_picks(x->r, mc, &rec, range, p->has_range, &zp, n_skipped, x->err)) != 1) break;
+        if (rec.seq != at) scan_pages_moved(&sp);
         if (rec.seq >= hi_seq || rec.seq > p->max_seq) break;
         if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
             rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
             break;
         }
+        shoal_maprel_note(&mr, rec.props, n);
         int64_t ts = rec.ts;
         if (ts > p->cut_ts || ts < lo || ts >= hi) continue;
         if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
@@ -172,6 +178,7 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
         }
         if (g->stop) break;
     }
+    shoal_maprel_end(&mr);
     /* the last batch, when the part's records ran out (not at an error) */
     if (fd && (rc == 0 || rc == 1)) rc = shoal_exec_fold_flush(g, fd);
     shoal_free(fd);
@@ -412,6 +419,9 @@ int shoal_exec_scan_split(run *g)
         w->g.budget = g->budget / (uint64_t)n;
         w->g.part_bits = g->part_bits;
         w->g.part_val = g->part_val;
+        /* a pass that writes partitions' files (exec_spill.c): a set of its own a part */
+        /* (the first part counts them all: 1, too many files, the pass on one thread) */
+        if (g->pw && (rc = shoal_exec_pw_fork(g, &w->g, i ? 1 : n))) break;
         w->g.seq_lo = w->lo;
         w->g.seq_hi = w->hi;
         if (!w->x.a || !w->x.scratch) {

@@ -50,7 +50,7 @@ static int row_cmp(const void *a, const void *b, void *ctx);
  * calling the comparison. */
 typedef struct krow {
     uint64_t k;
-    orow r;
+    size_t i;   /* the row's index: the passes move 16 bytes a row, the rows moved once */
 } krow;
 
 void shoal_exec_sort_rows(run *g)
@@ -59,9 +59,11 @@ void shoal_exec_sort_rows(run *g)
     int ok = n >= 64 && g->p->n_order > 0;
     for (size_t i = 0; ok && i < n; i++) ok = g->rows[i].keys[0].t == V_STR;
     krow *a = ok ? shoal_malloc(n * sizeof *a) : NULL, *b = ok ? shoal_malloc(n * sizeof *b) : NULL;
-    if (!a || !b) {
+    orow *rows = ok ? shoal_malloc(n * sizeof *rows) : NULL;
+    if (!a || !b || !rows) {
         shoal_free(a);
         shoal_free(b);
+        shoal_free(rows);
         if (n > 1) qsort_r(g->rows, n, sizeof *g->rows, row_cmp, g);
         return;
     }
@@ -70,24 +72,32 @@ void shoal_exec_sort_rows(run *g)
         unsigned char pre[8] = {0};
         memcpy(pre, v->u.s, v->n < 8 ? v->n : 8);
         a[i].k = shoal_be64_get(pre) ^ (g->p->desc[0] ? ~(uint64_t)0 : 0);
-        a[i].r = g->rows[i];
+        a[i].i = i;
+    }
+    /* every byte's counts in one pass (a pass a byte waited on its adds) */
+    size_t cnts[8][257];
+    memset(cnts, 0, sizeof cnts);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = a[i].k;
+        for (int d = 0; d < 8; d++) cnts[d][(k >> (8 * d) & 0xFF) + 1]++;
     }
     for (int shift = 0; shift < 64; shift += 8) {
-        size_t cnt[257] = {0};
-        for (size_t i = 0; i < n; i++) cnt[(a[i].k >> shift & 0xFF) + 1]++;
+        size_t *cnt = cnts[shift / 8];
         if (cnt[(a[0].k >> shift & 0xFF) + 1] == n) continue;   /* one value of this byte */
         for (int d = 0; d < 256; d++) cnt[d + 1] += cnt[d];
         for (size_t i = 0; i < n; i++) b[cnt[a[i].k >> shift & 0xFF]++] = a[i];
         krow *t = a;
         a = b, b = t;
     }
-    for (size_t i = 0; i < n; i++) g->rows[i] = a[i].r;
+    for (size_t i = 0; i < n; i++) rows[i] = g->rows[a[i].i];
+    memcpy(g->rows, rows, n * sizeof *rows);
     for (size_t i = 0, j; i < n; i = j) {
         for (j = i + 1; j < n && a[j].k == a[i].k; j++) continue;
         if (j - i > 1) qsort_r(g->rows + i, j - i, sizeof *g->rows, row_cmp, g);
     }
     shoal_free(a);
     shoal_free(b);
+    shoal_free(rows);
 }
 
 /* An id as its string, borrowed from the dictionary. */

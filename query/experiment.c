@@ -92,6 +92,7 @@ typedef struct expstate {
      * clusters by group id (owned: freed by shoal_experiment_rows) */
     uint64_t *pairs;
     size_t n_pairs, cap_pairs;
+    const plan *outer;    /* the statement FROM experiment(…), whose budget the pairs take */
     uint32_t max_group;
     expcluster *cl;
     shoal_xsum *cl_sums;
@@ -720,6 +721,7 @@ static int group_row(exec *x, const qval *c, int n, void *ctx)
     uint32_t g = c[1].t == V_ID ? (uint32_t)c[1].u.i : 0;
     if (s->n_pairs == s->cap_pairs) {
         size_t cap = s->cap_pairs ? s->cap_pairs * 2 : 1024;
+        if (shoal_exec_hold_src(x, s->outer, (cap - s->cap_pairs) * sizeof *s->pairs)) return x->err->code;
         uint64_t *p = shoal_realloc(s->pairs, cap * sizeof *p);
         if (!p) return nomem(x);
         s->pairs = p;
@@ -916,6 +918,7 @@ int shoal_experiment_rows(exec *x, plan *p, shoal_rowsink *sink)
     expstate *s = p->rs_state;
     const expdef *d = &s->d;
     int rc = 0;
+    s->outer = p;
     if (d->unit_group) {
         if ((rc = shoal_rowsrc_run_inner(x, s->groups, group_row, s))) goto fail;
         if (s->n_pairs) qsort(s->pairs, s->n_pairs, sizeof *s->pairs, cmp_u64);   /* qsort(NULL, 0) is UB */

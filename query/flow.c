@@ -392,6 +392,7 @@ int shoal_flow_rows(exec *x, plan *p, shoal_rowsink *sink)
     if (fl->p_first > fl->p_last) return 0;
     uint32_t n = shoal_dict_count(x->r, SHOAL_NS_MEMBER);
     int w = fl->n_tiers + 2;
+    if (shoal_exec_hold_src(x, p, sizeof(int16_t) * 2 * ((uint64_t)n + 1) + sizeof(int64_t) * (uint64_t)(w * w))) return x->err->code;
     int16_t *prev = shoal_malloc(sizeof(int16_t) * ((size_t)n + 1));
     int16_t *cur = shoal_malloc(sizeof(int16_t) * ((size_t)n + 1));
     int64_t *counts = shoal_malloc(sizeof(int64_t) * (size_t)(w * w));

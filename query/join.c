@@ -1059,6 +1059,9 @@ static int jpart_init(runner *r, jpart *w, int first)
     exec *x = r->x;
     plan *p = r->outer, *ip = r->js->s[0].ip;
     w->x = *x;
+    /* a part's own id caches (join_idc.c) take its share of the budget left */
+    if (x->mem_limit && x->mem_limit > x->mem_held)
+        w->x.mem_held += (x->mem_limit - x->mem_held) - (x->mem_limit - x->mem_held) / (uint64_t)w->n;
     w->x.err = &w->res.err;
     w->x.row = NULL;
     w->x.civ_ok = 0;

@@ -12,6 +12,7 @@
  * ids, and only then do the parts scan (and read it, never write it: it has no empty
  * slot left).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "exec_int.h"
@@ -123,10 +124,16 @@ static int idc_fill(exec *x, side *s, uint32_t lo, uint32_t hi)
 }
 
 /* An array over the namespace ns's ids, as the dictionary counts them now, all empty:
- * 1, or 0 when it would be too big (the cache then off for good). */
+ * 1, or 0 when it would be too big (the cache then off for good), or the error when it
+ * does not fit in the memory budget (exec_spill.c; given back with the join's rows). */
 static int idc_alloc(exec *x, side *s, int ns)
 {
     uint64_t n = (uint64_t)shoal_dict_count(x->r, ns) + 1;
+    if (n <= MAX_IDC) {
+        char what[200];
+        snprintf(what, sizeof what, "the ids cached for the join with \"%s\"", s->qual);
+        if (shoal_exec_hold(x, n * sizeof *s->idc, what, s->j->off, s->j->len)) return x->err->code;
+    }
     if (n > MAX_IDC || !(s->idc = shoal_malloc(n * sizeof *s->idc))) {
         s->idc_ns = -1;
         return 0;
@@ -139,10 +146,11 @@ static int idc_alloc(exec *x, side *s, int ns)
 
 int shoal_join_idc_open(exec *x, side *s, const qval *v)
 {
-    if (!idc_alloc(x, s, v->ns)) return 0;
+    int rc = idc_alloc(x, s, v->ns);
+    if (rc <= 0) return rc;
     /* the namespace read whole: every id's first match found now, in one pass */
     if (shoal_join_read_whole(s->n_idc - 1, s->n_rows)) {
-        int rc = idc_fill(x, s, 1, s->n_idc);
+        rc = idc_fill(x, s, 1, s->n_idc);
         if (rc) return rc < 0 ? rc : 0;
     }
     return 1;
@@ -168,7 +176,9 @@ int shoal_join_idc_share(exec *x, join_src *js, const plan *p)
         int ns = probe_ns(js, p, k);
         if (ns < 0 || s->idc || s->idc_ns < 0) continue;
         if (!shoal_join_read_whole(shoal_dict_count(x->r, ns), s->n_rows)) continue;
-        if (!idc_alloc(x, s, ns)) continue;
+        int rc = idc_alloc(x, s, ns);
+        if (rc < 0) return rc;
+        if (!rc) continue;
         s->idc_shared = 1;
     }
     return 0;

@@ -2388,6 +2388,10 @@ static int plan_select(exec *x, const shoal_stmt *st, plan **out)
     else
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_off, st->from_len,
                              "unknown source \"%s\" (expected events or members)", st->from);
+    if (st->from) {
+        p->rs_off = st->from_off;
+        p->rs_len = st->from_arg ? st->from_arg_off + st->from_arg_len + 1 - st->from_off : st->from_len;
+    }
     if (st->from_n && strcasecmp(st->from, "lifecycle"))
         return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->from_n->off, st->from_n->len,
                              "only lifecycle(name, n) takes a number (churned after n idle periods)");

@@ -160,6 +160,7 @@ typedef struct magg {
      * below cuts[j] and above the one before, 2j + 1 at cuts[j], 255 for a NaN. */
     int narrow;
     uint8_t *c8;
+    int c8_kept;       /* c8 is a PER statement's kept counts (exec_views.c read_sat_cum), not freed with the plan */
     unsigned cap;
     double *cuts;
     int n_cuts;
@@ -319,6 +320,7 @@ typedef struct plan {
     const uint8_t *src_ns;
     const struct shoal_rowsrc *rsrc;
     void *rs_state;
+    int rs_off, rs_len;     /* FROM's span in the statement, for the memory budget's refusal */
     /* FROM a JOIN b …: each column's source (its alias, else its name), for a.column and
      * for telling a bare name's source (join.c); NULL for the other row sources */
     const char *const *src_qual;
@@ -421,6 +423,7 @@ typedef struct shoal_cumread {
     int c8_slot;
     int64_t c8_hi;
     uint8_t *c8;        /* n_members + 1; NULL: nothing kept */
+    uint64_t *c8_live;  /* in c8's allocation: its members above 0, a bit each */
 } shoal_cumread;
 
 /* value.c */

@@ -611,12 +611,14 @@ static int rows_view(exec *x, plan *p, const ret *r, shoal_rowsink *sink)
     tri[0] = 0;
     for (size_t c = 0; c < np; c++) tri[c + 1] = tri[c] + (np - c);
     t.tri = tri;
+    if ((rc = shoal_exec_hold_src(x, p, sizeof *t.act * (tri[np] + 1)))) goto fail;
     if (!(t.act = shoal_malloc(sizeof *t.act * (tri[np] + 1)))) {
         rc = nomem(x);
         goto fail;
     }
     memset(t.act, 0, sizeof *t.act * (tri[np] + 1));
     if (r->edge) {
+        if ((rc = shoal_exec_hold_src(x, p, 2 * nm))) goto fail;
         e_act = shoal_malloc(nm);
         e_st = r->recurring ? shoal_malloc(nm) : NULL;
         if (!e_act || (r->recurring && !e_st)) {
@@ -699,6 +701,7 @@ static int counts_edge(exec *x, const plan *p, const ret *r, int64_t *size, int6
     size_t nm = (size_t)p->n_members + 1;
     int64_t L = r->n_periods - 1;
     size_t words = nm / 64 + 1;
+    if (shoal_exec_hold_src(x, p, 2 * nm + words * 8 + 8 * nm)) return x->err->code;
     uint8_t *e_act = shoal_malloc(nm), *e_st = shoal_malloc(nm);
     uint64_t *seen = shoal_malloc(words * sizeof *seen);   /* the members the edge met, in id order */
     uint32_t *ms = NULL;
@@ -809,6 +812,9 @@ int shoal_retention_rows(exec *x, plan *p, shoal_rowsink *sink)
     if (r->counts) return rows_counts(x, p, r, sink);
     if (r->view) return rows_view(x, p, r, sink);
     size_t nm = (size_t)p->n_members + 1, np = (size_t)r->n_periods, words = (np + 63) / 64;
+    if (shoal_exec_hold_src(x, p, (sizeof(int64_t) + 1) * nm + nm / 8 + 1 + (r->least > 1 ? nm * np : 8 * nm * words) +
+                                      (r->recurring ? 8 * nm * words : 0) + 8 * (np + 1) * (np + 2)))
+        return x->err->code;
     int64_t *first = shoal_malloc(sizeof *first * nm);
     uint8_t *have = shoal_malloc(nm);
     uint64_t *bits = r->least > 1 ? NULL : shoal_malloc(sizeof *bits * nm * words);

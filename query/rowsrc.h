@@ -53,6 +53,10 @@ static inline int64_t shoal_per_next(int unit, int64_t p) { return unit == SHOAL
 
 /* The source called name, or NULL. */
 const shoal_rowsrc *shoal_rowsrc_find(const char *name);
+/* exec_spill.c: bytes of the arrays a source makes its rows with (per member, per
+ * period) weighed against the statement's memory budget, as what cannot spill is: 0,
+ * or the error at FROM naming SET MEMORY_LIMIT. Given back when the rows are made. */
+int shoal_exec_hold_src(exec *x, const plan *p, uint64_t bytes);
 /* The sources' names, for messages: "flow, transitions, retention". */
 extern const char shoal_rowsrc_names[];
 

@@ -160,6 +160,20 @@ for u in day week month; do
         "SET TIMEZONE = 'UTC'; SET NOW = '$MID'; SELECT * FROM activity(any_long) PER $u" \
         "$(act_sql $u '+0 hours' "'post', 'comment', 'like'" "words IS NULL OR words > 100" $MID $MID)"
 done
+# nows within the last two days with an active event (the view's kept days: first active
+# time and previous active day per member), later events in the log: mended from them
+for now in 2025-06-19T12:00:00.000Z 2025-06-18T05:00:00.000Z 2025-06-18T20:00:00.000Z; do
+    for u in day week month; do
+        same "activity: a now in the kept days ($now), from the days, per $u" \
+            "SET TIMEZONE = 'UTC'; SET NOW = '$now'; SELECT * FROM activity(any_long) PER $u" \
+            "$(act_sql $u '+0 hours' "'post', 'comment', 'like'" "words IS NULL OR words > 100" $now $now)"
+        same "activity: a now in the kept days ($now), from the days, per $u, Asia/Shanghai" \
+            "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$now'; SELECT * FROM activity(speaking_sh) PER $u" \
+            "$(act_sql $u '+8 hours' "'post', 'comment'" "1 = 1" $now $now)"
+    done
+done
+plan=$("$SHOAL" query "SET TIMEZONE = 'UTC'; SET NOW = '2025-06-19T12:00:00.000Z'; EXPLAIN SELECT * FROM activity(any_long) PER WEEK")
+check_grep "activity: a now in the kept days, EXPLAIN" "mended: .* from the view's kept days" "$plan"
 plan=$("$SHOAL" query "SET TIMEZONE = 'UTC'; SET NOW = '$MID'; EXPLAIN SELECT * FROM activity(speaking) PER MONTH")
 check_grep "activity: mid-day now, EXPLAIN: now's month mended up to its end" \
     "now's day and period mended: the members active from 2025-04-16T12:30:00.001Z to 2025-04-30T23:59:59.999Z" "$plan"

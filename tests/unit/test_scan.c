@@ -191,10 +191,108 @@ TEST(scan_hw_probe)
 #endif
 }
 
+/* The page walk (scan_pages_next, scan_pages_seek, scan_pages_moved) gives the cursor's
+ * records in the cursor's order: records of every size, small ones some 60 to a page,
+ * text up to 6000 bytes (values on overflow pages, which the cursor reads), from the
+ * first record on and from seeks anywhere (a page's first, last and middle records),
+ * with the cursor moved under the walk (as the zone map's seeks move it). And it reads
+ * most records from their pages, not through the cursor. */
+TEST(scan_pages_match_logcur)
+{
+    char dir[] = "/tmp/shoal-test-scanpg-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(dir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    enum { N = 20000 };
+    static shoal_event ev[N];
+    static char names[N][16];
+    static shoal_prop props[N];
+    static char text[6001];
+    memset(text, 'x', sizeof text - 1);
+    uint64_t seed = 9;
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "m%d", (int)(rnd(&seed) % 500));
+        ev[i] = (shoal_event){0};
+        ev[i].ts = 1700000000000 + i;
+        ev[i].member = (shoal_str){names[i], (uint32_t)strlen(names[i])};
+        ev[i].type = (shoal_str){i % 3 ? "post" : "like", 4};
+        uint64_t r = rnd(&seed) % 100;
+        /* mostly small; some of a few hundred bytes; a few past a page */
+        uint32_t len = r < 80 ? (uint32_t)(r % 10) : r < 97 ? (uint32_t)(100 + rnd(&seed) % 900) : (uint32_t)(2000 + rnd(&seed) % 4000);
+        props[i] = (shoal_prop){{"body", 4}, SHOAL_VAL_STR, {.s = {text, len}}};
+        ev[i].props = &props[i];
+        ev[i].n_props = 1;
+    }
+    CHECK_RC(shoal_append(db, ev, N, NULL, NULL), SHOAL_OK);
+    shoal_reader *r;
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    /* what the engine's cursor reads: every record, in order */
+    static shoal_rec want[N + 1];
+    shoal_logcur *c;
+    CHECK_RC(shoal_logcur_open(r, 1, &c, NULL), SHOAL_OK);
+    int n = 0, rc;
+    while (n <= N && (rc = shoal_logcur_next(c, &want[n], NULL)) == 1) n++;
+    CHECK(n == N);
+    shoal_logcur_close(c);
+    shoal_logcur *s;
+    CHECK_RC(shoal_logcur_open(r, 1, &s, NULL), SHOAL_OK);
+    MDB_cursor *mc = shoal_logcur_mdb(s);
+    scan_pages sp;
+    shoal_rec b;
+#define SAME(a, b) ((a).seq == (b).seq && (a).ts == (b).ts && (a).member == (b).member && (a).type == (b).type && \
+                    (a).group == (b).group && (a).props == (b).props && (a).end == (b).end)
+    /* from the first record */
+    scan_pages_init(&sp, mc, MDB_FIRST);
+    int i = 0, bad = 0, paged = 0;
+    while ((rc = scan_pages_next(&sp, &b, NULL)) == 1) {
+        if (i >= N || !SAME(want[i], b)) bad++;
+        paged += sp.pg != NULL;
+        i++;
+    }
+    CHECK(rc == 0 && i == N && !bad);
+    CHECK(paged > N / 2);
+    /* seeks anywhere, then some records on; now and then the cursor moved under the walk */
+    for (int t = 0; t < 2000 && !bad; t++) {
+        uint64_t at = 1 + rnd(&seed) % (N + 2);
+        rc = scan_pages_seek(&sp, at, &b, NULL);
+        if (at > N) {
+            CHECK(rc == 0);
+            continue;
+        }
+        int k = (int)at - 1, steps = (int)(rnd(&seed) % 200);
+        for (int j = 0; j < steps && rc == 1; j++) {
+            if (!SAME(want[k], b)) bad++;
+            if (rnd(&seed) % 50 == 0) {   /* the cursor sent on a little, as the zone map does */
+                uint64_t to = want[k].seq + 1 + rnd(&seed) % 100;
+                rc = scan_seek(mc, to, &b, NULL);
+                if (to > N) {
+                    CHECK(rc == 0);
+                    break;
+                }
+                scan_pages_moved(&sp);
+                k = (int)to - 1;
+                continue;
+            }
+            rc = scan_pages_next(&sp, &b, NULL);
+            k++;
+            if ((rc == 1) != (k < N)) bad++;
+        }
+    }
+    CHECK(!bad);
+#undef SAME
+    shoal_logcur_close(s);
+    shoal_reader_close(r);
+    shoal_db_close(db);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     RUN(scan_hw_probe);
     RUN(scan_matches_logcur);
     RUN(scan_decode_matches_codec);
+    RUN(scan_pages_match_logcur);
     UNIT_EXIT();
 }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# tests/e2e/classes_fast.sh — classes of members counted fast (exec_members.c
+# fast_classes, issue 17): when every comparison reads a narrow byte of at most two
+# aggregates, the members with a value are gathered 64 words at a time and their codes
+# counted in a register (two tests) or in two tables that take turns (three to six),
+# each class's first member the first to find its code unseen. A PER period's
+# DURING all_time count keeps its members' bits beside its bytes (exec_views.c
+# read_sat_cum) and is read in place when nothing adds to it (a copy when the hours
+# of a mid-day now do; a second such count is read whole into bytes of its own), and
+# the members without a value are not counted when WHERE rejects them. Views on and off must agree: off, no byte is narrow and every member goes
+# through class_add. Groups without ORDER BY come in the order of their first members,
+# so a wrong first member shows. Some 9000 members: more than one block of 64 words,
+# and words whose 64 members all have a value.
+. "$(dirname "$0")/../lib.sh"
+
+"$SHOAL" gen --events 150000 --members 9000 --days 120 --seed 17 > "$T/ev.ndjson" 2>/dev/null || fail classes-fast-gen
+"$SHOAL" --db "$T/db" ingest -q "$T/ev.ndjson" &&
+    "$SHOAL" --db "$T/db" query "CREATE COUNTERS act AS count(*), count(post), count(comment)" > /dev/null ||
+    fail classes-fast-ingest
+members=$("$SHOAL" --db "$T/db" query --format csv "SELECT count(*) AS n FROM members" | tail -1)
+check_grep "classes fast: more than 8192 members ($members)" '^(819[3-9]|8[2-9][0-9][0-9]|9[0-9]{3})$' "$members"
+
+end=$("$SHOAL" --db "$T/db" query --format csv "SELECT max(ts) AS t FROM events" | tail -1)
+noon=${end:0:10}T12:00:00.000Z
+last=${end:0:10}T23:59:59.999Z
+# two tests on two aggregates (a register's counts), the all-time one true for most
+Q2="SELECT count(post) DURING this_month >= 2 AS poster, count(*) DURING all_time >= 3 AS some, count(*) AS n FROM members GROUP BY poster, some"
+# one aggregate, one test
+Q1="SELECT count(*) DURING last 7 days >= 2 AS busy, count(*) AS n FROM members GROUP BY busy"
+# four tests on two aggregates (two tables of counts)
+Q4="SELECT count(post) DURING this_month >= 1 AS p1, count(post) DURING this_month >= 4 AS p4, count(*) DURING all_time >= 10 AS c10, count(*) DURING all_time >= 40 AS c40, count(*) AS n FROM members GROUP BY p1, p4, c10, c40"
+# PER MONTH, WHERE rejecting the members without a value, an all-time count kept
+# from period to period
+QP="SELECT period, count(*) AS n FROM members PER MONTH WHERE count(post) >= 3 OR count(comment) DURING all_time >= 12 ORDER BY period"
+# two such counts: the second is read whole into its own zeroed bytes
+QP2="SELECT period, count(*) AS n FROM members PER MONTH WHERE count(comment) DURING all_time >= 12 OR count(post) DURING all_time >= 9 ORDER BY period"
+QG="SELECT period, count(post) >= 5 AS big, count(*) AS n FROM members PER MONTH WHERE count(post) >= 2 OR count(*) DURING all_time >= 60 GROUP BY period, big ORDER BY period, big"
+plan=$("$SHOAL" --db "$T/db" query --format csv "SET NOW = '$last'; EXPLAIN $Q4")
+check_grep "classes fast: four comparisons read narrow" "2 of the aggregates read as a byte per member" "$plan"
+for now in "$last" "$noon"; do
+    for q in Q1 Q2 Q4 QP QP2 QG; do
+        want=$("$SHOAL" --db "$T/db" query --format csv "SET NOW = '$now'; SET VIEWS = off; ${!q}")
+        got=$("$SHOAL" --db "$T/db" query --format csv "SET NOW = '$now'; ${!q}")
+        check_eq "classes fast: $q at $now, views == scan" "$got" "$want"
+        check_grep "classes fast: $q at $now has several rows" $'\n.*\n' "$want"
+    done
+done
