@@ -265,17 +265,18 @@ void *shoal_exec_marray(exec *x, size_t bytes, int zero);
 uint64_t shoal_exec_budget(const exec *x);
 int shoal_exec_group_spill(run *g);
 /* exec_spill.c: under a budget, the log's pages a scan has read leave the resident set
- * (the records' bytes noted as read, n the records so far; let go at the end too) */
+ * once what it has read is a share of the budget (the records' bytes noted as read, n
+ * the records so far; let go at the end too, if it was let go before) */
 typedef struct shoal_maprel {
     uint64_t every, next;
     uintptr_t lo, hi, map_lo, map_hi;
-    int mapped;
+    int mapped, track;
 } shoal_maprel;
 void shoal_maprel_init(shoal_maprel *m, uint64_t budget, int n_parts);
 void shoal_maprel_slow(shoal_maprel *m, const void *p, uint64_t n);
 static inline void shoal_maprel_note(shoal_maprel *m, const void *p, uint64_t n)
 {
-    if (m->every != UINT64_MAX && p) shoal_maprel_slow(m, p, n);
+    if (m->every != UINT64_MAX && p && (m->track || n >= m->next)) shoal_maprel_slow(m, p, n);
 }
 void shoal_maprel_end(shoal_maprel *m);
 /* exec_spill.c: a row (its keys, w) written to its partition's file (g->pw): 0 or the error */
