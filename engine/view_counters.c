@@ -1001,8 +1001,9 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     int rc = SHOAL_OK;
     /* Fold the refs into their buckets, in key order. With months, a month's bucket
      * takes the refs of its days' buckets: those of one series and month are adjacent
-     * runs once sorted, each in member order, merged into one run (a batch holds one
-     * or two days of a month, and a few more for late events). Doubling each ref into
+     * runs once sorted, each in member order, put in member order as one run by
+     * prepare (month_order, in u; a batch holds a few days of a month, and a few more
+     * for late events). Doubling each ref into
      * its month before the sort made the sort, the largest part of the kind's upkeep,
      * twice as long. */
     /* the first kept hour, by the latest event so far */
