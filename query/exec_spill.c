@@ -216,7 +216,8 @@ static void groups_reset(run *g)
 
 static void mem_text(uint64_t b, char *buf, size_t n)
 {
-    if (b < (1u << 20)) snprintf(buf, n, "%.0fKB", (double)b / 1024.0);
+    if (b < 1024) snprintf(buf, n, "%" PRIu64 " bytes", b);   /* (not "0KB") */
+    else if (b < (1u << 20)) snprintf(buf, n, "%.0fKB", (double)b / 1024.0);
     else if (b % (1u << 20) == 0) snprintf(buf, n, "%" PRIu64 "MB", b >> 20);
     else snprintf(buf, n, "%.1fMB", (double)b / 1048576.0);
 }
@@ -237,6 +238,10 @@ int shoal_exec_hold(exec *x, uint64_t bytes, const char *what, int where, int le
         mem_text(x->mem_limit, lim, sizeof lim);
         mem_text(bytes, more, sizeof more);
         mem_text(x->mem_held, held, sizeof held);
+        if (!x->mem_held)   /* (nothing held: "0KB held already" said nothing) */
+            return shoal_err_set(x->err, SHOAL_ERANGE, where, len,
+                                 "%s do not fit in the memory limit (%s): they take %s; raise it with SET MEMORY_LIMIT",
+                                 what, lim, more);
         return shoal_err_set(x->err, SHOAL_ERANGE, where, len,
                              "%s do not fit in the memory limit (%s): %s more, %s held already; raise it with SET MEMORY_LIMIT",
                              what, lim, more, held);
