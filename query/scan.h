@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "plan.h"   /* CANCEL_EVERY */
 #include "shoal_int.h"
 
 /* The header of a log record, as shoal_codec_decode reads it (engine/shoal_int.h) but
@@ -454,6 +455,80 @@ static inline int scan_zone_picks(shoal_reader *r, MDB_cursor *mc, shoal_rec *re
         }
         return 1;
     }
+}
+
+/* A range of the log, read a leaf page at a time: the one opening of every pass over
+ * the log that is not a scan's part (retention's, activity's, the anchored windows',
+ * the views' edges, the earliest event's …), where each opened its cursor and stepped
+ * it record by record. Gives the records with sequences in [from, to) in sequence
+ * order, the records and order of shoal_logcur_next from `from` (tests/unit/test_scan.c),
+ * but for the zone map's part: given n_zr time ranges (pairs [lo, hi) in zr, which
+ * must live as long as the reader), the blocks that cannot hold an event in one of them
+ * are jumped over, and their late events picked (scan_zone_picks), the records jumped
+ * over counted in *skipped (may be NULL). A record given may still lie outside the ranges: the
+ * caller tests its time. The cancel flag (may be NULL) is looked at every CANCEL_EVERY
+ * records. For a read-only transaction only, as scan_pages. */
+typedef struct scan_range {
+    shoal_logcur *cur;
+    shoal_reader *r;
+    scan_pages sp;
+    uint64_t from, to;
+    const int64_t *zr;
+    int n_zr, started;
+    uint64_t *skipped;
+    volatile int *cancel;
+    shoal_err *err;
+    uint64_t n;   /* the records given: what the caller adds to its n_scanned */
+    uint64_t n_skip;   /* where the records jumped over go when skipped is NULL */
+    zpicks zp;
+} scan_range;
+
+/* s over [from, to) of r's log (to UINT64_MAX: to its end), the zone map keeping to
+ * the n_zr ranges zr (n_zr 0: every block). Returns 0 or a negative SHOAL_E*; close
+ * with scan_range_close in either case. */
+static inline int scan_range_open(scan_range *s, shoal_reader *r, uint64_t from, uint64_t to, const int64_t *zr,
+                                  int n_zr, uint64_t *skipped, volatile int *cancel, shoal_err *err)
+{
+    s->cur = NULL;
+    s->r = r;
+    s->from = from ? from : 1, s->to = to;
+    s->zr = zr, s->n_zr = n_zr, s->started = 0;
+    s->skipped = skipped ? skipped : &s->n_skip, s->cancel = cancel, s->err = err;
+    s->n = s->n_skip = 0;
+    memset(&s->zp, 0, sizeof s->zp);
+    int rc = shoal_logcur_open(r, s->from, &s->cur, err);
+    if (rc) return rc;
+    scan_pages_init(&s->sp, shoal_logcur_mdb(s->cur), MDB_NEXT);
+    return 0;
+}
+
+/* The range's next record into rec. Returns 1, 0 at the range's end, SHOAL_ECANCEL
+ * when the flag is up, or another negative SHOAL_E*. rec's pointers (id, props) stay
+ * valid while the reader's transaction lives. */
+static inline int scan_range_next(scan_range *s, shoal_rec *rec)
+{
+    int rc;
+    if (s->started) rc = scan_pages_next(&s->sp, rec, s->err);
+    else {
+        s->started = 1;
+        rc = scan_pages_seek(&s->sp, s->from, rec, s->err);
+    }
+    if (rc != 1) return rc;
+    if (s->n_zr) {
+        uint64_t at = rec->seq;
+        if ((rc = scan_zone_picks(s->r, s->sp.mc, rec, s->zr, s->n_zr, &s->zp, s->skipped, s->err)) != 1) return rc;
+        if (rec->seq != at) scan_pages_moved(&s->sp);
+    }
+    if (rec->seq >= s->to) return 0;
+    if ((++s->n & (CANCEL_EVERY - 1)) == 0 && s->cancel && *s->cancel)
+        return shoal_err_set(s->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+    return 1;
+}
+
+static inline void scan_range_close(scan_range *s)
+{
+    shoal_logcur_close(s->cur);
+    s->cur = NULL;
 }
 
 #endif

@@ -197,13 +197,17 @@ TEST(scan_hw_probe)
  * first record on and from seeks anywhere (a page's first, last and middle records),
  * with the cursor moved under the walk (as the zone map's seeks move it). And it reads
  * most records from their pages, not through the cursor. */
-TEST(scan_pages_match_logcur)
+/* A log of N records of every size for the page walks: small ones some 60 to a page,
+ * text up to 6000 bytes (values on overflow pages, which the cursor reads); times one
+ * a millisecond, but every 37th a day early (a late event, which the zone map picks).
+ * Opens *db and *r over a new database in dir, and fills want with what the engine's
+ * cursor reads: every record, in order. */
+enum { PG_N = 20000 };
+static void pages_db(char *dir, shoal_db **db, shoal_reader **r, shoal_rec *want)
 {
-    char dir[] = "/tmp/shoal-test-scanpg-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    shoal_db *db;
-    CHECK_RC(shoal_db_open(dir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
-    enum { N = 20000 };
+    CHECK_RC(shoal_db_open(dir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, db, NULL), SHOAL_OK);
+    enum { N = PG_N };
     static shoal_event ev[N];
     static char names[N][16];
     static shoal_prop props[N];
@@ -213,7 +217,7 @@ TEST(scan_pages_match_logcur)
     for (int i = 0; i < N; i++) {
         snprintf(names[i], sizeof names[i], "m%d", (int)(rnd(&seed) % 500));
         ev[i] = (shoal_event){0};
-        ev[i].ts = 1700000000000 + i;
+        ev[i].ts = 1700000000000 + i - (i % 37 == 36 ? 86400000 : 0);
         ev[i].member = (shoal_str){names[i], (uint32_t)strlen(names[i])};
         ev[i].type = (shoal_str){i % 3 ? "post" : "like", 4};
         uint64_t r = rnd(&seed) % 100;
@@ -223,24 +227,43 @@ TEST(scan_pages_match_logcur)
         ev[i].props = &props[i];
         ev[i].n_props = 1;
     }
-    CHECK_RC(shoal_append(db, ev, N, NULL, NULL), SHOAL_OK);
-    shoal_reader *r;
-    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
-    /* what the engine's cursor reads: every record, in order */
-    static shoal_rec want[N + 1];
+    CHECK_RC(shoal_append(*db, ev, N, NULL, NULL), SHOAL_OK);
+    CHECK_RC(shoal_reader_open(*db, r, NULL), SHOAL_OK);
     shoal_logcur *c;
-    CHECK_RC(shoal_logcur_open(r, 1, &c, NULL), SHOAL_OK);
-    int n = 0, rc;
-    while (n <= N && (rc = shoal_logcur_next(c, &want[n], NULL)) == 1) n++;
+    CHECK_RC(shoal_logcur_open(*r, 1, &c, NULL), SHOAL_OK);
+    int n = 0;
+    while (n <= N && shoal_logcur_next(c, &want[n], NULL) == 1) n++;
     CHECK(n == N);
     shoal_logcur_close(c);
+}
+
+static void pages_db_drop(const char *dir, shoal_db *db, shoal_reader *r)
+{
+    shoal_reader_close(r);
+    shoal_db_close(db);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
+#define SAME(a, b) ((a).seq == (b).seq && (a).ts == (b).ts && (a).member == (b).member && (a).type == (b).type && \
+                    (a).group == (b).group && (a).props == (b).props && (a).end == (b).end)
+
+TEST(scan_pages_match_logcur)
+{
+    enum { N = PG_N };
+    char dir[] = "/tmp/shoal-test-scanpg-XXXXXX";
+    shoal_db *db;
+    shoal_reader *r;
+    static shoal_rec want[N + 1];
+    pages_db(dir, &db, &r, want);
+    uint64_t seed = 9;
+    int rc;
     shoal_logcur *s;
     CHECK_RC(shoal_logcur_open(r, 1, &s, NULL), SHOAL_OK);
     MDB_cursor *mc = shoal_logcur_mdb(s);
     scan_pages sp;
     shoal_rec b;
-#define SAME(a, b) ((a).seq == (b).seq && (a).ts == (b).ts && (a).member == (b).member && (a).type == (b).type && \
-                    (a).group == (b).group && (a).props == (b).props && (a).end == (b).end)
     /* from the first record */
     scan_pages_init(&sp, mc, MDB_FIRST);
     int i = 0, bad = 0, paged = 0;
@@ -279,14 +302,81 @@ TEST(scan_pages_match_logcur)
         }
     }
     CHECK(!bad);
-#undef SAME
     shoal_logcur_close(s);
-    shoal_reader_close(r);
-    shoal_db_close(db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0);
+    pages_db_drop(dir, db, r);
 }
+
+/* The range reader (scan_range) gives the cursor's records of [from, to) in the
+ * cursor's order: ranges that start and end anywhere (a page's first, last and middle
+ * records, over the overflow values), empty ones (to <= from, from past the log), to
+ * the log's end; with time ranges, every record whose time lies in one (the late ones
+ * among them), in sequence order, and whole blocks of the others jumped over; with the
+ * cancel flag up, SHOAL_ECANCEL after CANCEL_EVERY records. */
+TEST(scan_range_matches_logcur)
+{
+    enum { N = PG_N };
+    char dir[] = "/tmp/shoal-test-scanrg-XXXXXX";
+    shoal_db *db;
+    shoal_reader *r;
+    static shoal_rec want[N + 1];
+    pages_db(dir, &db, &r, want);
+    uint64_t seed = 17;
+    scan_range sr;
+    shoal_rec b;
+    int rc, bad = 0;
+    for (int t = 0; t < 400; t++) {
+        uint64_t from = 1 + rnd(&seed) % (N + 2), to = t % 4 == 0 ? UINT64_MAX : from + rnd(&seed) % 3000 - 200;
+        if (t == 1) from = 1, to = 1;   /* empty */
+        if (t == 2) from = N + 1, to = UINT64_MAX;   /* past the log */
+        CHECK_RC(scan_range_open(&sr, r, from, to, NULL, 0, NULL, NULL, NULL), SHOAL_OK);
+        uint64_t k = from;
+        while ((rc = scan_range_next(&sr, &b)) == 1) {
+            if (k > N || !SAME(want[k - 1], b)) bad++;
+            k++;
+        }
+        uint64_t end = to < (uint64_t)N + 1 ? to : (uint64_t)N + 1;
+        if (rc != 0 || k != (from < end ? end : from) || sr.n != k - from) bad++;
+        scan_range_close(&sr);
+    }
+    CHECK(!bad);
+    /* time ranges: the records in them all given; the blocks (4096 records) of none
+     * jumped over */
+    uint64_t skipped = 0;
+    for (int t = 0; t < 50; t++) {
+        int64_t zr[4];
+        int n_zr = 1 + t % 2;
+        for (int i = 0; i < n_zr; i++) {
+            int64_t lo = 1700000000000 + (int64_t)(rnd(&seed) % N) - (t % 3 == 0 ? 86400000 : 0);
+            zr[2 * i] = lo, zr[2 * i + 1] = lo + 1 + (int64_t)(rnd(&seed) % 3000);
+        }
+        uint64_t from = 1 + rnd(&seed) % 100, to = N - rnd(&seed) % 100, got = 0;
+        CHECK_RC(scan_range_open(&sr, r, from, to, zr, n_zr, &skipped, NULL, NULL), SHOAL_OK);
+        uint64_t k = from, last = 0;
+        while ((rc = scan_range_next(&sr, &b)) == 1) {
+            if (b.seq <= last || b.seq < from || b.seq >= to || !SAME(want[b.seq - 1], b)) bad++;
+            /* none of the range's records passed over */
+            for (; k < b.seq; k++)
+                for (int i = 0; i < n_zr; i++) bad += want[k - 1].ts >= zr[2 * i] && want[k - 1].ts < zr[2 * i + 1];
+            last = b.seq, k = b.seq + 1, got++;
+        }
+        for (; k < to; k++)
+            for (int i = 0; i < n_zr; i++) bad += want[k - 1].ts >= zr[2 * i] && want[k - 1].ts < zr[2 * i + 1];
+        if (rc != 0 || got == 0) bad++;
+        scan_range_close(&sr);
+    }
+    CHECK(!bad);
+    CHECK(skipped > 0);
+    /* the cancel flag */
+    volatile int cancel = 1;
+    shoal_err err = {0};
+    CHECK_RC(scan_range_open(&sr, r, 1, UINT64_MAX, NULL, 0, NULL, &cancel, &err), SHOAL_OK);
+    uint64_t k = 0;
+    while ((rc = scan_range_next(&sr, &b)) == 1) k++;
+    CHECK(rc == SHOAL_ECANCEL && k == CANCEL_EVERY - 1 && err.code == SHOAL_ECANCEL);
+    scan_range_close(&sr);
+    pages_db_drop(dir, db, r);
+}
+#undef SAME
 
 int main(void)
 {
@@ -294,5 +384,6 @@ int main(void)
     RUN(scan_matches_logcur);
     RUN(scan_decode_matches_codec);
     RUN(scan_pages_match_logcur);
+    RUN(scan_range_matches_logcur);
     UNIT_EXIT();
 }
