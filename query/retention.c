@@ -369,21 +369,13 @@ static int has_type(const magg *g, uint32_t t) { return !g->types || (g->types[t
 static int scan(exec *x, const plan *p, const ret *r, int64_t *first, uint8_t *have, uint64_t *starts, uint64_t *bits,
                 uint8_t *bytes, size_t words)
 {
-    shoal_logcur *cur;
-    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
+    scan_range sr;
+    int rc = scan_range_open(&sr, x->r, 1, p->max_seq + 1, NULL, 0, NULL, x->cancel, x->err);
     if (rc) return rc;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
-    MDB_cursor_op op = MDB_FIRST;
     shoal_rec rec;
     uint32_t n_members = p->n_members, n_types = p->n_types;
-    uint64_t n = 0;
     rowctx *saved_row = x->row;
-    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if (rec.seq > p->max_seq) break;
-        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            break;
-        }
+    while ((rc = scan_range_next(&sr, &rec)) == 1) {
         uint32_t m = rec.member, t = rec.type;
         if (rec.ts > p->cut_ts || m == 0 || m > n_members || t == 0 || t > n_types) continue;
         if (starts) {
@@ -408,8 +400,8 @@ static int scan(exec *x, const plan *p, const ret *r, int64_t *first, uint8_t *h
         }
     }
     x->row = saved_row;
-    x->n_scanned += n;
-    shoal_logcur_close(cur);
+    x->n_scanned += sr.n;
+    scan_range_close(&sr);
     return rc < 0 ? rc : 0;
 }
 
@@ -548,25 +540,13 @@ static int view_member(void *ctx, const shoal_retmember *m)
  * (each(…): a start event). */
 static int edge_scan(exec *x, const plan *p, const ret *r, uint8_t *e_act, uint8_t *e_st, uint64_t *seen)
 {
-    shoal_logcur *cur;
-    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
-    if (rc) return rc;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
-    MDB_cursor_op op = MDB_FIRST;
-    shoal_rec rec;
     int64_t zr[2] = {r->edge_lo, r->edge_hi};
-    uint64_t n = 0;
-    zpicks zp;
-    memset(&zp, 0, sizeof zp);
+    scan_range sr;
+    int rc = scan_range_open(&sr, x->r, 1, p->max_seq + 1, zr, 1, &x->n_skipped, x->cancel, x->err);
+    if (rc) return rc;
+    shoal_rec rec;
     rowctx *saved_row = x->row;
-    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, 1, &zp, &x->n_skipped, x->err)) != 1) break;
-        op = MDB_NEXT;
-        if (rec.seq > p->max_seq) break;
-        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            break;
-        }
+    while ((rc = scan_range_next(&sr, &rec)) == 1) {
         uint32_t m = rec.member, t = rec.type;
         if (rec.ts < r->edge_lo || rec.ts >= r->edge_hi || m == 0 || m > p->n_members || t == 0 || t > p->n_types)
             continue;
@@ -580,8 +560,8 @@ static int edge_scan(exec *x, const plan *p, const ret *r, uint8_t *e_act, uint8
         }
     }
     x->row = saved_row;
-    x->n_scanned += n;
-    shoal_logcur_close(cur);
+    x->n_scanned += sr.n;
+    scan_range_close(&sr);
     return rc < 0 ? rc : 0;
 }
 

@@ -484,8 +484,8 @@ typedef struct scan_range {
 } scan_range;
 
 /* s over [from, to) of r's log (to UINT64_MAX: to its end), the zone map keeping to
- * the n_zr ranges zr (n_zr 0: every block). Returns 0 or a negative SHOAL_E*; close
- * with scan_range_close in either case. */
+ * the n_zr ranges zr (n_zr 0: every block). Returns 0, or a negative SHOAL_E* with
+ * nothing held; close with scan_range_close (harmless after an error). */
 static inline int scan_range_open(scan_range *s, shoal_reader *r, uint64_t from, uint64_t to, const int64_t *zr,
                                   int n_zr, uint64_t *skipped, volatile int *cancel, shoal_err *err)
 {
