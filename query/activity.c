@@ -303,23 +303,13 @@ static int scan(exec *x, const plan *p, const act *a, int64_t lo, int64_t hi, in
                 uint64_t *bits, uint64_t *after)
 {
     int64_t zr[2] = {lo, hi};
-    uint64_t zone_end = 0;
     int n_zr = lo != INT64_MIN || hi != INT64_MAX;
-    shoal_logcur *cur;
-    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
+    scan_range sr;
+    int rc = scan_range_open(&sr, x->r, 1, p->max_seq + 1, zr, n_zr, &x->n_skipped, x->cancel, x->err);
     if (rc) return rc;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
-    MDB_cursor_op op = MDB_FIRST;
     shoal_rec rec;
     const magg *g = a->active;
-    uint64_t n = 0;
-    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if ((rc = scan_zone(x->r, mc, &rec, zr, n_zr, &zone_end, &x->n_skipped, x->err)) != 1) break;
-        if (rec.seq > p->max_seq) break;
-        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            break;
-        }
+    while ((rc = scan_range_next(&sr, &rec)) == 1) {
         uint32_t m = rec.member, t = rec.type;
         if ((cut && rec.ts > p->cut_ts) || rec.ts < lo || rec.ts >= hi || m == 0 || m > p->n_members || t == 0 ||
             t > p->n_types)
@@ -334,8 +324,8 @@ static int scan(exec *x, const plan *p, const act *a, int64_t lo, int64_t hi, in
         if (d < 0 || d >= a->n_days) continue;   /* after now */
         cal[(size_t)m * words + (size_t)d / 64] |= (uint64_t)1 << (d & 63);
     }
-    x->n_scanned += n;
-    shoal_logcur_close(cur);
+    x->n_scanned += sr.n;
+    scan_range_close(&sr);
     return rc < 0 ? rc : 0;
 }
 
@@ -1028,7 +1018,7 @@ static int lifecycle_states(exec *x, lcstate *s)
     int64_t *first = shoal_malloc(sizeof *first * nm), *last = shoal_malloc(sizeof *last * nm);
     uint8_t *prev = shoal_malloc(nm);
     shoal_arena *tmp = shoal_arena_new(), *saved = x->scratch;
-    shoal_logcur *cur = NULL;
+    scan_range sr = {0};   /* (closed at fail: whether opened or not) */
     int rc = 0;
     if (!first || !last || !prev || !tmp || !(s->state = shoal_arena_alloc(x->a, nm))) {
         rc = nomem(x);
@@ -1042,7 +1032,6 @@ static int lifecycle_states(exec *x, lcstate *s)
     x->scratch = tmp;
     int edge = 0;
     int64_t zr[2] = {INT64_MIN, INT64_MAX};
-    uint64_t zone_end = 0;
     if ((rc = lc_choose(x, p, s, cut, &edge)) < 0) goto fail;
     s->from_view = rc;
     if (s->from_view) {
@@ -1054,20 +1043,11 @@ static int lifecycle_states(exec *x, lcstate *s)
         zr[0] = shoal_plan_day_start(x, dcut);   /* now's day, up to now, from the log */
         zr[1] = cut + 1;
     }
-    if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) goto fail;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
-    MDB_cursor_op op = MDB_FIRST;
+    if ((rc = scan_range_open(&sr, x->r, 1, p->max_seq + 1, zr, zr[0] != INT64_MIN, &x->n_skipped, x->cancel, x->err)))
+        goto fail;
     shoal_rec rec;
-    uint64_t n = 0;
-    int n_zr = zr[0] != INT64_MIN;
-    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if (n_zr && (rc = scan_zone(x->r, mc, &rec, zr, 1, &zone_end, &x->n_skipped, x->err)) != 1) break;
-        if (rec.seq > p->max_seq) break;
+    while ((rc = scan_range_next(&sr, &rec)) == 1) {
         if (rec.ts < zr[0] || rec.ts >= zr[1]) continue;
-        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            break;
-        }
         uint32_t m = rec.member, t = rec.type;
         if (rec.ts > cut || m == 0 || m > p->n_members || t == 0 || t > p->n_types) continue;
         if (g->types && !(g->types[t >> 3] >> (t & 7) & 1)) continue;
@@ -1077,7 +1057,7 @@ static int lifecycle_states(exec *x, lcstate *s)
         if (q > last[m]) last[m] = q;
         if (q == pprev) prev[m] = 1;
     }
-    x->n_scanned += n;
+    x->n_scanned += sr.n;
     if (rc < 0) goto fail;
 states:
     rc = 0;
@@ -1090,7 +1070,7 @@ states:
     }
 fail:
     x->scratch = saved;
-    shoal_logcur_close(cur);
+    scan_range_close(&sr);
     shoal_arena_free(tmp);
     shoal_free(first);
     shoal_free(last);
