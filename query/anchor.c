@@ -95,21 +95,12 @@ int shoal_anchor_scan(exec *x, plan *p, uint64_t *live)
     if (n_str && !(tomem = shoal_arena_alloc(x->a, sizeof *tomem * ((size_t)n_str + 1)))) return nomem(x);
     if (tomem) memset(tomem, 0, sizeof *tomem * ((size_t)n_str + 1));
 
-    shoal_logcur *cur;
-    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
-    if (rc) return rc;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
-    MDB_cursor_op op = MDB_FIRST;
-    shoal_rec rec;
     int64_t zr[2] = {lo, hi};
-    uint64_t zone_end = 0, n = 0;
-    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if ((rc = scan_zone(x->r, mc, &rec, zr, 1, &zone_end, &x->n_skipped, x->err)) != 1) break;
-        if (rec.seq > p->max_seq) break;
-        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            break;
-        }
+    scan_range sr;
+    int rc = scan_range_open(&sr, x->r, 1, p->max_seq + 1, zr, 1, &x->n_skipped, x->cancel, x->err);
+    if (rc) return rc;
+    shoal_rec rec;
+    while ((rc = scan_range_next(&sr, &rec)) == 1) {
         int64_t ts = rec.ts;
         uint32_t m = rec.member, t = rec.type;
         if (ts > p->cut_ts || ts < lo || ts >= hi || m == 0 || m > n_members || t > n_types) continue;
@@ -127,7 +118,7 @@ int shoal_anchor_scan(exec *x, plan *p, uint64_t *live)
         }
         if (rc < 0) break;   /* a dictionary read failed (OF to), or text in a sum */
     }
-    shoal_logcur_close(cur);
-    x->n_scanned += n;
+    scan_range_close(&sr);
+    x->n_scanned += sr.n;
     return rc < 0 ? rc : 0;
 }
