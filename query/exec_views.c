@@ -183,25 +183,11 @@ static int tail_read(exec *x, const plan *p, magg *a, tailsub *s, int two)
         return rc;
     if (s->oom) return nomem(x);
     if (log_lo >= log_hi) return 0;
-    shoal_logcur *cur = NULL;
-    if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) return rc;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
-    MDB_cursor_op op = MDB_FIRST;
-    shoal_rec rec;
-    uint64_t n = 0;
     int64_t after[2] = {log_lo, log_hi};
-    zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
-    if (!zp) {
-        rc = nomem(x);
-        goto out;
-    }
-    memset(zp, 0, sizeof *zp);
-    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if ((rc = scan_zone_picks(x->r, mc, &rec, after, 1, zp, &x->n_skipped, x->err)) != 1) break;
-        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            goto out;
-        }
+    scan_range sr;
+    if ((rc = scan_range_open(&sr, x->r, 1, UINT64_MAX, after, 1, &x->n_skipped, x->cancel, x->err))) return rc;
+    shoal_rec rec;
+    while ((rc = scan_range_next(&sr, &rec)) == 1) {
         uint32_t m = rec.member, t = rec.type;
         if (rec.ts < log_lo || rec.ts >= log_hi || m == 0 || m > p->n_members || t > p->n_types || a->w[t] == 0)
             continue;
@@ -225,9 +211,9 @@ static int tail_read(exec *x, const plan *p, magg *a, tailsub *s, int two)
     }
     if (rc < 0) goto out;
     rc = 0;
-    x->n_scanned += n;
+    x->n_scanned += sr.n;
 out:
-    shoal_logcur_close(cur);
+    scan_range_close(&sr);
     return rc;
 }
 
@@ -648,26 +634,11 @@ static int exist_edge(exec *x, const plan *p, magg *a)
     if (a->win.lo < a->hole.lo) zr[2 * n] = a->win.lo, zr[2 * n + 1] = a->hole.lo, n++;
     if (a->hole.hi < a->win.hi) zr[2 * n] = a->hole.hi, zr[2 * n + 1] = a->win.hi, n++;
     if (!n) return 0;
-    shoal_logcur *cur = NULL;
-    int rc = shoal_logcur_open(x->r, 1, &cur, x->err);
+    scan_range sr;
+    int rc = scan_range_open(&sr, x->r, 1, p->max_seq + 1, zr, n, &x->n_skipped, x->cancel, x->err);
     if (rc) return rc;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
-    MDB_cursor_op op = MDB_FIRST;
     shoal_rec rec;
-    uint64_t k = 0;
-    zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
-    if (!zp) {
-        rc = nomem(x);
-        goto out;
-    }
-    memset(zp, 0, sizeof *zp);
-    while ((rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if (rec.seq > p->max_seq) break;
-        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n, zp, &x->n_skipped, x->err)) != 1) break;
-        if ((++k & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            goto out;
-        }
+    while ((rc = scan_range_next(&sr, &rec)) == 1) {
         if (rec.member == 0 || rec.member > p->n_members) continue;
         for (int j = 0; j < n; j++)
             if (rec.ts >= zr[2 * j] && rec.ts < zr[2 * j + 1]) {
@@ -677,9 +648,9 @@ static int exist_edge(exec *x, const plan *p, magg *a)
     }
     if (rc < 0) goto out;
     rc = 0;
-    x->n_scanned += k;
+    x->n_scanned += sr.n;
 out:
-    shoal_logcur_close(cur);
+    scan_range_close(&sr);
     return rc;
 }
 
