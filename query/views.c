@@ -1085,27 +1085,18 @@ static int log_none(exec *x, quiet *c, int n_c, int64_t t, int64_t u)
     for (int i = 0; i < n_c && c[i].u; i++)
         if (c[i].t == t && c[i].u == u && c[i].read) return c[i].none;
     int64_t zr[2] = {t, u};
-    shoal_logcur *cur = NULL;
-    if (shoal_logcur_open(x->r, 1, &cur, x->err)) return -1;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
-    MDB_cursor_op op = MDB_FIRST;
+    scan_range sr;
+    if (scan_range_open(&sr, x->r, 1, UINT64_MAX, zr, 1, NULL, x->cancel, x->err)) return -1;
     shoal_rec rec;
-    zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
-    int rc = zp ? 0 : shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
-    if (zp) memset(zp, 0, sizeof *zp);
-    uint64_t skipped = 0, n = 0;
+    int rc;
     k = 1;
-    while (!rc && (rc = scan_next(mc, &op, &rec, x->err)) == 1) {
-        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, 1, zp, &skipped, x->err)) != 1) break;
-        n++;
+    while ((rc = scan_range_next(&sr, &rec)) == 1)
         if (rec.ts >= t && rec.ts < u) {
             k = 0;
             break;
         }
-        rc = 0;
-    }
-    shoal_logcur_close(cur);
-    x->n_scanned += n;
+    scan_range_close(&sr);
+    x->n_scanned += sr.n;
     if (rc < 0) return -1;
     for (int i = 0; i < n_c; i++)
         if (c[i].t == t && c[i].u == u) {
