@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "scan.h"
 
 struct shoal_session {
     shoal_db *db;
@@ -312,18 +313,12 @@ static int run_show(shoal_session *s, exec *x, const shoal_stmt *st)
             goto fail;
         }
         memset(counts, 0, sizeof(uint64_t) * (n + 1));
-        shoal_logcur *cur;
+        scan_range sr;
         shoal_rec rec;
-        if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) goto fail;
-        uint64_t k = 0;
-        while ((rc = shoal_logcur_next(cur, &rec, x->err)) == 1) {
+        if ((rc = scan_range_open(&sr, x->r, 1, UINT64_MAX, NULL, 0, NULL, x->cancel, x->err))) goto fail;
+        while ((rc = scan_range_next(&sr, &rec)) == 1)
             if (rec.type <= n) counts[rec.type]++;
-            if ((++k & 65535) == 0 && x->cancel && *x->cancel) {
-                rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-                break;
-            }
-        }
-        shoal_logcur_close(cur);
+        scan_range_close(&sr);
         if (rc < 0) goto fail;
         static const char *const names[] = {"type", "events"};
         if ((rc = shoal_fmt_begin(f, names, 2))) goto io;
