@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "rowsrc.h"
+#include "scan.h"
 
 #define DAY_MS 86400000LL
 
@@ -90,7 +91,7 @@ static int nomem(exec *x) { return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "
  * events may come anywhere in the log). */
 static int first_event(exec *x, uint64_t max_seq, int64_t cut, int64_t *out)
 {
-    shoal_logcur *cur;
+    scan_range sr;
     shoal_rec rec;
     int rc;
     if (max_seq == shoal_reader_last_seq(x->r)) {
@@ -102,18 +103,11 @@ static int first_event(exec *x, uint64_t max_seq, int64_t cut, int64_t *out)
         }
         if (rc != SHOAL_ENOTFOUND) return rc;
     }
-    rc = shoal_logcur_open(x->r, 1, &cur, x->err);
-    if (rc) return rc;
+    if ((rc = scan_range_open(&sr, x->r, 1, max_seq + 1, NULL, 0, NULL, x->cancel, x->err))) return rc;
     int64_t t = INT64_MAX;
-    uint64_t k = 0;
-    while ((rc = shoal_logcur_next(cur, &rec, x->err)) == 1 && rec.seq <= max_seq) {
+    while ((rc = scan_range_next(&sr, &rec)) == 1)
         if (rec.ts < t && rec.ts <= cut) t = rec.ts;
-        if ((++k & 65535) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            break;
-        }
-    }
-    shoal_logcur_close(cur);
+    scan_range_close(&sr);
     if (rc < 0) return rc;
     *out = t;
     return 0;

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "rowsrc.h"
+#include "scan.h"
 
 static const shoal_rowsrc sources[] = {
     {"flow", shoal_flow_plan, shoal_flow_rows, shoal_flow_explain},
@@ -230,19 +231,13 @@ int shoal_rowsrc_earliest(exec *x, const plan *p, int64_t *out)
         return 0;
     }
     if (rc != SHOAL_ENOTFOUND) return rc;
-    shoal_logcur *cur;
+    scan_range sr;
     shoal_rec rec;
-    if ((rc = shoal_logcur_open(x->r, 1, &cur, x->err))) return rc;
+    if ((rc = scan_range_open(&sr, x->r, 1, p->max_seq + 1, NULL, 0, NULL, x->cancel, x->err))) return rc;
     t = INT64_MAX;
-    uint64_t k = 0;
-    while ((rc = shoal_logcur_next(cur, &rec, x->err)) == 1 && rec.seq <= p->max_seq) {
+    while ((rc = scan_range_next(&sr, &rec)) == 1)
         if (rec.ts < t && rec.ts <= p->cut_ts) t = rec.ts;
-        if ((++k & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            break;
-        }
-    }
-    shoal_logcur_close(cur);
+    scan_range_close(&sr);
     if (rc < 0) return rc;
     *out = t;
     return 0;
