@@ -753,6 +753,21 @@ static int drain(shoal_view *v, shoal_err *err)
     return rc;
 }
 
+/* A stored hour's or day's key onto the list of those whose keys go (s->hdel,
+ * s->ddel: the slots that fell out, deleted at the batch's write). 0, or -1 when out
+ * of memory (the list as it was). */
+static int del_push(int64_t **v, size_t *n, size_t *cap, int64_t key)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        int64_t *d = shoal_realloc(*v, c * sizeof *d);
+        if (!d) return -1;
+        *v = d, *cap = c;
+    }
+    (*v)[(*n)++] = key;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- hours */
 
 static int64_t rh_hour(int64_t ts) { return floor_div(ts, MS_HOUR); }
@@ -780,15 +795,7 @@ static int rh_expire(rstate *s, int64_t low)
     for (int i = 0; s->hs && i < s->keep; i++) {
         rhslot *h = &s->hs[i];
         if (h->hour == INT64_MIN || h->hour >= low) continue;
-        if (h->stored) {
-            if (s->n_hdel == s->cap_hdel) {
-                size_t c = s->cap_hdel ? s->cap_hdel * 2 : 16;
-                int64_t *d = shoal_realloc(s->hdel, c * sizeof *d);
-                if (!d) return -1;
-                s->hdel = d, s->cap_hdel = c;
-            }
-            s->hdel[s->n_hdel++] = h->hour;
-        }
+        if (h->stored && del_push(&s->hdel, &s->n_hdel, &s->cap_hdel, h->hour)) return -1;
         rh_clear(h);
     }
     return 0;
@@ -1020,15 +1027,7 @@ static int rd_expire(rstate *s, int64_t low)
     for (int i = 0; s->ds && i < RD_KEEP; i++) {
         rdslot *h = &s->ds[i];
         if (h->day == INT64_MIN || h->day >= low) continue;
-        if (h->stored) {
-            if (s->n_ddel == s->cap_ddel) {
-                size_t c = s->cap_ddel ? s->cap_ddel * 2 : 8;
-                int64_t *d = shoal_realloc(s->ddel, c * sizeof *d);
-                if (!d) return -1;
-                s->ddel = d, s->cap_ddel = c;
-            }
-            s->ddel[s->n_ddel++] = h->day;
-        }
+        if (h->stored && del_push(&s->ddel, &s->n_ddel, &s->cap_ddel, h->day)) return -1;
         rd_clear(h);
     }
     return 0;
