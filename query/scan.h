@@ -318,28 +318,12 @@ static inline int scan_pages_seek(scan_pages *s, uint64_t seq, shoal_rec *rec, s
 }
 
 /* The zone map's part of a time-restricted scan: at the first record of a block
- * (rec->seq past *zone_end), jumps to the next block whose span of times can meet one
- * of the n ranges (pairs [lo, hi) in zr), counting the records jumped over in
- * *skipped. Returns 1 with rec on a record to look at, 0 at the end, or a negative
- * SHOAL_E*. With n 0, nothing is skipped. */
-static inline int scan_zone(shoal_reader *r, MDB_cursor *mc, shoal_rec *rec, const int64_t *zr, int n,
-                            uint64_t *zone_end, uint64_t *skipped, shoal_err *err)
-{
-    if (!n || rec->seq <= *zone_end) return 1;
-    uint64_t next;
-    int rc = shoal_zone_skip(r, rec->seq, zr, n, &next, err);
-    if (rc) return rc;
-    if (next > rec->seq) {
-        *skipped += next - rec->seq;
-        if ((rc = scan_seek(mc, next, rec, err)) != 1) return rc;
-    }
-    *zone_end = ((rec->seq - 1) / SHOAL_ZONE_BLOCK + 1) * SHOAL_ZONE_BLOCK;
-    return 1;
-}
-
-/* scan_zone that also reads single records: a block whose in-order events miss every
- * range is skipped but for its late events that may meet one (shoal_zone_skip_picks),
- * which are read one by one, in sequence order. The state starts zeroed. */
+ * (rec->seq past the block looked at last), jumps to the next block whose span of
+ * times can meet one of the n ranges (pairs [lo, hi) in zr), counting the records
+ * jumped over in *skipped; a block whose in-order events miss every range is skipped
+ * but for its late events that may meet one (shoal_zone_skip_picks), which are read
+ * one by one, in sequence order. Returns 1 with rec on a record to look at, 0 at the
+ * end, or a negative SHOAL_E*. With n 0, nothing is skipped. The state starts zeroed. */
 typedef struct zpicks {
     uint64_t zone_end, base;   /* records up to zone_end need no look; base: the picked block's first */
     int n, i;                  /* picks, and the next to read */
