@@ -135,34 +135,21 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
 {
     exec *x = g->x;
     plan *p = g->p;
-    shoal_logcur *cur = NULL;
-    int rc = shoal_logcur_open(x->r, lo_seq, &cur, x->err);
-    if (rc) return rc;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
-    shoal_rec rec;
-    rowctx row = {0};
     int64_t lo = p->has_range ? p->range.lo : INT64_MIN, hi = p->has_range ? p->range.hi : INT64_MAX;
     int64_t range[2] = {lo, hi};
+    scan_range sr;
+    int rc = scan_range_open(&sr, x->r, lo_seq, hi_seq < p->max_seq + 1 ? hi_seq : p->max_seq + 1, range, p->has_range,
+                             n_skipped, x->cancel, x->err);
+    if (rc) return rc;
+    shoal_rec rec;
+    rowctx row = {0};
     const uint8_t *tf = p->type_filter;
     uint32_t n_types = p->n_types;
-    zpicks zp;
-    memset(&zp, 0, sizeof zp);
-    scan_pages sp;
-    scan_pages_init(&sp, mc, MDB_NEXT);
-    uint64_t n = 0;
     fold *fd = shoal_exec_fold_new(g);
     shoal_maprel mr;   /* under a budget (a part's share), the log read let go (exec_spill.c) */
     shoal_maprel_init(&mr, g->budget, 1);
-    for (rc = scan_pages_seek(&sp, lo_seq, &rec, x->err); rc == 1; rc = scan_pages_next(&sp, &rec, x->err)) {
-        uint64_t at = rec.seq;
-        if ((rc = scan_zone_picks(x->r, mc, &rec, range, p->has_range, &zp, n_skipped, x->err)) != 1) break;
-        if (rec.seq != at) scan_pages_moved(&sp);
-        if (rec.seq >= hi_seq || rec.seq > p->max_seq) break;
-        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            break;
-        }
-        shoal_maprel_note(&mr, rec.props, n);
+    while ((rc = scan_range_next(&sr, &rec)) == 1) {
+        shoal_maprel_note(&mr, rec.props, sr.n);
         int64_t ts = rec.ts;
         if (ts > p->cut_ts || ts < lo || ts >= hi) continue;
         if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
@@ -182,8 +169,8 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
     /* the last batch, when the part's records ran out (not at an error) */
     if (fd && (rc == 0 || rc == 1)) rc = shoal_exec_fold_flush(g, fd);
     shoal_free(fd);
-    *n_scanned = n;
-    shoal_logcur_close(cur);
+    *n_scanned = sr.n;
+    scan_range_close(&sr);
     return rc < 0 ? rc : 0;
 }
 
