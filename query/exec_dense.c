@@ -227,35 +227,22 @@ static int dense_scan(dpart *w)
 {
     exec *x = &w->x;
     plan *p = x->p;
-    shoal_logcur *cur = NULL;
-    int rc = shoal_logcur_open(x->r, w->lo, &cur, x->err);
-    if (rc) return rc;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
-    shoal_rec rec;
-    rowctx row = {0};
     int64_t lo = p->has_range ? p->range.lo : INT64_MIN, hi = p->has_range ? p->range.hi : INT64_MAX;
     int64_t range[2] = {lo, hi};
+    scan_range sr;   /* the log a leaf page at a time (scan.h) */
+    int rc = scan_range_open(&sr, x->r, w->lo, w->hi < p->max_seq + 1 ? w->hi : p->max_seq + 1, range, p->has_range,
+                             &w->n_skipped, x->cancel, x->err);
+    if (rc) return rc;
+    shoal_rec rec;
+    rowctx row = {0};
     const uint8_t *tf = p->type_filter;
     uint32_t n_types = p->n_types;
-    zpicks zp;
-    memset(&zp, 0, sizeof zp);
-    scan_pages sp;   /* the log a leaf page at a time (scan.h) */
-    scan_pages_init(&sp, mc, MDB_NEXT);
-    uint64_t n = 0;
     dstage st[DN_BATCH];
     int n_st = 0;
     shoal_maprel mr;
     shoal_maprel_init(&mr, w->g->budget, w->n_parts);
-    for (rc = scan_pages_seek(&sp, w->lo, &rec, x->err); rc == 1; rc = scan_pages_next(&sp, &rec, x->err)) {
-        uint64_t at = rec.seq;
-        if ((rc = scan_zone_picks(x->r, mc, &rec, range, p->has_range, &zp, &w->n_skipped, x->err)) != 1) break;
-        if (rec.seq != at) scan_pages_moved(&sp);
-        if (rec.seq >= w->hi || rec.seq > p->max_seq) break;
-        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            break;
-        }
-        shoal_maprel_note(&mr, rec.props, n);
+    while ((rc = scan_range_next(&sr, &rec)) == 1) {
+        shoal_maprel_note(&mr, rec.props, sr.n);
         int64_t ts = rec.ts;
         if (ts > p->cut_ts || ts < lo || ts >= hi) continue;
         if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
@@ -280,8 +267,8 @@ static int dense_scan(dpart *w)
         if (f == 1) w->give_up = 1;
         else if (f) rc = f;
     }
-    w->n_scanned = n;
-    shoal_logcur_close(cur);
+    w->n_scanned = sr.n;
+    scan_range_close(&sr);
     return rc < 0 ? rc : 0;
 }
 
