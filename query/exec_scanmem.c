@@ -42,29 +42,16 @@ static int mpart_scan(mpart *w)
 {
     exec *x = &w->x;
     const plan *p = w->p;
-    shoal_logcur *cur = NULL;
-    int rc = shoal_logcur_open(x->r, w->lo, &cur, x->err);
-    if (rc) return rc;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
-    shoal_rec rec;
-    zpicks zp;
-    memset(&zp, 0, sizeof zp);
-    mstage ms;
-    ms.head = ms.count = 0;
-    scan_pages sp;
-    scan_pages_init(&sp, mc, MDB_NEXT);
-    uint64_t n = 0;
     const int64_t *zr = w->zr;
     int n_zr = w->n_zr;
-    for (rc = scan_pages_seek(&sp, w->lo, &rec, x->err); rc == 1; rc = scan_pages_next(&sp, &rec, x->err)) {
-        uint64_t at = rec.seq;
-        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n_zr, &zp, &w->res.n_skipped, x->err)) != 1) break;
-        if (rec.seq != at) scan_pages_moved(&sp);
-        if (rec.seq >= w->hi || rec.seq > p->max_seq) break;
-        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            break;
-        }
+    scan_range sr;
+    int rc = scan_range_open(&sr, x->r, w->lo, w->hi < p->max_seq + 1 ? w->hi : p->max_seq + 1, zr, n_zr,
+                             &w->res.n_skipped, x->cancel, x->err);
+    if (rc) return rc;
+    shoal_rec rec;
+    mstage ms;
+    ms.head = ms.count = 0;
+    while ((rc = scan_range_next(&sr, &rec)) == 1) {
         int64_t ts = rec.ts;
         if (ts > p->cut_ts) continue;
         if (w->only_zr) {
@@ -78,8 +65,8 @@ static int mpart_scan(mpart *w)
         int frc = shoal_exec_member_flush(x, p, w->maggs, w->live, &ms);
         if (frc) rc = frc;
     }
-    w->res.n_scanned = n;
-    shoal_logcur_close(cur);
+    w->res.n_scanned = sr.n;
+    scan_range_close(&sr);
     return rc < 0 ? rc : 0;
 }
 
