@@ -369,15 +369,13 @@ int shoal_exec_scan_log(run *g, int members)
 {
     exec *x = g->x;
     plan *p = g->p;
-    shoal_logcur *cur = NULL;
+    scan_range sr = {0};   /* (closed at fail: whether opened or not) */
     fold *fd = NULL;
     int rc;
     /* grouped over events by interned columns: in dense cells (exec_dense.c); else on
      * several threads when it can be (exec_scanpar.c) */
     if (!members && (rc = shoal_exec_scan_dense(g)) != 1) return rc;
     if (!members && (rc = shoal_exec_scan_split(g)) != 1) return rc;
-    rc = shoal_logcur_open(x->r, 1, &cur, x->err);
-    if (rc) return rc;
     shoal_rec rec;
     rowctx row = {0};
     uint32_t n_members = p->n_members, n_types = p->n_types;
@@ -392,8 +390,6 @@ int shoal_exec_scan_log(run *g, int members)
     }
     int64_t lo = p->has_range ? p->range.lo : INT64_MIN, hi = p->has_range ? p->range.hi : INT64_MAX;
     const uint8_t *tf = p->type_filter;
-    uint64_t n = 0;
-    MDB_cursor *mc = shoal_logcur_mdb(cur);
     /* A time-restricted scan consults the zone map at each block and jumps over the
      * blocks whose span of times cannot meet the range (engine/zone.c): over events, the
      * statement's DURING; over members, the windows of the aggregates the scan feeds,
@@ -411,12 +407,6 @@ int shoal_exec_scan_log(run *g, int members)
     int only_zr = 0;
     if (members && p->members_all && p->n_zr) zr = p->zr, n_zr = p->n_zr, only_zr = 1;
     else if (members && p->cut_ts != INT64_MAX) zr = upto, n_zr = 1;
-    zpicks *zp = shoal_arena_alloc(x->a, sizeof *zp);
-    if (!zp) {
-        rc = nomem(x);
-        goto fail;
-    }
-    memset(zp, 0, sizeof *zp);
     /* over members: on several threads when it can be (exec_scanmem.c) */
     if (members && (rc = shoal_exec_scan_split_members(g, seen, zr, n_zr, only_zr)) != 1) {
         if (rc) goto fail;
@@ -425,20 +415,11 @@ int shoal_exec_scan_log(run *g, int members)
     if (!members) fd = shoal_exec_fold_new(g);
     mstage ms;
     ms.head = ms.count = 0;
-    scan_pages sp;
-    scan_pages_init(&sp, mc, MDB_FIRST);
+    if ((rc = scan_range_open(&sr, x->r, 1, p->max_seq + 1, zr, n_zr, &x->n_skipped, x->cancel, x->err))) goto fail;
     shoal_maprel mr;   /* under a budget (exec_spill.c's passes), the log read let go */
     shoal_maprel_init(&mr, members ? 0 : g->budget, 1);
-    while ((rc = scan_pages_next(&sp, &rec, x->err)) == 1) {
-        uint64_t at = rec.seq;
-        if ((rc = scan_zone_picks(x->r, mc, &rec, zr, n_zr, zp, &x->n_skipped, x->err)) != 1) break;
-        if (rec.seq != at) scan_pages_moved(&sp);
-        if (rec.seq > p->max_seq) break;
-        if ((++n & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
-            rc = shoal_err_set(x->err, SHOAL_ECANCEL, -1, -1, "cancelled");
-            goto fail;
-        }
-        shoal_maprel_note(&mr, rec.props, n);
+    while ((rc = scan_range_next(&sr, &rec)) == 1) {
+        shoal_maprel_note(&mr, rec.props, sr.n);
         int64_t ts = rec.ts;
         if (ts > p->cut_ts) continue;
         if (only_zr) {
@@ -465,13 +446,12 @@ int shoal_exec_scan_log(run *g, int members)
     if (members && (rc = shoal_exec_member_flush(x, p, p->maggs, g->live, &ms))) goto fail;
     if (fd && (rc = shoal_exec_fold_flush(g, fd))) goto fail;
     rc = 0;
-    x->n_scanned = n;
+    x->n_scanned = sr.n;
 scanned:
     /* windows anchored on each member's event, now that the anchors are known */
     if (members && p->n_anchored && (rc = shoal_anchor_scan(x, p, g->live))) goto fail;
     if (seen) {
-        shoal_logcur_close(cur);
-        cur = NULL;
+        scan_range_close(&sr);
         row.rec = NULL;
         for (uint32_t m = 1; m <= n_members && !g->stop; m++) {
             if ((m & (CANCEL_EVERY - 1)) == 0 && x->cancel && *x->cancel) {
@@ -485,6 +465,6 @@ scanned:
     }
 fail:
     shoal_free(fd);
-    shoal_logcur_close(cur);
+    scan_range_close(&sr);
     return rc;
 }
