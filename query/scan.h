@@ -1,7 +1,8 @@
-/* scan.h — the executor's scan step, inline so that the scan loop in exec_scan.c pays no
- * call per record: a step of the LMDB cursor under a shoal_logcur (shoal_logcur_mdb)
- * and the engine's inline decoder (shoal_log_decode). tests/unit/test_scan.c checks it
- * against shoal_logcur_next. */
+/* scan.h — the executor's read of the log, inline so that a scan loop pays no call per
+ * record: the engine's inline decoder (shoal_log_decode), a leaf page's records read
+ * from the page under the LMDB cursor of a shoal_logcur (scan_pages), the zone map's
+ * jumps (scan_zone_picks), and over them the range reader every pass over the log
+ * opens (scan_range). tests/unit/test_scan.c checks each against shoal_logcur_next. */
 #ifndef SHOAL_SCAN_H
 #define SHOAL_SCAN_H
 
@@ -181,8 +182,8 @@ static inline int scan_seek(MDB_cursor *mc, uint64_t seq, shoal_rec *rec, shoal_
  * cursor's own (tests/unit/test_scan.c), and each is decoded by scan_decode as
  * before. Only for a read-only transaction (a shoal_reader's): its pages are the map's
  * and do not change while it lives, where a write transaction's dirty pages are copies
- * in the heap. Whoever moves the cursor (the zone map's seeks) calls scan_pages_moved,
- * and the walk goes on from the cursor. */
+ * in the heap. Whoever moves the cursor (the zone map's seeks: scan_range_next) calls
+ * scan_pages_moved, and the walk goes on from the cursor. */
 #ifndef SCAN_PAGES_AHEAD
 #define SCAN_PAGES_AHEAD 8
 #endif
