@@ -83,3 +83,31 @@ oracle() {
     b=$(sqlite3 -csv "$T/oracle.db" "$sql" 2>&1)
     if [ "$a" == "$b" ] && [ -n "$b" ]; then ok "$name"; else fail "$name" "shoal:" "$(printf '%s\n' "$a" | head -5)" "sqlite:" "$(printf '%s\n' "$b" | head -5)"; fi
 }
+
+# views_hot_built LABEL DEFS BATCH: the events of $T/ev.ndjson in two databases with the
+# views DEFS: $T/hot, DEFS made on the empty database and the events then ingested by
+# batches of BATCH (the views kept batch by batch), and $T/built, DEFS made after the
+# events (the views built by back-fill over the log). Each must then pass check
+# ("LABEL: check, hot|built"). Sets end, the latest event's time.
+views_hot_built() {
+    local label=$1 def=$2 batch=$3 name=${1// /-} d
+    "$SHOAL" --db "$T/hot" ingest -q /dev/null && "$SHOAL" --db "$T/hot" query "$def" > /dev/null 2>&1 &&
+        "$SHOAL" --db "$T/hot" ingest -q --batch "$batch" "$T/ev.ndjson" || fail "$name-ingest-hot"
+    "$SHOAL" --db "$T/built" ingest -q "$T/ev.ndjson" && "$SHOAL" --db "$T/built" query "$def" > /dev/null ||
+        fail "$name-ingest-built"
+    for d in hot built; do
+        check_grep "$label: check, $d" "^ok" "$("$SHOAL" --db "$T/$d" check 2>&1)"
+    done
+    end=$("$SHOAL" --db "$T/hot" query --format csv "SELECT max(ts) AS t FROM events" | tail -1)
+}
+
+# at HOURS [hour|day [PLUS]]: the instant HOURS (fractional) before the latest event
+# ($end, views_hot_built's), or the start of its UTC hour or day, then PLUS hours on.
+at() {
+    python3 -c "import datetime, sys
+t = datetime.datetime.fromisoformat(sys.argv[1].replace('Z', '+00:00')) - datetime.timedelta(hours=float(sys.argv[2]))
+if sys.argv[3] == 'hour': t = t.replace(minute=0, second=0, microsecond=0)
+if sys.argv[3] == 'day': t = t.replace(hour=0, minute=0, second=0, microsecond=0)
+t += datetime.timedelta(hours=float(sys.argv[4]))
+print(t.isoformat(timespec='milliseconds').replace('+00:00', 'Z'))" "$end" "$1" "${2:-}" "${3:-0}"
+}

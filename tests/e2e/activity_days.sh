@@ -16,23 +16,11 @@ DEF="CREATE ACTIVITY sp ON post, comment, reply, checkin;
 CREATE ACTIVITY po ON post WHERE words IS NULL OR words > 50;
 SET TIMEZONE = 'Asia/Kolkata';
 CREATE ACTIVITY ind ON post, comment, like"
-"$SHOAL" --db "$T/hot" ingest -q /dev/null && "$SHOAL" --db "$T/hot" query "$DEF" > /dev/null 2>&1 &&
-    "$SHOAL" --db "$T/hot" ingest -q --batch 300 "$T/ev.ndjson" || fail activity-days-ingest-hot
-"$SHOAL" --db "$T/built" ingest -q "$T/ev.ndjson" && "$SHOAL" --db "$T/built" query "$DEF" > /dev/null ||
-    fail activity-days-ingest-built
-for d in hot built; do
-    check_grep "activity days: check, $d" "^ok" "$("$SHOAL" --db "$T/$d" check 2>&1)"
-done
+views_hot_built "activity days" "$DEF" 300
 
-end=$("$SHOAL" --db "$T/hot" query --format csv "SELECT max(ts) AS t FROM events" | tail -1)
-at() {   # at HOURS: the instant that many hours (fractional) before the latest event
-    python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t-datetime.timedelta(hours=float(sys.argv[2]))).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end" "$1"
-}
-day0() {   # day0 DAYS: UTC midnight that many days before the latest event's day
-    python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t.replace(hour=0, minute=0, second=0, microsecond=0)-datetime.timedelta(days=int(sys.argv[2]))).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end" "$1"
-}
 n=0 kept=0
-nows=("$(day0 0)" "$(at 0.01)" "$(at 3.3)" "$(at 11.5)" "$(at 19.75)" "$(at 26.1)" "$(at 33.3)" "$(at 47.9)" "$(at 52.2)" "$(day0 1)" "$(at 80.5)")
+# (at 0 day, at 24 day: UTC midnight of the latest event's day and of the day before)
+nows=("$(at 0 day)" "$(at 0.01)" "$(at 3.3)" "$(at 11.5)" "$(at 19.75)" "$(at 26.1)" "$(at 33.3)" "$(at 47.9)" "$(at 52.2)" "$(at 24 day)" "$(at 80.5)")
 for now in "${nows[@]}"; do
     for v in sp po ind; do
         z=UTC; [ $v = ind ] && z=Asia/Kolkata
@@ -54,7 +42,7 @@ else fail "activity days: EXPLAIN says the kept days mend" "$kept of 99 plans"; 
 check_grep "activity days: answers have rows" '^[0-9-]+,[1-9][0-9]*,' "$want"
 
 # now at noon of the latest event's day: its day's entries are read
-now=$(python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print(t.replace(hour=12, minute=0, second=0, microsecond=0).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end")
+now=$(at 0 day 12)
 q="SET TIMEZONE = 'UTC'; SET NOW = '$now'; SELECT * FROM activity(sp) PER DAY ORDER BY period"
 want=$("$SHOAL" --db "$T/hot" query --format csv "SET VIEWS = off; $q")
 key=$(python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); d=int(t.timestamp()*1000)//86400000; print('06%08x00000000' % (d+2**31))" "$now")

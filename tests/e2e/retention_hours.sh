@@ -17,20 +17,10 @@ CREATE RETENTION mo COHORT BY first(join) PER MONTH ACTIVE ON post;
 SET TIMEZONE = 'Asia/Kolkata';
 CREATE RETENTION ind COHORT BY first(join) PER WEEK ACTIVE ON post, comment, reply, checkin;
 CREATE RETENTION ind_d COHORT BY first(join) PER DAY ACTIVE ON post, like"
-"$SHOAL" --db "$T/hot" ingest -q /dev/null && "$SHOAL" --db "$T/hot" query "$DEF" > /dev/null 2>&1 &&
-    "$SHOAL" --db "$T/hot" ingest -q --batch 400 "$T/ev.ndjson" || fail retention-hours-ingest-hot
-"$SHOAL" --db "$T/built" ingest -q "$T/ev.ndjson" && "$SHOAL" --db "$T/built" query "$DEF" > /dev/null ||
-    fail retention-hours-ingest-built
-for d in hot built; do
-    check_grep "retention hours: check, $d" "^ok" "$("$SHOAL" --db "$T/$d" check 2>&1)"
-done
+views_hot_built "retention hours" "$DEF" 400
 
-end=$("$SHOAL" --db "$T/hot" query --format csv "SELECT max(ts) AS t FROM events" | tail -1)
-at() {   # at HOURS: the instant that many hours (fractional) before the latest event
-    python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t-datetime.timedelta(hours=float(sys.argv[2]))).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end" "$1"
-}
 # on the hour (noon: a cut on an hour boundary), and anywhere
-onhour=$(python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t-datetime.timedelta(hours=5)).replace(minute=0, second=0, microsecond=0).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end")
+onhour=$(at 5 hour)
 n=0
 for now in "$onhour" "$(at 0.21)" "$(at 2.5)" "$(at 9.37)" "$(at 23.9)" "$(at 30.6)" "$(at 47.2)" "$(at 60.4)" "$(at 100.1)" "$(at 170.7)" "$(at 200.3)"; do
     for v in wk dy mo ind ind_d; do
@@ -46,7 +36,7 @@ if [ "$n" -eq 110 ]; then ok "retention hours: 110 answers at nows over the last
 check_grep "retention hours: answers have rows" '^[0-9-]+,[1-9][0-9]*,0,[1-9]' "$want"
 
 # a cut 2 hours after the start of the latest event's day: the day's hours 0 and 1 are the edge
-now=$(python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t.replace(hour=2, minute=0, second=0, microsecond=0)).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end")
+now=$(at 0 day 2)
 q="SELECT cohort, cohort_size, k, active FROM retention(dy) ORDER BY cohort, k AS OF '$now'"
 want=$("$SHOAL" --db "$T/hot" query --format csv "SET VIEWS = off; $q")
 key=$(python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); h=int(t.timestamp()*1000)//3600000-2; print('04%08x' % (h+2**31))" "$now")

@@ -11,24 +11,14 @@
 
 "$SHOAL" gen --events 30000 --seed 5 --late 0.05 --days 4 > "$T/ev.ndjson" 2>/dev/null || fail score-hours-gen
 DEF="CREATE SCORE eng AS 1*checkin + 2*like + 3*comment + 4*reply + 5*post + 20*essence HALF_LIFE 30 DAYS"
-# kept: the view first, then small batches (hours merged and expired batch by batch)
-"$SHOAL" --db "$T/hot" ingest -q /dev/null && "$SHOAL" --db "$T/hot" query "$DEF" > /dev/null 2>&1 &&
-    "$SHOAL" --db "$T/hot" ingest -q --batch 250 "$T/ev.ndjson" || fail score-hours-ingest-hot
-# built: back-fill over the log
-"$SHOAL" --db "$T/built" ingest -q "$T/ev.ndjson" && "$SHOAL" --db "$T/built" query "$DEF" > /dev/null ||
-    fail score-hours-ingest-built
-for d in hot built; do
-    check_grep "score hours: check, $d" "^ok" "$("$SHOAL" --db "$T/$d" check 2>&1)"
-done
+# kept (the view first, then small batches: hours merged and expired batch by batch)
+# and built (back-fill over the log)
+views_hot_built "score hours" "$DEF" 250
 
-end=$("$SHOAL" --db "$T/hot" query --format csv "SELECT max(ts) AS t FROM events" | tail -1)
-at() {   # at HOURS: the instant that many hours (fractional) before the latest event
-    python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t-datetime.timedelta(hours=float(sys.argv[2]))).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end" "$1"
-}
 Q="SELECT member, round(eng, 6) AS e FROM members WHERE eng > 0 ORDER BY member"
 TOP="SELECT member, round(eng, 6) AS e FROM members ORDER BY eng DESC, member LIMIT 20"
 # on the hour (its events at that instant are before it), and anywhere
-onhour=$(python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t-datetime.timedelta(hours=7)).replace(minute=0, second=0, microsecond=0).isoformat(timespec='milliseconds').replace('+00:00','Z'))" "$end")
+onhour=$(at 7 hour)
 for h in hour 0.21 2.5 9.37 23.9 30.6 47.2 60.4; do
     if [ "$h" = hour ]; then now=$onhour; else now=$(at "$h"); fi
     want=$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$now'; SET VIEWS = off; $Q")
