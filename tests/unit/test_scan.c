@@ -191,22 +191,24 @@ TEST(scan_hw_probe)
 #endif
 }
 
-/* The page walk (scan_pages_next, scan_pages_seek, scan_pages_moved) gives the cursor's
- * records in the cursor's order: records of every size, small ones some 60 to a page,
- * text up to 6000 bytes (values on overflow pages, which the cursor reads), from the
- * first record on and from seeks anywhere (a page's first, last and middle records),
- * with the cursor moved under the walk (as the zone map's seeks move it). And it reads
- * most records from their pages, not through the cursor. */
 /* A log of N records of every size for the page walks: small ones some 60 to a page,
  * text up to 6000 bytes (values on overflow pages, which the cursor reads); times one
  * a millisecond, but every 37th a day early (a late event, which the zone map picks).
- * Opens *db and *r over a new database in dir, and fills want with what the engine's
- * cursor reads: every record, in order. */
+ * A new database each call, in the one static pgdb returned (drop it before the next). */
 enum { PG_N = 20000 };
-static void pages_db(char *dir, shoal_db **db, shoal_reader **r, shoal_rec *want)
+typedef struct pgdb {
+    char dir[40];
+    shoal_db *db;
+    shoal_reader *r;
+    shoal_rec want[PG_N + 1];   /* what the engine's cursor reads: every record, in order */
+} pgdb;
+
+static pgdb *pages_db(void)
 {
-    CHECK(mkdtemp(dir) != NULL);
-    CHECK_RC(shoal_db_open(dir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, db, NULL), SHOAL_OK);
+    static pgdb g;
+    snprintf(g.dir, sizeof g.dir, "/tmp/shoal-test-scanpg-XXXXXX");
+    CHECK(mkdtemp(g.dir) != NULL);
+    CHECK_RC(shoal_db_open(g.dir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &g.db, NULL), SHOAL_OK);
     enum { N = PG_N };
     static shoal_event ev[N];
     static char names[N][16];
@@ -227,36 +229,41 @@ static void pages_db(char *dir, shoal_db **db, shoal_reader **r, shoal_rec *want
         ev[i].props = &props[i];
         ev[i].n_props = 1;
     }
-    CHECK_RC(shoal_append(*db, ev, N, NULL, NULL), SHOAL_OK);
-    CHECK_RC(shoal_reader_open(*db, r, NULL), SHOAL_OK);
+    CHECK_RC(shoal_append(g.db, ev, N, NULL, NULL), SHOAL_OK);
+    CHECK_RC(shoal_reader_open(g.db, &g.r, NULL), SHOAL_OK);
     shoal_logcur *c;
-    CHECK_RC(shoal_logcur_open(*r, 1, &c, NULL), SHOAL_OK);
+    CHECK_RC(shoal_logcur_open(g.r, 1, &c, NULL), SHOAL_OK);
     int n = 0;
-    while (n <= N && shoal_logcur_next(c, &want[n], NULL) == 1) n++;
+    while (n <= N && shoal_logcur_next(c, &g.want[n], NULL) == 1) n++;
     CHECK(n == N);
     shoal_logcur_close(c);
+    return &g;
 }
 
-static void pages_db_drop(const char *dir, shoal_db *db, shoal_reader *r)
+static void pages_db_drop(pgdb *g)
 {
-    shoal_reader_close(r);
-    shoal_db_close(db);
+    shoal_reader_close(g->r);
+    shoal_db_close(g->db);
     char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g->dir);
     CHECK(system(cmd) == 0);
 }
 
 #define SAME(a, b) ((a).seq == (b).seq && (a).ts == (b).ts && (a).member == (b).member && (a).type == (b).type && \
                     (a).group == (b).group && (a).props == (b).props && (a).end == (b).end)
 
+/* The page walk (scan_pages_next, scan_pages_seek, scan_pages_moved) gives the cursor's
+ * records in the cursor's order: records of every size, small ones some 60 to a page,
+ * text up to 6000 bytes (values on overflow pages, which the cursor reads), from the
+ * first record on and from seeks anywhere (a page's first, last and middle records),
+ * with the cursor moved under the walk (as the zone map's seeks move it). And it reads
+ * most records from their pages, not through the cursor. */
 TEST(scan_pages_match_logcur)
 {
     enum { N = PG_N };
-    char dir[] = "/tmp/shoal-test-scanpg-XXXXXX";
-    shoal_db *db;
-    shoal_reader *r;
-    static shoal_rec want[N + 1];
-    pages_db(dir, &db, &r, want);
+    pgdb *g = pages_db();
+    shoal_reader *r = g->r;
+    const shoal_rec *want = g->want;
     uint64_t seed = 9;
     int rc;
     shoal_logcur *s;
@@ -303,7 +310,7 @@ TEST(scan_pages_match_logcur)
     }
     CHECK(!bad);
     shoal_logcur_close(s);
-    pages_db_drop(dir, db, r);
+    pages_db_drop(g);
 }
 
 /* The range reader (scan_range) gives the cursor's records of [from, to) in the
@@ -315,11 +322,9 @@ TEST(scan_pages_match_logcur)
 TEST(scan_range_matches_logcur)
 {
     enum { N = PG_N };
-    char dir[] = "/tmp/shoal-test-scanrg-XXXXXX";
-    shoal_db *db;
-    shoal_reader *r;
-    static shoal_rec want[N + 1];
-    pages_db(dir, &db, &r, want);
+    pgdb *g = pages_db();
+    shoal_reader *r = g->r;
+    const shoal_rec *want = g->want;
     uint64_t seed = 17;
     scan_range sr;
     shoal_rec b;
@@ -374,7 +379,7 @@ TEST(scan_range_matches_logcur)
     while ((rc = scan_range_next(&sr, &b)) == 1) k++;
     CHECK(rc == SHOAL_ECANCEL && k == CANCEL_EVERY - 1 && err.code == SHOAL_ECANCEL);
     scan_range_close(&sr);
-    pages_db_drop(dir, db, r);
+    pages_db_drop(g);
 }
 #undef SAME
 
