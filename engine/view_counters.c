@@ -1424,6 +1424,23 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
                 lr->at[0] = i;
                 continue;
             }
+            if (o->count && !o->sat && !o->less && !o->pairs) {
+                /* full counts added, or taken off (read_part's days), with add_count's
+                 * tests out of the loop: its stores to count[] may alias *o, so each
+                 * entry reloaded o's fields (core creator's two counts, issue 17) */
+                uint32_t *count = o->count;
+                uint64_t *touched = o->touched, pv = 0, nm = o->n_members;
+                const uint32_t sign = o->sub ? UINT32_MAX : 1;   /* c * -1: taken off */
+                if (o->sub) touched = NULL;   /* (add_count marks none when it takes off) */
+                while (p < end) {
+                    if (!(p = dec_quick(p, end, &pv, &c)))
+                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+                    if (pv > nm) break;   /* a member after this snapshot's dictionary */
+                    count[pv] += (uint32_t)c * sign;
+                    if (touched) touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
+                }
+                continue;
+            }
             while (p < end) {
                 if (!(p = dec_head(p, end, &prev, &c)))
                     return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
