@@ -154,3 +154,15 @@ q="SELECT member, count(post) DURING this_month AS m, count(post) AS a, count(li
 a=$("$SHOAL" --db "$T/part" query --format csv "$noon; $q"); b=$("$SHOAL" --db "$T/part" query --format csv "$noon; SET VIEWS = off; $q")
 check_eq "views now: month less its day, counts, views == scan" "$a" "$b"
 check_eq "views now: month less its day, counts" "$(printf 'member,m,a,l\nm-a,0,1,0\nm-c,1,1,0\nm-d,1,1,0\nm-e,0,0,1')" "$a"
+# WHERE as two comparisons joined by AND or OR, worked out over each word's members in
+# one pass (where_bits, query/exec_members.c): each operator, each join, views == scan
+for w in "count(post) DURING this_month = 1 AND count(post) > 0" "count(post) DURING this_month < 1 AND count(post) >= 1" \
+         "count(post) DURING this_month > 0 OR count(like) = 1" "count(post) DURING this_month <> 1 OR count(post) <= 0"; do
+    q="SELECT member, count(post) AS a FROM members WHERE $w ORDER BY member"
+    a=$("$SHOAL" --db "$T/part" query --format csv "$noon; $q"); b=$("$SHOAL" --db "$T/part" query --format csv "$noon; SET VIEWS = off; $q")
+    check_eq "views now: WHERE $w, views == scan" "$a" "$b"
+done
+a=$("$SHOAL" --db "$T/part" query --format csv "$noon; SELECT member FROM members WHERE count(post) DURING this_month < 1 AND count(post) >= 1 ORDER BY member")
+check_eq "views now: WHERE two comparisons AND" "$(printf 'member\nm-a')" "$a"
+a=$("$SHOAL" --db "$T/part" query --format csv "$noon; SELECT member FROM members WHERE count(post) DURING this_month > 0 OR count(like) = 1 ORDER BY member")
+check_eq "views now: WHERE two comparisons OR" "$(printf 'member\nm-c\nm-d\nm-e')" "$a"
