@@ -675,6 +675,31 @@ static int where_bits(const plan *p, const cx *e, uint64_t *live)
     int n = 0;
     if (!where_prog(p, e, prog, &n)) return 0;
     size_t nw = (size_t)p->n_members / 64 + 1;
+    if (n == 3 && prog[0].op == X_CMP && prog[1].op == X_CMP && (prog[2].op == X_AND || prog[2].op == X_OR)) {
+        /* two comparisons joined by AND or OR (a layer's usual shape: core creator's
+         * `count(…) DURING this_month >= 3 OR count(essence) >= 100`): both in one pass
+         * over each word's members, whose loads of the two counts then overlap, in
+         * place of a pass each (issue 17, session 14) */
+        const uint32_t *a0 = prog[0].c.g->n, *a1 = prog[1].c.g->n;
+        const int64_t k0 = prog[0].c.ci, k1 = prog[1].c.ci;
+        const int lt0 = cmp_op(prog[0].c.sub, -1), eq0 = cmp_op(prog[0].c.sub, 0), gt0 = cmp_op(prog[0].c.sub, 1);
+        const int lt1 = cmp_op(prog[1].c.sub, -1), eq1 = cmp_op(prog[1].c.sub, 0), gt1 = cmp_op(prog[1].c.sub, 1);
+        const int or = prog[2].op == X_OR;
+        for (size_t w = 0; w < nw; w++) {
+            if (!live[w]) continue;
+            uint64_t r = 0;
+            const uint32_t *b0 = a0 + w * 64, *b1 = a1 + w * 64;
+            for (uint64_t bits = live[w]; bits; bits &= bits - 1) {
+                int j = __builtin_ctzll(bits);
+                int64_t v0 = b0[j], v1 = b1[j];
+                int c0 = ((v0 < k0) & lt0) | ((v0 == k0) & eq0) | ((v0 > k0) & gt0);
+                int c1 = ((v1 < k1) & lt1) | ((v1 == k1) & eq1) | ((v1 > k1) & gt1);
+                r |= (uint64_t)(or ? c0 | c1 : c0 & c1) << j;
+            }
+            live[w] &= r;
+        }
+        return 1;
+    }
     for (size_t w = 0; w < nw; w++) {
         if (!live[w]) continue;
         uint64_t st[32];

@@ -74,16 +74,23 @@ void shoal_exec_sort_rows(run *g)
         a[i].k = shoal_be64_get(pre) ^ (g->p->desc[0] ? ~(uint64_t)0 : 0);
         a[i].i = i;
     }
-    /* every byte's counts in one pass (a pass a byte waited on its adds) */
+    /* every byte's counts in one pass (a pass a byte waited on its adds), and only
+     * of the bytes that differ somewhere (names' common prefix, "m-", is two bytes
+     * counted for nothing: a quarter of the counting for core creator's 2589 rows) */
+    uint64_t differ = 0;
+    for (size_t i = 1; i < n; i++) differ |= a[i].k ^ a[0].k;
+    int shifts[8], nd = 0;
+    for (int shift = 0; shift < 64; shift += 8)
+        if (differ >> shift & 0xFF) shifts[nd++] = shift;
     size_t cnts[8][257];
-    memset(cnts, 0, sizeof cnts);
+    memset(cnts, 0, sizeof cnts[0] * (size_t)nd);
     for (size_t i = 0; i < n; i++) {
         uint64_t k = a[i].k;
-        for (int d = 0; d < 8; d++) cnts[d][(k >> (8 * d) & 0xFF) + 1]++;
+        for (int d = 0; d < nd; d++) cnts[d][(k >> shifts[d] & 0xFF) + 1]++;
     }
-    for (int shift = 0; shift < 64; shift += 8) {
-        size_t *cnt = cnts[shift / 8];
-        if (cnt[(a[0].k >> shift & 0xFF) + 1] == n) continue;   /* one value of this byte */
+    for (int d0 = 0; d0 < nd; d0++) {
+        size_t *cnt = cnts[d0];
+        int shift = shifts[d0];
         for (int d = 0; d < 256; d++) cnt[d + 1] += cnt[d];
         for (size_t i = 0; i < n; i++) b[cnt[a[i].k >> shift & 0xFF]++] = a[i];
         krow *t = a;

@@ -59,11 +59,29 @@ static void out_slow(shoal_fmt *f, const char *s, size_t n)
     }
 }
 
+/* n bytes from s to d without a call for the short ones (a table's cells: names and
+ * numbers, some 8 bytes; the library's memcpy was a call a cell twice, 0.3M of core
+ * creator's 10.9M instructions), exactly n: nothing read or written past them. */
+static inline void copy_small(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++) d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
 /* Most pieces fit in the block: copied in line. */
 static inline void out(shoal_fmt *f, const char *s, size_t n)
 {
     if (f->n_buf + n < OUT_BLOCK) {
-        memcpy(f->buf + f->n_buf, s, n);
+        copy_small(f->buf + f->n_buf, s, n);
         f->n_buf += n;
         return;
     }
@@ -397,7 +415,7 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
             char *t = f->text + f->n_text;
             const char *src = c[i].kind == CELL_NULL ? NULL_TEXT : c[i].s;
             size_t n = c[i].kind == CELL_NULL ? sizeof NULL_TEXT - 1 : c[i].n;
-            memcpy(t, src, n);
+            copy_small(t, src, n);
             t[n] = 0;
             f->off[base + (size_t)i] = f->n_text;
             /* a number is ASCII digits and signs: a character a byte; so is a plain
