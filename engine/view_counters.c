@@ -1414,12 +1414,20 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
                     if (!(p = dec_quick(p, end, &pv, &c)))
                         return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
                     if (pv > nm) break;
-                    while (rm[i] < pv) i++;
-                    if (rm[i] == pv) c -= rn[i];
-                    if (!c) continue;
+                    /* The run's members are the month's too (a day of it), so the walk
+                     * moves past a member once it is taken off, and the loop below is
+                     * not entered; whether a member of the month was active on that
+                     * day is a coin toss, so the take-off is a select, not a branch
+                     * (issue 17: a fifth of the statement's mispredicted branches at a
+                     * noon now). A member left at 0 adds 0 and is not touched. */
+                    uint32_t rmi = rm[i];
+                    while (rmi < pv) rmi = rm[++i];
+                    uint64_t eq = rmi == pv;
+                    c -= (uint64_t)rn[i] & ((uint64_t)0 - eq);
+                    i += eq;
                     uint64_t v = sat[pv] + c;
                     sat[pv] = (uint8_t)(v < cap ? v : cap);
-                    if (touched) touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
+                    if (touched) touched[pv >> 6] |= (uint64_t)(c != 0) << (pv & 63);
                 }
                 lr->at[0] = i;
                 continue;
