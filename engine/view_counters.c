@@ -1384,6 +1384,37 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
         if (!sums) {
             /* counts only (what most reads are): the head is the whole entry */
             uint64_t c;
+            if (o->pairs) {
+                /* a bucket's (member, count) kept as a run (read_part: the day a month is
+                 * taken less of), into room made once for the most entries its bytes
+                 * can hold (two bytes at least each), not an entry at a time */
+                runs *rp = o->pairs;
+                size_t most = rp->n + (size_t)(end - p) / 2 + 1;
+                if (most > rp->cap) {
+                    size_t nc = rp->cap * 2 > most ? rp->cap * 2 : most;
+                    uint32_t *nm2 = shoal_realloc(rp->m, nc * sizeof *nm2);
+                    if (nm2) rp->m = nm2;
+                    uint32_t *nc2 = nm2 ? shoal_realloc(rp->c, nc * sizeof *nc2) : NULL;
+                    if (!nc2) {
+                        rp->oom = 1;
+                        rp->start[++rp->k] = rp->n;
+                        continue;
+                    }
+                    rp->c = nc2, rp->cap = nc;
+                }
+                uint32_t *rm = rp->m, *rn = rp->c;
+                size_t k = rp->n;
+                uint64_t pv = 0, nm = o->n_members;
+                while (p < end) {
+                    if (!(p = dec_quick(p, end, &pv, &c)))
+                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+                    if (pv > nm) break;   /* a member after this snapshot's dictionary */
+                    rm[k] = (uint32_t)pv, rn[k++] = (uint32_t)c;
+                }
+                rp->n = k;
+                rp->start[++rp->k] = rp->n;
+                continue;
+            }
             if (o->sat && !o->less && !o->pairs && !o->sub) {
                 /* counts that stop at a cap, added (the narrow reads of classes): the
                  * general add_count's tests taken out of the loop */
