@@ -498,6 +498,46 @@ TEST(hour_buckets)
         }
     }
     CHECK(hours_ok);
+    /* counts that stop at a cap over January less its last day and that day's first 12
+     * hours (a window ending at noon of Jan 31: the month bucket less the day's run, and
+     * the hours), member by member as the day buckets and hours read alone say, and a
+     * member touched exactly when its count is above 0 (one of the month with its
+     * events of the series all on Jan 31's afternoon is not) */
+    {
+        /* a member whose only event is on Jan 31 at 15:00 (a late one: appended last) */
+        shoal_reader_close(r);
+        shoal_event solo = {.has_id = 1, .id = S("e-solo"), .ts = 1735689600000LL + 30 * 86400000LL + 15 * 3600000LL,
+                            .member = S("m-solo"), .type = S("post")};
+        CHECK_RC(shoal_append(db, &solo, 1, NULL, NULL), SHOAL_OK);
+        CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+        nm = shoal_dict_count(r, SHOAL_NS_MEMBER);
+        free(c1), free(c2);
+        c1 = calloc(nm + 1, sizeof *c1), c2 = calloc(nm + 1, sizeof *c2);
+        uint8_t *sat = calloc(nm + 1, 1);
+        uint64_t *tb = calloc(nm / 64 + 1, sizeof *tb);
+        int64_t jan = 1735689600000LL / 86400000, end = jan + 30, hr[4] = {0, 0, end * 24, end * 24 + 12};
+        int sat_ok = 1, touch_ok = 1, left = 0;
+        for (uint32_t se = 0; se < 6; se++) {
+            memset(c1, 0, (nm + 1) * sizeof *c1);
+            memset(c2, 0, (nm + 1) * sizeof *c2);
+            memset(sat, 0, nm + 1);
+            memset(tb, 0, (nm / 64 + 1) * sizeof *tb);
+            for (int64_t d = jan; d < end; d++)
+                CHECK_RC(shoal_view_counters_read(r, "c", se, d, d + 1, NULL, nm, c1, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
+            CHECK_RC(shoal_view_counters_read(r, "c", se, 0, 0, hr, nm, c1, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
+            CHECK_RC(shoal_view_counters_read(r, "c", se, jan, jan + 31, NULL, nm, c2, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
+            CHECK_RC(shoal_view_counters_read_sat(r, "c", se, jan, end, hr, nm, sat, 3, tb, NULL), SHOAL_OK);
+            for (uint32_t m = 0; m <= nm; m++) {
+                sat_ok &= sat[m] == (c1[m] < 3 ? c1[m] : 3);
+                touch_ok &= (int)(tb[m >> 6] >> (m & 63) & 1) == (c1[m] > 0);
+                left += c2[m] > 0 && c1[m] == 0;
+            }
+        }
+        CHECK(sat_ok);
+        CHECK(touch_ok);
+        CHECK(left > 0);   /* (the case is there to be found) */
+        free(sat), free(tb);
+    }
     free(c1), free(c2);
     shoal_reader_close(r);
 
