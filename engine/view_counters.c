@@ -89,23 +89,6 @@ typedef struct cbucket {
 #define NB_MAX 4096         /* distinct buckets a batch's sort ranks (more: a byte-wise sort) */
 #define HSLOTS 8192
 
-/* One member's refs in one bucket of a series that sums nothing: its member and how
- * many refs (events) it adds. prepare sums each run into these, so that merge_counts
- * reads a pair a member, not each of its refs (which the other thread wrote). */
-typedef struct cpair {
-    uint32_t m, c;
-} cpair;
-
-/* One fold of flush: refs (a summing series) or pairs (the others, and a month's
- * presence bitmap: sums -1) into bucket sd, in the order flush makes them. */
-typedef struct cjob {
-    uint64_t sd;
-    const dref *r;
-    const cpair *c;
-    size_t n;
-    int sums;
-} cjob;
-
 typedef struct cstate {
     shoal_view *v;
     int months;             /* month buckets are kept (MARK is in the table) */
@@ -114,7 +97,7 @@ typedef struct cstate {
     int64_t h0;             /* the first kept hour */
     int64_t bmax;           /* the batch's latest event time (INT64_MIN: none) */
     int64_t lday, lbase;    /* apply's last local day and its first UTC hour */
-    dref *hb;               /* the days' refs by hour (plan); kept across batches */
+    dref *hb;               /* a day's refs by hour; kept across batches */
     size_t hbcap;
     dref *r;                /* the batch's refs; memory kept across batches */
     size_t rcap, rn;
@@ -127,11 +110,6 @@ typedef struct cstate {
     const dref *sorted;     /* the batch's refs sorted (r or t) by prepare, or NULL */
     dref *u;                /* the months' merges' second array */
     size_t ucap;
-    cjob *jobs;             /* the batch's folds, made by prepare (plan) */
-    size_t jcap, nj;
-    cpair *pc;              /* the pairs the jobs point into */
-    size_t pcap, pn;
-    size_t hn;              /* the refs of hb the jobs point into */
     /* the sort's buckets: a hash of the batch's distinct keys (sd) to their index in
      * dsd, and each index's rank in key order */
     uint64_t hkey[HSLOTS];
@@ -291,12 +269,8 @@ static void reset(void *st)
     shoal_free(s->u);
     shoal_free(s->val);
     shoal_free(s->hb);
-    shoal_free(s->jobs);
-    shoal_free(s->pc);
     s->hb = NULL;
-    s->jobs = NULL;
-    s->pc = NULL;
-    s->hbcap = s->jcap = s->nj = s->pcap = 0;
+    s->hbcap = 0;
     s->bmax = INT64_MIN;
     s->lday = INT64_MIN;
     s->r = s->t = s->u = NULL;
@@ -640,8 +614,9 @@ static void bucket_replace(cbucket *b, unsigned char *out, size_t len)
     b->dirty = 1;
 }
 
-/* The pairs r[0..n) (in member order: each member's refs counted by prepare, its events
- * over several days for a month) merged into bucket b, for a series that sums nothing:
+/* The sorted refs r[0..n) merged into bucket b, whose entries are old[0..old_n) (the
+ * refs of one member, its events over
+ * several days for a month, summed into its entry), for a series that sums nothing:
  * its entries are two varints each, the member's
  * delta from the entry before and the count, so an entry no ref changes is copied as its
  * bytes (its delta is the same when the entry before it is the bucket's own) and only
@@ -650,7 +625,7 @@ static void bucket_replace(cbucket *b, unsigned char *out, size_t len)
  * fewer: decoding every entry into a centry and encoding it again was most of the
  * kind's flush. The bytes are what decoding and encoding every entry gave (varints are
  * written one way). */
-static int merge_counts(cbucket *b, const unsigned char *old, size_t old_n, const cpair *r, size_t n, shoal_err *err)
+static int merge_counts(cbucket *b, const unsigned char *old, size_t old_n, const dref *r, size_t n, shoal_err *err)
 {
     /* a new entry takes at most 5 + 10 bytes, a changed one grows by at most 10 */
     unsigned char *out = shoal_malloc(old_n + n * 15 + 1), *q = out;
@@ -702,7 +677,8 @@ static int merge_counts(cbucket *b, const unsigned char *old, size_t old_n, cons
             q += p - span;
         }
         if (i == n) break;
-        uint64_t c = r[i++].c;
+        uint64_t c = 0;
+        for (; i < n && r[i].m == m; i++) c++;
         if (hnx && hm == m) {   /* the member's entry: its count and the refs' */
             c += hc;
             prev_in = hm;
@@ -821,9 +797,9 @@ bad:
     return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket does not decode");
 }
 
-/* Sets the bits of the members of the pairs r[0..n) in presence bitmap b (bit m
+/* Sets the bits of the members of the sorted refs r[0..n) in presence bitmap b (bit m
  * of byte m / 8; the value as long as its highest member needs). */
-static int pres_merge(cbucket *b, const cpair *r, size_t n, shoal_err *err)
+static int pres_merge(cbucket *b, const dref *r, size_t n, shoal_err *err)
 {
     size_t need = r[n - 1].m / 8 + 1;
     if (need > b->n) {
@@ -900,15 +876,18 @@ static void month_order(const dref *l, size_t a, size_t e, dref *x, dref *y)
     }
 }
 
-/* A job's refs or pairs into its bucket, read from the table first when the batch has
- * not touched it yet. A bucket's entries are merged from the table's bytes where they
- * lie (valid until the next write of the transaction, and the flush writes only once
- * every job is done) into a new buffer: copying them out first cost a copy of every
- * month bucket a batch touches. A presence bitmap is changed in place: copied. */
-static int fold(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, const cjob *j, shoal_err *err)
+/* The refs r[0..n) into bucket sd, read from the table first when the batch has not
+ * touched it yet; sums: whether the series sums a property, or -1 for a month's
+ * presence bitmap (PRES), which takes the members only. A bucket's entries are merged
+ * from the table's bytes where they lie (valid until the next write of the
+ * transaction, and the flush writes once every bucket is merged) into a new buffer:
+ * copying them out first cost a copy of every bucket a batch touches. A presence
+ * bitmap is changed in place: copied. */
+static int fold(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, uint64_t sd, int sums, const dref *r, size_t n,
+                shoal_err *err)
 {
     int fresh;
-    cbucket *b = bucket_at(s, j->sd, &fresh);
+    cbucket *b = bucket_at(s, sd, &fresh);
     if (!b) return nomem(err);
     const unsigned char *old = b->p;
     size_t old_n = b->n;
@@ -920,7 +899,7 @@ static int fold(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, const cjob 
         if (lrc == 0) {
             old = vv.mv_data;
             old_n = vv.mv_size;
-            if (j->sums < 0) {
+            if (sums < 0) {
                 if (!(b->p = shoal_malloc(vv.mv_size ? vv.mv_size : 1))) return nomem(err);
                 memcpy(b->p, vv.mv_data, vv.mv_size);
                 b->n = vv.mv_size;
@@ -929,149 +908,42 @@ static int fold(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, const cjob 
             return shoal_store_err(err, lrc, "cannot read a counters bucket");
         }
     }
-    return j->sums < 0 ? pres_merge(b, j->c, j->n, err)
-         : j->sums     ? merge_sums(b, old, old_n, s, j->r, j->n, err)
-                       : merge_counts(b, old, old_n, j->c, j->n, err);
+    return sums < 0 ? pres_merge(b, r, n, err)
+         : sums     ? merge_sums(b, old, old_n, s, r, n, err)
+                    : merge_counts(b, old, old_n, r, n, err);
 }
 
-/* Room for one more job. */
-static int job_room(cstate *s)
-{
-    if (s->nj < s->jcap) return 0;
-    size_t nc = s->jcap ? s->jcap * 2 : 256;
-    cjob *t = shoal_realloc(s->jobs, nc * sizeof *t);
-    if (!t) return -1;
-    s->jobs = t;
-    s->jcap = nc;
-    return 0;
-}
-
-/* A job folding refs r[0..n) (in member order) into bucket sd; for a series that sums
- * nothing (sums 0) or a presence bitmap (-1), their runs of one member become pairs in
- * s->pc, which has room (plan: each ref is counted in at most four jobs' pairs). */
-static int job_add(cstate *s, uint64_t sd, int sums, const dref *r, size_t n)
-{
-    if (job_room(s)) return -1;
-    cjob *j = &s->jobs[s->nj++];
-    *j = (cjob){sd, r, NULL, n, sums};
-    if (sums > 0) return 0;
-    cpair *c = s->pc + (s->pn), *o = c;
-    for (size_t i = 0; i < n;) {
-        uint32_t m = r[i].m, k = 0;
-        for (; i < n && r[i].m == m; i++) k++;
-        *o++ = (cpair){m, k};
-    }
-    j->c = c;
-    j->n = (size_t)(o - c);
-    s->pn += j->n;
-    return 0;
-}
-
-/* The refs r[0..n) of one series' day bucket sd (in member order) as jobs into the hour
- * buckets of their hours at or after h0: split by hour into s->hb, stably (each hour's
- * run stays in member order). */
-static int plan_hours(shoal_view *v, cstate *s, uint64_t sd, int sums, const dref *r, size_t n, int64_t h0)
+/* The refs r[0..n) of one series' day bucket sd (in member order) into the hour
+ * buckets of their hours at or after h0: split by hour, stably (each hour's run stays
+ * in member order), each run folded into its hour's bucket. */
+static int fold_hours(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, uint64_t sd, int sums, const dref *r, size_t n,
+                      int64_t h0, shoal_err *err)
 {
     int64_t day = (int32_t)((uint32_t)sd ^ (1u << 31));
     int64_t base = floor_div(shoal_view_day_start(v->tz, day), HOUR_MS);
-    if (base + 31 < h0) return 0;
+    if (base + 31 < h0) return SHOAL_OK;
     size_t cnt[33] = {0};
     for (size_t i = 0; i < n; i++) cnt[HOFF(r[i].i) + 1]++;
     for (int h = 1; h < 33; h++) cnt[h] += cnt[h - 1];
-    dref *hb = s->hb + s->hn;
-    s->hn += n;
+    if (s->hbcap < n) {
+        size_t c = s->hbcap ? s->hbcap : 4096;
+        while (c < n) c *= 2;
+        dref *t = shoal_realloc(s->hb, c * sizeof *t);
+        if (!t) return nomem(err);
+        s->hb = t;
+        s->hbcap = c;
+    }
     size_t at[32];
     memcpy(at, cnt, sizeof at);
-    for (size_t i = 0; i < n; i++) hb[at[HOFF(r[i].i)]++] = r[i];
+    for (size_t i = 0; i < n; i++) s->hb[at[HOFF(r[i].i)]++] = r[i];
     uint64_t se = (sd >> 32) | HOURS;
     for (int h = 0; h < 32; h++) {
         if (cnt[h] == cnt[h + 1] || base + h < h0) continue;
         uint32_t fh = (uint32_t)((uint64_t)(base + h) ^ (1ULL << 31));
-        if (job_add(s, se << 32 | fh, sums, hb + cnt[h], cnt[h + 1] - cnt[h])) return -1;
+        int rc = fold(v, s, txn, dbi, se << 32 | fh, sums, s->hb + cnt[h], cnt[h + 1] - cnt[h], err);
+        if (rc) return rc;
     }
-    return 0;
-}
-
-/* The first kept hour after this batch, by the latest event so far (plan and flush). */
-static int64_t next_h0(const cstate *s)
-{
-    int64_t h0 = s->h0;
-    if (s->hours && s->bmax != INT64_MIN && first_hour(s->bmax) > h0) h0 = first_hour(s->bmax);
-    return h0;
-}
-
-/* The batch's folds, in the order flush makes them, from its sorted refs l[0..n) (and
- * the months' runs in s->u): every bucket's in key order, each day's hours after it,
- * a series' month (and its presence bitmap) after the month's days. A month's bucket
- * takes the refs of its days' buckets: those of one series and month are adjacent runs
- * once sorted, each in member order, put in member order as one run by prepare
- * (month_order, in u; a batch holds a few days of a month, and a few more for late
- * events). Doubling each ref into its month before the sort made the sort, the largest
- * part of the kind's upkeep, twice as long. Made beside the writer (prepare), so that
- * the writing thread's flush only merges, reading a pair per member where it counted
- * refs (46% of merge_counts' samples with the demo views at 10M events, each ref a
- * load from the other core's cache). */
-static int plan(shoal_view *v, cstate *s, const dref *l, size_t n)
-{
-    /* pairs: a ref is in its day's, its hour's, its month's and its month's presence
-     * bitmap's at most; hb: a ref is split into an hour once */
-    if (s->pcap < 4 * n) {
-        shoal_free(s->pc);
-        if (!(s->pc = shoal_malloc(4 * n * sizeof *s->pc))) {
-            s->pcap = 0;
-            return -1;
-        }
-        s->pcap = 4 * n;
-    }
-    if (s->hours && s->hbcap < n) {
-        shoal_free(s->hb);
-        if (!(s->hb = shoal_malloc(n * sizeof *s->hb))) {
-            s->hbcap = 0;
-            return -1;
-        }
-        s->hbcap = n;
-    }
-    s->nj = s->pn = s->hn = 0;
-    int64_t h0 = next_h0(s);
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && l[j].sd == l[i].sd) j++;
-        int sums = v->def.series[l[i].sd >> 32].sum_prop.len != 0;
-        if (job_add(s, l[i].sd, sums, l + i, j - i)) return -1;
-        if (s->hours && plan_hours(v, s, l[i].sd, sums, l + i, j - i, h0)) return -1;
-        if (s->months) {
-            /* the month's days: the following buckets of this series and month */
-            uint32_t fm = month_of_sd(l[i].sd);
-            size_t e = j;
-            int runs = 1;
-            while (e < n && l[e].sd >> 32 == l[i].sd >> 32 && month_of_sd(l[e].sd) == fm) {
-                size_t f = e;
-                while (f < n && l[f].sd == l[e].sd) f++;
-                if (job_add(s, l[e].sd, sums, l + e, f - e)) return -1;
-                if (s->hours && plan_hours(v, s, l[e].sd, sums, l + e, f - e, h0)) return -1;
-                e = f;
-                runs++;
-            }
-            const dref *m = runs == 1 ? l + i : s->u + i;   /* (prepare) */
-            if (job_add(s, ((l[i].sd >> 32) | MONTHS) << 32 | fm, sums, m, e - i)) return -1;
-            /* the month's presence bitmap: its members, from the same refs (the month's
-             * pairs when it has them) */
-            unsigned se = (unsigned)(l[i].sd >> 32);
-            if (s->pres >> se & 1) {
-                const cjob *mj = &s->jobs[s->nj - 1];
-                if (mj->c) {
-                    if (job_room(s)) return -1;
-                    mj = &s->jobs[s->nj - 1];
-                    s->jobs[s->nj++] = (cjob){(uint64_t)(se | PRES) << 32 | fm, NULL, mj->c, mj->n, -1};
-                } else if (job_add(s, (uint64_t)(se | PRES) << 32 | fm, -1, m, e - i)) {
-                    return -1;
-                }
-            }
-            j = e;
-        }
-        i = j;
-    }
-    return 0;
+    return SHOAL_OK;
 }
 
 /* Deletes the hour buckets of every series before hour h0. */
@@ -1095,8 +967,8 @@ static int drop_hours(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int64_t h0, shoa
     return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
 }
 
-/* The batch's refs sorted (sort_refs) and its folds planned (plan), once: on the
- * views' second thread when the append runs one (shoal_view_prepare), else by flush. */
+/* The batch's refs sorted (sort_refs), once: on the views' second thread when the
+ * append runs one (shoal_view_prepare), else by flush. */
 static int prepare(shoal_view *v, shoal_err *err)
 {
     cstate *s = v->st;
@@ -1109,8 +981,8 @@ static int prepare(shoal_view *v, shoal_err *err)
         }
         s->tcap = s->rcap;
     }
-    const dref *l = sort_refs(s, s->r, s->t, s->rn);
-    if (!s->months) goto planned;
+    const dref *l = s->sorted = sort_refs(s, s->r, s->t, s->rn);
+    if (!s->months) return SHOAL_OK;
     /* Each month's refs in member order, for its month bucket (and presence bitmap):
      * u[i..e) for a series' days of one month l[i..e), when they are more than one day
      * (one day's refs are in member order already). The other sort array is free. */
@@ -1119,6 +991,7 @@ static int prepare(shoal_view *v, shoal_err *err)
         shoal_free(s->u);
         if (!(s->u = shoal_malloc(n * sizeof *s->u))) {
             s->ucap = 0;
+            s->sorted = NULL;
             return nomem(err);
         }
         s->ucap = n;
@@ -1136,9 +1009,6 @@ static int prepare(shoal_view *v, shoal_err *err)
         if (runs > 1) month_order(l, i, e, spare + i, s->u + i);
         i = e;
     }
-planned:
-    if (plan(v, s, l, s->rn)) return nomem(err);
-    s->sorted = l;
     return SHOAL_OK;
 }
 
@@ -1146,14 +1016,53 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
 {
     cstate *s = v->st;
     int rc = SHOAL_OK;
-    int64_t h0 = next_h0(s);
+    /* Fold the refs into their buckets, in key order. With months, a month's bucket
+     * takes the refs of its days' buckets: those of one series and month are adjacent
+     * runs once sorted, each in member order, put in member order as one run by
+     * prepare (month_order, in u; a batch holds a few days of a month, and a few more
+     * for late events). Doubling each ref into
+     * its month before the sort made the sort, the largest part of the kind's upkeep,
+     * twice as long. */
+    /* the first kept hour, by the latest event so far */
+    int64_t h0 = s->h0;
+    if (s->hours && s->bmax != INT64_MIN && first_hour(s->bmax) > h0) h0 = first_hour(s->bmax);
     if (s->rn) {
-        /* the folds prepare planned (plan), in key order */
+        size_t n = s->rn;
         if ((rc = prepare(v, err))) return rc;
         const dref *l = s->sorted;
         s->sorted = NULL;
-        for (size_t k = 0; k < s->nj && !rc; k++) rc = fold(v, s, txn, dbi, &s->jobs[k], err);
-        s->nj = 0;
+        for (size_t i = 0; i < n && !rc;) {
+            size_t j = i;
+            while (j < n && l[j].sd == l[i].sd) j++;
+            int sums = v->def.series[l[i].sd >> 32].sum_prop.len != 0;
+            rc = fold(v, s, txn, dbi, l[i].sd, sums, l + i, j - i, err);
+            if (!rc && s->hours) rc = fold_hours(v, s, txn, dbi, l[i].sd, sums, l + i, j - i, h0, err);
+            if (!rc && s->months) {
+                /* the month's days: the following buckets of this series and month */
+                uint32_t fm = month_of_sd(l[i].sd);
+                size_t e = j;
+                int runs = 1;
+                while (e < n && l[e].sd >> 32 == l[i].sd >> 32 && month_of_sd(l[e].sd) == fm) {
+                    size_t f = e;
+                    while (f < n && l[f].sd == l[e].sd) f++;
+                    rc = fold(v, s, txn, dbi, l[e].sd, sums, l + e, f - e, err);
+                    if (!rc && s->hours) rc = fold_hours(v, s, txn, dbi, l[e].sd, sums, l + e, f - e, h0, err);
+                    if (rc) break;
+                    e = f;
+                    runs++;
+                }
+                if (!rc) {
+                    const dref *m = runs == 1 ? l + i : s->u + i;   /* (prepare) */
+                    rc = fold(v, s, txn, dbi, ((l[i].sd >> 32) | MONTHS) << 32 | fm, sums, m, e - i, err);
+                    /* the month's presence bitmap: its members, from the same refs */
+                    unsigned se = (unsigned)(l[i].sd >> 32);
+                    if (!rc && (s->pres >> se & 1))
+                        rc = fold(v, s, txn, dbi, (uint64_t)(se | PRES) << 32 | fm, -1, m, e - i, err);
+                }
+                j = e;
+            }
+            i = j;
+        }
         /* the sort's result may be in either array: both are kept for the next batch */
         if (l == s->t) {
             dref *t = s->r;
