@@ -605,7 +605,17 @@ static dref *sort_refs(cstate *s, dref *a, dref *b, size_t n)
     return a;
 }
 
-/* The sorted refs r[0..n) merged into bucket b (the refs of one member, its events over
+/* The merged bytes out[0..len) become bucket b's, dirty (merge_counts and merge_sums end so). */
+static void bucket_replace(cbucket *b, unsigned char *out, size_t len)
+{
+    shoal_free(b->p);
+    b->p = out;
+    b->n = len;
+    b->dirty = 1;
+}
+
+/* The sorted refs r[0..n) merged into bucket b, whose entries are old[0..old_n) (the
+ * refs of one member, its events over
  * several days for a month, summed into its entry), for a series that sums nothing:
  * its entries are two varints each, the member's
  * delta from the entry before and the count, so an entry no ref changes is copied as its
@@ -615,12 +625,12 @@ static dref *sort_refs(cstate *s, dref *a, dref *b, size_t n)
  * fewer: decoding every entry into a centry and encoding it again was most of the
  * kind's flush. The bytes are what decoding and encoding every entry gave (varints are
  * written one way). */
-static int merge_counts(cbucket *b, const dref *r, size_t n, shoal_err *err)
+static int merge_counts(cbucket *b, const unsigned char *old, size_t old_n, const dref *r, size_t n, shoal_err *err)
 {
     /* a new entry takes at most 5 + 10 bytes, a changed one grows by at most 10 */
-    unsigned char *out = shoal_malloc(b->n + n * 15 + 1), *q = out;
+    unsigned char *out = shoal_malloc(old_n + n * 15 + 1), *q = out;
     if (!out) return nomem(err);
-    const unsigned char *p = b->p, *end = p ? p + b->n : NULL;
+    const unsigned char *p = old, *end = p ? p + old_n : NULL;
     if (p && p < end) p++;   /* the old flag byte */
     *q++ = 0;
     uint32_t prev_in = 0, prev_out = 0;
@@ -678,10 +688,7 @@ static int merge_counts(cbucket *b, const dref *r, size_t n, shoal_err *err)
         q += shoal_varint_put(q, c);
         prev_out = m;
     }
-    shoal_free(b->p);
-    b->p = out;
-    b->n = (size_t)(q - out);
-    b->dirty = 1;
+    bucket_replace(b, out, (size_t)(q - out));
     return SHOAL_OK;
 }
 
@@ -694,12 +701,13 @@ static int merge_counts(cbucket *b, const dref *r, size_t n, shoal_err *err)
  * sum(post.words) holds every member who posted that month: decoding and encoding each
  * of them every batch (as every entry was before session 13) was most of this merge's
  * cost. The bytes are the same: an entry of has-more 0 encodes as it decodes. */
-static int merge_sums(cbucket *b, const cstate *s, const dref *r, size_t n, shoal_err *err)
+static int merge_sums(cbucket *b, const unsigned char *old, size_t old_n, const cstate *s, const dref *r, size_t n,
+                      shoal_err *err)
 {
-    size_t cap = b->n + n * ENTRY_MAX + 1;
+    size_t cap = old_n + n * ENTRY_MAX + 1;
     unsigned char *out = shoal_malloc(cap), *q = out;
     if (!out) return nomem(err);
-    const unsigned char *p = b->p, *end = p ? p + b->n : NULL;
+    const unsigned char *p = old, *end = p ? p + old_n : NULL;
     int text = p && p < end && (*p & F_TEXT);
     if (p && p < end) p++;   /* the old flag byte */
     for (size_t j = 0; j < n; j++)
@@ -782,10 +790,7 @@ static int merge_sums(cbucket *b, const cstate *s, const dref *r, size_t n, shoa
         q += enc_entry(q, 1, prev_out, &o);
         prev_out = m;
     }
-    shoal_free(b->p);
-    b->p = out;
-    b->n = (size_t)(q - out);
-    b->dirty = 1;
+    bucket_replace(b, out, (size_t)(q - out));
     return SHOAL_OK;
 bad:
     shoal_free(out);
@@ -873,27 +878,39 @@ static void month_order(const dref *l, size_t a, size_t e, dref *x, dref *y)
 
 /* The refs r[0..n) into bucket sd, read from the table first when the batch has not
  * touched it yet; sums: whether the series sums a property, or -1 for a month's
- * presence bitmap (PRES), which takes the members only. */
+ * presence bitmap (PRES), which takes the members only. A bucket's entries are merged
+ * from the table's bytes where they lie (valid until the next write of the
+ * transaction, and the flush writes once every bucket is merged) into a new buffer:
+ * copying them out first cost a copy of every bucket a batch touches. A presence
+ * bitmap is changed in place: copied. */
 static int fold(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, uint64_t sd, int sums, const dref *r, size_t n,
                 shoal_err *err)
 {
     int fresh;
     cbucket *b = bucket_at(s, sd, &fresh);
     if (!b) return nomem(err);
+    const unsigned char *old = b->p;
+    size_t old_n = b->n;
     if (fresh && !v->built && txn) {
         unsigned char k[SHOAL_COUNTERS_KEY];
         sd_key(b->sd, k);
         MDB_val kv = {sizeof k, k}, vv;
         int lrc = mdb_get(txn, dbi, &kv, &vv);
         if (lrc == 0) {
-            if (!(b->p = shoal_malloc(vv.mv_size ? vv.mv_size : 1))) return nomem(err);
-            memcpy(b->p, vv.mv_data, vv.mv_size);
-            b->n = vv.mv_size;
+            old = vv.mv_data;
+            old_n = vv.mv_size;
+            if (sums < 0) {
+                if (!(b->p = shoal_malloc(vv.mv_size ? vv.mv_size : 1))) return nomem(err);
+                memcpy(b->p, vv.mv_data, vv.mv_size);
+                b->n = vv.mv_size;
+            }
         } else if (lrc != MDB_NOTFOUND) {
             return shoal_store_err(err, lrc, "cannot read a counters bucket");
         }
     }
-    return sums < 0 ? pres_merge(b, r, n, err) : sums ? merge_sums(b, s, r, n, err) : merge_counts(b, r, n, err);
+    return sums < 0 ? pres_merge(b, r, n, err)
+         : sums     ? merge_sums(b, old, old_n, s, r, n, err)
+                    : merge_counts(b, old, old_n, r, n, err);
 }
 
 /* The refs r[0..n) of one series' day bucket sd (in member order) into the hour
