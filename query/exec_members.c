@@ -467,9 +467,14 @@ static int class_find(ctable *c, uint64_t code, uint32_t m, uint32_t first, int6
 }
 
 /* The members with a value into a direct table's classes when every test reads a
- * narrow byte of at most two aggregates, with six tests at most, and no byte makes a
- * comparison other than plain true or false (no wide test, no NaN score): a member's
- * code is its bytes' table entries ORed. The members of 64 words are first gathered
+ * narrow byte of at most four aggregates, with six tests at most, and no byte makes a
+ * comparison other than plain true or false (no wide test, no NaN score; with one or
+ * two aggregates no byte of their tables may, with three or four the codes met are
+ * ORed and a NaN met sends the whole to member_classes' loop): a member's code is its
+ * bytes' table entries ORed. The tiers at 10M events (four aggregates: two counts, a
+ * score's cell, the window's count) went a member at a time through member_code's
+ * loop and class_add until session 14 (a third of the statement at the day's end):
+ * now 11.96M -> 10.28M instructions at the day's end, 16.66M -> 14.98M at noon. The members of 64 words are first gathered
  * into a list, eight at a step (a loop over each word's bits ended in a mispredicted
  * branch, the word's cost), then their codes counted: with two tests, four 16-bit
  * counts in a register (a list has at most 4096 members); else in two tables that
@@ -479,10 +484,26 @@ static int class_find(ctable *c, uint64_t code, uint32_t m, uint32_t first, int6
  * the work; -1 when out of memory. Core creators per month (10M events, 170k members
  * with a value over its 12 periods): 0.69 ms a statement a member at a time through
  * class_add, about 0.2 ms so. */
-static __attribute__((noinline)) void fast_count(const uint64_t *live, uint32_t last, const uint8_t *restrict a0,
-                                                 const uint8_t *restrict a1, const uint64_t *t0, const uint64_t *t1,
-                                                 int few, uint32_t *restrict cnt, uint32_t *restrict first)
+static inline __attribute__((always_inline)) uint64_t fast_count_n(const uint64_t *live, uint32_t last,
+                                                               const uint8_t *const *a, const uint64_t *const *t,
+                                                               const int nt, int few, uint32_t *restrict cnt,
+                                                               uint32_t *restrict first)
 {
+    const uint8_t *restrict a0 = a[0], *restrict a1 = a[1], *restrict a2 = a[nt - 2], *restrict a3 = a[nt - 1];
+    const uint64_t *t0 = t[0], *t1 = t[1], *t2 = t[nt - 2], *t3 = t[nt - 1];
+    /* (nt 2 or 4, a constant: a member's code is its bytes' table entries ORed) */
+#define CODE(m) (nt == 2 ? t0[a0[m]] | t1[a1[m]] : t0[a0[m]] | t1[a1[m]] | t2[a2[m]] | t3[a3[m]])
+    /* With four, a byte may make a comparison neither true nor false (a NaN score's
+     * cell): its code's bit 63, ORed into any (the caller then counts none of it) and
+     * masked off the code so that it indexes no further than 64 */
+    uint64_t any = 0;
+#define MASK(code)                 \
+    do {                           \
+        if (nt == 4) {             \
+            any |= (code);         \
+            (code) &= 63;          \
+        }                          \
+    } while (0)
     uint32_t *restrict c0 = cnt, *restrict c1 = cnt + 64;
     uint64_t seen = 0;
     uint32_t ms[64 * 64 + 8];
@@ -509,7 +530,8 @@ static __attribute__((noinline)) void fast_count(const uint64_t *live, uint32_t 
             uint64_t acc = 0;
             for (; i < n; i++) {
                 uint32_t m = ms[i];
-                uint64_t code = t0[a0[m]] | t1[a1[m]];
+                uint64_t code = CODE(m);
+                MASK(code);
                 if (!(seen >> code & 1)) seen |= (uint64_t)1 << code, first[code] = m;
                 acc += (uint64_t)1 << (code * 16);
             }
@@ -518,7 +540,9 @@ static __attribute__((noinline)) void fast_count(const uint64_t *live, uint32_t 
         }
         for (; i + 2 <= n; i += 2) {
             uint32_t m = ms[i], m1 = ms[i + 1];
-            uint64_t code = t0[a0[m]] | t1[a1[m]], code1 = t0[a0[m1]] | t1[a1[m1]];
+            uint64_t code = CODE(m), code1 = CODE(m1);
+            MASK(code);
+            MASK(code1);
             if (!(seen >> code & 1)) seen |= (uint64_t)1 << code, first[code] = m;
             if (!(seen >> code1 & 1)) seen |= (uint64_t)1 << code1, first[code1] = m1;
             c0[code]++;
@@ -526,22 +550,52 @@ static __attribute__((noinline)) void fast_count(const uint64_t *live, uint32_t 
         }
         if (i < n) {
             uint32_t m = ms[i];
-            uint64_t code = t0[a0[m]] | t1[a1[m]];
+            uint64_t code = CODE(m);
+            MASK(code);
             if (!(seen >> code & 1)) seen |= (uint64_t)1 << code, first[code] = m;
             c0[code]++;
         }
     }
+    return any;
+}
+#undef CODE
+#undef MASK
+
+static __attribute__((noinline)) void fast_count2(const uint64_t *live, uint32_t last, const uint8_t *const *a,
+                                                  const uint64_t *const *t, int few, uint32_t *restrict cnt,
+                                                  uint32_t *restrict first)
+{
+    fast_count_n(live, last, a, t, 2, few, cnt, first);
+}
+
+/* The same with three or four aggregates' bytes (the tiers: four), whose tables may
+ * hold a code that is neither true nor false: the OR of every code, whose bit 63 says
+ * one was met and the counts are not to be used. */
+static __attribute__((noinline)) uint64_t fast_count4(const uint64_t *live, uint32_t last, const uint8_t *const *a,
+                                                      const uint64_t *const *t, int few, uint32_t *restrict cnt,
+                                                      uint32_t *restrict first)
+{
+    return fast_count_n(live, last, a, t, 4, few, cnt, first);
 }
 
 static int fast_classes(run *g, const uint64_t *live, uint32_t last, ctable *c)
 {
-    int nn = g->n_nar;
-    if (g->wide || nn < 1 || nn > 2 || g->n_tests > 6) return 0;
+    int nn = g->n_nar, odd = 0;
+    if (g->wide || nn < 1 || nn > 4 || g->n_tests > 6) return 0;
     for (int k = 0; k < nn; k++)
-        for (int v = 0; v < 256; v++)
-            if (g->nar_tab[k][v] >> 63) return 0;
+        for (int v = 0; v < 256; v++) odd |= (int)(g->nar_tab[k][v] >> 63);
+    if (odd && nn <= 2) return 0;
     uint32_t cnt[128] = {0}, first[64];
-    fast_count(live, last, g->nar_c8[0], g->nar_c8[nn - 1], g->nar_tab[0], g->nar_tab[nn - 1], g->n_tests <= 2, cnt, first);
+    const uint8_t *a[4];
+    const uint64_t *t[4];
+    for (int k = 0; k < 4; k++)   /* (a table ORed twice: the same code) */
+        a[k] = g->nar_c8[k < nn ? k : nn - 1], t[k] = g->nar_tab[k < nn ? k : nn - 1];
+    if (nn <= 2) {
+        a[1] = a[nn - 1], t[1] = t[nn - 1];
+        fast_count2(live, last, a, t, g->n_tests <= 2, cnt, first);
+    } else if (fast_count4(live, last, a, t, g->n_tests <= 2, cnt, first) >> 63) {
+        return 0;   /* a code neither true nor false (a NaN score): member_classes' loop, which makes it a class of its own */
+    }
     int rc = 0;
     for (size_t code = 0; code < 64 && !rc; code++)
         if (cnt[code] + cnt[64 + code])
