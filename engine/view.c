@@ -471,6 +471,7 @@ int shoal_view_sum_value(shoal_view *v, uint32_t s, const shoal_ievent *ev, int6
 typedef struct vextra {
     vprog *progs;   /* per series; n == 0: no filter */
     uint64_t fmask; /* the series with a filter */
+    uint64_t smask; /* the series with a sum (their apply reads prop_slot: shoal_view_sum_value) */
 } vextra;
 
 static void view_free(shoal_view *v)
@@ -522,6 +523,7 @@ static int view_new(shoal_db *db, const shoal_viewdef *def, int built, shoal_vie
         goto fail;
     }
     x->fmask = 0;
+    x->smask = 0;
     for (uint32_t s = 0; s < v->def.n_series; s++) {
         const shoal_vseries *se = &v->def.series[s];
         x->progs[s].n = 0;
@@ -529,6 +531,7 @@ static int view_new(shoal_db *db, const shoal_viewdef *def, int built, shoal_vie
         if (x->progs[s].n) x->fmask |= 1ULL << s;
         v->sum_slot[s] = -1;
         if (se->sum_prop.len) {
+            x->smask |= 1ULL << s;
             uint32_t k = 0;
             while (k < v->n_prop_names && !(v->prop_names[k].len == se->sum_prop.len &&
                                             memcmp(v->prop_names[k].ptr, se->sum_prop.ptr, se->sum_prop.len) == 0))
@@ -593,13 +596,14 @@ static int classify(shoal_view *v, const shoal_ievent *ev, uint64_t *mask, shoal
     }
     uint64_t m = v->type_mask[t];
     if (!m) return 0;
-    /* Classify every property id once, so sums can read slots directly. */
-    if (v->n_prop_names)
+    /* Classify every property id once, so sums can read slots directly (a filter's
+     * program classifies what it reads itself): only for an event a sum reads. */
+    const vextra *x = v->extra;
+    if (v->n_prop_names && (m & x->smask))
         for (uint32_t j = 0; j < ev->n_props; j++)
             if ((rc = prop_slot(v, ev->props[j].key, err)) < -1) return rc;
     /* only the series of the type with a filter (a loop over every series was a fifth
      * of classify's instructions with the demo views) */
-    const vextra *x = v->extra;
     for (uint64_t f = m & x->fmask; f; f &= f - 1) {
         int i = __builtin_ctzll(f);
         if ((rc = eval_prog(v, &x->progs[i], ev, err)) < 0) return rc;
