@@ -471,6 +471,8 @@ int shoal_view_sum_value(shoal_view *v, uint32_t s, const shoal_ievent *ev, int6
 typedef struct vextra {
     vprog *progs;   /* per series; n == 0: no filter */
     uint64_t fmask; /* the series with a filter */
+    uint64_t smask; /* the series with a sum (their apply reads prop_slot: shoal_view_sum_value) */
+    uint64_t fsmask; /* fmask | smask: the series for which shoal_view_apply calls classify */
 } vextra;
 
 static void view_free(shoal_view *v)
@@ -522,13 +524,17 @@ static int view_new(shoal_db *db, const shoal_viewdef *def, int built, shoal_vie
         goto fail;
     }
     x->fmask = 0;
+    x->smask = 0;
+    x->fsmask = 0;
     for (uint32_t s = 0; s < v->def.n_series; s++) {
         const shoal_vseries *se = &v->def.series[s];
         x->progs[s].n = 0;
         if (se->filter.len && (rc = compile_prog(v, se->filter, &x->progs[s], err))) goto fail;
-        if (x->progs[s].n) x->fmask |= 1ULL << s;
+        if (x->progs[s].n) x->fmask |= 1ULL << s, x->fsmask |= 1ULL << s;
         v->sum_slot[s] = -1;
         if (se->sum_prop.len) {
+            x->smask |= 1ULL << s;
+            x->fsmask |= 1ULL << s;
             uint32_t k = 0;
             while (k < v->n_prop_names && !(v->prop_names[k].len == se->sum_prop.len &&
                                             memcmp(v->prop_names[k].ptr, se->sum_prop.ptr, se->sum_prop.len) == 0))
@@ -593,13 +599,14 @@ static int classify(shoal_view *v, const shoal_ievent *ev, uint64_t *mask, shoal
     }
     uint64_t m = v->type_mask[t];
     if (!m) return 0;
-    /* Classify every property id once, so sums can read slots directly. */
-    if (v->n_prop_names)
+    /* Classify every property id once, so sums can read slots directly (a filter's
+     * program classifies what it reads itself): only for an event a sum reads. */
+    const vextra *x = v->extra;
+    if (v->n_prop_names && (m & x->smask))
         for (uint32_t j = 0; j < ev->n_props; j++)
             if ((rc = prop_slot(v, ev->props[j].key, err)) < -1) return rc;
     /* only the series of the type with a filter (a loop over every series was a fifth
      * of classify's instructions with the demo views) */
-    const vextra *x = v->extra;
     for (uint64_t f = m & x->fmask; f; f &= f - 1) {
         int i = __builtin_ctzll(f);
         if ((rc = eval_prog(v, &x->progs[i], ev, err)) < 0) return rc;
@@ -878,9 +885,15 @@ int shoal_view_apply(shoal_db *db, MDB_txn *txn, const shoal_ievent *ev, shoal_e
     if (!db->views) return SHOAL_OK;
     for (int i = 0; i < db->views->n; i++) {
         shoal_view *v = db->views->v[i];
+        const vextra *x = v->extra;
+        uint32_t t = ev->type;
         uint64_t mask;
-        int rc = classify(v, ev, &mask, err);
-        if (rc) return rc;
+        int rc;
+        /* a type classified, whose series have no filter or sum, is its mask (classify's
+         * call was a third of the views' apply, in good part its prologue) */
+        if (!(t < v->n_type_cache && v->type_known[t] && !((mask = v->type_mask[t]) & x->fsmask)) &&
+            (rc = classify(v, ev, &mask, err)))
+            return rc;
         if (mask && (rc = v->kind->apply(v, ev, mask, err))) return rc;
     }
     return SHOAL_OK;

@@ -97,6 +97,13 @@ typedef struct cstate {
     int64_t h0;             /* the first kept hour */
     int64_t bmax;           /* the batch's latest event time (INT64_MIN: none) */
     int64_t lday, lbase;    /* apply's last local day and its first UTC hour */
+    /* apply's cache in a zone of one offset (fixed): the UTC instants [clo, chi) share a
+     * local day (cday) and an hour of it (coff, as apply puts it in a ref); a ts outside
+     * it computes them again. Other zones compute both for each event. */
+    int fixed;
+    int64_t foff;           /* the fixed zone's offset (ms) */
+    int64_t clo, chi, cday;
+    uint32_t coff;
     dref *hb;               /* a day's refs by hour; kept across batches */
     size_t hbcap;
     dref *r;                /* the batch's refs; memory kept across batches */
@@ -159,6 +166,9 @@ static int new_state(shoal_view *v, void **out, shoal_err *err)
     s->h0 = INT32_MIN;
     s->bmax = INT64_MIN;
     s->lday = INT64_MIN;
+    s->fixed = shoal_tz_fixed(v->tz);
+    s->foff = (int64_t)shoal_tz_offset(v->tz, 0) * 1000;
+    s->clo = INT64_MAX, s->chi = INT64_MIN;
     *out = s;
     return SHOAL_OK;
 }
@@ -339,23 +349,42 @@ static void add_int(int64_t *isum, shoal_xsum *xs, int *hasd, int64_t v)
 static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err *err)
 {
     cstate *s = v->st;
-    int64_t day = shoal_view_day(v->tz, ev->ts);
-    uint32_t fday = (uint32_t)((uint64_t)day ^ (1ULL << 31));
     /* room for a ref per series (a bound: the popcount of mask was a call into libgcc) */
     if (reserve(s, v->def.n_series, 1)) return nomem(err);
+    int64_t day;
     uint32_t off = 0;
-    if (s->hours) {
-        if (day != s->lday) {
-            s->lday = day;
-            s->lbase = floor_div(shoal_view_day_start(v->tz, day), HOUR_MS);
+    if (s->fixed) {
+        if (ev->ts < s->clo || ev->ts >= s->chi) {
+            /* day and hour as shoal_view_day and the branch below make them in such a zone */
+            int64_t h = floor_div(ev->ts, HOUR_MS);
+            int64_t d = floor_div(ev->ts + s->foff, SHOAL_MS_PER_DAY);
+            int64_t ds = d * SHOAL_MS_PER_DAY - s->foff;
+            s->clo = h * HOUR_MS > ds ? h * HOUR_MS : ds;
+            s->chi = (h + 1) * HOUR_MS < ds + SHOAL_MS_PER_DAY ? (h + 1) * HOUR_MS : ds + SHOAL_MS_PER_DAY;
+            s->cday = d;
+            s->coff = (uint32_t)(h - floor_div(ds, HOUR_MS)) << VBITS;
         }
-        int64_t o = floor_div(ev->ts, HOUR_MS) - s->lbase;
-        if (o < 0 || o > 30)
-            return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "an event's hour is not within its local day (view \"%s\")",
-                                 v->dbname + 2);
-        off = (uint32_t)o << VBITS;
-        if (ev->ts > s->bmax) s->bmax = ev->ts;
+        day = s->cday;
+        if (s->hours) {
+            off = s->coff;
+            if (ev->ts > s->bmax) s->bmax = ev->ts;
+        }
+    } else {
+        day = shoal_view_day(v->tz, ev->ts);
+        if (s->hours) {
+            if (day != s->lday) {
+                s->lday = day;
+                s->lbase = floor_div(shoal_view_day_start(v->tz, day), HOUR_MS);
+            }
+            int64_t o = floor_div(ev->ts, HOUR_MS) - s->lbase;
+            if (o < 0 || o > 30)
+                return shoal_err_set(err, SHOAL_EINVAL, -1, -1,
+                                     "an event's hour is not within its local day (view \"%s\")", v->dbname + 2);
+            off = (uint32_t)o << VBITS;
+            if (ev->ts > s->bmax) s->bmax = ev->ts;
+        }
     }
+    uint32_t fday = (uint32_t)((uint64_t)day ^ (1ULL << 31));
     for (uint32_t i = 0; mask; i++, mask >>= 1) {
         if (!(mask & 1)) continue;
         uint32_t vi = NOVAL;

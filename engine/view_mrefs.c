@@ -10,22 +10,15 @@
  */
 #include "shoal_int.h"
 
-int shoal_mrefs_push(shoal_mrefs *r, uint32_t member, int64_t val, uint32_t aux)
+int shoal_mrefs_grow(shoal_mrefs *r)
 {
-    if (r->n == r->cap) {
-        size_t c = r->cap ? r->cap * 2 : 65536;
-        shoal_mref *a = shoal_realloc(r->a, c * sizeof *a);
-        if (!a) return -1;
-        r->a = a;
-        shoal_free(r->tmp);
-        r->tmp = NULL;   /* made to the new size at the sort */
-        r->cap = c;
-    }
-    shoal_mref *e = &r->a[r->n++];
-    e->val = val;
-    e->member = member;
-    e->aux = aux;
-    if (member > r->max) r->max = member;
+    size_t c = r->cap ? r->cap * 2 : 65536;
+    shoal_mref *a = shoal_realloc(r->a, c * sizeof *a);
+    if (!a) return -1;
+    r->a = a;
+    shoal_free(r->tmp);
+    r->tmp = NULL;   /* made to the new size at the sort */
+    r->cap = c;
     return 0;
 }
 

@@ -365,8 +365,7 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
 {
     sstate *s = v->st;
     double w = 0;
-    for (uint32_t i = 0; mask; i++, mask >>= 1)
-        if (mask & 1) w += v->def.series[i].weight;
+    for (uint64_t m = mask; m; m &= m - 1) w += v->def.series[__builtin_ctzll(m)].weight;   /* in series order */
     double h = (double)v->def.half_life_ms;
     if (v->t0 == INT64_MIN) v->t0 = ev->ts - (ev->ts % SHOAL_MS_PER_DAY + SHOAL_MS_PER_DAY) % SHOAL_MS_PER_DAY;
     double e = (double)(ev->ts - v->t0) / h;
