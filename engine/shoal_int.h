@@ -786,6 +786,12 @@ void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t 
 typedef void (*shoal_score_hour_fn)(void *ctx, int64_t start, const unsigned char *e, size_t n);
 int shoal_view_score_hours(shoal_reader *r, const char *name, int64_t from, int64_t *log_lo, int64_t *log_hi,
                            int *add, shoal_score_hour_fn fn, void *ctx, shoal_err *err);
+/* score: for each member m[i] (n of them, ascending), the earliest instant at which
+ * it can have an event with a share above 0 (the start of its earliest such event's
+ * hour, view_score.c's first hours) into from[i]: INT64_MAX when it has none,
+ * INT64_MIN when the table keeps no current first hours (made before them, or
+ * appended to since by a shoal that keeps none: until `shoal rebuild`). */
+int shoal_view_score_firsts(shoal_reader *r, const char *name, const uint32_t *m, size_t n, int64_t *from, shoal_err *err);
 
 /* firstlast (view_firstlast.c): series s's earliest (last = 0) or latest (last = 1)
  * event time of each member that has one in [lo, hi) into t[m], with n[m] = 1 (arrays

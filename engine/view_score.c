@@ -23,6 +23,17 @@
  * (made before them) keeps and reads none until `shoal rebuild`, and one whose stamp
  * is not the header's (a shoal that keeps none appended since) has stale hours, which
  * are neither read nor kept nor checked until then.
+ *
+ * First hours (the score-tail defect, session 15): key [0x03][chunk BE u32] → 1024 u32
+ * (little-endian), per member the hour code (hour_code) of the bucket of its earliest
+ * event with a share above 0, 0 for none: the earliest instant it can have such an
+ * event is that hour's start. A score as of an earlier now is raw less the later
+ * events' shares, which rounds: a remainder within 2^-20 of raw cannot tell a share
+ * dwarfed by later ones from none, and the reader (exec_views.c) then takes 0 when the
+ * member's first hour starts after the cut, and the log's sum otherwise. Key [0x04]
+ * marks a table that keeps them, as [0x02] does the hours: FLAYOUT and the header's
+ * sequence when last written; without a current mark none are read
+ * (shoal_view_score_firsts then says unknown) until `shoal rebuild`.
  */
 #include "shoal_int.h"
 #include "caltime.h"
@@ -37,6 +48,9 @@
 #define KEEP_HOURS 48
 #define HLAYOUT (KEEP_HOURS | 1u << 16)   /* the mark's first word: hours of (H, H + 1 h] */
 #define MS_HOUR 3600000LL
+#define FIRSTS 0x03
+#define FMARK 0x04
+#define FLAYOUT 1u   /* the first mark's word: u32 hour codes of (H, H + 1 h] buckets */
 
 typedef struct hslot {
     int64_t hour;          /* INT64_MIN: empty */
@@ -58,6 +72,9 @@ typedef struct sstate {
     hslot hs[KEEP_HOURS];
     int64_t *del;     /* stored hours that fell out of the kept ones: their keys go */
     size_t n_del, cap_del;
+    uint32_t *first;  /* per member: the hour code of its earliest event's bucket, 0 none */
+    uint8_t *fdirty;  /* per chunk of first */
+    int firsts;       /* first hours are kept (FMARK: built, or the table's mark current) */
 } sstate;
 
 static int64_t hour_of(int64_t ts) { return ts >= 0 ? ts / MS_HOUR : -((-ts + MS_HOUR - 1) / MS_HOUR); }
@@ -79,6 +96,7 @@ static int new_state(shoal_view *v, void **out, shoal_err *err)
     memset(s, 0, sizeof *s);
     for (int i = 0; i < KEEP_HOURS; i++) s->hs[i].hour = INT64_MIN;
     s->hours = 1;
+    s->firsts = 1;
     *out = s;
     return SHOAL_OK;
 }
@@ -101,9 +119,12 @@ static void reset(void *st)
     shoal_mrefs_free(&s->refs);
     for (int i = 0; i < KEEP_HOURS; i++) slot_clear(&s->hs[i]);
     shoal_free(s->del);
+    shoal_free(s->first);
+    shoal_free(s->fdirty);
     memset(s, 0, sizeof *s);
     for (int i = 0; i < KEEP_HOURS; i++) s->hs[i].hour = INT64_MIN;
-    s->hours = 1;   /* a state being built keeps them; load reads the table's mark */
+    s->hours = 1;   /* a state being built keeps them; load reads the table's marks */
+    s->firsts = 1;
 }
 
 static void free_state(void *st)
@@ -125,8 +146,16 @@ static int grow(sstate *s, uint32_t member)
     uint8_t *d = shoal_realloc(s->dirty, n);
     if (!d) return -1;
     s->dirty = d;
+    uint32_t *f = shoal_realloc(s->first, (size_t)n * CHUNK * sizeof *f);
+    if (!f) return -1;
+    s->first = f;
+    uint8_t *fd = shoal_realloc(s->fdirty, n);
+    if (!fd) return -1;
+    s->fdirty = fd;
     memset(r + (size_t)s->n_chunks * CHUNK, 0, (size_t)(n - s->n_chunks) * CHUNK * sizeof *r);
     memset(d + s->n_chunks, 0, n - s->n_chunks);
+    memset(f + (size_t)s->n_chunks * CHUNK, 0, (size_t)(n - s->n_chunks) * CHUNK * sizeof *f);
+    memset(fd + s->n_chunks, 0, n - s->n_chunks);
     s->n_chunks = n;
     return 0;
 }
@@ -139,26 +168,41 @@ static int chunk_key(const MDB_val *k, uint32_t *chunk)
     return 0;
 }
 
-/* The hour mark: 1 when the table keeps hour sums and they are current (its stamp is
- * the header's sequence), 0 when not, or an error. */
-static int hmark_ok(MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
+/* A first-hours chunk's key: 0 with *chunk, or -1 when k is not one. */
+static int fchunk_key(const MDB_val *k, uint32_t *chunk)
 {
-    unsigned char k = HMARK, h = SHOAL_VIEW_HDR;
+    const unsigned char *p = k->mv_data;
+    if (k->mv_size != 5 || p[0] != FIRSTS) return -1;
+    *chunk = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
+    return 0;
+}
+
+static uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* A mark (HMARK: the hour sums, FMARK: the first hours): 1 when the table keeps what
+ * it marks and that is current (the mark's stamp is the header's sequence), 0 when
+ * not, or an error. */
+static int mark_ok(MDB_txn *txn, MDB_dbi dbi, unsigned char k, uint32_t layout, shoal_err *err)
+{
+    unsigned char h = SHOAL_VIEW_HDR;
     MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
     int rc = mdb_get(txn, dbi, &kv, &vv);
     if (rc == MDB_NOTFOUND) return 0;
     if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
     if (vv.mv_size != 12) return 0;
     const unsigned char *p = vv.mv_data;
-    if ((uint32_t)(p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24) != HLAYOUT) return 0;
+    if (le32(p) != layout) return 0;
     if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
     if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, p + 4, 8)) return 0;
     return 1;
 }
 
-static int hmark_put(MDB_txn *txn, MDB_dbi dbi, uint64_t seq, shoal_err *err)
+static int hmark_ok(MDB_txn *txn, MDB_dbi dbi, shoal_err *err) { return mark_ok(txn, dbi, HMARK, HLAYOUT, err); }
+static int fmark_ok(MDB_txn *txn, MDB_dbi dbi, shoal_err *err) { return mark_ok(txn, dbi, FMARK, FLAYOUT, err); }
+
+static int mark_put(MDB_txn *txn, MDB_dbi dbi, unsigned char k, uint32_t layout, uint64_t seq, shoal_err *err)
 {
-    unsigned char k = HMARK, b[12] = {HLAYOUT & 0xFF, (HLAYOUT >> 8) & 0xFF, (HLAYOUT >> 16) & 0xFF, 0};
+    unsigned char b[12] = {layout & 0xFF, (layout >> 8) & 0xFF, (layout >> 16) & 0xFF, layout >> 24};
     shoal_be64_put(b + 4, seq);
     MDB_val kv = {1, &k}, vv = {sizeof b, b};
     int rc = mdb_put(txn, dbi, &kv, &vv, 0);
@@ -204,6 +248,9 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     int hk = hmark_ok(txn, dbi, err);
     if (hk < 0) return hk;
     s->hours = hk;
+    int fk = fmark_ok(txn, dbi, err);
+    if (fk < 0) return fk;
+    s->firsts = fk;
     int64_t low = hours_low(v->max_ts);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
@@ -231,6 +278,20 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
             h->n = n;
             h->hour = hr;
             h->stored = 1;
+            continue;
+        }
+        if (!fchunk_key(&k, &c)) {
+            if (!s->firsts) continue;
+            if (val.mv_size != CHUNK * sizeof(uint32_t)) {
+                mdb_cursor_close(cur);
+                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a score's first hours are damaged (shoal rebuild)");
+            }
+            if (grow(s, c * CHUNK + CHUNK - 1)) {
+                mdb_cursor_close(cur);
+                return nomem(err);
+            }
+            const unsigned char *p = val.mv_data;
+            for (size_t i = 0; i < CHUNK; i++) s->first[(size_t)c * CHUNK + i] = le32(p + 4 * i);
             continue;
         }
         if (chunk_key(&k, &c)) continue;
@@ -353,8 +414,14 @@ static int drain(shoal_view *v, shoal_err *err)
     for (size_t i = 0; i < s->refs.n; i++) {
         double t;
         memcpy(&t, &r[i].val, sizeof t);
-        s->raw[r[i].member] += t;
-        s->dirty[r[i].member / CHUNK] = 1;
+        uint32_t m = r[i].member, code = r[i].aux;
+        s->raw[m] += t;
+        s->dirty[m / CHUNK] = 1;
+        /* its earliest hour with a share above 0 (an event's aux is its hour's code) */
+        if (s->firsts && t != 0 && code && (!s->first[m] || code < s->first[m])) {
+            s->first[m] = code;
+            s->fdirty[m / CHUNK] = 1;
+        }
     }
     int rc = s->hours ? hours_add(v, r, s->refs.n, err) : SHOAL_OK;
     shoal_mrefs_clear(&s->refs);
@@ -384,8 +451,9 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
     int64_t bits;
     memcpy(&bits, &t, sizeof bits);
     if (ev->ts > v->max_ts) v->max_ts = ev->ts;
-    int64_t hr = bucket_of(ev->ts);
-    uint32_t aux = s->hours && hr >= hours_low(v->max_ts) ? hour_code(hr) : 0;
+    /* the event's hour, for the hour sums (which take those of the kept hours) and the
+     * first hours */
+    uint32_t aux = hour_code(bucket_of(ev->ts));
     if (shoal_mrefs_push(&s->refs, ev->member, bits, aux)) return nomem(err);
     return SHOAL_OK;
 }
@@ -412,6 +480,28 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         rc = mdb_put(txn, dbi, &k, &val, 0);
         if (rc) return shoal_store_err(err, rc, "cannot write a score chunk");
         s->dirty[c] = 0;
+    }
+    if (s->firsts) {
+        unsigned char b[CHUNK * 4];
+        for (uint32_t c = 0; c < s->n_chunks; c++) {
+            const uint32_t *f = s->first + (size_t)c * CHUNK;
+            if (all) {
+                int any = 0;
+                for (int i = 0; i < CHUNK && !any; i++) any = f[i] != 0;
+                if (!any) continue;
+            } else if (!s->fdirty[c]) {
+                continue;
+            }
+            for (int i = 0; i < CHUNK; i++)
+                b[4 * i] = (unsigned char)f[i], b[4 * i + 1] = (unsigned char)(f[i] >> 8),
+                b[4 * i + 2] = (unsigned char)(f[i] >> 16), b[4 * i + 3] = (unsigned char)(f[i] >> 24);
+            unsigned char kb[5] = {FIRSTS, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8),
+                                   (unsigned char)c};
+            MDB_val k = {5, kb}, val = {sizeof b, b};
+            if ((rc = mdb_put(txn, dbi, &k, &val, 0))) return shoal_store_err(err, rc, "cannot write a score view");
+            s->fdirty[c] = 0;
+        }
+        if ((rc = mark_put(txn, dbi, FMARK, FLAYOUT, v->flush_seq, err))) return rc;
     }
     if (!s->hours) return SHOAL_OK;
     if ((rc = hours_expire(s, hours_low(v->max_ts), err))) return rc;
@@ -445,7 +535,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     }
     /* stamped with this batch's sequence: every batch, since a batch appended by a
      * shoal that keeps no hours leaves the stamp behind */
-    return hmark_put(txn, dbi, v->flush_seq, err);
+    return mark_put(txn, dbi, HMARK, HLAYOUT, v->flush_seq, err);
 }
 
 static int same(double a, double b)
@@ -479,12 +569,47 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         shoal_free(seen);
         return hk;
     }
+    int fk = fmark_ok(txn, dbi, err);
+    if (fk < 0) {
+        mdb_cursor_close(cur);
+        shoal_free(seen);
+        return fk;
+    }
+    uint8_t *fseen = shoal_malloc(s->n_chunks + 1);
+    if (!fseen) {
+        mdb_cursor_close(cur);
+        shoal_free(seen);
+        return nomem(err);
+    }
+    memset(fseen, 0, s->n_chunks + 1);
     int64_t low = hours_low(v->max_ts);
     uint8_t hseen[KEEP_HOURS] = {0};
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         uint32_t c;
         if (k.mv_size == 1 && ((unsigned char *)k.mv_data)[0] == SHOAL_VIEW_HDR) continue;
-        if (k.mv_size == 1 && ((unsigned char *)k.mv_data)[0] == HMARK) continue;
+        if (k.mv_size == 1 && (((unsigned char *)k.mv_data)[0] == HMARK || ((unsigned char *)k.mv_data)[0] == FMARK)) continue;
+        if (!fchunk_key(&k, &c)) {
+            if (!fk) continue;   /* stale or not kept: neither read nor checked */
+            int ok = val.mv_size == CHUNK * sizeof(uint32_t);
+            for (uint32_t i = 0; ok && i < CHUNK; i++) {
+                uint32_t stored = le32((const unsigned char *)val.mv_data + 4 * i),
+                         built = c < s->n_chunks ? s->first[(size_t)c * CHUNK + i] : 0;
+                if (stored != built) {
+                    snprintf(msg, sizeof msg, "view \"%s\": member id %u has first hour %lld stored, a rebuild has %lld",
+                             name, c * CHUNK + i, stored ? (long long)hour_decode(stored) : -1LL,
+                             built ? (long long)hour_decode(built) : -1LL);
+                    problem(ctx, msg);
+                    ok = 1;
+                    break;
+                }
+            }
+            if (!ok) {
+                snprintf(msg, sizeof msg, "view \"%s\": a first-hours chunk has a bad size", name);
+                problem(ctx, msg);
+            }
+            if (c < s->n_chunks) fseen[c] = 1;
+            continue;
+        }
         int64_t hr = key_hour(&k);
         if (hr != INT64_MIN) {
             if (!hk) continue;   /* stale or not kept: neither read nor checked */
@@ -526,8 +651,20 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     mdb_cursor_close(cur);
     if (rc != MDB_NOTFOUND) {
         shoal_free(seen);
+        shoal_free(fseen);
         return shoal_store_err(err, rc, "cannot read a view's table");
     }
+    for (uint32_t c = 0; fk && c < s->n_chunks; c++) {
+        if (fseen[c]) continue;
+        for (uint32_t i = 0; i < CHUNK; i++)
+            if (s->first[(size_t)c * CHUNK + i] != 0) {
+                snprintf(msg, sizeof msg, "view \"%s\": member id %u has no stored first hour, a rebuild has %lld", name,
+                         c * CHUNK + i, (long long)hour_decode(s->first[(size_t)c * CHUNK + i]));
+                problem(ctx, msg);
+                break;
+            }
+    }
+    shoal_free(fseen);
     for (int64_t hr = low; hk && low != INT64_MIN && hr < low + KEEP_HOURS; hr++) {
         const hslot *h = &s->hs[(uint64_t)hr % KEEP_HOURS];
         if (h->hour == hr && h->n && !hseen[hr - low]) {
@@ -595,6 +732,10 @@ int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members,
     uint64_t next = 0, end = (uint64_t)n_members + 1;   /* [0, next) is done */
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         uint32_t c;
+        if (((const unsigned char *)k.mv_data)[0] != 0) {   /* (the chunks' keys sort first) */
+            rc = MDB_NOTFOUND;
+            break;
+        }
         if (chunk_key(&k, &c) || val.mv_size != CHUNK * sizeof(double)) continue;
         uint64_t first = (uint64_t)c * CHUNK;
         if (first >= end) break;
@@ -661,5 +802,34 @@ int shoal_view_score_hours(shoal_reader *r, const char *name, int64_t from, int6
     if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
     if (bucket_start(hr) <= from) *log_lo = bucket_start(hr), *log_hi = from, *add = 1;
     else *log_lo = from, *log_hi = bucket_start(hr);
+    return SHOAL_OK;
+}
+
+int shoal_view_score_firsts(shoal_reader *r, const char *name, const uint32_t *m, size_t n, int64_t *from, shoal_err *err)
+{
+    for (size_t i = 0; i < n; i++) from[i] = INT64_MIN;
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    if ((rc = fmark_ok(r->txn, dbi, err)) <= 0) return rc;   /* not kept: unknown */
+    int64_t have = -1;   /* the chunk in val */
+    MDB_val val = {0, NULL};
+    for (size_t i = 0; i < n; i++) {
+        int64_t c = m[i] / CHUNK;
+        if (c != have) {
+            unsigned char kb[5] = {FIRSTS, (unsigned char)(c >> 24), (unsigned char)(c >> 16), (unsigned char)(c >> 8),
+                                   (unsigned char)c};
+            MDB_val k = {5, kb};
+            rc = mdb_get(r->txn, dbi, &k, &val);
+            if (rc == MDB_NOTFOUND) val.mv_size = 0;
+            else if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+            else if (val.mv_size != CHUNK * sizeof(uint32_t))
+                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\": a first-hours chunk is damaged (shoal rebuild)",
+                                     name);
+            have = c;
+        }
+        uint32_t code = val.mv_size ? le32((const unsigned char *)val.mv_data + 4 * (m[i] % CHUNK)) : 0;
+        from[i] = code ? bucket_start(hour_decode(code)) : INT64_MAX;
+    }
     return SHOAL_OK;
 }

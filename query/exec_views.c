@@ -217,6 +217,92 @@ out:
     return rc;
 }
 
+/* The members whose score a view's remainder cannot give. The view's raw sum less the
+ * shares of the events after a cut rounds (some 2^-53 of raw an event): a remainder
+ * within 2^-20 of raw (or not finite) may be a share that later ones dwarf (a weight
+ * of 1e20 after one of 1, or a half-life of a day and an event 50 days before the
+ * others) or none at all, and rounding cannot tell them apart. Above 2^-20 of raw the
+ * remainder is some earlier event's, good to n·2^-33 of itself for a member of n
+ * events. */
+static inline int score_unsure(double rem, double raw) { return !(rem > raw * 0x1p-20) || !isfinite(raw); }
+
+typedef struct mlist {
+    uint32_t *m;
+    size_t n, cap;
+} mlist;
+
+static int mlist_push(mlist *l, uint32_t m)
+{
+    if (l->n == l->cap) {
+        size_t c = l->cap ? 2 * l->cap : 256;
+        uint32_t *nm = shoal_realloc(l->m, c * sizeof *nm);
+        if (!nm) return -1;
+        l->m = nm, l->cap = c;
+    }
+    l->m[l->n++] = m;
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The exact scores at instant at of the events before b of the members l->m (sorted
+ * here), into out[i] for l->m[i]: 0 when the member's first hour (view_score.c) starts
+ * at or after b, else the scan's own sum, Σ w·2^((t − at)/h) over its events before b
+ * in log order (exec_scan.c), read from the log from the earliest of those first
+ * hours (all of it before b when the view keeps none). */
+static int score_exact(exec *x, const plan *p, const magg *a, mlist *l, int64_t b, int64_t at, double *out)
+{
+    size_t n = l->n;
+    if (!n) return 0;
+    qsort(l->m, n, sizeof *l->m, cmp_u32);
+    int64_t *from = shoal_malloc(n * sizeof *from);
+    size_t nw = (size_t)p->n_members / 64 + 1;
+    uint64_t *want = shoal_malloc(nw * sizeof *want);
+    int rc = 0;
+    if (!from || !want) {
+        rc = nomem(x);
+        goto out;
+    }
+    if ((rc = shoal_view_score_firsts(x->r, a->vname, l->m, n, from, x->err))) goto out;
+    memset(want, 0, nw * sizeof *want);
+    int64_t lo = INT64_MAX;
+    size_t n_want = 0;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = 0;
+        if (from[i] >= b) continue;
+        want[l->m[i] >> 6] |= (uint64_t)1 << (l->m[i] & 63);
+        if (from[i] < lo) lo = from[i];
+        n_want++;
+    }
+    if (!n_want) goto out;
+    int64_t zr[2] = {lo, b};
+    double h = (double)a->half_life;
+    scan_range sr;
+    if ((rc = scan_range_open(&sr, x->r, 1, UINT64_MAX, zr, 1, &x->n_skipped, x->cancel, x->err))) goto out;
+    shoal_rec rec;
+    while ((rc = scan_range_next(&sr, &rec)) == 1) {
+        uint32_t m = rec.member, t = rec.type;
+        if (rec.ts >= b || m == 0 || m > p->n_members || !(want[m >> 6] >> (m & 63) & 1) || t > p->n_types) continue;
+        size_t i = 0, j = n;   /* m's index in l->m */
+        while (i < j) {
+            size_t k = (i + j) / 2;
+            if (l->m[k] < m) i = k + 1;
+            else j = k;
+        }
+        out[i] += a->w[t] * exp2((double)(rec.ts - at) / h);
+    }
+    if (rc >= 0) x->n_scanned += sr.n, rc = 0;
+    scan_range_close(&sr);
+out:
+    shoal_free(from);
+    shoal_free(want);
+    return rc;
+}
+
 /* rise from a score view. The view keeps per member raw = Σ w·2^((t−t0)/h) over all its
  * events, so the score at T of the events before B is (raw − the share of the events
  * from B on)·2^((t0−T)/h): only the events from the earlier bound on are read, from
@@ -226,14 +312,13 @@ out:
  * log's part less than half an hour (view_score.c). The subtraction loses about
  * (events)·2^-53 of raw, which the factor 2^((t0−T)/h) magnifies by up to
  * 2^((latest−T)/h): views.c serves rise only when that is at most RISE_MAX_HALF_LIVES
- * half-lives. A remainder within 2^-44 of raw is rounding, not events (weights are
- * not negative), and is taken as 0, so a member with no event before B scores 0 there
- * as the scan says. */
+ * half-lives. A remainder that cannot tell a dwarfed share from rounding
+ * (score_unsure) is taken from score_exact, so that a member with no event before B
+ * scores 0 there and one with a dwarfed event scores its share, as the scan says. */
 static int read_rise(run *g, exec *x, plan *p, magg *a, int top)
 {
     size_t nm = (size_t)p->n_members + 1;
     int64_t t0;
-    a->unsure = NULL;
     int rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, 0, 0, x->err);
     if (rc) return rc;
     /* the score at t_lo (d2) is 0 without a start (and a score has none) */
@@ -250,30 +335,29 @@ static int read_rise(run *g, exec *x, plan *p, magg *a, int top)
     uint64_t *touched = NULL;
     tailsub ts;
     memset(&ts, 0, sizeof ts);
+    mlist uhi = {0}, ulo = {0};
+    double *ehi = NULL, *elo = NULL;
+    double f_hi = exp2((double)(t0 - a->t_hi) / h), f_lo = two ? exp2((double)(t0 - a->t_lo) / h) : 0;
     if (two) memcpy(a->d2, a->d, nm * sizeof *a->d2);
     if (a->tail) {
         if (!(touched = shoal_malloc((nm / 64 + 1) * sizeof *touched))) return nomem(x);
         memset(touched, 0, (nm / 64 + 1) * sizeof *touched);
         ts.d = a->d, ts.touched = touched, ts.n_members = p->n_members, ts.t0 = t0, ts.h = h;
-        if ((rc = tail_read(x, p, a, &ts, two))) goto fail;
+        if ((rc = tail_read(x, p, a, &ts, two))) goto out;
         const twas *was = ts.was;
         for (size_t i = 0; i < ts.n_was; i++) {
             uint32_t m = was[i].m;
-            if (a->d[m] <= was[i].raw * 0x1p-44) a->d[m] = 0;
-            else if (p->exist_lazy && a->fn == F_SCORE && a->d[m] <= was[i].raw * 0x1p-20) {
-                if (!a->unsure) {
-                    if (!(a->unsure = shoal_arena_alloc(x->a, (nm / 64 + 1) * sizeof *a->unsure))) {
-                        rc = nomem(x);
-                        goto fail;
-                    }
-                    memset(a->unsure, 0, (nm / 64 + 1) * sizeof *a->unsure);
-                }
-                a->unsure[m >> 6] |= (uint64_t)1 << (m & 63);
-            }
-            if (two && a->d2[m] <= was[i].raw * 0x1p-44) a->d2[m] = 0;
+            if (score_unsure(a->d[m], was[i].raw) && mlist_push(&uhi, m)) goto oom;
+            if (two && score_unsure(a->d2[m], was[i].raw) && mlist_push(&ulo, m)) goto oom;
         }
+        /* those from the log (or 0), relative to t0 as the rest: / f, then · f below */
+        if ((uhi.n && !(ehi = shoal_malloc(uhi.n * sizeof *ehi))) || (ulo.n && !(elo = shoal_malloc(ulo.n * sizeof *elo))))
+            goto oom;
+        if ((rc = score_exact(x, p, a, &uhi, a->b_hi, a->t_hi, ehi))) goto out;
+        if ((rc = score_exact(x, p, a, &ulo, a->b_lo, a->t_lo, elo))) goto out;
+        for (size_t i = 0; i < uhi.n; i++) a->d[uhi.m[i]] = ehi[i] / f_hi;
+        for (size_t i = 0; i < ulo.n; i++) a->d2[ulo.m[i]] = elo[i] / f_lo;
     }
-    double f_hi = exp2((double)(t0 - a->t_hi) / h), f_lo = two ? exp2((double)(t0 - a->t_lo) / h) : 0;
     if (top && !two && a->fn == F_SCORE) rc = shoal_exec_scale_top(g, a, f_hi);   /* the top found in the same pass */
     else
         for (size_t m = 0; m < nm; m++) a->d[m] *= f_hi;
@@ -281,9 +365,16 @@ static int read_rise(run *g, exec *x, plan *p, magg *a, int top)
         for (size_t m = 0; m < nm; m++) a->d2[m] *= f_lo;
     else if (a->d2 && a->fn == F_RISE)
         memset(a->d2, 0, nm * sizeof *a->d2);
-fail:
+    goto out;
+oom:
+    rc = nomem(x);
+out:
     shoal_free(touched);
     shoal_free(ts.was);
+    shoal_free(uhi.m);
+    shoal_free(ulo.m);
+    shoal_free(ehi);
+    shoal_free(elo);
     return rc;
 }
 
@@ -301,6 +392,8 @@ typedef struct cellctx {
      * it touches, and for each minus their shares relative to t0 (tail_read's zero) */
     const uint64_t *touched;
     const tailsub *sub;
+    mlist unsure;   /* the tail's members whose remainder score_unsure refuses: later */
+    int oom;
 } cellctx;
 
 static inline uint8_t cell_at(const double *cuts, int n, double d)
@@ -312,7 +405,7 @@ static inline uint8_t cell_at(const double *cuts, int n, double d)
 
 static void to_cells(void *ctx, uint32_t first, const double *raw, size_t n, double f)
 {
-    const cellctx *c = ctx;
+    cellctx *c = ctx;
     const double lo = c->lo, hi = c->hi, lo0 = c->lo0, hi0 = c->hi0;
     const int same = lo == lo0 && hi == hi0;
     size_t i = 0;
@@ -353,14 +446,18 @@ static void to_cells(void *ctx, uint32_t first, const double *raw, size_t n, dou
         if (outside(d, lo0, hi0)) c->c8[m] = cell_at(c->cuts, c->n, d);
     }
     if (!c->touched) return;
-    /* The tail's members: raw less their shares after now, taken as 0 within 2^-44 of
-     * raw (rounding, not events), as read_rise does */
+    /* The tail's members: raw less their shares after now; those whose remainder
+     * cannot be told from rounding (score_unsure) are settled after, as read_rise's */
     for (size_t w = first >> 6; w <= (first + n - 1) >> 6 && n; w++)
         for (uint64_t b = c->touched[w]; b; b &= b - 1) {
             size_t m = w * 64 + (size_t)__builtin_ctzll(b);
             if (m < first || m >= first + n) continue;
             double r = raw[m - first], v = r + tail_get(c->sub, m);
-            double d = v <= r * 0x1p-44 ? 0 : v * f;
+            if (score_unsure(v, r)) {
+                if (mlist_push(&c->unsure, (uint32_t)m)) c->oom = 1;
+                continue;
+            }
+            double d = v * f;
             if (c->live && outside(d, lo, hi)) c->live[m >> 6] |= (uint64_t)1 << (m & 63);
             c->c8[m] = cell_at(c->cuts, c->n, d);
         }
@@ -374,7 +471,7 @@ static int read_score_cells(run *g, magg *a)
 {
     exec *x = g->x;
     size_t nm = (size_t)g->p->n_members + 1, nw = nm / 64 + 1;
-    cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY, NULL, NULL};
+    cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY, NULL, NULL, {NULL, 0, 0}, 0};
     for (int j = 0; j < a->n_cuts; j++) {   /* the cell of 0: between the cuts around it, or 0 itself */
         if (a->cuts[j] < 0) c.lo0 = a->cuts[j];
         else if (a->cuts[j] > 0 && c.hi0 == INFINITY) c.hi0 = a->cuts[j];
@@ -400,9 +497,25 @@ static int read_score_cells(run *g, magg *a)
     }
     memset(a->c8, cell_at(a->cuts, a->n_cuts, 0), nm);
     rc = shoal_view_score_each(x->r, a->vname, g->p->n_members, &t0, now, a->half_life, to_cells, &c, x->err);
+    if (!rc && c.oom) rc = nomem(x);
+    if (!rc && c.unsure.n) {   /* the scores score_unsure refused, from score_exact */
+        double *e = shoal_malloc(c.unsure.n * sizeof *e);
+        if (!e) {
+            rc = nomem(x);
+            goto out;
+        }
+        if (!(rc = score_exact(x, g->p, a, &c.unsure, a->b_hi, a->t_hi, e)))
+            for (size_t i = 0; i < c.unsure.n; i++) {
+                uint32_t m = c.unsure.m[i];
+                if (c.live && outside(e[i], c.lo, c.hi)) c.live[m >> 6] |= (uint64_t)1 << (m & 63);
+                a->c8[m] = cell_at(a->cuts, a->n_cuts, e[i]);
+            }
+        shoal_free(e);
+    }
 out:
     shoal_free(touched);
     shoal_free(ts.tab);
+    shoal_free(c.unsure.m);
     return rc;
 }
 
@@ -673,7 +786,7 @@ int shoal_exec_exist_lazy(run *g, int *proven)
             for (size_t w = 0; w < nw && ok; w++)
                 for (uint64_t b = top[w]; b && ok; b &= b - 1) {
                     size_t m = w * 64 + (size_t)__builtin_ctzll(b);
-                    ok = s->d[m] > 0 && !(s->unsure && (s->unsure[w] >> (m & 63) & 1));
+                    ok = s->d[m] > 0;
                 }
             if (ok) {
                 shoal_bigcache_put(x->cache, g->live);

@@ -639,6 +639,7 @@ static int score_weights(cctx *c, const char *name, const shoal_viewinfo *vi, ma
             if (r == 0) continue;   /* no such events yet */
             g->types[id >> 3] |= (uint8_t)(1u << (id & 7));
             g->w[id] += se->weight;
+            if (!(g->w[id] <= g->w_max)) g->w_max = g->w[id];
         }
     }
     return 0;

@@ -125,6 +125,7 @@ typedef struct magg {
     char desc[160];     /* for EXPLAIN */
     /* F_SCORE, F_RISE: weight per type id, half-life */
     double *w;
+    double w_max;   /* the largest of w */
     int64_t half_life;
     /* F_RISE: the score at instant t_hi of the events before b_hi (in d) minus the
      * score at t_lo of the events before b_lo (in d2; t_lo is INT64_MIN when the window
@@ -135,8 +136,6 @@ typedef struct magg {
     int tail;
     uint64_t *ebits;    /* who existed (plan.exist), from a view: the members it found, whole
                          * months from presence bitmaps (exec_views.c); n has the days and hours */
-    uint64_t *unsure;   /* with a lazy existence (plan.exist_lazy): the tail's members whose remainder
-                         * is above 0 but within 2^-20 of their sum, not taken as an event by then */
     /* answered from a view (views.c): which, and the local days [day_lo, day_hi), and
      * the UTC hours [hours[0], hours[1]) before them and [hours[2], hours[3]) after
      * them from its hour buckets (the edges of a window that starts or ends mid-day) */

@@ -1368,6 +1368,21 @@ static int scan_ranges(exec *x, plan *p)
  * the log is scanned instead. */
 #define RISE_MAX_HALF_LIVES 10
 
+/* The largest weight a score's view is read for: its sums are relative to an epoch up
+ * to 2^512 behind the latest event (view_score.c), so a weight above 2^400 (some
+ * 2.6e120) could overflow there where the scan's, relative to now, does not; such a
+ * score is scanned (the differential test's 1e308 a post). */
+#define SCORE_VIEW_MAX_WEIGHT 0x1p400
+
+/* 1 when every weight of score or rise g is at most SCORE_VIEW_MAX_WEIGHT, else 0
+ * with why. */
+static int weights_fit(const magg *g, char *why, size_t n_why)
+{
+    if (g->w_max <= SCORE_VIEW_MAX_WEIGHT) return 1;
+    snprintf(why, n_why, "%.60s has a weight above 2^400, which view %.40s's sums could overflow", g->desc, g->vname);
+    return 0;
+}
+
 static int cover_rise(exec *x, magg *g, char *why, size_t n_why)
 {
     shoal_viewinfo vi;
@@ -1421,8 +1436,9 @@ static int where_implies_event(const plan *p, const cx *e)
  * so when the k best are all above 0, who the members were then changes nothing, and
  * its aggregate is read only when they are not (exec_views.c shoal_exec_exist_lazy).
  * A member with no event by then has a score of 0: its events are all in the tail the
- * view's sum is taken out of (read_rise), whose remainder is set to 0 below 2^-44 of
- * the sum, and one a little above that is not taken as an event (read_rise's unsure). */
+ * view's sum is taken out of (read_rise), and a remainder that cannot tell a dwarfed
+ * share from rounding is settled from the view's first hours or the log (score_exact:
+ * 0 exactly, or the share). */
 static int top_implies_event(const plan *p)
 {
     size_t k;
@@ -1535,7 +1551,9 @@ int shoal_views_plan(exec *x, plan *p)
          * log once the anchors are known, not by the scan: when views answer the
          * anchors (a first/last view) and the rest, that pass is the only one. */
         if (g->anchor) continue;
-        if (g->fn == F_SCORE) {
+        if ((g->fn == F_SCORE || g->fn == F_RISE) && !weights_fit(g, why, sizeof why)) {
+            /* scanned */
+        } else if (g->fn == F_SCORE) {
             shoal_viewinfo vi;
             int k = shoal_views_score(x, g->vname, &vi);
             if (k < 0) return x->err->code;

@@ -32,13 +32,15 @@ for h in hour 0.21 2.5 9.37 23.9 30.6 47.2 60.4; do
 done
 check_grep "score hours: the answers have rows" '^m-[0-9]+,[0-9.]+$' "$want"
 
-# Behind the engine's back (lmdb): one member's sum in the hour after a now, multiplied
-# by 1000; the hour mark's stamp; the mark removed.
+# Behind the engine's back (lmdb): one member's sum in the hour after a now, halved (its
+# remainder then grows; multiplied by 1000 it would fall below 0, which the reader
+# takes as a remainder it cannot trust and settles from the log: score_exact.sh); the
+# hour mark's stamp; the mark removed.
 now=$(at 5.5)
 want=$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$now'; SET VIEWS = off; $Q")
 # the key of the hour 2 hours before the latest event: [0x01][hour + 2^31 BE u32]
 key=$(python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); h=int(t.timestamp()*1000)//3600000-2; print('01%08x' % (h+2**31))" "$end")
-if "$DBPOKE" "$T/hot" v.eng "0x$key" mulf64 4 1000; then
+if "$DBPOKE" "$T/hot" v.eng "0x$key" mulf64 4 0.5; then
     got=$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$now'; $Q")
     if [ "$got" != "$want" ]; then ok "score hours: a damaged hour changes the answer (the hours are read)"
     else fail "score hours: a damaged hour changes the answer (the hours are read)" "the same answer as the scan"; fi
@@ -60,7 +62,7 @@ if "$DBPOKE" "$T/hot" v.eng "0x$key" mulf64 4 1000; then
     check "score hours: rebuild" "$SHOAL" --db "$T/hot" rebuild eng
     check_grep "score hours: check after rebuild" "^ok" "$("$SHOAL" --db "$T/hot" check 2>&1)"
     # the rebuilt hours are read again: damaged once more, the answer changes
-    "$DBPOKE" "$T/hot" v.eng "0x$key" mulf64 4 1000 || fail "score hours: poke after rebuild"
+    "$DBPOKE" "$T/hot" v.eng "0x$key" mulf64 4 0.5 || fail "score hours: poke after rebuild"
     got=$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$now'; $Q")
     if [ "$got" != "$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$now'; SET VIEWS = off; $Q")" ]; then
         ok "score hours: after rebuild the hours are read"
