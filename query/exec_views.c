@@ -224,7 +224,7 @@ out:
  * others) or none at all, and rounding cannot tell them apart. Above 2^-20 of raw the
  * remainder is some earlier event's, good to n·2^-33 of itself for a member of n
  * events. */
-static inline int score_unsure(double rem, double raw) { return !(rem > raw * 0x1p-20) || !isfinite(raw); }
+static inline int score_unsure(double rem, double raw) { return !(rem > raw * 0x1p-20); }   /* (inf, NaN: 1) */
 
 typedef struct mlist {
     uint32_t *m;
