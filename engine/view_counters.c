@@ -2104,3 +2104,18 @@ int shoal_view_counters_hours(shoal_reader *r, const char *name, int64_t *h0, sh
     if (rc) return rc;
     return hours_mark(r->txn, dbi, h0, err);
 }
+
+int shoal_view_counters_so_far(shoal_reader *r, const char *name, uint32_t s, int64_t *d, shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    int months = has_mark(r->txn, dbi, err);
+    if (months <= 0) return months;
+    int fm = fso_mark(r->txn, dbi, d, err);
+    if (fm <= 0 || s >= SHOAL_VIEW_MAX_SERIES) return fm < 0 ? fm : 0;
+    unsigned char k[2] = {(unsigned char)s, 0};
+    MDB_val kv = {2, k}, vv;
+    if ((rc = mdb_get(r->txn, dbi, &kv, &vv)) == MDB_NOTFOUND) return 0;
+    return rc ? shoal_store_err(err, rc, "cannot read a view's table") : 1;
+}
