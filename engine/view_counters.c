@@ -44,6 +44,14 @@
  * of those days added, and when D moves on in its month, D's old day bucket too; a
  * new month starts it empty. The key [0xFB] says they are kept: D (flipped BE u32)
  * and the header's sequence when last written (BE u64), as the hour mark.
+ *
+ * The instants on the hour: key [0xFA] holds the header's sequence when last written
+ * (BE u64), then the kept hours (from the first kept one on: as the hour buckets) whose
+ * first instant, ts = hour · 3600000, holds an event of a series, ascending (flipped BE
+ * u32 each). A window that starts or ends on an hour (a now at noon: (12:00, 12:00])
+ * reads the hour around that instant whole, or leaves it out, when no event of the
+ * series lies on it: that was a probe of the log for a millisecond (the zone map's walk
+ * over the blocks whose late events may meet it), and is now this key.
  */
 #include "shoal_int.h"
 #include "caltime.h"
@@ -92,6 +100,7 @@ typedef struct cbucket {
 #define HOURS 0xC0          /* series byte flags of an hour bucket (both MONTHS and PRES) */
 #define HMARK 0xFC          /* the key that says hour buckets are kept: the first kept hour (flipped
                              * BE u32, as in the keys) and the header's sequence when last written (BE u64) */
+#define IMARK 0xFA          /* the key of the instants on the hour that hold an event (kept hours) */
 #define FMARK 0xFB          /* the key that says the months so far are kept: D (flipped BE u32, INT32_MIN:
                              * none yet) and the header's sequence when last written (BE u64) */
 #define KEEP_DAYS 35        /* UTC days of hour buckets kept before the latest event's */
@@ -114,6 +123,11 @@ typedef struct cstate {
                                                  * them across flushes; else this batch's new ones */
     size_t fn[SHOAL_VIEW_MAX_SERIES];
     uint64_t fdirty;        /* the series whose fp is to be written */
+    int inst;               /* the instants on the hour are kept (IMARK, with a current stamp) */
+    int64_t *ih;            /* the kept hours whose instant holds an event, ascending: a view being
+                             * built keeps them across flushes; else this batch's, then the table's */
+    size_t ihn, ihcap;
+    int64_t ohour;          /* apply's: the start (ms) of the hour of its fixed zone's cache */
     int64_t bmax;           /* the batch's latest event time (INT64_MIN: none) */
     int64_t lday, lbase;    /* apply's last local day and its first UTC hour */
     /* apply's cache in a zone of one offset (fixed): the UTC instants [clo, chi) share a
@@ -184,6 +198,7 @@ static int new_state(shoal_view *v, void **out, shoal_err *err)
     s->hours = 1;    /* likewise (HMARK) */
     s->h0 = INT32_MIN;
     s->fso = 1;      /* likewise (FMARK) */
+    s->inst = 1;     /* likewise (IMARK) */
     s->fday = INT32_MIN;
     s->bmax = INT64_MIN;
     s->lday = INT64_MIN;
@@ -300,6 +315,86 @@ static int fso_mark_put(MDB_txn *txn, MDB_dbi dbi, int64_t d, uint64_t seq, shoa
     return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
 }
 
+/* Room for n more hours in s->ih: 0, or -1 when out of memory. */
+static int inst_room(cstate *s, size_t n)
+{
+    if (s->ihn + n <= s->ihcap) return 0;
+    size_t c = s->ihcap ? s->ihcap : 16;
+    while (c < s->ihn + n) c *= 2;
+    int64_t *t = shoal_realloc(s->ih, c * sizeof *t);
+    if (!t) return -1;
+    s->ih = t, s->ihcap = c;
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* s->ih sorted, each hour once, those before h0 left out. */
+static void inst_compact(cstate *s, int64_t h0)
+{
+    qsort(s->ih, s->ihn, sizeof *s->ih, cmp_i64);
+    size_t k = 0;
+    for (size_t i = 0; i < s->ihn; i++)
+        if (s->ih[i] >= h0 && (!k || s->ih[k - 1] != s->ih[i])) s->ih[k++] = s->ih[i];
+    s->ihn = k;
+}
+
+static int inst_put(MDB_txn *txn, MDB_dbi dbi, const cstate *s, uint64_t seq, shoal_err *err)
+{
+    unsigned char k = IMARK, *b = shoal_malloc(8 + 4 * s->ihn);
+    if (!b) return nomem(err);
+    shoal_be64_put(b, seq);
+    for (size_t i = 0; i < s->ihn; i++) {
+        uint32_t f = (uint32_t)((uint64_t)s->ih[i] ^ (1ULL << 31));
+        unsigned char *q = b + 8 + 4 * i;
+        q[0] = (unsigned char)(f >> 24), q[1] = (unsigned char)(f >> 16), q[2] = (unsigned char)(f >> 8), q[3] = (unsigned char)f;
+    }
+    MDB_val kv = {1, &k}, vv = {8 + 4 * s->ihn, b};
+    int rc = mdb_put(txn, dbi, &kv, &vv, 0);
+    shoal_free(b);
+    return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
+}
+
+/* The instants on the hour: 1 when kept and current (its stamp is the header's
+ * sequence), with *p their n hours' bytes (4 each; valid until the transaction writes);
+ * 0 when not; or an error (< 0). */
+static int inst_get(MDB_txn *txn, MDB_dbi dbi, const unsigned char **p, size_t *n, shoal_err *err)
+{
+    unsigned char k = IMARK, h = SHOAL_VIEW_HDR;
+    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
+    int rc = mdb_get(txn, dbi, &kv, &vv);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (vv.mv_size < 8 || (vv.mv_size - 8) % 4) return 0;
+    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    const unsigned char *v = vv.mv_data;
+    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, v, 8)) return 0;
+    *p = v + 8;
+    *n = (vv.mv_size - 8) / 4;
+    return 1;
+}
+
+static int64_t inst_at(const unsigned char *q)
+{
+    return (int32_t)(((uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3]) ^ (1u << 31));
+}
+
+/* inst_get, with, when s is not NULL, the hours appended to s->ih. */
+static int inst_read(MDB_txn *txn, MDB_dbi dbi, cstate *s, shoal_err *err)
+{
+    const unsigned char *p = NULL;
+    size_t n = 0;
+    int rc = inst_get(txn, dbi, &p, &n, err);
+    if (rc <= 0 || !s) return rc;
+    if (inst_room(s, n)) return nomem(err);
+    for (size_t i = 0; i < n; i++) s->ih[s->ihn++] = inst_at(p + 4 * i);
+    return 1;
+}
+
 /* The first hour kept once the latest event is at t: KEEP_DAYS whole UTC days before
  * its day. */
 static int64_t first_hour(int64_t t)
@@ -343,6 +438,9 @@ static void reset(void *st)
     }
     s->fdirty = 0;
     s->fday = INT32_MIN;   /* (load reads it from the mark; a build starts with none) */
+    shoal_free(s->ih);
+    s->ih = NULL;
+    s->ihn = s->ihcap = 0;
     clear_buckets(s);
 }
 
@@ -373,6 +471,9 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     if (fm < 0) return fm;
     s->fso = fm;
     s->fday = fd;
+    int im = hm ? inst_read(txn, dbi, NULL, err) : 0;
+    if (im < 0) return im;
+    s->inst = im;
     return SHOAL_OK;
 }
 
@@ -424,11 +525,16 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
             s->chi = (h + 1) * HOUR_MS < ds + SHOAL_MS_PER_DAY ? (h + 1) * HOUR_MS : ds + SHOAL_MS_PER_DAY;
             s->cday = d;
             s->coff = (uint32_t)(h - floor_div(ds, HOUR_MS)) << VBITS;
+            s->ohour = h * HOUR_MS;
         }
         day = s->cday;
         if (s->hours) {
             off = s->coff;
             if (ev->ts > s->bmax) s->bmax = ev->ts;
+            if (ev->ts == s->ohour && s->inst) {   /* an event on the hour's first instant (rare) */
+                if (inst_room(s, 1)) return nomem(err);
+                s->ih[s->ihn++] = ev->ts / HOUR_MS;
+            }
         }
     } else {
         day = shoal_view_day(v->tz, ev->ts);
@@ -443,6 +549,10 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
                                      "an event's hour is not within its local day (view \"%s\")", v->dbname + 2);
             off = (uint32_t)o << VBITS;
             if (ev->ts > s->bmax) s->bmax = ev->ts;
+            if (ev->ts % HOUR_MS == 0 && s->inst) {
+                if (inst_room(s, 1)) return nomem(err);
+                s->ih[s->ihn++] = floor_div(ev->ts, HOUR_MS);
+            }
         }
     }
     uint32_t fday = (uint32_t)((uint64_t)day ^ (1ULL << 31));
@@ -1330,6 +1440,13 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     int64_t h_old = s->h0;
     s->h0 = h0;
     s->bmax = INT64_MIN;
+    /* the instants on the hour: the batch's with the table's (a view being built keeps
+     * its own), of the kept hours */
+    if (s->hours && s->inst) {
+        if (!v->built && txn && (rc = inst_read(txn, dbi, s, err)) < 0) return rc;
+        rc = SHOAL_OK;
+        inst_compact(s, h0);
+    }
     if (!txn) return SHOAL_OK;
     /* Write the dirty buckets (every bucket when all), in key order. */
     cbucket **l = shoal_malloc((s->bn + 1) * sizeof *l);
@@ -1362,6 +1479,8 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     /* the hour buckets left behind, and the hour mark, stamped likewise */
     if (!rc && s->hours && !all && h0 > h_old) rc = drop_hours(v, txn, dbi, h0, err);
     if (!rc && s->hours) rc = hours_mark_put(txn, dbi, h0, v->flush_seq, err);
+    if (!rc && s->hours && s->inst) rc = inst_put(txn, dbi, s, v->flush_seq, err);
+    if (!v->built) s->ihn = 0;
     /* the months so far that changed (all of them when all), and their mark likewise */
     if (fso) {
         for (uint32_t se = 0; se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES && !rc; se++) {
@@ -1475,6 +1594,25 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             }
         }
     }
+    /* The instants on the hour, when kept and current: those of a rebuild */
+    if (hm && s->inst) {
+        const unsigned char *ip = NULL;
+        size_t in = 0;
+        int im = inst_get(txn, dbi, &ip, &in, err);
+        if (im < 0) {
+            mdb_cursor_close(cur);
+            return im;
+        }
+        size_t i = 0;
+        if (im) {
+            while (i < in && i < s->ihn && inst_at(ip + 4 * i) == s->ih[i]) i++;
+            if (i < in || i < s->ihn) {
+                snprintf(msg0, sizeof msg0, "view \"%s\": the instants on the hour that hold an event differ from a rebuild's (%s hour %lld)",
+                         v->dbname + 2, i < in ? "stored" : "a rebuild's", (long long)(i < in ? inst_at(ip + 4 * i) : s->ih[i]));
+                problem(ctx, msg0);
+            }
+        }
+    }
     for (size_t i = 0; i < s->bcap; i++) {   /* dirty = seen below */
         uint64_t sb = s->b[i].sd >> 32;
         s->b[i].dirty = is_hour_sd(s->b[i].sd) ? !hm || !s->b[i].p
@@ -1484,7 +1622,8 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     const char *name = v->dbname + 2;
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;
-        if (k.mv_size == 1 && (kp[0] == SHOAL_VIEW_HDR || kp[0] == MARK || kp[0] == PMARK || kp[0] == HMARK || kp[0] == FMARK))
+        if (k.mv_size == 1 &&
+            (kp[0] == SHOAL_VIEW_HDR || kp[0] == MARK || kp[0] == PMARK || kp[0] == HMARK || kp[0] == FMARK || kp[0] == IMARK))
             continue;
         if (k.mv_size == 2 && kp[1] == 0 && kp[0] < v->def.n_series && fm_any) continue;   /* a month so far: above */
         if (k.mv_size == SHOAL_COUNTERS_KEY && (kp[0] & HOURS) == HOURS && !hm) continue;   /* not kept: not compared */
@@ -2118,4 +2257,26 @@ int shoal_view_counters_so_far(shoal_reader *r, const char *name, uint32_t s, in
     MDB_val kv = {2, k}, vv;
     if ((rc = mdb_get(r->txn, dbi, &kv, &vv)) == MDB_NOTFOUND) return 0;
     return rc ? shoal_store_err(err, rc, "cannot read a view's table") : 1;
+}
+
+int shoal_view_counters_instant(shoal_reader *r, const char *name, int64_t t, int *none, shoal_err *err)
+{
+    if (t % HOUR_MS) return 0;
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    int64_t h0 = INT32_MIN, h = t / HOUR_MS;
+    int hm = hours_mark(r->txn, dbi, &h0, err);
+    if (hm <= 0 || h < h0) return hm < 0 ? hm : 0;
+    const unsigned char *p = NULL;
+    size_t n = 0;
+    if ((rc = inst_get(r->txn, dbi, &p, &n, err)) <= 0) return rc;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (inst_at(p + 4 * mid) < h) lo = mid + 1;
+        else hi = mid;
+    }
+    *none = !(lo < n && inst_at(p + 4 * lo) == h);
+    return 1;
 }
