@@ -759,6 +759,17 @@ int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int6
  * keeps hour buckets, every later hour whole; 0 when it keeps none (made before them,
  * or appended to since by a shoal that keeps none: until `shoal rebuild`). */
 int shoal_view_counters_hours(shoal_reader *r, const char *name, int64_t *h0, shoal_err *err);
+/* counters: 1 with *d the latest local day of an event the view has seen when the table
+ * keeps series s's month so far (the local days from the start of d's month to d, read
+ * as one bucket by the reads above when their days end at d), 0 when it keeps none (a
+ * series that sums a property; a table made before them, or appended to since by a
+ * shoal that keeps none: until `shoal rebuild`). For EXPLAIN. */
+int shoal_view_counters_so_far(shoal_reader *r, const char *name, uint32_t s, int64_t *d, shoal_err *err);
+/* counters: 1 with *none set when the table says whether an event of any of its series
+ * lies on the instant t, the first of a UTC hour it keeps (*none 1: none does); 0 when
+ * it cannot say (t not on the hour, or before the kept hours; a table made before it
+ * kept them, or appended to since by a shoal that keeps none), or an error (< 0). */
+int shoal_view_counters_instant(shoal_reader *r, const char *name, int64_t t, int *none, shoal_err *err);
 /* score: the view's epoch t0 (its raw sums are relative to it), INT64_MIN when it is empty. */
 int shoal_view_score_t0(shoal_reader *r, const char *name, int64_t *t0, shoal_err *err);
 /* score: raw[m] = Σ w·2^((t−t0)/h) over member m's events (n_members + 1 long), or,

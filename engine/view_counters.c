@@ -33,6 +33,25 @@
  * the header's sequence when last written, so that a table made before them, or one a
  * shoal that keeps none appended to since (its stamp is then not the header's), reads,
  * keeps and checks none until `shoal rebuild`.
+ *
+ * The month so far: per series that sums nothing, key [series][0x00] (two bytes: it
+ * sorts after no key of a walk, since a walk of the series' days starts at a five-byte
+ * key [series][position] and a 2-byte key sorts before every 5-byte key it begins)
+ * holds the entries of the local days [start of D's month, D), where D is the latest
+ * local day of an event of any series the view has seen: what a window that ends
+ * inside the latest day reads of that month (a now mid-day), read plainly where it
+ * was the month bucket less D's day bucket (read_part). Kept by each batch: its refs
+ * of those days added, and when D moves on in its month, D's old day bucket too; a
+ * new month starts it empty. The key [0xFB] says they are kept: D (flipped BE u32)
+ * and the header's sequence when last written (BE u64), as the hour mark.
+ *
+ * The instants on the hour: key [0xFA] holds the header's sequence when last written
+ * (BE u64), then the kept hours (from the first kept one on: as the hour buckets) whose
+ * first instant, ts = hour · 3600000, holds an event of a series, ascending (flipped BE
+ * u32 each). A window that starts or ends on an hour (a now at noon: (12:00, 12:00])
+ * reads the hour around that instant whole, or leaves it out, when no event of the
+ * series lies on it: that was a probe of the log for a millisecond (the zone map's walk
+ * over the blocks whose late events may meet it), and is now this key.
  */
 #include "shoal_int.h"
 #include "caltime.h"
@@ -81,6 +100,9 @@ typedef struct cbucket {
 #define HOURS 0xC0          /* series byte flags of an hour bucket (both MONTHS and PRES) */
 #define HMARK 0xFC          /* the key that says hour buckets are kept: the first kept hour (flipped
                              * BE u32, as in the keys) and the header's sequence when last written (BE u64) */
+#define IMARK 0xFA          /* the key of the instants on the hour that hold an event (kept hours) */
+#define FMARK 0xFB          /* the key that says the months so far are kept: D (flipped BE u32, INT32_MIN:
+                             * none yet) and the header's sequence when last written (BE u64) */
 #define KEEP_DAYS 35        /* UTC days of hour buckets kept before the latest event's */
 #define HOUR_MS 3600000LL
 #define F_SUMS 1            /* flag byte: sums follow */
@@ -95,6 +117,17 @@ typedef struct cstate {
     uint64_t pres;          /* the series whose months' presence bitmaps are kept (PMARK) */
     int hours;              /* hour buckets are kept (HMARK, with a current stamp) */
     int64_t h0;             /* the first kept hour */
+    int fso;                /* the months so far are kept (FMARK, with a current stamp) */
+    int64_t fday;           /* their D: the latest local day of an event seen (INT32_MIN: none) */
+    unsigned char *fp[SHOAL_VIEW_MAX_SERIES];   /* each series' month so far: a view being built keeps
+                                                 * them across flushes; else this batch's new ones */
+    size_t fn[SHOAL_VIEW_MAX_SERIES];
+    uint64_t fdirty;        /* the series whose fp is to be written */
+    int inst;               /* the instants on the hour are kept (IMARK, with a current stamp) */
+    int64_t *ih;            /* the kept hours whose instant holds an event, ascending: a view being
+                             * built keeps them across flushes; else this batch's, then the table's */
+    size_t ihn, ihcap;
+    int64_t ohour;          /* apply's: the start (ms) of the hour of its fixed zone's cache */
     int64_t bmax;           /* the batch's latest event time (INT64_MIN: none) */
     int64_t lday, lbase;    /* apply's last local day and its first UTC hour */
     /* apply's cache in a zone of one offset (fixed): the UTC instants [clo, chi) share a
@@ -164,6 +197,9 @@ static int new_state(shoal_view *v, void **out, shoal_err *err)
     s->pres = pres_series(v);
     s->hours = 1;    /* likewise (HMARK) */
     s->h0 = INT32_MIN;
+    s->fso = 1;      /* likewise (FMARK) */
+    s->inst = 1;     /* likewise (IMARK) */
+    s->fday = INT32_MIN;
     s->bmax = INT64_MIN;
     s->lday = INT64_MIN;
     s->fixed = shoal_tz_fixed(v->tz);
@@ -251,6 +287,114 @@ static int hours_mark_put(MDB_txn *txn, MDB_dbi dbi, int64_t h0, uint64_t seq, s
     return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
 }
 
+/* The month-so-far mark: 1 with *d their D when they are kept and current (its stamp is
+ * the header's sequence), 0 when not, or an error (< 0). */
+static int fso_mark(MDB_txn *txn, MDB_dbi dbi, int64_t *d, shoal_err *err)
+{
+    unsigned char k = FMARK, h = SHOAL_VIEW_HDR;
+    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
+    int rc = mdb_get(txn, dbi, &kv, &vv);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (vv.mv_size != 12) return 0;
+    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    const unsigned char *p = vv.mv_data;
+    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, p + 4, 8)) return 0;
+    *d = (int32_t)(((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) ^ (1u << 31));
+    return 1;
+}
+
+static int fso_mark_put(MDB_txn *txn, MDB_dbi dbi, int64_t d, uint64_t seq, shoal_err *err)
+{
+    unsigned char k = FMARK, b[12];
+    uint32_t f = (uint32_t)((uint64_t)d ^ (1ULL << 31));
+    b[0] = (unsigned char)(f >> 24), b[1] = (unsigned char)(f >> 16), b[2] = (unsigned char)(f >> 8), b[3] = (unsigned char)f;
+    shoal_be64_put(b + 4, seq);
+    MDB_val kv = {1, &k}, vv = {sizeof b, b};
+    int rc = mdb_put(txn, dbi, &kv, &vv, 0);
+    return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
+}
+
+/* Room for n more hours in s->ih: 0, or -1 when out of memory. */
+static int inst_room(cstate *s, size_t n)
+{
+    if (s->ihn + n <= s->ihcap) return 0;
+    size_t c = s->ihcap ? s->ihcap : 16;
+    while (c < s->ihn + n) c *= 2;
+    int64_t *t = shoal_realloc(s->ih, c * sizeof *t);
+    if (!t) return -1;
+    s->ih = t, s->ihcap = c;
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* s->ih sorted, each hour once, those before h0 left out. */
+static void inst_compact(cstate *s, int64_t h0)
+{
+    qsort(s->ih, s->ihn, sizeof *s->ih, cmp_i64);
+    size_t k = 0;
+    for (size_t i = 0; i < s->ihn; i++)
+        if (s->ih[i] >= h0 && (!k || s->ih[k - 1] != s->ih[i])) s->ih[k++] = s->ih[i];
+    s->ihn = k;
+}
+
+static int inst_put(MDB_txn *txn, MDB_dbi dbi, const cstate *s, uint64_t seq, shoal_err *err)
+{
+    unsigned char k = IMARK, *b = shoal_malloc(8 + 4 * s->ihn);
+    if (!b) return nomem(err);
+    shoal_be64_put(b, seq);
+    for (size_t i = 0; i < s->ihn; i++) {
+        uint32_t f = (uint32_t)((uint64_t)s->ih[i] ^ (1ULL << 31));
+        unsigned char *q = b + 8 + 4 * i;
+        q[0] = (unsigned char)(f >> 24), q[1] = (unsigned char)(f >> 16), q[2] = (unsigned char)(f >> 8), q[3] = (unsigned char)f;
+    }
+    MDB_val kv = {1, &k}, vv = {8 + 4 * s->ihn, b};
+    int rc = mdb_put(txn, dbi, &kv, &vv, 0);
+    shoal_free(b);
+    return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
+}
+
+/* The instants on the hour: 1 when kept and current (its stamp is the header's
+ * sequence), with *p their n hours' bytes (4 each; valid until the transaction writes);
+ * 0 when not; or an error (< 0). */
+static int inst_get(MDB_txn *txn, MDB_dbi dbi, const unsigned char **p, size_t *n, shoal_err *err)
+{
+    unsigned char k = IMARK, h = SHOAL_VIEW_HDR;
+    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
+    int rc = mdb_get(txn, dbi, &kv, &vv);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (vv.mv_size < 8 || (vv.mv_size - 8) % 4) return 0;
+    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    const unsigned char *v = vv.mv_data;
+    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, v, 8)) return 0;
+    *p = v + 8;
+    *n = (vv.mv_size - 8) / 4;
+    return 1;
+}
+
+static int64_t inst_at(const unsigned char *q)
+{
+    return (int32_t)(((uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3]) ^ (1u << 31));
+}
+
+/* inst_get, with, when s is not NULL, the hours appended to s->ih. */
+static int inst_read(MDB_txn *txn, MDB_dbi dbi, cstate *s, shoal_err *err)
+{
+    const unsigned char *p = NULL;
+    size_t n = 0;
+    int rc = inst_get(txn, dbi, &p, &n, err);
+    if (rc <= 0 || !s) return rc;
+    if (inst_room(s, n)) return nomem(err);
+    for (size_t i = 0; i < n; i++) s->ih[s->ihn++] = inst_at(p + 4 * i);
+    return 1;
+}
+
 /* The first hour kept once the latest event is at t: KEEP_DAYS whole UTC days before
  * its day. */
 static int64_t first_hour(int64_t t)
@@ -287,6 +431,16 @@ static void reset(void *st)
     s->sorted = NULL;
     s->val = NULL;
     s->rcap = s->rn = s->vcap = s->vn = s->tcap = s->ucap = 0;
+    for (int i = 0; i < SHOAL_VIEW_MAX_SERIES; i++) {
+        shoal_free(s->fp[i]);
+        s->fp[i] = NULL;
+        s->fn[i] = 0;
+    }
+    s->fdirty = 0;
+    s->fday = INT32_MIN;   /* (load reads it from the mark; a build starts with none) */
+    shoal_free(s->ih);
+    s->ih = NULL;
+    s->ihn = s->ihcap = 0;
     clear_buckets(s);
 }
 
@@ -312,6 +466,14 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     if (hm < 0) return hm;
     s->hours = hm;
     s->h0 = h0;
+    int64_t fd = INT32_MIN;
+    int fm = rc ? fso_mark(txn, dbi, &fd, err) : 0;
+    if (fm < 0) return fm;
+    s->fso = fm;
+    s->fday = fd;
+    int im = hm ? inst_read(txn, dbi, NULL, err) : 0;
+    if (im < 0) return im;
+    s->inst = im;
     return SHOAL_OK;
 }
 
@@ -363,11 +525,16 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
             s->chi = (h + 1) * HOUR_MS < ds + SHOAL_MS_PER_DAY ? (h + 1) * HOUR_MS : ds + SHOAL_MS_PER_DAY;
             s->cday = d;
             s->coff = (uint32_t)(h - floor_div(ds, HOUR_MS)) << VBITS;
+            s->ohour = h * HOUR_MS;
         }
         day = s->cday;
         if (s->hours) {
             off = s->coff;
             if (ev->ts > s->bmax) s->bmax = ev->ts;
+            if (ev->ts == s->ohour && s->inst) {   /* an event on the hour's first instant (rare) */
+                if (inst_room(s, 1)) return nomem(err);
+                s->ih[s->ihn++] = ev->ts / HOUR_MS;
+            }
         }
     } else {
         day = shoal_view_day(v->tz, ev->ts);
@@ -382,6 +549,10 @@ static int apply(shoal_view *v, const shoal_ievent *ev, uint64_t mask, shoal_err
                                      "an event's hour is not within its local day (view \"%s\")", v->dbname + 2);
             off = (uint32_t)o << VBITS;
             if (ev->ts > s->bmax) s->bmax = ev->ts;
+            if (ev->ts % HOUR_MS == 0 && s->inst) {
+                if (inst_room(s, 1)) return nomem(err);
+                s->ih[s->ihn++] = floor_div(ev->ts, HOUR_MS);
+            }
         }
     }
     uint32_t fday = (uint32_t)((uint64_t)day ^ (1ULL << 31));
@@ -996,6 +1167,144 @@ static int drop_hours(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int64_t h0, shoa
     return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
 }
 
+/* The bucket sd when the batch (or the build) has it, else NULL; none is made. */
+static const cbucket *bucket_find(const cstate *s, uint64_t sd)
+{
+    if (!s->bcap) return NULL;
+    size_t j = hash2(sd, 0) & (s->bcap - 1);
+    while (s->b[j].used) {
+        if (s->b[j].sd == sd) return &s->b[j];
+        j = (j + 1) & (s->bcap - 1);
+    }
+    return NULL;
+}
+
+/* Two buckets of a series that sums nothing (a flag byte, then entries; or no bytes:
+ * empty) as one, each member's counts added, into *out (owned; free with shoal_free). */
+static int merge_two(const unsigned char *a, size_t an, const unsigned char *b, size_t bn, unsigned char **out,
+                     size_t *on, shoal_err *err)
+{
+    unsigned char *o = shoal_malloc(an + bn + 1), *q = o;
+    if (!o) return nomem(err);
+    const unsigned char *pa = an ? a + 1 : a, *ea = a + an, *pb = bn ? b + 1 : b, *eb = b + bn;
+    *q++ = 0;
+    uint32_t ma = 0, mb = 0, prev = 0;
+    uint64_t ca = 0, cb = 0;
+    const unsigned char *na = pa < ea ? dec_head(pa, ea, &ma, &ca) : NULL, *nb = pb < eb ? dec_head(pb, eb, &mb, &cb) : NULL;
+    if ((pa < ea && !na) || (pb < eb && !nb)) goto bad;
+    while (na || nb) {
+        uint32_t m;
+        uint64_t c = 0;
+        int ta = na && (!nb || ma <= mb), tb = nb && (!na || mb <= ma);
+        m = ta ? ma : mb;
+        if (ta) c += ca;
+        if (tb) c += cb;
+        /* (a delta and a count take at most 5 + 10 bytes, never more than the entries
+         * read: each read entry's bytes are at least its own varints) */
+        q += shoal_varint_put(q, m - prev);
+        q += shoal_varint_put(q, c);
+        prev = m;
+        if (ta) {
+            pa = na;
+            na = pa < ea ? dec_head(pa, ea, &ma, &ca) : NULL;
+            if (pa < ea && !na) goto bad;
+        }
+        if (tb) {
+            pb = nb;
+            nb = pb < eb ? dec_head(pb, eb, &mb, &cb) : NULL;
+            if (pb < eb && !nb) goto bad;
+        }
+    }
+    *out = o;
+    *on = (size_t)(q - o);
+    return SHOAL_OK;
+bad:
+    shoal_free(o);
+    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket does not decode");
+}
+
+/* The months so far after a batch whose latest day is dn (fday's, or later): per
+ * series that sums nothing, the old bucket (none when dn is in another month than
+ * fday), plus fday's day bucket when dn is past it in its month (the batch has merged
+ * its refs of fday into it), plus the batch's refs of the other days [start of dn's
+ * month, dn) (fr[se][0..frn[se]): the series' refs of dn's month, in member order).
+ * The days between fday and dn had no event before the batch (fday was the latest),
+ * nor had dn's month when fday was in an earlier one: so the bucket holds exactly
+ * those days' entries. Into s->fp, the series changed marked in s->fdirty. */
+static int fso_update(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, int64_t dn, const dref *const *fr,
+                      const size_t *frn, shoal_err *err)
+{
+    int64_t od = s->fday;
+    int64_t mo = shoal_cal_month_of_day(dn), ms = shoal_cal_month_start(mo);
+    int same = od != INT32_MIN && shoal_cal_month_of_day(od) == mo, turn = same && dn > od;
+    dref *f = NULL;
+    size_t fcap = 0;
+    int rc = SHOAL_OK;
+    for (uint32_t se = 0; se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES && !rc; se++) {
+        if (v->def.series[se].sum_prop.len) continue;
+        /* the batch's refs of [ms, dn), less fday's when its day bucket is added */
+        size_t nf = 0;
+        if (frn[se] > fcap) {
+            shoal_free(f);
+            if (!(f = shoal_malloc(frn[se] * sizeof *f))) return nomem(err);
+            fcap = frn[se];
+        }
+        for (size_t i = 0; i < frn[se]; i++) {
+            int64_t d = (int32_t)((uint32_t)fr[se][i].sd ^ (1u << 31));
+            if (d >= ms && d < dn && !(turn && d == od)) f[nf++] = fr[se][i];
+        }
+        if (same && !turn && !nf) continue;
+        /* the old bucket */
+        const unsigned char *op = NULL;
+        size_t on = 0;
+        unsigned char *own = NULL;   /* what op points into when it is ours */
+        if (same) {
+            if (v->built || !txn) {
+                op = s->fp[se], on = s->fn[se];
+            } else {
+                unsigned char k[2] = {(unsigned char)se, 0};
+                MDB_val kv = {2, k}, vv;
+                int lrc = mdb_get(txn, dbi, &kv, &vv);
+                if (lrc == 0) op = vv.mv_data, on = vv.mv_size;
+                else if (lrc != MDB_NOTFOUND) rc = shoal_store_err(err, lrc, "cannot read a counters bucket");
+            }
+        }
+        if (!rc && turn) {
+            /* fday's day bucket, with the batch's refs of that day */
+            uint64_t sd = (uint64_t)se << 32 | (uint32_t)((uint64_t)od ^ (1ULL << 31));
+            const cbucket *db = bucket_find(s, sd);
+            const unsigned char *dp = NULL;
+            size_t dl = 0;
+            if (db && db->p) {
+                dp = db->p, dl = db->n;
+            } else if (db == NULL && !v->built && txn) {
+                unsigned char k[SHOAL_COUNTERS_KEY];
+                sd_key(sd, k);
+                MDB_val kv = {sizeof k, k}, vv;
+                int lrc = mdb_get(txn, dbi, &kv, &vv);
+                if (lrc == 0) dp = vv.mv_data, dl = vv.mv_size;
+                else if (lrc != MDB_NOTFOUND) rc = shoal_store_err(err, lrc, "cannot read a counters bucket");
+            }
+            size_t mn = 0;
+            if (!rc && !(rc = merge_two(op, on, dp, dl, &own, &mn, err))) op = own, on = mn;
+        }
+        if (!rc) {
+            cbucket tb;
+            memset(&tb, 0, sizeof tb);
+            if (!(rc = merge_counts(&tb, op, on, f, nf, err))) {
+                shoal_free(s->fp[se]);   /* (when op was it: merged out of it already) */
+                s->fp[se] = tb.p;
+                s->fn[se] = tb.n;
+                s->fdirty |= (uint64_t)1 << se;
+            }
+        }
+        shoal_free(own);
+    }
+    shoal_free(f);
+    if (!rc) s->fday = dn;
+    return rc;
+}
+
 /* The batch's refs sorted (sort_refs), once: on the views' second thread when the
  * append runs one (shoal_view_prepare), else by flush. */
 static int prepare(shoal_view *v, shoal_err *err)
@@ -1055,11 +1364,23 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     /* the first kept hour, by the latest event so far */
     int64_t h0 = s->h0;
     if (s->hours && s->bmax != INT64_MIN && first_hour(s->bmax) > h0) h0 = first_hour(s->bmax);
+    /* the months so far: the batch's latest day, and each series' refs of its month */
+    int fso = s->fso && s->months;
+    int64_t dn = s->fday;
+    const dref *fr[SHOAL_VIEW_MAX_SERIES];
+    size_t frn[SHOAL_VIEW_MAX_SERIES];
+    memset(frn, 0, sizeof frn);
     if (s->rn) {
         size_t n = s->rn;
         if ((rc = prepare(v, err))) return rc;
         const dref *l = s->sorted;
         s->sorted = NULL;
+        if (fso)
+            for (size_t i = 0; i < n; i++) {
+                int64_t d = (int32_t)((uint32_t)l[i].sd ^ (1u << 31));
+                if (d > dn) dn = d;
+            }
+        uint32_t fm_dn = fso && dn != INT32_MIN ? (uint32_t)((uint64_t)shoal_cal_month_of_day(dn) ^ (1ULL << 31)) : 0;
         for (size_t i = 0; i < n && !rc;) {
             size_t j = i;
             while (j < n && l[j].sd == l[i].sd) j++;
@@ -1082,6 +1403,8 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
                 }
                 if (!rc) {
                     const dref *m = runs == 1 ? l + i : s->u + i;   /* (prepare) */
+                    if (fso && dn != INT32_MIN && fm == fm_dn && (l[i].sd >> 32) < SHOAL_VIEW_MAX_SERIES)
+                        fr[l[i].sd >> 32] = m, frn[l[i].sd >> 32] = e - i;
                     rc = fold(v, s, txn, dbi, ((l[i].sd >> 32) | MONTHS) << 32 | fm, sums, m, e - i, err);
                     /* the month's presence bitmap: its members, from the same refs */
                     unsigned se = (unsigned)(l[i].sd >> 32);
@@ -1102,6 +1425,8 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         s->rn = s->vn = 0;
         if (rc) return rc;
     }
+    /* (the refs' arrays stay as they are until the next batch's apply: fr reads them) */
+    if (fso && dn != INT32_MIN && (rc = fso_update(v, s, txn, dbi, dn, fr, frn, err))) return rc;
     /* A view being built keeps its buckets across flushes: those of the hours left
      * behind are emptied as it goes (not written) */
     if (s->hours && h0 > s->h0 && v->built)
@@ -1115,6 +1440,13 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     int64_t h_old = s->h0;
     s->h0 = h0;
     s->bmax = INT64_MIN;
+    /* the instants on the hour: the batch's with the table's (a view being built keeps
+     * its own), of the kept hours */
+    if (s->hours && s->inst) {
+        if (!v->built && txn && (rc = inst_read(txn, dbi, s, err)) < 0) return rc;
+        rc = SHOAL_OK;
+        inst_compact(s, h0);
+    }
     if (!txn) return SHOAL_OK;
     /* Write the dirty buckets (every bucket when all), in key order. */
     cbucket **l = shoal_malloc((s->bn + 1) * sizeof *l);
@@ -1147,6 +1479,25 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     /* the hour buckets left behind, and the hour mark, stamped likewise */
     if (!rc && s->hours && !all && h0 > h_old) rc = drop_hours(v, txn, dbi, h0, err);
     if (!rc && s->hours) rc = hours_mark_put(txn, dbi, h0, v->flush_seq, err);
+    if (!rc && s->hours && s->inst) rc = inst_put(txn, dbi, s, v->flush_seq, err);
+    if (!v->built) s->ihn = 0;
+    /* the months so far that changed (all of them when all), and their mark likewise */
+    if (fso) {
+        for (uint32_t se = 0; se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES && !rc; se++) {
+            if (!s->fp[se] || !(all || (s->fdirty >> se & 1))) continue;
+            unsigned char k[2] = {(unsigned char)se, 0};
+            MDB_val kv = {2, k}, vv = {s->fn[se], s->fp[se]};
+            if ((rc = mdb_put(txn, dbi, &kv, &vv, 0))) rc = shoal_store_err(err, rc, "cannot write a counters bucket");
+        }
+        s->fdirty = 0;
+        if (!rc) rc = fso_mark_put(txn, dbi, s->fday, v->flush_seq, err);
+        if (!v->built)
+            for (int i = 0; i < SHOAL_VIEW_MAX_SERIES; i++) {
+                shoal_free(s->fp[i]);
+                s->fp[i] = NULL;
+                s->fn[i] = 0;
+            }
+    }
     /* Hot state ends with the batch: the next one reads what it needs. */
     if (!v->built) clear_buckets(s);
     return rc;
@@ -1206,6 +1557,62 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
                  (long long)h0, (long long)s->h0);
         problem(ctx, msg0);
     }
+    /* The months so far: compared when their mark is current (a table made before them,
+     * or appended to since by a shoal that keeps none, has none that are read) */
+    int64_t fd = INT32_MIN;
+    int fm = mark ? fso_mark(txn, dbi, &fd, err) : 0;
+    if (fm < 0) {
+        mdb_cursor_close(cur);
+        return fm;
+    }
+    int fm_any = 0;   /* the mark is there, current or not: its keys are not strangers */
+    {
+        unsigned char fk = FMARK;
+        MDB_val kv = {1, &fk}, vv;
+        fm_any = mdb_get(txn, dbi, &kv, &vv) == 0;
+    }
+    if (fm && s->fso) {
+        if (fd != s->fday) {
+            snprintf(msg0, sizeof msg0, "view \"%s\": the month so far is kept to day %lld, a rebuild's to %lld",
+                     v->dbname + 2, (long long)fd, (long long)s->fday);
+            problem(ctx, msg0);
+        } else {
+            for (uint32_t se = 0; se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES; se++) {
+                if (v->def.series[se].sum_prop.len || !s->fp[se]) continue;
+                unsigned char k[2] = {(unsigned char)se, 0};
+                MDB_val kv = {2, k}, vv;
+                int lrc = mdb_get(txn, dbi, &kv, &vv);
+                if (lrc && lrc != MDB_NOTFOUND) {
+                    mdb_cursor_close(cur);
+                    return shoal_store_err(err, lrc, "cannot read a view's table");
+                }
+                if (lrc || vv.mv_size != s->fn[se] || memcmp(vv.mv_data, s->fp[se], s->fn[se])) {
+                    snprintf(msg0, sizeof msg0, "view \"%s\": series %u, the month so far (to day %lld) %s", v->dbname + 2,
+                             se, (long long)fd, lrc ? "is missing" : "differs from a rebuild's");
+                    problem(ctx, msg0);
+                }
+            }
+        }
+    }
+    /* The instants on the hour, when kept and current: those of a rebuild */
+    if (hm && s->inst) {
+        const unsigned char *ip = NULL;
+        size_t in = 0;
+        int im = inst_get(txn, dbi, &ip, &in, err);
+        if (im < 0) {
+            mdb_cursor_close(cur);
+            return im;
+        }
+        size_t i = 0;
+        if (im) {
+            while (i < in && i < s->ihn && inst_at(ip + 4 * i) == s->ih[i]) i++;
+            if (i < in || i < s->ihn) {
+                snprintf(msg0, sizeof msg0, "view \"%s\": the instants on the hour that hold an event differ from a rebuild's (%s hour %lld)",
+                         v->dbname + 2, i < in ? "stored" : "a rebuild's", (long long)(i < in ? inst_at(ip + 4 * i) : s->ih[i]));
+                problem(ctx, msg0);
+            }
+        }
+    }
     for (size_t i = 0; i < s->bcap; i++) {   /* dirty = seen below */
         uint64_t sb = s->b[i].sd >> 32;
         s->b[i].dirty = is_hour_sd(s->b[i].sd) ? !hm || !s->b[i].p
@@ -1215,7 +1622,10 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     const char *name = v->dbname + 2;
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;
-        if (k.mv_size == 1 && (kp[0] == SHOAL_VIEW_HDR || kp[0] == MARK || kp[0] == PMARK || kp[0] == HMARK)) continue;
+        if (k.mv_size == 1 &&
+            (kp[0] == SHOAL_VIEW_HDR || kp[0] == MARK || kp[0] == PMARK || kp[0] == HMARK || kp[0] == FMARK || kp[0] == IMARK))
+            continue;
+        if (k.mv_size == 2 && kp[1] == 0 && kp[0] < v->def.n_series && fm_any) continue;   /* a month so far: above */
         if (k.mv_size == SHOAL_COUNTERS_KEY && (kp[0] & HOURS) == HOURS && !hm) continue;   /* not kept: not compared */
         if (k.mv_size == SHOAL_COUNTERS_KEY && (kp[0] & HOURS) == PRES) {
             /* a month's presence bitmap: equal, byte for byte, to a rebuild's (when
@@ -1399,6 +1809,169 @@ static inline __attribute__((always_inline)) void add_count(const rdst *o, uint3
 }
 
 
+/* One bucket's bytes p[0..end) into o (read_keys' loop, and a month so far read alone):
+ * 0, 1 when o->text is set (the walk stops there), or an error (< 0). */
+static __attribute__((noinline)) int read_bucket(const char *name, const unsigned char *p,
+                                                             const unsigned char *end, const rdst *o, shoal_err *err)
+{
+    if (p == end) return 0;
+    if (o->text) {
+        if (*p & F_TEXT) {
+            *o->text = 1;
+            return 1;
+        }
+        return 0;
+    }
+    int sums = *p++ & F_SUMS;
+    uint32_t prev = 0;
+    if (!sums) {
+        /* counts only (what most reads are): the head is the whole entry */
+        uint64_t c;
+        if (o->pairs) {
+            /* a bucket's (member, count) kept as a run (read_part: the day a month is
+             * taken less of), into room made once for the most entries its bytes
+             * can hold (two bytes at least each), not an entry at a time */
+            runs *rp = o->pairs;
+            size_t most = rp->n + (size_t)(end - p) / 2 + 1;
+            if (most > rp->cap) {
+                size_t nc = rp->cap * 2 > most ? rp->cap * 2 : most;
+                uint32_t *nm2 = shoal_realloc(rp->m, nc * sizeof *nm2);
+                if (nm2) rp->m = nm2;
+                uint32_t *nc2 = nm2 ? shoal_realloc(rp->c, nc * sizeof *nc2) : NULL;
+                if (!nc2) {
+                    rp->oom = 1;
+                    rp->start[++rp->k] = rp->n;
+                    return 0;
+                }
+                rp->c = nc2, rp->cap = nc;
+            }
+            uint32_t *rm = rp->m, *rn = rp->c;
+            size_t k = rp->n;
+            uint64_t pv = 0, nm = o->n_members;
+            while (p < end) {
+                if (!(p = dec_quick(p, end, &pv, &c)))
+                    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+                if (pv > nm) break;   /* a member after this snapshot's dictionary */
+                rm[k] = (uint32_t)pv, rn[k++] = (uint32_t)c;
+            }
+            rp->n = k;
+            rp->start[++rp->k] = rp->n;
+            return 0;
+        }
+        if (o->sat && !o->less && !o->pairs && !o->sub) {
+            /* counts that stop at a cap, added (the narrow reads of classes): the
+             * general add_count's tests taken out of the loop */
+            uint8_t *sat = o->sat;
+            unsigned cap = o->cap;
+            uint64_t *touched = o->touched, pv = 0, nm = o->n_members;
+            if (touched) {   /* (the two loops written out: the test of touched was kept in the loop) */
+                while (p < end) {
+                    if (!(p = dec_quick(p, end, &pv, &c)))
+                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+                    if (pv > nm) break;
+                    uint64_t v = sat[pv] + c;
+                    sat[pv] = (uint8_t)(v < cap ? v : cap);
+                    touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
+                }
+                return 0;
+            }
+            while (p < end) {
+                if (!(p = dec_quick(p, end, &pv, &c)))
+                    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+                if (pv > nm) break;
+                uint64_t v = sat[pv] + c;
+                sat[pv] = (uint8_t)(v < cap ? v : cap);
+            }
+            return 0;
+        }
+        if (o->sat && o->less && o->less->k == 1 && !o->pairs && !o->sub) {
+            /* the same, less one run (a month less its last day: read_part), which
+             * ends with a sentinel member UINT32_MAX */
+            uint8_t *sat = o->sat;
+            unsigned cap = o->cap;
+            uint64_t *touched = o->touched;
+            runs *lr = o->less;
+            size_t i = lr->at[0];
+            const uint32_t *rm = lr->m, *rn = lr->c;
+            uint64_t pv = 0, nm = o->n_members;
+            while (p < end) {
+                if (!(p = dec_quick(p, end, &pv, &c)))
+                    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+                if (pv > nm) break;
+                /* The run's members are the month's too (a day of it), so the walk
+                 * moves past a member once it is taken off, and the loop below is
+                 * not entered; whether a member of the month was active on that
+                 * day is a coin toss, so the take-off is a select, not a branch
+                 * (issue 17: a fifth of the statement's mispredicted branches at a
+                 * noon now). A member left at 0 adds 0 and is not touched. */
+                uint32_t rmi = rm[i];
+                while (rmi < pv) rmi = rm[++i];
+                uint64_t eq = rmi == pv;
+                c -= (uint64_t)rn[i] & ((uint64_t)0 - eq);
+                i += eq;
+                uint64_t v = sat[pv] + c;
+                sat[pv] = (uint8_t)(v < cap ? v : cap);
+                if (touched) touched[pv >> 6] |= (uint64_t)(c != 0) << (pv & 63);
+            }
+            lr->at[0] = i;
+            return 0;
+        }
+        if (o->count && !o->sat && !o->less && !o->pairs) {
+            /* full counts added, or taken off (read_part's days), with add_count's
+             * tests out of the loop: its stores to count[] may alias *o, so each
+             * entry reloaded o's fields (core creator's two counts, issue 17) */
+            uint32_t *count = o->count;
+            uint64_t *touched = o->touched, pv = 0, nm = o->n_members;
+            const uint32_t sign = o->sub ? UINT32_MAX : 1;   /* c * -1: taken off */
+            if (o->sub) touched = NULL;   /* (add_count marks none when it takes off) */
+            if (touched && o->nz) {
+                while (p < end) {
+                    if (!(p = dec_quick(p, end, &pv, &c)))
+                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+                    if (pv > nm) break;
+                    uint32_t v = count[pv] + (uint32_t)c;
+                    count[pv] = v;
+                    touched[pv >> 6] |= (uint64_t)(v != 0) << (pv & 63);
+                }
+                return 0;
+            }
+            while (p < end) {
+                if (!(p = dec_quick(p, end, &pv, &c)))
+                    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+                if (pv > nm) break;   /* a member after this snapshot's dictionary */
+                count[pv] += (uint32_t)c * sign;
+                if (touched) touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
+            }
+            return 0;
+        }
+        while (p < end) {
+            if (!(p = dec_head(p, end, &prev, &c)))
+                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+            if (prev > o->n_members) break;   /* a member after this snapshot's dictionary */
+            add_count(o, prev, c);
+        }
+        if (o->pairs) o->pairs->start[++o->pairs->k] = o->pairs->n;
+        return 0;
+    }
+    centry e;
+    while (p < end) {
+        if (!(p = dec_entry(p, end, sums, &prev, &e)))
+            return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+        if (e.member > o->n_members) break;   /* a member after this snapshot's dictionary */
+        add_count(o, e.member, e.count);
+        if (o->n_vals) o->n_vals[e.member] += (uint32_t)e.nv;
+        if (o->sum) {
+            shoal_xsum_add_int(&o->sum[e.member], e.isum);
+            if (e.hasd) {
+                shoal_xsum_merge(&o->sum[e.member], &e.xs);
+                if (o->num) *o->num = 1;
+            }
+        }
+    }
+    if (o->pairs) o->pairs->start[++o->pairs->k] = o->pairs->n;
+    return 0;
+}
+
 static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo, int64_t hi, const rdst *o,
                      shoal_err *err)
 {
@@ -1419,151 +1992,9 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
             assert(o->pairs->k < MAX_RUNS);
             o->pairs->start[o->pairs->k] = o->pairs->n;
         }
-        if (p == end) continue;
-        if (o->text) {
-            if (*p & F_TEXT) {
-                *o->text = 1;
-                break;
-            }
-            continue;
-        }
-        int sums = *p++ & F_SUMS;
-        uint32_t prev = 0;
-        if (!sums) {
-            /* counts only (what most reads are): the head is the whole entry */
-            uint64_t c;
-            if (o->pairs) {
-                /* a bucket's (member, count) kept as a run (read_part: the day a month is
-                 * taken less of), into room made once for the most entries its bytes
-                 * can hold (two bytes at least each), not an entry at a time */
-                runs *rp = o->pairs;
-                size_t most = rp->n + (size_t)(end - p) / 2 + 1;
-                if (most > rp->cap) {
-                    size_t nc = rp->cap * 2 > most ? rp->cap * 2 : most;
-                    uint32_t *nm2 = shoal_realloc(rp->m, nc * sizeof *nm2);
-                    if (nm2) rp->m = nm2;
-                    uint32_t *nc2 = nm2 ? shoal_realloc(rp->c, nc * sizeof *nc2) : NULL;
-                    if (!nc2) {
-                        rp->oom = 1;
-                        rp->start[++rp->k] = rp->n;
-                        continue;
-                    }
-                    rp->c = nc2, rp->cap = nc;
-                }
-                uint32_t *rm = rp->m, *rn = rp->c;
-                size_t k = rp->n;
-                uint64_t pv = 0, nm = o->n_members;
-                while (p < end) {
-                    if (!(p = dec_quick(p, end, &pv, &c)))
-                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-                    if (pv > nm) break;   /* a member after this snapshot's dictionary */
-                    rm[k] = (uint32_t)pv, rn[k++] = (uint32_t)c;
-                }
-                rp->n = k;
-                rp->start[++rp->k] = rp->n;
-                continue;
-            }
-            if (o->sat && !o->less && !o->pairs && !o->sub) {
-                /* counts that stop at a cap, added (the narrow reads of classes): the
-                 * general add_count's tests taken out of the loop */
-                uint8_t *sat = o->sat;
-                unsigned cap = o->cap;
-                uint64_t *touched = o->touched, pv = 0, nm = o->n_members;
-                while (p < end) {
-                    if (!(p = dec_quick(p, end, &pv, &c)))
-                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-                    if (pv > nm) break;
-                    uint64_t v = sat[pv] + c;
-                    sat[pv] = (uint8_t)(v < cap ? v : cap);
-                    if (touched) touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
-                }
-                continue;
-            }
-            if (o->sat && o->less && o->less->k == 1 && !o->pairs && !o->sub) {
-                /* the same, less one run (a month less its last day: read_part), which
-                 * ends with a sentinel member UINT32_MAX */
-                uint8_t *sat = o->sat;
-                unsigned cap = o->cap;
-                uint64_t *touched = o->touched;
-                runs *lr = o->less;
-                size_t i = lr->at[0];
-                const uint32_t *rm = lr->m, *rn = lr->c;
-                uint64_t pv = 0, nm = o->n_members;
-                while (p < end) {
-                    if (!(p = dec_quick(p, end, &pv, &c)))
-                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-                    if (pv > nm) break;
-                    /* The run's members are the month's too (a day of it), so the walk
-                     * moves past a member once it is taken off, and the loop below is
-                     * not entered; whether a member of the month was active on that
-                     * day is a coin toss, so the take-off is a select, not a branch
-                     * (issue 17: a fifth of the statement's mispredicted branches at a
-                     * noon now). A member left at 0 adds 0 and is not touched. */
-                    uint32_t rmi = rm[i];
-                    while (rmi < pv) rmi = rm[++i];
-                    uint64_t eq = rmi == pv;
-                    c -= (uint64_t)rn[i] & ((uint64_t)0 - eq);
-                    i += eq;
-                    uint64_t v = sat[pv] + c;
-                    sat[pv] = (uint8_t)(v < cap ? v : cap);
-                    if (touched) touched[pv >> 6] |= (uint64_t)(c != 0) << (pv & 63);
-                }
-                lr->at[0] = i;
-                continue;
-            }
-            if (o->count && !o->sat && !o->less && !o->pairs) {
-                /* full counts added, or taken off (read_part's days), with add_count's
-                 * tests out of the loop: its stores to count[] may alias *o, so each
-                 * entry reloaded o's fields (core creator's two counts, issue 17) */
-                uint32_t *count = o->count;
-                uint64_t *touched = o->touched, pv = 0, nm = o->n_members;
-                const uint32_t sign = o->sub ? UINT32_MAX : 1;   /* c * -1: taken off */
-                if (o->sub) touched = NULL;   /* (add_count marks none when it takes off) */
-                if (touched && o->nz) {
-                    while (p < end) {
-                        if (!(p = dec_quick(p, end, &pv, &c)))
-                            return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-                        if (pv > nm) break;
-                        uint32_t v = count[pv] + (uint32_t)c;
-                        count[pv] = v;
-                        touched[pv >> 6] |= (uint64_t)(v != 0) << (pv & 63);
-                    }
-                    continue;
-                }
-                while (p < end) {
-                    if (!(p = dec_quick(p, end, &pv, &c)))
-                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-                    if (pv > nm) break;   /* a member after this snapshot's dictionary */
-                    count[pv] += (uint32_t)c * sign;
-                    if (touched) touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
-                }
-                continue;
-            }
-            while (p < end) {
-                if (!(p = dec_head(p, end, &prev, &c)))
-                    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-                if (prev > o->n_members) break;   /* a member after this snapshot's dictionary */
-                add_count(o, prev, c);
-            }
-            if (o->pairs) o->pairs->start[++o->pairs->k] = o->pairs->n;
-            continue;
-        }
-        centry e;
-        while (p < end) {
-            if (!(p = dec_entry(p, end, sums, &prev, &e)))
-                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-            if (e.member > o->n_members) break;   /* a member after this snapshot's dictionary */
-            add_count(o, e.member, e.count);
-            if (o->n_vals) o->n_vals[e.member] += (uint32_t)e.nv;
-            if (o->sum) {
-                shoal_xsum_add_int(&o->sum[e.member], e.isum);
-                if (e.hasd) {
-                    shoal_xsum_merge(&o->sum[e.member], &e.xs);
-                    if (o->num) *o->num = 1;
-                }
-            }
-        }
-        if (o->pairs) o->pairs->start[++o->pairs->k] = o->pairs->n;
+        int brc = read_bucket(name, p, end, o, err);
+        if (brc < 0) return brc;
+        if (brc) break;
     }
     if (rc && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
     return SHOAL_OK;
@@ -1580,11 +2011,25 @@ static int read_keys(MDB_cursor *cur, const char *name, unsigned sb, int64_t lo,
  * month bucket holds exactly the sum of its days' (shoal check), so the difference is
  * exact; members in the month but not in [a, b) end with 0 and, with o->touched,
  * are not marked (the days are taken off before the month is added: below). */
-static int read_part(MDB_cursor *cur, const char *name, unsigned s, int months, int64_t mo, int64_t a, int64_t b,
-                     const rdst *o, shoal_err *err)
+static int read_part(MDB_cursor *cur, const char *name, unsigned s, int months, int64_t fday, int64_t mo, int64_t a,
+                     int64_t b, const rdst *o, shoal_err *err)
 {
     if (a >= b) return SHOAL_OK;
     int64_t ms = shoal_cal_month_start(mo), me = shoal_cal_month_start(mo + 1);
+    if (b == fday && a == ms && s < SHOAL_VIEW_MAX_SERIES && !o->n_vals && !o->sum && !o->text && !o->pairs && !o->less) {
+        /* The month so far, [ms, fday): its bucket read plainly, as a whole month's is
+         * (issue 17: the windows that end at a now inside the latest day); a series
+         * that sums a property keeps none */
+        unsigned char k[2] = {(unsigned char)s, 0};
+        MDB_val kv = {2, k}, vv;
+        int rc = mdb_get(mdb_cursor_txn(cur), mdb_cursor_dbi(cur), &kv, &vv);
+        if (rc == 0) {
+            const unsigned char *p = vv.mv_data;
+            rc = read_bucket(name, p, p + vv.mv_size, o, err);
+            return rc < 0 ? rc : SHOAL_OK;
+        }
+        if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    }
     int64_t out = (a - ms) + (me - b);
     if (months && o->sat && !o->n_vals && !o->sum && !o->text && !o->sub && out <= MAX_RUNS && out + MONTH_IN_DAYS < b - a) {
         /* Counts that stop at a cap cannot be taken off once stopped: the other days'
@@ -1725,6 +2170,11 @@ static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t da
     if (months < 0) return months;
     int64_t pm = months && o->exist ? pres_mark(r->txn, dbi, err) : 0;
     if (pm < 0) return (int)pm;
+    /* the months so far, when kept and current: their D, else none */
+    int64_t fday = INT64_MIN;
+    int fm = months ? fso_mark(r->txn, dbi, &fday, err) : 0;
+    if (fm < 0) return fm;
+    if (!fm) fday = INT64_MIN;
     int pres = s < 63 && (pm >> s & 1);
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
@@ -1740,16 +2190,16 @@ static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t da
         }
     }
     if (d_mid_lo < d_mid_hi) {
-        rc = lo_open ? SHOAL_OK : read_part(cur, name, s, months, m_lo - 1, day_lo, d_mid_lo, o, err);
+        rc = lo_open ? SHOAL_OK : read_part(cur, name, s, months, fday, m_lo - 1, day_lo, d_mid_lo, o, err);
         if (!rc) rc = pres ? read_pres(cur, s, m_lo, m_hi, o, err) : read_keys(cur, name, s | MONTHS, m_lo, m_hi, o, err);
-        if (!rc) rc = hi_open ? SHOAL_OK : read_part(cur, name, s, months, m_hi, d_mid_hi, day_hi, o, err);
+        if (!rc) rc = hi_open ? SHOAL_OK : read_part(cur, name, s, months, fday, m_hi, d_mid_hi, day_hi, o, err);
     } else if (!months || lo_open || hi_open) {
         rc = read_keys(cur, name, s, day_lo, day_hi, o, err);
     } else {
         /* no whole month: the part of day_lo's month, then the months after it up to day_hi's */
         for (int64_t mo = shoal_cal_month_of_day(day_lo); !rc && mo <= shoal_cal_month_of_day(day_hi - 1); mo++) {
             int64_t a = shoal_cal_month_start(mo), b = shoal_cal_month_start(mo + 1);
-            rc = read_part(cur, name, s, months, mo, a > day_lo ? a : day_lo, b < day_hi ? b : day_hi, o, err);
+            rc = read_part(cur, name, s, months, fday, mo, a > day_lo ? a : day_lo, b < day_hi ? b : day_hi, o, err);
         }
     }
     mdb_cursor_close(cur);
@@ -1792,4 +2242,41 @@ int shoal_view_counters_hours(shoal_reader *r, const char *name, int64_t *h0, sh
     int rc = shoal_view_table(r, name, &dbi, err);
     if (rc) return rc;
     return hours_mark(r->txn, dbi, h0, err);
+}
+
+int shoal_view_counters_so_far(shoal_reader *r, const char *name, uint32_t s, int64_t *d, shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    int months = has_mark(r->txn, dbi, err);
+    if (months <= 0) return months;
+    int fm = fso_mark(r->txn, dbi, d, err);
+    if (fm <= 0 || s >= SHOAL_VIEW_MAX_SERIES) return fm < 0 ? fm : 0;
+    unsigned char k[2] = {(unsigned char)s, 0};
+    MDB_val kv = {2, k}, vv;
+    if ((rc = mdb_get(r->txn, dbi, &kv, &vv)) == MDB_NOTFOUND) return 0;
+    return rc ? shoal_store_err(err, rc, "cannot read a view's table") : 1;
+}
+
+int shoal_view_counters_instant(shoal_reader *r, const char *name, int64_t t, int *none, shoal_err *err)
+{
+    if (t % HOUR_MS) return 0;
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    int64_t h0 = INT32_MIN, h = t / HOUR_MS;
+    int hm = hours_mark(r->txn, dbi, &h0, err);
+    if (hm <= 0 || h < h0) return hm < 0 ? hm : 0;
+    const unsigned char *p = NULL;
+    size_t n = 0;
+    if ((rc = inst_get(r->txn, dbi, &p, &n, err)) <= 0) return rc;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (inst_at(p + 4 * mid) < h) lo = mid + 1;
+        else hi = mid;
+    }
+    *none = !(lo < n && inst_at(p + 4 * lo) == h);
+    return 1;
 }

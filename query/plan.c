@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "plan.h"
+#include "caltime.h"
 #include "rowsrc.h"
 #include "subquery.h"
 #include "join.h"
@@ -2809,7 +2810,21 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
                 continue;
             }
             if (g->src != MG_SCAN) {
-                rc |= add_line(x, lines, &n, &cap, "  #%d %s: %s", i + 1, g->desc, g->vdesc);
+                /* a counters series whose days end at the latest day within its month:
+                 * the month so far, one bucket (view_counters.c) */
+                int64_t d;
+                char sf[64] = "";
+                if (!strncmp(g->vdesc, "counters ", 9) && g->day_hi > g->day_lo && g->day_hi != INT64_MAX &&
+                    shoal_view_counters_so_far(x->r, g->vname, g->vseries, &d, NULL) == 1 && d == g->day_hi &&
+                    shoal_cal_month_start(shoal_cal_month_of_day(d)) < d &&
+                    g->day_lo <= shoal_cal_month_start(shoal_cal_month_of_day(d))) {
+                    int64_t y;
+                    unsigned mo, d0, d1;
+                    shoal_cal_civil_from_days(d - 1, &y, &mo, &d1);
+                    shoal_cal_civil_from_days(shoal_cal_month_start(shoal_cal_month_of_day(d)), &y, &mo, &d0);
+                    snprintf(sf, sizeof sf, " (%04lld-%02u-%02u..%02u the month so far)", (long long)y, mo, d0, d1);
+                }
+                rc |= add_line(x, lines, &n, &cap, "  #%d %s: %s%s", i + 1, g->desc, g->vdesc, sf);
                 continue;
             }
             rc |= add_line(x, lines, &n, &cap, "  #%d %s: types {%s}%s%s", i + 1, g->desc, tl, w, g->filter ? ", with an event filter" : "");

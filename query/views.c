@@ -1106,6 +1106,20 @@ static int log_none(exec *x, quiet *c, int n_c, int64_t t, int64_t u)
     return k;
 }
 
+/* Whether no event of counters view vname's series lies in [t, u): for an instant on a
+ * kept hour, the view's instants on the hour say (a now at noon: the windows' edges),
+ * else the log (log_none, which then says whether any event does). 1 when none, 0 when
+ * one may, -1 on an error. */
+static int edge_none(exec *x, const char *vname, quiet *c, int n_c, int64_t t, int64_t u)
+{
+    if (u - t == 1) {
+        int none = 0, k = shoal_view_counters_instant(x->r, vname, t, &none, x->err);
+        if (k < 0) return -1;
+        if (k) return none;
+    }
+    return log_none(x, c, n_c, t, u);
+}
+
 /* Finds a series of a counters view that answers g; 1 when found (g's view fields
  * set), 0 with the reason in why. A view answers the whole local days of the window
  * (in the view's zone); what the window holds before the first and after the last of
@@ -1192,7 +1206,7 @@ found:
              * (12:00, ..], its first instant 12:00:00.001) then needs no log at its start,
              * where it read the hour less its first millisecond (an hour of events). */
             int64_t f = a - (lo % H > 0), k = 0;
-            if (f < a && f >= h0 && f < bslo / H && (k = log_none(x, qc, n_qc, f * H, lo)) < 0) return 0;
+            if (f < a && f >= h0 && f < bslo / H && (k = edge_none(x, g->vname, qc, n_qc, f * H, lo)) < 0) return 0;
             if (k) a = f;
             if (a < h0) a = h0;
             if (a < bslo / H) g->hours[0] = a, g->hours[1] = bslo / H, hlo = a * H < lo ? lo : a * H;
@@ -1207,12 +1221,12 @@ found:
      * 12:00:00.000) then reads no log (the zone map's probe, where the scan read the
      * block that holds the instant for a member array's edge). */
     if (lo != INT64_MIN && lo < hlo) {
-        int k = log_none(x, qc, n_qc, lo, hlo);
+        int k = edge_none(x, g->vname, qc, n_qc, lo, hlo);
         if (k < 0) return 0;
         if (k) hlo = lo;
     }
     if (behi != INT64_MAX && hhi < behi) {
-        int k = log_none(x, qc, n_qc, hhi, behi);
+        int k = edge_none(x, g->vname, qc, n_qc, hhi, behi);
         if (k < 0) return 0;
         if (k) hhi = behi;
     }
