@@ -1305,6 +1305,38 @@ static int fso_update(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, int64
     return rc;
 }
 
+/* A view being built (or checked) keeps every day bucket: each series' month so far is
+ * made once, at its end, from the day buckets [start of fday's month, fday) (kept batch
+ * by batch, it cost a build of the demo views' counters a tenth more CPU at 10M events:
+ * a day's turn merged the month so far with that day, for every day). */
+static int fso_build(shoal_view *v, cstate *s, shoal_err *err)
+{
+    if (s->fday == INT32_MIN) return SHOAL_OK;
+    int64_t ms = shoal_cal_month_start(shoal_cal_month_of_day(s->fday));
+    for (uint32_t se = 0; se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES; se++) {
+        if (v->def.series[se].sum_prop.len) continue;
+        unsigned char *acc = NULL;
+        size_t an = 0;
+        for (int64_t d = ms; d <= s->fday; d++) {
+            const cbucket *db = NULL;
+            if (d < s->fday) db = bucket_find(s, (uint64_t)se << 32 | (uint32_t)((uint64_t)d ^ (1ULL << 31)));
+            if (d < s->fday && !(db && db->p)) continue;
+            unsigned char *o;
+            size_t on;
+            /* (once more at fday itself with nothing: a month so far of no entry is its flag byte) */
+            int rc = merge_two(acc, an, db ? db->p : NULL, db ? db->n : 0, &o, &on, err);
+            shoal_free(acc);
+            if (rc) return rc;
+            acc = o, an = on;
+        }
+        shoal_free(s->fp[se]);
+        s->fp[se] = acc;
+        s->fn[se] = an;
+        s->fdirty |= (uint64_t)1 << se;
+    }
+    return SHOAL_OK;
+}
+
 /* The batch's refs sorted (sort_refs), once: on the views' second thread when the
  * append runs one (shoal_view_prepare), else by flush. */
 static int prepare(shoal_view *v, shoal_err *err)
@@ -1426,7 +1458,10 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         if (rc) return rc;
     }
     /* (the refs' arrays stay as they are until the next batch's apply: fr reads them) */
-    if (fso && dn != INT32_MIN && (rc = fso_update(v, s, txn, dbi, dn, fr, frn, err))) return rc;
+    if (fso && dn != INT32_MIN) {
+        if (v->built) s->fday = dn;   /* (made at the end: fso_build) */
+        else if ((rc = fso_update(v, s, txn, dbi, dn, fr, frn, err))) return rc;
+    }
     /* A view being built keeps its buckets across flushes: those of the hours left
      * behind are emptied as it goes (not written) */
     if (s->hours && h0 > s->h0 && v->built)
@@ -1482,6 +1517,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     if (!rc && s->hours && s->inst) rc = inst_put(txn, dbi, s, v->flush_seq, err);
     if (!v->built) s->ihn = 0;
     /* the months so far that changed (all of them when all), and their mark likewise */
+    if (fso && v->built && all && (rc = fso_build(v, s, err))) return rc;
     if (fso) {
         for (uint32_t se = 0; se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES && !rc; se++) {
             if (!s->fp[se] || !(all || (s->fdirty >> se & 1))) continue;
@@ -1570,6 +1606,10 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         unsigned char fk = FMARK;
         MDB_val kv = {1, &fk}, vv;
         fm_any = mdb_get(txn, dbi, &kv, &vv) == 0;
+    }
+    if (fm && s->fso && v->built && (rc = fso_build(v, s, err))) {
+        mdb_cursor_close(cur);
+        return rc;
     }
     if (fm && s->fso) {
         if (fd != s->fday) {
