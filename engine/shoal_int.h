@@ -933,6 +933,12 @@ typedef struct shoal_view_kind {
      * shoal_view_end may run it on a second thread while the calling thread flushes the
      * views before v; flush then finds it done. Not called in built mode. */
     int (*prepare)(shoal_view *v, shoal_err *err);
+    /* NULL, or: after prepare on that second thread (never the one appending), the
+     * flush's reads of the table and what they feed (the counters' merges of their
+     * buckets), from rtxn, a read transaction of the snapshot the append's transaction
+     * started from (which has not written v's table yet); flush then only writes.
+     * Returns 1 when done, 0 when not (flush does it all), or an error. */
+    int (*premerge)(shoal_view *v, MDB_txn *rtxn, MDB_dbi dbi, shoal_err *err);
 } shoal_view_kind;
 
 /* A batch's per-member refs (view_mrefs.c): apply appends, flush sorts them by member
@@ -999,6 +1005,8 @@ struct shoal_view {
     uint32_t n_prop_names;
     int32_t *sum_slot;         /* per series: prop_names index of sum_prop, -1 none */
     MDB_txn *txn;              /* for dictionary lookups while classifying */
+    MDB_dbi dbi;               /* its table, as the append's transaction opened it */
+    int no_premerge;           /* the append's transaction wrote the table before its flush */
     void *extra;               /* view.c's compiled filters */
 };
 

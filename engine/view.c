@@ -863,10 +863,13 @@ int shoal_view_begin(shoal_db *db, MDB_txn *txn, shoal_err *err)
                 rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "view \"%s\" has no table", v->dbname + 2);
             return rc;
         }
+        v->dbi = dbi;
+        v->no_premerge = 0;
         if (!v->loaded || seq != v->seq) {
             /* A table an earlier build made in another layout is made again first. */
             int old = v->kind->outdated ? v->kind->outdated(v, txn, dbi, err) : 0;
             if (old < 0) return old;
+            v->no_premerge = old;
             if (old && ((rc = remake(v, txn, dbi, seq, err)) || (rc = hdr_read(txn, dbi, &seq, &t0, &max_ts, err))))
                 return rc;
             /* Another process appended since, or our last attempt aborted. */
@@ -903,12 +906,20 @@ int shoal_view_apply(shoal_db *db, MDB_txn *txn, const shoal_ievent *ev, shoal_e
 
 /* The views' prepares (shoal_view_kind.prepare), in registry order, on a second thread;
  * each view's done is told as it is (prep_done), an error stops them. */
-static void *prep_main(void *arg)
+static void prep_run(shoal_views *vs, int reads)
 {
-    shoal_views *vs = arg;
+    /* premerge's reads: a read transaction of the snapshot the append started from (no
+     * other transaction can commit before it does) */
+    MDB_txn *rtxn = NULL;
+    shoal_db *db = vs->n ? vs->v[0]->db : NULL;
+    if (reads && db && !db->nolock && mdb_txn_begin(db->env, NULL, MDB_RDONLY, &rtxn)) rtxn = NULL;
     for (int i = 0; i < vs->n; i++) {
         shoal_view *v = vs->v[i];
         int rc = v->kind->prepare ? v->kind->prepare(v, &vs->prep_err) : SHOAL_OK;
+        if (!rc && rtxn && v->kind->premerge && !v->no_premerge) {
+            int r = v->kind->premerge(v, rtxn, v->dbi, &vs->prep_err);
+            if (r < 0) rc = r;
+        }
         pthread_mutex_lock(&vs->prep_mu);
         vs->prep_rc = rc;
         vs->prep_done = rc ? vs->n : i + 1;
@@ -916,10 +927,17 @@ static void *prep_main(void *arg)
         pthread_mutex_unlock(&vs->prep_mu);
         if (rc) break;
     }
+    if (rtxn) mdb_txn_abort(rtxn);
     pthread_mutex_lock(&vs->prep_mu);
     vs->prep_ended = 1;
     pthread_cond_signal(&vs->prep_cv);
     pthread_mutex_unlock(&vs->prep_mu);
+}
+
+/* A thread's, or the helper's: not the thread appending, so with premerge's reads. */
+static void *prep_main(void *arg)
+{
+    prep_run(arg, 1);
     return NULL;
 }
 
@@ -949,7 +967,7 @@ static int prep_wait(shoal_db *db, shoal_views *vs, int i, shoal_err *err)
 {
     if (!vs->prep_on) return SHOAL_OK;
     /* posted to a helper that has not taken them yet: this thread runs them */
-    if (vs->prep_on == 2 && prep_take(db, vs)) prep_main(vs);
+    if (vs->prep_on == 2 && prep_take(db, vs)) prep_run(vs, 0);
     pthread_mutex_lock(&vs->prep_mu);
     while (vs->prep_done <= i) pthread_cond_wait(&vs->prep_cv, &vs->prep_mu);
     int rc = vs->prep_rc;
