@@ -10,6 +10,7 @@
 #include "shoal.h"
 
 #include <lmdb.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -378,6 +379,13 @@ struct shoal_db {
     bool nolock;              /* opened with MDB_NOLOCK (SHOAL_OPEN_NOLOCK) */
     unsigned reclaimed;       /* stale reader slots freed at open */
     struct shoal_zpm *zpm;    /* the zone map's prefix maxima, made as scans ask (zone.c) */
+    /* A thread that runs the views' prepares of the batch being appended (the ingest
+     * pipeline's reader, batch.c: shoal_db_set_helper, shoal_view_help), woken by
+     * helper_wake; NULL: each batch's prepares get a thread of their own. prep_posted
+     * is the registry whose prepares wait for it, taken by whichever thread runs them. */
+    void (*helper_wake)(void *ctx);
+    void *helper_ctx;
+    _Atomic(struct shoal_views *) prep_posted;
 };
 
 struct shoal_reader {
@@ -677,9 +685,20 @@ int64_t shoal_view_day_start(const struct shoal_tz *tz, int64_t day);
  * abort forgets what an aborted transaction did to in-memory state. */
 int shoal_view_begin(shoal_db *db, MDB_txn *txn, shoal_err *err);
 int shoal_view_apply(shoal_db *db, MDB_txn *txn, const shoal_ievent *ev, shoal_err *err);
-/* Starts the batch's views' prepares on a second thread (view.c); shoal_view_end or
- * shoal_view_abort waits for them. */
+/* Starts the batch's views' prepares on a second thread (view.c): the helper's when db
+ * has one, else a thread of their own; shoal_view_end or shoal_view_abort waits for
+ * them (and runs them itself when the helper has not taken them yet). */
 void shoal_view_prepare(shoal_db *db);
+/* The helper (shoal_db_set_helper): wake(ctx) is called when prepares are posted for
+ * it; wake NULL: none. Set and unset on the thread that appends. */
+void shoal_db_set_helper(shoal_db *db, void (*wake)(void *ctx), void *ctx);
+/* On the helper's thread, often: runs the posted prepares, if any (1), else 0. */
+int shoal_view_help_run(shoal_db *db);
+static inline int shoal_view_help(shoal_db *db)
+{
+    if (!atomic_load_explicit(&db->prep_posted, memory_order_relaxed)) return 0;
+    return shoal_view_help_run(db);
+}
 int shoal_view_end(shoal_db *db, MDB_txn *txn, uint64_t last_seq, shoal_err *err);
 void shoal_view_abort(shoal_db *db);
 void shoal_view_registry_free(shoal_db *db);
@@ -931,6 +950,12 @@ typedef struct shoal_view_kind {
      * shoal_view_end may run it on a second thread while the calling thread flushes the
      * views before v; flush then finds it done. Not called in built mode. */
     int (*prepare)(shoal_view *v, shoal_err *err);
+    /* NULL, or: after prepare on that second thread (never the one appending), the
+     * flush's reads of the table and what they feed (the counters' merges of their
+     * buckets), from rtxn, a read transaction of the snapshot the append's transaction
+     * started from (which has not written v's table yet); flush then only writes.
+     * Returns 1 when done, 0 when not (flush does it all), or an error. */
+    int (*premerge)(shoal_view *v, MDB_txn *rtxn, MDB_dbi dbi, shoal_err *err);
 } shoal_view_kind;
 
 /* A batch's per-member refs (view_mrefs.c): apply appends, flush sorts them by member
@@ -997,6 +1022,8 @@ struct shoal_view {
     uint32_t n_prop_names;
     int32_t *sum_slot;         /* per series: prop_names index of sum_prop, -1 none */
     MDB_txn *txn;              /* for dictionary lookups while classifying */
+    MDB_dbi dbi;               /* its table, as the append's transaction opened it */
+    int no_premerge;           /* the append's transaction wrote the table before its flush */
     void *extra;               /* view.c's compiled filters */
 };
 

@@ -128,6 +128,8 @@ typedef struct cstate {
                              * built keeps them across flushes; else this batch's, then the table's */
     size_t ihn, ihcap;
     int64_t ohour;          /* apply's: the start (ms) of the hour of its fixed zone's cache */
+    int64_t h_old;          /* h0 before the batch's merges (merge_all) */
+    int merged;             /* the batch's merges are done (premerge): flush writes */
     int64_t bmax;           /* the batch's latest event time (INT64_MIN: none) */
     int64_t lday, lbase;    /* apply's last local day and its first UTC hour */
     /* apply's cache in a zone of one offset (fixed): the UTC instants [clo, chi) share a
@@ -427,6 +429,7 @@ static void reset(void *st)
     s->hbcap = 0;
     s->bmax = INT64_MIN;
     s->lday = INT64_MIN;
+    s->merged = 0;
     s->r = s->t = s->u = NULL;
     s->sorted = NULL;
     s->val = NULL;
@@ -1382,9 +1385,12 @@ static int prepare(shoal_view *v, shoal_err *err)
     return SHOAL_OK;
 }
 
-static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
+/* The part of the flush before its writes: the refs folded into their buckets, read
+ * from txn (the append's, or a read transaction of the snapshot it started from:
+ * premerge) when the batch has not touched them yet; s->h0 becomes the first hour to
+ * keep, s->h_old what it was. */
+static int merge_all(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
 {
-    cstate *s = v->st;
     int rc = SHOAL_OK;
     /* Fold the refs into their buckets, in key order. With months, a month's bucket
      * takes the refs of its days' buckets: those of one series and month are adjacent
@@ -1472,7 +1478,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
                 s->b[i].n = 0;
                 s->b[i].dirty = 0;
             }
-    int64_t h_old = s->h0;
+    s->h_old = s->h0;
     s->h0 = h0;
     s->bmax = INT64_MIN;
     /* the instants on the hour: the batch's with the table's (a view being built keeps
@@ -1482,6 +1488,36 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         rc = SHOAL_OK;
         inst_compact(s, h0);
     }
+    return SHOAL_OK;
+}
+
+/* The batch's merges, on the views' second thread (shoal_view_kind.premerge): from a
+ * read transaction of the snapshot the append started from, which holds every bucket
+ * as the append's own transaction would read it (nothing writes the table before the
+ * flush), so that the flush on the writing thread is left the writes. 0 when the table
+ * cannot be read from rtxn (its handle opened by the append's own transaction, in a
+ * process's first batch): the flush merges then. */
+static int premerge(shoal_view *v, MDB_txn *rtxn, MDB_dbi dbi, shoal_err *err)
+{
+    cstate *s = v->st;
+    if (v->built || s->merged) return 0;
+    unsigned char k = MARK;
+    MDB_val kv = {1, &k}, vv;
+    int rc = mdb_get(rtxn, dbi, &kv, &vv);
+    if (rc && rc != MDB_NOTFOUND) return 0;
+    if ((rc = merge_all(v, s, rtxn, dbi, err))) return rc;
+    s->merged = 1;
+    return 1;
+}
+
+static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *err)
+{
+    cstate *s = v->st;
+    int rc = SHOAL_OK;
+    if (!s->merged && (rc = merge_all(v, s, txn, dbi, err))) return rc;
+    s->merged = 0;
+    int64_t h0 = s->h0, h_old = s->h_old;
+    int fso = s->fso && s->months;
     if (!txn) return SHOAL_OK;
     /* Write the dirty buckets (every bucket when all), in key order. */
     cbucket **l = shoal_malloc((s->bn + 1) * sizeof *l);
@@ -1763,7 +1799,8 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_counters = {"counters", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare};
+const shoal_view_kind shoal_view_counters = {"counters", new_state, free_state, reset,   load,    apply,
+                                             flush,      compare,   NULL,       prepare, premerge};
 
 /* ---------------------------------------------------------------- reads */
 

@@ -687,7 +687,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_score = {"score", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare};
+const shoal_view_kind shoal_view_score = {"score", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare, NULL};
 
 /* Members [from, to) without a kept chunk: zeros, a chunk at a time. */
 static void zero_runs(shoal_score_fn fn, void *ctx, uint64_t from, uint64_t to)

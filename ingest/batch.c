@@ -496,6 +496,7 @@ static int hand_over(shoal_batch *b, shoal_err *err)
     pend *p = b->fill;
     if (p->n && shoal_logkeys_make(b->db, p->evs, p->n, &p->keys))
         return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    shoal_view_help(b->db);
     /* The names committed so far join the reader's cache; when the reader had to
      * wait for the committer last time, it has the time to resolve this batch's names
      * itself (off the committing thread, the pipeline's bound). */
@@ -505,7 +506,10 @@ static int hand_over(shoal_batch *b, shoal_err *err)
         pthread_mutex_unlock(&b->mu);
     }
     names_absorb(b->known, &b->rfeed);
-    if (p->n && b->resolve) shoal_logkeys_resolve(b->known, p->evs, p->n, &p->keys);
+    if (p->n && b->resolve) {
+        shoal_view_help(b->db);
+        shoal_logkeys_resolve(b->known, p->evs, p->n, &p->keys);
+    }
     p->n_records = b->rst.n_records;
     p->n_rejected = b->rst.n_rejected;
     pthread_mutex_lock(&b->mu);
@@ -513,7 +517,16 @@ static int hand_over(shoal_batch *b, shoal_err *err)
     pthread_cond_broadcast(&b->cv);
     names_move(&b->rfeed, &b->feed);
     b->resolve = !b->n_spare;
-    while (!b->n_spare && !b->crc) pthread_cond_wait(&b->cv, &b->mu);
+    while (!b->n_spare && !b->crc) {
+        /* waiting for the committer: its views' prepares meanwhile (helper_wake) */
+        if (atomic_load(&b->db->prep_posted)) {
+            pthread_mutex_unlock(&b->mu);
+            shoal_view_help(b->db);
+            pthread_mutex_lock(&b->mu);
+            continue;
+        }
+        pthread_cond_wait(&b->cv, &b->mu);
+    }
     int rc = b->crc;
     if (!rc) {
         b->fill = b->spare[--b->n_spare];
@@ -556,7 +569,10 @@ int shoal_batch_add(shoal_batch *b, uint64_t line, shoal_err *why, shoal_err *er
     pend *p = b->fill;
     p->last_line = line;
     shoal_err_clear(why);
-    if (b->piped && atomic_load_explicit(&b->failed, memory_order_relaxed)) return committer_failed(b, err);
+    if (b->piped) {
+        if (atomic_load_explicit(&b->failed, memory_order_relaxed)) return committer_failed(b, err);
+        shoal_view_help(b->db);   /* the committer's views' prepares, when posted */
+    }
     if (shoal_event_check(&p->evs[p->n], why)) return 1;
     p->lines[p->n] = line;
     p->srcs[p->n] = (unsigned char)b->cur_name;
@@ -621,6 +637,16 @@ typedef struct reader_run {
     shoal_err err;
 } reader_run;
 
+/* The committer's views' prepares are posted (view.c): the reader, perhaps waiting
+ * for a free batch, runs them. */
+static void wake_reader(void *ctx)
+{
+    shoal_batch *b = ctx;
+    pthread_mutex_lock(&b->mu);
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+}
+
 static void *reader_main(void *arg)
 {
     reader_run *r = arg;
@@ -666,10 +692,15 @@ int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal
         return rc;
     }
     /* The committer: batches in the order they were filled. After a failure the
-     * rest are dropped, not committed, and the reader is told to stop. */
+     * rest are dropped, not committed, and the reader is told to stop. While the
+     * reader reads, it runs the views' prepares of each append (shoal_view_help, in
+     * shoal_batch_add and hand_over): it runs on the other core; a thread made per
+     * batch while both were busy shared the committer's core half the time. */
+    shoal_db_set_helper(b->db, wake_reader, b);
     pthread_mutex_lock(&b->mu);
     for (;;) {
         while (!b->q_n && !b->reader_done) pthread_cond_wait(&b->cv, &b->mu);
+        if (b->reader_done) shoal_db_set_helper(b->db, NULL, NULL);
         if (!b->q_n) break;
         pend *p = b->queue[b->q_head];
         b->q_head = (b->q_head + 1) % N_PEND;
