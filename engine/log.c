@@ -455,15 +455,13 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
     }
     shoal_free(seqs);
     if (rc) goto fail;
+    /* The views' writes join the batch's transaction: they commit with the log records
+     * or not at all, so a view is never ahead of or behind the log. */
+    if ((rc = shoal_view_end(db, txn, seq, err))) goto fail;
     if ((rc = shoal_zacc_flush(db, txn, zones, err))) goto fail;
     shoal_zacc_free(zones);
     zones = NULL;
     if ((rc = shoal_dict_counts_save(db, txn, err))) goto fail;
-    /* The views' writes join the batch's transaction: they commit with the log records
-     * or not at all, so a view is never ahead of or behind the log. Last, so that their
-     * work on the prepares' thread (shoal_view_prepare) has the id index, the zone map
-     * and the dictionary's writes beside it, which touch no view's table. */
-    if ((rc = shoal_view_end(db, txn, seq, err))) goto fail;
     /* Conflicts are reported last before the commit: nothing after this can make the
      * batch replay (and report them twice), and a report that fails aborts it. */
     for (size_t i = 0; i < n && cf && cf->fn; i++) {
