@@ -753,9 +753,11 @@ int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members,
 void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t n, double f)
 {
     double *d = (double *)ctx + first;
-    memcpy(d, raw, n * sizeof *d);
-    if (f != 1)
-        for (size_t i = 0; i < n; i++) d[i] *= f;
+    /* one pass (a copy, then a pass over the copy, was 15-25% of the top 100 by
+     * engagement at 10M events, its share by the link's layout) */
+    if (f == 1) memcpy(d, raw, n * sizeof *d);
+    else
+        for (size_t i = 0; i < n; i++) d[i] = raw[i] * f;
 }
 
 int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members, double *raw, int64_t *t0,
