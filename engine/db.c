@@ -84,6 +84,9 @@ static int meta_read(int fd, uint64_t off, lmeta *m, unsigned char *b)
     return 1;
 }
 
+/* The most pages a file may end short of the meta's last page (loose pages: below) */
+#define LOOSE_MAX 65536
+
 static int psize_ok(uint64_t p) { return p >= 512 && p <= 65536 && (p & (p - 1)) == 0; }
 
 /* Checks file (data.mdb) against the meta page LMDB will use: SHOAL_OK, SHOAL_ENOTFOUND
@@ -129,7 +132,15 @@ static int meta_check_once(const char *file, unsigned char raw[2][LM_SIZE], shoa
         goto done;
     }
     need = (c->last + 1) * c->psize;
-    if (size < need) goto truncated;
+    /* LMDB does not write a page its transaction took and freed again (a loose page),
+     * though the meta's last page counts it: a file may end before the last page with
+     * nothing of it in use. A short file is refused only when a page some table
+     * reaches lies past its end (it would be read through the map, SIGBUS) or when it
+     * is short by more than any transaction's loose pages could make it (a damaged
+     * meta page). */
+    if (size < need && (need - size > (uint64_t)LOOSE_MAX * c->psize ||
+                        shoal_pages_inside(fd, c->psize, size / c->psize, c->free_root, c->main_root) != 1))
+        goto truncated;
     goto done;
 truncated:
     rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1,

@@ -147,3 +147,22 @@ int shoal_pages_walk(shoal_db *db, MDB_txn *txn, const char *const *only, void (
     *bad = w.bad;
     return rc;
 }
+
+static void no_problem(void *ctx, const char *msg)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+int shoal_pages_inside(int fd, uint64_t psize, uint64_t n_pages, uint64_t free_root, uint64_t main_root)
+{
+    if (n_pages < 3) return 0;
+    walk w = {.fd = fd, .psize = psize, .last = n_pages - 1, .problem = no_problem};
+    if (!(w.seen = shoal_malloc(w.last / 8 + 1))) return -1;
+    memset(w.seen, 0, w.last / 8 + 1);
+    walk_tree(&w, "(free pages)", free_root, 0);
+    walk_tree(&w, "(tables)", main_root, 0);
+    for (int i = 0; i < 64; i++) shoal_free(w.buf[i]);
+    shoal_free(w.seen);
+    return !w.bad;
+}

@@ -434,6 +434,10 @@ int shoal_db_meta(shoal_db *db, uint64_t txnid, shoal_lmdb_meta *out);
  * named tables in only (NULL-terminated; NULL: every table and the free pages). Each
  * damaged page is reported to problem and sets *bad; nothing is read through LMDB.
  * Skipped (SHOAL_OK, *bad 0) when the snapshot is no longer one of the meta pages. */
+/* Whether every page reachable from the roots (every table's, the free pages' table
+ * included, overflow pages too) lies within the first n_pages pages of the file fd and
+ * is whole: 1, else 0 (-1 out of memory). Read with pread, before LMDB maps the file. */
+int shoal_pages_inside(int fd, uint64_t psize, uint64_t n_pages, uint64_t free_root, uint64_t main_root);
 int shoal_pages_walk(shoal_db *db, MDB_txn *txn, const char *const *only, void (*problem)(void *ctx, const char *msg),
                      void *ctx, int *bad, shoal_err *err);
 

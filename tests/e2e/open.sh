@@ -138,6 +138,22 @@ rm -rf "$T/d"; cp -r "$T/base" "$T/d"; flip "$T/d" $((cur + 16))
 run_st "current meta's magic flipped: a clear message" 1 "FAILED: .*d/data.mdb\" is not an LMDB file, or its (first|second) meta page is damaged" "$SHOAL" --db "$T/d" check
 rm -rf "$T/d"; cp -r "$T/base" "$T/d"; flip "$T/d" $((cur + 138))
 run_st "current meta's last page flipped: the file is too short for it" 2 "d/data.mdb\" is truncated: $size bytes, the database needs at least" "$SHOAL" --db "$T/d" stats
+# A file that ends before the meta's last page with nothing in use there: LMDB does
+# not write a page its transaction took and freed again (a loose page), though its
+# last page counts it (an ingest's batch of duplicates met it, session 15). A view made
+# and dropped leaves the file's last pages free: the last one cut off makes such a
+# file. Every command runs on it, check passes, an ingest writes on (its new pages past
+# the end). A page in use cut off is still refused (above).
+rm -rf "$T/d"; cp -r "$T/base" "$T/d"
+"$SHOAL" --db "$T/d" query "CREATE SCORE tmp AS 1*join + 3*purchase HALF_LIFE 3 DAYS; DROP VIEW tmp" > /dev/null ||
+    fail "loose pages past the end: make and drop a view"
+truncate -s $(( $(stat -c %s "$T/d/data.mdb") - psize )) "$T/d/data.mdb"
+n_ev=$("$SHOAL" --db "$T/base" query --format csv 'SELECT count(*) AS n FROM events' | tail -1)
+run_st "loose pages past the end: stats runs" 0 "" "$SHOAL" --db "$T/d" stats
+run_st "loose pages past the end: query runs" 0 "^$n_ev\$" "$SHOAL" --db "$T/d" query --format csv 'SELECT count(*) AS n FROM events'
+run_st "loose pages past the end: check passes" 0 "^ok" "$SHOAL" --db "$T/d" check
+run_st "loose pages past the end: ingest writes on" 0 "" "$SHOAL" --db "$T/d" ingest -q "$T/ev2.ndjson"
+run_st "loose pages past the end: check after the ingest" 0 "^ok" "$SHOAL" --db "$T/d" check
 rm -rf "$T/d"; cp -r "$T/base" "$T/d"; flip "$T/d" $((cur + 43))
 run_st "current meta's page size flipped: refused" 2 "(meta page of .*d/data.mdb\" is damaged|d/data.mdb\" is not an LMDB file, or its first meta page is damaged)" "$SHOAL" --db "$T/d" log
 rm -rf "$T/d"; cp -r "$T/base" "$T/d"; flip "$T/d" $((cur + 44))
