@@ -338,7 +338,7 @@ static int cmp_i64(const void *a, const void *b)
 /* s->ih sorted, each hour once, those before h0 left out. */
 static void inst_compact(cstate *s, int64_t h0)
 {
-    qsort(s->ih, s->ihn, sizeof *s->ih, cmp_i64);
+    if (s->ihn > 1) qsort(s->ih, s->ihn, sizeof *s->ih, cmp_i64);
     size_t k = 0;
     for (size_t i = 0; i < s->ihn; i++)
         if (s->ih[i] >= h0 && (!k || s->ih[k - 1] != s->ih[i])) s->ih[k++] = s->ih[i];
@@ -1187,6 +1187,9 @@ static const cbucket *bucket_find(const cstate *s, uint64_t sd)
 static int merge_two(const unsigned char *a, size_t an, const unsigned char *b, size_t bn, unsigned char **out,
                      size_t *on, shoal_err *err)
 {
+    static const unsigned char none[1];
+    if (!a) a = none, an = 0;   /* (no arithmetic on a null pointer) */
+    if (!b) b = none, bn = 0;
     unsigned char *o = shoal_malloc(an + bn + 1), *q = o;
     if (!o) return nomem(err);
     const unsigned char *pa = an ? a + 1 : a, *ea = a + an, *pb = bn ? b + 1 : b, *eb = b + bn;
