@@ -134,7 +134,10 @@ typedef struct magg {
     double *d2;
     int tail;
     uint64_t *ebits;    /* who existed (plan.exist), from a view: the members it found, whole
-                         * months from presence bitmaps (exec_views.c); n has the days and hours */
+                         * months from presence bitmaps (exec_views.c); n has the days and hours.
+                         * For plan.exist_or's count read narrow from a view alone: its members
+                         * above 0, as its read marked them (exec_members.c ORs these words, not
+                         * its bytes) */
     uint64_t *unsure;   /* with a lazy existence (plan.exist_lazy): the tail's members whose remainder
                          * is above 0 but within 2^-20 of their sum, not taken as an event by then */
     /* answered from a view (views.c): which, and the local days [day_lo, day_hi), and
