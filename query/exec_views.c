@@ -310,7 +310,10 @@ static inline uint8_t cell_at(const double *cuts, int n, double d)
     return d != d ? 255 : (uint8_t)k;
 }
 
-static void to_cells(void *ctx, uint32_t first, const double *raw, size_t n, double f)
+/* (aligned: with its start at 32 bytes past a multiple of 64, in two links of session
+ * 15, the tiers at the day's end ran 0.80-0.84 ms in-process where at 0 or 16 past one,
+ * in five others, they ran 0.75-0.77, the instructions the same) */
+__attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, const double *raw, size_t n, double f)
 {
     const cellctx *c = ctx;
     const double lo = c->lo, hi = c->hi, lo0 = c->lo0, hi0 = c->hi0;
