@@ -819,7 +819,9 @@ int shoal_exec_member_rows(run *g)
             for (size_t w = 0; w < nw; w++) e[w] |= ex->ebits[w];
         if (p->exist_or) {
             const magg *o = &p->maggs[p->exist_or - 1];
-            if (o->narrow) shoal_exec_or_nonzero8(e, o->c8, nm);
+            if (o->narrow && o->ebits)   /* (its view's read marked them: exec_views.c) */
+                for (size_t w = 0; w < nw; w++) e[w] |= o->ebits[w];
+            else if (o->narrow) shoal_exec_or_nonzero8(e, o->c8, nm);
             else or_nonzero(e, o->n, nm);
         }
         if (g->alike) n_alike = alike_count(e, live, p->n_members, &alike_at);

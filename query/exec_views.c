@@ -403,7 +403,10 @@ static inline uint8_t cell_at(const double *cuts, int n, double d)
     return d != d ? 255 : (uint8_t)k;
 }
 
-static void to_cells(void *ctx, uint32_t first, const double *raw, size_t n, double f)
+/* (aligned: with its start at 32 bytes past a multiple of 64, in two links of session
+ * 15, the tiers at the day's end ran 0.80-0.84 ms in-process where at 0 or 16 past one,
+ * in five others, they ran 0.75-0.77, the instructions the same) */
+__attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, const double *raw, size_t n, double f)
 {
     cellctx *c = ctx;
     const double lo = c->lo, hi = c->hi, lo0 = c->lo0, hi0 = c->hi0;
@@ -689,8 +692,24 @@ int shoal_exec_read_views(run *g)
             g->held += nm;
         }
         if (a->narrow) {
+            /* who existed is this count above 0 or the existence aggregate's: its read marks
+             * its own members' bits, which exec_members.c ORs in place of a pass over its
+             * bytes (a tiers' count(*) DURING last 30 days at a noon now: 0.29M instructions) */
+            uint64_t *own = NULL;
+            size_t nw = (size_t)p->n_members / 64 + 1;
+            if (p->exist && i == p->exist_or - 1 && a->src == MG_VIEW && g->live) {
+                if (!(own = shoal_arena_alloc(x->a, nw * sizeof *own))) {
+                    rc = nomem(x);
+                    break;
+                }
+                memset(own, 0, nw * sizeof *own);
+            }
             rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->c8,
-                                              a->cap, g->live, x->err);
+                                              a->cap, own ? own : g->live, x->err);
+            if (!rc && own) {
+                for (size_t w = 0; w < nw; w++) g->live[w] |= own[w];
+                a->ebits = own;
+            }
             continue;
         }
         if (a->fn == F_SCORE && i == g->top_slot && !g->live) {

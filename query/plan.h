@@ -135,7 +135,10 @@ typedef struct magg {
     double *d2;
     int tail;
     uint64_t *ebits;    /* who existed (plan.exist), from a view: the members it found, whole
-                         * months from presence bitmaps (exec_views.c); n has the days and hours */
+                         * months from presence bitmaps (exec_views.c); n has the days and hours.
+                         * For plan.exist_or's count read narrow from a view alone: its members
+                         * above 0, as its read marked them (exec_members.c ORs these words, not
+                         * its bytes) */
     /* answered from a view (views.c): which, and the local days [day_lo, day_hi), and
      * the UTC hours [hours[0], hours[1]) before them and [hours[2], hours[3]) after
      * them from its hour buckets (the edges of a window that starts or ends mid-day) */
