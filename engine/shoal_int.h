@@ -748,6 +748,13 @@ int shoal_view_info(shoal_reader *r, shoal_arena *a, const char *name, shoal_vie
 
 /* View name's table in r's snapshot; SHOAL_ENOTFOUND when there is none. */
 int shoal_view_table(shoal_reader *r, const char *name, MDB_dbi *dbi, shoal_err *err);
+/* A kind's stamped mark (a key of one byte that says a part of its table is kept):
+ * n bytes of the kind's, then the header's sequence when last written (BE u64). 1 with
+ * *payload (its n bytes, valid while txn lives) when it is there, n + 8 bytes long and
+ * stamped with the header's sequence (no shoal that keeps nothing of it appended
+ * since); 0 when not; or an error (< 0). */
+int shoal_view_mark_get(MDB_txn *txn, MDB_dbi dbi, unsigned char key, size_t n, const unsigned char **payload,
+                        shoal_err *err);
 
 /* Reads of view state in a reader's snapshot, for the planner.
  * counters: hours, when not NULL, are two ranges of UTC hours [hours[0], hours[1]) and

@@ -631,6 +631,22 @@ static int open_table(MDB_txn *txn, const char *name, int create, MDB_dbi *out, 
 static uint64_t flip(int64_t v) { return (uint64_t)v ^ (1ULL << 63); }
 static int64_t unflip(uint64_t v) { return (int64_t)(v ^ (1ULL << 63)); }
 
+int shoal_view_mark_get(MDB_txn *txn, MDB_dbi dbi, unsigned char key, size_t n, const unsigned char **payload,
+                        shoal_err *err)
+{
+    unsigned char h = SHOAL_VIEW_HDR;
+    MDB_val kv = {1, &key}, vv, hk = {1, &h}, hv;
+    int rc = mdb_get(txn, dbi, &kv, &vv);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (vv.mv_size != n + 8) return 0;
+    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
+    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, (const unsigned char *)vv.mv_data + n, 8))
+        return 0;
+    *payload = vv.mv_data;
+    return 1;
+}
+
 static int hdr_read(MDB_txn *txn, MDB_dbi dbi, uint64_t *seq, int64_t *t0, int64_t *max_ts, shoal_err *err)
 {
     unsigned char k = SHOAL_VIEW_HDR;

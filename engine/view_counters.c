@@ -216,17 +216,11 @@ static int new_state(shoal_view *v, void **out, shoal_err *err)
  * and neither read nor kept until a rebuild), or an error (< 0). */
 static int64_t pres_mark(MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
 {
-    unsigned char k = PMARK, h = SHOAL_VIEW_HDR;
-    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
-    int rc = mdb_get(txn, dbi, &kv, &vv);
-    if (rc == MDB_NOTFOUND) return 0;
-    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
-    if (vv.mv_size != 16) return 0;
-    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
-    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, (const unsigned char *)vv.mv_data + 8, 8))
-        return 0;
+    const unsigned char *p;
+    int rc = shoal_view_mark_get(txn, dbi, PMARK, 8, &p, err);
+    if (rc <= 0) return rc;
     uint64_t m = 0;
-    for (int i = 7; i >= 0; i--) m = m << 8 | ((const unsigned char *)vv.mv_data)[i];
+    for (int i = 7; i >= 0; i--) m = m << 8 | p[i];
     return (int64_t)(m & 0x7FFFFFFFFFFFFFFFULL);
 }
 
@@ -265,15 +259,9 @@ static int64_t key_pos(const unsigned char *kp)
  * (its stamp is the header's sequence), 0 when not, or an error (< 0). */
 static int hours_mark(MDB_txn *txn, MDB_dbi dbi, int64_t *h0, shoal_err *err)
 {
-    unsigned char k = HMARK, h = SHOAL_VIEW_HDR;
-    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
-    int rc = mdb_get(txn, dbi, &kv, &vv);
-    if (rc == MDB_NOTFOUND) return 0;
-    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
-    if (vv.mv_size != 12) return 0;
-    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
-    const unsigned char *p = vv.mv_data;
-    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, p + 4, 8)) return 0;
+    const unsigned char *p;
+    int rc = shoal_view_mark_get(txn, dbi, HMARK, 4, &p, err);
+    if (rc <= 0) return rc;
     *h0 = (int32_t)(((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) ^ (1u << 31));
     return 1;
 }
@@ -293,15 +281,9 @@ static int hours_mark_put(MDB_txn *txn, MDB_dbi dbi, int64_t h0, uint64_t seq, s
  * the header's sequence), 0 when not, or an error (< 0). */
 static int fso_mark(MDB_txn *txn, MDB_dbi dbi, int64_t *d, shoal_err *err)
 {
-    unsigned char k = FMARK, h = SHOAL_VIEW_HDR;
-    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
-    int rc = mdb_get(txn, dbi, &kv, &vv);
-    if (rc == MDB_NOTFOUND) return 0;
-    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
-    if (vv.mv_size != 12) return 0;
-    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
-    const unsigned char *p = vv.mv_data;
-    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, p + 4, 8)) return 0;
+    const unsigned char *p;
+    int rc = shoal_view_mark_get(txn, dbi, FMARK, 4, &p, err);
+    if (rc <= 0) return rc;
     *d = (int32_t)(((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) ^ (1u << 31));
     return 1;
 }

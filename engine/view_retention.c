@@ -892,15 +892,9 @@ static void rh_get(const unsigned char *p, rhent *e)
  * (stamped with the header's sequence), 0 when not, or an error. */
 static int rh_mark(MDB_txn *txn, MDB_dbi dbi, int keep, int64_t *hmax, shoal_err *err)
 {
-    unsigned char k = RH_MARK, h = SHOAL_VIEW_HDR;
-    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
-    int rc = mdb_get(txn, dbi, &kv, &vv);
-    if (rc == MDB_NOTFOUND) return 0;
-    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
-    const unsigned char *p = vv.mv_data;
-    if (vv.mv_size != 20 || u32le(p) != (uint32_t)keep) return 0;
-    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
-    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, p + 12, 8)) return 0;
+    const unsigned char *p;
+    int rc = shoal_view_mark_get(txn, dbi, RH_MARK, 12, &p, err);
+    if (rc <= 0 || u32le(p) != (uint32_t)keep) return rc < 0 ? rc : 0;
     uint64_t x = (uint64_t)u32le(p + 4) | (uint64_t)u32le(p + 8) << 32;
     *hmax = (int64_t)x;
     return 1;
@@ -1184,15 +1178,9 @@ static void rd_range(const rdslot *h, uint32_t b, size_t *i0, size_t *i1)
  * with the header's sequence), 0 when not, or an error. */
 static int rd_mark(MDB_txn *txn, MDB_dbi dbi, int64_t *dmax, shoal_err *err)
 {
-    unsigned char k = RD_MARK, h = SHOAL_VIEW_HDR;
-    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
-    int rc = mdb_get(txn, dbi, &kv, &vv);
-    if (rc == MDB_NOTFOUND) return 0;
-    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
-    const unsigned char *p = vv.mv_data;
-    if (vv.mv_size != 20 || u32le(p) != RD_KEEP) return 0;
-    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
-    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, p + 12, 8)) return 0;
+    const unsigned char *p;
+    int rc = shoal_view_mark_get(txn, dbi, RD_MARK, 12, &p, err);
+    if (rc <= 0 || u32le(p) != RD_KEEP) return rc < 0 ? rc : 0;
     *dmax = (int64_t)((uint64_t)u32le(p + 4) | (uint64_t)u32le(p + 8) << 32);
     return 1;
 }

@@ -184,17 +184,9 @@ static uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t
  * not, or an error. */
 static int mark_ok(MDB_txn *txn, MDB_dbi dbi, unsigned char k, uint32_t layout, shoal_err *err)
 {
-    unsigned char h = SHOAL_VIEW_HDR;
-    MDB_val kv = {1, &k}, vv, hk = {1, &h}, hv;
-    int rc = mdb_get(txn, dbi, &kv, &vv);
-    if (rc == MDB_NOTFOUND) return 0;
-    if (rc) return shoal_store_err(err, rc, "cannot read a view's table");
-    if (vv.mv_size != 12) return 0;
-    const unsigned char *p = vv.mv_data;
-    if (le32(p) != layout) return 0;
-    if ((rc = mdb_get(txn, dbi, &hk, &hv)) && rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read a view's table");
-    if (rc || hv.mv_size < 9 || memcmp((const unsigned char *)hv.mv_data + 1, p + 4, 8)) return 0;
-    return 1;
+    const unsigned char *p;
+    int rc = shoal_view_mark_get(txn, dbi, k, 4, &p, err);
+    return rc <= 0 ? rc : le32(p) == layout;
 }
 
 static int hmark_ok(MDB_txn *txn, MDB_dbi dbi, shoal_err *err) { return mark_ok(txn, dbi, HMARK, HLAYOUT, err); }
