@@ -99,6 +99,18 @@ typedef struct tailsub {
     double *sum;
 } tailsub;
 
+/* Room in tab for n more */
+static int tail_room(tailsub *s, size_t n)
+{
+    if (s->cap_tab - s->n_tab >= n) return 0;
+    size_t c = s->cap_tab ? 2 * s->cap_tab : 4096;
+    while (c - s->n_tab < n) c *= 2;
+    struct tslot *t = shoal_realloc(s->tab, c * sizeof *t);
+    if (!t) return -1;
+    s->tab = t, s->cap_tab = c;
+    return 0;
+}
+
 /* v into member m's (d[m] += v, or appended to tab, summed by tail_sum in the same
  * order of additions, so the same double) */
 static inline int tail_add(tailsub *s, uint32_t m, double v)
@@ -107,12 +119,7 @@ static inline int tail_add(tailsub *s, uint32_t m, double v)
         s->d[m] += v;
         return 0;
     }
-    if (s->n_tab == s->cap_tab) {
-        size_t c = s->cap_tab ? 2 * s->cap_tab : 4096;
-        struct tslot *t = shoal_realloc(s->tab, c * sizeof *t);
-        if (!t) return -1;
-        s->tab = t, s->cap_tab = c;
-    }
+    if (s->n_tab == s->cap_tab && tail_room(s, 1)) return -1;
     s->tab[s->n_tab].m = m;
     s->tab[s->n_tab++].v = v;
     return 0;
@@ -161,19 +168,32 @@ static void hour_sub(void *ctx, int64_t start, const unsigned char *e, size_t n)
 {
     tailsub *s = ctx;
     double f = exp2((double)(start - s->t0) / s->h);
+    if (s->zero) {   /* each appended (tail_add's), marked (tail_touch's), in line */
+        if (!n) return;
+        if (s->oom || tail_room(s, n)) {
+            s->oom = 1;
+            return;
+        }
+        struct tslot *t = s->tab + s->n_tab;
+        uint64_t *touched = s->touched;
+        const uint32_t nm = s->n_members;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++, e += 12) {
+            uint32_t m = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
+            double v;
+            memcpy(&v, e + 4, 8);
+            if (m == 0 || m > nm) continue;
+            touched[m >> 6] |= (uint64_t)1 << (m & 63);
+            t[k].m = m, t[k++].v = -(v * f);
+        }
+        s->n_tab += k;
+        return;
+    }
     for (size_t i = 0; i < n && !s->oom; i++, e += 12) {
         uint32_t m = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
         double v;
         memcpy(&v, e + 4, 8);
         if (m == 0 || m > s->n_members) continue;
-        if (s->zero) {   /* (tail_touch's mark, in line) */
-            s->touched[m >> 6] |= (uint64_t)1 << (m & 63);
-            if (tail_add(s, m, -(v * f))) {
-                s->oom = 1;
-                break;
-            }
-            continue;
-        }
         if (tail_touch(s, m) || tail_add(s, m, -(v * f))) {
             s->oom = 1;
             break;
