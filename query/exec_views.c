@@ -80,7 +80,7 @@ typedef struct tailsub {
     double h;
     int oom;
     /* Instead of d: each touched member's shares, from 0. A narrow score's cells need
-     * them only for the members the tail touches (some 8k of 300k at a noon now): an
+     * them only for the members the tail touches (some 6k of 300k at a noon now): an
      * array of every member's (2.4 MB, in huge pages) cost a whole `shoal query` process
      * 4 MB of pages zeroed by the kernel for them. The shares are appended as they come
      * (tab, n_tab of them); tail_sum then numbers the touched members in member order
