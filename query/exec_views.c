@@ -86,9 +86,9 @@ typedef struct tailsub {
      * (tab, n_tab of them); tail_sum then numbers the touched members in member order
      * (rank: per word of touched, the touched members before it) and sums each one's
      * shares from 0 in the order they came (the double d[m] += would give) into
-     * sum[its number], which to_cells reads by a popcount. (A table hashed by member,
-     * probed per share and per cell, grown and zeroed to 512 KB, was some 5% of the
-     * tiers at a noon now.) */
+     * sum[its number], which to_cells reads by the bits it walks. (A table hashed by
+     * member, probed per share and per cell, grown and zeroed to 512 KB in each
+     * statement, cost the tiers at a noon now some 0.1 ms of 1.16.) */
     int zero;
     struct tslot {
         uint32_t m;
