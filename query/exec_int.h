@@ -67,6 +67,15 @@ static inline void set_bool(qval *out, int b)
 /* shoal_val_truthy, with the boolean case in line (conditions are mostly booleans) */
 static inline int truth(const qval *v) { return v->t == V_BOOL ? v->u.i != 0 : shoal_val_truthy(v); }
 
+/* Bits set in x, in line (without -mpopcnt the builtin is a library call per word) */
+static inline int popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
 /* A comparison of a narrow aggregate (plan.h) whose byte is v: 1 or 0, or -1 for
  * neither (a NaN score). */
 static inline int mcmp_byte(const mcmp *c, int64_t v)

@@ -290,14 +290,6 @@ static inline uint64_t word_members(const uint64_t *bits, size_t w, uint32_t las
     return b;
 }
 
-static inline int popcount64(uint64_t x)
-{
-    x -= (x >> 1) & 0x5555555555555555ULL;
-    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
-    return (int)((x * 0x0101010101010101ULL) >> 56);
-}
-
 /* Members 1..n in have (every one when NULL) and not in t: how many, and the first. */
 static int64_t alike_count(const uint64_t *have, const uint64_t *t, uint32_t n, uint32_t *first)
 {
