@@ -125,8 +125,10 @@ fuzz: $(BIN)
 	    mkdir -p build/fuzz/corpus/$$n; \
 	    seeds=tests/fuzz/seeds/$$n; [ -d $$seeds ] || seeds=; \
 	    echo "== $$n for $(FUZZ_SECONDS)s"; \
-	    build/fuzz/bin/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-	        build/fuzz/corpus/$$n $$seeds 2>&1 | tail -n 3; \
+	    st=0; build/fuzz/bin/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=build/fuzz/ \
+	        build/fuzz/corpus/$$n $$seeds > build/fuzz/$$n.log 2>&1 || st=$$?; \
+	    tail -n 3 build/fuzz/$$n.log; \
+	    if [ $$st -ne 0 ]; then echo "$$n found a failure (exit $$st): build/fuzz/$$n.log, its input in build/fuzz/"; exit 1; fi; \
 	done
 
 # ---------------------------------------------------------------- demo, bench

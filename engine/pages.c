@@ -81,6 +81,10 @@ static void walk_page(walk *w, const char *table, uint64_t pg, int depth, int le
         return wbad(w, table, pg, "its free space bounds are out of the page");
     unsigned n = (lower - 16) / 2;
     if (flags & P_BRANCH && n == 0) return wbad(w, table, pg, "a branch page without children");
+    /* LMDB asserts (and aborts) on a branch page of one child in any table but the free
+     * pages' (mdb_page_search_root) */
+    if (flags & P_BRANCH && n == 1 && strcmp(table, "(free pages)"))
+        return wbad(w, table, pg, "a branch page with one child");
     for (unsigned i = 0; i < n && !w->bad; i++) {
         unsigned off = g16(p + 16 + 2 * i);
         if (off < upper || off + 8 > w->psize) return wbad(w, table, pg, "a node lies outside the page");
