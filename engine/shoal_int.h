@@ -755,6 +755,10 @@ int shoal_view_table(shoal_reader *r, const char *name, MDB_dbi *dbi, shoal_err 
  * since); 0 when not; or an error (< 0). */
 int shoal_view_mark_get(MDB_txn *txn, MDB_dbi dbi, unsigned char key, size_t n, const unsigned char **payload,
                         shoal_err *err);
+/* Writes such a mark: the n bytes (at most 56), stamped with seq (the sequence the
+ * header is about to hold). */
+int shoal_view_mark_put(MDB_txn *txn, MDB_dbi dbi, unsigned char key, const unsigned char *payload, size_t n,
+                        uint64_t seq, shoal_err *err);
 
 /* Reads of view state in a reader's snapshot, for the planner.
  * counters: hours, when not NULL, are two ranges of UTC hours [hours[0], hours[1]) and

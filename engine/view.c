@@ -647,6 +647,18 @@ int shoal_view_mark_get(MDB_txn *txn, MDB_dbi dbi, unsigned char key, size_t n, 
     return 1;
 }
 
+int shoal_view_mark_put(MDB_txn *txn, MDB_dbi dbi, unsigned char key, const unsigned char *payload, size_t n,
+                        uint64_t seq, shoal_err *err)
+{
+    unsigned char b[64];
+    if (n + 8 > sizeof b) return shoal_err_set(err, SHOAL_EINVAL, -1, -1, "a view's mark is too long");
+    memcpy(b, payload, n);
+    shoal_be64_put(b + n, seq);
+    MDB_val kv = {1, &key}, vv = {n + 8, b};
+    int rc = mdb_put(txn, dbi, &kv, &vv, 0);
+    return rc ? shoal_store_err(err, rc, "cannot write a view's table") : SHOAL_OK;
+}
+
 static int hdr_read(MDB_txn *txn, MDB_dbi dbi, uint64_t *seq, int64_t *t0, int64_t *max_ts, shoal_err *err)
 {
     unsigned char k = SHOAL_VIEW_HDR;

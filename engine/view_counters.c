@@ -228,12 +228,9 @@ static int64_t pres_mark(MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
  * about to hold. */
 static int pres_mark_put(MDB_txn *txn, MDB_dbi dbi, uint64_t mask, uint64_t seq, shoal_err *err)
 {
-    unsigned char k = PMARK, b[16];
+    unsigned char b[8];
     for (int i = 0; i < 8; i++) b[i] = (unsigned char)(mask >> (8 * i));
-    shoal_be64_put(b + 8, seq);
-    MDB_val kv = {1, &k}, vv = {sizeof b, b};
-    int rc = mdb_put(txn, dbi, &kv, &vv, 0);
-    return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
+    return shoal_view_mark_put(txn, dbi, PMARK, b, sizeof b, seq, err);
 }
 
 /* Is the month-rollup mark in the table? 1, 0, or an error. */
@@ -255,49 +252,28 @@ static int64_t key_pos(const unsigned char *kp)
     return (int32_t)(((uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4]) ^ (1u << 31));
 }
 
-/* The hour mark: 1 with *h0 the first kept hour when hour buckets are kept and current
- * (its stamp is the header's sequence), 0 when not, or an error (< 0). */
-static int hours_mark(MDB_txn *txn, MDB_dbi dbi, int64_t *h0, shoal_err *err)
+/* A mark holding one signed 32-bit number (flipped BE u32, as in the keys): the hour
+ * mark's first kept hour (HMARK), the month-so-far mark's D (FMARK). 1 with *x when
+ * it is kept and current (its stamp is the header's sequence), 0 when not, or an
+ * error (< 0). */
+static int num_mark(MDB_txn *txn, MDB_dbi dbi, unsigned char key, int64_t *x, shoal_err *err)
 {
     const unsigned char *p;
-    int rc = shoal_view_mark_get(txn, dbi, HMARK, 4, &p, err);
+    int rc = shoal_view_mark_get(txn, dbi, key, 4, &p, err);
     if (rc <= 0) return rc;
-    *h0 = (int32_t)(((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) ^ (1u << 31));
+    *x = (int32_t)(((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) ^ (1u << 31));
     return 1;
 }
 
-static int hours_mark_put(MDB_txn *txn, MDB_dbi dbi, int64_t h0, uint64_t seq, shoal_err *err)
+static int num_mark_put(MDB_txn *txn, MDB_dbi dbi, unsigned char key, int64_t x, uint64_t seq, shoal_err *err)
 {
-    unsigned char k = HMARK, b[12];
-    uint32_t f = (uint32_t)((uint64_t)h0 ^ (1ULL << 31));
-    b[0] = (unsigned char)(f >> 24), b[1] = (unsigned char)(f >> 16), b[2] = (unsigned char)(f >> 8), b[3] = (unsigned char)f;
-    shoal_be64_put(b + 4, seq);
-    MDB_val kv = {1, &k}, vv = {sizeof b, b};
-    int rc = mdb_put(txn, dbi, &kv, &vv, 0);
-    return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
+    uint32_t f = (uint32_t)((uint64_t)x ^ (1ULL << 31));
+    unsigned char b[4] = {(unsigned char)(f >> 24), (unsigned char)(f >> 16), (unsigned char)(f >> 8), (unsigned char)f};
+    return shoal_view_mark_put(txn, dbi, key, b, sizeof b, seq, err);
 }
 
-/* The month-so-far mark: 1 with *d their D when they are kept and current (its stamp is
- * the header's sequence), 0 when not, or an error (< 0). */
-static int fso_mark(MDB_txn *txn, MDB_dbi dbi, int64_t *d, shoal_err *err)
-{
-    const unsigned char *p;
-    int rc = shoal_view_mark_get(txn, dbi, FMARK, 4, &p, err);
-    if (rc <= 0) return rc;
-    *d = (int32_t)(((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) ^ (1u << 31));
-    return 1;
-}
-
-static int fso_mark_put(MDB_txn *txn, MDB_dbi dbi, int64_t d, uint64_t seq, shoal_err *err)
-{
-    unsigned char k = FMARK, b[12];
-    uint32_t f = (uint32_t)((uint64_t)d ^ (1ULL << 31));
-    b[0] = (unsigned char)(f >> 24), b[1] = (unsigned char)(f >> 16), b[2] = (unsigned char)(f >> 8), b[3] = (unsigned char)f;
-    shoal_be64_put(b + 4, seq);
-    MDB_val kv = {1, &k}, vv = {sizeof b, b};
-    int rc = mdb_put(txn, dbi, &kv, &vv, 0);
-    return rc ? shoal_store_err(err, rc, "cannot write a counters view") : SHOAL_OK;
-}
+static int hours_mark(MDB_txn *txn, MDB_dbi dbi, int64_t *h0, shoal_err *err) { return num_mark(txn, dbi, HMARK, h0, err); }
+static int fso_mark(MDB_txn *txn, MDB_dbi dbi, int64_t *d, shoal_err *err) { return num_mark(txn, dbi, FMARK, d, err); }
 
 /* Room for n more hours in s->ih: 0, or -1 when out of memory. */
 static int inst_room(cstate *s, size_t n)
@@ -1534,7 +1510,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
     if (!rc && s->months && (all || s->pres)) rc = pres_mark_put(txn, dbi, s->pres, v->flush_seq, err);
     /* the hour buckets left behind, and the hour mark, stamped likewise */
     if (!rc && s->hours && !all && h0 > h_old) rc = drop_hours(v, txn, dbi, h0, err);
-    if (!rc && s->hours) rc = hours_mark_put(txn, dbi, h0, v->flush_seq, err);
+    if (!rc && s->hours) rc = num_mark_put(txn, dbi, HMARK, h0, v->flush_seq, err);
     if (!rc && s->hours && s->inst) rc = inst_put(txn, dbi, s, v->flush_seq, err);
     if (!v->built) s->ihn = 0;
     /* the months so far that changed (all of them when all), and their mark likewise */
@@ -1547,7 +1523,7 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
             if ((rc = mdb_put(txn, dbi, &kv, &vv, 0))) rc = shoal_store_err(err, rc, "cannot write a counters bucket");
         }
         s->fdirty = 0;
-        if (!rc) rc = fso_mark_put(txn, dbi, s->fday, v->flush_seq, err);
+        if (!rc) rc = num_mark_put(txn, dbi, FMARK, s->fday, v->flush_seq, err);
         if (!v->built)
             for (int i = 0; i < SHOAL_VIEW_MAX_SERIES; i++) {
                 shoal_free(s->fp[i]);

@@ -932,13 +932,10 @@ static int rh_flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err
     }
     /* stamped with this batch's sequence: every batch, since a batch appended by a
      * shoal that keeps no hours leaves the stamp behind */
-    unsigned char k = RH_MARK, m[20];
+    unsigned char m[12];
     put32le(m, (uint32_t)s->keep);
     put32le(m + 4, (uint32_t)(uint64_t)s->hmax), put32le(m + 8, (uint32_t)((uint64_t)s->hmax >> 32));
-    shoal_be64_put(m + 12, v->flush_seq);
-    MDB_val kv = {1, &k}, vv = {sizeof m, m};
-    if ((rc = mdb_put(txn, dbi, &kv, &vv, 0))) return shoal_store_err(err, rc, "cannot write a retention view");
-    return SHOAL_OK;
+    return shoal_view_mark_put(txn, dbi, RH_MARK, m, sizeof m, v->flush_seq, err);
 }
 
 static int rh_load(rstate *s, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
@@ -1239,13 +1236,10 @@ static int rd_flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err
     shoal_free(buf);
     if (rc) return shoal_store_err(err, rc, "cannot write an activity's days");
     /* stamped every batch, as the hours' mark */
-    unsigned char k = RD_MARK, m[20];
+    unsigned char m[12];
     put32le(m, RD_KEEP);
     put32le(m + 4, (uint32_t)(uint64_t)s->dmax), put32le(m + 8, (uint32_t)((uint64_t)s->dmax >> 32));
-    shoal_be64_put(m + 12, v->flush_seq);
-    MDB_val kv = {1, &k}, vv = {sizeof m, m};
-    if ((rc = mdb_put(txn, dbi, &kv, &vv, 0))) return shoal_store_err(err, rc, "cannot write an activity's days");
-    return SHOAL_OK;
+    return shoal_view_mark_put(txn, dbi, RD_MARK, m, sizeof m, v->flush_seq, err);
 }
 
 static int rd_load(rstate *s, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)

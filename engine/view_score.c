@@ -194,11 +194,8 @@ static int fmark_ok(MDB_txn *txn, MDB_dbi dbi, shoal_err *err) { return mark_ok(
 
 static int mark_put(MDB_txn *txn, MDB_dbi dbi, unsigned char k, uint32_t layout, uint64_t seq, shoal_err *err)
 {
-    unsigned char b[12] = {layout & 0xFF, (layout >> 8) & 0xFF, (layout >> 16) & 0xFF, layout >> 24};
-    shoal_be64_put(b + 4, seq);
-    MDB_val kv = {1, &k}, vv = {sizeof b, b};
-    int rc = mdb_put(txn, dbi, &kv, &vv, 0);
-    return rc ? shoal_store_err(err, rc, "cannot write a score view") : SHOAL_OK;
+    unsigned char b[4] = {layout & 0xFF, (layout >> 8) & 0xFF, (layout >> 16) & 0xFF, layout >> 24};
+    return shoal_view_mark_put(txn, dbi, k, b, sizeof b, seq, err);
 }
 
 /* The key of an hour's sums; its hour, or INT64_MIN when k is not one. */
