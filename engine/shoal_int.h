@@ -601,6 +601,9 @@ int shoal_zone_span_kept(shoal_db *db, MDB_txn *txn, int64_t *lo, int64_t *hi, u
 /* 1 when the log surely holds an event in [lo, hi): the earliest or the latest event
  * of r's last block of records is in it (one read; 0 says nothing), < 0 on an error. */
 int shoal_zone_last_holds(shoal_reader *r, int64_t lo, int64_t hi, shoal_err *err);
+/* 1 when the log may hold an event in [lo, hi) (surely, or the zone map cannot tell),
+ * 0 when it holds none, < 0 on an error: the span, the last block, then the walk. */
+int shoal_zone_may_hold(shoal_reader *r, int64_t lo, int64_t hi, shoal_err *err);
 /* Frees db's prefix maxima of the zone map (zone.c, zpm_first); shoal_db_close calls it. */
 void shoal_zone_zpm_free(shoal_db *db);
 

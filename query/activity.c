@@ -106,6 +106,8 @@ static int compile_def(exec *x, const shoal_stmt *st, act *a)
     return 0;
 }
 
+static int compile_cb(exec *x, const shoal_stmt *def, void *a) { return compile_def(x, def, a); }
+
 int shoal_activity_create(exec *x, const shoal_stmt *st)
 {
     act a;
@@ -158,15 +160,11 @@ static int choose(exec *x, const plan *p, act *a)
     if (a->none || p->cut_ts == INT64_MAX) return 0;
     int64_t last = a->d0 + a->n_days - 1, t = p->cut_ts;
     int64_t lo = shoal_plan_day_start(x, last), hi = shoal_plan_day_start(x, last + 1);
-    if (t + 1 < hi) {
-        int64_t rg[2] = {t + 1, hi};
-        uint64_t next;
-        if ((rc = shoal_zone_skip(x->r, 1, rg, 1, &next, x->err))) return rc;
-        if (next <= shoal_reader_last_seq(x->r)) {
-            a->edge = 1;
-            a->edge_lo = lo;
-            a->edge_hi = t + 1;
-        }
+    if ((rc = shoal_zone_may_hold(x->r, t + 1, hi, x->err)) < 0) return rc;
+    if (rc) {
+        a->edge = 1;
+        a->edge_lo = lo;
+        a->edge_hi = t + 1;
     }
     return 0;
 }
@@ -197,17 +195,9 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
     const char *text;
     int rc = shoal_plan_def_find(x, a->name, "activity", a->name_off, a->name_len, &def, &text);
     if (rc) return rc;
-    const char *saved_src = x->src;
-    shoal_err quiet, *saved_err = x->err;
-    shoal_err_clear(&quiet);
-    x->src = text;
-    x->err = &quiet;
-    rc = def->ret ? compile_def(x, def, a) : SHOAL_ECORRUPT;
-    x->src = saved_src;
-    x->err = saved_err;
-    if (rc)
-        return shoal_err_set(x->err, rc, a->name_off, a->name_len, "activity \"%s\": %s", a->name,
-                             def->ret ? quiet.msg : "its definition is not a CREATE ACTIVITY");
+    if ((rc = shoal_rowsrc_def_compile(x, def, text, def->ret != NULL, "activity", a->name, a->name_off, a->name_len,
+                                       compile_cb, a)))
+        return rc;
 
     /* WHERE's conditions on members restrict who counts; the rest filter the rows */
     const char *const *names = lifecycle == SRC_LIFECYCLE ? lc_cols : lifecycle == SRC_STICKINESS ? st_cols : cols;
@@ -247,13 +237,8 @@ static int plan_source(exec *x, const shoal_stmt *st, plan *p, int lifecycle)
         /* the counts hold every event: none may come after now in now's period */
         int64_t last = shoal_per_of(a->unit, a->d0 + a->n_days - 1);
         int64_t end = shoal_plan_day_start(x, shoal_per_first_day(a->unit, shoal_per_next(a->unit, last)));
-        int whole = 1;
-        if (x->now + 1 < end) {
-            int64_t rg[2] = {x->now + 1, end};
-            uint64_t next;
-            if ((rc = shoal_zone_skip(x->r, 1, rg, 1, &next, x->err))) return rc;
-            whole = next > shoal_reader_last_seq(x->r);
-        }
+        if ((rc = shoal_zone_may_hold(x->r, x->now + 1, end, x->err)) < 0) return rc;
+        int whole = !rc;
         /* a table made before the counts has none: the calendar answers */
         rc = shoal_view_activity_counts(x->r, a->name, SHOAL_AC_DAU, 0, 0, 0, NULL, x->err);
         if (rc && rc != SHOAL_ENOTFOUND) return rc;
@@ -776,16 +761,6 @@ fail:
 
 /* ---------------------------------------------------------------- EXPLAIN */
 
-static void fmt_ts(exec *x, int64_t t, char *buf, size_t n)
-{
-    qval v = {.t = V_TS, .u.i = t};
-    const char *s;
-    size_t len;
-    int kind;
-    if (shoal_val_render(x, &v, &s, &len, &kind)) snprintf(buf, n, "-");
-    else snprintf(buf, n, "%.*s", (int)len, s);
-}
-
 int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
 {
     const act *a = p->rs_state;
@@ -816,8 +791,8 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
         if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
         if (a->late) {
             char t0[40], t1[40];
-            fmt_ts(x, x->now + 1, t0, sizeof t0);
-            fmt_ts(x, a->late_hi - 1, t1, sizeof t1);
+            shoal_plan_fmt_ts(x, x->now + 1, t0, sizeof t0);
+            shoal_plan_fmt_ts(x, a->late_hi - 1, t1, sizeof t1);
             if (a->late_days)
                 snprintf(buf, sizeof buf, "  now's day and period mended: the members active from %s to %s (the log's later "
                          "events) and not earlier that day, from the view's kept days (first active time and previous "
@@ -829,8 +804,8 @@ int shoal_activity_explain(exec *x, const plan *p, char ***lines, int *n_lines)
         }
         if (a->edge && !a->counts) {
             char t0[40], t1[40];
-            fmt_ts(x, a->edge_lo, t0, sizeof t0);
-            fmt_ts(x, a->edge_hi - 1, t1, sizeof t1);
+            shoal_plan_fmt_ts(x, a->edge_lo, t0, sizeof t0);
+            shoal_plan_fmt_ts(x, a->edge_hi - 1, t1, sizeof t1);
             snprintf(buf, sizeof buf, "  now's day from the log, %s to %s (the view's holds later events; the zone map skips the rest)", t0, t1);
             if (!(l[n++] = shoal_arena_strndup(x->a, buf, strlen(buf)))) return nomem(x);
         }
@@ -903,17 +878,9 @@ int shoal_lifecycle_state_compile(exec *x, const shoal_node *call, const void **
     const char *text;
     int rc = shoal_plan_def_find(x, name, "activity", nm->off, nm->len, &def, &text);
     if (rc) return rc;
-    const char *saved_src = x->src;
-    shoal_err quiet, *saved_err = x->err;
-    shoal_err_clear(&quiet);
-    x->src = text;
-    x->err = &quiet;
-    rc = def->ret ? compile_def(x, def, &s->a) : SHOAL_ECORRUPT;
-    x->src = saved_src;
-    x->err = saved_err;
-    if (rc)
-        return shoal_err_set(x->err, rc, nm->off, nm->len, "activity \"%s\": %s", name,
-                             def->ret ? quiet.msg : "its definition is not a CREATE ACTIVITY");
+    if ((rc = shoal_rowsrc_def_compile(x, def, text, def->ret != NULL, "activity", name, nm->off, nm->len, compile_cb,
+                                       &s->a)))
+        return rc;
     *ctx = s;
     return 0;
 }
@@ -977,11 +944,9 @@ static int lc_choose(exec *x, const plan *p, lcstate *s, int64_t cut, int *edge)
     int rc = shoal_rowsrc_view_usable(x, p, s->a.name, SHOAL_VIEW_ACTIVITY, "days", &bytes, s->why, sizeof s->why);
     if (rc <= 0) return rc;
     int64_t dcut = shoal_plan_local_day(x, cut), hi = shoal_plan_day_start(x, dcut + 1);
-    if (cut != INT64_MAX && cut + 1 < hi) {
-        int64_t rg[2] = {cut + 1, hi};
-        uint64_t next;
-        if ((rc = shoal_zone_skip(x->r, 1, rg, 1, &next, x->err))) return rc;
-        *edge = next <= shoal_reader_last_seq(x->r);
+    if (cut != INT64_MAX) {
+        if ((rc = shoal_zone_may_hold(x->r, cut + 1, hi, x->err)) < 0) return rc;
+        *edge = rc;
     }
     return 1;
 }

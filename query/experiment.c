@@ -510,22 +510,15 @@ int shoal_experiment_create(exec *x, const shoal_stmt *st)
     return rc;
 }
 
+static int check_cb(exec *x, const shoal_stmt *def, void *d) { return check_def(x, def, d); }
+
 /* The definition of experiment name, checked, into d (st's text: *text). */
 static int experiment_find(exec *x, const char *name, int off, int len, const shoal_stmt **def, const char **text, expdef *d)
 {
     int rc = shoal_plan_def_find(x, name, "experiment", off, len, def, text);
     if (rc) return rc;
-    const char *saved_src = x->src;
-    shoal_err quiet, *saved_err = x->err;
-    shoal_err_clear(&quiet);
-    x->src = *text;
-    x->err = &quiet;
-    rc = (*def)->exp ? check_def(x, *def, d) : SHOAL_ECORRUPT;
-    x->src = saved_src;
-    x->err = saved_err;
-    if (rc)
-        return shoal_err_set(x->err, rc, off, len, "experiment \"%s\": %s", name,
-                             (*def)->exp ? quiet.msg : "its definition is not a CREATE EXPERIMENT");
+    if ((rc = shoal_rowsrc_def_compile(x, *def, *text, (*def)->exp != NULL, "experiment", name, off, len, check_cb, d)))
+        return rc;
     d->def_hash = XXH3_64bits(*text, strlen(*text));
     return 0;
 }
@@ -568,6 +561,17 @@ void shoal_experiment_arm_eval(exec *x, qval *a, int n, qval *out)
 
 /* ---------------------------------------------------------------- plan */
 
+/* The definition compiled for the statement st over it (shoal_rowsrc_def_compile). */
+struct plan_ctx {
+    const shoal_stmt *st;
+    expstate *s;
+};
+static int plan_cb(exec *x, const shoal_stmt *def, void *ctx)
+{
+    struct plan_ctx *c = ctx;
+    return compile_def(x, def, &c->s->d, c->st, &c->s->inner, &c->s->groups);
+}
+
 int shoal_experiment_plan(exec *x, const shoal_stmt *st, plan *p)
 {
     if (st->w1 && strcasecmp(st->w2, "experiment"))
@@ -584,15 +588,10 @@ int shoal_experiment_plan(exec *x, const shoal_stmt *st, plan *p)
     const char *text;
     int rc = experiment_find(x, st->from_arg, st->from_arg_off, st->from_arg_len, &def, &text, &s->d);
     if (rc) return rc;
-    const char *saved_src = x->src;
-    shoal_err quiet, *saved_err = x->err;
-    shoal_err_clear(&quiet);
-    x->src = text;
-    x->err = &quiet;
-    rc = compile_def(x, def, &s->d, st, &s->inner, &s->groups);
-    x->src = saved_src;
-    x->err = saved_err;
-    if (rc) return shoal_err_set(x->err, rc, st->from_arg_off, st->from_arg_len, "experiment \"%s\": %s", st->from_arg, quiet.msg);
+    struct plan_ctx c = {st, s};
+    if ((rc = shoal_rowsrc_def_compile(x, def, text, 1, "experiment", st->from_arg, st->from_arg_off, st->from_arg_len,
+                                       plan_cb, &c)))
+        return rc;
     shoal_expview_shape sh;
     memset(&sh, 0, sizeof sh);
     sh.n_metrics = s->d.n_metrics;

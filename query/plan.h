@@ -523,6 +523,8 @@ int shoal_plan_window(exec *x, const shoal_window *w, int64_t *lo, int64_t *hi);
 int64_t shoal_plan_local_day(exec *x, int64_t ts);
 int64_t shoal_plan_day_start(exec *x, int64_t day);
 int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lines, int *n_lines);
+/* An instant for EXPLAIN's lines, as the session shows timestamps ("-" for none). */
+void shoal_plan_fmt_ts(exec *x, int64_t t, char *buf, size_t n);
 /* Layers and tiers (named conditions over members, kept in meta as their CREATE
  * text). layer_check compiles pred as the WHERE of a SELECT over members (x->r open),
  * so a CREATE LAYER or TIERS fails with the same errors, at the same positions, as the

@@ -37,7 +37,7 @@ static int add_line(exec *x, char ***lines, int *n, int *cap, const char *fmt, .
     return (*lines)[*n - 1] ? 0 : SHOAL_ENOMEM;
 }
 
-static void fmt_ts(exec *x, int64_t t, char *buf, size_t n)
+void shoal_plan_fmt_ts(exec *x, int64_t t, char *buf, size_t n)
 {
     qval v = {.t = V_TS, .u.i = t};
     const char *s;
@@ -88,7 +88,7 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         if (p->from_views && !p->n_maggs)
             rc |= add_line(x, lines, &n, &cap, "no log scan: no per-member aggregate, the members are the dictionary's");
         else if (tail != INT64_MAX) {
-            fmt_ts(x, tail, a, sizeof a);
+            shoal_plan_fmt_ts(x, tail, a, sizeof a);
             rc |= add_line(x, lines, &n, &cap,
                            "views: every per-member aggregate is read from a view; rise takes out the log's events "
                            "from %s on (zone map)", a);
@@ -110,12 +110,12 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
         }
         if ((p->src == SRC_EVENTS || (p->src == SRC_MEMBERS && !p->from_views)) && shoal_exec_split_explain(p, tl, sizeof tl)) rc |= add_line(x, lines, &n, &cap, "  %s", tl);
         if (p->cut_ts != INT64_MAX) {
-            fmt_ts(x, p->cut_ts, a, sizeof a);
+            shoal_plan_fmt_ts(x, p->cut_ts, a, sizeof a);
             rc |= add_line(x, lines, &n, &cap, "  as of %s: later events are not seen", a);
         }
         if (p->has_range) {
-            fmt_ts(x, p->range.lo, a, sizeof a);
-            fmt_ts(x, p->range.hi, b, sizeof b);
+            shoal_plan_fmt_ts(x, p->range.lo, a, sizeof a);
+            shoal_plan_fmt_ts(x, p->range.hi, b, sizeof b);
             rc |= add_line(x, lines, &n, &cap, "  events in [%s, %s)", a, b);
             if (p->src == SRC_EVENTS)
                 rc |= add_line(x, lines, &n, &cap,
@@ -137,13 +137,13 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
             const magg *g = &p->maggs[i];
             char w[220] = "";
             if (g->has_win) {
-                fmt_ts(x, g->win.lo, a, sizeof a);
-                fmt_ts(x, g->win.hi, b, sizeof b);
+                shoal_plan_fmt_ts(x, g->win.lo, a, sizeof a);
+                shoal_plan_fmt_ts(x, g->win.hi, b, sizeof b);
                 snprintf(w, sizeof w, " in [%s, %s)", a, b);
             }
             if (g->fn == F_RISE) {
-                fmt_ts(x, g->t_hi, a, sizeof a);
-                fmt_ts(x, g->t_lo, b, sizeof b);
+                shoal_plan_fmt_ts(x, g->t_hi, a, sizeof a);
+                shoal_plan_fmt_ts(x, g->t_lo, b, sizeof b);
                 if (g->t_lo == INT64_MIN) snprintf(w, sizeof w, ", score %s at %s", g->vname, a);
                 else snprintf(w, sizeof w, ", score %s at %s minus at %s", g->vname, a, b);
             }

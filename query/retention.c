@@ -177,6 +177,13 @@ static int compile_def(exec *x, const shoal_stmt *st, ret *r)
     return 0;
 }
 
+/* The definition checked and compiled over its own text (shoal_rowsrc_def_compile). */
+static int compile_cb(exec *x, const shoal_stmt *def, void *r)
+{
+    int rc = check_words(x, def, r);
+    return rc ? rc : compile_def(x, def, r);
+}
+
 int shoal_retention_create(exec *x, const shoal_stmt *st)
 {
     ret r;
@@ -243,15 +250,11 @@ static int choose(exec *x, const plan *p, ret *r)
     int64_t last = period_at(r, r->n_periods - 1), t = p->cut_ts;
     int64_t lo = shoal_plan_day_start(x, shoal_per_first_day(r->unit, last));
     int64_t hi = shoal_plan_day_start(x, shoal_per_first_day(r->unit, shoal_per_next(r->unit, last)));
-    if (t + 1 < hi) {
-        int64_t rg[2] = {t + 1, hi};
-        uint64_t next;
-        if ((rc = shoal_zone_skip(x->r, 1, rg, 1, &next, x->err))) return rc;
-        if (next <= shoal_reader_last_seq(x->r)) {
-            r->edge = 1;
-            r->edge_lo = lo;
-            r->edge_hi = t + 1;
-        }
+    if ((rc = shoal_zone_may_hold(x->r, t + 1, hi, x->err)) < 0) return rc;
+    if (rc) {
+        r->edge = 1;
+        r->edge_lo = lo;
+        r->edge_hi = t + 1;
     }
     return 0;
 }
@@ -272,20 +275,9 @@ int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
     const char *text;
     int rc = shoal_plan_def_find(x, r->name, "retention", r->name_off, r->name_len, &def, &text);
     if (rc) return rc;
-    /* The definition is compiled over its own text; an error in it (it was checked at
-     * CREATE, so only a broken store gives one) is reported at the name. */
-    const char *saved_src = x->src;
-    shoal_err quiet, *saved_err = x->err;
-    shoal_err_clear(&quiet);
-    x->src = text;
-    x->err = &quiet;
-    rc = def->ret ? check_words(x, def, r) : SHOAL_ECORRUPT;
-    if (!rc) rc = compile_def(x, def, r);
-    x->src = saved_src;
-    x->err = saved_err;
-    if (rc)
-        return shoal_err_set(x->err, rc, r->name_off, r->name_len, "retention \"%s\": %s", r->name,
-                             def->ret ? quiet.msg : "its definition is not a CREATE RETENTION");
+    if ((rc = shoal_rowsrc_def_compile(x, def, text, def->ret != NULL, "retention", r->name, r->name_off, r->name_len,
+                                       compile_cb, r)))
+        return rc;
 
     /* Now hides the events after it, as everywhere (LANGUAGE.md, AS OF). */
     if (p->cut_ts > x->now) p->cut_ts = x->now;
@@ -333,11 +325,9 @@ int shoal_retention_plan(exec *x, const shoal_stmt *st, plan *p)
          * view holds later events: the counts only when the log has none after now. */
         int whole = !r->unbounded && !r->recurring;
         if (!whole) {
-            int64_t rg[2] = {x->now + 1, INT64_MAX};
-            uint64_t next;
             if (x->now == INT64_MAX) whole = 1;
-            else if ((rc = shoal_zone_skip(x->r, 1, rg, 1, &next, x->err))) return rc;
-            else whole = next > shoal_reader_last_seq(x->r);
+            else if ((rc = shoal_zone_may_hold(x->r, x->now + 1, INT64_MAX, x->err)) < 0) return rc;
+            else whole = !rc;
         }
         if (whole) {
             /* a table made before the counts has none: the members answer */
@@ -874,16 +864,6 @@ fail:
 
 /* ---------------------------------------------------------------- EXPLAIN */
 
-static void fmt_ts(exec *x, int64_t t, char *buf, size_t n)
-{
-    qval v = {.t = V_TS, .u.i = t};
-    const char *s;
-    size_t len;
-    int kind;
-    if (shoal_val_render(x, &v, &s, &len, &kind)) snprintf(buf, n, "-");
-    else snprintf(buf, n, "%.*s", (int)len, s);
-}
-
 int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines)
 {
     const ret *r = p->rs_state;
@@ -913,14 +893,14 @@ int shoal_retention_explain(exec *x, const plan *p, char ***lines, int *n_lines)
                      r->view_bytes, r->recurring ? "cohort periods" : "earliest cohort event");
             if (r->edge && r->counts) {
                 char a[40], b[40];
-                fmt_ts(x, r->edge_lo, a, sizeof a);
-                fmt_ts(x, r->edge_hi - 1, b, sizeof b);
+                shoal_plan_fmt_ts(x, r->edge_lo, a, sizeof a);
+                shoal_plan_fmt_ts(x, r->edge_hi - 1, b, sizeof b);
                 LINE("  now's period from the log, %s to %s (the view's holds later events; the zone map skips the rest), "
                      "its members' cohorts from the view", a, b);
             } else if (r->edge) {
                 char a[40], b[40];
-                fmt_ts(x, r->edge_lo, a, sizeof a);
-                fmt_ts(x, r->edge_hi - 1, b, sizeof b);
+                shoal_plan_fmt_ts(x, r->edge_lo, a, sizeof a);
+                shoal_plan_fmt_ts(x, r->edge_hi - 1, b, sizeof b);
                 LINE("  now's period from the log, %s to %s (the view's holds later events; the zone map skips the rest)", a, b);
             }
         } else {

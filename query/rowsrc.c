@@ -277,3 +277,27 @@ int shoal_rowsrc_view_usable(exec *x, const plan *p, const char *name, int kind,
     }
     return 1;
 }
+
+int shoal_rowsrc_def_compile(exec *x, const shoal_stmt *def, const char *text, int is_kind, const char *kind,
+                             const char *name, int off, int len, int (*fn)(exec *, const shoal_stmt *, void *),
+                             void *ctx)
+{
+    if (!is_kind) {
+        char up[40];
+        size_t i = 0;
+        for (; kind[i] && i + 1 < sizeof up; i++) up[i] = (char)(kind[i] >= 'a' && kind[i] <= 'z' ? kind[i] - 32 : kind[i]);
+        up[i] = 0;
+        return shoal_err_set(x->err, SHOAL_ECORRUPT, off, len, "%s \"%s\": its definition is not a CREATE %s", kind, name,
+                             up);
+    }
+    const char *saved_src = x->src;
+    shoal_err quiet, *saved_err = x->err;
+    shoal_err_clear(&quiet);
+    x->src = text;
+    x->err = &quiet;
+    int rc = fn(x, def, ctx);
+    x->src = saved_src;
+    x->err = saved_err;
+    if (rc) return shoal_err_set(x->err, rc, off, len, "%s \"%s\": %s", kind, name, quiet.msg);
+    return 0;
+}

@@ -152,6 +152,15 @@ void shoal_experiment_arm_eval(exec *x, qval *a, int n, qval *out);
 /* rowsrc.c: the earliest event time the statement can see (the zone map's, else a
  * read of every header), INT64_MAX when none; for the sources' first period. */
 int shoal_rowsrc_earliest(exec *x, const plan *p, int64_t *out);
+/* A stored definition (def and its text, from shoal_plan_def_find) compiled by
+ * fn(x, def, ctx) over its own text: x->src is the text and x->err a quiet one while fn
+ * runs. CREATE checked the text, so only a damaged store fails; the error is reported
+ * at the statement's [off, len) that names it, as `kind "name": message`, and one not of
+ * the kind (is_kind 0: no CREATE ACTIVITY where an activity is named) as `its definition
+ * is not a CREATE KIND`. 0 or the error's code. */
+int shoal_rowsrc_def_compile(exec *x, const shoal_stmt *def, const char *text, int is_kind, const char *kind,
+                             const char *name, int off, int len, int (*fn)(exec *, const shoal_stmt *, void *),
+                             void *ctx);
 /* Whether the view kept for source name (of kind `kind`) can answer statement p: 1, or
  * 0 with the reason in why (a definition kept as its text, views off, AS OF SEQ,
  * another time zone (`unit`: what the view's days or periods are called), a view

@@ -262,3 +262,24 @@ err "activity: dropped" "SELECT * FROM activity(speaking)" \
 'query:1:24: error: unknown activity "speaking"
 SELECT * FROM activity(speaking)
                        ^~~~~~~~'
+
+# A definition damaged into another kind's (behind shoal's back: the stored text of a
+# view), named as an activity, a retention or by lifecycle_state: an error at the name,
+# never rows
+"$SHOAL" query "CREATE ACTIVITY dmg ON post; CREATE RETENTION dmr COHORT BY first(join) PER DAY ACTIVE ON post" > /dev/null ||
+    fail "activity: damaged definitions made"
+"$DBPOKE" "$SHOAL_DB" meta view.dmg set 7 "CREATE LAYER dmg AS 1=1    " 2>&1 || fail "activity: dbpoke view.dmg"
+"$DBPOKE" "$SHOAL_DB" meta view.dmr set 7 "CREATE LAYER dmr AS count(*) >= 1 AND 1 = 1                               " 2>&1 ||
+    fail "activity: dbpoke view.dmr"
+err "activity: a definition damaged into a layer's" "SELECT * FROM activity(dmg)" \
+'query:1:24: error: activity "dmg": its definition is not a CREATE ACTIVITY
+SELECT * FROM activity(dmg)
+                       ^~~'
+err "activity: lifecycle_state over a definition damaged into a layer's" "SELECT lifecycle_state(dmg, DAY) FROM members" \
+'query:1:24: error: activity "dmg": its definition is not a CREATE ACTIVITY
+SELECT lifecycle_state(dmg, DAY) FROM members
+                       ^~~'
+err "activity: a retention damaged into a layer's" "SELECT * FROM retention(dmr)" \
+'query:1:25: error: retention "dmr": its definition is not a CREATE RETENTION
+SELECT * FROM retention(dmr)
+                        ^~~'
