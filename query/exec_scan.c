@@ -236,7 +236,7 @@ int shoal_exec_member_flush(exec *x, const plan *p, magg *maggs, uint64_t *live,
  * the order one row at a time makes them, with the same counts and extremes (the
  * values of a fold are equal). What this saves is the row's path through the keys,
  * the group's look-up and the accumulators: a batch of the bench's full scan holds
- * some ten (type, month)s for its 256 rows. SHOAL_SCAN_FOLD=0 in the environment
+ * some ten (type, month)s for its 1024 rows. SHOAL_SCAN_FOLD=0 in the environment
  * turns it off (tests compare both). */
 static int fold_period(const cx *e)
 {
@@ -299,6 +299,8 @@ fold *shoal_exec_fold_new(run *g)
         return NULL;
     }
     f->tz_fixed = !x->tz || shoal_tz_fixed(x->tz);
+    f->gm = f->use_group ? ~0u : 0;
+    f->lo = INT64_MAX, f->hi = INT64_MIN;
     return f;
 }
 
@@ -325,35 +327,18 @@ static int fold_same(exec *x, fold *f, int64_t lo, int64_t hi)
 
 int shoal_exec_fold_flush(run *g, fold *f)
 {
-    int n = f->n, rc = 0;
-    f->n = 0;
+    int n = f->n, nd = f->nd, rc = 0;
+    int64_t lo = f->lo, hi = f->hi;
+    f->n = f->nd = 0;
+    f->lo = INT64_MAX, f->hi = INT64_MIN;
     rowctx row = {0};
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    for (int i = 0; i < n && f->n_per; i++) {
-        int64_t ts = f->recs[i].ts;
-        lo = ts < lo ? ts : lo;
-        hi = ts > hi ? ts : hi;
-    }
     if (n && f->n_per && !fold_same(g->x, f, lo, hi)) {   /* row by row */
+        for (int j = 0; j < nd; j++) f->key[f->order[j]] = 0;
         for (int i = 0; i < n; i++) {
             row.rec = &f->recs[i];
             if ((rc = process(g, &row)) || g->stop) return rc;
         }
         return 0;
-    }
-    int nd = 0;
-    uint64_t gm = f->use_group ? ~0ULL : 0xffffffffULL;
-    for (int i = 0; i < n; i++) {
-        uint64_t key = ((uint64_t)f->recs[i].group << 32 | f->recs[i].type) & gm;
-        uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> 40) & (FOLD_SLOTS - 1);
-        while (f->key[h] && f->key[h] != key) h = (h + 1) & (FOLD_SLOTS - 1);
-        if (!f->key[h]) {
-            f->key[h] = key;
-            f->first[h] = (uint32_t)i;
-            f->w[h] = 0;
-            f->order[nd++] = (uint16_t)h;
-        }
-        f->w[h]++;
     }
     for (int j = 0; j < nd; j++) {
         uint32_t h = f->order[j];
@@ -418,9 +403,10 @@ int shoal_exec_scan_log(run *g, int members)
     if ((rc = scan_range_open(&sr, x->r, 1, p->max_seq + 1, zr, n_zr, &x->n_skipped, x->cancel, x->err))) goto fail;
     shoal_maprel mr;   /* under a budget (exec_spill.c's passes), the log read let go */
     shoal_maprel_init(&mr, members ? 0 : g->budget, 1);
-    while ((rc = scan_range_next(&sr, &rec)) == 1) {
-        shoal_maprel_note(&mr, rec.props, sr.n);
-        int64_t ts = rec.ts;
+    shoal_rec *rp = fd ? fold_slot(fd) : &rec;   /* where the next record is decoded */
+    while ((rc = scan_range_next(&sr, rp)) == 1) {
+        shoal_maprel_note(&mr, rp->props, sr.n);
+        int64_t ts = rp->ts;
         if (ts > p->cut_ts) continue;
         if (only_zr) {
             int in = 0;
@@ -428,15 +414,16 @@ int shoal_exec_scan_log(run *g, int members)
             if (!in) continue;
         }
         if (members) {
-            if ((rc = shoal_exec_member_stage(x, p, p->maggs, seen, g->live, &ms, &rec))) goto fail;
+            if ((rc = shoal_exec_member_stage(x, p, p->maggs, seen, g->live, &ms, rp))) goto fail;
             continue;
         }
         if (ts < lo || ts >= hi) continue;
-        if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
+        if (tf && (rp->type > n_types || !(tf[rp->type >> 3] >> (rp->type & 7) & 1))) continue;
         if (fd) {
-            if ((rc = fold_add(g, fd, &rec))) goto fail;
+            if ((rc = fold_take(g, fd))) goto fail;
+            rp = fold_slot(fd);
         } else {
-            row.rec = &rec;
+            row.rec = rp;
             if ((rc = process(g, &row))) goto fail;
         }
         if (g->stop) break;
