@@ -421,6 +421,7 @@ struct fold {
 typedef struct fold fold;
 fold *shoal_exec_fold_new(run *g);
 int shoal_exec_fold_flush(run *g, fold *f);
+int shoal_exec_fold_scan(run *g, fold *f, scan_range *sr, shoal_maprel *mr, int64_t lo, int64_t hi);
 
 /* The scan decodes a record straight into the batch's next slot (fold_slot) and keeps
  * it there (fold_take), or leaves it to be written over: a copy of the record from the

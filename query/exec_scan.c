@@ -350,6 +350,38 @@ int shoal_exec_fold_flush(run *g, fold *f)
     return rc;
 }
 
+/* A grouped scan's records into fold f, a page's records at a time (scan_range_batch)
+ * decoded straight into the batch, those outside [lo, hi), past the statement's cut or
+ * of a type it leaves out then dropped (the others moved down over them). Over sr (which
+ * the caller opened and closes) with its map released as read (mr). Returns 0 at the
+ * range's end or when the groups say stop (g->stop; the last batch not flushed), or
+ * fold_take's (the error, SHOAL_EXEC_OVER) or the scan's error. */
+int shoal_exec_fold_scan(run *g, fold *f, scan_range *sr, shoal_maprel *mr, int64_t lo, int64_t hi)
+{
+    const plan *p = g->p;
+    const uint8_t *tf = p->type_filter;
+    uint32_t n_types = p->n_types;
+    int64_t cut = p->cut_ts;
+    for (;;) {
+        shoal_rec *b = fold_slot(f);
+        int k = scan_range_batch(sr, b, FOLD_MAX - f->n), rc;
+        if (k <= 0) return k;
+        shoal_maprel_note(mr, b[0].props, sr->n);
+        shoal_maprel_note(mr, b[k - 1].props, sr->n);
+        for (int j = 0; j < k; j++) {
+            const shoal_rec *r = &b[j];
+            int64_t ts = r->ts;
+            if (ts > cut || ts < lo || ts >= hi) continue;
+            if (tf && (r->type > n_types || !(tf[r->type >> 3] >> (r->type & 7) & 1))) continue;
+            shoal_rec *to = fold_slot(f);
+            if (to != r) *to = *r;
+            /* (a flush only at the batch's last record: max was the room left) */
+            if ((rc = fold_take(g, f))) return rc;
+        }
+        if (g->stop) return 0;
+    }
+}
+
 int shoal_exec_scan_log(run *g, int members)
 {
     exec *x = g->x;
@@ -403,7 +435,11 @@ int shoal_exec_scan_log(run *g, int members)
     if ((rc = scan_range_open(&sr, x->r, 1, p->max_seq + 1, zr, n_zr, &x->n_skipped, x->cancel, x->err))) goto fail;
     shoal_maprel mr;   /* under a budget (exec_spill.c's passes), the log read let go */
     shoal_maprel_init(&mr, members ? 0 : g->budget, 1);
-    shoal_rec *rp = fd ? fold_slot(fd) : &rec;   /* where the next record is decoded */
+    if (fd) {
+        if ((rc = shoal_exec_fold_scan(g, fd, &sr, &mr, lo, hi))) goto fail;
+        goto folded;
+    }
+    shoal_rec *rp = &rec;
     while ((rc = scan_range_next(&sr, rp)) == 1) {
         shoal_maprel_note(&mr, rp->props, sr.n);
         int64_t ts = rp->ts;
@@ -419,15 +455,11 @@ int shoal_exec_scan_log(run *g, int members)
         }
         if (ts < lo || ts >= hi) continue;
         if (tf && (rp->type > n_types || !(tf[rp->type >> 3] >> (rp->type & 7) & 1))) continue;
-        if (fd) {
-            if ((rc = fold_take(g, fd))) goto fail;
-            rp = fold_slot(fd);
-        } else {
-            row.rec = rp;
-            if ((rc = process(g, &row))) goto fail;
-        }
+        row.rec = rp;
+        if ((rc = process(g, &row))) goto fail;
         if (g->stop) break;
     }
+folded:
     shoal_maprel_end(&mr);
     if (rc < 0) goto fail;
     if (members && (rc = shoal_exec_member_flush(x, p, p->maggs, g->live, &ms))) goto fail;
