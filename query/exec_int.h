@@ -433,27 +433,50 @@ int shoal_exec_fold_scan(run *g, fold *f, scan_range *sr, shoal_maprel *mr, int6
  * only emits the slots (issue 17: the bench's full scan on an AMD EPYC). */
 static inline shoal_rec *fold_slot(fold *f) { return &f->recs[f->n]; }
 
-static inline int fold_take(run *g, fold *f)
+/* the slot of record i of the batch (its type and group r) */
+static inline uint32_t fold_weigh(fold *f, const shoal_rec *r, uint32_t i)
 {
-    const shoal_rec *r = &f->recs[f->n];
     uint32_t gr = r->group & f->gm, t = r->type;
-    int64_t ts = r->ts;
-    f->lo = ts < f->lo ? ts : f->lo;
-    f->hi = ts > f->hi ? ts : f->hi;
     uint64_t key = (uint64_t)gr << 32 | t;
     uint32_t h = (t + (gr * 0x9E3779B1u >> 12)) & (FOLD_SLOTS - 1);
     while (f->key[h] != key) {
         if (!f->key[h]) {
             f->key[h] = key;
-            f->first[h] = (uint32_t)f->n;
+            f->first[h] = i;
             f->w[h] = 0;
             f->order[f->nd++] = (uint16_t)h;
             break;
         }
         h = (h + 1) & (FOLD_SLOTS - 1);
     }
-    f->w[h]++;
+    return h;
+}
+
+static inline int fold_take(run *g, fold *f)
+{
+    const shoal_rec *r = &f->recs[f->n];
+    int64_t ts = r->ts;
+    f->lo = ts < f->lo ? ts : f->lo;
+    f->hi = ts > f->hi ? ts : f->hi;
+    f->w[fold_weigh(f, r, (uint32_t)f->n)]++;
     return ++f->n == FOLD_MAX ? shoal_exec_fold_flush(g, f) : 0;
+}
+
+/* fold_take of the k records from fold_slot on, all kept: the batch's span of instants
+ * kept in registers meanwhile */
+static inline int fold_take_all(run *g, fold *f, int k)
+{
+    int64_t lo = f->lo, hi = f->hi;
+    uint32_t n = (uint32_t)f->n;
+    for (uint32_t i = n, e = n + (uint32_t)k; i < e; i++) {
+        const shoal_rec *r = &f->recs[i];
+        lo = r->ts < lo ? r->ts : lo;
+        hi = r->ts > hi ? r->ts : hi;
+        f->w[fold_weigh(f, r, i)]++;
+    }
+    f->lo = lo, f->hi = hi;
+    f->n = (int)n + k;
+    return f->n == FOLD_MAX ? shoal_exec_fold_flush(g, f) : 0;
 }
 
 #endif

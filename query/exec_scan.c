@@ -362,12 +362,19 @@ int shoal_exec_fold_scan(run *g, fold *f, scan_range *sr, shoal_maprel *mr, int6
     const uint8_t *tf = p->type_filter;
     uint32_t n_types = p->n_types;
     int64_t cut = p->cut_ts;
+    /* every record kept: no time range, cut or types' filter */
+    int all = !tf && cut == INT64_MAX && lo == INT64_MIN && hi == INT64_MAX;
     for (;;) {
         shoal_rec *b = fold_slot(f);
         int k = scan_range_batch(sr, b, FOLD_MAX - f->n), rc;
         if (k <= 0) return k;
         shoal_maprel_note(mr, b[0].props, sr->n);
         shoal_maprel_note(mr, b[k - 1].props, sr->n);
+        if (all) {
+            if ((rc = fold_take_all(g, f, k))) return rc;
+            if (g->stop) return 0;
+            continue;
+        }
         for (int j = 0; j < k; j++) {
             const shoal_rec *r = &b[j];
             int64_t ts = r->ts;
