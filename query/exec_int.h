@@ -403,25 +403,79 @@ static inline int process(run *g, const rowctx *r) { return shoal_exec_process_r
 
 /* A grouped scan's rows folded a batch at a time (exec_scan.c): NULL when the statement
  * reads more of a row than its type, group and periods of its time, or counts more
- * than counts, min and max. Add a record with fold_add, and flush once the
- * scan is over. */
-enum { FOLD_MAX = 256, FOLD_SLOTS = 512, FOLD_PER = 8 };
+ * than counts, min and max. Add a record with fold_slot and fold_take, and flush
+ * once the scan is over. */
+enum { FOLD_MAX = 1024, FOLD_SLOTS = 2048, FOLD_PER = 8 };
 
 struct fold {
     int n, n_per, use_group, tz_fixed;
+    int nd;                    /* the slots met in this batch */
+    uint32_t gm;               /* ~0 when the group counts, else 0 */
+    int64_t lo, hi;            /* the batch's earliest and latest instants */
     const cx *per[FOLD_PER];   /* the period functions of the time */
-    shoal_rec recs[FOLD_MAX];
     uint64_t key[FOLD_SLOTS];   /* type | group << 32 (never 0: a type id is not), 0: empty */
     uint32_t first[FOLD_SLOTS], w[FOLD_SLOTS];
     uint16_t order[FOLD_MAX];   /* the slots met, in the order of their first rows */
+    shoal_rec recs[FOLD_MAX];
 };
 typedef struct fold fold;
 fold *shoal_exec_fold_new(run *g);
 int shoal_exec_fold_flush(run *g, fold *f);
+int shoal_exec_fold_scan(run *g, fold *f, scan_range *sr, shoal_maprel *mr, int64_t lo, int64_t hi);
 
-static inline int fold_add(run *g, fold *f, const shoal_rec *rec)
+/* The scan decodes a record straight into the batch's next slot (fold_slot) and keeps
+ * it there (fold_take), or leaves it to be written over: a copy of the record from the
+ * scan's own (the decoder's stores of 4 and 8 bytes read back as 16: a store forward
+ * that fails) cost some 7 instructions a record and the stall. fold_take weighs the
+ * record at once: its (type, group)'s slot (a type alone is its own slot, groups are
+ * mixed in by a multiply) gets one more row, the first of a slot is kept as the row
+ * that stands for the others, and the batch's span of instants grows; the flush then
+ * only emits the slots (issue 17: the bench's full scan on an AMD EPYC). */
+static inline shoal_rec *fold_slot(fold *f) { return &f->recs[f->n]; }
+
+/* the slot of record i of the batch (its type and group r) */
+static inline uint32_t fold_weigh(fold *f, const shoal_rec *r, uint32_t i)
 {
-    f->recs[f->n++] = *rec;
+    uint32_t gr = r->group & f->gm, t = r->type;
+    uint64_t key = (uint64_t)gr << 32 | t;
+    uint32_t h = (t + (gr * 0x9E3779B1u >> 12)) & (FOLD_SLOTS - 1);
+    while (f->key[h] != key) {
+        if (!f->key[h]) {
+            f->key[h] = key;
+            f->first[h] = i;
+            f->w[h] = 0;
+            f->order[f->nd++] = (uint16_t)h;
+            break;
+        }
+        h = (h + 1) & (FOLD_SLOTS - 1);
+    }
+    return h;
+}
+
+static inline int fold_take(run *g, fold *f)
+{
+    const shoal_rec *r = &f->recs[f->n];
+    int64_t ts = r->ts;
+    f->lo = ts < f->lo ? ts : f->lo;
+    f->hi = ts > f->hi ? ts : f->hi;
+    f->w[fold_weigh(f, r, (uint32_t)f->n)]++;
+    return ++f->n == FOLD_MAX ? shoal_exec_fold_flush(g, f) : 0;
+}
+
+/* fold_take of the k records from fold_slot on, all kept: the batch's span of instants
+ * kept in registers meanwhile */
+static inline int fold_take_all(run *g, fold *f, int k)
+{
+    int64_t lo = f->lo, hi = f->hi;
+    uint32_t n = (uint32_t)f->n;
+    for (uint32_t i = n, e = n + (uint32_t)k; i < e; i++) {
+        const shoal_rec *r = &f->recs[i];
+        lo = r->ts < lo ? r->ts : lo;
+        hi = r->ts > hi ? r->ts : hi;
+        f->w[fold_weigh(f, r, i)]++;
+    }
+    f->lo = lo, f->hi = hi;
+    f->n = (int)n + k;
     return f->n == FOLD_MAX ? shoal_exec_fold_flush(g, f) : 0;
 }
 

@@ -236,7 +236,7 @@ int shoal_exec_member_flush(exec *x, const plan *p, magg *maggs, uint64_t *live,
  * the order one row at a time makes them, with the same counts and extremes (the
  * values of a fold are equal). What this saves is the row's path through the keys,
  * the group's look-up and the accumulators: a batch of the bench's full scan holds
- * some ten (type, month)s for its 256 rows. SHOAL_SCAN_FOLD=0 in the environment
+ * some ten (type, month)s for its 1024 rows. SHOAL_SCAN_FOLD=0 in the environment
  * turns it off (tests compare both). */
 static int fold_period(const cx *e)
 {
@@ -299,6 +299,8 @@ fold *shoal_exec_fold_new(run *g)
         return NULL;
     }
     f->tz_fixed = !x->tz || shoal_tz_fixed(x->tz);
+    f->gm = f->use_group ? ~0u : 0;
+    f->lo = INT64_MAX, f->hi = INT64_MIN;
     return f;
 }
 
@@ -325,35 +327,18 @@ static int fold_same(exec *x, fold *f, int64_t lo, int64_t hi)
 
 int shoal_exec_fold_flush(run *g, fold *f)
 {
-    int n = f->n, rc = 0;
-    f->n = 0;
+    int n = f->n, nd = f->nd, rc = 0;
+    int64_t lo = f->lo, hi = f->hi;
+    f->n = f->nd = 0;
+    f->lo = INT64_MAX, f->hi = INT64_MIN;
     rowctx row = {0};
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    for (int i = 0; i < n && f->n_per; i++) {
-        int64_t ts = f->recs[i].ts;
-        lo = ts < lo ? ts : lo;
-        hi = ts > hi ? ts : hi;
-    }
     if (n && f->n_per && !fold_same(g->x, f, lo, hi)) {   /* row by row */
+        for (int j = 0; j < nd; j++) f->key[f->order[j]] = 0;
         for (int i = 0; i < n; i++) {
             row.rec = &f->recs[i];
             if ((rc = process(g, &row)) || g->stop) return rc;
         }
         return 0;
-    }
-    int nd = 0;
-    uint64_t gm = f->use_group ? ~0ULL : 0xffffffffULL;
-    for (int i = 0; i < n; i++) {
-        uint64_t key = ((uint64_t)f->recs[i].group << 32 | f->recs[i].type) & gm;
-        uint32_t h = (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> 40) & (FOLD_SLOTS - 1);
-        while (f->key[h] && f->key[h] != key) h = (h + 1) & (FOLD_SLOTS - 1);
-        if (!f->key[h]) {
-            f->key[h] = key;
-            f->first[h] = (uint32_t)i;
-            f->w[h] = 0;
-            f->order[nd++] = (uint16_t)h;
-        }
-        f->w[h]++;
     }
     for (int j = 0; j < nd; j++) {
         uint32_t h = f->order[j];
@@ -363,6 +348,45 @@ int shoal_exec_fold_flush(run *g, fold *f)
         rc = shoal_exec_process_row(g, &row, NULL, NULL, f->w[h]);
     }
     return rc;
+}
+
+/* A grouped scan's records into fold f, a page's records at a time (scan_range_batch)
+ * decoded straight into the batch, those outside [lo, hi), past the statement's cut or
+ * of a type it leaves out then dropped (the others moved down over them). Over sr (which
+ * the caller opened and closes) with its map released as read (mr). Returns 0 at the
+ * range's end or when the groups say stop (g->stop; the last batch not flushed), or
+ * fold_take's (the error, SHOAL_EXEC_OVER) or the scan's error. */
+int shoal_exec_fold_scan(run *g, fold *f, scan_range *sr, shoal_maprel *mr, int64_t lo, int64_t hi)
+{
+    const plan *p = g->p;
+    const uint8_t *tf = p->type_filter;
+    uint32_t n_types = p->n_types;
+    int64_t cut = p->cut_ts;
+    /* every record kept: no time range, cut or types' filter */
+    int all = !tf && cut == INT64_MAX && lo == INT64_MIN && hi == INT64_MAX;
+    for (;;) {
+        shoal_rec *b = fold_slot(f);
+        int k = scan_range_batch(sr, b, FOLD_MAX - f->n), rc;
+        if (k <= 0) return k;
+        shoal_maprel_note(mr, b[0].props, sr->n);
+        shoal_maprel_note(mr, b[k - 1].props, sr->n);
+        if (all) {
+            if ((rc = fold_take_all(g, f, k))) return rc;
+            if (g->stop) return 0;
+            continue;
+        }
+        for (int j = 0; j < k; j++) {
+            const shoal_rec *r = &b[j];
+            int64_t ts = r->ts;
+            if (ts > cut || ts < lo || ts >= hi) continue;
+            if (tf && (r->type > n_types || !(tf[r->type >> 3] >> (r->type & 7) & 1))) continue;
+            shoal_rec *to = fold_slot(f);
+            if (to != r) *to = *r;
+            /* (a flush only at the batch's last record: max was the room left) */
+            if ((rc = fold_take(g, f))) return rc;
+        }
+        if (g->stop) return 0;
+    }
 }
 
 int shoal_exec_scan_log(run *g, int members)
@@ -418,9 +442,14 @@ int shoal_exec_scan_log(run *g, int members)
     if ((rc = scan_range_open(&sr, x->r, 1, p->max_seq + 1, zr, n_zr, &x->n_skipped, x->cancel, x->err))) goto fail;
     shoal_maprel mr;   /* under a budget (exec_spill.c's passes), the log read let go */
     shoal_maprel_init(&mr, members ? 0 : g->budget, 1);
-    while ((rc = scan_range_next(&sr, &rec)) == 1) {
-        shoal_maprel_note(&mr, rec.props, sr.n);
-        int64_t ts = rec.ts;
+    if (fd) {
+        if ((rc = shoal_exec_fold_scan(g, fd, &sr, &mr, lo, hi))) goto fail;
+        goto folded;
+    }
+    shoal_rec *rp = &rec;
+    while ((rc = scan_range_next(&sr, rp)) == 1) {
+        shoal_maprel_note(&mr, rp->props, sr.n);
+        int64_t ts = rp->ts;
         if (ts > p->cut_ts) continue;
         if (only_zr) {
             int in = 0;
@@ -428,19 +457,16 @@ int shoal_exec_scan_log(run *g, int members)
             if (!in) continue;
         }
         if (members) {
-            if ((rc = shoal_exec_member_stage(x, p, p->maggs, seen, g->live, &ms, &rec))) goto fail;
+            if ((rc = shoal_exec_member_stage(x, p, p->maggs, seen, g->live, &ms, rp))) goto fail;
             continue;
         }
         if (ts < lo || ts >= hi) continue;
-        if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
-        if (fd) {
-            if ((rc = fold_add(g, fd, &rec))) goto fail;
-        } else {
-            row.rec = &rec;
-            if ((rc = process(g, &row))) goto fail;
-        }
+        if (tf && (rp->type > n_types || !(tf[rp->type >> 3] >> (rp->type & 7) & 1))) continue;
+        row.rec = rp;
+        if ((rc = process(g, &row))) goto fail;
         if (g->stop) break;
     }
+folded:
     shoal_maprel_end(&mr);
     if (rc < 0) goto fail;
     if (members && (rc = shoal_exec_member_flush(x, p, p->maggs, g->live, &ms))) goto fail;

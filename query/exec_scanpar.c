@@ -148,22 +148,22 @@ int shoal_exec_scan_range(run *g, uint64_t lo_seq, uint64_t hi_seq, uint64_t *n_
     fold *fd = shoal_exec_fold_new(g);
     shoal_maprel mr;   /* under a budget (a part's share), the log read let go (exec_spill.c) */
     shoal_maprel_init(&mr, g->budget, 1);
-    while ((rc = scan_range_next(&sr, &rec)) == 1) {
-        shoal_maprel_note(&mr, rec.props, sr.n);
-        int64_t ts = rec.ts;
-        if (ts > p->cut_ts || ts < lo || ts >= hi) continue;
-        if (tf && (rec.type > n_types || !(tf[rec.type >> 3] >> (rec.type & 7) & 1))) continue;
-        if (fd) {   /* folded a batch at a time (exec_scan.c) */
-            if ((rc = fold_add(g, fd, &rec))) {
-                shoal_free(fd);
-                fd = NULL;   /* (over the budget, or an error: the part stops here) */
-                break;
-            }
-        } else {
+    shoal_rec *rp = &rec;
+    if (fd) {   /* folded a batch at a time, a page's records at a time (exec_scan.c) */
+        if ((rc = shoal_exec_fold_scan(g, fd, &sr, &mr, lo, hi))) {
+            shoal_free(fd);
+            fd = NULL;   /* (over the budget, or an error: the part stops here) */
+        }
+    } else {
+        while ((rc = scan_range_next(&sr, rp)) == 1) {
+            shoal_maprel_note(&mr, rp->props, sr.n);
+            int64_t ts = rp->ts;
+            if (ts > p->cut_ts || ts < lo || ts >= hi) continue;
+            if (tf && (rp->type > n_types || !(tf[rp->type >> 3] >> (rp->type & 7) & 1))) continue;
             row.rec = &rec;
             if ((rc = shoal_exec_process_row(g, &row, NULL, NULL, 1))) break;
+            if (g->stop) break;
         }
-        if (g->stop) break;
     }
     shoal_maprel_end(&mr);
     /* the last batch, when the part's records ran out (not at an error) */

@@ -240,6 +240,42 @@ static inline int scan_pages_node(const unsigned char *pg, unsigned n, unsigned 
     return 1;
 }
 
+/* A page's records at a time (scan_range_batch): from node i of leaf page pg (n nodes,
+ * page size ps), the plain nodes' records decoded into recs, at most max of them and
+ * while their sequences are below `to`; it stops before a node that is not plain, a
+ * record the fast decoder leaves to shoal_codec_decode, or a sequence of `to` or past,
+ * which the record-at-a-time path (scan_pages_next) then reads as before. Returns the
+ * records decoded. With the decoder inlined in the loop (scan_decode.c's
+ * shoal_scan_page_bmi2, compiled for AVX2 and BMI), the page's position stays in
+ * registers, and a record costs no call. */
+#define SCAN_PAGE_BODY(DECODE) \
+{ \
+    unsigned k = 0; \
+    for (; k < max && i < n; i++, k++) { \
+        MDB_val kv, vv; \
+        if (!scan_pages_node(pg, n, ps, i, &kv, &vv)) break; \
+        if (i + SCAN_PAGES_AHEAD < n) __builtin_prefetch(pg + scan_g16(pg + 16 + 2 * (i + SCAN_PAGES_AHEAD))); \
+        uint64_t seq = shoal_be64_get(kv.mv_data); \
+        if (seq >= to || !DECODE(vv.mv_data, vv.mv_size, &recs[k])) break; \
+        recs[k].seq = seq; \
+    } \
+    return k; \
+}
+
+static inline unsigned scan_page_sw(const unsigned char *pg, unsigned i, unsigned n, unsigned ps, shoal_rec *recs,
+                                    unsigned max, uint64_t to)
+SCAN_PAGE_BODY(scan_decode_sw)
+
+/* the same with shoal_scan_decode_bmi2's decoder inlined (scan_decode.c) */
+unsigned shoal_scan_page_bmi2(const unsigned char *pg, unsigned i, unsigned n, unsigned ps, shoal_rec *recs,
+                              unsigned max, uint64_t to);
+
+static inline unsigned scan_page_decode(const unsigned char *pg, unsigned i, unsigned n, unsigned ps, shoal_rec *recs,
+                                        unsigned max, uint64_t to)
+{
+    return scan_decode_hw() ? shoal_scan_page_bmi2(pg, i, n, ps, recs, max, to) : scan_page_sw(pg, i, n, ps, recs, max, to);
+}
+
 /* After the cursor gave k: its page read from the node after it on, when the page is
  * a plain leaf page in which k's node is found; else the cursor steps on. */
 static inline void scan_pages_enter(scan_pages *s, const MDB_val *k)
@@ -508,6 +544,30 @@ static inline int scan_range_next(scan_range *s, shoal_rec *rec)
     if ((++s->n & (CANCEL_EVERY - 1)) == 0 && s->cancel && *s->cancel)
         return shoal_err_set(s->err, SHOAL_ECANCEL, -1, -1, "cancelled");
     return 1;
+}
+
+/* Up to max records of the range into recs[0], recs[1] …: the rest of the cursor's
+ * leaf page at once (scan_page_decode) when the walk is in a page and the zone map
+ * keeps to no ranges, else one record as scan_range_next gives it. The same records in
+ * the same order as scan_range_next (tests/unit/test_scan.c). Returns how many (1 or
+ * more), 0 at the range's end, SHOAL_ECANCEL when the flag is up (looked at whenever the
+ * records given pass a multiple of CANCEL_EVERY), or another negative SHOAL_E*. */
+static inline int scan_range_batch(scan_range *s, shoal_rec *recs, unsigned max)
+{
+    scan_pages *sp = &s->sp;
+    if (s->started && !s->n_zr && sp->pg && sp->i < sp->n && max > 1) {
+        unsigned k = scan_page_decode(sp->pg, sp->i, sp->n, sp->psize, recs, max, s->to);
+        if (k) {
+            sp->i += k;
+            sp->key = sp->pg + scan_g16(sp->pg + 16 + 2 * (sp->i - 1)) + 8;
+            uint64_t was = s->n;
+            s->n += k;
+            if (was / CANCEL_EVERY != s->n / CANCEL_EVERY && s->cancel && *s->cancel)
+                return shoal_err_set(s->err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            return (int)k;
+        }
+    }
+    return scan_range_next(s, recs);
 }
 
 static inline void scan_range_close(scan_range *s)

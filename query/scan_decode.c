@@ -49,7 +49,8 @@ int shoal_scan_hw_probe(void)
     return ok;
 }
 
-__attribute__((target("bmi,bmi2,avx2"))) int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec)
+static inline __attribute__((always_inline, target("bmi,bmi2,avx2"))) int decode_bmi2(const unsigned char *v, size_t n,
+                                                                                      shoal_rec *rec)
 {
     unsigned char buf[32];
     const unsigned char *p = v;
@@ -91,8 +92,23 @@ __attribute__((target("bmi,bmi2,avx2"))) int shoal_scan_decode_bmi2(const unsign
     rec->end = v + n;
     return 1;
 }
+
+__attribute__((target("bmi,bmi2,avx2"))) int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec)
+{
+    return decode_bmi2(v, n, rec);
+}
+
+__attribute__((target("bmi,bmi2,avx2"))) unsigned shoal_scan_page_bmi2(const unsigned char *pg, unsigned i, unsigned n,
+                                                                      unsigned ps, shoal_rec *recs, unsigned max,
+                                                                      uint64_t to)
+SCAN_PAGE_BODY(decode_bmi2)
 #else
 int shoal_scan_decode_bmi2(const unsigned char *v, size_t n, shoal_rec *rec) { return scan_decode_sw(v, n, rec); }
+unsigned shoal_scan_page_bmi2(const unsigned char *pg, unsigned i, unsigned n, unsigned ps, shoal_rec *recs,
+                              unsigned max, uint64_t to)
+{
+    return scan_page_sw(pg, i, n, ps, recs, max, to);
+}
 int shoal_scan_hw_probe(void)
 {
     atomic_store_explicit(&shoal_scan_hw, 0, memory_order_relaxed);

@@ -10,9 +10,9 @@
 # against sqlite3's count.
 . "$(dirname "$0")/../lib.sh"
 
-# two months around 1 March, some 1000 events a day: a batch of 256 spans hours, so
+# two months around 1 March, some 3000 events a day: a batch of 1024 spans hours, so
 # some straddle midnight, the month's end and the clocks' changes of March and April
-"$SHOAL" gen --events 60000 --days 60 --start 2025-02-20 --seed 5 --late 0.1 > "$T/ev.ndjson" 2>/dev/null ||
+"$SHOAL" gen --events 180000 --days 60 --start 2025-02-20 --seed 5 --late 0.1 > "$T/ev.ndjson" 2>/dev/null ||
     { fail scan-fold-gen; exit 0; }
 "$SHOAL" ingest -q "$T/ev.ndjson" || { fail scan-fold-ingest; exit 0; }
 
@@ -37,6 +37,7 @@ for zone in UTC Etc/GMT-5 Asia/Kolkata Europe/Berlin America/New_York America/Sa
         alike "$f-$z" "$tz SELECT $f(ts) AS k, type, count(*) AS n FROM events GROUP BY k, type ORDER BY k, type"
     done
     alike "unordered-$z" "$tz SELECT day(ts) AS d, type, count(*) FROM events GROUP BY d, type"
+    alike "group-$z" "$tz SELECT month(ts) AS m, group, count(*) FROM events GROUP BY m, group ORDER BY 1, 2"
     alike "two-periods-$z" "$tz SELECT month(ts) AS m, day(ts) AS d, group, count(*) FROM events GROUP BY m, d, group ORDER BY 1, 2, 3"
 done
 tz="SET TIMEZONE = 'Europe/Berlin';"

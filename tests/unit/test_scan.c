@@ -381,6 +381,75 @@ TEST(scan_range_matches_logcur)
     scan_range_close(&sr);
     pages_db_drop(g);
 }
+/* scan_range_batch gives scan_range_next's records in its order, a page's rest at a
+ * time where it can (batches of more than one record are seen, so the page's decode is
+ * what is tested), over ranges that start and end anywhere, with any room (max) from 1
+ * on, with time ranges (a record at a time), and stops at the cancel flag; the page's
+ * decode with the processor's help gives what scan_page_sw gives. */
+TEST(scan_range_batch_matches_next)
+{
+    enum { N = PG_N };
+    pgdb *g = pages_db();
+    shoal_reader *r = g->r;
+    const shoal_rec *want = g->want;
+    uint64_t seed = 23;
+    scan_range sr;
+    static shoal_rec b[300], c[300];
+    int rc, bad = 0;
+    long many = 0;
+    for (int t = 0; t < 300; t++) {
+        uint64_t from = 1 + rnd(&seed) % (N + 2), to = t % 4 == 0 ? UINT64_MAX : from + rnd(&seed) % 3000 - 200;
+        if (t == 1) from = 1, to = 1;   /* empty */
+        if (t == 2) from = N + 1, to = UINT64_MAX;   /* past the log */
+        if (t == 3) from = 1, to = UINT64_MAX;
+        CHECK_RC(scan_range_open(&sr, r, from, to, NULL, 0, NULL, NULL, NULL), SHOAL_OK);
+        uint64_t k = from;
+        unsigned max = t % 5 == 0 ? 1 + (unsigned)(rnd(&seed) % 4) : 1 + (unsigned)(rnd(&seed) % 300);
+        for (;;) {
+            const unsigned char *pg = sr.sp.pg;
+            unsigned i = sr.sp.i, n = sr.sp.n, ps = sr.sp.psize;
+            if ((rc = scan_range_batch(&sr, b, max)) <= 0) break;
+            if (rc > 1) {
+                many++;
+                if (scan_page_sw(pg, i, n, ps, c, max, sr.to) != (unsigned)rc) bad++;
+                for (int j = 0; j < rc; j++) bad += !SAME(b[j], c[j]);
+            }
+            if ((unsigned)rc > max) bad++;
+            for (int j = 0; j < rc; j++, k++)
+                if (k > N || !SAME(want[k - 1], b[j])) bad++;
+        }
+        uint64_t end = to < (uint64_t)N + 1 ? to : (uint64_t)N + 1;
+        if (rc != 0 || k != (from < end ? end : from) || sr.n != k - from) bad++;
+        scan_range_close(&sr);
+    }
+    CHECK(!bad);
+    CHECK(many > 100);
+    /* time ranges: a record at a time, as scan_range_next */
+    for (int t = 0; t < 20; t++) {
+        int64_t lo = 1700000000000 + (int64_t)(rnd(&seed) % N) - (t % 3 == 0 ? 86400000 : 0);
+        int64_t zr[2] = {lo, lo + 1 + (int64_t)(rnd(&seed) % 3000)};
+        scan_range s2;
+        CHECK_RC(scan_range_open(&sr, r, 1, UINT64_MAX, zr, 1, NULL, NULL, NULL), SHOAL_OK);
+        CHECK_RC(scan_range_open(&s2, r, 1, UINT64_MAX, zr, 1, NULL, NULL, NULL), SHOAL_OK);
+        shoal_rec one;
+        while ((rc = scan_range_batch(&sr, b, 200)) > 0) {
+            bad += rc != 1 || scan_range_next(&s2, &one) != 1 || !SAME(one, b[0]);
+        }
+        bad += rc != 0 || scan_range_next(&s2, &one) != 0;
+        scan_range_close(&sr);
+        scan_range_close(&s2);
+    }
+    CHECK(!bad);
+    /* the cancel flag: stops once the records given pass CANCEL_EVERY */
+    volatile int cancel = 1;
+    shoal_err err = {0};
+    CHECK_RC(scan_range_open(&sr, r, 1, UINT64_MAX, NULL, 0, NULL, &cancel, &err), SHOAL_OK);
+    uint64_t k = 0;
+    while ((rc = scan_range_batch(&sr, b, 100)) > 0) k += (uint64_t)rc;
+    CHECK(rc == SHOAL_ECANCEL && k < CANCEL_EVERY && k + 100 >= CANCEL_EVERY - 1 && err.code == SHOAL_ECANCEL);
+    scan_range_close(&sr);
+    pages_db_drop(g);
+}
 #undef SAME
 
 int main(void)
@@ -390,5 +459,6 @@ int main(void)
     RUN(scan_decode_matches_codec);
     RUN(scan_pages_match_logcur);
     RUN(scan_range_matches_logcur);
+    RUN(scan_range_batch_matches_next);
     UNIT_EXIT();
 }
