@@ -640,28 +640,33 @@ static inline __attribute__((always_inline)) AVX2_POPCNT uint64_t range_bits(con
     return x ^ r->neg;
 }
 
-/* Word w's members l by code into cnt[0..4), each code's first member into first (seen:
- * the codes met so far); tail: the last word's bytes copied out (the arrays end at
- * member last), else NULL. nr is a constant in the usual call. */
-static inline __attribute__((always_inline)) AVX2_POPCNT void range_word(size_t w, uint64_t l, const brange *r,
-                                                                         int nr, uint8_t (*tail)[64], uint32_t *cnt,
-                                                                         uint32_t *first, uint64_t *seen)
+/* Word w's members l by code into cnt[0..4) given the bits of each test, each code's
+ * first member into first (seen: the codes met so far). */
+static inline __attribute__((always_inline)) AVX2_POPCNT void range_tally(size_t w, uint64_t l, uint64_t b0, uint64_t b1,
+                                                                          uint32_t *cnt, uint32_t *first, unsigned *seen)
 {
-    uint64_t b0 = 0, b1 = 0;
-    for (int i = 0; i < nr; i++) {
-        uint64_t x = range_bits(tail ? tail[i] : r[i].a + w * 64, &r[i]);
-        if (r[i].bit) b1 |= x;
-        else b0 |= x;
-    }
-    uint64_t m[4] = {l & ~b0 & ~b1, l & b0 & ~b1, l & ~b0 & b1, l & b0 & b1};
-    uint32_t n1 = (uint32_t)__builtin_popcountll(m[1]), n2 = (uint32_t)__builtin_popcountll(m[2]),
-             n3 = (uint32_t)__builtin_popcountll(m[3]);
+    uint64_t m1 = l & b0 & ~b1, m2 = l & ~b0 & b1, m3 = l & b0 & b1;
+    uint32_t n1 = (uint32_t)__builtin_popcountll(m1), n2 = (uint32_t)__builtin_popcountll(m2),
+             n3 = (uint32_t)__builtin_popcountll(m3);
     cnt[0] += (uint32_t)__builtin_popcountll(l) - n1 - n2 - n3;
     cnt[1] += n1, cnt[2] += n2, cnt[3] += n3;
-    if (~*seen & 15)   /* (until every code is met) */
+    if (__builtin_expect(*seen != 15, 0)) {   /* (until every code is met) */
+        uint64_t m[4] = {l & ~b0 & ~b1, m1, m2, m3};
         for (int k = 0; k < 4; k++)
             if (m[k] && !(*seen >> k & 1))
-                *seen |= (uint64_t)1 << k, first[k] = (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(m[k]));
+                *seen |= 1u << k, first[k] = (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(m[k]));
+    }
+}
+
+/* The same for word w from the ranges' bytes (tail: the last word's, copied out: the
+ * arrays end at member last). */
+static inline __attribute__((always_inline)) AVX2_POPCNT void range_word(size_t w, uint64_t l, const brange *r, int nr,
+                                                                         uint8_t (*tail)[64], uint32_t *cnt,
+                                                                         uint32_t *first, unsigned *seen)
+{
+    uint64_t b[2] = {0, 0};
+    for (int i = 0; i < nr; i++) b[r[i].bit] |= range_bits(tail ? tail[i] : r[i].a + w * 64, &r[i]);
+    range_tally(w, l, b[0], b[1], cnt, first, seen);
 }
 
 /* The members of live (1..last) counted by code into cnt[0..4), each code's first
@@ -669,12 +674,15 @@ static inline __attribute__((always_inline)) AVX2_POPCNT void range_word(size_t 
 static __attribute__((noinline)) AVX2_POPCNT void range_count(const uint64_t *live, uint32_t last, const brange *r,
                                                               int nr, uint32_t *cnt, uint32_t *first)
 {
-    uint64_t seen = 0;
+    unsigned seen = 0;
     size_t wl = last / 64;
-    if (nr == 2) {   /* a test on each aggregate (core creator) */
+    if (nr == 2 && r[0].bit != r[1].bit) {
+        /* a range for each test's bit (core creator: one on each aggregate), in line */
+        const brange *r0 = r[0].bit ? &r[1] : &r[0], *r1 = r[0].bit ? &r[0] : &r[1];
+        const uint8_t *a0 = r0->a, *a1 = r1->a;
         for (size_t w = 0; w < wl; w++) {
             uint64_t l = word_members(live, w, last);
-            if (l) range_word(w, l, r, 2, NULL, cnt, first, &seen);
+            if (l) range_tally(w, l, range_bits(a0 + w * 64, r0), range_bits(a1 + w * 64, r1), cnt, first, &seen);
         }
     } else {
         for (size_t w = 0; w < wl; w++) {
