@@ -12,7 +12,7 @@
 # so a wrong first member shows. Some 9000 members: more than one block of 64 words,
 # and words whose 64 members all have a value; the last word part full. With AVX2 and
 # POPCNT, two tests at most whose byte values make runs (>=, <, =, and != the outside
-# of one) test a word of members at once (range_count): on, off (SHOAL_CLASS_RANGES=0)
+# of one) test a word of members at once (range_count): on, off (SHOAL_RANGES=0)
 # and views off must agree.
 . "$(dirname "$0")/../lib.sh"
 
@@ -51,7 +51,7 @@ for now in "$last" "$noon"; do
         want=$("$SHOAL" --db "$T/db" query --format csv "SET NOW = '$now'; SET VIEWS = off; ${!q}")
         got=$("$SHOAL" --db "$T/db" query --format csv "SET NOW = '$now'; ${!q}")
         check_eq "classes fast: $q at $now, views == scan" "$got" "$want"
-        got=$(SHOAL_CLASS_RANGES=0 "$SHOAL" --db "$T/db" query --format csv "SET NOW = '$now'; ${!q}")
+        got=$(SHOAL_RANGES=0 "$SHOAL" --db "$T/db" query --format csv "SET NOW = '$now'; ${!q}")
         check_eq "classes fast: $q at $now, without ranges == scan" "$got" "$want"
         check_grep "classes fast: $q at $now has several rows" $'\n.*\n' "$want"
     done
