@@ -856,7 +856,12 @@ int shoal_exec_exist_lazy(run *g, int *proven)
         }
     }
     /* not settled: who the members were, as shoal_exec_read_views and the scan would
-     * have read it */
+     * have read it, into counts made now (alloc_maggs left them out) */
+    if (!e->n) {
+        size_t bytes = ((size_t)p->n_members + 1) * sizeof *e->n;
+        if (!(e->n = shoal_exec_marray(x, bytes, 1))) return nomem(x);
+        g->held += bytes;
+    }
     int rc = read_exist(x, p, e);
     if (!rc && p->exist_lazy == MG_EDGE) rc = exist_edge(x, p, e);
     return rc;
