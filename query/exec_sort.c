@@ -308,7 +308,7 @@ typedef struct tcand {
     double v;
 } tcand;
 
-typedef struct topk {
+struct topk {
     double *h;     /* a min-heap of the k largest values offered */
     size_t n, k;
     double sg;     /* the value the heap orders is sg·value: −1 for ASC */
@@ -316,7 +316,7 @@ typedef struct topk {
     tcand *cand;
     size_t n_cand, cap_cand;
     int oom;
-} topk;
+};
 
 static inline void topk_push(topk *t, double v)
 {
@@ -460,6 +460,29 @@ int shoal_exec_scale_top(run *g, magg *a, double f)
         if (rc) top_offer_run(&t, (uint32_t)first + !first, d + !first, n - !first);
     }
     return rc ? top_end(g, &t, &g->top_out) : 0;
+}
+
+int shoal_exec_top_open(run *g, topk **t)
+{
+    *t = shoal_malloc(sizeof **t);
+    if (!*t) return nomem(g->x);
+    int rc = top_begin(g, *t);
+    if (rc <= 0) {
+        shoal_free(*t);
+        *t = NULL;
+    }
+    return rc;
+}
+
+void shoal_exec_top_offer_run(topk *t, uint32_t first, const double *d, size_t n) { top_offer_run(t, first, d, n); }
+
+void shoal_exec_top_offer(topk *t, uint32_t m, double v) { top_offer(t, m, v); }
+
+int shoal_exec_top_close(run *g, topk *t)
+{
+    int rc = top_end(g, t, &g->top_out);
+    shoal_free(t);
+    return rc;
 }
 
 /* Leaves the bits of the members worth a row in *res (within live, when given): 1, or
