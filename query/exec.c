@@ -66,6 +66,17 @@ static int alloc_maggs(exec *x, plan *p)
             g->day_lo == INT32_MIN && (g->day_hi == (int64_t)INT32_MAX + 1 ||
                                        shoal_cal_month_start(shoal_cal_month_of_day(g->day_hi)) == g->day_hi))
             need_n = 0;
+        /* Nor when its last days are its view's month so far, [month start, D), D the
+         * latest day, read as one bucket (read_part, view_counters.c): a now inside the
+         * latest day (the tiers and the top 100 at noon zeroed 1.2 MB for them) */
+        /* A lazy one (shoal_exec_exist_lazy) makes them when it reads, if at all: the top
+         * 100 by a score settles without (1.2 MB zeroed a statement at 300k members) */
+        if (i == p->exist - 1 && p->exist_lazy) need_n = 0;
+        int64_t so_far;
+        if (need_n && i == p->exist - 1 && g->src == MG_VIEW && !p->exist_lazy && !x->cum && g->fn == F_COUNT &&
+            g->day_lo == INT32_MIN && g->day_hi != INT64_MAX &&
+            shoal_view_counters_so_far(x->r, g->vname, g->vseries, &so_far, NULL) == 1 && so_far == g->day_hi)
+            need_n = 0;
         if ((need_n && !(g->n = shoal_exec_marray(x, n * sizeof *g->n, 1))) ||
             (need_d && !(g->d = shoal_exec_marray(x, n * sizeof *g->d, !whole))) ||
             (need_i && !(g->i = shoal_exec_marray(x, n * sizeof *g->i, 1))) ||

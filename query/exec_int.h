@@ -255,6 +255,15 @@ int shoal_exec_emit(run *g, const rowctx *r);
 int shoal_exec_read_score_top(run *g, magg *a);
 int shoal_exec_scale_top(run *g, magg *a, double f);
 int shoal_exec_top_bound(run *g, const uint64_t *live, uint64_t **res);
+/* The heap of ORDER BY a score LIMIT k for a caller that makes the values itself (a score
+ * less its tail in one pass over the view: exec_views.c): opened (1; 0 when the rows are
+ * not such a top; or an error), offered each member's final value once, in any order,
+ * and closed into g->top_out (the members worth a row) */
+typedef struct topk topk;
+int shoal_exec_top_open(run *g, topk **t);
+void shoal_exec_top_offer_run(topk *t, uint32_t first, const double *d, size_t n);
+void shoal_exec_top_offer(topk *t, uint32_t m, double v);
+int shoal_exec_top_close(run *g, topk *t);
 /* exec_window.c: a row into the window functions' buffer; then their values, and every
  * row out through shoal_exec_emit */
 int shoal_exec_window_keep(run *g, const rowctx *r);

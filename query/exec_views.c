@@ -348,8 +348,137 @@ out:
  * half-lives. A remainder that cannot tell a dwarfed share from rounding
  * (score_unsure) is taken from score_exact, so that a member with no event before B
  * scores 0 there and one with a dwarfed event scores its share, as the scan says. */
+/* A score less its tail for ORDER BY it LIMIT k (read_rise's top): one pass over the
+ * view's chunks writes d and offers each run to the heap while in cache, as at a now
+ * after the latest event (shoal_exec_read_score_top), where read_rise copied every
+ * member's raw sum into d, took the tail off there and passed over d again to scale it
+ * (issue 17: the top 100 by engagement at noon, 2.4 MB copied and read twice more a
+ * statement). The tail's shares are gathered first (tail_read's zero), grouped by
+ * member in the order they came (tail_group), and a member's are added to its raw sum
+ * one at a time in that order, as d[m] += did: the same doubles. A remainder that
+ * score_unsure refuses is settled by score_exact after the pass and offered then. */
+typedef struct tailtop {
+    double *d;
+    const uint64_t *touched;
+    const uint32_t *rank;
+    const size_t *off;   /* a touched member's (number k) shares: val[off[k]..off[k + 1]) */
+    const double *val;
+    double f;
+    topk *t;
+    mlist unsure;
+    int oom;
+} tailtop;
+
+/* ts's shares (tab) grouped by member number (tail_num) into *off and *val, a stable
+ * counting sort; ts->rank made too */
+static int tail_group(tailsub *s, size_t **off, double **val)
+{
+    size_t nw = (size_t)s->n_members / 64 + 1, k = 0;
+    if (!(s->rank = shoal_malloc(nw * sizeof *s->rank))) return -1;
+    for (size_t w = 0; w < nw; w++) {
+        s->rank[w] = (uint32_t)k;
+        k += (size_t)popcount64(s->touched[w]);
+    }
+    size_t *o = shoal_malloc((k + 1) * sizeof *o);
+    double *v = shoal_malloc((s->n_tab ? s->n_tab : 1) * sizeof *v);
+    if (!o || !v) {
+        shoal_free(o);
+        shoal_free(v);
+        return -1;
+    }
+    memset(o, 0, (k + 1) * sizeof *o);
+    for (size_t i = 0; i < s->n_tab; i++) o[tail_num(s, s->tab[i].m) + 1]++;
+    for (size_t j = 1; j <= k; j++) o[j] += o[j - 1];   /* o[j]: where member j's start */
+    for (size_t i = 0; i < s->n_tab; i++) v[o[tail_num(s, s->tab[i].m)]++] = s->tab[i].v;
+    for (size_t j = k; j > 0; j--) o[j] = o[j - 1];   /* (each moved to its end: back) */
+    o[0] = 0;
+    *off = o, *val = v;
+    return 0;
+}
+
+static void tail_top_run(void *ctx, uint32_t first, const double *raw, size_t n, double f1)
+{
+    (void)f1;   /* (1: the raw sums as kept) */
+    tailtop *c = ctx;
+    double *d = c->d + first;
+    const double f = c->f;
+    for (size_t i = 0; i < n; i++) d[i] = raw[i] * f;
+    size_t from = first ? 0 : 1;   /* member 0 is none */
+    for (size_t w = first >> 6; n && w <= (first + n - 1) >> 6; w++)
+        for (uint64_t b = c->touched[w], k = c->rank[w]; b; b &= b - 1, k++) {   /* (k: m's tail_num) */
+            size_t m = w * 64 + (size_t)__builtin_ctzll(b);
+            if (m < first || m >= first + n) continue;
+            double r = raw[m - first], v = r;
+            for (size_t j = c->off[k]; j < c->off[k + 1]; j++) v += c->val[j];
+            if (score_unsure(v, r)) {   /* left out of the offers until settled */
+                if (mlist_push(&c->unsure, (uint32_t)m)) c->oom = 1;
+                if (!c->oom) shoal_exec_top_offer_run(c->t, first + (uint32_t)from, d + from, m - first - from);
+                from = m - first + 1;
+                continue;
+            }
+            c->d[m] = v * f;
+        }
+    if (!c->oom && from < n) shoal_exec_top_offer_run(c->t, first + (uint32_t)from, d + from, n - from);
+}
+
+/* 1 when done (the top found, d written), 0 when not such a top, or an error */
+static int read_tail_top(run *g, exec *x, plan *p, magg *a)
+{
+    int64_t t0;
+    int rc = shoal_view_score_t0(x->r, a->vname, &t0, x->err);
+    if (rc || t0 == INT64_MIN) return rc;   /* (an empty view: read_rise) */
+    topk *t = NULL;
+    if ((rc = shoal_exec_top_open(g, &t)) <= 0) return rc;
+    size_t nm = (size_t)p->n_members + 1, *off = NULL;
+    double *val = NULL, *e = NULL;
+    uint64_t *touched = shoal_malloc((nm / 64 + 1) * sizeof *touched);
+    tailsub ts;
+    memset(&ts, 0, sizeof ts);
+    tailtop c = {0};
+    if (!touched) goto oom;
+    memset(touched, 0, (nm / 64 + 1) * sizeof *touched);
+    double h = (double)a->half_life;
+    ts.touched = touched, ts.n_members = p->n_members, ts.t0 = t0, ts.h = h, ts.zero = 1;
+    if ((rc = tail_read(x, p, a, &ts, 0))) goto out;
+    if (tail_group(&ts, &off, &val)) goto oom;
+    c = (tailtop){a->d, touched, ts.rank, off, val, exp2((double)(t0 - a->t_hi) / h), t, {NULL, 0, 0}, 0};
+    int64_t t0b;
+    if ((rc = shoal_view_score_each(x->r, a->vname, p->n_members, &t0b, 0, 0, tail_top_run, &c, x->err))) goto out;
+    if (c.oom) goto oom;
+    if (c.unsure.n) {
+        if (!(e = shoal_malloc(c.unsure.n * sizeof *e))) goto oom;
+        if ((rc = score_exact(x, p, a, &c.unsure, a->b_hi, a->t_hi, e))) goto out;
+        for (size_t i = 0; i < c.unsure.n; i++) {
+            uint32_t m = c.unsure.m[i];
+            a->d[m] = e[i] / c.f;   /* (as read_rise: relative to t0, then times f) */
+            a->d[m] *= c.f;
+            shoal_exec_top_offer(t, m, a->d[m]);
+        }
+    }
+    rc = shoal_exec_top_close(g, t);
+    t = NULL;
+    rc = rc ? rc : 1;
+    goto out;
+oom:
+    rc = nomem(x);
+out:
+    if (t) shoal_exec_top_close(g, t);
+    shoal_free(touched);
+    shoal_free(ts.tab);
+    shoal_free(ts.rank);
+    shoal_free(off);
+    shoal_free(val);
+    shoal_free(e);
+    shoal_free(c.unsure.m);
+    return rc;
+}
+
 static int read_rise(run *g, exec *x, plan *p, magg *a, int top)
 {
+    if (top && a->fn == F_SCORE && a->tail) {
+        int rc = read_tail_top(g, x, p, a);
+        if (rc) return rc < 0 ? rc : 0;
+    }
     size_t nm = (size_t)p->n_members + 1;
     int64_t t0;
     int rc = shoal_view_score_read(x->r, a->vname, p->n_members, a->d, &t0, 0, 0, x->err);
@@ -856,7 +985,12 @@ int shoal_exec_exist_lazy(run *g, int *proven)
         }
     }
     /* not settled: who the members were, as shoal_exec_read_views and the scan would
-     * have read it */
+     * have read it, into counts made now (alloc_maggs left them out) */
+    if (!e->n) {
+        size_t bytes = ((size_t)p->n_members + 1) * sizeof *e->n;
+        if (!(e->n = shoal_exec_marray(x, bytes, 1))) return nomem(x);
+        g->held += bytes;
+    }
     int rc = read_exist(x, p, e);
     if (!rc && p->exist_lazy == MG_EDGE) rc = exist_edge(x, p, e);
     return rc;
