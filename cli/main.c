@@ -132,7 +132,7 @@ static void keep_heap(void)
  * The heap is not trimmed below 64 MiB (keep_heap), so the advised mapping stays. Where
  * any step does not go as planned (no glibc, a sanitizer's allocator, the break moved
  * by someone else, a kernel without THP), nothing is advised and the heap is as it was. */
-#define HEAP_SMALL ((uintptr_t)768 << 10)
+#define HEAP_SMALL ((uintptr_t)2 << 20)
 #define HEAP_HUGE ((uintptr_t)2 << 20)
 #define HEAP_PAD ((size_t)32 << 20)
 #define PAGE_GAP ((uintptr_t)8 << 10)   /* room left for the top's header below the boundary */
