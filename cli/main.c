@@ -111,27 +111,35 @@ static void keep_heap(void)
 #endif
 }
 
-/* The heap in huge pages (issue 17). A page the process touches first costs some 2.5 µs
- * on the VM the bench runs on (the kernel's work on a fault, not the trap: taking the
- * pages in one madvise(MADV_POPULATE_WRITE) saves a fourth), a 2 MiB huge page some
- * 0.2 ms, the price of 80 small ones. A view-backed question over members allocates
- * its per-member arrays (4 B or 8 B a member, 300 KB at 38k members) and the reads'
- * temporaries from the heap, 2 MB of it: the tiers at noon took 540 small pages, two
- * thirds of the process's faults and a third of its time. THP is asked for by madvise
- * on most systems (transparent_hugepage/enabled [madvise]), and glibc's heap grows by
- * brk 132 KB at a time, each growth a mapping of its own that the advice never reached
- * (glibc's hugetlb tunable does it only when set in the environment before the process
- * starts). So a statement command's heap is laid out once: before the database opens,
- * its start is put HEAP_SMALL below a 2 MiB boundary (heap_start: sbrk, before malloc's
- * first growth, which takes the break where it stands), and what the open allocates
- * stays below the boundary in small pages, as does all of a small question's heap
- * (SELECT 1's 132 KB); once it is open, the heap is grown by HEAP_PAD at once, untouched,
- * and what lies above the boundary is advised MADV_HUGEPAGE. Not before the open: LMDB's
- * writer lists (1 MiB, 2 MiB by calloc) would come from the large top and calloc would
- * zero them (two huge pages a process; as it is they are fresh mappings never touched).
+/* The heap in huge pages past its first 2 MiB (issue 17). A page the process touches
+ * first costs some 2.5 µs on the VM the bench runs on (the kernel's work on a fault, not
+ * the trap: taking the pages in one madvise(MADV_POPULATE_WRITE) saves a fourth), a
+ * 2 MiB huge page some 0.17 ms, the price of 70 small ones: worth it where a process
+ * touches most of each. THP is asked for by madvise on most systems
+ * (transparent_hugepage/enabled [madvise]), and glibc's heap grows by brk 132 KB at a
+ * time, each growth a mapping of its own that no advice reached (glibc's hugetlb tunable
+ * does it only when set in the environment before the process starts). So a statement
+ * command's heap is laid out once: before the database opens, its start is put
+ * HEAP_SMALL below a 2 MiB boundary (heap_start: sbrk, before malloc's first growth,
+ * which takes the break where it stands), and what the open and a small question
+ * allocate stays below it in small pages; once the database is open, the heap is grown
+ * by HEAP_PAD at once, untouched, and what lies above the boundary is advised
+ * MADV_HUGEPAGE. Not before the open: LMDB's writer lists (1 MiB, 2 MiB by calloc) would
+ * come from the large top and calloc would zero them (two huge pages a process; as it is
+ * they are fresh mappings never touched). HEAP_SMALL is 2 MiB since the view-backed
+ * questions' heaps stay under it once their per-member arrays come from the cache's
+ * slabs (engine/mem.c): with 768 KB, a heap of 0.8 to 1.2 MB paid a huge page for a
+ * dozen faults; a scan's heap takes them (who answers newcomers: 23489 faults to 17032).
  * The heap is not trimmed below 64 MiB (keep_heap), so the advised mapping stays. Where
- * any step does not go as planned (no glibc, a sanitizer's allocator, the break moved
- * by someone else, a kernel without THP), nothing is advised and the heap is as it was. */
+ * any step does not go as planned (no glibc, a sanitizer's allocator, the break moved by
+ * someone else, a kernel without THP), nothing is advised and the heap is as it was. */
+/* glibc 2.33 on (mallinfo2), not under a sanitizer's allocator */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33) && defined(M_TOP_PAD) && defined(MADV_HUGEPAGE) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define HUGE_HEAP 1
+#else
+#define HUGE_HEAP 0
+#endif
 #define HEAP_SMALL ((uintptr_t)2 << 20)
 #define HEAP_HUGE ((uintptr_t)2 << 20)
 #define HEAP_PAD ((size_t)32 << 20)
@@ -139,7 +147,7 @@ static void keep_heap(void)
 
 static void heap_start(void)
 {
-#if defined(__GLIBC__) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
+#if HUGE_HEAP
     if (mallinfo2().arena) return;   /* the heap is there already */
     void *b = sbrk(0);
     if (b == (void *)-1) return;
@@ -150,7 +158,7 @@ static void heap_start(void)
 
 static void huge_heap(void)
 {
-#if defined(__GLIBC__) && defined(M_TOP_PAD) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
+#if HUGE_HEAP
     if (getenv("SHOAL_NO_HUGE_HEAP")) return;
     struct mallinfo2 mi = mallinfo2();
     void *b = sbrk(0);
