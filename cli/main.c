@@ -118,15 +118,16 @@ static void keep_heap(void)
  * touches most of each. THP is asked for by madvise on most systems
  * (transparent_hugepage/enabled [madvise]), and glibc's heap grows by brk 132 KB at a
  * time, each growth a mapping of its own that no advice reached (glibc's hugetlb tunable
- * does it only when set in the environment before the process starts). So a statement
- * command's heap is laid out once: before the database opens, its start is put
- * HEAP_SMALL below a 2 MiB boundary (heap_start: sbrk, before malloc's first growth,
- * which takes the break where it stands), and what the open and a small question
- * allocate stays below it in small pages; once the database is open, the heap is grown
- * by HEAP_PAD at once, untouched, and what lies above the boundary is advised
- * MADV_HUGEPAGE. Not before the open: LMDB's writer lists (1 MiB, 2 MiB by calloc) would
- * come from the large top and calloc would zero them (two huge pages a process; as it is
- * they are fresh mappings never touched). HEAP_SMALL is 2 MiB since the view-backed
+ * does it only when set in the environment before the process starts). So once a
+ * statement command has opened its database, its heap is grown by HEAP_PAD at once
+ * (one malloc of the top's size and more, freed: glibc adds its top pad, and the new
+ * top's header lands below the boundary), untouched, and what lies past the first 2 MiB
+ * boundary HEAP_SMALL or more from the heap's start is advised MADV_HUGEPAGE: what the
+ * open and a small question allocate stays below it in small pages (2 to 4 MiB of them:
+ * the heap's start is where the break was, which a static glibc's start moved by a
+ * malloc before main). Not before the open: LMDB's writer lists (1 MiB, 2 MiB by
+ * calloc) would come from the large top and calloc would zero them (two huge pages a
+ * process; as it is they are fresh mappings never touched). HEAP_SMALL is 2 MiB since the view-backed
  * questions' heaps stay under it once their per-member arrays come from the cache's
  * slabs (engine/mem.c): with 768 KB, a heap of 0.8 to 1.2 MB paid a huge page for a
  * dozen faults; a scan's heap takes them (who answers newcomers: 23489 faults to 17032).
@@ -145,26 +146,18 @@ static void keep_heap(void)
 #define HEAP_PAD ((size_t)32 << 20)
 #define PAGE_GAP ((uintptr_t)8 << 10)   /* room left for the top's header below the boundary */
 
-static void heap_start(void)
-{
-#if HUGE_HEAP
-    if (mallinfo2().arena) return;   /* the heap is there already */
-    void *b = sbrk(0);
-    if (b == (void *)-1) return;
-    uintptr_t cur = (uintptr_t)b, want = ((cur + HEAP_SMALL + HEAP_HUGE - 1) & ~(HEAP_HUGE - 1)) - HEAP_SMALL;
-    if (want > cur) (void)sbrk((intptr_t)(want - cur));   /* address space, never touched */
-#endif
-}
-
 static void huge_heap(void)
 {
 #if HUGE_HEAP
     if (getenv("SHOAL_NO_HUGE_HEAP")) return;
     struct mallinfo2 mi = mallinfo2();
     void *b = sbrk(0);
-    if (b == (void *)-1 || !mi.arena || mi.keepcost > (size_t)b) return;
-    uintptr_t brk0 = (uintptr_t)b, top = brk0 - mi.keepcost;
-    uintptr_t huge = (brk0 + PAGE_GAP + HEAP_HUGE - 1) & ~(HEAP_HUGE - 1);
+    if (b == (void *)-1 || !mi.arena || mi.keepcost > mi.arena || mi.arena > (size_t)b) return;
+    /* the heap's start (glibc's main arena is one run of the break), the first boundary
+     * HEAP_SMALL past it and past the break */
+    uintptr_t brk0 = (uintptr_t)b, top = brk0 - mi.keepcost, base = brk0 - mi.arena;
+    uintptr_t from = base + HEAP_SMALL > brk0 + PAGE_GAP ? base + HEAP_SMALL : brk0 + PAGE_GAP;
+    uintptr_t huge = (from + HEAP_HUGE - 1) & ~(HEAP_HUGE - 1);
     /* a block from the top up to just below the boundary: the heap grows (past the top),
      * and the top's new header is written below the boundary, in a small page */
     size_t req = (size_t)(huge - top) - 128;
@@ -227,10 +220,7 @@ int main(int argc, char **argv)
             fputs(c->usage, stdout);
             return 0;
         }
-    if (c->statements) {
-        shoal_cli_after_open = keep_heap;
-        heap_start();
-    }
+    if (c->statements) shoal_cli_after_open = keep_heap;
     static char name[32];
     snprintf(name, sizeof name, "shoal %s", c->name);
     shoal_cli_name = name;
