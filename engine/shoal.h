@@ -83,8 +83,9 @@ void *shoal_zalloc_big(size_t n);
 void shoal_free_big(void *p);
 /* Big arrays kept from one statement for the next (a session's): a reused one costs a
  * memset, a fresh one a page fault and the kernel's zeroing per page, which were a
- * sixth of a view-backed query over 300k members. Both calls take a NULL cache (then
- * they are shoal_zalloc_big and shoal_free_big). */
+ * sixth of a view-backed query over 300k members. Those of 256 KB to 1 MB come side by
+ * side from huge pages the cache keeps (engine/mem.c's slabs). Both calls take a NULL
+ * cache (then they are shoal_zalloc_big and shoal_free_big). */
 typedef struct shoal_bigcache shoal_bigcache;
 shoal_bigcache *shoal_bigcache_new(void);           /* NULL when out of memory */
 void shoal_bigcache_free(shoal_bigcache *c);        /* gives every kept array back */
