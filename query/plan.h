@@ -426,6 +426,12 @@ typedef struct shoal_cumread {
     int64_t c8_hi;
     uint8_t *c8;        /* n_members + 1; NULL: nothing kept */
     uint64_t *c8_live;  /* in c8's allocation: its members above 0, a bit each */
+    /* the views' list of reader views_r, read once for every period's plan (views.c),
+     * in an arena of its own (a period plans in one freed after it); NULL: not read */
+    shoal_arena *views_a;
+    const shoal_reader *views_r;
+    shoal_viewinfo *views;
+    int n_views;
 } shoal_cumread;
 
 /* value.c */
