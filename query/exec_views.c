@@ -387,9 +387,10 @@ static int tail_group(tailsub *s, size_t **off, double **val)
         return -1;
     }
     memset(o, 0, (k + 1) * sizeof *o);
-    for (size_t i = 0; i < s->n_tab; i++) o[tail_num(s, s->tab[i].m) + 1]++;
+    /* (each share's member number once, kept in its slot's m: tab is not read after) */
+    for (size_t i = 0; i < s->n_tab; i++) o[(s->tab[i].m = (uint32_t)tail_num(s, s->tab[i].m)) + 1]++;
     for (size_t j = 1; j <= k; j++) o[j] += o[j - 1];   /* o[j]: where member j's start */
-    for (size_t i = 0; i < s->n_tab; i++) v[o[tail_num(s, s->tab[i].m)]++] = s->tab[i].v;
+    for (size_t i = 0; i < s->n_tab; i++) v[o[s->tab[i].m]++] = s->tab[i].v;
     for (size_t j = k; j > 0; j--) o[j] = o[j - 1];   /* (each moved to its end: back) */
     o[0] = 0;
     *off = o, *val = v;
@@ -402,7 +403,7 @@ static void tail_top_run(void *ctx, uint32_t first, const double *raw, size_t n,
     tailtop *c = ctx;
     double *d = c->d + first;
     const double f = c->f;
-    for (size_t i = 0; i < n; i++) d[i] = raw[i] * f;
+    shoal_view_score_into(c->d, first, raw, n, f);
     size_t from = first ? 0 : 1;   /* member 0 is none */
     for (size_t w = first >> 6; n && w <= (first + n - 1) >> 6; w++)
         for (uint64_t b = c->touched[w], k = c->rank[w]; b; b &= b - 1, k++) {   /* (k: m's tail_num) */
