@@ -35,6 +35,9 @@
  * sequence when last written; without a current mark none are read
  * (shoal_view_score_firsts then says unknown) until `shoal rebuild`.
  */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "shoal_int.h"
 #include "caltime.h"
 
@@ -744,9 +747,23 @@ void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t 
     double *d = (double *)ctx + first;
     /* one pass (a copy, then a pass over the copy, was 15-25% of the top 100 by
      * engagement at 10M events, its share by the link's layout) */
-    if (f == 1) memcpy(d, raw, n * sizeof *d);
-    else
-        for (size_t i = 0; i < n; i++) d[i] = raw[i] * f;
+    if (f == 1) {
+        memcpy(d, raw, n * sizeof *d);
+        return;
+    }
+    size_t i = 0;
+#ifdef __SSE2__
+    /* eight at a time (the compiler's loop was a member at a time: 1.8M instructions a
+     * statement of the top 100 by engagement) */
+    const __m128d vf = _mm_set1_pd(f);
+    for (; i + 8 <= n; i += 8) {
+        _mm_storeu_pd(d + i, _mm_mul_pd(_mm_loadu_pd(raw + i), vf));
+        _mm_storeu_pd(d + i + 2, _mm_mul_pd(_mm_loadu_pd(raw + i + 2), vf));
+        _mm_storeu_pd(d + i + 4, _mm_mul_pd(_mm_loadu_pd(raw + i + 4), vf));
+        _mm_storeu_pd(d + i + 6, _mm_mul_pd(_mm_loadu_pd(raw + i + 6), vf));
+    }
+#endif
+    for (; i < n; i++) d[i] = raw[i] * f;
 }
 
 int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members, double *raw, int64_t *t0,

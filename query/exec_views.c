@@ -79,16 +79,18 @@ typedef struct tailsub {
     int64_t t0;
     double h;
     int oom;
-    /* Instead of d: each touched member's shares, from 0. A narrow score's cells need
-     * them only for the members the tail touches (some 6k of 300k at a noon now): an
-     * array of every member's (2.4 MB, in huge pages) cost a whole `shoal query` process
-     * 4 MB of pages zeroed by the kernel for them. The shares are appended as they come
-     * (tab, n_tab of them); tail_sum then numbers the touched members in member order
-     * (rank: per word of touched, the touched members before it) and sums each one's
-     * shares from 0 in the order they came (the double d[m] += would give) into
-     * sum[its number], which to_cells reads by the bits it walks. (A table hashed by
-     * member, probed per share and per cell, grown and zeroed to 512 KB in each
-     * statement, cost the tiers at a noon now some 0.1 ms of 1.16.) */
+    /* Instead of d: each touched member's shares. A narrow score's cells need them only
+     * for the members the tail touches (some 6k of 300k at a noon now): an array of
+     * every member's (2.4 MB, in huge pages) cost a whole `shoal query` process 4 MB of
+     * pages zeroed by the kernel for them. The shares are appended as they come (tab,
+     * n_tab of them); tail_group then numbers the touched members in member order (rank:
+     * per word of touched, the touched members before it) and groups each one's shares
+     * in the order they came, which to_cells and tail_top_run add to the member's raw
+     * sum one at a time, the double d[m] += gives. (A table hashed by member, probed per
+     * share and per cell, grown and zeroed to 512 KB in each statement, cost the tiers
+     * at a noon now some 0.1 ms of 1.16. Summed from 0 and then added to the raw sum,
+     * session 15's way, the cells' doubles were not the rows': a cut equal to a tail
+     * member's score, as printed, put it in the other class.) */
     int zero;
     struct tslot {
         uint32_t m;
@@ -96,7 +98,6 @@ typedef struct tailsub {
     } *tab;
     size_t n_tab, cap_tab;
     uint32_t *rank;
-    double *sum;
 } tailsub;
 
 /* Room in tab for n more */
@@ -111,7 +112,7 @@ static int tail_room(tailsub *s, size_t n)
     return 0;
 }
 
-/* v into member m's (d[m] += v, or appended to tab, summed by tail_sum in the same
+/* v into member m's (d[m] += v, or appended to tab, added by tail_group in the same
  * order of additions, so the same double) */
 static inline int tail_add(tailsub *s, uint32_t m, double v)
 {
@@ -131,20 +132,6 @@ static inline size_t tail_num(const tailsub *s, uint32_t m)
     return s->rank[m >> 6] + (size_t)popcount64(s->touched[m >> 6] & (((uint64_t)1 << (m & 63)) - 1));
 }
 
-/* tab's shares summed per member into sum, numbered by tail_num */
-static int tail_sum(tailsub *s)
-{
-    size_t nw = (size_t)s->n_members / 64 + 1, k = 0;
-    if (!(s->rank = shoal_malloc(nw * sizeof *s->rank))) return -1;
-    for (size_t w = 0; w < nw; w++) {
-        s->rank[w] = (uint32_t)k;
-        k += (size_t)popcount64(s->touched[w]);
-    }
-    if (!(s->sum = shoal_malloc((k ? k : 1) * sizeof *s->sum))) return -1;
-    memset(s->sum, 0, (k ? k : 1) * sizeof *s->sum);
-    for (size_t i = 0; i < s->n_tab; i++) s->sum[tail_num(s, s->tab[i].m)] += s->tab[i].v;
-    return 0;
-}
 
 static int tail_touch(tailsub *s, uint32_t m)
 {
@@ -387,9 +374,10 @@ static int tail_group(tailsub *s, size_t **off, double **val)
         return -1;
     }
     memset(o, 0, (k + 1) * sizeof *o);
-    for (size_t i = 0; i < s->n_tab; i++) o[tail_num(s, s->tab[i].m) + 1]++;
+    /* (each share's member number once, kept in its slot's m: tab is not read after) */
+    for (size_t i = 0; i < s->n_tab; i++) o[(s->tab[i].m = (uint32_t)tail_num(s, s->tab[i].m)) + 1]++;
     for (size_t j = 1; j <= k; j++) o[j] += o[j - 1];   /* o[j]: where member j's start */
-    for (size_t i = 0; i < s->n_tab; i++) v[o[tail_num(s, s->tab[i].m)]++] = s->tab[i].v;
+    for (size_t i = 0; i < s->n_tab; i++) v[o[s->tab[i].m]++] = s->tab[i].v;
     for (size_t j = k; j > 0; j--) o[j] = o[j - 1];   /* (each moved to its end: back) */
     o[0] = 0;
     *off = o, *val = v;
@@ -402,7 +390,7 @@ static void tail_top_run(void *ctx, uint32_t first, const double *raw, size_t n,
     tailtop *c = ctx;
     double *d = c->d + first;
     const double f = c->f;
-    for (size_t i = 0; i < n; i++) d[i] = raw[i] * f;
+    shoal_view_score_into(c->d, first, raw, n, f);
     size_t from = first ? 0 : 1;   /* member 0 is none */
     for (size_t w = first >> 6; n && w <= (first + n - 1) >> 6; w++)
         for (uint64_t b = c->touched[w], k = c->rank[w]; b; b &= b - 1, k++) {   /* (k: m's tail_num) */
@@ -553,7 +541,9 @@ typedef struct cellctx {
     /* a tail (the events after now, which the view's sums hold) taken off: the members
      * it touches, and for each minus their shares relative to t0 (tail_read's zero) */
     const uint64_t *touched;
-    const tailsub *sub;
+    const uint32_t *rank;   /* (tail_group's) */
+    const size_t *off;
+    const double *val;
     mlist unsure;   /* the tail's members whose remainder score_unsure refuses: later */
     int oom;
 } cellctx;
@@ -563,6 +553,29 @@ static inline uint8_t cell_at(const double *cuts, int n, double d)
     unsigned k = 0;
     for (int j = 0; j < n; j++) k += 2u * (d > cuts[j]) + (d == cuts[j]);
     return d != d ? 255 : (uint8_t)k;
+}
+
+/* The raw sums r whose value fl(r·f) lies in (lo, hi), lo < 0 < hi, as the open
+ * interval (*rlo, *rhi) of r: fl(r·f) is nondecreasing in r for f > 0, so *rhi is the
+ * least r with fl(r·f) >= hi and *rlo the greatest with fl(r·f) <= lo, each found
+ * from hi / f and lo / f a few steps of one ulp away (an infinite bound too: the r
+ * past which r·f overflows). 0 when there is none to use: f not a positive finite
+ * number, 0 not inside, or the steps do not settle. */
+static int raw_bounds(double lo, double hi, double f, double *rlo, double *rhi)
+{
+    if (!(f > 0 && f < INFINITY && lo < 0 && hi > 0)) return 0;
+    double r = hi / f;
+    int k = 0;
+    for (; k < 8 && r * f >= hi; k++) r = nextafter(r, -INFINITY);
+    for (; k < 16 && r * f < hi; k++) r = nextafter(r, INFINITY);
+    if (!(r * f >= hi) || !(nextafter(r, -INFINITY) * f < hi)) return 0;
+    *rhi = r;
+    r = lo / f, k = 0;
+    for (; k < 8 && r * f <= lo; k++) r = nextafter(r, INFINITY);
+    for (; k < 16 && r * f > lo; k++) r = nextafter(r, -INFINITY);
+    if (!(r * f <= lo) || !(nextafter(r, INFINITY) * f > lo)) return 0;
+    *rlo = r;
+    return 1;
 }
 
 /* (aligned: with its start at 32 bytes past a multiple of 64, in two links of session
@@ -575,6 +588,43 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
     const int same = lo == lo0 && hi == hi0;
     size_t i = 0;
 #ifdef __SSE2__
+    /* With 0 inside both intervals (a score compared with thresholds above or below 0:
+     * the tiers' engagement >= 200), a value is outside one when its raw sum is outside
+     * that interval's raw bounds (raw_bounds): a compare or two per value, without the
+     * product, where the loop below makes six (issue 17: to_cells was a quarter of the
+     * tiers at noon; a NaN is outside either way) */
+    double rlo = 0, rhi = 0, rlo0 = 0, rhi0 = 0;
+    if ((first & 63) == 0 && raw_bounds(lo, hi, f, &rlo, &rhi) && raw_bounds(lo0, hi0, f, &rlo0, &rhi0)) {
+        const __m128d vrlo = _mm_set1_pd(rlo), vrhi = _mm_set1_pd(rhi), vrlo0 = _mm_set1_pd(rlo0),
+                      vrhi0 = _mm_set1_pd(rhi0);
+        for (; i + 64 <= n; i += 64) {
+            uint64_t x = 0, x0 = 0;
+            if (rlo == -INFINITY)   /* (only the upper bound: nothing but -inf or a NaN is not above -inf) */
+                for (size_t j = 0; j < 64; j += 2) {
+                    __m128d r = _mm_loadu_pd(&raw[i + j]);
+                    x |= (uint64_t)_mm_movemask_pd(_mm_or_pd(_mm_cmpnlt_pd(r, vrhi), _mm_cmpeq_pd(r, vrlo))) << j;
+                }
+            else
+                for (size_t j = 0; j < 64; j += 2) {
+                    __m128d r = _mm_loadu_pd(&raw[i + j]);
+                    x |= (uint64_t)_mm_movemask_pd(_mm_or_pd(_mm_cmpnlt_pd(r, vrhi), _mm_cmpngt_pd(r, vrlo))) << j;
+                }
+            if (!same)
+                for (size_t j = 0; j < 64; j += 2) {
+                    __m128d r = _mm_loadu_pd(&raw[i + j]);
+                    x0 |= (uint64_t)_mm_movemask_pd(_mm_or_pd(_mm_cmpnlt_pd(r, vrhi0), _mm_cmpngt_pd(r, vrlo0))) << j;
+                }
+            if (c->touched) {   /* the tail's members: below */
+                uint64_t t = c->touched[(first + i) >> 6];
+                x &= ~t, x0 &= ~t;
+            }
+            if (c->live) c->live[(first + i) >> 6] |= x;
+            for (uint64_t b = same ? x : x0; b; b &= b - 1) {
+                size_t k = i + (size_t)__builtin_ctzll(b);
+                c->c8[first + k] = cell_at(c->cuts, c->n, raw[k] * f);
+            }
+        }
+    }
     /* Two at a time, a word of bits per 64 members (runs start at multiples of 1024),
      * as or_outside does */
     if ((first & 63) == 0) {
@@ -614,10 +664,11 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
     /* The tail's members: raw less their shares after now; those whose remainder
      * cannot be told from rounding (score_unsure) are settled after, as read_rise's */
     for (size_t w = first >> 6; w <= (first + n - 1) >> 6 && n; w++)
-        for (uint64_t b = c->touched[w], k = c->sub->rank[w]; b; b &= b - 1, k++) {   /* (k: m's tail_num) */
+        for (uint64_t b = c->touched[w], k = c->rank[w]; b; b &= b - 1, k++) {   /* (k: m's tail_num) */
             size_t m = w * 64 + (size_t)__builtin_ctzll(b);
             if (m < first || m >= first + n) continue;
-            double r = raw[m - first], v = r + c->sub->sum[k];
+            double r = raw[m - first], v = r;
+            for (size_t j = c->off[k]; j < c->off[k + 1]; j++) v += c->val[j];
             if (score_unsure(v, r)) {
                 if (mlist_push(&c->unsure, (uint32_t)m)) c->oom = 1;
                 continue;
@@ -636,7 +687,7 @@ static int read_score_cells(run *g, magg *a)
 {
     exec *x = g->x;
     size_t nm = (size_t)g->p->n_members + 1, nw = nm / 64 + 1;
-    cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY, NULL, NULL, {NULL, 0, 0}, 0};
+    cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY, NULL, NULL, NULL, NULL, {NULL, 0, 0}, 0};
     for (int j = 0; j < a->n_cuts; j++) {   /* the cell of 0: between the cuts around it, or 0 itself */
         if (a->cuts[j] < 0) c.lo0 = a->cuts[j];
         else if (a->cuts[j] > 0 && c.hi0 == INFINITY) c.hi0 = a->cuts[j];
@@ -646,6 +697,8 @@ static int read_score_cells(run *g, magg *a)
     uint64_t *touched = NULL;
     tailsub ts;
     memset(&ts, 0, sizeof ts);
+    size_t *off = NULL;
+    double *val = NULL;
     int rc = 0;
     if (a->tail) {
         if ((rc = shoal_view_score_t0(x->r, a->vname, &t0, x->err))) return rc;
@@ -657,11 +710,11 @@ static int read_score_cells(run *g, magg *a)
             memset(touched, 0, nw * sizeof *touched);
             ts.touched = touched, ts.n_members = g->p->n_members, ts.t0 = t0, ts.h = (double)a->half_life, ts.zero = 1;
             if ((rc = tail_read(x, g->p, a, &ts, 0))) goto out;
-            if (tail_sum(&ts)) {
+            if (tail_group(&ts, &off, &val)) {
                 rc = nomem(x);
                 goto out;
             }
-            c.touched = touched, c.sub = &ts;
+            c.touched = touched, c.rank = ts.rank, c.off = off, c.val = val;
         }
     }
     memset(a->c8, cell_at(a->cuts, a->n_cuts, 0), nm);
@@ -685,7 +738,8 @@ out:
     shoal_free(touched);
     shoal_free(ts.tab);
     shoal_free(ts.rank);
-    shoal_free(ts.sum);
+    shoal_free(off);
+    shoal_free(val);
     shoal_free(c.unsure.m);
     return rc;
 }

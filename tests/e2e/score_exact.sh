@@ -142,6 +142,23 @@ for h in 0.3 9.37 47.2 150.5; do
         check_eq "score exact: $d, now $h h before the latest, the top's doubles are every member's rows'" \
             "$("$SHOAL" --db "$DB" query --format csv "$NOW; $q" | head -31)" \
             "$("$SHOAL" --db "$DB" query --format csv "$NOW; $q LIMIT 30")"
+        # a score's cells (to_cells: raw sums against the cuts' raw bounds) at cuts equal
+        # to members' scores: each class the count of every member's row whose double
+        # compares so (the same doubles)
+        rows=$("$SHOAL" --db "$DB" query --format csv "$NOW; $q")
+        for r in 2 6 21 61; do
+            cut=$(sed -n "${r}p" <<< "$rows" | cut -d, -f3)
+            for op in ">=" ">" "<=" "="; do
+                got=$("$SHOAL" --db "$DB" query --format csv "$NOW; SELECT CASE WHEN day $op $cut THEN 'a' ELSE 'b' END AS k, count(*) AS n FROM members GROUP BY k ORDER BY k")
+                want=$(python3 -c "import sys, operator
+o = {'>=': operator.ge, '>': operator.gt, '<=': operator.le, '=': operator.eq}[sys.argv[1]]
+c = float(sys.argv[2]); n = {'a': 0, 'b': 0}
+for line in sys.stdin.read().splitlines()[1:]:
+    n['a' if o(float(line.split(',')[2]), c) else 'b'] += 1
+print('k,n'); [print(k + ',' + str(v)) for k, v in sorted(n.items()) if v]" "$op" "$cut" <<< "$rows")
+                check_eq "score exact: $d, now $h h before the latest, cells at day $op $cut (rank $r)" "$got" "$want"
+            done
+        done
     done
 done
 DB= NOW=
