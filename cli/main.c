@@ -149,7 +149,8 @@ static void keep_heap(void)
 static void huge_heap(void)
 {
 #if HUGE_HEAP
-    if (getenv("SHOAL_NO_HUGE_HEAP")) return;
+    static int done;   /* once a process */
+    if (done++ || getenv("SHOAL_NO_HUGE_HEAP")) return;
     struct mallinfo2 mi = mallinfo2();
     void *b = sbrk(0);
     if (b == (void *)-1 || !mi.arena || mi.keepcost > mi.arena || mi.arena > (size_t)b) return;

@@ -109,18 +109,18 @@ void shoal_free_big(void *p)
 #define CACHE_SLOTS 16
 #define CACHE_BYTES ((size_t)256 << 20)
 
-/* Slabs (issue 17): arrays of SLAB_MIN up to BIG bytes (a score per member is 300 KB at
- * 38k members, a count 1 MB at 250k), side by side in a mapping of huge pages the
- * cache keeps. From calloc each was the heap's small pages, a fault apiece the first time
- * (some 2.5 µs on the VM the bench runs on, the kernel's work, not the trap: taking them
- * with MADV_POPULATE_WRITE saves a fourth); a huge page costs some 0.17 ms, 70 small
- * ones, which an array of SLAB_MIN alone about pays: the tiers at noon take four arrays
- * of 296 KB, 296 faults of its process's 757, and one huge page for them all. A slab is
- * handed out from its start, its blocks' count kept; when they are all put back it is
- * handed out from its start again, the part written before zeroed by memset where the
- * block must be zero (what the kernel gave is zero already). Below SLAB_MIN, or past the
- * slabs' room, calloc as before. Not under AddressSanitizer: its malloc sees each array,
- * its bounds checked. */
+/* Slabs (issue 17): arrays of SLAB_MIN up to BIG bytes (a narrow count, a byte per
+ * member, is 296 KB at 303k members; a count of 4 bytes is that at 75k), side by side
+ * in a mapping of huge pages the cache keeps. From calloc each was the heap's small
+ * pages, a fault apiece the first time (some 2.3 µs on the VM the bench runs on, the
+ * kernel's work, not the trap: taking them with MADV_POPULATE_WRITE saves a fourth); a
+ * huge page costs some 0.17 ms, 70 small ones, which an array of SLAB_MIN alone about
+ * pays: the tiers at noon take four narrow counts of 296 KB, 296 faults of its
+ * process's 761, and one huge page for them all. A slab is handed out from its start,
+ * its blocks' count kept; when they are all put back it is handed out from its start
+ * again, the part written before zeroed by memset where the block must be zero (what the
+ * kernel gave is zero already). Below SLAB_MIN, or past the slabs' room, calloc as
+ * before. Not under AddressSanitizer: its malloc sees each array, its bounds checked. */
 #define SLAB ((size_t)4 << 20)
 #define SLAB_MIN ((size_t)256 << 10)
 #define SLABS 4
