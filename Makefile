@@ -43,12 +43,14 @@ BIN_LDLIBS := -Wl,-Bstatic $(STATIC_ARCHIVES:%=-l%) -Wl,-Bdynamic $(SHARED_LIBS)
 # was 0.25 ms of the 1 ms of CPU a `SELECT 1` process takes and some 100 of its 135 page
 # faults (issue 17, docs/ARCHITECTURE.md "The cold process"). The link names readline's
 # lookups of users (~user in file names, never reached: the REPL completes by itself),
-# which glibc answers from /etc/passwd inside the binary. Sanitizers need the dynamic one.
+# answered from /etc/passwd by cli/passwd.c in that binary (glibc's own would pull its
+# name service switch, and the link would warn). Sanitizers need the dynamic one.
 ifeq ($(MODE),release)
   ifeq ($(strip $(SHARED_LIBS)),)
     ifeq ($(shell printf 'int main(void){return 0;}' | $(CC) -static-pie -x c - -o /dev/null 2>/dev/null && echo y),y)
       BIN_LDFLAGS := -static-pie
       BIN_LDLIBS := $(STATIC_ARCHIVES:%=-l%) -lm -lpthread
+      STATIC_PIE := 1
     endif
   endif
 endif
@@ -80,6 +82,10 @@ all: $(BIN) $(LIB)
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+ifeq ($(STATIC_PIE),1)
+$(BUILD)/cli/passwd.o: CPPFLAGS += -DSHOAL_STATIC_PIE
+endif
 
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $(BIN_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(BIN_LDLIBS)
