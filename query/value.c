@@ -280,13 +280,21 @@ static int render_num(exec *x, double d, const char **out, size_t *n)
     /* A whole number below 10^15 (not -0) is what %.15g prints, digits only: without
      * printf and strtod (DAU and MAU per day, two numbers a row of 365). */
     if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d && (d != 0 || !signbit(d))) return put_int(x, out, n, (int64_t)d);
-    /* The shortest of %.15g..%.17g that reads back to the same double. */
+    /* The shortest of %.15g..%.17g that reads back to the same double (17 digits always
+     * do: not read back), kept as is (no second printf through put) */
     char buf[40];
+    int k = 0;
     for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, d);
-        if (strtod(buf, NULL) == d) break;
+        k = snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (prec == 17 || strtod(buf, NULL) == d) break;
     }
-    return put(x, out, n, "%s", buf);
+    if (k < 0) k = 0;
+    if ((size_t)k >= sizeof buf) k = sizeof buf - 1;
+    char *p = shoal_arena_strndup(x->scratch, buf, (size_t)k);
+    if (!p) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    *out = p;
+    *n = (size_t)k;
+    return 0;
 }
 
 const char *shoal_val_int_text(int64_t i, char buf[24], size_t *n)
