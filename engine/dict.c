@@ -335,6 +335,14 @@ int shoal_dict_read_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_s
     return SHOAL_OK;
 }
 
+bool shoal_dict_cached_str(const shoal_db *db, int ns, uint32_t id, shoal_str *out)
+{
+    const shoal_dict *d = db->dict;
+    if (ns <= 0 || ns >= SHOAL_NS_COUNT || id == 0 || id >= d->n_rev[ns] || !d->rev[ns][id].ptr) return false;
+    *out = d->rev[ns][id];
+    return true;
+}
+
 void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text)
 {
     shoal_dict *d = db->dict;

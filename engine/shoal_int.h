@@ -324,6 +324,10 @@ int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal
 /* The same from txn's snapshot alone, the cache untouched (another thread's reader): the
  * bytes are the map's, valid while txn is. */
 int shoal_dict_read_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err);
+/* The string of id as the writer's cache holds it (what the append just interned, or
+ * read from the table in this process): false when it is not there. For the write
+ * transaction's own thread only. */
+bool shoal_dict_cached_str(const shoal_db *db, int ns, uint32_t id, shoal_str *out);
 void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text);
 /* The cache's hash of (ns, s): a pure function, so the ingest pipeline's reading
  * thread computes it (shoal_logkeys_make) for the writer's prefetch and interning. */
