@@ -104,6 +104,20 @@ TEST(event_check)
     CHECK(!shoal_utf8_valid("\xed\xa0\x80", 3));    /* a surrogate */
     CHECK(!shoal_utf8_valid("\xc0\xaf", 2));        /* overlong */
     CHECK(!shoal_utf8_valid("abc\xe4\xb8", 5));     /* truncated */
+    /* A lone byte of 0x80 or more anywhere in ASCII, at every length the ASCII
+     * check takes apart (words, half, quarter words, a byte): invalid. */
+    char buf[24];
+    for (size_t n = 1; n <= sizeof buf; n++) {
+        memset(buf, 'a', n);
+        CHECK(shoal_utf8_valid(buf, n));
+        for (size_t at = 0; at < n; at++) {
+            buf[at] = (char)0x80;
+            CHECK(!shoal_utf8_valid(buf, n));
+            buf[at] = (char)0xff;
+            CHECK(!shoal_utf8_valid(buf, n));
+            buf[at] = 'a';
+        }
+    }
 }
 
 TEST(keys)
