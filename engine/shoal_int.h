@@ -218,6 +218,10 @@ typedef struct shoal_ievent {
     shoal_str id;
     uint64_t id_seq;      /* not 0: the event's sequence, and an id ending in a number is
                              stored as that number's difference from it (format 5) */
+    const unsigned char *id_key;   /* the id index key the reading thread made of the id
+                                      (shoal_db_event_key), or NULL: the codec takes
+                                      the number from it instead of reading the id again */
+    uint32_t id_klen;
     uint32_t n_props;
     shoal_rprop *props;   /* sorted by key id */
 } shoal_ievent;
