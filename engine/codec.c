@@ -23,7 +23,20 @@ size_t shoal_codec_encode(const shoal_ievent *ev, unsigned char *p)
     unsigned char *s = p;
     uint32_t pre = 0;
     uint64_t num = 0;
-    bool id_num = ev->has_id && ev->id_seq && shoal_id_number(ev->id, &pre, &num);
+    bool id_num = false;
+    if (ev->has_id && ev->id_seq) {
+        const unsigned char *k = ev->id_key;
+        if (!k) {
+            id_num = shoal_id_number(ev->id, &pre, &num);
+        } else if (ev->id_klen >= 2 && k[0] > SHOAL_IDKEY_NUM && k[0] - SHOAL_IDKEY_NUM <= 8 &&
+                   (uint32_t)(k[0] - SHOAL_IDKEY_NUM) < ev->id_klen) {
+            /* a numeric key: its byte, the id's prefix, the number's b bytes (event.c) */
+            unsigned b = k[0] - SHOAL_IDKEY_NUM;
+            pre = ev->id_klen - 1 - b;
+            for (uint32_t i = 1 + pre; i < ev->id_klen; i++) num = num << 8 | k[i];
+            id_num = true;
+        }
+    }
     *p++ = (unsigned char)((ev->has_id ? SHOAL_REC_HAS_ID : 0) | (ev->group ? SHOAL_REC_HAS_GROUP : 0) |
                            (id_num ? SHOAL_REC_ID_NUM : 0));
     p += shoal_varint_put(p, shoal_zigzag(ev->ts));

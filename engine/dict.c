@@ -81,15 +81,38 @@ void shoal_dict_cache_clear(shoal_dict *d)
 
 static uint32_t hash_bytes(int ns, const char *s, size_t n)
 {
-    /* FNV-1a: strings here are short (ids, names), where it beats heavier hashes. */
-    uint32_t h = 2166136261u ^ (uint32_t)ns;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-    /* FNV's low bits, which pick the slot, mix poorly over names that differ in
-     * their last digits: murmur3's finaliser spreads them. */
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    return h;
+    /* Eight bytes a step, each word multiplied in, and the last one to eight bytes read
+     * as two overlapping halves (one to three: first, middle and last byte), which for
+     * a given length keep every byte: the strings are short (ids, names), and FNV-1a's
+     * byte a step was 4% of the reading thread's instructions. The length and the
+     * namespace are multiplied in first (xor'ed in plain, "m-1000" met "m-10000"),
+     * and murmur3's 64-bit finaliser spreads the low bits, which pick the slot (at
+     * 303k names "m-N" in 2^20 slots, 1.20 probes a name as FNV-1a's). Only the
+     * cache's slots depend on it, nothing stored. */
+    const unsigned char *p = (const unsigned char *)s;
+    uint64_t h = ((0x9e3779b97f4a7c15ull ^ (uint32_t)ns) + n) * 0xbf58476d1ce4e5b9ull, w = 0;
+    for (; n > 8; p += 8, n -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        w = (uint64_t)a << 32 | b;
+    } else if (n) {
+        w = (uint64_t)p[0] << 16 | (uint64_t)p[n / 2] << 8 | p[n - 1];
+    } else {
+        w = 0;
+    }
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (uint32_t)h;
 }
 
 static uint64_t prefix8(const char *s, size_t n)
@@ -333,6 +356,14 @@ int shoal_dict_read_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_s
     out->ptr = v.mv_data;
     out->len = (uint32_t)v.mv_size;
     return SHOAL_OK;
+}
+
+bool shoal_dict_cached_str(const shoal_db *db, int ns, uint32_t id, shoal_str *out)
+{
+    const shoal_dict *d = db->dict;
+    if (ns <= 0 || ns >= SHOAL_NS_COUNT || id == 0 || id >= d->n_rev[ns] || !d->rev[ns][id].ptr) return false;
+    *out = d->rev[ns][id];
+    return true;
 }
 
 void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text)

@@ -157,6 +157,7 @@ static int intern_event(shoal_db *db, MDB_txn *txn, const shoal_event *ev, const
     out->has_id = ev->has_id;
     out->id = ev->id;
     out->id_seq = 0;
+    out->id_key = NULL;
     out->group = 0;
     if ((rc = intern_hashed(db, txn, SHOAL_NS_MEMBER, ev->member, hs[j], ids ? ids[j] : 0, &out->member, err)))
         return rc;
@@ -405,6 +406,9 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
             break;
         }
         if (db->idkeys2) iev.id_seq = seq + 1;
+        /* keys that came in order were not sorted: event i's is ks[i] (the codec then
+         * reads its number from the key, not from the id again) */
+        if (ks[i].idx == i) iev.id_key = ks[i].key, iev.id_klen = ks[i].len;
         size_t len = shoal_codec_encode(&iev, db->scratch);
         unsigned char kb[8];
         shoal_be64_put(kb, ++seq);

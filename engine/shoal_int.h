@@ -218,6 +218,10 @@ typedef struct shoal_ievent {
     shoal_str id;
     uint64_t id_seq;      /* not 0: the event's sequence, and an id ending in a number is
                              stored as that number's difference from it (format 5) */
+    const unsigned char *id_key;   /* the id index key the reading thread made of the id
+                                      (shoal_db_event_key), or NULL: the codec takes
+                                      the number from it instead of reading the id again */
+    uint32_t id_klen;
     uint32_t n_props;
     shoal_rprop *props;   /* sorted by key id */
 } shoal_ievent;
@@ -324,6 +328,10 @@ int shoal_dict_lookup_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal
 /* The same from txn's snapshot alone, the cache untouched (another thread's reader): the
  * bytes are the map's, valid while txn is. */
 int shoal_dict_read_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_str *out, shoal_err *err);
+/* The string of id as the writer's cache holds it (what the append just interned, or
+ * read from the table in this process): false when it is not there. For the write
+ * transaction's own thread only. */
+bool shoal_dict_cached_str(const shoal_db *db, int ns, uint32_t id, shoal_str *out);
 void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text);
 /* The cache's hash of (ns, s): a pure function, so the ingest pipeline's reading
  * thread computes it (shoal_logkeys_make) for the writer's prefetch and interning. */

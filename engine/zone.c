@@ -210,6 +210,7 @@ static void zf_sort(uint64_t *g, size_t n)
         size_t j = i;
         while (j > 0 && g[j - 1] > v) {
             if (!budget--) {
+                g[j] = v;   /* g a permutation again */
                 qsort(g, n, sizeof *g, cmp_u64);
                 return;
             }

@@ -104,6 +104,20 @@ TEST(event_check)
     CHECK(!shoal_utf8_valid("\xed\xa0\x80", 3));    /* a surrogate */
     CHECK(!shoal_utf8_valid("\xc0\xaf", 2));        /* overlong */
     CHECK(!shoal_utf8_valid("abc\xe4\xb8", 5));     /* truncated */
+    /* A lone byte of 0x80 or more anywhere in ASCII, at every length the ASCII
+     * check takes apart (words, half, quarter words, a byte): invalid. */
+    char buf[24];
+    for (size_t n = 1; n <= sizeof buf; n++) {
+        memset(buf, 'a', n);
+        CHECK(shoal_utf8_valid(buf, n));
+        for (size_t at = 0; at < n; at++) {
+            buf[at] = (char)0x80;
+            CHECK(!shoal_utf8_valid(buf, n));
+            buf[at] = (char)0xff;
+            CHECK(!shoal_utf8_valid(buf, n));
+            buf[at] = 'a';
+        }
+    }
 }
 
 TEST(keys)
@@ -817,8 +831,9 @@ TEST(zone_prefix_max)
 TEST(zone_fine_unordered)
 {
     /* Blocks whose in-order records are out of order among themselves (times jittered
-     * by up to a minute, inside the 2^16 ms that makes a record late) and whose
-     * records are shuffled over days (more than 256 late: none apart): the append
+     * by up to a minute, inside the 2^16 ms that makes a record late), whose records
+     * are shuffled over days (more than 256 late: none apart), and whose batches each
+     * go down a minute one second at a time, each record its own granule: the append
      * sorts each batch's granules with what the block stored (zone.c's zf_sort, by
      * insertion or, past its budget, qsort), and the entry after every batch is still
      * what the definition gives. */
@@ -826,7 +841,7 @@ TEST(zone_fine_unordered)
     shoal_db *db;
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
     const int64_t t0 = 1700000000000LL;
-    static int64_t ts[2][4096], late[4096];
+    static int64_t ts[3][4096], late[4096];
     static unsigned char got[8000], want[8000];
     static uint64_t g[4096];
     uint32_t rnd = 777;
@@ -835,18 +850,23 @@ TEST(zone_fine_unordered)
         ts[0][i] = t0 + (int64_t)i * 20000 + (int64_t)((rnd >> 8) % 60000u);   /* jittered */
         rnd = rnd * 1103515245u + 12345u;
         ts[1][i] = t0 + (int64_t)((rnd >> 4) % 259200000u);                   /* shuffled over 3 days */
+        /* runs of 59 going down, each its own granule of 2^10 ms, then the last one's
+         * 4096 - 3 * 59 records, each its own granule at 2^20 ms */
+        ts[2][i] = i < 177 ? t0 + (i / 59) * 200000 + 64900 - (int64_t)(i % 59) * 1100
+                           : t0 + 1000000000 + (int64_t)(4096 - i) * 1100000;
     }
-    const int at[] = {1, 700, 2000, 2001, 4096};
-    for (int blk = 0; blk < 2; blk++)
-        for (int step = 0, from = 0; step < 5; from = at[step++]) {
+    const int at[3][6] = {{1, 700, 2000, 2001, 4096}, {1, 700, 2000, 2001, 4096}, {59, 118, 177, 3000, 4096}};
+    for (int blk = 0; blk < 3; blk++)
+        for (int step = 0, from = 0; step < 5; from = at[blk][step++]) {
             char tag[16];
             unsigned s;
             size_t m;
             int n_late;
             snprintf(tag, sizeof tag, "u%d-%d", blk, step);
-            CHECK_RC(zone_append(db, tag, ts[blk] + from, at[step] - from), SHOAL_OK);
-            size_t n = zfine_canon(ts[blk], at[step], want, &s, g, &m, late, &n_late);
+            CHECK_RC(zone_append(db, tag, ts[blk] + from, at[blk][step] - from), SHOAL_OK);
+            size_t n = zfine_canon(ts[blk], at[blk][step], want, &s, g, &m, late, &n_late);
             CHECK(zfine_get(db, (uint64_t)blk, got) == n && memcmp(got, want, n) == 0);
+            if (blk == 2 && step == 2) CHECK(s == 10 && m == 177 && n_late == 0);
             if (step == 4) CHECK(blk == 0 ? n_late == 0 && s > 10 && m > 100 : (want[0] & 0x80) != 0);
         }
     CHECK(n_problems(db, NULL) == 0);
