@@ -555,6 +555,23 @@ static inline uint8_t cell_at(const double *cuts, int n, double d)
     return d != d ? 255 : (uint8_t)k;
 }
 
+/* A word of 64 members from raw[i] (member first + i on): x, those outside the live
+ * interval, x0 (or x when same), those whose cell is not 0's; the tail's members are
+ * left to the caller. Marks live and sets the cells. */
+static inline void word_cells(cellctx *c, size_t first, size_t i, uint64_t x, uint64_t x0, int same, const double *raw,
+                              double f)
+{
+    if (c->touched) {   /* the tail's members: below */
+        uint64_t t = c->touched[(first + i) >> 6];
+        x &= ~t, x0 &= ~t;
+    }
+    if (c->live) c->live[(first + i) >> 6] |= x;
+    for (uint64_t b = same ? x : x0; b; b &= b - 1) {
+        size_t k = i + (size_t)__builtin_ctzll(b);
+        c->c8[first + k] = cell_at(c->cuts, c->n, raw[k] * f);
+    }
+}
+
 /* The raw sums r whose value fl(r·f) lies in (lo, hi), lo < 0 < hi, as the open
  * interval (*rlo, *rhi) of r: fl(r·f) is nondecreasing in r for f > 0, so *rhi is the
  * least r with fl(r·f) >= hi and *rlo the greatest with fl(r·f) <= lo, each found
@@ -614,15 +631,7 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
                     __m128d r = _mm_loadu_pd(&raw[i + j]);
                     x0 |= (uint64_t)_mm_movemask_pd(_mm_or_pd(_mm_cmpnlt_pd(r, vrhi0), _mm_cmpngt_pd(r, vrlo0))) << j;
                 }
-            if (c->touched) {   /* the tail's members: below */
-                uint64_t t = c->touched[(first + i) >> 6];
-                x &= ~t, x0 &= ~t;
-            }
-            if (c->live) c->live[(first + i) >> 6] |= x;
-            for (uint64_t b = same ? x : x0; b; b &= b - 1) {
-                size_t k = i + (size_t)__builtin_ctzll(b);
-                c->c8[first + k] = cell_at(c->cuts, c->n, raw[k] * f);
-            }
+            word_cells(c, first, i, x, x0, same, raw, f);
         }
     }
     /* Two at a time, a word of bits per 64 members (runs start at multiples of 1024),
@@ -641,15 +650,7 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
                     x0 |= (uint64_t)_mm_movemask_pd(_mm_andnot_pd(in, nz)) << j;
                 }
             }
-            if (c->touched) {   /* the tail's members: below */
-                uint64_t t = c->touched[(first + i) >> 6];
-                x &= ~t, x0 &= ~t;
-            }
-            if (c->live) c->live[(first + i) >> 6] |= x;
-            for (uint64_t b = same ? x : x0; b; b &= b - 1) {
-                size_t k = i + (size_t)__builtin_ctzll(b);
-                c->c8[first + k] = cell_at(c->cuts, c->n, raw[k] * f);
-            }
+            word_cells(c, first, i, x, x0, same, raw, f);
         }
     }
 #endif
