@@ -828,6 +828,16 @@ int shoal_view_score_read(shoal_reader *r, const char *name, uint32_t n_members,
 typedef void (*shoal_score_fn)(void *ctx, uint32_t first, const double *raw, size_t n, double f);
 int shoal_view_score_each(shoal_reader *r, const char *name, uint32_t n_members, int64_t *t0, int64_t now,
                           int64_t half_life, shoal_score_fn fn, void *ctx, shoal_err *err);
+/* The same with bounds (view_score.c): bound, when not NULL, holds per
+ * SHOAL_SCORE_BOUND_W members from first (a multiple of 1024) a float B (native byte
+ * order, not aligned: memcpy it) with |raw[i]| <= B for each of them, or NaN (then
+ * nothing is known); NULL for members without a kept chunk and when the table keeps
+ * no current bounds (made before them, or appended to since by a shoal that keeps
+ * none: until `shoal rebuild`). A bound holds for the raw sums as stored, whatever now. */
+#define SHOAL_SCORE_BOUND_W 16
+typedef void (*shoal_score_bound_fn)(void *ctx, uint32_t first, const double *raw, const void *bound, size_t n, double f);
+int shoal_view_score_bounded(shoal_reader *r, const char *name, uint32_t n_members, int64_t *t0, int64_t now,
+                             int64_t half_life, shoal_score_bound_fn fn, void *ctx, shoal_err *err);
 /* The fn of shoal_view_score_read: the values into the array ctx (for an fn that
  * does more with each run). */
 void shoal_view_score_into(void *ctx, uint32_t first, const double *raw, size_t n, double f);
