@@ -630,18 +630,51 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
          * the bench's 10M events most runs are (the tiers' cut is 200, some 2.6k
          * members of 303k above it). A NaN bound is read. */
         enum { W = SHOAL_SCORE_BOUND_W, G = 64 / W };
+        _Static_assert(G == 4, "a word's bounds are read as four floats");
         const double blo = rlo > rlo0 ? rlo : rlo0, bhi = rhi < rhi0 ? rhi : rhi0;
-        for (; i + 64 <= n; i += 64) {
-            unsigned need = (1u << G) - 1;
-            if (bound) {
-                float b[G];
-                memcpy(b, (const unsigned char *)bound + i / W * sizeof(float), sizeof b);
-                need = 0;
-                for (int g = 0; g < G; g++) need |= (unsigned)!((double)b[g] < bhi && -(double)b[g] > blo) << g;
-                if (!need) continue;
+        unsigned char needs[1024 / 64];
+        size_t nw = n / 64 < sizeof needs ? n / 64 : sizeof needs;
+        if (bound) {
+            /* A run is inside both when its bound is below bb (b < bhi and -b > blo; a
+             * NaN is not). Its runs to read, and the lines of the tail's members (read
+             * below), asked for at once with no branch (an address the run does not
+             * need is the stack's): the runs left are far apart, so the hardware's
+             * stream prefetch no longer brings them, and each one read waited for
+             * memory (the tests, with a branch each, cost more mispredictions than the
+             * skipped reads saved) */
+            const double bb = bhi < -blo ? bhi : -blo;
+            const __m128d vbb = _mm_set1_pd(bb);
+            const char *dummy = (const char *)needs;
+            for (size_t w = 0; w < nw; w++) {
+                __m128 b4 = _mm_loadu_ps((const float *)((const unsigned char *)bound + w * G * sizeof(float)));
+                unsigned need = (unsigned)_mm_movemask_pd(_mm_cmpnlt_pd(_mm_cvtps_pd(b4), vbb)) |
+                                (unsigned)_mm_movemask_pd(_mm_cmpnlt_pd(_mm_cvtps_pd(_mm_movehl_ps(b4, b4)), vbb)) << 2;
+                needs[w] = (unsigned char)need;
+                const char *q = (const char *)(raw + w * 64);
+                for (int g = 0; g < G; g++) {
+                    uintptr_t mk = (uintptr_t)0 - (need >> g & 1);
+                    const char *p0 = dummy + (((uintptr_t)(q + g * W * 8) - (uintptr_t)dummy) & mk);
+                    __builtin_prefetch(p0);
+                    __builtin_prefetch(p0 + (W * 8 - 8));
+                }
+                if (c->touched) {
+                    uint64_t t = c->touched[(first >> 6) + w];
+                    for (int j = 0; j < 8; j++) {
+                        uintptr_t mk = (uintptr_t)0 - (uintptr_t)(((t >> (8 * j) & 0xFF) + 0xFF) >> 8);
+                        __builtin_prefetch(dummy + (((uintptr_t)(q + j * 64) - (uintptr_t)dummy) & mk));
+                        __builtin_prefetch(dummy + (((uintptr_t)(q + j * 64 + 56) - (uintptr_t)dummy) & mk));
+                    }
+                }
             }
+        } else {
+            memset(needs, (1u << G) - 1, sizeof needs);
+        }
+        for (; i + 64 <= n; i += 64) {
+            unsigned need = needs[i / 64];
+            if (!need) continue;
             uint64_t x = 0, x0 = 0;
             for (unsigned gm = need; gm; gm &= gm - 1)
+#pragma GCC unroll 8
                 for (size_t j = (size_t)__builtin_ctz(gm) * W, e = j + W; j < e; j += 2) {
                     __m128d r = _mm_loadu_pd(&raw[i + j]);
                     x |= (uint64_t)_mm_movemask_pd(_mm_or_pd(_mm_cmpnlt_pd(r, vrhi), _mm_cmpngt_pd(r, vrlo))) << j;
