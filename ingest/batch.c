@@ -102,6 +102,7 @@ struct shoal_batch {
     pend *queue[N_PEND], *spare[N_PEND];
     size_t q_head, q_n, n_spare;
     bool reader_done;
+    bool commit_done;     /* the committer has committed what it will: the reader may end */
     atomic_int failed;    /* the committer failed: the reader stops */
     int crc;              /* the committer's error */
     shoal_err cerr;
@@ -656,15 +657,28 @@ static void wake_reader(void *ctx)
     pthread_mutex_unlock(&b->mu);
 }
 
+/* The reading thread: reads, then runs the committer's views' prepares until the
+ * committer is done (with views, the batches still queued when the input ends are one
+ * or two of 131072 events, whose prepares the committer ran itself, beside nothing). */
 static void *reader_main(void *arg)
 {
     reader_run *r = arg;
+    shoal_batch *b = r->b;
     shoal_err_clear(&r->err);
-    r->rc = r->read(r->ctx, r->b, &r->err);
-    pthread_mutex_lock(&r->b->mu);
-    r->b->reader_done = true;
-    pthread_cond_broadcast(&r->b->cv);
-    pthread_mutex_unlock(&r->b->mu);
+    r->rc = r->read(r->ctx, b, &r->err);
+    pthread_mutex_lock(&b->mu);
+    b->reader_done = true;
+    pthread_cond_broadcast(&b->cv);
+    while (!b->commit_done) {
+        if (atomic_load(&b->db->prep_posted)) {
+            pthread_mutex_unlock(&b->mu);
+            shoal_view_help(b->db);
+            pthread_mutex_lock(&b->mu);
+            continue;
+        }
+        pthread_cond_wait(&b->cv, &b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
     return NULL;
 }
 
@@ -688,6 +702,7 @@ int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal
     b->n_spare = 0;
     for (int i = 1; i < N_PEND; i++) b->spare[b->n_spare++] = &b->pends[i];
     b->reader_done = false;
+    b->commit_done = false;
     b->crc = 0;
     atomic_store(&b->failed, 0);
     shoal_err_clear(&b->cerr);
@@ -709,7 +724,6 @@ int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal
     pthread_mutex_lock(&b->mu);
     for (;;) {
         while (!b->q_n && !b->reader_done) pthread_cond_wait(&b->cv, &b->mu);
-        if (b->reader_done) shoal_db_set_helper(b->db, NULL, NULL);
         if (!b->q_n) break;
         pend *p = b->queue[b->q_head];
         b->q_head = (b->q_head + 1) % N_PEND;
@@ -729,6 +743,9 @@ int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal
         b->spare[b->n_spare++] = p;
         pthread_cond_broadcast(&b->cv);
     }
+    shoal_db_set_helper(b->db, NULL, NULL);
+    b->commit_done = true;
+    pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
     pthread_join(th, NULL);
     b->piped = false;
