@@ -385,12 +385,15 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
         n_conflict += ks[i].dup == DUP_CONFLICT;
     }
 
-    /* Pass 2, in input order: sequences, interning, the records encoded one after the
-     * other in db->scratch (their lengths in lens), the views' apply. The records go
-     * into the log after it (pass 2b): the views' prepares, which need every event
-     * applied and which the flushes wait for, then run beside the log's writes and the
-     * id index's (view.c, shoal_view_prepare) rather than the id index's alone, in
-     * which the writer waited for them (a batch's prepares were about as long). */
+    /* Pass 2, in input order: sequences, interning, log records, the views' apply.
+     * With views that have prepares (defer), the records are encoded one after the
+     * other in db->scratch (their lengths in lens) and go into the log after the
+     * pass (pass 2b): the prepares, which need every event applied and which the
+     * flushes wait for, then run beside the log's writes and the id index's (view.c,
+     * shoal_view_prepare) rather than the id index's alone, in which the writer waited
+     * for them (a batch's prepares were about as long). Without, each record is put as
+     * it is encoded, from a cache-hot buffer. */
+    bool defer = shoal_view_has_prepares(db);
     uint64_t *seqs = shoal_malloc(n * (sizeof *seqs + sizeof(uint32_t)));
     uint32_t *lens = (uint32_t *)(seqs + n);
     if (!seqs) {
@@ -417,9 +420,19 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
          * reads its number from the key, not from the id again) */
         if (ks[i].idx == i) iev.id_key = ks[i].key, iev.id_klen = ks[i].len;
         size_t len = shoal_codec_encode(&iev, db->scratch + used);
-        used += len;
-        lens[i] = (uint32_t)len;
         ++seq;
+        if (defer) {
+            used += len;
+            lens[i] = (uint32_t)len;
+        } else {
+            unsigned char kb[8];
+            shoal_be64_put(kb, seq);
+            MDB_val kv = {8, kb}, vv = {len, db->scratch};
+            if ((rc = mdb_cursor_put(log, &kv, &vv, MDB_APPEND))) {
+                rc = shoal_store_err(err, rc, "cannot append to the log");
+                break;
+            }
+        }
         if ((rc = shoal_view_apply(db, txn, &iev, err))) break;
         shoal_zacc_note(zones, seq, iev.ts);
         seqs[i] = seq;
@@ -433,8 +446,8 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
     /* the views' in-memory work runs beside the log's and the id index's writes (view.c) */
     shoal_view_prepare(db);
 
-    /* Pass 2b, in input order: the log records. */
-    for (size_t i = 0, off = 0; i < n; i++) {
+    /* Pass 2b, in input order: the log records, when deferred. */
+    for (size_t i = 0, off = 0; i < n && defer; i++) {
         if (!seqs[i]) continue;
         unsigned char kb[8];
         shoal_be64_put(kb, seqs[i]);
