@@ -385,14 +385,24 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
         n_conflict += ks[i].dup == DUP_CONFLICT;
     }
 
-    /* Pass 2, in input order: sequences, interning, log records. */
-    uint64_t *seqs = shoal_malloc(n * sizeof *seqs);
+    /* Pass 2, in input order: sequences, interning, log records, the views' apply.
+     * With views that have prepares (defer), the records are encoded one after the
+     * other in db->scratch (their lengths in lens) and go into the log after the
+     * pass (pass 2b): the prepares, which need every event applied and which the
+     * flushes wait for, then run beside the log's writes and the id index's (view.c,
+     * shoal_view_prepare) rather than the id index's alone, in which the writer waited
+     * for them (a batch's prepares were about as long). Without, each record is put as
+     * it is encoded, from a cache-hot buffer. */
+    bool defer = shoal_view_has_prepares(db);
+    uint64_t *seqs = shoal_malloc(n * (sizeof *seqs + sizeof(uint32_t)));
+    uint32_t *lens = (uint32_t *)(seqs + n);
     if (!seqs) {
         rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
         goto fail;
     }
     for (size_t i = 0; i < n; i++) seqs[ks[i].idx] = ks[i].dup ? 0 : 1;
     uint64_t first = 0, added = 0;
+    size_t used = 0;
     shoal_rprop props[SHOAL_MAX_PROPS];
     for (size_t i = 0; i < n; i++) {
         if (i + PREFETCH_AHEAD < n) prefetch_names(db, lk, i + PREFETCH_AHEAD);
@@ -401,7 +411,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
         if ((rc = intern_event(db, txn, &evs[i], lk->hs + lk->hstart[i], lk->has_ids ? lk->ids + lk->hstart[i] : NULL,
                                &iev, props, err)))
             break;
-        if ((rc = scratch_reserve(db, shoal_codec_bound(&iev)))) {
+        if ((rc = scratch_reserve(db, used + shoal_codec_bound(&iev)))) {
             rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
             break;
         }
@@ -409,13 +419,19 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
         /* keys that came in order were not sorted: event i's is ks[i] (the codec then
          * reads its number from the key, not from the id again) */
         if (ks[i].idx == i) iev.id_key = ks[i].key, iev.id_klen = ks[i].len;
-        size_t len = shoal_codec_encode(&iev, db->scratch);
-        unsigned char kb[8];
-        shoal_be64_put(kb, ++seq);
-        MDB_val kv = {8, kb}, vv = {len, db->scratch};
-        if ((rc = mdb_cursor_put(log, &kv, &vv, MDB_APPEND))) {
-            rc = shoal_store_err(err, rc, "cannot append to the log");
-            break;
+        size_t len = shoal_codec_encode(&iev, db->scratch + used);
+        ++seq;
+        if (defer) {
+            used += len;
+            lens[i] = (uint32_t)len;
+        } else {
+            unsigned char kb[8];
+            shoal_be64_put(kb, seq);
+            MDB_val kv = {8, kb}, vv = {len, db->scratch};
+            if ((rc = mdb_cursor_put(log, &kv, &vv, MDB_APPEND))) {
+                rc = shoal_store_err(err, rc, "cannot append to the log");
+                break;
+            }
         }
         if ((rc = shoal_view_apply(db, txn, &iev, err))) break;
         shoal_zacc_note(zones, seq, iev.ts);
@@ -427,8 +443,21 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
         shoal_free(seqs);
         goto fail;
     }
-    /* the views' in-memory work runs beside the id index's writes (view.c) */
+    /* the views' in-memory work runs beside the log's and the id index's writes (view.c) */
     shoal_view_prepare(db);
+
+    /* Pass 2b, in input order: the log records, when deferred. */
+    for (size_t i = 0, off = 0; i < n && defer; i++) {
+        if (!seqs[i]) continue;
+        unsigned char kb[8];
+        shoal_be64_put(kb, seqs[i]);
+        MDB_val kv = {8, kb}, vv = {lens[i], db->scratch + off};
+        off += lens[i];
+        if ((rc = mdb_cursor_put(log, &kv, &vv, MDB_APPEND))) {
+            rc = shoal_store_err(err, rc, "cannot append to the log");
+            break;
+        }
+    }
 
     /* Pass 3, in key order: the id index. The keys past the index's last one are
      * appended (MDB_APPEND): LMDB then fills each leaf page and starts a new one,

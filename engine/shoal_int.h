@@ -704,6 +704,8 @@ int shoal_view_apply(shoal_db *db, MDB_txn *txn, const shoal_ievent *ev, shoal_e
  * has one, else a thread of their own; shoal_view_end or shoal_view_abort waits for
  * them (and runs them itself when the helper has not taken them yet). */
 void shoal_view_prepare(shoal_db *db);
+/* Whether the batch's views have prepares (shoal_view_prepare would start some). */
+bool shoal_view_has_prepares(const shoal_db *db);
 /* The helper (shoal_db_set_helper): wake(ctx) is called when prepares are posted for
  * it; wake NULL: none. Set and unset on the thread that appends. */
 void shoal_db_set_helper(shoal_db *db, void (*wake)(void *ctx), void *ctx);

@@ -1036,13 +1036,18 @@ static void prep_join(shoal_db *db, shoal_views *vs)
  * batches at 10M events), where the writer, the pipeline's bound, lost what it ran.
  * Whichever thread takes them first runs them: the helper, or this one when it needs
  * them before the helper got to them (prep_wait). */
+bool shoal_view_has_prepares(const shoal_db *db)
+{
+    const shoal_views *vs = db->views;
+    for (int i = 0; vs && i < vs->n; i++)
+        if (vs->v[i]->kind->prepare) return true;
+    return false;
+}
+
 void shoal_view_prepare(shoal_db *db)
 {
     shoal_views *vs = db->views;
-    if (!vs || vs->prep_on) return;
-    int any = 0;
-    for (int i = 0; i < vs->n; i++) any |= vs->v[i]->kind->prepare != NULL;
-    if (!any) return;
+    if (!vs || vs->prep_on || !shoal_view_has_prepares(db)) return;
     memset(&vs->prep_err, 0, sizeof vs->prep_err);
     vs->prep_done = 0;
     vs->prep_ended = 0;

@@ -42,6 +42,12 @@
  * with 65536, peak RSS 956 MB against 891 MB (docs/ARCHITECTURE.md, "Views' upkeep in
  * ingest"). A batch of typical events is then about MAX_BATCH_BYTES. */
 #define DEFAULT_BATCH_VIEWS 131072
+/* With the views' batches, the first holds this many events and each next one twice
+ * the one before, up to DEFAULT_BATCH_VIEWS: with the pipeline the committing thread
+ * waits for the reading thread to fill the first batch, and 131072 events took it
+ * some 70 ms at 10M events, with nothing to commit (a batch's upkeep of the views is
+ * smallest while its buckets are, at the start). */
+#define FIRST_BATCH_VIEWS 16384
 /* A batch of unusually large events commits early, at this much arena. */
 #define MAX_BATCH_BYTES ((size_t)64 << 20)
 /* Input names remembered for conflict reports: a dump import reads seven files. */
@@ -81,7 +87,8 @@ struct shoal_batch {
     FILE *rejects;
     bool rejects_dirty;   /* rejects written since the last flush */
     bool rejects_failed;  /* the reject file failed: nothing more may be committed */
-    size_t cap;
+    size_t cap;           /* events a batch holds at most */
+    size_t limit;         /* events this batch holds at most (the views' first ones: fewer) */
     pend pends[N_PEND];
     pend *fill;           /* the batch being filled */
     pend *committing;     /* the batch whose append is running (conflict reports) */
@@ -95,6 +102,7 @@ struct shoal_batch {
     pend *queue[N_PEND], *spare[N_PEND];
     size_t q_head, q_n, n_spare;
     bool reader_done;
+    bool commit_done;     /* the committer has committed what it will: the reader may end */
     atomic_int failed;    /* the committer failed: the reader stops */
     int crc;              /* the committer's error */
     shoal_err cerr;
@@ -170,6 +178,7 @@ int shoal_batch_new(shoal_db *db, const shoal_ingest_opts *opts, const char *rej
         }
         if (has) b->cap = DEFAULT_BATCH_VIEWS;
     }
+    b->limit = b->cap == DEFAULT_BATCH_VIEWS && !opts->batch ? FIRST_BATCH_VIEWS : b->cap;
     snprintf(b->rejects_path, sizeof b->rejects_path, "%s", rejects_path);
     b->fill = &b->pends[0];
     if (pend_init(b->fill, b->cap)) {
@@ -555,13 +564,14 @@ int shoal_batch_commit(shoal_batch *b, shoal_err *err)
     return commit_pend(b, b->fill, err);
 }
 
-/* The batch is full when it holds cap events or its arena and rejects reach the
- * byte limit. */
+/* The batch is full when it holds limit events or its arena and rejects reach the
+ * byte limit; the next one may then hold twice as many, up to cap. */
 static int maybe_close(shoal_batch *b, shoal_err *err)
 {
     pend *p = b->fill;
-    if (p->n == b->cap || shoal_arena_used(p->a) + p->rej_len >= MAX_BATCH_BYTES) return shoal_batch_commit(b, err);
-    return 0;
+    if (p->n < b->limit && shoal_arena_used(p->a) + p->rej_len < MAX_BATCH_BYTES) return 0;
+    b->limit = b->limit * 2 < b->cap ? b->limit * 2 : b->cap;
+    return shoal_batch_commit(b, err);
 }
 
 int shoal_batch_add(shoal_batch *b, uint64_t line, shoal_err *why, shoal_err *err)
@@ -647,15 +657,28 @@ static void wake_reader(void *ctx)
     pthread_mutex_unlock(&b->mu);
 }
 
+/* The reading thread: reads, then runs the committer's views' prepares until the
+ * committer is done (with views, the batches still queued when the input ends are one
+ * or two of 131072 events, whose prepares the committer ran itself, beside nothing). */
 static void *reader_main(void *arg)
 {
     reader_run *r = arg;
+    shoal_batch *b = r->b;
     shoal_err_clear(&r->err);
-    r->rc = r->read(r->ctx, r->b, &r->err);
-    pthread_mutex_lock(&r->b->mu);
-    r->b->reader_done = true;
-    pthread_cond_broadcast(&r->b->cv);
-    pthread_mutex_unlock(&r->b->mu);
+    r->rc = r->read(r->ctx, b, &r->err);
+    pthread_mutex_lock(&b->mu);
+    b->reader_done = true;
+    pthread_cond_broadcast(&b->cv);
+    while (!b->commit_done) {
+        if (atomic_load(&b->db->prep_posted)) {
+            pthread_mutex_unlock(&b->mu);
+            shoal_view_help(b->db);
+            pthread_mutex_lock(&b->mu);
+            continue;
+        }
+        pthread_cond_wait(&b->cv, &b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
     return NULL;
 }
 
@@ -679,6 +702,7 @@ int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal
     b->n_spare = 0;
     for (int i = 1; i < N_PEND; i++) b->spare[b->n_spare++] = &b->pends[i];
     b->reader_done = false;
+    b->commit_done = false;
     b->crc = 0;
     atomic_store(&b->failed, 0);
     shoal_err_clear(&b->cerr);
@@ -700,7 +724,6 @@ int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal
     pthread_mutex_lock(&b->mu);
     for (;;) {
         while (!b->q_n && !b->reader_done) pthread_cond_wait(&b->cv, &b->mu);
-        if (b->reader_done) shoal_db_set_helper(b->db, NULL, NULL);
         if (!b->q_n) break;
         pend *p = b->queue[b->q_head];
         b->q_head = (b->q_head + 1) % N_PEND;
@@ -720,6 +743,9 @@ int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal
         b->spare[b->n_spare++] = p;
         pthread_cond_broadcast(&b->cv);
     }
+    shoal_db_set_helper(b->db, NULL, NULL);
+    b->commit_done = true;
+    pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
     pthread_join(th, NULL);
     b->piped = false;
