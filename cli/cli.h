@@ -39,8 +39,11 @@ typedef struct shoal_cli_query {
     int quiet;   /* no status lines from CREATE, DROP and SET (timing still shows) */
     FILE *out;   /* where results go: NULL for stdout (the REPL's \o FILE) */
 } shoal_cli_query;
-/* Set to 1 by a SIGINT handler to cancel the running statement. */
+/* Set to 1 by a SIGINT handler to cancel the running statement, and the database's
+ * cancel flag (shoal_db_open_cancel): its back-fills and rebuilds stop at it too. */
 extern volatile int shoal_cli_cancel;
+/* Makes SIGINT set shoal_cli_cancel (no SA_RESTART); the old action into old (may be NULL). */
+void shoal_cli_catch_sigint(struct sigaction *old);
 int shoal_cli_query_open(const char *db_path, int format, int create, shoal_cli_query *q);
 void shoal_cli_query_close(shoal_cli_query *q);
 /* Runs src, printing a rendered error (named name) to stderr. Returns the rc. */
@@ -53,7 +56,9 @@ extern const char *shoal_cli_name;
 /* Prints "shoal COMMAND: error: " and the message (a newline added) to stderr. */
 void shoal_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Opens db_path, printing "shoal COMMAND: error: …" on failure. Returns 0 or exit status 2.
+/* Opens db_path, printing "shoal COMMAND: error: …" on failure. Returns 0 or exit status
+ * 2, or 130 after "cancelled" when Ctrl-C came during the open (its walk of a short
+ * data.mdb may take seconds). The handle's cancel flag is shoal_cli_cancel.
  * With --readonly (shoal_cli_readonly) a command that reads opens read-only, falling
  * back to no locking when the lock file cannot be written (shoal_cli_open_flags), and
  * a command that writes (flags without SHOAL_OPEN_RDONLY) is refused. */

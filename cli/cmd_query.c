@@ -35,15 +35,6 @@ const char shoal_cmd_query_usage[] =
     "scan that feeds per-member aggregates, runs on (default: the processors\n"
     "online; 1: one thread).\n";
 
-/* Set by SIGINT handlers (here and in repl.c); the running statement sees it. */
-volatile int shoal_cli_cancel;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    shoal_cli_cancel = 1;
-}
-
 static int write_out(void *ctx, const char *buf, size_t n)
 {
     shoal_cli_query *q = ctx;
@@ -265,10 +256,7 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
      * millions of rows would otherwise be held whole to size its columns. */
     if (max_rows < 0) max_rows = isatty(1) ? 40 : 0;
     shoal_session_set_max_rows(q.s, (uint64_t)max_rows, "--maxrows N shows more, --maxrows 0 all; or LIMIT");
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
+    shoal_cli_catch_sigint(NULL);
     const char *name = file ? (strcmp(file, "-") ? file : "<stdin>") : "query";
     rc = shoal_cli_query_exec(&q, name, src, src_n);
     shoal_cli_query_close(&q);

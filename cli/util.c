@@ -71,6 +71,22 @@ void shoal_cli_open_error(const shoal_err *err, int rc, unsigned flags)
         shoal_cli_error(err, rc);
 }
 
+volatile int shoal_cli_cancel;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    shoal_cli_cancel = 1;
+}
+
+void shoal_cli_catch_sigint(struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, old);
+}
+
 int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_db **out)
 {
     *out = NULL;
@@ -81,8 +97,23 @@ int shoal_cli_open(const char *db_path, unsigned flags, size_t map_size, shoal_d
     shoal_err err;
     shoal_err_clear(&err);
     flags |= shoal_cli_open_flags();
-    int rc = shoal_db_open(db_path, flags, map_size, out, &err);
+    /* Ctrl-C while it opens stops the command, whatever the command does with SIGINT
+     * afterwards (the action it inherited is back once the open is done). */
+    struct sigaction old;
+    shoal_cli_cancel = 0;
+    shoal_cli_catch_sigint(&old);
+    int rc = shoal_db_open_cancel(db_path, flags, map_size, &shoal_cli_cancel, out, &err);
+    sigaction(SIGINT, &old, NULL);
+    if (!rc && shoal_cli_cancel) {
+        shoal_db_close(*out);
+        *out = NULL;
+        rc = SHOAL_ECANCEL;
+    }
     if (shoal_cli_after_open) shoal_cli_after_open();
+    if (rc == SHOAL_ECANCEL) {
+        fprintf(stderr, "cancelled\n");
+        return 130;
+    }
     if (rc) {
         shoal_cli_open_error(&err, rc, flags);
         return 2;

@@ -92,7 +92,7 @@ static int psize_ok(uint64_t p) { return p >= 512 && p <= 65536 && (p & (p - 1))
 /* Checks file (data.mdb) against the meta page LMDB will use: SHOAL_OK, SHOAL_ENOTFOUND
  * for an empty file (LMDB would make it a new environment), SHOAL_ECORRUPT with a
  * message naming the file. */
-static int meta_check_once(const char *file, unsigned char raw[2][LM_SIZE], shoal_err *err)
+static int meta_check_once(const char *file, unsigned char raw[2][LM_SIZE], volatile int *cancel, shoal_err *err)
 {
     if (sizeof(size_t) != 8) return SHOAL_OK;   /* the layout above is the 64-bit one */
     int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -138,9 +138,13 @@ static int meta_check_once(const char *file, unsigned char raw[2][LM_SIZE], shoa
      * reaches lies past its end (it would be read through the map, SIGBUS) or when it
      * is short by more than any transaction's loose pages could make it (a damaged
      * meta page). */
-    if (size < need && (need - size > (uint64_t)LOOSE_MAX * c->psize ||
-                        shoal_pages_inside(fd, c->psize, size / c->psize, c->free_root, c->main_root) != 1))
-        goto truncated;
+    if (size < need) {
+        if (need - size > (uint64_t)LOOSE_MAX * c->psize) goto truncated;
+        int in = shoal_pages_inside(fd, c->psize, size / c->psize, c->free_root, c->main_root, cancel);
+        if (in == SHOAL_ECANCEL) rc = shoal_err_set(err, SHOAL_ECANCEL, -1, -1, "cancelled");
+        else if (in < 0) rc = shoal_err_set(err, in, -1, -1, "out of memory");
+        else if (!in) goto truncated;
+    }
     goto done;
 truncated:
     rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1,
@@ -173,7 +177,7 @@ int shoal_db_meta(shoal_db *db, uint64_t txnid, shoal_lmdb_meta *out)
 
 /* A writer may be writing a meta page while it is read: a torn read fails, and the
  * next one differs. Damage reads the same twice. */
-static int meta_check(const char *file, shoal_err *err)
+static int meta_check(const char *file, volatile int *cancel, shoal_err *err)
 {
     unsigned char raw[2][2][LM_SIZE];
     memset(raw, 0, sizeof raw);
@@ -181,7 +185,8 @@ static int meta_check(const char *file, shoal_err *err)
     for (int i = 0; i < 20; i++) {
         shoal_err e;
         shoal_err_clear(&e);
-        if ((rc = meta_check_once(file, raw[i & 1], &e)) != SHOAL_ECORRUPT) return rc;
+        if ((rc = meta_check_once(file, raw[i & 1], cancel, &e)) != SHOAL_ECORRUPT)
+            return rc == SHOAL_ECANCEL || rc == SHOAL_ENOMEM ? shoal_err_set(err, rc, -1, -1, "%s", e.msg) : rc;
         if (i == 19 || (i && !memcmp(raw[0], raw[1], sizeof raw[0]))) return shoal_err_set(err, rc, -1, -1, "%s", e.msg);
         memset(raw[!(i & 1)], 0, sizeof raw[0]);
         struct timespec ts = {0, 1000 * 1000};
@@ -489,6 +494,12 @@ static int env_open(shoal_db *db, unsigned eflags, shoal_err *err)
 
 int shoal_db_open(const char *path, unsigned flags, size_t map_size, shoal_db **out, shoal_err *err)
 {
+    return shoal_db_open_cancel(path, flags, map_size, NULL, out, err);
+}
+
+int shoal_db_open_cancel(const char *path, unsigned flags, size_t map_size, volatile int *cancel, shoal_db **out,
+                         shoal_err *err)
+{
     *out = NULL;
     struct stat st;
     char file[4096];
@@ -511,7 +522,7 @@ int shoal_db_open(const char *path, unsigned flags, size_t map_size, shoal_db **
                                  "\"%s\" is not empty and holds no shoal database: choose a new or empty directory",
                                  path);
     } else {
-        int rc = meta_check(file, err);
+        int rc = meta_check(file, cancel, err);
         if (rc == SHOAL_ENOTFOUND && !create)
             return shoal_err_set(err, SHOAL_ENOTFOUND, -1, -1, "no database at \"%s\" (its data.mdb is empty)", path);
         if (rc && rc != SHOAL_ENOTFOUND) return rc;
@@ -520,6 +531,7 @@ int shoal_db_open(const char *path, unsigned flags, size_t map_size, shoal_db **
     if (!db) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     memset(db, 0, sizeof *db);
     db->flags = flags;
+    db->cancel = cancel;
     int rc;
     size_t n = strlen(path);
     if (!(db->path = shoal_malloc(n + 1)) || shoal_dict_new(&db->dict)) {

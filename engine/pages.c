@@ -30,6 +30,8 @@ typedef struct walk {
     void (*problem)(void *ctx, const char *msg);
     void *ctx;
     int bad;
+    volatile int *cancel;   /* looked at every page read: non-zero stops the walk (may be NULL) */
+    int cancelled;
 } walk;
 
 static uint16_t g16(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return v; }
@@ -68,6 +70,11 @@ static void walk_tree(walk *w, const char *table, uint64_t pg, int level);
 static void walk_page(walk *w, const char *table, uint64_t pg, int depth, int level)
 {
     if (depth >= 32 || level >= 64) return wbad(w, table, pg, "the tree is deeper than LMDB's cursors go");
+    /* a walk reads every page of the file: seconds on a large one */
+    if (w->cancel && *w->cancel) {
+        w->cancelled = w->bad = 1;
+        return;
+    }
     if (!mark(w, pg, 1)) return wbad(w, table, pg, "the page is past the end or in use twice");
     if (!w->buf[level] && !(w->buf[level] = shoal_malloc(w->psize))) return wbad(w, table, pg, "out of memory");
     unsigned char *p = w->buf[level];
@@ -135,7 +142,7 @@ int shoal_pages_walk(shoal_db *db, MDB_txn *txn, const char *const *only, void (
     char file[4096];
     snprintf(file, sizeof file, "%s/data.mdb", shoal_db_path(db));
     walk w = {.fd = open(file, O_RDONLY | O_CLOEXEC), .psize = m.psize, .last = m.last, .only = only,
-              .problem = problem, .ctx = ctx};
+              .problem = problem, .ctx = ctx, .cancel = db->cancel};
     if (w.fd < 0) return SHOAL_OK;
     int rc = SHOAL_OK;
     if (!(w.seen = shoal_malloc(m.last / 8 + 1))) {
@@ -148,6 +155,7 @@ int shoal_pages_walk(shoal_db *db, MDB_txn *txn, const char *const *only, void (
     for (int i = 0; i < 64; i++) shoal_free(w.buf[i]);
     shoal_free(w.seen);
     close(w.fd);
+    if (!rc && w.cancelled) return shoal_err_set(err, SHOAL_ECANCEL, -1, -1, "cancelled");
     *bad = w.bad;
     return rc;
 }
@@ -158,15 +166,16 @@ static void no_problem(void *ctx, const char *msg)
     (void)msg;
 }
 
-int shoal_pages_inside(int fd, uint64_t psize, uint64_t n_pages, uint64_t free_root, uint64_t main_root)
+int shoal_pages_inside(int fd, uint64_t psize, uint64_t n_pages, uint64_t free_root, uint64_t main_root,
+                       volatile int *cancel)
 {
     if (n_pages < 3) return 0;
-    walk w = {.fd = fd, .psize = psize, .last = n_pages - 1, .problem = no_problem};
-    if (!(w.seen = shoal_malloc(w.last / 8 + 1))) return -1;
+    walk w = {.fd = fd, .psize = psize, .last = n_pages - 1, .problem = no_problem, .cancel = cancel};
+    if (!(w.seen = shoal_malloc(w.last / 8 + 1))) return SHOAL_ENOMEM;
     memset(w.seen, 0, w.last / 8 + 1);
     walk_tree(&w, "(free pages)", free_root, 0);
     walk_tree(&w, "(tables)", main_root, 0);
     for (int i = 0; i < 64; i++) shoal_free(w.buf[i]);
     shoal_free(w.seen);
-    return !w.bad;
+    return w.cancelled ? SHOAL_ECANCEL : !w.bad;
 }

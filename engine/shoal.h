@@ -206,6 +206,16 @@ typedef struct shoal_db shoal_db;
  * files), SHOAL_ECORRUPT (damaged), SHOAL_EIO, SHOAL_ESTORE. */
 int shoal_db_open(const char *path, unsigned flags, size_t map_size, shoal_db **out, shoal_err *err);
 
+/* As shoal_db_open, with a cancel flag (Ctrl-C): when *cancel becomes non-zero, the
+ * open's walks of the file's pages (all of them for a data.mdb shorter than its meta
+ * page says: seconds on a large file) and then the handle's long work (a view's
+ * back-fill at CREATE and its rebuild, shoal_db_check's walk and views) stop with
+ * SHOAL_ECANCEL, leaving the database as it was.
+ * [in] cancel  may be NULL; borrowed: it must outlive the handle.
+ * Returns: as shoal_db_open, and SHOAL_ECANCEL. */
+int shoal_db_open_cancel(const char *path, unsigned flags, size_t map_size, volatile int *cancel, shoal_db **out,
+                         shoal_err *err);
+
 /* Closes the handle. Open readers must be closed first. db may be NULL. */
 void shoal_db_close(shoal_db *db);
 

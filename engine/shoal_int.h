@@ -382,6 +382,7 @@ struct shoal_db {
     bool saw_dups;            /* the last batch had duplicates: look keys up first */
     shoal_progress_fn progress;   /* shoal_db_set_progress */
     void *progress_ctx;
+    volatile int *cancel;     /* shoal_db_open_cancel: long work stops when it is set (may be NULL) */
     size_t n_scratch;
     struct shoal_views *views; /* the view registry (view.c), loaded at the first append */
     bool nolock;              /* opened with MDB_NOLOCK (SHOAL_OPEN_NOLOCK) */
@@ -441,11 +442,14 @@ int shoal_db_meta(shoal_db *db, uint64_t txnid, shoal_lmdb_meta *out);
 /* Walks LMDB's B-trees of txn's snapshot with pread (pages.c): the main table and the
  * named tables in only (NULL-terminated; NULL: every table and the free pages). Each
  * damaged page is reported to problem and sets *bad; nothing is read through LMDB.
- * Skipped (SHOAL_OK, *bad 0) when the snapshot is no longer one of the meta pages. */
+ * Skipped (SHOAL_OK, *bad 0) when the snapshot is no longer one of the meta pages.
+ * SHOAL_ECANCEL when db's cancel flag is set meanwhile. */
 /* Whether every page reachable from the roots (every table's, the free pages' table
  * included, overflow pages too) lies within the first n_pages pages of the file fd and
- * is whole: 1, else 0 (-1 out of memory). Read with pread, before LMDB maps the file. */
-int shoal_pages_inside(int fd, uint64_t psize, uint64_t n_pages, uint64_t free_root, uint64_t main_root);
+ * is whole: 1, else 0; SHOAL_ENOMEM, or SHOAL_ECANCEL when *cancel (may be NULL) became
+ * non-zero. Read with pread, before LMDB maps the file. */
+int shoal_pages_inside(int fd, uint64_t psize, uint64_t n_pages, uint64_t free_root, uint64_t main_root,
+                       volatile int *cancel);
 int shoal_pages_walk(shoal_db *db, MDB_txn *txn, const char *const *only, void (*problem)(void *ctx, const char *msg),
                      void *ctx, int *bad, shoal_err *err);
 

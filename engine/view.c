@@ -1136,6 +1136,11 @@ static int replay(shoal_view *v, shoal_reader *r, uint64_t from, uint64_t to, sh
         uint64_t mask;
         if ((rc = classify(v, &ev, &mask, err))) break;
         if (mask && (rc = v->kind->apply(v, &ev, mask, err))) break;
+        /* (every 1024 records, as the query layer's CANCEL_EVERY: some microseconds) */
+        if ((n & 1023) == 1023 && v->db->cancel && *v->db->cancel) {
+            rc = shoal_err_set(err, SHOAL_ECANCEL, -1, -1, "cancelled");
+            break;
+        }
         /* Fold what accumulated into the kind's compact form now and then, so memory
          * follows the view's size and not the log's; say how far it got. */
         if ((++n & 65535) == 0) {

@@ -36,6 +36,24 @@ check_grep() {
     if printf '%s\n' "$3" | grep -Eq -- "$2"; then ok "$1"; else fail "$1" "no match for /$2/ in:" "$3"; fi
 }
 
+# interrupt AFTER CMD...: runs CMD (stdin $IN or nothing, stdout $T/out, stderr $T/err),
+# sends it SIGINT AFTER seconds in and waits for its end (SIGKILL at 30 s); sets rc, its
+# exit status, and ms, the time from the signal to its end.
+interrupt() {
+    local after=$1; shift
+    "$@" < "${IN:-/dev/null}" > "$T/out" 2> "$T/err" &
+    local pid=$! i t0
+    sleep "$after"
+    t0=$(date +%s%N)
+    kill -INT "$pid"
+    # (polled from this shell: a killer in a subshell, killed in turn when done with,
+    # could run the EXIT trap it inherited, before resetting it, and remove $T)
+    for ((i = 0; i < 1500; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.02; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid"; rc=$?
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+}
+
 # shared_data NAME: the path of ../shared/data/NAME beside the repository, or empty.
 shared_data() {
     local d

@@ -6,6 +6,9 @@
 #include "shoal_int.h"
 #include "unit.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #define S(s) ((shoal_str){s, (uint32_t)sizeof(s) - 1})
 
 static const char *const types[] = {"post", "like", "comment", "essence", "checkin"};
@@ -923,6 +926,56 @@ TEST(mrefs_sorted_and_stable)
     }
 }
 
+/* The cancel flag given at open (shoal_db_open_cancel): a back-fill and a rebuild stop
+ * at it, the view not made or left as it was; and the open's walk of a data.mdb that
+ * ends before its meta's last page (a loose page cut off: the file is sound) stops at
+ * it too, where it opens without it. */
+TEST(cancel_flag)
+{
+    unit_fresh_dir();
+    shoal_db *db;
+    volatile int cancel = 0;
+    CHECK_RC(shoal_db_open_cancel(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &cancel, &db, NULL), SHOAL_OK);
+    CHECK_RC(append_range(db, 0, 5000, 1000), SHOAL_OK);
+    cancel = 1;
+    CHECK_RC(run(db, "CREATE COUNTERS c AS count(post), count(*)"), SHOAL_ECANCEL);
+    CHECK_RC(run(db, "CREATE SCORE e AS 1*like + 5*post HALF_LIFE 7 DAYS"), SHOAL_ECANCEL);
+    cancel = 0;
+    shoal_reader *r;
+    shoal_viewinfo vi;
+    shoal_arena *a = shoal_arena_new();
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK_RC(shoal_view_info(r, a, "c", &vi, NULL), SHOAL_ENOTFOUND);
+    CHECK_RC(shoal_view_info(r, a, "e", &vi, NULL), SHOAL_ENOTFOUND);
+    shoal_reader_close(r);
+    CHECK_RC(run(db, "CREATE COUNTERS c AS count(post), count(*)"), SHOAL_OK);
+    uint64_t n = 0;
+    cancel = 1;
+    CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_ECANCEL);
+    CHECK(n == 0);
+    cancel = 0;
+    CHECK_RC(shoal_view_rebuild(db, NULL, &n, NULL), SHOAL_OK);
+    CHECK(n == 1);
+    /* a view made and dropped leaves the file's last pages free (e2e/open.sh) */
+    CHECK_RC(run(db, "CREATE SCORE tmp AS 1*like + 5*post HALF_LIFE 3 DAYS; DROP VIEW tmp"), SHOAL_OK);
+    shoal_db_close(db);
+    char file[300];
+    snprintf(file, sizeof file, "%s/data.mdb", unit_tmpdir);
+    struct stat st;
+    CHECK(stat(file, &st) == 0 && truncate(file, st.st_size - 4096) == 0);
+    cancel = 1;
+    shoal_err err;
+    shoal_err_clear(&err);
+    db = NULL;
+    CHECK_RC(shoal_db_open_cancel(unit_tmpdir, 0, 0, &cancel, &db, &err), SHOAL_ECANCEL);
+    CHECK(db == NULL && !strcmp(err.msg, "cancelled"));
+    cancel = 0;
+    CHECK_RC(shoal_db_open_cancel(unit_tmpdir, 0, 0, &cancel, &db, NULL), SHOAL_OK);
+    shoal_db_close(db);
+    shoal_arena_free(a);
+    unit_rm_dir();
+}
+
 int main(void)
 {
     RUN(definitions_roundtrip);
@@ -937,5 +990,6 @@ int main(void)
     RUN(text_bit);
     RUN(retention_view);
     RUN(mrefs_sorted_and_stable);
+    RUN(cancel_flag);
     UNIT_EXIT();
 }
