@@ -280,20 +280,14 @@ static int render_num(exec *x, double d, const char **out, size_t *n)
     /* A whole number below 10^15 (not -0) is what %.15g prints, digits only: without
      * printf and strtod (DAU and MAU per day, two numbers a row of 365). */
     if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d && (d != 0 || !signbit(d))) return put_int(x, out, n, (int64_t)d);
-    /* The shortest of %.15g..%.17g that reads back to the same double (17 digits always
-     * do: not read back), kept as is (no second printf through put) */
+    /* The shortest of %.15g..%.17g that reads back to the same double (numtext.c),
+     * kept as is (no second printf through put) */
     char buf[40];
-    int k = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        k = snprintf(buf, sizeof buf, "%.*g", prec, d);
-        if (prec == 17 || strtod(buf, NULL) == d) break;
-    }
-    if (k < 0) k = 0;
-    if ((size_t)k >= sizeof buf) k = sizeof buf - 1;
-    char *p = shoal_arena_strndup(x->scratch, buf, (size_t)k);
+    size_t k = shoal_num_text(d, buf);
+    char *p = shoal_arena_strndup(x->scratch, buf, k);
     if (!p) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
     *out = p;
-    *n = (size_t)k;
+    *n = k;
     return 0;
 }
 
