@@ -117,6 +117,11 @@ typedef struct magg {
     trange win;
     const shoal_window *wnode;   /* the window it was planned with (its own or the statement's) */
     uint32_t *n;        /* events counted / values seen (a log holds fewer than 2^32 events: exec.c) */
+    /* Instead of n, a count from a view alone over members (exec.c's count8_ok): a byte
+     * per member, exact below 255, the counts of 255 and more in big (engine's count8.c);
+     * magg_count reads either */
+    uint8_t *n8;
+    shoal_count8 big;
     double *d;          /* sum, min, max as double */
     int64_t *i;         /* first/last ts */
     qval *v;            /* min, max: the value itself (a number, a boolean, text) */
