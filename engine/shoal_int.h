@@ -801,6 +801,25 @@ int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int
                               const int64_t *hours, uint32_t n_members, uint32_t *count, uint64_t *bits, shoal_err *err);
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                                  const int64_t *hours, uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err);
+/* Counts a byte per member, exact (count8.c): bytes[m] below 255 is m's count; at 255
+ * its count is in the table, an open-addressing hash of member + 1 (0: an empty slot)
+ * to count, at most half full. */
+typedef struct shoal_count8 {
+    uint32_t *m, *c;
+    size_t cap, n;
+    int oom;            /* an add found no memory: the counts are wrong */
+} shoal_count8;
+/* Adds c to member m's count, whose byte is byte (255: already in the table), when the
+ * sum reaches 255 (the caller then sets the byte to 255). 0 or SHOAL_ENOMEM (b->oom set). */
+int shoal_count8_add(shoal_count8 *b, uint32_t m, unsigned byte, uint64_t c);
+/* m's count when its byte is 255 */
+uint32_t shoal_count8_get(const shoal_count8 *b, uint32_t m);
+void shoal_count8_reset(shoal_count8 *b);   /* frees the table, leaves it empty */
+/* counters, counts only, exactly into bytes and a table (shoal_count8): added to what
+ * they hold; with touched, sets the bit of every member it adds to. */
+int shoal_view_counters_read8(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
+                              const int64_t *hours, uint32_t n_members, uint8_t *bytes, shoal_count8 *big, uint64_t *touched,
+                              shoal_err *err);
 /* counters: *text = 1 when an event of series s over local days [day_lo, day_hi) held
  * text in its summed property (the scan refuses to sum it: a sum or avg then reads the
  * log, and gives its error), else 0. Reads the flag bytes of the same buckets. */

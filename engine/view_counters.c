@@ -1772,6 +1772,7 @@ typedef struct rdst {
     uint32_t *count, *n_vals;   /* (the caller has fewer than 2^32 events to count) */
     uint8_t *sat;        /* instead of count: counts that stop at cap (1..255) */
     unsigned cap;
+    shoal_count8 *big;   /* with sat and cap 255: the counts that reach it go on here (count8.c) */
     shoal_xsum *sum;
     int *num;
     uint64_t *touched;
@@ -1839,6 +1840,10 @@ static inline __attribute__((always_inline)) void add_count(const rdst *o, uint3
     }
     if (o->sat) {
         uint64_t v = o->sat[m] + c;
+        if (o->big && v >= 255) {
+            shoal_count8_add(o->big, m, o->sat[m], c);   /* (its oom is the read's error) */
+            v = 255;
+        }
         o->sat[m] = (uint8_t)(v < o->cap ? v : o->cap);
     } else if (o->count) {   /* (none for who existed read into bits alone) */
         o->count[m] += (uint32_t)c;
@@ -1896,6 +1901,28 @@ static __attribute__((noinline)) int read_bucket(const char *name, const unsigne
             rp->start[++rp->k] = rp->n;
             return 0;
         }
+        if (o->sat && o->big && !o->less && !o->pairs && !o->sub) {
+            /* exact counts a byte per member, those reaching 255 in the table beside
+             * them (count8.c; rare: a branch) */
+            uint8_t *sat = o->sat;
+            shoal_count8 *big = o->big;
+            uint64_t dummy = 0, *touched = o->touched ? o->touched : &dummy, tmask = o->touched ? ~(uint64_t)0 : 0;
+            uint64_t pv = 0, nm = o->n_members;
+            while (p < end) {
+                if (!(p = dec_quick(p, end, &pv, &c)))
+                    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+                if (pv > nm) break;
+                uint64_t v = sat[pv] + c;
+                if (__builtin_expect(v >= 255, 0)) {
+                    if (shoal_count8_add(big, (uint32_t)pv, sat[pv], c)) return nomem(err);
+                    v = 255;
+                }
+                sat[pv] = (uint8_t)v;
+                /* (no touched: the bits go to a word of its own, the index masked to 0) */
+                touched[(pv >> 6) & tmask] |= (uint64_t)1 << (pv & 63);
+            }
+            return 0;
+        }
         if (o->sat && !o->less && !o->pairs && !o->sub) {
             /* counts that stop at a cap, added (the narrow reads of classes): the
              * general add_count's tests taken out of the loop */
@@ -1948,6 +1975,10 @@ static __attribute__((noinline)) int read_bucket(const char *name, const unsigne
                 c -= (uint64_t)rn[i] & ((uint64_t)0 - eq);
                 i += eq;
                 uint64_t v = sat[pv] + c;
+                if (__builtin_expect(v >= 255, 0) && o->big) {   /* (exact counts: count8.c) */
+                    if (shoal_count8_add(o->big, (uint32_t)pv, sat[pv], c)) return nomem(err);
+                    v = 255;
+                }
                 sat[pv] = (uint8_t)(v < cap ? v : cap);
                 if (touched) touched[pv >> 6] |= (uint64_t)(c != 0) << (pv & 63);
             }
@@ -2250,6 +2281,15 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
 {
     rdst o = {.n_members = n_members, .count = count, .n_vals = n_vals, .sum = sum, .num = num, .touched = touched};
     return read_window(r, name, s, day_lo, day_hi, hours, &o, err);
+}
+
+int shoal_view_counters_read8(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
+                              const int64_t *hours, uint32_t n_members, uint8_t *bytes, shoal_count8 *big, uint64_t *touched,
+                              shoal_err *err)
+{
+    rdst o = {.n_members = n_members, .sat = bytes, .cap = 255, .big = big, .touched = touched};
+    int rc = read_window(r, name, s, day_lo, day_hi, hours, &o, err);
+    return rc ? rc : big->oom ? nomem(err) : SHOAL_OK;
 }
 
 int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,

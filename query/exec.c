@@ -10,6 +10,9 @@
 #include "rowsrc.h"
 #include "subquery.h"
 
+#include <stdatomic.h>
+#include <stdlib.h>
+
 /* A row source (SRC_ROWS) pushes its rows here, one at a time. */
 int shoal_exec_sink_push(shoal_rowsink *g, const qval *row)
 {
@@ -19,6 +22,30 @@ int shoal_exec_sink_push(shoal_rowsink *g, const qval *row)
 }
 
 int shoal_exec_sink_full(const shoal_rowsink *g) { return g->stop; }
+
+/* SHOAL_COUNT8=0 reads such counts into 4-byte arrays as before (tests compare the two) */
+static int count8_on(void)
+{
+    static _Atomic int on = -1;
+    int o = atomic_load_explicit(&on, memory_order_relaxed);
+    if (o >= 0) return o;
+    const char *env = getenv("SHOAL_COUNT8");
+    o = !(env && !strcmp(env, "0"));
+    atomic_store_explicit(&on, o, memory_order_relaxed);
+    return o;
+}
+
+/* Whether aggregate i, a count, is read as bytes with its big counts aside (n8, count8.c):
+ * from a view alone (no scan nor anchor adds to it), over members, not who existed (its
+ * reads fill 4-byte counts and bits), not a PER statement's (kept counts). Its consumers
+ * read it through magg_count (exec_int.h) or, WHERE's comparisons, as bytes (exec_members.c). */
+static int count8_ok(const exec *x, const plan *p, int i)
+{
+    const magg *g = &p->maggs[i];
+    return g->fn == F_COUNT && g->src == MG_VIEW && !g->narrow && !g->anchor && p->from_views && !p->n_anchored &&
+           p->src == SRC_MEMBERS && p->members_all && i != p->exist - 1 && i != p->exist_or - 1 && !x->cum &&
+           count8_on();
+}
 
 static int alloc_maggs(exec *x, plan *p)
 {
@@ -43,6 +70,10 @@ static int alloc_maggs(exec *x, plan *p)
                 continue;
             }
             if (!(g->c8 = shoal_exec_marray(x, n, g->fn != F_SCORE))) return nomem(x);
+            continue;
+        }
+        if (count8_ok(x, p, i)) {
+            if (!(g->n8 = shoal_exec_marray(x, n, 1))) return nomem(x);
             continue;
         }
         if ((g->fn == F_MIN || g->fn == F_MAX) && !(g->v = shoal_exec_marray(x, n * sizeof *g->v, 1))) return nomem(x);
@@ -237,6 +268,9 @@ rows_done:
 fail:
     for (int i = 0; i < p->n_maggs; i++) {
         shoal_bigcache_put(x->cache, p->maggs[i].n);
+        shoal_bigcache_put(x->cache, p->maggs[i].n8);
+        shoal_count8_reset(&p->maggs[i].big);
+        p->maggs[i].n8 = NULL;
         shoal_bigcache_put(x->cache, p->maggs[i].d);
         shoal_bigcache_put(x->cache, p->maggs[i].i);
         shoal_bigcache_put(x->cache, p->maggs[i].x);

@@ -30,7 +30,7 @@ static void magg_val(const magg *g, uint32_t m, qval *out)
         else out->t = V_NUM, out->u.d = cell_value(g, g->c8[m]);
         return;
     }
-    uint64_t n = g->n ? g->n[m] : 0;
+    uint64_t n = magg_count(g, m);
     switch (g->fn) {
     case F_COUNT: out->t = V_INT; out->u.i = (int64_t)n; break;
     case F_SUM:
@@ -474,6 +474,11 @@ int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
             for (int i = 0; i < n; i++) {
                 out[i].t = V_INT;
                 out[i].u.i = cnt[ms[i]];
+            }
+        } else if (!g->narrow && !g->anchor_n && g->n8 && g->fn == F_COUNT) {
+            for (int i = 0; i < n; i++) {
+                out[i].t = V_INT;
+                out[i].u.i = magg_count(g, ms[i]);
             }
         } else {
             for (int i = 0; i < n; i++) magg_val(g, ms[i], &out[i]);

@@ -85,6 +85,14 @@ static inline int mcmp_byte(const mcmp *c, int64_t v)
     return cmp_op(c->sub, ((double)v > c->cd) - ((double)v < c->cd));
 }
 
+/* Member m's count (or values seen) from its 4-byte array, or its bytes (n8) */
+static inline __attribute__((always_inline)) uint32_t magg_count(const magg *g, uint32_t m)
+{
+    if (g->n) return g->n[m];
+    if (!g->n8) return 0;
+    return g->n8[m] < 255 ? g->n8[m] : shoal_count8_get(&g->big, m);
+}
+
 static inline __attribute__((always_inline)) int mcmp_at(const mcmp *c, uint32_t m, qval *out)
 {
     if (c->g->narrow) {
@@ -94,11 +102,11 @@ static inline __attribute__((always_inline)) int mcmp_at(const mcmp *c, uint32_t
         return 1;
     }
     if (c->ints) {
-        int64_t v = (int64_t)c->g->n[m];
+        int64_t v = (int64_t)magg_count(c->g, m);
         set_bool(out, cmp_op(c->sub, (v > c->ci) - (v < c->ci)));
         return 1;
     }
-    double v = c->g->fn == F_SCORE ? c->g->d[m] : (double)c->g->n[m];
+    double v = c->g->fn == F_SCORE ? c->g->d[m] : (double)magg_count(c->g, m);
     if (v != v) return 0;
     set_bool(out, cmp_op(c->sub, (v > c->cd) - (v < c->cd)));
     return 1;

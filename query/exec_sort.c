@@ -528,7 +528,7 @@ int shoal_exec_top_bound(run *g, const uint64_t *live, uint64_t **res)
     else
         for (uint32_t m = 1; m <= p->n_members; m++) {
             if (live && !(live[m >> 6] >> (m & 63) & 1)) continue;
-            top_offer(&t, m, a->fn == F_COUNT ? (double)a->n[m] : a->fn == F_RISE ? a->d[m] - a->d2[m] : a->d[m]);
+            top_offer(&t, m, a->fn == F_COUNT ? (double)magg_count(a, m) : a->fn == F_RISE ? a->d[m] - a->d2[m] : a->d[m]);
         }
     if ((rc = top_end(g, &t, res))) return rc;
     return *res != NULL;

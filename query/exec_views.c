@@ -1011,6 +1011,11 @@ int shoal_exec_read_views(run *g)
             rc = read_exist(x, p, a);
             continue;
         }
+        if (a->n8) {   /* (exec.c's count8_ok) */
+            rc = shoal_view_counters_read8(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->n8,
+                                           &a->big, g->live, x->err);
+            continue;
+        }
         if (a->fn == F_COUNT) {
             uint64_t *live = g->live;
             rc = shoal_view_counters_read(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->n, NULL,

@@ -117,6 +117,11 @@ typedef struct magg {
     trange win;
     const shoal_window *wnode;   /* the window it was planned with (its own or the statement's) */
     uint32_t *n;        /* events counted / values seen (a log holds fewer than 2^32 events: exec.c) */
+    /* Instead of n, a count from a view alone over members (exec.c's count8_ok): a byte
+     * per member, exact below 255, the counts of 255 and more in big (engine's count8.c);
+     * magg_count reads either */
+    uint8_t *n8;
+    shoal_count8 big;
     double *d;          /* sum, min, max as double */
     int64_t *i;         /* first/last ts */
     qval *v;            /* min, max: the value itself (a number, a boolean, text) */
@@ -445,6 +450,11 @@ enum { CELL_NULL = 0, CELL_BOOL, CELL_NUM, CELL_STR };
 int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *kind);
 /* An integer's decimal digits, at the end of buf: returns where they start. */
 const char *shoal_val_int_text(int64_t i, char buf[24], size_t *n);
+/* A non-whole double's text (numtext.c): the shortest of %.15g, %.16g, %.17g that reads
+ * back to d, into buf (NUL-ended); returns its length. _printf is the same by printf and
+ * strtod alone (the reference the fast way is tested against). */
+size_t shoal_num_text(double d, char buf[40]);
+size_t shoal_num_text_printf(double d, char buf[40]);
 int shoal_val_keep(exec *x, qval *v);   /* copies a borrowed V_STR into the arena */
 /* Type families (value.c says how they compare): 0 NULL, 1 numbers and booleans, 2
  * durations, 3 times (TS, DATE, MONTH), 4 text; -1 for a type it is not. */

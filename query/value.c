@@ -274,26 +274,53 @@ static int put(exec *x, const char **out, size_t *n, const char *fmt, ...)
 
 static int put_int(exec *x, const char **out, size_t *n, int64_t i);
 
+/* buf[0..k) into the statement's scratch arena as the cell's text */
+static int put_text(exec *x, const char **out, size_t *n, const char *buf, size_t k)
+{
+    char *p = shoal_arena_strndup(x->scratch, buf, k);
+    if (!p) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
+    *out = p;
+    *n = k;
+    return 0;
+}
+
+/* Dates and times written digit by digit where printf's "%04d-%02u-%02u" was (DAU and
+ * MAU per day: its 365 dates were a quarter of the statement's instructions), for the
+ * years 0..9999, which %04 prints as four digits; printf for the others. */
+static char *dig2(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+static char *ymd(char *p, int64_t y, unsigned m, unsigned d)
+{
+    p = dig2(p, (unsigned)(y / 100));
+    p = dig2(p, (unsigned)(y % 100));
+    *p++ = '-';
+    p = dig2(p, m);
+    if (d) {
+        *p++ = '-';
+        p = dig2(p, d);
+    }
+    return p;
+}
+
 static int render_num(exec *x, double d, const char **out, size_t *n)
 {
     if (!isfinite(d)) return put(x, out, n, "%s", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
     /* A whole number below 10^15 (not -0) is what %.15g prints, digits only: without
      * printf and strtod (DAU and MAU per day, two numbers a row of 365). */
     if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d && (d != 0 || !signbit(d))) return put_int(x, out, n, (int64_t)d);
-    /* The shortest of %.15g..%.17g that reads back to the same double (17 digits always
-     * do: not read back), kept as is (no second printf through put) */
+    /* The shortest of %.15g..%.17g that reads back to the same double (numtext.c),
+     * kept as is (no second printf through put) */
     char buf[40];
-    int k = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        k = snprintf(buf, sizeof buf, "%.*g", prec, d);
-        if (prec == 17 || strtod(buf, NULL) == d) break;
-    }
-    if (k < 0) k = 0;
-    if ((size_t)k >= sizeof buf) k = sizeof buf - 1;
-    char *p = shoal_arena_strndup(x->scratch, buf, (size_t)k);
+    size_t k = shoal_num_text(d, buf);
+    char *p = shoal_arena_strndup(x->scratch, buf, k);
     if (!p) return shoal_err_set(x->err, SHOAL_ENOMEM, -1, -1, "out of memory");
     *out = p;
-    *n = (size_t)k;
+    *n = k;
     return 0;
 }
 
@@ -349,19 +376,52 @@ int shoal_val_render(exec *x, const qval *v, const char **out, size_t *n, int *k
         int64_t ms = local - days * 86400000;
         shoal_cal_civil_from_days(days, &y, &m, &d);
         char zone[16];
-        if (off == 0 && (!x->tz || !strcmp(shoal_tz_name(x->tz), "UTC"))) snprintf(zone, sizeof zone, "Z");
-        else snprintf(zone, sizeof zone, "%c%02d:%02d", off < 0 ? '-' : '+', (off < 0 ? -off : off) / 3600,
-                      ((off < 0 ? -off : off) / 60) % 60);
+        unsigned aoff = (unsigned)(off < 0 ? -(int64_t)off : off);
+        if (off == 0 && (!x->tz || !strcmp(shoal_tz_name(x->tz), "UTC"))) {
+            zone[0] = 'Z', zone[1] = 0;
+        } else if (aoff < 100 * 3600) {   /* (printf's "%c%02d:%02d", by hand) */
+            zone[0] = off < 0 ? '-' : '+';
+            dig2(zone + 1, aoff / 3600);
+            zone[3] = ':';
+            dig2(zone + 4, aoff / 60 % 60);
+            zone[6] = 0;
+        } else {
+            snprintf(zone, sizeof zone, "%c%02d:%02d", off < 0 ? '-' : '+', (off < 0 ? -off : off) / 3600,
+                     ((off < 0 ? -off : off) / 60) % 60);
+        }
         int hh = (int)(ms / 3600000), mi = (int)(ms / 60000 % 60), ss = (int)(ms / 1000 % 60), ff = (int)(ms % 1000);
+        if (y >= 0 && y <= 9999 && (off < 0 ? -off : off) < 100 * 3600) {
+            char b[40], *p = ymd(b, y, m, d);
+            *p++ = 'T';
+            p = dig2(p, (unsigned)hh);
+            *p++ = ':';
+            p = dig2(p, (unsigned)mi);
+            *p++ = ':';
+            p = dig2(p, (unsigned)ss);
+            if (ff) {
+                *p++ = '.';
+                *p++ = (char)('0' + ff / 100);
+                p = dig2(p, (unsigned)(ff % 100));
+            }
+            size_t zl = strlen(zone);
+            memcpy(p, zone, zl);
+            return put_text(x, out, n, b, (size_t)(p - b) + zl);
+        }
         if (ff) return put(x, out, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%03d%s", y, m, d, hh, mi, ss, ff, zone);
         return put(x, out, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d%s", y, m, d, hh, mi, ss, zone);
     }
-    case V_DATE:
+    case V_DATE: {
         shoal_cal_civil_from_days(v->u.i, &y, &m, &d);
+        char b[16];
+        if (y >= 0 && y <= 9999) return put_text(x, out, n, b, (size_t)(ymd(b, y, m, d) - b));
         return put(x, out, n, "%04" PRId64 "-%02u-%02u", y, m, d);
-    case V_MONTH:
+    }
+    case V_MONTH: {
         shoal_cal_month_split(v->u.i, &y, &m);
+        char b[16];
+        if (y >= 0 && y <= 9999) return put_text(x, out, n, b, (size_t)(ymd(b, y, m, 0) - b));
         return put(x, out, n, "%04" PRId64 "-%02u", y, m);
+    }
     case V_DUR: {
         int64_t ms = v->u.i < 0 ? -v->u.i : v->u.i;
         int64_t days = ms / 86400000;
