@@ -550,7 +550,17 @@ typedef struct cellctx {
      * one): rok 1 when they settled, 0 when not, -1 not asked yet */
     int rok;
     double rf, rlo, rhi, rlo0, rhi0;
+    /* 1 when a tail member in a run the bounds place inside both intervals keeps the
+     * cell of 0 (every weight >= 0 and every share of the tail taken off, none put
+     * back): see to_cells */
+    int tail_skip;
 } cellctx;
+
+/* The members of the runs of 16 whose bit is set in a word's four (to_cells) */
+static const uint64_t run_mask[16] = {
+    0, 0xFFFF, 0xFFFF0000, 0xFFFFFFFF, 0xFFFF00000000, 0xFFFF0000FFFF, 0xFFFFFFFF0000, 0xFFFFFFFFFFFF,
+    0xFFFF000000000000, 0xFFFF00000000FFFF, 0xFFFF0000FFFF0000, 0xFFFF0000FFFFFFFF, 0xFFFFFFFF00000000,
+    0xFFFFFFFF0000FFFF, 0xFFFFFFFFFFFF0000, 0xFFFFFFFFFFFFFFFF};
 
 static inline uint8_t cell_at(const double *cuts, int n, double d)
 {
@@ -609,6 +619,8 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
     const double lo = c->lo, hi = c->hi, lo0 = c->lo0, hi0 = c->hi0;
     const int same = lo == lo0 && hi == hi0;
     size_t i = 0;
+    unsigned char needs[1024 / 64];   /* per word, its runs to read (the bounds') */
+    size_t nw = 0;                    /* (words with needs) */
 #ifdef __SSE2__
     /* With 0 inside both intervals (a score compared with thresholds above or below 0:
      * the tiers' engagement >= 200), a value is outside one when its raw sum is outside
@@ -632,9 +644,8 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
         enum { W = SHOAL_SCORE_BOUND_W, G = 64 / W };
         _Static_assert(G == 4, "a word's bounds are read as four floats");
         const double blo = rlo > rlo0 ? rlo : rlo0, bhi = rhi < rhi0 ? rhi : rhi0;
-        unsigned char needs[1024 / 64];
-        size_t nw = n / 64 < sizeof needs ? n / 64 : sizeof needs;
         if (bound) {
+            nw = n / 64 < sizeof needs ? n / 64 : sizeof needs;
             /* A run is inside both when its bound is below bb (b < bhi and -b > blo; a
              * NaN is not). Its runs to read, and the lines of the tail's members (read
              * below), asked for at once with no branch (an address the run does not
@@ -654,23 +665,19 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
                 for (int g = 0; g < G; g++) {
                     uintptr_t mk = (uintptr_t)0 - (need >> g & 1);
                     const char *p0 = dummy + (((uintptr_t)(q + g * W * 8) - (uintptr_t)dummy) & mk);
-                    __builtin_prefetch(p0);
-                    __builtin_prefetch(p0 + (W * 8 - 8));
+                    __builtin_prefetch(p0);   /* (a run's 128 bytes span three lines: the map's values start 16 bytes into a page) */
+                    __builtin_prefetch(p0 + 64);
+                    __builtin_prefetch(p0 + (W * 8 - 1));
                 }
                 if (c->touched) {
-                    uint64_t t = c->touched[(first >> 6) + w];
-                    for (int j = 0; j < 8; j++) {
-                        uintptr_t mk = (uintptr_t)0 - (uintptr_t)(((t >> (8 * j) & 0xFF) + 0xFF) >> 8);
-                        __builtin_prefetch(dummy + (((uintptr_t)(q + j * 64) - (uintptr_t)dummy) & mk));
-                        __builtin_prefetch(dummy + (((uintptr_t)(q + j * 64 + 56) - (uintptr_t)dummy) & mk));
-                    }
+                    /* (with tail_skip, few: a branch each is cheaper than a select per line) */
+                    uint64_t t = c->touched[(first >> 6) + w] & (c->tail_skip ? run_mask[need] : ~(uint64_t)0);
+                    for (; t; t &= t - 1) __builtin_prefetch(raw + w * 64 + (size_t)__builtin_ctzll(t));
                 }
             }
-        } else {
-            memset(needs, (1u << G) - 1, sizeof needs);
         }
         for (; i + 64 <= n; i += 64) {
-            unsigned need = needs[i / 64];
+            unsigned need = i / 64 < nw ? needs[i / 64] : (1u << G) - 1;
             if (!need) continue;
             uint64_t x = 0, x0 = 0;
             for (unsigned gm = need; gm; gm &= gm - 1)
@@ -713,11 +720,22 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
     }
     if (!c->touched) return;
     /* The tail's members: raw less their shares after now; those whose remainder
-     * cannot be told from rounding (score_unsure) are settled after, as read_rise's */
-    for (size_t w = first >> 6; w <= (first + n - 1) >> 6 && n; w++)
-        for (uint64_t b = c->touched[w], k = c->rank[w]; b; b &= b - 1, k++) {   /* (k: m's tail_num) */
+     * cannot be told from rounding (score_unsure) are settled after, as read_rise's.
+     * With tail_skip, one in a run the bounds place inside both intervals (raw <= B <
+     * bb) keeps the cell of 0 and no live bit, and is not read: its shares all taken
+     * off, each a subtraction that rounds to at most what it subtracts from, its v is
+     * at most raw, so below hi; a v above raw·2^-20 is above 0, so above lo; and a v
+     * score_unsure refuses is the log's sum of events whose weights are >= 0, at least
+     * 0 and at most about 2^-19·raw·f (rounding is some 2^-53 of raw an event), so
+     * below hi too. */
+    for (size_t w = first >> 6; w <= (first + n - 1) >> 6 && n; w++) {
+        size_t wi = w - (first >> 6);
+        uint64_t all = c->touched[w], b = all;
+        if (c->tail_skip && wi < nw) b &= run_mask[needs[wi]];
+        for (; b; b &= b - 1) {
             size_t m = w * 64 + (size_t)__builtin_ctzll(b);
             if (m < first || m >= first + n) continue;
+            size_t k = c->rank[w] + (size_t)popcount64(all & (((uint64_t)1 << (m & 63)) - 1));   /* (m's tail_num) */
             double r = raw[m - first], v = r;
             for (size_t j = c->off[k]; j < c->off[k + 1]; j++) v += c->val[j];
             if (score_unsure(v, r)) {
@@ -728,6 +746,20 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
             if (c->live && outside(d, lo, hi)) c->live[m >> 6] |= (uint64_t)1 << (m & 63);
             c->c8[m] = cell_at(c->cuts, c->n, d);
         }
+    }
+}
+
+/* 1 when every weight of a's score is >= 0 and every one of the tail's n shares (val)
+ * is taken off (<= 0: none put back), so that to_cells may pass over a tail member whose
+ * raw sum its bounds place inside the intervals */
+static int tail_skip_ok(exec *x, const magg *a, const double *val, size_t n)
+{
+    uint32_t n_types = shoal_dict_count(x->r, SHOAL_NS_TYPE);
+    for (uint32_t id = 0; id <= n_types; id++)
+        if ((a->types[id >> 3] >> (id & 7) & 1) && !(a->w[id] >= 0)) return 0;
+    for (size_t j = 0; j < n; j++)
+        if (!(val[j] <= 0)) return 0;
+    return 1;
 }
 
 /* A narrow score's cells from its view: the cell of 0 everywhere, then the others.
@@ -738,7 +770,7 @@ static int read_score_cells(run *g, magg *a)
 {
     exec *x = g->x;
     size_t nm = (size_t)g->p->n_members + 1, nw = nm / 64 + 1;
-    cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY, NULL, NULL, NULL, NULL, {NULL, 0, 0}, 0, -1, 0, 0, 0, 0, 0};
+    cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY, NULL, NULL, NULL, NULL, {NULL, 0, 0}, 0, -1, 0, 0, 0, 0, 0, 0};
     for (int j = 0; j < a->n_cuts; j++) {   /* the cell of 0: between the cuts around it, or 0 itself */
         if (a->cuts[j] < 0) c.lo0 = a->cuts[j];
         else if (a->cuts[j] > 0 && c.hi0 == INFINITY) c.hi0 = a->cuts[j];
@@ -766,6 +798,7 @@ static int read_score_cells(run *g, magg *a)
                 goto out;
             }
             c.touched = touched, c.rank = ts.rank, c.off = off, c.val = val;
+            c.tail_skip = tail_skip_ok(x, a, val, ts.n_tab);
         }
     }
     memset(a->c8, cell_at(a->cuts, a->n_cuts, 0), nm);
