@@ -1444,11 +1444,60 @@ TEST(known_names)
     unit_rm_dir();
 }
 
+/* shoal_prop_reserved against the names' list: each reserved name in every mix of
+ * cases, one byte changed or added anywhere, every string over a small alphabet
+ * around them. */
+static bool reserved_ref(const char *s, size_t n)
+{
+    static const char *const exact[] = {"id", "props", "properties"};
+    static const char *const any[] = {"seq", "ts", "member", "type", "group"};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (strlen(exact[i]) == n && memcmp(exact[i], s, n) == 0) return true;
+    for (size_t i = 0; i < sizeof any / sizeof any[0]; i++) {
+        if (strlen(any[i]) != n) continue;
+        size_t j = 0;
+        while (j < n && (s[j] == any[i][j] || s[j] == any[i][j] - 32)) j++;
+        if (j == n) return true;
+    }
+    return false;
+}
+
+TEST(reserved_names)
+{
+    static const char *const names[] = {"id", "props", "properties", "seq", "ts", "member", "type", "group"};
+    static const char bytes[] = {'a', 'A', '@', '`', 0x7f, (char)0xc9, (char)0xe9, 0, 'z', '{', '['};
+    char b[16];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t n = strlen(names[i]);
+        for (unsigned m = 0; m < 1u << n; m++) {   /* every mix of cases */
+            for (size_t j = 0; j < n; j++) b[j] = (char)(m >> j & 1 ? names[i][j] - 32 : names[i][j]);
+            CHECK(shoal_prop_reserved(b, n) == reserved_ref(b, n));
+        }
+        for (size_t j = 0; j <= n; j++)   /* one byte changed, or one added */
+            for (size_t k = 0; k < sizeof bytes; k++) {
+                memcpy(b, names[i], n);
+                b[j] = bytes[k];
+                CHECK(shoal_prop_reserved(b, n) == reserved_ref(b, n));
+                CHECK(shoal_prop_reserved(b, n + 1) == reserved_ref(b, n + 1));
+                memmove(b + j + 1, names[i] + j, n - j);
+                memcpy(b, names[i], j);
+                b[j] = bytes[k];
+                CHECK(shoal_prop_reserved(b, n + 1) == reserved_ref(b, n + 1));
+            }
+        CHECK(shoal_prop_reserved(names[i], n));
+        CHECK(n < 2 || !shoal_prop_reserved(names[i], n - 1));
+    }
+    CHECK(shoal_prop_reserved("SeQ", 3) && shoal_prop_reserved("TYPE", 4) && shoal_prop_reserved("Ts", 2));
+    CHECK(!shoal_prop_reserved("ID", 2) && !shoal_prop_reserved("Props", 5) && !shoal_prop_reserved("Properties", 10));
+    CHECK(!shoal_prop_reserved("", 0) && !shoal_prop_reserved("original", 8) && !shoal_prop_reserved("words", 5));
+}
+
 int main(void)
 {
     RUN(varints);
     RUN(codec_roundtrip);
     RUN(event_check);
+    RUN(reserved_names);
     RUN(keys);
     RUN(append_and_read);
     RUN(dup_after_clean_batch);
