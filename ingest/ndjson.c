@@ -222,7 +222,7 @@ read_str_slow(parser *ps, const unsigned char *q, uint64_t hi, shoal_str *out, i
  * unescaped text written at ps->o (*dec = 1) but not yet claimed: keep() claims it.
  * Unescaped output is never longer than the escaped input (\uXXXX is 6 bytes for at
  * most 3, a surrogate pair 12 for 4), which is what bounds the string block. */
-static inline int read_str(parser *ps, shoal_str *out, int *dec)
+static inline __attribute__((always_inline)) int read_str(parser *ps, shoal_str *out, int *dec)
 {
     const unsigned char *s = ps->p + 1, *q = s, *end = ps->end;
     uint64_t hi = 0;
