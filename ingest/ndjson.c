@@ -234,8 +234,8 @@ static inline __attribute__((always_inline)) int read_str(parser *ps, shoal_str 
 #if defined(__SSE2__)
     /* Sixteen at a time with SSE2 (x86-64's baseline) while the line has them: the
      * stops by three compares (a control byte: at most 0x1F, unsigned, by max), the
-     * non-ASCII bytes from the high bits. The word loop below took some 54
-     * instructions a string, 576 an event of the bench's, on the reading thread. */
+     * non-ASCII bytes from the high bits (the whole parse, at 100k events of the
+     * bench's: 198.8M instructions with the word loop alone, 184.3M with this). */
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
     while (end - q >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
