@@ -11,6 +11,9 @@
 
 #include <locale.h>
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,7 +222,7 @@ read_str_slow(parser *ps, const unsigned char *q, uint64_t hi, shoal_str *out, i
  * unescaped text written at ps->o (*dec = 1) but not yet claimed: keep() claims it.
  * Unescaped output is never longer than the escaped input (\uXXXX is 6 bytes for at
  * most 3, a surrogate pair 12 for 4), which is what bounds the string block. */
-static inline int read_str(parser *ps, shoal_str *out, int *dec)
+static inline __attribute__((always_inline)) int read_str(parser *ps, shoal_str *out, int *dec)
 {
     const unsigned char *s = ps->p + 1, *q = s, *end = ps->end;
     uint64_t hi = 0;
@@ -228,6 +231,27 @@ static inline int read_str(parser *ps, shoal_str *out, int *dec)
      * flag bytes above a true hit, so the lowest flagged byte is the exact stop.
      * "Lowest" is the first in memory on little-endian machines only. */
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__SSE2__)
+    /* Sixteen at a time with SSE2 (x86-64's baseline) while the line has them: the
+     * stops by three compares (a control byte: at most 0x1F, unsigned, by max), the
+     * non-ASCII bytes from the high bits (the whole parse, at 100k events of the
+     * bench's: 198.8M instructions with the word loop alone, 184.3M with this). */
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
+    while (end - q >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        __m128i st = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                  _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
+        unsigned m = (unsigned)_mm_movemask_epi8(st), h = (unsigned)_mm_movemask_epi8(v);
+        if (m) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            if (h & ((1u << k) - 1)) hi |= 0x80;
+            q += k;
+            goto stop;
+        }
+        if (h) hi |= 0x80;
+        q += 16;
+    }
+#endif
     while (end - q >= 8) {
         uint64_t w, qt, bs, t;
         memcpy(&w, q, 8);

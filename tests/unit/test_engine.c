@@ -1444,11 +1444,105 @@ TEST(known_names)
     unit_rm_dir();
 }
 
+/* shoal_prop_reserved against the names' list: each reserved name in every mix of
+ * cases, one byte changed or added anywhere, every string over a small alphabet
+ * around them. */
+static bool reserved_ref(const char *s, size_t n)
+{
+    static const char *const exact[] = {"id", "props", "properties"};
+    static const char *const any[] = {"seq", "ts", "member", "type", "group"};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (strlen(exact[i]) == n && memcmp(exact[i], s, n) == 0) return true;
+    for (size_t i = 0; i < sizeof any / sizeof any[0]; i++) {
+        if (strlen(any[i]) != n) continue;
+        size_t j = 0;
+        while (j < n && (s[j] == any[i][j] || s[j] == any[i][j] - 32)) j++;
+        if (j == n) return true;
+    }
+    return false;
+}
+
+TEST(reserved_names)
+{
+    static const char *const names[] = {"id", "props", "properties", "seq", "ts", "member", "type", "group"};
+    static const char bytes[] = {'a', 'A', '@', '`', 0x7f, (char)0xc9, (char)0xe9, 0, 'z', '{', '['};
+    char b[16];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t n = strlen(names[i]);
+        for (unsigned m = 0; m < 1u << n; m++) {   /* every mix of cases */
+            for (size_t j = 0; j < n; j++) b[j] = (char)(m >> j & 1 ? names[i][j] - 32 : names[i][j]);
+            CHECK(shoal_prop_reserved(b, n) == reserved_ref(b, n));
+        }
+        for (size_t j = 0; j <= n; j++)   /* one byte changed, or one added */
+            for (size_t k = 0; k < sizeof bytes; k++) {
+                memcpy(b, names[i], n);
+                b[j] = bytes[k];
+                CHECK(shoal_prop_reserved(b, n) == reserved_ref(b, n));
+                CHECK(shoal_prop_reserved(b, n + 1) == reserved_ref(b, n + 1));
+                memmove(b + j + 1, names[i] + j, n - j);
+                memcpy(b, names[i], j);
+                b[j] = bytes[k];
+                CHECK(shoal_prop_reserved(b, n + 1) == reserved_ref(b, n + 1));
+            }
+        CHECK(shoal_prop_reserved(names[i], n));
+        CHECK(n < 2 || !shoal_prop_reserved(names[i], n - 1));
+    }
+    CHECK(shoal_prop_reserved("SeQ", 3) && shoal_prop_reserved("TYPE", 4) && shoal_prop_reserved("Ts", 2));
+    CHECK(!shoal_prop_reserved("ID", 2) && !shoal_prop_reserved("Props", 5) && !shoal_prop_reserved("Properties", 10));
+    CHECK(!shoal_prop_reserved("", 0) && !shoal_prop_reserved("original", 8) && !shoal_prop_reserved("words", 5));
+}
+
+/* shoal_id_number against its definition (the digits at the end, 2 to 18 of them, the
+ * first not 0): ids of every length to 24 made of digits and other bytes around them. */
+static bool id_number_ref(const unsigned char *s, uint32_t n, uint32_t *prefix, uint64_t *num)
+{
+    uint32_t d = n;
+    while (d > 0 && s[d - 1] >= '0' && s[d - 1] <= '9') d--;
+    if (n - d < 2 || n - d > 18 || s[d] == '0') return false;
+    uint64_t v = 0;
+    for (uint32_t i = d; i < n; i++) v = v * 10 + (uint64_t)(s[i] - '0');
+    *prefix = d;
+    *num = v;
+    return true;
+}
+
+TEST(id_numbers)
+{
+    static const unsigned char other[] = {'e', '-', '/', ':', 0x2F, 0x3A, 0xB0, 0xB9, 0x70, 0x39 + 0x40, 0};
+    unsigned char b[24];
+    uint64_t seed = 1;
+    for (int t = 0; t < 200000; t++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint32_t n = (uint32_t)(seed >> 33) % 25, tail = (uint32_t)(seed >> 40) % 21;
+        for (uint32_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            unsigned r = (unsigned)(seed >> 35);
+            /* the last tail bytes digits (now and then a 0 first), the rest mostly not */
+            b[i] = i + tail >= n ? (unsigned char)('0' + r % 10) : r % 4 ? other[r % sizeof other] : (unsigned char)('0' + r % 10);
+        }
+        uint32_t p1 = 7, p2 = 7;
+        uint64_t v1 = 7, v2 = 7;
+        bool a = shoal_id_number((shoal_str){(const char *)b, n}, &p1, &v1), c = id_number_ref(b, n, &p2, &v2);
+        CHECK(a == c);
+        if (a && c) CHECK(p1 == p2 && v1 == v2);
+    }
+    uint32_t p;
+    uint64_t v;
+    CHECK(shoal_id_number(S("e-1234567"), &p, &v) && p == 2 && v == 1234567);
+    CHECK(shoal_id_number(S("12345678"), &p, &v) && p == 0 && v == 12345678);
+    CHECK(shoal_id_number(S("e-99999999"), &p, &v) && p == 2 && v == 99999999);
+    CHECK(shoal_id_number(S("e-10000000"), &p, &v) && p == 2 && v == 10000000);
+    CHECK(!shoal_id_number(S("e-0123456"), &p, &v) && !shoal_id_number(S("abcdefg1"), &p, &v));
+    CHECK(shoal_id_number(S("abcdefg12"), &p, &v) && p == 7 && v == 12);
+}
+
 int main(void)
 {
     RUN(varints);
     RUN(codec_roundtrip);
     RUN(event_check);
+    RUN(reserved_names);
+    RUN(id_numbers);
     RUN(keys);
     RUN(append_and_read);
     RUN(dup_after_clean_batch);

@@ -580,9 +580,48 @@ TEST(out_of_memory)
     shoal_arena_free(a);
 }
 
+/* A string's scan (read_str: 16 bytes at a time, then 8, then one) stops at the first
+ * quote, backslash or control byte and notes a non-ASCII byte before it, wherever they
+ * lie in a block: a member of every length to 40, ASCII, or with an escaped quote, a
+ * control byte, a two-byte UTF-8 letter or a bad byte at each place, the line ending
+ * right after the string or 20 bytes later. */
+TEST(string_scan_every_place)
+{
+    char v[64], want[64], line[256];
+    for (int tail = 0; tail < 2; tail++)
+        for (int n = 0; n <= 40; n++)
+            for (int k = -1; k < n; k++)
+                for (int kind = 0; kind < 4; kind++) {
+                    if (k < 0 && kind) continue;
+                    int vn = 0, wn = 0;
+                    for (int i = 0; i < n; i++) {
+                        if (i == k && kind == 0) {   /* an escaped quote */
+                            v[vn++] = '\\', v[vn++] = '"', want[wn++] = '"';
+                        } else if (i == k && kind == 1) {   /* a control byte */
+                            v[vn++] = 0x01;
+                        } else if (i == k && kind == 2) {   /* a two-byte letter */
+                            v[vn++] = (char)0xc3, v[vn++] = (char)0xa9, want[wn++] = (char)0xc3, want[wn++] = (char)0xa9;
+                        } else if (i == k && kind == 3) {   /* a byte that is not UTF-8 */
+                            v[vn++] = (char)0xff;
+                        } else {
+                            v[vn++] = want[wn++] = (char)('a' + i % 26);
+                        }
+                    }
+                    int ln = snprintf(line, sizeof line, "{\"ts\":\"2025-03-04T09:00:12Z\",\"type\":\"t\",\"member\":\"%.*s\"%s}",
+                                      vn, v, tail ? ",\"x\":\"0123456789\"" : "");
+                    shoal_event ev;
+                    int rc = parse_n(line, (size_t)ln, &ev);
+                    if (k >= 0 && kind == 1) CHECK(rc == SHOAL_EFORMAT && strstr(E.msg, "control character"));
+                    else if (k >= 0 && kind == 3) CHECK(rc == SHOAL_EFORMAT && strstr(E.msg, "invalid UTF-8"));
+                    else if (n == 0) CHECK(rc == SHOAL_EFORMAT);   /* an empty member */
+                    else CHECK(rc == SHOAL_OK && ev.member.len == (uint32_t)wn && memcmp(ev.member.ptr, want, wn) == 0);
+                }
+}
+
 int main(void)
 {
     A = shoal_arena_new();
+    RUN(string_scan_every_place);
     RUN(typical_event);
     RUN(strings_are_copied);
     RUN(whitespace);
