@@ -1444,6 +1444,36 @@ TEST(known_names)
     unit_rm_dir();
 }
 
+/* shoal_closest (closest.c): within a third of the name's length (at least one edit),
+ * the closest, the first of equals, never the name itself; else the first name it
+ * leads by whole words; nothing far. */
+TEST(closest)
+{
+    shoal_closest c;
+    shoal_closest_init(&c, "engagment");
+    CHECK(shoal_closest_offer(&c, "engagement_old", 14) == 0);   /* 5 edits: too far */
+    CHECK(shoal_closest_get(&c) == NULL);
+    CHECK(shoal_closest_offer(&c, "engegmint", 9) == 0);          /* 2 edits: kept */
+    CHECK(!strcmp(shoal_closest_get(&c), "engegmint"));
+    CHECK(shoal_closest_offer(&c, "engagmenta", 10) == 1);        /* 1 edit: none can beat it */
+    CHECK(shoal_closest_offer(&c, "engagement", 10) == 1);        /* as close, offered later */
+    CHECK(!strcmp(shoal_closest_get(&c), "engagmenta"));
+    shoal_closest_init(&c, "core");
+    CHECK(shoal_closest_offer(&c, "core", 4) == 0);               /* the name itself */
+    CHECK(shoal_closest_offer(&c, "my_core", 7) == 0);            /* a word, not the first */
+    CHECK(shoal_closest_get(&c) == NULL);
+    CHECK(shoal_closest_offer(&c, "core_creator", 12) == 0);      /* the first words */
+    CHECK(shoal_closest_offer(&c, "corn", 4) == 1);               /* an edit beats them */
+    CHECK(!strcmp(shoal_closest_get(&c), "corn"));
+    shoal_closest_init(&c, "co");
+    CHECK(shoal_closest_offer(&c, "co_x", 4) == 0);               /* too short to lead */
+    CHECK(shoal_closest_get(&c) == NULL);
+    shoal_closest_init(&c, "ab");
+    CHECK(shoal_closest_offer(&c, "xy", 2) == 0);                 /* 2 edits of 2 letters */
+    CHECK(shoal_closest_offer(&c, "ax", 2) == 1);
+    CHECK(!strcmp(shoal_closest_get(&c), "ax"));
+}
+
 int main(void)
 {
     RUN(varints);
@@ -1470,5 +1500,6 @@ int main(void)
     RUN(alloc_failures);
     RUN(err_render);
     RUN(arena);
+    RUN(closest);
     UNIT_EXIT();
 }
