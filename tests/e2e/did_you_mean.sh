@@ -16,75 +16,30 @@ CREATE EXPERIMENT welcome_ritual ARMS (control 50, ritual 50) METRICS (posts = c
 CREATE COUNTERS activity_counts AS count(post), count(*);
 CREATE SCORE engagement AS 1*comment + 5*post HALF_LIFE 30 DAYS" 2>/dev/null || fail did-you-mean-create
 
-# err NAME QUERY WANT: the whole error (message, line, caret)
+# err NAME LINE:COL QUERY MESSAGE: the whole error: MESSAGE at LINE:COL, the line, and
+# a caret under the name that starts there
 err() {
-    check_eq "did-you-mean: $1" "$("$SHOAL" query "$2" 2>&1)" "$3"
+    local l=${2%:*} c=${2#*:} src word
+    src=$(printf '%s\n' "$3" | sed -n "${l}p")
+    word=$(printf '%s' "${src:c-1}" | grep -o '^[A-Za-z0-9_]*')
+    local caret
+    caret=$(printf '%*s^%s' $((c - 1)) '' "$(printf '%*s' $((${#word} - 1)) '' | tr ' ' '~')")
+    check_eq "did-you-mean: $1" "$("$SHOAL" query "$3" 2>&1)" "query:$2: error: $4"$'\n'"$src"$'\n'"$caret"
 }
-err "retention misspelt" "SELECT * FROM retention(weekly_retentio)" \
-'query:1:25: error: unknown retention "weekly_retentio" (did you mean "weekly_retention"?)
-SELECT * FROM retention(weekly_retentio)
-                        ^~~~~~~~~~~~~~~'
-err "retention shortened" "SELECT * FROM retention(weekly)" \
-'query:1:25: error: unknown retention "weekly" (did you mean "weekly_retention"?)
-SELECT * FROM retention(weekly)
-                        ^~~~~~'
-err "activity" "SELECT * FROM activity(speakin) PER WEEK" \
-'query:1:24: error: unknown activity "speakin" (did you mean "speaking"?)
-SELECT * FROM activity(speakin) PER WEEK
-                       ^~~~~~~'
-err "an activity is not offered for a retention" "SELECT * FROM retention(speakin)" \
-'query:1:25: error: unknown retention "speakin"
-SELECT * FROM retention(speakin)
-                        ^~~~~~~'
-err "nothing close" "SELECT * FROM retention(zzzzzz)" \
-'query:1:25: error: unknown retention "zzzzzz"
-SELECT * FROM retention(zzzzzz)
-                        ^~~~~~'
-err "EVALUATE" "EVALUATE EXPERIMENT welcome_ritul" \
-'query:1:21: error: unknown experiment "welcome_ritul" (did you mean "welcome_ritual"?)
-EVALUATE EXPERIMENT welcome_ritul
-                    ^~~~~~~~~~~~~'
-err "experiment()" "SELECT * FROM experiment(welcome)" \
-'query:1:26: error: unknown experiment "welcome" (did you mean "welcome_ritual"?)
-SELECT * FROM experiment(welcome)
-                         ^~~~~~~'
-err "member IN, on a second line" $'SELECT count(*) AS n FROM members\nWHERE member IN core_creater' \
-'query:2:17: error: unknown layer "core_creater" (did you mean "core_creator"?)
-WHERE member IN core_creater
-                ^~~~~~~~~~~~'
-err "tiers()" "SELECT * FROM tiers(pyramd)" \
-'query:1:21: error: unknown tiers "pyramd" (did you mean "pyramid"?)
-SELECT * FROM tiers(pyramd)
-                    ^~~~~~'
-err "flow()" "SELECT * FROM flow(pyramd) PER MONTH" \
-'query:1:20: error: unknown tiers "pyramd" (did you mean "pyramid"?)
-SELECT * FROM flow(pyramd) PER MONTH
-                   ^~~~~~'
-err "rise()" "SELECT member FROM members WHERE rise(engagment) DURING today > 0" \
-'query:1:39: error: unknown score "engagment" (did you mean "engagement"?)
-SELECT member FROM members WHERE rise(engagment) DURING today > 0
-                                      ^~~~~~~~~'
-err "DROP VIEW: any kind" "DROP VIEW engagment" \
-'query:1:11: error: no view named "engagment" (did you mean "engagement"?)
-DROP VIEW engagment
-          ^~~~~~~~~'
-err "DROP LAYER" "DROP LAYER core_creater" \
-'query:1:12: error: no layer named "core_creater" (did you mean "core_creator"?)
-DROP LAYER core_creater
-           ^~~~~~~~~~~~'
-err "DROP RETENTION" "DROP RETENTION weekly_retentoin" \
-'query:1:16: error: no retention named "weekly_retentoin" (did you mean "weekly_retention"?)
-DROP RETENTION weekly_retentoin
-               ^~~~~~~~~~~~~~~~'
-err "DROP COUNTERS" "DROP COUNTERS activity_count" \
-'query:1:15: error: no view named "activity_count" (did you mean "activity_counts"?)
-DROP COUNTERS activity_count
-              ^~~~~~~~~~~~~~'
-err "DROP SCORE: a counters view is not offered" "DROP SCORE activity_count" \
-'query:1:12: error: no view named "activity_count"
-DROP SCORE activity_count
-           ^~~~~~~~~~~~~~'
-err "DROP EXPERIMENT" "DROP EXPERIMENT welcome_ritul" \
-'query:1:17: error: no experiment named "welcome_ritul" (did you mean "welcome_ritual"?)
-DROP EXPERIMENT welcome_ritul
-                ^~~~~~~~~~~~~'
+err "retention misspelt" 1:25 "SELECT * FROM retention(weekly_retentio)" 'unknown retention "weekly_retentio" (did you mean "weekly_retention"?)'
+err "retention shortened" 1:25 "SELECT * FROM retention(weekly)" 'unknown retention "weekly" (did you mean "weekly_retention"?)'
+err "activity" 1:24 "SELECT * FROM activity(speakin) PER WEEK" 'unknown activity "speakin" (did you mean "speaking"?)'
+err "an activity is not offered for a retention" 1:25 "SELECT * FROM retention(speakin)" 'unknown retention "speakin"'
+err "nothing close" 1:25 "SELECT * FROM retention(zzzzzz)" 'unknown retention "zzzzzz"'
+err "EVALUATE" 1:21 "EVALUATE EXPERIMENT welcome_ritul" 'unknown experiment "welcome_ritul" (did you mean "welcome_ritual"?)'
+err "experiment()" 1:26 "SELECT * FROM experiment(welcome)" 'unknown experiment "welcome" (did you mean "welcome_ritual"?)'
+err "member IN, on a second line" 2:17 $'SELECT count(*) AS n FROM members\nWHERE member IN core_creater' 'unknown layer "core_creater" (did you mean "core_creator"?)'
+err "tiers()" 1:21 "SELECT * FROM tiers(pyramd)" 'unknown tiers "pyramd" (did you mean "pyramid"?)'
+err "flow()" 1:20 "SELECT * FROM flow(pyramd) PER MONTH" 'unknown tiers "pyramd" (did you mean "pyramid"?)'
+err "rise()" 1:39 "SELECT member FROM members WHERE rise(engagment) DURING today > 0" 'unknown score "engagment" (did you mean "engagement"?)'
+err "DROP VIEW: any kind" 1:11 "DROP VIEW engagment" 'no view named "engagment" (did you mean "engagement"?)'
+err "DROP LAYER" 1:12 "DROP LAYER core_creater" 'no layer named "core_creater" (did you mean "core_creator"?)'
+err "DROP RETENTION" 1:16 "DROP RETENTION weekly_retentoin" 'no retention named "weekly_retentoin" (did you mean "weekly_retention"?)'
+err "DROP COUNTERS" 1:15 "DROP COUNTERS activity_count" 'no view named "activity_count" (did you mean "activity_counts"?)'
+err "DROP SCORE: a counters view is not offered" 1:12 "DROP SCORE activity_count" 'no view named "activity_count"'
+err "DROP EXPERIMENT" 1:17 "DROP EXPERIMENT welcome_ritul" 'no experiment named "welcome_ritul" (did you mean "welcome_ritual"?)'
