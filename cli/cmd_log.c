@@ -23,49 +23,18 @@ const char shoal_cmd_log_usage[] =
     "A member, type or group that the log has never seen is an error (exit status 2),\n"
     "with the closest name the log has, if one is close.\n";
 
-/* Levenshtein distance of a and b, or more than max when it exceeds max. */
-static size_t distance(const char *a, size_t na, const char *b, size_t nb, size_t max)
-{
-    size_t row[256];
-    if (na > 255 || nb > 255) return max + 1;
-    if ((na > nb ? na - nb : nb - na) > max) return max + 1;
-    for (size_t j = 0; j <= nb; j++) row[j] = j;
-    for (size_t i = 1; i <= na; i++) {
-        size_t diag = row[0], best = row[0] = i;
-        for (size_t j = 1; j <= nb; j++) {
-            size_t up = row[j];
-            size_t v = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < v) v = up + 1;
-            if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
-            row[j] = v;
-            diag = up;
-            if (v < best) best = v;
-        }
-        if (best > max) return max + 1;
-    }
-    return row[nb];
-}
-
-/* Says that name is not in namespace ns, with the closest name that is (within a
- * third of its length, at least one edit), if any. Returns 2, the exit status. */
+/* Says that name is not in namespace ns, with the closest name that is, if any.
+ * Returns 2, the exit status. */
 static int unknown_name(shoal_reader *r, int ns, const char *what, const char *opt, const char *name)
 {
-    size_t n = strlen(name), max = n / 3 > 0 ? n / 3 : 1, best = max + 1;
-    shoal_str s, found = {0};
+    shoal_closest c;
+    shoal_closest_init(&c, name);
+    shoal_str s;
     uint32_t count = shoal_dict_count(r, ns);
-    char buf[256];
-    for (uint32_t id = 1; id <= count; id++) {
-        if (shoal_dict_str(r, ns, id, &s, NULL) != SHOAL_OK) continue;
-        size_t d = distance(name, n, s.ptr, s.len, best - 1 < max ? best - 1 : max);
-        if (d < best) {
-            best = d;
-            snprintf(buf, sizeof buf, "%.*s", (int)s.len, s.ptr);
-            found.ptr = buf;
-            found.len = s.len;
-            if (d == 1) break;
-        }
-    }
-    if (found.ptr) shoal_cli_fail("%s: no %s \"%s\" in the log (did you mean \"%s\"?)", opt, what, name, found.ptr);
+    for (uint32_t id = 1; id <= count; id++)
+        if (shoal_dict_str(r, ns, id, &s, NULL) == SHOAL_OK && shoal_closest_offer(&c, s.ptr, s.len)) break;
+    const char *found = shoal_closest_get(&c);
+    if (found) shoal_cli_fail("%s: no %s \"%s\" in the log (did you mean \"%s\"?)", opt, what, name, found);
     else shoal_cli_fail("%s: no %s \"%s\" in the log", opt, what, name);
     return 2;
 }

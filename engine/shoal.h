@@ -106,6 +106,22 @@ void *shoal_arena_alloc(shoal_arena *a, size_t n);  /* 16-byte aligned; NULL on 
 char *shoal_arena_strndup(shoal_arena *a, const char *s, size_t n); /* NUL-terminated copy */
 size_t shoal_arena_used(const shoal_arena *a);      /* bytes handed out since the last reset */
 
+/* The closest of some names to one that names nothing, for "did you mean" (closest.c):
+ * each candidate is offered in turn, and the closest within a third of name's length
+ * (at least one edit; Levenshtein distance) is kept, the first of equals; failing
+ * that, the first of which name is the leading '_'-separated words ("monthly" of
+ * "monthly_retention"). name is borrowed until the last offer. */
+typedef struct shoal_closest {
+    const char *name;
+    size_t n, max, best;
+    char found[256], part[256];
+} shoal_closest;
+void shoal_closest_init(shoal_closest *c, const char *name);
+/* Offers cand (n bytes; name itself is never kept). Returns 1 when none can come closer. */
+int shoal_closest_offer(shoal_closest *c, const char *cand, size_t n);
+/* The closest name offered, NUL-terminated (valid while c lives), or NULL when none was close. */
+const char *shoal_closest_get(const shoal_closest *c);
+
 /* ---------------------------------------------------------------- events */
 
 /* A string slice: not NUL-terminated; ptr may be NULL when len is 0. */

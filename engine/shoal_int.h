@@ -605,6 +605,9 @@ int shoal_zone_skip_picks(shoal_reader *r, uint64_t seq, const int64_t *ranges, 
 /* The earliest event time of r's snapshot from the zone map (a read per 4096 records);
  * SHOAL_ENOTFOUND when the map does not cover every block. */
 int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err);
+/* The same for the records of the blocks that lie whole in 1 … seq (INT64_MAX when
+ * none): the caller reads the rest, fewer than SHOAL_ZONE_BLOCK records. */
+int shoal_zone_earliest_blocks(shoal_reader *r, uint64_t seq, int64_t *out, shoal_err *err);
 /* The latest event time of r's snapshot, the same way (INT64_MIN for an empty log). */
 int shoal_zone_latest(shoal_reader *r, int64_t *out, shoal_err *err);
 /* The span of event times kept in meta (zone.c, SPAN_KEY) for the records up to *seq:

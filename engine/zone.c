@@ -952,6 +952,15 @@ int shoal_zone_earliest(shoal_reader *r, int64_t *out, shoal_err *err)
     return zone_span(r, out, &hi, err);
 }
 
+int shoal_zone_earliest_blocks(shoal_reader *r, uint64_t seq, int64_t *out, shoal_err *err)
+{
+    int64_t hi;
+    *out = INT64_MAX;
+    if (!r->db->has_zones) return SHOAL_ENOTFOUND;
+    uint64_t whole = (seq < r->last_seq ? seq : r->last_seq) / SHOAL_ZONE_BLOCK * SHOAL_ZONE_BLOCK;
+    return whole ? span_of(r->db, r->txn, whole, out, &hi, err) : SHOAL_OK;
+}
+
 int shoal_zone_latest(shoal_reader *r, int64_t *out, shoal_err *err)
 {
     int64_t lo;

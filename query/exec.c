@@ -228,7 +228,12 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
                 a->live_hi = INFINITY;
                 shoal_exec_cell_of(p->where, i, &a->live_lo, &a->live_hi);
                 for (int k = 0; !rejects && k < p->n_keys; k++) shoal_exec_cell_of(p->keys[k], i, &a->live_lo, &a->live_hi);
-                for (int k = 0; !rejects && k < p->n_raggs; k++) shoal_exec_cell_of(p->raggs[k].arg, i, &a->live_lo, &a->live_hi);
+                for (int k = 0; !rejects && k < p->n_raggs; k++) {
+                    shoal_exec_cell_of(p->raggs[k].arg, i, &a->live_lo, &a->live_hi);
+                    /* (a FILTER's thresholds too: count(*) FILTER (WHERE eng >= 1) once
+                     * counted no member with views on, every one alike with member 0) */
+                    shoal_exec_cell_of(p->raggs[k].filter, i, &a->live_lo, &a->live_hi);
+                }
             }
         }
         if (!(rc = shoal_exec_read_views(&g)) && !p->from_views) rc = shoal_exec_scan_log(&g, 1);

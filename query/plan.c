@@ -696,7 +696,15 @@ static cx *compile_rise(cctx *c, const shoal_node *n, const shoal_window *w)
     if (k < 0) return NULL;
     if (k == 0 && vi.def.kind == SHOAL_VIEW_COUNTERS)
         return fail(c, a->off, a->len, "\"%s\" is a counters view, not a score", a->s);
-    if (k == 0) return fail(c, a->off, a->len, "unknown score \"%s\" (rise() takes a score made by CREATE SCORE)", a->s);
+    if (k == 0) {
+        shoal_closest cl;
+        const char *near = shoal_views_closest(c->x, a->s, "score", &cl);
+        if (near) {
+            shoal_err_set(c->x->err, SHOAL_ESEMANTIC, a->off, a->len, "unknown score \"%s\" (did you mean \"%s\"?)", a->s, near);
+            return NULL;
+        }
+        return fail(c, a->off, a->len, "unknown score \"%s\" (rise() takes a score made by CREATE SCORE)", a->s);
+    }
     if (!w) {
         shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "rise needs a window: rise(%s) DURING this_week", a->s);
         return NULL;
@@ -1687,7 +1695,10 @@ int shoal_plan_def_find(exec *x, const char *name, const char *kind, int off, in
         shoal_err_clear(&quiet);
         if (shoal_view_info(x->r, x->a, name, &vi, &quiet) == 0)
             return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "\"%s\" is a view, not %s", name, what);
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "unknown %s \"%s\"", kind, name);
+        shoal_closest cl;
+        const char *near = shoal_views_closest(x, name, kind, &cl);
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, off, len, "unknown %s \"%s\"%s%s%s", kind, name,
+                             near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "");
     }
     if (rc) return shoal_err_set(x->err, rc, off, len, "%s \"%s\": %s", kind, name, quiet.msg);
     return 0;

@@ -586,6 +586,10 @@ int shoal_views_plan(exec *x, plan *p);
  * types and a filter) as a view keeps it: 0, 1 when no view can (the reason in why),
  * or an error. */
 int shoal_views_series(exec *x, const shoal_node *call, shoal_vseries *s, char *why, size_t n_why);
+/* The view or definition closest to name (shoal_closest), of kind ("layer", "tiers",
+ * "retention", "activity", "experiment", "counters", "score", "firstlast"; NULL: any),
+ * in a snapshot of now; NULL when none is close. Valid while c lives. */
+const char *shoal_views_closest(exec *x, const char *name, const char *kind, shoal_closest *c);
 /* 1 when name is a score view (its info in out, strings in x->a), 0 when not, or < 0. */
 int shoal_views_score(exec *x, const char *name, shoal_viewinfo *out);
 /* The series of a views' counters a per-member aggregate call reads (count(T, … [WHERE

@@ -218,23 +218,32 @@ int shoal_rowsrc_members_explain(exec *x, const shoal_rowsrc_members *m, const c
     return 0;
 }
 
-/* The earliest event time the statement can see, for the first period of a source:
- * from the zone map (the whole log's, an earlier bound than the statement's when AS OF
- * hides events, which only adds empty periods), else by reading every header up to
- * p->max_seq and p->cut_ts. INT64_MAX when none. */
+/* The earliest event time the statement can see, for the first period of a source
+ * (INT64_MAX when none): the events of records 1 … p->max_seq (AS OF SEQ) at or before
+ * p->cut_ts (now). From the zone map for the blocks that lie whole in that range (the
+ * whole log's span when it is all of it), and reading the records of the rest; with no
+ * zone map, every record's. (The whole log's earliest, when AS OF SEQ hid it, once made
+ * leading periods that nothing could fill.) */
 int shoal_rowsrc_earliest(exec *x, const plan *p, int64_t *out)
 {
     int64_t t;
-    int rc = shoal_zone_earliest(x->r, &t, x->err);
+    uint64_t from = 1, to = p->max_seq < x->r->last_seq ? p->max_seq : x->r->last_seq;
+    int rc = to == x->r->last_seq ? shoal_zone_earliest(x->r, &t, x->err) : shoal_zone_earliest_blocks(x->r, to, &t, x->err);
     if (rc == SHOAL_OK) {
-        *out = t;
-        return 0;
+        if (to == x->r->last_seq) {
+            *out = t;   /* (a time after now: no period, as with none) */
+            return 0;
+        }
+        from = to / SHOAL_ZONE_BLOCK * SHOAL_ZONE_BLOCK + 1;
+        if (t > p->cut_ts) t = INT64_MAX;
+    } else if (rc == SHOAL_ENOTFOUND) {
+        t = INT64_MAX;
+    } else {
+        return rc;
     }
-    if (rc != SHOAL_ENOTFOUND) return rc;
     scan_range sr;
     shoal_rec rec;
-    if ((rc = scan_range_open(&sr, x->r, 1, p->max_seq + 1, NULL, 0, NULL, x->cancel, x->err))) return rc;
-    t = INT64_MAX;
+    if ((rc = scan_range_open(&sr, x->r, from, to + 1, NULL, 0, NULL, x->cancel, x->err))) return rc;
     while ((rc = scan_range_next(&sr, &rec)) == 1)
         if (rec.ts < t && rec.ts <= p->cut_ts) t = rec.ts;
     scan_range_close(&sr);

@@ -346,6 +346,31 @@ static const char *kind_word(int kind)
            : kind == SHOAL_VIEW_EXPERIMENT ? "experiment" : kind ? "counters" : "broken";
 }
 
+const char *shoal_views_closest(exec *x, const char *name, const char *kind, shoal_closest *c)
+{
+    shoal_closest_init(c, name);
+    shoal_reader *r;
+    if (shoal_reader_open(x->db, &r, NULL)) return NULL;
+    shoal_viewinfo *vs;
+    shoal_namedef *ds;
+    int n;
+    /* (a message's "did you mean": a list that cannot be read suggests nothing) */
+    if (!shoal_view_list(r, x->a, &vs, &n, NULL))
+        for (int i = 0; i < n; i++) {
+            shoal_str nm = vs[i].def.name;
+            /* an experiment's view is the experiment's, which its definition names */
+            if (vs[i].def.kind == SHOAL_VIEW_EXPERIMENT || (kind && strcmp(kind, kind_word(vs[i].def.kind)))) continue;
+            if (shoal_closest_offer(c, nm.ptr, nm.len)) break;
+        }
+    if (!shoal_view_defs(r, x->a, &ds, &n, NULL))
+        for (int i = 0; i < n; i++) {
+            if (kind && (ds[i].kind.len != strlen(kind) || memcmp(ds[i].kind.ptr, kind, ds[i].kind.len))) continue;
+            if (shoal_closest_offer(c, ds[i].name.ptr, ds[i].name.len)) break;
+        }
+    shoal_reader_close(r);
+    return shoal_closest_get(c);
+}
+
 static const char *view_phrase(int kind)
 {
     return kind == SHOAL_VIEW_SCORE ? "a score view" : kind == SHOAL_VIEW_FIRSTLAST ? "a first/last view"
@@ -900,9 +925,15 @@ int shoal_views_drop(exec *x, const shoal_stmt *st)
         snprintf(x->tag, sizeof x->tag, "DROP %s %s (none existed)", word, st->vname);
         return 0;
     }
-    if (rc == SHOAL_ENOTFOUND)
-        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "no %s named \"%s\"",
-                             want_word ? want_word : "view", st->vname);
+    if (rc == SHOAL_ENOTFOUND) {
+        static const char *const view_words[] = {NULL, "counters", "score", "firstlast"};
+        shoal_closest c;
+        const char *near = shoal_views_closest(x, st->vname, want > 0 ? view_words[want] : want_word, &c);
+        shoal_err_clear(x->err);
+        return shoal_err_set(x->err, SHOAL_ESEMANTIC, st->vname_off, st->vname_len, "no %s named \"%s\"%s%s%s",
+                             want_word ? want_word : "view", st->vname, near ? " (did you mean \"" : "", near ? near : "",
+                             near ? "\"?)" : "");
+    }
     if (rc) return rc;
     shoal_err e;
     shoal_err_clear(&e);

@@ -54,6 +54,20 @@ interrupt() {
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 
+# counted_members SEED NAME: $T/db holds 150k generated events (gen --seed SEED) of some
+# 9000 members over 120 days (more than one block of 64 words of members, the last
+# word part full), with the counters view act (count(*), count(post), count(comment));
+# sets end, the last event's time, and noon, that day's noon. A failure is reported as
+# NAME-gen or NAME-ingest.
+counted_members() {
+    "$SHOAL" gen --events 150000 --members 9000 --days 120 --seed "$1" > "$T/ev.ndjson" 2>/dev/null || fail "$2-gen"
+    "$SHOAL" --db "$T/db" ingest -q "$T/ev.ndjson" &&
+        "$SHOAL" --db "$T/db" query "CREATE COUNTERS act AS count(*), count(post), count(comment)" > /dev/null ||
+        fail "$2-ingest"
+    end=$("$SHOAL" --db "$T/db" query --format csv "SELECT max(ts) AS t FROM events" | tail -1)
+    noon=${end:0:10}T12:00:00.000Z
+}
+
 # shared_data NAME: the path of ../shared/data/NAME beside the repository, or empty.
 shared_data() {
     local d

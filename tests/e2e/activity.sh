@@ -258,8 +258,8 @@ err "activity: a retention is not an activity" "CREATE RETENTION r COHORT BY fir
 CREATE RETENTION r COHORT BY first(join) PER WEEK ACTIVE ON post; SELECT * FROM activity(r)
                                                                                          ^'
 check "activity: DROP ACTIVITY" "$SHOAL" query "DROP ACTIVITY speaking"
-err "activity: dropped" "SELECT * FROM activity(speaking)" \
-'query:1:24: error: unknown activity "speaking"
+err "activity: dropped (the closest left named)" "SELECT * FROM activity(speaking)" \
+'query:1:24: error: unknown activity "speaking" (did you mean "speaking_cut"?)
 SELECT * FROM activity(speaking)
                        ^~~~~~~~'
 

@@ -315,7 +315,7 @@ same "retention: the replaced definition answers" \
     "$(ret_sql month '+0 hours' "$ALL" "'post'" "$ALL" = 1 $NOW $NOW)"
 check "retention: DROP RETENTION IF EXISTS of none" "$SHOAL" query "DROP RETENTION IF EXISTS nothing_here"
 check "retention: DROP RETENTION" "$SHOAL" query "DROP RETENTION weekly"
-err "retention: dropped" "SELECT * FROM retention(weekly)" \
-'query:1:25: error: unknown retention "weekly"
+err "retention: dropped (the closest left named)" "SELECT * FROM retention(weekly)" \
+'query:1:25: error: unknown retention "weekly" (did you mean "weekly_2"?)
 SELECT * FROM retention(weekly)
                         ^~~~~~'

@@ -7,12 +7,7 @@
 # members: many words, most with a member without a value, and a last word part full.
 . "$(dirname "$0")/../lib.sh"
 
-"$SHOAL" gen --events 150000 --members 9000 --days 120 --seed 23 > "$T/ev.ndjson" 2>/dev/null || fail where-wide-gen
-"$SHOAL" --db "$T/db" ingest -q "$T/ev.ndjson" &&
-    "$SHOAL" --db "$T/db" query "CREATE COUNTERS act AS count(*), count(post), count(comment)" > /dev/null ||
-    fail where-wide-ingest
-end=$("$SHOAL" --db "$T/db" query --format csv "SELECT max(ts) AS t FROM events" | tail -1)
-noon=${end:0:10}T12:00:00.000Z
+counted_members 23 where-wide
 n=0
 for w in "count(post) DURING this_month >= 3 OR count(comment) >= 40" \
          "count(post) DURING this_month > 1 AND count(comment) < 30" \

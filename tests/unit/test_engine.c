@@ -1536,6 +1536,98 @@ TEST(id_numbers)
     CHECK(shoal_id_number(S("abcdefg12"), &p, &v) && p == 7 && v == 12);
 }
 
+/* shoal_closest (closest.c): within a third of the name's length (at least one edit),
+ * the closest, the first of equals, never the name itself; else the first name it
+ * leads by whole words; nothing far. */
+TEST(closest)
+{
+    shoal_closest c;
+    shoal_closest_init(&c, "engagment");
+    CHECK(shoal_closest_offer(&c, "engagement_old", 14) == 0);   /* 5 edits: too far */
+    CHECK(shoal_closest_get(&c) == NULL);
+    CHECK(shoal_closest_offer(&c, "engegmint", 9) == 0);          /* 2 edits: kept */
+    CHECK(!strcmp(shoal_closest_get(&c), "engegmint"));
+    CHECK(shoal_closest_offer(&c, "engagmenta", 10) == 1);        /* 1 edit: none can beat it */
+    CHECK(shoal_closest_offer(&c, "engagement", 10) == 1);        /* as close, offered later */
+    CHECK(!strcmp(shoal_closest_get(&c), "engagmenta"));
+    shoal_closest_init(&c, "core");
+    CHECK(shoal_closest_offer(&c, "core", 4) == 0);               /* the name itself */
+    CHECK(shoal_closest_offer(&c, "my_core", 7) == 0);            /* a word, not the first */
+    CHECK(shoal_closest_get(&c) == NULL);
+    CHECK(shoal_closest_offer(&c, "core_creator", 12) == 0);      /* the first words */
+    CHECK(shoal_closest_offer(&c, "corn", 4) == 1);               /* an edit beats them */
+    CHECK(!strcmp(shoal_closest_get(&c), "corn"));
+    shoal_closest_init(&c, "co");
+    CHECK(shoal_closest_offer(&c, "co_x", 4) == 0);               /* too short to lead */
+    CHECK(shoal_closest_get(&c) == NULL);
+    shoal_closest_init(&c, "ab");
+    CHECK(shoal_closest_offer(&c, "xy", 2) == 0);                 /* 2 edits of 2 letters */
+    CHECK(shoal_closest_offer(&c, "ax", 2) == 1);
+    CHECK(!strcmp(shoal_closest_get(&c), "ax"));
+}
+
+/* The dictionary cache's hash (dict.c hash_bytes) and table: a name's every byte, its
+ * length and its namespace change the hash (a byte left out, as the reading of a
+ * short name's overlapping halves could, makes its names collide), 65536 names "m-N"
+ * fill some 63% of 65536 slots' low bits, as random hashes do; and every distinct
+ * name put is found again (ids right, absent names 0) through the growth of the table
+ * from 64 slots, with the hash's own values and with 7 values for 10000 names (runs of
+ * collisions, the same first 8 bytes, the same bytes in other namespaces). */
+TEST(dict_cache_hash)
+{
+    char a[64], b[64];
+    int bad = 0;
+    for (size_t n = 1; n <= 40; n++) {
+        for (size_t i = 0; i < n; i++) a[i] = (char)('a' + (i * 7 + n) % 26);
+        uint32_t h = shoal_dict_hash(SHOAL_NS_MEMBER, a, n);
+        for (size_t i = 0; i < n; i++) {
+            memcpy(b, a, n);
+            b[i] ^= 1;
+            bad += shoal_dict_hash(SHOAL_NS_MEMBER, b, n) == h;
+        }
+        bad += shoal_dict_hash(SHOAL_NS_TYPE, a, n) == h || shoal_dict_hash(SHOAL_NS_MEMBER, a, n - 1) == h;
+    }
+    CHECK(bad == 0);
+    static uint8_t seen[65536];
+    memset(seen, 0, sizeof seen);
+    int filled = 0;
+    for (int i = 0; i < 65536; i++) {
+        int n = snprintf(a, sizeof a, "m-%d", i);
+        uint32_t s = shoal_dict_hash(SHOAL_NS_MEMBER, a, (size_t)n) & 0xffff;
+        filled += !seen[s];
+        seen[s] = 1;
+    }
+    CHECK(filled > 40000 && filled < 43000);   /* (1 - 1/e) of 65536: 41427 */
+    if (!(filled > 40000 && filled < 43000)) printf("  %d of 65536 slots\n", filled);
+    for (int forced = 0; forced < 2; forced++) {
+        shoal_dict *d;
+        CHECK_RC(shoal_dict_new_fwd(&d), SHOAL_OK);
+        int n_names = forced ? 10000 : 200000;
+        /* names of 1 to 30 bytes; from the 8th on, pairs that share their first 8 bytes */
+        #define NAME(i) snprintf(a, sizeof a, (i) % 3 ? "member-%d" : (i) % 2 ? "%d" : "abcdefgh%dx", (i))
+        #define HASH(ns, n) (forced ? (uint32_t)((i) % 7) : shoal_dict_hash(ns, a, (size_t)(n)))
+        for (int i = 1; i <= n_names && !bad; i++) {
+            int n = NAME(i);
+            bad += shoal_dict_cache_put(d, SHOAL_NS_MEMBER, a, (size_t)n, (uint32_t)i, HASH(SHOAL_NS_MEMBER, n)) != 0;
+            if (i % 5 == 0) bad += shoal_dict_cache_put(d, SHOAL_NS_GROUP, a, (size_t)n, (uint32_t)(i + 1), HASH(SHOAL_NS_GROUP, n)) != 0;
+        }
+        for (int i = 1; i <= n_names && !bad; i++) {
+            int n = NAME(i);
+            bad += shoal_dict_cache_get(d, SHOAL_NS_MEMBER, a, (size_t)n, HASH(SHOAL_NS_MEMBER, n)) != (uint32_t)i;
+            bad += shoal_dict_cache_get(d, SHOAL_NS_GROUP, a, (size_t)n, HASH(SHOAL_NS_GROUP, n)) != (i % 5 ? 0u : (uint32_t)(i + 1));
+            bad += shoal_dict_cache_get(d, SHOAL_NS_TYPE, a, (size_t)n, HASH(SHOAL_NS_TYPE, n)) != 0;
+        }
+        for (int i = n_names + 1; i <= n_names + 1000 && !bad; i++) {
+            int n = NAME(i);
+            bad += shoal_dict_cache_get(d, SHOAL_NS_MEMBER, a, (size_t)n, HASH(SHOAL_NS_MEMBER, n)) != 0;
+        }
+        #undef NAME
+        #undef HASH
+        CHECK(bad == 0);
+        shoal_dict_free(d);
+    }
+}
+
 int main(void)
 {
     RUN(varints);
@@ -1564,5 +1656,7 @@ int main(void)
     RUN(alloc_failures);
     RUN(err_render);
     RUN(arena);
+    RUN(closest);
+    RUN(dict_cache_hash);
     UNIT_EXIT();
 }

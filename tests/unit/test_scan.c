@@ -313,6 +313,26 @@ TEST(scan_pages_match_logcur)
     pages_db_drop(g);
 }
 
+/* The t-th of the ranges [from, to) of a log of n records that the range readers' tests
+ * read: from anywhere to some thousands on, or to the log's end (every fourth); empty
+ * (t 1), past the log (t 2), the whole log (t 3). */
+static void some_range(int t, uint64_t *seed, uint64_t n, uint64_t *from, uint64_t *to)
+{
+    *from = 1 + rnd(seed) % (n + 2);
+    *to = t % 4 == 0 ? UINT64_MAX : *from + rnd(seed) % 3000 - 200;
+    if (t == 1) *from = 1, *to = 1;
+    if (t == 2) *from = n + 1, *to = UINT64_MAX;
+    if (t == 3) *from = 1, *to = UINT64_MAX;
+}
+
+/* Whether a read of [from, to) ended as it should: at the range's end (rc 0), k (the
+ * next sequence) past the last record of the range there is, having counted them. */
+static int range_ended(const scan_range *sr, int rc, uint64_t from, uint64_t to, uint64_t k, uint64_t n)
+{
+    uint64_t end = to < n + 1 ? to : n + 1;
+    return rc == 0 && k == (from < end ? end : from) && sr->n == k - from;
+}
+
 /* The range reader (scan_range) gives the cursor's records of [from, to) in the
  * cursor's order: ranges that start and end anywhere (a page's first, last and middle
  * records, over the overflow values), empty ones (to <= from, from past the log), to
@@ -330,17 +350,15 @@ TEST(scan_range_matches_logcur)
     shoal_rec b;
     int rc, bad = 0;
     for (int t = 0; t < 400; t++) {
-        uint64_t from = 1 + rnd(&seed) % (N + 2), to = t % 4 == 0 ? UINT64_MAX : from + rnd(&seed) % 3000 - 200;
-        if (t == 1) from = 1, to = 1;   /* empty */
-        if (t == 2) from = N + 1, to = UINT64_MAX;   /* past the log */
+        uint64_t from, to;
+        some_range(t, &seed, N, &from, &to);
         CHECK_RC(scan_range_open(&sr, r, from, to, NULL, 0, NULL, NULL, NULL), SHOAL_OK);
         uint64_t k = from;
         while ((rc = scan_range_next(&sr, &b)) == 1) {
             if (k > N || !SAME(want[k - 1], b)) bad++;
             k++;
         }
-        uint64_t end = to < (uint64_t)N + 1 ? to : (uint64_t)N + 1;
-        if (rc != 0 || k != (from < end ? end : from) || sr.n != k - from) bad++;
+        bad += !range_ended(&sr, rc, from, to, k, N);
         scan_range_close(&sr);
     }
     CHECK(!bad);
@@ -398,10 +416,8 @@ TEST(scan_range_batch_matches_next)
     int rc, bad = 0;
     long many = 0;
     for (int t = 0; t < 300; t++) {
-        uint64_t from = 1 + rnd(&seed) % (N + 2), to = t % 4 == 0 ? UINT64_MAX : from + rnd(&seed) % 3000 - 200;
-        if (t == 1) from = 1, to = 1;   /* empty */
-        if (t == 2) from = N + 1, to = UINT64_MAX;   /* past the log */
-        if (t == 3) from = 1, to = UINT64_MAX;
+        uint64_t from, to;
+        some_range(t, &seed, N, &from, &to);
         CHECK_RC(scan_range_open(&sr, r, from, to, NULL, 0, NULL, NULL, NULL), SHOAL_OK);
         uint64_t k = from;
         unsigned max = t % 5 == 0 ? 1 + (unsigned)(rnd(&seed) % 4) : 1 + (unsigned)(rnd(&seed) % 300);
@@ -418,8 +434,7 @@ TEST(scan_range_batch_matches_next)
             for (int j = 0; j < rc; j++, k++)
                 if (k > N || !SAME(want[k - 1], b[j])) bad++;
         }
-        uint64_t end = to < (uint64_t)N + 1 ? to : (uint64_t)N + 1;
-        if (rc != 0 || k != (from < end ? end : from) || sr.n != k - from) bad++;
+        bad += !range_ended(&sr, rc, from, to, k, N);
         scan_range_close(&sr);
     }
     CHECK(!bad);
