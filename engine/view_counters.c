@@ -2572,6 +2572,23 @@ int shoal_view_counters_so_far(shoal_reader *r, const char *name, uint32_t s, in
     return rc ? shoal_store_err(err, rc, "cannot read a view's table") : 1;
 }
 
+int shoal_view_counters_before(shoal_reader *r, const char *name, uint32_t s, int64_t *d, shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    int months = has_mark(r->txn, dbi, err);
+    if (months <= 0) return months;
+    int64_t bd = INT32_MIN;
+    int fm = fso_mark(r->txn, dbi, d, err), bm = fm > 0 ? num_mark(r->txn, dbi, BMARK, &bd, err) : 0;
+    if (fm < 0 || bm < 0) return fm < 0 ? fm : bm;
+    if (!fm || !bm || bd != *d || s >= SHOAL_VIEW_MAX_SERIES) return 0;
+    unsigned char k[2] = {(unsigned char)(s | MONTHS), 0};
+    MDB_val kv = {2, k}, vv;
+    if ((rc = mdb_get(r->txn, dbi, &kv, &vv)) == MDB_NOTFOUND) return 0;
+    return rc ? shoal_store_err(err, rc, "cannot read a view's table") : 1;
+}
+
 int shoal_view_counters_instant(shoal_reader *r, const char *name, int64_t t, int *none, shoal_err *err)
 {
     if (t % HOUR_MS) return 0;

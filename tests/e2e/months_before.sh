@@ -88,6 +88,10 @@ same_all "$T/built" "built"
 
 end=$(cat "$T/end")
 noon=${end:0:10}T12:00:00.000Z
+check_grep "months before: EXPLAIN names it" "count\(\*\) DURING all_time: counters act, series 1, .*\(the months to 2025-05 as one\)" \
+    "$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$noon'; EXPLAIN $R")"
+check_grep "months before: not for a series that sums" "sum\(post.words\) DURING all_time: counters act, series [0-9], [^(]*$" \
+    "$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$noon'; EXPLAIN $R")"
 # Damaged behind shoal's back: the count(*) series' first entry's count raised: check
 # names it, and the answer moves (it is what is read)
 cp -r "$T/hot" "$T/poke"
@@ -102,6 +106,8 @@ cp -r "$T/hot" "$T/old"
 "$POKE" "$T/old" v.act 0xf9 del && "$POKE" "$T/old" v.act 0x8000 del && "$POKE" "$T/old" v.act 0x8200 del ||
     fail "months before: dbpoke del"
 check "months before: without them, check" "$SHOAL" --db "$T/old" check
+check_grep "months before: without them, EXPLAIN says none" "count\(\*\) DURING all_time: counters act, series 1, .*the month so far\)\"$" \
+    "$("$SHOAL" --db "$T/old" query --format csv "SET NOW = '$noon'; EXPLAIN $R")"
 same_all "$T/old" "without them"
 printf '{"id":"late-x","ts":"2025-03-03T01:02:03.000Z","member":"m-5","type":"post"}\n' > "$T/one.ndjson"
 "$SHOAL" --db "$T/old" ingest -q "$T/one.ndjson" || fail "months before: ingest one"
