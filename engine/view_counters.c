@@ -2453,12 +2453,16 @@ static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t da
     int fm = months ? fso_mark(r->txn, dbi, &fday, err) : 0;
     if (fm < 0) return fm;
     if (!fm) fday = INT64_MIN;
-    /* the months before fday's, when kept and current */
+    int pres = s < 63 && (pm >> s & 1);
+    /* the months before fday's, when kept and current (their mark read only for a
+     * window from the first day: a PER statement's periods read many others) */
     int64_t bday = INT32_MIN;
-    int bm = fm ? num_mark(r->txn, dbi, BMARK, &bday, err) : 0;
+    int bm = fm && !pres && day_lo == INT32_MIN && s < SHOAL_VIEW_MAX_SERIES && !o->n_vals && !o->sum && !o->text &&
+                     !o->pairs && !o->less
+                 ? num_mark(r->txn, dbi, BMARK, &bday, err)
+                 : 0;
     if (bm < 0) return bm;
     if (bm && bday != fday) bm = 0;
-    int pres = s < 63 && (pm >> s & 1);
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
     /* An unbounded side is whole months as far as it goes. */
