@@ -820,6 +820,10 @@ uint32_t shoal_count8_get(const shoal_count8 *b, uint32_t m);
 void shoal_count8_reset(shoal_count8 *b);   /* frees the table, leaves it empty */
 /* counters, counts only, exactly into bytes and a table (shoal_count8): added to what
  * they hold; with touched, sets the bit of every member it adds to. */
+/* counters: 1 with *d (the latest day of an event the view has seen) when series s keeps
+ * the months before d's month as one bucket (a window from the first event reads it in
+ * place of those months), 0 when not, or an error */
+int shoal_view_counters_before(shoal_reader *r, const char *name, uint32_t s, int64_t *d, shoal_err *err);
 int shoal_view_counters_read8(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                               const int64_t *hours, uint32_t n_members, uint8_t *bytes, shoal_count8 *big, uint64_t *touched,
                               shoal_err *err);

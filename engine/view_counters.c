@@ -103,6 +103,8 @@ typedef struct cbucket {
 #define IMARK 0xFA          /* the key of the instants on the hour that hold an event (kept hours) */
 #define FMARK 0xFB          /* the key that says the months so far are kept: D (flipped BE u32, INT32_MIN:
                              * none yet) and the header's sequence when last written (BE u64) */
+#define BMARK 0xF9          /* the key that says the months before are kept: D (as FMARK's, flipped BE u32) and
+                             * the header's sequence when last written (BE u64) */
 #define KEEP_DAYS 35        /* UTC days of hour buckets kept before the latest event's */
 #define HOUR_MS 3600000LL
 #define F_SUMS 1            /* flag byte: sums follow */
@@ -123,6 +125,17 @@ typedef struct cstate {
                                                  * them across flushes; else this batch's new ones */
     size_t fn[SHOAL_VIEW_MAX_SERIES];
     uint64_t fdirty;        /* the series whose fp is to be written */
+    int fbk;                /* the months before are kept (BMARK, current, with FMARK's D) */
+    unsigned char *bp[SHOAL_VIEW_MAX_SERIES];   /* each series' months before D's month: as fp */
+    size_t bn2[SHOAL_VIEW_MAX_SERIES];
+    uint64_t bdirty;        /* the series whose bp is to be written */
+    struct bref {           /* merge_all's: a series' refs of a month before dn's, in member order */
+        uint32_t se;
+        const dref *r;
+        size_t n;
+        uint32_t fm;        /* the month (flipped, as in month_of_sd) */
+    } *br;
+    size_t brn, brcap;
     int inst;               /* the instants on the hour are kept (IMARK, with a current stamp) */
     int64_t *ih;            /* the kept hours whose instant holds an event, ascending: a view being
                              * built keeps them across flushes; else this batch's, then the table's */
@@ -200,6 +213,7 @@ static int new_state(shoal_view *v, void **out, shoal_err *err)
     s->hours = 1;    /* likewise (HMARK) */
     s->h0 = INT32_MIN;
     s->fso = 1;      /* likewise (FMARK) */
+    s->fbk = 1;      /* likewise (BMARK) */
     s->inst = 1;     /* likewise (IMARK) */
     s->fday = INT32_MIN;
     s->bmax = INT64_MIN;
@@ -398,6 +412,15 @@ static void reset(void *st)
         s->fn[i] = 0;
     }
     s->fdirty = 0;
+    for (int i = 0; i < SHOAL_VIEW_MAX_SERIES; i++) {
+        shoal_free(s->bp[i]);
+        s->bp[i] = NULL;
+        s->bn2[i] = 0;
+    }
+    s->bdirty = 0;
+    shoal_free(s->br);
+    s->br = NULL;
+    s->brn = s->brcap = 0;
     s->fday = INT32_MIN;   /* (load reads it from the mark; a build starts with none) */
     shoal_free(s->ih);
     s->ih = NULL;
@@ -432,6 +455,10 @@ static int load(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
     if (fm < 0) return fm;
     s->fso = fm;
     s->fday = fd;
+    int64_t bd = INT32_MIN;
+    int bm = fm ? num_mark(txn, dbi, BMARK, &bd, err) : 0;
+    if (bm < 0) return bm;
+    s->fbk = bm && bd == fd;
     int im = hm ? inst_read(txn, dbi, NULL, err) : 0;
     if (im < 0) return im;
     s->inst = im;
@@ -1301,6 +1328,119 @@ static int fso_build(shoal_view *v, cstate *s, shoal_err *err)
     return SHOAL_OK;
 }
 
+/* The months before after a batch whose latest day is dn (fday's, or later): per series
+ * that sums nothing, the old bucket (none when there was no fday: no event yet), plus,
+ * when dn is in a later month than fday, fday's month bucket (the batch has merged its
+ * refs of that month into it), plus the batch's refs of the other months before dn's
+ * (s->br: late events, and the months between, which had no event before the batch).
+ * fso_update runs after it (it moves s->fday on). */
+static int fbk_update(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, int64_t dn, shoal_err *err)
+{
+    int64_t od = s->fday;
+    int first = od == INT32_MIN;
+    uint32_t om = first ? 0 : (uint32_t)((uint64_t)shoal_cal_month_of_day(od) ^ (1ULL << 31));
+    uint32_t mo = (uint32_t)((uint64_t)shoal_cal_month_of_day(dn) ^ (1ULL << 31));
+    int turn = !first && om < mo;
+    int rc = SHOAL_OK;
+    for (uint32_t se = 0; se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES && !rc; se++) {
+        if (v->def.series[se].sum_prop.len) continue;
+        size_t nr = 0;
+        for (size_t j = 0; j < s->brn; j++)
+            if (s->br[j].se == se && !(turn && s->br[j].fm == om)) nr++;
+        if (!first && !turn && !nr) continue;
+        const unsigned char *op = NULL;
+        size_t on = 0;
+        unsigned char *own = NULL;   /* what op points into when it is ours */
+        if (!first && txn) {
+            unsigned char k[2] = {(unsigned char)(se | MONTHS), 0};
+            MDB_val kv = {2, k}, vv;
+            int lrc = mdb_get(txn, dbi, &kv, &vv);
+            if (lrc == 0) op = vv.mv_data, on = vv.mv_size;
+            else if (lrc != MDB_NOTFOUND) rc = shoal_store_err(err, lrc, "cannot read a counters bucket");
+        }
+        if (!rc && turn) {
+            /* fday's month bucket, with the batch's refs of that month */
+            uint64_t sd = (uint64_t)(se | MONTHS) << 32 | om;
+            const cbucket *mb = bucket_find(s, sd);
+            const unsigned char *mp = NULL;
+            size_t ml = 0;
+            if (mb && mb->p) {
+                mp = mb->p, ml = mb->n;
+            } else if (mb == NULL && txn) {
+                unsigned char k[SHOAL_COUNTERS_KEY];
+                sd_key(sd, k);
+                MDB_val kv = {sizeof k, k}, vv;
+                int lrc = mdb_get(txn, dbi, &kv, &vv);
+                if (lrc == 0) mp = vv.mv_data, ml = vv.mv_size;
+                else if (lrc != MDB_NOTFOUND) rc = shoal_store_err(err, lrc, "cannot read a counters bucket");
+            }
+            size_t mn = 0;
+            if (!rc && !(rc = merge_two(op, on, mp, ml, &own, &mn, err))) op = own, on = mn;
+        }
+        /* the other months' refs, a month at a time (each run is in member order) */
+        for (size_t j = 0; j < s->brn && !rc; j++) {
+            if (s->br[j].se != se || (turn && s->br[j].fm == om)) continue;
+            cbucket tb;
+            memset(&tb, 0, sizeof tb);
+            if ((rc = merge_counts(&tb, op, on, s->br[j].r, s->br[j].n, err))) break;
+            shoal_free(own);
+            own = tb.p;
+            op = tb.p, on = tb.n;
+        }
+        if (!rc && !op) {   /* (none yet: a bucket of no entry is its flag byte) */
+            rc = merge_two(NULL, 0, NULL, 0, &own, &on, err);
+            op = own;
+        }
+        if (!rc) {
+            unsigned char *copy = own;
+            if (!copy && !(copy = shoal_malloc(on ? on : 1))) rc = nomem(err);
+            else if (copy != own) memcpy(copy, op, on);
+            if (!rc) {
+                shoal_free(s->bp[se]);
+                s->bp[se] = copy;
+                s->bn2[se] = on;
+                s->bdirty |= (uint64_t)1 << se;
+                own = NULL;
+            }
+        }
+        shoal_free(own);
+    }
+    return rc;
+}
+
+/* A view being built (or checked): each series' months before fday's month made once,
+ * at its end, from the month buckets it holds. */
+static int fbk_build(shoal_view *v, cstate *s, shoal_err *err)
+{
+    if (s->fday == INT32_MIN) return SHOAL_OK;
+    uint32_t mo = (uint32_t)((uint64_t)shoal_cal_month_of_day(s->fday) ^ (1ULL << 31));
+    for (uint32_t se = 0; se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES; se++) {
+        if (v->def.series[se].sum_prop.len) continue;
+        unsigned char *acc = NULL;
+        size_t an = 0;
+        int rc = merge_two(NULL, 0, NULL, 0, &acc, &an, err);
+        for (size_t i = 0; !rc && i < s->bcap; i++) {
+            const cbucket *b = &s->b[i];
+            if (!b->used || !b->p || b->sd >> 32 != (se | MONTHS) || (uint32_t)b->sd >= mo) continue;
+            unsigned char *o;
+            size_t on;
+            if (!(rc = merge_two(acc, an, b->p, b->n, &o, &on, err))) {
+                shoal_free(acc);
+                acc = o, an = on;
+            }
+        }
+        if (rc) {
+            shoal_free(acc);
+            return rc;
+        }
+        shoal_free(s->bp[se]);
+        s->bp[se] = acc;
+        s->bn2[se] = an;
+        s->bdirty |= (uint64_t)1 << se;
+    }
+    return SHOAL_OK;
+}
+
 /* The batch's refs sorted (sort_refs), once: on the views' second thread when the
  * append runs one (shoal_view_prepare), else by flush. */
 static int prepare(shoal_view *v, shoal_err *err)
@@ -1404,6 +1544,20 @@ static int merge_all(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, shoal_
                     const dref *m = runs == 1 ? l + i : s->u + i;   /* (prepare) */
                     if (fso && dn != INT32_MIN && fm == fm_dn && (l[i].sd >> 32) < SHOAL_VIEW_MAX_SERIES)
                         fr[l[i].sd >> 32] = m, frn[l[i].sd >> 32] = e - i;
+                    /* a month before dn's: its refs for the months before (fbk_update) */
+                    if (fso && s->fbk && !v->built && dn != INT32_MIN && fm < fm_dn && !sums &&
+                        (l[i].sd >> 32) < SHOAL_VIEW_MAX_SERIES) {
+                        if (s->brn == s->brcap) {
+                            size_t nc = s->brcap ? s->brcap * 2 : 16;
+                            struct bref *nb = shoal_realloc(s->br, nc * sizeof *nb);
+                            if (!nb) {
+                                rc = nomem(err);
+                                break;
+                            }
+                            s->br = nb, s->brcap = nc;
+                        }
+                        s->br[s->brn++] = (struct bref){(uint32_t)(l[i].sd >> 32), m, e - i, fm};
+                    }
                     rc = fold(v, s, txn, dbi, ((l[i].sd >> 32) | MONTHS) << 32 | fm, sums, m, e - i, err);
                     /* the month's presence bitmap: its members, from the same refs */
                     unsigned se = (unsigned)(l[i].sd >> 32);
@@ -1426,9 +1580,11 @@ static int merge_all(shoal_view *v, cstate *s, MDB_txn *txn, MDB_dbi dbi, shoal_
     }
     /* (the refs' arrays stay as they are until the next batch's apply: fr reads them) */
     if (fso && dn != INT32_MIN) {
-        if (v->built) s->fday = dn;   /* (made at the end: fso_build) */
-        else if ((rc = fso_update(v, s, txn, dbi, dn, fr, frn, err))) return rc;
+        if (v->built) s->fday = dn;   /* (made at the end: fso_build, fbk_build) */
+        else if ((s->fbk && (rc = fbk_update(v, s, txn, dbi, dn, err))) || (rc = fso_update(v, s, txn, dbi, dn, fr, frn, err)))
+            return rc;
     }
+    s->brn = 0;
     /* A view being built keeps its buckets across flushes: those of the hours left
      * behind are emptied as it goes (not written) */
     if (s->hours && h0 > s->h0 && v->built)
@@ -1524,6 +1680,22 @@ static int flush(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, int all, shoal_err *e
         }
         s->fdirty = 0;
         if (!rc) rc = num_mark_put(txn, dbi, FMARK, s->fday, v->flush_seq, err);
+        /* the months before that changed, and their mark (D as FMARK's) */
+        if (!rc && s->fbk && v->built && all) rc = fbk_build(v, s, err);
+        for (uint32_t se = 0; s->fbk && se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES && !rc; se++) {
+            if (!s->bp[se] || !(all || (s->bdirty >> se & 1))) continue;
+            unsigned char k[2] = {(unsigned char)(se | MONTHS), 0};
+            MDB_val kv = {2, k}, vv = {s->bn2[se], s->bp[se]};
+            if ((rc = mdb_put(txn, dbi, &kv, &vv, 0))) rc = shoal_store_err(err, rc, "cannot write a counters bucket");
+        }
+        s->bdirty = 0;
+        if (!rc && s->fbk) rc = num_mark_put(txn, dbi, BMARK, s->fday, v->flush_seq, err);
+        if (!v->built)
+            for (int i = 0; i < SHOAL_VIEW_MAX_SERIES; i++) {
+                shoal_free(s->bp[i]);
+                s->bp[i] = NULL;
+                s->bn2[i] = 0;
+            }
         if (!v->built)
             for (int i = 0; i < SHOAL_VIEW_MAX_SERIES; i++) {
                 shoal_free(s->fp[i]);
@@ -1631,6 +1803,40 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             }
         }
     }
+    /* The months before, when kept and current (with the months so far's D): a rebuild's */
+    int64_t bd = INT32_MIN;
+    int bm = fm ? num_mark(txn, dbi, BMARK, &bd, err) : 0;
+    if (bm < 0) {
+        mdb_cursor_close(cur);
+        return bm;
+    }
+    int bm_any = 0;
+    {
+        unsigned char bk = BMARK;
+        MDB_val kv = {1, &bk}, vv;
+        bm_any = mdb_get(txn, dbi, &kv, &vv) == 0;
+    }
+    if (bm && bd == fd && s->fbk && fd == s->fday) {
+        if (v->built && (rc = fbk_build(v, s, err))) {
+            mdb_cursor_close(cur);
+            return rc;
+        }
+        for (uint32_t se = 0; se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES; se++) {
+            if (v->def.series[se].sum_prop.len || !s->bp[se]) continue;
+            unsigned char k[2] = {(unsigned char)(se | MONTHS), 0};
+            MDB_val kv = {2, k}, vv;
+            int lrc = mdb_get(txn, dbi, &kv, &vv);
+            if (lrc && lrc != MDB_NOTFOUND) {
+                mdb_cursor_close(cur);
+                return shoal_store_err(err, lrc, "cannot read a view's table");
+            }
+            if (lrc || vv.mv_size != s->bn2[se] || memcmp(vv.mv_data, s->bp[se], s->bn2[se])) {
+                snprintf(msg0, sizeof msg0, "view \"%s\": series %u, the months before day %lld's month %s", v->dbname + 2,
+                         se, (long long)fd, lrc ? "are missing" : "differ from a rebuild's");
+                problem(ctx, msg0);
+            }
+        }
+    }
     /* The instants on the hour, when kept and current: those of a rebuild */
     if (hm && s->inst) {
         const unsigned char *ip = NULL;
@@ -1660,8 +1866,11 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         const unsigned char *kp = k.mv_data;
         if (k.mv_size == 1 &&
-            (kp[0] == SHOAL_VIEW_HDR || kp[0] == MARK || kp[0] == PMARK || kp[0] == HMARK || kp[0] == FMARK || kp[0] == IMARK))
+            (kp[0] == SHOAL_VIEW_HDR || kp[0] == MARK || kp[0] == PMARK || kp[0] == HMARK || kp[0] == FMARK || kp[0] == IMARK ||
+             kp[0] == BMARK))
             continue;
+        if (k.mv_size == 2 && kp[1] == 0 && (kp[0] & HOURS) == MONTHS && (kp[0] & 63) < v->def.n_series && bm_any)
+            continue;   /* the months before: above */
         if (k.mv_size == 2 && kp[1] == 0 && kp[0] < v->def.n_series && fm_any) continue;   /* a month so far: above */
         if (k.mv_size == SHOAL_COUNTERS_KEY && (kp[0] & HOURS) == HOURS && !hm) continue;   /* not kept: not compared */
         if (k.mv_size == SHOAL_COUNTERS_KEY && (kp[0] & HOURS) == PRES) {
@@ -2245,6 +2454,15 @@ static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t da
     if (fm < 0) return fm;
     if (!fm) fday = INT64_MIN;
     int pres = s < 63 && (pm >> s & 1);
+    /* the months before fday's, when kept and current (their mark read only for a
+     * window from the first day: a PER statement's periods read many others) */
+    int64_t bday = INT32_MIN;
+    int bm = fm && !pres && day_lo == INT32_MIN && s < SHOAL_VIEW_MAX_SERIES && !o->n_vals && !o->sum && !o->text &&
+                     !o->pairs && !o->less
+                 ? num_mark(r->txn, dbi, BMARK, &bday, err)
+                 : 0;
+    if (bm < 0) return bm;
+    if (bm && bday != fday) bm = 0;
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(r->txn, dbi, &cur))) return shoal_store_err(err, rc, "cannot read a view's table");
     /* An unbounded side is whole months as far as it goes. */
@@ -2260,7 +2478,28 @@ static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t da
     }
     if (d_mid_lo < d_mid_hi) {
         rc = lo_open ? SHOAL_OK : read_part(cur, name, s, months, fday, m_lo - 1, day_lo, d_mid_lo, o, err);
-        if (!rc) rc = pres ? read_pres(cur, s, m_lo, m_hi, o, err) : read_keys(cur, name, s | MONTHS, m_lo, m_hi, o, err);
+        int64_t fmo = bm ? shoal_cal_month_of_day(fday) : 0;
+        if (!rc && !pres && bm && lo_open && m_hi >= fmo && s < SHOAL_VIEW_MAX_SERIES && !o->n_vals && !o->sum && !o->text &&
+            !o->pairs && !o->less) {
+            /* every month from the first to the window's end: the months before fday's
+             * as one bucket (issue 17: an all-time count read 11 month buckets at 10M
+             * events), then fday's month and any after it */
+            unsigned char k[2] = {(unsigned char)(s | MONTHS), 0};
+            MDB_val kv = {2, k}, vv;
+            int grc = mdb_get(r->txn, dbi, &kv, &vv);
+            if (grc == 0) {
+                const unsigned char *p = vv.mv_data;
+                rc = read_bucket(name, p, p + vv.mv_size, o, err);
+                if (rc > 0) rc = SHOAL_OK;
+                if (!rc) rc = read_keys(cur, name, s | MONTHS, fmo, m_hi, o, err);
+            } else if (grc == MDB_NOTFOUND) {
+                rc = read_keys(cur, name, s | MONTHS, m_lo, m_hi, o, err);
+            } else {
+                rc = shoal_store_err(err, grc, "cannot read a view's table");
+            }
+        } else if (!rc) {
+            rc = pres ? read_pres(cur, s, m_lo, m_hi, o, err) : read_keys(cur, name, s | MONTHS, m_lo, m_hi, o, err);
+        }
         if (!rc) rc = hi_open ? SHOAL_OK : read_part(cur, name, s, months, fday, m_hi, d_mid_hi, day_hi, o, err);
     } else if (!months || lo_open || hi_open) {
         rc = read_keys(cur, name, s, day_lo, day_hi, o, err);
@@ -2332,6 +2571,23 @@ int shoal_view_counters_so_far(shoal_reader *r, const char *name, uint32_t s, in
     int fm = fso_mark(r->txn, dbi, d, err);
     if (fm <= 0 || s >= SHOAL_VIEW_MAX_SERIES) return fm < 0 ? fm : 0;
     unsigned char k[2] = {(unsigned char)s, 0};
+    MDB_val kv = {2, k}, vv;
+    if ((rc = mdb_get(r->txn, dbi, &kv, &vv)) == MDB_NOTFOUND) return 0;
+    return rc ? shoal_store_err(err, rc, "cannot read a view's table") : 1;
+}
+
+int shoal_view_counters_before(shoal_reader *r, const char *name, uint32_t s, int64_t *d, shoal_err *err)
+{
+    MDB_dbi dbi;
+    int rc = shoal_view_table(r, name, &dbi, err);
+    if (rc) return rc;
+    int months = has_mark(r->txn, dbi, err);
+    if (months <= 0) return months;
+    int64_t bd = INT32_MIN;
+    int fm = fso_mark(r->txn, dbi, d, err), bm = fm > 0 ? num_mark(r->txn, dbi, BMARK, &bd, err) : 0;
+    if (fm < 0 || bm < 0) return fm < 0 ? fm : bm;
+    if (!fm || !bm || bd != *d || s >= SHOAL_VIEW_MAX_SERIES) return 0;
+    unsigned char k[2] = {(unsigned char)(s | MONTHS), 0};
     MDB_val kv = {2, k}, vv;
     if ((rc = mdb_get(r->txn, dbi, &kv, &vv)) == MDB_NOTFOUND) return 0;
     return rc ? shoal_store_err(err, rc, "cannot read a view's table") : 1;

@@ -163,7 +163,7 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
                 /* a counters series whose days end at the latest day within its month:
                  * the month so far, one bucket (view_counters.c) */
                 int64_t d;
-                char sf[64] = "";
+                char sf[112] = "";
                 if (!strncmp(g->vdesc, "counters ", 9) && g->day_hi > g->day_lo && g->day_hi != INT64_MAX &&
                     shoal_view_counters_so_far(x->r, g->vname, g->vseries, &d, NULL) == 1 && d == g->day_hi &&
                     shoal_cal_month_start(shoal_cal_month_of_day(d)) < d &&
@@ -173,6 +173,17 @@ int shoal_plan_explain(exec *x, const shoal_stmt *st, const plan *p, char ***lin
                     shoal_cal_civil_from_days(d - 1, &y, &mo, &d1);
                     shoal_cal_civil_from_days(shoal_cal_month_start(shoal_cal_month_of_day(d)), &y, &mo, &d0);
                     snprintf(sf, sizeof sf, " (%04lld-%02u-%02u..%02u the month so far)", (long long)y, mo, d0, d1);
+                }
+                /* a counters series read from its first day: the months before the
+                 * latest day's month, one bucket (view_counters.c) */
+                if (!strncmp(g->vdesc, "counters ", 9) && g->day_lo <= INT32_MIN && g->day_hi > g->day_lo &&
+                    i != p->exist - 1 && shoal_view_counters_before(x->r, g->vname, g->vseries, &d, NULL) == 1 &&
+                    g->day_hi >= shoal_cal_month_start(shoal_cal_month_of_day(d))) {
+                    int64_t y;
+                    unsigned mo, dd;
+                    shoal_cal_civil_from_days(shoal_cal_month_start(shoal_cal_month_of_day(d)) - 1, &y, &mo, &dd);
+                    size_t l = strlen(sf);
+                    snprintf(sf + l, sizeof sf - l, " (the months to %04lld-%02u as one)", (long long)y, mo);
                 }
                 rc |= add_line(x, lines, &n, &cap, "  #%d %s: %s%s", i + 1, g->desc, g->vdesc, sf);
                 continue;
