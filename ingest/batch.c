@@ -42,12 +42,6 @@
  * with 65536, peak RSS 956 MB against 891 MB (docs/ARCHITECTURE.md, "Views' upkeep in
  * ingest"). A batch of typical events is then about MAX_BATCH_BYTES. */
 #define DEFAULT_BATCH_VIEWS 131072
-/* With the views' batches, the first holds this many events and each next one twice
- * the one before, up to DEFAULT_BATCH_VIEWS: with the pipeline the committing thread
- * waits for the reading thread to fill the first batch, and 131072 events took it
- * some 70 ms at 10M events, with nothing to commit (a batch's upkeep of the views is
- * smallest while its buckets are, at the start). */
-#define FIRST_BATCH_VIEWS 16384
 /* A batch of unusually large events commits early, at this much arena. */
 #define MAX_BATCH_BYTES ((size_t)64 << 20)
 /* Input names remembered for conflict reports: a dump import reads seven files. */
@@ -87,8 +81,7 @@ struct shoal_batch {
     FILE *rejects;
     bool rejects_dirty;   /* rejects written since the last flush */
     bool rejects_failed;  /* the reject file failed: nothing more may be committed */
-    size_t cap;           /* events a batch holds at most */
-    size_t limit;         /* events this batch holds at most (the views' first ones: fewer) */
+    size_t cap;
     pend pends[N_PEND];
     pend *fill;           /* the batch being filled */
     pend *committing;     /* the batch whose append is running (conflict reports) */
@@ -178,7 +171,6 @@ int shoal_batch_new(shoal_db *db, const shoal_ingest_opts *opts, const char *rej
         }
         if (has) b->cap = DEFAULT_BATCH_VIEWS;
     }
-    b->limit = b->cap == DEFAULT_BATCH_VIEWS && !opts->batch ? FIRST_BATCH_VIEWS : b->cap;
     snprintf(b->rejects_path, sizeof b->rejects_path, "%s", rejects_path);
     b->fill = &b->pends[0];
     if (pend_init(b->fill, b->cap)) {
@@ -564,14 +556,13 @@ int shoal_batch_commit(shoal_batch *b, shoal_err *err)
     return commit_pend(b, b->fill, err);
 }
 
-/* The batch is full when it holds limit events or its arena and rejects reach the
- * byte limit; the next one may then hold twice as many, up to cap. */
+/* The batch is full when it holds cap events or its arena and rejects reach the
+ * byte limit. */
 static int maybe_close(shoal_batch *b, shoal_err *err)
 {
     pend *p = b->fill;
-    if (p->n < b->limit && shoal_arena_used(p->a) + p->rej_len < MAX_BATCH_BYTES) return 0;
-    b->limit = b->limit * 2 < b->cap ? b->limit * 2 : b->cap;
-    return shoal_batch_commit(b, err);
+    if (p->n == b->cap || shoal_arena_used(p->a) + p->rej_len >= MAX_BATCH_BYTES) return shoal_batch_commit(b, err);
+    return 0;
 }
 
 int shoal_batch_add(shoal_batch *b, uint64_t line, shoal_err *why, shoal_err *err)
