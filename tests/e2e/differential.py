@@ -5,7 +5,12 @@ Writes to standard output, for a seed, N statements that views can answer (per-m
 counts, sums and averages of the series differential.sh's views keep, with every kind
 of window), mixed with what only the log answers (min, max, first, last, uncovered
 types), filters, layers, tiers, a score and rise, each under a random SET TIMEZONE and
-SET NOW or AS OF instant (whole days, day ends and mid-day instants). Each statement is
+SET NOW or AS OF instant (whole days, day ends and mid-day instants). Nearly half are
+what an analyst writes over members (analyst()): row aggregates with FILTER (WHERE …)
+on counts, sums, integer cuts of the score, layers, NOT and OR of them, BETWEEN on a
+count and member IN (SELECT …); GROUP BY over an aggregate, a CASE band, a layer or
+tiers, with FILTERs and HAVING; ORDER BY … LIMIT with ties broken by member; a
+statement-level DURING. Each statement is
 preceded by a marker row `SELECT 'q<i>' AS q` so that a difference can be traced to its
 statement. The same file is run with views on and with SET VIEWS = off; the rows must
 be identical.
@@ -101,7 +106,86 @@ def cond():
     return c
 
 
+LAYERS = ["core", "active", "fans", "core_or_active"]
+
+
+def cut():
+    """A per-member condition as an analyst writes it: an integer cut on an aggregate
+    or a score, layer membership, NOT and OR of them, a BETWEEN on a count, or
+    member IN a subquery over members."""
+    k = R.random()
+    if k < 0.2:
+        c = R.choice(["", "NOT "]) + "member IN " + R.choice(LAYERS)
+    elif k < 0.35:
+        c = "engagement %s %d" % (R.choice([">=", "<", ">"]), R.choice([0, 1, 2, 5, 10, 20]))
+    elif k < 0.45:
+        c = "%s BETWEEN %d AND %d" % (magg(number=True), R.choice([0, 1, 2]), R.choice([3, 5, 50]))
+    elif k < 0.53:
+        c = "member IN (SELECT member FROM members WHERE %s)" % cond()
+    else:
+        c = "%s %s %d" % (magg(number=True), R.choice([">=", ">", "<", "="]), R.choice([0, 1, 2, 3, 5, 20]))
+    if R.random() < 0.35:
+        c = "%s%s %s %s" % (R.choice(["", "NOT "]), "(" + c + ")", R.choice(["AND", "OR", "AND NOT", "OR NOT"]), cut())
+    return c
+
+
+def fagg():
+    """A row aggregate over members with FILTER: counts, sums of per-member aggregates
+    (never of a score: a decayed score is not exact on either path)."""
+    k = R.random()
+    f = " FILTER (WHERE %s)" % cut()
+    if k < 0.45:
+        return "count(*)" + f
+    if k < 0.75:
+        return "sum(%s)%s" % (magg(number=True), f)
+    if k < 0.85:
+        return "max(%s)%s" % (magg(number=True), f)
+    if k < 0.93:
+        return "min(%s)%s" % (magg(number=True), f)
+    return "count(%s)%s" % (magg(number=True), f)
+
+
+def band():
+    """CASE WHEN over per-member aggregates and the score's integer cuts."""
+    return "CASE WHEN %s THEN 'a' WHEN %s THEN 'b'%s END" % (
+        cut(), cut(), R.choice([" ELSE 'c'", "", " WHEN %s THEN 'c' ELSE 'd'" % cut()]))
+
+
+def analyst():
+    """What an analyst writes over members that the plain forms above do not: FILTERs,
+    GROUP BY over aggregates, bands or tiers with FILTERs and HAVING, CASE, NOT and OR
+    of layers and cuts, ORDER BY ... LIMIT (ties broken by member), a statement DURING."""
+    k = R.random()
+    dur = R.choice(["", "", "", " DURING " + R.choice(["last_month", "this_year", "last 30 days"]),
+                    window() or " DURING all_time"])
+    w = " WHERE " + cut() if R.random() < 0.4 else ""
+    if k < 0.25:
+        cols = ", ".join("%s AS f%d" % (fagg(), i) for i in range(R.randint(1, 4)))
+        return "SELECT count(*) AS n, %s FROM members%s%s" % (cols, w, dur)
+    if k < 0.45:
+        key = R.choice([magg(number=True), band(), "member IN %s" % R.choice(LAYERS)])
+        h = R.choice(["", "", " HAVING n > 1", " HAVING f0 >= 1", " HAVING n > 2 OR f0 > 0"])
+        return ("SELECT %s AS k, count(*) AS n, %s AS f0, %s AS f1 FROM members%s%s GROUP BY k%s ORDER BY k"
+                % (key, fagg(), fagg(), w, dur, h))
+    if k < 0.55:
+        h = R.choice(["", " HAVING n > 1"])
+        return ("SELECT tier, count(*) AS n, %s AS f0, %s AS f1 FROM tiers(pyramid)%s GROUP BY tier%s ORDER BY tier"
+                % (fagg(), fagg(), w, h))
+    if k < 0.7:
+        return ("SELECT member, %s AS b, %s AS a FROM members%s%s ORDER BY member"
+                % (band(), magg(), " WHERE " + cut(), dur))
+    if k < 0.88:
+        a, b = magg(number=True), magg()
+        return ("SELECT member, %s AS a, %s AS b FROM members%s%s ORDER BY a %s, %sb DESC, member LIMIT %d%s"
+                % (a, b, w, dur, R.choice(["DESC", "ASC"]), R.choice(["", "a = 0, "]),
+                   R.choice([5, 10, 25]), R.choice(["", "", " OFFSET 3"])))
+    return "SELECT member, %s AS a FROM members WHERE %s%s ORDER BY member" % (magg(), cut(), dur)
+
+
 def select():
+    k = R.random()
+    if k < 0.45:
+        return analyst()
     k = R.random()
     if k < 0.35:
         cols = ", ".join("%s AS c%d" % (magg(), i) for i in range(R.randint(1, 4)))
