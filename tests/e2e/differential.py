@@ -109,6 +109,18 @@ def cond():
 LAYERS = ["core", "active", "fans", "core_or_active"]
 
 
+def lagg():
+    """A per-member number over a long window, mostly (short windows hold no event for
+    most members, and a cut on them holds for all or none)."""
+    a = magg(number=True)
+    if R.random() < 0.6 and " DURING " not in a:
+        return a
+    if R.random() < 0.6:
+        a = a.split(" DURING ")[0] + R.choice([" DURING all_time", " DURING this_year", " DURING last 30 days",
+                                               " DURING last_month", " DURING last 3 weeks", ""])
+    return a + (" DURING all_time" if a == "count(*)" else "")
+
+
 def cut():
     """A per-member condition as an analyst writes it: an integer cut on an aggregate
     or a score, layer membership, NOT and OR of them, a BETWEEN on a count, or
@@ -119,11 +131,11 @@ def cut():
     elif k < 0.35:
         c = "engagement %s %d" % (R.choice([">=", "<", ">"]), R.choice([0, 1, 2, 5, 10, 20]))
     elif k < 0.45:
-        c = "%s BETWEEN %d AND %d" % (magg(number=True), R.choice([0, 1, 2]), R.choice([3, 5, 50]))
+        c = "%s BETWEEN %d AND %d" % (lagg(), R.choice([0, 1, 2]), R.choice([3, 5, 50]))
     elif k < 0.53:
         c = "member IN (SELECT member FROM members WHERE %s)" % cond()
     else:
-        c = "%s %s %d" % (magg(number=True), R.choice([">=", ">", "<", "="]), R.choice([0, 1, 2, 3, 5, 20]))
+        c = "%s %s %d" % (lagg(), R.choice([">=", ">", "<", "="]), R.choice([0, 1, 2, 3, 5, 20]))
     if R.random() < 0.35:
         c = "%s%s %s %s" % (R.choice(["", "NOT "]), "(" + c + ")", R.choice(["AND", "OR", "AND NOT", "OR NOT"]), cut())
     return c
@@ -137,7 +149,7 @@ def fagg():
     if k < 0.45:
         return "count(*)" + f
     if k < 0.75:
-        return "sum(%s)%s" % (magg(number=True), f)
+        return "sum(%s)%s" % (lagg(), f)
     if k < 0.85:
         return "max(%s)%s" % (magg(number=True), f)
     if k < 0.93:
