@@ -191,7 +191,16 @@ def analyst():
         return ("SELECT member, %s AS a, %s AS b FROM members%s%s ORDER BY a %s, %sb DESC, member LIMIT %d%s"
                 % (a, b, w, dur, R.choice(["DESC", "ASC"]), R.choice(["", "a = 0, "]),
                    R.choice([5, 10, 25]), R.choice(["", "", " OFFSET 3"])))
-    return "SELECT member, %s AS a FROM members WHERE %s%s ORDER BY member" % (magg(), cut(), dur)
+    if k < 0.93:
+        return "SELECT member, %s AS a FROM members WHERE %s%s ORDER BY member" % (magg(), cut(), dur)
+    if k < 0.96:
+        # the top n and its ties, inside a subquery, in the outer order
+        return ("SELECT member, a FROM (SELECT member, %s AS a FROM members%s ORDER BY a DESC LIMIT %d WITH TIES) AS t "
+                "ORDER BY a DESC, member" % (lagg(), w, R.choice([3, 5, 10])))
+    # a derived table's per-member values, grouped outside with FILTERs over them
+    return ("SELECT h, count(*) AS n, count(*) FILTER (WHERE a >= %d) AS f0, sum(b) FILTER (WHERE a > 0) AS f1 "
+            "FROM (SELECT member, %s AS h, %s AS a, %s AS b FROM members%s) AS t GROUP BY h ORDER BY h"
+            % (R.choice([1, 2, 3]), cut(), lagg(), lagg(), w))
 
 
 def select():
