@@ -77,6 +77,11 @@ def rand_instant():
 def window():
     w = R.choice(WINDOWS + ["between"])
     if w == "between":
+        if R.random() < 0.3:
+            # between two instants (local, UTC or with an offset; a bare date as the
+            # end is its last millisecond): mid-day edges the views cannot read whole
+            a, b = sorted([rand_instant(), rand_instant()])
+            return " DURING BETWEEN '%s' AND '%s'" % (a, b)
         a, b = sorted([rand_instant()[:10], rand_instant()[:10]])
         return " DURING BETWEEN '%s' AND '%s'" % (a, b)
     return " DURING " + w if w else ""
