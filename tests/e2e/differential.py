@@ -181,16 +181,21 @@ def analyst():
         return "SELECT count(*) AS n, %s FROM members%s%s" % (cols, w, dur)
     if k < 0.45:
         key = R.choice([magg(number=True), band(), "member IN %s" % R.choice(LAYERS)])
-        h = R.choice(["", "", " HAVING n > 1", " HAVING f0 >= 1", " HAVING n > 2 OR f0 > 0"])
+        h = R.choice(["", "", " HAVING n > 1", " HAVING f0 >= 1", " HAVING n > 2 OR f0 > 0",
+                      " HAVING count(*) FILTER (WHERE %s) > 0" % cut()])
         return ("SELECT %s AS k, count(*) AS n, %s AS f0, %s AS f1 FROM members%s%s GROUP BY k%s ORDER BY k"
                 % (key, fagg(), fagg(), w, dur, h))
     if k < 0.55:
         h = R.choice(["", " HAVING n > 1"])
         return ("SELECT tier, count(*) AS n, %s AS f0, %s AS f1 FROM tiers(pyramid)%s GROUP BY tier%s ORDER BY tier"
                 % (fagg(), fagg(), w, h))
-    if k < 0.7:
+    if k < 0.62:
         return ("SELECT member, %s AS b, %s AS a FROM members%s%s ORDER BY member"
                 % (band(), magg(), " WHERE " + cut(), dur))
+    if k < 0.7:
+        # ordered by a band first, the ties by an aggregate, then by member
+        return ("SELECT member, %s AS a FROM members%s%s ORDER BY %s, a DESC, member LIMIT %d"
+                % (lagg(), w, dur, band(), R.choice([10, 30])))
     if k < 0.88:
         a, b = magg(number=True), magg()
         return ("SELECT member, %s AS a, %s AS b FROM members%s%s ORDER BY a %s, %sb DESC, member LIMIT %d%s"
