@@ -134,7 +134,9 @@ def cut():
     if k < 0.2:
         c = R.choice(["", "NOT "]) + "member IN " + R.choice(LAYERS)
     elif k < 0.35:
-        c = "engagement %s %d" % (R.choice([">=", "<", ">"]), R.choice([0, 1, 2, 5, 10, 20]))
+        c = R.choice(["engagement %s %d" % (R.choice([">=", "<", ">"]), R.choice([0, 1, 2, 5, 10, 20])),
+                      "engagement BETWEEN %d AND %d" % (R.choice([0, 1, 2]), R.choice([5, 10, 50])),
+                      "rise(engagement)%s > %d" % (window() or " DURING last 7 days", R.choice([0, 1, 3]))])
     elif k < 0.45:
         c = "%s BETWEEN %d AND %d" % (lagg(), R.choice([0, 1, 2]), R.choice([3, 5, 50]))
     elif k < 0.53:
