@@ -159,9 +159,12 @@ def fagg():
         return "sum(%s)%s" % (lagg(), f)
     if k < 0.85:
         return "max(%s)%s" % (magg(number=True), f)
-    if k < 0.93:
+    if k < 0.9:
         return "min(%s)%s" % (magg(number=True), f)
-    return "count(%s)%s" % (magg(number=True), f)
+    if k < 0.93:
+        return "count(%s)%s" % (magg(number=True), f)
+    # of per-member values, in the members' order on both paths
+    return R.choice(["avg(%s)", "median(%s)", "quantile(%s, 0.9)", "stddev(%s)", "count(DISTINCT %s)"]) % lagg() + f
 
 
 def band():
