@@ -136,7 +136,10 @@ def cut():
     elif k < 0.35:
         c = R.choice(["engagement %s %d" % (R.choice([">=", "<", ">"]), R.choice([0, 1, 2, 5, 10, 20])),
                       "engagement BETWEEN %d AND %d" % (R.choice([0, 1, 2]), R.choice([5, 10, 50])),
-                      "rise(engagement)%s > %d" % (window() or " DURING last 7 days", R.choice([0, 1, 3]))])
+                      # not a whole number: a rise of events at now alone is their weight (a
+                      # checkin's 1 exactly with views off, 1.0000000000000027 on: a decayed
+                      # score's ulps, docs/ARCHITECTURE.md)
+                      "rise(engagement)%s > %s" % (window() or " DURING last 7 days", R.choice(["0.3", "1.3", "3.3"]))])
     elif k < 0.45:
         c = "%s BETWEEN %d AND %d" % (lagg(), R.choice([0, 1, 2]), R.choice([3, 5, 50]))
     elif k < 0.53:
