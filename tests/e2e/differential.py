@@ -5,7 +5,12 @@ Writes to standard output, for a seed, N statements that views can answer (per-m
 counts, sums and averages of the series differential.sh's views keep, with every kind
 of window), mixed with what only the log answers (min, max, first, last, uncovered
 types), filters, layers, tiers, a score and rise, each under a random SET TIMEZONE and
-SET NOW or AS OF instant (whole days, day ends and mid-day instants). Each statement is
+SET NOW or AS OF instant (whole days, day ends and mid-day instants). Nearly half are
+what an analyst writes over members (analyst()): row aggregates with FILTER (WHERE …)
+on counts, sums, integer cuts of the score, layers, NOT and OR of them, BETWEEN on a
+count and member IN (SELECT …); GROUP BY over an aggregate, a CASE band, a layer or
+tiers, with FILTERs and HAVING; ORDER BY … LIMIT with ties broken by member; a
+statement-level DURING. Each statement is
 preceded by a marker row `SELECT 'q<i>' AS q` so that a difference can be traced to its
 statement. The same file is run with views on and with SET VIEWS = off; the rows must
 be identical.
@@ -72,6 +77,11 @@ def rand_instant():
 def window():
     w = R.choice(WINDOWS + ["between"])
     if w == "between":
+        if R.random() < 0.3:
+            # between two instants (local, UTC or with an offset; a bare date as the
+            # end is its last millisecond): mid-day edges the views cannot read whole
+            a, b = sorted([rand_instant(), rand_instant()])
+            return " DURING BETWEEN '%s' AND '%s'" % (a, b)
         a, b = sorted([rand_instant()[:10], rand_instant()[:10]])
         return " DURING BETWEEN '%s' AND '%s'" % (a, b)
     return " DURING " + w if w else ""
@@ -101,7 +111,120 @@ def cond():
     return c
 
 
+LAYERS = ["core", "active", "fans", "core_or_active"]
+
+
+def lagg():
+    """A per-member number over a long window, mostly (short windows hold no event for
+    most members, and a cut on them holds for all or none)."""
+    a = magg(number=True)
+    if R.random() < 0.6 and " DURING " not in a:
+        return a
+    if R.random() < 0.6:
+        a = a.split(" DURING ")[0] + R.choice([" DURING all_time", " DURING this_year", " DURING last 30 days",
+                                               " DURING last_month", " DURING last 3 weeks", ""])
+    return a + (" DURING all_time" if a == "count(*)" else "")
+
+
+def cut():
+    """A per-member condition as an analyst writes it: an integer cut on an aggregate
+    or a score, layer membership, NOT and OR of them, a BETWEEN on a count, or
+    member IN a subquery over members."""
+    k = R.random()
+    if k < 0.2:
+        c = R.choice(["", "NOT "]) + "member IN " + R.choice(LAYERS)
+    elif k < 0.35:
+        c = R.choice(["engagement %s %d" % (R.choice([">=", "<", ">"]), R.choice([0, 1, 2, 5, 10, 20])),
+                      "engagement BETWEEN %d AND %d" % (R.choice([0, 1, 2]), R.choice([5, 10, 50])),
+                      # not a whole number: a rise of events at now alone is their weight (a
+                      # checkin's 1 exactly with views off, 1.0000000000000027 on: a decayed
+                      # score's ulps, docs/ARCHITECTURE.md)
+                      "rise(engagement)%s > %s" % (window() or " DURING last 7 days", R.choice(["0.3", "1.3", "3.3"]))])
+    elif k < 0.45:
+        c = "%s BETWEEN %d AND %d" % (lagg(), R.choice([0, 1, 2]), R.choice([3, 5, 50]))
+    elif k < 0.53:
+        c = "member IN (SELECT member FROM members WHERE %s)" % cond()
+    else:
+        c = "%s %s %d" % (lagg(), R.choice([">=", ">", "<", "="]), R.choice([0, 1, 2, 3, 5, 20]))
+    if R.random() < 0.35:
+        c = "%s%s %s %s" % (R.choice(["", "NOT "]), "(" + c + ")", R.choice(["AND", "OR", "AND NOT", "OR NOT"]), cut())
+    return c
+
+
+def fagg():
+    """A row aggregate over members with FILTER: counts, sums of per-member aggregates
+    (never of a score: a decayed score is not exact on either path)."""
+    k = R.random()
+    f = " FILTER (WHERE %s)" % cut()
+    if k < 0.45:
+        return "count(*)" + f
+    if k < 0.75:
+        return "sum(%s)%s" % (lagg(), f)
+    if k < 0.85:
+        return "max(%s)%s" % (magg(number=True), f)
+    if k < 0.9:
+        return "min(%s)%s" % (magg(number=True), f)
+    if k < 0.93:
+        return "count(%s)%s" % (magg(number=True), f)
+    # of per-member values, in the members' order on both paths
+    return R.choice(["avg(%s)", "median(%s)", "quantile(%s, 0.9)", "stddev(%s)", "count(DISTINCT %s)"]) % lagg() + f
+
+
+def band():
+    """CASE WHEN over per-member aggregates and the score's integer cuts."""
+    return "CASE WHEN %s THEN 'a' WHEN %s THEN 'b'%s END" % (
+        cut(), cut(), R.choice([" ELSE 'c'", "", " WHEN %s THEN 'c' ELSE 'd'" % cut()]))
+
+
+def analyst():
+    """What an analyst writes over members that the plain forms above do not: FILTERs,
+    GROUP BY over aggregates, bands or tiers with FILTERs and HAVING, CASE, NOT and OR
+    of layers and cuts, ORDER BY ... LIMIT (ties broken by member), a statement DURING."""
+    k = R.random()
+    dur = R.choice(["", "", "", " DURING " + R.choice(["last_month", "this_year", "last 30 days"]),
+                    window() or " DURING all_time"])
+    w = " WHERE " + cut() if R.random() < 0.4 else ""
+    if k < 0.25:
+        cols = ", ".join("%s AS f%d" % (fagg(), i) for i in range(R.randint(1, 4)))
+        return "SELECT count(*) AS n, %s FROM members%s%s" % (cols, w, dur)
+    if k < 0.45:
+        key = R.choice([magg(number=True), band(), "member IN %s" % R.choice(LAYERS)])
+        h = R.choice(["", "", " HAVING n > 1", " HAVING f0 >= 1", " HAVING n > 2 OR f0 > 0",
+                      " HAVING count(*) FILTER (WHERE %s) > 0" % cut()])
+        return ("SELECT %s AS k, count(*) AS n, %s AS f0, %s AS f1 FROM members%s%s GROUP BY k%s ORDER BY k"
+                % (key, fagg(), fagg(), w, dur, h))
+    if k < 0.55:
+        h = R.choice(["", " HAVING n > 1"])
+        return ("SELECT tier, count(*) AS n, %s AS f0, %s AS f1 FROM tiers(pyramid)%s GROUP BY tier%s ORDER BY tier"
+                % (fagg(), fagg(), w, h))
+    if k < 0.62:
+        return ("SELECT member, %s AS b, %s AS a FROM members%s%s ORDER BY member"
+                % (band(), magg(), " WHERE " + cut(), dur))
+    if k < 0.7:
+        # ordered by a band first, the ties by an aggregate, then by member
+        return ("SELECT member, %s AS a FROM members%s%s ORDER BY %s, a DESC, member LIMIT %d"
+                % (lagg(), w, dur, band(), R.choice([10, 30])))
+    if k < 0.88:
+        a, b = magg(number=True), magg()
+        return ("SELECT member, %s AS a, %s AS b FROM members%s%s ORDER BY a %s, %sb DESC, member LIMIT %d%s"
+                % (a, b, w, dur, R.choice(["DESC", "ASC"]), R.choice(["", "a = 0, "]),
+                   R.choice([5, 10, 25]), R.choice(["", "", " OFFSET 3"])))
+    if k < 0.93:
+        return "SELECT member, %s AS a FROM members WHERE %s%s ORDER BY member" % (magg(), cut(), dur)
+    if k < 0.96:
+        # the top n and its ties, inside a subquery, in the outer order
+        return ("SELECT member, a FROM (SELECT member, %s AS a FROM members%s ORDER BY a DESC LIMIT %d WITH TIES) AS t "
+                "ORDER BY a DESC, member" % (lagg(), w, R.choice([3, 5, 10])))
+    # a derived table's per-member values, grouped outside with FILTERs over them
+    return ("SELECT h, count(*) AS n, count(*) FILTER (WHERE a >= %d) AS f0, sum(b) FILTER (WHERE a > 0) AS f1 "
+            "FROM (SELECT member, %s AS h, %s AS a, %s AS b FROM members%s) AS t GROUP BY h ORDER BY h"
+            % (R.choice([1, 2, 3]), cut(), lagg(), lagg(), w))
+
+
 def select():
+    k = R.random()
+    if k < 0.45:
+        return analyst()
     k = R.random()
     if k < 0.35:
         cols = ", ".join("%s AS c%d" % (magg(), i) for i in range(R.randint(1, 4)))

@@ -6,7 +6,8 @@
 # America/New_York with DST, America/Santiago, Asia/Kolkata, whose days do not start on
 # a UTC hour: its edges cannot be whole hours), a score, layers and tiers; the
 # statements cover every kind of window, filters, AS OF and SET NOW at whole days, day
-# ends and mid-day instants, and SET TIMEZONE.
+# ends and mid-day instants, and SET TIMEZONE, and an analyst's forms (FILTER, HAVING,
+# CASE, NOT/OR of layers and cuts, member IN (SELECT ...), LIMIT, derived tables).
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 command -v python3 >/dev/null || { fail differential "python3 is not installed"; exit 0; }
