@@ -489,6 +489,20 @@ static int commit_pend(shoal_batch *b, pend *p, shoal_err *err)
     return SHOAL_OK;
 }
 
+/* The reading thread, b->mu held, while it waits for the committer: runs the views'
+ * prepares the committer posted (shoal_view_help, the lock dropped), else sleeps until
+ * the committer wakes it. The caller tests its own condition again after each call. */
+static void help_or_wait(shoal_batch *b)
+{
+    if (atomic_load(&b->db->prep_posted)) {
+        pthread_mutex_unlock(&b->mu);
+        shoal_view_help(b->db);
+        pthread_mutex_lock(&b->mu);
+        return;
+    }
+    pthread_cond_wait(&b->cv, &b->mu);
+}
+
 /* The reader's side of the pipeline: queues the filled batch (its keys made here,
  * off the committing thread) and takes an empty one, waiting while all are in use.
  * Returns the committer's error once it has failed. */
@@ -518,16 +532,8 @@ static int hand_over(shoal_batch *b, shoal_err *err)
     pthread_cond_broadcast(&b->cv);
     names_move(&b->rfeed, &b->feed);
     b->resolve = !b->n_spare;
-    while (!b->n_spare && !b->crc) {
-        /* waiting for the committer: its views' prepares meanwhile (helper_wake) */
-        if (atomic_load(&b->db->prep_posted)) {
-            pthread_mutex_unlock(&b->mu);
-            shoal_view_help(b->db);
-            pthread_mutex_lock(&b->mu);
-            continue;
-        }
-        pthread_cond_wait(&b->cv, &b->mu);
-    }
+    /* waiting for the committer: its views' prepares meanwhile (helper_wake) */
+    while (!b->n_spare && !b->crc) help_or_wait(b);
     int rc = b->crc;
     if (!rc) {
         b->fill = b->spare[--b->n_spare];
@@ -660,15 +666,7 @@ static void *reader_main(void *arg)
     pthread_mutex_lock(&b->mu);
     b->reader_done = true;
     pthread_cond_broadcast(&b->cv);
-    while (!b->commit_done) {
-        if (atomic_load(&b->db->prep_posted)) {
-            pthread_mutex_unlock(&b->mu);
-            shoal_view_help(b->db);
-            pthread_mutex_lock(&b->mu);
-            continue;
-        }
-        pthread_cond_wait(&b->cv, &b->mu);
-    }
+    while (!b->commit_done) help_or_wait(b);
     pthread_mutex_unlock(&b->mu);
     return NULL;
 }
