@@ -13,13 +13,7 @@
 #include "unit.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
-static uint64_t next64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next64(void) { return unit_next64(&rng); }
 
 static long n_diff;
 

@@ -16,13 +16,7 @@
 #include "unit.h"
 
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
-static uint64_t next64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next64(void) { return unit_next64(&rng); }
 
 static long n_diff;
 

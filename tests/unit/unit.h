@@ -55,6 +55,15 @@ static int unit_n_fail;
  * unit_rm_dir removes it. */
 static char unit_tmpdir[256];
 
+/* xorshift64: a test's own stream of pseudo-random words from *s (not 0). */
+static inline uint64_t unit_next64(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
 static inline void unit_fresh_dir(void)
 {
     snprintf(unit_tmpdir, sizeof unit_tmpdir, "/tmp/shoal-unit-XXXXXX");
