@@ -68,6 +68,21 @@ counted_members() {
     noon=${end:0:10}T12:00:00.000Z
 }
 
+# poked_moves WHAT DB TABLE KEY PATTERN STATEMENT: in a copy of DB ($T/poke), the first
+# entry's count of view table TABLE's key KEY raised behind shoal's back (dbpoke, $POKE:
+# xor 2 at byte 2): `shoal check` names it (PATTERN) and STATEMENT's answer moves, since
+# the damaged entry is what the view's read takes.
+poked_moves() {
+    local what=$1 db=$2 table=$3 key=$4 pattern=$5 stmt=$6 before out
+    cp -r "$db" "$T/poke"
+    before=$("$SHOAL" --db "$T/poke" query --format csv "$stmt")
+    "$POKE" "$T/poke" "$table" "$key" xor 2 0x02 || fail "$what: dbpoke"
+    out=$("$SHOAL" --db "$T/poke" check 2>&1)
+    check_grep "$what: check names a damaged one" "$pattern" "$out"
+    check_eq "$what: a damaged one is read (the answer moves)" \
+        "$([ "$("$SHOAL" --db "$T/poke" query --format csv "$stmt")" != "$before" ] && echo moved)" moved
+}
+
 # shared_data NAME: the path of ../shared/data/NAME beside the repository, or empty.
 shared_data() {
     local d

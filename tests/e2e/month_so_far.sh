@@ -89,13 +89,7 @@ check_grep "month so far: not for a series that sums" "sum\(post.words\) DURING 
 
 # Damaged behind shoal's back: the count(*) series' (its key [0][0]) first entry's count
 # raised, and an entry's member moved: check fails naming it, and the answers move
-cp -r "$T/hot" "$T/poke"
-before=$("$SHOAL" --db "$T/poke" query --format csv "SET NOW = '$noon'; $R")
-"$POKE" "$T/poke" v.act 0x0000 xor 2 0x02 || fail "month so far: dbpoke"
-out=$("$SHOAL" --db "$T/poke" check 2>&1)
-check_grep "month so far: check names a damaged one" "series 0, the month so far \(to day [0-9]+\) differs from a rebuild's" "$out"
-check_eq "month so far: a damaged one is read (the answer moves)" \
-    "$([ "$("$SHOAL" --db "$T/poke" query --format csv "SET NOW = '$noon'; $R")" != "$before" ] && echo moved)" moved
+poked_moves "month so far" "$T/hot" v.act 0x0000 "series 0, the month so far \(to day [0-9]+\) differs from a rebuild's" "SET NOW = '$noon'; $R"
 # a table without the mark (as made before it): the old way, and check is clean of it
 cp -r "$T/hot" "$T/old"
 "$POKE" "$T/old" v.act 0xfb del && "$POKE" "$T/old" v.act 0x0000 del && "$POKE" "$T/old" v.act 0x0200 del ||

@@ -94,13 +94,7 @@ check_grep "months before: not for a series that sums" "sum\(post.words\) DURING
     "$("$SHOAL" --db "$T/hot" query --format csv "SET NOW = '$noon'; EXPLAIN $R")"
 # Damaged behind shoal's back: the count(*) series' first entry's count raised: check
 # names it, and the answer moves (it is what is read)
-cp -r "$T/hot" "$T/poke"
-before=$("$SHOAL" --db "$T/poke" query --format csv "SET NOW = '$noon'; $A")
-"$POKE" "$T/poke" v.act 0x8000 xor 2 0x02 || fail "months before: dbpoke"
-out=$("$SHOAL" --db "$T/poke" check 2>&1)
-check_grep "months before: check names a damaged one" "series 0, the months before day [0-9-]+'s month differ from a rebuild's" "$out"
-check_eq "months before: a damaged one is read (the answer moves)" \
-    "$([ "$("$SHOAL" --db "$T/poke" query --format csv "SET NOW = '$noon'; $A")" != "$before" ] && echo moved)" moved
+poked_moves "months before" "$T/hot" v.act 0x8000 "series 0, the months before day [0-9-]+'s month differ from a rebuild's" "SET NOW = '$noon'; $A"
 # a table without the mark (as made before it): the old way, and check is clean of it
 cp -r "$T/hot" "$T/old"
 "$POKE" "$T/old" v.act 0xf9 del && "$POKE" "$T/old" v.act 0x8000 del && "$POKE" "$T/old" v.act 0x8200 del ||
