@@ -1724,6 +1724,27 @@ static int same_entry(const centry *a, const centry *b)
     return fabs(dx - dy) <= 1e-9 * m;
 }
 
+/* Per series that sums nothing and has rebuilt bytes p[se] (n[se] of them), the stored
+ * key [se | flag][0x00] against them (check): "series N, WHAT MISSING|DIFFERS" */
+static int compare_series_keys(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, unsigned flag, unsigned char *const *p,
+                               const size_t *n, const char *what, const char *missing, const char *differs,
+                               void (*problem)(void *, const char *), void *ctx, shoal_err *err)
+{
+    char msg[256];
+    for (uint32_t se = 0; se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES; se++) {
+        if (v->def.series[se].sum_prop.len || !p[se]) continue;
+        unsigned char k[2] = {(unsigned char)(se | flag), 0};
+        MDB_val kv = {2, k}, vv;
+        int lrc = mdb_get(txn, dbi, &kv, &vv);
+        if (lrc && lrc != MDB_NOTFOUND) return shoal_store_err(err, lrc, "cannot read a view's table");
+        if (lrc || vv.mv_size != n[se] || memcmp(vv.mv_data, p[se], n[se])) {
+            snprintf(msg, sizeof msg, "view \"%s\": series %u, %s %s", v->dbname + 2, se, what, lrc ? missing : differs);
+            problem(ctx, msg);
+        }
+    }
+    return SHOAL_OK;
+}
+
 static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(void *, const char *), void *ctx,
                    shoal_err *err)
 {
@@ -1786,20 +1807,12 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
                      v->dbname + 2, (long long)fd, (long long)s->fday);
             problem(ctx, msg0);
         } else {
-            for (uint32_t se = 0; se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES; se++) {
-                if (v->def.series[se].sum_prop.len || !s->fp[se]) continue;
-                unsigned char k[2] = {(unsigned char)se, 0};
-                MDB_val kv = {2, k}, vv;
-                int lrc = mdb_get(txn, dbi, &kv, &vv);
-                if (lrc && lrc != MDB_NOTFOUND) {
-                    mdb_cursor_close(cur);
-                    return shoal_store_err(err, lrc, "cannot read a view's table");
-                }
-                if (lrc || vv.mv_size != s->fn[se] || memcmp(vv.mv_data, s->fp[se], s->fn[se])) {
-                    snprintf(msg0, sizeof msg0, "view \"%s\": series %u, the month so far (to day %lld) %s", v->dbname + 2,
-                             se, (long long)fd, lrc ? "is missing" : "differs from a rebuild's");
-                    problem(ctx, msg0);
-                }
+            char what[64];
+            snprintf(what, sizeof what, "the month so far (to day %lld)", (long long)fd);
+            if ((rc = compare_series_keys(v, txn, dbi, 0, s->fp, s->fn, what, "is missing", "differs from a rebuild's",
+                                          problem, ctx, err))) {
+                mdb_cursor_close(cur);
+                return rc;
             }
         }
     }
@@ -1821,20 +1834,12 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
             mdb_cursor_close(cur);
             return rc;
         }
-        for (uint32_t se = 0; se < v->def.n_series && se < SHOAL_VIEW_MAX_SERIES; se++) {
-            if (v->def.series[se].sum_prop.len || !s->bp[se]) continue;
-            unsigned char k[2] = {(unsigned char)(se | MONTHS), 0};
-            MDB_val kv = {2, k}, vv;
-            int lrc = mdb_get(txn, dbi, &kv, &vv);
-            if (lrc && lrc != MDB_NOTFOUND) {
-                mdb_cursor_close(cur);
-                return shoal_store_err(err, lrc, "cannot read a view's table");
-            }
-            if (lrc || vv.mv_size != s->bn2[se] || memcmp(vv.mv_data, s->bp[se], s->bn2[se])) {
-                snprintf(msg0, sizeof msg0, "view \"%s\": series %u, the months before day %lld's month %s", v->dbname + 2,
-                         se, (long long)fd, lrc ? "are missing" : "differ from a rebuild's");
-                problem(ctx, msg0);
-            }
+        char what[64];
+        snprintf(what, sizeof what, "the months before day %lld's month", (long long)fd);
+        if ((rc = compare_series_keys(v, txn, dbi, MONTHS, s->bp, s->bn2, what, "are missing", "differ from a rebuild's",
+                                      problem, ctx, err))) {
+            mdb_cursor_close(cur);
+            return rc;
         }
     }
     /* The instants on the hour, when kept and current: those of a rebuild */
