@@ -257,9 +257,10 @@ int shoal_exec_emit(run *g, const rowctx *r)
         }
     }
     orow *o = &g->rows[g->n_rows];
-    o->cols = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)p->n_cols);
-    o->keys = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)p->n_order);
-    if (!o->cols || !o->keys) return nomem(x);
+    /* the row's columns and keys in one piece of the arena */
+    o->cols = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)(p->n_cols + p->n_order));
+    if (!o->cols) return nomem(x);
+    o->keys = o->cols + p->n_cols;
     o->n = g->n_made++;
     /* A name sorts and prints as its string: looked up once here, not at every
      * comparison and again for the output (a name lives as long as the statement's

@@ -460,21 +460,19 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
     default: {
         if (f->max_rows && f->n_rows >= f->max_rows) break;   /* only counted */
         if (f->n_rows == f->cap_rows && (rc = grow_rows(f, f->cap_rows ? f->cap_rows * 2 : 64))) return rc;
-        size_t need = 0;
-        for (int i = 0; i < f->n_cols; i++) need += (c[i].kind == CELL_NULL ? sizeof NULL_TEXT : c[i].n) + 1;
-        if (f->n_text + need > f->cap_text) {
-            size_t nc = f->cap_text ? f->cap_text : 65536;
-            while (nc < f->n_text + need) nc *= 2;
-            char *t = shoal_realloc(f->text, nc);
-            if (!t) return SHOAL_ENOMEM;
-            f->text = t;
-            f->cap_text = nc;
-        }
         size_t base = f->n_rows * (size_t)f->n_cols;
         for (int i = 0; i < f->n_cols; i++) {
-            char *t = f->text + f->n_text;
             const char *src = c[i].kind == CELL_NULL ? NULL_TEXT : c[i].s;
             size_t n = c[i].kind == CELL_NULL ? sizeof NULL_TEXT - 1 : c[i].n;
+            if (f->n_text + n + 1 > f->cap_text) {   /* (a cell at a time: no pass over the row first) */
+                size_t nc = f->cap_text ? f->cap_text : 65536;
+                while (nc < f->n_text + n + 1) nc *= 2;
+                char *t = shoal_realloc(f->text, nc);
+                if (!t) return SHOAL_ENOMEM;
+                f->text = t;
+                f->cap_text = nc;
+            }
+            char *t = f->text + f->n_text;
             copy_small(t, src, n);
             t[n] = 0;
             f->off[base + (size_t)i] = f->n_text;
