@@ -264,6 +264,10 @@ rows_done:
         /* WITH TIES: the rows equal in the ORDER BY keys to the last one kept come too */
         while (p->ties && end > start && end < g.n_rows && !shoal_exec_keys_cmp(p, x, g.rows[end - 1].keys, g.rows[end].keys))
             end++;
+        if (g.f && !x->on_row && end > start && shoal_fmt_reserve(g.f, end - start)) {
+            rc = nomem(x);
+            goto fail;
+        }
         for (size_t i = start; i < end && !(x->cancel && *x->cancel); i++) {
             if ((rc = shoal_exec_write_row(&g, g.rows[i].cols))) goto fail;
             g.n_emitted++;

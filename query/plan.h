@@ -571,6 +571,9 @@ void shoal_fmt_set_tee(shoal_fmt *f, shoal_fmt *tee);
  * be there, with hint (borrowed; NULL: none). Other formats write every row. */
 void shoal_fmt_set_max_rows(shoal_fmt *f, uint64_t n, const char *hint);
 int shoal_fmt_begin(shoal_fmt *f, const char *const *names, int n);
+/* Table and markdown: room for n more rows, when their number is known ahead (a sort's
+ * rows), so the cells' arrays are not grown row by row. Other formats: nothing. */
+int shoal_fmt_reserve(shoal_fmt *f, uint64_t n);
 int shoal_fmt_row(shoal_fmt *f, const cell *cells);
 int shoal_fmt_end(shoal_fmt *f);
 int shoal_fmt_text(shoal_fmt *f, const char *s, size_t n);  /* a message line (SET) */
