@@ -101,8 +101,7 @@ void shoal_exec_sort_rows(run *g)
     /* The digits are 11 bits, each starting at a bit where two keys differ, so that
      * the bits no key differs in are not counted (names' common prefix, "m-"): core
      * creator's 2589 names differ in some 44 bits, four passes where a byte a pass
-     * took six. Every digit's counts are taken in one pass (a pass a digit waited on
-     * its adds). */
+     * took six. */
     uint64_t differ = 0;
     for (size_t i = 1; i < n; i++) differ |= a[i].k ^ a[0].k;
     int shifts[6], nd = 0;
@@ -110,28 +109,16 @@ void shoal_exec_sort_rows(run *g)
         shift += __builtin_ctzll(differ >> shift);
         shifts[nd++] = shift;
     }
-    uint32_t (*cnts)[SORT_DIGITS + 1] = nd ? shoal_malloc(sizeof *cnts * (size_t)nd) : NULL;
-    if (nd && !cnts) {
-        shoal_free(a);
-        shoal_free(b);
-        shoal_free(rows);
-        qsort_r(g->rows, n, sizeof *g->rows, row_cmp, g);
-        return;
-    }
-    if (nd) memset(cnts, 0, sizeof *cnts * (size_t)nd);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = a[i].k;
-        for (int d = 0; d < nd; d++) cnts[d][(k >> shifts[d] & (SORT_DIGITS - 1)) + 1]++;
-    }
+    uint32_t cnt[SORT_DIGITS + 1];   /* (one digit's at a time: 8 KB, two pages where every digit's took eight) */
     for (int d0 = 0; d0 < nd; d0++) {
-        uint32_t *cnt = cnts[d0];
         int shift = shifts[d0];
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++) cnt[(a[i].k >> shift & (SORT_DIGITS - 1)) + 1]++;
         for (int d = 0; d < SORT_DIGITS; d++) cnt[d + 1] += cnt[d];
         for (size_t i = 0; i < n; i++) b[cnt[a[i].k >> shift & (SORT_DIGITS - 1)]++] = a[i];
         krow *t = a;
         a = b, b = t;
     }
-    shoal_free(cnts);
     /* the rows in their order into a new array, which becomes the rows' */
     for (size_t i = 0; i < n; i++) rows[i] = g->rows[a[i].i];
     shoal_free(g->rows);
