@@ -802,8 +802,23 @@ int shoal_view_counters_read(shoal_reader *r, const char *name, uint32_t s, int6
  * alone. */
 int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
                               const int64_t *hours, uint32_t n_members, uint32_t *count, uint64_t *bits, shoal_err *err);
+/* Members whose count reached a threshold, in the order they reached it (each once),
+ * and as bits (bit m % 64 of word m / 64); the list grows with shoal_realloc (oom: a
+ * push found no memory, the list is short). */
+typedef struct shoal_passed {
+    uint64_t *bits;
+    uint32_t *m;
+    size_t n, cap;
+    int oom;
+} shoal_passed;
+/* counters: series s over local days [day_lo, day_hi) (and the hours) added into sat,
+ * each member's byte stopping at cap (1..255); with touched, the members added to get
+ * their bit. With passed and pass_lo above 0, a member whose byte goes from below
+ * pass_lo to pass_lo or above is added to passed (the bytes only grow, so passed holds
+ * exactly the members at pass_lo or above when it held them before the read). */
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                                 const int64_t *hours, uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err);
+                                 const int64_t *hours, uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched,
+                                 shoal_passed *passed, unsigned pass_lo, shoal_err *err);
 /* Counts a byte per member, exact (count8.c): bytes[m] below 255 is m's count; at 255
  * its count is in the table, an open-addressing hash of member + 1 (0: an empty slot)
  * to count, at most half full. */

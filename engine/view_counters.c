@@ -1999,6 +1999,8 @@ typedef struct rdst {
     int exist;           /* counts only, and only whether above 0 matters: whole months may be
                           * read from presence bitmaps, as 1 */
     uint64_t *bits;      /* with exist: the presence bitmaps OR-ed here instead of into count */
+    shoal_passed *passed;   /* with sat: the members whose byte reaches pass_lo (read_sat's) */
+    unsigned pass_lo;
 } rdst;
 
 /* Buckets kept as runs of (member, count), each in ascending member order (read_part
@@ -2040,6 +2042,29 @@ static inline uint64_t runs_less(runs *r, uint32_t m, uint64_t c)
     return c;
 }
 
+/* Member m, whose byte went from s0 to v, into o->passed when it crossed pass_lo (rare:
+ * once a member, so a call). */
+static __attribute__((noinline)) void pass_push(const rdst *o, uint32_t m)
+{
+    shoal_passed *ps = o->passed;
+    if (ps->n == ps->cap) {
+        size_t nc = ps->cap ? ps->cap * 2 : 1024;
+        uint32_t *nm = shoal_realloc(ps->m, nc * sizeof *nm);
+        if (!nm) {
+            ps->oom = 1;
+            return;
+        }
+        ps->m = nm, ps->cap = nc;
+    }
+    ps->m[ps->n++] = m;
+    ps->bits[m >> 6] |= (uint64_t)1 << (m & 63);
+}
+
+static inline __attribute__((always_inline)) void pass_mark(const rdst *o, uint32_t m, uint64_t s0, uint64_t v)
+{
+    if (__builtin_expect((s0 < o->pass_lo) & (v >= o->pass_lo), 0)) pass_push(o, m);
+}
+
 /* Member m's count c into o: added, or (sat) added up to the cap; or (sub) taken off. */
 static inline __attribute__((always_inline)) void add_count(const rdst *o, uint32_t m, uint64_t c)
 {
@@ -2058,13 +2083,70 @@ static inline __attribute__((always_inline)) void add_count(const rdst *o, uint3
             shoal_count8_add(o->big, m, o->sat[m], c);   /* (its oom is the read's error) */
             v = 255;
         }
+        uint64_t s0 = o->sat[m];
         o->sat[m] = (uint8_t)(v < o->cap ? v : o->cap);
+        if (o->passed) pass_mark(o, m, s0, o->sat[m]);
     } else if (o->count) {   /* (none for who existed read into bits alone) */
         o->count[m] += (uint32_t)c;
     }
     if (o->touched && (!o->nz || o->count[m])) o->touched[m >> 6] |= (uint64_t)1 << (m & 63);
 }
 
+
+/* read_bucket's loop for counts that stop at a cap, added, with the members that reach
+ * pass_lo listed (o->passed): a function of its own, so that read_bucket's other loops
+ * keep the code they had. The list gets room for every entry the bytes can hold first
+ * (two bytes at least each), so that a member is written at the list's end at every
+ * entry and the end moves by whether it crossed: a branch on it was mispredicted at
+ * a third of core creators per month's entries (a month's count of posts reaching 3).
+ * Their bits are set after the loop, from the list. */
+static __attribute__((noinline)) int read_pass(const char *name, const unsigned char *p, const unsigned char *end,
+                                               const rdst *o, shoal_err *err)
+{
+    shoal_passed *ps = o->passed;
+    size_t most = ps->n + (size_t)(end - p) / 2 + 1;
+    if (most > ps->cap) {
+        size_t nc = ps->cap * 2 > most ? ps->cap * 2 : most;
+        uint32_t *nm = shoal_realloc(ps->m, nc * sizeof *nm);
+        if (!nm) {
+            ps->oom = 1;
+            return nomem(err);
+        }
+        ps->m = nm, ps->cap = nc;
+    }
+    uint8_t *sat = o->sat;
+    uint32_t *lm = ps->m;
+    size_t n = ps->n, n0 = n;
+    uint64_t *tw = o->touched, c, lo = o->pass_lo, cap = o->cap, pv = 0, nm = o->n_members;
+    if (tw) {
+        while (p < end) {
+            if (!(p = dec_quick(p, end, &pv, &c)))
+                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+            if (pv > nm) break;
+            uint64_t s0 = sat[pv], v = s0 + c;
+            v = v < cap ? v : cap;
+            sat[pv] = (uint8_t)v;
+            tw[pv >> 6] |= (uint64_t)1 << (pv & 63);
+            lm[n] = (uint32_t)pv;
+            n += (s0 < lo) & (v >= lo);
+        }
+    } else {   /* (without the bits of who has a value: their stores were a chain, each
+                * word's next entry waiting on the last; a dummy word made one chain) */
+        while (p < end) {
+            if (!(p = dec_quick(p, end, &pv, &c)))
+                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+            if (pv > nm) break;
+            uint64_t s0 = sat[pv], v = s0 + c;
+            v = v < cap ? v : cap;
+            sat[pv] = (uint8_t)v;
+            lm[n] = (uint32_t)pv;
+            n += (s0 < lo) & (v >= lo);
+        }
+    }
+    for (size_t i = n0; i < n; i++) ps->bits[lm[i] >> 6] |= (uint64_t)1 << (lm[i] & 63);
+    ps->n = n;
+    return 0;
+}
 
 /* One bucket's bytes p[0..end) into o (read_keys' loop, and a month so far read alone):
  * 0, 1 when o->text is set (the walk stops there), or an error (< 0). */
@@ -2081,6 +2163,7 @@ static __attribute__((noinline)) int read_bucket(const char *name, const unsigne
     }
     int sums = *p++ & F_SUMS;
     uint32_t prev = 0;
+    if (!sums && o->sat && o->passed && !o->big && !o->less && !o->pairs && !o->sub) return read_pass(name, p, end, o, err);
     if (!sums) {
         /* counts only (what most reads are): the head is the whole entry */
         uint64_t c;
@@ -2188,13 +2271,14 @@ static __attribute__((noinline)) int read_bucket(const char *name, const unsigne
                 uint64_t eq = rmi == pv;
                 c -= (uint64_t)rn[i] & ((uint64_t)0 - eq);
                 i += eq;
-                uint64_t v = sat[pv] + c;
+                uint64_t s0 = sat[pv], v = s0 + c;
                 if (__builtin_expect(v >= 255, 0) && o->big) {   /* (exact counts: count8.c) */
                     if (shoal_count8_add(o->big, (uint32_t)pv, sat[pv], c)) return nomem(err);
                     v = 255;
                 }
                 sat[pv] = (uint8_t)(v < cap ? v : cap);
                 if (touched) touched[pv >> 6] |= (uint64_t)(c != 0) << (pv & 63);
+                if (o->passed) pass_mark(o, (uint32_t)pv, s0, sat[pv]);
             }
             lr->at[0] = i;
             return 0;
@@ -2544,10 +2628,13 @@ int shoal_view_counters_exist(shoal_reader *r, const char *name, uint32_t s, int
 }
 
 int shoal_view_counters_read_sat(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,
-                                 const int64_t *hours, uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched, shoal_err *err)
+                                 const int64_t *hours, uint32_t n_members, uint8_t *sat, unsigned cap, uint64_t *touched,
+                                 shoal_passed *passed, unsigned pass_lo, shoal_err *err)
 {
-    rdst o = {.n_members = n_members, .sat = sat, .cap = cap < 1 ? 1 : cap > 255 ? 255 : cap, .touched = touched};
-    return read_window(r, name, s, day_lo, day_hi, hours, &o, err);
+    rdst o = {.n_members = n_members, .sat = sat, .cap = cap < 1 ? 1 : cap > 255 ? 255 : cap, .touched = touched,
+              .passed = pass_lo ? passed : NULL, .pass_lo = pass_lo};
+    int rc = read_window(r, name, s, day_lo, day_hi, hours, &o, err);
+    return rc ? rc : o.passed && o.passed->oom ? nomem(err) : SHOAL_OK;
 }
 
 int shoal_view_counters_text(shoal_reader *r, const char *name, uint32_t s, int64_t day_lo, int64_t day_hi,

@@ -216,6 +216,8 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         /* (when WHERE rejects, their row adds nothing: not counted, then; 5% of core
          * creators per month, a pass over every member's bits a period) */
         g.alike = !rejects && shoal_plan_alike(p);
+        g.rejects = rejects;
+        g.passed_only = g.n_tests && shoal_exec_passed_only(&g);
         if (rejects || g.alike) {
             if (!(g.live = shoal_bigcache_zalloc(x->cache, ((size_t)p->n_members / 64 + 1) * sizeof *g.live))) {
                 rc = nomem(x);
@@ -300,6 +302,10 @@ fail:
         p->maggs[i].v = NULL;
         p->maggs[i].c8 = NULL;
         p->maggs[i].narrow = 0;
+        if (p->maggs[i].passed && !p->maggs[i].pass_kept) shoal_free(p->maggs[i].passed->m);
+        p->maggs[i].passed = NULL;
+        p->maggs[i].pass_kept = 0;
+        p->maggs[i].pass_lo = 0;
         p->maggs[i].d2 = NULL;
         p->maggs[i].n = NULL;
         p->maggs[i].d = NULL;

@@ -181,6 +181,8 @@ typedef struct run {
      * those only */
     uint64_t *live;
     int alike;             /* the members without values are one weighed row (shoal_plan_alike) */
+    int rejects;           /* WHERE rejects a member without values (member 0) */
+    int passed_only;       /* shoal_exec_passed_only: the reads leave live alone */
     /* … and when every per-member value is only compared with numbers, each member's
      * row is decided by which comparisons hold: its code, a bit each (tests) */
     int n_tests;
@@ -411,6 +413,11 @@ int shoal_exec_read_views(run *g);
 int shoal_exec_exist_lazy(run *g, int *proven);
 /* exec_members.c */
 int shoal_exec_narrow_maggs(run *g);
+/* 1 when the classes of g's members are counted from the lists of the members that
+ * passed each test (exec_members.c's passed_classes: WHERE rejects a member without
+ * values, no existence aggregate, each test "at least" on a narrow count of its own
+ * read from a view): the reads then need not mark who has a value (g->live). */
+int shoal_exec_passed_only(const run *g);
 int shoal_exec_member_rows(run *g);
 /* cohort.c: the groups of a statement shoal_cohort_match took, from the view's index;
  * SHOAL_ENOTFOUND when the view has none (a table from before it) */

@@ -897,18 +897,24 @@ static int read_sat_cum(run *g, magg *a, int slot)
     size_t nm = (size_t)p->n_members + 1;
     if (!shoal_exec_cum_reads(x, p, slot)) return 0;
     int kept = c->c8 && c->c8_slot == slot && c->c8_series == a->vseries && c->c8_cap == a->cap &&
-               c->c8_members == p->n_members && c->c8_hi <= a->day_hi && !strcmp(c->c8_vname, a->vname);
+               c->c8_pass_lo == a->pass_lo && c->c8_members == p->n_members && c->c8_hi <= a->day_hi &&
+               !strcmp(c->c8_vname, a->vname);
     if (!kept) {
         if (c->c8 && c->c8_slot != slot) return 0;   /* the first such aggregate keeps it */
         if (c->c8 && c->c8_members != p->n_members) {
             shoal_free(c->c8);
             c->c8 = NULL;
         }
-        /* the bytes, then their members' bits (at a multiple of 8 bytes) */
+        /* the bytes, then their members' bits, then those at pass_lo or above (at a
+         * multiple of 8 bytes) */
         size_t nb = (nm + 7) & ~(size_t)7, nw = (size_t)p->n_members / 64 + 1;
-        if (!c->c8 && !(c->c8 = shoal_malloc(nb + nw * sizeof *c->c8_live))) return 0;
-        memset(c->c8, 0, nb + nw * sizeof *c->c8_live);
+        if (!c->c8 && !(c->c8 = shoal_malloc(nb + 2 * nw * sizeof *c->c8_live))) return 0;
+        memset(c->c8, 0, nb + 2 * nw * sizeof *c->c8_live);
         c->c8_live = (uint64_t *)(void *)(c->c8 + nb);
+        c->c8_pass_lo = a->pass_lo;
+        c->c8_passed.bits = c->c8_live + nw;
+        c->c8_passed.n = 0;
+        c->c8_passed.oom = 0;
         snprintf(c->c8_vname, sizeof c->c8_vname, "%s", a->vname);
         c->c8_series = a->vseries;
         c->c8_cap = a->cap;
@@ -917,14 +923,14 @@ static int read_sat_cum(run *g, magg *a, int slot)
         c->c8_members = p->n_members;
     }
     int rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, c->c8_hi, a->day_hi, NULL, p->n_members, c->c8,
-                                          a->cap, c->c8_live, x->err);
+                                          a->cap, c->c8_live, &c->c8_passed, a->pass_lo, x->err);
     if (rc) {
         shoal_free(c->c8);   /* part read: nothing kept */
         c->c8 = NULL;
         return rc;
     }
     c->c8_hi = a->day_hi;
-    if (g->live)
+    if (g->live && !g->passed_only)
         for (size_t w = 0, nw = (size_t)p->n_members / 64 + 1; w < nw; w++) g->live[w] |= c->c8_live[w];
     int hours = a->hours[0] < a->hours[1] || a->hours[2] < a->hours[3];
     if (!hours && a->src == MG_VIEW) {
@@ -932,15 +938,28 @@ static int read_sat_cum(run *g, magg *a, int slot)
          * (a copy, and the array's zeroing, were a tenth of the statement) */
         a->c8 = c->c8;
         a->c8_kept = 1;
+        if (a->pass_lo) a->passed = &c->c8_passed, a->pass_kept = 1;
         return 1;
     }
     a->c8_kept = 0;
     if (!(a->c8 = shoal_exec_marray(x, nm, 0))) return nomem(x);
     g->held += nm;
     memcpy(a->c8, c->c8, nm);
+    if (a->pass_lo) {
+        /* the kept members that passed, and those the hours add */
+        size_t nw = (size_t)p->n_members / 64 + 1, n = c->c8_passed.n;
+        shoal_passed *ps = shoal_arena_alloc(x->a, sizeof *ps);
+        if (!ps || !(ps->bits = shoal_arena_alloc(x->a, nw * sizeof *ps->bits))) return nomem(x);
+        ps->n = ps->cap = 0, ps->oom = 0, ps->m = NULL;
+        a->passed = ps, a->pass_kept = 0;
+        if (n && !(ps->m = shoal_malloc(n * sizeof *ps->m))) return nomem(x);
+        if (n) memcpy(ps->m, c->c8_passed.m, n * sizeof *ps->m);
+        ps->n = ps->cap = n;
+        memcpy(ps->bits, c->c8_passed.bits, nw * sizeof *ps->bits);
+    }
     if (hours)
         rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_hi, a->day_hi, a->hours, p->n_members, a->c8,
-                                          a->cap, g->live, x->err);
+                                          a->cap, g->passed_only ? NULL : g->live, a->passed, a->pass_lo, x->err);
     return rc ? rc : 1;
 }
 
@@ -1010,8 +1029,20 @@ int shoal_exec_read_views(run *g)
                 }
                 memset(own, 0, nw * sizeof *own);
             }
+            if (a->pass_lo) {
+                shoal_passed *ps = shoal_arena_alloc(x->a, sizeof *ps);
+                if (!ps || !(ps->bits = shoal_arena_alloc(x->a, nw * sizeof *ps->bits))) {
+                    rc = nomem(x);
+                    break;
+                }
+                memset(ps->bits, 0, nw * sizeof *ps->bits);
+                ps->m = NULL, ps->n = ps->cap = 0, ps->oom = 0;
+                a->passed = ps, a->pass_kept = 0;
+            }
+            /* (the members that passed are what classes read then, not who has a value) */
             rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->c8,
-                                              a->cap, own ? own : g->live, x->err);
+                                              a->cap, own ? own : g->passed_only && a->passed ? NULL : g->live, a->passed,
+                                              a->pass_lo, x->err);
             if (!rc && own) {
                 for (size_t w = 0; w < nw; w++) g->live[w] |= own[w];
                 a->ebits = own;

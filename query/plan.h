@@ -169,6 +169,13 @@ typedef struct magg {
     uint8_t *c8;
     int c8_kept;       /* c8 is a PER statement's kept counts (exec_views.c read_sat_cum), not freed with the plan */
     unsigned cap;
+    /* A count read narrow from a view alone, with a WHERE test true exactly from pass_lo
+     * on (pass_lo > 0, exec_members.c's pass_at_least): the members whose byte reached
+     * it, listed and as bits by the reads (passed: NULL when not read so; its list is
+     * this plan's unless pass_kept, then the PER statement's, x->cum) */
+    unsigned pass_lo;
+    shoal_passed *passed;
+    int pass_kept;
     double *cuts;
     int n_cuts;
     /* A window anchored on the member's own event (… WITHIN 7 DAYS AFTER first(join)):
@@ -431,6 +438,8 @@ typedef struct shoal_cumread {
     int64_t c8_hi;
     uint8_t *c8;        /* n_members + 1; NULL: nothing kept */
     uint64_t *c8_live;  /* in c8's allocation: its members above 0, a bit each */
+    unsigned c8_pass_lo;
+    shoal_passed c8_passed;   /* its members at c8_pass_lo or above (bits in c8's allocation) */
     /* the views' list of reader views_r, read once for every period's plan (views.c),
      * in an arena of its own (a period plans in one freed after it); NULL: not read */
     shoal_arena *views_a;

@@ -505,7 +505,8 @@ TEST(hour_buckets)
      * hours (a window ending at noon of Jan 31: the month bucket less the day's run, and
      * the hours), member by member as the day buckets and hours read alone say, and a
      * member touched exactly when its count is above 0 (one of the month with its
-     * events of the series all on Jan 31's afternoon is not) */
+     * events of the series all on Jan 31's afternoon is not), and listed as passed
+     * exactly when it is 2 or more */
     {
         /* a member whose only event is on Jan 31 at 15:00 (a late one: appended last) */
         shoal_reader_close(r);
@@ -517,9 +518,9 @@ TEST(hour_buckets)
         free(c1), free(c2);
         c1 = calloc(nm + 1, sizeof *c1), c2 = calloc(nm + 1, sizeof *c2);
         uint8_t *sat = calloc(nm + 1, 1);
-        uint64_t *tb = calloc(nm / 64 + 1, sizeof *tb);
+        uint64_t *tb = calloc(nm / 64 + 1, sizeof *tb), *pb = calloc(nm / 64 + 1, sizeof *pb);
         int64_t jan = 1735689600000LL / 86400000, end = jan + 30, hr[4] = {0, 0, end * 24, end * 24 + 12};
-        int sat_ok = 1, touch_ok = 1, left = 0;
+        int sat_ok = 1, touch_ok = 1, pass_ok = 1, left = 0, passed = 0;
         for (uint32_t se = 0; se < 6; se++) {
             memset(c1, 0, (nm + 1) * sizeof *c1);
             memset(c2, 0, (nm + 1) * sizeof *c2);
@@ -529,17 +530,29 @@ TEST(hour_buckets)
                 CHECK_RC(shoal_view_counters_read(r, "c", se, d, d + 1, NULL, nm, c1, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
             CHECK_RC(shoal_view_counters_read(r, "c", se, 0, 0, hr, nm, c1, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
             CHECK_RC(shoal_view_counters_read(r, "c", se, jan, jan + 31, NULL, nm, c2, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
-            CHECK_RC(shoal_view_counters_read_sat(r, "c", se, jan, end, hr, nm, sat, 3, tb, NULL), SHOAL_OK);
+            memset(pb, 0, (nm / 64 + 1) * sizeof *pb);
+            shoal_passed ps = {pb, NULL, 0, 0, 0};
+            CHECK_RC(shoal_view_counters_read_sat(r, "c", se, jan, end, hr, nm, sat, 3, tb, &ps, 2, NULL), SHOAL_OK);
+            size_t listed = 0;
+            for (size_t i = 0; i < ps.n; i++) listed += ps.m[i] <= nm && c1[ps.m[i]] >= 2;
+            size_t want2 = 0;
+            for (uint32_t m = 0; m <= nm; m++) want2 += c1[m] >= 2;
+            pass_ok &= listed == ps.n && ps.n == want2 && !ps.oom;
+            free(ps.m);
             for (uint32_t m = 0; m <= nm; m++) {
                 sat_ok &= sat[m] == (c1[m] < 3 ? c1[m] : 3);
                 touch_ok &= (int)(tb[m >> 6] >> (m & 63) & 1) == (c1[m] > 0);
+                pass_ok &= (int)(pb[m >> 6] >> (m & 63) & 1) == (c1[m] >= 2);
+                passed += c1[m] >= 2;
                 left += c2[m] > 0 && c1[m] == 0;
             }
         }
         CHECK(sat_ok);
         CHECK(touch_ok);
+        CHECK(pass_ok);    /* (each member that reached 2 listed once, as a bit, and none other) */
+        CHECK(passed > 0);
         CHECK(left > 0);   /* (the case is there to be found) */
-        free(sat), free(tb);
+        free(sat), free(tb), free(pb);
     }
     free(c1), free(c2);
     shoal_reader_close(r);
