@@ -281,6 +281,61 @@ int shoal_exec_emit(run *g, const rowctx *r)
     return 0;
 }
 
+/* A row whose columns and sort keys were made already (exec_rows.c: a block of members
+ * at a time), kept for the sort as shoal_exec_emit keeps its rows: keys[i] is read for
+ * the keys that are not an output column (with on_row, for every key: its column's
+ * value); a string in a column (key) whose bit is set in named (knamed) is a name,
+ * borrowed from the dictionary as name_of's, not copied. */
+int shoal_exec_keep_row(run *g, const qval *cols, const qval *keys, uint64_t named, uint64_t knamed)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    if (g->n_rows == g->cap_rows) {
+        size_t nc = g->cap_rows ? g->cap_rows * 2 : 256;
+        orow *rows = shoal_realloc(g->rows, nc * sizeof *rows);
+        if (!rows) return nomem(x);
+        g->rows = rows;
+        g->cap_rows = nc;
+    }
+    if (!g->rows_a && !(g->rows_a = shoal_arena_new())) return nomem(x);
+    if (g->cut) {
+        if (!g->keytmp && !(g->keytmp = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)p->n_order))) return nomem(x);
+        for (int i = 0; i < p->n_order; i++)
+            g->keytmp[i] = p->order[i]->op == X_COL && !x->on_row ? cols[p->order[i]->slot] : keys[i];
+        orow probe = {NULL, g->keytmp, g->n_made};
+        if (row_cmp(&probe, &g->rows[rows_kept(p) - 1], g) >= 0) return 0;
+    }
+    orow *o = &g->rows[g->n_rows];
+    o->cols = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)(p->n_cols + p->n_order));
+    if (!o->cols) return nomem(x);
+    o->keys = o->cols + p->n_cols;
+    o->n = g->n_made++;
+    for (int i = 0; i < p->n_cols; i++) {
+        o->cols[i] = cols[i];
+        if (i < 64 && (named >> i & 1)) continue;
+        if (keep_in(x, g->rows_a, &o->cols[i])) return x->err->code;
+        if (o->cols[i].t == V_ID && !x->on_row) name_of(x, &o->cols[i]);
+    }
+    for (int i = 0; i < p->n_order; i++) {
+        qval *k = &o->keys[i];
+        if (p->order[i]->op == X_COL && !x->on_row) {
+            *k = o->cols[p->order[i]->slot];
+            continue;
+        }
+        *k = keys[i];
+        if (i < 64 && (knamed >> i & 1)) continue;
+        if (keep_in(x, g->rows_a, k)) return x->err->code;
+        if (k->t == V_ID) name_of(x, k);
+    }
+    if (x->err->code) return x->err->code;
+    g->n_rows++;
+    if (g->n_rows >= compact_at(p)) return compact(g);
+    if (x->mem_limit && !g->cut && (g->n_rows & 1023) == 0 &&
+        shoal_arena_used(g->rows_a) + g->cap_rows * sizeof(orow) > (p->grouped ? shoal_exec_budget(x) / 2 : shoal_exec_budget(x)))
+        return shoal_exec_sort_spill(g);
+    return 0;
+}
+
 /* One ORDER BY key of two rows: NULL is the least value (first ascending, last
  * descending) unless NULLS FIRST (nulls 1) or NULLS LAST (2) says where it goes. */
 static inline int key_cmp(exec *x, const qval *va, const qval *vb, int desc, int nulls)
