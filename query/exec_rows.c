@@ -66,8 +66,8 @@ int shoal_exec_rows_block(run *g, shoal_arena *a, const uint32_t *ms, int n)
     qval *v = shoal_arena_alloc(a, sizeof *v * w * (size_t)n), *col = shoal_arena_alloc(a, sizeof *col * (size_t)n);
     uint64_t *named = shoal_arena_alloc(a, sizeof *named * 2 * (size_t)n);
     if (!v || !col || !named) return nomem(x);
-    memset(named, 0, sizeof *named * 2 * (size_t)n);
     uint64_t *knamed = named + n;
+    for (int i = 0; i < n; i++) named[i] = knamed[i] = 0;
     for (size_t j = 0; j < w && !rc; j++) {
         const cx *e = j < (size_t)nc ? p->cols[j] : p->order[j - (size_t)nc];
         if (j >= (size_t)nc && e->op == X_COL) {

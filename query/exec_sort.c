@@ -26,6 +26,12 @@ int shoal_exec_write_row(run *g, const qval *cols)
             g->cells[i].kind = CELL_NUM;
             continue;
         }
+        if (cols[i].t == V_STR) {   /* (names, looked up already: shoal_val_render's) */
+            g->cells[i].s = cols[i].u.s;
+            g->cells[i].n = cols[i].n;
+            g->cells[i].kind = CELL_STR;
+            continue;
+        }
         if (shoal_val_render(x, &cols[i], &g->cells[i].s, &g->cells[i].n, &g->cells[i].kind)) return x->err->code;
     }
     int frc = shoal_fmt_row(g->f, g->cells);
@@ -310,8 +316,10 @@ int shoal_exec_keep_row(run *g, const qval *cols, const qval *keys, uint64_t nam
     if (!o->cols) return nomem(x);
     o->keys = o->cols + p->n_cols;
     o->n = g->n_made++;
+    memcpy(o->cols, cols, sizeof(qval) * (size_t)p->n_cols);
     for (int i = 0; i < p->n_cols; i++) {
-        o->cols[i] = cols[i];
+        /* (a number, the most, as it came) */
+        if (o->cols[i].t != V_STR && o->cols[i].t != V_ID) continue;
         if (i < 64 && (named >> i & 1)) continue;
         if (keep_in(x, g->rows_a, &o->cols[i])) return x->err->code;
         if (o->cols[i].t == V_ID && !x->on_row) name_of(x, &o->cols[i]);
