@@ -262,6 +262,7 @@ int shoal_exec_write_row(run *g, const qval *cols);
 void shoal_exec_sort_rows(run *g);
 int shoal_exec_emit(run *g, const rowctx *r);
 int shoal_exec_keep_row(run *g, const qval *cols, const qval *keys, uint64_t named, uint64_t knamed);
+int shoal_exec_keep_rows(run *g, const qval *r, size_t w, size_t n, const uint64_t *named, const uint64_t *knamed);
 /* exec_rows.c: whether a statement's rows that list members can be made a block of
  * members at a time; a block's rows (WHERE held for each): 0, an error, or 1 when a
  * value met an error there (cleared: the block is to be made a row at a time) */

@@ -94,12 +94,9 @@ int shoal_exec_rows_block(run *g, shoal_arena *a, const uint32_t *ms, int n)
         rc = j < (size_t)nc ? names_of(x, a, v + j, w, n, named, (int)j)
                             : names_of(x, a, v + j, w, n, knamed, (int)(j - (size_t)nc));
     }
+    if (!rc && no && !g->sorted_in) return shoal_exec_keep_rows(g, v, w, (size_t)n, named, knamed);
     for (int i = 0; i < n && !rc && !g->stop; i++) {
         const qval *cols = v + (size_t)i * w;
-        if (no && !g->sorted_in) {
-            rc = shoal_exec_keep_row(g, cols, cols + nc, named[i], knamed[i]);
-            continue;
-        }
         /* streamed (as shoal_exec_emit streams a row) */
         if (g->n_skipped < p->offset) {
             g->n_skipped++;

@@ -344,6 +344,75 @@ int shoal_exec_keep_row(run *g, const qval *cols, const qval *keys, uint64_t nam
     return 0;
 }
 
+/* Rows r[0..n) (w values a row: the columns, then the keys, as keep_row takes them; the
+ * bits of named[i] and knamed[i] the names among row i's) kept for the sort at once:
+ * the rows' room grown once, their values one arena piece, and the budget looked at
+ * once, after them (a run spilled at most a block of rows later than row by row would:
+ * the same rows out, which the merge orders by their keys and production order).
+ * A row at a time where LIMIT keeps the best only (its cut and compaction). */
+int shoal_exec_keep_rows(run *g, const qval *r, size_t w, size_t n, const uint64_t *named, const uint64_t *knamed)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    int rc = 0;
+    if (g->cut || compact_at(p) != SIZE_MAX) {
+        for (size_t i = 0; i < n && !rc; i++) rc = shoal_exec_keep_row(g, r + i * w, r + i * w + p->n_cols, named[i], knamed[i]);
+        return rc;
+    }
+    if (g->cap_rows - g->n_rows < n) {
+        size_t nc = g->cap_rows ? g->cap_rows * 2 : 256;
+        while (nc - g->n_rows < n) nc *= 2;
+        orow *rows = shoal_realloc(g->rows, nc * sizeof *rows);
+        if (!rows) return nomem(x);
+        g->rows = rows;
+        g->cap_rows = nc;
+    }
+    if (!g->rows_a && !(g->rows_a = shoal_arena_new())) return nomem(x);
+    const size_t nc = (size_t)p->n_cols, no = (size_t)p->n_order;
+    qval *dst = shoal_arena_alloc(g->rows_a, sizeof(qval) * (nc + no) * n);
+    if (!dst) return nomem(x);
+    /* which keys are a column's (with on_row, none: its keys are names, its columns ids) */
+    int kcol[64];
+    if (no > 64) {
+        for (size_t i = 0; i < n && !rc; i++) rc = shoal_exec_keep_row(g, r + i * w, r + i * w + nc, named[i], knamed[i]);
+        return rc;
+    }
+    for (size_t k = 0; k < no; k++) kcol[k] = p->order[k]->op == X_COL && !x->on_row ? p->order[k]->slot : -1;
+    size_t before = g->n_rows;
+    for (size_t i = 0; i < n; i++) {
+        const qval *src = r + i * w;
+        orow *o = &g->rows[g->n_rows];
+        o->cols = dst + i * (nc + no);
+        o->keys = o->cols + nc;
+        o->n = g->n_made++;
+        for (size_t j = 0; j < nc; j++) {
+            qval *c = &o->cols[j];
+            *c = src[j];
+            if (c->t != V_STR && c->t != V_ID) continue;   /* (a number, the most, as it came) */
+            if (j < 64 && (named[i] >> j & 1)) continue;
+            if (keep_in(x, g->rows_a, c)) return x->err->code;
+            if (c->t == V_ID && !x->on_row) name_of(x, c);
+        }
+        for (size_t k = 0; k < no; k++) {
+            qval *q = &o->keys[k];
+            if (kcol[k] >= 0) {
+                *q = o->cols[kcol[k]];
+                continue;
+            }
+            *q = src[nc + k];
+            if (knamed[i] >> k & 1) continue;
+            if (keep_in(x, g->rows_a, q)) return x->err->code;
+            if (q->t == V_ID) name_of(x, q);
+        }
+        if (x->err->code) return x->err->code;
+        g->n_rows++;
+    }
+    if (x->mem_limit && (g->n_rows >> 10) != (before >> 10) &&
+        shoal_arena_used(g->rows_a) + g->cap_rows * sizeof(orow) > (p->grouped ? shoal_exec_budget(x) / 2 : shoal_exec_budget(x)))
+        return shoal_exec_sort_spill(g);
+    return 0;
+}
+
 /* One ORDER BY key of two rows: NULL is the least value (first ascending, last
  * descending) unless NULLS FIRST (nulls 1) or NULLS LAST (2) says where it goes. */
 static inline int key_cmp(exec *x, const qval *va, const qval *vb, int desc, int nulls)
