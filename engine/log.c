@@ -814,6 +814,17 @@ int shoal_dict_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_e
     return shoal_dict_lookup_str(r->db, r->txn, ns, id, out, err);
 }
 
+size_t shoal_dict_strs(shoal_reader *r, int ns, const uint32_t *ids, size_t n, shoal_str *out)
+{
+    if (r->db->has_names) return shoal_names_strs(r, ns, ids, n, out);
+    for (size_t k = 0; k < n; k++) {
+        int rc = shoal_dict_str(r, ns, ids[k], &out[k], NULL);
+        if (rc == SHOAL_ENOTFOUND) out[k].ptr = NULL, out[k].len = 0;
+        else if (rc) return k;
+    }
+    return n;
+}
+
 int shoal_dict_str_once(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err)
 {
     return shoal_dict_read_str(r->db, r->txn, ns, id, out, err);

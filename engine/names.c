@@ -107,6 +107,61 @@ int shoal_names_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_
     return shoal_names_slot(r->db, &r->nchunk[ns], ns, c, id % SHOAL_NAMES_CHUNK, out, err);
 }
 
+/* Chunk c of ns as read ahead into r->pchunks (read now if not yet, its header checked):
+ * NULL when it cannot be had (missing, malformed, out of memory). */
+static const MDB_val *chunk_ahead(shoal_reader *r, int ns, uint32_t c)
+{
+    if (!r->pchunks[ns]) {
+        size_t n = (size_t)r->counts[ns] / SHOAL_NAMES_CHUNK + 1;
+        if (!(r->pchunks[ns] = shoal_malloc(n * sizeof *r->pchunks[ns]))) return NULL;
+        memset(r->pchunks[ns], 0, n * sizeof *r->pchunks[ns]);
+    }
+    MDB_val *e = &r->pchunks[ns][c];
+    if (!e->mv_data) {
+        unsigned char key[5];
+        chunk_key(key, ns, c);
+        MDB_val k = {5, key};
+        if (mdb_get(r->txn, r->db->dbi_names, &k, e) || !chunk_n(e)) {
+            e->mv_data = NULL;
+            return NULL;
+        }
+    }
+    return e;
+}
+
+size_t shoal_names_strs(shoal_reader *r, int ns, const uint32_t *ids, size_t n, shoal_str *out)
+{
+    uint32_t count = ns > 0 && ns < SHOAL_NS_COUNT ? r->counts[ns] : 0, cur = UINT32_MAX, slots = 0;
+    const unsigned char *p = NULL, *bytes = NULL;
+    size_t room = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t id = ids[k];
+        if (id == 0 || id > count) {   /* (shoal_names_str's SHOAL_ENOTFOUND) */
+            out[k].ptr = NULL;
+            out[k].len = 0;
+            continue;
+        }
+        uint32_t c = id / SHOAL_NAMES_CHUNK;
+        if (c != cur) {
+            const MDB_val *v = chunk_ahead(r, ns, c);
+            if (!v) return k;
+            p = v->mv_data;
+            slots = be32(p);
+            size_t h = 4 + 4 * ((size_t)slots + 1);   /* (fits: chunk_n checked it) */
+            bytes = p + h;
+            room = v->mv_size - h;
+            cur = c;
+        }
+        uint32_t i = id % SHOAL_NAMES_CHUNK;
+        if (i >= slots) return k;
+        uint32_t a = be32(p + 4 + 4 * (size_t)i), b = be32(p + 8 + 4 * (size_t)i);
+        if (a > b || b > room) return k;
+        out[k].ptr = (const char *)bytes + a;
+        out[k].len = b - a;
+    }
+    return n;
+}
+
 void shoal_names_prefetch(shoal_reader *r, int ns, uint32_t id, int text)
 {
     if (ns <= 0 || ns >= SHOAL_NS_COUNT || id == 0 || id > r->counts[ns]) return;
@@ -115,22 +170,7 @@ void shoal_names_prefetch(shoal_reader *r, int ns, uint32_t id, int text)
     if (!v->mv_data || r->nchunk_no[ns] != c) {
         /* each chunk read once a reader (a block's few rows can span several chunks,
          * asked for twice: one kept chunk was read again and again) */
-        if (!r->pchunks[ns]) {
-            size_t n = (size_t)r->counts[ns] / SHOAL_NAMES_CHUNK + 1;
-            if (!(r->pchunks[ns] = shoal_malloc(n * sizeof *r->pchunks[ns]))) return;
-            memset(r->pchunks[ns], 0, n * sizeof *r->pchunks[ns]);
-        }
-        MDB_val *e = &r->pchunks[ns][c];
-        if (!e->mv_data) {
-            unsigned char key[5];
-            chunk_key(key, ns, c);
-            MDB_val k = {5, key};
-            if (mdb_get(r->txn, r->db->dbi_names, &k, e) || !chunk_n(e)) {
-                e->mv_data = NULL;
-                return;
-            }
-        }
-        v = e;
+        if (!(v = chunk_ahead(r, ns, c))) return;
     }
     const unsigned char *p = v->mv_data;
     uint32_t i = id % SHOAL_NAMES_CHUNK, n = be32(p);

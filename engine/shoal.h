@@ -351,6 +351,11 @@ uint32_t shoal_dict_count(const shoal_reader *r, int ns);
 /* The string with id in ns. out is valid until the database is closed.
  * Returns: SHOAL_OK, SHOAL_ENOTFOUND, SHOAL_ESTORE. */
 int shoal_dict_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err);
+/* The strings of ids[0..n) in ns into out, as shoal_dict_str gives them (an id without
+ * one: {NULL, 0}), for a block of rows' names at once (with the names table, a chunk's
+ * header read once for the ids in it): how many from the first were had; the id at
+ * that count, when < n, could not be read, left to shoal_dict_str to report. */
+size_t shoal_dict_strs(shoal_reader *r, int ns, const uint32_t *ids, size_t n, shoal_str *out);
 /* The string with id in ns, read from r's snapshot and not kept in the dictionary's
  * cache: for a pass that reads each of many ids once (a join's keys), where filling
  * the cache (hashing, growing its table) costs more than the read. out is valid

@@ -415,6 +415,11 @@ int shoal_names_slot(shoal_db *db, const MDB_val *v, int ns, uint32_t c, uint32_
 /* id's name for a reader of a database with the table: a pointer into the map, valid
  * while r is open; SHOAL_ENOTFOUND past r's counts. */
 int shoal_names_str(shoal_reader *r, int ns, uint32_t id, shoal_str *out, shoal_err *err);
+/* The names of ids[0..n) (in any order) into out, as shoal_names_str gives them (an id
+ * past r's counts: {NULL, 0}), each chunk's header read once for a run of ids in it:
+ * how many from the first were had; the id at that count (when < n) is in a chunk or
+ * slot that does not read well, left to shoal_names_str to report. */
+size_t shoal_names_strs(shoal_reader *r, int ns, const uint32_t *ids, size_t n, shoal_str *out);
 /* Asks memory for id's offsets (text 0) or its bytes (1, the offsets read) ahead of
  * shoal_names_str: a block of rows' names asked for at once, their waits overlap. A
  * chunk that does not read well is left to shoal_names_str to report. */

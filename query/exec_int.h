@@ -194,6 +194,7 @@ typedef struct run {
     uint64_t *nar_tab[64];
     uint64_t wide;         /* the tests that read the value itself */
     group *last;           /* the group the last row went to */
+    int rows_blk;          /* the rows that list members made a block at a time (exec_rows.c) */
     const qval *vargs;     /* the row's aggregates' values, evaluated for its block of members (exec_members.c) */
     /* ORDER BY a score LIMIT k (shoal_exec_top_bound): the members that can make the cut, found
      * while the score's view is read (shoal_exec_top_target, shoal_exec_read_views) */
@@ -262,6 +263,13 @@ void shoal_exec_acc_val(exec *x, const ragg *ra, const acc *a, qval *out);
 int shoal_exec_write_row(run *g, const qval *cols);
 void shoal_exec_sort_rows(run *g);
 int shoal_exec_emit(run *g, const rowctx *r);
+int shoal_exec_keep_row(run *g, const qval *cols, const qval *keys, uint64_t named, uint64_t knamed);
+int shoal_exec_keep_rows(run *g, const qval *r, size_t w, size_t n, const uint64_t *named, const uint64_t *knamed);
+/* exec_rows.c: whether a statement's rows that list members can be made a block of
+ * members at a time; a block's rows (WHERE held for each): 0, an error, or 1 when a
+ * value met an error there (cleared: the block is to be made a row at a time) */
+int shoal_exec_rows_ok(const plan *p);
+int shoal_exec_rows_block(run *g, shoal_arena *a, const uint32_t *ms, int n);
 int shoal_exec_read_score_top(run *g, magg *a);
 int shoal_exec_scale_top(run *g, magg *a, double f);
 int shoal_exec_top_bound(run *g, const uint64_t *live, uint64_t **res);

@@ -274,8 +274,11 @@ static int member_block(run *g, shoal_arena *a, const uint32_t *ms, int n, int v
         if (!(av = shoal_arena_alloc(a, sizeof *av * (size_t)n * (size_t)nr))) return nomem(x);
         if ((rc = block_args(g, a, ms, n, av))) return rc;
     }
-    /* Rows that list members look their names up: the block's are asked for at once,
-     * so that the lookups' waits for memory overlap. */
+    /* Rows that list members: a block at a time when their columns and keys can be
+     * (exec_rows.c; 1: an error met there, the block then a row at a time) */
+    if (g->rows_blk && n && (rc = shoal_exec_rows_block(g, a, ms, n)) != 1) return rc;
+    /* … else they look their names up: the block's are asked for at once, so that
+     * the lookups' waits for memory overlap. */
     if (w && !p->grouped)
         for (int text = 0; text < 2; text++)
             for (int i = 0; i < n; i++) shoal_dict_prefetch_str(x->r, SHOAL_NS_MEMBER, ms[i], text);
@@ -1206,6 +1209,9 @@ int shoal_exec_member_rows(run *g)
     }
     rc = 0;
     int vwhere = !p->where ? WHERE_EACH : where_held ? WHERE_HOLDS : shoal_exec_vec_ok(p->where) ? WHERE_BLOCK : WHERE_EACH;
+    /* rows that list members, in blocks when WHERE is (or there is none) */
+    g->rows_blk = vwhere != WHERE_EACH || !p->where ? shoal_exec_rows_ok(p) : 0;
+    if (g->rows_blk && !p->where) vwhere = WHERE_HOLDS;
     int vkeys = p->grouped && p->n_keys > 0;
     for (int j = 0; j < p->n_keys && vkeys; j++) vkeys = shoal_exec_vec_ok(p->keys[j]);
     /* the row aggregates' arguments in blocks when grouping, and only over the members

@@ -26,6 +26,12 @@ int shoal_exec_write_row(run *g, const qval *cols)
             g->cells[i].kind = CELL_NUM;
             continue;
         }
+        if (cols[i].t == V_STR) {   /* (names, looked up already: shoal_val_render's) */
+            g->cells[i].s = cols[i].u.s;
+            g->cells[i].n = cols[i].n;
+            g->cells[i].kind = CELL_STR;
+            continue;
+        }
         if (shoal_val_render(x, &cols[i], &g->cells[i].s, &g->cells[i].n, &g->cells[i].kind)) return x->err->code;
     }
     int frc = shoal_fmt_row(g->f, g->cells);
@@ -276,6 +282,132 @@ int shoal_exec_emit(run *g, const rowctx *r)
      * far go to disk as a sorted run (exec_spill.c); not once a LIMIT's compaction
      * keeps only the best, which bounds them already. */
     if (x->mem_limit && !g->cut && (g->n_rows & 1023) == 0 &&
+        shoal_arena_used(g->rows_a) + g->cap_rows * sizeof(orow) > (p->grouped ? shoal_exec_budget(x) / 2 : shoal_exec_budget(x)))
+        return shoal_exec_sort_spill(g);
+    return 0;
+}
+
+/* A row whose columns and sort keys were made already (exec_rows.c: a block of members
+ * at a time), kept for the sort as shoal_exec_emit keeps its rows: keys[i] is read for
+ * the keys that are not an output column (with on_row, for every key: its column's
+ * value); a string in a column (key) whose bit is set in named (knamed) is a name,
+ * borrowed from the dictionary as name_of's, not copied. */
+int shoal_exec_keep_row(run *g, const qval *cols, const qval *keys, uint64_t named, uint64_t knamed)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    if (g->n_rows == g->cap_rows) {
+        size_t nc = g->cap_rows ? g->cap_rows * 2 : 256;
+        orow *rows = shoal_realloc(g->rows, nc * sizeof *rows);
+        if (!rows) return nomem(x);
+        g->rows = rows;
+        g->cap_rows = nc;
+    }
+    if (!g->rows_a && !(g->rows_a = shoal_arena_new())) return nomem(x);
+    if (g->cut) {
+        if (!g->keytmp && !(g->keytmp = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)p->n_order))) return nomem(x);
+        for (int i = 0; i < p->n_order; i++)
+            g->keytmp[i] = p->order[i]->op == X_COL && !x->on_row ? cols[p->order[i]->slot] : keys[i];
+        orow probe = {NULL, g->keytmp, g->n_made};
+        if (row_cmp(&probe, &g->rows[rows_kept(p) - 1], g) >= 0) return 0;
+    }
+    orow *o = &g->rows[g->n_rows];
+    o->cols = shoal_arena_alloc(g->rows_a, sizeof(qval) * (size_t)(p->n_cols + p->n_order));
+    if (!o->cols) return nomem(x);
+    o->keys = o->cols + p->n_cols;
+    o->n = g->n_made++;
+    memcpy(o->cols, cols, sizeof(qval) * (size_t)p->n_cols);
+    for (int i = 0; i < p->n_cols; i++) {
+        /* (a number, the most, as it came) */
+        if (o->cols[i].t != V_STR && o->cols[i].t != V_ID) continue;
+        if (i < 64 && (named >> i & 1)) continue;
+        if (keep_in(x, g->rows_a, &o->cols[i])) return x->err->code;
+        if (o->cols[i].t == V_ID && !x->on_row) name_of(x, &o->cols[i]);
+    }
+    for (int i = 0; i < p->n_order; i++) {
+        qval *k = &o->keys[i];
+        if (p->order[i]->op == X_COL && !x->on_row) {
+            *k = o->cols[p->order[i]->slot];
+            continue;
+        }
+        *k = keys[i];
+        if (i < 64 && (knamed >> i & 1)) continue;
+        if (keep_in(x, g->rows_a, k)) return x->err->code;
+        if (k->t == V_ID) name_of(x, k);
+    }
+    if (x->err->code) return x->err->code;
+    g->n_rows++;
+    if (g->n_rows >= compact_at(p)) return compact(g);
+    if (x->mem_limit && !g->cut && (g->n_rows & 1023) == 0 &&
+        shoal_arena_used(g->rows_a) + g->cap_rows * sizeof(orow) > (p->grouped ? shoal_exec_budget(x) / 2 : shoal_exec_budget(x)))
+        return shoal_exec_sort_spill(g);
+    return 0;
+}
+
+/* Rows r[0..n) (w values a row: the columns, then the keys, as keep_row takes them; the
+ * bits of named[i] and knamed[i] the names among row i's) kept for the sort at once:
+ * the rows' room grown once, their values one arena piece, and the budget looked at
+ * once, after them (a run spilled at most a block of rows later than row by row would:
+ * the same rows out, which the merge orders by their keys and production order).
+ * A row at a time where LIMIT keeps the best only (its cut and compaction). */
+int shoal_exec_keep_rows(run *g, const qval *r, size_t w, size_t n, const uint64_t *named, const uint64_t *knamed)
+{
+    exec *x = g->x;
+    plan *p = g->p;
+    int rc = 0;
+    if (g->cut || compact_at(p) != SIZE_MAX) {
+        for (size_t i = 0; i < n && !rc; i++) rc = shoal_exec_keep_row(g, r + i * w, r + i * w + p->n_cols, named[i], knamed[i]);
+        return rc;
+    }
+    if (g->cap_rows - g->n_rows < n) {
+        size_t nc = g->cap_rows ? g->cap_rows * 2 : 256;
+        while (nc - g->n_rows < n) nc *= 2;
+        orow *rows = shoal_realloc(g->rows, nc * sizeof *rows);
+        if (!rows) return nomem(x);
+        g->rows = rows;
+        g->cap_rows = nc;
+    }
+    if (!g->rows_a && !(g->rows_a = shoal_arena_new())) return nomem(x);
+    const size_t nc = (size_t)p->n_cols, no = (size_t)p->n_order;
+    qval *dst = shoal_arena_alloc(g->rows_a, sizeof(qval) * (nc + no) * n);
+    if (!dst) return nomem(x);
+    /* which keys are a column's (with on_row, none: its keys are names, its columns ids) */
+    int kcol[64];
+    if (no > 64) {
+        for (size_t i = 0; i < n && !rc; i++) rc = shoal_exec_keep_row(g, r + i * w, r + i * w + nc, named[i], knamed[i]);
+        return rc;
+    }
+    for (size_t k = 0; k < no; k++) kcol[k] = p->order[k]->op == X_COL && !x->on_row ? p->order[k]->slot : -1;
+    size_t before = g->n_rows;
+    for (size_t i = 0; i < n; i++) {
+        const qval *src = r + i * w;
+        orow *o = &g->rows[g->n_rows];
+        o->cols = dst + i * (nc + no);
+        o->keys = o->cols + nc;
+        o->n = g->n_made++;
+        for (size_t j = 0; j < nc; j++) {
+            qval *c = &o->cols[j];
+            *c = src[j];
+            if (c->t != V_STR && c->t != V_ID) continue;   /* (a number, the most, as it came) */
+            if (j < 64 && (named[i] >> j & 1)) continue;
+            if (keep_in(x, g->rows_a, c)) return x->err->code;
+            if (c->t == V_ID && !x->on_row) name_of(x, c);
+        }
+        for (size_t k = 0; k < no; k++) {
+            qval *q = &o->keys[k];
+            if (kcol[k] >= 0) {
+                *q = o->cols[kcol[k]];
+                continue;
+            }
+            *q = src[nc + k];
+            if (knamed[i] >> k & 1) continue;
+            if (keep_in(x, g->rows_a, q)) return x->err->code;
+            if (q->t == V_ID) name_of(x, q);
+        }
+        if (x->err->code) return x->err->code;
+        g->n_rows++;
+    }
+    if (x->mem_limit && (g->n_rows >> 10) != (before >> 10) &&
         shoal_arena_used(g->rows_a) + g->cap_rows * sizeof(orow) > (p->grouped ? shoal_exec_budget(x) / 2 : shoal_exec_budget(x)))
         return shoal_exec_sort_spill(g);
     return 0;

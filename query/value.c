@@ -326,10 +326,25 @@ static int render_num(exec *x, double d, const char **out, size_t *n)
 
 const char *shoal_val_int_text(int64_t i, char buf[24], size_t *n)
 {
+    /* two digits a step from a table (a count is mostly one to three digits: a digit a
+     * step, a division each, was some 45 instructions a cell) */
+    static const char d2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
     char *e = buf + 24, *p = e;
     uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
-    do *--p = (char)('0' + u % 10);
-    while (u /= 10);
+    while (u >= 100) {
+        uint64_t q = u / 100;
+        p -= 2;
+        memcpy(p, d2 + 2 * (u - q * 100), 2);
+        u = q;
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, d2 + 2 * u, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
     if (i < 0) *--p = '-';
     *n = (size_t)(e - p);
     return p;

@@ -3,7 +3,8 @@
  * printf formats they replaced: "%04d-%02u-%02u", "%04d-%02u" and
  * "%04d-%02u-%02uT%02d:%02d:%02d[.%03d]" with "Z" or "%c%02d:%02d", over days from year
  * -50 to 10050, instants with and without milliseconds, in UTC, no zone, and zones of
- * odd offsets (-03:30, +05:45, +14:00). */
+ * odd offsets (-03:30, +05:45, +14:00); and an integer's digits (shoal_val_int_text)
+ * against "%" PRId64. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,8 +95,37 @@ TEST(render_dates)
     CHECK(n_diff == 0);
 }
 
+/* An integer's digits (shoal_val_int_text: two a step from a table) against printf's
+ * "%" PRId64, over 0..200k and their negatives, each power of ten and its neighbours,
+ * the ends of int64 and 1M random values of every magnitude. */
+static void same_int(int64_t i)
+{
+    char buf[24], want[32];
+    size_t n;
+    const char *s = shoal_val_int_text(i, buf, &n);
+    snprintf(want, sizeof want, "%" PRId64, i);
+    if (n != strlen(want) || memcmp(s, want, n) || s < buf || s + n != buf + 24)
+        if (n_diff++ < 10) printf("  %s: %.*s\n", want, (int)n, s);
+}
+
+TEST(int_text)
+{
+    n_diff = 0;
+    for (int64_t i = 0; i <= 200000; i++) same_int(i), same_int(-i);
+    for (int64_t p = 1, k = 0; k < 19; k++, p *= 10)
+        for (int64_t d = -2; d <= 2; d++) same_int(p + d), same_int(-(p + d));
+    same_int(INT64_MAX), same_int(INT64_MIN), same_int(INT64_MIN + 1), same_int(INT64_MAX - 1);
+    for (int k = 0; k < 1000000; k++) {
+        uint64_t r = next64();
+        same_int((int64_t)(r >> (r & 63)));   /* (every magnitude) */
+        same_int((int64_t)r);
+    }
+    CHECK(n_diff == 0);
+}
+
 int main(void)
 {
     RUN(render_dates);
+    RUN(int_text);
     UNIT_EXIT();
 }
