@@ -951,6 +951,7 @@ static int read_sat_cum(run *g, magg *a, int slot)
         shoal_passed *ps = shoal_arena_alloc(x->a, sizeof *ps);
         if (!ps || !(ps->bits = shoal_arena_alloc(x->a, nw * sizeof *ps->bits))) return nomem(x);
         ps->n = ps->cap = 0, ps->oom = 0, ps->m = NULL;
+        ps->once_ok = ps->wrote_all = 0;
         a->passed = ps, a->pass_kept = 0;
         if (n && !(ps->m = shoal_malloc(n * sizeof *ps->m))) return nomem(x);
         if (n) memcpy(ps->m, c->c8_passed.m, n * sizeof *ps->m);
@@ -1008,6 +1009,22 @@ int shoal_exec_read_views(run *g)
             if (rc == 1) rc = 0;
             continue;
         }
+        if (a->narrow && a->c8 == shoal_exec_c8_none && g->passed_only && a->pass_lo && x->cum && !x->cum->z8_busy) {
+            /* a period's own count whose classes come from the lists: the scratch
+             * bytes, all 0, zeroed again after the period (exec.c) */
+            shoal_cumread *c = x->cum;
+            if (c->z8 && c->z8_members != p->n_members) {
+                shoal_bigcache_put(x->cache, c->z8);
+                c->z8 = NULL;
+            }
+            if (!c->z8 && (c->z8 = shoal_bigcache_zalloc(x->cache, nm))) c->z8_members = p->n_members;
+            if (c->z8) {
+                a->c8 = c->z8;
+                a->c8_kept = 1;
+                a->c8_scratch = 1;
+                c->z8_busy = 1;
+            }
+        }
         if (a->narrow && a->c8 == shoal_exec_c8_none) {   /* not read from the kept counts after all */
             a->c8_kept = 0;
             if (!(a->c8 = shoal_exec_marray(x, nm, 1))) {
@@ -1037,6 +1054,7 @@ int shoal_exec_read_views(run *g)
                 }
                 memset(ps->bits, 0, nw * sizeof *ps->bits);
                 ps->m = NULL, ps->n = ps->cap = 0, ps->oom = 0;
+                ps->once_ok = a->c8_scratch, ps->wrote_all = 0;
                 a->passed = ps, a->pass_kept = 0;
             }
             /* (the members that passed are what classes read then, not who has a value) */
