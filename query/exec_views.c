@@ -989,6 +989,9 @@ int shoal_exec_read_views(run *g)
     size_t nm = (size_t)p->n_members + 1;
     uint32_t *tmp = NULL;
     int rc = 0;
+    /* the lists of the members that passed are made only for the classes that read
+     * them (the tiers' four counts, listed for nothing, were 4% of layers at noon) */
+    for (int i = 0; i < p->n_maggs && !g->passed_only; i++) p->maggs[i].pass_lo = 0;
     for (int i = 0; i < p->n_maggs && !rc; i++) {
         magg *a = &p->maggs[i];
         if (a->src == MG_SCAN || (p->exist_lazy && i == p->exist - 1)) continue;
