@@ -922,15 +922,18 @@ static int read_sat_cum(run *g, magg *a, int slot)
         c->c8_hi = a->day_lo;
         c->c8_members = p->n_members;
     }
+    /* (kept with their lists, c8_pass_lo > 0, the periods count classes from the lists
+     * and read no bits of who has a value: none are kept, and a period that would is
+     * not kept (its pass_lo is 0: exec_members.c) and reads from the first day) */
     int rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, c->c8_hi, a->day_hi, NULL, p->n_members, c->c8,
-                                          a->cap, c->c8_live, &c->c8_passed, a->pass_lo, x->err);
+                                          a->cap, c->c8_pass_lo ? NULL : c->c8_live, &c->c8_passed, a->pass_lo, x->err);
     if (rc) {
         shoal_free(c->c8);   /* part read: nothing kept */
         c->c8 = NULL;
         return rc;
     }
     c->c8_hi = a->day_hi;
-    if (g->live && !g->passed_only)
+    if (g->live && !c->c8_pass_lo)
         for (size_t w = 0, nw = (size_t)p->n_members / 64 + 1; w < nw; w++) g->live[w] |= c->c8_live[w];
     int hours = a->hours[0] < a->hours[1] || a->hours[2] < a->hours[3];
     if (!hours && a->src == MG_VIEW) {
