@@ -815,6 +815,13 @@ typedef struct shoal_passed {
     uint32_t *m;
     size_t n, cap;
     int oom;
+    /* once_ok (the caller's): when the read is one bucket (a whole month, no hours: each
+     * member met once), no byte is written: the members that reach pass_lo are listed,
+     * the others' bytes stay 0 (below pass_lo every byte answers alike), and the
+     * caller writes the listed ones' bytes it reads (pass_lo, or any value from it to
+     * cap: they answer alike); wrote_all (the read's): set when some bucket was read
+     * otherwise, every member's byte written */
+    int once_ok, wrote_all;
 } shoal_passed;
 /* counters: series s over local days [day_lo, day_hi) (and the hours) added into sat,
  * each member's byte stopping at cap (1..255); with touched, the members added to get

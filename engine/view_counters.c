@@ -2001,6 +2001,7 @@ typedef struct rdst {
     uint64_t *bits;      /* with exist: the presence bitmaps OR-ed here instead of into count */
     shoal_passed *passed;   /* with sat: the members whose byte reaches pass_lo (read_sat's) */
     unsigned pass_lo;
+    int once;            /* with passed->once_ok: the read is one bucket (read_window) */
 } rdst;
 
 /* Buckets kept as runs of (member, count), each in ascending member order (read_part
@@ -2118,7 +2119,22 @@ static __attribute__((noinline)) int read_pass(const char *name, const unsigned 
     uint32_t *lm = ps->m;
     size_t n = ps->n, n0 = n;
     uint64_t *tw = o->touched, c, lo = o->pass_lo, cap = o->cap, pv = 0, nm = o->n_members;
-    if (tw) {
+    if (o->once && !tw) {
+        /* One bucket, each member once: a member's count is its entry's, and no byte is
+         * read or written, the members at lo or above listed (their bytes are written
+         * by the caller where it needs them: shoal_passed's once_ok). Core creators per
+         * month's periods read a month's posts so, 7-10k entries, where each was a load
+         * and a store into a 303 KB array zeroed a period. */
+        (void)sat;
+        while (p < end) {
+            if (!(p = dec_quick(p, end, &pv, &c)))
+                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+            if (pv > nm) break;
+            lm[n] = (uint32_t)pv;
+            n += (c < cap ? c : cap) >= lo;
+        }
+    } else if (tw) {
+        ps->wrote_all = 1;
         while (p < end) {
             if (!(p = dec_quick(p, end, &pv, &c)))
                 return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
@@ -2132,6 +2148,7 @@ static __attribute__((noinline)) int read_pass(const char *name, const unsigned 
         }
     } else {   /* (without the bits of who has a value: their stores were a chain, each
                 * word's next entry waiting on the last; a dummy word made one chain) */
+        ps->wrote_all = 1;
         while (p < end) {
             if (!(p = dec_quick(p, end, &pv, &c)))
                 return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
@@ -2164,6 +2181,7 @@ static __attribute__((noinline)) int read_bucket(const char *name, const unsigne
     int sums = *p++ & F_SUMS;
     uint32_t prev = 0;
     if (!sums && o->sat && o->passed && !o->big && !o->less && !o->pairs && !o->sub) return read_pass(name, p, end, o, err);
+    if (o->passed) o->passed->wrote_all = 1;
     if (!sums) {
         /* counts only (what most reads are): the head is the whole entry */
         uint64_t c;
@@ -2564,6 +2582,15 @@ static int read_window(shoal_reader *r, const char *name, uint32_t s, int64_t da
             d_mid_lo = m_lo == INT32_MIN ? day_lo : shoal_cal_month_start(m_lo);
             d_mid_hi = m_hi == (int64_t)INT32_MAX + 1 ? day_hi : shoal_cal_month_start(m_hi);
         }
+    }
+    /* one whole month and nothing around it (no hours: returned above if any): its one
+     * bucket, each member met once */
+    rdst one;
+    if (o->passed && o->passed->once_ok && months && !pres && !lo_open && !hi_open && m_lo + 1 == m_hi &&
+        d_mid_lo == day_lo && d_mid_hi == day_hi && !(hr && (hr[0] < hr[1] || hr[2] < hr[3]))) {
+        one = *o;
+        one.once = 1;
+        o = &one;
     }
     if (d_mid_lo < d_mid_hi) {
         rc = lo_open ? SHOAL_OK : read_part(cur, name, s, months, fday, m_lo - 1, day_lo, d_mid_lo, o, err);

@@ -64,7 +64,10 @@ static int alloc_maggs(exec *x, plan *p)
             /* a score's cells are written whole; counts add up from 0; a PER period's
              * all-time count is the kept one's, or made when read (read_sat_cum): until
              * then member 0's byte alone, 0, which WHERE may be tried on first */
-            if (shoal_exec_cum_reads(x, p, i)) {
+            if (shoal_exec_cum_reads(x, p, i) || (x->cum && g->pass_lo && g->fn == F_COUNT)) {
+                /* (a period's own count with a list of the members that passed: the
+                 * scratch bytes when its classes are counted from the lists, made
+                 * when read: exec_views.c) */
                 g->c8 = shoal_exec_c8_none;
                 g->c8_kept = 1;
                 continue;
@@ -302,6 +305,20 @@ fail:
         p->maggs[i].v = NULL;
         p->maggs[i].c8 = NULL;
         p->maggs[i].narrow = 0;
+        if (p->maggs[i].c8_scratch) {
+            /* the scratch bytes zeroed again: those of the members that passed when
+             * only theirs were written, else all */
+            shoal_cumread *c = x->cum;
+            const shoal_passed *ps = p->maggs[i].passed;
+            uint8_t *z8 = c->z8;
+            if (ps && !ps->wrote_all && !ps->oom)
+                for (size_t k = 0, n = ps->n; k < n; k++) z8[ps->m[k]] = 0;
+            else if (ps)
+                memset(z8, 0, (size_t)c->z8_members + 1);
+            z8[0] = 0;   /* (the others' store, when a read stopped short) */
+            c->z8_busy = 0;
+            p->maggs[i].c8_scratch = 0;
+        }
         if (p->maggs[i].passed && !p->maggs[i].pass_kept) shoal_free(p->maggs[i].passed->m);
         p->maggs[i].passed = NULL;
         p->maggs[i].pass_kept = 0;

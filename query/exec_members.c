@@ -831,8 +831,16 @@ static int passed_classes(run *g, ctable *c)
         first[only] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
     }
     int rc = 0;
-    for (size_t code = 1; code < 64 && !rc; code++)
-        if (cnt[code]) rc = class_find(c, code, first[code], first[code], (int64_t)cnt[code]);
+    for (size_t code = 1; code < 64 && !rc; code++) {
+        if (!cnt[code]) continue;
+        /* a list read without its bytes (shoal_passed's once_ok): the bytes of the
+         * class's member its row reads, at least lo where it passed (the others are 0) */
+        for (int j = 0; j < nt; j++) {
+            const magg *a = g->tests[j].g;
+            if (code >> j & 1 && a->passed->once_ok && !a->passed->wrote_all) a->c8[first[code]] = (uint8_t)a->pass_lo;
+        }
+        rc = class_find(c, code, first[code], first[code], (int64_t)cnt[code]);
+    }
     c->fast = 1;
     return rc < 0 ? rc : 1;
 }

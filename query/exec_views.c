@@ -922,15 +922,18 @@ static int read_sat_cum(run *g, magg *a, int slot)
         c->c8_hi = a->day_lo;
         c->c8_members = p->n_members;
     }
+    /* (kept with their lists, c8_pass_lo > 0, the periods count classes from the lists
+     * and read no bits of who has a value: none are kept, and a period that would is
+     * not kept (its pass_lo is 0: exec_members.c) and reads from the first day) */
     int rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, c->c8_hi, a->day_hi, NULL, p->n_members, c->c8,
-                                          a->cap, c->c8_live, &c->c8_passed, a->pass_lo, x->err);
+                                          a->cap, c->c8_pass_lo ? NULL : c->c8_live, &c->c8_passed, a->pass_lo, x->err);
     if (rc) {
         shoal_free(c->c8);   /* part read: nothing kept */
         c->c8 = NULL;
         return rc;
     }
     c->c8_hi = a->day_hi;
-    if (g->live && !g->passed_only)
+    if (g->live && !c->c8_pass_lo)
         for (size_t w = 0, nw = (size_t)p->n_members / 64 + 1; w < nw; w++) g->live[w] |= c->c8_live[w];
     int hours = a->hours[0] < a->hours[1] || a->hours[2] < a->hours[3];
     if (!hours && a->src == MG_VIEW) {
@@ -951,6 +954,7 @@ static int read_sat_cum(run *g, magg *a, int slot)
         shoal_passed *ps = shoal_arena_alloc(x->a, sizeof *ps);
         if (!ps || !(ps->bits = shoal_arena_alloc(x->a, nw * sizeof *ps->bits))) return nomem(x);
         ps->n = ps->cap = 0, ps->oom = 0, ps->m = NULL;
+        ps->once_ok = ps->wrote_all = 0;
         a->passed = ps, a->pass_kept = 0;
         if (n && !(ps->m = shoal_malloc(n * sizeof *ps->m))) return nomem(x);
         if (n) memcpy(ps->m, c->c8_passed.m, n * sizeof *ps->m);
@@ -988,6 +992,9 @@ int shoal_exec_read_views(run *g)
     size_t nm = (size_t)p->n_members + 1;
     uint32_t *tmp = NULL;
     int rc = 0;
+    /* the lists of the members that passed are made only for the classes that read
+     * them (the tiers' four counts, listed for nothing, were 4% of layers at noon) */
+    for (int i = 0; i < p->n_maggs && !g->passed_only; i++) p->maggs[i].pass_lo = 0;
     for (int i = 0; i < p->n_maggs && !rc; i++) {
         magg *a = &p->maggs[i];
         if (a->src == MG_SCAN || (p->exist_lazy && i == p->exist - 1)) continue;
@@ -1007,6 +1014,22 @@ int shoal_exec_read_views(run *g)
         if (a->narrow && x->cum && (rc = read_sat_cum(g, a, i)) != 0) {
             if (rc == 1) rc = 0;
             continue;
+        }
+        if (a->narrow && a->c8 == shoal_exec_c8_none && g->passed_only && a->pass_lo && x->cum && !x->cum->z8_busy) {
+            /* a period's own count whose classes come from the lists: the scratch
+             * bytes, all 0, zeroed again after the period (exec.c) */
+            shoal_cumread *c = x->cum;
+            if (c->z8 && c->z8_members != p->n_members) {
+                shoal_bigcache_put(x->cache, c->z8);
+                c->z8 = NULL;
+            }
+            if (!c->z8 && (c->z8 = shoal_bigcache_zalloc(x->cache, nm))) c->z8_members = p->n_members;
+            if (c->z8) {
+                a->c8 = c->z8;
+                a->c8_kept = 1;
+                a->c8_scratch = 1;
+                c->z8_busy = 1;
+            }
         }
         if (a->narrow && a->c8 == shoal_exec_c8_none) {   /* not read from the kept counts after all */
             a->c8_kept = 0;
@@ -1037,6 +1060,7 @@ int shoal_exec_read_views(run *g)
                 }
                 memset(ps->bits, 0, nw * sizeof *ps->bits);
                 ps->m = NULL, ps->n = ps->cap = 0, ps->oom = 0;
+                ps->once_ok = a->c8_scratch, ps->wrote_all = 0;
                 a->passed = ps, a->pass_kept = 0;
             }
             /* (the members that passed are what classes read then, not who has a value) */

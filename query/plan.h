@@ -176,6 +176,7 @@ typedef struct magg {
     unsigned pass_lo;
     shoal_passed *passed;
     int pass_kept;
+    int c8_scratch;    /* c8 is the PER statement's scratch bytes (x->cum's z8), zeroed again after the period */
     double *cuts;
     int n_cuts;
     /* A window anchored on the member's own event (… WITHIN 7 DAYS AFTER first(join)):
@@ -440,6 +441,14 @@ typedef struct shoal_cumread {
     uint64_t *c8_live;  /* in c8's allocation: its members above 0, a bit each */
     unsigned c8_pass_lo;
     shoal_passed c8_passed;   /* its members at c8_pass_lo or above (bits in c8's allocation) */
+    /* Bytes a member, all 0 between periods, for a period's own narrow count when its
+     * classes are counted from the members that passed (exec_views.c): a period of one
+     * month bucket writes only the bytes of the members that passed (shoal_passed's
+     * once_ok), zeroed again after it member by member, others the whole array
+     * (exec.c). NULL: not made yet. */
+    uint8_t *z8;
+    uint32_t z8_members;
+    int z8_busy;
     /* the views' list of reader views_r, read once for every period's plan (views.c),
      * in an arena of its own (a period plans in one freed after it); NULL: not read */
     shoal_arena *views_a;

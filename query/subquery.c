@@ -495,6 +495,7 @@ static int subq_rows(exec *x, plan *p, shoal_rowsink *sink)
         shoal_free(cum.counts);
         shoal_free(cum.c8);
         shoal_free(cum.c8_passed.m);
+        shoal_bigcache_put(x->cache, cum.z8);
         shoal_arena_free(cum.views_a);
     }
     shoal_arena_free(k.ra);

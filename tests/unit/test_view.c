@@ -531,7 +531,7 @@ TEST(hour_buckets)
             CHECK_RC(shoal_view_counters_read(r, "c", se, 0, 0, hr, nm, c1, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
             CHECK_RC(shoal_view_counters_read(r, "c", se, jan, jan + 31, NULL, nm, c2, NULL, NULL, NULL, NULL, NULL), SHOAL_OK);
             memset(pb, 0, (nm / 64 + 1) * sizeof *pb);
-            shoal_passed ps = {pb, NULL, 0, 0, 0};
+            shoal_passed ps = {.bits = pb};
             CHECK_RC(shoal_view_counters_read_sat(r, "c", se, jan, end, hr, nm, sat, 3, tb, &ps, 2, NULL), SHOAL_OK);
             size_t listed = 0;
             for (size_t i = 0; i < ps.n; i++) listed += ps.m[i] <= nm && c1[ps.m[i]] >= 2;
