@@ -396,7 +396,12 @@ int shoal_exec_vec_ok(const cx *e)
     switch (e->op) {
     case X_CONST: case X_MAGG: case X_MEMBER: return 1;
     case X_CMP: case X_AND: case X_OR: case X_ARITH: return shoal_exec_vec_ok(e->a) && shoal_exec_vec_ok(e->b);
-    case X_NOT: case X_ISNULL: case X_NEG: return shoal_exec_vec_ok(e->a);
+    case X_NOT: case X_ISNULL: case X_NEG: case X_INSET: return shoal_exec_vec_ok(e->a);
+    case X_BETWEEN: return shoal_exec_vec_ok(e->a) && shoal_exec_vec_ok(e->b) && shoal_exec_vec_ok(e->c);
+    case X_IN:
+        for (int i = 0; i < e->n; i++)
+            if (!shoal_exec_vec_ok(e->v[i])) return 0;
+        return shoal_exec_vec_ok(e->a);
     case X_FUNC:
         if (e->n > 16) return 0;
         for (int i = 0; i < e->n; i++)
@@ -445,6 +450,18 @@ int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
             shoal_exec_eval(x, e, &out[i]);
             x->row = was;
         }
+        return 0;
+    }
+    if (e->op == X_BETWEEN || e->op == X_IN || e->op == X_INSET) {
+        /* a member at a time (a boolean: nothing kept), so that the nodes around them,
+         * and the rows, can be evaluated in blocks */
+        rowctx row = {0}, *was = x->row;
+        x->row = &row;
+        for (int i = 0; i < n; i++) {
+            row.member = ms[i];
+            shoal_exec_eval(x, e, &out[i]);
+        }
+        x->row = was;
         return 0;
     }
     if (e->op == X_AND || e->op == X_OR) {

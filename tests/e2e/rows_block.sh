@@ -61,6 +61,9 @@ shapes=(
     "SELECT member, count(post) AS p FROM members WHERE count(post) >= 2 @ LIMIT 15 OFFSET 4"
     "SELECT member, count(post) AS p FROM members WHERE count(post) >= 1 OR count(comment) >= 1 @ ORDER BY member NULLS FIRST LIMIT 300"
     "SELECT member FROM members WHERE member IN (SELECT member FROM members WHERE count(post) >= 9) @ ORDER BY member"
+    "SELECT member, count(post) AS p FROM members WHERE count(post) BETWEEN 3 AND 7 @ ORDER BY member DESC"
+    "SELECT member, count(comment) AS c FROM members WHERE (count(post) IN (2, 4, 9) OR count(comment) NOT BETWEEN 0 AND 30) @ ORDER BY c DESC, member"
+    "SELECT count(post) AS p, count(*) AS n FROM members WHERE count(comment) BETWEEN 2 AND 20 AND count(post) NOT IN (0, 1) @ GROUP BY p ORDER BY p"
 )
 like="AND member LIKE '%'"
 for now in "$noon" "$end"; do
@@ -91,6 +94,8 @@ check_grep "  which is ln()'s" "ln\(\) takes a number above 0" "$got"
 got=$(q "$fails ORDER BY member" | grep -v "^SET NOW"); want=$(q "$fails AND member LIKE '%' ORDER BY member" | grep -v "^SET NOW")
 check_eq "  sorted: the same error" "$got" "$want"
 
+# (BETWEEN, IN and IN a subquery's set are evaluated a member at a time inside a block:
+# the shapes above with them.)
 # WHERE in blocks stops early as a member at a time does: the right side of AND (OR)
 # only over the members the left leaves undecided (ln() of 0 was asked in blocks, an
 # error where a member at a time answers), listed and grouped.
