@@ -396,7 +396,12 @@ int shoal_exec_vec_ok(const cx *e)
     switch (e->op) {
     case X_CONST: case X_MAGG: case X_MEMBER: return 1;
     case X_CMP: case X_AND: case X_OR: case X_ARITH: return shoal_exec_vec_ok(e->a) && shoal_exec_vec_ok(e->b);
-    case X_NOT: case X_ISNULL: case X_NEG: return shoal_exec_vec_ok(e->a);
+    case X_NOT: case X_ISNULL: case X_NEG: case X_INSET: return shoal_exec_vec_ok(e->a);
+    case X_BETWEEN: return shoal_exec_vec_ok(e->a) && shoal_exec_vec_ok(e->b) && shoal_exec_vec_ok(e->c);
+    case X_IN:
+        for (int i = 0; i < e->n; i++)
+            if (!shoal_exec_vec_ok(e->v[i])) return 0;
+        return shoal_exec_vec_ok(e->a);
     case X_FUNC:
         if (e->n > 16) return 0;
         for (int i = 0; i < e->n; i++)
@@ -447,8 +452,38 @@ int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
         }
         return 0;
     }
-    if (e->op == X_CMP || e->op == X_AND || e->op == X_OR || e->op == X_NOT || e->op == X_ISNULL || e->op == X_ARITH ||
-        e->op == X_NEG) {
+    if (e->op == X_BETWEEN || e->op == X_IN || e->op == X_INSET) {
+        /* a member at a time (a boolean: nothing kept), so that the nodes around them,
+         * and the rows, can be evaluated in blocks */
+        rowctx row = {0}, *was = x->row;
+        x->row = &row;
+        for (int i = 0; i < n; i++) {
+            row.member = ms[i];
+            shoal_exec_eval(x, e, &out[i]);
+        }
+        x->row = was;
+        return 0;
+    }
+    if (e->op == X_AND || e->op == X_OR) {
+        /* the right side over the members the left leaves undecided only, as a member at
+         * a time stops early: `count(post) > 5 AND ln(count(post) - 5) > 0` failed in
+         * blocks for a member of 5 posts, which a member at a time never asks ln() of */
+        const int is_and = e->op == X_AND;
+        uint32_t *pick = shoal_arena_alloc(a, sizeof *pick * (size_t)n);
+        int *pos = shoal_arena_alloc(a, sizeof *pos * (size_t)n), np = 0, rc;
+        if (!(va = shoal_arena_alloc(a, sizeof *va * (size_t)n)) || !pick || !pos) return nomem(x);
+        if ((rc = shoal_exec_veval(x, a, e->a, ms, n, va))) return rc;
+        for (int i = 0; i < n; i++) {
+            if (va[i].t != V_NULL && truth(&va[i]) != is_and) set_bool(&out[i], !is_and);
+            else pick[np] = ms[i], pos[np++] = i;
+        }
+        if (!np) return 0;
+        if (!(vb = shoal_arena_alloc(a, sizeof *vb * (size_t)np))) return nomem(x);
+        if ((rc = shoal_exec_veval(x, a, e->b, pick, np, vb))) return rc;
+        for (int j = 0; j < np; j++) and_or(is_and, &va[pos[j]], &vb[j], &out[pos[j]]);
+        return 0;
+    }
+    if (e->op == X_CMP || e->op == X_NOT || e->op == X_ISNULL || e->op == X_ARITH || e->op == X_NEG) {
         if (!(va = shoal_arena_alloc(a, sizeof *va * (size_t)n))) return nomem(x);
         if (e->b && !(vb = shoal_arena_alloc(a, sizeof *vb * (size_t)n))) return nomem(x);
         int rc = shoal_exec_veval(x, a, e->a, ms, n, va);
@@ -542,10 +577,6 @@ int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
         }
         return 0;
     }
-    case X_AND:
-    case X_OR:
-        for (int i = 0; i < n; i++) and_or(e->op == X_AND, &va[i], &vb[i], &out[i]);
-        return 0;
     case X_NOT:
         for (int i = 0; i < n; i++) {
             out[i].t = V_NULL;

@@ -65,8 +65,9 @@ void shoal_exec_or_nonzero8(uint64_t *bits, const uint8_t *a, size_t n)
  * aggregates (layers, tiers). They are evaluated a block of members at a time, node by
  * node, so that the interpreter's dispatch is paid once a block instead of once a
  * member: the same values as shoal_exec_eval, from the same helpers. Only nodes
- * without side effects qualify (shoal_exec_vec_ok): a block evaluates both sides of AND and OR,
- * where a member at a time stops early. */
+ * without side effects qualify (shoal_exec_vec_ok); the right side of AND and OR is
+ * evaluated over the members the left leaves undecided, as a member at a time stops
+ * early. */
 #define VBLOCK 256
 
 /* A block of members ms[0..n): WHERE, the keys and the row aggregates' arguments (and
