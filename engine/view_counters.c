@@ -2095,8 +2095,10 @@ static inline __attribute__((always_inline)) void add_count(const rdst *o, uint3
 
 
 /* read_bucket's loop for counts that stop at a cap, added, with the members that reach
- * pass_lo listed (o->passed): a function of its own, so that read_bucket's other loops
- * keep the code they had. The list gets room for every entry the bytes can hold first
+ * pass_lo listed (o->passed), and no bits of who has a value (o->touched: its callers
+ * read none, and a store into a word at every entry waited on the last; with them,
+ * add_count's loop): a function of its own, so that read_bucket's other loops keep the
+ * code they had. The list gets room for every entry the bytes can hold first
  * (two bytes at least each), so that a member is written at the list's end at every
  * entry and the end moves by whether it crossed: a branch on it was mispredicted at
  * a third of core creators per month's entries (a month's count of posts reaching 3).
@@ -2118,8 +2120,8 @@ static __attribute__((noinline)) int read_pass(const char *name, const unsigned 
     uint8_t *sat = o->sat;
     uint32_t *lm = ps->m;
     size_t n = ps->n, n0 = n;
-    uint64_t *tw = o->touched, c, lo = o->pass_lo, cap = o->cap, pv = 0, nm = o->n_members;
-    if (o->once && !tw) {
+    uint64_t c, lo = o->pass_lo, cap = o->cap, pv = 0, nm = o->n_members;
+    if (o->once) {
         /* One bucket, each member once: a member's count is its entry's, and no byte is
          * read or written, the members at lo or above listed (their bytes are written
          * by the caller where it needs them: shoal_passed's once_ok). Core creators per
@@ -2133,21 +2135,7 @@ static __attribute__((noinline)) int read_pass(const char *name, const unsigned 
             lm[n] = (uint32_t)pv;
             n += (c < cap ? c : cap) >= lo;
         }
-    } else if (tw) {
-        ps->wrote_all = 1;
-        while (p < end) {
-            if (!(p = dec_quick(p, end, &pv, &c)))
-                return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-            if (pv > nm) break;
-            uint64_t s0 = sat[pv], v = s0 + c;
-            v = v < cap ? v : cap;
-            sat[pv] = (uint8_t)v;
-            tw[pv >> 6] |= (uint64_t)1 << (pv & 63);
-            lm[n] = (uint32_t)pv;
-            n += (s0 < lo) & (v >= lo);
-        }
-    } else {   /* (without the bits of who has a value: their stores were a chain, each
-                * word's next entry waiting on the last; a dummy word made one chain) */
+    } else {
         ps->wrote_all = 1;
         while (p < end) {
             if (!(p = dec_quick(p, end, &pv, &c)))
@@ -2180,7 +2168,8 @@ static __attribute__((noinline)) int read_bucket(const char *name, const unsigne
     }
     int sums = *p++ & F_SUMS;
     uint32_t prev = 0;
-    if (!sums && o->sat && o->passed && !o->big && !o->less && !o->pairs && !o->sub) return read_pass(name, p, end, o, err);
+    if (!sums && o->sat && o->passed && !o->touched && !o->big && !o->less && !o->pairs && !o->sub)
+        return read_pass(name, p, end, o, err);
     if (o->passed) o->passed->wrote_all = 1;
     if (!sums) {
         /* counts only (what most reads are): the head is the whole entry */
@@ -2238,7 +2227,7 @@ static __attribute__((noinline)) int read_bucket(const char *name, const unsigne
             }
             return 0;
         }
-        if (o->sat && !o->less && !o->pairs && !o->sub) {
+        if (o->sat && !o->less && !o->pairs && !o->sub && !o->passed) {
             /* counts that stop at a cap, added (the narrow reads of classes): the
              * general add_count's tests taken out of the loop */
             uint8_t *sat = o->sat;
