@@ -64,6 +64,7 @@ shapes=(
     "SELECT member, count(post) AS p FROM members WHERE count(post) BETWEEN 3 AND 7 @ ORDER BY member DESC"
     "SELECT member, count(comment) AS c FROM members WHERE (count(post) IN (2, 4, 9) OR count(comment) NOT BETWEEN 0 AND 30) @ ORDER BY c DESC, member"
     "SELECT count(post) AS p, count(*) AS n FROM members WHERE count(comment) BETWEEN 2 AND 20 AND count(post) NOT IN (0, 1) @ GROUP BY p ORDER BY p"
+    "SELECT lower(upper(member)) AS u, count(post) AS p FROM members WHERE count(post) >= 2 @ ORDER BY u DESC"
     "SELECT member, first(post) AS f FROM members WHERE first(post) BETWEEN '2025-04-01' AND '2025-06-01' AND count(post) BETWEEN 2.5 AND 9 @ ORDER BY f, member"
     "SELECT member FROM members WHERE count(comment) NOT BETWEEN 3 AND count(post) AND count(post) BETWEEN NULL AND 4 OR count(post) = 7 @ ORDER BY member"
 )
