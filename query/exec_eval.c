@@ -452,7 +452,30 @@ int shoal_exec_veval(exec *x, shoal_arena *a, const cx *e, const uint32_t *ms, i
         }
         return 0;
     }
-    if (e->op == X_BETWEEN || e->op == X_IN || e->op == X_INSET) {
+    if (e->op == X_BETWEEN) {
+        /* its three sides as columns, two integers' comparisons in line (counts between
+         * bounds), the rest by shoal_val_cmp as a member at a time */
+        qval *vc = shoal_arena_alloc(a, sizeof *vc * (size_t)n);
+        int rc;
+        if (!(va = shoal_arena_alloc(a, sizeof *va * (size_t)n)) || !(vb = shoal_arena_alloc(a, sizeof *vb * (size_t)n)) || !vc)
+            return nomem(x);
+        if ((rc = shoal_exec_veval(x, a, e->a, ms, n, va)) || (rc = shoal_exec_veval(x, a, e->b, ms, n, vb)) ||
+            (rc = shoal_exec_veval(x, a, e->c, ms, n, vc)))
+            return rc;
+        for (int i = 0; i < n; i++) {
+            int k1, k2;
+            out[i].t = V_NULL;
+            if (va[i].t == V_INT && vb[i].t == V_INT && vc[i].t == V_INT) {
+                k1 = (va[i].u.i > vb[i].u.i) - (va[i].u.i < vb[i].u.i);
+                k2 = (va[i].u.i > vc[i].u.i) - (va[i].u.i < vc[i].u.i);
+            } else if (shoal_val_cmp(x, &va[i], &vb[i], &k1) || shoal_val_cmp(x, &va[i], &vc[i], &k2)) {
+                continue;
+            }
+            set_bool(&out[i], (k1 >= 0 && k2 <= 0) != e->sub);
+        }
+        return 0;
+    }
+    if (e->op == X_IN || e->op == X_INSET) {
         /* a member at a time (a boolean: nothing kept), so that the nodes around them,
          * and the rows, can be evaluated in blocks */
         rowctx row = {0}, *was = x->row;

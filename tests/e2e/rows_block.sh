@@ -64,6 +64,9 @@ shapes=(
     "SELECT member, count(post) AS p FROM members WHERE count(post) BETWEEN 3 AND 7 @ ORDER BY member DESC"
     "SELECT member, count(comment) AS c FROM members WHERE (count(post) IN (2, 4, 9) OR count(comment) NOT BETWEEN 0 AND 30) @ ORDER BY c DESC, member"
     "SELECT count(post) AS p, count(*) AS n FROM members WHERE count(comment) BETWEEN 2 AND 20 AND count(post) NOT IN (0, 1) @ GROUP BY p ORDER BY p"
+    "SELECT lower(upper(member)) AS u, count(post) AS p FROM members WHERE count(post) >= 2 @ ORDER BY u DESC"
+    "SELECT member, first(post) AS f FROM members WHERE first(post) BETWEEN '2025-04-01' AND '2025-06-01' AND count(post) BETWEEN 2.5 AND 9 @ ORDER BY f, member"
+    "SELECT member FROM members WHERE count(comment) NOT BETWEEN 3 AND count(post) AND count(post) BETWEEN NULL AND 4 OR count(post) = 7 @ ORDER BY member"
 )
 like="AND member LIKE '%'"
 for now in "$noon" "$end"; do
@@ -94,8 +97,9 @@ check_grep "  which is ln()'s" "ln\(\) takes a number above 0" "$got"
 got=$(q "$fails ORDER BY member" | grep -v "^SET NOW"); want=$(q "$fails AND member LIKE '%' ORDER BY member" | grep -v "^SET NOW")
 check_eq "  sorted: the same error" "$got" "$want"
 
-# (BETWEEN, IN and IN a subquery's set are evaluated a member at a time inside a block:
-# the shapes above with them.)
+# (BETWEEN over a block, two integers' comparisons in line, the rest as a member at a
+# time; IN and IN a subquery's set a member at a time inside a block: the shapes above
+# with them, bounds of numbers, dates, NULL and a count.)
 # WHERE in blocks stops early as a member at a time does: the right side of AND (OR)
 # only over the members the left leaves undecided (ln() of 0 was asked in blocks, an
 # error where a member at a time answers), listed and grouped.
