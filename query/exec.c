@@ -315,7 +315,7 @@ fail:
                 for (size_t k = 0, n = ps->n; k < n; k++) z8[ps->m[k]] = 0;
             else if (ps)
                 memset(z8, 0, (size_t)c->z8_members + 1);
-            z8[0] = 0;   /* (the others' store, when a read stopped short) */
+            z8[0] = 0;   /* (no read writes it: kept so whatever stops short) */
             c->z8_busy = 0;
             p->maggs[i].c8_scratch = 0;
         }
