@@ -112,8 +112,10 @@ TEST(int_text)
 {
     n_diff = 0;
     for (int64_t i = 0; i <= 200000; i++) same_int(i), same_int(-i);
-    for (int64_t p = 1, k = 0; k < 19; k++, p *= 10)
+    for (int64_t p = 1, k = 0; k < 19; k++) {   /* 10^0 .. 10^18 (10^19 would overflow) */
         for (int64_t d = -2; d <= 2; d++) same_int(p + d), same_int(-(p + d));
+        if (k < 18) p *= 10;
+    }
     same_int(INT64_MAX), same_int(INT64_MIN), same_int(INT64_MIN + 1), same_int(INT64_MAX - 1);
     for (int k = 0; k < 1000000; k++) {
         uint64_t r = next64();
