@@ -203,6 +203,30 @@ static int compact(run *g)
     return 0;
 }
 
+
+/* Room in g->rows for n more rows, and the arena their values go to; -1 when memory
+ * ran out. */
+static int rows_room(run *g, size_t n)
+{
+    if (g->cap_rows - g->n_rows < n) {
+        size_t nc = g->cap_rows ? g->cap_rows * 2 : 256;
+        while (nc - g->n_rows < n) nc *= 2;
+        orow *rows = shoal_realloc(g->rows, nc * sizeof *rows);
+        if (!rows) return -1;
+        g->rows = rows;
+        g->cap_rows = nc;
+    }
+    if (!g->rows_a && !(g->rows_a = shoal_arena_new())) return -1;
+    return 0;
+}
+
+/* The rows kept are past the memory budget (half of it beside a grouping's groups). */
+static int over_budget(const run *g)
+{
+    uint64_t budget = shoal_exec_budget(g->x);
+    return shoal_arena_used(g->rows_a) + g->cap_rows * sizeof(orow) > (g->p->grouped ? budget / 2 : budget);
+}
+
 /* A finished output row: stream it when nothing sorts, else keep it for the sort. */
 int shoal_exec_emit(run *g, const rowctx *r)
 {
@@ -230,14 +254,7 @@ int shoal_exec_emit(run *g, const rowctx *r)
     rowctx r2 = *r;
     r2.cols = cols;
     x->row = &r2;
-    if (g->n_rows == g->cap_rows) {
-        size_t nc = g->cap_rows ? g->cap_rows * 2 : 256;
-        orow *rows = shoal_realloc(g->rows, nc * sizeof *rows);
-        if (!rows) return nomem(x);
-        g->rows = rows;
-        g->cap_rows = nc;
-    }
-    if (!g->rows_a && !(g->rows_a = shoal_arena_new())) return nomem(x);
+    if (rows_room(g, 1)) return nomem(x);
     if (g->cut) {
         /* A row that does not beat the k-th best kept row can never be output: drop it
          * before it costs memory and sorting (ties lose: they were produced later). */
@@ -281,8 +298,7 @@ int shoal_exec_emit(run *g, const rowctx *r)
     /* Past the memory budget (half of it beside a grouping's groups), the rows kept so
      * far go to disk as a sorted run (exec_spill.c); not once a LIMIT's compaction
      * keeps only the best, which bounds them already. */
-    if (x->mem_limit && !g->cut && (g->n_rows & 1023) == 0 &&
-        shoal_arena_used(g->rows_a) + g->cap_rows * sizeof(orow) > (p->grouped ? shoal_exec_budget(x) / 2 : shoal_exec_budget(x)))
+    if (x->mem_limit && !g->cut && (g->n_rows & 1023) == 0 && over_budget(g))
         return shoal_exec_sort_spill(g);
     return 0;
 }
@@ -296,14 +312,7 @@ int shoal_exec_keep_row(run *g, const qval *cols, const qval *keys, uint64_t nam
 {
     exec *x = g->x;
     plan *p = g->p;
-    if (g->n_rows == g->cap_rows) {
-        size_t nc = g->cap_rows ? g->cap_rows * 2 : 256;
-        orow *rows = shoal_realloc(g->rows, nc * sizeof *rows);
-        if (!rows) return nomem(x);
-        g->rows = rows;
-        g->cap_rows = nc;
-    }
-    if (!g->rows_a && !(g->rows_a = shoal_arena_new())) return nomem(x);
+    if (rows_room(g, 1)) return nomem(x);
     if (g->cut) {
         if (!g->keytmp && !(g->keytmp = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)p->n_order))) return nomem(x);
         for (int i = 0; i < p->n_order; i++)
@@ -338,8 +347,7 @@ int shoal_exec_keep_row(run *g, const qval *cols, const qval *keys, uint64_t nam
     if (x->err->code) return x->err->code;
     g->n_rows++;
     if (g->n_rows >= compact_at(p)) return compact(g);
-    if (x->mem_limit && !g->cut && (g->n_rows & 1023) == 0 &&
-        shoal_arena_used(g->rows_a) + g->cap_rows * sizeof(orow) > (p->grouped ? shoal_exec_budget(x) / 2 : shoal_exec_budget(x)))
+    if (x->mem_limit && !g->cut && (g->n_rows & 1023) == 0 && over_budget(g))
         return shoal_exec_sort_spill(g);
     return 0;
 }
@@ -359,20 +367,12 @@ int shoal_exec_keep_rows(run *g, const qval *r, size_t w, size_t n, const uint64
         for (size_t i = 0; i < n && !rc; i++) rc = shoal_exec_keep_row(g, r + i * w, r + i * w + p->n_cols, named[i], knamed[i]);
         return rc;
     }
-    if (g->cap_rows - g->n_rows < n) {
-        size_t nc = g->cap_rows ? g->cap_rows * 2 : 256;
-        while (nc - g->n_rows < n) nc *= 2;
-        orow *rows = shoal_realloc(g->rows, nc * sizeof *rows);
-        if (!rows) return nomem(x);
-        g->rows = rows;
-        g->cap_rows = nc;
-    }
+    if (rows_room(g, n)) return nomem(x);
     const size_t nc = (size_t)p->n_cols, no = (size_t)p->n_order;
     if (no > 64 || w != nc + no) {
         for (size_t i = 0; i < n && !rc; i++) rc = shoal_exec_keep_row(g, r + i * w, r + i * w + nc, named[i], knamed[i]);
         return rc;
     }
-    if (!g->rows_a && !(g->rows_a = shoal_arena_new())) return nomem(x);
     /* the block's values as they are (a row's columns then its keys: the rows' layout),
      * then what is not a number or a name made the row's own: a string copied, an id
      * made its name (a column's but with on_row, every key's), a key that is a column
@@ -411,8 +411,7 @@ int shoal_exec_keep_rows(run *g, const qval *r, size_t w, size_t n, const uint64
     if (x->err->code) return x->err->code;   /* (a name that could not be read) */
     g->n_made += n;
     g->n_rows += n;
-    if (x->mem_limit && (g->n_rows >> 10) != (before >> 10) &&
-        shoal_arena_used(g->rows_a) + g->cap_rows * sizeof(orow) > (p->grouped ? shoal_exec_budget(x) / 2 : shoal_exec_budget(x)))
+    if (x->mem_limit && (g->n_rows >> 10) != (before >> 10) && over_budget(g))
         return shoal_exec_sort_spill(g);
     return 0;
 }
