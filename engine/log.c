@@ -761,7 +761,9 @@ int shoal_reader_open(shoal_db *db, shoal_reader **out, shoal_err *err)
     memset(r->nchunk, 0, sizeof r->nchunk);
     memset(r->pchunks, 0, sizeof r->pchunks);
     int rc = shoal_db_txn_begin(db, MDB_RDONLY, &r->txn, err);
+    if (!rc) rc = shoal_view_tables_sync(db, &r->txn, err);
     if (rc) {
+        if (r->txn) mdb_txn_abort(r->txn);
         shoal_free(r);
         return rc;
     }

@@ -385,6 +385,7 @@ struct shoal_db {
     volatile int *cancel;     /* shoal_db_open_cancel: long work stops when it is set (may be NULL) */
     size_t n_scratch;
     struct shoal_views *views; /* the view registry (view.c), loaded at the first append */
+    uint64_t tables_gen;       /* the views' generation whose tables are open for every transaction (view.c) */
     bool nolock;              /* opened with MDB_NOLOCK (SHOAL_OPEN_NOLOCK) */
     unsigned reclaimed;       /* stale reader slots freed at open */
     struct shoal_zpm *zpm;    /* the zone map's prefix maxima, made as scans ask (zone.c) */
@@ -772,6 +773,9 @@ int shoal_view_list(shoal_reader *r, shoal_arena *a, shoal_viewinfo **out, int *
 int shoal_view_info(shoal_reader *r, shoal_arena *a, const char *name, shoal_viewinfo *out, shoal_err *err);
 
 /* View name's table in r's snapshot; SHOAL_ENOTFOUND when there is none. */
+/* Every view's table opened for the whole process (see view.c) when the views changed
+ * since: called by shoal_reader_open on its transaction, which it may begin again. */
+int shoal_view_tables_sync(shoal_db *db, MDB_txn **txn, shoal_err *err);
 int shoal_view_table(shoal_reader *r, const char *name, MDB_dbi *dbi, shoal_err *err);
 /* A kind's stamped mark (a key of one byte that says a part of its table is kept):
  * n bytes of the kind's, then the header's sequence when last written (BE u64). 1 with

@@ -1772,6 +1772,57 @@ int shoal_view_names(shoal_reader *r, void (*fn)(void *ctx, const char *name, si
     return SHOAL_OK;
 }
 
+/* LMDB gives a table's handle to every transaction of the process only once the
+ * transaction that opened it commits; one that a reader opens is its own, and is
+ * closed when it ends. Two live transactions that open the same table that way take
+ * the same slot of the environment: the second's copy of the name replaces the first's
+ * (which leaks), and the first's end closes the slot under the second (LMDB forbids
+ * it). A statement holds its reader while a message's "did you mean" or another
+ * session's statement opens one. So every view's table is opened here, in a read
+ * transaction that commits, before a reader begins on a generation of the views not yet
+ * so opened: a reader's mdb_dbi_open then finds the handle and allocates nothing. *txn
+ * is the reader's transaction, begun again after the tables are opened. */
+int shoal_view_tables_sync(shoal_db *db, MDB_txn **txn, shoal_err *err)
+{
+    for (int tries = 0; tries < 4; tries++) {
+        uint64_t gen;
+        int rc = gen_read(db, *txn, &gen, err);
+        if (rc || gen == db->tables_gen) return rc;
+        mdb_txn_abort(*txn);
+        *txn = NULL;
+        MDB_txn *t;
+        MDB_cursor *cur = NULL;
+        if ((rc = shoal_db_txn_begin(db, MDB_RDONLY, &t, err))) return rc;
+        if ((rc = gen_read(db, t, &gen, err))) {
+            mdb_txn_abort(t);
+            return rc;
+        }
+        MDB_dbi main_dbi, d;
+        MDB_val k = {2, "v."}, v;
+        int mrc = mdb_dbi_open(t, NULL, 0, &main_dbi);
+        if (!mrc) mrc = mdb_cursor_open(t, main_dbi, &cur);
+        for (int c = mrc ? mrc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !mrc && !c;
+             c = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            char name[96];
+            if (k.mv_size < 2 || memcmp(k.mv_data, "v.", 2)) break;
+            if (k.mv_size >= sizeof name) continue;   /* not a view's: theirs are at most 77 bytes */
+            memcpy(name, k.mv_data, k.mv_size);
+            name[k.mv_size] = 0;
+            int orc = mdb_dbi_open(t, name, 0, &d);
+            if (orc && orc != MDB_INCOMPATIBLE) mrc = orc;
+        }
+        if (cur) mdb_cursor_close(cur);
+        if (mrc) {
+            mdb_txn_abort(t);
+            return shoal_store_err(err, mrc, "cannot open the views' tables");
+        }
+        if ((rc = mdb_txn_commit(t))) return shoal_store_err(err, rc, "cannot open the views' tables");
+        db->tables_gen = gen;
+        if ((rc = shoal_db_txn_begin(db, MDB_RDONLY, txn, err))) return rc;
+    }
+    return SHOAL_OK;   /* the views change faster than this: the reader opens what it reads */
+}
+
 int shoal_view_table(shoal_reader *r, const char *name, MDB_dbi *dbi, shoal_err *err)
 {
     char dbname[80];

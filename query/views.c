@@ -349,8 +349,9 @@ static const char *kind_word(int kind)
 const char *shoal_views_closest(exec *x, const char *name, const char *kind, shoal_closest *c)
 {
     shoal_closest_init(c, name);
-    shoal_reader *r;
-    if (shoal_reader_open(x->db, &r, NULL)) return NULL;
+    /* the statement's snapshot when it has one, as its other names are read */
+    shoal_reader *r = x->r;
+    if (!r && shoal_reader_open(x->db, &r, NULL)) return NULL;
     shoal_viewinfo *vs;
     shoal_namedef *ds;
     int n;
@@ -367,7 +368,7 @@ const char *shoal_views_closest(exec *x, const char *name, const char *kind, sho
             if (kind && (ds[i].kind.len != strlen(kind) || memcmp(ds[i].kind.ptr, kind, ds[i].kind.len))) continue;
             if (shoal_closest_offer(c, ds[i].name.ptr, ds[i].name.len)) break;
         }
-    shoal_reader_close(r);
+    if (r != x->r) shoal_reader_close(r);
     return shoal_closest_get(c);
 }
 
