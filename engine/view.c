@@ -1784,19 +1784,17 @@ int shoal_view_names(shoal_reader *r, void (*fn)(void *ctx, const char *name, si
  * is the reader's transaction, begun again after the tables are opened. */
 int shoal_view_tables_sync(shoal_db *db, MDB_txn **txn, shoal_err *err)
 {
+    shoal_err tmp;   /* a generation that does not read is check's to report: the reader opens what it reads */
     for (int tries = 0; tries < 4; tries++) {
         uint64_t gen;
-        int rc = gen_read(db, *txn, &gen, err);
-        if (rc || gen == db->tables_gen) return rc;
+        int rc = gen_read(db, *txn, &gen, &tmp);
+        if (rc || gen == db->tables_gen) return SHOAL_OK;
         mdb_txn_abort(*txn);
         *txn = NULL;
         MDB_txn *t;
         MDB_cursor *cur = NULL;
         if ((rc = shoal_db_txn_begin(db, MDB_RDONLY, &t, err))) return rc;
-        if ((rc = gen_read(db, t, &gen, err))) {
-            mdb_txn_abort(t);
-            return rc;
-        }
+        if (gen_read(db, t, &gen, &tmp)) gen = db->tables_gen;
         MDB_dbi main_dbi, d;
         MDB_val k = {2, "v."}, v;
         int mrc = mdb_dbi_open(t, NULL, 0, &main_dbi);
@@ -1812,13 +1810,12 @@ int shoal_view_tables_sync(shoal_db *db, MDB_txn **txn, shoal_err *err)
             if (orc && orc != MDB_INCOMPATIBLE) mrc = orc;
         }
         if (cur) mdb_cursor_close(cur);
-        if (mrc) {
-            mdb_txn_abort(t);
-            return shoal_store_err(err, mrc, "cannot open the views' tables");
-        }
-        if ((rc = mdb_txn_commit(t))) return shoal_store_err(err, rc, "cannot open the views' tables");
-        db->tables_gen = gen;
+        /* a table that does not open (damage, LMDB's 256 tables) is the read's to report */
+        if (mrc) mdb_txn_abort(t);
+        else if ((rc = mdb_txn_commit(t))) return shoal_store_err(err, rc, "cannot open the views' tables");
+        else db->tables_gen = gen;
         if ((rc = shoal_db_txn_begin(db, MDB_RDONLY, txn, err))) return rc;
+        if (mrc) return SHOAL_OK;
     }
     return SHOAL_OK;   /* the views change faster than this: the reader opens what it reads */
 }
