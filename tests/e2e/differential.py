@@ -7,7 +7,7 @@ of window), mixed with what only the log answers (min, max, first, last, uncover
 types), filters, layers, tiers, a score and rise, each under a random SET TIMEZONE and
 SET NOW or AS OF instant (whole days, day ends and mid-day instants). Nearly half are
 what an analyst writes over members (analyst()): row aggregates with FILTER (WHERE …)
-on counts, sums, integer cuts of the score, layers, NOT and OR of them, BETWEEN on a
+on counts, sums, cuts of the score (between whole numbers), layers, NOT and OR of them, BETWEEN on a
 count and member IN (SELECT …); GROUP BY over an aggregate, a CASE band, a layer or
 tiers, with FILTERs and HAVING; ORDER BY … LIMIT with ties broken by member; a
 statement-level DURING. Each statement is
@@ -104,7 +104,7 @@ def cond():
     if k < 0.15:
         return "member IN " + R.choice(["core", "active", "fans", "core_or_active"])
     if k < 0.25:
-        return "engagement > %d" % R.choice([0, 1, 5, 20])
+        return "engagement > %s" % R.choice(["0", "0.5", "4.5", "19.5"])
     c = "%s %s %d" % (magg(number=True), R.choice([">", ">=", "=", "<", "!="]), R.choice([0, 1, 2, 3, 10, 100]))
     if R.random() < 0.3:
         c += " %s %s > %d" % (R.choice(["AND", "OR"]), magg(number=True), R.choice([0, 1, 5]))
@@ -134,11 +134,14 @@ def cut():
     if k < 0.2:
         c = R.choice(["", "NOT "]) + "member IN " + R.choice(LAYERS)
     elif k < 0.35:
-        c = R.choice(["engagement %s %d" % (R.choice([">=", "<", ">"]), R.choice([0, 1, 2, 5, 10, 20])),
-                      "engagement BETWEEN %d AND %d" % (R.choice([0, 1, 2]), R.choice([5, 10, 50])),
-                      # not a whole number: a rise of events at now alone is their weight (a
-                      # checkin's 1 exactly with views off, 1.0000000000000027 on: a decayed
-                      # score's ulps, docs/ARCHITECTURE.md)
+        # Cuts of a score or rise are not whole numbers (but 0, which no share reaches
+        # from above): the score, or rise, of a member whose only weight left is events
+        # at now is their weight, a whole number, which the log gives exactly (a
+        # checkin's 1) and the view within its ulps (0.9999999999999905 at a past now,
+        # the later shares taken off; 1.0000000000000027 for a rise): a decayed score's
+        # last bits, docs/ARCHITECTURE.md, and LANGUAGE.md tells the analyst to round.
+        c = R.choice(["engagement %s %s" % (R.choice([">=", "<", ">"]), R.choice(["0", "0.5", "1.5", "4.5", "9.5", "19.5"])),
+                      "engagement BETWEEN %s AND %s" % (R.choice(["0", "0.5", "1.5"]), R.choice(["4.5", "9.5", "49.5"])),
                       "rise(engagement)%s > %s" % (window() or " DURING last 7 days", R.choice(["0.3", "1.3", "3.3"]))])
     elif k < 0.45:
         c = "%s BETWEEN %d AND %d" % (lagg(), R.choice([0, 1, 2]), R.choice([3, 5, 50]))
@@ -171,7 +174,7 @@ def fagg():
 
 
 def band():
-    """CASE WHEN over per-member aggregates and the score's integer cuts."""
+    """CASE WHEN over per-member aggregates and cuts of the score."""
     return "CASE WHEN %s THEN 'a' WHEN %s THEN 'b'%s END" % (
         cut(), cut(), R.choice([" ELSE 'c'", "", " WHEN %s THEN 'c' ELSE 'd'" % cut()]))
 
@@ -245,7 +248,7 @@ def select():
         # without WHERE, the top by a score settles who the members were (views.c
         # top_implies_event) unless fewer than the LIMIT have a score
         return ("SELECT member, round(engagement, 3) AS e, %s AS a FROM members%s "
-                "ORDER BY engagement DESC, member LIMIT %d" % (magg(), R.choice([" WHERE engagement > 1", ""]),
+                "ORDER BY engagement DESC, member LIMIT %d" % (magg(), R.choice([" WHERE engagement > 0.5", ""]),
                                                                R.choice([20, 20, 200])))
     if k < 0.93:
         return ("SELECT member, round(rise(engagement)%s, 3) AS r FROM members ORDER BY r DESC, member LIMIT 15"
