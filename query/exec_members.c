@@ -442,6 +442,17 @@ static int code_tables(run *g)
     return 0;
 }
 
+/* The narrow aggregates' bytes again into nar_c8 (code_tables made the tables before
+ * the reads made the bytes: shoal_exec_codes_all) */
+static int code_bytes(run *g)
+{
+    const plan *p = g->p;
+    int n = 0;
+    for (int i = 0; i < p->n_maggs; i++)
+        if (p->maggs[i].narrow) g->nar_c8[n++] = p->maggs[i].c8;
+    return n == g->n_nar ? 0 : shoal_err_set(g->x->err, SHOAL_EINVAL, -1, -1, "internal: the narrow aggregates changed after their tables");
+}
+
 /* m's code into *code; 0 when a comparison is no plain true or false (a NaN score). */
 static inline __attribute__((always_inline)) int member_code(const run *g, uint32_t m, uint64_t *code)
 {
@@ -654,9 +665,12 @@ typedef struct brange {
 static int byte_ranges(const run *g, brange *r)
 {
     int n = 0;
-    for (int k = 0; k < g->n_nar; k++)
+    for (int k = 0; k < g->n_nar; k++) {
+        const uint64_t *t = g->nar_tab[k];
+        uint64_t some = 0;   /* (the tests whose bit is set at some value: the others add none) */
+        for (int v = 0; v < 256; v++) some |= t[v];
         for (int j = 0; j < g->n_tests; j++) {
-            const uint64_t *t = g->nar_tab[k];
+            if (!(some >> j & 1)) continue;
             /* the values where the bit differs from value 0's, [first, last]: one run
              * when the bit flips twice at most */
             int in0 = (t[0] >> j & 1) != 0, flips = 0, first = -1, last = -1;
@@ -672,6 +686,7 @@ static int byte_ranges(const run *g, brange *r)
                 b.lo = (uint8_t)first, b.span = (uint8_t)(last - first), b.neg = in0 ? ~(uint64_t)0 : 0;
             r[n++] = b;
         }
+    }
     return n;
 }
 
@@ -969,6 +984,39 @@ static int passed_classes(run *g, ctable *c)
     return rc < 0 ? rc : 1;
 }
 
+/* Whether fast_classes counts g's classes (its code tables made) without a table
+ * lookup a member: 1 with range_count (its nr ranges in r), 2 with range_count_n (the
+ * tests' ranges in rt, the odd ones, no of them, in o), else 0. */
+#ifdef RANGE_AVX2
+static int range_path(const run *g, brange *r, int *nr, brange *rt, brange *o, int *no)
+{
+    int nn = g->n_nar, odd = 0;
+    if (g->wide || nn < 1 || nn > 4 || g->n_tests > 6 || !range_hw()) return 0;
+    for (int k = 0; k < nn; k++)
+        for (int v = 0; v < 256; v++) odd |= (int)(g->nar_tab[k][v] >> 63);
+    if (odd && nn <= 2) return 0;
+    if ((*nr = byte_ranges(g, r)) < 0) return 0;
+    if (nn <= 2 && g->n_tests <= 2) return 1;
+    return !test_ranges(g, r, *nr, rt) && (*no = odd_ranges(g, o)) >= 0 ? 2 : 0;
+}
+#endif
+
+int shoal_exec_codes_all(run *g)
+{
+    const plan *p = g->p;
+    if (!g->n_tests || g->n_tests > DIRECT_TESTS) return 0;
+    for (int i = 0; i < p->n_maggs; i++)   /* (each narrow one's bytes made by its view's read) */
+        if (p->maggs[i].narrow && p->maggs[i].src != MG_VIEW) return 0;
+    if (code_tables(g)) return -1;
+#ifdef RANGE_AVX2
+    brange r[RANGES_MAX], rt[6], o[4];
+    int nr = 0, no = 0;
+    return range_path(g, r, &nr, rt, o, &no) != 0;
+#else
+    return 0;
+#endif
+}
+
 static int fast_classes(run *g, const uint64_t *live, uint32_t last, ctable *c)
 {
     int nn = g->n_nar, odd = 0;
@@ -984,12 +1032,11 @@ static int fast_classes(run *g, const uint64_t *live, uint32_t last, ctable *c)
     int ranges = 0;
 #ifdef RANGE_AVX2
     brange r[RANGES_MAX], rt[6], o[4];
-    int nr, no;
-    if (nn <= 2 && g->n_tests <= 2 && range_hw() && (nr = byte_ranges(g, r)) >= 0) {
+    int nr = 0, no = 0, path = range_path(g, r, &nr, rt, o, &no);
+    if (path == 1) {
         range_count(live, last, r, nr, cnt, first);
         ranges = 1;
-    } else if (g->n_tests <= 6 && range_hw() && (nr = byte_ranges(g, r)) >= 0 && !test_ranges(g, r, nr, rt) &&
-               (no = odd_ranges(g, o)) >= 0) {
+    } else if (path == 2) {
         if (range_count_n(live, last, rt, g->n_tests, o, no, cnt, first) >> 63) return 0;   /* (as fast_count4's below) */
         ranges = 1;
     }
@@ -1044,7 +1091,7 @@ static int member_classes(run *g, const uint64_t *live, int64_t n_alike, uint32_
     ctable c = {0};
     mclass *odd = NULL;
     size_t n_odd = 0, cap_odd = 0;
-    int rc = code_tables(g);
+    int rc = g->codes_all ? code_bytes(g) : code_tables(g);
     if (rc) return rc;
     if (g->n_tests <= DIRECT_TESTS) {
         if (!(c.direct = shoal_malloc(sizeof *c.direct << g->n_tests))) return nomem(g->x);

@@ -15,7 +15,10 @@
 # of one) test a word of members at once (range_count): on, off (SHOAL_RANGES=0)
 # and views off must agree; up to six tests on up to four aggregates likewise, each
 # member's code a byte from its tests' runs (range_count_n: breaking its != runs or
-# its classes' first members fails Q5 and QG). A PER statement's periods share one read of the views'
+# its classes' first members fails Q5 and QG); and with those ranges, when the members
+# without a value are alike, every member's bytes are counted (shoal_exec_codes_all:
+# no bits of who has a value), the existence AS OF noon still applied (left out, every
+# query fails at noon). A PER statement's periods share one read of the views'
 # list (views.c views_listed): kept in a period's arena, freed after it, `make
 # sanitize` fails QP, QP2 and QG here.
 . "$(dirname "$0")/../lib.sh"
