@@ -765,59 +765,72 @@ static __attribute__((noinline)) AVX2_POPCNT void range_count(const uint64_t *li
     range_word(wl, l, r, nr, tail, cnt, first, &seen);
 }
 
+/* The n tests' bits of 64 members (a[j] + off on), a byte each into c0 and c1: test j's
+ * bit is bit n - 1 - j (each test doubles the bits so far and adds its own: two
+ * operations where an AND with its bit and an OR were two and a constant more), where
+ * the member's byte less lo[j] is at most span[j]; ORed with negs, the tests' bits
+ * that hold outside their runs, flipped. */
+static inline __attribute__((always_inline)) AVX2_POPCNT void range_codes(const uint8_t *const *a, size_t off, const __m256i *lo,
+                                                                          const __m256i *span, __m256i negs, int n,
+                                                                          __m256i *c0, __m256i *c1)
+{
+    __m256i x0 = _mm256_setzero_si256(), x1 = x0;
+#pragma GCC unroll 7
+    for (int j = 0; j < n; j++) {
+        __m256i v0 = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(a[j] + off)), lo[j]);
+        __m256i v1 = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(a[j] + off + 32)), lo[j]);
+        /* (in: all ones, -1, which the subtraction adds as 1) */
+        x0 = _mm256_sub_epi8(_mm256_add_epi8(x0, x0), _mm256_cmpeq_epi8(_mm256_min_epu8(v0, span[j]), v0));
+        x1 = _mm256_sub_epi8(_mm256_add_epi8(x1, x1), _mm256_cmpeq_epi8(_mm256_min_epu8(v1, span[j]), v1));
+    }
+    *c0 = _mm256_xor_si256(x0, negs), *c1 = _mm256_xor_si256(x1, negs);
+}
+
 /* The members of live (1..last) counted by code into cnt[0..64), each code's first
  * member into first, when each of NT tests (up to six) is true on a run of byte values
- * of one narrow aggregate (r[j]: test j's, byte_ranges') and the byte values that make
- * a comparison neither true nor false (a NaN score's cell) are runs too (odd, no of
- * them): a word of 64 members is tested at once, 32 bytes a step; its members with no
+ * of one narrow aggregate (r[j]: test j's, byte_ranges') and (NO) the byte values that
+ * make a comparison neither true nor false (a NaN score's cell) are a run of one
+ * aggregate's (odd): a word of 64 members is tested at once, 32 bytes a step, each
+ * member's code a byte (range_codes: the odd run first, its bit the highest; the
+ * tests' bits in reverse order, put back by a table per code met); its members with no
  * test true are counted by a popcount, the others a code at a time: the code of the
- * word's first member left, every member of the word with that code (the tests' bits
- * ANDed) counted and taken off, until none is left. The tiers (four aggregates, five
- * tests, some 12 members with a value a word, of 2 codes but 0 on average) gathered
- * each member and ORed its four bytes' table entries (fast_count4: 2.0M instructions
- * a statement at 10M events). Returns bit 63 when a member of live has an odd byte
- * (the caller then counts none of it). */
+ * word's first member left, every member of the word with that code counted and
+ * taken off, until none is left. The tiers (four aggregates, five tests, some 2 codes
+ * other than 0 a word) gathered each member and ORed its four bytes' table entries
+ * (fast_count4: 2.0M instructions a statement at 10M events). Returns bit 63 when a
+ * member of live has an odd byte (the caller then counts none of it). */
 static inline __attribute__((always_inline)) AVX2_POPCNT uint64_t range_count_t(const uint64_t *live, uint32_t last,
                                                                                 const brange *r, const brange *odd,
-                                                                                int no, uint32_t *cnt, uint32_t *first,
-                                                                                const int NT)
+                                                                                uint32_t *cnt, uint32_t *first, const int NT,
+                                                                                const int NO)
 {
     uint64_t seen = 0, any = 0;
     size_t wl = last / 64;
-    uint8_t tail[10][64];
-    for (int i = 0; i < NT + no; i++) {
-        const brange *x = i < NT ? &r[i] : &odd[i - NT];
+    uint8_t tail[7][64], rev[128];
+    const uint8_t *a[7], *ta[7];
+    __m256i lo[7], span[7];
+    unsigned negs = 0;
+    for (int i = 0; i < NT + NO; i++) {
+        const brange *x = i < NO ? odd : &r[i - NO];   /* (the odd run first: its bit the highest) */
         memset(tail[i], 0, 64);
         memcpy(tail[i], x->a + wl * 64, last % 64 + 1);
+        a[i] = x->a, ta[i] = tail[i];
+        lo[i] = _mm256_set1_epi8((char)x->lo), span[i] = _mm256_set1_epi8((char)x->span);
+        if (x->neg) negs |= 1u << (NT + NO - 1 - i);
     }
-    __m256i lo[6], span[6], bit[6];
-    for (int j = 0; j < NT; j++) {
-        lo[j] = _mm256_set1_epi8((char)r[j].lo), span[j] = _mm256_set1_epi8((char)r[j].span);
-        bit[j] = _mm256_set1_epi8((char)(1 << j));
+    for (unsigned c = 0; c < 1u << (NT + NO); c++) {   /* a code byte's tests in their order, and odd's bit 6 */
+        unsigned k = NO && c >> NT ? 64 : 0;
+        for (int j = 0; j < NT; j++) k |= (c >> (NT - 1 - j) & 1) << j;
+        rev[c] = (uint8_t)k;
     }
-    const __m256i zero = _mm256_setzero_si256();
+    const __m256i zero = _mm256_setzero_si256(), vneg = _mm256_set1_epi8((char)negs);
     uint8_t codes[64];
     for (size_t w = 0; w <= wl; w++) {
         uint64_t l = word_members(live, w, last);
         if (!l) continue;
-        /* each member's code a byte: test j's bit where its byte is in the run (or,
-         * neg, outside it) */
-        __m256i c0 = zero, c1 = zero;
-#pragma GCC unroll 6
-        for (int j = 0; j < NT; j++) {
-            const uint8_t *a = w < wl ? r[j].a + w * 64 : tail[j];
-            __m256i v0 = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(const void *)a), lo[j]);
-            __m256i v1 = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(a + 32)), lo[j]);
-            __m256i i0 = _mm256_cmpeq_epi8(_mm256_min_epu8(v0, span[j]), v0), i1 = _mm256_cmpeq_epi8(_mm256_min_epu8(v1, span[j]), v1);
-            if (r[j].neg) {
-                c0 = _mm256_or_si256(c0, _mm256_andnot_si256(i0, bit[j]));
-                c1 = _mm256_or_si256(c1, _mm256_andnot_si256(i1, bit[j]));
-            } else {
-                c0 = _mm256_or_si256(c0, _mm256_and_si256(i0, bit[j]));
-                c1 = _mm256_or_si256(c1, _mm256_and_si256(i1, bit[j]));
-            }
-        }
-        for (int i = 0; i < no; i++) any |= range_bits(w < wl ? odd[i].a + w * 64 : tail[NT + i], &odd[i]) & l;
+        __m256i c0, c1;
+        if (w < wl) range_codes(a, w * 64, lo, span, vneg, NT + NO, &c0, &c1);
+        else range_codes(ta, 0, lo, span, vneg, NT + NO, &c0, &c1);
         uint64_t z = ((uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c0, zero)) |
                       (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c1, zero)) << 32) & l;   /* code 0 */
         cnt[0] += (uint32_t)__builtin_popcountll(z);
@@ -827,10 +840,12 @@ static inline __attribute__((always_inline)) AVX2_POPCNT uint64_t range_count_t(
         _mm256_storeu_si256((__m256i *)(void *)codes, c0);
         _mm256_storeu_si256((__m256i *)(void *)(codes + 32), c1);
         do {
-            unsigned m0 = (unsigned)__builtin_ctzll(u), code = codes[m0];
-            const __m256i k = _mm256_set1_epi8((char)code);
+            unsigned m0 = (unsigned)__builtin_ctzll(u), byte = codes[m0], code = rev[byte];
+            const __m256i k = _mm256_set1_epi8((char)byte);
             uint64_t same = ((uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c0, k)) |
                              (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c1, k)) << 32) & u;
+            any |= code >> 6;
+            code &= 63;
             cnt[code] += (uint32_t)__builtin_popcountll(same);
             if (!(seen >> code & 1)) seen |= (uint64_t)1 << code, first[code] = (uint32_t)(w * 64 + m0);
             u &= ~same;
@@ -843,14 +858,16 @@ static __attribute__((noinline)) AVX2_POPCNT uint64_t range_count_n(const uint64
                                                                    const brange *r, int nt, const brange *odd, int no,
                                                                    uint32_t *cnt, uint32_t *first)
 {
+#define RC(k) (no ? range_count_t(live, last, r, odd, cnt, first, k, 1) : range_count_t(live, last, r, odd, cnt, first, k, 0))
     switch (nt) {
-    case 1: return range_count_t(live, last, r, odd, no, cnt, first, 1);
-    case 2: return range_count_t(live, last, r, odd, no, cnt, first, 2);
-    case 3: return range_count_t(live, last, r, odd, no, cnt, first, 3);
-    case 4: return range_count_t(live, last, r, odd, no, cnt, first, 4);
-    case 5: return range_count_t(live, last, r, odd, no, cnt, first, 5);
-    default: return range_count_t(live, last, r, odd, no, cnt, first, 6);
+    case 1: return RC(1);
+    case 2: return RC(2);
+    case 3: return RC(3);
+    case 4: return RC(4);
+    case 5: return RC(5);
+    default: return RC(6);
     }
+#undef RC
 }
 
 /* byte_ranges' nr ranges as one a test (t[0..nt)): each test reads one aggregate, so
@@ -997,14 +1014,28 @@ static int range_path(const run *g, brange *r, int *nr, brange *rt, brange *o, i
     if (odd && nn <= 2) return 0;
     if ((*nr = byte_ranges(g, r)) < 0) return 0;
     if (nn <= 2 && g->n_tests <= 2) return 1;
-    return !test_ranges(g, r, *nr, rt) && (*no = odd_ranges(g, o)) >= 0 ? 2 : 0;
+    return !test_ranges(g, r, *nr, rt) && (*no = odd_ranges(g, o)) >= 0 && *no <= 1 ? 2 : 0;
 }
 #endif
+
+/* 1 unless SHOAL_CODES_ALL is 0 (then the reads mark who has a value and the members
+ * without one are counted apart, as before shoal_exec_codes_all: tests/e2e/classes_fast.sh
+ * compares); asked once. */
+static int codes_all_on(void)
+{
+    static _Atomic int on = -1;
+    int o = atomic_load_explicit(&on, memory_order_relaxed);
+    if (o >= 0) return o;
+    const char *env = getenv("SHOAL_CODES_ALL");
+    o = !(env && !strcmp(env, "0"));
+    atomic_store_explicit(&on, o, memory_order_relaxed);
+    return o;
+}
 
 int shoal_exec_codes_all(run *g)
 {
     const plan *p = g->p;
-    if (!g->n_tests || g->n_tests > DIRECT_TESTS) return 0;
+    if (!g->n_tests || g->n_tests > DIRECT_TESTS || !codes_all_on()) return 0;
     for (int i = 0; i < p->n_maggs; i++)   /* (each narrow one's bytes made by its view's read) */
         if (p->maggs[i].narrow && p->maggs[i].src != MG_VIEW) return 0;
     if (code_tables(g)) return -1;
