@@ -824,7 +824,12 @@ static inline __attribute__((always_inline)) AVX2_POPCNT uint64_t range_count_t(
         rev[c] = (uint8_t)k;
     }
     const __m256i zero = _mm256_setzero_si256(), vneg = _mm256_set1_epi8((char)negs);
-    uint8_t codes[64];
+    enum { KNOWN = 4 };
+    __m256i kv[KNOWN];   /* the bytes of the first codes met (a byte of no code, 0xFF, until then) */
+    uint8_t kb[KNOWN];
+    uint32_t kn[KNOWN] = {0};
+    int nk = 0;
+    for (int i = 0; i < KNOWN; i++) kv[i] = _mm256_set1_epi8((char)0xFF);
     for (size_t w = 0; w <= wl; w++) {
         uint64_t l = word_members(live, w, last);
         if (!l) continue;
@@ -836,21 +841,38 @@ static inline __attribute__((always_inline)) AVX2_POPCNT uint64_t range_count_t(
         cnt[0] += (uint32_t)__builtin_popcountll(z);
         if (z && !(seen & 1)) seen |= 1, first[0] = (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(z));
         uint64_t u = l & ~z;
-        if (!u) continue;
-        _mm256_storeu_si256((__m256i *)(void *)codes, c0);
-        _mm256_storeu_si256((__m256i *)(void *)(codes + 32), c1);
-        do {
-            unsigned m0 = (unsigned)__builtin_ctzll(u), byte = codes[m0], code = rev[byte];
+        /* the codes met first, each tested at once, none waiting on another (the
+         * tiers: 38.8k, 9.6k and 2.1k members of three codes, 500 of 10 others) */
+#pragma GCC unroll 4
+        for (int i = 0; i < KNOWN; i++) {
+            uint64_t same = ((uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c0, kv[i])) |
+                             (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c1, kv[i])) << 32) & u;
+            kn[i] += (uint32_t)__builtin_popcountll(same);
+            u &= ~same;
+        }
+        while (u) {
+            /* the others a code at a time: the byte of the word's first member left,
+             * out of the registers (a store of the codes and a load of a byte of them:
+             * the load waited for the store) */
+            unsigned m0 = (unsigned)__builtin_ctzll(u);
+            const __m256i ix = _mm256_castsi128_si256(_mm_cvtsi32_si128((int)(m0 >> 2 & 7)));
+            unsigned b0 = (unsigned)_mm256_cvtsi256_si32(_mm256_permutevar8x32_epi32(c0, ix)),
+                     b1 = (unsigned)_mm256_cvtsi256_si32(_mm256_permutevar8x32_epi32(c1, ix));
+            unsigned byte = ((m0 & 32 ? b1 : b0) >> ((m0 & 3) * 8)) & 0xFF, code = rev[byte];
             const __m256i k = _mm256_set1_epi8((char)byte);
             uint64_t same = ((uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c0, k)) |
                              (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c1, k)) << 32) & u;
             any |= code >> 6;
             code &= 63;
             cnt[code] += (uint32_t)__builtin_popcountll(same);
-            if (!(seen >> code & 1)) seen |= (uint64_t)1 << code, first[code] = (uint32_t)(w * 64 + m0);
+            if (!(seen >> code & 1)) {
+                seen |= (uint64_t)1 << code, first[code] = (uint32_t)(w * 64 + m0);
+                if (nk < KNOWN) kb[nk] = (uint8_t)byte, kv[nk++] = k;   /* (its first met: later words test it at once) */
+            }
             u &= ~same;
-        } while (u);
+        }
     }
+    for (int i = 0; i < nk; i++) cnt[rev[kb[i]] & 63] += kn[i];
     return any ? (uint64_t)1 << 63 : 0;
 }
 
