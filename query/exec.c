@@ -221,8 +221,15 @@ int shoal_exec_select(exec *x, plan *p, shoal_fmt *f)
         g.alike = !rejects && shoal_plan_alike(p);
         g.rejects = rejects;
         g.passed_only = g.n_tests && shoal_exec_passed_only(&g);
-        if (rejects || g.alike) {
-            if (!(g.live = shoal_bigcache_zalloc(x->cache, ((size_t)p->n_members / 64 + 1) * sizeof *g.live))) {
+        /* (the reads that would look at live, or fill it in their own way, keep it) */
+        if (g.alike && p->from_views && !p->n_anchored && !p->exist_lazy && !x->cum && g.top_slot < 0 &&
+            (g.codes_all = shoal_exec_codes_all(&g)) < 0) {
+            rc = nomem(x);
+            goto fail;
+        }
+        if (g.codes_all) g.alike = 0;
+        if (rejects || g.alike || g.codes_all) {
+            if (!g.codes_all && !(g.live = shoal_bigcache_zalloc(x->cache, ((size_t)p->n_members / 64 + 1) * sizeof *g.live))) {
                 rc = nomem(x);
                 goto fail;
             }

@@ -183,6 +183,7 @@ typedef struct run {
     int alike;             /* the members without values are one weighed row (shoal_plan_alike) */
     int rejects;           /* WHERE rejects a member without values (member 0) */
     int passed_only;       /* shoal_exec_passed_only: the reads leave live alone */
+    int codes_all;         /* shoal_exec_codes_all: every member's code counted from its bytes, no live */
     /* … and when every per-member value is only compared with numbers, each member's
      * row is decided by which comparisons hold: its code, a bit each (tests) */
     int n_tests;
@@ -426,6 +427,12 @@ int shoal_exec_narrow_maggs(run *g);
  * values, no existence aggregate, each test "at least" on a narrow count of its own
  * read from a view): the reads then need not mark who has a value (g->live). */
 int shoal_exec_passed_only(const run *g);
+/* 1 when the classes of g's members (no WHERE that rejects, its members alike) are
+ * counted a word of members at a time from every member's bytes (fast_classes' ranges),
+ * where a member without a value has member 0's bytes, so its code: the reads then
+ * need not mark who has a value (g->live), nor the members without one be counted
+ * apart; -1 when out of memory. */
+int shoal_exec_codes_all(run *g);
 int shoal_exec_member_rows(run *g);
 /* cohort.c: the groups of a statement shoal_cohort_match took, from the view's index;
  * SHOAL_ENOTFOUND when the view has none (a table from before it) */
