@@ -167,12 +167,19 @@ static int grow_tab(shoal_dict *d)
  * members faults in the pages it touches, not 8 MB zeroed by a memset and copied at
  * each doubling (2000 page faults, most of a `shoal query` that prints 2589 names). */
 #define REV_MAX_ID (1u << 26)
+#define REV_ROOM 16   /* slots past the committed count at first: the ids a writer adds next */
+#define REV_FIRST 64   /* slots at first when the counts are not known */
 
 static int rev_put(shoal_dict *d, int ns, uint32_t id, const char *p, uint32_t n)
 {
     if (id >= REV_MAX_ID || d->fwd_only) return SHOAL_OK;
     if (id >= d->n_rev[ns]) {
-        size_t cap = d->n_rev[ns] ? d->n_rev[ns] * 2 : 1024;
+        /* the first at the namespace's committed count and a little room when the
+         * counts are known, else small (a query naming a type or a property took 1024
+         * slots of 16 bytes zeroed for 14 types or 6 properties: 4 page faults each) */
+        size_t cap = d->n_rev[ns] ? d->n_rev[ns] * 2
+                     : d->loaded && d->counts[ns] < REV_MAX_ID ? (size_t)d->counts[ns] + REV_ROOM
+                                                                : REV_FIRST;
         if (d->loaded && d->counts[ns] < REV_MAX_ID && cap <= d->counts[ns]) cap = (size_t)d->counts[ns] + 1;
         while (cap <= id) cap *= 2;
         shoal_str *r = shoal_zalloc_big(cap * sizeof *r);
@@ -364,6 +371,11 @@ bool shoal_dict_cached_str(const shoal_db *db, int ns, uint32_t id, shoal_str *o
     if (ns <= 0 || ns >= SHOAL_NS_COUNT || id == 0 || id >= d->n_rev[ns] || !d->rev[ns][id].ptr) return false;
     *out = d->rev[ns][id];
     return true;
+}
+
+size_t shoal_dict_rev_room(const shoal_db *db, int ns)
+{
+    return ns > 0 && ns < SHOAL_NS_COUNT ? db->dict->n_rev[ns] : 0;
 }
 
 void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text)

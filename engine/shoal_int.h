@@ -332,6 +332,9 @@ int shoal_dict_read_str(shoal_db *db, MDB_txn *txn, int ns, uint32_t id, shoal_s
  * read from the table in this process): false when it is not there. For the write
  * transaction's own thread only. */
 bool shoal_dict_cached_str(const shoal_db *db, int ns, uint32_t id, shoal_str *out);
+/* The slots of the cache's id -> string array of ns (test_engine: a small namespace's
+ * is small). */
+size_t shoal_dict_rev_room(const shoal_db *db, int ns);
 void shoal_dict_prefetch(shoal_db *db, int ns, uint32_t id, int text);
 /* The cache's hash of (ns, s): a pure function, so the ingest pipeline's reading
  * thread computes it (shoal_logkeys_make) for the writer's prefetch and interning. */

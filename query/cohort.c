@@ -563,37 +563,90 @@ static void select_kth(int64_t *v, size_t n, size_t k)
     }
 }
 
-/* the k-th smallest d (0-based) of g's members in the condition's intervals: their d
- * copied out and selected (linear), or, when that cannot be had, bisection of d's
- * values (a binary search in every run per step: some 35 steps) */
+/* the k-th smallest d (0-based) of g's members in the condition's intervals; or, when
+ * memory cannot be had, bisection of d's values (a binary search in every run per
+ * step: some 35 steps) */
 static int64_t kth_pair(const cgroup *g, const dcond *c, int64_t k, int64_t *next);
 static int64_t kth_in(const cgroup *g, const dcond *c, int64_t k) { return kth_pair(g, c, k, NULL); }
 
-/* the k-th, and in *next (when not NULL, and k + 1 is one of them) the (k+1)-th */
+/* A run's part in one of the condition's intervals: entries e[a..b), sorted by d */
+typedef struct crange {
+    const unsigned char *e;
+    uint32_t a, b;
+} crange;
+
+#define KTH_BUCKETS 1024
+
+/* how many of r's entries have d < v */
+static uint32_t below_in(const crange *r, int64_t v) { return r->a + below(r->e + (size_t)r->a * ENT, r->b - r->a, v); }
+
+/* the k-th, and in *next (when not NULL, and k + 1 is one of them) the (k+1)-th. A
+ * histogram of the values' top bits over their span finds the bucket the k-th falls in,
+ * and only that bucket's values, a slice of each run (they are sorted), are copied and
+ * selected (quickselect): where every value was copied and selected (newcomers at the
+ * day's end: 3.8M of the statement's 4.9M instructions, the medians of 12 months) */
 static int64_t kth_pair(const cgroup *g, const dcond *c, int64_t k, int64_t *next)
 {
-    size_t tot = 0;
-    for (uint32_t r = 0; r < g->n_runs; r++)
-        for (int i = 0; i < c->n; i++) tot += below(g->runs[r].e, g->runs[r].n, c->hi[i]) - below(g->runs[r].e, g->runs[r].n, c->lo[i]);
-    int64_t *v = k >= 0 && (size_t)k < tot ? shoal_malloc(tot * sizeof *v) : NULL;
-    if (v) {
-        size_t o = 0;
-        for (uint32_t r = 0; r < g->n_runs; r++)
-            for (int i = 0; i < c->n; i++) {
-                uint32_t a = below(g->runs[r].e, g->runs[r].n, c->lo[i]), b = below(g->runs[r].e, g->runs[r].n, c->hi[i]);
-                for (uint32_t j = a; j < b; j++) v[o++] = ld(g->runs[r].e + (size_t)j * ENT);
-            }
-        select_kth(v, o, (size_t)k);
-        int64_t x = v[k];
-        if (next && (size_t)k + 1 < o) {   /* the least of those after it */
-            int64_t y = v[k + 1];
-            for (size_t j = (size_t)k + 2; j < o; j++)
-                if (v[j] < y) y = v[j];
-            *next = y;
+    size_t nr = (size_t)g->n_runs * (size_t)c->n, tot = 0, m = 0;
+    crange *rs = nr ? shoal_malloc(nr * sizeof *rs) : NULL;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (uint32_t r = 0; rs && r < g->n_runs; r++)
+        for (int i = 0; i < c->n; i++) {
+            crange x = {g->runs[r].e, below(g->runs[r].e, g->runs[r].n, c->lo[i]), below(g->runs[r].e, g->runs[r].n, c->hi[i])};
+            if (x.b <= x.a) continue;
+            int64_t f = ld(x.e + (size_t)x.a * ENT), l = ld(x.e + (size_t)(x.b - 1) * ENT);
+            if (f < lo) lo = f;
+            if (l > hi) hi = l;
+            tot += x.b - x.a;
+            rs[m++] = x;
         }
-        shoal_free(v);
-        return x;
+    int64_t *v = NULL;
+    if (rs && k >= 0 && (size_t)k < tot) {
+        /* the buckets: d − lo shifted right so that the span fits KTH_BUCKETS */
+        uint64_t span = (uint64_t)hi - (uint64_t)lo;
+        int sh = 0;
+        while ((span >> sh) >= KTH_BUCKETS) sh++;
+        uint32_t hist[KTH_BUCKETS];
+        size_t nb = (size_t)(span >> sh) + 1;
+        memset(hist, 0, nb * sizeof *hist);
+        for (size_t j = 0; j < m; j++)
+            for (uint32_t t = rs[j].a; t < rs[j].b; t++) hist[((uint64_t)ld(rs[j].e + (size_t)t * ENT) - (uint64_t)lo) >> sh]++;
+        size_t bk = 0, before = 0;
+        while (before + hist[bk] <= (size_t)k) before += hist[bk++];
+        /* the bucket's values: from its first instant to the next bucket's (the last
+         * bucket to the span's end) */
+        int64_t from = (int64_t)((uint64_t)lo + ((uint64_t)bk << sh));
+        int64_t to = bk + 1 < nb ? (int64_t)((uint64_t)lo + ((uint64_t)(bk + 1) << sh)) : INT64_MAX;
+        if ((v = shoal_malloc((size_t)hist[bk] * sizeof *v))) {
+            size_t o = 0;
+            for (size_t j = 0; j < m; j++) {
+                uint32_t s = below_in(&rs[j], from), e = bk + 1 < nb ? below_in(&rs[j], to) : rs[j].b;
+                for (uint32_t t = s; t < e; t++) v[o++] = ld(rs[j].e + (size_t)t * ENT);
+            }
+            size_t kk = (size_t)k - before;
+            select_kth(v, o, kk);
+            int64_t x = v[kk];
+            if (next && (size_t)k + 1 < tot) {
+                if (kk + 1 < o) {   /* the least of those after it in its bucket */
+                    int64_t y = v[kk + 1];
+                    for (size_t j = kk + 2; j < o; j++)
+                        if (v[j] < y) y = v[j];
+                    *next = y;
+                } else {   /* the least of a later bucket: each run's first from `to` on */
+                    int64_t y = INT64_MAX;
+                    for (size_t j = 0; j < m; j++) {
+                        uint32_t t = below_in(&rs[j], to);
+                        if (t < rs[j].b && ld(rs[j].e + (size_t)t * ENT) < y) y = ld(rs[j].e + (size_t)t * ENT);
+                    }
+                    *next = y;
+                }
+            }
+            shoal_free(v);
+            shoal_free(rs);
+            return x;
+        }
     }
+    shoal_free(rs);
     if (next) *next = kth_bisect(g, c, k + 1);
     return kth_bisect(g, c, k);
 }

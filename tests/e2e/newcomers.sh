@@ -187,6 +187,22 @@ for period in month week day; do
     done
 done
 
+# The k-th d of a cohort (query/cohort.c, kth_pair): a histogram of d's top bits picks
+# the bucket the k-th falls in, the (k+1)-th of an even count from the same bucket or
+# the least of a later one; every rank of the month's values, from the least to the
+# greatest, through quantiles of the cohort index against the rows per member, whole
+# months and the last one cut by a mid-day now, in UTC and Asia/Shanghai.
+KQ="SELECT month(first(join)) AS c, count(*) AS n, median((first(post, comment) - first(join)) / 1 MINUTES) AS m
+QS FROM members WHERE first(join) IS NOT NULL EXTRA GROUP BY c ORDER BY c"
+qs=$(for f in 0 0.01 0.1 0.25 0.33 0.49 0.5 0.51 0.67 0.75 0.9 0.99 0.999 1; do printf ', quantile((first(post, comment) - first(join)) / 1 SECONDS, %s) AS "q%s"' "$f" "$f"; done)
+KQ=${KQ/QS/$qs}
+for set in "" "SET NOW = '$CUT';" "SET TIMEZONE = 'Asia/Shanghai'; SET NOW = '$CUT';"; do
+    a=$("$SHOAL" query --format csv "$set ${KQ/EXTRA/}" 2>&1)
+    b=$("$SHOAL" query --format csv "$set ${KQ/EXTRA/AND member IS NOT NULL}" 2>&1)
+    if [ "$a" = "$b" ] && [ "$(printf '%s\n' "$a" | wc -l)" -gt 2 ] && [ "${a#c,n,m}" != "$a" ]; then ok "newcomers: the k-th of every rank, cohort index = rows per member ($set)"
+    else fail "newcomers: the k-th of every rank, cohort index = rows per member ($set)" "$(diff <(printf '%s\n' "$a") <(printf '%s\n' "$b") | head -6)"; fi
+done
+
 # a damaged day of the index fails check; a table without the index (its mark deleted,
 # as one made before it) is answered per member, the same, and the next ingest builds it
 day=$(sqlite3 "$T/oracle.db" "SELECT min(ms) / 86400000 FROM ev WHERE type = 'join'")

@@ -216,6 +216,15 @@ TEST(append_and_read)
     CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_RDONLY, 0, &db, NULL), SHOAL_OK);
     CHECK(unit_n_events(db) == 4);
     CHECK_RC(shoal_append(db, &more, 1, NULL, NULL), SHOAL_EINVAL);
+    /* A type named by a query: the cache's id -> name array of the three types is
+     * small (1024 slots of 16 bytes zeroed were 4 page faults of every process), and
+     * grows for a larger id. */
+    CHECK_RC(shoal_reader_open(db, &r, NULL), SHOAL_OK);
+    CHECK_RC(shoal_dict_id(r, SHOAL_NS_TYPE, "like", 4, &id, NULL), SHOAL_OK);
+    CHECK(shoal_dict_rev_room(db, SHOAL_NS_TYPE) > id && shoal_dict_rev_room(db, SHOAL_NS_TYPE) <= 64);
+    shoal_str name;
+    CHECK(shoal_dict_cached_str(db, SHOAL_NS_TYPE, id, &name) && name.len == 4 && !memcmp(name.ptr, "like", 4));
+    shoal_reader_close(r);
     shoal_db_close(db);
     unit_rm_dir();
 }
