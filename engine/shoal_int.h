@@ -1058,6 +1058,12 @@ typedef struct shoal_view_kind {
      * started from (which has not written v's table yet); flush then only writes.
      * Returns 1 when done, 0 when not (flush does it all), or an error. */
     int (*premerge)(shoal_view *v, MDB_txn *rtxn, MDB_dbi dbi, shoal_err *err);
+    /* NULL, or: what the table does not keep that this shoal keeps (a part an earlier
+     * build made without, or left behind by appending to the table: the answers are
+     * still right, read from the log or without a shortcut), a phrase into what (n
+     * bytes): 1, 0 when it keeps all, or an error. check notes it with `shoal rebuild`,
+     * which makes it; an ingest does not. */
+    int (*lacks)(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, char *what, size_t n, shoal_err *err);
 } shoal_view_kind;
 
 /* A batch's per-member refs (view_mrefs.c): apply appends, flush sorts them by member

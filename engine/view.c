@@ -1512,7 +1512,7 @@ static int check_one(void *ctx, const shoal_viewdef *def)
 {
     check_ctx *c = ctx;
     shoal_view *v;
-    char msg[256];
+    char msg[768];
     shoal_err tmp;
     shoal_err_clear(&tmp);
     int rc = def->kind ? view_new(c->r->db, def, 1, &v, &tmp) : SHOAL_ECORRUPT;
@@ -1570,6 +1570,18 @@ static int check_one(void *ctx, const shoal_viewdef *def)
         c->problem(c->pctx, msg);
     }
     if (!rc) rc = v->kind->compare(v, c->r->txn, dbi, c->problem, c->pctx, c->err);
+    if (!rc && v->kind->lacks) {
+        char what[400];
+        int k = v->kind->lacks(v, c->r->txn, dbi, what, sizeof what, c->err);
+        if (k < 0) rc = k;
+        if (k > 0) {
+            snprintf(msg, sizeof msg,
+                     "view \"%s\" does not keep %s, as an earlier build of shoal made it or appended to it: its "
+                     "answers are right but slower, and `shoal rebuild %s` makes them (an ingest does not)",
+                     v->dbname + 2, what, v->dbname + 2);
+            c->note(c->pctx, msg);
+        }
+    }
     view_free(v);
     return rc;
 }

@@ -35,4 +35,4 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return shoal_view_retention.compare(v, txn, dbi, problem, ctx, err);
 }
 
-const shoal_view_kind shoal_view_activity = {"activity", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare, NULL};
+const shoal_view_kind shoal_view_activity = {"activity", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare, NULL, NULL};

@@ -2001,7 +2001,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
 }
 
 const shoal_view_kind shoal_view_counters = {"counters", new_state, free_state, reset,   load,    apply,
-                                             flush,      compare,   NULL,       prepare, premerge};
+                                             flush,      compare,   NULL,       prepare, premerge, NULL};
 
 /* ---------------------------------------------------------------- reads */
 

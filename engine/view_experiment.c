@@ -1404,7 +1404,7 @@ static int outdated(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, shoal_err *err)
 }
 
 const shoal_view_kind shoal_view_experiment = {"experiment", new_state, free_state, reset, load, apply, flush, compare,
-                                               outdated, NULL, NULL};
+                                               outdated, NULL, NULL, NULL};
 
 /* ---------------------------------------------------------------- reads */
 

@@ -556,7 +556,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_firstlast = {"firstlast", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare, NULL};
+const shoal_view_kind shoal_view_firstlast = {"firstlast", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare, NULL, NULL};
 
 int shoal_view_firstlast_read(shoal_reader *r, const char *name, uint32_t s, int last, int64_t lo, int64_t hi,
                               uint32_t n_members, uint32_t *n, int64_t *t, uint64_t *touched, shoal_err *err)

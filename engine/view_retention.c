@@ -2119,7 +2119,7 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_retention = {"retention", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare, NULL};
+const shoal_view_kind shoal_view_retention = {"retention", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare, NULL, NULL};
 
 /* ---------------------------------------------------------------- reads */
 

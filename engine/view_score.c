@@ -804,7 +804,28 @@ static int check_bounds(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem
     return SHOAL_OK;
 }
 
-const shoal_view_kind shoal_view_score = {"score", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare, NULL};
+/* The parts a table made before them, or appended to by a shoal that does not keep
+ * them, has no current mark for: each is kept only while its mark is current. */
+static int lacks(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, char *what, size_t n, shoal_err *err)
+{
+    (void)v;
+    static const char *const part[3] = {"the last 48 hours' sums (a now in them reads the log's tail instead)",
+                                        "its members' first hours",
+                                        "its members' bounds (a cut on the score reads every member's)"};
+    int (*const ok[3])(MDB_txn *, MDB_dbi, shoal_err *) = {hmark_ok, fmark_ok, bmark_ok};
+    size_t at = 0;
+    what[0] = 0;
+    for (int i = 0; i < 3; i++) {
+        int k = ok[i](txn, dbi, err);
+        if (k < 0) return k;
+        if (!k && at < n)
+            at += (size_t)snprintf(what + at, n - at, "%s%s", at ? "; " : "", part[i]);
+    }
+    return at > 0;
+}
+
+const shoal_view_kind shoal_view_score = {"score", new_state, free_state, reset, load, apply, flush, compare, NULL, prepare, NULL,
+                                          lacks};
 
 /* Members [from, to) without a kept chunk: zeros, a chunk at a time. */
 static void zero_runs(shoal_score_fn fn, shoal_score_bound_fn bfn, void *ctx, uint64_t from, uint64_t to)
