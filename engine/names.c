@@ -158,6 +158,7 @@ size_t shoal_names_strs(shoal_reader *r, int ns, const uint32_t *ids, size_t n, 
         if (a > b || b > room) return k;
         out[k].ptr = (const char *)bytes + a;
         out[k].len = b - a;
+        __builtin_prefetch(bytes + a);
     }
     return n;
 }
