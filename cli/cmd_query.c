@@ -257,6 +257,7 @@ int shoal_cmd_query(const char *db_path, int argc, char **argv)
     if (max_rows < 0) max_rows = isatty(1) ? 40 : 0;
     shoal_session_set_max_rows(q.s, (uint64_t)max_rows, "--maxrows N shows more, --maxrows 0 all; or LIMIT");
     shoal_cli_catch_sigint(NULL);
+    shoal_cli_grow_stdout_pipe();
     const char *name = file ? (strcmp(file, "-") ? file : "<stdin>") : "query";
     rc = shoal_cli_query_exec(&q, name, src, src_n);
     shoal_cli_query_close(&q);

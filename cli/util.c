@@ -5,8 +5,10 @@
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int shoal_cli_readonly;
@@ -159,4 +161,21 @@ void shoal_cli_num(FILE *f, double d)
         if (strtod(buf, NULL) == d) break;
     }
     fputs(buf, f);
+}
+
+/* Linux's fcntl that sizes a pipe (fcntl.h declares it with _GNU_SOURCE only). */
+#if defined(__linux__) && !defined(F_SETPIPE_SZ)
+#define F_SETPIPE_SZ 1031
+#endif
+
+void shoal_cli_grow_stdout_pipe(void)
+{
+#ifdef F_SETPIPE_SZ
+    struct stat st;
+    if (fstat(1, &st) || !S_ISFIFO(st.st_mode)) return;
+    /* 1 MB (Linux's default most for a user), else what is allowed of 256 and 128 kB;
+     * a pipe that stays at 64 kB is as it was */
+    for (int sz = 1 << 20; sz >= 128 << 10; sz >>= 1)
+        if (fcntl(1, F_SETPIPE_SZ, sz) >= 0) return;
+#endif
 }

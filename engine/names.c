@@ -154,10 +154,15 @@ size_t shoal_names_strs(shoal_reader *r, int ns, const uint32_t *ids, size_t n, 
         }
         uint32_t i = id % SHOAL_NAMES_CHUNK;
         if (i >= slots) return k;
+        /* the offsets of the id 16 on asked for now (the ids of a block are some 100
+         * apart: each id's offsets a line of their own, whose waits then overlap) */
+        if (k + 16 < n && ids[k + 16] / SHOAL_NAMES_CHUNK == c && ids[k + 16] % SHOAL_NAMES_CHUNK < slots)
+            __builtin_prefetch(p + 4 + 4 * (size_t)(ids[k + 16] % SHOAL_NAMES_CHUNK));
         uint32_t a = be32(p + 4 + 4 * (size_t)i), b = be32(p + 8 + 4 * (size_t)i);
         if (a > b || b > room) return k;
         out[k].ptr = (const char *)bytes + a;
         out[k].len = b - a;
+        __builtin_prefetch(bytes + a);
     }
     return n;
 }

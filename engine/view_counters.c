@@ -2154,7 +2154,39 @@ static __attribute__((noinline)) int read_pass(const char *name, const unsigned 
          * month's periods read a month's posts so, 7-10k entries, where each was a load
          * and a store into a 303 KB array zeroed a period. */
         (void)sat;
+#ifdef __SSE2__
+        /* (a count below 128 passes when it is above thr: lo - 1, or never when the cap
+         * is below lo) */
+        const int simd = lo <= 128 && cap >= lo;
+        const __m128i thr = _mm_set1_epi16((short)((int)lo - 1)), low = _mm_set1_epi16(0xff);
+#endif
         while (p < end) {
+#ifdef __SSE2__
+            /* Eight entries of two bytes (a delta and a count, each below 128: most of
+             * a month's) at a step: the deltas' running sums in 16-bit lanes, the counts
+             * compared at once, each member written at the list's end and the end moved
+             * by its test, as below. A group with a longer entry, or whose last member
+             * would pass n_members, goes an entry at a time. */
+            while (simd && end - p >= 16) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+                if (_mm_movemask_epi8(v)) break;
+                __m128i d = _mm_and_si128(v, low), cnt = _mm_srli_epi16(v, 8);
+                d = _mm_add_epi16(d, _mm_slli_si128(d, 2));
+                d = _mm_add_epi16(d, _mm_slli_si128(d, 4));
+                d = _mm_add_epi16(d, _mm_slli_si128(d, 8));
+                uint16_t pre[8];
+                _mm_storeu_si128((__m128i *)(void *)pre, d);
+                if (pv + pre[7] > nm) break;
+                unsigned sel = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi16(cnt, thr));
+                for (int j = 0; j < 8; j++) {
+                    lm[n] = (uint32_t)(pv + pre[j]);
+                    n += sel >> (2 * j) & 1;
+                }
+                pv += pre[7];
+                p += 16;
+            }
+            if (p >= end) break;
+#endif
             if (!(p = dec_quick(p, end, &pv, &c)))
                 return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
             if (pv > nm) break;

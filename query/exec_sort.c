@@ -52,6 +52,27 @@ static int keep_in(exec *x, shoal_arena *a, qval *v)
 
 static int row_cmp(const void *a, const void *b, void *ctx);
 
+/* n bytes from s to d, the short ones (names: some 7 to 12 bytes) without a call:
+ * exactly n, nothing read or written past them. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n < 4) {
+        if (n) {
+            d[0] = s[0];
+            d[n >> 1] = s[n >> 1];
+            d[n - 1] = s[n - 1];
+        }
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
 /* Sorts the kept rows by row_cmp. When the first sort key is a string in every row
  * (names, mostly), the rows are first ordered by its first 8 bytes, read as a
  * big-endian number (memcmp's order; inverted for DESC), with a radix sort, stable, so
@@ -379,6 +400,15 @@ int shoal_exec_keep_rows(run *g, const qval *r, size_t w, size_t n, const uint64
      * that column's value (with on_row, none: its keys are names, its columns ids) */
     qval *dst = shoal_arena_alloc(g->rows_a, sizeof(qval) * w * n);
     if (!dst) return nomem(x);
+    /* the names' bytes (borrowed from the names table, where they lie apart: a line and
+     * often a page a name) copied after the rows' values, one piece: the sort and the
+     * writer then read them from here, in the rows' order, where they read the table's
+     * scattered lines twice, each a miss (issue 17: most of core creator's writer) */
+    size_t nbytes = 0;
+    for (size_t i = 0; i < n; i++)
+        for (uint64_t m = named[i]; m; m &= m - 1) nbytes += r[i * w + (size_t)__builtin_ctzll(m)].n;
+    char *nb = nbytes ? shoal_arena_alloc(g->rows_a, nbytes) : NULL;
+    if (nbytes && !nb) return nomem(x);
     /* (a value at a time: a copy of the block in one memcpy is a rep movsb, which
      * callgrind counts a byte an instruction) */
     for (size_t i = 0; i < w * n; i++) dst[i] = r[i];
@@ -394,7 +424,12 @@ int shoal_exec_keep_rows(run *g, const qval *r, size_t w, size_t n, const uint64
         o->n = g->n_made + i;
         for (size_t j = 0; j < nc; j++) {
             if (c[j].t != V_STR && c[j].t != V_ID) continue;   /* (a number, the most, as it came) */
-            if (j < 64 && (named[i] >> j & 1)) continue;
+            if (j < 64 && (named[i] >> j & 1)) {
+                copy_bytes(nb, c[j].u.s, c[j].n);
+                c[j].u.s = nb;
+                nb += c[j].n;
+                continue;
+            }
             if (keep_in(x, g->rows_a, &c[j])) return x->err->code;
             if (c[j].t == V_ID && ids_named) name_of(x, &c[j]);
         }
