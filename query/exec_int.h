@@ -132,6 +132,15 @@ typedef struct dset {     /* (group, value) pairs seen by one count(DISTINCT …
     qval *val;
     uint8_t *used;
     size_t cap, n;
+    /* Packed (exec_group.c): while every value is of one type (and namespace) and a
+     * 32-bit unsigned integer — an interned member, group or type, a small count — a
+     * pair is one uint64 (group << 32 | value) in pk, UINT64_MAX for an empty slot:
+     * one cache line a probe where the four arrays above are four. The first value
+     * that does not pack moves them all there (general). */
+    uint64_t *pk;
+    size_t pcap;
+    uint8_t pt, pns;      /* the packed values' type (0: none yet) and V_ID namespace */
+    uint8_t general;
 } dset;
 
 typedef struct wrow {     /* a row kept for its window functions (exec_window.c) */
@@ -339,6 +348,11 @@ double shoal_exec_variance(const double *v, uint32_t n);             /* the samp
 int shoal_exec_keys_cmp(const plan *p, exec *x, const qval *ka, const qval *kb);
 /* exec_group.c: v into set s for group (or member) gid: 1 when new, 0 when seen, -1 out of memory */
 int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v);
+/* exec_group.c: the pairs' memory (the struct is its holder's); its bytes; its pairs one
+ * by one (*it from 0; 0 at the end) */
+void shoal_exec_dset_free(dset *s);
+size_t shoal_exec_dset_bytes(const dset *s);
+int shoal_exec_dset_next(const dset *s, size_t *it, uint32_t *gid, qval *v);
 /* exec_scan.c: one event into a per-member distinct count or list of values (F_DCOUNT,
  * F_MEDIAN, F_QUANTILE, F_STDDEV, F_VARIANCE) for member m; 0 or the error */
 int shoal_exec_magg_keep(exec *x, magg *a, uint32_t m, const shoal_rec *rec);

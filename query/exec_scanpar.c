@@ -307,11 +307,12 @@ int shoal_exec_merge_run(run *g, run *wg)
      * depend on the order) */
     for (int k = 0; k < p->n_raggs && !rc; k++) {
         if (!p->raggs[k].distinct) continue;
-        dset *s = &wg->dsets[k];
-        for (size_t j = 0; j < s->cap && !rc; j++) {
-            if (!s->used[j]) continue;
-            group *a = map[s->gid[j]];
-            qval v = s->val[j];
+        const dset *s = &wg->dsets[k];
+        size_t it = 0;
+        uint32_t gid;
+        qval v;
+        while (!rc && shoal_exec_dset_next(s, &it, &gid, &v)) {
+            group *a = map[gid];
             int r = shoal_exec_dset_add(x, &g->dsets[k], a->id, &v);
             if (r < 0) rc = nomem(x);
             else if (r > 0) rc = shoal_exec_acc_add(x, &p->raggs[k], &a->accs[k], &v, 1);
@@ -325,8 +326,7 @@ int shoal_exec_merge_run(run *g, run *wg)
 void shoal_exec_run_free(run *g)
 {
     for (int k = 0; k < g->p->n_raggs && g->dsets; k++) {
-        dset *s = &g->dsets[k];
-        shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
+        shoal_exec_dset_free(&g->dsets[k]);
     }
     shoal_free(g->table);
     shoal_free(g->by_id);
