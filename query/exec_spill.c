@@ -171,6 +171,7 @@ int shoal_exec_emit_groups(run *g)
     exec *x = g->x;
     plan *p = g->p;
     if (g->dn) return shoal_exec_dense_emit(g);   /* the groups in dense cells (exec_dense.c) */
+    if (shoal_exec_dset_drain(g)) return nomem(x);
     qval *aggs = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_raggs + 1));
     if (!aggs) return nomem(x);
     for (size_t i = 0; i < g->n_list && !g->stop; i++) {
