@@ -49,9 +49,10 @@ static int dset_add_any(exec *x, dset *s, uint32_t gid, qval *v)
 }
 
 #define PK_EMPTY UINT64_MAX
-/* a packed table's first slots: 128KB, a memset of microseconds, where growing from
- * 1024 to group speakers' 256k slots was 4% of its CPU */
-#define PK_FIRST 16384
+/* a packed table's first slots (8KB). 16k slots cut group speakers' growing from 1024
+ * to 256k slots, 4% of its CPU, but two such sets a part took a 256KB memory limit
+ * (tests/e2e/spill.sh) */
+#define PK_FIRST 1024
 
 /* a packed pair's slot: the low bits of a mixed product. Not the product's high bits
  * (Fibonacci hashing): merge_run adds a part's pairs in slot order, and with high bits
@@ -197,8 +198,7 @@ int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v)
             s->pns = v->t == V_ID ? v->ns : 0;
             return pk_insert(s, (uint64_t)gid << 32 | (uint64_t)v->u.i);
         }
-        if (s->n && dset_unpack(x, s)) return -1;
-        s->general = 1;
+        if (dset_unpack(x, s)) return -1;   /* (a table reserved for a merge, even empty) */
     }
     return dset_add_any(x, s, gid, v);
 }
@@ -217,7 +217,7 @@ size_t shoal_exec_dset_bytes(const dset *s)
 
 int shoal_exec_dset_next(const dset *s, size_t *it, uint32_t *gid, qval *v)
 {
-    if (s->pk) {
+    if (!s->general) {
         for (; *it < s->pcap; (*it)++)
             if (s->pk[*it] != PK_EMPTY) {
                 unpack(s, s->pk[(*it)++], gid, v);
