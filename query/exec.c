@@ -302,9 +302,8 @@ fail:
         shoal_bigcache_put(x->cache, p->maggs[i].vals);
         shoal_bigcache_put(x->cache, p->maggs[i].vcap);
         if (p->maggs[i].dset) {
-            dset *s = p->maggs[i].dset;
-            shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
-            shoal_free(s);
+            shoal_exec_dset_free(p->maggs[i].dset);
+            shoal_free(p->maggs[i].dset);
         }
         p->maggs[i].dset = NULL;
         p->maggs[i].vals = NULL;
@@ -338,8 +337,7 @@ fail:
         p->maggs[i].x = NULL;
     }
     for (int i = 0; i < p->n_raggs && g.dsets; i++) {
-        dset *s = &g.dsets[i];
-        shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
+        shoal_exec_dset_free(&g.dsets[i]);
     }
     shoal_bigcache_put(x->cache, g.live);
     shoal_bigcache_put(x->cache, g.top_out);

@@ -7,11 +7,15 @@
 #define _GNU_SOURCE   /* qsort_r: the sort's context without a global */
 #include "exec_int.h"
 
-int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v)
+/* the general table: any value, its hash and the group's id */
+static int dset_add_any(exec *x, dset *s, uint32_t gid, qval *v)
 {
     if ((s->n + 1) * 2 > s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 1024;
-        dset ns = {shoal_malloc(nc * 8), shoal_malloc(nc * 4), shoal_malloc(nc * sizeof(qval)), shoal_malloc(nc), nc, s->n};
+        dset ns = *s;
+        ns.hash = shoal_malloc(nc * 8), ns.gid = shoal_malloc(nc * 4);
+        ns.val = shoal_malloc(nc * sizeof(qval)), ns.used = shoal_malloc(nc);
+        ns.cap = nc;
         if (!ns.hash || !ns.gid || !ns.val || !ns.used) {
             shoal_free(ns.hash), shoal_free(ns.gid), shoal_free(ns.val), shoal_free(ns.used);
             return -1;
@@ -42,6 +46,192 @@ int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v)
     s->val[j] = *v;
     s->n++;
     return 1;
+}
+
+#define PK_EMPTY UINT64_MAX
+/* a packed table's first slots (8KB). 16k slots cut group speakers' growing from 1024
+ * to 256k slots, 4% of its CPU, but two such sets a part took a 256KB memory limit
+ * (tests/e2e/spill.sh) */
+#define PK_FIRST 1024
+
+/* a packed pair's slot: the low bits of a mixed product. Not the product's high bits
+ * (Fibonacci hashing): merge_run adds a part's pairs in slot order, and with high bits
+ * a smaller table takes them as runs of neighbours, each probe longer than the last
+ * (it made group speakers 1.7x slower); low bits spread them as the general table's
+ * do. */
+static inline size_t pk_slot(uint64_t k, size_t cap)
+{
+    uint64_t h = k * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(h ^ h >> 32) & (cap - 1);
+}
+
+/* v packs into the set: of its type and namespace, a value of 32 bits (never all ones:
+ * with the group's all ones that would be PK_EMPTY) */
+static inline int packs(const dset *s, const qval *v)
+{
+    if (v->t == V_STR || v->t == V_NUM || v->t == V_NULL) return 0;
+    if (v->u.i < 0 || v->u.i >= (int64_t)UINT32_MAX) return 0;
+    if (!s->pt) return 1;
+    return s->pt == v->t && (v->t != V_ID || s->pns == v->ns);
+}
+
+static void unpack(const dset *s, uint64_t k, uint32_t *gid, qval *v)
+{
+    memset(v, 0, sizeof *v);
+    v->t = s->pt;
+    v->ns = s->pt == V_ID ? s->pns : 0;
+    v->u.i = (int64_t)(k & 0xFFFFFFFFu);
+    *gid = (uint32_t)(k >> 32);
+}
+
+/* the packed table at nc slots (a power of two) */
+static int pk_grow(dset *s, size_t nc)
+{
+    uint64_t *t = shoal_malloc(nc * 8);
+    if (!t) return -1;
+    memset(t, 0xFF, nc * 8);
+    for (size_t i = 0; i < s->pcap; i++)
+        if (s->pk[i] != PK_EMPTY) {
+            size_t j = pk_slot(s->pk[i], nc);
+            while (t[j] != PK_EMPTY) j = (j + 1) & (nc - 1);
+            t[j] = s->pk[i];
+        }
+    shoal_free(s->pk);
+    s->pk = t;
+    s->pcap = nc;
+    return 0;
+}
+
+int shoal_exec_dset_reserve(dset *s, size_t n)
+{
+    if (s->general || (s->n && !s->pk)) return 0;
+    size_t nc = s->pcap ? s->pcap : PK_FIRST;
+    while ((s->n + n + 1) * 2 > nc) nc *= 2;
+    return nc > s->pcap ? pk_grow(s, nc) : 0;
+}
+
+/* k into the packed table, which has room: 1 when new, 0 when there */
+static inline int pk_insert(dset *s, uint64_t k)
+{
+    size_t j = pk_slot(k, s->pcap);
+    for (;;) {
+        uint64_t e = s->pk[j];
+        if (e == k) return 0;
+        if (e == PK_EMPTY) break;
+        j = (j + 1) & (s->pcap - 1);
+    }
+    s->pk[j] = k;
+    s->n++;
+    return 1;
+}
+
+#define N_PEND 16
+
+/* the oldest queued pair looked up, counted in its group's aggregate k when new */
+static int pend_pop(run *g, int k)
+{
+    dset *s = &g->dsets[k];
+    if ((s->n + 1) * 2 > s->pcap && pk_grow(s, s->pcap ? s->pcap * 2 : PK_FIRST)) return -1;
+    uint64_t o = s->pend[s->h_pend];
+    s->h_pend = (uint8_t)((s->h_pend + 1) % N_PEND);
+    s->n_pend--;
+    if (pk_insert(s, o)) g->list[o >> 32]->accs[k].n++;
+    return 0;
+}
+
+int shoal_exec_dset_defer(run *g, int k, uint32_t gid, const qval *v)
+{
+    dset *s = &g->dsets[k];
+    if (s->general || !packs(s, v)) {
+        while (s->n_pend)
+            if (pend_pop(g, k)) return -1;
+        return 1;
+    }
+    s->pt = v->t;
+    s->pns = v->t == V_ID ? v->ns : 0;
+    if (s->n_pend == N_PEND && pend_pop(g, k)) return -1;
+    if ((s->n + s->n_pend + 1) * 2 > s->pcap && pk_grow(s, s->pcap ? s->pcap * 2 : PK_FIRST)) return -1;
+    uint64_t key = (uint64_t)gid << 32 | (uint64_t)v->u.i;
+    __builtin_prefetch(&s->pk[pk_slot(key, s->pcap)], 1);
+    s->pend[(s->h_pend + s->n_pend) % N_PEND] = key;
+    s->n_pend++;
+    return 0;
+}
+
+int shoal_exec_dset_drain(run *g)
+{
+    for (int k = 0; g->dsets && k < g->p->n_raggs; k++)
+        while (g->dsets[k].n_pend)
+            if (pend_pop(g, k)) return -1;
+    return 0;
+}
+
+/* the packed pairs into the general table, for a value that does not pack */
+static int dset_unpack(exec *x, dset *s)
+{
+    uint64_t *pk = s->pk;
+    size_t pcap = s->pcap;
+    s->pk = NULL;
+    s->pcap = 0;
+    s->n = 0;
+    s->general = 1;
+    int rc = 0;
+    for (size_t i = 0; i < pcap && !rc; i++) {
+        if (pk[i] == PK_EMPTY) continue;
+        uint32_t gid;
+        qval v;
+        unpack(s, pk[i], &gid, &v);
+        if (dset_add_any(x, s, gid, &v) < 0) rc = -1;
+    }
+    shoal_free(pk);
+    return rc;
+}
+
+/* 1 when (gid, v) is new to the set (v's text kept in x's arena), 0 when seen, -1 out
+ * of memory */
+int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v)
+{
+    if (!s->general) {
+        if (packs(s, v)) {
+            if ((s->n + 1) * 2 > s->pcap && pk_grow(s, s->pcap ? s->pcap * 2 : PK_FIRST)) return -1;
+            s->pt = v->t;
+            s->pns = v->t == V_ID ? v->ns : 0;
+            return pk_insert(s, (uint64_t)gid << 32 | (uint64_t)v->u.i);
+        }
+        if (dset_unpack(x, s)) return -1;   /* (a table reserved for a merge, even empty) */
+    }
+    return dset_add_any(x, s, gid, v);
+}
+
+void shoal_exec_dset_free(dset *s)
+{
+    shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
+    shoal_free(s->pk);
+    memset(s, 0, sizeof *s);
+}
+
+size_t shoal_exec_dset_bytes(const dset *s)
+{
+    return s->cap * (sizeof(uint64_t) + sizeof(uint32_t) + sizeof(qval) + 1) + s->pcap * sizeof(uint64_t);
+}
+
+int shoal_exec_dset_next(const dset *s, size_t *it, uint32_t *gid, qval *v)
+{
+    if (!s->general) {
+        for (; *it < s->pcap; (*it)++)
+            if (s->pk[*it] != PK_EMPTY) {
+                unpack(s, s->pk[(*it)++], gid, v);
+                return 1;
+            }
+        return 0;
+    }
+    for (; *it < s->cap; (*it)++)
+        if (s->used[*it]) {
+            *gid = s->gid[*it];
+            *v = s->val[(*it)++];
+            return 1;
+        }
+    return 0;
 }
 
 uint64_t shoal_exec_keys_hash(const qval *keys, int nk)
@@ -219,6 +409,11 @@ static int accumulate(run *g, group *q, int64_t w)
         }
         if (v.t == V_NULL) continue;
         int64_t wk = w;
+        if (ra->distinct && ra->fn == F_COUNT) {
+            int r = shoal_exec_dset_defer(g, k, q->id, &v);
+            if (r < 0) return nomem(x);
+            if (r == 0) continue;
+        }
         if (ra->distinct) {
             int r = shoal_exec_dset_add(x, &g->dsets[k], q->id, &v);
             if (r < 0) return nomem(x);

@@ -132,6 +132,21 @@ typedef struct dset {     /* (group, value) pairs seen by one count(DISTINCT …
     qval *val;
     uint8_t *used;
     size_t cap, n;
+    /* Packed (exec_group.c): while every value is of one type (and namespace) and a
+     * 32-bit unsigned integer — an interned member, group or type, a small count — a
+     * pair is one uint64 (group << 32 | value) in pk, UINT64_MAX for an empty slot:
+     * one cache line a probe where the four arrays above are four. The first value
+     * that does not pack moves them all there (general). */
+    uint64_t *pk;
+    size_t pcap;
+    uint8_t pt, pns;      /* the packed values' type (0: none yet) and V_ID namespace */
+    uint8_t general;
+    /* count(DISTINCT …) in a group's rows: pairs queued with their slot prefetched,
+     * looked up 16 rows later (shoal_exec_dset_defer), so that a row's miss in a
+     * table of MBs overlaps the next rows' decoding; what reads the counts drains them
+     * first (shoal_exec_dset_drain: the groups' emit, a part's merge) */
+    uint8_t n_pend, h_pend;
+    uint64_t pend[16];
 } dset;
 
 typedef struct wrow {     /* a row kept for its window functions (exec_window.c) */
@@ -339,6 +354,19 @@ double shoal_exec_variance(const double *v, uint32_t n);             /* the samp
 int shoal_exec_keys_cmp(const plan *p, exec *x, const qval *ka, const qval *kb);
 /* exec_group.c: v into set s for group (or member) gid: 1 when new, 0 when seen, -1 out of memory */
 int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v);
+/* exec_group.c: the pairs' memory (the struct is its holder's); its bytes; its pairs one
+ * by one (*it from 0; 0 at the end) */
+void shoal_exec_dset_free(dset *s);
+size_t shoal_exec_dset_bytes(const dset *s);
+int shoal_exec_dset_next(const dset *s, size_t *it, uint32_t *gid, qval *v);
+/* exec_group.c: (gid, v) queued for a count(DISTINCT …) of g's aggregate k, the
+ * oldest queued pair looked up instead and counted in its group when new; 0, -1 out of
+ * memory, or 1 when v does not pack (the queue drained, the caller adds it) */
+int shoal_exec_dset_defer(run *g, int k, uint32_t gid, const qval *v);
+/* exec_group.c: every queued pair of g's sets looked up and counted; 0 or -1 */
+int shoal_exec_dset_drain(run *g);
+/* exec_group.c: room for n more packed pairs without growing (a merge's); 0 or -1 */
+int shoal_exec_dset_reserve(dset *s, size_t n);
 /* exec_scan.c: one event into a per-member distinct count or list of values (F_DCOUNT,
  * F_MEDIAN, F_QUANTILE, F_STDDEV, F_VARIANCE) for member m; 0 or the error */
 int shoal_exec_magg_keep(exec *x, magg *a, uint32_t m, const shoal_rec *rec);

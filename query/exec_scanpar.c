@@ -290,6 +290,7 @@ int shoal_exec_merge_run(run *g, run *wg)
     exec *x = g->x;
     plan *p = g->p;
     group **map = NULL;   /* the part's group id → the statement's group */
+    if (shoal_exec_dset_drain(wg) || shoal_exec_dset_drain(g)) return nomem(x);
     if (wg->n_list && !(map = shoal_malloc(sizeof *map * wg->n_list))) return nomem(x);
     int rc = 0;
     for (size_t i = 0; i < wg->n_list && !rc; i++) {
@@ -305,18 +306,42 @@ int shoal_exec_merge_run(run *g, run *wg)
     /* DISTINCT: each of the part's (group, value) pairs into the statement's set, a
      * value new to the group added as one row would add it (an exact sum does not
      * depend on the order) */
+    /* … but a count's packed set that comes into an empty one, its groups' ids the
+     * statement's (the first part's, as a rule), is taken whole with its counts: half
+     * of a 2-thread group speakers' pairs no longer re-added on one thread */
+    int same_ids = 1;
+    for (size_t i = 0; i < wg->n_list && same_ids; i++) same_ids = map[i]->id == wg->list[i]->id;
     for (int k = 0; k < p->n_raggs && !rc; k++) {
         if (!p->raggs[k].distinct) continue;
-        dset *s = &wg->dsets[k];
-        for (size_t j = 0; j < s->cap && !rc; j++) {
-            if (!s->used[j]) continue;
-            group *a = map[s->gid[j]];
-            qval v = s->val[j];
+        dset *s = &wg->dsets[k], *d = &g->dsets[k];
+        if (same_ids && p->raggs[k].fn == F_COUNT && s->pk && !d->n && !d->general && !d->cap) {
+            shoal_exec_dset_free(d);
+            *d = *s;
+            memset(s, 0, sizeof *s);
+            for (size_t i = 0; i < wg->n_list && !rc; i++)
+                rc = merge_acc(x, &p->raggs[k], &map[i]->accs[k], &wg->list[i]->accs[k]);
+            continue;
+        }
+        if (shoal_exec_dset_reserve(d, s->n)) {
+            rc = nomem(x);
+            break;
+        }
+        size_t it = 0;
+        uint32_t gid;
+        qval v;
+        while (!rc && shoal_exec_dset_next(s, &it, &gid, &v)) {
+            group *a = map[gid];
+            if (p->raggs[k].fn == F_COUNT) {   /* queued and prefetched as a row's */
+                int r = shoal_exec_dset_defer(g, k, a->id, &v);
+                if (r < 0) rc = nomem(x);
+                if (r <= 0) continue;
+            }
             int r = shoal_exec_dset_add(x, &g->dsets[k], a->id, &v);
             if (r < 0) rc = nomem(x);
             else if (r > 0) rc = shoal_exec_acc_add(x, &p->raggs[k], &a->accs[k], &v, 1);
         }
     }
+    if (!rc && shoal_exec_dset_drain(g)) rc = nomem(x);
     shoal_free(map);
     return rc;
 }
@@ -325,8 +350,7 @@ int shoal_exec_merge_run(run *g, run *wg)
 void shoal_exec_run_free(run *g)
 {
     for (int k = 0; k < g->p->n_raggs && g->dsets; k++) {
-        dset *s = &g->dsets[k];
-        shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
+        shoal_exec_dset_free(&g->dsets[k]);
     }
     shoal_free(g->table);
     shoal_free(g->by_id);

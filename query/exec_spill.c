@@ -162,7 +162,7 @@ size_t shoal_exec_group_bytes(const run *g)
 {
     size_t b = shoal_arena_used(g->x->a) + g->cap * sizeof *g->table + g->cap_list * sizeof *g->list;
     for (int k = 0; g->dsets && k < g->p->n_raggs; k++)
-        b += g->dsets[k].cap * (sizeof(uint64_t) + sizeof(uint32_t) + sizeof(qval) + 1);
+        b += shoal_exec_dset_bytes(&g->dsets[k]);
     return b;
 }
 
@@ -171,6 +171,7 @@ int shoal_exec_emit_groups(run *g)
     exec *x = g->x;
     plan *p = g->p;
     if (g->dn) return shoal_exec_dense_emit(g);   /* the groups in dense cells (exec_dense.c) */
+    if (shoal_exec_dset_drain(g)) return nomem(x);
     qval *aggs = shoal_arena_alloc(x->a, sizeof(qval) * (size_t)(p->n_raggs + 1));
     if (!aggs) return nomem(x);
     for (size_t i = 0; i < g->n_list && !g->stop; i++) {
@@ -202,9 +203,7 @@ static void groups_reset(run *g)
     g->n_list = 0;
     g->last = NULL;
     for (int k = 0; k < g->p->n_raggs; k++) {
-        dset *s = &g->dsets[k];
-        shoal_free(s->hash), shoal_free(s->gid), shoal_free(s->val), shoal_free(s->used);
-        memset(s, 0, sizeof *s);
+        shoal_exec_dset_free(&g->dsets[k]);
     }
     if (g->by_id) memset(g->by_id, 0, sizeof(group *) * g->n_by_id);
     shoal_exec_gkey_free(g);
