@@ -142,15 +142,27 @@ static bool ts_fast(const char *s, size_t len, int64_t *out_ms)
         !digits_and(word_at(s + 16), 0x00FFFFFF00FFFF00ull, 0x5A0000002E00003Aull))
         return false;
 #define D(i) ((int)((unsigned char)s[i] - '0'))
-    int y = D(0) * 1000 + D(1) * 100 + D(2) * 10 + D(3), mo = D(5) * 10 + D(6), d = D(8) * 10 + D(9),
-        h = D(11) * 10 + D(12), mi = D(14) * 10 + D(15), sec = D(17) * 10 + D(18),
+    int h = D(11) * 10 + D(12), mi = D(14) * 10 + D(15), sec = D(17) * 10 + D(18),
         ms = D(20) * 100 + D(21) * 10 + D(22);
+    if (h > 23 || mi > 59 || sec > 59) return false;
+    /* the day of the thread's last one again (events come in time order, a day's
+     * thousands together): its first 10 bytes, a valid date's */
+    static _Thread_local uint64_t last_w;
+    static _Thread_local uint16_t last_dd;
+    static _Thread_local int64_t last_days = INT64_MIN;
+    uint64_t w = word_at(s);
+    uint16_t dd;
+    memcpy(&dd, s + 8, 2);
+    if (last_days == INT64_MIN || w != last_w || dd != last_dd) {
+        int y = D(0) * 1000 + D(1) * 100 + D(2) * 10 + D(3), mo = D(5) * 10 + D(6), d = D(8) * 10 + D(9);
+        if (mo < 1 || mo > 12 || d < 1 || (d > 28 && (unsigned)d > shoal_cal_days_in_month(y, (unsigned)mo)))
+            return false;
+        last_days = shoal_cal_days_from_civil(y, (unsigned)mo, (unsigned)d);
+        last_w = w;
+        last_dd = dd;
+    }
 #undef D
-    if (mo < 1 || mo > 12 || d < 1 || (d > 28 && (unsigned)d > shoal_cal_days_in_month(y, (unsigned)mo)) || h > 23 ||
-        mi > 59 || sec > 59)
-        return false;
-    int64_t t = shoal_cal_days_from_civil(y, (unsigned)mo, (unsigned)d) * SHOAL_MS_PER_DAY + (int64_t)h * 3600000 +
-                (int64_t)mi * 60000 + (int64_t)sec * 1000 + ms;
+    int64_t t = last_days * SHOAL_MS_PER_DAY + (int64_t)h * 3600000 + (int64_t)mi * 60000 + (int64_t)sec * 1000 + ms;
     if (t < SHOAL_TS_MIN || t >= SHOAL_TS_MAX) return false;
     *out_ms = t;
     return true;

@@ -260,6 +260,24 @@ TEST(fast_form_as_general)
             fast += ra == 0 && t[10] == 't';
         }
     }
+    /* day after day, each twice and day 29-31 of every month (the thread's last day
+     * is kept: a day next to it, or the same day of a month where it does not exist,
+     * must not be taken for it) */
+    for (int y = 1999; y <= 2001; y++)
+        for (int mo = 1; mo <= 12; mo++)
+            for (int d = 1; d <= 31; d++)
+                for (int k = 0; k < 2; k++) {
+                    char s[32], t[32];
+                    snprintf(s, sizeof s, "%04d-%02d-%02dT%02d:00:00.000Z", y, mo, d, 23 * k);
+                    memcpy(t, s, sizeof s);
+                    t[10] = 't';
+                    int64_t a = 4242, b = 4242;
+                    int za, zb;
+                    int ra = parse_as(s, 0, &a, &za), rb = parse_as(t, 0, &b, &zb);
+                    if (ra != rb || a != b || za != zb) {
+                        if (bad++ < 5) printf("  \"%s\": %d %lld, general %d %lld\n", s, ra, (long long)a, rb, (long long)b);
+                    }
+                }
     CHECK(bad == 0);
     CHECK(fast > 100000);   /* the form was met, not only its rejections */
     int64_t v;
