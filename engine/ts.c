@@ -8,7 +8,9 @@
 #include "caltime.h"
 #include "shoal.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 /* ---------------------------------------------------------------- calendar */
 
@@ -109,8 +111,69 @@ int shoal_ts_parse(const char *s, size_t len, int64_t *out_ms, shoal_err *err)
     return shoal_ts_parse_ex(s, len, 0, out_ms, NULL, err);
 }
 
+/* The 8 bytes at s as a little-endian word. */
+static inline uint64_t word_at(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
+
+/* Whether w's bytes under mask m are ASCII digits and the others are sep's. */
+static inline bool digits_and(uint64_t w, uint64_t m, uint64_t sep)
+{
+    const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull & m, z = 0x3030303030303030ull & m;
+    uint64_t x = w & m;
+    /* a digit's high nibble is 3 and adding 6 keeps it so (0x3A-0x3F become 0x4x) */
+    return (w & ~m) == sep && (x & hi) == z && ((x + (0x0606060606060606ull & m)) & hi) == z;
+}
+
+/* The form nearly every event has, "YYYY-MM-DDTHH:MM:SS.mmmZ", read with its digits
+ * and separators checked a word at a time (the general parse, a digit at a time with
+ * its branches, was 280 instructions an event of the reading thread). Anything else,
+ * and any field out of range (whose message is the general parse's), returns false
+ * for the general parse to take; what it returns is what that would. */
+static bool ts_fast(const char *s, size_t len, int64_t *out_ms)
+{
+    if (len != 24) return false;
+    /* "YYYY-MM-" "DDTHH:MM" ":SS.mmmZ", little-endian */
+    if (!digits_and(word_at(s), 0x00FFFF00FFFFFFFFull, 0x2D00002D00000000ull) ||
+        !digits_and(word_at(s + 8), 0xFFFF00FFFF00FFFFull, 0x00003A0000540000ull) ||
+        !digits_and(word_at(s + 16), 0x00FFFFFF00FFFF00ull, 0x5A0000002E00003Aull))
+        return false;
+#define D(i) ((int)((unsigned char)s[i] - '0'))
+    int h = D(11) * 10 + D(12), mi = D(14) * 10 + D(15), sec = D(17) * 10 + D(18),
+        ms = D(20) * 100 + D(21) * 10 + D(22);
+    if (h > 23 || mi > 59 || sec > 59) return false;
+    /* the day of the thread's last one again (events come in time order, a day's
+     * thousands together): its first 10 bytes, a valid date's */
+    static _Thread_local uint64_t last_w;
+    static _Thread_local uint16_t last_dd;
+    static _Thread_local int64_t last_days = INT64_MIN;
+    uint64_t w = word_at(s);
+    uint16_t dd;
+    memcpy(&dd, s + 8, 2);
+    if (last_days == INT64_MIN || w != last_w || dd != last_dd) {
+        int y = D(0) * 1000 + D(1) * 100 + D(2) * 10 + D(3), mo = D(5) * 10 + D(6), d = D(8) * 10 + D(9);
+        if (mo < 1 || mo > 12 || d < 1 || (d > 28 && (unsigned)d > shoal_cal_days_in_month(y, (unsigned)mo)))
+            return false;
+        last_days = shoal_cal_days_from_civil(y, (unsigned)mo, (unsigned)d);
+        last_w = w;
+        last_dd = dd;
+    }
+#undef D
+    int64_t t = last_days * SHOAL_MS_PER_DAY + (int64_t)h * 3600000 + (int64_t)mi * 60000 + (int64_t)sec * 1000 + ms;
+    if (t < SHOAL_TS_MIN || t >= SHOAL_TS_MAX) return false;
+    *out_ms = t;
+    return true;
+}
+
 int shoal_ts_parse_ex(const char *s, size_t len, unsigned flags, int64_t *out_ms, int *zoned, shoal_err *err)
 {
+    if (ts_fast(s, len, out_ms)) {
+        if (zoned) *zoned = 1;
+        return SHOAL_OK;
+    }
     char q[200];
     size_t i = 0;
     int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, off_min = 0, has_zone = 0;

@@ -164,8 +164,13 @@ static size_t uniq(uint64_t *g, size_t n)
 static size_t zf_canon(uint64_t *g, size_t n, unsigned *s)
 {
     while (n > ZF_CAP) {
-        for (size_t i = 0; i < n; i++) g[i] >>= 1;
-        n = uniq(g, n);
+        /* halved and made distinct in one pass (still sorted) */
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v = g[i] >> 1;
+            if (!m || g[m - 1] != v) g[m++] = v;
+        }
+        n = m;
         (*s)++;
     }
     return n;

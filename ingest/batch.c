@@ -107,6 +107,7 @@ struct shoal_batch {
     names_buf stage, feed, rfeed;
     shoal_dict *known;
     bool resolve;         /* the reader resolves its next batch's names */
+    bool starved;         /* the committer waited for a batch since the last hand-over */
 };
 
 static int pend_init(pend *p, size_t cap)
@@ -512,9 +513,10 @@ static int hand_over(shoal_batch *b, shoal_err *err)
     if (p->n && shoal_logkeys_make(b->db, p->evs, p->n, &p->keys))
         return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
     shoal_view_help(b->db);
-    /* The names committed so far join the reader's cache; when the reader had to
-     * wait for the committer last time, it has the time to resolve this batch's names
-     * itself (off the committing thread, the pipeline's bound). */
+    /* The names committed so far join the reader's cache; unless the committer had
+     * to wait for the reader since the last hand-over, the reader has the time to
+     * resolve this batch's names itself (off the committing thread, the pipeline's
+     * bound). */
     if (b->resolve) {
         pthread_mutex_lock(&b->mu);
         names_move(&b->rfeed, &b->feed);
@@ -531,7 +533,8 @@ static int hand_over(shoal_batch *b, shoal_err *err)
     b->queue[(b->q_head + b->q_n++) % N_PEND] = p;
     pthread_cond_broadcast(&b->cv);
     names_move(&b->rfeed, &b->feed);
-    b->resolve = !b->n_spare;
+    b->resolve = !b->n_spare || !b->starved;
+    b->starved = false;
     /* waiting for the committer: its views' prepares meanwhile (helper_wake) */
     while (!b->n_spare && !b->crc) help_or_wait(b);
     int rc = b->crc;
@@ -692,6 +695,7 @@ int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal
     for (int i = 1; i < N_PEND; i++) b->spare[b->n_spare++] = &b->pends[i];
     b->reader_done = false;
     b->commit_done = false;
+    b->starved = false;
     b->crc = 0;
     atomic_store(&b->failed, 0);
     shoal_err_clear(&b->cerr);
@@ -712,6 +716,7 @@ int shoal_batch_run(shoal_batch *b, int (*read)(void *ctx, shoal_batch *b, shoal
     shoal_db_set_helper(b->db, wake_reader, b);
     pthread_mutex_lock(&b->mu);
     for (;;) {
+        if (!b->q_n && !b->reader_done) b->starved = true;
         while (!b->q_n && !b->reader_done) pthread_cond_wait(&b->cv, &b->mu);
         if (!b->q_n) break;
         pend *p = b->queue[b->q_head];

@@ -216,6 +216,77 @@ TEST(calendar_matches_libc)
     CHECK(shoal_cal_is_leap(2000) && !shoal_cal_is_leap(1900) && shoal_cal_is_leap(2024) && !shoal_cal_is_leap(2025));
 }
 
+/* Parses s with flags into *v (left alone on an error); the code and whether zoned. */
+static int parse_as(const char *s, unsigned flags, int64_t *v, int *zoned)
+{
+    shoal_err e;
+    shoal_err_clear(&e);
+    *zoned = -1;
+    int rc = shoal_ts_parse_ex(s, strlen(s), flags, v, zoned, &e);
+    return rc ? rc * 1000 + e.code : 0;
+}
+
+/* The canonical form "YYYY-MM-DDTHH:MM:SS.mmmZ" has a path of its own (ts_fast): it
+ * must answer as the general parse does, which "t" for "T" takes (the same instant).
+ * Every field across its range and past it, leap days, the year's extremes, and each
+ * byte of the form replaced by digits, separators and bytes next to them in ASCII. */
+TEST(fast_form_as_general)
+{
+    static const char repl[] = "0159/:-.TtZz+, \x7f\xc3";
+    uint64_t rnd = 0x9e3779b97f4a7c15ull;
+    int bad = 0, fast = 0;
+    for (int n = 0; n < 300000; n++) {
+        rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
+        uint64_t r = rnd;
+        int y = (int)(r % 10000);
+        r /= 10000;
+        int mo = (int)(r % 15), d = (int)(r / 15 % 33), h = (int)(r / 495 % 26), mi = (int)(r / 12870 % 62),
+            se = (int)(r / 797940 % 62), ms = (int)(r / 49472280 % 1000);
+        if (n % 3 == 0) y = 1960 + (int)(r % 80);   /* mostly plausible years */
+        char s[32], t[32];
+        snprintf(s, sizeof s, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, mo, d, h, mi, se, ms);
+        if (n % 4 == 1) s[(r >> 40) % 24] = repl[(r >> 48) % (sizeof repl - 1)];
+        memcpy(t, s, sizeof s);
+        if (t[10] == 'T') t[10] = 't';
+        for (unsigned flags = 0; flags < 4; flags++) {
+            unsigned f = (flags & 1 ? SHOAL_TS_HHMM : 0) | (flags & 2 ? SHOAL_TS_NAIVE : 0);
+            int64_t a = 4242, b = 4242;
+            int za, zb;
+            int ra = parse_as(s, f, &a, &za), rb = parse_as(t, f, &b, &zb);
+            if (ra != rb || a != b || za != zb) {
+                if (bad++ < 5) printf("  \"%s\" flags %u: %d %lld %d, general %d %lld %d\n", s, f, ra, (long long)a, za, rb,
+                                      (long long)b, zb);
+            }
+            fast += ra == 0 && t[10] == 't';
+        }
+    }
+    /* day after day, each twice and day 29-31 of every month (the thread's last day
+     * is kept: a day next to it, or the same day of a month where it does not exist,
+     * must not be taken for it) */
+    for (int y = 1999; y <= 2001; y++)
+        for (int mo = 1; mo <= 12; mo++)
+            for (int d = 1; d <= 31; d++)
+                for (int k = 0; k < 2; k++) {
+                    char s[32], t[32];
+                    snprintf(s, sizeof s, "%04d-%02d-%02dT%02d:00:00.000Z", y, mo, d, 23 * k);
+                    memcpy(t, s, sizeof s);
+                    t[10] = 't';
+                    int64_t a = 4242, b = 4242;
+                    int za, zb;
+                    int ra = parse_as(s, 0, &a, &za), rb = parse_as(t, 0, &b, &zb);
+                    if (ra != rb || a != b || za != zb) {
+                        if (bad++ < 5) printf("  \"%s\": %d %lld, general %d %lld\n", s, ra, (long long)a, rb, (long long)b);
+                    }
+                }
+    CHECK(bad == 0);
+    CHECK(fast > 100000);   /* the form was met, not only its rejections */
+    int64_t v;
+    int z;
+    CHECK(parse_as("2024-02-29T23:59:59.999Z", 0, &v, &z) == 0 && v == 1709251199999LL && z == 1);
+    CHECK(parse_as("2023-02-29T00:00:00.000Z", 0, &v, &z) != 0);
+    CHECK(parse_as("2024-07-01T00:18:16.943Z", 0, &v, &z) == 0 && v == 1719793096943LL);
+}
+
 int main(void)
 {
     RUN(iso_with_offsets);
@@ -228,5 +299,6 @@ int main(void)
     RUN(format);
     RUN(round_trip);
     RUN(calendar_matches_libc);
+    RUN(fast_form_as_general);
     UNIT_EXIT();
 }
