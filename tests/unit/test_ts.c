@@ -267,7 +267,7 @@ TEST(fast_form_as_general)
         for (int mo = 1; mo <= 12; mo++)
             for (int d = 1; d <= 31; d++)
                 for (int k = 0; k < 2; k++) {
-                    char s[32], t[32];
+                    char s[64], t[64];   /* (room for any int: -Wformat-truncation at -O1) */
                     snprintf(s, sizeof s, "%04d-%02d-%02dT%02d:00:00.000Z", y, mo, d, 23 * k);
                     memcpy(t, s, sizeof s);
                     t[10] = 't';
