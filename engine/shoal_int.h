@@ -164,6 +164,29 @@ static inline size_t shoal_varint_get_fast(const unsigned char *p, const unsigne
     return shoal_varint_get(p, end, v);
 }
 
+/* n bytes from s to d, the short ones without a call (the library's memcpy was a call
+ * a cell, twice, in a table's writer; names are some 7 to 12 bytes): exactly n,
+ * nothing read or written past them. 1 to 3 bytes: the first, the middle and the
+ * last (some overlap), no loop. */
+static inline void shoal_copy_small(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n < 4) {
+        if (n) {
+            d[0] = s[0];
+            d[n >> 1] = s[n >> 1];
+            d[n - 1] = s[n - 1];
+        }
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
 static inline uint64_t shoal_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static inline int64_t shoal_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 

@@ -52,27 +52,6 @@ static int keep_in(exec *x, shoal_arena *a, qval *v)
 
 static int row_cmp(const void *a, const void *b, void *ctx);
 
-/* n bytes from s to d, the short ones (names: some 7 to 12 bytes) without a call:
- * exactly n, nothing read or written past them. */
-static inline void copy_bytes(char *d, const char *s, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        memcpy(d, s, 8);
-        memcpy(d + n - 8, s + n - 8, 8);
-    } else if (n >= 4 && n < 8) {
-        memcpy(d, s, 4);
-        memcpy(d + n - 4, s + n - 4, 4);
-    } else if (n < 4) {
-        if (n) {
-            d[0] = s[0];
-            d[n >> 1] = s[n >> 1];
-            d[n - 1] = s[n - 1];
-        }
-    } else {
-        memcpy(d, s, n);
-    }
-}
-
 /* Sorts the kept rows by row_cmp. When the first sort key is a string in every row
  * (names, mostly), the rows are first ordered by its first 8 bytes, read as a
  * big-endian number (memcmp's order; inverted for DESC), with a radix sort, stable, so
@@ -223,7 +202,6 @@ static int compact(run *g)
     g->rows_a = na;
     return 0;
 }
-
 
 /* Room in g->rows for n more rows, and the arena their values go to; -1 when memory
  * ran out. */
@@ -425,7 +403,7 @@ int shoal_exec_keep_rows(run *g, const qval *r, size_t w, size_t n, const uint64
         for (size_t j = 0; j < nc; j++) {
             if (c[j].t != V_STR && c[j].t != V_ID) continue;   /* (a number, the most, as it came) */
             if (j < 64 && (named[i] >> j & 1)) {
-                copy_bytes(nb, c[j].u.s, c[j].n);
+                shoal_copy_small(nb, c[j].u.s, c[j].n);
                 c[j].u.s = nb;
                 nb += c[j].n;
                 continue;

@@ -59,36 +59,11 @@ static void out_slow(shoal_fmt *f, const char *s, size_t n)
     }
 }
 
-/* n bytes from s to d without a call for the short ones (a table's cells: names and
- * numbers, some 8 bytes; the library's memcpy was a call a cell twice, 0.3M of core
- * creator's 10.9M instructions), exactly n: nothing read or written past them. */
-static inline void copy_small(char *d, const char *s, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        memcpy(d, s, 8);
-        memcpy(d + n - 8, s + n - 8, 8);
-    } else if (n >= 4 && n < 8) {
-        memcpy(d, s, 4);
-        memcpy(d + n - 4, s + n - 4, 4);
-    } else if (n < 4) {
-        /* 1 to 3 bytes: the first, the middle and the last (some overlap), no loop (a
-         * table's numbers are mostly one or two digits: the loop was 0.18M of core
-         * creator's 8.6M instructions) */
-        if (n) {
-            d[0] = s[0];
-            d[n >> 1] = s[n >> 1];
-            d[n - 1] = s[n - 1];
-        }
-    } else {
-        memcpy(d, s, n);
-    }
-}
-
 /* Most pieces fit in the block: copied in line. */
 static inline void out(shoal_fmt *f, const char *s, size_t n)
 {
     if (f->n_buf + n < OUT_BLOCK) {
-        copy_small(f->buf + f->n_buf, s, n);
+        shoal_copy_small(f->buf + f->n_buf, s, n);
         f->n_buf += n;
         return;
     }
@@ -118,7 +93,7 @@ static inline uint64_t word_at(const char *s, size_t i, size_t n, unsigned char 
     }
     char b[8];
     memset(b, fill, 8);
-    copy_small(b, s + i, n - i);
+    shoal_copy_small(b, s + i, n - i);
     memcpy(&x, b, 8);
     return x;
 }
@@ -457,7 +432,7 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
                     continue;
                 }
                 if (c[i].kind == CELL_NUM || !csv_needs_quote(s, n)) {
-                    copy_small(b, s, n);
+                    shoal_copy_small(b, s, n);
                     b += n;
                     continue;
                 }
@@ -507,7 +482,7 @@ int shoal_fmt_row(shoal_fmt *f, const cell *c)
                 f->cap_text = nc;
             }
             char *t = f->text + f->n_text;
-            copy_small(t, src, n);
+            shoal_copy_small(t, src, n);
             t[n] = 0;
             f->off[base + (size_t)i] = f->n_text;
             /* a number is ASCII digits and signs: a character a byte; so is a plain
@@ -652,7 +627,7 @@ int shoal_fmt_end(shoal_fmt *f)
                     memcpy(b, tpl, len);
                     for (int i = 0; i < nc; i++) {
                         size_t k = k0 + (size_t)i, cw = f->wid[k];
-                        copy_small(b + start[i] + (right[i] ? w[i] - cw : 0), f->text + f->off[k], cw);
+                        shoal_copy_small(b + start[i] + (right[i] ? w[i] - cw : 0), f->text + f->off[k], cw);
                     }
                     b[len] = '\n';
                     f->n_buf += len + 1;
