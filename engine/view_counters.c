@@ -2211,6 +2211,47 @@ static __attribute__((noinline)) int read_pass(const char *name, const unsigned 
     return 0;
 }
 
+/* Counts that stop at a cap, p[0..end)'s added a byte a member into sat (the narrow
+ * reads of classes: the general add_count's tests taken out of the loop), each
+ * member's bit set in touched with TOUCH: one loop, made twice by its constant TOUCH
+ * (a test of touched kept in the loop cost). Entries of a byte each for delta and
+ * count, eight at a time when their last member is within nm (clean_pairs), in line. */
+static inline __attribute__((always_inline)) int add_capped(const char *name, const unsigned char *p,
+                                                            const unsigned char *end, uint8_t *sat, unsigned cap,
+                                                            uint64_t *touched, uint64_t nm, shoal_err *err,
+                                                            const int TOUCH)
+{
+    uint64_t pv = 0, c;
+    while (p < end) {
+        unsigned k = clean_pairs(p, end, pv, nm);
+        if (k == 8) {
+#pragma GCC unroll 8
+            for (int j = 0; j < 16; j += 2) {
+                pv += p[j];
+                uint64_t v = sat[pv] + p[j + 1];
+                sat[pv] = (uint8_t)(v < cap ? v : cap);
+                if (TOUCH) touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
+            }
+            p += 16;
+            continue;
+        }
+        for (; k; k--, p += 2) {
+            if ((pv += p[0]) > nm) return 0;
+            uint64_t v = sat[pv] + p[1];
+            sat[pv] = (uint8_t)(v < cap ? v : cap);
+            if (TOUCH) touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
+        }
+        if (p >= end) break;
+        if (!(p = dec_quick(p, end, &pv, &c)))
+            return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
+        if (pv > nm) break;
+        uint64_t v = sat[pv] + c;
+        sat[pv] = (uint8_t)(v < cap ? v : cap);
+        if (TOUCH) touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
+    }
+    return 0;
+}
+
 /* One bucket's bytes p[0..end) into o (read_keys' loop, and a month so far read alone):
  * 0, 1 when o->text is set (the walk stops there), or an error (< 0). */
 static __attribute__((noinline)) int read_bucket(const char *name, const unsigned char *p,
@@ -2288,64 +2329,8 @@ static __attribute__((noinline)) int read_bucket(const char *name, const unsigne
         if (o->sat && !o->less && !o->pairs && !o->sub && !o->passed) {
             /* counts that stop at a cap, added (the narrow reads of classes): the
              * general add_count's tests taken out of the loop */
-            uint8_t *sat = o->sat;
-            unsigned cap = o->cap;
-            uint64_t *touched = o->touched, pv = 0, nm = o->n_members;
-            if (touched) {   /* (the two loops written out: the test of touched was kept in the loop) */
-                while (p < end) {
-                    unsigned k = clean_pairs(p, end, pv, nm);
-                    if (k == 8) {   /* (eight in line, each member within nm) */
-#pragma GCC unroll 8
-                        for (int j = 0; j < 16; j += 2) {
-                            pv += p[j];
-                            uint64_t v = sat[pv] + p[j + 1];
-                            sat[pv] = (uint8_t)(v < cap ? v : cap);
-                            touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
-                        }
-                        p += 16;
-                        continue;
-                    }
-                    for (; k; k--, p += 2) {
-                        if ((pv += p[0]) > nm) return 0;
-                        uint64_t v = sat[pv] + p[1];
-                        sat[pv] = (uint8_t)(v < cap ? v : cap);
-                        touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
-                    }
-                    if (p >= end) break;
-                    if (!(p = dec_quick(p, end, &pv, &c)))
-                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-                    if (pv > nm) break;
-                    uint64_t v = sat[pv] + c;
-                    sat[pv] = (uint8_t)(v < cap ? v : cap);
-                    touched[pv >> 6] |= (uint64_t)1 << (pv & 63);
-                }
-                return 0;
-            }
-            while (p < end) {
-                unsigned k = clean_pairs(p, end, pv, nm);
-                if (k == 8) {
-#pragma GCC unroll 8
-                    for (int j = 0; j < 16; j += 2) {
-                        pv += p[j];
-                        uint64_t v = sat[pv] + p[j + 1];
-                        sat[pv] = (uint8_t)(v < cap ? v : cap);
-                    }
-                    p += 16;
-                    continue;
-                }
-                for (; k; k--, p += 2) {
-                    if ((pv += p[0]) > nm) return 0;
-                    uint64_t v = sat[pv] + p[1];
-                    sat[pv] = (uint8_t)(v < cap ? v : cap);
-                }
-                if (p >= end) break;
-                if (!(p = dec_quick(p, end, &pv, &c)))
-                    return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "a counters bucket of view \"%s\" does not decode", name);
-                if (pv > nm) break;
-                uint64_t v = sat[pv] + c;
-                sat[pv] = (uint8_t)(v < cap ? v : cap);
-            }
-            return 0;
+            if (o->touched) return add_capped(name, p, end, o->sat, o->cap, o->touched, o->n_members, err, 1);
+            return add_capped(name, p, end, o->sat, o->cap, NULL, o->n_members, err, 0);
         }
         if (o->sat && o->less && o->less->k == 1 && !o->pairs && !o->sub) {
             /* the same, less one run (a month less its last day: read_part), which
