@@ -23,16 +23,21 @@ int shoal_exec_sink_push(shoal_rowsink *g, const qval *row)
 
 int shoal_exec_sink_full(const shoal_rowsink *g) { return g->stop; }
 
+int shoal_exec_switch(_Atomic int *on, const char *name)
+{
+    int o = atomic_load_explicit(on, memory_order_relaxed);
+    if (o >= 0) return o;
+    const char *env = getenv(name);
+    o = !(env && !strcmp(env, "0"));
+    atomic_store_explicit(on, o, memory_order_relaxed);
+    return o;
+}
+
 /* SHOAL_COUNT8=0 reads such counts into 4-byte arrays as before (tests compare the two) */
 static int count8_on(void)
 {
     static _Atomic int on = -1;
-    int o = atomic_load_explicit(&on, memory_order_relaxed);
-    if (o >= 0) return o;
-    const char *env = getenv("SHOAL_COUNT8");
-    o = !(env && !strcmp(env, "0"));
-    atomic_store_explicit(&on, o, memory_order_relaxed);
-    return o;
+    return shoal_exec_switch(&on, "SHOAL_COUNT8");
 }
 
 /* Whether aggregate i, a count, is read as bytes with its big counts aside (n8, count8.c):

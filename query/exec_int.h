@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,6 +353,9 @@ double shoal_exec_variance(const double *v, uint32_t n);             /* the samp
 /* exec_sort.c: rows a and b (their ORDER BY keys) in the statement's order: < 0, 0, > 0;
  * keys: compare the keys only (ties of WITH TIES) */
 int shoal_exec_keys_cmp(const plan *p, exec *x, const qval *ka, const qval *kb);
+/* exec.c: a switch the tests turn off with NAME=0 in the environment (they compare a
+ * path with the one before it): 1 unless it is "0", read once into *on (-1: not yet) */
+int shoal_exec_switch(_Atomic int *on, const char *name);
 /* exec_group.c: v into set s for group (or member) gid: 1 when new, 0 when seen, -1 out of memory */
 int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v);
 /* exec_group.c: the pairs' memory (the struct is its holder's); its bytes; its pairs one

@@ -340,12 +340,7 @@ static int cmp_dbl(const void *a, const void *b)
 static int passed_on(void)
 {
     static _Atomic int on = -1;
-    int o = atomic_load_explicit(&on, memory_order_relaxed);
-    if (o >= 0) return o;
-    const char *env = getenv("SHOAL_PASSED");
-    o = !(env && !strcmp(env, "0"));
-    atomic_store_explicit(&on, o, memory_order_relaxed);
-    return o;
+    return shoal_exec_switch(&on, "SHOAL_PASSED");
 }
 
 /* The lo of test t when it is true exactly for the bytes lo..cap (count >= lo, count >
@@ -934,16 +929,11 @@ static int odd_ranges(const run *g, brange *o)
 
 /* 1 when the processor has AVX2 (and the system saves its registers) and POPCNT, as
  * glibc found at start (CPU_FEATURE_ACTIVE, no cpuid of our own: scan_decode.c says
- * why), and SHOAL_RANGES is not 0; asked once. */
+ * why), and SHOAL_RANGES is not 0 (read once). */
 static int range_hw(void)
 {
-    static _Atomic int hw = -1;
-    int h = atomic_load_explicit(&hw, memory_order_relaxed);
-    if (h >= 0) return h;
-    const char *env = getenv("SHOAL_RANGES");
-    h = CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(POPCNT) && !(env && !strcmp(env, "0"));
-    atomic_store_explicit(&hw, h, memory_order_relaxed);
-    return h;
+    static _Atomic int on = -1;
+    return CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(POPCNT) && shoal_exec_switch(&on, "SHOAL_RANGES");
 }
 #endif
 
@@ -1052,12 +1042,7 @@ static int range_path(const run *g, brange *r, int *nr, brange *rt, brange *o, i
 static int codes_all_on(void)
 {
     static _Atomic int on = -1;
-    int o = atomic_load_explicit(&on, memory_order_relaxed);
-    if (o >= 0) return o;
-    const char *env = getenv("SHOAL_CODES_ALL");
-    o = !(env && !strcmp(env, "0"));
-    atomic_store_explicit(&on, o, memory_order_relaxed);
-    return o;
+    return shoal_exec_switch(&on, "SHOAL_CODES_ALL");
 }
 
 int shoal_exec_codes_all(run *g)
