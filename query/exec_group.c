@@ -102,6 +102,20 @@ static int pk_grow(dset *s, size_t nc)
     return 0;
 }
 
+/* Room in the packed table for more pairs beyond its n, at half full at most: 0, or
+ * -1 when memory ran out */
+static inline int pk_room(dset *s, size_t more)
+{
+    return (s->n + more + 1) * 2 > s->pcap && pk_grow(s, s->pcap ? s->pcap * 2 : PK_FIRST) ? -1 : 0;
+}
+
+/* the packed values' type, v's (packs said it may be) */
+static inline void pk_type(dset *s, const qval *v)
+{
+    s->pt = v->t;
+    s->pns = v->t == V_ID ? v->ns : 0;
+}
+
 int shoal_exec_dset_reserve(dset *s, size_t n)
 {
     if (s->general || (s->n && !s->pk)) return 0;
@@ -125,15 +139,13 @@ static inline int pk_insert(dset *s, uint64_t k)
     return 1;
 }
 
-#define N_PEND 16
-
 /* the oldest queued pair looked up, counted in its group's aggregate k when new */
 static int pend_pop(run *g, int k)
 {
     dset *s = &g->dsets[k];
-    if ((s->n + 1) * 2 > s->pcap && pk_grow(s, s->pcap ? s->pcap * 2 : PK_FIRST)) return -1;
+    if (pk_room(s, 0)) return -1;
     uint64_t o = s->pend[s->h_pend];
-    s->h_pend = (uint8_t)((s->h_pend + 1) % N_PEND);
+    s->h_pend = (uint8_t)((s->h_pend + 1) % DSET_PEND);
     s->n_pend--;
     if (pk_insert(s, o)) g->list[o >> 32]->accs[k].n++;
     return 0;
@@ -147,13 +159,12 @@ int shoal_exec_dset_defer(run *g, int k, uint32_t gid, const qval *v)
             if (pend_pop(g, k)) return -1;
         return 1;
     }
-    s->pt = v->t;
-    s->pns = v->t == V_ID ? v->ns : 0;
-    if (s->n_pend == N_PEND && pend_pop(g, k)) return -1;
-    if ((s->n + s->n_pend + 1) * 2 > s->pcap && pk_grow(s, s->pcap ? s->pcap * 2 : PK_FIRST)) return -1;
+    pk_type(s, v);
+    if (s->n_pend == DSET_PEND && pend_pop(g, k)) return -1;
+    if (pk_room(s, s->n_pend)) return -1;
     uint64_t key = (uint64_t)gid << 32 | (uint64_t)v->u.i;
     __builtin_prefetch(&s->pk[pk_slot(key, s->pcap)], 1);
-    s->pend[(s->h_pend + s->n_pend) % N_PEND] = key;
+    s->pend[(s->h_pend + s->n_pend) % DSET_PEND] = key;
     s->n_pend++;
     return 0;
 }
@@ -193,9 +204,8 @@ int shoal_exec_dset_add(exec *x, dset *s, uint32_t gid, qval *v)
 {
     if (!s->general) {
         if (packs(s, v)) {
-            if ((s->n + 1) * 2 > s->pcap && pk_grow(s, s->pcap ? s->pcap * 2 : PK_FIRST)) return -1;
-            s->pt = v->t;
-            s->pns = v->t == V_ID ? v->ns : 0;
+            if (pk_room(s, 0)) return -1;
+            pk_type(s, v);
             return pk_insert(s, (uint64_t)gid << 32 | (uint64_t)v->u.i);
         }
         if (dset_unpack(x, s)) return -1;   /* (a table reserved for a merge, even empty) */

@@ -127,6 +127,7 @@ typedef struct group {
     uint32_t id;
 } group;
 
+#define DSET_PEND 16   /* a dset's queue of pairs (exec_group.c) */
 typedef struct dset {     /* (group, value) pairs seen by one count(DISTINCT …) */
     uint64_t *hash;
     uint32_t *gid;
@@ -143,11 +144,11 @@ typedef struct dset {     /* (group, value) pairs seen by one count(DISTINCT …
     uint8_t pt, pns;      /* the packed values' type (0: none yet) and V_ID namespace */
     uint8_t general;
     /* count(DISTINCT …) in a group's rows: pairs queued with their slot prefetched,
-     * looked up 16 rows later (shoal_exec_dset_defer), so that a row's miss in a
+     * looked up DSET_PEND rows later (shoal_exec_dset_defer), so that a row's miss in a
      * table of MBs overlaps the next rows' decoding; what reads the counts drains them
      * first (shoal_exec_dset_drain: the groups' emit, a part's merge) */
     uint8_t n_pend, h_pend;
-    uint64_t pend[16];
+    uint64_t pend[DSET_PEND];
 } dset;
 
 typedef struct wrow {     /* a row kept for its window functions (exec_window.c) */
