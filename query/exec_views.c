@@ -92,6 +92,7 @@ typedef struct tailsub {
      * session 15's way, the cells' doubles were not the rows': a cut equal to a tail
      * member's score, as printed, put it in the other class.) */
     int zero;
+    int put_back;   /* with zero: a share in tab that is not <= 0 (one added, or a NaN) */
     struct tslot {
         uint32_t m;
         double v;
@@ -123,6 +124,7 @@ static inline int tail_add(tailsub *s, uint32_t m, double v)
     if (s->n_tab == s->cap_tab && tail_room(s, 1)) return -1;
     s->tab[s->n_tab].m = m;
     s->tab[s->n_tab++].v = v;
+    s->put_back |= !(v <= 0);
     return 0;
 }
 
@@ -165,6 +167,7 @@ static void hour_sub(void *ctx, int64_t start, const unsigned char *e, size_t n)
         uint64_t *touched = s->touched;
         const uint32_t nm = s->n_members;
         size_t k = 0;
+        int back = 0;
         for (size_t i = 0; i < n; i++, e += 12) {
             uint32_t m = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
             double v;
@@ -172,8 +175,10 @@ static void hour_sub(void *ctx, int64_t start, const unsigned char *e, size_t n)
             if (m == 0 || m > nm) continue;
             touched[m >> 6] |= (uint64_t)1 << (m & 63);
             t[k].m = m, t[k++].v = -(v * f);
+            back |= !(-(v * f) <= 0);
         }
         s->n_tab += k;
+        s->put_back |= back;
         return;
     }
     for (size_t i = 0; i < n && !s->oom; i++, e += 12) {
@@ -554,6 +559,16 @@ typedef struct cellctx {
      * cell of 0 (every weight >= 0 and every share of the tail taken off, none put
      * back): see to_cells */
     int tail_skip;
+    /* with tail_skip, the tail's shares not grouped before the pass (no rank, off, val):
+     * a tail member whose own raw sum lies inside both raw intervals keeps the cell of
+     * 0 as one in such a run does, and the others are listed here with their raw sums
+     * and factors, their shares added after the pass (defer_cells) */
+    int defer;
+    struct dmem {
+        uint32_t m;
+        double r, f;
+    } *dl;
+    size_t n_dl, cap_dl;
 } cellctx;
 
 /* The members of the runs of 16 whose bit is set in a word's four (to_cells) */
@@ -733,6 +748,27 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
         size_t wi = w - (first >> 6);
         uint64_t all = c->touched[w], b = all;
         if (c->tail_skip && wi < nw) b &= run_mask[needs[wi]];
+        if (c->defer) {
+            /* (the raw intervals hold for this f when rok: set above for it) */
+            const int rin = c->rok > 0 && c->rf == f;
+            for (; b; b &= b - 1) {
+                size_t m = w * 64 + (size_t)__builtin_ctzll(b);
+                if (m < first || m >= first + n) continue;
+                double r = raw[m - first];
+                if (rin && r > c->rlo && r < c->rhi && r > c->rlo0 && r < c->rhi0) continue;
+                if (c->n_dl == c->cap_dl) {
+                    size_t nc = c->cap_dl ? 2 * c->cap_dl : 1024;
+                    struct dmem *nd = shoal_realloc(c->dl, nc * sizeof *nd);
+                    if (!nd) {
+                        c->oom = 1;
+                        return;
+                    }
+                    c->dl = nd, c->cap_dl = nc;
+                }
+                c->dl[c->n_dl].m = (uint32_t)m, c->dl[c->n_dl].r = r, c->dl[c->n_dl++].f = f;
+            }
+            continue;
+        }
         for (; b; b &= b - 1) {
             size_t m = w * 64 + (size_t)__builtin_ctzll(b);
             if (m < first || m >= first + n) continue;
@@ -753,14 +789,73 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
 /* 1 when every weight of a's score is >= 0 and every one of the tail's n shares (val)
  * is taken off (<= 0: none put back), so that to_cells may pass over a tail member whose
  * raw sum its bounds place inside the intervals */
-static int tail_skip_ok(exec *x, const magg *a, const double *val, size_t n)
+static int tail_skip_ok(exec *x, const magg *a, const tailsub *s)
 {
     uint32_t n_types = shoal_dict_count(x->r, SHOAL_NS_TYPE);
     for (uint32_t id = 0; id <= n_types; id++)
         if ((a->types[id >> 3] >> (id & 7) & 1) && !(a->w[id] >= 0)) return 0;
-    for (size_t j = 0; j < n; j++)
-        if (!(val[j] <= 0)) return 0;
-    return 1;
+    return !s->put_back;   /* (noted as the shares came: a pass over them here was a tenth of the tail's time) */
+}
+
+static int cmp_dmem(const void *a, const void *b)
+{
+    uint32_t x = ((const struct dmem *)a)->m, y = ((const struct dmem *)b)->m;
+    return (x > y) - (x < y);
+}
+
+/* The cells of the tail members to_cells listed (c->dl): each one's raw sum plus its
+ * shares in the order they came (tab, as tail_group's groups and d[m] += gave: the
+ * same doubles), then as to_cells' loop of the tail's members. touched is reused for
+ * the listed members' bits. */
+static int defer_cells(cellctx *c, const tailsub *s, uint64_t *touched, uint8_t *c8)
+{
+    size_t nw = (size_t)s->n_members / 64 + 1, n = c->n_dl;
+    struct dmem *dl = c->dl;
+    for (size_t k = 1; k < n; k++)
+        if (dl[k].m <= dl[k - 1].m) {   /* (the chunks come in member order: not expected) */
+            qsort(dl, n, sizeof *dl, cmp_dmem);
+            break;
+        }
+    uint32_t *rank = shoal_malloc(nw * sizeof *rank);
+    double *v = shoal_malloc((n + 8) * sizeof *v);   /* (v[n..n + 8): the other members' shares, not read) */
+    if (!rank || !v) {
+        shoal_free(rank);
+        shoal_free(v);
+        return -1;
+    }
+    memset(touched, 0, nw * sizeof *touched);
+    memset(rank, 0, nw * sizeof *rank);   /* (a word without listed members: its rank is not used) */
+    for (size_t k = n; k-- > 0;) {   /* (down: a word's rank is its first listed member's number) */
+        touched[dl[k].m >> 6] |= (uint64_t)1 << (dl[k].m & 63);
+        rank[dl[k].m >> 6] = (uint32_t)k;
+        v[k] = dl[k].r;
+    }
+    /* Every share added, a listed member's to its slot and the others' to v[n + i % 8],
+     * without a branch on which (listed or not is a coin toss: a branch on it was a
+     * third of this function's time, mispredicted; and one slot for the others made
+     * their adds wait each on the one before) */
+    for (size_t i = 0; i < 8; i++) v[n + i] = 0;
+    for (size_t i = 0; i < s->n_tab; i++) {
+        uint32_t m = s->tab[i].m;
+        uint64_t t = touched[m >> 6];
+        size_t k = rank[m >> 6] + (size_t)popcount64(t & (((uint64_t)1 << (m & 63)) - 1)), in = t >> (m & 63) & 1;
+        k = (k & (0 - in)) | ((n + (i & 7)) & (in - 1));
+        v[k] += s->tab[i].v;
+    }
+    int oom = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t m = dl[k].m;
+        if (score_unsure(v[k], dl[k].r)) {
+            if (mlist_push(&c->unsure, m)) oom = 1;
+            continue;
+        }
+        double d = v[k] * dl[k].f;
+        if (c->live && outside(d, c->lo, c->hi)) c->live[m >> 6] |= (uint64_t)1 << (m & 63);
+        c8[m] = cell_at(c->cuts, c->n, d);
+    }
+    shoal_free(rank);
+    shoal_free(v);
+    return oom ? -1 : 0;
 }
 
 /* A narrow score's cells from its view: the cell of 0 everywhere, then the others.
@@ -771,7 +866,7 @@ static int read_score_cells(run *g, magg *a)
 {
     exec *x = g->x;
     size_t nm = (size_t)g->p->n_members + 1, nw = nm / 64 + 1;
-    cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY, NULL, NULL, NULL, NULL, {NULL, 0, 0}, 0, -1, 0, 0, 0, 0, 0, 0};
+    cellctx c = {a->c8, g->live, a->cuts, a->n_cuts, a->live_lo, a->live_hi, -INFINITY, INFINITY, NULL, NULL, NULL, NULL, {NULL, 0, 0}, 0, -1, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0};
     for (int j = 0; j < a->n_cuts; j++) {   /* the cell of 0: between the cuts around it, or 0 itself */
         if (a->cuts[j] < 0) c.lo0 = a->cuts[j];
         else if (a->cuts[j] > 0 && c.hi0 == INFINITY) c.hi0 = a->cuts[j];
@@ -795,17 +890,24 @@ static int read_score_cells(run *g, magg *a)
             memset(touched, 0, nw * sizeof *touched);
             ts.touched = touched, ts.n_members = g->p->n_members, ts.t0 = t0, ts.h = (double)a->half_life, ts.zero = 1;
             if ((rc = tail_read(x, g->p, a, &ts, 0))) goto out;
-            if (tail_group(&ts, &off, &val)) {
-                rc = nomem(x);
-                goto out;
+            c.touched = touched;
+            c.tail_skip = tail_skip_ok(x, a, &ts);
+            /* (SHOAL_TAIL_DEFER=0: grouped first, as before session 20) */
+            static _Atomic int defer_on = -1;
+            c.defer = c.tail_skip && shoal_exec_switch(&defer_on, "SHOAL_TAIL_DEFER");
+            if (!c.defer) {
+                if (tail_group(&ts, &off, &val)) {
+                    rc = nomem(x);
+                    goto out;
+                }
+                c.rank = ts.rank, c.off = off, c.val = val;
             }
-            c.touched = touched, c.rank = ts.rank, c.off = off, c.val = val;
-            c.tail_skip = tail_skip_ok(x, a, val, ts.n_tab);
         }
     }
     memset(a->c8, cell_at(a->cuts, a->n_cuts, 0), nm);
     rc = shoal_view_score_bounded(x->r, a->vname, g->p->n_members, &t0, now, a->half_life, to_cells, &c, x->err);
     if (!rc && c.oom) rc = nomem(x);
+    if (!rc && c.n_dl && defer_cells(&c, &ts, touched, a->c8)) rc = nomem(x);
     if (!rc && c.unsure.n) {   /* the scores score_unsure refused, from score_exact */
         double *e = shoal_malloc(c.unsure.n * sizeof *e);
         if (!e) {
@@ -827,7 +929,26 @@ out:
     shoal_free(off);
     shoal_free(val);
     shoal_free(c.unsure.m);
+    shoal_free(c.dl);
     return rc;
+}
+
+/* bits (zeroed, n / 64 + 1 words) = the members whose byte of b[0..n) is not 0 */
+static void nonzero_bits(const uint8_t *b, size_t n, uint64_t *bits)
+{
+    size_t m = 0;
+#ifdef __SSE2__
+    /* (64 bytes a word: four compares with 0, their masks joined) */
+    const __m128i z = _mm_setzero_si128();
+    for (; m + 64 <= n; m += 64) {
+        uint64_t eq = (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b + m)), z)) |
+                      (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b + m + 16)), z)) << 16 |
+                      (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b + m + 32)), z)) << 32 |
+                      (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b + m + 48)), z)) << 48;
+        bits[m >> 6] = ~eq;
+    }
+#endif
+    for (; m < n; m++) bits[m >> 6] |= (uint64_t)(b[m] != 0) << (m & 63);
 }
 
 /* Keeps a's counts for the next period's read (read_exist_cum). */
@@ -1065,10 +1186,18 @@ int shoal_exec_read_views(run *g)
                 ps->once_ok = a->c8_scratch, ps->wrote_all = 0;
                 a->passed = ps, a->pass_kept = 0;
             }
-            /* (the members that passed are what classes read then, not who has a value) */
+            /* (the members that passed are what classes read then, not who has a value)
+             * Its own members are those whose byte is then above 0 (the bytes were 0,
+             * and its reads add): found after the read, 64 bytes at a step, where the
+             * reads marked a bit at each entry (a load and a store into a word that the
+             * next entries' waited on: some 0.37M instructions of the tiers at a noon
+             * now, and more of its time). Not so when a bucket's members that pass are
+             * only listed (shoal_passed's once_ok: their bytes written later). */
+            const int own_after = own && !(a->passed && a->passed->once_ok);
             rc = shoal_view_counters_read_sat(x->r, a->vname, a->vseries, a->day_lo, a->day_hi, a->hours, p->n_members, a->c8,
-                                              a->cap, own ? own : g->passed_only && a->passed ? NULL : g->live, a->passed,
-                                              a->pass_lo, x->err);
+                                              a->cap, own_after ? NULL : own ? own : g->passed_only && a->passed ? NULL : g->live,
+                                              a->passed, a->pass_lo, x->err);
+            if (!rc && own_after) nonzero_bits(a->c8, nm, own);
             if (!rc && own) {
                 for (size_t w = 0; g->live && w < nw; w++) g->live[w] |= own[w];
                 a->ebits = own;
