@@ -587,11 +587,17 @@ static inline uint8_t cell_at(const double *cuts, int n, double d)
 /* A word of 64 members from raw[i] (member first + i on): x, those outside the live
  * interval, x0 (or x when same), those whose cell is not 0's; the tail's members are
  * left to the caller. Marks live and sets the cells. */
+static void defer_push(cellctx *c, size_t first, size_t i, uint64_t b, const double *raw, double f);
+
 static inline void word_cells(cellctx *c, size_t first, size_t i, uint64_t x, uint64_t x0, int same, const double *raw,
-                              double f)
+                              double f, int rawx)
 {
     if (c->touched) {   /* the tail's members: below */
         uint64_t t = c->touched[(first + i) >> 6];
+        /* With defer, listed here: with rawx (x and x0 from the raw intervals, 0 in
+         * the runs not read) only those outside one of them, the others keeping the
+         * cell of 0 (to_cells' essay); else all */
+        if (c->defer && t) defer_push(c, first, i, rawx ? t & (x | x0) : t, raw, f);
         x &= ~t, x0 &= ~t;
     }
     if (c->live) c->live[(first + i) >> 6] |= x;
@@ -685,8 +691,10 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
                     __builtin_prefetch(p0 + 64);
                     __builtin_prefetch(p0 + (W * 8 - 1));
                 }
-                if (c->touched) {
-                    /* (with tail_skip, few: a branch each is cheaper than a select per line) */
+                if (c->touched && !c->defer) {
+                    /* (with tail_skip, few: a branch each is cheaper than a select per line;
+                     * with defer, none: the members listed are in runs read, whose lines
+                     * are asked for above) */
                     uint64_t t = c->touched[(first >> 6) + w] & (c->tail_skip ? run_mask[need] : ~(uint64_t)0);
                     for (; t; t &= t - 1) __builtin_prefetch(raw + w * 64 + (size_t)__builtin_ctzll(t));
                 }
@@ -704,7 +712,7 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
                     if (!same)
                         x0 |= (uint64_t)_mm_movemask_pd(_mm_or_pd(_mm_cmpnlt_pd(r, vrhi0), _mm_cmpngt_pd(r, vrlo0))) << j;
                 }
-            word_cells(c, first, i, x, x0, same, raw, f);
+            word_cells(c, first, i, x, x0, same, raw, f, 1);
         }
     }
     /* Two at a time, a word of bits per 64 members (runs start at multiples of 1024),
@@ -723,10 +731,11 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
                     x0 |= (uint64_t)_mm_movemask_pd(_mm_andnot_pd(in, nz)) << j;
                 }
             }
-            word_cells(c, first, i, x, x0, same, raw, f);
+            word_cells(c, first, i, x, x0, same, raw, f, 0);
         }
     }
 #endif
+    const size_t words_done = i;   /* (with defer, the tail's members before it are listed) */
     for (; i < n; i++) {
         size_t m = first + i;
         if (c->touched && (c->touched[m >> 6] >> (m & 63) & 1)) continue;
@@ -734,7 +743,7 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
         if (c->live && outside(d, lo, hi)) c->live[m >> 6] |= (uint64_t)1 << (m & 63);
         if (outside(d, lo0, hi0)) c->c8[m] = cell_at(c->cuts, c->n, d);
     }
-    if (!c->touched) return;
+    if (!c->touched || (c->defer && words_done == n)) return;
     /* The tail's members: raw less their shares after now; those whose remainder
      * cannot be told from rounding (score_unsure) are settled after, as read_rise's.
      * With tail_skip, one in a run the bounds place inside both intervals (raw <= B <
@@ -748,24 +757,10 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
         size_t wi = w - (first >> 6);
         uint64_t all = c->touched[w], b = all;
         if (c->tail_skip && wi < nw) b &= run_mask[needs[wi]];
-        if (c->defer) {
-            /* (the raw intervals hold for this f when rok: set above for it) */
-            const int rin = c->rok > 0 && c->rf == f;
-            for (; b; b &= b - 1) {
+        if (c->defer) {   /* (the words' members listed by word_cells: those after them) */
+            for (b = all; b; b &= b - 1) {
                 size_t m = w * 64 + (size_t)__builtin_ctzll(b);
-                if (m < first || m >= first + n) continue;
-                double r = raw[m - first];
-                if (rin && r > c->rlo && r < c->rhi && r > c->rlo0 && r < c->rhi0) continue;
-                if (c->n_dl == c->cap_dl) {
-                    size_t nc = c->cap_dl ? 2 * c->cap_dl : 1024;
-                    struct dmem *nd = shoal_realloc(c->dl, nc * sizeof *nd);
-                    if (!nd) {
-                        c->oom = 1;
-                        return;
-                    }
-                    c->dl = nd, c->cap_dl = nc;
-                }
-                c->dl[c->n_dl].m = (uint32_t)m, c->dl[c->n_dl].r = r, c->dl[c->n_dl++].f = f;
+                if (m >= first + words_done && m < first + n) defer_push(c, first, m - first, 1, raw, f);
             }
             continue;
         }
@@ -795,6 +790,27 @@ static int tail_skip_ok(exec *x, const magg *a, const tailsub *s)
     for (uint32_t id = 0; id <= n_types; id++)
         if ((a->types[id >> 3] >> (id & 7) & 1) && !(a->w[id] >= 0)) return 0;
     return !s->put_back;   /* (noted as the shares came: a pass over them here was a tenth of the tail's time) */
+}
+
+/* The members of b (bits from member first + i on) onto c->dl, each with its raw sum
+ * and f */
+static void defer_push(cellctx *c, size_t first, size_t i, uint64_t b, const double *raw, double f)
+{
+    if (c->cap_dl - c->n_dl < 64) {
+        size_t nc = c->cap_dl ? 2 * c->cap_dl : 1024;
+        struct dmem *nd = shoal_realloc(c->dl, nc * sizeof *nd);
+        if (!nd) {
+            c->oom = 1;
+            return;
+        }
+        c->dl = nd, c->cap_dl = nc;
+    }
+    struct dmem *d = c->dl + c->n_dl;
+    for (; b; b &= b - 1, d++) {
+        size_t k = i + (size_t)__builtin_ctzll(b);
+        d->m = (uint32_t)(first + k), d->r = raw[k], d->f = f;
+    }
+    c->n_dl = (size_t)(d - c->dl);
 }
 
 static int cmp_dmem(const void *a, const void *b)
