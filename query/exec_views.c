@@ -5,6 +5,12 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_include)
+#if __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#define SHARES_POPCNT 1
+#endif
+#endif
 #include <stdio.h>
 
 #include "exec_int.h"
@@ -819,6 +825,37 @@ static int cmp_dmem(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Every share of s added, a listed member's (a bit in touched, its number rank[word] +
+ * the bits below it there) to v[its number] and the others' to v[n + i % 8], without a
+ * branch on which (listed or not is a coin toss: a branch on it was a third of
+ * defer_cells' time, mispredicted; and one slot for the others made their adds wait
+ * each on the one before). Made twice: with the processor's POPCNT (HW) and without. */
+static inline __attribute__((always_inline)) void shares_into(const tailsub *s, const uint64_t *touched,
+                                                              const uint32_t *rank, double *v, size_t n, const int HW)
+{
+    for (size_t i = 0; i < s->n_tab; i++) {
+        uint32_t m = s->tab[i].m;
+        uint64_t t = touched[m >> 6], below = t & (((uint64_t)1 << (m & 63)) - 1);
+        size_t k = rank[m >> 6] + (size_t)(HW ? __builtin_popcountll(below) : popcount64(below)), in = t >> (m & 63) & 1;
+        k = (k & (0 - in)) | ((n + (i & 7)) & (in - 1));
+        v[k] += s->tab[i].v;
+    }
+}
+
+#ifdef SHARES_POPCNT
+static __attribute__((target("popcnt"), noinline)) void shares_hw(const tailsub *s, const uint64_t *touched,
+                                                                  const uint32_t *rank, double *v, size_t n)
+{
+    shares_into(s, touched, rank, v, n, 1);
+}
+#endif
+
+static __attribute__((noinline)) void shares_sw(const tailsub *s, const uint64_t *touched, const uint32_t *rank,
+                                                double *v, size_t n)
+{
+    shares_into(s, touched, rank, v, n, 0);
+}
+
 /* The cells of the tail members to_cells listed (c->dl): each one's raw sum plus its
  * shares in the order they came (tab, as tail_group's groups and d[m] += gave: the
  * same doubles), then as to_cells' loop of the tail's members. touched is reused for
@@ -846,18 +883,12 @@ static int defer_cells(cellctx *c, const tailsub *s, uint64_t *touched, uint8_t 
         rank[dl[k].m >> 6] = (uint32_t)k;
         v[k] = dl[k].r;
     }
-    /* Every share added, a listed member's to its slot and the others' to v[n + i % 8],
-     * without a branch on which (listed or not is a coin toss: a branch on it was a
-     * third of this function's time, mispredicted; and one slot for the others made
-     * their adds wait each on the one before) */
     for (size_t i = 0; i < 8; i++) v[n + i] = 0;
-    for (size_t i = 0; i < s->n_tab; i++) {
-        uint32_t m = s->tab[i].m;
-        uint64_t t = touched[m >> 6];
-        size_t k = rank[m >> 6] + (size_t)popcount64(t & (((uint64_t)1 << (m & 63)) - 1)), in = t >> (m & 63) & 1;
-        k = (k & (0 - in)) | ((n + (i & 7)) & (in - 1));
-        v[k] += s->tab[i].v;
-    }
+#ifdef SHARES_POPCNT
+    if (CPU_FEATURE_ACTIVE(POPCNT)) shares_hw(s, touched, rank, v, n);
+    else
+#endif
+        shares_sw(s, touched, rank, v, n);
     int oom = 0;
     for (size_t k = 0; k < n; k++) {
         uint32_t m = dl[k].m;
