@@ -9,7 +9,8 @@
 # dec_mixed after the days; who existed is the last 30 days' bytes above 0, found after
 # their read (nonzero_bits). Views on, SHOAL_TAIL_DEFER=0 and views off must agree at
 # nows on and off the hour, for cuts of the score from the top few members to most of
-# them: leaving the listed members' shares out, or listing none of them, fails here;
+# them, and about 0 (no raw intervals: every tail member listed): leaving the listed
+# members' shares out, listing none of them, or none without raw intervals, fails here;
 # so do an hour entry's count taken from the wrong byte and the bits of who existed
 # shifted by a member.
 . "$(dirname "$0")/../lib.sh"
@@ -44,6 +45,12 @@ for now in "${day}T12:00:00.000Z" "${day}T07:00:00.000Z" "${day}T18:30:00.000Z" 
     q="SET NOW = '$now'; SELECT member FROM members WHERE eng >= $c AND eng < $(echo "$cuts" | sed -n 1p) ORDER BY member"
     want=$("$SHOAL" --db "$T/db" query --format csv "SET VIEWS = off; $q")
     check_eq "tiers midday: members between two cuts at $now, views == scan" "$("$SHOAL" --db "$T/db" query --format csv "$q")" "$want"
+    # a cut at 0 (no raw intervals: every tail member listed) and one just above
+    q="SET NOW = '$now'; SELECT eng > 0 AS pos, eng >= 1 AS one, count(*) AS n FROM members GROUP BY pos, one ORDER BY pos, one"
+    want=$("$SHOAL" --db "$T/db" query --format csv "SET VIEWS = off; $q")
+    check_eq "tiers midday: the score about 0 at $now, views == scan" "$("$SHOAL" --db "$T/db" query --format csv "$q")" "$want"
+    check_eq "tiers midday: the score about 0 at $now, tail grouped first == scan" \
+        "$(SHOAL_TAIL_DEFER=0 "$SHOAL" --db "$T/db" query --format csv "$q")" "$want"
     q="SET NOW = '$now'; SELECT count(*) DURING last 30 days >= 2 AS two, count(*) DURING last 2 days >= 1 AS recent, count(*) AS n FROM members GROUP BY two, recent ORDER BY two, recent"
     want=$("$SHOAL" --db "$T/db" query --format csv "SET VIEWS = off; $q")
     check_eq "tiers midday: recent counts at $now, views == scan" "$("$SHOAL" --db "$T/db" query --format csv "$q")" "$want"
