@@ -442,7 +442,19 @@ typedef struct ids_tail {
     bool stored;                /* an entry under key is in the index: rewritten, not appended */
     bool dirty;                 /* differs from what is stored */
     uint64_t start, n, first;   /* as idrun's */
+    bool has_next;              /* numeric, and start + n fits its width: */
+    unsigned char next[SHOAL_MAX_KEY];   /* the key that would continue it */
 } ids_tail;
+
+/* Sets t->next to the key of the number after t's run (the batch's keys are compared
+ * with it whole: one memcmp where the key's number, prefix and order took three). */
+static void tail_next(ids_tail *t)
+{
+    unsigned b = t->key[0] - SHOAL_IDKEY_NUM;
+    uint64_t v = t->start + t->n;
+    t->has_next = t->numeric && v <= key_number_max(b);
+    for (unsigned i = 0; i < b && t->has_next; i++) t->next[t->len - 1 - i] = (unsigned char)(v >> (8 * i));
+}
 
 static int tail_flush(shoal_db *db, MDB_cursor *ids, ids_tail *t, bool *runs, shoal_err *err)
 {
@@ -474,6 +486,8 @@ static int ids_write(shoal_db *db, MDB_txn *txn, MDB_cursor *ids, keyed *ks, siz
         t.stored = true;
         if (!shoal_ids_val_get(db, t.key, t.len, &lv, &t.first, &t.n))
             return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry is malformed");
+        memcpy(t.next, t.key, t.len);
+        tail_next(&t);
     } else if (rc != MDB_NOTFOUND) {
         return shoal_store_err(err, rc, "cannot read the id index");
     }
@@ -481,6 +495,12 @@ static int ids_write(shoal_db *db, MDB_txn *txn, MDB_cursor *ids, keyed *ks, siz
         keyed *k = &ks[i];
         if (k->dup) continue;
         uint64_t seq = k->seq = seqs[k->idx], num = 0, at;
+        if (t.has_next && k->len == t.len && seq == t.first + t.n && memcmp(k->key, t.next, t.len) == 0) {
+            t.n++;
+            t.dirty = true;
+            tail_next(&t);
+            continue;
+        }
         keyed last = {.key = t.key, .len = t.len};
         bool numeric = db->idkeys2 && key_number(k->key, k->len, &num);
         if (t.len && !keyed_less(&last, k)) {
@@ -507,6 +527,7 @@ static int ids_write(shoal_db *db, MDB_txn *txn, MDB_cursor *ids, keyed *ks, siz
                     if (num == t.start + t.n && seq == t.first + t.n) {
                         t.n++;
                         t.dirty = true;
+                        tail_next(&t);
                         continue;
                     }
                 } else {
@@ -530,6 +551,8 @@ static int ids_write(shoal_db *db, MDB_txn *txn, MDB_cursor *ids, keyed *ks, siz
         t.first = seq;
         t.stored = false;
         t.dirty = true;
+        memcpy(t.next, t.key, t.len);
+        tail_next(&t);
     }
     if ((rc = tail_flush(db, ids, &t, &runs, err))) return rc;
     return runs ? shoal_db_format_raise(db, txn, SHOAL_FORMAT_IDRUNS, err) : SHOAL_OK;
