@@ -154,6 +154,28 @@ typedef struct idrun {
 /* Returned by ids_find for an entry whose value is malformed. */
 #define IDS_BAD (-1)
 
+/* The run that covers numeric key (its number num), looking from the entry (k, v)
+ * at cur (rc: how getting it went) back: see ids_find. */
+static int ids_cover(const shoal_db *db, MDB_cursor *cur, const unsigned char *key, size_t klen, uint64_t num, int rc,
+                     MDB_val *k, MDB_val *v, idrun *run, uint64_t *seq)
+{
+    size_t head = klen - (key[0] - SHOAL_IDKEY_NUM);
+    for (; rc == 0; rc = mdb_cursor_get(cur, k, v, MDB_PREV)) {
+        if (k->mv_size < head || memcmp(k->mv_data, key, head) != 0) return MDB_NOTFOUND;
+        if (k->mv_size != klen) continue;
+        uint64_t start = 0, first, n;
+        key_number(k->mv_data, klen, &start);
+        /* a single entry (its value does not start with a run's 0) covers its own id only */
+        if (start != num && (v->mv_size == 0 || *(const unsigned char *)v->mv_data != 0)) return MDB_NOTFOUND;
+        if (!shoal_ids_val_get(db, k->mv_data, klen, v, &first, &n)) return IDS_BAD;
+        if (num - start >= n) return MDB_NOTFOUND;
+        *run = (idrun){k->mv_data, (uint32_t)klen, start, n, first};
+        *seq = first + (num - start);
+        return 0;
+    }
+    return rc;
+}
+
 /* Finds the entry covering key with cur, a cursor on the id index: 0 with *run and
  * *seq (key's sequence), MDB_NOTFOUND, IDS_BAD, or LMDB's error. A run's entry is the
  * greatest key at or before key's of the same width and prefix (the same length and
@@ -172,24 +194,12 @@ static int ids_find(const shoal_db *db, MDB_cursor *cur, const unsigned char *ke
         *run = (idrun){key, (uint32_t)klen, 0, 1, *seq};
         return 0;
     }
-    size_t head = klen - (key[0] - SHOAL_IDKEY_NUM);
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     if (rc == 0 && !(k.mv_size == klen && memcmp(k.mv_data, key, klen) == 0))
         rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
     else if (rc == MDB_NOTFOUND)
         rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-    for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
-        if (k.mv_size < head || memcmp(k.mv_data, key, head) != 0) return MDB_NOTFOUND;
-        if (k.mv_size != klen) continue;
-        uint64_t start = 0, first, n;
-        key_number(k.mv_data, klen, &start);
-        if (!shoal_ids_val_get(db, k.mv_data, klen, &v, &first, &n)) return IDS_BAD;
-        if (num - start >= n) return MDB_NOTFOUND;
-        *run = (idrun){k.mv_data, (uint32_t)klen, start, n, first};
-        *seq = first + (num - start);
-        return 0;
-    }
-    return rc;
+    return ids_cover(db, cur, key, klen, num, rc, &k, &v, run, seq);
 }
 
 /* Whether run (found by ids_find) covers key: a key of its width and prefix whose
@@ -434,7 +444,10 @@ static void prefetch_names(shoal_db *db, const shoal_logkeys *k, size_t i)
  * any other starts a new tail, the old one written. A run never crosses a width or a
  * prefix (the next number's key differs in its first byte or its prefix), nor another
  * run: it is lengthened only by a key found new, which no run covers. Keys before the
- * last one (ids out of order) are looked up whole (ids_find) and put as single entries. */
+ * last one (ids out of order) are put as single entries. Without pass 1's lookups (the
+ * optimistic attempt), a stored key is found where it is met: an existing key by
+ * MDB_NOOVERWRITE, one inside a run by the tail's end or, before the tail, from its
+ * new entry back (ids_cover), which costs a step back where a lookup was a descent. */
 typedef struct ids_tail {
     unsigned char key[SHOAL_MAX_KEY];
     uint32_t len;               /* 0: the index is empty */
@@ -504,17 +517,26 @@ static int ids_write(shoal_db *db, MDB_txn *txn, MDB_cursor *ids, keyed *ks, siz
         keyed last = {.key = t.key, .len = t.len};
         bool numeric = db->idkeys2 && key_number(k->key, k->len, &num);
         if (t.len && !keyed_less(&last, k)) {
-            /* before the last key: out of order, looked up whole */
-            idrun found;
-            rc = ids_find(db, ids, k->key, k->len, &found, &at);
-            if (rc == 0) return optimistic ? RETRY_WITH_LOOKUPS : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index changed under the batch");
-            if (rc == IDS_BAD) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry is malformed");
-            if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the id index");
+            /* Before the last key (out of order): a single entry. Without the lookups
+             * (optimistic) the key may be stored: as a key (MDB_KEYEXIST), or inside a
+             * run, found from the new entry back (the cursor is at it after the put;
+             * the attempt is then redone, this put with it). */
             unsigned char vb[SHOAL_IDS_VAL_MAX];
-            MDB_val kv = {k->len, (void *)k->key}, vv = {shoal_ids_val_put(db, k->key, k->len, seq, 1, vb), vb};
+            MDB_val kv = {k->len, (void *)k->key}, vv = {0, vb};
+            vv.mv_size = db->idkeys2 ? val_diff_put(numeric, num, seq, vb)
+                                     : shoal_ids_val_put(db, k->key, k->len, seq, 1, vb);
             if ((rc = mdb_cursor_put(ids, &kv, &vv, MDB_NOOVERWRITE))) {
                 if (rc == MDB_KEYEXIST && optimistic) return RETRY_WITH_LOOKUPS;
                 return shoal_store_err(err, rc, "cannot write the id index");
+            }
+            if (optimistic && numeric) {
+                idrun found;
+                MDB_val pk, pv;
+                rc = mdb_cursor_get(ids, &pk, &pv, MDB_PREV);
+                rc = ids_cover(db, ids, k->key, k->len, num, rc, &pk, &pv, &found, &at);
+                if (rc == 0) return RETRY_WITH_LOOKUPS;
+                if (rc == IDS_BAD) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry is malformed");
+                if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the id index");
             }
             continue;
         }
@@ -522,8 +544,10 @@ static int ids_write(shoal_db *db, MDB_txn *txn, MDB_cursor *ids, keyed *ks, siz
             size_t head = k->len - (k->key[0] - SHOAL_IDKEY_NUM);
             if (t.len >= head && memcmp(t.key, k->key, head) == 0) {
                 if (t.len == k->len) {
-                    if (num - t.start < t.n)   /* inside the last run: stored */
-                        return optimistic ? RETRY_WITH_LOOKUPS : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index changed under the batch");
+                    /* inside the last run: stored (with pass 1, found so and skipped) */
+                    if (num - t.start < t.n && optimistic) return RETRY_WITH_LOOKUPS;
+                    if (num - t.start < t.n)
+                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index changed under the batch");
                     if (num == t.start + t.n && seq == t.first + t.n) {
                         t.n++;
                         t.dirty = true;
@@ -532,11 +556,11 @@ static int ids_write(shoal_db *db, MDB_txn *txn, MDB_cursor *ids, keyed *ks, siz
                     }
                 } else {
                     /* the last key is a longer prefix's (e-\x01 after e-): a run of
-                     * this prefix before it may cover the key */
-                    if ((rc = tail_flush(db, ids, &t, &runs, err))) return rc;
+                     * this prefix before it may cover the key (pass 1 looked it up) */
                     idrun found;
-                    rc = ids_find(db, ids, k->key, k->len, &found, &at);
-                    if (rc == 0) return optimistic ? RETRY_WITH_LOOKUPS : shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index changed under the batch");
+                    if (optimistic && (rc = tail_flush(db, ids, &t, &runs, err))) return rc;
+                    rc = optimistic ? ids_find(db, ids, k->key, k->len, &found, &at) : MDB_NOTFOUND;
+                    if (rc == 0) return RETRY_WITH_LOOKUPS;
                     if (rc == IDS_BAD) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry is malformed");
                     if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the id index");
                 }
