@@ -1162,6 +1162,86 @@ TEST(id_runs)
     unit_rm_dir();
 }
 
+TEST(id_runs_random)
+{
+    /* Batches of ids from three prefixes (e-A's keys sort inside e-'s runs), numbers
+     * across a width (255 | 256) and single digits (not numeric), in order, shuffled,
+     * again and changed, against a model of what is stored: every count, every
+     * sequence, and check. */
+    static const char *pre[3] = {"e-", "e-A", "x-"};
+    enum { NUM = 2000 };
+    static uint64_t seq_of[3][NUM];
+    static int type_of[3][NUM];
+    static char idbuf[512][16];
+    memset(seq_of, 0, sizeof seq_of);
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    uint64_t next = 1, rnd = 7;
+    int hi[3] = {0, 0, 0};
+#define RND() (rnd = rnd * 6364136223846793005ull + 1442695040888963407ull, (uint32_t)(rnd >> 33))
+    for (int round = 0; round < 300; round++) {
+        shoal_event evs[512];
+        int pi[512], ni[512], ti[512], n = 0;
+        int mode = RND() % 4, len = 1 + RND() % 60;
+        int p = RND() % 3, from = RND() % (hi[p] + 2);
+        if (mode == 0 && RND() % 2) from = hi[p] + 1;   /* the prefix's counter going on */
+        for (int i = 0; i < len; i++) {
+            pi[n] = mode == 3 ? (int)(RND() % 3) : p;
+            ni[n] = mode == 0 || mode == 3 ? (from + i) % NUM : (int)(RND() % (hi[pi[n]] + 2));
+            ti[n] = RND() % 16 == 0;   /* now and then another type: a conflict when stored */
+            n++;
+        }
+        if (mode == 1) /* the same ids again, in order */
+            for (int i = 0; i < len && n < 512; i++) pi[n] = pi[i], ni[n] = ni[i], ti[n] = ti[i], n++;
+        uint64_t want_added = 0, want_dup = 0, want_conflict = 0;
+        for (int i = 0; i < n; i++) {
+            snprintf(idbuf[i], sizeof idbuf[i], "%s%d", pre[pi[i]], ni[i]);
+            evs[i] = mk(idbuf[i], ni[i], "m-1", ti[i] ? "leave" : "join");
+        }
+        /* the model: input order, the first of a batch's repeats stored */
+        bool in_batch[3][NUM] = {{0}};
+        int batch_type[3][NUM];
+        for (int i = 0; i < n; i++) {
+            int a = pi[i], b = ni[i];
+            int stored_type = seq_of[a][b] ? type_of[a][b] : in_batch[a][b] ? batch_type[a][b] : -1;
+            if (stored_type < 0) {
+                in_batch[a][b] = true;
+                batch_type[a][b] = ti[i];
+                want_added++;
+            } else if (stored_type == ti[i]) {
+                want_dup++;
+            } else {
+                want_conflict++;
+            }
+        }
+        shoal_append_stats st;
+        CHECK_RC(shoal_append(db, evs, (size_t)n, &st, NULL), SHOAL_OK);
+        CHECK(st.n_added == want_added && st.n_dup == want_dup && st.n_conflict == want_conflict);
+        for (int i = 0; i < n; i++)
+            if (in_batch[pi[i]][ni[i]] && !seq_of[pi[i]][ni[i]]) {
+                seq_of[pi[i]][ni[i]] = next++;
+                type_of[pi[i]][ni[i]] = ti[i];
+                if (ni[i] > hi[pi[i]]) hi[pi[i]] = ni[i];
+            }
+        if (round % 50 == 49) {
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < NUM; b++) {
+                    char id[16];
+                    snprintf(id, sizeof id, "%s%d", pre[a], b);
+                    CHECK(id_seq(db, id) == seq_of[a][b]);
+                }
+            shoal_check_report rep;
+            CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+            CHECK(rep.n_problems == 0 && rep.n_records == next - 1 && rep.n_ids == next - 1);
+        }
+    }
+#undef RND
+    CHECK(db_format(db) == 8 && id_entries(db) < next - 1);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
 TEST(id_runs_check)
 {
     /* check reports a run entry whose length or difference is wrong, or that is
@@ -1807,6 +1887,7 @@ int main(void)
     RUN(format_version);
     RUN(id_runs);
     RUN(id_runs_check);
+    RUN(id_runs_random);
     RUN(idkeys);
     RUN(settings);
     RUN(open_takes_no_write_txn);
