@@ -12,13 +12,14 @@
  * Duplicates are found by looking every key of the batch up in sorted order (so the
  * B-tree pages are visited once, in order), and the index is written in sorted order
  * for the same reason; the log itself is written in input order. Most batches hold no
- * duplicate at all, so the lookup pass is first skipped: the index writes use
- * MDB_NOOVERWRITE, and the first key found to exist aborts the attempt, which is then
- * redone with the lookups (and the next batch starts with them, since duplicates come
- * in runs, as when a file is ingested again). Every view is updated in the same
+ * duplicate at all, so the lookup pass is first skipped: the index writes meet the
+ * first key already stored (MDB_NOOVERWRITE, or inside a run: ids_write) and abort the
+ * attempt, which is then redone with the lookups (and the next batch starts with them,
+ * since duplicates come in runs, as when a file is ingested again). Every view is updated in the same
  * transaction (view.c: begin, apply per appended event, end before commit). Keys are the ids
  * themselves (see shoal_event_key), so a batch of mostly sequential ids dirties a few
- * neighbouring index pages instead of one page per event.
+ * neighbouring index pages instead of one page per event, and a counter's ids at the
+ * log's own order are one entry a run (format 8, *The id index's runs* below).
  */
 #include "shoal_int.h"
 
