@@ -59,9 +59,10 @@ int shoal_cmd_check(const char *db_path, int argc, char **argv)
         return 2;
     }
     if (!rep.pages_damaged)
-        printf("log %llu records, ids %llu entries, dictionary %u members, %u types, %u groups, %u properties, "
+        printf("log %llu records, ids %llu in %llu entries, dictionary %u members, %u types, %u groups, %u properties, "
            "%u strings, %llu views\n",
-           (unsigned long long)rep.n_records, (unsigned long long)rep.n_ids, rep.n_strings[SHOAL_NS_MEMBER],
+           (unsigned long long)rep.n_records, (unsigned long long)rep.n_ids,
+           (unsigned long long)rep.n_id_entries, rep.n_strings[SHOAL_NS_MEMBER],
            rep.n_strings[SHOAL_NS_TYPE], rep.n_strings[SHOAL_NS_GROUP], rep.n_strings[SHOAL_NS_PROP],
            rep.n_strings[SHOAL_NS_STR], (unsigned long long)rep.n_views);
     if (rep.n_notes)

@@ -2,7 +2,8 @@
  *
  * Reads one snapshot and recomputes every derived fact from the log: each record's
  * key must map back to its own sequence in the id index (so keys are unique and the
- * index has no entry for a missing record once the counts match), every id a record
+ * index covers no id of a missing record once the ids it covers, a run's entry its
+ * length, match the records), every id a record
  * uses must resolve, and both directions of the dictionary must mirror each other.
  * Then every view is rebuilt from the same snapshot into scratch memory and compared
  * with its stored (incremental) state (view.c).
@@ -73,6 +74,8 @@ static int check_log(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
         rc = shoal_ids_get(r, key, klen, &seq, NULL);
         if (rc == SHOAL_ENOTFOUND) {
             problem(rep, "log record %llu has no entry in the id index", (unsigned long long)rec.seq);
+        } else if (rc == SHOAL_ECORRUPT) {
+            problem(rep, "log record %llu's key finds a malformed id index entry", (unsigned long long)rec.seq);
         } else if (rc) {
             shoal_err_set(err, rc, -1, -1, "cannot read the id index");
             break;
@@ -91,14 +94,32 @@ static int check_log(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
     return rc;
 }
 
+/* The index's entries cover as many ids as the log holds records: a run's entry
+ * (format 8) its length, another one. With check_log's lookup of every record's key,
+ * which finds its own sequence, the index covers exactly the log's keys. */
 static int check_ids(shoal_reader *r, shoal_check_report *rep, shoal_err *err)
 {
-    MDB_stat st;
-    int rc = mdb_stat(r->txn, r->db->dbi_ids, &st);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(r->txn, r->db->dbi_ids, &cur);
     if (rc) return shoal_store_err(err, rc, "cannot read the id index");
-    rep->n_ids = st.ms_entries;
+    MDB_val k, v;
+    uint64_t n_ids = 0, n_bad = 0, n_entries = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint64_t seq, n;
+        n_entries++;
+        if (!shoal_ids_val_get(r->db, k.mv_data, k.mv_size, &v, &seq, &n)) {
+            n_bad++;
+            continue;
+        }
+        n_ids = n > UINT64_MAX - n_ids ? UINT64_MAX : n_ids + n;
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the id index");
+    rep->n_ids = n_ids;
+    rep->n_id_entries = n_entries;
+    if (n_bad) problem(rep, "the id index has %llu malformed entries", (unsigned long long)n_bad);
     if (rep->n_ids != rep->n_records)
-        problem(rep, "the id index has %llu entries for %llu log records", (unsigned long long)rep->n_ids,
+        problem(rep, "the id index covers %llu ids for %llu log records", (unsigned long long)rep->n_ids,
                 (unsigned long long)rep->n_records);
     return SHOAL_OK;
 }

@@ -12,13 +12,14 @@
  * Duplicates are found by looking every key of the batch up in sorted order (so the
  * B-tree pages are visited once, in order), and the index is written in sorted order
  * for the same reason; the log itself is written in input order. Most batches hold no
- * duplicate at all, so the lookup pass is first skipped: the index writes use
- * MDB_NOOVERWRITE, and the first key found to exist aborts the attempt, which is then
- * redone with the lookups (and the next batch starts with them, since duplicates come
- * in runs, as when a file is ingested again). Every view is updated in the same
+ * duplicate at all, so the lookup pass is first skipped: the index writes meet the
+ * first key already stored (MDB_NOOVERWRITE, or inside a run: ids_write) and abort the
+ * attempt, which is then redone with the lookups (and the next batch starts with them,
+ * since duplicates come in runs, as when a file is ingested again). Every view is updated in the same
  * transaction (view.c: begin, apply per appended event, end before commit). Keys are the ids
  * themselves (see shoal_event_key), so a batch of mostly sequential ids dirties a few
- * neighbouring index pages instead of one page per event.
+ * neighbouring index pages instead of one page per event, and a counter's ids at the
+ * log's own order are one entry a run (format 8, *The id index's runs* below).
  */
 #include "shoal_int.h"
 
@@ -68,15 +69,19 @@ static bool key_number(const unsigned char *key, size_t klen, uint64_t *num)
     return true;
 }
 
-size_t shoal_ids_val_put(const shoal_db *db, const unsigned char *key, size_t klen, uint64_t seq,
-                         unsigned char *out)
+/* The largest number a numeric key of b bytes holds: b bytes, and 18 digits
+ * (shoal_id_number); a run never passes it (the next number's key is another width). */
+static uint64_t key_number_max(unsigned b)
 {
-    if (!db->idkeys2) {
-        shoal_be64_put(out, seq);
-        return 8;
-    }
-    uint64_t num, v = seq;
-    if (key_number(key, klen, &num)) {
+    uint64_t digits = 999999999999999999ull;
+    return b >= 8 || digits >> (8 * b) == 0 ? digits : ((uint64_t)1 << (8 * b)) - 1;
+}
+
+/* A single entry's value: seq, or under a numeric key the difference from the number. */
+static size_t val_diff_put(bool numeric, uint64_t num, uint64_t seq, unsigned char *out)
+{
+    uint64_t v = seq;
+    if (numeric) {
         int64_t d = (int64_t)(seq - num);
         v = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
         if (v == 0) return 0;
@@ -87,19 +92,126 @@ size_t shoal_ids_val_put(const shoal_db *db, const unsigned char *key, size_t kl
     return b;
 }
 
-bool shoal_ids_val_get(const shoal_db *db, const unsigned char *key, size_t klen, const MDB_val *v, uint64_t *seq)
+size_t shoal_ids_val_put(const shoal_db *db, const unsigned char *key, size_t klen, uint64_t seq, uint64_t n,
+                         unsigned char *out)
 {
+    if (!db->idkeys2) {
+        shoal_be64_put(out, seq);
+        return 8;
+    }
+    uint64_t num = 0;
+    bool numeric = key_number(key, klen, &num);
+    if (n <= 1) return val_diff_put(numeric, num, seq, out);
+    size_t len = 0;
+    out[len++] = 0;
+    for (; n >= 0x80; n >>= 7) out[len++] = (unsigned char)(n | 0x80);
+    out[len++] = (unsigned char)n;
+    return len + val_diff_put(true, num, seq, out + len);
+}
+
+bool shoal_ids_val_get(const shoal_db *db, const unsigned char *key, size_t klen, const MDB_val *v, uint64_t *seq,
+                       uint64_t *n)
+{
+    *n = 1;
     if (!db->idkeys2) {
         if (v->mv_size != 8) return false;
         *seq = shoal_be64_get(v->mv_data);
         return true;
     }
+    const unsigned char *p = v->mv_data, *end = p + v->mv_size;
     uint64_t num, x = 0;
     bool numeric = key_number(key, klen, &num);
-    if (v->mv_size > 8 || (v->mv_size == 0 && !numeric)) return false;
-    for (size_t i = 0; i < v->mv_size; i++) x = x << 8 | ((const unsigned char *)v->mv_data)[i];
+    if (v->mv_size > 0 && p[0] == 0) {
+        /* a run: its length, at least 2, and within the key's width */
+        if (!numeric) return false;
+        uint64_t len = 0;
+        unsigned shift = 0;
+        for (p++;; shift += 7) {
+            if (p == end || shift > 63) return false;
+            len |= (uint64_t)(*p & 0x7F) << shift;
+            if (!(*p++ & 0x80)) break;
+        }
+        if (len < 2 || len - 1 > key_number_max(key[0] - SHOAL_IDKEY_NUM) - num) return false;
+        *n = len;
+    }
+    size_t vlen = (size_t)(end - p);
+    if (vlen > 8 || (vlen == 0 && !numeric)) return false;
+    for (size_t i = 0; i < vlen; i++) x = x << 8 | p[i];
     if (numeric) x = num + (uint64_t)((int64_t)(x >> 1) ^ -(int64_t)(x & 1));
     *seq = x;
+    return true;
+}
+
+/* The entry of the id index that covers an id: under the id's own key, or for a
+ * numeric key (format 8's runs) the run of its width and prefix that starts at or
+ * before its number and reaches it. */
+typedef struct idrun {
+    const unsigned char *key;   /* the entry's key, in the map: valid until the next write */
+    uint32_t len;
+    uint64_t start, n;          /* its number (a numeric key) and the ids it covers */
+    uint64_t first;             /* the sequence of its first id */
+} idrun;
+
+/* Returned by ids_find for an entry whose value is malformed. */
+#define IDS_BAD (-1)
+
+/* The run that covers numeric key (its number num), looking from the entry (k, v)
+ * at cur (rc: how getting it went) back: see ids_find. */
+static int ids_cover(const shoal_db *db, MDB_cursor *cur, const unsigned char *key, size_t klen, uint64_t num, int rc,
+                     MDB_val *k, MDB_val *v, idrun *run, uint64_t *seq)
+{
+    size_t head = klen - (key[0] - SHOAL_IDKEY_NUM);
+    for (; rc == 0; rc = mdb_cursor_get(cur, k, v, MDB_PREV)) {
+        if (k->mv_size < head || memcmp(k->mv_data, key, head) != 0) return MDB_NOTFOUND;
+        if (k->mv_size != klen) continue;
+        uint64_t start = 0, first, n;
+        key_number(k->mv_data, klen, &start);
+        /* a single entry (its value does not start with a run's 0) covers its own id only */
+        if (start != num && (v->mv_size == 0 || *(const unsigned char *)v->mv_data != 0)) return MDB_NOTFOUND;
+        if (!shoal_ids_val_get(db, k->mv_data, klen, v, &first, &n)) return IDS_BAD;
+        if (num - start >= n) return MDB_NOTFOUND;
+        *run = (idrun){k->mv_data, (uint32_t)klen, start, n, first};
+        *seq = first + (num - start);
+        return 0;
+    }
+    return rc;
+}
+
+/* Finds the entry covering key with cur, a cursor on the id index: 0 with *run and
+ * *seq (key's sequence), MDB_NOTFOUND, IDS_BAD, or LMDB's error. A run's entry is the
+ * greatest key at or before key's of the same width and prefix (the same length and
+ * the same bytes but the number's): keys between the two all start with those bytes,
+ * so they are the keys of longer prefixes (e-\x01 beside e-), skipped, and the first
+ * key before them that does not start so ends the search. */
+static int ids_find(const shoal_db *db, MDB_cursor *cur, const unsigned char *key, size_t klen, idrun *run,
+                    uint64_t *seq)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    uint64_t num;
+    int rc;
+    if (!db->idkeys2 || !key_number(key, klen, &num)) {
+        if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET))) return rc;
+        if (!shoal_ids_val_get(db, key, klen, &v, seq, &run->n) || run->n != 1) return IDS_BAD;
+        *run = (idrun){key, (uint32_t)klen, 0, 1, *seq};
+        return 0;
+    }
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && !(k.mv_size == klen && memcmp(k.mv_data, key, klen) == 0))
+        rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    else if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    return ids_cover(db, cur, key, klen, num, rc, &k, &v, run, seq);
+}
+
+/* Whether run (found by ids_find) covers key: a key of its width and prefix whose
+ * number is within it. */
+static bool run_covers(const idrun *run, const unsigned char *key, size_t klen, uint64_t *seq)
+{
+    uint64_t num;
+    if (run->n < 2 || klen != run->len || !key_number(key, klen, &num) ||
+        memcmp(key, run->key, klen - (key[0] - SHOAL_IDKEY_NUM)) != 0 || num - run->start >= run->n)
+        return false;
+    *seq = run->first + (num - run->start);
     return true;
 }
 
@@ -318,6 +430,159 @@ static void prefetch_names(shoal_db *db, const shoal_logkeys *k, size_t i)
 /* Returned by an optimistic attempt that met a duplicate: redo with lookups. */
 #define RETRY_WITH_LOOKUPS 1
 
+/* The id index's runs (format 8). Most ids are a counter behind a prefix, and arrive as
+ * consecutive numbers at consecutive sequences (`shoal gen`'s e-1, e-2, … at 1, 2, …):
+ * one entry covers such a run, its key the run's first id's, its value the difference
+ * sequence − number and the run's length (shoal_ids_val_put). A batch that continues
+ * the index's last run rewrites that one entry, where it put an entry an event.
+ *
+ * The keys past the index's last one are appended (MDB_APPEND): LMDB then fills each
+ * leaf page and starts a new one, where an insert splits a full page in two halves and
+ * sequential keys leave every page half empty. Past the last key is not new, though:
+ * an id inside the last run (its key after the run's first) is stored, so the last
+ * entry is kept as the tail, and a key is compared with its end. A key of the tail's
+ * width and prefix that continues it, at the sequence that continues it, lengthens it;
+ * any other starts a new tail, the old one written. A run never crosses a width or a
+ * prefix (the next number's key differs in its first byte or its prefix), nor another
+ * run: it is lengthened only by a key found new, which no run covers. Keys before the
+ * last one (ids out of order) are put as single entries. Without pass 1's lookups (the
+ * optimistic attempt), a stored key is found where it is met: an existing key by
+ * MDB_NOOVERWRITE, one inside a run by the tail's end or, before the tail, from its
+ * new entry back (ids_cover), which costs a step back where a lookup was a descent. */
+typedef struct ids_tail {
+    unsigned char key[SHOAL_MAX_KEY];
+    uint32_t len;               /* 0: the index is empty */
+    bool numeric;
+    bool stored;                /* an entry under key is in the index: rewritten, not appended */
+    bool dirty;                 /* differs from what is stored */
+    uint64_t start, n, first;   /* as idrun's */
+    bool has_next;              /* numeric, and start + n fits its width: */
+    unsigned char next[SHOAL_MAX_KEY];   /* the key that would continue it */
+} ids_tail;
+
+/* Sets t->next to the key of the number after t's run (the batch's keys are compared
+ * with it whole: one memcmp where the key's number, prefix and order took three). */
+static void tail_next(ids_tail *t)
+{
+    unsigned b = t->key[0] - SHOAL_IDKEY_NUM;
+    uint64_t v = t->start + t->n;
+    t->has_next = t->numeric && v <= key_number_max(b);
+    for (unsigned i = 0; i < b && t->has_next; i++) t->next[t->len - 1 - i] = (unsigned char)(v >> (8 * i));
+}
+
+static int tail_flush(shoal_db *db, MDB_cursor *ids, ids_tail *t, bool *runs, shoal_err *err)
+{
+    if (!t->dirty) return SHOAL_OK;
+    unsigned char vb[SHOAL_IDS_VAL_MAX];
+    MDB_val kv = {t->len, t->key}, vv = {shoal_ids_val_put(db, t->key, t->len, t->first, t->n, vb), vb};
+    int rc = mdb_cursor_put(ids, &kv, &vv, t->stored ? 0 : MDB_APPEND);
+    if (rc) return shoal_store_err(err, rc, "cannot write the id index");
+    *runs |= t->n > 1;
+    t->stored = true;
+    t->dirty = false;
+    return SHOAL_OK;
+}
+
+/* Writes the index entries of ks[0..n)'s new events (seqs by position) in key order.
+ * Returns SHOAL_OK, RETRY_WITH_LOOKUPS (optimistic: a key is stored), or an error. */
+static int ids_write(shoal_db *db, MDB_txn *txn, MDB_cursor *ids, keyed *ks, size_t n, const uint64_t *seqs,
+                     bool optimistic, shoal_err *err)
+{
+    ids_tail t = {.len = 0};
+    bool runs = false;
+    MDB_val lk, lv;
+    int rc = mdb_cursor_get(ids, &lk, &lv, MDB_LAST);
+    if (rc == 0) {
+        if (lk.mv_size > SHOAL_MAX_KEY) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index key is too long");
+        memcpy(t.key, lk.mv_data, lk.mv_size);
+        t.len = (uint32_t)lk.mv_size;
+        t.numeric = db->idkeys2 && key_number(t.key, t.len, &t.start);
+        t.stored = true;
+        if (!shoal_ids_val_get(db, t.key, t.len, &lv, &t.first, &t.n))
+            return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry is malformed");
+        memcpy(t.next, t.key, t.len);
+        tail_next(&t);
+    } else if (rc != MDB_NOTFOUND) {
+        return shoal_store_err(err, rc, "cannot read the id index");
+    }
+    for (size_t i = 0; i < n; i++) {
+        keyed *k = &ks[i];
+        if (k->dup) continue;
+        uint64_t seq = k->seq = seqs[k->idx], num = 0, at;
+        if (t.has_next && k->len == t.len && seq == t.first + t.n && memcmp(k->key, t.next, t.len) == 0) {
+            t.n++;
+            t.dirty = true;
+            tail_next(&t);
+            continue;
+        }
+        keyed last = {.key = t.key, .len = t.len};
+        bool numeric = db->idkeys2 && key_number(k->key, k->len, &num);
+        if (t.len && !keyed_less(&last, k)) {
+            /* Before the last key (out of order): a single entry. Without the lookups
+             * (optimistic) the key may be stored: as a key (MDB_KEYEXIST), or inside a
+             * run, found from the new entry back (the cursor is at it after the put;
+             * the attempt is then redone, this put with it). */
+            unsigned char vb[SHOAL_IDS_VAL_MAX];
+            MDB_val kv = {k->len, (void *)k->key}, vv = {0, vb};
+            vv.mv_size = db->idkeys2 ? val_diff_put(numeric, num, seq, vb)
+                                     : shoal_ids_val_put(db, k->key, k->len, seq, 1, vb);
+            if ((rc = mdb_cursor_put(ids, &kv, &vv, MDB_NOOVERWRITE))) {
+                if (rc == MDB_KEYEXIST && optimistic) return RETRY_WITH_LOOKUPS;
+                return shoal_store_err(err, rc, "cannot write the id index");
+            }
+            if (optimistic && numeric) {
+                idrun found;
+                MDB_val pk, pv;
+                rc = mdb_cursor_get(ids, &pk, &pv, MDB_PREV);
+                rc = ids_cover(db, ids, k->key, k->len, num, rc, &pk, &pv, &found, &at);
+                if (rc == 0) return RETRY_WITH_LOOKUPS;
+                if (rc == IDS_BAD) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry is malformed");
+                if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the id index");
+            }
+            continue;
+        }
+        if (numeric && t.len && t.numeric) {
+            size_t head = k->len - (k->key[0] - SHOAL_IDKEY_NUM);
+            if (t.len >= head && memcmp(t.key, k->key, head) == 0) {
+                if (t.len == k->len) {
+                    /* inside the last run: stored (with pass 1, found so and skipped) */
+                    if (num - t.start < t.n && optimistic) return RETRY_WITH_LOOKUPS;
+                    if (num - t.start < t.n)
+                        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index changed under the batch");
+                    if (num == t.start + t.n && seq == t.first + t.n) {
+                        t.n++;
+                        t.dirty = true;
+                        tail_next(&t);
+                        continue;
+                    }
+                } else {
+                    /* the last key is a longer prefix's (e-\x01 after e-): a run of
+                     * this prefix before it may cover the key (pass 1 looked it up) */
+                    idrun found;
+                    if (optimistic && (rc = tail_flush(db, ids, &t, &runs, err))) return rc;
+                    rc = optimistic ? ids_find(db, ids, k->key, k->len, &found, &at) : MDB_NOTFOUND;
+                    if (rc == 0) return RETRY_WITH_LOOKUPS;
+                    if (rc == IDS_BAD) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry is malformed");
+                    if (rc != MDB_NOTFOUND) return shoal_store_err(err, rc, "cannot read the id index");
+                }
+            }
+        }
+        if ((rc = tail_flush(db, ids, &t, &runs, err))) return rc;
+        memcpy(t.key, k->key, k->len);
+        t.len = k->len;
+        t.numeric = numeric;
+        t.start = numeric ? num : 0;
+        t.n = 1;
+        t.first = seq;
+        t.stored = false;
+        t.dirty = true;
+        memcpy(t.next, t.key, t.len);
+        tail_next(&t);
+    }
+    if ((rc = tail_flush(db, ids, &t, &runs, err))) return rc;
+    return runs ? shoal_db_format_raise(db, txn, SHOAL_FORMAT_IDRUNS, err) : SHOAL_OK;
+}
+
 /* One attempt at the batch. Returns SHOAL_OK (committed), RETRY_WITH_LOOKUPS, or an
  * error with the transaction aborted; err->sys == MDB_MAP_FULL asks the caller to
  * grow and retry. optimistic skips the lookups (ks must hold no repeated key). */
@@ -347,6 +612,7 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
      * of those differ from the event their id names (a conflict). A key without id
      * is a hash of the content, so only events with an id can conflict. */
     uint64_t n_same = 0, n_conflict = 0;
+    idrun found = {.n = 0};   /* pass 1 writes nothing: its key stays valid */
     for (size_t i = 0; i < n; i++) {
         keyed *k = &ks[i];
         k->dup = DUP_NONE;
@@ -364,16 +630,16 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
             k->dup = same ? DUP_SAME : DUP_CONFLICT;
             continue;
         }
-        MDB_val kv = {k->len, (void *)k->key}, vv;
-        rc = mdb_cursor_get(ids, &kv, &vv, MDB_SET);
+        /* The keys come in order, so the run that covered the last one most often
+         * covers this one too (a file ingested again): no lookup. */
+        rc = run_covers(&found, k->key, k->len, &k->seq) ? 0 : ids_find(db, ids, k->key, k->len, &found, &k->seq);
         if (rc == 0) {
             bool same = true;
-            if (!shoal_ids_val_get(db, k->key, k->len, &vv, &k->seq)) {
-                rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry has a bad size");
-                goto fail;
-            }
             if (evs[k->idx].has_id && (rc = same_as_stored(db, txn, k->seq, &evs[k->idx], &same, err))) goto fail;
             k->dup = same ? DUP_SAME : DUP_CONFLICT;
+        } else if (rc == IDS_BAD) {
+            rc = shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry is malformed");
+            goto fail;
         } else if (rc != MDB_NOTFOUND) {
             rc = shoal_store_err(err, rc, "cannot read the id index");
             goto fail;
@@ -459,33 +725,8 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
         }
     }
 
-    /* Pass 3, in key order: the id index. The keys past the index's last one are
-     * appended (MDB_APPEND): LMDB then fills each leaf page and starts a new one,
-     * where an insert splits a full page in two halves and sequential keys leave
-     * every page half empty. */
-    size_t from_append = n;
-    if (!rc) {
-        MDB_val lk, lv;
-        int lrc = mdb_cursor_get(ids, &lk, &lv, MDB_LAST);
-        if (lrc == MDB_NOTFOUND) from_append = 0;
-        else if (lrc) rc = shoal_store_err(err, lrc, "cannot read the id index");
-        else {
-            keyed last = {.key = lk.mv_data, .len = (uint32_t)lk.mv_size};
-            while (from_append > 0 && keyed_less(&last, &ks[from_append - 1])) from_append--;
-        }
-    }
-    for (size_t i = 0; i < n && !rc; i++) {
-        keyed *k = &ks[i];
-        if (k->dup) continue;
-        k->seq = seqs[k->idx];
-        unsigned char sb[8];
-        MDB_val kv = {k->len, (void *)k->key}, vv = {shoal_ids_val_put(db, k->key, k->len, seqs[k->idx], sb), sb};
-        if ((rc = mdb_cursor_put(ids, &kv, &vv, i >= from_append ? MDB_APPEND : MDB_NOOVERWRITE))) {
-            if (rc == MDB_KEYEXIST && optimistic) rc = RETRY_WITH_LOOKUPS;
-            else rc = shoal_store_err(err, rc, "cannot write the id index");
-            break;
-        }
-    }
+    /* Pass 3, in key order: the id index (*The id index's runs*, above ids_tail). */
+    if (!rc) rc = ids_write(db, txn, ids, ks, n, seqs, optimistic, err);
     shoal_free(seqs);
     if (rc) goto fail;
     /* The zone map first: the views' work on the prepares' thread (shoal_view_prepare)
@@ -945,12 +1186,15 @@ int shoal_log_get(shoal_reader *r, uint64_t seq, shoal_rec *rec, shoal_err *err)
 
 int shoal_ids_get(shoal_reader *r, const unsigned char *key, size_t len, uint64_t *seq, shoal_err *err)
 {
-    MDB_val k = {len, (void *)key}, v;
-    int rc = mdb_get(r->txn, r->db->dbi_ids, &k, &v);
-    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(r->txn, r->db->dbi_ids, &cur);
     if (rc) return shoal_store_err(err, rc, "cannot read the id index");
-    if (!shoal_ids_val_get(r->db, key, len, &v, seq))
-        return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry has a bad size");
+    idrun run;
+    rc = ids_find(r->db, cur, key, len, &run, seq);
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND) return SHOAL_ENOTFOUND;
+    if (rc == IDS_BAD) return shoal_err_set(err, SHOAL_ECORRUPT, -1, -1, "id index entry is malformed");
+    if (rc) return shoal_store_err(err, rc, "cannot read the id index");
     return SHOAL_OK;
 }
 

@@ -437,7 +437,9 @@ int shoal_rec_prop(const shoal_rec *rec, uint32_t key, shoal_rprop *out);
  * Returns: SHOAL_OK, SHOAL_ENOMEM, SHOAL_ECORRUPT, SHOAL_ESTORE. */
 int shoal_rec_event(shoal_reader *r, const shoal_rec *rec, shoal_arena *a, shoal_event *out, shoal_err *err);
 
-/* Looks up the sequence of the event with this key. Returns SHOAL_OK, SHOAL_ENOTFOUND. */
+/* Looks up the sequence of the event with this key: its own entry in the id index, or
+ * the run that covers it (format 8). Returns SHOAL_OK, SHOAL_ENOTFOUND, SHOAL_ECORRUPT
+ * (the entry is malformed), SHOAL_ESTORE. */
 int shoal_ids_get(shoal_reader *r, const unsigned char *key, size_t len, uint64_t *seq, shoal_err *err);
 
 /* ---------------------------------------------------------------- ingest */
@@ -541,7 +543,8 @@ int shoal_view_names(shoal_reader *r, void (*fn)(void *ctx, const char *name, si
 
 typedef struct shoal_check_report {
     uint64_t n_records;   /* records in the log */
-    uint64_t n_ids;       /* entries in the id index */
+    uint64_t n_ids;       /* ids in the id index: its entries' lengths summed (a run's, 1 another's) */
+    uint64_t n_id_entries;   /* the id index's entries (a run of ids is one, format 8) */
     uint32_t n_strings[SHOAL_NS_COUNT];
     uint64_t n_views;     /* views rebuilt in memory and compared with their stored state */
     uint64_t n_problems;  /* inconsistencies found; 0 means the database is sound */

@@ -22,7 +22,7 @@
  * a new one SHOAL_FORMAT_NEW, raised (never lowered, shoal_db_format_raise) in the
  * transaction that first makes something a shoal of the lower number would misread
  * (the constants below, each saying what). */
-#define SHOAL_FORMAT_VERSION 7
+#define SHOAL_FORMAT_VERSION 8
 /* Format 2 added views (view.c): a database gets it when its first view is created, so
  * that a shoal of format 1, which would append without updating the views, refuses it.
  * Format 3 keeps the counters' sums exact (xsum.c; a has-more byte of 2 in a bucket
@@ -68,6 +68,16 @@
  * CREATE, rebuild or append that writes an experiment's view (view.c); a database
  * without one stays at its format. */
 #define SHOAL_FORMAT_EXPVIEW 6
+/* Format 8: the id index holds runs (log.c, *The id index's runs*): one entry for
+ * consecutive numeric ids of one prefix and width at consecutive sequences, its value
+ * a byte 0 (which no single entry's value starts with), the run's length and the
+ * difference. A shoal of format 7 would read such a value as a difference, find no
+ * entry for the run's other ids and give them new sequences (or misdate conflicts),
+ * so it refuses the database. Raised by the append that first writes a run (a
+ * database of format 7 with single entries is read and appended to as it is, and its
+ * last entry may grow into a run); a new database starts at format 7 like before and
+ * gets 8 with its first run. */
+#define SHOAL_FORMAT_IDRUNS 8
 /* What a new database is written with: it has the names table from its first
  * transaction (SHOAL_FORMAT_NAMES), which a shoal of format 5 or 6 would not keep up. */
 #define SHOAL_FORMAT_NEW SHOAL_FORMAT_NAMES
@@ -546,11 +556,17 @@ typedef struct shoal_logkeys {
 /* The id index's value for seq under key: 8 bytes big-endian; with idkeys2, seq in as
  * few bytes as it takes (1 to 8), or under a numeric key the difference seq - number
  * (zigzag) in as few bytes as it takes, none when they are equal (an id counter that
- * is the log's own order). Returns its length; out holds at least 8 bytes. */
-size_t shoal_ids_val_put(const shoal_db *db, const unsigned char *key, size_t klen, uint64_t seq,
+ * is the log's own order). With n > 1 (a numeric key under idkeys2 only: format 8), a
+ * run of n ids from key's number on at sequences from seq on: a byte 0, n as a varint,
+ * then the difference as above. Returns its length; out holds SHOAL_IDS_VAL_MAX bytes. */
+#define SHOAL_IDS_VAL_MAX 20
+size_t shoal_ids_val_put(const shoal_db *db, const unsigned char *key, size_t klen, uint64_t seq, uint64_t n,
                          unsigned char *out);
-/* The sequence in the id index value v under key; false when v has a bad size. */
-bool shoal_ids_val_get(const shoal_db *db, const unsigned char *key, size_t klen, const MDB_val *v, uint64_t *seq);
+/* The sequence of key's id in the id index value v under key, and the ids the entry
+ * covers (*n: 1, or a run's length); false when v is malformed: a bad size, a run
+ * under a key that cannot hold one, a length below 2 or past the key's width. */
+bool shoal_ids_val_get(const shoal_db *db, const unsigned char *key, size_t klen, const MDB_val *v, uint64_t *seq,
+                       uint64_t *n);
 
 /* Makes the keys of evs[0..n) (shoal_db_event_key) in k, sorted. Reads nothing of db's
  * state that an append changes, so it may run on another thread than the appends.

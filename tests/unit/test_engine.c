@@ -1057,6 +1057,234 @@ TEST(check_detects_damage)
     unit_rm_dir();
 }
 
+/* Appends ids prefix+from .. prefix+to (one batch, in order; time = the number,
+ * type "join" or, with other, "leave": a conflict when stored as "join"). */
+static int append_ids(shoal_db *db, const char *prefix, int from, int to, bool other, shoal_append_stats *st)
+{
+    static char ids[4096][24];
+    shoal_event evs[4096];
+    int n = 0;
+    for (int i = from; i <= to && n < 4096; i++, n++) {
+        snprintf(ids[n], sizeof ids[n], "%s%d", prefix, i);
+        evs[n] = mk(ids[n], i, "m-1", other ? "leave" : "join");
+    }
+    return shoal_append(db, evs, (size_t)n, st, NULL);
+}
+
+/* The sequence of id's key, or 0 when the index has none. */
+static uint64_t id_seq(shoal_db *db, const char *id)
+{
+    shoal_event ev = mk(id, 0, "m", "t");
+    unsigned char key[SHOAL_MAX_KEY];
+    size_t klen = shoal_db_event_key(db, &ev, key);
+    shoal_reader *r;
+    uint64_t seq = 0;
+    if (shoal_reader_open(db, &r, NULL)) return 0;
+    if (shoal_ids_get(r, key, klen, &seq, NULL) != SHOAL_OK) seq = 0;
+    shoal_reader_close(r);
+    return seq;
+}
+
+static int db_format(shoal_db *db)
+{
+    MDB_txn *txn;
+    MDB_val v;
+    char buf[16] = {0};
+    if (mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) return -1;
+    if (shoal_meta_get(db, txn, "format", &v) == 0 && v.mv_size < sizeof buf) memcpy(buf, v.mv_data, v.mv_size);
+    mdb_txn_abort(txn);
+    return atoi(buf);
+}
+
+static uint64_t id_entries(shoal_db *db)
+{
+    MDB_txn *txn;
+    MDB_stat st = {0};
+    if (mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) return 0;
+    mdb_stat(txn, db->dbi_ids, &st);
+    mdb_txn_abort(txn);
+    return st.ms_entries;
+}
+
+TEST(id_runs)
+{
+    /* Consecutive counter ids at consecutive sequences are one entry of the id index
+     * (format 8); every id inside a run is found, and is a duplicate when it comes
+     * again, whether the run is the index's last entry or not. */
+    unit_fresh_dir();
+    shoal_db *db;
+    shoal_append_stats st;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    /* a single entry: format 7 as a new database's */
+    CHECK_RC(append_ids(db, "e-", 10, 10, false, &st), SHOAL_OK);
+    CHECK(st.n_added == 1 && id_entries(db) == 1 && db_format(db) == 7);
+    /* the entry grows into a run: format 8 */
+    CHECK_RC(append_ids(db, "e-", 11, 200, false, &st), SHOAL_OK);
+    CHECK(st.n_added == 190 && id_entries(db) == 1 && db_format(db) == 8);
+    CHECK(id_seq(db, "e-10") == 1 && id_seq(db, "e-150") == 141 && id_seq(db, "e-200") == 191);
+    CHECK(id_seq(db, "e-201") == 0 && id_seq(db, "e-9") == 0 && id_seq(db, "x-150") == 0);
+    /* a duplicate inside the last run (tried without lookups: the last batch had none),
+     * then a conflict there */
+    CHECK_RC(append_ids(db, "e-", 150, 150, false, &st), SHOAL_OK);
+    CHECK(st.n_added == 0 && st.n_dup == 1);
+    CHECK_RC(append_ids(db, "e-", 199, 199, true, &st), SHOAL_OK);
+    CHECK(st.n_added == 0 && st.n_conflict == 1);
+    /* after a duplicate the next batch looks its keys up: the run's end is new */
+    CHECK_RC(append_ids(db, "e-", 195, 205, false, &st), SHOAL_OK);
+    CHECK(st.n_added == 5 && st.n_dup == 6 && id_entries(db) == 1);
+    CHECK(id_seq(db, "e-205") == 196);
+    /* a longer prefix (e-A10's key sorts between e-65's and e-66's): the run before it
+     * still covers e-100, for the lookup and for a key past the index's last */
+    CHECK_RC(append_ids(db, "e-A", 10, 12, false, &st), SHOAL_OK);
+    CHECK(st.n_added == 3 && id_entries(db) == 2);
+    CHECK(id_seq(db, "e-100") == 91 && id_seq(db, "e-A11") == 198);
+    CHECK_RC(append_ids(db, "e-", 100, 100, false, &st), SHOAL_OK);
+    CHECK(st.n_added == 0 && st.n_dup == 1);
+    CHECK_RC(append_ids(db, "e-", 120, 120, false, &st), SHOAL_OK);
+    CHECK(st.n_added == 0 && st.n_dup == 1);
+    /* another run after the first; then ids of the first again, now not the last */
+    CHECK_RC(append_ids(db, "x-", 1000, 3000, false, &st), SHOAL_OK);
+    CHECK(st.n_added == 2001 && id_entries(db) == 3);
+    CHECK_RC(append_ids(db, "e-", 100, 100, false, &st), SHOAL_OK);
+    CHECK(st.n_added == 0 && st.n_dup == 1);
+    CHECK_RC(append_ids(db, "e-", 180, 210, false, &st), SHOAL_OK);
+    CHECK(st.n_added == 5 && st.n_dup == 26);
+    CHECK(id_seq(db, "e-206") == 2201 && id_seq(db, "e-210") == 2205);
+    CHECK_RC(append_ids(db, "x-", 2990, 3010, false, &st), SHOAL_OK);
+    CHECK(st.n_added == 10 && st.n_dup == 11 && id_seq(db, "x-3010") == 2215);
+    /* widths: e-250 .. e-300 crosses a byte (255 → 256), two entries */
+    CHECK_RC(append_ids(db, "w-", 250, 300, false, &st), SHOAL_OK);
+    CHECK(st.n_added == 51 && id_seq(db, "w-255") == 2221 && id_seq(db, "w-256") == 2222);
+    shoal_check_report rep;
+    CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+    CHECK(rep.n_problems == 0 && rep.n_records == 2266 && rep.n_ids == 2266);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
+TEST(id_runs_random)
+{
+    /* Batches of ids from three prefixes (e-A's keys sort inside e-'s runs), numbers
+     * across a width (255 | 256) and single digits (not numeric), in order, shuffled,
+     * again and changed, against a model of what is stored: every count, every
+     * sequence, and check. */
+    static const char *pre[3] = {"e-", "e-A", "x-"};
+    enum { NUM = 2000 };
+    static uint64_t seq_of[3][NUM];
+    static int type_of[3][NUM];
+    static char idbuf[512][16];
+    memset(seq_of, 0, sizeof seq_of);
+    unit_fresh_dir();
+    shoal_db *db;
+    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+    uint64_t next = 1, rnd = 7;
+    int hi[3] = {0, 0, 0};
+#define RND() (rnd = rnd * 6364136223846793005ull + 1442695040888963407ull, (uint32_t)(rnd >> 33))
+    for (int round = 0; round < 300; round++) {
+        shoal_event evs[512];
+        int pi[512], ni[512], ti[512], n = 0;
+        int mode = RND() % 4, len = 1 + RND() % 60;
+        int p = RND() % 3, from = RND() % (hi[p] + 2);
+        if (mode == 0 && RND() % 2) from = hi[p] + 1;   /* the prefix's counter going on */
+        for (int i = 0; i < len; i++) {
+            pi[n] = mode == 3 ? (int)(RND() % 3) : p;
+            ni[n] = mode == 0 || mode == 3 ? (from + i) % NUM : (int)(RND() % (hi[pi[n]] + 2));
+            ti[n] = RND() % 16 == 0;   /* now and then another type: a conflict when stored */
+            n++;
+        }
+        if (mode == 1) /* the same ids again, in order */
+            for (int i = 0; i < len && n < 512; i++) pi[n] = pi[i], ni[n] = ni[i], ti[n] = ti[i], n++;
+        uint64_t want_added = 0, want_dup = 0, want_conflict = 0;
+        for (int i = 0; i < n; i++) {
+            snprintf(idbuf[i], sizeof idbuf[i], "%s%d", pre[pi[i]], ni[i]);
+            evs[i] = mk(idbuf[i], ni[i], "m-1", ti[i] ? "leave" : "join");
+        }
+        /* the model: input order, the first of a batch's repeats stored */
+        bool in_batch[3][NUM] = {{0}};
+        int batch_type[3][NUM];
+        for (int i = 0; i < n; i++) {
+            int a = pi[i], b = ni[i];
+            int stored_type = seq_of[a][b] ? type_of[a][b] : in_batch[a][b] ? batch_type[a][b] : -1;
+            if (stored_type < 0) {
+                in_batch[a][b] = true;
+                batch_type[a][b] = ti[i];
+                want_added++;
+            } else if (stored_type == ti[i]) {
+                want_dup++;
+            } else {
+                want_conflict++;
+            }
+        }
+        shoal_append_stats st;
+        CHECK_RC(shoal_append(db, evs, (size_t)n, &st, NULL), SHOAL_OK);
+        CHECK(st.n_added == want_added && st.n_dup == want_dup && st.n_conflict == want_conflict);
+        for (int i = 0; i < n; i++)
+            if (in_batch[pi[i]][ni[i]] && !seq_of[pi[i]][ni[i]]) {
+                seq_of[pi[i]][ni[i]] = next++;
+                type_of[pi[i]][ni[i]] = ti[i];
+                if (ni[i] > hi[pi[i]]) hi[pi[i]] = ni[i];
+            }
+        if (round % 50 == 49) {
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < NUM; b++) {
+                    char id[16];
+                    snprintf(id, sizeof id, "%s%d", pre[a], b);
+                    CHECK(id_seq(db, id) == seq_of[a][b]);
+                }
+            shoal_check_report rep;
+            CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+            CHECK(rep.n_problems == 0 && rep.n_records == next - 1 && rep.n_ids == next - 1);
+        }
+    }
+#undef RND
+    CHECK(db_format(db) == 8 && id_entries(db) < next - 1);
+    shoal_db_close(db);
+    unit_rm_dir();
+}
+
+TEST(id_runs_check)
+{
+    /* check reports a run entry whose length or difference is wrong, or that is
+     * malformed, and does not crash on it. */
+    for (int damage = 0; damage < 5; damage++) {
+        unit_fresh_dir();
+        shoal_db *db;
+        shoal_append_stats st;
+        CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
+        CHECK_RC(append_ids(db, "e-", 10, 40, false, &st), SHOAL_OK);
+        CHECK_RC(append_ids(db, "f-", 10, 40, false, &st), SHOAL_OK);
+        shoal_event ev = mk("e-10", 0, "m", "t");
+        unsigned char key[SHOAL_MAX_KEY];
+        MDB_val k = {shoal_db_event_key(db, &ev, key), key}, v;
+        MDB_txn *txn;
+        CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+        CHECK(mdb_get(txn, db->dbi_ids, &k, &v) == 0);
+        unsigned char val[SHOAL_IDS_VAL_MAX];
+        /* a byte 0, the length 31, the difference 1 - 10 = -9 (zigzag 17) */
+        CHECK(v.mv_size == 3 && !memcmp(v.mv_data, "\x00\x1F\x11", 3));
+        memcpy(val, v.mv_data, v.mv_size);
+        MDB_val nv = {3, val};
+        if (damage == 0) val[1] = 30;             /* one short */
+        else if (damage == 1) val[1] = 32;        /* one long: into f-'s sequences */
+        else if (damage == 2) val[2] = 15;        /* the difference -8 */
+        else if (damage == 3) val[1] = 1;         /* a run of 1 */
+        else memcpy(val, "\x00\xF7\x01\x11", 4), nv.mv_size = 4;   /* 247 ids: past e-255, the width's end */
+        CHECK(mdb_put(txn, db->dbi_ids, &k, &nv, 0) == 0);
+        CHECK(mdb_txn_commit(txn) == 0);
+        shoal_check_report rep;
+        CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
+        CHECK(rep.n_problems >= 1);
+        if (damage == 0) CHECK(strstr(rep.first_problem, "record 31 has no entry") != NULL);
+        if (damage == 1) CHECK(strstr(rep.first_problem, "covers 63 ids for 62") != NULL);
+        if (damage == 2) CHECK(strstr(rep.first_problem, "record 1's key maps to record 2") != NULL);
+        if (damage >= 3) CHECK(strstr(rep.first_problem, "malformed") != NULL);
+        /* an append that meets the entry refuses to go on */
+        if (damage >= 3) CHECK_RC(append_ids(db, "e-", 20, 20, false, &st), SHOAL_ECORRUPT);
+        shoal_db_close(db);
+        unit_rm_dir();
+    }
+}
+
 TEST(format_version)
 {
     unit_fresh_dir();
@@ -1657,6 +1885,9 @@ int main(void)
     RUN(map_grows);
     RUN(check_detects_damage);
     RUN(format_version);
+    RUN(id_runs);
+    RUN(id_runs_check);
+    RUN(id_runs_random);
     RUN(idkeys);
     RUN(settings);
     RUN(open_takes_no_write_txn);

@@ -419,8 +419,9 @@ TEST(earlier_layout_remade)
     CHECK(rep.n_problems == 0 && rep.n_notes == 1);
     CHECK(strstr(rep.first_note, "experiment:x") && strstr(rep.first_note, "shoal rebuild x"));
     if (rep.n_problems) printf("%s\n", rep.first_problem);
-    /* the first append remakes it */
-    CHECK_RC(append_range(db, 1900, 50, 50), SHOAL_OK);
+    /* the first append remakes it (one event apart from e-400 … e-1899: it lengthens
+     * no run in the id index, whose format 8 would hide the view's 6) */
+    CHECK_RC(append_range(db, 1950, 1, 1), SHOAL_OK);
     CHECK(format_of(db) == '0' + SHOAL_FORMAT_EXPVIEW);
     CHECK_RC(shoal_db_check(db, &rep, NULL), SHOAL_OK);
     CHECK(rep.n_problems == 0 && rep.n_notes == 0);
