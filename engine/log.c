@@ -577,41 +577,38 @@ void shoal_logkeys_free(shoal_logkeys *k)
     memset(k, 0, sizeof *k);
 }
 
-/* Grows *p (of *cap elements of size sz) to hold need, doubling: the keys of a batch
- * are made a few events at a time as it fills (shoal_logkeys_add). */
-static int grow(void *p, size_t *cap, size_t need, size_t sz)
+int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k)
 {
-    if (need <= *cap) return SHOAL_OK;
-    size_t c = *cap * 2 > need ? *cap * 2 : need;
-    void *q = shoal_realloc(*(void **)p, c * sz);
-    if (!q) return SHOAL_ENOMEM;
-    *(void **)p = q;
-    *cap = c;
-    return SHOAL_OK;
-}
-
-int shoal_logkeys_add(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k)
-{
-    size_t from = k->n_made;
-    if (from >= n) return SHOAL_OK;
-    if (from == 0) {
-        k->kb_len = 0;
-        k->sorted = true;
+    size_t n_keybytes = 0;
+    for (size_t i = 0; i < n; i++) n_keybytes += evs[i].has_id ? 1 + evs[i].id.len : 25;
+    if (n > k->cap_ks) {
+        keyed *ks = shoal_realloc(k->ks, n * sizeof *ks);
+        if (!ks) return SHOAL_ENOMEM;
+        k->ks = ks;
+        k->cap_ks = n;
     }
-    size_t n_keybytes = k->kb_len, n_hs = from ? k->hstart[from] : 0;
-    for (size_t i = from; i < n; i++) {
-        n_keybytes += evs[i].has_id ? 1 + evs[i].id.len : 25;
-        n_hs += 3 + 2 * (size_t)evs[i].n_props;
+    if (n_keybytes > k->cap_kb) {
+        unsigned char *kb = shoal_realloc(k->kbuf, n_keybytes);
+        if (!kb) return SHOAL_ENOMEM;
+        k->kbuf = kb;
+        k->cap_kb = n_keybytes;
     }
-    const unsigned char *old = k->kbuf;
-    if (grow(&k->ks, &k->cap_ks, n, sizeof *k->ks) || grow(&k->kbuf, &k->cap_kb, n_keybytes, 1)) return SHOAL_ENOMEM;
-    /* the keys made before point into the buffer where it was */
-    if (k->kbuf != old)
-        for (size_t i = 0; i < from; i++) k->ks[i].key = k->kbuf + (k->ks[i].key - old);
-    if (grow(&k->hs, &k->cap_hs, n_hs, sizeof *k->hs) || grow(&k->hstart, &k->cap_hstart, n + 1, sizeof *k->hstart))
-        return SHOAL_ENOMEM;
-    uint32_t h = from ? k->hstart[from] : 0;
-    for (size_t i = from; i < n; i++) {
+    size_t n_hs = 0;
+    for (size_t i = 0; i < n; i++) n_hs += 3 + 2 * (size_t)evs[i].n_props;
+    if (n_hs > k->cap_hs) {
+        uint32_t *hs = shoal_realloc(k->hs, n_hs * sizeof *hs);
+        if (!hs) return SHOAL_ENOMEM;
+        k->hs = hs;
+        k->cap_hs = n_hs;
+    }
+    if (n + 1 > k->cap_hstart) {
+        uint32_t *hst = shoal_realloc(k->hstart, (n + 1) * sizeof *hst);
+        if (!hst) return SHOAL_ENOMEM;
+        k->hstart = hst;
+        k->cap_hstart = n + 1;
+    }
+    uint32_t h = 0;
+    for (size_t i = 0; i < n; i++) {
         const shoal_event *ev = &evs[i];
         k->hstart[i] = h;
         k->hs[h++] = shoal_dict_hash(SHOAL_NS_MEMBER, ev->member.ptr, ev->member.len);
@@ -625,46 +622,26 @@ int shoal_logkeys_add(shoal_db *db, const shoal_event *evs, size_t n, shoal_logk
         }
     }
     k->hstart[n] = h;
+    k->has_ids = false;
     keyed *ks = k->ks;
-    unsigned char *kp = k->kbuf + k->kb_len;
-    bool sorted = k->sorted;
-    for (size_t i = from; i < n; i++) {
+    unsigned char *kp = k->kbuf;
+    bool sorted = true;
+    for (size_t i = 0; i < n; i++) {
         ks[i].key = kp;
         ks[i].len = (uint32_t)shoal_db_event_key(db, &evs[i], kp);
         kp += ks[i].len;
         ks[i].idx = (uint32_t)i;
         if (i && sorted && !keyed_less(&ks[i - 1], &ks[i])) sorted = false;
     }
-    k->kb_len = (size_t)(kp - k->kbuf);
-    k->sorted = sorted;
-    k->n_made = n;
-    return SHOAL_OK;
-}
-
-int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k)
-{
-    int rc = shoal_logkeys_add(db, evs, n, k);
-    bool sorted = k->sorted;
-    k->n_made = 0;   /* the next batch starts anew */
-    if (rc) return rc;
-    keyed *ks = k->ks;
-    k->has_ids = false;
     /* Ids mostly arrive in key order (counters, time-ordered ids): then there is
      * nothing to sort, and no key repeats (each is greater than the one before). */
     k->n = n;
     k->repeated = false;
-    if (sorted || n == 0) return SHOAL_OK;
+    if (sorted) return SHOAL_OK;
     qsort(ks, n, sizeof *ks, cmp_keyed);
     for (size_t i = 1; i < n && !k->repeated; i++)
         if (ks[i - 1].len == ks[i].len && memcmp(ks[i - 1].key, ks[i].key, ks[i].len) == 0) k->repeated = true;
     return SHOAL_OK;
-}
-
-const unsigned char *shoal_logkeys_key(const shoal_logkeys *k, size_t i, size_t *len, uint32_t *idx)
-{
-    *len = k->ks[i].len;
-    *idx = k->ks[i].idx;
-    return k->ks[i].key;
 }
 
 /* How many events ahead the reading thread prefetches its cache's slots. */

@@ -537,10 +537,6 @@ typedef struct shoal_logkeys {
     uint32_t *ids;
     size_t cap_ids;
     bool has_ids;
-    /* Made so far by shoal_logkeys_add: the events, the key bytes, and whether their
-     * keys rise. */
-    size_t n_made, kb_len;
-    bool sorted;
 } shoal_logkeys;
 
 /* A numeric id key (shoal_db_event_key) starts with this byte + b, b the bytes of
@@ -556,22 +552,10 @@ size_t shoal_ids_val_put(const shoal_db *db, const unsigned char *key, size_t kl
 /* The sequence in the id index value v under key; false when v has a bad size. */
 bool shoal_ids_val_get(const shoal_db *db, const unsigned char *key, size_t klen, const MDB_val *v, uint64_t *seq);
 
-/* Makes the keys of evs[0..n) (shoal_db_event_key) in k, sorted, and their names'
- * hashes; those of the first events may have been made already by shoal_logkeys_add.
- * Reads nothing of db's state that an append changes, so it may run on another thread
- * than the appends. Afterwards the next add or make starts a new batch.
+/* Makes the keys of evs[0..n) (shoal_db_event_key) in k, sorted. Reads nothing of db's
+ * state that an append changes, so it may run on another thread than the appends.
  * Returns: SHOAL_OK, SHOAL_ENOMEM. */
 int shoal_logkeys_make(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k);
-/* Makes the keys and hashes of the events of evs[0..n) that the adds since the last
- * make have not (evs[0..k->n_made) must not have changed since): the ingest's reading
- * thread makes them a few events at a time while their strings are in its caches, not
- * in one pass over the whole batch once it is full (the first touch of a batch's
- * strings again: its hashes 6% of the reader's samples at 10M). Unsorted until
- * shoal_logkeys_make. Returns: SHOAL_OK, SHOAL_ENOMEM. */
-int shoal_logkeys_add(shoal_db *db, const shoal_event *evs, size_t n, shoal_logkeys *k);
-/* The i-th key of k in its sorted order (its length in *len, its event's index in
- * *idx), for the tests. */
-const unsigned char *shoal_logkeys_key(const shoal_logkeys *k, size_t i, size_t *len, uint32_t *idx);
 void shoal_logkeys_free(shoal_logkeys *k);
 /* Resolves the names of k's hashes (made by shoal_logkeys_make for evs[0..n)) that
  * names holds (a cache of committed names: shoal_dict_new_fwd). Returns SHOAL_OK or

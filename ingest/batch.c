@@ -44,9 +44,6 @@
 #define DEFAULT_BATCH_VIEWS 131072
 /* A batch of unusually large events commits early, at this much arena. */
 #define MAX_BATCH_BYTES ((size_t)64 << 20)
-/* Events whose keys the reader makes at a time (shoal_logkeys_add): 64 events' strings
- * and structures, some 13 KiB, are still in the first level cache. */
-#define KEYS_STEP 64
 /* Input names remembered for conflict reports: a dump import reads seven files. */
 #define MAX_NAMES 16
 
@@ -136,7 +133,6 @@ static void pend_free(pend *p)
 static void pend_reset(pend *p, const pend *prev)
 {
     p->n = 0;
-    p->keys.n_made = 0;
     p->rej_len = 0;
     p->last_line = prev->last_line;
     shoal_arena_reset(p->a);
@@ -591,10 +587,6 @@ int shoal_batch_add(shoal_batch *b, uint64_t line, shoal_err *why, shoal_err *er
     p->lines[p->n] = line;
     p->srcs[p->n] = (unsigned char)b->cur_name;
     p->n++;
-    /* With the pipeline the reader makes the keys, KEYS_STEP events at a time while
-     * they are in its caches (a failure is left to shoal_logkeys_make, which redoes
-     * it and reports it). */
-    if (b->piped && p->n % KEYS_STEP == 0) (void)shoal_logkeys_add(b->db, p->evs, p->n, &p->keys);
     return maybe_close(b, err);
 }
 

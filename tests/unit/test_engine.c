@@ -1413,58 +1413,6 @@ static int feed_known(void *ctx, int ns, uint32_t id, const char *s, uint32_t le
 
 static bool same_s(shoal_str a, shoal_str b) { return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0; }
 
-/* A batch's keys made a few events at a time as it fills (shoal_logkeys_add, the
- * ingest's reading thread), then finished by shoal_logkeys_make, are those one make
- * gives: the same keys in the same order, the same hashes, the same repeats, in steps
- * of every size, with the buffers reused batch after batch (grown while keys point
- * into them), over ids that rise, fall, repeat or are absent. */
-TEST(logkeys_in_steps)
-{
-    unit_fresh_dir();
-    shoal_db *db;
-    CHECK_RC(shoal_db_open(unit_tmpdir, SHOAL_OPEN_CREATE | SHOAL_OPEN_NOSYNC, 0, &db, NULL), SHOAL_OK);
-    enum { N = 300 };
-    static shoal_event evs[N];
-    static char ids[N][32], members[N][16];
-    shoal_prop pr = {.key = S("to"), .kind = SHOAL_VAL_STR, .v.s = S("m-9")};
-    uint64_t rs = 12345;
-    shoal_logkeys one = {0}, steps = {0};
-    for (int round = 0; round < 40; round++) {
-        size_t n = 1 + unit_next64(&rs) % N, step = 1 + unit_next64(&rs) % 70;
-        int order = round % 4;   /* ids rising, random, repeating, or some absent */
-        for (size_t i = 0; i < n; i++) {
-            uint64_t v = order == 0 ? i + 1000 * (uint64_t)round : unit_next64(&rs) % (order == 2 ? 20 : 100000);
-            /* every tenth id long, so that key bytes outgrow the buffers */
-            snprintf(ids[i], sizeof ids[i], "%s-%llu", i % 10 ? "e" : "a-much-longer-prefix",
-                     (unsigned long long)v);
-            snprintf(members[i], sizeof members[i], "m-%llu", (unsigned long long)(unit_next64(&rs) % 50));
-            evs[i] = mk(order == 3 && i % 3 == 0 ? NULL : ids[i], (int64_t)i, members[i], i % 2 ? "post" : "join");
-            if (i % 5 == 0) evs[i].group = S("g-1");
-            if (i % 7 == 0) evs[i].props = &pr, evs[i].n_props = 1;
-        }
-        CHECK_RC(shoal_logkeys_make(db, evs, n, &one), SHOAL_OK);
-        for (size_t m = step; m < n; m += step) CHECK_RC(shoal_logkeys_add(db, evs, m, &steps), SHOAL_OK);
-        CHECK_RC(shoal_logkeys_make(db, evs, n, &steps), SHOAL_OK);
-        CHECK(one.n == n && steps.n == n && one.repeated == steps.repeated);
-        CHECK(one.hstart[n] == steps.hstart[n]);
-        CHECK(memcmp(one.hstart, steps.hstart, (n + 1) * sizeof *one.hstart) == 0);
-        CHECK(memcmp(one.hs, steps.hs, one.hstart[n] * sizeof *one.hs) == 0);
-        /* the keys in their sorted order, byte for byte, with their events */
-        int same = 1;
-        for (size_t i = 0; i < n && same; i++) {
-            size_t la, lb;
-            uint32_t ia, ib;
-            const unsigned char *ka = shoal_logkeys_key(&one, i, &la, &ia), *kb = shoal_logkeys_key(&steps, i, &lb, &ib);
-            same = la == lb && ia == ib && memcmp(ka, kb, la) == 0;
-        }
-        CHECK(same);
-    }
-    shoal_logkeys_free(&one);
-    shoal_logkeys_free(&steps);
-    shoal_db_close(db);
-    unit_rm_dir();
-}
-
 TEST(known_names)
 {
     /* The ingest's reading thread resolves names the writer handed over after its
@@ -1746,7 +1694,6 @@ int main(void)
     RUN(keys);
     RUN(append_and_read);
     RUN(dup_after_clean_batch);
-    RUN(logkeys_in_steps);
     RUN(known_names);
     RUN(ingest_rejects_not_input);
     RUN(zone_map);
