@@ -3,6 +3,8 @@
  * DOM, no recursion, one arena block for every string of the event. It accepts exactly
  * the JSON an event can hold (an object of scalars, one level of "props"/"properties")
  * and rejects anything else with a reason; why not a library is in docs/FORMATS.md.
+ * The key order nearly every line has is matched by literals first (fast_fields),
+ * which hands over to the general parse at the first field that is not so.
  * Invariants: strings in the event are unescaped valid UTF-8 copied into the arena;
  * numbers are canonical (integral values are SHOAL_VAL_INT); no key appears twice.
  */
