@@ -84,7 +84,7 @@ static int fill(shoal_input *in, shoal_err *err)
 }
 
 /* Offset of the terminator of the record at buf[pos] in buf[scan..len), or len. */
-static size_t frame(shoal_input *in)
+static inline __attribute__((always_inline)) size_t frame(shoal_input *in)
 {
     if (in->format == SHOAL_FMT_CSV || in->format == SHOAL_FMT_CSV_FIELDS)
         return in->scan + shoal_csv_frame(in->buf + in->scan, in->len - in->scan, &in->fst, &in->fnl);
@@ -94,7 +94,7 @@ static size_t frame(shoal_input *in)
 
 /* Takes the record buf[pos..e) (e = the terminator or the end of input) into raw.
  * Returns 1, or 2 when it is oversized. */
-static int take(shoal_input *in, size_t e, int terminated)
+static inline __attribute__((always_inline)) int take(shoal_input *in, size_t e, int terminated)
 {
     char *s = in->buf + in->pos;
     size_t n = e - in->pos;

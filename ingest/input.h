@@ -80,6 +80,11 @@ int shoal_ndjson_parse(const char *p, size_t n, shoal_arena *a, shoal_event *ev,
 int shoal_input_open_mem(const char *name, const void *p, size_t n, int format, size_t chunk,
                          shoal_input **out, shoal_err *err);
 
+/* shoal_ndjson_parse without its fast path for the usual key order (ndjson.c,
+ * fast_fields): the same result for every line, the reference the tests and the
+ * fuzzer compare it with. */
+int shoal_ndjson_parse_general(const char *p, size_t n, shoal_arena *a, shoal_event *ev, shoal_err *err);
+
 /* Parses p[0..n) as exactly one JSON number. Integers that fit int64 and integral
  * doubles (2.0, 1e3) give SHOAL_VAL_INT, other finite values SHOAL_VAL_NUM, written to
  * *kind and *i or *d. Returns: 1 for a number, 0 when the text is not a JSON number,

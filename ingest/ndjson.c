@@ -3,6 +3,8 @@
  * DOM, no recursion, one arena block for every string of the event. It accepts exactly
  * the JSON an event can hold (an object of scalars, one level of "props"/"properties")
  * and rejects anything else with a reason; why not a library is in docs/FORMATS.md.
+ * The key order nearly every line has is matched by literals first (fast_fields),
+ * which hands over to the general parse at the first field that is not so.
  * Invariants: strings in the event are unescaped valid UTF-8 copied into the arena;
  * numbers are canonical (integral values are SHOAL_VAL_INT); no key appears twice.
  */
@@ -217,15 +219,13 @@ read_str_slow(parser *ps, const unsigned char *q, uint64_t hi, shoal_str *out, i
     return 0;
 }
 
-/* Reads the string whose opening quote is at ps->p and leaves ps->p after the closing
- * one. *out is a slice of the line when the string has no escapes (*dec = 0), or the
- * unescaped text written at ps->o (*dec = 1) but not yet claimed: keep() claims it.
- * Unescaped output is never longer than the escaped input (\uXXXX is 6 bytes for at
- * most 3, a surrogate pair 12 for 4), which is what bounds the string block. */
-static inline __attribute__((always_inline)) int read_str(parser *ps, shoal_str *out, int *dec)
+/* Scans the body of the string that starts at s (after its opening quote) to the first
+ * quote, backslash or control byte, or to end: returns where it stopped, and or's into
+ * *hi the bytes before it (their high bits tell whether any is non-ASCII). */
+static inline __attribute__((always_inline)) const unsigned char *scan_str(const unsigned char *s,
+                                                                           const unsigned char *end, uint64_t *hi)
 {
-    const unsigned char *s = ps->p + 1, *q = s, *end = ps->end;
-    uint64_t hi = 0;
+    const unsigned char *q = s;
     /* Eight bytes at a time while none is a quote, a backslash or a control byte (the
      * has-zero-byte and has-less-than tests on a 64-bit word). Their borrows can only
      * flag bytes above a true hit, so the lowest flagged byte is the exact stop.
@@ -244,11 +244,10 @@ static inline __attribute__((always_inline)) int read_str(parser *ps, shoal_str 
         unsigned m = (unsigned)_mm_movemask_epi8(st), h = (unsigned)_mm_movemask_epi8(v);
         if (m) {
             unsigned k = (unsigned)__builtin_ctz(m);
-            if (h & ((1u << k) - 1)) hi |= 0x80;
-            q += k;
-            goto stop;
+            if (h & ((1u << k) - 1)) *hi |= 0x80;
+            return q + k;
         }
-        if (h) hi |= 0x80;
+        if (h) *hi |= 0x80;
         q += 16;
     }
 #endif
@@ -261,19 +260,28 @@ static inline __attribute__((always_inline)) int read_str(parser *ps, shoal_str 
              ((w - 0x2020202020202020ull) & ~w)) & 0x8080808080808080ull;
         if (t) {
             unsigned k = (unsigned)__builtin_ctzll(t) >> 3;
-            hi |= w & ((1ull << (8 * k)) - 1);
-            q += k;
-            goto stop;
+            *hi |= w & ((1ull << (8 * k)) - 1);
+            return q + k;
         }
-        hi |= w;
+        *hi |= w;
         q += 8;
     }
 #endif
-    while (q < end && !str_stop[*q]) hi |= *q++;
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-stop:
-#endif
-    if (q < end && *q == '"' && !(hi & 0x8080808080808080ull)) {
+    while (q < end && !str_stop[*q]) *hi |= *q++;
+    return q;
+}
+
+/* Reads the string whose opening quote is at ps->p and leaves ps->p after the closing
+ * one. *out is a slice of the line when the string has no escapes (*dec = 0), or the
+ * unescaped text written at ps->o (*dec = 1) but not yet claimed: keep() claims it.
+ * Unescaped output is never longer than the escaped input (\uXXXX is 6 bytes for at
+ * most 3, a surrogate pair 12 for 4), which is what bounds the string block. */
+static inline __attribute__((always_inline)) int read_str(parser *ps, shoal_str *out, int *dec)
+{
+    const unsigned char *s = ps->p + 1;
+    uint64_t hi = 0;
+    const unsigned char *q = scan_str(s, ps->end, &hi);
+    if (q < ps->end && *q == '"' && !(hi & 0x8080808080808080ull)) {
         out->ptr = (const char *)s;
         out->len = (uint32_t)(q - s);
         *dec = 0;
@@ -715,7 +723,84 @@ static int read_field(parser *ps, unsigned f, shoal_event *ev)
     return 0;
 }
 
-int shoal_ndjson_parse(const char *p, size_t n, shoal_arena *a, shoal_event *ev, shoal_err *err)
+/* ---------------------------------------------------------------- the usual order */
+
+/* Whether the n bytes at p (4 <= n <= 16) are lit's: two overlapping words, which for a
+ * literal lit the compiler makes immediates (memcmp of 11 bytes was a call). */
+static inline __attribute__((always_inline)) bool lit_eq(const unsigned char *p, const char *lit, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a, b, x, y;
+        memcpy(&a, p, 8), memcpy(&b, p + n - 8, 8), memcpy(&x, lit, 8), memcpy(&y, lit + n - 8, 8);
+        return ((a ^ x) | (b ^ y)) == 0;
+    }
+    uint32_t a, b, x, y;
+    memcpy(&a, p, 4), memcpy(&b, p + n - 4, 4), memcpy(&x, lit, 4), memcpy(&y, lit + n - 4, 4);
+    return ((a ^ x) | (b ^ y)) == 0;
+}
+
+/* Reads the field whose text, from its key's opening quote (with the comma before it)
+ * to its value's opening quote, is lit[0..n): a plain string value of 1 to max bytes
+ * (no escape, ASCII alone) whose end it returns, or NULL when the line is not so. */
+static inline __attribute__((always_inline)) const unsigned char *
+fast_str(const unsigned char *p, const unsigned char *end, const char *lit, size_t n, uint32_t max, shoal_str *s)
+{
+    uint64_t hi = 0;
+    if (end - p < (ptrdiff_t)n || !lit_eq(p, lit, n)) return NULL;
+    p += n;
+    const unsigned char *q = scan_str(p, end, &hi);
+    if (q >= end || *q != '"' || (hi & 0x8080808080808080ull) || q == p || (size_t)(q - p) > max) return NULL;
+    s->ptr = (const char *)p;
+    s->len = (uint32_t)(q - p);
+    return q + 1;
+}
+
+/* The fast path for the key order nearly every line has, the one `shoal gen` and the
+ * documented examples write: {"id":"…","ts":"…","member":"…","type":"…","group":"…"
+ * with no blank between, each value a plain string read as read_field reads it (an
+ * ISO-8601 "ts", an id and names of 1 to 255 bytes). ps->p is just after the '{'. It
+ * takes those fields in that order as long as they come so, and stops before the first
+ * one that does not (another key, a blank, an escape, a number, an empty or long
+ * string, a timestamp the fast form does not take: whatever the general parse reads
+ * otherwise or rejects), leaving ps->p just after the last value taken and ev, ps->o
+ * and ps->seen as the general parse leaves them after that value. Returns how many
+ * fields it took: with none the general parse starts at the first key, else it goes
+ * on from after the last value. Only the key's matching and the dispatch are saved
+ * (the general one: a key's string read, its name looked up, four blank skips and the
+ * field's switch); the value is read and kept as read_field does. test_ndjson's
+ * fast_as_general compares the two on mutated lines, and so does fuzz_ndjson. */
+static unsigned fast_fields(parser *ps, shoal_event *ev)
+{
+    const unsigned char *p = ps->p, *end = ps->end;
+    shoal_str s;
+#define FIELD(lit, max) (p = fast_str(p, end, lit, sizeof lit - 1, max, &s))
+    if (!FIELD("\"id\":\"", SHOAL_MAX_ID)) return 0;
+    ev->has_id = 1;
+    ev->id = keep(ps, s, 0);
+    ps->p = p;
+    ps->seen = F_ID;
+    if (!FIELD(",\"ts\":\"", 64) || shoal_ts_parse(s.ptr, s.len, &ev->ts, NULL)) return 1;
+    ps->p = p;
+    ps->seen |= F_TS;
+    if (!FIELD(",\"member\":\"", SHOAL_MAX_NAME)) return 2;
+    ev->member = keep(ps, s, 0);
+    ps->p = p;
+    ps->seen |= F_MEMBER;
+    if (!FIELD(",\"type\":\"", SHOAL_MAX_NAME)) return 3;
+    ev->type = keep(ps, s, 0);
+    ps->p = p;
+    ps->seen |= F_TYPE;
+    if (!FIELD(",\"group\":\"", SHOAL_MAX_NAME)) return 4;
+    ev->group = keep(ps, s, 0);
+    ps->p = p;
+    ps->seen |= F_GROUP;
+    return 5;
+#undef FIELD
+}
+
+/* The parse, with or without the fast path (a constant at each call). */
+static inline __attribute__((always_inline)) int parse_line(const char *p, size_t n, shoal_arena *a,
+                                                            shoal_event *ev, shoal_err *err, bool fast)
 {
     parser ps;
     int rc;
@@ -736,28 +821,33 @@ int shoal_ndjson_parse(const char *p, size_t n, shoal_arena *a, shoal_event *ev,
     ps.o = shoal_arena_alloc(a, n + 32);
     if (!ps.o) return shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
 
-    SKIP_WS(&ps);
-    if (ps.p < ps.end && *ps.p == '}') {
+    /* After the fields the fast path took, the general parse goes on from the last
+     * one's value; with none it starts at the first key. */
+    bool after_value = fast && fast_fields(&ps, ev);
+    if (!after_value) SKIP_WS(&ps);
+    if (!after_value && ps.p < ps.end && *ps.p == '}') {
         ps.p++;
     } else {
-        for (;;) {
-            shoal_str key;
-            int dec;
-            const unsigned char *at = ps.p;
-            if (ps.p >= ps.end || *ps.p != '"') return expected(&ps, "a string key");
-            if ((rc = read_str(&ps, &key, &dec))) return rc;
-            size_t klen = (size_t)(ps.p - at);
-            unsigned f = field_of(key);
-            SKIP_WS(&ps);
-            if (ps.p >= ps.end || *ps.p != ':') return expected(&ps, "':'");
-            ps.p++;
-            SKIP_WS(&ps);
-            if (f) {
-                if (ps.seen & f) return fail(&ps, at, klen, "duplicate key \"%s\"", field_name(f));
-                ps.seen |= f;
-                if ((rc = read_field(&ps, f, ev))) return rc;
-            } else {
-                if ((rc = read_prop(&ps, keep(&ps, key, dec), SRC_TOP))) return rc;
+        for (;; after_value = false) {
+            if (!after_value) {
+                shoal_str key;
+                int dec;
+                const unsigned char *at = ps.p;
+                if (ps.p >= ps.end || *ps.p != '"') return expected(&ps, "a string key");
+                if ((rc = read_str(&ps, &key, &dec))) return rc;
+                size_t klen = (size_t)(ps.p - at);
+                unsigned f = field_of(key);
+                SKIP_WS(&ps);
+                if (ps.p >= ps.end || *ps.p != ':') return expected(&ps, "':'");
+                ps.p++;
+                SKIP_WS(&ps);
+                if (f) {
+                    if (ps.seen & f) return fail(&ps, at, klen, "duplicate key \"%s\"", field_name(f));
+                    ps.seen |= f;
+                    if ((rc = read_field(&ps, f, ev))) return rc;
+                } else {
+                    if ((rc = read_prop(&ps, keep(&ps, key, dec), SRC_TOP))) return rc;
+                }
             }
             SKIP_WS(&ps);
             if (ps.p < ps.end && *ps.p == ',') {
@@ -792,4 +882,14 @@ int shoal_ndjson_parse(const char *p, size_t n, shoal_arena *a, shoal_event *ev,
         ev->n_props = ps.n_props;
     }
     return SHOAL_OK;
+}
+
+int shoal_ndjson_parse(const char *p, size_t n, shoal_arena *a, shoal_event *ev, shoal_err *err)
+{
+    return parse_line(p, n, a, ev, err, true);
+}
+
+int shoal_ndjson_parse_general(const char *p, size_t n, shoal_arena *a, shoal_event *ev, shoal_err *err)
+{
+    return parse_line(p, n, a, ev, err, false);
 }

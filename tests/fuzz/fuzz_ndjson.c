@@ -1,9 +1,40 @@
 /* fuzz_ndjson.c — libFuzzer harness for the NDJSON reader: the bytes as one line for
- * shoal_ndjson_parse, the same bytes as a timestamp and a number, then as a whole
- * NDJSON input framed in small chunks. Every result must meet fuzz_check.h. */
+ * shoal_ndjson_parse (which must give what shoal_ndjson_parse_general gives: its fast
+ * path for the usual key order changes nothing), the same bytes as a timestamp and a
+ * number, then as a whole NDJSON input framed in small chunks. Every result must meet
+ * fuzz_check.h. */
 #include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int str_same(shoal_str a, shoal_str b)
+{
+    return (a.ptr == NULL) == (b.ptr == NULL) && a.len == b.len && (a.len == 0 || !memcmp(a.ptr, b.ptr, a.len));
+}
+
+/* The fast path's result (rc, ea, a) is the general parse's of the same line. */
+static void same_as_general(const char *p, size_t size, shoal_arena *ar, int rc, const shoal_err *ea,
+                            const shoal_event *a)
+{
+    shoal_event b;
+    shoal_err eb;
+    shoal_err_clear(&eb);
+    int rb = shoal_ndjson_parse_general(p, size, ar, &b, &eb);
+    FUZZ_REQUIRE(rc == rb && ea->code == eb.code && ea->off == eb.off && ea->len == eb.len);
+    FUZZ_REQUIRE(strcmp(ea->msg, eb.msg) == 0);
+    if (rc) return;
+    FUZZ_REQUIRE(a->has_id == b.has_id && (!a->has_id || str_same(a->id, b.id)) && a->ts == b.ts);
+    FUZZ_REQUIRE(str_same(a->member, b.member) && str_same(a->type, b.type) && str_same(a->group, b.group));
+    FUZZ_REQUIRE(a->n_props == b.n_props);
+    for (uint32_t i = 0; i < a->n_props; i++) {
+        const shoal_prop *x = &a->props[i], *y = &b.props[i];
+        FUZZ_REQUIRE(str_same(x->key, y->key) && x->kind == y->kind);
+        if (x->kind == SHOAL_VAL_STR) FUZZ_REQUIRE(str_same(x->v.s, y->v.s));
+        else if (x->kind == SHOAL_VAL_BOOL) FUZZ_REQUIRE(x->v.b == y->v.b);
+        else if (x->kind == SHOAL_VAL_INT) FUZZ_REQUIRE(x->v.i == y->v.i);
+        else FUZZ_REQUIRE(memcmp(&x->v.d, &y->v.d, sizeof x->v.d) == 0);
+    }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -17,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = shoal_ndjson_parse(p, size, a, &ev, &e);
     if (rc == 0) fuzz_check_event(&ev);
     else fuzz_check_reject(rc, &e, size);
+    same_as_general(p, size, a, rc, &e, &ev);
 
     int64_t ms;
     shoal_err_clear(&e);

@@ -120,6 +120,52 @@ TEST(event_check)
     }
 }
 
+/* shoal_event_check's shortcut for the usual event (an id, ASCII names within their
+ * limits) lets through only what its checks one by one do: each of id, member, type and
+ * group, with the others usual, of every length to 256, ASCII or with a valid
+ * two-byte letter or a bad byte at every place, and the time at its bounds. */
+TEST(event_check_usual)
+{
+    static char buf[300];
+    shoal_err err;
+    for (int f = 0; f < 4; f++)
+        for (uint32_t n = 0; n <= 256; n++)
+            for (int kind = 0; kind < 3; kind++)
+                for (uint32_t at = 0; at + (kind == 1) < (kind ? n : 1); at++) {
+                    memset(buf, 'a', n);
+                    if (kind == 1) buf[at] = (char)0xc3, buf[at + 1] = (char)0xa9;
+                    if (kind == 2) buf[at] = (char)0x80;
+                    shoal_event e = mk("e-1", 0, "m-1", "post");
+                    e.group = S("g-1");
+                    shoal_str v = {buf, n};
+                    const char *what = f == 0 ? "id" : f == 1 ? "member" : f == 2 ? "type" : "group";
+                    if (f == 0) e.id = v;
+                    else if (f == 1) e.member = v;
+                    else if (f == 2) e.type = v;
+                    else e.group = v;
+                    const char *want = n == 0 ? "empty" : n > 255 ? "longer than" : kind == 2 ? "UTF-8" : NULL;
+                    shoal_err_clear(&err);
+                    int rc = shoal_event_check(&e, &err);
+                    if (want) CHECK(rc == SHOAL_EFORMAT && strstr(err.msg, want) && strstr(err.msg, what));
+                    else CHECK(rc == SHOAL_OK);
+                    if (want ? rc != SHOAL_EFORMAT : rc != SHOAL_OK) printf("  %s of %u bytes, kind %d at %u\n", what, n, kind, at);
+                }
+    shoal_event e = mk("e-1", SHOAL_TS_MIN, "m-1", "post");
+    CHECK_RC(shoal_event_check(&e, NULL), SHOAL_OK);
+    e.ts = SHOAL_TS_MIN - 1;
+    CHECK_RC(shoal_event_check(&e, NULL), SHOAL_EFORMAT);
+    e.ts = SHOAL_TS_MAX - 1;
+    CHECK_RC(shoal_event_check(&e, NULL), SHOAL_OK);
+    e.ts = SHOAL_TS_MAX;
+    CHECK_RC(shoal_event_check(&e, NULL), SHOAL_EFORMAT);
+    /* the properties are checked after the shortcut all the same */
+    shoal_prop p = {.key = S("ts"), .kind = SHOAL_VAL_INT, .v.i = 1};
+    e = mk("e-1", 0, "m-1", "post");
+    e.props = &p;
+    e.n_props = 1;
+    CHECK_RC(shoal_event_check(&e, NULL), SHOAL_EFORMAT);
+}
+
 TEST(keys)
 {
     unsigned char k1[SHOAL_MAX_KEY], k2[SHOAL_MAX_KEY];
@@ -1870,6 +1916,7 @@ int main(void)
     RUN(varints);
     RUN(codec_roundtrip);
     RUN(event_check);
+    RUN(event_check_usual);
     RUN(reserved_names);
     RUN(id_numbers);
     RUN(keys);

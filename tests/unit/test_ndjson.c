@@ -618,10 +618,242 @@ TEST(string_scan_every_place)
                 }
 }
 
+/* ---------------------------------------------------------------- the fast path */
+
+static int str_same(shoal_str a, shoal_str b)
+{
+    return (a.ptr == NULL) == (b.ptr == NULL) && a.len == b.len && (a.len == 0 || !memcmp(a.ptr, b.ptr, a.len));
+}
+
+/* Whether s lies outside line[0..n): an event's strings are copies, the line is reused. */
+static int outside(shoal_str s, const char *line, size_t n)
+{
+    return !s.ptr || s.ptr + s.len <= line || s.ptr >= line + n;
+}
+
+/* Whether shoal_ndjson_parse (with the fast path for the usual key order) and
+ * shoal_ndjson_parse_general give the same for line[0..n): the return code, the
+ * error's code, span and message, or the event field by field. Prints the line
+ * when not. */
+static int fast_same(const char *line, size_t n)
+{
+    shoal_event a, b;
+    shoal_err ea, eb;
+    shoal_err_clear(&ea);
+    shoal_err_clear(&eb);
+    int ra = shoal_ndjson_parse(line, n, A, &a, &ea), rb = shoal_ndjson_parse_general(line, n, A, &b, &eb);
+    int same = ra == rb && ea.code == eb.code && ea.off == eb.off && ea.len == eb.len && !strcmp(ea.msg, eb.msg);
+    if (same && ra == SHOAL_OK) {
+        same = a.has_id == b.has_id && (!a.has_id || str_same(a.id, b.id)) && a.ts == b.ts &&
+               str_same(a.member, b.member) && str_same(a.type, b.type) && str_same(a.group, b.group) &&
+               a.n_props == b.n_props && outside(a.id, line, n) && outside(a.member, line, n) &&
+               outside(a.type, line, n) && outside(a.group, line, n);
+        for (uint32_t i = 0; same && i < a.n_props; i++) {
+            const shoal_prop *p = &a.props[i], *q = &b.props[i];
+            same = str_same(p->key, q->key) && p->kind == q->kind &&
+                   (p->kind == SHOAL_VAL_STR    ? str_same(p->v.s, q->v.s)
+                    : p->kind == SHOAL_VAL_BOOL ? p->v.b == q->v.b
+                    : p->kind == SHOAL_VAL_INT  ? p->v.i == q->v.i
+                                                : !memcmp(&p->v.d, &q->v.d, sizeof p->v.d));
+        }
+    }
+    if (!same) {
+        printf("  fast and general differ on %.*s\n", (int)(n > 300 ? 300 : n), line);
+        printf("    fast rc %d off %d len %d \"%s\"; general rc %d off %d len %d \"%s\"\n", ra, ea.off, ea.len,
+               ea.msg, rb, eb.off, eb.len, eb.msg);
+    }
+    shoal_arena_reset(A);
+    return same;
+}
+
+/* The values each field takes in the lines below: the usual plain strings first, then
+ * what the fast path must leave to the general parse (escapes, UTF-8, empty and too
+ * long strings, numbers, numbers as strings, null, other timestamp forms, bad ones). */
+static const char *const id_vals[] = {"\"e-1\"", "\"e-1234567\"", "\"\"", "\"e\\u002d1\"", "\"\xc3\xa9-1\"", "123",
+                                      "-7", "1.5", "null", "true", "\"e\\\"1\"", "\"\xff\"", "\"e-1", "{}", "\"@255\"",
+                                      "\"@256\""};
+static const char *const ts_vals[] = {"\"2024-07-01T00:18:16.943Z\"", "\"2024-07-01T00:18:16.943+02:00\"",
+                                      "\"2024-07-01\"", "1719792000000", "\"1719792000000\"",
+                                      "\"2024-02-30T00:00:00.000Z\"", "\"2024-07-01T24:00:00.000Z\"",
+                                      "\"2024-07-01T00:18:16\\u002e943Z\"", "\"\"", "null", "\"2024-07-01t00:18:16.943Z\"",
+                                      "\"2400-01-01T00:00:00.000Z\"", "1.5", "\"2024-07-01T00:18:16.943Z"};
+static const char *const name_vals[] = {"\"m-1\"", "\"join\"", "\"\"", "\"m\\u00e9\"", "\"m\xc3\xa9\"", "\"@255\"",
+                                        "\"@256\"", "12", "null", "\"m\\n\"", "\"m\x01\"", "\"m\xc3\"", "true", "[1]",
+                                        "\"m-1"};
+static const char *const extra[] = {"\"to\":\"m-11\"", "\"props\":{\"a\":1,\"b\":\"x\"}", "\"id\":\"e-2\"",
+                                    "\"x\":1.5", "\"ts\":\"2024-07-01T00:00:00.000Z\"", "\"group\":null",
+                                    "\"properties\":{\"a\":2}", "\"a\":1", "\"member\":\"m-2\"", "\"Type\":\"x\""};
+static const char *const keys[5] = {"id", "ts", "member", "type", "group"};
+
+/* Appends v to the line at *o, "@N" standing for N bytes of 'x'. */
+static void put_val(char **o, const char *v)
+{
+    if (v[0] == '"' && v[1] == '@') {
+        int k = atoi(v + 2);
+        *(*o)++ = '"';
+        memset(*o, 'x', (size_t)k);
+        *o += k;
+        *(*o)++ = '"';
+        return;
+    }
+    size_t n = strlen(v);
+    memcpy(*o, v, n);
+    *o += n;
+}
+
+/* A line of the fields order[0..n_order) (indices into keys) with the values vals[],
+ * extra key e (or -1) before field at (or at the end), sep between members and colon
+ * between key and value. Returns its length. */
+static size_t make_line(char *line, const int *order, int n_order, const char *const *vals, int e, int at,
+                        const char *sep, const char *colon)
+{
+    char *o = line;
+    *o++ = '{';
+    int first = 1;
+    for (int i = 0; i <= n_order; i++) {
+        if (e >= 0 && at == i) {
+            if (!first) o += sprintf(o, "%s", sep);
+            o += sprintf(o, "%s", extra[e]);
+            first = 0;
+        }
+        if (i == n_order) break;
+        if (!first) o += sprintf(o, "%s", sep);
+        o += sprintf(o, "\"%s\"%s", keys[order[i]], colon);
+        put_val(&o, vals[order[i]]);
+        first = 0;
+    }
+    *o++ = '}';
+    *o = 0;
+    return (size_t)(o - line);
+}
+
+/* The fast path for the usual key order (ndjson.c, fast_fields) gives exactly what the
+ * general parse gives, event or error, for lines in every key order, with keys
+ * missing, repeated or added, every field's unusual values, blanks, and each usual
+ * line mutated at every byte (changed to each of a few telling bytes, dropped, cut
+ * there, a blank or a backslash put before it), then 200k random mixes of all that. */
+TEST(fast_as_general)
+{
+    static char line[4096], mut[4096];
+    const char *usual[5] = {id_vals[1], ts_vals[0], name_vals[0], name_vals[1], "\"g-97\""};
+    const char *vals[5];
+    int order[5];
+    size_t n;
+
+    /* every order of the five, with an extra key nowhere or at each place */
+    for (int perm = 0; perm < 120; perm++) {
+        int pool[5] = {0, 1, 2, 3, 4}, r = perm;
+        for (int i = 0; i < 5; i++) {
+            int k = r % (5 - i);
+            r /= 5 - i;
+            order[i] = pool[k];
+            memmove(pool + k, pool + k + 1, sizeof(int) * (size_t)(4 - k));
+        }
+        for (int e = -1; e < (int)(sizeof extra / sizeof *extra); e++)
+            for (int at = 0; at <= (e < 0 ? 0 : 5); at++) {
+                n = make_line(line, order, 5, usual, e, at, ",", ":");
+                CHECK(fast_same(line, n));
+            }
+    }
+    /* the usual order, each field with each of its values, each subset of the fields */
+    for (int i = 0; i < 5; i++) order[i] = i;
+    for (int f = 0; f < 5; f++) {
+        const char *const *vs = f == 0 ? id_vals : f == 1 ? ts_vals : name_vals;
+        size_t nv = f == 0 ? sizeof id_vals / sizeof *id_vals
+                  : f == 1 ? sizeof ts_vals / sizeof *ts_vals
+                           : sizeof name_vals / sizeof *name_vals;
+        for (size_t v = 0; v < nv; v++) {
+            memcpy(vals, usual, sizeof vals);
+            vals[f] = vs[v];
+            for (int e = -1; e < 3; e++) {
+                n = make_line(line, order, 5, vals, e, 5, ",", ":");
+                CHECK(fast_same(line, n));
+            }
+        }
+    }
+    for (int mask = 0; mask < 32; mask++) {
+        int sub[5], k = 0;
+        for (int i = 0; i < 5; i++)
+            if (mask >> i & 1) sub[k++] = i;
+        n = make_line(line, sub, k, usual, -1, 0, ",", ":");
+        CHECK(fast_same(line, n));
+        n = make_line(line, sub, k, usual, 0, k, ",", ":");
+        CHECK(fast_same(line, n));
+    }
+    /* blanks */
+    static const char *const seps[] = {",", " ,", ", ", ",\t", " , "}, *const colons[] = {":", " :", ": ", " : "};
+    for (size_t s = 0; s < 5; s++)
+        for (size_t c = 0; c < 4; c++) {
+            n = make_line(line, order, 5, usual, 0, 5, seps[s], colons[c]);
+            CHECK(fast_same(line, n));
+        }
+    /* each usual line, with and without a property, mutated at every byte */
+    static const char telling[] = {'"', '\\', ',', ':', '{', '}', ' ', '0', 'x', 'T', '-', (char)0x80, (char)0xc3, 0x01, 0};
+    for (int e = -1; e < 2; e++) {
+        size_t base = make_line(line, order, 5, usual, e, 5, ",", ":");
+        CHECK(fast_same(line, base));
+        for (size_t i = 0; i < base; i++) {
+            for (size_t t = 0; t < sizeof telling; t++) {
+                memcpy(mut, line, base);
+                mut[i] = telling[t];
+                CHECK(fast_same(mut, base));
+            }
+            memcpy(mut, line, i);   /* dropped */
+            memcpy(mut + i, line + i + 1, base - i - 1);
+            CHECK(fast_same(mut, base - 1));
+            CHECK(fast_same(line, i));   /* cut */
+            for (int t = 0; t < 2; t++) {   /* a blank or a backslash before it */
+                memcpy(mut, line, i);
+                mut[i] = t ? '\\' : ' ';
+                memcpy(mut + i + 1, line + i, base - i);
+                CHECK(fast_same(mut, base + 1));
+            }
+        }
+    }
+    /* random mixes: mostly the usual order, some fields unusual, some mutations */
+    uint64_t rs = 0x9e3779b97f4a7c15ull;
+    int bad = 0;
+    for (int round = 0; round < 200000 && bad < 10; round++) {
+        int k = 5;
+        for (int i = 0; i < 5; i++) order[i] = i;
+        if (unit_next64(&rs) % 4 == 0) {   /* shuffled */
+            for (int i = 4; i > 0; i--) {
+                int j = (int)(unit_next64(&rs) % (uint64_t)(i + 1)), t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+        }
+        if (unit_next64(&rs) % 8 == 0) k = (int)(unit_next64(&rs) % 5);   /* the last ones missing */
+        memcpy(vals, usual, sizeof vals);
+        for (int i = 0; i < 5; i++)
+            if (unit_next64(&rs) % 10 == 0) {
+                if (i == 0) vals[i] = id_vals[unit_next64(&rs) % (sizeof id_vals / sizeof *id_vals)];
+                else if (i == 1) vals[i] = ts_vals[unit_next64(&rs) % (sizeof ts_vals / sizeof *ts_vals)];
+                else vals[i] = name_vals[unit_next64(&rs) % (sizeof name_vals / sizeof *name_vals)];
+            }
+        int e = unit_next64(&rs) % 3 ? -1 : (int)(unit_next64(&rs) % (sizeof extra / sizeof *extra));
+        int at = (int)(unit_next64(&rs) % (uint64_t)(k + 1));
+        n = make_line(line, order, k, vals, e, at, unit_next64(&rs) % 20 ? "," : ", ",
+                      unit_next64(&rs) % 20 ? ":" : ": ");
+        int muts = unit_next64(&rs) % 3 ? 0 : 1 + (int)(unit_next64(&rs) % 3);
+        for (int m = 0; m < muts && n > 1; m++) {
+            size_t i = unit_next64(&rs) % n;
+            switch (unit_next64(&rs) % 3) {
+            case 0: line[i] = telling[unit_next64(&rs) % sizeof telling]; break;
+            case 1: memmove(line + i, line + i + 1, n - i - 1), n--; break;
+            default: n = i; break;
+            }
+        }
+        if (!fast_same(line, n)) bad++;
+    }
+    CHECK(bad == 0);
+}
+
 int main(void)
 {
     A = shoal_arena_new();
     RUN(string_scan_every_place);
+    RUN(fast_as_general);
     RUN(typical_event);
     RUN(strings_are_copied);
     RUN(whitespace);

@@ -229,7 +229,10 @@ static int parse_as(const char *s, unsigned flags, int64_t *v, int *zoned)
 /* The canonical form "YYYY-MM-DDTHH:MM:SS.mmmZ" has a path of its own (ts_fast): it
  * must answer as the general parse does, which "t" for "T" takes (the same instant).
  * Every field across its range and past it, leap days, the year's extremes, and each
- * byte of the form replaced by digits, separators and bytes next to them in ASCII. */
+ * byte of the form replaced by digits, separators and bytes next to them in ASCII;
+ * then day after day, and minute after minute with each one's seconds in turn (fails
+ * when the kept minute is matched by its date alone or without its "T", or takes a
+ * 60th second). */
 TEST(fast_form_as_general)
 {
     static const char repl[] = "0159/:-.TtZz+, \x7f\xc3";
@@ -278,6 +281,32 @@ TEST(fast_form_as_general)
                         if (bad++ < 5) printf("  \"%s\": %d %lld, general %d %lld\n", s, ra, (long long)a, rb, (long long)b);
                     }
                 }
+    /* minute after minute, each minute's seconds and milliseconds in turn, some with a
+     * byte changed (the thread's last minute is kept: a timestamp of the same first 16
+     * bytes has only its seconds read, one of another minute, hour, day or year, or a
+     * bad one, must not be taken for it) */
+    static const char *const mins[] = {"2024-07-01T00:18", "2024-07-01T00:19", "2024-07-01T01:19", "2024-07-02T01:19",
+                                       "2024-02-29T23:59", "2023-02-29T23:59", "2024-03-01T00:00", "2199-12-31T23:59",
+                                       "1900-01-01T00:00", "2025-12-31T24:00", "2025-12-31T23:60", "2025-13-01T00:00"};
+    for (size_t m = 0; m < sizeof mins / sizeof *mins; m++)
+        for (int se = 0; se <= 61; se++)
+            for (int k = 0; k < 6; k++) {
+                char s[64], t[64];
+                rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
+                snprintf(s, sizeof s, "%s:%02d.%03dZ", mins[m], se, (int)(rnd % 1000));
+                if (k == 5) s[(rnd >> 20) % 24] = repl[(rnd >> 32) % (sizeof repl - 1)];
+                /* the same instant as "+00:00", which ts_fast does not take (not even
+                 * from its kept minute, which a "t" for "T" could meet were it matched
+                 * by less than its 16 bytes) */
+                memcpy(t, s, sizeof s);
+                if (t[23] == 'Z') memcpy(t + 23, "+00:00", 7);
+                int64_t a = 4242, b = 4242;
+                int za, zb;
+                int ra = parse_as(s, 0, &a, &za), rb = parse_as(t, 0, &b, &zb);
+                if (ra != rb || a != b || za != zb) {
+                    if (bad++ < 5) printf("  \"%s\": %d %lld, general %d %lld\n", s, ra, (long long)a, rb, (long long)b);
+                }
+            }
     CHECK(bad == 0);
     CHECK(fast > 100000);   /* the form was met, not only its rejections */
     int64_t v;
