@@ -661,11 +661,11 @@ static int append_once(shoal_db *db, const shoal_event *evs, size_t n, const sho
      * it is encoded, from a cache-hot buffer. */
     bool defer = shoal_view_has_prepares(db);
     uint64_t *seqs = shoal_malloc(n * (sizeof *seqs + sizeof(uint32_t)));
-    uint32_t *lens = (uint32_t *)(seqs + n);
     if (!seqs) {
         rc = shoal_err_set(err, SHOAL_ENOMEM, -1, -1, "out of memory");
         goto fail;
     }
+    uint32_t *lens = (uint32_t *)(seqs + n);   /* (after the test: NULL + n is undefined) */
     for (size_t i = 0; i < n; i++) seqs[ks[i].idx] = ks[i].dup ? 0 : 1;
     uint64_t first = 0, added = 0;
     size_t used = 0;
