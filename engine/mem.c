@@ -18,6 +18,16 @@ static atomic_long fail_after = -1;
 
 void shoal_mem_fail_after(long n) { atomic_store_explicit(&fail_after, n, memory_order_relaxed); }
 
+/* the program's (set before any thread runs: read without a lock) */
+static void (*heap_hint)(void);
+
+void shoal_mem_set_heap_hint(void (*fn)(void)) { heap_hint = fn; }
+
+void shoal_mem_heap_hint(void)
+{
+    if (heap_hint) heap_hint();
+}
+
 static bool should_fail(void)
 {
     long f = atomic_load_explicit(&fail_after, memory_order_relaxed);
