@@ -101,7 +101,7 @@ static int cmd_help(const char *db_path, int argc, char **argv)
  * mappings cost nothing, while from the heap calloc zeroed the heap's top for them (33
  * page faults of every `shoal query`). */
 static void huge_heap(void);
-static void heap_skip(void);
+static int heap_skip(void);
 
 static void keep_heap(void)
 {
@@ -143,7 +143,9 @@ static void keep_heap(void)
  * on this VM against 60-130 µs for a huge page (the kernel zeroing 2 MiB): so the
  * top's part below the advised boundary is taken then by one block (heap_gap: never
  * touched but for its header, so no page of memory; kept till exit), and what the
- * statement allocates from the top begins in a huge page (heap_skip). Done at the open,
+ * statement allocates from the top begins in a huge page (heap_skip); its arrays of
+ * 256 KB to 1 MB then come from the heap too (engine/mem.c), in that huge page, where
+ * the cache's slabs were one more (core creator's and the tiers' narrow counts). Done at the open,
  * every process would pay a huge page: `SELECT 1` and the small questions (A/B,
  * retention, DAU/MAU: 5 to 45 fresh pages) 0.1-0.3 ms more CPU. SHOAL_NO_HUGE_HEAP=1
  * in the environment leaves the heap as glibc has it (tests/e2e/huge_heap.sh). */
@@ -160,7 +162,7 @@ static void keep_heap(void)
 #define PAGE_GAP ((uintptr_t)8 << 10)   /* room left for the top's header below the boundary */
 
 #if HUGE_HEAP
-static uintptr_t heap_huge;   /* the advised part's start, 0 when none */
+static uintptr_t heap_huge, heap_huge_end;   /* the advised part, [0, 0) when none */
 static void *heap_gap;        /* the top's part below it, taken by heap_skip */
 #endif
 
@@ -188,29 +190,32 @@ static void huge_heap(void)
     free(p);
     if (end + 64 > huge || brk1 == (uintptr_t)-1 || brk1 < huge + HEAP_HUGE) return;
     if (!madvise((void *)huge, (brk1 & ~(HEAP_HUGE - 1)) - huge, MADV_HUGEPAGE))   /* EINVAL without THP */
-        heap_huge = huge;
+        heap_huge = huge, heap_huge_end = brk1 & ~(HEAP_HUGE - 1);
 #endif
 }
 
-static void heap_skip(void)
+static int heap_skip(void)
 {
 #if HUGE_HEAP
-    static int done;   /* once a process */
-    if (done++ || !heap_huge) return;
+    static int done, huge;   /* once a process; whether the heap gives huge pages */
+    if (done++ || !heap_huge) return huge;
     struct mallinfo2 mi = mallinfo2();
     void *b = sbrk(0);
-    if (b == (void *)-1 || mi.keepcost > (size_t)b) return;
+    if (b == (void *)-1 || mi.keepcost > (size_t)b || (uintptr_t)b < heap_huge_end) return 0;
     uintptr_t top = (uintptr_t)b - mi.keepcost;
-    if (top + PAGE_GAP > heap_huge || heap_huge - top > 2 * HEAP_SMALL + PAGE_GAP || (uintptr_t)b < heap_huge + HEAP_HUGE)
-        return;   /* (the top in the advised part already, or not where it was left) */
+    if (top + PAGE_GAP > heap_huge) return huge = top + HEAP_HUGE <= heap_huge_end;   /* (in the advised part) */
+    if (heap_huge - top > 2 * HEAP_SMALL + PAGE_GAP) return 0;   /* (not where it was left) */
     void *p = malloc((size_t)(heap_huge - top) - 128);
-    if (!p) return;
+    if (!p) return 0;
     uintptr_t end = (uintptr_t)p + malloc_usable_size(p);
     if ((uintptr_t)p < top || end + 64 > heap_huge || end + 4096 < heap_huge) {   /* not from the top */
         free(p);
-        return;
+        return 0;
     }
     heap_gap = p;
+    return huge = 1;
+#else
+    return 0;
 #endif
 }
 

@@ -99,8 +99,11 @@ size_t shoal_bigcache_trim(shoal_bigcache *c, size_t bytes);
 /* The program's heap policy for a statement that keeps per-member state of many
  * members (some 100 or more fresh pages of heap: its tail's shares, its rows, its
  * sort's), called at most once a statement, before its arrays are made (the CLI gives
- * its heap huge pages then: cli/main.c huge_heap). NULL (the default): nothing. */
-void shoal_mem_set_heap_hint(void (*fn)(void));
+ * its heap huge pages then: cli/main.c heap_skip). fn returns 1 when what the heap
+ * gives from then on lies in huge pages: the arrays of 256 KB to 1 MB then come from
+ * the heap, beside the statement's other allocations, rather than from the cache's
+ * slabs (a huge page of their own). NULL (the default): nothing. */
+void shoal_mem_set_heap_hint(int (*fn)(void));
 void shoal_mem_heap_hint(void);
 
 /* Bump-pointer arena: everything allocated from it is freed at once by
