@@ -1255,7 +1255,6 @@ TEST(bigcache_heap_hint)
      * page of their own; zeroed when asked, put back as before. Before, and with no
      * hook, from the slabs (mapped apart from the heap). Sticky for the process: run
      * last. Where the break is glibc's heap and no sanitizer's allocator stands in. */
-    extern char end;   /* the program's data's end: the heap lies from there to the break */
 #if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
     mallopt(M_MMAP_THRESHOLD, 32 << 20);   /* (the CLI's keep_heap: 300 KB from the break) */
 #endif
@@ -1277,6 +1276,7 @@ TEST(bigcache_heap_hint)
     memset(h, 0xCD, n);
     memset(u, 1, n);
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+    extern char end;   /* the program's data's end: the heap lies from there to the break */
     char *brk = sbrk(0);
     CHECK(!((char *)s >= &end && (char *)s < brk));   /* a slab's */
     CHECK((char *)h >= &end && (char *)h < brk);      /* the heap's */
