@@ -197,14 +197,15 @@ static void huge_heap(void)
 static int heap_skip(void)
 {
 #if HUGE_HEAP
-    static int done, huge;   /* once a process; whether the heap gives huge pages */
-    if (done++ || !heap_huge) return huge;
+    static int done;   /* the gap taken, or tried, once a process */
+    if (!heap_huge) return 0;
     struct mallinfo2 mi = mallinfo2();
     void *b = sbrk(0);
     if (b == (void *)-1 || mi.keepcost > (size_t)b || (uintptr_t)b < heap_huge_end) return 0;
     uintptr_t top = (uintptr_t)b - mi.keepcost;
-    if (top + PAGE_GAP > heap_huge) return huge = top + HEAP_HUGE <= heap_huge_end;   /* (in the advised part) */
-    if (heap_huge - top > 2 * HEAP_SMALL + PAGE_GAP) return 0;   /* (not where it was left) */
+    /* (in the advised part already, room left: a session's later statement) */
+    if (top + PAGE_GAP > heap_huge) return top + HEAP_HUGE <= heap_huge_end;
+    if (done++ || heap_huge - top > 2 * HEAP_SMALL + PAGE_GAP) return 0;   /* (not where it was left) */
     void *p = malloc((size_t)(heap_huge - top) - 128);
     if (!p) return 0;
     uintptr_t end = (uintptr_t)p + malloc_usable_size(p);
@@ -213,7 +214,7 @@ static int heap_skip(void)
         return 0;
     }
     heap_gap = p;
-    return huge = 1;
+    return 1;
 #else
     return 0;
 #endif

@@ -18,17 +18,15 @@ static atomic_long fail_after = -1;
 
 void shoal_mem_fail_after(long n) { atomic_store_explicit(&fail_after, n, memory_order_relaxed); }
 
-/* the program's (set before any thread runs: read without a lock); heap_huge once it
- * said the heap gives huge pages (a statement's thread, before its arrays are made) */
+/* the program's (set before any thread runs: read without a lock); heap_huge what it
+ * said at the last hint, a statement's (its thread, before its arrays are made): a
+ * session's heap may have grown past the part its policy made huge since */
 static int (*heap_hint)(void);
 static int heap_huge;
 
 void shoal_mem_set_heap_hint(int (*fn)(void)) { heap_hint = fn; }
 
-void shoal_mem_heap_hint(void)
-{
-    if (heap_hint && heap_hint()) heap_huge = 1;
-}
+void shoal_mem_heap_hint(void) { heap_huge = heap_hint ? heap_hint() : 0; }
 
 static bool should_fail(void)
 {

@@ -1246,15 +1246,16 @@ TEST(bigcache_slab)
 
 static int hint_calls;
 static int hint_huge(void) { return ++hint_calls > 0; }
+static int hint_no(void) { return ++hint_calls < 0; }
 
 TEST(bigcache_heap_hint)
 {
     /* Once the program's heap policy says the heap gives huge pages (shoal_mem_heap_hint
      * with a hook that returns 1: cli/main.c heap_skip), arrays of 256 KB to 1 MB come
      * from the heap, beside the statement's other allocations, not from a slab's huge
-     * page of their own; zeroed when asked, put back as before. Before, and with no
-     * hook, from the slabs (mapped apart from the heap). Sticky for the process: run
-     * last. Where the break is glibc's heap and no sanitizer's allocator stands in. */
+     * page of their own; zeroed when asked, put back as before. Before, and after a
+     * hint with no hook or one that says no, from the slabs (mapped apart from the
+     * heap). Where the break is glibc's heap and no sanitizer's allocator stands in. */
 #if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
     mallopt(M_MMAP_THRESHOLD, 32 << 20);   /* (the CLI's keep_heap: 300 KB from the break) */
 #endif
@@ -1289,9 +1290,18 @@ TEST(bigcache_heap_hint)
     CHECK(nonzero == 0);
     shoal_bigcache_put(c, h);
     shoal_free_big(u);
+    shoal_mem_set_heap_hint(hint_no);
+    shoal_mem_heap_hint();   /* (a later statement's heap past its huge part) */
+    unsigned char *t = shoal_bigcache_zalloc(c, n);
+    CHECK(hint_calls == 2 && t != NULL && t[0] == 0 && t[n - 1] == 0);
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+    CHECK(!((char *)t >= &end && (char *)t < (char *)sbrk(0)));   /* a slab's again */
+#endif
+    shoal_bigcache_put(c, t);
+    shoal_mem_set_heap_hint(NULL);
+    shoal_mem_heap_hint();
     shoal_bigcache_put(c, s);
     shoal_bigcache_free(c);
-    shoal_mem_set_heap_hint(NULL);
 }
 
 TEST(alloc_failures)
@@ -1720,6 +1730,6 @@ int main(void)
     RUN(arena);
     RUN(closest);
     RUN(dict_cache_hash);
-    RUN(bigcache_heap_hint);   /* (last: the heap's hint stays said) */
+    RUN(bigcache_heap_hint);
     UNIT_EXIT();
 }
