@@ -103,7 +103,8 @@ size_t shoal_bigcache_trim(shoal_bigcache *c, size_t bytes);
  * gives from then on lies in huge pages: the arrays of 256 KB to 1 MB then come from
  * the heap, beside the statement's other allocations, rather than from the cache's
  * slabs (a huge page of their own), until the next hint says otherwise. NULL (the
- * default, or set so again): nothing, and such arrays from the slabs. */
+ * default, or set so again): nothing, and such arrays from the slabs. A program that
+ * runs statements on several threads at once should set none (the CLI runs one). */
 void shoal_mem_set_heap_hint(int (*fn)(void));
 void shoal_mem_heap_hint(void);
 
