@@ -18,6 +18,25 @@ static atomic_long fail_after = -1;
 
 void shoal_mem_fail_after(long n) { atomic_store_explicit(&fail_after, n, memory_order_relaxed); }
 
+/* the program's (set before any thread runs: read without a lock); heap_huge what it
+ * said at the last hint, a statement's (its thread, before its arrays are made): a
+ * session's heap may have grown past the part its policy made huge since. Atomic: a
+ * scan's threads take arrays while it stands, and a program of sessions on threads
+ * may hint from several (without a policy, nothing is written). */
+static int (*heap_hint)(void);
+static atomic_int heap_huge;
+
+void shoal_mem_set_heap_hint(int (*fn)(void))
+{
+    heap_hint = fn;
+    if (!fn) atomic_store_explicit(&heap_huge, 0, memory_order_relaxed);
+}
+
+void shoal_mem_heap_hint(void)
+{
+    if (heap_hint) atomic_store_explicit(&heap_huge, heap_hint() != 0, memory_order_relaxed);
+}
+
 static bool should_fail(void)
 {
     long f = atomic_load_explicit(&fail_after, memory_order_relaxed);
@@ -235,9 +254,12 @@ static void *take(shoal_bigcache *c, size_t n, int zero)
         if (c->p[i] && c->cap[i] >= n && c->cap[i] / 2 <= n && (best < 0 || c->cap[i] < c->cap[best])) best = i;
     if (best < 0 && c && n >= SLAB_MIN && n < BIG) {
         if (should_fail()) return NULL;
-        void *p = slab_take(c, n, zero);
+        /* (from the heap when it gives huge pages: beside the statement's rows and
+         * temporaries, in the huge page they take, where a slab was one more: 60-130 µs
+         * of the kernel's zeroing, core creator's and the tiers' narrow counts) */
+        void *p = atomic_load_explicit(&heap_huge, memory_order_relaxed) ? NULL : slab_take(c, n, zero);
         if (p) return p;
-        void *q = calloc(1, n + HDR);   /* shoal_zalloc_big's, its failure tried once */
+        void *q = zero ? calloc(1, n + HDR) : malloc(n + HDR);   /* shoal_zalloc_big's, its failure tried once */
         if (q) memset(q, 0, sizeof(size_t));
         return q ? (char *)q + HDR : NULL;
     }

@@ -96,6 +96,18 @@ void shoal_bigcache_put(shoal_bigcache *c, void *p);   /* p from either; NULL is
 /* frees kept arrays, the largest first, until at most bytes are kept; the bytes kept */
 size_t shoal_bigcache_trim(shoal_bigcache *c, size_t bytes);
 
+/* The program's heap policy for a statement that keeps per-member state of many
+ * members (some 100 or more fresh pages of heap: its tail's shares, its rows, its
+ * sort's), called at most once a statement, before its arrays are made (the CLI gives
+ * its heap huge pages then: cli/main.c heap_skip). fn returns 1 when what the heap
+ * gives from then on lies in huge pages: the arrays of 256 KB to 1 MB then come from
+ * the heap, beside the statement's other allocations, rather than from the cache's
+ * slabs (a huge page of their own), until the next hint says otherwise. NULL (the
+ * default, or set so again): nothing, and such arrays from the slabs. A program that
+ * runs statements on several threads at once should set none (the CLI runs one). */
+void shoal_mem_set_heap_hint(int (*fn)(void));
+void shoal_mem_heap_hint(void);
+
 /* Bump-pointer arena: everything allocated from it is freed at once by
  * shoal_arena_reset or shoal_arena_free, never one by one. */
 typedef struct shoal_arena shoal_arena;

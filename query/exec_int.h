@@ -299,6 +299,10 @@ typedef struct topk topk;
 int shoal_exec_top_open(run *g, topk **t);
 void shoal_exec_top_offer_run(topk *t, uint32_t first, const double *d, size_t n);
 void shoal_exec_top_offer(topk *t, uint32_t m, double v);
+/* The heap's least (in its order: for ASC, minus the value) once k are offered, else
+ * -inf: a run of members whose |value| is below it has none worth offering (a score's
+ * bounds, shoal_view_score_bounded) */
+double shoal_exec_top_least(const topk *t);
 int shoal_exec_top_close(run *g, topk *t);
 /* exec_window.c: a row into the window functions' buffer; then their values, and every
  * row out through shoal_exec_emit */

@@ -627,6 +627,33 @@ static void into_array_top(void *ctx, uint32_t first, const double *raw, size_t 
     top_offer_run(r->t, first + (uint32_t)skip, r->d + first + skip, n - skip);
 }
 
+/* into_array_top with the chunk's bounds: a run of SHOAL_SCORE_BOUND_W members whose
+ * bound B times f is below the heap's least is neither read nor written (its values
+ * are at most B·f in magnitude, f > 0 and the product's rounding monotone, so each is
+ * below the k-th best in either order; ties, equal to it, are read). Once the heap is
+ * full its least only rises, so a member passed over could never have been a
+ * candidate (issue 17: the top 100 by engagement read and wrote all 303k members'
+ * values, 2.4 MB each way, to keep some 1.5k). Runs read one after another are one
+ * span; d is left as it was for the others, which no row reads: the rows are the top's
+ * (g->top_out), and the heap, once full, stays full. */
+static void into_array_top_bounded(void *ctx, uint32_t first, const double *raw, const void *bound, size_t n, double f)
+{
+    topread *r = ctx;
+    if (!bound) {
+        into_array_top(ctx, first, raw, n, f);
+        return;
+    }
+    size_t lo = 0;   /* the span of runs to read: [lo, s) */
+    for (size_t s = 0; s < n; s += SHOAL_SCORE_BOUND_W) {
+        float b;
+        memcpy(&b, (const char *)bound + s / SHOAL_SCORE_BOUND_W * sizeof b, sizeof b);
+        if (!((double)b * f < shoal_exec_top_least(r->t))) continue;
+        if (s > lo) into_array_top(ctx, first + (uint32_t)lo, raw + lo, s - lo, f);
+        lo = s + SHOAL_SCORE_BOUND_W;
+    }
+    if (lo < n) into_array_top(ctx, first + (uint32_t)lo, raw + lo, n - lo, f);
+}
+
 int shoal_exec_read_score_top(run *g, magg *a)
 {
     topk t;
@@ -634,8 +661,8 @@ int shoal_exec_read_score_top(run *g, magg *a)
     if (rc <= 0) return rc;
     topread r = {a->d, &t};
     int64_t t0;
-    rc = shoal_view_score_each(g->x->r, a->vname, g->p->n_members, &t0, g->p->now, a->half_life, into_array_top, &r,
-                               g->x->err);
+    rc = shoal_view_score_bounded(g->x->r, a->vname, g->p->n_members, &t0, g->p->now, a->half_life,
+                                  into_array_top_bounded, &r, g->x->err);
     int rc2 = top_end(g, &t, &g->top_out);
     return rc ? rc : rc2;
 }
@@ -672,6 +699,8 @@ int shoal_exec_top_open(run *g, topk **t)
 void shoal_exec_top_offer_run(topk *t, uint32_t first, const double *d, size_t n) { top_offer_run(t, first, d, n); }
 
 void shoal_exec_top_offer(topk *t, uint32_t m, double v) { top_offer(t, m, v); }
+
+double shoal_exec_top_least(const topk *t) { return t->n == t->k ? t->h[0] : -INFINITY; }
 
 int shoal_exec_top_close(run *g, topk *t)
 {

@@ -365,7 +365,10 @@ typedef struct tailtop {
     topk *t;
     mlist unsure;
     int oom;
+    int skip_ok;   /* tail_skip_ok: runs whose bounds are below the heap's least passed over */
 } tailtop;
+
+static int tail_skip_ok(exec *x, const magg *a, const tailsub *s);
 
 /* ts's shares (tab) grouped by member number (tail_num) into *off and *val, a stable
  * counting sort; ts->rank made too */
@@ -395,18 +398,19 @@ static int tail_group(tailsub *s, size_t **off, double **val)
     return 0;
 }
 
-static void tail_top_run(void *ctx, uint32_t first, const double *raw, size_t n, double f1)
+/* The members first + lo .. first + hi − 1 of a chunk (raw: its values): d written,
+ * the tail's members less their shares, offered */
+static void tail_top_span(tailtop *c, uint32_t first, const double *raw, size_t lo, size_t hi)
 {
-    (void)f1;   /* (1: the raw sums as kept) */
-    tailtop *c = ctx;
     double *d = c->d + first;
     const double f = c->f;
-    shoal_view_score_into(c->d, first, raw, n, f);
-    size_t from = first ? 0 : 1;   /* member 0 is none */
-    for (size_t w = first >> 6; n && w <= (first + n - 1) >> 6; w++)
-        for (uint64_t b = c->touched[w], k = c->rank[w]; b; b &= b - 1, k++) {   /* (k: m's tail_num) */
-            size_t m = w * 64 + (size_t)__builtin_ctzll(b);
-            if (m < first || m >= first + n) continue;
+    shoal_view_score_into(c->d, first + (uint32_t)lo, raw + lo, hi - lo, f);
+    size_t from = first + lo ? lo : 1;   /* member 0 is none */
+    size_t a = first + lo, b = first + hi;   /* the members [a, b) */
+    for (size_t w = a >> 6; hi > lo && w <= (b - 1) >> 6; w++)
+        for (uint64_t bits = c->touched[w], k = c->rank[w]; bits; bits &= bits - 1, k++) {   /* (k: m's tail_num) */
+            size_t m = w * 64 + (size_t)__builtin_ctzll(bits);
+            if (m < a || m >= b) continue;
             double r = raw[m - first], v = r;
             for (size_t j = c->off[k]; j < c->off[k + 1]; j++) v += c->val[j];
             if (score_unsure(v, r)) {   /* left out of the offers until settled */
@@ -417,7 +421,33 @@ static void tail_top_run(void *ctx, uint32_t first, const double *raw, size_t n,
             }
             c->d[m] = v * f;
         }
-    if (!c->oom && from < n) shoal_exec_top_offer_run(c->t, first + (uint32_t)from, d + from, n - from);
+    if (!c->oom && from < hi) shoal_exec_top_offer_run(c->t, first + (uint32_t)from, d + from, hi - from);
+}
+
+/* A chunk's members, those of a run of SHOAL_SCORE_BOUND_W whose bound B times f is
+ * below the heap's least passed over (not read, d not written), as
+ * into_array_top_bounded (exec_sort.c) at a now after the latest event: |raw·f| <= B·f
+ * for each, and a tail member's value, raw less its shares when tail_skip_ok holds, is
+ * at most raw and (one score_unsure refuses, the log's sum of its events of weights
+ * >= 0) between 0 and some 2^-19·raw·f: none is worth offering, in either order. The
+ * runs read one after another are one span. */
+static void tail_top_run(void *ctx, uint32_t first, const double *raw, const void *bound, size_t n, double f1)
+{
+    (void)f1;   /* (1: the raw sums as kept) */
+    tailtop *c = ctx;
+    if (!bound || !c->skip_ok) {
+        tail_top_span(c, first, raw, 0, n);
+        return;
+    }
+    size_t lo = 0;   /* the span of runs to read: [lo, s) */
+    for (size_t s = 0; s < n; s += SHOAL_SCORE_BOUND_W) {
+        float b;
+        memcpy(&b, (const char *)bound + s / SHOAL_SCORE_BOUND_W * sizeof b, sizeof b);
+        if (!((double)b * c->f < shoal_exec_top_least(c->t))) continue;
+        if (s > lo) tail_top_span(c, first, raw, lo, s);
+        lo = s + SHOAL_SCORE_BOUND_W;
+    }
+    if (lo < n) tail_top_span(c, first, raw, lo, n);
 }
 
 /* 1 when done (the top found, d written), 0 when not such a top, or an error */
@@ -440,9 +470,10 @@ static int read_tail_top(run *g, exec *x, plan *p, magg *a)
     ts.touched = touched, ts.n_members = p->n_members, ts.t0 = t0, ts.h = h, ts.zero = 1;
     if ((rc = tail_read(x, p, a, &ts, 0))) goto out;
     if (tail_group(&ts, &off, &val)) goto oom;
-    c = (tailtop){a->d, touched, ts.rank, off, val, exp2((double)(t0 - a->t_hi) / h), t, {NULL, 0, 0}, 0};
+    c = (tailtop){a->d, touched, ts.rank, off, val, exp2((double)(t0 - a->t_hi) / h), t, {NULL, 0, 0}, 0,
+                  tail_skip_ok(x, a, &ts)};
     int64_t t0b;
-    if ((rc = shoal_view_score_each(x->r, a->vname, p->n_members, &t0b, 0, 0, tail_top_run, &c, x->err))) goto out;
+    if ((rc = shoal_view_score_bounded(x->r, a->vname, p->n_members, &t0b, 0, 0, tail_top_run, &c, x->err))) goto out;
     if (c.oom) goto oom;
     if (c.unsure.n) {
         if (!(e = shoal_malloc(c.unsure.n * sizeof *e))) goto oom;

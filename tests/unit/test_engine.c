@@ -4,6 +4,9 @@
 #include "shoal_int.h"
 
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdint.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -1515,6 +1518,66 @@ TEST(bigcache_slab)
     shoal_bigcache_free(c);
 }
 
+static int hint_calls;
+static int hint_huge(void) { return ++hint_calls > 0; }
+static int hint_no(void) { return ++hint_calls < 0; }
+
+TEST(bigcache_heap_hint)
+{
+    /* Once the program's heap policy says the heap gives huge pages (shoal_mem_heap_hint
+     * with a hook that returns 1: cli/main.c heap_skip), arrays of 256 KB to 1 MB come
+     * from the heap, beside the statement's other allocations, not from a slab's huge
+     * page of their own; zeroed when asked, put back as before. Before, and after a
+     * hint with no hook or one that says no, from the slabs (mapped apart from the
+     * heap). Where the break is glibc's heap and no sanitizer's allocator stands in. */
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);   /* (the CLI's keep_heap: 300 KB from the break) */
+#endif
+    shoal_bigcache *c = shoal_bigcache_new();
+    CHECK(c != NULL);
+    size_t n = (size_t)300 << 10;
+    shoal_mem_set_heap_hint(NULL);
+    shoal_mem_heap_hint();   /* (no hook: nothing) */
+    unsigned char *s = shoal_bigcache_zalloc(c, n);
+    CHECK(s != NULL && s[0] == 0 && s[n - 1] == 0);
+    shoal_mem_set_heap_hint(hint_huge);
+    shoal_mem_heap_hint();
+    CHECK(hint_calls == 1);
+    unsigned char *h = shoal_bigcache_zalloc(c, n), *u = shoal_bigcache_alloc(c, n);
+    CHECK(h != NULL && u != NULL);
+    size_t nonzero = 0;
+    for (size_t k = 0; k < n; k++) nonzero += h[k] != 0;
+    CHECK(nonzero == 0);
+    memset(h, 0xCD, n);
+    memset(u, 1, n);
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+    extern char end;   /* the program's data's end: the heap lies from there to the break */
+    char *brk = sbrk(0);
+    CHECK(!((char *)s >= &end && (char *)s < brk));   /* a slab's */
+    CHECK((char *)h >= &end && (char *)h < brk);      /* the heap's */
+    CHECK((char *)u >= &end && (char *)u < brk);
+#endif
+    shoal_bigcache_put(c, h);
+    h = shoal_bigcache_zalloc(c, n);   /* zeroed again over what was written */
+    nonzero = 0;
+    for (size_t k = 0; k < n; k++) nonzero += h[k] != 0;
+    CHECK(nonzero == 0);
+    shoal_bigcache_put(c, h);
+    shoal_free_big(u);
+    shoal_mem_set_heap_hint(hint_no);
+    shoal_mem_heap_hint();   /* (a later statement's heap past its huge part) */
+    unsigned char *t = shoal_bigcache_zalloc(c, n);
+    CHECK(hint_calls == 2 && t != NULL && t[0] == 0 && t[n - 1] == 0);
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+    CHECK(!((char *)t >= &end && (char *)t < (char *)sbrk(0)));   /* a slab's again */
+#endif
+    shoal_bigcache_put(c, t);
+    shoal_mem_set_heap_hint(NULL);
+    shoal_mem_heap_hint();
+    shoal_bigcache_put(c, s);
+    shoal_bigcache_free(c);
+}
+
 TEST(alloc_failures)
 {
     /* Fail each allocation of an append in turn: every failure is an error code, the
@@ -1945,5 +2008,6 @@ int main(void)
     RUN(arena);
     RUN(closest);
     RUN(dict_cache_hash);
+    RUN(bigcache_heap_hint);
     UNIT_EXIT();
 }
