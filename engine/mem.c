@@ -143,16 +143,7 @@ void shoal_free_big(void *p)
 #define SLAB ((size_t)4 << 20)
 #define SLAB_MIN ((size_t)256 << 10)
 #define SLABS 4
-#if defined(__SANITIZE_ADDRESS__)
-#define SLAB_ON 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLAB_ON 0
-#endif
-#endif
-#ifndef SLAB_ON
-#define SLAB_ON 1
-#endif
+#define SLAB_ON (!SHOAL_ASAN)
 
 typedef struct slab {
     char *base;

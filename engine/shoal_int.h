@@ -14,6 +14,20 @@
 #include <stdbool.h>
 #include <string.h>
 
+/* 1 under AddressSanitizer: gcc says so by __SANITIZE_ADDRESS__, clang only through
+ * __has_feature (code that hands out memory its own way steps aside for ASan's malloc,
+ * and the tests that look at where memory came from skip those looks). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SHOAL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SHOAL_ASAN 1
+#endif
+#endif
+#ifndef SHOAL_ASAN
+#define SHOAL_ASAN 0
+#endif
+
 /* ================================================================ format */
 
 /* Version of the on-disk format, kept in meta under "format": the largest this shoal

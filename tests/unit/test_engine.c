@@ -1487,7 +1487,7 @@ TEST(bigcache_slab)
         CHECK(nonzero == 0);
         memset(a[i], 0xCD, n);
     }
-#if !defined(__SANITIZE_ADDRESS__)
+#if !SHOAL_ASAN
     CHECK(a[1] > a[0] && (size_t)(a[1] - a[0]) < n + 4096);   /* side by side */
 #endif
     unsigned char *first = a[0];
@@ -1497,7 +1497,7 @@ TEST(bigcache_slab)
         else shoal_free_big(a[i]);
     }
     unsigned char *b = shoal_bigcache_zalloc(c, n - 1000);
-#if !defined(__SANITIZE_ADDRESS__)
+#if !SHOAL_ASAN
     CHECK(b == first);   /* the slab from its start again */
 #endif
     size_t nonzero = 0;
@@ -1550,7 +1550,7 @@ TEST(bigcache_heap_hint)
     CHECK(nonzero == 0);
     memset(h, 0xCD, n);
     memset(u, 1, n);
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__GLIBC__) && !SHOAL_ASAN
     extern char end;   /* the program's data's end: the heap lies from there to the break */
     char *brk = sbrk(0);
     CHECK(!((char *)s >= &end && (char *)s < brk));   /* a slab's */
@@ -1568,7 +1568,7 @@ TEST(bigcache_heap_hint)
     shoal_mem_heap_hint();   /* (a later statement's heap past its huge part) */
     unsigned char *t = shoal_bigcache_zalloc(c, n);
     CHECK(hint_calls == 2 && t != NULL && t[0] == 0 && t[n - 1] == 0);
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__GLIBC__) && !SHOAL_ASAN
     CHECK(!((char *)t >= &end && (char *)t < (char *)sbrk(0)));   /* a slab's again */
 #endif
     shoal_bigcache_put(c, t);
