@@ -1181,6 +1181,17 @@ static cx *compile_name(cctx *c, const shoal_node *n, int mode)
         if (is_type(c, n->s, &id))
             return fail(c, n->off, n->len, "\"%s\" is an event type: count it with count(...) over members", n->s);
         if (outer_ref(c, n)) return NULL;
+        /* did you mean: a score (a column here), member, or tier */
+        shoal_closest cl;
+        shoal_views_closest(c->x, n->s, "score", &cl);
+        shoal_closest_offer(&cl, "member", 6);
+        if (c->p->tiers) shoal_closest_offer(&cl, "tier", 4);
+        const char *near = shoal_closest_get(&cl);
+        if (near) {
+            shoal_err_set(c->x->err, SHOAL_ESEMANTIC, n->off, n->len, "unknown column \"%s\" (did you mean \"%s\"?)", n->s,
+                          near);
+            return NULL;
+        }
         return fail(c, n->off, n->len, "unknown column \"%s\" (members have: member and per-member aggregates)", n->s);
     }
     if (col) {

@@ -222,6 +222,8 @@ check "views: check after rebuild" "$SHOAL" check
 check "views: rebuild one view" "$SHOAL" rebuild engagement
 check_status "views: rebuild an unknown view" 2 "$SHOAL" rebuild nosuch
 check_status "views: DROP SCORE of a counters view is refused" 1 "$SHOAL" query "DROP SCORE activity"
+e=$("$SHOAL" query "SELECT member FROM members ORDER BY enggement DESC LIMIT 5" 2>&1)
+check_grep "views: a misspelt score as a column: did you mean" 'query:1:37: error: unknown column "enggement" \(did you mean "engagement"\?\)' "$e"
 check "views: DROP VIEW" "$SHOAL" query "DROP VIEW sh; DROP SCORE engagement"
 show=$("$SHOAL" query --format csv 'SHOW VIEWS')
 if printf '%s\n' "$show" | grep -q '^activity,' && ! printf '%s\n' "$show" | grep -Eq '^(engagement|sh),'; then ok "views: SHOW VIEWS after DROP"
