@@ -280,6 +280,10 @@ static int grow(rstate *s, uint32_t member)
     return 0;
 }
 
+/* The pool's words from off on: NULL while there is no pool (every set empty, off 0),
+ * since NULL + 0 is undefined. */
+static inline const uint64_t *pool_at(const rstate *s, size_t off) { return s->pool ? s->pool + off : NULL; }
+
 /* cap zeroed words at the pool's end; their offset, or SIZE_MAX. */
 static size_t pool_take(rstate *s, size_t cap)
 {
@@ -439,7 +443,7 @@ static int add_cohort(rstate *s, uint32_t m, int64_t A, int sign)
     r->dirty = 1;
     const rset *z = &s->act[m];
     int bytes = s->least > 1, per = bytes ? 8 : 64;
-    const uint64_t *w = s->pool + z->off;
+    const uint64_t *w = pool_at(s, z->off);
     int64_t last = -1;
     for (int64_t i = (int64_t)z->n - 1; i >= 0 && last < 0; i--) {
         uint64_t v = w[i];
@@ -1330,7 +1334,7 @@ static void trim(const uint64_t *w, int32_t lo, uint32_t n, int32_t *tlo, uint32
     while (e > a && !w[e - 1]) e--;
     *tlo = lo + (int32_t)a;
     *tn = e - a;
-    *tw = w + a;
+    *tw = w ? w + a : NULL;   /* (an empty set of no pool: NULL + 0 is undefined) */
 }
 
 static int e_set(ebuf *b, const uint64_t *w, int32_t lo, uint32_t n)
@@ -1349,8 +1353,8 @@ static int encode_member(const rstate *s, uint32_t m, uint32_t *prev, ebuf *b)
     int32_t alo, slo;
     uint32_t an, sn;
     const uint64_t *aw, *sw;
-    trim(s->pool + s->act[m].off, s->act[m].lo, s->act[m].n, &alo, &an, &aw);
-    trim(s->pool + s->st[m].off, s->st[m].lo, s->st[m].n, &slo, &sn, &sw);
+    trim(pool_at(s, s->act[m].off), s->act[m].lo, s->act[m].n, &alo, &an, &aw);
+    trim(pool_at(s, s->st[m].off), s->st[m].lo, s->st[m].n, &slo, &sn, &sw);
     int flags = (s->first[m] != INT64_MAX ? F_FIRST : 0) | (an ? F_ACT : 0) | (sn ? F_START : 0);
     if (!flags) return 0;
     if (e_room(b, 32)) return -1;
@@ -1834,7 +1838,7 @@ static int same_set(const rstate *s, const rset *z, const uint64_t *w, int32_t l
     int32_t blo;
     uint32_t bn;
     const uint64_t *bw;
-    trim(s->pool + z->off, z->lo, z->n, &blo, &bn, &bw);
+    trim(pool_at(s, z->off), z->lo, z->n, &blo, &bn, &bw);
     if (!n && !bn) return 1;
     return n == bn && lo == blo && !memcmp(w, bw, (size_t)n * sizeof *w);
 }
@@ -2072,8 +2076,8 @@ static int compare(shoal_view *v, MDB_txn *txn, MDB_dbi dbi, void (*problem)(voi
         int32_t lo;
         uint32_t n1, n2;
         const uint64_t *w;
-        trim(s->pool + s->act[m].off, s->act[m].lo, s->act[m].n, &lo, &n1, &w);
-        trim(s->pool + s->st[m].off, s->st[m].lo, s->st[m].n, &lo, &n2, &w);
+        trim(pool_at(s, s->act[m].off), s->act[m].lo, s->act[m].n, &lo, &n1, &w);
+        trim(pool_at(s, s->st[m].off), s->st[m].lo, s->st[m].n, &lo, &n2, &w);
         if (s->first[m] != INT64_MAX || n1 || n2) say(&c, "view \"%s\": member id %u has no stored state, a rebuild has some", m);
     }
     if (s->counts && c.marked) {
@@ -2289,7 +2293,7 @@ int shoal_view_retention_cohorts(shoal_reader *r, const char *name, int64_t lo, 
         c.n_bnd = (uint32_t)n[0];
         c.n_unb = (uint32_t)n[1];
         c.bnd = buf;
-        c.unb = buf + n[0];
+        c.unb = buf ? buf + n[0] : NULL;   /* (both empty, nothing allocated: NULL + 0 is undefined) */
         if ((rc = fn(ctx, &c))) goto out;
     }
     if (mrc && mrc != MDB_NOTFOUND) rc = shoal_store_err(err, mrc, "cannot read a view's table");

@@ -723,7 +723,9 @@ __attribute__((aligned(64))) static void to_cells(void *ctx, uint32_t first, con
 #pragma GCC unroll 4
                 for (int g = 0; g < G; g++) {   /* (unrolled: its loop's count and test were a tenth of to_cells) */
                     uintptr_t mk = (uintptr_t)0 - (need >> g & 1);
-                    const char *p0 = dummy + (((uintptr_t)(q + g * W * 8) - (uintptr_t)dummy) & mk);
+                    /* (the select made on integers: a pointer moved by a wrapped offset is undefined) */
+                    const char *p0 =
+                        (const char *)((uintptr_t)dummy + (((uintptr_t)(q + g * W * 8) - (uintptr_t)dummy) & mk));
                     __builtin_prefetch(p0);   /* (a run's 128 bytes span three lines: the map's values start 16 bytes into a page) */
                     __builtin_prefetch(p0 + 64);
                     __builtin_prefetch(p0 + (W * 8 - 1));
