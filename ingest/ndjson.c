@@ -782,19 +782,17 @@ static unsigned fast_fields(parser *ps, shoal_event *ev)
     if (!FIELD(",\"ts\":\"", 64) || shoal_ts_parse(s.ptr, s.len, &ev->ts, NULL)) return 1;
     ps->p = p;
     ps->seen |= F_TS;
-    if (!FIELD(",\"member\":\"", SHOAL_MAX_NAME)) return 2;
-    ev->member = keep(ps, s, 0);
-    ps->p = p;
-    ps->seen |= F_MEMBER;
-    if (!FIELD(",\"type\":\"", SHOAL_MAX_NAME)) return 3;
-    ev->type = keep(ps, s, 0);
-    ps->p = p;
-    ps->seen |= F_TYPE;
-    if (!FIELD(",\"group\":\"", SHOAL_MAX_NAME)) return 4;
-    ev->group = keep(ps, s, 0);
-    ps->p = p;
-    ps->seen |= F_GROUP;
+/* a name's field: its value kept into dst, the field seen; else the fields taken so far */
+#define NAME(lit, dst, flag, taken)           \
+    if (!FIELD(lit, SHOAL_MAX_NAME)) return taken; \
+    dst = keep(ps, s, 0);                      \
+    ps->p = p;                                 \
+    ps->seen |= flag;
+    NAME(",\"member\":\"", ev->member, F_MEMBER, 2)
+    NAME(",\"type\":\"", ev->type, F_TYPE, 3)
+    NAME(",\"group\":\"", ev->group, F_GROUP, 4)
     return 5;
+#undef NAME
 #undef FIELD
 }
 
